@@ -1,0 +1,100 @@
+"""The ``cvm`` command: a thin Typer layer over the library. Each command lives in
+``engine/commands/`` and returns an exit code; errors become one message, never a traceback.
+
+Exit codes: 0 success; 1 a problem in an input (data, cvm.yaml, rules, policies, templates);
+2 a command-line usage error; 3 the output cannot be written; 4 an internal error (a bug).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from engine import __version__
+from engine.errors import EXIT_INTERNAL, CvmError
+
+app = typer.Typer(
+    name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    help="CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation.",
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ProjectOpt = Annotated[Path | None, typer.Option(
+    "--project", "-p", help="The CVM project folder (holding cvm.yaml). Default: the nearest "
+    "folder at or above the current one with a cvm.yaml.", file_okay=False)]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Use this configuration file instead of PROJECT/cvm.yaml.",
+    dir_okay=False)]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
+    file_okay=False)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+def handled(fn: F) -> F:
+    """Turn CvmError into its message and exit code; anything else is a bug (exit 4)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            code = fn(*args, **kwargs)
+        except CvmError as exc:
+            typer.echo(f"error: {exc.format()}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:  # a bug: say so plainly, the traceback only on request
+            if os.environ.get("CVM_DEBUG"):
+                traceback.print_exc()
+            typer.echo(f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in "
+                       "CVM Engine; rerun with CVM_DEBUG=1 for the traceback and report it",
+                       err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
+        raise typer.Exit(code or 0)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cvm-engine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation."""
+
+
+@app.command()
+@handled
+def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+          quiet: QuietOpt = False) -> int:
+    """Build the customer value table (CSV and Parquet) and print a summary."""
+    from engine.commands import score as cmd
+
+    return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
+
+
+def main() -> None:
+    # Typer prints usage errors itself (exit 2); everything else goes through ``handled``.
+    app(prog_name="cvm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``cvm`` subcommand; each has ``run(...) -> int`` (the exit code)."""

@@ -1,0 +1,62 @@
+"""``cvm score``: write the customer value table and print a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.commands.common import money, project_config
+from engine.output import csv_writer, parquet_writer, write_files
+from engine.score import Scored, output_frame, score
+
+
+def run(*, project: Path | None, config_file: Path | None, out: Path | None,
+        quiet: bool) -> int:
+    config = project_config(project, config_file)
+    scored = score(config)
+    folder = (out or config.output).resolve()
+    frame = output_frame(scored.table)
+    targets = {folder / "customers.csv": csv_writer(frame),
+               folder / "customers.parquet": parquet_writer(frame)}
+    write_files(targets)
+    if not quiet:
+        typer.echo(summary(scored, config.currency))
+        typer.echo("wrote " + " and ".join(config.display(p) for p in targets))
+    return 0
+
+
+def summary(scored: Scored, currency: str) -> str:
+    t, rep, ret = scored.table, scored.report, scored.retention
+    revenue, margin = float(t["revenue"].sum()), float(t["gross_margin"].sum())
+    rate = f" ({margin / revenue:.1%})" if revenue else ""
+    lines = [
+        f"Scored {len(t):,} customers as of {scored.as_of} from {rep.file}",
+        f"  rows: {rep.rows_read:,} read, {rep.rows_used:,} used",
+    ]
+    for reason, count in rep.skipped():
+        if count:
+            lines.append(f"  skipped {count:,} {reason}")
+    if rep.refund_rows:
+        lines.append(f"  netted {rep.refund_rows:,} refund rows "
+                     f"({money(rep.refund_amount, currency)})")
+    if rep.customers_refund_only:
+        lines.append(f"  left out {rep.customers_refund_only:,} customers with no purchase "
+                     "left (only refund rows, or every purchase row skipped above)")
+    if rep.margin_note:
+        lines.append(f"  note: {rep.margin_note}")
+    lines += [f"  note: {n}" for n in rep.notes]
+    lines.append(f"  revenue {money(revenue, currency)}, gross margin "
+                 f"{money(margin, currency)}{rate}")
+    seg = ", ".join(f"{s.name} {s.rate:.1%}" + (" (pooled: few customers)" if s.pooled else "")
+                    for s in ret.segments)
+    lines.append(f"  retention per period: {ret.overall:.1%} overall "
+                 f"({ret.retained:,} of {ret.active:,} over {ret.pairs} period pairs); {seg}")
+    counts = t["value_tier"].value_counts()
+    tiers = []
+    for i, name in enumerate(scored.tiers.names):
+        cut = (f" ({scored.tiers.basis} >= {scored.tier_cuts[i]:,.2f})"
+               if i < len(scored.tier_cuts) else "")
+        tiers.append(f"{name} {int(counts.get(name, 0)):,}{cut}")
+    lines.append("  tiers: " + ", ".join(tiers))
+    return "\n".join(lines)

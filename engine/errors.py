@@ -1,0 +1,88 @@
+"""One error type for everything a user can fix, and the exit codes the CLI documents.
+
+Every problem reads as a breadcrumb down to the bad value: file, line and column (or row),
+the key path or column, what was found, what was expected, and a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Exit codes, documented in the README ("Exit codes").
+EXIT_OK = 0
+EXIT_INPUT = 1  # bad data, config, rules, policies or templates: the user must fix an input
+EXIT_USAGE = 2  # bad command line (Typer/Click's own code for usage errors)
+EXIT_OUTPUT = 3  # the output cannot be written
+EXIT_INTERNAL = 4  # a bug in the engine
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or, with ``severity="warning"``, suspicious) in a user's input."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    key: str | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def location(self) -> str:
+        parts = [self.file or ""]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def format(self) -> str:
+        head = [p for p in (self.location(), self.key) if p]
+        text = ": ".join([*head, self.message])
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class CvmError(Exception):
+    """An error in something the user gave us; the CLI prints it without a traceback."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, problems: Problem | Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = (
+            (problems,) if isinstance(problems, Problem) else tuple(problems)
+        )
+        if not self.problems:
+            raise ValueError("CvmError needs at least one problem")
+        super().__init__(self.format())
+
+    @classmethod
+    def simple(cls, message: str, **where: object) -> CvmError:
+        return cls(Problem(message, **where))  # type: ignore[arg-type]
+
+    def format(self) -> str:
+        return "\n".join(p.format() for p in self.problems)
+
+
+class InputError(CvmError):
+    """Bad data, configuration, rules, policies or templates."""
+
+
+class OutputError(CvmError):
+    """The output cannot be written (permissions, missing disk, a file where a folder should be)."""
+
+    exit_code = EXIT_OUTPUT
+
+
+def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def did_you_mean(found: str, allowed: Iterable[str]) -> str | None:
+    """A hint naming the closest allowed spelling, or None."""
+    import difflib
+
+    match = difflib.get_close_matches(found, list(allowed), n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None

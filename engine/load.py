@@ -1,0 +1,205 @@
+"""Stage 1, load: read and check transactions (and the optional customers file).
+
+Output: ``Transactions``, columnar numpy arrays with customers coded 0..n-1 (sorted by id), and a
+``LoadReport`` that counts every row that was not used and why. Nothing is dropped silently:
+zero-amount rows, exact duplicate rows and rows on or after the as-of date are counted;
+refunds (negative amounts) are kept and netted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.config import Config
+from engine.errors import InputError, Problem
+from engine.tabular import Source, as_date_seconds, as_number, as_text, read_columns
+
+DAY = 86_400
+EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass
+class LoadReport:
+    """What was read, used and skipped, for the summary and the run manifest."""
+
+    file: str
+    rows_read: int = 0
+    rows_used: int = 0
+    after_as_of: int = 0
+    zero_amount: int = 0
+    duplicates: int = 0
+    refund_rows: int = 0
+    refund_amount: float = 0.0
+    margin_assumed_rows: int = 0
+    margin_note: str = ""
+    customers_refund_only: int = 0
+    customers_file: str | None = None
+    customers_file_rows: int = 0
+    customers_without_purchases: int = 0
+    purchasers_not_in_customers_file: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def skipped(self) -> list[tuple[str, int]]:
+        return [
+            ("rows dated on or after the as-of date", self.after_as_of),
+            ("rows with a zero amount", self.zero_amount),
+            ("exact duplicate rows (first kept)", self.duplicates),
+        ]
+
+
+@dataclass(frozen=True)
+class Transactions:
+    """Checked transactions as arrays, one entry per used row; customers coded 0..n-1."""
+
+    customer_ids: np.ndarray  # object array of ids, sorted; index = code
+    code: np.ndarray  # int32 per row
+    day: np.ndarray  # int32 days since 1970-01-01
+    amount: np.ndarray  # float64, net of nothing: refunds are negative
+    margin: np.ndarray  # float64 gross margin of the row
+    order: np.ndarray | None  # int64 order codes, or None without order ids
+    category: np.ndarray | None  # int32 category codes, or None
+    categories: tuple[str, ...]
+    as_of: dt.date
+    report: LoadReport
+
+    @property
+    def as_of_day(self) -> int:
+        return (self.as_of - EPOCH).days
+
+
+def load_transactions(config: Config) -> Transactions:
+    """Read, check and clean the transactions named in cvm.yaml."""
+    data = config.data
+    src = Source(data.transactions, config.display(data.transactions), "data.transactions",
+                 data.delimiter, data.encoding)
+    table = read_columns(src, data.columns)
+    report = LoadReport(file=src.display, rows_read=table.num_rows)
+    cols = data.columns
+    ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
+    seconds = as_date_seconds(src, table, "date", cols["date"], date_format=data.date_format,
+                              required=True)
+    amount = as_number(src, table, "amount", cols["amount"], required=True)
+    day = (seconds // DAY).astype(np.int32)
+    margin = _margin(src, table, config, amount, report)
+    order = _codes(as_text(src, table, "order_id", cols["order_id"], required=False)) \
+        if "order_id" in cols else None
+    cat_codes, categories = (None, ())
+    if "category" in cols:
+        cat_text = as_text(src, table, "category", cols["category"], required=False)
+        cat_codes, categories = _coded_with_labels(cat_text)
+    extra = [_codes(as_text(src, table, k, cols[k], required=False))
+             for k in ("channel",) if k in cols]
+    extra += [as_number(src, table, "quantity", cols["quantity"], required=False)] \
+        if "quantity" in cols else []
+
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
+    as_of_day = (as_of - EPOCH).days
+    if day.min() >= as_of_day:
+        raise InputError(Problem(
+            f"every transaction is dated on or after the as-of date {as_of}", file="cvm.yaml",
+            key="as_of", hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}"
+            "; choose a later as_of or remove it to use the day after the last transaction"))
+
+    codes, customer_ids = _customer_codes(ids)
+    keep = _keep_mask(report, day, amount, as_of_day,
+                      [codes, seconds, amount, margin, order, cat_codes, *extra],
+                      drop_duplicates=data.duplicates == "drop")
+    report.rows_used = int(keep.sum())
+    refunds = amount[keep] < 0
+    report.refund_rows = int(refunds.sum())
+    report.refund_amount = float(-amount[keep][refunds].sum())
+    return Transactions(
+        customer_ids=customer_ids, code=codes[keep], day=day[keep], amount=amount[keep],
+        margin=margin[keep], order=None if order is None else order[keep],
+        category=None if cat_codes is None else cat_codes[keep], categories=categories,
+        as_of=as_of, report=report,
+    )
+
+
+def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
+            report: LoadReport) -> np.ndarray:
+    cols, rate = config.data.columns, config.margin_rate
+    if "cost" in cols:
+        margin = amount - as_number(src, table, "cost", cols["cost"], required=False)
+    elif "margin" in cols:
+        margin = as_number(src, table, "margin", cols["margin"], required=False)
+    else:
+        report.margin_note = (f"no cost or margin column: margin assumed at margin_rate "
+                              f"{rate:g} of the amount")
+        report.margin_assumed_rows = len(amount)
+        return amount * rate
+    missing = np.isnan(margin)
+    report.margin_assumed_rows = int(missing.sum())
+    if report.margin_assumed_rows:
+        report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
+                              f"assumed at margin_rate {rate:g} of the amount")
+    margin[missing] = amount[missing] * rate
+    return margin
+
+
+def _customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..n-1 in the sort order of the ids, so output order is stable and readable."""
+    encoded = pc.dictionary_encode(ids).combine_chunks()
+    dictionary = encoded.dictionary
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    codes = rank[np.asarray(encoded.indices.to_numpy(), dtype=np.int64)]
+    labels = np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object)
+    return codes, labels
+
+
+def _codes(text: pa.ChunkedArray) -> np.ndarray:
+    """Integer codes for a text column (nulls get -1); only equality of codes matters."""
+    encoded = pc.dictionary_encode(text).combine_chunks()
+    return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+
+
+def _coded_with_labels(text: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]]:
+    encoded = pc.dictionary_encode(text).combine_chunks()
+    labels = tuple(str(x) for x in encoded.dictionary.to_pylist())
+    return (np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32), labels)
+
+
+def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,
+               row_values: list[np.ndarray | None], *, drop_duplicates: bool) -> np.ndarray:
+    """Rows to use; each skipped row is counted under exactly one reason."""
+    after = day >= as_of_day
+    zero = (amount == 0) & ~after
+    report.after_as_of = int(after.sum())
+    report.zero_amount = int(zero.sum())
+    candidates = ~(after | zero)
+    if not drop_duplicates:
+        return candidates
+    dup = _duplicates([v for v in row_values if v is not None]) & candidates
+    report.duplicates = int(dup.sum())
+    return candidates & ~dup
+
+
+def _duplicates(columns: list[np.ndarray]) -> np.ndarray:
+    """Rows equal in every column to an earlier row. A 64-bit hash finds candidates fast;
+    candidates are then compared exactly, so a hash collision can never drop a row."""
+    n = len(columns[0])
+    h = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i, col in enumerate(columns):
+            bits = np.ascontiguousarray(col).view(np.uint64) if col.dtype.itemsize == 8 \
+                else col.astype(np.int64).view(np.uint64)
+            h = (h ^ (bits + np.uint64(0x9E3779B97F4A7C15) + np.uint64(i))) * \
+                np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+    hashed = pd.Series(h)
+    suspect = hashed.duplicated(keep=False).to_numpy()
+    if not suspect.any():
+        return np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(suspect)
+    frame = pd.DataFrame({f"c{i}": c[idx] for i, c in enumerate(columns)})
+    out = np.zeros(n, dtype=bool)
+    out[idx[frame.duplicated(keep="first").to_numpy()]] = True
+    return out

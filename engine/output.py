@@ -1,0 +1,116 @@
+"""Atomic output: write to a temporary place beside the target, then rename.
+
+A crash or an error never leaves a half-written file or folder where the user looks for one,
+and an earlier output stays untouched until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import OutputError, Problem
+
+
+def _fail(path: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        reason = "a file is in the way, expected a folder"
+    return OutputError(Problem(f"cannot write here: {reason}", file=str(path),
+                               hint="choose another output folder with --out, or fix its "
+                               "permissions"))
+
+
+def ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(folder, exc) from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(Problem("cannot write here: permission denied", file=str(folder),
+                                  hint="choose another output folder with --out"))
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yields a temporary path in the same folder; renamed onto ``path`` on success."""
+    ensure_folder(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".cvm-tmp-{path.name}.", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _fail(path.parent, exc) from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise _fail(path, exc) from None
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_files(writers: dict[Path, Callable[[Path], None]]) -> None:
+    """Write several files, each atomically, all temporaries first, then all renames."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, write in writers.items():
+            ensure_folder(target.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".cvm-tmp-{target.name}.", dir=target.parent)
+            os.close(fd)
+            staged.append((Path(tmp), target))
+            write(Path(tmp))
+        for tmp_path, target in staged:
+            os.replace(tmp_path, target)
+    except OSError as exc:
+        raise _fail(staged[-1][1] if staged else next(iter(writers)), exc) from None
+    finally:
+        for tmp_path, _ in staged:
+            tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(folder: Path) -> Iterator[Path]:
+    """Yields a temporary folder beside ``folder``; it replaces ``folder`` on success."""
+    ensure_folder(folder.parent)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".cvm-tmp-{folder.name}.", dir=folder.parent))
+    except OSError as exc:
+        raise _fail(folder.parent, exc) from None
+    try:
+        yield tmp
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".cvm-old-{folder.name}.{os.getpid()}")
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise _fail(folder, exc) from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    return write
+
+
+def parquet_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.replace_schema_metadata(None)  # pandas metadata is not needed downstream
+        pq.write_table(table, path, compression="zstd")
+    return write

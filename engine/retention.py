@@ -1,0 +1,103 @@
+"""Retention rate measured from the data: of the customers active (with a purchase) in one
+period, the share also active in the next period, pooled over the last few period pairs,
+overall and per historic-value band.
+
+Periods are counted back from the as-of date: period 0 is the ``period_days`` days before it,
+period 1 the ones before that, and so on. For the pair (period j+1 -> period j), customers
+active in period j+1 are banded by the quantiles of their cumulative margin at the end of
+period j+1 (among those active customers), so the band never uses what happened later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.config import RetentionConfig
+from engine.errors import InputError, Problem
+from engine.load import Transactions
+
+
+@dataclass(frozen=True)
+class RetentionSegment:
+    name: str
+    active: int  # customer-periods active in the "from" period
+    retained: int  # of those, active again in the next period
+    rate: float  # the rate applied to this segment's customers
+    measured: float  # retained / active (applied rate differs when the sample is too small)
+    pooled: bool  # True when too few customers: the overall rate is applied instead
+
+
+@dataclass(frozen=True)
+class Retention:
+    overall: float
+    active: int
+    retained: int
+    pairs: int
+    segments: tuple[RetentionSegment, ...]
+    cut_points: tuple[float, ...]  # historic-value band limits applied to today's customers
+
+    def segment_of(self, historic_value: np.ndarray) -> np.ndarray:
+        """0-based band index of each customer today (0 when not banded)."""
+        if not self.cut_points:
+            return np.zeros(len(historic_value), dtype=np.int64)
+        return np.searchsorted(np.asarray(self.cut_points), historic_value, side="right")
+
+
+def band_name(band: int, bands: int) -> str:
+    return f"value band {band + 1} of {bands}"
+
+
+def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int) -> Retention:
+    n = len(tx.customer_ids)
+    as_of = tx.as_of_day
+    period = (as_of - 1 - tx.day.astype(np.int64)) // period_days  # 0 = most recent
+    buy = tx.amount > 0
+    available = int(period[buy].max())  # oldest period with a purchase
+    pairs = min(cfg.lookback_periods, available)
+    if pairs < 1:
+        raise InputError(Problem(
+            f"the data spans less than two periods of period_days={period_days} days, so "
+            "retention (active in one period and again in the next) cannot be measured",
+            file="cvm.yaml", key="period_days", hint="lower period_days"))
+
+    def active(j: int) -> np.ndarray:
+        return np.bincount(tx.code[buy & (period == j)], minlength=n) > 0
+
+    bands = cfg.bands if cfg.by == "value_band" else 1
+    act = [active(j) for j in range(pairs + 1)]
+    seg_active = np.zeros(bands, dtype=np.int64)
+    seg_kept = np.zeros(bands, dtype=np.int64)
+    for j in range(pairs):
+        src = act[j + 1]
+        if not src.any():  # nobody bought in that period: the pair says nothing
+            continue
+        kept = src & act[j]
+        band = np.zeros(n, dtype=np.int64)
+        if bands > 1:
+            cum = np.bincount(tx.code[period >= j + 1], weights=tx.margin[period >= j + 1],
+                              minlength=n)
+            cut = np.quantile(cum[src], np.arange(1, bands) / bands)
+            band = np.searchsorted(cut, cum, side="right")
+        seg_active += np.bincount(band[src], minlength=bands)
+        seg_kept += np.bincount(band[kept], minlength=bands)
+
+    total_active, total_kept = int(seg_active.sum()), int(seg_kept.sum())
+    overall = total_kept / total_active if total_active else 0.0
+    segments = []
+    for b in range(bands):
+        measured = seg_kept[b] / seg_active[b] if seg_active[b] else 0.0
+        pooled = bool(seg_active[b] < cfg.min_customers)
+        name = band_name(b, bands) if bands > 1 else "all customers"
+        segments.append(RetentionSegment(name, int(seg_active[b]), int(seg_kept[b]),
+                                         overall if pooled else float(measured),
+                                         float(measured), pooled))
+    cut_points: tuple[float, ...] = ()
+    if bands > 1:
+        hist = np.bincount(tx.code, weights=tx.margin, minlength=n)
+        base = hist[act[0]] if act[0].any() else hist[hist != 0]
+        if len(base) == 0:
+            base = hist
+        cut_points = tuple(float(x) for x in np.quantile(base, np.arange(1, bands) / bands))
+    return Retention(overall, total_active, total_kept, pairs, tuple(segments), cut_points)

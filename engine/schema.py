@@ -1,0 +1,117 @@
+"""The customer value table's columns, declared once.
+
+Used to write the table, to document it (``cvm schema`` and the README), and to check the
+attribute names and types that rules and policies refer to before anything runs.
+
+Attribute types seen by conditions: ``number`` (int or float), ``text``, ``boolean``, ``date``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+NUMBER, TEXT, BOOLEAN, DATE = "number", "text", "boolean", "date"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    nullable: bool = False
+
+
+_C = Column
+VALUE_COLUMNS: tuple[Column, ...] = (
+    _C("customer_id", TEXT, "The customer's id, as in the input (text)."),
+    _C("first_purchase", DATE, "Date of the first purchase."),
+    _C("last_purchase", DATE, "Date of the last purchase on or before the as-of date."),
+    _C("recency_days", NUMBER, "Days from the last purchase to the as-of date."),
+    _C("tenure_days", NUMBER, "Days from the first purchase to the as-of date."),
+    _C("frequency", NUMBER, "Repeat purchases: distinct purchase days minus one."),
+    _C("orders", NUMBER, "Distinct orders (order ids, or purchase days without an order id)."),
+    _C("revenue", NUMBER, "Net revenue: purchases minus refunds."),
+    _C("refunds", NUMBER, "Amount refunded (positive number), already netted in revenue."),
+    _C("avg_order_value", NUMBER, "revenue / orders."),
+    _C("gross_margin", NUMBER, "Net revenue minus cost (or revenue x margin_rate without costs)."),
+    _C("margin_rate", NUMBER, "gross_margin / revenue; empty when revenue is not positive.", True),
+    _C("revenue_recent", NUMBER, "Net revenue in the most recent period."),
+    _C("revenue_previous", NUMBER, "Net revenue in the period before it."),
+    _C("purchase_trend", NUMBER,
+       "(recent - previous) / (recent + previous) revenue, from -1 to 1; 0 when both are 0."),
+    _C("avg_interpurchase_days", NUMBER,
+       "Usual gap between purchases: (last - first purchase) / frequency; empty for one-time "
+       "buyers.", True),
+    _C("recency_ratio", NUMBER,
+       "recency_days / avg_interpurchase_days: how overdue the next purchase is; empty for "
+       "one-time buyers.", True),
+    _C("category_breadth", NUMBER, "Distinct product categories bought (0 without categories)."),
+    _C("referrals_made", NUMBER, "Customers in the customers file who name this one in "
+       "referred_by."),
+    _C("signup_date", DATE, "From the customers file, if given.", True),
+    _C("preferred_channel", TEXT, "From the customers file, if given.", True),
+    _C("referred_by", TEXT, "Who referred this customer, from the customers file.", True),
+    _C("historic_value", NUMBER, "Gross margin earned to date (= gross_margin)."),
+    _C("margin_per_order", NUMBER, "gross_margin / orders."),
+    _C("repeat_rate", NUMBER, "Repeat purchases per period: frequency / tenure_periods."),
+    _C("margin_per_period", NUMBER, "m = margin_per_order x repeat_rate."),
+    _C("expected_repeat_purchases", NUMBER, "repeat_rate x horizon_periods."),
+    _C("retention_segment", TEXT, "The group whose measured retention rate applies."),
+    _C("retention_rate", NUMBER, "r: measured share of active customers active again next period."),
+    _C("clv_simple", NUMBER, "margin_per_order x expected_repeat_purchases x retention_rate."),
+    _C("clv_discounted", NUMBER, "m x r / (1 + d - r), d the discount rate per period."),
+    _C("potential_value", NUMBER,
+       "Expected margin over the horizon if retained: sum over t=1..H of m / (1 + d)^t."),
+    _C("current_value", NUMBER, "Margin earned in the last H periods (the same span as the "
+       "horizon, looking back)."),
+    _C("influence_value", NUMBER, "Gross margin of the customers this one referred."),
+    _C("total_value", NUMBER, "historic_value + potential_value + influence_value."),
+    _C("value_score", NUMBER, "Percentile of total_value among all customers, 0 to 100."),
+    _C("value_tier", TEXT, "Tier from rules/value_tiers.yaml."),
+    _C("growth_headroom", NUMBER, "potential_value - current_value."),
+)
+
+# Added by later stages (lifecycle, probabilistic models); present when those stages ran.
+STAGE_COLUMNS: tuple[Column, ...] = (
+    _C("lifecycle_stage", TEXT, "acquisition, growth, maturity, decline or exit."),
+    _C("stage_rule", TEXT, "Id of the rule in rules/lifecycle.yaml that gave the stage."),
+)
+MODEL_COLUMNS: tuple[Column, ...] = (
+    _C("p_alive", NUMBER, "Probability the customer is still active (probabilistic model).", True),
+    _C("churn_risk", NUMBER, "1 - p_alive.", True),
+    _C("expected_purchases", NUMBER, "Expected purchases over the horizon (model).", True),
+)
+
+
+def consent_column(name: str) -> str:
+    """Consents from the customers file become boolean ``consent_<name>`` attributes."""
+    return f"consent_{name}"
+
+
+def attribute_types(
+    *, consents: Iterable[str] = (), extra: Mapping[str, str] | None = None,
+    include_stage: bool = True, include_model: bool = True,
+) -> dict[str, str]:
+    """Every attribute a rule or policy may name, with its type."""
+    cols = list(VALUE_COLUMNS)
+    if include_stage:
+        cols += STAGE_COLUMNS
+    if include_model:
+        cols += MODEL_COLUMNS
+    types = {c.name: c.type for c in cols}
+    types.update({consent_column(c): BOOLEAN for c in consents})
+    types.update(extra or {})
+    return types
+
+
+def column_names() -> list[str]:
+    return [c.name for c in VALUE_COLUMNS]
+
+
+def markdown_table(columns: Iterable[Column] = VALUE_COLUMNS) -> str:
+    """The columns as a Markdown table (the README's copy is checked against this)."""
+    rows = ["| column | type | meaning |", "|---|---|---|"]
+    rows += [f"| `{c.name}` | {c.type}{' (may be empty)' if c.nullable else ''} | "
+             f"{c.description} |" for c in columns]
+    return "\n".join(rows)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BASE_CONFIG = """\
+name: test
+data:
+  transactions: tx.csv
+  columns:
+    customer_id: cust
+    date: day
+    amount: amount
+    cost: cost
+as_of: 2024-07-01
+currency: EUR
+period_days: 30
+horizon_periods: 4
+discount_rate: 0.1
+margin_rate: 0.3
+"""
+
+BASE_TX = """\
+cust,day,amount,cost
+a,2024-01-05,100.00,60.00
+a,2024-03-10,50.00,30.00
+a,2024-06-20,80.00,40.00
+b,2024-02-01,200.00,150.00
+c,2024-05-15,30.00,20.00
+c,2024-06-02,40.00,25.00
+"""
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """A project folder with cvm.yaml, the shipped value tiers and a transactions file."""
+
+    def make(config: str = BASE_CONFIG, tx: str | bytes | None = BASE_TX,
+             files: dict[str, str | bytes] | None = None) -> Path:
+        (tmp_path / "rules").mkdir(exist_ok=True)
+        shutil.copy(ROOT / "rules" / "value_tiers.yaml", tmp_path / "rules" / "value_tiers.yaml")
+        (tmp_path / "cvm.yaml").write_text(textwrap.dedent(config))
+        for name, content in {**({"tx.csv": tx} if tx is not None else {}),
+                              **(files or {})}.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+        return tmp_path
+
+    return make

@@ -1,0 +1,113 @@
+"""Bad input: each case exits 1 with one exact message and writes no output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import BASE_CONFIG, BASE_TX
+
+runner = CliRunner()
+
+
+def _score(project: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
+    return result.exit_code, result.stderr
+
+
+CASES: list[tuple[str, str, str | bytes | None, str]] = [
+    ("missing_column", BASE_CONFIG, BASE_TX.replace("amount", "amt"),
+     "error: tx.csv:1: header: column 'amount' (mapped to amount in cvm.yaml) not found; "
+     "columns present: 'cust', 'day', 'amt', 'cost'\n  hint: did you mean 'amt'?"),
+    ("bad_date", BASE_CONFIG, BASE_TX.replace("2024-03-10", "2024-13-10"),
+     "error: tx.csv:3: row 2, column 'day': found '2024-13-10', expected a date such as "
+     "2024-01-31\n  hint: write dates as YYYY-MM-DD (time optional), or set data.date_format "
+     "in cvm.yaml"),
+    ("bad_amount", BASE_CONFIG, BASE_TX.replace("200.00", "€200").replace(",50.00,", ",abc,"),
+     "error: tx.csv:3: row 2, column 'amount': found 'abc', expected a number such as 12.50\n"
+     "  hint: 2 rows have this problem; use '.' as the decimal mark, no thousands separators "
+     "or currency signs"),
+    ("empty_file", BASE_CONFIG, "",
+     "error: tx.csv: the file is empty, expected a header line and data rows"),
+    ("header_only", BASE_CONFIG, "cust,day,amount,cost\n",
+     "error: tx.csv: the file has a header but no data rows"),
+    ("missing_file", BASE_CONFIG, None,
+     "error: tx.csv: file not found\n  hint: check data.transactions in cvm.yaml (paths are "
+     "relative to the project folder)"),
+    ("wrong_delimiter", BASE_CONFIG, BASE_TX.replace(",", ";"),
+     "error: tx.csv:1: header: found one column 'cust;day;amount;cost', expected the columns "
+     "'cust', 'day', 'amount', 'cost' separated by ','\n  hint: the header looks "
+     "semicolon-separated but data.delimiter is ',': set data.delimiter: ';' in cvm.yaml"),
+    ("not_utf8", BASE_CONFIG, BASE_TX.encode().replace(b"b,2024", b"\xe9,2024"),
+     "error: tx.csv:5: byte 0xe9 at byte offset 97 is not valid utf-8\n  hint: save the file "
+     "as UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1 or cp1252)"),
+    ("mapping_names_absent_column", BASE_CONFIG.replace("cost: cost", "cost: Cost"), BASE_TX,
+     "error: tx.csv:1: header: column 'Cost' (mapped to cost in cvm.yaml) not found; columns "
+     "present: 'cust', 'day', 'amount', 'cost'\n  hint: did you mean 'cost'?"),
+    ("bad_config_value", BASE_CONFIG.replace("discount_rate: 0.1", "discount_rate: ten"),
+     BASE_TX,
+     "error: cvm.yaml:13:16: discount_rate: found 'ten' (text), expected a number from 0 to 1"),
+    ("bad_config_range", BASE_CONFIG.replace("discount_rate: 0.1", "discount_rate: 10"),
+     BASE_TX,
+     "error: cvm.yaml:13:16: discount_rate: found 10, expected a number from 0 to 1\n"
+     "  hint: rates are fractions: write 0.1 for 10%"),
+    ("unknown_config_key", BASE_CONFIG.replace("currency: EUR", "curency: EUR"), BASE_TX,
+     "error: cvm.yaml:10:1: curency: unknown key 'curency'\n  hint: did you mean 'currency'?"),
+    ("duplicate_config_key", BASE_CONFIG + "currency: USD\n", BASE_TX,
+     "error: cvm.yaml:15:1: currency: duplicate key 'currency' (first defined on line 10)\n"
+     "  hint: YAML keeps only one of them; remove or rename one"),
+    ("empty_customer_id", BASE_CONFIG, BASE_TX.replace("c,2024-06-02", ",2024-06-02"),
+     "error: tx.csv:7: row 6, column 'cust': found an empty value, expected a value in every "
+     "row"),
+    ("short_row", BASE_CONFIG, BASE_TX.replace("b,2024-02-01,200.00,150.00", "b,2024-02-01"),
+     "error: tx.csv:5: found 2 fields, expected 4 like the header\n  hint: a value may contain "
+     "the delimiter without quotes, or the line is cut"),
+    ("impossible_date_with_format",
+     BASE_CONFIG.replace("  columns:", '  date_format: "%d/%m/%Y"\n  columns:'),
+     BASE_TX.replace("2024-01-05", "05/01/2024").replace("2024-03-10", "30/02/2024")
+     .replace("2024-06-20", "20/06/2024").replace("2024-02-01", "01/02/2024")
+     .replace("2024-05-15", "15/05/2024").replace("2024-06-02", "02/06/2024"),
+     "error: tx.csv:3: row 2, column 'day': found '30/02/2024', expected a date in the format "
+     "'%d/%m/%Y'\n  hint: fix the value or data.date_format in cvm.yaml"),
+    ("infinite_amount", BASE_CONFIG, BASE_TX.replace("30.00,20.00", "inf,20.00"),
+     "error: tx.csv:6: row 5, column 'amount': found 'inf', expected a number such as 12.50"),
+]
+
+
+@pytest.mark.parametrize(("name", "config", "tx", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input(make_project: Callable[..., Path], name: str, config: str,
+                   tx: str | bytes | None, expected: str) -> None:
+    project = make_project(config, tx)
+    code, err = _score(project)
+    assert err.strip() == expected
+    assert code == 1
+    assert not (project / "output").exists()
+
+
+def test_yaml_syntax_error_points_at_line(make_project: Callable[..., Path]) -> None:
+    project = make_project(BASE_CONFIG.replace("currency: EUR", "currency: [EUR"))
+    code, err = _score(project)
+    assert code == 1
+    assert err.startswith("error: cvm.yaml:11:12: YAML syntax error: did not find expected "
+                          "',' or ']'\n  hint: the lines around it:\n")
+    assert "      10 | currency: [EUR\n" in err
+
+
+def test_unwritable_output_keeps_earlier_output(make_project: Callable[..., Path]) -> None:
+    project = make_project()
+    (project / "output").write_text("a file where the output folder should be")
+    result = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: ")
+    assert "cannot write here" in result.stderr
+    assert (project / "output").read_text() == "a file where the output folder should be"
+
+
+def test_no_traceback_on_internal_paths(make_project: Callable[..., Path]) -> None:
+    project = make_project(tx="cust,day,amount,cost\n")
+    result = runner.invoke(app, ["score", "--project", str(project)])
+    assert "Traceback" not in result.output + result.stderr

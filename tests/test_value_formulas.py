@@ -1,0 +1,90 @@
+"""The value table recomputed by hand from the input, following the README's formulas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.config import load_config
+from engine.score import score
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_small_project_by_hand(make_project: Callable[..., Path]) -> None:
+    scored = score(load_config(make_project()))
+    t = scored.table.set_index("customer_id")
+    a = t.loc["a"]
+    # a: purchases 2024-01-05, 2024-03-10, 2024-06-20; as_of 2024-07-01; period 30 days
+    assert a["first_purchase"] == pd.Timestamp("2024-01-05")
+    assert a["recency_days"] == (dt.date(2024, 7, 1) - dt.date(2024, 6, 20)).days == 11
+    assert a["tenure_days"] == (dt.date(2024, 7, 1) - dt.date(2024, 1, 5)).days == 178
+    assert a["frequency"] == 2 and a["orders"] == 3
+    assert a["revenue"] == 230.0 and a["gross_margin"] == 100.0
+    assert a["historic_value"] == 100.0
+    assert a["avg_order_value"] == pytest.approx(230 / 3)
+    assert a["avg_interpurchase_days"] == pytest.approx((dt.date(2024, 6, 20)
+                                                         - dt.date(2024, 1, 5)).days / 2)
+    # revenue in the last 30 days (from 2024-06-01) vs the 30 days before
+    assert a["revenue_recent"] == 80.0 and a["revenue_previous"] == 0.0
+    assert a["purchase_trend"] == 1.0
+    r = a["retention_rate"]
+    d = 1.1 ** (30 / 365) - 1
+    rate = 2 / (178 / 30)
+    margin_per_order = 100 / 3
+    assert a["repeat_rate"] == pytest.approx(rate)
+    assert a["clv_simple"] == pytest.approx(margin_per_order * rate * 4 * r)
+    m = margin_per_order * rate
+    assert a["clv_discounted"] == pytest.approx(m * r / (1 + d - r))
+    assert a["potential_value"] == pytest.approx(sum(m / (1 + d) ** k for k in range(1, 5)))
+    # last 4 periods = 120 days: from 2024-03-03, so 2024-03-10 and 2024-06-20 count
+    assert a["current_value"] == pytest.approx(20 + 40)
+    assert a["growth_headroom"] == pytest.approx(a["potential_value"] - 60)
+    b = t.loc["b"]
+    assert b["frequency"] == 0 and b["clv_simple"] == 0 and math.isnan(b["recency_ratio"])
+
+
+def _retention_by_hand(tx: pd.DataFrame, as_of: pd.Timestamp, period: int, pairs: int) -> float:
+    k = (as_of - pd.Timedelta(days=1) - tx["date"]).dt.days // period
+    tx = tx.assign(k=k)
+    active = {j: set(tx.loc[(tx.k == j) & (tx.amount > 0), "cid"]) for j in range(pairs + 1)}
+    kept = sum(len(active[j + 1] & active[j]) for j in range(pairs))
+    total = sum(len(active[j + 1]) for j in range(pairs))
+    return kept / total
+
+
+def test_cdnow_random_customers_by_hand() -> None:
+    """CDNOW: no costs, margin = 30% of dollars; checks random customers and overall retention."""
+    config = load_config(ROOT / "examples" / "cdnow")
+    scored = score(config)
+    raw = pd.read_csv(ROOT / "examples" / "cdnow" / "CDNOW_master.txt", sep=r"\s+",
+                      dtype={"customer_id": str, "date": str})
+    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    raw = raw.rename(columns={"customer_id": "cid", "dollar_value": "amount"})
+    raw = raw[raw.amount != 0]
+    as_of = pd.Timestamp("1998-07-01")
+    overall = _retention_by_hand(raw, as_of, 91, 4)
+    assert scored.retention.overall == pytest.approx(overall)
+
+    table = scored.table.set_index("customer_id")
+    d = 1.1 ** (91 / 365) - 1
+    rng = np.random.default_rng(0)
+    for cid in rng.choice(table.index.to_numpy(), size=25, replace=False):
+        rows = raw[raw.cid == cid]
+        row = table.loc[cid]
+        margin = 0.3 * rows.amount.sum()
+        days = rows[rows.amount > 0].date
+        frequency = days.nunique() - 1
+        tenure = (as_of - days.min()).days
+        rate = frequency / max(tenure / 91, 1)
+        per_order = margin / days.nunique()
+        r = row["retention_rate"]
+        assert row["historic_value"] == pytest.approx(margin)
+        assert row["clv_simple"] == pytest.approx(per_order * rate * 4 * r)
+        assert row["clv_discounted"] == pytest.approx(per_order * rate * r / (1 + d - r))
