@@ -22,7 +22,8 @@ NO = frozenset({"no", "n", "false", "f", "0", "opt-out", "optout"})
 
 @dataclass(frozen=True)
 class CustomersFile:
-    frame: pd.DataFrame  # indexed by customer_id
+    ids: pa.Array  # customer ids, one per row of ``frame``
+    frame: pd.DataFrame  # one row per customer in the file, in file order
     consents: tuple[str, ...]
 
 
@@ -39,8 +40,9 @@ def load_customers(config: Config, report: LoadReport) -> CustomersFile | None:
     report.customers_file = src.display
     report.customers_file_rows = table.num_rows
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
-    out: dict[str, object] = {"customer_id": np.asarray(ids.to_pylist(), dtype=object)}
-    _check_unique(src, out["customer_id"], wanted["customer_id"])  # type: ignore[arg-type]
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    _check_unique(src, ids, wanted["customer_id"])
+    out: dict[str, object] = {}
     if "signup_date" in wanted:
         sec = as_date_seconds(src, table, "signup_date", wanted["signup_date"],
                               date_format=data.date_format, required=False)
@@ -61,29 +63,36 @@ def load_customers(config: Config, report: LoadReport) -> CustomersFile | None:
         else:
             out[name] = np.asarray(as_text(src, table, key, name, required=False).to_pylist(),
                                    dtype=object)
-    frame = pd.DataFrame(out).set_index("customer_id")
-    return CustomersFile(frame=frame, consents=tuple(data.consents))
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(ids)))
+    return CustomersFile(ids=ids, frame=frame, consents=tuple(data.consents))
 
 
-def _check_unique(src: Source, ids: np.ndarray, column: str) -> None:
-    dup = pd.Series(ids).duplicated()
-    if dup.any():
-        row = int(np.argmax(dup.to_numpy()))
-        first = int(np.flatnonzero(ids == ids[row])[0])
-        raise InputError(src.row_problem(
-            row, column, f"found customer id {ids[row]!r} a second time (first on row "
-            f"{first + 1}), expected each customer once", hint="merge or remove the duplicate"))
+def _check_unique(src: Source, ids: pa.Array, column: str) -> None:
+    encoded = pc.dictionary_encode(ids)
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if len(encoded.dictionary) == len(ids):
+        return
+    first_row = np.full(len(encoded.dictionary), -1, dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(len(codes))[::-1]
+    dup_rows = np.flatnonzero(first_row[codes] != np.arange(len(codes)))
+    row = int(dup_rows[0])
+    value = ids[row].as_py()
+    raise InputError(src.row_problem(
+        row, column, f"found customer id {value!r} a second time (first on row "
+        f"{int(first_row[codes[row]]) + 1}), expected each customer once",
+        hint="merge or remove the duplicate"))
 
 
 def _consent(src: Source, table: pa.Table, key: str, column: str) -> np.ndarray:
     text = pc.utf8_lower(as_text(src, table, key, column, required=False))
-    values = np.asarray(text.to_pylist(), dtype=object)
-    allowed = YES | NO
-    bad = np.array([v is not None and v not in allowed for v in values], dtype=bool)
+    valid = pc.is_in(text, value_set=pa.array(sorted(YES | NO)))
+    bad = np.asarray(pc.and_(pc.is_valid(text), pc.invert(valid)).to_numpy(
+        zero_copy_only=False), dtype=bool)
     if bad.any():
         row = int(np.argmax(bad))
         raise InputError(src.row_problem(
             row, column, f"found {table.column(key)[row].as_py()!r}, expected yes or no",
             hint="consents and boolean attributes accept yes/no, true/false, 1/0 "
             "(empty means no)"))
-    return np.array([v in YES for v in values], dtype=bool)
+    yes = pc.fill_null(pc.is_in(text, value_set=pa.array(sorted(YES))), False)
+    return np.asarray(yes.to_numpy(zero_copy_only=False), dtype=bool)

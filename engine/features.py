@@ -12,6 +12,7 @@ import pandas as pd
 from engine.load import EPOCH, Transactions
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
+REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
 
 
 def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
@@ -19,6 +20,45 @@ def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
     key = (code.astype(np.int64) << np.int64(32)) | other.astype(np.int64)
     uniq = pd.unique(key)
     return np.bincount((uniq >> np.int64(32)).astype(np.int64), minlength=n)
+
+
+def _first_rows(values: np.ndarray, n_values: int) -> np.ndarray:
+    """Index of the first row holding each value (values are codes 0..n_values-1; -1 skipped)."""
+    first = np.full(n_values, -1, dtype=np.int64)
+    ok = np.flatnonzero(values >= 0)
+    first[values[ok][::-1]] = ok[::-1]  # later assignments win: reversed, the first row wins
+    return first[first >= 0]
+
+
+def _orders_and_days(code: np.ndarray, day: np.ndarray,
+                     order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct orders and distinct purchase days per customer.
+
+    When every order id belongs to one customer on one day (the normal case, checked), each
+    order is reduced to its first row, which makes both counts cheap; otherwise the exact
+    pair counts are used.
+    """
+    if order is None or len(order) == 0:
+        days = _pairs_count(code, day, n)
+        return days, days
+    first = _first_rows(order, int(order.max()) + 1)
+    owner, when = code[first], day[first]
+    valid = order >= 0
+    pos = np.full(int(order.max()) + 1, -1, dtype=np.int64)
+    pos[order[first]] = np.arange(len(first))
+    row_pos = pos[np.where(valid, order, 0)]
+    simple = bool(np.all(~valid | ((owner[row_pos] == code) & (when[row_pos] == day))))
+    if not simple or not valid.all():
+        return _pairs_count(code, np.where(valid, order, 2**31), n), _pairs_count(code, day, n)
+    return np.bincount(owner, minlength=n), _pairs_count(owner, when, n)
+
+
+def _category_breadth(code: np.ndarray, cat: np.ndarray, n: int, n_cat: int) -> np.ndarray:
+    ok = cat >= 0
+    if n * max(n_cat, 1) <= 64_000_000:  # a customers x categories count matrix fits
+        counts = np.bincount(code[ok].astype(np.int64) * n_cat + cat[ok], minlength=n * n_cat)
+        return np.asarray((counts.reshape(n, n_cat) > 0).sum(axis=1), dtype=np.int64)
+    return _pairs_count(code[ok], cat[ok], n)
 
 
 def _sum(code: np.ndarray, values: np.ndarray, n: int, mask: np.ndarray | None = None
@@ -46,11 +86,10 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int) 
     first[lo.index.to_numpy()] = lo.to_numpy()
     last[hi.index.to_numpy()] = hi.to_numpy()
 
-    purchase_days = _pairs_count(code_b, day_b, n)
-    orders = _pairs_count(code_b, tx.order[buy], n) if tx.order is not None else purchase_days
+    orders, purchase_days = _orders_and_days(
+        code_b, day_b, None if tx.order is None else tx.order[buy], n)
     if tx.category is not None:
-        cat = tx.category[buy]
-        breadth = _pairs_count(code_b[cat >= 0], cat[cat >= 0], n)
+        breadth = _category_breadth(code_b, tx.category[buy], n, len(tx.categories))
     else:
         breadth = np.zeros(n, dtype=np.int64)
 

@@ -9,6 +9,7 @@ refunds (negative amounts) are kept and netted.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +59,7 @@ class Transactions:
     """Checked transactions as arrays, one entry per used row; customers coded 0..n-1."""
 
     customer_ids: np.ndarray  # object array of ids, sorted; index = code
+    id_array: pa.Array  # the same ids as an Arrow array (fast joins by value)
     code: np.ndarray  # int32 per row
     day: np.ndarray  # int32 days since 1970-01-01
     amount: np.ndarray  # float64, net of nothing: refunds are negative
@@ -82,21 +84,30 @@ def load_transactions(config: Config) -> Transactions:
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
+    # Encoding text columns is the slowest part of loading; Arrow releases the GIL, so the
+    # order ids (the largest) are encoded on the second core meanwhile.
+    pool = ThreadPoolExecutor(max_workers=1)
+    order_job = pool.submit(_codes, as_text(src, table, "order_id", cols["order_id"],
+                                            required=False, raw=True)) \
+        if "order_id" in cols else None
     seconds = as_date_seconds(src, table, "date", cols["date"], date_format=data.date_format,
                               required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
     day = (seconds // DAY).astype(np.int32)
     margin = _margin(src, table, config, amount, report)
-    order = _codes(as_text(src, table, "order_id", cols["order_id"], required=False)) \
-        if "order_id" in cols else None
-    cat_codes, categories = (None, ())
+    # free each Arrow column once converted: ten million strings are worth a gigabyte
+    table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id")
+                                if k in table.column_names])
+    cat_codes: np.ndarray | None = None
+    categories: tuple[str, ...] = ()
     if "category" in cols:
-        cat_text = as_text(src, table, "category", cols["category"], required=False)
+        cat_text = as_text(src, table, "category", cols["category"], required=False, raw=True)
         cat_codes, categories = _coded_with_labels(cat_text)
-    extra = [_codes(as_text(src, table, k, cols[k], required=False))
+    extra = [_codes(as_text(src, table, k, cols[k], required=False, raw=True))
              for k in ("channel",) if k in cols]
     extra += [as_number(src, table, "quantity", cols["quantity"], required=False)] \
         if "quantity" in cols else []
+    del table
 
     as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
     as_of_day = (as_of - EPOCH).days
@@ -106,7 +117,11 @@ def load_transactions(config: Config) -> Transactions:
             key="as_of", hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}"
             "; choose a later as_of or remove it to use the day after the last transaction"))
 
-    codes, customer_ids = _customer_codes(ids)
+    codes, id_array = _customer_codes(ids)
+    del ids
+    order = order_job.result() if order_job is not None else None
+    pool.shutdown()
+    customer_ids = np.asarray(id_array.to_numpy(zero_copy_only=False), dtype=object)
     keep = _keep_mask(report, day, amount, as_of_day,
                       [codes, seconds, amount, margin, order, cat_codes, *extra],
                       drop_duplicates=data.duplicates == "drop")
@@ -115,7 +130,8 @@ def load_transactions(config: Config) -> Transactions:
     report.refund_rows = int(refunds.sum())
     report.refund_amount = float(-amount[keep][refunds].sum())
     return Transactions(
-        customer_ids=customer_ids, code=codes[keep], day=day[keep], amount=amount[keep],
+        customer_ids=customer_ids, id_array=id_array, code=codes[keep], day=day[keep],
+        amount=amount[keep],
         margin=margin[keep], order=None if order is None else order[keep],
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
@@ -140,10 +156,10 @@ def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
         report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
                               f"assumed at margin_rate {rate:g} of the amount")
     margin[missing] = amount[missing] * rate
-    return margin
+    return np.asarray(margin, dtype=np.float64)
 
 
-def _customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+def _customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Codes 0..n-1 in the sort order of the ids, so output order is stable and readable."""
     encoded = pc.dictionary_encode(ids).combine_chunks()
     dictionary = encoded.dictionary
@@ -151,20 +167,24 @@ def _customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     codes = rank[np.asarray(encoded.indices.to_numpy(), dtype=np.int64)]
-    labels = np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object)
-    return codes, labels
+    return codes, dictionary.take(pa.array(order))
 
 
 def _codes(text: pa.ChunkedArray) -> np.ndarray:
-    """Integer codes for a text column (nulls get -1); only equality of codes matters."""
-    encoded = pc.dictionary_encode(text).combine_chunks()
-    return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+    """Integer codes for a text column; empty or blank values get -1. Only equality matters."""
+    return _coded_with_labels(text)[0]
 
 
 def _coded_with_labels(text: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]]:
     encoded = pc.dictionary_encode(text).combine_chunks()
-    labels = tuple(str(x) for x in encoded.dictionary.to_pylist())
-    return (np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32), labels)
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32)
+    labels = encoded.dictionary
+    blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(labels), "").to_numpy(
+        zero_copy_only=False), dtype=bool)
+    if blank.any():  # blank text counts as no value; labels keep their codes
+        remap = np.where(blank, -1, np.arange(len(labels))).astype(np.int32)
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
+    return codes, tuple(str(x) for x in labels.to_pylist())
 
 
 def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,
@@ -176,10 +196,10 @@ def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_da
     report.zero_amount = int(zero.sum())
     candidates = ~(after | zero)
     if not drop_duplicates:
-        return candidates
+        return np.asarray(candidates, dtype=bool)
     dup = _duplicates([v for v in row_values if v is not None]) & candidates
     report.duplicates = int(dup.sum())
-    return candidates & ~dup
+    return np.asarray(candidates & ~dup, dtype=bool)
 
 
 def _duplicates(columns: list[np.ndarray]) -> np.ndarray:

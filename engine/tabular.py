@@ -189,10 +189,14 @@ def _locate_bad_bytes(src: Source) -> Problem:
 # --- typed column conversion -------------------------------------------------------------
 
 def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
-            required: bool) -> pa.ChunkedArray:
+            required: bool, raw: bool = False) -> pa.ChunkedArray:
+    """Text values, trimmed, empty as null. ``raw``: as read (for columns only compared for
+    equality, such as order ids: a copy of ten million strings is not free)."""
     col = table.column(ours)
     if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
         col = pc.cast(col, pa.string())
+    if raw:
+        return col
     col = pc.utf8_trim_whitespace(col)
     if required:
         empty = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))
@@ -227,8 +231,7 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                                  file=src.display, key=f"column {theirs!r}"))
     else:
         col = pc.cast(col, pa.float64())
-    values = col.to_numpy() if isinstance(col, pa.Array) else col.to_numpy()
-    values = np.asarray(values, dtype=np.float64)
+    values = np.asarray(col.to_numpy(), dtype=np.float64)
     nonfinite = np.isinf(values) | (np.isnan(values) & ~_isnull(col))
     if nonfinite.any():
         _fail_first(src, pa.chunked_array([pa.array(nonfinite)]), table.column(ours), theirs,

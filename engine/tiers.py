@@ -16,6 +16,7 @@ cut values first (the basis value at that quantile), then applied like threshold
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,7 @@ def load_tiers(project: Path) -> TierSpec:
                                         "less than 1 (the last tier takes the rest)"))
     else:
         mins = [t.min for t in tiers[:-1]]
-        if any(a is not None and b is not None and a <= b for a, b in zip(mins, mins[1:])):
+        if any(a is not None and b is not None and a <= b for a, b in pairwise(mins)):
             problems.append(doc.problem(("tiers",), "thresholds must fall from the first tier "
                                         "to the last", hint="list tiers highest first"))
     if problems:

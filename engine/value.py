@@ -76,12 +76,14 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention, tiers: 
 
 def _influence(frame: pd.DataFrame) -> np.ndarray:
     """Historic value brought in by referrals: the margin of the customers one referred."""
-    if "referred_by" not in frame:
-        frame["referrals_made"] = 0
-        return np.zeros(len(frame))
-    by = frame["referred_by"]
-    sums = frame.groupby(by)["historic_value"].sum()
-    return frame["customer_id"].map(sums).fillna(0.0).to_numpy(dtype=np.float64)
+    from engine.features import CODE, REFERRER
+
+    codes, referrer = frame[CODE].to_numpy(), frame[REFERRER].to_numpy()
+    has = referrer >= 0
+    n = int(max(codes.max(initial=0), referrer.max(initial=0))) + 1
+    sums = np.bincount(referrer[has], weights=frame["historic_value"].to_numpy()[has],
+                       minlength=n)
+    return np.asarray(sums[codes], dtype=np.float64)
 
 
 __all__ = ["MONEY", "add_value", "band_name"]

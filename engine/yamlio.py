@@ -178,7 +178,8 @@ def _flatten_merge(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Nod
     own: list[tuple[yaml.Node, yaml.Node]] = []
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            is_list = isinstance(value_node, yaml.SequenceNode)
+            sources = value_node.value if is_list else [value_node]
             for src in sources:
                 if isinstance(src, yaml.MappingNode):
                     merged.extend(_flatten_merge(src))

@@ -1,0 +1,50 @@
+"""Benchmark of the scoring step: 10M transactions of 1M customers from Parquet.
+
+    python benchmarks/bench_score.py [--customers 1000000]
+
+Generates the data once (cached in bench-data/), then, in a fresh process, times loading,
+features and value, and prints the peak memory. Target (issue 2): at most 5 s and 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+from _common import ROOT, peak_rss_mb, retail_project
+
+
+def measure(project: str) -> None:
+    from engine.config import load_config
+    from engine.score import score
+
+    config = load_config(__import__("pathlib").Path(project))
+    start = time.perf_counter()
+    scored = score(config)
+    total = time.perf_counter() - start
+    rep = scored.report
+    print(f"rows read {rep.rows_read:,}, used {rep.rows_used:,}; customers {len(scored.table):,}")
+    for name, seconds in scored.timings.items():
+        print(f"  {name:<10} {seconds:6.2f} s")
+    print(f"score total {total:.2f} s (target 5 s); peak memory {peak_rss_mb():,.0f} MB "
+          "(target 2,048 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(args.measure)
+        return
+    project = retail_project(args.customers)
+    # a fresh process, so the peak memory is the scoring step's own
+    subprocess.run([sys.executable, __file__, "--measure", str(project)], check=True,
+                   cwd=ROOT)
+
+
+if __name__ == "__main__":
+    main()
