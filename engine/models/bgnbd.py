@@ -1,0 +1,308 @@
+"""BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005, Marketing Science 24(2)).
+
+While active, a customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha); after
+each purchase they become inactive with probability p ~ Beta(a, b). Equation numbers below
+are those of the paper ("FHL") and of Fader & Hardie's note "Computing P(alive) using the
+BG/NBD model" (2008).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import digamma, expit, gammaln, hyp2f1
+
+from engine.models._common import (
+    BaseFitter,
+    FloatArray,
+    IntArray,
+    as_array,
+    check_rfm,
+    check_some_repeat,
+    compress,
+    dot,
+    fit_mle,
+    unique_rows,
+)
+
+
+@dataclass(frozen=True)
+class _Data:
+    """Compressed rows, split by x == 0 (only T matters) and x > 0.
+
+    For the x > 0 rows, x, t_x and T are also coded against their distinct values, so logs
+    are taken once per distinct value (a few hundred with daily data) and gathered.
+    """
+
+    ux: FloatArray  # distinct frequencies, as indices, and total weight of each
+    ux_index: IntArray
+    wx: FloatArray
+    t0: FloatArray  # T and weights of the x == 0 rows
+    w0: FloatArray
+    x1: FloatArray  # the x > 0 rows
+    tx1: FloatArray
+    t1: FloatArray
+    w1: FloatArray
+    codes: tuple[IntArray, IntArray, IntArray]  # x1, tx1, t1 coded against uniq
+    uniq: tuple[FloatArray, FloatArray, FloatArray]
+    total: float
+
+    @classmethod
+    def build(cls, x: FloatArray, tx: FloatArray, t: FloatArray, w: FloatArray) -> _Data:
+        cx, ux = pd.factorize(x)
+        pos = x > 0
+        x1, tx1, t1 = x[pos], tx[pos], t[pos]
+        fac = [pd.factorize(v) for v in (x1, tx1, t1)]
+        wx = np.bincount(cx, weights=w, minlength=len(ux)).astype(np.float64)
+        ux = np.asarray(ux, dtype=np.float64)
+        return cls(ux, ux.astype(np.intp), wx, t[~pos], w[~pos], x1, tx1, t1, w[pos],
+                   (fac[0][0], fac[1][0], fac[2][0]),
+                   (np.asarray(fac[0][1], np.float64), np.asarray(fac[1][1], np.float64),
+                    np.asarray(fac[2][1], np.float64)),
+                   float(w.sum()))
+
+
+def _ll_and_grad(theta: FloatArray, d: _Data) -> tuple[float, FloatArray]:
+    """Total weighted log-likelihood (FHL eq. 6) and its gradient in (r, alpha, a, b).
+
+    ln L = A1 + A2 + ln(exp(A3) + [x>0] exp(A4)) with (note 004, eq. 2-5)
+    A1 = lnG(r+x) - lnG(r) + r ln(alpha),   A2 = lnB(a, b+x) - lnB(a, b),
+    A3 = -(r+x) ln(alpha+T),                A4 = ln(a) - ln(b+x-1) - (r+x) ln(alpha+t_x).
+    """
+    r, alpha, a, b = theta
+    ux, wx = d.ux, d.wx
+    # terms that depend on x only: evaluated once per distinct frequency
+    ll = dot(wx, gammaln(r + ux)) + d.total * (r * np.log(alpha) - gammaln(r))
+    g_r = dot(wx, digamma(r + ux)) + d.total * (np.log(alpha) - digamma(r))
+    g_alpha = d.total * r / alpha
+    # A2 = sum_{j<x} -ln(1 + a/(b+j)) for whole x, as running sums: exact even when a and b
+    # are huge, where lnG or lnB differences cancel catastrophically
+    j = np.arange(int(ux.max()) if len(ux) else 0, dtype=np.float64)
+    bj, abj = b + j, a + b + j
+    ix = d.ux_index
+    ll += dot(wx, _running(-np.log1p(a / bj))[ix])
+    g_a = dot(wx, _running(-1.0 / abj)[ix])
+    g_b = dot(wx, _running(a / (bj * abj))[ix])
+    # x == 0: only A3 = -r ln(alpha + T)
+    lat0 = np.log(alpha + d.t0)
+    ll -= r * dot(d.w0, lat0)
+    g_r -= dot(d.w0, lat0)
+    g_alpha -= r * dot(d.w0, 1.0 / (alpha + d.t0))
+    # x > 0: ln(exp(A3) + exp(A4)) = A3 + softplus(A4 - A3); s = share of the A4 term
+    (cx, ctx, ct), (ux1, utx1, ut1) = d.codes, d.uniq
+    rx = r + d.x1
+    lat = np.log(alpha + ut1)[ct]
+    latx = np.log(alpha + utx1)[ctx]
+    lb = np.log(b + ux1 - 1.0)
+    diff = np.log(a) - lb[cx] - rx * (latx - lat)
+    e = np.exp(-np.abs(diff))
+    softplus = np.maximum(diff, 0.0) + np.log1p(e)
+    s = np.where(diff >= 0, 1.0, e) / (1.0 + e)  # expit(diff), stable
+    w1 = d.w1
+    ll += dot(w1, softplus - rx * lat)
+    g_r -= dot(w1, lat + s * (latx - lat))
+    g_alpha -= dot(w1, rx * ((1 - s) / (alpha + d.t1) + s / (alpha + d.tx1)))
+    ws = w1 * s
+    g_a += float(ws.sum()) / a
+    g_b -= dot(ws, np.exp(-lb)[cx])
+    return ll, np.array([g_r, g_alpha, g_a, g_b])
+
+
+def _running(v: FloatArray) -> FloatArray:
+    """[0, v0, v0+v1, ...]: entry k is the sum of the first k terms."""
+    return np.concatenate(([0.0], np.cumsum(v)))
+
+
+def log_likelihood(params: dict[str, float], frequency: object, recency: object,
+                   T: object) -> FloatArray:
+    """Per-customer BG/NBD log-likelihood (FHL eq. 6), vectorised."""
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    x, tx, t = check_rfm(frequency, recency, T)
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    j = np.arange(int(x.max()) if len(x) else 0, dtype=np.float64)
+    a2 = _running(-np.log1p(a / (b + j)))[x.astype(np.intp)]  # lnB(a, b+x) - lnB(a, b)
+    a3 = -(r + x) * np.log(alpha + t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a4 = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + tx),
+                      -np.inf)
+    return np.asarray(a1 + a2 + np.logaddexp(a3, a4), dtype=np.float64)
+
+
+class BetaGeoFitter(BaseFitter):
+    """BG/NBD model fitted by maximum likelihood (Fader, Hardie & Lee 2005).
+
+    ``penalizer`` adds ``penalizer * sum(params**2)`` to the mean negative log-likelihood
+    (the lifetimes convention); 0 gives plain maximum likelihood. The gradient is analytic.
+    Inputs per customer: ``frequency`` = number of repeat purchase days, ``recency`` = time
+    from the first to the last purchase, ``T`` = time from the first purchase to the end of
+    observation, recency and T in one time unit (see ``engine.models.rfm.summary``).
+    """
+
+    param_names = ("r", "alpha", "a", "b")
+
+    def fit(self, frequency: object, recency: object, T: object, *,
+            weights: object | None = None,
+            initial_params: dict[str, float] | None = None) -> BetaGeoFitter:
+        """Fit by maximum likelihood; identical rows are compressed unless weights are given.
+
+        Raises ``ValueError`` for invalid inputs and ``ConvergenceError`` if the fit fails.
+        """
+        x, tx, t = check_rfm(frequency, recency, T)
+        check_some_repeat(type(self).__name__, x)
+        (xu, txu, tu), w = compress([x, tx, t], weights)
+        data = _Data.build(xu, txu, tu, w)
+        pen = self.penalizer
+
+        def objective(z: FloatArray) -> tuple[float, FloatArray]:
+            theta = np.exp(z)
+            ll, grad = _ll_and_grad(theta, data)
+            value = -ll / data.total + pen * dot(theta, theta)
+            return value, (-grad / data.total + 2 * pen * theta) * theta
+
+        start = initial_params or {"r": 1.0, "alpha": max(float(np.mean(t)), 1e-3) / 10,
+                                   "a": 1.0, "b": 1.0}
+        z0 = np.log([start[k] for k in self.param_names])
+        result = fit_mle(type(self).__name__, self.param_names, objective, z0,
+                         analytic_gradient=True, total_weight=data.total)
+        self._store(result, _ll_and_grad(result.params, data)[0], round(data.total))
+        return self
+
+    def log_likelihood(self, frequency: object, recency: object, T: object) -> FloatArray:
+        """Per-customer log-likelihood at the fitted parameters."""
+        self._check_fitted()
+        return log_likelihood(self.params_, frequency, recency, T)
+
+    def p_alive(self, frequency: object, recency: object, T: object) -> FloatArray:
+        """P(active at T | x, t_x, T) (note "Computing P(alive) using the BG/NBD model", eq. 2).
+
+        1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+        """
+        r, alpha, a, b = self._param_array()
+        x, tx, t = check_rfm(frequency, recency, T)
+        with np.errstate(divide="ignore"):
+            odds = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (
+                np.log(alpha + t) - np.log(alpha + tx))
+        return np.where(x > 0, expit(-odds), 1.0)
+
+    def _tail(self, t: FloatArray, x: FloatArray, big_t: FloatArray) -> FloatArray:
+        """G = ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t)).
+
+        Computed through Euler's transformation as ((alpha+T)/(alpha+T+t))^(a-1)
+        2F1(a+b-1-r, a-1; a+b+x-1; z): the series then has small parameters whatever x.
+        """
+        r, alpha, a, b = self._param_array()
+        a = _away_from_one(a)
+        base = alpha + big_t
+        z = t / (base + t)
+        return np.asarray((base / (base + t)) ** (a - 1)
+                          * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z), dtype=np.float64)
+
+    def expected_purchases(self, t: object, frequency: object, recency: object,
+                           T: object) -> FloatArray:
+        """E[Y(t) | x, t_x, T]: expected purchases in the next t time units (FHL eq. 10).
+
+        With one horizon t for everybody, the 2F1 term is evaluated once per distinct (x, T).
+        """
+        self._check_fitted()
+        x, tx, big_t = check_rfm(frequency, recency, T)
+        tt = _check_t(t, len(x))
+        a, b = _away_from_one(self.params_["a"]), self.params_["b"]
+        if len(tt) == 1 and len(x) > 1:
+            (ux, ut), inv, _ = unique_rows(x, big_t)
+            tail = self._tail(tt, ux, ut)[inv]
+        else:
+            tail = self._tail(tt, x, big_t)
+        scale = (a + b + x - 1) / (a - 1)
+        return scale * (1 - tail) * self.p_alive(x, tx, big_t)
+
+    def expected_purchases_new(self, t: object) -> FloatArray:
+        """E[X(t)] for a customer just acquired at time 0 (FHL eq. 9)."""
+        self._check_fitted()
+        tt = _check_t(t, None)
+        a, b = _away_from_one(self.params_["a"]), self.params_["b"]
+        zero = np.zeros_like(tt)
+        return (a + b - 1) / (a - 1) * (1 - self._tail(tt, zero, zero))
+
+    def discounted_expected_purchases(
+            self, frequency: object, recency: object, T: object, *, horizon: int,
+            discount_rate_per_period: float, periods_per_step: float = 1.0) -> FloatArray:
+        """sum_k (E[Y(k D)] - E[Y((k-1) D)]) / (1+d)^k for k = 1..horizon, D = periods_per_step.
+
+        Purchases expected during step k are discounted by k whole steps (end of step), as
+        lifetimes' ``customer_lifetime_value`` does. The hypergeometric part depends on
+        (x, T) only, so it is evaluated once per distinct (x, T) pair.
+        """
+        self._check_fitted()
+        x, tx, big_t = check_rfm(frequency, recency, T)
+        steps, disc = _steps(horizon, discount_rate_per_period, periods_per_step)
+        (ux, ut), inv, _ = unique_rows(x, big_t)
+        prev = np.ones_like(ux)
+        acc = np.zeros_like(ux)
+        for tk, dk in zip(steps, disc, strict=True):
+            cur = self._tail(np.full_like(ux, tk), ux, ut)
+            acc += dk * (prev - cur)
+            prev = cur
+        a, b = _away_from_one(self.params_["a"]), self.params_["b"]
+        return (a + b + x - 1) / (a - 1) * acc[inv] * self.p_alive(x, tx, big_t)
+
+
+def simulate(params: dict[str, float], T: object, *, rng: np.random.Generator,
+             time_unit_days: float | None = 7.0) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Draw (frequency, recency, T) from the BG/NBD generative process (FHL section 3).
+
+    lambda ~ Gamma(r, rate alpha), p ~ Beta(a, b); from a first purchase at time 0 the
+    customer buys at Poisson rate lambda and drops out with probability p after each
+    purchase; observation stops at T. With ``time_unit_days`` set, purchase times are
+    recorded as whole days since the first purchase and same-day purchases count once, as
+    in daily transaction data (this is what makes rows repeat and compress).
+    """
+    big_t = as_array("T", T)
+    n = len(big_t)
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    clock = np.zeros(n)
+    x = np.zeros(n)
+    last = np.zeros(n)  # time of the last recorded purchase (days if time_unit_days)
+    scale = time_unit_days or 1.0
+    idx = np.arange(n)
+    while idx.size:
+        with np.errstate(divide="ignore"):
+            clock[idx] += rng.exponential(1.0 / lam[idx])
+        idx = idx[clock[idx] <= big_t[idx]]
+        when = clock[idx] * scale
+        if time_unit_days:
+            when = np.floor(when)
+        new = when > last[idx]
+        x[idx[new]] += 1
+        last[idx[new]] = when[new]
+        idx = idx[rng.random(idx.size) >= p[idx]]
+    return x, last / scale, big_t.copy()
+
+
+def _away_from_one(a: float) -> float:
+    """The BG/NBD expectations have a removable 0/0 at a == 1: step just beside it."""
+    return a if abs(a - 1) > 1e-7 else 1 + 1e-7
+
+
+def _check_t(t: object, n: int | None) -> FloatArray:
+    """Prediction horizons: finite, >= 0, one value or one per customer (any number if n None)."""
+    tt = as_array("t", t)
+    if not np.all(np.isfinite(tt)) or np.any(tt < 0):
+        raise ValueError(f"t must be finite and >= 0, got {t!r}")
+    if n is not None and len(tt) not in (1, n):
+        raise ValueError(f"t has {len(tt)} values for {n} customers")
+    return tt
+
+
+def _steps(horizon: int, rate: float, step: float) -> tuple[FloatArray, FloatArray]:
+    """Step end times k*step and discount factors (1+rate)^-k, k = 1..horizon."""
+    if int(horizon) != horizon or horizon < 0:
+        raise ValueError(f"horizon must be a whole number of steps >= 0, got {horizon!r}")
+    if not (np.isfinite(rate) and rate > -1):
+        raise ValueError(f"discount_rate_per_period must be > -1, got {rate!r}")
+    if not (np.isfinite(step) and step > 0):
+        raise ValueError(f"periods_per_step must be > 0, got {step!r}")
+    k = np.arange(1, int(horizon) + 1, dtype=np.float64)
+    return k * step, (1.0 + rate) ** -k

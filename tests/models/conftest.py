@@ -1,0 +1,45 @@
+"""CDNOW fixtures: the 2,357-customer sample of the papers and the 23,570-customer master."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.models import rfm
+
+DATA = Path(__file__).resolve().parents[2] / "examples" / "cdnow"
+CALIBRATION_END = "1997-09-30"  # end of week 39 counted from 1997-01-01
+OBSERVATION_END = "1998-06-30"  # end of week 78
+
+
+def read_sample() -> pd.DataFrame:
+    frame = pd.read_csv(DATA / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                        names=["master_id", "customer_id", "date", "cds", "dollars"],
+                        dtype={"date": str})
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")
+    return frame
+
+
+def read_master() -> pd.DataFrame:
+    frame = pd.read_csv(DATA / "CDNOW_master.txt", sep=r"\s+", dtype={"date": str})
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")
+    return frame.rename(columns={"dollar_value": "dollars"})
+
+
+def cal_holdout(frame: pd.DataFrame) -> pd.DataFrame:
+    return rfm.calibration_holdout(frame, customer_col="customer_id", date_col="date",
+                                   value_col="dollars", calibration_end=CALIBRATION_END,
+                                   observation_end=OBSERVATION_END, time_unit_days=7.0)
+
+
+@pytest.fixture(scope="session")
+def sample() -> pd.DataFrame:
+    """Calibration (weeks 1-39) summary and holdout (weeks 40-78) of the 1/10 sample."""
+    return cal_holdout(read_sample())
+
+
+@pytest.fixture(scope="session")
+def master() -> pd.DataFrame:
+    return cal_holdout(read_master())
