@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 a problem in an input (data, cvm.yaml, rules, policies,
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import traceback
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from engine import __version__
-from engine.errors import EXIT_INTERNAL, CvmError
+from engine.errors import EXIT_INTERNAL, CvmError, Problem
 
 app = typer.Typer(
     name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -88,6 +89,30 @@ def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = No
     from engine.commands import score as cmd
 
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
+
+
+@app.command()
+@handled
+def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+        calibration_end: Annotated[str | None, typer.Option(
+            "--calibration-end", help="Last day of the calibration period (YYYY-MM-DD). "
+            "Default: the as-of date minus the horizon.")] = None,
+        quiet: QuietOpt = False) -> int:
+    """Fit BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters and a holdout check."""
+    from engine.commands import fit as cmd
+
+    return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
+                   calibration_end=_date_option(calibration_end, "--calibration-end"))
+
+
+def _date_option(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CvmError(Problem(f"found {value!r}, expected a date such as 2024-06-30",
+                               key=name)) from None
 
 
 def main() -> None:

@@ -63,6 +63,12 @@ RETENTION = c.Record([
     c.Field("min_customers", c.Number(min=1, integer=True), 30),
 ])
 
+MODELS = c.Record([
+    c.Field("use", c.Text(choices=("auto", "bgnbd", "none")), "auto"),
+    c.Field("time_unit_days", c.Number(min=1, max=366), 7.0),
+    c.Field("min_repeat_customers", c.Number(min=10, integer=True), 100),
+])
+
 CONFIG = c.Record([
     c.Field("name", c.Text(), "CVM project"),
     c.Field("data", DATA, doc="where the transactions are and how to read them"),
@@ -73,6 +79,7 @@ CONFIG = c.Record([
     c.Field("discount_rate", c.Number(min=0, max=1), 0.10),
     c.Field("margin_rate", c.Number(min=0, max=1), 0.30),
     c.Field("retention", RETENTION, None),
+    c.Field("models", MODELS, None),
     c.Field("output", c.Text(), "output"),
 ], what="the project configuration")
 
@@ -100,6 +107,13 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class ModelsConfig:
+    use: str = "auto"  # auto: the models where they fit, else the formulas; bgnbd; none
+    time_unit_days: float = 7.0
+    min_repeat_customers: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     """A checked ``cvm.yaml``. Paths are absolute."""
 
@@ -115,6 +129,7 @@ class Config:
     margin_rate: float
     retention: RetentionConfig
     output: Path
+    models: ModelsConfig = ModelsConfig()
 
     @property
     def discount_rate_per_period(self) -> float:
@@ -195,6 +210,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         discount_rate=raw["discount_rate"],
         margin_rate=raw["margin_rate"],
         retention=RetentionConfig(**ret),
+        models=ModelsConfig(**(raw["models"] or {})),
         output=(project / raw["output"]).resolve(),
     )
 

@@ -13,6 +13,7 @@ from engine.load import EPOCH, Transactions
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
 REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
+REPEAT_SPEND = "_repeat_spend"  # internal: mean purchase value of the repeat purchase days
 
 
 def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
@@ -93,6 +94,10 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int) 
     else:
         breadth = np.zeros(n, dtype=np.int64)
 
+    amount_b = tx.amount[buy]
+    on_first = day_b == first[code_b]
+    first_day = np.bincount(code_b[on_first], weights=amount_b[on_first], minlength=n)
+    bought = np.bincount(code_b, weights=amount_b, minlength=n)
     revenue = _sum(tx.code, tx.amount, n)
     refunds = -_sum(tx.code, tx.amount, n, tx.amount < 0)
     margin = _sum(tx.code, tx.margin, n)
@@ -118,6 +123,8 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int) 
         total = rev_recent + rev_previous
         trend = np.where(np.abs(total) > 1e-12, (rev_recent - rev_previous) / total, 0.0)
         trend = np.clip(trend, -1.0, 1.0)
+        repeat_spend = np.where(frequency > 0, (bought - first_day) / np.maximum(frequency, 1),
+                                0.0)
         aov = revenue / np.maximum(orders, 1)
 
     def pick(values: np.ndarray) -> np.ndarray:
@@ -147,5 +154,6 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int) 
         "category_breadth": pick(breadth).astype(np.int64),
         "current_value": pick(current),
         CODE: keep,
+        REPEAT_SPEND: pick(repeat_spend),
     })
     return frame

@@ -16,14 +16,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.clv_models import ModelFit, apply_models
 from engine.config import Config
 from engine.customers import CustomersFile, load_customers
-from engine.features import CODE, REFERRER, build_features
+from engine.features import CODE, REFERRER, REPEAT_SPEND, build_features
 from engine.load import LoadReport, Transactions, load_transactions
 from engine.retention import Retention, measure
 from engine.schema import VALUE_COLUMNS, consent_column
 from engine.tiers import TierSpec, load_tiers
-from engine.value import MONEY, add_value
+from engine.value import MONEY, add_value, rescore
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Scored:
     tier_cuts: tuple[float, ...]
     as_of: dt.date
     consents: tuple[str, ...]
+    model: ModelFit
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
@@ -66,11 +68,16 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
         retention = measure(tx, config.retention, period_days=config.period_days)
         consents = _join_customers(frame, customers, tx)
         cuts = add_value(frame, config, retention, tiers)
-        frame = frame.drop(columns=[CODE, REFERRER])
+    with step("models"):
+        model = apply_models(frame, config)
+        if model.used:  # potential value changed: so did total value, score and tier
+            cuts = rescore(frame, tiers)
+        frame = frame.drop(columns=[CODE, REFERRER, REPEAT_SPEND])
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
         extra = [c for c in frame if c not in ordered]
         table = frame[ordered + extra].reset_index(drop=True)
-    return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, timings)
+    return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
+                  timings)
 
 
 def _join_customers(frame: pd.DataFrame, customers: CustomersFile | None,

@@ -25,7 +25,7 @@ from engine.config import Config
 from engine.retention import Retention, band_name
 from engine.tiers import TierSpec, assign
 
-MONEY = ("revenue", "refunds", "avg_order_value", "gross_margin", "revenue_recent",
+MONEY = ("clv_model", "revenue", "refunds", "avg_order_value", "gross_margin", "revenue_recent",
          "revenue_previous", "historic_value", "margin_per_order", "margin_per_period",
          "clv_simple", "clv_discounted", "potential_value", "current_value", "influence_value",
          "total_value", "growth_headroom")
@@ -61,6 +61,11 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention, tiers: 
     annuity = float(sum((1.0 + d) ** -t for t in range(1, H + 1)))
     frame["potential_value"] = m * annuity
     frame["influence_value"] = _influence(frame)
+    return rescore(frame, tiers)
+
+
+def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
+    """Total value, score, tier and headroom from the value parts (again after the models)."""
     frame["total_value"] = frame["historic_value"] + frame["potential_value"] + \
         frame["influence_value"]
     total = frame["total_value"].to_numpy()
@@ -86,4 +91,4 @@ def _influence(frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(sums[codes], dtype=np.float64)
 
 
-__all__ = ["MONEY", "add_value", "band_name"]
+__all__ = ["MONEY", "add_value", "band_name", "rescore"]

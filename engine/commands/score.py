@@ -52,6 +52,7 @@ def summary(scored: Scored, currency: str) -> str:
                     for s in ret.segments)
     lines.append(f"  retention per period: {ret.overall:.1%} overall "
                  f"({ret.retained:,} of {ret.active:,} over {ret.pairs} period pairs); {seg}")
+    lines.append(f"  value model: {scored.model.describe()}")
     counts = t["value_tier"].value_counts()
     tiers = []
     for i, name in enumerate(scored.tiers.names):

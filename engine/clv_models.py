@@ -1,0 +1,111 @@
+"""Stage 2c, value by probabilistic models: BG/NBD for purchases and P(alive), Gamma-Gamma
+for spend (engine/models), fitted by maximum likelihood on the scored customers.
+
+Where the data allows (``models.use: auto`` and enough repeat buyers, and both fits converge),
+this adds ``p_alive``, ``churn_risk`` = 1 - p_alive, ``expected_purchases`` (over the horizon)
+and ``clv_model``, and replaces ``potential_value`` by the model's expected margin over the
+horizon if the customer is retained (expected purchases given alive x expected spend x the
+customer's margin rate, discounted per period). Otherwise the formula columns stay and the
+reason is reported.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.config import Config
+from engine.errors import InputError, Problem
+from engine.features import REPEAT_SPEND
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """What was fitted (for the summary, the manifest and ``cvm fit``)."""
+
+    used: bool
+    reason: str
+    transaction_model: str = ""
+    params: dict[str, dict[str, float]] = field(default_factory=dict)
+    standard_errors: dict[str, dict[str, float]] = field(default_factory=dict)
+    log_likelihood: dict[str, float] = field(default_factory=dict)
+    customers: int = 0
+    time_unit_days: float = 7.0
+
+    def describe(self) -> str:
+        if not self.used:
+            return f"formulas ({self.reason})"
+        parts = ", ".join(f"{k}={v:.4g}" for k, v in self.params["bgnbd"].items())
+        return (f"BG/NBD + Gamma-Gamma fitted on {self.customers:,} customers "
+                f"(time unit {self.time_unit_days:g} days; BG/NBD {parts})")
+
+
+def rfm(frame: pd.DataFrame, unit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """frequency, recency (first to last purchase) and T (first purchase to as-of), in units."""
+    x = frame["frequency"].to_numpy(dtype=np.float64)
+    big_t = frame["tenure_days"].to_numpy(dtype=np.float64) / unit
+    t_x = (frame["tenure_days"].to_numpy() - frame["recency_days"].to_numpy()) / unit
+    return x, np.asarray(t_x, dtype=np.float64), big_t
+
+
+def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
+    """Fit and add the model columns in place, or leave the formulas and say why."""
+    from engine.models._common import ConvergenceError
+    from engine.models.bgnbd import BetaGeoFitter
+    from engine.models.gamma_gamma import GammaGammaFitter
+
+    settings = config.models
+    if settings.use == "none":
+        return ModelFit(False, "models.use is none in cvm.yaml")
+    unit = settings.time_unit_days
+    x, t_x, big_t = rfm(frame, unit)
+    spend = frame[REPEAT_SPEND].to_numpy()
+    repeaters = int(((x > 0) & (spend > 0)).sum())
+    if repeaters < settings.min_repeat_customers:
+        reason = (f"only {repeaters:,} repeat buyers, models.min_repeat_customers is "
+                  f"{settings.min_repeat_customers:,}")
+        return _fail_or_fall_back(settings.use, reason)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bg = BetaGeoFitter().fit(x, t_x, big_t)
+            ok = (x > 0) & (spend > 0)
+            gg = GammaGammaFitter().fit(x[ok], spend[ok])
+    except (ConvergenceError, ValueError) as exc:
+        return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}")
+
+    H, L = config.horizon_periods, config.period_days
+    d = config.discount_rate_per_period
+    p_alive = bg.p_alive(x, t_x, big_t)
+    frame["p_alive"] = p_alive
+    frame["churn_risk"] = 1.0 - p_alive
+    frame["expected_purchases"] = bg.expected_purchases(H * L / unit, x, t_x, big_t)
+    expected_spend = gg.expected_average_spend(x, np.where(x > 0, spend, 0.0))
+    rate = frame["margin_rate"].fillna(0.0).to_numpy()
+    discounted = bg.discounted_expected_purchases(x, t_x, big_t, horizon=H,
+                                                  discount_rate_per_period=d,
+                                                  periods_per_step=L / unit)
+    frame["clv_model"] = expected_spend * rate * discounted
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if_alive = np.where(p_alive > 0, discounted / p_alive, 0.0)
+    frame["potential_value"] = expected_spend * rate * if_alive
+    return ModelFit(
+        True, "fitted", "bgnbd",
+        params={"bgnbd": dict(bg.params_), "gamma_gamma": dict(gg.params_)},
+        standard_errors={"bgnbd": dict(bg.standard_errors_),
+                         "gamma_gamma": dict(gg.standard_errors_)},
+        log_likelihood={"bgnbd": float(bg.log_likelihood_),
+                        "gamma_gamma": float(gg.log_likelihood_)},
+        customers=len(frame), time_unit_days=unit,
+    )
+
+
+def _fail_or_fall_back(use: str, reason: str) -> ModelFit:
+    if use == "bgnbd":  # asked for explicitly: do not quietly use something else
+        raise InputError(Problem(f"the probabilistic models cannot be used: {reason}",
+                                 file="cvm.yaml", key="models.use",
+                                 hint="set models.use: auto to fall back to the formulas"))
+    return ModelFit(False, reason)
