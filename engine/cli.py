@@ -91,6 +91,22 @@ def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = No
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
 
 
+@app.command(name="run")
+@handled
+def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+            fmt: Annotated[str, typer.Option(
+                "--format", "-f", help="Action list format: csv, jsonl or parquet.")] = "csv",
+            quiet: QuietOpt = False) -> int:
+    """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
+    from engine.commands import run as cmd
+    from engine.run import FORMATS
+
+    if fmt not in FORMATS:
+        raise CvmError(Problem(f"found {fmt!r}, expected one of " + ", ".join(FORMATS),
+                               key="--format"))
+    return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet)
+
+
 @app.command()
 @handled
 def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,

@@ -1,0 +1,77 @@
+"""What a campaign brief template gets: one plain dict per campaign (documented in the README),
+with every figure computed from the action list, so brief and action list always agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from engine.channels import ChannelSetup
+from engine.conditions import describe
+from engine.rulebook import Rulebook
+
+EXAMPLES = 5
+
+
+def _mix(values: pd.Series) -> list[dict[str, Any]]:
+    counts = values.astype(object).fillna("(none)").value_counts()
+    total = int(counts.sum())
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [{"name": str(k), "count": int(v), "share": v / total if total else 0.0}
+            for k, v in order]
+
+
+def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: ChannelSetup, *,
+                      run: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for camp_id in sorted(actions["campaign"].unique()):
+        camp = channels.campaign(str(camp_id))
+        part = actions[actions["campaign"] == camp_id]
+        done = part[part["status"] == "allocated"]
+        held = part[part["status"] == "holdout"]
+        unserved = part[part["status"] == "not_served"]
+        policies = [p for p in rulebook.policies
+                    if p.id in set(part["policy_id"]) and p.enabled]
+        cost = float(done["cost"].sum())
+        ev = float(done["expected_value"].sum())
+        chans = []
+        for ch in channels.channels:
+            sub = done[done["channel"] == ch.id]
+            if len(sub):
+                chans.append({"id": ch.id, "name": ch.name, "contacts": len(sub),
+                              "cost": float(sub["cost"].sum()),
+                              "expected_value": float(sub["expected_value"].sum()),
+                              "cost_per_contact": ch.cost_per_contact})
+        examples = done.sort_values(["value_at_stake", "customer_id"],
+                                    ascending=[False, True]).head(EXAMPLES)
+        out.append({
+            "run": run,
+            "campaign": {"id": str(camp_id), "name": camp.name, "objective": camp.objective,
+                         "value_at_stake": camp.value_at_stake, "budget": camp.budget,
+                         "kpis": list(camp.kpis) or ["customer lifetime value", "churn rate",
+                                                      "average order value", "return on spend"]},
+            "policies": [{"id": p.id, "description": p.description, "priority": p.priority,
+                          "segment": describe(p.when), "action": p.action, "offer": p.offer,
+                          "channels": list(p.channels)} for p in policies],
+            "audience": {"size": len(part), "allocated": len(done), "holdout": len(held),
+                         "not_served": len(unserved),
+                         "not_served_reasons": _mix(unserved["reason"]) if len(unserved)
+                         else []},
+            "value_at_stake": {"audience": float(part["value_at_stake"].sum()),
+                               "contacted": float(done["value_at_stake"].sum())},
+            "stage_mix": _mix(part["lifecycle_stage"]),
+            "tier_mix": _mix(part["value_tier"]),
+            "channels": chans,
+            "budget": {"used": cost, "available": camp.budget,
+                       "share": cost / camp.budget if camp.budget else None},
+            "expected": {"value": ev, "cost": cost, "return_on_spend":
+                         (ev + cost) / cost if cost else None},
+            "holdout": {"share": camp.holdout_share, "size": len(held), "salt": channels.salt},
+            "examples": [{"customer_id": r.customer_id, "value_tier": r.value_tier,
+                          "lifecycle_stage": r.lifecycle_stage, "channel": r.channel,
+                          "value_at_stake": float(r.value_at_stake),
+                          "expected_value": float(r.expected_value), "offer": r.offer}
+                         for r in examples.itertuples()],
+        })
+    return out

@@ -1,0 +1,61 @@
+"""``cvm run``: the main job."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from engine.commands.common import money, project_config
+from engine.run import run as run_job
+
+
+def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,
+        quiet: bool) -> int:
+    config = project_config(project, config_file)
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(step: str) -> None:
+        if not quiet:
+            now = time.perf_counter()
+            typer.echo(f"  [{now - started:6.1f} s] {step} ...", err=True)
+            last[0] = now
+
+    result = run_job(config, out=out, fmt=fmt, progress=progress)
+    if quiet:
+        return 0
+    counts, m = result.counts, result.manifest
+    lines = [
+        f"Run {result.run_id}: {counts['customers']:,} customers as of {m['as_of']} "
+        f"({config.display(config.data.transactions)})",
+        f"  rows: {counts['rows_read']:,} read, {counts['rows_used']:,} used; skipped "
+        f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "
+        f"{counts['rows_skipped_zero_amount']:,} zero amounts, "
+        f"{counts['rows_skipped_duplicates']:,} duplicates",
+        f"  value model: {m['value_model']['description']}",
+        "  stages: " + _mix(result.computed.table["lifecycle_stage"]),
+        "  actions: " + _mix(result.computed.decisions["action"].astype(object).fillna(
+            "no_action")),
+        f"  actioned {counts['actioned']:,}: {counts['allocated']:,} allocated, "
+        f"{counts['holdout']:,} holdout, {counts['not_served']:,} not served",
+    ]
+    ch = result.summary[result.summary["level"] == "channel"]
+    for row in ch.itertuples():
+        budget = f" of {money(float(row.budget), config.currency)}" if row.budget == \
+            row.budget and row.budget is not None else ""
+        lines.append(f"    {row.channel:<16} {int(row.contacts):>7,} contacts (capacity "
+                     f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
+                     f"{budget}")
+    lines.append(f"wrote {config.display(result.folder)}/: actions.{fmt}, decisions.csv, "
+                 "customers.csv, allocation_summary.csv, briefs/, manifest.json")
+    typer.echo("\n".join(lines))
+    return 0
+
+
+def _mix(values: object) -> str:
+    import pandas as pd
+
+    counts = pd.Series(values).astype(object).value_counts()
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
