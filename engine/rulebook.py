@@ -1,0 +1,574 @@
+"""Rules and policies: rules/lifecycle.yaml, segment files in rules/ and policies/*.yaml.
+
+Every file is checked (unknown keys, wrong types, unknown attributes, unknown stage names, empty
+conditions, duplicate ids) and turned into frozen records; ``validate_rulebook`` adds warnings
+for rules and policies that can never match or never win (decided exactly over the intervals
+between the conditions' thresholds, so a warning is a certainty, not a guess).
+
+    # policies/retain_high_value.yaml
+    id: retain_high_value
+    description: High-value customers showing risk get a retention call before they leave.
+    priority: 90                       # higher wins; ties: policy id in alphabetical order
+    when:
+      all:
+        - value_tier: {in: [platinum, gold]}
+        - lifecycle_stage: decline
+    then:
+      action: retain                   # or no_action: match on purpose and contact no one
+      offer: loyalty_reward
+      channels: [account_manager, call_centre, email]   # in order of preference
+      # service_level: premium         # the service dimension, arbitrated on its own
+
+The service level is its own dimension: among the matching policies that set one, the highest
+priority wins, independently of which policy gives the action (a policy may set either or both).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine import checks as c
+from engine.conditions import (
+    ALWAYS,
+    BOOLEAN,
+    DATE,
+    NUMBER,
+    TEXT,
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Condition,
+    Not,
+    Parser,
+    holds,
+    leaves,
+    normalize,
+    thresholds,
+)
+from engine.errors import InputError, Problem, did_you_mean, errors_only
+from engine.yamlio import Path_, YamlDoc, load_file
+
+LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
+NOT_SEGMENTS = {"lifecycle.yaml", "value_tiers.yaml"}  # value tiers belong to the value stage
+NOT_POLICIES = {"channels.yaml", "campaigns.yaml"}  # these belong to the channel stage
+NO_ACTION = "no_action"
+SERVICE_LEVELS = ("premium", "priority", "standard", "basic")
+DEFAULT_SERVICE_LEVEL = "standard"  # for customers no service policy matches
+CHANNELS = ("account_manager", "call_centre", "email", "sms", "direct_mail", "app_push")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+def _id_check(value: str) -> str | None:
+    if _ID.match(value):
+        return None
+    return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
+
+
+class _Raw(c.Kind):
+    """Any value, checked later (conditions need their own parser)."""
+
+    expected = "a condition"
+
+    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
+        return value
+
+
+class _Id(c.Text):
+    """An id; YAML turns unquoted yes/no/on/off into booleans, which deserves a hint."""
+
+    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
+        if isinstance(value, bool):
+            raise c.Invalid(f"found {c.describe(value)}, expected text", "YAML reads yes, no, "
+                            "on, off, true and false as true or false: put it in quotes")
+        return super().convert(value, ctx, path)
+
+
+ID = _Id(check_fn=_id_check)
+STAGE_RULE = c.Record([
+    c.Field("id", ID), c.Field("stage", ID), c.Field("description", c.Text(), ""),
+    c.Field("when", _Raw(), None),
+], what="a stage rule")
+LIFECYCLE = c.Record([
+    c.Field("stages", c.MapOf(ID, c.Optional(c.Text(non_empty=False)))),
+    c.Field("rules", c.ListOf(STAGE_RULE, min_items=1)),
+], what="lifecycle stages and rules")
+SEGMENT = c.Record([
+    c.Field("id", ID), c.Field("description", c.Text(), ""), c.Field("when", _Raw()),
+], what="a segment")
+SEGMENTS = c.Record([c.Field("segments", c.ListOf(SEGMENT, min_items=1))],
+                    what="segment definitions")
+THEN = c.Record([
+    c.Field("action", c.Optional(ID), None),
+    c.Field("offer", c.Optional(c.Text()), None),
+    c.Field("channels", c.ListOf(ID), []),
+    c.Field("service_level", c.Optional(c.Text(choices=SERVICE_LEVELS)), None),
+], what="what to do")
+POLICY = c.Record([
+    c.Field("id", ID), c.Field("description", c.Text()),
+    c.Field("priority", c.Number(integer=True)), c.Field("when", _Raw()),
+    c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None),
+    c.Field("enabled", c.Bool(), True),
+], what="a policy")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class StageRule:
+    """One rule of rules/lifecycle.yaml: the first rule (in file order) that matches wins."""
+
+    id: str
+    stage: str
+    description: str
+    when: Condition
+    file: str
+    line: int | None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    description: str
+    when: Condition
+    file: str
+    line: int | None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One policy file. ``action`` and/or ``service_level`` is set (``action`` may be no_action)."""
+
+    id: str
+    description: str
+    priority: int
+    when: Condition
+    action: str | None
+    offer: str | None
+    channels: tuple[str, ...]
+    service_level: str | None
+    campaign: str | None  # defaults to the id for policies with a contact action
+    enabled: bool
+    file: str
+    line: int | None
+    # line and column of some keys ("id", "when", "priority"), for warnings
+    spots: Mapping[str, tuple[int | None, int | None]] = field(
+        default_factory=dict, compare=False, hash=False)
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Everything rules/ and policies/ say. ``policies`` is in arbitration order."""
+
+    stages: tuple[Stage, ...]
+    stage_rules: tuple[StageRule, ...]
+    policies: tuple[Policy, ...]  # priority high to low, then id; disabled ones included
+    segments: tuple[Segment, ...]
+    files: tuple[str, ...] = ()
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def active_policies(self) -> tuple[Policy, ...]:
+        return tuple(p for p in self.policies if p.enabled)
+
+
+def load_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
+                  values: Mapping[str, Collection[str]] | None = None,
+                  channels: Collection[str] | None = None) -> Rulebook:
+    """Load and check rules/ and policies/; raise InputError listing every problem.
+
+    ``values``: allowed values of text attributes (default: value_tier from value_tiers.yaml);
+    ``channels``: allowed channel ids (default: those of policies/channels.yaml, if readable).
+    """
+    book, problems = _load(project_dir, attribute_types, values, channels)
+    errors = errors_only(problems)
+    if errors or book is None:
+        raise InputError(errors or [Problem("no rulebook", file=str(project_dir))])
+    return book
+
+
+def validate_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
+                      values: Mapping[str, Collection[str]] | None = None,
+                      channels: Collection[str] | None = None) -> list[Problem]:
+    """Every error and warning in rules/ and policies/ (never raises for problems in files)."""
+    book, problems = _load(project_dir, attribute_types, values, channels)
+    if book is not None and not errors_only(problems):
+        problems += warnings_for(book)
+    return problems
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collection[str]] | None,
+          channels: Collection[str] | None) -> tuple[Rulebook | None, list[Problem]]:
+    problems: list[Problem] = []
+    known = dict(values or {})
+    if "value_tier" not in known:
+        known.update(_tier_names(project))
+    if channels is None:
+        channels = _channel_ids(project, types)
+    stages, stage_rules = _load_lifecycle(project, types, known, problems)
+    if stages:  # without readable stages, don't report every stage name as unknown
+        known["lifecycle_stage"] = [s.name for s in stages]
+    segments = _load_segments(project, types, known, problems)
+    policies = _load_policies(project, types, known, channels, problems)
+    if stage_rules is None:
+        return None, problems
+    files = [str(LIFECYCLE_FILE), *dict.fromkeys(s.file for s in segments),
+             *(p.file for p in policies)]
+    return Rulebook(tuple(stages), stage_rules, tuple(sorted(policies, key=arbitration_key)),
+                    tuple(segments), tuple(files)), problems
+
+
+def arbitration_key(policy: Policy) -> tuple[int, str]:
+    """Policies sort by this: highest priority first, ties by id (alphabetical)."""
+    return (-policy.priority, policy.id)
+
+
+def _tier_names(project: Path) -> dict[str, list[str]]:
+    from engine.tiers import load_tiers
+
+    try:
+        return {"value_tier": list(load_tiers(project).names)}
+    except (InputError, OSError):
+        return {}  # the value stage reports its own file; don't guess the tiers here
+
+
+def _channel_ids(project: Path, types: Mapping[str, str]) -> list[str] | None:
+    from engine.channels import CHANNELS_FILE, load_channels
+
+    if not (project / CHANNELS_FILE).exists():
+        return list(CHANNELS)
+    try:
+        return [ch.id for ch in load_channels(project, types).channels]
+    except (InputError, OSError):
+        return None  # the channel stage reports its own file
+
+
+def _read(path: Path, project: Path, kind: c.Kind,
+          problems: list[Problem]) -> tuple[YamlDoc | None, Any]:
+    display = path.relative_to(project).as_posix()
+    try:
+        doc = load_file(path, display=display)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None, None
+    if doc.data is None:
+        problems.append(Problem(f"the file is empty, expected {kind.expected}", file=display))
+        return None, None
+    value, found = c.check_collect(doc, kind)
+    problems.extend(found)
+    return (None, None) if errors_only(found) else (doc, value)
+
+
+def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, Any],
+                    problems: list[Problem]) -> tuple[list[Stage], tuple[StageRule, ...] | None]:
+    path = project / LIFECYCLE_FILE
+    if not path.exists():
+        problems.append(Problem("file not found, expected the lifecycle stages and rules",
+                                file=str(LIFECYCLE_FILE), hint="every customer needs a stage: "
+                                "copy rules/lifecycle.yaml from the engine's starter project"))
+        return [], None
+    doc, raw = _read(path, project, LIFECYCLE, problems)
+    if doc is None:
+        return [], None
+    stages = [Stage(name, desc or "") for name, desc in raw["stages"].items()]
+    names = [s.name for s in stages]
+    parser = Parser(doc, types, {**known, "lifecycle_stage": names})
+    rules: list[StageRule] = []
+    seen: dict[str, int] = {}
+    last = len(raw["rules"]) - 1
+    for i, item in enumerate(raw["rules"]):
+        where = ("rules", i)
+        if item["id"] in seen:
+            parser.error((*where, "id"), f"duplicate rule id {item['id']!r} (also rules"
+                         f"[{seen[item['id']]}])", "each rule needs its own id")
+        seen.setdefault(item["id"], i)
+        if item["stage"] not in names:
+            parser.error((*where, "stage"), f"unknown stage {item['stage']!r}, expected one of "
+                         + ", ".join(names), did_you_mean(item["stage"], names) or
+                         "declare it under `stages:`")
+        when = ALWAYS if item["when"] is None else parser.when(item["when"], (*where, "when"))
+        if isinstance(when, Always) and i < last:
+            parser.error((*where, "id") if item["when"] is None else (*where, "when"),
+                         f"rule {item['id']!r} matches every customer, so the rules after it "
+                         "can never match", "only the last rule may be unconditional")
+        if i == last and not isinstance(when, Always) and when is not None:
+            parser.error((*where, "when"), "the last rule must match every customer, so that "
+                         "every customer gets a stage", "add a last rule without `when`, e.g. "
+                         "`- {id: everyone_else, stage: maturity}`")
+        if when is not None:
+            rules.append(StageRule(item["id"], item["stage"], item["description"], when,
+                                   doc.file, *doc.where(where)))
+    problems.extend(parser.problems)
+    return stages, (tuple(rules) if not parser.problems else None)
+
+
+def _load_segments(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
+                   problems: list[Problem]) -> list[Segment]:
+    segments: list[Segment] = []
+    seen: dict[str, str] = {}
+    folder = project / "rules"
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        if path.name in NOT_SEGMENTS:
+            continue
+        doc, raw = _read(path, project, SEGMENTS, problems)
+        if doc is None:
+            continue
+        parser = Parser(doc, types, known)
+        for i, item in enumerate(raw["segments"]):
+            where = ("segments", i)
+            if item["id"] in seen:
+                parser.error((*where, "id"), f"duplicate segment id {item['id']!r} (also in "
+                             f"{seen[item['id']]})", "each segment needs its own id")
+            line, col = doc.where((*where, "id"))
+            seen.setdefault(item["id"], f"{doc.file}:{line}:{col}")
+            when = parser.when(item["when"], (*where, "when"))
+            if when is not None:
+                segments.append(Segment(item["id"], item["description"], when, doc.file,
+                                        *doc.where((*where, "when"))))
+        problems.extend(parser.problems)
+    return segments
+
+
+def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
+                   channels: Collection[str] | None, problems: list[Problem]) -> list[Policy]:
+    policies: list[Policy] = []
+    seen: dict[str, str] = {}
+    folder = project / "policies"
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    for path in files:
+        if path.name in NOT_POLICIES:
+            continue
+        doc, raw = _read(path, project, POLICY, problems)
+        if doc is None:
+            continue
+        parser = Parser(doc, types, known)
+        if raw["id"] in seen:
+            parser.error(("id",), f"duplicate policy id {raw['id']!r} (also in "
+                         f"{seen[raw['id']]})", "each policy needs its own id")
+        line, col = doc.where(("id",))
+        seen.setdefault(raw["id"], f"{doc.file}:{line}:{col}")
+        when = parser.when(raw["when"], ("when",))
+        _check_then(parser, raw, channels)
+        problems.extend(parser.problems)
+        if when is None or parser.problems:
+            continue
+        then = raw["then"]
+        contact = then["action"] not in (None, NO_ACTION)
+        policies.append(Policy(
+            raw["id"], raw["description"], raw["priority"], when, then["action"], then["offer"],
+            tuple(then["channels"]), then["service_level"],
+            (raw["campaign"] or raw["id"]) if contact else None, raw["enabled"], doc.file,
+            doc.where(("id",))[0], {k: doc.where((k,)) for k in ("id", "when", "priority")}))
+    return policies
+
+
+def _check_then(parser: Parser, raw: Mapping[str, Any],
+                channels: Collection[str] | None) -> None:
+    then = raw["then"]
+    action = then["action"]
+    if action is None and then["service_level"] is None:
+        parser.error(("then",), "found neither action nor service_level, expected at least one",
+                     "e.g. `action: retain` with `channels: [email]`, or `service_level: "
+                     "premium`")
+    contact = action not in (None, NO_ACTION)
+    if contact and not then["channels"]:
+        parser.error(("then",), f"action {action!r} has no channels, expected a list of at "
+                     "least one channel", "e.g. `channels: [email, sms]` (in order of "
+                     "preference)")
+    if not contact:
+        for key in ("channels", "offer"):
+            if then[key]:
+                reason = "no_action contacts no one" if action else "there is no action"
+                parser.error(("then", key), f"found {key} but {reason}",
+                             f"remove `{key}`" + ("" if action else " or add an action"))
+        if raw["campaign"] is not None:
+            parser.error(("campaign",), "found a campaign but the policy contacts no one",
+                         "remove `campaign`")
+    for i, name in enumerate(then["channels"]):
+        if then["channels"].index(name) != i:
+            parser.error(("then", "channels", i), f"channel {name!r} is listed twice")
+        elif channels is not None and name not in channels:
+            parser.error(("then", "channels", i), f"unknown channel {name!r}, expected one of "
+                         + ", ".join(channels), did_you_mean(name, channels) or
+                         "channels are declared in policies/channels.yaml")
+
+
+# --- warnings: never matches, never wins ---------------------------------------------------
+
+GRID_LIMIT = 2_000_000  # cells; beyond it a check is skipped (no warning rather than a guess)
+Bools = npt.NDArray[np.bool_]
+
+
+class _Grid:
+    """Every combination of intervals of the attributes some conditions read.
+
+    Each numeric attribute is cut at the conditions' thresholds into cells (below the lowest,
+    each threshold, between two, above the highest) plus "missing"; text into each named value,
+    "any other text" and missing. Every condition is constant within a cell, so evaluating one
+    representative per cell decides a question for all possible customers exactly.
+    """
+
+    def __init__(self, conds: Sequence[Condition]) -> None:
+        kinds = {leaf.attribute: leaf.kind for cond in conds for leaf in leaves(cond)}
+        cuts = thresholds(conds)
+        self.axes = {name: (i, _representatives(kinds[name], cuts.get(name, ())))
+                     for i, name in enumerate(kinds)}
+        self.shape = tuple(len(reps) for _, reps in self.axes.values())
+        self.size = int(np.prod(self.shape, dtype=np.float64))
+
+    def truth(self, cond: Condition) -> Bools:
+        return np.broadcast_to(self._truth(cond), self.shape)
+
+    def _truth(self, cond: Condition) -> Bools:
+        ndim = len(self.shape)
+        if isinstance(cond, Compare):
+            axis, reps = self.axes[cond.attribute]
+            values = np.array([holds(cond, normalize(r, cond.kind)) for r in reps], dtype=bool)
+            shape = [1] * ndim
+            shape[axis] = len(reps)
+            return values.reshape(shape)
+        if isinstance(cond, Not):
+            return ~self._truth(cond.item)
+        if isinstance(cond, (AllOf, AnyOf)):
+            parts = [self._truth(item) for item in cond.items]
+            combine = np.logical_and if isinstance(cond, AllOf) else np.logical_or
+            out = parts[0]
+            for part in parts[1:]:
+                out = combine(out, part)
+            return out
+        return np.ones([1] * ndim, dtype=bool)
+
+
+def _representatives(kind: str, cuts: tuple[Any, ...]) -> list[Any]:
+    if kind == NUMBER:
+        reps: list[Any] = [None]
+        if not cuts:
+            return [None, 0.0]
+        reps.append(cuts[0] - max(1.0, abs(cuts[0])))
+        for low, high in pairwise(cuts):
+            reps += [low, (low + high) / 2]
+        return [*reps, cuts[-1], cuts[-1] + max(1.0, abs(cuts[-1]))]
+    if kind == TEXT:
+        return [None, *cuts, "\x00any other text"]
+    if kind == BOOLEAN:
+        return [None, False, True]
+    assert kind == DATE
+    import datetime as dt
+
+    return [None, dt.date(2000, 1, 1)]
+
+
+def _never(cond: Condition) -> bool:
+    grid = _Grid([cond])
+    return grid.size <= GRID_LIMIT and not grid.truth(cond).any()
+
+
+def _covered_by(cond: Condition, others: Sequence[Condition]) -> list[int] | None:
+    """Indices of ``others`` that together match every customer ``cond`` matches, or None."""
+    if not others:
+        return None
+    grid = _Grid([cond, *others])
+    if grid.size <= GRID_LIMIT:
+        mine = grid.truth(cond)
+        theirs = [grid.truth(o) for o in others]
+        uncovered = mine.copy()
+        for t in theirs:
+            uncovered &= ~t
+        if uncovered.any():
+            return None
+        return [i for i, t in enumerate(theirs) if (mine & t).any()]
+    for i, other in enumerate(others):  # too many attributes together: try one at a time
+        pair = _Grid([cond, other])
+        if pair.size <= GRID_LIMIT and not (pair.truth(cond) & ~pair.truth(other)).any():
+            return [i]
+    return None
+
+
+def _overlap(a: Condition, b: Condition) -> bool:
+    grid = _Grid([a, b])
+    return grid.size <= GRID_LIMIT and bool((grid.truth(a) & grid.truth(b)).any())
+
+
+def warnings_for(book: Rulebook) -> list[Problem]:
+    """Warnings about a loaded rulebook: rules and policies that never match or never win."""
+    out: list[Problem] = []
+
+    def warn(file: str, at: tuple[int | None, int | None], key: str, message: str,
+             hint: str) -> None:
+        out.append(Problem(message, file=file, line=at[0], column=at[1], key=key, hint=hint,
+                           severity="warning"))
+
+    contradict = "its conditions contradict each other"
+    rules = book.stage_rules
+    for i, rule in enumerate(rules):
+        at, key = (rule.line, rule.column), f"rules[{i}]"
+        if _never(rule.when):
+            warn(rule.file, at, key, f"rule {rule.id!r} can never match: {contradict}",
+                 "check the thresholds of its conditions")
+            continue
+        earlier = _covered_by(rule.when, [r.when for r in rules[:i]])
+        if earlier is not None:
+            names = ", ".join(repr(rules[j].id) for j in earlier)
+            warn(rule.file, at, key, f"rule {rule.id!r} can never give a stage: every customer "
+                 f"it matches is matched first by {names}",
+                 "move it up, or narrow the rules above it")
+    assigned = {r.stage for r in rules}
+    for stage in book.stages:
+        if stage.name not in assigned:
+            warn(str(LIFECYCLE_FILE), (None, None), f"stages.{stage.name}",
+                 f"stage {stage.name!r} is declared but no rule gives it",
+                 "add a rule for it or remove the stage")
+    for seg in book.segments:
+        if _never(seg.when):
+            warn(seg.file, (seg.line, seg.column), "when",
+                 f"segment {seg.id!r} can never match: {contradict}",
+                 "check the thresholds of its conditions")
+    active = book.active_policies()
+    for i, pol in enumerate(active):
+        at = pol.spots.get("when", (pol.line, None))
+        if _never(pol.when):
+            warn(pol.file, at, "when", f"policy {pol.id!r} can never match: {contradict}",
+                 "check the thresholds, e.g. gt 10 together with lt 5 on the same attribute")
+            continue
+        for dim, noun in (("action", "the action"), ("service_level", "the service level")):
+            if getattr(pol, dim) is None:
+                continue
+            higher = [h for h in active[:i] if getattr(h, dim) is not None]
+            shadow = _covered_by(pol.when, [h.when for h in higher])
+            if shadow is not None:
+                names = ", ".join(f"{higher[j].id!r} (priority {higher[j].priority})"
+                                  for j in shadow)
+                warn(pol.file, at, "when", f"policy {pol.id!r} never decides {noun}: every "
+                     f"customer it matches is matched first by {names}",
+                     "raise its priority, or narrow the higher-priority policy")
+            for other in higher:
+                if other.priority == pol.priority and _overlap(pol.when, other.when):
+                    warn(pol.file, pol.spots.get("priority", (pol.line, None)), "priority",
+                         f"policies {other.id!r} and {pol.id!r} have the same priority "
+                         f"{pol.priority} and can match the same customers; {other.id!r} wins "
+                         "(ids in alphabetical order)",
+                         "give them different priorities to make the choice explicit")
+    return out
