@@ -7,15 +7,18 @@ channel capacity and budget, and campaign budget, maximising total expected valu
 Method. The problem is an assignment with a handful of coupling constraints (capacity and
 budget per channel, budget per campaign). Their shadow prices come from the linear programme
 (scipy's HiGHS), solved exactly on up to ``LP_SAMPLE`` customers (a deterministic sample with
-limits scaled down when there are more). Each customer's options are scored by expected value
-minus the priced use of scarce capacity and budget, then allocated greedily in rounds, best
-score first; a customer whose option no longer fits moves to its next option. Every limit holds
-exactly; ties are broken by the policy's channel order, then customer id: deterministic.
+limits scaled down when there are more). Up to ``EXACT_LIMIT`` options the integer programme
+itself is solved exactly (scipy's ``milp``, HiGHS branch and bound). Beyond, each customer's
+options are scored by expected value minus the priced use of scarce capacity and budget, then
+allocated greedily in rounds, best score first; a customer whose option no longer fits moves to
+its next option. Every limit holds exactly; ties are broken by the policy's channel order, then
+customer id: deterministic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +26,7 @@ import pandas as pd
 from engine.channels import ChannelSetup
 
 LP_SAMPLE = 20_000
+EXACT_LIMIT = 20_000  # options up to which the integer programme is solved exactly
 NO_CHANNEL = -1
 
 
@@ -87,7 +91,8 @@ class Allocation:
     prices: dict[str, float]  # shadow prices used (for the manifest)
 
 
-def allocate(opts: Options, setup: ChannelSetup) -> Allocation:
+def allocate(opts: Options, setup: ChannelSetup, *, exact_limit: int = EXACT_LIMIT
+             ) -> Allocation:
     chans = setup.channels
     cost = np.array([ch.cost_per_contact for ch in chans])
     cap = np.array([float(ch.capacity) for ch in chans])
@@ -96,6 +101,11 @@ def allocate(opts: Options, setup: ChannelSetup) -> Allocation:
                          else float(setup.campaign(k).budget)  # type: ignore[arg-type]
                          for k in opts.campaigns])
     p_cap, p_bud, p_camp = _shadow_prices(opts, cost, cap, bud, camp_bud)
+    n_options = int((np.isfinite(opts.ev) & (opts.ev > 0)).sum())
+    exact = _exact(opts, cost, cap, bud, camp_bud) if 0 < n_options <= exact_limit else None
+    if exact is not None:
+        return _finish(opts, setup, exact, np.zeros(len(exact), dtype=np.int64),
+                       (p_cap, p_bud, p_camp), cost, cap, bud, camp_bud)
     score = opts.ev - p_cap[None, :] - (p_bud[None, :] + p_camp[opts.campaign][:, None]) * \
         cost[None, :]
     live = np.isfinite(opts.ev) & (opts.ev > 0)
@@ -103,7 +113,6 @@ def allocate(opts: Options, setup: ChannelSetup) -> Allocation:
     chosen = np.full(n, NO_CHANNEL, dtype=np.int64)
     blocked = np.zeros(n, dtype=np.int64)  # 1 capacity, 2 channel budget, 3 campaign budget
     left_cap, left_bud, left_camp = cap.copy(), bud.copy(), camp_bud.copy()
-    rows = np.arange(n)
     for _ in range(200):
         pending = np.flatnonzero((chosen == NO_CHANNEL) & live.any(axis=1))
         if len(pending) == 0:
@@ -133,6 +142,27 @@ def allocate(opts: Options, setup: ChannelSetup) -> Allocation:
         blocked[rc[gone]] = cause[gone]
         if not take.any() and not gone.any():
             break  # pragma: no cover - every round takes or drops at least one option
+    return _finish(opts, setup, chosen, blocked, (p_cap, p_bud, p_camp), cost, cap, bud,
+                   camp_bud)
+
+
+def _finish(opts: Options, setup: ChannelSetup, chosen: np.ndarray, blocked: np.ndarray,
+            prices: tuple[np.ndarray, np.ndarray, np.ndarray], cost: np.ndarray,
+            cap: np.ndarray, bud: np.ndarray, camp_bud: np.ndarray) -> Allocation:
+    """Reasons for the customers left unserved, and the result."""
+    chans = setup.channels
+    n = len(chosen)
+    p_cap, p_bud, p_camp = prices
+    got = chosen != NO_CHANNEL
+    left_cap = cap - np.bincount(chosen[got], minlength=len(cap))
+    left_bud = bud - np.bincount(chosen[got], weights=cost[chosen[got]], minlength=len(cap))
+    left_camp = camp_bud - np.bincount(opts.campaign[got], weights=cost[chosen[got]],
+                                       minlength=len(camp_bud))
+    live = np.isfinite(opts.ev) & (opts.ev > 0)
+    for i in np.flatnonzero(~got & live.any(axis=1) & (blocked == 0)):
+        j = int(np.argmax(np.where(live[i], opts.ev[i], -np.inf)))
+        blocked[i] = 1 if left_cap[j] < 1 else 2 if left_bud[j] < cost[j] - 1e-9 else \
+            3 if left_camp[opts.campaign[i]] < cost[j] - 1e-9 else 4
     reason = np.full(n, "", dtype=object)
     has_option = np.isfinite(opts.ev).any(axis=1)
     worth = (np.isfinite(opts.ev) & (opts.ev > 0)).any(axis=1)
@@ -142,15 +172,54 @@ def allocate(opts: Options, setup: ChannelSetup) -> Allocation:
         "the cost on every allowed channel"
     labels = {1: "capacity: the allowed channels are full",
               2: "budget: the allowed channels' budgets are spent",
-              3: "budget: the campaign budget is spent"}
+              3: "budget: the campaign budget is spent",
+              4: "capacity and budgets went to customers of higher expected value"}
     for code, text in labels.items():
         reason[unserved & worth & (blocked == code)] = text
-    prices = {f"capacity:{c.id}": float(p) for c, p in zip(chans, p_cap, strict=True) if p}
-    prices |= {f"budget:{c.id}": float(p) for c, p in zip(chans, p_bud, strict=True) if p}
-    prices |= {f"campaign:{k}": float(p) for k, p in zip(opts.campaigns, p_camp, strict=True)
-               if p}
-    del rows
-    return Allocation(chosen, reason, prices)
+    prices_out = {f"capacity:{c.id}": round(float(p), 6)
+                  for c, p in zip(chans, p_cap, strict=True) if p}
+    prices_out |= {f"budget:{c.id}": round(float(p), 6)
+                   for c, p in zip(chans, p_bud, strict=True) if p}
+    prices_out |= {f"campaign:{k}": round(float(p), 6)
+                   for k, p in zip(opts.campaigns, p_camp, strict=True) if p}
+    return Allocation(chosen, reason, prices_out)
+
+
+def _exact(opts: Options, cost: np.ndarray, cap: np.ndarray, bud: np.ndarray,
+           camp_bud: np.ndarray) -> np.ndarray | None:
+    """The exact integer optimum (None if HiGHS does not prove it within the time limit)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    i, j = np.nonzero(np.isfinite(opts.ev) & (opts.ev > 0))
+    a, b = _constraints(i, j, cost, cap, bud, opts.campaign[i], camp_bud, len(opts.ev))
+    res = milp(-opts.ev[i, j], constraints=LinearConstraint(a, -np.inf, b),
+               integrality=np.ones(len(i)), bounds=Bounds(0, 1),
+               options={"time_limit": 30.0, "mip_rel_gap": 1e-6})
+    if res.status != 0 or res.x is None:
+        return None
+    chosen = np.full(len(opts.ev), NO_CHANNEL, dtype=np.int64)
+    take = res.x > 0.5
+    chosen[i[take]] = j[take]
+    return chosen
+
+
+def _constraints(cust: np.ndarray, chan: np.ndarray, cost: np.ndarray, cap: np.ndarray,
+                 bud: np.ndarray, camp: np.ndarray, camp_bud: np.ndarray, n_customers: int
+                 ) -> tuple[Any, np.ndarray]:
+    """A x <= b: one channel per customer, channel capacity and budget, campaign budget."""
+    from scipy.sparse import csr_matrix, vstack
+
+    m = len(cust)
+    ones, cols = np.ones(m), np.arange(m)
+    k_ch, k_camp = len(cost), len(camp_bud)
+    blocks = [csr_matrix((ones, (cust, cols)), shape=(n_customers, m)),
+              csr_matrix((ones, (chan, cols)), shape=(k_ch, m)),
+              csr_matrix((cost[chan], (chan, cols)), shape=(k_ch, m)),
+              csr_matrix((cost[chan], (camp, cols)), shape=(k_camp, m))]
+    big = 1e12  # an unlimited budget: a finite bound keeps the problem well posed
+    b = np.concatenate([np.ones(n_customers), cap, np.minimum(bud, big),
+                        np.minimum(camp_bud, big)])
+    return vstack(blocks).tocsr(), b
 
 
 def _group_cumsum(group: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -190,20 +259,10 @@ def solve_lp(ev: np.ndarray, cust: np.ndarray, chan: np.ndarray, cost: np.ndarra
              ) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
     """The LP relaxation: its optimum and the shadow prices of capacity, budget, campaign."""
     from scipy.optimize import linprog
-    from scipy.sparse import csr_matrix, vstack
 
-    m = len(ev)
-    ones = np.ones(m)
-    k_ch, k_camp = len(cost), len(camp_bud)
-    per_customer = csr_matrix((ones, (cust, np.arange(m))), shape=(n_customers, m))
-    cap_rows = csr_matrix((ones, (chan, np.arange(m))), shape=(k_ch, m))
-    bud_rows = csr_matrix((cost[chan], (chan, np.arange(m))), shape=(k_ch, m))
-    camp_rows = csr_matrix((cost[chan], (camp, np.arange(m))), shape=(k_camp, m))
-    big = 1e12  # an unlimited budget: a finite bound keeps the LP well posed
-    b = np.concatenate([np.ones(n_customers), cap, np.minimum(bud, big),
-                        np.minimum(camp_bud, big)])
-    res = linprog(-ev, A_ub=vstack([per_customer, cap_rows, bud_rows, camp_rows]), b_ub=b,
-                  bounds=(0, 1), method="highs")
+    k_ch = len(cost)
+    a, b = _constraints(cust, chan, cost, cap, bud, camp, camp_bud, n_customers)
+    res = linprog(-ev, A_ub=a, b_ub=b, bounds=(0, 1), method="highs")
     if res.status != 0:
         return None
     duals = -np.asarray(res.ineqlin.marginals)
