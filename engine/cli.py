@@ -91,6 +91,38 @@ def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = No
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
 
 
+@app.command()
+@handled
+def validate(project: ProjectOpt = None, config: ConfigOpt = None,
+             strict: Annotated[bool, typer.Option(
+                 "--strict", help="Fail (exit 1) on warnings too.")] = False,
+             quiet: QuietOpt = False) -> int:
+    """Check cvm.yaml, rules/, policies/ and templates/; report every problem with its line."""
+    from engine.commands import validate as cmd
+
+    return cmd.run(project=project, config_file=config, strict=strict, quiet=quiet)
+
+
+@app.command()
+@handled
+def decide(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+           quiet: QuietOpt = False) -> int:
+    """Write the per-customer decision table (stage, action, service level, channels)."""
+    from engine.commands import decide as cmd
+
+    return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
+
+
+@app.command()
+@handled
+def explain(customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
+            project: ProjectOpt = None, config: ConfigOpt = None) -> int:
+    """Explain one customer: value breakdown, stage and rule, every policy, the winner."""
+    from engine.commands import explain as cmd
+
+    return cmd.run(project=project, config_file=config, customer_id=customer_id)
+
+
 @app.command(name="run")
 @handled
 def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,

@@ -1,0 +1,38 @@
+"""``cvm decide``: the per-customer decision table (stage, action, service level, channels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from engine.commands.common import project_config
+from engine.decide import decide
+from engine.lifecycle import assign_stages
+from engine.output import csv_writer, write_files
+from engine.pipeline import load_setup
+from engine.score import score
+
+
+def run(*, project: Path | None, config_file: Path | None, out: Path | None,
+        quiet: bool) -> int:
+    config = project_config(project, config_file)
+    setup = load_setup(config)  # every YAML file is checked before the data is read
+    scored = score(config)
+    table = assign_stages(scored.table, setup.rulebook)
+    decisions = decide(table, setup.rulebook)
+    target = (out or config.output).resolve() / "decisions.csv"
+    write_files({target: csv_writer(decisions)})
+    if not quiet:
+        typer.echo(f"Decided for {len(decisions):,} customers as of {scored.as_of}")
+        typer.echo("  stages: " + _mix(table["lifecycle_stage"]))
+        typer.echo("  actions: " + _mix(decisions["action"]))
+        typer.echo("  service levels: " + _mix(decisions["service_level"]))
+        typer.echo(f"wrote {config.display(target)}")
+    return 0
+
+
+def _mix(values: pd.Series) -> str:
+    counts = values.astype(object).fillna("(none)").value_counts()
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))

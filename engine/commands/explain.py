@@ -1,0 +1,33 @@
+"""``cvm explain CUSTOMER_ID``: why a customer got their value, stage and decision."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import typer
+
+from engine.commands.common import project_config
+from engine.errors import InputError, Problem
+from engine.explain import explain
+from engine.lifecycle import assign_stages
+from engine.pipeline import load_setup
+from engine.score import score
+
+
+def run(*, project: Path | None, config_file: Path | None, customer_id: str) -> int:
+    config = project_config(project, config_file)
+    setup = load_setup(config)
+    scored = score(config)
+    table = scored.table
+    found = table.index[table["customer_id"] == customer_id]
+    if len(found) == 0:
+        close = difflib.get_close_matches(customer_id, table["customer_id"].tolist(), n=3)
+        raise InputError(Problem(
+            f"customer {customer_id!r} is not in the value table ({len(table):,} customers "
+            f"with a purchase before {scored.as_of})", key="CUSTOMER_ID",
+            hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
+            else "customer ids are matched exactly, as text"))
+    row = assign_stages(table.loc[found], setup.rulebook).iloc[0]
+    typer.echo(explain(row.to_dict(), setup.rulebook).format())
+    return 0
