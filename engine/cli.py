@@ -141,6 +141,25 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
 
 @app.command()
 @handled
+def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+           spend: Annotated[Path | None, typer.Option(
+               "--spend", help="Marketing-spend file (CSV month,acquisition_cost,retention_cost "
+               "or YAML). Default: report.spend in cvm.yaml, else marketing_spend.csv/.yaml in "
+               "the project folder or beside the transactions; none means zero cost.",
+               dir_okay=False)] = None,
+           active_window: Annotated[int | None, typer.Option(
+               "--active-window", min=31, help="Days without a purchase after which a customer "
+               "no longer counts as active. Default: 2 x period_days.")] = None,
+           quiet: QuietOpt = False) -> int:
+    """Customer equity and KPI report: one self-contained HTML file, charts, monthly CSV."""
+    from engine.commands import report as cmd
+
+    return cmd.run(project=project, config_file=config, out=out, spend=spend, quiet=quiet,
+                   active_window=active_window)
+
+
+@app.command()
+@handled
 def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
         calibration_end: Annotated[str | None, typer.Option(
             "--calibration-end", help="Last day of the calibration period (YYYY-MM-DD). "

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine import checks as c
 from engine.errors import InputError, Problem
+from engine.report import REPORT, ReportConfig
 from engine.yamlio import load_file
 
 CONFIG_NAME = "cvm.yaml"
@@ -80,6 +81,7 @@ CONFIG = c.Record([
     c.Field("margin_rate", c.Number(min=0, max=1), 0.30),
     c.Field("retention", RETENTION, None),
     c.Field("models", MODELS, None),
+    c.Field("report", REPORT, None),
     c.Field("output", c.Text(), "output"),
 ], what="the project configuration")
 
@@ -130,6 +132,7 @@ class Config:
     retention: RetentionConfig
     output: Path
     models: ModelsConfig = ModelsConfig()
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     @property
     def discount_rate_per_period(self) -> float:
@@ -216,6 +219,10 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         margin_rate=raw["margin_rate"],
         retention=RetentionConfig(**ret),
         models=ModelsConfig(**(raw["models"] or {})),
+        report=ReportConfig(
+            spend=(project / raw["report"]["spend"]).resolve()
+            if raw["report"] and raw["report"]["spend"] else None,
+            active_window_days=raw["report"]["active_window_days"] if raw["report"] else None),
         output=(project / raw["output"]).resolve(),
     )
 

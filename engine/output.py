@@ -76,15 +76,27 @@ def write_files(writers: dict[Path, Callable[[Path], None]]) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(folder: Path) -> Iterator[Path]:
-    """Yields a temporary folder beside ``folder``; it replaces ``folder`` on success."""
+def atomic_folder(folder: Path, *, keep: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yields a temporary folder beside ``folder``; it replaces ``folder`` on success.
+
+    ``keep``: entries of the old folder carried over into the new one (outputs of other
+    commands, such as ``report/`` and ``fit/`` in a run folder), unless the new one has them.
+    """
     ensure_folder(folder.parent)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".cvm-tmp-{folder.name}.", dir=folder.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the output is for others too
     except OSError as exc:
         raise _fail(folder.parent, exc) from None
     try:
         yield tmp
+        if folder.is_file():
+            raise NotADirectoryError(20, "a file is in the way", str(folder))
+        for name in keep:
+            if (folder / name).exists() and not (tmp / name).exists():
+                os.replace(folder / name, tmp / name)
         old = None
         if folder.exists():
             old = folder.with_name(f".cvm-old-{folder.name}.{os.getpid()}")

@@ -87,7 +87,7 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
     folder = (out or config.output).resolve()
     if progress is not None:
         progress("write")
-    with atomic_folder(folder) as tmp:
+    with atomic_folder(folder, keep=("report", "fit")) as tmp:
         _write_actions(actions, tmp, fmt)
         computed.decisions.to_csv(tmp / "decisions.csv", index=False, lineterminator="\n")
         table = output_frame(computed.table)

@@ -1,0 +1,243 @@
+"""Monthly customer-equity figures from the checked transactions (docs/report.md defines them).
+
+Months are calendar months, from the month of the first transaction to the month of the day
+before the as-of date. A month runs from its first day S to its end E (the first day of the next
+month, or the as-of date for a last, partial month); "at the end of the month" means the state
+on day E, counting purchases before E.
+
+    active at day E     bought (amount > 0) on a day in [E - W, E), W = active_window_days
+    new                 first purchase ever in [S, E)
+    retained            active at S and at E;  churned: active at S, not at E
+    reactivated         not active at S, bought before S, active at E (a lapsed customer back)
+    m_i(E)              margin_per_order x repeat_rate of customer i from purchases before E
+    r(E)                overall retention rate measured as of E (as ``cvm score`` measures it)
+    clv_i(E)            m_i(E) x r(E) / (1 + d - r(E))
+    customer equity     sum of clv_i(E) over the customers active at E
+    avg CLV             customer equity / customers active at E
+    acquisition equity  new x avg CLV - acquisition cost
+    retention equity    retained x avg CLV - retention cost
+    R = N x V x L       N = active at S + new + reactivated, L = active at E / N,
+                        V = revenue / active at E; the change in R split by Shapley values
+
+Everything is a numpy pass over rows sorted by day: the cost grows with rows + months x customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.load import Transactions
+
+FIGURE_COLUMNS = (
+    "month", "month_start", "month_end", "partial_month",
+    "customers_start", "new_customers", "reactivated_customers", "retained_customers",
+    "churned_customers", "customers_end", "churn_rate",
+    "buyers", "orders", "revenue", "gross_margin", "avg_order_value",
+    "retention_rate", "avg_clv", "customer_equity",
+    "acquisition_cost", "retention_cost", "acquisition_equity", "retention_equity",
+    "base_customers", "revenue_per_active_customer", "loyalty",
+    "revenue_change", "change_from_customers", "change_from_value", "change_from_loyalty",
+)
+MONEY_COLUMNS = ("revenue", "gross_margin", "avg_order_value", "avg_clv", "customer_equity",
+                 "acquisition_cost", "retention_cost", "acquisition_equity", "retention_equity",
+                 "revenue_per_active_customer", "revenue_change", "change_from_customers",
+                 "change_from_value", "change_from_loyalty")
+
+
+@dataclass(frozen=True)
+class EquitySettings:
+    """What the figures depend on besides the transactions (all from cvm.yaml)."""
+
+    period_days: int  # L
+    discount_rate_per_period: float  # d
+    lookback_periods: int  # as for the retention rate of ``cvm score``
+    active_window_days: int  # W (at least 31: a buyer in a month is active at its end)
+
+
+def month_bounds(first_day: int, as_of_day: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Month labels (YYYY-MM), start days and end days (exclusive) in days since 1970-01-01."""
+    first = np.datetime64(int(first_day), "D").astype("datetime64[M]")
+    last = np.datetime64(int(as_of_day) - 1, "D").astype("datetime64[M]")
+    months = np.arange(first, last + 1)
+    starts = months.astype("datetime64[D]").astype(np.int64)
+    ends = np.minimum((months + 1).astype("datetime64[D]").astype(np.int64), as_of_day)
+    return [str(m) for m in months], starts, ends
+
+
+def shapley_nvl(n0: np.ndarray, v0: np.ndarray, l0: np.ndarray, n1: np.ndarray, v1: np.ndarray,
+                l1: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split N1V1L1 - N0V0L0 into the parts due to N, V and L (Shapley values).
+
+    Each part is the change in R when that factor moves from its old to its new value, averaged
+    over the six orders in which the three factors can be changed one at a time. The parts add
+    up exactly to the change, and unlike a log (LMDI) split they need no positive values.
+    """
+    def part(dx: np.ndarray, a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.ndarray
+             ) -> np.ndarray:
+        return np.asarray(dx * ((a0 * b0 + a1 * b1) / 3.0 + (a0 * b1 + a1 * b0) / 6.0))
+
+    return (part(n1 - n0, v0, l0, v1, l1), part(v1 - v0, n0, l0, n1, l1),
+            part(l1 - l0, n0, v0, n1, v1))
+
+
+def retention_as_of(occ_code: np.ndarray, occ_day: np.ndarray, end: int, n: int, *,
+                    period_days: int, lookback_periods: int) -> float:
+    """The overall retention rate r as ``engine.retention.measure`` computes it at as-of ``end``.
+
+    ``occ_*``: purchase occasions (distinct customer and day, amount > 0), sorted by day.
+    Period j is the days [end - (j+1)L, end - jL). NaN when the purchases before ``end`` span
+    less than two periods (nothing to measure yet).
+    """
+    upto = int(np.searchsorted(occ_day, end, side="left"))
+    if upto == 0:
+        return float("nan")
+    pairs = min(lookback_periods, (end - 1 - int(occ_day[0])) // period_days)
+    if pairs < 1:
+        return float("nan")
+
+    def active(j: int) -> np.ndarray:
+        lo = np.searchsorted(occ_day[:upto], end - (j + 1) * period_days, side="left")
+        hi = np.searchsorted(occ_day[:upto], end - j * period_days, side="left")
+        mask = np.zeros(n, dtype=bool)
+        mask[occ_code[lo:hi]] = True
+        return mask
+
+    act = [active(j) for j in range(pairs + 1)]
+    total = sum(int(act[j + 1].sum()) for j in range(pairs))
+    kept = sum(int((act[j + 1] & act[j]).sum()) for j in range(pairs))
+    return kept / total if total else 0.0
+
+
+def _occasions(code: np.ndarray, day: np.ndarray, other: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (customer, day) pairs, or (customer, other) pairs at their first day; by day."""
+    frame = pd.DataFrame({"c": code.astype(np.int64), "d": day.astype(np.int64)})
+    if other is None:
+        pairs = frame.drop_duplicates()
+    else:
+        frame["o"] = other
+        pairs = frame.groupby(["c", "o"], sort=False)["d"].min().reset_index()
+    pairs = pairs.sort_values(["d", "c"], kind="stable")
+    return pairs["c"].to_numpy(np.int64), pairs["d"].to_numpy(np.int64)
+
+
+def monthly_figures(tx: Transactions, settings: EquitySettings,
+                    spend: Mapping[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+    """One row per month with the columns of ``FIGURE_COLUMNS``, at full precision.
+
+    ``spend``: month (YYYY-MM) -> (acquisition cost, retention cost); missing months cost 0.
+    Figures that cannot be computed (no retention rate yet, no customers) are NaN.
+    """
+    n = len(tx.customer_ids)
+    L, W, d = settings.period_days, settings.active_window_days, settings.discount_rate_per_period
+    if W < 31:
+        raise ValueError("active_window_days must be at least 31")
+    order = np.argsort(tx.day, kind="stable")
+    code, day = tx.code[order].astype(np.int64), tx.day[order].astype(np.int64)
+    amount, margin = tx.amount[order], tx.margin[order]
+    buy = amount > 0
+    occ_code, occ_day = _occasions(code[buy], day[buy], None)
+    ord_code, ord_day = (_occasions(code[buy], day[buy], tx.order[order][buy])
+                         if tx.order is not None else (occ_code, occ_day))
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, occ_code, occ_day)
+
+    months, starts, ends = month_bounds(int(day[0]), tx.as_of_day)
+    margin_cum = np.zeros(n)
+    days_cum = np.zeros(n, dtype=np.int64)  # distinct purchase days so far
+    orders_cum = np.zeros(n, dtype=np.int64)
+
+    def active(at: int) -> np.ndarray:
+        lo, hi = np.searchsorted(occ_day, [at - W, at], side="left")
+        mask = np.zeros(n, dtype=bool)
+        mask[occ_code[lo:hi]] = True
+        return mask
+
+    def rows(values: np.ndarray, lo: int, hi: int) -> slice:
+        a, b = np.searchsorted(values, [lo, hi], side="left")
+        return slice(int(a), int(b))
+
+    records: list[dict[str, object]] = []
+    active_start = active(int(starts[0]))
+    for label, start, end in zip(months, starts.tolist(), ends.tolist(), strict=True):
+        rs, os_, ds = rows(day, start, end), rows(occ_day, start, end), rows(ord_day, start, end)
+        margin_cum += np.bincount(code[rs], weights=margin[rs], minlength=n)
+        days_cum += np.bincount(occ_code[os_], minlength=n)
+        orders_cum += np.bincount(ord_code[ds], minlength=n)
+        active_end = active(end)
+        new = (first >= start) & (first < end)
+        retained = active_start & active_end
+        reactivated = active_end & ~active_start & (first < start)
+        r = retention_as_of(occ_code, occ_day, end, n, period_days=L,
+                            lookback_periods=settings.lookback_periods)
+        ids = np.flatnonzero(active_end)
+        tenure_periods = np.maximum((end - first[ids]) / L, 1.0)
+        m = margin_cum[ids] / orders_cum[ids] * (days_cum[ids] - 1) / tenure_periods
+        equity = float(m.sum() * r / (1.0 + d - r)) if len(ids) else 0.0
+        buyers = np.unique(code[rs][buy[rs]])
+        acq, ret = (spend or {}).get(label, (0.0, 0.0))
+        records.append({
+            "month": label,
+            "month_start": _date(start), "month_end": _date(end - 1),
+            "partial_month": end - start < _month_days(start),
+            "customers_start": int(active_start.sum()), "new_customers": int(new.sum()),
+            "reactivated_customers": int(reactivated.sum()),
+            "retained_customers": int(retained.sum()),
+            "churned_customers": int((active_start & ~active_end).sum()),
+            "customers_end": int(active_end.sum()),
+            "buyers": len(buyers), "orders": int(ds.stop - ds.start),
+            "revenue": float(amount[rs].sum()), "gross_margin": float(margin[rs].sum()),
+            "retention_rate": r, "customer_equity": equity,
+            "acquisition_cost": float(acq), "retention_cost": float(ret),
+        })
+        active_start = active_end
+    return _derived(pd.DataFrame.from_records(records))
+
+
+def _derived(f: pd.DataFrame) -> pd.DataFrame:
+    """The ratios and the N x V x L split, from the counts and sums of each month."""
+    def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+        return (num / den.where(den != 0)).astype(np.float64)
+
+    f["churn_rate"] = ratio(f["churned_customers"], f["customers_start"])
+    f["avg_order_value"] = ratio(f["revenue"], f["orders"])
+    f.loc[f["retention_rate"].isna(), "customer_equity"] = np.nan
+    f["avg_clv"] = ratio(f["customer_equity"], f["customers_end"])
+    f["acquisition_equity"] = f["new_customers"] * f["avg_clv"] - f["acquisition_cost"]
+    f["retention_equity"] = f["retained_customers"] * f["avg_clv"] - f["retention_cost"]
+    n = f["customers_start"] + f["new_customers"] + f["reactivated_customers"]
+    f["base_customers"] = n.astype(np.int64)
+    f["revenue_per_active_customer"] = ratio(f["revenue"], f["customers_end"])
+    f["loyalty"] = ratio(f["customers_end"], n)
+    nv = [f[c].to_numpy(np.float64)
+          for c in ("base_customers", "revenue_per_active_customer", "loyalty")]
+    prev = [np.concatenate([[np.nan], x[:-1]]) for x in nv]
+    dn, dv, dl = shapley_nvl(prev[0], prev[1], prev[2], nv[0], nv[1], nv[2])
+    ok = ~np.isnan(dn + dv + dl)
+    f["revenue_change"] = np.where(ok, f["revenue"].diff().to_numpy(), np.nan)
+    f["change_from_customers"], f["change_from_value"], f["change_from_loyalty"] = dn, dv, dl
+    return f[list(FIGURE_COLUMNS)]
+
+
+def _date(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
+def _month_days(start: int) -> int:
+    month = np.datetime64(int(start), "D").astype("datetime64[M]")
+    return int(((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(int))
+
+
+def rounded(figures: pd.DataFrame) -> pd.DataFrame:
+    """The figures as written to CSV: money to cents, other decimals to 6 places."""
+    out = figures.copy()
+    for col in out.columns:
+        if col in MONEY_COLUMNS:
+            out[col] = out[col].round(2)
+        elif out[col].dtype.kind == "f":
+            out[col] = out[col].round(6)
+    return out

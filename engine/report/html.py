@@ -1,0 +1,328 @@
+"""Assemble the report: monthly figures, charts and sections, rendered into one HTML file.
+
+The page is self-contained (inline CSS, inline SVG, no external resource) so it opens offline
+and can be mailed. The template is rendered by a sandboxed Jinja2 environment with
+autoescaping: a project may replace it with its own ``templates/report.html.j2``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from engine.config import Config
+from engine.errors import InputError, Problem
+from engine.load import EPOCH, load_transactions
+from engine.report import charts as ch
+from engine.report.equity import EquitySettings, monthly_figures, rounded
+from engine.report.sections import (
+    LatestRun,
+    Stages,
+    TierRow,
+    latest_run,
+    lifecycle_stages,
+    tier_rows,
+)
+from engine.report.spend import Spend
+from engine.score import Scored, score
+
+TEMPLATE = "report.html.j2"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# (column, header, kind) of the monthly table; kinds: count, money, percent, text
+TABLE = (
+    ("month", "Month", "text"), ("customers_start", "Customers at start", "count"),
+    ("new_customers", "New", "count"), ("reactivated_customers", "Reactivated", "count"),
+    ("retained_customers", "Retained", "count"), ("churned_customers", "Churned", "count"),
+    ("customers_end", "Customers at end", "count"), ("churn_rate", "Churn rate", "percent"),
+    ("buyers", "Buyers", "count"), ("orders", "Orders", "count"),
+    ("revenue", "Revenue", "money"), ("gross_margin", "Gross margin", "money"),
+    ("avg_order_value", "Avg order value", "money2"),
+    ("retention_rate", "Retention rate r", "percent"), ("avg_clv", "Avg CLV", "money2"),
+    ("customer_equity", "Customer equity", "money"),
+    ("acquisition_cost", "Acquisition cost", "money"),
+    ("retention_cost", "Retention cost", "money"),
+    ("acquisition_equity", "Acquisition equity", "money"),
+    ("retention_equity", "Retention equity", "money"),
+    ("base_customers", "N customers", "count"),
+    ("revenue_per_active_customer", "V revenue per active", "money2"),
+    ("loyalty", "L loyalty", "percent"), ("revenue_change", "Revenue change", "money"),
+    ("change_from_customers", "from N", "money"), ("change_from_value", "from V", "money"),
+    ("change_from_loyalty", "from L", "money"),
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything ``cvm report`` writes, and its terminal summary."""
+
+    html: str
+    figures: pd.DataFrame  # rounded, as written to monthly_figures.csv
+    charts: dict[str, str]  # file stem -> SVG document
+    summary: list[str] = field(default_factory=list)
+
+
+def build_report(config: Config, *, spend: Spend, active_window_days: int,
+                 run_folder: Path) -> Report:
+    """Score the project, compute the monthly figures and render the page."""
+    scored = score(config)
+    tx = load_transactions(config)
+    settings = EquitySettings(config.period_days, config.discount_rate_per_period,
+                              config.retention.lookback_periods, active_window_days)
+    figures = monthly_figures(tx, settings, spend.months)
+    months = list(figures["month"])
+    before = (dt.date.fromisoformat(str(figures["month_start"].iloc[-1]))
+              if len(months) > 1 else None)
+    stages = lifecycle_stages(config, scored, before)
+    run = latest_run(run_folder, config.display(run_folder))
+    notes = _notes(config, scored, figures, spend, active_window_days)
+    lapse = EPOCH + dt.timedelta(days=int(tx.day.min()) + active_window_days)
+    if lapse < scored.as_of:
+        notes.insert(-1, f"churn is 0 until {lapse} by definition: a customer lapses only "
+                     f"{active_window_days} days after their last purchase")
+    charts = _charts(config.currency, figures, tier_rows(scored), stages, run)
+    context = {
+        "name": config.name, "as_of": scored.as_of.isoformat(), "currency": config.currency,
+        "data_file": scored.report.file, "spend_file": spend.file,
+        "first_month": ch.month_label(months[0]), "last_month": ch.month_label(months[-1]),
+        "period_days": config.period_days, "window": active_window_days,
+        "discount_year": f"{config.discount_rate:.1%}",
+        "discount_period": f"{config.discount_rate_per_period:.3%}",
+        "kpis": _kpis(figures, config.currency, config.period_days), "notes": notes,
+        "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
+                   for k, v in charts.items()},
+        "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,
+        "run": _run_context(run, config.currency, scored.as_of.isoformat()),
+        "table_head": [h for _, h, _ in TABLE],
+        "table_rows": [[_cell(row[c], kind, config.currency) for c, _, kind in TABLE]
+                       for row in figures.to_dict("records")],
+    }
+    html = _render(config.project, context)
+    return Report(html, rounded(figures), charts, _summary(config, figures, spend))
+
+
+def _render(project: Path, context: dict[str, Any]) -> str:
+    own = project / "templates" / TEMPLATE
+    folders = [str(own.parent)] if own.is_file() else []
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader([*folders, str(BUILTIN_TEMPLATES)]),
+                               autoescape=True, undefined=jinja2.StrictUndefined,
+                               keep_trailing_newline=True)
+    shown = f"templates/{TEMPLATE}" if folders else TEMPLATE
+    try:
+        return env.get_template(TEMPLATE).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(Problem(f"template syntax error: {exc.message}", file=shown,
+                                 line=exc.lineno)) from None
+    except jinja2.TemplateError as exc:
+        raise InputError(Problem(f"template error: {exc}", file=shown,
+                                 hint="the report template may use only the documented "
+                                 "names")) from None
+
+
+def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window: int
+           ) -> list[str]:
+    notes = spend.notes(list(f["month"]))
+    if scored.report.margin_note:
+        notes.append(scored.report.margin_note)
+    measured = f.index[f["retention_rate"].notna()]
+    if len(measured) and measured[0] > 0:
+        notes.append(f"customer equity starts in {ch.month_label(f['month'].iloc[measured[0]])}"
+                     f": the retention rate needs purchases in two periods of "
+                     f"{config.period_days} days first")
+    r = f["retention_rate"].to_numpy()
+    if len(r) > 1 and r[-2] > 0 and not math.isnan(r[-1]) and abs(r[-1] - r[-2]) >= 0.02:
+        d = config.discount_rate_per_period
+        k0, k1 = r[-2] / (1 + d - r[-2]), r[-1] / (1 + d - r[-1])
+        notes.append(f"the retention rate r moved from {r[-2]:.1%} to {r[-1]:.1%} in "
+                     f"{ch.month_label(f['month'].iloc[-1])} (it is measured again each month "
+                     f"over the last {config.retention.lookback_periods} periods): that alone "
+                     f"changes every CLV, and customer equity, by {k1 / k0 - 1:+.1%}")
+    if bool(f["partial_month"].iloc[-1]):
+        notes.append(f"{ch.month_label(f['month'].iloc[-1])} is a partial month (to "
+                     f"{f['month_end'].iloc[-1]}): compare its flows with care")
+    notes.append(f"a customer counts as active at a month end if they bought in the "
+                 f"{window} days before it")
+    return notes
+
+
+def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run: LatestRun
+            ) -> dict[str, str]:
+    months = list(f["month"])
+    money_m, money = ch.Unit("money", cur, "per month"), ch.Unit("money", cur)
+    half = ch.HALF
+
+    def s(name: str, col: str, color: str) -> ch.Series:
+        return ch.Series(name, [float(v) for v in f[col]], color)
+
+    out = {
+        "customer_equity": ch.line_chart(
+            "customer_equity", "Customer equity: the value of the active customers",
+            months, [s("Customer equity at month end", "customer_equity", ch.BLUE)], money),
+        "active_customers": ch.line_chart(
+            "active_customers", "Active customers at month end", months,
+            [s("Active customers", "customers_end", ch.BLUE)], ch.Unit("count"), width=half),
+        "customer_flows": ch.bar_chart(
+            "customer_flows", "Customers won and lost each month", months,
+            [s("New", "new_customers", ch.GREEN), s("Reactivated", "reactivated_customers",
+                                                     ch.SKY),
+             ch.Series("Churned (lapsed)", [-float(v) for v in f["churned_customers"]], ch.RED,
+                       negated=True)],
+            ch.Unit("count", per="per month"), stacked=True, width=half),
+        "acquisition_retention_equity": ch.bar_chart(
+            "acquisition_retention_equity", "Acquisition equity and retention equity",
+            months, [s("Acquisition equity", "acquisition_equity", ch.ORANGE),
+                     s("Retention equity", "retention_equity", ch.BLUE)], money_m),
+        "revenue_decomposition": ch.bar_chart(
+            "revenue_decomposition", "Revenue change vs previous month, by driver "
+            "(R = N x V x L)", months,
+            [s("N: number of customers", "change_from_customers", ch.BLUE),
+             s("V: revenue per active customer", "change_from_value", ch.ORANGE),
+             s("L: loyalty", "change_from_loyalty", ch.GREEN)], money_m, stacked=True,
+            total=s("Total change", "revenue_change", "#1a1a1a")),
+        "revenue_margin": ch.line_chart(
+            "revenue_margin", "Revenue and gross margin", months,
+            [s("Revenue", "revenue", ch.BLUE), s("Gross margin", "gross_margin", ch.GREEN)],
+            money_m),
+        "churn_rate": ch.line_chart(
+            "churn_rate", "Churn rate: share of active customers who lapsed",
+            months, [s("Churn rate", "churn_rate", ch.RED)], ch.Unit("percent", per="per month"),
+            width=half),
+        "average_order_value": ch.line_chart(
+            "average_order_value", "Average order value", months,
+            [s("Average order value", "avg_order_value", ch.PURPLE)], money, width=half),
+        "value_tiers": ch.hbar_chart(
+            "value_tiers", "Value tiers: share of customers and of total value",
+            [t.name for t in tiers],
+            [ch.Series("Share of customers", [t.customer_share for t in tiers], ch.GREY),
+             ch.Series("Share of total value", [t.value_share for t in tiers], ch.BLUE)],
+            ch.Unit("percent")),
+    }
+    if not stages.missing:
+        series = [ch.Series(f"As of {stages.after}", list(stages.count_after), ch.BLUE)]
+        if stages.before is not None:
+            series.insert(0, ch.Series(f"As of {stages.before}", list(stages.count_before),
+                                       ch.GREY))
+            out["stage_flows"] = ch.matrix_chart(
+                "stage_flows", f"Stage flows from {stages.before} to {stages.after}",
+                stages.flow_rows, stages.names, stages.flows,
+                row_caption=f"stage on {stages.before}", col_caption=f"stage on {stages.after}")
+        out["lifecycle_stages"] = ch.hbar_chart("lifecycle_stages", "Customers per lifecycle "
+                                                "stage", stages.names, series, ch.Unit("count"))
+    if run.channels is not None and len(run.channels):
+        b = run.channels
+        names = [str(x) for x in b["channel"]]
+        out["channel_allocation"] = ch.hbar_chart(
+            "channel_allocation", "Latest run: cost and expected value by channel", names,
+            [ch.Series("Cost", [float(x) for x in b["cost"]], ch.RED),
+             ch.Series("Expected value", [float(x) for x in b["expected_value"]], ch.GREEN)],
+            money, caption="Contacts: " + ", ".join(f"{c} {int(n):,}" for c, n in
+                                                    zip(names, b["contacts"], strict=True)))
+        used = [b[c].astype(float) for c in ("budget_used_share", "capacity_used_share")]
+        if any(u.notna().any() for u in used):
+            out["channel_capacity"] = ch.hbar_chart(
+                "channel_capacity", "Latest run: share of each channel's budget and capacity "
+                "used", names, [ch.Series("Budget used", list(used[0]), ch.ORANGE),
+                                ch.Series("Capacity used", list(used[1]), ch.SKY)],
+                ch.Unit("percent"))
+    return out
+
+
+def _cell(value: Any, kind: str, cur: str) -> str:
+    if kind == "text":
+        return str(value)
+    v = float(value)
+    if math.isnan(v):
+        return ""
+    if kind == "percent":
+        return f"{v:.1%}"
+    if kind == "money2":
+        return f"{v:,.2f}"
+    return f"{v:,.0f}"
+
+
+def _kpis(f: pd.DataFrame, cur: str, period_days: int) -> list[dict[str, str]]:
+    last = f.iloc[-1]
+    prev = f.iloc[-2] if len(f) > 1 else last
+    money = ch.Unit("money", cur)
+    month = ch.month_label(str(last["month"]))
+
+    def change(col: str) -> str:
+        a, b = float(last[col]), float(prev[col])
+        if len(f) < 2 or math.isnan(a) or math.isnan(b) or b == 0:
+            return ""
+        return f"{(a - b) / abs(b):+.1%} vs previous month"
+
+    nvl = ", ".join(f"{k} {float(last[c]):+,.0f}" for k, c in (
+        ("customers", "change_from_customers"), ("value per customer", "change_from_value"),
+        ("loyalty", "change_from_loyalty")) if not math.isnan(float(last[c])))
+    return [
+        {"label": f"Customer equity, end of {month}", "value": ch.fmt(last["customer_equity"],
+                                                                     money),
+         "note": change("customer_equity")},
+        {"label": "Active customers", "value": f"{int(last['customers_end']):,}",
+         "note": f"+{int(last['new_customers']):,} new, +{int(last['reactivated_customers']):,}"
+                 f" back, -{int(last['churned_customers']):,} lapsed"},
+        {"label": f"Churn rate in {month}", "value": ch.fmt(last["churn_rate"],
+                                                          ch.Unit("percent")),
+         "note": f"retention r = {ch.fmt(last['retention_rate'], ch.Unit('percent'))} per "
+                 f"{period_days} days"},
+        {"label": f"Revenue in {month}", "value": ch.fmt(last["revenue"], money),
+          "note": f"{'+' if last['revenue_change'] >= 0 else ''}"
+                 f"{ch.fmt(last['revenue_change'], money)} vs previous month: {nvl}"
+         if nvl else ""},
+        {"label": "Average order value", "value": f"{cur} {float(last['avg_order_value']):,.2f}",
+         "note": change("avg_order_value")},
+        {"label": "Average CLV of an active customer",
+         "value": f"{cur} {float(last['avg_clv']):,.2f}", "note": change("avg_clv")},
+    ]
+
+
+def _tier_table(tiers: list[TierRow], cur: str) -> list[list[str]]:
+    return [[t.name, f"{t.customers:,}", f"{t.customer_share:.1%}", f"{t.total_value:,.0f}",
+             f"{t.value_share:.1%}", f"{t.avg_total_value:,.2f}", f"{t.clv_discounted:,.0f}"]
+            for t in tiers]
+
+
+def _run_context(run: LatestRun, cur: str, as_of: str) -> dict[str, Any]:
+    if run.channels is None or run.campaigns is None:
+        return {"missing": run.missing}
+
+    def rows(frame: pd.DataFrame, key: str) -> list[list[str]]:
+        capacity = key == "channel"  # campaigns have budgets, channels also capacities
+        return [[str(r[key]), _cell(r["contacts"], "count", cur), _cell(r["cost"], "money2", cur),
+                 _cell(r["budget"], "money", cur), _cell(r["budget_used_share"], "percent", cur),
+                 *([_cell(r["capacity"], "count", cur),
+                    _cell(r["capacity_used_share"], "percent", cur)] if capacity else []),
+                 _cell(r["expected_value"], "money", cur)] for r in frame.to_dict("records")]
+
+    return {"missing": "", "folder": run.folder, "run_id": run.run_id,
+            "as_of": run.as_of, "other_date": bool(run.as_of) and run.as_of != as_of,
+            "channels": rows(run.channels, "channel"), "campaigns": rows(run.campaigns,
+                                                                         "campaign"),
+            "statuses": [f"{n:,} {s.replace('_', ' ')}" for s, n in run.statuses],
+            "cost": f"{float(run.channels['cost'].sum()):,.2f}",
+            "value": f"{float(run.channels['expected_value'].sum()):,.0f}"}
+
+
+def _summary(config: Config, f: pd.DataFrame, spend: Spend) -> list[str]:
+    last, cur = f.iloc[-1], config.currency
+    money = ch.Unit("money", cur)
+    lines = [f"Report for {config.name}: {len(f)} months, {f['month'].iloc[0]} to "
+             f"{last['month']}",
+             f"  customer equity {ch.fmt(last['customer_equity'], money)} at the end of "
+             f"{last['month']} ({int(last['customers_end']):,} active customers, average CLV "
+             f"{cur} {float(last['avg_clv']):,.2f})",
+             f"  {last['month']}: revenue {ch.fmt(last['revenue'], money)}, churn rate "
+             f"{ch.fmt(last['churn_rate'], ch.Unit('percent'))}, "
+             f"{int(last['new_customers']):,} new customers"]
+    lines.append(f"  marketing spend: {spend.file}" if spend.file else
+                 "  note: no marketing-spend file: costs taken as 0")
+    return lines

@@ -1,0 +1,193 @@
+"""The report's non-monthly sections: value tiers, lifecycle stages and the latest ``cvm run``.
+
+Lifecycle stages and runs come from other stages of the engine; when they are not available
+(module not installed, no ``rules/lifecycle.yaml``, no run output yet) the section carries a
+plain sentence saying so and what to do, instead of failing the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine.config import Config
+from engine.errors import InputError
+from engine.score import Scored, score
+
+LIFECYCLE_RULES = Path("rules") / "lifecycle.yaml"
+NOT_YET = "(not yet a customer)"
+ALLOCATION_COLUMNS = ("campaign", "channel", "contacts", "cost", "budget", "budget_used_share",
+                      "capacity", "capacity_used_share", "expected_value")
+STATUSES = ("allocated", "holdout", "not_served")
+
+
+@dataclass(frozen=True)
+class TierRow:
+    name: str
+    customers: int
+    customer_share: float
+    total_value: float
+    value_share: float
+    avg_total_value: float
+    clv_discounted: float
+
+
+def tier_rows(scored: Scored) -> list[TierRow]:
+    """Customers and value per tier, highest tier first."""
+    t = scored.table
+    n, total = len(t), float(t["total_value"].sum())
+    rows = []
+    for name in scored.tiers.names:
+        part = t[t["value_tier"] == name]
+        value = float(part["total_value"].sum())
+        rows.append(TierRow(name, len(part), len(part) / n if n else 0.0, value,
+                            value / total if total else 0.0,
+                            value / len(part) if len(part) else 0.0,
+                            float(part["clv_discounted"].sum())))
+    return rows
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Stage counts at two dates and the flows between them; ``missing`` says why not."""
+
+    missing: str = ""
+    note: str = ""  # why there are no flows, when the stages as of ``before`` cannot be had
+    names: tuple[str, ...] = ()
+    before: dt.date | None = None
+    after: dt.date | None = None
+    count_before: tuple[int, ...] = ()
+    count_after: tuple[int, ...] = ()
+    flow_rows: tuple[str, ...] = ()
+    flows: tuple[tuple[int, ...], ...] = ()
+
+
+def _module(name: str) -> Any | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> Stages:
+    """Stages as of the report's as-of date and as of ``before`` (a month earlier), with the
+    number of customers moving from each stage to each other one."""
+    lifecycle, rulebook = _module("engine.lifecycle"), _module("engine.rulebook")
+    if lifecycle is None or rulebook is None:
+        return Stages(missing="lifecycle stages are not available in this version of CVM "
+                      "Engine (engine.lifecycle is missing)")
+    if not (config.project / LIFECYCLE_RULES).is_file():
+        return Stages(missing=f"no {LIFECYCLE_RULES} in the project: write the stage rules "
+                      "there to see the stage mix and flows")
+    from engine.schema import attribute_types
+
+    types = attribute_types(consents=config.data.consents, extra=config.data.attributes)
+    book = rulebook.load_rulebook(config.project, types)
+    names = tuple(book.stage_names)
+    now = _stage_of(lifecycle, scored.table, book)
+    only_now = Stages(names=names, after=scored.as_of,
+                      count_after=tuple(int((now == s).sum()) for s in names))
+    if before is None:
+        return only_now
+    try:
+        earlier = score(dataclasses.replace(config, as_of=before))
+    except InputError as exc:  # e.g. too little history a month ago to measure retention
+        return dataclasses.replace(only_now, note=f"no stage flows: the value table as of "
+                                   f"{before} cannot be computed ({exc.problems[0].message})")
+    then = _stage_of(lifecycle, earlier.table, book)
+    both = pd.DataFrame({"then": then, "now": now}).fillna({"then": NOT_YET})
+    rows = tuple(s for s in (*names, NOT_YET) if s in set(both["then"]) or s in names)
+    table = pd.crosstab(both["then"], both["now"]).reindex(index=list(rows), columns=list(names),
+                                                           fill_value=0)
+    return Stages(
+        names=names, before=before, after=scored.as_of,
+        count_before=tuple(int((then == s).sum()) for s in names),
+        count_after=tuple(int((now == s).sum()) for s in names),
+        flow_rows=rows, flows=tuple(tuple(int(x) for x in r) for r in table.to_numpy()),
+    )
+
+
+def _stage_of(lifecycle: Any, table: pd.DataFrame, book: Any) -> pd.Series:
+    staged = lifecycle.assign_stages(table, book)
+    return pd.Series(staged["lifecycle_stage"].to_numpy(), index=table["customer_id"].to_numpy(),
+                     dtype=object)
+
+
+@dataclass(frozen=True)
+class LatestRun:
+    """The allocation of the latest ``cvm run`` found in the output folder."""
+
+    missing: str = ""
+    folder: str = ""
+    run_id: str = ""
+    as_of: str = ""  # the run's as-of date, from manifest.json
+    channels: pd.DataFrame | None = None  # one row per channel, ALLOCATION_COLUMNS
+    campaigns: pd.DataFrame | None = None  # one row per campaign
+    statuses: tuple[tuple[str, int], ...] = ()
+
+
+def latest_run(folder: Path, shown: str) -> LatestRun:
+    """Read ``allocation_summary.csv``, and the run id, as-of date and statuses beside it.
+
+    The summary has a ``level`` column (channel, campaign, campaign_channel rows); a file
+    without it is taken as campaign x channel rows and totalled here.
+    """
+    summary = folder / "allocation_summary.csv"
+    if not summary.is_file():
+        return LatestRun(missing=f"no run yet: run `cvm run` (no allocation_summary.csv in "
+                         f"{shown})")
+    frame = pd.read_csv(summary, dtype={"campaign": str, "channel": str})
+    lacking = [c for c in ALLOCATION_COLUMNS if c not in frame.columns]
+    if lacking:
+        return LatestRun(missing=f"{shown}/allocation_summary.csv lacks the columns "
+                         f"{', '.join(lacking)}: it was written by another version; rerun "
+                         "`cvm run`")
+    sums = ["contacts", "cost", "expected_value"]
+    if "level" in frame.columns:
+        channels = frame[frame["level"] == "channel"]
+        campaigns = frame[frame["level"] == "campaign"]
+    else:
+        channels = frame.groupby("channel", sort=False)[sums].sum().reset_index()
+        campaigns = frame.groupby("campaign", sort=False)[sums].sum().reset_index()
+    channels = channels.reindex(columns=list(ALLOCATION_COLUMNS)).reset_index(drop=True)
+    campaigns = campaigns.reindex(columns=list(ALLOCATION_COLUMNS)).reset_index(drop=True)
+    run_id, as_of = "", ""
+    statuses: tuple[tuple[str, int], ...] = ()
+    acts = _actions(folder)
+    if acts is not None and len(acts):
+        if "run_id" in acts:
+            run_id = str(acts["run_id"].iloc[0])
+        if "status" in acts:
+            counts = acts["status"].astype(str).value_counts()
+            statuses = tuple((s, int(counts.get(s, 0))) for s in STATUSES)
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            as_of = str(json.loads(manifest.read_text(encoding="utf-8")).get("as_of", ""))
+        except (ValueError, AttributeError):
+            as_of = ""  # an unreadable manifest only costs the date in the caption
+    return LatestRun(folder=shown, run_id=run_id, as_of=as_of, channels=channels,
+                     campaigns=campaigns, statuses=statuses)
+
+
+def _actions(folder: Path) -> pd.DataFrame | None:
+    """The run id and status columns of the action list, in whichever format it was written."""
+    wanted = ["run_id", "status"]
+    if (folder / "actions.csv").is_file():
+        return pd.read_csv(folder / "actions.csv", usecols=lambda c: c in wanted, dtype=str)
+    if (folder / "actions.parquet").is_file():
+        frame = pd.read_parquet(folder / "actions.parquet")
+        return frame[[c for c in wanted if c in frame.columns]]
+    if (folder / "actions.jsonl").is_file():
+        frame = pd.read_json(folder / "actions.jsonl", lines=True, dtype=False)
+        return frame[[c for c in wanted if c in frame.columns]]
+    return None
