@@ -141,6 +141,41 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
 
 @app.command()
 @handled
+def plan(
+    project: ProjectOpt = None, config: ConfigOpt = None,
+    proposed: Annotated[Path | None, typer.Option(
+        "--proposed", help="A folder laid out like the project (policies/, rules/, templates/); "
+        "files it lacks come from the baseline.", file_okay=False)] = None,
+    proposed_ref: Annotated[str | None, typer.Option(
+        "--proposed-ref", help="A git revision of the project (main~1, a branch, a tag).")
+    ] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="Compare against this folder instead of the current project.",
+        file_okay=False)] = None,
+    baseline_ref: Annotated[str | None, typer.Option(
+        "--baseline-ref", help="Compare against this git revision of the project.")] = None,
+    report_file: Annotated[Path | None, typer.Option(
+        "--report", help="Also write the plan as a Markdown (.md) or HTML (.html) file.",
+        dir_okay=False)] = None,
+    changes_file: Annotated[Path | None, typer.Option(
+        "--changes", help="Also write one row per changed customer (CSV).", dir_okay=False)
+    ] = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something does, "
+        "1 on errors.")] = False,
+    quiet: QuietOpt = False,
+) -> int:
+    """Dry-run a policy change: compare the proposed rules and policies with the current ones."""
+    from engine.commands import plan as cmd
+
+    return cmd.run(project=project, config_file=config, proposed=proposed,
+                   proposed_ref=proposed_ref, baseline=baseline, baseline_ref=baseline_ref,
+                   report_file=report_file, changes_file=changes_file,
+                   detailed_exitcode=detailed_exitcode, quiet=quiet)
+
+
+@app.command()
+@handled
 def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
            spend: Annotated[Path | None, typer.Option(
                "--spend", help="Marketing-spend file (CSV month,acquisition_cost,retention_cost "

@@ -44,9 +44,13 @@ def test_main_command_on_bundled_example(tmp_path: Path) -> None:
     main = next(b.strip() for b in _bash_blocks() if "cvm " in b and "pytest" not in b)
     command = main.split(".venv/bin/cvm ", 1)[1].split()
     out = tmp_path / "out"
+    assert command == ["run"]
     result = runner.invoke(app, [*command, "--project", str(ROOT), "--out", str(out)])
     assert result.exit_code == 0, result.output + result.stderr
-    assert "Scored 2,000 customers" in result.stdout
+    assert "2,000 customers as of 2026-01-01" in result.stdout
+    for name in ("actions.csv", "decisions.csv", "allocation_summary.csv", "manifest.json",
+                 "briefs/retain_high_value.md", "briefs/retain_high_value.html"):
+        assert (out / name).is_file(), name
     table = pd.read_csv(out / "customers.csv")
     required = ["customer_id", "first_purchase", "last_purchase", "recency_days", "tenure_days",
                 "frequency", "orders", "revenue", "avg_order_value", "gross_margin",

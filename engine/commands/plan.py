@@ -1,0 +1,69 @@
+"""``cvm plan``: dry-run a policy change. Writes nothing unless --report or --changes is given,
+and never into the run output folder."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from engine.commands.common import project_config
+from engine.commands.validate import collect
+from engine.errors import InputError, Problem
+from engine.output import csv_writer, write_files
+from engine.plan import make_plan
+from engine.plan_render import changes_csv, html_report, markdown, terminal
+from engine.plan_sources import materialise
+
+EXIT_CHANGES = 2
+
+
+def _write_text(path: Path, *, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def run(*, project: Path | None, config_file: Path | None, proposed: Path | None,
+        proposed_ref: str | None, baseline: Path | None, baseline_ref: str | None,
+        report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
+        quiet: bool) -> int:
+    if (proposed is None) == (proposed_ref is None):
+        raise InputError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
+                                 key="--proposed"))
+    if baseline is not None and baseline_ref is not None:
+        raise InputError(Problem("give at most one of --baseline and --baseline-ref",
+                                 key="--baseline"))
+    if report_file is not None and report_file.suffix.lower() not in (".md", ".html", ".htm"):
+        raise InputError(Problem(f"found {report_file.name!r}, expected a .md or .html file",
+                                 key="--report"))
+    config = project_config(project, config_file)
+    with tempfile.TemporaryDirectory(prefix="cvm-plan-") as tmp:
+        base = materialise(config.project, Path(tmp) / "baseline", folder=baseline,
+                           ref=baseline_ref)
+        prop = materialise(config.project, Path(tmp) / "proposed", folder=proposed,
+                           ref=proposed_ref)
+        for side in (base, prop):
+            problems = collect(config.project, config_file, rules_from=side.folder)
+            if any(p.severity == "error" for p in problems):
+                errors = [p for p in problems if p.severity == "error"]
+                typer.echo(f"the {side.label} version does not validate:", err=True)
+                raise InputError(errors)
+        plan = make_plan(config, base, prop)
+        writers: dict[Path, Callable[[Path], None]] = {}
+        if report_file is not None:
+            text = html_report(plan, config.currency) if report_file.suffix.lower() in (
+                ".html", ".htm") else markdown(plan, config.currency)
+            writers[report_file.resolve()] = functools.partial(_write_text, text=text)
+        if changes_file is not None:
+            writers[changes_file.resolve()] = csv_writer(changes_csv(plan))
+        if writers:
+            write_files(writers)
+        if not quiet:
+            typer.echo(terminal(plan, config.currency))
+            for path in writers:
+                typer.echo(f"wrote {path}")
+    if detailed_exitcode and plan.changed:
+        return EXIT_CHANGES
+    return 0
