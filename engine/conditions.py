@@ -381,24 +381,28 @@ def first_failure(cond: Condition, record: Mapping[str, Any]) -> Failure | None:
 
 
 def _actual(cond: Condition, record: Mapping[str, Any]) -> str:
+    """The customer's values of the attributes ``cond`` reads: "recency_ratio is 0.8"."""
     shown = []
-    for leaf in dict.fromkeys(leaves(cond)):
+    for leaf in leaves(cond):
         raw = record.get(leaf.attribute)
-        value = normalize(raw, leaf.kind)
-        if value is not MISSING:
+        if normalize(raw, leaf.kind) is not MISSING:
             text = repr(raw) if leaf.kind == TEXT else format_value(raw)
-        elif raw is None or (isinstance(raw, float) and math.isnan(raw)) or _null(raw):
+        elif _is_null(raw):
             text = "missing"
-        else:
-            text = f"{raw!r} (not {'a ' + leaf.kind if leaf.kind != TEXT else 'text'}: missing)"
+        else:  # present but of the wrong type: say so, it is why the test failed
+            noun = "text" if leaf.kind == TEXT else f"a {leaf.kind}"
+            text = f"{raw!r} (not {noun}: missing)"
         shown.append(f"{leaf.attribute} is {text}")
     return ", ".join(dict.fromkeys(shown))
 
 
-def _null(raw: Any) -> bool:
+def _is_null(raw: Any) -> bool:
+    """None, NaN, NaT, pd.NA (which refuses to be compared) or infinity: no value at all."""
+    if raw is None:
+        return True
     try:
-        return bool(raw is None or raw != raw)
-    except (TypeError, ValueError):  # pd.NA refuses to be a bool
+        return bool(raw != raw) or (isinstance(raw, float) and math.isinf(raw))
+    except (TypeError, ValueError):
         return True
 
 

@@ -3,7 +3,7 @@
 The YAML conditions are compiled to durable-rules rulesets (one for the lifecycle rules, one for
 the policies) by building ``durable.lang`` expressions in code; no user text is ever evaluated.
 
-Speed: durable-rules handles about 7-20k customers per second. Customers whose attributes fall in
+Speed: durable-rules handles about 7-20k messages per second. Customers whose attributes fall in
 the same interval between a rule's thresholds (missing counts as its own interval, text as the
 named values or "any other") get the same answer, so each rule is asked once per distinct case
 of *its own* attributes, with a real customer of that case as the message, and the answer is
@@ -17,9 +17,9 @@ durable-rules 2.0.28 behaviours this module designs around:
   collide; no id comes from user data.
 - An unmatched message raises: a catch-all rule matches every message.
 - A rule with only negative tests can match internal state: every rule starts with ``+case``.
-- Its JSON reader rejects exponents (1e-05) and compares a double message value with an integer
-  rule value wrongly: we write every number ourselves, always as a double without exponent, and
-  rule thresholds are doubles (the parser keeps them in the range Python writes without one).
+- Its JSON reader rejects numbers with an exponent, which Python writes for small and large
+  floats (1e-05, 1e+16): we write every number of a message ourselves, as a double without
+  exponent, and the parser keeps thresholds in the range Python writes without one.
 - It compares text with numbers as strings ('abc' > 1): values are normalised first (wrong type
   = missing), so a comparison never sees the wrong type.
 - Property names are hashed to 32 bits: our message keys are checked to be collision-free.
@@ -195,17 +195,14 @@ class Matcher:
                 size = len(rep)
                 cases = np.arange(size)
             answers = np.zeros((size, len(rule_ids)), dtype=bool)
-            for case in cases:
-                row = int(rep[case])
-                hits = self._post({a: normalize(_cell(table, a, row), self.kinds[a])
-                                   for a in attrs})
+            rows = rep[cases]  # the customers that represent the cases, all columns at once
+            picked = {a: table[a].iloc[rows].tolist() if a in table else [None] * len(rows)
+                      for a in attrs}
+            for j, case in enumerate(cases):
+                hits = self._post({a: normalize(picked[a][j], self.kinds[a]) for a in attrs})
                 answers[case] = [i in hits for i in rule_ids]
             out[:, rule_ids] = answers[key]
         return out
-
-
-def _cell(table: pd.DataFrame, attr: str, row: int) -> Any:
-    return table[attr].iat[row] if attr in table else None
 
 
 def _case_keys(parts: Sequence[tuple[Ints, int]], n: int) -> tuple[Ints, int]:
@@ -239,6 +236,8 @@ def _codes(series: pd.Series | None, kind: str, cuts: tuple[Any, ...],
         return np.where(valid, codes, 0).astype(np.int64), 2 * len(edges) + 2
     named = {v: i + 1 for i, v in enumerate(cuts)}
     other = len(named) + 1
+    # codes run from 0 to radix - 1; a boolean is coded 1/2 whatever values are named
+    radix = {BOOLEAN: 3, DATE: 2}.get(kind, other + 1)
 
     def code(value: Any) -> int:
         value = normalize(value, kind)
@@ -251,18 +250,18 @@ def _codes(series: pd.Series | None, kind: str, cuts: tuple[Any, ...],
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         table = np.array([code(c) for c in dtype.categories] + [0], dtype=np.int64)
-        return table[series.cat.codes.to_numpy()], other + 1
+        return table[series.cat.codes.to_numpy()], radix
     fast = _uniform(series, kind)
     if kind == DATE and fast:
-        return series.notna().to_numpy().astype(np.int64), 2
+        return series.notna().to_numpy().astype(np.int64), radix
     if fast:  # every value is of the right type, or null: factorize, then code the uniques
         inverse, uniques = pd.factorize(series, use_na_sentinel=True)
         table = np.array([code(u) for u in uniques] + [0], dtype=np.int64)
-        return table[inverse], other + 1
+        return table[inverse], radix
     if not _is_object(dtype):  # a whole column of the wrong type: all missing
-        return np.zeros(n, dtype=np.int64), other + 1
+        return np.zeros(n, dtype=np.int64), radix
     codes = np.fromiter((code(v) for v in series.to_numpy()), dtype=np.int64, count=n)
-    return codes, other + 1
+    return codes, radix
 
 
 def _is_object(dtype: Any) -> bool:

@@ -547,6 +547,9 @@ def warnings_for(book: Rulebook) -> list[Problem]:
                  f"segment {seg.id!r} can never match: {contradict}",
                  "check the thresholds of its conditions")
     active = book.active_policies()
+    if not active:
+        warn("policies", (None, None), "", "no enabled policies: every customer gets no_action",
+             "add one YAML file per policy to policies/ (see docs/conditions.md)")
     for i, pol in enumerate(active):
         at = pol.spots.get("when", (pol.line, None))
         if _never(pol.when):

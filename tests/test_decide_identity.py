@@ -71,34 +71,45 @@ def random_table(book: Rulebook, n: int, seed: int) -> pd.DataFrame:
             continue
         values = pool(kind, cuts.get(name, ()))
         picks = [values[i] for i in rng.integers(0, len(values), n)]
-        if kind == NUMBER:  # half of the rows: plain random numbers between the thresholds
+        if kind == NUMBER:  # most rows: plain numbers around the thresholds, often whole
             edges = cuts.get(name) or (0.0, 9.0)
-            low, high = min(edges) - 10, max(edges) + 10
-            plain = rng.uniform(low, high, n)
-            picks = [p if rng.random() < 0.5 else float(x) for p, x in zip(picks, plain,
-                                                                            strict=True)]
+            plain = rng.uniform(min(edges) - 2, max(edges) + 2, n)
+            whole = rng.random(n) < 0.5
+            plain[whole] = plain[whole].round()
+            picks = [p if rng.random() < 0.35 else float(x)
+                     for p, x in zip(picks, plain, strict=True)]
         columns[name] = pd.Series(picks, dtype=object)
     return pd.DataFrame(columns)
 
 
 def assert_identical(table: pd.DataFrame, book: Rulebook) -> pd.DataFrame:
+    """Decisions equal; and every rule and policy matches the same customers in the fast path,
+    posted one by one to durable-rules, and in the pure-Python evaluator (the documented
+    semantics: this also checks the compilation to durable-rules)."""
     fast = decide(table, book)
     alone = decide_one_by_one(table, book)
     pd.testing.assert_frame_equal(fast, alone, check_categorical=False)
-    # and the pure-Python evaluator agrees with durable-rules
+    staged = assign_stages(table, book)
+    records = staged.to_dict("records")
+    for matcher in (stage_matcher(book), policy_matcher(book)):
+        posted = [matcher.match_record(r) for r in records]
+        by_post = np.array([[i in hits for i in range(len(matcher.conditions))]
+                            for hits in posted], dtype=bool).reshape(len(records), -1)
+        np.testing.assert_array_equal(matcher.match_table(staged), by_post)
+        by_python = np.array([[evaluate(c, r) for c in matcher.conditions] for r in records],
+                             dtype=bool).reshape(len(records), -1)
+        np.testing.assert_array_equal(by_post, by_python)
+    # and the winners follow from the matches: first stage rule, highest priority policy
     active = book.active_policies()
-    for record, row in zip(table.to_dict("records"), fast.itertuples(), strict=True):
+    for record, row in zip(records, fast.itertuples(), strict=True):
         rule = next(r for r in book.stage_rules if evaluate(r.when, record))
         assert (rule.stage, rule.id) == (row.lifecycle_stage, row.stage_rule), record
-        record["lifecycle_stage"] = rule.stage
         matched = [p for p in active if evaluate(p.when, record)]
-        acting = min((p for p in matched if p.action), key=arbitration_key, default=None)
-        assert (acting.id if acting else None) == (row.policy_id if isinstance(
-            row.policy_id, str) else None), record
-        serving = min((p for p in matched if p.service_level), key=arbitration_key,
-                      default=None)
-        assert (serving.id if serving else None) == (row.service_policy if isinstance(
-            row.service_policy, str) else None), record
+        for dim, column in (("action", row.policy_id), ("service_level", row.service_policy)):
+            winner = min((p for p in matched if getattr(p, dim)), key=arbitration_key,
+                         default=None)
+            assert (winner.id if winner else None) == (column if isinstance(column, str)
+                                                        else None), record
     return fast
 
 
@@ -115,20 +126,20 @@ def starter_book() -> Rulebook:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_every_operator_and_type_random_and_edge_values(cases_book: Rulebook,
                                                         seed: int) -> None:
-    table = random_table(cases_book, 1500, seed)
+    table = random_table(cases_book, 1000, seed)
     fast = assert_identical(table, cases_book)
     # the data really exercises the rulebook: every stage and nearly every policy occurs
     assert set(fast["lifecycle_stage"]) == {"a", "b", "c", "d", "e"}
     matched = policy_matcher(cases_book).match_table(assign_stages(table, cases_book))
     assert matched.any(axis=0).all() and not matched.all(axis=0)[:-1].any()
-    assert set(fast["policy_id"].dropna()) >= {"p_not", "p_text", "p_missing", "p_stage",
-                                               "p_ne", "p_nested"}
+    assert set(fast["policy_id"].dropna()) >= {"p_not", "p_missing", "p_stage", "p_ne",
+                                               "p_nested", "p_bool_presence"}
     assert set(fast["service_policy"]) == {"p_bool", "p_text", "p_dates", "p_always"}
     assert "a_disabled" not in set(fast["action"])
 
 
 def test_starter_rules_and_policies_random_and_edge_values(starter_book: Rulebook) -> None:
-    fast = assert_identical(random_table(starter_book, 1500, 3), starter_book)
+    fast = assert_identical(random_table(starter_book, 1000, 3), starter_book)
     assert len(set(fast["action"])) >= 5
 
 
@@ -137,8 +148,9 @@ def test_typed_columns_give_the_same_decisions_as_object_columns(
     """The fast path reads float/int/nullable/categorical/str/bool columns without Python
     loops; each representation must give the same result as per-customer posting."""
     rng = np.random.default_rng(5)
-    n = 800
-    numbers = rng.choice([10.0, 30.0, 30.5, 100.5, 365.0, np.nan, 0.5, 2.0, 1.5, 60.0], n)
+    n = 500
+    numbers = rng.choice([10.0, 30.0, 30.5, 100.5, 365.0, np.nan, 0.5, 2.0, 1.5, 60.0, 20.0,
+                          np.inf, -np.inf, 200.0, 1e300], n)
     texts = rng.choice(np.array(["north", "west", "email", "gold", "bronze", "other", None],
                                 dtype=object), n)
     flags = rng.choice(np.array([True, False, None], dtype=object), n)

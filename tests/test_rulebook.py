@@ -192,6 +192,8 @@ def test_warnings_for_rules_that_never_give_a_stage(tmp_path: Path) -> None:
         "  hint: move it up, or narrow the rules above it",
         "[warning] rules/lifecycle.yaml: stages.c: stage 'c' is declared but no rule gives it\n"
         "  hint: add a rule for it or remove the stage",
+        "[warning] policies: no enabled policies: every customer gets no_action\n"
+        "  hint: add one YAML file per policy to policies/ (see docs/conditions.md)",
     ]
     assert load_rulebook(folder, TYPES).stage_rules[1].id == "r2"  # warnings don't stop it
 
@@ -258,6 +260,14 @@ def test_channels_are_checked_against_the_declared_channels(tmp_path: Path) -> N
     assert found[0].endswith("hint: did you mean 'email'?")
     allowed = ["emial", "email", "app_push", "sms", "direct_mail", "account_manager", "call_centre"]
     assert load_rulebook(folder, types, channels=allowed).policies  # given: used as is
+
+
+def test_a_project_without_policies_is_valid_with_a_warning(tmp_path: Path) -> None:
+    folder = project(tmp_path, starter_policies=False)
+    assert problems(folder) == [
+        "[warning] policies: no enabled policies: every customer gets no_action\n"
+        "  hint: add one YAML file per policy to policies/ (see docs/conditions.md)"]
+    assert load_rulebook(folder, TYPES).policies == ()
 
 
 def test_a_disabled_policy_is_loaded_but_not_active(tmp_path: Path) -> None:
