@@ -31,8 +31,8 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
         done = part[part["status"] == "allocated"]
         held = part[part["status"] == "holdout"]
         unserved = part[part["status"] == "not_served"]
-        policies = [p for p in rulebook.policies
-                    if p.id in set(part["policy_id"]) and p.enabled]
+        used = {str(x) for x in pd.unique(part["policy_id"])}  # not set(): 10x slower on Arrow
+        policies = [p for p in rulebook.policies if p.id in used and p.enabled]
         cost = float(done["cost"].sum())
         ev = float(done["expected_value"].sum())
         chans = []

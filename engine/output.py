@@ -111,9 +111,32 @@ def atomic_folder(folder: Path, *, keep: tuple[str, ...] = ()) -> Iterator[Path]
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV through Arrow's writer (about ten times pandas' speed at a million rows): dates at
+    midnight as YYYY-MM-DD, booleans as true/false, empty cells for missing values, floats in
+    their shortest exact form, quotes only where needed, "\n" line ends."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    columns = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if pa.types.is_timestamp(col.type):
+            as_date = pc.cast(col, pa.date32())
+            if pc.all(pc.equal(pc.cast(as_date, col.type), col)).as_py() is not False:
+                col = as_date
+        columns.append(col)
+    table = pa.table(columns, names=table.column_names)
+    pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(
+        quoting_style="needed", batch_size=1 << 16))
+
+
 def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     def write(path: Path) -> None:
-        frame.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
+        write_csv(frame, path)
     return write
 
 

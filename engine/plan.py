@@ -65,10 +65,16 @@ def make_plan(config: Config, baseline: Source, proposed: Source) -> Plan:
         a, b = per[f"{f}_before"], per[f"{f}_after"]
         diff |= ~((a == b) | (a.isna() & b.isna())).to_numpy()
     changes = per[diff].copy()
-    changes["changed"] = [", ".join(f for f in FIELDS if not _eq(r[f"{f}_before"],
-                                                                   r[f"{f}_after"]))
-                          for _, r in changes.iterrows()]
-    changes["reason"] = [_why(r, before, after) for _, r in changes.iterrows()]
+    flags = {f: ~((changes[f"{f}_before"] == changes[f"{f}_after"]) |
+                  (changes[f"{f}_before"].isna() & changes[f"{f}_after"].isna())).to_numpy()
+             for f in FIELDS}
+    changes["changed"] = [", ".join(f for f in FIELDS if flags[f][k])
+                          for k in range(len(changes))]
+    ids = changes["customer_id"].to_numpy()
+    rec_b = _records(before.table, ids)
+    rec_a = _records(after.table, ids)
+    changes["reason"] = [_why(r, before, after, b, a) for r, b, a in
+                         zip(changes.to_dict("records"), rec_b, rec_a, strict=True)]
     totals = {
         "customers": float(len(per)), "changed": float(len(changes)),
         "cost_before": float(before.actions["cost"].sum()),
@@ -120,7 +126,7 @@ def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
     return both.reset_index()
 
 
-def _state(row: pd.Series, which: str) -> str:
+def _state(row: Any, which: str) -> str:
     parts = [f"{row[f'action_{which}']}"]
     if isinstance(row[f"policy_id_{which}"], str):
         parts.append(f"by {row[f'policy_id_{which}']}")
@@ -133,17 +139,23 @@ def _state(row: pd.Series, which: str) -> str:
     return " ".join(parts)
 
 
-def _why(row: pd.Series, before: Computed, after: Computed) -> str:
+def _records(table: pd.DataFrame, ids: np.ndarray) -> list[dict[str, Any]]:
+    """The value-table rows of these customers, as mappings (one index lookup, no scans)."""
+    pos = pd.Index(table["customer_id"]).get_indexer(ids)
+    rows: list[dict[str, Any]] = table.iloc[np.where(pos >= 0, pos, 0)].to_dict("records")
+    return [r if p >= 0 else {} for r, p in zip(rows, pos, strict=True)]
+
+
+def _why(row: dict[str, Any], before: Computed, after: Computed, record_before: dict[str, Any],
+         record: dict[str, Any]) -> str:
     """The condition that now matches or fails for this customer."""
-    cid = row["customer_id"]
     pb, pa = row["policy_id_before"], row["policy_id_after"]
-    record = _record(after.table, cid)
     if pb != pa and isinstance(pa, str):
         pol = _policy(after.setup.rulebook, pa)
         old = _policy(before.setup.rulebook, pa)
         if old is None or not old.enabled:
             return f"{pa} is new or switched on, and matches"
-        failure = first_failure(old.when, _record(before.table, cid))
+        failure = first_failure(old.when, record_before)
         if failure is not None and pol is not None:
             return f"{pa} now matches; before: {failure.text}"
         return f"{pa} now wins the action"
@@ -161,11 +173,6 @@ def _why(row: pd.Series, before: Computed, after: Computed) -> str:
             not _eq(row["status_before"], row["status_after"]):
         return "same action; the channel allocation changed (capacity, budget or competition)"
     return "service level or offer rules changed"
-
-
-def _record(table: pd.DataFrame, cid: Any) -> dict[str, Any]:
-    rows = table[table["customer_id"] == cid]
-    return rows.iloc[0].to_dict() if len(rows) else {}
 
 
 def _policy(book: Rulebook, pid: str) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from engine.actions_schema import VERSION as ACTIONS_VERSION
 from engine.brief_data import campaign_contexts
 from engine.briefs import BRIEF_TEMPLATES, render
 from engine.config import Config
-from engine.output import atomic_folder
+from engine.output import atomic_folder, write_csv
 from engine.pipeline import Computed, Progress, allocation_summary, compute
 from engine.score import output_frame
 
@@ -87,14 +88,16 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
     folder = (out or config.output).resolve()
     if progress is not None:
         progress("write")
-    with atomic_folder(folder, keep=("report", "fit")) as tmp:
-        _write_actions(actions, tmp, fmt)
-        computed.decisions.to_csv(tmp / "decisions.csv", index=False, lineterminator="\n")
-        table = output_frame(computed.table)
-        table.to_csv(tmp / "customers.csv", index=False, date_format="%Y-%m-%d",
-                     lineterminator="\n")
-        _parquet(table, tmp / "customers.parquet")
-        summary.to_csv(tmp / "allocation_summary.csv", index=False, lineterminator="\n")
+    table = output_frame(computed.table)
+    with atomic_folder(folder, keep=("report", "fit")) as tmp, \
+            ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes without the GIL
+        jobs = [pool.submit(_write_actions, actions, tmp, fmt),
+                pool.submit(write_csv, computed.decisions, tmp / "decisions.csv"),
+                pool.submit(write_csv, table, tmp / "customers.csv"),
+                pool.submit(_parquet, table, tmp / "customers.parquet"),
+                pool.submit(write_csv, summary, tmp / "allocation_summary.csv")]
+        for job in jobs:
+            job.result()
         (tmp / "briefs").mkdir()
         for name, text in briefs.items():
             (tmp / "briefs" / name).write_text(text, encoding="utf-8")
@@ -105,7 +108,7 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
 
 def _write_actions(actions: pd.DataFrame, folder: Path, fmt: str) -> None:
     if fmt == "csv":
-        actions.to_csv(folder / "actions.csv", index=False, lineterminator="\n")
+        write_csv(actions, folder / "actions.csv")
     elif fmt == "jsonl":
         actions.to_json(folder / "actions.jsonl", orient="records", lines=True,
                         force_ascii=False)
