@@ -12,7 +12,7 @@ A condition is YAML such as::
 It is parsed into a typed tree of frozen dataclasses (``AllOf``, ``AnyOf``, ``Not``, ``Compare``,
 ``Always``), checked against the customer table's attribute types before anything runs.
 
-Missing values (the semantics every evaluator in the engine follows, see docs/conditions.md):
+Missing values (the semantics every evaluator in the engine follows; README: Rules and policies):
 a value is *missing* when it is absent, null, NaN, infinite, or of the wrong type (text where a
 number is expected, a number where text is expected, ...). Every comparison on a missing value is
 false, ``ne`` and ``not_in`` included; ``missing`` is true and ``exists`` false. Logic is
@@ -164,7 +164,7 @@ class Parser:
         if kind is None:
             hint = did_you_mean(key, [*self.types, *KEYWORDS]) or (
                 "attributes are the customer table's columns, e.g. recency_days, value_tier, "
-                "lifecycle_stage; see docs/conditions.md")
+                "lifecycle_stage; see the README section Rules and policies")
             self.error(sub, f"unknown attribute {key!r}", hint, key=True)
             return None
         return self.test(key, kind, value, sub)

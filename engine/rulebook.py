@@ -549,7 +549,7 @@ def warnings_for(book: Rulebook) -> list[Problem]:
     active = book.active_policies()
     if not active:
         warn("policies", (None, None), "", "no enabled policies: every customer gets no_action",
-             "add one YAML file per policy to policies/ (see docs/conditions.md)")
+             "add one YAML file per policy to policies/ (see README: Rules and policies)")
     for i, pol in enumerate(active):
         at = pol.spots.get("when", (pol.line, None))
         if _never(pol.when):

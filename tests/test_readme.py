@@ -82,3 +82,44 @@ def test_cdnow_example_scores(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "Scored 23,502 customers as of 1998-07-01" in result.stdout
     assert "margin assumed at margin_rate 0.3" in result.stdout
+
+
+def _yaml_block(start: str) -> str:
+    return next(b for b in re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
+                if b.startswith(start))
+
+
+def test_readme_channel_and_campaign_examples(tmp_path: Path) -> None:
+    from engine.channels import load_channels
+    from engine.schema import attribute_types
+
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "channels.yaml").write_text(_yaml_block("preference_lift:"))
+    (tmp_path / "policies" / "campaigns.yaml").write_text(_yaml_block("holdout_share:"))
+    setup = load_channels(tmp_path, attribute_types(consents=["phone"]))
+    assert setup.channel("call_centre").capacity == 150
+    assert setup.campaign("retain_high_value").budget == 2000
+    assert setup.campaign("other").holdout_share == 0.10
+
+
+def test_readme_models_and_report_settings(tmp_path: Path) -> None:
+    block = re.search(r"```yaml\n(name: Retail example.*?)```", README, flags=re.S)
+    assert block is not None
+    text = block.group(1) + _yaml_block("models:") + _yaml_block("report:")
+    (tmp_path / "cvm.yaml").write_text(text)
+    config = load_config(tmp_path)
+    assert config.models.use == "auto" and config.models.min_repeat_customers == 100
+    assert config.report.active_window_days == 180
+
+
+def test_readme_api_example(tmp_path: Path) -> None:
+    code = next(b for b in re.findall(r"```python\n(.*?)```", README, flags=re.S)
+                if "api.run" in b)
+    code = code.replace('"path/to/project"', repr(str(ROOT)))
+    code = code.replace("api.run(" + repr(str(ROOT)) + ")",
+                        "api.run(" + repr(str(ROOT)) + ", out=" + repr(str(tmp_path / "o")) + ")")
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # the README's own example
+    result = namespace["result"]
+    assert result.counts["customers"] == 2000  # type: ignore[attr-defined]
+    assert (tmp_path / "o" / "actions.csv").exists()

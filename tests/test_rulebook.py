@@ -193,7 +193,7 @@ def test_warnings_for_rules_that_never_give_a_stage(tmp_path: Path) -> None:
         "[warning] rules/lifecycle.yaml: stages.c: stage 'c' is declared but no rule gives it\n"
         "  hint: add a rule for it or remove the stage",
         "[warning] policies: no enabled policies: every customer gets no_action\n"
-        "  hint: add one YAML file per policy to policies/ (see docs/conditions.md)",
+        "  hint: add one YAML file per policy to policies/ (see README: Rules and policies)",
     ]
     assert load_rulebook(folder, TYPES).stage_rules[1].id == "r2"  # warnings don't stop it
 
@@ -266,7 +266,7 @@ def test_a_project_without_policies_is_valid_with_a_warning(tmp_path: Path) -> N
     folder = project(tmp_path, starter_policies=False)
     assert problems(folder) == [
         "[warning] policies: no enabled policies: every customer gets no_action\n"
-        "  hint: add one YAML file per policy to policies/ (see docs/conditions.md)"]
+        "  hint: add one YAML file per policy to policies/ (see README: Rules and policies)"]
     assert load_rulebook(folder, TYPES).policies == ()
 
 
@@ -319,9 +319,8 @@ def test_the_json_schemas_know_every_attribute_with_its_type() -> None:
 
 
 def test_the_documented_examples_validate_and_load(tmp_path: Path) -> None:
-    """docs/conditions.md: the example with every condition form, the policy and segment."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "conditions.md").read_text(),
-                        re.S)
+    """README.md: the example with every condition form, the policy and segment."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     every_form = next(b for b in blocks if b.startswith("when:") and "between" in b)
     full_policy = next(b for b in blocks if b.startswith("id: retain_high_value"))
     segments = next(b for b in blocks if b.startswith("segments:"))

@@ -1,4 +1,4 @@
-"""Monthly customer-equity figures from the checked transactions (docs/report.md defines them).
+"""Monthly customer-equity figures from the checked transactions (defined in the README).
 
 Months are calendar months, from the month of the first transaction to the month of the day
 before the as-of date. A month runs from its first day S to its end E (the first day of the next
