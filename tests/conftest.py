@@ -57,3 +57,15 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return tmp_path
 
     return make
+
+
+def copy_example_project(tmp_path: Path) -> Path:
+    """The bundled example as a separate project (rules, policies, templates and cvm.yaml
+    copied; the data read from the repository), so a test can change its files."""
+    project = tmp_path / "p"
+    project.mkdir()
+    for name in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / name, project / name)
+    text = (ROOT / "cvm.yaml").read_text().replace("examples/", f"{ROOT}/examples/")
+    (project / "cvm.yaml").write_text(text)
+    return project

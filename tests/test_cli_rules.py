@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 from typer.testing import CliRunner
 
 from engine.cli import app
+from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-def _project(tmp_path: Path) -> Path:
-    project = tmp_path / "p"
-    project.mkdir()
-    for name in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / name, project / name)
-    text = (ROOT / "cvm.yaml").read_text().replace("examples/", f"{ROOT}/examples/")
-    (project / "cvm.yaml").write_text(text)
-    return project
+_project = copy_example_project
 
 
 def test_validate_clean_project() -> None:

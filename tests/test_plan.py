@@ -10,20 +10,14 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from engine.cli import app
+from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 OLD, NEW = "clv_discounted: {gte: 25}", "clv_discounted: {gte: 10}"
 
 
-def _project(tmp_path: Path) -> Path:
-    project = tmp_path / "p"
-    project.mkdir()
-    for name in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / name, project / name)
-    text = (ROOT / "cvm.yaml").read_text().replace("examples/", f"{ROOT}/examples/")
-    (project / "cvm.yaml").write_text(text)
-    return project
+_project = copy_example_project
 
 
 def _proposed(tmp_path: Path, project: Path) -> Path:

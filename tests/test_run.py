@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 from engine import api
 from engine.actions_schema import dumps
 from engine.cli import app
+from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -103,18 +103,7 @@ def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
             assert a == b, rel
 
 
-def _project(tmp_path: Path) -> Path:
-    project = tmp_path / "p"
-    project.mkdir()
-    for name in ("cvm.yaml", "rules", "policies", "templates"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, project / name)
-        else:
-            shutil.copy(src, project / name)
-    text = (project / "cvm.yaml").read_text().replace("examples/", f"{ROOT}/examples/")
-    (project / "cvm.yaml").write_text(text)
-    return project
+_project = copy_example_project
 
 
 BAD = [
