@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,6 +265,3 @@ def check_collect(doc: YamlDoc, kind: Kind) -> tuple[Any, list[Problem]]:
     value = kind.run({} if doc.data is None else doc.data, ctx, ())
     return value, ctx.problems
 
-
-def first_key_path(mapping: Mapping[str, Any]) -> str:
-    return next(iter(mapping), "")

@@ -58,10 +58,6 @@ class CvmError(Exception):
             raise ValueError("CvmError needs at least one problem")
         super().__init__(self.format())
 
-    @classmethod
-    def simple(cls, message: str, **where: object) -> CvmError:
-        return cls(Problem(message, **where))  # type: ignore[arg-type]
-
     def format(self) -> str:
         return "\n".join(p.format() for p in self.problems)
 

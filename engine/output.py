@@ -10,7 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +109,17 @@ def atomic_folder(folder: Path, *, keep: tuple[str, ...] = ()) -> Iterator[Path]
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
+    """A table as written: ``money`` columns to cents, other decimals to 6 places."""
+    out = frame.copy()
+    for col in out.columns:
+        if col in money:
+            out[col] = out[col].round(2)
+        elif out[col].dtype.kind == "f":
+            out[col] = out[col].round(6)
+    return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

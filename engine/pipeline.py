@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,11 +55,11 @@ def types_for(config: Config) -> dict[str, str]:
     return attribute_types(consents=config.data.consents, extra=config.data.attributes)
 
 
-def load_setup(config: Config, *, rules_from: Path | None = None) -> Setup:
-    """Load and check rules/, policies/ and templates/ (from ``rules_from`` if given)."""
-    folder = rules_from or config.project
+def load_setup(config: Config) -> Setup:
+    """Load and check the project's rules/, policies/ and templates/."""
+    folder = config.project
     types = types_for(config)
-    tiers = load_tiers(config.project)
+    tiers = load_tiers(folder)
     rulebook = load_rulebook(folder, types, values={"value_tier": tiers.names})
     channels = load_channels(folder, types)
     problems = check_templates(folder)

@@ -105,9 +105,6 @@ def attribute_types(
     return types
 
 
-def column_names() -> list[str]:
-    return [c.name for c in VALUE_COLUMNS]
-
 
 def markdown_table(columns: Iterable[Column] = VALUE_COLUMNS) -> str:
     """The columns as a Markdown table (the README's copy is checked against this)."""

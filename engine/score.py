@@ -21,6 +21,7 @@ from engine.config import Config
 from engine.customers import CustomersFile, load_customers
 from engine.features import CODE, REFERRER, REPEAT_SPEND, build_features
 from engine.load import LoadReport, Transactions, load_transactions
+from engine.output import rounded
 from engine.retention import Retention, measure
 from engine.schema import VALUE_COLUMNS, consent_column
 from engine.tiers import TierSpec, load_tiers
@@ -99,8 +100,8 @@ def _join_customers(frame: pd.DataFrame, customers: CustomersFile | None,
     scored = np.zeros(n, dtype=bool)
     scored[codes] = True
     report.purchasers_not_in_customers_file = int((~known).sum())
-    report.customers_without_purchases = int((~found).sum() + (found & ~scored[
-        np.where(found, file_code, 0)]).sum())
+    file_scored = found & scored[np.maximum(file_code, 0)]
+    report.customers_without_purchases = int((~file_scored).sum())
     safe = np.where(known, rows, 0)
     for col in customers.frame.columns:
         values = customers.frame[col].to_numpy()
@@ -140,11 +141,5 @@ def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
 
 
 def output_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as written: money rounded to cents, rates to 6 places, dates as dates."""
-    out = table.copy()
-    for col in out.columns:
-        if col in MONEY:
-            out[col] = out[col].round(2)
-        elif out[col].dtype.kind == "f":
-            out[col] = out[col].round(6)
-    return out
+    """The table as written: money rounded to cents, other decimals to 6 places."""
+    return rounded(table, MONEY)

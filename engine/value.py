@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.config import Config
-from engine.retention import Retention, band_name
+from engine.retention import Retention
 from engine.tiers import TierSpec, assign
 
 MONEY = ("clv_model", "revenue", "refunds", "avg_order_value", "gross_margin", "revenue_recent",
@@ -51,9 +51,9 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention, tiers: 
     bands = len(retention.segments)
     rates = np.array([s.rate for s in retention.segments])
     r = rates[np.minimum(band, bands - 1)]
-    names = [s.name if bands > 1 else "all customers" for s in retention.segments]
     frame["retention_segment"] = pd.Categorical.from_codes(
-        np.minimum(band, bands - 1), categories=names).astype(object)
+        np.minimum(band, bands - 1), categories=[s.name for s in retention.segments]
+    ).astype(object)
     frame["retention_rate"] = r
     frame["clv_simple"] = frame["margin_per_order"].to_numpy() * \
         frame["expected_repeat_purchases"].to_numpy() * r
@@ -90,5 +90,3 @@ def _influence(frame: pd.DataFrame) -> np.ndarray:
                        minlength=n)
     return np.asarray(sums[codes], dtype=np.float64)
 
-
-__all__ = ["MONEY", "add_value", "band_name", "rescore"]

@@ -107,7 +107,15 @@ def test_unwritable_output_keeps_earlier_output(make_project: Callable[..., Path
     assert (project / "output").read_text() == "a file where the output folder should be"
 
 
-def test_no_traceback_on_internal_paths(make_project: Callable[..., Path]) -> None:
-    project = make_project(tx="cust,day,amount,cost\n")
-    result = runner.invoke(app, ["score", "--project", str(project)])
-    assert "Traceback" not in result.output + result.stderr
+def test_a_bug_exits_4_with_a_hint_and_no_traceback(
+        make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("engine.score.build_features", broken)
+    result = runner.invoke(app, ["score", "--project", str(make_project())])
+    assert result.exit_code == 4
+    assert result.stderr == ("internal error: ZeroDivisionError: division by zero\n  hint: this "
+                             "is a bug in CVM Engine; rerun with CVM_DEBUG=1 for the traceback "
+                             "and report it\n")
+    assert not (make_project() / "output").exists()

@@ -14,7 +14,6 @@ import typer
 
 from engine.clv_models import rfm
 from engine.commands.common import project_config
-from engine.config import Config
 from engine.errors import InputError, Problem
 from engine.features import REPEAT_SPEND, build_features
 from engine.load import EPOCH, Transactions, load_transactions
@@ -94,7 +93,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
              "models": results, "holdout_error": error}, indent=2, sort_keys=True) + "\n")
     if not quiet:
         typer.echo("\n".join(lines))
-        typer.echo(f"wrote {_show(config, folder)}/holdout.csv, holdout.svg, params.json")
+        typer.echo(f"wrote {config.display(folder)}/holdout.csv, holdout.svg, params.json")
     return 0
 
 
@@ -104,6 +103,3 @@ def _purchases(tx: Transactions) -> pd.DataFrame:
     return pd.DataFrame({"customer": tx.code[buy], "date": days.astype("datetime64[s]"),
                          "value": tx.amount[buy]})
 
-
-def _show(config: Config, path: Path) -> str:
-    return config.display(path)

@@ -33,7 +33,7 @@ def collect(project: Path | None, config_file: Path | None,
     if config is None:
         return problems
     folder = rules_from or config.project
-    tiers = attempt(lambda: load_tiers(config.project))
+    tiers = attempt(lambda: load_tiers(folder))
     types = types_for(config)
     values = {"value_tier": tiers.names} if tiers is not None else None
     problems.extend(validate_rulebook(folder, types, values=values))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine import output
 from engine.load import Transactions
 
 FIGURE_COLUMNS = (
@@ -234,10 +235,4 @@ def _month_days(start: int) -> int:
 
 def rounded(figures: pd.DataFrame) -> pd.DataFrame:
     """The figures as written to CSV: money to cents, other decimals to 6 places."""
-    out = figures.copy()
-    for col in out.columns:
-        if col in MONEY_COLUMNS:
-            out[col] = out[col].round(2)
-        elif out[col].dtype.kind == "f":
-            out[col] = out[col].round(6)
-    return out
+    return output.rounded(figures, MONEY_COLUMNS)
