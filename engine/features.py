@@ -1,7 +1,8 @@
 """Stage 2a, features: one row per customer from the checked transactions, as of the as-of date.
 
-All aggregations are numpy ``bincount`` passes over integer customer codes, or hash-based
-unique counts: linear time, no Python loop over customers or rows.
+All aggregations are numpy passes over integer customer codes (``bincount``, ``minimum.at``)
+and exact distinct counts by slot tables: linear time, no Python loop over customers or rows,
+and no hashing unless the data is unusual (orders shared between customers, say).
 """
 
 from __future__ import annotations
@@ -10,102 +11,113 @@ import numpy as np
 import pandas as pd
 
 from engine.load import EPOCH, Transactions
+from engine.periods import PeriodTotals, period_totals
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
 REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
 REPEAT_SPEND = "_repeat_spend"  # internal: mean purchase value of the repeat purchase days
+_TABLE_SLOTS = 16_000_000  # largest customers x values table for exact distinct counts
 
 
 def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
-    """Distinct values of ``other`` per customer (``other`` >= 0 and < 2**32)."""
+    """Distinct values of ``other`` per customer (``other`` >= 0 and < 2**32), by hashing."""
     key = (code.astype(np.int64) << np.int64(32)) | other.astype(np.int64)
     uniq = pd.unique(key)
-    return np.bincount((uniq >> np.int64(32)).astype(np.int64), minlength=n)
+    return np.bincount((uniq >> np.int64(32)).astype(np.intp), minlength=n)
 
 
-def _first_rows(values: np.ndarray, n_values: int) -> np.ndarray:
-    """Index of the first row holding each value (values are codes 0..n_values-1; -1 skipped)."""
-    first = np.full(n_values, -1, dtype=np.int64)
-    ok = np.flatnonzero(values >= 0)
-    first[values[ok][::-1]] = ok[::-1]  # later assignments win: reversed, the first row wins
-    return first[first >= 0]
+def _first_of_day(code: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
+    """True for the first row of each (customer, day) pair: exact, without hashing.
 
-
-def _orders_and_days(code: np.ndarray, day: np.ndarray,
-                     order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct orders and distinct purchase days per customer.
-
-    When every order id belongs to one customer on one day (the normal case, checked), each
-    order is reduced to its first row, which makes both counts cheap; otherwise the exact
-    pair counts are used.
+    A table with one slot per customer and day would be too large for years of data, so the
+    days are taken in windows of ``width`` days (a table of at most 16M slots). In each window
+    every row writes its position into its slot, the first row of a pair last, and a row is
+    the first of its pair when it reads its own position back.
     """
-    if order is None or len(order) == 0:
-        days = _pairs_count(code, day, n)
-        return days, days
-    first = _first_rows(order, int(order.max()) + 1)
-    owner, when = code[first], day[first]
+    out = np.zeros(len(code), dtype=bool)
+    if len(code) == 0:
+        return out
+    rel = day.astype(np.int64) - int(day.min())
+    width = max(1, min(int(rel.max()) + 1, _TABLE_SLOTS // max(n, 1)))
+    window = rel // width
+    ordered = bool(np.all(window[1:] >= window[:-1]))
+    perm = None if ordered else np.argsort(
+        window.astype(np.uint16) if window.max() < 2**16 else window, kind="stable")
+    if perm is not None:
+        code, rel, window = code[perm], rel[perm], window[perm]
+    bounds = np.flatnonzero(np.diff(window)) + 1
+    kind = np.int32 if len(code) < 2**31 else np.int64
+    table = np.empty(n * width, dtype=kind)
+    first = np.empty(len(code), dtype=bool)
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(code)], strict=True):
+        slot = code[lo:hi] * width + (rel[lo:hi] - int(window[lo]) * width)
+        rows = np.arange(lo, hi, dtype=kind)
+        table[slot[::-1]] = rows[::-1]  # the last write wins: reversed, the first row wins
+        first[lo:hi] = table[slot] == rows
+    if perm is None:
+        return first
+    out[perm] = first
+    return out
+
+
+def _orders(code: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
+    """Distinct order ids per customer. Order codes are dense (0..), -1 without an id; when
+    every order belongs to one customer, counting orders per owner needs no hashing."""
     valid = order >= 0
-    pos = np.full(int(order.max()) + 1, -1, dtype=np.int64)
-    pos[order[first]] = np.arange(len(first))
-    row_pos = pos[np.where(valid, order, 0)]
-    simple = bool(np.all(~valid | ((owner[row_pos] == code) & (when[row_pos] == day))))
-    if not simple or not valid.all():
-        return _pairs_count(code, np.where(valid, order, 2**31), n), _pairs_count(code, day, n)
-    return np.bincount(owner, minlength=n), _pairs_count(owner, when, n)
+    if valid.all() and len(order):
+        owner = np.full(int(order.max()) + 1, -1, dtype=np.intp)
+        owner[order] = code
+        if np.array_equal(owner[order], code):
+            return np.bincount(owner[owner >= 0], minlength=n)
+    # rows without an order id count as one order per customer, as do shared ids per owner
+    return _pairs_count(code, np.where(valid, order, 2**31), n)
 
 
 def _category_breadth(code: np.ndarray, cat: np.ndarray, n: int, n_cat: int) -> np.ndarray:
     ok = cat >= 0
-    if n * max(n_cat, 1) <= 64_000_000:  # a customers x categories count matrix fits
-        counts = np.bincount(code[ok].astype(np.int64) * n_cat + cat[ok], minlength=n * n_cat)
+    if n * max(n_cat, 1) <= _TABLE_SLOTS:  # a customers x categories count matrix fits
+        counts = np.bincount(code[ok] * n_cat + cat[ok], minlength=n * n_cat)
         return np.asarray((counts.reshape(n, n_cat) > 0).sum(axis=1), dtype=np.int64)
     return _pairs_count(code[ok], cat[ok], n)
 
 
-def _sum(code: np.ndarray, values: np.ndarray, n: int, mask: np.ndarray | None = None
-         ) -> np.ndarray:
-    if mask is not None:
-        code, values = code[mask], values[mask]
-    return np.bincount(code, weights=values, minlength=n)
-
-
-def build_features(tx: Transactions, *, period_days: int, horizon_periods: int) -> pd.DataFrame:
+def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
+                   totals: PeriodTotals | None = None) -> pd.DataFrame:
     """The feature columns of the value table, for every customer with at least one purchase.
 
     Customers whose only rows are refunds have no purchase and are left out; the count is
-    recorded in ``tx.report.customers_refund_only``.
+    recorded in ``tx.report.customers_refund_only``. ``totals`` (per customer and period)
+    are computed here unless given with at least ``horizon_periods`` periods.
     """
     n = len(tx.customer_ids)
     as_of = tx.as_of_day
+    if totals is None or totals.periods < max(horizon_periods, 2) \
+            or totals.period_days != period_days:
+        totals = period_totals(tx, period_days, max(horizon_periods, 2))
     buy = tx.amount > 0
-    code_b, day_b = tx.code[buy], tx.day[buy]
+    code_b, day_b, amount_b = tx.code[buy], tx.day[buy], tx.amount[buy]
 
-    first = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
-    last = np.full(n, -1, dtype=np.int64)
-    grouped = pd.DataFrame({"c": code_b, "d": day_b}).groupby("c", sort=True)["d"]
-    lo, hi = grouped.min(), grouped.max()
-    first[lo.index.to_numpy()] = lo.to_numpy()
-    last[hi.index.to_numpy()] = hi.to_numpy()
-
-    orders, purchase_days = _orders_and_days(
-        code_b, day_b, None if tx.order is None else tx.order[buy], n)
+    first32 = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)  # the dtype of the days:
+    last32 = np.full(n, -1, dtype=np.int32)  # ufunc.at is 8x slower when it has to cast
+    np.minimum.at(first32, code_b, day_b)
+    np.maximum.at(last32, code_b, day_b)
+    first, last = first32.astype(np.int64), last32.astype(np.int64)
+    purchase_days = np.bincount(code_b[_first_of_day(code_b, day_b, n)], minlength=n)
+    orders = purchase_days if tx.order is None else _orders(code_b, tx.order[buy], n)
     if tx.category is not None:
         breadth = _category_breadth(code_b, tx.category[buy], n, len(tx.categories))
     else:
         breadth = np.zeros(n, dtype=np.int64)
 
-    amount_b = tx.amount[buy]
     on_first = day_b == first[code_b]
-    first_day = np.bincount(code_b[on_first], weights=amount_b[on_first], minlength=n)
-    bought = np.bincount(code_b, weights=amount_b, minlength=n)
-    revenue = _sum(tx.code, tx.amount, n)
-    refunds = -_sum(tx.code, tx.amount, n, tx.amount < 0)
-    margin = _sum(tx.code, tx.margin, n)
-    recent = tx.day >= as_of - period_days
-    previous = (tx.day >= as_of - 2 * period_days) & ~recent
-    rev_recent = _sum(tx.code, tx.amount, n, recent)
-    rev_previous = _sum(tx.code, tx.amount, n, previous)
-    current = _sum(tx.code, tx.margin, n, tx.day >= as_of - horizon_periods * period_days)
+    first_day = np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0), minlength=n)
+    revenue = totals.amount.sum(axis=1)
+    refunds = -np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0), minlength=n)
+    bought = revenue + refunds
+    margin = totals.margin.sum(axis=1)
+    rev_recent = totals.amount[:, 0]
+    rev_previous = totals.amount[:, 1]
+    current = totals.margin[:, :horizon_periods].sum(axis=1)
 
     has_purchase = purchase_days > 0
     tx.report.customers_refund_only = int((~has_purchase).sum())

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from engine.codes import customer_codes, labelled_codes, order_codes
 from engine.config import Config
+from engine.dedupe import duplicate_rows
 from engine.errors import InputError, Problem
 from engine.tabular import Source, as_date_seconds, as_number, as_text, read_columns
 
@@ -60,7 +60,7 @@ class Transactions:
 
     customer_ids: np.ndarray  # object array of ids, sorted; index = code
     id_array: pa.Array  # the same ids as an Arrow array (fast joins by value)
-    code: np.ndarray  # int32 per row
+    code: np.ndarray  # intp per row (numpy's index type: bincount takes it without a copy)
     day: np.ndarray  # int32 days since 1970-01-01
     amount: np.ndarray  # float64, net of nothing: refunds are negative
     margin: np.ndarray  # float64 gross margin of the row
@@ -87,7 +87,7 @@ def load_transactions(config: Config) -> Transactions:
     # Encoding text columns is the slowest part of loading; Arrow releases the GIL, so the
     # order ids (the largest) are encoded on the second core meanwhile.
     pool = ThreadPoolExecutor(max_workers=1)
-    order_job = pool.submit(_codes, as_text(src, table, "order_id", cols["order_id"],
+    order_job = pool.submit(order_codes, as_text(src, table, "order_id", cols["order_id"],
                                             required=False, raw=True)) \
         if "order_id" in cols else None
     seconds = as_date_seconds(src, table, "date", cols["date"], date_format=data.date_format,
@@ -102,8 +102,8 @@ def load_transactions(config: Config) -> Transactions:
     categories: tuple[str, ...] = ()
     if "category" in cols:
         cat_text = as_text(src, table, "category", cols["category"], required=False, raw=True)
-        cat_codes, categories = _coded_with_labels(cat_text)
-    extra = [_codes(as_text(src, table, k, cols[k], required=False, raw=True))
+        cat_codes, categories = labelled_codes(cat_text)
+    extra = [labelled_codes(as_text(src, table, k, cols[k], required=False, raw=True))[0]
              for k in ("channel",) if k in cols]
     extra += [as_number(src, table, "quantity", cols["quantity"], required=False)] \
         if "quantity" in cols else []
@@ -117,7 +117,7 @@ def load_transactions(config: Config) -> Transactions:
             key="as_of", hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}"
             "; choose a later as_of or remove it to use the day after the last transaction"))
 
-    codes, id_array = _customer_codes(ids)
+    codes, id_array = customer_codes(ids)
     del ids
     order = order_job.result() if order_job is not None else None
     pool.shutdown()
@@ -130,7 +130,8 @@ def load_transactions(config: Config) -> Transactions:
     report.refund_rows = int(refunds.sum())
     report.refund_amount = float(-amount[keep][refunds].sum())
     return Transactions(
-        customer_ids=customer_ids, id_array=id_array, code=codes[keep], day=day[keep],
+        customer_ids=customer_ids, id_array=id_array, code=np.asarray(codes[keep], dtype=np.intp),
+        day=day[keep],
         amount=amount[keep],
         margin=margin[keep], order=None if order is None else order[keep],
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
@@ -159,34 +160,6 @@ def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
     return np.asarray(margin, dtype=np.float64)
 
 
-def _customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Codes 0..n-1 in the sort order of the ids, so output order is stable and readable."""
-    encoded = pc.dictionary_encode(ids).combine_chunks()
-    dictionary = encoded.dictionary
-    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    codes = rank[np.asarray(encoded.indices.to_numpy(), dtype=np.int64)]
-    return codes, dictionary.take(pa.array(order))
-
-
-def _codes(text: pa.ChunkedArray) -> np.ndarray:
-    """Integer codes for a text column; empty or blank values get -1. Only equality matters."""
-    return _coded_with_labels(text)[0]
-
-
-def _coded_with_labels(text: pa.ChunkedArray) -> tuple[np.ndarray, tuple[str, ...]]:
-    encoded = pc.dictionary_encode(text).combine_chunks()
-    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32)
-    labels = encoded.dictionary
-    blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(labels), "").to_numpy(
-        zero_copy_only=False), dtype=bool)
-    if blank.any():  # blank text counts as no value; labels keep their codes
-        remap = np.where(blank, -1, np.arange(len(labels))).astype(np.int32)
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
-    return codes, tuple(str(x) for x in labels.to_pylist())
-
-
 def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,
                row_values: list[np.ndarray | None], *, drop_duplicates: bool) -> np.ndarray:
     """Rows to use; each skipped row is counted under exactly one reason."""
@@ -197,29 +170,6 @@ def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_da
     candidates = ~(after | zero)
     if not drop_duplicates:
         return np.asarray(candidates, dtype=bool)
-    dup = _duplicates([v for v in row_values if v is not None]) & candidates
+    dup = duplicate_rows([v for v in row_values if v is not None]) & candidates
     report.duplicates = int(dup.sum())
     return np.asarray(candidates & ~dup, dtype=bool)
-
-
-def _duplicates(columns: list[np.ndarray]) -> np.ndarray:
-    """Rows equal in every column to an earlier row. A 64-bit hash finds candidates fast;
-    candidates are then compared exactly, so a hash collision can never drop a row."""
-    n = len(columns[0])
-    h = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for i, col in enumerate(columns):
-            bits = np.ascontiguousarray(col).view(np.uint64) if col.dtype.itemsize == 8 \
-                else col.astype(np.int64).view(np.uint64)
-            h = (h ^ (bits + np.uint64(0x9E3779B97F4A7C15) + np.uint64(i))) * \
-                np.uint64(0xBF58476D1CE4E5B9)
-            h ^= h >> np.uint64(31)
-    hashed = pd.Series(h)
-    suspect = hashed.duplicated(keep=False).to_numpy()
-    if not suspect.any():
-        return np.zeros(n, dtype=bool)
-    idx = np.flatnonzero(suspect)
-    frame = pd.DataFrame({f"c{i}": c[idx] for i, c in enumerate(columns)})
-    out = np.zeros(n, dtype=bool)
-    out[idx[frame.duplicated(keep="first").to_numpy()]] = True
-    return out

@@ -17,6 +17,7 @@ import numpy as np
 from engine.config import RetentionConfig
 from engine.errors import InputError, Problem
 from engine.load import Transactions
+from engine.periods import PeriodTotals, period_totals
 
 
 @dataclass(frozen=True)
@@ -49,24 +50,24 @@ def band_name(band: int, bands: int) -> str:
     return f"value band {band + 1} of {bands}"
 
 
-def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int) -> Retention:
-    n = len(tx.customer_ids)
-    as_of = tx.as_of_day
-    period = (as_of - 1 - tx.day.astype(np.int64)) // period_days  # 0 = most recent
+def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int,
+            totals: PeriodTotals | None = None) -> Retention:
+    """Measure retention; ``totals`` are computed here unless given with enough periods."""
     buy = tx.amount > 0
-    available = int(period[buy].max())  # oldest period with a purchase
-    pairs = min(cfg.lookback_periods, available)
+    available = int((tx.as_of_day - 1 - int(tx.day[buy].min())) // period_days)
+    pairs = min(cfg.lookback_periods, available)  # the oldest period with a purchase limits
     if pairs < 1:
         raise InputError(Problem(
             f"the data spans less than two periods of period_days={period_days} days, so "
             "retention (active in one period and again in the next) cannot be measured",
             file="cvm.yaml", key="period_days", hint="lower period_days"))
-
-    def active(j: int) -> np.ndarray:
-        return np.bincount(tx.code[buy & (period == j)], minlength=n) > 0
-
+    if totals is None or totals.periods < pairs + 1 or totals.period_days != period_days:
+        totals = period_totals(tx, period_days, pairs + 1)
+    n = len(tx.customer_ids)
     bands = cfg.bands if cfg.by == "value_band" else 1
-    act = [active(j) for j in range(pairs + 1)]
+    act = [totals.buys[:, j] > 0 for j in range(pairs + 1)]
+    # margin earned up to the end of period j: the sum over period j and all older ones
+    later = np.cumsum(totals.margin[:, ::-1], axis=1)[:, ::-1]
     seg_active = np.zeros(bands, dtype=np.int64)
     seg_kept = np.zeros(bands, dtype=np.int64)
     for j in range(pairs):
@@ -76,8 +77,7 @@ def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int) -> Rete
         kept = src & act[j]
         band = np.zeros(n, dtype=np.int64)
         if bands > 1:
-            cum = np.bincount(tx.code[period >= j + 1], weights=tx.margin[period >= j + 1],
-                              minlength=n)
+            cum = later[:, j + 1]
             cut = np.quantile(cum[src], np.arange(1, bands) / bands)
             band = np.searchsorted(cut, cum, side="right")
         seg_active += np.bincount(band[src], minlength=bands)
@@ -95,7 +95,7 @@ def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int) -> Rete
                                          float(measured), pooled))
     cut_points: tuple[float, ...] = ()
     if bands > 1:
-        hist = np.bincount(tx.code, weights=tx.margin, minlength=n)
+        hist = later[:, 0]
         base = hist[act[0]] if act[0].any() else hist[hist != 0]
         if len(base) == 0:
             base = hist

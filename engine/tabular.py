@@ -249,9 +249,44 @@ def _isnull(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 ISO_HINT = "write dates as YYYY-MM-DD (time optional), or set data.date_format in cvm.yaml"
 
 
+NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
+
+
 def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
                     date_format: str | None, required: bool) -> np.ndarray:
-    """Seconds since 1970-01-01 (int64); a sentinel of INT64_MIN where optional and empty."""
+    """Seconds since 1970-01-01 (int64); ``NO_DATE`` where optional and empty.
+
+    Dates repeat (ten million rows hold a few thousand days), so text dates are parsed once
+    per distinct value. Any problem is reported from the rows, with the first bad row.
+    """
+    col = table.column(ours)
+    if _is_text(col.type) and _repetitive(col):
+        encoded = pc.dictionary_encode(col).combine_chunks()
+        labels = pa.table({ours: encoded.dictionary})
+        try:
+            per_label = _date_seconds(src, labels, ours, theirs, date_format, required=False)
+        except InputError:
+            per_label = None  # the row-by-row parse below reports the first bad row
+        if per_label is not None:
+            index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+            seconds = np.append(per_label, NO_DATE)[index]  # -1 (null) -> NO_DATE
+            if not (required and (seconds == NO_DATE).any()):
+                return seconds
+    return _date_seconds(src, table, ours, theirs, date_format, required=required)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _repetitive(col: pa.ChunkedArray, sample: int = 100_000) -> bool:
+    """Few distinct values (judged on the first rows): worth parsing each value once."""
+    head = col.slice(0, sample)
+    return len(col) > 1000 and pc.count_distinct(head).as_py() * 5 < len(head)
+
+
+def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
+                  date_format: str | None, *, required: bool) -> np.ndarray:
     col = table.column(ours)
     if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
         ts = pc.cast(col, pa.timestamp("s", tz=col.type.tz) if pa.types.is_timestamp(col.type)
@@ -266,7 +301,7 @@ def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
     if required:
         _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row")
     seconds = pc.cast(pc.cast(ts, pa.timestamp("s")), pa.int64())
-    return np.asarray(pc.fill_null(seconds, np.iinfo(np.int64).min).to_numpy(), dtype=np.int64)
+    return np.asarray(pc.fill_null(seconds, NO_DATE).to_numpy(), dtype=np.int64)
 
 
 def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, theirs: str,
