@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.tabular import dictionary
+
 
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
@@ -110,9 +112,7 @@ def _integer_codes(keys: np.ndarray) -> np.ndarray:
 
 def labelled_codes(text: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
     """int32 codes and the label of each code; empty or blank values get -1."""
-    encoded = pc.dictionary_encode(text)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
+    encoded = dictionary(text)
     codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32)
     labels = encoded.dictionary
     blank = _blank(labels)

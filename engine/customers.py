@@ -16,7 +16,15 @@ from engine.errors import InputError
 from engine.features import REFERRER
 from engine.load import DAY, LoadReport, Transactions
 from engine.schema import consent_column
-from engine.tabular import NO_DATE, Source, as_date_seconds, as_number, as_text, read_columns
+from engine.tabular import (
+    NO_DATE,
+    Source,
+    as_date_seconds,
+    as_number,
+    as_text,
+    dictionary,
+    read_columns,
+)
 
 YES = frozenset({"yes", "y", "true", "t", "1", "opt-in", "optin"})
 NO = frozenset({"no", "n", "false", "f", "0", "opt-out", "optout"})
@@ -41,7 +49,9 @@ def load_customers(config: Config, report: LoadReport) -> CustomersFile | None:
     wanted = dict(data.customer_columns)
     wanted.update({f"consent:{k}": v for k, v in data.consents.items()})
     wanted.update({f"attr:{k}": k for k in data.attributes})
-    table = read_columns(src, wanted)
+    repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
+                  *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]
+    table = read_columns(src, wanted, repetitive)
     report.customers_file = src.display
     report.customers_file_rows = table.num_rows
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
@@ -158,10 +168,9 @@ def _check_unique(src: Source, ids: pa.Array, column: str) -> None:
 
 def _consent(src: Source, table: pa.Table, key: str, column: str) -> np.ndarray:
     """yes/no values as booleans (empty means no). Each distinct spelling is read once."""
-    encoded = pc.dictionary_encode(as_text(src, table, key, column, required=False))
-    encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
-    labels = pc.utf8_lower(encoded.dictionary)
-    known = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES | NO))).to_numpy(
+    encoded = dictionary(as_text(src, table, key, column, required=False, raw=True))
+    labels = pc.utf8_lower(pc.utf8_trim_whitespace(encoded.dictionary.cast(pa.string())))
+    known = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES | NO | {""}))).to_numpy(
         zero_copy_only=False), dtype=bool)
     index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
     if not known.all():

@@ -8,6 +8,9 @@ hash collision can never drop a row. Linear time, no sort of all the rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -23,13 +26,13 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if n < 2:
         return out
-    h = _row_hash(columns)
+    h = np.empty(n, dtype=np.uint64)
+    _on_halves(n, lambda lo, hi: _row_hash([c[lo:hi] for c in columns], out=h[lo:hi]))
     rows = np.arange(n)
     for shift in (0, 64 - _BUCKET_BITS):  # two independent slices of the hash
         if len(rows) < 2:
             return out
-        bucket = ((h >> np.uint64(shift)) & np.uint64((1 << _BUCKET_BITS) - 1)).astype(np.intp)
-        shared = np.bincount(bucket, minlength=1 << _BUCKET_BITS)[bucket] > 1
+        shared = _in_shared_bucket(h, shift)
         rows, h = rows[shared], h[shared]
     suspect = pd.Series(h).duplicated(keep=False).to_numpy()
     idx = rows[suspect]
@@ -40,6 +43,24 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def _in_shared_bucket(h: np.ndarray, shift: int) -> np.ndarray:
+    """True where another row falls in the same bucket (``_BUCKET_BITS`` bits of the hash)."""
+    bucket = ((h >> np.uint64(shift)) & np.uint64((1 << _BUCKET_BITS) - 1)).astype(np.intp)
+    counts = np.bincount(bucket, minlength=1 << _BUCKET_BITS)
+    shared = np.empty(len(h), dtype=bool)
+    _on_halves(len(h), lambda lo, hi: np.greater(counts[bucket[lo:hi]], 1, out=shared[lo:hi]))
+    return shared
+
+
+def _on_halves(n: int, work: Callable[[int, int], object]) -> None:
+    """Run ``work(lo, hi)`` on the two halves of 0..n at once (numpy releases the GIL)."""
+    if n < 100_000:
+        work(0, n)
+        return
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda bounds: work(*bounds), [(0, n // 2), (n // 2, n)]))
+
+
 def _bits(col: np.ndarray) -> np.ndarray:
     """The column as 64-bit integers: floats by their bits, other numbers by value."""
     col = np.ascontiguousarray(col)
@@ -48,12 +69,25 @@ def _bits(col: np.ndarray) -> np.ndarray:
     return col.astype(np.int64).view(np.uint64)
 
 
-def _row_hash(columns: list[np.ndarray]) -> np.ndarray:
-    h = np.zeros(len(columns[0]), dtype=np.uint64)
+def _row_hash(columns: list[np.ndarray], out: np.ndarray) -> np.ndarray:
+    """A sum of each column's bits times its own odd constant, then one final mix: two passes
+    over memory per column, into preallocated buffers."""
+    h = out
+    h[:] = 0
+    term = np.empty(len(h), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for i, col in enumerate(columns):
-            h += _bits(col) * np.uint64(_MIX[i % len(_MIX)])
-            h ^= h >> np.uint64(29)
-        h *= np.uint64(0xBF58476D1CE4E5B9)
-        h ^= h >> np.uint64(32)
+            if col.dtype.itemsize == 8:
+                np.multiply(np.ascontiguousarray(col).view(np.uint64), np.uint64(_MIX[i % 8]),
+                            out=term)
+            else:
+                term[:] = col
+                term *= np.uint64(_MIX[i % 8])
+            h += term
+        for multiplier in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):  # MurmurHash3's finaliser
+            np.right_shift(h, np.uint64(33), out=term)
+            h ^= term
+            h *= np.uint64(multiplier)
+        np.right_shift(h, np.uint64(33), out=term)
+        h ^= term
     return h

@@ -80,7 +80,7 @@ def load_transactions(config: Config) -> Transactions:
     data = config.data
     src = Source(data.transactions, config.display(data.transactions), "data.transactions",
                  data.delimiter, data.encoding)
-    table = read_columns(src, data.columns)
+    table = read_columns(src, data.columns, repetitive=("date", "category", "channel"))
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)

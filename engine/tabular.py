@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from engine.errors import InputError, Problem, did_you_mean
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _DELIMS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -47,8 +48,15 @@ class Source:
                        key=f"row {row + 1}, column {column!r}", hint=hint)
 
 
-def read_columns(src: Source, wanted: Mapping[str, str]) -> pa.Table:
-    """Read the user's columns named in ``wanted`` (our name -> their name), renamed to ours."""
+def read_columns(src: Source, wanted: Mapping[str, str],
+                 repetitive: Collection[str] = ()) -> pa.Table:
+    """Read the user's columns named in ``wanted`` (our name -> their name), renamed to ours.
+
+    Text columns named in ``repetitive`` (ours; dates, categories, channels) are read
+    dictionary-encoded: each distinct value is stored once, so ten million rows of a few
+    thousand dates cost little to read and to parse.
+    """
+    repeated = {wanted[k] for k in repetitive if k in wanted}
     if not src.path.exists():
         raise InputError(Problem("file not found", file=src.display,
                                  hint=f"check {src.setting} in cvm.yaml (paths are relative to "
@@ -58,7 +66,8 @@ def read_columns(src: Source, wanted: Mapping[str, str]) -> pa.Table:
     if src.path.stat().st_size == 0:
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))
-    table = _read_parquet(src, wanted) if src.is_parquet else _read_csv(src, wanted)
+    table = _read_parquet(src, wanted, repeated) if src.is_parquet \
+        else _read_csv(src, wanted, repeated)
     if table.num_rows == 0:
         raise InputError(Problem("the file has a header but no data rows", file=src.display))
     # select by name: readers may return columns in file order, not in the order asked for
@@ -96,7 +105,7 @@ def _delimiter_hint(src: Source, only_column: str) -> str | None:
     return None
 
 
-def _read_parquet(src: Source, wanted: Mapping[str, str]) -> pa.Table:
+def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     try:
         schema = pq.read_schema(src.path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -104,7 +113,9 @@ def _read_parquet(src: Source, wanted: Mapping[str, str]) -> pa.Table:
                                  hint="a .parquet file must be written by a Parquet writer")) \
             from None
     _missing_columns(src, schema.names, wanted, None)
-    return pq.read_table(src.path, columns=list(wanted.values()))
+    text = [n for n in sorted(repeated) if _is_text(schema.field(n).type)]
+    return pq.read_table(src.path, columns=list(dict.fromkeys(wanted.values())),
+                         read_dictionary=text or None)
 
 
 def _header(src: Source) -> list[str]:
@@ -128,7 +139,7 @@ def _header(src: Source) -> list[str]:
     return next(csv.reader([text], delimiter=src.delimiter))
 
 
-def _read_csv(src: Source, wanted: Mapping[str, str]) -> pa.Table:
+def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     header = _header(src)
     _missing_columns(src, header, wanted, 1)
     if src.delimiter == "whitespace":
@@ -142,7 +153,8 @@ def _read_csv(src: Source, wanted: Mapping[str, str]) -> pa.Table:
             read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                include_columns=theirs, column_types={n: pa.string() for n in theirs},
+                include_columns=theirs,
+                column_types={n: DICTIONARY if n in repeated else pa.string() for n in theirs},
                 strings_can_be_null=True, quoted_strings_can_be_null=False,
             ),
         )
@@ -193,7 +205,9 @@ def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
     """Text values, trimmed, empty as null. ``raw``: as read (for columns only compared for
     equality, such as order ids: a copy of ten million strings is not free)."""
     col = table.column(ours)
-    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+    if raw and pa.types.is_dictionary(col.type):
+        return col
+    if not _is_text(col.type):
         col = pc.cast(col, pa.string())
     if raw:
         return col
@@ -260,8 +274,8 @@ def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
     per distinct value. Any problem is reported from the rows, with the first bad row.
     """
     col = table.column(ours)
-    if _is_text(col.type) and _repetitive(col):
-        encoded = pc.dictionary_encode(col).combine_chunks()
+    if pa.types.is_dictionary(col.type) or (_is_text(col.type) and _repetitive(col)):
+        encoded = dictionary(col)
         labels = pa.table({ours: encoded.dictionary})
         try:
             per_label = _date_seconds(src, labels, ours, theirs, date_format, required=False)
@@ -273,6 +287,16 @@ def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
             if not (required and (seconds == NO_DATE).any()):
                 return seconds
     return _date_seconds(src, table, ours, theirs, date_format, required=required)
+
+
+def dictionary(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    """The column as one dictionary array (encoded here unless read that way)."""
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.unify_dictionaries().combine_chunks() if col.num_chunks \
+            else pa.array([], col.type)
+    return col
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -288,6 +312,8 @@ def _repetitive(col: pa.ChunkedArray, sample: int = 100_000) -> bool:
 def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
                   date_format: str | None, *, required: bool) -> np.ndarray:
     col = table.column(ours)
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, col.type.value_type)
     if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
         ts = pc.cast(col, pa.timestamp("s", tz=col.type.tz) if pa.types.is_timestamp(col.type)
                      and col.type.tz else pa.timestamp("s"))
