@@ -15,12 +15,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.packing import Packed, pack
 from engine.tabular import dictionary
 
 
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
     readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
+    packed = pack(ids)
+    if packed is not None:  # short ids: integer hashing on both cores, no strings
+        return _packed_customer_codes(packed)
     halves = _halves(ids)
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
         parts = list(pool.map(lambda part: pc.dictionary_encode(part).combine_chunks(), halves))
@@ -39,6 +43,22 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return np.concatenate(codes), union.take(pa.array(order))
 
 
+def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
+    keys = packed.keys
+    parts = [keys[:len(keys) // 2], keys[len(keys) // 2:]] if len(keys) >= 200_000 else [keys]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pandas hashes integers without the GIL
+        coded = list(pool.map(pd.factorize, parts))
+    inverse, union = pd.factorize(np.concatenate([u for _, u in coded]))
+    order = np.argsort(union, kind="stable")  # packed keys sort as the text does
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    codes, start = [], 0
+    for part_codes, part_uniques in coded:
+        codes.append(rank[inverse[start:start + len(part_uniques)]][part_codes])
+        start += len(part_uniques)
+    return np.concatenate(codes), packed.text(union[order])
+
+
 def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     """int64 codes for order ids (equal ids, equal codes); -1 where empty or blank.
 
@@ -46,48 +66,29 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     ids is coded. Short ids (up to 8 bytes, as most order numbers are) are packed into one
     integer each and coded without a hash table: runs that keep increasing are new orders, and
     the others (refund lines listed later, say) are looked up among those by binary search.
-    Longer ids are dictionary-encoded. Either way the codes are exact.
+    Other ids are dictionary-encoded. Either way the codes are exact.
     """
+    if len(text) == 0:
+        return np.zeros(0, dtype=np.int64)
+    blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
+    packed = pack(text) if blank_free else None
+    if packed is not None:
+        keys = packed.keys
+        starts = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+        heads = keys[starts]
+        head_codes = _integer_codes(heads)
+        if packed.width == 7 and heads.min() == 0:  # the empty id (length 0): no order
+            head_codes = np.where(heads == 0, -1, head_codes)
+        return np.repeat(head_codes, np.diff(np.append(np.flatnonzero(starts), len(keys))))
     arr = text.combine_chunks()
     if arr.null_count:
         arr = pc.fill_null(arr, "")
-    if len(arr) == 0:
-        return np.zeros(0, dtype=np.int64)
     starts = np.ones(len(arr), dtype=bool)
     starts[1:] = np.asarray(pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False),
                             dtype=bool)
-    heads = arr.filter(pa.array(starts))
-    keys = _packed(heads)
-    head_codes = _integer_codes(keys) if keys is not None \
-        else labelled_codes(heads)[0].astype(np.int64)
-    blank = _blank(heads)
-    if blank.any():
-        head_codes = np.where(blank, -1, head_codes)
+    head_codes = labelled_codes(arr.filter(pa.array(starts)))[0].astype(np.int64)
     return np.asarray(head_codes[np.cumsum(starts) - 1], dtype=np.int64)
-
-
-def _packed(values: pa.Array) -> np.ndarray | None:
-    """Each text value as one uint64, one to one (bytes and length), or None when too long."""
-    values = values.cast(pa.large_string())
-    lengths = np.asarray(pc.binary_length(values).to_numpy(), dtype=np.int64)
-    if len(lengths) == 0 or lengths.max() > 8:
-        return None
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64, count=len(values) + 1,
-                            offset=values.offset * 8)
-    data = np.frombuffer(values.buffers()[2] or b"\0", dtype=np.uint8)
-    if len(data) == 0:
-        data = np.zeros(1, dtype=np.uint8)
-    width = int(lengths.max())
-    if lengths.min() == width and width == 8:
-        return data[offsets[0]:offsets[-1]].view(">u8").astype(np.uint64)
-    if width == 8:  # lengths differ and one id fills all eight bytes: no room for the length
-        return None
-    take = offsets[:-1, None] + np.arange(7)[None, :]
-    inside = np.arange(7)[None, :] < lengths[:, None]
-    grid = np.zeros((len(values), 8), dtype=np.uint8)
-    grid[:, :7] = np.where(inside, data[np.minimum(take, len(data) - 1)], 0)
-    grid[:, 7] = lengths
-    return grid.view(">u8").ravel().astype(np.uint64)
 
 
 def _integer_codes(keys: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from engine.config import Config
 from engine.errors import InputError
 from engine.features import REFERRER
-from engine.load import DAY, LoadReport, Transactions
+from engine.load import DAY, Transactions
 from engine.schema import consent_column
 from engine.tabular import (
     NO_DATE,
@@ -35,12 +35,13 @@ Column: TypeAlias = "np.ndarray | pa.Array"  # text stays in Arrow, the rest is 
 
 @dataclass(frozen=True)
 class CustomersFile:
+    file: str  # as shown to the user
     ids: pa.Array  # customer ids, one per row of the file
     columns: dict[str, Column]  # one value per row of the file, in file order
     consents: tuple[str, ...]
 
 
-def load_customers(config: Config, report: LoadReport) -> CustomersFile | None:
+def load_customers(config: Config) -> CustomersFile | None:
     data = config.data
     if data.customers is None:
         return None
@@ -52,8 +53,6 @@ def load_customers(config: Config, report: LoadReport) -> CustomersFile | None:
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
                   *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]
     table = read_columns(src, wanted, repetitive)
-    report.customers_file = src.display
-    report.customers_file_rows = table.num_rows
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     _check_unique(src, ids, wanted["customer_id"])
@@ -76,7 +75,7 @@ def load_customers(config: Config, report: LoadReport) -> CustomersFile | None:
             out[name] = _consent(src, table, key, name)
         else:
             out[name] = _text(as_text(src, table, key, name, required=False))
-    return CustomersFile(ids=ids, columns=out, consents=tuple(data.consents))
+    return CustomersFile(file=src.display, ids=ids, columns=out, consents=tuple(data.consents))
 
 
 def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -94,6 +93,8 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
         frame["referrals_made"] = 0
         frame[REFERRER] = -1
         return ()
+    report.customers_file = customers.file
+    report.customers_file_rows = len(customers.ids)
     n = len(tx.customer_ids)
     file_code = _index_in(customers.ids, tx.id_array)  # tx code of each file row, or -1
     rows_of_code = np.full(n, -1, dtype=np.int64)

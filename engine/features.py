@@ -7,6 +7,8 @@ and no hashing unless the data is unusual (orders shared between customers, say)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -97,17 +99,21 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
     buy = tx.amount > 0
     code_b, day_b, amount_b = tx.code[buy], tx.day[buy], tx.amount[buy]
 
-    first32 = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)  # the dtype of the days:
-    last32 = np.full(n, -1, dtype=np.int32)  # ufunc.at is 8x slower when it has to cast
-    np.minimum.at(first32, code_b, day_b)
-    np.maximum.at(last32, code_b, day_b)
-    first, last = first32.astype(np.int64), last32.astype(np.int64)
-    purchase_days = np.bincount(code_b[_first_of_day(code_b, day_b, n)], minlength=n)
-    orders = purchase_days if tx.order is None else _orders(code_b, tx.order[buy], n)
-    if tx.category is not None:
-        breadth = _category_breadth(code_b, tx.category[buy], n, len(tx.categories))
-    else:
-        breadth = np.zeros(n, dtype=np.int64)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # numpy releases the GIL: both cores
+        day_job = pool.submit(_first_of_day, code_b, day_b, n)
+        first32 = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)  # the days' dtype:
+        last32 = np.full(n, -1, dtype=np.int32)  # ufunc.at is 8x slower when it casts
+        np.minimum.at(first32, code_b, day_b)
+        np.maximum.at(last32, code_b, day_b)
+        first, last = first32.astype(np.int64), last32.astype(np.int64)
+        order_b = None if tx.order is None else tx.order[buy]
+        orders_per = None if order_b is None else _orders(code_b, order_b, n)
+        if tx.category is not None:
+            breadth = _category_breadth(code_b, tx.category[buy], n, len(tx.categories))
+        else:
+            breadth = np.zeros(n, dtype=np.int64)
+        purchase_days = np.bincount(code_b[day_job.result()], minlength=n)
+    orders = purchase_days if orders_per is None else orders_per
 
     on_first = day_b == first[code_b]
     first_day = np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0), minlength=n)

@@ -6,8 +6,10 @@ This is the library entry point behind ``cvm score``; later stages take its ``Sc
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -58,8 +60,17 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
 
     with step("load"):
         tiers = load_tiers(config.project)  # a broken tier file fails before the heavy work
-        tx = load_transactions(config)
-        customers = load_customers(config, tx.report)
+        # the customers file (and the model code's imports) load on the second core meanwhile;
+        # a problem in the transactions is still reported first
+        pool = ThreadPoolExecutor(max_workers=1)
+        customers_job = pool.submit(load_customers, config)
+        if config.models.use != "none":
+            pool.submit(importlib.import_module, "engine.models.bgnbd")
+        try:
+            tx = load_transactions(config)
+            customers = customers_job.result()
+        finally:
+            pool.shutdown(wait=True)
     with step("features"):
         totals = period_totals(tx, config.period_days,
                                max(config.horizon_periods, config.retention.lookback_periods + 1,
@@ -70,11 +81,10 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
         retention = measure(tx, config.retention, period_days=config.period_days,
                             totals=totals)
         consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
-        cuts = add_value(frame, config, retention, tiers)
+        add_value(frame, config, retention)
     with step("models"):
-        model = apply_models(frame, config)
-        if model.used:  # potential value changed: so did total value, score and tier
-            cuts = rescore(frame, tiers)
+        model = apply_models(frame, config)  # may replace potential value: score after it
+        cuts = rescore(frame, tiers)
         frame = frame.drop(columns=[CODE, REFERRER, REPEAT_SPEND])
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
         extra = [c for c in frame if c not in ordered]

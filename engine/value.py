@@ -31,9 +31,9 @@ MONEY = ("clv_model", "revenue", "refunds", "avg_order_value", "gross_margin", "
          "total_value", "growth_headroom")
 
 
-def add_value(frame: pd.DataFrame, config: Config, retention: Retention, tiers: TierSpec
-              ) -> list[float]:
-    """Add the value columns to the feature frame in place; returns the tier cut values."""
+def add_value(frame: pd.DataFrame, config: Config, retention: Retention) -> None:
+    """Add the value parts to the feature frame in place; ``rescore`` then adds total value,
+    score, tier and headroom (after the models, which may replace potential value)."""
     L, H = config.period_days, config.horizon_periods
     d = config.discount_rate_per_period
     tenure_periods = np.maximum(frame["tenure_days"].to_numpy() / L, 1.0)
@@ -61,7 +61,6 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention, tiers: 
     annuity = float(sum((1.0 + d) ** -t for t in range(1, H + 1)))
     frame["potential_value"] = m * annuity
     frame["influence_value"] = _influence(frame)
-    return rescore(frame, tiers)
 
 
 def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
