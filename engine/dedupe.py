@@ -28,11 +28,11 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
         return out
     h = np.empty(n, dtype=np.uint64)
     _on_halves(n, lambda lo, hi: _row_hash([c[lo:hi] for c in columns], out=h[lo:hi]))
-    rows = np.arange(n)
-    for shift in (0, 64 - _BUCKET_BITS):  # two independent slices of the hash
-        if len(rows) < 2:
-            return out
-        shared = _in_shared_bucket(h, shift)
+    shared = _in_shared_bucket(h, 0)
+    rows = np.flatnonzero(shared)
+    h = h[shared]
+    if len(rows) >= 2:  # a second, independent slice of the hash
+        shared = _in_shared_bucket(h, 64 - _BUCKET_BITS)
         rows, h = rows[shared], h[shared]
     suspect = pd.Series(h).duplicated(keep=False).to_numpy()
     idx = rows[suspect]
@@ -45,10 +45,17 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
 
 def _in_shared_bucket(h: np.ndarray, shift: int) -> np.ndarray:
     """True where another row falls in the same bucket (``_BUCKET_BITS`` bits of the hash)."""
-    bucket = ((h >> np.uint64(shift)) & np.uint64((1 << _BUCKET_BITS) - 1)).astype(np.intp)
+    mask = np.uint64((1 << _BUCKET_BITS) - 1)
+    bucket = ((h >> np.uint64(shift)) & mask).astype(np.intp)
     counts = np.bincount(bucket, minlength=1 << _BUCKET_BITS)
+    del bucket
     shared = np.empty(len(h), dtype=bool)
-    _on_halves(len(h), lambda lo, hi: np.greater(counts[bucket[lo:hi]], 1, out=shared[lo:hi]))
+
+    def look_up(lo: int, hi: int) -> None:
+        part = ((h[lo:hi] >> np.uint64(shift)) & mask).astype(np.intp)
+        np.greater(counts[part], 1, out=shared[lo:hi])
+
+    _on_halves(len(h), look_up)
     return shared
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.codes import customer_codes, labelled_codes, order_codes
 from engine.config import Config
@@ -83,13 +84,14 @@ def load_transactions(config: Config) -> Transactions:
     table = read_columns(src, data.columns, repetitive=("date", "category", "channel"))
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
-    ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
-    # Encoding text columns is the slowest part of loading; Arrow releases the GIL, so the
-    # order ids (the largest) are encoded on the second core meanwhile.
+    # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
+    # so the order ids are coded on the second core meanwhile.
     pool = ThreadPoolExecutor(max_workers=1)
     order_job = pool.submit(order_codes, as_text(src, table, "order_id", cols["order_id"],
                                             required=False, raw=True)) \
         if "order_id" in cols else None
+    codes, id_array = _customer_codes(src, table, cols["customer_id"])
+    table = table.drop_columns(["customer_id"])  # ten million ids are worth 150 MB
     seconds = as_date_seconds(src, table, "date", cols["date"], date_format=data.date_format,
                               required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
@@ -108,6 +110,7 @@ def load_transactions(config: Config) -> Transactions:
     extra += [as_number(src, table, "quantity", cols["quantity"], required=False)] \
         if "quantity" in cols else []
     del table
+    pa.default_memory_pool().release_unused()  # hand the dropped columns' memory back now
 
     as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
     as_of_day = (as_of - EPOCH).days
@@ -117,8 +120,6 @@ def load_transactions(config: Config) -> Transactions:
             key="as_of", hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}"
             "; choose a later as_of or remove it to use the day after the last transaction"))
 
-    codes, id_array = customer_codes(ids)
-    del ids
     order = order_job.result() if order_job is not None else None
     pool.shutdown()
     customer_ids = np.asarray(id_array.to_numpy(zero_copy_only=False), dtype=object)
@@ -137,6 +138,18 @@ def load_transactions(config: Config) -> Transactions:
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
     )
+
+
+def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
+    """Customer codes from the ids as read; only when some id is empty or has surrounding
+    spaces (rare) are all ids checked and trimmed first, which reports any empty one."""
+    raw = as_text(src, table, "customer_id", column, required=False, raw=True)
+    if raw.null_count == 0:
+        codes, id_array = customer_codes(raw)
+        trimmed = pc.utf8_trim_whitespace(id_array)
+        if pc.all(pc.and_(pc.equal(trimmed, id_array), pc.not_equal(trimmed, ""))).as_py():
+            return codes, id_array
+    return customer_codes(as_text(src, table, "customer_id", column, required=True))
 
 
 def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
