@@ -12,6 +12,7 @@ reason is reported.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,26 +69,29 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
         reason = (f"only {repeaters:,} repeat buyers, models.min_repeat_customers is "
                   f"{settings.min_repeat_customers:,}")
         return _fail_or_fall_back(settings.use, reason)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bg = BetaGeoFitter().fit(x, t_x, big_t)
-            ok = (x > 0) & (spend > 0)
-            gg = GammaGammaFitter().fit(x[ok], spend[ok])
-    except (ConvergenceError, ValueError) as exc:
-        return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}")
-
     H, L = config.horizon_periods, config.period_days
     d = config.discount_rate_per_period
-    p_alive = bg.p_alive(x, t_x, big_t)
+    ok = (x > 0) & (spend > 0)
+    # the two fits, then the predictions, run on both cores (numpy and scipy release the GIL)
+    with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=1) as pool:
+        warnings.simplefilter("ignore")
+        gg_job = pool.submit(lambda: GammaGammaFitter().fit(x[ok], spend[ok]))
+        try:
+            bg = BetaGeoFitter().fit(x, t_x, big_t)
+            gg = gg_job.result()
+        except (ConvergenceError, ValueError) as exc:
+            return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}")
+        alive_job = pool.submit(lambda: (bg.p_alive(x, t_x, big_t),
+                                         bg.expected_purchases(H * L / unit, x, t_x, big_t)))
+        discounted = bg.discounted_expected_purchases(x, t_x, big_t, horizon=H,
+                                                      discount_rate_per_period=d,
+                                                      periods_per_step=L / unit)
+        expected_spend = gg.expected_average_spend(x, np.where(x > 0, spend, 0.0))
+        p_alive, expected_purchases = alive_job.result()
     frame["p_alive"] = p_alive
     frame["churn_risk"] = 1.0 - p_alive
-    frame["expected_purchases"] = bg.expected_purchases(H * L / unit, x, t_x, big_t)
-    expected_spend = gg.expected_average_spend(x, np.where(x > 0, spend, 0.0))
+    frame["expected_purchases"] = expected_purchases
     rate = frame["margin_rate"].fillna(0.0).to_numpy()
-    discounted = bg.discounted_expected_purchases(x, t_x, big_t, horizon=H,
-                                                  discount_rate_per_period=d,
-                                                  periods_per_step=L / unit)
     frame["clv_model"] = expected_spend * rate * discounted
     with np.errstate(divide="ignore", invalid="ignore"):
         if_alive = np.where(p_alive > 0, discounted / p_alive, 0.0)

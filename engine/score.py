@@ -78,17 +78,19 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
         frame = build_features(tx, period_days=config.period_days,
                                horizon_periods=config.horizon_periods, totals=totals)
     with step("value"):
-        retention = measure(tx, config.retention, period_days=config.period_days,
-                            totals=totals)
-        consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the join is Arrow work: GIL free
+            retention_job = pool.submit(measure, tx, config.retention,
+                                        period_days=config.period_days, totals=totals)
+            consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
+            retention = retention_job.result()
         add_value(frame, config, retention)
     with step("models"):
         model = apply_models(frame, config)  # may replace potential value: score after it
         cuts = rescore(frame, tiers)
-        frame = frame.drop(columns=[CODE, REFERRER, REPEAT_SPEND])
+        internal = {CODE, REFERRER, REPEAT_SPEND}
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
-        extra = [c for c in frame if c not in ordered]
-        table = frame[ordered + extra].reset_index(drop=True)
+        extra = [c for c in frame if c not in ordered and c not in internal]
+        table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
     return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
                   timings)
 
