@@ -79,7 +79,7 @@ def _category_breadth(code: np.ndarray, cat: np.ndarray, n: int, n_cat: int) -> 
     ok = cat >= 0
     if n * max(n_cat, 1) <= _TABLE_SLOTS:  # a customers x categories count matrix fits
         counts = np.bincount(code[ok] * n_cat + cat[ok], minlength=n * n_cat)
-        return np.asarray((counts.reshape(n, n_cat) > 0).sum(axis=1), dtype=np.int64)
+        return np.asarray(np.count_nonzero(counts.reshape(n, n_cat), axis=1), dtype=np.int64)
     return _pairs_count(code[ok], cat[ok], n)
 
 
@@ -101,24 +101,23 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
 
     with ThreadPoolExecutor(max_workers=1) as pool:  # numpy releases the GIL: both cores
         day_job = pool.submit(_first_of_day, code_b, day_b, n)
+        breadth_job = pool.submit(_category_breadth, code_b, tx.category[buy], n,
+                                  len(tx.categories)) if tx.category is not None else None
         first32 = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)  # the days' dtype:
         last32 = np.full(n, -1, dtype=np.int32)  # ufunc.at is 8x slower when it casts
         np.minimum.at(first32, code_b, day_b)
         np.maximum.at(last32, code_b, day_b)
         first, last = first32.astype(np.int64), last32.astype(np.int64)
-        order_b = None if tx.order is None else tx.order[buy]
-        orders_per = None if order_b is None else _orders(code_b, order_b, n)
-        if tx.category is not None:
-            breadth = _category_breadth(code_b, tx.category[buy], n, len(tx.categories))
-        else:
-            breadth = np.zeros(n, dtype=np.int64)
+        orders_per = None if tx.order is None else _orders(code_b, tx.order[buy], n)
+        on_first = day_b == first[code_b]
+        first_day = np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0), minlength=n)
+        refunds = -np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0), minlength=n)
         purchase_days = np.bincount(code_b[day_job.result()], minlength=n)
+        breadth = breadth_job.result() if breadth_job is not None \
+            else np.zeros(n, dtype=np.int64)
     orders = purchase_days if orders_per is None else orders_per
 
-    on_first = day_b == first[code_b]
-    first_day = np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0), minlength=n)
     revenue = totals.amount.sum(axis=1)
-    refunds = -np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0), minlength=n)
     bought = revenue + refunds
     margin = totals.margin.sum(axis=1)
     rev_recent = totals.amount[:, 0]
