@@ -1,0 +1,140 @@
+"""The fast loading and feature paths against plain reference implementations.
+
+Each fast path (packed ids, run-coded orders, the count-table duplicate filter, windowed
+distinct days) must give exactly what the obvious slow computation gives, on random data
+built to hit its edge cases: empty and blank ids, ids of mixed lengths, ids longer than
+8 bytes, NaN values, refunds listed after their order, and data sizes on both sides of the
+thresholds where the code switches strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from engine.codes import customer_codes, order_codes
+from engine.dedupe import duplicate_rows
+from engine.features import _first_of_day, _orders
+from engine.packing import pack
+
+POOL = ["", " ", "\t", "1", "10", "2", "A", "AB", "AB\x00", "ABCDEFGH", "ABCDEFGI",
+        "ABCDEFGHI", "O0000001", "O0000002", "zz", "é", "12345678"]
+
+
+def _chunked(values: list[str | None]) -> pa.ChunkedArray:
+    half = len(values) // 2
+    return pa.chunked_array([pa.array(values[:half], pa.string()),
+                             pa.array(values[half:], pa.string())])
+
+
+def _random_texts(rng: np.random.Generator, n: int) -> list[str]:
+    choice = rng.integers(0, 4)
+    pool = (POOL, ["ABCDEFGH", "ABCDEFGI", "12345678"], ["1", "22", "333", "4444", "0"],
+            POOL[:6])[choice]
+    values = [str(v) for v in rng.choice(pool, size=n)]
+    return sorted(values) if rng.random() < 0.3 else values
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_order_codes_partition_rows_like_the_ids(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values: list[str | None] = list(_random_texts(rng, int(rng.integers(1, 80))))
+    if rng.random() < 0.3:
+        values = [None if v == "" else v for v in values]
+    codes = order_codes(_chunked(values))
+    ids = [None if v is None or not v.strip() else v for v in values]
+    for i, a in enumerate(ids):
+        assert (codes[i] == -1) == (a is None)
+        for j, b in enumerate(ids):
+            if a is not None and b is not None:
+                assert (codes[i] == codes[j]) == (a == b)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_customer_codes_follow_the_sorted_ids(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ids = [v for v in _random_texts(rng, int(rng.integers(1, 80))) if v.strip()] or ["x"]
+    if seed % 10 == 0:  # large enough to be coded in two halves
+        ids = ids * (250_000 // len(ids) + 1)
+    codes, distinct = customer_codes(_chunked(list(ids)))
+    expected = sorted(set(ids), key=lambda s: s.encode())
+    assert distinct.to_pylist() == expected
+    assert [expected[c] for c in codes[:500]] == ids[:500]
+    assert np.array_equal(codes, pd.Index(expected).get_indexer(ids))
+
+
+def test_packed_keys_are_one_to_one_and_sort_like_the_text() -> None:
+    short = ["", "0", "00", "007", "7", "A", "A\x00", "AB", "ab", "é", "zzzzzzz"]
+    packed = pack(_chunked(short))
+    assert packed is not None and packed.width == 7
+    order = np.argsort(packed.keys, kind="stable")
+    assert [short[i] for i in order] == sorted(short, key=lambda s: s.encode())
+    assert len(set(packed.keys.tolist())) == len(short)
+    assert packed.text(packed.keys).to_pylist() == short
+    full = pack(_chunked(["ABCDEFGH", "12345678"]))
+    assert full is not None and full.width == 8
+    assert full.text(full.keys).to_pylist() == ["ABCDEFGH", "12345678"]
+    assert pack(_chunked(["1234567", "12345678"])) is None  # 8 bytes and shorter: no room
+    assert pack(_chunked(["123456789"])) is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 50, 500, 250_000])
+def test_duplicate_rows_match_pandas(n: int) -> None:
+    rng = np.random.default_rng(n)
+    k = max(2, n // 20)  # few distinct values: many duplicates
+    columns = [rng.integers(0, k, n), rng.integers(0, 3, n).astype(np.int32),
+               np.round(rng.integers(0, 4, n) * 1.5, 2),
+               np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 2, n).astype(float))]
+    frame = pd.DataFrame({i: c.view(np.int64) if c.dtype == np.float64 else c
+                          for i, c in enumerate(columns)})
+    assert np.array_equal(duplicate_rows(columns), frame.duplicated().to_numpy())
+
+
+@pytest.mark.parametrize("customers,days,sort", [(5, 3, True), (300, 900, False),
+                                                 (2_000_000, 40, False), (10, 1, True)])
+def test_first_of_day_marks_the_first_row_of_each_customer_day(customers: int, days: int,
+                                                               sort: bool) -> None:
+    rng = np.random.default_rng(customers)
+    n = 5_000
+    code = rng.integers(0, min(customers, 400), n).astype(np.intp)
+    day = rng.integers(18_000, 18_000 + days, n).astype(np.int32)
+    if sort:
+        day = np.sort(day)
+    expected = ~pd.DataFrame({"c": code, "d": day}).duplicated().to_numpy()
+    assert np.array_equal(_first_of_day(code, day, customers), expected)
+
+
+def test_orders_are_distinct_order_ids_per_customer() -> None:
+    code = np.array([0, 0, 0, 1, 1, 2], dtype=np.intp)
+    order = np.array([5, 5, 6, 7, 7, 8])
+    assert _orders(code, order, 3).tolist() == [2, 1, 1]
+    shared = np.array([5, 5, 6, 5, 7, -1])  # order 5 shared by customers 0 and 1; one blank
+    assert _orders(code, shared, 3).tolist() == [2, 2, 1]
+
+
+def test_ids_with_surrounding_spaces_are_the_same_customer(make_project: Callable[..., Path]
+                                                         ) -> None:
+    from engine.config import load_config
+    from engine.load import load_transactions
+
+    config = """\
+    name: spaces
+    data:
+      transactions: tx.csv
+      columns: {customer_id: cust, date: day, amount: amount, order_id: order}
+    currency: EUR
+    """
+    tx = ("cust,day,amount,order\n"
+          "a,2024-01-10,100,1\n"
+          " a ,2024-02-15,50,2\n"
+          "b,2024-01-20,200,3\n"
+          "b,2024-01-20,200,3\n")
+    loaded = load_transactions(load_config(make_project(config, tx)))
+    assert loaded.customer_ids.tolist() == ["a", "b"]
+    assert loaded.code.tolist() == [0, 0, 1]
+    assert loaded.report.duplicates == 1
