@@ -110,19 +110,21 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         first, last = first32.astype(np.int64), last32.astype(np.int64)
         orders_per = None if tx.order is None else _orders(code_b, tx.order[buy], n)
         on_first = day_b == first[code_b]
-        first_day = np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0), minlength=n)
-        refunds = -np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0), minlength=n)
+        first_day = np.round(np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0),
+                                         minlength=n), 6)  # as the period totals
+        refunds = -np.round(np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0),
+                                        minlength=n), 6)
         purchase_days = np.bincount(code_b[day_job.result()], minlength=n)
         breadth = breadth_job.result() if breadth_job is not None \
             else np.zeros(n, dtype=np.int64)
     orders = purchase_days if orders_per is None else orders_per
 
-    revenue = totals.amount.sum(axis=1)
+    revenue = np.round(totals.amount.sum(axis=1), 6)
     bought = revenue + refunds
-    margin = totals.margin.sum(axis=1)
+    margin = np.round(totals.margin.sum(axis=1), 6)
     rev_recent = totals.amount[:, 0]
     rev_previous = totals.amount[:, 1]
-    current = totals.margin[:, :horizon_periods].sum(axis=1)
+    current = np.round(totals.margin[:, :horizon_periods].sum(axis=1), 6)
 
     has_purchase = purchase_days > 0
     tx.report.customers_refund_only = int((~has_purchase).sum())

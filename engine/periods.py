@@ -43,4 +43,7 @@ def period_totals(tx: Transactions, period_days: int, periods: int) -> PeriodTot
         amount, margin, buys = pool.map(
             lambda w: np.bincount(key, weights=w, minlength=n * k).reshape(n, k),
             (tx.amount, tx.margin, bought))
-    return PeriodTotals(period_days, amount, margin, buys)
+    # sums rounded to 1e-6: far finer than any currency, and the same whatever the row order
+    # (float addition is not associative: a shuffled file would otherwise differ in the last
+    # bits, enough to move a customer sitting exactly on a band limit)
+    return PeriodTotals(period_days, np.round(amount, 6), np.round(margin, 6), buys)

@@ -22,6 +22,8 @@ from engine.dedupe import duplicate_rows
 from engine.features import _first_of_day, _orders
 from engine.packing import pack
 
+ROOT = Path(__file__).resolve().parents[1]
+
 POOL = ["", " ", "\t", "1", "10", "2", "A", "AB", "AB\x00", "ABCDEFGH", "ABCDEFGI",
         "ABCDEFGHI", "O0000001", "O0000002", "zz", "é", "12345678"]
 
@@ -138,3 +140,24 @@ def test_ids_with_surrounding_spaces_are_the_same_customer(make_project: Callabl
     assert loaded.customer_ids.tolist() == ["a", "b"]
     assert loaded.code.tolist() == [0, 0, 1]
     assert loaded.report.duplicates == 1
+
+
+def test_row_order_does_not_change_the_value_table(tmp_path: Path) -> None:
+    """The bundled example scored as shipped and with its rows shuffled: the run-based
+    shortcuts apply to one and not the other, and the tables must agree."""
+    from engine.config import load_config
+    from engine.score import output_frame, score
+    from tests.conftest import copy_example_project
+
+    project = copy_example_project(tmp_path)
+    shuffled = tmp_path / "shuffled.csv"
+    rows = pd.read_csv(ROOT / "examples" / "retail" / "transactions.csv", dtype=str,
+                       keep_default_na=False)
+    rows.sample(frac=1.0, random_state=3).to_csv(shuffled, index=False)
+    text = (project / "cvm.yaml").read_text()
+    shipped = f"{ROOT}/examples/retail/transactions.csv"
+    assert shipped in text
+    (project / "cvm.yaml").write_text(text.replace(shipped, str(shuffled)))
+    original = score(load_config(ROOT)).table
+    reordered = score(load_config(project)).table
+    pd.testing.assert_frame_equal(output_frame(original), output_frame(reordered))
