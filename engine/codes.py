@@ -1,14 +1,16 @@
 """Text columns to integer codes, exactly and fast: the costly part of loading ten million rows.
 
 Hashing ten million strings is the slowest step of a load, so each column takes the cheapest
-exact route: customer ids are hashed on both cores and the (much smaller) dictionaries merged;
-order ids, which exports usually list in order with each order's lines together, are coded
-by comparing neighbours, and hashed only when the file is not in that order.
+exact route. Ids of up to 8 bytes are packed into integers (``engine.packing``): customer ids
+are then hashed as integers on both cores, and order ids coded per run of equal ids with no
+hash table at all. Longer ids are hashed as text, customer ids on both cores with the (much
+smaller) dictionaries merged after, order ids only at the first row of each run.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -44,8 +46,7 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 
 
 def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
-    keys = packed.keys
-    parts = [keys[:len(keys) // 2], keys[len(keys) // 2:]] if len(keys) >= 200_000 else [keys]
+    parts = _halves(packed.keys)
     with ThreadPoolExecutor(max_workers=2) as pool:  # pandas hashes integers without the GIL
         coded = list(pool.map(pd.factorize, parts))
     inverse, union = pd.factorize(np.concatenate([u for _, u in coded]))
@@ -132,9 +133,12 @@ def _indices(encoded: pa.DictionaryArray) -> np.ndarray:
     return np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
 
 
-def _halves(ids: pa.ChunkedArray) -> list[pa.ChunkedArray]:
-    """The column cut into two parts of about equal rows (one part when it is small)."""
-    n = len(ids)
+_T = TypeVar("_T", pa.ChunkedArray, np.ndarray)
+
+
+def _halves(values: _T) -> list[_T]:
+    """The values cut into two parts of about equal rows (one part when they are few)."""
+    n = len(values)
     if n < 200_000:
-        return [ids]
-    return [ids.slice(0, n // 2), ids.slice(n // 2)]
+        return [values]
+    return [values[:n // 2], values[n // 2:]]

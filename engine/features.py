@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from engine.load import EPOCH, Transactions
-from engine.periods import PeriodTotals, period_totals
+from engine.periods import PeriodTotals, period_totals, settled
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
 REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
@@ -36,9 +36,8 @@ def _first_of_day(code: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
     every row writes its position into its slot, the first row of a pair last, and a row is
     the first of its pair when it reads its own position back.
     """
-    out = np.zeros(len(code), dtype=bool)
     if len(code) == 0:
-        return out
+        return np.zeros(0, dtype=bool)
     rel = day.astype(np.int64) - int(day.min())
     width = max(1, min(int(rel.max()) + 1, _TABLE_SLOTS // max(n, 1)))
     window = rel // width
@@ -58,6 +57,7 @@ def _first_of_day(code: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
         first[lo:hi] = table[slot] == rows
     if perm is None:
         return first
+    out = np.empty(len(code), dtype=bool)
     out[perm] = first
     return out
 
@@ -110,21 +110,21 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         first, last = first32.astype(np.int64), last32.astype(np.int64)
         orders_per = None if tx.order is None else _orders(code_b, tx.order[buy], n)
         on_first = day_b == first[code_b]
-        first_day = np.round(np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0),
-                                         minlength=n), 6)  # as the period totals
-        refunds = -np.round(np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0),
-                                        minlength=n), 6)
+        first_day = settled(np.bincount(code_b, weights=np.where(on_first, amount_b, 0.0),
+                                        minlength=n))
+        refunds = -settled(np.bincount(tx.code, weights=np.minimum(tx.amount, 0.0),
+                                       minlength=n))
         purchase_days = np.bincount(code_b[day_job.result()], minlength=n)
         breadth = breadth_job.result() if breadth_job is not None \
             else np.zeros(n, dtype=np.int64)
     orders = purchase_days if orders_per is None else orders_per
 
-    revenue = np.round(totals.amount.sum(axis=1), 6)
+    revenue = settled(totals.amount.sum(axis=1))
     bought = revenue + refunds
-    margin = np.round(totals.margin.sum(axis=1), 6)
+    margin = settled(totals.margin.sum(axis=1))
     rev_recent = totals.amount[:, 0]
     rev_previous = totals.amount[:, 1]
-    current = np.round(totals.margin[:, :horizon_periods].sum(axis=1), 6)
+    current = settled(totals.margin[:, :horizon_periods].sum(axis=1))
 
     has_purchase = purchase_days > 0
     tx.report.customers_refund_only = int((~has_purchase).sum())

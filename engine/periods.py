@@ -29,6 +29,17 @@ class PeriodTotals:
         return int(self.amount.shape[1]) - 1
 
 
+SUM_DECIMALS = 6  # per-customer sums are rounded to this: see ``settled``
+
+
+def settled(sums: np.ndarray) -> np.ndarray:
+    """Sums rounded to 1e-6: far finer than any currency, and the same whatever the row order.
+    Float addition is not associative, so a shuffled file would otherwise differ in the last
+    bits: enough to flip a margin rate where revenue nets to zero, or move a customer sitting
+    exactly on a band limit."""
+    return np.round(sums, SUM_DECIMALS)
+
+
 def period_of(tx: Transactions, period_days: int) -> np.ndarray:
     """The period of each row, 0 for the most recent."""
     return (tx.as_of_day - 1 - tx.day.astype(np.int64)) // period_days
@@ -43,7 +54,4 @@ def period_totals(tx: Transactions, period_days: int, periods: int) -> PeriodTot
         amount, margin, buys = pool.map(
             lambda w: np.bincount(key, weights=w, minlength=n * k).reshape(n, k),
             (tx.amount, tx.margin, bought))
-    # sums rounded to 1e-6: far finer than any currency, and the same whatever the row order
-    # (float addition is not associative: a shuffled file would otherwise differ in the last
-    # bits, enough to move a customer sitting exactly on a band limit)
-    return PeriodTotals(period_days, np.round(amount, 6), np.round(margin, 6), buys)
+    return PeriodTotals(period_days, settled(amount), settled(margin), buys)

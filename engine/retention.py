@@ -17,7 +17,7 @@ import numpy as np
 from engine.config import RetentionConfig
 from engine.errors import InputError, Problem
 from engine.load import Transactions
-from engine.periods import PeriodTotals, period_totals
+from engine.periods import PeriodTotals, period_totals, settled
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int,
     bands = cfg.bands if cfg.by == "value_band" else 1
     act = [totals.buys[:, j] > 0 for j in range(pairs + 1)]
     # margin earned up to the end of period j: the sum over period j and all older ones
-    later = np.round(np.cumsum(totals.margin[:, ::-1], axis=1)[:, ::-1], 6)
+    later = settled(np.cumsum(totals.margin[:, ::-1], axis=1)[:, ::-1])
     seg_active = np.zeros(bands, dtype=np.int64)
     seg_kept = np.zeros(bands, dtype=np.int64)
     for j in range(pairs):
