@@ -1,33 +1,21 @@
 """Output folders: the engine writes only into a folder of its own and replaces only what it
-wrote there.
+wrote there. This module says whether a folder or file may be written (``check_folder``,
+``check_file``) and what a folder holds; engine.output_commit writes.
 
-Every command that writes files goes through ``writing``: it stages the new files in a private
-temporary folder inside the output folder, then, in one commit under a lock,
-
-1. checks the folder again: it must not be or hold the project or an input, and every file in it
-   must be listed by the folder's record ``.cvm-files.json``, except in a sub-folder that is
-   another engine output (it has a record of its own), which is left alone;
-2. writes the record listing both the previous and the new files (so that a crash halfway
-   leaves no file the engine cannot account for);
-3. renames the new files into place (``manifest.json`` last);
-4. removes the files this command wrote last time and no longer writes (no other command's);
-5. writes the final record.
-
-An error before step 3 leaves the earlier output untouched. The record lists, per command, the
-files it wrote (paths relative to the folder, ``/``-separated)::
+A folder's record ``.cvm-files.json`` lists, per command, the files it wrote (paths relative to
+the folder, ``/``-separated)::
 
     {"about": "...", "version": 1, "written": {"run": [...], "report": [...]}}
+
+Every file in an output folder must be listed there, except in a sub-folder that is another
+engine output (it has a record of its own), which is neither judged nor touched.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +25,7 @@ from engine.errors import OutputError, Problem
 if TYPE_CHECKING:
     from engine.config import Config
 
-LEDGER = ".cvm-files.json"
+RECORD = ".cvm-files.json"
 TEMP_PREFIX = ".cvm-tmp-"  # staging folders and temporary files; never refused, never listed
 # files an operating system's file browser drops into any folder it shows: not the user's work
 LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -115,7 +103,7 @@ def check_folder(target: Target, guard: Guard) -> None:
     """Raise OutputError unless ``target`` may be used as an output folder (before any work)."""
     _refuse_inputs(target, guard)
     _refuse_blocked(target)
-    _refuse_foreign(target, _scan(target.path), guard)
+    refuse_foreign(target, scan_folder(target.path), guard)
 
 
 def check_file(target: Target, guard: Guard) -> None:
@@ -133,7 +121,7 @@ def check_file(target: Target, guard: Guard) -> None:
     if path.is_dir():
         raise OutputError(target.problem(f"refused: {shown} is a folder, expected a file",
                                          FILE_HINT))
-    if path.exists() and path.name not in _owned(_read_ledger(path.parent)):
+    if path.exists() and path.name not in owned(read_record(path.parent)):
         raise OutputError(target.problem(
             f"refused: {shown} exists and was not written by CVM Engine", FILE_HINT))
     _refuse_blocked(Target(path.parent, target.option))
@@ -177,7 +165,7 @@ def _refuse_blocked(target: Target) -> None:
                                          "permissions"))
 
 
-def _refuse_foreign(target: Target, scan: _Scan, guard: Guard) -> None:
+def refuse_foreign(target: Target, scan: Scan, guard: Guard) -> None:
     if not scan.foreign:
         return
     count = scan.foreign_count
@@ -194,21 +182,21 @@ def _refuse_foreign(target: Target, scan: _Scan, guard: Guard) -> None:
 
 
 @dataclass
-class _Scan:
+class Scan:
     written: dict[str, list[str]]  # the folder's record: command -> files
     nested: set[str] = field(default_factory=set)  # sub-folders that are other engine outputs
     foreign: list[str] = field(default_factory=list)  # the first few files nobody recorded
     foreign_count: int = 0
 
 
-def _scan(folder: Path) -> _Scan:
-    scan = _Scan(_read_ledger(folder))
+def scan_folder(folder: Path) -> Scan:
+    scan = Scan(read_record(folder))
     if folder.is_dir():
-        _walk(scan, folder, _owned(scan.written), "")
+        _walk(scan, folder, owned(scan.written), "")
     return scan
 
 
-def _walk(scan: _Scan, folder: Path, owned: set[str], prefix: str) -> None:
+def _walk(scan: Scan, folder: Path, owned: set[str], prefix: str) -> None:
     """Depth first in name order (so the names shown are always the same), counting every file
     the record does not list; a sub-folder with a record of its own is another engine output
     (the CDNOW example's inside the repository's, say): not this command's to judge or touch."""
@@ -218,7 +206,7 @@ def _walk(scan: _Scan, folder: Path, owned: set[str], prefix: str) -> None:
         if scan.foreign_count >= COUNT_LIMIT:
             return
         rel = f"{prefix}{entry.name}"
-        if entry.name in LITTER or entry.name.startswith(TEMP_PREFIX) or rel == LEDGER:
+        if entry.name in LITTER or entry.name.startswith(TEMP_PREFIX) or rel == RECORD:
             continue
         if entry.is_dir(follow_symlinks=False):
             if _is_engine_output(Path(entry.path)):
@@ -231,17 +219,17 @@ def _walk(scan: _Scan, folder: Path, owned: set[str], prefix: str) -> None:
                 scan.foreign.append(rel)
 
 
-def _owned(written: dict[str, list[str]]) -> set[str]:
+def owned(written: dict[str, list[str]]) -> set[str]:
     return {f for files in written.values() for f in files}
 
 
 def _is_engine_output(folder: Path) -> bool:
-    return (folder / LEDGER).is_file() or bool(_legacy_run(folder))
+    return (folder / RECORD).is_file() or bool(_legacy_run(folder))
 
 
-def _read_ledger(folder: Path) -> dict[str, list[str]]:
+def read_record(folder: Path) -> dict[str, list[str]]:
     try:
-        raw = json.loads((folder / LEDGER).read_text(encoding="utf-8"))
+        raw = json.loads((folder / RECORD).read_text(encoding="utf-8"))
         written = raw["written"]
         return {str(k): [str(f) for f in v] for k, v in written.items()}
     except FileNotFoundError:
@@ -253,7 +241,7 @@ def _read_ledger(folder: Path) -> dict[str, list[str]]:
 def _legacy_run(folder: Path) -> dict[str, list[str]]:
     """The files of a run folder written before the record existed (engine 0.x, no
     ``.cvm-files.json``): recognised by its manifest, which names the format and the briefs."""
-    if (folder / LEDGER).exists():
+    if (folder / RECORD).exists():
         return {}
     try:
         manifest: Any = json.loads((folder / LAST).read_text(encoding="utf-8"))
@@ -269,162 +257,3 @@ def _legacy_run(folder: Path) -> dict[str, list[str]]:
                   "*.svg"))]
     fit = ["fit/holdout.csv", "fit/holdout.svg", "fit/params.json"]
     return {"run": sorted(run), "report": sorted(report), "fit": sorted(fit)}
-
-
-# --- writing ------------------------------------------------------------------------------
-
-
-class Stage:
-    """The private folder a command writes its new files into before the commit."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def path(self, rel: str) -> Path:
-        """Where to write the file that will be ``rel`` in the output folder."""
-        path = self.folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-
-@contextlib.contextmanager
-def writing(target: Target, guard: Guard, command: str) -> Iterator[Stage]:
-    """Stage a command's files (``stage.path(rel)``), then commit them into the output folder
-    ``target``; the command's files from last time that it does not write again are removed."""
-    with _writing(target, guard, command, replace=True, whole=True) as stage:
-        yield stage
-
-
-def write_files(targets: list[Target], guard: Guard, command: str,
-                writers: list[Any]) -> None:
-    """Write single named files (``cvm plan --report``/``--changes``), each recorded in the
-    record of its folder; ``writers[i](path)`` writes ``targets[i]``."""
-    for target, write in zip(targets, writers, strict=True):
-        check_file(target, guard)
-        folder = Target(target.path.parent, target.option)
-        with _writing(folder, guard, command, replace=False, whole=False) as stage:
-            write(stage.path(target.path.name))
-
-
-@contextlib.contextmanager
-def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
-             whole: bool) -> Iterator[Stage]:
-    if whole:
-        check_folder(target, guard)
-    folder = target.path
-    created = [p for p in (folder, *folder.parents) if not p.exists()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
-    except OSError as exc:
-        raise _fail(target, exc) from None
-    done = False
-    try:
-        yield Stage(stage)
-        with _locked(folder):
-            _commit(target, guard, command, stage, replace=replace, whole=whole)
-        done = True
-    except OSError as exc:
-        raise _fail(target, exc) from None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        if not done:
-            for path in created:  # innermost first: only folders this call made, if empty
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-
-
-def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace: bool,
-            whole: bool) -> None:
-    folder = target.path
-    scan = _scan(folder) if whole else _Scan(_read_ledger(folder))
-    if whole:  # someone may have added a file since the check before the work
-        _refuse_foreign(target, scan, guard)
-    new = sorted((p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()),
-                 key=lambda rel: (rel == LAST, rel))
-    owned = _owned(scan.written)
-    for rel in new:
-        parts = rel.split("/")
-        inside = next((n for n in ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
-                       if n in scan.nested), None)
-        if inside is not None:
-            raise OutputError(target.problem(
-                f"refused: {guard.show(folder / inside)}/ is another engine output (with a "
-                f"record of its own), where this command writes {rel}",
-                "choose another output folder"))
-        dest = folder / rel
-        if (dest.exists() or dest.is_symlink()) and (rel not in owned or dest.is_dir()):
-            raise OutputError(target.problem(
-                f"refused: {guard.show(dest)} exists and was not written by CVM Engine",
-                FILE_HINT))
-    previous = scan.written.get(command, [])
-    others = _owned({k: v for k, v in scan.written.items() if k != command})
-    stale = sorted(set(previous) - set(new) - others) if replace else []
-    _write_ledger(folder, {**scan.written, command: sorted({*previous, *new})})
-    for rel in new:
-        dest = folder / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage / rel, dest)
-    for rel in stale:
-        _remove(folder, rel, scan.nested)
-    final = {**scan.written, command: sorted(new if replace else {*previous, *new})}
-    _write_ledger(folder, {k: [f for f in v if (folder / f).is_file()]
-                           for k, v in sorted(final.items())})
-
-
-def _remove(folder: Path, rel: str, nested: set[str]) -> None:
-    parts = rel.split("/")
-    if any("/".join(parts[:i]) in nested for i in range(1, len(parts))):
-        return
-    path = folder / rel
-    path.unlink(missing_ok=True)
-    parent = path.parent
-    while parent != folder:  # folders this removal emptied (briefs/ of a run without campaigns)
-        try:
-            parent.rmdir()
-        except OSError:
-            break
-        parent = parent.parent
-
-
-def _write_ledger(folder: Path, written: dict[str, list[str]]) -> None:
-    text = json.dumps({"about": ABOUT, "version": 1, "written": {
-        k: v for k, v in sorted(written.items()) if v}}, indent=1) + "\n"
-    tmp = new_file(folder, "ledger")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, folder / LEDGER)
-
-
-def new_file(folder: Path, what: str) -> Path:
-    """A new, empty temporary file in ``folder``, created like any program's file (mode 0666
-    less the umask; ``tempfile.mkstemp`` would make it private)."""
-    path = folder / f"{TEMP_PREFIX}{what}-{secrets.token_hex(6)}"
-    with path.open("xb"):
-        pass
-    return path
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Two commands committing into one folder at once take turns (POSIX systems)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _fail(target: Target, exc: OSError) -> OutputError:
-    reason = exc.strerror or str(exc)
-    if isinstance(exc, (FileExistsError, NotADirectoryError)):
-        reason = "a file is in the way, expected a folder"
-    where = f"{exc.filename}: " if exc.filename else ""
-    return OutputError(target.problem(f"cannot write here: {where}{reason}",
-                                      "choose another output folder with --out, or fix its "
-                                      "permissions"))

@@ -31,7 +31,8 @@ from engine.briefs import BRIEF_TEMPLATES, render
 from engine.config import Config
 from engine.errors import Problem, UsageError
 from engine.output import write_csv, write_parquet
-from engine.output_folder import check_folder, guard_for, output_target, writing
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import Computed, Progress, allocation_summary, compute
 from engine.score import output_frame, row_counts
 

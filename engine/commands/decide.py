@@ -11,7 +11,8 @@ from engine.commands.common import project_config
 from engine.decide import decide
 from engine.lifecycle import assign_stages
 from engine.output import write_csv
-from engine.output_folder import check_folder, guard_for, output_target, writing
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import load_setup
 from engine.score import score
 

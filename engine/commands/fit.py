@@ -18,7 +18,8 @@ from engine.errors import InputError, Problem, UsageError
 from engine.features import REPEAT_SPEND, build_features
 from engine.load import EPOCH, Transactions, load_transactions
 from engine.output import write_csv, write_text
-from engine.output_folder import check_folder, guard_for, output_target, writing
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,

@@ -16,7 +16,8 @@ from engine.commands.common import project_config
 from engine.commands.validate import collect
 from engine.errors import InputError, Problem, UsageError
 from engine.output import csv_writer, write_text
-from engine.output_folder import Target, check_file, guard_for, write_files
+from engine.output_commit import write_files
+from engine.output_folder import Target, check_file, guard_for
 from engine.plan import make_plan
 from engine.plan_render import changes_csv, html_report, markdown, terminal
 from engine.plan_sources import materialise

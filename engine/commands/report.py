@@ -13,7 +13,8 @@ import typer
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
 from engine.output import write_csv, write_text
-from engine.output_folder import check_folder, guard_for, output_target, writing
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.report import MIN_ACTIVE_WINDOW, default_active_window, report_config
 from engine.report.html import build_report
 from engine.report.spend import Spend, find_spend, load_spend

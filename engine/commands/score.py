@@ -8,7 +8,8 @@ import typer
 
 from engine.commands.common import money, project_config
 from engine.output import write_csv, write_parquet
-from engine.output_folder import check_folder, guard_for, output_target, writing
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.score import Scored, output_frame, score
 
 FILES = ("customers.csv", "customers.parquet")
