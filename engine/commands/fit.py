@@ -40,13 +40,17 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     purchases = _purchases(tx)
     first = purchases["date"].min()
     if not first < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
-        # before the fits, which take long: a bad --calibration-end is a usage error
-        kind = UsageError if calibration_end is not None else InputError
-        raise kind(Problem(
-            f"found {cal_end}, expected a day inside the data ({first.date()} .. "
-            f"{observation_end})", key="--calibration-end",
-            hint="the calibration period must end after the first purchase and before the "
-            "last day of the data"))
+        # checked before the fits, which take long
+        inside = f"expected a day inside the data ({first.date()} .. {observation_end})"
+        if calibration_end is not None:
+            raise UsageError(Problem(
+                f"found {cal_end}, {inside}", key="--calibration-end",
+                hint="the calibration period must end after the first purchase and before "
+                "the last day of the data"))
+        raise InputError(Problem(
+            f"the default calibration end {cal_end} (the as-of date minus the horizon) is not "
+            f"inside the data: {inside}", file=config.display(config.data.transactions),
+            hint="pass --calibration-end DATE, or use data that spans more than the horizon"))
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)
