@@ -3,23 +3,49 @@
     from engine import api
     result = api.run("path/to/project")          # the main job; writes the run folder
     result.actions                               # the action list (pandas DataFrame)
-    scored = api.score("path/to/project")        # the customer value table only
+    scored = api.score("path/to/project")        # nothing written
+    scored.table                                 # the customer value table, as customers.csv
     problems = api.validate("path/to/project")   # every error and warning in the YAML files
 
-Errors in inputs raise ``engine.errors.InputError`` (``.problems`` lists them); an output that
-cannot be written raises ``engine.errors.OutputError``.
+Errors in inputs raise ``engine.errors.InputError`` (``.problems`` lists them); a bad argument
+raises ``engine.errors.UsageError``; an output that cannot be written (or a folder the engine
+refuses to write into) raises ``engine.errors.OutputError``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from engine.config import Config, load_config
+from engine.errors import Problem
 from engine.pipeline import Progress
 from engine.run import RunResult
 from engine.run import run as _run
-from engine.score import Scored
+from engine.score import output_frame, row_counts
 from engine.score import score as _score
+
+__all__ = ["RunResult", "ScoreResult", "run", "score", "validate"]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What ``score`` returns: the customer value table and what it is based on."""
+
+    table: pd.DataFrame
+    """One row per customer, the columns and rounding of ``customers.csv`` (README "The customer
+    value table"), sorted by customer_id."""
+    as_of: dt.date
+    """The day the values are for: transactions before it are used."""
+    counts: dict[str, int]
+    """rows_read, rows_used, rows_skipped_after_as_of, rows_skipped_zero_amount,
+    rows_skipped_duplicates and customers: the same keys as ``RunResult.counts``."""
+    value_model: str
+    """Which value model gave potential value (the probabilistic models or the formulas), and
+    why."""
 
 
 def _config(project: str | Path, config_file: str | Path | None) -> Config:
@@ -34,6 +60,16 @@ def run(project: str | Path = ".", *, config_file: str | Path | None = None,
                 progress=progress)
 
 
-def score(project: str | Path = ".", *, config_file: str | Path | None = None) -> Scored:
+def score(project: str | Path = ".", *, config_file: str | Path | None = None) -> ScoreResult:
     """The customer value table (nothing is written)."""
-    return _score(_config(project, config_file))
+    scored = _score(_config(project, config_file))
+    return ScoreResult(output_frame(scored.table), scored.as_of, row_counts(scored),
+                       scored.model.describe())
+
+
+def validate(project: str | Path = ".", *,
+             config_file: str | Path | None = None) -> list[Problem]:
+    """Every error and warning in cvm.yaml, rules/, policies/ and templates/ (empty: valid)."""
+    from engine.commands.validate import collect
+
+    return collect(Path(project), Path(config_file) if config_file else None)

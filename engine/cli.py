@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from engine import __version__
-from engine.errors import EXIT_INTERNAL, CvmError, Problem
+from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 
 app = typer.Typer(
     name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -131,11 +131,9 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             quiet: QuietOpt = False) -> int:
     """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
     from engine.commands import run as cmd
-    from engine.run import FORMATS
+    from engine.run import check_format
 
-    if fmt not in FORMATS:
-        raise CvmError(Problem(f"found {fmt!r}, expected one of " + ", ".join(FORMATS),
-                               key="--format"))
+    check_format(fmt, key="--format")
     return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet)
 
 
@@ -213,8 +211,8 @@ def _date_option(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CvmError(Problem(f"found {value!r}, expected a date such as 2024-06-30",
-                               key=name)) from None
+        raise UsageError(Problem(f"found {value!r}, expected a date such as 2024-06-30",
+                                 key=name)) from None
 
 
 def main() -> None:

@@ -66,6 +66,12 @@ class InputError(CvmError):
     """Bad data, configuration, rules, policies or templates."""
 
 
+class UsageError(CvmError):
+    """A bad command line (or API call): an option value or a combination that is not allowed."""
+
+    exit_code = EXIT_USAGE
+
+
 class OutputError(CvmError):
     """The output cannot be written (permissions, missing disk, a file where a folder should be)."""
 

@@ -1,114 +1,26 @@
-"""Atomic output: write to a temporary place beside the target, then rename.
+"""How tables are written: rounding, CSV and Parquet.
 
-A crash or an error never leaves a half-written file or folder where the user looks for one,
-and an earlier output stays untouched until the new one is complete.
+Where files go, and what may be replaced there, is engine.output_folder: every writer here
+writes to a path it is given inside a command's private staging folder.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from engine.errors import OutputError, Problem
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-
-def _fail(path: Path, exc: OSError) -> OutputError:
-    reason = exc.strerror or str(exc)
-    if isinstance(exc, (FileExistsError, NotADirectoryError)):
-        reason = "a file is in the way, expected a folder"
-    return OutputError(Problem(f"cannot write here: {reason}", file=str(path),
-                               hint="choose another output folder with --out, or fix its "
-                               "permissions"))
-
-
-def ensure_folder(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _fail(folder, exc) from None
-    if not os.access(folder, os.W_OK):
-        raise OutputError(Problem("cannot write here: permission denied", file=str(folder),
-                                  hint="choose another output folder with --out"))
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[Path]:
-    """Yields a temporary path in the same folder; renamed onto ``path`` on success."""
-    ensure_folder(path.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".cvm-tmp-{path.name}.", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise _fail(path.parent, exc) from None
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except OSError as exc:
-        raise _fail(path, exc) from None
-    finally:
-        tmp_path.unlink(missing_ok=True)
-
-
-def write_files(writers: dict[Path, Callable[[Path], None]]) -> None:
-    """Write several files, each atomically, all temporaries first, then all renames."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for target, write in writers.items():
-            ensure_folder(target.parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".cvm-tmp-{target.name}.", dir=target.parent)
-            os.close(fd)
-            staged.append((Path(tmp), target))
-            write(Path(tmp))
-        for tmp_path, target in staged:
-            os.replace(tmp_path, target)
-    except OSError as exc:
-        raise _fail(staged[-1][1] if staged else next(iter(writers)), exc) from None
-    finally:
-        for tmp_path, _ in staged:
-            tmp_path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def atomic_folder(folder: Path, *, keep: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Yields a temporary folder beside ``folder``; it replaces ``folder`` on success.
-
-    ``keep``: entries of the old folder carried over into the new one (outputs of other
-    commands, such as ``report/`` and ``fit/`` in a run folder), unless the new one has them.
-    """
-    ensure_folder(folder.parent)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".cvm-tmp-{folder.name}.", dir=folder.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the output is for others too
-    except OSError as exc:
-        raise _fail(folder.parent, exc) from None
-    try:
-        yield tmp
-        if folder.is_file():
-            raise NotADirectoryError(20, "a file is in the way", str(folder))
-        for name in keep:
-            if (folder / name).exists() and not (tmp / name).exists():
-                os.replace(folder / name, tmp / name)
-        old = None
-        if folder.exists():
-            old = folder.with_name(f".cvm-old-{folder.name}.{os.getpid()}")
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        raise _fail(folder, exc) from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+# A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and carriage
+# return, shifts it into a formula cell): =1+2, +cmd|..., -2+3, @SUM(...). Text cells that start
+# so are written with a leading apostrophe, which spreadsheets hide and read as "text".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"  # "-5", "+4.5": a number to a spreadsheet, no formula
 
 
 def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
@@ -124,8 +36,10 @@ def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV through Arrow's writer (about ten times pandas' speed at a million rows): dates at
-    midnight as YYYY-MM-DD, booleans as true/false, empty cells for missing values, floats in
-    their shortest exact form, quotes only where needed, "\n" line ends."""
+    midnight as YYYY-MM-DD, booleans as true/false, floats in their shortest exact form, text
+    quoted, "\n" line ends; a missing value and an empty text are both an empty cell, never
+    ``""``; text that a spreadsheet would run as a formula gets a leading ``'`` (numbers never
+    change). Every CSV file the engine writes goes through here."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -133,8 +47,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     columns = []
     for col in table.columns:
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
+        if pa.types.is_dictionary(col.type):  # the few distinct values, not every row
+            col = pa.chunked_array(
+                [pa.DictionaryArray.from_arrays(c.indices, _as_text(c.dictionary))
+                 for c in col.chunks], type=col.type).cast(col.type.value_type)
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = pa.chunked_array([_as_text(c) for c in col.chunks], type=col.type)
         if pa.types.is_timestamp(col.type):
             as_date = pc.cast(col, pa.date32())
             if pc.all(pc.equal(pc.cast(as_date, col.type), col)).as_py() is not False:
@@ -145,18 +63,61 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         quoting_style="needed", batch_size=1 << 16))
 
 
+def _as_text(values: pa.Array) -> pa.Array:
+    """Text cells as written: empty text as missing (one empty cell), formulas defused."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        return values
+    empty = pc.equal(values, "")
+    if pc.any(empty).as_py():
+        values = pc.if_else(empty, pa.scalar(None, values.type), values)
+    risky = _starts_like_formula(values)
+    if not risky.any():
+        return values
+    risky &= ~pc.fill_null(pc.match_substring_regex(values, _PLAIN_NUMBER), False) \
+        .to_numpy(zero_copy_only=False)
+    quoted = pc.binary_join_element_wise(pa.scalar("'", values.type), values,
+                                         pa.scalar("", values.type))
+    return pc.if_else(pa.array(risky), quoted, values)
+
+
+_FORMULA_BYTE = np.zeros(256, dtype=bool)
+_FORMULA_BYTE[list("".join(FORMULA_START).encode())] = True
+
+
+def _starts_like_formula(values: pa.Array) -> np.ndarray:
+    """Whether each text starts with a formula character: its first byte, read from Arrow's
+    buffers (all of FORMULA_START are one byte in UTF-8); a pass over a million ids takes
+    milliseconds, where slicing every string would copy them all."""
+    import pyarrow as pa
+
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64 if pa.types.is_large_string(
+        values.type) else np.int32)[values.offset:values.offset + len(values) + 1]
+    data = values.buffers()[2]
+    if data is None or data.size == 0:
+        return np.zeros(len(values), dtype=bool)
+    chars = np.frombuffer(data, dtype=np.uint8)
+    starts = offsets[:-1]
+    return _FORMULA_BYTE[chars[np.minimum(starts, chars.size - 1)]] & (offsets[1:] > starts)
+
+
 def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         write_csv(frame, path)
     return write
 
 
-def parquet_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet (zstd) with the values as they are: programs read them unchanged."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        table = table.replace_schema_metadata(None)  # pandas metadata is not needed downstream
-        pq.write_table(table, path, compression="zstd")
-    return write
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata(None)  # pandas metadata is not needed downstream
+    pq.write_table(table, path, compression="zstd")
+
+
+def write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")

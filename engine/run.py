@@ -1,12 +1,15 @@
 """``cvm run``, the main job: compute (engine.pipeline), then render the briefs and write the
-run folder atomically: a temporary folder beside the target, renamed over it when complete.
+run folder through engine.output_folder (checked before any work; files staged, then renamed
+into place; only the previous run's files replaced or removed):
 
     <out>/actions.csv            the action list (or .jsonl / .parquet), schema actions 1.0
     <out>/decisions.csv          one decision per customer
     <out>/customers.csv|.parquet the customer value table with lifecycle stages
     <out>/allocation_summary.csv per channel, per campaign, per campaign and channel
     <out>/briefs/<campaign>.md|.html
-    <out>/manifest.json          as-of date, input hashes, counts, engine version, timestamps
+    <out>/manifest.json          as-of date, input hashes, counts, the files written, engine
+                                 version, timestamps (renamed into place last)
+    <out>/.cvm-files.json        what each command wrote here (engine.output_folder)
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from engine.actions_schema import VERSION as ACTIONS_VERSION
 from engine.brief_data import campaign_contexts
 from engine.briefs import BRIEF_TEMPLATES, render
 from engine.config import Config
-from engine.output import atomic_folder, write_csv
+from engine.errors import Problem, UsageError
+from engine.output import write_csv, write_parquet
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import Computed, Progress, allocation_summary, compute
-from engine.score import output_frame
+from engine.score import output_frame, row_counts
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -67,8 +73,17 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
     return out
 
 
+def check_format(fmt: str, *, key: str = "fmt") -> None:
+    if fmt not in FORMATS:
+        raise UsageError(Problem(f"found {fmt!r}, expected one of " + ", ".join(FORMATS),
+                                 key=key))
+
+
 def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
         progress: Progress | None = None) -> RunResult:
+    check_format(fmt)
+    target, guard = output_target(config, out), guard_for(config)
+    check_folder(target, guard)  # a refused folder is said before the work, not after
     computed = compute(config, progress=progress)
     hashes = input_hashes(config)
     run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
@@ -84,51 +99,42 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
                                  run=run_info):
         for ext, template in BRIEF_TEMPLATES.items():
             briefs[f"{ctx['campaign']['id']}.{ext}"] = render(config.project, template, ctx)
-    manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs))
-    folder = (out or config.output).resolve()
+    files = sorted([f"actions.{fmt}", "decisions.csv", "customers.csv", "customers.parquet",
+                    "allocation_summary.csv", *(f"briefs/{name}" for name in briefs)])
+    manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs), files)
     if progress is not None:
         progress("write")
     table = output_frame(computed.table)
-    with atomic_folder(folder, keep=("report", "fit")) as tmp, \
+    with writing(target, guard, "run") as stage, \
             ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes without the GIL
-        jobs = [pool.submit(_write_actions, actions, tmp, fmt),
-                pool.submit(write_csv, computed.decisions, tmp / "decisions.csv"),
-                pool.submit(write_csv, table, tmp / "customers.csv"),
-                pool.submit(_parquet, table, tmp / "customers.parquet"),
-                pool.submit(write_csv, summary, tmp / "allocation_summary.csv")]
+        jobs = [pool.submit(_write_actions, actions, stage.path(f"actions.{fmt}"), fmt),
+                pool.submit(write_csv, computed.decisions, stage.path("decisions.csv")),
+                pool.submit(write_csv, table, stage.path("customers.csv")),
+                pool.submit(write_parquet, table, stage.path("customers.parquet")),
+                pool.submit(write_csv, summary, stage.path("allocation_summary.csv"))]
         for job in jobs:
             job.result()
-        (tmp / "briefs").mkdir()
         for name, text in briefs.items():
-            (tmp / "briefs" / name).write_text(text, encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
-                                           + "\n", encoding="utf-8")
-    return RunResult(run_id, folder, computed, actions, summary, manifest)
+            stage.path(f"briefs/{name}").write_text(text, encoding="utf-8")
+        stage.path("manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
+                                               + "\n", encoding="utf-8")
+    return RunResult(run_id, target.path, computed, actions, summary, manifest)
 
 
-def _write_actions(actions: pd.DataFrame, folder: Path, fmt: str) -> None:
+def _write_actions(actions: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
-        write_csv(actions, folder / "actions.csv")
+        write_csv(actions, path)
     elif fmt == "jsonl":
-        actions.to_json(folder / "actions.jsonl", orient="records", lines=True,
-                        force_ascii=False)
+        actions.to_json(path, orient="records", lines=True, force_ascii=False)
     else:
-        _parquet(actions, folder / "actions.parquet")
-
-
-def _parquet(frame: pd.DataFrame, path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd")
+        write_parquet(actions, path)
 
 
 def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id: str,
-              hashes: dict[str, str], fmt: str, briefs: list[str]) -> dict[str, Any]:
+              hashes: dict[str, str], fmt: str, briefs: list[str],
+              files: list[str]) -> dict[str, Any]:
     status = actions["status"].value_counts()
     scored = computed.scored
-    rep = scored.report
     return {
         "engine_version": __version__,
         "actions_schema_version": ACTIONS_VERSION,
@@ -139,10 +145,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
         "inputs": hashes,
         "output_format": fmt,
         "counts": {
-            "rows_read": rep.rows_read, "rows_used": rep.rows_used,
-            "rows_skipped_after_as_of": rep.after_as_of, "rows_skipped_zero_amount":
-            rep.zero_amount, "rows_skipped_duplicates": rep.duplicates,
-            "customers": len(computed.table), "actioned": len(actions),
+            **row_counts(scored), "customers": len(computed.table), "actioned": len(actions),
             "allocated": int(status.get("allocated", 0)),
             "holdout": int(status.get("holdout", 0)),
             "not_served": int(status.get("not_served", 0)),
@@ -154,4 +157,5 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
                       "segments": {s.name: s.rate for s in scored.retention.segments}},
         "allocation_prices": computed.allocation.prices if computed.allocation else {},
         "briefs": briefs,
+        "files": files,
     }

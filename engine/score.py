@@ -95,6 +95,16 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
                   timings)
 
 
+def row_counts(scored: Scored) -> dict[str, int]:
+    """Rows read, used and skipped (by reason) and customers scored: the run manifest's and the
+    API's ``counts``."""
+    rep = scored.report
+    return {"rows_read": rep.rows_read, "rows_used": rep.rows_used,
+            "rows_skipped_after_as_of": rep.after_as_of,
+            "rows_skipped_zero_amount": rep.zero_amount,
+            "rows_skipped_duplicates": rep.duplicates, "customers": len(scored.table)}
+
+
 def output_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The table as written: money rounded to cents, other decimals to 6 places."""
     return rounded(table, MONEY)

@@ -34,7 +34,7 @@ def test_fit_on_cdnow_prints_parameters_and_holdout(tmp_path: Path) -> None:
 def test_fit_rejects_bad_calibration_date(tmp_path: Path) -> None:
     result = runner.invoke(app, ["fit", "--project", str(ROOT / "examples" / "cdnow"),
                                  "--calibration-end", "1997-31-01"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (README "Exit codes")
     assert result.stderr.strip() == ("error: --calibration-end: found '1997-31-01', expected a "
                                      "date such as 2024-06-30")
 

@@ -173,6 +173,6 @@ def test_unwritable_output(tmp_path: Path) -> None:
 
 def test_bad_format_option() -> None:
     res = runner.invoke(app, ["run", "-p", str(ROOT), "--format", "xml"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # a usage error (README "Exit codes")
     assert res.stderr.strip() == ("error: --format: found 'xml', expected one of csv, jsonl, "
                                   "parquet")

@@ -10,7 +10,9 @@ import typer
 from engine.commands.common import project_config
 from engine.decide import decide
 from engine.lifecycle import assign_stages
-from engine.output import csv_writer, write_files
+from engine.output import write_csv
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import load_setup
 from engine.score import score
 
@@ -19,17 +21,19 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         quiet: bool) -> int:
     config = project_config(project, config_file)
     setup = load_setup(config)  # every YAML file is checked before the data is read
+    target, guard = output_target(config, out), guard_for(config)
+    check_folder(target, guard)
     scored = score(config)
     table = assign_stages(scored.table, setup.rulebook)
     decisions = decide(table, setup.rulebook)
-    target = (out or config.output).resolve() / "decisions.csv"
-    write_files({target: csv_writer(decisions)})
+    with writing(target, guard, "decide") as stage:
+        write_csv(decisions, stage.path("decisions.csv"))
     if not quiet:
         typer.echo(f"Decided for {len(decisions):,} customers as of {scored.as_of}")
         typer.echo("  stages: " + _mix(table["lifecycle_stage"]))
         typer.echo("  actions: " + _mix(decisions["action"]))
         typer.echo("  service levels: " + _mix(decisions["service_level"]))
-        typer.echo(f"wrote {config.display(target)}")
+        typer.echo(f"wrote {config.display(target.path / 'decisions.csv')}")
     return 0
 
 

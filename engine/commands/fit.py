@@ -14,10 +14,12 @@ import typer
 
 from engine.clv_models import rfm
 from engine.commands.common import project_config
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, UsageError
 from engine.features import REPEAT_SPEND, build_features
 from engine.load import EPOCH, Transactions, load_transactions
-from engine.output import atomic_folder
+from engine.output import write_csv, write_text
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -29,7 +31,26 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     from engine.models.rfm import calibration_holdout, holdout_check, plot_holdout
 
     config = project_config(project, config_file)
+    target, guard = output_target(config, out), guard_for(config)
+    check_folder(target, guard)
     tx = load_transactions(config)
+    observation_end = tx.as_of - dt.timedelta(days=1)
+    cal_end = calibration_end or observation_end - dt.timedelta(
+        days=config.horizon_periods * config.period_days)
+    purchases = _purchases(tx)
+    first = purchases["date"].min()
+    if not first < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
+        # checked before the fits, which take long
+        inside = f"expected a day inside the data ({first.date()} .. {observation_end})"
+        if calibration_end is not None:
+            raise UsageError(Problem(
+                f"found {cal_end}, {inside}", key="--calibration-end",
+                hint="the calibration period must end after the first purchase and before "
+                "the last day of the data"))
+        raise InputError(Problem(
+            f"the default calibration end {cal_end} (the as-of date minus the horizon) is not "
+            f"inside the data: {inside}", file=config.display(config.data.transactions),
+            hint="pass --calibration-end DATE, or use data that spans more than the horizon"))
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)
@@ -59,14 +80,6 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         lines.append(f"  {titles[name]:<12} {params}  LL {model.log_likelihood_:,.2f}")
     lines.append(f"  Gamma-Gamma fitted on {int(ok.sum()):,} repeat buyers")
 
-    observation_end = tx.as_of - dt.timedelta(days=1)
-    cal_end = calibration_end or observation_end - dt.timedelta(
-        days=config.horizon_periods * config.period_days)
-    purchases = _purchases(tx)
-    if not purchases["date"].min() < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
-        raise InputError(Problem(f"calibration end {cal_end} is not inside the data "
-                                 f"({purchases['date'].min().date()} .. {observation_end})",
-                                 key="--calibration-end"))
     cal = calibration_holdout(purchases, customer_col="customer", date_col="date",
                               calibration_end=cal_end, observation_end=observation_end,
                               time_unit_days=unit)
@@ -84,13 +97,14 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                      f"{row['actual_mean']:>11.3f}  {row['predicted_mean']:>14.3f}")
     lines.append(f"  predicted {float(total['predicted_total']):,.0f} repeat purchases, actual "
                  f"{float(total['actual_total']):,.0f} ({error:+.1%})")
-    folder = (out or config.output).resolve() / "fit"
-    with atomic_folder(folder) as tmp:
-        check.to_csv(tmp / "holdout.csv", lineterminator="\n")
-        plot_holdout(check, tmp / "holdout.svg")
-        (tmp / "params.json").write_text(json.dumps(
+    folder = target.path / "fit"
+    with writing(target, guard, "fit") as stage:
+        write_csv(check.reset_index(), stage.path("fit/holdout.csv"))
+        plot_holdout(check, stage.path("fit/holdout.svg"))
+        write_text(json.dumps(
             {"as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
-             "models": results, "holdout_error": error}, indent=2, sort_keys=True) + "\n")
+             "models": results, "holdout_error": error}, indent=2, sort_keys=True) + "\n",
+            stage.path("fit/params.json"))
     if not quiet:
         typer.echo("\n".join(lines))
         typer.echo(f"wrote {config.display(folder)}/holdout.csv, holdout.svg, params.json")

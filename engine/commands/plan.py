@@ -1,5 +1,6 @@
 """``cvm plan``: dry-run a policy change. Writes nothing unless --report or --changes is given,
-and never into the run output folder."""
+and never into the run output folder; those files go through engine.output_folder (never over
+an input or a file the engine did not write)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import functools
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from engine.commands.common import project_config
 from engine.commands.validate import collect
-from engine.errors import InputError, Problem
-from engine.output import csv_writer, write_files
+from engine.errors import InputError, Problem, UsageError
+from engine.output import csv_writer, write_text
+from engine.output_commit import write_files
+from engine.output_folder import Target, check_file, guard_for
 from engine.plan import make_plan
 from engine.plan_render import changes_csv, html_report, markdown, terminal
 from engine.plan_sources import materialise
@@ -21,24 +25,29 @@ from engine.plan_sources import materialise
 EXIT_CHANGES = 2
 
 
-def _write_text(path: Path, *, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
-
-
 def run(*, project: Path | None, config_file: Path | None, proposed: Path | None,
         proposed_ref: str | None, baseline: Path | None, baseline_ref: str | None,
         report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
         quiet: bool) -> int:
     if (proposed is None) == (proposed_ref is None):
-        raise InputError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
+        raise UsageError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
                                  key="--proposed"))
     if baseline is not None and baseline_ref is not None:
-        raise InputError(Problem("give at most one of --baseline and --baseline-ref",
+        raise UsageError(Problem("give at most one of --baseline and --baseline-ref",
                                  key="--baseline"))
     if report_file is not None and report_file.suffix.lower() not in (".md", ".html", ".htm"):
-        raise InputError(Problem(f"found {report_file.name!r}, expected a .md or .html file",
+        raise UsageError(Problem(f"found {report_file.name!r}, expected a .md or .html file",
                                  key="--report"))
+    if report_file is not None and changes_file is not None and \
+            report_file.resolve() == changes_file.resolve():
+        raise UsageError(Problem("names the same file as --report", key="--changes",
+                                 hint="give the changed customers (CSV) a file of their own"))
     config = project_config(project, config_file)
+    guard = guard_for(config, folders=[f for f in (proposed, baseline) if f is not None])
+    targets = {option: Target(path.resolve(), option) for option, path in
+               (("--report", report_file), ("--changes", changes_file)) if path is not None}
+    for target in targets.values():  # before the two runs, which take long
+        check_file(target, guard)
     with tempfile.TemporaryDirectory(prefix="cvm-plan-") as tmp:
         base = materialise(config.project, Path(tmp) / "baseline", folder=baseline,
                            ref=baseline_ref)
@@ -51,19 +60,18 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
                 typer.echo(f"the {side.label} version does not validate:", err=True)
                 raise InputError(errors)
         plan = make_plan(config, base, prop)
-        writers: dict[Path, Callable[[Path], None]] = {}
+        writers: dict[str, Callable[[Path], Any]] = {}
         if report_file is not None:
             text = html_report(plan, config.currency) if report_file.suffix.lower() in (
                 ".html", ".htm") else markdown(plan, config.currency)
-            writers[report_file.resolve()] = functools.partial(_write_text, text=text)
+            writers["--report"] = functools.partial(write_text, text)
         if changes_file is not None:
-            writers[changes_file.resolve()] = csv_writer(changes_csv(plan))
-        if writers:
-            write_files(writers)
+            writers["--changes"] = csv_writer(changes_csv(plan))
+        write_files([targets[k] for k in writers], guard, "plan", list(writers.values()))
         if not quiet:
             typer.echo(terminal(plan, config.currency))
-            for path in writers:
-                typer.echo(f"wrote {path}")
+            for option in writers:
+                typer.echo(f"wrote {targets[option].path}")
     if detailed_exitcode and plan.changed:
         return EXIT_CHANGES
     return 0

@@ -1,7 +1,7 @@
 """``cvm report``: the monthly customer-equity figures, charts and one offline HTML page.
 
 Writes ``<out or output>/report/``: ``report.html``, ``monthly_figures.csv`` and ``charts/*.svg``,
-all at once (the folder is replaced only when everything is written).
+all at once, through engine.output_folder (recorded as the ``report`` command's files).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import typer
 
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
-from engine.output import atomic_folder, csv_writer
+from engine.output import write_csv, write_text
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.report import MIN_ACTIVE_WINDOW, default_active_window, report_config
 from engine.report.html import build_report
 from engine.report.spend import Spend, find_spend, load_spend
@@ -35,17 +37,18 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     path = spend or settings.spend or find_spend(config.project, config.data.transactions)
     spend_data = load_spend(path.resolve(), config.display(path.resolve())) if path else \
         Spend(None)
-    base = (out or config.output).resolve()
-    report = build_report(config, spend=spend_data, active_window_days=window, run_folder=base)
-    target = base / REPORT_FOLDER
-    with atomic_folder(target) as tmp:
-        (tmp / "report.html").write_text(report.html, encoding="utf-8")
-        csv_writer(report.figures)(tmp / "monthly_figures.csv")
-        (tmp / "charts").mkdir()
+    target = output_target(config, out)
+    guard = guard_for(config, files=[path])
+    check_folder(target, guard)
+    report = build_report(config, spend=spend_data, active_window_days=window,
+                          run_folder=target.path)
+    with writing(target, guard, "report") as stage:
+        write_text(report.html, stage.path(f"{REPORT_FOLDER}/report.html"))
+        write_csv(report.figures, stage.path(f"{REPORT_FOLDER}/monthly_figures.csv"))
         for name, svg in sorted(report.charts.items()):
-            (tmp / "charts" / f"{name}.svg").write_text(svg, encoding="utf-8")
+            write_text(svg, stage.path(f"{REPORT_FOLDER}/charts/{name}.svg"))
     if not quiet:
         typer.echo("\n".join(report.summary))
-        typer.echo(f"wrote {config.display(target / 'report.html')}, monthly_figures.csv and "
-                   f"{len(report.charts)} charts in charts/")
+        typer.echo(f"wrote {config.display(target.path / REPORT_FOLDER / 'report.html')}, "
+                   f"monthly_figures.csv and {len(report.charts)} charts in charts/")
     return 0

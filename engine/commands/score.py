@@ -7,22 +7,27 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import money, project_config
-from engine.output import csv_writer, parquet_writer, write_files
+from engine.output import write_csv, write_parquet
+from engine.output_commit import writing
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.score import Scored, output_frame, score
+
+FILES = ("customers.csv", "customers.parquet")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         quiet: bool) -> int:
     config = project_config(project, config_file)
+    target, guard = output_target(config, out), guard_for(config)
+    check_folder(target, guard)
     scored = score(config)
-    folder = (out or config.output).resolve()
     frame = output_frame(scored.table)
-    targets = {folder / "customers.csv": csv_writer(frame),
-               folder / "customers.parquet": parquet_writer(frame)}
-    write_files(targets)
+    with writing(target, guard, "score") as stage:
+        write_csv(frame, stage.path(FILES[0]))
+        write_parquet(frame, stage.path(FILES[1]))
     if not quiet:
         typer.echo(summary(scored, config.currency))
-        typer.echo("wrote " + " and ".join(config.display(p) for p in targets))
+        typer.echo("wrote " + " and ".join(config.display(target.path / f) for f in FILES))
     return 0
 
 

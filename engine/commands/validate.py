@@ -12,6 +12,7 @@ from engine.briefs import check_templates
 from engine.channels import load_channels
 from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
+from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import types_for
 from engine.rulebook import validate_rulebook
 from engine.tiers import load_tiers
@@ -19,7 +20,8 @@ from engine.tiers import load_tiers
 
 def collect(project: Path | None, config_file: Path | None,
             rules_from: Path | None = None) -> list[Problem]:
-    """Every error and warning: cvm.yaml, value tiers, rules, policies, channels, templates."""
+    """Every error and warning: cvm.yaml, value tiers, rules, policies, channels, templates,
+    and (for the project itself, not a plan's proposed folder) the output folder of cvm.yaml."""
     problems: list[Problem] = []
 
     def attempt(fn: Callable[[], Any]) -> Any:
@@ -39,6 +41,8 @@ def collect(project: Path | None, config_file: Path | None,
     problems.extend(validate_rulebook(folder, types, values=values))
     attempt(lambda: load_channels(folder, types))
     problems.extend(check_templates(folder))
+    if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
+        attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
     return problems
 
 
