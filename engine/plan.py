@@ -254,10 +254,12 @@ def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
         failure = first_failure(old.when, record_before)
         if failure is not None:
             return f"{pa} now matches; before: {failure.text}"
-        return f"{pa} now wins the action"
     if moved and gone is not None:
         failure = first_failure(gone.when, record)
-        return f"{pb} no longer matches: {failure.text}" if failure else \
+        if failure is not None:
+            return f"{pb} no longer matches: {failure.text}"
+    if moved:  # both matched on both sides: priorities decided
+        return f"{pa} now wins the action" if isinstance(pa, str) else \
             f"{pb} no longer wins the action"
     for f, what in (("lifecycle_stage", "stage"), ("value_tier", "value tier")):
         if not _eq(row[f"{f}_before"], row[f"{f}_after"]):

@@ -152,11 +152,12 @@ def from_folder(folder: Path, into: Path, *, base: Source, role: str,
     kept = [_shown(i) for i in ITEMS if i not in held]
     verb = "replaces" if len(held) == 1 else "replace"
     mine = _and([_shown(p) for p in held])
+    other = "the baseline's" if role == "proposed" else "the current project's"
     note = (f"{_and([f'{label}/{p}/' for p in held])} {verb} the baseline's {mine} whole (a "
             f"file {'it lacks' if len(held) == 1 else 'they lack'} is deleted); add --overlay "
             "to lay only the files it holds over the baseline's") if role == "proposed" else None
-    return Source(role, label, into, f"{label}: {mine} {verb} the baseline's; {_and(kept)} "
-                  f"{'is' if len(kept) == 1 else 'are'} the baseline's", origins, note)
+    return Source(role, label, into, f"{label}: {mine} {verb} {other}; {_and(kept)} "
+                  f"{'is' if len(kept) == 1 else 'are'} {other}", origins, note)
 
 
 def from_ref(config: Config, into: Path, ref: str, *, role: str) -> Source:

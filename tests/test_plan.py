@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -230,3 +232,21 @@ def test_no_change(tmp_path: Path) -> None:
     assert "No changes: the same settings, rules, policies, channels and campaigns, the same " \
         "decision for every customer, and the same briefs." in res.stdout
     assert "<b>No changes</b>" in (tmp_path / "plan.html").read_text()
+
+
+def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Dry-running a policy change: `cvm plan`", 1)[1]
+    block = re.search(r"```console\n(.*?)```", section, flags=re.S)
+    assert block is not None
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    lines = [line.removeprefix("$ ") for line in block.group(1).splitlines()]
+    for line in lines[:-1]:
+        subprocess.run(line, shell=True, check=True, cwd=project)
+    assert lines[-1].startswith("cvm plan ")
+    res = runner.invoke(app, shlex.split(lines[-1])[1:])
+    assert res.exit_code == 0, res.output
+    assert "proposed: proposal: a complete project" in res.stdout
+    assert "win_back now matches; before: none of these held" in res.stdout
+    assert (project / "plan.md").read_text().startswith("# Plan: proposal against current")

@@ -206,3 +206,16 @@ def test_never_writes_into_the_run_output_folder(tmp_path: Path) -> None:
                            str(tmp_path / "x.md"), "--changes", str(tmp_path / "x.md"))
     assert code == 3
     assert "--changes: the same file as --report" in err
+
+
+def test_a_baseline_folder(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    lower = tmp_path / "lower"
+    shutil.copytree(project / "policies", lower / "policies")
+    edit(lower / "policies" / "win_back.yaml", OLD, NEW)
+    code, out, err = _plan(project, "--baseline", str(lower), "--proposed",
+                           str(full_copy(project, tmp_path / "same")))
+    assert code == 2, err
+    assert f"baseline: {lower}: policies/ replaces the current project's; cvm.yaml, rules/ " \
+        "and templates/ are the current project's" in out
+    assert "win_back no longer matches: none of these held: clv_discounted is" in out
