@@ -99,7 +99,11 @@ def make_plan(config: Config, baseline: Source, proposed: Source) -> Plan:
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
         setup_p, tiers_p = load_setup(cfg_p), load_tiers(cfg_p.project)
-        same_value = plan_diff.same(tiers_b, tiers_p) and not plan_diff.settings(cfg_b, cfg_p)
+        # the value table depends on the settings and the tiers (segments: should scoring
+        # ever read them); else the baseline's is the proposal's
+        same_value = plan_diff.same(tiers_b, tiers_p) and not plan_diff.settings(
+            cfg_b, cfg_p) and plan_diff.same(setup_b.rulebook.segments,
+                                             setup_p.rulebook.segments)
         scored_p = scored_b if same_value else score(cfg_p)
         after = compute(cfg_p, setup=setup_p, scored=scored_p)
         briefs_p = _briefs(after)

@@ -219,3 +219,15 @@ def test_a_baseline_folder(tmp_path: Path) -> None:
     assert f"baseline: {lower}: policies/ replaces the current project's; cvm.yaml, rules/ " \
         "and templates/ are the current project's" in out
     assert "win_back no longer matches: none of these held: clv_discounted is" in out
+
+
+def test_a_failure_while_running_names_the_side(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    bad = full_copy(project, tmp_path / "bad")
+    tpl = bad / "templates" / "brief.md.j2"
+    tpl.write_text(tpl.read_text() + "{{ no_such_figure }}\n")  # valid syntax, fails to render
+    code, out, err = _plan(project, "--proposed", str(bad))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: the proposed version ({bad}) cannot run:\n"
+                          f"  {bad}/templates/brief.md.j2:")
+    assert "'no_such_figure' is undefined" in err
