@@ -43,7 +43,7 @@ def measure_run(project: str) -> None:
 def measure_plan(project: str) -> None:
     from engine.config import load_config
     from engine.plan import make_plan
-    from engine.plan_sources import materialise
+    from engine.plan_sources import sides
 
     config = load_config(Path(project))
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,8 +53,7 @@ def measure_plan(project: str) -> None:
         (proposed / "policies" / "win_back.yaml").write_text(
             text.replace("clv_discounted: {gte: 25}", "clv_discounted: {gte: 10}"))
         start = time.perf_counter()
-        base = materialise(config.project, Path(tmp) / "b")
-        prop = materialise(config.project, Path(tmp) / "p", folder=proposed)
+        base, prop = sides(config, Path(tmp) / "sides", proposed=proposed, overlay=True)
         plan = make_plan(config, base, prop)
         total = time.perf_counter() - start
     print(f"plan: {plan.totals['changed']:,.0f} customers change; total {total:.2f} s "

@@ -11,13 +11,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from engine.channels import ChannelSetup
+    from engine.rulebook import Rulebook
 
 TEMPLATES = "templates"
 BRIEF_TEMPLATES = {"md": "brief.md.j2", "html": "brief.html.j2"}
@@ -54,9 +60,11 @@ def check_templates(project: Path) -> list[Problem]:
     return problems
 
 
-def render(project: Path, name: str, context: Mapping[str, Any]) -> str:
-    """Render one template; any failure becomes an InputError at the template's line."""
-    env = environment(project)
+def render(project: Path, name: str, context: Mapping[str, Any], *,
+           env: SandboxedEnvironment | None = None) -> str:
+    """Render one template; any failure becomes an InputError at the template's line.
+    ``env``: one environment for many renders (it compiles each template once)."""
+    env = env or environment(project)
     shown = f"{TEMPLATES}/{name}"
     try:
         return env.get_template(name).render(**context)
@@ -93,3 +101,17 @@ def _line_of(name: str) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def render_briefs(project: Path, actions: pd.DataFrame, rulebook: Rulebook,
+                  channels: ChannelSetup, *, run: dict[str, Any]) -> dict[str, str]:
+    """Every campaign's briefs by file name (``<campaign>.md``, ``<campaign>.html``): what
+    ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares."""
+    from engine.brief_data import campaign_contexts
+
+    env = environment(project)
+    out = {}
+    for ctx in campaign_contexts(actions, rulebook, channels, run=run):
+        for ext, template in BRIEF_TEMPLATES.items():
+            out[f"{ctx['campaign']['id']}.{ext}"] = render(project, template, ctx, env=env)
+    return out

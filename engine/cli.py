@@ -142,8 +142,12 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
 def plan(
     project: ProjectOpt = None, config: ConfigOpt = None,
     proposed: Annotated[Path | None, typer.Option(
-        "--proposed", help="A folder laid out like the project (policies/, rules/, templates/); "
-        "files it lacks come from the baseline.", file_okay=False)] = None,
+        "--proposed", help="A folder laid out like the project: with cvm.yaml, the complete "
+        "project; else each of rules/, policies/, templates/ it holds replaces the baseline's "
+        "whole (a file it lacks is deleted).", file_okay=False)] = None,
+    overlay: Annotated[bool, typer.Option(
+        "--overlay", help="Lay the --proposed folder's files over the baseline's one by one "
+        "(for a folder holding only the files that change).")] = False,
     proposed_ref: Annotated[str | None, typer.Option(
         "--proposed-ref", help="A git revision of the project (main~1, a branch, a tag).")
     ] = None,
@@ -163,13 +167,14 @@ def plan(
         "1 on errors.")] = False,
     quiet: QuietOpt = False,
 ) -> int:
-    """Dry-run a policy change: compare the proposed rules and policies with the current ones."""
+    """Dry-run a change: compare the proposed settings, rules, policies and templates with the
+    current ones."""
     from engine.commands import plan as cmd
 
     return cmd.run(project=project, config_file=config, proposed=proposed,
                    proposed_ref=proposed_ref, baseline=baseline, baseline_ref=baseline_ref,
                    report_file=report_file, changes_file=changes_file,
-                   detailed_exitcode=detailed_exitcode, quiet=quiet)
+                   detailed_exitcode=detailed_exitcode, quiet=quiet, overlay=overlay)
 
 
 @app.command()

@@ -26,8 +26,7 @@ import pandas as pd
 
 from engine import __version__
 from engine.actions_schema import VERSION as ACTIONS_VERSION
-from engine.brief_data import campaign_contexts
-from engine.briefs import BRIEF_TEMPLATES, render
+from engine.briefs import render_briefs
 from engine.config import Config
 from engine.errors import Problem, UsageError
 from engine.output import write_csv, write_parquet
@@ -94,11 +93,8 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
         progress("render")
     run_info = {"run_id": run_id, "as_of": str(computed.scored.as_of),
                 "currency": config.currency, "project": config.name}
-    briefs = {}
-    for ctx in campaign_contexts(actions, computed.setup.rulebook, computed.setup.channels,
-                                 run=run_info):
-        for ext, template in BRIEF_TEMPLATES.items():
-            briefs[f"{ctx['campaign']['id']}.{ext}"] = render(config.project, template, ctx)
+    briefs = render_briefs(config.project, actions, computed.setup.rulebook,
+                           computed.setup.channels, run=run_info)
     files = sorted([f"actions.{fmt}", "decisions.csv", "customers.csv", "customers.parquet",
                     "allocation_summary.csv", *(f"briefs/{name}" for name in briefs)])
     manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs), files)

@@ -217,7 +217,7 @@ def test_plan_never_overwrites_a_file_it_did_not_write(project: Path, tmp_path: 
                                                                      "priority: 71"))
     mine = tmp_path / "plan.md"
     mine.write_text("my plan\n")
-    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed), "--overlay",
                               "--report", str(mine), "-q"])
     assert res.exit_code == 3
     assert res.stderr == (
@@ -227,7 +227,7 @@ def test_plan_never_overwrites_a_file_it_did_not_write(project: Path, tmp_path: 
     assert mine.read_text() == "my plan\n"
     data = project / "data" / "transactions.csv"
     before = data.read_bytes()
-    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed), "--overlay",
                               "--changes", str(data), "-q"])
     assert res.exit_code == 3
     assert res.stderr.startswith("error: --changes: refused: data/transactions.csv is an input "
@@ -237,7 +237,7 @@ def test_plan_never_overwrites_a_file_it_did_not_write(project: Path, tmp_path: 
     target = tmp_path / "reports" / "plan.md"
     for _ in range(2):
         res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
-                                  "--report", str(target), "-q"])
+                                  "--overlay", "--report", str(target), "-q"])
         assert res.exit_code == 0, res.stderr
     assert target.read_text().startswith("#")
     ledger = json.loads((target.parent / ".cvm-files.json").read_text())

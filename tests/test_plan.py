@@ -1,12 +1,24 @@
-"""``cvm plan``: its changes equal what a before/after pair of ``cvm run`` shows."""
+"""``cvm plan``: its changes equal what a before/after pair of ``cvm run`` shows.
+
+Every case below is a proposed version of the bundled example (a complete copy of the project
+with one edit); the plan's changed customers, per field, must be exactly the customers whose
+outputs differ between a run of the current project and a run of the proposed one, its
+not-served tally per reason must be the runs' tally, and it reports a change (exit 2) exactly
+when the runs' outputs differ.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -15,99 +27,226 @@ from tests.conftest import copy_example_project
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 OLD, NEW = "clv_discounted: {gte: 25}", "clv_discounted: {gte: 10}"
+PARTS = ("rules", "policies", "templates")
+# the per-customer fields a plan compares, and where a run writes each
+DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
+                   "service_level", "service_policy", "offer", "channels", "campaign")
+ACTION_FIELDS = ("channel", "status", "cost", "value_at_stake", "expected_response",
+                 "expected_value")
+FIELDS = ("value_tier", *DECISION_FIELDS, *ACTION_FIELDS, "not_served_reason")
+NUMBERS = ("priority", "cost", "value_at_stake", "expected_response", "expected_value")
 
 
 _project = copy_example_project
 
 
-def _proposed(tmp_path: Path, project: Path) -> Path:
-    folder = tmp_path / "proposed"
-    (folder / "policies").mkdir(parents=True)
-    text = (project / "policies" / "win_back.yaml").read_text()
-    assert OLD in text
-    (folder / "policies" / "win_back.yaml").write_text(text.replace(OLD, NEW))
-    return folder
+def full_copy(project: Path, dest: Path) -> Path:
+    """A complete proposed version: cvm.yaml, rules/, policies/ and templates/."""
+    dest.mkdir(parents=True)
+    shutil.copy(project / "cvm.yaml", dest / "cvm.yaml")
+    for part in PARTS:
+        shutil.copytree(project / part, dest / part)
+    return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def _apply(project: Path, version: Path) -> None:
+    """Make ``project`` what ``version`` (a complete copy) says."""
+    for part in PARTS:
+        shutil.rmtree(project / part)
+        shutil.copytree(version / part, project / part)
+    shutil.copy(version / "cvm.yaml", project / "cvm.yaml")
 
 
 def _state(out: Path) -> pd.DataFrame:
-    dec = pd.read_csv(out / "decisions.csv", dtype=str).set_index("customer_id")
+    """Per customer, every compared field as a run writes it."""
+    dec = pd.read_csv(out / "decisions.csv", dtype=str, keep_default_na=False,
+                      na_values=[""]).set_index("customer_id")
     act = pd.read_csv(out / "actions.csv", dtype={"customer_id": str}).set_index("customer_id")
-    cols = ["lifecycle_stage", "action", "policy_id", "service_level"]
-    return dec[cols].join(act[["channel", "status", "cost", "expected_value"]], how="left")
+    cust = pd.read_csv(out / "customers.csv", dtype=str).set_index("customer_id")
+    act["not_served_reason"] = act["reason"].where(act["status"] == "not_served")
+    state = dec[list(DECISION_FIELDS)].join(cust[["value_tier"]]).join(
+        act[[*ACTION_FIELDS, "not_served_reason"]], how="left")
+    state["priority"] = pd.to_numeric(state["priority"])
+    return state[list(FIELDS)]
 
 
-def test_plan_matches_a_pair_of_runs(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    proposed = _proposed(tmp_path, project)
-    changes = tmp_path / "changes.csv"
+def _briefs(out: Path) -> dict[str, str]:
+    run_id = json.loads((out / "manifest.json").read_text())["run_id"]
+    return {p.name: p.read_text().replace(run_id, "RUN")
+            for p in sorted((out / "briefs").iterdir())}
+
+
+def _unserved(out: Path) -> dict[str, int]:
+    act = pd.read_csv(out / "actions.csv", dtype={"customer_id": str})
+    return {str(k): int(v) for k, v in
+            act.loc[act["status"] == "not_served", "reason"].value_counts().items()}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """The example project and the output of ``cvm run`` on it (shared: runs take seconds)."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    project = _project(tmp)
+    out = tmp / "run"
+    res = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    yield project, out
+
+
+def _threshold(v: Path) -> None:
+    edit(v / "policies" / "win_back.yaml", OLD, NEW)
+
+
+def _offer(v: Path) -> None:
+    edit(v / "policies" / "win_back.yaml", "offer: comeback_discount", "offer: free_delivery")
+
+
+def _consent(v: Path) -> None:
+    # customers without an SMS consent can no longer be reached: not served, no consented channel
+    edit(v / "policies" / "win_back.yaml", "channels: [direct_mail, email, sms]",
+         "channels: [sms]")
+
+
+def _deleted(v: Path) -> None:
+    (v / "policies" / "win_back.yaml").unlink()
+
+
+def _comments(v: Path) -> None:
+    win = v / "policies" / "win_back.yaml"
+    win.write_text("# reviewed in May\n\n" + win.read_text().replace(
+        "priority: 70", "priority: 70   # above cross-sell"))
+    edit(v / "policies" / "channels.yaml", "preference_lift: 1.5", "preference_lift: 1.50")
+    tpl = v / "templates" / "brief.md.j2"
+    tpl.write_text(tpl.read_text() + "{# a note for the next editor #}\n")
+
+
+def _template(v: Path) -> None:
+    edit(v / "templates" / "brief.md.j2", "## Objective", "## What we want")
+
+
+def _tiers(v: Path) -> None:
+    edit(v / "rules" / "value_tiers.yaml", "share: 0.05", "share: 0.08")
+
+
+CASES: dict[str, Callable[[Path], None]] = {
+    "threshold": _threshold, "offer": _offer, "consent": _consent, "deleted": _deleted,
+    "comments": _comments, "template": _template, "tiers": _tiers,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_plan_matches_a_pair_of_runs(case: str, baseline: tuple[Path, Path],
+                                     tmp_path: Path) -> None:
+    project, out_a = baseline
+    proposed = full_copy(project, tmp_path / "proposed")
+    CASES[case](proposed)
+    changes, report = tmp_path / "changes.csv", tmp_path / "plan.md"
     res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
-                              "--changes", str(changes), "--report", str(tmp_path / "plan.md"),
+                              "--changes", str(changes), "--report", str(report),
                               "--detailed-exitcode"])
-    assert res.exit_code == 2, res.stderr
-    plan = pd.read_csv(changes, dtype={"customer_id": str})
+    assert res.exit_code in (0, 2), res.output
 
-    assert runner.invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "a"),
-                               "-q"]).exit_code == 0
-    shutil.copy(proposed / "policies" / "win_back.yaml", project / "policies" / "win_back.yaml")
-    assert runner.invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "b"),
-                               "-q"]).exit_code == 0
-    a, b = _state(tmp_path / "a"), _state(tmp_path / "b")
-    same = ((a == b) | (a.isna() & b.isna())).all(axis=1)
-    changed = sorted(a.index[~same])
-    assert len(changed) > 0
-    assert sorted(plan["customer_id"]) == changed
-    acts_a = pd.read_csv(tmp_path / "a" / "actions.csv")
-    acts_b = pd.read_csv(tmp_path / "b" / "actions.csv")
-    text = res.stdout
-    assert f"customers changed                                {len(changed)}" in text
-    assert f"EUR {acts_a['cost'].sum():,.2f}" in text and f"EUR {acts_b['cost'].sum():,.2f}" in text
-    assert "win_back now matches; before: none of these held: clv_discounted is" in text
+    other = _project(tmp_path)
+    _apply(other, proposed)
+    out_b = tmp_path / "b"
+    assert runner.invoke(app, ["run", "-p", str(other), "-o", str(out_b), "-q"]).exit_code == 0
+    a, b = _state(out_a), _state(out_b)
+    differs = ~((a == b) | (a.isna() & b.isna()))
+    changed = sorted(a.index[differs.any(axis=1)])
+
+    plan = pd.read_csv(changes, dtype=str).set_index("customer_id")
+    assert sorted(plan.index) == changed
+    for field in FIELDS:  # the plan's before and after are the runs' values
+        got = plan[[f"{field}_before", f"{field}_after"]].set_axis(["a", "b"], axis=1)
+        want = pd.DataFrame({"a": a.loc[changed, field], "b": b.loc[changed, field]})
+        if field in NUMBERS:
+            got, want = got.astype(float), want.astype(float)
+        else:
+            got, want = got.astype(object), want.astype(object)
+        pd.testing.assert_frame_equal(got.sort_index(), want.sort_index(),
+                                      check_names=False, obj=field)
+        flagged = [c for c, f in plan["changed"].items() if field in f.split(", ")]
+        assert sorted(flagged) == sorted(a.index[differs[field]]), field
+
+    md = report.read_text()
+    before, after = _unserved(out_a), _unserved(out_b)
+    if res.exit_code == 2:  # the tally is part of a plan that changes something
+        for reason in sorted(set(before) | set(after)):
+            n, m = before.get(reason, 0), after.get(reason, 0)
+            assert f"| {reason} | {n:,} | {m:,} | {m - n:+,} |" in md, reason
+        n, m = sum(before.values()), sum(after.values())
+        assert f"| not served, all reasons | {n:,} | {m:,} | {m - n:+,} |" in md
+
+    briefs_a, briefs_b = _briefs(out_a), _briefs(out_b)
+    differing = sorted(k for k in briefs_a.keys() | briefs_b.keys()
+                       if briefs_a.get(k) != briefs_b.get(k))
+    for name in differing:
+        assert f"| {name} |" in md, name
+    runs_differ = bool(changed) or bool(differing)
+    assert res.exit_code == (2 if runs_differ else 0), res.output
+    if case == "comments":
+        assert "No changes" in res.stdout
+        assert "3 files differ in nothing that decides" in res.stdout
+    if case == "template":
+        assert not changed and differing
+        assert re.search(r"^  customers changed +0$", res.stdout, re.M)
+    if case == "consent":
+        reason = "no consented channel"
+        assert after[reason] > before.get(reason, 0)
+    if case == "deleted":
+        assert "| policy win_back | removed (was " in md
+        assert changed
+    if case == "offer":
+        assert changed and set(plan["changed"]) == {"offer"}
+
+
+def test_plan_explains_a_threshold_change(baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    project, out_a = baseline
+    proposed = full_copy(project, tmp_path / "proposed")
+    _threshold(proposed)
+    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                              "--report", str(tmp_path / "plan.md")])
+    assert res.exit_code == 0, res.output
+    acts_a = pd.read_csv(out_a / "actions.csv")
+    assert f"EUR {acts_a['cost'].sum():,.2f}" in res.stdout
+    assert "win_back now matches; before: none of these held: clv_discounted is" in res.stdout
     md = (tmp_path / "plan.md").read_text()
     assert md.startswith("# Plan: ") and "| win_back |" in md
+    assert "| policy win_back | when: lifecycle stage is decline or exit and (clv discounted " \
+        "is at least 25 or potential value is at least 50) -> lifecycle stage is decline or " \
+        "exit and (clv discounted is at least 10 or potential value is at least 50) |" in md
 
 
 def test_no_change(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    same = tmp_path / "same"
-    shutil.copytree(project / "policies", same / "policies")
+    same = full_copy(project, tmp_path / "same")
     res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(same),
                               "--detailed-exitcode", "--report", str(tmp_path / "plan.html")])
-    assert res.exit_code == 0, res.stderr
-    assert "No changes: every customer keeps the same stage, decision, channel and cost." in \
-        res.stdout
+    assert res.exit_code == 0, res.output
+    assert "No changes: the same settings, rules, policies, channels and campaigns, the same " \
+        "decision for every customer, and the same briefs." in res.stdout
     assert "<b>No changes</b>" in (tmp_path / "plan.html").read_text()
 
 
-def test_invalid_proposed_writes_nothing(tmp_path: Path) -> None:
+def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Dry-running a policy change: `cvm plan`", 1)[1]
+    block = re.search(r"```console\n(.*?)```", section, flags=re.S)
+    assert block is not None
     project = _project(tmp_path)
-    bad = tmp_path / "bad"
-    (bad / "policies").mkdir(parents=True)
-    (bad / "policies" / "win_back.yaml").write_text(
-        (project / "policies" / "win_back.yaml").read_text().replace("priority: 70",
-                                                                     "priority: high"))
-    before = sorted(p.name for p in tmp_path.iterdir())
-    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(bad),
-                              "--changes", str(tmp_path / "c.csv"), "--detailed-exitcode"])
-    assert res.exit_code == 1
-    assert "policies/win_back.yaml:" in res.stderr and "priority" in res.stderr
-    assert "'high'" in res.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
-    assert not (project / "output").exists()
-
-
-def test_git_revision(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
-    win = project / "policies" / "win_back.yaml"
-    win.write_text(win.read_text().replace(OLD, NEW))
-    subprocess.run([*git, "commit", "-qam", "lower"], check=True)
-    # the working tree (proposed = HEAD) against the commit before
-    res = runner.invoke(app, ["plan", "-p", str(project), "--baseline-ref", "HEAD~1",
-                              "--proposed-ref", "HEAD", "--detailed-exitcode", "-q"])
-    assert res.exit_code == 2, res.stderr
-    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed-ref", "nope", "-q"])
-    assert res.exit_code == 1
-    assert "git revision 'nope' not found" in res.stderr
+    monkeypatch.chdir(project)
+    lines = [line.removeprefix("$ ") for line in block.group(1).splitlines()]
+    for line in lines[:-1]:
+        subprocess.run(line, shell=True, check=True, cwd=project)
+    assert lines[-1].startswith("cvm plan ")
+    res = runner.invoke(app, shlex.split(lines[-1])[1:])
+    assert res.exit_code == 0, res.output
+    assert "proposed: proposal: a complete project" in res.stdout
+    assert "win_back now matches; before: none of these held" in res.stdout
+    assert (project / "plan.md").read_text().startswith("# Plan: proposal against current")

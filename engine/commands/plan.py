@@ -1,6 +1,6 @@
-"""``cvm plan``: dry-run a policy change. Writes nothing unless --report or --changes is given,
-and never into the run output folder; those files go through engine.output_folder (never over
-an input or a file the engine did not write)."""
+"""``cvm plan``: dry-run a change to the project. Writes nothing unless --report or --changes
+is given; those files go through engine.output_folder (never over an input or a file the engine
+did not write)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import typer
 
 from engine.commands.common import project_config
 from engine.commands.validate import collect
-from engine.errors import InputError, Problem, UsageError
+from engine.errors import Problem, UsageError
 from engine.output import csv_writer, write_text
 from engine.output_commit import write_files
 from engine.output_folder import Target, check_file, guard_for
 from engine.plan import make_plan
 from engine.plan_render import changes_csv, html_report, markdown, terminal
-from engine.plan_sources import materialise
+from engine.plan_sources import SideError, sides
 
 EXIT_CHANGES = 2
 
@@ -28,13 +28,17 @@ EXIT_CHANGES = 2
 def run(*, project: Path | None, config_file: Path | None, proposed: Path | None,
         proposed_ref: str | None, baseline: Path | None, baseline_ref: str | None,
         report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
-        quiet: bool) -> int:
+        quiet: bool, overlay: bool = False) -> int:
     if (proposed is None) == (proposed_ref is None):
         raise UsageError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
                                  key="--proposed"))
     if baseline is not None and baseline_ref is not None:
         raise UsageError(Problem("give at most one of --baseline and --baseline-ref",
                                  key="--baseline"))
+    if overlay and proposed is None:
+        raise UsageError(Problem("found a git revision, expected --proposed FOLDER",
+                                 key="--overlay", hint="a revision is always a complete "
+                                 "version of the project"))
     if report_file is not None and report_file.suffix.lower() not in (".md", ".html", ".htm"):
         raise UsageError(Problem(f"found {report_file.name!r}, expected a .md or .html file",
                                  key="--report"))
@@ -49,16 +53,13 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
     for target in targets.values():  # before the two runs, which take long
         check_file(target, guard)
     with tempfile.TemporaryDirectory(prefix="cvm-plan-") as tmp:
-        base = materialise(config.project, Path(tmp) / "baseline", folder=baseline,
-                           ref=baseline_ref)
-        prop = materialise(config.project, Path(tmp) / "proposed", folder=proposed,
-                           ref=proposed_ref)
+        base, prop = sides(config, Path(tmp), proposed=proposed, proposed_ref=proposed_ref,
+                           baseline=baseline, baseline_ref=baseline_ref, overlay=overlay)
         for side in (base, prop):
-            problems = collect(config.project, config_file, rules_from=side.folder)
-            if any(p.severity == "error" for p in problems):
-                errors = [p for p in problems if p.severity == "error"]
-                typer.echo(f"the {side.label} version does not validate:", err=True)
-                raise InputError(errors)
+            problems = collect(config.project, side.config_file, rules_from=side.folder)
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                raise SideError(side, "does not validate", errors)
         plan = make_plan(config, base, prop)
         writers: dict[str, Callable[[Path], Any]] = {}
         if report_file is not None:
