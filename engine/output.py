@@ -112,13 +112,14 @@ def atomic_folder(folder: Path, *, keep: tuple[str, ...] = ()) -> Iterator[Path]
 
 
 def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
-    """A table as written: ``money`` columns to cents, other decimals to 6 places."""
+    """A table as written: ``money`` columns to cents, other decimals to 6 places. Adding 0.0
+    turns -0.0 (a tiny negative rounded, or a negated 0) into 0, so no cell reads "-0"."""
     out = frame.copy()
     for col in out.columns:
-        if col in money:
+        if out[col].dtype.kind == "f":
+            out[col] = out[col].round(2 if col in money else 6) + 0.0
+        elif col in money:
             out[col] = out[col].round(2)
-        elif out[col].dtype.kind == "f":
-            out[col] = out[col].round(6)
     return out
 
 
