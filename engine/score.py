@@ -18,7 +18,7 @@ import pandas as pd
 from engine.clv_models import ModelFit, apply_models
 from engine.config import Config
 from engine.customers import join_customers, load_customers
-from engine.features import CODE, REFERRER, REPEAT_SPEND, build_features
+from engine.features import CODE, INTERNAL, build_features
 from engine.load import LoadReport, load_transactions
 from engine.output import rounded
 from engine.periods import period_totals
@@ -72,9 +72,9 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
         finally:
             pool.shutdown(wait=True)
     with step("features"):
+        H, lookback = config.horizon_periods, config.retention.lookback_periods
         totals = period_totals(tx, config.period_days,
-                               max(config.horizon_periods, config.retention.lookback_periods + 1,
-                                   2))
+                               max(H, lookback + 1, 2))
         frame = build_features(tx, period_days=config.period_days,
                                horizon_periods=config.horizon_periods, totals=totals)
     with step("value"):
@@ -87,9 +87,8 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
     with step("models"):
         model = apply_models(frame, config)  # may replace potential value: score after it
         cuts = rescore(frame, tiers)
-        internal = {CODE, REFERRER, REPEAT_SPEND}
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
-        extra = [c for c in frame if c not in ordered and c not in internal]
+        extra = [c for c in frame if c not in ordered and c not in INTERNAL]
         table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
     return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
                   timings)
