@@ -21,7 +21,9 @@ CODE = "_code"  # internal column: the customer's code in Transactions, dropped 
 REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
 REPEAT_SPEND = "_repeat_spend"  # internal: mean purchase value of the repeat purchase days
 PURCHASE_MARGIN = "_purchase_margin"  # internal: margin of purchases, refunds not deducted
-INTERNAL = (CODE, REFERRER, REPEAT_SPEND, PURCHASE_MARGIN)  # never written out
+SECOND_DAY = "_second_day"  # internal: day of the second purchase occasion, NO_DAY without
+NO_DAY = np.iinfo(np.int32).max
+INTERNAL = (CODE, REFERRER, REPEAT_SPEND, PURCHASE_MARGIN, SECOND_DAY)  # never written out
 
 
 def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
@@ -77,10 +79,13 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         # refunds as a positive sum: never -0
         refunds = settled(np.bincount(tx.code, weights=np.maximum(-tx.amount, 0.0),
                                       minlength=n))
-        code_o, _, active = occ_job.result()
+        code_o, day_o, active = occ_job.result()
         purchase_days = np.bincount(code_o, minlength=n)
         if orders is None:  # no order ids: an order is a purchase day
             orders = purchase_days
+        later = day_o > first32[code_o]
+        second = np.full(n, NO_DAY, dtype=np.int32)
+        np.minimum.at(second, code_o[later], day_o[later])
         breadth = breadth_job.result() if breadth_job is not None \
             else np.zeros(n, dtype=np.int64)
 
@@ -142,5 +147,6 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         CODE: keep,
         REPEAT_SPEND: pick(repeat_spend),
         PURCHASE_MARGIN: pick(purchase_margin),
+        SECOND_DAY: pick(second).astype(np.int64),
     })
     return frame

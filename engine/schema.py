@@ -72,7 +72,8 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("clv_discounted", NUMBER, "margin_per_active_period x r / (1 + d - r), d the discount "
        "rate per period."),
     _C("potential_value", NUMBER,
-       "Expected margin over the horizon if retained: sum over t=1..H of m / (1 + d)^t."),
+       "Expected margin over the horizon if retained: sum over t=1..H of m / (1 + d)^t; for a "
+       "one-time buyer, what comparable earlier one-time buyers went on to earn."),
     _C("current_value", NUMBER, "Margin earned in the last H periods (the same span as the "
        "horizon, looking back)."),
     _C("influence_value", NUMBER, "Gross margin of the customers this one referred."),

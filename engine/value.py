@@ -12,7 +12,9 @@ of buying is the purchase occasion (a customer's purchase day, ``engine.occasion
     margin_per_active_period  = gross_margin / active_periods (0 for one-time buyers)
     clv_simple                = margin_per_active_period * (r + r^2 + ... + r^H)
     clv_discounted            = margin_per_active_period * r / (1 + d - r)
-    potential_value           = m * sum_{t=1..H} 1 / (1 + d) ** t
+    potential_value           = m * sum_{t=1..H} 1 / (1 + d) ** t; for one-time buyers, what
+                                comparable earlier one-time buyers went on to earn
+                                (``engine.newcomers``)
     influence_value           = sum of historic_value of the customers they referred
     total_value               = historic_value + potential_value + influence_value
     growth_headroom           = potential_value - current_value
@@ -29,6 +31,7 @@ import pandas as pd
 
 from engine.config import Config
 from engine.features import CODE, PURCHASE_MARGIN, REFERRER
+from engine.newcomers import Newcomers
 from engine.retention import Retention
 from engine.tiers import TierSpec, assign
 
@@ -38,7 +41,8 @@ MONEY = ("clv_model", "revenue", "refunds", "avg_order_value", "gross_margin", "
          "current_value", "influence_value", "total_value", "growth_headroom")
 
 
-def add_value(frame: pd.DataFrame, config: Config, retention: Retention) -> None:
+def add_value(frame: pd.DataFrame, config: Config, retention: Retention,
+              newcomers: Newcomers) -> None:
     """Add the value parts to the feature frame in place; ``rescore`` then adds total value,
     score, tier and headroom (after the models, which may replace potential value)."""
     L, H = config.period_days, config.horizon_periods
@@ -67,7 +71,8 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention) -> None
     frame["clv_simple"] = m_active * sum(r ** t for t in range(1, H + 1))
     frame["clv_discounted"] = m_active * r / (1.0 + d - r)
     annuity = float(sum((1.0 + d) ** -t for t in range(1, H + 1)))
-    frame["potential_value"] = m * annuity
+    frame["potential_value"] = np.where(
+        frequency > 0, m * annuity, newcomers.value_of(frame["tenure_days"].to_numpy(), L))
     frame["influence_value"] = _influence(frame)
 
 
