@@ -202,3 +202,11 @@ def test_a_margin_column_is_read(make_project: Callable[..., Path]) -> None:
     tx = "cust,day,amount,margin\na,2024-05-01,100,40\na,2024-06-01,50,\n"
     table = score(load_config(make_project(config, tx))).table.set_index("customer_id")
     assert table.loc["a", "gross_margin"] == 40 + 50 * 0.3
+
+
+def test_no_csv_cell_reads_minus_zero(tmp_path: Path) -> None:
+    """Whatever table is written (decisions, actions, summaries), a zero is written 0."""
+    frame = pd.DataFrame({"x": [-0.0, 1.5, -2.0], "y": ["a", "b", "c"]})
+    write_csv(frame, tmp_path / "t.csv")
+    lines = (tmp_path / "t.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1.5", "-2"]
