@@ -210,3 +210,17 @@ def test_no_csv_cell_reads_minus_zero(tmp_path: Path) -> None:
     write_csv(frame, tmp_path / "t.csv")
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["0", "1.5", "-2"]
+
+
+def test_value_score_by_hand(make_project: Callable[..., Path]) -> None:
+    """value_score = 100 x (rank - 1) / (n - 1), rank by total_value, ties at the lowest."""
+    table = score(load_config(make_project(CONFIG, TX))).table.set_index("customer_id")
+    rows = _rows()
+    total = {}
+    for cid in ("five", "mixed", "one", "p", "q"):
+        hand = _by_hand(rows[rows.cust == cid], 2 / 3)
+        once = hand["frequency"] == 0  # no comparable earlier one-time buyers: potential 0
+        total[cid] = hand["gross_margin"] if once else hand["total_value"]
+    for cid, value in total.items():
+        rank = 1 + sum(other < value for other in total.values())
+        assert table.loc[cid, "value_score"] == pytest.approx(100 * (rank - 1) / 4), cid
