@@ -169,7 +169,7 @@ def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
     if report.margin_assumed_rows:
         report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
                               f"assumed at margin_rate {rate:g} of the amount")
-    margin[missing] = amount[missing] * rate
+    margin = np.where(missing, amount * rate, margin)  # Arrow arrays are read-only
     return np.asarray(margin, dtype=np.float64)
 
 

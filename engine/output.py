@@ -24,22 +24,24 @@ _PLAIN_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"  # "-5", "+4.5": a number to a spread
 
 
 def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
-    """A table as written: ``money`` columns to cents, other decimals to 6 places."""
+    """A table as written: ``money`` columns to cents, other decimals to 6 places. Adding 0.0
+    turns -0.0 (a tiny negative rounded, or a negated 0) into 0, so no cell reads "-0"."""
     out = frame.copy()
     for col in out.columns:
-        if col in money:
+        if out[col].dtype.kind == "f":
+            out[col] = out[col].round(2 if col in money else 6) + 0.0
+        elif col in money:
             out[col] = out[col].round(2)
-        elif out[col].dtype.kind == "f":
-            out[col] = out[col].round(6)
     return out
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """CSV through Arrow's writer (about ten times pandas' speed at a million rows): dates at
-    midnight as YYYY-MM-DD, booleans as true/false, floats in their shortest exact form, text
-    quoted, "\n" line ends; a missing value and an empty text are both an empty cell, never
-    ``""``; text that a spreadsheet would run as a formula gets a leading ``'`` (numbers never
-    change). Every CSV file the engine writes goes through here."""
+    midnight as YYYY-MM-DD, booleans as true/false, floats in their shortest exact form (zero
+    as 0, never -0), quotes only where needed, "\n" line ends; a missing value and an empty
+    text are both an
+    empty cell, never ``""``; text that a spreadsheet would run as a formula gets a leading
+    ``'`` (numbers never change). Every CSV file the engine writes goes through here."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -57,6 +59,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             as_date = pc.cast(col, pa.date32())
             if pc.all(pc.equal(pc.cast(as_date, col.type), col)).as_py() is not False:
                 col = as_date
+        if pa.types.is_floating(col.type):
+            col = pc.add(col, 0.0)  # -0.0 + 0.0 is 0.0: no cell reads "-0"
         columns.append(col)
     table = pa.table(columns, names=table.column_names)
     pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(

@@ -3,7 +3,8 @@
 Periods are counted back from the as-of date: period 0 is the ``period_days`` days before it,
 period 1 the ones before that, and so on; the last column gathers all older periods. Three
 ``bincount`` passes over the rows (run on both cores) give revenue, margin and purchase rows
-for every customer and period at once.
+for every customer and period at once; a fourth over the refund rows alone gives the margin of
+purchases (refunds not deducted), which sets the retention value bands.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class PeriodTotals:
     period_days: int
     amount: np.ndarray  # (customers, periods + 1) float64: net amount per period
     margin: np.ndarray  # (customers, periods + 1) float64: gross margin per period
-    buys: np.ndarray  # (customers, periods + 1) float64: rows with a positive amount
+    active: np.ndarray  # (customers, periods + 1) bool: a purchase (amount > 0) in the period
+    purchase_margin: np.ndarray  # (customers, periods + 1) float64: margin of purchase rows
 
     @property
     def periods(self) -> int:
@@ -54,4 +56,10 @@ def period_totals(tx: Transactions, period_days: int, periods: int) -> PeriodTot
         amount, margin, buys = pool.map(
             lambda w: np.bincount(key, weights=w, minlength=n * k).reshape(n, k),
             (tx.amount, tx.margin, bought))
-    return PeriodTotals(period_days, settled(amount), settled(margin), buys)
+    margin = settled(margin)
+    refund = np.flatnonzero(tx.amount < 0)
+    purchase_margin = margin  # the same array unless there are refunds
+    if len(refund):
+        refunded = np.bincount(key[refund], weights=tx.margin[refund], minlength=n * k)
+        purchase_margin = settled(margin - refunded.reshape(n, k))
+    return PeriodTotals(period_days, settled(amount), margin, buys > 0, purchase_margin)

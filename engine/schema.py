@@ -29,8 +29,12 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("last_purchase", DATE, "Date of the last purchase on or before the as-of date."),
     _C("recency_days", NUMBER, "Days from the last purchase to the as-of date."),
     _C("tenure_days", NUMBER, "Days from the first purchase to the as-of date."),
-    _C("frequency", NUMBER, "Repeat purchases: distinct purchase days minus one."),
-    _C("orders", NUMBER, "Distinct orders (order ids, or purchase days without an order id)."),
+    _C("frequency", NUMBER, "Repeat purchases: purchase occasions (distinct purchase days) "
+       "minus one."),
+    _C("orders", NUMBER, "Distinct order ids, plus one order per purchase day for rows without "
+       "an order id."),
+    _C("active_periods", NUMBER, "Periods (of period_days, counted back from the as-of date) "
+       "with a purchase."),
     _C("revenue", NUMBER, "Net revenue: purchases minus refunds."),
     _C("refunds", NUMBER, "Amount refunded (positive number), already netted in revenue."),
     _C("avg_order_value", NUMBER, "revenue / orders."),
@@ -53,16 +57,23 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("preferred_channel", TEXT, "From the customers file, if given.", True),
     _C("referred_by", TEXT, "Who referred this customer, from the customers file.", True),
     _C("historic_value", NUMBER, "Gross margin earned to date (= gross_margin)."),
-    _C("margin_per_order", NUMBER, "gross_margin / orders."),
+    _C("margin_per_purchase", NUMBER, "gross_margin / purchase occasions (frequency + 1)."),
     _C("repeat_rate", NUMBER, "Repeat purchases per period: frequency / tenure_periods."),
-    _C("margin_per_period", NUMBER, "m = margin_per_order x repeat_rate."),
+    _C("margin_per_period", NUMBER, "m = margin_per_purchase x repeat_rate: margin per period "
+       "from repeat buying, inactive periods included."),
     _C("expected_repeat_purchases", NUMBER, "repeat_rate x horizon_periods."),
+    _C("margin_per_active_period", NUMBER, "gross_margin / active_periods; 0 for one-time "
+       "buyers."),
     _C("retention_segment", TEXT, "The group whose measured retention rate applies."),
-    _C("retention_rate", NUMBER, "r: measured share of active customers active again next period."),
-    _C("clv_simple", NUMBER, "margin_per_order x expected_repeat_purchases x retention_rate."),
-    _C("clv_discounted", NUMBER, "m x r / (1 + d - r), d the discount rate per period."),
+    _C("retention_rate", NUMBER, "r: measured probability that a customer active in a period "
+       "is active in the next."),
+    _C("clv_simple", NUMBER, "margin_per_active_period x (r + r^2 + ... + r^H): the horizon, "
+       "undiscounted."),
+    _C("clv_discounted", NUMBER, "margin_per_active_period x r / (1 + d - r), d the discount "
+       "rate per period."),
     _C("potential_value", NUMBER,
-       "Expected margin over the horizon if retained: sum over t=1..H of m / (1 + d)^t."),
+       "Expected margin over the horizon if retained: sum over t=1..H of m / (1 + d)^t; for a "
+       "one-time buyer, what comparable earlier one-time buyers went on to earn."),
     _C("current_value", NUMBER, "Margin earned in the last H periods (the same span as the "
        "horizon, looking back)."),
     _C("influence_value", NUMBER, "Gross margin of the customers this one referred."),

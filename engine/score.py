@@ -18,8 +18,9 @@ import pandas as pd
 from engine.clv_models import ModelFit, apply_models
 from engine.config import Config
 from engine.customers import join_customers, load_customers
-from engine.features import CODE, REFERRER, REPEAT_SPEND, build_features
+from engine.features import CODE, INTERNAL, build_features
 from engine.load import LoadReport, load_transactions
+from engine.newcomers import Newcomers, measure_newcomers, periods_needed
 from engine.output import rounded
 from engine.periods import period_totals
 from engine.retention import Retention, measure
@@ -40,6 +41,7 @@ class Scored:
     as_of: dt.date
     consents: tuple[str, ...]
     model: ModelFit
+    newcomers: Newcomers  # one-time buyers' potential value under the formulas
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
@@ -72,9 +74,9 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
         finally:
             pool.shutdown(wait=True)
     with step("features"):
+        H, lookback = config.horizon_periods, config.retention.lookback_periods
         totals = period_totals(tx, config.period_days,
-                               max(config.horizon_periods, config.retention.lookback_periods + 1,
-                                   2))
+                               max(H, lookback + 1, periods_needed(H, lookback), 2))
         frame = build_features(tx, period_days=config.period_days,
                                horizon_periods=config.horizon_periods, totals=totals)
     with step("value"):
@@ -82,17 +84,20 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
             retention_job = pool.submit(measure, tx, config.retention,
                                         period_days=config.period_days, totals=totals)
             consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
+            newcomers = measure_newcomers(
+                frame, totals, as_of=tx.as_of, horizon=H,
+                discount_per_period=config.discount_rate_per_period, lookback=lookback,
+                min_customers=config.retention.min_customers)
             retention = retention_job.result()
-        add_value(frame, config, retention)
+        add_value(frame, config, retention, newcomers)
     with step("models"):
         model = apply_models(frame, config)  # may replace potential value: score after it
         cuts = rescore(frame, tiers)
-        internal = {CODE, REFERRER, REPEAT_SPEND}
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
-        extra = [c for c in frame if c not in ordered and c not in internal]
+        extra = [c for c in frame if c not in ordered and c not in INTERNAL]
         table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
     return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
-                  timings)
+                  newcomers, timings)
 
 
 def row_counts(scored: Scored) -> dict[str, int]:

@@ -19,7 +19,7 @@ import pytest
 
 from engine.codes import customer_codes, order_codes
 from engine.dedupe import duplicate_rows
-from engine.features import _first_of_day, _orders
+from engine.occasions import active_periods, first_of_day, first_of_order, order_counts
 from engine.packing import pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,15 +108,55 @@ def test_first_of_day_marks_the_first_row_of_each_customer_day(customers: int, d
     if sort:
         day = np.sort(day)
     expected = ~pd.DataFrame({"c": code, "d": day}).duplicated().to_numpy()
-    assert np.array_equal(_first_of_day(code, day, customers), expected)
+    assert np.array_equal(first_of_day(code, day, customers), expected)
 
 
 def test_orders_are_distinct_order_ids_per_customer() -> None:
-    code = np.array([0, 0, 0, 1, 1, 2], dtype=np.intp)
-    order = np.array([5, 5, 6, 7, 7, 8])
-    assert _orders(code, order, 3).tolist() == [2, 1, 1]
-    shared = np.array([5, 5, 6, 5, 7, -1])  # order 5 shared by customers 0 and 1; one blank
-    assert _orders(code, shared, 3).tolist() == [2, 2, 1]
+    code = np.array([0, 0, 0, 1, 1, 2, 2, 2], dtype=np.intp)
+    day = np.array([1, 1, 2, 1, 1, 1, 1, 3], dtype=np.int32)
+
+    def orders(order: np.ndarray) -> list[int]:
+        return np.bincount(code[first_of_order(code, day, order, 3)], minlength=3).tolist()
+
+    assert orders(np.array([5, 5, 6, 7, 7, 8, 8, 9])) == [2, 1, 2]
+    # order 5 shared by customers 0 and 1; customer 2 without ids: one order per purchase day
+    assert orders(np.array([5, 5, 6, 5, 7, -1, -1, -1])) == [2, 2, 2]
+
+
+@pytest.mark.parametrize("seed,shared", [(0, False), (1, True), (2, False)])
+def test_first_of_order_marks_the_first_row_of_each_order(seed: int, shared: bool) -> None:
+    """Against a plain reference: an order is (customer, id), or (customer, day) without id."""
+    rng = np.random.default_rng(seed)
+    n = 4_000
+    code = rng.integers(0, 300, n).astype(np.intp)
+    day = rng.integers(18_000, 18_400, n).astype(np.int32)
+    order = rng.integers(0, 900, n) if shared else code * 10 + rng.integers(0, 10, n)
+    order = np.where(rng.random(n) < 0.3, -1, order)  # blank ids
+    order = np.unique(order, return_inverse=True)[1].astype(np.int64) - 1  # dense, -1 blank
+    key = np.where(order >= 0, order, -1 - day.astype(np.int64))
+    expected = ~pd.DataFrame({"c": code, "k": key}).duplicated().to_numpy()
+    assert np.array_equal(first_of_order(code, day, order, 300), expected)
+    counts = np.bincount(code[expected], minlength=300)
+    assert np.array_equal(order_counts(code, day, order, 300), counts)
+    ided = order >= 0  # every row with an id: the owners' shortcut when ids are not shared
+    assert np.array_equal(order_counts(code[ided], day[ided], order[ided], 300),
+                          np.bincount(code[ided][first_of_order(code[ided], day[ided],
+                                                                order[ided], 300)],
+                                      minlength=300))
+
+
+@pytest.mark.parametrize("customers,days", [(300, 900), (2_000_000, 400)])
+def test_active_periods_count_distinct_periods(customers: int, days: int) -> None:
+    rng = np.random.default_rng(days)
+    n = 5_000
+    code = rng.integers(0, min(customers, 400), n).astype(np.intp)
+    day = np.sort(rng.integers(18_000, 18_000 + days, n)).astype(np.int32)
+    end = 18_000 + days + 3
+    period = (end - 1 - day) // 30
+    expected = pd.DataFrame({"c": code, "p": period}).drop_duplicates()["c"].value_counts()
+    got = active_periods(code, day, end, 30, customers)  # a flags table, or slot windows
+    assert got[expected.index.to_numpy()].tolist() == expected.tolist()
+    assert got.sum() == expected.sum()
 
 
 def test_ids_with_surrounding_spaces_are_the_same_customer(make_project: Callable[..., Path]

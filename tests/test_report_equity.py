@@ -116,14 +116,15 @@ def test_retention_rate_as_of_each_month_end(figures: dict[str, dict[str, float]
 
 
 def test_customer_equity_and_average_clv(figures: dict[str, dict[str, float]]) -> None:
-    # m = margin so far / orders so far x (purchase days - 1) / max(tenure days / 30, 1)
+    # m = margin so far / active periods so far (periods of 30 days counted back from E) for
+    # customers with two purchase days or more; 0 for one-time buyers
     assert math.isnan(figures["2024-01"]["customer_equity"])
-    # Mar 1: a = 60/2 x 1 / (51/30); b, c, e bought on one day only: m = 0
-    equity_feb = k(1 / 3) * (30 * 30 / 51)
-    # Apr 1: a = 30 x 1 / (82/30); c = 33/2 x 1 / (58/30); d one day: 0
-    equity_mar = k(0.4) * (30 * 30 / 82 + 16.5 * 30 / 58)
-    # May 1: a = 100/3 x 2 / (112/30); c = 16.5 / (88/30); d 0; e = 55/2 / (117/30)
-    equity_apr = k(0.25) * (100 / 3 * 2 * 30 / 112 + 16.5 * 30 / 88 + 27.5 * 30 / 117)
+    # Mar 1: a = 60 over [Jan 1, Jan 31) and [Jan 31, Mar 1): 60/2; b, c, e one day: 0
+    equity_feb = k(1 / 3) * (60 / 2)
+    # Apr 1: a = 60/2 (Jan 10 and Feb 15 in two periods); c = 33/2 (Feb 3 and Mar 25); d 0
+    equity_mar = k(0.4) * (60 / 2 + 33 / 2)
+    # May 1: a = 100/3 (three periods); c = 33/2; d 0; e = 55/2 (Jan 5 and Apr 20)
+    equity_apr = k(0.25) * (100 / 3 + 33 / 2 + 55 / 2)
     for month, equity, active in (("2024-02", equity_feb, 4), ("2024-03", equity_mar, 3),
                                   ("2024-04", equity_apr, 4)):
         assert figures[month]["customer_equity"] == pytest.approx(equity)

@@ -37,11 +37,14 @@ def test_small_project_by_hand(make_project: Callable[..., Path]) -> None:
     r = a["retention_rate"]
     d = 1.1 ** (30 / 365) - 1
     rate = 2 / (178 / 30)
-    margin_per_order = 100 / 3
+    margin_per_purchase = 100 / 3
     assert a["repeat_rate"] == pytest.approx(rate)
-    assert a["clv_simple"] == pytest.approx(margin_per_order * rate * 4 * r)
-    m = margin_per_order * rate
-    assert a["clv_discounted"] == pytest.approx(m * r / (1 + d - r))
+    # active periods (30 days back from Jul 1): Jun 20 in 0, Mar 10 in 3, Jan 5 in 5
+    assert a["active_periods"] == 3
+    m_active = 100 / 3
+    assert a["clv_simple"] == pytest.approx(m_active * (r + r**2 + r**3 + r**4))
+    assert a["clv_discounted"] == pytest.approx(m_active * r / (1 + d - r))
+    m = margin_per_purchase * rate
     assert a["potential_value"] == pytest.approx(sum(m / (1 + d) ** k for k in range(1, 5)))
     # last 4 periods = 120 days: from 2024-03-03, so 2024-03-10 and 2024-06-20 count
     assert a["current_value"] == pytest.approx(20 + 40)
@@ -83,8 +86,11 @@ def test_cdnow_random_customers_by_hand() -> None:
         frequency = days.nunique() - 1
         tenure = (as_of - days.min()).days
         rate = frequency / max(tenure / 91, 1)
-        per_order = margin / days.nunique()
+        per_purchase = margin / days.nunique()
+        active_periods = ((as_of - pd.Timedelta(days=1) - days).dt.days // 91).nunique()
+        m_active = margin / active_periods if frequency else 0.0
         r = row["retention_rate"]
         assert row["historic_value"] == pytest.approx(margin)
-        assert row["clv_simple"] == pytest.approx(per_order * rate * 4 * r)
-        assert row["clv_discounted"] == pytest.approx(per_order * rate * r / (1 + d - r))
+        assert row["margin_per_period"] == pytest.approx(per_purchase * rate)
+        assert row["clv_simple"] == pytest.approx(m_active * sum(r**t for t in range(1, 5)))
+        assert row["clv_discounted"] == pytest.approx(m_active * r / (1 + d - r))

@@ -58,6 +58,9 @@ def summary(scored: Scored, currency: str) -> str:
     lines.append(f"  retention per period: {ret.overall:.1%} overall "
                  f"({ret.retained:,} of {ret.active:,} over {ret.pairs} period pairs); {seg}")
     lines.append(f"  value model: {scored.model.describe()}")
+    if not scored.model.used:
+        lines.append("  one-time buyers' potential value (what earlier one-time buyers went on "
+                     "to earn): " + scored.newcomers.describe(lambda v: money(v, currency)))
     counts = t["value_tier"].value_counts()
     tiers = []
     for i, name in enumerate(scored.tiers.names):

@@ -9,7 +9,8 @@ on day E, counting purchases before E.
     new                 first purchase ever in [S, E)
     retained            active at S and at E;  churned: active at S, not at E
     reactivated         not active at S, bought before S, active at E (a lapsed customer back)
-    m_i(E)              margin_per_order x repeat_rate of customer i from purchases before E
+    m_i(E)              margin per active period of customer i from purchases before E (0 for
+                        a one-time buyer), as the value table's margin_per_active_period
     r(E)                overall retention rate measured as of E (as ``cvm score`` measures it)
     clv_i(E)            m_i(E) x r(E) / (1 + d - r(E))
     customer equity     sum of clv_i(E) over the customers active at E
@@ -19,7 +20,9 @@ on day E, counting purchases before E.
     R = N x V x L       N = active at S + new + reactivated, L = active at E / N,
                         V = revenue / active at E; the change in R split by Shapley values
 
-Everything is a numpy pass over rows sorted by day: the cost grows with rows + months x customers.
+Purchase occasions, orders, active periods and the pooled retention rate come from the same
+functions as the value table's (``engine.occasions``, ``engine.retention``). Everything is a
+numpy pass over rows sorted by day: the cost grows with months x (rows + customers).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import pandas as pd
 
 from engine import output
 from engine.load import Transactions
+from engine.occasions import active_periods, first_of_day, first_of_order
+from engine.retention import pairs_available, pooled
 
 FIGURE_COLUMNS = (
     "month", "month_start", "month_end", "partial_month",
@@ -96,7 +101,8 @@ def retention_as_of(occ_code: np.ndarray, occ_day: np.ndarray, end: int, n: int,
     upto = int(np.searchsorted(occ_day, end, side="left"))
     if upto == 0:
         return float("nan")
-    pairs = min(lookback_periods, (end - 1 - int(occ_day[0])) // period_days)
+    pairs = pairs_available(int(occ_day[0]), end, period_days=period_days,
+                            lookback=lookback_periods)
     if pairs < 1:
         return float("nan")
 
@@ -107,23 +113,8 @@ def retention_as_of(occ_code: np.ndarray, occ_day: np.ndarray, end: int, n: int,
         mask[occ_code[lo:hi]] = True
         return mask
 
-    act = [active(j) for j in range(pairs + 1)]
-    total = sum(int(act[j + 1].sum()) for j in range(pairs))
-    kept = sum(int((act[j + 1] & act[j]).sum()) for j in range(pairs))
-    return kept / total if total else 0.0
-
-
-def _occasions(code: np.ndarray, day: np.ndarray, other: np.ndarray | None
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (customer, day) pairs, or (customer, other) pairs at their first day; by day."""
-    frame = pd.DataFrame({"c": code.astype(np.int64), "d": day.astype(np.int64)})
-    if other is None:
-        pairs = frame.drop_duplicates()
-    else:
-        frame["o"] = other
-        pairs = frame.groupby(["c", "o"], sort=False)["d"].min().reset_index()
-    pairs = pairs.sort_values(["d", "c"], kind="stable")
-    return pairs["c"].to_numpy(np.int64), pairs["d"].to_numpy(np.int64)
+    total, kept = pooled([active(j) for j in range(pairs + 1)])
+    return int(kept[0]) / int(total[0]) if total[0] else 0.0
 
 
 def monthly_figures(tx: Transactions, settings: EquitySettings,
@@ -141,16 +132,17 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
     code, day = tx.code[order].astype(np.int64), tx.day[order].astype(np.int64)
     amount, margin = tx.amount[order], tx.margin[order]
     buy = amount > 0
-    occ_code, occ_day = _occasions(code[buy], day[buy], None)
-    ord_code, ord_day = (_occasions(code[buy], day[buy], tx.order[order][buy])
-                         if tx.order is not None else (occ_code, occ_day))
+    code_b, day_b = code[buy], day[buy]
+    occ = first_of_day(code_b, day_b, n)  # rows by day: each occasion's earliest row
+    occ_code, occ_day = code_b[occ], day_b[occ]
+    orders_b = None if tx.order is None else tx.order[order][buy]
+    ord_day = day_b[first_of_order(code_b, day_b, orders_b, n)]  # counted at their first row
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, occ_code, occ_day)
 
     months, starts, ends = month_bounds(int(day[0]), tx.as_of_day)
     margin_cum = np.zeros(n)
-    days_cum = np.zeros(n, dtype=np.int64)  # distinct purchase days so far
-    orders_cum = np.zeros(n, dtype=np.int64)
+    days_cum = np.zeros(n, dtype=np.int64)  # purchase occasions so far
 
     def active(at: int) -> np.ndarray:
         lo, hi = np.searchsorted(occ_day, [at - W, at], side="left")
@@ -168,17 +160,16 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
         rs, os_, ds = rows(day, start, end), rows(occ_day, start, end), rows(ord_day, start, end)
         margin_cum += np.bincount(code[rs], weights=margin[rs], minlength=n)
         days_cum += np.bincount(occ_code[os_], minlength=n)
-        orders_cum += np.bincount(ord_code[ds], minlength=n)
         active_end = active(end)
         new = (first >= start) & (first < end)
         retained = active_start & active_end
         reactivated = active_end & ~active_start & (first < start)
         r = retention_as_of(occ_code, occ_day, end, n, period_days=L,
                             lookback_periods=settings.lookback_periods)
-        ids = np.flatnonzero(active_end)
-        tenure_periods = np.maximum((end - first[ids]) / L, 1.0)
-        m = margin_cum[ids] / orders_cum[ids] * (days_cum[ids] - 1) / tenure_periods
-        equity = float(m.sum() * r / (1.0 + d - r)) if len(ids) else 0.0
+        ids = np.flatnonzero(active_end & (days_cum > 1))  # one-time buyers have m = 0
+        periods = active_periods(occ_code[:os_.stop], occ_day[:os_.stop], end, L, n)
+        m = margin_cum[ids] / periods[ids]
+        equity = float(m.sum() * r / (1.0 + d - r))
         buyers = np.unique(code[rs][buy[rs]])
         acq, ret = (spend or {}).get(label, (0.0, 0.0))
         records.append({
