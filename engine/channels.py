@@ -97,6 +97,10 @@ class ChannelSetup:
     def channel(self, channel_id: str) -> Channel:
         return next(ch for ch in self.channels if ch.id == channel_id)
 
+    def declared(self, campaign_id: str) -> bool:
+        """True when the campaign is listed in campaigns.yaml (else it takes the defaults)."""
+        return campaign_id in self.campaigns
+
     def campaign(self, campaign_id: str) -> Campaign:
         found = self.campaigns.get(campaign_id)
         if found is not None:
