@@ -1,7 +1,7 @@
 """``cvm run``, the main job: compute (engine.pipeline), then render the briefs and write the
 run folder atomically: a temporary folder beside the target, renamed over it when complete.
 
-    <out>/actions.csv            the action list (or .jsonl / .parquet), schema actions 1.0
+    <out>/actions.csv            the action list (or .jsonl / .parquet), schema actions 1.1
     <out>/decisions.csv          one decision per customer
     <out>/customers.csv|.parquet the customer value table with lifecycle stages
     <out>/allocation_summary.csv per channel, per campaign, per campaign and channel
@@ -153,5 +153,6 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
         "retention": {"overall": scored.retention.overall,
                       "segments": {s.name: s.rate for s in scored.retention.segments}},
         "allocation_prices": computed.allocation.prices if computed.allocation else {},
+        "allocation": computed.allocation.method if computed.allocation else {},
         "briefs": briefs,
     }
