@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: expected_value includes the relationship factor
 
 # name, JSON type(s), description
 COLUMNS: tuple[tuple[str, Any, str], ...] = (
@@ -24,7 +24,8 @@ COLUMNS: tuple[tuple[str, Any, str], ...] = (
     ("channel", ["string", "null"], "The allocated channel; empty unless status is allocated."),
     ("cost", "number", "Cost of the contact (0 unless allocated)."),
     ("expected_value", "number",
-     "value_at_stake x expected_response - cost (0 unless allocated)."),
+     "value_at_stake x expected_response x (1 + relationship_weight x the channel's "
+     "relationship_strength) - cost (0 unless allocated)."),
     ("expected_response", "number", "Expected response on the allocated channel (0 otherwise)."),
     ("value_at_stake", "number", "The customer's value the campaign protects or creates."),
     ("service_level", ["string", "null"], "The customer's service level."),

@@ -1,22 +1,31 @@
 """Stage 5, allocate: at most one channel per actioned customer, within consent, service level,
-channel capacity and budget, and campaign budget, maximising total expected value.
+channel capacity and budget, and campaign budget (README "Allocation").
 
-    expected_value(i, c) = value_at_stake(i) x response(i, c) - cost(c)
     response(i, c)       = response_rate(c) x (preference_lift if i prefers c else 1)
+    expected_value(i, c) = value_at_stake(i) x response(i, c)
+                           x (1 + relationship_weight x relationship_strength(c)) - cost(c)
 
-Method. The problem is an assignment with a handful of coupling constraints (capacity and
-budget per channel, budget per campaign). Their shadow prices come from the linear programme
-(scipy's HiGHS), solved exactly on up to ``LP_SAMPLE`` customers (a deterministic sample with
-limits scaled down when there are more). Up to ``EXACT_LIMIT`` options the integer programme
-itself is solved exactly (scipy's ``milp``, HiGHS branch and bound). Beyond, each customer's
-options are scored by expected value minus the priced use of scarce capacity and budget, then
-allocated greedily in rounds, best score first; a customer whose option no longer fits moves to
-its next option. Every limit holds exactly; ties are broken by the policy's channel order, then
-customer id: deterministic.
+The result is defined by one procedure, the same at every size, so it depends neither on the
+number of customers nor on the machine:
+
+1. Prices. The shadow prices of the limits (a channel's contacts, a campaign's budget) come from
+   the linear-programme relaxation (scipy's HiGHS), on every customer with an option when there
+   are at most ``lp_sample``; else on the half of ``lp_sample`` with the highest expected value
+   and every s-th of the others (customer-id order), each standing for the s it represents.
+2. Score. score(i, c) = expected_value(i, c) - price(c) - price(campaign of i) x cost(c).
+3. Walk. The options with an expected value above 0 are taken in order of score (highest
+   first; ties: less priced use of the limits, then lower customer id, then the policy's earlier
+   channel), each when the customer has no channel yet and it fits the limits left.
+
+Expected values and scores are compared in millionths of the currency, so products equal on
+paper (0.15 x 1 and 0.10 x 1.5) tie. The walk takes a few vectorised passes
+(``engine.limits.walk``). No allocation within the limits beats the linear programme's optimum
+(or, priced on a sample, the Lagrangian bound at the prices): the manifest reports the gap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +33,21 @@ import numpy as np
 import pandas as pd
 
 from engine.channels import ChannelSetup
+from engine.limits import (
+    CAMPAIGN_BUDGET,
+    CAPACITY,
+    CHANNEL_BUDGET,
+    NO_CHANNEL,
+    Limits,
+    lp_prices,
+    upper_bound,
+    walk,
+)
 
-LP_SAMPLE = 20_000
-EXACT_LIMIT = 20_000  # options up to which the integer programme is solved exactly
-NO_CHANNEL = -1
+LP_SAMPLE = 10_000  # customers the linear programme prices on, at most
+DECIMALS = 6  # expected values and scores are compared in millionths of the currency
+
+__all__ = ["LP_SAMPLE", "NO_CHANNEL", "Allocation", "Options", "allocate", "build_options"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,16 @@ class Options:
     campaign: np.ndarray  # campaign code per customer
     campaigns: tuple[str, ...]
     why_none: np.ndarray  # object: reason where the customer has no option at all
+    customer_id: np.ndarray  # object: the ids, for the tie rule and a row-order-free result
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values of a text column ("" for missing), whatever its dtype: each
+    distinct value is looked at once, not once per row (and a categorical is never given a
+    new value, which pandas 2 refuses)."""
+    codes, uniques = pd.factorize(values)
+    names = [str(u) for u in uniques] + ([""] if (codes < 0).any() else [])
+    return np.where(codes < 0, len(uniques), codes), np.array(names, dtype=object)
 
 
 def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetup,
@@ -47,28 +77,31 @@ def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetu
     """Options for the customers in ``actions`` (aligned rows of ``table`` and ``stake``)."""
     n, chans = len(actions), setup.channels
     index = {ch.id: j for j, ch in enumerate(chans)}
-    pref = np.full((n, len(chans)), 1_000, dtype=np.int64)
-    lists = actions["channels"].fillna("").to_numpy()
-    for policy_list in pd.unique(lists):
-        rows = lists == policy_list
-        for pos, name in enumerate(x for x in str(policy_list).split("|") if x):
+    codes, lists = _codes(actions["channels"])
+    per_list = np.full((len(lists), len(chans)), 1_000, dtype=np.int64)
+    for row, policy_list in enumerate(lists):
+        for pos, name in enumerate(x for x in policy_list.split("|") if x):
             if name in index:
-                pref[rows, index[name]] = pos
+                per_list[row, index[name]] = pos
+    pref = per_list[codes] if n else np.full((0, len(chans)), 1_000, dtype=np.int64)
     allowed = pref < 1_000
-    service = actions["service_level"].fillna("").to_numpy()
-    serves = np.column_stack([np.isin(service, ch.service_levels) for ch in chans])
+    codes, levels = _codes(actions["service_level"])
+    serves = np.array([[lv in ch.service_levels for ch in chans] for lv in levels],
+                      dtype=bool).reshape(len(levels), len(chans))[codes]
     consent = np.column_stack([
         np.ones(n, dtype=bool) if ch.consent is None
-        else table[ch.consent].fillna(False).to_numpy(dtype=bool) if ch.consent in table
-        else np.zeros(n, dtype=bool) for ch in chans])
-    preferred = table["preferred_channel"].fillna("").to_numpy() \
-        if "preferred_channel" in table else np.full(n, "", dtype=object)
-    lift = np.column_stack([np.where(np.isin(preferred, ch.preferred_as), setup.preference_lift,
-                                     1.0) for ch in chans])
+        else table[ch.consent].to_numpy(dtype=bool, na_value=False)
+        if ch.consent in table else np.zeros(n, dtype=bool) for ch in chans])
+    preferred = (_codes(table["preferred_channel"]) if "preferred_channel" in table
+                 else (np.zeros(n, dtype=np.int64), np.array([""], dtype=object)))
+    lift = np.array([[setup.preference_lift if p in ch.preferred_as else 1.0 for ch in chans]
+                     for p in preferred[1]]).reshape(len(preferred[1]), len(chans))[preferred[0]]
     rate = np.array([ch.response_rate for ch in chans])
     cost = np.array([ch.cost_per_contact for ch in chans])
+    bond = 1.0 + setup.relationship_weight * np.array([ch.relationship_strength for ch in chans])
     response = rate[None, :] * lift
-    ev = stake[:, None] * response - cost[None, :]
+    ev = np.round(np.asarray(stake, dtype=np.float64)[:, None] * response * bond[None, :]
+                  - cost[None, :], DECIMALS)
     ok = allowed & serves & consent
     ev = np.where(ok, ev, -np.inf)
 
@@ -79,9 +112,14 @@ def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetu
     why[none_allowed] = "no channel: the policy allows none of the declared channels"
     why[no_service] = "no channel: no allowed channel serves this service level"
     why[no_consent] = "no consented channel"
-    codes, names = pd.factorize(actions["campaign"].to_numpy(), sort=True)
-    return Options(ev, pref, response, codes.astype(np.int64), tuple(str(x) for x in names),
-                   why)
+    camp_codes, camp_names = _codes(actions["campaign"])
+    order = np.argsort(camp_names.astype(str), kind="stable") if len(camp_names) else \
+        np.zeros(0, dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    ids = table["customer_id"].to_numpy(dtype=object)
+    return Options(ev, pref, response, rank[camp_codes] if n else camp_codes.astype(np.int64),
+                   tuple(str(x) for x in camp_names[order]), why, ids)
 
 
 @dataclass(frozen=True)
@@ -89,183 +127,106 @@ class Allocation:
     channel: np.ndarray  # index into setup.channels, NO_CHANNEL when not served
     reason: np.ndarray  # object: why not served ("" when served)
     prices: dict[str, float]  # shadow prices used (for the manifest)
+    method: dict[str, Any]  # how the prices were found, the value and its bound (manifest)
 
 
-def allocate(opts: Options, setup: ChannelSetup, *, exact_limit: int = EXACT_LIMIT
-             ) -> Allocation:
-    chans = setup.channels
-    cost = np.array([ch.cost_per_contact for ch in chans])
-    cap = np.array([float(ch.capacity) for ch in chans])
-    bud = np.array([np.inf if ch.budget is None else ch.budget for ch in chans])
-    camp_bud = np.array([np.inf if setup.campaign(k).budget is None
-                         else float(setup.campaign(k).budget)  # type: ignore[arg-type]
-                         for k in opts.campaigns])
-    p_cap, p_bud, p_camp = _shadow_prices(opts, cost, cap, bud, camp_bud)
-    n_options = int((np.isfinite(opts.ev) & (opts.ev > 0)).sum())
-    exact = _exact(opts, cost, cap, bud, camp_bud) if 0 < n_options <= exact_limit else None
-    if exact is not None:
-        return _finish(opts, setup, exact, np.zeros(len(exact), dtype=np.int64),
-                       (p_cap, p_bud, p_camp), cost, cap, bud, camp_bud)
-    score = opts.ev - p_cap[None, :] - (p_bud[None, :] + p_camp[opts.campaign][:, None]) * \
-        cost[None, :]
-    live = np.isfinite(opts.ev) & (opts.ev > 0)
-    n = len(opts.ev)
-    chosen = np.full(n, NO_CHANNEL, dtype=np.int64)
-    blocked = np.zeros(n, dtype=np.int64)  # 1 capacity, 2 channel budget, 3 campaign budget
-    left_cap, left_bud, left_camp = cap.copy(), bud.copy(), camp_bud.copy()
-    for _ in range(200):
-        pending = np.flatnonzero((chosen == NO_CHANNEL) & live.any(axis=1))
-        if len(pending) == 0:
-            break
-        s = np.where(live[pending], score[pending], -np.inf)
-        best = s.max(axis=1)
-        tie = np.where(s == best[:, None], opts.pref[pending], 10**9)
-        pick = tie.argmin(axis=1)
-        order = np.lexsort((pending, -best))
-        cust, ch = pending[order], pick[order]
-        camp = opts.campaign[cust]
-        c_cost = cost[ch]
-        fits_cap = _group_cumsum(ch, np.ones(len(ch))) <= left_cap[ch]
-        fits_bud = _group_cumsum(ch, c_cost) <= left_bud[ch] + 1e-9
-        fits_camp = _group_cumsum(camp, c_cost) <= left_camp[camp] + 1e-9
-        take = fits_cap & fits_bud & fits_camp
-        chosen[cust[take]] = ch[take]
-        np.subtract.at(left_cap, ch[take], 1.0)
-        np.subtract.at(left_bud, ch[take], c_cost[take])
-        np.subtract.at(left_camp, camp[take], c_cost[take])
-        rest = ~take
-        rc, rch, rcamp = cust[rest], ch[rest], camp[rest]
-        cause = np.where(left_cap[rch] < 1, 1, np.where(left_bud[rch] < cost[rch] - 1e-9, 2,
-                         np.where(left_camp[rcamp] < cost[rch] - 1e-9, 3, 0)))
-        gone = cause > 0  # the option can no longer fit: move on to the next one
-        live[rc[gone], rch[gone]] = False
-        blocked[rc[gone]] = cause[gone]
-        if not take.any() and not gone.any():
-            break  # pragma: no cover - every round takes or drops at least one option
-    return _finish(opts, setup, chosen, blocked, (p_cap, p_bud, p_camp), cost, cap, bud,
-                   camp_bud)
-
-
-def _finish(opts: Options, setup: ChannelSetup, chosen: np.ndarray, blocked: np.ndarray,
-            prices: tuple[np.ndarray, np.ndarray, np.ndarray], cost: np.ndarray,
-            cap: np.ndarray, bud: np.ndarray, camp_bud: np.ndarray) -> Allocation:
-    """Reasons for the customers left unserved, and the result."""
-    chans = setup.channels
-    n = len(chosen)
-    p_cap, p_bud, p_camp = prices
+def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
+             progress: Callable[[str], None] | None = None) -> Allocation:
+    """The documented allocation (module docstring); the same whatever the row order."""
+    ids = opts.customer_id
+    # the customer-id order makes the sample, the prices and the tie rule free of row order
+    order = np.arange(len(ids)) if pd.Index(ids).is_monotonic_increasing \
+        else np.argsort(ids, kind="stable")
+    ev, pref, camp = opts.ev[order], opts.pref[order], opts.campaign[order]
+    limits = Limits.of(setup, opts.campaigns)
+    live = np.isfinite(ev) & (ev > 0)
+    who = np.flatnonzero(live.any(axis=1))  # customers with an option worth a contact
+    n, n_options = len(who), int(live.sum())
+    prices, exact = limits.no_prices(), None
+    if n == 0:
+        how = "none: no customer has an option worth a contact"
+    else:
+        rows, weight, how = _lp_customers(ev, live, who, lp_sample)
+        if progress is not None:
+            progress(f"allocate: prices from the linear programme on {len(rows):,} of "
+                     f"{n:,} customers")
+        solved = lp_prices(ev[rows], camp[rows], limits, weight)
+        if solved is None:
+            how = "none: the linear programme found no solution; options taken by expected " \
+                "value"
+        else:
+            prices, lp_value = solved
+            exact = lp_value if len(rows) == n else None
+    use = np.round(prices.channel[None, :] + prices.campaign[camp][:, None]
+                   * limits.cost[None, :], DECIMALS)
+    score = np.round(ev - use, DECIMALS)
+    if progress is not None and n_options:
+        progress(f"allocate: {n_options:,} options of {n:,} customers, best score first")
+    chosen_sorted, cause_sorted = walk(score, use, live, pref, camp, limits)
+    chosen = np.empty(len(ids), dtype=np.int64)
+    chosen[order] = chosen_sorted
+    cause = np.empty(len(ids), dtype=np.int64)
+    cause[order] = cause_sorted
     got = chosen != NO_CHANNEL
-    left_cap = cap - np.bincount(chosen[got], minlength=len(cap))
-    left_bud = bud - np.bincount(chosen[got], weights=cost[chosen[got]], minlength=len(cap))
-    left_camp = camp_bud - np.bincount(opts.campaign[got], weights=cost[chosen[got]],
-                                       minlength=len(camp_bud))
-    live = np.isfinite(opts.ev) & (opts.ev > 0)
-    for i in np.flatnonzero(~got & live.any(axis=1) & (blocked == 0)):
-        j = int(np.argmax(np.where(live[i], opts.ev[i], -np.inf)))
-        blocked[i] = 1 if left_cap[j] < 1 else 2 if left_bud[j] < cost[j] - 1e-9 else \
-            3 if left_camp[opts.campaign[i]] < cost[j] - 1e-9 else 4
-    reason = np.full(n, "", dtype=object)
+    total = float(opts.ev[np.flatnonzero(got), chosen[got]].sum())
+    bound = upper_bound(score, live, prices, limits) if exact is None else exact
+    method = {
+        "procedure": "options in order of score: expected value minus the priced use of the "
+                     "limits (README \"Allocation\")",
+        "customers": len(ids), "customers_with_options": n, "options": n_options,
+        "prices": how, "expected_value": round(total, 2), "upper_bound": round(bound, 2),
+        "gap_to_upper_bound": round(max(0.0, bound - total) / bound, 6) if bound > 0 else 0.0,
+    }
+    return Allocation(chosen, _reasons(opts, chosen, cause), limits.report(prices), method)
+
+
+def _lp_customers(ev: np.ndarray, live: np.ndarray, who: np.ndarray, lp_sample: int
+                  ) -> tuple[np.ndarray, np.ndarray, str]:
+    """The customers the linear programme prices on, their weights, and the manifest's words.
+
+    Up to ``lp_sample`` customers with an option: all of them. Beyond, the prices hang on few
+    customers of high value (value at stake is heavy-tailed), so a plain sample misprices the
+    scarce channels: the half with the highest expected value is taken whole and the others
+    are sampled, every s-th in customer-id order, each standing for the customers it skips.
+    """
+    n = len(who)
+    if n <= lp_sample:
+        return who, np.ones(n), (f"linear programme on all {n:,} customers with an option "
+                                 f"({lp_sample:,} at most)")
+    best = np.where(live[who], ev[who], 0.0).max(axis=1)
+    by_value = who[np.argsort(-best, kind="stable")]
+    top = np.sort(by_value[: lp_sample // 2])
+    others = np.sort(by_value[lp_sample // 2:])
+    step = -(-len(others) // (lp_sample - len(top)))
+    sample = others[::step]
+    stands = len(others) / len(sample)
+    how = (f"linear programme on the {len(top):,} customers of highest expected value and "
+           f"{len(sample):,} of the other {len(others):,} (every {_ordinal(step)} by customer "
+           f"id, each standing for {stands:.2f}), as more than {lp_sample:,} have an option")
+    return np.concatenate([top, sample]), np.r_[np.ones(len(top)), np.full(len(sample),
+                                                                            stands)], how
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+LABELS = {CAPACITY: "capacity: the allowed channels are full",
+          CHANNEL_BUDGET: "budget: the allowed channels' budgets are spent",
+          CAMPAIGN_BUDGET: "budget: the campaign budget is spent"}
+
+
+def _reasons(opts: Options, chosen: np.ndarray, cause: np.ndarray) -> np.ndarray:
+    """Why each customer left without a channel is not served ("" when served)."""
+    reason = np.full(len(chosen), "", dtype=object)
     has_option = np.isfinite(opts.ev).any(axis=1)
     worth = (np.isfinite(opts.ev) & (opts.ev > 0)).any(axis=1)
     unserved = chosen == NO_CHANNEL
     reason[unserved & ~has_option] = opts.why_none[unserved & ~has_option]
     reason[unserved & has_option & ~worth] = "not worth a contact: expected value below " \
         "the cost on every allowed channel"
-    labels = {1: "capacity: the allowed channels are full",
-              2: "budget: the allowed channels' budgets are spent",
-              3: "budget: the campaign budget is spent",
-              4: "capacity and budgets went to customers of higher expected value"}
-    for code, text in labels.items():
-        reason[unserved & worth & (blocked == code)] = text
-    prices_out = {f"capacity:{c.id}": round(float(p), 6)
-                  for c, p in zip(chans, p_cap, strict=True) if p}
-    prices_out |= {f"budget:{c.id}": round(float(p), 6)
-                   for c, p in zip(chans, p_bud, strict=True) if p}
-    prices_out |= {f"campaign:{k}": round(float(p), 6)
-                   for k, p in zip(opts.campaigns, p_camp, strict=True) if p}
-    return Allocation(chosen, reason, prices_out)
+    for code, text in LABELS.items():
+        reason[unserved & worth & (cause == code)] = text
+    return reason
 
-
-def _exact(opts: Options, cost: np.ndarray, cap: np.ndarray, bud: np.ndarray,
-           camp_bud: np.ndarray) -> np.ndarray | None:
-    """The exact integer optimum (None if HiGHS does not prove it within the time limit)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    i, j = np.nonzero(np.isfinite(opts.ev) & (opts.ev > 0))
-    a, b = _constraints(i, j, cost, cap, bud, opts.campaign[i], camp_bud, len(opts.ev))
-    res = milp(-opts.ev[i, j], constraints=LinearConstraint(a, -np.inf, b),
-               integrality=np.ones(len(i)), bounds=Bounds(0, 1),
-               options={"time_limit": 30.0, "mip_rel_gap": 1e-6})
-    if res.status != 0 or res.x is None:
-        return None
-    chosen = np.full(len(opts.ev), NO_CHANNEL, dtype=np.int64)
-    take = res.x > 0.5
-    chosen[i[take]] = j[take]
-    return chosen
-
-
-def _constraints(cust: np.ndarray, chan: np.ndarray, cost: np.ndarray, cap: np.ndarray,
-                 bud: np.ndarray, camp: np.ndarray, camp_bud: np.ndarray, n_customers: int
-                 ) -> tuple[Any, np.ndarray]:
-    """A x <= b: one channel per customer, channel capacity and budget, campaign budget."""
-    from scipy.sparse import csr_matrix, vstack
-
-    m = len(cust)
-    ones, cols = np.ones(m), np.arange(m)
-    k_ch, k_camp = len(cost), len(camp_bud)
-    blocks = [csr_matrix((ones, (cust, cols)), shape=(n_customers, m)),
-              csr_matrix((ones, (chan, cols)), shape=(k_ch, m)),
-              csr_matrix((cost[chan], (chan, cols)), shape=(k_ch, m)),
-              csr_matrix((cost[chan], (camp, cols)), shape=(k_camp, m))]
-    big = 1e12  # an unlimited budget: a finite bound keeps the problem well posed
-    b = np.concatenate([np.ones(n_customers), cap, np.minimum(bud, big),
-                        np.minimum(camp_bud, big)])
-    return vstack(blocks).tocsr(), b
-
-
-def _group_cumsum(group: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Running total of ``values`` within each group, in the given order."""
-    order = np.argsort(group, kind="stable")
-    g, v = group[order], values[order]
-    total = np.cumsum(v)
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    offset = np.repeat(total[starts] - v[starts], np.diff(np.r_[starts, len(g)]))
-    out = np.empty_like(total)
-    out[order] = total - offset
-    return out
-
-
-def _shadow_prices(opts: Options, cost: np.ndarray, cap: np.ndarray, bud: np.ndarray,
-                   camp_bud: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dual prices of the coupling constraints from the LP relaxation (on a sample if large)."""
-    zeros = (np.zeros(len(cost)), np.zeros(len(cost)), np.zeros(len(camp_bud)))
-    n = len(opts.ev)
-    step = max(1, -(-n // LP_SAMPLE))
-    rows = np.arange(0, n, step)
-    frac = len(rows) / n if n else 1.0
-    sub = opts.ev[rows]
-    i, j = np.nonzero(np.isfinite(sub) & (sub > 0))
-    if len(i) == 0:
-        return zeros
-    solution = solve_lp(sub[i, j], i, j, cost, cap * frac, bud * frac,
-                        opts.campaign[rows][i], camp_bud * frac, n_customers=len(rows))
-    if solution is None:
-        return zeros
-    return solution[1]
-
-
-def solve_lp(ev: np.ndarray, cust: np.ndarray, chan: np.ndarray, cost: np.ndarray,
-             cap: np.ndarray, bud: np.ndarray, camp: np.ndarray, camp_bud: np.ndarray, *,
-             n_customers: int
-             ) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
-    """The LP relaxation: its optimum and the shadow prices of capacity, budget, campaign."""
-    from scipy.optimize import linprog
-
-    k_ch = len(cost)
-    a, b = _constraints(cust, chan, cost, cap, bud, camp, camp_bud, n_customers)
-    res = linprog(-ev, A_ub=a, b_ub=b, bounds=(0, 1), method="highs")
-    if res.status != 0:
-        return None
-    duals = -np.asarray(res.ineqlin.marginals)
-    o = n_customers
-    return (float(-res.fun), (duals[o:o + k_ch], duals[o + k_ch:o + 2 * k_ch],
-                              duals[o + 2 * k_ch:]))

@@ -1,5 +1,9 @@
 """What a campaign brief template gets: one plain dict per campaign (documented in the README),
-with every figure computed from the action list, so brief and action list always agree."""
+with every figure computed from the action list, so brief and action list always agree.
+
+The holdout is compared with the whole treated audience, everyone assigned to the campaign
+outside the holdout, contacted or not (intention to treat): the contacted customers alone are
+selected by consent, limits and value, so comparing them with the holdout would be biased."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from engine.conditions import describe
 from engine.rulebook import Rulebook
 
 EXAMPLES = 5
+DEFAULT_KPIS = ("customer lifetime value", "churn rate", "average order value",
+                "return on spend")  # for a campaign that names none
 
 
 def _mix(values: pd.Series) -> list[dict[str, Any]]:
@@ -48,9 +54,11 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
         out.append({
             "run": run,
             "campaign": {"id": str(camp_id), "name": camp.name, "objective": camp.objective,
+                         "declared": channels.declared(str(camp_id)),
+                         "holdout_share": camp.holdout_share,
                          "value_at_stake": camp.value_at_stake, "budget": camp.budget,
-                         "kpis": list(camp.kpis) or ["customer lifetime value", "churn rate",
-                                                      "average order value", "return on spend"]},
+                         "kpis": list(camp.kpis) or list(DEFAULT_KPIS),
+                         "kpis_default": not camp.kpis},
             "policies": [{"id": p.id, "description": p.description, "priority": p.priority,
                           "segment": describe(p.when), "action": p.action, "offer": p.offer,
                           "channels": list(p.channels)} for p in policies],
@@ -67,7 +75,9 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
                        "share": cost / camp.budget if camp.budget else None},
             "expected": {"value": ev, "cost": cost, "return_on_spend":
                          (ev + cost) / cost if cost else None},
-            "holdout": {"share": camp.holdout_share, "size": len(held), "salt": channels.salt},
+            "holdout": {"share": camp.holdout_share, "size": len(held), "salt": channels.salt,
+                        "actual_share": len(held) / len(part),
+                        "comparison_size": len(part) - len(held)},
             "examples": [{"customer_id": r.customer_id, "value_tier": r.value_tier,
                           "lifecycle_stage": r.lifecycle_stage, "channel": r.channel,
                           "value_at_stake": float(r.value_at_stake),

@@ -1,10 +1,11 @@
 """Channels and campaigns, declared in ``policies/channels.yaml`` and ``policies/campaigns.yaml``.
 
 A channel has a cost per contact, a capacity (contacts per run), a budget (per run), a
-relationship strength (0-1: how much a contact builds the relationship; also the tie-break
-between equally valuable channels), a base response rate, the service levels it serves, the
-consent attribute it requires, and the ``preferred_channel`` values that mean a customer prefers
-it (their response is multiplied by ``preference_lift``).
+relationship strength (0-1: how much a contact builds the relationship; a response on the
+channel is worth ``1 + relationship_weight x relationship_strength`` times the value at stake),
+a base response rate, the service levels it serves, the consent attribute it requires, and the
+``preferred_channel`` values that mean a customer prefers it (their response is multiplied by
+``preference_lift``).
 
 A campaign groups the customers of one or more policies (a policy's ``campaign``, by default its
 id): it has an optional budget, a holdout share, the value at stake per customer (an attribute
@@ -25,6 +26,8 @@ from engine.yamlio import load_file
 CHANNELS_FILE = Path("policies") / "channels.yaml"
 CAMPAIGNS_FILE = Path("policies") / "campaigns.yaml"
 
+RELATIONSHIP_WEIGHT = 0.5  # default: a response on a channel of strength 1 is worth 1.5 x
+
 CHANNEL = c.Record([
     c.Field("id", c.Text()),
     c.Field("name", c.Text(), None),
@@ -40,6 +43,7 @@ CHANNEL = c.Record([
 ], what="a channel")
 CHANNELS = c.Record([
     c.Field("preference_lift", c.Number(min=1, max=10), 1.5),
+    c.Field("relationship_weight", c.Number(min=0, max=10), RELATIONSHIP_WEIGHT),
     c.Field("channels", c.ListOf(CHANNEL, min_items=1)),
 ], what="the channel declarations")
 
@@ -93,9 +97,14 @@ class ChannelSetup:
     defaults: Campaign  # for campaigns not listed in campaigns.yaml
     campaigns: Mapping[str, Campaign]
     files: tuple[str, ...]
+    relationship_weight: float = RELATIONSHIP_WEIGHT
 
     def channel(self, channel_id: str) -> Channel:
         return next(ch for ch in self.channels if ch.id == channel_id)
+
+    def declared(self, campaign_id: str) -> bool:
+        """True when the campaign is listed in campaigns.yaml (else it takes the defaults)."""
+        return campaign_id in self.campaigns
 
     def campaign(self, campaign_id: str) -> Campaign:
         found = self.campaigns.get(campaign_id)
@@ -157,7 +166,7 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
     if problems:
         raise InputError(problems)
     return ChannelSetup(tuple(channels), raw["preference_lift"], campaigns_raw["salt"],
-                        defaults, campaigns, tuple(files))
+                        defaults, campaigns, tuple(files), raw["relationship_weight"])
 
 
 def _load_campaigns(project: Path) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """Holdout groups: a stable share of each campaign's audience that is not contacted, so the
-campaign's effect can be measured against it.
+campaign's effect can be measured against it: against everyone else assigned to the campaign,
+contacted or not (intention to treat), never against the contacted customers alone.
 
-A customer is in the holdout of campaign k when u < holdout_share, with
-u = first 8 bytes of BLAKE2b("<salt>|<campaign id>|<customer id>") / 2**64. The draw depends on
-nothing else: the same customer stays in the same group across runs, whatever else changes,
-until the salt or the share changes. BLAKE2b is in Python's standard library and is the same on
-every platform.
+A customer is in the holdout of campaign k when u < holdout_share, with u the BLAKE2b hash of
+"<salt>|<campaign id>|<customer id>" (UTF-8, an 8-byte digest) read big-endian, / 2**64. The
+draw depends on nothing else: the same customer stays in the same group across runs, whatever
+else changes, until the salt or the share changes. BLAKE2b is in Python's standard library and
+is the same on every platform.
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     midnight as YYYY-MM-DD, booleans as true/false, floats in their shortest exact form (zero
     as 0, never -0), quotes only where needed, "\n" line ends; a missing value and an empty
     text are both an empty cell, never ``""``; text that a spreadsheet would run as a formula
-    gets a leading ``'`` (numbers never change). Every CSV file the engine writes goes through here."""
+    gets a leading ``'`` (numbers never change). Every CSV file the engine writes goes through
+    here."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv

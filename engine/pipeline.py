@@ -88,20 +88,21 @@ def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None
     decisions = decide(table, setup.rulebook)
     timings["decide"] = time.perf_counter() - start
     start = step("allocate")
-    actions, alloc = _actions(table, decisions, setup.channels)
+    actions, alloc = _actions(table, decisions, setup.channels, progress)
     timings["allocate"] = time.perf_counter() - start
     return Computed(config, setup, scored, table, decisions, actions, alloc, timings)
 
 
-def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup
-             ) -> tuple[pd.DataFrame, Allocation | None]:
-    acted = decisions["action"].notna() & (decisions["action"].astype(object) != NO_ACTION)
-    rows = np.flatnonzero(acted.to_numpy())
+def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
+             progress: Progress | None = None) -> tuple[pd.DataFrame, Allocation]:
+    action = decisions["action"].astype(object)
+    rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
     dec = decisions.iloc[rows].reset_index(drop=True)
     tab = table.iloc[rows].reset_index(drop=True)
+    # object columns: a categorical cannot take new values on pandas 2 (fillna, setitem)
     campaigns = dec["campaign"].astype(object).fillna(dec["policy_id"].astype(object))
     dec = dec.assign(campaign=campaigns)
-    camp_ids = campaigns.to_numpy()
+    camp_ids = campaigns.to_numpy(dtype=object)
     stake = np.zeros(len(dec))
     shares = np.zeros(len(dec))
     for camp in pd.unique(camp_ids):
@@ -117,19 +118,17 @@ def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetu
     ev = np.zeros(len(dec))
     response = np.zeros(len(dec))
     reason = np.full(len(dec), "", dtype=object)
-    alloc = None
-    if len(contact):
-        opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact])
-        alloc = allocate(opts, channels)
-        got = alloc.channel != NO_CHANNEL
-        idx = contact[got]
-        names = np.array([ch.id for ch in channels.channels], dtype=object)
-        costs = np.array([ch.cost_per_contact for ch in channels.channels])
-        channel[idx] = names[alloc.channel[got]]
-        cost[idx] = costs[alloc.channel[got]]
-        ev[idx] = opts.ev[np.flatnonzero(got), alloc.channel[got]]
-        response[idx] = opts.response[np.flatnonzero(got), alloc.channel[got]]
-        reason[contact] = alloc.reason
+    opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact])
+    alloc = allocate(opts, channels, progress=progress)
+    got = alloc.channel != NO_CHANNEL
+    idx = contact[got]
+    names = np.array([ch.id for ch in channels.channels], dtype=object)
+    costs = np.array([ch.cost_per_contact for ch in channels.channels])
+    channel[idx] = names[alloc.channel[got]]
+    cost[idx] = costs[alloc.channel[got]]
+    ev[idx] = opts.ev[np.flatnonzero(got), alloc.channel[got]]
+    response[idx] = opts.response[np.flatnonzero(got), alloc.channel[got]]
+    reason[contact] = alloc.reason
     status = np.where(holdout, "holdout", np.where(channel != None, "allocated",  # noqa: E711
                                                    "not_served"))
     reason = np.where(holdout, "holdout group: not contacted, to measure the campaign", reason)

@@ -2,7 +2,7 @@
 run folder through engine.output_folder (checked before any work; files staged, then renamed
 into place; only the previous run's files replaced or removed):
 
-    <out>/actions.csv            the action list (or .jsonl / .parquet), schema actions 1.0
+    <out>/actions.csv            the action list (or .jsonl / .parquet), schema actions 1.1
     <out>/decisions.csv          one decision per customer
     <out>/customers.csv|.parquet the customer value table with lifecycle stages
     <out>/allocation_summary.csv per channel, per campaign, per campaign and channel
@@ -152,6 +152,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
         "retention": {"overall": scored.retention.overall,
                       "segments": {s.name: s.rate for s in scored.retention.segments}},
         "allocation_prices": computed.allocation.prices if computed.allocation else {},
+        "allocation": computed.allocation.method if computed.allocation else {},
         "briefs": briefs,
         "files": files,
     }

@@ -1,0 +1,88 @@
+"""Every figure in a campaign brief is computed from the action list's counts; the holdout is
+compared with the whole treated audience (intention to treat); an undeclared campaign says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from engine.actions_schema import NAMES
+from engine.brief_data import campaign_contexts
+from engine.briefs import render
+from engine.cli import app
+from engine.config import load_config
+from engine.pipeline import load_setup
+from tests.conftest import copy_example_project
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = {"run_id": "r", "as_of": "2026-01-01", "currency": "EUR", "project": "t"}
+
+
+def _actions(campaign: str, allocated: int, holdout: int, not_served: int) -> pd.DataFrame:
+    n = allocated + holdout + not_served
+    status = ["allocated"] * allocated + ["holdout"] * holdout + ["not_served"] * not_served
+    frame = pd.DataFrame({name: [None] * n for name in NAMES})
+    return frame.assign(
+        customer_id=[f"C{i:06d}" for i in range(n)], campaign=campaign, action="retain",
+        policy_id="retain_high_value", priority=90, status=status,
+        holdout=[s == "holdout" for s in status],
+        channel=["email" if s == "allocated" else None for s in status],
+        cost=[0.02 if s == "allocated" else 0.0 for s in status], expected_value=1.0,
+        expected_response=0.03, value_at_stake=10.0, value_tier="gold",
+        lifecycle_stage="decline",
+        reason=["no consented channel" if s == "not_served" else "" for s in status])
+
+
+def _briefs(actions: pd.DataFrame) -> dict[str, str]:
+    setup = load_setup(load_config(ROOT))
+    out = {}
+    for ctx in campaign_contexts(actions, setup.rulebook, setup.channels, run=RUN):
+        for ext in ("md", "html"):
+            out[f"{ctx['campaign']['id']}.{ext}"] = render(ROOT, f"brief.{ext}.j2", ctx)
+    return out
+
+
+def test_holdout_share_is_the_actual_one_and_the_comparison_is_intention_to_treat() -> None:
+    briefs = _briefs(_actions("retain_high_value", 300, 30, 38))
+    md = briefs["retain_high_value.md"]
+    assert "30 of the 368 customers in the segment (8.2%; target 10%) are held out" in md
+    assert ("everyone assigned to the campaign outside the holdout (338 customers, "
+            "contacted or not)") in md
+    assert "between contacted customers and the holdout" not in md
+    html = briefs["retain_high_value.html"]
+    assert "30 of the 368 customers in the segment (8.2%; target 10%) are held out" in html
+    assert "outside the holdout (338 customers, contacted or not)" in html
+
+
+def test_context_figures_follow_the_counts() -> None:
+    setup = load_setup(load_config(ROOT))
+    actions = _actions("retain_high_value", 7, 1, 4)
+    (ctx,) = campaign_contexts(actions, setup.rulebook, setup.channels, run=RUN)
+    assert ctx["holdout"]["size"] == 1
+    assert ctx["holdout"]["actual_share"] == 1 / 12
+    assert ctx["holdout"]["comparison_size"] == 11
+    assert ctx["holdout"]["share"] == 0.10
+    assert ctx["campaign"]["declared"] is True
+
+
+def test_undeclared_campaign_brief_says_so(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    policy = project / "policies" / "win_back.yaml"
+    policy.write_text(policy.read_text().replace("priority: 70\n",
+                                                 "priority: 70\ncampaign: spring_promo\n"))
+    res = CliRunner().invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.stderr
+    md = (tmp_path / "o" / "briefs" / "spring_promo.md").read_text()
+    objective = md.split("## Objective\n", 1)[1].split("\n## ", 1)[0].strip()
+    assert objective == (
+        "`spring_promo` is not declared in policies/campaigns.yaml, so it has no objective, "
+        "budget or KPIs of its own; it uses the defaults (holdout share 10%, value at stake "
+        "clv_discounted). The policies below say whom it targets. Declare it in "
+        "policies/campaigns.yaml to set them.")
+    html = (tmp_path / "o" / "briefs" / "spring_promo.html").read_text()
+    assert "<code>spring_promo</code> is not declared in policies/campaigns.yaml" in html
+    assert np.all(pd.read_csv(tmp_path / "o" / "actions.csv").query(
+        "policy_id == 'win_back'")["campaign"] == "spring_promo")
