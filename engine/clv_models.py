@@ -91,7 +91,7 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
     frame["p_alive"] = p_alive
     frame["churn_risk"] = 1.0 - p_alive
     frame["expected_purchases"] = expected_purchases
-    rate = frame["margin_rate"].fillna(0.0).to_numpy()
+    rate = margin_per_gross_spend(frame)
     frame["clv_model"] = expected_spend * rate * discounted
     with np.errstate(divide="ignore", invalid="ignore"):
         if_alive = np.where(p_alive > 0, discounted / p_alive, 0.0)
@@ -105,6 +105,20 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
                         "gamma_gamma": float(gg.log_likelihood_)},
         customers=len(frame), time_unit_days=unit,
     )
+
+
+def margin_per_gross_spend(frame: pd.DataFrame) -> np.ndarray:
+    """Net margin (after refunds) per unit of gross spend (before refunds).
+
+    Gamma-Gamma models the gross spend of a purchase occasion, so its margin rate must have
+    gross spend below the line: a refund lowers the net margin and leaves the gross spend, so
+    it lowers the value. (Net margin over net revenue would *raise* the rate of a customer
+    who returns the low-margin part of what they bought.)
+    """
+    gross = frame["revenue"].to_numpy() + frame["refunds"].to_numpy()
+    margin = frame["gross_margin"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(gross > 0, margin / gross, 0.0)
 
 
 def _fail_or_fall_back(use: str, reason: str) -> ModelFit:

@@ -1,0 +1,63 @@
+"""The probabilistic models inside the value table: refunds and one-time buyers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.config import load_config
+from engine.score import score
+from tests.conftest import ROOT, copy_example_project
+
+# Two customers with identical purchases: the refunder returns the large, low-margin order
+# (500.00 at a cost of 480.00) and keeps the two small, high-margin ones. The refunded rows
+# carry their cost, so the net margin of the refunder is 80 against the keeper's 100, while
+# the net margin *rate* (80 / 100 net revenue = 0.8) is far above the keeper's (100 / 600).
+_PURCHASES = [("2025-03-03", "O-T1", 500.00, 480.00), ("2025-06-02", "O-T2", 50.00, 10.00),
+              ("2025-09-01", "O-T3", 50.00, 10.00)]
+_REFUND = ("2025-03-20", "O-T4", -500.00, -480.00)
+VALUE_COLUMNS = ("historic_value", "margin_per_order", "margin_per_period", "clv_simple",
+                 "clv_discounted", "clv_model", "potential_value", "current_value",
+                 "influence_value", "total_value", "value_score")
+
+
+def _twins_project(tmp_path: Path) -> Path:
+    project = copy_example_project(tmp_path)
+    tx = (ROOT / "examples" / "retail" / "transactions.csv").read_text()
+    rows = []
+    for who in ("TWIN-KEEP", "TWIN-REFUND"):
+        for day, order, amount, cost in _PURCHASES:
+            rows.append(f"{order}{who[-2:]},{who},{day},Toys,web,1,{amount:.2f},{cost:.2f}")
+    day, order, amount, cost = _REFUND
+    rows.append(f"{order}ND,TWIN-REFUND,{day},Toys,web,-1,{amount:.2f},{cost:.2f}")
+    (project / "tx.csv").write_text(tx + "\n".join(rows) + "\n")
+    config = (project / "cvm.yaml").read_text()
+    (project / "cvm.yaml").write_text(
+        config.replace(f"{ROOT}/examples/retail/transactions.csv", "tx.csv"))
+    return project
+
+
+def test_refunds_never_raise_model_value(tmp_path: Path) -> None:
+    scored = score(load_config(_twins_project(tmp_path)))
+    assert scored.model.used
+    t = scored.table.set_index("customer_id")
+    keep, refund = t.loc["TWIN-KEEP"], t.loc["TWIN-REFUND"]
+    assert refund["refunds"] == 500.0 and keep["refunds"] == 0.0
+    # same purchase history: the purchase model sees the same customer
+    for column in ("frequency", "recency_days", "tenure_days", "p_alive",
+                   "expected_purchases"):
+        assert refund[column] == keep[column], column
+    for column in VALUE_COLUMNS:
+        assert refund[column] <= keep[column], (column, refund[column], keep[column])
+    assert refund["clv_model"] < keep["clv_model"]
+    assert refund["potential_value"] < keep["potential_value"]
+    order = list(scored.tiers.names)  # highest tier first
+    assert order.index(refund["value_tier"]) >= order.index(keep["value_tier"])
+
+
+def test_refunds_lower_the_margin_of_the_models_by_their_margin(tmp_path: Path) -> None:
+    """Under the models the margin is net margin per unit of gross spend: the refunder's model
+    value is the keeper's times the ratio of their net margins (80 / 100)."""
+    t = score(load_config(_twins_project(tmp_path))).table.set_index("customer_id")
+    for column in ("clv_model", "potential_value"):
+        ratio = t.loc["TWIN-REFUND", column] / t.loc["TWIN-KEEP", column]
+        assert abs(ratio - 0.8) < 1e-9, (column, ratio)
