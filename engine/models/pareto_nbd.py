@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
+from engine.models._beta_geo import _check_t, _steps
 from engine.models._common import (
     BaseFitter,
     FloatArray,
@@ -21,7 +22,6 @@ from engine.models._common import (
     dot,
     fit_mle,
 )
-from engine.models.bgnbd import _check_t, _steps
 
 
 def _log_a0_term(t: FloatArray, rx: FloatArray, r: float, alpha: float, s: float,
