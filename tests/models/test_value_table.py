@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+from typer.testing import CliRunner
+
+from engine.cli import app
 from engine.config import load_config
 from engine.score import score
 from tests.conftest import ROOT, copy_example_project
@@ -61,3 +66,68 @@ def test_refunds_lower_the_margin_of_the_models_by_their_margin(tmp_path: Path) 
     for column in ("clv_model", "potential_value"):
         ratio = t.loc["TWIN-REFUND", column] / t.loc["TWIN-KEEP", column]
         assert abs(ratio - 0.8) < 1e-9, (column, ratio)
+
+
+def _one_time_buyers(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["frequency"] == 0]
+
+
+def test_lapsed_one_time_buyers_have_a_high_churn_risk_in_the_example() -> None:
+    """The bundled example: 802 of 2,000 customers bought once; those last seen more than
+    two years ago (172) must come out at risk, and no one-time buyer of more than a year ago
+    at zero risk (BG/NBD gave them all p_alive = 1, churn_risk = 0)."""
+    scored = score(load_config(ROOT))
+    assert scored.model.used and scored.model.transaction_model == "mbgnbd"
+    once = _one_time_buyers(scored.table)
+    assert len(once) == 802
+    lapsed = once[once["recency_days"] > 730]
+    assert len(lapsed) == 172
+    assert (lapsed["churn_risk"] >= 0.5).all()
+    assert (once.loc[once["recency_days"] > 365, "churn_risk"] > 0).all()
+    # the longer ago, the riskier: churn risk rises with recency among one-time buyers
+    ordered = once.sort_values("recency_days")
+    assert ordered["churn_risk"].is_monotonic_increasing
+
+
+def test_lapsed_one_time_buyers_have_a_high_churn_risk_on_cdnow() -> None:
+    """CDNOW (as of 1998-07-01, 78 weeks after the first customers came): 11,989 of 23,502
+    customers bought once, all but one more than a year before the as-of date; BG/NBD gave
+    them all churn_risk 0."""
+    scored = score(load_config(ROOT / "examples" / "cdnow"))
+    assert scored.model.used and scored.model.transaction_model == "mbgnbd"
+    once = _one_time_buyers(scored.table)
+    assert len(once) == 11_989 and (once["recency_days"] > 365).sum() == 11_988
+    assert (once["churn_risk"] >= 0.5).all()
+
+
+def _example_with_models(tmp_path: Path, use: str) -> Path:
+    tmp_path.mkdir()
+    project = copy_example_project(tmp_path)
+    with (project / "cvm.yaml").open("a") as fh:
+        fh.write(f"models:\n  use: {use}\n")
+    return project
+
+
+def test_models_use_chooses_the_purchase_model(tmp_path: Path) -> None:
+    bg = score(load_config(_example_with_models(tmp_path / "bg", "bgnbd")))
+    mbg = score(load_config(_example_with_models(tmp_path / "mbg", "mbgnbd")))
+    auto = score(load_config(ROOT))
+    assert bg.model.transaction_model == "bgnbd" and set(bg.model.params) == {
+        "bgnbd", "gamma_gamma"}
+    assert bg.model.describe().startswith("BG/NBD + Gamma-Gamma fitted on 2,000 customers")
+    assert mbg.model.describe().startswith("MBG/NBD + Gamma-Gamma fitted on 2,000 customers")
+    assert set(mbg.model.params) == {"mbgnbd", "gamma_gamma"}
+    # BG/NBD: every one-time buyer is certainly alive; MBG/NBD (also auto): not so
+    assert (_one_time_buyers(bg.table)["p_alive"] == 1.0).all()
+    assert (_one_time_buyers(mbg.table)["p_alive"] < 1.0).all()
+    pd.testing.assert_frame_equal(mbg.table, auto.table)
+
+
+def test_models_use_mbgnbd_required_but_impossible(make_project: Callable[..., Path]) -> None:
+    from tests.conftest import BASE_CONFIG
+
+    project = make_project(BASE_CONFIG + "models:\n  use: mbgnbd\n")
+    result = CliRunner().invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cvm.yaml: models.use: the probabilistic models "
+                                    "cannot be used: only 2 repeat buyers")
