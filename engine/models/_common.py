@@ -27,7 +27,7 @@ Objective = Callable[[FloatArray], float]
 
 PARAM_MIN = 1e-8
 PARAM_MAX = 1e6
-_LOG_BOUND = float(np.log(1e9))  # the optimiser's box; PARAM_MIN/MAX flag absurd values
+LOG_BOUND = float(np.log(1e9))  # the optimiser's box; PARAM_MIN/MAX flag absurd values
 
 
 class NotFittedError(RuntimeError):
@@ -211,21 +211,16 @@ def fit_mle(model: str, names: Sequence[str], objective: ObjectiveWithGrad | Obj
     if analytic_gradient:
         fun: Callable[[FloatArray], Any] = objective
     else:
-        fun = _with_numeric_gradient(objective)  # type: ignore[arg-type]
+        fun = with_numeric_gradient(objective)  # type: ignore[arg-type]
     value0 = fun(x0)[0]
     _check_value(model, float(value0), "at the starting values")
     res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(x0),
+                            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(x0),
                             options=OPTIMIZER_OPTIONS)
     value, grad = fun(res.x)
     _check_value(model, float(value), "at the optimum")
     params = np.exp(res.x)
-    for name, value_ in zip(names, params, strict=True):
-        if not PARAM_MIN <= value_ <= PARAM_MAX:
-            raise ConvergenceError(
-                f"{model}: parameter {name} = {value_:.4g} is outside [{PARAM_MIN:g}, "
-                f"{PARAM_MAX:g}]: the data do not identify the model (too few repeat buyers, "
-                f"or recency/T in the wrong time unit).", ADVICE)
+    check_range(model, names, params)
     hess = (_hessian_from_gradient(fun, res.x) if analytic_gradient
             else _hessian_from_values(objective, res.x)) * total_weight  # type: ignore[arg-type]
     se = _log_scale_se(hess)
@@ -248,6 +243,16 @@ def fit_mle(model: str, names: Sequence[str], objective: ObjectiveWithGrad | Obj
     return MLEResult(params, params * se, float(value), int(res.nit), True)
 
 
+def check_range(model: str, names: Sequence[str], params: FloatArray) -> None:
+    """Parameters outside [PARAM_MIN, PARAM_MAX] mean the data do not identify the model."""
+    for name, value_ in zip(names, params, strict=True):
+        if not PARAM_MIN <= value_ <= PARAM_MAX:
+            raise ConvergenceError(
+                f"{model}: parameter {name} = {value_:.4g} is outside [{PARAM_MIN:g}, "
+                f"{PARAM_MAX:g}]: the data do not identify the model (too few repeat buyers, "
+                f"or recency/T in the wrong time unit).", ADVICE)
+
+
 def newton_step_in_se(hess: FloatArray, grad: FloatArray, se: FloatArray) -> float:
     """max_i |(H^-1 g)_i| / se_i: how far, in standard errors, the optimum still is (to a
     quadratic approximation); infinite where H is not positive definite."""
@@ -257,7 +262,10 @@ def newton_step_in_se(hess: FloatArray, grad: FloatArray, se: FloatArray) -> flo
     return float(np.max(np.abs(step) / se))
 
 
-def _with_numeric_gradient(objective: Objective) -> ObjectiveWithGrad:
+def with_numeric_gradient(objective: Objective, *, forward: bool = False
+                          ) -> ObjectiveWithGrad:
+    """The objective with its gradient by central differences (or, with ``forward``, by
+    forward differences: half the evaluations, an error of order h, good enough to search)."""
     def fun(z: FloatArray) -> tuple[float, FloatArray]:
         value = objective(z)
         grad = np.empty_like(z)
@@ -265,7 +273,8 @@ def _with_numeric_gradient(objective: Objective) -> ObjectiveWithGrad:
         for i in range(len(z)):
             e = np.zeros_like(z)
             e[i] = h
-            grad[i] = (objective(z + e) - objective(z - e)) / (2 * h)
+            grad[i] = ((objective(z + e) - value) / h if forward
+                       else (objective(z + e) - objective(z - e)) / (2 * h))
         return value, grad
     return fun
 

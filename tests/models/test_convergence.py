@@ -10,7 +10,7 @@ from scipy import optimize
 
 from engine.models import ConvergenceError, GammaGammaFitter, gamma_gamma
 from engine.models._common import (
-    _LOG_BOUND,
+    LOG_BOUND,
     NEWTON_TOLERANCE,
     OPTIMIZER_OPTIONS,
     FloatArray,
@@ -53,7 +53,7 @@ def test_a_line_search_stop_at_the_optimum_is_accepted() -> None:
     data = _spend(569)
     objective, z0 = _objective(data), _start(data)
     res = optimize.minimize(objective, z0, jac=True, method="L-BFGS-B",
-                            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3, options=OPTIMIZER_OPTIONS)
+                            bounds=[(-LOG_BOUND, LOG_BOUND)] * 3, options=OPTIMIZER_OPTIONS)
     assert not res.success and "ABNORMAL" in res.message  # the case is the one described
     assert 1e-6 < float(np.max(np.abs(res.jac))) < 2e-6
     result = fit_mle("GammaGammaFitter", NAMES, objective, z0, analytic_gradient=True,

@@ -130,3 +130,25 @@ def test_prediction_arguments() -> None:
     with pytest.raises(ValueError, match=r"^q = 0.9 <= 1: the Gamma-Gamma mean spend is "
                                          r"infinite$"):
         gg.expected_average_spend([1], [10.0])
+
+
+def test_pareto_nbd_without_heterogeneous_dropout_says_so() -> None:
+    """Pareto/NBD data in which every customer has the same drop-out rate (0.01 per week):
+    the likelihood keeps rising as s and beta grow together, so it has no finite estimate;
+    the fit says so, with the mean drop-out rate, instead of wandering up the ridge."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    t = rng.integers(7, 1095, n) / 7.0
+    lam = rng.gamma(0.7, 1 / 7.0, n)
+    alive_for = np.minimum(rng.exponential(100.0, n), t)
+    x = rng.poisson(lam * alive_for).astype(float)
+    tx = np.where(x > 0, alive_for * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
+    with pytest.raises(ConvergenceError) as info:
+        ParetoNBDFitter().fit(x, tx, t)
+    found = re.fullmatch(
+        r"ParetoNBDFitter: the likelihood still rises at s = 20 \(the upper bound of the "
+        r"search\), with a mean drop-out rate s/beta = (\S+) per time unit: drop-out "
+        r"rates hardly vary between customers in these data, and the Pareto/NBD has no finite "
+        r"estimate \(its limit, s -> infinity, gives every customer that one rate\)\.",
+        info.value.reason)
+    assert found and float(found.group(1)) == pytest.approx(0.01, rel=0.1)
