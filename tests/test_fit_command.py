@@ -60,6 +60,8 @@ def test_fit_on_the_example_reports_the_model_that_fails_and_writes_the_others(
     assert list(params["not_fitted"]) == ["pareto_nbd"]
     assert params["not_fitted"]["pareto_nbd"].startswith("the likelihood still rises at s = 20")
     assert (tmp_path / "fit" / "holdout.csv").is_file()
+    # the README shows this warning as it is
+    assert f"```\n{result.stderr}```" in (ROOT / "README.md").read_text()
 
 
 def test_fit_exits_1_when_no_model_can_be_fitted(make_project: Callable[..., Path]) -> None:
