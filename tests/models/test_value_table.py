@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,3 +132,17 @@ def test_models_use_mbgnbd_required_but_impossible(make_project: Callable[..., P
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cvm.yaml: models.use: the probabilistic models "
                                     "cannot be used: only 2 repeat buyers")
+
+
+def test_the_summary_and_the_manifest_name_the_model_that_ran(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--project", str(ROOT), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    model = manifest["value_model"]
+    assert model["used"] is True
+    assert model["description"].startswith("MBG/NBD + Gamma-Gamma fitted on 2,000 customers "
+                                            "(time unit 7 days; MBG/NBD r=2.209, ")
+    assert set(model["params"]) == {"mbgnbd", "gamma_gamma"}
+    score = CliRunner().invoke(app, ["score", "--project", str(ROOT), "--out",
+                                     str(tmp_path / "score")])
+    assert "  value model: MBG/NBD + Gamma-Gamma fitted on 2,000 customers" in score.stdout
