@@ -146,3 +146,14 @@ def test_the_summary_and_the_manifest_name_the_model_that_ran(tmp_path: Path) ->
     score = CliRunner().invoke(app, ["score", "--project", str(ROOT), "--out",
                                      str(tmp_path / "score")])
     assert "  value model: MBG/NBD + Gamma-Gamma fitted on 2,000 customers" in score.stdout
+
+
+def test_a_brand_new_customer_starts_at_the_first_purchase_drop_out_share() -> None:
+    """The README: churn risk a / (a + b) right after a first purchase (0.33 in the example),
+    rising with the time since."""
+    scored = score(load_config(ROOT))
+    a, b = (scored.model.params["mbgnbd"][k] for k in ("a", "b"))
+    assert round(a / (a + b), 2) == 0.33
+    once = _one_time_buyers(scored.table)
+    assert (once["churn_risk"] > a / (a + b)).all()
+    assert once["churn_risk"].min() < a / (a + b) + 0.01
