@@ -203,7 +203,7 @@ def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None
             "--calibration-end", help="Last day of the calibration period (YYYY-MM-DD). "
             "Default: the as-of date minus the horizon.")] = None,
         quiet: QuietOpt = False) -> int:
-    """Fit BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters and a holdout check."""
+    """Fit MBG/NBD, BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters and a holdout check."""
     from engine.commands import fit as cmd
 
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,

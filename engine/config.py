@@ -65,7 +65,7 @@ RETENTION = c.Record([
 ])
 
 MODELS = c.Record([
-    c.Field("use", c.Text(choices=("auto", "bgnbd", "none")), "auto"),
+    c.Field("use", c.Text(choices=("auto", "mbgnbd", "bgnbd", "none")), "auto"),
     c.Field("time_unit_days", c.Number(min=1, max=366), 7.0),
     c.Field("min_repeat_customers", c.Number(min=10, integer=True), 100),
 ])
@@ -110,7 +110,9 @@ class RetentionConfig:
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    use: str = "auto"  # auto: the models where they fit, else the formulas; bgnbd; none
+    # auto: MBG/NBD + Gamma-Gamma where they fit, else the formulas; mbgnbd or bgnbd: that
+    # purchase model, and an error if it cannot be fitted; none: the formulas
+    use: str = "auto"
     time_unit_days: float = 7.0
     min_repeat_customers: int = 100
 

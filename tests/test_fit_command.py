@@ -23,12 +23,62 @@ def test_fit_on_cdnow_prints_parameters_and_holdout(tmp_path: Path) -> None:
     result = runner.invoke(app, ["fit", "--project", str(project), "--out", str(tmp_path / "o"),
                                  "--calibration-end", "1997-09-30"])
     assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
     out = result.stdout
-    assert "BG/NBD       r 0.2681" in out
-    assert "Holdout check: BG/NBD fitted to 1997-09-30" in out
+    assert "\n  MBG/NBD      r 0.6" in out
+    assert "\n  BG/NBD       r 0.2681" in out
+    assert "\n  Pareto/NBD   r 0.61" in out
+    assert "Holdout check: MBG/NBD fitted to 1997-09-30" in out
     params = json.loads((tmp_path / "o" / "fit" / "params.json").read_text())
-    assert set(params["models"]) == {"bgnbd", "pareto_nbd", "gamma_gamma"}
+    assert set(params["models"]) == {"mbgnbd", "bgnbd", "pareto_nbd", "gamma_gamma"}
+    assert params["purchase_model"] == "mbgnbd" and params["not_fitted"] == {}
     assert (tmp_path / "o" / "fit" / "holdout.svg").read_text().startswith("<svg")
+
+
+def test_fit_on_the_example_reports_the_model_that_fails_and_writes_the_others(
+        tmp_path: Path) -> None:
+    """Every customer of the example has the same drop-out rate: Pareto/NBD has no finite
+    estimate there. That is a warning, and the other models are printed and written."""
+    result = runner.invoke(app, ["fit", "--project", str(ROOT), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(
+        "warning: examples/retail/transactions.csv: Pareto/NBD was not fitted: the likelihood "
+        "still rises at s = 20 (the upper bound of the search), with a mean drop-out rate "
+        "s/beta = ")
+    assert result.stderr.endswith(
+        "\n  hint: the value table needs only the model named by models.use in cvm.yaml "
+        "(MBG/NBD by default) and Gamma-Gamma; when a model fails, check that "
+        "models.time_unit_days (the unit of recency and T) suits how often customers buy, "
+        "and that a few hundred customers bought more than once\n")
+    out = result.stdout
+    for line in ("\n  MBG/NBD      r 2.209 (se 0.15)", "\n  BG/NBD       r 0.4077 (se 0.017)",
+                 "\n  Pareto/NBD   not fitted (see the warning)\n",
+                 "\n  Gamma-Gamma  p 1.38 (se 0.16)", "\nHoldout check: MBG/NBD fitted to "):
+        assert line in out
+    params = json.loads((tmp_path / "fit" / "params.json").read_text())
+    assert set(params["models"]) == {"mbgnbd", "bgnbd", "gamma_gamma"}
+    assert list(params["not_fitted"]) == ["pareto_nbd"]
+    assert params["not_fitted"]["pareto_nbd"].startswith("the likelihood still rises at s = 20")
+    assert (tmp_path / "fit" / "holdout.csv").is_file()
+    # the README shows this warning as it is
+    assert f"```\n{result.stderr}```" in (ROOT / "README.md").read_text()
+
+
+def test_fit_exits_1_when_no_model_can_be_fitted(make_project: Callable[..., Path]) -> None:
+    project = make_project(tx="cust,day,amount,cost\n" + "".join(
+        f"c{i},2024-0{1 + i % 6}-1{i % 9},{10 + i}.00,5.00\n" for i in range(40)))
+    result = runner.invoke(app, ["fit", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    reason = "no customer has a repeat purchase (all frequency == 0): the model cannot be fitted"
+    assert result.stderr.splitlines()[:4] == [
+        f"error: tx.csv: MBG/NBD could not be fitted: {reason}",
+        f"tx.csv: BG/NBD could not be fitted: {reason}",
+        f"tx.csv: Pareto/NBD could not be fitted: {reason}",
+        "tx.csv: Gamma-Gamma could not be fitted: GammaGammaFitter needs customers with "
+        "frequency > 0, got 0"]
+    assert result.stderr.splitlines()[4].startswith("  hint: the value table needs only ")
+    assert not (project / "output" / "fit").exists()
 
 
 def test_fit_rejects_bad_calibration_date(tmp_path: Path) -> None:

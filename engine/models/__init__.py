@@ -1,6 +1,8 @@
 """Probabilistic customer-lifetime-value models fitted by maximum likelihood.
 
 * ``BetaGeoFitter``: BG/NBD (Fader, Hardie & Lee 2005, Marketing Science);
+* ``ModifiedBetaGeoFitter``: MBG/NBD (Batislam, Denizel & Filiztekin 2007), BG/NBD in which a
+  customer can also leave right after the first purchase (one-time buyers can be inactive);
 * ``ParetoNBDFitter``: Pareto/NBD (Schmittlein, Morrison & Colombo 1987);
 * ``GammaGammaFitter``: spend per transaction, and CLV (Fader, Hardie & Lee 2005, JMR);
 * ``engine.models.rfm``: per-customer frequency/recency/T/monetary summaries from transactions,
@@ -25,12 +27,14 @@ from engine.models import rfm
 from engine.models._common import ConvergenceError, NotFittedError
 from engine.models.bgnbd import BetaGeoFitter
 from engine.models.gamma_gamma import GammaGammaFitter
+from engine.models.mbgnbd import ModifiedBetaGeoFitter
 from engine.models.pareto_nbd import ParetoNBDFitter
 
 __all__ = [
     "BetaGeoFitter",
     "ConvergenceError",
     "GammaGammaFitter",
+    "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",
     "rfm",

@@ -9,7 +9,7 @@ Model of Monetary Value", 2013, whose equation numbers are cited as "note 025").
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -131,22 +131,28 @@ class GammaGammaFitter(BaseFitter):
         x, m, w = x[keep], m[keep], w[keep]
         if len(x) < 2:
             raise ValueError(f"GammaGammaFitter needs customers with frequency > 0, got {len(x)}")
-        data = _Data.build(x, m, w)
+        # fitted on spend in units of its mean, so that neither the optimiser's steps nor the
+        # parameter range check depend on the currency (gamma is in currency units)
+        unit = float(np.average(m, weights=w))
+        data = _Data.build(x, m / unit, w)
         total = data.total
         pen = self.penalizer
+        to_natural = np.array([1.0, 1.0, unit])
 
         def objective(z: FloatArray) -> tuple[float, FloatArray]:
             theta = np.exp(z)
             ll, grad = _ll_and_grad(theta, data)
-            value = -ll / total + pen * dot(theta, theta)
-            return value, (-grad / total + 2 * pen * theta) * theta
+            natural = theta * to_natural  # the penalty is on the natural parameters
+            value = -ll / total + pen * dot(natural, natural)
+            return value, -grad / total * theta + 2 * pen * natural * natural
 
         # method of moments-ish start: q = 2, gamma so that the mean spend p*gamma/(q-1) fits
-        mean_m = float(np.average(m, weights=w))
-        z0 = np.log([1.0, 2.0, mean_m])
-        result = fit_mle(type(self).__name__, self.param_names, objective, z0,
-                         analytic_gradient=True, total_weight=total)
-        self._store(result, _ll_and_grad(result.params, data)[0], round(total))
+        result = fit_mle(type(self).__name__, self.param_names, objective,
+                         np.log([1.0, 2.0, 1.0]), analytic_gradient=True, total_weight=total)
+        ll = _ll_and_grad(result.params, data)[0] - total * np.log(unit)  # density of m
+        result = replace(result, params=result.params * to_natural,
+                         standard_errors=result.standard_errors * to_natural)
+        self._store(result, ll, round(total))
         return self
 
     def log_likelihood(self, frequency: object, monetary_value: object) -> FloatArray:

@@ -10,18 +10,25 @@ Hardie & Lee (2005, Marketing Science 24(2)).
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 from scipy.special import expit, gammaln, hyp2f1
 
+from engine.models._beta_geo import _check_t, _steps
 from engine.models._common import (
+    LOG_BOUND,
+    OPTIMIZER_OPTIONS,
     BaseFitter,
+    ConvergenceError,
     FloatArray,
+    Objective,
+    check_range,
     check_rfm,
     check_some_repeat,
     compress,
     dot,
     fit_mle,
+    with_numeric_gradient,
 )
-from engine.models.bgnbd import _check_t, _steps
 
 
 def _log_a0_term(t: FloatArray, rx: FloatArray, r: float, alpha: float, s: float,
@@ -101,7 +108,8 @@ class ParetoNBDFitter(BaseFitter):
 
         scale = max(float(np.mean(t)), 1e-3) / 4
         start = initial_params or {"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale}
-        z0 = np.log([start[k] for k in self.param_names])
+        z0 = _search(type(self).__name__, objective,
+                     np.log([start[k] for k in self.param_names]))
         result = fit_mle(type(self).__name__, self.param_names, objective, z0,
                          analytic_gradient=False, total_weight=total)
         lead, term1, term2 = _parts(result.params, xu, txu, tu)
@@ -166,3 +174,41 @@ def _lifetime_integral(t: FloatArray, b: FloatArray, s: float) -> FloatArray:
     if abs(s - 1) < 1e-10:
         return np.asarray(b * log_ratio, dtype=np.float64)
     return np.asarray(b * -np.expm1(-(s - 1) * log_ratio) / (s - 1), dtype=np.float64)
+
+
+S_MAX = 20.0  # upper bound of s in the search: drop-out rates then vary by 1/sqrt(s) < 23%
+
+
+def _search(model: str, objective: Objective, z0: FloatArray) -> FloatArray:
+    """Approach the maximum in coordinates (ln r, ln alpha, ln s, ln(s/beta)), with s <= S_MAX.
+
+    When drop-out rates hardly vary between customers, the likelihood keeps rising as s and
+    beta grow together (the mean drop-out rate s/beta staying put): there is no finite
+    estimate, and each step up that ridge costs more (the hypergeometric series grows with s).
+    In these coordinates the ridge is one axis, which the bound cuts short; reaching it is
+    reported. Elsewhere the answer is a good start for ``fit_mle`` in the usual coordinates.
+    """
+    to_log_params = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 1.0, -1.0]])
+
+    def along(u: FloatArray) -> float:
+        with np.errstate(invalid="ignore"):  # far out, a NaN the optimiser steps back from
+            return objective(to_log_params @ u)
+
+    fun = with_numeric_gradient(along, forward=True)
+    u0 = np.linalg.solve(to_log_params, z0)
+    top = float(np.log(S_MAX))
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * 4
+    bounds[2] = (-LOG_BOUND, top)
+    res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
+                            jac=True, method="L-BFGS-B", bounds=bounds,
+                            options=OPTIMIZER_OPTIONS)
+    if res.x[2] >= top - 1e-6:
+        raise ConvergenceError(
+            f"{model}: the likelihood still rises at s = {S_MAX:g} (the upper bound of the "
+            f"search), with a mean drop-out rate s/beta = {np.exp(res.x[3]):.4g} per time "
+            "unit: drop-out rates hardly vary between customers in these data, and the "
+            "Pareto/NBD has no finite estimate (its limit, s -> infinity, gives every "
+            "customer that one rate).", "BG/NBD or MBG/NBD describe such data.")
+    z = np.asarray(to_log_params @ res.x, dtype=np.float64)
+    check_range(model, ParetoNBDFitter.param_names, np.exp(z))
+    return z

@@ -43,3 +43,18 @@ def ref_gg_ll(p: float, q: float, g: float, x: float, m: float) -> float:
     return (float(gammaln(p * x + q) - gammaln(p * x) - gammaln(q)) + q * math.log(g)
             + (p * x - 1) * math.log(m) + p * x * math.log(x)
             - (p * x + q) * math.log(g + m * x))
+
+
+def ref_mbgnbd_terms(r: float, alpha: float, a: float, b: float, x: float, tx: float,
+                     t: float) -> tuple[float, float]:
+    """Batislam, Denizel & Filiztekin (2007) eq. 8, literally: the two terms of the likelihood,
+    (alive at T, left after the last purchase), with Beta and Gamma functions."""
+    common = math.lgamma(r + x) - math.lgamma(r) + r * math.log(alpha) - betaln(a, b)
+    alive = math.exp(betaln(a, b + x + 1) + common - (r + x) * math.log(alpha + t))
+    left = math.exp(betaln(a + 1, b + x) + common - (r + x) * math.log(alpha + tx))
+    return alive, left
+
+
+def ref_mbgnbd_ll(r: float, alpha: float, a: float, b: float, x: float, tx: float,
+                  t: float) -> float:
+    return math.log(sum(ref_mbgnbd_terms(r, alpha, a, b, x, tx, t)))

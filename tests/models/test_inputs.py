@@ -11,6 +11,7 @@ from engine.models import (
     BetaGeoFitter,
     ConvergenceError,
     GammaGammaFitter,
+    ModifiedBetaGeoFitter,
     NotFittedError,
     ParetoNBDFitter,
 )
@@ -35,7 +36,7 @@ from engine.models import (
     ([1, 2], [1, 1, 1], [2, 2, 2],
      "inputs have different lengths: {'frequency': 2, 'recency': 3, 'T': 3}"),
 ])
-@pytest.mark.parametrize("model_cls", [BetaGeoFitter, ParetoNBDFitter])
+@pytest.mark.parametrize("model_cls", [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter])
 def test_bad_rfm_rows(model_cls: type, frequency: list[float], recency: list[float],
                       T: list[float], message: str) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
@@ -70,8 +71,8 @@ def test_gamma_gamma_inputs() -> None:
     assert gg.n_excluded_ == 2 and gg.n_customers_ == 300
 
 
-@pytest.mark.parametrize("model", [BetaGeoFitter(), ParetoNBDFitter()])
-def test_not_fitted(model: BetaGeoFitter | ParetoNBDFitter) -> None:
+@pytest.mark.parametrize("model", [BetaGeoFitter(), ModifiedBetaGeoFitter(), ParetoNBDFitter()])
+def test_not_fitted(model: BetaGeoFitter | ModifiedBetaGeoFitter | ParetoNBDFitter) -> None:
     name = type(model).__name__
     message = f"^{name} is not fitted yet: call fit\\(\\) first$"
     for call in (lambda: model.p_alive(1, 1, 2), lambda: model.expected_purchases(1, 1, 1, 2),
@@ -89,13 +90,13 @@ def test_gamma_gamma_not_fitted() -> None:
 
 def test_no_repeat_purchases_is_an_input_error() -> None:
     t = np.linspace(1, 39, 200)
-    for model in (BetaGeoFitter(), ParetoNBDFitter()):
+    for model in (BetaGeoFitter(), ModifiedBetaGeoFitter(), ParetoNBDFitter()):
         with pytest.raises(ValueError, match=f"^{type(model).__name__}: no customer has a "
                                              r"repeat purchase \(all frequency == 0\)"):
             model.fit(np.zeros(200), np.zeros(200), t)
 
 
-@pytest.mark.parametrize("model_cls", [BetaGeoFitter, ParetoNBDFitter])
+@pytest.mark.parametrize("model_cls", [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter])
 def test_unidentified_model_fails_loudly(model_cls: type) -> None:
     """Everyone buys every week and nobody leaves: no heterogeneity to estimate."""
     t = np.arange(10, 40, dtype=float).repeat(5)
@@ -129,3 +130,25 @@ def test_prediction_arguments() -> None:
     with pytest.raises(ValueError, match=r"^q = 0.9 <= 1: the Gamma-Gamma mean spend is "
                                          r"infinite$"):
         gg.expected_average_spend([1], [10.0])
+
+
+def test_pareto_nbd_without_heterogeneous_dropout_says_so() -> None:
+    """Pareto/NBD data in which every customer has the same drop-out rate (0.01 per week):
+    the likelihood keeps rising as s and beta grow together, so it has no finite estimate;
+    the fit says so, with the mean drop-out rate, instead of wandering up the ridge."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    t = rng.integers(7, 1095, n) / 7.0
+    lam = rng.gamma(0.7, 1 / 7.0, n)
+    alive_for = np.minimum(rng.exponential(100.0, n), t)
+    x = rng.poisson(lam * alive_for).astype(float)
+    tx = np.where(x > 0, alive_for * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
+    with pytest.raises(ConvergenceError) as info:
+        ParetoNBDFitter().fit(x, tx, t)
+    found = re.fullmatch(
+        r"ParetoNBDFitter: the likelihood still rises at s = 20 \(the upper bound of the "
+        r"search\), with a mean drop-out rate s/beta = (\S+) per time unit: drop-out "
+        r"rates hardly vary between customers in these data, and the Pareto/NBD has no finite "
+        r"estimate \(its limit, s -> infinity, gives every customer that one rate\)\.",
+        info.value.reason)
+    assert found and float(found.group(1)) == pytest.approx(0.01, rel=0.1)
