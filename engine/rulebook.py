@@ -32,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from engine import checks as c
+from engine.condition_parser import Parser
 from engine.conditions import (
     ALWAYS,
+    BOOLEAN,
     Always,
     Condition,
-    Parser,
+    attributes,
 )
 from engine.errors import InputError, Problem, did_you_mean, errors_only
 from engine.yamlio import Path_, YamlDoc, load_file
@@ -125,12 +127,20 @@ class StageRule:
 
 @dataclass(frozen=True)
 class Segment:
+    """A named group of customers; policies test it as the attribute ``segment_<id>``."""
+
     id: str
     description: str
     when: Condition
     file: str
     line: int | None
     column: int | None = None
+    requires: tuple[str, ...] = ()  # the segments its condition tests
+
+
+def segment_attribute(segment_id: str) -> str:
+    """The true/false attribute that says whether a customer is in a segment."""
+    return f"segment_{segment_id}"
 
 
 @dataclass(frozen=True)
@@ -193,11 +203,23 @@ def load_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
 
 def validate_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
                       values: Mapping[str, Collection[str]] | None = None,
-                      channels: Collection[str] | None = None) -> list[Problem]:
-    """Every error and warning in rules/ and policies/ (never raises for problems in files)."""
+                      channels: Collection[str] | None = None,
+                      campaigns: Collection[str] | None = None) -> list[Problem]:
+    """Every error and warning in rules/ and policies/ (never raises for problems in files).
+
+    The conditions are also compiled for durable-rules, exactly as a run compiles them, so
+    whatever the rule engine could refuse is reported here, at the condition's line.
+    ``campaigns``: the declared campaign ids, to warn about policies naming others.
+    """
     book, problems = _load(project_dir, attribute_types, values, channels)
     if book is not None and not errors_only(problems):
+        from engine.decide import compile_rulebook
+        from engine.rulebook_warnings import campaign_warnings
+
+        problems += compile_rulebook(book)
         problems += warnings_for(book)
+        if campaigns is not None:
+            problems += campaign_warnings(book, campaigns)
     return problems
 
 
@@ -212,11 +234,17 @@ def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collecti
         known.update(_tier_names(project))
     if channels is None:
         channels = _channel_ids(project, types)
-    stages, stage_rules = _load_lifecycle(project, types, known, problems)
+    raw_segments = _read_segments(project, problems)
+    ids = [item["id"] for _, items in raw_segments for item in items]
+    later = {segment_attribute(i): "segments are decided after the lifecycle stage, so "
+             "lifecycle rules cannot test them" for i in ids}
+    stages, stage_rules = _load_lifecycle(project, types, known, problems, later)
     if stages:  # without readable stages, don't report every stage name as unknown
         known["lifecycle_stage"] = [s.name for s in stages]
-    segments = _load_segments(project, types, known, problems)
-    policies = _load_policies(project, types, known, channels, problems)
+    with_segments = {**types, **{segment_attribute(i): BOOLEAN for i in ids
+                                 if segment_attribute(i) not in types}}
+    segments = _load_segments(raw_segments, types, with_segments, known, problems)
+    policies = _load_policies(project, with_segments, known, channels, problems)
     if stage_rules is None:
         return None, problems
     files = [str(LIFECYCLE_FILE), *dict.fromkeys(s.file for s in segments),
@@ -267,7 +295,8 @@ def _read(path: Path, project: Path, kind: c.Kind,
 
 
 def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, Any],
-                    problems: list[Problem]) -> tuple[list[Stage], tuple[StageRule, ...] | None]:
+                    problems: list[Problem], later: Mapping[str, str]
+                    ) -> tuple[list[Stage], tuple[StageRule, ...] | None]:
     path = project / LIFECYCLE_FILE
     if not path.exists():
         problems.append(Problem("file not found, expected the lifecycle stages and rules",
@@ -279,7 +308,7 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
         return [], None
     stages = [Stage(name, desc or "") for name, desc in raw["stages"].items()]
     names = [s.name for s in stages]
-    parser = Parser(doc, types, {**known, "lifecycle_stage": names})
+    parser = Parser(doc, types, {**known, "lifecycle_stage": names}, unavailable=later)
     rules: list[StageRule] = []
     seen: dict[str, int] = {}
     last = len(raw["rules"]) - 1
@@ -309,31 +338,83 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
     return stages, (tuple(rules) if not parser.problems else None)
 
 
-def _load_segments(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
-                   problems: list[Problem]) -> list[Segment]:
-    segments: list[Segment] = []
-    seen: dict[str, str] = {}
+def _read_segments(project: Path, problems: list[Problem]
+                   ) -> list[tuple[YamlDoc, list[dict[str, Any]]]]:
+    """Every segment file of rules/ (all but lifecycle.yaml and value_tiers.yaml), checked."""
+    out = []
     folder = project / "rules"
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         if path.name in NOT_SEGMENTS:
             continue
         doc, raw = _read(path, project, SEGMENTS, problems)
-        if doc is None:
-            continue
-        parser = Parser(doc, types, known)
-        for i, item in enumerate(raw["segments"]):
+        if doc is not None:
+            out.append((doc, raw["segments"]))
+    return out
+
+
+def _load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
+                   types: Mapping[str, str], with_segments: Mapping[str, str],
+                   known: Mapping[str, Any], problems: list[Problem]) -> list[Segment]:
+    segments: list[Segment] = []
+    seen: dict[str, str] = {}
+    spots: dict[str, tuple[YamlDoc, Path_]] = {}
+    for doc, items in files:
+        parser = Parser(doc, with_segments, known)
+        for i, item in enumerate(items):
             where = ("segments", i)
             if item["id"] in seen:
                 parser.error((*where, "id"), f"duplicate segment id {item['id']!r} (also in "
                              f"{seen[item['id']]})", "each segment needs its own id")
+            elif segment_attribute(item["id"]) in types:
+                parser.error((*where, "id"), f"segment id {item['id']!r} would make the "
+                             f"attribute {segment_attribute(item['id'])!r}, which exists "
+                             "already", "choose another id")
             line, col = doc.where((*where, "id"))
             seen.setdefault(item["id"], f"{doc.file}:{line}:{col}")
             when = parser.when(item["when"], (*where, "when"))
             if when is not None:
+                requires = tuple(dict.fromkeys(
+                    a.removeprefix("segment_") for a in attributes(when)
+                    if a.startswith("segment_") and a not in types))
                 segments.append(Segment(item["id"], item["description"], when, doc.file,
-                                        *doc.where((*where, "when"))))
+                                        *doc.where((*where, "when")), requires))
+                spots[item["id"]] = (doc, (*where, "when"))
         problems.extend(parser.problems)
+    for cycle in _cycles(segments):
+        doc, path = spots[cycle[0]]
+        problems.append(doc.problem(path, "segments test each other in a cycle: " +
+                                    " -> ".join([*cycle, cycle[0]]),
+                                    hint="a segment may test other segments, but not itself, "
+                                    "directly or through others"))
     return segments
+
+
+def _cycles(segments: list[Segment]) -> list[list[str]]:
+    """Each cycle of segments testing segments, once, starting at its first-declared one."""
+    needs = {s.id: s.requires for s in segments}
+    order = {s.id: i for i, s in enumerate(segments)}
+    found: list[list[str]] = []
+    seen_cycles: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in needs.get(node, ()):
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):]
+                key = frozenset(cycle)
+                if key not in seen_cycles:
+                    seen_cycles.add(key)
+                    start = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+                    found.append(cycle[start:] + cycle[:start])
+            elif nxt in needs and state.get(nxt) is None:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for seg in segments:
+        if state.get(seg.id) is None:
+            visit(seg.id, [seg.id])
+    return found
 
 
 def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
@@ -365,7 +446,9 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
             raw["id"], raw["description"], raw["priority"], when, then["action"], then["offer"],
             tuple(then["channels"]), then["service_level"],
             (raw["campaign"] or raw["id"]) if contact else None, raw["enabled"], doc.file,
-            doc.where(("id",))[0], {k: doc.where((k,)) for k in ("id", "when", "priority")}))
+            doc.where(("id",))[0], {k: doc.where((k,)) for k in ("id", "when", "priority",
+                                                                   "campaign") if k in raw
+                                    and raw[k] is not None}))
     return policies
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.condition_parser import Parser
 from engine.conditions import (
     ALWAYS,
     MISSING,
@@ -17,7 +18,6 @@ from engine.conditions import (
     Compare,
     Condition,
     Not,
-    Parser,
     describe,
     evaluate,
     first_failure,

@@ -36,8 +36,12 @@ def collect(project: Path | None, config_file: Path | None,
     tiers = attempt(lambda: load_tiers(folder))
     types = types_for(config)
     values = {"value_tier": tiers.names} if tiers is not None else None
-    problems.extend(validate_rulebook(folder, types, values=values))
-    attempt(lambda: load_channels(folder, types))
+    found = len(problems)
+    channels = attempt(lambda: load_channels(folder, types))
+    campaigns = list(channels.campaigns) if channels is not None else None
+    # the rulebook's problems first: the channel stage's follow
+    problems[found:found] = validate_rulebook(folder, types, values=values,
+                                              campaigns=campaigns)
     problems.extend(check_templates(folder))
     return problems
 

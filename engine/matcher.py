@@ -1,0 +1,302 @@
+"""Which conditions hold for which customers: durable-rules decides, once per distinct case.
+
+Each condition is compiled on its own (``engine.compiled``: bounded rules, in layers, packed
+into rulesets durable-rules accepts however the condition nests). Customers whose codes of the
+attributes a condition reads (``engine.cases``, cut at that condition's own thresholds) are
+equal cannot be told apart by it, so durable-rules is asked once per distinct case and the
+answer is broadcast to all customers of the case: the questions are bounded by the distinct
+cases, never by the number of customers.
+
+Arbitration only needs each customer's first matching condition (in priority order), so
+``first_match`` asks each condition only about the customers still undecided: with thousands
+of policies, most are asked about few customers. ``match_record`` asks about one customer
+alone: the reference the identity test compares against.
+
+The message of a case holds, per attribute, a real value of the case's interval (the first
+customer's with that code); every customer of the interval would get the same answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.cases import Bools, Ints, case_keys, codes, distinct, message_value, radix, recode
+from engine.compiled import Expr, Rule, Ruleset, RulesetError, Slot, Test, cut, expression, pack
+from engine.compiled import part as part_test
+from engine.conditions import Condition, attributes, normalize, thresholds
+from engine.errors import InputError, Problem
+
+NONE = -1  # index of "no condition"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a condition was written, for messages: file, line, column and what it is."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+    label: str
+
+
+@dataclass
+class _Unit:
+    """One condition compiled: its attributes, their re-coding to its own thresholds, and its
+    rulesets in layers (parts first)."""
+
+    attrs: tuple[str, ...]
+    recode: dict[str, Ints | None]
+    radix: dict[str, int]
+    layers: list[list[Ruleset]] = field(default_factory=list)
+
+
+class Matcher:
+    """The compiled rulesets of a list of conditions; condition i is ``conditions[i]``."""
+
+    def __init__(self, name: str, conditions: Sequence[Condition],
+                 sources: Sequence[Source] | None = None) -> None:
+        self.name = name
+        self.conditions = tuple(conditions)
+        self.sources = tuple(sources) if sources is not None else None
+        self.kinds: dict[str, str] = {}
+        for cond in self.conditions:
+            self.kinds.update(attributes(cond))
+        self.cuts = thresholds(self.conditions)
+        self.posts = 0  # messages posted to durable-rules so far (reported by the benchmarks)
+        self._lock = threading.Lock()
+        self.units: list[_Unit] = []
+        shared: dict[Condition, _Unit] = {}  # the same condition twice is compiled once
+        try:
+            for i, cond in enumerate(self.conditions):
+                if cond not in shared:
+                    shared[cond] = self._compile(i, cond)
+                self.units.append(shared[cond])
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def rulesets(self) -> int:
+        """How many durable-rules rulesets this matcher holds."""
+        return sum(len(r) for u in self._distinct() for r in u.layers)
+
+    def _distinct(self) -> list[_Unit]:
+        return list({id(u): u for u in self.units}.values())
+
+    def _compile(self, index: int, cond: Condition) -> _Unit:
+        found = attributes(cond)
+        mine = thresholds([cond])
+        attrs = tuple(sorted(found))
+        unit = _Unit(attrs, {a: recode(found[a], self.cuts.get(a, ()), mine.get(a, ()))
+                             for a in attrs},
+                     {a: radix(found[a], mine.get(a, ())) for a in attrs})
+        parts: dict[Expr, int] = {}
+        layer_of: dict[int, int] = {}
+        by_layer: dict[int, list[Rule]] = {}
+
+        def layer(expr: Expr | None) -> int:
+            deps = [layer_of[s[1]] for s in _part_slots(expr)]
+            return 1 + max(deps) if deps else 0
+
+        def register(expr: Expr) -> Test:
+            number = parts.get(expr)
+            if number is None:
+                number = parts[expr] = len(parts)
+                layer_of[number] = layer(expr)
+                by_layer.setdefault(layer_of[number], []).append(Rule(-1 - number, expr))
+            return part_test(number)
+
+        expr = cut(expression(cond), register)
+        by_layer.setdefault(layer(expr), []).append(Rule(0, expr))
+        try:
+            for number in sorted(by_layer):
+                unit.layers.append([Ruleset(rules) for rules in pack(by_layer[number])])
+        except RulesetError as exc:
+            for rulesets in unit.layers:
+                for ruleset in rulesets:
+                    ruleset.close()
+            raise self._error("cannot compile", exc, index) from None
+        return unit
+
+    def _error(self, what: str, exc: RulesetError, index: int) -> InputError:
+        """durable-rules refused something of ours: name the condition, with its line."""
+        src = (self.sources[index] if self.sources else
+               Source(None, None, None, f"condition {index}"))
+        return InputError(Problem(
+            f"durable-rules {what} {src.label} ({exc})", file=src.file, line=src.line,
+            column=src.column, key="when",
+            hint="a limit of the rule engine that cvm does not work around yet: please report "
+            "it; meanwhile split the condition into simpler ones"))
+
+    def close(self) -> None:
+        """Free the engine's rulesets (the cache calls this when it drops a matcher)."""
+        for unit in self._distinct():
+            for rulesets in unit.layers:
+                for ruleset in rulesets:
+                    ruleset.close()
+        self.units = []
+
+    # -- one case --------------------------------------------------------------------------
+
+    def _answer(self, index: int, values: dict[Slot, str]) -> bool:
+        """Whether condition ``index`` holds for one message (layer by layer)."""
+        result = False
+        for rulesets in self.units[index].layers:
+            for ruleset in rulesets:
+                try:
+                    hits = ruleset.post(values)
+                except RulesetError as exc:
+                    raise self._error("cannot evaluate", exc, index) from None
+                with self._lock:
+                    self.posts += 1
+                for k, rule in enumerate(ruleset.rules):
+                    if rule.target >= 0:
+                        result = k in hits
+                    else:
+                        values[("part", -1 - rule.target)] = "true" if k in hits else "false"
+        return result
+
+    def match_record(self, record: Mapping[str, object]) -> frozenset[int]:
+        """Indices of the conditions that hold for one customer, as durable-rules decides."""
+        texts: dict[str, str | None] = {
+            a: message_value(normalize(record.get(a), k), k) for a, k in self.kinds.items()}
+        hits = set()
+        for i, unit in enumerate(self.units):
+            values: dict[Slot, str] = {("attr", a): t for a in unit.attrs
+                                       if (t := texts[a]) is not None}
+            if self._answer(i, values):
+                hits.add(i)
+        return frozenset(hits)
+
+    # -- a whole table ---------------------------------------------------------------------
+
+    def coded(self, table: pd.DataFrame) -> _Coded:
+        """The table's codes per attribute and a message text per code (computed once)."""
+        n = len(table)
+        found: dict[str, Ints] = {}
+        texts: dict[str, list[str | None]] = {}
+        for attr, kind in self.kinds.items():
+            column = table.get(attr)
+            values, size = codes(column, kind, self.cuts.get(attr, ()), n)
+            found[attr] = values
+            text: list[str | None] = [None] * size
+            texts[attr] = text
+            if column is None:
+                continue
+            first = np.full(size, -1, dtype=np.int64)
+            first[values[::-1]] = np.arange(n - 1, -1, -1)  # the first customer of each code
+            present = np.flatnonzero(first >= 0)
+            raw = column.iloc[first[present]].tolist()
+            for code, value in zip(present.tolist(), raw, strict=True):
+                text[code] = message_value(normalize(value, kind), kind)
+        return _Coded(n, found, texts)
+
+    def holds(self, index: int, coded: _Coded, rows: Ints | None = None) -> Bools:
+        """Whether condition ``index`` holds for each customer of ``rows`` (default: all)."""
+        unit = self.units[index]
+        m = coded.n if rows is None else len(rows)
+        parts = []
+        for attr in unit.attrs:
+            local = coded.codes[attr] if rows is None else coded.codes[attr][rows]
+            table = unit.recode[attr]
+            parts.append((local if table is None else table[local], unit.radix[attr]))
+        key, size = case_keys(parts, m)
+        case, reps = distinct(key, size)
+        answers = np.zeros(len(reps), dtype=bool)
+        picked = reps if rows is None else rows[reps]
+        for j, row in enumerate(picked.tolist()):
+            values: dict[Slot, str] = {}
+            for attr in unit.attrs:
+                text = coded.texts[attr][coded.codes[attr][row]]
+                if text is not None:
+                    values[("attr", attr)] = text
+            answers[j] = self._answer(index, values)
+        return answers[case]
+
+    def match_table(self, table: pd.DataFrame) -> Bools:
+        """Boolean matrix (customers x conditions)."""
+        coded = self.coded(table)
+        out = np.zeros((len(table), len(self.conditions)), dtype=bool)
+        for i in range(len(self.conditions)):
+            out[:, i] = self.holds(i, coded)
+        return out
+
+    def counts(self, table: pd.DataFrame) -> Ints:
+        """How many customers each condition matches."""
+        coded = self.coded(table)
+        return np.array([int(self.holds(i, coded).sum()) for i in range(len(self.conditions))],
+                        dtype=np.int64)
+
+    def first_match(self, table: pd.DataFrame,
+                    eligible: Sequence[Sequence[bool]]) -> list[Ints]:
+        """Per eligibility list, each customer's first matching eligible condition (or NONE).
+
+        Conditions are asked in order, each only about the customers still undecided in a
+        list it is eligible for; decided customers drop out.
+        """
+        coded = self.coded(table)
+        n = coded.n
+        best = [np.full(n, NONE, dtype=np.int64) for _ in eligible]
+        alive = [np.arange(n, dtype=np.int64) for _ in eligible]
+        mark = np.zeros(n, dtype=bool)
+        for i in range(len(self.conditions)):
+            lists = [d for d, allowed in enumerate(eligible) if allowed[i] and len(alive[d])]
+            if not lists:
+                continue
+            rows = alive[lists[0]] if len(lists) == 1 else np.union1d(
+                *[alive[d] for d in lists]) if len(lists) == 2 else np.unique(
+                np.concatenate([alive[d] for d in lists]))
+            hit = rows[self.holds(i, coded, rows)]
+            if not len(hit):
+                continue
+            mark[hit] = True
+            for d in lists:
+                now = mark[alive[d]]
+                best[d][alive[d][now]] = i
+                alive[d] = alive[d][~now]
+            mark[hit] = False
+        return best
+
+
+@dataclass(frozen=True)
+class _Coded:
+    n: int
+    codes: dict[str, Ints]
+    texts: dict[str, list[str | None]]
+
+
+def _part_slots(expr: Expr | None) -> list[Slot]:
+    if expr is None:
+        return []
+    if isinstance(expr, Test):
+        return [expr.slot] if expr.slot[0] == "part" else []
+    return [s for item in expr.items for s in _part_slots(item)]
+
+
+# --- cache: one compiled matcher per distinct list of conditions ---------------------------
+
+_Key = tuple[str, tuple[Condition, ...], tuple[Source, ...] | None]
+_CACHE: OrderedDict[_Key, Matcher] = OrderedDict()
+_CACHE_RULESETS = 40_000  # durable-rules holds at most 131,071 rulesets at once
+_CACHE_LOCK = threading.Lock()
+
+
+def matcher(kind: str, conditions: Sequence[Condition],
+            sources: Sequence[Source] | None = None) -> Matcher:
+    """The compiled rulesets for these conditions (built once, kept while there is room)."""
+    key: _Key = (kind, tuple(conditions), None if sources is None else tuple(sources))
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is None:
+            found = _CACHE[key] = Matcher(f"cvm_{kind}", key[1], key[2])
+            while len(_CACHE) > 1 and sum(m.rulesets for m in _CACHE.values()) > \
+                    _CACHE_RULESETS:
+                _CACHE.popitem(last=False)[1].close()
+        _CACHE.move_to_end(key)
+        return found
