@@ -243,24 +243,29 @@ class Matcher:
         coded = self.coded(table)
         n = coded.n
         best = [np.full(n, NONE, dtype=np.int64) for _ in eligible]
-        alive = [np.arange(n, dtype=np.int64) for _ in eligible]
-        mark = np.zeros(n, dtype=bool)
+        undecided = [np.ones(n, dtype=bool) for _ in eligible]
+        alive = [np.arange(n, dtype=np.int64) for _ in eligible]  # undecided, per list
+        either = np.arange(n, dtype=np.int64)  # undecided in at least one list
         for i in range(len(self.conditions)):
             lists = [d for d, allowed in enumerate(eligible) if allowed[i] and len(alive[d])]
             if not lists:
                 continue
-            rows = alive[lists[0]] if len(lists) == 1 else np.union1d(
-                *[alive[d] for d in lists]) if len(lists) == 2 else np.unique(
-                np.concatenate([alive[d] for d in lists]))
+            if len(lists) == 1:
+                rows = alive[lists[0]]
+            elif len(lists) == len(eligible):
+                rows = either
+            else:
+                rows = np.flatnonzero(np.logical_or.reduce([undecided[d] for d in lists]))
             hit = rows[self.holds(i, coded, rows)]
             if not len(hit):
                 continue
-            mark[hit] = True
             for d in lists:
-                now = mark[alive[d]]
-                best[d][alive[d][now]] = i
-                alive[d] = alive[d][~now]
-            mark[hit] = False
+                newly = hit[undecided[d][hit]]
+                best[d][newly] = i
+                undecided[d][newly] = False
+                alive[d] = alive[d][undecided[d][alive[d]]]
+            if len(eligible) > 1:
+                either = either[np.logical_or.reduce([u[either] for u in undecided])]
         return best
 
 

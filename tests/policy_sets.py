@@ -86,7 +86,7 @@ def mixed(count: int, seed: int = 1) -> dict[str, dict[str, Any]]:
     rng = random.Random(seed)
     out: dict[str, dict[str, Any]] = {}
     for i in range(count):
-        parts = [_condition(rng, 2) for _ in range(rng.randint(1, 4))]
+        parts = [_condition(rng, 2) for _ in range(rng.randint(2, 5))]
         when: Any = parts[0] if len(parts) == 1 else {"all": parts}
         out[f"g{i:05d}.yaml"] = _policy(f"g{i:05d}", rng, when)
     return out
