@@ -331,5 +331,5 @@ def test_the_documented_examples_validate_and_load(tmp_path: Path) -> None:
     folder = project(tmp_path, files)
     book = load_rulebook(folder, attribute_types(consents=["email"]))
     assert {"every_form", "documented"} <= {p.id for p in book.policies}
-    assert [s.id for s in book.segments] == ["vip_at_risk"]
+    assert [s.id for s in book.segments] == ["vip", "vip_at_risk"]
     assert not [p for p in validate_rulebook(folder, TYPES) if p.severity == "error"]
