@@ -7,14 +7,17 @@ one customer: the first failing test, with the customer's value.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from engine.conditions import (
+    BOOLEAN,
     MISSING,
     TEXT,
     AllOf,
@@ -54,7 +57,26 @@ def first_failure(cond: Condition, record: Mapping[str, Any]) -> Failure | None:
         return Failure(cond, cond.where, f"this held, so `not` failed: {describe(cond.item)} "
                        f"({_actual(cond.item, record)})")
     assert isinstance(cond, Compare)
-    return Failure(cond, cond.where, f"{_actual(cond, record)}, needed {_phrase(cond)}")
+    return Failure(cond, cond.where, f"{_actual(cond, record)}, needed {_needed(cond)}")
+
+
+def _needed(leaf: Compare) -> str:
+    """What a test needs, after "needed": a missing value fails every test but `missing`, so
+    `ne` and `not_in` need "a value other than" theirs."""
+    op, operand = leaf.op, leaf.operand
+    if op == "missing":
+        return "it to be missing"
+    if op == "exists":
+        return "a value"
+    if leaf.kind == BOOLEAN and op == "ne":
+        return format_value(not operand)
+    _, unit = _noun(leaf.attribute)
+    values: tuple[Any, ...] = operand if isinstance(operand, tuple) else (operand,)
+    if op in ("ne", "not_in"):
+        return f"a value other than {_alternatives(values, 'or')}{unit}"
+    if op == "in":
+        return f"{_alternatives(values, 'or')}{unit}"
+    return _phrase(leaf)
 
 
 def _actual(cond: Condition, record: Mapping[str, Any]) -> str:
@@ -65,7 +87,8 @@ def _actual(cond: Condition, record: Mapping[str, Any]) -> str:
         if normalize(raw, leaf.kind) is not MISSING:
             text = repr(raw) if leaf.kind == TEXT else format_value(raw)
         elif _is_null(raw):
-            text = "missing"
+            text = "missing" + (f" ({_WHY_MISSING[leaf.attribute]})"
+                                if leaf.attribute in _WHY_MISSING else "")
         else:  # present but of the wrong type: say so, it is why the test failed
             noun = "text" if leaf.kind == TEXT else f"a {leaf.kind}"
             text = f"{raw!r} (not {noun}: missing)"
@@ -99,6 +122,8 @@ _NOUNS: dict[str, tuple[str, str]] = {
 }
 _UNKNOWN = {"recency_ratio": "the customer has bought only once (no usual gap)",
             "avg_interpurchase_days": "the customer has bought only once (no usual gap)"}
+_WHY_MISSING = {"recency_ratio": "a one-time buyer has no usual gap",
+                "avg_interpurchase_days": "a one-time buyer has no usual gap"}
 _KNOWN = {"recency_ratio": "the customer has bought more than once",
           "avg_interpurchase_days": "the customer has bought more than once"}
 
@@ -107,6 +132,11 @@ def format_value(value: Any) -> str:
     """A value as people read it: 1,200 not 1200.0, 1.5 not 1.50."""
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.datetime) and value == value.replace(hour=0, minute=0, second=0,
+                                                                 microsecond=0):
+        return value.date().isoformat()  # a date read as a timestamp: the date alone
     if isinstance(value, (int, float, np.integer, np.floating)):
         number = float(value)
         if number.is_integer() and abs(number) < 1e15:
