@@ -16,26 +16,16 @@ size: a part that would make a rule too large becomes a rule of its own, decided
 answer is a true/false property of the next message (``Part``). Rules are then packed into
 small rulesets whose combined worst case fits the stack. Every answer still comes from
 durable-rules; only the size of each question is bounded.
-
-Messages are asserted as facts (so every matching rule fires, not only the first) into one
-session per ruleset, and retracted after their rules fired, so no state accumulates and no
-fact id is reused while alive. No action runs Python code: the fired rules are read back from
-the engine's result.
+Posting messages to the rulesets: ``engine.rulesets``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import itertools
-import json
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
 from typing import Any
-
-import durable_rules_engine as dre
 
 from engine.conditions import AllOf, Always, AnyOf, Compare, Condition, Not
 
@@ -43,11 +33,8 @@ from engine.conditions import AllOf, Always, AnyOf, Compare, Condition, Not
 RULE_OPS = 10  # and/or operators in one rule
 RULE_TERMS = 8  # alternatives of one rule (it fires once per alternative that holds)
 RULE_LENGTH = 24  # tests along one alternative
-RULESET_STACK = 48  # sum of the rules' alternatives + the longest alternative
-RULESET_PROPERTIES = 200  # properties of one message
-
-LOCK = threading.RLock()  # durable-rules keeps its rulesets in global tables
-_NAMES = itertools.count(1)
+MESSAGE_STACK = 48  # sum of the alternatives of the rules one message asks + the longest
+MESSAGE_PROPERTIES = 200  # properties of one message
 
 Slot = tuple[str, Any]  # ("attr", name) or ("part", number)
 
@@ -183,7 +170,7 @@ def fits(expr: Expr | None) -> bool:
     s = size(expr)
     ops = s.ops - (1 if isinstance(expr, And) else 0) + 1  # merged into the rule's own $and
     return (ops <= RULE_OPS and s.terms <= RULE_TERMS and s.length < RULE_LENGTH
-            and len(s.slots) < RULESET_PROPERTIES)
+            and len(s.slots) < MESSAGE_PROPERTIES)
 
 
 def cut(expr: Expr | None, register: Callable[[Expr], Test]) -> Expr | None:
@@ -224,7 +211,7 @@ def _chunks(items: Sequence[Any], width: int) -> list[list[Any]]:
     return [list(items[i:i + width]) for i in range(0, len(items), width)]
 
 
-# --- rulesets ------------------------------------------------------------------------------
+# --- rules of one message ------------------------------------------------------------------
 
 
 class RulesetError(Exception):
@@ -242,11 +229,11 @@ class Rule:
 
 
 def pack(rules: Sequence[Rule]) -> list[list[Rule]]:
-    """Rules grouped into rulesets whose worst case fits durable-rules' stack.
+    """Rules grouped so that one message can ask each group within durable-rules' stack.
 
-    A message pushes, at most, one node per alternative of every rule plus the nodes along
-    the longest alternative; keeping that sum under ``RULESET_STACK`` also keeps every node
-    far below its children limits, and the properties under ``RULESET_PROPERTIES``.
+    A message pushes, at most, one node per alternative of every rule it reaches plus the nodes
+    along the longest alternative; keeping that sum under ``MESSAGE_STACK`` also keeps every
+    node far below its children limits, and the properties under ``MESSAGE_PROPERTIES``.
     """
     out: list[list[Rule]] = []
     current: list[Rule] = []
@@ -254,8 +241,8 @@ def pack(rules: Sequence[Rule]) -> list[list[Rule]]:
     slots: set[Slot] = set()
     for rule in rules:
         s = size(rule.expr)
-        grown = (terms + s.terms + max(longest, s.length + 1) > RULESET_STACK
-                 or len(slots | s.slots) > RULESET_PROPERTIES)
+        grown = (terms + s.terms + max(longest, s.length + 1) > MESSAGE_STACK
+                 or len(slots | s.slots) > MESSAGE_PROPERTIES)
         if current and grown:
             out.append(current)
             current, terms, longest, slots = [], 0, 0, set()
@@ -266,91 +253,3 @@ def pack(rules: Sequence[Rule]) -> list[list[Rule]]:
     if current:
         out.append(current)
     return out
-
-
-class Ruleset:
-    """One durable-rules ruleset: rule i decides ``rules[i]``; a sink rule takes every message.
-
-    ``values`` given to ``post`` map each slot the rules read to the JSON text of its value;
-    a missing value is simply left out of the message.
-    """
-
-    def __init__(self, rules: Sequence[Rule]) -> None:
-        self.rules = tuple(rules)
-        slots: dict[Slot, None] = {}
-        for rule in self.rules:
-            slots.update(dict.fromkeys(sorted(size(rule.expr).slots, key=repr)))
-        self.slots = tuple(slots)
-        self._keys = {slot: f"p{i}" for i, slot in enumerate(self.slots)}
-        definition: dict[str, Any] = {
-            f"r{i}": {"all": [{"m": self._render(rule.expr)}]}
-            for i, rule in enumerate(self.rules)}
-        definition["s"] = {"all": [{"m": {"$ex": {"case": 1}}}]}  # every message is handled
-        self.name = f"cvm{next(_NAMES)}"
-        text = json.dumps(definition, ensure_ascii=False)
-        with LOCK:
-            try:
-                self._handle = dre.create_ruleset(self.name, text)
-            except Exception as exc:  # any refusal is reported with our rules
-                raise RulesetError(str(exc), range(len(self.rules))) from None
-
-    def _render(self, expr: Expr | None) -> dict[str, Any]:
-        tests: list[dict[str, Any]] = [{"$ex": {"case": 1}}]  # never the session's own state
-        if expr is not None:
-            tests += ([self._json(e) for e in expr.items] if isinstance(expr, And)
-                      else [self._json(expr)])
-        return {"$and": tests}
-
-    def _json(self, expr: Expr) -> dict[str, Any]:
-        if isinstance(expr, Test):
-            key = self._keys[expr.slot]
-            if expr.op in ("$ex", "$nex"):
-                return {expr.op: {key: 1}}
-            if expr.op == "$eq":
-                return {key: expr.value}
-            return {expr.op: {key: expr.value}}
-        return {"$and" if isinstance(expr, And) else "$or": [self._json(e) for e in expr.items]}
-
-    def post(self, values: Mapping[Slot, str]) -> set[int]:
-        """Indices of the rules that hold for one message, as durable-rules decides."""
-        parts = [f'"{self._keys[s]}":{values[s]}' for s in self.slots if s in values]
-        message = '{"sid":"1","id":"1","case":1' + "".join("," + p for p in parts) + "}"
-        hits: set[int] = set()
-        sink = False
-        with LOCK:
-            try:
-                result = dre.assert_fact(self._handle, message)
-            except Exception as exc:  # any refusal is reported with our rules
-                self._reset()
-                raise RulesetError(str(exc), range(len(self.rules))) from None
-            try:
-                if result[0] != 0:  # 1: not handled, 2: already asserted
-                    raise RulesetError(f"Could not assert fact, result code: {result[0]}",
-                                       range(len(self.rules)))
-                state = result[1]
-                started = dre.start_action_for_state(self._handle, state)
-                fired = started[1] if started else None
-                while fired:
-                    name = fired[2:fired.index('"', 2)]  # {"r12":{"m":{...}}}
-                    if name == "s":
-                        sink = True
-                    else:
-                        hits.add(int(name[1:]))
-                    fired = dre.complete_and_start_action(self._handle, state)
-            finally:
-                try:
-                    dre.retract_fact(self._handle, message)
-                except Exception:  # not asserted after all: start the session afresh
-                    self._reset()
-        if not sink:  # pragma: no cover - the sink rule takes every message
-            raise RulesetError("durable-rules did not handle a message", range(len(self.rules)))
-        return hits
-
-    def _reset(self) -> None:
-        """Drop the session after a failed assert, so the next message starts clean."""
-        with contextlib.suppress(Exception):
-            dre.delete_state(self._handle, "1")
-
-    def close(self) -> None:
-        with LOCK:
-            dre.delete_ruleset(self._handle)

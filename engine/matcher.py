@@ -22,15 +22,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.cases import Bools, Ints, case_keys, codes, distinct, message_value, radix, recode
-from engine.compiled import Expr, Rule, Ruleset, RulesetError, Slot, Test, cut, expression, pack
+from engine.compiled import And, Expr, Or, Rule, RulesetError, Slot, Test, cut, expression, pack
 from engine.compiled import part as part_test
-from engine.conditions import Condition, attributes, normalize, thresholds
+from engine.conditions import AllOf, AnyOf, Condition, Not, attributes, normalize, thresholds
 from engine.errors import InputError, Problem
+from engine.rulesets import Question, SharedRuleset, build
 
 NONE = -1  # index of "no condition"
 
@@ -45,15 +47,20 @@ class Source:
     label: str
 
 
+SPLIT = 512  # a condition whose attributes make more cases than this is asked in parts
+
+
 @dataclass
 class _Unit:
-    """One condition compiled: its attributes, their re-coding to its own thresholds, and its
+    """A condition (or a part of one) compiled: the attributes it reads, their re-coding to its
+    own thresholds, the units whose true/false answers it reads (``("in", k)``), and its
     rulesets in layers (parts first)."""
 
     attrs: tuple[str, ...]
     recode: dict[str, Ints | None]
     radix: dict[str, int]
-    layers: list[list[Ruleset]] = field(default_factory=list)
+    children: list[_Unit] = field(default_factory=list)
+    layers: list[list[Question]] = field(default_factory=list)
 
 
 class Matcher:
@@ -71,31 +78,47 @@ class Matcher:
         self.posts = 0  # messages posted to durable-rules so far (reported by the benchmarks)
         self._lock = threading.Lock()
         self.units: list[_Unit] = []
+        self._questions: list[Question] = []
+        self._owners: list[int] = []  # per question, the condition it belongs to
         shared: dict[Condition, _Unit] = {}  # the same condition twice is compiled once
+        for i, cond in enumerate(self.conditions):
+            if cond not in shared:
+                shared[cond] = self._compile(i, cond)
+            self.units.append(shared[cond])
         try:
-            for i, cond in enumerate(self.conditions):
-                if cond not in shared:
-                    shared[cond] = self._compile(i, cond)
-                self.units.append(shared[cond])
-        except BaseException:
-            self.close()
-            raise
+            self._rulesets: list[SharedRuleset] = build(self._questions)
+        except RulesetError as exc:
+            raise InputError([self._problem("cannot compile", exc, i) for i in
+                              sorted({self._owners[q] for q in exc.rules})]) from None
 
     @property
     def rulesets(self) -> int:
         """How many durable-rules rulesets this matcher holds."""
-        return sum(len(r) for u in self._distinct() for r in u.layers)
-
-    def _distinct(self) -> list[_Unit]:
-        return list({id(u): u for u in self.units}.values())
+        return len(self._rulesets)
 
     def _compile(self, index: int, cond: Condition) -> _Unit:
-        found = attributes(cond)
-        mine = thresholds([cond])
+        """The condition as one unit, or, when its attributes make too many cases (each is a
+        question to durable-rules), as a unit over the answers of units for its parts."""
+        if isinstance(cond, (AllOf, AnyOf)) and _space(cond) > SPLIT:
+            groups = _groups(cond)
+            if len(groups) == 1:
+                return self._compile(index, groups[0])
+            children = [self._compile(index, g) for g in groups]
+            tests = tuple(Test(("in", k), "$eq", True) for k in range(len(children)))
+            return self._build(index, {}, children,
+                               And(tests) if isinstance(cond, AllOf) else Or(tests))
+        if isinstance(cond, Not) and _space(cond) > SPLIT:
+            child = self._compile(index, cond.item)
+            return self._build(index, {}, [child], Test(("in", 0), "$eq", False))
+        return self._build(index, attributes(cond), [], expression(cond), cond)
+
+    def _build(self, index: int, found: Mapping[str, str], children: list[_Unit],
+               whole: Expr | None, cond: Condition | None = None) -> _Unit:
+        mine = thresholds([cond]) if cond is not None else {}
         attrs = tuple(sorted(found))
         unit = _Unit(attrs, {a: recode(found[a], self.cuts.get(a, ()), mine.get(a, ()))
                              for a in attrs},
-                     {a: radix(found[a], mine.get(a, ())) for a in attrs})
+                     {a: radix(found[a], mine.get(a, ())) for a in attrs}, children)
         parts: dict[Expr, int] = {}
         layer_of: dict[int, int] = {}
         by_layer: dict[int, list[Rule]] = {}
@@ -112,67 +135,64 @@ class Matcher:
                 by_layer.setdefault(layer_of[number], []).append(Rule(-1 - number, expr))
             return part_test(number)
 
-        expr = cut(expression(cond), register)
+        expr = cut(whole, register)
         by_layer.setdefault(layer(expr), []).append(Rule(0, expr))
-        try:
-            for number in sorted(by_layer):
-                unit.layers.append([Ruleset(rules) for rules in pack(by_layer[number])])
-        except RulesetError as exc:
-            for rulesets in unit.layers:
-                for ruleset in rulesets:
-                    ruleset.close()
-            raise self._error("cannot compile", exc, index) from None
+        for number in sorted(by_layer):
+            questions = [Question(tuple(rules)) for rules in pack(by_layer[number])]
+            unit.layers.append(questions)
+            self._questions += questions
+            self._owners += [index] * len(questions)
         return unit
 
-    def _error(self, what: str, exc: RulesetError, index: int) -> InputError:
+    def _problem(self, what: str, exc: RulesetError, index: int) -> Problem:
         """durable-rules refused something of ours: name the condition, with its line."""
         src = (self.sources[index] if self.sources else
                Source(None, None, None, f"condition {index}"))
-        return InputError(Problem(
+        return Problem(
             f"durable-rules {what} {src.label} ({exc})", file=src.file, line=src.line,
             column=src.column, key="when",
             hint="a limit of the rule engine that cvm does not work around yet: please report "
-            "it; meanwhile split the condition into simpler ones"))
+            "it; meanwhile split the condition into simpler ones")
 
     def close(self) -> None:
         """Free the engine's rulesets (the cache calls this when it drops a matcher)."""
-        for unit in self._distinct():
-            for rulesets in unit.layers:
-                for ruleset in rulesets:
-                    ruleset.close()
-        self.units = []
+        for ruleset in self._rulesets:
+            ruleset.close()
+        self._rulesets = []
 
     # -- one case --------------------------------------------------------------------------
 
-    def _answer(self, index: int, values: dict[Slot, str]) -> bool:
-        """Whether condition ``index`` holds for one message (layer by layer)."""
+    def _answer(self, unit: _Unit, index: int, values: dict[Slot, str]) -> bool:
+        """Whether a unit holds for one message (layer by layer)."""
         result = False
-        for rulesets in self.units[index].layers:
-            for ruleset in rulesets:
+        for questions in unit.layers:
+            for question in questions:
                 try:
-                    hits = ruleset.post(values)
+                    hits = question.post(values)
                 except RulesetError as exc:
-                    raise self._error("cannot evaluate", exc, index) from None
+                    raise InputError(self._problem("cannot evaluate", exc, index)) from None
                 with self._lock:
                     self.posts += 1
-                for k, rule in enumerate(ruleset.rules):
+                for k, rule in enumerate(question.rules):
                     if rule.target >= 0:
                         result = k in hits
                     else:
                         values[("part", -1 - rule.target)] = "true" if k in hits else "false"
         return result
 
+    def _record(self, unit: _Unit, index: int, texts: Mapping[str, str | None]) -> bool:
+        values: dict[Slot, str] = {("attr", a): t for a in unit.attrs
+                                   if (t := texts[a]) is not None}
+        for k, child in enumerate(unit.children):
+            values[("in", k)] = "true" if self._record(child, index, texts) else "false"
+        return self._answer(unit, index, values)
+
     def match_record(self, record: Mapping[str, object]) -> frozenset[int]:
         """Indices of the conditions that hold for one customer, as durable-rules decides."""
         texts: dict[str, str | None] = {
             a: message_value(normalize(record.get(a), k), k) for a, k in self.kinds.items()}
-        hits = set()
-        for i, unit in enumerate(self.units):
-            values: dict[Slot, str] = {("attr", a): t for a in unit.attrs
-                                       if (t := texts[a]) is not None}
-            if self._answer(i, values):
-                hits.add(i)
-        return frozenset(hits)
+        return frozenset(i for i, unit in enumerate(self.units)
+                         if self._record(unit, i, texts))
 
     # -- a whole table ---------------------------------------------------------------------
 
@@ -199,24 +219,30 @@ class Matcher:
 
     def holds(self, index: int, coded: _Coded, rows: Ints | None = None) -> Bools:
         """Whether condition ``index`` holds for each customer of ``rows`` (default: all)."""
-        unit = self.units[index]
+        return self._holds(self.units[index], index, coded, rows)
+
+    def _holds(self, unit: _Unit, index: int, coded: _Coded, rows: Ints | None) -> Bools:
         m = coded.n if rows is None else len(rows)
         parts = []
         for attr in unit.attrs:
             local = coded.codes[attr] if rows is None else coded.codes[attr][rows]
             table = unit.recode[attr]
             parts.append((local if table is None else table[local], unit.radix[attr]))
+        inputs = [self._holds(child, index, coded, rows) for child in unit.children]
+        parts += [(answer.astype(np.int64), 2) for answer in inputs]
         key, size = case_keys(parts, m)
         case, reps = distinct(key, size)
         answers = np.zeros(len(reps), dtype=bool)
-        picked = reps if rows is None else rows[reps]
-        for j, row in enumerate(picked.tolist()):
+        picked = (reps if rows is None else rows[reps]).tolist()
+        for j, (pos, row) in enumerate(zip(reps.tolist(), picked, strict=True)):
             values: dict[Slot, str] = {}
             for attr in unit.attrs:
                 text = coded.texts[attr][coded.codes[attr][row]]
                 if text is not None:
                     values[("attr", attr)] = text
-            answers[j] = self._answer(index, values)
+            for k, answer in enumerate(inputs):
+                values[("in", k)] = "true" if answer[pos] else "false"
+            answers[j] = self._answer(unit, index, values)
         return answers[case]
 
     def match_table(self, table: pd.DataFrame) -> Bools:
@@ -274,6 +300,50 @@ class _Coded:
     n: int
     codes: dict[str, Ints]
     texts: dict[str, list[str | None]]
+
+
+_Reads = dict[str, tuple[str, frozenset[Any]]]
+
+
+def _reads(cond: Condition) -> _Reads:
+    """Per attribute a condition reads: its type and the thresholds it compares it with."""
+    kinds = attributes(cond)
+    cuts = thresholds([cond])
+    return {a: (k, frozenset(cuts.get(a, ()))) for a, k in kinds.items()}
+
+
+def _merged(a: _Reads, b: _Reads) -> _Reads:
+    out = dict(a)
+    for attr, (kind, cuts) in b.items():
+        out[attr] = (kind, out[attr][1] | cuts if attr in out else cuts)
+    return out
+
+
+def _cases(reads: _Reads) -> float:
+    return float(np.prod([radix(kind, tuple(cuts)) for kind, cuts in reads.values()],
+                         dtype=np.float64))
+
+
+def _space(cond: Condition) -> float:
+    """How many cases the attributes of a condition make, at its own thresholds."""
+    return _cases(_reads(cond))
+
+
+def _groups(cond: AllOf | AnyOf) -> list[Condition]:
+    """The items of an all/any, neighbours packed together while their cases stay few."""
+    kind = type(cond)
+    out: list[list[Condition]] = []
+    current: _Reads = {}
+    for item in cond.items:
+        mine = _reads(item)
+        joined = _merged(current, mine)
+        if out and _cases(joined) <= SPLIT:
+            out[-1].append(item)
+            current = joined
+        else:
+            out.append([item])
+            current = mine
+    return [group[0] if len(group) == 1 else kind(tuple(group)) for group in out]
 
 
 def _part_slots(expr: Expr | None) -> list[Slot]:

@@ -241,11 +241,11 @@ def _fnv1a(name: str) -> int:
 
 
 def test_message_property_names_never_collide() -> None:
-    """A message holds sid, id, case and at most RULESET_PROPERTIES properties p0, p1, ..."""
-    from engine.compiled import RULESET_PROPERTIES
+    """A message holds sid, id, case, u and properties named p0, p1, ... p<KEYS - 1>."""
+    from engine.rulesets import KEYS
 
     assert (_fnv1a("id"), _fnv1a("sid")) == (926444256, 3593476751)  # its HASH_ID, HASH_SID
-    names = ["sid", "id", "case", *(f"p{i}" for i in range(RULESET_PROPERTIES))]
+    names = ["sid", "id", "case", "u", *(f"p{i}" for i in range(KEYS))]
     assert len({_fnv1a(n) for n in names}) == len(names)
 
 

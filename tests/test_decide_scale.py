@@ -79,7 +79,7 @@ def test_any_pairs_under_all(tmp_path: Path, pairs: int) -> None:
 @pytest.mark.parametrize("depth", [12, 14])
 def test_deeply_nested_all_any_not(tmp_path: Path, depth: int) -> None:
     book = book_with(tmp_path, {f"deep{i}": nested(depth, i) for i in range(3)})
-    assert_identical(random_table(book, 400, depth), book)
+    assert_identical(random_table(book, 150, depth), book)
 
 
 def test_long_lists_and_their_negations(tmp_path: Path) -> None:
