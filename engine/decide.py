@@ -6,21 +6,25 @@ once per distinct case of the attributes each condition reads (``engine.matcher`
 text is ever evaluated. ``decide_one_by_one`` posts every customer separately: the reference
 the identity test compares against.
 
-durable-rules 2.0.28 behaviours designed around (details in ``engine.compiled``):
+durable-rules 2.0.28 behaviours designed around (details in ``engine.compiled`` and
+``engine.rulesets``):
 - ``Host()`` starts timer threads that run actions later: we call its engine directly, run
   no Python actions and start no thread.
 - An event is consumed by the first rule that fires; we assert *facts*, so every matching rule
-  fires, and retract each after its rules fired, so no state accumulates.
+  fires, and retract each after its rules fired, so no state accumulates and the one fact id
+  in use is never taken by another fact (fact ids are hashed to 32 bits).
 - An unmatched message raises: a sink rule matches every message.
 - A rule with only negative tests can match the session's own state: every rule starts with
   ``+case``, which only our messages have.
+- Rule size, stack depth, children per node and properties per message are limited: the
+  compiler stays within them by construction.
 - Its JSON reader rejects numbers with an exponent: every number of a message is written as a
   double without exponent, and the parser keeps thresholds in the range Python writes without
   one.
 - It compares text with numbers as strings ('abc' > 1): values are normalised first (wrong type
   = missing), so a comparison never sees the wrong type.
-- Property names are hashed to 32 bits: a message's property names (p0 ... p199 besides sid,
-  id and case) are checked by a test to be collision-free.
+- Property names are hashed to 32 bits: the names we use (sid, id, case, u, p0, p1, ...) are
+  checked by a test to have distinct hashes.
 """
 
 from __future__ import annotations

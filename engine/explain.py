@@ -22,8 +22,8 @@ from engine.rulebook import (
     Policy,
     Rulebook,
     arbitration_key,
-    segment_attribute,
 )
+from engine.segments import segment_attribute
 
 VALUE_FIELDS = ("historic_value", "potential_value", "influence_value", "total_value",
                 "value_score", "value_tier", "clv_simple", "clv_discounted", "retention_rate")

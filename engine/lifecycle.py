@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from engine.matcher import Matcher, Source, matcher
-from engine.rulebook import Rulebook, Segment, StageRule, segment_attribute
+from engine.rulebook import Rulebook, StageRule
+from engine.segments import Segment, segment_attribute
 
 
 def assign_stages(table: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:

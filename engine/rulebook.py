@@ -25,7 +25,6 @@ priority wins, independently of which policy gives the action (a policy may set 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,60 +37,30 @@ from engine.conditions import (
     BOOLEAN,
     Always,
     Condition,
-    attributes,
 )
 from engine.errors import InputError, Problem, did_you_mean, errors_only
-from engine.yamlio import Path_, YamlDoc, load_file
+from engine.rulebook_io import ID, Raw, read
+from engine.segments import (
+    Segment,
+    load_segments,
+    read_segments,
+    segment_attribute,
+)
 
 LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
-NOT_SEGMENTS = {"lifecycle.yaml", "value_tiers.yaml"}  # value tiers belong to the value stage
 NOT_POLICIES = {"channels.yaml", "campaigns.yaml"}  # these belong to the channel stage
 NO_ACTION = "no_action"
 SERVICE_LEVELS = ("premium", "priority", "standard", "basic")
 DEFAULT_SERVICE_LEVEL = "standard"  # for customers no service policy matches
 CHANNELS = ("account_manager", "call_centre", "email", "sms", "direct_mail", "app_push")
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def _id_check(value: str) -> str | None:
-    if _ID.match(value):
-        return None
-    return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
-
-
-class _Raw(c.Kind):
-    """Any value, checked later (conditions need their own parser)."""
-
-    expected = "a condition"
-
-    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
-        return value
-
-
-class _Id(c.Text):
-    """An id; YAML turns unquoted yes/no/on/off into booleans, which deserves a hint."""
-
-    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
-        if isinstance(value, bool):
-            raise c.Invalid(f"found {c.describe(value)}, expected text", "YAML reads yes, no, "
-                            "on, off, true and false as true or false: put it in quotes")
-        return super().convert(value, ctx, path)
-
-
-ID = _Id(check_fn=_id_check)
 STAGE_RULE = c.Record([
     c.Field("id", ID), c.Field("stage", ID), c.Field("description", c.Text(), ""),
-    c.Field("when", _Raw(), None),
+    c.Field("when", Raw(), None),
 ], what="a stage rule")
 LIFECYCLE = c.Record([
     c.Field("stages", c.MapOf(ID, c.Optional(c.Text(non_empty=False)))),
     c.Field("rules", c.ListOf(STAGE_RULE, min_items=1)),
 ], what="lifecycle stages and rules")
-SEGMENT = c.Record([
-    c.Field("id", ID), c.Field("description", c.Text(), ""), c.Field("when", _Raw()),
-], what="a segment")
-SEGMENTS = c.Record([c.Field("segments", c.ListOf(SEGMENT, min_items=1))],
-                    what="segment definitions")
 THEN = c.Record([
     c.Field("action", c.Optional(ID), None),
     c.Field("offer", c.Optional(c.Text()), None),
@@ -100,7 +69,7 @@ THEN = c.Record([
 ], what="what to do")
 POLICY = c.Record([
     c.Field("id", ID), c.Field("description", c.Text()),
-    c.Field("priority", c.Number(integer=True)), c.Field("when", _Raw()),
+    c.Field("priority", c.Number(integer=True)), c.Field("when", Raw()),
     c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None),
     c.Field("enabled", c.Bool(), True),
 ], what="a policy")
@@ -123,24 +92,6 @@ class StageRule:
     file: str
     line: int | None
     column: int | None = None
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A named group of customers; policies test it as the attribute ``segment_<id>``."""
-
-    id: str
-    description: str
-    when: Condition
-    file: str
-    line: int | None
-    column: int | None = None
-    requires: tuple[str, ...] = ()  # the segments its condition tests
-
-
-def segment_attribute(segment_id: str) -> str:
-    """The true/false attribute that says whether a customer is in a segment."""
-    return f"segment_{segment_id}"
 
 
 @dataclass(frozen=True)
@@ -234,7 +185,7 @@ def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collecti
         known.update(_tier_names(project))
     if channels is None:
         channels = _channel_ids(project, types)
-    raw_segments = _read_segments(project, problems)
+    raw_segments = read_segments(project, problems)
     ids = [item["id"] for _, items in raw_segments for item in items]
     later = {segment_attribute(i): "segments are decided after the lifecycle stage, so "
              "lifecycle rules cannot test them" for i in ids}
@@ -243,7 +194,7 @@ def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collecti
         known["lifecycle_stage"] = [s.name for s in stages]
     with_segments = {**types, **{segment_attribute(i): BOOLEAN for i in ids
                                  if segment_attribute(i) not in types}}
-    segments = _load_segments(raw_segments, types, with_segments, known, problems)
+    segments = load_segments(raw_segments, types, with_segments, known, problems)
     policies = _load_policies(project, with_segments, known, channels, problems)
     if stage_rules is None:
         return None, problems
@@ -278,22 +229,6 @@ def _channel_ids(project: Path, types: Mapping[str, str]) -> list[str] | None:
         return None  # the channel stage reports its own file
 
 
-def _read(path: Path, project: Path, kind: c.Kind,
-          problems: list[Problem]) -> tuple[YamlDoc | None, Any]:
-    display = path.relative_to(project).as_posix()
-    try:
-        doc = load_file(path, display=display)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None, None
-    if doc.data is None:
-        problems.append(Problem(f"the file is empty, expected {kind.expected}", file=display))
-        return None, None
-    value, found = c.check_collect(doc, kind)
-    problems.extend(found)
-    return (None, None) if errors_only(found) else (doc, value)
-
-
 def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, Any],
                     problems: list[Problem], later: Mapping[str, str]
                     ) -> tuple[list[Stage], tuple[StageRule, ...] | None]:
@@ -303,7 +238,7 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
                                 file=str(LIFECYCLE_FILE), hint="every customer needs a stage: "
                                 "copy rules/lifecycle.yaml from the engine's starter project"))
         return [], None
-    doc, raw = _read(path, project, LIFECYCLE, problems)
+    doc, raw = read(path, project, LIFECYCLE, problems)
     if doc is None:
         return [], None
     stages = [Stage(name, desc or "") for name, desc in raw["stages"].items()]
@@ -338,85 +273,6 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
     return stages, (tuple(rules) if not parser.problems else None)
 
 
-def _read_segments(project: Path, problems: list[Problem]
-                   ) -> list[tuple[YamlDoc, list[dict[str, Any]]]]:
-    """Every segment file of rules/ (all but lifecycle.yaml and value_tiers.yaml), checked."""
-    out = []
-    folder = project / "rules"
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        if path.name in NOT_SEGMENTS:
-            continue
-        doc, raw = _read(path, project, SEGMENTS, problems)
-        if doc is not None:
-            out.append((doc, raw["segments"]))
-    return out
-
-
-def _load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
-                   types: Mapping[str, str], with_segments: Mapping[str, str],
-                   known: Mapping[str, Any], problems: list[Problem]) -> list[Segment]:
-    segments: list[Segment] = []
-    seen: dict[str, str] = {}
-    spots: dict[str, tuple[YamlDoc, Path_]] = {}
-    for doc, items in files:
-        parser = Parser(doc, with_segments, known)
-        for i, item in enumerate(items):
-            where = ("segments", i)
-            if item["id"] in seen:
-                parser.error((*where, "id"), f"duplicate segment id {item['id']!r} (also in "
-                             f"{seen[item['id']]})", "each segment needs its own id")
-            elif segment_attribute(item["id"]) in types:
-                parser.error((*where, "id"), f"segment id {item['id']!r} would make the "
-                             f"attribute {segment_attribute(item['id'])!r}, which exists "
-                             "already", "choose another id")
-            line, col = doc.where((*where, "id"))
-            seen.setdefault(item["id"], f"{doc.file}:{line}:{col}")
-            when = parser.when(item["when"], (*where, "when"))
-            if when is not None:
-                requires = tuple(dict.fromkeys(
-                    a.removeprefix("segment_") for a in attributes(when)
-                    if a.startswith("segment_") and a not in types))
-                segments.append(Segment(item["id"], item["description"], when, doc.file,
-                                        *doc.where((*where, "when")), requires))
-                spots[item["id"]] = (doc, (*where, "when"))
-        problems.extend(parser.problems)
-    for cycle in _cycles(segments):
-        doc, path = spots[cycle[0]]
-        problems.append(doc.problem(path, "segments test each other in a cycle: " +
-                                    " -> ".join([*cycle, cycle[0]]),
-                                    hint="a segment may test other segments, but not itself, "
-                                    "directly or through others"))
-    return segments
-
-
-def _cycles(segments: list[Segment]) -> list[list[str]]:
-    """Each cycle of segments testing segments, once, starting at its first-declared one."""
-    needs = {s.id: s.requires for s in segments}
-    order = {s.id: i for i, s in enumerate(segments)}
-    found: list[list[str]] = []
-    seen_cycles: set[frozenset[str]] = set()
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for nxt in needs.get(node, ()):
-            if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):]
-                key = frozenset(cycle)
-                if key not in seen_cycles:
-                    seen_cycles.add(key)
-                    start = min(range(len(cycle)), key=lambda i: order[cycle[i]])
-                    found.append(cycle[start:] + cycle[:start])
-            elif nxt in needs and state.get(nxt) is None:
-                visit(nxt, [*path, nxt])
-        state[node] = 2
-
-    for seg in segments:
-        if state.get(seg.id) is None:
-            visit(seg.id, [seg.id])
-    return found
-
-
 def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
                    channels: Collection[str] | None, problems: list[Problem]) -> list[Policy]:
     policies: list[Policy] = []
@@ -426,7 +282,7 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
     for path in files:
         if path.name in NOT_POLICIES:
             continue
-        doc, raw = _read(path, project, POLICY, problems)
+        doc, raw = read(path, project, POLICY, problems)
         if doc is None:
             continue
         parser = Parser(doc, types, known)

@@ -15,157 +15,39 @@ attributes shares one grid, walked once in priority order).
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 from collections.abc import Callable, Collection, Sequence
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
-from engine.conditions import (
-    BOOLEAN,
-    DATE,
-    NUMBER,
-    TEXT,
-    AllOf,
-    AnyOf,
-    Compare,
-    Condition,
-    Not,
-    attributes,
-    holds,
-    normalize,
-    thresholds,
-)
+from engine.conditions import Condition
 from engine.errors import Problem, did_you_mean
+from engine.rule_grid import GRID_LIMIT, WORK_DONE, Bools, Grid, reads, spent
 from engine.rulebook import LIFECYCLE_FILE  # engine.rulebook imports this module lazily
 
 if TYPE_CHECKING:
     from engine.rulebook import Rulebook
 
 
-GRID_LIMIT = 2_000_000  # cells; beyond it a check is left out (no warning rather than a guess)
 SHARED_GRID_LIMIT = 200_000  # cells of a grid shared by a group of policies
 FEW = 64  # up to this many higher-priority policies are checked all together
 PAIRS = 8  # equal priorities: up to this many policies are compared pair by pair
 PAIR_BUDGET = 2_000  # beyond, overlapping pairs are looked for among this many pairs
 SHOWN = 5  # covering policies named in a warning
-WORK = 40_000  # conditions evaluated over a grid, per validation, for the comparing checks
-Bools = npt.NDArray[np.bool_]
-_LEAF_CACHE: dict[tuple[Compare, tuple[Any, ...]], Bools] = {}
-
-
-class _Grid:
-    """Every combination of intervals of the attributes some conditions read.
-
-    Each numeric attribute is cut at the conditions' thresholds into cells (below the lowest,
-    each threshold, between two, above the highest) plus "missing"; text into each named value,
-    "any other text" and missing. Every condition is constant within a cell, so evaluating one
-    representative per cell decides a question for all possible customers exactly.
-    """
-
-    def __init__(self, conds: Sequence[Condition]) -> None:
-        kinds: dict[str, str] = {}
-        found: dict[str, set[Any]] = {}
-        for cond in conds:
-            for attr, (kind, values) in _reads(cond).items():
-                kinds[attr] = kind
-                found.setdefault(attr, set()).update(values)
-        cuts = {a: tuple(sorted(v, key=lambda x: (type(x).__name__, x))) for a, v in
-                found.items()}  # as engine.conditions.thresholds sorts them
-        self.axes = {name: (i, _representatives(kinds[name], cuts.get(name, ())))
-                     for i, name in enumerate(sorted(kinds))}
-        self.shape = tuple(len(reps) for _, reps in self.axes.values())
-        self.size = int(np.prod(self.shape, dtype=np.float64))
-
-    def truth(self, cond: Condition) -> Bools:
-        _WORK.set(_WORK.get() + 1)
-        return np.broadcast_to(self._truth(cond), self.shape)
-
-    def _truth(self, cond: Condition) -> Bools:
-        ndim = len(self.shape)
-        if isinstance(cond, Compare):
-            axis, reps = self.axes[cond.attribute]
-            key = (cond, reps)
-            values = _LEAF_CACHE.get(key)
-            if values is None:
-                if len(_LEAF_CACHE) > 100_000:
-                    _LEAF_CACHE.clear()
-                values = _LEAF_CACHE[key] = np.array(
-                    [holds(cond, normalize(r, cond.kind)) for r in reps], dtype=bool)
-            shape = [1] * ndim
-            shape[axis] = len(reps)
-            return values.reshape(shape)
-        if isinstance(cond, Not):
-            return ~self._truth(cond.item)
-        if isinstance(cond, (AllOf, AnyOf)):
-            parts = [self._truth(item) for item in cond.items]
-            combine = np.logical_and if isinstance(cond, AllOf) else np.logical_or
-            out = parts[0]
-            for part in parts[1:]:
-                out = combine(out, part)
-            return out
-        return np.ones([1] * ndim, dtype=bool)
-
-
-# How much the checks that compare conditions may still do. With thousands of policies they
-# stop after WORK evaluations (a few seconds), highest priorities first: a warning may then be
-# missing, never wrong.
-_WORK: contextvars.ContextVar[int] = contextvars.ContextVar("cvm_warnings_work", default=0)
-
-
-def _spent() -> bool:
-    return _WORK.get() >= WORK
-
-
-_READS: dict[int, tuple[Condition, dict[str, tuple[str, frozenset[Any]]]]] = {}
-
-
-def _reads(cond: Condition) -> dict[str, tuple[str, frozenset[Any]]]:
-    """Per attribute the condition reads: its type and the thresholds (kept per condition)."""
-    kept = _READS.get(id(cond))
-    if kept is not None and kept[0] is cond:
-        return kept[1]
-    if len(_READS) > 200_000:
-        _READS.clear()
-    kinds = attributes(cond)
-    cuts = thresholds([cond])
-    out = {a: (k, frozenset(cuts.get(a, ()))) for a, k in kinds.items()}
-    _READS[id(cond)] = (cond, out)
-    return out
-
-
-def _representatives(kind: str, cuts: tuple[Any, ...]) -> tuple[Any, ...]:
-    if kind == NUMBER:
-        reps: list[Any] = [None]
-        if not cuts:
-            return (None, 0.0)
-        reps.append(cuts[0] - max(1.0, abs(cuts[0])))
-        for low, high in pairwise(cuts):
-            reps += [low, (low + high) / 2]
-        return (*reps, cuts[-1], cuts[-1] + max(1.0, abs(cuts[-1])))
-    if kind == TEXT:
-        return (None, *cuts, "\x00any other text")
-    if kind == BOOLEAN:
-        return (None, False, True)
-    assert kind == DATE
-    import datetime as dt
-
-    return (None, dt.date(2000, 1, 1))
+# with thousands of policies the comparing checks stop after rule_grid.WORK evaluations
 
 
 def _never(cond: Condition) -> bool:
-    grid = _Grid([cond])  # on its own grid: cheap, so outside the WORK budget
+    grid = Grid([cond])  # on its own grid: cheap, so outside the WORK budget
     return grid.size <= GRID_LIMIT and not grid._truth(cond).any()
 
 
 def _covered_by(cond: Condition, others: Sequence[Condition]) -> list[int] | None:
     """Indices of ``others`` that together match every customer ``cond`` matches, or None."""
-    if not others or _spent():
+    if not others or spent():
         return None
-    grid = _Grid([cond, *others])
+    grid = Grid([cond, *others])
     if grid.size <= GRID_LIMIT:
         mine = grid.truth(cond)
         theirs = [grid.truth(o) for o in others]
@@ -176,9 +58,9 @@ def _covered_by(cond: Condition, others: Sequence[Condition]) -> list[int] | Non
             return None
         return [i for i, t in enumerate(theirs) if (mine & t).any()]
     for i, other in enumerate(others):  # too many attributes together: try one at a time
-        if _spent():
+        if spent():
             return None
-        pair = _Grid([cond, other])
+        pair = Grid([cond, other])
         if pair.size <= GRID_LIMIT and not (pair.truth(cond) & ~pair.truth(other)).any():
             return [i]
     return None
@@ -191,7 +73,7 @@ def _covered_within(conds: Sequence[Condition], counts: Sequence[Sequence[bool]]
     not shown to be covered). One grid per set of attributes, walked once in order with a
     running union per dimension.
     """
-    sets = [frozenset(_reads(c)) for c in conds]
+    sets = [frozenset(reads(c)) for c in conds]
     names = sorted(set().union(*sets)) if sets else []
     bit = {name: 1 << i for i, name in enumerate(names)}
     masks = [sum(bit[a] for a in s) for s in sets]
@@ -204,7 +86,7 @@ def _covered_within(conds: Sequence[Condition], counts: Sequence[Sequence[bool]]
     for i in sorted(wanted):  # groups of the highest priorities first
         first_of.setdefault(masks[i], i)
     for mask in sorted(first_of, key=first_of.__getitem__):
-        if _spent():
+        if spent():
             break
         members = [i for i in by_mask[mask] if i in wanted]
         last = max(members)
@@ -213,7 +95,7 @@ def _covered_within(conds: Sequence[Condition], counts: Sequence[Sequence[bool]]
         if not any(first is not None and i > first for d, first in enumerate(firsts)
                    for i in members if i in check[d]):
             continue  # nothing earlier that counts: nothing to cover these
-        grid = _Grid([conds[j] for j in group])
+        grid = Grid([conds[j] for j in group])
         if grid.size > SHARED_GRID_LIMIT:
             continue
         unions = [np.zeros(grid.shape, dtype=bool) for _ in counts]
@@ -245,9 +127,9 @@ def _submasks(mask: int, by_mask: dict[int, list[int]]) -> list[int]:
 
 
 def _overlap(a: Condition, b: Condition) -> bool:
-    if _spent():
+    if spent():
         return False
-    grid = _Grid([a, b])
+    grid = Grid([a, b])
     return grid.size <= GRID_LIMIT and bool((grid.truth(a) & grid.truth(b)).any())
 
 
@@ -273,11 +155,11 @@ Warn = Callable[[str, tuple[int | None, int | None], str, str, str], None]
 
 def warnings_for(book: Rulebook) -> list[Problem]:
     """Warnings about a loaded rulebook: rules and policies that never match or never win."""
-    token = _WORK.set(0)
+    token = WORK_DONE.set(0)
     try:
         return _warnings(book)
     finally:
-        _WORK.reset(token)
+        WORK_DONE.reset(token)
 
 
 def _warnings(book: Rulebook) -> list[Problem]:
