@@ -185,6 +185,9 @@ def describe(cond: Condition) -> str:
             return _UNKNOWN.get(cond.attribute, f"{noun} is missing")
         if cond.op == "exists":
             return _KNOWN.get(cond.attribute, f"{noun} is known")
+        if cond.attribute.startswith("segment_") and cond.kind == BOOLEAN:
+            inside = (cond.operand is True) == (cond.op == "eq")
+            return f"{'in' if inside else 'not in'} segment {cond.attribute[8:]}"
         verb = "is not" if cond.op == "not_in" else "is"
         phrase = _phrase(cond).removeprefix("none of ") if cond.op == "not_in" else _phrase(cond)
         if cond.op == "not_in" and isinstance(cond.operand, tuple) and len(cond.operand) > 1:

@@ -179,3 +179,18 @@ def test_a_durable_rules_failure_names_the_policy_file_and_line(
     assert "durable-rules cannot compile" in res.stderr and "error code: 113" in res.stderr
     res = runner.invoke(app, ["decide", "-p", str(project), "-o", str(tmp_path / "out")])
     assert res.exit_code == 1 and "policies/win_back.yaml:" in res.stderr
+
+
+def test_a_message_durable_rules_refuses_names_the_rule_and_exits_1(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example_project(tmp_path)
+
+    def refuse(handle: int, message: str) -> Any:
+        raise RuntimeError("Could not assert fact, error code: 303")
+
+    monkeypatch.setattr(dre, "assert_fact", refuse)
+    res = runner.invoke(app, ["decide", "-p", str(project), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert res.stderr.startswith("error: rules/lifecycle.yaml:23:5: when: durable-rules cannot "
+                                 "evaluate lifecycle rule 'new_customer' (Could not assert "
+                                 "fact, error code: 303)\n  hint: ")

@@ -171,3 +171,15 @@ def test_the_readme_segment_examples_validate_and_decide(tmp_path: Path) -> None
                           "tenure_days": [900, 900], "frequency": [5, 5]})
     assert decide(table, book)["policy_id"].tolist()[0] == "documented"
     assert decide(table, book)["policy_id"].isna().tolist() == [False, True]
+
+
+def test_briefs_read_segment_tests_as_words(tmp_path: Path) -> None:
+    from engine.conditions import describe
+
+    folder = project(tmp_path, {"rules/segments.yaml": SEGMENTS,
+                                "policies/save_vips.yaml": USES_SEGMENT.replace(
+                                    "segment_vip_at_risk: true", "all:\n    - segment_vip: "
+                                    "true\n    - segment_quiet: {ne: true}")})
+    book = load_rulebook(folder, TYPES)
+    policy = next(p for p in book.policies if p.id == "save_vips")
+    assert describe(policy.when) == "in segment vip and not in segment quiet"
