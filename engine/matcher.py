@@ -358,7 +358,8 @@ def _part_slots(expr: Expr | None) -> list[Slot]:
 
 _Key = tuple[str, tuple[Condition, ...], tuple[Source, ...] | None]
 _CACHE: OrderedDict[_Key, Matcher] = OrderedDict()
-_CACHE_RULESETS = 40_000  # durable-rules holds at most 131,071 rulesets at once
+_CACHE_MATCHERS = 32
+_CACHE_RULESETS = 4_000  # about 150 KB each once asked (durable-rules holds at most 131,071)
 _CACHE_LOCK = threading.Lock()
 
 
@@ -370,8 +371,8 @@ def matcher(kind: str, conditions: Sequence[Condition],
         found = _CACHE.get(key)
         if found is None:
             found = _CACHE[key] = Matcher(f"cvm_{kind}", key[1], key[2])
-            while len(_CACHE) > 1 and sum(m.rulesets for m in _CACHE.values()) > \
-                    _CACHE_RULESETS:
+            while len(_CACHE) > 1 and (len(_CACHE) > _CACHE_MATCHERS or sum(
+                    m.rulesets for m in _CACHE.values()) > _CACHE_RULESETS):
                 _CACHE.popitem(last=False)[1].close()
         _CACHE.move_to_end(key)
         return found

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.conditions import evaluate
-from engine.decide import decide
+from engine.decide import decide, policy_matcher
 from engine.lifecycle import assign_stages
 from engine.rulebook import Rulebook, arbitration_key, load_rulebook, validate_rulebook
 from tests import policy_sets
@@ -80,6 +80,12 @@ def test_any_pairs_under_all(tmp_path: Path, pairs: int) -> None:
 def test_deeply_nested_all_any_not(tmp_path: Path, depth: int) -> None:
     book = book_with(tmp_path, {f"deep{i}": nested(depth, i) for i in range(3)})
     assert_identical(random_table(book, 150, depth), book)
+    units, seen = list(policy_matcher(book).units), []
+    while units:  # asked in parts (children), and with parts cut out of too large rules
+        unit = units.pop()
+        seen.append(unit)
+        units += unit.children
+    assert any(u.children for u in seen) and any(len(u.layers) > 1 for u in seen)
 
 
 def test_long_lists_and_their_negations(tmp_path: Path) -> None:
