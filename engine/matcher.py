@@ -12,8 +12,8 @@ Arbitration only needs each customer's first matching condition (in priority ord
 of policies, most are asked about few customers. ``match_record`` asks about one customer
 alone: the reference the identity test compares against.
 
-The message of a case holds, per attribute, a real value of the case's interval (the first
-customer's with that code); every customer of the interval would get the same answer.
+The message of a case holds, per attribute, a real value of the case's interval (a customer's
+with that code); every customer of the interval would get the same answer.
 """
 
 from __future__ import annotations
@@ -210,7 +210,8 @@ class Matcher:
             if column is None:
                 continue
             first = np.full(size, -1, dtype=np.int64)
-            first[values[::-1]] = np.arange(n - 1, -1, -1)  # the first customer of each code
+            # one customer per code (whichever: every value of a code gets the same answers)
+            first[values[::-1]] = np.arange(n - 1, -1, -1)
             present = np.flatnonzero(first >= 0)
             raw = column.iloc[first[present]].tolist()
             for code, value in zip(present.tolist(), raw, strict=True):
