@@ -15,8 +15,15 @@ from typing import Any
 
 from engine.conditions import describe, first_failure
 from engine.decide import policy_matcher, reason
-from engine.lifecycle import stage_of
-from engine.rulebook import DEFAULT_SERVICE_LEVEL, NO_ACTION, Policy, Rulebook, arbitration_key
+from engine.lifecycle import segments_of, stage_of
+from engine.rulebook import (
+    DEFAULT_SERVICE_LEVEL,
+    NO_ACTION,
+    Policy,
+    Rulebook,
+    arbitration_key,
+)
+from engine.segments import segment_attribute
 
 VALUE_FIELDS = ("historic_value", "potential_value", "influence_value", "total_value",
                 "value_score", "value_tier", "clv_simple", "clv_discounted", "retention_rate")
@@ -41,6 +48,7 @@ class Explanation:
     stage: str
     stage_rule: str
     stage_rules: tuple[Check, ...]  # in file order, up to the rule that gave the stage
+    segments: tuple[Check, ...]  # every segment, in declaration order
     policies: tuple[Check, ...]  # in arbitration order (priority high to low, then id)
     action: str
     action_policy: Policy | None
@@ -57,6 +65,10 @@ class Explanation:
         lines += [f"  {name:<16} {_show(value)}" for name, value in self.value]
         lines += ["", f"Lifecycle stage: {self.stage} (rule {self.stage_rule})"]
         lines += [_check_line(c) for c in self.stage_rules]
+        if self.segments:
+            member = [c.id for c in self.segments if c.matched]
+            lines += ["", "Segments: " + (", ".join(member) if member else "none")]
+            lines += [_check_line(c) for c in self.segments]
         lines += ["", "Policies, highest priority first"]
         won = {getattr(self.action_policy, "id", None): "wins the action",
                getattr(self.service_policy, "id", None): "wins the service level"}
@@ -108,6 +120,14 @@ def explain(customer: Mapping[str, Any], rulebook: Rulebook) -> Explanation:
         if rule.id == rule_id:
             break
     record = {**customer, "lifecycle_stage": stage}
+    found = segments_of(record, rulebook)  # durable-rules, as assign_stages decides
+    record.update({segment_attribute(k): v for k, v in found.items()})
+    segments = []
+    for seg in rulebook.segments:
+        failure = None if found[seg.id] else first_failure(seg.when, record)
+        segments.append(Check(seg.id, found[seg.id], failure.text if failure else None,
+                              seg.description or describe(seg.when),
+                              f"{seg.file}:{seg.line}"))
     active = rulebook.active_policies()
     hits = policy_matcher(rulebook).match_record(record)
     matched_ids = {active[i].id for i in hits}
@@ -130,7 +150,7 @@ def explain(customer: Mapping[str, Any], rulebook: Rulebook) -> Explanation:
         customer_id=str(customer.get("customer_id", "?")),
         value=tuple((f, customer[f]) for f in VALUE_FIELDS if f in customer),
         stage=stage, stage_rule=rule_id, stage_rules=tuple(stage_rules),
-        policies=tuple(checks),
+        segments=tuple(segments), policies=tuple(checks),
         action=action_policy.action or NO_ACTION if action_policy else NO_ACTION,
         action_policy=action_policy,
         service_level=(service_policy.service_level or DEFAULT_SERVICE_LEVEL

@@ -25,71 +25,42 @@ priority wins, independently of which policy gives the action (a policy may set 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine import checks as c
+from engine.condition_parser import Parser
 from engine.conditions import (
     ALWAYS,
+    BOOLEAN,
     Always,
     Condition,
-    Parser,
 )
 from engine.errors import InputError, Problem, did_you_mean, errors_only
-from engine.yamlio import Path_, YamlDoc, load_file
+from engine.rulebook_io import ID, Raw, read
+from engine.segments import (
+    Segment,
+    load_segments,
+    read_segments,
+    segment_attribute,
+)
 
 LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
-NOT_SEGMENTS = {"lifecycle.yaml", "value_tiers.yaml"}  # value tiers belong to the value stage
 NOT_POLICIES = {"channels.yaml", "campaigns.yaml"}  # these belong to the channel stage
 NO_ACTION = "no_action"
 SERVICE_LEVELS = ("premium", "priority", "standard", "basic")
 DEFAULT_SERVICE_LEVEL = "standard"  # for customers no service policy matches
 CHANNELS = ("account_manager", "call_centre", "email", "sms", "direct_mail", "app_push")
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def _id_check(value: str) -> str | None:
-    if _ID.match(value):
-        return None
-    return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
-
-
-class _Raw(c.Kind):
-    """Any value, checked later (conditions need their own parser)."""
-
-    expected = "a condition"
-
-    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
-        return value
-
-
-class _Id(c.Text):
-    """An id; YAML turns unquoted yes/no/on/off into booleans, which deserves a hint."""
-
-    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
-        if isinstance(value, bool):
-            raise c.Invalid(f"found {c.describe(value)}, expected text", "YAML reads yes, no, "
-                            "on, off, true and false as true or false: put it in quotes")
-        return super().convert(value, ctx, path)
-
-
-ID = _Id(check_fn=_id_check)
 STAGE_RULE = c.Record([
     c.Field("id", ID), c.Field("stage", ID), c.Field("description", c.Text(), ""),
-    c.Field("when", _Raw(), None),
+    c.Field("when", Raw(), None),
 ], what="a stage rule")
 LIFECYCLE = c.Record([
     c.Field("stages", c.MapOf(ID, c.Optional(c.Text(non_empty=False)))),
     c.Field("rules", c.ListOf(STAGE_RULE, min_items=1)),
 ], what="lifecycle stages and rules")
-SEGMENT = c.Record([
-    c.Field("id", ID), c.Field("description", c.Text(), ""), c.Field("when", _Raw()),
-], what="a segment")
-SEGMENTS = c.Record([c.Field("segments", c.ListOf(SEGMENT, min_items=1))],
-                    what="segment definitions")
 THEN = c.Record([
     c.Field("action", c.Optional(ID), None),
     c.Field("offer", c.Optional(c.Text()), None),
@@ -98,7 +69,7 @@ THEN = c.Record([
 ], what="what to do")
 POLICY = c.Record([
     c.Field("id", ID), c.Field("description", c.Text()),
-    c.Field("priority", c.Number(integer=True)), c.Field("when", _Raw()),
+    c.Field("priority", c.Number(integer=True)), c.Field("when", Raw()),
     c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None),
     c.Field("enabled", c.Bool(), True),
 ], what="a policy")
@@ -116,16 +87,6 @@ class StageRule:
 
     id: str
     stage: str
-    description: str
-    when: Condition
-    file: str
-    line: int | None
-    column: int | None = None
-
-
-@dataclass(frozen=True)
-class Segment:
-    id: str
     description: str
     when: Condition
     file: str
@@ -193,11 +154,23 @@ def load_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
 
 def validate_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
                       values: Mapping[str, Collection[str]] | None = None,
-                      channels: Collection[str] | None = None) -> list[Problem]:
-    """Every error and warning in rules/ and policies/ (never raises for problems in files)."""
+                      channels: Collection[str] | None = None,
+                      campaigns: Collection[str] | None = None) -> list[Problem]:
+    """Every error and warning in rules/ and policies/ (never raises for problems in files).
+
+    The conditions are also compiled for durable-rules, exactly as a run compiles them, so
+    whatever the rule engine could refuse is reported here, at the condition's line.
+    ``campaigns``: the declared campaign ids, to warn about policies naming others.
+    """
     book, problems = _load(project_dir, attribute_types, values, channels)
     if book is not None and not errors_only(problems):
+        from engine.decide import compile_rulebook
+        from engine.rulebook_warnings import campaign_warnings
+
+        problems += compile_rulebook(book)
         problems += warnings_for(book)
+        if campaigns is not None:
+            problems += campaign_warnings(book, campaigns)
     return problems
 
 
@@ -212,11 +185,17 @@ def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collecti
         known.update(_tier_names(project))
     if channels is None:
         channels = _channel_ids(project, types)
-    stages, stage_rules = _load_lifecycle(project, types, known, problems)
+    raw_segments = read_segments(project, problems)
+    ids = [item["id"] for _, items in raw_segments for item in items]
+    later = {segment_attribute(i): "segments are decided after the lifecycle stage, so "
+             "lifecycle rules cannot test them" for i in ids}
+    stages, stage_rules = _load_lifecycle(project, types, known, problems, later)
     if stages:  # without readable stages, don't report every stage name as unknown
         known["lifecycle_stage"] = [s.name for s in stages]
-    segments = _load_segments(project, types, known, problems)
-    policies = _load_policies(project, types, known, channels, problems)
+    with_segments = {**types, **{segment_attribute(i): BOOLEAN for i in ids
+                                 if segment_attribute(i) not in types}}
+    segments = load_segments(raw_segments, types, with_segments, known, problems)
+    policies = _load_policies(project, with_segments, known, channels, problems)
     if stage_rules is None:
         return None, problems
     files = [str(LIFECYCLE_FILE), *dict.fromkeys(s.file for s in segments),
@@ -250,36 +229,21 @@ def _channel_ids(project: Path, types: Mapping[str, str]) -> list[str] | None:
         return None  # the channel stage reports its own file
 
 
-def _read(path: Path, project: Path, kind: c.Kind,
-          problems: list[Problem]) -> tuple[YamlDoc | None, Any]:
-    display = path.relative_to(project).as_posix()
-    try:
-        doc = load_file(path, display=display)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None, None
-    if doc.data is None:
-        problems.append(Problem(f"the file is empty, expected {kind.expected}", file=display))
-        return None, None
-    value, found = c.check_collect(doc, kind)
-    problems.extend(found)
-    return (None, None) if errors_only(found) else (doc, value)
-
-
 def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, Any],
-                    problems: list[Problem]) -> tuple[list[Stage], tuple[StageRule, ...] | None]:
+                    problems: list[Problem], later: Mapping[str, str]
+                    ) -> tuple[list[Stage], tuple[StageRule, ...] | None]:
     path = project / LIFECYCLE_FILE
     if not path.exists():
         problems.append(Problem("file not found, expected the lifecycle stages and rules",
                                 file=str(LIFECYCLE_FILE), hint="every customer needs a stage: "
                                 "copy rules/lifecycle.yaml from the engine's starter project"))
         return [], None
-    doc, raw = _read(path, project, LIFECYCLE, problems)
+    doc, raw = read(path, project, LIFECYCLE, problems)
     if doc is None:
         return [], None
     stages = [Stage(name, desc or "") for name, desc in raw["stages"].items()]
     names = [s.name for s in stages]
-    parser = Parser(doc, types, {**known, "lifecycle_stage": names})
+    parser = Parser(doc, types, {**known, "lifecycle_stage": names}, unavailable=later)
     rules: list[StageRule] = []
     seen: dict[str, int] = {}
     last = len(raw["rules"]) - 1
@@ -309,33 +273,6 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
     return stages, (tuple(rules) if not parser.problems else None)
 
 
-def _load_segments(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
-                   problems: list[Problem]) -> list[Segment]:
-    segments: list[Segment] = []
-    seen: dict[str, str] = {}
-    folder = project / "rules"
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        if path.name in NOT_SEGMENTS:
-            continue
-        doc, raw = _read(path, project, SEGMENTS, problems)
-        if doc is None:
-            continue
-        parser = Parser(doc, types, known)
-        for i, item in enumerate(raw["segments"]):
-            where = ("segments", i)
-            if item["id"] in seen:
-                parser.error((*where, "id"), f"duplicate segment id {item['id']!r} (also in "
-                             f"{seen[item['id']]})", "each segment needs its own id")
-            line, col = doc.where((*where, "id"))
-            seen.setdefault(item["id"], f"{doc.file}:{line}:{col}")
-            when = parser.when(item["when"], (*where, "when"))
-            if when is not None:
-                segments.append(Segment(item["id"], item["description"], when, doc.file,
-                                        *doc.where((*where, "when"))))
-        problems.extend(parser.problems)
-    return segments
-
-
 def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, Any],
                    channels: Collection[str] | None, problems: list[Problem]) -> list[Policy]:
     policies: list[Policy] = []
@@ -345,7 +282,7 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
     for path in files:
         if path.name in NOT_POLICIES:
             continue
-        doc, raw = _read(path, project, POLICY, problems)
+        doc, raw = read(path, project, POLICY, problems)
         if doc is None:
             continue
         parser = Parser(doc, types, known)
@@ -365,7 +302,9 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
             raw["id"], raw["description"], raw["priority"], when, then["action"], then["offer"],
             tuple(then["channels"]), then["service_level"],
             (raw["campaign"] or raw["id"]) if contact else None, raw["enabled"], doc.file,
-            doc.where(("id",))[0], {k: doc.where((k,)) for k in ("id", "when", "priority")}))
+            doc.where(("id",))[0], {k: doc.where((k,)) for k in ("id", "when", "priority",
+                                                                   "campaign") if k in raw
+                                    and raw[k] is not None}))
     return policies
 
 

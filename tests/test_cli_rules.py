@@ -67,3 +67,31 @@ def test_explain_unknown_customer() -> None:
     assert res.stderr.startswith("error: CUSTOMER_ID: customer 'C00121' is not in the value "
                                  "table (2,000 customers with a purchase before 2026-01-01)\n"
                                  "  hint: did you mean ")
+
+
+def test_validate_warns_about_campaigns_that_are_not_declared(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    policy = ("id: {id}\ndescription: d\npriority: {priority}\nwhen: {{Region: {id}}}\n"
+              "then: {{action: retain, channels: [email]}}\n")
+    (project / "policies" / "own.yaml").write_text(policy.format(id="own", priority=55))
+    (project / "policies" / "typo.yaml").write_text(
+        policy.format(id="typo", priority=56) + "campaign: win_bak\n")
+    (project / "policies" / "named.yaml").write_text(
+        policy.format(id="named", priority=57) + "campaign: retention_q3\n")
+    res = runner.invoke(app, ["validate", "-p", str(project)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines() == [
+        "warning: policies/named.yaml:6:11: campaign: campaign 'retention_q3' of policy 'named' "
+        "is not declared in policies/campaigns.yaml: its brief has no name, objective or budget",
+        "  hint: declare it under `campaigns:` in policies/campaigns.yaml (name, objective, "
+        "budget, kpis)",
+        "warning: policies/typo.yaml:6:11: campaign: campaign 'win_bak' of policy 'typo' is not "
+        "declared in policies/campaigns.yaml: its brief has no name, objective or budget",
+        "  hint: did you mean 'win_back'?",
+        "warning: policies/own.yaml:1:5: id: policy 'own' has no campaign, so its campaign is "
+        "its id, 'own', which is not declared in policies/campaigns.yaml: its brief has no "
+        "name, objective or budget",
+        "  hint: declare it under `campaigns:` in policies/campaigns.yaml (name, objective, "
+        "budget, kpis)",
+        "0 error(s), 3 warning(s) in 3 file(s)"]
+    assert runner.invoke(app, ["validate", "--strict", "-p", str(project)]).exit_code == 1

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.condition_parser import Parser
 from engine.conditions import (
     ALWAYS,
     MISSING,
@@ -17,7 +18,6 @@ from engine.conditions import (
     Compare,
     Condition,
     Not,
-    Parser,
     describe,
     evaluate,
     first_failure,
@@ -226,7 +226,8 @@ when:
     assert failure.text == ("recency_ratio is 'late' (not a number: missing), needed more than "
                             "1.5 times the usual gap")
     failure = first_failure(condition, {**customer, "recency_ratio": None})
-    assert failure is not None and failure.text.startswith("recency_ratio is missing, needed")
+    assert failure is not None and failure.text.startswith("recency_ratio is missing (a "
+                                                            "one-time buyer has no usual gap),")
 
 
 def test_first_failure_of_any_and_not() -> None:

@@ -22,10 +22,9 @@ import pytest
 from engine.conditions import DATE, NUMBER, TEXT, attributes, evaluate, thresholds
 from engine.decide import (
     Matcher,
-    _djb2,
-    _number,
     decide,
     decide_one_by_one,
+    number_text,
     policy_matcher,
     stage_matcher,
 )
@@ -213,7 +212,7 @@ def test_each_distinct_case_is_asked_once(starter_book: Rulebook) -> None:
 
 def test_numbers_are_written_without_exponent_and_read_back_exactly() -> None:
     for value in (1e-05, 1e16, 1e-300, 1e300, 2.0**60, -0.0, 0.1 + 0.2, 5e-324):
-        text = _number(value)
+        text = number_text(value)
         assert "e" not in text and "." in text and float(text) == value
     matcher = Matcher("t_numbers", [load_cond("x: {gt: 0.0001}"), load_cond("x: {lt: -5}")])
     assert matcher.match_record({"x": 1e-300}) == frozenset()
@@ -233,13 +232,25 @@ def test_durable_rules_quirks_still_exist() -> None:
     dre.delete_ruleset(handle)
 
 
+def _fnv1a(name: str) -> int:
+    """durable-rules' 32-bit hash of a property name (src/rules/json.c: FNV-1a)."""
+    value = 0x811C9DC5
+    for byte in name.encode():
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    return value
+
+
 def test_message_property_names_never_collide() -> None:
-    names = ["sid", "id", "case", *(f"a{i}" for i in range(20000))]
-    assert len({_djb2(n) for n in names}) == len(names)
+    """A message holds sid, id, case, u and properties named p0, p1, ... p<KEYS - 1>."""
+    from engine.rulesets import KEYS
+
+    assert (_fnv1a("id"), _fnv1a("sid")) == (926444256, 3593476751)  # its HASH_ID, HASH_SID
+    names = ["sid", "id", "case", "u", *(f"p{i}" for i in range(KEYS))]
+    assert len({_fnv1a(n) for n in names}) == len(names)
 
 
 def load_cond(text: str) -> Any:
-    from engine.conditions import Parser
+    from engine.condition_parser import Parser
     from engine.yamlio import load_text
 
     doc = load_text(f"when:\n  {text}\n")

@@ -74,12 +74,14 @@ def test_explain_agrees_with_the_decision_table(book: Rulebook) -> None:
     assert big.service_level == "standard" and big.service_policy is not None
     assert big.service_policy.id == "one_time_big_buyer"
     lapsed = explain(rows[2], book)
-    assert (lapsed.action, lapsed.reason) == ("no_action", "no_win_back_low_value (priority "
-                                              "65): Lapsing or lost customers whose expected "
-                                              "value does not cover the cost of a win-back: "
-                                              "no contact, on purpose.")
+    assert (lapsed.action, lapsed.reason) == (
+        "no_action", "no_win_back_low_value (priority 65): Lapsing or lost customers whose "
+        "value ahead does not cover the cost of a win-back: little expected future margin and "
+        "no customers brought in (influence value). No contact, on purpose; what they spent "
+        "before does not make a win-back pay.")
     assert "win_back" in lapsed.format() and "none of these held: clv_discounted is 1, needed " \
-        "at least 25; potential_value is 2, needed at least 50" in lapsed.format()
+        "at least 25; potential_value is 2, needed at least 50; influence_value is 0, needed " \
+        "at least 100" in lapsed.format()
 
 
 def test_no_policy_matched_and_disabled_policies(tmp_path: Path) -> None:

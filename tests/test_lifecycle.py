@@ -79,7 +79,7 @@ def test_every_customer_gets_exactly_one_stage_and_its_rule(book: Rulebook) -> N
     assert "lifecycle_stage" not in table
 
 
-def test_segments_are_boolean_columns_a_customer_can_be_in_several(tmp_path: Path) -> None:
+def test_segments_are_true_false_columns_a_customer_can_be_in_several(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
     (tmp_path / "rules" / "segments.yaml").write_text("""\
 segments:
@@ -92,5 +92,8 @@ segments:
     table = pd.DataFrame({"value_tier": ["platinum", "gold", "platinum"],
                           "recency_ratio": [2.0, 2.0, None]}, index=[10, 11, 12])
     out = assign_segments(table, book)
-    assert out.to_dict("list") == {"vip": [True, False, True], "lapsing": [True, True, False]}
+    assert out[["segment_vip", "segment_lapsing"]].to_dict("list") == {
+        "segment_vip": [True, False, True], "segment_lapsing": [True, True, False]}
+    assert list(out["segments"]) == ["vip|lapsing", "lapsing", "vip"]
     assert list(out.index) == [10, 11, 12]
+    assert list(out.columns[:2]) == list(table.columns)  # the table itself is unchanged

@@ -67,8 +67,8 @@ def test_the_starter_rules_and_policies_load_without_any_problem(tmp_path: Path)
     assert problems(folder) == []
     book = load_rulebook(folder, TYPES)
     assert book.stage_names == ("acquisition", "growth", "maturity", "decline", "exit")
-    assert [p.id for p in book.policies][:3] == ["one_time_big_buyer", "retain_high_value",
-                                                 "win_back"]
+    assert [p.id for p in book.policies][:4] == ["one_time_big_buyer", "retain_high_value",
+                                                 "win_back_advocates", "win_back"]
     assert [p.priority for p in book.policies] == sorted(
         (p.priority for p in book.policies), reverse=True)
     retain = next(p for p in book.policies if p.id == "retain_high_value")
@@ -210,7 +210,7 @@ def test_warnings_for_rules_that_never_give_a_stage(tmp_path: Path) -> None:
      "contradict each other\n  hint: check the thresholds, e.g. gt 10 together with lt 5 on "
      "the same attribute"),
     (GOOD.replace("value_tier: gold", "all:\n    - value_tier: platinum\n"
-                  "    - lifecycle_stage: decline").replace("priority: 5", "priority: 80"),
+                  "    - lifecycle_stage: decline").replace("priority: 5", "priority: 85"),
      "[warning] policies/x.yaml:5:3: when: policy 'x' never decides the action: every "
      "customer it matches is matched first by 'retain_high_value' (priority 90)\n"
      "  hint: raise its priority, or narrow the higher-priority policy"),
@@ -331,5 +331,5 @@ def test_the_documented_examples_validate_and_load(tmp_path: Path) -> None:
     folder = project(tmp_path, files)
     book = load_rulebook(folder, attribute_types(consents=["email"]))
     assert {"every_form", "documented"} <= {p.id for p in book.policies}
-    assert [s.id for s in book.segments] == ["vip_at_risk"]
+    assert [s.id for s in book.segments] == ["vip", "vip_at_risk"]
     assert not [p for p in validate_rulebook(folder, TYPES) if p.severity == "error"]

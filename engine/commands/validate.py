@@ -38,8 +38,12 @@ def collect(project: Path | None, config_file: Path | None,
     tiers = attempt(lambda: load_tiers(folder))
     types = types_for(config)
     values = {"value_tier": tiers.names} if tiers is not None else None
-    problems.extend(validate_rulebook(folder, types, values=values))
-    attempt(lambda: load_channels(folder, types))
+    found = len(problems)
+    channels = attempt(lambda: load_channels(folder, types))
+    campaigns = list(channels.campaigns) if channels is not None else None
+    # the rulebook's problems first: the channel stage's follow
+    problems[found:found] = validate_rulebook(folder, types, values=values,
+                                              campaigns=campaigns)
     problems.extend(check_templates(folder))
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
