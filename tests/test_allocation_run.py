@@ -32,7 +32,9 @@ def test_manifest_and_progress_report_the_allocation(tmp_path: Path) -> None:
     assert alloc["customers_with_options"] == with_option
     assert alloc["prices"] == (f"linear programme on all {with_option:,} customers with an "
                                "option (10,000 at most)")
-    assert alloc["expected_value"] == round(float(actions["expected_value"].sum()), 2)
+    # the manifest sums the exact values, the action list shows each to 4 decimals
+    assert abs(alloc["expected_value"] - float(actions["expected_value"].sum())) \
+        <= 0.005 + 0.00005 * len(actions)
     assert alloc["upper_bound"] >= alloc["expected_value"]
     assert alloc["gap_to_upper_bound"] == round(
         (alloc["upper_bound"] - alloc["expected_value"]) / alloc["upper_bound"], 6)

@@ -163,7 +163,8 @@ def test_later_run_replaces_only_its_own_files(project: Path, tmp_path: Path) ->
     manifest = json.loads((out / "manifest.json").read_text())
     assert "briefs/win_back.md" in manifest["files"]
     # the win_back campaign disappears: its briefs go, everything else is rewritten
-    (proj / "policies" / "win_back.yaml").unlink()
+    for name in ("win_back.yaml", "win_back_advocates.yaml"):  # the campaign's policies
+        (proj / "policies" / name).unlink()
     res = runner.invoke(app, ["run", "-p", str(proj), "-o", str(out), "--format", "jsonl", "-q"])
     assert res.exit_code == 0, res.stderr
     assert not (out / "briefs" / "win_back.md").exists()

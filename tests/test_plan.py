@@ -219,8 +219,9 @@ def test_plan_explains_a_threshold_change(baseline: tuple[Path, Path], tmp_path:
     md = (tmp_path / "plan.md").read_text()
     assert md.startswith("# Plan: ") and "| win_back |" in md
     assert "| policy win_back | when: lifecycle stage is decline or exit and (clv discounted " \
-        "is at least 25 or potential value is at least 50) -> lifecycle stage is decline or " \
-        "exit and (clv discounted is at least 10 or potential value is at least 50) |" in md
+        "is at least 25 or potential value is at least 50 or influence value is at least 100) " \
+        "-> lifecycle stage is decline or exit and (clv discounted is at least 10 or potential " \
+        "value is at least 50 or influence value is at least 100) |" in md
 
 
 def test_no_change(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ WIN_BACK = """\
 # yaml-language-server: $schema=../engine/schemas/policy.schema.json
 id: win_back
 description: >-
-  Lapsing or lost customers whose expected value justifies the cost of a win-back offer.
+  Lapsing or lost customers whose value ahead justifies the cost of a win-back offer: their
+  expected future margin, or the margin of the customers they brought in.
 priority: 70
 when:
   all:
@@ -22,6 +23,7 @@ when:
     - any:
         - clv_discounted: {gte: 25}
         - potential_value: {gte: 50}
+        - influence_value: {gte: 100}   # referrals: see also win_back_advocates
 then:
   action: win_back
   offer: comeback_discount
@@ -35,11 +37,13 @@ SAME = """\
 then: {action: win_back, offer: "comeback_discount", channels: [direct_mail, email, sms]}
 when:   # who
   all:
-    - any: [{potential_value: {gte: 50}}, {clv_discounted: {gte: 25.0}}]
+    - any: [{influence_value: {gte: 100}}, {potential_value: {gte: 50}},
+            {clv_discounted: {gte: 25.0}}]
     - lifecycle_stage:
         in: [exit, decline]
 priority: 70
-description: Lapsing or lost customers whose expected value justifies the cost of a win-back offer.
+description: "Lapsing or lost customers whose value ahead justifies the cost of a win-back offer:
+  their expected future margin, or the margin of the customers they brought in."
 id: win_back
 """
 
@@ -67,8 +71,9 @@ def test_layout_is_no_change_and_content_is(tmp_path: Path) -> None:
     pa = by_id(changed.rulebook.policies)["win_back"]
     assert fields_changed(pb, pa) == [
         "when: lifecycle stage is decline or exit and (clv discounted is at least 25 or "
-        "potential value is at least 50) -> (potential value is at least 50 or clv discounted "
-        "is at least 20) and lifecycle stage is exit or decline",
+        "potential value is at least 50 or influence value is at least 100) -> (influence "
+        "value is at least 100 or potential value is at least 50 or clv discounted is at least "
+        "20) and lifecycle stage is exit or decline",
         "offer: comeback_discount -> free_delivery"]
     assert keyed("channel", by_id(before.channels.channels), by_id(changed.channels.channels),
                  str, str) == [("channel call_centre", "capacity: 150 -> 100")]

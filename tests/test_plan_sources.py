@@ -134,11 +134,11 @@ def test_errors_say_which_version_and_where(tmp_path: Path) -> None:
     code, _, err = _plan(project, "--proposed-ref", "HEAD~1")
     assert code == 1
     assert err == ("error: the proposed version (git HEAD~1) does not validate:\n"
-                   f"  HEAD~1:p/policies/win_back.yaml:5:11: {PRIORITY}\n")
+                   f"  HEAD~1:p/policies/win_back.yaml:6:11: {PRIORITY}\n")
     code, _, err = _plan(project, "--baseline-ref", "HEAD~1", "--proposed-ref", "HEAD")
     assert code == 1
     assert err == ("error: the baseline version (git HEAD~1) does not validate:\n"
-                   f"  HEAD~1:p/policies/win_back.yaml:5:11: {PRIORITY}\n")
+                   f"  HEAD~1:p/policies/win_back.yaml:6:11: {PRIORITY}\n")
 
     bad = full_copy(project, tmp_path / "bad")
     edit(bad / "policies" / "win_back.yaml", "priority: 70", "priority: high")
@@ -147,17 +147,17 @@ def test_errors_say_which_version_and_where(tmp_path: Path) -> None:
     assert code == 1
     assert err.startswith(f"error: the proposed version ({bad}) does not validate:\n"
                           f"  {bad}/cvm.yaml:")
-    assert f"  {bad}/policies/win_back.yaml:5:11: {PRIORITY}\n" not in err  # cvm.yaml first
+    assert f"  {bad}/policies/win_back.yaml:6:11: {PRIORITY}\n" not in err  # cvm.yaml first
     edit(bad / "cvm.yaml", "margin_rate: 3", "margin_rate: 0.30")
     code, _, err = _plan(project, "--proposed", str(bad))
     assert err == (f"error: the proposed version ({bad}) does not validate:\n"
-                   f"  {bad}/policies/win_back.yaml:5:11: {PRIORITY}\n")
+                   f"  {bad}/policies/win_back.yaml:6:11: {PRIORITY}\n")
 
     broken = project / "policies" / "win_back.yaml"
     edit(broken, "priority: 70", "priority: high")
     code, _, err = _plan(project, "--proposed", str(full_copy(project, tmp_path / "ok")))
     assert err == ("error: the baseline version (current project) does not validate:\n"
-                   f"  {broken}:5:11: {PRIORITY}\n")
+                   f"  {broken}:6:11: {PRIORITY}\n")
 
 
 def test_invalid_proposed_writes_nothing(tmp_path: Path) -> None:
