@@ -10,7 +10,7 @@ import pytest
 from engine.commands.common import project_config
 from engine.conditions import evaluate
 from engine.decide import decide
-from engine.pipeline import compute
+from engine.pipeline import Computed, compute
 from engine.rulebook import Rulebook, load_rulebook
 from engine.schema import attribute_types
 
@@ -25,8 +25,13 @@ def book() -> Rulebook:
 
 
 @pytest.fixture(scope="module")
-def example() -> pd.DataFrame:
-    done = compute(project_config(ROOT, None))
+def computed() -> Computed:
+    return compute(project_config(ROOT, None))
+
+
+@pytest.fixture(scope="module")
+def example(computed: Computed) -> pd.DataFrame:
+    done = computed
     return done.table.assign(action=done.decisions["action"].astype(object).to_numpy(),
                              policy_id=done.decisions["policy_id"].astype(object).to_numpy())
 
@@ -44,6 +49,16 @@ def test_lapsing_customers_worth_most_through_their_referrals_get_an_action(
     assert (advocates["action"] != "no_action").all(), advocates[["customer_id", "policy_id"]]
     assert set(advocates["policy_id"]) <= {"win_back_advocates", "win_back",
                                            "retain_high_value"}
+
+
+def test_lapsing_advocates_outside_the_holdout_are_contacted(computed: Computed) -> None:
+    """What is at stake with an advocate is the margin they bring through referrals: valued at
+    their own expected spend, most were 'not worth a contact'."""
+    acts = computed.actions[computed.actions["policy_id"] == "win_back_advocates"]
+    assert len(acts) >= 10
+    assert set(acts["campaign"]) == {"win_back_advocates"}
+    assert (acts["value_at_stake"] > 0).all()
+    assert set(acts.loc[~acts["holdout"], "status"]) == {"allocated"}
 
 
 def test_no_win_back_low_value_counts_influence_value(book: Rulebook) -> None:
