@@ -8,6 +8,7 @@ were silently ignored would change a decision without anyone noticing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
@@ -114,8 +115,10 @@ class Text(Kind):
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not self.choices:
             value = str(value)  # ids such as 1001 are fine as text
-        if not isinstance(value, str) or (self.non_empty and not value.strip()):
+        if not isinstance(value, str):
             raise Invalid(f"found {describe(value)}, expected {self.expected}")
+        if self.non_empty and not value.strip():
+            raise Invalid(f"found an empty value, expected {self.expected}")
         if self.choices is not None and value not in self.choices:
             raise Invalid(f"found {value!r}, expected {self.expected}",
                           did_you_mean(value, self.choices))
@@ -135,20 +138,30 @@ class Bool(Kind):
         return value
 
 
+# Dates outside these years are typing mistakes (0024 for 2024, 9999 as "no date"), and far
+# outside them period arithmetic stops meaning anything: refused in cvm.yaml and in the data.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+DATE_RANGE = f"from {EARLIEST} to {LATEST}"
+
+
 class Date(Kind):
     expected = "a date such as 2024-06-30"
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
+        date = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise Invalid(f"found {describe(value)}, expected {self.expected}")
+            date = value.date()
+        elif isinstance(value, dt.date):
+            date = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                date = dt.date.fromisoformat(value)
+        if date is None:
+            raise Invalid(f"found {describe(value)}, expected {self.expected}")
+        if not EARLIEST <= date <= LATEST:
+            raise Invalid(f"found {date}, expected a date {DATE_RANGE}", "check the year")
+        return date
 
 
 @dataclass
