@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.markdown import escape_markdown
 from engine.plan import Plan
 
 
@@ -92,7 +93,8 @@ def terminal(plan: Plan, currency: str) -> str:
 
 
 def markdown(plan: Plan, currency: str) -> str:
-    lines = [f"# Plan: {plan.proposed.label} against {plan.baseline.label}", "",
+    lines = [f"# Plan: {escape_markdown(plan.proposed.label)} against "
+             f"{escape_markdown(plan.baseline.label)}", "",
              f"{plan.totals['customers']:,.0f} customers as of {plan.before.scored.as_of}."]
     if not plan.changed:
         lines += ["", "**No changes**: every customer keeps the same stage, decision, channel "
@@ -101,7 +103,7 @@ def markdown(plan: Plan, currency: str) -> str:
     for title, header, rows in sections(plan, currency):
         lines += ["", f"## {title}", "", "| " + " | ".join(header) + " |",
                   "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(x).replace("|", "\\|") for x in r) + " |"
+        lines += ["| " + " | ".join(escape_markdown(str(x)) for x in r) + " |"
                   for r in rows]
     return "\n".join(lines) + "\n"
 

@@ -173,5 +173,5 @@ def test_project_template_override(make_project: Callable[..., Path]) -> None:
         render(project / "out", project)
     assert info.value.format().startswith("templates/report.html.j2:2: template syntax error")
     (project / "templates" / "report.html.j2").write_text("{{ name.__class__.__mro__ }}\n")
-    with pytest.raises(InputError, match="template error"):  # the sandbox refuses internals
+    with pytest.raises(InputError, match="sandbox forbids"):  # the sandbox refuses internals
         render(project / "out", project)

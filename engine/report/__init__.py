@@ -24,6 +24,8 @@ from typing import Any
 from engine import checks as c
 
 MIN_ACTIVE_WINDOW = 31  # at least a month: whoever buys in a month is active at its end
+REPORT_TEMPLATE = "report.html.j2"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 REPORT = c.Record([
     c.Field("spend", c.Optional(c.Text()), None,
@@ -61,10 +63,16 @@ def report_config(config: Any) -> ReportConfig:
     return ReportConfig()
 
 
+def report_folders(project: Path) -> tuple[Path, ...]:
+    """Where the report template is looked up: the project's own templates/ first (a project
+    may restyle the page), then the built-in one."""
+    return (project / "templates", BUILTIN_TEMPLATES)
+
+
 def default_active_window(period_days: int) -> int:
     """2 x period_days, and never less than a month (see MIN_ACTIVE_WINDOW)."""
     return max(2 * period_days, MIN_ACTIVE_WINDOW)
 
 
-__all__ = ["MIN_ACTIVE_WINDOW", "REPORT", "ReportConfig", "default_active_window",
-           "report_config"]
+__all__ = ["BUILTIN_TEMPLATES", "MIN_ACTIVE_WINDOW", "REPORT", "REPORT_TEMPLATE", "ReportConfig",
+           "default_active_window", "report_config", "report_folders"]

@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from engine.config import Config
-from engine.errors import InputError, Problem
 from engine.load import EPOCH, load_transactions
+from engine.report import REPORT_TEMPLATE, report_folders
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, monthly_figures, rounded
 from engine.report.sections import (
@@ -32,10 +30,8 @@ from engine.report.sections import (
     tier_rows,
 )
 from engine.report.spend import Spend
+from engine.sandbox import render_template, sandbox
 from engine.score import Scored, score
-
-TEMPLATE = "report.html.j2"
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # (column, header, kind) of the monthly table; kinds: count, money, percent, text
 TABLE = (
@@ -110,21 +106,13 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
 
 
 def _render(project: Path, context: dict[str, Any]) -> str:
-    own = project / "templates" / TEMPLATE
-    folders = [str(own.parent)] if own.is_file() else []
-    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader([*folders, str(BUILTIN_TEMPLATES)]),
-                               autoescape=True, undefined=jinja2.StrictUndefined,
-                               keep_trailing_newline=True)
-    shown = f"templates/{TEMPLATE}" if folders else TEMPLATE
-    try:
-        return env.get_template(TEMPLATE).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise InputError(Problem(f"template syntax error: {exc.message}", file=shown,
-                                 line=exc.lineno)) from None
-    except jinja2.TemplateError as exc:
-        raise InputError(Problem(f"template error: {exc}", file=shown,
-                                 hint="the report template may use only the documented "
-                                 "names")) from None
+    """The page, from the project's own templates/report.html.j2 if it has one, rendered in
+    the same sandbox as the briefs (bounded work and output, every value HTML-escaped)."""
+    own = project / "templates" / REPORT_TEMPLATE
+    shown = f"templates/{REPORT_TEMPLATE}" if own.is_file() else REPORT_TEMPLATE
+    env = sandbox(report_folders(project), trim=False)
+    return render_template(env, REPORT_TEMPLATE, context,
+                           lambda name: shown if name == REPORT_TEMPLATE else f"templates/{name}")
 
 
 def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window: int
