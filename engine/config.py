@@ -178,11 +178,16 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
     project = project.resolve()
     file = (config_file or project / CONFIG_NAME).resolve()
     display = _rel(file, project)
+    if config_file is None and not project.is_dir():
+        raise InputError(Problem("folder not found" if not project.exists() else
+                                 "is not a folder", file=str(project),
+                                 hint="--project takes the folder that holds cvm.yaml"))
     if not file.is_file():
         raise InputError(Problem(
-            f"no {file.name} in {file.parent}" if not file.exists() else "is not a file",
-            file=str(file), hint="pass the folder that holds cvm.yaml with --project, or a "
-            "configuration file with --config"))
+            ("file not found" if config_file is not None else f"no {file.name} in this folder")
+            if not file.exists() else "is not a file", file=str(file),
+            hint="pass the folder that holds cvm.yaml with --project, or a configuration file "
+            "with --config"))
     doc = load_file(file, display=display)
     raw: dict[str, Any] = c.check(doc, CONFIG)
     problems: list[Problem] = []
