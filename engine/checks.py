@@ -19,6 +19,9 @@ from engine.errors import InputError, Problem, did_you_mean
 from engine.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
+# No setting needs more, and beyond it numbers stop being exact in the engine's arrays and
+# rules; amounts, costs and counts in the data are bounded the same way.
+MAX_NUMBER = 1e15
 
 
 class Invalid(Exception):
@@ -39,6 +42,9 @@ def describe(value: Any) -> str:
         return f"a {kind}"
     if value is None:
         return "nothing (null)"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value.isoformat(sep=' ') if isinstance(value, dt.datetime) else value} " \
+            f"({'date and time' if isinstance(value, dt.datetime) else 'date'})"
     return f"{value!r} ({kind})"
 
 
@@ -91,6 +97,8 @@ class Number(Kind):
             ok = False
         if not ok or not math.isfinite(float(value)):
             raise Invalid(f"found {describe(value)}, expected {self.expected}")
+        if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
+            raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
             value <= self.min if self.min_exclusive else value < self.min
         )

@@ -132,15 +132,6 @@ def load_transactions(config: Config) -> Transactions:
     if not purchase.any():
         raise InputError(_no_purchase(src, cols["amount"], report,
                                       int((amount[keep] < 0).sum()), as_of))
-    days = as_of_day - int(day[purchase].min())  # from the first purchase to the as-of date
-    if days - 1 < config.period_days:
-        # retention compares a period with the one before it: it needs two periods of data
-        raise InputError(config.problem(
-            "period_days", f"the purchases span {days} day{'s' if days > 1 else ''} up to the "
-            f"as-of date {as_of}, less than two periods of period_days={config.period_days} "
-            "days, so retention (active in one period and again in the next) cannot be "
-            "measured", hint=f"lower period_days to {days - 1} or less, or use more history"
-            if days > 1 else "use more history"))
     refunds = amount[keep] < 0
     report.refund_rows = int(refunds.sum())
     report.refund_amount = float(-amount[keep][refunds].sum())
@@ -152,6 +143,20 @@ def load_transactions(config: Config) -> Transactions:
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
     )
+
+
+def require_history(tx: Transactions, config: Config) -> None:
+    """Retention compares a period with the one before it: the purchases must reach back more
+    than one period (``period_days``) before the as-of date. Said here, at the setting's line,
+    before any value is computed."""
+    days = tx.as_of_day - int(tx.day[tx.amount > 0].min())  # first purchase to the as-of date
+    if days - 1 < config.period_days:
+        raise InputError(config.problem(
+            "period_days", f"the purchases span {days} day{'s' if days > 1 else ''} up to the "
+            f"as-of date {tx.as_of}, less than two periods of period_days="
+            f"{config.period_days} days, so retention (active in one period and again in the "
+            "next) cannot be measured", hint=f"lower period_days to {days - 1} or less, or use "
+            "more history" if days > 1 else "use more history"))
 
 
 def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,

@@ -19,7 +19,7 @@ from engine.clv_models import ModelFit, apply_models
 from engine.config import Config
 from engine.customers import join_customers, load_customers
 from engine.features import CODE, REFERRER, REPEAT_SPEND, build_features
-from engine.load import LoadReport, load_transactions
+from engine.load import LoadReport, load_transactions, require_history
 from engine.output import rounded
 from engine.periods import period_totals
 from engine.retention import Retention, measure
@@ -68,6 +68,7 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
             pool.submit(importlib.import_module, "engine.models.bgnbd")
         try:
             tx = load_transactions(config)
+            require_history(tx, config)
             customers = customers_job.result()
         finally:
             pool.shutdown(wait=True)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.checks import DATE_RANGE, EARLIEST, LATEST
+from engine.checks import DATE_RANGE, EARLIEST, LATEST, MAX_NUMBER
 from engine.errors import InputError, Problem
 from engine.tabular import Source, dictionary, is_text
 
@@ -104,9 +104,6 @@ ISO_HINT = "write dates as YYYY-MM-DD (time optional), or set data.date_format i
 
 
 NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
-# Amounts, costs, counts and attributes must be smaller than this (and so are the numbers
-# rules may compare with): sums of ten million such values stay exact to the cent.
-MAX_NUMBER = 1e15
 _DAY = 86_400
 EARLIEST_S = (EARLIEST - dt.date(1970, 1, 1)).days * _DAY
 AFTER_LATEST_S = (LATEST - dt.date(1970, 1, 1)).days * _DAY + _DAY
