@@ -71,7 +71,8 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     table = _read_parquet(src, wanted, repeated) if src.is_parquet \
         else _read_csv(src, wanted, repeated)
     if table.num_rows == 0:
-        raise InputError(Problem("the file has a header but no data rows", file=src.display))
+        raise InputError(Problem("the file has columns but no rows" if src.is_parquet else
+                                 "the file has a header but no data rows", file=src.display))
     # select by name: readers may return columns in file order, not in the order asked for
     return table.select(list(wanted.values())).rename_columns(list(wanted))
 
@@ -111,6 +112,13 @@ def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) ->
     try:
         schema = pq.read_schema(src.path)
         _missing_columns(src, schema.names, wanted, None)
+        for ours, theirs in wanted.items():
+            kind = schema.field(theirs).type
+            if pa.types.is_nested(kind):  # lists, structs, maps: no single value per row
+                raise InputError(Problem(
+                    f"found values of type {kind}, expected plain values (text, numbers or "
+                    "dates)", file=src.display, key=f"column {theirs!r}",
+                    hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"))
         text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
         return pq.read_table(src.path, columns=list(dict.fromkeys(wanted.values())),
                              read_dictionary=text or None)

@@ -225,6 +225,8 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
         return
     row = int(np.argmax(arr))
     value = raw[row].as_py()
+    if isinstance(value, dt.date):  # a date column of a Parquet file: shown as written
+        value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     found = what or f"{value!r}"
     more = f"{count:,} rows have this problem" if count > 1 else None
     hint_text = "; ".join(h for h in (more, hint) if h) or None

@@ -9,6 +9,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -49,6 +52,9 @@ def prepare(case: dict[str, Any], project: Path) -> None:
             assert old in text, f"{name}: {old!r} not found"
             text = text.replace(old, _expand(new, repeat))
         path.write_text(text, encoding="utf-8")
+    for name, spec in case.get("write_parquet", {}).items():
+        _write_parquet(project / name, project / spec["from"], spec.get("types", {}),
+                       spec.get("rows"))
     for name, content in {**case.get("write", {}), **case.get("write_bytes", {})}.items():
         path = project / name
         if content is None:
@@ -60,6 +66,20 @@ def prepare(case: dict[str, Any], project: Path) -> None:
             path.write_bytes(content.encode("latin-1"))
         else:
             path.write_text(content, encoding="utf-8")
+
+
+def _write_parquet(path: Path, source: Path, types: dict[str, str], rows: int | None) -> None:
+    """A Parquet file from a (case-edited) CSV file: every column text, or cast to the Arrow
+    type named in ``types`` (``float64``, ``date32``...; ``list``: each value in a list)."""
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    columns = {}
+    for column in frame.columns:
+        values = [None if v == "" else v for v in frame[column]]
+        kind = types.get(column, "string")
+        columns[column] = pa.array([[v] for v in values]) if kind == "list" else \
+            pa.array(values, pa.string()).cast(getattr(pa, kind)())
+    table = pa.table(columns)
+    pq.write_table(table if rows is None else table.slice(0, rows), path)
 
 
 @pytest.mark.parametrize("case", _cases())
