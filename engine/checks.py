@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import InputError, Problem, did_you_mean
+from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -45,7 +45,7 @@ def describe(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return f"{value.isoformat(sep=' ') if isinstance(value, dt.datetime) else value} " \
             f"({'date and time' if isinstance(value, dt.datetime) else 'date'})"
-    return f"{value!r} ({kind})"
+    return f"{clip(value) if isinstance(value, str) else repr(value)} ({kind})"
 
 
 @dataclass

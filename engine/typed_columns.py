@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.checks import DATE_RANGE, EARLIEST, LATEST, MAX_NUMBER
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, clip
 from engine.tabular import Source, dictionary, is_text
 
 
@@ -183,9 +183,7 @@ def check_ids(src: Source, ids: pa.Array, theirs: str,
         rows = bad if codes is None else np.array([np.argmax(codes == i) for i in bad[:100]])
         row = int(rows.min())
         value = str(ids[int(bad[np.argmin(rows)])].as_py())
-        found = repr(value) if len(value) <= 60 else \
-            f"{value[:40]!r}... ({len(value):,} characters)"
-        raise InputError(src.row_problem(row, theirs, f"found {found}, expected {expected}",
+        raise InputError(src.row_problem(row, theirs, f"found {clip(value)}, expected {expected}",
                                          "the file may be damaged, or a quote left open"))
 
 
@@ -227,7 +225,7 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
     value = raw[row].as_py()
     if isinstance(value, dt.date):  # a date column of a Parquet file: shown as written
         value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    found = what or f"{value!r}"
+    found = what or clip(value)
     more = f"{count:,} rows have this problem" if count > 1 else None
     hint_text = "; ".join(h for h in (more, hint) if h) or None
     raise InputError(src.row_problem(row, theirs, f"found {found}, expected {expected}",
