@@ -177,7 +177,7 @@ NOT_PRINTING = frozenset({
     "length", "count", "list", "first", "last", "sort", "reverse", "unique", "map", "select",
     "reject", "selectattr", "rejectattr", "groupby", "dictsort", "batch", "slice", "sum",
     "min", "max", "attr", "default", "d", "int", "float", "abs", "round", "items", "random",
-    "join", "tojson"})
+    "join"})
 METHOD_CHECKS: dict[str, Callable[..., None]] = {
     "center": _padding, "ljust": _padding, "rjust": _padding, "zfill": _padding,
     "join": lambda sep, items=(): _joined(items, sep), "replace": _replaced,
