@@ -21,7 +21,8 @@ from typing import Any
 
 from engine import checks as c
 from engine.errors import InputError, Problem
-from engine.yamlio import load_file
+from engine.rulebook import SERVICE_LEVELS
+from engine.yamlio import YamlDoc, load_file
 
 CHANNELS_FILE = Path("policies") / "channels.yaml"
 CAMPAIGNS_FILE = Path("policies") / "campaigns.yaml"
@@ -36,7 +37,7 @@ CHANNEL = c.Record([
     c.Field("budget", c.Optional(c.Number(min=0)), None),
     c.Field("relationship_strength", c.Number(min=0, max=1)),
     c.Field("response_rate", c.Number(min=0, max=1)),
-    c.Field("service_levels", c.ListOf(c.Text(), min_items=1)),
+    c.Field("service_levels", c.ListOf(c.Text(choices=SERVICE_LEVELS), min_items=1)),
     c.Field("consent", c.Optional(c.Text()), None),
     c.Field("preferred_as", c.ListOf(c.Text()), []),
     c.Field("description", c.Text(), ""),
@@ -144,7 +145,7 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
             consent=consent, preferred_as=tuple(ch["preferred_as"]),
             description=ch["description"],
         ))
-    campaigns_raw = _load_campaigns(project)
+    campaigns_raw, campaigns_doc = _load_campaigns(project)
     files = [str(CHANNELS_FILE)]
     defaults = Campaign("*", "", None, campaigns_raw["holdout_share"],
                         campaigns_raw["value_at_stake"], "", ())
@@ -155,12 +156,18 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
             defaults.holdout_share if camp["holdout_share"] is None else camp["holdout_share"],
             camp["value_at_stake"] or defaults.value_at_stake, camp["objective"],
             tuple(camp["kpis"]))
-    for camp in [defaults, *campaigns.values()]:
+    for cid, camp in [("*", defaults), *campaigns.items()]:
         if attribute_types.get(camp.value_at_stake) != "number":
-            problems.append(Problem(
-                f"value_at_stake {camp.value_at_stake!r} is not a numeric customer attribute",
-                file=str(CAMPAIGNS_FILE), hint="e.g. clv_discounted, potential_value, "
-                "total_value, growth_headroom"))
+            own = cid != "*" and campaigns_raw["campaigns"][cid]["value_at_stake"]
+            where = ("campaigns", cid, "value_at_stake") if own else ("value_at_stake",)
+            if cid != "*" and not own:
+                continue  # the default's problem, reported once at the default
+            message = f"value_at_stake {camp.value_at_stake!r} is not a numeric customer " \
+                "attribute"
+            hint = "e.g. clv_discounted, potential_value, total_value, growth_headroom"
+            problems.append(campaigns_doc.problem(where, message, hint=hint)
+                            if campaigns_doc is not None else
+                            Problem(message, file=str(CAMPAIGNS_FILE), hint=hint))
     if (project / CAMPAIGNS_FILE).exists():
         files.append(str(CAMPAIGNS_FILE))
     if problems:
@@ -169,14 +176,14 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
                         defaults, campaigns, tuple(files), raw["relationship_weight"])
 
 
-def _load_campaigns(project: Path) -> dict[str, Any]:
+def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:
     path = project / CAMPAIGNS_FILE
     if not path.exists():
         return {"holdout_share": 0.10, "salt": "cvm", "value_at_stake": "clv_discounted",
-                "campaigns": {}}
+                "campaigns": {}}, None
     doc = load_file(path, display=str(CAMPAIGNS_FILE))
     result: dict[str, Any] = c.check(doc, CAMPAIGNS, empty_ok=True)
-    return result
+    return result, doc
 
 
 def check_policy_channels(setup: ChannelSetup, policy_channels: Mapping[str, tuple[

@@ -8,16 +8,20 @@ were silently ignored would change a decision without anyone noticing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import InputError, Problem, did_you_mean
+from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
+# No setting needs more, and beyond it numbers stop being exact in the engine's arrays and
+# rules; amounts, costs and counts in the data are bounded the same way.
+MAX_NUMBER = 1e15
 
 
 class Invalid(Exception):
@@ -38,7 +42,10 @@ def describe(value: Any) -> str:
         return f"a {kind}"
     if value is None:
         return "nothing (null)"
-    return f"{value!r} ({kind})"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value.isoformat(sep=' ') if isinstance(value, dt.datetime) else value} " \
+            f"({'date and time' if isinstance(value, dt.datetime) else 'date'})"
+    return f"{clip(value) if isinstance(value, str) else repr(value)} ({kind})"
 
 
 @dataclass
@@ -90,6 +97,8 @@ class Number(Kind):
             ok = False
         if not ok or not math.isfinite(float(value)):
             raise Invalid(f"found {describe(value)}, expected {self.expected}")
+        if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
+            raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
             value <= self.min if self.min_exclusive else value < self.min
         )
@@ -114,8 +123,10 @@ class Text(Kind):
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not self.choices:
             value = str(value)  # ids such as 1001 are fine as text
-        if not isinstance(value, str) or (self.non_empty and not value.strip()):
+        if not isinstance(value, str):
             raise Invalid(f"found {describe(value)}, expected {self.expected}")
+        if self.non_empty and not value.strip():
+            raise Invalid(f"found an empty value, expected {self.expected}")
         if self.choices is not None and value not in self.choices:
             raise Invalid(f"found {value!r}, expected {self.expected}",
                           did_you_mean(value, self.choices))
@@ -135,20 +146,30 @@ class Bool(Kind):
         return value
 
 
+# Dates outside these years are typing mistakes (0024 for 2024, 9999 as "no date"), and far
+# outside them period arithmetic stops meaning anything: refused in cvm.yaml and in the data.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2199, 12, 31)
+DATE_RANGE = f"from {EARLIEST} to {LATEST}"
+
+
 class Date(Kind):
     expected = "a date such as 2024-06-30"
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
+        date = None
         if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise Invalid(f"found {describe(value)}, expected {self.expected}")
+            date = value.date()
+        elif isinstance(value, dt.date):
+            date = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                date = dt.date.fromisoformat(value)
+        if date is None:
+            raise Invalid(f"found {describe(value)}, expected {self.expected}")
+        if not EARLIEST <= date <= LATEST:
+            raise Invalid(f"found {date}, expected a date {DATE_RANGE}", "check the year")
+        return date
 
 
 @dataclass

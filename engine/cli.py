@@ -19,6 +19,7 @@ import typer
 
 from engine import __version__
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
+from engine.report import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 
 app = typer.Typer(
     name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -186,7 +187,8 @@ def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
                "the project folder or beside the transactions; none means zero cost.",
                dir_okay=False)] = None,
            active_window: Annotated[int | None, typer.Option(
-               "--active-window", min=31, help="Days without a purchase after which a customer "
+               "--active-window", min=MIN_ACTIVE_WINDOW, max=MAX_ACTIVE_WINDOW,
+               help="Days without a purchase after which a customer "
                "no longer counts as active. Default: 2 x period_days.")] = None,
            quiet: QuietOpt = False) -> int:
     """Customer equity and KPI report: one self-contained HTML file, charts, monthly CSV."""

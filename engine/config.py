@@ -6,6 +6,7 @@ The repository root is itself a project (the bundled retail example).
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 from engine import checks as c
 from engine.errors import InputError, Problem
 from engine.report import REPORT, ReportConfig
-from engine.yamlio import load_file
+from engine.yamlio import format_path, load_file
 
 CONFIG_NAME = "cvm.yaml"
 
@@ -135,11 +136,24 @@ class Config:
     output: Path
     models: ModelsConfig = ModelsConfig()
     report: ReportConfig = field(default_factory=ReportConfig)
+    # line and column of each setting in the file, by dotted key ("data.delimiter")
+    positions: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def problem(self, key: str, message: str, *, hint: str | None = None) -> Problem:
+        """A problem with a setting of this configuration, at its file, line and column."""
+        line, column = self.positions.get(key, (None, None))
+        return Problem(message, file=self.display(self.file), line=line, column=column,
+                       key=key, hint=hint)
 
     @property
     def discount_rate_per_period(self) -> float:
         """d = (1 + annual rate) ** (period_days / 365) - 1."""
         return float((1.0 + self.discount_rate) ** (self.period_days / 365.0) - 1.0)
+
+    def where(self, key: str) -> str:
+        """``cvm.yaml:5:17``: the file, line and column of a setting (as far as known)."""
+        line, column = self.positions.get(key, (None, None))
+        return Problem("", file=self.display(self.file), line=line, column=column).location()
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project when inside it."""
@@ -166,21 +180,27 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
     project = project.resolve()
     file = (config_file or project / CONFIG_NAME).resolve()
     display = _rel(file, project)
+    if config_file is None and not project.is_dir():
+        raise InputError(Problem("folder not found" if not project.exists() else
+                                 "is not a folder", file=str(project),
+                                 hint="--project takes the folder that holds cvm.yaml"))
     if not file.is_file():
         raise InputError(Problem(
-            f"no {file.name} in {file.parent}" if not file.exists() else "is not a file",
-            file=str(file), hint="pass the folder that holds cvm.yaml with --project, or a "
-            "configuration file with --config"))
+            ("file not found" if config_file is not None else f"no {file.name} in this folder")
+            if not file.exists() else "is not a file", file=str(file),
+            hint="pass the folder that holds cvm.yaml with --project, or a configuration file "
+            "with --config"))
     doc = load_file(file, display=display)
     raw: dict[str, Any] = c.check(doc, CONFIG)
     problems: list[Problem] = []
     data = raw["data"]
     delimiter = data["delimiter"]
-    if delimiter not in ("whitespace",) and len(delimiter.encode("unicode_escape")) > 2 and \
-            delimiter != "\\t":
-        problems.append(doc.problem(("data", "delimiter"),
-                                    f"found {delimiter!r}, expected one character or "
-                                    "'whitespace'", hint="e.g. ',' or ';' or '\\t'"))
+    if delimiter is not c.MISSING and (message := _delimiter_problem(delimiter)):
+        problems.append(doc.problem(("data", "delimiter"), message,
+                                    hint="e.g. ',' or ';' or '\\t' (a tab), or 'whitespace'"))
+    if data["encoding"] is not c.MISSING and (message := _encoding_problem(data["encoding"])):
+        problems.append(doc.problem(("data", "encoding"), message,
+                                    hint="e.g. utf-8, utf-8-sig, latin-1, cp1252, utf-16"))
     if data["columns"].get("cost") and data["columns"].get("margin"):
         problems.append(doc.problem(("data", "columns", "margin"),
                                     "both cost and margin are mapped, expected one of them",
@@ -226,7 +246,33 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             if raw["report"] and raw["report"]["spend"] else None,
             active_window_days=raw["report"]["active_window_days"] if raw["report"] else None),
         output=(project / raw["output"]).resolve(),
+        positions={format_path(path): where for path, where in doc.positions.items()},
     )
+
+
+def _delimiter_problem(delimiter: str) -> str | None:
+    if delimiter in ("whitespace", "\\t"):
+        return None
+    if len(delimiter) != 1:
+        return (f"found {delimiter!r} ({len(delimiter)} characters), expected one character "
+                "or 'whitespace'")
+    if delimiter in ('"', "\n", "\r"):
+        return f"found {delimiter!r}, which cannot separate columns (quotes and line breaks " \
+            "have their own meaning in CSV)"
+    if delimiter.isalnum():
+        return f"found {delimiter!r}, which cannot separate columns (letters and digits are " \
+            "part of the values)"
+    return None
+
+
+def _encoding_problem(encoding: str) -> str | None:
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return f"found {encoding!r}, expected the name of a text encoding"
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64: not for files of text
+        return f"found {encoding!r}, which is not a text encoding"
+    return None
 
 
 def _rel(path: Path, base: Path) -> str:

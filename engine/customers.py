@@ -16,15 +16,8 @@ from engine.errors import InputError
 from engine.features import REFERRER
 from engine.load import DAY, Transactions
 from engine.schema import consent_column
-from engine.tabular import (
-    NO_DATE,
-    Source,
-    as_date_seconds,
-    as_number,
-    as_text,
-    dictionary,
-    read_columns,
-)
+from engine.tabular import Source, dictionary, read_columns
+from engine.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 
 YES = frozenset({"yes", "y", "true", "t", "1", "opt-in", "optin"})
 NO = frozenset({"no", "n", "false", "f", "0", "opt-out", "optout"})
@@ -46,7 +39,7 @@ def load_customers(config: Config) -> CustomersFile | None:
     if data.customers is None:
         return None
     src = Source(data.customers, config.display(data.customers), "data.customers",
-                 data.delimiter, data.encoding)
+                 data.delimiter, data.encoding, config.where("data.customers"))
     wanted = dict(data.customer_columns)
     wanted.update({f"consent:{k}": v for k, v in data.consents.items()})
     wanted.update({f"attr:{k}": k for k in data.attributes})
@@ -55,6 +48,7 @@ def load_customers(config: Config) -> CustomersFile | None:
     table = read_columns(src, wanted, repetitive)
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    check_ids(src, ids, wanted["customer_id"])
     _check_unique(src, ids, wanted["customer_id"])
     out: dict[str, Column] = {}
     if "signup_date" in wanted:

@@ -78,6 +78,16 @@ class OutputError(CvmError):
     exit_code = EXIT_OUTPUT
 
 
+def clip(value: object, limit: int = 60) -> str:
+    """A found value as shown in a message: its repr, shortened when long (a damaged file can
+    hold a value of megabytes, and a message must stay readable)."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text) if isinstance(value, str) else text
+    head = repr(text[: limit - 20]) if isinstance(value, str) else text[: limit - 20]
+    return f"{head}... ({len(text):,} characters)"
+
+
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 

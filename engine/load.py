@@ -20,7 +20,8 @@ from engine.codes import customer_codes, labelled_codes, order_codes
 from engine.config import Config
 from engine.dedupe import duplicate_rows
 from engine.errors import InputError, Problem
-from engine.tabular import Source, as_date_seconds, as_number, as_text, read_columns
+from engine.tabular import Source, read_columns
+from engine.typed_columns import as_date_seconds, as_number, as_text, check_ids
 
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
@@ -80,7 +81,7 @@ def load_transactions(config: Config) -> Transactions:
     """Read, check and clean the transactions named in cvm.yaml."""
     data = config.data
     src = Source(data.transactions, config.display(data.transactions), "data.transactions",
-                 data.delimiter, data.encoding)
+                 data.delimiter, data.encoding, config.where("data.transactions"))
     table = read_columns(src, data.columns, repetitive=("date", "category", "channel"))
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
@@ -115,10 +116,10 @@ def load_transactions(config: Config) -> Transactions:
     as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
     as_of_day = (as_of - EPOCH).days
     if day.min() >= as_of_day:
-        raise InputError(Problem(
-            f"every transaction is dated on or after the as-of date {as_of}", file="cvm.yaml",
-            key="as_of", hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}"
-            "; choose a later as_of or remove it to use the day after the last transaction"))
+        raise InputError(config.problem(
+            "as_of", f"every transaction is dated on or after the as-of date {as_of}",
+            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}; choose "
+            "a later as_of or remove it to use the day after the last transaction"))
 
     order = order_job.result() if order_job is not None else None
     pool.shutdown()
@@ -127,6 +128,10 @@ def load_transactions(config: Config) -> Transactions:
                       [codes, seconds, amount, margin, order, cat_codes, *extra],
                       drop_duplicates=data.duplicates == "drop")
     report.rows_used = int(keep.sum())
+    purchase = keep & (amount > 0)
+    if not purchase.any():
+        raise InputError(_no_purchase(src, cols["amount"], report,
+                                      int((amount[keep] < 0).sum()), as_of))
     refunds = amount[keep] < 0
     report.refund_rows = int(refunds.sum())
     report.refund_amount = float(-amount[keep][refunds].sum())
@@ -140,6 +145,33 @@ def load_transactions(config: Config) -> Transactions:
     )
 
 
+def require_history(tx: Transactions, config: Config) -> None:
+    """Retention compares a period with the one before it: the purchases must reach back more
+    than one period (``period_days``) before the as-of date. Said here, at the setting's line,
+    before any value is computed."""
+    days = tx.as_of_day - int(tx.day[tx.amount > 0].min())  # first purchase to the as-of date
+    if days - 1 < config.period_days:
+        raise InputError(config.problem(
+            "period_days", f"the purchases span {days} day{'s' if days > 1 else ''} up to the "
+            f"as-of date {tx.as_of}, less than two periods of period_days="
+            f"{config.period_days} days, so retention (active in one period and again in the "
+            "next) cannot be measured", hint=f"lower period_days to {days - 1} or less, or use "
+            "more history" if days > 1 else "use more history"))
+
+
+def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,
+                 as_of: dt.date) -> Problem:
+    """Nothing to score: say where every row went, so the user sees which rule took them."""
+    parts = [f"{n:,} {what}" for what, n in (
+        ("dated on or after the as-of date " + str(as_of), report.after_as_of),
+        ("with a zero amount", report.zero_amount), ("exact duplicates", report.duplicates),
+        ("refunds (negative amounts)", refund_rows)) if n]
+    return Problem(f"no purchase to score: of {report.rows_read:,} rows, " + ", ".join(parts),
+                   file=src.display, key=f"column {column!r}",
+                   hint="a purchase is a row with a positive amount before the as-of date; "
+                   "check the amount column mapped in data.columns and as_of in cvm.yaml")
+
+
 def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
     """Customer codes from the ids as read; only when some id is empty or has surrounding
     spaces (rare) are all ids checked and trimmed first, which reports any empty one."""
@@ -148,8 +180,11 @@ def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarr
         codes, id_array = customer_codes(raw)
         trimmed = pc.utf8_trim_whitespace(id_array)
         if pc.all(pc.and_(pc.equal(trimmed, id_array), pc.not_equal(trimmed, ""))).as_py():
+            check_ids(src, id_array, column, codes)
             return codes, id_array
-    return customer_codes(as_text(src, table, "customer_id", column, required=True))
+    codes, id_array = customer_codes(as_text(src, table, "customer_id", column, required=True))
+    check_ids(src, id_array, column, codes)
+    return codes, id_array
 
 
 def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,

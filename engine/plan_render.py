@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.markdown import escape_markdown
 from engine.plan import FIELDS, Plan
 
 NO_CHANGES = ("No changes: the same settings, rules, policies, channels and campaigns, the same "
@@ -117,14 +118,14 @@ def terminal(plan: Plan, currency: str) -> str:
 
 def markdown(plan: Plan, currency: str) -> str:
     title, *sides = header(plan)
-    lines = [f"# {title}", "", *(f"- {s}" for s in sides)]
+    lines = [f"# {escape_markdown(title)}", "", *(f"- {escape_markdown(s)}" for s in sides)]
     if not plan.changed:
-        lines += ["", *no_changes(plan)]
+        lines += ["", *(escape_markdown(x) for x in no_changes(plan))]
     else:
         for name, head, rows in sections(plan, currency):
             lines += ["", f"## {name}", "", "| " + " | ".join(head) + " |",
                       "|" + "---|" * len(head)]
-            lines += ["| " + " | ".join(str(x).replace("|", "\\|") for x in r) + " |"
+            lines += ["| " + " | ".join(escape_markdown(str(x)) for x in r) + " |"
                       for r in rows]
     return "\n".join(lines) + "\n"
 

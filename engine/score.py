@@ -19,7 +19,7 @@ from engine.clv_models import ModelFit, apply_models
 from engine.config import Config
 from engine.customers import join_customers, load_customers
 from engine.features import CODE, INTERNAL, build_features
-from engine.load import LoadReport, load_transactions
+from engine.load import LoadReport, load_transactions, require_history
 from engine.newcomers import Newcomers, measure_newcomers, periods_needed
 from engine.output import rounded
 from engine.periods import period_totals
@@ -70,6 +70,7 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
             pool.submit(importlib.import_module, "engine.models.bgnbd")
         try:
             tx = load_transactions(config)
+            require_history(tx, config)
             customers = customers_job.result()
         finally:
             pool.shutdown(wait=True)

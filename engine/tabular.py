@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +36,7 @@ class Source:
     setting: str  # the cvm.yaml key naming this file, e.g. data.transactions
     delimiter: str = ","
     encoding: str = "utf-8"
+    setting_at: str = "cvm.yaml"  # where that key is, e.g. cvm.yaml:5:17
 
     @property
     def is_parquet(self) -> bool:
@@ -59,17 +60,19 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     repeated = {wanted[k] for k in repetitive if k in wanted}
     if not src.path.exists():
         raise InputError(Problem("file not found", file=src.display,
-                                 hint=f"check {src.setting} in cvm.yaml (paths are relative to "
-                                 "the project folder)"))
+                                 hint=f"check {src.setting} at {src.setting_at} (paths are "
+                                 "relative to the project folder)"))
     if src.path.is_dir():
-        raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display))
+        raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
+                                 hint=f"check {src.setting} at {src.setting_at}"))
     if src.path.stat().st_size == 0:
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))
     table = _read_parquet(src, wanted, repeated) if src.is_parquet \
         else _read_csv(src, wanted, repeated)
     if table.num_rows == 0:
-        raise InputError(Problem("the file has a header but no data rows", file=src.display))
+        raise InputError(Problem("the file has columns but no rows" if src.is_parquet else
+                                 "the file has a header but no data rows", file=src.display))
     # select by name: readers may return columns in file order, not in the order asked for
     return table.select(list(wanted.values())).rename_columns(list(wanted))
 
@@ -108,44 +111,77 @@ def _delimiter_hint(src: Source, only_column: str) -> str | None:
 def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     try:
         schema = pq.read_schema(src.path)
+        _missing_columns(src, schema.names, wanted, None)
+        for ours, theirs in wanted.items():
+            kind = schema.field(theirs).type
+            if pa.types.is_nested(kind):  # lists, structs, maps: no single value per row
+                raise InputError(Problem(
+                    f"found values of type {kind}, expected plain values (text, numbers or "
+                    "dates)", file=src.display, key=f"column {theirs!r}",
+                    hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"))
+        text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
+        return pq.read_table(src.path, columns=list(dict.fromkeys(wanted.values())),
+                             read_dictionary=text or None)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
                                  hint="a .parquet file must be written by a Parquet writer")) \
             from None
-    _missing_columns(src, schema.names, wanted, None)
-    text = [n for n in sorted(repeated) if _is_text(schema.field(n).type)]
-    return pq.read_table(src.path, columns=list(dict.fromkeys(wanted.values())),
-                         read_dictionary=text or None)
+
+
+HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
+UTF16_HINT = "the file looks like UTF-16 text: set data.encoding: utf-16 in cvm.yaml, or " \
+    "save the file as UTF-8"
 
 
 def _header(src: Source) -> list[str]:
+    """The column names of the first line (any line ending; a UTF-8 byte order mark is
+    dropped), checked: not empty, no NUL bytes (a UTF-16 file read as UTF-8)."""
     with src.path.open("rb") as fh:
-        first = fh.readline()
+        head = fh.read(HEAD_BYTES)
+    utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    decoder = codecs.getincrementaldecoder(src.encoding)()
     try:
-        text = first.decode(src.encoding)
+        text = decoder.decode(head, final=False)
     except UnicodeDecodeError as exc:
+        text = head[: exc.start].decode(src.encoding, errors="replace")
+        if not any(c in text for c in "\r\n"):  # the bad byte is in the header itself
+            raise InputError(Problem(
+                f"byte {head[exc.start]:#04x} at position {exc.start + 1} is not valid "
+                f"{src.encoding}", file=src.display, line=1,
+                hint=UTF16_HINT if utf16_bom else "save the file as UTF-8, or set "
+                "data.encoding in cvm.yaml (e.g. latin-1)")) from None
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
+    if "\x00" in first:
+        raise InputError(Problem("found NUL bytes in the header line, expected text",
+                                 file=src.display, line=1, key="header", hint=UTF16_HINT))
+    if not first.strip():
         raise InputError(Problem(
-            f"byte {first[exc.start]:#04x} at position {exc.start + 1} is not valid "
-            f"{src.encoding}", file=src.display, line=1,
-            hint="save the file as UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1)",
-        )) from None
-    except LookupError:
-        raise InputError(Problem(f"unknown encoding {src.encoding!r}", file="cvm.yaml",
-                                 key="data.encoding", hint="e.g. utf-8, latin-1, cp1252")) \
-            from None
-    text = text.lstrip("\ufeff").rstrip("\r\n")
+            "the first line is empty, expected the header line with the column names",
+            file=src.display, line=1, key="header",
+            hint="the header must be the first line: remove the blank lines above it"))
     if src.delimiter == "whitespace":
-        return text.split()
-    return next(csv.reader([text], delimiter=src.delimiter))
+        return first.split()
+    return next(csv.reader([first], delimiter=src.delimiter))
+
+
+def _duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]) -> None:
+    """A mapped column named twice in the header: which one holds the values is a guess."""
+    for ours, theirs in wanted.items():
+        where = [i + 1 for i, name in enumerate(header) if name == theirs]
+        if len(where) > 1:
+            raise InputError(Problem(
+                f"column {theirs!r} appears {len(where)} times (columns "
+                + ", ".join(map(str, where)) + "), expected once", file=src.display, line=1,
+                key="header", hint=f"cvm.yaml maps {ours} to {theirs!r}, which must name "
+                "one column: rename the others"))
 
 
 def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     header = _header(src)
     _missing_columns(src, header, wanted, 1)
+    _duplicated_columns(src, header, wanted)
     if src.delimiter == "whitespace":
-        frame = pd.read_csv(src.path, sep=r"\s+", dtype=str, usecols=list(wanted.values()),
-                            encoding=src.encoding, keep_default_na=False, na_values=[""])
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        return _read_whitespace(src, wanted, len(header))
     theirs = list(dict.fromkeys(wanted.values()))
     try:
         return pacsv.read_csv(
@@ -155,25 +191,69 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.
             convert_options=pacsv.ConvertOptions(
                 include_columns=theirs,
                 column_types={n: DICTIONARY if n in repeated else pa.string() for n in theirs},
-                strings_can_be_null=True, quoted_strings_can_be_null=False,
+                # only an empty cell is empty: "NA", "null" or "nan" are values (a region, an
+                # id), and a "nan" amount is an error, not a missing amount
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
 
 
+def _read_whitespace(src: Source, wanted: Mapping[str, str], n_columns: int) -> pa.Table:
+    """Columns separated by runs of spaces (CDNOW's layout): read by pandas, every column
+    (with ``usecols`` pandas drops extra fields and pads short rows without a word)."""
+    try:
+        frame = pd.read_csv(src.path, sep=r"\s+", dtype=str, encoding=src.encoding,
+                            keep_default_na=False, na_values=[""], index_col=False)
+    except UnicodeDecodeError:
+        raise InputError(_locate_bad_bytes(src)) from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found is None:
+            raise InputError(Problem(f"cannot be read: {exc}", file=src.display)) from None
+        raise InputError(Problem(
+            f"found {found.group(3)} fields, expected {n_columns} like the header",
+            file=src.display, line=int(found.group(2)),
+            hint="with data.delimiter: whitespace, a value cannot contain spaces")) from None
+    # runs of spaces never make an empty field: an empty cell is a row cut short
+    short = frame.isna().any(axis=1).to_numpy()
+    if short.any():
+        row = int(short.argmax())
+        fields = int(frame.iloc[row].notna().sum())
+        raise InputError(src.row_problem(
+            row, frame.columns[fields], f"found {fields} fields, expected {n_columns} like "
+            "the header", hint="the line is cut, or a value is missing"))
+    return pa.Table.from_pandas(frame[list(dict.fromkeys(wanted.values()))],
+                                preserve_index=False)
+
+
 def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
     """pyarrow's CSV errors name no line; find it ourselves (only on the error path)."""
     if "UTF8" in message or "decode" in message.lower():
         return _locate_bad_bytes(src)
+    csv.field_size_limit(1 << 30)  # a huge field is reported below, not a csv module error
     with src.path.open(encoding=src.encoding, errors="replace", newline="") as fh:
-        for line_no, row in enumerate(csv.reader(fh, delimiter=src.delimiter), start=1):
-            if row and len(row) != n_columns:
-                return Problem(
-                    f"found {len(row)} fields, expected {n_columns} like the header",
-                    file=src.display, line=line_no,
-                    hint="a value may contain the delimiter without quotes, or the line is cut",
-                )
+        reader = csv.reader(fh, delimiter=src.delimiter)
+        start = 1
+        try:
+            for row in reader:
+                if row and len(row) != n_columns:
+                    end = reader.line_num
+                    return Problem(
+                        f"found {len(row)} fields, expected {n_columns} like the header",
+                        file=src.display, line=start,
+                        hint=f"a quote (\") opened on line {start} is closed only on line "
+                        f"{end}, or never" if end > start else "a value may contain the "
+                        "delimiter without quotes, or the line is cut")
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            return Problem(f"cannot be read as CSV: {exc}", file=src.display, line=start)
+    if "Empty CSV file" in message:
+        return Problem("the file has a header but no data rows", file=src.display)
+    if "straddling" in message:
+        return Problem("a value is longer than 16 MiB, expected shorter values",
+                       file=src.display, hint="the file may be damaged, or not a CSV file")
     return Problem(f"cannot be read as CSV: {message}", file=src.display)
 
 
@@ -198,97 +278,6 @@ def _locate_bad_bytes(src: Source) -> Problem:
     return Problem(f"is not valid {src.encoding}", file=src.display)
 
 
-# --- typed column conversion -------------------------------------------------------------
-
-def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
-            required: bool, raw: bool = False) -> pa.ChunkedArray:
-    """Text values, trimmed, empty as null. ``raw``: as read (for columns only compared for
-    equality, such as order ids: a copy of ten million strings is not free)."""
-    col = table.column(ours)
-    if raw and pa.types.is_dictionary(col.type):
-        return col
-    if not _is_text(col.type):
-        col = pc.cast(col, pa.string())
-    if raw:
-        return col
-    col = pc.utf8_trim_whitespace(col)
-    if required:
-        empty = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))
-        _fail_first(src, empty, table.column(ours), theirs, "an empty value",
-                    "a value in every row")
-    else:
-        col = pc.if_else(pc.equal(col, ""), None, col)
-    return col
-
-
-def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
-              required: bool) -> np.ndarray:
-    """float64 values; NaN where an optional value is empty."""
-    col = table.column(ours)
-    expected = "a number such as 12.50"
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        col = pc.utf8_trim_whitespace(col)
-        col = pc.if_else(pc.equal(col, ""), None, col)
-        try:
-            col = pc.cast(col, pa.float64())
-        except pa.ArrowInvalid:
-            raw = table.column(ours).to_pandas()
-            parsed = pd.to_numeric(raw.str.strip(), errors="coerce")
-            bad = parsed.isna() & raw.notna() & (raw.str.strip() != "")
-            _fail_first(src, pa.chunked_array([pa.array(bad.to_numpy())]), table.column(ours),
-                        theirs, None, expected,
-                        hint="use '.' as the decimal mark, no thousands separators or "
-                        "currency signs")
-    elif not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-              or pa.types.is_decimal(col.type)):
-        raise InputError(Problem(f"found values of type {col.type}, expected numbers",
-                                 file=src.display, key=f"column {theirs!r}"))
-    else:
-        col = pc.cast(col, pa.float64())
-    values = np.asarray(col.to_numpy(), dtype=np.float64)
-    nonfinite = np.isinf(values) | (np.isnan(values) & ~_isnull(col))
-    if nonfinite.any():
-        _fail_first(src, pa.chunked_array([pa.array(nonfinite)]), table.column(ours), theirs,
-                    None, expected)
-    if required:
-        _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
-                    "a value in every row")
-    return values
-
-
-def _isnull(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-ISO_HINT = "write dates as YYYY-MM-DD (time optional), or set data.date_format in cvm.yaml"
-
-
-NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
-
-
-def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
-                    date_format: str | None, required: bool) -> np.ndarray:
-    """Seconds since 1970-01-01 (int64); ``NO_DATE`` where optional and empty.
-
-    Dates repeat (ten million rows hold a few thousand days), so text dates are parsed once
-    per distinct value. Any problem is reported from the rows, with the first bad row.
-    """
-    col = table.column(ours)
-    if pa.types.is_dictionary(col.type) or (_is_text(col.type) and _repetitive(col)):
-        encoded = dictionary(col)
-        labels = pa.table({ours: encoded.dictionary})
-        try:
-            per_label = _date_seconds(src, labels, ours, theirs, date_format, required=False)
-        except InputError:
-            per_label = None  # the row-by-row parse below reports the first bad row
-        if per_label is not None:
-            index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
-            seconds = np.append(per_label, NO_DATE)[index]  # -1 (null) -> NO_DATE
-            if not (required and (seconds == NO_DATE).any()):
-                return seconds
-    return _date_seconds(src, table, ours, theirs, date_format, required=required)
-
-
 def dictionary(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
     """The column as one dictionary array (encoded here unless read that way)."""
     if not pa.types.is_dictionary(col.type):
@@ -299,75 +288,5 @@ def dictionary(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
     return col
 
 
-def _is_text(kind: pa.DataType) -> bool:
+def is_text(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
-
-
-def _repetitive(col: pa.ChunkedArray, sample: int = 100_000) -> bool:
-    """Few distinct values (judged on the first rows): worth parsing each value once."""
-    head = col.slice(0, sample)
-    return len(col) > 1000 and pc.count_distinct(head).as_py() * 5 < len(head)
-
-
-def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
-                  date_format: str | None, *, required: bool) -> np.ndarray:
-    col = table.column(ours)
-    if pa.types.is_dictionary(col.type):
-        col = pc.cast(col, col.type.value_type)
-    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
-        ts = pc.cast(col, pa.timestamp("s", tz=col.type.tz) if pa.types.is_timestamp(col.type)
-                     and col.type.tz else pa.timestamp("s"))
-    elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        text = pc.utf8_trim_whitespace(col)
-        text = pc.if_else(pc.equal(text, ""), None, text)
-        ts = _parse_dates(src, text, col, theirs, date_format)
-    else:
-        raise InputError(Problem(f"found values of type {col.type}, expected dates",
-                                 file=src.display, key=f"column {theirs!r}", hint=ISO_HINT))
-    if required:
-        _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row")
-    seconds = pc.cast(pc.cast(ts, pa.timestamp("s")), pa.int64())
-    return np.asarray(pc.fill_null(seconds, NO_DATE).to_numpy(), dtype=np.int64)
-
-
-def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, theirs: str,
-                 date_format: str | None) -> pa.ChunkedArray:
-    if date_format is not None:
-        ts = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
-        # strptime rolls 2024-02-30 over to March: round-trip to catch impossible dates
-        back = pc.strftime(ts, format=date_format)
-        bad = pc.or_kleene(pc.and_(pc.is_valid(text), pc.is_null(ts)),
-                           pc.and_kleene(pc.is_valid(ts), pc.not_equal(back, text)))
-        bad = pc.fill_null(bad, False)
-        _fail_first(src, bad, raw, theirs, None, f"a date in the format {date_format!r}",
-                    hint="fix the value or data.date_format in cvm.yaml")
-        return ts
-    for unit in (pa.timestamp("s"), pa.timestamp("s", tz="UTC")):
-        try:
-            return pc.cast(text, unit)
-        except pa.ArrowInvalid:
-            continue
-    parsed = pd.to_datetime(text.to_pandas(), errors="coerce", format="ISO8601", utc=True)
-    bad = parsed.isna().to_numpy() & np.asarray(pc.is_valid(text).to_numpy(
-        zero_copy_only=False), dtype=bool)
-    if not bad.any():  # mixed naive and zoned values: pandas can read them all
-        return pa.chunked_array([pa.array(parsed.dt.tz_localize(None))])
-    _fail_first(src, pa.chunked_array([pa.array(bad)]), raw, theirs, None,
-                "a date such as 2024-01-31", hint=ISO_HINT)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedArray,
-                theirs: str, what: str | None, expected: str, hint: str | None = None) -> None:
-    """Raise for the first True in ``mask``, saying how many rows share the problem."""
-    arr = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
-    count = int(arr.sum())
-    if not count:
-        return
-    row = int(np.argmax(arr))
-    value = raw[row].as_py()
-    found = what or f"{value!r}"
-    more = f"{count:,} rows have this problem" if count > 1 else None
-    hint_text = "; ".join(h for h in (more, hint) if h) or None
-    raise InputError(src.row_problem(row, theirs, f"found {found}, expected {expected}",
-                                     hint_text))

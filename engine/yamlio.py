@@ -4,7 +4,12 @@ Thin wrapper over PyYAML's safe loader that
 - rejects duplicate keys (plain ``yaml.safe_load`` silently keeps the last one),
 - bounds alias expansion (a "billion laughs" file is refused, not expanded),
 - keeps the line and column of every value, so later checks can point at it,
-- reports syntax errors with the line number and the numbered lines around it.
+- refuses tags (``!!python/object``, ``!!binary``, ``!custom``...): a tag asks the reader to
+  build something other than plain text, numbers, lists and mappings, and a file a marketer
+  edits never needs one,
+- reports values YAML cannot build (a date such as 2025-02-30) at their line,
+- reports syntax errors with the line number and the numbered lines around it, and says so
+  when a tab is the cause (YAML indents with spaces only).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ except AttributeError:  # pragma: no cover - pure-Python PyYAML
     _Loader = yaml.SafeLoader
 
 MAX_NODES = 100_000  # generous for hand-written files, fatal for alias bombs
+MAX_DEPTH = 100  # nesting levels; hand-written files use a handful
 Path_ = tuple[str | int, ...]
 
 
@@ -61,7 +67,9 @@ class YamlDoc:
 
 
 def format_path(path: Path_) -> str:
-    """``("policies", 0, "when")`` -> ``policies[0].when``."""
+    """``("policies", 0, "when")`` -> ``policies[0].when``; a very deep path keeps its ends."""
+    if len(path) > 8:
+        return f"{format_path(path[:4])} ... {format_path(path[-3:])}"
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -97,23 +105,66 @@ def load_file(path: Path, *, display: str | None = None) -> YamlDoc:
 
 def load_text(text: str, *, file: str = "<string>") -> YamlDoc:
     try:
+        tags = _explicit_tags(text)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        raise InputError(
-            Problem(message, file=file, line=line, column=column, hint=_snippet(text, line))
-        ) from None
+        raise InputError(_syntax_problem(exc, text, file)) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        raise InputError(Problem(
+            f"found the control character {chr(exc.character)!r}, expected text",
+            file=file, line=line, column=exc.position - (before.rfind("\n") + 1) + 1,
+            hint="the file may be binary or damaged; save it as UTF-8 text")) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"YAML error: {exc}", file=file)) from None
     doc = YamlDoc(file=file, data=None)
     if node is None:
         return doc
-    builder = _Builder(doc)
+    builder = _Builder(doc, tags)
     doc.data = builder.build(node, ())
     return doc
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    said = ", ".join(str(x) for x in (exc.context, exc.problem) if x)
+    hint = _snippet(text, line)
+    if tabbed := _tab_lines(text, line):
+        hint = (f"YAML indents with spaces only: line {tabbed[0]} has a tab (shown as →); "
+                f"replace it with spaces; {hint}")
+    elif "another document" in said:
+        hint = f"a CVM file holds one YAML document: remove the '---' line; {hint}"
+    return Problem(f"YAML syntax error: {said}", file=file, line=line, column=column,
+                   hint=hint)
+
+
+def _explicit_tags(text: str) -> dict[tuple[int, int], str]:
+    """The position (0-based line, column) of every tag written in the file, as written.
+    Composed nodes keep only the resolved tag, so an explicit ``!!str`` or ``!!map`` could
+    not be told from a plain value afterwards; the parser's events carry a tag only when the
+    file wrote one."""
+    lines = text.splitlines()
+    out = {}
+    for event in yaml.parse(text, Loader=_Loader):
+        tag = getattr(event, "tag", None)
+        mark = event.start_mark
+        if tag is not None and mark is not None:
+            rest = lines[mark.line][mark.column:].split() if mark.line < len(lines) else []
+            out[(mark.line, mark.column)] = rest[0] if rest else str(tag)
+    return out
+
+
+def _tab_lines(text: str, line: int | None) -> list[int]:
+    """Lines around an error (the ones the snippet shows) that hold a tab."""
+    if line is None:
+        return []
+    lines = text.splitlines()
+    lo, hi = max(1, line - 2), min(len(lines), line + 1)
+    near = sorted(range(lo, hi + 1), key=lambda n: (abs(n - line), n))
+    return [n for n in near if "\t" in lines[n - 1]]
 
 
 def _snippet(text: str, line: int | None) -> str | None:
@@ -121,13 +172,19 @@ def _snippet(text: str, line: int | None) -> str | None:
         return None
     lines = text.splitlines()
     lo, hi = max(1, line - 2), min(len(lines), line + 1)
-    body = "\n".join(f"    {n:>4} | {lines[n - 1]}" for n in range(lo, hi + 1))
+    body = "\n".join(f"    {n:>4} | {_shorten(lines[n - 1])}".replace("\t", "→")
+                     for n in range(lo, hi + 1))
     return "the lines around it:\n" + body if body else None
 
 
+def _shorten(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class _Builder:
-    def __init__(self, doc: YamlDoc) -> None:
+    def __init__(self, doc: YamlDoc, tags: dict[tuple[int, int], str]) -> None:
         self.doc = doc
+        self.tags = tags
         self.nodes = 0
         self.constructor = _Loader("")
 
@@ -142,18 +199,45 @@ class _Builder:
                 )
             )
         self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if len(path) > MAX_DEPTH:
+            raise InputError(self.doc.problem(path, f"values nested more than {MAX_DEPTH} "
+                                              "levels deep", hint="no CVM file needs this "
+                                              "much nesting; check the indentation"))
         if isinstance(node, yaml.MappingNode):
+            self._refuse_tag(node, path)
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
+            self._refuse_tag(node, path)
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        return self._scalar(node, path)
+
+    def _refuse_tag(self, node: yaml.Node, path: Path_) -> None:
+        tag = self.tags.get((node.start_mark.line, node.start_mark.column))
+        if tag is not None:
+            raise InputError(self.doc.problem(
+                path, f"found the YAML tag {tag!r}, expected a plain value without a tag",
+                hint="tags (!!python/..., !!binary, !!set, !name) are not allowed in CVM "
+                "files; remove the tag and write the value itself"))
+
+    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        self._refuse_tag(node, path)
+        try:
+            return self.constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        except (ValueError, OverflowError, yaml.YAMLError):
+            # the value looks like a date or a number to YAML, but none exists (2025-02-30)
+            kind = node.tag.rsplit(":", 1)[-1]
+            what = {"timestamp": "date", "int": "whole number", "float": "number"}.get(kind, kind)
+            raise InputError(self.doc.problem(
+                path, f"found {node.value!r}, which YAML reads as a {what} but is not a valid "
+                f"one", hint="check the day and the month (e.g. April has 30 days); "
+                "quote the value if it is meant as text")) from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key_node, value_node in _flatten_merge(node):
-            key = self.constructor.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            if isinstance(key, (list, dict)):
+            if not isinstance(key_node, yaml.ScalarNode):
                 raise InputError(self.doc.problem(path, "a key must be a plain value"))
+            key = self._scalar(key_node, path)
             sub = (*path, key if isinstance(key, (str, int)) else str(key))
             if key in out:
                 first = self.doc.key_positions.get(sub, (None, None))[0]

@@ -36,7 +36,7 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
     ("header_only", BASE_CONFIG, "cust,day,amount,cost\n",
      "error: tx.csv: the file has a header but no data rows"),
     ("missing_file", BASE_CONFIG, None,
-     "error: tx.csv: file not found\n  hint: check data.transactions in cvm.yaml (paths are "
+     "error: tx.csv: file not found\n  hint: check data.transactions at cvm.yaml:3:17 (paths are "
      "relative to the project folder)"),
     ("wrong_delimiter", BASE_CONFIG, BASE_TX.replace(",", ";"),
      "error: tx.csv:1: header: found one column 'cust;day;amount;cost', expected the columns "
@@ -74,7 +74,8 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
      "error: tx.csv:3: row 2, column 'day': found '30/02/2024', expected a date in the format "
      "'%d/%m/%Y'\n  hint: fix the value or data.date_format in cvm.yaml"),
     ("infinite_amount", BASE_CONFIG, BASE_TX.replace("30.00,20.00", "inf,20.00"),
-     "error: tx.csv:6: row 5, column 'amount': found 'inf', expected a number such as 12.50"),
+     "error: tx.csv:6: row 5, column 'amount': found 'inf', expected a number such as 12.50\n"
+     "  hint: NaN and infinity are not numbers here; leave an optional value empty instead"),
 ]
 
 
@@ -92,8 +93,9 @@ def test_yaml_syntax_error_points_at_line(make_project: Callable[..., Path]) -> 
     project = make_project(BASE_CONFIG.replace("currency: EUR", "currency: [EUR"))
     code, err = _score(project)
     assert code == 1
-    assert err.startswith("error: cvm.yaml:11:12: YAML syntax error: did not find expected "
-                          "',' or ']'\n  hint: the lines around it:\n")
+    assert err.startswith("error: cvm.yaml:11:12: YAML syntax error: while parsing a flow "
+                          "sequence, did not find expected ',' or ']'\n  hint: the lines around "
+                          "it:\n")
     assert "      10 | currency: [EUR\n" in err
 
 

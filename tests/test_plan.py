@@ -220,7 +220,7 @@ def test_plan_explains_a_threshold_change(baseline: tuple[Path, Path], tmp_path:
     assert md.startswith("# Plan: ") and "| win_back |" in md
     assert "| policy win_back | when: lifecycle stage is decline or exit and (clv discounted " \
         "is at least 25 or potential value is at least 50 or influence value is at least 100) " \
-        "-> lifecycle stage is decline or exit and (clv discounted is at least 10 or potential " \
+        "-\\> lifecycle stage is decline or exit and (clv discounted is at least 10 or potential " \
         "value is at least 50 or influence value is at least 100) |" in md
 
 

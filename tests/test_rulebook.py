@@ -81,7 +81,8 @@ def test_the_starter_rules_and_policies_load_without_any_problem(tmp_path: Path)
 BROKEN: list[tuple[str, dict[str, str | None], list[str]]] = [
     ("yaml syntax", {"policies/x.yaml": "id: x\ndescription: d\nwhen: {value_tier: gold\n"
                      "priority: 5\n"},
-     ["[error] policies/x.yaml:4:9: YAML syntax error: did not find expected ',' or '}'\n"
+     ["[error] policies/x.yaml:4:9: YAML syntax error: while parsing a flow mapping, did not "
+      "find expected ',' or '}'\n"
       "  hint: the lines around it:\n       2 | description: d\n       3 | when: {value_tier: "
       "gold\n       4 | priority: 5"]),
     ("unknown key", {"policies/x.yaml": GOOD.replace("priority: 5", "priorty: 5")},

@@ -24,11 +24,14 @@ from typing import Any
 from engine import checks as c
 
 MIN_ACTIVE_WINDOW = 31  # at least a month: whoever buys in a month is active at its end
+MAX_ACTIVE_WINDOW = 3660  # ten years: longer stops meaning "active"
+REPORT_TEMPLATE = "report.html.j2"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 REPORT = c.Record([
     c.Field("spend", c.Optional(c.Text()), None,
             doc="the marketing-spend file (CSV or YAML), relative to the project folder"),
-    c.Field("active_window_days", c.Optional(c.Number(min=MIN_ACTIVE_WINDOW, max=3660,
+    c.Field("active_window_days", c.Optional(c.Number(min=MIN_ACTIVE_WINDOW, max=MAX_ACTIVE_WINDOW,
                                                       integer=True)), None,
             doc="a customer is active at a month end if they bought within this many days"),
 ], what="the report settings")
@@ -61,10 +64,17 @@ def report_config(config: Any) -> ReportConfig:
     return ReportConfig()
 
 
+def report_folders(project: Path) -> tuple[Path, ...]:
+    """Where the report template is looked up: the project's own templates/ first (a project
+    may restyle the page), then the built-in one."""
+    return (project / "templates", BUILTIN_TEMPLATES)
+
+
 def default_active_window(period_days: int) -> int:
     """2 x period_days, and never less than a month (see MIN_ACTIVE_WINDOW)."""
     return max(2 * period_days, MIN_ACTIVE_WINDOW)
 
 
-__all__ = ["MIN_ACTIVE_WINDOW", "REPORT", "ReportConfig", "default_active_window",
-           "report_config"]
+__all__ = ["BUILTIN_TEMPLATES", "MAX_ACTIVE_WINDOW", "MIN_ACTIVE_WINDOW", "REPORT",
+           "REPORT_TEMPLATE", "ReportConfig", "default_active_window", "report_config",
+           "report_folders"]

@@ -68,9 +68,10 @@ def month_bounds(first_day: int, as_of_day: int) -> tuple[list[str], np.ndarray,
     """Month labels (YYYY-MM), start days and end days (exclusive) in days since 1970-01-01."""
     first = np.datetime64(int(first_day), "D").astype("datetime64[M]")
     last = np.datetime64(int(as_of_day) - 1, "D").astype("datetime64[M]")
-    months = np.arange(first, last + 1)
+    one = np.timedelta64(1, "M")  # numpy 2.5 deprecates adding a bare integer to a date
+    months = np.arange(first, last + one)
     starts = months.astype("datetime64[D]").astype(np.int64)
-    ends = np.minimum((months + 1).astype("datetime64[D]").astype(np.int64), as_of_day)
+    ends = np.minimum((months + one).astype("datetime64[D]").astype(np.int64), as_of_day)
     return [str(m) for m in months], starts, ends
 
 
@@ -221,7 +222,8 @@ def _date(day: int) -> str:
 
 def _month_days(start: int) -> int:
     month = np.datetime64(int(start), "D").astype("datetime64[M]")
-    return int(((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(int))
+    following = month + np.timedelta64(1, "M")
+    return int((following.astype("datetime64[D]") - month.astype("datetime64[D]")).astype(int))
 
 
 def rounded(figures: pd.DataFrame) -> pd.DataFrame:

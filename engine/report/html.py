@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from engine.config import Config
-from engine.errors import InputError, Problem
 from engine.load import EPOCH, load_transactions
+from engine.report import REPORT_TEMPLATE, report_folders
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, monthly_figures, rounded
 from engine.report.sections import (
@@ -32,32 +30,40 @@ from engine.report.sections import (
     tier_rows,
 )
 from engine.report.spend import Spend
+from engine.sandbox import render_template, sandbox
 from engine.score import Scored, score
 
-TEMPLATE = "report.html.j2"
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-# (column, header, kind) of the monthly table; kinds: count, money, percent, text
-TABLE = (
-    ("month", "Month", "text"), ("customers_start", "Customers at start", "count"),
-    ("new_customers", "New", "count"), ("reactivated_customers", "Reactivated", "count"),
-    ("retained_customers", "Retained", "count"), ("churned_customers", "Churned", "count"),
-    ("customers_end", "Customers at end", "count"), ("churn_rate", "Churn rate", "percent"),
-    ("buyers", "Buyers", "count"), ("orders", "Orders", "count"),
-    ("revenue", "Revenue", "money"), ("gross_margin", "Gross margin", "money"),
-    ("avg_order_value", "Avg order value", "money2"),
-    ("retention_rate", "Retention rate r", "percent"), ("avg_clv", "Avg CLV", "money2"),
-    ("customer_equity", "Customer equity", "money"),
-    ("acquisition_cost", "Acquisition cost", "money"),
-    ("retention_cost", "Retention cost", "money"),
-    ("acquisition_equity", "Acquisition equity", "money"),
-    ("retention_equity", "Retention equity", "money"),
-    ("base_customers", "N customers", "count"),
-    ("revenue_per_active_customer", "V revenue per active", "money2"),
-    ("loyalty", "L loyalty", "percent"), ("revenue_change", "Revenue change", "money"),
-    ("change_from_customers", "from N", "money"), ("change_from_value", "from V", "money"),
-    ("change_from_loyalty", "from L", "money"),
+# The monthly figures, as four tables that each fit a 1280-pixel window (one table of all 27
+# columns did not): (title, ((column, header, kind), ...)); kinds: count, money, money2,
+# percent, text. Every table starts with the month.
+MONTH = ("month", "Month", "text")
+MONTHLY_TABLES = (
+    ("Customers", (
+        MONTH, ("customers_start", "At start", "count"), ("new_customers", "New", "count"),
+        ("reactivated_customers", "Reactivated", "count"),
+        ("retained_customers", "Retained", "count"), ("churned_customers", "Churned", "count"),
+        ("customers_end", "At end", "count"), ("churn_rate", "Churn rate", "percent"),
+        ("buyers", "Buyers", "count"))),
+    ("Revenue", (
+        MONTH, ("orders", "Orders", "count"), ("revenue", "Revenue", "money"),
+        ("gross_margin", "Gross margin", "money"),
+        ("avg_order_value", "Avg order value", "money2"),
+        ("retention_rate", "Retention rate r", "percent"), ("avg_clv", "Avg CLV", "money2"))),
+    ("Customer equity", (
+        MONTH, ("customer_equity", "Customer equity", "money"),
+        ("acquisition_cost", "Acquisition cost", "money"),
+        ("retention_cost", "Retention cost", "money"),
+        ("acquisition_equity", "Acquisition equity", "money"),
+        ("retention_equity", "Retention equity", "money"))),
+    ("Where revenue growth came from (R = N x V x L)", (
+        MONTH, ("base_customers", "N customers", "count"),
+        ("revenue_per_active_customer", "V revenue per active", "money2"),
+        ("loyalty", "L loyalty", "percent"), ("revenue_change", "Revenue change", "money"),
+        ("change_from_customers", "from N", "money"), ("change_from_value", "from V", "money"),
+        ("change_from_loyalty", "from L", "money"))),
 )
+# all columns in one list, for project templates written for a single table
+TABLE = (MONTH, *(col for _, cols in MONTHLY_TABLES for col in cols[1:]))
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
         notes.insert(-1, f"churn is 0 until {lapse} by definition: a customer lapses only "
                      f"{active_window_days} days after their last purchase")
     charts = _charts(config.currency, figures, tier_rows(scored), stages, run)
+    records = figures.to_dict("records")
     context = {
         "name": config.name, "as_of": scored.as_of.isoformat(), "currency": config.currency,
         "data_file": scored.report.file, "spend_file": spend.file,
@@ -101,30 +108,26 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
                    for k, v in charts.items()},
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,
         "run": _run_context(run, config.currency, scored.as_of.isoformat()),
+        "monthly_tables": [
+            {"title": title, "head": [h for _, h, _ in cols],
+             "rows": [[_cell(row[c], kind, config.currency) for c, _, kind in cols]
+                      for row in records]} for title, cols in MONTHLY_TABLES],
         "table_head": [h for _, h, _ in TABLE],
         "table_rows": [[_cell(row[c], kind, config.currency) for c, _, kind in TABLE]
-                       for row in figures.to_dict("records")],
+                       for row in records],
     }
     html = _render(config.project, context)
     return Report(html, rounded(figures), charts, _summary(config, figures, spend))
 
 
 def _render(project: Path, context: dict[str, Any]) -> str:
-    own = project / "templates" / TEMPLATE
-    folders = [str(own.parent)] if own.is_file() else []
-    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader([*folders, str(BUILTIN_TEMPLATES)]),
-                               autoescape=True, undefined=jinja2.StrictUndefined,
-                               keep_trailing_newline=True)
-    shown = f"templates/{TEMPLATE}" if folders else TEMPLATE
-    try:
-        return env.get_template(TEMPLATE).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise InputError(Problem(f"template syntax error: {exc.message}", file=shown,
-                                 line=exc.lineno)) from None
-    except jinja2.TemplateError as exc:
-        raise InputError(Problem(f"template error: {exc}", file=shown,
-                                 hint="the report template may use only the documented "
-                                 "names")) from None
+    """The page, from the project's own templates/report.html.j2 if it has one, rendered in
+    the same sandbox as the briefs (bounded work and output, every value HTML-escaped)."""
+    own = project / "templates" / REPORT_TEMPLATE
+    shown = f"templates/{REPORT_TEMPLATE}" if own.is_file() else REPORT_TEMPLATE
+    env = sandbox(report_folders(project), trim=False)
+    return render_template(env, REPORT_TEMPLATE, context,
+                           lambda name: shown if name == REPORT_TEMPLATE else f"templates/{name}")
 
 
 def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window: int

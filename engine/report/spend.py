@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, Problem, did_you_mean
+from engine.checks import MAX_NUMBER
+from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.yamlio import load_file
 
 COLUMNS = ("month", "acquisition_cost", "retention_cost")
@@ -110,7 +111,7 @@ def check_month(value: Any) -> tuple[str | None, str | None]:
     text = str(value).strip()
     if isinstance(value, str) and MONTH_RE.match(text):
         return text, None
-    return None, f"found {text!r}, {expected}"
+    return None, f"found {clip(text)}, {expected}"
 
 
 def _month_hint(value: Any) -> str | None:
@@ -129,14 +130,17 @@ def check_cost(value: Any) -> tuple[float | None, str | None, str | None]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, "found an empty value, expected a cost of 0 or more", "write 0 for no spend"
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None, f"found {value!r}, expected a number such as 1500.00", None
+        return None, f"found {clip(value)}, expected a number such as 1500.00", None
     try:
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        return (None, f"found {str(value).strip()!r}, expected a number such as 1500.00",
+        return (None, f"found {clip(str(value).strip())}, expected a number such as 1500.00",
                 "use '.' as the decimal mark, no thousands separators or currency signs")
     if not math.isfinite(number):
-        return None, f"found {str(value).strip()!r}, expected a number such as 1500.00", None
+        return None, f"found {clip(str(value).strip())}, expected a number such as 1500.00", None
+    if number >= MAX_NUMBER:
+        return (None, f"found {number:g}, expected a cost below 10^15",
+                "check the value: it is far beyond any marketing budget")
     if number < 0:
         return (None, f"found {number:g}, expected a cost of 0 or more",
                 "write the money spent as a positive amount (a rebate lowers the month's cost)")

@@ -1,0 +1,38 @@
+"""CI tests what the README and pyproject.toml promise: every supported Python, with the
+oldest and the newest pandas allowed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CI = (ROOT / ".ci" / "run").read_text()
+README = (ROOT / "README.md").read_text()
+PYPROJECT = (ROOT / "pyproject.toml").read_text()
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def test_ci_tests_every_python_the_readme_promises() -> None:
+    ci = re.search(r'^PYTHONS="([^"]+)"', CI, flags=re.M)
+    assert ci is not None
+    promised = re.search(r"^Python ((?:3\.\d+, )*3\.\d+ or 3\.\d+) ", README, flags=re.M)
+    assert promised is not None
+    readme = re.findall(r"3\.\d+", promised.group(1))
+    assert ci.group(1).split() == readme
+    low, high = re.search(r'requires-python = ">=(3\.\d+),<(3\.\d+)"', PYPROJECT).groups()  # type: ignore[union-attr]
+    assert [_minor(v) for v in readme] == list(range(_minor(low), _minor(high)))
+
+
+def test_ci_tests_the_oldest_pandas_pyproject_allows() -> None:
+    allowed = re.search(r'"pandas>=([\d.]+)"', PYPROJECT)
+    assert allowed is not None
+    oldest = re.search(r"pandas==([\d.]+)", CI)
+    assert oldest is not None
+    assert oldest.group(1).split(".")[:2] == allowed.group(1).split(".")[:2]
+    assert oldest.group(1).split(".")[2:] in ([], ["0"])  # the first release of that line
+    # every Python runs twice: the newest of everything, and the oldest pandas
+    assert 'JOBS+=("py$v-newest $v")' in CI and 'JOBS+=("py$v-oldest-pandas $v")' in CI
