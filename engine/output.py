@@ -74,6 +74,8 @@ def _as_text(values: pa.Array) -> pa.Array:
 
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
         return values
+    if values.offset:  # a slice: pyarrow 15's if_else garbles text of an offset array
+        values = pa.concat_arrays([values])
     empty = pc.equal(values, "")
     if pc.any(empty).as_py():
         values = pc.if_else(empty, pa.scalar(None, values.type), values)

@@ -10,10 +10,10 @@ from scipy import optimize
 
 from engine.models import ConvergenceError, GammaGammaFitter, gamma_gamma
 from engine.models._common import (
-    LOG_BOUND,
     NEWTON_TOLERANCE,
-    OPTIMIZER_OPTIONS,
     FloatArray,
+    _hessian_from_gradient,
+    _log_scale_se,
     fit_mle,
 )
 
@@ -45,22 +45,25 @@ def _start(data: gamma_gamma._Data) -> FloatArray:
     return np.log([1.0, 2.0, float(np.average(data.xm / data.x, weights=data.w))])
 
 
-def test_a_line_search_stop_at_the_optimum_is_accepted() -> None:
-    """Gamma-Gamma on 1,051 simulated customers: L-BFGS-B stops with an abnormal line search
-    at a largest gradient component of 1.2e-6 (of the mean negative log-likelihood), which an
-    absolute test (< 1e-6) rejected, although the estimate is at the optimum: a Newton step
-    from there moves no parameter by more than a thousandth of its standard error."""
+def test_a_line_search_stop_at_the_optimum_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gamma-Gamma on simulated customers: L-BFGS-B may stop with an abnormal line search a
+    hair from the optimum, where the gradient is still far above an absolute threshold such as
+    1e-6 although the estimate is at the optimum to a thousandth of a standard error. Whether
+    a given draw stops that way depends on the numpy and scipy versions, so the stop is made
+    here: the optimiser reports failure 0.003 standard errors from the optimum that
+    Nelder-Mead, without any gradient, finds."""
     data = _spend(569)
     objective, z0 = _objective(data), _start(data)
-    res = optimize.minimize(objective, z0, jac=True, method="L-BFGS-B",
-                            bounds=[(-LOG_BOUND, LOG_BOUND)] * 3, options=OPTIMIZER_OPTIONS)
-    assert not res.success and "ABNORMAL" in res.message  # the case is the one described
-    assert 1e-6 < float(np.max(np.abs(res.jac))) < 2e-6
+    nm = optimize.minimize(lambda z: objective(z)[0], z0, method="Nelder-Mead",
+                           options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 5000})
+    se = _log_scale_se(_hessian_from_gradient(objective, nm.x) * data.total)
+    stopped = nm.x + 0.003 * se
+    assert float(np.max(np.abs(objective(stopped)[1]))) > 1e-3  # an absolute test refuses
+    stop = optimize.OptimizeResult(x=stopped, success=False, nit=17,
+                                   message="ABNORMAL_TERMINATION_IN_LNSRCH")
+    monkeypatch.setattr(optimize, "minimize", lambda *a, **k: stop)
     result = fit_mle("GammaGammaFitter", NAMES, objective, z0, analytic_gradient=True,
                      total_weight=data.total)
-    # the same optimum as Nelder-Mead reaches without any gradient, to 1% of a standard error
-    nm = optimize.minimize(lambda z: objective(z)[0], res.x, method="Nelder-Mead",
-                           options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 5000})
     np.testing.assert_array_less(np.abs(np.exp(nm.x) - result.params),
                                  NEWTON_TOLERANCE * result.standard_errors)
 
