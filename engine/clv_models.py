@@ -107,17 +107,18 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
         alive_job = pool.submit(lambda: (
             purchases.p_alive(x, t_x, big_t),
             purchases.expected_purchases(H * L / unit, x, t_x, big_t)))
-        discounted = purchases.discounted_expected_purchases(
-            x, t_x, big_t, horizon=H, discount_rate_per_period=d, periods_per_step=L / unit)
+        # given alive, not the expectation divided back by P(alive) (0 / 0 where it underflows)
+        if_alive = purchases.discounted_expected_purchases(
+            x, t_x, big_t, horizon=H, discount_rate_per_period=d, periods_per_step=L / unit,
+            given_alive=True)
         expected_spend = gg.expected_average_spend(x, np.where(x > 0, spend, 0.0))
         p_alive, expected_purchases = alive_job.result()
+        discounted = if_alive * p_alive
     frame["p_alive"] = p_alive
     frame["churn_risk"] = 1.0 - p_alive
     frame["expected_purchases"] = expected_purchases
     rate = margin_per_gross_spend(frame)
     frame["clv_model"] = expected_spend * rate * discounted
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if_alive = np.where(p_alive > 0, discounted / p_alive, 0.0)
     frame["potential_value"] = expected_spend * rate * if_alive
     return ModelFit(
         True, "fitted", name,
