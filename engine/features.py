@@ -15,7 +15,7 @@ import pandas as pd
 
 from engine.load import EPOCH, Transactions
 from engine.occasions import TABLE_SLOTS, active_periods, first_of_day, order_counts
-from engine.periods import PeriodTotals, period_totals, settled
+from engine.periods import PeriodTotals, bought_to_date, period_totals, settled
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
 REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
@@ -96,7 +96,7 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
     revenue = settled(totals.amount.sum(axis=1))
     bought = revenue + refunds
     margin = settled(totals.margin.sum(axis=1))
-    purchase_margin = settled(totals.purchase_margin.sum(axis=1))
+    purchase_margin = bought_to_date(totals)[:, 0]  # the retention bands' own sum
     rev_recent = totals.amount[:, 0]
     rev_previous = totals.amount[:, 1]
     current = settled(totals.margin[:, :horizon_periods].sum(axis=1))
