@@ -112,6 +112,10 @@ def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetu
     why[none_allowed] = "no channel: the policy allows none of the declared channels"
     why[no_service] = "no channel: no allowed channel serves this service level"
     why[no_consent] = "no consented channel"
+    # an expected value needs a finite value at stake: say so rather than drop the customer
+    unvalued = ~np.isfinite(np.asarray(stake, dtype=np.float64))
+    ev[unvalued] = -np.inf
+    why[unvalued] = "not valued: the value at stake is not a finite number"
     camp_codes, camp_names = _codes(actions["campaign"])
     order = np.argsort(camp_names.astype(str), kind="stable") if len(camp_names) else \
         np.zeros(0, dtype=np.int64)

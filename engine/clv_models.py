@@ -1,7 +1,8 @@
 """Stage 2c, value by probabilistic models: MBG/NBD (or BG/NBD) for purchases and P(alive),
 Gamma-Gamma for spend (engine/models), fitted by maximum likelihood on the scored customers.
 
-Where the data allows (``models.use`` not ``none``, enough repeat buyers, both fits converge),
+Where the data allows (``models.use`` not ``none``, enough repeat buyers, both fits converge,
+Gamma-Gamma's mean spend is finite: q > 1),
 this adds ``p_alive``, ``churn_risk`` = 1 - p_alive, ``expected_purchases`` (over the horizon)
 and ``clv_model``, and replaces ``potential_value`` by the model's expected margin over the
 horizon if the customer is retained (expected purchases given alive x expected gross spend per
@@ -96,20 +97,28 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
             gg = gg_job.result()
         except (ConvergenceError, ValueError) as exc:
             return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}")
+        q = gg.params_["q"]
+        if q <= 1:  # a converged fit, but the expected spend it would give is infinite
+            return _fail_or_fall_back(
+                settings.use, f"Gamma-Gamma q <= 1: infinite mean spend (q = {q:.4g}): spend "
+                "per purchase day is too heavy-tailed for an expected value",
+                hint="set models.use: auto to fall back to the formulas (or none); the models "
+                "need a spend per purchase with a finite mean")
         alive_job = pool.submit(lambda: (
             purchases.p_alive(x, t_x, big_t),
             purchases.expected_purchases(H * L / unit, x, t_x, big_t)))
-        discounted = purchases.discounted_expected_purchases(
-            x, t_x, big_t, horizon=H, discount_rate_per_period=d, periods_per_step=L / unit)
+        # given alive, not the expectation divided back by P(alive) (0 / 0 where it underflows)
+        if_alive = purchases.discounted_expected_purchases(
+            x, t_x, big_t, horizon=H, discount_rate_per_period=d, periods_per_step=L / unit,
+            given_alive=True)
         expected_spend = gg.expected_average_spend(x, np.where(x > 0, spend, 0.0))
         p_alive, expected_purchases = alive_job.result()
+        discounted = if_alive * p_alive
     frame["p_alive"] = p_alive
     frame["churn_risk"] = 1.0 - p_alive
     frame["expected_purchases"] = expected_purchases
     rate = margin_per_gross_spend(frame)
     frame["clv_model"] = expected_spend * rate * discounted
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if_alive = np.where(p_alive > 0, discounted / p_alive, 0.0)
     frame["potential_value"] = expected_spend * rate * if_alive
     return ModelFit(
         True, "fitted", name,
@@ -136,9 +145,9 @@ def margin_per_gross_spend(frame: pd.DataFrame) -> np.ndarray:
         return np.where(gross > 0, margin / gross, 0.0)
 
 
-def _fail_or_fall_back(use: str, reason: str) -> ModelFit:
+def _fail_or_fall_back(use: str, reason: str,
+                      hint: str = "set models.use: auto to fall back to the formulas") -> ModelFit:
     if use != "auto":  # a model asked for by name: do not quietly use something else
         raise InputError(Problem(f"the probabilistic models cannot be used: {reason}",
-                                 file="cvm.yaml", key="models.use",
-                                 hint="set models.use: auto to fall back to the formulas"))
+                                 file="cvm.yaml", key="models.use", hint=hint))
     return ModelFit(False, reason)

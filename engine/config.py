@@ -214,6 +214,12 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         problems.append(doc.problem(("data", "customers"), "a customers file is set but "
                                     "data.customer_columns is not",
                                     hint="add data.customer_columns with at least customer_id"))
+    if raw["discount_rate"] == 0:  # d = 0 with a measured r = 1: m_a r / (1 + d - r) = inf
+        problems.append(doc.problem(
+            ("discount_rate",), "found 0, expected a rate above 0 (and at most 1)",
+            hint="the discounted CLV m_a r / (1 + d - r) sums every future period and has no "
+            "finite value when d = 0 and a measured retention rate is 1; for almost no "
+            "discounting use a small rate such as 0.01"))
     if problems:
         raise InputError(problems)
     ret = raw["retention"] or {}

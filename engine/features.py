@@ -15,15 +15,19 @@ import pandas as pd
 
 from engine.load import EPOCH, Transactions
 from engine.occasions import TABLE_SLOTS, active_periods, first_of_day, order_counts
-from engine.periods import PeriodTotals, period_totals, settled
+from engine.periods import PeriodTotals, bought_to_date, period_totals, settled
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
 REFERRER = "_referrer"  # internal column: the code of who referred the customer, or -1
 REPEAT_SPEND = "_repeat_spend"  # internal: mean purchase value of the repeat purchase days
 PURCHASE_MARGIN = "_purchase_margin"  # internal: margin of purchases, refunds not deducted
 SECOND_DAY = "_second_day"  # internal: day of the second purchase occasion, NO_DAY without
+# internal: margin of the purchases of the last H periods, refunds not deducted (the side of
+# growth_headroom that looks back: a refund must not make room to grow)
+CURRENT_PURCHASE_MARGIN = "_current_purchase_margin"
 NO_DAY = np.iinfo(np.int32).max
-INTERNAL = (CODE, REFERRER, REPEAT_SPEND, PURCHASE_MARGIN, SECOND_DAY)  # never written out
+INTERNAL = (CODE, REFERRER, REPEAT_SPEND, PURCHASE_MARGIN, SECOND_DAY,
+            CURRENT_PURCHASE_MARGIN)  # never written out
 
 
 def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
@@ -92,10 +96,11 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
     revenue = settled(totals.amount.sum(axis=1))
     bought = revenue + refunds
     margin = settled(totals.margin.sum(axis=1))
-    purchase_margin = settled(totals.purchase_margin.sum(axis=1))
+    purchase_margin = bought_to_date(totals)[:, 0]  # the retention bands' own sum
     rev_recent = totals.amount[:, 0]
     rev_previous = totals.amount[:, 1]
     current = settled(totals.margin[:, :horizon_periods].sum(axis=1))
+    current_bought = settled(totals.purchase_margin[:, :horizon_periods].sum(axis=1))
 
     has_purchase = purchase_days > 0
     tx.report.customers_refund_only = int((~has_purchase).sum())
@@ -148,5 +153,6 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         REPEAT_SPEND: pick(repeat_spend),
         PURCHASE_MARGIN: pick(purchase_margin),
         SECOND_DAY: pick(second).astype(np.int64),
+        CURRENT_PURCHASE_MARGIN: pick(current_bought),
     })
     return frame

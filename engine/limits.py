@@ -165,9 +165,11 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
         return np.sort(np.concatenate(found))
 
     cand = candidates(np.flatnonzero(counts > 0))
+    taken = []
     while len(cand):
         stop = _first_misfit(oc[cand], ocamp[cand], ocost[cand], left, money + slack)
         take = cand[:stop]
+        taken.append(take)
         chosen[oi[take]] = oc[take]
         left -= np.bincount(oc[take], minlength=k)
         money -= np.bincount(ocamp[take], weights=ocost[take], minlength=len(money))
@@ -176,10 +178,25 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
         cand = np.sort(np.concatenate([rest[~blocked], candidates(oi[rest[blocked]])]),
                        kind="stable")
     out = np.flatnonzero((chosen == NO_CHANNEL) & (counts > 0))
-    best = oc[pos[out, 0]]
-    cause[out] = np.where(left[best] < 1, np.where(limits.budget_binds[best], CHANNEL_BUDGET,
-                                                   CAPACITY), CAMPAIGN_BUDGET)
+    cause[out] = _blocked_by(pos[out, 0], np.concatenate([np.zeros(0, np.int64), *taken]),
+                             oc, limits)
     return chosen, cause
+
+
+def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray,
+                limits: Limits) -> np.ndarray:
+    """What blocked each option at ``best`` (positions in the walk's order) when its turn came.
+    Its channel was full when fewer than one contact was left after the options ``taken``
+    before it on that channel (a channel's limit is named first when the campaign's budget
+    blocked it too); else its campaign's budget was short. Counted from the options taken, not
+    read from the limits once the walk is over: a channel may fill after a budget stopped it."""
+    span = len(oc) + 1  # positions are < len(oc): a (channel, position) key sorts by channel
+    keys = np.sort(oc[taken] * span + taken)
+    chan = oc[best]
+    on_before = np.searchsorted(keys, chan * span + best) - np.searchsorted(keys, chan * span)
+    full = limits.contacts[chan] - on_before < 1
+    return np.where(full, np.where(limits.budget_binds[chan], CHANNEL_BUDGET, CAPACITY),
+                    CAMPAIGN_BUDGET)
 
 
 def _first_misfit(chan: np.ndarray, camp: np.ndarray, cost: np.ndarray, left: np.ndarray,

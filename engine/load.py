@@ -157,6 +157,32 @@ def require_history(tx: Transactions, config: Config) -> None:
             f"{config.period_days} days, so retention (active in one period and again in the "
             "next) cannot be measured", hint=f"lower period_days to {days - 1} or less, or use "
             "more history" if days > 1 else "use more history"))
+    _require_retention_sample(tx, config)
+
+
+def _require_retention_sample(tx: Transactions, config: Config) -> None:
+    """Retention starts from the customers active in periods 1 .. pairs: with no purchase there
+    it is 0 of 0, not a rate of 0 (an as-of date far after the data, a lookback in a gap)."""
+    from engine.retention import pairs_available  # retention reads Transactions from here
+
+    buy_days = tx.day[tx.amount > 0].astype(np.int64)
+    L = config.period_days
+    pairs = pairs_available(int(buy_days.min()), tx.as_of_day, period_days=L,
+                            lookback=config.retention.lookback_periods)
+    period = (tx.as_of_day - 1 - buy_days) // L
+    if ((period >= 1) & (period <= pairs)).any():
+        return
+    start = tx.as_of - dt.timedelta(days=(pairs + 1) * L)
+    end = tx.as_of - dt.timedelta(days=L + 1)
+    last = EPOCH + dt.timedelta(days=int(buy_days.max()))
+    key = "as_of" if config.as_of is not None else "retention.lookback_periods"
+    raise InputError(config.problem(
+        key, f"no purchase in the {pairs} period{'s' if pairs > 1 else ''} of period_days={L} "
+        f"days that retention starts from ({start} to {end}, the periods before the last one), "
+        "so retention (active in one period and again in the next) cannot be measured; the last "
+        f"purchase is on {last}", hint="set as_of closer to the data (the default is the day "
+        "after the last purchase), or raise retention.lookback_periods to reach back to the "
+        "purchases"))
 
 
 def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,

@@ -42,6 +42,14 @@ def settled(sums: np.ndarray) -> np.ndarray:
     return np.round(sums, SUM_DECIMALS)
 
 
+def bought_to_date(totals: PeriodTotals) -> np.ndarray:
+    """Per customer and period j, the margin of purchases up to the end of period j (period j
+    and all older ones; column 0: to date), refunds not deducted. The one sum, oldest period
+    first, behind both the retention band limits and each customer's own figure: summed in
+    two orders, a customer at a limit could differ from it in the last bit and change band."""
+    return settled(np.cumsum(totals.purchase_margin[:, ::-1], axis=1)[:, ::-1])
+
+
 def period_of(tx: Transactions, period_days: int) -> np.ndarray:
     """The period of each row, 0 for the most recent."""
     return (tx.as_of_day - 1 - tx.day.astype(np.int64)) // period_days

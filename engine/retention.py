@@ -23,7 +23,7 @@ import numpy as np
 from engine.config import RetentionConfig
 from engine.errors import InputError, Problem
 from engine.load import Transactions
-from engine.periods import PeriodTotals, period_totals, settled
+from engine.periods import PeriodTotals, bought_to_date, period_totals
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int,
     bands = cfg.bands if cfg.by == "value_band" else 1
     act = [totals.active[:, j] for j in range(pairs + 1)]
     # margin of purchases up to the end of period j: the sum over period j and all older ones
-    later = settled(np.cumsum(totals.purchase_margin[:, ::-1], axis=1)[:, ::-1])
+    later = bought_to_date(totals)
     seg_active, seg_kept = pooled(act, [later[:, j] for j in range(pairs + 1)], bands)
 
     total_active, total_kept = int(seg_active.sum()), int(seg_kept.sum())

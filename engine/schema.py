@@ -80,7 +80,8 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("total_value", NUMBER, "historic_value + potential_value + influence_value."),
     _C("value_score", NUMBER, "Percentile of total_value among all customers, 0 to 100."),
     _C("value_tier", TEXT, "Tier from rules/value_tiers.yaml."),
-    _C("growth_headroom", NUMBER, "potential_value - current_value."),
+    _C("growth_headroom", NUMBER, "potential_value - margin of the purchases of the last H "
+       "periods (current_value with refunds not deducted)."),
 )
 
 # Added by later stages (lifecycle, probabilistic models); present when those stages ran.

@@ -17,7 +17,12 @@ of buying is the purchase occasion (a customer's purchase day, ``engine.occasion
                                 (``engine.newcomers``)
     influence_value           = sum of historic_value of the customers they referred
     total_value               = historic_value + potential_value + influence_value
-    growth_headroom           = potential_value - current_value
+    growth_headroom           = potential_value - margin of the purchases of the last H
+                                periods (current_value with refunds not deducted)
+
+Refunds lower every value figure and raise none: growth_headroom compares the potential (net
+of refunds) with what the customer bought lately, refunds not deducted, as the retention bands
+do; netted there, returning goods would look like room to grow.
 
 r is the measured probability that a customer active in a period is active in the next one
 (``engine.retention``), so it multiplies the margin of an active period, not m (which
@@ -30,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from engine.config import Config
-from engine.features import CODE, PURCHASE_MARGIN, REFERRER
+from engine.features import CODE, CURRENT_PURCHASE_MARGIN, PURCHASE_MARGIN, REFERRER
 from engine.newcomers import Newcomers
 from engine.retention import Retention
 from engine.tiers import TierSpec, assign
@@ -87,7 +92,7 @@ def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
     basis = frame[tiers.basis].to_numpy()
     tier, cuts = assign(tiers, basis)
     frame["value_tier"] = np.asarray(tier.astype(object))
-    frame["growth_headroom"] = frame["potential_value"] - frame["current_value"]
+    frame["growth_headroom"] = frame["potential_value"] - frame[CURRENT_PURCHASE_MARGIN]
     return cuts
 
 

@@ -3,7 +3,9 @@ examples/cdnow. Each command writes into a temporary folder; the examples are no
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -51,9 +53,13 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
         "report": ["report", *base, "--out", str(out / "run")],
         "fit": ["fit", *base, "--out", str(out / "fit")],
     }
+    printed = {}
     for command, args in commands.items():
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, f"cvm {command} on {name}: {result.stderr}"
+        printed[command] = result.stdout
+    if name == "cdnow":
+        _check_the_readme_on_cdnow_allocation(printed["run"], out / "run")
     assert (out / "score" / "customers.csv").is_file()
     assert (out / "decide" / "decisions.csv").is_file()
     assert (out / "run" / "actions.csv").is_file()
@@ -63,6 +69,25 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
     assert "changed" in (tmp_path / "changes.csv").read_text().splitlines()[0]
     assert len((tmp_path / "changes.csv").read_text().splitlines()) > 1  # the change shows
     assert _fingerprint(project) == before  # nothing of the example was changed
+
+
+def _check_the_readme_on_cdnow_allocation(printed: str, run: Path) -> None:
+    """README "Allocation" states what `cvm run --project examples/cdnow` gives: the summary
+    line it prints, the binding limit with its price, the value, the bound and the gap."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    line = next(x.strip() for x in printed.splitlines() if x.strip().startswith("actioned "))
+    assert f"`cvm run --project examples/cdnow` prints `{line}`" in readme
+    manifest = json.loads((run / "manifest.json").read_text())
+    alloc, prices = manifest["allocation"], manifest["allocation_prices"]
+    assert list(prices) == ["campaign:retain_high_value"]
+    used = next(row for row in csv.DictReader((run / "allocation_summary.csv").open())
+                if row["level"] == "campaign" and row["campaign"] == "retain_high_value")
+    assert (f"the budget of the campaign `retain_high_value` (USD {float(used['cost']):,.2f} of "
+            f"USD {float(used['budget']):,.2f}, priced at {prices['campaign:retain_high_value']}"
+            " per unit of budget)") in readme
+    assert (f"expected value is {alloc['expected_value']:,.2f} against an upper bound of "
+            f"{alloc['upper_bound']:,.2f} (`gap_to_upper_bound` {alloc['gap_to_upper_bound']}, "
+            f"{alloc['gap_to_upper_bound']:.3%})") in readme
 
 
 def test_cdnow_example_is_honest_about_consents() -> None:

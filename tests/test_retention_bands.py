@@ -90,3 +90,24 @@ def test_band_rates_limits_and_fallback_by_hand(make_project: Callable[..., Path
         assert table.loc[cid, "retention_segment"] == f"value band {band + 1} of 2", cid
         assert table.loc[cid, "retention_rate"] == pytest.approx([4 / 9, 0.5][band]), cid
     assert table.loc["d", "historic_value"] == 30  # net of the refund: still band 2
+
+
+def test_a_customer_at_a_band_limit_is_in_the_band_above(make_project: Callable[..., Path]
+                                                         ) -> None:
+    """The limit and the customer's own figure must be one sum. With bands 2 and three
+    customers active in period 0, the limit is the middle customer's margin of purchases; at
+    11 significant digits and more, summing the periods oldest first (the limit, on main) and
+    newest first (the customer's figure, on main) differ in the last bit, and on main the middle
+    customer, below the limit by 0.00002, fell into the band below."""
+    tx = ("cust,day,amount,margin\n"
+          "low,2024-06-10,10,10\n"
+          "mid,2024-04-10,31713945680.34,31713945680.34\n"
+          "mid,2024-05-10,53010077925.10,53010077925.10\n"
+          "mid,2024-06-10,72427345679.21,72427345679.21\n"
+          "high,2024-04-10,900000000000,900000000000\n"
+          "high,2024-06-12,10,10\n")
+    scored = score(load_config(make_project(CONFIG, tx)))
+    assert scored.retention.cut_points == pytest.approx((157151369284.65,), rel=1e-15)
+    band = scored.table.set_index("customer_id")["retention_segment"]
+    assert band.to_dict() == {"low": "value band 1 of 2", "mid": "value band 2 of 2",
+                              "high": "value band 2 of 2"}

@@ -45,7 +45,8 @@ def _tx() -> str:
 
 VALUE = ("revenue", "gross_margin", "historic_value", "margin_per_purchase",
          "margin_per_period", "margin_per_active_period", "retention_rate", "clv_simple",
-         "clv_discounted", "potential_value", "current_value", "total_value", "value_score")
+         "clv_discounted", "potential_value", "current_value", "total_value", "value_score",
+         "growth_headroom")
 
 
 @pytest.mark.parametrize("keeper,refunder", [("keep", "refund"), ("keep1", "refund1")])
@@ -66,3 +67,22 @@ def test_refunds_do_not_move_a_customer_to_another_retention_band(
     """The band is set by the margin of purchases, so a refund cannot buy a better rate."""
     table = score(load_config(make_project(CONFIG, _tx()))).table.set_index("customer_id")
     assert table.loc["refund", "retention_segment"] == table.loc["keep", "retention_segment"]
+
+
+def test_a_refund_does_not_make_growth_headroom(make_project: Callable[..., Path]) -> None:
+    """The reviewer's twins: the same two purchases, one refunded. On main the keeper's headroom
+    was -46.88 and the refunder's +6.56 (a refund lowered current_value more than the
+    potential), so only the refunder matched `growth_headroom: {gt: 0}`."""
+    tx = ("cust,day,amount,cost\nkeep,2023-01-10,120,60\nkeep,2024-06-10,120,60\n"
+          "refund,2023-01-10,120,60\nrefund,2024-06-10,120,60\nrefund,2024-06-12,-120,-60\n"
+          "o1,2024-01-05,10,5\no1,2024-02-05,10,5\no2,2024-02-05,10,5\no2,2024-03-05,10,5\n")
+    config = CONFIG.replace("by: value_band, bands: 2", "by: none")
+    table = score(load_config(make_project(config, tx))).table.set_index("customer_id")
+    keep, refund = table.loc["keep"], table.loc["refund"]
+    # both bought a margin of 60 in the last H periods; the refunder's potential is half
+    assert (keep["current_value"], refund["current_value"]) == (60.0, 0.0)
+    assert refund["potential_value"] == pytest.approx(keep["potential_value"] / 2)
+    assert keep["growth_headroom"] == pytest.approx(keep["potential_value"] - 60)
+    assert refund["growth_headroom"] == pytest.approx(refund["potential_value"] - 60)
+    assert round(keep["growth_headroom"], 2) == -46.88
+    assert round(refund["growth_headroom"], 2) == -53.44

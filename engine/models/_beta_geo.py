@@ -83,12 +83,15 @@ class BetaGeoFamily(BaseFitter):
 
     def discounted_expected_purchases(
             self, frequency: object, recency: object, T: object, *, horizon: int,
-            discount_rate_per_period: float, periods_per_step: float = 1.0) -> FloatArray:
+            discount_rate_per_period: float, periods_per_step: float = 1.0,
+            given_alive: bool = False) -> FloatArray:
         """sum_k (E[Y(k D)] - E[Y((k-1) D)]) / (1+d)^k for k = 1..horizon, D = periods_per_step.
 
         Purchases expected during step k are discounted by k whole steps (end of step), as
         lifetimes' ``customer_lifetime_value`` does. The hypergeometric part depends on
-        (x, T) only, so it is evaluated once per distinct (x, T) pair.
+        (x, T) only, so it is evaluated once per distinct (x, T) pair. ``given_alive``: the
+        same given that the customer is alive at T (the factor P(alive) left out, not divided
+        back: for a heavy buyer lapsed long ago P(alive) underflows to 0).
         """
         self._check_fitted()
         x, tx, big_t = check_rfm(frequency, recency, T)
@@ -100,8 +103,10 @@ class BetaGeoFamily(BaseFitter):
             cur = self._tail(np.full_like(ux, tk), ux, ut)
             acc += dk * (prev - cur)
             prev = cur
-        return np.asarray(self._scale(x) * acc[inv] * self.p_alive(x, tx, big_t),
-                          dtype=np.float64)
+        if_alive = self._scale(x) * acc[inv]
+        if given_alive:
+            return np.asarray(if_alive, dtype=np.float64)
+        return np.asarray(if_alive * self.p_alive(x, tx, big_t), dtype=np.float64)
 
 
 def simulate(params: dict[str, float], T: object, *, rng: np.random.Generator,

@@ -24,7 +24,7 @@ _REFUND = ("2025-03-20", "O-T4", -500.00, -480.00)
 VALUE_COLUMNS = ("historic_value", "margin_per_purchase", "margin_per_period",
                  "margin_per_active_period", "clv_simple",
                  "clv_discounted", "clv_model", "potential_value", "current_value",
-                 "influence_value", "total_value", "value_score")
+                 "influence_value", "total_value", "value_score", "growth_headroom")
 
 
 def _twins_project(tmp_path: Path) -> Path:
