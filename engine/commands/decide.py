@@ -8,13 +8,13 @@ import pandas as pd
 import typer
 
 from engine.commands.common import project_config
-from engine.decide import decide
-from engine.lifecycle import assign_stages
-from engine.output import write_csv
-from engine.output_commit import writing
-from engine.output_folder import check_folder, guard_for, output_target
-from engine.pipeline import load_setup
-from engine.score import score
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv
+from engine.policy.decisions import decide
+from engine.policy.lifecycle import assign_stages
+from engine.run.pipeline import load_setup
+from engine.value.score import score
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,

@@ -8,14 +8,14 @@ from typing import Any
 
 import typer
 
-from engine.briefs import check_templates
-from engine.channels import load_channels
 from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
-from engine.output_folder import check_folder, guard_for, output_target
-from engine.pipeline import types_for
-from engine.rulebook import validate_rulebook
-from engine.tiers import load_tiers
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.policy.validation import validate_rulebook
+from engine.project.channels import load_channels
+from engine.project.tiers import load_tiers
+from engine.render.briefs import check_templates
+from engine.run.pipeline import types_for
 
 
 def collect(project: Path | None, config_file: Path | None,
