@@ -23,7 +23,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     setup = load_setup(config)  # every YAML file is checked before the data is read
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
-    scored = score(config)
+    scored = score(config, tiers=setup.tiers)
     table = assign_stages(scored.table, setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:

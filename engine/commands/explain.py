@@ -18,7 +18,7 @@ from engine.value.score import score
 def run(*, project: Path | None, config_file: Path | None, customer_id: str) -> int:
     config = project_config(project, config_file)
     setup = load_setup(config)
-    scored = score(config)
+    scored = score(config, tiers=setup.tiers)
     table = scored.table
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:

@@ -20,12 +20,15 @@ from engine.project.rulebook import Rulebook, check_rulebook
 def validate_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
                       values: Mapping[str, Collection[str]] | None = None,
                       channels: Collection[str] | None = None,
-                      campaigns: Collection[str] | None = None) -> list[Problem]:
+                      campaigns: Collection[str] | None = None,
+                      read_defaults: bool = True) -> list[Problem]:
     """Every error and warning in rules/ and policies/ (never raises for problems in files).
 
-    ``campaigns``: the declared campaign ids, to warn about policies naming others.
+    ``campaigns``: the declared campaign ids, to warn about policies naming others;
+    ``read_defaults``: as for ``engine.project.rulebook.load_rulebook``.
     """
-    book, problems = check_rulebook(project_dir, attribute_types, values, channels)
+    book, problems = check_rulebook(project_dir, attribute_types, values, channels,
+                                    read_defaults=read_defaults)
     if book is not None and not errors_only(problems):
         problems += compile_rulebook(book)
         problems += warnings_for(book)

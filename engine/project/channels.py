@@ -119,6 +119,15 @@ class ChannelSetup:
                         d.value_at_stake, "", ())
 
 
+def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
+    """The channel ids policies may name, given what reading channels.yaml gave (``setup``,
+    None when it could not be read): the default channels when the project has no channel
+    file; None (unknown: the channel file reports its own problems) when it has a broken one."""
+    if not (project / CHANNELS_FILE).exists():
+        return list(DEFAULT_CHANNELS)
+    return None if setup is None else [ch.id for ch in setup.channels]
+
+
 def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelSetup:
     """Load and check channels.yaml (required) and campaigns.yaml (optional)."""
     doc = load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE))

@@ -37,6 +37,7 @@ from engine.project.channels import (
     CHANNELS_FILE,
     DEFAULT_CHANNELS,
     SERVICE_LEVELS,
+    channel_ids,
     load_channels,
 )
 from engine.project.condition_parser import Parser
@@ -145,13 +146,18 @@ class Rulebook:
 
 def load_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
                   values: Mapping[str, Collection[str]] | None = None,
-                  channels: Collection[str] | None = None) -> Rulebook:
+                  channels: Collection[str] | None = None,
+                  read_defaults: bool = True) -> Rulebook:
     """Load and check rules/ and policies/; raise InputError listing every problem.
 
     ``values``: allowed values of text attributes (default: value_tier from value_tiers.yaml);
     ``channels``: allowed channel ids (default: those of policies/channels.yaml, if readable).
+    ``read_defaults=False``: the caller has read those files already and gives what they held
+    (no value_tier in ``values``, or ``channels`` None: unknown, not checked), so that every
+    file is read once.
     """
-    book, problems = check_rulebook(project_dir, attribute_types, values, channels)
+    book, problems = check_rulebook(project_dir, attribute_types, values, channels,
+                                    read_defaults=read_defaults)
     errors = errors_only(problems)
     if errors or book is None:
         raise InputError(errors or [Problem("no rulebook", file=str(project_dir))])
@@ -163,13 +169,15 @@ def load_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
 
 def check_rulebook(project: Path, types: Mapping[str, str],
                    values: Mapping[str, Collection[str]] | None,
-                   channels: Collection[str] | None) -> tuple[Rulebook | None, list[Problem]]:
-    """The rulebook (None when the lifecycle rules cannot be read) and every problem found."""
+                   channels: Collection[str] | None, *, read_defaults: bool = True
+                   ) -> tuple[Rulebook | None, list[Problem]]:
+    """The rulebook (None when the lifecycle rules cannot be read) and every problem found
+    (``read_defaults``: as for ``load_rulebook``)."""
     problems: list[Problem] = []
     known = dict(values or {})
-    if "value_tier" not in known:
+    if "value_tier" not in known and read_defaults:
         known.update(_tier_names(project))
-    if channels is None:
+    if channels is None and read_defaults:
         channels = _channel_ids(project, types)
     raw_segments = read_segments(project, problems)
     ids = [item["id"] for _, items in raw_segments for item in items]
@@ -206,7 +214,7 @@ def _channel_ids(project: Path, types: Mapping[str, str]) -> list[str] | None:
     if not (project / CHANNELS_FILE).exists():
         return list(DEFAULT_CHANNELS)
     try:
-        return [ch.id for ch in load_channels(project, types).channels]
+        return channel_ids(project, load_channels(project, types))
     except (InputError, OSError):
         return None  # the channel stage reports its own file
 

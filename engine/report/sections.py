@@ -91,7 +91,8 @@ def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> 
     from engine.project.schema import attribute_types
 
     types = attribute_types(consents=config.data.consents, extra=config.data.attributes)
-    book = rulebook.load_rulebook(config.project, types)
+    book = rulebook.load_rulebook(config.project, types,
+                                  values={"value_tier": scored.tiers.names})
     names = tuple(book.stage_names)
     now = _stage_of(lifecycle, scored.table, book)
     only_now = Stages(names=names, after=scored.as_of,
@@ -99,7 +100,7 @@ def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> 
     if before is None:
         return only_now
     try:
-        earlier = score(dataclasses.replace(config, as_of=before))
+        earlier = score(dataclasses.replace(config, as_of=before), tiers=scored.tiers)
     except InputError as exc:  # e.g. too little history a month ago to measure retention
         return dataclasses.replace(only_now, note=f"no stage flows: the value table as of "
                                    f"{before} cannot be computed ({exc.problems[0].message})")

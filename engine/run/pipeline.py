@@ -19,11 +19,11 @@ from engine.activation.holdout import in_holdout
 from engine.errors import InputError
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
-from engine.project.channels import ChannelSetup, load_channels
+from engine.project.channels import ChannelSetup, channel_ids, load_channels
 from engine.project.config import Config
 from engine.project.rulebook import Rulebook, load_rulebook
 from engine.project.schema import attribute_types
-from engine.project.tiers import load_tiers
+from engine.project.tiers import TierSpec, load_tiers
 from engine.render.briefs import check_templates
 from engine.value.score import Scored, score
 
@@ -37,6 +37,7 @@ class Setup:
 
     rulebook: Rulebook
     channels: ChannelSetup
+    tiers: TierSpec | None = None  # given to the value stage, so it does not read them again
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,20 @@ def load_setup(config: Config) -> Setup:
     folder = config.project
     types = types_for(config)
     tiers = load_tiers(folder)
-    rulebook = load_rulebook(folder, types, values={"value_tier": tiers.names})
-    channels = load_channels(folder, types)
+    try:
+        channels: ChannelSetup | None = load_channels(folder, types)
+        unread: InputError | OSError | None = None
+    except (InputError, OSError) as exc:
+        channels, unread = None, exc  # the rulebook's problems are reported first
+    rulebook = load_rulebook(folder, types, values={"value_tier": tiers.names},
+                             channels=channel_ids(folder, channels), read_defaults=False)
+    if unread is not None:
+        raise unread
+    assert channels is not None
     problems = check_templates(folder)
     if problems:
         raise InputError(problems)
-    return Setup(rulebook, channels)
+    return Setup(rulebook, channels, tiers)
 
 
 def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
@@ -79,7 +88,7 @@ def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None
 
     setup = setup or load_setup(config)
     if scored is None:
-        scored = score(config, progress=progress)
+        scored = score(config, progress=progress, tiers=setup.tiers)
         timings.update(scored.timings)
     start = step("lifecycle")
     table = assign_stages(scored.table, setup.rulebook)

@@ -48,8 +48,11 @@ class Scored:
 Progress = Callable[[str], None]
 
 
-def score(config: Config, *, progress: Progress | None = None) -> Scored:
-    """Load, check and value the project's transactions: the customer value table."""
+def score(config: Config, *, progress: Progress | None = None,
+          tiers: TierSpec | None = None) -> Scored:
+    """Load, check and value the project's transactions: the customer value table.
+
+    ``tiers``: value_tiers.yaml as the caller read it (else read here)."""
     timings: dict[str, float] = {}
 
     @contextmanager
@@ -61,7 +64,8 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
         timings[name] = time.perf_counter() - start
 
     with step("load"):
-        tiers = load_tiers(config.project)  # a broken tier file fails before the heavy work
+        if tiers is None:  # a broken tier file fails before the heavy work
+            tiers = load_tiers(config.project)
         # the customers file (and the model code's imports) load on the second core meanwhile;
         # a problem in the transactions is still reported first
         pool = ThreadPoolExecutor(max_workers=1)
