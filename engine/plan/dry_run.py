@@ -30,7 +30,6 @@ from engine.policy.decisions import policy_matcher
 from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
 from engine.project.rulebook import Policy
-from engine.project.tiers import load_tiers
 from engine.render.briefs import render_briefs
 from engine.run.pipeline import Computed, compute, load_setup
 from engine.value.score import score
@@ -94,18 +93,20 @@ def side_config(config: Config, source: Source) -> Config:
 def make_plan(config: Config, baseline: Source, proposed: Source) -> Plan:
     cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
     with _on(baseline, "cannot run"):
-        setup_b, tiers_b = load_setup(cfg_b), load_tiers(cfg_b.project)
-        scored_b = score(cfg_b)
+        setup_b = load_setup(cfg_b)
+        tiers_b = setup_b.tiers
+        scored_b = score(cfg_b, tiers=tiers_b)
         before = compute(cfg_b, setup=setup_b, scored=scored_b)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
-        setup_p, tiers_p = load_setup(cfg_p), load_tiers(cfg_p.project)
+        setup_p = load_setup(cfg_p)
+        tiers_p = setup_p.tiers
         # the value table depends on the settings and the tiers (segments: should scoring
         # ever read them); else the baseline's is the proposal's
         same_value = plan_diff.same(tiers_b, tiers_p) and not plan_diff.settings(
             cfg_b, cfg_p) and plan_diff.same(setup_b.rulebook.segments,
                                              setup_p.rulebook.segments)
-        scored_p = scored_b if same_value else score(cfg_p)
+        scored_p = scored_b if same_value else score(cfg_p, tiers=tiers_p)
         after = compute(cfg_p, setup=setup_p, scored=scored_p)
         briefs_p = _briefs(after)
     definitions = plan_diff.definitions(baseline, proposed, before, after, tiers_b, tiers_p)

@@ -33,11 +33,11 @@ NO_ACTION = "no_action"
 
 @dataclass(frozen=True)
 class Setup:
-    """The checked rules, policies, channels and campaigns of a project."""
+    """The checked value tiers, rules, policies, channels and campaigns of a project."""
 
     rulebook: Rulebook
     channels: ChannelSetup
-    tiers: TierSpec | None = None  # given to the value stage, so it does not read them again
+    tiers: TierSpec  # given to the value stage, so it does not read them again
 
 
 @dataclass(frozen=True)
