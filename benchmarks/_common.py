@@ -10,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples" / "retail"))  # synth.py, the example generator
 
 BENCH_DATA = ROOT / "bench-data"
 
@@ -21,7 +22,7 @@ def peak_rss_mb() -> float:
 
 def retail_project(customers: int, *, seed: int = 7) -> Path:
     """A project folder with ``customers`` synthetic customers as Parquet (made once, cached)."""
-    from engine.synth import generate, write
+    from synth import generate, write
 
     folder = BENCH_DATA / f"retail-{customers}"
     if not (folder / "transactions.parquet").exists():

@@ -60,18 +60,18 @@ def main() -> None:
                         help="score the synthetic retail transactions instead")
     args = parser.parse_args()
 
-    from engine.decide import decide, policy_matcher, stage_matcher
-    from engine.lifecycle import assign_stages
-    from engine.rulebook import load_rulebook
-    from engine.schema import attribute_types
+    from engine.policy.decisions import decide, policy_matcher, stage_matcher
+    from engine.policy.lifecycle import assign_stages
+    from engine.project.rulebook import load_rulebook
+    from engine.project.schema import attribute_types
 
     start = time.perf_counter()
     types = attribute_types()
     if args.synth:
         from _common import retail_project
 
-        from engine.config import load_config
-        from engine.score import score
+        from engine.project.config import load_config
+        from engine.value.score import score
 
         scored = score(load_config(retail_project(args.customers)))
         table = scored.table

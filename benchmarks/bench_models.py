@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.models import (
+from engine.value.models import (
     BetaGeoFitter,
     GammaGammaFitter,
     ModifiedBetaGeoFitter,

@@ -47,10 +47,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
 
-    from engine.decide import decide, policy_matcher, stage_matcher
-    from engine.lifecycle import assign_stages
-    from engine.rulebook import load_rulebook
-    from engine.schema import attribute_types
+    from engine.policy.decisions import decide, policy_matcher, stage_matcher
+    from engine.policy.lifecycle import assign_stages
+    from engine.project.rulebook import load_rulebook
+    from engine.project.schema import attribute_types
     from tests import policy_sets
 
     start = time.perf_counter()

@@ -21,8 +21,8 @@ from _common import ROOT, peak_rss_mb, retail_project
 
 
 def measure_run(project: str) -> None:
-    from engine.config import load_config
-    from engine.run import run
+    from engine.project.config import load_config
+    from engine.run.job import run
 
     config = load_config(Path(project))
     marks: list[tuple[str, float]] = []
@@ -41,9 +41,9 @@ def measure_run(project: str) -> None:
 
 
 def measure_plan(project: str) -> None:
-    from engine.config import load_config
-    from engine.plan import make_plan
-    from engine.plan_sources import sides
+    from engine.plan.dry_run import make_plan
+    from engine.plan.sources import sides
+    from engine.project.config import load_config
 
     config = load_config(Path(project))
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,8 +23,8 @@ from _common import ROOT, peak_rss_mb, retail_project
 
 
 def measure(project: str) -> None:
-    from engine.config import load_config
-    from engine.score import score
+    from engine.project.config import load_config
+    from engine.value.score import score
 
     config = load_config(Path(project))
     start = time.perf_counter()

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.config import Config, load_config
 from engine.errors import Problem
-from engine.pipeline import Progress
-from engine.run import RunResult
-from engine.run import run as _run
-from engine.score import output_frame, row_counts
-from engine.score import score as _score
+from engine.project.config import Config, load_config
+from engine.run.job import RunResult
+from engine.run.job import run as _run
+from engine.run.pipeline import Progress
+from engine.value.score import output_frame, row_counts
+from engine.value.score import score as _score
 
 __all__ = ["RunResult", "ScoreResult", "run", "score", "validate"]
 

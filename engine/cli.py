@@ -19,7 +19,7 @@ import typer
 
 from engine import __version__
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
-from engine.report import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
+from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 
 app = typer.Typer(
     name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -132,7 +132,7 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             quiet: QuietOpt = False) -> int:
     """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
     from engine.commands import run as cmd
-    from engine.run import check_format
+    from engine.run.job import check_format
 
     check_format(fmt, key="--format")
     return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.allocate import NO_CHANNEL, Allocation, Options, allocate, build_options
-from engine.channels import Campaign, Channel, ChannelSetup
+from engine.activation.allocate import NO_CHANNEL, Allocation, Options, allocate, build_options
+from engine.project.channels import Campaign, Channel, ChannelSetup
 
 # lp_sample: None is the default (every customer of these small instances priced exactly);
 # a small number forces the large-instance way, prices from a sample of the customers.

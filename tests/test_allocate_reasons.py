@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.allocate import NO_CHANNEL, Options, allocate
-from engine.channels import Campaign, Channel, ChannelSetup
-from engine.limits import CAMPAIGN_BUDGET, CAPACITY, CHANNEL_BUDGET, Limits, walk
+from engine.activation.allocate import NO_CHANNEL, Options, allocate
+from engine.activation.limits import CAMPAIGN_BUDGET, CAPACITY, CHANNEL_BUDGET, Limits, walk
+from engine.project.channels import Campaign, Channel, ChannelSetup
 
 
 def _channel(cid: str, cost: float, capacity: int, budget: float | None = None) -> Channel:

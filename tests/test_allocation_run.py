@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from engine.allocate import allocate, build_options
-from engine.channels import Campaign, Channel, ChannelSetup
+from engine.activation.allocate import allocate, build_options
 from engine.cli import app
+from engine.project.channels import Campaign, Channel, ChannelSetup
 from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]

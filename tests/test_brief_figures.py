@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
-from engine.actions_schema import NAMES
-from engine.brief_data import campaign_contexts
-from engine.briefs import render
+from engine.activation.actions_schema import NAMES
 from engine.cli import app
-from engine.config import load_config
-from engine.pipeline import load_setup
+from engine.project.config import load_config
+from engine.render.brief_data import campaign_contexts
+from engine.render.briefs import render
+from engine.run.pipeline import load_setup
 from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]

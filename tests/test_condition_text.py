@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from engine.condition_parser import Parser
-from engine.conditions import Condition, first_failure
-from engine.schema import attribute_types
-from engine.yamlio import load_text
+from engine.policy.condition_text import first_failure
+from engine.project.condition_parser import Parser
+from engine.project.conditions import Condition
+from engine.project.schema import attribute_types
+from engine.project.yamlio import load_text
 
 TYPES = attribute_types(consents=["email"])
 

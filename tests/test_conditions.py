@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.condition_parser import Parser
-from engine.conditions import (
+from engine.errors import Problem
+from engine.policy.condition_text import describe, first_failure
+from engine.project.condition_parser import Parser
+from engine.project.conditions import (
     ALWAYS,
     MISSING,
     AllOf,
@@ -18,15 +20,12 @@ from engine.conditions import (
     Compare,
     Condition,
     Not,
-    describe,
     evaluate,
-    first_failure,
     normalize,
     thresholds,
 )
-from engine.errors import Problem
-from engine.schema import attribute_types
-from engine.yamlio import load_text
+from engine.project.schema import attribute_types
+from engine.project.yamlio import load_text
 
 TYPES = attribute_types(consents=["email"])
 VALUES = {"lifecycle_stage": ["acquisition", "growth", "maturity", "decline", "exit"],

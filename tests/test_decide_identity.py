@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.conditions import DATE, NUMBER, TEXT, attributes, evaluate, thresholds
-from engine.decide import (
+from engine.policy.decisions import (
     Matcher,
     decide,
     decide_one_by_one,
@@ -28,9 +27,10 @@ from engine.decide import (
     policy_matcher,
     stage_matcher,
 )
-from engine.lifecycle import assign_stages
-from engine.rulebook import Rulebook, arbitration_key, load_rulebook
-from engine.schema import attribute_types
+from engine.policy.lifecycle import assign_stages
+from engine.project.conditions import DATE, NUMBER, TEXT, attributes, evaluate, thresholds
+from engine.project.rulebook import Rulebook, arbitration_key, load_rulebook
+from engine.project.schema import attribute_types
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).resolve().parent / "cases" / "identity"
@@ -242,7 +242,7 @@ def _fnv1a(name: str) -> int:
 
 def test_message_property_names_never_collide() -> None:
     """A message holds sid, id, case, u and properties named p0, p1, ... p<KEYS - 1>."""
-    from engine.rulesets import KEYS
+    from engine.policy.rulesets import KEYS
 
     assert (_fnv1a("id"), _fnv1a("sid")) == (926444256, 3593476751)  # its HASH_ID, HASH_SID
     names = ["sid", "id", "case", "u", *(f"p{i}" for i in range(KEYS))]
@@ -250,8 +250,8 @@ def test_message_property_names_never_collide() -> None:
 
 
 def load_cond(text: str) -> Any:
-    from engine.condition_parser import Parser
-    from engine.yamlio import load_text
+    from engine.project.condition_parser import Parser
+    from engine.project.yamlio import load_text
 
     doc = load_text(f"when:\n  {text}\n")
     result = Parser(doc, {"x": "number"}).when(doc.data["when"], ("when",))

@@ -21,10 +21,11 @@ import yaml
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.conditions import evaluate
-from engine.decide import decide, policy_matcher
-from engine.lifecycle import assign_stages
-from engine.rulebook import Rulebook, arbitration_key, load_rulebook, validate_rulebook
+from engine.policy.decisions import decide, policy_matcher
+from engine.policy.lifecycle import assign_stages
+from engine.policy.validation import validate_rulebook
+from engine.project.conditions import evaluate
+from engine.project.rulebook import Rulebook, arbitration_key, load_rulebook
 from tests import policy_sets
 from tests.conftest import copy_example_project
 from tests.test_decide_identity import TYPES, assert_identical, random_table
@@ -146,8 +147,8 @@ def test_five_thousand_generated_policies_validate_and_run_on_the_example(
     assert len(decided) == 2000
     # the winners of a sample of customers, by the pure-Python evaluator
     from engine.commands.common import project_config
-    from engine.pipeline import load_setup
-    from engine.score import score
+    from engine.run.pipeline import load_setup
+    from engine.value.score import score
 
     config = project_config(project, None)
     book = load_setup(config).rulebook

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from engine.allocate import NO_CHANNEL, allocate, build_options
-from engine.channels import Campaign, Channel, ChannelSetup
+from engine.activation.allocate import NO_CHANNEL, allocate, build_options
 from engine.cli import app
+from engine.project.channels import Campaign, Channel, ChannelSetup
 from tests.conftest import ROOT
 
 CONFIG = """\
@@ -71,8 +71,8 @@ def test_a_zero_discount_rate_is_refused_at_its_line(
 
 def test_a_small_discount_rate_gives_finite_values(make_project: Callable[..., Path],
                                                    tmp_path: Path) -> None:
-    from engine.config import load_config
-    from engine.score import score
+    from engine.project.config import load_config
+    from engine.value.score import score
 
     project = make_project(CONFIG.replace("discount_rate: 0", "discount_rate: 0.01"), TX)
     table = score(load_config(project)).table.set_index("customer_id")

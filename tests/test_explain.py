@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.decide import decide
-from engine.explain import explain
-from engine.rulebook import Rulebook, load_rulebook
-from engine.schema import attribute_types
+from engine.policy.decisions import decide
+from engine.policy.explain import explain
+from engine.project.rulebook import Rulebook, load_rulebook
+from engine.project.schema import attribute_types
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = attribute_types(consents=["email"])

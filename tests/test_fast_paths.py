@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from engine.codes import customer_codes, order_codes
-from engine.dedupe import duplicate_rows
-from engine.occasions import active_periods, first_of_day, first_of_order, order_counts
-from engine.packing import pack
+from engine.data.codes import customer_codes, order_codes
+from engine.data.dedupe import duplicate_rows
+from engine.data.packing import pack
+from engine.value.occasions import active_periods, first_of_day, first_of_order, order_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -161,8 +161,8 @@ def test_active_periods_count_distinct_periods(customers: int, days: int) -> Non
 
 def test_ids_with_surrounding_spaces_are_the_same_customer(make_project: Callable[..., Path]
                                                          ) -> None:
-    from engine.config import load_config
-    from engine.load import load_transactions
+    from engine.data.load import load_transactions
+    from engine.project.config import load_config
 
     config = """\
     name: spaces
@@ -185,8 +185,8 @@ def test_ids_with_surrounding_spaces_are_the_same_customer(make_project: Callabl
 def test_row_order_does_not_change_the_value_table(tmp_path: Path) -> None:
     """The bundled example scored as shipped and with its rows shuffled: the run-based
     shortcuts apply to one and not the other, and the tables must agree."""
-    from engine.config import load_config
-    from engine.score import output_frame, score
+    from engine.project.config import load_config
+    from engine.value.score import output_frame, score
     from tests.conftest import copy_example_project
 
     project = copy_example_project(tmp_path)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.config import load_config
-from engine.score import score
+from engine.project.config import load_config
+from engine.value.score import score
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -8,7 +8,7 @@ import hashlib
 
 import numpy as np
 
-from engine.holdout import in_holdout, uniform
+from engine.activation.holdout import in_holdout, uniform
 
 IDS = np.array([f"C{i:06d}" for i in range(1, 31)], dtype=object)
 

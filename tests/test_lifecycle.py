@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.lifecycle import assign_segments, assign_stages, stage_of
-from engine.rulebook import Rulebook, load_rulebook
-from engine.schema import attribute_types
+from engine.policy.lifecycle import assign_segments, assign_stages, stage_of
+from engine.project.rulebook import Rulebook, load_rulebook
+from engine.project.schema import attribute_types
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = attribute_types(consents=["email"])

@@ -114,7 +114,7 @@ def test_a_bug_exits_4_with_a_hint_and_no_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("engine.score.build_features", broken)
+    monkeypatch.setattr("engine.value.score.build_features", broken)
     result = runner.invoke(app, ["score", "--project", str(make_project())])
     assert result.exit_code == 4
     assert result.stderr == ("internal error: ZeroDivisionError: division by zero\n  hint: this "

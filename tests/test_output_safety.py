@@ -284,7 +284,7 @@ def test_a_commit_cut_short_leaves_a_folder_the_next_run_accepts(
     out = tmp_path / "out"
     assert runner.invoke(app, ["score", "-p", str(small), "-o", str(out), "-q"]).exit_code == 0
     (small / "tx.csv").write_text((small / "tx.csv").read_text() + "d,2024-06-03,10,5\n")
-    import engine.output_folder as of
+    import engine.output.folder as of
 
     real = os.replace
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.config import load_config
-from engine.pipeline import Setup, load_setup
-from engine.plan_diff import by_id, fields_changed, keyed, same
+from engine.plan.diff import by_id, fields_changed, keyed, same
+from engine.project.config import load_config
+from engine.run.pipeline import Setup, load_setup
 from tests.conftest import copy_example_project
 from tests.test_plan import edit
 

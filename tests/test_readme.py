@@ -10,8 +10,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.config import load_config
-from engine.schema import markdown_table
+from engine.project.config import load_config
+from engine.project.schema import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -90,8 +90,8 @@ def _yaml_block(start: str) -> str:
 
 
 def test_readme_channel_and_campaign_examples(tmp_path: Path) -> None:
-    from engine.channels import load_channels
-    from engine.schema import attribute_types
+    from engine.project.channels import load_channels
+    from engine.project.schema import attribute_types
 
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "channels.yaml").write_text(_yaml_block("preference_lift:"))

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.config import load_config
-from engine.load import load_transactions
+from engine.data.load import load_transactions
+from engine.project.config import load_config
 from engine.report.equity import EquitySettings, monthly_figures, shapley_nvl
-from engine.score import score
+from engine.value.score import score
 
 ROOT = Path(__file__).resolve().parents[1]
 

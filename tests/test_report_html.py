@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 
 from engine.commands import report as report_cmd
-from engine.config import load_config
 from engine.errors import InputError
+from engine.project.config import load_config
 from engine.report.equity import FIGURE_COLUMNS
 from engine.report.sections import latest_run
-from engine.run import run as run_job
+from engine.run.job import run as run_job
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -151,10 +151,10 @@ def test_report_command_stops_on_a_bad_spend_file(make_project: Callable[..., Pa
 
 
 def test_report_settings_from_cvm_yaml(tmp_path: Path) -> None:
-    """The ``report:`` section, once engine.config carries it (as a mapping or a record)."""
+    """The ``report:`` section, once engine.project.config carries it (as a mapping or a record)."""
     from types import SimpleNamespace
 
-    from engine.report import ReportConfig, default_active_window, report_config
+    from engine.project.report_settings import ReportConfig, default_active_window, report_config
 
     assert report_config(SimpleNamespace(project=tmp_path)) == ReportConfig()
     got = report_config(SimpleNamespace(project=tmp_path, report={"spend": "s.csv",

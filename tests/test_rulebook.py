@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from engine.errors import InputError
-from engine.rulebook import load_rulebook, validate_rulebook
-from engine.schema import MODEL_COLUMNS, STAGE_COLUMNS, VALUE_COLUMNS, attribute_types
+from engine.policy.validation import validate_rulebook
+from engine.project.rulebook import load_rulebook
+from engine.project.schema import MODEL_COLUMNS, STAGE_COLUMNS, VALUE_COLUMNS, attribute_types
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = attribute_types(consents=["email"])
@@ -306,7 +307,7 @@ def test_the_json_schemas_reject_what_the_engine_rejects() -> None:
 
 
 def test_the_json_schemas_know_every_attribute_with_its_type() -> None:
-    """When a column is added to engine/schema.py, add it to both JSON Schemas."""
+    """When a column is added to engine/project/schema.py, add it to both JSON Schemas."""
     for name in ("policy", "rules"):
         schema = json.loads((ROOT / "engine" / "schemas" / f"{name}.schema.json").read_text())
         props = schema["$defs"]["condition"]["properties"]

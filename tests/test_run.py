@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from engine import api
-from engine.actions_schema import dumps
+from engine.activation.actions_schema import dumps
 from engine.cli import app
 from tests.conftest import copy_example_project
 

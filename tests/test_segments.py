@@ -9,12 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.decide import decide, decide_one_by_one
 from engine.errors import InputError
-from engine.explain import explain
-from engine.lifecycle import assign_stages
-from engine.rulebook import load_rulebook, validate_rulebook
-from engine.schema import attribute_types
+from engine.policy.decisions import decide, decide_one_by_one
+from engine.policy.explain import explain
+from engine.policy.lifecycle import assign_stages
+from engine.policy.validation import validate_rulebook
+from engine.project.rulebook import load_rulebook
+from engine.project.schema import attribute_types
 from tests.conftest import copy_example_project
 from tests.test_rulebook import GOOD, project
 
@@ -174,7 +175,7 @@ def test_the_readme_segment_examples_validate_and_decide(tmp_path: Path) -> None
 
 
 def test_briefs_read_segment_tests_as_words(tmp_path: Path) -> None:
-    from engine.conditions import describe
+    from engine.policy.condition_text import describe
 
     folder = project(tmp_path, {"rules/segments.yaml": SEGMENTS,
                                 "policies/save_vips.yaml": USES_SEGMENT.replace(

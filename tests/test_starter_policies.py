@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from engine.commands.common import project_config
-from engine.conditions import evaluate
-from engine.decide import decide
-from engine.pipeline import Computed, compute
-from engine.rulebook import Rulebook, load_rulebook
-from engine.schema import attribute_types
+from engine.policy.decisions import decide
+from engine.project.conditions import evaluate
+from engine.project.rulebook import Rulebook, load_rulebook
+from engine.project.schema import attribute_types
+from engine.run.pipeline import Computed, compute
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = attribute_types(consents=["email", "sms", "phone", "mail", "push"],

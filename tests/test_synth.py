@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from engine import synth
+import synth  # examples/retail/synth.py (pytest's pythonpath)
 
 N = 3000
 END = "2025-12-31"

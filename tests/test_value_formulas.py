@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.config import load_config
-from engine.score import score
+from engine.project.config import load_config
+from engine.value.score import score
 
 ROOT = Path(__file__).resolve().parents[1]
 

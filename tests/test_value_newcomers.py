@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 from engine.api import run as api_run
-from engine.config import load_config
-from engine.score import score
+from engine.project.config import load_config
+from engine.value.score import score
 from tests.conftest import copy_example_project
 
 D = 1.1 ** (30 / 365) - 1

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_config
-from engine.score import score
+from engine.project.config import load_config
+from engine.value.score import score
 
 CONFIG = """\
 name: twins

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.config import load_config
-from engine.load import load_transactions
-from engine.output import rounded, write_csv
+from engine.data.load import load_transactions
+from engine.output.writers import rounded, write_csv
+from engine.project.config import load_config
 from engine.report.equity import EquitySettings, monthly_figures
-from engine.score import output_frame, score
+from engine.value.score import output_frame, score
 
 AS_OF = dt.date(2024, 7, 1)
 L, H = 30, 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.config import Config, find_project, load_config
+from engine.project.config import Config, find_project, load_config
 
 
 def project_config(project: Path | None, config_file: Path | None) -> Config:

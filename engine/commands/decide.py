@@ -8,13 +8,13 @@ import pandas as pd
 import typer
 
 from engine.commands.common import project_config
-from engine.decide import decide
-from engine.lifecycle import assign_stages
-from engine.output import write_csv
-from engine.output_commit import writing
-from engine.output_folder import check_folder, guard_for, output_target
-from engine.pipeline import load_setup
-from engine.score import score
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv
+from engine.policy.decisions import decide
+from engine.policy.lifecycle import assign_stages
+from engine.run.pipeline import load_setup
+from engine.value.score import score
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -23,7 +23,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     setup = load_setup(config)  # every YAML file is checked before the data is read
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
-    scored = score(config)
+    scored = score(config, tiers=setup.tiers)
     table = assign_stages(scored.table, setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:

@@ -9,16 +9,16 @@ import typer
 
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
-from engine.explain import explain
-from engine.lifecycle import assign_stages
-from engine.pipeline import load_setup
-from engine.score import score
+from engine.policy.explain import explain
+from engine.policy.lifecycle import assign_stages
+from engine.run.pipeline import load_setup
+from engine.value.score import score
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str) -> int:
     config = project_config(project, config_file)
     setup = load_setup(config)
-    scored = score(config)
+    scored = score(config, tiers=setup.tiers)
     table = scored.table
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:

@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 import typer
 
-from engine.clv_models import PURCHASE_MODEL, TITLES, rfm
 from engine.commands.common import project_config
-from engine.config import Config
+from engine.data.load import EPOCH, Transactions, load_transactions
 from engine.errors import InputError, Problem, UsageError
-from engine.features import REPEAT_SPEND, build_features
-from engine.load import EPOCH, Transactions, load_transactions
-from engine.output import write_csv, write_text
-from engine.output_commit import writing
-from engine.output_folder import check_folder, guard_for, output_target
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv, write_text
+from engine.project.config import Config
+from engine.value.clv_models import PURCHASE_MODEL, TITLES, rfm
+from engine.value.features import REPEAT_SPEND, build_features
 
 HINT = ("the value table needs only the model named by models.use in cvm.yaml (MBG/NBD by "
         "default) and Gamma-Gamma; when a model fails, check that models.time_unit_days (the "
@@ -37,7 +37,7 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         calibration_end: dt.date | None, quiet: bool) -> int:
-    from engine.models.rfm import calibration_holdout, plot_holdout
+    from engine.value.models.rfm import calibration_holdout, plot_holdout
 
     config = project_config(project, config_file)
     target, guard = output_target(config, out), guard_for(config)
@@ -115,7 +115,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
 
 def _fit_all(frame: pd.DataFrame, unit: float) -> tuple[dict[str, Any], dict[str, str]]:
     """Every model fitted on its own: (fitted models by name, reason of each failure)."""
-    from engine.models import (
+    from engine.value.models import (
         BetaGeoFitter,
         ConvergenceError,
         GammaGammaFitter,
@@ -147,8 +147,8 @@ def _fit_all(frame: pd.DataFrame, unit: float) -> tuple[dict[str, Any], dict[str
 def _holdout(name: str, cal: pd.DataFrame) -> tuple[pd.DataFrame, float] | str:
     """The purchase model fitted on the calibration period against the holdout: (check,
     relative error of the total), or the reason it could not be fitted."""
-    from engine.models import BetaGeoFitter, ConvergenceError, ModifiedBetaGeoFitter
-    from engine.models.rfm import holdout_check
+    from engine.value.models import BetaGeoFitter, ConvergenceError, ModifiedBetaGeoFitter
+    from engine.value.models.rfm import holdout_check
 
     model = ModifiedBetaGeoFitter() if name == "mbgnbd" else BetaGeoFitter()
     try:

@@ -1,5 +1,5 @@
 """``cvm plan``: dry-run a change to the project. Writes nothing unless --report or --changes
-is given; those files go through engine.output_folder (never over an input or a file the engine
+is given; those files go through engine.output.folder (never over an input or a file the engine
 did not write)."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import typer
 from engine.commands.common import project_config
 from engine.commands.validate import collect
 from engine.errors import Problem, UsageError
-from engine.output import csv_writer, write_text
-from engine.output_commit import write_files
-from engine.output_folder import Target, check_file, guard_for
-from engine.plan import make_plan
-from engine.plan_render import changes_csv, html_report, markdown, terminal
-from engine.plan_sources import SideError, sides
+from engine.output.commit import write_files
+from engine.output.folder import Target, check_file, guard_for
+from engine.output.writers import csv_writer, write_text
+from engine.plan.dry_run import make_plan
+from engine.plan.render import changes_csv, html_report, markdown, terminal
+from engine.plan.sources import SideError, sides
 
 EXIT_CHANGES = 2
 

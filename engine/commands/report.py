@@ -1,7 +1,7 @@
 """``cvm report``: the monthly customer-equity figures, charts and one offline HTML page.
 
 Writes ``<out or output>/report/``: ``report.html``, ``monthly_figures.csv`` and ``charts/*.svg``,
-all at once, through engine.output_folder (recorded as the ``report`` command's files).
+all at once, through engine.output.folder (recorded as the ``report`` command's files).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import typer
 
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
-from engine.output import write_csv, write_text
-from engine.output_commit import writing
-from engine.output_folder import check_folder, guard_for, output_target
-from engine.report import MIN_ACTIVE_WINDOW, default_active_window, report_config
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv, write_text
+from engine.project.report_settings import MIN_ACTIVE_WINDOW, default_active_window, report_config
 from engine.report.html import build_report
 from engine.report.spend import Spend, find_spend, load_spend
 

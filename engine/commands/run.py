@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import money, project_config
-from engine.run import run as run_job
+from engine.run.job import run as run_job
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,

@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import money, project_config
-from engine.output import write_csv, write_parquet
-from engine.output_commit import writing
-from engine.output_folder import check_folder, guard_for, output_target
-from engine.score import Scored, output_frame, score
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv, write_parquet
+from engine.value.score import Scored, output_frame, score
 
 FILES = ("customers.csv", "customers.parquet")
 

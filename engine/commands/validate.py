@@ -8,14 +8,14 @@ from typing import Any
 
 import typer
 
-from engine.briefs import check_templates
-from engine.channels import load_channels
 from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
-from engine.output_folder import check_folder, guard_for, output_target
-from engine.pipeline import types_for
-from engine.rulebook import validate_rulebook
-from engine.tiers import load_tiers
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.policy.validation import validate_rulebook
+from engine.project.channels import channel_ids, load_channels
+from engine.project.tiers import load_tiers
+from engine.render.briefs import check_templates
+from engine.run.pipeline import types_for
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -43,7 +43,8 @@ def collect(project: Path | None, config_file: Path | None,
     campaigns = list(channels.campaigns) if channels is not None else None
     # the rulebook's problems first: the channel stage's follow
     problems[found:found] = validate_rulebook(folder, types, values=values,
-                                              campaigns=campaigns)
+                                              channels=channel_ids(folder, channels),
+                                              campaigns=campaigns, read_defaults=False)
     problems.extend(check_templates(folder))
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))

@@ -1,80 +1,10 @@
 """The CVM report: monthly customer-equity figures, charts and one self-contained HTML file.
 
-    engine.report.spend   the optional marketing-spend file (acquisition and retention cost)
-    engine.report.equity  the monthly figures (pure functions on the loaded transactions)
-    engine.report.charts  hand-written SVG charts (no JavaScript, no network)
+    engine.report.spend     the optional marketing-spend file (acquisition and retention cost)
+    engine.report.equity    the monthly figures (pure functions on the loaded transactions)
+    engine.report.charts    hand-written SVG charts (no JavaScript, no network)
     engine.report.sections  value tiers, lifecycle stages and the latest run, for the report
-    engine.report.html    the HTML page (a sandboxed Jinja2 template with inline CSS)
+    engine.report.html      the HTML page (a sandboxed Jinja2 template with inline CSS)
 
-This module stays import-light (only ``engine.checks``) so that ``engine.config`` can take the
-``report:`` section's schema from here without an import cycle:
-
-    report:
-      spend: marketing_spend.csv   # default: marketing_spend.csv/.yaml in the project folder
-                                   # or beside the transactions file; none: zero cost
-      active_window_days: 180      # default: 2 x period_days
+The ``report:`` section of cvm.yaml is declared in ``engine.project.report_settings``.
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from engine import checks as c
-
-MIN_ACTIVE_WINDOW = 31  # at least a month: whoever buys in a month is active at its end
-MAX_ACTIVE_WINDOW = 3660  # ten years: longer stops meaning "active"
-REPORT_TEMPLATE = "report.html.j2"
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-REPORT = c.Record([
-    c.Field("spend", c.Optional(c.Text()), None,
-            doc="the marketing-spend file (CSV or YAML), relative to the project folder"),
-    c.Field("active_window_days", c.Optional(c.Number(min=MIN_ACTIVE_WINDOW, max=MAX_ACTIVE_WINDOW,
-                                                      integer=True)), None,
-            doc="a customer is active at a month end if they bought within this many days"),
-], what="the report settings")
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    """The ``report:`` section of cvm.yaml (all optional)."""
-
-    spend: Path | None = None  # absolute
-    active_window_days: int | None = None
-
-
-def report_config(config: Any) -> ReportConfig:
-    """The report settings of a loaded ``Config``; defaults when cvm.yaml has no ``report:``.
-
-    ``Config`` gains a ``report`` attribute once the section is registered in engine.config;
-    until then (or when it is absent) every setting takes its default.
-    """
-    raw = getattr(config, "report", None)
-    if raw is None:
-        return ReportConfig()
-    if isinstance(raw, ReportConfig):
-        return raw
-    if isinstance(raw, dict):
-        spend = raw.get("spend")
-        return ReportConfig(
-            spend=(Path(config.project) / spend).resolve() if spend else None,
-            active_window_days=raw.get("active_window_days"))
-    return ReportConfig()
-
-
-def report_folders(project: Path) -> tuple[Path, ...]:
-    """Where the report template is looked up: the project's own templates/ first (a project
-    may restyle the page), then the built-in one."""
-    return (project / "templates", BUILTIN_TEMPLATES)
-
-
-def default_active_window(period_days: int) -> int:
-    """2 x period_days, and never less than a month (see MIN_ACTIVE_WINDOW)."""
-    return max(2 * period_days, MIN_ACTIVE_WINDOW)
-
-
-__all__ = ["BUILTIN_TEMPLATES", "MAX_ACTIVE_WINDOW", "MIN_ACTIVE_WINDOW", "REPORT",
-           "REPORT_TEMPLATE", "ReportConfig", "default_active_window", "report_config",
-           "report_folders"]

@@ -21,8 +21,8 @@ on day E, counting purchases before E.
                         V = revenue / active at E; the change in R split by Shapley values
 
 Purchase occasions, orders, active periods and the pooled retention rate come from the same
-functions as the value table's (``engine.occasions``, ``engine.retention``). Everything is a
-numpy pass over rows sorted by day: the cost grows with months x (rows + customers).
+functions as the value table's (``engine.value.occasions``, ``engine.value.retention``).
+Everything is a numpy pass over rows sorted by day: the cost grows with months x (rows + customers).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine import output
-from engine.load import Transactions
-from engine.occasions import active_periods, first_of_day, first_of_order
-from engine.retention import pairs_available, pooled
+from engine.data.load import Transactions
+from engine.output import writers as output
+from engine.value.occasions import active_periods, first_of_day, first_of_order
+from engine.value.retention import pairs_available, pooled
 
 FIGURE_COLUMNS = (
     "month", "month_start", "month_end", "partial_month",
@@ -93,7 +93,8 @@ def shapley_nvl(n0: np.ndarray, v0: np.ndarray, l0: np.ndarray, n1: np.ndarray, 
 
 def retention_as_of(occ_code: np.ndarray, occ_day: np.ndarray, end: int, n: int, *,
                     period_days: int, lookback_periods: int) -> float:
-    """The overall retention rate r as ``engine.retention.measure`` computes it at as-of ``end``.
+    """The overall retention rate r as ``engine.value.retention.measure`` computes it at as-of
+    ``end``.
 
     ``occ_*``: purchase occasions (distinct customer and day, amount > 0), sorted by day.
     Period j is the days [end - (j+1)L, end - jL). NaN when the purchases before ``end`` span

@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from engine.config import Config
-from engine.load import EPOCH, load_transactions
-from engine.report import REPORT_TEMPLATE, report_folders
+from engine.data.load import EPOCH, load_transactions
+from engine.project.config import Config
+from engine.project.report_settings import REPORT_TEMPLATE, report_folders
+from engine.render.sandbox import render_template, sandbox
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, monthly_figures, rounded
 from engine.report.sections import (
@@ -30,8 +31,7 @@ from engine.report.sections import (
     tier_rows,
 )
 from engine.report.spend import Spend
-from engine.sandbox import render_template, sandbox
-from engine.score import Scored, score
+from engine.value.score import Scored, score
 
 # The monthly figures, as four tables that each fit a 1280-pixel window (one table of all 27
 # columns did not): (title, ((column, header, kind), ...)); kinds: count, money, money2,

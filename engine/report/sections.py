@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from engine.config import Config
 from engine.errors import InputError
-from engine.score import Scored, score
+from engine.project.config import Config
+from engine.value.score import Scored, score
 
 LIFECYCLE_RULES = Path("rules") / "lifecycle.yaml"
 NOT_YET = "(not yet a customer)"
@@ -81,17 +81,18 @@ def _module(name: str) -> Any | None:
 def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> Stages:
     """Stages as of the report's as-of date and as of ``before`` (a month earlier), with the
     number of customers moving from each stage to each other one."""
-    lifecycle, rulebook = _module("engine.lifecycle"), _module("engine.rulebook")
+    lifecycle, rulebook = _module("engine.policy.lifecycle"), _module("engine.project.rulebook")
     if lifecycle is None or rulebook is None:
         return Stages(missing="lifecycle stages are not available in this version of CVM "
-                      "Engine (engine.lifecycle is missing)")
+                      "Engine (engine.policy.lifecycle is missing)")
     if not (config.project / LIFECYCLE_RULES).is_file():
         return Stages(missing=f"no {LIFECYCLE_RULES} in the project: write the stage rules "
                       "there to see the stage mix and flows")
-    from engine.schema import attribute_types
+    from engine.project.schema import attribute_types
 
     types = attribute_types(consents=config.data.consents, extra=config.data.attributes)
-    book = rulebook.load_rulebook(config.project, types)
+    book = rulebook.load_rulebook(config.project, types,
+                                  values={"value_tier": scored.tiers.names})
     names = tuple(book.stage_names)
     now = _stage_of(lifecycle, scored.table, book)
     only_now = Stages(names=names, after=scored.as_of,
@@ -99,7 +100,7 @@ def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> 
     if before is None:
         return only_now
     try:
-        earlier = score(dataclasses.replace(config, as_of=before))
+        earlier = score(dataclasses.replace(config, as_of=before), tiers=scored.tiers)
     except InputError as exc:  # e.g. too little history a month ago to measure retention
         return dataclasses.replace(only_now, note=f"no stage flows: the value table as of "
                                    f"{before} cannot be computed ({exc.problems[0].message})")

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.checks import MAX_NUMBER
 from engine.errors import InputError, Problem, clip, did_you_mean
-from engine.yamlio import load_file
+from engine.project.checks import MAX_NUMBER
+from engine.project.yamlio import load_file
 
 COLUMNS = ("month", "acquisition_cost", "retention_cost")
 COSTS = COLUMNS[1:]
@@ -236,7 +236,7 @@ def _from_yaml(path: Path, shown: str) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for key, value in months.items():
         path_: tuple[str | int, ...] = ("months", key if isinstance(key, (str, int))
-                                        else str(key))  # as engine.yamlio records it
+                                        else str(key))  # as engine.project.yamlio records it
         month, problem = check_month(key)
         if problem:
             problems.append(doc.problem(path_, problem, key=True, hint=_month_hint(key)))

@@ -1,4 +1,4 @@
-"""Generate the synthetic retail example (transactions + customers) with ``engine.synth``.
+"""Generate the synthetic retail example (transactions + customers) with ``synth.py`` beside it.
 
     python examples/retail/generate.py --customers 2000 --seed 7 --out examples/retail
 
@@ -34,9 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Generate and write the files; print what was written."""
     args = parse_args(argv)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from engine import synth
+    here = str(Path(__file__).resolve().parent)  # synth.py: the example's own generator
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import synth
 
     began = time.perf_counter()
     data = synth.generate(args.customers, seed=args.seed, start=args.start, end=args.end)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.models import rfm
+from engine.value.models import rfm
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "cdnow"
 CALIBRATION_END = "1997-09-30"  # end of week 39 counted from 1997-01-01

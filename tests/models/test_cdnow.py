@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from engine.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm
-from engine.models.bgnbd import _Data, _ll_and_grad
+from engine.value.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm
+from engine.value.models.bgnbd import _Data, _ll_and_grad
 
 from .reference import ref_bgnbd_ll, ref_gg_ll, ref_pareto_ll
 

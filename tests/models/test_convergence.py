@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from engine.models import ConvergenceError, GammaGammaFitter, gamma_gamma
-from engine.models._common import (
+from engine.value.models import ConvergenceError, GammaGammaFitter, gamma_gamma
+from engine.value.models._common import (
     NEWTON_TOLERANCE,
     FloatArray,
     _hessian_from_gradient,

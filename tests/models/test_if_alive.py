@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import load_config
-from engine.models.mbgnbd import ModifiedBetaGeoFitter
-from engine.score import score
+from engine.project.config import load_config
+from engine.value.models.mbgnbd import ModifiedBetaGeoFitter
+from engine.value.score import score
 from tests.conftest import ROOT, copy_example_project
 
 # the bundled example's MBG/NBD fit; 90-day periods, H = 4, models in weeks, 10% a year

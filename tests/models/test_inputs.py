@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from engine.models import (
+from engine.value.models import (
     BetaGeoFitter,
     ConvergenceError,
     GammaGammaFitter,

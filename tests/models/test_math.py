@@ -11,8 +11,8 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import gammaln, hyp2f1
 
-from engine.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, bgnbd, gamma_gamma
-from engine.models._common import unique_rows
+from engine.value.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, bgnbd, gamma_gamma
+from engine.value.models._common import unique_rows
 
 from .reference import ref_pareto_ll
 

@@ -11,8 +11,8 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import hyp2f1
 
-from engine.models import BetaGeoFitter, ModifiedBetaGeoFitter, mbgnbd
-from engine.models._common import unique_rows
+from engine.value.models import BetaGeoFitter, ModifiedBetaGeoFitter, mbgnbd
+from engine.value.models._common import unique_rows
 
 from .reference import ref_mbgnbd_ll, ref_mbgnbd_terms
 from .test_math import arrays, central_gradient

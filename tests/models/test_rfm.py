@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.models import rfm
+from engine.value.models import rfm
 
 
 @pytest.fixture

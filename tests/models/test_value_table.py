@@ -10,8 +10,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.config import load_config
-from engine.score import score
+from engine.project.config import load_config
+from engine.value.score import score
 from tests.conftest import ROOT, copy_example_project
 
 # Two customers with identical purchases: the refunder returns the large, low-margin order

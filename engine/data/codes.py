@@ -1,0 +1,144 @@
+"""Text columns to integer codes, exactly and fast: the costly part of loading ten million rows.
+
+Hashing ten million strings is the slowest step of a load, so each column takes the cheapest
+exact route. Ids of up to 8 bytes are packed into integers (``engine.data.packing``): customer ids
+are then hashed as integers on both cores, and order ids coded per run of equal ids with no
+hash table at all. Longer ids are hashed as text, customer ids on both cores with the (much
+smaller) dictionaries merged after, order ids only at the first row of each run.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.packing import Packed, pack
+from engine.data.tabular import dictionary
+
+
+def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
+    readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
+    packed = pack(ids)
+    if packed is not None:  # short ids: integer hashing on both cores, no strings
+        return _packed_customer_codes(packed)
+    halves = _halves(ids)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
+        parts = list(pool.map(lambda part: pc.dictionary_encode(part).combine_chunks(), halves))
+    first = parts[0].dictionary
+    # ids of the first half keep their positions in ``union``: unique() keeps first occurrence
+    union = pc.unique(pa.concat_arrays([p.dictionary for p in parts])) if len(parts) > 1 \
+        else first
+    order = np.asarray(pc.sort_indices(union).to_numpy(), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    codes = [rank[_indices(parts[0])]]
+    if len(parts) > 1:
+        in_union = np.asarray(pc.index_in(parts[1].dictionary, value_set=union).to_numpy(),
+                              dtype=np.int64)
+        codes.append(rank[in_union][_indices(parts[1])])
+    return np.concatenate(codes), union.take(pa.array(order))
+
+
+def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
+    parts = _halves(packed.keys)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pandas hashes integers without the GIL
+        coded = list(pool.map(pd.factorize, parts))
+    inverse, union = pd.factorize(np.concatenate([u for _, u in coded]))
+    order = np.argsort(union, kind="stable")  # packed keys sort as the text does
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    codes, start = [], 0
+    for part_codes, part_uniques in coded:
+        codes.append(rank[inverse[start:start + len(part_uniques)]][part_codes])
+        start += len(part_uniques)
+    return np.concatenate(codes), packed.text(union[order])
+
+
+def order_codes(text: pa.ChunkedArray) -> np.ndarray:
+    """int64 codes for order ids (equal ids, equal codes); -1 where empty or blank.
+
+    An order's lines are usually listed together, so only the first row of each run of equal
+    ids is coded. Short ids (up to 8 bytes, as most order numbers are) are packed into one
+    integer each and coded without a hash table: runs that keep increasing are new orders, and
+    the others (refund lines listed later, say) are looked up among those by binary search.
+    Other ids are dictionary-encoded. Either way the codes are exact.
+    """
+    if len(text) == 0:
+        return np.zeros(0, dtype=np.int64)
+    blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
+    packed = pack(text) if blank_free else None
+    if packed is not None:
+        keys = packed.keys
+        starts = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+        heads = keys[starts]
+        head_codes = _integer_codes(heads)
+        if packed.width == 7 and heads.min() == 0:  # the empty id (length 0): no order
+            head_codes = np.where(heads == 0, -1, head_codes)
+        return np.repeat(head_codes, np.diff(np.append(np.flatnonzero(starts), len(keys))))
+    arr = text.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    starts = np.ones(len(arr), dtype=bool)
+    starts[1:] = np.asarray(pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False),
+                            dtype=bool)
+    head_codes = labelled_codes(arr.filter(pa.array(starts)))[0].astype(np.int64)
+    return np.asarray(head_codes[np.cumsum(starts) - 1], dtype=np.int64)
+
+
+def _integer_codes(keys: np.ndarray) -> np.ndarray:
+    """Codes for integer keys: equal keys, equal codes. Keys that rise above every earlier key
+    are new and sorted; the rest are found among them by binary search."""
+    rising = np.ones(len(keys), dtype=bool)
+    rising[1:] = keys[1:] > np.maximum.accumulate(keys)[:-1]
+    record = keys[rising]
+    codes = np.empty(len(keys), dtype=np.int64)
+    codes[rising] = np.arange(len(record))
+    rest = np.flatnonzero(~rising)
+    if len(rest):
+        pos = np.minimum(np.searchsorted(record, keys[rest]), len(record) - 1)
+        found = record[pos] == keys[rest]
+        codes[rest[found]] = pos[found]
+        unseen = rest[~found]
+        if len(unseen):
+            extra, _ = pd.factorize(keys[unseen])
+            codes[unseen] = len(record) + extra
+    return codes
+
+
+def labelled_codes(text: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
+    """int32 codes and the label of each code; empty or blank values get -1."""
+    encoded = dictionary(text)
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32)
+    labels = encoded.dictionary
+    blank = _blank(labels)
+    if blank.any():  # blank text counts as no value; labels keep their codes
+        remap = np.where(blank, -1, np.arange(len(labels))).astype(np.int32)
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
+    return codes, tuple(str(x) for x in labels.to_pylist())
+
+
+def _blank(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.equal(pc.utf8_trim_whitespace(values), "").to_numpy(
+        zero_copy_only=False), dtype=bool)
+
+
+def _indices(encoded: pa.DictionaryArray) -> np.ndarray:
+    return np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+
+
+_T = TypeVar("_T", pa.ChunkedArray, np.ndarray)
+
+
+def _halves(values: _T) -> list[_T]:
+    """The values cut into two parts of about equal rows (one part when they are few)."""
+    n = len(values)
+    if n < 200_000:
+        return [values]
+    return [values[:n // 2], values[n // 2:]]

@@ -1,0 +1,223 @@
+"""Stage 1, load: read and check transactions (and the optional customers file).
+
+Output: ``Transactions``, columnar numpy arrays with customers coded 0..n-1 (sorted by id), and a
+``LoadReport`` that counts every row that was not used and why. Nothing is dropped silently:
+zero-amount rows, exact duplicate rows and rows on or after the as-of date are counted;
+refunds (negative amounts) are kept and netted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.codes import customer_codes, labelled_codes, order_codes
+from engine.data.dedupe import duplicate_rows
+from engine.data.tabular import Source, read_columns
+from engine.data.typed_columns import as_date_seconds, as_number, as_text, check_ids
+from engine.errors import InputError, Problem
+from engine.project.config import Config
+
+DAY = 86_400
+EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass
+class LoadReport:
+    """What was read, used and skipped, for the summary and the run manifest."""
+
+    file: str
+    rows_read: int = 0
+    rows_used: int = 0
+    after_as_of: int = 0
+    zero_amount: int = 0
+    duplicates: int = 0
+    refund_rows: int = 0
+    refund_amount: float = 0.0
+    margin_assumed_rows: int = 0
+    margin_note: str = ""
+    customers_refund_only: int = 0
+    customers_file: str | None = None
+    customers_file_rows: int = 0
+    customers_without_purchases: int = 0
+    purchasers_not_in_customers_file: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def skipped(self) -> list[tuple[str, int]]:
+        return [
+            ("rows dated on or after the as-of date", self.after_as_of),
+            ("rows with a zero amount", self.zero_amount),
+            ("exact duplicate rows (first kept)", self.duplicates),
+        ]
+
+
+@dataclass(frozen=True)
+class Transactions:
+    """Checked transactions as arrays, one entry per used row; customers coded 0..n-1."""
+
+    customer_ids: np.ndarray  # object array of ids, sorted; index = code
+    id_array: pa.Array  # the same ids as an Arrow array (fast joins by value)
+    code: np.ndarray  # intp per row (numpy's index type: bincount takes it without a copy)
+    day: np.ndarray  # int32 days since 1970-01-01
+    amount: np.ndarray  # float64, net of nothing: refunds are negative
+    margin: np.ndarray  # float64 gross margin of the row
+    order: np.ndarray | None  # int64 order codes, or None without order ids
+    category: np.ndarray | None  # int32 category codes, or None
+    categories: tuple[str, ...]
+    as_of: dt.date
+    report: LoadReport
+
+    @property
+    def as_of_day(self) -> int:
+        return (self.as_of - EPOCH).days
+
+
+def load_transactions(config: Config) -> Transactions:
+    """Read, check and clean the transactions named in cvm.yaml."""
+    data = config.data
+    src = Source(data.transactions, config.display(data.transactions), "data.transactions",
+                 data.delimiter, data.encoding, config.where("data.transactions"))
+    table = read_columns(src, data.columns, repetitive=("date", "category", "channel"))
+    report = LoadReport(file=src.display, rows_read=table.num_rows)
+    cols = data.columns
+    # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
+    # so the order ids are coded on the second core meanwhile.
+    pool = ThreadPoolExecutor(max_workers=1)
+    order_job = pool.submit(order_codes, as_text(src, table, "order_id", cols["order_id"],
+                                            required=False, raw=True)) \
+        if "order_id" in cols else None
+    codes, id_array = _customer_codes(src, table, cols["customer_id"])
+    table = table.drop_columns(["customer_id"])  # ten million ids are worth 150 MB
+    seconds = as_date_seconds(src, table, "date", cols["date"], date_format=data.date_format,
+                              required=True)
+    amount = as_number(src, table, "amount", cols["amount"], required=True)
+    day = (seconds // DAY).astype(np.int32)
+    margin = _margin(src, table, config, amount, report)
+    # free each Arrow column once converted: ten million strings are worth a gigabyte
+    table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id")
+                                if k in table.column_names])
+    cat_codes: np.ndarray | None = None
+    categories: tuple[str, ...] = ()
+    if "category" in cols:
+        cat_text = as_text(src, table, "category", cols["category"], required=False, raw=True)
+        cat_codes, categories = labelled_codes(cat_text)
+    extra = [labelled_codes(as_text(src, table, k, cols[k], required=False, raw=True))[0]
+             for k in ("channel",) if k in cols]
+    extra += [as_number(src, table, "quantity", cols["quantity"], required=False)] \
+        if "quantity" in cols else []
+    del table
+    pa.default_memory_pool().release_unused()  # hand the dropped columns' memory back now
+
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
+    as_of_day = (as_of - EPOCH).days
+    if day.min() >= as_of_day:
+        raise InputError(config.problem(
+            "as_of", f"every transaction is dated on or after the as-of date {as_of}",
+            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}; choose "
+            "a later as_of or remove it to use the day after the last transaction"))
+
+    order = order_job.result() if order_job is not None else None
+    pool.shutdown()
+    customer_ids = np.asarray(id_array.to_numpy(zero_copy_only=False), dtype=object)
+    keep = _keep_mask(report, day, amount, as_of_day,
+                      [codes, seconds, amount, margin, order, cat_codes, *extra],
+                      drop_duplicates=data.duplicates == "drop")
+    report.rows_used = int(keep.sum())
+    purchase = keep & (amount > 0)
+    if not purchase.any():
+        raise InputError(_no_purchase(src, cols["amount"], report,
+                                      int((amount[keep] < 0).sum()), as_of))
+    refunds = amount[keep] < 0
+    report.refund_rows = int(refunds.sum())
+    report.refund_amount = float(-amount[keep][refunds].sum())
+    return Transactions(
+        customer_ids=customer_ids, id_array=id_array, code=np.asarray(codes[keep], dtype=np.intp),
+        day=day[keep],
+        amount=amount[keep],
+        margin=margin[keep], order=None if order is None else order[keep],
+        category=None if cat_codes is None else cat_codes[keep], categories=categories,
+        as_of=as_of, report=report,
+    )
+
+
+def require_history(tx: Transactions, config: Config) -> None:
+    """Retention compares a period with the one before it: the purchases must reach back more
+    than one period (``period_days``) before the as-of date. Said here, at the setting's line,
+    before any value is computed."""
+    days = tx.as_of_day - int(tx.day[tx.amount > 0].min())  # first purchase to the as-of date
+    if days - 1 < config.period_days:
+        raise InputError(config.problem(
+            "period_days", f"the purchases span {days} day{'s' if days > 1 else ''} up to the "
+            f"as-of date {tx.as_of}, less than two periods of period_days="
+            f"{config.period_days} days, so retention (active in one period and again in the "
+            "next) cannot be measured", hint=f"lower period_days to {days - 1} or less, or use "
+            "more history" if days > 1 else "use more history"))
+
+
+def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,
+                 as_of: dt.date) -> Problem:
+    """Nothing to score: say where every row went, so the user sees which rule took them."""
+    parts = [f"{n:,} {what}" for what, n in (
+        ("dated on or after the as-of date " + str(as_of), report.after_as_of),
+        ("with a zero amount", report.zero_amount), ("exact duplicates", report.duplicates),
+        ("refunds (negative amounts)", refund_rows)) if n]
+    return Problem(f"no purchase to score: of {report.rows_read:,} rows, " + ", ".join(parts),
+                   file=src.display, key=f"column {column!r}",
+                   hint="a purchase is a row with a positive amount before the as-of date; "
+                   "check the amount column mapped in data.columns and as_of in cvm.yaml")
+
+
+def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
+    """Customer codes from the ids as read; only when some id is empty or has surrounding
+    spaces (rare) are all ids checked and trimmed first, which reports any empty one."""
+    raw = as_text(src, table, "customer_id", column, required=False, raw=True)
+    if raw.null_count == 0:
+        codes, id_array = customer_codes(raw)
+        trimmed = pc.utf8_trim_whitespace(id_array)
+        if pc.all(pc.and_(pc.equal(trimmed, id_array), pc.not_equal(trimmed, ""))).as_py():
+            check_ids(src, id_array, column, codes)
+            return codes, id_array
+    codes, id_array = customer_codes(as_text(src, table, "customer_id", column, required=True))
+    check_ids(src, id_array, column, codes)
+    return codes, id_array
+
+
+def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
+            report: LoadReport) -> np.ndarray:
+    cols, rate = config.data.columns, config.margin_rate
+    if "cost" in cols:
+        margin = amount - as_number(src, table, "cost", cols["cost"], required=False)
+    elif "margin" in cols:
+        margin = as_number(src, table, "margin", cols["margin"], required=False)
+    else:
+        report.margin_note = (f"no cost or margin column: margin assumed at margin_rate "
+                              f"{rate:g} of the amount")
+        report.margin_assumed_rows = len(amount)
+        return amount * rate
+    missing = np.isnan(margin)
+    report.margin_assumed_rows = int(missing.sum())
+    if report.margin_assumed_rows:
+        report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
+                              f"assumed at margin_rate {rate:g} of the amount")
+    margin = np.where(missing, amount * rate, margin)  # Arrow arrays are read-only
+    return np.asarray(margin, dtype=np.float64)
+
+
+def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,
+               row_values: list[np.ndarray | None], *, drop_duplicates: bool) -> np.ndarray:
+    """Rows to use; each skipped row is counted under exactly one reason."""
+    after = day >= as_of_day
+    zero = (amount == 0) & ~after
+    report.after_as_of = int(after.sum())
+    report.zero_amount = int(zero.sum())
+    candidates = ~(after | zero)
+    if not drop_duplicates:
+        return np.asarray(candidates, dtype=bool)
+    dup = duplicate_rows([v for v in row_values if v is not None]) & candidates
+    report.duplicates = int(dup.sum())
+    return np.asarray(candidates & ~dup, dtype=bool)

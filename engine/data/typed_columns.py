@@ -1,0 +1,232 @@
+"""Typed columns from a table read by ``engine.data.tabular``: text, numbers and dates, each value
+checked, and the first bad one reported with its file, row, line and column (and how many rows
+share the problem).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.tabular import Source, dictionary, is_text
+from engine.errors import InputError, Problem, clip
+from engine.project.checks import DATE_RANGE, EARLIEST, LATEST, MAX_NUMBER
+
+
+def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
+            required: bool, raw: bool = False) -> pa.ChunkedArray:
+    """Text values, trimmed, empty as null. ``raw``: as read (for columns only compared for
+    equality, such as order ids: a copy of ten million strings is not free)."""
+    col = table.column(ours)
+    if raw and pa.types.is_dictionary(col.type):
+        return col
+    if not is_text(col.type):
+        col = pc.cast(col, pa.string())
+    if raw:
+        return col
+    col = pc.utf8_trim_whitespace(col)
+    if required:
+        empty = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))
+        _fail_first(src, empty, table.column(ours), theirs, "an empty value",
+                    "a value in every row")
+    else:
+        col = pc.if_else(pc.equal(col, ""), None, col)
+    return col
+
+
+def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
+              required: bool) -> np.ndarray:
+    """float64 values; NaN where an optional value is empty."""
+    col = table.column(ours)
+    expected = "a number such as 12.50"
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = pc.utf8_trim_whitespace(col)
+        col = pc.if_else(pc.equal(col, ""), None, col)
+        try:
+            col = pc.cast(col, pa.float64())
+        except pa.ArrowInvalid:
+            raw = table.column(ours).to_pandas()
+            parsed = pd.to_numeric(raw.str.strip(), errors="coerce")
+            bad = parsed.isna() & raw.notna() & (raw.str.strip() != "")
+            hint = "use '.' as the decimal mark, no thousands separators or currency signs"
+            _fail_first(src, pa.chunked_array([pa.array(bad.to_numpy())]), table.column(ours),
+                        theirs, None, expected, hint=hint)
+            # pandas read every value (1_000, say) but Arrow did not: find the row by halving
+            row = _first_uncastable(col, 0, len(col))
+            raise InputError(src.row_problem(row, theirs, f"found {col[row].as_py()!r}, "
+                                             f"expected {expected}", hint)) from None
+    elif not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
+              or pa.types.is_decimal(col.type)):
+        raise InputError(Problem(f"found values of type {col.type}, expected numbers",
+                                 file=src.display, key=f"column {theirs!r}"))
+    else:
+        col = pc.cast(col, pa.float64())
+    values = np.asarray(col.to_numpy(), dtype=np.float64)
+    nonfinite = np.isinf(values) | (np.isnan(values) & ~_isnull(col))
+    if nonfinite.any():
+        _fail_first(src, pa.chunked_array([pa.array(nonfinite)]), table.column(ours), theirs,
+                    None, expected, hint="NaN and infinity are not numbers here; leave an "
+                    "optional value empty instead")
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(values) >= MAX_NUMBER
+    if huge.any():
+        _fail_first(src, pa.chunked_array([pa.array(huge)]), table.column(ours), theirs, None,
+                    "a number below 10^15 in size",
+                    hint="no amount, cost or count is that large: check the value and which "
+                    "column cvm.yaml maps here")
+    if required:
+        _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
+                    "a value in every row")
+    return values
+
+
+def _first_uncastable(col: pa.ChunkedArray, lo: int, hi: int) -> int:
+    """The first row in [lo, hi) that Arrow cannot read as a number (one is known to exist)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            pc.cast(col.slice(lo, mid - lo), pa.float64())
+            lo = mid
+        except pa.ArrowInvalid:
+            hi = mid
+    return lo
+
+
+def _isnull(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+ISO_HINT = "write dates as YYYY-MM-DD (time optional), or set data.date_format in cvm.yaml"
+
+
+NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
+_DAY = 86_400
+EARLIEST_S = (EARLIEST - dt.date(1970, 1, 1)).days * _DAY
+AFTER_LATEST_S = (LATEST - dt.date(1970, 1, 1)).days * _DAY + _DAY
+MAX_ID_LENGTH = 1000
+
+
+def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
+                    date_format: str | None, required: bool) -> np.ndarray:
+    """Seconds since 1970-01-01 (int64); ``NO_DATE`` where optional and empty.
+
+    Dates repeat (ten million rows hold a few thousand days), so text dates are parsed once
+    per distinct value. Any problem is reported from the rows, with the first bad row.
+    """
+    col = table.column(ours)
+    if pa.types.is_dictionary(col.type) or (is_text(col.type) and _repetitive(col)):
+        encoded = dictionary(col)
+        labels = pa.table({ours: encoded.dictionary})
+        try:
+            per_label = _date_seconds(src, labels, ours, theirs, date_format, required=False)
+        except InputError:
+            per_label = None  # the row-by-row parse below reports the first bad row
+        if per_label is not None:
+            index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+            seconds = np.append(per_label, NO_DATE)[index]  # -1 (null) -> NO_DATE
+            if not (required and (seconds == NO_DATE).any()):
+                return seconds
+    return _date_seconds(src, table, ours, theirs, date_format, required=required)
+
+
+def _repetitive(col: pa.ChunkedArray, sample: int = 100_000) -> bool:
+    """Few distinct values (judged on the first rows): worth parsing each value once."""
+    head = col.slice(0, sample)
+    return len(col) > 1000 and pc.count_distinct(head).as_py() * 5 < len(head)
+
+
+def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
+                  date_format: str | None, *, required: bool) -> np.ndarray:
+    col = table.column(ours)
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, col.type.value_type)
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        ts = pc.cast(col, pa.timestamp("s", tz=col.type.tz) if pa.types.is_timestamp(col.type)
+                     and col.type.tz else pa.timestamp("s"))
+    elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        text = pc.utf8_trim_whitespace(col)
+        text = pc.if_else(pc.equal(text, ""), None, text)
+        ts = _parse_dates(src, text, col, theirs, date_format)
+    else:
+        raise InputError(Problem(f"found values of type {col.type}, expected dates",
+                                 file=src.display, key=f"column {theirs!r}", hint=ISO_HINT))
+    if required:
+        _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row")
+    seconds = pc.cast(pc.cast(ts, pa.timestamp("s")), pa.int64())
+    out = np.asarray(pc.fill_null(seconds, NO_DATE).to_numpy(), dtype=np.int64)
+    outside = (out != NO_DATE) & ((out < EARLIEST_S) | (out >= AFTER_LATEST_S))
+    if outside.any():
+        _fail_first(src, pa.array(outside), col, theirs, None, f"a date {DATE_RANGE}",
+                    hint="check the year")
+    return out
+
+
+def check_ids(src: Source, ids: pa.Array, theirs: str,
+              codes: np.ndarray | None = None) -> None:
+    """Customer ids are keys written into every output and shown on terminals: no control
+    characters (line breaks, tabs, NUL, terminal escapes) and at most MAX_ID_LENGTH
+    characters. ``codes``: when ``ids`` are the distinct ids, the code of each row (to find
+    the row of a bad id; only on the error path)."""
+    control = pc.match_substring_regex(ids, r"[\x00-\x1f\x7f]")
+    long = pc.greater(pc.utf8_length(ids), MAX_ID_LENGTH)
+    for mask, expected in (
+            (control, "an id without control characters (line breaks, tabs, NUL, escapes)"),
+            (long, f"an id of at most {MAX_ID_LENGTH:,} characters")):
+        bad = np.flatnonzero(np.asarray(pc.fill_null(mask, False).to_numpy(
+            zero_copy_only=False), dtype=bool))
+        if not len(bad):
+            continue
+        rows = bad if codes is None else np.array([np.argmax(codes == i) for i in bad[:100]])
+        row = int(rows.min())
+        value = str(ids[int(bad[np.argmin(rows)])].as_py())
+        raise InputError(src.row_problem(row, theirs, f"found {clip(value)}, expected {expected}",
+                                         "the file may be damaged, or a quote left open"))
+
+
+def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, theirs: str,
+                 date_format: str | None) -> pa.ChunkedArray:
+    if date_format is not None:
+        ts = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
+        # strptime rolls 2024-02-30 over to March: round-trip to catch impossible dates
+        back = pc.strftime(ts, format=date_format)
+        bad = pc.or_kleene(pc.and_(pc.is_valid(text), pc.is_null(ts)),
+                           pc.and_kleene(pc.is_valid(ts), pc.not_equal(back, text)))
+        bad = pc.fill_null(bad, False)
+        _fail_first(src, bad, raw, theirs, None, f"a date in the format {date_format!r}",
+                    hint="fix the value or data.date_format in cvm.yaml")
+        return ts
+    for unit in (pa.timestamp("s"), pa.timestamp("s", tz="UTC")):
+        try:
+            return pc.cast(text, unit)
+        except pa.ArrowInvalid:
+            continue
+    parsed = pd.to_datetime(text.to_pandas(), errors="coerce", format="ISO8601", utc=True)
+    bad = parsed.isna().to_numpy() & np.asarray(pc.is_valid(text).to_numpy(
+        zero_copy_only=False), dtype=bool)
+    if not bad.any():  # mixed naive and zoned values: pandas can read them all
+        return pa.chunked_array([pa.array(parsed.dt.tz_localize(None))])
+    _fail_first(src, pa.chunked_array([pa.array(bad)]), raw, theirs, None,
+                "a date such as 2024-01-31", hint=ISO_HINT)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedArray,
+                theirs: str, what: str | None, expected: str, hint: str | None = None) -> None:
+    """Raise for the first True in ``mask``, saying how many rows share the problem."""
+    arr = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    count = int(arr.sum())
+    if not count:
+        return
+    row = int(np.argmax(arr))
+    value = raw[row].as_py()
+    if isinstance(value, dt.date):  # a date column of a Parquet file: shown as written
+        value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    found = what or clip(value)
+    more = f"{count:,} rows have this problem" if count > 1 else None
+    hint_text = "; ".join(h for h in (more, hint) if h) or None
+    raise InputError(src.row_problem(row, theirs, f"found {found}, expected {expected}",
+                                     hint_text))

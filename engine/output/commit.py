@@ -1,0 +1,202 @@
+"""Writing into an output folder (checked by engine.output.folder): every command that writes
+files goes through ``writing`` (or ``write_files`` for the files ``cvm plan`` is told to write).
+
+The new files are staged in a private temporary folder inside the output folder; then, in one
+commit under a lock,
+
+1. the folder is checked again (a file may have appeared since the check before the work);
+2. the record is written listing both the previous and the new files (so that a crash halfway
+   leaves no file the engine cannot account for);
+3. the new files are renamed into place (``manifest.json`` last);
+4. the files this command wrote last time and no longer writes are removed (no other
+   command's);
+5. the final record is written.
+
+An error before step 3 leaves the earlier output untouched. Files are created like any
+program's (mode 0666 less the umask): ``tempfile.mkstemp`` would make them private.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from engine.errors import OutputError
+from engine.output.folder import (
+    ABOUT,
+    FILE_HINT,
+    LAST,
+    RECORD,
+    TEMP_PREFIX,
+    Guard,
+    Scan,
+    Target,
+    check_file,
+    check_folder,
+    owned,
+    read_record,
+    refuse_foreign,
+    scan_folder,
+)
+
+
+class Stage:
+    """The private folder a command writes its new files into before the commit."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, rel: str) -> Path:
+        """Where to write the file that will be ``rel`` in the output folder."""
+        path = self.folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@contextlib.contextmanager
+def writing(target: Target, guard: Guard, command: str) -> Iterator[Stage]:
+    """Stage a command's files (``stage.path(rel)``), then commit them into the output folder
+    ``target``; the command's files from last time that it does not write again are removed."""
+    with _writing(target, guard, command, replace=True, whole=True) as stage:
+        yield stage
+
+
+def write_files(targets: list[Target], guard: Guard, command: str,
+                writers: list[Callable[[Path], object]]) -> None:
+    """Write single named files (``cvm plan --report``/``--changes``), each recorded in the
+    record of its folder; ``writers[i](path)`` writes ``targets[i]``."""
+    for target, write in zip(targets, writers, strict=True):
+        check_file(target, guard)
+        folder = Target(target.path.parent, target.option)
+        with _writing(folder, guard, command, replace=False, whole=False) as stage:
+            write(stage.path(target.path.name))
+
+
+@contextlib.contextmanager
+def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
+             whole: bool) -> Iterator[Stage]:
+    if whole:
+        check_folder(target, guard)
+    folder = target.path
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+    except OSError as exc:
+        raise _fail(target, exc) from None
+    done = False
+    try:
+        yield Stage(stage)
+        with _locked(folder):
+            _commit(target, guard, command, stage, replace=replace, whole=whole)
+        done = True
+    except OSError as exc:
+        raise _fail(target, exc) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not done:
+            for path in created:  # innermost first: only folders this call made, if empty
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+
+
+def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace: bool,
+            whole: bool) -> None:
+    folder = target.path
+    scan = scan_folder(folder) if whole else Scan(read_record(folder))
+    if whole:  # someone may have added a file since the check before the work
+        refuse_foreign(target, scan, guard)
+    new = sorted((p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()),
+                 key=lambda rel: (rel == LAST, rel))
+    listed = owned(scan.written)
+    for rel in new:
+        parts = rel.split("/")
+        inside = next((n for n in ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+                       if n in scan.nested), None)
+        if inside is not None:
+            raise OutputError(target.problem(
+                f"refused: {guard.show(folder / inside)}/ is another engine output (with a "
+                f"record of its own), where this command writes {rel}",
+                "choose another output folder"))
+        dest = folder / rel
+        if (dest.exists() or dest.is_symlink()) and (rel not in listed or dest.is_dir()):
+            raise OutputError(target.problem(
+                f"refused: {guard.show(dest)} exists and was not written by CVM Engine",
+                FILE_HINT))
+    previous = scan.written.get(command, [])
+    others = owned({k: v for k, v in scan.written.items() if k != command})
+    stale = sorted(set(previous) - set(new) - others) if replace else []
+    _write_record(folder, {**scan.written, command: sorted({*previous, *new})})
+    for rel in new:
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / rel, dest)
+    for rel in stale:
+        _remove(folder, rel, scan.nested)
+    final = {**scan.written, command: sorted(new if replace else {*previous, *new})}
+    _write_record(folder, {k: [f for f in v if (folder / f).is_file()]
+                           for k, v in sorted(final.items())})
+
+
+def _remove(folder: Path, rel: str, nested: set[str]) -> None:
+    parts = rel.split("/")
+    if any("/".join(parts[:i]) in nested for i in range(1, len(parts))):
+        return
+    path = folder / rel
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    while parent != folder:  # folders this removal emptied (briefs/ of a run without campaigns)
+        try:
+            parent.rmdir()
+        except OSError:
+            break
+        parent = parent.parent
+
+
+def _write_record(folder: Path, written: dict[str, list[str]]) -> None:
+    text = json.dumps({"about": ABOUT, "version": 1, "written": {
+        k: v for k, v in sorted(written.items()) if v}}, indent=1) + "\n"
+    tmp = _new_file(folder, "record")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, folder / RECORD)
+
+
+def _new_file(folder: Path, what: str) -> Path:
+    """A new, empty temporary file in ``folder``, created like any program's file (mode 0666
+    less the umask; ``tempfile.mkstemp`` would make it private)."""
+    path = folder / f"{TEMP_PREFIX}{what}-{secrets.token_hex(6)}"
+    with path.open("xb"):
+        pass
+    return path
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Two commands committing into one folder at once take turns (POSIX systems)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _fail(target: Target, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        reason = "a file is in the way, expected a folder"
+    where = f"{exc.filename}: " if exc.filename else ""
+    return OutputError(target.problem(f"cannot write here: {where}{reason}",
+                                      "choose another output folder with --out, or fix its "
+                                      "permissions"))

@@ -1,0 +1,324 @@
+"""``cvm plan``: what a change to the project would do, before it ships.
+
+Both versions (engine.plan.sources) run the same pipeline as ``cvm run``
+(engine.run.pipeline.compute) on the same data; nothing is written unless asked for. A plan
+compares three things, and reports a change exactly when one of them differs:
+
+- the checked definitions (engine.plan.diff): settings, tiers, stages, policies, channels,
+  campaigns, by meaning (a comment or a moved line is no change);
+- every customer's per-customer fields (``FIELDS``): what ``decisions.csv``, ``actions.csv`` and
+  the value tier in ``customers.csv`` say about them;
+- the briefs, rendered from both versions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import CvmError
+from engine.plan import diff as plan_diff
+from engine.plan.sources import SideError, Source
+from engine.policy.condition_text import first_failure
+from engine.policy.decisions import policy_matcher
+from engine.project.conditions import attributes
+from engine.project.config import Config, load_config
+from engine.project.rulebook import Policy
+from engine.render.briefs import render_briefs
+from engine.run.pipeline import Computed, compute, load_setup
+from engine.value.score import score
+
+DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
+                   "service_level", "service_policy", "offer", "channels", "campaign")
+ACTION_FIELDS = ("channel", "status", "cost", "value_at_stake", "expected_response",
+                 "expected_value")
+# every per-customer field a change can alter; not_served_reason is actions.csv's reason where
+# the status is not_served (the reason of an allocated customer repeats the policy, compared
+# in the definitions)
+FIELDS = ("lifecycle_stage", "stage_rule", "value_tier", "action", "policy_id", "priority",
+          "service_level", "service_policy", "offer", "channels", "campaign", "channel",
+          "status", "not_served_reason", "cost", "value_at_stake", "expected_response",
+          "expected_value")
+STATUSES = ("allocated", "holdout", "not_served")
+RUN_ID = "(plan)"  # the briefs of both versions get the same run id, so only content differs
+SAMPLE = 10
+
+
+@dataclass(frozen=True)
+class Plan:
+    baseline: Source
+    proposed: Source
+    before: Computed
+    after: Computed
+    definitions: list[tuple[str, str]]  # (what, how it changed) in the checked definitions
+    changes: pd.DataFrame  # one row per changed customer
+    unserved: pd.DataFrame  # reason, before, after: customers not served, per reason
+    briefs: list[tuple[str, str]]  # (brief file, how it changed)
+    cosmetic: list[str]  # files that differ in bytes but in nothing that decides
+    policies: pd.DataFrame  # audience before / after per policy, and changed conditions
+    channels: pd.DataFrame  # contacts, cost, limits before / after per channel
+    actions_matrix: pd.DataFrame  # from (rows) -> to (columns) counts of actions
+    totals: dict[str, float]
+    sample: list[dict[str, str]]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.definitions) or len(self.changes) > 0 or bool(self.briefs)
+
+
+@contextmanager
+def _on(source: Source, what: str) -> Iterator[None]:
+    """Errors raised while working on one side say which side, and name the real files."""
+    try:
+        yield
+    except SideError:
+        raise
+    except CvmError as exc:
+        raise SideError(source, what, exc.problems) from None
+
+
+def side_config(config: Config, source: Source) -> Config:
+    """The side's cvm.yaml; its data paths are read from the project folder, as for ``run``."""
+    with _on(source, "does not validate"):
+        cfg = load_config(config.project, config_file=source.config_file)
+    return dataclasses.replace(cfg, project=source.folder)
+
+
+def make_plan(config: Config, baseline: Source, proposed: Source) -> Plan:
+    cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
+    with _on(baseline, "cannot run"):
+        setup_b = load_setup(cfg_b)
+        tiers_b = setup_b.tiers
+        scored_b = score(cfg_b, tiers=tiers_b)
+        before = compute(cfg_b, setup=setup_b, scored=scored_b)
+        briefs_b = _briefs(before)
+    with _on(proposed, "cannot run"):
+        setup_p = load_setup(cfg_p)
+        tiers_p = setup_p.tiers
+        # the value table depends on the settings and the tiers (segments: should scoring
+        # ever read them); else the baseline's is the proposal's
+        same_value = plan_diff.same(tiers_b, tiers_p) and not plan_diff.settings(
+            cfg_b, cfg_p) and plan_diff.same(setup_b.rulebook.segments,
+                                             setup_p.rulebook.segments)
+        scored_p = scored_b if same_value else score(cfg_p, tiers=tiers_p)
+        after = compute(cfg_p, setup=setup_p, scored=scored_p)
+        briefs_p = _briefs(after)
+    definitions = plan_diff.definitions(baseline, proposed, before, after, tiers_b, tiers_p)
+    per = _per_customer(before, after)
+    flags = {f: _differs(per[f"{f}_before"], per[f"{f}_after"]) for f in FIELDS}
+    diff = np.logical_or.reduce(list(flags.values()))
+    changes = per[diff].copy()
+    names = np.full(len(changes), "", dtype=object)
+    for f in FIELDS:
+        names = names + np.where(flags[f][diff], f", {f}", "")
+    changes["changed"] = [n[2:] for n in names]
+    ids = changes["customer_id"].to_numpy()
+    books = _Books.of(before, after)
+    rec_b, rec_a = _records(before.table, ids, books), _records(after.table, ids, books)
+    changes["reason"] = [_why(r, books, b, a) for r, b, a in
+                         zip(changes.to_dict("records"), rec_b, rec_a, strict=True)]
+    totals = {"customers": float(len(per)), "changed": float(len(changes))}
+    totals |= {f"changed_{f}": float(flags[f].sum()) for f in FIELDS}
+    for label, comp in (("before", before), ("after", after)):
+        acts = comp.actions
+        totals[f"cost_{label}"] = float(acts["cost"].sum())
+        totals[f"expected_value_{label}"] = float(acts["expected_value"].sum())
+        counts = acts["status"].value_counts()
+        totals |= {f"{s}_{label}": float(counts.get(s, 0)) for s in STATUSES}
+    matrix = pd.crosstab(per["action_before"].fillna("(not a customer)"),
+                         per["action_after"].fillna("(not a customer)"))
+    sample_rows = changes.assign(_d=(changes["expected_value_after"].fillna(0)
+                                     - changes["expected_value_before"].fillna(0)).abs())
+    sample_rows = sample_rows.sort_values(["_d", "customer_id"], ascending=[False, True])
+    sample = [{"customer_id": str(r["customer_id"]), "changed": r["changed"],
+               "before": _state(r, "before"), "after": _state(r, "after"),
+               "reason": r["reason"]} for _, r in sample_rows.head(SAMPLE).iterrows()]
+    return Plan(baseline, proposed, before, after, definitions, changes.reset_index(drop=True),
+                _unserved(before, after), plan_diff.briefs(briefs_b, briefs_p),
+                _cosmetic(baseline, proposed, definitions, briefs_b, briefs_p),
+                _policies(before, after), _channels(before, after), matrix, totals, sample)
+
+
+def _briefs(comp: Computed) -> dict[str, str]:
+    run = {"run_id": RUN_ID, "as_of": str(comp.scored.as_of), "currency": comp.config.currency,
+           "project": comp.config.name}
+    return render_briefs(comp.config.project, comp.actions.assign(run_id=RUN_ID),
+                         comp.setup.rulebook, comp.setup.channels, run=run)
+
+
+def _cosmetic(base: Source, prop: Source, definitions: list[tuple[str, str]],
+              briefs_b: dict[str, str], briefs_p: dict[str, str]) -> list[str]:
+    if definitions or briefs_b != briefs_p:
+        return []
+    return plan_diff.files_differing(base, prop)
+
+
+def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
+    return np.asarray(~((a == b) | (a.isna() & b.isna())).to_numpy(dtype=bool))
+
+
+def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
+    """Per customer, every field of ``FIELDS`` on both sides (object columns, NaN for none)."""
+    def side(c: Computed) -> pd.DataFrame:
+        dec = c.decisions[["customer_id", *DECISION_FIELDS]].astype(object)
+        dec["priority"] = c.decisions["priority"].to_numpy(dtype=float, na_value=np.nan)
+        dec["value_tier"] = c.table["value_tier"].astype(object).to_numpy()
+        act = c.actions[["customer_id", *ACTION_FIELDS]].copy()
+        act["status"] = act["status"].astype(object)
+        act["not_served_reason"] = c.actions["reason"].astype(object).where(
+            c.actions["status"] == "not_served")
+        merged = dec.merge(act, on="customer_id", how="left")
+        return merged.set_index("customer_id")[list(FIELDS)]
+
+    b, a = side(before), side(after)
+    both = b.add_suffix("_before").join(a.add_suffix("_after"), how="outer")
+    return both.reset_index()
+
+
+def _unserved(before: Computed, after: Computed) -> pd.DataFrame:
+    """Customers not served, per reason (every reason the allocation gives), both sides."""
+    def tally(c: Computed) -> pd.Series:
+        acts = c.actions
+        return acts.loc[acts["status"] == "not_served", "reason"].astype(object).value_counts()
+
+    b, a = tally(before), tally(after)
+    frame = pd.DataFrame({"before": b, "after": a}).fillna(0).astype(np.int64)
+    frame.index.name = "reason"
+    frame = frame.reset_index()
+    frame["_top"] = frame[["before", "after"]].max(axis=1)
+    frame = frame.sort_values(["_top", "reason"], ascending=[False, True])
+    return frame.drop(columns="_top").reset_index(drop=True)
+
+
+def _state(row: Any, which: str) -> str:
+    parts = [f"{row[f'action_{which}']}"]
+    if isinstance(row[f"policy_id_{which}"], str):
+        parts.append(f"by {row[f'policy_id_{which}']}")
+    if isinstance(row[f"offer_{which}"], str):
+        parts.append(f"offering {row[f'offer_{which}']}")
+    if isinstance(row[f"channel_{which}"], str):
+        parts.append(f"via {row[f'channel_{which}']}")
+    elif isinstance(row[f"status_{which}"], str):
+        parts.append(f"({row[f'status_{which}']})")
+    parts.append(f"stage {row[f'lifecycle_stage_{which}']}, tier {row[f'value_tier_{which}']}, "
+                 f"service {row[f'service_level_{which}']}")
+    return " ".join(parts)
+
+
+def _records(table: pd.DataFrame, ids: np.ndarray, books: _Books) -> list[dict[str, Any]]:
+    """The value-table rows of these customers, as mappings (one index lookup, no scans),
+    with the attributes the policies' conditions read."""
+    used = {a for pol in (*books.before.values(), *books.after.values())
+            for a in attributes(pol.when)}
+    pos = pd.Index(table["customer_id"]).get_indexer(ids)
+    rows: list[dict[str, Any]] = table.iloc[np.where(pos >= 0, pos, 0)][
+        [c for c in table.columns if c in used]].to_dict("records")
+    return [r if p >= 0 else {} for r, p in zip(rows, pos, strict=True)]
+
+
+def _eq(a: Any, b: Any) -> bool:
+    return bool((pd.isna(a) and pd.isna(b)) or a == b)
+
+
+@dataclass(frozen=True)
+class _Books:
+    """Both versions' policies by id, and how each policy on both sides changed."""
+
+    before: dict[str, Policy]
+    after: dict[str, Policy]
+    edits: dict[str, str]
+
+    @classmethod
+    def of(cls, before: Computed, after: Computed) -> _Books:
+        b = plan_diff.by_id(before.setup.rulebook.policies)
+        a = plan_diff.by_id(after.setup.rulebook.policies)
+        edits = {k: "; ".join(plan_diff.fields_changed(b[k], a[k])) for k in b.keys() & a.keys()
+                 if not plan_diff.same(b[k], a[k])}
+        return cls(b, a, edits)
+
+
+def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
+         record: dict[str, Any]) -> str:
+    """What made this customer change: the condition that now matches or fails, else the
+    definition or the allocation that changed."""
+    pb, pa = row["policy_id_before"], row["policy_id_after"]
+    moved = not _eq(pb, pa)
+    gone = books.after.get(pb) if isinstance(pb, str) else None
+    if moved and isinstance(pb, str) and (gone is None or not gone.enabled):
+        return f"{pb} is removed or switched off" + (f"; {pa} now decides"
+                                                     if isinstance(pa, str) else "")
+    if moved and isinstance(pa, str):
+        old = books.before.get(pa)
+        if old is None or not old.enabled:
+            return f"{pa} is new or switched on, and matches"
+        failure = first_failure(old.when, record_before)
+        if failure is not None:
+            return f"{pa} now matches; before: {failure.text}"
+    if moved and gone is not None:
+        failure = first_failure(gone.when, record)
+        if failure is not None:
+            return f"{pb} no longer matches: {failure.text}"
+    if moved:  # both matched on both sides: priorities decided
+        return f"{pa} now wins the action" if isinstance(pa, str) else \
+            f"{pb} no longer wins the action"
+    for f, what in (("lifecycle_stage", "stage"), ("value_tier", "value tier")):
+        if not _eq(row[f"{f}_before"], row[f"{f}_after"]):
+            return f"{what} changed: {row[f'{f}_before']} -> {row[f'{f}_after']}"
+    if isinstance(pa, str) and pa in books.edits:
+        return f"{pa} changed: {books.edits[pa]}"
+    if row["status_after"] == "not_served" and not _eq(row["not_served_reason_before"],
+                                                       row["not_served_reason_after"]):
+        return f"not served: {row['not_served_reason_after']}"
+    if not _eq(row["channel_before"], row["channel_after"]) or \
+            not _eq(row["status_before"], row["status_after"]):
+        return "same action; the channel allocation changed (capacity, budget or competition)"
+    changed = [f for f in FIELDS if not _eq(row[f"{f}_before"], row[f"{f}_after"])]
+    return "changed: " + ", ".join(changed)
+
+
+def _audience(comp: Computed) -> dict[str, int]:
+    """How many customers each enabled policy matches (whether or not it wins)."""
+    active = comp.setup.rulebook.active_policies()
+    matched = policy_matcher(comp.setup.rulebook).match_table(comp.table)
+    return {p.id: int(matched[:, i].sum()) for i, p in enumerate(active)}
+
+
+def _policies(before: Computed, after: Computed) -> pd.DataFrame:
+    books_b = plan_diff.by_id(before.setup.rulebook.policies)
+    books_a = plan_diff.by_id(after.setup.rulebook.policies)
+    aud_b, aud_a = _audience(before), _audience(after)
+    rows = []
+    for pid in sorted(books_b.keys() | books_a.keys()):
+        pb, pa = books_b.get(pid), books_a.get(pid)
+        nb, na = aud_b.get(pid, 0), aud_a.get(pid, 0)
+        db = plan_diff.show(pb.when) if pb is not None else "(absent)"
+        da = plan_diff.show(pa.when) if pa is not None else "(absent)"
+        rows.append({"policy_id": pid, "audience_before": nb, "audience_after": na,
+                     "difference": na - nb, "conditions_changed": not plan_diff.same(
+                         pb.when if pb else None, pa.when if pa else None),
+                     "conditions_before": db, "conditions_after": da})
+    return pd.DataFrame(rows)
+
+
+def _channels(before: Computed, after: Computed) -> pd.DataFrame:
+    specs = {"before": plan_diff.by_id(before.setup.channels.channels),
+             "after": plan_diff.by_id(after.setup.channels.channels)}
+    rows = []
+    for cid in [*specs["after"], *(c for c in specs["before"] if c not in specs["after"])]:
+        rec: dict[str, Any] = {"channel": cid}
+        for label, comp in (("before", before), ("after", after)):
+            spec = specs[label].get(cid)
+            done = comp.actions[(comp.actions["status"] == "allocated") &
+                                (comp.actions["channel"] == cid)]
+            rec[f"contacts_{label}"] = len(done)
+            rec[f"cost_{label}"] = round(float(done["cost"].sum()), 2)
+            rec[f"capacity_{label}"] = spec.capacity if spec else None
+            rec[f"budget_{label}"] = spec.budget if spec else None
+        rows.append(rec)
+    return pd.DataFrame(rows)

@@ -1,0 +1,245 @@
+"""Where the two versions of a plan come from, and what each one holds.
+
+A version of the project is its ``cvm.yaml``, ``rules/``, ``policies/`` and ``templates/``; each
+side of a plan is materialised into a temporary folder of that layout (README: "Dry-running a
+policy change"):
+
+- the current project: its files as they are;
+- a git revision: those four at that revision, complete (a file not in the revision is not in
+  the version);
+- a folder holding ``cvm.yaml``: a complete project (a file it lacks is not in the version);
+- a folder without ``cvm.yaml``: each of ``rules/``, ``policies/`` and ``templates/`` it holds
+  replaces the baseline's whole folder (a file it lacks is deleted); the others are the
+  baseline's;
+- with ``--overlay``, a folder's files are laid over the baseline's one by one, for a folder
+  that holds only the files that change.
+
+Every file keeps its origin, so an error names the real file (``FOLDER/policies/x.yaml`` or
+``REV:path/policies/x.yaml``) and which side it belongs to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import InputError, Problem
+from engine.project.config import Config
+
+CONFIG = "cvm.yaml"  # the name of the configuration file inside a materialised version
+PARTS = ("rules", "policies", "templates")
+ITEMS = (CONFIG, *PARTS)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One side of a plan, materialised."""
+
+    role: str  # "baseline" or "proposed"
+    label: str  # "current project", a folder as given, "git main~1"
+    folder: Path  # the materialised version: cvm.yaml, rules/, policies/, templates/
+    composition: str  # how the version was put together, for the plan's header
+    origins: Mapping[str, str]  # an item or file (posix path in ``folder``) -> where it is
+    note: str | None = None  # added to this side's validation errors
+
+    @property
+    def config_file(self) -> Path:
+        return self.folder / CONFIG
+
+    def real(self, rel: str) -> str:
+        """Where a file of this version really is: a path, or REV:path."""
+        parts = rel.split("/")
+        for i in range(len(parts), 0, -1):
+            origin = self.origins.get("/".join(parts[:i]))
+            if origin is not None:
+                return "/".join([origin, *parts[i:]])
+        return rel
+
+    def shown(self, file: str | None) -> str | None:
+        """A problem's file as the user knows it (materialised paths become real ones)."""
+        if file is None:
+            return None
+        path = Path(file)
+        if path.is_absolute():
+            try:
+                rel = path.resolve().relative_to(self.folder.resolve()).as_posix()
+            except ValueError:
+                return file  # not part of the version (the data, for instance)
+        else:
+            rel = path.as_posix()
+        return self.real(rel) if rel.split("/")[0] in ITEMS else file
+
+
+class SideError(InputError):
+    """A problem in one side of a plan: says which side, and the real files."""
+
+    def __init__(self, source: Source, what: str, problems: Sequence[Problem]) -> None:
+        self.header = f"the {source.role} version ({source.label}) {what}:"
+        self.note = source.note
+        super().__init__([dataclasses.replace(p, file=source.shown(p.file)) for p in problems])
+
+    def format(self) -> str:
+        lines = [self.header]
+        lines += ["  " + line for p in self.problems for line in p.format().splitlines()]
+        if self.note:
+            lines.append(f"  note: {self.note}")
+        return "\n".join(lines)
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _shown(item: str) -> str:
+    return item if item == CONFIG else f"{item}/"
+
+
+def current(config: Config, into: Path) -> Source:
+    """The project as it is (its configuration file stored as cvm.yaml)."""
+    into.mkdir(parents=True)
+    shutil.copyfile(config.file, into / CONFIG)
+    origins = {CONFIG: str(config.file)}
+    for part in PARTS:
+        if (config.project / part).is_dir():
+            shutil.copytree(config.project / part, into / part)
+        origins[part] = str(config.project / part)
+    return Source("baseline", "current project", into, f"current project ({config.project})",
+                  origins)
+
+
+def from_folder(folder: Path, into: Path, *, base: Source, role: str,
+                overlay: bool = False) -> Source:
+    """A version given as a folder (see the module's docstring)."""
+    if not folder.is_dir():
+        raise InputError(Problem("not a folder", file=str(folder), hint="give a folder laid "
+                                 "out like the project (cvm.yaml, rules/, policies/, templates/)"))
+    held = [i for i in ITEMS if ((folder / i).is_file() if i == CONFIG else (folder / i).is_dir())]
+    if not held:
+        raise InputError(Problem("holds none of cvm.yaml, rules/, policies/ or templates/",
+                                 file=str(folder), hint="lay it out like the project"))
+    label = str(folder)
+    origins = dict(base.origins)
+    if overlay:
+        shutil.copytree(base.folder, into)
+        files = [CONFIG] if CONFIG in held else []
+        files += sorted(p.relative_to(folder).as_posix() for part in held if part != CONFIG
+                        for p in (folder / part).rglob("*") if p.is_file())
+        for rel in files:
+            (into / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / rel, into / rel)
+            origins[rel] = f"{label}/{rel}"
+        return Source(role, label, into, f"{label}: laid over the baseline file by file "
+                      f"({', '.join(files) or 'no files'})", origins)
+    if CONFIG in held:
+        into.mkdir(parents=True)
+        shutil.copyfile(folder / CONFIG, into / CONFIG)
+        for part in held[1:]:
+            shutil.copytree(folder / part, into / part)
+        origins = {item: f"{label}/{item}" for item in ITEMS}
+        return Source(role, label, into, f"{label}: a complete project (cvm.yaml, rules/, "
+                      "policies/ and templates/)", origins)
+    shutil.copytree(base.folder, into)
+    for part in held:
+        shutil.rmtree(into / part, ignore_errors=True)
+        shutil.copytree(folder / part, into / part)
+        origins[part] = f"{label}/{part}"
+    kept = [_shown(i) for i in ITEMS if i not in held]
+    verb = "replaces" if len(held) == 1 else "replace"
+    mine = _and([_shown(p) for p in held])
+    other = "the baseline's" if role == "proposed" else "the current project's"
+    note = (f"{_and([f'{label}/{p}/' for p in held])} {verb} the baseline's {mine} whole (a "
+            f"file {'it lacks' if len(held) == 1 else 'they lack'} is deleted); add --overlay "
+            "to lay only the files it holds over the baseline's") if role == "proposed" else None
+    return Source(role, label, into, f"{label}: {mine} {verb} {other}; {_and(kept)} "
+                  f"{'is' if len(kept) == 1 else 'are'} {other}", origins, note)
+
+
+def from_ref(config: Config, into: Path, ref: str, *, role: str) -> Source:
+    """A version at a git revision: cvm.yaml, rules/, policies/ and templates/, complete."""
+    project = config.project
+    try:
+        top = Path(_git(project, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+        _git(project, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except _GitError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else "unknown revision"
+        raise InputError(Problem(
+            f"git revision {ref!r} not found in the repository of {project} ({detail})",
+            key=f"--{role}-ref",
+            hint="a branch, tag or commit of the project's repository, e.g. main~1")) from None
+    prefix = project.resolve().relative_to(top).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    try:
+        cfg = config.file.resolve().relative_to(top).as_posix()
+    except ValueError:
+        raise InputError(Problem(f"the configuration file {config.file} is outside the "
+                                 f"repository of {project}", key=f"--{role}-ref",
+                                 hint="compare folders with --proposed instead")) from None
+    wanted = {cfg: CONFIG, **{f"{prefix}{part}": part for part in PARTS}}
+    listed = _git(top, "ls-tree", "-r", "-z", "--name-only", ref, "--", *wanted)
+    files = [f for f in listed.decode().split("\0") if f]
+    if cfg not in files:
+        raise InputError(Problem(f"{ref}:{cfg}: not in that revision", key=f"--{role}-ref",
+                                 hint="a revision in which the project has its cvm.yaml"))
+    into.mkdir(parents=True)
+    present = [path for path in wanted if any(f == path or f.startswith(path + "/")
+                                              for f in files)]
+    data = _git(top, "archive", "--format=tar", ref, "--", *present)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            if not member.isfile():
+                continue
+            rel = CONFIG if member.name == cfg else member.name[len(prefix):]
+            if rel.split("/")[0] not in ITEMS or ".." in rel.split("/"):
+                continue
+            target = into / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            extracted = tar.extractfile(member)
+            if extracted is not None:
+                target.write_bytes(extracted.read())
+    origins = {item: f"{ref}:{path}" for path, item in wanted.items()}
+    return Source(role, f"git {ref}", into, f"git {ref}: cvm.yaml, rules/, policies/ and "
+                  "templates/ at that revision", origins)
+
+
+def sides(config: Config, tmp: Path, *, proposed: Path | None = None,
+          proposed_ref: str | None = None, baseline: Path | None = None,
+          baseline_ref: str | None = None, overlay: bool = False) -> tuple[Source, Source]:
+    """The baseline (the current project unless a folder or revision is given) and the
+    proposed version (a folder over the baseline, or a revision)."""
+    now = current(config, tmp / "current")
+    if baseline is not None:
+        base = from_folder(baseline, tmp / "baseline", base=now, role="baseline")
+    elif baseline_ref is not None:
+        base = from_ref(config, tmp / "baseline", baseline_ref, role="baseline")
+    else:
+        base = now
+    if proposed is not None:
+        prop = from_folder(proposed, tmp / "proposed", base=base, role="proposed",
+                           overlay=overlay)
+    elif proposed_ref is not None:
+        prop = from_ref(config, tmp / "proposed", proposed_ref, role="proposed")
+    else:
+        raise InputError(Problem("give --proposed FOLDER or --proposed-ref REV",
+                                 key="--proposed"))
+    return base, prop
+
+
+def _git(project: Path, *args: str) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(project), *args], capture_output=True,
+                              check=False)
+    except FileNotFoundError:
+        raise InputError(Problem("git is not installed", key="--proposed-ref")) from None
+    if done.returncode != 0:
+        raise _GitError(done.stderr.decode(errors="replace").strip())
+    return done.stdout
+
+
+class _GitError(Exception):
+    pass

@@ -1,0 +1,220 @@
+"""Channels and campaigns, declared in ``policies/channels.yaml`` and ``policies/campaigns.yaml``.
+
+A channel has a cost per contact, a capacity (contacts per run), a budget (per run), a
+relationship strength (0-1: how much a contact builds the relationship; a response on the
+channel is worth ``1 + relationship_weight x relationship_strength`` times the value at stake),
+a base response rate, the service levels it serves, the consent attribute it requires, and the
+``preferred_channel`` values that mean a customer prefers it (their response is multiplied by
+``preference_lift``).
+
+A campaign groups the customers of one or more policies (a policy's ``campaign``, by default its
+id): it has an optional budget, a holdout share, the value at stake per customer (an attribute
+of the value table) and a salt for the holdout draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, Problem
+from engine.project import checks as c
+from engine.project.yamlio import YamlDoc, load_file
+
+CHANNELS_FILE = Path("policies") / "channels.yaml"
+CAMPAIGNS_FILE = Path("policies") / "campaigns.yaml"
+# declared here, not in the rulebook, so that policies (engine.project.rulebook) can read the
+# channel file without the channel file reading the policies
+SERVICE_LEVELS = ("premium", "priority", "standard", "basic")
+DEFAULT_CHANNELS = ("account_manager", "call_centre", "email", "sms", "direct_mail", "app_push")
+
+RELATIONSHIP_WEIGHT = 0.5  # default: a response on a channel of strength 1 is worth 1.5 x
+
+CHANNEL = c.Record([
+    c.Field("id", c.Text()),
+    c.Field("name", c.Text(), None),
+    c.Field("cost_per_contact", c.Number(min=0)),
+    c.Field("capacity", c.Number(min=0, integer=True)),
+    c.Field("budget", c.Optional(c.Number(min=0)), None),
+    c.Field("relationship_strength", c.Number(min=0, max=1)),
+    c.Field("response_rate", c.Number(min=0, max=1)),
+    c.Field("service_levels", c.ListOf(c.Text(choices=SERVICE_LEVELS), min_items=1)),
+    c.Field("consent", c.Optional(c.Text()), None),
+    c.Field("preferred_as", c.ListOf(c.Text()), []),
+    c.Field("description", c.Text(), ""),
+], what="a channel")
+CHANNELS = c.Record([
+    c.Field("preference_lift", c.Number(min=1, max=10), 1.5),
+    c.Field("relationship_weight", c.Number(min=0, max=10), RELATIONSHIP_WEIGHT),
+    c.Field("channels", c.ListOf(CHANNEL, min_items=1)),
+], what="the channel declarations")
+
+CAMPAIGN = c.Record([
+    c.Field("name", c.Text(), None),
+    c.Field("budget", c.Optional(c.Number(min=0)), None),
+    c.Field("holdout_share", c.Optional(c.Number(min=0, max=0.9)), None),
+    c.Field("value_at_stake", c.Optional(c.Text()), None),
+    c.Field("objective", c.Text(), ""),
+    c.Field("kpis", c.ListOf(c.Text()), []),
+], what="a campaign")
+CAMPAIGNS = c.Record([
+    c.Field("holdout_share", c.Number(min=0, max=0.9), 0.10),
+    c.Field("salt", c.Text(), "cvm"),
+    c.Field("value_at_stake", c.Text(), "clv_discounted"),
+    c.Field("campaigns", c.MapOf(c.Text(), CAMPAIGN), {}),
+], what="the campaign settings")
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+    cost_per_contact: float
+    capacity: int
+    budget: float | None
+    relationship_strength: float
+    response_rate: float
+    service_levels: tuple[str, ...]
+    consent: str | None
+    preferred_as: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    name: str
+    budget: float | None
+    holdout_share: float
+    value_at_stake: str
+    objective: str
+    kpis: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChannelSetup:
+    channels: tuple[Channel, ...]
+    preference_lift: float
+    salt: str
+    defaults: Campaign  # for campaigns not listed in campaigns.yaml
+    campaigns: Mapping[str, Campaign]
+    files: tuple[str, ...]
+    relationship_weight: float = RELATIONSHIP_WEIGHT
+
+    def channel(self, channel_id: str) -> Channel:
+        return next(ch for ch in self.channels if ch.id == channel_id)
+
+    def declared(self, campaign_id: str) -> bool:
+        """True when the campaign is listed in campaigns.yaml (else it takes the defaults)."""
+        return campaign_id in self.campaigns
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        found = self.campaigns.get(campaign_id)
+        if found is not None:
+            return found
+        d = self.defaults
+        return Campaign(campaign_id, campaign_id.replace("_", " "), None, d.holdout_share,
+                        d.value_at_stake, "", ())
+
+
+def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
+    """The channel ids policies may name, given what reading channels.yaml gave (``setup``,
+    None when it could not be read): the default channels when the project has no channel
+    file; None (unknown: the channel file reports its own problems) when it has a broken one."""
+    if not (project / CHANNELS_FILE).exists():
+        return list(DEFAULT_CHANNELS)
+    return None if setup is None else [ch.id for ch in setup.channels]
+
+
+def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelSetup:
+    """Load and check channels.yaml (required) and campaigns.yaml (optional)."""
+    doc = load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE))
+    raw = c.check(doc, CHANNELS)
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    channels = []
+    for i, ch in enumerate(raw["channels"]):
+        if ch["id"] in seen:
+            problems.append(doc.problem(("channels", i, "id"), f"channel {ch['id']!r} is "
+                                        f"declared twice (first as channels[{seen[ch['id']]}])"))
+        seen.setdefault(ch["id"], i)
+        consent = ch["consent"]
+        if consent is not None and attribute_types.get(consent) != "boolean":
+            allowed = sorted(k for k, v in attribute_types.items() if v == "boolean")
+            from engine.errors import did_you_mean
+
+            problems.append(doc.problem(
+                ("channels", i, "consent"), f"found {consent!r}, expected a boolean customer "
+                "attribute (" + (", ".join(allowed) or "none: map data.consents in cvm.yaml")
+                + ")", hint=did_you_mean(consent, allowed)))
+        channels.append(Channel(
+            id=ch["id"], name=ch["name"] or ch["id"].replace("_", " "),
+            cost_per_contact=ch["cost_per_contact"], capacity=ch["capacity"],
+            budget=ch["budget"], relationship_strength=ch["relationship_strength"],
+            response_rate=ch["response_rate"], service_levels=tuple(ch["service_levels"]),
+            consent=consent, preferred_as=tuple(ch["preferred_as"]),
+            description=ch["description"],
+        ))
+    campaigns_raw, campaigns_doc = _load_campaigns(project)
+    files = [str(CHANNELS_FILE)]
+    defaults = Campaign("*", "", None, campaigns_raw["holdout_share"],
+                        campaigns_raw["value_at_stake"], "", ())
+    campaigns: dict[str, Campaign] = {}
+    for cid, camp in campaigns_raw["campaigns"].items():
+        campaigns[cid] = Campaign(
+            cid, camp["name"] or cid.replace("_", " "), camp["budget"],
+            defaults.holdout_share if camp["holdout_share"] is None else camp["holdout_share"],
+            camp["value_at_stake"] or defaults.value_at_stake, camp["objective"],
+            tuple(camp["kpis"]))
+    for cid, camp in [("*", defaults), *campaigns.items()]:
+        if attribute_types.get(camp.value_at_stake) != "number":
+            own = cid != "*" and campaigns_raw["campaigns"][cid]["value_at_stake"]
+            where = ("campaigns", cid, "value_at_stake") if own else ("value_at_stake",)
+            if cid != "*" and not own:
+                continue  # the default's problem, reported once at the default
+            message = f"value_at_stake {camp.value_at_stake!r} is not a numeric customer " \
+                "attribute"
+            hint = "e.g. clv_discounted, potential_value, total_value, growth_headroom"
+            problems.append(campaigns_doc.problem(where, message, hint=hint)
+                            if campaigns_doc is not None else
+                            Problem(message, file=str(CAMPAIGNS_FILE), hint=hint))
+    if (project / CAMPAIGNS_FILE).exists():
+        files.append(str(CAMPAIGNS_FILE))
+    if problems:
+        raise InputError(problems)
+    return ChannelSetup(tuple(channels), raw["preference_lift"], campaigns_raw["salt"],
+                        defaults, campaigns, tuple(files), raw["relationship_weight"])
+
+
+def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:
+    path = project / CAMPAIGNS_FILE
+    if not path.exists():
+        return {"holdout_share": 0.10, "salt": "cvm", "value_at_stake": "clv_discounted",
+                "campaigns": {}}, None
+    doc = load_file(path, display=str(CAMPAIGNS_FILE))
+    result: dict[str, Any] = c.check(doc, CAMPAIGNS, empty_ok=True)
+    return result, doc
+
+
+def check_policy_channels(setup: ChannelSetup, policy_channels: Mapping[str, tuple[
+        tuple[str, ...], Problem]]) -> list[Problem]:
+    """A channel named in a policy but not declared is an error at the policy's line.
+
+    ``policy_channels`` maps a policy id to its channel list and a Problem locating it.
+    """
+    from dataclasses import replace
+
+    from engine.errors import did_you_mean
+
+    declared = [ch.id for ch in setup.channels]
+    problems = []
+    for _policy, (names, where) in policy_channels.items():
+        for name in names:
+            if name not in declared:
+                problems.append(replace(
+                    where, message=f"channel {name!r} is not declared in {CHANNELS_FILE}; "
+                    "declared: " + ", ".join(declared),
+                    hint=did_you_mean(name, declared) or f"declare it in {CHANNELS_FILE}"))
+    return problems

@@ -1,0 +1,288 @@
+"""The project configuration (``cvm.yaml``): schema declared once, loaded and checked in one call.
+
+A CVM project is a folder with ``cvm.yaml``, ``rules/``, ``policies/`` and ``templates/``.
+The repository root is itself a project (the bundled retail example).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, Problem
+from engine.project import checks as c
+from engine.project.report_settings import REPORT, ReportConfig
+from engine.project.yamlio import format_path, load_file
+
+CONFIG_NAME = "cvm.yaml"
+
+# Our names for the transaction columns; required ones first.
+TX_REQUIRED = ("customer_id", "date", "amount")
+TX_OPTIONAL = ("cost", "margin", "quantity", "order_id", "channel", "category")
+CUSTOMER_FIELDS = ("customer_id", "signup_date", "preferred_channel", "referred_by")
+ATTRIBUTE_TYPES = ("number", "text", "boolean")
+
+
+def _mapping_kind(names: tuple[str, ...], required: tuple[str, ...]) -> c.Record:
+    return c.Record(
+        [c.Field(n, c.Text() if n in required else c.Optional(c.Text()),
+                 c.MISSING if n in required else None) for n in names],
+        what="a mapping from our column names to the names in your file",
+    )
+
+
+def _check_format(value: str) -> str | None:
+    if "%" not in value:
+        return (f"found {value!r}, expected a strptime format such as '%Y-%m-%d' or "
+                "'%d/%m/%Y'")
+    return None
+
+
+TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED)
+CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",))
+
+DATA = c.Record([
+    c.Field("transactions", c.Text(), doc="path of the transactions file (CSV or Parquet)"),
+    c.Field("customers", c.Optional(c.Text()), None),
+    c.Field("delimiter", c.Text(non_empty=False), ","),
+    c.Field("encoding", c.Text(), "utf-8"),
+    c.Field("date_format", c.Optional(c.Text(check_fn=_check_format)), None),
+    c.Field("duplicates", c.Text(choices=("drop", "keep")), "drop"),
+    c.Field("columns", TX_COLUMNS, doc="which of your columns hold customer_id, date, amount"),
+    c.Field("customer_columns", c.Optional(CUSTOMER_COLUMNS), None),
+    c.Field("consents", c.MapOf(c.Text(), c.Text()), {}),
+    c.Field("attributes", c.MapOf(c.Text(), c.Text(choices=ATTRIBUTE_TYPES)), {}),
+])
+
+RETENTION = c.Record([
+    c.Field("by", c.Text(choices=("value_band", "none")), "value_band"),
+    c.Field("bands", c.Number(min=1, max=10, integer=True), 4),
+    c.Field("lookback_periods", c.Number(min=1, integer=True), 4),
+    c.Field("min_customers", c.Number(min=1, integer=True), 30),
+])
+
+MODELS = c.Record([
+    c.Field("use", c.Text(choices=("auto", "mbgnbd", "bgnbd", "none")), "auto"),
+    c.Field("time_unit_days", c.Number(min=1, max=366), 7.0),
+    c.Field("min_repeat_customers", c.Number(min=10, integer=True), 100),
+])
+
+CONFIG = c.Record([
+    c.Field("name", c.Text(), "CVM project"),
+    c.Field("data", DATA, doc="where the transactions are and how to read them"),
+    c.Field("as_of", c.Optional(c.Date()), None),
+    c.Field("currency", c.Text(), "EUR"),
+    c.Field("period_days", c.Number(min=1, max=366, integer=True), 90),
+    c.Field("horizon_periods", c.Number(min=1, max=400, integer=True), 4),
+    c.Field("discount_rate", c.Number(min=0, max=1), 0.10),
+    c.Field("margin_rate", c.Number(min=0, max=1), 0.30),
+    c.Field("retention", RETENTION, None),
+    c.Field("models", MODELS, None),
+    c.Field("report", REPORT, None),
+    c.Field("output", c.Text(), "output"),
+], what="the project configuration")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    transactions: Path
+    customers: Path | None
+    delimiter: str
+    encoding: str
+    date_format: str | None
+    duplicates: str  # drop: exact duplicate rows are counted and skipped; keep: all are used
+    columns: Mapping[str, str]  # our name -> the user's column name (only those given)
+    customer_columns: Mapping[str, str]
+    consents: Mapping[str, str]  # consent name -> the user's column name
+    attributes: Mapping[str, str]  # extra customer attribute -> type
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    by: str = "value_band"
+    bands: int = 4
+    lookback_periods: int = 4
+    min_customers: int = 30
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    # auto: MBG/NBD + Gamma-Gamma where they fit, else the formulas; mbgnbd or bgnbd: that
+    # purchase model, and an error if it cannot be fitted; none: the formulas
+    use: str = "auto"
+    time_unit_days: float = 7.0
+    min_repeat_customers: int = 100
+
+
+@dataclass(frozen=True)
+class Config:
+    """A checked ``cvm.yaml``. Paths are absolute."""
+
+    project: Path
+    file: Path
+    name: str
+    data: DataConfig
+    as_of: dt.date | None
+    currency: str
+    period_days: int
+    horizon_periods: int
+    discount_rate: float  # per year
+    margin_rate: float
+    retention: RetentionConfig
+    output: Path
+    models: ModelsConfig = ModelsConfig()
+    report: ReportConfig = field(default_factory=ReportConfig)
+    # line and column of each setting in the file, by dotted key ("data.delimiter")
+    positions: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def problem(self, key: str, message: str, *, hint: str | None = None) -> Problem:
+        """A problem with a setting of this configuration, at its file, line and column."""
+        line, column = self.positions.get(key, (None, None))
+        return Problem(message, file=self.display(self.file), line=line, column=column,
+                       key=key, hint=hint)
+
+    @property
+    def discount_rate_per_period(self) -> float:
+        """d = (1 + annual rate) ** (period_days / 365) - 1."""
+        return float((1.0 + self.discount_rate) ** (self.period_days / 365.0) - 1.0)
+
+    def where(self, key: str) -> str:
+        """``cvm.yaml:5:17``: the file, line and column of a setting (as far as known)."""
+        line, column = self.positions.get(key, (None, None))
+        return Problem("", file=self.display(self.file), line=line, column=column).location()
+
+    def display(self, path: Path) -> str:
+        """A path as the user should see it: relative to the project when inside it."""
+        try:
+            return str(path.relative_to(self.project))
+        except ValueError:
+            return str(path)
+
+
+def find_project(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding a cvm.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise InputError(Problem(
+        f"no {CONFIG_NAME} found in {start} or any folder above it",
+        hint="run cvm inside a CVM project, or pass --project FOLDER",
+    ))
+
+
+def load_config(project: Path, *, config_file: Path | None = None) -> Config:
+    """Load, check and fill defaults of a project's cvm.yaml; raise InputError listing problems."""
+    project = project.resolve()
+    file = (config_file or project / CONFIG_NAME).resolve()
+    display = _rel(file, project)
+    if config_file is None and not project.is_dir():
+        raise InputError(Problem("folder not found" if not project.exists() else
+                                 "is not a folder", file=str(project),
+                                 hint="--project takes the folder that holds cvm.yaml"))
+    if not file.is_file():
+        raise InputError(Problem(
+            ("file not found" if config_file is not None else f"no {file.name} in this folder")
+            if not file.exists() else "is not a file", file=str(file),
+            hint="pass the folder that holds cvm.yaml with --project, or a configuration file "
+            "with --config"))
+    doc = load_file(file, display=display)
+    raw: dict[str, Any] = c.check(doc, CONFIG)
+    problems: list[Problem] = []
+    data = raw["data"]
+    delimiter = data["delimiter"]
+    if delimiter is not c.MISSING and (message := _delimiter_problem(delimiter)):
+        problems.append(doc.problem(("data", "delimiter"), message,
+                                    hint="e.g. ',' or ';' or '\\t' (a tab), or 'whitespace'"))
+    if data["encoding"] is not c.MISSING and (message := _encoding_problem(data["encoding"])):
+        problems.append(doc.problem(("data", "encoding"), message,
+                                    hint="e.g. utf-8, utf-8-sig, latin-1, cp1252, utf-16"))
+    if data["columns"].get("cost") and data["columns"].get("margin"):
+        problems.append(doc.problem(("data", "columns", "margin"),
+                                    "both cost and margin are mapped, expected one of them",
+                                    hint="map cost (margin = amount - cost) or margin, not both"))
+    cust_cols = data["customer_columns"] or {}
+    if not data["customers"] and (data["consents"] or data["attributes"] or cust_cols):
+        problems.append(doc.problem(("data",), "consents, attributes or customer_columns are "
+                                    "set but data.customers is not",
+                                    hint="name the customers file in data.customers"))
+    if data["customers"] and not cust_cols:
+        problems.append(doc.problem(("data", "customers"), "a customers file is set but "
+                                    "data.customer_columns is not",
+                                    hint="add data.customer_columns with at least customer_id"))
+    if raw["discount_rate"] == 0:  # d = 0 with a measured r = 1: m_a r / (1 + d - r) = inf
+        problems.append(doc.problem(
+            ("discount_rate",), "found 0, expected a rate above 0 (and at most 1)",
+            hint="the discounted CLV m_a r / (1 + d - r) sums every future period and has no "
+            "finite value when d = 0 and a measured retention rate is 1; for almost no "
+            "discounting use a small rate such as 0.01"))
+    if problems:
+        raise InputError(problems)
+    ret = raw["retention"] or {}
+    return Config(
+        project=project,
+        file=file,
+        name=raw["name"],
+        data=DataConfig(
+            transactions=(project / data["transactions"]).resolve(),
+            customers=(project / data["customers"]).resolve() if data["customers"] else None,
+            delimiter="\t" if delimiter == "\\t" else delimiter,
+            encoding=data["encoding"],
+            date_format=data["date_format"],
+            duplicates=data["duplicates"],
+            columns={k: v for k, v in data["columns"].items() if v},
+            customer_columns={k: v for k, v in cust_cols.items() if v},
+            consents=dict(data["consents"]),
+            attributes=dict(data["attributes"]),
+        ),
+        as_of=raw["as_of"],
+        currency=raw["currency"],
+        period_days=raw["period_days"],
+        horizon_periods=raw["horizon_periods"],
+        discount_rate=raw["discount_rate"],
+        margin_rate=raw["margin_rate"],
+        retention=RetentionConfig(**ret),
+        models=ModelsConfig(**(raw["models"] or {})),
+        report=ReportConfig(
+            spend=(project / raw["report"]["spend"]).resolve()
+            if raw["report"] and raw["report"]["spend"] else None,
+            active_window_days=raw["report"]["active_window_days"] if raw["report"] else None),
+        output=(project / raw["output"]).resolve(),
+        positions={format_path(path): where for path, where in doc.positions.items()},
+    )
+
+
+def _delimiter_problem(delimiter: str) -> str | None:
+    if delimiter in ("whitespace", "\\t"):
+        return None
+    if len(delimiter) != 1:
+        return (f"found {delimiter!r} ({len(delimiter)} characters), expected one character "
+                "or 'whitespace'")
+    if delimiter in ('"', "\n", "\r"):
+        return f"found {delimiter!r}, which cannot separate columns (quotes and line breaks " \
+            "have their own meaning in CSV)"
+    if delimiter.isalnum():
+        return f"found {delimiter!r}, which cannot separate columns (letters and digits are " \
+            "part of the values)"
+    return None
+
+
+def _encoding_problem(encoding: str) -> str | None:
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return f"found {encoding!r}, expected the name of a text encoding"
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64: not for files of text
+        return f"found {encoding!r}, which is not a text encoding"
+    return None
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,61 @@
+"""Reading one file of rules/ or policies/: YAML checked against its record, and ids.
+
+Shared by ``engine.project.rulebook`` and ``engine.project.segments``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, Problem, errors_only
+from engine.project import checks as c
+from engine.project.yamlio import Path_, YamlDoc, load_file
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+def _id_check(value: str) -> str | None:
+    if _ID.match(value):
+        return None
+    return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
+
+
+class Raw(c.Kind):
+    """Any value, checked later (conditions need their own parser)."""
+
+    expected = "a condition"
+
+    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
+        return value
+
+
+class Id(c.Text):
+    """An id; YAML turns unquoted yes/no/on/off into booleans, which deserves a hint."""
+
+    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
+        if isinstance(value, bool):
+            raise c.Invalid(f"found {c.describe(value)}, expected text", "YAML reads yes, no, "
+                            "on, off, true and false as true or false: put it in quotes")
+        return super().convert(value, ctx, path)
+
+
+ID = Id(check_fn=_id_check)
+
+
+def read(path: Path, project: Path, kind: c.Kind,
+         problems: list[Problem]) -> tuple[YamlDoc | None, Any]:
+    """The file's document and checked value, or (None, None) after adding its problems."""
+    display = path.relative_to(project).as_posix()
+    try:
+        doc = load_file(path, display=display)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None, None
+    if doc.data is None:
+        problems.append(Problem(f"the file is empty, expected {kind.expected}", file=display))
+        return None, None
+    value, found = c.check_collect(doc, kind)
+    problems.extend(found)
+    return (None, None) if errors_only(found) else (doc, value)

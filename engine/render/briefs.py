@@ -1,0 +1,74 @@
+"""Stage 6, render: campaign briefs from the project's Jinja2 templates.
+
+Templates are user files: they are rendered in the project sandbox (``engine.render.sandbox``): no
+access to Python internals, bounded work and output, ``StrictUndefined`` (a misspelt
+variable is an error, not an empty string), values escaped for HTML in ``.html`` templates
+and for Markdown in the others. Every template error names the template and its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import Problem
+from engine.project.report_settings import REPORT_TEMPLATE, report_folders
+from engine.render.sandbox import Sandbox, check, render_template, sandbox
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from engine.project.channels import ChannelSetup
+    from engine.project.rulebook import Rulebook
+
+TEMPLATES = "templates"
+BRIEF_TEMPLATES = {"md": "brief.md.j2", "html": "brief.html.j2"}
+
+
+def environment(project: Path) -> Sandbox:
+    return sandbox((project / TEMPLATES,), trim=True)
+
+
+def _shown(name: str) -> str:
+    return f"{TEMPLATES}/{name}"
+
+
+def check_templates(project: Path) -> list[Problem]:
+    """Compile every template of the project: the brief templates, and the report template
+    when the project has its own (for ``cvm validate`` and before a run)."""
+    env = environment(project)
+    problems = []
+    for name in BRIEF_TEMPLATES.values():
+        if not (project / TEMPLATES / name).is_file():
+            problems.append(Problem(f"template not found in {TEMPLATES}/", file=_shown(name),
+                                    hint="every project needs the brief templates; copy them "
+                                    "from the CVM Engine repository"))
+        elif problem := check(env, name, _shown):
+            problems.append(problem)
+    if (project / TEMPLATES / REPORT_TEMPLATE).is_file():
+        report_env = sandbox(report_folders(project), trim=False)
+        if problem := check(report_env, REPORT_TEMPLATE, _shown):
+            problems.append(problem)
+    return problems
+
+
+def render(project: Path, name: str, context: Mapping[str, Any], *,
+           env: Sandbox | None = None) -> str:
+    """Render one brief template; any failure becomes an InputError at the template's line.
+    ``env``: one environment for many renders (it compiles each template once)."""
+    return render_template(env or environment(project), name, context, _shown)
+
+
+def render_briefs(project: Path, actions: pd.DataFrame, rulebook: Rulebook,
+                  channels: ChannelSetup, *, run: dict[str, Any]) -> dict[str, str]:
+    """Every campaign's briefs by file name (``<campaign>.md``, ``<campaign>.html``): what
+    ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares."""
+    from engine.render.brief_data import campaign_contexts
+
+    env = environment(project)
+    out = {}
+    for ctx in campaign_contexts(actions, rulebook, channels, run=run):
+        for ext, template in BRIEF_TEMPLATES.items():
+            out[f"{ctx['campaign']['id']}.{ext}"] = render(project, template, ctx, env=env)
+    return out

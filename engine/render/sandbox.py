@@ -1,0 +1,313 @@
+"""One sandbox for every template a project may edit (campaign briefs, the report page).
+
+Templates are user files, as untrusted as the data. Jinja2's ``ImmutableSandboxedEnvironment``
+already keeps them away from Python internals (``__class__``, ``__globals__``) and from
+changing the data; this module also bounds the work and the memory a template can take, so
+that no template can hang a run or exhaust the machine:
+
+- at most ``MAX_STEPS`` steps: loop iterations, calls, filters and operators (a value that is
+  built costs a step per 1,000 characters or items);
+- no value longer than ``MAX_SIZE`` characters or items, and no whole number longer than
+  ``MAX_INT_BITS`` bits, refused *before* it is built (``'x' * 10**9``, ``2 ** (10 ** 10)``,
+  ``'x'|center(10**9)``, ``'%999999999d'|format(1)``, ``sep.join(...)``);
+- at most ``MAX_OUTPUT`` characters written, macros and ``{% set %}`` blocks included;
+- a template file of at most ``MAX_TEMPLATE_BYTES``; recursion (a macro or an include that
+  calls itself) is an error, not a crash.
+
+A template past a limit is an input error (exit 1) at its file and line. HTML templates
+(``.html.j2``) escape every value for HTML, the others (the Markdown brief) for Markdown
+(``engine.render.markdown``); ``|safe`` marks a value as markup on purpose.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
+from jinja2.runtime import markup_join, str_join
+from jinja2.sandbox import (
+    ImmutableSandboxedEnvironment,
+)
+from markupsafe import Markup
+
+from engine.errors import InputError, Problem
+from engine.render.markdown import escape_markdown
+from engine.render.template_limits import (
+    FILTER_CHECKS,
+    LIMITS_HINT,
+    MAX_INT_BITS,
+    MAX_OUTPUT,
+    MAX_SIZE,
+    MAX_STEPS,
+    MAX_TEMPLATE_BYTES,
+    METHOD_CHECKS,
+    NOT_PRINTING,
+    BoundedEscapeFormatter,
+    BoundedFormatter,
+    TemplateLimit,
+    TemplateNotText,
+    check_binop,
+    check_printed,
+    length,
+    printed,
+    too_large,
+)
+
+
+def _is_bounded(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Call) and isinstance(node.node, nodes.EnvironmentAttribute) \
+        and node.node.name == "bounded_iter"
+
+
+class _Codegen(CodeGenerator):
+    """Jinja2's code generator, with every loop, concatenation and output counted."""
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        if not _is_bounded(node.iter):  # loop over environment.bounded_iter(<the iterable>)
+            node.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [],
+                                   None, None, lineno=node.iter.lineno)
+        super().visit_For(node, frame)
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        escape = ("context.eval_ctx.autoescape" if frame.eval_ctx.volatile
+                  else str(bool(frame.eval_ctx.autoescape)))
+        self.write(f"environment.joined({escape}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+    def _output_const_repr(self, group: Iterable[Any]) -> str:
+        return f"environment.emit({super()._output_const_repr(group)})"
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write("environment.emit(")
+        super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        super()._output_child_post(node, frame, finalize)
+        self.write(")")
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """The environment every project template is rendered in (see the module docstring)."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
+    code_generator_class = _Codegen
+
+    def __init__(self, folders: Sequence[Path], *, trim: bool) -> None:
+        super().__init__(
+            loader=_Loader([str(f) for f in folders]), undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
+                                                default_for_string=False),
+            keep_trailing_newline=True, trim_blocks=trim, lstrip_blocks=trim,
+            finalize=_markdown_value,
+        )
+        self.steps = 0
+        self.output = 0
+        del self.globals["lipsum"]  # generates text without bound; no brief needs it
+        self.filters["money"] = lambda v, cur="": f"{cur} {float(v):,.2f}".strip()
+        self.filters["pct"] = lambda v, digits=1: f"{float(v) * 100:.{int(digits)}f}%"
+        self.filters["num"] = lambda v: f"{float(v):,.0f}"
+        for name, fn in list(self.filters.items()):
+            self.filters[name] = self._guard_filter(name, fn)
+
+    def reset(self) -> None:
+        self.steps = 0
+        self.output = 0
+
+    def step(self, n: int = 1) -> None:
+        self.steps += n
+        if self.steps > MAX_STEPS:
+            raise TemplateLimit(f"takes more than {MAX_STEPS:,} steps (loop iterations, "
+                                "calls and operations)")
+
+    def sized(self, value: Any) -> Any:
+        size = length(value)
+        if size > MAX_SIZE:
+            raise too_large("a value")
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            raise TemplateLimit(f"computes a number of more than {MAX_INT_BITS:,} bits")
+        self.step(1 + size // 1000)
+        return value
+
+    def bounded_iter(self, iterable: Any) -> Iterator[Any]:
+        for item in iterable:
+            self.step()
+            yield item
+
+    def joined(self, escape: bool, parts: tuple[Any, ...]) -> Any:
+        if sum(printed(p) for p in parts) > MAX_SIZE:
+            raise too_large("a joined value")
+        return self.sized((markup_join if escape else str_join)(parts))
+
+    def emit(self, text: Any) -> Any:
+        self.output += len(text)
+        if self.output > MAX_OUTPUT:
+            raise TemplateLimit(f"writes more than {MAX_OUTPUT:,} characters")
+        self.step()
+        return text
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        self.step()
+        check_binop(operator, left, right)
+        return self.sized(super().call_binop(context, operator, left, right))
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.step()
+        owner = getattr(obj, "__self__", None)
+        check = METHOD_CHECKS.get(getattr(obj, "__name__", "")) \
+            if isinstance(owner, str) else None
+        if check is not None:  # Jinja2 passes its own _loop_vars and _block_vars along
+            if obj.__name__ == "join" and args and not isinstance(args[0], Sized):
+                args = (list(self.bounded_iter(args[0])), *args[1:])  # count what is joined
+            check(owner, *args, **{k: v for k, v in kwargs.items() if not k.startswith("_")})
+        return self.sized(super().call(context, obj, *args, **kwargs))
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Jinja2's own ``str.format`` sandboxing, with field widths bounded."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        f_self: str = value.__self__
+        formatter = BoundedEscapeFormatter(self, escape=f_self.escape) \
+            if isinstance(f_self, Markup) else BoundedFormatter(self)
+        is_map = value.__name__ == "format_map"
+
+        def bounded(*args: Any, **kwargs: Any) -> str:
+            if not is_map:
+                return type(f_self)(formatter.vformat(f_self, args, kwargs))
+            if kwargs or len(args) != 1:  # Jinja2 says what is wrong
+                return wrapped(*args, **kwargs)  # type: ignore[no-any-return]
+            return type(f_self)(formatter.vformat(f_self, (), args[0]))
+
+        return bounded
+
+    def _guard_filter(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        check = FILTER_CHECKS.get(name)
+        skip = 1 if getattr(fn, "jinja_pass_arg", None) is not None else 0
+
+        printing = name not in NOT_PRINTING
+
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self.step()
+            if name == "join" and len(args) > skip and not isinstance(args[skip], Sized):
+                args = (*args[:skip], list(self.bounded_iter(args[skip])), *args[skip + 1:])
+            if printing and len(args) > skip:
+                check_printed(args[skip])
+            if check is not None:
+                check(*args[skip:], **kwargs)
+            return self.sized(fn(*args, **kwargs))
+
+        return guarded
+
+
+@jinja2.pass_eval_context
+def _markdown_value(eval_ctx: EvalContext, value: Any) -> Any:
+    """Each ``{{ value }}`` of a template that is not HTML-escaped (the Markdown brief) is
+    escaped for Markdown; ``|safe`` (Markup) is kept as written."""
+    check_printed(value)
+    if eval_ctx.autoescape or not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    return escape_markdown(value)
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """Template files of bounded size, read as UTF-8 with a located error."""
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        for folder in self.searchpath:
+            path = Path(folder) / template
+            if path.is_file() and path.stat().st_size > MAX_TEMPLATE_BYTES:
+                raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            raise TemplateNotText(f"byte {exc.object[exc.start]:#04x} at offset {exc.start} "
+                                  "is not valid UTF-8") from None
+
+
+@functools.lru_cache(maxsize=16)
+def sandbox(folders: tuple[Path, ...], *, trim: bool) -> Sandbox:
+    """The sandbox for templates in ``folders`` (cached: compiled templates are reused
+    while their files are unchanged). ``trim``: drop the newline after a block tag and the
+    spaces before it (the briefs are written that way)."""
+    return Sandbox(folders, trim=trim)
+
+
+def check(env: Sandbox, name: str, shown: Callable[[str], str]) -> Problem | None:
+    """Compile a template; the problem with it, if any (for ``cvm validate``)."""
+    env.reset()
+    try:
+        env.get_template(name)
+    except Exception as exc:  # every failure of a user file becomes its problem
+        return _problem(exc, name, shown)
+    return None
+
+
+def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
+                    shown: Callable[[str], str]) -> str:
+    """Render a template within the limits; any failure is an InputError at its line.
+    ``shown`` turns a template file name into the path shown to the user."""
+    env.reset()
+    try:
+        return "".join(env.get_template(name).generate(context))
+    except Exception as exc:  # every failure of a user file becomes its problem
+        raise InputError(_problem(exc, name, shown)) from None
+
+
+def _problem(exc: Exception, name: str, shown: Callable[[str], str]) -> Problem:
+    file, line = _where(name)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
+                       line=exc.lineno)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        missing = exc.name or name
+        return Problem(f"template {missing!r} not found", file=shown(file or name), line=line,
+                       hint="templates are looked up in the project's templates/ folder")
+    if isinstance(exc, TemplateLimit):
+        return Problem(f"the template {exc}", file=shown(file or name), line=line,
+                       hint=LIMITS_HINT)
+    if isinstance(exc, TemplateNotText):
+        return Problem(str(exc), file=shown(file or name), hint="save the template as UTF-8")
+    if isinstance(exc, SecurityError):
+        return Problem(f"the template tries to reach Python internals, which the sandbox "
+                       f"forbids: {exc}", file=shown(file or name), line=line,
+                       hint="templates may use the documented variables and filters only")
+    if isinstance(exc, jinja2.UndefinedError):
+        return Problem(str(exc.message), file=shown(file or name), line=line,
+                       hint="see the README for the variables a template gets")
+    if isinstance(exc, RecursionError):
+        return Problem("the template calls or includes itself without end",
+                       file=shown(file or name), line=line, hint=LIMITS_HINT)
+    if isinstance(exc, MemoryError):
+        return Problem("the template needs more memory than there is",
+                       file=shown(file or name), line=line, hint=LIMITS_HINT)
+    if isinstance(exc, (TypeError, ValueError, ArithmeticError, LookupError, AttributeError,
+                        jinja2.TemplateError)):
+        return Problem(f"could not render: {type(exc).__name__}: {exc}",
+                       file=shown(file or name), line=line)
+    raise exc  # not a problem of the template: a bug, reported as one
+
+
+def _where(name: str) -> tuple[str | None, int | None]:
+    """The template file and line being run when the exception was raised (Jinja2 rewrites
+    tracebacks so that template frames carry the template's file name and line)."""
+    tb = sys.exc_info()[2]
+    file, line = None, None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.endswith(name):
+            file, line = Path(filename).name, tb.tb_lineno
+        tb = tb.tb_next
+    return file, line

@@ -1,0 +1,158 @@
+"""``cvm run``, the main job: compute (engine.run.pipeline), then render the briefs and write the
+run folder through engine.output.folder (checked before any work; files staged, then renamed
+into place; only the previous run's files replaced or removed):
+
+    <out>/actions.csv            the action list (or .jsonl / .parquet), schema actions 1.1
+    <out>/decisions.csv          one decision per customer
+    <out>/customers.csv|.parquet the customer value table with lifecycle stages
+    <out>/allocation_summary.csv per channel, per campaign, per campaign and channel
+    <out>/briefs/<campaign>.md|.html
+    <out>/manifest.json          as-of date, input hashes, counts, the files written, engine
+                                 version, timestamps (renamed into place last)
+    <out>/.cvm-files.json        what each command wrote here (engine.output.folder)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine import __version__
+from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
+from engine.errors import Problem, UsageError
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv, write_parquet
+from engine.project.config import Config
+from engine.render.briefs import render_briefs
+from engine.run.pipeline import Computed, Progress, allocation_summary, compute
+from engine.value.score import output_frame, row_counts
+
+FORMATS = ("csv", "jsonl", "parquet")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``engine.api.run`` returns: the tables written and where."""
+
+    run_id: str
+    folder: Path
+    computed: Computed
+    actions: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict[str, Any]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.manifest["counts"])
+
+
+def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
+    """SHA-256 of every input: data, cvm.yaml, rules/, policies/, templates/."""
+    folder = folder or config.project
+    files = [config.file, config.data.transactions]
+    if config.data.customers is not None:
+        files.append(config.data.customers)
+    for sub in ("rules", "policies", "templates"):
+        files += sorted(p for p in (folder / sub).rglob("*") if p.is_file())
+    out = {}
+    for path in files:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        out[config.display(path)] = digest.hexdigest()
+    return out
+
+
+def check_format(fmt: str, *, key: str = "fmt") -> None:
+    if fmt not in FORMATS:
+        raise UsageError(Problem(f"found {fmt!r}, expected one of " + ", ".join(FORMATS),
+                                 key=key))
+
+
+def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
+        progress: Progress | None = None) -> RunResult:
+    check_format(fmt)
+    target, guard = output_target(config, out), guard_for(config)
+    check_folder(target, guard)  # a refused folder is said before the work, not after
+    computed = compute(config, progress=progress)
+    hashes = input_hashes(config)
+    run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
+                                       sort_keys=True).encode()).hexdigest()[:16]
+    actions = computed.actions.assign(run_id=run_id)
+    summary = allocation_summary(actions, computed.setup.channels)
+    if progress is not None:
+        progress("render")
+    run_info = {"run_id": run_id, "as_of": str(computed.scored.as_of),
+                "currency": config.currency, "project": config.name}
+    briefs = render_briefs(config.project, actions, computed.setup.rulebook,
+                           computed.setup.channels, run=run_info)
+    files = sorted([f"actions.{fmt}", "decisions.csv", "customers.csv", "customers.parquet",
+                    "allocation_summary.csv", *(f"briefs/{name}" for name in briefs)])
+    manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs), files)
+    if progress is not None:
+        progress("write")
+    table = output_frame(computed.table)
+    with writing(target, guard, "run") as stage, \
+            ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes without the GIL
+        jobs = [pool.submit(_write_actions, actions, stage.path(f"actions.{fmt}"), fmt),
+                pool.submit(write_csv, computed.decisions, stage.path("decisions.csv")),
+                pool.submit(write_csv, table, stage.path("customers.csv")),
+                pool.submit(write_parquet, table, stage.path("customers.parquet")),
+                pool.submit(write_csv, summary, stage.path("allocation_summary.csv"))]
+        for job in jobs:
+            job.result()
+        for name, text in briefs.items():
+            stage.path(f"briefs/{name}").write_text(text, encoding="utf-8")
+        stage.path("manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
+                                               + "\n", encoding="utf-8")
+    return RunResult(run_id, target.path, computed, actions, summary, manifest)
+
+
+def _write_actions(actions: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        write_csv(actions, path)
+    elif fmt == "jsonl":
+        actions.to_json(path, orient="records", lines=True, force_ascii=False)
+    else:
+        write_parquet(actions, path)
+
+
+def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id: str,
+              hashes: dict[str, str], fmt: str, briefs: list[str],
+              files: list[str]) -> dict[str, Any]:
+    status = actions["status"].value_counts()
+    scored = computed.scored
+    return {
+        "engine_version": __version__,
+        "actions_schema_version": ACTIONS_VERSION,
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "as_of": str(scored.as_of),
+        "project": config.name,
+        "inputs": hashes,
+        "output_format": fmt,
+        "counts": {
+            **row_counts(scored), "customers": len(computed.table), "actioned": len(actions),
+            "allocated": int(status.get("allocated", 0)),
+            "holdout": int(status.get("holdout", 0)),
+            "not_served": int(status.get("not_served", 0)),
+        },
+        "value_model": {"used": scored.model.used, "description": scored.model.describe(),
+                        "params": scored.model.params,
+                        "log_likelihood": scored.model.log_likelihood},
+        "retention": {"overall": scored.retention.overall,
+                      "segments": {s.name: s.rate for s in scored.retention.segments}},
+        "allocation_prices": computed.allocation.prices if computed.allocation else {},
+        "allocation": computed.allocation.method if computed.allocation else {},
+        "briefs": briefs,
+        "files": files,
+    }

@@ -1,0 +1,198 @@
+"""The main job without side effects: score -> stage -> decide -> allocate.
+
+``compute`` reads the project and returns everything ``cvm run`` writes and ``cvm plan``
+compares; it writes nothing. Every YAML file and template is checked before the heavy work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.activation.actions_schema import NAMES
+from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
+from engine.activation.holdout import in_holdout
+from engine.errors import InputError
+from engine.policy.decisions import decide
+from engine.policy.lifecycle import assign_stages
+from engine.project.channels import ChannelSetup, channel_ids, load_channels
+from engine.project.config import Config
+from engine.project.rulebook import Rulebook, load_rulebook
+from engine.project.schema import attribute_types
+from engine.project.tiers import TierSpec, load_tiers
+from engine.render.briefs import check_templates
+from engine.value.score import Scored, score
+
+Progress = Callable[[str], None]
+NO_ACTION = "no_action"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The checked value tiers, rules, policies, channels and campaigns of a project."""
+
+    rulebook: Rulebook
+    channels: ChannelSetup
+    tiers: TierSpec  # given to the value stage, so it does not read them again
+
+
+@dataclass(frozen=True)
+class Computed:
+    config: Config
+    setup: Setup
+    scored: Scored
+    table: pd.DataFrame  # the value table with lifecycle_stage and stage_rule
+    decisions: pd.DataFrame  # one row per customer
+    actions: pd.DataFrame  # one row per actioned customer, columns of actions_schema
+    allocation: Allocation | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def types_for(config: Config) -> dict[str, str]:
+    return attribute_types(consents=config.data.consents, extra=config.data.attributes)
+
+
+def load_setup(config: Config) -> Setup:
+    """Load and check the project's rules/, policies/ and templates/."""
+    folder = config.project
+    types = types_for(config)
+    tiers = load_tiers(folder)
+    try:
+        channels: ChannelSetup | None = load_channels(folder, types)
+        unread: InputError | OSError | None = None
+    except (InputError, OSError) as exc:
+        channels, unread = None, exc  # the rulebook's problems are reported first
+    rulebook = load_rulebook(folder, types, values={"value_tier": tiers.names},
+                             channels=channel_ids(folder, channels), read_defaults=False)
+    if unread is not None:
+        raise unread
+    assert channels is not None
+    problems = check_templates(folder)
+    if problems:
+        raise InputError(problems)
+    return Setup(rulebook, channels, tiers)
+
+
+def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
+            progress: Progress | None = None) -> Computed:
+    timings: dict[str, float] = {}
+
+    def step(name: str) -> float:
+        if progress is not None:
+            progress(name)
+        return time.perf_counter()
+
+    setup = setup or load_setup(config)
+    if scored is None:
+        scored = score(config, progress=progress, tiers=setup.tiers)
+        timings.update(scored.timings)
+    start = step("lifecycle")
+    table = assign_stages(scored.table, setup.rulebook)
+    timings["lifecycle"] = time.perf_counter() - start
+    start = step("decide")
+    decisions = decide(table, setup.rulebook)
+    timings["decide"] = time.perf_counter() - start
+    start = step("allocate")
+    actions, alloc = _actions(table, decisions, setup.channels, progress)
+    timings["allocate"] = time.perf_counter() - start
+    return Computed(config, setup, scored, table, decisions, actions, alloc, timings)
+
+
+def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
+             progress: Progress | None = None) -> tuple[pd.DataFrame, Allocation]:
+    action = decisions["action"].astype(object)
+    rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
+    dec = decisions.iloc[rows].reset_index(drop=True)
+    tab = table.iloc[rows].reset_index(drop=True)
+    # object columns: a categorical cannot take new values on pandas 2 (fillna, setitem)
+    campaigns = dec["campaign"].astype(object).fillna(dec["policy_id"].astype(object))
+    dec = dec.assign(campaign=campaigns)
+    camp_ids = campaigns.to_numpy(dtype=object)
+    stake = np.zeros(len(dec))
+    shares = np.zeros(len(dec))
+    for camp in pd.unique(camp_ids):
+        where = camp_ids == camp
+        spec = channels.campaign(str(camp))
+        stake[where] = np.maximum(tab[spec.value_at_stake].fillna(0.0).to_numpy()[where], 0.0)
+        shares[where] = spec.holdout_share
+    ids = tab["customer_id"].to_numpy()
+    holdout = in_holdout(ids, camp_ids, shares, channels.salt)
+    contact = np.flatnonzero(~holdout)
+    channel = np.full(len(dec), None, dtype=object)
+    cost = np.zeros(len(dec))
+    ev = np.zeros(len(dec))
+    response = np.zeros(len(dec))
+    reason = np.full(len(dec), "", dtype=object)
+    opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact])
+    alloc = allocate(opts, channels, progress=progress)
+    got = alloc.channel != NO_CHANNEL
+    idx = contact[got]
+    names = np.array([ch.id for ch in channels.channels], dtype=object)
+    costs = np.array([ch.cost_per_contact for ch in channels.channels])
+    channel[idx] = names[alloc.channel[got]]
+    cost[idx] = costs[alloc.channel[got]]
+    ev[idx] = opts.ev[np.flatnonzero(got), alloc.channel[got]]
+    response[idx] = opts.response[np.flatnonzero(got), alloc.channel[got]]
+    reason[contact] = alloc.reason
+    status = np.where(holdout, "holdout", np.where(channel != None, "allocated",  # noqa: E711
+                                                   "not_served"))
+    reason = np.where(holdout, "holdout group: not contacted, to measure the campaign", reason)
+    reason = np.where(status == "allocated", dec["reason"].astype(object).to_numpy(), reason)
+    frame = pd.DataFrame({
+        "run_id": "",
+        "customer_id": ids,
+        "campaign": camp_ids,
+        "action": dec["action"].astype(object).to_numpy(),
+        "policy_id": dec["policy_id"].astype(object).to_numpy(),
+        "priority": dec["priority"].to_numpy(dtype=np.int64),
+        "channel": channel,
+        "cost": np.round(cost, 4),
+        "expected_value": np.round(ev, 4),
+        "expected_response": np.round(response, 6),
+        "value_at_stake": np.round(stake, 2),
+        "service_level": dec["service_level"].astype(object).to_numpy(),
+        "offer": dec["offer"].astype(object).to_numpy(),
+        "value_tier": tab["value_tier"].astype(object).to_numpy(),
+        "lifecycle_stage": tab["lifecycle_stage"].astype(object).to_numpy(),
+        "holdout": holdout,
+        "status": status.astype(object),
+        "reason": reason.astype(object),
+    })
+    return frame[list(NAMES)], alloc
+
+
+def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.DataFrame:
+    """Contacts, cost and expected value per channel, per campaign, and per both."""
+    done = actions[actions["status"] == "allocated"]
+    rows: list[dict[str, object]] = []
+    for ch in channels.channels:
+        part = done[done["channel"] == ch.id]
+        rows.append(_summary_row("channel", "(all)", ch.id, part, ch.budget, ch.capacity))
+    for camp in sorted(actions["campaign"].unique()):
+        spec = channels.campaign(str(camp))
+        part = done[done["campaign"] == camp]
+        rows.append(_summary_row("campaign", str(camp), "(all)", part, spec.budget, None))
+        for ch in channels.channels:
+            sub = part[part["channel"] == ch.id]
+            if len(sub):
+                rows.append(_summary_row("campaign_channel", str(camp), ch.id, sub, None, None))
+    frame = pd.DataFrame(rows)
+    frame["capacity"] = frame["capacity"].astype("Int64")
+    return frame
+
+
+def _summary_row(level: str, campaign: str, channel: str, part: pd.DataFrame,
+                 budget: float | None, capacity: int | None) -> dict[str, object]:
+    cost = float(part["cost"].sum())
+    return {
+        "level": level, "campaign": campaign, "channel": channel, "contacts": len(part),
+        "cost": round(cost, 2), "budget": budget,
+        "budget_used_share": round(cost / budget, 4) if budget else None,
+        "capacity": capacity,
+        "capacity_used_share": round(len(part) / capacity, 4) if capacity else None,
+        "expected_value": round(float(part["expected_value"].sum()), 2),
+    }

@@ -1,0 +1,181 @@
+"""Stage 1b: the optional customers file (signup date, preferred channel, consents, referrals,
+extra attributes), checked and joined onto the per-customer features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.load import DAY, Transactions
+from engine.data.tabular import Source, dictionary, read_columns
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
+from engine.errors import InputError
+from engine.project.config import Config
+from engine.project.schema import consent_column
+from engine.value.features import REFERRER
+
+YES = frozenset({"yes", "y", "true", "t", "1", "opt-in", "optin"})
+NO = frozenset({"no", "n", "false", "f", "0", "opt-out", "optout"})
+
+
+Column: TypeAlias = "np.ndarray | pa.Array"  # text stays in Arrow, the rest is numpy
+
+
+@dataclass(frozen=True)
+class CustomersFile:
+    file: str  # as shown to the user
+    ids: pa.Array  # customer ids, one per row of the file
+    columns: dict[str, Column]  # one value per row of the file, in file order
+    consents: tuple[str, ...]
+
+
+def load_customers(config: Config) -> CustomersFile | None:
+    data = config.data
+    if data.customers is None:
+        return None
+    src = Source(data.customers, config.display(data.customers), "data.customers",
+                 data.delimiter, data.encoding, config.where("data.customers"))
+    wanted = dict(data.customer_columns)
+    wanted.update({f"consent:{k}": v for k, v in data.consents.items()})
+    wanted.update({f"attr:{k}": k for k in data.attributes})
+    repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
+                  *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]
+    table = read_columns(src, wanted, repetitive)
+    ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    check_ids(src, ids, wanted["customer_id"])
+    _check_unique(src, ids, wanted["customer_id"])
+    out: dict[str, Column] = {}
+    if "signup_date" in wanted:
+        sec = as_date_seconds(src, table, "signup_date", wanted["signup_date"],
+                              date_format=data.date_format, required=False)
+        days = np.where(sec == NO_DATE, np.nan, sec // DAY)
+        out["signup_date"] = np.asarray(pd.to_datetime(days, unit="D").astype("datetime64[s]"))
+    for key in ("preferred_channel", "referred_by"):
+        if key in wanted:
+            out[key] = _text(as_text(src, table, key, wanted[key], required=False))
+    for name, column in data.consents.items():
+        out[consent_column(name)] = _consent(src, table, f"consent:{name}", column)
+    for name, kind in data.attributes.items():
+        key = f"attr:{name}"
+        if kind == "number":
+            out[name] = as_number(src, table, key, name, required=False)
+        elif kind == "boolean":
+            out[name] = _consent(src, table, key, name)
+        else:
+            out[name] = _text(as_text(src, table, key, name, required=False))
+    return CustomersFile(file=src.display, ids=ids, columns=out, consents=tuple(data.consents))
+
+
+def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return values.cast(pa.string())
+
+
+def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Transactions,
+                   codes: np.ndarray) -> tuple[str, ...]:
+    """Add the customers file's columns to the feature frame (customer ``codes``, one per
+    frame row), plus ``referrals_made`` and the internal referrer code; returns the consent
+    columns. The join is on customer codes, never on text: fast at millions of rows."""
+    report = tx.report
+    if customers is None:
+        frame["referrals_made"] = 0
+        frame[REFERRER] = -1
+        return ()
+    report.customers_file = customers.file
+    report.customers_file_rows = len(customers.ids)
+    n = len(tx.customer_ids)
+    file_code = _index_in(customers.ids, tx.id_array)  # tx code of each file row, or -1
+    rows_of_code = np.full(n, -1, dtype=np.int64)
+    found = file_code >= 0
+    rows_of_code[file_code[found]] = np.flatnonzero(found)
+    rows = rows_of_code[codes]
+    known = rows >= 0
+    scored = np.zeros(n, dtype=bool)
+    scored[codes] = True
+    report.purchasers_not_in_customers_file = int((~known).sum())
+    file_scored = found & scored[np.maximum(file_code, 0)]
+    report.customers_without_purchases = int((~file_scored).sum())
+    safe = np.where(known, rows, 0)
+    for col, values in customers.columns.items():
+        if isinstance(values, pa.Array):  # text: taken in Arrow, null where not in the file
+            frame[col] = _text_column(values.take(pa.array(safe, mask=~known)))
+        elif values.dtype == bool:
+            frame[col] = np.where(known, values[safe], False)
+        else:
+            frame[col] = np.where(known, values[safe], np.array(np.nan).astype(values.dtype))
+    frame[REFERRER] = -1
+    frame["referrals_made"] = 0
+    ref = customers.columns.get("referred_by")
+    if isinstance(ref, pa.Array):
+        ref_code = _index_in(ref, tx.id_array)  # referrer's tx code, or -1
+        has_ref = ref_code >= 0
+        made = np.bincount(ref_code[has_ref], minlength=n)
+        frame["referrals_made"] = made[codes].astype(np.int64)
+        frame[REFERRER] = np.where(known, ref_code[safe], -1)
+        # a referrer that bought is known; one that did not must be in the customers file
+        maybe = np.flatnonzero(~has_ref & np.asarray(ref.is_valid().to_numpy(
+            zero_copy_only=False), dtype=bool))
+        if len(maybe):
+            unknown = int((_index_in(ref.take(pa.array(maybe)), customers.ids) < 0).sum())
+            if unknown:
+                report.notes.append(f"{unknown:,} referred_by values name no known customer "
+                                    "(not in the customers file, no purchase)")
+    if report.purchasers_not_in_customers_file:
+        report.notes.append(f"{report.purchasers_not_in_customers_file:,} purchasing customers "
+                            "are not in the customers file: no consents recorded for them")
+    if report.customers_without_purchases:
+        report.notes.append(f"{report.customers_without_purchases:,} customers in the "
+                            "customers file have no purchase before the as-of date: not scored")
+    return tuple(consent_column(c) for c in customers.consents)
+
+
+def _text_column(values: pa.Array) -> object:
+    """A text column for the frame: Arrow-backed ``str`` in pandas 3 (no copy), object in 2."""
+    return values.to_pandas().array
+
+
+def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    found = pc.index_in(values, value_set=value_set)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _check_unique(src: Source, ids: pa.Array, column: str) -> None:
+    encoded = pc.dictionary_encode(ids)
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if len(encoded.dictionary) == len(ids):
+        return
+    first_row = np.full(len(encoded.dictionary), -1, dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(len(codes))[::-1]
+    dup_rows = np.flatnonzero(first_row[codes] != np.arange(len(codes)))
+    row = int(dup_rows[0])
+    value = ids[row].as_py()
+    raise InputError(src.row_problem(
+        row, column, f"found customer id {value!r} a second time (first on row "
+        f"{int(first_row[codes[row]]) + 1}), expected each customer once",
+        hint="merge or remove the duplicate"))
+
+
+def _consent(src: Source, table: pa.Table, key: str, column: str) -> np.ndarray:
+    """yes/no values as booleans (empty means no). Each distinct spelling is read once."""
+    encoded = dictionary(as_text(src, table, key, column, required=False, raw=True))
+    labels = pc.utf8_lower(pc.utf8_trim_whitespace(encoded.dictionary.cast(pa.string())))
+    known = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES | NO | {""}))).to_numpy(
+        zero_copy_only=False), dtype=bool)
+    index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+    if not known.all():
+        bad = (index >= 0) & ~np.append(known, True)[index]
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise InputError(src.row_problem(
+                row, column, f"found {table.column(key)[row].as_py()!r}, expected yes or no",
+                hint="consents and boolean attributes accept yes/no, true/false, 1/0 "
+                "(empty means no)"))
+    yes = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES))).to_numpy(
+        zero_copy_only=False), dtype=bool)
+    return np.append(yes, False)[index]

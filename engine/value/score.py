@@ -1,0 +1,121 @@
+"""The scoring pipeline: load -> features -> value. Returns the customer value table.
+
+This is the library entry point behind ``cvm score``; later stages take its ``Scored`` result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from engine.data.load import LoadReport, load_transactions, require_history
+from engine.output.writers import rounded
+from engine.project.config import Config
+from engine.project.schema import VALUE_COLUMNS
+from engine.project.tiers import TierSpec, load_tiers
+from engine.value.clv_models import ModelFit, apply_models
+from engine.value.customers import join_customers, load_customers
+from engine.value.features import CODE, INTERNAL, build_features
+from engine.value.formulas import MONEY, add_value, rescore
+from engine.value.newcomers import Newcomers, measure_newcomers, periods_needed
+from engine.value.periods import period_totals
+from engine.value.retention import Retention, measure, require_sample
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The customer value table and what it took to make it."""
+
+    table: pd.DataFrame
+    report: LoadReport
+    retention: Retention
+    tiers: TierSpec
+    tier_cuts: tuple[float, ...]
+    as_of: dt.date
+    consents: tuple[str, ...]
+    model: ModelFit
+    newcomers: Newcomers  # one-time buyers' potential value under the formulas
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+
+Progress = Callable[[str], None]
+
+
+def score(config: Config, *, progress: Progress | None = None,
+          tiers: TierSpec | None = None) -> Scored:
+    """Load, check and value the project's transactions: the customer value table.
+
+    ``tiers``: value_tiers.yaml as the caller read it (else read here)."""
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        if progress is not None:
+            progress(name)
+        start = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - start
+
+    with step("load"):
+        if tiers is None:  # a broken tier file fails before the heavy work
+            tiers = load_tiers(config.project)
+        # the customers file (and the model code's imports) load on the second core meanwhile;
+        # a problem in the transactions is still reported first
+        pool = ThreadPoolExecutor(max_workers=1)
+        customers_job = pool.submit(load_customers, config)
+        if config.models.use != "none":
+            pool.submit(importlib.import_module, "engine.value.models.bgnbd")
+        try:
+            tx = load_transactions(config)
+            require_history(tx, config)
+            require_sample(tx, config)
+            customers = customers_job.result()
+        finally:
+            pool.shutdown(wait=True)
+    with step("features"):
+        H, lookback = config.horizon_periods, config.retention.lookback_periods
+        totals = period_totals(tx, config.period_days,
+                               max(H, lookback + 1, periods_needed(H, lookback), 2))
+        frame = build_features(tx, period_days=config.period_days,
+                               horizon_periods=config.horizon_periods, totals=totals)
+    with step("value"):
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the join is Arrow work: GIL free
+            retention_job = pool.submit(measure, tx, config.retention,
+                                        period_days=config.period_days, totals=totals)
+            consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
+            newcomers = measure_newcomers(
+                frame, totals, as_of=tx.as_of, horizon=H,
+                discount_per_period=config.discount_rate_per_period, lookback=lookback,
+                min_customers=config.retention.min_customers)
+            retention = retention_job.result()
+        add_value(frame, config, retention, newcomers)
+    with step("models"):
+        model = apply_models(frame, config)  # may replace potential value: score after it
+        cuts = rescore(frame, tiers)
+        ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
+        extra = [c for c in frame if c not in ordered and c not in INTERNAL]
+        table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
+    return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
+                  newcomers, timings)
+
+
+def row_counts(scored: Scored) -> dict[str, int]:
+    """Rows read, used and skipped (by reason) and customers scored: the run manifest's and the
+    API's ``counts``."""
+    rep = scored.report
+    return {"rows_read": rep.rows_read, "rows_used": rep.rows_used,
+            "rows_skipped_after_as_of": rep.after_as_of,
+            "rows_skipped_zero_amount": rep.zero_amount,
+            "rows_skipped_duplicates": rep.duplicates, "customers": len(scored.table)}
+
+
+def output_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as written: money rounded to cents, other decimals to 6 places."""
+    return rounded(table, MONEY)

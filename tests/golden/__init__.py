@@ -1,0 +1,249 @@
+"""Golden outputs: every command on every bundled example, as fingerprints.
+
+``python -m tests.golden`` (from the repository root) runs every command of ``cvm`` on every
+bundled example in a temporary folder and writes ``tests/golden/fingerprints.json``: one SHA-256
+per output file, and the exit code, standard output and standard error of each command as text
+(so that a difference reads in the test's message). ``tests/test_golden.py`` runs the same
+commands and compares. Regenerate only for a deliberate change of behaviour, in a commit of its
+own that says why; never edit the file by hand.
+
+Each example is copied whole into the temporary folder (cvm.yaml unchanged, its data at the
+same relative paths), so that no path of the checkout reaches an output: the run id is a hash
+of the inputs *as the project names them*, and a data file outside the project would be named
+by its absolute path, which differs between checkouts.
+
+What is fingerprinted, so that the fingerprints hold on every supported Python, pandas and
+pyarrow and in any folder:
+
+- text files byte for byte, with the temporary folder's path masked and the manifest's
+  ``created_at`` masked;
+- Parquet files by their schema and content written as CSV (the file's bytes carry the
+  writer's version), with Arrow's two text types (``string``, ``large_string``: pandas 3 stores
+  text in the second) read as one;
+- the standard output and error, with the temporary folder's path and the seconds of the
+  progress lines masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FINGERPRINTS = Path(__file__).resolve().parent / "fingerprints.json"
+# the examples (their folder) and the customers explained in each: a repeat buyer, a one-time
+# buyer, one more, and one that is not in the data (an error, exit 1)
+EXAMPLES = {"retail": (ROOT, ("C000001", "C000002", "C001234", "C999999")),
+            "cdnow": (ROOT / "examples" / "cdnow", ("00001", "00002", "00100", "99999"))}
+# the change proposed to each example for `cvm plan`: file, text, replacement
+CHANGE = {"retail": ("policies/win_back.yaml", "clv_discounted: {gte: 25}",
+                     "clv_discounted: {gte: 10}"),
+          "cdnow": ("policies/win_back.yaml", "clv_discounted: {gte: 10}",
+                    "clv_discounted: {gte: 2}")}
+PROJECT_PARTS = ("cvm.yaml", "rules", "policies", "templates")
+SPEND_FILES = ("marketing_spend.csv", "marketing_spend.yaml", "marketing_spend.yml")
+
+
+def _copy(name: str, tmp: Path) -> Path:
+    """The example as a project of its own in ``tmp``: cvm.yaml, rules/, policies/, templates/
+    and the data files at the paths cvm.yaml names (and a spend file beside them)."""
+    src, _ = EXAMPLES[name]
+    project = tmp / name
+    project.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        if (src / part).is_dir():
+            shutil.copytree(src / part, project / part)
+        elif (src / part).is_file():
+            shutil.copyfile(src / part, project / part)
+    data = yaml.safe_load((src / "cvm.yaml").read_text())["data"]
+    files = [data[k] for k in ("transactions", "customers") if data.get(k)]
+    for rel in files:
+        for path in [src / rel, *((src / rel).parent / s for s in SPEND_FILES)]:
+            if path.is_file():
+                target = project / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+    return project
+
+
+def commands(name: str, project: Path, out: Path) -> Iterator[tuple[str, list[str]]]:
+    """(label, arguments) of every command run on an example, in order (the proposal for
+    ``cvm plan`` is beside the project)."""
+    p = ["--project", str(project)]
+    yield "validate", ["validate", *p]
+    yield "validate-strict", ["validate", "--strict", *p]
+    yield "score", ["score", *p, "--out", str(out / "score")]
+    yield "decide", ["decide", *p, "--out", str(out / "decide")]
+    for cid in EXAMPLES[name][1]:
+        yield f"explain-{cid}", ["explain", *p, cid]
+    yield "run", ["run", *p, "--out", str(out / "run")]
+    yield "run-jsonl", ["run", *p, "--out", str(out / "run-jsonl"), "--format", "jsonl"]
+    yield "run-parquet", ["run", *p, "--out", str(out / "run-parquet"), "--format",
+                          "parquet"]
+    yield "report", ["report", *p, "--out", str(out / "run")]  # with the latest run
+    yield "fit", ["fit", *p, "--out", str(out / "fit")]
+    proposed = project.parent / f"{name}-proposed"
+    yield "plan", ["plan", *p, "--proposed", str(proposed),
+                   "--report", str(out / "plan" / "plan.md"),
+                   "--changes", str(out / "plan" / "changes.csv")]
+    yield "plan-html", ["plan", *p, "--proposed", str(proposed),
+                        "--report", str(out / "plan" / "plan.html")]
+    yield "plan-overlay", ["plan", *p, "--overlay", "--proposed",
+                           str(project.parent / f"{name}-overlay"), "--detailed-exitcode"]
+
+
+def _proposal(name: str, project: Path) -> None:
+    """The change of ``CHANGE``, as a complete copy of the project (``NAME-proposed``) and as a
+    folder holding only the changed file (``NAME-overlay``), for ``cvm plan``."""
+    file, old, new = CHANGE[name]
+    text = (project / file).read_text()
+    assert old in text, f"{name}/{file} no longer holds {old!r}: update CHANGE"
+    shutil.copytree(project, project.parent / f"{name}-proposed")
+    for folder in ("proposed", "overlay"):
+        path = project.parent / f"{name}-{folder}" / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.replace(old, new))
+
+
+def _schema_text(schema: object) -> str:
+    # pandas 3 stores text as large_string, pandas 2 as string: the same values
+    return re.sub(r"\blarge_string\b", "string", str(schema))
+
+
+def _file_print(path: Path, tmp: Path) -> str:
+    data = path.read_bytes()
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        table = table.cast(pa.schema([
+            pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
+            for f in table.schema]))
+        sink = io.BytesIO()
+        pacsv.write_csv(table, sink)
+        data = _schema_text(table.schema.remove_metadata()).encode() + b"\n" + sink.getvalue()
+    else:
+        data = _masked(data.decode("utf-8"), tmp).encode("utf-8")
+        if path.name == "manifest.json":
+            data = re.sub(rb'"created_at": "[^"]*"', b'"created_at": "-"', data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _masked(data: str, tmp: Path) -> str:
+    """The temporary folder's path masked, also where Markdown escaped it (``\\_``)."""
+    pattern = "".join(c if c.isalnum() else r"\\?" + re.escape(c) for c in str(tmp))
+    return re.sub(pattern, "<tmp>", data)
+
+
+def _text(text: str, tmp: Path) -> str:
+    return re.sub(r"\[ *\d+\.\d s\]", "[- s]", _masked(text, tmp))  # progress lines' seconds
+
+
+def fingerprints(tmp: Path) -> dict[str, str]:
+    """Run every command on every example in ``tmp``; the fingerprint of everything written."""
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    runner = CliRunner()
+    prints: dict[str, str] = {}
+    for name in EXAMPLES:
+        project = _copy(name, tmp / "projects")
+        _proposal(name, project)
+        out = tmp / "out" / name
+        for label, args in commands(name, project, out):
+            result = runner.invoke(app, args)
+            prints[f"{name}/{label}/output"] = _text(
+                f"exit {result.exit_code}\n--- stdout\n{result.stdout}--- stderr\n"
+                f"{result.stderr}", tmp)
+        for path in sorted(p for p in out.rglob("*") if p.is_file()):
+            prints[f"{name}/{path.relative_to(out).as_posix()}"] = _file_print(path, tmp)
+    return prints
+
+
+def stack() -> str:
+    """The numeric libraries that compute the fitted models' figures, as a key of the file.
+
+    The probabilistic models are fitted by maximum likelihood (scipy's optimiser over numpy's
+    and scipy's special functions), whose last bits differ between versions of those libraries
+    (numpy 1.26 and 2.4 fit MBG/NBD's r as 2.209179924 and 2.209179852): enough to move a
+    rounded p_alive or potential value by one unit in the last place. Those figures are
+    recorded per numeric stack, never rounded away; pandas, pyarrow and Python give the same
+    bytes whatever their version (checked with pandas 2.2 and 3.1, pyarrow 15 and 26, Python
+    3.10 and 3.11).
+    """
+    import numpy
+    import scipy
+
+    def short(version: str) -> str:
+        return ".".join(version.split(".")[:2])
+
+    return f"numpy {short(numpy.__version__)}, scipy {short(scipy.__version__)}"
+
+
+def load() -> dict[str, dict[str, str]]:
+    """The recorded fingerprints, whole, by numeric stack."""
+    if not FINGERPRINTS.is_file():
+        return {}
+    recorded = json.loads(FINGERPRINTS.read_text())
+    common: dict[str, str] = recorded["common"]
+    return {name: {**common, **own} for name, own in recorded["stacks"].items()}
+
+
+def expected(stacks: dict[str, dict[str, str]], current: str) -> tuple[dict[str, str], str]:
+    """What this environment must reproduce, and what that is: every fingerprint of its own
+    stack when one is recorded; else those on which every recorded stack agrees (the outputs
+    no fitted figure reaches)."""
+    if current in stacks:
+        return stacks[current], f"every output, as recorded with {current}"
+    common = _common(stacks)
+    return common, (f"the {len(common)} outputs equal in every recorded stack ({'; '.join(stacks)})"
+                    f": none is recorded for {current}, whose fitted figures may differ in "
+                    "the last digits (python -m tests.golden --add records it)")
+
+
+def _common(stacks: dict[str, dict[str, str]]) -> dict[str, str]:
+    if not stacks:
+        return {}
+    first, *others = stacks.values()
+    return {k: v for k, v in first.items() if all(o.get(k) == v for o in others)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Record this environment's fingerprints: alone (a change of behaviour: every other stack
+    must then be recorded again, with --add), or with ``--add`` beside the stacks recorded."""
+    import tempfile
+
+    args = sys.argv[1:] if argv is None else argv
+    add = "--add" in args
+    with tempfile.TemporaryDirectory() as tmp:
+        prints = fingerprints(Path(tmp).resolve())
+    stacks = load() if add else {}
+    stacks[stack()] = prints
+    common = _common(stacks)
+    own = {name: {k: v for k, v in found.items() if k not in common}
+           for name, found in sorted(stacks.items())}
+    FINGERPRINTS.write_text(json.dumps({"about": ABOUT, "common": common, "stacks": own},
+                                       indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(prints)} fingerprints for {stack()} to "
+          f"{FINGERPRINTS.relative_to(ROOT)} ({len(stacks)} stack(s) recorded)")
+    return 0
+
+
+ABOUT = ("Golden outputs of every cvm command on every bundled example (tests/golden): those "
+         "equal in every numeric stack recorded (common), and each stack's own (the outputs "
+         "its fitted figures reach). Written by python -m tests.golden; never edit by hand.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
