@@ -104,6 +104,19 @@ def validate(project: ProjectOpt = None, config: ConfigOpt = None,
     return cmd.run(project=project, config_file=config, strict=strict, quiet=quiet)
 
 
+@app.command(name="test")
+@handled
+def test_cmd(files: Annotated[list[Path] | None, typer.Argument(
+                 help="Test files to run. Default: every policy_tests/*.yaml of the project.",
+                 dir_okay=False)] = None,
+             project: ProjectOpt = None, config: ConfigOpt = None,
+             quiet: QuietOpt = False) -> int:
+    """Run the project's policy tests: customers and what the engine must decide for them."""
+    from engine.commands import test as cmd
+
+    return cmd.run(project=project, config_file=config, files=files, quiet=quiet)
+
+
 @app.command()
 @handled
 def decide(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,

@@ -14,8 +14,9 @@ from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
 from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import types_for
-from engine.rulebook import validate_rulebook
+from engine.rulebook import load_rulebook, validate_rulebook
 from engine.tiers import load_tiers
+from engine.workflow.policy_tests import check_test_files
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -45,6 +46,10 @@ def collect(project: Path | None, config_file: Path | None,
     problems[found:found] = validate_rulebook(folder, types, values=values,
                                               campaigns=campaigns)
     problems.extend(check_templates(folder))
+    problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
+        folder, types, lambda: load_rulebook(folder, types, values=values),
+        [ch.id for ch in channels.channels] if channels is not None else (),
+        tiers.names if tiers is not None else ()))
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
     return problems
