@@ -36,7 +36,7 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
-        calibration_end: dt.date | None, quiet: bool) -> int:
+        calibration_end: dt.date | None, quiet: bool, json_out: bool = False) -> int:
     from engine.models.rfm import calibration_holdout, plot_holdout
 
     config = project_config(project, config_file)
@@ -101,13 +101,19 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             write_csv(check.reset_index(), stage.path("fit/holdout.csv"))
             plot_holdout(check, stage.path("fit/holdout.svg"))
             written[:0] = ["holdout.csv", "holdout.svg"]
-        write_text(json.dumps(
-            {"as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
-             "purchase_model": name, "models": _results(fitted), "not_fitted": failed,
-             "holdout_error": error}, indent=2, sort_keys=True) + "\n",
-            stage.path("fit/params.json"))
+        fitted_params: dict[str, Any] = {
+            "as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
+            "purchase_model": name, "models": _results(fitted), "not_fitted": failed,
+            "holdout_error": error}
+        write_text(json.dumps(fitted_params, indent=2, sort_keys=True) + "\n",
+                   stage.path("fit/params.json"))
     _warn(config, failed)
-    if not quiet:
+    if json_out:  # issue 17
+        from engine.workflow.json_output import fit_json
+
+        typer.echo(fit_json({**fitted_params, "wrote": [
+            f"{config.display(folder)}/{f}" for f in written]}))
+    elif not quiet:
         typer.echo("\n".join(lines))
         typer.echo(f"wrote {config.display(folder)}/{', '.join(written)}")
     return 0

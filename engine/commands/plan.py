@@ -28,7 +28,7 @@ EXIT_CHANGES = 2
 def run(*, project: Path | None, config_file: Path | None, proposed: Path | None,
         proposed_ref: str | None, baseline: Path | None, baseline_ref: str | None,
         report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
-        quiet: bool, overlay: bool = False) -> int:
+        quiet: bool, overlay: bool = False, json_out: bool = False) -> int:
     if (proposed is None) == (proposed_ref is None):
         raise UsageError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
                                  key="--proposed"))
@@ -69,7 +69,11 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
         if changes_file is not None:
             writers["--changes"] = csv_writer(changes_csv(plan))
         write_files([targets[k] for k in writers], guard, "plan", list(writers.values()))
-        if not quiet:
+        if json_out:  # issue 17
+            from engine.workflow.json_output import plan_json
+
+            typer.echo(plan_json(plan))
+        elif not quiet:
             typer.echo(terminal(plan, config.currency))
             for option in writers:
                 typer.echo(f"wrote {targets[option].path}")

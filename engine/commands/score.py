@@ -16,7 +16,7 @@ FILES = ("customers.csv", "customers.parquet")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
-        quiet: bool) -> int:
+        quiet: bool, json_out: bool = False) -> int:
     config = project_config(project, config_file)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
@@ -25,7 +25,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))
         write_parquet(frame, stage.path(FILES[1]))
-    if not quiet:
+    if json_out:  # issue 17
+        from engine.workflow.json_output import score_json
+
+        typer.echo(score_json(scored, [config.display(target.path / f) for f in FILES]))
+    elif not quiet:
         typer.echo(summary(scored, config.currency))
         typer.echo("wrote " + " and ".join(config.display(target.path / f) for f in FILES))
     return 0

@@ -16,6 +16,8 @@ from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import types_for
 from engine.rulebook import load_rulebook, validate_rulebook
 from engine.tiers import load_tiers
+from engine.workflow.audience import audience_of
+from engine.workflow.json_output import validate_json
 from engine.workflow.policy_tests import check_test_files
 
 
@@ -65,14 +67,21 @@ def report(problems: list[Problem]) -> str:
     return "\n".join(lines)
 
 
-def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool) -> int:
+def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool,
+        audience: bool = False, json_out: bool = False) -> int:
     problems = collect(project, config_file)
     errors = [p for p in problems if p.severity == "error"]
+    sizes = audience_of(project, config_file) if audience and not errors else None
+    if json_out:  # issue 17: the same findings for a script
+        typer.echo(validate_json(problems, sizes))
+        return 1 if errors or (strict and problems) else 0
     text = report(problems)
     if text:
         typer.echo(text, err=bool(errors))
     elif not quiet:
         typer.echo("valid: cvm.yaml, rules/, policies/ and templates/ have no problems")
+    if sizes is not None and not quiet:
+        typer.echo(sizes.format())
     if errors or (strict and problems):
         return 1
     return 0

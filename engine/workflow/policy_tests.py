@@ -230,7 +230,7 @@ def _check_expect(doc: YamlDoc, path: tuple[str | int, ...], expect: Mapping[Any
                                         + (", ".join(sorted(names)) or "(none)"),
                                         hint=did_you_mean(value, names)))
     clash = [k for k in ("no_action", "suppressed_by") if k in expect]
-    if clash and any(k in expect for k in ("policy", "offer", "channel")) or len(clash) == 2:
+    if (clash and any(k in expect for k in ("policy", "offer", "channel"))) or len(clash) == 2:
         problems.append(doc.problem(path, "`no_action` and `suppressed_by` exclude each other "
                                     "and `policy`, `offer` and `channel`"))
     return problems
