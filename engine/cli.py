@@ -114,6 +114,21 @@ def validate(project: ProjectOpt = None, config: ConfigOpt = None,
                    audience=audience, json_out=json_out)
 
 
+@app.command()
+@handled
+def init(folder: Annotated[Path, typer.Argument(
+             help="The new project's folder (created if missing). Default: the current one.",
+             file_okay=False)] = Path("."),
+         source: Annotated[Path | None, typer.Option(
+             "--from", help="A transactions file: guess its delimiter, encoding, date format "
+             "and column mapping for cvm.yaml.", dir_okay=False)] = None,
+         quiet: QuietOpt = False) -> int:
+    """Scaffold a project: cvm.yaml, starter rules, policies, templates and policy tests."""
+    from engine.commands import init as cmd
+
+    return cmd.run(folder=folder, source=source, quiet=quiet)
+
+
 @app.command(name="test")
 @handled
 def test_cmd(files: Annotated[list[Path] | None, typer.Argument(
