@@ -20,9 +20,10 @@ import typer
 from engine import __version__
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.report import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
+from engine.workflow.term import styled
 
 app = typer.Typer(
-    name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    name="cvm", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
     help="CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation.",
     pretty_exceptions_enable=False,
 )
@@ -52,7 +53,8 @@ def handled(fn: F) -> F:
         try:
             code = fn(*args, **kwargs)
         except CvmError as exc:
-            typer.echo(f"error: {exc.format()}", err=True)
+            typer.echo(f"{styled('error:', 'red', err=True, bold=True)} {exc.format()}",
+                       err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise

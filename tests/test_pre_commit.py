@@ -32,10 +32,14 @@ def test_hooks_run_through_pre_commit(tmp_path: Path) -> None:
                          capture_output=True).stdout.strip()
     project = copy_example_project(tmp_path)
     shutil.copytree(ROOT / "policy_tests", project / "policy_tests")
-    # the three lines the README tells a user to add (under `repos:`), and the hooks' ids
-    (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {clone}\n    rev: {rev}\n    hooks:\n"
-        "      - id: cvm-validate\n      - id: cvm-test\n")
+    # the three lines the README tells a user to add under `repos:`, with this clone and rev
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("### Checks before every commit: pre-commit")[1].split("```yaml\n")[1]
+    lines = block.split("```")[0].splitlines()
+    assert len(lines) == 3 and lines[0].startswith("  - repo: ")
+    lines[0] = f"  - repo: {clone}"
+    lines[1] = f"    rev: {rev}"
+    (project / ".pre-commit-config.yaml").write_text("repos:\n" + "\n".join(lines) + "\n")
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=project, check=True, env=env)
     subprocess.run(["git", "add", "-A"], cwd=project, check=True, env=env)
     ok = _run(project, str(PRE_COMMIT), "run", "--all-files", env=env)

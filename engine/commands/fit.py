@@ -8,6 +8,7 @@ warning per failed model) and 1 when none did.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import warnings
@@ -28,6 +29,7 @@ from engine.load import EPOCH, Transactions, load_transactions
 from engine.output import write_csv, write_text
 from engine.output_commit import writing
 from engine.output_folder import check_folder, guard_for, output_target
+from engine.workflow.term import display
 
 HINT = ("the value table needs only the model named by models.use in cvm.yaml (MBG/NBD by "
         "default) and Gamma-Gamma; when a model fails, check that models.time_unit_days (the "
@@ -63,7 +65,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)
-    fitted, failed = _fit_all(frame, unit)
+    shown = display(("fit", "holdout check"), quiet=quiet or json_out)  # issue 17: bars
+    with shown or contextlib.nullcontext():
+        if shown is not None:
+            shown("fit")
+        fitted, failed = _fit_all(frame, unit)
     source = config.display(config.data.transactions)
     if not fitted:
         last = len(failed) - 1
@@ -87,7 +93,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     cal = calibration_holdout(purchases, customer_col="customer", date_col="date",
                               calibration_end=cal_end, observation_end=observation_end,
                               time_unit_days=unit)
-    holdout = _holdout(name, cal)
+    with shown or contextlib.nullcontext():
+        if shown is not None:
+            shown("holdout check")
+        holdout = _holdout(name, cal)
     check, error = None, float("nan")
     if isinstance(holdout, str):
         failed[f"holdout check ({TITLES[name]} on the calibration period)"] = holdout

@@ -12,6 +12,7 @@ from engine.pipeline import load_setup, types_for
 from engine.tiers import load_tiers
 from engine.workflow.checking import run_tests
 from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests
+from engine.workflow.term import styled
 
 
 def run(*, project: Path | None, config_file: Path | None, files: list[Path] | None,
@@ -35,12 +36,14 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
     outcomes = run_tests(tests, setup.rulebook, setup.channels, types)
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
-        typer.echo(f"FAIL {o.test.file}:{o.test.line}: {o.test.name}")
+        typer.echo(f"{styled('FAIL', 'red', bold=True)} {o.test.file}:{o.test.line}: "
+                   f"{o.test.name}")
         for text in o.failures:
             typer.echo("  " + text)
     if not quiet or failed:
         passed = len(outcomes) - len(failed)
-        typer.echo(f"{len(outcomes)} policy test(s): {passed} passed"
-                   + (f", {len(failed)} FAILED" if failed else ""))
+        typer.echo(f"{len(outcomes)} policy test(s): "
+                   + styled(f"{passed} passed", "green")
+                   + (styled(f", {len(failed)} FAILED", "red", bold=True) if failed else ""))
     return 1 if failed else 0
 

@@ -19,6 +19,7 @@ from engine.tiers import load_tiers
 from engine.workflow.audience import audience_of
 from engine.workflow.json_output import validate_json
 from engine.workflow.policy_tests import check_test_files
+from engine.workflow.term import styled
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -58,8 +59,10 @@ def collect(project: Path | None, config_file: Path | None,
 
 
 def report(problems: list[Problem]) -> str:
-    lines = [f"{p.severity}: {p.format()}" for p in problems]
     errors = sum(p.severity == "error" for p in problems)
+    colour = {"error": "red", "warning": "yellow"}  # on a colour terminal only (issue 17)
+    lines = [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=bool(errors))} "
+             f"{p.format()}" for p in problems]
     warnings = len(problems) - errors
     files = len({p.file for p in problems})
     if problems:
