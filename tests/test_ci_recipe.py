@@ -98,3 +98,11 @@ def test_the_workflow_calls_the_script_it_documents() -> None:
     assert re.search(r"\bci/cvm-review\.sh\b", run)
     script = (CI / "cvm-review.sh").read_text()
     assert "--proposed-ref HEAD" in script and "--baseline-ref" in script
+
+
+def test_the_readme_shows_the_script() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("### Review in CI")[1].split("```bash\n")[1].split("```")[0]
+    script = (CI / "cvm-review.sh").read_text()
+    for line in block.strip().splitlines():
+        assert line in script.splitlines(), line

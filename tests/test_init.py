@@ -134,3 +134,16 @@ def test_starter_files_are_the_repositorys(sub: str) -> None:
                 if "consent: consent_" not in line and not line.startswith("#")]
         assert [line for line in ours["channels.yaml"].decode().splitlines()
                 if not line.startswith("#")] == kept
+
+
+def test_readme_example(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("### Starting a project: `cvm init`")[1].split("```\n", 2)[1]
+    lines = block.splitlines()
+    command = lines[0].removeprefix("$ cvm ").split()
+    assert command == ["init", "shop", "--from", "examples/retail/transactions.csv"]
+    code, out, _ = _init(tmp_path / "shop", ROOT / command[3])
+    assert code == 0
+    actual = out.replace(str(tmp_path / "shop"), "shop").splitlines()
+    for line in lines[1:]:
+        assert line == "  ..." or line in actual, line

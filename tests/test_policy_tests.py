@@ -147,3 +147,30 @@ def test_no_tests_is_an_input_problem(tmp_path: Path) -> None:
         "error: policy_tests: no policy tests: policy_tests/ holds no .yaml file\n"
         "  hint: write one (README \"Policy tests: cvm test\"), or run `cvm init` for the "
         "starter tests\n")
+
+
+README = (ROOT / "README.md").read_text()
+
+
+def _readme_block(after: str, lang: str) -> str:
+    return README.split(after, 1)[1].split(f"```{lang}\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_examples(tmp_path: Path) -> None:
+    """The README's test file passes; its failing test prints what the README shows."""
+    example = _readme_block("## Policy tests: `cvm test`", "yaml")
+    project = _project(tmp_path, example)
+    mine = str(project / "policy_tests" / "mine.yaml")
+    ok = CliRunner().invoke(app, ["test", "--project", str(project), mine])
+    assert ok.exit_code == 0, ok.output
+    shown = _readme_block("**A failing test** prints", "")
+    (project / "policy_tests" / "mine.yaml").write_text(WRONG.replace("      stage: exit\n", ""))
+    bad = CliRunner().invoke(app, ["test", "--project", str(project), mine])
+    assert bad.exit_code == 1 and bad.stdout == shown
+
+
+def test_a_missing_test_file(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    result = CliRunner().invoke(app, ["test", "--project", str(project), "nope.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: nope.yaml: FILES: file not found\n"
