@@ -105,6 +105,7 @@ tests:
       recency_day: 3
       value_tier: 4
       segment_vip: true
+      stage_rule: established
     expect:
       polcy: a
       stage: nowhere
@@ -124,17 +125,20 @@ def test_validate_checks_test_files(tmp_path: Path) -> None:
         "error: policy_tests/mine.yaml:6:7: tests[0].customer.segment_vip: 'segment_vip' "
         "cannot be given: segments are decided from the other attributes\n"
         "  hint: give the attributes the segment tests\n"
-        "error: policy_tests/mine.yaml:8:7: tests[0].expect.polcy: unknown expectation "
+        "error: policy_tests/mine.yaml:7:7: tests[0].customer.stage_rule: 'stage_rule' cannot "
+        "be given: the lifecycle rules give it\n"
+        "  hint: give lifecycle_stage to skip the rules, or the attributes the rules test\n"
+        "error: policy_tests/mine.yaml:9:7: tests[0].expect.polcy: unknown expectation "
         "'polcy', expected one of stage, stage_rule, action, policy, service_level, "
         "service_policy, offer, channel, no_action, suppressed_by\n"
         "  hint: did you mean 'policy'?\n"
-        "error: policy_tests/mine.yaml:9:14: tests[0].expect.stage: found 'nowhere', expected "
+        "error: policy_tests/mine.yaml:10:14: tests[0].expect.stage: found 'nowhere', expected "
         "stage: acquisition, decline, exit, growth, maturity\n"
-        "error: policy_tests/mine.yaml:10:18: tests[0].expect.no_action: found 'yes please', "
+        "error: policy_tests/mine.yaml:11:18: tests[0].expect.no_action: found 'yes please', "
         "expected true\n"
         "  hint: `no_action: true`: no policy gives an action; for a policy that withholds "
         "one, use `suppressed_by: <policy id>`\n"
-        "6 error(s), 0 warning(s) in 1 file(s)\n")
+        "7 error(s), 0 warning(s) in 1 file(s)\n")
     test = CliRunner().invoke(app, ["test", "--project", str(project)])
     assert test.exit_code == 1 and "unknown attribute 'recency_day'" in test.stderr
 

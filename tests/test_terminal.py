@@ -49,9 +49,18 @@ def test_a_run_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     code, text = _in_terminal(["run", "-p", str(project), "--out", str(tmp_path / "o")])
     assert code == 0, text
     assert "━" in text  # rich's bar
-    assert "lifecycle" in text and "allocate" in text
+    for step in ("load", "features", "value", "models", "lifecycle", "decide", "allocate",
+                 "render", "write"):
+        assert f" {step} " in text, step
     assert "  [" not in text.replace("[   ", "")  # not the plain progress lines
     assert "wrote output" in text or "wrote " in text
+
+
+def test_score_on_a_terminal_shows_bars(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    code, text = _in_terminal(["score", "-p", str(project), "--out", str(tmp_path / "o")])
+    assert code == 0 and "━" in text and " features " in text
+    assert "Scored 2,000 customers" in text
 
 
 def test_no_color_keeps_bars_without_colour(tmp_path: Path) -> None:

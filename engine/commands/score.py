@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -11,8 +12,10 @@ from engine.output import write_csv, write_parquet
 from engine.output_commit import writing
 from engine.output_folder import check_folder, guard_for, output_target
 from engine.score import Scored, output_frame, score
+from engine.workflow.term import display
 
 FILES = ("customers.csv", "customers.parquet")
+SCORE_STEPS = ("load", "features", "value", "models")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -20,7 +23,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     config = project_config(project, config_file)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
-    scored = score(config)
+    shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
+    with shown or contextlib.nullcontext():
+        scored = score(config, progress=shown)
     frame = output_frame(scored.table)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))

@@ -165,7 +165,13 @@ def _check_customer(doc: YamlDoc, path: tuple[str | int, ...], customer: Mapping
                                         "decided from the other attributes", key=True,
                                         hint="give the attributes the segment tests"))
             continue
-        if attr == "stage_rule" or kind is None:
+        if attr == "stage_rule":
+            problems.append(doc.problem(where, "'stage_rule' cannot be given: the lifecycle "
+                                        "rules give it", key=True,
+                                        hint="give lifecycle_stage to skip the rules, or the "
+                                        "attributes the rules test"))
+            continue
+        if kind is None:
             problems.append(doc.problem(where, f"unknown attribute {attr!r}", key=True,
                                         hint=did_you_mean(str(attr), known.types)
                                         or "attributes are the columns of the customer value "
@@ -240,6 +246,8 @@ def check_test_files(project: Path, types: Mapping[str, str], rulebook_loader: A
                      channels: Collection[str], tiers: Collection[str]) -> list[Problem]:
     """The problems of the project's test files, for ``cvm validate``. The rulebook's own
     problems are reported by validate; without a loadable rulebook, names are not checked."""
+    if not test_files(project):
+        return []  # no second load of the rulebook for projects without tests
     try:
         rulebook = rulebook_loader()
     except InputError:

@@ -91,6 +91,7 @@ class Display:
                 self.inner = None
         else:
             self.progress.update(self.main, description=step[:40])
+        self.progress.refresh()  # every step is drawn, however fast it goes
 
     def tick(self, label: str, done: int, total: int) -> None:
         if self.inner is None:
