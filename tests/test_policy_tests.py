@@ -178,3 +178,14 @@ def test_a_missing_test_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["test", "--project", str(project), "nope.yaml"])
     assert result.exit_code == 1
     assert result.stderr == "error: nope.yaml: FILES: file not found\n"
+
+
+def test_a_file_without_tests(tmp_path: Path) -> None:
+    project = _project(tmp_path, "defaults: {value_tier: gold}\ntest: []\n")
+    result = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: policy_tests/mine.yaml:1:1: found no `tests:` list, expected a mapping with "
+        "`tests:` (and optionally `defaults:`)\n"
+        "  hint: see README \"Policy tests: cvm test\"\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n")
