@@ -63,6 +63,19 @@ def test_score_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     assert "Scored 2,000 customers" in text
 
 
+def test_plan_on_a_terminal_shows_bars(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    proposed = tmp_path / "proposed" / "policies"
+    proposed.mkdir(parents=True)
+    text = (project / "policies" / "win_back.yaml").read_text()
+    (proposed / "win_back.yaml").write_text(text.replace("{gte: 25}", "{gte: 5}"))
+    code, text = _in_terminal(["plan", "-p", str(project), "--overlay", "--proposed",
+                               str(proposed.parent)])
+    assert code == 0 and "━" in text
+    for step in ("baseline", "proposed: lifecycle", "compare"):
+        assert f" {step} " in text, step
+
+
 def test_no_color_keeps_bars_without_colour(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     code, text = _in_terminal(["run", "-p", str(project), "--out", str(tmp_path / "o")],

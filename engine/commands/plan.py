@@ -4,6 +4,7 @@ did not write)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from engine.output_folder import Target, check_file, guard_for
 from engine.plan import make_plan
 from engine.plan_render import changes_csv, html_report, markdown, terminal
 from engine.plan_sources import SideError, sides
+from engine.workflow.term import display
 
 EXIT_CHANGES = 2
 
@@ -60,7 +62,9 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 raise SideError(side, "does not validate", errors)
-        plan = make_plan(config, base, prop)
+        shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
+        with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
+            plan = make_plan(config, base, prop, progress=shown)
         writers: dict[str, Callable[[Path], Any]] = {}
         if report_file is not None:
             text = html_report(plan, config.currency) if report_file.suffix.lower() in (
