@@ -20,9 +20,10 @@ import typer
 from engine import __version__
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
+from engine.terminal import styled
 
 app = typer.Typer(
-    name="cvm", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    name="cvm", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
     help="CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation.",
     pretty_exceptions_enable=False,
 )
@@ -39,6 +40,9 @@ OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
     file_okay=False)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Print the result as one JSON document (schema: engine/schemas/"
+    "output-COMMAND.schema.json).")]
 
 
 def handled(fn: F) -> F:
@@ -49,7 +53,8 @@ def handled(fn: F) -> F:
         try:
             code = fn(*args, **kwargs)
         except CvmError as exc:
-            typer.echo(f"error: {exc.format()}", err=True)
+            typer.echo(f"{styled('error:', 'red', err=True, bold=True)} {exc.format()}",
+                       err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
@@ -85,11 +90,12 @@ def _root(
 @app.command()
 @handled
 def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
-          quiet: QuietOpt = False) -> int:
+          quiet: QuietOpt = False, json_out: JsonOpt = False) -> int:
     """Build the customer value table (CSV and Parquet) and print a summary."""
     from engine.commands import score as cmd
 
-    return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
+    return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
+                   json_out=json_out)
 
 
 @app.command()
@@ -97,11 +103,45 @@ def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = No
 def validate(project: ProjectOpt = None, config: ConfigOpt = None,
              strict: Annotated[bool, typer.Option(
                  "--strict", help="Fail (exit 1) on warnings too.")] = False,
-             quiet: QuietOpt = False) -> int:
-    """Check cvm.yaml, rules/, policies/ and templates/; report every problem with its line."""
+             quiet: QuietOpt = False, json_out: JsonOpt = False,
+             audience: Annotated[bool, typer.Option(
+                 "--audience", help="Also score today's customers and print how many each "
+                 "lifecycle rule, segment and policy matches and wins (writes nothing).")
+             ] = False) -> int:
+    """Check cvm.yaml, rules/, policies/, templates/ and policy_tests/; report every problem
+    with its line."""
     from engine.commands import validate as cmd
 
-    return cmd.run(project=project, config_file=config, strict=strict, quiet=quiet)
+    return cmd.run(project=project, config_file=config, strict=strict, quiet=quiet,
+                   audience=audience, json_out=json_out)
+
+
+@app.command()
+@handled
+def init(folder: Annotated[Path, typer.Argument(
+             help="The new project's folder (created if missing). Default: the current one.",
+             file_okay=False)] = Path("."),
+         source: Annotated[Path | None, typer.Option(
+             "--from", help="A transactions file: guess its delimiter, encoding, date format "
+             "and column mapping for cvm.yaml.", dir_okay=False)] = None,
+         quiet: QuietOpt = False) -> int:
+    """Scaffold a project: cvm.yaml, starter rules, policies, templates and policy tests."""
+    from engine.commands import init as cmd
+
+    return cmd.run(folder=folder, source=source, quiet=quiet)
+
+
+@app.command(name="test")
+@handled
+def test_cmd(files: Annotated[list[Path] | None, typer.Argument(
+                 help="Test files to run. Default: every policy_tests/*.yaml of the project.",
+                 dir_okay=False)] = None,
+             project: ProjectOpt = None, config: ConfigOpt = None,
+             quiet: QuietOpt = False) -> int:
+    """Run the project's policy tests: customers and what the engine must decide for them."""
+    from engine.commands import test as cmd
+
+    return cmd.run(project=project, config_file=config, files=files, quiet=quiet)
 
 
 @app.command()
@@ -117,11 +157,13 @@ def decide(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
 @app.command()
 @handled
 def explain(customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
-            project: ProjectOpt = None, config: ConfigOpt = None) -> int:
+            project: ProjectOpt = None, config: ConfigOpt = None,
+            json_out: JsonOpt = False) -> int:
     """Explain one customer: value breakdown, stage and rule, every policy, the winner."""
     from engine.commands import explain as cmd
 
-    return cmd.run(project=project, config_file=config, customer_id=customer_id)
+    return cmd.run(project=project, config_file=config, customer_id=customer_id,
+                   json_out=json_out)
 
 
 @app.command(name="run")
@@ -166,7 +208,7 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something does, "
         "1 on errors.")] = False,
-    quiet: QuietOpt = False,
+    quiet: QuietOpt = False, json_out: JsonOpt = False,
 ) -> int:
     """Dry-run a change: compare the proposed settings, rules, policies and templates with the
     current ones."""
@@ -175,7 +217,8 @@ def plan(
     return cmd.run(project=project, config_file=config, proposed=proposed,
                    proposed_ref=proposed_ref, baseline=baseline, baseline_ref=baseline_ref,
                    report_file=report_file, changes_file=changes_file,
-                   detailed_exitcode=detailed_exitcode, quiet=quiet, overlay=overlay)
+                   detailed_exitcode=detailed_exitcode, quiet=quiet, overlay=overlay,
+                   json_out=json_out)
 
 
 @app.command()
@@ -204,12 +247,13 @@ def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None
         calibration_end: Annotated[str | None, typer.Option(
             "--calibration-end", help="Last day of the calibration period (YYYY-MM-DD). "
             "Default: the as-of date minus the horizon.")] = None,
-        quiet: QuietOpt = False) -> int:
+        quiet: QuietOpt = False, json_out: JsonOpt = False) -> int:
     """Fit MBG/NBD, BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters and a holdout check."""
     from engine.commands import fit as cmd
 
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
-                   calibration_end=_date_option(calibration_end, "--calibration-end"))
+                   calibration_end=_date_option(calibration_end, "--calibration-end"),
+                   json_out=json_out)
 
 
 def _date_option(value: str | None, name: str) -> dt.date | None:

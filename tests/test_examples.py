@@ -24,9 +24,14 @@ EXAMPLES = {
 }
 
 
+def _transactions(project: Path) -> Path:
+    data = yaml.safe_load((project / "cvm.yaml").read_text())["data"]
+    return project / data["transactions"]
+
+
 def _fingerprint(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for sub in ("cvm.yaml", "rules", "policies", "templates")
+            for sub in ("cvm.yaml", "rules", "policies", "templates", "policy_tests")
             for p in ([folder / sub] if (folder / sub).is_file() else
                       sorted((folder / sub).rglob("*"))) if p.is_file()}
 
@@ -52,6 +57,15 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
                  str(tmp_path / "plan.md"), "--changes", str(tmp_path / "changes.csv")],
         "report": ["report", *base, "--out", str(out / "run")],
         "fit": ["fit", *base, "--out", str(out / "fit")],
+        # issue 17: the workflow commands and options
+        "test": ["test", *base],
+        "validate --audience --json": ["validate", "--audience", "--json", *base],
+        "explain --json": ["explain", customer, "--json", *base],
+        "score --json": ["score", "--json", *base, "--out", str(out / "score")],
+        "fit --json": ["fit", "--json", *base, "--out", str(out / "fit")],
+        "plan --json": ["plan", "--json", *base, "--overlay", "--proposed", str(proposed)],
+        "init --from": ["init", str(tmp_path / "init"), "--from", str(_transactions(project))],
+        "validate (the scaffold)": ["validate", "--strict", "--project", str(tmp_path / "init")],
     }
     printed = {}
     for command, args in commands.items():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.project.channels import ChannelSetup
+from engine.terminal import tick
 
 NO_CHANNEL = -1
 CAPACITY, CHANNEL_BUDGET, CAMPAIGN_BUDGET = 1, 2, 3  # why a customer's best option was blocked
@@ -166,7 +167,9 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
 
     cand = candidates(np.flatnonzero(counts > 0))
     taken = []
+    waiting = len(cand)
     while len(cand):
+        tick("allocate: customers decided", waiting - len(cand), waiting)  # a terminal's bar
         stop = _first_misfit(oc[cand], ocamp[cand], ocost[cand], left, money + slack)
         take = cand[:stop]
         taken.append(take)

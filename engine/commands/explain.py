@@ -15,7 +15,8 @@ from engine.run.pipeline import load_setup
 from engine.value.score import score
 
 
-def run(*, project: Path | None, config_file: Path | None, customer_id: str) -> int:
+def run(*, project: Path | None, config_file: Path | None, customer_id: str,
+        json_out: bool = False) -> int:
     config = project_config(project, config_file)
     setup = load_setup(config)
     scored = score(config, tiers=setup.tiers)
@@ -29,5 +30,11 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str) -> 
             hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
             else "customer ids are matched exactly, as text"))
     row = assign_stages(table.loc[found], setup.rulebook).iloc[0]
-    typer.echo(explain(row.to_dict(), setup.rulebook).format())
+    why = explain(row.to_dict(), setup.rulebook)
+    if json_out:  # issue 17
+        from engine.workflow.json_output import explain_json
+
+        typer.echo(explain_json(why))
+        return 0
+    typer.echo(why.format())
     return 0

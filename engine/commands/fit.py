@@ -8,6 +8,7 @@ warning per failed model) and 1 when none did.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import warnings
@@ -26,6 +27,7 @@ from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
 from engine.project.config import Config
+from engine.terminal import display
 from engine.value.clv_models import PURCHASE_MODEL, TITLES, rfm
 from engine.value.features import REPEAT_SPEND, build_features
 
@@ -36,7 +38,7 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
-        calibration_end: dt.date | None, quiet: bool) -> int:
+        calibration_end: dt.date | None, quiet: bool, json_out: bool = False) -> int:
     from engine.value.models.rfm import calibration_holdout, plot_holdout
 
     config = project_config(project, config_file)
@@ -63,7 +65,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)
-    fitted, failed = _fit_all(frame, unit)
+    shown = display(("fit", "holdout check"), quiet=quiet or json_out)  # issue 17: bars
+    with shown or contextlib.nullcontext():
+        if shown is not None:
+            shown("fit")
+        fitted, failed = _fit_all(frame, unit)
     source = config.display(config.data.transactions)
     if not fitted:
         last = len(failed) - 1
@@ -87,7 +93,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     cal = calibration_holdout(purchases, customer_col="customer", date_col="date",
                               calibration_end=cal_end, observation_end=observation_end,
                               time_unit_days=unit)
-    holdout = _holdout(name, cal)
+    with shown or contextlib.nullcontext():
+        if shown is not None:
+            shown("holdout check")
+        holdout = _holdout(name, cal)
     check, error = None, float("nan")
     if isinstance(holdout, str):
         failed[f"holdout check ({TITLES[name]} on the calibration period)"] = holdout
@@ -101,13 +110,19 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             write_csv(check.reset_index(), stage.path("fit/holdout.csv"))
             plot_holdout(check, stage.path("fit/holdout.svg"))
             written[:0] = ["holdout.csv", "holdout.svg"]
-        write_text(json.dumps(
-            {"as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
-             "purchase_model": name, "models": _results(fitted), "not_fitted": failed,
-             "holdout_error": error}, indent=2, sort_keys=True) + "\n",
-            stage.path("fit/params.json"))
+        fitted_params: dict[str, Any] = {
+            "as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
+            "purchase_model": name, "models": _results(fitted), "not_fitted": failed,
+            "holdout_error": error}
+        write_text(json.dumps(fitted_params, indent=2, sort_keys=True) + "\n",
+                   stage.path("fit/params.json"))
     _warn(config, failed)
-    if not quiet:
+    if json_out:  # issue 17
+        from engine.workflow.json_output import fit_json
+
+        typer.echo(fit_json({**fitted_params, "wrote": [
+            f"{config.display(folder)}/{f}" for f in written]}))
+    elif not quiet:
         typer.echo("\n".join(lines))
         typer.echo(f"wrote {config.display(folder)}/{', '.join(written)}")
     return 0

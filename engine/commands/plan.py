@@ -4,6 +4,7 @@ did not write)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from engine.output.writers import csv_writer, write_text
 from engine.plan.dry_run import make_plan
 from engine.plan.render import changes_csv, html_report, markdown, terminal
 from engine.plan.sources import SideError, sides
+from engine.terminal import display
 
 EXIT_CHANGES = 2
 
@@ -28,7 +30,7 @@ EXIT_CHANGES = 2
 def run(*, project: Path | None, config_file: Path | None, proposed: Path | None,
         proposed_ref: str | None, baseline: Path | None, baseline_ref: str | None,
         report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
-        quiet: bool, overlay: bool = False) -> int:
+        quiet: bool, overlay: bool = False, json_out: bool = False) -> int:
     if (proposed is None) == (proposed_ref is None):
         raise UsageError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
                                  key="--proposed"))
@@ -60,7 +62,9 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 raise SideError(side, "does not validate", errors)
-        plan = make_plan(config, base, prop)
+        shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
+        with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
+            plan = make_plan(config, base, prop, progress=shown)
         writers: dict[str, Callable[[Path], Any]] = {}
         if report_file is not None:
             text = html_report(plan, config.currency) if report_file.suffix.lower() in (
@@ -69,7 +73,11 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
         if changes_file is not None:
             writers["--changes"] = csv_writer(changes_csv(plan))
         write_files([targets[k] for k in writers], guard, "plan", list(writers.values()))
-        if not quiet:
+        if json_out:  # issue 17
+            from engine.workflow.json_output import plan_json
+
+            typer.echo(plan_json(plan))
+        elif not quiet:
             typer.echo(terminal(plan, config.currency))
             for option in writers:
                 typer.echo(f"wrote {targets[option].path}")

@@ -9,6 +9,10 @@ import typer
 
 from engine.commands.common import money, project_config
 from engine.run.job import run as run_job
+from engine.terminal import display
+
+RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allocate", "render",
+             "write")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,
@@ -23,7 +27,12 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
             typer.echo(f"  [{now - started:6.1f} s] {step} ...", err=True)
             last[0] = now
 
-    result = run_job(config, out=out, fmt=fmt, progress=progress)
+    shown = display(RUN_STEPS, quiet=quiet)  # issue 17: bars on a terminal, else the lines
+    if shown is not None:
+        with shown:
+            result = run_job(config, out=out, fmt=fmt, progress=shown)
+    else:
+        result = run_job(config, out=out, fmt=fmt, progress=progress)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest

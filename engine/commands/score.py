@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -10,22 +11,30 @@ from engine.commands.common import money, project_config
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_parquet
+from engine.terminal import display
 from engine.value.score import Scored, output_frame, score
 
 FILES = ("customers.csv", "customers.parquet")
+SCORE_STEPS = ("load", "features", "value", "models")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
-        quiet: bool) -> int:
+        quiet: bool, json_out: bool = False) -> int:
     config = project_config(project, config_file)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
-    scored = score(config)
+    shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
+    with shown or contextlib.nullcontext():
+        scored = score(config, progress=shown)
     frame = output_frame(scored.table)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))
         write_parquet(frame, stage.path(FILES[1]))
-    if not quiet:
+    if json_out:  # issue 17
+        from engine.workflow.json_output import score_json
+
+        typer.echo(score_json(scored, [config.display(target.path / f) for f in FILES]))
+    elif not quiet:
         typer.echo(summary(scored, config.currency))
         typer.echo("wrote " + " and ".join(config.display(target.path / f) for f in FILES))
     return 0

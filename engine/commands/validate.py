@@ -13,9 +13,14 @@ from engine.errors import CvmError, Problem
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.policy.validation import validate_rulebook
 from engine.project.channels import channel_ids, load_channels
+from engine.project.rulebook import load_rulebook
 from engine.project.tiers import load_tiers
 from engine.render.briefs import check_templates
 from engine.run.pipeline import types_for
+from engine.terminal import styled
+from engine.workflow.audience import audience_of
+from engine.workflow.json_output import validate_json
+from engine.workflow.policy_tests import check_test_files
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -46,14 +51,20 @@ def collect(project: Path | None, config_file: Path | None,
                                               channels=channel_ids(folder, channels),
                                               campaigns=campaigns, read_defaults=False)
     problems.extend(check_templates(folder))
+    problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
+        folder, types, lambda: load_rulebook(folder, types, values=values),
+        [ch.id for ch in channels.channels] if channels is not None else (),
+        tiers.names if tiers is not None else ()))
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
     return problems
 
 
 def report(problems: list[Problem]) -> str:
-    lines = [f"{p.severity}: {p.format()}" for p in problems]
     errors = sum(p.severity == "error" for p in problems)
+    colour = {"error": "red", "warning": "yellow"}  # on a colour terminal only (issue 17)
+    lines = [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=bool(errors))} "
+             f"{p.format()}" for p in problems]
     warnings = len(problems) - errors
     files = len({p.file for p in problems})
     if problems:
@@ -61,14 +72,21 @@ def report(problems: list[Problem]) -> str:
     return "\n".join(lines)
 
 
-def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool) -> int:
+def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool,
+        audience: bool = False, json_out: bool = False) -> int:
     problems = collect(project, config_file)
     errors = [p for p in problems if p.severity == "error"]
+    sizes = audience_of(project_config(project, config_file)) if audience and not errors else None
+    if json_out:  # issue 17: the same findings for a script
+        typer.echo(validate_json(problems, sizes))
+        return 1 if errors or (strict and problems) else 0
     text = report(problems)
     if text:
         typer.echo(text, err=bool(errors))
     elif not quiet:
         typer.echo("valid: cvm.yaml, rules/, policies/ and templates/ have no problems")
+    if sizes is not None and not quiet:
+        typer.echo(sizes.format())
     if errors or (strict and problems):
         return 1
     return 0

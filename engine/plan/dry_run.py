@@ -14,7 +14,7 @@ compares three things, and reports a change exactly when one of them differs:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -90,13 +90,23 @@ def side_config(config: Config, source: Source) -> Config:
     return dataclasses.replace(cfg, project=source.folder)
 
 
-def make_plan(config: Config, baseline: Source, proposed: Source) -> Plan:
+def make_plan(config: Config, baseline: Source, proposed: Source,
+              progress: Callable[[str], None] | None = None) -> Plan:
     cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
+
+    def step(side: str) -> Callable[[str], None] | None:  # the steps of a side, named by it
+        report = progress
+        if report is None:
+            return None
+        report(side)
+        return lambda name: report(f"{side}: {name}")
+
     with _on(baseline, "cannot run"):
         setup_b = load_setup(cfg_b)
         tiers_b = setup_b.tiers
-        scored_b = score(cfg_b, tiers=tiers_b)
-        before = compute(cfg_b, setup=setup_b, scored=scored_b)
+        shown = step("baseline")
+        scored_b = score(cfg_b, tiers=tiers_b, progress=shown)
+        before = compute(cfg_b, setup=setup_b, scored=scored_b, progress=shown)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
         setup_p = load_setup(cfg_p)
@@ -106,9 +116,12 @@ def make_plan(config: Config, baseline: Source, proposed: Source) -> Plan:
         same_value = plan_diff.same(tiers_b, tiers_p) and not plan_diff.settings(
             cfg_b, cfg_p) and plan_diff.same(setup_b.rulebook.segments,
                                              setup_p.rulebook.segments)
-        scored_p = scored_b if same_value else score(cfg_p, tiers=tiers_p)
-        after = compute(cfg_p, setup=setup_p, scored=scored_p)
+        shown = step("proposed")
+        scored_p = scored_b if same_value else score(cfg_p, tiers=tiers_p, progress=shown)
+        after = compute(cfg_p, setup=setup_p, scored=scored_p, progress=shown)
         briefs_p = _briefs(after)
+    if progress is not None:
+        progress("compare")
     definitions = plan_diff.definitions(baseline, proposed, before, after, tiers_b, tiers_p)
     per = _per_customer(before, after)
     flags = {f: _differs(per[f"{f}_before"], per[f"{f}_after"]) for f in FIELDS}

@@ -53,6 +53,21 @@ ADVICE = (
 )
 # L-BFGS-B's own tests; a stop for another reason is judged by NEWTON_TOLERANCE (fit_mle)
 OPTIMIZER_OPTIONS = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8}
+def iterations(model: str) -> Callable[[Any], None]:
+    """An optimizer callback that reports its iterations to a terminal's progress bar (no
+    effect on the fit; nothing happens without a terminal)."""
+    from engine.terminal import tick
+
+    count = [0]
+    top = int(OPTIMIZER_OPTIONS["maxiter"])
+
+    def step(_: Any) -> None:
+        count[0] += 1
+        tick(f"fit {model}: iterations", count[0], top)
+
+    return step
+
+
 NEWTON_TOLERANCE = 0.01  # largest remaining Newton step accepted, in standard errors
 
 
@@ -216,7 +231,7 @@ def fit_mle(model: str, names: Sequence[str], objective: ObjectiveWithGrad | Obj
     _check_value(model, float(value0), "at the starting values")
     res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
                             bounds=[(-LOG_BOUND, LOG_BOUND)] * len(x0),
-                            options=OPTIMIZER_OPTIONS)
+                            options=OPTIMIZER_OPTIONS, callback=iterations(model))
     value, grad = fun(res.x)
     _check_value(model, float(value), "at the optimum")
     params = np.exp(res.x)

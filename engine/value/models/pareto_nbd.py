@@ -27,6 +27,7 @@ from engine.value.models._common import (
     compress,
     dot,
     fit_mle,
+    iterations,
     with_numeric_gradient,
 )
 
@@ -201,7 +202,7 @@ def _search(model: str, objective: Objective, z0: FloatArray) -> FloatArray:
     bounds[2] = (-LOG_BOUND, top)
     res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
                             jac=True, method="L-BFGS-B", bounds=bounds,
-                            options=OPTIMIZER_OPTIONS)
+                            options=OPTIMIZER_OPTIONS, callback=iterations("Pareto/NBD"))
     if res.x[2] >= top - 1e-6:
         raise ConvergenceError(
             f"{model}: the likelihood still rises at s = {S_MAX:g} (the upper bound of the "

@@ -1,0 +1,42 @@
+"""``cvm init [FOLDER] [--from FILE]``: scaffold a project, guessing the mapping from a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.errors import InputError, Problem
+from engine.workflow.scaffold import PLACEHOLDER, scaffold
+from engine.workflow.sniff import Sniffed, sniff
+
+
+def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
+    sniffed: Sniffed | None = None
+    if source is not None:
+        if not source.is_file():
+            raise InputError(Problem("file not found" if not source.exists() else
+                                     "is a folder, expected a transactions file",
+                                     file=str(source), key="--from"))
+        sniffed = sniff(source)
+    written = scaffold(folder, sniffed)
+    if not quiet:
+        typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/ "
+                   f"({len(written.files)} files)")
+        if sniffed is not None:
+            typer.echo(f"  {sniffed.file.name}: {sniffed.encoding}, delimiter "
+                       f"{sniffed.delimiter!r}"
+                       + (f", dates {sniffed.date_format}" if sniffed.date_format else ""))
+            for name, guess in sniffed.mapping.items():
+                typer.echo(f"  {name:<12} <- {guess.column!r} ({guess.sure}: {guess.why})")
+    if sniffed is not None and sniffed.not_guessed:
+        for name, why in sniffed.not_guessed.items():
+            typer.echo(f"error: {folder / 'cvm.yaml'}: data.columns.{name}: not guessed: "
+                       f"{why}\n  hint: write the name of the column holding {name} in "
+                       "cvm.yaml, then run `cvm validate`", err=True)
+        return 1
+    if not quiet:
+        typer.echo("next: cvm validate, cvm test, cvm run" if sniffed is not None else
+                   f"next: put your transactions at {PLACEHOLDER} (or change data.transactions"
+                   "), map its columns in cvm.yaml, then cvm validate")
+    return 0

@@ -1,0 +1,49 @@
+"""``cvm test``: run the project's policy tests (``policy_tests/*.yaml``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.commands.common import project_config
+from engine.errors import InputError, Problem
+from engine.project.tiers import load_tiers
+from engine.run.pipeline import load_setup, types_for
+from engine.terminal import styled
+from engine.workflow.checking import run_tests
+from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests
+
+
+def run(*, project: Path | None, config_file: Path | None, files: list[Path] | None,
+        quiet: bool) -> int:
+    config = project_config(project, config_file)
+    setup = load_setup(config)
+    types = types_for(config)
+    known = Known.of(types, setup.rulebook, [c.id for c in setup.channels.channels],
+                     load_tiers(config.project).names)
+    for path in files or []:
+        if not path.is_file():
+            raise InputError(Problem("file not found", file=str(path), key="FILES"))
+    tests, problems = load_tests(config.project, known, files or None)
+    if problems:
+        raise InputError(problems)
+    if not tests:
+        raise InputError(Problem(
+            f"no policy tests: {TESTS_FOLDER}/ holds no .yaml file", file=TESTS_FOLDER,
+            hint="write one (README \"Policy tests: cvm test\"), or run `cvm init` for the "
+            "starter tests"))
+    outcomes = run_tests(tests, setup.rulebook, setup.channels, types)
+    failed = [o for o in outcomes if not o.passed]
+    for o in failed:
+        typer.echo(f"{styled('FAIL', 'red', bold=True)} {o.test.file}:{o.test.line}: "
+                   f"{o.test.name}")
+        for text in o.failures:
+            typer.echo("  " + text)
+    if not quiet or failed:
+        passed = len(outcomes) - len(failed)
+        typer.echo(f"{len(outcomes)} policy test(s): "
+                   + styled(f"{passed} passed", "green")
+                   + (styled(f", {len(failed)} FAILED", "red", bold=True) if failed else ""))
+    return 1 if failed else 0
+

@@ -1,0 +1,107 @@
+"""Audience sizes (``cvm validate --audience``): how many of today's customers each lifecycle
+rule, segment and policy matches and wins, without writing a run.
+
+Counts come from the durable-rules decision path of ``cvm run`` (``Matcher.counts`` asks once
+per distinct case and sums one condition at a time: no customers x policies matrix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from engine.policy.decisions import decide, policy_matcher, stage_matcher
+from engine.policy.lifecycle import assign_stages
+from engine.project.config import Config
+from engine.project.segments import segment_attribute
+from engine.run.pipeline import Progress, Setup
+from engine.value.score import score
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # "stage_rule", "segment" or "policy"
+    id: str
+    gives: str  # the stage, or what the policy does
+    matches: int | None  # None: a disabled policy
+    wins: int | None  # stage given / action won (None: the policy sets no action)
+    service_wins: int | None = None  # service level won (None: it sets none)
+
+
+@dataclass(frozen=True)
+class Audience:
+    customers: int
+    as_of: str
+    rows: tuple[Row, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"customers": self.customers, "as_of": self.as_of,
+                "rows": [{"kind": r.kind, "id": r.id, "gives": r.gives, "matches": r.matches,
+                          "wins": r.wins, "service_wins": r.service_wins} for r in self.rows]}
+
+    def format(self) -> str:
+        lines = [f"Audience sizes: {self.customers:,} customers as of {self.as_of} (matches: "
+                 "the condition holds; wins: it decides)"]
+        titles = {"stage_rule": "Lifecycle rules, in file order",
+                  "segment": "Segments", "policy": "Policies, highest priority first"}
+        for kind, title in titles.items():
+            rows = [r for r in self.rows if r.kind == kind]
+            if not rows:
+                continue
+            head = "  {:<28} {:>10} {:>10}".format("", "matches", "wins")
+            if kind == "policy":
+                head += " {:>10}".format("service")
+            lines += ["", title, head]
+            for r in rows:
+                text = (f"  {r.id:<28} {_n(r.matches):>10} {_n(r.wins):>10}"
+                        + (f" {_n(r.service_wins):>10}" if kind == "policy" else "")
+                        + f"  {r.gives}")
+                lines.append(text)
+        return "\n".join(lines)
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.astype(object).value_counts().items()}
+
+
+def audience(config: Config, setup: Setup, progress: Progress | None = None) -> Audience:
+    rulebook = setup.rulebook
+    scored = score(config, progress=progress)
+    table = scored.table
+    rule_matches = stage_matcher(rulebook).counts(table)
+    staged = assign_stages(table, rulebook)
+    given = _counts(staged["stage_rule"])
+    rows = [Row("stage_rule", r.id, f"-> {r.stage}", int(rule_matches[i]), given.get(r.id, 0))
+            for i, r in enumerate(rulebook.stage_rules)]
+    rows += [Row("segment", s.id, s.description or "",
+                 int(staged[segment_attribute(s.id)].sum()), None)
+             for s in rulebook.segments]
+    active = rulebook.active_policies()
+    matches = dict(zip([p.id for p in active],
+                       policy_matcher(rulebook).counts(staged).tolist(), strict=True))
+    decisions = decide(staged, rulebook)
+    action_wins, service_wins = _counts(decisions["policy_id"]), _counts(
+        decisions["service_policy"])
+    for pol in rulebook.policies:
+        does = ([f"action {pol.action}"] if pol.action else []) + (
+            [f"service {pol.service_level}"] if pol.service_level else [])
+        on = pol.enabled
+        rows.append(Row("policy", pol.id, f"priority {pol.priority}: " + ", ".join(does)
+                        + ("" if on else " (disabled)"),
+                        matches.get(pol.id) if on else None,
+                        action_wins.get(pol.id, 0) if on and pol.action else None,
+                        service_wins.get(pol.id, 0) if on and pol.service_level else None))
+    return Audience(len(table), str(scored.as_of), tuple(rows))
+
+
+def audience_of(config: Config) -> Audience:
+    """The audience sizes of a project that validates (``cvm validate --audience``)."""
+    from engine.run.pipeline import load_setup
+
+    return audience(config, load_setup(config))

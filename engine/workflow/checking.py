@@ -1,0 +1,180 @@
+"""Run policy tests through the decision path of ``cvm run`` and say why one fails."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.policy.decisions import decide
+from engine.policy.explain import Explanation, explain
+from engine.policy.lifecycle import assign_segments, assign_stages
+from engine.project.channels import ChannelSetup
+from engine.project.rulebook import NO_ACTION, Rulebook
+from engine.project.schema import BOOLEAN, DATE, NUMBER
+from engine.run.pipeline import _actions
+from engine.workflow.policy_tests import STAGE_GIVEN, PolicyTest
+
+
+@dataclass(frozen=True)
+class Outcome:
+    test: PolicyTest
+    got: Mapping[str, Any]  # what the engine decided, under the expectation keys
+    failures: tuple[str, ...]  # one line per expectation not met, with the why
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def customer_table(tests: Sequence[PolicyTest], types: Mapping[str, str]) -> pd.DataFrame:
+    """One row per test; every attribute a test does not give is missing."""
+    n = len(tests)
+    columns: dict[str, Any] = {
+        "customer_id": [str(t.customer.get("customer_id") or f"{t.file}:{t.line}")
+                        for t in tests]}
+    for attr, kind in types.items():
+        if attr in ("customer_id", "lifecycle_stage", "stage_rule"):
+            continue
+        given = [t.customer.get(attr) for t in tests]
+        if kind == NUMBER:
+            columns[attr] = np.array([np.nan if v is None else float(v) for v in given])
+        elif kind == DATE:
+            columns[attr] = pd.to_datetime(pd.Series(given, dtype=object), errors="coerce")
+        elif kind == BOOLEAN:
+            columns[attr] = pd.Series(given, dtype=object) if n else pd.Series([], dtype=bool)
+        else:
+            columns[attr] = pd.Series(given, dtype=object)
+    return pd.DataFrame(columns)
+
+
+def run_tests(tests: Sequence[PolicyTest], rulebook: Rulebook, channels: ChannelSetup,
+              types: Mapping[str, str]) -> list[Outcome]:
+    if not tests:
+        return []
+    table = assign_stages(customer_table(tests, types), rulebook)  # as cvm run stages
+    given = [t.customer.get("lifecycle_stage") for t in tests]
+    if any(g is not None for g in given):
+        stage = table["lifecycle_stage"].astype(object).to_numpy().copy()
+        rule = table["stage_rule"].astype(object).to_numpy().copy()
+        for i, g in enumerate(given):
+            if g is not None:
+                stage[i], rule[i] = g, STAGE_GIVEN
+        table = assign_segments(table.assign(lifecycle_stage=stage, stage_rule=rule), rulebook)
+    decisions = decide(table, rulebook)  # as cvm run decides
+    outcomes = []
+    for i, test in enumerate(tests):
+        row = table.iloc[i].to_dict()
+        dec = decisions.iloc[i].to_dict()
+        got: dict[str, Any] = {
+            "stage": row["lifecycle_stage"], "stage_rule": row["stage_rule"],
+            "action": dec["action"], "policy": _text(dec["policy_id"]),
+            "service_level": dec["service_level"],
+            "service_policy": _text(dec["service_policy"]), "offer": _text(dec["offer"])}
+        if "channel" in test.expect:
+            got["channel"], got["channel_why"] = _channel(table.iloc[[i]],
+                                                          decisions.iloc[[i]], channels)
+        why = explain(row, rulebook)
+        outcomes.append(Outcome(test, got, tuple(_failures(test, got, why, rulebook))))
+    return outcomes
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and value != value) \
+        else str(value)
+
+
+def _channel(row: pd.DataFrame, decision: pd.DataFrame,
+             channels: ChannelSetup) -> tuple[str | None, str]:
+    """The channel ``cvm run`` gives this customer when allocated alone (the same code)."""
+    if decision["action"].astype(object).iloc[0] in (None, NO_ACTION):
+        return None, "no contact action"
+    actions, _ = _actions(row.reset_index(drop=True), decision.reset_index(drop=True),
+                          channels)
+    first = actions.iloc[0]
+    return _text(first["channel"]), f"{first['status']}: {first['reason']}"
+
+
+def _failures(test: PolicyTest, got: Mapping[str, Any], why: Explanation,
+              rulebook: Rulebook) -> list[str]:
+    out = []
+    for key, want in test.expect.items():
+        line = test.expect_lines.get(key)
+        at = f"line {line}: " if line else ""
+        if key == "no_action":
+            if got["action"] != NO_ACTION or got["policy"] is not None:
+                out.append(f"{at}expected no action, got {_decided(got)}"
+                           + _winner_why(why))
+            continue
+        if key == "suppressed_by":
+            if got["policy"] != want or got["action"] != NO_ACTION:
+                out.append(f"{at}expected suppressed by {want}, got {_decided(got)}"
+                           + _policy_why(want, why))
+            continue
+        found = got.get(key)
+        if found == want:
+            continue
+        text = f"{at}expected {key.replace('_', ' ')} {want}, got {found or 'none'}"
+        if key in ("stage", "stage_rule"):
+            text += f" (rule {got['stage_rule']})" + _stage_why(key, want, why, rulebook)
+        elif key in ("action", "policy", "offer"):
+            text += f" ({_decided(got)})"
+            wanted = [want] if key == "policy" else [
+                p.id for p in rulebook.active_policies() if getattr(p, key) == want]
+            text += "".join(_policy_why(p, why) for p in wanted[:1]) or _winner_why(why)
+        elif key in ("service_level", "service_policy"):
+            text += f" (service policy {got['service_policy'] or 'none: the default'})"
+            wanted = [want] if key == "service_policy" else [
+                p.id for p in rulebook.active_policies() if p.service_level == want]
+            text += "".join(_policy_why(p, why, "service_level") for p in wanted[:1])
+        elif key == "channel":
+            text += f"\n    why: {got['channel_why']}"
+        out.append(text)
+    return out
+
+
+def _decided(got: Mapping[str, Any]) -> str:
+    if got["policy"] is None:
+        return "no_action: no policy matched"
+    return f"action {got['action']} by policy {got['policy']}"
+
+
+def _stage_why(key: str, want: str, why: Explanation, rulebook: Rulebook) -> str:
+    if why.stage_rule == STAGE_GIVEN:
+        return "\n    why: the test gives lifecycle_stage"
+    rules = [r for r in rulebook.stage_rules
+             if (r.stage if key == "stage" else r.id) == want]
+    checks = {c.id: c for c in why.stage_rules}
+    for rule in rules:
+        check = checks.get(rule.id)
+        if check is None:
+            return (f"\n    why: rule {rule.id} ({rule.file}:{rule.line}) comes after "
+                    f"{why.stage_rule}, which matched first")
+        if check.why_not:
+            return f"\n    why: rule {rule.id} ({check.location}) not matched: {check.why_not}"
+    return ""
+
+
+def _policy_why(policy_id: str, why: Explanation, dim: str = "action") -> str:
+    check = next((c for c in why.policies if c.id == policy_id), None)
+    if check is None:
+        return ""
+    if not check.enabled:
+        return f"\n    why: policy {policy_id} ({check.location}) is disabled"
+    if not check.matched:
+        return f"\n    why: policy {policy_id} ({check.location}) not matched: {check.why_not}"
+    winner = why.action_policy if dim == "action" else why.service_policy
+    if winner is not None and winner.id != policy_id:
+        return (f"\n    why: policy {policy_id} matched, but {winner.id} (priority "
+                f"{winner.priority}, {winner.location}) wins")
+    return ""
+
+
+def _winner_why(why: Explanation) -> str:
+    pol = why.action_policy
+    if pol is None:
+        return ""
+    return f"\n    why: policy {pol.id} ({pol.location}, priority {pol.priority}) matched"

@@ -1,0 +1,130 @@
+"""``--json``: the findings of validate, explain, plan, fit and score as one JSON document on
+stdout, each described by a versioned JSON Schema in ``engine/schemas/output-<kind>.schema.json``.
+
+Every document starts with ``kind`` (``cvm.validate``, ...) and ``schema_version``; the schemas
+allow no unlisted field, so any change of the fields raises the version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import Problem
+
+SCHEMA_VERSION = 1
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+KINDS = ("validate", "explain", "plan", "fit", "score")
+
+
+def schema_path(kind: str) -> Path:
+    return SCHEMAS / f"output-{kind}.schema.json"
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: NaN and NA become null, numpy and dates their plain forms."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return None if value is pd.NaT else str(value)[:10]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+def document(kind: str, payload: dict[str, Any]) -> str:
+    body = {"kind": f"cvm.{kind}", "schema_version": SCHEMA_VERSION, **plain(payload)}
+    return json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [plain(r) for r in frame.astype(object).to_dict("records")]
+
+
+def problem_dict(p: Problem) -> dict[str, Any]:
+    return {"severity": p.severity, "file": p.file, "line": p.line, "column": p.column,
+            "key": p.key, "message": p.message, "hint": p.hint}
+
+
+def validate_json(problems: Sequence[Problem], audience: Any = None) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    payload: dict[str, Any] = {
+        "valid": errors == 0, "errors": errors, "warnings": len(problems) - errors,
+        "problems": [problem_dict(p) for p in problems]}
+    if audience is not None:
+        payload["audience"] = audience.as_dict()
+    return document("validate", payload)
+
+
+def explain_json(why: Any) -> str:
+    def check(c: Any) -> dict[str, Any]:
+        return {"id": c.id, "matched": c.matched, "enabled": c.enabled, "why_not": c.why_not,
+                "summary": c.summary, "location": c.location}
+
+    def policy(p: Any) -> dict[str, Any] | None:
+        return None if p is None else {"id": p.id, "priority": p.priority,
+                                       "location": p.location}
+
+    pol = why.action_policy
+    return document("explain", {
+        "customer_id": why.customer_id, "value": dict(why.value),
+        "stage": why.stage, "stage_rule": why.stage_rule,
+        "stage_rules": [check(c) for c in why.stage_rules],
+        "segments": [check(c) for c in why.segments],
+        "policies": [check(c) for c in why.policies],
+        "decision": {"action": why.action, "reason": why.reason,
+                     "action_policy": policy(pol),
+                     "offer": pol.offer if pol is not None else None,
+                     "channels": list(pol.channels) if pol is not None else [],
+                     "campaign": pol.campaign if pol is not None else None,
+                     "service_level": why.service_level,
+                     "service_policy": policy(why.service_policy)}})
+
+
+def plan_json(plan: Any) -> str:
+    matrix = plan.actions_matrix
+    return document("plan", {
+        "baseline": plan.baseline.label, "proposed": plan.proposed.label,
+        "changed": plan.changed, "totals": plan.totals,
+        "definitions": [{"what": w, "change": c} for w, c in plan.definitions],
+        "policies": records(plan.policies), "channels": records(plan.channels),
+        "unserved": records(plan.unserved),
+        "actions_matrix": {str(r): {str(c): int(matrix.loc[r, c]) for c in matrix.columns}
+                           for r in matrix.index},
+        "briefs": [{"file": f, "change": c} for f, c in plan.briefs],
+        "cosmetic": list(plan.cosmetic), "sample": plan.sample})
+
+
+def fit_json(payload: dict[str, Any]) -> str:
+    return document("fit", payload)
+
+
+def score_json(scored: Any, written: Sequence[str]) -> str:
+    t, rep, ret = scored.table, scored.report, scored.retention
+    counts = t["value_tier"].astype(object).value_counts()
+    return document("score", {
+        "customers": len(t), "as_of": scored.as_of, "transactions": rep.file,
+        "rows_read": rep.rows_read, "rows_used": rep.rows_used,
+        "skipped": [{"reason": r, "rows": n} for r, n in rep.skipped()],
+        "revenue": float(t["revenue"].sum()), "gross_margin": float(t["gross_margin"].sum()),
+        "retention": {"overall": ret.overall, "segments": [
+            {"name": s.name, "rate": s.rate, "pooled": s.pooled} for s in ret.segments]},
+        "value_model": scored.model.describe(),
+        "tiers": [{"name": n, "customers": int(counts.get(n, 0))}
+                  for n in scored.tiers.names],
+        "wrote": list(written)})

@@ -1,0 +1,257 @@
+"""Policy tests (``cvm test``): customers described by the attributes that matter, and what
+the engine must decide for them.
+
+A test file (``policy_tests/*.yaml`` in the project) is read and checked here; the customers go
+through the same decision path as ``cvm run`` (``engine.policy.lifecycle.assign_stages``,
+``engine.policy.decisions.decide`` and, for a channel, the allocation of
+``engine.run.pipeline``), so a test can never pass on an evaluator of its own. Every attribute a
+test does not give is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, Problem, clip, did_you_mean
+from engine.project.channels import SERVICE_LEVELS
+from engine.project.rulebook import NO_ACTION, Rulebook
+from engine.project.schema import BOOLEAN, DATE, NUMBER, TEXT
+from engine.project.yamlio import YamlDoc, load_file
+
+TESTS_FOLDER = "policy_tests"
+# what a test may expect, and what each means (the README lists the same)
+EXPECT_KEYS = ("stage", "stage_rule", "action", "policy", "service_level", "service_policy",
+               "offer", "channel", "no_action", "suppressed_by")
+TEST_KEYS = ("name", "customer", "expect")
+FILE_KEYS = ("defaults", "tests")
+STAGE_GIVEN = "(given by the test)"
+TYPE_WORDS = {NUMBER: "a number", TEXT: "text", BOOLEAN: "true or false",
+              DATE: "a date (YYYY-MM-DD)"}
+
+
+@dataclass(frozen=True)
+class PolicyTest:
+    file: str
+    line: int | None
+    name: str
+    customer: Mapping[str, Any]  # attribute -> value; every other attribute is missing
+    expect: Mapping[str, Any]
+    expect_lines: Mapping[str, int | None]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a test may name: attributes with their types, and the project's names."""
+
+    types: Mapping[str, str]
+    stages: Collection[str] = ()
+    stage_rules: Collection[str] = ()
+    policies: Collection[str] = ()
+    suppressing: Collection[str] = ()  # policies whose action is no_action
+    actions: Collection[str] = ()
+    offers: Collection[str] = ()
+    channels: Collection[str] = ()
+    tiers: Collection[str] = ()
+
+    @classmethod
+    def of(cls, types: Mapping[str, str], rulebook: Rulebook | None,
+           channels: Collection[str] = (), tiers: Collection[str] = ()) -> Known:
+        if rulebook is None:
+            return cls(types, channels=channels, tiers=tiers)
+        pols = rulebook.policies
+        return cls(types, [s.name for s in rulebook.stages],
+                   [r.id for r in rulebook.stage_rules], [p.id for p in pols],
+                   [p.id for p in pols if p.action == NO_ACTION],
+                   sorted({p.action for p in pols if p.action} | {NO_ACTION}),
+                   sorted({p.offer for p in pols if p.offer}), channels, tiers)
+
+
+def test_files(project: Path) -> list[Path]:
+    folder = project / TESTS_FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def load_tests(project: Path, known: Known,
+               files: list[Path] | None = None) -> tuple[list[PolicyTest], list[Problem]]:
+    """Every test of the project's test files (or of ``files``), and every problem in them."""
+    tests: list[PolicyTest] = []
+    problems: list[Problem] = []
+    for path in test_files(project) if files is None else files:
+        try:
+            display = str(path.resolve().relative_to(project.resolve()))
+        except ValueError:
+            display = str(path)
+        try:
+            doc = load_file(path, display=display)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        found, bad = _read(doc, known)
+        tests += found
+        problems += bad
+    return tests, problems
+
+
+def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
+    problems: list[Problem] = []
+    data = doc.data
+    if not isinstance(data, dict) or "tests" not in data:
+        return [], [doc.problem((), "found no `tests:` list, expected a mapping with `tests:` "
+                                "(and optionally `defaults:`)",
+                                hint="see README \"Policy tests: cvm test\"")]
+    for key in data:
+        if key not in FILE_KEYS:
+            problems.append(doc.problem((key,), f"unknown key {key!r}, expected one of "
+                                        + ", ".join(FILE_KEYS), key=True,
+                                        hint=did_you_mean(str(key), FILE_KEYS)))
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        problems.append(doc.problem(("defaults",), "expected a mapping of attribute: value"))
+        defaults = {}
+    problems += _check_customer(doc, ("defaults",), defaults, known)
+    items = data["tests"]
+    if not isinstance(items, list) or not items:
+        problems.append(doc.problem(("tests",), "expected a list of at least one test"))
+        return [], problems
+    tests = []
+    for i, item in enumerate(items):
+        path: tuple[str | int, ...] = ("tests", i)
+        if not isinstance(item, dict):
+            problems.append(doc.problem(path, "expected a test: a mapping with name, customer "
+                                        "and expect"))
+            continue
+        before = len(problems)
+        for key in item:
+            if key not in TEST_KEYS:
+                problems.append(doc.problem((*path, key), f"unknown key {key!r}, expected one "
+                                            "of " + ", ".join(TEST_KEYS), key=True,
+                                            hint=did_you_mean(str(key), TEST_KEYS)))
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(doc.problem((*path, "name") if "name" in item else path,
+                                        "expected a name: what the test is about (text)"))
+        customer = item.get("customer") or {}
+        if not isinstance(customer, dict):
+            problems.append(doc.problem((*path, "customer"),
+                                        "expected a mapping of attribute: value"))
+            customer = {}
+        problems += _check_customer(doc, (*path, "customer"), customer, known)
+        expect = item.get("expect")
+        if not isinstance(expect, dict) or not expect:
+            problems.append(doc.problem((*path, "expect") if "expect" in item else path,
+                                        "expected `expect:` with at least one of "
+                                        + ", ".join(EXPECT_KEYS)))
+            expect = {}
+        problems += _check_expect(doc, (*path, "expect"), expect, known)
+        if len(problems) == before:
+            tests.append(PolicyTest(
+                doc.file, doc.where(path)[0], str(name), {**defaults, **customer}, expect,
+                {k: doc.where((*path, "expect", k))[0] for k in expect}))
+    return tests, problems
+
+
+def _check_customer(doc: YamlDoc, path: tuple[str | int, ...], customer: Mapping[Any, Any],
+                    known: Known) -> list[Problem]:
+    problems = []
+    for attr, value in customer.items():
+        where = (*path, attr)
+        kind = known.types.get(str(attr))
+        if str(attr).startswith("segment_") and kind is None:
+            problems.append(doc.problem(where, f"{attr!r} cannot be given: segments are "
+                                        "decided from the other attributes", key=True,
+                                        hint="give the attributes the segment tests"))
+            continue
+        if attr == "stage_rule":
+            problems.append(doc.problem(where, "'stage_rule' cannot be given: the lifecycle "
+                                        "rules give it", key=True,
+                                        hint="give lifecycle_stage to skip the rules, or the "
+                                        "attributes the rules test"))
+            continue
+        if kind is None:
+            problems.append(doc.problem(where, f"unknown attribute {attr!r}", key=True,
+                                        hint=did_you_mean(str(attr), known.types)
+                                        or "attributes are the columns of the customer value "
+                                        "table (README \"Attributes\")"))
+            continue
+        if value is None:
+            continue  # missing, on purpose
+        if not _of_type(value, kind):
+            problems.append(doc.problem(where, f"found {clip(value)}, expected "
+                                        f"{TYPE_WORDS[kind]} for {attr}"))
+        elif attr == "lifecycle_stage" and known.stages and value not in known.stages:
+            problems.append(doc.problem(where, f"unknown stage {value!r}, expected one of "
+                                        + ", ".join(known.stages),
+                                        hint=did_you_mean(value, known.stages)))
+        elif attr == "value_tier" and known.tiers and value not in known.tiers:
+            problems.append(doc.problem(where, f"unknown value tier {value!r}, expected one "
+                                        "of " + ", ".join(known.tiers),
+                                        hint=did_you_mean(value, known.tiers)))
+    return problems
+
+
+def _of_type(value: Any, kind: str) -> bool:
+    if kind == NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == TEXT:
+        return isinstance(value, str)
+    if kind == BOOLEAN:
+        return isinstance(value, bool)
+    return isinstance(value, dt.date)
+
+
+def _check_expect(doc: YamlDoc, path: tuple[str | int, ...], expect: Mapping[Any, Any],
+                  known: Known) -> list[Problem]:
+    problems = []
+    allowed: dict[str, Collection[str]] = {
+        "stage": known.stages, "stage_rule": known.stage_rules, "action": known.actions,
+        "policy": known.policies, "service_policy": known.policies,
+        "service_level": SERVICE_LEVELS, "offer": known.offers, "channel": known.channels,
+        "suppressed_by": known.suppressing}
+    for key, value in expect.items():
+        where = (*path, key)
+        if key not in EXPECT_KEYS:
+            problems.append(doc.problem(where, f"unknown expectation {key!r}, expected one of "
+                                        + ", ".join(EXPECT_KEYS), key=True,
+                                        hint=did_you_mean(str(key), EXPECT_KEYS)))
+            continue
+        if key == "no_action":
+            if value is not True:
+                problems.append(doc.problem(where, f"found {clip(value)}, expected true",
+                                            hint="`no_action: true`: no policy gives an "
+                                            "action; for a policy that withholds one, "
+                                            "use `suppressed_by: <policy id>`"))
+            continue
+        if not isinstance(value, str):
+            problems.append(doc.problem(where, f"found {clip(value)}, expected text"))
+            continue
+        names = allowed[key]
+        if names and value not in names:
+            what = {"suppressed_by": "a policy whose action is no_action"}.get(
+                key, key.replace("_", " "))
+            problems.append(doc.problem(where, f"found {value!r}, expected {what}: "
+                                        + (", ".join(sorted(names)) or "(none)"),
+                                        hint=did_you_mean(value, names)))
+    clash = [k for k in ("no_action", "suppressed_by") if k in expect]
+    if (clash and any(k in expect for k in ("policy", "offer", "channel"))) or len(clash) == 2:
+        problems.append(doc.problem(path, "`no_action` and `suppressed_by` exclude each other "
+                                    "and `policy`, `offer` and `channel`"))
+    return problems
+
+
+def check_test_files(project: Path, types: Mapping[str, str], rulebook_loader: Any,
+                     channels: Collection[str], tiers: Collection[str]) -> list[Problem]:
+    """The problems of the project's test files, for ``cvm validate``. The rulebook's own
+    problems are reported by validate; without a loadable rulebook, names are not checked."""
+    if not test_files(project):
+        return []  # no second load of the rulebook for projects without tests
+    try:
+        rulebook = rulebook_loader()
+    except InputError:
+        rulebook = None
+    return load_tests(project, Known.of(types, rulebook, channels, tiers))[1]

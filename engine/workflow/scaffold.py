@@ -1,0 +1,129 @@
+"""``cvm init``: write a new project (cvm.yaml, rules/, policies/, templates/, policy_tests/).
+
+The starter rules, policies, templates and tests are those of ``engine/workflow/starter/`` (the
+repository's starter set; its channels need no consent, since a transactions file has none).
+Nothing is ever overwritten: every file is created exclusively, after checking that none of
+them exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import OutputError, Problem
+from engine.workflow.sniff import REQUIRED, Sniffed
+
+STARTER = Path(__file__).resolve().parent / "starter"
+TX_FIELDS = ("customer_id", "date", "amount", "cost", "margin", "quantity", "order_id",
+             "channel", "category")
+OPTIONAL_NOTES = {
+    "cost": "without cost or margin, margin_rate below is used",
+    "margin": "or give cost; without either, margin_rate below is used",
+    "quantity": "optional", "order_id": "optional: without it, one order per customer and day",
+    "channel": "optional", "category": "optional: needed for category_breadth (cross-selling)",
+}
+PLACEHOLDER = "data/transactions.csv"
+
+
+@dataclass(frozen=True)
+class Written:
+    folder: Path
+    files: tuple[str, ...]  # relative to the folder
+
+
+def starter_files() -> dict[str, bytes]:
+    return {str(p.relative_to(STARTER).as_posix()): p.read_bytes()
+            for p in sorted(STARTER.rglob("*")) if p.is_file()}
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
+    lines = [f"# CVM project {name!r}, written by `cvm init`. README \"Your own data: cvm.yaml\""
+             " says what each", "# setting means."]
+    if sniffed is None:
+        lines += ["# Put your transactions file at the path below (or change it) and map its "
+                  "columns, then", "# run `cvm validate`."]
+    else:
+        lines += [f"# Guessed from {sniffed.file.name} ({sniffed.rows:,} rows sampled): check "
+                  "every line marked `guess`,", "# then run `cvm validate` and `cvm test`."]
+        if sniffed.not_guessed:
+            lines.append("# NOT GUESSED (fill these in before `cvm run`): "
+                         + ", ".join(sniffed.not_guessed))
+    lines += [f"name: {_q(name)}", "data:", f"  transactions: {_q(data_path)}"]
+    if sniffed is None:
+        lines += ["  delimiter: \",\"", "  encoding: utf-8",
+                  "  # date_format: \"%d/%m/%Y\"    # only when dates are not YYYY-MM-DD",
+                  "  duplicates: drop             # exact duplicate rows are counted and "
+                  "skipped", "  columns:                     # our name: the column in your "
+                  "file", "    customer_id: CustomerID", "    date: OrderDate",
+                  "    amount: NetAmount", "    # cost: Cost                # or margin: "
+                  "<column>; without either, margin_rate is used"]
+    else:
+        lines += [f"  delimiter: {_q(sniffed.delimiter)}  # guess: {sniffed.delimiter_why}",
+                  f"  encoding: {sniffed.encoding}  # guess: {sniffed.encoding_why}"]
+        if sniffed.date_format:
+            lines.append(f"  date_format: {_q(sniffed.date_format)}  # guess: "
+                         f"{sniffed.date_why}")
+        elif "date" in sniffed.mapping:
+            lines.append(f"  # date_format: not needed, dates are YYYY-MM-DD ({sniffed.date_why})")
+        lines += ["  duplicates: drop  # exact duplicate rows are counted and skipped; `keep` "
+                  "when identical rows are real purchases",
+                  "  columns:  # our name: the column in your file"]
+        for field in TX_FIELDS:
+            guess = sniffed.mapping.get(field)
+            if guess is not None:
+                lines.append(f"    {field}: {_q(guess.column)}  # guess ({guess.sure}): "
+                             f"{guess.why}")
+            elif field in REQUIRED:
+                why = sniffed.not_guessed.get(field, "not found")
+                lines.append(f"    {field}: null  # NOT GUESSED: {why}; write the name of the "
+                             "column holding it (the columns: "
+                             + ", ".join(sniffed.header) + ")")
+            elif field != "margin" or "cost" not in sniffed.mapping:
+                lines.append(f"    # {field}: not found ({OPTIONAL_NOTES[field]})")
+    lines += [
+        "as_of: null  # default: the day after the last transaction",
+        "currency: EUR  # not guessed: your currency code",
+        "period_days: 90  # one period for retention, trend and CLV (the starter rules say 90 "
+        "days)",
+        "horizon_periods: 4", "discount_rate: 0.10  # per year",
+        "margin_rate: 0.30  # only for rows without cost or margin",
+        "output: output", ""]
+    return "\n".join(lines)
+
+
+def scaffold(folder: Path, sniffed: Sniffed | None) -> Written:
+    """Write the project into ``folder``; refuse (before writing anything) if a file exists."""
+    files = {"cvm.yaml": b"", **starter_files()}
+    existing = [name for name in files if (folder / name).exists()]
+    if existing:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more"
+                                           if len(existing) > 5 else "")
+        raise OutputError(Problem(
+            f"refused: {len(existing)} file(s) already exist: {shown}", file=str(folder),
+            hint="cvm init never overwrites a file: choose a new or empty folder, or move "
+            "those files away"))
+    if sniffed is None:
+        data_path = PLACEHOLDER
+    else:
+        relative = os.path.relpath(sniffed.file.resolve(), folder.resolve())
+        # relative while near (the project and its data move together), else absolute
+        near = not relative.startswith(os.path.join("..", ".."))
+        data_path = (relative if near else str(sniffed.file.resolve())).replace(os.sep, "/")
+    files["cvm.yaml"] = config_text(folder.resolve().name, sniffed, data_path).encode()
+    try:
+        for name, content in files.items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("xb") as fh:  # "x": never over a file that appeared meanwhile
+                fh.write(content)
+    except OSError as exc:
+        raise OutputError(Problem(f"cannot be written: {exc.strerror}",
+                                  file=str(exc.filename or folder))) from None
+    return Written(folder, tuple(files))

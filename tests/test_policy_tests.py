@@ -1,0 +1,191 @@
+"""`cvm test`: policy tests through the decision path of `cvm run`; `cvm validate` checks them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import ROOT, copy_example_project
+
+WRONG = """\
+tests:
+  - name: a silver customer overdue is retained
+    customer:
+      value_tier: silver
+      tenure_days: 700
+      recency_days: 200
+      recency_ratio: 2.0
+    expect:
+      policy: retain_high_value
+      stage: exit
+"""
+
+
+def _project(tmp_path: Path, text: str | None = None) -> Path:
+    project = copy_example_project(tmp_path)
+    shutil.copytree(ROOT / "policy_tests", project / "policy_tests")
+    if text is not None:
+        (project / "policy_tests" / "mine.yaml").write_text(text)
+    return project
+
+
+@pytest.mark.parametrize("project", [ROOT, ROOT / "examples" / "cdnow"], ids=["retail", "cdnow"])
+def test_bundled_policy_tests_pass(project: Path) -> None:
+    result = CliRunner().invoke(app, ["test", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("passed\n") and "FAIL" not in result.output
+
+
+def test_a_wrong_expectation_fails_with_the_explanation(tmp_path: Path) -> None:
+    project = _project(tmp_path, WRONG)
+    result = CliRunner().invoke(app, ["test", "--project", str(project),
+                                      str(project / "policy_tests" / "mine.yaml")])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "FAIL policy_tests/mine.yaml:2: a silver customer overdue is retained\n"
+        "  line 9: expected policy retain_high_value, got none (no_action: no policy matched)\n"
+        "    why: policy retain_high_value (policies/retain_high_value.yaml:2) not matched: "
+        "value_tier is 'silver', needed platinum or gold\n"
+        "  line 10: expected stage exit, got decline (rule overdue_or_falling)\n"
+        "    why: rule one_time_lapsed (rules/lifecycle.yaml:29) not matched: recency_ratio is "
+        "2, needed it to be missing\n"
+        "1 policy test(s): 0 passed, 1 FAILED\n")
+
+
+def test_a_losing_policy_names_the_winner(tmp_path: Path) -> None:
+    project = _project(tmp_path, WRONG.replace("silver", "gold").replace(
+        "policy: retain_high_value", "service_policy: service_platinum").replace(
+        "      stage: exit\n", ""))
+    result = CliRunner().invoke(app, ["test", "--project", str(project),
+                                      str(project / "policy_tests" / "mine.yaml")])
+    assert result.exit_code == 1
+    assert "  line 9: expected service policy service_platinum, got service_gold " \
+        "(service policy service_gold)\n    why: policy service_platinum " \
+        "(policies/service_platinum.yaml:2) not matched: value_tier is 'gold', needed " \
+        "platinum\n" in result.stdout
+
+
+def test_suppressed_and_no_action_expectations(tmp_path: Path) -> None:
+    text = """\
+tests:
+  - name: suppressed
+    customer: {lifecycle_stage: exit, value_tier: gold, clv_discounted: 900}
+    expect: {suppressed_by: no_win_back_low_value}
+"""
+    project = _project(tmp_path, text)
+    result = CliRunner().invoke(app, ["test", "--project", str(project),
+                                      str(project / "policy_tests" / "mine.yaml")])
+    assert result.exit_code == 1
+    assert ("  line 4: expected suppressed by no_win_back_low_value, got action win_back by "
+            "policy win_back\n    why: policy no_win_back_low_value "
+            "(policies/no_win_back_low_value.yaml:2) not matched: clv_discounted is 900, "
+            "needed less than 25\n") in result.stdout
+
+
+def test_the_same_decision_path_as_run(tmp_path: Path) -> None:
+    """A policy test follows a change of the policies exactly as `cvm run` does: disabling
+    the policy a bundled test expects makes that test fail."""
+    project = _project(tmp_path)
+    pol = project / "policies" / "welcome_new.yaml"
+    pol.write_text(pol.read_text() + "enabled: false\n")
+    result = CliRunner().invoke(app, ["test", "--project", str(project)])
+    assert result.exit_code == 1
+    assert "expected policy welcome_new, got none" in result.stdout
+    assert "why: policy welcome_new (policies/welcome_new.yaml:2) is disabled" in result.stdout
+
+
+BAD = """\
+tests:
+  - name: x
+    customer:
+      recency_day: 3
+      value_tier: 4
+      segment_vip: true
+      stage_rule: established
+    expect:
+      polcy: a
+      stage: nowhere
+      no_action: yes please
+"""
+
+
+def test_validate_checks_test_files(tmp_path: Path) -> None:
+    project = _project(tmp_path, BAD)
+    result = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: policy_tests/mine.yaml:4:7: tests[0].customer.recency_day: unknown attribute "
+        "'recency_day'\n  hint: did you mean 'recency_days'?\n"
+        "error: policy_tests/mine.yaml:5:19: tests[0].customer.value_tier: found 4, expected "
+        "text for value_tier\n"
+        "error: policy_tests/mine.yaml:6:7: tests[0].customer.segment_vip: 'segment_vip' "
+        "cannot be given: segments are decided from the other attributes\n"
+        "  hint: give the attributes the segment tests\n"
+        "error: policy_tests/mine.yaml:7:7: tests[0].customer.stage_rule: 'stage_rule' cannot "
+        "be given: the lifecycle rules give it\n"
+        "  hint: give lifecycle_stage to skip the rules, or the attributes the rules test\n"
+        "error: policy_tests/mine.yaml:9:7: tests[0].expect.polcy: unknown expectation "
+        "'polcy', expected one of stage, stage_rule, action, policy, service_level, "
+        "service_policy, offer, channel, no_action, suppressed_by\n"
+        "  hint: did you mean 'policy'?\n"
+        "error: policy_tests/mine.yaml:10:14: tests[0].expect.stage: found 'nowhere', expected "
+        "stage: acquisition, decline, exit, growth, maturity\n"
+        "error: policy_tests/mine.yaml:11:18: tests[0].expect.no_action: found 'yes please', "
+        "expected true\n"
+        "  hint: `no_action: true`: no policy gives an action; for a policy that withholds "
+        "one, use `suppressed_by: <policy id>`\n"
+        "7 error(s), 0 warning(s) in 1 file(s)\n")
+    test = CliRunner().invoke(app, ["test", "--project", str(project)])
+    assert test.exit_code == 1 and "unknown attribute 'recency_day'" in test.stderr
+
+
+def test_no_tests_is_an_input_problem(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    result = CliRunner().invoke(app, ["test", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: policy_tests: no policy tests: policy_tests/ holds no .yaml file\n"
+        "  hint: write one (README \"Policy tests: cvm test\"), or run `cvm init` for the "
+        "starter tests\n")
+
+
+README = (ROOT / "README.md").read_text()
+
+
+def _readme_block(after: str, lang: str) -> str:
+    return README.split(after, 1)[1].split(f"```{lang}\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_examples(tmp_path: Path) -> None:
+    """The README's test file passes; its failing test prints what the README shows."""
+    example = _readme_block("## Policy tests: `cvm test`", "yaml")
+    project = _project(tmp_path, example)
+    mine = str(project / "policy_tests" / "mine.yaml")
+    ok = CliRunner().invoke(app, ["test", "--project", str(project), mine])
+    assert ok.exit_code == 0, ok.output
+    shown = _readme_block("**A failing test** prints", "")
+    (project / "policy_tests" / "mine.yaml").write_text(WRONG.replace("      stage: exit\n", ""))
+    bad = CliRunner().invoke(app, ["test", "--project", str(project), mine])
+    assert bad.exit_code == 1 and bad.stdout == shown
+
+
+def test_a_missing_test_file(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    result = CliRunner().invoke(app, ["test", "--project", str(project), "nope.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr == "error: nope.yaml: FILES: file not found\n"
+
+
+def test_a_file_without_tests(tmp_path: Path) -> None:
+    project = _project(tmp_path, "defaults: {value_tier: gold}\ntest: []\n")
+    result = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: policy_tests/mine.yaml:1:1: found no `tests:` list, expected a mapping with "
+        "`tests:` (and optionally `defaults:`)\n"
+        "  hint: see README \"Policy tests: cvm test\"\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n")
