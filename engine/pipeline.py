@@ -20,6 +20,7 @@ from engine.channels import ChannelSetup, load_channels
 from engine.config import Config
 from engine.decide import decide
 from engine.errors import InputError
+from engine.history import with_changes
 from engine.holdout import in_holdout
 from engine.lifecycle import assign_stages
 from engine.rulebook import Rulebook, load_rulebook
@@ -69,7 +70,7 @@ def load_setup(config: Config) -> Setup:
 
 
 def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
-            progress: Progress | None = None) -> Computed:
+            progress: Progress | None = None, history: bool = True) -> Computed:
     timings: dict[str, float] = {}
 
     def step(name: str) -> float:
@@ -82,7 +83,7 @@ def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None
         scored = score(config, progress=progress)
         timings.update(scored.timings)
     start = step("lifecycle")
-    table = assign_stages(scored.table, setup.rulebook)
+    table = assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
     timings["lifecycle"] = time.perf_counter() - start
     start = step("decide")
     decisions = decide(table, setup.rulebook)

@@ -40,6 +40,7 @@ from engine.conditions import (
 )
 from engine.errors import InputError, Problem, did_you_mean, errors_only
 from engine.rulebook_io import ID, Raw, read
+from engine.schema import OUTCOMES
 from engine.segments import (
     Segment,
     load_segments,
@@ -183,6 +184,9 @@ def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collecti
     known = dict(values or {})
     if "value_tier" not in known:
         known.update(_tier_names(project))
+    if "value_tier" in known:  # the history's attributes take the same values
+        known.setdefault("previous_tier", known["value_tier"])
+    known.setdefault("last_outcome", OUTCOMES)
     if channels is None:
         channels = _channel_ids(project, types)
     raw_segments = read_segments(project, problems)
@@ -192,6 +196,7 @@ def _load(project: Path, types: Mapping[str, str], values: Mapping[str, Collecti
     stages, stage_rules = _load_lifecycle(project, types, known, problems, later)
     if stages:  # without readable stages, don't report every stage name as unknown
         known["lifecycle_stage"] = [s.name for s in stages]
+        known.setdefault("previous_stage", known["lifecycle_stage"])
     with_segments = {**types, **{segment_attribute(i): BOOLEAN for i in ids
                                  if segment_attribute(i) not in types}}
     segments = load_segments(raw_segments, types, with_segments, known, problems)

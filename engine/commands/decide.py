@@ -9,6 +9,7 @@ import typer
 
 from engine.commands.common import project_config
 from engine.decide import decide
+from engine.history import with_changes
 from engine.lifecycle import assign_stages
 from engine.output import write_csv
 from engine.output_commit import writing
@@ -24,7 +25,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     scored = score(config)
-    table = assign_stages(scored.table, setup.rulebook)
+    table = assign_stages(with_changes(config, scored), setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:
         write_csv(decisions, stage.path("decisions.csv"))

@@ -10,6 +10,7 @@ import typer
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
 from engine.explain import explain
+from engine.history import with_changes
 from engine.lifecycle import assign_stages
 from engine.pipeline import load_setup
 from engine.score import score
@@ -19,7 +20,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str) -> 
     config = project_config(project, config_file)
     setup = load_setup(config)
     scored = score(config)
-    table = scored.table
+    table = with_changes(config, scored)
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:
         close = difflib.get_close_matches(customer_id, table["customer_id"].tolist(), n=3)

@@ -12,7 +12,7 @@ from engine.run import run as run_job
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,
-        quiet: bool) -> int:
+        quiet: bool, history: bool = True) -> int:
     config = project_config(project, config_file)
     started = time.perf_counter()
     last = [started]
@@ -23,7 +23,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
             typer.echo(f"  [{now - started:6.1f} s] {step} ...", err=True)
             last[0] = now
 
-    result = run_job(config, out=out, fmt=fmt, progress=progress)
+    result = run_job(config, out=out, fmt=fmt, progress=progress, history=history)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest
@@ -50,6 +50,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                      f"{budget}")
     lines.append(f"wrote {config.display(result.folder)}/: actions.{fmt}, decisions.csv, "
                  "customers.csv, allocation_summary.csv, briefs/, manifest.json")
+    if m.get("history"):
+        lines.append(f"recorded in the history ({m['history']['database']}): "
+                     f"{counts['customers']:,} customers")
     typer.echo("\n".join(lines))
     return 0
 

@@ -12,6 +12,7 @@ from engine.briefs import check_templates
 from engine.channels import load_channels
 from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
+from engine.history.checks import check_history
 from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import types_for
 from engine.rulebook import validate_rulebook
@@ -47,6 +48,7 @@ def collect(project: Path | None, config_file: Path | None,
     problems.extend(check_templates(folder))
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
+        problems.extend(check_history(config))
     return problems
 
 
