@@ -98,6 +98,16 @@ def test_a_second_run_sees_what_changed_since_the_first(
     assert dropped
     chosen = set(decisions.loc[decisions["policy_id"] == "retain_tier_drop", "customer_id"])
     assert chosen == dropped
+    # the report: the tier migration matrix between the two runs
+    report = cvm("report", "--project", str(retail), "--out", str(tmp_path / "run2"), "-q")
+    assert report.exit_code == 0, report.stderr
+    html = (tmp_path / "run2" / "report" / "report.html").read_text()
+    assert "Tier migration between the last two runs" in html
+    counts = pd.crosstab(both["value_tier_then"].fillna("not in the earlier run"),
+                         both["value_tier"])
+    for tier in TIERS:
+        cells = "".join(f"<td>{int(counts.loc[tier, t]):,}</td>" for t in TIERS)
+        assert f"<tr><td>{tier}</td>{cells}</tr>" in html
 
 
 def test_no_history_neither_reads_nor_writes(retail: Path, tmp_path: Path,
