@@ -105,7 +105,7 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
     _C("tier_change", NUMBER, "Tiers moved since the previous run: +1 up one tier, -2 down "
        "two.", True),
     _C("total_value_change_pct", NUMBER, "100 x (total_value - previous total_value) / "
-       "|previous total_value|.", True),
+       "abs(previous total_value); empty when that is 0.", True),
     _C("days_since_last_contact", NUMBER, "Days from the last run that contacted the customer "
        "to the as-of date.", True),
     _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days up to the as-of "

@@ -101,7 +101,7 @@ def postgres_server() -> Iterator[str]:
     else:
         try:
             server = Server(bindir)
-        except (OSError, subprocess.CalledProcessError) as exc:
+        except (OSError, LookupError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", b"") or b""
             reason = f"could not start PostgreSQL from {bindir}: {exc} {detail.decode()[-500:]}"
     if server is None:

@@ -4,6 +4,7 @@ changed, cvm responses import, cvm history, and the errors of a history that can
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -265,3 +266,57 @@ def test_history_shows_runs_and_a_customer_timeline(retail: Path, tmp_path: Path
     assert missing.exit_code == 1
     assert "customer 'nobody' is in none of the 1 runs recorded and has no response" in \
         missing.stderr
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def _plain_blocks(text: str) -> list[str]:
+    """The fenced blocks without a language, as text (each line ending in a newline)."""
+    blocks, current, fence = [], [], None
+    for line in text.splitlines():
+        if fence is None and line.startswith("```"):
+            fence, current = line[3:], []
+        elif fence is not None and line == "```":
+            if fence == "":
+                blocks.append("".join(f"{x}\n" for x in current))
+            fence = None
+        elif fence is not None:
+            current.append(line)
+    return blocks
+
+
+def test_the_readme_history_examples_hold(retail: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.config import load_config
+    from engine.history import settings_for
+    from engine.schema import CHANGE_COLUMNS, markdown_table
+
+    section = _readme_section("History: what the engine remembers")
+    assert markdown_table(CHANGE_COLUMNS) in section
+    monkeypatch.delenv("CVM_HISTORY_URL")
+    setting = re.search(r"```yaml\n(history: \S+)", section)
+    assert setting is not None
+    (retail / "cvm.yaml").write_text((retail / "cvm.yaml").read_text() + setting.group(1) + "\n")
+    settings = settings_for(load_config(retail))
+    assert settings.masked == "postgresql://cvm@db.example.com:5432/marketing"
+    (retail / "cvm.yaml").write_text((ROOT / "cvm.yaml").read_text())
+    blocks = _plain_blocks(section)
+    monkeypatch.chdir(tmp_path)
+    Path("responses.csv").write_text("customer_id,campaign,date,outcome\n"
+                                     "C1,x,2025-12-01,converted\nC2,x,2025-12-01,bought\n")
+    bad = cvm("responses", "import", "responses.csv", "--project", str(retail))
+    assert bad.stderr in blocks
+    Path("responses.csv").write_text("customer_id,campaign,date,outcome,revenue\n"
+                                     "C000003,win_back,2025-12-20,converted,40.5\n"
+                                     "C000003,win_back,2025-12-20,converted,40.5\n"
+                                     "C000004,win_back,2025-12-21,no_response,\n")
+    good = cvm("responses", "import", "responses.csv", "--project", str(retail))
+    assert good.stdout in blocks
+    assert cvm("run", "--project", str(retail), "--out", str(tmp_path / "o"), "-q").exit_code \
+        == 0
+    shown = cvm("history", "C000003", "--project", str(retail))
+    assert shown.stdout in blocks

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import Connection
 
 from engine.history.store import Store
 from engine.history.tables import responses, runs, snapshots
@@ -53,24 +55,23 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
     with store.reading() as conn:
         previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
                                 .order_by(runs.c.id.desc()).limit(1)).scalar()
-        snap = conn.execute(select(snapshots.c.customer_id, snapshots.c.value_tier,
-                                   snapshots.c.lifecycle_stage, snapshots.c.total_value)
-                            .where(snapshots.c.run == previous)).all() if previous else []
+        snap = fetch(conn, select(snapshots.c.customer_id, snapshots.c.value_tier,
+                                  snapshots.c.lifecycle_stage, snapshots.c.total_value)
+                     .where(snapshots.c.run == previous)) if previous else []
         contact = (snapshots.c.status == "allocated") & (runs.c.as_of <= as_of)
         joined = snapshots.join(runs, runs.c.id == snapshots.c.run)
-        last = conn.execute(select(snapshots.c.customer_id, func.max(runs.c.as_of))
-                            .select_from(joined).where(contact)
-                            .group_by(snapshots.c.customer_id)).all()
+        last = fetch(conn, select(snapshots.c.customer_id, func.max(runs.c.as_of))
+                     .select_from(joined).where(contact).group_by(snapshots.c.customer_id))
         since = as_of - dt.timedelta(days=CONTACT_WINDOW_DAYS)
-        recent = conn.execute(select(snapshots.c.customer_id,
-                                     func.count(runs.c.as_of.distinct()))
-                              .select_from(joined).where(contact & (runs.c.as_of > since))
-                              .group_by(snapshots.c.customer_id)).all()
-        answers = conn.execute(select(responses.c.customer_id, responses.c.outcome)
-                               .where(responses.c.response_date < as_of)
-                               .order_by(responses.c.response_date, responses.c.id)).all()
+        recent = fetch(conn, select(snapshots.c.customer_id,
+                                    func.count(runs.c.as_of.distinct()))
+                       .select_from(joined).where(contact & (runs.c.as_of > since))
+                       .group_by(snapshots.c.customer_id))
+        answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
+                        .where(responses.c.response_date < as_of)
+                        .order_by(responses.c.response_date, responses.c.id))
     if snap:
-        frame = pd.DataFrame(snap, columns=["customer_id", "tier", "stage", "total"])
+        frame = columns(snap, ["customer_id", "tier", "stage", "total"])
         at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
         keep = at >= 0
         at, frame = at[keep], frame[keep]
@@ -88,16 +89,30 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
             pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
         out["total_value_change_pct"][at] = np.round(pct, 6)
     if last:
-        frame = pd.DataFrame(last, columns=["customer_id", "day"])
+        frame = columns(last, ["customer_id", "day"])
         at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
         days = (pd.Timestamp(as_of) - pd.to_datetime(frame["day"])).dt.days.to_numpy()
         out["days_since_last_contact"][at[at >= 0]] = days[at >= 0]
     if recent:
-        frame = pd.DataFrame(recent, columns=["customer_id", "n"])
+        frame = columns(recent, ["customer_id", "n"])
         at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
         out["contacts_last_30_days"][at[at >= 0]] = frame["n"].to_numpy()[at >= 0]
     if answers:
-        frame = pd.DataFrame(answers, columns=["customer_id", "outcome"]).drop_duplicates(
+        frame = columns(answers, ["customer_id", "outcome"]).drop_duplicates(
             "customer_id", keep="last")
         at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
         out["last_outcome"][at[at >= 0]] = frame["outcome"].to_numpy(dtype=object)[at >= 0]
+
+
+def fetch(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows as the driver gives them: plain tuples, without SQLAlchemy's per-row objects
+    (a million of those cost seconds). Dates may come back as text (SQLite)."""
+    result = conn.execute(statement)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
+
+
+def columns(rows: list[tuple[Any, ...]], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows, columns=names)
