@@ -94,8 +94,9 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str],
 
 
 def _values(column: pd.Series) -> list[Any]:
-    """Plain Python values: NaN and pandas' missing markers become None (NULL)."""
-    return pa.array(column, from_pandas=True).to_pylist()  # type: ignore[no-any-return]
+    """Plain Python values. A missing value may stay NaN: SQLite stores a NaN as NULL."""
+    values: list[Any] = column.tolist()
+    return values
 
 
 def _copy(conn: Connection, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
