@@ -320,3 +320,17 @@ def test_the_readme_history_examples_hold(retail: Path, tmp_path: Path,
         == 0
     shown = cvm("history", "C000003", "--project", str(retail))
     assert shown.stdout in blocks
+
+
+def test_a_run_stopped_by_bad_input_leaves_no_history(retail: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CVM_HISTORY_URL")
+    tx = retail / "examples" / "retail" / "transactions.csv"
+    lines = tx.read_text().splitlines()
+    head = lines[1].split(",")
+    lines[5] = ",".join([*head[:2], "not a date", *head[3:]])
+    tx.write_text("\n".join(lines) + "\n")
+    result = cvm("run", "--project", str(retail), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert "not a date" in result.stderr
+    assert not (retail / ".cvm").exists()

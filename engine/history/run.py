@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from engine.errors import InputError, errors_only
 from engine.history import open_history, settings_for
 from engine.history.record import record_run, snapshot_frame
 
@@ -16,14 +17,18 @@ if TYPE_CHECKING:
 
 
 class Recorder:
-    """Opens the history at once, so that a history that cannot be used stops the run before
-    the work; ``record`` writes the run in one transaction."""
+    """Checks the history at once (as ``cvm validate`` does, writing nothing), so that a
+    history that cannot be used stops the run before the work and a run stopped by bad input
+    leaves no history file behind; ``record`` creates or upgrades it if need be and writes the
+    run in one transaction."""
 
     def __init__(self, config: Config) -> None:
+        from engine.history.checks import check_history
+
+        errors = errors_only(check_history(config))
+        if errors:
+            raise InputError(errors)
         self.settings = settings_for(config)
-        store = open_history(config, create=True)
-        assert store is not None
-        self.store = store
         self.config = config
         self.key: int | None = None
 
@@ -37,9 +42,11 @@ class Recorder:
     def record(self, computed: Computed, actions: pd.DataFrame, run_id: str,
                inputs: dict[str, str]) -> int:
         snapshot = snapshot_frame(computed.table, computed.decisions, actions)
+        store = open_history(self.config, create=True)
+        assert store is not None
         try:
-            self.key = record_run(self.store, run_id=run_id, as_of=computed.scored.as_of,
+            self.key = record_run(store, run_id=run_id, as_of=computed.scored.as_of,
                                   project=self.config.name, inputs=inputs, snapshot=snapshot)
         finally:
-            self.store.close()
+            store.close()
         return self.key
