@@ -334,3 +334,32 @@ def test_a_run_stopped_by_bad_input_leaves_no_history(retail: Path, tmp_path: Pa
     assert result.exit_code == 1
     assert "not a date" in result.stderr
     assert not (retail / ".cvm").exists()
+
+
+def test_postgresql_history_from_the_command_line(retail: Path, tmp_path: Path,
+                                                  postgres_server: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.pg_server import new_database
+
+    url = new_database(postgres_server, "cvm_cli_test")
+    # the throwaway server trusts local users: the password is carried, never checked
+    with_password = url.replace("postgresql://cvm@", "postgresql://cvm:pa55word@")
+    monkeypatch.setenv("CVM_HISTORY_URL", with_password)
+    result = cvm("run", "--project", str(retail), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.stderr
+    masked = url.replace("postgresql://cvm@", "postgresql://cvm:***@")
+    assert f"recorded in the history ({masked}): 2,000 customers" in result.stdout
+    manifest = (tmp_path / "o" / "manifest.json").read_text()
+    assert "pa55word" not in manifest + result.stdout + result.stderr
+    assert json.loads(manifest)["history"] == {"database": masked, "dialect": "postgresql"}
+    pq_file = tmp_path / "responses.parquet"
+    pd.DataFrame({"customer_id": ["C000003"], "campaign": ["win_back"],
+                  "date": pd.to_datetime(["2025-12-20"]), "outcome": ["converted"],
+                  "revenue": [40.5]}).to_parquet(pq_file)
+    for expected in ("imported 1, already present 0", "imported 0, already present 1"):
+        imported = cvm("responses", "import", str(pq_file), "--project", str(retail))
+        assert imported.exit_code == 0, imported.stderr
+        assert f"  {expected}, skipped 0" in imported.stdout
+    shown = json.loads(cvm("history", "C000003", "--json", "--project", str(retail)).stdout)
+    assert [s["as_of"] for s in shown["snapshots"]] == ["2026-01-01"]
+    assert shown["responses"][0]["outcome"] == "converted"
