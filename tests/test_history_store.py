@@ -211,3 +211,49 @@ def test_json_inputs_are_kept(history_url: str, tmp_path: Path) -> None:
     assert json.loads(inputs) == {"tx.csv": "00"}
     store.close()
 
+
+
+def test_value_change_attributes_read_from_the_history(history_url: str,
+                                                       tmp_path: Path) -> None:
+    from engine.history.changes import add_changes
+    from engine.history.responses import import_responses
+
+    tiers = ["platinum", "gold", "silver", "bronze"]
+    store = store_for(history_url, tmp_path)
+    base = snapshot(4).assign(
+        customer_id=["a", "b", "c", "d"], value_tier=["platinum", "gold", "bronze", "silver"],
+        total_value=[200.0, 0.0, 50.0, 10.0],
+        status=["allocated", "holdout", "allocated", None])
+    record.record_run(store, run_id="r1", as_of=dt.date(2025, 1, 1), project="t", inputs={},
+                      snapshot=base)
+    record.record_run(store, run_id="r2", as_of=dt.date(2025, 1, 20), project="t", inputs={},
+                      snapshot=base.assign(status=[None, None, "allocated", None],
+                                           value_tier=["gold", "gold", "bronze", "silver"]))
+    record.record_run(store, run_id="later", as_of=dt.date(2025, 6, 1), project="t", inputs={},
+                      snapshot=base.assign(value_tier="bronze"))  # after as-of: ignored
+    (tmp_path / "r.csv").write_text("customer_id,campaign,date,outcome\n"
+                                    "a,x,2025-01-05,responded\na,x,2025-01-10,converted\n"
+                                    "c,x,2025-02-01,complained\n")
+    import_responses(store, tmp_path / "r.csv", "r.csv")
+    table = pd.DataFrame({"customer_id": ["a", "b", "c", "e"],
+                          "value_tier": ["silver", "platinum", "bronze", "gold"],
+                          "total_value": [100.0, 5.0, 75.0, 1.0]})
+    got = add_changes(table, store, as_of=dt.date(2025, 2, 1), tiers=tiers).set_index(
+        "customer_id")
+    store.close()
+    # the previous run is r2 (as of 2025-01-20), the latest on or before 2025-02-01
+    assert got["previous_tier"].tolist()[:3] == ["gold", "gold", "bronze"]
+    assert pd.isna(got.loc["e", "previous_tier"])  # not in the previous run
+    assert got["tier_change"].tolist()[:3] == [-1.0, 1.0, 0.0]
+    assert np.isnan(got.loc["e", "tier_change"])
+    assert got.loc["a", "total_value_change_pct"] == -50.0
+    assert np.isnan(got.loc["b", "total_value_change_pct"])  # from 0: no percentage
+    assert got.loc["c", "total_value_change_pct"] == 50.0
+    # a contacted on 2025-01-01 (31 days before), c on 01-01 and 01-20; b only held out
+    assert got.loc["a", "days_since_last_contact"] == 31
+    assert got.loc["c", "days_since_last_contact"] == 12
+    assert np.isnan(got.loc["b", "days_since_last_contact"])
+    assert got["contacts_last_30_days"].tolist() == [0, 0, 1, 0]
+    # the latest response before the as-of date (c's is on it: not yet)
+    assert got.loc["a", "last_outcome"] == "converted"
+    assert got["last_outcome"].isna().tolist() == [False, True, True, True]
