@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
 
 from engine.history.store import Store
@@ -60,13 +60,12 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
                      .where(snapshots.c.run == previous)) if previous else []
         contact = (snapshots.c.status == "allocated") & (runs.c.as_of <= as_of)
         joined = snapshots.join(runs, runs.c.id == snapshots.c.run)
-        last = fetch(conn, select(snapshots.c.customer_id, func.max(runs.c.as_of))
-                     .select_from(joined).where(contact).group_by(snapshots.c.customer_id))
         since = as_of - dt.timedelta(days=CONTACT_WINDOW_DAYS)
-        recent = fetch(conn, select(snapshots.c.customer_id,
-                                    func.count(runs.c.as_of.distinct()))
-                       .select_from(joined).where(contact & (runs.c.as_of > since))
-                       .group_by(snapshots.c.customer_id))
+        # one pass over the contacts: the last contact day and the contact days in the window
+        window = case((runs.c.as_of > since, runs.c.as_of), else_=None)
+        last = fetch(conn, select(snapshots.c.customer_id, func.max(runs.c.as_of),
+                                  func.count(window.distinct()))
+                     .select_from(joined).where(contact).group_by(snapshots.c.customer_id))
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(responses.c.response_date < as_of)
                         .order_by(responses.c.response_date, responses.c.id))
@@ -89,13 +88,10 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
             pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
         out["total_value_change_pct"][at] = np.round(pct, 6)
     if last:
-        frame = columns(last, ["customer_id", "day"])
+        frame = columns(last, ["customer_id", "day", "n"])
         at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
         days = (pd.Timestamp(as_of) - pd.to_datetime(frame["day"])).dt.days.to_numpy()
         out["days_since_last_contact"][at[at >= 0]] = days[at >= 0]
-    if recent:
-        frame = columns(recent, ["customer_id", "n"])
-        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
         out["contacts_last_30_days"][at[at >= 0]] = frame["n"].to_numpy()[at >= 0]
     if answers:
         frame = columns(answers, ["customer_id", "outcome"]).drop_duplicates(

@@ -37,6 +37,8 @@ __all__ = ["OUTCOMES", "VERSION_TABLE", "imports", "metadata", "responses", "run
 VERSION_TABLE = "cvm_alembic_version"
 
 metadata = MetaData()
+# byte-wise comparison of ids on PostgreSQL (see the migration): SQLite's default already
+ID = Text().with_variant(Text(collation="C"), "postgresql")
 
 runs = Table(
     "cvm_runs", metadata,
@@ -60,9 +62,8 @@ SNAPSHOT_COLUMNS = ("run", "customer_id", "value_tier", "lifecycle_stage", "tota
 
 snapshots = Table(
     "cvm_snapshots", metadata,
-    Column("run", Integer, ForeignKey("cvm_runs.id", ondelete="CASCADE"), nullable=False,
-           primary_key=True),
-    Column("customer_id", Text, nullable=False, primary_key=True),
+    Column("run", Integer, nullable=False, primary_key=True),  # cvm_runs.id (see migration)
+    Column("customer_id", ID, nullable=False, primary_key=True),
     Column("value_tier", Text),
     Column("lifecycle_stage", Text),
     Column("total_value", Float),
@@ -97,7 +98,7 @@ RESPONSE_COLUMNS = ("customer_id", "campaign", "response_date", "outcome", "reve
 responses = Table(
     "cvm_responses", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("customer_id", Text, nullable=False),
+    Column("customer_id", ID, nullable=False),
     Column("campaign", Text, nullable=False),
     Column("response_date", Date, nullable=False),
     Column("outcome", String(32), nullable=False),
