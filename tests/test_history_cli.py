@@ -363,3 +363,21 @@ def test_postgresql_history_from_the_command_line(retail: Path, tmp_path: Path,
     shown = json.loads(cvm("history", "C000003", "--json", "--project", str(retail)).stdout)
     assert [s["as_of"] for s in shown["snapshots"]] == ["2026-01-01"]
     assert shown["responses"][0]["outcome"] == "converted"
+
+
+def test_validate_knows_the_value_change_attributes(retail: Path) -> None:
+    (retail / "policies" / "x_test.yaml").write_text(
+        "id: x_test\ndescription: d\npriority: 7\nwhen:\n  all:\n"
+        "    - previous_tier: diamond\n    - last_outcome: bought\n"
+        "    - tier_change: {gt: \"1\"}\nthen:\n  action: retain\n  channels: [email]\n")
+    result = cvm("validate", "--project", str(retail))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: policies/x_test.yaml:6:22: when.all[0].previous_tier: unknown previous_tier "
+        "'diamond', expected one of platinum, gold, silver, bronze",
+        "error: policies/x_test.yaml:7:21: when.all[1].last_outcome: unknown last_outcome "
+        "'bought', expected one of converted, responded, no_response, complained, opted_out",
+        "error: policies/x_test.yaml:8:25: when.all[2].tier_change.gt: found '1' (text), "
+        "expected a number (tier_change is a number)",
+        "  hint: remove the quotes",
+        "3 error(s), 0 warning(s) in 1 file(s)"]
