@@ -74,11 +74,23 @@ def copy_example_project(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _module_history_outside_the_checkout(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same for module-scoped fixtures (a run of the bundled example shared by a module's
+    tests): autouse fixtures come first within their scope, so this one precedes them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CVM_HISTORY_URL",
+                     str(tmp_path_factory.mktemp("history") / "history.sqlite"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _history_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Every command records its history into a temporary file (CVM_HISTORY_URL), never into
-    <project>/.cvm/ of the checkout's examples. Tests of the default location remove it."""
+    <project>/.cvm/ of the checkout's examples; each test starts from an empty history. Tests
+    of the default location remove it."""
     monkeypatch.setenv("CVM_HISTORY_URL",
                        str(tmp_path_factory.mktemp("history") / "history.sqlite"))
 

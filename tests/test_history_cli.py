@@ -4,6 +4,7 @@ changed, cvm responses import, cvm history, and the errors of a history that can
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -381,3 +382,14 @@ def test_validate_knows_the_value_change_attributes(retail: Path) -> None:
         "expected a number (tier_change is a number)",
         "  hint: remove the quotes",
         "3 error(s), 0 warning(s) in 1 file(s)"]
+
+
+@pytest.fixture(scope="module")
+def module_history() -> str | None:
+    """What a module-scoped fixture (such as a shared run of the bundled example) sees."""
+    return os.environ.get("CVM_HISTORY_URL")
+
+
+def test_module_fixtures_never_record_into_the_checkout(module_history: str | None) -> None:
+    assert module_history is not None
+    assert not Path(module_history).resolve().is_relative_to(ROOT)
