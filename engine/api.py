@@ -54,10 +54,11 @@ def _config(project: str | Path, config_file: str | Path | None) -> Config:
 
 def run(project: str | Path = ".", *, config_file: str | Path | None = None,
         out: str | Path | None = None, fmt: str = "csv",
-        progress: Progress | None = None) -> RunResult:
-    """Score, stage, decide, allocate and render; write the run folder; return the result."""
+        progress: Progress | None = None, history: bool = True) -> RunResult:
+    """Score, stage, decide, allocate and render; write the run folder; return the result.
+    ``history=False``: neither read nor record the project's history (``--no-history``)."""
     return _run(_config(project, config_file), out=Path(out) if out else None, fmt=fmt,
-                progress=progress)
+                progress=progress, history=history)
 
 
 def score(project: str | Path = ".", *, config_file: str | Path | None = None) -> ScoreResult:

@@ -171,13 +171,17 @@ def explain(customer_id: Annotated[str, typer.Argument(help="The customer's id."
 def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
             fmt: Annotated[str, typer.Option(
                 "--format", "-f", help="Action list format: csv, jsonl or parquet.")] = "csv",
+            no_history: Annotated[bool, typer.Option(
+                "--no-history", help="Neither read nor record the history (value-change "
+                "attributes take their first-run values).")] = False,
             quiet: QuietOpt = False) -> int:
     """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
     from engine.commands import run as cmd
     from engine.run.job import check_format
 
     check_format(fmt, key="--format")
-    return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet)
+    return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet,
+                   history=not no_history)
 
 
 @app.command()
@@ -254,6 +258,37 @@ def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
                    calibration_end=_date_option(calibration_end, "--calibration-end"),
                    json_out=json_out)
+
+
+responses_app = typer.Typer(name="responses", no_args_is_help=True, rich_markup_mode=None,
+                            help="Campaign responses: import them into the history.")
+app.add_typer(responses_app)
+
+
+@responses_app.command(name="import")
+@handled
+def responses_import(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet: customer_id, campaign, date, "
+                                         "outcome and (optional) revenue.", dir_okay=False)],
+    project: ProjectOpt = None, config: ConfigOpt = None, quiet: QuietOpt = False) -> int:
+    """Import responses into the history (a response already there is not added again)."""
+    from engine.commands import responses as cmd
+
+    return cmd.run_import(project=project, config_file=config, file=file, quiet=quiet)
+
+
+@app.command()
+@handled
+def history(
+    customer_id: Annotated[str | None, typer.Argument(
+        help="One customer's timeline; without it, the runs recorded.")] = None,
+    project: ProjectOpt = None, config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> int:
+    """The runs recorded in the history, or one customer's timeline."""
+    from engine.commands import history as cmd
+
+    return cmd.run(project=project, config_file=config, customer_id=customer_id,
+                   as_json=as_json)
 
 
 def _date_option(value: str | None, name: str) -> dt.date | None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import textwrap
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,66 @@ def copy_example_project(tmp_path: Path) -> Path:
     text = (ROOT / "cvm.yaml").read_text().replace("examples/", f"{ROOT}/examples/")
     (project / "cvm.yaml").write_text(text)
     return project
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_history_outside_the_checkout(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same for module-scoped fixtures (a run of the bundled example shared by a module's
+    tests): autouse fixtures come first within their scope, so this one precedes them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CVM_HISTORY_URL",
+                     str(tmp_path_factory.mktemp("history") / "history.sqlite"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _history_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command records its history into a temporary file (CVM_HISTORY_URL), never into
+    <project>/.cvm/ of the checkout's examples; each test starts from an empty history. Tests
+    of the default location remove it."""
+    monkeypatch.setenv("CVM_HISTORY_URL",
+                       str(tmp_path_factory.mktemp("history") / "history.sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server: CVM_TEST_POSTGRES_URL, or a throwaway one started from
+    the installed PostgreSQL. Skipped without one, except in CI (CI=1), where it fails."""
+    from tests.pg_server import URL_VAR, Server, find_bindir
+
+    if os.environ.get(URL_VAR):
+        yield os.environ[URL_VAR]
+        return
+    bindir = find_bindir()
+    reason = None
+    server = None
+    if bindir is None:
+        reason = ("PostgreSQL is not installed (no initdb in /usr/lib/postgresql/*/bin or on "
+                  f"the PATH): install it (apt-get install postgresql) or set {URL_VAR}")
+    else:
+        try:
+            server = Server(bindir)
+        except (OSError, LookupError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", b"") or b""
+            reason = f"could not start PostgreSQL from {bindir}: {exc} {detail.decode()[-500:]}"
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI must run the PostgreSQL tests)")
+        pytest.skip(str(reason))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty history on each database: a new SQLite file, a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite'}"
+    from tests.pg_server import new_database
+
+    server = request.getfixturevalue("postgres_server")
+    return new_database(server, f"cvm_test_{uuid.uuid4().hex[:12]}")

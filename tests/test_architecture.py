@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engine"
 # the stages, lowest first: a module may import its own stage and those before it, never after
 LAYERS = ("errors", "terminal", "project", "output", "data", "value", "policy", "activation",
-          "render", "run", "plan", "report", "workflow", "commands", "cli", "api")
+          "render", "history", "run", "plan", "report", "workflow", "commands", "cli", "api")
 MAX_LINES = 400
 
 

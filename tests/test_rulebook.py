@@ -68,8 +68,9 @@ def test_the_starter_rules_and_policies_load_without_any_problem(tmp_path: Path)
     assert problems(folder) == []
     book = load_rulebook(folder, TYPES)
     assert book.stage_names == ("acquisition", "growth", "maturity", "decline", "exit")
-    assert [p.id for p in book.policies][:4] == ["one_time_big_buyer", "retain_high_value",
-                                                 "win_back_advocates", "win_back"]
+    assert [p.id for p in book.policies][:5] == ["one_time_big_buyer", "retain_tier_drop",
+                                                 "retain_high_value", "win_back_advocates",
+                                                 "win_back"]
     assert [p.priority for p in book.policies] == sorted(
         (p.priority for p in book.policies), reverse=True)
     retain = next(p for p in book.policies if p.id == "retain_high_value")
@@ -214,7 +215,8 @@ def test_warnings_for_rules_that_never_give_a_stage(tmp_path: Path) -> None:
     (GOOD.replace("value_tier: gold", "all:\n    - value_tier: platinum\n"
                   "    - lifecycle_stage: decline").replace("priority: 5", "priority: 85"),
      "[warning] policies/x.yaml:5:3: when: policy 'x' never decides the action: every "
-     "customer it matches is matched first by 'retain_high_value' (priority 90)\n"
+     "customer it matches is matched first by 'retain_tier_drop' (priority 95), "
+     "'retain_high_value' (priority 90)\n"
      "  hint: raise its priority, or narrow the higher-priority policy"),
     (GOOD.replace("priority: 5", "priority: 50").replace("value_tier: gold",
                                                          "lifecycle_stage: maturity"),

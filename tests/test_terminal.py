@@ -130,9 +130,9 @@ def test_allocation_and_model_fits_report_inside_their_loops(
         tmp_path: Path, monkeypatch: object) -> None:
     import pytest
 
+    from engine import terminal as term
     from engine.commands.common import project_config
     from engine.run.pipeline import compute
-    from engine import terminal as term
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     seen = _Recorder()

@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from engine.commands.common import project_config
+from engine.history import with_changes
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv
@@ -24,7 +25,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     scored = score(config, tiers=setup.tiers)
-    table = assign_stages(scored.table, setup.rulebook)
+    table = assign_stages(with_changes(config, scored), setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:
         write_csv(decisions, stage.path("decisions.csv"))

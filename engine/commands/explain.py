@@ -9,6 +9,7 @@ import typer
 
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
+from engine.history import with_changes
 from engine.policy.explain import explain
 from engine.policy.lifecycle import assign_stages
 from engine.run.pipeline import load_setup
@@ -20,7 +21,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     config = project_config(project, config_file)
     setup = load_setup(config)
     scored = score(config, tiers=setup.tiers)
-    table = scored.table
+    table = with_changes(config, scored)
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:
         close = difflib.get_close_matches(customer_id, table["customer_id"].tolist(), n=3)

@@ -16,7 +16,7 @@ RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allo
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,
-        quiet: bool) -> int:
+        quiet: bool, history: bool = True) -> int:
     config = project_config(project, config_file)
     started = time.perf_counter()
     last = [started]
@@ -30,9 +30,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     shown = display(RUN_STEPS, quiet=quiet)  # issue 17: bars on a terminal, else the lines
     if shown is not None:
         with shown:
-            result = run_job(config, out=out, fmt=fmt, progress=shown)
+            result = run_job(config, out=out, fmt=fmt, progress=shown, history=history)
     else:
-        result = run_job(config, out=out, fmt=fmt, progress=progress)
+        result = run_job(config, out=out, fmt=fmt, progress=progress, history=history)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest
@@ -59,6 +59,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                      f"{budget}")
     lines.append(f"wrote {config.display(result.folder)}/: actions.{fmt}, decisions.csv, "
                  "customers.csv, allocation_summary.csv, briefs/, manifest.json")
+    if m.get("history"):
+        lines.append(f"recorded in the history ({m['history']['database']}): "
+                     f"{counts['customers']:,} customers")
     typer.echo("\n".join(lines))
     return 0
 

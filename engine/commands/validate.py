@@ -10,6 +10,7 @@ import typer
 
 from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
+from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.policy.validation import validate_rulebook
 from engine.project.channels import channel_ids, load_channels
@@ -57,6 +58,7 @@ def collect(project: Path | None, config_file: Path | None,
         tiers.names if tiers is not None else ()))
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
+        problems.extend(check_history(config))
     return problems
 
 

@@ -84,6 +84,7 @@ CONFIG = c.Record([
     c.Field("models", MODELS, None),
     c.Field("report", REPORT, None),
     c.Field("output", c.Text(), "output"),
+    c.Field("history", c.Optional(c.Text()), None),
 ], what="the project configuration")
 
 
@@ -136,6 +137,7 @@ class Config:
     output: Path
     models: ModelsConfig = ModelsConfig()
     report: ReportConfig = field(default_factory=ReportConfig)
+    history: str | None = None  # a database URL or SQLite path (engine.history.settings)
     # line and column of each setting in the file, by dotted key ("data.delimiter")
     positions: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
 
@@ -252,6 +254,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             if raw["report"] and raw["report"]["spend"] else None,
             active_window_days=raw["report"]["active_window_days"] if raw["report"] else None),
         output=(project / raw["output"]).resolve(),
+        history=raw["history"],
         positions={format_path(path): where for path, where in doc.positions.items()},
     )
 

@@ -48,6 +48,7 @@ from engine.project.conditions import (
     Condition,
 )
 from engine.project.rulebook_io import ID, Raw, read
+from engine.project.schema import OUTCOMES
 from engine.project.segments import (
     Segment,
     load_segments,
@@ -177,6 +178,9 @@ def check_rulebook(project: Path, types: Mapping[str, str],
     known = dict(values or {})
     if "value_tier" not in known and read_defaults:
         known.update(_tier_names(project))
+    if "value_tier" in known:  # the history's attributes take the same values
+        known.setdefault("previous_tier", known["value_tier"])
+    known.setdefault("last_outcome", OUTCOMES)
     if channels is None and read_defaults:
         channels = _channel_ids(project, types)
     raw_segments = read_segments(project, problems)
@@ -186,6 +190,7 @@ def check_rulebook(project: Path, types: Mapping[str, str],
     stages, stage_rules = _load_lifecycle(project, types, known, problems, later)
     if stages:  # without readable stages, don't report every stage name as unknown
         known["lifecycle_stage"] = [s.name for s in stages]
+        known.setdefault("previous_stage", known["lifecycle_stage"])
     with_segments = {**types, **{segment_attribute(i): BOOLEAN for i in ids
                                  if segment_attribute(i) not in types}}
     segments = load_segments(raw_segments, types, with_segments, known, problems)

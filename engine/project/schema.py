@@ -95,6 +95,26 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     _C("expected_purchases", NUMBER, "Expected purchases over the horizon (model).", True),
 )
 
+# The outcomes of a response (cvm responses import); last_outcome takes these values.
+OUTCOMES = ("converted", "responded", "no_response", "complained", "opted_out")
+
+# From the history (engine.history.changes): what changed since the previous run. Missing on
+# a first run (contacts_last_30_days is 0 then).
+CHANGE_COLUMNS: tuple[Column, ...] = (
+    _C("previous_tier", TEXT, "Value tier in the previous run.", True),
+    _C("previous_stage", TEXT, "Lifecycle stage in the previous run.", True),
+    _C("tier_change", NUMBER, "Tiers moved since the previous run: +1 up one tier, -2 down "
+       "two.", True),
+    _C("total_value_change_pct", NUMBER, "100 x (total_value - previous total_value) / "
+       "abs(previous total_value); empty when that is 0.", True),
+    _C("days_since_last_contact", NUMBER, "Days from the last run that contacted the customer "
+       "to the as-of date.", True),
+    _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days up to the as-of "
+       "date."),
+    _C("last_outcome", TEXT, "Outcome of the latest imported response dated before the as-of "
+       "date.", True),
+)
+
 
 def consent_column(name: str) -> str:
     """Consents from the customers file become boolean ``consent_<name>`` attributes."""
@@ -111,6 +131,7 @@ def attribute_types(
         cols += STAGE_COLUMNS
     if include_model:
         cols += MODEL_COLUMNS
+    cols += CHANGE_COLUMNS
     types = {c.name: c.type for c in cols}
     types.update({consent_column(c): BOOLEAN for c in consents})
     types.update(extra or {})

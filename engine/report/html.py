@@ -17,6 +17,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from engine.data.load import EPOCH, load_transactions
+from engine.history.report import report_migration
 from engine.project.config import Config
 from engine.project.report_settings import REPORT_TEMPLATE, report_folders
 from engine.render.sandbox import render_template, sandbox
@@ -89,6 +90,7 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
               if len(months) > 1 else None)
     stages = lifecycle_stages(config, scored, before)
     run = latest_run(run_folder, config.display(run_folder))
+    migration = report_migration(config, scored.tiers.names)
     notes = _notes(config, scored, figures, spend, active_window_days)
     lapse = EPOCH + dt.timedelta(days=int(tx.day.min()) + active_window_days)
     if lapse < scored.as_of:
@@ -108,6 +110,7 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
                    for k, v in charts.items()},
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,
         "run": _run_context(run, config.currency, scored.as_of.isoformat()),
+        "tier_migration": migration,
         "monthly_tables": [
             {"title": title, "head": [h for _, h, _ in cols],
              "rows": [[_cell(row[c], kind, config.currency) for c, _, kind in cols]

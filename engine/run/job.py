@@ -33,6 +33,7 @@ from engine.output.writers import write_csv, write_parquet
 from engine.project.config import Config
 from engine.render.briefs import render_briefs
 from engine.run.pipeline import Computed, Progress, allocation_summary, compute
+from engine.run.recorder import Recorder
 from engine.value.score import output_frame, row_counts
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -79,11 +80,12 @@ def check_format(fmt: str, *, key: str = "fmt") -> None:
 
 
 def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
-        progress: Progress | None = None) -> RunResult:
+        progress: Progress | None = None, history: bool = True) -> RunResult:
     check_format(fmt)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)  # a refused folder is said before the work, not after
-    computed = compute(config, progress=progress)
+    recorder = Recorder(config) if history else None  # a bad history fails before the work
+    computed = compute(config, progress=progress, history=history)
     hashes = input_hashes(config)
     run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
                                        sort_keys=True).encode()).hexdigest()[:16]
@@ -98,6 +100,7 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
     files = sorted([f"actions.{fmt}", "decisions.csv", "customers.csv", "customers.parquet",
                     "allocation_summary.csv", *(f"briefs/{name}" for name in briefs)])
     manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs), files)
+    manifest["history"] = recorder.describe() if recorder else None
     if progress is not None:
         progress("write")
     table = output_frame(computed.table)
@@ -114,6 +117,10 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
             stage.path(f"briefs/{name}").write_text(text, encoding="utf-8")
         stage.path("manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
                                                + "\n", encoding="utf-8")
+        if recorder is not None:  # committed once every file is staged, before the renames
+            if progress is not None:
+                progress("record history")
+            recorder.record(computed, actions, run_id, hashes)
     return RunResult(run_id, target.path, computed, actions, summary, manifest)
 
 

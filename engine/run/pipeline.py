@@ -17,6 +17,7 @@ from engine.activation.actions_schema import NAMES
 from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
 from engine.activation.holdout import in_holdout
 from engine.errors import InputError
+from engine.history import with_changes
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
 from engine.project.channels import ChannelSetup, channel_ids, load_channels
@@ -78,7 +79,7 @@ def load_setup(config: Config) -> Setup:
 
 
 def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
-            progress: Progress | None = None) -> Computed:
+            progress: Progress | None = None, history: bool = True) -> Computed:
     timings: dict[str, float] = {}
 
     def step(name: str) -> float:
@@ -91,7 +92,7 @@ def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None
         scored = score(config, progress=progress, tiers=setup.tiers)
         timings.update(scored.timings)
     start = step("lifecycle")
-    table = assign_stages(scored.table, setup.rulebook)
+    table = assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
     timings["lifecycle"] = time.perf_counter() - start
     start = step("decide")
     decisions = decide(table, setup.rulebook)

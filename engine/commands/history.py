@@ -1,0 +1,78 @@
+"""``cvm history [CUSTOMER_ID] [--json]``: the runs recorded, or one customer's timeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from engine.commands.common import project_config
+from engine.errors import InputError, Problem
+from engine.history import open_history, settings_for
+from engine.history.queries import list_runs, timeline
+
+
+def run(*, project: Path | None, config_file: Path | None, customer_id: str | None,
+        as_json: bool) -> int:
+    config = project_config(project, config_file)
+    settings = settings_for(config)
+    where = config.display(settings.file) if settings.file is not None else settings.masked
+    store = open_history(config, create=False)
+    if store is None:
+        raw: Any = [] if customer_id is None else {"customer_id": customer_id,
+                                                   "runs_recorded": 0, "snapshots": [],
+                                                   "responses": []}
+    else:
+        try:
+            raw = list_runs(store) if customer_id is None else timeline(store, customer_id)
+        finally:
+            store.close()
+    if customer_id is not None and raw["runs_recorded"] and not raw["snapshots"] \
+            and not raw["responses"]:
+        raise InputError(Problem(
+            f"customer {customer_id!r} is in none of the {raw['runs_recorded']:,} runs "
+            f"recorded and has no response", file=where, key="CUSTOMER_ID",
+            hint="customer ids are matched exactly, as text"))
+    if as_json:
+        typer.echo(json.dumps(raw, indent=2, sort_keys=True))
+    elif customer_id is None:
+        typer.echo(_runs_text(raw, where))
+    else:
+        typer.echo(_timeline_text(raw, where))
+    return 0
+
+
+def _runs_text(rows: list[dict[str, Any]], where: str) -> str:
+    if not rows:
+        return f"No run recorded yet in {where}: `cvm run` records each run."
+    lines = [f"{len(rows):,} run(s) recorded in {where}:",
+             f"  {'run':>4}  {'run id':<16}  {'as of':<10}  {'recorded at':<25}  "
+             f"{'customers':>9}  {'actioned':>8}  {'allocated':>9}"]
+    lines += [f"  {r['run']:>4}  {r['run_id']:<16}  {r['as_of']:<10}  {r['recorded_at']:<25}  "
+              f"{r['customers']:>9,}  {r['actioned']:>8,}  {r['allocated']:>9,}" for r in rows]
+    return "\n".join(lines)
+
+
+def _timeline_text(raw: dict[str, Any], where: str) -> str:
+    lines = [f"Customer {raw['customer_id']} in {where}:"]
+    if not raw["snapshots"]:
+        lines.append("  in no recorded run")
+    for s in raw["snapshots"]:
+        decision = s["action"] or "no_action"
+        if s["status"]:
+            decision += f" ({s['campaign']}: {s['status']}"
+            decision += f" by {s['channel']})" if s["channel"] else ")"
+        lines.append(f"  run {s['run']:>3}  {s['as_of']}  {s['value_tier'] or '-':<9} "
+                     f"{s['lifecycle_stage'] or '-':<12} total value "
+                     f"{_num(s['total_value']):>10}  score {_num(s['value_score']):>6}  "
+                     f"{decision}")
+    for r in raw["responses"]:
+        revenue = f", revenue {_num(r['revenue'])}" if r["revenue"] is not None else ""
+        lines.append(f"  response    {r['date']}  {r['campaign']}: {r['outcome']}{revenue}")
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"

@@ -1,0 +1,114 @@
+"""Value-change attributes: what the history says about each customer before this run.
+
+    previous_tier, previous_stage   tier and stage in the previous run (missing: none yet)
+    tier_change                     steps between the two tiers: +1 up one tier, -2 down two
+    total_value_change_pct          100 x (total value now - then) / |then|
+    days_since_last_contact         days from the last run that contacted them to the as-of date
+    contacts_last_30_days           contact days in the 30 days up to the as-of date
+    last_outcome                    the outcome of their latest response dated before as-of
+
+The previous run is the latest recorded run with an as-of date on or before this one's. On a
+first run, or for a customer the previous run did not have, every one of them is missing but
+contacts_last_30_days, which is 0: policies using them validate and run on a fresh project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.engine import Connection
+
+from engine.history.store import Store
+from engine.history.tables import responses, runs, snapshots
+
+CONTACT_WINDOW_DAYS = 30
+COLUMNS = ("previous_tier", "previous_stage", "tier_change", "total_value_change_pct",
+           "days_since_last_contact", "contacts_last_30_days", "last_outcome")
+
+
+def add_changes(table: pd.DataFrame, store: Store | None, *, as_of: dt.date,
+                tiers: Sequence[str]) -> pd.DataFrame:
+    """The value table with the COLUMNS above (defaults without a history)."""
+    n = len(table)
+    out = {
+        "previous_tier": np.full(n, None, dtype=object),
+        "previous_stage": np.full(n, None, dtype=object),
+        "tier_change": np.full(n, np.nan),
+        "total_value_change_pct": np.full(n, np.nan),
+        "days_since_last_contact": np.full(n, np.nan),
+        "contacts_last_30_days": np.zeros(n, dtype=np.int64),
+        "last_outcome": np.full(n, None, dtype=object),
+    }
+    if store is not None:
+        _fill(out, table, store, as_of, tiers)
+    return table.assign(**out)
+
+
+def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: dt.date,
+          tiers: Sequence[str]) -> None:
+    ids = pd.Index(table["customer_id"].to_numpy(dtype=object))
+    with store.reading() as conn:
+        previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
+                                .order_by(runs.c.id.desc()).limit(1)).scalar()
+        snap = fetch(conn, select(snapshots.c.customer_id, snapshots.c.value_tier,
+                                  snapshots.c.lifecycle_stage, snapshots.c.total_value)
+                     .where(snapshots.c.run == previous)) if previous else []
+        contact = (snapshots.c.status == "allocated") & (runs.c.as_of <= as_of)
+        joined = snapshots.join(runs, runs.c.id == snapshots.c.run)
+        since = as_of - dt.timedelta(days=CONTACT_WINDOW_DAYS)
+        # one pass over the contacts: the last contact day and the contact days in the window
+        window = case((runs.c.as_of > since, runs.c.as_of), else_=None)
+        last = fetch(conn, select(snapshots.c.customer_id, func.max(runs.c.as_of),
+                                  func.count(window.distinct()))
+                     .select_from(joined).where(contact).group_by(snapshots.c.customer_id))
+        answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
+                        .where(responses.c.response_date < as_of)
+                        .order_by(responses.c.response_date, responses.c.id))
+    if snap:
+        frame = columns(snap, ["customer_id", "tier", "stage", "total"])
+        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
+        keep = at >= 0
+        at, frame = at[keep], frame[keep]
+        out["previous_tier"][at] = frame["tier"].to_numpy(dtype=object)
+        out["previous_stage"][at] = frame["stage"].to_numpy(dtype=object)
+        rank = pd.Index(list(tiers))
+        before = rank.get_indexer(frame["tier"].to_numpy(dtype=object)).astype(float)
+        now = rank.get_indexer(table["value_tier"].astype(object).to_numpy()[at]).astype(float)
+        before[before < 0] = np.nan  # a tier that no longer exists: no step count
+        now[now < 0] = np.nan
+        out["tier_change"][at] = before - now  # tiers are listed highest first
+        then = frame["total"].to_numpy(dtype=float)
+        current = table["total_value"].to_numpy(dtype=float)[at]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
+        out["total_value_change_pct"][at] = np.round(pct, 6)
+    if last:
+        frame = columns(last, ["customer_id", "day", "n"])
+        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
+        days = (pd.Timestamp(as_of) - pd.to_datetime(frame["day"])).dt.days.to_numpy()
+        out["days_since_last_contact"][at[at >= 0]] = days[at >= 0]
+        out["contacts_last_30_days"][at[at >= 0]] = frame["n"].to_numpy()[at >= 0]
+    if answers:
+        frame = columns(answers, ["customer_id", "outcome"]).drop_duplicates(
+            "customer_id", keep="last")
+        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
+        out["last_outcome"][at[at >= 0]] = frame["outcome"].to_numpy(dtype=object)[at >= 0]
+
+
+def fetch(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows as the driver gives them: plain tuples, without SQLAlchemy's per-row objects
+    (a million of those cost seconds). Dates may come back as text (SQLite)."""
+    result = conn.execute(statement)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
+
+
+def columns(rows: list[tuple[Any, ...]], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows, columns=names)

@@ -1,0 +1,45 @@
+"""What ``cvm validate`` checks of the history, without writing anything: the setting names a
+database (URL syntax, a known kind), an existing SQLite file is a CVM history this engine can
+read (not damaged, not foreign, not newer), a missing one can be created (its nearest existing
+folder is writable), and a PostgreSQL server answers and holds no foreign or newer history.
+A password written in cvm.yaml is a warning: it belongs in PGPASSWORD, ~/.pgpass or
+CVM_HISTORY_URL."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from engine.errors import CvmError, Problem
+from engine.history import settings_for
+from engine.history.store import open_store, problem
+from engine.project.config import Config
+
+
+def check_history(config: Config) -> list[Problem]:
+    try:
+        settings = settings_for(config)
+    except CvmError as exc:
+        return list(exc.problems)
+    problems: list[Problem] = []
+    if settings.has_password and settings.source != "CVM_HISTORY_URL":
+        problems.append(dataclasses.replace(config.problem(
+            "history", "the URL holds a password, in a file others may read",
+            hint="remove it from cvm.yaml and give it in PGPASSWORD or ~/.pgpass, or give "
+            "the whole URL in CVM_HISTORY_URL"), severity="warning"))
+    if settings.file is not None and not settings.file.exists():
+        folder = settings.file.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not os.access(folder, os.W_OK | os.X_OK):
+            problems.append(problem(settings, f"cannot be created: {folder} may not be "
+                                    "written", "give write permission on that folder, or "
+                                    "point history at another file"))
+        return problems
+    try:
+        store = open_store(settings, create=False)
+    except CvmError as exc:
+        return problems + list(exc.problems)
+    if store is not None:
+        store.close()
+    return problems

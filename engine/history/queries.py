@@ -1,0 +1,64 @@
+"""Reading the history back: the runs recorded and one customer's timeline (for ``cvm
+history``; the contact policies and measurement build on the same tables)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.history.store import Store
+from engine.history.tables import responses, runs, snapshots
+
+RUN_FIELDS = ("run", "run_id", "as_of", "recorded_at", "engine_version", "customers",
+              "actioned", "allocated")
+SNAPSHOT_FIELDS = ("value_tier", "lifecycle_stage", "total_value", "value_score", "action",
+                   "campaign", "policy_id", "channel", "status", "holdout", "cost",
+                   "value_at_stake", "expected_response")
+
+
+def list_runs(store: Store) -> list[dict[str, Any]]:
+    with store.reading() as conn:
+        rows = conn.execute(select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.recorded_at,
+                                   runs.c.engine_version, runs.c.customers, runs.c.actioned,
+                                   runs.c.allocated).order_by(runs.c.id)).all()
+    return [_plain(dict(zip(RUN_FIELDS, row, strict=True))) for row in rows]
+
+
+def timeline(store: Store, customer_id: str) -> dict[str, Any]:
+    """Every run's snapshot of the customer (value, tier, stage, decision, contact) and their
+    responses, oldest first."""
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(runs.c.id, runs.c.as_of, *(snapshots.c[f] for f in SNAPSHOT_FIELDS))
+            .select_from(snapshots.join(runs, runs.c.id == snapshots.c.run))
+            .where(snapshots.c.customer_id == customer_id).order_by(runs.c.id)).all()
+        answers = conn.execute(
+            select(responses.c.response_date, responses.c.campaign, responses.c.outcome,
+                   responses.c.revenue).where(responses.c.customer_id == customer_id)
+            .order_by(responses.c.response_date, responses.c.id)).all()
+        known = conn.execute(select(func.count()).select_from(runs)).scalar_one()
+    return {
+        "customer_id": customer_id,
+        "runs_recorded": int(known),
+        "snapshots": [_plain(dict(zip(("run", "as_of", *SNAPSHOT_FIELDS), row, strict=True)))
+                      for row in rows],
+        "responses": [_plain(dict(zip(("date", "campaign", "outcome", "revenue"), row,
+                                      strict=True))) for row in answers],
+    }
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready values: dates as ISO text, booleans as booleans."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dt.datetime):
+            value = value.replace(tzinfo=value.tzinfo or dt.timezone.utc).isoformat(
+                timespec="seconds")
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        elif key == "holdout" and value is not None:
+            value = bool(value)
+        out[key] = value
+    return out

@@ -1,0 +1,107 @@
+"""Where the history lives: the database URL, from the environment, cvm.yaml or the default.
+
+Precedence: the environment variable ``CVM_HISTORY_URL``, then ``history:`` in cvm.yaml, then the
+default SQLite file ``<project>/.cvm/history.sqlite``. A setting is a URL (``sqlite:///path``,
+``postgresql://user@host:port/db``) or a path to a SQLite file (relative to the project).
+The password of a URL is never shown: every message and the manifest use ``masked``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from engine.errors import InputError, Problem
+
+ENV_VAR = "CVM_HISTORY_URL"
+DEFAULT_FILE = Path(".cvm") / "history.sqlite"
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+_SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
+HINT = ("write sqlite:///path/to/history.sqlite, a path to a SQLite file, or "
+        "postgresql://user@host:5432/database (the password in PGPASSWORD or ~/.pgpass, or in "
+        f"the URL of {ENV_VAR})")
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """A checked history setting: the URL to connect with and how to name it to a user."""
+
+    url: URL  # with the password: only ever handed to the database driver
+    source: str  # "CVM_HISTORY_URL", "cvm.yaml" (with its line) or "default"
+    file: Path | None  # the SQLite file; None for PostgreSQL
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.file is not None else "postgresql"
+
+    @property
+    def masked(self) -> str:
+        """The URL as it may be printed or written: the password replaced by ***."""
+        if self.file is not None:
+            return str(self.file)
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+    @property
+    def has_password(self) -> bool:
+        return self.url.password is not None
+
+
+def resolve(project: Path, setting: str | None, *, where: str = "cvm.yaml",
+            environ: dict[str, str] | None = None) -> HistorySettings:
+    """The history of a project; raise InputError for a setting that cannot be a database."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_VAR):
+        return parse(env[ENV_VAR], project, source=ENV_VAR)
+    if setting:
+        return parse(setting, project, source=where)
+    return _sqlite(project / DEFAULT_FILE, "default")
+
+
+def parse(text: str, project: Path, *, source: str) -> HistorySettings:
+    if "://" not in text:  # a path to a SQLite file
+        return _sqlite(project / text, source)
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise _problem(source, f"found {_mask_text(text)!r}, expected a database URL") from None
+    if url.drivername in _SQLITE_SCHEMES:
+        if not url.database or url.database == ":memory:":
+            raise _problem(source, f"found {_mask_text(text)!r}, expected a SQLite file "
+                           "(sqlite:///path): an in-memory database forgets every run")
+        return _sqlite(project / url.database, source)
+    if url.drivername in _POSTGRES_SCHEMES:
+        if not url.database:
+            raise _problem(source, f"found {url.render_as_string(hide_password=True)!r}, "
+                           "expected the name of a database after the host")
+        return HistorySettings(url.set(drivername="postgresql+psycopg"), source, None)
+    raise _problem(source, f"found the database kind {url.drivername!r}, expected sqlite or "
+                   "postgresql")
+
+
+def _sqlite(path: Path, source: str) -> HistorySettings:
+    path = path.resolve()
+    return HistorySettings(make_url("sqlite://").set(database=str(path)), source, path)
+
+
+def _mask_text(text: str) -> str:
+    """A URL that did not parse, with whatever stands between ``user:`` and ``@`` hidden."""
+    head, sep, rest = text.partition("://")
+    if "@" not in rest:
+        return text
+    cred, _, host = rest.rpartition("@")
+    user = cred.split(":", 1)[0]
+    return f"{head}{sep}{user}{':***' if ':' in cred else ''}@{host}"
+
+
+def _problem(source: str, message: str) -> InputError:
+    if source == ENV_VAR:
+        return InputError(Problem(message, key=ENV_VAR, hint=HINT))
+    file, *where = source.split(":")
+    numbers = [int(part) for part in where if part.isdigit()]
+    return InputError(Problem(message, file=file, line=numbers[0] if numbers else None,
+                              column=numbers[1] if len(numbers) > 1 else None, key="history",
+                              hint=HINT))

@@ -1,0 +1,197 @@
+"""Opening the history: one code path for SQLite and PostgreSQL (SQLAlchemy Core).
+
+``open_store(settings, create=True)`` connects, refuses a file or database that is not a CVM
+history (or was made by a newer engine) with a clear InputError, and brings an older history up
+to date with the Alembic migrations (in one transaction, under a lock, so that two runs starting
+at once migrate it once). ``create=False`` opens read-only and returns None when there is no
+history yet: validate, decide, explain and plan read the history, only run and responses
+import write it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from engine.errors import InputError, Problem
+from engine.history.settings import HistorySettings
+from engine.history.tables import VERSION_TABLE, metadata
+
+# The migrations this engine knows, oldest first; the last is the schema it writes.
+# tests/test_history_store.py checks that it is Alembic's head.
+REVISIONS = ("0001",)
+HEAD = REVISIONS[-1]
+BUSY_SECONDS = 120  # how long a run waits for another one to finish recording (SQLite)
+CONNECT_SECONDS = 10
+_LOCK_KEY = 0x43564D48  # "CVMH": the advisory lock that serialises migrations (PostgreSQL)
+_OURS = {t.name for t in metadata.sorted_tables} | {VERSION_TABLE}
+
+
+@dataclass
+class Store:
+    settings: HistorySettings
+    engine: Engine
+    writable: bool
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """All or nothing: committed when the block ends, rolled back on any error."""
+        with guarded(self.settings), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with guarded(self.settings), self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
+    """The history, ready to read (and, with ``create``, to write); None if there is none yet
+    and ``create`` is false."""
+    if settings.file is not None:
+        if not settings.file.exists():
+            if not create:
+                return None
+            with guarded(settings):
+                settings.file.parent.mkdir(parents=True, exist_ok=True)
+        elif not settings.file.is_file():
+            raise InputError(problem(settings, "is not a file", "point the history at a "
+                                     "SQLite file (or remove what is in the way)"))
+    engine = _engine(settings, writable=create)
+    store = Store(settings, engine, create)
+    try:
+        with store.transaction() as conn:
+            version = _version(settings, conn)
+            if version is None and not create:
+                store.close()
+                return None
+            if version != HEAD:
+                if not create:
+                    raise InputError(problem(
+                        settings, f"the history is at version {version}, this engine writes "
+                        f"version {HEAD}", "the next `cvm run` upgrades it (or run an older "
+                        "CVM Engine)", severity="error"))
+                _upgrade(conn)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
+    if settings.file is not None:
+        url = settings.url
+        if not writable:  # read-only: never creates or changes the file
+            url = url.set(database=f"file:{settings.file}?mode=ro", query={"uri": "true"})
+        engine = create_engine(url, poolclass=NullPool,
+                               connect_args={"timeout": BUSY_SECONDS})
+        begin = "BEGIN IMMEDIATE" if writable else "BEGIN"
+
+        # pysqlite opens transactions lazily and never for DDL; taking the write lock at BEGIN
+        # makes a second run wait for the first (busy timeout) instead of failing half-way.
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            # 64 MB of page cache: a million index entries are inserted without re-reading
+            dbapi_conn.execute("PRAGMA cache_size = -65536")
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+    return create_engine(settings.url, poolclass=NullPool,
+                         connect_args={"connect_timeout": CONNECT_SECONDS})
+
+
+def _version(settings: HistorySettings, conn: Connection) -> str | None:
+    """The history's schema version; None for an empty database. Refuses foreign ones."""
+    if conn.dialect.name == "postgresql" and conn.in_transaction():
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    names = set(inspect(conn).get_table_names())
+    ours = names & _OURS
+    foreign = sorted(names - _OURS) if settings.file is not None else []
+    if VERSION_TABLE not in names:
+        if foreign or ours:
+            shown = ", ".join((foreign or sorted(ours))[:5])
+            raise InputError(problem(
+                settings, f"is not a CVM Engine history: it holds other tables ({shown}) and "
+                f"no {VERSION_TABLE}", "CVM Engine never writes into a database it did not "
+                "make: point history (or CVM_HISTORY_URL) at a new file or an empty database"))
+        return None
+    found = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    if len(found) != 1 or found[0] not in REVISIONS:
+        raise InputError(problem(
+            settings, f"the history is at version {', '.join(found) or '(none)'}, which this "
+            f"CVM Engine does not know (it knows {', '.join(REVISIONS)})",
+            "it was made by a newer CVM Engine: upgrade CVM Engine to read it"))
+    return str(found[0])
+
+
+def _upgrade(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, HEAD)
+
+
+def problem(settings: HistorySettings, message: str, hint: str, *,
+            severity: str = "error") -> Problem:
+    where = f"history ({settings.source})" if settings.source != "default" else "history"
+    return Problem(message, file=settings.masked, key=where, hint=hint, severity=severity)
+
+
+@contextlib.contextmanager
+def guarded(settings: HistorySettings) -> Iterator[None]:
+    """Database and file errors as one InputError naming the history (password masked)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise InputError(problem(settings, _driver_message(exc), _hint(settings, exc))) \
+            from None
+    except SQLAlchemyError as exc:
+        raise InputError(problem(settings, str(exc).splitlines()[0], _hint(settings, exc))) \
+            from None
+    except OSError as exc:
+        raise InputError(problem(settings, exc.strerror or str(exc),
+                                 "check the folder of the history file and its permissions")) \
+            from None
+
+
+def _driver_message(exc: DBAPIError) -> str:
+    # The driver's own words, never SQLAlchemy's text (which repeats the statement and the
+    # parameters: a million rows, or a connection string).
+    lines = [line.strip() for line in str(exc.orig).splitlines() if line.strip()]
+    message = lines[0] if lines else type(exc.orig).__name__
+    return message.rstrip(".")
+
+
+def _hint(settings: HistorySettings, exc: Exception) -> str:
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    if settings.file is not None:
+        if "not a database" in text_ or "malformed" in text_:
+            return ("the file is not a SQLite database, or it is damaged: move it away (the "
+                    "next run starts a new history) or restore it from a backup")
+        if "locked" in text_ or "busy" in text_:
+            return (f"another cvm command held the history for over {BUSY_SECONDS} s: wait "
+                    "for it to finish and try again")
+        if "readonly" in text_ or "read-only" in text_ or "unable to open" in text_:
+            return "check that the history file and its folder may be read and written"
+        return "check the history file, or pass --no-history to run without it"
+    return ("check that the PostgreSQL server is running and reachable, the database exists "
+            "and the user may use it (password: PGPASSWORD or ~/.pgpass, or the URL of "
+            "CVM_HISTORY_URL)")

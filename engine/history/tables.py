@@ -1,0 +1,111 @@
+"""The history's tables, declared once (SQLAlchemy Core); the migrations create them.
+
+    cvm_runs       one row per recorded run: run_id (the run's input hash), as-of date,
+                   engine version, input hashes (JSON), counts, when it was recorded
+    cvm_snapshots  one row per customer and run: the value snapshot (tier, stage, total value,
+                   score) and the decision (action, campaign, policy, channel, status,
+                   holdout, cost, value at stake, expected response)
+    cvm_contacts   a view: the snapshots whose status is allocated, dated by the run's as-of
+    cvm_imports    one row per response import: file, SHA-256, counts
+    cvm_responses  one row per response: customer, campaign, date, outcome, revenue
+
+Every name starts with ``cvm_`` so that the history can share a PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from engine.project.schema import OUTCOMES
+
+__all__ = ["OUTCOMES", "VERSION_TABLE", "imports", "metadata", "responses", "runs", "snapshots"]
+
+VERSION_TABLE = "cvm_alembic_version"
+
+metadata = MetaData()
+# byte-wise comparison of ids on PostgreSQL (see the migration): SQLite's default already
+ID = Text().with_variant(Text(collation="C"), "postgresql")
+
+runs = Table(
+    "cvm_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("engine_version", String(64), nullable=False),
+    Column("project", Text, nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("actioned", Integer, nullable=False),
+    Column("allocated", Integer, nullable=False),
+    Index("cvm_runs_as_of", "as_of"),
+)
+
+# The order of these columns is the order the bulk writers send them in.
+SNAPSHOT_COLUMNS = ("run", "customer_id", "value_tier", "lifecycle_stage", "total_value",
+                    "value_score", "action", "campaign", "policy_id", "channel", "status",
+                    "holdout", "cost", "value_at_stake", "expected_response")
+
+snapshots = Table(
+    "cvm_snapshots", metadata,
+    Column("run", Integer, nullable=False, primary_key=True),  # cvm_runs.id (see migration)
+    Column("customer_id", ID, nullable=False, primary_key=True),
+    Column("value_tier", Text),
+    Column("lifecycle_stage", Text),
+    Column("total_value", Float),
+    Column("value_score", Float),
+    Column("action", Text),
+    Column("campaign", Text),
+    Column("policy_id", Text),
+    Column("channel", Text),
+    Column("status", Text),
+    Column("holdout", Boolean),
+    Column("cost", Float),
+    Column("value_at_stake", Float),
+    Column("expected_response", Float),
+    Index("cvm_snapshots_customer", "customer_id"),
+)
+
+imports = Table(
+    "cvm_imports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("imported", Integer, nullable=False),
+    Column("already_present", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+)
+
+RESPONSE_COLUMNS = ("customer_id", "campaign", "response_date", "outcome", "revenue",
+                    "import_id")
+
+responses = Table(
+    "cvm_responses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, nullable=False),
+    Column("campaign", Text, nullable=False),
+    Column("response_date", Date, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("revenue", Float),
+    Column("import_id", Integer, ForeignKey("cvm_imports.id"), nullable=False),
+    # what makes a response the same response: importing a file twice adds nothing
+    UniqueConstraint("customer_id", "campaign", "response_date", "outcome",
+                     name="cvm_responses_key"),
+    Index("cvm_responses_customer", "customer_id", "response_date"),
+)

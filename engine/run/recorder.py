@@ -1,0 +1,52 @@
+"""The history hook ``cvm run`` calls: open (and create or upgrade) the history before the
+work, record the run at the end."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from engine.errors import InputError, errors_only
+from engine.history import open_history, settings_for
+from engine.history.record import record_run, snapshot_frame
+
+if TYPE_CHECKING:
+    from engine.project.config import Config
+    from engine.run.pipeline import Computed
+
+
+class Recorder:
+    """Checks the history at once (as ``cvm validate`` does, writing nothing), so that a
+    history that cannot be used stops the run before the work and a run stopped by bad input
+    leaves no history file behind; ``record`` creates or upgrades it if need be and writes the
+    run in one transaction."""
+
+    def __init__(self, config: Config) -> None:
+        from engine.history.checks import check_history
+
+        errors = errors_only(check_history(config))
+        if errors:
+            raise InputError(errors)
+        self.settings = settings_for(config)
+        self.config = config
+        self.key: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """What the manifest says about the history: the database, its password masked."""
+        where = self.settings.masked
+        if self.settings.file is not None:
+            where = self.config.display(self.settings.file)
+        return {"database": where, "dialect": self.settings.dialect}
+
+    def record(self, computed: Computed, actions: pd.DataFrame, run_id: str,
+               inputs: dict[str, str]) -> int:
+        snapshot = snapshot_frame(computed.table, computed.decisions, actions)
+        store = open_history(self.config, create=True)
+        assert store is not None
+        try:
+            self.key = record_run(store, run_id=run_id, as_of=computed.scored.as_of,
+                                  project=self.config.name, inputs=inputs, snapshot=snapshot)
+        finally:
+            store.close()
+        return self.key
