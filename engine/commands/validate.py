@@ -14,6 +14,7 @@ from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
 from engine.output_folder import check_folder, guard_for, output_target
 from engine.pipeline import types_for
+from engine.project_files import unread_files
 from engine.rulebook import validate_rulebook
 from engine.tiers import load_tiers
 
@@ -45,6 +46,7 @@ def collect(project: Path | None, config_file: Path | None,
     problems[found:found] = validate_rulebook(folder, types, values=values,
                                               campaigns=campaigns)
     problems.extend(check_templates(folder))
+    problems.extend(unread_files(folder))  # .yml files and sub-folders of rules/, policies/
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
     return problems
