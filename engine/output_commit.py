@@ -45,6 +45,7 @@ from engine.output_folder import (
     refuse_foreign,
     scan_folder,
 )
+from engine.output_staging import clean_stale, hold, release
 
 
 class Stage:
@@ -88,7 +89,10 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
     created = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+        with _locked(folder):  # made and held at once: never taken for a killed command's
+            stage = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+            held = hold(stage)
+            clean_stale(folder)
     except OSError as exc:
         raise _fail(target, exc) from None
     done = False
@@ -101,6 +105,7 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
         raise _fail(target, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        release(held)
         if not done:
             for path in created:  # innermost first: only folders this call made, if empty
                 with contextlib.suppress(OSError):

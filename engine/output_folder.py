@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,10 +194,16 @@ def _refuse_blocked(target: Target) -> None:
     if not probe.is_dir():
         raise OutputError(target.problem(f"cannot write here: {probe} is a file, expected a "
                                          "folder", "choose another output folder"))
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(target.problem(f"cannot write here: {probe}: permission denied",
+    # try, rather than ask os.access: root passes every permission check, /proc and a
+    # read-only mount still refuse (the probe is an engine temporary, removed at once)
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=probe))
+    except OSError as exc:
+        reason = "permission denied" if isinstance(exc, PermissionError) else \
+            f"cannot create a folder there ({exc.strerror})"
+        raise OutputError(target.problem(f"cannot write here: {probe}: {reason}",
                                          "choose another output folder, or fix its "
-                                         "permissions"))
+                                         "permissions")) from None
 
 
 def refuse_foreign(target: Target, scan: Scan, guard: Guard) -> None:
