@@ -239,7 +239,7 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key_node, value_node in self._flatten(node, path, 0):
+        for key_node, value_node in self._flatten(node, path):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise InputError(self.doc.problem(path, "a key must be a plain value"))
             key = self._scalar(key_node, path)
