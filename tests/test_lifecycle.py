@@ -94,6 +94,6 @@ segments:
     out = assign_segments(table, book)
     assert out[["segment_vip", "segment_lapsing"]].to_dict("list") == {
         "segment_vip": [True, False, True], "segment_lapsing": [True, True, False]}
-    assert list(out["segments"]) == ["vip|lapsing", "lapsing", "vip"]
+    assert list(out["segments"]) == ["lapsing|vip", "lapsing", "vip"]  # in order of id
     assert list(out.index) == [10, 11, 12]
     assert list(out.columns[:2]) == list(table.columns)  # the table itself is unchanged

@@ -14,6 +14,7 @@ from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.policy.validation import validate_rulebook
 from engine.project.channels import channel_ids, load_channels
+from engine.project.files import unread_files
 from engine.project.rulebook import load_rulebook
 from engine.project.tiers import load_tiers
 from engine.render.briefs import check_templates
@@ -56,6 +57,7 @@ def collect(project: Path | None, config_file: Path | None,
         folder, types, lambda: load_rulebook(folder, types, values=values),
         [ch.id for ch in channels.channels] if channels is not None else (),
         tiers.names if tiers is not None else ()))
+    problems.extend(unread_files(folder))  # .yml files and sub-folders of rules/, policies/
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
         problems.extend(check_history(config))

@@ -34,6 +34,7 @@ from engine.output.folder import (
     LAST,
     RECORD,
     TEMP_PREFIX,
+    BadRecord,
     Guard,
     Scan,
     Target,
@@ -44,6 +45,7 @@ from engine.output.folder import (
     refuse_foreign,
     scan_folder,
 )
+from engine.output.staging import clean_stale, hold, release
 
 
 class Stage:
@@ -72,7 +74,7 @@ def write_files(targets: list[Target], guard: Guard, command: str,
     """Write single named files (``cvm plan --report``/``--changes``), each recorded in the
     record of its folder; ``writers[i](path)`` writes ``targets[i]``."""
     for target, write in zip(targets, writers, strict=True):
-        check_file(target, guard)
+        check_file(target, guard, command)
         folder = Target(target.path.parent, target.option)
         with _writing(folder, guard, command, replace=False, whole=False) as stage:
             write(stage.path(target.path.name))
@@ -87,7 +89,10 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
     created = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+        with _locked(folder):  # made and held at once: never taken for a killed command's
+            stage = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+            held = hold(stage)
+            clean_stale(folder)
     except OSError as exc:
         raise _fail(target, exc) from None
     done = False
@@ -100,6 +105,7 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
         raise _fail(target, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        release(held)
         if not done:
             for path in created:  # innermost first: only folders this call made, if empty
                 with contextlib.suppress(OSError):
@@ -109,7 +115,10 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
 def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace: bool,
             whole: bool) -> None:
     folder = target.path
-    scan = scan_folder(folder) if whole else Scan(read_record(folder))
+    try:  # read (and so checked) before anything is renamed or removed
+        scan = scan_folder(folder) if whole else Scan(read_record(folder))
+    except BadRecord as exc:
+        raise exc.problem(target, guard, "refused as the output folder: ") from None
     if whole:  # someone may have added a file since the check before the work
         refuse_foreign(target, scan, guard)
     new = sorted((p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()),
@@ -138,17 +147,24 @@ def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage / rel, dest)
     for rel in stale:
-        _remove(folder, rel, scan.nested)
+        _remove(folder, rel, scan.nested, guard)
     final = {**scan.written, command: sorted(new if replace else {*previous, *new})}
     _write_record(folder, {k: [f for f in v if (folder / f).is_file()]
                            for k, v in sorted(final.items())})
 
 
-def _remove(folder: Path, rel: str, nested: set[str]) -> None:
+def _remove(folder: Path, rel: str, nested: set[str], guard: Guard) -> None:
     parts = rel.split("/")
     if any("/".join(parts[:i]) in nested for i in range(1, len(parts))):
         return
     path = folder / rel
+    # defence in depth below the check of the record: never remove what resolves outside the
+    # folder (a link in the way) or onto an input of the project
+    real, home = path.resolve(), folder.resolve()
+    if home not in real.parents or real in guard.files or real == guard.project \
+            or any(f == real or f in real.parents for f in guard.folders) \
+            or (path.is_dir() and not path.is_symlink()):
+        return
     path.unlink(missing_ok=True)
     parent = path.parent
     while parent != folder:  # folders this removal emptied (briefs/ of a run without campaigns)

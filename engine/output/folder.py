@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,28 @@ FOREIGN_HINT = ("CVM Engine never deletes or overwrites a file it did not write:
 INPUT_HINT = ("CVM Engine writes only into a folder of its own, never among its inputs: choose "
               "an empty or new folder (--out, or output: in cvm.yaml)")
 FILE_HINT = "CVM Engine never deletes or overwrites a file it did not write: name a new file"
+RECORD_HINT = ("the record lists only files inside its folder by relative path; it was edited or "
+               "damaged: move what you need out of the folder and delete it to start afresh")
+
+
+class BadRecord(Exception):
+    """A record (or an old run's manifest) naming a path that is not inside its folder."""
+
+    def __init__(self, file: Path, entry: object) -> None:
+        super().__init__(file, entry)
+        self.file, self.entry = file, entry
+
+    def problem(self, target: Target, guard: Guard, prefix: str) -> OutputError:
+        return OutputError(target.problem(
+            f"{prefix}{guard.show(self.file)} lists {self.entry!r}, which is not a path inside "
+            "the folder", RECORD_HINT))
+
+
+def is_inside_name(rel: object) -> bool:
+    """A normalised relative POSIX path: what a record may name (never ``..``, ``/x``, ``.``,
+    ``a//b``, a backslash or a NUL, any of which could make a removal leave the folder)."""
+    return isinstance(rel, str) and bool(rel) and "\\" not in rel and "\0" not in rel \
+        and all(part not in ("", ".", "..") for part in rel.split("/"))
 
 
 @dataclass(frozen=True)
@@ -103,11 +126,16 @@ def check_folder(target: Target, guard: Guard) -> None:
     """Raise OutputError unless ``target`` may be used as an output folder (before any work)."""
     _refuse_inputs(target, guard)
     _refuse_blocked(target)
-    refuse_foreign(target, scan_folder(target.path), guard)
+    try:
+        scan = scan_folder(target.path)
+    except BadRecord as exc:
+        raise exc.problem(target, guard, "refused as the output folder: ") from None
+    refuse_foreign(target, scan, guard)
 
 
-def check_file(target: Target, guard: Guard) -> None:
-    """Raise OutputError unless the single file ``target`` may be written (``cvm plan``)."""
+def check_file(target: Target, guard: Guard, command: str = "plan") -> None:
+    """Raise OutputError unless the single file ``target`` may be written (``cvm plan``):
+    an existing file only when ``command`` wrote it (never one another command wrote)."""
     path = target.path
     shown = guard.show(path)
     if path in guard.files or path == guard.project:
@@ -121,9 +149,16 @@ def check_file(target: Target, guard: Guard) -> None:
     if path.is_dir():
         raise OutputError(target.problem(f"refused: {shown} is a folder, expected a file",
                                          FILE_HINT))
-    if path.exists() and path.name not in owned(read_record(path.parent)):
+    try:
+        record = read_record(path.parent)
+    except BadRecord as exc:
+        raise exc.problem(target, guard, "refused: ") from None
+    if (path.exists() or path.is_symlink()) and path.name not in record.get(command, []):
+        other = sorted(k for k, v in record.items() if path.name in v)
         raise OutputError(target.problem(
-            f"refused: {shown} exists and was not written by CVM Engine", FILE_HINT))
+            f"refused: {shown} exists and was written by cvm {other[0]}, not by cvm {command}"
+            if other else f"refused: {shown} exists and was not written by CVM Engine",
+            FILE_HINT))
     _refuse_blocked(Target(path.parent, target.option))
 
 
@@ -159,10 +194,16 @@ def _refuse_blocked(target: Target) -> None:
     if not probe.is_dir():
         raise OutputError(target.problem(f"cannot write here: {probe} is a file, expected a "
                                          "folder", "choose another output folder"))
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(target.problem(f"cannot write here: {probe}: permission denied",
+    # try, rather than ask os.access: root passes every permission check, /proc and a
+    # read-only mount still refuse (the probe is an engine temporary, removed at once)
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=probe))
+    except OSError as exc:
+        reason = "permission denied" if isinstance(exc, PermissionError) else \
+            f"cannot create a folder there ({exc.strerror})"
+        raise OutputError(target.problem(f"cannot write here: {probe}: {reason}",
                                          "choose another output folder, or fix its "
-                                         "permissions"))
+                                         "permissions")) from None
 
 
 def refuse_foreign(target: Target, scan: Scan, guard: Guard) -> None:
@@ -224,18 +265,27 @@ def owned(written: dict[str, list[str]]) -> set[str]:
 
 
 def _is_engine_output(folder: Path) -> bool:
-    return (folder / RECORD).is_file() or bool(_legacy_run(folder))
+    try:
+        return (folder / RECORD).is_file() or bool(_legacy_run(folder))
+    except BadRecord:  # not a manifest the engine wrote: its files count as not the engine's
+        return False
 
 
 def read_record(folder: Path) -> dict[str, list[str]]:
+    """The record of ``folder``: command -> files. Raises BadRecord when it names a path that
+    is not inside the folder (checked before anything is renamed or removed)."""
     try:
         raw = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-        written = raw["written"]
-        return {str(k): [str(f) for f in v] for k, v in written.items()}
+        written = {str(k): list(v) for k, v in raw["written"].items()}
     except FileNotFoundError:
         return _legacy_run(folder)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}  # unreadable: every file in the folder counts as not the engine's
+    for files in written.values():
+        for rel in files:
+            if not is_inside_name(rel):
+                raise BadRecord(folder / RECORD, rel)
+    return written
 
 
 def _legacy_run(folder: Path) -> dict[str, list[str]]:
@@ -252,6 +302,9 @@ def _legacy_run(folder: Path) -> dict[str, list[str]]:
                "decisions.csv", LAST, *(f"briefs/{b}" for b in briefs)]
     except (OSError, ValueError, TypeError, KeyError):
         return {}
+    bad = next((rel for rel in run if not is_inside_name(rel)), None)
+    if bad is not None:
+        raise BadRecord(folder / LAST, bad)
     report = ["report/report.html", "report/monthly_figures.csv",
               *(p.relative_to(folder).as_posix() for p in (folder / "report" / "charts").glob(
                   "*.svg"))]

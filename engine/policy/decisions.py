@@ -52,7 +52,8 @@ def decide_one_by_one(table: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     active = rulebook.active_policies()
     has_stage = "lifecycle_stage" in table and "stage_rule" in table
     columns: dict[str, list[Any]] = {"lifecycle_stage": [], "stage_rule": [], "segments": []}
-    flags: dict[str, list[bool]] = {f"segment_{s.id}": [] for s in rulebook.segments}
+    flags: dict[str, list[bool]] = {f"segment_{s}": []
+                                    for s in sorted(s.id for s in rulebook.segments)}
     action: list[int] = []
     service: list[int] = []
     for record in table.to_dict("records"):
@@ -66,7 +67,7 @@ def decide_one_by_one(table: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
             flags[f"segment_{name}"].append(value)
         columns["lifecycle_stage"].append(stage)
         columns["stage_rule"].append(rule)
-        columns["segments"].append("|".join(k for k, v in found.items() if v))
+        columns["segments"].append("|".join(sorted(k for k, v in found.items() if v)))
         hits = policies.match_record({**record, "lifecycle_stage": stage,
                                       **{f"segment_{k}": v for k, v in found.items()}})
         for dim, out in (("action", action), ("service_level", service)):

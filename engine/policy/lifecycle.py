@@ -84,10 +84,13 @@ def assign_segments(table: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
         found = {segment_attribute(s.id): matched[:, i] for i, s in enumerate(layer)}
         columns.update(found)
         work = work.assign(**found)
-    names = [s.id for s in rulebook.segments]
+    # in order of id, not of declaration: moving a segment to another place or file changes
+    # no output (and so `cvm plan`, which compares segments by id, agrees with the outputs)
+    names = sorted(s.id for s in rulebook.segments)
     flags = np.column_stack([columns[segment_attribute(s)] for s in names]) if names else \
         np.zeros((len(table), 0), dtype=bool)
-    return table.assign(**columns, segments=_joined(flags, names))
+    return table.assign(**{segment_attribute(s): columns[segment_attribute(s)] for s in names},
+                        segments=_joined(flags, names))
 
 
 def _joined(flags: np.ndarray[Any, Any], names: list[str]) -> pd.Categorical:

@@ -139,7 +139,10 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     history: str | None = None  # a database URL or SQLite path (engine.history.settings)
     # line and column of each setting in the file, by dotted key ("data.delimiter")
-    positions: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    # (where a setting is written, not what it says: not part of equality, so a comment or a
+    # moved key is no change for `cvm plan`)
+    positions: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict,
+                                                                   compare=False)
 
     def problem(self, key: str, message: str, *, hint: str | None = None) -> Problem:
         """A problem with a setting of this configuration, at its file, line and column."""

@@ -195,6 +195,9 @@ def check_rulebook(project: Path, types: Mapping[str, str],
                                  if segment_attribute(i) not in types}}
     segments = load_segments(raw_segments, types, with_segments, known, problems)
     policies = _load_policies(project, with_segments, known, channels, problems)
+    from engine.project.files import campaign_case_clashes
+
+    problems += campaign_case_clashes(policies)  # brief file names: one per campaign
     if stage_rules is None:
         return None, problems
     files = [str(LIFECYCLE_FILE), *dict.fromkeys(s.file for s in segments),

@@ -14,7 +14,6 @@ Thin wrapper over PyYAML's safe loader that
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,17 +186,12 @@ class _Builder:
         self.tags = tags
         self.nodes = 0
         self.constructor = _Loader("")
+        # each mapping flattened once (an alias repeats a node, it does not copy it): merges
+        # that repeat anchors cannot grow exponentially; ``None`` marks one being flattened
+        self.flat: dict[int, list[tuple[yaml.Node, yaml.Node]] | None] = {}
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise InputError(
-                self.doc.problem(
-                    path, f"document expands to more than {MAX_NODES:,} values",
-                    hint="aliases (*name) that repeat large anchors are not allowed to expand "
-                    "without bound; write the values out",
-                )
-            )
+        self.count(1, path)
         self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if len(path) > MAX_DEPTH:
             raise InputError(self.doc.problem(path, f"values nested more than {MAX_DEPTH} "
@@ -210,6 +204,17 @@ class _Builder:
             self._refuse_tag(node, path)
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
         return self._scalar(node, path)
+
+    def count(self, n: int, path: Path_) -> None:
+        self.nodes += n
+        if self.nodes > MAX_NODES:
+            raise InputError(
+                self.doc.problem(
+                    path, f"document expands to more than {MAX_NODES:,} values",
+                    hint="aliases (*name) that repeat large anchors are not allowed to expand "
+                    "without bound; write the values out",
+                )
+            )
 
     def _refuse_tag(self, node: yaml.Node, path: Path_) -> None:
         tag = self.tags.get((node.start_mark.line, node.start_mark.column))
@@ -234,7 +239,7 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key_node, value_node in _flatten_merge(node):
+        for key_node, value_node in self._flatten(node, path):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise InputError(self.doc.problem(path, "a key must be a plain value"))
             key = self._scalar(key_node, path)
@@ -255,20 +260,47 @@ class _Builder:
             out[key] = self.build(value_node, sub)
         return out
 
-
-def _flatten_merge(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
-    """Mapping pairs with ``<<: *anchor`` merges expanded (explicit keys win, as YAML says)."""
-    merged: list[tuple[yaml.Node, yaml.Node]] = []
-    own: list[tuple[yaml.Node, yaml.Node]] = []
-    for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            is_list = isinstance(value_node, yaml.SequenceNode)
-            sources = value_node.value if is_list else [value_node]
+    def _flatten(self, node: yaml.MappingNode, path: Path_, via: yaml.Node | None = None,
+                 depth: int = 0) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Mapping pairs with ``<<`` merges expanded as the YAML merge spec says: explicit keys
+        override merged ones, and of the merged mappings the earlier one wins; explicit
+        duplicate keys are kept (and refused by ``_mapping``). ``via``: the merge key that
+        led here, where a cycle is reported."""
+        if id(node) in self.flat or depth > MAX_DEPTH:
+            done = self.flat.get(id(node))
+            if done is not None:
+                return done
+            where = via if via is not None else node
+            raise InputError(Problem(
+                "the merge key (<<) merges a mapping into itself" if depth <= MAX_DEPTH
+                else f"merges (<<) nested more than {MAX_DEPTH} levels deep",
+                file=self.doc.file, line=where.start_mark.line + 1,
+                column=where.start_mark.column + 1, key=format_path(path),
+                hint="a mapping cannot merge itself or one that merges it (<<: *name inside "
+                "&name); write the values out"))
+        self.flat[id(node)] = None
+        own = [(k, v) for k, v in node.value if k.tag != MERGE]
+        seen = {_key_of(k) for k, _ in own}
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != MERGE:
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) \
+                else [value_node]
             for src in sources:
                 if isinstance(src, yaml.MappingNode):
-                    merged.extend(_flatten_merge(src))
-        else:
-            own.append((key_node, value_node))
-    own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-    yield from ((k, v) for k, v in merged if getattr(k, "value", None) not in own_keys)
-    yield from own
+                    for pair in self._flatten(src, path, key_node, depth + 1):
+                        if _key_of(pair[0]) not in seen:
+                            seen.add(_key_of(pair[0]))
+                            merged.append(pair)
+        self.count(len(merged), path)
+        pairs = merged + own
+        self.flat[id(node)] = pairs
+        return pairs
+
+
+MERGE = "tag:yaml.org,2002:merge"
+
+
+def _key_of(node: yaml.Node) -> object:
+    return node.value if isinstance(node, yaml.ScalarNode) else id(node)

@@ -57,7 +57,8 @@ def render(project: Path, name: str, context: Mapping[str, Any], *,
            env: Sandbox | None = None) -> str:
     """Render one brief template; any failure becomes an InputError at the template's line.
     ``env``: one environment for many renders (it compiles each template once)."""
-    return render_template(env or environment(project), name, context, _shown)
+    return render_template(env or environment(project), name, context, _shown,
+                           new_run=env is None)
 
 
 def render_briefs(project: Path, actions: pd.DataFrame, rulebook: Rulebook,
@@ -67,6 +68,7 @@ def render_briefs(project: Path, actions: pd.DataFrame, rulebook: Rulebook,
     from engine.render.brief_data import campaign_contexts
 
     env = environment(project)
+    env.start_run()  # every brief of the run within one bound
     out = {}
     for ctx in campaign_contexts(actions, rulebook, channels, run=run):
         for ext, template in BRIEF_TEMPLATES.items():

@@ -41,10 +41,15 @@ from markupsafe import Markup
 from engine.errors import InputError, Problem
 from engine.render.markdown import escape_markdown
 from engine.render.template_limits import (
+    COSTLY_FILTERS,
+    COSTLY_STEPS,
     FILTER_CHECKS,
     LIMITS_HINT,
+    MAX_BUILT,
     MAX_INT_BITS,
     MAX_OUTPUT,
+    MAX_RUN_OUTPUT,
+    MAX_RUN_STEPS,
     MAX_SIZE,
     MAX_STEPS,
     MAX_TEMPLATE_BYTES,
@@ -113,6 +118,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         )
         self.steps = 0
         self.output = 0
+        self.built = 0
+        self.run_steps = 0
+        self.run_output = 0
         del self.globals["lipsum"]  # generates text without bound; no brief needs it
         self.filters["money"] = lambda v, cur="": f"{cur} {float(v):,.2f}".strip()
         self.filters["pct"] = lambda v, digits=1: f"{float(v) * 100:.{int(digits)}f}%"
@@ -121,14 +129,31 @@ class Sandbox(ImmutableSandboxedEnvironment):
             self.filters[name] = self._guard_filter(name, fn)
 
     def reset(self) -> None:
+        """Before each render: the limits of one render start afresh."""
         self.steps = 0
         self.output = 0
+        self.built = 0
+
+    def start_run(self) -> None:
+        """Before the renders of one run (every brief of ``cvm run``): bounded in all."""
+        self.run_steps = 0
+        self.run_output = 0
 
     def step(self, n: int = 1) -> None:
         self.steps += n
+        self.run_steps += n
         if self.steps > MAX_STEPS:
             raise TemplateLimit(f"takes more than {MAX_STEPS:,} steps (loop iterations, "
                                 "calls and operations)")
+        if self.run_steps > MAX_RUN_STEPS:
+            raise TemplateLimit(f"takes, with the templates rendered before it in this run, "
+                                f"more than {MAX_RUN_STEPS:,} steps")
+
+    def charge(self, value: Any, per_item: int = 0) -> None:
+        """The work of reading ``value`` (a filter's or a method's input), before it is done:
+        a step per 1,000 characters or items, or ``per_item`` steps per character or item."""
+        size = length(value)
+        self.step(size * per_item if per_item else size // 1000)
 
     def sized(self, value: Any) -> Any:
         size = length(value)
@@ -136,6 +161,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
             raise too_large("a value")
         if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
             raise TemplateLimit(f"computes a number of more than {MAX_INT_BITS:,} bits")
+        self.built += size
+        if self.built > MAX_BUILT:
+            raise TemplateLimit(f"builds more than {MAX_BUILT:,} characters or items in all")
         self.step(1 + size // 1000)
         return value
 
@@ -151,8 +179,12 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def emit(self, text: Any) -> Any:
         self.output += len(text)
+        self.run_output += len(text)
         if self.output > MAX_OUTPUT:
             raise TemplateLimit(f"writes more than {MAX_OUTPUT:,} characters")
+        if self.run_output > MAX_RUN_OUTPUT:
+            raise TemplateLimit(f"writes, with the templates rendered before it in this run, "
+                                f"more than {MAX_RUN_OUTPUT:,} characters")
         self.step()
         return text
 
@@ -164,6 +196,8 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         self.step()
         owner = getattr(obj, "__self__", None)
+        for value in (owner, *args):
+            self.charge(value)
         check = METHOD_CHECKS.get(getattr(obj, "__name__", "")) \
             if isinstance(owner, str) else None
         if check is not None:  # Jinja2 passes its own _loop_vars and _block_vars along
@@ -196,12 +230,15 @@ class Sandbox(ImmutableSandboxedEnvironment):
         skip = 1 if getattr(fn, "jinja_pass_arg", None) is not None else 0
 
         printing = name not in NOT_PRINTING
+        per_item = COSTLY_STEPS if name in COSTLY_FILTERS else 0
 
         @functools.wraps(fn)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.step()
             if name == "join" and len(args) > skip and not isinstance(args[skip], Sized):
                 args = (*args[:skip], list(self.bounded_iter(args[skip])), *args[skip + 1:])
+            if len(args) > skip:
+                self.charge(args[skip], per_item)
             if printing and len(args) > skip:
                 check_printed(args[skip])
             if check is not None:
@@ -256,10 +293,13 @@ def check(env: Sandbox, name: str, shown: Callable[[str], str]) -> Problem | Non
 
 
 def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
-                    shown: Callable[[str], str]) -> str:
+                    shown: Callable[[str], str], *, new_run: bool = True) -> str:
     """Render a template within the limits; any failure is an InputError at its line.
-    ``shown`` turns a template file name into the path shown to the user."""
+    ``shown`` turns a template file name into the path shown to the user; ``new_run``: false
+    for the second and later renders of one run (bounded in all, see ``start_run``)."""
     env.reset()
+    if new_run:
+        env.start_run()
     try:
         return "".join(env.get_template(name).generate(context))
     except Exception as exc:  # every failure of a user file becomes its problem

@@ -19,6 +19,18 @@ MAX_OUTPUT = 20_000_000
 MAX_INT_BITS = 4096
 MAX_WIDTH = 10_000  # a field width or precision in a format string
 MAX_TEMPLATE_BYTES = 1_000_000
+# characters (or items) a render may build in all, every intermediate value counted: what
+# bounds its memory (a list of a thousand texts of a million characters is a gigabyte)
+MAX_BUILT = 50_000_000
+# a run renders many briefs with one sandbox: their steps and output are bounded in all too
+MAX_RUN_STEPS = 10_000_000
+MAX_RUN_OUTPUT = 100_000_000
+# filters whose work per character or item is far above a copy's (textwrap, regular
+# expressions, comparisons in Python): charged this many steps per character or item of
+# their input, before they run, so that one call cannot take seconds
+COSTLY_FILTERS = frozenset({"wordwrap", "urlize", "title", "sort", "unique", "groupby",
+                            "dictsort", "striptags"})
+COSTLY_STEPS = 10
 LIMITS_HINT = ("templates are limited so that no file can hang a run or exhaust memory "
                "(README \"Campaign briefs\"); loop over the documented lists only")
 

@@ -1,0 +1,85 @@
+"""The template sandbox bounds the work and the memory of each render and of a whole run:
+a costly filter is charged by the size of its input before it runs, every value built counts
+towards a total per render, and the briefs of one run share one bound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import engine.render.sandbox as sb
+from engine.cli import app
+from engine.errors import InputError
+from tests.conftest import copy_example_project
+
+runner = CliRunner()
+HINT = ("templates are limited so that no file can hang a run or exhaust memory (README "
+        "\"Campaign briefs\"); loop over the documented lists only")
+WORDWRAP = ("{% set big = 'ab ' * 300000 %}{% for i in range(500) %}"
+            "{{ big|wordwrap(3)|length }}{% endfor %}\n")
+MEMORY = ("{% set ns = namespace(l=[]) %}{% for i in range(490) %}"
+          "{% set ns.l = ns.l + [('\U0001F600' * 999990) ~ i] %}{% endfor %}"
+          "{{ ns.l|length }}\n")
+
+
+def _render(tmp_path: Path, text: str, name: str = "t.md.j2") -> sb.Sandbox:
+    folder = tmp_path / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+    env = sb.sandbox((folder,), trim=True)
+    sb.render_template(env, name, {}, lambda n: f"templates/{n}")
+    return env
+
+
+def _problem(tmp_path: Path, text: str) -> tuple[str, str | None, int | None, str | None]:
+    with pytest.raises(InputError) as exc:
+        _render(tmp_path, text)
+    p = exc.value.problems[0]
+    return p.message, p.file, p.line, p.hint
+
+
+def test_a_costly_filter_is_charged_by_its_input(tmp_path: Path) -> None:
+    # ran for minutes before the fix: 500 wordwraps of 900,000 characters
+    assert _problem(tmp_path, WORDWRAP) == (
+        "the template takes more than 1,000,000 steps (loop iterations, calls and operations)",
+        "templates/t.md.j2", 1, HINT)
+
+
+def test_the_characters_built_in_a_render_are_bounded(tmp_path: Path) -> None:
+    # peaked near 2 GB before the fix: 490 texts of a million characters kept in a list
+    assert _problem(tmp_path, MEMORY) == (
+        "the template builds more than 50,000,000 characters or items in all",
+        "templates/t.md.j2", 1, HINT)
+
+
+def test_a_run_is_bounded_in_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sb, "MAX_RUN_STEPS", 25_000)
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "t.md.j2").write_text("{% for i in range(10000) %}{% endfor %}\n")
+    env = sb.sandbox((folder,), trim=True)
+    env.start_run()
+    sb.render_template(env, "t.md.j2", {}, str, new_run=False)
+    sb.render_template(env, "t.md.j2", {}, str, new_run=False)
+    # fails before the fix: each render was bounded on its own, never a run's renders in all
+    with pytest.raises(InputError) as exc:
+        sb.render_template(env, "t.md.j2", {}, str, new_run=False)
+    assert exc.value.problems[0].message == (
+        "the template takes, with the templates rendered before it in this run, more than "
+        "25,000 steps")
+    sb.render_template(env, "t.md.j2", {}, str)  # a new run starts afresh
+
+
+def test_cvm_run_stops_at_the_template_with_exit_1(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    (project / "templates" / "brief.md.j2").write_text(WORDWRAP)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 1, res.stderr
+    assert res.stderr == (
+        "error: templates/brief.md.j2:1: the template takes more than 1,000,000 steps (loop "
+        "iterations, calls and operations)\n"
+        f"  hint: {HINT}\n")
+    assert not out.exists()
