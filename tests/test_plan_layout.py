@@ -61,7 +61,7 @@ def test_segment_order_changes_neither_outputs_nor_plan(tmp_path: Path) -> None:
     outs = []
     for name, proj in (("a", project), ("b", swapped)):
         out = tmp_path / f"out_{name}"
-        res = runner.invoke(app, ["run", "-p", str(proj), "-o", str(out), "-q"])
+        res = runner.invoke(app, ["run", "-p", str(proj), "-o", str(out), "-q", "--no-history"])
         assert res.exit_code == 0, res.stderr
         outs.append({f: (out / f).read_bytes() for f in ("customers.csv", "decisions.csv")})
     assert b"recent|big" in outs[0]["decisions.csv"] or b"big|recent" in outs[0]["decisions.csv"]
