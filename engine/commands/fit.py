@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from engine import notices
 from engine.clv_models import PURCHASE_MODEL, TITLES, rfm
 from engine.commands.common import project_config
 from engine.config import Config
@@ -196,8 +197,8 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     source = config.display(config.data.transactions)
     for name, reason in failed.items():
         title = TITLES.get(name, name)
-        typer.echo("warning: " + Problem(f"{title} was not fitted: {reason}", file=source,
-                                         hint=HINT).format(), err=True)
+        notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
+                             hint=HINT).format())
 
 
 def _purchases(tx: Transactions) -> pd.DataFrame:

@@ -63,7 +63,8 @@ def report(problems: list[Problem]) -> str:
 def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool) -> int:
     problems = collect(project, config_file)
     errors = [p for p in problems if p.severity == "error"]
-    text = report(problems)
+    # warnings fail a --strict run, so they are then its errors; else --quiet silences them
+    text = report(problems if strict or not quiet else errors)
     if text:
         typer.echo(text, err=bool(errors))
     elif not quiet:
