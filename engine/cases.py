@@ -10,6 +10,7 @@ condition reads get the same answer.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -74,10 +75,10 @@ def recode(kind: str, cuts: tuple[Any, ...], fewer: tuple[Any, ...]) -> Ints | N
     if len(fewer) == len(cuts):
         return None
     if kind == NUMBER:
-        edges, mine = np.array(cuts, dtype=np.float64), np.array(fewer, dtype=np.float64)
+        (edges, lows), mine = _edges(cuts), np.array(fewer, dtype=np.float64)
         at = (1 + np.searchsorted(mine, edges, "left") + np.searchsorted(mine, edges, "right"))
         # the interval below edge j lies just above edge j-1: as many of ours are at most it
-        below = 1 + 2 * np.searchsorted(mine, np.concatenate([[-np.inf], edges]), "right")
+        below = 1 + 2 * np.searchsorted(mine, lows, "right")
         table = np.zeros(2 * len(edges) + 2, dtype=np.int64)
         table[1::2] = below
         table[2::2] = at
@@ -87,6 +88,15 @@ def recode(kind: str, cuts: tuple[Any, ...], fewer: tuple[Any, ...]) -> Ints | N
     mine_named = {v: i + 1 for i, v in enumerate(fewer)}
     other = len(fewer) + 1
     return np.array([0, *(mine_named.get(v, other) for v in cuts), other], dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _edges(cuts: tuple[Any, ...]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """An attribute's thresholds as an array, and with -inf in front. Every unit of a matcher
+    recodes from the same thresholds, thousands with thousands of policies: converted once,
+    not once per unit (which made compiling grow with the square of the policies)."""
+    edges = np.array(cuts, dtype=np.float64)
+    return edges, np.concatenate([[-np.inf], edges])
 
 
 def radix(kind: str, cuts: tuple[Any, ...]) -> int:

@@ -22,7 +22,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,10 @@ import pandas as pd
 from engine.cases import Bools, Ints, case_keys, codes, distinct, message_value, radix, recode
 from engine.compiled import And, Expr, Or, Rule, RulesetError, Slot, Test, cut, expression, pack
 from engine.compiled import part as part_test
+from engine.condition_reads import Memo as _Memo
+from engine.condition_reads import Reads as _Reads
+from engine.condition_reads import merged as _merged
+from engine.condition_reads import reads as _reads
 from engine.conditions import AllOf, AnyOf, Condition, Not, attributes, normalize, thresholds
 from engine.errors import InputError, Problem
 from engine.rulesets import Question, SharedRuleset, build
@@ -81,6 +84,7 @@ class Matcher:
         self._questions: list[Question] = []
         self._owners: list[int] = []  # per question, the condition it belongs to
         shared: dict[Condition, _Unit] = {}  # the same condition twice is compiled once
+        self._memo: _Memo = {}  # each subtree's reads, found once (deep nesting was quadratic)
         for i, cond in enumerate(self.conditions):
             if cond not in shared:
                 shared[cond] = self._compile(i, cond)
@@ -99,15 +103,15 @@ class Matcher:
     def _compile(self, index: int, cond: Condition) -> _Unit:
         """The condition as one unit, or, when its attributes make too many cases (each is a
         question to durable-rules), as a unit over the answers of units for its parts."""
-        if isinstance(cond, (AllOf, AnyOf)) and _space(cond) > SPLIT:
-            groups = _groups(cond)
+        if isinstance(cond, (AllOf, AnyOf)) and _space(cond, self._memo) > SPLIT:
+            groups = _groups(cond, self._memo)
             if len(groups) == 1:
                 return self._compile(index, groups[0])
             children = [self._compile(index, g) for g in groups]
             tests = tuple(Test(("in", k), "$eq", True) for k in range(len(children)))
             return self._build(index, {}, children,
                                And(tests) if isinstance(cond, AllOf) else Or(tests))
-        if isinstance(cond, Not) and _space(cond) > SPLIT:
+        if isinstance(cond, Not) and _space(cond, self._memo) > SPLIT:
             child = self._compile(index, cond.item)
             return self._build(index, {}, [child], Test(("in", 0), "$eq", False))
         return self._build(index, attributes(cond), [], expression(cond), cond)
@@ -303,40 +307,23 @@ class _Coded:
     texts: dict[str, list[str | None]]
 
 
-_Reads = dict[str, tuple[str, frozenset[Any]]]
-
-
-def _reads(cond: Condition) -> _Reads:
-    """Per attribute a condition reads: its type and the thresholds it compares it with."""
-    kinds = attributes(cond)
-    cuts = thresholds([cond])
-    return {a: (k, frozenset(cuts.get(a, ()))) for a, k in kinds.items()}
-
-
-def _merged(a: _Reads, b: _Reads) -> _Reads:
-    out = dict(a)
-    for attr, (kind, cuts) in b.items():
-        out[attr] = (kind, out[attr][1] | cuts if attr in out else cuts)
-    return out
-
-
 def _cases(reads: _Reads) -> float:
     return float(np.prod([radix(kind, tuple(cuts)) for kind, cuts in reads.values()],
                          dtype=np.float64))
 
 
-def _space(cond: Condition) -> float:
+def _space(cond: Condition, memo: _Memo | None = None) -> float:
     """How many cases the attributes of a condition make, at its own thresholds."""
-    return _cases(_reads(cond))
+    return _cases(_reads(cond, memo))
 
 
-def _groups(cond: AllOf | AnyOf) -> list[Condition]:
+def _groups(cond: AllOf | AnyOf, memo: _Memo | None = None) -> list[Condition]:
     """The items of an all/any, neighbours packed together while their cases stay few."""
     kind = type(cond)
     out: list[list[Condition]] = []
     current: _Reads = {}
     for item in cond.items:
-        mine = _reads(item)
+        mine = _reads(item, memo)
         joined = _merged(current, mine)
         if out and _cases(joined) <= SPLIT:
             out[-1].append(item)
