@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from engine import __version__
+from engine import __version__, notices
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import styled
@@ -51,7 +51,8 @@ def handled(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            code = fn(*args, **kwargs)
+            with notices.quiet(bool(kwargs.get("quiet"))):  # the one switch for warnings
+                code = fn(*args, **kwargs)
         except CvmError as exc:
             typer.echo(f"{styled('error:', 'red', err=True, bold=True)} {exc.format()}",
                        err=True)

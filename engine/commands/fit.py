@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from engine import notices
 from engine.commands.common import project_config
 from engine.data.load import EPOCH, Transactions, load_transactions
 from engine.errors import InputError, Problem, UsageError
@@ -211,8 +212,8 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     source = config.display(config.data.transactions)
     for name, reason in failed.items():
         title = TITLES.get(name, name)
-        typer.echo("warning: " + Problem(f"{title} was not fitted: {reason}", file=source,
-                                         hint=HINT).format(), err=True)
+        notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
+                             hint=HINT).format())
 
 
 def _purchases(tx: Transactions) -> pd.DataFrame:

@@ -84,7 +84,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     if json_out:  # issue 17: the same findings for a script
         typer.echo(validate_json(problems, sizes))
         return 1 if errors or (strict and problems) else 0
-    text = report(problems)
+    # warnings fail a --strict run, so they are then its errors; else --quiet silences them
+    text = report(problems if strict or not quiet else errors)
     if text:
         typer.echo(text, err=bool(errors))
     elif not quiet:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.activation.allocate import LABELS
 from engine.errors import CvmError
 from engine.plan import diff as plan_diff
 from engine.plan.sources import SideError, Source
@@ -194,6 +195,15 @@ def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
     return both.reset_index()
 
 
+# Why a customer is not served (engine.allocate): consent, allowed channel, worth, capacity,
+# budget. The plan lists each, zeros included, so a reason that appears or vanishes shows.
+REASONS = ("no consented channel",
+           "no channel: the policy allows none of the declared channels",
+           "no channel: no allowed channel serves this service level",
+           "not worth a contact: expected value below the cost on every allowed channel",
+           *LABELS.values())
+
+
 def _unserved(before: Computed, after: Computed) -> pd.DataFrame:
     """Customers not served, per reason (every reason the allocation gives), both sides."""
     def tally(c: Computed) -> pd.Series:
@@ -201,12 +211,12 @@ def _unserved(before: Computed, after: Computed) -> pd.DataFrame:
         return acts.loc[acts["status"] == "not_served", "reason"].astype(object).value_counts()
 
     b, a = tally(before), tally(after)
-    frame = pd.DataFrame({"before": b, "after": a}).fillna(0).astype(np.int64)
+    # every documented reason, zeros included, in the README's order; any other after them
+    others = sorted(set(b.index).union(a.index).difference(REASONS), key=str)
+    frame = pd.DataFrame({"before": b, "after": a}).reindex([*REASONS, *others])
+    frame = frame.fillna(0).astype(np.int64)
     frame.index.name = "reason"
-    frame = frame.reset_index()
-    frame["_top"] = frame[["before", "after"]].max(axis=1)
-    frame = frame.sort_values(["_top", "reason"], ascending=[False, True])
-    return frame.drop(columns="_top").reset_index(drop=True)
+    return frame.reset_index()
 
 
 def _state(row: Any, which: str) -> str:

@@ -66,8 +66,7 @@ def sections(plan: Plan, currency: str) -> list[Table]:
                 [list(row) for row in plan.definitions]))
     un = plan.unserved
     rows = [_count(str(r.reason), r.before, r.after) for r in un.itertuples()]
-    if rows:
-        rows.append(_count("not served, all reasons", un["before"].sum(), un["after"].sum()))
+    rows.append(_count("not served, all reasons", un["before"].sum(), un["after"].sum()))
     out.append(("Not served, by reason", ["reason", "before", "after", "change"], rows))
     m = plan.actions_matrix
     out.append(("Actions, from (rows) to (columns)", ["from \\ to", *map(str, m.columns)],

@@ -10,6 +10,7 @@ condition reads get the same answer.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from engine.policy.condition_reads import Memo, Reads, merged, reads
 from engine.project.conditions import (
     BOOLEAN,
     DATE,
@@ -25,9 +27,7 @@ from engine.project.conditions import (
     NUMBER,
     TEXT,
     Condition,
-    attributes,
     normalize,
-    thresholds,
 )
 
 Ints = npt.NDArray[np.int64]
@@ -84,10 +84,10 @@ def recode(kind: str, cuts: tuple[Any, ...], fewer: tuple[Any, ...]) -> Ints | N
     if len(fewer) == len(cuts):
         return None
     if kind == NUMBER:
-        edges, mine = np.array(cuts, dtype=np.float64), np.array(fewer, dtype=np.float64)
+        (edges, lows), mine = _edges(cuts), np.array(fewer, dtype=np.float64)
         at = (1 + np.searchsorted(mine, edges, "left") + np.searchsorted(mine, edges, "right"))
         # the interval below edge j lies just above edge j-1: as many of ours are at most it
-        below = 1 + 2 * np.searchsorted(mine, np.concatenate([[-np.inf], edges]), "right")
+        below = 1 + 2 * np.searchsorted(mine, lows, "right")
         table = np.zeros(2 * len(edges) + 2, dtype=np.int64)
         table[1::2] = below
         table[2::2] = at
@@ -97,6 +97,15 @@ def recode(kind: str, cuts: tuple[Any, ...], fewer: tuple[Any, ...]) -> Ints | N
     mine_named = {v: i + 1 for i, v in enumerate(fewer)}
     other = len(fewer) + 1
     return np.array([0, *(mine_named.get(v, other) for v in cuts), other], dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _edges(cuts: tuple[Any, ...]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """An attribute's thresholds as an array, and with -inf in front. Every unit of a matcher
+    recodes from the same thresholds, thousands with thousands of policies: converted once,
+    not once per unit (which made compiling grow with the square of the policies)."""
+    edges = np.array(cuts, dtype=np.float64)
+    return edges, np.concatenate([[-np.inf], edges])
 
 
 def radix(kind: str, cuts: tuple[Any, ...]) -> int:
@@ -192,21 +201,14 @@ def _numbers(series: pd.Series) -> tuple[npt.NDArray[np.float64], Bools]:
     return values, np.array([v is not MISSING for v in normal], dtype=bool)
 
 
-Reads = dict[str, tuple[str, frozenset[Any]]]
-
-
-def reads_of(cond: Condition) -> Reads:
-    """Per attribute a condition reads: its type and the thresholds it compares it with."""
-    kinds = attributes(cond)
-    cuts = thresholds([cond])
-    return {a: (k, frozenset(cuts.get(a, ()))) for a, k in kinds.items()}
+def reads_of(cond: Condition, memo: Memo | None = None) -> Reads:
+    """Per attribute a condition reads: its type and the thresholds it compares it with (each
+    subtree's found once per ``memo``)."""
+    return reads(cond, memo)
 
 
 def merged_reads(a: Reads, b: Reads) -> Reads:
-    out = dict(a)
-    for attr, (kind, cuts) in b.items():
-        out[attr] = (kind, out[attr][1] | cuts if attr in out else cuts)
-    return out
+    return merged(a, b)
 
 
 def case_count(reads: Reads) -> float:
@@ -214,6 +216,6 @@ def case_count(reads: Reads) -> float:
                          dtype=np.float64))
 
 
-def case_space(cond: Condition) -> float:
+def case_space(cond: Condition, memo: Memo | None = None) -> float:
     """How many cases the attributes of a condition make, at its own thresholds."""
-    return case_count(reads_of(cond))
+    return case_count(reads_of(cond, memo))

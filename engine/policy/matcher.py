@@ -30,7 +30,6 @@ from engine.errors import InputError, Problem
 from engine.policy.cases import (
     Bools,
     Ints,
-    Reads,
     case_count,
     case_keys,
     case_space,
@@ -55,6 +54,7 @@ from engine.policy.compiled import (
     pack,
 )
 from engine.policy.compiled import part as part_test
+from engine.policy.condition_reads import Memo, Reads
 from engine.policy.rulesets import Question, SharedRuleset, build
 from engine.project.conditions import (
     AllOf,
@@ -113,6 +113,7 @@ class Matcher:
         self._questions: list[Question] = []
         self._owners: list[int] = []  # per question, the condition it belongs to
         shared: dict[Condition, _Unit] = {}  # the same condition twice is compiled once
+        self._memo: Memo = {}  # each subtree's reads, found once (deep nesting was quadratic)
         for i, cond in enumerate(self.conditions):
             if cond not in shared:
                 shared[cond] = self._compile(i, cond)
@@ -131,15 +132,15 @@ class Matcher:
     def _compile(self, index: int, cond: Condition) -> _Unit:
         """The condition as one unit, or, when its attributes make too many cases (each is a
         question to durable-rules), as a unit over the answers of units for its parts."""
-        if isinstance(cond, (AllOf, AnyOf)) and case_space(cond) > SPLIT:
-            groups = _groups(cond)
+        if isinstance(cond, (AllOf, AnyOf)) and case_space(cond, self._memo) > SPLIT:
+            groups = _groups(cond, self._memo)
             if len(groups) == 1:
                 return self._compile(index, groups[0])
             children = [self._compile(index, g) for g in groups]
             tests = tuple(Test(("in", k), "$eq", True) for k in range(len(children)))
             return self._build(index, {}, children,
                                And(tests) if isinstance(cond, AllOf) else Or(tests))
-        if isinstance(cond, Not) and case_space(cond) > SPLIT:
+        if isinstance(cond, Not) and case_space(cond, self._memo) > SPLIT:
             child = self._compile(index, cond.item)
             return self._build(index, {}, [child], Test(("in", 0), "$eq", False))
         return self._build(index, attributes(cond), [], expression(cond), cond)
@@ -335,13 +336,13 @@ class _Coded:
     texts: dict[str, list[str | None]]
 
 
-def _groups(cond: AllOf | AnyOf) -> list[Condition]:
+def _groups(cond: AllOf | AnyOf, memo: Memo | None = None) -> list[Condition]:
     """The items of an all/any, neighbours packed together while their cases stay few."""
     kind = type(cond)
     out: list[list[Condition]] = []
     current: Reads = {}
     for item in cond.items:
-        mine = reads_of(item)
+        mine = reads_of(item, memo)
         joined = merged_reads(current, mine)
         if out and case_count(joined) <= SPLIT:
             out[-1].append(item)
