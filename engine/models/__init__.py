@@ -5,6 +5,8 @@
   customer can also leave right after the first purchase (one-time buyers can be inactive);
 * ``ParetoNBDFitter``: Pareto/NBD (Schmittlein, Morrison & Colombo 1987);
 * ``GammaGammaFitter``: spend per transaction, and CLV (Fader, Hardie & Lee 2005, JMR);
+* ``ShiftedBetaGeoFitter`` (``engine.models.sbg``): contract renewal, for subscriptions (Fader &
+  Hardie 2007), with survival, retention, churn probability and DERL (Fader & Hardie 2010);
 * ``engine.models.rfm``: per-customer frequency/recency/T/monetary summaries from transactions,
   calibration/holdout splits and the holdout check.
 
@@ -23,12 +25,13 @@ Typical use, with a transactions frame ``tx`` (one row per purchase)::
 
 from __future__ import annotations
 
-from engine.models import rfm
+from engine.models import rfm, sbg
 from engine.models._common import ConvergenceError, NotFittedError
 from engine.models.bgnbd import BetaGeoFitter
 from engine.models.gamma_gamma import GammaGammaFitter
 from engine.models.mbgnbd import ModifiedBetaGeoFitter
 from engine.models.pareto_nbd import ParetoNBDFitter
+from engine.models.sbg import ShiftedBetaGeoFitter
 
 __all__ = [
     "BetaGeoFitter",
@@ -37,5 +40,7 @@ __all__ = [
     "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",
+    "ShiftedBetaGeoFitter",
     "rfm",
+    "sbg",
 ]
