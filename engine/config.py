@@ -66,9 +66,12 @@ RETENTION = c.Record([
 ])
 
 MODELS = c.Record([
-    c.Field("use", c.Text(choices=("auto", "mbgnbd", "bgnbd", "none")), "auto"),
+    c.Field("use", c.Text(choices=("auto", "mbgnbd", "bgnbd", "pareto_nbd", "none")), "auto"),
     c.Field("time_unit_days", c.Number(min=1, max=366), 7.0),
     c.Field("min_repeat_customers", c.Number(min=10, integer=True), 100),
+    c.Field("penalizer", c.Number(min=0, max=100), 0.0),
+    c.Field("holdout_days", c.Optional(c.Number(min=1, integer=True)), None),
+    c.Field("interval_level", c.Number(min=0.5, max=0.999), 0.9),
 ])
 
 CONFIG = c.Record([
@@ -111,11 +114,15 @@ class RetentionConfig:
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    # auto: MBG/NBD + Gamma-Gamma where they fit, else the formulas; mbgnbd or bgnbd: that
+    # auto: the purchase model with the smallest holdout error + Gamma-Gamma where they fit,
+    # else the formulas; mbgnbd, bgnbd or pareto_nbd: that
     # purchase model, and an error if it cannot be fitted; none: the formulas
     use: str = "auto"
     time_unit_days: float = 7.0
     min_repeat_customers: int = 100
+    penalizer: float = 0.0  # L2 penalty on the parameters of every fit (engine/models)
+    holdout_days: int | None = None  # auto's holdout; None: the horizon (engine/model_choice)
+    interval_level: float = 0.9  # of the clv_model_lower/upper interval
 
 
 @dataclass(frozen=True)

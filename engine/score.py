@@ -92,7 +92,7 @@ def score(config: Config, *, progress: Progress | None = None) -> Scored:
             retention = retention_job.result()
         add_value(frame, config, retention, newcomers)
     with step("models"):
-        model = apply_models(frame, config)  # may replace potential value: score after it
+        model = apply_models(frame, config, tx)  # may replace potential value: score after it
         cuts = rescore(frame, tiers)
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]

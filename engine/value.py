@@ -35,7 +35,8 @@ from engine.newcomers import Newcomers
 from engine.retention import Retention
 from engine.tiers import TierSpec, assign
 
-MONEY = ("clv_model", "revenue", "refunds", "avg_order_value", "gross_margin", "revenue_recent",
+MONEY = ("clv_model", "clv_model_lower", "clv_model_upper", "revenue", "refunds",
+         "avg_order_value", "gross_margin", "revenue_recent",
          "revenue_previous", "historic_value", "margin_per_purchase", "margin_per_period",
          "margin_per_active_period", "clv_simple", "clv_discounted", "potential_value",
          "current_value", "influence_value", "total_value", "growth_headroom")
