@@ -56,6 +56,9 @@ class ModelFit:
             return f"formulas ({self.reason})"
         title = TITLES[self.transaction_model]
         parts = ", ".join(f"{k}={v:.4g}" for k, v in self.params[self.transaction_model].items())
+        if self.transaction_model == "sbg":
+            return (f"sBG retention model fitted on {self.customers:,} customers (billing "
+                    f"period {self.time_unit_days:g} days; {parts}); {self.choice}")
         text = (f"{title} + Gamma-Gamma fitted on {self.customers:,} customers "
                 f"(time unit {self.time_unit_days:g} days; {title} {parts})")
         return text + (f"; chosen by models.use auto: {self.choice}" if self.choice else "")
@@ -63,7 +66,7 @@ class ModelFit:
 
 # the purchase models by models.use value, and how the summary names them
 TITLES = {"mbgnbd": "MBG/NBD", "bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD",
-          "gamma_gamma": "Gamma-Gamma"}
+          "gamma_gamma": "Gamma-Gamma", "sbg": "sBG"}
 PURCHASE_MODEL = {"auto": "mbgnbd", "mbgnbd": "mbgnbd", "bgnbd": "bgnbd",
                   "pareto_nbd": "pareto_nbd"}
 
@@ -94,6 +97,10 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     from engine.models.gamma_gamma import GammaGammaFitter
 
     settings = config.models
+    if config.subscriptions is not None:  # contracts: the sBG retention model
+        from engine.subscriptions import apply_subscription_model
+
+        return apply_subscription_model(frame, config, tx)
     if settings.use == "none":
         return ModelFit(False, "models.use is none in cvm.yaml")
     unit = settings.time_unit_days

@@ -74,6 +74,12 @@ MODELS = c.Record([
     c.Field("interval_level", c.Number(min=0.5, max=0.999), 0.9),
 ])
 
+SUBSCRIPTIONS = c.Record([
+    c.Field("end", c.Text(), doc="the column of the contracts file with each contract's end "
+            "(empty while it runs)"),
+    c.Field("billing_days", c.Number(min=1, max=366, integer=True), 30),
+])
+
 CONFIG = c.Record([
     c.Field("name", c.Text(), "CVM project"),
     c.Field("data", DATA, doc="where the transactions are and how to read them"),
@@ -85,6 +91,7 @@ CONFIG = c.Record([
     c.Field("margin_rate", c.Number(min=0, max=1), 0.30),
     c.Field("retention", RETENTION, None),
     c.Field("models", MODELS, None),
+    c.Field("subscriptions", SUBSCRIPTIONS, None),
     c.Field("report", REPORT, None),
     c.Field("output", c.Text(), "output"),
 ], what="the project configuration")
@@ -126,6 +133,13 @@ class ModelsConfig:
 
 
 @dataclass(frozen=True)
+class SubscriptionsConfig:
+    # the transactions file holds contracts (engine/subscriptions.py)
+    end: str
+    billing_days: int = 30
+
+
+@dataclass(frozen=True)
 class Config:
     """A checked ``cvm.yaml``. Paths are absolute."""
 
@@ -142,6 +156,7 @@ class Config:
     retention: RetentionConfig
     output: Path
     models: ModelsConfig = ModelsConfig()
+    subscriptions: SubscriptionsConfig | None = None
     report: ReportConfig = field(default_factory=ReportConfig)
     # line and column of each setting in the file, by dotted key ("data.delimiter")
     positions: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
@@ -248,6 +263,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         margin_rate=raw["margin_rate"],
         retention=RetentionConfig(**ret),
         models=ModelsConfig(**(raw["models"] or {})),
+        subscriptions=SubscriptionsConfig(**raw["subscriptions"]) if raw["subscriptions"]
+        else None,
         report=ReportConfig(
             spend=(project / raw["report"]["spend"]).resolve()
             if raw["report"] and raw["report"]["spend"] else None,

@@ -20,8 +20,9 @@ from engine.codes import customer_codes, labelled_codes, order_codes
 from engine.config import Config
 from engine.dedupe import duplicate_rows
 from engine.errors import InputError, Problem
+from engine.subscriptions import end_days, expand_contracts
 from engine.tabular import Source, read_columns
-from engine.typed_columns import as_date_seconds, as_number, as_text, check_ids
+from engine.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
@@ -71,6 +72,8 @@ class Transactions:
     categories: tuple[str, ...]
     as_of: dt.date
     report: LoadReport
+    # subscriptions (engine/subscriptions.py): per customer code, a contract runs at as_of
+    active: np.ndarray | None = None
 
     @property
     def as_of_day(self) -> int:
@@ -82,7 +85,9 @@ def load_transactions(config: Config) -> Transactions:
     data = config.data
     src = Source(data.transactions, config.display(data.transactions), "data.transactions",
                  data.delimiter, data.encoding, config.where("data.transactions"))
-    table = read_columns(src, data.columns, repetitive=("date", "category", "channel"))
+    subs = config.subscriptions
+    wanted = {**data.columns, "end": subs.end} if subs else data.columns
+    table = read_columns(src, wanted, repetitive=("date", "category", "channel", "end"))
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
@@ -97,9 +102,13 @@ def load_transactions(config: Config) -> Transactions:
                               required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
     day = (seconds // DAY).astype(np.int32)
+    end = end_days(src, subs.end, as_date_seconds(
+        src, table, "end", subs.end, date_format=data.date_format, required=False), day,
+        NO_DATE) if subs else None
     margin = _margin(src, table, config, amount, report)
     # free each Arrow column once converted: ten million strings are worth a gigabyte
-    table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id")
+    table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id",
+                                            "end")
                                 if k in table.column_names])
     cat_codes: np.ndarray | None = None
     categories: tuple[str, ...] = ()
@@ -125,7 +134,7 @@ def load_transactions(config: Config) -> Transactions:
     pool.shutdown()
     customer_ids = np.asarray(id_array.to_numpy(zero_copy_only=False), dtype=object)
     keep = _keep_mask(report, day, amount, as_of_day,
-                      [codes, seconds, amount, margin, order, cat_codes, *extra],
+                      [codes, seconds, amount, margin, order, cat_codes, end, *extra],
                       drop_duplicates=data.duplicates == "drop")
     report.rows_used = int(keep.sum())
     purchase = keep & (amount > 0)
@@ -135,7 +144,7 @@ def load_transactions(config: Config) -> Transactions:
     refunds = amount[keep] < 0
     report.refund_rows = int(refunds.sum())
     report.refund_amount = float(-amount[keep][refunds].sum())
-    return Transactions(
+    tx = Transactions(
         customer_ids=customer_ids, id_array=id_array, code=np.asarray(codes[keep], dtype=np.intp),
         day=day[keep],
         amount=amount[keep],
@@ -143,6 +152,8 @@ def load_transactions(config: Config) -> Transactions:
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
     )
+    return expand_contracts(tx, end[keep], subs.billing_days) if subs and end is not None \
+        else tx
 
 
 def require_history(tx: Transactions, config: Config) -> None:

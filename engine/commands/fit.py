@@ -67,6 +67,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             f"the default calibration end {cal_end} (see models.holdout_days) is not "
             f"inside the data: {inside}", file=config.display(config.data.transactions),
             hint="pass --calibration-end DATE, or use data that spans more than the horizon"))
+    if config.subscriptions is not None:  # contracts: the sBG retention model
+        from engine.commands import fit_subscriptions
+
+        return fit_subscriptions.run(config, tx, target, guard, cal_end, quiet)
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)

@@ -128,7 +128,9 @@ def model_equity(model: ModelFit, currency: str) -> str | None:
     if not model.used or model.equity is None:
         return None
     total, low, high = model.equity
-    return (f"By the probabilistic model ({TITLES[model.transaction_model]} + Gamma-Gamma), the "
+    name = TITLES[model.transaction_model] + (
+        "" if model.transaction_model == "sbg" else " + Gamma-Gamma")
+    return (f"By the probabilistic model ({name}), the "
             f"customers' expected discounted margin over the horizon (the sum of clv_model) is "
             f"{currency} {total:,.0f}, with a {model.interval_level:.0%} interval of {currency} "
             f"{low:,.0f} to {high:,.0f} from the uncertainty of the fitted parameters.")
