@@ -50,6 +50,17 @@ def test_calibration_frame_is_calibration_holdout_from_the_arrays() -> None:
                                    rtol=1e-12, err_msg=column)
 
 
+def test_auto_chooses_on_a_fixed_sample_of_many_customers() -> None:
+    config = load_config(CDNOW)
+    tx = load_transactions(config)
+    cal_end, obs_end = dt.date(1997, 9, 30), dt.date(1998, 6, 30)
+    full = calibration_frame(tx, cal_end, obs_end, 7.0).set_index("code")
+    part = calibration_frame(tx, cal_end, obs_end, 7.0, max_customers=5000).set_index("code")
+    again = calibration_frame(tx, cal_end, obs_end, 7.0, max_customers=5000)
+    assert 4900 < len(part) <= 5000 and part.index.tolist() == again["code"].tolist()
+    assert part.equals(full.loc[part.index])
+
+
 def test_default_holdout_is_the_horizon_at_most_half_the_data() -> None:
     retail = load_config(ROOT)
     split = holdout_split(retail, load_transactions(retail))
