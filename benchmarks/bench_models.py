@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.model_choice import AUTO_SAMPLE
 from engine.models import (
     BetaGeoFitter,
     GammaGammaFitter,
@@ -47,7 +48,6 @@ from engine.models import (
     gamma_gamma,
     rfm,
 )
-from engine.model_choice import AUTO_SAMPLE
 from engine.models import sbg as sbg_model
 from engine.models.compare import choose, compare
 from engine.models.sbg import ShiftedBetaGeoFitter
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<6} {value:9.4f} -> {fitted:9.4f}")
 
     print("newer models (issue 15):")
-    pn, t_pn = timed(lambda: ParetoNBDFitter().fit(x, tx, t), args.repeat)
+    _, t_pn = timed(lambda: ParetoNBDFitter().fit(x, tx, t), args.repeat)
     show("Pareto/NBD fit (compress + MLE + SEs)", t_pn)
     periods = rng.integers(1, 13, args.customers)
     renewals, churned = sbg_model.simulate({"alpha": 0.704, "beta": 1.182}, periods, rng=rng)

@@ -28,7 +28,6 @@ import pandas as pd
 from engine.config import Config
 from engine.load import EPOCH, Transactions
 
-
 AUTO_SAMPLE = 50_000
 SEED = 20260101
 

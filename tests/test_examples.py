@@ -1,5 +1,6 @@
 """Every bundled example runs every command: the repository root (the retail example),
-examples/cdnow and examples/subscription. Each command writes into a temporary folder; the examples are not changed."""
+examples/cdnow and examples/subscription. Each command writes into a temporary folder; the
+examples are not changed."""
 
 from __future__ import annotations
 
