@@ -25,6 +25,7 @@ from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = ROOT / "examples" / "cdnow"
+README = ROOT / "README.md"
 runner = CliRunner()
 
 
@@ -84,6 +85,8 @@ def test_fit_on_cdnow_shows_the_models_side_by_side(tmp_path: Path) -> None:
             "  Pareto/NBD      -95,368.46    190,744.9    190,777.2     17,157    19,674  -12.8%\n"
             ) in text
     assert "  cal. repeats  customers   actual    MBG/NBD     BG/NBD Pareto/NBD\n" in text
+    shown = "\n".join(text.splitlines()[6:11])  # the README shows the table as it is
+    assert shown.startswith("Holdout: each purchase model") and shown in README.read_text()
     assert "  value table model: Pareto/NBD (Pareto/NBD predicts 17,157 repeat purchases" in text
     params = json.loads((out / "fit" / "params.json").read_text())
     assert params["purchase_model"] == "pareto_nbd"

@@ -124,3 +124,17 @@ def test_fit_on_the_example(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[1].startswith("  sBG          alpha 0.8531 (se 0.051)  "
                                                     "beta 4.706 (se 0.41)")
     assert "Holdout: sBG fitted to 2025-01-05" in result.stdout
+    readme = (ROOT / "README.md").read_text()
+    assert "```\n" + "\n".join(result.stdout.splitlines()[1:3]) + "\n```" in readme
+
+
+def test_readme_subscription_settings_and_policy(make_project: Callable[..., Path]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```yaml\nsubscriptions:\n", 1)[1].split("```", 1)[0]
+    config = CONFIG[:CONFIG.index("subscriptions:")] + "subscriptions:\n" + block.replace(
+        "end_date", "end") + CONFIG[CONFIG.index("as_of:"):]
+    project = make_project(config, tx="cust,start,end,price\na,2024-01-01,,10.00\n")
+    assert load_config(project).subscriptions is not None
+    policy = (EXAMPLE / "policies" / "save_at_risk.yaml").read_text()
+    shown = readme.split("A marketer's policy on the churn risk", 1)[1].split("```yaml\n", 1)[1]
+    assert shown.split("```", 1)[0] in policy
