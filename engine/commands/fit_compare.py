@@ -39,10 +39,14 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
             full_frequency: Any, full_spend: Any) -> Holdout:
     from engine.models import ConvergenceError
 
+    from engine.model_choice import AUTO_MODELS
+
     comparison = compare(cal, penalizer=penalizer)
-    if use in ("auto", "none") and comparison.fitted():
-        picked = choose(comparison)
-        chosen, why = picked.name, picked.reason
+    if use in ("auto", "none") and any(s.fitted for s in comparison.scores.values()
+                                       if s.name in AUTO_MODELS):
+        picked = choose(comparison, candidates=AUTO_MODELS)
+        chosen, why = picked.name, picked.reason + (
+            "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1")
     else:
         chosen = use if use not in ("auto", "none") else "mbgnbd"
         why = f"models.use is {use} in cvm.yaml"

@@ -193,14 +193,18 @@ def compare(cal_holdout: pd.DataFrame, *, models: Sequence[str] = PREFERENCE,
     return Comparison(scores, table)
 
 
-def choose(comparison: Comparison, *, tie_tolerance: float = 0.005) -> Choice:
+def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
+           candidates: Sequence[str] | None = None) -> Choice:
     """The fitted model with the smallest absolute holdout error of total repeat purchases
-    (ties within ``tie_tolerance`` x actual go to the earlier model in ``PREFERENCE``).
+    (ties within ``tie_tolerance`` x actual go to the earlier model in ``PREFERENCE``), among
+    ``candidates`` (default: every model scored).
 
     Raises ``ValueError`` (with every model's reason) when no model was fitted.
     """
-    fitted = comparison.fitted()
-    failed = [s for s in comparison.scores.values() if not s.fitted]
+    scores = [s for s in comparison.scores.values()
+              if candidates is None or s.name in candidates]
+    fitted = [s for s in scores if s.fitted]
+    failed = [s for s in scores if not s.fitted]
     if not fitted:
         raise ValueError("no purchase model could be fitted: " + "; ".join(
             f"{s.title}: {s.reason}" for s in failed))
@@ -211,7 +215,9 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005) -> Choice:
     pick = min(tied, key=lambda s: (order.get(s.name, len(order)), abs(s.error)))
     others = ", ".join(f"{s.title} {_pct(s)}" for s in fitted if s is not pick)
     reason = (f"{pick.title} predicts {pick.predicted:,.0f} repeat purchases in the holdout "
-              f"against {pick.actual:,.0f} actual ({_pct(pick)}), the smallest absolute error")
+              f"against {pick.actual:,.0f} actual ({_pct(pick)}), "
+              + ("the smallest absolute error" if len(fitted) > 1 else
+                 "the only candidate fitted"))
     if others:
         reason += f" (other models: {others})"
     if len(tied) > 1:
