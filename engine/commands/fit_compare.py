@@ -37,9 +37,8 @@ class Holdout:
 def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: float,
             cal_end: dt.date, observation_end: dt.date, unit: float,
             full_frequency: Any, full_spend: Any) -> Holdout:
-    from engine.models import ConvergenceError
-
     from engine.model_choice import AUTO_MODELS
+    from engine.models import ConvergenceError
 
     comparison = compare(cal, penalizer=penalizer)
     if use in ("auto", "none") and any(s.fitted for s in comparison.scores.values()
