@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from html import unescape
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -211,3 +212,21 @@ def test_spend_frequency_independence() -> None:
     assert check.describe().endswith("the assumption is doubtful: spend per purchase depends "
                                      "on frequency, Gamma-Gamma's value is biased")
 
+
+
+def test_the_report_and_manifest_show_model_equity_with_its_interval(tmp_path: Path) -> None:
+    model = score(load_config(ROOT)).model
+    assert model.equity is not None
+    total, low, high = model.equity
+    assert low < total < high
+    result = runner.invoke(app, ["run", "--project", str(ROOT), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["value_model"]["equity"] == {"estimate": total, "lower": low,
+                                                 "upper": high, "level": 0.9}
+    result = runner.invoke(app, ["report", "--project", str(ROOT), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    html = unescape((tmp_path / "report" / "report.html").read_text())
+    assert (f"(MBG/NBD + Gamma-Gamma), the customers' expected discounted margin over the "
+            f"horizon (the sum of clv_model) is EUR {total:,.0f}, with a 90% interval of EUR "
+            f"{low:,.0f} to {high:,.0f} from the uncertainty") in html
