@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from html import unescape
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 
 import numpy as np
