@@ -8,8 +8,16 @@
    purchase model) on the same draw, Gamma-Gamma fit, and predictions for every customer
    (expected purchases in 39 weeks, P(alive), 12-month CLV).
 
-Targets: BG/NBD + Gamma-Gamma fit <= 1 s, MBG/NBD as fast as BG/NBD; all predictions <= 1 s
-(2 cores).
+4. The newer models (issue 15): Pareto/NBD fit, sBG fit on N contracts (drawn from the
+   Fader & Hardie 2007 "regular" estimates, 1-12 renewal decisions observed), the delta-method
+   CLV intervals for every customer and for the total, and ``models.use: auto``'s holdout
+   comparison (three purchase models fitted on a calibration split of the draw and scored).
+5. Side by side with lifetimes (archived; ``pip install lifetimes``) where it has the model:
+   BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits on the same draw, once each (lifetimes has no
+   sBG and no CLV intervals). ``--no-lifetimes`` skips them; ``--lifetimes-pareto`` adds its
+   Pareto/NBD fit, which takes minutes on a million customers.
+
+Targets: each fit <= 1 s (2 cores), MBG/NBD as fast as BG/NBD; all predictions <= 1 s.
 
     python benchmarks/bench_models.py [--customers 1000000] [--repeat 3] [--seed 7]
 """
@@ -30,14 +38,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.value.model_choice import AUTO_SAMPLE
 from engine.value.models import (
     BetaGeoFitter,
     GammaGammaFitter,
     ModifiedBetaGeoFitter,
+    ParetoNBDFitter,
     bgnbd,
     gamma_gamma,
     rfm,
 )
+from engine.value.models import sbg as sbg_model
+from engine.value.models.compare import choose, compare
+from engine.value.models.sbg import ShiftedBetaGeoFitter
+from engine.value.models.uncertainty import clv_intervals
 
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = ROOT / "examples" / "cdnow" / "CDNOW_master.txt"
@@ -75,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-lifetimes", action="store_true")
+    parser.add_argument("--lifetimes-pareto", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", UserWarning)  # Gamma-Gamma's count of excluded customers
 
@@ -113,16 +129,62 @@ def main(argv: list[str] | None = None) -> int:
         fitted = bg.params_.get(name, gg.params_.get(name, float("nan")))
         print(f"  {name:<6} {value:9.4f} -> {fitted:9.4f}")
 
-    if importlib.util.find_spec("lifetimes") is None:
-        print("lifetimes: not installed, side-by-side timing skipped")
-    else:  # pragma: no cover - only where lifetimes is installed
-        from lifetimes import BetaGeoFitter as LifetimesBG  # type: ignore[import-not-found]
+    print("newer models (issue 15):")
+    _, t_pn = timed(lambda: ParetoNBDFitter().fit(x, tx, t), args.repeat)
+    show("Pareto/NBD fit (compress + MLE + SEs)", t_pn)
+    periods = rng.integers(1, 13, args.customers)
+    renewals, churned = sbg_model.simulate({"alpha": 0.704, "beta": 1.182}, periods, rng=rng)
+    _, t_sbg = timed(lambda: ShiftedBetaGeoFitter().fit(renewals, churned), args.repeat)
+    show("sBG fit (contracts)", t_sbg)
+    bounds, t_ci = timed(lambda: clv_intervals(
+        bg, gg, x, tx, t, m, horizon=12, discount_rate_per_period=0.01, periods_per_step=30 / 7,
+        margin_rate=0.3, level=0.9), args.repeat)
+    show("CLV intervals, every customer + total", t_ci)
+    cal = _calibration(x, tx, t, rng)
+    if len(cal) > AUTO_SAMPLE:  # what models.use: auto fits (engine/value/model_choice.py)
+        cal = cal.iloc[np.sort(rng.choice(len(cal), AUTO_SAMPLE, replace=False))]
+    chosen, t_auto = timed(lambda: choose(compare(cal)), args.repeat)
+    show(f"auto: 3 fits on {len(cal):,}, holdout scores", t_auto)
+    total = bounds.total
+    print(f"  total CLV {float(total.estimate[0]):,.0f}, 90% interval "
+          f"{float(total.lower[0]):,.0f} .. {float(total.upper[0]):,.0f}; auto takes "
+          f"{chosen.title}")
 
+    if args.no_lifetimes or importlib.util.find_spec("lifetimes") is None:
+        print("lifetimes: not installed (pip install lifetimes) or --no-lifetimes: skipped")
+        return 0
+    import lifetimes  # type: ignore[import-not-found]  # pragma: no cover
+
+    print("lifetimes, the same draw, one fit each:")
+    ours = {"BetaGeoFitter": min(t_bg), "ModifiedBetaGeoFitter": min(t_mbg),
+            "ParetoNBDFitter": min(t_pn), "GammaGammaFitter": min(t_gg)}
+    for name in ours:
+        if name == "ParetoNBDFitter" and not args.lifetimes_pareto:
+            print(f"  {name:<24} skipped (--lifetimes-pareto to time it)")
+            continue
+        fitter = getattr(lifetimes, name)()
         start = time.perf_counter()
-        LifetimesBG().fit(x, tx, t)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if name == "GammaGammaFitter":
+                keep = x > 0
+                fitter.fit(x[keep], m[keep])
+            else:
+                fitter.fit(x, tx, t)
         theirs = time.perf_counter() - start
-        print(f"lifetimes BetaGeoFitter.fit: {theirs:.2f} s, {theirs / min(t_bg):.1f}x ours")
+        print(f"  {name:<24} {theirs:8.2f} s, {theirs / ours[name]:6.1f}x ours")
     return 0
+
+
+def _calibration(x: np.ndarray, tx: np.ndarray, t: np.ndarray, rng: np.random.Generator
+                 ) -> pd.DataFrame:
+    """A calibration/holdout frame from the draw: the customers' histories as calibration and a
+    39-week holdout drawn from the BG/NBD fitted to them (enough to time the comparison)."""
+    fitted = BetaGeoFitter().fit(x, tx, t)
+    expected = fitted.expected_purchases(39.0, x, tx, t)
+    return pd.DataFrame({"frequency_cal": x, "recency_cal": tx, "T_cal": t,
+                         "frequency_holdout": rng.poisson(expected).astype(np.float64),
+                         "duration_holdout": 39.0})
 
 
 if __name__ == "__main__":

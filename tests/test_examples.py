@@ -1,5 +1,6 @@
-"""Every bundled example runs every command: the repository root (the retail example) and
-examples/cdnow. Each command writes into a temporary folder; the examples are not changed."""
+"""Every bundled example runs every command: the repository root (the retail example),
+examples/cdnow and examples/subscription. Each command writes into a temporary folder; the
+examples are not changed."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ EXAMPLES = {
                                                            "clv_discounted: {gte: 5}")),
     "cdnow": (ROOT / "examples" / "cdnow", "00001", "policies/win_back.yaml",
               ("clv_discounted: {gte: 10}", "clv_discounted: {gte: 2}")),
+    "subscription": (ROOT / "examples" / "subscription", "S00664", "policies/save_at_risk.yaml",
+                     ("churn_risk: {gte: 0.12}", "churn_risk: {gte: 0.08}")),
 }
 
 

@@ -29,7 +29,7 @@ from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
 from engine.project.config import Config
 from engine.terminal import display
-from engine.value.clv_models import PURCHASE_MODEL, TITLES, rfm
+from engine.value.clv_models import TITLES, rfm
 from engine.value.features import REPEAT_SPEND, build_features
 
 HINT = ("the value table needs only the model named by models.use in cvm.yaml (MBG/NBD by "
@@ -40,15 +40,22 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         calibration_end: dt.date | None, quiet: bool, json_out: bool = False) -> int:
-    from engine.value.models.rfm import calibration_holdout, plot_holdout
+    from engine.commands.fit_compare import (
+        by_frequency_csv,
+        comparison_csv,
+        holdout,
+        tracking_chart,
+    )
+    from engine.commands.fit_compare import lines as compare_lines
+    from engine.value.model_choice import calibration_frame, holdout_split
+    from engine.value.models.rfm import holdout_check, plot_holdout
 
     config = project_config(project, config_file)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     tx = load_transactions(config)
     observation_end = tx.as_of - dt.timedelta(days=1)
-    cal_end = calibration_end or observation_end - dt.timedelta(
-        days=config.horizon_periods * config.period_days)
+    cal_end = calibration_end or holdout_split(config, tx).calibration_end
     purchases = _purchases(tx)
     first = purchases["date"].min()
     if not first < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
@@ -60,9 +67,13 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                 hint="the calibration period must end after the first purchase and before "
                 "the last day of the data"))
         raise InputError(Problem(
-            f"the default calibration end {cal_end} (the as-of date minus the horizon) is not "
+            f"the default calibration end {cal_end} (see models.holdout_days) is not "
             f"inside the data: {inside}", file=config.display(config.data.transactions),
             hint="pass --calibration-end DATE, or use data that spans more than the horizon"))
+    if config.subscriptions is not None:  # contracts: the sBG retention model
+        from engine.commands import fit_subscriptions
+
+        return fit_subscriptions.run(config, tx, target, guard, cal_end, quiet)
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)
@@ -70,7 +81,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     with shown or contextlib.nullcontext():
         if shown is not None:
             shown("fit")
-        fitted, failed = _fit_all(frame, unit)
+        fitted, failed = _fit_all(frame, unit, config.models.penalizer)
     source = config.display(config.data.transactions)
     if not fitted:
         last = len(failed) - 1
@@ -90,35 +101,41 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         lines.append(f"  Gamma-Gamma fitted on {fitted['gamma_gamma'].n_customers_:,} "
                      "repeat buyers")
 
-    name = PURCHASE_MODEL.get(config.models.use, "mbgnbd")
-    cal = calibration_holdout(purchases, customer_col="customer", date_col="date",
-                              calibration_end=cal_end, observation_end=observation_end,
-                              time_unit_days=unit)
+    cal = calibration_frame(tx, cal_end, observation_end, unit)
     with shown or contextlib.nullcontext():
         if shown is not None:
             shown("holdout check")
-        holdout = _holdout(name, cal)
-    check, error = None, float("nan")
-    if isinstance(holdout, str):
-        failed[f"holdout check ({TITLES[name]} on the calibration period)"] = holdout
-    else:
-        check, error = holdout
-        lines.extend(_holdout_lines(name, cal_end, observation_end, len(cal), check, error))
+        held = holdout(cal, purchases, use=config.models.use,
+                       penalizer=config.models.penalizer, cal_end=cal_end,
+                       observation_end=observation_end, unit=unit,
+                       full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
+    lines.extend(compare_lines(held, cal_end=cal_end, observation_end=observation_end,
+                               customers=len(cal)))
     folder = target.path / "fit"
-    written = ["params.json"]
+    written = ["comparison.csv", "holdout.csv", "params.json"]
+    chart = tracking_chart(held, unit)
     with writing(target, guard, "fit") as stage:
-        if check is not None:
-            write_csv(check.reset_index(), stage.path("fit/holdout.csv"))
-            plot_holdout(check, stage.path("fit/holdout.svg"))
-            written[:0] = ["holdout.csv", "holdout.svg"]
+        write_csv(comparison_csv(held), stage.path("fit/comparison.csv"))
+        write_csv(by_frequency_csv(held), stage.path("fit/holdout.csv"))
+        chosen = held.comparison.scores.get(held.chosen)
+        if chosen is not None and chosen.fitted:
+            plot_holdout(holdout_check(chosen.model, cal), stage.path("fit/holdout.svg"))
+            written.append("holdout.svg")
+        if held.tracking is not None and chart is not None:
+            write_csv(held.tracking, stage.path("fit/tracking.csv"))
+            write_text(chart, stage.path("fit/tracking.svg"))
+            written += ["tracking.csv", "tracking.svg"]
+        error = chosen.relative_error if chosen is not None else float("nan")
         fitted_params: dict[str, Any] = {
             "as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
-            "purchase_model": name, "models": _results(fitted), "not_fitted": failed,
+            "purchase_model": held.chosen, "models": _results(fitted), "not_fitted": failed,
             "holdout_error": error}
-        write_text(json.dumps(fitted_params, indent=2, sort_keys=True) + "\n",
-                   stage.path("fit/params.json"))
+        write_text(json.dumps(
+            {**fitted_params, "penalizer": config.models.penalizer,
+             "calibration": held.as_dict()}, indent=2, sort_keys=True, default=_json) + "\n",
+            stage.path("fit/params.json"))
     _warn(config, failed)
-    if json_out:  # issue 17
+    if json_out:  # issue 17 (the calibration comparison is in fit/params.json)
         from engine.workflow.json_output import fit_json
 
         typer.echo(fit_json({**fitted_params, "wrote": [
@@ -129,7 +146,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     return 0
 
 
-def _fit_all(frame: pd.DataFrame, unit: float) -> tuple[dict[str, Any], dict[str, str]]:
+def _fit_all(frame: pd.DataFrame, unit: float, penalizer: float = 0.0
+             ) -> tuple[dict[str, Any], dict[str, str]]:
     """Every model fitted on its own: (fitted models by name, reason of each failure)."""
     from engine.value.models import (
         BetaGeoFitter,
@@ -143,10 +161,10 @@ def _fit_all(frame: pd.DataFrame, unit: float) -> tuple[dict[str, Any], dict[str
     spend = frame[REPEAT_SPEND].to_numpy()
     ok = (x > 0) & (spend > 0)
     jobs: dict[str, Callable[[], Any]] = {
-        "mbgnbd": lambda: ModifiedBetaGeoFitter().fit(x, t_x, big_t),
-        "bgnbd": lambda: BetaGeoFitter().fit(x, t_x, big_t),
-        "pareto_nbd": lambda: ParetoNBDFitter().fit(x, t_x, big_t),
-        "gamma_gamma": lambda: GammaGammaFitter().fit(x[ok], spend[ok]),
+        "mbgnbd": lambda: ModifiedBetaGeoFitter(penalizer).fit(x, t_x, big_t),
+        "bgnbd": lambda: BetaGeoFitter(penalizer).fit(x, t_x, big_t),
+        "pareto_nbd": lambda: ParetoNBDFitter(penalizer).fit(x, t_x, big_t),
+        "gamma_gamma": lambda: GammaGammaFitter(penalizer).fit(x[ok], spend[ok]),
     }
     fitted: dict[str, Any] = {}
     failed: dict[str, str] = {}
@@ -160,38 +178,16 @@ def _fit_all(frame: pd.DataFrame, unit: float) -> tuple[dict[str, Any], dict[str
     return fitted, failed
 
 
-def _holdout(name: str, cal: pd.DataFrame) -> tuple[pd.DataFrame, float] | str:
-    """The purchase model fitted on the calibration period against the holdout: (check,
-    relative error of the total), or the reason it could not be fitted."""
-    from engine.value.models import BetaGeoFitter, ConvergenceError, ModifiedBetaGeoFitter
-    from engine.value.models.rfm import holdout_check
-
-    model = ModifiedBetaGeoFitter() if name == "mbgnbd" else BetaGeoFitter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(cal["frequency_cal"], cal["recency_cal"], cal["T_cal"])
-    except (ConvergenceError, ValueError) as exc:
-        return _without_class(exc)
-    check = holdout_check(model, cal)
-    total = check.loc["total"]
-    error = (float(total["predicted_total"]) / float(total["actual_total"]) - 1.0) \
-        if total["actual_total"] else float("nan")
-    return check, error
+def _mean_repeat_spend(frame: pd.DataFrame) -> np.ndarray:
+    """Gamma-Gamma's input: the mean gross spend of the repeat purchase days (0 without)."""
+    x = frame["frequency"].to_numpy(dtype=np.float64)
+    return np.asarray(np.where(x > 0, frame[REPEAT_SPEND].to_numpy(), 0.0), dtype=np.float64)
 
 
-def _holdout_lines(name: str, cal_end: dt.date, observation_end: dt.date, customers: int,
-                   check: pd.DataFrame, error: float) -> list[str]:
-    total = check.loc["total"]
-    lines = [f"Holdout check: {TITLES[name]} fitted to {cal_end}, predicting "
-             f"{cal_end + dt.timedelta(days=1)} .. {observation_end} ({customers:,} customers)",
-             "  calibration repeat purchases  customers  actual mean  predicted mean"]
-    for label, row in check.iterrows():
-        lines.append(f"  {label!s:>28}  {int(row['n_customers']):>9,}  "
-                     f"{row['actual_mean']:>11.3f}  {row['predicted_mean']:>14.3f}")
-    lines.append(f"  predicted {float(total['predicted_total']):,.0f} repeat purchases, actual "
-                 f"{float(total['actual_total']):,.0f} ({error:+.1%})")
-    return lines
+def _json(value: object) -> object:
+    """NaN and numpy scalars as JSON: NaN becomes null."""
+    number = float(value)  # type: ignore[arg-type]
+    return None if number != number else number
 
 
 def _without_class(exc: Exception) -> str:

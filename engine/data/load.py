@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.codes import customer_codes, labelled_codes, order_codes
+from engine.data.contracts import end_days
 from engine.data.dedupe import duplicate_rows
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import as_date_seconds, as_number, as_text, check_ids
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 
@@ -71,6 +72,8 @@ class Transactions:
     categories: tuple[str, ...]
     as_of: dt.date
     report: LoadReport
+    # subscriptions (engine/data/contracts.py): per customer code, a contract runs at as_of
+    active: np.ndarray | None = None
 
     @property
     def as_of_day(self) -> int:
@@ -82,7 +85,9 @@ def load_transactions(config: Config) -> Transactions:
     data = config.data
     src = Source(data.transactions, config.display(data.transactions), "data.transactions",
                  data.delimiter, data.encoding, config.where("data.transactions"))
-    table = read_columns(src, data.columns, repetitive=("date", "category", "channel"))
+    subs = config.subscriptions
+    wanted = {**data.columns, "end": subs.end} if subs else data.columns
+    table = read_columns(src, wanted, repetitive=("date", "category", "channel", "end"))
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
@@ -97,9 +102,13 @@ def load_transactions(config: Config) -> Transactions:
                               required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
     day = (seconds // DAY).astype(np.int32)
+    end = end_days(src, subs.end, as_date_seconds(
+        src, table, "end", subs.end, date_format=data.date_format, required=False), day,
+        NO_DATE) if subs else None
     margin = _margin(src, table, config, amount, report)
     # free each Arrow column once converted: ten million strings are worth a gigabyte
-    table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id")
+    table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id",
+                                            "end")
                                 if k in table.column_names])
     cat_codes: np.ndarray | None = None
     categories: tuple[str, ...] = ()
@@ -125,7 +134,7 @@ def load_transactions(config: Config) -> Transactions:
     pool.shutdown()
     customer_ids = np.asarray(id_array.to_numpy(zero_copy_only=False), dtype=object)
     keep = _keep_mask(report, day, amount, as_of_day,
-                      [codes, seconds, amount, margin, order, cat_codes, *extra],
+                      [codes, seconds, amount, margin, order, cat_codes, end, *extra],
                       drop_duplicates=data.duplicates == "drop")
     report.rows_used = int(keep.sum())
     purchase = keep & (amount > 0)
@@ -135,7 +144,7 @@ def load_transactions(config: Config) -> Transactions:
     refunds = amount[keep] < 0
     report.refund_rows = int(refunds.sum())
     report.refund_amount = float(-amount[keep][refunds].sum())
-    return Transactions(
+    tx = Transactions(
         customer_ids=customer_ids, id_array=id_array, code=np.asarray(codes[keep], dtype=np.intp),
         day=day[keep],
         amount=amount[keep],
@@ -143,6 +152,8 @@ def load_transactions(config: Config) -> Transactions:
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
     )
+    return expand_contracts(tx, end[keep], subs.billing_days) if subs and end is not None \
+        else tx
 
 
 def require_history(tx: Transactions, config: Config) -> None:
@@ -221,3 +232,24 @@ def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_da
     dup = duplicate_rows([v for v in row_values if v is not None]) & candidates
     report.duplicates = int(dup.sum())
     return np.asarray(candidates & ~dup, dtype=bool)
+
+
+def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -> Transactions:
+    """One row per billed period: start + k x billing_days for k = 0, 1, ... while before the
+    end and the as-of date (at least the first period). ``end_day`` per contract row, NO_END
+    when the contract runs. Sets ``active`` (per customer: a contract runs at the as-of date)."""
+    stop = np.minimum(end_day.astype(np.int64), tx.as_of_day)
+    start = tx.day.astype(np.int64)
+    periods = np.maximum(-((start - stop) // billing_days), 1)  # ceil((stop - start) / B)
+    row = np.repeat(np.arange(len(start)), periods)
+    first = np.cumsum(periods) - periods
+    k = np.arange(len(row)) - np.repeat(first, periods)
+    active = np.zeros(len(tx.customer_ids), dtype=bool)
+    active[tx.code[end_day.astype(np.int64) >= tx.as_of_day]] = True
+
+    def rep(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[row]
+
+    return replace(tx, code=tx.code[row], day=(start[row] + k * billing_days).astype(np.int32),
+                   amount=tx.amount[row], margin=tx.margin[row], order=None,
+                   category=rep(tx.category), active=active)

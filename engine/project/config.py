@@ -66,9 +66,18 @@ RETENTION = c.Record([
 ])
 
 MODELS = c.Record([
-    c.Field("use", c.Text(choices=("auto", "mbgnbd", "bgnbd", "none")), "auto"),
+    c.Field("use", c.Text(choices=("auto", "mbgnbd", "bgnbd", "pareto_nbd", "none")), "auto"),
     c.Field("time_unit_days", c.Number(min=1, max=366), 7.0),
     c.Field("min_repeat_customers", c.Number(min=10, integer=True), 100),
+    c.Field("penalizer", c.Number(min=0, max=100), 0.0),
+    c.Field("holdout_days", c.Optional(c.Number(min=1, integer=True)), None),
+    c.Field("interval_level", c.Number(min=0.5, max=0.999), 0.9),
+])
+
+SUBSCRIPTIONS = c.Record([
+    c.Field("end", c.Text(), doc="the column of the contracts file with each contract's end "
+            "(empty while it runs)"),
+    c.Field("billing_days", c.Number(min=1, max=366, integer=True), 30),
 ])
 
 CONFIG = c.Record([
@@ -82,6 +91,7 @@ CONFIG = c.Record([
     c.Field("margin_rate", c.Number(min=0, max=1), 0.30),
     c.Field("retention", RETENTION, None),
     c.Field("models", MODELS, None),
+    c.Field("subscriptions", SUBSCRIPTIONS, None),
     c.Field("report", REPORT, None),
     c.Field("output", c.Text(), "output"),
     c.Field("history", c.Optional(c.Text()), None),
@@ -112,11 +122,22 @@ class RetentionConfig:
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    # auto: MBG/NBD + Gamma-Gamma where they fit, else the formulas; mbgnbd or bgnbd: that
+    # auto: the purchase model with the smallest holdout error + Gamma-Gamma where they fit,
+    # else the formulas; mbgnbd, bgnbd or pareto_nbd: that
     # purchase model, and an error if it cannot be fitted; none: the formulas
     use: str = "auto"
     time_unit_days: float = 7.0
     min_repeat_customers: int = 100
+    penalizer: float = 0.0  # L2 penalty on the parameters of every fit (engine/models)
+    holdout_days: int | None = None  # auto's holdout; None: the horizon (engine/model_choice)
+    interval_level: float = 0.9  # of the clv_model_lower/upper interval
+
+
+@dataclass(frozen=True)
+class SubscriptionsConfig:
+    # the transactions file holds contracts (engine/data/contracts.py)
+    end: str
+    billing_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,7 @@ class Config:
     retention: RetentionConfig
     output: Path
     models: ModelsConfig = ModelsConfig()
+    subscriptions: SubscriptionsConfig | None = None
     report: ReportConfig = field(default_factory=ReportConfig)
     history: str | None = None  # a database URL or SQLite path (engine.history.settings)
     # line and column of each setting in the file, by dotted key ("data.delimiter")
@@ -252,6 +274,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         margin_rate=raw["margin_rate"],
         retention=RetentionConfig(**ret),
         models=ModelsConfig(**(raw["models"] or {})),
+        subscriptions=SubscriptionsConfig(**raw["subscriptions"]) if raw["subscriptions"]
+        else None,
         report=ReportConfig(
             spend=(project / raw["report"]["spend"]).resolve()
             if raw["report"] and raw["report"]["spend"] else None,

@@ -93,6 +93,10 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     _C("p_alive", NUMBER, "Probability the customer is still active (probabilistic model).", True),
     _C("churn_risk", NUMBER, "1 - p_alive.", True),
     _C("expected_purchases", NUMBER, "Expected purchases over the horizon (model).", True),
+    _C("clv_model", NUMBER, "Expected discounted margin over the horizon (model).", True),
+    _C("clv_model_lower", NUMBER, "Lower end of clv_model's interval (models.interval_level, "
+       "from the parameters' uncertainty).", True),
+    _C("clv_model_upper", NUMBER, "Upper end of clv_model's interval.", True),
 )
 
 # The outcomes of a response (cvm responses import); last_outcome takes these values.

@@ -32,6 +32,7 @@ from engine.report.sections import (
     tier_rows,
 )
 from engine.report.spend import Spend
+from engine.value.clv_models import TITLES, ModelFit
 from engine.value.score import Scored, score
 
 # The monthly figures, as four tables that each fit a 1280-pixel window (one table of all 27
@@ -106,6 +107,7 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
         "discount_year": f"{config.discount_rate:.1%}",
         "discount_period": f"{config.discount_rate_per_period:.3%}",
         "kpis": _kpis(figures, config.currency, config.period_days), "notes": notes,
+        "model_equity": model_equity(scored.model, config.currency),
         "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
                    for k, v in charts.items()},
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,
@@ -121,6 +123,20 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
     }
     html = _render(config.project, context)
     return Report(html, rounded(figures), charts, _summary(config, figures, spend))
+
+
+def model_equity(model: ModelFit, currency: str) -> str | None:
+    """Total customer equity by the probabilistic model, with its interval (README "Uncertainty
+    of model CLV"), or None when the formulas were used."""
+    if not model.used or model.equity is None:
+        return None
+    total, low, high = model.equity
+    name = TITLES[model.transaction_model] + (
+        "" if model.transaction_model == "sbg" else " + Gamma-Gamma")
+    return (f"By the probabilistic model ({name}), the "
+            f"customers' expected discounted margin over the horizon (the sum of clv_model) is "
+            f"{currency} {total:,.0f}, with a {model.interval_level:.0%} interval of {currency} "
+            f"{low:,.0f} to {high:,.0f} from the uncertainty of the fitted parameters.")
 
 
 def _render(project: Path, context: dict[str, Any]) -> str:

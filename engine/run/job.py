@@ -155,7 +155,12 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
         },
         "value_model": {"used": scored.model.used, "description": scored.model.describe(),
                         "params": scored.model.params,
-                        "log_likelihood": scored.model.log_likelihood},
+                        "log_likelihood": scored.model.log_likelihood,
+                        "choice": scored.model.choice or None,
+                        "equity": scored.model.equity and {
+                            "estimate": scored.model.equity[0], "lower": scored.model.equity[1],
+                            "upper": scored.model.equity[2],
+                            "level": scored.model.interval_level}},
         "retention": {"overall": scored.retention.overall,
                       "segments": {s.name: s.rate for s in scored.retention.segments}},
         "allocation_prices": computed.allocation.prices if computed.allocation else {},

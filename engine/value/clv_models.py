@@ -18,8 +18,10 @@ first purchase. ``bgnbd`` keeps BG/NBD.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,10 @@ import pandas as pd
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.value.features import REPEAT_SPEND
+
+if TYPE_CHECKING:
+    from engine.data.load import Transactions
+    from engine.value.models.uncertainty import ClvIntervals
 
 
 @dataclass(frozen=True)
@@ -41,20 +47,37 @@ class ModelFit:
     log_likelihood: dict[str, float] = field(default_factory=dict)
     customers: int = 0
     time_unit_days: float = 7.0
+    choice: str = ""  # why models.use: auto took this purchase model
+    # total customer equity by the model (sum of clv_model) with its interval
+    equity: tuple[float, float, float] | None = None
+    interval_level: float = 0.9
 
     def describe(self) -> str:
         if not self.used:
             return f"formulas ({self.reason})"
         title = TITLES[self.transaction_model]
         parts = ", ".join(f"{k}={v:.4g}" for k, v in self.params[self.transaction_model].items())
-        return (f"{title} + Gamma-Gamma fitted on {self.customers:,} customers "
+        if self.transaction_model == "sbg":
+            return (f"sBG retention model fitted on {self.customers:,} customers (billing "
+                    f"period {self.time_unit_days:g} days; {parts}); {self.choice}")
+        text = (f"{title} + Gamma-Gamma fitted on {self.customers:,} customers "
                 f"(time unit {self.time_unit_days:g} days; {title} {parts})")
+        return text + (f"; chosen by models.use auto: {self.choice}" if self.choice else "")
 
 
 # the purchase models by models.use value, and how the summary names them
 TITLES = {"mbgnbd": "MBG/NBD", "bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD",
-          "gamma_gamma": "Gamma-Gamma"}
-PURCHASE_MODEL = {"auto": "mbgnbd", "mbgnbd": "mbgnbd", "bgnbd": "bgnbd"}
+          "gamma_gamma": "Gamma-Gamma", "sbg": "sBG"}
+PURCHASE_MODEL = {"auto": "mbgnbd", "mbgnbd": "mbgnbd", "bgnbd": "bgnbd",
+                  "pareto_nbd": "pareto_nbd"}
+
+
+def _fitter(name: str) -> Callable[[float], Any]:
+    from engine.value.models import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    return {"mbgnbd": ModifiedBetaGeoFitter, "bgnbd": BetaGeoFitter,
+            "pareto_nbd": ParetoNBDFitter}[name]
+
 
 
 def rfm(frame: pd.DataFrame, unit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,18 +88,18 @@ def rfm(frame: pd.DataFrame, unit: float) -> tuple[np.ndarray, np.ndarray, np.nd
     return x, np.asarray(t_x, dtype=np.float64), big_t
 
 
-def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
-    """Fit and add the model columns in place, or leave the formulas and say why."""
+def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = None
+                 ) -> ModelFit:
+    """Fit and add the model columns in place, or leave the formulas and say why.
+
+    ``models.use: auto`` with the transactions ``tx`` picks the purchase model by holdout error
+    (``engine.value.model_choice``); without them, MBG/NBD."""
     from engine.value.models._common import ConvergenceError
-    from engine.value.models.bgnbd import BetaGeoFitter
     from engine.value.models.gamma_gamma import GammaGammaFitter
-    from engine.value.models.mbgnbd import ModifiedBetaGeoFitter
 
     settings = config.models
     if settings.use == "none":
         return ModelFit(False, "models.use is none in cvm.yaml")
-    name = PURCHASE_MODEL[settings.use]
-    fitter = ModifiedBetaGeoFitter() if name == "mbgnbd" else BetaGeoFitter()
     unit = settings.time_unit_days
     x, t_x, big_t = rfm(frame, unit)
     spend = frame[REPEAT_SPEND].to_numpy()
@@ -85,13 +108,23 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
         reason = (f"only {repeaters:,} repeat buyers, models.min_repeat_customers is "
                   f"{settings.min_repeat_customers:,}")
         return _fail_or_fall_back(settings.use, reason)
+    name, why = PURCHASE_MODEL[settings.use], ""
+    if settings.use == "auto" and tx is not None:
+        from engine.value.model_choice import choose_purchase_model
+
+        try:
+            chosen = choose_purchase_model(tx, config)
+        except ValueError as exc:  # no model fits the calibration period: the formulas
+            return ModelFit(False, f"no purchase model could be chosen: {exc}")
+        name, why = chosen.name, chosen.reason
+    fitter = _fitter(name)(settings.penalizer)
     H, L = config.horizon_periods, config.period_days
     d = config.discount_rate_per_period
     ok = (x > 0) & (spend > 0)
     # the two fits, then the predictions, run on both cores (numpy and scipy release the GIL)
     with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=1) as pool:
         warnings.simplefilter("ignore")
-        gg_job = pool.submit(lambda: GammaGammaFitter().fit(x[ok], spend[ok]))
+        gg_job = pool.submit(lambda: GammaGammaFitter(settings.penalizer).fit(x[ok], spend[ok]))
         try:
             purchases = fitter.fit(x, t_x, big_t)
             gg = gg_job.result()
@@ -107,18 +140,21 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
         alive_job = pool.submit(lambda: (
             purchases.p_alive(x, t_x, big_t),
             purchases.expected_purchases(H * L / unit, x, t_x, big_t)))
+        rate = margin_per_gross_spend(frame)
+        bounds = clv_bounds(purchases, gg, x, t_x, big_t, np.where(x > 0, spend, 0.0), rate,
+                            horizon=H, discount=d, step=L / unit, level=settings.interval_level)
         # given alive, not the expectation divided back by P(alive) (0 / 0 where it underflows)
         if_alive = purchases.discounted_expected_purchases(
             x, t_x, big_t, horizon=H, discount_rate_per_period=d, periods_per_step=L / unit,
             given_alive=True)
         expected_spend = gg.expected_average_spend(x, np.where(x > 0, spend, 0.0))
         p_alive, expected_purchases = alive_job.result()
-        discounted = if_alive * p_alive
     frame["p_alive"] = p_alive
     frame["churn_risk"] = 1.0 - p_alive
     frame["expected_purchases"] = expected_purchases
-    rate = margin_per_gross_spend(frame)
-    frame["clv_model"] = expected_spend * rate * discounted
+    frame["clv_model"] = bounds.customers.estimate
+    frame["clv_model_lower"] = bounds.customers.lower
+    frame["clv_model_upper"] = bounds.customers.upper
     frame["potential_value"] = expected_spend * rate * if_alive
     return ModelFit(
         True, "fitted", name,
@@ -127,8 +163,22 @@ def apply_models(frame: pd.DataFrame, config: Config) -> ModelFit:
                          "gamma_gamma": dict(gg.standard_errors_)},
         log_likelihood={name: float(purchases.log_likelihood_),
                         "gamma_gamma": float(gg.log_likelihood_)},
-        customers=len(frame), time_unit_days=unit,
+        customers=len(frame), time_unit_days=unit, choice=why,
+        equity=(float(bounds.total.estimate[0]), float(bounds.total.lower[0]),
+                float(bounds.total.upper[0])), interval_level=settings.interval_level,
     )
+
+
+def clv_bounds(purchases: Any, gg: Any, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray,
+               spend: np.ndarray, rate: np.ndarray, *, horizon: int, discount: float,
+               step: float, level: float) -> ClvIntervals:
+    """clv_model and its delta-method interval per customer and in total
+    (engine/value/models/uncertainty.py): expected spend x margin rate x discounted purchases."""
+    from engine.value.models.uncertainty import clv_intervals
+
+    return clv_intervals(purchases, gg, x, t_x, big_t, spend, horizon=horizon,
+                         discount_rate_per_period=discount, periods_per_step=step,
+                         margin_rate=rate, level=level)
 
 
 def margin_per_gross_spend(frame: pd.DataFrame) -> np.ndarray:

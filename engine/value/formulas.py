@@ -40,7 +40,8 @@ from engine.value.features import CODE, CURRENT_PURCHASE_MARGIN, PURCHASE_MARGIN
 from engine.value.newcomers import Newcomers
 from engine.value.retention import Retention
 
-MONEY = ("clv_model", "revenue", "refunds", "avg_order_value", "gross_margin", "revenue_recent",
+MONEY = ("clv_model", "clv_model_lower", "clv_model_upper", "revenue", "refunds",
+         "avg_order_value", "gross_margin", "revenue_recent",
          "revenue_previous", "historic_value", "margin_per_purchase", "margin_per_period",
          "margin_per_active_period", "clv_simple", "clv_discounted", "potential_value",
          "current_value", "influence_value", "total_value", "growth_headroom")

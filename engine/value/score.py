@@ -97,7 +97,12 @@ def score(config: Config, *, progress: Progress | None = None,
             retention = retention_job.result()
         add_value(frame, config, retention, newcomers)
     with step("models"):
-        model = apply_models(frame, config)  # may replace potential value: score after it
+        if config.subscriptions is not None:  # contracts: the sBG retention model
+            from engine.value.subscriptions import apply_subscription_model
+
+            model = apply_subscription_model(frame, config, tx)
+        else:  # may replace potential value: score after it
+            model = apply_models(frame, config, tx)
         cuts = rescore(frame, tiers)
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]

@@ -5,6 +5,9 @@
   customer can also leave right after the first purchase (one-time buyers can be inactive);
 * ``ParetoNBDFitter``: Pareto/NBD (Schmittlein, Morrison & Colombo 1987);
 * ``GammaGammaFitter``: spend per transaction, and CLV (Fader, Hardie & Lee 2005, JMR);
+* ``ShiftedBetaGeoFitter`` (``engine.value.models.sbg``): contract renewal, for subscriptions
+  (Fader & Hardie 2007), with survival, retention, churn probability and DERL (Fader & Hardie
+  2010);
 * ``engine.value.models.rfm``: per-customer frequency/recency/T/monetary summaries from
   transactions, calibration/holdout splits and the holdout check.
 
@@ -23,12 +26,13 @@ Typical use, with a transactions frame ``tx`` (one row per purchase)::
 
 from __future__ import annotations
 
-from engine.value.models import rfm
+from engine.value.models import rfm, sbg
 from engine.value.models._common import ConvergenceError, NotFittedError
 from engine.value.models.bgnbd import BetaGeoFitter
 from engine.value.models.gamma_gamma import GammaGammaFitter
 from engine.value.models.mbgnbd import ModifiedBetaGeoFitter
 from engine.value.models.pareto_nbd import ParetoNBDFitter
+from engine.value.models.sbg import ShiftedBetaGeoFitter
 
 __all__ = [
     "BetaGeoFitter",
@@ -37,5 +41,7 @@ __all__ = [
     "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",
+    "ShiftedBetaGeoFitter",
     "rfm",
+    "sbg",
 ]

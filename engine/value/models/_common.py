@@ -194,6 +194,7 @@ class MLEResult:
     objective: float  # minimised (mean, penalised) negative log-likelihood
     n_iterations: int
     converged: bool
+    covariance: FloatArray  # natural scale, parameters in order (for CLV intervals)
 
 
 def _check_value(model: str, value: float, where: str) -> None:
@@ -238,7 +239,8 @@ def fit_mle(model: str, names: Sequence[str], objective: ObjectiveWithGrad | Obj
     check_range(model, names, params)
     hess = (_hessian_from_gradient(fun, res.x) if analytic_gradient
             else _hessian_from_values(objective, res.x)) * total_weight  # type: ignore[arg-type]
-    se = _log_scale_se(hess)
+    cov = _log_scale_covariance(hess)
+    se = np.sqrt(np.diag(cov))
     if not res.success:
         worst = newton_step_in_se(hess, np.asarray(grad) * total_weight, se)
         if not worst <= NEWTON_TOLERANCE:
@@ -255,7 +257,8 @@ def fit_mle(model: str, names: Sequence[str], objective: ObjectiveWithGrad | Obj
         raise ConvergenceError(
             f"{model}: the log-likelihood is flat in some direction at {shown} (its Hessian "
             "is not positive definite): these data do not identify the parameters.", ADVICE)
-    return MLEResult(params, params * se, float(value), int(res.nit), True)
+    return MLEResult(params, params * se, float(value), int(res.nit), True,
+                     cov * np.outer(params, params))
 
 
 def check_range(model: str, names: Sequence[str], params: FloatArray) -> None:
@@ -327,14 +330,18 @@ def _hessian_from_values(objective: Objective, z: FloatArray) -> FloatArray:
     return hess
 
 
-def _log_scale_se(hess: FloatArray) -> FloatArray:
-    """sqrt(diag(H^-1)) on the log scale; NaN where H is not positive definite."""
+def _log_scale_covariance(hess: FloatArray) -> FloatArray:
+    """H^-1, the covariance of the log-parameters; NaN where H is not positive definite."""
     try:
         np.linalg.cholesky(hess)
-        cov = np.linalg.inv(hess)
+        return np.asarray(np.linalg.inv(hess), dtype=np.float64)
     except np.linalg.LinAlgError:
-        return np.full(len(hess), np.nan)
-    return np.asarray(np.sqrt(np.diag(cov)), dtype=np.float64)
+        return np.full(hess.shape, np.nan)
+
+
+def _log_scale_se(hess: FloatArray) -> FloatArray:
+    """sqrt(diag(H^-1)) on the log scale; NaN where H is not positive definite."""
+    return np.asarray(np.sqrt(np.diag(_log_scale_covariance(hess))), dtype=np.float64)
 
 
 class BaseFitter:
@@ -348,6 +355,9 @@ class BaseFitter:
         self.penalizer = float(penalizer)
         self.params_: dict[str, float] = {}
         self.standard_errors_: dict[str, float] = {}
+        # covariance of the estimates (natural scale, rows and columns in param_names order):
+        # the inverse Hessian of the negative log-likelihood, carried from the log scale
+        self.covariance_: FloatArray = np.empty((0, 0))
         self.log_likelihood_: float = float("nan")
         self.n_customers_: int = 0
         self.converged_: bool = False
@@ -364,6 +374,7 @@ class BaseFitter:
         self.params_ = {k: float(v) for k, v in zip(self.param_names, result.params, strict=True)}
         self.standard_errors_ = {k: float(v) for k, v in
                                  zip(self.param_names, result.standard_errors, strict=True)}
+        self.covariance_ = result.covariance
         self.log_likelihood_ = float(log_likelihood)
         self.n_customers_ = int(n_customers)
         self.converged_ = result.converged

@@ -151,7 +151,8 @@ class GammaGammaFitter(BaseFitter):
                          np.log([1.0, 2.0, 1.0]), analytic_gradient=True, total_weight=total)
         ll = _ll_and_grad(result.params, data)[0] - total * np.log(unit)  # density of m
         result = replace(result, params=result.params * to_natural,
-                         standard_errors=result.standard_errors * to_natural)
+                         standard_errors=result.standard_errors * to_natural,
+                         covariance=result.covariance * np.outer(to_natural, to_natural))
         self._store(result, ll, round(total))
         return self
 

@@ -149,10 +149,13 @@ class ParetoNBDFitter(BaseFitter):
 
     def discounted_expected_purchases(
             self, frequency: object, recency: object, T: object, *, horizon: int,
-            discount_rate_per_period: float, periods_per_step: float = 1.0) -> FloatArray:
+            discount_rate_per_period: float, periods_per_step: float = 1.0,
+            given_alive: bool = False) -> FloatArray:
         """sum_k (E[Y(k D)] - E[Y((k-1) D)]) / (1+d)^k for k = 1..horizon, D = periods_per_step.
 
         Purchases expected during step k are discounted by k whole steps (end of step).
+        ``given_alive``: the same given that the customer is alive at T (the factor P(alive)
+        left out, not divided back: it underflows to 0 for a heavy buyer lapsed long ago).
         """
         r, alpha, s, beta = self._param_array()
         x, tx, big_t = check_rfm(frequency, recency, T)
@@ -164,7 +167,9 @@ class ParetoNBDFitter(BaseFitter):
             cur = _lifetime_integral(np.full_like(bt, tk), bt, s)
             acc += dk * (cur - prev)
             prev = cur
-        out = (r + x) / (alpha + big_t) * acc * self.p_alive(x, tx, big_t)
+        out = (r + x) / (alpha + big_t) * acc
+        if not given_alive:
+            out = out * self.p_alive(x, tx, big_t)
         return np.asarray(out, dtype=np.float64)
 
 

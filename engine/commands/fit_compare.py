@@ -1,0 +1,117 @@
+"""``cvm fit``'s holdout part: the purchase models side by side on the calibration period, the
+weekly tracking chart, and the Gamma-Gamma checks (engine/value/models/compare.py, tracking.py,
+spend_checks.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from engine.value.models.compare import Comparison, choose, compare
+from engine.value.models.spend_checks import HoldoutSpend, Independence, holdout_spend, independence
+from engine.value.models.tracking import tracking, tracking_svg
+
+
+@dataclass(frozen=True)
+class Holdout:
+    comparison: Comparison
+    chosen: str  # the purchase model the value table uses
+    choice: str  # why (models.use: auto), or that models.use names it
+    tracking: pd.DataFrame | None
+    independence: Independence
+    spend: HoldoutSpend | str  # or why Gamma-Gamma could not be fitted on the calibration
+
+    def as_dict(self) -> dict[str, object]:
+        return {"models": self.comparison.as_dict(),
+                "choice": {"model": self.chosen, "reason": self.choice},
+                "gamma_gamma": {"independence": self.independence.as_dict(),
+                                "holdout_spend": self.spend if isinstance(self.spend, str)
+                                else self.spend.as_dict()}}
+
+
+def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: float,
+            cal_end: dt.date, observation_end: dt.date, unit: float,
+            full_frequency: Any, full_spend: Any) -> Holdout:
+    from engine.value.model_choice import AUTO_MODELS
+    from engine.value.models import ConvergenceError
+
+    comparison = compare(cal, penalizer=penalizer)
+    if use in ("auto", "none") and any(s.fitted for s in comparison.scores.values()
+                                       if s.name in AUTO_MODELS):
+        picked = choose(comparison, candidates=AUTO_MODELS)
+        chosen, why = picked.name, picked.reason + (
+            "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1")
+    else:
+        chosen = use if use not in ("auto", "none") else "mbgnbd"
+        why = f"models.use is {use} in cvm.yaml"
+    series = None
+    models = {s.title: s.model for s in comparison.fitted()}
+    if models:
+        series = tracking(purchases, models, customer_col="customer", date_col="date",
+                          calibration_end=cal_end, observation_end=observation_end,
+                          time_unit_days=unit)
+    spend: HoldoutSpend | str
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spend = holdout_spend(cal, penalizer=penalizer)[1]
+    except (ConvergenceError, ValueError) as exc:
+        spend = str(getattr(exc, "reason", exc))
+    return Holdout(comparison, chosen, why, series, independence(full_frequency, full_spend),
+                   spend)
+
+
+def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: int
+          ) -> list[str]:
+    """The side-by-side table, the by-frequency table, the choice and the spend checks."""
+    out = [f"Holdout: each purchase model fitted to {cal_end}, predicting "
+           f"{cal_end + dt.timedelta(days=1)} .. {observation_end} ({customers:,} customers)",
+           f"  {'model':<12} {'LL':>13} {'AIC':>12} {'BIC':>12} {'predicted':>10} "
+           f"{'actual':>9} {'error':>7}"]
+    for s in h.comparison.scores.values():
+        if not s.fitted:
+            out.append(f"  {s.title:<12} not fitted: {s.reason}")
+            continue
+        out.append(f"  {s.title:<12} {s.log_likelihood:>13,.2f} {s.aic:>12,.1f} "
+                   f"{s.bic:>12,.1f} {s.predicted:>10,.0f} {s.actual:>9,.0f} "
+                   f"{_pct(s.relative_error):>7}")
+    table = h.comparison.by_frequency
+    if len(table):
+        names = [c for c in table.columns if c not in ("n_customers", "actual_mean")]
+        out.append("  mean holdout repeat purchases by calibration repeat purchases:")
+        out.append(f"  {'cal. repeats':>12} {'customers':>10} {'actual':>8} "
+                   + " ".join(f"{n:>10}" for n in names))
+        for label, row in table.iterrows():
+            out.append(f"  {label!s:>12} {int(row['n_customers']):>10,} "
+                       f"{row['actual_mean']:>8.3f} "
+                       + " ".join(f"{row[n]:>10.3f}" for n in names))
+    title = h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores else h.chosen
+    out.append(f"  value table model: {title} ({h.choice})")
+    out.append(f"Gamma-Gamma: {h.independence.describe()}")
+    out.append("  " + (h.spend.describe() if isinstance(h.spend, HoldoutSpend) else
+                       f"holdout spend not checked: {h.spend}"))
+    return out
+
+
+def comparison_csv(h: Holdout) -> pd.DataFrame:
+    return h.comparison.table().reset_index()
+
+
+def by_frequency_csv(h: Holdout) -> pd.DataFrame:
+    return h.comparison.by_frequency.rename_axis("frequency_cal").reset_index()
+
+
+def tracking_chart(h: Holdout, unit: float) -> str | None:
+    if h.tracking is None:
+        return None
+    name = "week" if unit == 7 else f"period of {unit:g} days"
+    return tracking_svg(h.tracking, period_name=name)
+
+
+def _pct(v: float) -> str:
+    return f"{v:+.1%}" if math.isfinite(v) else "n/a"

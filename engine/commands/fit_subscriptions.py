@@ -1,0 +1,93 @@
+"""``cvm fit`` for a subscription business (``subscriptions:`` in cvm.yaml): the sBG retention
+model on all customers, its retention curve, and a holdout check of the survivors.
+
+Holdout: the customers who paid before the calibration end, with their renewals up to it and
+whether a contract still ran then (a payment in its last billing period), fitted alone; the
+model predicts how many of those then active still pay in the holdout's last billing period,
+sum over them of S(n + h) / S(n) (h the whole billing periods in the holdout), against the
+actual number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+
+import numpy as np
+import typer
+
+from engine.data.load import EPOCH, Transactions
+from engine.errors import InputError, Problem
+from engine.output.commit import writing
+from engine.output.folder import Guard, Target
+from engine.output.writers import write_text
+from engine.project.config import Config
+
+
+def run(config: Config, tx: Transactions, target: Target, guard: Guard,
+        cal_end: dt.date, quiet: bool) -> int:
+    from engine.value.models._common import ConvergenceError
+    from engine.value.models.sbg import ShiftedBetaGeoFitter
+
+    assert config.subscriptions is not None and tx.active is not None
+    billing = config.subscriptions.billing_days
+    n_customers = len(tx.customer_ids)
+    payments = np.bincount(tx.code, minlength=n_customers).astype(np.float64)
+    cal_day, obs_day = (cal_end - EPOCH).days, tx.as_of_day - 1
+    before = tx.day <= cal_day
+    paid_cal = np.bincount(tx.code[before], minlength=n_customers).astype(np.float64)
+    recent = before & (tx.day > cal_day - billing)
+    active_cal = np.bincount(tx.code[recent], minlength=n_customers) > 0
+    last = (tx.day > obs_day - billing) & (tx.day <= obs_day)
+    active_end = np.bincount(tx.code[last], minlength=n_customers) > 0
+    cohort = paid_cal > 0
+    periods = ((obs_day - cal_day) // billing)
+    source = config.display(config.data.transactions)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            full = ShiftedBetaGeoFitter(config.models.penalizer).fit(
+                payments - 1, (~tx.active).astype(np.float64))
+            cal = ShiftedBetaGeoFitter(config.models.penalizer).fit(
+                paid_cal[cohort] - 1, (~active_cal[cohort]).astype(np.float64))
+    except (ConvergenceError, ValueError) as exc:
+        raise InputError(Problem(f"sBG could not be fitted: {getattr(exc, 'reason', exc)}",
+                                 file=source, hint="check subscriptions.billing_days and that "
+                                 "some customers renewed and some left")) from exc
+    alive = cohort & active_cal
+    n_alive = paid_cal[alive] - 1
+    predicted = float(np.sum(cal.survival(n_alive + periods) / cal.survival(n_alive)))
+    actual = int((alive & active_end).sum())
+    error = predicted / actual - 1 if actual else float("nan")
+    curve = {str(t): float(v) for t, v in zip(range(1, 13), full.retention(np.arange(1, 13)),
+                                               strict=True)}
+    a, b = full.params_["alpha"], full.params_["beta"]
+    lines = [f"Fitted on {n_customers:,} customers as of {tx.as_of} (billing period "
+             f"{billing} days; {int(tx.active.sum()):,} active, "
+             f"{int((~tx.active).sum()):,} left)",
+             "  sBG          " + "  ".join(f"{k} {v:.4g} (se {full.standard_errors_[k]:.2g})"
+                                          for k, v in full.params_.items())
+             + f"  LL {full.log_likelihood_:,.2f}",
+             f"  churn at the first renewal {a / (a + b):.1%}; retention by renewal 1..6: "
+             + ", ".join(f"{curve[str(t)]:.1%}" for t in range(1, 7)),
+             f"Holdout: sBG fitted to {cal_end} ({int(cohort.sum()):,} customers, "
+             f"{int(alive.sum()):,} active then), predicting who still pays "
+             f"{periods} billing periods later, by {tx.as_of - dt.timedelta(days=1)}",
+             f"  predicted {predicted:,.0f} still active, actual {actual:,} ({error:+.1%})"]
+    params = {"as_of": str(tx.as_of), "billing_days": billing, "calibration_end": str(cal_end),
+              "penalizer": config.models.penalizer, "purchase_model": "sbg",
+              "models": {"sbg": {"params": dict(full.params_),
+                                 "standard_errors": dict(full.standard_errors_),
+                                 "log_likelihood": float(full.log_likelihood_)}},
+              "retention_by_renewal": curve,
+              "calibration": {"sbg": {"params": dict(cal.params_),
+                                      "standard_errors": dict(cal.standard_errors_),
+                                      "holdout": {"predicted": predicted, "actual": actual,
+                                                  "relative_error": error}}}}
+    with writing(target, guard, "fit") as stage:
+        write_text(json.dumps(params, indent=2, sort_keys=True) + "\n",
+                   stage.path("fit/params.json"))
+    if not quiet:
+        typer.echo("\n".join(lines))
+        typer.echo(f"wrote {config.display(target.path / 'fit')}/params.json")
+    return 0

@@ -1,0 +1,44 @@
+"""Contracts and subscriptions as data (``subscriptions:`` in cvm.yaml): a contracts file
+becomes payments.
+
+The transactions file holds one row per contract: the customer (``data.columns.customer_id``),
+the start (``date``), the price per billing period (``amount``; ``cost`` or ``margin`` per period
+as for transactions) and the end (the column named by ``subscriptions.end``; empty while the
+contract runs). Each contract is expanded into one payment per billing period of
+``subscriptions.billing_days``, on the day the period starts, from the start while the period
+starts before both the end and the as-of date; every later stage (features, value, lifecycle,
+policies, allocation, plan, report) then sees ordinary purchases. The value model for contracts
+is ``engine.value.subscriptions``; the expansion into payments is
+``engine.data.load.expand_contracts`` (beside the ``Transactions`` it makes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.data.tabular import Source
+
+NO_END = np.iinfo(np.int32).max
+
+
+def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,
+             no_date: int) -> np.ndarray:
+    """Days of the contracts' ends (NO_END where empty); an end before its start is an error
+    at its row."""
+    empty = end_seconds == no_date
+    end = np.where(empty, NO_END, end_seconds // 86_400).astype(np.int64)
+    bad = np.flatnonzero(~empty & (end < day))
+    if len(bad):
+        i = int(bad[0])
+        epoch = dt.date(1970, 1, 1)
+        raise InputError(src.row_problem(
+            i, column, f"found the end {epoch + dt.timedelta(days=int(end[i]))} before the start "
+            f"{epoch + dt.timedelta(days=int(day[i]))} ({len(bad):,} such rows), expected an end "
+            "on or after the start", "leave the end empty while the contract runs"))
+    return end

@@ -1,0 +1,94 @@
+"""The value model of subscriptions and contracts (``subscriptions:`` in cvm.yaml): the
+shifted-beta-geometric (sBG) retention model. The contracts became payments when they were read
+(``engine.data.contracts``).
+
+Per customer, n = renewals made (payments - 1) and whether they left (no contract running at the
+as-of date). ``engine.value.models.sbg`` is fitted on (n, left) of all customers; an active
+customer's ``p_alive`` is the probability they renew at their next renewal,
+r(n + 1) = (beta + n) / (alpha + beta + n), ``churn_risk`` = 1 - p_alive,
+``expected_purchases`` the expected payments over the horizon, sum over k of S(n + k) / S(n),
+``clv_model`` margin per period x DERL over the horizon's billing periods (discounted per
+period), with its delta-method interval. A customer who left has p_alive 0 and no model value.
+
+Must not import the report, policies or commands.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from engine.data.load import Transactions
+    from engine.project.config import Config
+    from engine.value.clv_models import ModelFit
+
+
+def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactions | None
+                             ) -> ModelFit:
+    """The sBG model columns for a subscription business (see the module docstring)."""
+    from engine.value.clv_models import ModelFit
+    from engine.value.features import CODE
+    from engine.value.models._common import ConvergenceError
+    from engine.value.models.sbg import ShiftedBetaGeoFitter
+    from engine.value.models.uncertainty import residual_value_intervals
+
+    settings, subs = config.models, config.subscriptions
+    assert subs is not None
+    if settings.use == "none":
+        return ModelFit(False, "models.use is none in cvm.yaml")
+    if tx is None or tx.active is None:
+        return ModelFit(False, "no contracts loaded")
+    code = frame[CODE].to_numpy()
+    payments = np.bincount(tx.code, minlength=len(tx.customer_ids))[code].astype(np.float64)
+    renewals = payments - 1
+    active = tx.active[code]
+    model = ShiftedBetaGeoFitter(settings.penalizer)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(renewals, (~active).astype(np.float64))
+    except (ConvergenceError, ValueError) as exc:
+        if settings.use == "auto":
+            return ModelFit(False, f"the sBG fit failed: {exc}")
+        raise InputError(Problem(f"the sBG model cannot be used: {exc}", file="cvm.yaml",
+                                 key="models.use", hint="set models.use: auto to fall back to "
+                                 "the formulas")) from exc
+    steps = max(1, round(config.horizon_periods * config.period_days / subs.billing_days))
+    rate = (1 + config.discount_rate) ** (subs.billing_days / 365.0) - 1
+    margin = np.where(payments > 0, frame["gross_margin"].to_numpy() / payments, 0.0)
+    margin = np.where(active, np.maximum(margin, 0.0), 0.0)
+    bounds = residual_value_intervals(model, renewals, margin, discount_rate=rate,
+                                      horizon=steps, level=settings.interval_level)
+    un, inv = np.unique(renewals, return_inverse=True)
+    ahead = un[:, None] + np.arange(1, steps + 1)[None, :]
+    expected_u = (model.survival(ahead.ravel()).reshape(ahead.shape).sum(axis=1)
+                  / model.survival(un))
+    renew = 1.0 - model.churn_probability(un)
+    p_alive = np.where(active, renew[inv.reshape(-1)], 0.0)
+    frame["p_alive"] = p_alive
+    frame["churn_risk"] = 1.0 - p_alive
+    frame["expected_purchases"] = np.where(active, expected_u[inv.reshape(-1)], 0.0)
+    frame["clv_model"] = bounds.customers.estimate
+    frame["clv_model_lower"] = bounds.customers.lower
+    frame["clv_model_upper"] = bounds.customers.upper
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["potential_value"] = np.where(p_alive > 0, bounds.customers.estimate / p_alive,
+                                            0.0)
+    alpha, beta = model.params_["alpha"], model.params_["beta"]
+    return ModelFit(
+        True, "fitted", "sbg", params={"sbg": dict(model.params_)},
+        standard_errors={"sbg": dict(model.standard_errors_)},
+        log_likelihood={"sbg": float(model.log_likelihood_)}, customers=len(frame),
+        time_unit_days=float(subs.billing_days),
+        choice=(f"subscriptions: {int(active.sum()):,} active and {int((~active).sum()):,} "
+                f"who left; first-renewal churn {alpha / (alpha + beta):.1%}"
+                if math.isfinite(alpha + beta) else ""),
+        equity=(float(bounds.total.estimate[0]), float(bounds.total.lower[0]),
+                float(bounds.total.upper[0])), interval_level=settings.interval_level)

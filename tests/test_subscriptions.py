@@ -1,0 +1,140 @@
+"""Subscriptions (``subscriptions:`` in cvm.yaml): contracts become payments, the sBG model
+gives survival, churn risk and residual value, and policies act on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.data.load import EPOCH, load_transactions
+from engine.project.config import load_config
+from engine.value.score import score
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "subscription"
+runner = CliRunner()
+
+CONFIG = """\
+name: contracts
+data:
+  transactions: tx.csv
+  columns:
+    customer_id: cust
+    date: start
+    amount: price
+subscriptions:
+  end: end
+  billing_days: 30
+as_of: 2024-07-01
+period_days: 30
+horizon_periods: 4
+"""
+
+
+def test_contracts_become_one_payment_per_billing_period(
+        make_project: Callable[..., Path]) -> None:
+    project = make_project(CONFIG, tx="cust,start,end,price\n"
+                           "a,2024-01-01,2024-03-15,10.00\n"  # 74 days: 3 periods, then left
+                           "b,2024-05-01,,20.00\n"  # running: 05-01, 05-31, 06-30
+                           "c,2024-06-20,2024-06-21,5.00\n")  # one day: its first period
+    tx = load_transactions(load_config(project))
+    days = [str(EPOCH + dt.timedelta(days=int(d))) for d in tx.day]
+    assert sorted(zip(tx.customer_ids[tx.code], days, tx.amount, strict=True)) == [
+        ("a", "2024-01-01", 10.0), ("a", "2024-01-31", 10.0), ("a", "2024-03-01", 10.0),
+        ("b", "2024-05-01", 20.0), ("b", "2024-05-31", 20.0), ("b", "2024-06-30", 20.0),
+        ("c", "2024-06-20", 5.0)]
+    assert tx.active is not None and tx.active.tolist() == [False, True, False]
+
+
+def test_an_end_before_the_start_is_an_error_at_its_row(
+        make_project: Callable[..., Path]) -> None:
+    project = make_project(CONFIG, tx="cust,start,end,price\na,2024-01-01,,10.00\n"
+                           "b,2024-03-01,2024-02-01,10.00\n")
+    result = runner.invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: tx.csv:3: row 2, column 'end': found the end 2024-02-01 before the start "
+        "2024-03-01 (1 such rows), expected an end on or after the start",
+        "  hint: leave the end empty while the contract runs"]
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ("subscriptions:\n  billing_days: 30\n",
+     "error: cvm.yaml:9:3: subscriptions: missing required key 'end'"),
+    ("subscriptions:\n  end: end\n  billing_days: 0\n",
+     "error: cvm.yaml:10:17: subscriptions.billing_days: found 0, expected a whole number "
+     "from 1 to 366"),
+])
+def test_subscription_settings_are_validated(make_project: Callable[..., Path], section: str,
+                                             message: str) -> None:
+    config = CONFIG[:CONFIG.index("subscriptions:")] + section + \
+        CONFIG[CONFIG.index("as_of:"):]
+    project = make_project(config, tx="cust,start,end,price\na,2024-01-01,,10.00\n")
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith(message)
+
+
+def test_the_example_is_valued_by_the_sbg_model() -> None:
+    """The generator draws churn probabilities from Beta(0.9, 4.5): the fit finds them; a
+    customer who left has p_alive 0; an active one with n renewals has churn risk
+    alpha / (alpha + beta + n), the sBG probability of leaving at the next renewal."""
+    scored = score(load_config(EXAMPLE))
+    model, t = scored.model, scored.table
+    assert model.used and model.transaction_model == "sbg"
+    alpha, beta = model.params["sbg"]["alpha"], model.params["sbg"]["beta"]
+    assert alpha == pytest.approx(0.9, rel=0.1) and beta == pytest.approx(4.5, rel=0.1)
+    left = t["p_alive"] == 0
+    assert (t.loc[left, "p_alive"] == 0).all() and (t.loc[left, "clv_model"] == 0).all()
+    active = t[~left]
+    assert len(active) == 991
+    n = active["frequency"].to_numpy()  # one payment per 30 days: payments - 1 renewals
+    np.testing.assert_allclose(active["churn_risk"], alpha / (alpha + beta + n), rtol=1e-9)
+    assert (active["clv_model_lower"] < active["clv_model"]).all()
+    assert (active["clv_model"] < active["clv_model_upper"]).all()
+    assert model.equity is not None
+    total, low, high = model.equity
+    assert low < total < high
+    assert total == pytest.approx(active["clv_model"].sum())
+
+
+def test_a_policy_on_churn_risk_works(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["decide", "--project", str(EXAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    decisions = pd.read_csv(out / "decisions.csv", dtype={"customer_id": str})
+    t = score(load_config(EXAMPLE)).table
+    at_risk = t[(t["churn_risk"] >= 0.12) & (t["clv_model"] >= 20) & (t["p_alive"] > 0)]
+    assert 50 < len(at_risk) < 500
+    chosen = decisions.loc[decisions["policy_id"] == "save_at_risk", "customer_id"]
+    assert set(chosen) == set(at_risk["customer_id"])
+    assert (decisions.loc[decisions["policy_id"] == "save_at_risk", "action"] == "retain").all()
+
+
+def test_fit_on_the_example(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fit", "--project", str(EXAMPLE), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("  sBG          alpha 0.8531 (se 0.051)  "
+                                                    "beta 4.706 (se 0.41)")
+    assert "Holdout: sBG fitted to 2025-01-05" in result.stdout
+    readme = (ROOT / "README.md").read_text()
+    assert "```\n" + "\n".join(result.stdout.splitlines()[1:3]) + "\n```" in readme
+
+
+def test_readme_subscription_settings_and_policy(make_project: Callable[..., Path]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```yaml\nsubscriptions:\n", 1)[1].split("```", 1)[0]
+    config = CONFIG[:CONFIG.index("subscriptions:")] + "subscriptions:\n" + block.replace(
+        "end_date", "end") + CONFIG[CONFIG.index("as_of:"):]
+    project = make_project(config, tx="cust,start,end,price\na,2024-01-01,,10.00\n")
+    assert load_config(project).subscriptions is not None
+    policy = (EXAMPLE / "policies" / "save_at_risk.yaml").read_text()
+    shown = readme.split("A marketer's policy on the churn risk", 1)[1].split("```yaml\n", 1)[1]
+    assert shown.split("```", 1)[0] in policy
