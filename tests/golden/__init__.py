@@ -42,12 +42,16 @@ FINGERPRINTS = Path(__file__).resolve().parent / "fingerprints.json"
 # the examples (their folder) and the customers explained in each: a repeat buyer, a one-time
 # buyer, one more, and one that is not in the data (an error, exit 1)
 EXAMPLES = {"retail": (ROOT, ("C000001", "C000002", "C001234", "C999999")),
-            "cdnow": (ROOT / "examples" / "cdnow", ("00001", "00002", "00100", "99999"))}
+            "cdnow": (ROOT / "examples" / "cdnow", ("00001", "00002", "00100", "99999")),
+            "subscription": (ROOT / "examples" / "subscription",
+                             ("S00001", "S00664", "S02289", "S99999"))}
 # the change proposed to each example for `cvm plan`: file, text, replacement
 CHANGE = {"retail": ("policies/win_back.yaml", "clv_discounted: {gte: 25}",
                      "clv_discounted: {gte: 10}"),
           "cdnow": ("policies/win_back.yaml", "clv_discounted: {gte: 10}",
-                    "clv_discounted: {gte: 2}")}
+                    "clv_discounted: {gte: 2}"),
+          "subscription": ("policies/save_at_risk.yaml", "churn_risk: {gte: 0.12}",
+                           "churn_risk: {gte: 0.08}")}
 PROJECT_PARTS = ("cvm.yaml", "rules", "policies", "templates")
 SPEND_FILES = ("marketing_spend.csv", "marketing_spend.yaml", "marketing_spend.yml")
 
@@ -155,7 +159,9 @@ def fingerprints(tmp: Path) -> dict[str, str]:
 
     from engine.cli import app
 
-    runner = CliRunner()
+    # each example's history in its own copy (<project>/.cvm/), as a user's would be: not where
+    # the test suite points CVM_HISTORY_URL, so that pytest and `python -m tests.golden` agree
+    runner = CliRunner(env={"CVM_HISTORY_URL": None})
     prints: dict[str, str] = {}
     for name in EXAMPLES:
         project = _copy(name, tmp / "projects")
