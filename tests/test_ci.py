@@ -34,5 +34,5 @@ def test_ci_tests_the_oldest_pandas_pyproject_allows() -> None:
     assert oldest is not None
     assert oldest.group(1).split(".")[:2] == allowed.group(1).split(".")[:2]
     assert oldest.group(1).split(".")[2:] in ([], ["0"])  # the first release of that line
-    # every Python runs twice: the newest of everything, and the oldest pandas
-    assert 'JOBS+=("py$v-newest $v")' in CI and 'JOBS+=("py$v-oldest-pandas $v")' in CI
+    # every Python runs with the newest of everything, and the main one with the oldest pandas
+    assert 'JOBS+=("py$v-newest $v")' in CI and 'JOBS+=("py$MAIN-oldest-pandas $MAIN")' in CI
