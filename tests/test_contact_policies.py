@@ -15,14 +15,14 @@ from typer.testing import CliRunner, Result
 from engine.activation.contact import ContactLog, suppress
 from engine.cli import app
 from engine.errors import InputError
-from engine.project.contact_policies import load_contact_policies
+from engine.project.contact_policies import ContactPolicies, load_contact_policies
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANNELS = ["email", "sms"]
 
 
 def policies(tmp_path: Path, text: str, campaigns: tuple[str, ...] = ("win_back",)
-             ) -> object:
+             ) -> ContactPolicies:
     (tmp_path / "policies").mkdir(exist_ok=True)
     (tmp_path / "policies" / "contact_policies.yaml").write_text(text)
     return load_contact_policies(tmp_path, CHANNELS, set(campaigns))
@@ -45,7 +45,7 @@ IDS = obj("a", "b", "c", "d", "e")
 
 
 def run_policies(tmp_path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
-    found = suppress(policies(tmp_path, text), LOG, IDS, obj(*["win_back"] * 5),  # type: ignore[arg-type]
+    found = suppress(policies(tmp_path, text), LOG, IDS, obj(*["win_back"] * 5),
                      CHANNELS, np.ones((5, 2), dtype=bool))
     return found.blocked, found.reason
 
@@ -88,7 +88,7 @@ contact_policies:
 def test_a_campaign_policy_applies_to_that_campaign_only(tmp_path: Path) -> None:
     pols = policies(tmp_path, "contact_policies:\n  - {id: wb, kind: cap, campaign: win_back, "
                     "max_contacts: 1, days: 25}\n")
-    found = suppress(pols, LOG, IDS, obj("win_back", "other", "win_back", "win_back",  # type: ignore[arg-type]
+    found = suppress(pols, LOG, IDS, obj("win_back", "other", "win_back", "win_back",
                                          "win_back"), CHANNELS, np.ones((5, 2), dtype=bool))
     assert found.blocked.all(axis=1).tolist() == [True, False, False, False, False]
 
@@ -171,6 +171,14 @@ def test_a_second_run_honours_the_contact_policies(
     assert summary["runs_counted"] == 1
     assert summary["customers_suppressed"] == len(gone)
     assert manifest["counts"]["suppressed"] == len(gone)
+    who = gone["customer_id"].iloc[0]
+    said = cvm("explain", who, "--project", str(retail))
+    assert said.exit_code == 0, said.stderr
+    assert "Contact policies (policies/contact_policies.yaml; contacts from the history: 1 " \
+        "counted for this customer)" in said.stdout
+    assert "  monthly                  cap (every contact): blocks " in said.stdout
+    assert said.stdout.rstrip().endswith(
+        ": contact policy monthly: 1 contact in the last 30 days (at most 1)")
 
 
 def test_without_history_the_policies_have_nothing_to_count(
@@ -193,3 +201,25 @@ def test_validate_reports_a_contact_policy_mistake(retail: Path) -> None:
     assert done.exit_code == 1
     assert "policies/contact_policies.yaml:2:33: contact_policies[0].channel: found 'fax'" \
         in done.stderr
+
+
+def test_plan_shows_what_a_contact_policy_suppresses(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    (retail / "policies" / "contact_policies.yaml").unlink()
+    config = (retail / "cvm.yaml").read_text()
+    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-01"))
+    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
+    assert done.exit_code == 0, done.stderr
+    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-15"))
+    proposed = tmp_path / "proposed"
+    shutil.copytree(retail, proposed)
+    (proposed / "policies" / "contact_policies.yaml").write_text(
+        "contact_policies:\n  - {id: monthly, kind: cap, max_contacts: 1, days: 30}\n")
+    res = cvm("plan", "-p", str(retail), "--proposed", str(proposed), "--report",
+              str(tmp_path / "plan.md"))
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "plan.md").read_text()
+    assert "| contact policy monthly |" in md, md[:3000]
+    assert "suppressed by a contact policy" in md
+    assert "suppressed: contact policy monthly: 1 contact in the last 30 days (at most 1)" in md

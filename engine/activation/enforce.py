@@ -33,8 +33,8 @@ def enforce(opts: Options, policies: ContactPolicies, log: ContactLog, setup: Ch
     why[suppressed] = found.reason[suppressed]
     summary: dict[str, object] = {
         "file": policies.file, "contacts_from": log.source, "runs_counted": log.runs,
-        "contacts_counted": int(len(log.contact_customer)),
-        "responses_counted": int(len(log.response_customer)),
+        "contacts_counted": len(log.contact_customer),
+        "responses_counted": len(log.response_customer),
         "customers_suppressed": int(suppressed.sum()),
         "customers_blocked_per_policy": found.counts,
     }
