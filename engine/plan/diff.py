@@ -18,9 +18,9 @@ from typing import Any
 from engine.plan.sources import CONFIG, PARTS, Source
 from engine.policy.condition_text import describe
 from engine.project.channels import CAMPAIGNS_FILE, CHANNELS_FILE
-from engine.project.contact_policies import CONTACT_POLICIES_FILE
 from engine.project.conditions import AllOf, Always, AnyOf, Compare, Not
 from engine.project.config import Config
+from engine.project.contact_policies import CONTACT_POLICIES_FILE
 from engine.project.rulebook import LIFECYCLE_FILE
 from engine.project.tiers import TIERS_FILE, TierSpec
 from engine.run.pipeline import Computed
