@@ -58,6 +58,14 @@ def test_measure_reports_each_campaign_with_an_interval(
             assert row.verdict.startswith("too early to tell: fewer than 30 customers")
     assert "margin uplift / customer (95% CI)" in done.stdout
     assert "win_back" in done.stdout
+    shown = cvm("report", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
+    assert shown.exit_code == 0, shown.stderr
+    html = (tmp_path / "run1" / "report" / "report.html").read_text()
+    section = html.split("Campaigns measured against their holdouts", 1)[1].split("</table>")[0]
+    assert section.count("<tr>") == len(table) + 1
+    first = table.iloc[0]
+    assert f"<td>{first['campaign']}</td><td>{first['treated']:,} / {first['holdout']:,}</td>" \
+        in section
 
 
 def test_a_window_not_over_is_too_early_to_tell(
