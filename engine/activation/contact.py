@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.project.contact_policies import RESPONDED, ContactPolicies, ContactPolicy
 
@@ -54,9 +56,8 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
     blocked = np.zeros((n, k), dtype=bool)
     reason = np.full(n, "", dtype=object)
     counts: dict[str, int] = {}
-    index = pd.Index(ids)
-    c_at = index.get_indexer(log.contact_customer) if n else _empty("i8")
-    r_at = index.get_indexer(log.response_customer) if n else _empty("i8")
+    c_at = _positions(log.contact_customer, ids)
+    r_at = _positions(log.response_customer, ids)
     for pol in policies.policies:
         hit, text = _evaluate(pol, log, c_at, r_at, n)
         rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
@@ -123,6 +124,16 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
     texts = np.array([f"{head}{names[int(v) % m]} {_n(int(v) // m, 'day')} ago (quiet for "
                       f"{pol.days} days)" for v in distinct], dtype=object)
     return code >= 0, lambda mask: texts[code[mask]]
+
+
+def _positions(found: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up: pandas'
+    on Python strings takes seconds for the millions of contacts of a large history."""
+    if not len(ids) or not len(found):
+        return np.full(len(found), -1, dtype=np.int64)
+    at = pc.index_in(pa.array(found, type=pa.string()),
+                     value_set=pa.array(ids, type=pa.string()))
+    return np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
 
 
 def _min_per(at: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
