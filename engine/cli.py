@@ -280,6 +280,16 @@ def responses_import(
 
 @app.command()
 @handled
+def measure(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+            quiet: QuietOpt = False) -> int:
+    """Measure each campaign of each recorded run against its holdout (measure.csv)."""
+    from engine.commands import measure as cmd
+
+    return cmd.run(project=project, config_file=config, out=out, quiet=quiet)
+
+
+@app.command()
+@handled
 def history(
     customer_id: Annotated[str | None, typer.Argument(
         help="One customer's timeline; without it, the runs recorded.")] = None,

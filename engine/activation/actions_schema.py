@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-VERSION = "1.1"  # 1.1: expected_value includes the relationship factor
+VERSION = "1.2"  # 1.1: expected_value includes the relationship factor; 1.2: status
+# suppressed (a contact policy forbade every option: README "Contact policies")
 
 # name, JSON type(s), description
 COLUMNS: tuple[tuple[str, Any, str], ...] = (
@@ -34,9 +35,10 @@ COLUMNS: tuple[tuple[str, Any, str], ...] = (
     ("value_tier", "string", "The customer's value tier."),
     ("lifecycle_stage", "string", "The customer's lifecycle stage."),
     ("holdout", "boolean", "True: in the campaign's holdout group, not contacted."),
-    ("status", {"enum": ["allocated", "holdout", "not_served"]}, "allocated, holdout or "
-     "not_served."),
-    ("reason", "string", "Why: the policy for allocated, the cause for holdout and not_served."),
+    ("status", {"enum": ["allocated", "holdout", "not_served", "suppressed"]}, "allocated, "
+     "holdout, not_served or suppressed (by a contact policy)."),
+    ("reason", "string", "Why: the policy for allocated, the cause for holdout, not_served "
+     "and suppressed."),
 )
 
 NAMES = tuple(c[0] for c in COLUMNS)

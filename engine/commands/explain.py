@@ -10,6 +10,7 @@ import typer
 from engine.commands.common import project_config
 from engine.errors import InputError, Problem
 from engine.history import with_changes
+from engine.history.contact_explain import contact_lines
 from engine.policy.explain import explain
 from engine.policy.lifecycle import assign_stages
 from engine.run.pipeline import load_setup
@@ -37,5 +38,10 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
 
         typer.echo(explain_json(why))
         return 0
-    typer.echo(why.format())
+    pol = why.action_policy
+    contact = pol is not None and bool(pol.channels)
+    lines = contact_lines(config, setup.contacts, customer_id=customer_id,
+                          campaign=pol.campaign if contact and pol else None,
+                          channels=pol.channels if contact and pol else (), as_of=scored.as_of)
+    typer.echo("\n".join([why.format(), *lines]))
     return 0

@@ -14,6 +14,7 @@ from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.policy.validation import validate_rulebook
 from engine.project.channels import channel_ids, load_channels
+from engine.project.contact_policies import load_contact_policies
 from engine.project.files import unread_files
 from engine.project.rulebook import load_rulebook
 from engine.project.tiers import load_tiers
@@ -52,6 +53,9 @@ def collect(project: Path | None, config_file: Path | None,
     problems[found:found] = validate_rulebook(folder, types, values=values,
                                               channels=channel_ids(folder, channels),
                                               campaigns=campaigns, read_defaults=False)
+    if channels is not None:  # policies/contact_policies.yaml names declared ones only
+        attempt(lambda: load_contact_policies(folder, [ch.id for ch in channels.channels],
+                                              campaigns))
     problems.extend(check_templates(folder))
     problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
         folder, types, lambda: load_rulebook(folder, types, values=values),

@@ -20,6 +20,7 @@ from engine.policy.condition_text import describe
 from engine.project.channels import CAMPAIGNS_FILE, CHANNELS_FILE
 from engine.project.conditions import AllOf, Always, AnyOf, Compare, Not
 from engine.project.config import Config
+from engine.project.contact_policies import CONTACT_POLICIES_FILE
 from engine.project.rulebook import LIFECYCLE_FILE
 from engine.project.tiers import TIERS_FILE, TierSpec
 from engine.run.pipeline import Computed
@@ -33,6 +34,7 @@ CONDITIONS = (AllOf, AnyOf, Not, Compare, Always)
 Row = tuple[str, str]  # (what, how it changed)
 LIFECYCLE, CHANNELS, CAMPAIGNS = (f.as_posix() for f in (LIFECYCLE_FILE, CHANNELS_FILE,
                                                           CAMPAIGNS_FILE))
+CONTACT_POLICIES = CONTACT_POLICIES_FILE.as_posix()
 
 
 def content(value: Any) -> Any:
@@ -192,7 +194,10 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
     known = frozenset({"stages", "stage_rules", "segments", "policies"})
     rows += [("rules", change) for change in fields_changed(rb, ra, skip=known)]
     rows += [("setup", change) for change in fields_changed(
-        before.setup, after.setup, skip=frozenset({"rulebook", "channels"}))]
+        before.setup, after.setup, skip=frozenset({"rulebook", "channels", "contacts"}))]
+    rows += keyed("contact policy", by_id(before.setup.contacts.policies),
+                  by_id(after.setup.contacts.policies), fixed(base, CONTACT_POLICIES),
+                  fixed(prop, CONTACT_POLICIES), ordered=True)
     rows += [("channels", change) for change in fields_changed(
         cb, ca, skip=frozenset({"channels", "defaults", "campaigns", "salt"}))]
     rows += keyed("channel", by_id(cb.channels), by_id(ca.channels),

@@ -46,7 +46,7 @@ FIELDS = ("lifecycle_stage", "stage_rule", "value_tier", "action", "policy_id", 
           "service_level", "service_policy", "offer", "channels", "campaign", "channel",
           "status", "not_served_reason", "cost", "value_at_stake", "expected_response",
           "expected_value")
-STATUSES = ("allocated", "holdout", "not_served")
+STATUSES = ("allocated", "holdout", "not_served", "suppressed")
 RUN_ID = "(plan)"  # the briefs of both versions get the same run id, so only content differs
 SAMPLE = 10
 
@@ -186,7 +186,7 @@ def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
         act = c.actions[["customer_id", *ACTION_FIELDS]].copy()
         act["status"] = act["status"].astype(object)
         act["not_served_reason"] = c.actions["reason"].astype(object).where(
-            c.actions["status"] == "not_served")
+            c.actions["status"].isin(["not_served", "suppressed"]))
         merged = dec.merge(act, on="customer_id", how="left")
         return merged.set_index("customer_id")[list(FIELDS)]
 
@@ -298,6 +298,9 @@ def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
     if row["status_after"] == "not_served" and not _eq(row["not_served_reason_before"],
                                                        row["not_served_reason_after"]):
         return f"not served: {row['not_served_reason_after']}"
+    if row["status_after"] == "suppressed" and not _eq(row["not_served_reason_before"],
+                                                       row["not_served_reason_after"]):
+        return f"suppressed: {row['not_served_reason_after']}"
     if not _eq(row["channel_before"], row["channel_after"]) or \
             not _eq(row["status_before"], row["status_after"]):
         return "same action; the channel allocation changed (capacity, budget or competition)"

@@ -54,7 +54,8 @@ def sections(plan: Plan, currency: str) -> list[Table]:
                 for f in FIELDS if t[f"changed_{f}"]]
     summary += [_count(f"customers {label}", t[f"{s}_before"], t[f"{s}_after"])
                 for s, label in (("allocated", "allocated"), ("holdout", "in a holdout group"),
-                                 ("not_served", "not served"))]
+                                 ("not_served", "not served"),
+                                 ("suppressed", "suppressed by a contact policy"))]
     summary += [["contact cost", _money(t["cost_before"], currency),
                  _money(t["cost_after"], currency),
                  _money(t["cost_after"] - t["cost_before"], currency)],

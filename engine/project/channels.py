@@ -30,6 +30,7 @@ CAMPAIGNS_FILE = Path("policies") / "campaigns.yaml"
 SERVICE_LEVELS = ("premium", "priority", "standard", "basic")
 DEFAULT_CHANNELS = ("account_manager", "call_centre", "email", "sms", "direct_mail", "app_push")
 
+ATTRIBUTION_DAYS = 30  # default attribution window of a campaign (cvm measure)
 RELATIONSHIP_WEIGHT = 0.5  # default: a response on a channel of strength 1 is worth 1.5 x
 
 CHANNEL = c.Record([
@@ -58,11 +59,14 @@ CAMPAIGN = c.Record([
     c.Field("value_at_stake", c.Optional(c.Text()), None),
     c.Field("objective", c.Text(), ""),
     c.Field("kpis", c.ListOf(c.Text()), []),
+    c.Field("attribution_days", c.Optional(c.Number(min=1, max=365, integer=True)), None),
 ], what="a campaign")
 CAMPAIGNS = c.Record([
     c.Field("holdout_share", c.Number(min=0, max=0.9), 0.10),
     c.Field("salt", c.Text(), "cvm"),
     c.Field("value_at_stake", c.Text(), "clv_discounted"),
+    # days after a run in which a purchase or a response counts for its campaign (cvm measure)
+    c.Field("attribution_days", c.Number(min=1, max=365, integer=True), ATTRIBUTION_DAYS),
     c.Field("campaigns", c.MapOf(c.Text(), CAMPAIGN), {}),
 ], what="the campaign settings")
 
@@ -91,6 +95,7 @@ class Campaign:
     value_at_stake: str
     objective: str
     kpis: tuple[str, ...]
+    attribution_days: int = ATTRIBUTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class ChannelSetup:
             return found
         d = self.defaults
         return Campaign(campaign_id, campaign_id.replace("_", " "), None, d.holdout_share,
-                        d.value_at_stake, "", ())
+                        d.value_at_stake, "", (), d.attribution_days)
 
 
 def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
@@ -160,14 +165,14 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
     campaigns_raw, campaigns_doc = _load_campaigns(project)
     files = [str(CHANNELS_FILE)]
     defaults = Campaign("*", "", None, campaigns_raw["holdout_share"],
-                        campaigns_raw["value_at_stake"], "", ())
+                        campaigns_raw["value_at_stake"], "", (), campaigns_raw["attribution_days"])
     campaigns: dict[str, Campaign] = {}
     for cid, camp in campaigns_raw["campaigns"].items():
         campaigns[cid] = Campaign(
             cid, camp["name"] or cid.replace("_", " "), camp["budget"],
             defaults.holdout_share if camp["holdout_share"] is None else camp["holdout_share"],
             camp["value_at_stake"] or defaults.value_at_stake, camp["objective"],
-            tuple(camp["kpis"]))
+            tuple(camp["kpis"]), camp["attribution_days"] or defaults.attribution_days)
     for cid, camp in [("*", defaults), *campaigns.items()]:
         if attribute_types.get(camp.value_at_stake) != "number":
             own = cid != "*" and campaigns_raw["campaigns"][cid]["value_at_stake"]
@@ -192,7 +197,7 @@ def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:
     path = project / CAMPAIGNS_FILE
     if not path.exists():
         return {"holdout_share": 0.10, "salt": "cvm", "value_at_stake": "clv_discounted",
-                "campaigns": {}}, None
+                "attribution_days": ATTRIBUTION_DAYS, "campaigns": {}}, None
     doc = load_file(path, display=str(CAMPAIGNS_FILE))
     result: dict[str, Any] = c.check(doc, CAMPAIGNS, empty_ok=True)
     return result, doc

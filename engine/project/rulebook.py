@@ -58,7 +58,8 @@ from engine.project.segments import (
 from engine.project.tiers import load_tiers
 
 LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
-NOT_POLICIES = {"channels.yaml", "campaigns.yaml"}  # these belong to the channel stage
+NOT_POLICIES = {"channels.yaml", "campaigns.yaml",  # these belong to the channel stage
+                "contact_policies.yaml"}  # engine.project.contact_policies
 NO_ACTION = "no_action"
 DEFAULT_SERVICE_LEVEL = "standard"  # for customers no service policy matches
 STAGE_RULE = c.Record([

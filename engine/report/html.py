@@ -17,6 +17,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from engine.data.load import EPOCH, load_transactions
+from engine.history.measure_report import report_measure
 from engine.history.report import report_migration
 from engine.project.config import Config
 from engine.project.report_settings import REPORT_TEMPLATE, report_folders
@@ -89,7 +90,8 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
     months = list(figures["month"])
     before = (dt.date.fromisoformat(str(figures["month_start"].iloc[-1]))
               if len(months) > 1 else None)
-    stages = lifecycle_stages(config, scored, before)
+    measured, channels = report_measure(config)  # read first: its channels serve the stages
+    stages = lifecycle_stages(config, scored, before, channels=channels)
     run = latest_run(run_folder, config.display(run_folder))
     migration = report_migration(config, scored.tiers.names)
     notes = _notes(config, scored, figures, spend, active_window_days)
@@ -113,6 +115,7 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,
         "run": _run_context(run, config.currency, scored.as_of.isoformat()),
         "tier_migration": migration,
+        "measured": measured,
         "monthly_tables": [
             {"title": title, "head": [h for _, h, _ in cols],
              "rows": [[_cell(row[c], kind, config.currency) for c, _, kind in cols]

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engine.errors import InputError
+from engine.project.channels import ChannelSetup
 from engine.project.config import Config
 from engine.value.score import Scored, score
 
@@ -78,7 +79,8 @@ def _module(name: str) -> Any | None:
         raise
 
 
-def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> Stages:
+def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None, *,
+                     channels: ChannelSetup | None = None) -> Stages:
     """Stages as of the report's as-of date and as of ``before`` (a month earlier), with the
     number of customers moving from each stage to each other one."""
     lifecycle, rulebook = _module("engine.policy.lifecycle"), _module("engine.project.rulebook")
@@ -91,8 +93,12 @@ def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None) -> 
     from engine.project.schema import attribute_types
 
     types = attribute_types(consents=config.data.consents, extra=config.data.attributes)
+    # the channel files once per command: given when the report has read them already
     book = rulebook.load_rulebook(config.project, types,
-                                  values={"value_tier": scored.tiers.names})
+                                  values={"value_tier": scored.tiers.names},
+                                  channels=None if channels is None else
+                                  [ch.id for ch in channels.channels],
+                                  read_defaults=channels is None)
     names = tuple(book.stage_names)
     now = _stage_of(lifecycle, scored.table, book)
     only_now = Stages(names=names, after=scored.as_of,

@@ -152,6 +152,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
             "allocated": int(status.get("allocated", 0)),
             "holdout": int(status.get("holdout", 0)),
             "not_served": int(status.get("not_served", 0)),
+            "suppressed": int(status.get("suppressed", 0)),
         },
         "value_model": {"used": scored.model.used, "description": scored.model.describe(),
                         "params": scored.model.params,
@@ -165,6 +166,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
                       "segments": {s.name: s.rate for s in scored.retention.segments}},
         "allocation_prices": computed.allocation.prices if computed.allocation else {},
         "allocation": computed.allocation.method if computed.allocation else {},
+        "contact_policies": computed.contact,
         "briefs": briefs,
         "files": files,
     }

@@ -15,13 +15,17 @@ import pandas as pd
 
 from engine.activation.actions_schema import NAMES
 from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
+from engine.activation.contact import ContactLog
+from engine.activation.enforce import enforce
 from engine.activation.holdout import in_holdout
 from engine.errors import InputError
 from engine.history import with_changes
+from engine.history.contacts import read_contacts
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
 from engine.project.channels import ChannelSetup, channel_ids, load_channels
 from engine.project.config import Config
+from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
 from engine.project.rulebook import Rulebook, load_rulebook
 from engine.project.schema import attribute_types
 from engine.project.tiers import TierSpec, load_tiers
@@ -39,6 +43,7 @@ class Setup:
     rulebook: Rulebook
     channels: ChannelSetup
     tiers: TierSpec  # given to the value stage, so it does not read them again
+    contacts: ContactPolicies = NONE  # policies/contact_policies.yaml
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Computed:
     decisions: pd.DataFrame  # one row per customer
     actions: pd.DataFrame  # one row per actioned customer, columns of actions_schema
     allocation: Allocation | None
+    contact: dict[str, object] = field(default_factory=dict)  # contact policies (manifest)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -72,10 +78,13 @@ def load_setup(config: Config) -> Setup:
     if unread is not None:
         raise unread
     assert channels is not None
+    contacts = load_contact_policies(folder, [ch.id for ch in channels.channels],
+                                     list(channels.campaigns))
     problems = check_templates(folder)
     if problems:
         raise InputError(problems)
-    return Setup(rulebook, channels, tiers)
+    return Setup(rulebook, channels, tiers, contacts)
+
 
 
 def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
@@ -98,13 +107,24 @@ def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None
     decisions = decide(table, setup.rulebook)
     timings["decide"] = time.perf_counter() - start
     start = step("allocate")
-    actions, alloc = _actions(table, decisions, setup.channels, progress)
+    log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,
+                        use_history=history) if setup.contacts.policies else ContactLog()
+    actions, alloc, contact = _allocated(table, decisions, setup.channels, progress,
+                                         setup.contacts, log)
     timings["allocate"] = time.perf_counter() - start
-    return Computed(config, setup, scored, table, decisions, actions, alloc, timings)
+    return Computed(config, setup, scored, table, decisions, actions, alloc, contact, timings)
 
 
 def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
              progress: Progress | None = None) -> tuple[pd.DataFrame, Allocation]:
+    frame, alloc, _ = _allocated(table, decisions, channels, progress)
+    return frame, alloc
+
+
+def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
+               progress: Progress | None = None, contacts: ContactPolicies = NONE,
+               log: ContactLog | None = None
+               ) -> tuple[pd.DataFrame, Allocation, dict[str, object]]:
     action = decisions["action"].astype(object)
     rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
     dec = decisions.iloc[rows].reset_index(drop=True)
@@ -129,6 +149,7 @@ def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetu
     response = np.zeros(len(dec))
     reason = np.full(len(dec), "", dtype=object)
     opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact])
+    opts, suppressed, summary = enforce(opts, contacts, log or ContactLog(), channels)
     alloc = allocate(opts, channels, progress=progress)
     got = alloc.channel != NO_CHANNEL
     idx = contact[got]
@@ -140,7 +161,8 @@ def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetu
     response[idx] = opts.response[np.flatnonzero(got), alloc.channel[got]]
     reason[contact] = alloc.reason
     status = np.where(holdout, "holdout", np.where(channel != None, "allocated",  # noqa: E711
-                                                   "not_served"))
+                                                   "not_served")).astype(object)
+    status[contact[suppressed]] = "suppressed"
     reason = np.where(holdout, "holdout group: not contacted, to measure the campaign", reason)
     reason = np.where(status == "allocated", dec["reason"].astype(object).to_numpy(), reason)
     frame = pd.DataFrame({
@@ -163,7 +185,7 @@ def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetu
         "status": status.astype(object),
         "reason": reason.astype(object),
     })
-    return frame[list(NAMES)], alloc
+    return frame[list(NAMES)], alloc, summary
 
 
 def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.DataFrame:

@@ -1,0 +1,154 @@
+"""Contact policies enforced on the allocation's options (README "Contact policies").
+
+In: the contact policies (engine.project.contact_policies), the past contacts and responses
+(``ContactLog``, read from the history by engine.history.contacts), the options' customers,
+campaigns and channels. Out: which (customer, channel) options are blocked and, per customer,
+the reasons. Every step is a few numpy passes over the contacts: no loop over customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.project.contact_policies import RESPONDED, ContactPolicies, ContactPolicy
+
+__all__ = ["ContactLog", "Suppression", "suppress"]
+
+
+def _empty(kind: str) -> np.ndarray:
+    return np.zeros(0, dtype=kind)
+
+
+@dataclass(frozen=True)
+class ContactLog:
+    """Past contacts and responses, dated in days before this run's as-of date."""
+
+    contact_customer: np.ndarray = field(default_factory=lambda: _empty("O"))
+    contact_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
+    contact_channel: np.ndarray = field(default_factory=lambda: _empty("O"))
+    contact_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
+    response_customer: np.ndarray = field(default_factory=lambda: _empty("O"))
+    response_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
+    response_outcome: np.ndarray = field(default_factory=lambda: _empty("O"))
+    response_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
+    source: str = "none"  # what the manifest and the messages say about where it came from
+    runs: int = 0  # runs whose contacts count
+
+
+@dataclass(frozen=True)
+class Suppression:
+    blocked: np.ndarray  # bool (customers, channels): the option may not be chosen
+    reason: np.ndarray  # object per customer: the policies that blocked an allowed option
+    counts: dict[str, int]  # customers with an allowed option blocked, per contact policy
+
+
+def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
+             campaign: np.ndarray, channels: Sequence[str], allowed: np.ndarray) -> Suppression:
+    """Block the options the policies forbid. ``ids``, ``campaign``: per customer (rows of
+    ``allowed``, the options that exist before the policies)."""
+    n, k = allowed.shape
+    blocked = np.zeros((n, k), dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    counts: dict[str, int] = {}
+    c_at = _positions(log.contact_customer, ids)
+    r_at = _positions(log.response_customer, ids)
+    for pol in policies.policies:
+        hit, text = _evaluate(pol, log, c_at, r_at, n)
+        rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
+        cols = np.array([pol.channel is None or ch == pol.channel for ch in channels])
+        block = rows[:, None] & cols[None, :]
+        matters = (block & allowed & ~blocked).any(axis=1)
+        counts[pol.id] = int(matters.sum())
+        blocked |= block
+        if matters.any():
+            add = text(matters)
+            old = reason[matters]
+            reason[matters] = np.where(old == "", add, old + "; " + add)
+    return Suppression(blocked, reason, counts)
+
+
+Text = Callable[[np.ndarray], np.ndarray]
+
+
+def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.ndarray,
+              n: int) -> tuple[np.ndarray, Text]:
+    """Per customer: whether the policy forbids a contact now, and its reason for a mask."""
+    mine = c_at >= 0
+    if pol.channel:
+        mine &= log.contact_channel == pol.channel
+    if pol.campaign:
+        mine &= log.contact_campaign == pol.campaign
+    if pol.days is not None:
+        mine &= log.contact_days_ago < pol.days
+    head = f"contact policy {pol.id}: "
+    if pol.kind == "cap":
+        count = np.bincount(c_at[mine], minlength=n)
+        return count >= pol.max_contacts, _texts(
+            count, lambda v: f"{head}{_n(v, 'contact')} in the last {pol.days} days "
+                             f"(at most {pol.max_contacts})")
+    if pol.kind == "cool_down":
+        last = _min_per(c_at[mine], log.contact_days_ago[mine], n)
+        return last < np.iinfo(np.int64).max, _texts(
+            last, lambda v: f"{head}last contact {_n(v, 'day')} ago (cool-down "
+                            f"{pol.days} days)")
+    if pol.kind == "no_response":
+        answered = (r_at >= 0) & np.isin(log.response_outcome, RESPONDED)
+        if pol.campaign:
+            answered &= log.response_campaign == pol.campaign
+        last = _min_per(r_at[answered], log.response_days_ago[answered], n)
+        after = mine & (log.contact_days_ago < last[np.maximum(c_at, 0)])
+        count = np.bincount(c_at[after], minlength=n)
+        window = f" in the last {pol.days} days" if pol.days is not None else ""
+        return count >= pol.max_contacts, _texts(
+            count, lambda v: f"{head}{_n(v, 'contact')} without a response{window} "
+                             f"(at most {pol.max_contacts})")
+    quiet = (r_at >= 0) & np.isin(log.response_outcome, pol.outcomes) \
+        & (log.response_days_ago < (pol.days or 0))
+    if pol.campaign:
+        quiet &= log.response_campaign == pol.campaign
+    # the latest such response per customer: its outcome and age
+    order = np.lexsort((log.response_outcome[quiet].astype(str), log.response_days_ago[quiet]))
+    who, ago, what = r_at[quiet][order], log.response_days_ago[quiet][order], \
+        log.response_outcome[quiet][order]
+    first = np.unique(who, return_index=True)[1]
+    code = np.full(n, -1, dtype=np.int64)
+    outcome, names = pd.factorize(what[first])
+    m = max(len(names), 1)
+    distinct, code[who[first]] = np.unique(ago[first] * m + outcome, return_inverse=True)
+    texts = np.array([f"{head}{names[int(v) % m]} {_n(int(v) // m, 'day')} ago (quiet for "
+                      f"{pol.days} days)" for v in distinct], dtype=object)
+    return code >= 0, lambda mask: texts[code[mask]]
+
+
+def _positions(found: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up: pandas'
+    on Python strings takes seconds for the millions of contacts of a large history."""
+    if not len(ids) or not len(found):
+        return np.full(len(found), -1, dtype=np.int64)
+    at = pc.index_in(pa.array(found, type=pa.string()),
+                     value_set=pa.array(ids, type=pa.string()))
+    return np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
+
+
+def _min_per(at: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(out, at, value)
+    return out
+
+
+def _texts(value: np.ndarray, fmt: Callable[[int], str]) -> Text:
+    """Reasons for a mask, formatted once per distinct value rather than once per customer."""
+    def text(mask: np.ndarray) -> np.ndarray:
+        distinct, inverse = np.unique(value[mask], return_inverse=True)
+        return np.array([fmt(int(v)) for v in distinct], dtype=object)[inverse]
+    return text
+
+
+def _n(v: int, word: str) -> str:
+    return f"{v} {word}" + ("" if v == 1 else "s")

@@ -1,0 +1,41 @@
+"""The contact policies applied to the allocation's options, before the prices and the walk:
+a blocked option is never chosen, so the capacity and budget it would have used go to
+someone else; a customer left with no option keeps a row, status ``suppressed``, with the
+policies' reasons (README "Contact policies")."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from engine.activation.allocate import Options
+from engine.activation.contact import ContactLog, suppress
+from engine.project.channels import ChannelSetup
+from engine.project.contact_policies import ContactPolicies
+
+
+def enforce(opts: Options, policies: ContactPolicies, log: ContactLog, setup: ChannelSetup
+            ) -> tuple[Options, np.ndarray, dict[str, object]]:
+    """The options without the blocked ones, who was suppressed entirely, and the manifest's
+    summary (the file, where the contacts came from, customers suppressed per policy)."""
+    n = len(opts.ev)
+    if not policies.policies:
+        return opts, np.zeros(n, dtype=bool), {}
+    allowed = np.isfinite(opts.ev)
+    campaign = np.asarray(opts.campaigns, dtype=object)[opts.campaign] if n else \
+        np.zeros(0, dtype=object)
+    found = suppress(policies, log, opts.customer_id, campaign,
+                     [ch.id for ch in setup.channels], allowed)
+    ev = np.where(found.blocked, -np.inf, opts.ev)
+    suppressed = allowed.any(axis=1) & ~np.isfinite(ev).any(axis=1)
+    why = opts.why_none.copy()
+    why[suppressed] = found.reason[suppressed]
+    summary: dict[str, object] = {
+        "file": policies.file, "contacts_from": log.source, "runs_counted": log.runs,
+        "contacts_counted": len(log.contact_customer),
+        "responses_counted": len(log.response_customer),
+        "customers_suppressed": int(suppressed.sum()),
+        "customers_blocked_per_policy": found.counts,
+    }
+    return replace(opts, ev=ev, why_none=why), suppressed, summary

@@ -1,0 +1,69 @@
+"""``cvm measure``: each campaign of each recorded run against its holdout (README "Measuring
+campaigns: `cvm measure`")."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from engine.commands.common import project_config
+from engine.data.load import load_transactions
+from engine.errors import InputError, Problem
+from engine.history import open_history
+from engine.history.measure import measure
+from engine.output.commit import writing
+from engine.output.folder import check_folder, guard_for, output_target
+from engine.output.writers import write_csv
+from engine.run.pipeline import load_setup
+
+
+def run(*, project: Path | None, config_file: Path | None, out: Path | None,
+        quiet: bool) -> int:
+    config = project_config(project, config_file)
+    setup = load_setup(config)
+    target, guard = output_target(config, out), guard_for(config)
+    check_folder(target, guard)
+    store = open_history(config, create=False)
+    if store is None:
+        raise InputError(Problem(
+            "there is no history to measure: no run has been recorded yet",
+            hint="cvm run records each run (unless --no-history); measure after the "
+                 "campaigns' attribution windows"))
+    # every transaction, the ones after the runs' as-of dates included: they are the results
+    tx = load_transactions(dataclasses.replace(config, as_of=None))
+    try:
+        table = measure(store, tx, setup.channels)
+    finally:
+        store.close()
+    with writing(target, guard, "measure") as stage:
+        write_csv(table, stage.path("measure.csv"))
+    if not quiet:
+        typer.echo(format_table(table, config.currency))
+        typer.echo(f"wrote {config.display(target.path / 'measure.csv')}")
+    return 0
+
+
+def format_table(table: pd.DataFrame, currency: str) -> str:
+    """The terminal table: one line per run and campaign."""
+    if table.empty:
+        return "no campaign in the recorded runs"
+    head = (f"{'run':>3}  {'as of':<10}  {'campaign':<22} {'treated':>8} {'holdout':>8} "
+            f"{'conv. uplift':>13}  {'margin uplift / customer (95% CI)':<36} "
+            f"{'incr. margin':>13} {'cost':>10} {'ROS':>6}  verdict")
+    lines = [head]
+    for r in table.itertuples(index=False):
+        conv = "-" if pd.isna(r.conversion_uplift) else f"{100 * r.conversion_uplift:+.2f} pt"
+        marg = "-" if pd.isna(r.margin_uplift) else \
+            f"{r.margin_uplift:+,.2f} ({r.margin_low:+,.2f} .. {r.margin_high:+,.2f})"
+        incr = "-" if pd.isna(r.incremental_margin) else f"{r.incremental_margin:,.2f}"
+        ros = "-" if r.return_on_spend is None or pd.isna(r.return_on_spend) else \
+            f"{r.return_on_spend:.2f}"
+        lines.append(f"{r.run:>3}  {r.as_of:<10}  {r.campaign:<22} {r.treated:>8,} "
+                     f"{r.holdout:>8,} {conv:>13}  {marg:<36} {incr:>13} {r.cost:>10,.2f} "
+                     f"{ros:>6}  {r.verdict}")
+    lines.append(f"(amounts in {currency}; uplift = treated - holdout, intention to treat; "
+                 "margin CUPED-adjusted)")
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""The past contacts and responses contact policies count (README "Contact policies").
+
+A contact is an allocated row of a recorded run, dated by the run's as-of date. A run
+re-made on the same as-of date replaces the earlier one: of the runs sharing an as-of date,
+only the latest recorded counts (the others were plans never sent twice). Runs on or after
+this run's as-of date do not count: this run is the one re-made, or history ahead of it.
+Responses count from the response file imports, dated on or before the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from engine.activation.contact import ContactLog
+from engine.history.changes import columns, fetch
+from engine.history.store import Store
+from engine.history.tables import responses, runs, snapshots
+
+if TYPE_CHECKING:
+    from engine.project.config import Config
+
+
+def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
+                source: str) -> ContactLog:
+    """The contacts and responses of the last ``window`` days (None: all) before ``as_of``."""
+    if store is None:
+        return ContactLog(source=source)
+    since = as_of - dt.timedelta(days=window) if window is not None else None
+    with store.reading() as conn:
+        latest = select(func.max(runs.c.id), runs.c.as_of).where(runs.c.as_of < as_of)
+        if since is not None:
+            latest = latest.where(runs.c.as_of >= since)
+        chosen = fetch(conn, latest.group_by(runs.c.as_of))
+        run_days = {int(r): _days(as_of, d) for r, d in chosen}
+        rows = fetch(conn, select(snapshots.c.run, snapshots.c.customer_id,
+                                  snapshots.c.channel, snapshots.c.campaign)
+                     .where(snapshots.c.run.in_(list(run_days)),
+                            snapshots.c.status == "allocated")) if run_days else []
+        answered = select(responses.c.customer_id, responses.c.response_date,
+                          responses.c.outcome, responses.c.campaign) \
+            .where(responses.c.response_date <= as_of)
+        if since is not None:
+            answered = answered.where(responses.c.response_date >= since)
+        answers = fetch(conn, answered)
+    made = columns(rows, ["run", "customer", "channel", "campaign"])
+    got = columns(answers, ["customer", "date", "outcome", "campaign"])
+    ago = pd.Series(run_days, dtype=np.int64)
+    return ContactLog(
+        made["customer"].to_numpy(dtype=object),
+        ago.reindex(made["run"].to_numpy()).to_numpy(dtype=np.int64),
+        made["channel"].to_numpy(dtype=object), made["campaign"].to_numpy(dtype=object),
+        got["customer"].to_numpy(dtype=object),
+        (pd.Timestamp(as_of) - pd.to_datetime(got["date"])).dt.days.to_numpy(dtype=np.int64),
+        got["outcome"].to_numpy(dtype=object), got["campaign"].to_numpy(dtype=object),
+        source=source, runs=len(run_days))
+
+
+def _days(as_of: dt.date, day: object) -> int:
+    return int((pd.Timestamp(as_of) - pd.Timestamp(str(day))).days)
+
+
+def read_contacts(config: Config, *, as_of: dt.date, window: int | None,
+                  use_history: bool = True) -> ContactLog:
+    """The project's contact log; empty (saying why) with ``--no-history`` or no history yet."""
+    from engine.history import open_history
+
+    if not use_history:
+        return ContactLog(source="none: --no-history, contact policies have nothing to count")
+    store = open_history(config, create=False)
+    if store is None:
+        return ContactLog(source="none: no history yet, contact policies have nothing to "
+                                 "count")
+    try:
+        return contact_log(store, as_of=as_of, window=window, source="the history")
+    finally:
+        store.close()

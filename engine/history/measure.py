@@ -1,0 +1,167 @@
+"""What each campaign of each recorded run earned against its holdout (README "Measuring
+campaigns: `cvm measure`").
+
+Per run (the latest recorded per as-of date, as for contacts) and campaign: the treated group
+is everyone assigned to the campaign outside its holdout, contacted or not (intention to
+treat); the holdout group its holdout. Over the campaign's attribution window after the run
+(``attribution_days``: days as_of .. as_of + days - 1) each customer has a conversion (a
+purchase in the transactions, or an imported response ``converted`` for the campaign, in the
+window), revenue and margin (the transactions'); the margin over the same number of days
+before the run is the CUPED covariate. Figures come from engine.history.uplift.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from engine.data.load import EPOCH, Transactions
+from engine.history.changes import columns, fetch
+from engine.history.store import Store
+from engine.history.tables import responses, runs, snapshots
+from engine.history.uplift import MIN_GROUP, uplift
+from engine.project.channels import ChannelSetup
+
+# name, description: the columns of measure.csv, declared once
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run", "The run's number in the history."),
+    ("run_id", "The run's id."),
+    ("as_of", "The run's as-of date."),
+    ("campaign", "The campaign."),
+    ("window_days", "The attribution window (days after the run)."),
+    ("treated", "Customers assigned outside the holdout (contacted or not)."),
+    ("contacted", "Of them, customers allocated a channel."),
+    ("holdout", "Customers in the holdout."),
+    ("conversion_treated", "Share of the treated who converted in the window."),
+    ("conversion_holdout", "Share of the holdout who converted in the window."),
+    ("conversion_uplift", "conversion_treated - conversion_holdout."),
+    ("conversion_low", "Lower end of its 95% interval."),
+    ("conversion_high", "Upper end of its 95% interval."),
+    ("revenue_treated", "Revenue per treated customer in the window."),
+    ("revenue_holdout", "Revenue per holdout customer in the window."),
+    ("margin_treated", "Margin per treated customer in the window."),
+    ("margin_holdout", "Margin per holdout customer in the window."),
+    ("margin_uplift", "Margin uplift per customer, CUPED-adjusted with the pre-run margin."),
+    ("margin_low", "Lower end of its 95% interval."),
+    ("margin_high", "Upper end of its 95% interval."),
+    ("cuped_theta", "The CUPED coefficient (0: no adjustment)."),
+    ("mde", "Minimum detectable margin uplift per customer (80% power, 5% level)."),
+    ("incremental_margin", "margin_uplift x treated."),
+    ("cost", "Contact cost of the treated."),
+    ("return_on_spend", "incremental_margin / cost (empty without a cost)."),
+    ("significant", "True when the margin interval excludes 0."),
+    ("verdict", "significant, not significant, or too early to tell (and why)."),
+)
+NAMES = tuple(c[0] for c in COLUMNS)
+
+
+def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame:
+    """One row per run and campaign (columns: NAMES), in run then campaign order."""
+    with store.reading() as conn:
+        chosen = fetch(conn, select(func.max(runs.c.id), runs.c.as_of).group_by(runs.c.as_of))
+        keys = [int(r) for r, _ in chosen]
+        meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
+                     .where(runs.c.id.in_(keys))) if keys else []
+        rows = fetch(conn, select(snapshots.c.run, snapshots.c.customer_id,
+                                  snapshots.c.campaign, snapshots.c.holdout,
+                                  snapshots.c.status, snapshots.c.cost)
+                     .where(snapshots.c.run.in_(keys), snapshots.c.campaign.is_not(None))) \
+            if keys else []
+        answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
+                                     responses.c.response_date)
+                        .where(responses.c.outcome == "converted"))
+    snap = columns(rows, ["run", "customer_id", "campaign", "holdout", "status", "cost"])
+    got = columns(answers, ["customer_id", "campaign", "date"])
+    got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
+    code = pd.Index(tx.customer_ids).get_indexer(snap["customer_id"].to_numpy(dtype=object))
+    snap["code"] = code
+    out = []
+    cache: Sums = {}
+    end_day = tx.as_of_day  # the transactions run to the day before
+    for run_key, run_id, as_of in sorted(meta):
+        day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
+        part = snap[snap["run"] == run_key]
+        for campaign in sorted(part["campaign"].astype(str).unique()):
+            group = part[part["campaign"] == campaign]
+            days = setup.campaign(campaign).attribution_days
+            out.append(_row(int(run_key), str(run_id), str(as_of), campaign, days, group,
+                            got[got["campaign"] == campaign], tx, day0, end_day, cache))
+    return pd.DataFrame(out, columns=list(NAMES))
+
+
+Sums = dict[tuple[int, int], tuple[np.ndarray, ...]]
+
+
+def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int,
+          cache: Sums) -> tuple[np.ndarray, ...]:
+    """Per customer (``codes``; -1: no transaction at all): purchases, revenue, margin on days
+    first .. last - 1 (one pass over the transactions per window, shared by the campaigns)."""
+    if (first, last) not in cache:
+        rows = (tx.day >= first) & (tx.day < last)
+        n = len(tx.customer_ids)
+        cache[(first, last)] = (
+            np.bincount(tx.code[rows & (tx.amount > 0)], minlength=n),
+            np.bincount(tx.code[rows], weights=tx.amount[rows], minlength=n),
+            np.bincount(tx.code[rows], weights=tx.margin[rows], minlength=n))
+    bought, revenue, margin = cache[(first, last)]
+    ok = codes >= 0
+    at = np.maximum(codes, 0)
+    return tuple(np.where(ok, a[at], 0) for a in (bought, revenue, margin))
+
+
+def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, group: pd.DataFrame,
+         answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int, cache: Sums
+         ) -> dict[str, Any]:
+    codes = group["code"].to_numpy(dtype=np.int64)
+    bought, revenue, margin = _sums(tx, codes, day0, day0 + days, cache)
+    _, _, before = _sums(tx, codes, day0 - days, day0, cache)
+    inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
+    responded = group["customer_id"].isin(set(inside["customer_id"])).to_numpy()
+    converted = ((bought > 0) | responded).astype(float)
+    held = group["holdout"].fillna(False).to_numpy(dtype=bool)
+    t, h = ~held, held
+    conv = uplift(converted[t], converted[h])
+    marg = uplift(margin[t], margin[h], before[t], before[h])
+    cost = float(group["cost"].fillna(0.0).to_numpy(dtype=float)[t].sum())
+    incremental = marg.uplift * int(t.sum())
+    left = day0 + days - end_day
+    if left > 0:
+        verdict = (f"too early to tell: the window ends "
+                   f"{EPOCH + dt.timedelta(days=day0 + days - 1)}, the transactions "
+                   f"{EPOCH + dt.timedelta(days=end_day - 1)}")
+    elif t.sum() < MIN_GROUP or h.sum() < MIN_GROUP:
+        verdict = (f"too early to tell: fewer than {MIN_GROUP} customers in a group "
+                   f"(minimum detectable effect {_money(marg.mde)} per customer)")
+    else:
+        verdict = "significant" if marg.significant else "not significant"
+
+    def r(v: float, k: int = 4) -> float | None:
+        return round(v, k) if math.isfinite(v) else None
+
+    return {
+        "run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
+        "window_days": days, "treated": int(t.sum()),
+        "contacted": int((group["status"] == "allocated").sum()), "holdout": int(h.sum()),
+        "conversion_treated": r(conv.treated_mean), "conversion_holdout": r(conv.holdout_mean),
+        "conversion_uplift": r(conv.uplift), "conversion_low": r(conv.low),
+        "conversion_high": r(conv.high),
+        "revenue_treated": r(float(revenue[t].mean()) if t.any() else math.nan, 2),
+        "revenue_holdout": r(float(revenue[h].mean()) if h.any() else math.nan, 2),
+        "margin_treated": r(float(margin[t].mean()) if t.any() else math.nan, 2),
+        "margin_holdout": r(float(margin[h].mean()) if h.any() else math.nan, 2),
+        "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
+        "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
+        "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
+        "cost": round(cost, 2),
+        "return_on_spend": r(incremental / cost) if cost > 0 else None,
+        "significant": bool(verdict == "significant"), "verdict": verdict,
+    }
+
+
+def _money(v: float) -> str:
+    return f"{v:,.2f}" if math.isfinite(v) else "unknown"

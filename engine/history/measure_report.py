@@ -1,0 +1,51 @@
+"""The report's view of ``cvm measure``: each campaign of each recorded run against its
+holdout, or None (no history, or no campaign recorded). Never creates a history."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any
+
+from engine.data.load import load_transactions
+from engine.history import open_history
+from engine.history.measure import measure
+from engine.project.channels import ChannelSetup, load_channels
+from engine.project.schema import attribute_types
+
+if TYPE_CHECKING:
+    from engine.project.config import Config
+
+HEAD = ["run (as of)", "campaign", "treated / holdout", "conversion uplift",
+        "margin uplift per customer (95% interval)", "incremental margin (cost)",
+        "return on spend", "verdict"]
+
+
+def report_measure(config: Config) -> tuple[dict[str, Any] | None, ChannelSetup | None]:
+    """The section (None: nothing measured) and the channel setup read for it (None: not
+    read; the report's other sections then read it themselves)."""
+    store = open_history(config, create=False)
+    if store is None:
+        return None, None
+    try:
+        setup = load_channels(config.project, attribute_types(
+            consents=config.data.consents, extra=config.data.attributes))
+        # every transaction: the results lie after the runs' as-of dates
+        table = measure(store, load_transactions(dataclasses.replace(config, as_of=None)),
+                        setup)
+    finally:
+        store.close()
+    if table.empty:
+        return None, setup
+
+    def num(v: Any, fmt: str) -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+
+    rows = [[f"{r.run} ({r.as_of})", str(r.campaign), f"{r.treated:,} / {r.holdout:,}",
+             num(r.conversion_uplift, "{:+.2%}"),
+             "-" if r.margin_uplift is None or math.isnan(r.margin_uplift) else
+             f"{r.margin_uplift:+,.2f} ({r.margin_low:+,.2f} to {r.margin_high:+,.2f})",
+             num(r.incremental_margin, "{:,.2f}") + f" ({r.cost:,.2f})",
+             num(r.return_on_spend, "{:.2f}"), str(r.verdict)]
+            for r in table.itertuples(index=False)]
+    return {"head": HEAD, "rows": rows}, setup

@@ -1,0 +1,107 @@
+"""cvm measure: each campaign of each recorded run against its holdout, from the history and
+the transactions after the run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner, Result
+
+from engine.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def retail(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    for sub in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / sub, project / sub)
+    (project / "examples" / "retail").mkdir(parents=True)
+    for name in ("transactions.csv", "customers.csv"):
+        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
+    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
+    return project
+
+
+def cvm(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def test_measure_reports_each_campaign_with_an_interval(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    config = (retail / "cvm.yaml").read_text()
+    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-09-01"))
+    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
+    assert done.exit_code == 0, done.stderr
+    (retail / "cvm.yaml").write_text(config)
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert done.exit_code == 0, done.stderr
+    table = pd.read_csv(tmp_path / "m" / "measure.csv")
+    acts = pd.read_csv(tmp_path / "run1" / "actions.csv")
+    assert sorted(table["campaign"]) == sorted(acts["campaign"].unique())
+    for row in table.itertuples():
+        mine = acts[acts["campaign"] == row.campaign]
+        assert row.treated == (mine["holdout"] == False).sum()  # noqa: E712
+        assert row.holdout == (mine["holdout"] == True).sum()  # noqa: E712
+        assert row.contacted == (mine["status"] == "allocated").sum()
+        assert row.cost == pytest.approx(mine["cost"].sum(), abs=0.01)
+        assert row.window_days == 30
+        if row.verdict in ("significant", "not significant"):
+            assert row.margin_low <= row.margin_uplift <= row.margin_high
+        else:
+            assert row.verdict.startswith("too early to tell: fewer than 30 customers")
+    assert "margin uplift / customer (95% CI)" in done.stdout
+    assert "win_back" in done.stdout
+    shown = cvm("report", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
+    assert shown.exit_code == 0, shown.stderr
+    html = (tmp_path / "run1" / "report" / "report.html").read_text()
+    section = html.split("Campaigns measured against their holdouts", 1)[1].split("</table>")[0]
+    assert section.count("<tr>") == len(table) + 1
+    first = table.iloc[0]
+    assert f"<td>{first['campaign']}</td><td>{first['treated']:,} / {first['holdout']:,}</td>" \
+        in section
+
+
+def test_a_window_not_over_is_too_early_to_tell(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
+    assert done.exit_code == 0, done.stderr
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"), "-q")
+    assert done.exit_code == 0, done.stderr
+    table = pd.read_csv(tmp_path / "m" / "measure.csv", keep_default_na=False)
+    assert len(table) and table["verdict"].str.startswith(
+        "too early to tell: the window ends 2026-01-30, the transactions 2025-12-31").all()
+
+
+def test_measure_without_a_history_says_so(retail: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert done.exit_code == 1
+    assert "there is no history to measure: no run has been recorded yet" in done.stderr
+
+
+def test_the_attribution_window_is_checked(retail: Path) -> None:
+    path = retail / "policies" / "campaigns.yaml"
+    path.write_text(path.read_text().replace("holdout_share: 0.10 ",
+                                             "attribution_days: 0\nholdout_share: 0.10 ", 1))
+    done = cvm("validate", "--project", str(retail))
+    assert done.exit_code == 1
+    assert "policies/campaigns.yaml:3:19: attribution_days: found 0, expected a whole number " \
+        "from 1 to 365" in done.stderr
+
+
+def test_the_readme_lists_every_column_of_measure_csv() -> None:
+    from engine.history.measure import NAMES
+
+    section = (ROOT / "README.md").read_text().split("### Measuring campaigns", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    listed = section.split("`measure.csv` (written", 1)[1].split("(declared once", 1)[0]
+    assert [n for n in NAMES if f"`{n}`" not in listed] == []
