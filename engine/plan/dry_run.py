@@ -31,7 +31,7 @@ from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
 from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
-from engine.run.pipeline import Computed, compute, load_setup
+from engine.run.pipeline import Computed, Setup, compute, load_setup
 from engine.value.score import score
 
 DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
@@ -90,9 +90,20 @@ def side_config(config: Config, source: Source) -> Config:
     return dataclasses.replace(cfg, project=source.folder)
 
 
+Side = tuple[Config, Setup]  # a version's configuration and setup, already read
+
+
 def make_plan(config: Config, baseline: Source, proposed: Source,
-              progress: Callable[[str], None] | None = None) -> Plan:
-    cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
+              progress: Callable[[str], None] | None = None,
+              read: tuple[Side, Side] | None = None) -> Plan:
+    """``read``: both sides as the caller read them (``cvm plan`` validates them first), so
+    that no file is read twice; else each side is read here."""
+    given_b: Setup | None = None
+    given_p: Setup | None = None
+    if read is not None:
+        (cfg_b, given_b), (cfg_p, given_p) = read
+    else:
+        cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
 
     def step(side: str) -> Callable[[str], None] | None:  # the steps of a side, named by it
         report = progress
@@ -102,14 +113,14 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         return lambda name: report(f"{side}: {name}")
 
     with _on(baseline, "cannot run"):
-        setup_b = load_setup(cfg_b)
+        setup_b = given_b or load_setup(cfg_b)
         tiers_b = setup_b.tiers
         shown = step("baseline")
         scored_b = score(cfg_b, tiers=tiers_b, progress=shown)
         before = compute(cfg_b, setup=setup_b, scored=scored_b, progress=shown)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
-        setup_p = load_setup(cfg_p)
+        setup_p = given_p or load_setup(cfg_p)
         tiers_p = setup_p.tiers
         # the value table depends on the settings and the tiers (segments: should scoring
         # ever read them); else the baseline's is the proposal's
