@@ -23,8 +23,7 @@ from engine.output.writers import csv_writer, write_text
 from engine.plan.dry_run import make_plan
 from engine.plan.render import changes_csv, html_report, markdown, terminal
 from engine.plan.sources import SideError, Source, sides
-from engine.project.config import Config
-from engine.run.pipeline import Setup
+from engine.project.project import Project
 from engine.terminal import display
 
 EXIT_CHANGES = 2
@@ -91,10 +90,10 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
     return 0
 
 
-def _side(checked: Checked, side: Source) -> tuple[Config, Setup]:
-    """A side's configuration (its data paths read from the project folder, as for ``run``)
-    and setup, from what validating it read."""
+def _side(checked: Checked, side: Source) -> Project:
+    """A side's project from what validating it read (its data paths read from the project
+    folder, as for ``run``; its rules/, policies/ and templates/ from the side's folder)."""
     assert checked.config is not None and checked.tiers is not None
     assert checked.channels is not None and checked.rulebook is not None  # no errors
-    return (dataclasses.replace(checked.config, project=side.folder),
-            Setup(checked.rulebook, checked.channels, checked.tiers))
+    return Project(dataclasses.replace(checked.config, project=side.folder), checked.tiers,
+                   checked.rulebook, checked.channels)

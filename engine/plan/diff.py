@@ -192,7 +192,7 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
     known = frozenset({"stages", "stage_rules", "segments", "policies"})
     rows += [("rules", change) for change in fields_changed(rb, ra, skip=known)]
     rows += [("setup", change) for change in fields_changed(
-        before.setup, after.setup, skip=frozenset({"rulebook", "channels"}))]
+        before.setup, after.setup, skip=frozenset({"rulebook", "channels", "config"}))]
     rows += [("channels", change) for change in fields_changed(
         cb, ca, skip=frozenset({"channels", "defaults", "campaigns", "salt"}))]
     rows += keyed("channel", by_id(cb.channels), by_id(ca.channels),

@@ -29,9 +29,10 @@ from engine.policy.condition_text import first_failure
 from engine.policy.decisions import policy_matcher
 from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
+from engine.project.project import Project
 from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
-from engine.run.pipeline import Computed, Setup, compute, load_setup
+from engine.run.pipeline import Computed, compute, load_setup
 from engine.value.score import score
 
 DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
@@ -90,18 +91,16 @@ def side_config(config: Config, source: Source) -> Config:
     return dataclasses.replace(cfg, project=source.folder)
 
 
-Side = tuple[Config, Setup]  # a version's configuration and setup, already read
-
-
 def make_plan(config: Config, baseline: Source, proposed: Source,
               progress: Callable[[str], None] | None = None,
-              read: tuple[Side, Side] | None = None) -> Plan:
-    """``read``: both sides as the caller read them (``cvm plan`` validates them first), so
-    that no file is read twice; else each side is read here."""
-    given_b: Setup | None = None
-    given_p: Setup | None = None
+              read: tuple[Project, Project] | None = None) -> Plan:
+    """``read``: both sides' projects as the caller read them (``cvm plan`` validates them
+    first), so that no file is read twice; else each side is read here."""
+    given_b: Project | None = None
+    given_p: Project | None = None
     if read is not None:
-        (cfg_b, given_b), (cfg_p, given_p) = read
+        given_b, given_p = read
+        cfg_b, cfg_p = given_b.config, given_p.config
     else:
         cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,10 +22,11 @@ from engine.history import with_changes
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
 from engine.project.channels import ChannelSetup, channel_ids, load_channels
-from engine.project.config import Config
-from engine.project.rulebook import Rulebook, load_rulebook
+from engine.project.config import Config, load_config
+from engine.project.project import Project
+from engine.project.rulebook import load_rulebook
 from engine.project.schema import attribute_types
-from engine.project.tiers import TierSpec, load_tiers
+from engine.project.tiers import load_tiers
 from engine.render.briefs import check_templates
 from engine.value.score import Scored, score
 
@@ -32,19 +34,13 @@ Progress = Callable[[str], None]
 NO_ACTION = "no_action"
 
 
-@dataclass(frozen=True)
-class Setup:
-    """The checked value tiers, rules, policies, channels and campaigns of a project."""
-
-    rulebook: Rulebook
-    channels: ChannelSetup
-    tiers: TierSpec  # given to the value stage, so it does not read them again
+Setup = Project  # the former name: the checked files of a project, now with its config
 
 
 @dataclass(frozen=True)
 class Computed:
     config: Config
-    setup: Setup
+    setup: Project
     scored: Scored
     table: pd.DataFrame  # the value table with lifecycle_stage and stage_rule
     decisions: pd.DataFrame  # one row per customer
@@ -57,8 +53,15 @@ def types_for(config: Config) -> dict[str, str]:
     return attribute_types(consents=config.data.consents, extra=config.data.attributes)
 
 
-def load_setup(config: Config) -> Setup:
-    """Load and check the project's rules/, policies/ and templates/."""
+def load_project(folder: Path, config_file: Path | None = None) -> Project:
+    """The project in ``folder`` (cvm.yaml, or ``config_file``), read and checked: cvm.yaml
+    first, then as ``load_setup``."""
+    return load_setup(load_config(folder, config_file=config_file))
+
+
+def load_setup(config: Config) -> Project:
+    """Load and check the project's rules/, policies/ and templates/ (with ``config``, the
+    project): the rulebook's problems together, else the channels', else the templates'."""
     folder = config.project
     types = types_for(config)
     tiers = load_tiers(folder)
@@ -75,10 +78,10 @@ def load_setup(config: Config) -> Setup:
     problems = check_templates(folder)
     if problems:
         raise InputError(problems)
-    return Setup(rulebook, channels, tiers)
+    return Project(config, tiers, rulebook, channels)
 
 
-def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
+def compute(config: Config, *, setup: Project | None = None, scored: Scored | None = None,
             progress: Progress | None = None, history: bool = True) -> Computed:
     timings: dict[str, float] = {}
 
