@@ -1,9 +1,10 @@
 """The Python API: what the CLI does, callable from a campaign tool without a shell.
 
     from engine import api
-    result = api.run("path/to/project")          # the main job; writes the run folder
+    project = api.load_project("path/to/project")  # every file read and checked, once
+    result = api.run(project)                    # the main job; writes the run folder
     result.actions                               # the action list (pandas DataFrame)
-    scored = api.score("path/to/project")        # nothing written
+    scored = api.score(project)                  # nothing written (a folder works too)
     scored.table                                 # the customer value table, as customers.csv
     problems = api.validate("path/to/project")   # every error and warning in the YAML files
 
@@ -22,13 +23,15 @@ import pandas as pd
 
 from engine.errors import Problem
 from engine.project.config import Config, load_config
+from engine.project.project import Project
 from engine.run.job import RunResult
 from engine.run.job import run as _run
 from engine.run.pipeline import Progress
+from engine.run.pipeline import load_project as _load_project
 from engine.value.score import output_frame, row_counts
 from engine.value.score import score as _score
 
-__all__ = ["RunResult", "ScoreResult", "run", "score", "validate"]
+__all__ = ["Project", "RunResult", "ScoreResult", "load_project", "run", "score", "validate"]
 
 
 @dataclass(frozen=True)
@@ -48,22 +51,36 @@ class ScoreResult:
     why."""
 
 
-def _config(project: str | Path, config_file: str | Path | None) -> Config:
+def load_project(folder: str | Path = ".", *,
+                 config_file: str | Path | None = None) -> Project:
+    """The project in ``folder``: cvm.yaml (or ``config_file``), the value tiers, rules,
+    policies, channels and campaigns, read and checked once (templates compiled); raises
+    InputError with the problems found."""
+    return _load_project(Path(folder), Path(config_file) if config_file else None)
+
+
+def _config(project: str | Path | Project, config_file: str | Path | None) -> Config:
+    if isinstance(project, Project):
+        return project.config
     return load_config(Path(project), config_file=Path(config_file) if config_file else None)
 
 
-def run(project: str | Path = ".", *, config_file: str | Path | None = None,
+def run(project: str | Path | Project = ".", *, config_file: str | Path | None = None,
         out: str | Path | None = None, fmt: str = "csv",
         progress: Progress | None = None, history: bool = True) -> RunResult:
     """Score, stage, decide, allocate and render; write the run folder; return the result.
-    ``history=False``: neither read nor record the project's history (``--no-history``)."""
+    ``project``: a ``Project`` (``load_project``) or its folder; ``history=False``: neither
+    read nor record the project's history (``--no-history``)."""
     return _run(_config(project, config_file), out=Path(out) if out else None, fmt=fmt,
-                progress=progress, history=history)
+                progress=progress, history=history,
+                project=project if isinstance(project, Project) else None)
 
 
-def score(project: str | Path = ".", *, config_file: str | Path | None = None) -> ScoreResult:
-    """The customer value table (nothing is written)."""
-    scored = _score(_config(project, config_file))
+def score(project: str | Path | Project = ".", *,
+          config_file: str | Path | None = None) -> ScoreResult:
+    """The customer value table (nothing is written); ``project`` as for ``run``."""
+    scored = _score(_config(project, config_file), tiers=project.tiers if isinstance(
+        project, Project) else None)
     return ScoreResult(output_frame(scored.table), scored.as_of, row_counts(scored),
                        scored.model.describe())
 

@@ -10,6 +10,7 @@ pandas has, every decision must be identical, and equal to the pure-Python evalu
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from engine.policy.decisions import (
     stage_matcher,
 )
 from engine.policy.lifecycle import assign_stages
+from engine.policy.rule_grid import Grid
 from engine.project.conditions import DATE, NUMBER, TEXT, attributes, evaluate, thresholds
 from engine.project.rulebook import Rulebook, arbitration_key, load_rulebook
 from engine.project.schema import attribute_types
@@ -257,3 +259,24 @@ def load_cond(text: str) -> Any:
     result = Parser(doc, {"x": "number"}).when(doc.data["when"], ("when",))
     assert result is not None
     return result
+
+
+def test_the_warnings_grid_agrees_with_durable_rules(cases_book: Rulebook,
+                                                     starter_book: Rulebook) -> None:
+    """The warnings decide over a grid of representatives (engine.policy.rule_grid), combining
+    the leaves with numpy: at every cell (a sample where there are many) each rule and policy
+    holds exactly where durable-rules matches the cell's representative customer."""
+    rng = np.random.default_rng(3)
+    for book in (cases_book, starter_book):
+        for matcher in (stage_matcher(book), policy_matcher(book)):
+            for i, cond in enumerate(matcher.conditions):
+                grid = Grid([cond])
+                truth = grid.truth(cond)
+                names = sorted(grid.axes)  # the grid's axes, in its order
+                cells = list(itertools.product(*(range(len(grid.axes[n][1])) for n in names)))
+                if len(cells) > 30:
+                    cells = [cells[j] for j in rng.choice(len(cells), 30, replace=False)]
+                for cell in cells:
+                    record = {n: grid.axes[n][1][k] for n, k in zip(names, cell, strict=True)}
+                    assert (i in matcher.match_record(record)) == bool(truth[cell]), \
+                        (cond.where if hasattr(cond, "where") else cond, record)

@@ -1,5 +1,7 @@
 """Every YAML file of the project is read once per command: the one YAML loader
-(engine.project.yamlio.load_file) is instrumented and each command run on the retail example."""
+(engine.project.yamlio.load_file) is instrumented and each command run on the retail example.
+So is the templates' loader (engine.render.sandbox): each template is read once, then held
+compiled."""
 
 from __future__ import annotations
 
@@ -15,16 +17,19 @@ from typer.testing import CliRunner
 import engine
 from engine.cli import app
 from engine.project import yamlio
+from engine.render import sandbox
 from tests import golden
 
-# `cvm plan` reads two projects through `cvm validate`'s checks and the pipeline's: not yet once
-COMMANDS = ("validate", "score", "decide", "explain-C000001", "run", "report", "fit")
+# (`cvm plan` reads two projects: each of their files once)
+COMMANDS = ("validate", "score", "decide", "explain-C000001", "run", "report", "fit", "plan",
+            "plan-html", "plan-overlay")
 
 
 @pytest.fixture(scope="module")
 def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Counter[str]]:
     tmp = tmp_path_factory.mktemp("read-once")
     project = golden._copy("retail", tmp / "projects")
+    golden._proposal("retail", project)  # for cvm plan
     counts: collections.Counter[str] = collections.Counter()
     loader = yamlio.load_file
 
@@ -33,6 +38,14 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Cou
         return loader(path, **kwargs)
 
     patch = pytest.MonkeyPatch()
+    get_source = sandbox._Loader.get_source
+
+    def counted_template(self: sandbox._Loader, environment: Any, template: str) -> Any:
+        found = [Path(f) / template for f in self.searchpath if (Path(f) / template).is_file()]
+        counts[str(found[0].resolve()) if found else f"template:{template}"] += 1
+        return get_source(self, environment, template)
+
+    patch.setattr(sandbox._Loader, "get_source", counted_template)
     # modules bind the loader by name: each binding is replaced
     # (Alembic's migration scripts are run by Alembic, never imported)
     for info in pkgutil.walk_packages(engine.__path__, "engine."):
@@ -45,8 +58,10 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Cou
         for label, args in golden.commands("retail", project, tmp / "out"):
             if label in COMMANDS:
                 counts.clear()
+                sandbox.sandbox.cache_clear()  # as in a new process: no template compiled yet
                 result = CliRunner().invoke(app, args)
-                assert result.exit_code == 0, result.output
+                # --detailed-exitcode: 2 says the plan changes something
+                assert result.exit_code == (2 if label == "plan-overlay" else 0), result.output
                 found[label] = collections.Counter(counts)
     finally:
         patch.undo()
@@ -58,5 +73,11 @@ def test_every_yaml_file_is_read_once(reads: dict[str, collections.Counter[str]]
                                       command: str) -> None:
     counts = reads[command]
     assert any(p.endswith("cvm.yaml") for p in counts), "the loader was not instrumented"
-    again = {Path(p).name: n for p, n in counts.items() if n > 1}
+    again = {p: n for p, n in counts.items() if n > 1}
     assert not again, f"cvm {command} reads these files more than once: {again}"
+
+
+def test_the_template_loader_is_instrumented(reads: dict[str, collections.Counter[str]]
+                                             ) -> None:
+    for command in ("run", "plan"):
+        assert {Path(p).name for p in reads[command]} >= {"brief.md.j2", "brief.html.j2"}

@@ -14,7 +14,13 @@ import yaml
 from engine.errors import InputError
 from engine.policy.validation import validate_rulebook
 from engine.project.rulebook import load_rulebook
-from engine.project.schema import MODEL_COLUMNS, STAGE_COLUMNS, VALUE_COLUMNS, attribute_types
+from engine.project.schema import (
+    CHANGE_COLUMNS,
+    MODEL_COLUMNS,
+    STAGE_COLUMNS,
+    VALUE_COLUMNS,
+    attribute_types,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = attribute_types(consents=["email"])
@@ -310,13 +316,14 @@ def test_the_json_schemas_reject_what_the_engine_rejects() -> None:
 
 
 def test_the_json_schemas_know_every_attribute_with_its_type() -> None:
-    """When a column is added to engine/project/schema.py, add it to both JSON Schemas."""
+    """A column added to engine/project/schema.py reaches both JSON Schemas (generated)."""
     for name in ("policy", "rules"):
         schema = json.loads((ROOT / "engine" / "schemas" / f"{name}.schema.json").read_text())
         props = schema["$defs"]["condition"]["properties"]
         declared = {k: v["$ref"].split("/")[-1].removesuffix("_test") for k, v in props.items()
                     if k not in ("all", "any", "not")}
-        expected = {c.name: c.type for c in (*VALUE_COLUMNS, *STAGE_COLUMNS, *MODEL_COLUMNS)}
+        expected = {c.name: c.type for c in (*VALUE_COLUMNS, *STAGE_COLUMNS, *MODEL_COLUMNS,
+                                             *CHANGE_COLUMNS)}
         assert declared == expected, name
     policy = json.loads((ROOT / "engine" / "schemas" / "policy.schema.json").read_text())
     rules = json.loads((ROOT / "engine" / "schemas" / "rules.schema.json").read_text())

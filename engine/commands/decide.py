@@ -7,21 +7,20 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.history import with_changes
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
-from engine.run.pipeline import load_setup
 from engine.value.score import score
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         quiet: bool) -> int:
-    config = project_config(project, config_file)
-    setup = load_setup(config)  # every YAML file is checked before the data is read
+    setup = project_of(project, config_file)  # every file is checked before the data is read
+    config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     scored = score(config, tiers=setup.tiers)

@@ -7,20 +7,19 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.history import with_changes
 from engine.history.contact_explain import contact_lines
 from engine.policy.explain import explain
 from engine.policy.lifecycle import assign_stages
-from engine.run.pipeline import load_setup
 from engine.value.score import score
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str,
         json_out: bool = False) -> int:
-    config = project_config(project, config_file)
-    setup = load_setup(config)
+    setup = project_of(project, config_file)
+    config = setup.config
     scored = score(config, tiers=setup.tiers)
     table = with_changes(config, scored)
     found = table.index[table["customer_id"] == customer_id]

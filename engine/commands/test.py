@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.errors import InputError, Problem
-from engine.project.tiers import load_tiers
-from engine.run.pipeline import load_setup, types_for
+from engine.run.pipeline import types_for
 from engine.terminal import styled
 from engine.workflow.checking import run_tests
 from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests
@@ -17,11 +16,11 @@ from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests
 
 def run(*, project: Path | None, config_file: Path | None, files: list[Path] | None,
         quiet: bool) -> int:
-    config = project_config(project, config_file)
-    setup = load_setup(config)
+    setup = project_of(project, config_file)
+    config = setup.config
     types = types_for(config)
     known = Known.of(types, setup.rulebook, [c.id for c in setup.channels.channels],
-                     load_tiers(config.project).names)
+                     setup.tiers.names)
     for path in files or []:
         if not path.is_file():
             raise InputError(Problem("file not found", file=str(path), key="FILES"))

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from engine.commands.common import project_config
-from engine.errors import CvmError, Problem
+from engine.errors import CvmError, InputError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.policy.validation import validate_rulebook
-from engine.project.channels import channel_ids, load_channels
-from engine.project.contact_policies import load_contact_policies
+from engine.policy.validation import validated_rulebook
+from engine.project.channels import ChannelSetup, channel_ids, load_channels
+from engine.project.config import Config
+from engine.project.contact_policies import ContactPolicies, load_contact_policies
 from engine.project.files import unread_files
-from engine.project.rulebook import load_rulebook
-from engine.project.tiers import load_tiers
+from engine.project.rulebook import Rulebook
+from engine.project.tiers import TierSpec, load_tiers
 from engine.render.briefs import check_templates
 from engine.run.pipeline import types_for
 from engine.terminal import styled
@@ -26,10 +28,30 @@ from engine.workflow.json_output import validate_json
 from engine.workflow.policy_tests import check_test_files
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What ``cvm validate`` read: every problem, and each part that could be read (None when
+    it could not, or, for the rulebook, when its files have errors)."""
+
+    problems: list[Problem]
+    config: Config | None = None
+    tiers: TierSpec | None = None
+    channels: ChannelSetup | None = None
+    rulebook: Rulebook | None = None
+    contacts: ContactPolicies | None = None
+
+
 def collect(project: Path | None, config_file: Path | None,
             rules_from: Path | None = None) -> list[Problem]:
     """Every error and warning: cvm.yaml, value tiers, rules, policies, channels, templates,
     and (for the project itself, not a plan's proposed folder) the output folder of cvm.yaml."""
+    return check(project, config_file, rules_from).problems
+
+
+def check(project: Path | None, config_file: Path | None,
+          rules_from: Path | None = None) -> Checked:
+    """``collect``'s problems with the parts read, so that a caller (``cvm plan``) reads each
+    file once."""
     problems: list[Problem] = []
 
     def attempt(fn: Callable[[], Any]) -> Any:
@@ -41,7 +63,7 @@ def collect(project: Path | None, config_file: Path | None,
 
     config = attempt(lambda: project_config(project, config_file))
     if config is None:
-        return problems
+        return Checked(problems)
     folder = rules_from or config.project
     tiers = attempt(lambda: load_tiers(folder))
     types = types_for(config)
@@ -50,22 +72,30 @@ def collect(project: Path | None, config_file: Path | None,
     channels = attempt(lambda: load_channels(folder, types))
     campaigns = list(channels.campaigns) if channels is not None else None
     # the rulebook's problems first: the channel stage's follow
-    problems[found:found] = validate_rulebook(folder, types, values=values,
-                                              channels=channel_ids(folder, channels),
-                                              campaigns=campaigns, read_defaults=False)
+    book, found_in_rulebook = validated_rulebook(
+        folder, types, values=values, channels=channel_ids(folder, channels),
+        campaigns=campaigns, read_defaults=False)
+    problems[found:found] = found_in_rulebook
+    contacts = None
     if channels is not None:  # policies/contact_policies.yaml names declared ones only
-        attempt(lambda: load_contact_policies(folder, [ch.id for ch in channels.channels],
-                                              campaigns))
+        contacts = attempt(lambda: load_contact_policies(
+            folder, [ch.id for ch in channels.channels], campaigns))
     problems.extend(check_templates(folder))
+
+    def rulebook() -> Rulebook:  # the one read above (its problems are reported there)
+        if book is None:
+            raise InputError([])
+        return book
+
     problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
-        folder, types, lambda: load_rulebook(folder, types, values=values),
+        folder, types, rulebook,
         [ch.id for ch in channels.channels] if channels is not None else (),
         tiers.names if tiers is not None else ()))
     problems.extend(unread_files(folder))  # .yml files and sub-folders of rules/, policies/
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
         problems.extend(check_history(config))
-    return problems
+    return Checked(problems, config, tiers, channels, book, contacts)
 
 
 def report(problems: list[Problem]) -> str:

@@ -194,7 +194,8 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
     known = frozenset({"stages", "stage_rules", "segments", "policies"})
     rows += [("rules", change) for change in fields_changed(rb, ra, skip=known)]
     rows += [("setup", change) for change in fields_changed(
-        before.setup, after.setup, skip=frozenset({"rulebook", "channels", "contacts"}))]
+        before.setup, after.setup, skip=frozenset({"rulebook", "channels", "contacts",
+                                                   "config"}))]
     rows += keyed("contact policy", by_id(before.setup.contacts.policies),
                   by_id(after.setup.contacts.policies), fixed(base, CONTACT_POLICIES),
                   fixed(prop, CONTACT_POLICIES), ordered=True)

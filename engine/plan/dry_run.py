@@ -30,6 +30,7 @@ from engine.policy.condition_text import first_failure
 from engine.policy.decisions import policy_matcher
 from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
+from engine.project.project import Project
 from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
 from engine.run.pipeline import Computed, compute, load_setup
@@ -92,8 +93,17 @@ def side_config(config: Config, source: Source) -> Config:
 
 
 def make_plan(config: Config, baseline: Source, proposed: Source,
-              progress: Callable[[str], None] | None = None) -> Plan:
-    cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
+              progress: Callable[[str], None] | None = None,
+              read: tuple[Project, Project] | None = None) -> Plan:
+    """``read``: both sides' projects as the caller read them (``cvm plan`` validates them
+    first), so that no file is read twice; else each side is read here."""
+    given_b: Project | None = None
+    given_p: Project | None = None
+    if read is not None:
+        given_b, given_p = read
+        cfg_b, cfg_p = given_b.config, given_p.config
+    else:
+        cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
 
     def step(side: str) -> Callable[[str], None] | None:  # the steps of a side, named by it
         report = progress
@@ -103,14 +113,14 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         return lambda name: report(f"{side}: {name}")
 
     with _on(baseline, "cannot run"):
-        setup_b = load_setup(cfg_b)
+        setup_b = given_b or load_setup(cfg_b)
         tiers_b = setup_b.tiers
         shown = step("baseline")
         scored_b = score(cfg_b, tiers=tiers_b, progress=shown)
         before = compute(cfg_b, setup=setup_b, scored=scored_b, progress=shown)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
-        setup_p = load_setup(cfg_p)
+        setup_p = given_p or load_setup(cfg_p)
         tiers_p = setup_p.tiers
         # the value table depends on the settings and the tiers (segments: should scoring
         # ever read them); else the baseline's is the proposal's

@@ -27,14 +27,26 @@ def validate_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
     ``campaigns``: the declared campaign ids, to warn about policies naming others;
     ``read_defaults``: as for ``engine.project.rulebook.load_rulebook``.
     """
+    return validated_rulebook(project_dir, attribute_types, values=values, channels=channels,
+                              campaigns=campaigns, read_defaults=read_defaults)[1]
+
+
+def validated_rulebook(project_dir: Path, attribute_types: Mapping[str, str], *,
+                       values: Mapping[str, Collection[str]] | None = None,
+                       channels: Collection[str] | None = None,
+                       campaigns: Collection[str] | None = None,
+                       read_defaults: bool = True) -> tuple[Rulebook | None, list[Problem]]:
+    """``validate_rulebook``'s problems, and the rulebook its files make (None when they have
+    errors; durable-rules' refusals and the warnings are among the problems only)."""
     book, problems = check_rulebook(project_dir, attribute_types, values, channels,
                                     read_defaults=read_defaults)
-    if book is not None and not errors_only(problems):
-        problems += compile_rulebook(book)
-        problems += warnings_for(book)
-        if campaigns is not None:
-            problems += campaign_warnings(book, campaigns)
-    return problems
+    if book is None or errors_only(problems):
+        return None, problems
+    problems += compile_rulebook(book)
+    problems += warnings_for(book)
+    if campaigns is not None:
+        problems += campaign_warnings(book, campaigns)
+    return book, problems
 
 
 def compile_rulebook(rulebook: Rulebook) -> list[Problem]:

@@ -4,6 +4,8 @@ A schema is a tree of ``Kind`` objects. ``check(doc, kind)`` walks the parsed do
 collects every problem (with file, line, column and key path) and returns the value with
 defaults filled in. Unknown keys are errors with a "did you mean" hint: a misspelt key that
 were silently ignored would change a decision without anyone noticing.
+``kind.json_schema()`` says the same shape as a JSON Schema, for editors
+(``engine.project.json_schemas`` writes ``engine/schemas/*.schema.json`` from it).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +69,10 @@ class Kind:
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         raise NotImplementedError
 
+    def json_schema(self) -> dict[str, Any]:
+        """The same shape as a JSON Schema (an editor's hints; the engine checks more)."""
+        return {}
+
     def run(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         try:
             return self.convert(value, ctx, path)
@@ -107,6 +113,14 @@ class Number(Kind):
                           "rates are fractions: write 0.1 for 10%" if self.max == 1 else None)
         return int(value) if self.integer else float(value)
 
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "integer" if self.integer else "number"}
+        if self.min is not None:
+            out["exclusiveMinimum" if self.min_exclusive else "minimum"] = _json_number(self.min)
+        if self.max is not None:
+            out["maximum"] = _json_number(self.max)
+        return out
+
 
 @dataclass
 class Text(Kind):
@@ -136,6 +150,15 @@ class Text(Kind):
                 raise Invalid(message)
         return value
 
+    def json_schema(self) -> dict[str, Any]:
+        if self.choices is not None:
+            return {"enum": list(self.choices)}
+        # numbers are read as text (ids such as 1001)
+        out: dict[str, Any] = {"type": ["string", "number"]}
+        if self.non_empty:
+            out["minLength"] = 1
+        return out
+
 
 class Bool(Kind):
     expected = "true or false"
@@ -144,6 +167,9 @@ class Bool(Kind):
         if not isinstance(value, bool):
             raise Invalid(f"found {describe(value)}, expected true or false")
         return value
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
 
 
 # Dates outside these years are typing mistakes (0024 for 2024, 9999 as "no date"), and far
@@ -171,6 +197,10 @@ class Date(Kind):
             raise Invalid(f"found {date}, expected a date {DATE_RANGE}", "check the year")
         return date
 
+    def json_schema(self) -> dict[str, Any]:
+        # YAML reads an unquoted 2024-06-30 as a date, which a JSON Schema sees as text
+        return {"type": "string", "format": "date"}
+
 
 @dataclass
 class Optional(Kind):
@@ -185,11 +215,22 @@ class Optional(Kind):
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         return None if value is None else self.inner.run(value, ctx, path)
 
+    def json_schema(self) -> dict[str, Any]:
+        inner = self.inner.json_schema()
+        if "enum" in inner:
+            return {**inner, "enum": [*inner["enum"], None]}
+        if isinstance(inner.get("type"), (str, list)) and "$ref" not in inner:
+            types = inner["type"] if isinstance(inner["type"], list) else [inner["type"]]
+            return {**inner, "type": [*types, "null"]}
+        return {"anyOf": [inner, {"type": "null"}]}
+
 
 @dataclass
 class ListOf(Kind):
     item: Kind
     min_items: int = 0
+    # JSON Schema words for what the loader checks after this kind (e.g. uniqueItems)
+    schema_extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
@@ -202,6 +243,12 @@ class ListOf(Kind):
             raise Invalid(f"found {len(value)} items, expected at least {self.min_items}")
         return [self.item.run(v, ctx, (*path, i)) for i, v in enumerate(value)]
 
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "array", "items": self.item.json_schema()}
+        if self.min_items:
+            out["minItems"] = self.min_items
+        return {**out, **self.schema_extra}
+
 
 @dataclass
 class MapOf(Kind):
@@ -209,6 +256,8 @@ class MapOf(Kind):
 
     key: Kind
     value: Kind
+    # JSON Schema words for what the loader checks after this kind (e.g. minProperties)
+    schema_extra: Mapping[str, Any] = field(default_factory=dict)
 
     expected = "a mapping"
 
@@ -226,13 +275,19 @@ class MapOf(Kind):
             out[checked_key] = self.value.run(v, ctx, sub)
         return out
 
+    def json_schema(self) -> dict[str, Any]:
+        key = {k: v for k, v in self.key.json_schema().items() if k != "minLength"}
+        return {"type": "object", **self.schema_extra, "propertyNames": key,
+                "additionalProperties": self.value.json_schema()}
+
 
 @dataclass(frozen=True)
 class Field:
     name: str
     kind: Kind
     default: Any = MISSING  # MISSING: the key is required
-    doc: str = ""
+    doc: str = ""  # the hint when the key is missing
+    about: str = ""  # what the key means, for editors (the JSON Schema's description)
 
 
 @dataclass
@@ -241,6 +296,8 @@ class Record(Kind):
 
     fields: Sequence[Field]
     what: str = "a mapping"
+    # JSON Schema words for what the loader checks after this kind (e.g. anyOf required)
+    schema_extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
@@ -266,6 +323,28 @@ class Record(Kind):
             else:
                 out[f.name] = f.default
         return out
+
+    def json_schema(self) -> dict[str, Any]:
+        required = [f.name for f in self.fields if f.default is MISSING]
+        out: dict[str, Any] = {"type": "object", "additionalProperties": False}
+        if required:
+            out["required"] = required
+        out.update(self.schema_extra)
+        out["properties"] = {f.name: _field_schema(f) for f in self.fields}
+        return out
+
+
+def _field_schema(f: Field) -> dict[str, Any]:
+    out = f.kind.json_schema()
+    if f.about:
+        out = {**out, "description": f.about}
+    if f.default is not MISSING and f.default is not None:
+        out = {**out, "default": f.default}
+    return out
+
+
+def _json_number(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
 
 
 def check(doc: YamlDoc, kind: Kind, *, empty_ok: bool = False) -> Any:

@@ -63,23 +63,40 @@ NOT_POLICIES = {"channels.yaml", "campaigns.yaml",  # these belong to the channe
 NO_ACTION = "no_action"
 DEFAULT_SERVICE_LEVEL = "standard"  # for customers no service policy matches
 STAGE_RULE = c.Record([
-    c.Field("id", ID), c.Field("stage", ID), c.Field("description", c.Text(), ""),
-    c.Field("when", Raw(), None),
+    c.Field("id", ID, about="recorded as stage_rule"),
+    c.Field("stage", ID, about="a stage declared under stages"),
+    c.Field("description", c.Text(), ""),
+    c.Field("when", Raw(), None, about="leave out on the last rule: it matches everyone"),
 ], what="a stage rule")
 LIFECYCLE = c.Record([
-    c.Field("stages", c.MapOf(ID, c.Optional(c.Text(non_empty=False)))),
-    c.Field("rules", c.ListOf(STAGE_RULE, min_items=1)),
+    # every rule names a declared stage (_load_lifecycle), so there is at least one
+    c.Field("stages", c.MapOf(ID, c.Optional(c.Text(non_empty=False)),
+                              schema_extra={"minProperties": 1}),
+            about="stage name: description"),
+    c.Field("rules", c.ListOf(STAGE_RULE, min_items=1),
+            about="tried in order; the first match gives the stage"),
 ], what="lifecycle stages and rules")
 THEN = c.Record([
-    c.Field("action", c.Optional(ID), None),
-    c.Field("offer", c.Optional(c.Text()), None),
-    c.Field("channels", c.ListOf(ID), []),
-    c.Field("service_level", c.Optional(c.Text(choices=SERVICE_LEVELS)), None),
-], what="what to do")
+    c.Field("action", c.Optional(ID), None, about="what to do, e.g. retain, win_back, or "
+            f"{NO_ACTION} (match on purpose, contact no one)"),
+    c.Field("offer", c.Optional(c.Text()), None, about="offer code (optional)"),
+    # repeats are refused by _check_then, with the position of the second
+    c.Field("channels", c.ListOf(ID, schema_extra={"uniqueItems": True}), [],
+            about="allowed channels in order of preference (" + ", ".join(DEFAULT_CHANNELS)
+            + ", or as declared in policies/channels.yaml)"),
+    c.Field("service_level", c.Optional(c.Text(choices=SERVICE_LEVELS)), None,
+            about="the service level dimension"),
+], what="what to do",
+    # _check_then refuses a policy with neither (and says which example to follow)
+    schema_extra={"anyOf": [{"required": ["action"]}, {"required": ["service_level"]}]})
 POLICY = c.Record([
-    c.Field("id", ID), c.Field("description", c.Text()),
-    c.Field("priority", c.Number(integer=True)), c.Field("when", Raw()),
-    c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None),
+    c.Field("id", ID, about="unique policy id"),
+    c.Field("description", c.Text(), about="why: shown as the decision's reason"),
+    c.Field("priority", c.Number(integer=True),
+            about="higher wins; ties: policy id in alphabetical order"),
+    c.Field("when", Raw()),
+    c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None, about="campaign the "
+            "channel stage groups the customers in (default: the policy id)"),
     c.Field("enabled", c.Bool(), True),
 ], what="a policy")
 

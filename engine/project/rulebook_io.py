@@ -30,6 +30,9 @@ class Raw(c.Kind):
     def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
         return value
 
+    def json_schema(self) -> dict[str, Any]:
+        return {"$ref": "#/$defs/when"}  # engine.project.json_schemas: the condition language
+
 
 class Id(c.Text):
     """An id; YAML turns unquoted yes/no/on/off into booleans, which deserves a hint."""
@@ -39,6 +42,9 @@ class Id(c.Text):
             raise c.Invalid(f"found {c.describe(value)}, expected text", "YAML reads yes, no, "
                             "on, off, true and false as true or false: put it in quotes")
         return super().convert(value, ctx, path)
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": _ID.pattern}
 
 
 ID = Id(check_fn=_id_check)

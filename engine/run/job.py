@@ -31,6 +31,7 @@ from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_parquet
 from engine.project.config import Config
+from engine.project.project import Project
 from engine.render.briefs import render_briefs
 from engine.run.pipeline import Computed, Progress, allocation_summary, compute
 from engine.run.recorder import Recorder
@@ -80,12 +81,15 @@ def check_format(fmt: str, *, key: str = "fmt") -> None:
 
 
 def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
-        progress: Progress | None = None, history: bool = True) -> RunResult:
+        progress: Progress | None = None, history: bool = True,
+        project: Project | None = None) -> RunResult:
+    """``project``: the project already read (``config`` is its config); else its files are
+    read after the output folder and the history are checked, so those are said first."""
     check_format(fmt)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)  # a refused folder is said before the work, not after
     recorder = Recorder(config) if history else None  # a bad history fails before the work
-    computed = compute(config, progress=progress, history=history)
+    computed = compute(config, setup=project, progress=progress, history=history)
     hashes = input_hashes(config)
     run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
                                        sort_keys=True).encode()).hexdigest()[:16]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,11 +25,12 @@ from engine.history.contacts import read_contacts
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
 from engine.project.channels import ChannelSetup, channel_ids, load_channels
-from engine.project.config import Config
+from engine.project.config import Config, load_config
 from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
-from engine.project.rulebook import Rulebook, load_rulebook
+from engine.project.project import Project
+from engine.project.rulebook import load_rulebook
 from engine.project.schema import attribute_types
-from engine.project.tiers import TierSpec, load_tiers
+from engine.project.tiers import load_tiers
 from engine.render.briefs import check_templates
 from engine.value.score import Scored, score
 
@@ -36,20 +38,13 @@ Progress = Callable[[str], None]
 NO_ACTION = "no_action"
 
 
-@dataclass(frozen=True)
-class Setup:
-    """The checked value tiers, rules, policies, channels and campaigns of a project."""
-
-    rulebook: Rulebook
-    channels: ChannelSetup
-    tiers: TierSpec  # given to the value stage, so it does not read them again
-    contacts: ContactPolicies = NONE  # policies/contact_policies.yaml
+Setup = Project  # the former name: the checked files of a project, now with its config
 
 
 @dataclass(frozen=True)
 class Computed:
     config: Config
-    setup: Setup
+    setup: Project
     scored: Scored
     table: pd.DataFrame  # the value table with lifecycle_stage and stage_rule
     decisions: pd.DataFrame  # one row per customer
@@ -63,8 +58,15 @@ def types_for(config: Config) -> dict[str, str]:
     return attribute_types(consents=config.data.consents, extra=config.data.attributes)
 
 
-def load_setup(config: Config) -> Setup:
-    """Load and check the project's rules/, policies/ and templates/."""
+def load_project(folder: Path, config_file: Path | None = None) -> Project:
+    """The project in ``folder`` (cvm.yaml, or ``config_file``), read and checked: cvm.yaml
+    first, then as ``load_setup``."""
+    return load_setup(load_config(folder, config_file=config_file))
+
+
+def load_setup(config: Config) -> Project:
+    """Load and check the project's rules/, policies/ and templates/ (with ``config``, the
+    project): the rulebook's problems together, else the channels', else the templates'."""
     folder = config.project
     types = types_for(config)
     tiers = load_tiers(folder)
@@ -83,11 +85,11 @@ def load_setup(config: Config) -> Setup:
     problems = check_templates(folder)
     if problems:
         raise InputError(problems)
-    return Setup(rulebook, channels, tiers, contacts)
+    return Project(config, tiers, rulebook, channels, contacts)
 
 
 
-def compute(config: Config, *, setup: Setup | None = None, scored: Scored | None = None,
+def compute(config: Config, *, setup: Project | None = None, scored: Scored | None = None,
             progress: Progress | None = None, history: bool = True) -> Computed:
     timings: dict[str, float] = {}
 

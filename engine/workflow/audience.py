@@ -15,8 +15,9 @@ import pandas as pd
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
 from engine.policy.lifecycle import assign_stages
 from engine.project.config import Config
+from engine.project.project import Project
 from engine.project.segments import segment_attribute
-from engine.run.pipeline import Progress, Setup
+from engine.run.pipeline import Progress
 from engine.value.score import score
 
 
@@ -70,7 +71,7 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.astype(object).value_counts().items()}
 
 
-def audience(config: Config, setup: Setup, progress: Progress | None = None) -> Audience:
+def audience(config: Config, setup: Project, progress: Progress | None = None) -> Audience:
     rulebook = setup.rulebook
     scored = score(config, progress=progress)
     table = scored.table

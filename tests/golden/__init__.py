@@ -168,7 +168,9 @@ def fingerprints(tmp: Path) -> dict[str, str]:
         _proposal(name, project)
         out = tmp / "out" / name
         for label, args in commands(name, project, out):
-            result = runner.invoke(app, args)
+            # the history of each example copy's own folder (.cvm/), whatever the caller's
+            # environment says (tests point CVM_HISTORY_URL at a temporary file of their own)
+            result = runner.invoke(app, args, env={"CVM_HISTORY_URL": None})
             prints[f"{name}/{label}/output"] = _text(
                 f"exit {result.exit_code}\n--- stdout\n{result.stdout}--- stderr\n"
                 f"{result.stderr}", tmp)
