@@ -34,5 +34,11 @@ def test_ci_tests_the_oldest_pandas_pyproject_allows() -> None:
     assert oldest is not None
     assert oldest.group(1).split(".")[:2] == allowed.group(1).split(".")[:2]
     assert oldest.group(1).split(".")[2:] in ([], ["0"])  # the first release of that line
-    # every Python runs with the newest of everything, and the main one with the oldest pandas
-    assert 'JOBS+=("py$v-newest $v")' in CI and 'JOBS+=("py$MAIN-oldest-pandas $MAIN")' in CI
+    # the newest Python with the newest of everything, the oldest with the oldest pandas
+    assert 'JOBS=("py$MAIN-newest $MAIN" "py$OLDEST-oldest-pandas $OLDEST")' in CI
+    main = re.search(r"^MAIN=(3\.\d+)", CI, flags=re.M)
+    oldest = re.search(r"^OLDEST=(3\.\d+)", CI, flags=re.M)
+    pythons = re.search(r'^PYTHONS="([^"]+)"', CI, flags=re.M)
+    assert main and oldest and pythons
+    assert (oldest.group(1), main.group(1)) == (pythons.group(1).split()[0],
+                                                pythons.group(1).split()[-1])
