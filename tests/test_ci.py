@@ -35,7 +35,7 @@ def test_ci_tests_the_oldest_pandas_pyproject_allows() -> None:
     assert oldest.group(1).split(".")[:2] == allowed.group(1).split(".")[:2]
     assert oldest.group(1).split(".")[2:] in ([], ["0"])  # the first release of that line
     # the newest Python with the newest of everything, the oldest with the oldest pandas
-    assert 'JOBS=("py$MAIN-newest $MAIN" "py$OLDEST-oldest-pandas $OLDEST")' in CI
+    assert 'JOBS=("py$OLDEST-oldest-pandas $OLDEST" "py$MAIN-newest $MAIN")' in CI
     main = re.search(r"^MAIN=(3\.\d+)", CI, flags=re.M)
     oldest = re.search(r"^OLDEST=(3\.\d+)", CI, flags=re.M)
     pythons = re.search(r'^PYTHONS="([^"]+)"', CI, flags=re.M)
