@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from engine.commands.common import project_config
-from engine.errors import CvmError, InputError, Problem
+from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.policy.validation import validated_rulebook
@@ -82,13 +82,8 @@ def check(project: Path | None, config_file: Path | None,
             folder, [ch.id for ch in channels.channels], campaigns))
     problems.extend(check_templates(folder))
 
-    def rulebook() -> Rulebook:  # the one read above (its problems are reported there)
-        if book is None:
-            raise InputError([])
-        return book
-
     problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
-        folder, types, rulebook,
+        folder, types, book,
         [ch.id for ch in channels.channels] if channels is not None else (),
         tiers.names if tiers is not None else ()))
     problems.extend(unread_files(folder))  # .yml files and sub-folders of rules/, policies/

@@ -244,14 +244,11 @@ def _check_expect(doc: YamlDoc, path: tuple[str | int, ...], expect: Mapping[Any
     return problems
 
 
-def check_test_files(project: Path, types: Mapping[str, str], rulebook_loader: Any,
+def check_test_files(project: Path, types: Mapping[str, str], rulebook: Rulebook | None,
                      channels: Collection[str], tiers: Collection[str]) -> list[Problem]:
     """The problems of the project's test files, for ``cvm validate``. The rulebook's own
-    problems are reported by validate; without a loadable rulebook, names are not checked."""
+    problems are reported by validate; without a valid rulebook (None), the names of stages and
+    policies in the tests are not checked."""
     if not test_files(project):
-        return []  # no second load of the rulebook for projects without tests
-    try:
-        rulebook = rulebook_loader()
-    except InputError:
-        rulebook = None
+        return []
     return load_tests(project, Known.of(types, rulebook, channels, tiers))[1]
