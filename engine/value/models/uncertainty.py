@@ -100,14 +100,18 @@ def log_gradient(model: BaseFitter, predict: Callable[[Any], FloatArray]
 
 
 def interval(estimate: FloatArray, variance: FloatArray, level: float) -> Interval:
-    """Log-normal interval estimate x exp(+/- z se / estimate); zero estimates stay zero."""
+    """Log-normal interval estimate x exp(+/- z se / |estimate|), on the estimate's side of
+    zero (a negative estimate, a customer expected to cost margin, keeps its sign); zero
+    estimates stay zero."""
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
     z = float(stats.norm.ppf(0.5 + level / 2))
     se = np.sqrt(np.maximum(variance, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        spread = np.where(estimate > 0, np.exp(z * se / estimate), 1.0)
-    return Interval(estimate, se, estimate / spread, estimate * spread, level)
+        spread = np.where(estimate != 0, np.exp(z * se / np.abs(estimate)), 1.0)
+    gain = estimate >= 0
+    return Interval(estimate, se, np.where(gain, estimate / spread, estimate * spread),
+                    np.where(gain, estimate * spread, estimate / spread), level)
 
 
 def spend_log_gradient(spend_model: GammaGammaFitter, frequency: FloatArray,
@@ -135,8 +139,10 @@ def clv_intervals(transaction_model: Any, spend_model: GammaGammaFitter, frequen
     x, tx, big_t = check_rfm(frequency, recency, T)
     x, m = check_monetary(x, monetary_value)
     rate, _ = broadcast(margin_rate=as_array("margin_rate", margin_rate), x=x)
-    if not np.all(np.isfinite(rate)) or np.any(rate < 0):
-        raise ValueError("margin_rate must be finite and >= 0")
+    # a negative rate is a customer whose refunds outweigh their purchases' margin: their
+    # future purchases are a loss, as in the formulas (the interval is linear in the rate)
+    if not np.all(np.isfinite(rate)):
+        raise ValueError("margin_rate must be finite")
     (ux, utx, ut), inv, _ = unique_rows(x, tx, big_t)
 
     def dep(model: Any) -> FloatArray:
