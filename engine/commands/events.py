@@ -67,10 +67,10 @@ def run(*, project: Path | None, config_file: Path | None, file: Path, out: Path
         return 0
     if quiet:
         return 0
-    lines = [f"{'at':<19}  {'customer':<12} {'trigger':<24} {'action':<24} priority  reason"]
+    lines = [f"{'at':<19}  {'customer':<12} {'trigger':<24} {'action':<28} priority  reason"]
     for f in result["fired"]:
         lines.append(f"{f['at']:<19}  {f['customer_id']:<12} {f['trigger']:<24} "
-                     f"{f['action']:<24} {f['priority']:>8}  {f['reason']}")
+                     f"{f['action']:<28} {f['priority']:>8}  {f['reason']}")
     lines.append(f"{result['events']} events of {result['customers']} customers: "
                  f"{len(result['fired'])} fired, {result['pending']} waiting for an absence "
                  "to be decided")

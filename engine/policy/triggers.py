@@ -311,7 +311,8 @@ def _patterns(trigger: Trigger) -> list[dict[str, Any]]:
 
 
 def _span(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
+    if seconds % 86400 == 0 and seconds >= 3 * 86400:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
     return f"{seconds // 60}m"
