@@ -156,7 +156,7 @@ def test_absence_is_decided_when_time_advances(engine: TriggerEngine) -> None:
 
 
 def test_old_events_are_forgotten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import engine.policy.triggers as module
+    import engine.policy.trigger_sessions as module
 
     monkeypatch.setattr(module, "REBUILD", 0)
     engine = TriggerEngine(load_triggers(project(tmp_path, SERVICE), TYPES))
@@ -164,7 +164,7 @@ def test_old_events_are_forgotten(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert post(engine, f"e{day}", "complaint", day * 24) == []
         engine.advance(T0 + dt.timedelta(days=day, hours=49))
     assert engine.rebuilds > 0
-    assert sum(len(live.events) for s in engine._live for live in s.values()) <= 1
+    assert sum(len(events) for r in engine._rules for events in r.live.values()) <= 1
     assert post(engine, "x", "complaint", 32 * 24 + 60) == [("twice", ("e32", "x"))]
 
 
