@@ -235,3 +235,40 @@ def test_cvm_events_bad_file(ran: Path, tmp_path: Path) -> None:
         "ev.csv:4: row 3, field 'amount': found 'lots', expected a number (amount is a "
         "number field)",
         ]
+
+
+README = (ROOT / "README.md").read_text()
+SECTION = README.split("## Triggers: events that set off an action")[1].split("\n## ")[0]
+
+
+def test_readme_trigger_examples_load(tmp_path: Path) -> None:
+    blocks = SECTION.split("```yaml\n")[1:]
+    triggers_text, types_text = (b.split("```")[0] for b in blocks[:2])
+    found = load_triggers(project(tmp_path, types_text + triggers_text), TYPES,
+                          channels=["call_centre", "account_manager"])
+    assert [t.id for t in found.triggers] == ["vip_complaint", "repeat_complaint",
+                                              "callback_overdue"]
+    assert found.event_types["return"] == {"amount": "number", "reason": "text"}
+
+
+def test_readme_events_output(ran: Path) -> None:
+    shown = SECTION.split("cvm events FILE [--project")[1].split("```\n")[2]
+    events = str(ROOT / "examples" / "retail" / "events.csv")
+    result = CliRunner().invoke(app, ["events", events, "--project", str(ran)])
+    assert result.exit_code == 0
+    assert result.output == shown
+    error = SECTION.split("exit 1 (the first 20 problems are shown):")[1].split("```\n")[1]
+    bad = ran.parent / "ev.csv"
+    bad.write_text("customer_id,type,at\nC000020,complain,2025-01-06\n")
+    result = CliRunner().invoke(app, ["events", str(bad), "--project", str(ran)])
+    assert result.exit_code == 1 and result.output == error
+
+
+def test_example_validates_against_its_editor_schema() -> None:
+    from engine.project.yamlio import load_file
+
+    schema = json.loads((ROOT / "engine/schemas/triggers.schema.json").read_text())
+    data = load_file(ROOT / "triggers" / "service_recovery.yaml").data
+    jsonschema.validate(data, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "trigers": []}, schema)
