@@ -272,3 +272,54 @@ def test_example_validates_against_its_editor_schema() -> None:
     jsonschema.validate(data, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**data, "trigers": []}, schema)
+
+
+def test_event_field_conditions_and_declared_types(tmp_path: Path) -> None:
+    text = """event_types:
+  return: {fields: {amount: number, reason: text}}
+triggers:
+  - id: big_return
+    description: a large return
+    event: {type: return, when: {all: [{amount: {gte: 100}}, {reason: {ne: gift}}]}}
+    then: {action: review}
+"""
+    engine = TriggerEngine(load_triggers(project(tmp_path, text), TYPES))
+    at = T0
+    assert [f.event_ids for f in engine.post(Event("r1", "A", "return", at,
+                                                   {"amount": 150.0, "reason": "size"}))] \
+        == [("r1",)]
+    assert engine.post(Event("r2", "A", "return", at, {"amount": 99.0})) == []
+    assert engine.post(Event("r3", "A", "return", at, {"amount": 500.0, "reason": "gift"})) == []
+    assert engine.post(Event("r4", "A", "return", at, {"amount": "500"})) == []  # wrong type
+
+
+def test_late_events_are_counted_not_evaluated(engine: TriggerEngine) -> None:
+    post(engine, "now", "complaint", 30 * 24)
+    assert post(engine, "old", "complaint", 30 * 24 - 7 * 24 - 1, "gold") == []
+    assert engine.late == 1
+    assert post(engine, "recent", "complaint", 30 * 24 - 1, "gold", only="vip") == [
+        ("vip", ("recent",))]
+
+
+def test_events_file_jsonl(tmp_path: Path) -> None:
+    from engine.project.triggers import BUILT_IN
+    from engine.workflow.events_file import read_events
+
+    path = tmp_path / "ev.jsonl"
+    path.write_text(
+        '{"customer_id": "A", "type": "purchase", "at": "2025-01-02T10:00:00+02:00", '
+        '"fields": {"amount": 12.5}}\n\n'
+        '{"customer_id": "B", "type": "visit", "at": "2025-01-01", "event_id": "v1"}\n')
+    events = read_events(path, BUILT_IN)
+    assert [(e.id, e.customer_id, e.at, dict(e.fields)) for e in events] == [
+        ("v1", "B", dt.datetime(2025, 1, 1), {}),
+        ("row1", "A", dt.datetime(2025, 1, 2, 8), {"amount": 12.5})]
+    path.write_text('{"customer_id": "A", "type": "purchase", "at": "2025-01-02", '
+                    '"fields": {"amount": true}, "extra": 1}\n')
+    with pytest.raises(InputError) as exc:
+        read_events(path, BUILT_IN)
+    assert [p.format() for p in exc.value.problems] == [
+        "ev.jsonl:1: row 1, field 'extra': found 1, expected customer_id, type, at, event_id "
+        "or fields\n  hint: put the event's fields under fields",
+        "ev.jsonl:1: row 1, field 'amount': found True, expected a number (amount is a number "
+        "field)"]
