@@ -19,6 +19,7 @@ window when it arrives (``now`` minus the longest window) is *late*: counted, no
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,6 +79,9 @@ class TriggerEngine:
         host = _NoTimers()
         self._rules = [TriggerRules(host, t) for t in triggers.triggers]
         self.now: int | None = None
+        # (time, customer): from that time on, the customer may have an absence due or an
+        # event to forget; so advance() visits only those, not every customer
+        self._due_at: list[tuple[int, str]] = []
         self.late = 0  # events older than every window when they arrived: not evaluated
         found = triggers.triggers
         sources = [Source(t.file, t.line, None, f"trigger {t.id!r}") for t in found]
@@ -117,6 +121,7 @@ class TriggerEngine:
             for i, rules in enumerate(self._rules):
                 if i in qualified or rules.trigger.unless == event.type:
                     out += [self._fired(i, who, e) for e in rules.post(who, live)]
+                    heapq.heappush(self._due_at, (at + rules.trigger.within + 1, who))
             self.now = at if self.now is None else max(self.now, at)
             return out + self._due(who, self.now)
 
@@ -125,8 +130,11 @@ class TriggerEngine:
         with self._lock:
             at = seconds_of(now)
             self.now = at if self.now is None else max(self.now, at)
+            due: set[str] = set()
+            while self._due_at and self._due_at[0][0] <= self.now:
+                due.add(heapq.heappop(self._due_at)[1])
             out: list[Fired] = []
-            for customer in sorted({c for r in self._rules for c in r.live}):
+            for customer in sorted(due):
                 out += self._due(customer, self.now)
             return out
 
