@@ -56,7 +56,8 @@ class _Shard:
     slots: int = 0  # sids handed out: "0" ... str(slots - 1)
     stale: int = 0  # forgotten events still inside
     ids: dict[str, int] = field(default_factory=dict)  # sid -> last message id
-    rebuilds: int = 0
+    held: int = 0  # live events of its customers
+    customers: int = 0  # customers holding a slot
 
 
 class TriggerRules:
@@ -78,6 +79,7 @@ class TriggerRules:
         shard, sid = self._session(customer)
         mid = self._next_id(shard, sid)
         self.live.setdefault(customer, []).append((event, mid))
+        shard.held += 1
         return self._send(customer, shard, sid, mid, event[2], event[0])
 
     def tick(self, customer: str, now: int) -> list[list[Live]]:
@@ -105,7 +107,9 @@ class TriggerRules:
         for matched in self._matched:
             used = {m["id"] for m in _messages(matched) if m.get("k") != TICK}
             events = sorted((by_mid[u] for u in used if u in by_mid), key=lambda e: e[0])
+            before = len(self.live[customer])
             self.live[customer] = [(e, m) for e, m in self.live[customer] if m not in used]
+            shard.held -= before - len(self.live[customer])
             out.append(events)
         return out
 
@@ -125,12 +129,12 @@ class TriggerRules:
             return self.where[customer]
         shard = self.shards[-1] if self.shards else None
         if shard is not None and shard.slots >= SESSIONS:
-            holders = sum(1 for s, _ in self.where.values() if s is shard)
-            shard = self._rebuild(shard) if holders <= SESSIONS // 2 else None
+            shard = self._rebuild(shard) if shard.customers <= SESSIONS // 2 else None
         if shard is None:
             shard = self._new_shard()
         sid = str(shard.slots)
         shard.slots += 1
+        shard.customers += 1
         self.where[customer] = (shard, sid)
         return shard, sid
 
@@ -159,13 +163,14 @@ class TriggerRules:
             return
         shard, _ = self.where[customer]
         shard.stale += len(events) - len(keep)
+        shard.held -= len(events) - len(keep)
         if keep:
             self.live[customer] = keep
         else:
             del self.live[customer]
             del self.where[customer]  # its slot is not reused before the shard is rebuilt
-        held = sum(len(self.live[c]) for c, (s, _) in self.where.items() if s is shard)
-        if shard.stale > max(REBUILD, held):
+            shard.customers -= 1
+        if shard.stale > max(REBUILD, shard.held):
             self._rebuild(shard)
 
     def _rebuild(self, old: _Shard) -> _Shard:
@@ -177,6 +182,8 @@ class TriggerRules:
         for customer in [c for c, (s, _) in self.where.items() if s is old]:
             sid = str(shard.slots)
             shard.slots += 1
+            shard.customers += 1
+            shard.held += len(self.live.get(customer, ()))
             self.where[customer] = (shard, sid)
             renumbered = []
             for event, _ in self.live.get(customer, ()):
