@@ -6,7 +6,8 @@ durable-rules 2.0.28 behaviours designed around (each found by a test or a stres
   later posts crash. Sessions are keyed by a 32-bit hash of ``sid``. So a customer gets a
   session *slot* (``sid`` "0" ... "999") in one of the trigger's rulesets (*shards*), and a
   full shard is built afresh with the customers that still have events, or a new shard opened.
-- ``delete_state`` aborts the process: a session is never deleted. A customer whose events
+- ``delete_state`` crashes on a session holding a partial match: a session is never deleted,
+  and ``delete_ruleset`` does not free the sessions of a ruleset (about 95 KB each). A customer whose events
   are all forgotten leaves its slot (never reused by another customer: its old events would
   meet theirs) until the shard is built afresh.
 - An event cannot be retracted: forgotten events stay in their session, where their times no
@@ -70,6 +71,8 @@ class TriggerRules:
         self.where: dict[str, tuple[_Shard, str]] = {}  # customer -> shard, sid
         self.live: dict[str, list[tuple[Live, str]]] = {}  # customer -> (event, message id)
         self.rebuilds = 0
+        # a single event fires at once and is consumed: no session of its own is needed
+        self.single = trigger.count == 1 and trigger.unless is None
         self._matched: list[dict[str, Any]] = []
 
     # -- posting --------------------------------------------------------------------------
@@ -121,6 +124,11 @@ class TriggerRules:
     # -- sessions -------------------------------------------------------------------------
 
     def _session(self, customer: str) -> tuple[_Shard, str]:
+        if self.single:  # nothing to correlate: every customer shares one session
+            shard = self.shards[0] if self.shards else self._new_shard()
+            if shard.ids.get("0", 0) + 2 * SESSIONS >= IDS:
+                shard = self._rebuild(shard)
+            return shard, "0"
         found = self.where.get(customer)
         if found is not None:
             if found[0].ids.get(found[1], 0) + 2 * SESSIONS < IDS:
@@ -161,15 +169,15 @@ class TriggerRules:
                 and not (absence and e[2] == self.trigger.event_type and e[0] + within < now)]
         if len(keep) == len(events) and keep:
             return
-        shard, _ = self.where[customer]
+        shard, _ = self._session(customer) if self.single else self.where[customer]
         shard.stale += len(events) - len(keep)
         shard.held -= len(events) - len(keep)
         if keep:
             self.live[customer] = keep
         else:
             del self.live[customer]
-            del self.where[customer]  # its slot is not reused before the shard is rebuilt
-            shard.customers -= 1
+            if self.where.pop(customer, None) is not None:  # not reused before a rebuild
+                shard.customers -= 1
         if shard.stale > max(REBUILD, shard.held):
             self._rebuild(shard)
 

@@ -11,9 +11,11 @@ Two durable-rules steps decide, and Python only routes and remembers:
    that await it.
 
 Time comes from the events (``at``): an absence is decided when time passes the end of its
-window (``advance(now)``, or a later event of the same customer), never by a clock. Memory is
-bounded: events older than their trigger's window are forgotten. An event older than every
-window when it arrives (``now`` minus the longest window) is *late*: counted, not evaluated.
+window (``advance(now)``, or a later event of the same customer), never by a clock. Events
+older than their trigger's window are forgotten (the rules hold only the events inside the
+windows; durable-rules itself keeps the memory of every session it made: README "Triggers").
+An event older than every window when it arrives (``now`` minus the longest window) is
+*late*: counted, not evaluated.
 """
 
 from __future__ import annotations
