@@ -7,8 +7,8 @@ durable-rules 2.0.28 behaviours designed around (each found by a test or a stres
   session *slot* (``sid`` "0" ... "999") in one of the trigger's rulesets (*shards*), and a
   full shard is built afresh with the customers that still have events, or a new shard opened.
 - ``delete_state`` crashes on a session holding a partial match: a session is never deleted,
-  and ``delete_ruleset`` does not free the sessions of a ruleset (about 95 KB each). A customer whose events
-  are all forgotten leaves its slot (never reused by another customer: its old events would
+  and ``delete_ruleset`` does not free the sessions of a ruleset (about 95 KB each). A
+  customer whose events are all forgotten leaves its slot (never reused by another customer: its old events would
   meet theirs) until the shard is built afresh.
 - An event cannot be retracted: forgotten events stay in their session, where their times no
   longer match anything, until the shard is built afresh (after ``REBUILD`` of them, or as
