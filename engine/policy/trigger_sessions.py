@@ -8,8 +8,9 @@ durable-rules 2.0.28 behaviours designed around (each found by a test or a stres
   full shard is built afresh with the customers that still have events, or a new shard opened.
 - ``delete_state`` crashes on a session holding a partial match: a session is never deleted,
   and ``delete_ruleset`` does not free the sessions of a ruleset (about 95 KB each). A
-  customer whose events are all forgotten leaves its slot (never reused by another customer: its old events would
-  meet theirs) until the shard is built afresh.
+  customer whose events are all forgotten leaves its slot (never reused by another customer:
+  its old events would meet theirs) until the shard is built afresh. A single trigger (no
+  count, no unless) needs no session per customer: all share one.
 - An event cannot be retracted: forgotten events stay in their session, where their times no
   longer match anything, until the shard is built afresh (after ``REBUILD`` of them, or as
   many as it still needs).
@@ -135,11 +136,10 @@ class TriggerRules:
                 return found
             self._rebuild(found[0])  # renumbers every session of the shard
             return self.where[customer]
-        shard = self.shards[-1] if self.shards else None
-        if shard is not None and shard.slots >= SESSIONS:
-            shard = self._rebuild(shard) if shard.customers <= SESSIONS // 2 else None
-        if shard is None:
-            shard = self._new_shard()
+        last = self.shards[-1] if self.shards else None
+        if last is not None and last.slots >= SESSIONS:
+            last = self._rebuild(last) if last.customers <= SESSIONS // 2 else None
+        shard = last if last is not None else self._new_shard()
         sid = str(shard.slots)
         shard.slots += 1
         shard.customers += 1
