@@ -280,6 +280,18 @@ def responses_import(
 
 @app.command()
 @handled
+def events(file: Annotated[Path, typer.Argument(help="Events: CSV or JSON Lines.")],
+           project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
+           json_out: JsonOpt = False, quiet: QuietOpt = False) -> int:
+    """Replay events against the triggers of triggers/ and print what fired."""
+    from engine.commands import events as cmd
+
+    return cmd.run(project=project, config_file=config, file=file, out=out, json_out=json_out,
+                   quiet=quiet)
+
+
+@app.command()
+@handled
 def measure(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
             quiet: QuietOpt = False) -> int:
     """Measure each campaign of each recorded run against its holdout (measure.csv)."""

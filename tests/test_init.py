@@ -120,7 +120,7 @@ def test_missing_source_is_an_input_problem(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
-@pytest.mark.parametrize("sub", ["rules", "policies", "templates"])
+@pytest.mark.parametrize("sub", ["rules", "policies", "templates", "triggers"])
 def test_starter_files_are_the_repositorys(sub: str) -> None:
     """The starter set is the repository's, but for channels without consents."""
     ours = {p.name: p.read_bytes() for p in (STARTER / sub).iterdir()}

@@ -21,7 +21,8 @@ def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
         sniffed = sniff(source)
     written = scaffold(folder, sniffed)
     if not quiet:
-        typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/ "
+        typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/, "
+                   "triggers/ "
                    f"({len(written.files)} files)")
         if sniffed is not None:
             typer.echo(f"  {sniffed.file.name}: {sniffed.encoding}, delimiter "

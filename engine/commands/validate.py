@@ -20,6 +20,8 @@ from engine.project.contact_policies import ContactPolicies, load_contact_polici
 from engine.project.files import unread_files
 from engine.project.rulebook import Rulebook
 from engine.project.tiers import TierSpec, load_tiers
+from engine.project.trigger_attributes import trigger_types, trigger_values
+from engine.project.triggers import Triggers, check_triggers
 from engine.render.briefs import check_templates
 from engine.run.pipeline import types_for
 from engine.terminal import styled
@@ -39,6 +41,7 @@ class Checked:
     channels: ChannelSetup | None = None
     rulebook: Rulebook | None = None
     contacts: ContactPolicies | None = None
+    triggers: Triggers | None = None
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -80,6 +83,10 @@ def check(project: Path | None, config_file: Path | None,
     if channels is not None:  # policies/contact_policies.yaml names declared ones only
         contacts = attempt(lambda: load_contact_policies(
             folder, [ch.id for ch in channels.channels], campaigns))
+    triggers, found_in_triggers = check_triggers(  # triggers/*.yaml (issue 14)
+        folder, trigger_types(types, book), trigger_values(book, tiers.names if tiers else None),
+        [ch.id for ch in channels.channels] if channels is not None else None)
+    problems.extend(found_in_triggers)
     problems.extend(check_templates(folder))
 
     problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
@@ -90,7 +97,7 @@ def check(project: Path | None, config_file: Path | None,
     if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
         attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
         problems.extend(check_history(config))
-    return Checked(problems, config, tiers, channels, book, contacts)
+    return Checked(problems, config, tiers, channels, book, contacts, triggers)
 
 
 def report(problems: list[Problem]) -> str:

@@ -88,7 +88,8 @@ def guard_for(config: Config, *, files: Iterable[Path | None] = (),
     return Guard(config.project.resolve(),
                  tuple(sorted({p.resolve() for p in inputs if p is not None})),
                  tuple(sorted({p.resolve() for p in (
-                     *(config.project / sub for sub in ("rules", "policies", "templates")),
+                     *(config.project / sub for sub in ("rules", "policies", "templates",
+                                                          "triggers")),
                      *folders)})))
 
 

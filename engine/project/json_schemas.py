@@ -36,6 +36,7 @@ from engine.project.schema import (
 )
 from engine.project.segments import SEGMENTS, segment_attribute
 from engine.project.tiers import TIERS
+from engine.project.triggers import TRIGGERS
 
 FOLDER = Path(__file__).resolve().parents[1] / "schemas"
 BASE = "https://cvm-engine.dev/schemas/"
@@ -167,6 +168,11 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
         "contact_policies", "CVM Engine contact policies (policies/contact_policies.yaml)",
         CONTACT_POLICIES, "Caps, cool-downs, suppression after unanswered contacts and quiet "
         "days after an outcome, enforced inside the allocation."),
+    "triggers.schema.json": lambda: {
+        **_head("triggers", "CVM Engine triggers (triggers/*.yaml)", "Event types and the "
+                "triggers that events fire: single events, N events within a window, or an "
+                "event with no follow-up within a window."),
+        **TRIGGERS.json_schema(), "$defs": condition_defs()},
 }
 
 

@@ -22,6 +22,8 @@ from engine.project.config import Config
 from engine.project.contact_policies import NONE, ContactPolicies
 from engine.project.rulebook import Rulebook
 from engine.project.tiers import TierSpec
+from engine.project.triggers import NONE as NO_TRIGGERS
+from engine.project.triggers import Triggers
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Project:
     rulebook: Rulebook  # rules/lifecycle.yaml, segment files, policies/*.yaml
     channels: ChannelSetup  # policies/channels.yaml and campaigns.yaml
     contacts: ContactPolicies = NONE  # policies/contact_policies.yaml
+    triggers: Triggers = NO_TRIGGERS  # triggers/*.yaml
 
     @property
     def folder(self) -> Path:

@@ -31,6 +31,8 @@ from engine.project.project import Project
 from engine.project.rulebook import load_rulebook
 from engine.project.schema import attribute_types
 from engine.project.tiers import load_tiers
+from engine.project.trigger_attributes import trigger_types, trigger_values
+from engine.project.triggers import load_triggers
 from engine.render.briefs import check_templates
 from engine.value.score import Scored, score
 
@@ -82,10 +84,12 @@ def load_setup(config: Config) -> Project:
     assert channels is not None
     contacts = load_contact_policies(folder, [ch.id for ch in channels.channels],
                                      list(channels.campaigns))
+    triggers = load_triggers(folder, trigger_types(types, rulebook), trigger_values(
+        rulebook, tiers.names), [ch.id for ch in channels.channels])
     problems = check_templates(folder)
     if problems:
         raise InputError(problems)
-    return Project(config, tiers, rulebook, channels, contacts)
+    return Project(config, tiers, rulebook, channels, contacts, triggers)
 
 
 

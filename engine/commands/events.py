@@ -1,0 +1,82 @@
+"""``cvm events FILE``: replay an events file, in time order, against the project's triggers
+and the latest run's customer value table; print what fired."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+
+from engine.commands.common import project_of
+from engine.errors import InputError, Problem
+from engine.output.folder import output_target
+from engine.policy.triggers import Fired, TriggerEngine
+from engine.workflow.events_file import read_events
+from engine.workflow.json_output import document
+
+TABLE = "customers.parquet"
+SHOWN = 20  # unknown customer ids named
+
+
+def replay(project: Path | None, config_file: Path | None, file: Path,
+           out: Path | None = None) -> dict[str, Any]:
+    """The replay's figures and every trigger fired, oldest first."""
+    setup = project_of(project, config_file)
+    events = read_events(file, setup.triggers.event_types)
+    table_path = output_target(setup.config, out).path / TABLE
+    if not table_path.is_file():
+        raise InputError(Problem("no customer value table: the customers' attributes come from "
+                                 "the latest run", file=str(table_path),
+                                 hint="run `cvm run` (or `cvm score`) first"))
+    ids = list(dict.fromkeys(e.customer_id for e in events))
+    table = pd.read_parquet(table_path)
+    table = table.assign(customer_id=table["customer_id"].astype(str))
+    known = table[table["customer_id"].isin(ids)].drop_duplicates("customer_id")
+    attributes = {row["customer_id"]: row for row in known.astype(object)
+                  .where(known.notna(), None).to_dict("records")}
+    unknown = [i for i in ids if i not in attributes]
+    engine = TriggerEngine(setup.triggers)
+    fired: list[Fired] = []
+    try:
+        for event in events:
+            fired += engine.advance(event.at)
+            fired += engine.post(event, attributes.get(event.customer_id))
+        pending = engine.pending()
+    finally:
+        engine.close()
+    return {"file": file.name, "events": len(events), "customers": len(ids),
+            "unknown_customers": len(unknown), "unknown_customer_ids": unknown[:SHOWN],
+            "triggers": len(setup.triggers.triggers), "pending": pending,
+            "fired": [_row(f) for f in fired]}
+
+
+def _row(f: Fired) -> dict[str, Any]:
+    return {"at": f.at.isoformat(), "customer_id": f.customer_id, "trigger": f.trigger_id,
+            "action": f.action, "campaign": f.campaign, "channel": f.channel,
+            "priority": f.priority, "description": f.description,
+            "event_ids": list(f.event_ids), "reason": f.reason}
+
+
+def run(*, project: Path | None, config_file: Path | None, file: Path, out: Path | None,
+        json_out: bool, quiet: bool) -> int:
+    result = replay(project, config_file, file, out)
+    if json_out:
+        typer.echo(document("events", result))
+        return 0
+    if quiet:
+        return 0
+    lines = [f"{'at':<19}  {'customer':<12} {'trigger':<24} {'action':<28} priority  reason"]
+    for f in result["fired"]:
+        lines.append(f"{f['at']:<19}  {f['customer_id']:<12} {f['trigger']:<24} "
+                     f"{f['action']:<28} {f['priority']:>8}  {f['reason']}")
+    lines.append(f"{result['events']} events of {result['customers']} customers: "
+                 f"{len(result['fired'])} fired, {result['pending']} waiting for an absence "
+                 "to be decided")
+    if result["unknown_customers"]:
+        lines.append(f"  {result['unknown_customers']} customer(s) not in the latest run's "
+                     "value table, evaluated with every attribute missing: "
+                     + ", ".join(result["unknown_customer_ids"]))
+    typer.echo("\n".join(lines))
+    return 0
