@@ -11,7 +11,14 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import gammaln, hyp2f1
 
-from engine.value.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, bgnbd, gamma_gamma
+from engine.value.models import (
+    BetaGeoFitter,
+    GammaGammaFitter,
+    ParetoNBDFitter,
+    _beta_geo,
+    bgnbd,
+    gamma_gamma,
+)
 from engine.value.models._common import unique_rows
 
 from .reference import ref_pareto_ll
@@ -39,10 +46,10 @@ def central_gradient(f: object, theta: np.ndarray, h: float = 1e-6) -> np.ndarra
                                    [0.05, 40.0, 0.2, 12.0]])
 def test_bgnbd_analytic_gradient(sample: pd.DataFrame, theta: list[float]) -> None:
     x, tx, t = arrays(sample)
-    data = bgnbd._Data.build(x, tx, t, np.ones_like(x))
+    data = _beta_geo.FitData.build(x, tx, t, np.ones_like(x), shift=0)
     th = np.array(theta)
-    ll, grad = bgnbd._ll_and_grad(th, data)
-    numeric = central_gradient(lambda v: bgnbd._ll_and_grad(v, data)[0], th)
+    ll, grad = _beta_geo.ll_and_grad(th, data)
+    numeric = central_gradient(lambda v: _beta_geo.ll_and_grad(v, data)[0], th)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-4)
     assert ll == pytest.approx(float(bgnbd.log_likelihood(dict(zip(BG, th, strict=True)),
                                                           x, tx, t).sum()), rel=1e-12)
