@@ -315,7 +315,7 @@ class Matcher:
             elif len(lists) == len(eligible):
                 rows = either
             else:
-                rows = np.flatnonzero(np.logical_or.reduce([undecided[d] for d in lists]))
+                rows = np.flatnonzero(np.stack([undecided[d] for d in lists]).any(axis=0))
             hit = rows[self.holds(i, coded, rows)]
             if not len(hit):
                 continue
@@ -325,7 +325,7 @@ class Matcher:
                 undecided[d][newly] = False
                 alive[d] = alive[d][undecided[d][alive[d]]]
             if len(eligible) > 1:
-                either = either[np.logical_or.reduce([u[either] for u in undecided])]
+                either = either[np.stack([u[either] for u in undecided]).any(axis=0)]
         return best
 
 

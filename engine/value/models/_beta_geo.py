@@ -212,7 +212,7 @@ def ll_and_grad(theta: FloatArray, d: FitData) -> tuple[float, FloatArray]:
     g_alpha = d.total * r / alpha
     # A2 = sum_{j<x+shift} -ln(1 + a/(b+j)) for whole x, as running sums: exact even when a
     # and b are huge, where lnG or lnB differences cancel catastrophically
-    j = np.arange(int(ux.max()) + d.shift if len(ux) else 0, dtype=np.float64)
+    j = np.arange(int(np.max(ux)) + d.shift if len(ux) else 0, dtype=np.float64)
     bj, abj = b + j, a + b + j
     ix = d.ux_index
     ll += dot(wx, _running(-np.log1p(a / bj))[ix])

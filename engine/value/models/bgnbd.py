@@ -22,7 +22,7 @@ def log_likelihood(params: dict[str, float], frequency: object, recency: object,
     r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     x, tx, t = check_rfm(frequency, recency, T)
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    j = np.arange(int(x.max()) if len(x) else 0, dtype=np.float64)
+    j = np.arange(int(np.max(x)) if len(x) else 0, dtype=np.float64)
     a2 = _running(-np.log1p(a / (b + j)))[x.astype(np.intp)]  # lnB(a, b+x) - lnB(a, b)
     a3 = -(r + x) * np.log(alpha + t)
     with np.errstate(divide="ignore", invalid="ignore"):

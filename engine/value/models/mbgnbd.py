@@ -25,7 +25,7 @@ def log_likelihood(params: dict[str, float], frequency: object, recency: object,
     r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     x, tx, t = check_rfm(frequency, recency, T)
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    j = np.arange(int(x.max()) + 1 if len(x) else 0, dtype=np.float64)
+    j = np.arange(int(np.max(x)) + 1 if len(x) else 0, dtype=np.float64)
     a2 = _running(-np.log1p(a / (b + j)))[x.astype(np.intp) + 1]
     a3 = -(r + x) * np.log(alpha + t)
     a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + t) - np.log(alpha + tx))

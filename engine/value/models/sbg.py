@@ -90,7 +90,7 @@ class _Data:
     @classmethod
     def build(cls, n: FloatArray, c: FloatArray, w: FloatArray) -> _Data:
         idx = n.astype(np.intp)
-        size = int(idx.max()) + 1
+        size = int(np.max(idx)) + 1
         return cls(np.bincount(idx, weights=w, minlength=size).astype(np.float64),
                    np.bincount(idx, weights=w * c, minlength=size).astype(np.float64),
                    float(w.sum()))
