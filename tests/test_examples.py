@@ -76,9 +76,6 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
         printed[command] = result.stdout
     if name == "cdnow":
         _check_the_readme_on_cdnow_allocation(printed["run"], out / "run")
-    for command in ("validate --audience --json", "explain --json", "score --json",
-                    "fit --json", "plan --json"):
-        assert isinstance(json.loads(printed[command]), dict), f"cvm {command} on {name}"
     assert (out / "score" / "customers.csv").is_file()
     assert (out / "fit" / "fit" / "params.json").is_file()
     assert (tmp_path / "init" / "cvm.yaml").is_file()
