@@ -19,52 +19,29 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from _common import peak_rss_mb
 
 
 def frames(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A value table (what add_changes reads) and a snapshot (what record_run writes)."""
-    rng = np.random.default_rng(seed)
-    ids = np.array([f"C{i:08d}" for i in range(n)], dtype=object)
-    tiers = np.array(["platinum", "gold", "silver", "bronze"], dtype=object)
-    status = rng.choice(np.array(["allocated", "holdout", "not_served", None], dtype=object), n,
-                        p=[0.3, 0.05, 0.05, 0.6])
-    tier = tiers[rng.choice(4, n, p=[0.05, 0.15, 0.3, 0.5])]
-    total = rng.gamma(2.0, 100.0, n)
-    snapshot = pd.DataFrame({
-        "customer_id": ids, "value_tier": tier,
-        "lifecycle_stage": rng.choice(np.array(["growth", "maturity", "decline", "exit"],
-                                               dtype=object), n),
-        "total_value": total, "value_score": rng.uniform(0, 100, n).round(2),
-        "action": np.where(status == None, "no_action", "retain"),  # noqa: E711
-        "campaign": np.where(status == None, None, "retain_high_value"),  # noqa: E711
-        "policy_id": "retain_high_value",
-        "channel": np.where(status == "allocated", "email", None),
-        "status": status,
-        "holdout": np.where(status == None, None, status == "holdout"),  # noqa: E711
-        "cost": np.where(status == "allocated", 0.05, np.nan),
-        "value_at_stake": rng.uniform(0, 500, n).round(2),
-        "expected_response": np.where(status == "allocated", 0.04, np.nan),
-    })
-    table = pd.DataFrame({"customer_id": ids, "value_tier": tier, "total_value": total})
-    return table, snapshot
+    from tests.history_runs import snapshot
+
+    recorded = snapshot(n, seed, status_p=[0.3, 0.05, 0.05, 0.6], tier_p=[0.05, 0.15, 0.3, 0.5],
+                        stages=("growth", "maturity", "decline", "exit"), id_digits=8)
+    return recorded[["customer_id", "value_tier", "total_value"]].copy(), recorded
 
 
 def measure(url: str, n: int, label: str) -> None:
     from engine.history.changes import add_changes
     from engine.history.record import record_run
-    from engine.history.settings import parse
-    from engine.history.store import open_store
+    from tests.history_runs import open_history
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = parse(url, Path(tmp), source="benchmark")
         for run, as_of in enumerate((dt.date(2025, 1, 1), dt.date(2025, 1, 20)), start=1):
             table, snapshot = frames(n, run)
             start = time.perf_counter()
-            store = open_store(settings, create=True)
-            assert store is not None
+            store = open_history(url, Path(tmp), source="benchmark")
             opened = time.perf_counter() - start
             start = time.perf_counter()
             add_changes(table, store if run > 1 else None, as_of=as_of,

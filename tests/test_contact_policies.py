@@ -10,14 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner, Result
 
 from engine.activation.contact import ContactLog, suppress
-from engine.cli import app
 from engine.errors import InputError
 from engine.project.contact_policies import ContactPolicies, load_contact_policies
+from tests.history_runs import cvm, retail_copy, run, set_as_of, two_runs
 
-ROOT = Path(__file__).resolve().parents[1]
 CHANNELS = ["email", "sms"]
 
 
@@ -116,19 +114,7 @@ def test_mistakes_are_reported_at_their_line(tmp_path: Path, text: str, message:
 
 @pytest.fixture
 def retail(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    for sub in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / sub, project / sub)
-    (project / "examples" / "retail").mkdir(parents=True)
-    for name in ("transactions.csv", "customers.csv"):
-        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
-    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
-    return project
-
-
-def cvm(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
+    return retail_copy(tmp_path)
 
 
 def actions(folder: Path) -> pd.DataFrame:
@@ -142,18 +128,15 @@ def test_a_second_run_honours_the_contact_policies(
     (retail / "policies" / "contact_policies.yaml").write_text(
         "contact_policies:\n"
         "  - {id: monthly, kind: cap, max_contacts: 1, days: 30}\n")
-    config = (retail / "cvm.yaml").read_text()
-    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-01"))
     assert cvm("validate", "--project", str(retail)).exit_code == 0
-    for out in ("run1", "run1b"):  # the same as-of twice: the second replaces the first
-        done = cvm("run", "--project", str(retail), "--out", str(tmp_path / out), "-q")
-        assert done.exit_code == 0, done.stderr
-    one = actions(tmp_path / "run1b")
+    # the same as-of twice (run1, run1b): the second replaces the first
+    config = set_as_of(retail, "2025-12-01")
+    run(retail, tmp_path / "run1")
+    set_as_of(retail, None, config)
+    runs = two_runs(retail, tmp_path, "2025-12-01", "2025-12-15", names=("run1b", "run2"))
+    one = actions(runs.first)
     assert "suppressed" not in set(one["status"])
-    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-15"))
-    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run2"), "-q")
-    assert done.exit_code == 0, done.stderr
-    two = actions(tmp_path / "run2")
+    two = actions(runs.second)
     before = set(one.loc[one["status"] == "allocated", "customer_id"])
     again = two[two["customer_id"].isin(before)]
     assert len(again) > 100
@@ -207,11 +190,9 @@ def test_plan_shows_what_a_contact_policy_suppresses(
         retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
     (retail / "policies" / "contact_policies.yaml").unlink()
-    config = (retail / "cvm.yaml").read_text()
-    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-01"))
-    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
-    assert done.exit_code == 0, done.stderr
-    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-15"))
+    config = set_as_of(retail, "2025-12-01")
+    run(retail, tmp_path / "run1")
+    set_as_of(retail, "2025-12-15", config)
     proposed = tmp_path / "proposed"
     shutil.copytree(retail, proposed)
     (proposed / "policies" / "contact_policies.yaml").write_text(

@@ -1,6 +1,12 @@
 """Every bundled example runs every command: the repository root (the retail example),
 examples/cdnow and examples/subscription. Each command writes into a temporary folder; the
-examples are not changed."""
+examples are not changed.
+
+The commands tests/golden runs on every example (validate, score, decide, explain, run, report,
+fit, plan), and what they write, are checked there, byte for byte, and so is that they leave the
+example's own files as they were; here, the ones it does not run: the workflow commands, the
+--json documents, and cvm init --from the example's transactions with its scaffold validated.
+On CDNOW, cvm run too, for what README "Allocation" says it prints and writes."""
 
 from __future__ import annotations
 
@@ -51,16 +57,7 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     base = ["--project", str(project)]
     commands = {
-        "validate": ["validate", "--strict", *base],
-        "score": ["score", *base, "--out", str(out / "score")],
-        "decide": ["decide", *base, "--out", str(out / "decide")],
-        "explain": ["explain", customer, *base],
-        "run": ["run", *base, "--out", str(out / "run")],
-        "plan": ["plan", *base, "--overlay", "--proposed", str(proposed), "--report",
-                 str(tmp_path / "plan.md"), "--changes", str(tmp_path / "changes.csv")],
-        "report": ["report", *base, "--out", str(out / "run")],
-        "fit": ["fit", *base, "--out", str(out / "fit")],
-        # issue 17: the workflow commands and options
+        # issue 17: the workflow commands and options (the others: tests/golden)
         "test": ["test", *base],
         "validate --audience --json": ["validate", "--audience", "--json", *base],
         "explain --json": ["explain", customer, "--json", *base],
@@ -70,6 +67,8 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
         "init --from": ["init", str(tmp_path / "init"), "--from", str(_transactions(project))],
         "validate (the scaffold)": ["validate", "--strict", "--project", str(tmp_path / "init")],
     }
+    if name == "cdnow":  # README "Allocation" quotes this run
+        commands["run"] = ["run", *base, "--out", str(out / "run")]
     printed = {}
     for command, args in commands.items():
         result = CliRunner().invoke(app, args)
@@ -78,13 +77,8 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
     if name == "cdnow":
         _check_the_readme_on_cdnow_allocation(printed["run"], out / "run")
     assert (out / "score" / "customers.csv").is_file()
-    assert (out / "decide" / "decisions.csv").is_file()
-    assert (out / "run" / "actions.csv").is_file()
-    assert sorted(p.suffix for p in (out / "run" / "briefs").iterdir())  # briefs written
-    assert (out / "run" / "report" / "report.html").is_file()
     assert (out / "fit" / "fit" / "params.json").is_file()
-    assert "changed" in (tmp_path / "changes.csv").read_text().splitlines()[0]
-    assert len((tmp_path / "changes.csv").read_text().splitlines()) > 1  # the change shows
+    assert (tmp_path / "init" / "cvm.yaml").is_file()
     assert _fingerprint(project) == before  # nothing of the example was changed
 
 

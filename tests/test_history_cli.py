@@ -6,68 +6,36 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner, Result
 
-from engine.cli import app
-
-ROOT = Path(__file__).resolve().parents[1]
-TIERS = ["platinum", "gold", "silver", "bronze"]
+from tests.history_runs import ROOT, TIERS, cvm, retail_copy, two_runs
 
 
 @pytest.fixture
 def retail(tmp_path: Path) -> Path:
     """A copy of the bundled retail project (the checkout is never written)."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for sub in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / sub, project / sub)
-    (project / "examples" / "retail").mkdir(parents=True)
-    for name in ("transactions.csv", "customers.csv"):
-        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
-    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
-    return project
-
-
-def cvm(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def set_as_of(project: Path, as_of: str) -> None:
-    path = project / "cvm.yaml"
-    path.write_text(path.read_text().replace("as_of: null", f"as_of: {as_of}"))
+    return retail_copy(tmp_path)
 
 
 def test_a_second_run_sees_what_changed_since_the_first(
         retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    history = tmp_path / "h.sqlite"
-    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
-    original = (retail / "cvm.yaml").read_text()
-    set_as_of(retail, "2025-07-01")
-    first = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
-    assert first.exit_code == 0, first.stderr
-    one = pd.read_csv(tmp_path / "run1" / "customers.csv", dtype={"customer_id": str})
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    runs = two_runs(retail, tmp_path, "2025-07-01", responses=(
+        "customer_id,campaign,date,outcome,revenue\n"
+        "C000003,win_back,2025-08-01,responded,\n"
+        "C000003,win_back,2025-09-15,converted,35.5\n"
+        "C000010,welcome_new,2026-02-01,converted,12\n"))  # after the next as-of: not seen
+    one = pd.read_csv(runs.first / "customers.csv", dtype={"customer_id": str})
     # a first run: every change attribute at its documented default
     assert one["previous_tier"].isna().all() and one["tier_change"].isna().all()
     assert one["days_since_last_contact"].isna().all()
     assert (one["contacts_last_30_days"] == 0).all() and one["last_outcome"].isna().all()
-    actions_one = pd.read_csv(tmp_path / "run1" / "actions.csv", dtype={"customer_id": str})
+    actions_one = pd.read_csv(runs.first / "actions.csv", dtype={"customer_id": str})
     contacted = set(actions_one.loc[actions_one["status"] == "allocated", "customer_id"])
-    (tmp_path / "resp.csv").write_text(
-        "customer_id,campaign,date,outcome,revenue\n"
-        "C000003,win_back,2025-08-01,responded,\n"
-        "C000003,win_back,2025-09-15,converted,35.5\n"
-        "C000010,welcome_new,2026-02-01,converted,12\n")  # after the next as-of: not seen
-    imported = cvm("responses", "import", str(tmp_path / "resp.csv"), "--project", str(retail))
-    assert imported.exit_code == 0, imported.stderr
-    (retail / "cvm.yaml").write_text(original)
-    second = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run2"), "-q")
-    assert second.exit_code == 0, second.stderr
     two = pd.read_csv(tmp_path / "run2" / "customers.csv", dtype={"customer_id": str})
     both = two.merge(one[["customer_id", "value_tier", "lifecycle_stage", "total_value"]],
                      on="customer_id", suffixes=("", "_then"), how="left")

@@ -18,38 +18,11 @@ from sqlalchemy import func, inspect, select, text
 
 from engine.history import record
 from engine.history.queries import list_runs, timeline
-from engine.history.settings import parse
-from engine.history.store import HEAD, REVISIONS, Store, open_store
+from engine.history.store import HEAD, REVISIONS, Store
 from engine.history.tables import VERSION_TABLE, snapshots
+from tests.history_runs import open_history, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def snapshot(n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    status = rng.choice(np.array(["allocated", "holdout", "not_served", None], dtype=object), n)
-    return pd.DataFrame({
-        "customer_id": [f"C{i:07d}" for i in range(n)],
-        "value_tier": rng.choice(np.array(["platinum", "gold", "silver", "bronze"]), n),
-        "lifecycle_stage": rng.choice(np.array(["growth", "maturity", "exit"]), n),
-        "total_value": rng.gamma(2.0, 100.0, n),
-        "value_score": rng.uniform(0, 100, n).round(2),
-        "action": np.where(status == None, "no_action", "retain"),  # noqa: E711
-        "campaign": np.where(status == None, None, "retain_high_value"),  # noqa: E711
-        "policy_id": "retain_high_value",
-        "channel": np.where(status == "allocated", "email", None),
-        "status": status,
-        "holdout": np.where(status == None, None, status == "holdout"),  # noqa: E711
-        "cost": np.where(status == "allocated", 0.05, np.nan),
-        "value_at_stake": rng.uniform(0, 500, n).round(2),
-        "expected_response": np.where(status == "allocated", 0.04, np.nan),
-    })
-
-
-def store_for(url: str, tmp_path: Path) -> Store:
-    store = open_store(parse(url, tmp_path, source="test"), create=True)
-    assert store is not None
-    return store
 
 
 def record_one(store: Store, frame: pd.DataFrame, as_of: dt.date = dt.date(2025, 1, 1)) -> int:
@@ -64,7 +37,7 @@ def count_rows(store: Store) -> tuple[int, int]:
 
 
 def test_a_run_is_recorded_and_read_back(history_url: str, tmp_path: Path) -> None:
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     frame = snapshot(1000)
     first = record_one(store, frame)
     second = record_one(store, frame.assign(value_tier="gold"), dt.date(2025, 2, 1))
@@ -89,7 +62,7 @@ def test_a_run_is_recorded_and_read_back(history_url: str, tmp_path: Path) -> No
 
 def test_an_error_mid_write_leaves_the_history_as_it_was(
         history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     record_one(store, snapshot(500))
     before = count_rows(store)
 
@@ -106,7 +79,8 @@ def test_an_error_mid_write_leaves_the_history_as_it_was(
 WRITER = """
 import datetime as dt, sys, time
 sys.path.insert(0, {root!r})
-from tests.test_history_store import snapshot, store_for, record_one
+from tests.history_runs import open_history, snapshot
+from tests.test_history_store import record_one
 from engine.history import record
 from pathlib import Path
 if {pause}:
@@ -114,7 +88,7 @@ if {pause}:
         print("ready", flush=True)
         time.sleep(120)
     record._between = pause
-store = store_for({url!r}, Path({tmp!r}))
+store = open_history({url!r}, Path({tmp!r}))
 print("key", record_one(store, snapshot({n}, seed={seed})), flush=True)
 """
 
@@ -129,7 +103,7 @@ def writer(url: str, tmp_path: Path, *, n: int, seed: int = 0,
 
 def test_kill_9_mid_write_leaves_the_history_as_it_was(history_url: str,
                                                         tmp_path: Path) -> None:
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     record_one(store, snapshot(300))
     before = count_rows(store)
     store.close()
@@ -139,7 +113,7 @@ def test_kill_9_mid_write_leaves_the_history_as_it_was(history_url: str,
     assert line.strip() == "ready", proc.stderr.read() if proc.stderr else ""
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    store = store_for(history_url, tmp_path)  # a new connection: what a next run sees
+    store = open_history(history_url, tmp_path)  # a new connection: what a next run sees
     assert count_rows(store) == before == (1, 300)
     record_one(store, snapshot(300, seed=3))  # and the history takes the next run
     assert count_rows(store) == (2, 600)
@@ -154,7 +128,7 @@ def test_two_runs_recording_at_once_are_both_kept_whole(history_url: str,
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         assert out.startswith("key ")
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     assert count_rows(store) == (2, 10_000)
     with store.reading() as conn:
         per_run = conn.execute(select(snapshots.c.run, func.count()).group_by(
@@ -171,7 +145,7 @@ def test_migrations_upgrade_from_base_to_the_head(history_url: str, tmp_path: Pa
     cfg = Config()
     cfg.set_main_option("script_location", str(ROOT / "engine" / "history" / "migrations"))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD == REVISIONS[-1]
-    store = store_for(history_url, tmp_path)  # created at the head
+    store = open_history(history_url, tmp_path)  # created at the head
     with store.transaction() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "base")
@@ -191,12 +165,12 @@ def test_a_history_made_by_a_newer_engine_is_refused(history_url: str,
                                                       tmp_path: Path) -> None:
     from engine.errors import InputError
 
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     with store.transaction() as conn:
         conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
     store.close()
     with pytest.raises(InputError) as info:
-        store_for(history_url, tmp_path)
+        open_history(history_url, tmp_path)
     message = info.value.format()
     assert "the history is at version 9999, which this CVM Engine does not know (it knows " \
         "0001)" in message
@@ -204,7 +178,7 @@ def test_a_history_made_by_a_newer_engine_is_refused(history_url: str,
 
 
 def test_json_inputs_are_kept(history_url: str, tmp_path: Path) -> None:
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     record_one(store, snapshot(3))
     with store.reading() as conn:
         inputs = conn.execute(text("SELECT inputs FROM cvm_runs")).scalar_one()
@@ -219,7 +193,7 @@ def test_value_change_attributes_read_from_the_history(history_url: str,
     from engine.history.responses import import_responses
 
     tiers = ["platinum", "gold", "silver", "bronze"]
-    store = store_for(history_url, tmp_path)
+    store = open_history(history_url, tmp_path)
     base = snapshot(4).assign(
         customer_id=["a", "b", "c", "d"], value_tier=["platinum", "gold", "bronze", "silver"],
         total_value=[200.0, 0.0, 50.0, 10.0],

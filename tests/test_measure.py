@@ -3,43 +3,25 @@ the transactions after the run."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner, Result
 
-from engine.cli import app
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.history_runs import ROOT, cvm, retail_copy, run, set_as_of
 
 
 @pytest.fixture
 def retail(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    for sub in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / sub, project / sub)
-    (project / "examples" / "retail").mkdir(parents=True)
-    for name in ("transactions.csv", "customers.csv"):
-        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
-    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
-    return project
-
-
-def cvm(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
+    return retail_copy(tmp_path)
 
 
 def test_measure_reports_each_campaign_with_an_interval(
         retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
-    config = (retail / "cvm.yaml").read_text()
-    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-09-01"))
-    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
-    assert done.exit_code == 0, done.stderr
-    (retail / "cvm.yaml").write_text(config)
+    config = set_as_of(retail, "2025-09-01")
+    run(retail, tmp_path / "run1")
+    set_as_of(retail, None, config)
     done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
     assert done.exit_code == 0, done.stderr
     table = pd.read_csv(tmp_path / "m" / "measure.csv")

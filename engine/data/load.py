@@ -122,12 +122,12 @@ def load_transactions(config: Config) -> Transactions:
     del table
     pa.default_memory_pool().release_unused()  # hand the dropped columns' memory back now
 
-    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(np.max(day)) + 1))
     as_of_day = (as_of - EPOCH).days
-    if day.min() >= as_of_day:
+    if np.min(day) >= as_of_day:
         raise InputError(config.problem(
             "as_of", f"every transaction is dated on or after the as-of date {as_of}",
-            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(day.min()))}; choose "
+            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(np.min(day)))}; choose "
             "a later as_of or remove it to use the day after the last transaction"))
 
     order = order_job.result() if order_job is not None else None

@@ -181,7 +181,7 @@ def check_ids(src: Source, ids: pa.Array, theirs: str,
         if not len(bad):
             continue
         rows = bad if codes is None else np.array([np.argmax(codes == i) for i in bad[:100]])
-        row = int(rows.min())
+        row = int(np.min(rows))
         value = str(ids[int(bad[np.argmin(rows)])].as_py())
         raise InputError(src.row_problem(row, theirs, f"found {clip(value)}, expected {expected}",
                                          "the file may be damaged, or a quote left open"))

@@ -136,7 +136,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     definitions = plan_diff.definitions(baseline, proposed, before, after, tiers_b, tiers_p)
     per = _per_customer(before, after)
     flags = {f: _differs(per[f"{f}_before"], per[f"{f}_after"]) for f in FIELDS}
-    diff = np.logical_or.reduce(list(flags.values()))
+    diff = np.stack(list(flags.values())).any(axis=0)
     changes = per[diff].copy()
     names = np.full(len(changes), "", dtype=object)
     for f in FIELDS:

@@ -302,10 +302,12 @@ class Matcher:
         """
         coded = self.coded(table)
         n = coded.n
-        best = [np.full(n, NONE, dtype=np.int64) for _ in eligible]
+        best: list[Ints] = [np.full(n, NONE, dtype=np.int64) for _ in eligible]
         undecided = [np.ones(n, dtype=bool) for _ in eligible]
-        alive = [np.arange(n, dtype=np.int64) for _ in eligible]  # undecided, per list
-        either = np.arange(n, dtype=np.int64)  # undecided in at least one list
+        # undecided, per list and in at least one list
+        alive: list[Ints] = [np.arange(n, dtype=np.int64) for _ in eligible]
+        either: Ints = np.arange(n, dtype=np.int64)
+        rows: Ints
         for i in range(len(self.conditions)):
             lists = [d for d, allowed in enumerate(eligible) if allowed[i] and len(alive[d])]
             if not lists:
@@ -315,7 +317,8 @@ class Matcher:
             elif len(lists) == len(eligible):
                 rows = either
             else:
-                rows = np.flatnonzero(np.logical_or.reduce([undecided[d] for d in lists]))
+                rows = np.flatnonzero(np.stack([undecided[d] for d in lists]).any(axis=0)
+                                      ).astype(np.int64, copy=False)
             hit = rows[self.holds(i, coded, rows)]
             if not len(hit):
                 continue
@@ -325,7 +328,7 @@ class Matcher:
                 undecided[d][newly] = False
                 alive[d] = alive[d][undecided[d][alive[d]]]
             if len(eligible) > 1:
-                either = either[np.logical_or.reduce([u[either] for u in undecided])]
+                either = either[np.stack([u[either] for u in undecided]).any(axis=0)]
         return best
 
 

@@ -79,8 +79,8 @@ def calibration_frame(tx: Transactions, calibration_end: dt.date, observation_en
     obs_day = (observation_end - EPOCH).days
     keep = day <= obs_day
     code, day, value = code[keep], day[keep], tx.amount[buy][keep]
-    low = int(day.min()) if len(day) else 0
-    width = int(day.max()) - low + 1 if len(day) else 1
+    low = int(np.min(day)) if len(day) else 0
+    width = int(np.max(day)) - low + 1 if len(day) else 1
     days, inverse = np.unique(code * width + (day - low), return_inverse=True)
     day_value = np.bincount(inverse.ravel(), weights=value, minlength=len(days))
     u_code, u_day = days // width, days % width + low  # sorted by customer, then day

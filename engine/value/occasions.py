@@ -32,12 +32,12 @@ def first_of_pair(code: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     """
     if len(code) == 0:
         return np.zeros(0, dtype=bool)
-    rel = value.astype(np.int64) - int(value.min())
-    width = max(1, min(int(rel.max()) + 1, TABLE_SLOTS // max(n, 1)))
+    rel = value.astype(np.int64) - int(np.min(value))
+    width = max(1, min(int(np.max(rel)) + 1, TABLE_SLOTS // max(n, 1)))
     window = rel // width
     ordered = bool(np.all(window[1:] >= window[:-1]))
     perm = None if ordered else np.argsort(
-        window.astype(np.uint16) if window.max() < 2**16 else window, kind="stable")
+        window.astype(np.uint16) if np.max(window) < 2**16 else window, kind="stable")
     if perm is not None:
         code, rel, window = code[perm], rel[perm], window[perm]
     bounds = np.flatnonzero(np.diff(window)) + 1
@@ -120,7 +120,7 @@ def active_periods(code: np.ndarray, day: np.ndarray, end: int, period_days: int
     if len(code) == 0:
         return np.zeros(n, dtype=np.int64)
     period = (int(end) - 1 - day.astype(np.int64)) // period_days
-    periods = int(period.max()) + 1
+    periods = int(np.max(period)) + 1
     if n * periods <= TABLE_SLOTS:  # a customers x periods table of flags fits
         seen = np.zeros(n * periods, dtype=bool)
         seen[code * periods + period] = True

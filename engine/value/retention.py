@@ -133,14 +133,14 @@ def require_sample(tx: Transactions, config: Config) -> None:
     it is 0 of 0, not a rate of 0 (an as-of date far after the data, a lookback in a gap)."""
     buy_days = tx.day[tx.amount > 0].astype(np.int64)
     L = config.period_days
-    pairs = pairs_available(int(buy_days.min()), tx.as_of_day, period_days=L,
+    pairs = pairs_available(int(np.min(buy_days)), tx.as_of_day, period_days=L,
                             lookback=config.retention.lookback_periods)
     period = (tx.as_of_day - 1 - buy_days) // L
     if ((period >= 1) & (period <= pairs)).any():
         return
     start = tx.as_of - dt.timedelta(days=(pairs + 1) * L)
     end = tx.as_of - dt.timedelta(days=L + 1)
-    last = EPOCH + dt.timedelta(days=int(buy_days.max()))
+    last = EPOCH + dt.timedelta(days=int(np.max(buy_days)))
     key = "as_of" if config.as_of is not None else "retention.lookback_periods"
     raise InputError(config.problem(
         key, f"no purchase in the {pairs} period{'s' if pairs > 1 else ''} of period_days={L} "

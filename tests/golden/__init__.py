@@ -117,6 +117,13 @@ def _proposal(name: str, project: Path) -> None:
         path.write_text(text.replace(old, new))
 
 
+def _given(project: Path) -> dict[str, str]:
+    """SHA-256 of each file of the project the user gave (all but the engine's history)."""
+    return {p.relative_to(project).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(project.rglob("*"))
+            if p.is_file() and ".cvm" not in p.relative_to(project).parts}
+
+
 def _schema_text(schema: object) -> str:
     # pandas 3 stores text as large_string, pandas 2 as string: the same values
     return re.sub(r"\blarge_string\b", "string", str(schema))
@@ -167,6 +174,7 @@ def fingerprints(tmp: Path) -> dict[str, str]:
         project = _copy(name, tmp / "projects")
         _proposal(name, project)
         out = tmp / "out" / name
+        given = _given(project)
         for label, args in commands(name, project, out):
             # the history of each example copy's own folder (.cvm/), whatever the caller's
             # environment says (tests point CVM_HISTORY_URL at a temporary file of their own)
@@ -174,6 +182,10 @@ def fingerprints(tmp: Path) -> dict[str, str]:
             prints[f"{name}/{label}/output"] = _text(
                 f"exit {result.exit_code}\n--- stdout\n{result.stdout}--- stderr\n"
                 f"{result.stderr}", tmp)
+        # never a fingerprint (the file would change): what the user gave is never written
+        now = _given(project)
+        changed = sorted(k for k in given.keys() | now.keys() if given.get(k) != now.get(k))
+        assert not changed, f"the commands changed {name}'s own files: {changed}"
         for path in sorted(p for p in out.rglob("*") if p.is_file()):
             prints[f"{name}/{path.relative_to(out).as_posix()}"] = _file_print(path, tmp)
     return prints

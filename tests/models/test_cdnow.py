@@ -16,7 +16,7 @@ import pytest
 from scipy import optimize
 
 from engine.value.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, rfm
-from engine.value.models.bgnbd import _Data, _ll_and_grad
+from engine.value.models._beta_geo import FitData, ll_and_grad
 
 from .reference import ref_bgnbd_ll, ref_gg_ll, ref_pareto_ll
 
@@ -123,12 +123,12 @@ def test_master_bgnbd_against_independent_reference(master: pd.DataFrame) -> Non
     assert bg.log_likelihood_ == pytest.approx(float(bg.log_likelihood(x, tx, t).sum()),
                                                rel=1e-12)
     # (b) the analytic gradient of the total LL vanishes at the optimum
-    data = _Data.build(x, tx, t, np.ones_like(x))
-    _, grad = _ll_and_grad(np.array(list(p.values())), data)
+    data = FitData.build(x, tx, t, np.ones_like(x), shift=0)
+    _, grad = ll_and_grad(np.array(list(p.values())), data)
     assert np.linalg.norm(grad * np.array(list(p.values()))) < 1e-3  # log-scale, total LL
     # (c) Nelder-Mead from another start reaches the same optimum
     def nll(z: np.ndarray) -> float:
-        return -_ll_and_grad(np.exp(z), data)[0] / len(x)
+        return -ll_and_grad(np.exp(z), data)[0] / len(x)
     res = optimize.minimize(nll, np.log([1.0, 1.0, 2.0, 5.0]), method="Nelder-Mead",
                             options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 5000,
                                      "maxfev": 10000})

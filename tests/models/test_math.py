@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,15 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import gammaln, hyp2f1
 
-from engine.value.models import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter, bgnbd, gamma_gamma
+from engine.value.models import (
+    BetaGeoFitter,
+    GammaGammaFitter,
+    ParetoNBDFitter,
+    _beta_geo,
+    bgnbd,
+    gamma_gamma,
+    mbgnbd,
+)
 from engine.value.models._common import unique_rows
 
 from .reference import ref_pareto_ll
@@ -35,16 +44,19 @@ def central_gradient(f: object, theta: np.ndarray, h: float = 1e-6) -> np.ndarra
     return out
 
 
-@pytest.mark.parametrize("theta", [[0.243, 4.414, 0.793, 2.426], [1.7, 0.3, 3.1, 0.6],
-                                   [0.05, 40.0, 0.2, 12.0]])
-def test_bgnbd_analytic_gradient(sample: pd.DataFrame, theta: list[float]) -> None:
+@pytest.mark.parametrize("model", [bgnbd, mbgnbd])  # the shared fit, with shift 0 and 1
+@pytest.mark.parametrize("theta", [[0.243, 4.414, 0.793, 2.426], [0.5248, 6.183, 0.8914, 1.614],
+                                   [1.7, 0.3, 3.1, 0.6], [0.05, 40.0, 0.2, 12.0]])
+def test_beta_geo_analytic_gradient(sample: pd.DataFrame, model: Any, theta: list[float]
+                                    ) -> None:
     x, tx, t = arrays(sample)
-    data = bgnbd._Data.build(x, tx, t, np.ones_like(x))
+    shift = 1 if model is mbgnbd else 0
+    data = _beta_geo.FitData.build(x, tx, t, np.ones_like(x), shift=shift)
     th = np.array(theta)
-    ll, grad = bgnbd._ll_and_grad(th, data)
-    numeric = central_gradient(lambda v: bgnbd._ll_and_grad(v, data)[0], th)
+    ll, grad = _beta_geo.ll_and_grad(th, data)
+    numeric = central_gradient(lambda v: _beta_geo.ll_and_grad(v, data)[0], th)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-4)
-    assert ll == pytest.approx(float(bgnbd.log_likelihood(dict(zip(BG, th, strict=True)),
+    assert ll == pytest.approx(float(model.log_likelihood(dict(zip(BG, th, strict=True)),
                                                           x, tx, t).sum()), rel=1e-12)
 
 

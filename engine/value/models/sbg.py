@@ -42,9 +42,9 @@ from engine.value.models._common import (
     check_finite,
     check_weights,
     dot,
-    fit_mle,
     reject,
 )
+from engine.value.models._penalized import fit_penalized
 
 
 def check_contracts(renewals: object, churned: object) -> tuple[FloatArray, FloatArray]:
@@ -90,7 +90,7 @@ class _Data:
     @classmethod
     def build(cls, n: FloatArray, c: FloatArray, w: FloatArray) -> _Data:
         idx = n.astype(np.intp)
-        size = int(idx.max()) + 1
+        size = int(np.max(idx)) + 1
         return cls(np.bincount(idx, weights=w, minlength=size).astype(np.float64),
                    np.bincount(idx, weights=w * c, minlength=size).astype(np.float64),
                    float(w.sum()))
@@ -174,22 +174,15 @@ class ShiftedBetaGeoFitter(BaseFitter):
             raise ValueError(f"{name}: no customer is past the first renewal decision: how "
                              "churn varies between customers cannot be estimated")
         data = _Data.build(n, c, w)
-        pen = self.penalizer
-
-        def objective(z: FloatArray) -> tuple[float, FloatArray]:
-            theta = np.exp(z)
-            ll, grad = _ll_and_grad(theta, data)
-            value = -ll / data.total + pen * dot(theta, theta)
-            return value, (-grad / data.total + 2 * pen * theta) * theta
-
         if initial_params is None:
             # moments start: the first decision's churn share is alpha / (alpha + beta)
             first = float(data.churned[0] / data.at.sum()) if data.churned[0] > 0 else 0.5
             initial_params = {"alpha": 1.0, "beta": max((1 - first) / max(first, 1e-3), 1e-2)}
         z0 = np.log([initial_params[k] for k in self.param_names])
-        result = fit_mle(name, self.param_names, objective, z0, analytic_gradient=True,
-                         total_weight=data.total)
-        self._store(result, _ll_and_grad(result.params, data)[0], round(data.total))
+        result, ll = fit_penalized(name, self.param_names,
+                                   lambda theta: _ll_and_grad(theta, data), data.total,
+                                   self.penalizer, z0)
+        self._store(result, ll, round(data.total))
         return self
 
     def fit_cohort(self, survivors: Sequence[float] | Sequence[Sequence[float]]
