@@ -28,6 +28,7 @@ from engine.value.models._common import (
     dot,
     fit_mle,
     iterations,
+    unique_rows,
     with_numeric_gradient,
 )
 
@@ -51,23 +52,43 @@ def _log_a0_term(t: FloatArray, rx: FloatArray, r: float, alpha: float, s: float
                       - (s + 1) * np.log(beta + t), dtype=np.float64)
 
 
-def _parts(params: FloatArray, x: FloatArray, tx: FloatArray, t: FloatArray
-           ) -> tuple[FloatArray, FloatArray, FloatArray]:
+class _Rows:
+    """Rows (x, t_x, T) laid out for the likelihood: what depends on x alone, on (x, t_x) or on
+    (x, T) is computed once per distinct value and gathered to the rows.
+
+    The two hypergeometric terms of A0 depend on one row only through (x, u), u = t_x or T,
+    and a million customers have about 260,000 distinct (x, t_x, T) rows but only about 13,500
+    distinct (x, u) pairs (u in whole days / 7): ``hyp2f1``, which costs most, runs on those.
+    Each gathered value is the one a row-by-row evaluation gives, bit for bit (the same
+    operations on the same numbers), so the fit is unchanged.
+    """
+
+    def __init__(self, x: FloatArray, tx: FloatArray, t: FloatArray) -> None:
+        n = len(x)
+        (self.xs,), self.x_at, _ = unique_rows(x)
+        (self.px, self.pu), pair, _ = unique_rows(np.concatenate([x, x]),
+                                                  np.concatenate([tx, t]))
+        self.at_tx, self.at_t = pair[:n], pair[n:]
+
+
+def _parts(params: FloatArray, rows: _Rows) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(lead, log of the 'alive at T' term, log of the 'died in (t_x, T]' term) per row.
 
     L = exp(lead) * (exp(term1) + exp(term2)), lead = lnG(r+x) - lnG(r) + r ln(alpha)
     + s ln(beta), term1 = -(r+x) ln(alpha+T) - s ln(beta+T), term2 = ln(s/(r+s+x)) + ln(A0).
     """
     r, alpha, s, beta = params
-    rx = r + x
+    rx = r + rows.xs
     lead = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    term1 = -rx * np.log(alpha + t) - s * np.log(beta + t)
-    hi = _log_a0_term(tx, rx, r, alpha, s, beta)
-    lo = _log_a0_term(t, rx, r, alpha, s, beta)
+    share = np.log(s) - np.log(rx + s)
+    prx, pu = r + rows.px, rows.pu
+    term1 = (-prx * np.log(alpha + pu) - s * np.log(beta + pu))[rows.at_t]
+    a0_term = _log_a0_term(pu, prx, r, alpha, s, beta)
+    hi, lo = a0_term[rows.at_tx], a0_term[rows.at_t]
     with np.errstate(divide="ignore"):
         log_a0 = hi + np.log1p(-np.exp(np.minimum(lo - hi, 0.0)))  # -inf when t_x == T
-    term2 = np.log(s) - np.log(rx + s) + log_a0
-    return lead, term1, term2
+    term2 = share[rows.x_at] + log_a0
+    return lead[rows.x_at], term1, term2
 
 
 def log_likelihood(params: dict[str, float], frequency: object, recency: object,
@@ -75,7 +96,7 @@ def log_likelihood(params: dict[str, float], frequency: object, recency: object,
     """Per-customer Pareto/NBD log-likelihood (note 008, eq. 17-19), vectorised."""
     x, tx, t = check_rfm(frequency, recency, T)
     lead, term1, term2 = _parts(np.array([params[k] for k in ParetoNBDFitter.param_names]),
-                                x, tx, t)
+                                _Rows(x, tx, t))
     return np.asarray(lead + np.logaddexp(term1, term2), dtype=np.float64)
 
 
@@ -98,12 +119,13 @@ class ParetoNBDFitter(BaseFitter):
         x, tx, t = check_rfm(frequency, recency, T)
         check_some_repeat(type(self).__name__, x)
         (xu, txu, tu), w = compress([x, tx, t], weights)
+        rows = _Rows(xu, txu, tu)
         total = float(w.sum())
         pen = self.penalizer
 
         def objective(z: FloatArray) -> float:
             theta = np.exp(z)
-            lead, term1, term2 = _parts(theta, xu, txu, tu)
+            lead, term1, term2 = _parts(theta, rows)
             ll = dot(w, (lead + np.logaddexp(term1, term2)))
             return -ll / total + pen * dot(theta, theta)
 
@@ -113,7 +135,7 @@ class ParetoNBDFitter(BaseFitter):
                      np.log([start[k] for k in self.param_names]))
         result = fit_mle(type(self).__name__, self.param_names, objective, z0,
                          analytic_gradient=False, total_weight=total)
-        lead, term1, term2 = _parts(result.params, xu, txu, tu)
+        lead, term1, term2 = _parts(result.params, rows)
         self._store(result, dot(w, (lead + np.logaddexp(term1, term2))), round(total))
         return self
 
@@ -126,7 +148,7 @@ class ParetoNBDFitter(BaseFitter):
         """P(alive at T | x, t_x, T) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)."""
         theta = self._param_array()
         x, tx, t = check_rfm(frequency, recency, T)
-        _, term1, term2 = _parts(theta, x, tx, t)
+        _, term1, term2 = _parts(theta, _Rows(x, tx, t))
         return np.asarray(expit(term1 - term2), dtype=np.float64)
 
     def expected_purchases(self, t: object, frequency: object, recency: object,
