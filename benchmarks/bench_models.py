@@ -11,11 +11,14 @@
 4. The newer models (issue 15): Pareto/NBD fit, sBG fit on N contracts (drawn from the
    Fader & Hardie 2007 "regular" estimates, 1-12 renewal decisions observed), the delta-method
    CLV intervals for every customer and for the total, and ``models.use: auto``'s holdout
-   comparison (three purchase models fitted on a calibration split of the draw and scored).
-5. Side by side with lifetimes (archived; ``pip install lifetimes``) where it has the model:
-   BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits on the same draw, once each (lifetimes has no
-   sBG and no CLV intervals). ``--no-lifetimes`` skips them; ``--lifetimes-pareto`` adds its
-   Pareto/NBD fit, which takes minutes on a million customers.
+   comparison (MBG/NBD and Pareto/NBD fitted on a calibration split of AUTO_SAMPLE customers of
+   the draw and scored, as ``cvm run`` does).
+5. Side by side, one row per model: our fit and prediction times, lifetimes' (archived; ``pip
+   install lifetimes``) where it has the model (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma; not
+   sBG) on the same draw, the ratio of the fit times and the largest relative difference of the
+   parameters. lifetimes' Pareto/NBD takes hours on a million customers, so both libraries fit
+   it on a random 20,000 of them unless ``--lifetimes-pareto``. ``--no-lifetimes`` skips
+   lifetimes.
 
 Targets: each fit <= 1 s (2 cores), MBG/NBD as fast as BG/NBD; all predictions <= 1 s.
 
@@ -38,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.value.model_choice import AUTO_SAMPLE
+from engine.value.model_choice import AUTO_MODELS, AUTO_SAMPLE
 from engine.value.models import (
     BetaGeoFitter,
     GammaGammaFitter,
@@ -55,6 +58,8 @@ from engine.value.models.uncertainty import clv_intervals
 
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = ROOT / "examples" / "cdnow" / "CDNOW_master.txt"
+SBG_TRUE = {"alpha": 0.704, "beta": 1.182}  # Fader & Hardie 2007, the "regular" customers
+PARETO_SAMPLE = 20_000
 
 
 def cdnow_parameters() -> tuple[dict[str, float], dict[str, float]]:
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     gg, t_gg = timed(lambda: GammaGammaFitter().fit(x, m), args.repeat)
     fit_total = show("BG/NBD fit (compress + MLE + SEs)", t_bg)
     fit_total += show("Gamma-Gamma fit (MLE + SEs)", t_gg)
-    _, t_mbg = timed(lambda: ModifiedBetaGeoFitter().fit(x, tx, t), args.repeat)
+    mbg, t_mbg = timed(lambda: ModifiedBetaGeoFitter().fit(x, tx, t), args.repeat)
     show("MBG/NBD fit (compress + MLE + SEs)", t_mbg)
 
     print("predict, every customer:")
@@ -130,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<6} {value:9.4f} -> {fitted:9.4f}")
 
     print("newer models (issue 15):")
-    _, t_pn = timed(lambda: ParetoNBDFitter().fit(x, tx, t), args.repeat)
+    pn, t_pn = timed(lambda: ParetoNBDFitter().fit(x, tx, t), args.repeat)
     show("Pareto/NBD fit (compress + MLE + SEs)", t_pn)
     periods = rng.integers(1, 13, args.customers)
-    renewals, churned = sbg_model.simulate({"alpha": 0.704, "beta": 1.182}, periods, rng=rng)
-    _, t_sbg = timed(lambda: ShiftedBetaGeoFitter().fit(renewals, churned), args.repeat)
+    renewals, churned = sbg_model.simulate(SBG_TRUE, periods, rng=rng)
+    sbg, t_sbg = timed(lambda: ShiftedBetaGeoFitter().fit(renewals, churned), args.repeat)
     show("sBG fit (contracts)", t_sbg)
     bounds, t_ci = timed(lambda: clv_intervals(
         bg, gg, x, tx, t, m, horizon=12, discount_rate_per_period=0.01, periods_per_step=30 / 7,
@@ -143,37 +148,98 @@ def main(argv: list[str] | None = None) -> int:
     cal = _calibration(x, tx, t, rng)
     if len(cal) > AUTO_SAMPLE:  # what models.use: auto fits (engine/value/model_choice.py)
         cal = cal.iloc[np.sort(rng.choice(len(cal), AUTO_SAMPLE, replace=False))]
-    chosen, t_auto = timed(lambda: choose(compare(cal)), args.repeat)
-    show(f"auto: 3 fits on {len(cal):,}, holdout scores", t_auto)
+    chosen, t_auto = timed(lambda: choose(compare(cal, models=AUTO_MODELS)), args.repeat)
+    show(f"auto: {len(AUTO_MODELS)} fits on {len(cal):,}, holdout scores", t_auto)
     total = bounds.total
     print(f"  total CLV {float(total.estimate[0]):,.0f}, 90% interval "
           f"{float(total.lower[0]):,.0f} .. {float(total.upper[0]):,.0f}; auto takes "
           f"{chosen.title}")
 
+    print(f"side by side, {args.customers:,} customers (fit = best of {args.repeat}; predict = "
+          "expected purchases in 39 weeks + P(alive) for every customer; Gamma-Gamma: expected "
+          "spend; sBG: survival after each customer's renewals):")
+    rows = {
+        "BG/NBD": _ours(bg, min(t_bg), lambda: _predict(bg, x, tx, t)),
+        "MBG/NBD": _ours(mbg, min(t_mbg), lambda: _predict(mbg, x, tx, t)),
+        "Pareto/NBD": _ours(pn, min(t_pn), lambda: _predict(pn, x, tx, t)),
+        "Gamma-Gamma": _ours(gg, min(t_gg), lambda: gg.expected_average_spend(x, m)),
+        "sBG": _ours(sbg, min(t_sbg), lambda: sbg.survival(renewals)),
+    }
     if args.no_lifetimes or importlib.util.find_spec("lifetimes") is None:
-        print("lifetimes: not installed (pip install lifetimes) or --no-lifetimes: skipped")
-        return 0
+        print("  lifetimes: not installed (pip install lifetimes) or --no-lifetimes: skipped")
+    else:
+        _lifetimes(rows, x, tx, t, m, args.lifetimes_pareto)
+    print(f"  {'model':<12} {'fit':>8} {'predict':>8} {'lifetimes fit':>14} {'predict':>8} "
+          f"{'fit ratio':>9} {'params: max rel. diff':>22}")
+    for name, row in rows.items():
+        print(f"  {name:<12} {row['fit']:>7.2f}s {row['predict']:>7.2f}s "
+              + (f"{row['l_fit']:>13.2f}s {row['l_predict']:>7.2f}s "
+                 f"{row['l_fit'] / row.get('base', row['fit']):>8.1f}x {row['diff']:>22.1e}"
+                 if 'l_fit' in row
+                 else f"{row.get('note', 'lifetimes has no such model'):>57}"))
+        if "l_fit" in row and row.get("note"):
+            print(f"  {'':<12} {row['note']}")
+    return 0
+
+
+def _ours(model: Any, fit: float, predict: Callable[[], Any]) -> dict[str, Any]:
+    _, t_pred = timed(predict, 1)
+    return {"model": model, "fit": fit, "predict": t_pred[0]}
+
+
+def _predict(model: Any, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
+    model.expected_purchases(39.0, x, tx, t)
+    model.p_alive(x, tx, t)
+
+
+def _lifetimes(rows: dict[str, dict[str, Any]], x: np.ndarray, tx: np.ndarray, t: np.ndarray,
+               m: np.ndarray, pareto_full: bool) -> None:
+    """lifetimes (archived) fitted on the same draw, once each; its Pareto/NBD fit takes hours
+    on a million customers (it evaluates hyp2f1 on every row, with numerical gradients), so
+    without ``--lifetimes-pareto`` both libraries fit Pareto/NBD on a random 20,000 of them."""
     import lifetimes  # type: ignore[import-not-found]  # pragma: no cover
 
-    print("lifetimes, the same draw, one fit each:")
-    ours = {"BetaGeoFitter": min(t_bg), "ModifiedBetaGeoFitter": min(t_mbg),
-            "ParetoNBDFitter": min(t_pn), "GammaGammaFitter": min(t_gg)}
-    for name in ours:
-        if name == "ParetoNBDFitter" and not args.lifetimes_pareto:
-            print(f"  {name:<24} skipped (--lifetimes-pareto to time it)")
-            continue
-        fitter = getattr(lifetimes, name)()
-        start = time.perf_counter()
+    names = {"BG/NBD": "BetaGeoFitter", "MBG/NBD": "ModifiedBetaGeoFitter",
+             "Pareto/NBD": "ParetoNBDFitter", "Gamma-Gamma": "GammaGammaFitter"}
+    for title, cls in names.items():
+        row = rows[title]
+        ours, xs, txs, ts = row["model"], x, tx, t
+        if title == "Pareto/NBD" and not pareto_full and len(x) > PARETO_SAMPLE:
+            pick = np.random.default_rng(1).choice(len(x), PARETO_SAMPLE, replace=False)
+            xs, txs, ts = x[pick], tx[pick], t[pick]
+            start = time.perf_counter()
+            ours = ParetoNBDFitter().fit(xs, txs, ts)
+            row["base"] = time.perf_counter() - start
+            row["note"] = (f"lifetimes' Pareto/NBD columns: on a random {PARETO_SAMPLE:,} of "
+                           f"them, where ours fits in {row['base']:.2f} s (the ratio's base); "
+                           "--lifetimes-pareto: all of them")
+        theirs = getattr(lifetimes, cls)()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if name == "GammaGammaFitter":
+            start = time.perf_counter()
+            if title == "Gamma-Gamma":
                 keep = x > 0
-                fitter.fit(x[keep], m[keep])
+                theirs.fit(x[keep], m[keep])
             else:
-                fitter.fit(x, tx, t)
-        theirs = time.perf_counter() - start
-        print(f"  {name:<24} {theirs:8.2f} s, {theirs / ours[name]:6.1f}x ours")
-    return 0
+                theirs.fit(xs, txs, ts)
+            row["l_fit"] = time.perf_counter() - start
+            start = time.perf_counter()
+            if title == "Gamma-Gamma":
+                theirs.conditional_expected_average_profit(x, m)
+            else:
+                theirs.conditional_expected_number_of_purchases_up_to_time(39.0, xs, txs, ts)
+                theirs.conditional_probability_alive(xs, txs, ts)
+            row["l_predict"] = time.perf_counter() - start
+        mine = ours.params_
+        their = {("gamma" if k == "v" else k): float(v) for k, v in theirs.params_.items()}
+        row["diff"] = max(abs(mine[k] / their[k] - 1) for k in mine)
+        at_theirs = type(ours)()
+        at_theirs.params_ = {k: their[k] for k in mine}
+        data = (x[x > 0], m[x > 0]) if title == "Gamma-Gamma" else (xs, txs, ts)
+        gain = float(np.sum(ours.log_likelihood(*data)) - np.sum(at_theirs.log_likelihood(*data)))
+        print(f"  lifetimes {cls}: " + ", ".join(f"{k} {their[k]:.6g} (ours {mine[k]:.6g})"
+                                                 for k in mine)
+              + f"; log-likelihood at ours minus at theirs {gain:+.2g}")
 
 
 def _calibration(x: np.ndarray, tx: np.ndarray, t: np.ndarray, rng: np.random.Generator

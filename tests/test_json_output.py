@@ -23,7 +23,8 @@ def _checked(kind: str, args: list[str], code: int = 0) -> dict[str, Any]:
     schema = json.loads(schema_path(kind).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
-    assert doc["kind"] == f"cvm.{kind}" and doc["schema_version"] == 1
+    assert doc["kind"] == f"cvm.{kind}"
+    assert doc["schema_version"] == schema["properties"]["schema_version"]["const"]
     return doc
 
 

@@ -41,6 +41,7 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         calibration_end: dt.date | None, quiet: bool, json_out: bool = False) -> int:
     from engine.commands.fit_compare import (
+        as_json,
         by_frequency_csv,
         comparison_csv,
         holdout,
@@ -73,7 +74,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     if config.subscriptions is not None:  # contracts: the sBG retention model
         from engine.commands import fit_subscriptions
 
-        return fit_subscriptions.run(config, tx, target, guard, cal_end, quiet)
+        return fit_subscriptions.run(config, tx, target, guard, cal_end, quiet, json_out)
     unit = config.models.time_unit_days
     frame = build_features(tx, period_days=config.period_days,
                            horizon_periods=config.horizon_periods)
@@ -135,11 +136,14 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
              "calibration": held.as_dict()}, indent=2, sort_keys=True, default=_json) + "\n",
             stage.path("fit/params.json"))
     _warn(config, failed)
-    if json_out:  # issue 17 (the calibration comparison is in fit/params.json)
+    if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json
 
-        typer.echo(fit_json({**fitted_params, "wrote": [
-            f"{config.display(folder)}/{f}" for f in written]}))
+        typer.echo(fit_json({
+            "mode": "purchases", **fitted_params,
+            "holdout": as_json(held, cal_end=cal_end, observation_end=observation_end,
+                               customers=len(cal)),
+            "wrote": [f"{config.display(folder)}/{f}" for f in written]}))
     elif not quiet:
         typer.echo("\n".join(lines))
         typer.echo(f"wrote {config.display(folder)}/{', '.join(written)}")

@@ -98,6 +98,24 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
     return out
 
 
+def as_json(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: int
+            ) -> dict[str, object]:
+    """What ``lines`` shows, for ``cvm fit --json``: the holdout window, each model's
+    calibration fit and holdout scores (or why it was not fitted), the by-frequency table (the
+    predicted means keyed by model name), the choice and the Gamma-Gamma checks."""
+    names = {s.title: s.name for s in h.comparison.scores.values()}
+    table = h.comparison.by_frequency
+    models = [c for c in table.columns if c not in ("n_customers", "actual_mean")]
+    rows = [{"calibration_repeats": str(label), "customers": int(row["n_customers"]),
+             "actual_mean": float(row["actual_mean"]),
+             "predicted_mean": {names.get(c, c): float(row[c]) for c in models}}
+            for label, row in table.iterrows()]
+    return {"calibration_end": str(cal_end),
+            "holdout_start": str(cal_end + dt.timedelta(days=1)),
+            "observation_end": str(observation_end), "customers": customers,
+            **h.as_dict(), "by_frequency": rows}
+
+
 def comparison_csv(h: Holdout) -> pd.DataFrame:
     return h.comparison.table().reset_index()
 

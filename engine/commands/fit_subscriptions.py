@@ -25,7 +25,7 @@ from engine.project.config import Config
 
 
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
-        cal_end: dt.date, quiet: bool) -> int:
+        cal_end: dt.date, quiet: bool, json_out: bool = False) -> int:
     from engine.value.models._common import ConvergenceError
     from engine.value.models.sbg import ShiftedBetaGeoFitter
 
@@ -87,7 +87,18 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
     with writing(target, guard, "fit") as stage:
         write_text(json.dumps(params, indent=2, sort_keys=True) + "\n",
                    stage.path("fit/params.json"))
-    if not quiet:
+    if json_out:  # what the terminal shows, the holdout check included (issue 15)
+        from engine.workflow.json_output import fit_json
+
+        typer.echo(fit_json({
+            "mode": "subscriptions", **params,
+            "holdout": {"calibration_end": str(cal_end),
+                        "observation_end": str(tx.as_of - dt.timedelta(days=1)),
+                        "customers": int(cohort.sum()), "active": int(alive.sum()),
+                        "billing_periods": int(periods), "predicted": predicted,
+                        "actual": actual, "relative_error": error},
+            "wrote": [f"{config.display(target.path / 'fit')}/params.json"]}))
+    elif not quiet:
         typer.echo("\n".join(lines))
         typer.echo(f"wrote {config.display(target.path / 'fit')}/params.json")
     return 0

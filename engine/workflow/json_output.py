@@ -20,6 +20,7 @@ import pandas as pd
 from engine.errors import Problem
 
 SCHEMA_VERSION = 1
+VERSIONS = {"fit": 2}  # a kind whose fields changed (fit: mode and the holdout, issue 15)
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score")
 
@@ -48,7 +49,8 @@ def plain(value: Any) -> Any:
 
 
 def document(kind: str, payload: dict[str, Any]) -> str:
-    body = {"kind": f"cvm.{kind}", "schema_version": SCHEMA_VERSION, **plain(payload)}
+    body = {"kind": f"cvm.{kind}", "schema_version": VERSIONS.get(kind, SCHEMA_VERSION),
+            **plain(payload)}
     return json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
 
 

@@ -21,8 +21,8 @@ compare across models with different support as directly. Errors closer than ``t
 (0.5% of the actual total by default, below what a holdout of a few thousand purchases can tell
 apart) are a tie, settled by the preference order: MBG/NBD, BG/NBD, Pareto/NBD. All have four
 parameters; MBG/NBD, the value table's default, comes first because it lets one-time buyers
-leave; Pareto/NBD last, as its likelihood needs the hypergeometric function and a numerical
-gradient (slower and more fragile).
+leave; Pareto/NBD last, as its likelihood needs the hypergeometric function (slower) and it
+has no finite estimate where drop-out rates hardly vary (more fragile).
 
 Integration: ``cvm fit`` prints ``Comparison.table()`` and ``by_frequency``, writes them as CSV,
 the calibration fits into params.json (``Comparison.as_dict()``), and the tracking chart;

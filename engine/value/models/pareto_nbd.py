@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import optimize
-from scipy.special import expit, gammaln, hyp2f1
+from scipy.special import expit
 
 from engine.value.models._beta_geo import _check_t, _steps
 from engine.value.models._common import (
@@ -20,7 +20,7 @@ from engine.value.models._common import (
     BaseFitter,
     ConvergenceError,
     FloatArray,
-    Objective,
+    ObjectiveWithGrad,
     check_range,
     check_rfm,
     check_some_repeat,
@@ -28,65 +28,27 @@ from engine.value.models._common import (
     dot,
     fit_mle,
     iterations,
-    with_numeric_gradient,
 )
-
-
-def _log_a0_term(t: FloatArray, rx: FloatArray, r: float, alpha: float, s: float,
-                 beta: float) -> FloatArray:
-    """log of one of the two terms whose difference is A0 (note 008, eq. 18-19).
-
-    For alpha >= beta the term is 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t)) /
-    (alpha+t)^(r+s+x); for alpha < beta, 2F1(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+t)) /
-    (beta+t)^(r+s+x). Euler's transformation 2F1(a,b;c;z) = (1-z)^(c-a-b) 2F1(c-a,c-b;c;z)
-    turns both into series with first parameter 1 and positive terms, evaluated in logs.
-    """
-    c = rx + s + 1
-    if alpha >= beta:
-        z = (alpha - beta) / (alpha + t)
-        return np.asarray(np.log(hyp2f1(1.0, rx, c, z)) - s * np.log(beta + t)
-                          - rx * np.log(alpha + t), dtype=np.float64)
-    z = (beta - alpha) / (beta + t)
-    return np.asarray(np.log(hyp2f1(1.0, s + 1, c, z)) + (1 - rx) * np.log(alpha + t)
-                      - (s + 1) * np.log(beta + t), dtype=np.float64)
-
-
-def _parts(params: FloatArray, x: FloatArray, tx: FloatArray, t: FloatArray
-           ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(lead, log of the 'alive at T' term, log of the 'died in (t_x, T]' term) per row.
-
-    L = exp(lead) * (exp(term1) + exp(term2)), lead = lnG(r+x) - lnG(r) + r ln(alpha)
-    + s ln(beta), term1 = -(r+x) ln(alpha+T) - s ln(beta+T), term2 = ln(s/(r+s+x)) + ln(A0).
-    """
-    r, alpha, s, beta = params
-    rx = r + x
-    lead = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    term1 = -rx * np.log(alpha + t) - s * np.log(beta + t)
-    hi = _log_a0_term(tx, rx, r, alpha, s, beta)
-    lo = _log_a0_term(t, rx, r, alpha, s, beta)
-    with np.errstate(divide="ignore"):
-        log_a0 = hi + np.log1p(-np.exp(np.minimum(lo - hi, 0.0)))  # -inf when t_x == T
-    term2 = np.log(s) - np.log(rx + s) + log_a0
-    return lead, term1, term2
+from engine.value.models.pareto_nbd_ll import Rows, ll_and_grad, parts
 
 
 def log_likelihood(params: dict[str, float], frequency: object, recency: object,
                    T: object) -> FloatArray:
     """Per-customer Pareto/NBD log-likelihood (note 008, eq. 17-19), vectorised."""
     x, tx, t = check_rfm(frequency, recency, T)
-    lead, term1, term2 = _parts(np.array([params[k] for k in ParetoNBDFitter.param_names]),
-                                x, tx, t)
+    lead, term1, term2 = parts(np.array([params[k] for k in ParetoNBDFitter.param_names]),
+                                Rows(x, tx, t))
     return np.asarray(lead + np.logaddexp(term1, term2), dtype=np.float64)
 
 
 class ParetoNBDFitter(BaseFitter):
     """Pareto/NBD model fitted by maximum likelihood.
 
-    The log-likelihood needs the Gaussian hypergeometric function (``scipy.special.hyp2f1``)
-    and has no practical closed-form gradient: this fitter, unlike the BG/NBD and Gamma-Gamma
-    ones, uses a NUMERICAL gradient (central differences on the log-parameters) and a
-    numerical Hessian for the standard errors. ``penalizer`` adds ``penalizer *
-    sum(params**2)`` to the mean negative log-likelihood.
+    The log-likelihood needs the Gauss hypergeometric function 2F1 (``pareto_nbd_ll``: summed
+    as a series once per distinct (x, u) pair, u = t_x or T, with its derivatives), so the
+    gradient is analytic but for the derivatives of 2F1 in its parameters, which the series
+    gives too; the standard errors come from the Hessian by differences of that gradient.
+    ``penalizer`` adds ``penalizer * sum(params**2)`` to the mean negative log-likelihood.
     """
 
     param_names = ("r", "alpha", "s", "beta")
@@ -98,23 +60,24 @@ class ParetoNBDFitter(BaseFitter):
         x, tx, t = check_rfm(frequency, recency, T)
         check_some_repeat(type(self).__name__, x)
         (xu, txu, tu), w = compress([x, tx, t], weights)
+        rows = Rows(xu, txu, tu)
         total = float(w.sum())
         pen = self.penalizer
+        w_x = np.asarray(np.bincount(rows.x_at, w), dtype=np.float64)
 
-        def objective(z: FloatArray) -> float:
+        def objective(z: FloatArray) -> tuple[float, FloatArray]:
             theta = np.exp(z)
-            lead, term1, term2 = _parts(theta, xu, txu, tu)
-            ll = dot(w, (lead + np.logaddexp(term1, term2)))
-            return -ll / total + pen * dot(theta, theta)
+            ll, grad = ll_and_grad(theta, rows, w, w_x)
+            return (-ll / total + pen * dot(theta, theta),
+                    -grad * theta / total + 2 * pen * theta * theta)
 
         scale = max(float(np.mean(t)), 1e-3) / 4
         start = initial_params or {"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale}
         z0 = _search(type(self).__name__, objective,
                      np.log([start[k] for k in self.param_names]))
         result = fit_mle(type(self).__name__, self.param_names, objective, z0,
-                         analytic_gradient=False, total_weight=total)
-        lead, term1, term2 = _parts(result.params, xu, txu, tu)
-        self._store(result, dot(w, (lead + np.logaddexp(term1, term2))), round(total))
+                         analytic_gradient=True, total_weight=total)
+        self._store(result, ll_and_grad(result.params, rows, w, w_x)[0], round(total))
         return self
 
     def log_likelihood(self, frequency: object, recency: object, T: object) -> FloatArray:
@@ -126,7 +89,7 @@ class ParetoNBDFitter(BaseFitter):
         """P(alive at T | x, t_x, T) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)."""
         theta = self._param_array()
         x, tx, t = check_rfm(frequency, recency, T)
-        _, term1, term2 = _parts(theta, x, tx, t)
+        _, term1, term2 = parts(theta, Rows(x, tx, t))
         return np.asarray(expit(term1 - term2), dtype=np.float64)
 
     def expected_purchases(self, t: object, frequency: object, recency: object,
@@ -185,7 +148,7 @@ def _lifetime_integral(t: FloatArray, b: FloatArray, s: float) -> FloatArray:
 S_MAX = 20.0  # upper bound of s in the search: drop-out rates then vary by 1/sqrt(s) < 23%
 
 
-def _search(model: str, objective: Objective, z0: FloatArray) -> FloatArray:
+def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatArray:
     """Approach the maximum in coordinates (ln r, ln alpha, ln s, ln(s/beta)), with s <= S_MAX.
 
     When drop-out rates hardly vary between customers, the likelihood keeps rising as s and
@@ -196,11 +159,11 @@ def _search(model: str, objective: Objective, z0: FloatArray) -> FloatArray:
     """
     to_log_params = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 1.0, -1.0]])
 
-    def along(u: FloatArray) -> float:
-        with np.errstate(invalid="ignore"):  # far out, a NaN the optimiser steps back from
-            return objective(to_log_params @ u)
+    def fun(u: FloatArray) -> tuple[float, FloatArray]:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            value, grad = objective(to_log_params @ u)  # far out, a NaN it steps back from
+        return value, to_log_params.T @ grad
 
-    fun = with_numeric_gradient(along, forward=True)
     u0 = np.linalg.solve(to_log_params, z0)
     top = float(np.log(S_MAX))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * 4
