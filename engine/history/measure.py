@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import columns, fetch
 from engine.history.store import Store
-from engine.history.tables import responses, runs, snapshots
+from engine.history.columnar import read_actions
+from engine.history.tables import responses, run_actions, runs
 from engine.history.uplift import MIN_GROUP, uplift
 from engine.project.channels import ChannelSetup
 
@@ -62,28 +63,11 @@ NAMES = tuple(c[0] for c in COLUMNS)
 
 def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame:
     """One row per run and campaign (columns: NAMES), in run then campaign order."""
-    with store.reading() as conn:
-        chosen = fetch(conn, select(func.max(runs.c.id), runs.c.as_of).group_by(runs.c.as_of))
-        keys = [int(r) for r, _ in chosen]
-        meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
-                     .where(runs.c.id.in_(keys))) if keys else []
-        rows = fetch(conn, select(snapshots.c.run, snapshots.c.customer_id,
-                                  snapshots.c.campaign, snapshots.c.holdout,
-                                  snapshots.c.status, snapshots.c.cost)
-                     .where(snapshots.c.run.in_(keys), snapshots.c.campaign.is_not(None))) \
-            if keys else []
-        answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
-                                     responses.c.response_date)
-                        .where(responses.c.outcome == "converted"))
-    snap = columns(rows, ["run", "customer_id", "campaign", "holdout", "status", "cost"])
-    got = columns(answers, ["customer_id", "campaign", "date"])
-    got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
-    code = pd.Index(tx.customer_ids).get_indexer(snap["customer_id"].to_numpy(dtype=object))
-    snap["code"] = code
+    meta, snap, got = read_measured(store, tx)
     out = []
     cache: Sums = {}
     end_day = tx.as_of_day  # the transactions run to the day before
-    for run_key, run_id, as_of in sorted(meta):
+    for run_key, run_id, as_of in meta:
         day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
         part = snap[snap["run"] == run_key]
         for campaign in sorted(part["campaign"].astype(str).unique()):
@@ -92,6 +76,31 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
             out.append(_row(int(run_key), str(run_id), str(as_of), campaign, days, group,
                             got[got["campaign"] == campaign], tx, day0, end_day, cache))
     return pd.DataFrame(out, columns=list(NAMES))
+
+
+def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None
+                  ) -> tuple[list[tuple[int, str, object]], pd.DataFrame, pd.DataFrame]:
+    """The runs measured (the latest per as-of date; only those dated before ``before`` if
+    given) as (run, run_id, as_of) in run order; their actioned customers (run, customer_id,
+    campaign, channel, holdout, status, cost, code: the customer's code in ``tx``, -1 if
+    none); the imported conversions (customer_id, campaign, date, day)."""
+    with store.reading() as conn:
+        latest = select(func.max(runs.c.id), runs.c.as_of)
+        if before is not None:
+            latest = latest.where(runs.c.as_of < before)
+        chosen = fetch(conn, latest.group_by(runs.c.as_of))
+        keys = sorted(int(r) for r, _ in chosen)
+        meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
+                     .where(runs.c.id.in_(keys))) if keys else []
+        snap = read_actions(conn, run_actions, keys)
+        answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
+                                     responses.c.response_date)
+                        .where(responses.c.outcome == "converted"))
+    got = columns(answers, ["customer_id", "campaign", "date"])
+    got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
+    snap["code"] = pd.Index(tx.customer_ids).get_indexer(
+        snap["customer_id"].to_numpy(dtype=object))
+    return sorted((int(r), str(i), a) for r, i, a in meta), snap, got
 
 
 Sums = dict[tuple[int, int], tuple[np.ndarray, ...]]
@@ -114,15 +123,26 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int,
     return tuple(np.where(ok, a[at], 0) for a in (bought, revenue, margin))
 
 
-def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, group: pd.DataFrame,
-         answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int, cache: Sums
-         ) -> dict[str, Any]:
+def outcomes(group: pd.DataFrame, answers: pd.DataFrame, tx: Transactions, day0: int,
+             days: int, cache: Sums) -> tuple[np.ndarray, ...]:
+    """Per customer of ``group`` (rows of read_measured's actioned customers): converted
+    (1.0 or 0.0: a purchase in the transactions or an imported conversion of the campaign,
+    ``answers``, on days day0 .. day0 + days - 1), revenue and margin in that window, and the
+    margin over the same number of days before it (the CUPED covariate). The one definition
+    of a conversion: cvm measure and learning (engine.history.learn) both use it."""
     codes = group["code"].to_numpy(dtype=np.int64)
     bought, revenue, margin = _sums(tx, codes, day0, day0 + days, cache)
     _, _, before = _sums(tx, codes, day0 - days, day0, cache)
     inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
     responded = group["customer_id"].isin(set(inside["customer_id"])).to_numpy()
     converted = ((bought > 0) | responded).astype(float)
+    return converted, revenue, margin, before
+
+
+def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, group: pd.DataFrame,
+         answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int, cache: Sums
+         ) -> dict[str, Any]:
+    converted, revenue, margin, before = outcomes(group, answers, tx, day0, days, cache)
     held = group["holdout"].fillna(False).to_numpy(dtype=bool)
     t, h = ~held, held
     conv = uplift(converted[t], converted[h])
