@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from engine.activation.contact import ContactLog
 from engine.history.changes import columns, fetch
-from engine.history.store import Store
 from engine.history.columnar import read_actions
+from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import columns, fetch
-from engine.history.store import Store
 from engine.history.columnar import read_actions
+from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 from engine.history.uplift import MIN_GROUP, uplift
 from engine.project.channels import ChannelSetup

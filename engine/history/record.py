@@ -21,8 +21,8 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from engine import __version__
-from engine.history.store import Store
 from engine.history.columnar import FORMAT, encode
+from engine.history.store import Store
 from engine.history.tables import SNAPSHOT_COLUMNS, run_actions, runs
 
 # Called between the run row and the snapshot rows: tests kill the process there.
