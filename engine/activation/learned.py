@@ -121,3 +121,41 @@ class Learned:
         return (f"learning: {len(kinds)} campaigns, {kinds.count(INCREMENTAL)} on incremental "
                 f"response, {kinds.count(POSTERIOR)} on a posterior, {kinds.count(DECLARED)} "
                 f"on the declared rates ({self.runs} runs measured)")
+
+
+def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
+    """One campaign's figures in words (``channels``: only these, in this order)."""
+    chosen = [f for f in found.channels if not channels or f.channel in channels]
+    if channels:
+        chosen.sort(key=lambda f: list(channels).index(f.channel))
+    how = {DECLARED: "the declared rates (nothing measured yet)",
+           POSTERIOR: "posterior from the history",
+           INCREMENTAL: f"incremental: posterior minus the holdout's {found.baseline or 0:.4f} "
+                        f"({found.holdout_converted:,} of {found.holdout:,})"}[found.figure]
+    parts = [f"{f.channel} {f.response:.4f}" + (
+        f" (declared {f.declared:g}; {f.converted:,} of {f.contacted:,} contacted converted)"
+        if found.figure != DECLARED else "") for f in chosen]
+    return f"{how}: " + ", ".join(parts)
+
+
+def explain_lines(learned: Learned, campaign: str | None, channels: Sequence[str]) -> list[str]:
+    """What ``cvm explain`` prints about the expected response of the customer's campaign."""
+    found = learned.campaigns.get(campaign or "")
+    if found is None:
+        return []
+    return ["", f"Expected response, campaign {campaign} ({learned.source}; "
+                f"{learned.runs} runs measured): {describe(found, channels)}"]
+
+
+def compare_rows(before: Learned, after: Learned) -> list[list[str]]:
+    """``cvm plan``: per campaign, the figure on each side; none when neither side learnt."""
+    names = sorted(set(before.campaigns) | set(after.campaigns))
+    learnt = [k for k in names if any(
+        side.campaigns[k].figure != DECLARED for side in (before, after) if k in side.campaigns)]
+
+    def words(side: Learned, k: str) -> str:
+        got = side.campaigns.get(k)
+        return "(not in this version)" if got is None else f"{got.figure}: " + ", ".join(
+            f"{f.channel} {f.response:.4f}" for f in got.channels)
+
+    return [[k, words(before, k), words(after, k)] for k in learnt]

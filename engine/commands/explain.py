@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
+from engine.activation.learned import explain_lines
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.history import with_changes
 from engine.history.contact_explain import contact_lines
+from engine.history.learn import read_learned
 from engine.policy.explain import explain
 from engine.policy.lifecycle import assign_stages
 from engine.value.score import score
@@ -42,5 +44,9 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     lines = contact_lines(config, setup.contacts, customer_id=customer_id,
                           campaign=pol.campaign if contact and pol else None,
                           channels=pol.channels if contact and pol else (), as_of=scored.as_of)
+    camp = (pol.campaign or pol.id) if contact and pol else None
+    learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
+                           campaigns=[camp] if camp else [])
+    lines += explain_lines(learned, camp, pol.channels if contact and pol else ())
     typer.echo("\n".join([why.format(), *lines]))
     return 0

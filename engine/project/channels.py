@@ -65,7 +65,7 @@ CAMPAIGN = c.Record([
 LEARNING = c.Record([
     c.Field("enabled", c.Bool(), True,
             about="false: every campaign uses the declared response rates as they are"),
-    c.Field("prior_customers", c.Number(min=0, max=1_000_000, integer=True), PRIOR_CUSTOMERS,
+    c.Field("prior_customers", c.Number(min=0, integer=True), PRIOR_CUSTOMERS,
             about="how many contacted customers the declared response rate counts as"),
 ], what="the learning settings (enabled, prior_customers)")
 CAMPAIGNS = c.Record([
