@@ -54,7 +54,7 @@ def old_history(url: str, tmp_path: Path) -> list[pd.DataFrame]:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-        for k, (frame, day) in enumerate(zip(frames, ("2025-01-06", "2025-01-13")), 1):
+        for k, (frame, day) in enumerate(zip(frames, ("2025-01-06", "2025-01-13"), strict=True), 1):
             conn.execute(insert(runs), {
                 "run_id": f"r{k}", "as_of": dt.date.fromisoformat(day),
                 "recorded_at": dt.datetime.now(dt.timezone.utc), "engine_version": "old",

@@ -20,6 +20,8 @@ import pandas as pd
 from engine.errors import Problem
 
 SCHEMA_VERSION = 1
+# a kind whose fields changed: explain 2 adds contact_policies and expected_response (issue 13)
+VERSIONS = {"explain": 2}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score")
 
@@ -48,7 +50,8 @@ def plain(value: Any) -> Any:
 
 
 def document(kind: str, payload: dict[str, Any]) -> str:
-    body = {"kind": f"cvm.{kind}", "schema_version": SCHEMA_VERSION, **plain(payload)}
+    body = {"kind": f"cvm.{kind}", "schema_version": VERSIONS.get(kind, SCHEMA_VERSION),
+            **plain(payload)}
     return json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
 
 
@@ -71,7 +74,8 @@ def validate_json(problems: Sequence[Problem], audience: Any = None) -> str:
     return document("validate", payload)
 
 
-def explain_json(why: Any) -> str:
+def explain_json(why: Any, contact_policies: dict[str, Any] | None = None,
+                 expected_response: dict[str, Any] | None = None) -> str:
     def check(c: Any) -> dict[str, Any]:
         return {"id": c.id, "matched": c.matched, "enabled": c.enabled, "why_not": c.why_not,
                 "summary": c.summary, "location": c.location}
@@ -93,7 +97,8 @@ def explain_json(why: Any) -> str:
                      "channels": list(pol.channels) if pol is not None else [],
                      "campaign": pol.campaign if pol is not None else None,
                      "service_level": why.service_level,
-                     "service_policy": policy(why.service_policy)}})
+                     "service_policy": policy(why.service_policy)},
+        "contact_policies": contact_policies, "expected_response": expected_response})
 
 
 def plan_json(plan: Any) -> str:
