@@ -27,6 +27,7 @@ ACTION_COLUMNS = ("customer_id", "campaign", "channel", "status", "holdout", "co
 SCHEMA = pa.schema([("customer_id", pa.string()), ("campaign", pa.string()),
                     ("channel", pa.string()), ("status", pa.string()),
                     ("holdout", pa.bool_()), ("cost", pa.float64())])
+TEXT = frozenset({"customer_id", "campaign", "channel", "status"})
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -84,4 +85,8 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
                                                           type=pa.int64())))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in names})
-    return pa.concat_tables(parts).select(names).to_pandas()
+    whole = pa.concat_tables(parts).select(names)
+    # plain numpy columns (text as objects), whatever pandas' default string type: pandas 3's
+    # Arrow-backed strings are iterated in Python by isin and friends
+    return pd.DataFrame({c: pd.Series(whole.column(c).to_numpy(zero_copy_only=False),
+                                      dtype=object if c in TEXT else None) for c in names})

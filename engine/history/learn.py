@@ -20,7 +20,7 @@ import pandas as pd
 
 from engine.activation.learned import Counts, Learned, figures
 from engine.data.load import EPOCH, Transactions
-from engine.history.measure import Sums, outcomes, read_measured
+from engine.history.measure import Sums, by_campaign, groups, outcomes, read_measured
 from engine.history.store import Store
 from engine.project.channels import ChannelSetup
 
@@ -53,23 +53,24 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
     cache: Sums = {}
     parts: list[pd.DataFrame] = []
     counted = set()
-    for run_key, _run_id, run_as_of in meta:
-        day0 = (pd.Timestamp(str(run_as_of)).date() - EPOCH).days
-        part = snap[(snap["run"] == run_key).to_numpy()]
-        for campaign in sorted(set(part["campaign"].astype(str)) & wanted):
-            days = setup.campaign(campaign).attribution_days
-            if day0 + days > end_day:
-                continue  # the window is not over: nothing to learn from it yet
-            group = part[(part["campaign"] == campaign).to_numpy()]
-            converted = outcomes(group, got[(got["campaign"] == campaign).to_numpy()], tx,
-                                 day0, days, cache)[0]
-            held = group["holdout"].fillna(False).to_numpy(dtype=bool)
-            contacted = (group["status"] == "allocated").to_numpy()
-            parts.append(pd.DataFrame({
-                "campaign": campaign,
-                "channel": np.where(held, "(holdout)", group["channel"].astype(object)),
-                "converted": converted.astype(np.int64)})[held | contacted])
-            counted.add(run_key)
+    dates = {run: as_of for run, _, as_of in meta}
+    answers = by_campaign(got)
+    for (run_key, campaign), group in groups(snap):
+        if campaign not in wanted:
+            continue
+        day0 = (pd.Timestamp(str(dates[run_key])).date() - EPOCH).days
+        days = setup.campaign(campaign).attribution_days
+        if day0 + days > end_day:
+            continue  # the window is not over: nothing to learn from it yet
+        converted = outcomes(group, answers.get(campaign, got.iloc[:0]), tx, day0, days,
+                             cache)[0]
+        held = group["holdout"].fillna(False).to_numpy(dtype=bool)
+        contacted = (group["status"] == "allocated").to_numpy()
+        parts.append(pd.DataFrame({
+            "campaign": campaign,
+            "channel": np.where(held, "(holdout)", group["channel"].to_numpy(dtype=object)),
+            "converted": converted.astype(np.int64)})[held | contacted])
+        counted.add(run_key)
     if not parts:
         return {}, 0
     sums = pd.concat(parts).groupby(["campaign", "channel"])["converted"].agg(["size", "sum"])

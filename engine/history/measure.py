@@ -67,15 +67,25 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
     out = []
     cache: Sums = {}
     end_day = tx.as_of_day  # the transactions run to the day before
-    for run_key, run_id, as_of in meta:
+    about = {run: (run_id, as_of) for run, run_id, as_of in meta}
+    answers = by_campaign(got)
+    for (run_key, campaign), group in groups(snap):
+        run_id, as_of = about[run_key]
         day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
-        part = snap[snap["run"] == run_key]
-        for campaign in sorted(part["campaign"].astype(str).unique()):
-            group = part[part["campaign"] == campaign]
-            days = setup.campaign(campaign).attribution_days
-            out.append(_row(int(run_key), str(run_id), str(as_of), campaign, days, group,
-                            got[got["campaign"] == campaign], tx, day0, end_day, cache))
+        days = setup.campaign(campaign).attribution_days
+        out.append(_row(run_key, run_id, str(as_of), campaign, days, group,
+                        answers.get(campaign, got.iloc[:0]), tx, day0, end_day, cache))
     return pd.DataFrame(out, columns=list(NAMES))
+
+
+def groups(snap: pd.DataFrame) -> list[tuple[tuple[int, str], pd.DataFrame]]:
+    """The actioned customers per (run, campaign), in run then campaign order: one pass."""
+    return [((int(r), str(k)), g) for (r, k), g in snap.groupby(["run", "campaign"],
+                                                                 sort=True)]
+
+
+def by_campaign(got: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {str(k): g for k, g in got.groupby("campaign", sort=False)}
 
 
 def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None
@@ -96,7 +106,8 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
                                      responses.c.response_date)
                         .where(responses.c.outcome == "converted"))
-    got = columns(answers, ["customer_id", "campaign", "date"])
+    got = columns(answers, ["customer_id", "campaign", "date"]).astype(
+        {"customer_id": object, "campaign": object})
     got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
     snap["code"] = pd.Index(tx.customer_ids).get_indexer(
         snap["customer_id"].to_numpy(dtype=object))
@@ -111,12 +122,13 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int,
     """Per customer (``codes``; -1: no transaction at all): purchases, revenue, margin on days
     first .. last - 1 (one pass over the transactions per window, shared by the campaigns)."""
     if (first, last) not in cache:
-        rows = (tx.day >= first) & (tx.day < last)
+        rows = _window(tx, first, last, cache)
         n = len(tx.customer_ids)
+        code, amount, margin = tx.code[rows], tx.amount[rows], tx.margin[rows]
         cache[(first, last)] = (
-            np.bincount(tx.code[rows & (tx.amount > 0)], minlength=n),
-            np.bincount(tx.code[rows], weights=tx.amount[rows], minlength=n),
-            np.bincount(tx.code[rows], weights=tx.margin[rows], minlength=n))
+            np.bincount(code[amount > 0], minlength=n),
+            np.bincount(code, weights=amount, minlength=n),
+            np.bincount(code, weights=margin, minlength=n))
     bought, revenue, margin = cache[(first, last)]
     ok = codes >= 0
     at = np.maximum(codes, 0)
@@ -134,9 +146,23 @@ def outcomes(group: pd.DataFrame, answers: pd.DataFrame, tx: Transactions, day0:
     bought, revenue, margin = _sums(tx, codes, day0, day0 + days, cache)
     _, _, before = _sums(tx, codes, day0 - days, day0, cache)
     inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
-    responded = group["customer_id"].isin(set(inside["customer_id"])).to_numpy()
+    responded = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))).get_indexer(
+        group["customer_id"].to_numpy(dtype=object)) >= 0
     converted = ((bought > 0) | responded).astype(float)
     return converted, revenue, margin, before
+
+
+def _window(tx: Transactions, first: int, last: int, cache: Sums) -> np.ndarray | slice:
+    """The rows dated first .. last - 1: a slice of the rows in day order (sorted once and
+    kept in ``cache``; a file in date order needs no sort), not a pass over every row per
+    window."""
+    if (-1, -1) not in cache:
+        ordered = bool(np.all(tx.day[1:] >= tx.day[:-1])) if len(tx.day) else True
+        order = np.arange(0) if ordered else np.argsort(tx.day, kind="stable")
+        cache[(-1, -1)] = (np.array([ordered]), order, tx.day if ordered else tx.day[order])
+    ordered_, order, days = cache[(-1, -1)]
+    lo, hi = (int(k) for k in np.searchsorted(days, [first, last], side="left"))
+    return slice(lo, hi) if bool(ordered_[0]) else order[lo:hi]
 
 
 def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, group: pd.DataFrame,
