@@ -16,8 +16,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, select
 from sqlalchemy.engine import Connection
@@ -67,8 +69,13 @@ def decode(data: bytes) -> pa.Table:
 
 
 def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
-                 columns: Sequence[str] = ACTION_COLUMNS) -> pd.DataFrame:
-    """The actioned rows of ``runs`` (a ``run`` column first), in run order then as recorded."""
+                 columns: Sequence[str] = ACTION_COLUMNS, *, status: str | None = None,
+                 codes_in: pa.Array | None = None) -> pd.DataFrame:
+    """The actioned rows of ``runs`` (a ``run`` column first), in run order then as recorded;
+    with ``status``, only the rows of that status (filtered before any Python object is
+    made). With ``codes_in`` (ids), a column ``code``: each customer's position in it (-1 if
+    absent), found by Arrow's hash join; ``customer_id`` is then filled only where the code is
+    -1 (a Python string per row is what costs at a million rows)."""
     names = ["run", *columns]
     if not runs:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in names})
@@ -80,7 +87,10 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
         if fmt != FORMAT:
             raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
                              f"{FORMAT}")
-        block = decode(bytes(data)).select(list(columns))
+        block = decode(bytes(data))
+        if status is not None:
+            block = block.filter(pc.equal(block.column("status"), status))
+        block = block.select(list(columns))
         parts.append(block.append_column("run", pa.array([int(run)] * block.num_rows,
                                                           type=pa.int64())))
     if not parts:
@@ -88,5 +98,29 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
     whole = pa.concat_tables(parts).select(names)
     # plain numpy columns (text as objects), whatever pandas' default string type: pandas 3's
     # Arrow-backed strings are iterated in Python by isin and friends
-    return pd.DataFrame({c: pd.Series(whole.column(c).to_numpy(zero_copy_only=False),
-                                      dtype=object if c in TEXT else None) for c in names})
+    out = {}
+    for c in names:
+        if c == "customer_id" and codes_in is not None:
+            ids = whole.column(c).cast(codes_in.type)
+            code = pc.index_in(ids, value_set=codes_in).fill_null(-1).to_numpy()
+            missing = np.full(len(code), None, dtype=object)
+            lost = np.flatnonzero(code < 0)
+            if len(lost):
+                missing[lost] = ids.take(pa.array(lost)).to_numpy()
+            out[c], out["code"] = pd.Series(missing, dtype=object), code.astype(np.int64)
+            continue
+        out[c] = pd.Series(whole.column(c).to_numpy() if c == "customer_id" else
+                           _numpy(whole.column(c)), dtype=object if c in TEXT else None)
+    return pd.DataFrame(out)
+
+
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """A column as numpy; the few distinct texts of a campaign, channel or status column are
+    made Python strings once each, not once per row."""
+    if column.type != pa.string() or column.num_chunks == 0:
+        plain: np.ndarray = column.to_numpy()
+        return plain
+    coded = pc.dictionary_encode(column.combine_chunks())
+    words = np.array([*coded.dictionary.to_pylist(), None], dtype=object)
+    out: np.ndarray = words[coded.indices.fill_null(len(coded.dictionary)).to_numpy()]
+    return out

@@ -39,16 +39,15 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         chosen = fetch(conn, latest.group_by(runs.c.as_of))
         run_days = {int(r): _days(as_of, d) for r, d in chosen}
         # only the runs in the window, from their Arrow blocks (engine.history.columnar)
-        acted = read_actions(conn, run_actions, sorted(run_days),
-                             ("customer_id", "channel", "campaign", "status"))
+        made = read_actions(conn, run_actions, sorted(run_days),
+                            ("customer_id", "channel", "campaign"), status="allocated")
         answered = select(responses.c.customer_id, responses.c.response_date,
                           responses.c.outcome, responses.c.campaign) \
             .where(responses.c.response_date <= as_of)
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
         answers = fetch(conn, answered)
-    made = acted[(acted["status"] == "allocated").to_numpy()].rename(
-        columns={"customer_id": "customer"})
+    made = made.rename(columns={"customer_id": "customer"})
     got = columns(answers, ["customer", "date", "outcome", "campaign"])
     ago = pd.Series(run_days, dtype=np.int64)
     return ContactLog(

@@ -91,9 +91,10 @@ def by_campaign(got: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None
                   ) -> tuple[list[tuple[int, str, object]], pd.DataFrame, pd.DataFrame]:
     """The runs measured (the latest per as-of date; only those dated before ``before`` if
-    given) as (run, run_id, as_of) in run order; their actioned customers (run, customer_id,
-    campaign, channel, holdout, status, cost, code: the customer's code in ``tx``, -1 if
-    none); the imported conversions (customer_id, campaign, date, day)."""
+    given) as (run, run_id, as_of) in run order; their actioned customers (run, code: the
+    customer's code in ``tx``, -1 if none, customer_id: only where the code is -1, campaign,
+    channel, holdout, status, cost); the imported conversions (customer_id, campaign, date,
+    day, code)."""
     with store.reading() as conn:
         latest = select(func.max(runs.c.id), runs.c.as_of)
         if before is not None:
@@ -102,15 +103,14 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         keys = sorted(int(r) for r, _ in chosen)
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []
-        snap = read_actions(conn, run_actions, keys)
+        snap = read_actions(conn, run_actions, keys, codes_in=tx.id_array)
         answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
                                      responses.c.response_date)
                         .where(responses.c.outcome == "converted"))
     got = columns(answers, ["customer_id", "campaign", "date"]).astype(
         {"customer_id": object, "campaign": object})
     got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
-    snap["code"] = pd.Index(tx.customer_ids).get_indexer(
-        snap["customer_id"].to_numpy(dtype=object))
+    got["code"] = pd.Index(tx.customer_ids).get_indexer(got["customer_id"].to_numpy(dtype=object))
     return sorted((int(r), str(i), a) for r, i, a in meta), snap, got
 
 
@@ -146,8 +146,15 @@ def outcomes(group: pd.DataFrame, answers: pd.DataFrame, tx: Transactions, day0:
     bought, revenue, margin = _sums(tx, codes, day0, day0 + days, cache)
     _, _, before = _sums(tx, codes, day0 - days, day0, cache)
     inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
-    responded = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))).get_indexer(
-        group["customer_id"].to_numpy(dtype=object)) >= 0
+    # by code (customer_id is kept only for customers absent from the transactions)
+    known = np.zeros(len(tx.customer_ids) + 1, dtype=bool)
+    known[inside["code"].to_numpy(dtype=np.int64)] = True  # -1: the spare last slot
+    responded = known[codes] & (codes >= 0)
+    lost = codes < 0
+    if lost.any():
+        responded[lost] = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))
+                                   ).get_indexer(group["customer_id"].to_numpy(dtype=object)
+                                                 [lost]) >= 0
     converted = ((bought > 0) | responded).astype(float)
     return converted, revenue, margin, before
 
