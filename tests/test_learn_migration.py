@@ -83,7 +83,8 @@ def test_a_history_of_the_previous_version_is_migrated(history_url: str,
             got = blocks[blocks["run"] == k].sort_values("customer_id")
             assert got["customer_id"].tolist() == want["customer_id"].tolist()
             for name in ("campaign", "channel", "status"):
-                assert got[name].fillna("-").tolist() == want[name].fillna("-").tolist()
+                assert got[name].astype(object).fillna("-").tolist() == \
+                    want[name].fillna("-").tolist()
             assert got["holdout"].astype(bool).tolist() == want["holdout"].astype(bool).tolist()
             assert np.allclose(got["cost"].fillna(-1.0), want["cost"].fillna(-1.0))
         log = contact_log(store, as_of=dt.date(2025, 1, 20), window=30, source="t")

@@ -29,7 +29,6 @@ ACTION_COLUMNS = ("customer_id", "campaign", "channel", "status", "holdout", "co
 SCHEMA = pa.schema([("customer_id", pa.string()), ("campaign", pa.string()),
                     ("channel", pa.string()), ("status", pa.string()),
                     ("holdout", pa.bool_()), ("cost", pa.float64())])
-TEXT = frozenset({"customer_id", "campaign", "channel", "status"})
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -109,18 +108,23 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
                 missing[lost] = ids.take(pa.array(lost)).to_numpy()
             out[c], out["code"] = pd.Series(missing, dtype=object), code.astype(np.int64)
             continue
-        out[c] = pd.Series(whole.column(c).to_numpy() if c == "customer_id" else
-                           _numpy(whole.column(c)), dtype=object if c in TEXT else None)
+        out[c] = pd.Series(whole.column(c).to_numpy(), dtype=object) if c == "customer_id" \
+            else pd.Series(_numpy(whole.column(c)))
     return pd.DataFrame(out)
 
 
-def _numpy(column: pa.ChunkedArray) -> np.ndarray:
-    """A column as numpy; the few distinct texts of a campaign, channel or status column are
-    made Python strings once each, not once per row."""
+def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:
+    """A column as numpy; a text column (campaign, channel, status: a few distinct values) as
+    a categorical with its categories in text order, so that grouping and comparing it never
+    hashes a Python string per row."""
     if column.type != pa.string() or column.num_chunks == 0:
         plain: np.ndarray = column.to_numpy()
         return plain
     coded = pc.dictionary_encode(column.combine_chunks())
-    words = np.array([*coded.dictionary.to_pylist(), None], dtype=object)
-    out: np.ndarray = words[coded.indices.fill_null(len(coded.dictionary)).to_numpy()]
-    return out
+    words = coded.dictionary.to_pylist()
+    order = sorted(range(len(words)), key=lambda k: words[k])
+    rank = np.empty(len(words) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(words))
+    rank[len(words)] = -1  # missing
+    codes = rank[coded.indices.fill_null(len(words)).to_numpy()]
+    return pd.Categorical.from_codes(codes, categories=[words[k] for k in order])

@@ -81,7 +81,7 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
 def groups(snap: pd.DataFrame) -> list[tuple[tuple[int, str], pd.DataFrame]]:
     """The actioned customers per (run, campaign), in run then campaign order: one pass."""
     return [((int(r), str(k)), g) for (r, k), g in snap.groupby(["run", "campaign"],
-                                                                 sort=True)]
+                                                                 sort=True, observed=True)]
 
 
 def by_campaign(got: pd.DataFrame) -> dict[str, pd.DataFrame]:
