@@ -181,3 +181,30 @@ def test_the_allocation_switches_to_uplift_once_measured(history_url: str,
     raw = {k: np.array([f.posterior for f in v.channels]) for k, v in found.campaigns.items()}
     assert chosen(raw) == ["A"]
     assert chosen(found.rates()) == ["B"]
+
+
+def test_the_readme_worked_example_and_settings(tmp_path: Path) -> None:
+    import re
+
+    from engine.project.channels import load_channels
+    from engine.project.schema import attribute_types
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = " ".join(readme.split("### Learning: expected responses from the history")[1]
+                       .split("\n## ")[0].split())
+    email = posterior_mean(0.05, 100, 300, 70)
+    sms = posterior_mean(0.02, 100, 100, 10)
+    assert f"p = (100 x 0.05 + 70) / (100 + 300) = 75 / 400 = {email:g}" in section
+    assert f"p = (2 + 10) / 200 = {sms:g}" in section and f"h = 9 / 120 = {9 / 120:g}" in section
+    assert f"{email:g} - 0.075 = {email - 0.075:g} on email and max(0, {sms:g} - 0.075) = 0" \
+        in section
+    # the campaigns.yaml example of "Channels and campaigns", with its learning settings
+    block = re.search(r"```yaml\n(holdout_share:.*?)```", readme, flags=re.S)
+    channels = re.search(r"```yaml\n(preference_lift:.*?)```", readme, flags=re.S)
+    assert block is not None and channels is not None
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "channels.yaml").write_text(channels.group(1))
+    (tmp_path / "policies" / "campaigns.yaml").write_text(
+        block.group(1).replace("prior_customers: 100", "prior_customers: 40"))
+    setup = load_channels(tmp_path, attribute_types(consents=["phone"]))
+    assert setup.learning == Learning(True, 40)
