@@ -27,7 +27,7 @@ programme's optimum
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +75,10 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetup,
-                  stake: np.ndarray) -> Options:
-    """Options for the customers in ``actions`` (aligned rows of ``table`` and ``stake``)."""
+                  stake: np.ndarray, rates: Mapping[str, np.ndarray] | None = None) -> Options:
+    """Options for the customers in ``actions`` (aligned rows of ``table`` and ``stake``);
+    ``rates``: per campaign, the response per channel learnt (engine.activation.learned) in
+    place of the channels' declared rates."""
     n, chans = len(actions), setup.channels
     index = {ch.id: j for j, ch in enumerate(chans)}
     codes, lists = _codes(actions["channels"])
@@ -104,7 +106,7 @@ def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetu
     rate = np.array([ch.response_rate for ch in chans])
     cost = np.array([ch.cost_per_contact for ch in chans])
     bond = 1.0 + setup.relationship_weight * np.array([ch.relationship_strength for ch in chans])
-    response = rate[None, :] * lift
+    response = _rates(actions["campaign"], rate, rates) * lift
     ev = np.round(np.asarray(stake, dtype=np.float64)[:, None] * response * bond[None, :]
                   - cost[None, :], DECIMALS)
     ok = allowed & serves & consent
@@ -129,6 +131,17 @@ def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetu
     ids = table["customer_id"].to_numpy(dtype=object)
     return Options(ev, pref, response, rank[camp_codes] if n else camp_codes.astype(np.int64),
                    tuple(str(x) for x in camp_names[order]), why, ids)
+
+
+def _rates(campaign: pd.Series, declared: np.ndarray,
+           rates: Mapping[str, np.ndarray] | None) -> np.ndarray:
+    """Per customer and channel, the response rate of the customer's campaign."""
+    if not rates:
+        return declared[None, :]
+    codes, names = _codes(campaign)
+    table = np.array([rates.get(str(k), declared) for k in names], dtype=np.float64)
+    out: np.ndarray = table.reshape(len(names), len(declared))[codes]
+    return out
 
 
 @dataclass(frozen=True)

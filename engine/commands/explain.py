@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
+from engine.activation.learned import explain_lines
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.history import with_changes
-from engine.history.contact_explain import contact_lines
+from engine.history.contact_explain import contact_verdicts, lines_of
+from engine.history.learn import read_learned
 from engine.policy.explain import explain
 from engine.policy.lifecycle import assign_stages
 from engine.value.score import score
@@ -32,15 +34,25 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
             else "customer ids are matched exactly, as text"))
     row = assign_stages(table.loc[found], setup.rulebook).iloc[0]
     why = explain(row.to_dict(), setup.rulebook)
-    if json_out:  # issue 17
-        from engine.workflow.json_output import explain_json
-
-        typer.echo(explain_json(why))
-        return 0
     pol = why.action_policy
     contact = pol is not None and bool(pol.channels)
-    lines = contact_lines(config, setup.contacts, customer_id=customer_id,
-                          campaign=pol.campaign if contact and pol else None,
-                          channels=pol.channels if contact and pol else (), as_of=scored.as_of)
+    camp = (pol.campaign or pol.id) if contact and pol else None
+    chans = pol.channels if contact and pol else ()
+    verdicts = contact_verdicts(config, setup.contacts, customer_id=customer_id,
+                                campaign=camp, channels=chans, as_of=scored.as_of)
+    learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
+                           campaigns=[camp] if camp else [])
+    if json_out:  # issue 17; the contact policies and the expected response: issue 13
+        from engine.workflow.json_output import explain_json
+
+        figs = learned.campaigns.get(camp or "")
+        typer.echo(explain_json(why, contact_policies=verdicts, expected_response=None if
+                                figs is None else {"campaign": camp, "source": learned.source,
+                                                    "runs_measured": learned.runs,
+                                                    **figs.as_dict()}))
+        return 0
+    lines = explain_lines(learned, camp, chans)
+    lines += lines_of(verdicts) if verdicts is not None else \
+        ["", "Contact policies: none (no policies/contact_policies.yaml)"]
     typer.echo("\n".join([why.format(), *lines]))
     return 0

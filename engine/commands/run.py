@@ -57,6 +57,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         lines.append(f"    {row.channel:<16} {int(row.contacts):>7,} contacts (capacity "
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
                      f"{budget}")
+    lines.append("  " + result.computed.learned.summary())
     lines.append(f"wrote {config.display(result.folder)}/: actions.{fmt}, decisions.csv, "
                  "customers.csv, allocation_summary.csv, briefs/, manifest.json")
     if m.get("history"):

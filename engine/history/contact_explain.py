@@ -1,11 +1,12 @@
 """What the contact policies say about one customer, for ``cvm explain`` (README "Contact
-policies"): per policy, whether it forbids a contact now and on which channels."""
+policies"): per policy, whether it forbids a contact now and on which channels; as lines for
+the terminal and as the ``contact_policies`` object of ``cvm explain --json``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,25 +18,47 @@ if TYPE_CHECKING:
     from engine.project.config import Config
 
 
-def contact_lines(config: Config, policies: ContactPolicies, *, customer_id: str,
-                  campaign: str | None, channels: Sequence[str], as_of: dt.date,
-                  use_history: bool = True) -> list[str]:
-    """Lines for a terminal: the contacts counted and each policy's verdict on the customer's
-    channels (``channels``: the deciding policy's, in order; empty: no contact decided)."""
+def contact_verdicts(config: Config, policies: ContactPolicies, *, customer_id: str,
+                     campaign: str | None, channels: Sequence[str], as_of: dt.date,
+                     use_history: bool = True) -> dict[str, Any] | None:
+    """The contacts counted for the customer and each policy's verdict on their channels
+    (``channels``: the deciding policy's, in order; empty: no contact decided); None without
+    contact policies."""
     if not policies.policies:
-        return ["", "Contact policies: none (no policies/contact_policies.yaml)"]
+        return None
     log = read_contacts(config, as_of=as_of, window=policies.window, use_history=use_history)
-    mine = log.contact_customer == customer_id
-    lines = ["", f"Contact policies ({policies.file}; contacts from {log.source}: "
-             f"{int(mine.sum())} counted for this customer)"]
     chans = list(channels) or sorted({p.channel for p in policies.policies if p.channel})
+    verdicts = []
     for pol in policies.policies:
         one = type(policies)((pol,), policies.file)
         found = suppress(one, log, np.array([customer_id], dtype=object),
                          np.array([campaign or ""], dtype=object), chans,
                          np.ones((1, len(chans)), dtype=bool))
         hit = [ch for ch, b in zip(chans, found.blocked[0], strict=True) if b]
-        verdict = (f"blocks {', '.join(hit)}: {found.reason[0]}" if hit
+        verdicts.append({"id": pol.id, "kind": pol.kind, "scope": pol.scope,
+                         "allows": not hit, "blocks": hit,
+                         "reason": str(found.reason[0]) if hit else None})
+    return {"file": policies.file, "contacts_from": log.source,
+            "contacts_counted": int((log.contact_customer == customer_id).sum()),
+            "channels": chans, "verdicts": verdicts}
+
+
+def contact_lines(config: Config, policies: ContactPolicies, *, customer_id: str,
+                  campaign: str | None, channels: Sequence[str], as_of: dt.date,
+                  use_history: bool = True) -> list[str]:
+    """Lines for a terminal: the contacts counted and each policy's verdict."""
+    found = contact_verdicts(config, policies, customer_id=customer_id, campaign=campaign,
+                             channels=channels, as_of=as_of, use_history=use_history)
+    if found is None:
+        return ["", "Contact policies: none (no policies/contact_policies.yaml)"]
+    return lines_of(found)
+
+
+def lines_of(found: dict[str, Any]) -> list[str]:
+    lines = ["", f"Contact policies ({found['file']}; contacts from {found['contacts_from']}: "
+             f"{found['contacts_counted']} counted for this customer)"]
+    for v in found["verdicts"]:
+        verdict = (f"blocks {', '.join(v['blocks'])}: {v['reason']}" if v["blocks"]
                    else "allows a contact")
-        lines.append(f"  {pol.id:<24} {pol.kind} ({pol.scope}): {verdict}")
+        lines.append(f"  {v['id']:<24} {v['kind']} ({v['scope']}): {verdict}")
     return lines

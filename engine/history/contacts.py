@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 
 from engine.activation.contact import ContactLog
 from engine.history.changes import columns, fetch
+from engine.history.columnar import read_actions
 from engine.history.store import Store
-from engine.history.tables import responses, runs, snapshots
+from engine.history.tables import responses, run_actions, runs
 
 if TYPE_CHECKING:
     from engine.project.config import Config
@@ -37,17 +38,16 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
             latest = latest.where(runs.c.as_of >= since)
         chosen = fetch(conn, latest.group_by(runs.c.as_of))
         run_days = {int(r): _days(as_of, d) for r, d in chosen}
-        rows = fetch(conn, select(snapshots.c.run, snapshots.c.customer_id,
-                                  snapshots.c.channel, snapshots.c.campaign)
-                     .where(snapshots.c.run.in_(list(run_days)),
-                            snapshots.c.status == "allocated")) if run_days else []
+        # only the runs in the window, from their Arrow blocks (engine.history.columnar)
+        made = read_actions(conn, run_actions, sorted(run_days),
+                            ("customer_id", "channel", "campaign"), status="allocated")
         answered = select(responses.c.customer_id, responses.c.response_date,
                           responses.c.outcome, responses.c.campaign) \
             .where(responses.c.response_date <= as_of)
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
         answers = fetch(conn, answered)
-    made = columns(rows, ["run", "customer", "channel", "campaign"])
+    made = made.rename(columns={"customer_id": "customer"})
     got = columns(answers, ["customer", "date", "outcome", "campaign"])
     ago = pd.Series(run_days, dtype=np.int64)
     return ContactLog(

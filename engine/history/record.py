@@ -21,8 +21,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from engine import __version__
+from engine.history.columnar import FORMAT, encode
 from engine.history.store import Store
-from engine.history.tables import SNAPSHOT_COLUMNS, runs
+from engine.history.tables import SNAPSHOT_COLUMNS, run_actions, runs
 
 # Called between the run row and the snapshot rows: tests kill the process there.
 _between: Callable[[], None] | None = None
@@ -74,6 +75,9 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
             _between()
         bulk_insert(conn, "cvm_snapshots", SNAPSHOT_COLUMNS,
                     snapshot.assign(run=key)[list(SNAPSHOT_COLUMNS)])
+        count, data = encode(snapshot)
+        conn.execute(insert(run_actions), {"run": key, "format": FORMAT, "rows": count,
+                                           "data": data})
     return int(key)
 
 

@@ -8,6 +8,7 @@
     cvm_contacts   a view: the snapshots whose status is allocated, dated by the run's as-of
     cvm_imports    one row per response import: file, SHA-256, counts
     cvm_responses  one row per response: customer, campaign, date, outcome, revenue
+    cvm_run_actions one row per run: its actioned customers as one Arrow block (columnar.py)
 
 Every name starts with ``cvm_`` so that the history can share a PostgreSQL database.
 """
@@ -30,9 +31,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from engine.history.columnar import table as _run_actions_table
 from engine.project.schema import OUTCOMES
 
-__all__ = ["OUTCOMES", "VERSION_TABLE", "imports", "metadata", "responses", "runs", "snapshots"]
+__all__ = ["OUTCOMES", "VERSION_TABLE", "imports", "metadata", "responses", "run_actions", "runs",
+           "snapshots"]
 
 VERSION_TABLE = "cvm_alembic_version"
 
@@ -109,3 +112,5 @@ responses = Table(
                      name="cvm_responses_key"),
     Index("cvm_responses_customer", "customer_id", "response_date"),
 )
+
+run_actions = _run_actions_table(metadata)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.activation.learned import compare_rows
 from engine.plan.dry_run import FIELDS, Plan
 from engine.render.markdown import escape_markdown
 
@@ -65,6 +66,9 @@ def sections(plan: Plan, currency: str) -> list[Table]:
     out: list[Table] = [("Summary", ["", "before", "after", "change"], summary)]
     out.append(("What changed in the project", ["what", "change"],
                 [list(row) for row in plan.definitions]))
+    out.append(("Expected responses learnt from the history (README \"Learning\")",
+                ["campaign", "before", "after"],
+                compare_rows(plan.before.learned, plan.after.learned)))
     un = plan.unserved
     rows = [_count(str(r.reason), r.before, r.after) for r in un.itertuples()]
     rows.append(_count("not served, all reasons", un["before"].sum(), un["after"].sum()))

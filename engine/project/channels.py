@@ -32,6 +32,7 @@ DEFAULT_CHANNELS = ("account_manager", "call_centre", "email", "sms", "direct_ma
 
 ATTRIBUTION_DAYS = 30  # default attribution window of a campaign (cvm measure)
 RELATIONSHIP_WEIGHT = 0.5  # default: a response on a channel of strength 1 is worth 1.5 x
+PRIOR_CUSTOMERS = 100  # default weight of a declared response rate, in contacted customers
 
 CHANNEL = c.Record([
     c.Field("id", c.Text()),
@@ -61,6 +62,12 @@ CAMPAIGN = c.Record([
     c.Field("kpis", c.ListOf(c.Text()), []),
     c.Field("attribution_days", c.Optional(c.Number(min=1, max=365, integer=True)), None),
 ], what="a campaign")
+LEARNING = c.Record([
+    c.Field("enabled", c.Bool(), True,
+            about="false: every campaign uses the declared response rates as they are"),
+    c.Field("prior_customers", c.Number(min=0, integer=True), PRIOR_CUSTOMERS,
+            about="how many contacted customers the declared response rate counts as"),
+], what="the learning settings (enabled, prior_customers)")
 CAMPAIGNS = c.Record([
     c.Field("holdout_share", c.Number(min=0, max=0.9), 0.10),
     c.Field("salt", c.Text(), "cvm"),
@@ -68,6 +75,8 @@ CAMPAIGNS = c.Record([
     # days after a run in which a purchase or a response counts for its campaign (cvm measure)
     c.Field("attribution_days", c.Number(min=1, max=365, integer=True), ATTRIBUTION_DAYS),
     c.Field("campaigns", c.MapOf(c.Text(), CAMPAIGN), {}),
+    # expected responses learnt from the history (engine/history/learn.py)
+    c.Field("learning", LEARNING, None),
 ], what="the campaign settings")
 
 
@@ -99,6 +108,12 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class Learning:
+    enabled: bool = True
+    prior_customers: int = PRIOR_CUSTOMERS
+
+
+@dataclass(frozen=True)
 class ChannelSetup:
     channels: tuple[Channel, ...]
     preference_lift: float
@@ -107,6 +122,7 @@ class ChannelSetup:
     campaigns: Mapping[str, Campaign]
     files: tuple[str, ...]
     relationship_weight: float = RELATIONSHIP_WEIGHT
+    learning: Learning = Learning()
 
     def channel(self, channel_id: str) -> Channel:
         return next(ch for ch in self.channels if ch.id == channel_id)
@@ -189,15 +205,18 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
         files.append(str(CAMPAIGNS_FILE))
     if problems:
         raise InputError(problems)
+    learn = campaigns_raw["learning"] or {}
     return ChannelSetup(tuple(channels), raw["preference_lift"], campaigns_raw["salt"],
-                        defaults, campaigns, tuple(files), raw["relationship_weight"])
+                        defaults, campaigns, tuple(files), raw["relationship_weight"],
+                        Learning(learn.get("enabled", True),
+                                 learn.get("prior_customers", PRIOR_CUSTOMERS)))
 
 
 def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:
     path = project / CAMPAIGNS_FILE
     if not path.exists():
         return {"holdout_share": 0.10, "salt": "cvm", "value_at_stake": "clv_discounted",
-                "attribution_days": ATTRIBUTION_DAYS, "campaigns": {}}, None
+                "attribution_days": ATTRIBUTION_DAYS, "campaigns": {}, "learning": None}, None
     doc = load_file(path, display=str(CAMPAIGNS_FILE))
     result: dict[str, Any] = c.check(doc, CAMPAIGNS, empty_ok=True)
     return result, doc

@@ -171,6 +171,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
         "allocation_prices": computed.allocation.prices if computed.allocation else {},
         "allocation": computed.allocation.method if computed.allocation else {},
         "contact_policies": computed.contact,
+        "learning": computed.learned.as_dict(),
         "briefs": briefs,
         "files": files,
     }

@@ -19,9 +19,11 @@ from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_o
 from engine.activation.contact import ContactLog
 from engine.activation.enforce import enforce
 from engine.activation.holdout import in_holdout
+from engine.activation.learned import Learned
 from engine.errors import InputError
 from engine.history import with_changes
 from engine.history.contacts import read_contacts
+from engine.history.learn import read_learned, run_campaigns
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
 from engine.project.channels import ChannelSetup, channel_ids, load_channels
@@ -53,6 +55,7 @@ class Computed:
     actions: pd.DataFrame  # one row per actioned customer, columns of actions_schema
     allocation: Allocation | None
     contact: dict[str, object] = field(default_factory=dict)  # contact policies (manifest)
+    learned: Learned = field(default_factory=Learned)  # expected responses used (manifest)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -115,10 +118,13 @@ def compute(config: Config, *, setup: Project | None = None, scored: Scored | No
     start = step("allocate")
     log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,
                         use_history=history) if setup.contacts.policies else ContactLog()
+    learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
+                           campaigns=run_campaigns(decisions), use_history=history)
     actions, alloc, contact = _allocated(table, decisions, setup.channels, progress,
-                                         setup.contacts, log)
+                                         setup.contacts, log, learned.rates())
     timings["allocate"] = time.perf_counter() - start
-    return Computed(config, setup, scored, table, decisions, actions, alloc, contact, timings)
+    return Computed(config, setup, scored, table, decisions, actions, alloc, contact, learned,
+                    timings)
 
 
 def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
@@ -129,7 +135,7 @@ def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetu
 
 def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
                progress: Progress | None = None, contacts: ContactPolicies = NONE,
-               log: ContactLog | None = None
+               log: ContactLog | None = None, rates: dict[str, np.ndarray] | None = None
                ) -> tuple[pd.DataFrame, Allocation, dict[str, object]]:
     action = decisions["action"].astype(object)
     rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
@@ -154,7 +160,7 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
     ev = np.zeros(len(dec))
     response = np.zeros(len(dec))
     reason = np.full(len(dec), "", dtype=object)
-    opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact])
+    opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact], rates)
     opts, suppressed, summary = enforce(opts, contacts, log or ContactLog(), channels)
     alloc = allocate(opts, channels, progress=progress)
     got = alloc.channel != NO_CHANNEL

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from engine.data.load import LoadReport, load_transactions, require_history
+from engine.data.load import LoadReport, Transactions, load_transactions, require_history
 from engine.output.writers import rounded
 from engine.project.config import Config
 from engine.project.schema import VALUE_COLUMNS
@@ -43,6 +43,9 @@ class Scored:
     model: ModelFit
     newcomers: Newcomers  # one-time buyers' potential value under the formulas
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    # the transactions the table was made from: learning (engine/history/learn.py) counts the
+    # conversions after earlier runs in them
+    transactions: Transactions | None = field(default=None, repr=False, compare=False)
 
 
 Progress = Callable[[str], None]
@@ -108,7 +111,7 @@ def score(config: Config, *, progress: Progress | None = None,
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]
         table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
     return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
-                  newcomers, timings)
+                  newcomers, timings, tx)
 
 
 def row_counts(scored: Scored) -> dict[str, int]:

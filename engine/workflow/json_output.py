@@ -20,7 +20,9 @@ import pandas as pd
 from engine.errors import Problem
 
 SCHEMA_VERSION = 1
-VERSIONS = {"fit": 2}  # a kind whose fields changed (fit: mode and the holdout, issue 15)
+# kinds whose fields changed: fit 2 adds the mode and the holdout comparison (issue 15),
+# explain 2 contact_policies and expected_response (issue 13)
+VERSIONS = {"fit": 2, "explain": 2}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score")
 
@@ -73,7 +75,8 @@ def validate_json(problems: Sequence[Problem], audience: Any = None) -> str:
     return document("validate", payload)
 
 
-def explain_json(why: Any) -> str:
+def explain_json(why: Any, contact_policies: dict[str, Any] | None = None,
+                 expected_response: dict[str, Any] | None = None) -> str:
     def check(c: Any) -> dict[str, Any]:
         return {"id": c.id, "matched": c.matched, "enabled": c.enabled, "why_not": c.why_not,
                 "summary": c.summary, "location": c.location}
@@ -95,7 +98,8 @@ def explain_json(why: Any) -> str:
                      "channels": list(pol.channels) if pol is not None else [],
                      "campaign": pol.campaign if pol is not None else None,
                      "service_level": why.service_level,
-                     "service_policy": policy(why.service_policy)}})
+                     "service_policy": policy(why.service_policy)},
+        "contact_policies": contact_policies, "expected_response": expected_response})
 
 
 def plan_json(plan: Any) -> str:

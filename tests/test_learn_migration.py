@@ -1,0 +1,100 @@
+"""Migration 0002_learn: a history made before it (revision 0001) opens, gets each recorded
+run's Arrow block made from its snapshots, and the contact policies and cvm measure read the
+same contacts from the blocks as the snapshots hold. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import insert, select, text
+
+from engine.history.columnar import read_actions
+from engine.history.contacts import contact_log
+from engine.history.record import bulk_insert
+from engine.history.settings import parse
+from engine.history.store import HEAD, _engine, open_store
+from engine.history.tables import SNAPSHOT_COLUMNS, VERSION_TABLE, run_actions, runs
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "engine" / "history" / "migrations"
+
+
+def snapshot(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    status = rng.choice(np.array(["allocated", "holdout", "not_served", None], dtype=object), n)
+    return pd.DataFrame({
+        "customer_id": [f"C{i:05d}" for i in range(n)], "value_tier": "gold",
+        "lifecycle_stage": "growth", "total_value": 1.0, "value_score": 1.0,
+        "action": np.where(status == None, "no_action", "retain"),  # noqa: E711
+        "campaign": np.where(status == None, None, rng.choice(  # noqa: E711
+            np.array(["a", "b"], dtype=object), n)),
+        "policy_id": "p",
+        "channel": np.where(status == "allocated", rng.choice(
+            np.array(["email", "sms"], dtype=object), n), None),
+        "status": status,
+        "holdout": np.where(status == None, None, status == "holdout"),  # noqa: E711
+        "cost": np.where(status == "allocated", 0.5, np.nan), "value_at_stake": 10.0,
+        "expected_response": 0.1})
+
+
+def old_history(url: str, tmp_path: Path) -> list[pd.DataFrame]:
+    """A history as the previous version made it: revision 0001, two runs recorded."""
+    settings = parse(url, tmp_path, source="test")
+    if settings.file is not None:
+        settings.file.parent.mkdir(parents=True, exist_ok=True)
+    engine = _engine(settings, writable=True)
+    frames = [snapshot(300, 1), snapshot(300, 2)]
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        for k, (frame, day) in enumerate(zip(frames, ("2025-01-06", "2025-01-13"), strict=True), 1):
+            conn.execute(insert(runs), {
+                "run_id": f"r{k}", "as_of": dt.date.fromisoformat(day),
+                "recorded_at": dt.datetime.now(dt.timezone.utc), "engine_version": "old",
+                "project": "t", "inputs": json.dumps({}), "customers": len(frame),
+                "actioned": int(frame["status"].notna().sum()),
+                "allocated": int((frame["status"] == "allocated").sum())})
+            bulk_insert(conn, "cvm_snapshots", SNAPSHOT_COLUMNS,
+                        frame.assign(run=k)[list(SNAPSHOT_COLUMNS)])
+    engine.dispose()
+    return frames
+
+
+def test_a_history_of_the_previous_version_is_migrated(history_url: str,
+                                                        tmp_path: Path) -> None:
+    frames = old_history(history_url, tmp_path)
+    store = open_store(parse(history_url, tmp_path, source="test"), create=True)
+    assert store is not None
+    try:
+        with store.reading() as conn:
+            version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+            blocks = read_actions(conn, run_actions, [1, 2])
+            assert conn.execute(select(run_actions.c.run)).scalars().all() == [1, 2]
+        assert version == HEAD == "0002_learn"
+        for k, frame in enumerate(frames, 1):
+            want = frame[frame["campaign"].notna()].sort_values("customer_id")
+            got = blocks[blocks["run"] == k].sort_values("customer_id")
+            assert got["customer_id"].tolist() == want["customer_id"].tolist()
+            for name in ("campaign", "channel", "status"):
+                assert got[name].astype(object).fillna("-").tolist() == \
+                    want[name].fillna("-").tolist()
+            assert got["holdout"].astype(bool).tolist() == want["holdout"].astype(bool).tolist()
+            assert np.allclose(got["cost"].fillna(-1.0), want["cost"].fillna(-1.0))
+        log = contact_log(store, as_of=dt.date(2025, 1, 20), window=30, source="t")
+        made = sorted(zip(log.contact_customer, log.contact_days_ago, log.contact_channel,
+                          log.contact_campaign, strict=True))
+        want_made = sorted(
+            (c, ago, ch, k)
+            for frame, ago in zip(frames, (14, 7), strict=True)
+            for c, ch, k, s in frame[["customer_id", "channel", "campaign", "status"]]
+            .itertuples(index=False) if s == "allocated")
+        assert made == want_made and log.runs == 2
+    finally:
+        store.close()

@@ -1,0 +1,134 @@
+"""Learning in `cvm run`, `cvm explain` and `cvm plan` on the bundled example: two runs, the
+second learns from the first; the manifest says which figure each campaign used and from how
+many customers; campaigns.yaml's `learning` settings are used and checked."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner, Result
+
+from engine.activation.learned import posterior_mean
+from engine.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def retail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    for sub in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / sub, project / sub)
+    (project / "examples" / "retail").mkdir(parents=True)
+    for name in ("transactions.csv", "customers.csv"):
+        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
+    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    return project
+
+
+def cvm(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def two_runs(retail: Path, tmp_path: Path) -> tuple[pd.DataFrame, dict[str, object], Result]:
+    config = (retail / "cvm.yaml").read_text()
+    (retail / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-09-01"))
+    done = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run1"), "-q")
+    assert done.exit_code == 0, done.stderr
+    (retail / "cvm.yaml").write_text(config)
+    second = cvm("run", "--project", str(retail), "--out", str(tmp_path / "run2"))
+    assert second.exit_code == 0, second.stderr
+    manifest = json.loads((tmp_path / "run2" / "manifest.json").read_text())
+    return pd.read_csv(tmp_path / "run1" / "actions.csv"), manifest, second
+
+
+def test_the_second_run_learns_from_the_first(retail: Path, tmp_path: Path) -> None:
+    first, manifest, shown = two_runs(retail, tmp_path)
+    learning = manifest["learning"]
+    assert (learning["enabled"], learning["prior_customers"]) == (True, 100)
+    assert learning["source"] == "the history" and learning["runs_counted"] == 1
+    channels = json.loads(json.dumps(manifest["allocation"]))  # the manifest is plain JSON
+    assert channels
+    seen = 0
+    for campaign, got in learning["campaigns"].items():
+        mine = first[first["campaign"] == campaign]
+        assert got["holdout"] == int(mine["holdout"].sum())
+        for channel, fig in got["channels"].items():
+            contacted = int(((mine["status"] == "allocated") & (mine["channel"] == channel)).sum())
+            assert fig["contacted"] == contacted
+            assert 0 <= fig["converted"] <= contacted
+            assert fig["posterior"] == pytest.approx(posterior_mean(
+                fig["declared"], 100, contacted, fig["converted"]), abs=1e-6)
+            seen += contacted
+        kind = "incremental" if got["holdout"] >= 30 else \
+            "posterior" if any(f["contacted"] for f in got["channels"].values()) else "declared"
+        assert got["figure"] == kind
+        if kind == "incremental":
+            rate = got["holdout_converted"] / got["holdout"]
+            assert got["holdout_rate"] == pytest.approx(rate, abs=1e-6)
+            for fig in got["channels"].values():
+                assert fig["response"] == pytest.approx(max(0.0, fig["posterior"] - rate),
+                                                        abs=1e-6)
+    assert seen > 0
+    kinds = [c["figure"] for c in learning["campaigns"].values()]
+    assert (f"  learning: {len(kinds)} campaigns, {kinds.count('incremental')} on incremental "
+            f"response, {kinds.count('posterior')} on a posterior, {kinds.count('declared')} "
+            "on the declared rates (1 runs measured)") in shown.stdout
+    # the action list's expected response is the learnt figure (times the preference lift)
+    acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
+    done = acts[acts["status"] == "allocated"]
+    lift = 1.5
+    for row in done.head(200).itertuples():
+        base = learning["campaigns"][row.campaign]["channels"][row.channel]["response"]
+        assert row.expected_response in (pytest.approx(base, abs=1e-6),
+                                          pytest.approx(base * lift, abs=1e-6))
+
+
+def test_learning_off_uses_the_declared_rates(retail: Path, tmp_path: Path) -> None:
+    with (retail / "policies" / "campaigns.yaml").open("a") as f:
+        f.write("learning:\n  enabled: false\n")
+    _, manifest, shown = two_runs(retail, tmp_path)
+    learning = manifest["learning"]
+    assert learning["enabled"] is False and learning["runs_counted"] == 0
+    assert {c["figure"] for c in learning["campaigns"].values()} == {"declared"}
+    assert "  learning: off (off: learning.enabled is false in policies/campaigns.yaml; the " \
+        "declared rates are used)" in shown.stdout
+
+
+def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None:
+    two_runs(retail, tmp_path)
+    acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
+    row = acts[acts["status"] == "allocated"].iloc[0]
+    shown = cvm("explain", row["customer_id"], "--project", str(retail))
+    assert shown.exit_code == 0, shown.stderr
+    assert f"Expected response, campaign {row['campaign']} (the history; 1 runs measured): " \
+        in shown.stdout
+    proposal = tmp_path / "proposal"
+    shutil.copytree(retail / "policies", proposal / "policies")
+    with (proposal / "policies" / "campaigns.yaml").open("a") as f:
+        f.write("learning:\n  prior_customers: 0\n")
+    plan = cvm("plan", "--project", str(retail), "--proposed", str(proposal))
+    assert plan.exit_code == 0, plan.stderr
+    assert "Expected responses learnt from the history" in plan.stdout
+    assert "learning.prior_customers: 100 -> 0" in plan.stdout
+    table = plan.stdout.split("Expected responses learnt from the history", 1)[1]
+    assert "incremental: " in table or "posterior: " in table
+
+
+def test_learning_settings_are_checked(retail: Path) -> None:
+    with (retail / "policies" / "campaigns.yaml").open("a") as f:
+        f.write("learning:\n  prior_customers: -5\n  enable: false\n")
+    done = cvm("validate", "--project", str(retail))
+    assert done.exit_code == 1
+    lines = (done.stdout + done.stderr).splitlines()
+    at = sum(1 for _ in (ROOT / "policies" / "campaigns.yaml").open()) + 2
+    assert f"error: policies/campaigns.yaml:{at + 1}:3: learning.enable: unknown key " \
+        "'enable'" in lines
+    assert f"error: policies/campaigns.yaml:{at}:20: learning.prior_customers: found -5, " \
+        "expected a whole number of at least 0" in lines
