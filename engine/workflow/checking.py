@@ -15,7 +15,7 @@ from engine.policy.lifecycle import assign_segments, assign_stages
 from engine.project.channels import ChannelSetup
 from engine.project.rulebook import NO_ACTION, Rulebook
 from engine.project.schema import BOOLEAN, DATE, NUMBER
-from engine.run.pipeline import _actions
+from engine.run.pipeline import actions_for
 from engine.workflow.policy_tests import STAGE_GIVEN, PolicyTest
 
 
@@ -92,8 +92,8 @@ def _channel(row: pd.DataFrame, decision: pd.DataFrame,
     """The channel ``cvm run`` gives this customer when allocated alone (the same code)."""
     if decision["action"].astype(object).iloc[0] in (None, NO_ACTION):
         return None, "no contact action"
-    actions, _ = _actions(row.reset_index(drop=True), decision.reset_index(drop=True),
-                          channels)
+    actions, _ = actions_for(row.reset_index(drop=True), decision.reset_index(drop=True),
+                             channels)
     first = actions.iloc[0]
     return _text(first["channel"]), f"{first['status']}: {first['reason']}"
 
