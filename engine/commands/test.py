@@ -22,8 +22,9 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
     known = Known.of(types, setup.rulebook, [c.id for c in setup.channels.channels],
                      setup.tiers.names)
     for path in files or []:
-        if not path.is_file():
-            raise InputError(Problem("file not found", file=str(path), key="FILES"))
+        if not path.is_file():  # exit 1 as README "Exit codes" says, not Click's 2
+            raise InputError(Problem("is a folder, expected a test file" if path.is_dir()
+                                     else "file not found", file=str(path), key="FILES"))
     tests, problems = load_tests(config.project, known, files or None)
     if problems:
         raise InputError(problems)
