@@ -8,10 +8,11 @@ import typer
 
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
+from engine.notices import warn
 from engine.run.pipeline import types_for
 from engine.terminal import styled
 from engine.workflow.checking import run_tests
-from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests
+from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests, unread_test_folders
 
 
 def run(*, project: Path | None, config_file: Path | None, files: list[Path] | None,
@@ -28,6 +29,9 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
     tests, problems = load_tests(config.project, known, files or None)
     if problems:
         raise InputError(problems)
+    if not files:
+        for skipped in unread_test_folders(config.project):  # said, never silently dropped
+            warn(skipped.format())
     if not tests:
         raise InputError(Problem(
             f"no policy tests: {TESTS_FOLDER}/ holds no .yaml file", file=TESTS_FOLDER,
