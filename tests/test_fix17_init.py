@@ -121,7 +121,10 @@ def test_amount_named_column_with_decimal_comma_says_so(tmp_path: Path) -> None:
         source.write_text("CustomerID;Date;Amount\n" + "\n".join(rows) + "\n")
         code, _, err = _init(tmp_path / f"p{n}", source)
         assert code == 1
-        assert err.startswith(f"error: {tmp_path / f'p{n}' / 'cvm.yaml'}: data.columns.amount: "
+        config = tmp_path / f"p{n}" / "cvm.yaml"
+        line = next(i + 1 for i, text in enumerate(config.read_text().splitlines())
+                    if text.startswith("    amount: null"))  # the line to fill in
+        assert err.startswith(f"error: {config}:{line}: data.columns.amount: "
                               f"not guessed: column 'Amount' holds {what}\n"), err
 
 

@@ -36,10 +36,15 @@ def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
             for name, why in sniffed.not_mapped.items():
                 typer.echo(f"  {name:<12} not mapped: {why}")
     if sniffed is not None and sniffed.not_guessed:
+        lines = (folder / "cvm.yaml").read_text(encoding="utf-8").splitlines()
         for name, why in sniffed.not_guessed.items():
-            typer.echo(f"error: {folder / 'cvm.yaml'}: data.columns.{name}: not guessed: "
-                       f"{why}\n  hint: write the name of the column holding {name} in "
-                       "cvm.yaml, then run `cvm validate`", err=True)
+            # the line of cvm.yaml to fill in (`    amount: null  # NOT GUESSED: ...`)
+            at = next((i + 1 for i, line in enumerate(lines)
+                       if line.startswith(f"    {name}: null")), None)
+            problem = Problem(f"not guessed: {why}", file=str(folder / "cvm.yaml"), line=at,
+                              key=f"data.columns.{name}", hint="write the name of the column "
+                              f"holding {name} in cvm.yaml, then run `cvm validate`")
+            typer.echo(f"error: {problem.format()}", err=True)
         return 1
     if not quiet:
         typer.echo("next: cvm validate, cvm test, cvm run" if sniffed is not None else
