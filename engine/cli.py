@@ -124,7 +124,7 @@ def init(folder: Annotated[Path, typer.Argument(
              file_okay=False)] = Path("."),
          source: Annotated[Path | None, typer.Option(
              "--from", help="A transactions file: guess its delimiter, encoding, date format "
-             "and column mapping for cvm.yaml.", dir_okay=False)] = None,
+             "and column mapping for cvm.yaml.")] = None,
          quiet: QuietOpt = False) -> int:
     """Scaffold a project: cvm.yaml, starter rules, policies, templates and policy tests."""
     from engine.commands import init as cmd
@@ -135,8 +135,8 @@ def init(folder: Annotated[Path, typer.Argument(
 @app.command(name="test")
 @handled
 def test_cmd(files: Annotated[list[Path] | None, typer.Argument(
-                 help="Test files to run. Default: every policy_tests/*.yaml of the project.",
-                 dir_okay=False)] = None,
+                 help="Test files to run. Default: every policy_tests/*.yaml of the project."
+                 )] = None,
              project: ProjectOpt = None, config: ConfigOpt = None,
              quiet: QuietOpt = False) -> int:
     """Run the project's policy tests: customers and what the engine must decide for them."""

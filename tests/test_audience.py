@@ -10,8 +10,7 @@ from engine.cli import app
 from engine.commands.common import project_config
 from engine.policy.condition_text import first_failure
 from engine.policy.decisions import decide
-from engine.policy.lifecycle import assign_stages
-from engine.run.pipeline import load_setup
+from engine.run.pipeline import load_setup, staged
 from engine.value.score import score
 from engine.workflow.audience import audience
 from tests.conftest import copy_example_project
@@ -21,15 +20,15 @@ def test_counts_agree_with_the_run_and_the_reference_evaluator(tmp_path: Path) -
     config = project_config(copy_example_project(tmp_path), None)
     setup = load_setup(config)
     sizes = audience(config, setup)
-    staged = assign_stages(score(config).table, setup.rulebook)
-    decisions = decide(staged, setup.rulebook)
-    records = staged.to_dict("records")
+    table = staged(config, setup, score(config))  # the table `cvm run` decides on
+    decisions = decide(table, setup.rulebook)
+    records = table.to_dict("records")
     rows = {(r.kind, r.id): r for r in sizes.rows}
-    assert sizes.customers == len(staged)
+    assert sizes.customers == len(table)
     for rule in setup.rulebook.stage_rules:
         row = rows[("stage_rule", rule.id)]
         assert row.matches == sum(first_failure(rule.when, c) is None for c in records)
-        assert row.wins == int((staged["stage_rule"] == rule.id).sum())
+        assert row.wins == int((table["stage_rule"] == rule.id).sum())
     for pol in setup.rulebook.active_policies():
         row = rows[("policy", pol.id)]
         assert row.matches == sum(first_failure(pol.when, c) is None for c in records)

@@ -80,7 +80,8 @@ def test_validate_warns_about_campaigns_that_are_not_declared(tmp_path: Path) ->
         policy.format(id="named", priority=57) + "campaign: retention_q3\n")
     res = runner.invoke(app, ["validate", "-p", str(project)])
     assert res.exit_code == 0, res.output
-    assert res.stdout.splitlines() == [
+    assert res.stdout == ""  # warnings go to stderr
+    assert res.stderr.splitlines() == [
         "warning: policies/named.yaml:6:11: campaign: campaign 'retention_q3' of policy 'named' "
         "is not declared in policies/campaigns.yaml: its brief has no name, objective or budget",
         "  hint: declare it under `campaigns:` in policies/campaigns.yaml (name, objective, "

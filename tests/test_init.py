@@ -60,7 +60,7 @@ def test_unusual_headers_say_what_could_not_be_guessed(tmp_path: Path) -> None:
     code, out, err = _init(tmp_path / "p", source)
     assert code == 1
     assert err == (
-        f"error: {tmp_path / 'p' / 'cvm.yaml'}: data.columns.amount: not guessed: column "
+        f"error: {tmp_path / 'p' / 'cvm.yaml'}:16: data.columns.amount: not guessed: column "
         "'Summe' holds numbers with a decimal comma ('12,50'), which CVM Engine does not read: "
         "export them with a decimal point\n"
         "  hint: write the name of the column holding amount in cvm.yaml, then run "

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.workflow.json_output import KINDS, VERSIONS, schema_path
+from engine.workflow.json_output import KINDS, SCHEMA_VERSIONS, schema_path
 from tests.conftest import ROOT, copy_example_project
 
 
@@ -23,7 +23,7 @@ def _checked(kind: str, args: list[str], code: int = 0) -> dict[str, Any]:
     schema = json.loads(schema_path(kind).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
-    assert doc["kind"] == f"cvm.{kind}" and doc["schema_version"] == VERSIONS.get(kind, 1)
+    assert doc["kind"] == f"cvm.{kind}" and doc["schema_version"] == SCHEMA_VERSIONS[kind]
     assert doc["schema_version"] == schema["properties"]["schema_version"]["const"]
     return doc
 

@@ -64,7 +64,9 @@ def test_a_losing_policy_names_the_winner(tmp_path: Path) -> None:
                                       str(project / "policy_tests" / "mine.yaml")])
     assert result.exit_code == 1
     assert "  line 9: expected service policy service_platinum, got service_gold " \
-        "(service policy service_gold)\n    why: policy service_platinum " \
+        "(service policy service_gold)\n    why: policy service_gold (policies/service_gold" \
+        ".yaml:2, priority 30) won the service level with priority\n    why: policy " \
+        "service_platinum " \
         "(policies/service_platinum.yaml:2) not matched: value_tier is 'gold', needed " \
         "platinum\n" in result.stdout
 

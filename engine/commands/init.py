@@ -26,15 +26,26 @@ def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
                    f"({len(written.files)} files)")
         if sniffed is not None:
             typer.echo(f"  {sniffed.file.name}: {sniffed.encoding}, delimiter "
-                       f"{sniffed.delimiter!r}"
-                       + (f", dates {sniffed.date_format}" if sniffed.date_format else ""))
+                       f"{sniffed.delimiter!r}")
+            if sniffed.date_format:
+                typer.echo(f"  dates {sniffed.date_format} ({sniffed.date_sure}: " + (
+                    "day and month cannot be told apart in the sample; if the month comes "
+                    f"first, write date_format: \"{sniffed.date_other}\" in cvm.yaml)"
+                    if sniffed.date_other else f"{sniffed.date_why})"))
             for name, guess in sniffed.mapping.items():
                 typer.echo(f"  {name:<12} <- {guess.column!r} ({guess.sure}: {guess.why})")
+            for name, why in sniffed.not_mapped.items():
+                typer.echo(f"  {name:<12} not mapped: {why}")
     if sniffed is not None and sniffed.not_guessed:
+        lines = (folder / "cvm.yaml").read_text(encoding="utf-8").splitlines()
         for name, why in sniffed.not_guessed.items():
-            typer.echo(f"error: {folder / 'cvm.yaml'}: data.columns.{name}: not guessed: "
-                       f"{why}\n  hint: write the name of the column holding {name} in "
-                       "cvm.yaml, then run `cvm validate`", err=True)
+            # the line of cvm.yaml to fill in (`    amount: null  # NOT GUESSED: ...`)
+            at = next((i + 1 for i, line in enumerate(lines)
+                       if line.startswith(f"    {name}: null")), None)
+            problem = Problem(f"not guessed: {why}", file=str(folder / "cvm.yaml"), line=at,
+                              key=f"data.columns.{name}", hint="write the name of the column "
+                              f"holding {name} in cvm.yaml, then run `cvm validate`")
+            typer.echo(f"error: {problem.format()}", err=True)
         return 1
     if not quiet:
         typer.echo("next: cvm validate, cvm test, cvm run" if sniffed is not None else

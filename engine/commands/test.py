@@ -8,10 +8,11 @@ import typer
 
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
+from engine.notices import warn
 from engine.run.pipeline import types_for
 from engine.terminal import styled
 from engine.workflow.checking import run_tests
-from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests
+from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests, unread_test_folders
 
 
 def run(*, project: Path | None, config_file: Path | None, files: list[Path] | None,
@@ -22,11 +23,15 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
     known = Known.of(types, setup.rulebook, [c.id for c in setup.channels.channels],
                      setup.tiers.names)
     for path in files or []:
-        if not path.is_file():
-            raise InputError(Problem("file not found", file=str(path), key="FILES"))
+        if not path.is_file():  # exit 1 as README "Exit codes" says, not Click's 2
+            raise InputError(Problem("is a folder, expected a test file" if path.is_dir()
+                                     else "file not found", file=str(path), key="FILES"))
     tests, problems = load_tests(config.project, known, files or None)
     if problems:
         raise InputError(problems)
+    if not files:
+        for skipped in unread_test_folders(config.project):  # said, never silently dropped
+            warn(skipped.format())
     if not tests:
         raise InputError(Problem(
             f"no policy tests: {TESTS_FOLDER}/ holds no .yaml file", file=TESTS_FOLDER,

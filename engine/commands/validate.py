@@ -103,7 +103,7 @@ def check(project: Path | None, config_file: Path | None,
 def report(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
     colour = {"error": "red", "warning": "yellow"}  # on a colour terminal only (issue 17)
-    lines = [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=bool(errors))} "
+    lines = [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=True)} "
              f"{p.format()}" for p in problems]
     warnings = len(problems) - errors
     files = len({p.file for p in problems})
@@ -116,14 +116,22 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
         audience: bool = False, json_out: bool = False) -> int:
     problems = collect(project, config_file)
     errors = [p for p in problems if p.severity == "error"]
-    sizes = audience_of(project_config(project, config_file)) if audience and not errors else None
-    if json_out:  # issue 17: the same findings for a script
-        typer.echo(validate_json(problems, sizes))
-        return 1 if errors or (strict and problems) else 0
+    sizes, code = None, 0
+    if audience and not errors:
+        try:
+            sizes = audience_of(project_config(project, config_file))
+        except CvmError as exc:  # the data's problems, found while scoring
+            if not json_out:
+                raise
+            problems, errors, code = [*problems, *exc.problems], list(exc.problems), \
+                exc.exit_code
+    if json_out:  # issue 17: the same findings for a script, in the document
+        typer.echo(validate_json(problems, sizes, strict))
+        return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them
     text = report(problems if strict or not quiet else errors)
-    if text:
-        typer.echo(text, err=bool(errors))
+    if text:  # on stderr: stdout holds only the result (and the audience table)
+        typer.echo(text, err=True)
     elif not quiet:
         typer.echo("valid: cvm.yaml, rules/, policies/ and templates/ have no problems")
     if sizes is not None and not quiet:

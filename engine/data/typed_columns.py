@@ -189,29 +189,51 @@ def check_ids(src: Source, ids: pa.Array, theirs: str,
 
 def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, theirs: str,
                  date_format: str | None) -> pa.ChunkedArray:
+    ts, bad = read_dates(text, date_format)
+    if date_format is not None:
+        _fail_first(src, pa.array(bad), raw, theirs, None,
+                    f"a date in the format {date_format!r}",
+                    hint="fix the value or data.date_format in cvm.yaml")
+    else:
+        _fail_first(src, pa.array(bad), raw, theirs, None, "a date such as 2024-01-31",
+                    hint=ISO_HINT)
+    return ts
+
+
+# a leading zero of a number: 05/04/2024 and 5/4/2024 are the same date (Excel writes the
+# second), so both are compared without them; 2024-02-30 still fails (strptime rolls it over)
+LEADING_ZERO = r"(^|[^0-9])0+([0-9])"
+
+
+def _unpadded(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    return pc.replace_substring_regex(text, pattern=LEADING_ZERO, replacement=r"\1\2")
+
+
+def read_dates(text: pa.ChunkedArray, date_format: str | None
+               ) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """The dates of ``text`` (trimmed strings, null when empty) as timestamps, and a mask of the
+    values that are not dates (in ``date_format``, or ISO 8601 when None). ``cvm init`` tests
+    its guesses with this same reader."""
+    valid = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
     if date_format is not None:
         ts = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
-        # strptime rolls 2024-02-30 over to March: round-trip to catch impossible dates
+        # strptime rolls 2024-02-30 over to March: read back to catch impossible dates,
+        # leading zeros aside (5/4/2024 reads back as 05/04/2024)
         back = pc.strftime(ts, format=date_format)
+        same = pc.equal(_unpadded(back), _unpadded(text))
         bad = pc.or_kleene(pc.and_(pc.is_valid(text), pc.is_null(ts)),
-                           pc.and_kleene(pc.is_valid(ts), pc.not_equal(back, text)))
-        bad = pc.fill_null(bad, False)
-        _fail_first(src, bad, raw, theirs, None, f"a date in the format {date_format!r}",
-                    hint="fix the value or data.date_format in cvm.yaml")
-        return ts
+                           pc.and_kleene(pc.is_valid(ts), pc.invert(same)))
+        return ts, np.asarray(pc.fill_null(bad, False).to_numpy(zero_copy_only=False),
+                              dtype=bool)
     for unit in (pa.timestamp("s"), pa.timestamp("s", tz="UTC")):
         try:
-            return pc.cast(text, unit)
+            return pc.cast(text, unit), np.zeros(len(text), dtype=bool)
         except pa.ArrowInvalid:
             continue
     parsed = pd.to_datetime(text.to_pandas(), errors="coerce", format="ISO8601", utc=True)
-    bad = parsed.isna().to_numpy() & np.asarray(pc.is_valid(text).to_numpy(
-        zero_copy_only=False), dtype=bool)
-    if not bad.any():  # mixed naive and zoned values: pandas can read them all
-        return pa.chunked_array([pa.array(parsed.dt.tz_localize(None))])
-    _fail_first(src, pa.chunked_array([pa.array(bad)]), raw, theirs, None,
-                "a date such as 2024-01-31", hint=ISO_HINT)
-    raise AssertionError("unreachable")  # pragma: no cover
+    bad = parsed.isna().to_numpy() & valid
+    # mixed naive and zoned values: pandas can read them all
+    return pa.chunked_array([pa.array(parsed.dt.tz_localize(None))]), bad
 
 
 def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedArray,

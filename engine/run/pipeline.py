@@ -96,6 +96,14 @@ def load_setup(config: Config) -> Project:
 
 
 
+def staged(config: Config, setup: Project, scored: Scored, *,
+           history: bool = True) -> pd.DataFrame:
+    """The value table as the policies read it: what changed since the last run
+    (``with_changes``), then the lifecycle stages and segments. ``cvm run`` and ``cvm validate
+    --audience`` both take it from here."""
+    return assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
+
+
 def compute(config: Config, *, setup: Project | None = None, scored: Scored | None = None,
             progress: Progress | None = None, history: bool = True) -> Computed:
     timings: dict[str, float] = {}
@@ -110,7 +118,7 @@ def compute(config: Config, *, setup: Project | None = None, scored: Scored | No
         scored = score(config, progress=progress, tiers=setup.tiers)
         timings.update(scored.timings)
     start = step("lifecycle")
-    table = assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
+    table = staged(config, setup, scored, history=history)
     timings["lifecycle"] = time.perf_counter() - start
     start = step("decide")
     decisions = decide(table, setup.rulebook)
@@ -127,8 +135,9 @@ def compute(config: Config, *, setup: Project | None = None, scored: Scored | No
                     timings)
 
 
-def _actions(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
-             progress: Progress | None = None) -> tuple[pd.DataFrame, Allocation]:
+def actions_for(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
+                progress: Progress | None = None) -> tuple[pd.DataFrame, Allocation]:
+    """The action list of these decisions (no contact policies): ``cvm test``'s channel."""
     frame, alloc, _ = _allocated(table, decisions, channels, progress)
     return frame, alloc
 

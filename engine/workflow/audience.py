@@ -13,11 +13,11 @@ from typing import Any
 import pandas as pd
 
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
-from engine.policy.lifecycle import assign_stages
 from engine.project.config import Config
 from engine.project.project import Project
 from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
+from engine.run.pipeline import staged as staged_table
 from engine.value.score import score
 
 
@@ -73,10 +73,10 @@ def _counts(values: pd.Series) -> dict[str, int]:
 
 def audience(config: Config, setup: Project, progress: Progress | None = None) -> Audience:
     rulebook = setup.rulebook
-    scored = score(config, progress=progress)
-    table = scored.table
-    rule_matches = stage_matcher(rulebook).counts(table)
-    staged = assign_stages(table, rulebook)
+    scored = score(config, progress=progress, tiers=setup.tiers)
+    # the table `cvm run` decides on (with what changed since the last run), from its code
+    staged = staged_table(config, setup, scored)
+    rule_matches = stage_matcher(rulebook).counts(staged)
     given = _counts(staged["stage_rule"])
     rows = [Row("stage_rule", r.id, f"-> {r.stage}", int(rule_matches[i]), given.get(r.id, 0))
             for i, r in enumerate(rulebook.stage_rules)]
@@ -98,7 +98,7 @@ def audience(config: Config, setup: Project, progress: Progress | None = None) -
                         matches.get(pol.id) if on else None,
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
-    return Audience(len(table), str(scored.as_of), tuple(rows))
+    return Audience(len(staged), str(scored.as_of), tuple(rows))
 
 
 def audience_of(config: Config) -> Audience:

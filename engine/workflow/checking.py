@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from engine.policy.lifecycle import assign_segments, assign_stages
 from engine.project.channels import ChannelSetup
 from engine.project.rulebook import NO_ACTION, Rulebook
 from engine.project.schema import BOOLEAN, DATE, NUMBER
-from engine.run.pipeline import _actions
+from engine.run.pipeline import actions_for
 from engine.workflow.policy_tests import STAGE_GIVEN, PolicyTest
 
 
@@ -76,7 +76,8 @@ def run_tests(tests: Sequence[PolicyTest], rulebook: Rulebook, channels: Channel
             "service_policy": _text(dec["service_policy"]), "offer": _text(dec["offer"])}
         if "channel" in test.expect:
             got["channel"], got["channel_why"] = _channel(table.iloc[[i]],
-                                                          decisions.iloc[[i]], channels)
+                                                          decisions.iloc[[i]],
+                                                          _holdout(channels, test.holdout))
         why = explain(row, rulebook)
         outcomes.append(Outcome(test, got, tuple(_failures(test, got, why, rulebook))))
     return outcomes
@@ -87,13 +88,25 @@ def _text(value: Any) -> str | None:
         else str(value)
 
 
+def _holdout(channels: ChannelSetup, inside: bool | None) -> ChannelSetup:
+    """The channels with every campaign's holdout share 1 (inside) or 0 (outside), so that a
+    test's customer is in the holdout only when the test says so; None: the lottery of cvm
+    run (for a test that gives its customer_id)."""
+    if inside is None:
+        return channels
+    share = 1.0 if inside else 0.0
+    return replace(channels, defaults=replace(channels.defaults, holdout_share=share),
+                   campaigns={k: replace(v, holdout_share=share)
+                              for k, v in channels.campaigns.items()})
+
+
 def _channel(row: pd.DataFrame, decision: pd.DataFrame,
              channels: ChannelSetup) -> tuple[str | None, str]:
     """The channel ``cvm run`` gives this customer when allocated alone (the same code)."""
     if decision["action"].astype(object).iloc[0] in (None, NO_ACTION):
         return None, "no contact action"
-    actions, _ = _actions(row.reset_index(drop=True), decision.reset_index(drop=True),
-                          channels)
+    actions, _ = actions_for(row.reset_index(drop=True), decision.reset_index(drop=True),
+                             channels)
     first = actions.iloc[0]
     return _text(first["channel"]), f"{first['status']}: {first['reason']}"
 
@@ -127,9 +140,14 @@ def _failures(test: PolicyTest, got: Mapping[str, Any], why: Explanation,
             text += "".join(_policy_why(p, why) for p in wanted[:1]) or _winner_why(why)
         elif key in ("service_level", "service_policy"):
             text += f" (service policy {got['service_policy'] or 'none: the default'})"
+            won = why.service_policy
+            if won is not None:  # what decided first, then why the expected one did not
+                text += (f"\n    why: policy {won.id} ({won.location}, priority "
+                         f"{won.priority}) won the service level with {got['service_level']}")
             wanted = [want] if key == "service_policy" else [
                 p.id for p in rulebook.active_policies() if p.service_level == want]
-            text += "".join(_policy_why(p, why, "service_level") for p in wanted[:1])
+            # every policy that could have given it (a few), each with why it did not
+            text += "".join(_policy_why(p, why, "service_level") for p in wanted[:3])
         elif key == "channel":
             text += f"\n    why: {got['channel_why']}"
         out.append(text)

@@ -1,8 +1,9 @@
 """``--json``: the findings of validate, explain, plan, fit and score as one JSON document on
 stdout, each described by a versioned JSON Schema in ``engine/schemas/output-<kind>.schema.json``.
 
-Every document starts with ``kind`` (``cvm.validate``, ...) and ``schema_version``; the schemas
-allow no unlisted field, so any change of the fields raises the version.
+Every document starts with ``kind`` (``cvm.validate``, ...) and ``schema_version``, the version
+of that document's schema (``SCHEMA_VERSIONS``: each document has its own); the schemas allow no
+unlisted field, so any change of a document's fields raises its version.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import pandas as pd
 
 from engine.errors import Problem
 
-SCHEMA_VERSION = 1
-# kinds whose fields changed: fit 2 adds the mode and the holdout comparison (issue 15),
-# explain 2 contact_policies and expected_response (issue 13)
-VERSIONS = {"fit": 2, "explain": 2}
+# one version per document (README "Machine-readable output"); raised with its fields.
+# validate 2: `strict`, and `valid` false when --strict fails on warnings; explain 2:
+# contact_policies and expected_response (issue 13); fit 2: the mode and the holdout comparison
+# (issue 15)
+SCHEMA_VERSIONS = {"validate": 2, "explain": 2, "plan": 1, "fit": 2, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
-KINDS = ("validate", "explain", "plan", "fit", "score")
+KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
 
 def schema_path(kind: str) -> Path:
@@ -51,8 +53,7 @@ def plain(value: Any) -> Any:
 
 
 def document(kind: str, payload: dict[str, Any]) -> str:
-    body = {"kind": f"cvm.{kind}", "schema_version": VERSIONS.get(kind, SCHEMA_VERSION),
-            **plain(payload)}
+    body = {"kind": f"cvm.{kind}", "schema_version": SCHEMA_VERSIONS[kind], **plain(payload)}
     return json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
 
 
@@ -65,10 +66,14 @@ def problem_dict(p: Problem) -> dict[str, Any]:
             "key": p.key, "message": p.message, "hint": p.hint}
 
 
-def validate_json(problems: Sequence[Problem], audience: Any = None) -> str:
+def validate_json(problems: Sequence[Problem], audience: Any = None,
+                  strict: bool = False) -> str:
+    """``valid`` agrees with the exit code: false on an error, or on a warning under
+    ``--strict``."""
     errors = sum(p.severity == "error" for p in problems)
     payload: dict[str, Any] = {
-        "valid": errors == 0, "errors": errors, "warnings": len(problems) - errors,
+        "valid": errors == 0 and not (strict and problems), "strict": strict,
+        "errors": errors, "warnings": len(problems) - errors,
         "problems": [problem_dict(p) for p in problems]}
     if audience is not None:
         payload["audience"] = audience.as_dict()

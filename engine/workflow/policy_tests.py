@@ -10,6 +10,7 @@ test does not give is missing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ TESTS_FOLDER = "policy_tests"
 # what a test may expect, and what each means (the README lists the same)
 EXPECT_KEYS = ("stage", "stage_rule", "action", "policy", "service_level", "service_policy",
                "offer", "channel", "no_action", "suppressed_by")
-TEST_KEYS = ("name", "customer", "expect")
+TEST_KEYS = ("name", "customer", "holdout", "expect")
 FILE_KEYS = ("defaults", "tests")
 STAGE_GIVEN = "(given by the test)"
 TYPE_WORDS = {NUMBER: "a number", TEXT: "text", BOOLEAN: "true or false",
@@ -41,6 +42,9 @@ class PolicyTest:
     customer: Mapping[str, Any]  # attribute -> value; every other attribute is missing
     expect: Mapping[str, Any]
     expect_lines: Mapping[str, int | None]
+    # in a campaign's holdout: True or False as the test says; None: the lottery of
+    # cvm run, for a test that gives customer_id. A test's outcome never depends on its line.
+    holdout: bool | None = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Known:
     stage_rules: Collection[str] = ()
     policies: Collection[str] = ()
     suppressing: Collection[str] = ()  # policies whose action is no_action
+    service_only: Mapping[str, str] = dataclasses.field(default_factory=dict)  # id -> level
+    action_only: Collection[str] = ()  # policies that set no service level
     actions: Collection[str] = ()
     offers: Collection[str] = ()
     channels: Collection[str] = ()
@@ -66,8 +72,22 @@ class Known:
         return cls(types, [s.name for s in rulebook.stages],
                    [r.id for r in rulebook.stage_rules], [p.id for p in pols],
                    [p.id for p in pols if p.action == NO_ACTION],
+                   {p.id: p.service_level for p in pols if p.service_level and not p.action},
+                   [p.id for p in pols if p.action and not p.service_level],
                    sorted({p.action for p in pols if p.action} | {NO_ACTION}),
                    sorted({p.offer for p in pols if p.offer}), channels, tiers)
+
+
+def unread_test_folders(project: Path) -> list[Problem]:
+    """A warning per sub-folder of policy_tests/ (not read), as for rules/ and policies/."""
+    folder = project / TESTS_FOLDER
+    if not folder.is_dir():
+        return []
+    return [Problem(f"the folder {TESTS_FOLDER}/{p.name}/ is not read: only the .yaml files "
+                    f"directly in {TESTS_FOLDER}/ are", file=f"{TESTS_FOLDER}/{p.name}/",
+                    severity="warning", hint=f"move its .yaml files up into {TESTS_FOLDER}/ "
+                    "if they should count")
+            for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
 
 
 def test_files(project: Path) -> list[Path]:
@@ -149,10 +169,17 @@ def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
                                         + ", ".join(EXPECT_KEYS)))
             expect = {}
         problems += _check_expect(doc, (*path, "expect"), expect, known)
+        holdout = item.get("holdout")
+        if holdout is not None and not isinstance(holdout, bool):
+            problems.append(doc.problem((*path, "holdout"), f"found {clip(holdout)}, expected "
+                                        "true or false"))
         if len(problems) == before:
+            given = {**defaults, **customer}
             tests.append(PolicyTest(
-                doc.file, doc.where(path)[0], str(name), {**defaults, **customer}, expect,
-                {k: doc.where((*path, "expect", k))[0] for k in expect}))
+                doc.file, doc.where(path)[0], str(name), given, expect,
+                {k: doc.where((*path, "expect", k))[0] for k in expect},
+                holdout if holdout is not None else (
+                    None if given.get("customer_id") is not None else False)))
     return tests, problems
 
 
@@ -237,6 +264,16 @@ def _check_expect(doc: YamlDoc, path: tuple[str | int, ...], expect: Mapping[Any
             problems.append(doc.problem(where, f"found {value!r}, expected {what}: "
                                         + (", ".join(sorted(names)) or "(none)"),
                                         hint=did_you_mean(value, names)))
+        elif key == "policy" and value in known.service_only:
+            problems.append(doc.problem(where, f"found {value!r}, expected a policy that gives "
+                                        f"an action: {value} sets only a service level",
+                                        hint=f"use `service_level: "
+                                        f"{known.service_only[value]}` or `service_policy: "
+                                        f"{value}`"))
+        elif key == "service_policy" and value in known.action_only:
+            problems.append(doc.problem(where, f"found {value!r}, expected a policy that sets "
+                                        f"a service level: {value} sets only an action",
+                                        hint=f"use `policy: {value}`"))
     clash = [k for k in ("no_action", "suppressed_by") if k in expect]
     if (clash and any(k in expect for k in ("policy", "offer", "channel"))) or len(clash) == 2:
         problems.append(doc.problem(path, "`no_action` and `suppressed_by` exclude each other "
@@ -250,5 +287,6 @@ def check_test_files(project: Path, types: Mapping[str, str], rulebook: Rulebook
     problems are reported by validate; without a valid rulebook (None), the names of stages and
     policies in the tests are not checked."""
     if not test_files(project):
-        return []
-    return load_tests(project, Known.of(types, rulebook, channels, tiers))[1]
+        return unread_test_folders(project)
+    return (load_tests(project, Known.of(types, rulebook, channels, tiers))[1]
+            + unread_test_folders(project))

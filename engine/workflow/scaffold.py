@@ -68,8 +68,10 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
         lines += [f"  delimiter: {_q(sniffed.delimiter)}  # guess: {sniffed.delimiter_why}",
                   f"  encoding: {sniffed.encoding}  # guess: {sniffed.encoding_why}"]
         if sniffed.date_format:
-            lines.append(f"  date_format: {_q(sniffed.date_format)}  # guess: "
-                         f"{sniffed.date_why}")
+            lines.append(f"  date_format: {_q(sniffed.date_format)}  # guess "
+                         f"({sniffed.date_sure}): {sniffed.date_why}"
+                         + (f"; if the month comes first: {_q(sniffed.date_other)}"
+                            if sniffed.date_other else ""))
         elif "date" in sniffed.mapping:
             lines.append(f"  # date_format: not needed, dates are YYYY-MM-DD ({sniffed.date_why})")
         lines += ["  duplicates: drop  # exact duplicate rows are counted and skipped; `keep` "
@@ -85,6 +87,8 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                 lines.append(f"    {field}: null  # NOT GUESSED: {why}; write the name of the "
                              "column holding it (the columns: "
                              + ", ".join(sniffed.header) + ")")
+            elif field in sniffed.not_mapped:
+                lines.append(f"    # {field}: not mapped: {sniffed.not_mapped[field]}")
             elif field != "margin" or "cost" not in sniffed.mapping:
                 lines.append(f"    # {field}: not found ({OPTIONAL_NOTES[field]})")
     lines += [
@@ -98,10 +102,24 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
     return "\n".join(lines)
 
 
+def _in_the_way(folder: Path, files: dict[str, bytes]) -> list[str]:
+    """Every path the files would take that exists: a file itself, or a file where one of
+    their folders goes (``templates`` as a file), the project folder aside."""
+    if folder.exists() and not folder.is_dir():
+        return ["."]
+    found = {name for name in files if (folder / name).exists()}
+    for name in files:
+        for parent in Path(name).parents:
+            if parent != Path(".") and (folder / parent).exists() and not (
+                    folder / parent).is_dir():
+                found.add(parent.as_posix())
+    return sorted(found, key=lambda n: (n != "cvm.yaml", n))
+
+
 def scaffold(folder: Path, sniffed: Sniffed | None) -> Written:
     """Write the project into ``folder``; refuse (before writing anything) if a file exists."""
     files = {"cvm.yaml": b"", **starter_files()}
-    existing = [name for name in files if (folder / name).exists()]
+    existing = _in_the_way(folder, files)
     if existing:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more"
                                            if len(existing) > 5 else "")

@@ -7,20 +7,25 @@ Reads the first rows only. Every guess carries how sure it is and why, so that t
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
+from engine.data.typed_columns import read_dates
+from engine.errors import InputError, Problem
+
 SAMPLE_BYTES = 1 << 20
 SAMPLE_ROWS = 2000
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-# formats tried on the date column, most common first; ISO needs no date_format in cvm.yaml
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%d", "%d/%m/%Y",
-                "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d/%m/%Y %H:%M",
-                "%m/%d/%Y %H:%M", "%d/%m/%y", "%m/%d/%y")
-ISO = ("%Y-%m-%d",)
+# formats tried on the date column after ISO 8601 (which needs no date_format in cvm.yaml),
+# most common first; each is tried with the engine's own date reader
+ISO = "ISO 8601"
+DATE_FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y",
+                "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
+                "%d/%m/%y", "%m/%d/%y")
 # words in a column name that point at one of our fields (lower case, after splitting
 # camelCase, spaces, dashes and underscores); the first list is the stronger sign
 NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -43,7 +48,7 @@ NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 REQUIRED = ("customer_id", "date", "amount")
 PLURAL = {"text": "text", "integer": "whole numbers", "decimal": "decimal numbers",
-          "date": "dates", "empty": "empty"}
+          "date": "dates", "empty": "empty", "words": "text of several words"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,11 @@ class Sniffed:
     rows: int  # sampled data rows
     date_format: str | None = None
     date_why: str = ""
+    date_sure: str = "high"  # "low" when day and month cannot be told apart
+    date_other: str | None = None  # then the format with day and month swapped
     mapping: dict[str, Guess] = field(default_factory=dict)
-    not_guessed: dict[str, str] = field(default_factory=dict)  # field -> why
+    not_guessed: dict[str, str] = field(default_factory=dict)  # required field -> why
+    not_mapped: dict[str, str] = field(default_factory=dict)  # optional field -> why
 
 
 def _encoding(raw: bytes) -> tuple[str, str]:
@@ -100,11 +108,6 @@ def _delimiter(lines: Sequence[str]) -> tuple[str, str]:
     return ",", "no separator splits every line alike: a single column, or a damaged file"
 
 
-def _words(name: str) -> str:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return re.sub(r"[^a-z0-9]", "", spaced.lower())
-
-
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -112,26 +115,74 @@ def _number(text: str) -> float | None:
         return None
 
 
+def _reads(values: Sequence[str], fmt: str) -> bool:
+    """Whether the engine reads every value as a date in ``fmt`` (ISO: no date_format)."""
+    text = pa.chunked_array([pa.array(list(values), pa.string())])
+    try:
+        return not read_dates(text, None if fmt == ISO else fmt)[1].any()
+    except (pa.ArrowInvalid, ValueError):
+        return False
+
+
 def _date_format(values: Sequence[str]) -> str | None:
-    """The first format every value parses with, or None."""
-    values = [v for v in values if v]
+    """The first format (ISO first) the engine reads every value with, or None. Plain numbers
+    are dates only as YYYYMMDD."""
+    values = [v.strip() for v in values if v.strip()]
     if not values:
         return None
-    for fmt in DATE_FORMATS:
-        try:
-            for v in values:
-                dt.datetime.strptime(v, fmt)
-        except ValueError:
+    numbers = all(_number(v) is not None for v in values)
+    if numbers and not all(len(v) == 8 and v.isdigit() for v in values):
+        return None
+    for fmt in (() if numbers else (ISO,)) + DATE_FORMATS:
+        if (fmt == "%Y%m%d") != numbers:
             continue
-        if fmt == "%Y%m%d" and not all(len(v) == 8 for v in values):
-            continue
-        return fmt
+        if _reads(values, fmt):
+            return fmt
     return None
+
+
+ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
+
+
+def _refuse_binary(path: Path, raw: bytes) -> None:
+    """A workbook, a Parquet file or UTF-16 without a byte order mark would be read as
+    nonsense text (and its bytes written into cvm.yaml's comments): refused first."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in raw[:SAMPLE_BYTES]:
+        return
+    head = raw[:4096]
+    if raw.startswith(ZIP):
+        like = "; it starts like a zip archive (an Excel .xlsx or .ods workbook)"
+    elif raw.startswith(PARQUET):
+        like = "; it is a Parquet file (map its columns by hand: README \"Your own data\")"
+    elif head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+        like = "; it looks like UTF-16 text without a byte order mark"
+    else:
+        like = ""
+    raise InputError(Problem(
+        f"found binary data (NUL bytes), expected a text file such as CSV{like}",
+        file=str(path), hint="export or save it as CSV (UTF-8), then run `cvm init --from` "
+        "again"))
+
+
+def _refuse_headerless(path: Path, first: Sequence[str], delimiter: str) -> None:
+    """cvm.yaml maps columns by the names of a header line: a first line of data would give
+    columns named "00004" and lose the first row, so it is refused with the fix."""
+    if not first or not all(_number(v) is not None or _date_format([v]) for v in first):
+        return
+    sep = " " if delimiter == "whitespace" else delimiter
+    shown = ", ".join(repr(v) for v in first[:6]) + (", ..." if len(first) > 6 else "")
+    raise InputError(Problem(
+        f"found no header line: every field of the first line is a number or a date "
+        f"({shown}), expected the names of the columns", file=str(path), line=1,
+        hint="CVM Engine reads files whose first line names the columns: add one (e.g. "
+        f"{sep.join(('customer_id', 'date', 'amount'))}, with the file's delimiter) and run "
+        "`cvm init --from` again"))
 
 
 def sniff(path: Path) -> Sniffed:
     with path.open("rb") as fh:
         raw = fh.read(SAMPLE_BYTES)
+    _refuse_binary(path, raw)
     encoding, enc_why = _encoding(raw)
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = [line for line in re.split(r"\r\n|\r|\n", text)[: SAMPLE_ROWS + 1] if line.strip()]
@@ -142,6 +193,7 @@ def sniff(path: Path) -> Sniffed:
         lambda line: next(csv.reader([line], delimiter=delimiter)))
     table = [split(line) for line in lines]
     header, body = (table[0], table[1:]) if table else ([], [])
+    _refuse_headerless(path, header, delimiter)
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body))
     columns = {name: [row[i] if i < len(row) else "" for row in body]
                for i, name in enumerate(header)}
@@ -158,45 +210,64 @@ def _kind(values: Sequence[str]) -> str:
         if all(float(n).is_integer() for n in numbers if n is not None):
             return "date" if _date_format(filled) == "%Y%m%d" else "integer"
         return "decimal"
-    return "date" if _date_format(filled) else "text"
+    if _date_format(filled):
+        return "date"
+    # names and descriptions (mostly several words) are never ids
+    return "words" if sum(" " in v.strip() for v in filled) * 2 > len(filled) else "text"
+
+
+def _tokens(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
 
 
 def _name_score(field_name: str, column: str) -> int:
+    """3: the whole name is one of the field's strong words; 2: whole words of it are
+    ("Customer No", "Customer Name"); 1: a weak word, or a strong one inside a word."""
     strong, weak = NAMES[field_name]
-    word = _words(column)
+    tokens = _tokens(column)
+    word = "".join(tokens)
     if word in strong:
         return 3
-    if any(s in word for s in strong):
+    runs = {"".join(tokens[i:j]) for i in range(len(tokens))
+            for j in range(i + 1, len(tokens) + 1)}
+    if runs & set(strong):
         return 2
-    return 1 if any(w in word for w in weak) else 0
+    return 1 if any(w in word for w in (*strong, *weak)) else 0
+
+
+FITS = {  # which kinds of values each field can hold
+    "customer_id": ("text", "integer"), "date": ("date",),
+    "amount": ("decimal", "integer"), "cost": ("decimal", "integer"),
+    "margin": ("decimal", "integer"), "quantity": ("integer",),
+    "order_id": ("text", "integer"), "channel": ("text", "words"),
+    "category": ("text", "words")}
 
 
 def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
     kinds = {name: _kind(values) for name, values in columns.items()}
-    fits = {  # which kinds of values each field can hold
-        "customer_id": ("text", "integer"), "date": ("date",),
-        "amount": ("decimal", "integer"), "cost": ("decimal", "integer"),
-        "margin": ("decimal", "integer"), "quantity": ("integer",),
-        "order_id": ("text", "integer"), "channel": ("text",), "category": ("text",)}
     taken: set[str] = set()
     for name in ("date", "customer_id", "amount", "quantity", "cost", "margin", "order_id",
                  "channel", "category"):
-        scored = sorted(((_name_score(name, col), -i, col) for i, col in enumerate(columns)
-                         if col not in taken), reverse=True)
+        named = sorted(((_name_score(name, col), -i, col) for i, col in enumerate(columns)
+                        if col not in taken and _name_score(name, col)), reverse=True)
+        fitting = [(sc, col) for sc, _, col in named if kinds[col] in FITS[name]]
         pick: Guess | None = None
-        for score, _, col in scored:
-            fit = kinds[col] in fits[name]
-            if score >= 2 and fit:
-                pick = Guess(col, "high", f"the name, and the values are {PLURAL[kinds[col]]}")
-            elif score == 1 and fit:
-                pick = Guess(col, "medium",
-                             f"part of the name, and the values are {PLURAL[kinds[col]]}")
-            elif score >= 2:
-                pick = None
-                found.not_guessed.setdefault(name, f"{col!r} is named like it but holds "
-                                             f"{kinds[col]} values")
-            if pick is not None or score >= 2:
-                break
+        if fitting:
+            score, col = fitting[0]
+            what = "the name" if score >= 2 else "part of the name"
+            sure = "high" if score >= 2 else "medium"
+            why = f"{what}, and the values are {PLURAL[kinds[col]]}"
+            rival = next((c for sc, c in fitting[1:] if sc >= 2 and score >= 2), None)
+            if rival is not None:  # two columns named alike: the first is only a guess
+                sure = "medium" if sure == "high" else "low"
+                why += f"; {rival!r} is named like it too: check which holds the " + (
+                    "customer" if name == "customer_id" else name.replace("_", " "))
+            pick = Guess(col, sure, why)
+        elif named and named[0][0] >= 2:
+            col = named[0][2]
+            (found.not_guessed if name in REQUIRED else found.not_mapped)[name] = \
+                _unfit_why(col, columns[col], kinds[col])
         if pick is None and name in REQUIRED:
             pick = _by_values(name, columns, kinds, taken)
         if pick is None:
@@ -207,30 +278,25 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
         found.mapping[name] = pick
         taken.add(pick.column)
         if name == "date":
-            fmt = _date_format([v for v in columns[pick.column] if v])
-            found.date_format = None if fmt in ISO else fmt
-            sample = next((v for v in columns[pick.column] if v), "")
-            found.date_why = (f"every sampled date parses as {fmt} (e.g. {sample!r})"
-                              + ("; day and month cannot be told apart in the sample"
-                                 if fmt and _ambiguous(columns[pick.column], fmt) else ""))
+            _date_guess(found, [v for v in columns[pick.column] if v.strip()])
 
 
-def _ambiguous(values: Sequence[str], fmt: str) -> bool:
-    swapped = {"%d/%m": "%m/%d", "%m/%d": "%d/%m"}
-    for a, b in swapped.items():
+def _date_guess(found: Sniffed, values: list[str]) -> None:
+    fmt = _date_format(values)
+    found.date_format = None if fmt == ISO else fmt
+    found.date_why = f"every sampled date parses as {fmt} (e.g. {values[0]!r})"
+    swapped = _swapped(fmt or "")
+    if swapped and _reads(values, swapped):
+        found.date_sure, found.date_other = "low", swapped
+        found.date_why += "; day and month cannot be told apart in the sample"
+
+
+def _swapped(fmt: str) -> str | None:
+    for a, b in (("%d/%m", "%m/%d"), ("%m/%d", "%d/%m"), ("%d.%m", "%m.%d"),
+                 ("%d-%m", "%m-%d")):
         if a in fmt:
-            return _date_format_is(values, fmt.replace(a, b))
-    return False
-
-
-def _date_format_is(values: Sequence[str], fmt: str) -> bool:
-    try:
-        for v in values:
-            if v:
-                dt.datetime.strptime(v, fmt)
-    except ValueError:
-        return False
-    return True
+            return fmt.replace(a, b)
+    return None
 
 
 def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
@@ -252,17 +318,35 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
 
 
 DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]+$")
+THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+
+
+def _number_trouble(col: str, values: Sequence[str]) -> str | None:
+    """Why a column of numbers the engine cannot read is not one: a decimal comma or a
+    thousands separator (both read as text)."""
+    filled = [v for v in values if v]
+    for pattern, what, fix in ((THOUSANDS, "a thousands separator", "without one"),
+                               (DECIMAL_COMMA, "a decimal comma", "with a decimal point")):
+        if any(pattern.match(v) for v in filled) and all(
+                pattern.match(v) or THOUSANDS.match(v) or DECIMAL_COMMA.match(v)
+                or _number(v) is not None for v in filled):
+            sample = next(v for v in filled if pattern.match(v))
+            return (f"column {col!r} holds numbers with {what} ({sample!r}), which CVM "
+                    f"Engine does not read: export them {fix}")
+    return None
+
+
+def _unfit_why(col: str, values: Sequence[str], kind: str) -> str:
+    return _number_trouble(col, values) or (
+        f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values")
 
 
 def _why_not(name: str, columns: dict[str, list[str]], taken: set[str]) -> str:
     if name in ("amount", "cost", "margin"):
-        comma = [c for c in columns if c not in taken and any(
-            DECIMAL_COMMA.match(v) for v in columns[c]) and all(
-            DECIMAL_COMMA.match(v) or _number(v) is not None for v in columns[c] if v)]
-        if comma:
-            sample = next(v for v in columns[comma[0]] if DECIMAL_COMMA.match(v))
-            return (f"column {comma[0]!r} holds numbers with a decimal comma ({sample!r}), "
-                    "which CVM Engine does not read: export them with a decimal point")
+        for col in (c for c in columns if c not in taken):
+            why = _number_trouble(col, columns[col])
+            if why is not None:
+                return why
     if name == "amount":
         return "no column is named like it, and not exactly one column holds decimal numbers"
     return "no column is named like it or holds values like it"
