@@ -11,7 +11,7 @@ from engine.commands.common import project_config
 from engine.policy.condition_text import first_failure
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
-from engine.run.pipeline import load_setup
+from engine.run.build import load_setup
 from engine.value.score import score
 from engine.workflow.audience import audience
 from tests.conftest import copy_example_project
@@ -20,7 +20,7 @@ from tests.conftest import copy_example_project
 def test_counts_agree_with_the_run_and_the_reference_evaluator(tmp_path: Path) -> None:
     config = project_config(copy_example_project(tmp_path), None)
     setup = load_setup(config)
-    sizes = audience(config, setup)
+    sizes = audience(setup)
     staged = assign_stages(score(config).table, setup.rulebook)
     decisions = decide(staged, setup.rulebook)
     records = staged.to_dict("records")

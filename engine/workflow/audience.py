@@ -14,7 +14,6 @@ import pandas as pd
 
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
 from engine.policy.lifecycle import assign_stages
-from engine.project.config import Config
 from engine.project.project import Project
 from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
@@ -71,9 +70,11 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.astype(object).value_counts().items()}
 
 
-def audience(config: Config, setup: Project, progress: Progress | None = None) -> Audience:
+def audience(setup: Project, progress: Progress | None = None) -> Audience:
+    """How many customers each stage rule, segment and policy matches and wins
+    (``cvm validate --audience``)."""
     rulebook = setup.rulebook
-    scored = score(config, progress=progress)
+    scored = score(setup.config, progress=progress, tiers=setup.tiers)
     table = scored.table
     rule_matches = stage_matcher(rulebook).counts(table)
     staged = assign_stages(table, rulebook)
@@ -99,10 +100,3 @@ def audience(config: Config, setup: Project, progress: Progress | None = None) -
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     return Audience(len(table), str(scored.as_of), tuple(rows))
-
-
-def audience_of(config: Config) -> Audience:
-    """The audience sizes of a project that validates (``cvm validate --audience``)."""
-    from engine.run.pipeline import load_setup
-
-    return audience(config, load_setup(config))
