@@ -39,7 +39,7 @@ def main() -> int:
     from engine.history.record import record_run
     from engine.history.settings import parse
     from engine.history.store import open_store
-    from engine.run.pipeline import load_project
+    from engine.run.build import load_project
 
     n = args.customers
     rng = np.random.default_rng(13)

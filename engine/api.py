@@ -22,12 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 from engine.errors import Problem
-from engine.project.config import Config, load_config
 from engine.project.project import Project
+from engine.run.build import load_project as _load_project
 from engine.run.job import RunResult
 from engine.run.job import run as _run
 from engine.run.pipeline import Progress
-from engine.run.pipeline import load_project as _load_project
 from engine.value.score import output_frame, row_counts
 from engine.value.score import score as _score
 
@@ -56,13 +55,17 @@ def load_project(folder: str | Path = ".", *,
     """The project in ``folder``: cvm.yaml (or ``config_file``), the value tiers, rules,
     policies, channels and campaigns, read and checked once (templates compiled); raises
     InputError with the problems found."""
-    return _load_project(Path(folder), Path(config_file) if config_file else None)
+    return _project(Path(folder), config_file)
 
 
-def _config(project: str | Path | Project, config_file: str | Path | None) -> Config:
+def _project(project: str | Path | Project, config_file: str | Path | None, *,
+             scope: str = "full") -> Project:
+    """``project`` itself, or the project in that folder, read once (``scope``: as the
+    command doing the same reads it)."""
     if isinstance(project, Project):
-        return project.config
-    return load_config(Path(project), config_file=Path(config_file) if config_file else None)
+        return project
+    return _load_project(Path(project), Path(config_file) if config_file else None,
+                         scope=scope)
 
 
 def run(project: str | Path | Project = ".", *, config_file: str | Path | None = None,
@@ -71,16 +74,15 @@ def run(project: str | Path | Project = ".", *, config_file: str | Path | None =
     """Score, stage, decide, allocate and render; write the run folder; return the result.
     ``project``: a ``Project`` (``load_project``) or its folder; ``history=False``: neither
     read nor record the project's history (``--no-history``)."""
-    return _run(_config(project, config_file), out=Path(out) if out else None, fmt=fmt,
-                progress=progress, history=history,
-                project=project if isinstance(project, Project) else None)
+    return _run(_project(project, config_file), out=Path(out) if out else None, fmt=fmt,
+                progress=progress, history=history)
 
 
 def score(project: str | Path | Project = ".", *,
           config_file: str | Path | None = None) -> ScoreResult:
     """The customer value table (nothing is written); ``project`` as for ``run``."""
-    scored = _score(_config(project, config_file), tiers=project.tiers if isinstance(
-        project, Project) else None)
+    read = _project(project, config_file, scope="value")  # as `cvm score` reads it
+    scored = _score(read.config, tiers=read.tiers)
     return ScoreResult(output_frame(scored.table), scored.as_of, row_counts(scored),
                        scored.model.describe())
 

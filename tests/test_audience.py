@@ -10,7 +10,8 @@ from engine.cli import app
 from engine.commands.common import project_config
 from engine.policy.condition_text import first_failure
 from engine.policy.decisions import decide
-from engine.run.pipeline import load_setup, staged
+from engine.run.build import load_setup
+from engine.run.pipeline import staged
 from engine.value.score import score
 from engine.workflow.audience import audience
 from tests.conftest import copy_example_project
@@ -19,7 +20,7 @@ from tests.conftest import copy_example_project
 def test_counts_agree_with_the_run_and_the_reference_evaluator(tmp_path: Path) -> None:
     config = project_config(copy_example_project(tmp_path), None)
     setup = load_setup(config)
-    sizes = audience(config, setup)
+    sizes = audience(setup)
     table = staged(config, setup, score(config))  # the table `cvm run` decides on
     decisions = decide(table, setup.rulebook)
     records = table.to_dict("records")

@@ -14,7 +14,7 @@ from engine.cli import app
 from engine.project.config import load_config
 from engine.render.brief_data import campaign_contexts
 from engine.render.briefs import render
-from engine.run.pipeline import load_setup
+from engine.run.build import load_setup
 from tests.conftest import copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def _briefs(actions: pd.DataFrame) -> dict[str, str]:
     out = {}
     for ctx in campaign_contexts(actions, setup.rulebook, setup.channels, run=RUN):
         for ext in ("md", "html"):
-            out[f"{ctx['campaign']['id']}.{ext}"] = render(ROOT, f"brief.{ext}.j2", ctx)
+            out[f"{ctx['campaign']['id']}.{ext}"] = render(setup.templates, f"brief.{ext}.j2", ctx)
     return out
 
 

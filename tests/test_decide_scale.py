@@ -147,7 +147,7 @@ def test_five_thousand_generated_policies_validate_and_run_on_the_example(
     assert len(decided) == 2000
     # the winners of a sample of customers, by the pure-Python evaluator
     from engine.commands.common import project_config
-    from engine.run.pipeline import load_setup
+    from engine.run.build import load_setup
     from engine.value.score import score
 
     config = project_config(project, None)

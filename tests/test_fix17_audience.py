@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.commands.common import project_config
-from engine.run.pipeline import load_setup
+from engine.run.build import load_setup
 from engine.workflow.audience import audience
 from tests.conftest import copy_example_project
 
@@ -29,7 +29,7 @@ def test_audience_wins_are_the_action_lists_policy_counts(tmp_path: Path) -> Non
     # a condition on a value-change attribute (with_changes): read by run, not by score
     (project / "policies" / "reach_uncontacted.yaml").write_text(UNCONTACTED)
     config = project_config(project, None)
-    sizes = audience(config, load_setup(config))  # before the run records its contacts
+    sizes = audience(load_setup(config))  # before the run records its contacts
     result = CliRunner().invoke(app, ["run", "-p", str(project), "--quiet"])
     assert result.exit_code == 0, result.output
     runs = sorted((project / "output").glob("runs/*/actions.csv")) or sorted(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from engine.plan.diff import by_id, fields_changed, keyed, same
 from engine.project.config import load_config
-from engine.run.pipeline import Setup, load_setup
+from engine.run.build import load_setup
+from engine.run.pipeline import Setup
 from tests.conftest import copy_example_project
 from tests.test_plan import edit
 

@@ -1,13 +1,14 @@
 """Every YAML file of the project is read once per command: the one YAML loader
 (engine.project.yamlio.load_file) is instrumented and each command run on the retail example.
-So is the templates' loader (engine.render.sandbox): each template is read once, then held
-compiled."""
+So is the templates' reader (engine.project.templates.read_file): each template is read once,
+with the project (engine.run.build), and compiled from that text."""
 
 from __future__ import annotations
 
 import collections
 import importlib
 import pkgutil
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,25 @@ from typer.testing import CliRunner
 
 import engine
 from engine.cli import app
-from engine.project import yamlio
+from engine.project import templates, yamlio
 from engine.render import sandbox
 from tests import golden
 
+ROOT = Path(__file__).resolve().parents[1]
 # (`cvm plan` reads two projects: each of their files once)
-COMMANDS = ("validate", "score", "decide", "explain-C000001", "run", "report", "fit", "plan",
-            "plan-html", "plan-overlay")
+COMMANDS = ("validate", "validate-strict", "score", "decide", "explain-C000001", "run",
+            "run-jsonl", "report", "fit", "plan", "plan-html", "plan-overlay", "test",
+            "validate-audience", "measure", "history")
+
+
+def _commands(project: Path, out: Path) -> list[tuple[str, list[str]]]:
+    """golden's commands on the example, then those it does not run (after `cvm run`, so
+    that there is a history to measure)."""
+    p = ["--project", str(project)]
+    return [*golden.commands("retail", project, out),
+            ("test", ["test", *p]), ("validate-audience", ["validate", "--audience", *p]),
+            ("measure", ["measure", *p, "--out", str(out / "measure")]),
+            ("history", ["history", *p])]
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +43,7 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Cou
     tmp = tmp_path_factory.mktemp("read-once")
     project = golden._copy("retail", tmp / "projects")
     golden._proposal("retail", project)  # for cvm plan
+    shutil.copytree(ROOT / "policy_tests", project / "policy_tests")  # for cvm test
     counts: collections.Counter[str] = collections.Counter()
     loader = yamlio.load_file
 
@@ -38,14 +52,13 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Cou
         return loader(path, **kwargs)
 
     patch = pytest.MonkeyPatch()
-    get_source = sandbox._Loader.get_source
+    read_template = templates.read_file
 
-    def counted_template(self: sandbox._Loader, environment: Any, template: str) -> Any:
-        found = [Path(f) / template for f in self.searchpath if (Path(f) / template).is_file()]
-        counts[str(found[0].resolve()) if found else f"template:{template}"] += 1
-        return get_source(self, environment, template)
+    def counted_template(path: Path) -> bytes:
+        counts[str(Path(path).resolve())] += 1
+        return read_template(path)
 
-    patch.setattr(sandbox._Loader, "get_source", counted_template)
+    patch.setattr(templates, "read_file", counted_template)
     # modules bind the loader by name: each binding is replaced
     # (Alembic's migration scripts are run by Alembic, never imported)
     for info in pkgutil.walk_packages(engine.__path__, "engine."):
@@ -55,7 +68,7 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Cou
                 patch.setattr(module, "load_file", counted)
     found: dict[str, collections.Counter[str]] = {}
     try:
-        for label, args in golden.commands("retail", project, tmp / "out"):
+        for label, args in _commands(project, tmp / "out"):
             if label in COMMANDS:
                 counts.clear()
                 sandbox.sandbox.cache_clear()  # as in a new process: no template compiled yet

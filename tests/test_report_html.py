@@ -21,9 +21,9 @@ import pytest
 
 from engine.commands import report as report_cmd
 from engine.errors import InputError
-from engine.project.config import load_config
 from engine.report.equity import FIGURE_COLUMNS
 from engine.report.sections import latest_run
+from engine.run.build import load_project
 from engine.run.job import run as run_job
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def render(out: Path, project: Path = ROOT, **kwargs: object) -> Path:
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`cvm run` then `cvm report` on the bundled example, into one output folder."""
     out = tmp_path_factory.mktemp("out") / "output"
-    run_job(load_config(ROOT), out=out, fmt="csv")
+    run_job(load_project(ROOT), out=out, fmt="csv")
     return render(out)
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.commands.common import project_config
 from engine.policy.decisions import decide
 from engine.project.conditions import evaluate
 from engine.project.rulebook import Rulebook, load_rulebook
 from engine.project.schema import attribute_types
+from engine.run.build import load_project
 from engine.run.pipeline import Computed, compute
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def book() -> Rulebook:
 
 @pytest.fixture(scope="module")
 def computed() -> Computed:
-    return compute(project_config(ROOT, None))
+    return compute(load_project(ROOT))
 
 
 @pytest.fixture(scope="module")

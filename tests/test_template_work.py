@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import engine.render.sandbox as sb
 from engine.cli import app
 from engine.errors import InputError
+from engine.project.templates import read_templates
 from tests.conftest import copy_example_project
 
 runner = CliRunner()
@@ -28,7 +29,7 @@ def _render(tmp_path: Path, text: str, name: str = "t.md.j2") -> sb.Sandbox:
     folder = tmp_path / "templates"
     folder.mkdir(exist_ok=True)
     (folder / name).write_text(text)
-    env = sb.sandbox((folder,), trim=True)
+    env = sb.sandbox(read_templates(folder.parent), trim=True)
     sb.render_template(env, name, {}, lambda n: f"templates/{n}")
     return env
 
@@ -59,7 +60,7 @@ def test_a_run_is_bounded_in_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     folder = tmp_path / "templates"
     folder.mkdir()
     (folder / "t.md.j2").write_text("{% for i in range(10000) %}{% endfor %}\n")
-    env = sb.sandbox((folder,), trim=True)
+    env = sb.sandbox(read_templates(folder.parent), trim=True)
     env.start_run()
     sb.render_template(env, "t.md.j2", {}, str, new_run=False)
     sb.render_template(env, "t.md.j2", {}, str, new_run=False)

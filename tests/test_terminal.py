@@ -132,13 +132,13 @@ def test_allocation_and_model_fits_report_inside_their_loops(
     import pytest
 
     from engine import terminal as term
-    from engine.commands.common import project_config
+    from engine.run.build import load_project
     from engine.run.pipeline import compute
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     seen = _Recorder()
     monkeypatch.setattr(term, "_ACTIVE", seen)
-    compute(project_config(copy_example_project(tmp_path), None))
+    compute(load_project(copy_example_project(tmp_path)))
     labels = {label for label, _, _ in seen.ticks}
     assert "allocate: customers decided" in labels
     assert any(label.startswith("fit ") and label.endswith(": iterations") for label in labels)

@@ -1,27 +1,24 @@
-"""What several commands share: finding the project and loading its configuration."""
+"""What several commands share: the project the command line names, read once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.project.config import Config, find_project, load_config
+from engine.project.config import Config, load_config
 from engine.project.project import Project
-from engine.run.pipeline import load_project
-
-
-def _folder(project: Path | None, config_file: Path | None) -> Path:
-    return project if project is not None else (
-        config_file.parent if config_file is not None else find_project(Path.cwd()))
+from engine.run.build import load_project, project_folder
 
 
 def project_config(project: Path | None, config_file: Path | None) -> Config:
-    return load_config(_folder(project, config_file), config_file=config_file)
+    """cvm.yaml alone (``cvm init``'s checks and tests; every command takes ``project_of``)."""
+    return load_config(project_folder(project, config_file), config_file=config_file)
 
 
-def project_of(project: Path | None, config_file: Path | None) -> Project:
+def project_of(project: Path | None, config_file: Path | None, *, scope: str = "full",
+               test_files: list[Path] | None = None) -> Project:
     """The project the command line names (--project, --config, or the folder above), read
-    and checked once."""
-    return load_project(_folder(project, config_file), config_file)
+    and checked once by ``engine.run.build`` (``scope``: the parts the command uses)."""
+    return load_project(project, config_file, scope=scope, test_files=test_files)
 
 
 def money(value: float, currency: str) -> str:

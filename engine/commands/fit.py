@@ -21,7 +21,7 @@ import pandas as pd
 import typer
 
 from engine import notices
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.data.load import EPOCH, Transactions, load_transactions
 from engine.errors import InputError, Problem, UsageError
 from engine.output.commit import writing
@@ -51,7 +51,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     from engine.value.model_choice import calibration_frame, holdout_split
     from engine.value.models.rfm import holdout_check, plot_holdout
 
-    config = project_config(project, config_file)
+    config = project_of(project, config_file, scope="config").config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     tx = load_transactions(config)

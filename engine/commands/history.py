@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.history import open_history, settings_for
 from engine.history.queries import list_runs, timeline
@@ -16,7 +16,7 @@ from engine.history.queries import list_runs, timeline
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str | None,
         as_json: bool) -> int:
-    config = project_config(project, config_file)
+    config = project_of(project, config_file, scope="config").config
     settings = settings_for(config)
     where = config.display(settings.file) if settings.file is not None else settings.masked
     store = open_history(config, create=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.data.load import load_transactions
 from engine.errors import InputError, Problem
 from engine.history import open_history
@@ -17,13 +17,12 @@ from engine.history.measure import measure
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv
-from engine.run.pipeline import load_setup
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         quiet: bool) -> int:
-    config = project_config(project, config_file)
-    setup = load_setup(config)
+    setup = project_of(project, config_file)
+    config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     store = open_history(config, create=False)

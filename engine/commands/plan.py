@@ -5,7 +5,6 @@ did not write)."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import tempfile
 from collections.abc import Callable
@@ -15,15 +14,15 @@ from typing import Any
 import typer
 
 from engine.commands.common import project_config
-from engine.commands.validate import Checked, check
+from engine.commands.validate import check
 from engine.errors import Problem, UsageError
 from engine.output.commit import write_files
 from engine.output.folder import Target, check_file, guard_for
 from engine.output.writers import csv_writer, write_text
 from engine.plan.dry_run import make_plan
 from engine.plan.render import changes_csv, html_report, markdown, terminal
-from engine.plan.sources import SideError, Source, sides
-from engine.project.project import Project
+from engine.plan.sources import SideError, sides
+from engine.run.build import side as side_project
 from engine.terminal import display
 
 EXIT_CHANGES = 2
@@ -65,7 +64,7 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
             errors = [p for p in checked.problems if p.severity == "error"]
             if errors:
                 raise SideError(side, "does not validate", errors)
-            read.append(_side(checked, side))
+            read.append(side_project(checked, side.folder))
         shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
         with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
             plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]))
@@ -88,13 +87,3 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
     if detailed_exitcode and plan.changed:
         return EXIT_CHANGES
     return 0
-
-
-def _side(checked: Checked, side: Source) -> Project:
-    """A side's project from what validating it read (its data paths read from the project
-    folder, as for ``run``; its rules/, policies/ and templates/ from the side's folder)."""
-    assert checked.config is not None and checked.tiers is not None
-    assert checked.channels is not None and checked.rulebook is not None  # no errors
-    assert checked.contacts is not None
-    return Project(dataclasses.replace(checked.config, project=side.folder), checked.tiers,
-                   checked.rulebook, checked.channels, checked.contacts)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
@@ -25,7 +25,8 @@ REPORT_FOLDER = "report"
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         spend: Path | None, quiet: bool, active_window: int | None = None) -> int:
     """Build and write the report; returns the exit code (0)."""
-    config = project_config(project, config_file)
+    setup = project_of(project, config_file, scope="report")
+    config = setup.config
     settings = report_config(config)
     window = active_window or settings.active_window_days or \
         default_active_window(config.period_days)
@@ -40,7 +41,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target = output_target(config, out)
     guard = guard_for(config, files=[path])
     check_folder(target, guard)
-    report = build_report(config, spend=spend_data, active_window_days=window,
+    report = build_report(setup, spend=spend_data, active_window_days=window,
                           run_folder=target.path)
     with writing(target, guard, "report") as stage:
         write_text(report.html, stage.path(f"{REPORT_FOLDER}/report.html"))

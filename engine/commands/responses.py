@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import project_config
+from engine.commands.common import project_of
 from engine.history import open_history, settings_for
 from engine.history.responses import import_responses
 
 
 def run_import(*, project: Path | None, config_file: Path | None, file: Path,
                quiet: bool) -> int:
-    config = project_config(project, config_file)
+    config = project_of(project, config_file, scope="config").config
     path = file if file.is_absolute() else Path.cwd() / file
     display = str(file)
     from engine.history.responses import read_responses

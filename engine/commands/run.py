@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import money, project_config
+from engine.commands.common import money, project_of
 from engine.run.job import run as run_job
 from engine.terminal import display
 
@@ -17,7 +17,8 @@ RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allo
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,
         quiet: bool, history: bool = True) -> int:
-    config = project_config(project, config_file)
+    setup = project_of(project, config_file)
+    config = setup.config
     started = time.perf_counter()
     last = [started]
 
@@ -30,9 +31,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     shown = display(RUN_STEPS, quiet=quiet)  # issue 17: bars on a terminal, else the lines
     if shown is not None:
         with shown:
-            result = run_job(config, out=out, fmt=fmt, progress=shown, history=history)
+            result = run_job(setup, out=out, fmt=fmt, progress=shown, history=history)
     else:
-        result = run_job(config, out=out, fmt=fmt, progress=progress, history=history)
+        result = run_job(setup, out=out, fmt=fmt, progress=progress, history=history)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest

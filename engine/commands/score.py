@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import money, project_config
+from engine.commands.common import money, project_of
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_parquet
@@ -20,12 +20,13 @@ SCORE_STEPS = ("load", "features", "value", "models")
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         quiet: bool, json_out: bool = False) -> int:
-    config = project_config(project, config_file)
+    setup = project_of(project, config_file, scope="value")
+    config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
     with shown or contextlib.nullcontext():
-        scored = score(config, progress=shown)
+        scored = score(config, progress=shown, tiers=setup.tiers)
     frame = output_frame(scored.table)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))

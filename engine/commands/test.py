@@ -9,24 +9,23 @@ import typer
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.notices import warn
+from engine.project.policy_tests import TESTS_FOLDER, unread_test_folders
 from engine.run.pipeline import types_for
 from engine.terminal import styled
 from engine.workflow.checking import run_tests
-from engine.workflow.policy_tests import TESTS_FOLDER, Known, load_tests, unread_test_folders
 
 
 def run(*, project: Path | None, config_file: Path | None, files: list[Path] | None,
         quiet: bool) -> int:
-    setup = project_of(project, config_file)
+    setup = project_of(project, config_file,  # the tests are read with the project
+                       test_files=[p for p in files if p.is_file()] if files else None)
     config = setup.config
     types = types_for(config)
-    known = Known.of(types, setup.rulebook, [c.id for c in setup.channels.channels],
-                     setup.tiers.names)
     for path in files or []:
         if not path.is_file():  # exit 1 as README "Exit codes" says, not Click's 2
             raise InputError(Problem("is a folder, expected a test file" if path.is_dir()
                                      else "file not found", file=str(path), key="FILES"))
-    tests, problems = load_tests(config.project, known, files or None)
+    tests, problems = list(setup.tests.tests), list(setup.tests.problems)
     if problems:
         raise InputError(problems)
     if not files:

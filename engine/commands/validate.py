@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from engine.commands.common import project_config
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.policy.validation import validated_rulebook
-from engine.project.channels import ChannelSetup, channel_ids, load_channels
-from engine.project.config import Config
-from engine.project.contact_policies import ContactPolicies, load_contact_policies
-from engine.project.files import unread_files
-from engine.project.rulebook import Rulebook
-from engine.project.tiers import TierSpec, load_tiers
-from engine.project.trigger_attributes import trigger_types, trigger_values
-from engine.project.triggers import Triggers, check_triggers
-from engine.render.briefs import check_templates
-from engine.run.pipeline import types_for
+from engine.run.build import Built, build
 from engine.terminal import styled
-from engine.workflow.audience import audience_of
+from engine.workflow.audience import audience as audience_sizes
 from engine.workflow.json_output import validate_json
-from engine.workflow.policy_tests import check_test_files
-
-
-@dataclass(frozen=True)
-class Checked:
-    """What ``cvm validate`` read: every problem, and each part that could be read (None when
-    it could not, or, for the rulebook, when its files have errors)."""
-
-    problems: list[Problem]
-    config: Config | None = None
-    tiers: TierSpec | None = None
-    channels: ChannelSetup | None = None
-    rulebook: Rulebook | None = None
-    contacts: ContactPolicies | None = None
-    triggers: Triggers | None = None
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -52,52 +23,22 @@ def collect(project: Path | None, config_file: Path | None,
 
 
 def check(project: Path | None, config_file: Path | None,
-          rules_from: Path | None = None) -> Checked:
-    """``collect``'s problems with the parts read, so that a caller (``cvm plan``) reads each
-    file once."""
-    problems: list[Problem] = []
-
-    def attempt(fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except CvmError as exc:
-            problems.extend(exc.problems)
-            return None
-
-    config = attempt(lambda: project_config(project, config_file))
-    if config is None:
-        return Checked(problems)
-    folder = rules_from or config.project
-    tiers = attempt(lambda: load_tiers(folder))
-    types = types_for(config)
-    values = {"value_tier": tiers.names} if tiers is not None else None
-    found = len(problems)
-    channels = attempt(lambda: load_channels(folder, types))
-    campaigns = list(channels.campaigns) if channels is not None else None
-    # the rulebook's problems first: the channel stage's follow
-    book, found_in_rulebook = validated_rulebook(
-        folder, types, values=values, channels=channel_ids(folder, channels),
-        campaigns=campaigns, read_defaults=False)
-    problems[found:found] = found_in_rulebook
-    contacts = None
-    if channels is not None:  # policies/contact_policies.yaml names declared ones only
-        contacts = attempt(lambda: load_contact_policies(
-            folder, [ch.id for ch in channels.channels], campaigns))
-    triggers, found_in_triggers = check_triggers(  # triggers/*.yaml (issue 14)
-        folder, trigger_types(types, book), trigger_values(book, tiers.names if tiers else None),
-        [ch.id for ch in channels.channels] if channels is not None else None)
-    problems.extend(found_in_triggers)
-    problems.extend(check_templates(folder))
-
-    problems.extend(check_test_files(  # policy_tests/*.yaml (issue 17)
-        folder, types, book,
-        [ch.id for ch in channels.channels] if channels is not None else (),
-        tiers.names if tiers is not None else ()))
-    problems.extend(unread_files(folder))  # .yml files and sub-folders of rules/, policies/
-    if rules_from is None:  # `cvm run` would refuse it: say so now, at the line of `output:`
-        attempt(lambda: check_folder(output_target(config, None), guard_for(config)))
-        problems.extend(check_history(config))
-    return Checked(problems, config, tiers, channels, book, contacts, triggers)
+          rules_from: Path | None = None) -> Built:
+    """What the one builder (``engine.run.build``) found, with the rulebook's warnings, and,
+    for the project itself, what ``cvm run`` would refuse about where it writes: so that a
+    project that validates builds and runs. The project built comes with it (``cvm plan``
+    runs it: each file read once)."""
+    built = build(project, config_file, rules_from=rules_from, lint=True)
+    config = built.config
+    if config is None or rules_from is not None:
+        return built
+    # `cvm run` would refuse it: say so now, at the line of `output:`
+    try:
+        check_folder(output_target(config, None), guard_for(config))
+    except CvmError as exc:
+        built.problems.extend(exc.problems)
+    built.problems.extend(check_history(config))
+    return built
 
 
 def report(problems: list[Problem]) -> str:
@@ -114,12 +55,13 @@ def report(problems: list[Problem]) -> str:
 
 def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool,
         audience: bool = False, json_out: bool = False) -> int:
-    problems = collect(project, config_file)
+    built = check(project, config_file)
+    problems = built.problems
     errors = [p for p in problems if p.severity == "error"]
     sizes, code = None, 0
-    if audience and not errors:
+    if audience and not errors and built.project is not None:
         try:
-            sizes = audience_of(project_config(project, config_file))
+            sizes = audience_sizes(built.project)
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise

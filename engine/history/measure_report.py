@@ -8,35 +8,36 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from engine.data.load import load_transactions
+from engine.errors import InputError
 from engine.history import open_history
 from engine.history.measure import measure
-from engine.project.channels import ChannelSetup, load_channels
-from engine.project.schema import attribute_types
 
 if TYPE_CHECKING:
-    from engine.project.config import Config
+    from engine.project.project import Project
 
 HEAD = ["run (as of)", "campaign", "treated / holdout", "conversion uplift",
         "margin uplift per customer (95% interval)", "incremental margin (cost)",
         "return on spend", "verdict"]
 
 
-def report_measure(config: Config) -> tuple[dict[str, Any] | None, ChannelSetup | None]:
-    """The section (None: nothing measured) and the channel setup read for it (None: not
-    read; the report's other sections then read it themselves)."""
+def report_measure(project: Project) -> dict[str, Any] | None:
+    """The section (None: nothing measured). The channels are the project's (the report
+    reads them if it can: their problems are said here, when a history needs them)."""
+    config = project.config
     store = open_history(config, create=False)
     if store is None:
-        return None, None
+        return None
     try:
-        setup = load_channels(config.project, attribute_types(
-            consents=config.data.consents, extra=config.data.attributes))
+        if project.deferred:
+            raise InputError(list(project.deferred))
+        setup = project.channels
         # every transaction: the results lie after the runs' as-of dates
         table = measure(store, load_transactions(dataclasses.replace(config, as_of=None)),
                         setup)
     finally:
         store.close()
     if table.empty:
-        return None, setup
+        return None
 
     def num(v: Any, fmt: str) -> str:
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
@@ -48,4 +49,4 @@ def report_measure(config: Config) -> tuple[dict[str, Any] | None, ChannelSetup 
              num(r.incremental_margin, "{:,.2f}") + f" ({r.cost:,.2f})",
              num(r.return_on_spend, "{:.2f}"), str(r.verdict)]
             for r in table.itertuples(index=False)]
-    return {"head": HEAD, "rows": rows}, setup
+    return {"head": HEAD, "rows": rows}

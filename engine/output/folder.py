@@ -100,15 +100,15 @@ class Target:
     path: Path  # absolute
     option: str  # "--out", "--report", "--changes", or "output" (the key of cvm.yaml)
     config_file: Path | None = None  # cvm.yaml, to point at the line of ``output:``
+    # where ``output:`` is written in it (read with cvm.yaml: no file is read again here)
+    spot: tuple[int | None, int | None] | None = None
 
     def problem(self, message: str, hint: str) -> Problem:
         if self.option == "output" and self.config_file is not None:
-            from engine.project.yamlio import load_file
-
             display = self.config_file.name
-            doc = load_file(self.config_file, display=display)
-            if ("output",) in doc.positions:
-                return doc.problem(("output",), message, hint=hint)
+            if self.spot is not None:
+                return Problem(message, file=display, line=self.spot[0], column=self.spot[1],
+                               key="output", hint=hint)
             return Problem(message, file=display, key="output", hint=hint)
         return Problem(message, key=self.option, hint=hint)
 
@@ -117,7 +117,8 @@ def output_target(config: Config, out: Path | None) -> Target:
     """The output folder: ``--out`` when given, else ``output`` of cvm.yaml."""
     if out is not None:
         return Target(Path(out).resolve(), "--out")
-    return Target(config.output.resolve(), "output", config.file)
+    return Target(config.output.resolve(), "output", config.file,
+                  config.positions.get("output"))
 
 
 # --- checks -------------------------------------------------------------------------------

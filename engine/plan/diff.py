@@ -193,9 +193,11 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
     rows += keyed("policy", by_id(rb.policies), by_id(ra.policies), at(base), at(prop))
     known = frozenset({"stages", "stage_rules", "segments", "policies"})
     rows += [("rules", change) for change in fields_changed(rb, ra, skip=known)]
+    # the templates show in the briefs compared; the policy tests decide nothing
     rows += [("setup", change) for change in fields_changed(
         before.setup, after.setup, skip=frozenset({"rulebook", "channels", "contacts",
-                                                   "config"}))]
+                                                   "config", "templates", "tests", "scope",
+                                                   "deferred"}))]
     rows += keyed("contact policy", by_id(before.setup.contacts.policies),
                   by_id(after.setup.contacts.policies), fixed(base, CONTACT_POLICIES),
                   fixed(prop, CONTACT_POLICIES), ordered=True)

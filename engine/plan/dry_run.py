@@ -13,7 +13,6 @@ compares three things, and reports a change exactly when one of them differs:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,17 +22,18 @@ import numpy as np
 import pandas as pd
 
 from engine.activation.allocate import LABELS
-from engine.errors import CvmError
+from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.sources import SideError, Source
 from engine.policy.condition_text import first_failure
 from engine.policy.decisions import policy_matcher
 from engine.project.conditions import attributes
-from engine.project.config import Config, load_config
+from engine.project.config import Config
 from engine.project.project import Project
 from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
-from engine.run.pipeline import Computed, compute, load_setup
+from engine.run.build import build, side
+from engine.run.pipeline import Computed, compute
 from engine.value.score import score
 
 DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
@@ -85,11 +85,15 @@ def _on(source: Source, what: str) -> Iterator[None]:
         raise SideError(source, what, exc.problems) from None
 
 
-def side_config(config: Config, source: Source) -> Config:
-    """The side's cvm.yaml; its data paths are read from the project folder, as for ``run``."""
+def read_side(config: Config, source: Source) -> Project:
+    """The side's project, read and checked by the one builder: its cvm.yaml, its data paths
+    read from the project folder (as for ``run``), its rules/, policies/ and templates/ from
+    the side's folder."""
     with _on(source, "does not validate"):
-        cfg = load_config(config.project, config_file=source.config_file)
-    return dataclasses.replace(cfg, project=source.folder)
+        built = build(config.project, source.config_file, rules_from=source.folder)
+        if built.blocking:
+            raise InputError(built.blocking)
+        return side(built, source.folder)
 
 
 def make_plan(config: Config, baseline: Source, proposed: Source,
@@ -97,13 +101,8 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
               read: tuple[Project, Project] | None = None) -> Plan:
     """``read``: both sides' projects as the caller read them (``cvm plan`` validates them
     first), so that no file is read twice; else each side is read here."""
-    given_b: Project | None = None
-    given_p: Project | None = None
-    if read is not None:
-        given_b, given_p = read
-        cfg_b, cfg_p = given_b.config, given_p.config
-    else:
-        cfg_b, cfg_p = side_config(config, baseline), side_config(config, proposed)
+    setup_b, setup_p = read or (read_side(config, baseline), read_side(config, proposed))
+    cfg_b, cfg_p = setup_b.config, setup_p.config
 
     def step(side: str) -> Callable[[str], None] | None:  # the steps of a side, named by it
         report = progress
@@ -113,14 +112,12 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         return lambda name: report(f"{side}: {name}")
 
     with _on(baseline, "cannot run"):
-        setup_b = given_b or load_setup(cfg_b)
         tiers_b = setup_b.tiers
         shown = step("baseline")
         scored_b = score(cfg_b, tiers=tiers_b, progress=shown)
-        before = compute(cfg_b, setup=setup_b, scored=scored_b, progress=shown)
+        before = compute(setup_b, scored=scored_b, progress=shown)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
-        setup_p = given_p or load_setup(cfg_p)
         tiers_p = setup_p.tiers
         # the value table depends on the settings and the tiers (segments: should scoring
         # ever read them); else the baseline's is the proposal's
@@ -129,7 +126,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
                                              setup_p.rulebook.segments)
         shown = step("proposed")
         scored_p = scored_b if same_value else score(cfg_p, tiers=tiers_p, progress=shown)
-        after = compute(cfg_p, setup=setup_p, scored=scored_p, progress=shown)
+        after = compute(setup_p, scored=scored_p, progress=shown)
         briefs_p = _briefs(after)
     if progress is not None:
         progress("compare")
@@ -172,7 +169,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
 def _briefs(comp: Computed) -> dict[str, str]:
     run = {"run_id": RUN_ID, "as_of": str(comp.scored.as_of), "currency": comp.config.currency,
            "project": comp.config.name}
-    return render_briefs(comp.config.project, comp.actions.assign(run_id=RUN_ID),
+    return render_briefs(comp.setup.templates, comp.actions.assign(run_id=RUN_ID),
                          comp.setup.rulebook, comp.setup.channels, run=run)
 
 

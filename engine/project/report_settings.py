@@ -59,17 +59,10 @@ def report_config(config: Any) -> ReportConfig:
     return ReportConfig()
 
 
-def report_folders(project: Path) -> tuple[Path, ...]:
-    """Where the report template is looked up: the project's own templates/ first (a project
-    may restyle the page), then the built-in one."""
-    return (project / "templates", BUILTIN_TEMPLATES)
-
-
 def default_active_window(period_days: int) -> int:
     """2 x period_days, and never less than a month (see MIN_ACTIVE_WINDOW)."""
     return max(2 * period_days, MIN_ACTIVE_WINDOW)
 
 
 __all__ = ["BUILTIN_TEMPLATES", "MAX_ACTIVE_WINDOW", "MIN_ACTIVE_WINDOW", "REPORT",
-           "REPORT_TEMPLATE", "ReportConfig", "default_active_window", "report_config",
-           "report_folders"]
+           "REPORT_TEMPLATE", "ReportConfig", "default_active_window", "report_config"]

@@ -9,11 +9,11 @@ and for Markdown in the others. Every template error names the template and its 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import Problem
-from engine.project.report_settings import REPORT_TEMPLATE, report_folders
+from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_TEMPLATE
+from engine.project.templates import TEMPLATES, Templates
 from engine.render.sandbox import Sandbox, check, render_template, sandbox
 
 if TYPE_CHECKING:
@@ -22,55 +22,59 @@ if TYPE_CHECKING:
     from engine.project.channels import ChannelSetup
     from engine.project.rulebook import Rulebook
 
-TEMPLATES = "templates"
 BRIEF_TEMPLATES = {"md": "brief.md.j2", "html": "brief.html.j2"}
 
 
-def environment(project: Path) -> Sandbox:
-    return sandbox((project / TEMPLATES,), trim=True)
+def environment(templates: Templates) -> Sandbox:
+    return sandbox(templates, trim=True)
+
+
+def report_environment(templates: Templates) -> Sandbox:
+    """The report page's sandbox: the project's own report template first, then the
+    built-in one."""
+    return sandbox(templates, (BUILTIN_TEMPLATES,), trim=False)
 
 
 def _shown(name: str) -> str:
     return f"{TEMPLATES}/{name}"
 
 
-def check_templates(project: Path) -> list[Problem]:
+def check_templates(templates: Templates) -> list[Problem]:
     """Compile every template of the project: the brief templates, and the report template
     when the project has its own (for ``cvm validate`` and before a run)."""
-    env = environment(project)
+    env = environment(templates)
     problems = []
     for name in BRIEF_TEMPLATES.values():
-        if not (project / TEMPLATES / name).is_file():
+        if not templates.has(name):
             problems.append(Problem(f"template not found in {TEMPLATES}/", file=_shown(name),
                                     hint="every project needs the brief templates; copy them "
                                     "from the CVM Engine repository"))
         elif problem := check(env, name, _shown):
             problems.append(problem)
-    if (project / TEMPLATES / REPORT_TEMPLATE).is_file():
-        report_env = sandbox(report_folders(project), trim=False)
-        if problem := check(report_env, REPORT_TEMPLATE, _shown):
-            problems.append(problem)
+    if templates.has(REPORT_TEMPLATE) and (
+            problem := check(report_environment(templates), REPORT_TEMPLATE, _shown)):
+        problems.append(problem)
     return problems
 
 
-def render(project: Path, name: str, context: Mapping[str, Any], *,
+def render(templates: Templates, name: str, context: Mapping[str, Any], *,
            env: Sandbox | None = None) -> str:
     """Render one brief template; any failure becomes an InputError at the template's line.
     ``env``: one environment for many renders (it compiles each template once)."""
-    return render_template(env or environment(project), name, context, _shown,
+    return render_template(env or environment(templates), name, context, _shown,
                            new_run=env is None)
 
 
-def render_briefs(project: Path, actions: pd.DataFrame, rulebook: Rulebook,
+def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,
                   channels: ChannelSetup, *, run: dict[str, Any]) -> dict[str, str]:
     """Every campaign's briefs by file name (``<campaign>.md``, ``<campaign>.html``): what
     ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares."""
     from engine.render.brief_data import campaign_contexts
 
-    env = environment(project)
+    env = environment(templates)
     env.start_run()  # every brief of the run within one bound
     out = {}
     for ctx in campaign_contexts(actions, rulebook, channels, run=run):
         for ext, template in BRIEF_TEMPLATES.items():
-            out[f"{ctx['campaign']['id']}.{ext}"] = render(project, template, ctx, env=env)
+            out[f"{ctx['campaign']['id']}.{ext}"] = render(templates, template, ctx, env=env)
     return out

@@ -22,6 +22,8 @@ A template past a limit is an input error (exit 1) at its file and line. HTML te
 from __future__ import annotations
 
 import functools
+import os
+import posixpath
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from pathlib import Path
@@ -31,6 +33,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.nodes import EvalContext
 from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import (
@@ -39,6 +42,7 @@ from jinja2.sandbox import (
 from markupsafe import Markup
 
 from engine.errors import InputError, Problem
+from engine.project.templates import MAX_TEMPLATE_BYTES, Templates
 from engine.render.markdown import escape_markdown
 from engine.render.template_limits import (
     COSTLY_FILTERS,
@@ -52,7 +56,6 @@ from engine.render.template_limits import (
     MAX_RUN_STEPS,
     MAX_SIZE,
     MAX_STEPS,
-    MAX_TEMPLATE_BYTES,
     METHOD_CHECKS,
     NOT_PRINTING,
     BoundedEscapeFormatter,
@@ -108,9 +111,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
     code_generator_class = _Codegen
 
-    def __init__(self, folders: Sequence[Path], *, trim: bool) -> None:
+    def __init__(self, templates: Templates, folders: Sequence[Path] = (), *,
+                 trim: bool) -> None:
         super().__init__(
-            loader=_Loader([str(f) for f in folders]), undefined=jinja2.StrictUndefined,
+            loader=_Loader(templates, [str(f) for f in folders]),
+            undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                                 default_for_string=False),
             keep_trailing_newline=True, trim_blocks=trim, lstrip_blocks=trim,
@@ -259,27 +264,47 @@ def _markdown_value(eval_ctx: EvalContext, value: Any) -> Any:
 
 
 class _Loader(jinja2.FileSystemLoader):
-    """Template files of bounded size, read as UTF-8 with a located error."""
+    """The project's templates from the text read with the project (``Templates``), then the
+    built-in ones in ``folders``: of bounded size, UTF-8, with a located error. The project's
+    template files are never opened here."""
+
+    def __init__(self, templates: Templates, folders: Sequence[str]) -> None:
+        super().__init__(list(folders))  # the built-in ones only: a project file is never opened
+        self.templates = templates
 
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str, Callable[[], bool]]:
-        for folder in self.searchpath:
-            path = Path(folder) / template
-            if path.is_file() and path.stat().st_size > MAX_TEMPLATE_BYTES:
-                raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+        name = "/".join(split_template_path(template))
+        found = self.templates.get(name)
+        if found is None:  # not the project's: a built-in template (package data)
+            for folder in self.searchpath:
+                path = Path(folder) / template
+                if path.is_file() and path.stat().st_size > MAX_TEMPLATE_BYTES:
+                    raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+            try:
+                return super().get_source(environment, template)
+            except UnicodeDecodeError as exc:
+                raise TemplateNotText(f"byte {exc.object[exc.start]:#04x} at offset "
+                                      f"{exc.start} is not valid UTF-8") from None
+        if isinstance(found, int):
+            raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
         try:
-            return super().get_source(environment, template)
+            text = found.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TemplateNotText(f"byte {exc.object[exc.start]:#04x} at offset {exc.start} "
                                   "is not valid UTF-8") from None
+        # as a file opened as text reads it (universal newlines), the way Jinja2 read it
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        filename = os.path.normpath(posixpath.join(str(self.templates.folder), name))
+        return text, filename, lambda: True
 
 
 @functools.lru_cache(maxsize=16)
-def sandbox(folders: tuple[Path, ...], *, trim: bool) -> Sandbox:
-    """The sandbox for templates in ``folders`` (cached: compiled templates are reused
-    while their files are unchanged). ``trim``: drop the newline after a block tag and the
-    spaces before it (the briefs are written that way)."""
-    return Sandbox(folders, trim=trim)
+def sandbox(templates: Templates, folders: tuple[Path, ...] = (), *, trim: bool) -> Sandbox:
+    """The sandbox for the project's ``templates``, then the built-in ones in ``folders``
+    (cached: compiled templates are reused while the text is the same). ``trim``: drop the
+    newline after a block tag and the spaces before it (the briefs are written that way)."""
+    return Sandbox(templates, folders, trim=trim)
 
 
 def check(env: Sandbox, name: str, shown: Callable[[str], str]) -> Problem | None:

@@ -18,7 +18,6 @@ MAX_SIZE = 1_000_000
 MAX_OUTPUT = 20_000_000
 MAX_INT_BITS = 4096
 MAX_WIDTH = 10_000  # a field width or precision in a format string
-MAX_TEMPLATE_BYTES = 1_000_000
 # characters (or items) a render may build in all, every intermediate value counted: what
 # bounds its memory (a list of a thousand texts of a million characters is a gigabyte)
 MAX_BUILT = 50_000_000

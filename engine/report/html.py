@@ -20,8 +20,11 @@ from engine.data.load import EPOCH, load_transactions
 from engine.history.measure_report import report_measure
 from engine.history.report import report_migration
 from engine.project.config import Config
-from engine.project.report_settings import REPORT_TEMPLATE, report_folders
-from engine.render.sandbox import render_template, sandbox
+from engine.project.project import Project
+from engine.project.report_settings import REPORT_TEMPLATE
+from engine.project.templates import Templates
+from engine.render.briefs import report_environment
+from engine.render.sandbox import render_template
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, monthly_figures, rounded
 from engine.report.sections import (
@@ -79,10 +82,11 @@ class Report:
     summary: list[str] = field(default_factory=list)
 
 
-def build_report(config: Config, *, spend: Spend, active_window_days: int,
+def build_report(project: Project, *, spend: Spend, active_window_days: int,
                  run_folder: Path) -> Report:
     """Score the project, compute the monthly figures and render the page."""
-    scored = score(config)
+    config = project.config
+    scored = score(config, tiers=project.tiers)
     tx = load_transactions(config)
     settings = EquitySettings(config.period_days, config.discount_rate_per_period,
                               config.retention.lookback_periods, active_window_days)
@@ -90,8 +94,8 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
     months = list(figures["month"])
     before = (dt.date.fromisoformat(str(figures["month_start"].iloc[-1]))
               if len(months) > 1 else None)
-    measured, channels = report_measure(config)  # read first: its channels serve the stages
-    stages = lifecycle_stages(config, scored, before, channels=channels)
+    measured = report_measure(project)
+    stages = lifecycle_stages(config, scored, before, rulebook=project.rulebook)
     run = latest_run(run_folder, config.display(run_folder))
     migration = report_migration(config, scored.tiers.names)
     notes = _notes(config, scored, figures, spend, active_window_days)
@@ -124,7 +128,7 @@ def build_report(config: Config, *, spend: Spend, active_window_days: int,
         "table_rows": [[_cell(row[c], kind, config.currency) for c, _, kind in TABLE]
                        for row in records],
     }
-    html = _render(config.project, context)
+    html = _render(project.templates, context)
     return Report(html, rounded(figures), charts, _summary(config, figures, spend))
 
 
@@ -142,12 +146,12 @@ def model_equity(model: ModelFit, currency: str) -> str | None:
             f"{low:,.0f} to {high:,.0f} from the uncertainty of the fitted parameters.")
 
 
-def _render(project: Path, context: dict[str, Any]) -> str:
+def _render(templates: Templates, context: dict[str, Any]) -> str:
     """The page, from the project's own templates/report.html.j2 if it has one, rendered in
     the same sandbox as the briefs (bounded work and output, every value HTML-escaped)."""
-    own = project / "templates" / REPORT_TEMPLATE
-    shown = f"templates/{REPORT_TEMPLATE}" if own.is_file() else REPORT_TEMPLATE
-    env = sandbox(report_folders(project), trim=False)
+    shown = f"templates/{REPORT_TEMPLATE}" if templates.has(REPORT_TEMPLATE) else \
+        REPORT_TEMPLATE
+    env = report_environment(templates)
     return render_template(env, REPORT_TEMPLATE, context,
                            lambda name: shown if name == REPORT_TEMPLATE else f"templates/{name}")
 

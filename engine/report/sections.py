@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from engine.errors import InputError
-from engine.project.channels import ChannelSetup
 from engine.project.config import Config
+from engine.project.rulebook import Rulebook
 from engine.value.score import Scored, score
 
 LIFECYCLE_RULES = Path("rules") / "lifecycle.yaml"
@@ -80,25 +80,19 @@ def _module(name: str) -> Any | None:
 
 
 def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None, *,
-                     channels: ChannelSetup | None = None) -> Stages:
+                     rulebook: Rulebook) -> Stages:
     """Stages as of the report's as-of date and as of ``before`` (a month earlier), with the
-    number of customers moving from each stage to each other one."""
-    lifecycle, rulebook = _module("engine.policy.lifecycle"), _module("engine.project.rulebook")
-    if lifecycle is None or rulebook is None:
+    number of customers moving from each stage to each other one. ``rulebook``: the
+    project's, read with it (``engine.run.build``'s report scope reads it when the project
+    has lifecycle rules)."""
+    lifecycle = _module("engine.policy.lifecycle")
+    if lifecycle is None:
         return Stages(missing="lifecycle stages are not available in this version of CVM "
                       "Engine (engine.policy.lifecycle is missing)")
     if not (config.project / LIFECYCLE_RULES).is_file():
         return Stages(missing=f"no {LIFECYCLE_RULES} in the project: write the stage rules "
                       "there to see the stage mix and flows")
-    from engine.project.schema import attribute_types
-
-    types = attribute_types(consents=config.data.consents, extra=config.data.attributes)
-    # the channel files once per command: given when the report has read them already
-    book = rulebook.load_rulebook(config.project, types,
-                                  values={"value_tier": scored.tiers.names},
-                                  channels=None if channels is None else
-                                  [ch.id for ch in channels.channels],
-                                  read_defaults=channels is None)
+    book = rulebook
     names = tuple(book.stage_names)
     now = _stage_of(lifecycle, scored.table, book)
     only_now = Stages(names=names, after=scored.as_of,

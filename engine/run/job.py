@@ -80,16 +80,15 @@ def check_format(fmt: str, *, key: str = "fmt") -> None:
                                  key=key))
 
 
-def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
-        progress: Progress | None = None, history: bool = True,
-        project: Project | None = None) -> RunResult:
-    """``project``: the project already read (``config`` is its config); else its files are
-    read after the output folder and the history are checked, so those are said first."""
+def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
+        progress: Progress | None = None, history: bool = True) -> RunResult:
+    """The main job on ``project`` (read and checked by ``engine.run.build``)."""
+    config = project.config
     check_format(fmt)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)  # a refused folder is said before the work, not after
     recorder = Recorder(config) if history else None  # a bad history fails before the work
-    computed = compute(config, setup=project, progress=progress, history=history)
+    computed = compute(project, progress=progress, history=history)
     hashes = input_hashes(config)
     run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
                                        sort_keys=True).encode()).hexdigest()[:16]
@@ -99,7 +98,7 @@ def run(config: Config, *, out: Path | None = None, fmt: str = "csv",
         progress("render")
     run_info = {"run_id": run_id, "as_of": str(computed.scored.as_of),
                 "currency": config.currency, "project": config.name}
-    briefs = render_briefs(config.project, actions, computed.setup.rulebook,
+    briefs = render_briefs(project.templates, actions, computed.setup.rulebook,
                            computed.setup.channels, run=run_info)
     files = sorted([f"actions.{fmt}", "decisions.csv", "customers.csv", "customers.parquet",
                     "allocation_summary.csv", *(f"briefs/{name}" for name in briefs)])

@@ -1,7 +1,7 @@
 """The main job without side effects: score -> stage -> decide -> allocate.
 
-``compute`` reads the project and returns everything ``cvm run`` writes and ``cvm plan``
-compares; it writes nothing. Every YAML file and template is checked before the heavy work.
+``compute`` takes the project (read and checked by ``engine.run.build``) and returns everything
+``cvm run`` writes and ``cvm plan`` compares; it reads no project file and writes nothing.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,22 +19,16 @@ from engine.activation.contact import ContactLog
 from engine.activation.enforce import enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
-from engine.errors import InputError
 from engine.history import with_changes
 from engine.history.contacts import read_contacts
 from engine.history.learn import read_learned, run_campaigns
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
-from engine.project.channels import ChannelSetup, channel_ids, load_channels
-from engine.project.config import Config, load_config
-from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
+from engine.project.channels import ChannelSetup
+from engine.project.config import Config
+from engine.project.contact_policies import NONE, ContactPolicies
 from engine.project.project import Project
-from engine.project.rulebook import load_rulebook
 from engine.project.schema import attribute_types
-from engine.project.tiers import load_tiers
-from engine.project.trigger_attributes import trigger_types, trigger_values
-from engine.project.triggers import load_triggers
-from engine.render.briefs import check_templates
 from engine.value.score import Scored, score
 
 Progress = Callable[[str], None]
@@ -63,39 +56,6 @@ def types_for(config: Config) -> dict[str, str]:
     return attribute_types(consents=config.data.consents, extra=config.data.attributes)
 
 
-def load_project(folder: Path, config_file: Path | None = None) -> Project:
-    """The project in ``folder`` (cvm.yaml, or ``config_file``), read and checked: cvm.yaml
-    first, then as ``load_setup``."""
-    return load_setup(load_config(folder, config_file=config_file))
-
-
-def load_setup(config: Config) -> Project:
-    """Load and check the project's rules/, policies/ and templates/ (with ``config``, the
-    project): the rulebook's problems together, else the channels', else the templates'."""
-    folder = config.project
-    types = types_for(config)
-    tiers = load_tiers(folder)
-    try:
-        channels: ChannelSetup | None = load_channels(folder, types)
-        unread: InputError | OSError | None = None
-    except (InputError, OSError) as exc:
-        channels, unread = None, exc  # the rulebook's problems are reported first
-    rulebook = load_rulebook(folder, types, values={"value_tier": tiers.names},
-                             channels=channel_ids(folder, channels), read_defaults=False)
-    if unread is not None:
-        raise unread
-    assert channels is not None
-    contacts = load_contact_policies(folder, [ch.id for ch in channels.channels],
-                                     list(channels.campaigns))
-    triggers = load_triggers(folder, trigger_types(types, rulebook), trigger_values(
-        rulebook, tiers.names), [ch.id for ch in channels.channels])
-    problems = check_templates(folder)
-    if problems:
-        raise InputError(problems)
-    return Project(config, tiers, rulebook, channels, contacts, triggers)
-
-
-
 def staged(config: Config, setup: Project, scored: Scored, *,
            history: bool = True) -> pd.DataFrame:
     """The value table as the policies read it: what changed since the last run
@@ -104,8 +64,11 @@ def staged(config: Config, setup: Project, scored: Scored, *,
     return assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
 
 
-def compute(config: Config, *, setup: Project | None = None, scored: Scored | None = None,
+def compute(setup: Project, *, scored: Scored | None = None,
             progress: Progress | None = None, history: bool = True) -> Computed:
+    """Value, stages, decisions and the action list of ``setup`` (built by
+    ``engine.run.build``); ``scored``: the value table when the caller has it already."""
+    config = setup.config
     timings: dict[str, float] = {}
 
     def step(name: str) -> float:
@@ -113,7 +76,6 @@ def compute(config: Config, *, setup: Project | None = None, scored: Scored | No
             progress(name)
         return time.perf_counter()
 
-    setup = setup or load_setup(config)
     if scored is None:
         scored = score(config, progress=progress, tiers=setup.tiers)
         timings.update(scored.timings)

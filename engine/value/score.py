@@ -55,7 +55,8 @@ def score(config: Config, *, progress: Progress | None = None,
           tiers: TierSpec | None = None) -> Scored:
     """Load, check and value the project's transactions: the customer value table.
 
-    ``tiers``: value_tiers.yaml as the caller read it (else read here)."""
+    ``tiers``: the Project's value tiers (``engine.run.build``); every command and the API
+    pass them. None reads value_tiers.yaml here, for scripts and tests holding a Config only."""
     timings: dict[str, float] = {}
 
     @contextmanager

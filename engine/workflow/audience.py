@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
-from engine.project.config import Config
 from engine.project.project import Project
 from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
@@ -71,11 +70,13 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.astype(object).value_counts().items()}
 
 
-def audience(config: Config, setup: Project, progress: Progress | None = None) -> Audience:
+def audience(setup: Project, progress: Progress | None = None) -> Audience:
+    """How many customers each stage rule, segment and policy matches and wins
+    (``cvm validate --audience``)."""
     rulebook = setup.rulebook
-    scored = score(config, progress=progress, tiers=setup.tiers)
+    scored = score(setup.config, progress=progress, tiers=setup.tiers)
     # the table `cvm run` decides on (with what changed since the last run), from its code
-    staged = staged_table(config, setup, scored)
+    staged = staged_table(setup.config, setup, scored)
     rule_matches = stage_matcher(rulebook).counts(staged)
     given = _counts(staged["stage_rule"])
     rows = [Row("stage_rule", r.id, f"-> {r.stage}", int(rule_matches[i]), given.get(r.id, 0))
@@ -99,10 +100,3 @@ def audience(config: Config, setup: Project, progress: Progress | None = None) -
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     return Audience(len(staged), str(scored.as_of), tuple(rows))
-
-
-def audience_of(config: Config) -> Audience:
-    """The audience sizes of a project that validates (``cvm validate --audience``)."""
-    from engine.run.pipeline import load_setup
-
-    return audience(config, load_setup(config))

@@ -13,10 +13,10 @@ from engine.policy.decisions import decide
 from engine.policy.explain import Explanation, explain
 from engine.policy.lifecycle import assign_segments, assign_stages
 from engine.project.channels import ChannelSetup
+from engine.project.policy_tests import STAGE_GIVEN, PolicyTest
 from engine.project.rulebook import NO_ACTION, Rulebook
 from engine.project.schema import BOOLEAN, DATE, NUMBER
 from engine.run.pipeline import actions_for
-from engine.workflow.policy_tests import STAGE_GIVEN, PolicyTest
 
 
 @dataclass(frozen=True)

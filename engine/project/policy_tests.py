@@ -281,12 +281,25 @@ def _check_expect(doc: YamlDoc, path: tuple[str | int, ...], expect: Mapping[Any
     return problems
 
 
-def check_test_files(project: Path, types: Mapping[str, str], rulebook: Rulebook | None,
-                     channels: Collection[str], tiers: Collection[str]) -> list[Problem]:
-    """The problems of the project's test files, for ``cvm validate``. The rulebook's own
-    problems are reported by validate; without a valid rulebook (None), the names of stages and
-    policies in the tests are not checked."""
-    if not test_files(project):
-        return unread_test_folders(project)
-    return (load_tests(project, Known.of(types, rulebook, channels, tiers))[1]
-            + unread_test_folders(project))
+@dataclass(frozen=True)
+class PolicyTests:
+    """The project's policy tests as read with the project (``cvm test`` runs them), and the
+    problems of their files (``cvm validate`` and ``cvm test`` report them; a run does not
+    need the tests, so they never stop one)."""
+
+    tests: tuple[PolicyTest, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+NO_TESTS = PolicyTests()
+
+
+def read_policy_tests(project: Path, types: Mapping[str, str], rulebook: Rulebook | None,
+                      channels: Collection[str], tiers: Collection[str],
+                      files: list[Path] | None = None) -> PolicyTests:
+    """The tests of ``policy_tests/*.yaml`` (or of ``files``). Without a rulebook (its files
+    have errors, reported with them), the names the tests use are not checked."""
+    if files is None and not test_files(project):
+        return NO_TESTS
+    tests, problems = load_tests(project, Known.of(types, rulebook, channels, tiers), files)
+    return PolicyTests(tuple(tests), tuple(problems))
