@@ -4,7 +4,6 @@ folder's watcher around one uvicorn server, bound to 127.0.0.1 unless told other
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import socket
 import sys
@@ -105,7 +104,8 @@ class Running:
         for thread in self._threads:
             thread.start()
         try:
-            asyncio.run(self.server.serve(sockets=[self.sock]))
+            # uvicorn's own loop (uvloop when installed) and HTTP parser (httptools)
+            self.server.run(sockets=[self.sock])
         finally:
             self._close()
 
