@@ -50,7 +50,8 @@ class Triggers:
 
 def fired_dict(fired: Any) -> dict[str, Any]:
     """A fired action (the trigger engine's frozen dataclass) as JSON-ready fields."""
-    raw = dataclasses.asdict(fired) if dataclasses.is_dataclass(fired) else dict(fired)
+    raw = (dataclasses.asdict(fired)
+           if dataclasses.is_dataclass(fired) and not isinstance(fired, type) else dict(fired))
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, (tuple, frozenset, set)):

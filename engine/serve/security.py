@@ -34,9 +34,10 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> st
             text = key_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             why = getattr(exc, "strerror", None) or str(exc)
-            raise UsageError(Problem(f"cannot read the key file: {why}", file=str(key_file), key="--key-file",
-                                     hint="give a readable file holding the key on its "
-                                          "first line")) from None
+            raise UsageError(Problem(f"cannot read the key file: {why}", file=str(key_file),
+                                     key="--key-file",
+                                     hint="give a readable file holding the key on its first "
+                                          "line")) from None
         key, where = (text.splitlines() or [""])[0].strip(), "--key-file"
     else:
         key, where = environ.get(KEY_VAR, "").strip(), KEY_VAR

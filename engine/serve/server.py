@@ -79,7 +79,11 @@ class Running:
 
     def reload(self) -> ServeState:
         o = self.options
-        return self.holder.reload(o.project, config_file=o.config_file, run=o.run)
+        state = self.holder.reload(o.project, config_file=o.config_file, run=o.run)
+        if getattr(state.project, "triggers", None) != self.triggers.declared:
+            # changed triggers start afresh; unchanged ones keep the events they wait on
+            self.triggers = self.service.triggers = Triggers(state.project)
+        return state
 
     def _watch(self) -> None:
         """Reload when the run folder's manifest.json is replaced (a new run landed)."""

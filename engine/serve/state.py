@@ -48,10 +48,6 @@ class Ready:
     nba: bytes  # the next best action on no particular channel, as JSON (no interaction id)
     decision: dict[str, Any]  # what an interaction records of it
 
-    @property
-    def explanation_fields(self) -> dict[str, Any]:
-        return self.decision
-
 
 def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False,
