@@ -45,8 +45,8 @@ def example_copy(tmp: Path, example: str | None = None) -> Path:
 
 @contextmanager
 def serving(project: Path, **options: object) -> Iterator[Running]:
-    service = Running(Options(project=project, port=0, access_log=False,
-                              **options), KEY)  # type: ignore[arg-type]
+    options.setdefault("access_log", False)
+    service = Running(Options(project=project, port=0, **options), KEY)  # type: ignore[arg-type]
     service.start()
     try:
         yield service

@@ -198,3 +198,17 @@ def test_refuses_to_start_without_a_key(project: Path, tmp_path: Path,
     assert load_key(short, environ={}) == KEY
     assert load_key(None, environ={KEY_VAR: KEY}) == KEY
     assert AUTH["Authorization"].endswith(KEY)
+
+
+def test_the_key_is_never_logged(project: Path, capfd: pytest.CaptureFixture[str],
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    with serving(project, access_log=True, history=False) as running, \
+            httpx.Client(base_url=running.url) as http:
+        assert http.get("/v1/customers/C000003", headers=AUTH).status_code == 200
+        assert http.get("/v1/customers/C000003",
+                        headers={"Authorization": f"Bearer {KEY}x"}).status_code == 401
+        assert KEY not in repr(running.app)
+    out, err = capfd.readouterr()
+    logged = out + err + caplog.text
+    assert "GET /v1/customers/C000003" in logged  # the access log was on
+    assert KEY not in logged

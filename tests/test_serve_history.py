@@ -54,3 +54,42 @@ def test_interactions_events_and_responses_are_recorded(
                 shown[0]["interaction_id"], "C000001", "converted", "took the offer")
     finally:
         engine.dispose()
+
+
+def test_a_history_of_the_previous_version_is_upgraded(history_url: str,
+                                                        tmp_path: Path) -> None:
+    """A history at 0001 (before `cvm serve`) gets the three tables when opened to write, as
+    the service opens it, with what it held kept."""
+    from alembic import command
+    from alembic.config import Config
+
+    from engine.history.settings import parse
+    from engine.history.store import REVISIONS, VERSION_TABLE, open_store
+
+    assert REVISIONS[-2:] == ("0001", "0002_serve")
+    store = open_store(parse(history_url, tmp_path, source="test"), create=True)
+    assert store is not None
+    cfg = Config()
+    cfg.set_main_option("script_location",
+                        str(Path(__file__).resolve().parents[1] / "engine" / "history"
+                            / "migrations"))
+    with store.transaction() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        conn.exec_driver_sql("INSERT INTO cvm_imports (file, sha256, imported_at, rows_read, "
+                             "imported, already_present, skipped) VALUES ('r.csv', 'ab', "
+                             "'2026-01-01 00:00:00', 1, 1, 0, 0)")
+    with store.reading() as conn:
+        assert "cvm_interactions" not in inspect(conn).get_table_names()
+    store.close()
+    store = open_store(parse(history_url, tmp_path, source="test"), create=True)
+    assert store is not None
+    try:
+        with store.reading() as conn:
+            names = set(inspect(conn).get_table_names())
+            assert {"cvm_interactions", "cvm_events", "cvm_interaction_responses"} <= names
+            assert conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}"
+                                        ).scalar_one() == "0002_serve"
+            assert conn.exec_driver_sql("SELECT file FROM cvm_imports").scalar_one() == "r.csv"
+    finally:
+        store.close()
