@@ -177,20 +177,33 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
         ready_row = state.ready.get(request.customer_id)
         if ready_row is None:
             return not_found("customer", request.customer_id)
+        types = service.triggers.event_types
+        if types and request.type not in types:
+            return problem("body.type", "not an event type of the triggers (one of "
+                           f"{', '.join(sorted(types))})", request.type)
+        for name, value in request.attributes.items():
+            kind = types.get(request.type, {}).get(name) if types else None
+            if types and kind is None:
+                return problem(f"body.attributes.{name}", f"not a field of {request.type} "
+                               "events (its fields: "
+                               f"{', '.join(sorted(types[request.type])) or 'none'})", name)
+            if kind is not None and not _fits(kind, value):
+                return problem(f"body.attributes.{name}", f"expected a {kind}", value)
         event_id = new_id()
         occurred = request.occurred_at or now()
         if occurred.tzinfo is None:
             occurred = occurred.replace(tzinfo=dt.timezone.utc)
-        event = {"id": event_id, "customer_id": request.customer_id, "type": request.type,
-                 "occurred_at": occurred, "attributes": dict(request.attributes)}
-        fired = service.fired(state, event_id, service.triggers.post(event, ready_row.record))
+        found, late = service.triggers.post(event_id, request.customer_id, request.type,
+                                            occurred, request.attributes, ready_row.record)
+        fired = service.fired(state, event_id, found)
         service.record(events, {
             "id": event_id, "customer_id": request.customer_id, "type": request.type,
             "occurred_at": occurred, "recorded_at": now(),
             "attributes": json.dumps(request.attributes, sort_keys=True),
             "fired": len(fired)})
         return Response(dumps({"event_id": event_id, "customer_id": request.customer_id,
-                               "type": request.type, "fired": fired}), media_type=JSON)
+                               "type": request.type, "occurred_at": occurred.isoformat(),
+                               "late": late, "fired": fired}), media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"])
     def respond(interaction_id: str, request: ResponseRequest) -> Response:

@@ -129,6 +129,10 @@ class Running:
 
     def _close(self) -> None:
         self._stop.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=10)
+        self.triggers.close()
         if self.journal is not None:
             self.journal.close()
         self.sock.close()
