@@ -24,7 +24,7 @@ def example_copy(tmp: Path, example: str | None = None) -> Path:
     source = ROOT if example is None else ROOT / "examples" / example
     project = tmp / (example or "retail")
     project.mkdir()
-    for name in ("rules", "policies", "templates"):
+    for name in ("rules", "policies", "templates", "triggers"):
         if (source / name).is_dir():
             shutil.copytree(source / name, project / name)
     text = (source / "cvm.yaml").read_text()
