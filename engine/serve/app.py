@@ -52,7 +52,6 @@ class Service:
         self.journal = journal
         self.triggers = triggers
         self.reload = reload
-        self.errors: list[str] = []
 
     def record(self, table: Any, row: dict[str, Any]) -> None:
         if self.journal is not None:
