@@ -314,6 +314,35 @@ def history(
                    as_json=as_json)
 
 
+@app.command()
+@handled
+def serve(
+    folder: Annotated[Path | None, typer.Argument(
+        help="The project folder (default: as --project).", file_okay=False,
+        show_default=False)] = None,
+    project: ProjectOpt = None, config: ConfigOpt = None,
+    run: Annotated[Path | None, typer.Option(
+        "--run", help="The run folder to serve. Default: `output` in cvm.yaml.",
+        file_okay=False)] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    key_file: Annotated[Path | None, typer.Option(
+        "--key-file", help="A file holding the clients' key (default: CVM_SERVE_KEY).",
+        dir_okay=False)] = None,
+    no_history: Annotated[bool, typer.Option(
+        "--no-history", help="Record nothing in the history.")] = False,
+    watch: Annotated[float, typer.Option(
+        help="Seconds between looks at the run's manifest.json (a new run is loaded); "
+        "0: only on POST /v1/admin/reload.", min=0)] = 2.0,
+    quiet: QuietOpt = False) -> int:
+    """Serve next best actions, profiles, events and outcomes over HTTP (FastAPI)."""
+    from engine.commands import serve as cmd
+
+    return cmd.run(folder=folder, project=project, config_file=config, run_folder=run,
+                   host=host, port=port, key_file=key_file, history=not no_history,
+                   watch_seconds=watch, quiet=quiet)
+
+
 def _date_option(value: str | None, name: str) -> dt.date | None:
     if value is None:
         return None

@@ -9,6 +9,8 @@
     cvm_imports    one row per response import: file, SHA-256, counts
     cvm_responses  one row per response: customer, campaign, date, outcome, revenue
     cvm_run_actions one row per run: its actioned customers as one Arrow block (columnar.py)
+    cvm_events, cvm_interactions, cvm_interaction_responses   what `cvm serve` records: the
+                   events posted, the actions shown or fired, the outcomes agents recorded
 
 Every name starts with ``cvm_`` so that the history can share a PostgreSQL database.
 """
@@ -34,8 +36,8 @@ from sqlalchemy import (
 from engine.history.columnar import table as _run_actions_table
 from engine.project.schema import OUTCOMES
 
-__all__ = ["OUTCOMES", "VERSION_TABLE", "imports", "metadata", "responses", "run_actions", "runs",
-           "snapshots"]
+__all__ = ["OUTCOMES", "VERSION_TABLE", "events", "imports", "interaction_responses",
+           "interactions", "metadata", "responses", "run_actions", "runs", "snapshots"]
 
 VERSION_TABLE = "cvm_alembic_version"
 
@@ -114,3 +116,45 @@ responses = Table(
 )
 
 run_actions = _run_actions_table(metadata)
+
+# What `cvm serve` records (migration 0003_serve): ids are the service's own (32 hex digits).
+events = Table(
+    "cvm_events", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("attributes", Text, nullable=False),  # the event's attributes, JSON
+    Column("fired", Integer, nullable=False),  # how many actions its triggers fired
+    Index("cvm_events_customer", "customer_id", "occurred_at"),
+)
+
+interactions = Table(
+    "cvm_interactions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", String(64), nullable=False),  # the run whose decisions were served
+    Column("source", String(32), nullable=False),  # next_best_action or trigger
+    Column("channel", Text),
+    Column("action", Text),
+    Column("policy_id", Text),
+    Column("campaign", Text),
+    Column("offer", Text),
+    Column("service_level", Text),
+    Column("event_id", String(32)),  # the event that fired it (source trigger)
+    Column("trigger_id", Text),
+    Index("cvm_interactions_customer", "customer_id", "recorded_at"),
+)
+
+interaction_responses = Table(
+    "cvm_interaction_responses", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("interaction_id", String(32), nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("outcome", String(32), nullable=False),  # accepted, declined, converted
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+    Index("cvm_interaction_responses_customer", "customer_id", "recorded_at"),
+)

@@ -104,8 +104,12 @@ def _check_line(check: Check, note: str | None = None) -> str:
     return text
 
 
-def explain(customer: Mapping[str, Any], rulebook: Rulebook) -> Explanation:
-    """Explain one customer (a row of the customer value table, as a mapping)."""
+def explain(customer: Mapping[str, Any], rulebook: Rulebook, *,
+            hits: frozenset[int] | None = None) -> Explanation:
+    """Explain one customer (a row of the customer value table, as a mapping). ``hits``: the
+    active policies durable-rules matched for it, when already asked for the whole table
+    (``policy_matcher(rulebook).match_table``, as ``cvm serve`` does at load); else asked
+    here for this customer alone."""
     stage, rule_id = customer.get("lifecycle_stage"), customer.get("stage_rule")
     if not (isinstance(stage, str) and isinstance(rule_id, str)):
         rule = stage_of(customer, rulebook)
@@ -129,7 +133,8 @@ def explain(customer: Mapping[str, Any], rulebook: Rulebook) -> Explanation:
                               seg.description or describe(seg.when),
                               f"{seg.file}:{seg.line}"))
     active = rulebook.active_policies()
-    hits = policy_matcher(rulebook).match_record(record)
+    if hits is None:
+        hits = policy_matcher(rulebook).match_record(record)
     matched_ids = {active[i].id for i in hits}
     checks = []
     for pol in rulebook.policies:

@@ -1,0 +1,35 @@
+"""``cvm serve [PROJECT]``: the next-best-action service over HTTP (engine.serve)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from engine.commands.common import _folder
+from engine.errors import Problem, UsageError
+from engine.serve.security import load_key
+from engine.serve.server import Options, Running
+
+
+def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
+        run_folder: Path | None, host: str, port: int, key_file: Path | None,
+        history: bool, watch_seconds: float, quiet: bool) -> int:
+    if folder is not None and project is not None and folder.resolve() != project.resolve():
+        raise UsageError(Problem("PROJECT and --project name different folders",
+                                 key="--project", hint="give the project once"))
+    key = load_key(key_file)  # refused before anything is loaded
+    if not 1 <= port <= 65535:
+        raise UsageError(Problem(f"found {port}, expected a port from 1 to 65535",
+                                 key="--port"))
+    options = Options(project=_folder(folder or project, config_file), config_file=config_file,
+                      run=run_folder, host=host, port=port, history=history,
+                      watch_seconds=watch_seconds, access_log=not quiet)
+    service = Running(options, key)
+    if not quiet:
+        state = service.holder.state
+        typer.echo(f"Serving run {state.run_id} ({len(state.ready):,} customers as of "
+                   f"{state.run.as_of}) on {service.url}  (docs: {service.url}/docs, agent "
+                   f"screen: {service.url}/agent/)", err=True)
+    service.run()
+    return 0

@@ -1,0 +1,259 @@
+"""The HTTP API (FastAPI): health and readiness, a customer's profile, the next best action,
+events, responses to interactions, reload; the agent screen under ``/agent/``.
+
+The hot path (next best action without context) serves bytes prepared at load: one dict look-up,
+an interaction id spliced in, a row queued for the history writer. Every handler reads the state
+once (``holder.state``), so a reload swapping it never mixes two runs in one answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from engine import __version__
+from engine.errors import CvmError
+from engine.history.tables import events, interaction_responses, interactions
+from engine.serve.events import Triggers
+from engine.serve.journal import Journal, interaction_of, new_id, now, recent
+from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest
+from engine.serve.security import MAX_BODY, Guard
+from engine.serve.state import Holder, ServeState, dumps
+
+STATIC = Path(__file__).with_name("static")
+JSON = "application/json"
+
+
+def problem(field: str, message: str, found: Any = None) -> JSONResponse:
+    return JSONResponse({"error": "invalid request", "problems": [
+        {"field": field, "message": message, "found": found}]}, status_code=422)
+
+
+def not_found(what: str, value: str) -> JSONResponse:
+    return JSONResponse({"error": f"{what} not found", what.replace(" ", "_"): value},
+                        status_code=404)
+
+
+class Service:
+    """What the handlers share: the state holder, the history writer, the triggers."""
+
+    def __init__(self, holder: Holder, journal: Journal | None, triggers: Triggers,
+                 reload: Callable[[], ServeState]) -> None:
+        self.holder = holder
+        self.journal = journal
+        self.triggers = triggers
+        self.reload = reload
+
+    def record(self, table: Any, row: dict[str, Any]) -> None:
+        if self.journal is not None:
+            self.journal.add(table, row)
+
+    def interaction(self, state: ServeState, customer_id: str, source: str,
+                    fields: dict[str, Any]) -> str:
+        iid = new_id()
+        self.record(interactions, {
+            "id": iid, "customer_id": customer_id, "recorded_at": now(),
+            "run_id": state.run_id, "source": source, "channel": fields.get("channel"),
+            "action": fields.get("action"), "policy_id": fields.get("policy_id"),
+            "campaign": fields.get("campaign"), "offer": fields.get("offer"),
+            "service_level": fields.get("service_level"), "event_id": fields.get("event_id"),
+            "trigger_id": fields.get("trigger_id")})
+        return iid
+
+    def fired(self, state: ServeState, event_id: str | None,
+              fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Record each fired action as an interaction (an agent may answer it)."""
+        out = []
+        for item in fired:
+            cid = str(item.get("customer_id", ""))
+            iid = self.interaction(state, cid, "trigger", {
+                "channel": item.get("channel"), "action": item.get("action"),
+                "campaign": item.get("campaign"), "event_id": event_id,
+                "trigger_id": item.get("trigger_id")})
+            out.append({"interaction_id": iid, **item})
+        return out
+
+
+def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(title="CVM Engine", version=__version__, lifespan=lifespan,
+                  description="Next best actions, profiles, events and outcomes from the "
+                              "latest `cvm run`. Every endpoint but /health needs "
+                              "'Authorization: Bearer KEY'.")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"field": ".".join(str(p) for p in err.get("loc", ())),
+                     "message": err.get("msg", ""),
+                     "found": _shown(err.get("input"))} for err in exc.errors()]
+        return JSONResponse({"error": "invalid request", "problems": problems},
+                            status_code=422)
+
+    @app.get("/health", tags=["service"])
+    async def health() -> dict[str, str]:
+        """Alive (no key needed, no data)."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["service"])
+    async def ready() -> JSONResponse:
+        """Ready to answer: a run loaded, the history writer running (when recording)."""
+        state = service.holder.state
+        writing = service.journal is None or service.journal.alive
+        body = {"ready": writing, "run_id": state.run_id, "as_of": state.run.as_of,
+                "customers": len(state.ready), "loaded_at": state.loaded_at,
+                "history": ("off" if service.journal is None else
+                            service.journal.store.settings.masked),
+                "triggers": service.triggers.count, "channels": list(state.channels)}
+        return JSONResponse(body, status_code=200 if writing else 503)
+
+    @app.get("/v1/customers/{customer_id}", tags=["customers"])
+    def customer(customer_id: str) -> Response:
+        """The customer's value, tier, stage, churn risk and decision, with their recent
+        contacts, responses and interactions from the history."""
+        state = service.holder.state
+        ready_row = state.ready.get(customer_id)
+        if ready_row is None:
+            return not_found("customer", customer_id)
+        body = dict(ready_row.profile)
+        if service.journal is not None:
+            service.journal.flush()
+            body["history"] = recent(service.journal.store, customer_id)
+        else:
+            body["history"] = None
+        return Response(dumps(body), media_type=JSON)
+
+    @app.post("/v1/customers/{customer_id}/next-best-action", tags=["customers"])
+    async def next_best_action(customer_id: str,
+                               request: NextBestActionRequest | None = None) -> Response:
+        """The ranked eligible actions (the first is the decision), why each applies and why
+        the others do not, the contact policies; recorded as an interaction."""
+        state = service.holder.state
+        ready_row = state.ready.get(customer_id)
+        if ready_row is None:
+            return not_found("customer", customer_id)
+        channel = request.channel if request else None
+        if channel is not None and channel not in state.channels:
+            return problem("body.channel", "not a channel of policies/channels.yaml "
+                           f"(one of {', '.join(state.channels)})", channel)
+        context = request.context if request else None
+        if context:
+            for name, value in context.items():
+                kind = state.context_types.get(name)
+                if kind is None:
+                    return problem(f"body.context.{name}", "not an attribute a policy may "
+                                   "read here (the value table's numbers, texts and flags)",
+                                   name)
+                if not _fits(kind, value):
+                    return problem(f"body.context.{name}", f"expected a {kind}", value)
+            answer = state.with_context(customer_id, channel, context)
+            decision = answer["decision"]
+            payload = dumps(answer)
+        else:
+            payload = state.nba_bytes(customer_id, channel)
+            decision = ready_row.decision
+        iid = service.interaction(state, customer_id, "next_best_action",
+                                  {**decision, "channel": channel})
+        return Response(b'{"interaction_id":"' + iid.encode() + b'",' + payload[1:],
+                        media_type=JSON)
+
+    @app.post("/v1/events", tags=["events"])
+    def post_event(request: EventRequest) -> Response:
+        """An event (complaint, purchase, ...): the triggers decide; the fired actions are
+        returned and recorded."""
+        state = service.holder.state
+        ready_row = state.ready.get(request.customer_id)
+        if ready_row is None:
+            return not_found("customer", request.customer_id)
+        types = service.triggers.event_types
+        if types and request.type not in types:
+            return problem("body.type", "not an event type of the triggers (one of "
+                           f"{', '.join(sorted(types))})", request.type)
+        for name, value in request.attributes.items():
+            kind = types.get(request.type, {}).get(name) if types else None
+            if types and kind is None:
+                return problem(f"body.attributes.{name}", f"not a field of {request.type} "
+                               "events (its fields: "
+                               f"{', '.join(sorted(types[request.type])) or 'none'})", name)
+            if kind is not None and not _fits(kind, value):
+                return problem(f"body.attributes.{name}", f"expected a {kind}", value)
+        event_id = new_id()
+        occurred = request.occurred_at or now()
+        if occurred.tzinfo is None:
+            occurred = occurred.replace(tzinfo=dt.timezone.utc)
+        found, late = service.triggers.post(event_id, request.customer_id, request.type,
+                                            occurred, request.attributes, ready_row.record)
+        fired = service.fired(state, event_id, found)
+        service.record(events, {
+            "id": event_id, "customer_id": request.customer_id, "type": request.type,
+            "occurred_at": occurred, "recorded_at": now(),
+            "attributes": json.dumps(request.attributes, sort_keys=True),
+            "fired": len(fired)})
+        return Response(dumps({"event_id": event_id, "customer_id": request.customer_id,
+                               "type": request.type, "occurred_at": occurred.isoformat(),
+                               "late": late, "fired": fired}), media_type=JSON)
+
+    @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"])
+    def respond(interaction_id: str, request: ResponseRequest) -> Response:
+        """The customer's answer to an interaction: accepted, declined or converted."""
+        if service.journal is None:
+            return JSONResponse({"error": "the service records no history (--no-history)"},
+                                status_code=409)
+        service.journal.flush()
+        found = interaction_of(service.journal.store, interaction_id)
+        if found is None:
+            return not_found("interaction", interaction_id)
+        rid = new_id()
+        service.record(interaction_responses, {
+            "id": rid, "interaction_id": interaction_id,
+            "customer_id": found["customer_id"], "outcome": request.outcome,
+            "recorded_at": now(), "note": request.note})
+        service.journal.flush()
+        return Response(dumps({"response_id": rid, "interaction_id": interaction_id,
+                               "customer_id": found["customer_id"],
+                               "outcome": request.outcome}), media_type=JSON)
+
+    @app.post("/v1/admin/reload", tags=["service"])
+    def reload() -> Response:
+        """Load the latest run now (the service also watches the run's manifest.json)."""
+        before = service.holder.state.run_id
+        try:
+            state = service.reload()
+        except CvmError as exc:
+            return JSONResponse({"error": "reload failed, still serving run " + before,
+                                 "detail": exc.format()}, status_code=409)
+        return Response(dumps({"run_id": state.run_id, "previous_run_id": before,
+                               "customers": len(state.ready),
+                               "loaded_at": state.loaded_at}), media_type=JSON)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/agent/")
+
+    app.mount("/agent", StaticFiles(directory=STATIC, html=True), name="agent")
+    return Guard(app, key, max_body)
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _shown(value: Any) -> Any:
+    """The offending input, short (never a whole body)."""
+    text = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+    return text[:100] if isinstance(text, str) else text

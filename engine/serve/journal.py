@@ -1,0 +1,162 @@
+"""What the service records in the history (interactions, events, responses), written in
+batches by one thread off the request path: a request puts its rows on a queue and returns;
+the writer commits whatever has queued every few milliseconds in one transaction, and
+everything still queued when the service stops (``close``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Table, insert, select
+
+from engine.history.store import Store
+from engine.history.tables import (
+    events,
+    interaction_responses,
+    interactions,
+    responses,
+    runs,
+    snapshots,
+)
+
+FLUSH_SECONDS = 0.005  # how long rows wait at most before their transaction starts
+MAX_BATCH = 5000
+RECENT = 10  # contacts, interactions and responses shown per customer
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Journal:
+    """The history writer: ``add`` queues a row, a thread commits the queue in batches."""
+
+    def __init__(self, store: Store, on_error: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self._queue: queue.SimpleQueue[tuple[Table, dict[str, Any]] | threading.Event | None]
+        self._queue = queue.SimpleQueue()
+        self._on_error = on_error
+        self.written = 0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, name="cvm-serve-journal",
+                                        daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def add(self, table: Table, row: dict[str, Any]) -> None:
+        self._queue.put((table, row))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every row queued before this call is committed."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=60)
+        self.store.close()
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            items = [first]
+            deadline = dt.datetime.now().timestamp() + FLUSH_SECONDS
+            while len(items) < MAX_BATCH:
+                wait = deadline - dt.datetime.now().timestamp()
+                try:
+                    items.append(self._queue.get(timeout=max(wait, 0.0)) if wait > 0
+                                 else self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            rows: dict[Table, list[dict[str, Any]]] = {}
+            waiters = []
+            for item in items:
+                if item is None:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    waiters.append(item)
+                else:
+                    rows.setdefault(item[0], []).append(item[1])
+            if rows:
+                self._write(rows)
+            for waiter in waiters:
+                waiter.set()
+
+    def _write(self, rows: dict[Table, list[dict[str, Any]]]) -> None:
+        # parents first: events, then the interactions they fired, then the responses
+        order = [events, interactions, interaction_responses]
+        try:
+            with self.store.transaction() as conn:
+                for table in order:
+                    if rows.get(table):
+                        conn.execute(insert(table), rows[table])
+            self.written += sum(len(v) for v in rows.values())
+        except Exception as exc:  # never kill the writer: count, say it, go on
+            self.failed += sum(len(v) for v in rows.values())
+            if self._on_error is not None:
+                self._on_error(f"could not record {self.failed} rows in the history: {exc}")
+
+
+def interaction_of(store: Store, interaction_id: str) -> dict[str, Any] | None:
+    with store.reading() as conn:
+        row = conn.execute(select(interactions).where(
+            interactions.c.id == interaction_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def recent(store: Store, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The customer's latest contacts (runs), responses (imported and recorded here) and
+    interactions, newest first."""
+    from engine.history.queries import _plain
+
+    with store.reading() as conn:
+        contacts = conn.execute(
+            select(runs.c.as_of, snapshots.c.campaign, snapshots.c.channel,
+                   snapshots.c.action)
+            .select_from(snapshots.join(runs, runs.c.id == snapshots.c.run))
+            .where(snapshots.c.customer_id == customer_id, snapshots.c.status == "allocated")
+            .order_by(runs.c.id.desc()).limit(RECENT)).all()
+        imported = conn.execute(
+            select(responses.c.response_date, responses.c.campaign, responses.c.outcome)
+            .where(responses.c.customer_id == customer_id)
+            .order_by(responses.c.response_date.desc()).limit(RECENT)).all()
+        recorded = conn.execute(
+            select(interaction_responses.c.recorded_at, interactions.c.action,
+                   interaction_responses.c.outcome, interaction_responses.c.interaction_id)
+            .select_from(interaction_responses.join(
+                interactions, interactions.c.id == interaction_responses.c.interaction_id))
+            .where(interaction_responses.c.customer_id == customer_id)
+            .order_by(interaction_responses.c.recorded_at.desc()).limit(RECENT)).all()
+        shown = conn.execute(
+            select(interactions.c.id, interactions.c.recorded_at, interactions.c.source,
+                   interactions.c.channel, interactions.c.action, interactions.c.offer,
+                   interactions.c.trigger_id)
+            .where(interactions.c.customer_id == customer_id)
+            .order_by(interactions.c.recorded_at.desc()).limit(RECENT)).all()
+    answers = [_plain({"date": d, "about": c, "outcome": o, "interaction_id": None,
+                       "source": "import"}) for d, c, o in imported]
+    answers += [_plain({"date": d, "about": a, "outcome": o, "interaction_id": i,
+                        "source": "serve"}) for d, a, o, i in recorded]
+    answers = sorted(answers, key=lambda r: str(r["date"]), reverse=True)[:RECENT]
+    return {
+        "contacts": [_plain(dict(zip(("date", "campaign", "channel", "action"), r,
+                                     strict=True))) for r in contacts],
+        "responses": answers,
+        "interactions": [_plain(dict(zip(("interaction_id", "recorded_at", "source",
+                                          "channel", "action", "offer", "trigger_id"), r,
+                                         strict=True))) for r in shown],
+    }

@@ -1,0 +1,160 @@
+"""Running the service: the history writer, the state, the triggers' clock and the run
+folder's watcher around one uvicorn server, bound to 127.0.0.1 unless told otherwise.
+``start`` runs it in a thread (tests, the benchmark); ``serve`` in the foreground (the CLI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from engine.errors import CvmError, Problem, UsageError
+from engine.history import open_history
+from engine.project.config import load_config
+from engine.serve.app import Service, create_app
+from engine.serve.events import Triggers
+from engine.serve.journal import Journal
+from engine.serve.rundata import manifest_stamp, run_folder
+from engine.serve.security import MAX_BODY
+from engine.serve.state import Holder, ServeState, load_state
+
+TICK_SECONDS = 1.0  # how often waiting triggers (absence) are advanced
+
+
+@dataclass(frozen=True)
+class Options:
+    project: Path
+    config_file: Path | None = None
+    run: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    history: bool = True
+    watch_seconds: float = 2.0  # 0: reload only when asked (POST /v1/admin/reload)
+    max_body: int = MAX_BODY
+    access_log: bool = True
+
+
+class Running:
+    """A started service: its URL, its parts, and ``stop``."""
+
+    def __init__(self, options: Options, key: str) -> None:
+        self.options = options
+        config = load_config(options.project, config_file=options.config_file)
+        self.folder = run_folder(config, options.run)
+        store = open_history(config, create=True) if options.history else None
+        self.journal = Journal(store, on_error=_say) if store is not None else None
+        try:
+            self.holder = Holder(self._load())
+            self.triggers = Triggers(self.holder.state.project)
+            self.service = Service(self.holder, self.journal, self.triggers, self.reload)
+            self.sock = _bind(options.host, options.port)
+        except BaseException:
+            if self.journal is not None:
+                self.journal.close()
+            raise
+        self.port = self.sock.getsockname()[1]
+        self.app = create_app(self.service, key, max_body=options.max_body)
+        self.server = uvicorn.Server(uvicorn.Config(
+            self.app, log_level="warning" if not options.access_log else "info",
+            access_log=options.access_log, lifespan="off", server_header=False))
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._tick, daemon=True, name="cvm-tick")]
+        if options.watch_seconds > 0:
+            self._threads.append(threading.Thread(target=self._watch, daemon=True,
+                                                  name="cvm-watch"))
+
+    @property
+    def url(self) -> str:
+        host = self.options.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    def _load(self) -> ServeState:
+        o = self.options
+        return load_state(o.project, config_file=o.config_file, run=o.run)
+
+    def reload(self) -> ServeState:
+        o = self.options
+        state = self.holder.reload(o.project, config_file=o.config_file, run=o.run)
+        if getattr(state.project, "triggers", None) != self.triggers.declared:
+            # changed triggers start afresh; unchanged ones keep the events they wait on
+            self.triggers = self.service.triggers = Triggers(state.project)
+        return state
+
+    def _watch(self) -> None:
+        """Reload when the run folder's manifest.json is replaced (a new run landed)."""
+        while not self._stop.wait(self.options.watch_seconds):
+            stamp = manifest_stamp(self.folder)
+            if stamp is not None and stamp != self.holder.state.stamp:
+                try:
+                    self.reload()
+                except CvmError as exc:  # keep serving the run we have
+                    _say(f"reload failed, still serving run {self.holder.state.run_id}: "
+                         f"{exc.format()}")
+                    self._stop.wait(self.options.watch_seconds)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            fired = self.triggers.advance(dt.datetime.now(dt.timezone.utc))
+            if fired:
+                self.service.fired(self.holder.state, None, fired)
+
+    def run(self) -> None:
+        """Serve until interrupted (Ctrl-C), then record what is queued."""
+        for thread in self._threads:
+            thread.start()
+        try:
+            # uvicorn's own loop (uvloop when installed) and HTTP parser (httptools)
+            self.server.run(sockets=[self.sock])
+        finally:
+            self._close()
+
+    def start(self) -> Running:
+        """Serve in a thread; return once it answers."""
+        self._thread = threading.Thread(target=self.run, daemon=True, name="cvm-serve")
+        self._thread.start()
+        while not self.server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the service stopped while starting")
+            self._stop.wait(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def _close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=10)
+        self.triggers.close()
+        if self.journal is not None:
+            self.journal.close()
+        self.sock.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio switches Nagle's algorithm off only on sockets that say TCP,
+    # and with it on, every answer written in two parts waited 40 ms for the client's ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(Problem(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                                 key="--port", hint="choose another --port (or stop what "
+                                                    "uses it)")) from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _say(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)

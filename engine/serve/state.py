@@ -1,0 +1,177 @@
+"""The service's state: the project and the latest run, with every customer's answers ready,
+in one immutable object. A reload builds a new one beside it and swaps a single reference
+(``Holder``), so a request sees the old state or the new one, never a mix, and none fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.activation.contact import suppress
+from engine.history.contacts import read_contacts
+from engine.policy.explain import Explanation, explain
+from engine.policy.lifecycle import assign_segments
+from engine.policy.matchers import policy_matcher
+from engine.project.channels import channel_ids
+from engine.project.project import Project
+from engine.run.pipeline import load_project, types_for
+from engine.serve.answers import (
+    ContactVerdict,
+    contact_verdicts,
+    next_best_action,
+    profile,
+)
+from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
+
+# context may name these attribute kinds (dates and the derived stage, never code)
+CONTEXT_KINDS = ("number", "text", "boolean")
+DERIVED = ("customer_id", "lifecycle_stage", "stage_rule", "segments")
+
+
+@dataclass(frozen=True)
+class Ready:
+    """One customer's answers, computed at load."""
+
+    record: dict[str, Any]
+    explanation: Explanation
+    verdicts: tuple[ContactVerdict, ...]
+    profile: dict[str, Any]
+    nba: bytes  # the next best action on no particular channel, as JSON (no interaction id)
+    decision: dict[str, Any]  # what an interaction records of it
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode()
+
+
+@dataclass(frozen=True)
+class ServeState:
+    project: Project
+    run: RunData
+    ready: Mapping[str, Ready]
+    channels: tuple[str, ...]
+    context_types: Mapping[str, str]
+    stamp: tuple[int, int] | None
+    loaded_at: str
+    # the answers on a channel, built on first use (a cache: the same bytes every time)
+    _on_channel: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    def nba_bytes(self, customer_id: str, channel: str | None) -> bytes:
+        ready = self.ready[customer_id]
+        if channel is None:
+            return ready.nba
+        key = (customer_id, channel)
+        found = self._on_channel.get(key)
+        if found is None:
+            found = dumps(self.answer(ready, channel, None, ready.explanation))
+            self._on_channel[key] = found
+        return found
+
+    def answer(self, ready: Ready, channel: str | None, context: Mapping[str, Any] | None,
+               why: Explanation) -> dict[str, Any]:
+        return next_best_action(why, self.project.rulebook, channel=channel,
+                                verdicts=ready.verdicts, run_id=self.run_id,
+                                as_of=self.run.as_of, context=context)
+
+    def with_context(self, customer_id: str, channel: str | None,
+                     context: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer had the customer's attributes been ``context``: decided again, live, by
+        durable-rules (the stage too), as ``cvm explain`` decides."""
+        ready = self.ready[customer_id]
+        record = {k: v for k, v in ready.record.items()
+                  if k not in DERIVED[1:] and not k.startswith("segment_")}
+        record.update(context)
+        return self.answer(ready, channel, context, explain(record, self.project.rulebook))
+
+
+def load_state(folder: Path, *, config_file: Path | None = None,
+               run: Path | None = None) -> ServeState:
+    """Read the project and its latest run and compute every customer's answers."""
+    project = load_project(folder, config_file)
+    where = run_folder(project.config, run)
+    stamp = manifest_stamp(where)
+    data = read_run(where)
+    return build_state(project, data, stamp)
+
+
+def build_state(project: Project, data: RunData,
+                stamp: tuple[int, int] | None = None) -> ServeState:
+    rulebook = project.rulebook
+    table = data.table
+    if rulebook.segments and not all(f"segment_{s.id}" in table for s in rulebook.segments):
+        table = assign_segments(table, rulebook)
+    matched = policy_matcher(rulebook).match_table(table)
+    ids = table["customer_id"].astype(str).to_numpy(dtype=object)
+    records = table.to_dict("records")
+    decisions = data.decisions.to_dict("records")
+    batch = {str(r["customer_id"]): r for r in data.actions.to_dict("records")}
+    channels = tuple(channel_ids(project.folder, project.channels) or ())
+    verdicts = _verdicts(project, data, ids, channels)
+    ready: dict[str, Ready] = {}
+    for i, record in enumerate(records):
+        cid = str(ids[i])
+        why = explain(record, rulebook, hits=frozenset(np.flatnonzero(matched[i]).tolist()))
+        prof = profile(record, decisions[i], batch.get(cid), data.run_id, data.as_of)
+        body = next_best_action(why, rulebook, channel=None, verdicts=verdicts[i],
+                                run_id=data.run_id, as_of=data.as_of)
+        ready[cid] = Ready(record, why, verdicts[i], prof, dumps(body), body["decision"])
+    types = {k: v for k, v in types_for(project.config).items()
+             if v in CONTEXT_KINDS and k not in DERIVED}
+    return ServeState(project, data, ready, channels, types, stamp,
+                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+
+def _verdicts(project: Project, data: RunData, ids: np.ndarray,
+              channels: tuple[str, ...]) -> list[tuple[ContactVerdict, ...]]:
+    """Per customer, each contact policy's verdict on the decided campaign: the contacts the
+    batch run counted (the history before the run's as-of date), every policy at once."""
+    policies = project.contacts
+    if not policies.policies or not channels:
+        return [()] * len(ids)
+    as_of = dt.date.fromisoformat(data.as_of)
+    log = read_contacts(project.config, as_of=as_of, window=policies.window)
+    campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
+    campaign = campaign.to_numpy(dtype=object)
+    allowed = np.ones((len(ids), len(channels)), dtype=bool)
+    blocked: dict[str, np.ndarray] = {}
+    reasons: dict[str, np.ndarray] = {}
+    for pol in policies.policies:
+        one = type(policies)((pol,), policies.file)
+        found = suppress(one, log, ids, campaign, channels, allowed)
+        blocked[pol.id], reasons[pol.id] = found.blocked, found.reason
+    names = np.array(channels, dtype=object)
+    out = []
+    for i in range(len(ids)):
+        out.append(contact_verdicts(
+            policies, {p: tuple(names[b[i]]) for p, b in blocked.items()},
+            {p: str(r[i]) for p, r in reasons.items()}))
+    return out
+
+
+class Holder:
+    """The current state, swapped whole by ``swap`` (one reference assignment: atomic)."""
+
+    def __init__(self, state: ServeState) -> None:
+        self.state = state
+        self._lock = threading.Lock()  # one reload at a time
+
+    def reload(self, folder: Path, *, config_file: Path | None = None,
+               run: Path | None = None) -> ServeState:
+        with self._lock:
+            new = load_state(folder, config_file=config_file, run=run)
+            self.state = new
+            return new

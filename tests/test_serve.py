@@ -1,0 +1,214 @@
+"""`cvm serve` over real HTTP on 127.0.0.1: the endpoints, the key, the limits, the errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.serve.security import KEY_VAR, load_key
+from engine.serve.server import Running
+from tests.serve_util import AUTH, KEY, client, example_copy, serving
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return example_copy(tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture(scope="module")
+def service(project: Path) -> Iterator[Running]:
+    with serving(project) as running:
+        yield running
+
+
+@pytest.fixture
+def http(service: Running) -> Iterator[httpx.Client]:
+    with client(service) as c:
+        yield c
+
+
+def _decisions(project: Path) -> pd.DataFrame:
+    return pd.read_csv(project / "output" / "decisions.csv", dtype=str, keep_default_na=False)
+
+
+def test_health_needs_no_key_and_the_rest_does(service: Running) -> None:
+    with httpx.Client(base_url=service.url) as anonymous:
+        assert anonymous.get("/health").json() == {"status": "ok"}
+        for method, path in (("GET", "/ready"), ("GET", "/v1/customers/C000003"),
+                             ("POST", "/v1/customers/C000003/next-best-action"),
+                             ("POST", "/v1/events"), ("POST", "/v1/admin/reload"),
+                             ("GET", "/openapi.json"), ("GET", "/docs")):
+            answer = anonymous.request(method, path)
+            assert answer.status_code == 401, (method, path)
+            assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_same_401_whether_or_not_the_customer_exists(service: Running) -> None:
+    with httpx.Client(base_url=service.url) as anonymous:
+        for headers in ({}, {"Authorization": "Bearer wrong-key-0123456789abcd"},
+                        {"Authorization": f"Basic {KEY}"}):
+            known = anonymous.get("/v1/customers/C000003", headers=headers)
+            unknown = anonymous.get("/v1/customers/NOBODY", headers=headers)
+            assert known.status_code == unknown.status_code == 401
+            assert known.content == unknown.content
+            assert KEY not in known.text
+
+
+def test_binds_127_0_0_1_by_default(service: Running) -> None:
+    assert service.options.host == "127.0.0.1"
+    assert service.sock.getsockname()[0] == "127.0.0.1"
+
+
+def test_profile(http: httpx.Client, project: Path) -> None:
+    body = http.get("/v1/customers/C000003").json()
+    table = pd.read_csv(project / "output" / "customers.csv", dtype={"customer_id": str})
+    row = table.set_index("customer_id").loc["C000003"]
+    for name in ("historic_value", "potential_value", "influence_value", "total_value"):
+        assert body["value"][name] == pytest.approx(row[name])
+    assert body["value_tier"] == row["value_tier"]
+    assert body["lifecycle_stage"] == row["lifecycle_stage"]
+    assert body["churn_risk"] == pytest.approx(row["churn_risk"])
+    assert body["decision"]["action"] == _decisions(project).set_index(
+        "customer_id").loc["C000003", "action"]
+    # the run recorded C000003's contact (allocated to sms) in the history
+    assert body["history"]["contacts"][0]["channel"] == body["batch"]["channel"] == "sms"
+
+
+def test_unknown_customer_is_404(http: httpx.Client) -> None:
+    assert http.get("/v1/customers/NOBODY").status_code == 404
+    answer = http.post("/v1/customers/NOBODY/next-best-action")
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "customer not found", "customer": "NOBODY"}
+
+
+def test_next_best_action_ranked_with_reasons(http: httpx.Client) -> None:
+    body = http.post("/v1/customers/C000003/next-best-action",
+                     json={"channel": "email"}).json()
+    assert len(body["interaction_id"]) == 32
+    assert body["decision"]["action"] == "win_back"
+    top = body["actions"][0]
+    assert (top["rank"], top["policy_id"], top["offer"]) == (1, "win_back", "comeback_discount")
+    assert top["on_channel"] is True
+    assert top["talking_points"].startswith("Lapsing or lost customers whose value ahead")
+    assert top["why"].startswith("applies: lifecycle stage is decline or exit")
+    others = {o["policy_id"]: o["why"] for o in body["not_eligible"]}
+    assert others["retain_high_value"] == ("does not apply: value_tier is 'silver', needed "
+                                           "platinum or gold")
+    assert {c["policy"] for c in body["contact_policies"]} == {
+        "email_weekly", "monthly_total", "call_rest", "not_listening",
+        "after_complaint_or_purchase"}
+
+
+def test_context_decides_again_live(http: httpx.Client) -> None:
+    plain = http.post("/v1/customers/C000003/next-best-action").json()
+    body = http.post("/v1/customers/C000003/next-best-action",
+                     json={"context": {"value_tier": "platinum"}}).json()
+    assert plain["decision"]["service_level"] == "standard"
+    assert body["decision"]["service_level"] == "premium"
+    assert body["context"] == {"value_tier": "platinum"}
+    # a text that looks like code is a text: compared, never run
+    code = http.post("/v1/customers/C000003/next-best-action",
+                     json={"context": {"value_tier": "__import__('os').system('false')"}})
+    assert code.status_code == 200
+    assert code.json()["value_tier"] == "__import__('os').system('false')"
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/customers/C000003/next-best-action", {"channel": "pigeon"}, "body.channel"),
+    ("/v1/customers/C000003/next-best-action", {"chanel": "email"}, "body.chanel"),
+    ("/v1/customers/C000003/next-best-action", {"context": {"recency_days": "soon"}},
+     "body.context.recency_days"),
+    ("/v1/customers/C000003/next-best-action", {"context": {"no_such": 1}},
+     "body.context.no_such"),
+    ("/v1/events", {"customer_id": "C000003"}, "body.type"),
+    ("/v1/events", {"customer_id": "C000003", "type": "rm -rf"}, "body.type"),
+    ("/v1/interactions/abc/response", {"outcome": "maybe"}, "body.outcome"),
+])
+def test_malformed_bodies_get_422_naming_the_field(http: httpx.Client, path: str,
+                                                   body: dict[str, object], field: str) -> None:
+    answer = http.post(path, json=body)
+    assert answer.status_code == 422, answer.text
+    assert field in [p["field"] for p in answer.json()["problems"]]
+
+
+def test_oversized_bodies_get_413(http: httpx.Client) -> None:
+    big = {"context": {"Region": "x" * 20_000}}
+    assert http.post("/v1/customers/C000003/next-best-action", json=big).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it comes
+        yield b'{"outcome": "'
+        for _ in range(40):
+            yield b"a" * 1000
+        yield b'"}'
+
+    answer = http.post("/v1/interactions/abc/response", content=chunks(),
+                       headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413
+
+
+def test_response_to_an_interaction_is_recorded(http: httpx.Client) -> None:
+    iid = http.post("/v1/customers/C000005/next-best-action",
+                    json={"channel": "call_centre"}).json()["interaction_id"]
+    answer = http.post(f"/v1/interactions/{iid}/response", json={"outcome": "accepted"})
+    assert answer.status_code == 200
+    history = http.get("/v1/customers/C000005").json()["history"]
+    assert history["interactions"][0]["interaction_id"] == iid
+    assert history["interactions"][0]["channel"] == "call_centre"
+    assert history["responses"][0]["interaction_id"] == iid
+    assert history["responses"][0]["outcome"] == "accepted"
+    assert http.post("/v1/interactions/0123/response",
+                     json={"outcome": "accepted"}).status_code == 404
+
+
+def test_event_is_recorded(http: httpx.Client) -> None:
+    answer = http.post("/v1/events", json={"customer_id": "C000003", "type": "complaint",
+                                           "attributes": {"severity": 2}})
+    assert answer.status_code == 200
+    assert len(answer.json()["event_id"]) == 32
+
+
+def test_openapi_docs_are_served(http: httpx.Client) -> None:
+    paths = http.get("/openapi.json").json()["paths"]
+    assert "/v1/customers/{customer_id}/next-best-action" in paths
+    assert http.get("/docs").status_code == 200
+
+
+def test_refuses_to_start_without_a_key(project: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_VAR, raising=False)
+    result = runner.invoke(app, ["serve", str(project)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: CVM_SERVE_KEY: no key: the service needs a key for its clients")
+    short = tmp_path / "key"
+    short.write_text("short\n")
+    result = runner.invoke(app, ["serve", str(project), "--key-file", str(short)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: --key-file: the key is too short: 5 characters, at least 16 needed")
+    short.write_text(KEY + "\n")
+    assert load_key(short, environ={}) == KEY
+    assert load_key(None, environ={KEY_VAR: KEY}) == KEY
+    assert AUTH["Authorization"].endswith(KEY)
+
+
+def test_the_key_is_never_logged(project: Path, capfd: pytest.CaptureFixture[str],
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    with serving(project, access_log=True, history=False) as running, \
+            httpx.Client(base_url=running.url) as http:
+        assert http.get("/v1/customers/C000003", headers=AUTH).status_code == 200
+        assert http.get("/v1/customers/C000003",
+                        headers={"Authorization": f"Bearer {KEY}x"}).status_code == 401
+        assert KEY not in repr(running.app)
+    out, err = capfd.readouterr()
+    logged = out + err + caplog.text
+    assert "GET /v1/customers/C000003" in logged  # the access log was on
+    assert KEY not in logged
