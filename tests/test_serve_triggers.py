@@ -17,9 +17,6 @@ import pytest
 from engine.serve.server import Running
 from tests.serve_util import client, example_copy, serving
 
-# the trigger engine comes with branch w/triggers (issue 14); until it is merged there is none
-pytest.importorskip("engine.policy.triggers", reason="no trigger engine (engine.policy.triggers)")
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:

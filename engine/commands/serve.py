@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import _folder
 from engine.errors import Problem, UsageError
+from engine.run.build import project_folder
 from engine.serve.security import load_key
 from engine.serve.server import Options, Running
 
@@ -22,8 +22,8 @@ def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
     if not 1 <= port <= 65535:
         raise UsageError(Problem(f"found {port}, expected a port from 1 to 65535",
                                  key="--port"))
-    options = Options(project=_folder(folder or project, config_file), config_file=config_file,
-                      run=run_folder, host=host, port=port, history=history,
+    options = Options(project=project_folder(folder or project, config_file),
+                      config_file=config_file, run=run_folder, host=host, port=port, history=history,
                       watch_seconds=watch_seconds, access_log=not quiet)
     service = Running(options, key)
     if not quiet:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from engine.policy.triggers import Event, Fired, TriggerEngine
 from engine.project.project import Project
 
 
@@ -17,20 +18,14 @@ class Triggers:
     """The project's trigger engine; none when the project declares no trigger."""
 
     def __init__(self, project: Project) -> None:
-        self.declared: Any = getattr(project, "triggers", None)
-        found = getattr(self.declared, "triggers", ())
-        self.count = len(found)
-        self.engine: Any = None
-        if found:
-            from engine.policy.triggers import TriggerEngine  # type: ignore[import-not-found]
-
-            self.engine = TriggerEngine(self.declared)
+        self.declared = project.triggers
+        self.count = len(self.declared.triggers)
+        self.engine = TriggerEngine(self.declared) if self.declared.triggers else None
 
     @property
     def event_types(self) -> Mapping[str, Mapping[str, str]]:
         """Event type -> field -> number, text or boolean (built-in and declared)."""
-        types = getattr(self.declared, "event_types", None)
-        return types if types is not None else {}
+        return self.declared.event_types
 
     def post(self, event_id: str, customer_id: str, kind: str, at: dt.datetime,
              fields: Mapping[str, Any], attributes: Mapping[str, Any]
@@ -39,8 +34,6 @@ class Triggers:
         than the longest window before the latest time seen)."""
         if self.engine is None:
             return [], False
-        from engine.policy.triggers import Event  # type: ignore[import-not-found]
-
         late = self.engine.late
         fired = self.engine.post(Event(id=event_id, customer_id=customer_id, type=kind,
                                        at=at, fields=dict(fields)), dict(attributes))
@@ -56,10 +49,9 @@ class Triggers:
             self.engine.close()
 
 
-def fired_dict(fired: Any) -> dict[str, Any]:
+def fired_dict(fired: Fired) -> dict[str, Any]:
     """A fired action (the trigger engine's frozen dataclass) as JSON-ready fields."""
-    raw = (dataclasses.asdict(fired)
-           if dataclasses.is_dataclass(fired) and not isinstance(fired, type) else dict(fired))
+    raw = dataclasses.asdict(fired)
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, (tuple, frozenset, set)):

@@ -23,7 +23,8 @@ from engine.policy.lifecycle import assign_segments
 from engine.policy.matchers import policy_matcher
 from engine.project.channels import channel_ids
 from engine.project.project import Project
-from engine.run.pipeline import load_project, types_for
+from engine.run.build import load_project
+from engine.run.pipeline import types_for
 from engine.serve.answers import (
     ContactVerdict,
     contact_verdicts,
