@@ -170,7 +170,7 @@ def test_response_to_an_interaction_is_recorded(http: httpx.Client) -> None:
 
 def test_event_is_recorded(http: httpx.Client) -> None:
     answer = http.post("/v1/events", json={"customer_id": "C000003", "type": "complaint",
-                                           "attributes": {"severity": 2}})
+                                           "attributes": {"severity": "high"}})
     assert answer.status_code == 200
     assert len(answer.json()["event_id"]) == 32
 

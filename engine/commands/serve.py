@@ -23,8 +23,8 @@ def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
         raise UsageError(Problem(f"found {port}, expected a port from 1 to 65535",
                                  key="--port"))
     options = Options(project=project_folder(folder or project, config_file),
-                      config_file=config_file, run=run_folder, host=host, port=port, history=history,
-                      watch_seconds=watch_seconds, access_log=not quiet)
+                      config_file=config_file, run=run_folder, host=host, port=port,
+                      history=history, watch_seconds=watch_seconds, access_log=not quiet)
     service = Running(options, key)
     if not quiet:
         state = service.holder.state

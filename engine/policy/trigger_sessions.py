@@ -106,11 +106,15 @@ class TriggerRules:
             self.host.post(shard.name, {"sid": sid, "id": mid, "k": kind, "at": at})
         except MessageNotHandledException:
             return []
-        by_mid = {m: e for e, m in self.live.get(customer, ())}
+        held = self.live.get(customer, [])
+        by_mid = {m: e for e, m in held}
+        arrival = {m: k for k, (_, m) in enumerate(held)}
         out = []
         for matched in self._matched:
             used = {m["id"] for m in _messages(matched) if m.get("k") != TICK}
-            events = sorted((by_mid[u] for u in used if u in by_mid), key=lambda e: e[0])
+            # by time, then as they arrived (events of one second): never a set's order
+            events = [by_mid[u] for u in sorted((u for u in used if u in by_mid),
+                                                key=lambda u: (by_mid[u][0], arrival[u]))]
             before = len(self.live[customer])
             self.live[customer] = [(e, m) for e, m in self.live[customer] if m not in used]
             shard.held -= before - len(self.live[customer])
