@@ -117,8 +117,10 @@ def _log_h_and_grad(b: FloatArray, c: FloatArray, z: FloatArray
         v = v * z * (b + k) / (c + k)
         sum_b += 1 / (b + k)
         sum_c += 1 / (c + k)
-        if k % 8 == 0 and float(np.max(v * ((k + 1) + sum_b + sum_c) * tail
-                                       / (total + d_z - d_c + d_b))) < 1e-17:
+        # "not >=": a NaN (the optimiser stepped where the likelihood is not a number) stops
+        # the sum at once instead of running every term
+        if k % 8 == 0 and not float(np.max(v * ((k + 1) + sum_b + sum_c) * tail
+                                           / (total + d_z - d_c + d_b))) >= 1e-17:
             break
     return np.log(total), d_b / total, d_c / total, d_z / total
 
