@@ -137,7 +137,11 @@ def _failures(test: PolicyTest, got: Mapping[str, Any], why: Explanation,
             text += f" ({_decided(got)})"
             wanted = [want] if key == "policy" else [
                 p.id for p in rulebook.active_policies() if getattr(p, key) == want]
-            text += "".join(_policy_why(p, why) for p in wanted[:1]) or _winner_why(why)
+            # one that matched and lost says it all; else why each of the first few did not
+            lost = [p for p in wanted if any(c.id == p and c.enabled and c.matched
+                                             for c in why.policies)]
+            text += ("".join(_policy_why(p, why) for p in (lost[:1] or wanted[:3]))
+                     or _winner_why(why))
         elif key in ("service_level", "service_policy"):
             text += f" (service policy {got['service_policy'] or 'none: the default'})"
             won = why.service_policy
