@@ -268,7 +268,12 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
             col = named[0][2]
             (found.not_guessed if name in REQUIRED else found.not_mapped)[name] = \
                 _unfit_why(col, columns[col], kinds[col])
-        if pick is None and name in REQUIRED:
+        if pick is None and name in REQUIRED and not (
+                named and named[0][0] >= 2 and _number_trouble(named[0][2],
+                                                               columns[named[0][2]])):
+            # by its values only when no column is named like it: a column named like it that
+            # cannot be read (amounts with a currency symbol) must not hand the field to
+            # another column of numbers (the cost)
             pick = _by_values(name, columns, kinds, taken)
         if pick is None:
             if name in REQUIRED:
@@ -317,6 +322,7 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
                  "nothing)") if hits else None
 
 
+CURRENCY = re.compile(r"[$€£¥]")
 DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]+$")
 THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 
@@ -325,6 +331,11 @@ def _number_trouble(col: str, values: Sequence[str]) -> str | None:
     """Why a column of numbers the engine cannot read is not one: a decimal comma or a
     thousands separator (both read as text)."""
     filled = [v for v in values if v]
+    symbol = next((v for v in filled if CURRENCY.search(v)), None)
+    if symbol is not None and all(_number(CURRENCY.sub("", v).strip()) is not None
+                                  for v in filled):
+        return (f"column {col!r} holds numbers with a currency symbol ({symbol!r}), which CVM "
+                "Engine does not read: export them as plain numbers")
     for pattern, what, fix in ((THOUSANDS, "a thousands separator", "without one"),
                                (DECIMAL_COMMA, "a decimal comma", "with a decimal point")):
         if any(pattern.match(v) for v in filled) and all(

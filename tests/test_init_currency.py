@@ -1,0 +1,25 @@
+"""`cvm init --from` on amounts written with a currency symbol: the amount column is named like
+it but the engine cannot read it, so it is not guessed (with the reason and the fix), and no
+other column of decimals (the cost) is taken for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+
+def test_currency_symbols_are_said_and_the_cost_is_not_taken_for_the_amount(
+        tmp_path: Path) -> None:
+    source = tmp_path / "tx.csv"
+    rows = [f"C{i % 40},2024-01-{1 + i % 28:02d},${10 + i % 13}.25,{4 + i % 5}.10"
+            for i in range(200)]
+    source.write_text("CustomerID,OrderDate,NetAmount,Cost\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
+    assert result.exit_code == 1, result.output
+    text = result.output
+    assert "amount       <- 'Cost'" not in text
+    assert ("column 'NetAmount' holds numbers with a currency symbol ('$10.25'), which CVM "
+            "Engine does not read: export them as plain numbers") in text
