@@ -193,6 +193,11 @@ def sniff(path: Path) -> Sniffed:
         lambda line: next(csv.reader([line], delimiter=delimiter)))
     table = [split(line) for line in lines]
     header, body = (table[0], table[1:]) if table else ([], [])
+    if not body:  # nothing to guess from: said, not a project of empty columns
+        raise InputError(Problem(
+            ("found a header line and no data rows" if header else "found an empty file")
+            + ", expected a header line and rows of transactions", file=str(path),
+            hint="export the transactions with their rows, then run `cvm init --from` again"))
     _refuse_headerless(path, header, delimiter)
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body))
     columns = {name: [row[i] if i < len(row) else "" for row in body]
