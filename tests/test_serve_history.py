@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select
 
+from engine.history.settings import parse
 from engine.history.store import HEAD
 from engine.history.tables import events, interaction_responses, interactions
 from tests.serve_util import client, example_copy, serving
@@ -27,7 +28,9 @@ def test_interactions_events_and_responses_are_recorded(
                            json={"outcome": "converted", "note": "took the offer"})
         assert answer.status_code == 200
         # the last 199 interactions are still queued or just written: stopping flushes them
-    engine = create_engine(history_url)
+    # the engine's own driver for the URL (psycopg 3), not SQLAlchemy's default (psycopg2,
+    # which CVM Engine does not install)
+    engine = create_engine(parse(history_url, tmp_path, source="test").url)
     try:
         assert {"cvm_interactions", "cvm_events", "cvm_interaction_responses"} <= set(
             inspect(engine).get_table_names())
