@@ -4,7 +4,6 @@ expected response of the customer's campaign, as the text output shows them."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
@@ -14,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from engine.cli import app
 from engine.workflow.json_output import schema_path
+from tests.history_runs import retail_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,13 +24,7 @@ def cvm(*args: str) -> Result:
 
 def test_explain_json_has_the_contact_verdicts(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    for sub in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / sub, project / sub)
-    (project / "examples" / "retail").mkdir(parents=True)
-    for name in ("transactions.csv", "customers.csv"):
-        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
+    project = retail_copy(tmp_path)
     config = (ROOT / "cvm.yaml").read_text()
     (project / "cvm.yaml").write_text(config.replace("as_of: null", "as_of: 2025-12-28"))
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))

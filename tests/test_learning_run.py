@@ -14,20 +14,14 @@ from typer.testing import CliRunner, Result
 
 from engine.activation.learned import posterior_mean
 from engine.cli import app
+from tests.history_runs import retail_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def retail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    for sub in ("rules", "policies", "templates"):
-        shutil.copytree(ROOT / sub, project / sub)
-    (project / "examples" / "retail").mkdir(parents=True)
-    for name in ("transactions.csv", "customers.csv"):
-        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
-    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
+    project = retail_copy(tmp_path)
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
     return project
 
