@@ -1,6 +1,7 @@
 """Learning (README "Learning"): a campaign's expected response per channel moves from the
-declared rate to the Beta-Binomial posterior of what the history measured, and the allocation
-uses the uplift over the holdout once the holdout is measured. On SQLite and PostgreSQL."""
+declared rate to the posterior of what the history measured, and the allocation uses the uplift
+over the holdout once the holdout is measured. On SQLite and PostgreSQL. The estimator's own
+cases (intention to treat, distinct customers, no lock-out): tests/test_learn_fix.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from engine.activation.learned import (
     INCREMENTAL,
     POSTERIOR,
     Counts,
+    Tally,
     figures,
     posterior_mean,
 )
@@ -98,15 +100,20 @@ def planted(history_url: str, tmp_path: Path, plan: Plan) -> tuple[Store, list[s
 
 def test_the_formula_by_hand() -> None:
     # declared 0.05 counting as 100 customers; 300 contacted, 70 converted
-    assert posterior_mean(0.05, 100, 300, 70) == pytest.approx(75 / 400)
+    assert posterior_mean(0.05, 100, 300, 70 / 300) == pytest.approx(75 / 400)
     assert posterior_mean(0.05, 0, 0, 0) == 0.05
+    email, sms = Tally(300, 300, 70), Tally(100, 100, 10)
+    everyone = Tally(400, 400, 80)
     got = figures("k", [("email", 0.05), ("sms", 0.02)],
-                  Counts({"email": 300, "sms": 100}, {"email": 70, "sms": 10}, 120, 9), 100)
+                  Counts({"email": email, "sms": sms}, everyone, everyone,
+                         Tally(120, 120, 9)), 100)
     assert got.figure == INCREMENTAL and got.baseline == pytest.approx(0.075)
-    assert [f.posterior for f in got.channels] == pytest.approx([0.1875, 0.06])
-    assert [f.response for f in got.channels] == pytest.approx([0.1125, 0.0])
-    # 29 holdout customers are too few to measure the baseline: the posterior is used
-    few = figures("k", [("email", 0.05)], Counts({"email": 300}, {"email": 70}, 29, 9), 100)
+    # the uplift shrunk towards the declared rate: (5 + 300 x (70 / 300 - 0.075)) / 400
+    assert [f.posterior for f in got.channels] == pytest.approx([0.13125, 0.0225])
+    assert [f.response for f in got.channels] == pytest.approx([0.13125, 0.0225])
+    # 29 holdout customers are too few to measure the baseline: the raw posterior is used
+    few = figures("k", [("email", 0.05)],
+                  Counts({"email": email}, email, email, Tally(29, 29, 9)), 100)
     assert few.figure == POSTERIOR and few.channels[0].response == pytest.approx(0.1875)
 
 
@@ -121,27 +128,28 @@ def test_a_planted_history_moves_the_posterior(history_url: str, tmp_path: Path)
                     as_of=dt.date(2025, 6, 1), campaigns=["win_back"], source="the history")
     finally:
         store.close()
-    # by hand: email (100 x 0.05 + 40 + 30) / (100 + 200 + 100) = 0.1875, sms (2 + 10) / 200
-    # = 0.06; holdout (6 + 3) / 120 = 0.075; incremental 0.1125 and max(0, -0.015) = 0
+    # by hand: holdout (6 + 3) / 120 = 0.075; everyone assigned was contacted, so the
+    # contacted alone would have converted at 0.075 too; email (5 + 300 x (70 / 300 - 0.075))
+    # / 400 = 0.13125, sms (2 + 100 x (0.1 - 0.075)) / 200 = 0.0225
     got = found.campaigns["win_back"]
     assert found.runs == 2 and got.figure == INCREMENTAL
-    assert (got.holdout, got.holdout_converted) == (120, 9)
+    assert (got.holdout, got.holdout_windows, got.holdout_converted) == (120, 120, 9)
     email, sms = got.channels
     assert (email.contacted, email.converted, sms.contacted, sms.converted) == (300, 70, 100, 10)
-    assert (email.posterior, sms.posterior) == pytest.approx((0.1875, 0.06))
-    assert (email.response, sms.response) == pytest.approx((0.1125, 0.0))
+    assert (email.posterior, sms.posterior) == pytest.approx((0.13125, 0.0225))
+    assert (email.response, sms.response) == pytest.approx((0.13125, 0.0225))
     # on 2025-04-15 the second run's window (04-01 .. 04-30) is not over: the first run only,
-    # email (5 + 40) / 300 = 0.15, holdout 6 / 60 = 0.1
+    # email 40 / 200 = 0.2 against the holdout's 6 / 60 = 0.1: (5 + 200 x 0.1) / 300
     first = early.campaigns["win_back"]
     assert early.runs == 1 and first.channels[0].contacted == 200
-    assert first.channels[0].posterior == pytest.approx(0.15)
-    assert first.channels[0].response == pytest.approx(0.05)
+    assert first.channels[0].posterior == pytest.approx(25 / 300)
+    assert first.channels[0].response == pytest.approx(25 / 300)
     # learning off: the declared rates, whatever the history holds
     assert off.campaigns["win_back"].figure == "declared"
     assert off.rates()["win_back"].tolist() == [0.05, 0.02]
     assert found.as_dict()["campaigns"]["win_back"]["channels"]["email"] == {
-        "declared": 0.05, "contacted": 300, "converted": 70, "posterior": 0.1875,
-        "response": 0.1125}
+        "declared": 0.05, "contacted": 300, "windows": 300, "converted": 70,
+        "measured": round(70 / 300 - 0.075, 6), "posterior": 0.13125, "response": 0.13125}
 
 
 # Campaign "loud" converts a lot, contacted or not; "quiet" converts because it is contacted.
@@ -164,10 +172,11 @@ def test_the_allocation_switches_to_uplift_once_measured(history_url: str,
         store.close()
     loud, quiet = found.campaigns["loud"], found.campaigns["quiet"]
     # raw: loud (0.5 + 60) / 110 = 0.55 > quiet (0.5 + 30) / 110 = 0.277;
-    # incremental: loud 0.55 - 22 / 40 = 0.0 < quiet 0.277 - 2 / 40 = 0.227
-    assert loud.channels[0].posterior > quiet.channels[0].posterior
-    assert loud.channels[0].response < quiet.channels[0].response
-    assert quiet.channels[0].response == pytest.approx(30.5 / 110 - 0.05)
+    # incremental: loud (0.5 + 100 x (0.6 - 22 / 40)) / 110 = 0.05 < quiet
+    # (0.5 + 100 x (0.3 - 2 / 40)) / 110 = 0.232
+    raw = {"loud": np.array([60.5 / 110, 0.02]), "quiet": np.array([30.5 / 110, 0.02])}
+    assert loud.channels[0].response == pytest.approx(5.5 / 110)
+    assert quiet.channels[0].response == pytest.approx(25.5 / 110)
     actions = pd.DataFrame({"channels": ["email", "email"], "service_level": "standard",
                             "campaign": ["loud", "quiet"]})
     table = pd.DataFrame({"customer_id": ["A", "B"]})
@@ -178,7 +187,6 @@ def test_the_allocation_switches_to_uplift_once_measured(history_url: str,
         alloc = allocate(opts, setup)
         return [c for c, k in zip(["A", "B"], alloc.channel, strict=True) if k != NO_CHANNEL]
 
-    raw = {k: np.array([f.posterior for f in v.channels]) for k, v in found.campaigns.items()}
     assert chosen(raw) == ["A"]
     assert chosen(found.rates()) == ["B"]
 
@@ -190,14 +198,7 @@ def test_the_readme_worked_example_and_settings(tmp_path: Path) -> None:
     from engine.project.schema import attribute_types
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = " ".join(readme.split("### Learning: expected responses from the history")[1]
-                       .split("\n## ")[0].split())
-    email = posterior_mean(0.05, 100, 300, 70)
-    sms = posterior_mean(0.02, 100, 100, 10)
-    assert f"p = (100 x 0.05 + 70) / (100 + 300) = 75 / 400 = {email:g}" in section
-    assert f"p = (2 + 10) / 200 = {sms:g}" in section and f"h = 9 / 120 = {9 / 120:g}" in section
-    assert f"{email:g} - 0.075 = {email - 0.075:g} on email and max(0, {sms:g} - 0.075) = 0" \
-        in section
+    # the worked example: tests/test_learn_fix.py
     # the campaigns.yaml example of "Channels and campaigns", with its learning settings
     block = re.search(r"```yaml\n(holdout_share:.*?)```", readme, flags=re.S)
     channels = re.search(r"```yaml\n(preference_lift:.*?)```", readme, flags=re.S)

@@ -52,23 +52,31 @@ def test_the_second_run_learns_from_the_first(retail: Path, tmp_path: Path) -> N
     seen = 0
     for campaign, got in learning["campaigns"].items():
         mine = first[first["campaign"] == campaign]
-        assert got["holdout"] == int(mine["holdout"].sum())
+        assert got["holdout"] == got["holdout_windows"] == int(mine["holdout"].sum())
+        assert got["assigned"] == int((~mine["holdout"]).sum())
+        assert got["contacted"] == int((mine["status"] == "allocated").sum())
+        kind = "declared" if not got["contacted"] else \
+            "incremental" if got["holdout"] >= 30 else "posterior"
+        assert got["figure"] == kind
+        b = got["contacted_baseline"] if kind == "incremental" else 0.0
         for channel, fig in got["channels"].items():
             contacted = int(((mine["status"] == "allocated") & (mine["channel"] == channel)).sum())
-            assert fig["contacted"] == contacted
+            assert fig["contacted"] == fig["windows"] == contacted
             assert 0 <= fig["converted"] <= contacted
+            if not contacted:
+                assert fig["measured"] is None and fig["response"] == fig["declared"]
+                continue
+            m = fig["converted"] / contacted - b
+            assert fig["measured"] == pytest.approx(m, abs=1e-6)
             assert fig["posterior"] == pytest.approx(posterior_mean(
-                fig["declared"], 100, contacted, fig["converted"]), abs=1e-6)
+                fig["declared"], 100, contacted, m), abs=1e-6)
+            assert fig["response"] == pytest.approx(posterior_mean(
+                fig["declared"], 100, contacted, max(m, 0.0) if kind == "incremental" else m),
+                abs=1e-6)
             seen += contacted
-        kind = "incremental" if got["holdout"] >= 30 else \
-            "posterior" if any(f["contacted"] for f in got["channels"].values()) else "declared"
-        assert got["figure"] == kind
         if kind == "incremental":
-            rate = got["holdout_converted"] / got["holdout"]
+            rate = got["holdout_converted"] / got["holdout_windows"]
             assert got["holdout_rate"] == pytest.approx(rate, abs=1e-6)
-            for fig in got["channels"].values():
-                assert fig["response"] == pytest.approx(max(0.0, fig["posterior"] - rate),
-                                                        abs=1e-6)
     assert seen > 0
     kinds = [c["figure"] for c in learning["campaigns"].values()]
     assert (f"  learning: {len(kinds)} campaigns, {kinds.count('incremental')} on incremental "
@@ -96,13 +104,24 @@ def test_learning_off_uses_the_declared_rates(retail: Path, tmp_path: Path) -> N
 
 
 def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None:
-    two_runs(retail, tmp_path)
+    _, manifest, _ = two_runs(retail, tmp_path)
+    learnt = manifest["learning"]["campaigns"]  # type: ignore[index]
     acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
-    row = acts[acts["status"] == "allocated"].iloc[0]
+    done = acts[acts["status"] == "allocated"]
+    row = done[done["campaign"].map(lambda k: learnt[k]["figure"] == "incremental")].iloc[0]
     shown = cvm("explain", row["customer_id"], "--project", str(retail))
     assert shown.exit_code == 0, shown.stderr
+    got = learnt[row["campaign"]]
+    b = f"{got['contacted_baseline']:.4f}"
     assert f"Expected response, campaign {row['campaign']} (the history; 1 runs measured): " \
-        in shown.stdout
+        f"incremental from {got['contacted']:,} customers contacted of {got['assigned']:,} " \
+        f"assigned, against a holdout of {got['holdout']:,} ({got['holdout_converted']:,} of " \
+        f"{got['holdout_windows']:,} windows converted: {got['holdout_rate']:.4f}; the " \
+        f"contacted alone: {b}): " in shown.stdout
+    fig = got["channels"][row["channel"]]
+    assert f"{row['channel']} {fig['response']:.4f} (declared {fig['declared']:g}; " \
+        f"{fig['contacted']:,} customers, {fig['converted']:,} of {fig['windows']:,} windows " \
+        f"converted, measured uplift {fig['measured']:+.4f})" in shown.stdout
     proposal = tmp_path / "proposal"
     shutil.copytree(retail / "policies", proposal / "policies")
     with (proposal / "policies" / "campaigns.yaml").open("a") as f:
@@ -112,7 +131,9 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     assert "Expected responses learnt from the history" in plan.stdout
     assert "learning.prior_customers: 100 -> 0" in plan.stdout
     table = plan.stdout.split("Expected responses learnt from the history", 1)[1]
-    assert "incremental: " in table or "posterior: " in table
+    k = row["campaign"]
+    assert f"incremental from {got['contacted']:,} contacted, holdout {got['holdout']:,}: " \
+        in table.split(f"\n  {k} ", 1)[1].splitlines()[0]
 
 
 def test_learning_settings_are_checked(retail: Path) -> None:

@@ -1,16 +1,23 @@
 """Expected responses per campaign and channel, learnt from the history (README "Learning").
 
-A campaign's response on a channel starts from the channel's declared ``response_rate`` (the
-prior) and moves to what the history measured (a Beta-Binomial posterior):
+Per campaign, over the runs counted, a customer's *window* is one run's attribution window;
+rates are per window, and what a figure is worth is counted in distinct customers (the holdout
+keeps the same customers run after run: ten customers in three runs are ten, not thirty).
 
-    prior           Beta(a, b), a = s x r, b = s x (1 - r)   r: declared rate, s: prior_customers
-    posterior mean  p = (s x r + x) / (s + n)                n contacted on the channel, x converted
-    holdout rate    h = x_h / n_h                             the campaign's holdout, once n_h >= 30
-    used            p - h (at least 0) when h is measured ("incremental"), else p ("posterior"),
-                    or r when nothing was measured ("declared")
+    h   holdout rate (x_h / w_h)                      measured once n_h >= 30 distinct customers
+    t   rate of everyone assigned outside the holdout, contacted or not (intention to treat)
+    k   share of the assigned windows that were contacted; q: rate of the others
+    b   (h - (1 - k) q) / k, within 0 .. 1            what the contacted would have done alone
+    m   x_c / w_c - b                                 measured uplift of a contact on channel c
+    u   (s r + n_c m) / (s + n_c)                     posterior: the declared rate r is the prior
+                                                      of the uplift, worth s customers
+    used  (s r + n_c max(m, 0)) / (s + n_c)           never below the prior's share (no lock-out)
 
-The allocation multiplies the figure used by the preference lift, as it did the declared rate.
-This module holds the figures and the formula; engine.history.learn counts n, x, n_h and x_h.
+Without a measured holdout, m is the raw rate x_c / w_c ("posterior"); nothing contacted: r
+("declared"). Over channels, the mean of m weighted by windows is (t - h) / k, the intention
+to treat effect per contact (the Bloom estimator), so the level of the uplift is causal
+whoever the allocation chose to contact. This module holds the formula; engine.history.learn
+counts the tallies.
 """
 
 from __future__ import annotations
@@ -21,34 +28,50 @@ from typing import Any
 
 import numpy as np
 
-MIN_HOLDOUT = 30  # holdout customers below which the baseline is not measured (= cvm measure)
+MIN_HOLDOUT = 30  # distinct holdout customers below which the baseline is not measured
 DECLARED, POSTERIOR, INCREMENTAL = "declared", "posterior", "incremental"
 
 
-def posterior_mean(declared: float, prior: float, contacted: int, converted: int) -> float:
-    """(s r + x) / (s + n); the declared rate when there is neither prior nor data."""
-    if prior + contacted <= 0:
+def posterior_mean(declared: float, prior: float, customers: int, measured: float) -> float:
+    """(s r + n m) / (s + n); the declared rate when there is neither prior nor data."""
+    if prior + customers <= 0:
         return declared
-    return (prior * declared + converted) / (prior + contacted)
+    return (prior * declared + customers * measured) / (prior + customers)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A group of customers over the runs counted: distinct customers, customer windows (one
+    per run the customer was in), windows in which the customer converted."""
+
+    customers: int = 0
+    windows: int = 0
+    converted: int = 0
+
+    def rate(self) -> float:
+        return self.converted / self.windows if self.windows else 0.0
 
 
 @dataclass(frozen=True)
 class Counts:
-    """What the history measured for one campaign: per channel contacted and converted, and
-    its holdout (customers and conversions), over the runs whose window is over."""
+    """What the history measured for one campaign: per channel the customers contacted on it,
+    all those contacted, all those assigned outside the holdout (contacted or not), and the
+    holdout."""
 
-    contacted: Mapping[str, int] = field(default_factory=dict)
-    converted: Mapping[str, int] = field(default_factory=dict)
-    holdout: int = 0
-    holdout_converted: int = 0
+    channels: Mapping[str, Tally] = field(default_factory=dict)
+    contacted: Tally = Tally()
+    assigned: Tally = Tally()
+    holdout: Tally = Tally()
 
 
 @dataclass(frozen=True)
 class Figure:
     channel: str
     declared: float
-    contacted: int
+    contacted: int  # distinct customers contacted on the channel
+    windows: int
     converted: int
+    measured: float | None  # uplift of a contact (incremental), raw rate (posterior), or None
     posterior: float
     response: float  # the figure the allocation uses
 
@@ -57,41 +80,79 @@ class Figure:
 class CampaignFigures:
     campaign: str
     figure: str  # declared, posterior or incremental
-    holdout: int
-    holdout_converted: int
-    baseline: float | None  # the holdout's conversion rate, when measured
+    counts: Counts
+    baseline: float | None  # h, the holdout's conversion rate, when measured
+    contacted_baseline: float | None  # b, when measured and someone was contacted
     channels: tuple[Figure, ...]
+
+    @property
+    def holdout(self) -> int:
+        return self.counts.holdout.customers
+
+    @property
+    def holdout_windows(self) -> int:
+        return self.counts.holdout.windows
+
+    @property
+    def holdout_converted(self) -> int:
+        return self.counts.holdout.converted
 
     def rates(self) -> np.ndarray:
         return np.array([f.response for f in self.channels])
 
     def as_dict(self) -> dict[str, Any]:
-        return {"figure": self.figure, "holdout": self.holdout,
-                "holdout_converted": self.holdout_converted,
-                "holdout_rate": None if self.baseline is None else round(self.baseline, 6),
+        c = self.counts
+
+        def r6(x: float | None) -> float | None:
+            return None if x is None else round(x, 6)
+
+        share = c.contacted.windows / c.assigned.windows if c.assigned.windows else None
+        return {"figure": self.figure, "holdout": c.holdout.customers,
+                "holdout_windows": c.holdout.windows, "holdout_converted": c.holdout.converted,
+                "holdout_rate": r6(self.baseline), "assigned": c.assigned.customers,
+                "assigned_windows": c.assigned.windows,
+                "assigned_converted": c.assigned.converted,
+                "contacted": c.contacted.customers, "contacted_share": r6(share),
+                "contacted_baseline": r6(self.contacted_baseline),
                 "channels": {f.channel: {"declared": f.declared, "contacted": f.contacted,
-                                         "converted": f.converted,
+                                         "windows": f.windows, "converted": f.converted,
+                                         "measured": r6(f.measured),
                                          "posterior": round(f.posterior, 6),
                                          "response": round(f.response, 6)}
                              for f in self.channels}}
+
+
+def contacted_baseline(counts: Counts, h: float) -> float | None:
+    """b = (h - (1 - k) q) / k within 0 .. 1: the holdout is a random draw of the same audience
+    as the assigned, so its rate mixes, in the same shares, the would-be-contacted (without a
+    contact) and the others, whom the campaign did not touch (their rate q is measured)."""
+    a, c = counts.assigned, counts.contacted
+    if c.windows == 0 or a.windows == 0:
+        return None
+    k = c.windows / a.windows
+    rest = a.windows - c.windows
+    q = (a.converted - c.converted) / rest if rest else 0.0
+    return min(1.0, max(0.0, (h - (1 - k) * q) / k))
 
 
 def figures(campaign: str, declared: Sequence[tuple[str, float]], counts: Counts | None,
             prior: float) -> CampaignFigures:
     """One campaign's figures per channel (``declared``: channel ids and declared rates)."""
     counts = counts or Counts()
-    measured = counts.holdout >= MIN_HOLDOUT
-    baseline = counts.holdout_converted / counts.holdout if measured else None
+    contacted = counts.contacted.windows > 0
+    measured = counts.holdout.customers >= MIN_HOLDOUT
+    h = counts.holdout.rate() if measured else None
+    b = contacted_baseline(counts, h) if h is not None else None
     out = []
     for channel, rate in declared:
-        n, x = counts.contacted.get(channel, 0), counts.converted.get(channel, 0)
-        p = posterior_mean(rate, prior, n, x)
-        used = max(0.0, p - baseline) if baseline is not None else p
-        out.append(Figure(channel, rate, n, x, p, used))
-    kind = INCREMENTAL if measured else POSTERIOR if any(counts.contacted.values()) \
-        else DECLARED
-    return CampaignFigures(campaign, kind, counts.holdout, counts.holdout_converted,
-                           baseline, tuple(out))
+        got = counts.channels.get(channel, Tally())
+        m = None if got.windows == 0 else got.rate() - (b or 0.0)
+        u = rate if m is None else posterior_mean(rate, prior, got.customers, m)
+        used = u if m is None or b is None else \
+            posterior_mean(rate, prior, got.customers, max(m, 0.0))
+        out.append(Figure(channel, rate, got.customers, got.windows, got.converted, m, u, used))
+    kind = DECLARED if not contacted else INCREMENTAL if b is not None else POSTERIOR
+    return CampaignFigures(campaign, kind, counts, h, b, tuple(out))
 
 
 @dataclass(frozen=True)
@@ -123,19 +184,37 @@ class Learned:
                 f"on the declared rates ({self.runs} runs measured)")
 
 
+def basis(found: CampaignFigures) -> str:
+    """Which figure a campaign used and from how many distinct customers."""
+    c = found.counts
+    if found.figure == DECLARED:
+        return "the declared rates (" + ("no contact measured yet" if c.holdout.windows else
+                                         "nothing measured yet") + ")"
+    if found.figure == POSTERIOR:
+        return (f"posterior of the raw response from {c.contacted.customers:,} customers "
+                f"contacted (the holdout's {c.holdout.customers:,} customers are too few for "
+                f"a baseline: {MIN_HOLDOUT} needed)")
+    return (f"incremental from {c.contacted.customers:,} customers contacted of "
+            f"{c.assigned.customers:,} assigned, against a holdout of {c.holdout.customers:,} "
+            f"({c.holdout.converted:,} of {c.holdout.windows:,} windows converted: "
+            f"{found.baseline or 0:.4f}; the contacted alone: {found.contacted_baseline or 0:.4f})")
+
+
 def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
     """One campaign's figures in words (``channels``: only these, in this order)."""
     chosen = [f for f in found.channels if not channels or f.channel in channels]
     if channels:
         chosen.sort(key=lambda f: list(channels).index(f.channel))
-    how = {DECLARED: "the declared rates (nothing measured yet)",
-           POSTERIOR: "posterior from the history",
-           INCREMENTAL: f"incremental: posterior minus the holdout's {found.baseline or 0:.4f} "
-                        f"({found.holdout_converted:,} of {found.holdout:,})"}[found.figure]
-    parts = [f"{f.channel} {f.response:.4f}" + (
-        f" (declared {f.declared:g}; {f.converted:,} of {f.contacted:,} contacted converted)"
-        if found.figure != DECLARED else "") for f in chosen]
-    return f"{how}: " + ", ".join(parts)
+
+    def why(f: Figure) -> str:
+        if f.measured is None:
+            return " (declared, not contacted)" if found.figure != DECLARED else ""
+        what = "uplift" if found.figure == INCREMENTAL else "rate"
+        return (f" (declared {f.declared:g}; {f.contacted:,} customers, {f.converted:,} of "
+                f"{f.windows:,} windows converted, measured {what} {f.measured:+.4f})")
+
+    return f"{basis(found)}: " + ", ".join(f"{f.channel} {f.response:.4f}{why(f)}"
+                                           for f in chosen)
 
 
 def explain_lines(learned: Learned, campaign: str | None, channels: Sequence[str]) -> list[str]:
@@ -155,7 +234,13 @@ def compare_rows(before: Learned, after: Learned) -> list[list[str]]:
 
     def words(side: Learned, k: str) -> str:
         got = side.campaigns.get(k)
-        return "(not in this version)" if got is None else f"{got.figure}: " + ", ".join(
+        if got is None:
+            return "(not in this version)"
+        c = got.counts
+        size = {DECLARED: "", POSTERIOR: f" from {c.contacted.customers:,} contacted",
+                INCREMENTAL: f" from {c.contacted.customers:,} contacted, holdout "
+                             f"{c.holdout.customers:,}"}[got.figure]
+        return f"{got.figure}{size}: " + ", ".join(
             f"{f.channel} {f.response:.4f}" for f in got.channels)
 
     return [[k, words(before, k), words(after, k)] for k in learnt]

@@ -5,8 +5,10 @@ For a run on ``as_of``, the runs counted are those ``cvm measure`` reports (the 
 as-of date) dated before ``as_of`` whose attribution window is over by then (window days
 as_of .. as_of + attribution_days - 1, all before this run's as-of date). A customer converted
 as ``cvm measure`` says (engine.history.measure.outcomes: a purchase in the transactions or an
-imported conversion of the campaign in the window). Per campaign: customers contacted on each
-channel (status allocated) and how many converted; its holdout and how many converted.
+imported conversion of the campaign in the window). Per campaign (engine.activation.learned.Tally:
+distinct customers, customer windows, windows converted): the customers contacted on each channel
+(status allocated), all those contacted, everyone assigned outside the holdout contacted or not
+(intention to treat, as cvm measure), and the holdout.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from engine.activation.learned import Counts, Learned, figures
+from engine.activation.learned import Counts, Learned, Tally, figures
 from engine.data.load import EPOCH, Transactions
 from engine.history.measure import Sums, by_campaign, groups, outcomes, read_measured
 from engine.history.store import Store
@@ -65,26 +67,54 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
         converted = outcomes(group, answers.get(campaign, got.iloc[:0]), tx, day0, days,
                              cache)[0]
         held = group["holdout"].fillna(False).to_numpy(dtype=bool)
-        contacted = (group["status"] == "allocated").to_numpy()
+        contacted = (group["status"] == "allocated").to_numpy() & ~held
+        # everyone assigned counts (intention to treat); the customer is the unit of "how many"
         parts.append(pd.DataFrame({
-            "campaign": campaign,
-            "channel": np.where(held, "(holdout)", group["channel"].to_numpy(dtype=object)),
-            "converted": converted.astype(np.int64)})[held | contacted])
+            "campaign": campaign, "code": group["code"].to_numpy(dtype=np.int64),
+            "customer_id": group["customer_id"].to_numpy(dtype=object)
+            if "customer_id" in group else None,
+            "channel": np.where(held, HELD, np.where(contacted, group["channel"].to_numpy(
+                dtype=object), NOT_CONTACTED)),
+            "converted": converted.astype(np.int64)}))
         counted.add(run_key)
     if not parts:
         return {}, 0
-    sums = pd.concat(parts).groupby(["campaign", "channel"])["converted"].agg(["size", "sum"])
+    return _tallies(pd.concat(parts, ignore_index=True)), len(counted)
+
+
+HELD, NOT_CONTACTED = "(holdout)", "(not contacted)"
+
+
+def _tallies(rows: pd.DataFrame) -> dict[str, Counts]:
+    """Per campaign, the Counts of its rows (one per customer and run): windows and
+    conversions summed, customers counted once (by code; by id if not in the transactions)."""
+    key = rows["code"].to_numpy(dtype=np.int64).copy()
+    lost = key < 0
+    if lost.any():
+        key[lost] = -2 - pd.factorize(rows["customer_id"].to_numpy(dtype=object)[lost])[0]
+    rows = rows.assign(key=key)
+
+    def tally(frame: pd.DataFrame, by: list[str]) -> dict[tuple[str, ...], Tally]:
+        got = frame.groupby(by, sort=True).agg(
+            windows=("converted", "size"), converted=("converted", "sum"),
+            customers=("key", "nunique"))
+        keys = [tuple(str(x) for x in k) if isinstance(k, tuple) else (str(k),)
+                for k in got.index]
+        return {k: Tally(int(n), int(w), int(x)) for k, n, w, x in zip(
+            keys, got["customers"], got["windows"], got["converted"], strict=True)}
+
+    held = (rows["channel"] == HELD).to_numpy()
+    contacted = ~held & (rows["channel"] != NOT_CONTACTED).to_numpy()
+    per_channel = tally(rows[contacted], ["campaign", "channel"])
+    holdout, assigned = tally(rows[held], ["campaign"]), tally(rows[~held], ["campaign"])
+    anyone = tally(rows[contacted], ["campaign"])
     out: dict[str, Counts] = {}
-    for campaign in sorted(set(sums.index.get_level_values(0))):
-        one = sums.loc[campaign]
-        held = one.loc["(holdout)"] if "(holdout)" in one.index else None
-        chans = one.drop(index="(holdout)", errors="ignore")
-        out[campaign] = Counts(
-            {str(c): int(v) for c, v in chans["size"].items()},
-            {str(c): int(v) for c, v in chans["sum"].items()},
-            int(held["size"]) if held is not None else 0,
-            int(held["sum"]) if held is not None else 0)
-    return out, len(counted)
+    for campaign in sorted({str(k) for k in rows["campaign"]}):
+        chans = {key[1]: t for key, t in per_channel.items() if key[0] == campaign}
+        out[campaign] = Counts(chans, anyone.get((campaign,), Tally()),
+                               assigned.get((campaign,), Tally()),
+                               holdout.get((campaign,), Tally()))
+    return out
 
 
 def read_learned(config: Config, tx: Transactions | None, setup: ChannelSetup, *,

@@ -23,8 +23,9 @@ from engine.errors import Problem
 # one version per document (README "Machine-readable output"); raised with its fields.
 # validate 2: `strict`, and `valid` false when --strict fails on warnings; explain 2:
 # contact_policies and expected_response (issue 13); fit 2: the mode and the holdout comparison
-# (issue 15)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 2, "plan": 1, "fit": 2, "score": 1, "events": 1}
+# (issue 15); explain 3: expected_response counts distinct customers, windows and the
+# intention-to-treat baseline (review 14)
+SCHEMA_VERSIONS = {"validate": 2, "explain": 3, "plan": 1, "fit": 2, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
