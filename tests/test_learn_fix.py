@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from engine.activation.allocate import NO_CHANNEL, allocate, build_options
-from engine.activation.learned import INCREMENTAL, POSTERIOR, Learned
+from engine.activation.learned import INCREMENTAL, POSTERIOR, Learned, describe
 from engine.history.learn import learn
 from engine.history.record import record_run
 from engine.history.responses import import_responses
@@ -282,3 +282,23 @@ def test_explain_and_plan_say_which_figure_and_from_how_many() -> None:
     assert describe(none) == "the declared rates (no contact measured yet): email 0.0500"
     assert describe(figures("k", [("email", 0.05)], None, 100)) == \
         "the declared rates (nothing measured yet): email 0.0500"
+
+
+def test_the_worked_example_from_a_planted_history(history_url: str, tmp_path: Path) -> None:
+    """The README's counts, recorded as two runs: 50 email customers contacted in both, the
+    same 50 not served twice, the same 60 held out twice."""
+    email, sms, rest, held = ids("e", 250), ids("s", 100), ids("n", 50), ids("h", 60)
+    runs = {"2025-03-01": [("k", "email", "allocated", email[:150], 35),
+                           ("k", "sms", "allocated", sms[:50], 5),
+                           ("k", None, "not_served", rest, 3),
+                           ("k", None, "holdout", held, 5)],
+            "2025-04-01": [("k", "email", "allocated", email[100:], 35),
+                           ("k", "sms", "allocated", sms[50:], 5),
+                           ("k", None, "suppressed", rest, 2),
+                           ("k", None, "holdout", held, 4)]}
+    got, _ = learnt(history_url, tmp_path, runs, setup_of([("email", 0.05), ("sms", 0.02)]),
+                    ["k"])
+    fig = got.campaigns["k"]
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert f"(`{describe(fig, ['email'])}`;" in readme
+    assert [f.posterior for f in fig.channels] == pytest.approx([0.122917, 0.019375], abs=1e-6)
