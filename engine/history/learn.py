@@ -87,33 +87,43 @@ HELD, NOT_CONTACTED = "(holdout)", "(not contacted)"
 
 def _tallies(rows: pd.DataFrame) -> dict[str, Counts]:
     """Per campaign, the Counts of its rows (one per customer and run): windows and
-    conversions summed, customers counted once (by code; by id if not in the transactions)."""
+    conversions summed, customers counted once (by code; by id if not in the transactions).
+    On integer codes (bincount, one sort for the distinct pairs): rows are customers x runs."""
     key = rows["code"].to_numpy(dtype=np.int64).copy()
     lost = key < 0
     if lost.any():
         key[lost] = -2 - pd.factorize(rows["customer_id"].to_numpy(dtype=object)[lost])[0]
-    rows = rows.assign(key=key)
+    key -= key.min()
+    camp, camps = pd.factorize(rows["campaign"].to_numpy(dtype=object), sort=True)
+    label, labels = pd.factorize(rows["channel"].to_numpy(dtype=object), sort=True)
+    converted = rows["converted"].to_numpy(dtype=np.int64)
+    names = [str(x) for x in labels]
+    held = label == names.index(HELD) if HELD in names else np.zeros(len(rows), dtype=bool)
+    idle = label == names.index(NOT_CONTACTED) if NOT_CONTACTED in names else \
+        np.zeros(len(rows), dtype=bool)
 
-    def tally(frame: pd.DataFrame, by: list[str]) -> dict[tuple[str, ...], Tally]:
-        got = frame.groupby(by, sort=True).agg(
-            windows=("converted", "size"), converted=("converted", "sum"),
-            customers=("key", "nunique"))
-        keys = [tuple(str(x) for x in k) if isinstance(k, tuple) else (str(k),)
-                for k in got.index]
-        return {k: Tally(int(n), int(w), int(x)) for k, n, w, x in zip(
-            keys, got["customers"], got["windows"], got["converted"], strict=True)}
+    def tally(group: np.ndarray, size: int, mask: np.ndarray) -> list[Tally]:
+        g, k = group[mask], key[mask]
+        windows = np.bincount(g, minlength=size)
+        won = np.bincount(g, weights=converted[mask], minlength=size)
+        span = int(key.max()) + 1
+        pairs = np.sort(g.astype(np.int64) * span + k)  # np.unique's hashing is slower here
+        first = np.ones(len(pairs), dtype=bool)
+        first[1:] = pairs[1:] != pairs[:-1]
+        customers = np.bincount(pairs[first] // span, minlength=size)
+        return [Tally(int(c), int(w), int(x)) for c, w, x in zip(customers, windows, won,
+                                                                   strict=True)]
 
-    held = (rows["channel"] == HELD).to_numpy()
-    contacted = ~held & (rows["channel"] != NOT_CONTACTED).to_numpy()
-    per_channel = tally(rows[contacted], ["campaign", "channel"])
-    holdout, assigned = tally(rows[held], ["campaign"]), tally(rows[~held], ["campaign"])
-    anyone = tally(rows[contacted], ["campaign"])
+    n_camps, n_labels = len(camps), len(names)
+    per_label = tally(camp * n_labels + label, n_camps * n_labels, ~held & ~idle)
+    holdout = tally(camp, n_camps, held)
+    assigned = tally(camp, n_camps, ~held)
+    anyone = tally(camp, n_camps, ~held & ~idle)
     out: dict[str, Counts] = {}
-    for campaign in sorted({str(k) for k in rows["campaign"]}):
-        chans = {key[1]: t for key, t in per_channel.items() if key[0] == campaign}
-        out[campaign] = Counts(chans, anyone.get((campaign,), Tally()),
-                               assigned.get((campaign,), Tally()),
-                               holdout.get((campaign,), Tally()))
+    for i, campaign in enumerate(str(c) for c in camps):
+        chans = {name: per_label[i * n_labels + j] for j, name in enumerate(names)
+                 if name not in (HELD, NOT_CONTACTED) and per_label[i * n_labels + j].windows}
+        out[campaign] = Counts(chans, anyone[i], assigned[i], holdout[i])
     return out
 
 
