@@ -302,3 +302,28 @@ def test_the_worked_example_from_a_planted_history(history_url: str, tmp_path: P
     readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
     assert f"(`{describe(fig, ['email'])}`;" in readme
     assert [f.posterior for f in fig.channels] == pytest.approx([0.122917, 0.019375], abs=1e-6)
+
+
+def test_explain_json_carries_the_counts_under_schema_3() -> None:
+    import json
+
+    import jsonschema
+
+    from engine.activation.learned import Counts, Tally, figures
+    from engine.workflow.json_output import SCHEMA_VERSIONS, plain, schema_path
+
+    schema = json.loads(schema_path("explain").read_text())
+    assert SCHEMA_VERSIONS["explain"] == schema["properties"]["schema_version"]["const"] == 3
+    counts = Counts({"email": Tally(250, 300, 70), "sms": Tally(100, 100, 10)},
+                    Tally(350, 400, 80), Tally(400, 500, 85), Tally(60, 120, 9))
+    got = figures("k", [("email", 0.05), ("sms", 0.02), ("call_centre", 0.1)], counts, 100)
+    doc = plain({"campaign": "k", "source": "the history", "runs_measured": 2, **got.as_dict()})
+    jsonschema.validate(doc, schema["properties"]["expected_response"],
+                        cls=jsonschema.Draft202012Validator)
+    assert {k: doc[k] for k in ("holdout", "holdout_windows", "assigned", "contacted",
+                                "contacted_share", "contacted_baseline")} == {
+        "holdout": 60, "holdout_windows": 120, "assigned": 400, "contacted": 350,
+        "contacted_share": 0.8, "contacted_baseline": 0.08125}
+    assert doc["channels"]["call_centre"] == {
+        "declared": 0.1, "contacted": 0, "windows": 0, "converted": 0, "measured": None,
+        "posterior": 0.1, "response": 0.1}
