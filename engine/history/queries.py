@@ -9,8 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.history.store import Store
-from engine.history.tables import (events, interaction_responses, interactions, responses,
-                                   runs, snapshots)
+from engine.history.tables import (
+    events,
+    interaction_responses,
+    interactions,
+    responses,
+    runs,
+    snapshots,
+)
 
 RUN_FIELDS = ("run", "run_id", "as_of", "recorded_at", "engine_version", "customers",
               "actioned", "allocated")
