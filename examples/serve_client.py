@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import urllib.error
 import urllib.request
 from typing import Any
@@ -26,13 +27,17 @@ def call(url: str, key: str, method: str, path: str, body: dict[str, Any] | None
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("customer_id")
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--channel", default="call_centre")
     parser.add_argument("--outcome", choices=["accepted", "declined", "converted"])
     args = parser.parse_args()
-    key = os.environ["CVM_SERVE_KEY"]
+    key = os.environ.get("CVM_SERVE_KEY", "")
+    if not key:
+        print("error: CVM_SERVE_KEY is not set: export the key the service was started with "
+              "(cvm serve reads the same variable, or --key-file)", file=sys.stderr)
+        return 2
     try:
         nba = call(args.url, key, "POST", f"/v1/customers/{args.customer_id}/next-best-action",
                    {"channel": args.channel})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,16 @@ _project = copy_example_project
 
 def test_validate_clean_project() -> None:
     res = runner.invoke(app, ["validate", "--project", str(ROOT)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == ("valid: cvm.yaml, rules/, policies/, templates/, triggers/ "
+                                  "and policy_tests/ have no problems")
+
+
+def test_validate_names_only_the_folders_it_checked(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    for folder in ("triggers", "policy_tests"):
+        shutil.rmtree(project / folder, ignore_errors=True)
+    res = runner.invoke(app, ["validate", "--project", str(project)])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() == ("valid: cvm.yaml, rules/, policies/ and templates/ have no "
                                   "problems")

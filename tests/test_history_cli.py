@@ -233,8 +233,8 @@ def test_history_shows_runs_and_a_customer_timeline(retail: Path, tmp_path: Path
     assert line.endswith(f"{row['action']} ({row['campaign']}: allocated by {row['channel']})")
     missing = cvm("history", "nobody", "--project", str(retail))
     assert missing.exit_code == 1
-    assert "customer 'nobody' is in none of the 1 runs recorded and has no response" in \
-        missing.stderr
+    assert ("customer 'nobody' is in none of the 1 runs recorded and has no response, event or "
+            "interaction") in missing.stderr
 
 
 def _readme_section(title: str) -> str:

@@ -23,17 +23,19 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
     if store is None:
         raw: Any = [] if customer_id is None else {"customer_id": customer_id,
                                                    "runs_recorded": 0, "snapshots": [],
-                                                   "responses": []}
+                                                   "responses": [], "events": [],
+                                                   "interactions": []}
     else:
         try:
             raw = list_runs(store) if customer_id is None else timeline(store, customer_id)
         finally:
             store.close()
-    if customer_id is not None and raw["runs_recorded"] and not raw["snapshots"] \
-            and not raw["responses"]:
+    if customer_id is not None and raw["runs_recorded"] and not any(
+            raw[k] for k in ("snapshots", "responses", "events", "interactions")):
         raise InputError(Problem(
             f"customer {customer_id!r} is in none of the {raw['runs_recorded']:,} runs "
-            f"recorded and has no response", file=where, key="CUSTOMER_ID",
+            f"recorded and has no response, event or interaction", file=where,
+            key="CUSTOMER_ID",
             hint="customer ids are matched exactly, as text"))
     if as_json:
         typer.echo(json.dumps(raw, indent=2, sort_keys=True))
@@ -71,7 +73,23 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
     for r in raw["responses"]:
         revenue = f", revenue {_num(r['revenue'])}" if r["revenue"] is not None else ""
         lines.append(f"  response    {r['date']}  {r['campaign']}: {r['outcome']}{revenue}")
+    for e in raw["events"]:
+        fired = f", fired {e['fired']}" if e["fired"] else ""
+        lines.append(f"  event       {_minute(e['occurred_at'])}  {e['type']}{fired}")
+    for i in raw["interactions"]:
+        kind = "served" if i["source"] == "next_best_action" else "triggered"
+        told = " -> " + ", ".join(o["outcome"] for o in i["outcomes"]) if i["outcomes"] else ""
+        what = i["action"] or "no_action"
+        if i["trigger_id"]:
+            what = f"{i['trigger_id']}: {what}"
+        lines.append(f"  {kind:<11} {i['interaction_id'][:8]}  {i['channel'] or '-'}: "
+                     f"{what}{told}  ({_minute(i['recorded_at'])})")
     return "\n".join(lines)
+
+
+def _minute(stamp: str) -> str:
+    """'2026-01-02T10:00:00+00:00' -> '2026-01-02 10:00' (UTC, as recorded)."""
+    return stamp[:16].replace("T", " ")
 
 
 def _num(value: float | None) -> str:

@@ -60,7 +60,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                      f"{budget}")
     lines.append("  " + result.computed.learned.summary())
     lines.append(f"wrote {config.display(result.folder)}/: actions.{fmt}, decisions.csv, "
-                 "customers.csv, allocation_summary.csv, briefs/, manifest.json")
+                 "customers.csv, customers.parquet, allocation_summary.csv, briefs/, "
+                 "manifest.json")
     if m.get("history"):
         lines.append(f"recorded in the history ({m['history']['database']}): "
                      f"{counts['customers']:,} customers")

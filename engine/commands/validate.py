@@ -53,6 +53,17 @@ def report(problems: list[Problem]) -> str:
     return "\n".join(lines)
 
 
+def _checked(built: Built) -> str:
+    """What a clean validation covered: the project's parts, triggers and policy tests when
+    it has them ("cvm.yaml, rules/, policies/, templates/, triggers/ and policy_tests/")."""
+    parts = ["cvm.yaml", "rules/", "policies/", "templates/"]
+    if built.project is not None and built.project.triggers.files:
+        parts.append("triggers/")
+    if built.project is not None and built.project.tests.tests:
+        parts.append("policy_tests/")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool,
         audience: bool = False, json_out: bool = False) -> int:
     built = check(project, config_file)
@@ -75,7 +86,7 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     if text:  # on stderr: stdout holds only the result (and the audience table)
         typer.echo(text, err=True)
     elif not quiet:
-        typer.echo("valid: cvm.yaml, rules/, policies/ and templates/ have no problems")
+        typer.echo(f"valid: {_checked(built)} have no problems")
     if sizes is not None and not quiet:
         typer.echo(sizes.format())
     if errors or (strict and problems):

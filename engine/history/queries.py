@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.history.store import Store
-from engine.history.tables import responses, runs, snapshots
+from engine.history.tables import (
+    events,
+    interaction_responses,
+    interactions,
+    responses,
+    runs,
+    snapshots,
+)
 
 RUN_FIELDS = ("run", "run_id", "as_of", "recorded_at", "engine_version", "customers",
               "actioned", "allocated")
@@ -39,6 +46,7 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
                    responses.c.revenue).where(responses.c.customer_id == customer_id)
             .order_by(responses.c.response_date, responses.c.id)).all()
         known = conn.execute(select(func.count()).select_from(runs)).scalar_one()
+        served = _served(conn, customer_id)
     return {
         "customer_id": customer_id,
         "runs_recorded": int(known),
@@ -46,6 +54,38 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
                       for row in rows],
         "responses": [_plain(dict(zip(("date", "campaign", "outcome", "revenue"), row,
                                       strict=True))) for row in answers],
+        **served,
+    }
+
+
+def _served(conn: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """What ``cvm serve`` recorded for the customer, oldest first: the events posted, and the
+    actions served (next best action or fired by a trigger) with the outcomes recorded."""
+    posted = conn.execute(
+        select(events.c.id, events.c.occurred_at, events.c.type, events.c.fired)
+        .where(events.c.customer_id == customer_id)
+        .order_by(events.c.occurred_at, events.c.recorded_at, events.c.id)).all()
+    shown = conn.execute(
+        select(interactions.c.id, interactions.c.recorded_at, interactions.c.source,
+               interactions.c.channel, interactions.c.action, interactions.c.campaign,
+               interactions.c.trigger_id, interactions.c.event_id, interactions.c.run_id)
+        .where(interactions.c.customer_id == customer_id)
+        .order_by(interactions.c.recorded_at, interactions.c.id)).all()
+    outcomes: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(
+            select(interaction_responses.c.interaction_id, interaction_responses.c.outcome,
+                   interaction_responses.c.recorded_at, interaction_responses.c.note)
+            .where(interaction_responses.c.customer_id == customer_id)
+            .order_by(interaction_responses.c.recorded_at, interaction_responses.c.id)):
+        outcomes.setdefault(row.interaction_id, []).append(_plain(
+            {"outcome": row.outcome, "recorded_at": row.recorded_at, "note": row.note}))
+    keys = ("interaction_id", "recorded_at", "source", "channel", "action", "campaign",
+            "trigger_id", "event_id", "run_id")
+    return {
+        "events": [_plain(dict(zip(("event_id", "occurred_at", "type", "fired"), row,
+                                   strict=True))) for row in posted],
+        "interactions": [{**_plain(dict(zip(keys, row, strict=True))),
+                          "outcomes": outcomes.get(row.id, [])} for row in shown],
     }
 
 
