@@ -225,3 +225,49 @@ def test_neither_table_nor_query_is_a_config_error(make_project) -> None:
         "error: cvm.yaml:4:5: data.transactions: found neither table nor query, expected one "
         "of them\n  hint: table: sales reads a whole table; query: \"select ...\" the rows of "
         "a query\n"))
+
+
+def test_the_readme_example_reads_the_table(shop: str, make_project,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+                 if b.startswith("data:\n  transactions:\n    url:"))
+    monkeypatch.setenv("CVM_SOURCE_PASSWORD", "anything")  # the test server trusts its users
+    project = make_project(block.replace("postgresql://cvm@db.example.com:5432/shop", shop),
+                           tx=None)
+    result = runner.invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 0, result.stderr
+    assert "Scored 2,000 customers" in result.stdout
+
+
+def test_timestamps_with_a_zone_are_read_in_utc(shop: str, make_project) -> None:
+    """The same days as timestamptz late in the evening of another zone: the same values."""
+    outs = []
+    for day in ("day", "(day + time '23:30')::timestamp AT TIME ZONE 'America/New_York' AS day"):
+        project = make_project(db_config(
+            shop, f"    query: select ord, cust, {day}, amount, cost from tx order by n\n"),
+            tx=None)
+        result = runner.invoke(app, ["score", "--project", str(project), "--quiet", "--out",
+                                     str(project / "out")])
+        assert result.exit_code == 0, result.stderr
+        outs.append((project / "out" / "customers.csv").read_text())
+    shifted = outs[1]
+    assert shifted != outs[0]  # 23:30 in New York is the next day in UTC
+    assert "2024-01-06" in shifted
+
+
+def test_a_failing_query_is_said(shop: str, make_project) -> None:
+    project = make_project(db_config(shop, "    query: select ord, cust, day, amount, cost "
+                                     "from tx where nope\n"), tx=None)
+    assert score(project) == (1, (
+        f"error: {shop} (query): data.transactions.query (cvm.yaml:4:5): the query failed: "
+        "column \"nope\" does not exist\n  hint: run the query in psql to see the problem\n"))
+
+
+def test_order_by_names_columns_of_the_table(shop: str, make_project) -> None:
+    project = make_project(db_config(shop, "    table: tx\n    order_by: [ordr]\n"), tx=None)
+    assert score(project) == (1, (
+        f"error: {shop} (table tx): data.transactions.order_by (cvm.yaml:4:5): order_by names "
+        "'ordr', not a column of the table\n  hint: did you mean 'ord'?\n"))
