@@ -271,3 +271,16 @@ def test_order_by_names_columns_of_the_table(shop: str, make_project) -> None:
     assert score(project) == (1, (
         f"error: {shop} (table tx): data.transactions.order_by (cvm.yaml:4:5): order_by names "
         "'ordr', not a column of the table\n  hint: did you mean 'ord'?\n"))
+
+
+def test_a_missing_database_or_user_is_said(shop: str, make_project) -> None:
+    base, _, _ = shop.rpartition("/")
+    for url, why in ((f"{base}/nope", 'database "nope" does not exist'),
+                     (f"{base}/nope".replace("cvm@", "nobody@"),
+                      'role "nobody" does not exist')):
+        project = make_project(db_config(url, "    table: tx\n"), tx=None)
+        code, err = score(project)
+        assert code == 1
+        assert err.startswith(f"error: {url} (table tx): data.transactions (cvm.yaml:4:5): "
+                              "connection failed: connection to server at")
+        assert f"FATAL:  {why}\n  hint: check that" in err
