@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from engine.data import duckdb_source
 from engine.data.tabular import DICTIONARY, Source
 from engine.errors import InputError, Problem, did_you_mean
 from engine.project.config import Config
@@ -109,6 +110,20 @@ def _select_all(source: DatabaseSource) -> Any:
 def probe(source: DatabaseSource, wanted: Mapping[str, str]) -> dict[str, str]:
     """Check that the server answers, the table or query is there and each mapped column
     exists once with a type we can read; return the columns' types (their name: type)."""
+    names, types = duckdb_source.describe(source) if source.file is not None \
+        else _describe(source)
+    _check_columns(source, names, types, wanted)
+    missing = [n for n in source.order_by or () if n not in types]
+    if missing:
+        raise InputError(Problem(
+            f"order_by names {', '.join(map(repr, missing))}, not a column of the table",
+            file=source.display, key=f"data.transactions.order_by ({source.setting_at})",
+            hint=did_you_mean(missing[0], names) or "columns of the table: "
+            + ", ".join(repr(n) for n in names[:20])))
+    return types
+
+
+def _describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
     import psycopg
     from psycopg import sql
 
@@ -124,16 +139,7 @@ def probe(source: DatabaseSource, wanted: Mapping[str, str]) -> dict[str, str]:
                 key=f"data.transactions.query ({source.setting_at})",
                 hint="run the query in psql to see the problem")) from None
         types = {d.name: _type_name(conn, d.type_code) for d in cur.description or []}
-        names = [d.name for d in cur.description or []]
-    _check_columns(source, names, types, wanted)
-    missing = [n for n in source.order_by or () if n not in types]
-    if missing:
-        raise InputError(Problem(
-            f"order_by names {', '.join(map(repr, missing))}, not a column of the table",
-            file=source.display, key=f"data.transactions.order_by ({source.setting_at})",
-            hint=did_you_mean(missing[0], names) or "columns of the table: "
-            + ", ".join(repr(n) for n in names[:20])))
-    return types
+        return [d.name for d in cur.description or []], types
 
 
 def _type_name(conn: Any, oid: int) -> str:
@@ -197,6 +203,9 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
     assert source is not None
     types = probe(source, wanted)
     theirs = list(dict.fromkeys(wanted.values()))
+    if source.file is not None:  # a DuckDB file: its text of each column, in Arrow batches
+        table, _digests[source] = duckdb_source.read(source, theirs)
+        return _finish(src, table, wanted)
     if source.table is not None:
         order = source.order_by
         select = sql.SQL("SELECT {} FROM {}").format(
@@ -231,10 +240,14 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
             # COPY writes NULL as an empty field and '' as "": only NULL is empty
             strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False))
     del text
-    if table.num_rows == 0:
-        raise InputError(Problem(f"the {'table' if source.table else 'query'} has no rows",
-                                 file=source.display))
     _digests[source] = digest.hexdigest()
+    return _finish(src, table, wanted)
+
+
+def _finish(src: DatabaseRows, table: pa.Table, wanted: Mapping[str, str]) -> pa.Table:
+    if table.num_rows == 0:
+        what = "table" if src.source is not None and src.source.table else "query"
+        raise InputError(Problem(f"the {what} has no rows", file=src.display))
     table = table.select(list(wanted.values())).rename_columns(list(wanted))
     if "order_id" in wanted:
         src.keys["order_id"] = table.column("order_id")

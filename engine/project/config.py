@@ -260,7 +260,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         name=raw["name"],
         data=DataConfig(
             transactions=database_source(data["transactions"], _where(
-                display, doc.positions.get(("data", "transactions"))))
+                display, doc.positions.get(("data", "transactions"))), project)
             if isinstance(data["transactions"], dict)
             else (project / data["transactions"]).resolve(),
             customers=(project / data["customers"]).resolve() if data["customers"] else None,

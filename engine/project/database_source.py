@@ -4,12 +4,16 @@ A mapping ``{url: postgresql://user@host:5432/db, table: sales}`` (or ``query: "
 names rows in PostgreSQL. The URL never holds the password (it would end up in the manifest and
 in every message): libpq reads it from ``PGPASSWORD`` or ``~/.pgpass``, or ``password_env``
 names another environment variable that holds it. The reader is ``engine.data.database``.
+A DuckDB file is named ``duckdb:///path/file.duckdb`` (relative to the project;
+``duckdb:////abs/path`` for an absolute one) and read by ``engine.data.duckdb_source`` (the
+``duckdb`` extra).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, make_url
@@ -18,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from engine.project import checks as c
 from engine.project.yamlio import Path_
 
-SCHEMES = ("postgresql", "postgres")
+SCHEMES = ("postgresql", "postgres", "duckdb")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$ -]*$")
 URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
     "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)"
@@ -48,6 +52,7 @@ class DatabaseSource:
     order_by: tuple[str, ...] | None  # None: the table's primary key (or the server's order)
     password_env: str | None
     setting_at: str = "cvm.yaml"  # where data.transactions is written, e.g. cvm.yaml:5:3
+    file: Path | None = None  # a DuckDB file (duckdb:///path, relative to the project)
 
     @property
     def display(self) -> str:
@@ -91,6 +96,9 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
         ctx.add((*path, "table"), f"found {out['table']!r}, expected a table name (or "
                 "schema.table)", "for anything more than a table's name, use query")
     env = out["password_env"]
+    if env is not None and isinstance(url, str) and url.startswith("duckdb:"):
+        ctx.add((*path, "password_env"), "password_env goes with postgresql, not with a "
+                "DuckDB file", "remove password_env")
     if env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", env):
         ctx.add((*path, "password_env"), f"found {env!r}, expected the name of an "
                 "environment variable, such as CVM_SOURCE_PASSWORD",
@@ -110,18 +118,23 @@ def url_problem(text: str) -> str | None:
     if url is None:
         return "found a value that is not a database URL, expected postgresql://..."
     if url.drivername not in SCHEMES:
-        return f"found the database kind {url.drivername!r}, expected postgresql"
+        return f"found the database kind {url.drivername!r}, expected postgresql or duckdb"
     if url.password is not None or any(k.lower() == "password" for k in url.query):
         return "found a password in the URL, expected none: cvm.yaml is no place for it " \
             "(and the URL is written into the run manifest)"
     if not url.database:
-        return f"found {text!r}, expected the name of a database after the host"
+        return f"found {text!r}, expected " + ("a file: duckdb:///path/file.duckdb"
+                                               if url.drivername == "duckdb" else
+                                               "the name of a database after the host")
     return None
 
 
-def database_source(raw: dict[str, Any], where: str) -> DatabaseSource:
+def database_source(raw: dict[str, Any], where: str, project: Path) -> DatabaseSource:
     """The checked mapping as a source (``where``: the setting's place in cvm.yaml)."""
+    url = parse_url(raw["url"])
+    duck = url is not None and url.drivername == "duckdb" and url.database
     return DatabaseSource(
         url=raw["url"], table=raw["table"], query=raw["query"],
         order_by=tuple(raw["order_by"]) if raw["order_by"] else None,
-        password_env=raw["password_env"], setting_at=where)
+        password_env=raw["password_env"], setting_at=where,
+        file=(project / str(url.database)).resolve() if duck and url is not None else None)
