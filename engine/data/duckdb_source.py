@@ -140,9 +140,9 @@ def read(source: DatabaseSource, theirs: list[str]) -> tuple[pa.Table, str]:
     try:
         # a table is scanned in insertion order; a query keeps its ORDER BY through the
         # projection (DuckDB's preserve_insertion_order, on by default)
-        reader = conn.sql(sql).to_arrow_reader(BATCH_ROWS) \
-            if hasattr(duckdb.DuckDBPyRelation, "to_arrow_reader") \
-            else conn.sql(sql).fetch_record_batch(BATCH_ROWS)
+        relation = conn.sql(sql)
+        reader = relation.to_arrow_reader(BATCH_ROWS) if hasattr(relation, "to_arrow_reader") \
+            else relation.fetch_arrow_reader(BATCH_ROWS)  # older duckdb
         table = pa.Table.from_batches(list(reader), reader.schema)
     except duckdb.Error as exc:
         raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
