@@ -68,8 +68,12 @@ def score(project: Path) -> tuple[int, str]:
     return result.exit_code, result.stderr
 
 
-def test_a_table_gives_the_outputs_of_the_same_rows_in_a_file(shop: str, tmp_path: Path
-                                                                ) -> None:
+def test_a_table_gives_the_outputs_of_the_same_rows_in_a_file(
+        shop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.data.database
+
+    # parsed in blocks of 64 KiB (16 MiB otherwise): the retail rows make 15 of them
+    monkeypatch.setattr(engine.data.database, "BLOCK", 1 << 16)
     for name in ("file", "db"):
         (tmp_path / name).mkdir()
     from_file = copy_example_project(tmp_path / "file")
@@ -284,3 +288,9 @@ def test_a_missing_database_or_user_is_said(shop: str, make_project) -> None:
         assert err.startswith(f"error: {url} (table tx): data.transactions (cvm.yaml:4:5): "
                               "connection failed: connection to server at")
         assert f"FATAL:  {why}\n  hint: check that" in err
+
+
+def test_a_query_without_rows_is_said(shop: str, make_project) -> None:
+    project = make_project(db_config(shop, "    query: select ord, cust, day, amount, cost "
+                                     "from tx where false\n"), tx=None)
+    assert score(project) == (1, f"error: {shop} (query): the query has no rows\n")

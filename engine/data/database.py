@@ -12,6 +12,7 @@ hash in the run manifest (``digest``).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from collections.abc import Collection, Mapping
@@ -214,6 +215,7 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
         order, select = None, _select_all(source)
     digest = hashlib.sha256()
     with _connect(source) as conn:
+        conn.execute("SET client_encoding = 'UTF8'")  # what the Arrow reader takes
         conn.execute("SET DateStyle = ISO")
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute("SET extra_float_digits = 1")  # shortest text that reads back exactly
@@ -222,24 +224,20 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
         if order:
             select = sql.SQL("{} ORDER BY {}").format(
                 select, sql.SQL(", ").join(sql.Identifier(n) for n in order))
-        try:
-            with conn.cursor().copy(sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)")
-                                    .format(select)) as copy:
-                text = _copied(copy, digest)
-        except psycopg.Error as exc:
-            raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
-                                     file=source.display)) from None
-    repeated = {wanted[k] for k in repetitive if k in wanted}
-    table = pacsv.read_csv(
-        pa.BufferReader(text), read_options=pacsv.ReadOptions(block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
+        repeated = {wanted[k] for k in repetitive if k in wanted}
+        convert = pacsv.ConvertOptions(
             include_columns=theirs,
             column_types={n: DICTIONARY if n in repeated and types.get(n) in
                           (*TEXT_TYPES, *DATE_TYPES) else pa.string() for n in theirs},
             # COPY writes NULL as an empty field and '' as "": only NULL is empty
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False))
-    del text
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False)
+        try:
+            with conn.cursor().copy(sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)")
+                                    .format(select)) as copy:
+                table = _parsed(copy, digest, convert)
+        except psycopg.Error as exc:
+            raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
+                                     file=source.display)) from None
     _digests[source] = digest.hexdigest()
     return _finish(src, table, wanted)
 
@@ -273,21 +271,35 @@ def digest(source: DatabaseSource) -> str | None:
     return _digests.get(source)
 
 
-def _copied(copy: Any, digest: Any) -> pa.Buffer:
-    """COPY's output in one Arrow buffer (hashed as it passes). PostgreSQL sends a message per
-    row: they are added to a bytearray (keeping psycopg's row buffers in a list instead took
-    three times as long), in blocks moved to Arrow's memory."""
-    sink = pa.BufferOutputStream()
+def _parsed(copy: Any, digest: Any, convert: pacsv.ConvertOptions) -> pa.Table:
+    """COPY's rows parsed into Arrow a block (BLOCK bytes) at a time, hashed as they pass, so
+    the text of one block is held at a time. PostgreSQL sends a message per row, whole: a block
+    ends at the end of a row. The messages are added to a bytearray (psycopg's row buffers kept
+    in a list took three times as long, and so did pulling them from Arrow's reading thread)."""
+    chunks = iter(copy)
+    header = bytes(next(chunks, b""))  # the first message: the header line
+    digest.update(header)
+    names = next(csv.reader([header.decode()]), [])
+    read = pacsv.ReadOptions(column_names=names, block_size=2 * BLOCK)
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    tables: list[pa.Table] = []
+
+    def add(block: bytearray) -> None:
+        digest.update(block)
+        tables.append(pacsv.read_csv(pa.BufferReader(pa.py_buffer(block)), read_options=read,
+                                     parse_options=parse, convert_options=convert))
+
     block = bytearray()
-    for chunk in copy:
+    for chunk in chunks:
         block += chunk
         if len(block) >= BLOCK:
-            digest.update(block)
-            sink.write(block)
-            block.clear()
-    digest.update(block)
-    sink.write(block)
-    return sink.getvalue()
+            add(block)
+            block = bytearray()  # a new one: the parsed block's memory may still be in use
+    if block:
+        add(block)
+    if not tables:  # no rows: said by the caller
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    return pa.concat_tables(tables)
 
 
 def check_source(config: Config) -> list[Problem]:
