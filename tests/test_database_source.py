@@ -3,9 +3,13 @@ file (tests/conftest.py's PostgreSQL server; CI=1 fails instead of skipping with
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 import textwrap
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -294,3 +298,76 @@ def test_a_query_without_rows_is_said(shop: str, make_project) -> None:
     project = make_project(db_config(shop, "    query: select ord, cust, day, amount, cost "
                                      "from tx where false\n"), tx=None)
     assert score(project) == (1, f"error: {shop} (query): the query has no rows\n")
+
+
+class PasswordServer:
+    """A second throwaway server that asks for a password over TCP (the shared one trusts)."""
+
+    def __init__(self, bindir: Path, password: str) -> None:
+        from tests.pg_server import Server
+
+        self.pwfile = Path(tempfile.mkdtemp(prefix="cvm-pw-")) / "pw"
+        self.pwfile.write_text(password + "\n")
+        os.chmod(self.pwfile.parent, 0o755)
+        os.chmod(self.pwfile, 0o644)
+        pwfile = self.pwfile
+
+        class Asking(Server):
+            def _run(self, program: str, *args: str) -> None:
+                if program == "initdb":
+                    args = (*(a for a in args if a != "--auth=trust"), "--auth-local=trust",
+                            "--auth-host=scram-sha-256", f"--pwfile={pwfile}")
+                super()._run(program, *args)
+
+        self.server = Asking(bindir)
+        self.url = self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        shutil.rmtree(self.pwfile.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def asking(postgres_server: str) -> Iterator[str]:
+    """The URL (no password) of a server whose user cvm has the password s3cret, with table
+    tx; needs the installed PostgreSQL (skipped, or failed in CI, like postgres_server)."""
+    import psycopg
+
+    from tests.pg_server import find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("a server with passwords is started from the installed PostgreSQL")
+    server = PasswordServer(bindir, "s3cret")
+    try:
+        with psycopg.connect(server.url, password="s3cret", autocommit=True) as conn:
+            conn.execute("CREATE TABLE tx (n int PRIMARY KEY, cust text, day date, "
+                         "amount numeric, cost numeric)")
+            conn.execute("INSERT INTO tx VALUES (1, 'a', '2024-01-05', 100, 60), "
+                         "(2, 'b', '2024-03-10', 50, 30)")
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_the_password_comes_from_the_environment_and_a_wrong_one_is_said(
+        asking: str, make_project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", "/nonexistent")  # not the tester's ~/.pgpass
+    project = make_project(db_config(asking, "    table: tx\n    password_env: SHOP_PW\n"),
+                           tx=None)
+    monkeypatch.setenv("SHOP_PW", "wrong-pw")
+    code, err = score(project)
+    assert "wrong-pw" not in err
+    port = asking.split(":")[2].split("/")[0]
+    assert (code, err) == (1, (
+        f"error: {asking} (table tx): data.transactions (cvm.yaml:4:5): connection failed: "
+        f"connection to server at \"127.0.0.1\", port {port} failed: FATAL:  password "
+        "authentication failed for user \"cvm\"\n  hint: check that the PostgreSQL server is "
+        "running and reachable, the database exists and the user may read it (password: "
+        "PGPASSWORD, ~/.pgpass or the variable named by password_env)\n"))
+    monkeypatch.setenv("SHOP_PW", "s3cret")
+    assert score(project) == (0, "")
+    plain = make_project(db_config(asking, "    table: tx\n"), tx=None)
+    monkeypatch.setenv("PGPASSWORD", "s3cret")  # read by libpq itself
+    assert score(plain) == (0, "")
