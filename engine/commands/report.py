@@ -35,7 +35,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                                  f"{MIN_ACTIVE_WINDOW}", key="--active-window",
                                  hint="a customer who bought during a month must count as "
                                  "active at its end"))
-    path = spend or settings.spend or find_spend(config.project, config.data.transactions)
+    path = spend or settings.spend or find_spend(config.project, config.data.transactions
+                                                           if isinstance(config.data.transactions,
+                                                                         Path)
+                                                           else config.file)
     spend_data = load_spend(path.resolve(), config.display(path.resolve())) if path else \
         Spend(None)
     target = output_target(config, out)

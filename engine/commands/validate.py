@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from engine.data.database import check_source
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
@@ -38,6 +39,7 @@ def check(project: Path | None, config_file: Path | None,
     except CvmError as exc:
         built.problems.extend(exc.problems)
     built.problems.extend(check_history(config))
+    built.problems.extend(check_source(config))  # a database source answers
     return built
 
 

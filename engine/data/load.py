@@ -18,11 +18,13 @@ import pyarrow.compute as pc
 
 from engine.data.codes import customer_codes, labelled_codes, order_codes
 from engine.data.contracts import end_days
+from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
 from engine.project.config import Config
+from engine.project.database_source import DatabaseSource
 
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
@@ -83,11 +85,17 @@ class Transactions:
 def load_transactions(config: Config) -> Transactions:
     """Read, check and clean the transactions named in cvm.yaml."""
     data = config.data
-    src = Source(data.transactions, config.display(data.transactions), "data.transactions",
-                 data.delimiter, data.encoding, config.where("data.transactions"))
     subs = config.subscriptions
     wanted = {**data.columns, "end": subs.end} if subs else data.columns
-    table = read_columns(src, wanted, repetitive=("date", "category", "channel", "end"))
+    repetitive = ("date", "category", "channel", "end")
+    if isinstance(data.transactions, DatabaseSource):  # a table or query (engine/data/database)
+        rows = rows_source(data.transactions)
+        src: Source = rows
+        table = read_rows(rows, wanted, repetitive)
+    else:
+        src = Source(data.transactions, config.display(data.transactions), "data.transactions",
+                     data.delimiter, data.encoding, config.where("data.transactions"))
+        table = read_columns(src, wanted, repetitive=repetitive)
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,

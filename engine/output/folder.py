@@ -83,7 +83,8 @@ class Guard:
 def guard_for(config: Config, *, files: Iterable[Path | None] = (),
               folders: Iterable[Path] = ()) -> Guard:
     """The project's inputs, and ``files`` and ``folders`` a command reads besides."""
-    inputs = [config.file, config.data.transactions, config.data.customers,
+    data = config.data.transactions
+    inputs = [config.file, data if isinstance(data, Path) else None, config.data.customers,
               config.report.spend, *files]
     return Guard(config.project.resolve(),
                  tuple(sorted({p.resolve() for p in inputs if p is not None})),

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from engine.project import checks as c
+from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
 from engine.project.report_settings import REPORT, ReportConfig
 from engine.project.yamlio import format_path, load_file
 
@@ -46,7 +47,8 @@ TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED)
 CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",))
 
 DATA = c.Record([
-    c.Field("transactions", c.Text(), doc="path of the transactions file (CSV or Parquet)"),
+    c.Field("transactions", FileOrDatabase(), doc="path of the transactions file (CSV or "
+            "Parquet), or {url: postgresql://..., table: ...}"),
     c.Field("customers", c.Optional(c.Text()), None),
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
@@ -100,7 +102,7 @@ CONFIG = c.Record([
 
 @dataclass(frozen=True)
 class DataConfig:
-    transactions: Path
+    transactions: Path | DatabaseSource  # a file, or a table or query (engine.data.database)
     customers: Path | None
     delimiter: str
     encoding: str
@@ -182,8 +184,10 @@ class Config:
         line, column = self.positions.get(key, (None, None))
         return Problem("", file=self.display(self.file), line=line, column=column).location()
 
-    def display(self, path: Path) -> str:
+    def display(self, path: Path | DatabaseSource) -> str:
         """A path as the user should see it: relative to the project when inside it."""
+        if isinstance(path, DatabaseSource):
+            return path.display
         try:
             return str(path.relative_to(self.project))
         except ValueError:
@@ -255,7 +259,10 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         file=file,
         name=raw["name"],
         data=DataConfig(
-            transactions=(project / data["transactions"]).resolve(),
+            transactions=database_source(data["transactions"], _where(
+                display, doc.positions.get(("data", "transactions"))), project)
+            if isinstance(data["transactions"], dict)
+            else (project / data["transactions"]).resolve(),
             customers=(project / data["customers"]).resolve() if data["customers"] else None,
             delimiter="\t" if delimiter == "\\t" else delimiter,
             encoding=data["encoding"],
@@ -309,6 +316,11 @@ def _encoding_problem(encoding: str) -> str | None:
     if not getattr(info, "_is_text_encoding", True):  # rot13, base64: not for files of text
         return f"found {encoding!r}, which is not a text encoding"
     return None
+
+
+def _where(file: str, spot: tuple[int | None, int | None] | None) -> str:
+    line, column = spot or (None, None)
+    return Problem("", file=file, line=line, column=column).location()
 
 
 def _rel(path: Path, base: Path) -> str:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
+from engine.data.database import digest as rows_digest
 from engine.errors import Problem, UsageError
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
@@ -57,9 +58,12 @@ class RunResult:
 
 
 def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
-    """SHA-256 of every input: data, cvm.yaml, rules/, policies/, templates/."""
+    """SHA-256 of every input: data, cvm.yaml, rules/, policies/, templates/. A database
+    source's is that of the rows read (engine/data/database.py), under its name."""
     folder = folder or config.project
-    files = [config.file, config.data.transactions]
+    source = config.data.transactions
+    rows = {} if isinstance(source, Path) else {source.display: rows_digest(source) or ""}
+    files = [config.file, *([source] if isinstance(source, Path) else [])]
     if config.data.customers is not None:
         files.append(config.data.customers)
     for sub in ("rules", "policies", "templates"):
@@ -71,7 +75,7 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
         out[config.display(path)] = digest.hexdigest()
-    return out
+    return {**out, **rows}
 
 
 def check_format(fmt: str, *, key: str = "fmt") -> None:

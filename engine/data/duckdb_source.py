@@ -1,0 +1,156 @@
+"""Reading ``data.transactions`` from a table or query of a DuckDB file (``duckdb:///path``).
+
+The file is opened read-only. Each mapped column is read as DuckDB's text of it (``CAST(... AS
+VARCHAR)``: ISO dates, exact decimals), in Arrow batches, and then goes through the same typed
+checks as a CSV file's text, as a PostgreSQL source does (``engine.data.database``). The input
+hash is the SHA-256 of the rows as CSV text. Needs the ``duckdb`` package (``pip install
+'cvm-engine[duckdb]'``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from engine.errors import InputError, Problem, did_you_mean
+from engine.project.database_source import DatabaseSource
+
+BATCH_ROWS = 1 << 20
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table(source: DatabaseSource) -> str:
+    assert source.table is not None
+    return ".".join(_q(p) for p in source.table.split(".", 1))
+
+
+def _select_all(source: DatabaseSource) -> str:
+    if source.table is not None:
+        return f"SELECT * FROM {_table(source)}"
+    assert source.query is not None
+    return source.query.strip().rstrip(";")
+
+
+def _connect(source: DatabaseSource) -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise InputError(Problem(
+            "reading a DuckDB file needs the duckdb package, which is not installed",
+            file=source.display, key=f"data.transactions ({source.setting_at})",
+            hint="pip install 'cvm-engine[duckdb]'")) from None
+    assert source.file is not None
+    if not source.file.is_file():
+        raise InputError(Problem(
+            "file not found" if not source.file.exists() else "is not a file",
+            file=str(source.file), key=f"data.transactions.url ({source.setting_at})",
+            hint="duckdb:///path is relative to the project folder; duckdb:////path is an "
+            "absolute path"))
+    try:
+        conn = duckdb.connect(str(source.file), read_only=True)
+        conn.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error as exc:
+        raise InputError(Problem(
+            f"cannot be opened as a DuckDB database: {_first_line(exc)}", file=source.display,
+            key=f"data.transactions.url ({source.setting_at})")) from None
+    return conn
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split("\n", 1)[0].strip() or type(exc).__name__
+
+
+def _kind(duck_type: str) -> str:
+    """DuckDB's type name as the PostgreSQL one the column checks know."""
+    t = duck_type.upper()
+    if t.startswith("DECIMAL") or t in ("HUGEINT", "UHUGEINT"):
+        return "numeric"
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+             "UBIGINT"):
+        return "int8"
+    if t in ("FLOAT", "DOUBLE"):
+        return "float8"
+    return {"DATE": "date", "TIMESTAMP": "timestamp", "TIMESTAMP_S": "timestamp",
+            "TIMESTAMP_MS": "timestamp", "TIMESTAMP_NS": "timestamp",
+            "TIMESTAMP WITH TIME ZONE": "timestamptz", "VARCHAR": "text",
+            "UUID": "uuid"}.get(t, duck_type.lower())
+
+
+def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
+    """The columns of the table or query and their types (``engine.data.database`` checks
+    them against the mapping)."""
+    import duckdb
+
+    conn = _connect(source)
+    try:
+        cur = conn.execute(f"SELECT * FROM ({_select_all(source)}) AS cvm_source LIMIT 0")
+        description = cur.description or []
+    except duckdb.CatalogException as exc:
+        if source.table is None:
+            raise InputError(_query_failed(source, exc)) from None
+        tables = [r[0] if r[1] == "main" else f"{r[1]}.{r[0]}" for r in conn.execute(
+            "SELECT table_name, table_schema FROM information_schema.tables ORDER BY 2, 1"
+        ).fetchall()]
+        raise InputError(Problem(
+            f"table {source.table!r} not found", file=source.url,
+            key=f"data.transactions.table ({source.setting_at})",
+            hint=did_you_mean(str(source.table), tables) or (
+                "tables present: " + ", ".join(tables[:20]) if tables else
+                "the file has no tables"))) from None
+    except duckdb.Error as exc:
+        raise InputError(_query_failed(source, exc)) from None
+    finally:
+        conn.close()
+    return [d[0] for d in description], {d[0]: _kind(str(d[1])) for d in description}
+
+
+def _query_failed(source: DatabaseSource, exc: BaseException) -> Problem:
+    return Problem(f"the query failed: {_first_line(exc)}", file=source.display,
+                   key=f"data.transactions.query ({source.setting_at})",
+                   hint="run the query in the duckdb shell to see the problem")
+
+
+def primary_key(conn: Any, source: DatabaseSource) -> tuple[str, ...]:
+    assert source.table is not None
+    schema, _, name = source.table.rpartition(".")
+    rows = conn.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = ? AND "
+        "schema_name = ? AND constraint_type = 'PRIMARY KEY'", [name, schema or "main"]
+    ).fetchall()
+    return tuple(rows[0][0]) if rows else ()
+
+
+def read(source: DatabaseSource, theirs: list[str]) -> tuple[pa.Table, str]:
+    """Every row's mapped columns as text (null where NULL), and their SHA-256 as CSV."""
+    import duckdb
+
+    conn = _connect(source)
+    columns = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS {_q(n)}" for n in theirs)
+    order = source.order_by if source.order_by is not None else (
+        primary_key(conn, source) if source.table is not None else ())
+    sql = f"SELECT {columns} FROM ({_select_all(source)}) AS cvm_source"
+    if order:
+        sql += " ORDER BY " + ", ".join(_q(n) for n in order)
+    try:
+        # a table is scanned in insertion order; a query keeps its ORDER BY through the
+        # projection (DuckDB's preserve_insertion_order, on by default)
+        relation = conn.sql(sql)
+        reader = relation.to_arrow_reader(BATCH_ROWS) if hasattr(relation, "to_arrow_reader") \
+            else relation.fetch_arrow_reader(BATCH_ROWS)  # older duckdb
+        table = pa.Table.from_batches(list(reader), reader.schema)
+    except duckdb.Error as exc:
+        raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
+                                 file=source.display)) from None
+    finally:
+        conn.close()
+    digest = hashlib.sha256()
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink)
+    digest.update(sink.getvalue())
+    return table, digest.hexdigest()

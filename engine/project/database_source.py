@@ -1,0 +1,140 @@
+"""``data.transactions`` as a database table or query instead of a file: the setting's shape.
+
+A mapping ``{url: postgresql://user@host:5432/db, table: sales}`` (or ``query: "select ..."``)
+names rows in PostgreSQL. The URL never holds the password (it would end up in the manifest and
+in every message): libpq reads it from ``PGPASSWORD`` or ``~/.pgpass``, or ``password_env``
+names another environment variable that holds it. The reader is ``engine.data.database``.
+A DuckDB file is named ``duckdb:///path/file.duckdb`` (relative to the project;
+``duckdb:////abs/path`` for an absolute one) and read by ``engine.data.duckdb_source`` (the
+``duckdb`` extra).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from engine.project import checks as c
+from engine.project.yamlio import Path_
+
+SCHEMES = ("postgresql", "postgres", "duckdb")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$ -]*$")
+URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
+    "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)"
+
+DATABASE = c.Record([
+    c.Field("url", c.Text(), doc="postgresql://user@host:5432/database",
+            about="the database: postgresql://user@host:5432/database (no password here)"),
+    c.Field("table", c.Optional(c.Text()), None,
+            about="a table or view, optionally schema.table (or give query)"),
+    c.Field("query", c.Optional(c.Text()), None,
+            about="a SELECT whose rows are the transactions (or give table)"),
+    c.Field("order_by", c.Optional(c.ListOf(c.Text(), min_items=1)), None,
+            about="with table: the columns that order the rows (default: the primary key)"),
+    c.Field("password_env", c.Optional(c.Text()), None,
+            about="the environment variable holding the password (default: PGPASSWORD or "
+            "~/.pgpass, read by libpq)"),
+], what="a database table or query")
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """Rows of a PostgreSQL table or query, checked; ``url`` holds no password."""
+
+    url: str
+    table: str | None
+    query: str | None
+    order_by: tuple[str, ...] | None  # None: the table's primary key (or the server's order)
+    password_env: str | None
+    setting_at: str = "cvm.yaml"  # where data.transactions is written, e.g. cvm.yaml:5:3
+    file: Path | None = None  # a DuckDB file (duckdb:///path, relative to the project)
+
+    @property
+    def display(self) -> str:
+        """How messages name the rows: the URL (never with a password) and the table."""
+        what = f"table {self.table}" if self.table is not None else "query"
+        return f"{self.url} ({what})"
+
+
+class FileOrDatabase(c.Kind):
+    """A path (text), or a mapping naming a database table or query."""
+
+    expected = "a file path or a mapping with url and table (or query)"
+
+    def convert(self, value: Any, ctx: c.Ctx, path: Path_) -> Any:
+        if not isinstance(value, dict):
+            return c.Text().convert(value, ctx, path)
+        out = DATABASE.run(value, ctx, path)
+        if out is c.MISSING:
+            return out
+        _check(out, ctx, path)
+        return out
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"anyOf": [c.Text().json_schema(), {
+            **DATABASE.json_schema(),
+            "oneOf": [{"required": ["table"]}, {"required": ["query"]}]}]}
+
+
+def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
+    url = out["url"]
+    if url is not c.MISSING and (problem := url_problem(url)):
+        ctx.add((*path, "url"), problem, URL_HINT)
+    if (out["table"] is None) == (out["query"] is None):
+        ctx.add(path, "found " + ("both table and query" if out["table"] else
+                                  "neither table nor query") + ", expected one of them",
+                "table: sales reads a whole table; query: \"select ...\" the rows of a query")
+    if out["query"] is not None and out["order_by"] is not None:
+        ctx.add((*path, "order_by"), "order_by goes with table, not with query",
+                "end the query with its own ORDER BY")
+    if out["table"] and not all(_NAME.match(p) for p in out["table"].split(".", 1)):
+        ctx.add((*path, "table"), f"found {out['table']!r}, expected a table name (or "
+                "schema.table)", "for anything more than a table's name, use query")
+    env = out["password_env"]
+    if env is not None and isinstance(url, str) and url.startswith("duckdb:"):
+        ctx.add((*path, "password_env"), "password_env goes with postgresql, not with a "
+                "DuckDB file", "remove password_env")
+    if env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", env):
+        ctx.add((*path, "password_env"), f"found {env!r}, expected the name of an "
+                "environment variable, such as CVM_SOURCE_PASSWORD",
+                "the password itself never goes into cvm.yaml")
+
+
+def parse_url(text: str) -> URL | None:
+    try:
+        return make_url(text)
+    except ArgumentError:
+        return None
+
+
+def url_problem(text: str) -> str | None:
+    """What is wrong with a source URL (said without repeating a password), or None."""
+    url = parse_url(text) if "://" in text else None
+    if url is None:
+        return "found a value that is not a database URL, expected postgresql://..."
+    if url.drivername not in SCHEMES:
+        return f"found the database kind {url.drivername!r}, expected postgresql or duckdb"
+    if url.password is not None or any(k.lower() == "password" for k in url.query):
+        return "found a password in the URL, expected none: cvm.yaml is no place for it " \
+            "(and the URL is written into the run manifest)"
+    if not url.database:
+        return f"found {text!r}, expected " + ("a file: duckdb:///path/file.duckdb"
+                                               if url.drivername == "duckdb" else
+                                               "the name of a database after the host")
+    return None
+
+
+def database_source(raw: dict[str, Any], where: str, project: Path) -> DatabaseSource:
+    """The checked mapping as a source (``where``: the setting's place in cvm.yaml)."""
+    url = parse_url(raw["url"])
+    duck = url is not None and url.drivername == "duckdb" and url.database
+    return DatabaseSource(
+        url=raw["url"], table=raw["table"], query=raw["query"],
+        order_by=tuple(raw["order_by"]) if raw["order_by"] else None,
+        password_env=raw["password_env"], setting_at=where,
+        file=(project / str(url.database)).resolve() if duck and url is not None else None)

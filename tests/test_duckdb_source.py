@@ -1,0 +1,105 @@
+"""data.transactions from a DuckDB file (the duckdb extra, in the dev extra so CI tests it): the
+same values and errors as a file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import BASE_CONFIG, ROOT, copy_example_project
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file with the retail example's transactions (typed by DuckDB's CSV reader, in
+    file order) and small tables of bad rows."""
+    path = tmp_path_factory.mktemp("duck") / "shop.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE sales AS SELECT * FROM read_csv(?, header = true)",
+                     [str(ROOT / "examples/retail/transactions.csv")])
+        conn.execute("CREATE TABLE tx (n INTEGER PRIMARY KEY, ord VARCHAR, cust VARCHAR, "
+                     "day DATE, amount VARCHAR, cost DECIMAL(10, 2))")
+        conn.execute("INSERT INTO tx VALUES (3, 'O3', NULL, '2024-02-01', '200', 150), "
+                     "(1, 'O1', 'a', '2024-01-05', '100', 60), "
+                     "(2, 'O2', 'a', '2024-03-10', 'abc', 30)")
+    return path
+
+
+def db_config(path: Path, source: str) -> str:
+    return BASE_CONFIG.replace("  transactions: tx.csv\n",
+                               f"  transactions:\n    url: duckdb:///{path}\n{source}")
+
+
+def score(project: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
+    return result.exit_code, result.stderr
+
+
+def test_a_duckdb_table_gives_the_outputs_of_the_same_rows_in_a_file(shop: Path,
+                                                                      tmp_path: Path) -> None:
+    runs = {}
+    for name in ("file", "db"):
+        (tmp_path / name).mkdir()
+        project = copy_example_project(tmp_path / name)
+        if name == "db":
+            text = (project / "cvm.yaml").read_text()
+            line = next(x for x in text.splitlines() if x.startswith("  transactions:"))
+            (project / "cvm.yaml").write_text(text.replace(
+                line, f"  transactions:\n    url: duckdb:///{shop}\n    table: sales"))
+        result = runner.invoke(app, ["score", "--project", str(project), "--out",
+                                     str(project / "out"), "--quiet"])
+        assert result.exit_code == 0, result.stderr
+        runs[name] = project / "out"
+    for file in ("customers.csv", "customers.parquet"):
+        assert (runs["file"] / file).read_bytes() == (runs["db"] / file).read_bytes(), file
+
+
+def test_the_manifest_hashes_the_rows_read(shop: Path, tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    text = (project / "cvm.yaml").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("  transactions:"))
+    # relative to the project: duckdb:///shop.duckdb
+    (project / "shop.duckdb").write_bytes(shop.read_bytes())
+    (project / "cvm.yaml").write_text(text.replace(
+        line, "  transactions:\n    url: duckdb:///shop.duckdb\n    table: sales"))
+    result = runner.invoke(app, ["run", "--project", str(project), "--no-history", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    inputs = json.loads((project / "output" / "manifest.json").read_text())["inputs"]
+    assert len(inputs["duckdb:///shop.duckdb (table sales)"]) == 64
+
+
+CASES = [
+    ("missing_table", "    table: txx\n",
+     "error: duckdb:///{path}: data.transactions.table (cvm.yaml:4:5): table 'txx' not found\n"
+     "  hint: did you mean 'tx'?"),
+    ("rows_in_key_order", "    table: tx\n",  # inserted first, third by its key
+     "error: duckdb:///{path} (table tx): row 3, column 'cust': found an empty value, expected "
+     "a value in every row"),
+    ("not_a_number", "    query: select * from tx where n < 3 order by n\n",
+     "error: duckdb:///{path} (query): row 2, column 'amount': found 'abc', expected a "
+     "number such as 12.50\n  hint: use '.' as the decimal mark, no thousands separators or "
+     "currency signs"),
+    ("null_customer", "    query: select * from tx where n <> 2 order by n\n",
+     "error: duckdb:///{path} (query): row 2, column 'cust': found an empty value, expected a "
+     "value in every row"),
+    ("missing_file", None,
+     "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
+     "  hint: duckdb:///path is relative to the project folder; duckdb:////path is an "
+     "absolute path"),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_from_duckdb_gets_a_file_s_errors(shop: Path, make_project, name: str,
+                                                    source: str | None, expected: str) -> None:
+    missing = shop.with_name("nope.duckdb")
+    config = db_config(shop, source) if source else db_config(missing, "    table: tx\n")
+    project = make_project(config, tx=None)
+    assert score(project) == (1, expected.format(path=shop, missing=missing) + "\n")
