@@ -18,7 +18,7 @@ from engine import api
 from engine.cli import app
 from engine.errors import InputError
 from engine.serve.state import load_state
-from tests.serve_util import client, example_copy, serving
+from tests.serve_util import ROOT, client, example_copy, serving
 
 FIELDS = ("action", "policy_id", "campaign", "offer", "service_level", "reason")
 
@@ -128,6 +128,12 @@ def test_no_consent_on_the_channel(tmp_path: Path) -> None:
     assert got["reason"] == "no consent on email: consent_email is False"
 
 
+def _readme_block(start: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    begin = text.index(start)
+    return text[begin:text.index("```", begin)].strip()
+
+
 def _score_into_the_run(project: Path) -> None:
     """`cvm score`, whose default output folder is the run folder."""
     result = CliRunner().invoke(app, ["score", "--project", str(project), "--quiet"])
@@ -144,6 +150,14 @@ def test_a_run_folder_changed_after_the_run_is_refused(tmp_path: Path) -> None:
         load_state(project)
     assert "changed since run" in found.value.format()
     assert "policies/win_back.yaml" in found.value.format()
+    # as README "Real time" shows it, from the CLI (exit 1, before the key is even used)
+    run_id = json.loads((project / "output" / "manifest.json").read_text())["run_id"]
+    result = CliRunner().invoke(app, ["serve", str(project), "--port", "1"],
+                                env={"CVM_SERVE_KEY": "k" * 20})
+    assert result.exit_code == 1
+    shown = _readme_block("error: output: changed since run").replace(
+        "7e0f9d617af618b9", run_id)
+    assert result.output.strip() == shown
     policy.write_text(kept)
     load_state(project)
     _score_into_the_run(project)

@@ -4,13 +4,31 @@ does not fit gets a 422 naming the field. Values are data, never code."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
-Value = bool | int | float | Text
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, found {value}")
+    return value
+
+
+# NaN and Infinity (which Python's JSON reads) are no value a policy or trigger can compare:
+# refused before the union's branches are tried, so the 422 names the field itself
+Value = Annotated[bool | int | float | Text, BeforeValidator(_finite)]
 OUTCOMES = ("accepted", "declined", "converted")
 
 

@@ -117,8 +117,9 @@ def check_hashes(config: Config, folder: Path, manifest: dict[str, Any]) -> None
         raise InputError(Problem(
             f"changed since run {manifest.get('run_id')} was made: {', '.join(changed[:10])}"
             + (f" and {len(changed) - 10} more" if len(changed) > 10 else ""),
-            file=str(folder), hint="run `cvm run` again (a `cvm score` into the run folder, a "
-                                   "file edited by hand or a policy changed since the run)"))
+            file=config.display(folder),
+            hint="run `cvm run` again (a `cvm score` into the run folder, a file edited by "
+                 "hand or a policy changed since the run)"))
 
 
 def decision_files(config: Config) -> dict[str, str]:
