@@ -80,11 +80,12 @@ def test_only_single_triggers_nothing_is_late(tmp_path: Path) -> None:
 def test_nan_and_infinity_are_422(http: httpx.Client, raw: str) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
     answer = http.post("/v1/customers/C000003/next-best-action", headers=headers,
-                       content='{"context": {"recency_days": %s}}' % raw)
+                       content='{"context": {"recency_days": RAW}}'.replace("RAW", raw))
     assert answer.status_code == 422
     assert answer.json()["problems"][0]["field"] == "body.context.recency_days"
     answer = http.post("/v1/events", headers=headers, content=(
-        '{"customer_id": "C000003", "type": "purchase", "attributes": {"amount": %s}}' % raw))
+        '{"customer_id": "C000003", "type": "purchase", "attributes": {"amount": RAW}}'
+        .replace("RAW", raw)))
     assert answer.status_code == 422
     assert answer.json()["problems"][0]["field"] == "body.attributes.amount"
 

@@ -166,8 +166,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
             decision = answer["decision"]
             payload = dumps(answer)
         else:
-            payload = state.nba_bytes(customer_id, channel)
-            decision = ready_row.decision
+            payload, decision = state.nba_bytes(customer_id, channel)
         iid = service.interaction(state, customer_id, "next_best_action",
                                   {**decision, "channel": channel})
         return Response(b'{"interaction_id":"' + iid.encode() + b'",' + payload[1:],

@@ -71,20 +71,25 @@ class ServeState:
     stamp: tuple[int, int] | None
     loaded_at: str
     # the answers on a channel, built on first use (a cache: the same bytes every time)
-    _on_channel: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+    _on_channel: dict[tuple[str, str], tuple[bytes, Mapping[str, Any]]] = field(
+        default_factory=dict, repr=False)
 
     @property
     def run_id(self) -> str:
         return self.run.run_id
 
-    def nba_bytes(self, customer_id: str, channel: str | None) -> bytes:
+    def nba_bytes(self, customer_id: str, channel: str | None
+                  ) -> tuple[bytes, Mapping[str, Any]]:
+        """The answer without context, as JSON, and its decision (what the interaction
+        records: on a channel it may differ from the one without)."""
         ready = self.ready[customer_id]
         if channel is None:
-            return ready.nba
+            return ready.nba, ready.decision
         key = (customer_id, channel)
         found = self._on_channel.get(key)
         if found is None:
-            found = dumps(self.answer(ready, channel, None, ready.explanation, ready.decided))
+            body = self.answer(ready, channel, None, ready.explanation, ready.decided)
+            found = (dumps(body), body["decision"])
             self._on_channel[key] = found
         return found
 
