@@ -334,13 +334,16 @@ def serve(
     watch: Annotated[float, typer.Option(
         help="Seconds between looks at the run's manifest.json (a new run is loaded); "
         "0: only on POST /v1/admin/reload.", min=0)] = 2.0,
+    no_docs: Annotated[bool, typer.Option(
+        "--no-docs", help="Do not serve the OpenAPI documentation (/docs, /openapi.json).")
+    ] = False,
     quiet: QuietOpt = False) -> int:
     """Serve next best actions, profiles, events and outcomes over HTTP (FastAPI)."""
     from engine.commands import serve as cmd
 
     return cmd.run(folder=folder, project=project, config_file=config, run_folder=run,
                    host=host, port=port, key_file=key_file, history=not no_history,
-                   watch_seconds=watch, quiet=quiet)
+                   watch_seconds=watch, quiet=quiet, docs=not no_docs)
 
 
 def _date_option(value: str | None, name: str) -> dt.date | None:

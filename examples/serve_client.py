@@ -51,9 +51,11 @@ def main() -> int:
     print(f"{nba['customer_id']}: {nba['value_tier']}, {nba['lifecycle_stage']}, "
           f"total value {nba['total_value']:,.2f}")
     print(f"next best action: {decision['action']} (offer {decision['offer']}, service "
-          f"{decision['service_level']})")
-    for item in nba["actions"]:
-        print(f"  {item['rank']}. {item['policy_id']}: {item['talking_points']}")
+          f"{decision['service_level']}, campaign status {decision['status']})")
+    print(f"  why: {decision['reason']}")
+    for item in nba["actions"]:  # the script only of an action that may be given here
+        if item["policy_id"] == decision["policy_id"]:
+            print(f"  script: {item['talking_points']}")
     if args.outcome:
         done = call(args.url, key, "POST", f"/v1/interactions/{nba['interaction_id']}/response",
                     {"outcome": args.outcome})

@@ -43,7 +43,7 @@ def test_agent_screen_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             expect(page.locator("#key-state")).to_have_text("key set")
             expect(page.locator("#channel option[value=call_centre]")).to_have_count(1)
             page.fill("#customer", "C000005")
-            page.select_option("#channel", "call_centre")
+            page.select_option("#channel", "direct_mail")  # win_back's channel in the run
             page.click("#lookup")
             expect(page.locator("#action")).to_have_text("win_back")
             expect(page.locator("#tier")).to_have_text(str(row["value_tier"]))
@@ -69,4 +69,4 @@ def test_agent_screen_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             ).all()
     finally:
         engine.dispose()
-    assert [tuple(r) for r in found] == [("C000005", "call_centre", "accepted")]
+    assert [tuple(r) for r in found] == [("C000005", "direct_mail", "accepted")]

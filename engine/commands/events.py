@@ -3,6 +3,7 @@ and the latest run's customer value table; print what fired."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.output.folder import output_target
 from engine.policy.triggers import Fired, TriggerEngine
+from engine.run.job import file_sha256
 from engine.workflow.events_file import read_events
 from engine.workflow.json_output import document
 
@@ -31,6 +33,9 @@ def replay(project: Path | None, config_file: Path | None, file: Path,
                                  "the latest run", file=str(table_path),
                                  hint="run `cvm run` (or `cvm score`) first"))
     ids = list(dict.fromkeys(e.customer_id for e in events))
+    note = not_the_run(table_path)
+    if note:
+        typer.echo(f"warning: {note}", err=True)
     table = pd.read_parquet(table_path)
     table = table.assign(customer_id=table["customer_id"].astype(str))
     known = table[table["customer_id"].isin(ids)].drop_duplicates("customer_id")
@@ -50,6 +55,22 @@ def replay(project: Path | None, config_file: Path | None, file: Path,
             "unknown_customers": len(unknown), "unknown_customer_ids": unknown[:SHOWN],
             "triggers": len(setup.triggers.triggers), "pending": pending,
             "fired": [_row(f) for f in fired]}
+
+
+def not_the_run(table_path: Path) -> str | None:
+    """Why the value table is not the one of the run in its folder (written since, by `cvm
+    score` or by hand: without the run's lifecycle stages and segments), None when it is or
+    no run says."""
+    try:
+        manifest = json.loads((table_path.parent / "manifest.json").read_text(encoding="utf-8"))
+        recorded = manifest["outputs"][TABLE]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if file_sha256(table_path) == recorded:
+        return None
+    return (f"{table_path.name} is not the one run {manifest.get('run_id')} wrote (written "
+            "since, e.g. by cvm score): the customers' lifecycle stages and segments may be "
+            "missing; run `cvm run` to replay against the run's table")
 
 
 def _row(f: Fired) -> dict[str, Any]:

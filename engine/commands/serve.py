@@ -14,7 +14,7 @@ from engine.serve.server import Options, Running
 
 def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
         run_folder: Path | None, host: str, port: int, key_file: Path | None,
-        history: bool, watch_seconds: float, quiet: bool) -> int:
+        history: bool, watch_seconds: float, quiet: bool, docs: bool = True) -> int:
     if folder is not None and project is not None and folder.resolve() != project.resolve():
         raise UsageError(Problem("PROJECT and --project name different folders",
                                  key="--project", hint="give the project once"))
@@ -24,12 +24,14 @@ def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
                                  key="--port"))
     options = Options(project=project_folder(folder or project, config_file),
                       config_file=config_file, run=run_folder, host=host, port=port,
-                      history=history, watch_seconds=watch_seconds, access_log=not quiet)
+                      history=history, watch_seconds=watch_seconds, access_log=not quiet,
+                      docs=docs)
     service = Running(options, key)
     if not quiet:
         state = service.holder.state
+        shown = f"docs: {service.url}/docs, " if docs else ""
         typer.echo(f"Serving run {state.run_id} ({len(state.ready):,} customers as of "
-                   f"{state.run.as_of}) on {service.url}  (docs: {service.url}/docs, agent "
+                   f"{state.run.as_of}) on {service.url}  ({shown}agent "
                    f"screen: {service.url}/agent/)", err=True)
     service.run()
     return 0

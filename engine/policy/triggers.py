@@ -14,8 +14,10 @@ Time comes from the events (``at``): an absence is decided when time passes the 
 window (``advance(now)``, or a later event of the same customer), never by a clock. Events
 older than their trigger's window are forgotten (the rules hold only the events inside the
 windows; durable-rules itself keeps the memory of every session it made: README "Triggers").
-An event older than every window when it arrives (``now`` minus the longest window) is
-*late*: counted, not evaluated.
+An event older than a correlated or absence trigger's window when it arrives (``now`` minus
+that window: the events it would pair with are forgotten, the absence decided) is *late* for
+that trigger: counted, not evaluated by it. A single trigger has no window: an old event
+fires it as a new one does.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ class TriggerEngine:
         # (time, customer): from that time on, the customer may have an absence due or an
         # event to forget; so advance() visits only those, not every customer
         self._due_at: list[tuple[int, str]] = []
-        self.late = 0  # events older than every window when they arrived: not evaluated
+        self.closed = False
+        self.late = 0  # events too old for a trigger's window when they arrived
         found = triggers.triggers
         sources = [Source(t.file, t.line, None, f"trigger {t.id!r}") for t in found]
         self._customer: Matcher | None = (
@@ -105,11 +108,18 @@ class TriggerEngine:
     def post(self, event: Event, customer: Mapping[str, object] | None = None) -> list[Fired]:
         """What the event fires, and the absences of this customer that came due by its
         time. ``customer``: the customer's attributes (None: every attribute missing)."""
+        found = self.post_late(event, customer)
+        return [] if found is None else found[0]
+
+    def post_late(self, event: Event, customer: Mapping[str, object] | None = None
+                  ) -> tuple[list[Fired], tuple[str, ...]] | None:
+        """``post``, and the triggers the event came too late for (older than their window
+        before the latest time seen); None once closed."""
         with self._lock:
+            if self.closed:
+                return None
             at = seconds_of(event.at)
-            if self.now is not None and at < self.now - self.triggers.horizon:
-                self.late += 1
-                return []
+            late: list[str] = []
             who = event.customer_id
             out = self._due(who, at)
             qualified: set[int] = set()
@@ -122,14 +132,21 @@ class TriggerEngine:
             live: Live = (at, event.id, event.type)
             for i, rules in enumerate(self._rules):
                 if i in qualified or rules.trigger.unless == event.type:
+                    if not rules.single and self.now is not None and \
+                            at < self.now - rules.trigger.within:
+                        late.append(rules.trigger.id)
+                        continue
                     out += [self._fired(i, who, e) for e in rules.post(who, live)]
                     heapq.heappush(self._due_at, (at + rules.trigger.within + 1, who))
+            self.late += bool(late)
             self.now = at if self.now is None else max(self.now, at)
-            return out + self._due(who, self.now)
+            return out + self._due(who, self.now), tuple(late)
 
     def advance(self, now: dt.datetime) -> list[Fired]:
         """The absences that came due by ``now``, for every customer; forgets old events."""
         with self._lock:
+            if self.closed:
+                return []
             at = seconds_of(now)
             self.now = at if self.now is None else max(self.now, at)
             due: set[str] = set()
@@ -150,8 +167,10 @@ class TriggerEngine:
     def close(self) -> None:
         """Free the durable-rules rulesets."""
         with self._lock:
-            for rules in self._rules:
-                rules.close()
+            if not self.closed:
+                for rules in self._rules:
+                    rules.close()
+            self.closed = True
 
     def _due(self, customer: str, now: int) -> list[Fired]:
         out: list[Fired] = []

@@ -68,14 +68,16 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
         files.append(config.data.customers)
     for sub in ("rules", "policies", "templates"):
         files += sorted(p for p in (folder / sub).rglob("*") if p.is_file())
-    out = {}
-    for path in files:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        out[config.display(path)] = digest.hexdigest()
+    out = {config.display(path): file_sha256(path) for path in files}
     return {**out, **rows}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def check_format(fmt: str, *, key: str = "fmt") -> None:
@@ -120,6 +122,11 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
                 pool.submit(write_csv, summary, stage.path("allocation_summary.csv"))]
         for job in jobs:
             job.result()
+        # what `cvm serve` reads, so it can tell a file later overwritten (by `cvm score`,
+        # by hand) from the run's own
+        served = [f"actions.{fmt}", "decisions.csv", "customers.parquet"]
+        manifest["outputs"] = dict(zip(served, pool.map(
+            lambda name: file_sha256(stage.path(name)), served), strict=True))
         for name, text in briefs.items():
             stage.path(f"briefs/{name}").write_text(text, encoding="utf-8")
         stage.path("manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)

@@ -35,6 +35,7 @@ class ContactVerdict:
     policy: str
     kind: str
     scope: str
+    campaign: str | None  # the campaign it limits; None: every contact
     description: str
     blocked: tuple[str, ...]  # the channels it forbids now
     reason: str
@@ -106,9 +107,15 @@ def _entry(pol: Policy, rank: int | None, channel: str | None, why: str,
 
 def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | None,
                      verdicts: Sequence[ContactVerdict], run_id: str, as_of: str,
-                     context: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ranked eligible actions (the first is the decision), why each applies, why every
-    other policy with an action does not, and the contact policies."""
+                     context: Mapping[str, Any] | None = None,
+                     batch: Mapping[str, Any] | None = None,
+                     decided: Mapping[str, Any] | None = None,
+                     refused: str | None = None) -> dict[str, Any]:
+    """The ranked eligible actions, why each applies, why every other policy with an action
+    does not, the contact policies, the policies' pick (``decided``: the run's decision, else
+    the explanation's) and the run's allocation of it (``batch``, the action list's row), and
+    the ``decision``: what to do now (``settle``). ``refused``: why the customer may not be
+    contacted on ``channel`` (its consent attribute is not true), None when they may."""
     by_id = {p.id: p for p in rulebook.policies}
     checks = {c.id: c for c in why.policies}
     eligible = sorted((by_id[c.id] for c in why.policies
@@ -125,6 +132,16 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
                 else f"does not apply: {check.why_not}")
         others.append(_entry(pol, None, channel, text, level))
     top = why.action_policy
+    pick = dict(decided) if decided is not None else {
+        "action": why.action,
+        "policy_id": top.id if top else None,
+        "campaign": (top.campaign if top and top.action != NO_ACTION else None),
+        "offer": top.offer if top else None,
+        "service_level": level,
+        "service_policy": why.service_policy.id if why.service_policy else None,
+        "reason": reason(top)}
+    run_row = None if batch is None else {k: plain(batch.get(k)) for k in
+                                          ("status", "campaign", "channel", "reason")}
     return {
         "customer_id": why.customer_id,
         "run_id": run_id,
@@ -134,15 +151,9 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
         "value_tier": why_value(why, "value_tier"),
         "lifecycle_stage": why.stage,
         "total_value": why_value(why, "total_value"),
-        "decision": {
-            "action": why.action,
-            "policy_id": top.id if top else None,
-            "campaign": (top.campaign if top and top.action != NO_ACTION else None),
-            "offer": top.offer if top else None,
-            "service_level": level,
-            "service_policy": why.service_policy.id if why.service_policy else None,
-            "reason": reason(top),
-        },
+        "decision": settle(pick, eligible, channel, verdicts, run_row, refused),
+        "policy_decision": pick,
+        "batch": run_row,
         "actions": ranked,
         "not_eligible": others,
         "contact_policies": [
@@ -153,12 +164,75 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
     }
 
 
+def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | None,
+           verdicts: Sequence[ContactVerdict],
+           batch: Mapping[str, Any] | None, refused: str | None = None) -> dict[str, Any]:
+    """What to do now with the policies' pick, as the run allocated it (README "Real time":
+    the table of statuses). A holdout customer gets nothing of the campaign (measured, not
+    treated); without a channel, the run's outcome: its channel, or no action when the run did
+    not contact; on a channel (the customer is there now), the first eligible action that may
+    be given there, to a customer who consented to it, and that no contact policy blocks
+    there; a run's ``not_served`` (capacity, budget, worth: about its outbound contacts) is
+    said, not enforced."""
+    same = batch is not None and batch.get("campaign") == pick.get("campaign")
+    status = batch.get("status") if batch is not None and same else None
+    base = {**pick, "status": status, "channel": None,
+            "status_reason": batch.get("reason") if batch is not None and same else None}
+    if pick.get("action") in (None, NO_ACTION):
+        return base
+    if status == "holdout":
+        return _withheld(base, f"holdout of campaign {pick.get('campaign')}: measured, "
+                               "not treated")
+    if channel is None:
+        if status in ("not_served", "suppressed"):
+            return _withheld(base, f"not contacted by the run ({status}): "
+                                   f"{base['status_reason']}")
+        return {**base, "channel": batch.get("channel") if status == "allocated" and batch
+                else None}
+    if refused is not None:
+        return _withheld({**base, "channel": channel}, refused)
+    for verdict in verdicts:
+        if channel in verdict.blocked and verdict.campaign is None:
+            return _withheld({**base, "channel": channel}, f"contact policy {verdict.policy} "
+                             f"blocks {channel}: {verdict.reason}")
+    passed: list[str] = []
+    ids = [p.id for p in eligible]
+    start = ids.index(pick["policy_id"]) if pick.get("policy_id") in ids else 0
+    for pol in eligible[start:]:
+        if pol.action == NO_ACTION:
+            break  # a policy saying do nothing outranks the rest
+        blocker = next((v for v in verdicts if channel in v.blocked
+                        and v.campaign == pol.campaign), None)
+        if channel not in pol.channels:
+            passed.append(f"{pol.action} is not given on {channel} (policy {pol.id}: "
+                          f"{', '.join(pol.channels) or 'no channel'})")
+        elif blocker is not None:
+            passed.append(f"{pol.action}: contact policy {blocker.policy} blocks {channel} "
+                          f"({blocker.reason})")
+        else:
+            same = batch is not None and batch.get("campaign") == pol.campaign
+            return {"action": pol.action, "policy_id": pol.id, "campaign": pol.campaign,
+                    "offer": pol.offer, "service_level": pick.get("service_level"),
+                    "service_policy": pick.get("service_policy"),
+                    "reason": reason(pol) + ("; " + "; ".join(passed) if passed else ""),
+                    "status": batch.get("status") if batch is not None and same else None,
+                    "channel": channel,
+                    "status_reason": batch.get("reason") if batch is not None and same
+                    else None}
+    return _withheld({**base, "channel": channel}, "no eligible action may be given on "
+                     f"{channel}: " + "; ".join(passed))
+
+
+def _withheld(base: Mapping[str, Any], why: str) -> dict[str, Any]:
+    return {**base, "action": NO_ACTION, "policy_id": None, "offer": None, "reason": why}
+
+
 def why_value(why: Explanation, name: str) -> Any:
     return plain(dict(why.value).get(name))
 
 
 def contact_verdicts(policies: ContactPolicies, blocked: Mapping[str, tuple[str, ...]],
                      reasons: Mapping[str, str]) -> tuple[ContactVerdict, ...]:
-    return tuple(ContactVerdict(p.id, p.kind, p.scope, p.description,
+    return tuple(ContactVerdict(p.id, p.kind, p.scope, p.campaign, p.description,
                                 blocked.get(p.id, ()), reasons.get(p.id, ""))
                  for p in policies.policies)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,12 +22,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from engine import __version__
-from engine.errors import CvmError
 from engine.history.tables import events, interaction_responses, interactions
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest
-from engine.serve.security import MAX_BODY, Guard
+from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState, dumps
 
 STATIC = Path(__file__).with_name("static")
@@ -35,7 +35,7 @@ JSON = "application/json"
 
 def problem(field: str, message: str, found: Any = None) -> JSONResponse:
     return JSONResponse({"error": "invalid request", "problems": [
-        {"field": field, "message": message, "found": found}]}, status_code=422)
+        {"field": field, "message": message, "found": _shown(found)}]}, status_code=422)
 
 
 def not_found(what: str, value: str) -> JSONResponse:
@@ -83,7 +83,8 @@ class Service:
         return out
 
 
-def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard:
+def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
+               docs: bool = True) -> Guard:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
@@ -91,7 +92,10 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
     app = FastAPI(title="CVM Engine", version=__version__, lifespan=lifespan,
                   description="Next best actions, profiles, events and outcomes from the "
                               "latest `cvm run`. Every endpoint but /health needs "
-                              "'Authorization: Bearer KEY'.")
+                              "'Authorization: Bearer KEY' (the Authorize button here).",
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
+    _bearer_in_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -115,7 +119,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
                 "customers": len(state.ready), "loaded_at": state.loaded_at,
                 "history": ("off" if service.journal is None else
                             service.journal.store.settings.masked),
-                "triggers": service.triggers.count, "channels": list(state.channels)}
+                "triggers": service.triggers.count, "channels": list(state.channels),
+                "reload_error": service.holder.failure}
         return JSONResponse(body, status_code=200 if writing else 503)
 
     @app.get("/v1/customers/{customer_id}", tags=["customers"])
@@ -161,8 +166,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
             decision = answer["decision"]
             payload = dumps(answer)
         else:
-            payload = state.nba_bytes(customer_id, channel)
-            decision = ready_row.decision
+            payload, decision = state.nba_bytes(customer_id, channel)
         iid = service.interaction(state, customer_id, "next_best_action",
                                   {**decision, "channel": channel})
         return Response(b'{"interaction_id":"' + iid.encode() + b'",' + payload[1:],
@@ -171,11 +175,10 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
     @app.post("/v1/events", tags=["events"])
     def post_event(request: EventRequest) -> Response:
         """An event (complaint, purchase, ...): the triggers decide; the fired actions are
-        returned and recorded."""
+        returned and recorded. A customer not in the run (new since) is evaluated with every
+        attribute missing, as ``cvm events`` does, and said (``customer_in_run``)."""
         state = service.holder.state
         ready_row = state.ready.get(request.customer_id)
-        if ready_row is None:
-            return not_found("customer", request.customer_id)
         types = service.triggers.event_types
         if types and request.type not in types:
             return problem("body.type", "not an event type of the triggers (one of "
@@ -189,11 +192,13 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
             if kind is not None and not _fits(kind, value):
                 return problem(f"body.attributes.{name}", f"expected a {kind}", value)
         event_id = new_id()
-        occurred = request.occurred_at or now()
-        if occurred.tzinfo is None:
-            occurred = occurred.replace(tzinfo=dt.timezone.utc)
-        found, late = service.triggers.post(event_id, request.customer_id, request.type,
-                                            occurred, request.attributes, ready_row.record)
+        occurred = (request.occurred_at or now()).astimezone(dt.timezone.utc)
+        result = None
+        while result is None:  # None: those triggers were replaced by a reload just now
+            result = service.triggers.post(
+                event_id, request.customer_id, request.type, occurred, request.attributes,
+                None if ready_row is None else ready_row.record)
+        found, late = result
         fired = service.fired(state, event_id, found)
         service.record(events, {
             "id": event_id, "customer_id": request.customer_id, "type": request.type,
@@ -201,8 +206,10 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
             "attributes": json.dumps(request.attributes, sort_keys=True),
             "fired": len(fired)})
         return Response(dumps({"event_id": event_id, "customer_id": request.customer_id,
+                               "customer_in_run": ready_row is not None,
                                "type": request.type, "occurred_at": occurred.isoformat(),
-                               "late": late, "fired": fired}), media_type=JSON)
+                               "late": bool(late), "late_for": list(late), "fired": fired}),
+                        media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"])
     def respond(interaction_id: str, request: ResponseRequest) -> Response:
@@ -230,9 +237,9 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
         before = service.holder.state.run_id
         try:
             state = service.reload()
-        except CvmError as exc:
+        except Exception:
             return JSONResponse({"error": "reload failed, still serving run " + before,
-                                 "detail": exc.format()}, status_code=409)
+                                 "detail": service.holder.failure}, status_code=409)
         return Response(dumps({"run_id": state.run_id, "previous_run_id": before,
                                "customers": len(state.ready),
                                "loaded_at": state.loaded_at}), media_type=JSON)
@@ -242,7 +249,23 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY) -> Guard
         return RedirectResponse("/agent/")
 
     app.mount("/agent", StaticFiles(directory=STATIC, html=True), name="agent")
-    return Guard(app, key, max_body)
+    return Guard(app, key, max_body, public=DOCS if docs else ())
+
+
+def _bearer_in_docs(app: FastAPI) -> None:
+    """The schema names the bearer key, so the docs page's Authorize button sends it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _fits(kind: str, value: Any) -> bool:
@@ -254,6 +277,8 @@ def _fits(kind: str, value: Any) -> bool:
 
 
 def _shown(value: Any) -> Any:
-    """The offending input, short (never a whole body)."""
+    """The offending input, short (never a whole body; NaN and Infinity as text)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     text = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
     return text[:100] if isinstance(text, str) else text

@@ -6,13 +6,14 @@ everything still queued when the service stops (``close``)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import queue
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 
 from engine.history.store import Store
 from engine.history.tables import (
@@ -109,6 +110,41 @@ class Journal:
             self.failed += sum(len(v) for v in rows.values())
             if self._on_error is not None:
                 self._on_error(f"could not record {self.failed} rows in the history: {exc}")
+
+
+def past_events(store: Store, since: dt.datetime) -> list[tuple[str, str, str, dt.datetime,
+                                                                 dict[str, Any]]]:
+    """The events recorded as occurring at or after ``since``, oldest first (ties: as
+    recorded), with their fields."""
+    with store.reading() as conn:
+        rows = conn.execute(
+            select(events.c.id, events.c.customer_id, events.c.type, events.c.occurred_at,
+                   events.c.attributes)
+            .where(events.c.occurred_at >= since)
+            .order_by(events.c.occurred_at, events.c.recorded_at, events.c.id)).all()
+    out = []
+    for event_id, customer, kind, at, fields in rows:
+        try:
+            found = json.loads(fields)
+        except ValueError:
+            found = {}
+        out.append((event_id, customer, kind, _utc(at),
+                    found if isinstance(found, dict) else {}))
+    return out
+
+
+def last_alive(store: Store) -> dt.datetime | None:
+    """The last moment the service is known to have run: its latest recorded row."""
+    with store.reading() as conn:
+        found = [conn.execute(select(func.max(t.c.recorded_at))).scalar()
+                 for t in (events, interactions, interaction_responses)]
+    times = [_utc(t) for t in found if t is not None]
+    return max(times) if times else None
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else \
+        at.astimezone(dt.timezone.utc)
 
 
 def interaction_of(store: Store, interaction_id: str) -> dict[str, Any] | None:

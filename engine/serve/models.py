@@ -4,18 +4,41 @@ does not fit gets a 422 naming the field. Values are data, never code."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
-Value = bool | int | float | Text
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, found {value}")
+    return value
+
+
+# NaN and Infinity (which Python's JSON reads) are no value a policy or trigger can compare:
+# refused before the union's branches are tried, so the 422 names the field itself
+Value = Annotated[bool | int | float | Text, BeforeValidator(_finite)]
 OUTCOMES = ("accepted", "declined", "converted")
 
 
+FUTURE_SKEW = dt.timedelta(minutes=5)  # how far ahead of our clock a sender's clock may run
+YEARS = (1900, 2199)  # as ``cvm events`` reads times
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity are not numbers a policy or trigger can compare: 422, not a 500
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class NextBestActionRequest(Strict):
@@ -32,8 +55,27 @@ class EventRequest(Strict):
     customer_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     type: Name = Field(description="complaint, purchase, visit, call, or a type the triggers "
                                    "declare")
-    occurred_at: dt.datetime | None = Field(None, description="default: now (UTC)")
+    occurred_at: dt.datetime | None = Field(
+        None, description="default: now (UTC); at most 5 minutes ahead of the service's "
+                          "clock, years 1900 to 2199")
     attributes: dict[Name, Value] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_ahead(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """An event from the future would move the triggers' clock ahead for everyone (every
+        later event late, absences decided early): refused, as are years ``cvm events``
+        refuses."""
+        if value is None:
+            return None
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+        if not YEARS[0] <= aware.year <= YEARS[1]:
+            raise ValueError(f"expected a time in the years {YEARS[0]} to {YEARS[1]}")
+        limit = dt.datetime.now(dt.timezone.utc) + FUTURE_SKEW
+        if aware > limit:
+            raise ValueError("a time in the future: at most 5 minutes ahead of the "
+                             f"service's clock ({limit.isoformat(timespec='seconds')})")
+        return aware
 
 
 class ResponseRequest(Strict):

@@ -5,15 +5,21 @@ list's)."""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pyarrow import ArrowException
 
 from engine.errors import InputError, Problem
 from engine.output.folder import output_target
 from engine.project.config import Config
+from engine.run.job import file_sha256
+
+DECIDES = ("rules", "policies")  # with cvm.yaml: the files the service's decisions come from
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ def manifest_stamp(folder: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_ino
 
 
-def read_run(folder: Path) -> RunData:
+def read_run(folder: Path, config: Config | None = None) -> RunData:
+    """The run folder, read whole; with ``config``, first checked to be the run of this
+    project as it is on disk (``check_hashes``)."""
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise InputError(Problem(
@@ -65,9 +73,12 @@ def read_run(folder: Path) -> RunData:
         raise InputError(Problem(
             f"the run folder lacks {', '.join(missing)}", file=str(folder), key="--run",
             hint="run `cvm run` again to write the whole run folder"))
-    table = pd.read_parquet(folder / "customers.parquet")
-    decisions = pd.read_csv(folder / "decisions.csv", dtype=str, keep_default_na=False)
-    actions = _actions(folder / f"actions.{fmt}", fmt)
+    if config is not None:
+        check_hashes(config, folder, manifest)
+    table = _read(folder / "customers.parquet", pd.read_parquet, "customer_id")
+    decisions = _read(folder / "decisions.csv", lambda p: pd.read_csv(
+        p, dtype=str, keep_default_na=False), "customer_id")
+    actions = _read(folder / f"actions.{fmt}", lambda p: _actions(p, fmt), "run_id")
     ids = actions["run_id"].astype(str).unique() if len(actions) else []
     if len(ids) and list(ids) != [manifest.get("run_id")]:
         raise InputError(Problem(
@@ -81,6 +92,63 @@ def read_run(folder: Path) -> RunData:
             "customers.parquet and decisions.csv do not list the same customers",
             file=str(folder), hint="run `cvm run` again"))
     return RunData(folder, manifest, table, decisions, actions)
+
+
+def check_hashes(config: Config, folder: Path, manifest: dict[str, Any]) -> None:
+    """The service answers from the run's files and decides live (with ``context``) with the
+    project's rules and policies: both must be what the run had, by the SHA-256 the manifest
+    recorded. A ``cvm score`` writing customers.parquet into the run folder, or a policy edited
+    without a new run, would otherwise make the service answer something the run never
+    decided."""
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict) or not outputs:
+        raise InputError(Problem(
+            "the manifest records no hashes of the run's files (written by an older engine), "
+            "so the service cannot check they are the run's", file=str(folder / "manifest.json"),
+            hint="run `cvm run` again"))
+    changed = [name for name, digest in sorted(outputs.items())
+               if not (folder / name).is_file() or file_sha256(folder / name) != digest]
+    found = manifest.get("inputs")
+    recorded: dict[str, Any] = found if isinstance(found, dict) else {}
+    now = decision_files(config)
+    wanted = {k: v for k, v in recorded.items() if k in now or _decides(config, k)}
+    changed += sorted(k for k in now.keys() | wanted.keys() if now.get(k) != wanted.get(k))
+    if changed:
+        raise InputError(Problem(
+            f"changed since run {manifest.get('run_id')} was made: {', '.join(changed[:10])}"
+            + (f" and {len(changed) - 10} more" if len(changed) > 10 else ""),
+            file=config.display(folder),
+            hint="run `cvm run` again (a `cvm score` into the run folder, a file edited by "
+                 "hand or a policy changed since the run)"))
+
+
+def decision_files(config: Config) -> dict[str, str]:
+    """SHA-256 of what decides (cvm.yaml, rules/, policies/), keyed as the manifest's
+    ``inputs``."""
+    files = [config.file]
+    for sub in DECIDES:
+        files += sorted(p for p in (config.project / sub).rglob("*") if p.is_file())
+    return {config.display(p): file_sha256(p) for p in files}
+
+
+def _decides(config: Config, key: str) -> bool:
+    return key == config.display(config.file) or any(
+        key.startswith(config.display(config.project / sub) + os.sep) for sub in DECIDES)
+
+
+def _read(path: Path, reader: Callable[[Path], pd.DataFrame], needed: str) -> pd.DataFrame:
+    """A file of the run, or an InputError naming it (a truncated or edited file: whatever
+    pyarrow or pandas raise on it)."""
+    try:
+        frame = reader(path)
+        frame[needed]  # the column every later step relies on
+    except (OSError, ValueError, KeyError, TypeError, IndexError, ArrowException) as exc:
+        what = f"no {needed} column" if isinstance(exc, KeyError) else \
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        raise InputError(Problem(f"cannot read this file of the run ({what})", file=str(path),
+                                 hint="run `cvm run` again to write the whole run "
+                                      "folder")) from None
+    return frame
 
 
 def _actions(path: Path, fmt: str) -> pd.DataFrame:

@@ -18,6 +18,9 @@ MIN_KEY = 16  # characters: shorter keys are guessable
 MAX_BODY = 16 * 1024  # bytes of a request body
 PUBLIC = ("/health", "/agent")
 PUBLIC_PREFIXES = ("/agent/",)
+# the API's documentation: no customer data, and a browser cannot send a bearer header to read
+# it (its Authorize button sends the key with the requests tried from it)
+DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,8 +57,8 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> st
     return key
 
 
-def _public(path: str) -> bool:
-    return path in PUBLIC or path == "/" or path.startswith(PUBLIC_PREFIXES)
+def _public(path: str, also: tuple[str, ...] = ()) -> bool:
+    return path in PUBLIC or path == "/" or path.startswith(PUBLIC_PREFIXES) or path in also
 
 
 async def _reply(send: Send, status: int, body: dict[str, Any],
@@ -70,8 +73,10 @@ async def _reply(send: Send, status: int, body: dict[str, Any],
 class Guard:
     """401 without the key (the same answer whatever the path names), 413 past the limit."""
 
-    def __init__(self, app: ASGIApp, key: str, max_body: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, key: str, max_body: int = MAX_BODY,
+                 public: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.public = public
         self._key = key.encode()
         self.max_body = max_body
 
@@ -82,7 +87,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if not _public(scope["path"]) and not self._allowed(scope):
+        if not _public(scope["path"], self.public) and not self._allowed(scope):
             await _reply(send, 401, {"error": "unauthorized: send the key as "
                                               "'Authorization: Bearer KEY'"},
                          ((b"www-authenticate", b"Bearer"),))

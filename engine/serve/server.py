@@ -10,6 +10,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -18,7 +19,7 @@ from engine.history import open_history
 from engine.project.config import load_config
 from engine.serve.app import Service, create_app
 from engine.serve.events import Triggers
-from engine.serve.journal import Journal
+from engine.serve.journal import Journal, last_alive, past_events
 from engine.serve.rundata import manifest_stamp, run_folder
 from engine.serve.security import MAX_BODY
 from engine.serve.state import Holder, ServeState, load_state
@@ -37,6 +38,7 @@ class Options:
     watch_seconds: float = 2.0  # 0: reload only when asked (POST /v1/admin/reload)
     max_body: int = MAX_BODY
     access_log: bool = True
+    docs: bool = True  # /docs, /redoc and /openapi.json, public (no customer data in them)
 
 
 class Running:
@@ -52,13 +54,14 @@ class Running:
             self.holder = Holder(self._load())
             self.triggers = Triggers(self.holder.state.project)
             self.service = Service(self.holder, self.journal, self.triggers, self.reload)
+            self._replay(self.triggers, self.holder.state, startup=True)
             self.sock = _bind(options.host, options.port)
         except BaseException:
             if self.journal is not None:
                 self.journal.close()
             raise
         self.port = self.sock.getsockname()[1]
-        self.app = create_app(self.service, key, max_body=options.max_body)
+        self.app = create_app(self.service, key, max_body=options.max_body, docs=options.docs)
         self.server = uvicorn.Server(uvicorn.Config(
             self.app, log_level="warning" if not options.access_log else "info",
             access_log=options.access_log, lifespan="off", server_header=False))
@@ -78,24 +81,61 @@ class Running:
         return load_state(o.project, config_file=o.config_file, run=o.run)
 
     def reload(self) -> ServeState:
+        """Load the run folder again; on any failure keep the run served, and say why (the
+        log, /ready's ``reload_error``) until a load succeeds."""
         o = self.options
-        state = self.holder.reload(o.project, config_file=o.config_file, run=o.run)
-        if getattr(state.project, "triggers", None) != self.triggers.declared:
-            # changed triggers start afresh; unchanged ones keep the events they wait on
-            self.triggers = self.service.triggers = Triggers(state.project)
+        try:
+            state = self.holder.reload(o.project, config_file=o.config_file, run=o.run)
+        except Exception as exc:
+            text = exc.format() if isinstance(exc, CvmError) else \
+                f"{type(exc).__name__}: {exc}"
+            self.holder.failure = text
+            _say(f"reload failed, still serving run {self.holder.state.run_id}: {text}")
+            raise
+        if state.project.triggers != self.triggers.declared:
+            # changed triggers start afresh from the history's events; unchanged ones keep the
+            # events they wait on
+            old, new = self.triggers, Triggers(state.project)
+            self._replay(new, state, startup=False)
+            self.triggers = self.service.triggers = new
+            old.close()  # frees its durable-rules rulesets; a request still on it retries
         return state
 
+    def _replay(self, triggers: Triggers, state: ServeState, *, startup: bool) -> None:
+        """Give fresh triggers the history's events of their longest window (README "Real
+        time"). At start-up, the absences whose window ended while the service was down fire
+        once, recorded; on a change of triggers nothing from before fires."""
+        if self.journal is None or triggers.engine is None or not triggers.window:
+            return
+        self.journal.flush()
+        store, now = self.journal.store, dt.datetime.now(dt.timezone.utc)
+        alive = (last_alive(store) if startup else None) or now
+        ready = state.ready
+
+        def attributes(customer: str) -> dict[str, Any] | None:
+            found = ready.get(customer)
+            return None if found is None else found.record
+
+        fired = triggers.replay(past_events(store, now - dt.timedelta(seconds=triggers.window)),
+                                attributes, min(alive, now), now)
+        if fired:
+            self.service.fired(state, None, fired)
+
     def _watch(self) -> None:
-        """Reload when the run folder's manifest.json is replaced (a new run landed)."""
+        """Reload when the run folder's manifest.json is replaced (a new run landed). Any
+        failure keeps the run served (``reload`` says why) and is tried again when the
+        manifest changes again: this thread never dies of it."""
+        failed: tuple[int, int] | None = None
         while not self._stop.wait(self.options.watch_seconds):
-            stamp = manifest_stamp(self.folder)
-            if stamp is not None and stamp != self.holder.state.stamp:
-                try:
-                    self.reload()
-                except CvmError as exc:  # keep serving the run we have
-                    _say(f"reload failed, still serving run {self.holder.state.run_id}: "
-                         f"{exc.format()}")
-                    self._stop.wait(self.options.watch_seconds)
+            try:
+                stamp = manifest_stamp(self.folder)
+                if stamp is None or stamp in (self.holder.state.stamp, failed):
+                    continue
+                failed = stamp
+                self.reload()
+                failed = None
+            except Exception:
+                continue
 
     def _tick(self) -> None:
         while not self._stop.wait(TICK_SECONDS):

@@ -23,12 +23,14 @@ from engine.policy.lifecycle import assign_segments
 from engine.policy.matchers import policy_matcher
 from engine.project.channels import channel_ids
 from engine.project.project import Project
+from engine.project.rulebook import NO_ACTION
 from engine.run.build import load_project
 from engine.run.pipeline import types_for
 from engine.serve.answers import (
     ContactVerdict,
     contact_verdicts,
     next_best_action,
+    plain,
     profile,
 )
 from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
@@ -36,6 +38,8 @@ from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
 # context may name these attribute kinds (dates and the derived stage, never code)
 CONTEXT_KINDS = ("number", "text", "boolean")
 DERIVED = ("customer_id", "lifecycle_stage", "stage_rule", "segments")
+DECIDED = ("action", "policy_id", "campaign", "offer", "service_level", "service_policy",
+           "reason")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class Ready:
     profile: dict[str, Any]
     nba: bytes  # the next best action on no particular channel, as JSON (no interaction id)
     decision: dict[str, Any]  # what an interaction records of it
+    decided: dict[str, Any]  # the run's decision (decisions.csv)
+    batch: dict[str, Any] | None  # the run's action list row
 
 
 def dumps(body: Any) -> bytes:
@@ -65,28 +71,48 @@ class ServeState:
     stamp: tuple[int, int] | None
     loaded_at: str
     # the answers on a channel, built on first use (a cache: the same bytes every time)
-    _on_channel: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+    _on_channel: dict[tuple[str, str], tuple[bytes, Mapping[str, Any]]] = field(
+        default_factory=dict, repr=False)
 
     @property
     def run_id(self) -> str:
         return self.run.run_id
 
-    def nba_bytes(self, customer_id: str, channel: str | None) -> bytes:
+    def nba_bytes(self, customer_id: str, channel: str | None
+                  ) -> tuple[bytes, Mapping[str, Any]]:
+        """The answer without context, as JSON, and its decision (what the interaction
+        records: on a channel it may differ from the one without)."""
         ready = self.ready[customer_id]
         if channel is None:
-            return ready.nba
+            return ready.nba, ready.decision
         key = (customer_id, channel)
         found = self._on_channel.get(key)
         if found is None:
-            found = dumps(self.answer(ready, channel, None, ready.explanation))
+            body = self.answer(ready, channel, None, ready.explanation, ready.decided)
+            found = (dumps(body), body["decision"])
             self._on_channel[key] = found
         return found
 
     def answer(self, ready: Ready, channel: str | None, context: Mapping[str, Any] | None,
-               why: Explanation) -> dict[str, Any]:
+               why: Explanation, decided: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return next_best_action(why, self.project.rulebook, channel=channel,
                                 verdicts=ready.verdicts, run_id=self.run_id,
-                                as_of=self.run.as_of, context=context)
+                                as_of=self.run.as_of, context=context, batch=ready.batch,
+                                decided=decided,
+                                refused=self.refused({**ready.record, **(context or {})},
+                                                     channel))
+
+    def refused(self, record: Mapping[str, Any], channel: str | None) -> str | None:
+        """Why the customer may not be contacted on ``channel``: the channel's consent
+        attribute (policies/channels.yaml) is not true, as the batch allocation reads it."""
+        spec = next((c for c in self.project.channels.channels if c.id == channel), None)
+        if spec is None or spec.consent is None:
+            return None
+        value = plain(record.get(spec.consent))
+        if value is not None and bool(value):
+            return None
+        return (f"no consent on {channel}: {spec.consent} is "
+                f"{'missing' if value is None else plain(value)}")
 
     def with_context(self, customer_id: str, channel: str | None,
                      context: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,7 +131,7 @@ def load_state(folder: Path, *, config_file: Path | None = None,
     project = load_project(folder, config_file)
     where = run_folder(project.config, run)
     stamp = manifest_stamp(where)
-    data = read_run(where)
+    data = read_run(where, project.config)
     return build_state(project, data, stamp)
 
 
@@ -126,14 +152,26 @@ def build_state(project: Project, data: RunData,
     for i, record in enumerate(records):
         cid = str(ids[i])
         why = explain(record, rulebook, hits=frozenset(np.flatnonzero(matched[i]).tolist()))
-        prof = profile(record, decisions[i], batch.get(cid), data.run_id, data.as_of)
+        row = batch.get(cid)
+        prof = profile(record, decisions[i], row, data.run_id, data.as_of)
+        decided = run_decision(decisions[i])
         body = next_best_action(why, rulebook, channel=None, verdicts=verdicts[i],
-                                run_id=data.run_id, as_of=data.as_of)
-        ready[cid] = Ready(record, why, verdicts[i], prof, dumps(body), body["decision"])
+                                run_id=data.run_id, as_of=data.as_of, batch=row,
+                                decided=decided)
+        ready[cid] = Ready(record, why, verdicts[i], prof, dumps(body), body["decision"],
+                           decided, row)
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
                       dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+
+def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
+    """The run's decision of a customer (a decisions.csv row), as the answers give it."""
+    found = {k: row.get(k) or None for k in DECIDED}
+    if found["action"] == NO_ACTION:
+        found["campaign"] = None  # the run leaves it empty there too
+    return found
 
 
 def _verdicts(project: Project, data: RunData, ids: np.ndarray,
@@ -168,11 +206,12 @@ class Holder:
 
     def __init__(self, state: ServeState) -> None:
         self.state = state
+        self.failure: str | None = None  # why the last reload failed (None: it did not)
         self._lock = threading.Lock()  # one reload at a time
 
     def reload(self, folder: Path, *, config_file: Path | None = None,
                run: Path | None = None) -> ServeState:
         with self._lock:
             new = load_state(folder, config_file=config_file, run=run)
-            self.state = new
+            self.state, self.failure = new, None
             return new

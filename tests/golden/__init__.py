@@ -147,6 +147,9 @@ def _file_print(path: Path, tmp: Path) -> str:
         data = _masked(data.decode("utf-8"), tmp).encode("utf-8")
         if path.name == "manifest.json":
             data = re.sub(rb'"created_at": "[^"]*"', b'"created_at": "-"', data)
+            # the hashes of the run's own files: customers.parquet's bytes carry the writer's
+            # version (its content is fingerprinted above), so they are left out
+            data = re.sub(rb'  "outputs": \{[^}]*\},\n', b"", data)
     return hashlib.sha256(data).hexdigest()
 
 

@@ -81,12 +81,19 @@
     $("stage").textContent = profile.lifecycle_stage || "-";
     $("churn-risk").textContent = profile.churn_risk === null ? "-" :
       (100 * profile.churn_risk).toFixed(0) + "%";
-    const top = nba.actions[0];
-    $("action").textContent = nba.decision.action;
-    $("offer").textContent = nba.decision.offer || "-";
-    $("service-level").textContent = nba.decision.service_level;
-    $("script").textContent = top ? top.talking_points : "No policy applies: no action.";
-    $("why").textContent = top ? top.why : "";
+    // the script of the action to give, never of one withheld (holdout, not on this channel,
+    // blocked by a contact policy, no consent)
+    const d = nba.decision;
+    const given = d.action === "no_action" ? null :
+      nba.actions.find((a) => a.policy_id === d.policy_id);
+    $("action").textContent = d.action;
+    $("offer").textContent = d.offer || "-";
+    $("service-level").textContent = d.service_level;
+    $("status").textContent = d.status ?
+      d.status + (d.status_reason ? ": " + d.status_reason : "") :
+      "not in the run's action list";
+    $("script").textContent = given ? given.talking_points : "No action: " + d.reason;
+    $("why").textContent = given ? d.reason : "";
     const others = $("others");
     others.replaceChildren();
     for (const item of nba.actions.slice(1).concat(nba.not_eligible)) {

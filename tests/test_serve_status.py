@@ -1,0 +1,214 @@
+"""The service serves the run, as the run allocated it (issue 14, review findings 1, 2, 8): the
+answer carries the action list's status; a holdout customer, or one the run did not contact,
+gets no action; on a channel, only an action that may be given there; a run folder whose files
+or policies changed since the run is refused, and an unreadable one never stops the reload."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from engine import api
+from engine.cli import app
+from engine.errors import InputError
+from engine.serve.state import load_state
+from tests.serve_util import ROOT, client, example_copy, serving
+
+FIELDS = ("action", "policy_id", "campaign", "offer", "service_level", "reason")
+
+
+def _actions(project: Path) -> pd.DataFrame:
+    return pd.read_csv(project / "output" / "actions.csv", dtype=str,
+                       keep_default_na=False).set_index("customer_id")
+
+
+@pytest.mark.parametrize("example", [None, "subscription"])
+def test_every_customer_gets_the_run_s_status(tmp_path: Path, example: str | None) -> None:
+    project = example_copy(tmp_path, example)
+    decisions = pd.read_csv(project / "output" / "decisions.csv", dtype=str,
+                            keep_default_na=False)
+    actions = _actions(project)
+    policies = {p.id: p for p in api.load_project(project).rulebook.policies}
+    differ = []
+    with serving(project, history=False) as service, client(service) as http:
+        declared = http.get("/ready").json()["channels"]
+        # where the customer is on the line (the subscription example has no call centre)
+        channels = [c for c in declared if c == "call_centre"] or declared[:1]
+        for row in decisions.to_dict("records"):
+            cid = row["customer_id"]
+            body = http.post(f"/v1/customers/{cid}/next-best-action").json()
+            got, batch = body["decision"], actions.loc[cid] if cid in actions.index else None
+            want = {k: row[k] or None for k in FIELDS}
+            if batch is None:
+                want.update(status=None, channel=None)
+            elif batch["status"] == "allocated":
+                want.update(status="allocated", channel=batch["channel"])
+            else:  # holdout, not_served, suppressed: the run does not treat them
+                want.update(action="no_action", policy_id=None, offer=None,
+                            status=batch["status"], channel=None)
+                want["reason"] = (
+                    f"holdout of campaign {row['campaign']}: measured, not treated"
+                    if batch["status"] == "holdout" else
+                    f"not contacted by the run ({batch['status']}): {batch['reason']}")
+            if {k: got[k] for k in want} != want:
+                differ.append((cid, want, got))
+            if batch is None:
+                continue
+            # on every channel: never the held-out campaign, never an action whose policy
+            # may not be given there
+            for channel in channels:
+                on = http.post(f"/v1/customers/{cid}/next-best-action",
+                               json={"channel": channel}).json()["decision"]
+                if on["action"] == "no_action":
+                    continue
+                ok = channel in policies[on["policy_id"]].channels and on["channel"] == channel
+                if batch["status"] == "holdout" and on["campaign"] == batch["campaign"]:
+                    ok = False
+                if not ok:
+                    differ.append((cid, channel, on))
+    assert len(decisions) >= 2000
+    assert differ == []
+
+
+def test_holdout_on_the_line_gets_no_action(tmp_path: Path) -> None:
+    project = example_copy(tmp_path)
+    actions = _actions(project)
+    held = actions.index[actions["status"] == "holdout"][0]
+    with serving(project, history=False) as service, client(service) as http:
+        for channel in (None, "call_centre", "email"):
+            body = http.post(f"/v1/customers/{held}/next-best-action",
+                             json={"channel": channel}).json()
+            campaign = actions.loc[held, "campaign"]
+            assert body["decision"]["action"] == "no_action"
+            assert body["decision"]["status"] == "holdout"
+            assert body["decision"]["reason"] == (f"holdout of campaign {campaign}: measured, "
+                                                  "not treated")
+            assert body["batch"]["status"] == "holdout"
+            assert body["policy_decision"]["action"] == actions.loc[held, "action"]
+
+
+def test_an_action_not_given_on_the_channel_is_not_offered_there(tmp_path: Path) -> None:
+    project = example_copy(tmp_path)
+    table = pd.read_parquet(project / "output" / "customers.parquet").set_index("customer_id")
+    actions = _actions(project)
+    # win_back allocated, and the customer may be phoned: win_back's policy allows
+    # direct_mail, email and sms only
+    who = next(c for c in actions.index[(actions["status"] == "allocated")
+                                        & (actions["action"] == "win_back")]
+               if table.loc[c, "consent_phone"])
+    where = actions.loc[who, "channel"]
+    with serving(project, history=False) as service, client(service) as http:
+        body = http.post(f"/v1/customers/{who}/next-best-action",
+                         json={"channel": "call_centre"}).json()
+        assert body["decision"]["action"] == "no_action"
+        assert body["decision"]["reason"] == (
+            "no eligible action may be given on call_centre: win_back is not given on "
+            "call_centre (policy win_back: direct_mail, email, sms)")
+        assert body["policy_decision"]["action"] == "win_back"
+        there = http.post(f"/v1/customers/{who}/next-best-action",
+                          json={"channel": where}).json()["decision"]
+        assert (there["action"], there["status"], there["channel"]) == (
+            "win_back", "allocated", where)
+
+
+def test_no_consent_on_the_channel(tmp_path: Path) -> None:
+    project = example_copy(tmp_path)
+    table = pd.read_parquet(project / "output" / "customers.parquet")
+    actions = _actions(project)
+    who = next(c for c in actions.index[actions["status"] == "not_served"]
+               if not table.set_index("customer_id").loc[c, "consent_email"])
+    with serving(project, history=False) as service, client(service) as http:
+        got = http.post(f"/v1/customers/{who}/next-best-action",
+                        json={"channel": "email"}).json()["decision"]
+    assert got["action"] == "no_action"
+    assert got["reason"] == "no consent on email: consent_email is False"
+
+
+def _readme_block(start: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    begin = text.index(start)
+    return text[begin:text.index("```", begin)].strip()
+
+
+def _score_into_the_run(project: Path) -> None:
+    """`cvm score`, whose default output folder is the run folder."""
+    result = CliRunner().invoke(app, ["score", "--project", str(project), "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_run_folder_changed_after_the_run_is_refused(tmp_path: Path) -> None:
+    project = example_copy(tmp_path)
+    load_state(project)  # as written: served
+    policy = project / "policies" / "win_back.yaml"
+    kept = policy.read_text()
+    policy.write_text(kept.replace("clv_discounted: {gte: 25}", "clv_discounted: {gte: 10}"))
+    with pytest.raises(InputError) as found:
+        load_state(project)
+    assert "changed since run" in found.value.format()
+    assert "policies/win_back.yaml" in found.value.format()
+    # as README "Real time" shows it, from the CLI (exit 1, before the key is even used)
+    run_id = json.loads((project / "output" / "manifest.json").read_text())["run_id"]
+    result = CliRunner().invoke(app, ["serve", str(project), "--port", "1"],
+                                env={"CVM_SERVE_KEY": "k" * 20})
+    assert result.exit_code == 1
+    shown = _readme_block("error: output: changed since run").replace(
+        "7e0f9d617af618b9", run_id)
+    assert result.output.strip() == shown
+    policy.write_text(kept)
+    load_state(project)
+    _score_into_the_run(project)
+    with pytest.raises(InputError) as found:
+        load_state(project)
+    assert "customers.parquet" in found.value.format()
+
+
+def test_a_changed_policy_is_refused_at_reload_and_said(tmp_path: Path) -> None:
+    project = example_copy(tmp_path)
+    with serving(project, history=False, watch_seconds=0) as service, \
+            client(service) as http:
+        before = http.get("/ready").json()
+        _score_into_the_run(project)
+        answer = http.post("/v1/admin/reload")
+        assert answer.status_code == 409
+        assert "customers.parquet" in answer.json()["detail"]
+        ready = http.get("/ready").json()
+        assert ready["run_id"] == before["run_id"]
+        assert "customers.parquet" in ready["reload_error"]
+
+
+def test_an_unreadable_run_never_stops_the_watcher(tmp_path: Path) -> None:
+    project = example_copy(tmp_path)
+    out = project / "output"
+    with serving(project, history=False, watch_seconds=0.1) as service, \
+            client(service) as http:
+        first = http.get("/ready").json()["run_id"]
+        data = (out / "customers.parquet").read_bytes()
+        (out / "customers.parquet").write_bytes(data[: len(data) // 2])
+        manifest = json.loads((out / "manifest.json").read_text())
+        # the hash of the broken file: the check passes, reading it fails
+        manifest["outputs"]["customers.parquet"] = hashlib.sha256(
+            data[: len(data) // 2]).hexdigest()
+        (out / "manifest.json").write_text(json.dumps(manifest))  # a new stamp
+        deadline = time.monotonic() + 30
+        while http.get("/ready").json()["reload_error"] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert "customers.parquet" in http.get("/ready").json()["reload_error"]
+        answer = http.post("/v1/admin/reload")
+        assert answer.status_code == 409
+        assert "customers.parquet" in answer.json()["detail"]
+        (project / "policies" / "win_back.yaml").write_text(
+            (project / "policies" / "win_back.yaml").read_text().replace(
+                "clv_discounted: {gte: 25}", "clv_discounted: {gte: 10}"))
+        new = api.run(project, out=out).run_id
+        assert new != first
+        while http.get("/ready").json()["run_id"] != new:  # the watcher is alive
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert http.get("/ready").json()["reload_error"] is None
