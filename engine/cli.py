@@ -40,6 +40,20 @@ OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
     file_okay=False)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+# issue 16: the Dask engine (engine/distributed/)
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="local (one process) or dask (partitioned by customer on a Dask "
+    "cluster; needs the [dask] extra).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="With --engine dask: the address of a running Dask scheduler "
+    "(tcp://host:8786); default a local cluster of two workers.")]
+PartitionsOpt = Annotated[int | None, typer.Option(
+    "--partitions", help="With --engine dask: how many partitions the customers are hashed "
+    "into (default: from the size of the data).")]
+ScratchOpt = Annotated[Path | None, typer.Option(
+    "--scratch", help="With --engine dask: a folder where the rows wait between the two "
+    "passes, which every worker can read and write (default: a temporary folder here).",
+    file_okay=False)]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print the result as one JSON document (schema: engine/schemas/"
     "output-COMMAND.schema.json).")]
@@ -175,14 +189,19 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             no_history: Annotated[bool, typer.Option(
                 "--no-history", help="Neither read nor record the history (value-change "
                 "attributes take their first-run values).")] = False,
-            quiet: QuietOpt = False) -> int:
+            quiet: QuietOpt = False, engine: EngineOpt = "local",
+            scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
+            scratch: ScratchOpt = None) -> int:
     """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
     from engine.commands import run as cmd
+    from engine.distributed.job import check_engine
     from engine.run.job import check_format
 
     check_format(fmt, key="--format")
+    check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet,
-                   history=not no_history)
+                   history=not no_history, engine=engine, scheduler=scheduler,
+                   partitions=partitions, scratch=scratch)
 
 
 @app.command()
