@@ -105,12 +105,17 @@ def _root(
 @app.command()
 @handled
 def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
-          quiet: QuietOpt = False, json_out: JsonOpt = False) -> int:
+          quiet: QuietOpt = False, json_out: JsonOpt = False, engine: EngineOpt = "local",
+          scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
+          scratch: ScratchOpt = None) -> int:
     """Build the customer value table (CSV and Parquet) and print a summary."""
     from engine.commands import score as cmd
+    from engine.distributed.job import check_engine
 
+    check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
-                   json_out=json_out)
+                   json_out=json_out, engine=engine, scheduler=scheduler,
+                   partitions=partitions, scratch=scratch)
 
 
 @app.command()

@@ -132,3 +132,12 @@ def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> No
     assert "error: --engine: --scheduler, --partitions and --scratch are options of the Dask " \
         "engine\n  hint: add --engine dask" in local.output
     assert not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_cvm_score_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler))):
+        got = cvm("score", "-o", str(tmp_path / side), "-q", *extra)
+        assert got.exit_code == 0, got.output
+    for name in ("customers.csv", "customers.parquet"):
+        assert (tmp_path / "dask" / name).read_bytes() == \
+            (tmp_path / "local" / name).read_bytes(), name

@@ -51,6 +51,16 @@ def check_supported(project: Project, *, history: bool) -> None:
         raise UsageError(problems)
 
 
+def scored_on_dask(project: Project, *, scheduler: str | None = None,
+                   partitions: int | None = None, scratch: Path | None = None,
+                   progress: Progress | None = None) -> Scored:
+    """``engine.value.score.score`` on a Dask cluster (``cvm score --engine dask``)."""
+    check_supported(project, history=False)
+    with client_for(scheduler) as client:
+        return score_dask(project, client, partitions=partitions, scratch=scratch,
+                          progress=progress)
+
+
 def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
         progress: Progress | None = None, history: bool = True, scheduler: str | None = None,
         partitions: int | None = None, scratch: Path | None = None) -> RunResult:
@@ -60,9 +70,8 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     check_supported(project, history=history)
 
     def scoring(progress: Progress | None) -> Scored:
-        with client_for(scheduler) as client:
-            return score_dask(project, client, partitions=partitions, scratch=scratch,
-                              progress=progress)
+        return scored_on_dask(project, scheduler=scheduler, partitions=partitions,
+                              scratch=scratch, progress=progress)
 
     return run_job(project, out=out, fmt=fmt, progress=progress, history=history,
                    scoring=scoring)

@@ -50,5 +50,4 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
     calibration = None
     if split is not None:
         calibration = calibration_frame(tx, split[0], split[1], config.models.time_unit_days)
-    Path(cfg.data.transactions).unlink()  # read: the scratch space is not kept twice
     return Part(tx.id_array, frame, totals, tx.report, calibration)
