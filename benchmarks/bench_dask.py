@@ -6,10 +6,11 @@ every 0.2 s), and the scaling from the first size to the others.
                                     [--identity-max 300000] [--scheduler ADDRESS]
 
 The data: the retail generator (examples/retail/synth.py), 1M customers (about 9.5M rows) per
-chunk, each chunk a Parquet file of the dataset folder (chunks after the first draw with
-another seed and prefix their ids, so 10M customers are about 95M rows); made once, cached in
-bench-data/. Up to ``--identity-max`` customers the single-process run on the same rows (as one
-file) runs too and the action list, decisions and value table are compared byte for byte.
+chunk, each chunk written as four Parquet files of the dataset folder (a task per file in the
+first pass); chunks after the first draw with another seed and prefix their ids, so 10M
+customers are about 95M rows. Made once, cached in bench-data/. Up to ``--identity-max``
+customers the single-process run on the same rows (as one file) runs too and the action list,
+decisions and value table are compared byte for byte.
 Target (issue 16): 10M customers within 20 GB for the whole process tree on 2 cores.
 """
 
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 from _common import BENCH_DATA, ROOT
 
 CHUNK = 1_000_000
+FILES_PER_CHUNK = 4
 CVM = [sys.executable, "-m", "engine"]
 
 
@@ -63,7 +65,9 @@ def dataset(customers: int, *, single_file: bool) -> Path:
             if chunks > 1:
                 tx = _prefixed(tx, ("CustomerID", "OrderID"), f"K{k}-")
                 cust = _prefixed(cust, ("CustomerID", "ReferredBy"), f"K{k}-")
-            pq.write_table(tx, parts / f"part-{k:04d}.parquet")
+            step = -(-tx.num_rows // FILES_PER_CHUNK)  # files of ~2.4M rows: one task each
+            for j in range(FILES_PER_CHUNK):
+                pq.write_table(tx.slice(j * step, step), parts / f"part-{k:04d}-{j}.parquet")
             people.append(cust)
             del data, tx
         pq.write_table(pa.concat_tables(people), folder / "customers.parquet")
@@ -143,6 +147,9 @@ def main() -> None:
             line = [ln for ln in output.splitlines() if ln.startswith("Run ")]
             print(f"{n:>11,} customers: {seconds:7.1f} s, peak {peak:8,.0f} MB (process "
                   f"tree)  {line[0] if line else ''}", flush=True)
+            steps = [ln.strip() for ln in output.splitlines() if ln.startswith("  [")]
+            print("    steps (elapsed at the start of each): " + "; ".join(
+                s.removesuffix(" ...") for s in steps), flush=True)
             same = None
             if check:
                 local_s, local_mb, _ = measured([*CVM, "run", "-p", str(project), "-o",

@@ -237,17 +237,22 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something does, "
         "1 on errors.")] = False,
-    quiet: QuietOpt = False, json_out: JsonOpt = False,
+    quiet: QuietOpt = False, json_out: JsonOpt = False, engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
+    scratch: ScratchOpt = None,
 ) -> int:
     """Dry-run a change: compare the proposed settings, rules, policies and templates with the
     current ones."""
     from engine.commands import plan as cmd
+    from engine.distributed.job import check_engine
 
+    check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, proposed=proposed,
                    proposed_ref=proposed_ref, baseline=baseline, baseline_ref=baseline_ref,
                    report_file=report_file, changes_file=changes_file,
                    detailed_exitcode=detailed_exitcode, quiet=quiet, overlay=overlay,
-                   json_out=json_out)
+                   json_out=json_out, engine=engine, scheduler=scheduler,
+                   partitions=partitions, scratch=scratch)
 
 
 @app.command()

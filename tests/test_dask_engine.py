@@ -141,3 +141,17 @@ def test_cvm_score_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:
     for name in ("customers.csv", "customers.parquet"):
         assert (tmp_path / "dask" / name).read_bytes() == \
             (tmp_path / "local" / name).read_bytes(), name
+
+
+def test_cvm_plan_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:
+    proposed = tmp_path / "proposed" / "policies"
+    shutil.copytree(ROOT / "policies", proposed)
+    win_back = proposed / "win_back.yaml"
+    win_back.write_text(win_back.read_text().replace("clv_discounted: {gte: 25}",
+                                                     "clv_discounted: {gte: 5}"))
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler))):
+        got = cvm("plan", "--proposed", str(tmp_path / "proposed"), "--changes",
+                  str(tmp_path / f"{side}.csv"), "-q", *extra)
+        assert got.exit_code == 0, got.output
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert len((tmp_path / "local.csv").read_text().splitlines()) > 1

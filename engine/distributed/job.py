@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.distributed.cluster import client_for, require_dask
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
+from engine.history import open_history
 from engine.project.project import Project
 from engine.run.job import RunResult, check_format
 from engine.run.job import run as run_job
@@ -59,6 +61,27 @@ def scored_on_dask(project: Project, *, scheduler: str | None = None,
     with client_for(scheduler) as client:
         return score_dask(project, client, partitions=partitions, scratch=scratch,
                           progress=progress)
+
+
+def plan_scoring(*, scheduler: str | None = None, partitions: int | None = None,
+                 scratch: Path | None = None
+                 ) -> Callable[[Project, Progress | None], Scored]:
+    """``cvm plan --engine dask``: each side's value table scored on a Dask cluster. The plan
+    reads the history as ``cvm run`` does; learning from it reads the rows of earlier runs,
+    so a side that would learn is refused (before its scoring)."""
+    def scoring(project: Project, progress: Progress | None) -> Scored:
+        if project.channels.learning.enabled:
+            store = open_history(project.config, create=False)
+            if store is not None:
+                store.close()
+                raise UsageError(Problem(
+                    "the Dask engine does not learn expected responses from the history yet",
+                    key="--engine dask", hint="plan without --engine dask, or set learning: "
+                    "{enabled: false} in policies/campaigns.yaml"))
+        return scored_on_dask(project, scheduler=scheduler, partitions=partitions,
+                              scratch=scratch, progress=progress)
+
+    return scoring
 
 
 def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
