@@ -109,8 +109,8 @@ def test_a_bad_row_is_reported_with_its_file_and_row(scheduler: str, tmp_path: P
     config = (project / "cvm.yaml").read_text().replace("transactions: tx.csv",
                                                          "transactions: set")
     (project / "cvm.yaml").write_text(config)
-    got = cvm("run", "-p", str(project), "-o", str(tmp_path / "out"), "--no-history",
-              "--engine", "dask", "--scheduler", scheduler)
+    got = cvm("score", "-p", str(project), "-o", str(tmp_path / "out"), "--engine", "dask",
+              "--scheduler", scheduler)
     assert got.exit_code == 1, got.output
     assert "set/b.parquet: row 2, column 'day'" in got.output, got.output
     assert not (tmp_path / "out").exists()
