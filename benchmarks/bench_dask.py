@@ -92,11 +92,12 @@ def dataset(customers: int, *, single_file: bool) -> Path:
 
 
 def measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Seconds, peak MB of the process tree (summed), and the output of ``cmd``."""
+    """Seconds, peak MB of the process tree (summed), and the output of ``cmd`` (with the
+    peak of the command's own process, where the per-customer table lives, appended)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
-    peak = [0.0]
+    peak, own = [0.0], [0.0]
     root = psutil.Process(proc.pid)
 
     def sample() -> None:
@@ -104,9 +105,11 @@ def measured(cmd: list[str]) -> tuple[float, float, str]:
             try:
                 tree = [root, *root.children(recursive=True)]
                 rss = sum(p.memory_info().rss for p in tree if p.is_running())
+                mine = root.memory_info().rss
             except psutil.Error:
                 continue
             peak[0] = max(peak[0], rss / 2**20)
+            own[0] = max(own[0], mine / 2**20)
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -115,6 +118,7 @@ def measured(cmd: list[str]) -> tuple[float, float, str]:
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output}")
+    output += f"\nthe command's own process: peak {own[0]:,.0f} MB"
     return time.perf_counter() - start, peak[0], output
 
 
@@ -147,6 +151,7 @@ def main() -> None:
             line = [ln for ln in output.splitlines() if ln.startswith("Run ")]
             print(f"{n:>11,} customers: {seconds:7.1f} s, peak {peak:8,.0f} MB (process "
                   f"tree)  {line[0] if line else ''}", flush=True)
+            print("    " + output.splitlines()[-1], flush=True)
             steps = [ln.strip() for ln in output.splitlines() if ln.startswith("  [")]
             print("    steps (elapsed at the start of each): " + "; ".join(
                 s.removesuffix(" ...") for s in steps), flush=True)
