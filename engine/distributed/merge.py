@@ -29,10 +29,9 @@ def merged_parts(parts: list[Part]) -> tuple[pa.Array, pd.DataFrame, PeriodTotal
     rank = np.empty(len(order), dtype=np.intp)
     rank[order] = np.arange(len(order), dtype=np.intp)
     offsets = np.cumsum([0] + [len(p.ids) for p in parts])
-    frames = [p.frame.assign(**{CODE: rank[offsets[i] + p.frame[CODE].to_numpy()]})
-              for i, p in enumerate(parts)]
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    del frames
+    for i, p in enumerate(parts):  # in place: the parts are the client's own copies
+        p.frame[CODE] = rank[offsets[i] + p.frame[CODE].to_numpy()]
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
     frame = frame.take(np.argsort(frame[CODE].to_numpy(), kind="stable")).reset_index(
         drop=True)
     first = parts[0].totals

@@ -95,6 +95,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                                                          dtype=object),
                            id_array=ids, report=report)
             calibration = merged_calibration(found, order, len(ids)) if split else None
+            del parts, found  # merged: a copy of every customer's figures fewer to hold
             customers = load_customers(config)  # after the rows: their problems come first
     finally:
         shutil.rmtree(work, ignore_errors=True)
