@@ -2,7 +2,7 @@
 
 One task per input file reads it with the engine's reader (``engine.data.tabular``), checks
 the customer ids, dates and amounts there (so a bad row is reported with the user's file and
-row), and writes its rows to ``<scratch>/part-<k>/<file index>.parquet``, ``k`` the hash of
+row), and writes its rows to ``<scratch>/part-<k>/in-<file index>.parquet``, ``k`` the hash of
 the trimmed customer id modulo the number of partitions. Every row of a customer lands in one
 partition, in the order the files and rows were read: per customer, the same rows in the same
 order as one process reading the files one after the other. It returns the distinct days of
@@ -98,7 +98,8 @@ def route_file(config: Config, index: int, path: Path, scratch: Path,
         if hi > lo:
             folder = part_folder(scratch, k)
             folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table.take(pa.array(order[lo:hi])), folder / f"{index:06d}.parquet")
+            pq.write_table(table.take(pa.array(order[lo:hi])),
+                           folder / f"in-{index:06d}.parquet")
     return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]))
 
 
@@ -107,15 +108,19 @@ def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
     """The project's settings reading one partition's rows (None: no row went there): the
     columns under the engine's names, the as-of date decided over all partitions."""
     folder = part_folder(scratch, part)
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    if not files:
+    target = folder / "rows.parquet"  # written whole, then renamed: a task run again reuses it
+    files = sorted(folder.glob("in-*.parquet")) if folder.is_dir() else []
+    if not target.exists() and not files:
         return None
-    target = folder / "rows.parquet"
-    if len(files) == 1:
+    if target.exists():
+        pass
+    elif len(files) == 1:
         files[0].rename(target)
     else:  # the files in input order: each customer's rows in the order read
         tables = [pq.read_table(f) for f in files]
-        pq.write_table(pa.concat_tables(tables, promote_options="permissive"), target)
+        pq.write_table(pa.concat_tables(tables, promote_options="permissive"),
+                       folder / "rows.tmp")
+        (folder / "rows.tmp").rename(target)
         for f in files:
             f.unlink()
     data = replace(config.data, transactions=target, columns={k: k for k in config.data.columns})
