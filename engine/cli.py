@@ -40,6 +40,20 @@ OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
     file_okay=False)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+# issue 16: the Dask engine (engine/distributed/)
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="local (one process) or dask (partitioned by customer on a Dask "
+    "cluster; needs the [dask] extra).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="With --engine dask: the address of a running Dask scheduler "
+    "(tcp://host:8786); default a local cluster of two workers.")]
+PartitionsOpt = Annotated[int | None, typer.Option(
+    "--partitions", help="With --engine dask: how many partitions the customers are hashed "
+    "into (default: from the size of the data).")]
+ScratchOpt = Annotated[Path | None, typer.Option(
+    "--scratch", help="With --engine dask: a folder where the rows wait between the two "
+    "passes, which every worker can read and write (default: a temporary folder here).",
+    file_okay=False)]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print the result as one JSON document (schema: engine/schemas/"
     "output-COMMAND.schema.json).")]
@@ -91,12 +105,17 @@ def _root(
 @app.command()
 @handled
 def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
-          quiet: QuietOpt = False, json_out: JsonOpt = False) -> int:
+          quiet: QuietOpt = False, json_out: JsonOpt = False, engine: EngineOpt = "local",
+          scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
+          scratch: ScratchOpt = None) -> int:
     """Build the customer value table (CSV and Parquet) and print a summary."""
     from engine.commands import score as cmd
+    from engine.distributed.job import check_engine
 
+    check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
-                   json_out=json_out)
+                   json_out=json_out, engine=engine, scheduler=scheduler,
+                   partitions=partitions, scratch=scratch)
 
 
 @app.command()
@@ -175,14 +194,19 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             no_history: Annotated[bool, typer.Option(
                 "--no-history", help="Neither read nor record the history (value-change "
                 "attributes take their first-run values).")] = False,
-            quiet: QuietOpt = False) -> int:
+            quiet: QuietOpt = False, engine: EngineOpt = "local",
+            scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
+            scratch: ScratchOpt = None) -> int:
     """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
     from engine.commands import run as cmd
+    from engine.distributed.job import check_engine
     from engine.run.job import check_format
 
     check_format(fmt, key="--format")
+    check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, out=out, fmt=fmt, quiet=quiet,
-                   history=not no_history)
+                   history=not no_history, engine=engine, scheduler=scheduler,
+                   partitions=partitions, scratch=scratch)
 
 
 @app.command()
@@ -213,17 +237,22 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something does, "
         "1 on errors.")] = False,
-    quiet: QuietOpt = False, json_out: JsonOpt = False,
+    quiet: QuietOpt = False, json_out: JsonOpt = False, engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
+    scratch: ScratchOpt = None,
 ) -> int:
     """Dry-run a change: compare the proposed settings, rules, policies and templates with the
     current ones."""
     from engine.commands import plan as cmd
+    from engine.distributed.job import check_engine
 
+    check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, proposed=proposed,
                    proposed_ref=proposed_ref, baseline=baseline, baseline_ref=baseline_ref,
                    report_file=report_file, changes_file=changes_file,
                    detailed_exitcode=detailed_exitcode, quiet=quiet, overlay=overlay,
-                   json_out=json_out)
+                   json_out=json_out, engine=engine, scheduler=scheduler,
+                   partitions=partitions, scratch=scratch)
 
 
 @app.command()

@@ -31,7 +31,9 @@ EXIT_CHANGES = 2
 def run(*, project: Path | None, config_file: Path | None, proposed: Path | None,
         proposed_ref: str | None, baseline: Path | None, baseline_ref: str | None,
         report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
-        quiet: bool, overlay: bool = False, json_out: bool = False) -> int:
+        quiet: bool, overlay: bool = False, json_out: bool = False, engine: str = "local",
+        scheduler: str | None = None, partitions: int | None = None,
+        scratch: Path | None = None) -> int:
     if (proposed is None) == (proposed_ref is None):
         raise UsageError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
                                  key="--proposed"))
@@ -67,7 +69,14 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
             read.append(side_project(checked, side.folder))
         shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
         with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
-            plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]))
+            scoring = None
+            if engine == "dask":  # issue 16: each side scored on a Dask cluster
+                from engine.distributed.job import plan_scoring
+
+                scoring = plan_scoring(scheduler=scheduler, partitions=partitions,
+                                       scratch=scratch)
+            plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]),
+                             scoring=scoring)
         writers: dict[str, Callable[[Path], Any]] = {}
         if report_file is not None:
             text = html_report(plan, config.currency) if report_file.suffix.lower() in (

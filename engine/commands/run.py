@@ -16,8 +16,17 @@ RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allo
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt: str,
-        quiet: bool, history: bool = True) -> int:
+        quiet: bool, history: bool = True, engine: str = "local",
+        scheduler: str | None = None, partitions: int | None = None,
+        scratch: Path | None = None) -> int:
     setup = project_of(project, config_file)
+    job = run_job
+    if engine == "dask":  # issue 16: scored on a Dask cluster (engine/distributed/)
+        from functools import partial
+
+        from engine.distributed.job import run as run_dask
+
+        job = partial(run_dask, scheduler=scheduler, partitions=partitions, scratch=scratch)
     config = setup.config
     started = time.perf_counter()
     last = [started]
@@ -31,9 +40,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     shown = display(RUN_STEPS, quiet=quiet)  # issue 17: bars on a terminal, else the lines
     if shown is not None:
         with shown:
-            result = run_job(setup, out=out, fmt=fmt, progress=shown, history=history)
+            result = job(setup, out=out, fmt=fmt, progress=shown, history=history)
     else:
-        result = run_job(setup, out=out, fmt=fmt, progress=progress, history=history)
+        result = job(setup, out=out, fmt=fmt, progress=progress, history=history)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest

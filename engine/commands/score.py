@@ -19,14 +19,22 @@ SCORE_STEPS = ("load", "features", "value", "models")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
-        quiet: bool, json_out: bool = False) -> int:
+        quiet: bool, json_out: bool = False, engine: str = "local",
+        scheduler: str | None = None, partitions: int | None = None,
+        scratch: Path | None = None) -> int:
     setup = project_of(project, config_file, scope="value")
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
     with shown or contextlib.nullcontext():
-        scored = score(config, progress=shown, tiers=setup.tiers)
+        if engine == "dask":  # issue 16: engine/distributed/
+            from engine.distributed.job import scored_on_dask
+
+            scored = scored_on_dask(setup, scheduler=scheduler, partitions=partitions,
+                                    scratch=scratch, progress=shown)
+        else:
+            scored = score(config, progress=shown, tiers=setup.tiers)
     frame = output_frame(scored.table)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))

@@ -34,7 +34,7 @@ from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
 from engine.run.build import build, side
 from engine.run.pipeline import Computed, compute
-from engine.value.score import score
+from engine.value.score import Scored, score
 
 DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
                    "service_level", "service_policy", "offer", "channels", "campaign")
@@ -98,9 +98,12 @@ def read_side(config: Config, source: Source) -> Project:
 
 def make_plan(config: Config, baseline: Source, proposed: Source,
               progress: Callable[[str], None] | None = None,
-              read: tuple[Project, Project] | None = None) -> Plan:
+              read: tuple[Project, Project] | None = None,
+              scoring: Callable[[Project, Callable[[str], None] | None], Scored] | None = None
+              ) -> Plan:
     """``read``: both sides' projects as the caller read them (``cvm plan`` validates them
-    first), so that no file is read twice; else each side is read here."""
+    first), so that no file is read twice; else each side is read here. ``scoring``: makes a
+    side's value table instead of ``score`` (``--engine dask``)."""
     setup_b, setup_p = read or (read_side(config, baseline), read_side(config, proposed))
     cfg_b, cfg_p = setup_b.config, setup_p.config
 
@@ -114,7 +117,8 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     with _on(baseline, "cannot run"):
         tiers_b = setup_b.tiers
         shown = step("baseline")
-        scored_b = score(cfg_b, tiers=tiers_b, progress=shown)
+        scored_b = scoring(setup_b, shown) if scoring is not None else \
+            score(cfg_b, tiers=tiers_b, progress=shown)
         before = compute(setup_b, scored=scored_b, progress=shown)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
@@ -125,7 +129,8 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
             cfg_b, cfg_p) and plan_diff.same(setup_b.rulebook.segments,
                                              setup_p.rulebook.segments)
         shown = step("proposed")
-        scored_p = scored_b if same_value else score(cfg_p, tiers=tiers_p, progress=shown)
+        scored_p = scored_b if same_value else scoring(setup_p, shown) if scoring is not None \
+            else score(cfg_p, tiers=tiers_p, progress=shown)
         after = compute(setup_p, scored=scored_p, progress=shown)
         briefs_p = _briefs(after)
     if progress is not None:

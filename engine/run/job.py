@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from engine.project.project import Project
 from engine.render.briefs import render_briefs
 from engine.run.pipeline import Computed, Progress, allocation_summary, compute
 from engine.run.recorder import Recorder
-from engine.value.score import output_frame, row_counts
+from engine.value.score import Scored, output_frame, row_counts
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -68,6 +69,9 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
         files.append(config.data.customers)
     for sub in ("rules", "policies", "templates"):
         files += sorted(p for p in (folder / sub).rglob("*") if p.is_file())
+    # a Parquet dataset is a folder: each of its files, in the order they are read
+    files = [f for p in files for f in (sorted(q for q in p.rglob("*") if q.is_file())
+                                        if p.is_dir() else [p])]
     out = {config.display(path): file_sha256(path) for path in files}
     return {**out, **rows}
 
@@ -87,14 +91,17 @@ def check_format(fmt: str, *, key: str = "fmt") -> None:
 
 
 def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
-        progress: Progress | None = None, history: bool = True) -> RunResult:
-    """The main job on ``project`` (read and checked by ``engine.run.build``)."""
+        progress: Progress | None = None, history: bool = True,
+        scoring: Callable[[Progress | None], Scored] | None = None) -> RunResult:
+    """The main job on ``project`` (read and checked by ``engine.run.build``); ``scoring``:
+    makes the value table instead of ``engine.value.score.score`` (``--engine dask``)."""
     config = project.config
     check_format(fmt)
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)  # a refused folder is said before the work, not after
     recorder = Recorder(config) if history else None  # a bad history fails before the work
-    computed = compute(project, progress=progress, history=history)
+    computed = compute(project, progress=progress, history=history,
+                       scored=scoring(progress) if scoring is not None else None)
     hashes = input_hashes(config)
     run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
                                        sort_keys=True).encode()).hexdigest()[:16]

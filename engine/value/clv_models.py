@@ -88,12 +88,14 @@ def rfm(frame: pd.DataFrame, unit: float) -> tuple[np.ndarray, np.ndarray, np.nd
     return x, np.asarray(t_x, dtype=np.float64), big_t
 
 
-def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = None
-                 ) -> ModelFit:
+def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = None, *,
+                 choose: Callable[[], tuple[str, str]] | None = None) -> ModelFit:
     """Fit and add the model columns in place, or leave the formulas and say why.
 
     ``models.use: auto`` with the transactions ``tx`` picks the purchase model by holdout error
-    (``engine.value.model_choice``); without them, MBG/NBD."""
+    (``engine.value.model_choice``); without them, MBG/NBD. ``choose``: makes that choice
+    (name, reason; ValueError when none fits) where the rows are not in one process
+    (``engine.distributed``)."""
     from engine.value.models._common import ConvergenceError
     from engine.value.models.gamma_gamma import GammaGammaFitter
 
@@ -109,14 +111,18 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
                   f"{settings.min_repeat_customers:,}")
         return _fail_or_fall_back(settings.use, reason)
     name, why = PURCHASE_MODEL[settings.use], ""
-    if settings.use == "auto" and tx is not None:
+    if settings.use == "auto" and (tx is not None or choose is not None):
         from engine.value.model_choice import choose_purchase_model
 
         try:
-            chosen = choose_purchase_model(tx, config)
+            if choose is not None:
+                name, why = choose()
+            else:
+                assert tx is not None
+                chosen = choose_purchase_model(tx, config)
+                name, why = chosen.name, chosen.reason
         except ValueError as exc:  # no model fits the calibration period: the formulas
             return ModelFit(False, f"no purchase model could be chosen: {exc}")
-        name, why = chosen.name, chosen.reason
     fitter = _fitter(name)(settings.penalizer)
     H, L = config.horizon_periods, config.period_days
     d = config.discount_rate_per_period

@@ -122,16 +122,22 @@ class Chosen:
 def choose_purchase_model(tx: Transactions, config: Config) -> Chosen:
     """Fit the three purchase models on the calibration period and pick by holdout error.
     Raises ``ValueError`` (with each model's reason) when none can be fitted."""
-    from engine.value.models.compare import choose, compare
-
     split = holdout_split(config, tx)
     frame = calibration_frame(tx, split.calibration_end, split.observation_end,
                               config.models.time_unit_days, max_customers=AUTO_SAMPLE)
+    return chosen_from(frame, split, len(tx.customer_ids), config)
+
+
+def chosen_from(frame: pd.DataFrame, split: Split, customers: int, config: Config) -> Chosen:
+    """The choice on a calibration frame of ``customers`` customers (``calibration_frame``;
+    ``engine.distributed`` gathers it from its partitions)."""
+    from engine.value.models.compare import choose, compare
+
     comparison = compare(frame, models=AUTO_MODELS, penalizer=config.models.penalizer)
     choice = choose(comparison)
     where = (f"holdout {split.calibration_end + dt.timedelta(days=1)} .. "
              f"{split.observation_end}, {split.holdout_days} days"
              + (", half the data" if split.shortened else "")
-             + (f", a random {AUTO_SAMPLE:,} of the {len(tx.customer_ids):,} customers"
-                if len(tx.customer_ids) > AUTO_SAMPLE else ""))
+             + (f", a random {AUTO_SAMPLE:,} of the {customers:,} customers"
+                if customers > AUTO_SAMPLE else ""))
     return Chosen(choice.name, f"{choice.reason} [{where}]", split)

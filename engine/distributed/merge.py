@@ -1,0 +1,76 @@
+"""The partitions' results put together in the order one process gives them.
+
+One process codes the customers 0..n-1 in the sort order of their ids (Arrow's sort of the
+text, ``engine.data.codes``); a partition codes its own customers the same way. Sorting the
+union of the partitions' ids with the same sort gives every customer its global code; the
+features, totals and calibration rows are then placed at those codes. Nothing is recomputed:
+each per-customer figure was computed from that customer's rows, in the order read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.data.load import LoadReport
+from engine.distributed.part import Part
+from engine.project.config import Config
+from engine.value.features import CODE
+from engine.value.model_choice import AUTO_SAMPLE, SEED
+from engine.value.periods import PeriodTotals
+
+
+def merged_parts(parts: list[Part]) -> tuple[pa.Array, pd.DataFrame, PeriodTotals, np.ndarray]:
+    """The sorted ids, the features frame and the totals of every customer, and ``rank``: the
+    global code of each partition's customer, partitions one after the other."""
+    ids = pa.concat_arrays([p.ids for p in parts])
+    order = np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    offsets = np.cumsum([0] + [len(p.ids) for p in parts])
+    for i, p in enumerate(parts):  # in place: the parts are the client's own copies
+        p.frame[CODE] = rank[offsets[i] + p.frame[CODE].to_numpy()]
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    frame = frame.take(np.argsort(frame[CODE].to_numpy(), kind="stable")).reset_index(
+        drop=True)
+    first = parts[0].totals
+
+    def stacked(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p.totals, name) for p in parts])[order]
+
+    totals = PeriodTotals(first.period_days, stacked("amount"), stacked("margin"),
+                          stacked("active"), stacked("purchase_margin"))
+    return ids.take(pa.array(order)), frame, totals, rank
+
+
+def merged_calibration(parts: list[Part], rank: np.ndarray, customers: int) -> pd.DataFrame:
+    """``calibration_frame`` of every customer (global codes, in code order), with the same
+    random sample of customers as one process draws (``max_customers=AUTO_SAMPLE``)."""
+    offsets = np.cumsum([0] + [len(p.ids) for p in parts])
+    frames = [p.calibration.assign(code=rank[offsets[i] + p.calibration["code"].to_numpy()])
+              for i, p in enumerate(parts) if p.calibration is not None]
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.take(np.argsort(frame["code"].to_numpy(), kind="stable"))
+    if customers > AUTO_SAMPLE:
+        drawn = np.zeros(customers, dtype=bool)
+        drawn[np.random.default_rng(SEED).choice(customers, AUTO_SAMPLE, replace=False)] = True
+        frame = frame[drawn[frame["code"].to_numpy()]]
+    return frame.reset_index(drop=True)
+
+
+def merged_report(config: Config, parts: list[Part], rows: int) -> LoadReport:
+    """The partitions' counts added up; the notes as one process words them."""
+    report = LoadReport(file=config.display(config.data.transactions), rows_read=rows)
+    for name in ("rows_used", "after_as_of", "zero_amount", "duplicates", "refund_rows",
+                 "margin_assumed_rows", "customers_refund_only"):
+        setattr(report, name, sum(getattr(p.report, name) for p in parts))
+    report.refund_amount = float(sum(p.report.refund_amount for p in parts))
+    notes = [p.report.margin_note for p in parts if p.report.margin_note]
+    rate = config.margin_rate
+    if notes and notes[0].startswith("no cost or margin column"):
+        report.margin_note = notes[0]
+    elif report.margin_assumed_rows:
+        report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
+                              f"assumed at margin_rate {rate:g} of the amount")
+    return report

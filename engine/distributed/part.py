@@ -1,0 +1,53 @@
+"""The second pass, one task per partition: the engine's own loading and features on the
+partition's rows (every row of its customers), and what the global steps need of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from engine.data.load import LoadReport, load_transactions
+from engine.distributed.route import partition_config
+from engine.project.config import Config
+from engine.value.features import build_features
+from engine.value.model_choice import calibration_frame
+from engine.value.newcomers import periods_needed
+from engine.value.periods import PeriodTotals, period_totals
+
+
+@dataclass(frozen=True)
+class Part:
+    """One partition's customers (their ids sorted, as its codes), features and totals."""
+
+    ids: pa.Array  # the partition's distinct customer ids, sorted: index = local code
+    frame: pd.DataFrame  # build_features: one row per customer with a purchase
+    totals: PeriodTotals  # per local code and period
+    report: LoadReport
+    calibration: pd.DataFrame | None  # models.use auto: calibration_frame, local codes
+
+
+def totals_periods(config: Config) -> int:
+    """The periods of the totals ``engine.value.score.score`` computes."""
+    H, lookback = config.horizon_periods, config.retention.lookback_periods
+    return max(H, lookback + 1, periods_needed(H, lookback), 2)
+
+
+def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
+               split: tuple[dt.date, dt.date] | None) -> Part | None:
+    """Load and featurise one partition (a Dask task); ``split``: the calibration and
+    observation ends of ``models.use: auto``, decided over all partitions."""
+    cfg = partition_config(config, scratch, part, as_of)
+    if cfg is None:
+        return None
+    tx = load_transactions(cfg)
+    totals = period_totals(tx, config.period_days, totals_periods(config))
+    frame = build_features(tx, period_days=config.period_days,
+                           horizon_periods=config.horizon_periods, totals=totals)
+    calibration = None
+    if split is not None:
+        calibration = calibration_frame(tx, split[0], split[1], config.models.time_unit_days)
+    return Part(tx.id_array, frame, totals, tx.report, calibration)

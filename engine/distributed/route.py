@@ -1,0 +1,127 @@
+"""The first pass: every input file's rows routed to the partition of their customer.
+
+One task per input file reads it with the engine's reader (``engine.data.tabular``), checks
+the customer ids, dates and amounts there (so a bad row is reported with the user's file and
+row), and writes its rows to ``<scratch>/part-<k>/in-<file index>.parquet``, ``k`` the hash of
+the trimmed customer id modulo the number of partitions. Every row of a customer lands in one
+partition, in the order the files and rows were read: per customer, the same rows in the same
+order as one process reading the files one after the other. It returns the distinct days of
+its purchases (positive amounts): the as-of date and the checks that read only the days are
+decided from them once, over all partitions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from engine.data.load import DAY
+from engine.data.tabular import Source, read_columns
+from engine.data.typed_columns import as_date_seconds, as_number, as_text
+from engine.errors import InputError, Problem
+from engine.project.config import Config
+
+SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
+REPETITIVE = ("date", "category", "channel")
+
+
+@dataclass(frozen=True)
+class Routed:
+    """What one input file held: rows, and the distinct days of rows and of purchases."""
+
+    rows: int
+    days: np.ndarray  # int32 distinct days of every row
+    buy_days: np.ndarray  # int32 distinct days of the rows with a positive amount
+
+
+def input_files(config: Config) -> list[Path]:
+    """The transactions: one file, or the data files of a folder (sorted by name; a
+    ``name=value`` folder tree of a partitioned dataset is walked)."""
+    path = config.data.transactions
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise InputError(Problem("file not found", file=config.display(path), hint=(
+            f"check data.transactions at {config.where('data.transactions')} (paths are "
+            "relative to the project folder)")))
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                   and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
+    if not files:
+        raise InputError(Problem(
+            "the folder holds no data file", file=config.display(path),
+            hint="a Parquet dataset is a folder of .parquet files (CSV files work too)"))
+    return files
+
+
+def source_of(config: Config, path: Path) -> Source:
+    data = config.data
+    return Source(path, config.display(path), "data.transactions", data.delimiter,
+                  data.encoding, config.where("data.transactions"))
+
+
+def part_folder(scratch: Path, part: int) -> Path:
+    return scratch / f"part-{part:05d}"
+
+
+def partition_of(ids: pa.ChunkedArray | pa.Array, partitions: int) -> np.ndarray:
+    """The partition of each id: a fixed hash (the same in every process and on every
+    machine) of the id as the engine codes it, trimmed."""
+    text = pc.utf8_trim_whitespace(pc.cast(ids, pa.string()))
+    hashed = pd.util.hash_array(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object))
+    return np.asarray(hashed % np.uint64(partitions), dtype=np.int64)
+
+
+def route_file(config: Config, index: int, path: Path, scratch: Path,
+               partitions: int) -> Routed:
+    """Check one input file and write its rows to the partitions (a Dask task)."""
+    src = source_of(config, path)
+    cols = config.data.columns
+    table = read_columns(src, cols, repetitive=REPETITIVE)
+    # the checks of engine/data/load.py, here where the row is the user's row
+    ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
+    seconds = as_date_seconds(src, table, "date", cols["date"],
+                              date_format=config.data.date_format, required=True)
+    amount = as_number(src, table, "amount", cols["amount"], required=True)
+    day = (seconds // DAY).astype(np.int32)
+    part = partition_of(ids, partitions)
+    order = np.argsort(part, kind="stable")  # rows keep their order within a partition
+    bounds = np.searchsorted(part[order], np.arange(partitions + 1))
+    for k in range(partitions):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        if hi > lo:
+            folder = part_folder(scratch, k)
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table.take(pa.array(order[lo:hi])),
+                           folder / f"in-{index:06d}.parquet")
+    return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]))
+
+
+def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
+                     ) -> Config | None:
+    """The project's settings reading one partition's rows (None: no row went there): the
+    columns under the engine's names, the as-of date decided over all partitions."""
+    folder = part_folder(scratch, part)
+    target = folder / "rows.parquet"  # written whole, then renamed: a task run again reuses it
+    files = sorted(folder.glob("in-*.parquet")) if folder.is_dir() else []
+    if not target.exists() and not files:
+        return None
+    if target.exists():
+        pass
+    elif len(files) == 1:
+        files[0].rename(target)
+    else:  # the files in input order: each customer's rows in the order read
+        tables = [pq.read_table(f) for f in files]
+        pq.write_table(pa.concat_tables(tables, promote_options="permissive"),
+                       folder / "rows.tmp")
+        (folder / "rows.tmp").rename(target)
+        for f in files:
+            f.unlink()
+    data = replace(config.data, transactions=target, columns={k: k for k in config.data.columns})
+    return replace(config, data=data, as_of=as_of)

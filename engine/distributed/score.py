@@ -1,0 +1,168 @@
+"""``score`` over a Dask cluster: the same ``Scored`` as ``engine.value.score.score``.
+
+Two passes over the rows on the workers (``route.py``: rows to the partition of their
+customer; ``part.py``: the engine's loading and features per partition), then the steps that
+read every customer, on the client, with the engine's own functions on the per-customer table
+(README.md of this package says why the result is the same, byte for byte)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from engine.data.load import EPOCH, LoadReport, Transactions, require_history
+from engine.distributed.merge import merged_calibration, merged_parts, merged_report
+from engine.distributed.part import Part, score_part
+from engine.distributed.route import Routed, input_files, route_file
+from engine.distributed.tasks import guarded, results
+from engine.errors import InputError, Problem
+from engine.project.project import Project
+from engine.project.schema import VALUE_COLUMNS
+from engine.value.clv_models import apply_models
+from engine.value.customers import join_customers, load_customers
+from engine.value.features import CODE, INTERNAL
+from engine.value.formulas import add_value, rescore
+from engine.value.model_choice import chosen_from, holdout_split
+from engine.value.newcomers import measure_newcomers
+from engine.value.retention import measure, require_sample
+from engine.value.score import Scored
+
+Progress = Callable[[str], None]
+ROWS_PER_PARTITION = 4_000_000  # about 1 GB of a worker's memory while it is loaded
+
+
+def partitions_for(rows: int, workers: int) -> int:
+    """Enough partitions to keep each worker busy and each partition's rows in memory."""
+    return max(2 * workers, -(-rows // ROWS_PER_PARTITION))
+
+
+def score_dask(project: Project, client: Any, *, partitions: int | None = None,
+               scratch: Path | None = None, progress: Progress | None = None) -> Scored:
+    """Load, check and value the project's transactions on ``client``'s cluster.
+
+    ``partitions``: how many parts the customers are hashed into (default: from the rows
+    read); ``scratch``: where the partitions' rows are written between the two passes, a
+    folder every worker can write and read (default: a temporary folder here)."""
+    config, tiers = project.config, project.tiers
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        if progress is not None:
+            progress(name)
+        start = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - start
+
+    files = input_files(config)
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="cvm-dask-", dir=scratch))
+    try:
+        with step("load"):
+            # the first pass routes to a number of partitions fixed before the rows are
+            # counted: from the files' sizes (a Parquet row is ~16 bytes, a CSV line ~60)
+            size = sum(f.stat().st_size for f in files)
+            n_parts = partitions or partitions_for(size // 16, _workers(client))
+            routed: list[Routed] = results(client.gather(client.map(
+                guarded, [route_file] * len(files), [config] * len(files), range(len(files)),
+                files, [work] * len(files), [n_parts] * len(files), pure=False)))
+            as_of, buy_days = _as_of(project, routed)
+            days = _days(buy_days, as_of, LoadReport(file=config.display(
+                config.data.transactions)))
+            require_history(days, config)
+            require_sample(days, config)
+            split = holdout_split(config, days) if config.models.use == "auto" else None
+            ends = (split.calibration_end, split.observation_end) if split else None
+        with step("features"):
+            parts: list[Part | None] = results(client.gather(client.map(
+                guarded, [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
+                range(n_parts), [as_of] * n_parts, [ends] * n_parts, pure=False)))
+            found = [p for p in parts if p is not None]
+            ids, frame, totals, order = merged_parts(found)
+            report = merged_report(config, found, sum(r.rows for r in routed))
+            days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
+                                                         dtype=object),
+                           id_array=ids, report=report)
+            calibration = merged_calibration(found, order, len(ids)) if split else None
+            del parts, found  # merged: a copy of every customer's figures fewer to hold
+            customers = load_customers(config)  # after the rows: their problems come first
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    with step("value"):
+        H, lookback = config.horizon_periods, config.retention.lookback_periods
+        retention = measure(days, config.retention, period_days=config.period_days,
+                            totals=totals)
+        consents = join_customers(frame, customers, days, frame[CODE].to_numpy())
+        newcomers = measure_newcomers(
+            frame, totals, as_of=as_of, horizon=H,
+            discount_per_period=config.discount_rate_per_period, lookback=lookback,
+            min_customers=config.retention.min_customers)
+        add_value(frame, config, retention, newcomers)
+    with step("models"):
+        choose = None
+        if split is not None and calibration is not None:
+            cal, spl = calibration, split
+
+            def choose() -> tuple[str, str]:
+                chosen = chosen_from(cal, spl, len(ids), config)
+                return chosen.name, chosen.reason
+        model = apply_models(frame, config, choose=choose)
+        cuts = rescore(frame, tiers)
+        ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
+        extra = [c for c in frame if c not in ordered and c not in INTERNAL]
+        table = frame[ordered + extra].reset_index(drop=True)
+    return Scored(table, report, retention, tiers, tuple(cuts), as_of, consents, model,
+                  newcomers, timings, None)
+
+
+def _workers(client: Any) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+def _as_of(project: Project, routed: list[Routed]) -> tuple[dt.date, np.ndarray]:
+    """The as-of date over every row (as ``load_transactions`` decides it) and the distinct
+    purchase days before it."""
+    config = project.config
+    all_days = np.unique(np.concatenate([r.days for r in routed]))
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(all_days[-1]) + 1))
+    as_of_day = (as_of - EPOCH).days
+    if all_days[0] >= as_of_day:
+        raise InputError(config.problem(
+            "as_of", f"every transaction is dated on or after the as-of date {as_of}",
+            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(all_days[0]))}; "
+            "choose a later as_of or remove it to use the day after the last transaction"))
+    buy = np.unique(np.concatenate([r.buy_days for r in routed]))
+    buy = buy[buy < as_of_day]
+    if not len(buy):
+        raise InputError(Problem(
+            "no purchase to score: no row has a positive amount before the as-of date "
+            f"{as_of}", file=config.display(config.data.transactions),
+            key=f"column {config.data.columns['amount']!r}",
+            hint="a purchase is a row with a positive amount before the as-of date; check the "
+            "amount column mapped in data.columns and as_of in cvm.yaml"))
+    return as_of, buy
+
+
+def _days(buy_days: np.ndarray, as_of: dt.date, report: LoadReport) -> Transactions:
+    """The purchases reduced to their distinct days: all that ``require_history``,
+    ``require_sample``, ``measure`` and ``holdout_split`` read of the rows (the first
+    purchase day, the days in the retention periods); the customers are set after the
+    partitions are scored."""
+    n = len(buy_days)
+    empty = pa.array([], pa.string())
+    return Transactions(
+        customer_ids=np.array([], dtype=object), id_array=empty,
+        code=np.zeros(n, dtype=np.intp), day=buy_days.astype(np.int32), amount=np.ones(n),
+        margin=np.zeros(n), order=None, category=None, categories=(), as_of=as_of,
+        report=report)
