@@ -131,11 +131,23 @@ def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> No
     assert subs.exit_code == 2
     assert "cvm.yaml: subscriptions: the Dask engine does not value subscriptions (contracts) " \
         "yet\n  hint: run this project without --engine dask" in subs.output
+    database = tmp_path / "db"
+    database.mkdir()
+    (database / "cvm.yaml").write_text((ROOT / "cvm.yaml").read_text().replace(
+        "transactions: examples/retail/transactions.csv",
+        "transactions: {url: 'postgresql://cvm@127.0.0.1:1/shop', table: sales}").replace(
+        "examples/", f"{ROOT}/examples/"))
+    for sub in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / sub, database / sub)
+    db = cvm("score", "-p", str(database), "-o", str(tmp_path / "d"), "--engine", "dask")
+    assert db.exit_code == 2, db.output
+    assert "cvm.yaml: data.transactions: the Dask engine reads files (a file or a folder of " \
+        "files), not a database\n  hint: run this project without --engine dask" in db.output
     local = cvm("run", "-o", str(tmp_path / "c"), "--scheduler", "tcp://localhost:1")
     assert local.exit_code == 2
     assert "error: --engine: --scheduler, --partitions and --scratch are options of the Dask " \
         "engine\n  hint: add --engine dask" in local.output
-    assert not any((tmp_path / name).exists() for name in "abc")
+    assert not any((tmp_path / name).exists() for name in "abcd")
 
 
 def test_cvm_score_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:

@@ -49,6 +49,11 @@ def check_supported(project: Project, *, history: bool) -> None:
             "the Dask engine does not value subscriptions (contracts) yet",
             file=project.config.display(project.config.file), key="subscriptions",
             hint="run this project without --engine dask"))
+    if not isinstance(project.config.data.transactions, Path):
+        problems.append(Problem(
+            "the Dask engine reads files (a file or a folder of files), not a database",
+            file=project.config.display(project.config.file), key="data.transactions",
+            hint="run this project without --engine dask"))
     if problems:
         raise UsageError(problems)
 

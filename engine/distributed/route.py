@@ -45,6 +45,8 @@ def input_files(config: Config) -> list[Path]:
     """The transactions: one file, or the data files of a folder (sorted by name; a
     ``name=value`` folder tree of a partitioned dataset is walked)."""
     path = config.data.transactions
+    if not isinstance(path, Path):  # refused before any work (job.check_supported)
+        raise TypeError("the Dask engine reads files, not a database")
     if path.is_file():
         return [path]
     if not path.is_dir():
