@@ -96,6 +96,24 @@ def test_no_callback_within_48_hours_raises_the_alert(http: httpx.Client,
     assert [i["source"] for i in found] == ["trigger"]
 
 
+def test_an_event_stamped_ahead_brings_no_other_absence_due(http: httpx.Client,
+                                                             project: Path) -> None:
+    first, other = _customers(project, {"silver"})[2:4]
+    now = dt.datetime.now(dt.timezone.utc)
+    due = now - dt.timedelta(hours=48) + dt.timedelta(seconds=120)  # due in 2 minutes
+    http.post("/v1/events", json={"customer_id": first, "type": "complaint",
+                                  "occurred_at": due.isoformat()})
+    ahead = now + dt.timedelta(seconds=240)  # within the 5 minutes of allowed skew
+    body = http.post("/v1/events", json={"customer_id": other, "type": "purchase",
+                                         "occurred_at": ahead.isoformat(),
+                                         "attributes": {"amount": 5}}).json()
+    assert body["fired"] == []
+    time.sleep(1.5)  # the service's clock has ticked
+    found = [i for i in http.get(f"/v1/customers/{first}").json()["history"]["interactions"]
+             if i["trigger_id"] == "callback_overdue"]
+    assert found == []  # a callback may still come for 2 minutes
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"type": "carrier_pigeon"}, "body.type"),
     ({"type": "complaint", "attributes": {"mood": "bad"}}, "body.attributes.mood"),

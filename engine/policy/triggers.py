@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +77,13 @@ def time_of(seconds: int) -> dt.datetime:
 class TriggerEngine:
     """The triggers of a project, evaluated as events arrive; thread-safe (one lock)."""
 
-    def __init__(self, triggers: Triggers) -> None:
+    def __init__(self, triggers: Triggers,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        """``clock``: the wall clock time never runs ahead of (the service's: an event
+        stamped ahead of it keeps its time in its windows but brings no absence due early);
+        None: time comes from the events alone (``cvm events``)."""
         self.triggers = triggers
+        self._clock = clock
         self._lock = threading.Lock()
         host = _NoTimers()
         self._rules = [TriggerRules(host, t) for t in triggers.triggers]
@@ -121,7 +126,7 @@ class TriggerEngine:
             at = seconds_of(event.at)
             late: list[str] = []
             who = event.customer_id
-            out = self._due(who, at)
+            out = self._due(who, self._capped(at))
             qualified: set[int] = set()
             if event.type in self._events:
                 mine, asked = self._events[event.type]
@@ -139,6 +144,7 @@ class TriggerEngine:
                     out += [self._fired(i, who, e) for e in rules.post(who, live)]
                     heapq.heappush(self._due_at, (at + rules.trigger.within + 1, who))
             self.late += bool(late)
+            at = self._capped(at)
             self.now = at if self.now is None else max(self.now, at)
             return out + self._due(who, self.now), tuple(late)
 
@@ -147,7 +153,7 @@ class TriggerEngine:
         with self._lock:
             if self.closed:
                 return []
-            at = seconds_of(now)
+            at = self._capped(seconds_of(now))
             self.now = at if self.now is None else max(self.now, at)
             due: set[str] = set()
             while self._due_at and self._due_at[0][0] <= self.now:
@@ -171,6 +177,9 @@ class TriggerEngine:
                 for rules in self._rules:
                     rules.close()
             self.closed = True
+
+    def _capped(self, at: int) -> int:
+        return at if self._clock is None else min(at, seconds_of(self._clock()))
 
     def _due(self, customer: str, now: int) -> list[Fired]:
         out: list[Fired] = []

@@ -22,7 +22,10 @@ class Triggers:
     def __init__(self, project: Project) -> None:
         self.declared = project.triggers
         self.count = len(self.declared.triggers)
-        self.engine = TriggerEngine(self.declared) if self.declared.triggers else None
+        # time never runs ahead of the wall clock (events may be stamped up to the allowed
+        # skew ahead of it)
+        self.engine = TriggerEngine(self.declared, clock=_utc_now) if self.declared.triggers \
+            else None
 
     @property
     def event_types(self) -> Mapping[str, Mapping[str, str]]:
@@ -74,6 +77,10 @@ class Triggers:
     def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def fired_dict(fired: Fired) -> dict[str, Any]:
