@@ -77,7 +77,9 @@ class Service:
             cid = str(item.get("customer_id", ""))
             iid = self.interaction(state, cid, "trigger", {
                 "channel": item.get("channel"), "action": item.get("action"),
-                "campaign": item.get("campaign"), "event_id": event_id,
+                "campaign": item.get("campaign"),
+                # an absence decided by the clock answers the event that opened it
+                "event_id": event_id or next(iter(item.get("event_ids") or ()), None),
                 "trigger_id": item.get("trigger_id")})
             out.append({"interaction_id": iid, **item})
         return out

@@ -1,0 +1,34 @@
+"""An action a trigger fires is recorded with the event it answers: the posted event, or for
+an absence decided later by the clock (no event posted then), the event that opened it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from engine.history.tables import interactions
+from engine.serve.app import Service
+
+
+class _Journal:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, table: Any, row: dict[str, Any]) -> None:
+        assert table is interactions
+        self.rows.append(row)
+
+
+def test_an_absence_fired_by_the_clock_names_the_event_that_opened_it() -> None:
+    journal = _Journal()
+    service = Service(holder=None, journal=journal, triggers=None,  # type: ignore[arg-type]
+                      reload=lambda: None)  # type: ignore[arg-type,return-value]
+    state = SimpleNamespace(run_id="r1")
+    overdue = {"trigger_id": "callback_overdue", "customer_id": "C1", "event_ids": ["e1"],
+               "action": "callback_overdue_alert"}
+    twice = {"trigger_id": "repeat_complaint", "customer_id": "C1", "event_ids": ["e1", "e2"],
+             "action": "escalate"}
+    service.fired(state, None, [overdue])  # type: ignore[arg-type]
+    service.fired(state, "e2", [twice])  # type: ignore[arg-type]
+    assert [(r["trigger_id"], r["event_id"]) for r in journal.rows] == [
+        ("callback_overdue", "e1"), ("repeat_complaint", "e2")]
