@@ -20,7 +20,7 @@ import pandas as pd
 
 from engine.activation.learned import Counts, Learned, figures
 from engine.data.load import EPOCH, Transactions
-from engine.history.measure import Sums, by_campaign, groups, outcomes, read_measured
+from engine.history.measured import Sums, by_campaign, groups, outcomes, read_measured
 from engine.history.store import Store
 from engine.project.channels import ChannelSetup
 
@@ -48,42 +48,40 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int]:
-    meta, snap, got = read_measured(store, tx, before=as_of)
+    m = read_measured(store, tx, before=as_of)
     end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     cache: Sums = {}
-    parts: list[pd.DataFrame] = []
     counted = set()
-    dates = {run: as_of for run, _, as_of in meta}
-    answers = by_campaign(got)
-    for (run_key, campaign), group in groups(snap):
+    dates = {run: as_of for run, _, as_of in m.runs}
+    answers = by_campaign(m.answers)
+    # per campaign and channel (the last slot: its holdout), customers and conversions
+    k = len(m.channels) + 1
+    size = np.zeros((len(m.campaigns), k), dtype=np.int64)
+    won = np.zeros((len(m.campaigns), k), dtype=np.int64)
+    for run_key, campaign, rows in groups(m):
         if campaign not in wanted:
             continue
         day0 = (pd.Timestamp(str(dates[run_key])).date() - EPOCH).days
         days = setup.campaign(campaign).attribution_days
         if day0 + days > end_day:
             continue  # the window is not over: nothing to learn from it yet
-        converted = outcomes(group, answers.get(campaign, got.iloc[:0]), tx, day0, days,
-                             cache)[0]
-        held = group["holdout"].fillna(False).to_numpy(dtype=bool)
-        contacted = (group["status"] == "allocated").to_numpy()
-        parts.append(pd.DataFrame({
-            "campaign": campaign,
-            "channel": np.where(held, "(holdout)", group["channel"].to_numpy(dtype=object)),
-            "converted": converted.astype(np.int64)})[held | contacted])
+        converted = outcomes(m, rows, answers.get(campaign, m.answers.iloc[:0]), tx, day0,
+                             days, cache)[0]
+        held = m.holdout[rows]
+        slot = np.where(held, k - 1, m.channel[rows])
+        use = held | (m.allocated[rows] & (slot >= 0))  # a contact without a channel: none
+        at = m.campaigns.index(campaign)
+        size[at] += np.bincount(slot[use], minlength=k)
+        won[at] += np.bincount(slot[use], weights=converted[use] > 0, minlength=k
+                               ).astype(np.int64)
         counted.add(run_key)
-    if not parts:
-        return {}, 0
-    sums = pd.concat(parts).groupby(["campaign", "channel"])["converted"].agg(["size", "sum"])
     out: dict[str, Counts] = {}
-    for campaign in sorted(set(sums.index.get_level_values(0))):
-        one = sums.loc[campaign]
-        held = one.loc["(holdout)"] if "(holdout)" in one.index else None
-        chans = one.drop(index="(holdout)", errors="ignore")
-        out[campaign] = Counts(
-            {str(c): int(v) for c, v in chans["size"].items()},
-            {str(c): int(v) for c, v in chans["sum"].items()},
-            int(held["size"]) if held is not None else 0,
-            int(held["sum"]) if held is not None else 0)
+    for at in np.flatnonzero(size.sum(axis=1) > 0):
+        chans = [j for j in range(k - 1) if size[at, j] > 0]
+        out[m.campaigns[at]] = Counts(
+            {m.channels[j]: int(size[at, j]) for j in chans},
+            {m.channels[j]: int(won[at, j]) for j in chans},
+            int(size[at, k - 1]), int(won[at, k - 1]))
     return out, len(counted)
 
 
