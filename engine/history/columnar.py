@@ -147,16 +147,17 @@ def lookup(ids: pa.ChunkedArray, value_set: pa.Array) -> tuple[np.ndarray, np.nd
 
 def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """A text column of a few distinct values as codes (-1: missing) into its distinct values
-    in text order."""
-    coded = pc.dictionary_encode(column.combine_chunks()) if len(column) else \
-        pa.DictionaryArray.from_arrays(pa.array([], type=pa.int32()), pa.array([], pa.string()))
-    words = coded.dictionary.to_pylist()
-    order = sorted(range(len(words)), key=lambda k: words[k])
-    rank = np.empty(len(words) + 1, dtype=np.int64)
-    rank[order] = np.arange(len(words))
-    rank[len(words)] = -1  # missing
-    codes = rank[coded.indices.fill_null(len(words)).to_numpy()]
-    return codes, [words[k] for k in order]
+    in text order. Each chunk (a run) is encoded on its own: no copy of the whole column."""
+    coded = [pc.dictionary_encode(chunk) for chunk in column.chunks]
+    words = sorted({w for c in coded for w in c.dictionary.to_pylist()})
+    rank = {w: k for k, w in enumerate(words)}
+    parts = [np.zeros(0, dtype=np.int64)]
+    for c in coded:
+        # the chunk's own codes to the common ones; the spare last slot: missing
+        to = np.array([rank[w] for w in c.dictionary.to_pylist()] + [-1], dtype=np.int64)
+        parts.append(to[np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(),
+                                   dtype=np.int64)])
+    return np.concatenate(parts), words
 
 
 def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:

@@ -48,7 +48,7 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int]:
-    m = read_measured(store, tx, before=as_of)
+    m = read_measured(store, tx, before=as_of, channels=True)
     end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     cache: Sums = {}
     counted = set()

@@ -38,7 +38,7 @@ class Measured:
     customer_id: np.ndarray  # object: the id where the code is -1, else None
     campaign: np.ndarray  # int64 codes into campaigns
     campaigns: list[str]
-    channel: np.ndarray  # int64 codes into channels, -1: none
+    channel: np.ndarray  # int64 codes into channels, -1: none (empty unless asked for)
     channels: list[str]
     allocated: np.ndarray  # bool: status allocated (contacted)
     holdout: np.ndarray  # bool (a missing holdout is False)
@@ -46,10 +46,13 @@ class Measured:
     answers: pd.DataFrame  # imported conversions: customer_id, campaign, date, day, code
 
 
-def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None
-                  ) -> Measured:
+def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None,
+                  channels: bool = False) -> Measured:
     """The runs measured (the latest per as-of date; only those dated before ``before`` if
-    given), their actioned customers and the imported conversions."""
+    given), their actioned customers (with ``channels``, their channels) and the imported
+    conversions."""
+    wanted = ["customer_id", "campaign", *(["channel"] if channels else []), "status",
+              "holdout", "cost"]
     with store.reading() as conn:
         latest = select(func.max(runs.c.id), runs.c.as_of)
         if before is not None:
@@ -58,9 +61,7 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         keys = sorted(int(r) for r, _ in chosen)
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []
-        block, run, _ = read_blocks(conn, run_actions, keys, ("customer_id", "campaign",
-                                                              "channel", "status", "holdout",
-                                                              "cost"))
+        block, run, _ = read_blocks(conn, run_actions, keys, wanted)
         answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
                                      responses.c.response_date)
                         .where(responses.c.outcome == "converted"))
@@ -70,7 +71,8 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
     got["code"] = _codes(got["customer_id"].to_numpy(dtype=object), tx.id_array)
     code, missing = lookup(block.column("customer_id"), tx.id_array)
     campaign, campaign_names = categories(block.column("campaign"))
-    channel, channel_names = categories(block.column("channel"))
+    channel, channel_names = categories(block.column("channel")) if channels else \
+        (np.zeros(0, dtype=np.int64), [])
     return Measured(
         sorted((int(r), str(i), a) for r, i, a in meta), run, code, missing, campaign,
         campaign_names, channel, channel_names,
@@ -137,10 +139,7 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int, cache: Sum
 def _per_customer(tx: Transactions, first: int, last: int, name: str,
                   cache: Sums) -> np.ndarray:
     code, amount, margin = _by_day(tx, cache)
-    days = cache[(1, 0, "day")]
-    # the bounds in the days' own type: numpy would otherwise convert every day to compare
-    lo, hi = (int(k) for k in np.searchsorted(days, np.array([first, last], dtype=days.dtype),
-                                              side="left"))
+    lo, hi = _bound(first, cache), _bound(last, cache)
     n = len(tx.customer_ids)
     if name == "bought":
         part = code[lo:hi]
@@ -175,20 +174,30 @@ def outcomes(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transacti
 def _by_day(tx: Transactions, cache: Sums) -> tuple[np.ndarray, ...]:
     """The transactions' customer codes, amounts and margins in day order (ties as they come:
     the order each customer's figures are summed in), made once and kept in ``cache``, so that
-    a window is a slice, not a pass over every row."""
-    if (1, 0, "day") not in cache:  # (1, 0): never a window (first > last)
-        ordered = bool(np.all(tx.day[1:] >= tx.day[:-1])) if len(tx.day) else True
-        order = slice(None) if ordered else _day_order(tx.day)
-        for name, values in (("day", tx.day), ("code", tx.code), ("amount", tx.amount),
-                             ("margin", tx.margin)):
+    a window is a slice, not a pass over every row; and where each day starts in them."""
+    if (1, 0, "code") not in cache:  # (1, 0): never a window (first > last)
+        day = tx.day
+        low = int(day.min()) if len(day) else 0
+        ordered = bool(np.all(day[1:] >= day[:-1])) if len(day) else True
+        order = slice(None) if ordered else _day_order(day, low)
+        for name, values in (("code", tx.code), ("amount", tx.amount), ("margin", tx.margin)):
             cache[(1, 0, name)] = values[order]
+        # starts[d - low]: the first row dated d or later
+        counts = np.bincount(day - low) if len(day) else np.zeros(0, dtype=np.int64)
+        cache[(1, 0, "starts")] = np.concatenate([[0], np.cumsum(counts)])
+        cache[(1, 0, "low")] = np.array([low])
     return cache[(1, 0, "code")], cache[(1, 0, "amount")], cache[(1, 0, "margin")]
 
 
-def _day_order(day: np.ndarray) -> np.ndarray:
+def _bound(day: int, cache: Sums) -> int:
+    """The first row (in day order) dated ``day`` or later."""
+    starts = cache[(1, 0, "starts")]
+    return int(starts[min(max(day - int(cache[(1, 0, "low")][0]), 0), len(starts) - 1)])
+
+
+def _day_order(day: np.ndarray, low: int) -> np.ndarray:
     """The rows in day order, ties as they come: a radix sort of the days counted from the
     first (16 bits cover 179 years of days), numpy's stable sort beyond."""
-    low = int(day.min())
     if int(day.max()) - low < 1 << 16:
         return np.argsort((day - low).astype(np.uint16), kind="stable")
     return np.argsort(day, kind="stable")
