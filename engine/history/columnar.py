@@ -7,7 +7,7 @@ per million rows (a Python tuple per row); the same rows as one Arrow IPC block 
 at record time beside the snapshots, decode in milliseconds. ``cvm_snapshots`` stays the table
 to query with SQL; the blocks are the engine's own copy of its columns below.
 
-The block's columns (actioned = a campaign): customer_id, campaign, channel, status, holdout,
+The block's columns (actioned = a campaign or a status): customer_id, campaign, channel, status, holdout,
 cost. The format is versioned (``FORMAT``): a reader refuses a block it does not know.
 """
 
@@ -44,8 +44,9 @@ def table(metadata: MetaData) -> Table:
 
 
 def encode(frame: pd.DataFrame) -> tuple[int, bytes]:
-    """The actioned rows of a snapshot (rows with a campaign) as one Arrow IPC stream."""
-    part = frame[frame["campaign"].notna()]
+    """The actioned rows of a snapshot (rows with a campaign or a status: a contact is a
+    contact even if written without its campaign) as one Arrow IPC stream."""
+    part = frame[frame["campaign"].notna() | frame["status"].notna()]
     arrays = []
     for name, kind in zip(SCHEMA.names, SCHEMA.types, strict=True):
         values = part[name]
