@@ -65,7 +65,8 @@ def _texts(column: pa.ChunkedArray) -> np.ndarray:
     """A text column of a few distinct values as Python strings (None: missing), one object
     per distinct value rather than one per row."""
     codes, words = categories(column)
-    return np.array([*words, None], dtype=object)[codes]
+    texts: np.ndarray = np.array([*words, None], dtype=object)[codes]
+    return texts
 
 
 def _days(as_of: dt.date, day: object) -> int:

@@ -70,13 +70,13 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
         held = m.holdout[rows]
         slot = np.where(held, k - 1, m.channel[rows])
         use = held | (m.allocated[rows] & (slot >= 0))  # a contact without a channel: none
-        at = m.campaigns.index(campaign)
-        size[at] += np.bincount(slot[use], minlength=k)
-        won[at] += np.bincount(slot[use], weights=converted[use] > 0, minlength=k
-                               ).astype(np.int64)
+        row = m.campaigns.index(campaign)
+        size[row] += np.bincount(slot[use], minlength=k)
+        won[row] += np.bincount(slot[use], weights=converted[use] > 0, minlength=k
+                                ).astype(np.int64)
         counted.add(run_key)
     out: dict[str, Counts] = {}
-    for at in np.flatnonzero(size.sum(axis=1) > 0):
+    for at in (int(i) for i in np.flatnonzero(size.sum(axis=1) > 0)):
         chans = [j for j in range(k - 1) if size[at, j] > 0]
         out[m.campaigns[at]] = Counts(
             {m.channels[j]: int(size[at, j]) for j in chans},
