@@ -8,7 +8,8 @@ at record time beside the snapshots, decode in milliseconds. ``cvm_snapshots`` s
 to query with SQL; the blocks are the engine's own copy of its columns below.
 
 The block's columns (actioned = a campaign or a status): customer_id, campaign, channel,
-status, holdout, cost. The format is versioned (``FORMAT``): a reader refuses a block it does not know.
+status, holdout, cost. The format is versioned (``FORMAT``): a reader refuses a block it does
+not know.
 """
 
 from __future__ import annotations
