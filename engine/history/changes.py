@@ -72,19 +72,22 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
                         .where(responses.c.response_date < as_of)
                         .order_by(responses.c.response_date, responses.c.id))
     if snap:
-        frame = columns(snap, ["customer_id", "tier", "stage", "total"])
-        at = _positions(frame["customer_id"].to_numpy(dtype=object), ids)
+        # the columns as numpy straight from the rows: no pandas text column (a million
+        # strings converted there and back)
+        who, tier, stage = (np.array(c, dtype=object) for c in list(zip(*snap, strict=True))[:3])
+        total = np.array([r[3] for r in snap], dtype=float)
+        at = _positions(who, ids)
         keep = at >= 0
-        at, frame = at[keep], frame[keep]
-        out["previous_tier"][at] = frame["tier"].to_numpy(dtype=object)
-        out["previous_stage"][at] = frame["stage"].to_numpy(dtype=object)
+        at, tier, stage, total = at[keep], tier[keep], stage[keep], total[keep]
+        out["previous_tier"][at] = tier
+        out["previous_stage"][at] = stage
         rank = pd.Index(list(tiers))
-        before = rank.get_indexer(frame["tier"].to_numpy(dtype=object)).astype(float)
+        before = rank.get_indexer(tier).astype(float)
         now = rank.get_indexer(table["value_tier"].astype(object).to_numpy()[at]).astype(float)
         before[before < 0] = np.nan  # a tier that no longer exists: no step count
         now[now < 0] = np.nan
         out["tier_change"][at] = before - now  # tiers are listed highest first
-        then = frame["total"].to_numpy(dtype=float)
+        then = total
         current = table["total_value"].to_numpy(dtype=float)[at]
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
