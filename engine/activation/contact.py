@@ -56,8 +56,9 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
     blocked = np.zeros((n, k), dtype=bool)
     reason = np.full(n, "", dtype=object)
     counts: dict[str, int] = {}
-    c_at = _positions(log.contact_customer, ids)
-    r_at = _positions(log.response_customer, ids)
+    known = pa.array(ids, type=pa.string())  # made once: a million ids cost
+    c_at = _positions(log.contact_customer, known)
+    r_at = _positions(log.response_customer, known)
     for pol in policies.policies:
         hit, text = _evaluate(pol, log, c_at, r_at, n)
         rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
@@ -126,13 +127,12 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
     return code >= 0, lambda mask: texts[code[mask]]
 
 
-def _positions(found: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def _positions(found: np.ndarray, ids: pa.Array) -> np.ndarray:
     """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up: pandas'
     on Python strings takes seconds for the millions of contacts of a large history."""
     if not len(ids) or not len(found):
         return np.full(len(found), -1, dtype=np.int64)
-    at = pc.index_in(pa.array(found, type=pa.string()),
-                     value_set=pa.array(ids, type=pa.string()))
+    at = pc.index_in(pa.array(found, type=pa.string()), value_set=ids)
     return np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
 
 

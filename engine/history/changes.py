@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, case, func, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from engine.history.store import Store
@@ -51,53 +53,81 @@ def add_changes(table: pd.DataFrame, store: Store | None, *, as_of: dt.date,
 
 def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: dt.date,
           tiers: Sequence[str]) -> None:
-    ids = pd.Index(table["customer_id"].to_numpy(dtype=object))
+    from engine.history.columnar import lookup, read_blocks
+    from engine.history.tables import run_actions
+
+    ids = pa.array(table["customer_id"].to_numpy(dtype=object), type=pa.string())
     with store.reading() as conn:
         previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
                                 .order_by(runs.c.id.desc()).limit(1)).scalar()
         snap = fetch(conn, select(snapshots.c.customer_id, snapshots.c.value_tier,
                                   snapshots.c.lifecycle_stage, snapshots.c.total_value)
                      .where(snapshots.c.run == previous)) if previous else []
-        contact = (snapshots.c.status == "allocated") & (runs.c.as_of <= as_of)
-        joined = snapshots.join(runs, runs.c.id == snapshots.c.run)
-        since = as_of - dt.timedelta(days=CONTACT_WINDOW_DAYS)
-        # one pass over the contacts: the last contact day and the contact days in the window
-        window = case((runs.c.as_of > since, runs.c.as_of), else_=None)
-        last = fetch(conn, select(snapshots.c.customer_id, func.max(runs.c.as_of),
-                                  func.count(window.distinct()))
-                     .select_from(joined).where(contact).group_by(snapshots.c.customer_id))
+        # the contacts: each run's allocated customers, from its Arrow block (ids only)
+        dated = fetch(conn, select(runs.c.id, runs.c.as_of).where(runs.c.as_of <= as_of)
+                      .order_by(runs.c.id))
+        made, run, _ = read_blocks(conn, run_actions, [int(r) for r, _ in dated],
+                                   ("customer_id",), status="allocated")
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(responses.c.response_date < as_of)
                         .order_by(responses.c.response_date, responses.c.id))
     if snap:
-        frame = columns(snap, ["customer_id", "tier", "stage", "total"])
-        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
+        # the columns as numpy straight from the rows: no pandas text column (a million
+        # strings converted there and back)
+        who, tier, stage = (np.array(c, dtype=object) for c in list(zip(*snap, strict=True))[:3])
+        total = np.array([r[3] for r in snap], dtype=float)
+        at = _positions(who, ids)
         keep = at >= 0
-        at, frame = at[keep], frame[keep]
-        out["previous_tier"][at] = frame["tier"].to_numpy(dtype=object)
-        out["previous_stage"][at] = frame["stage"].to_numpy(dtype=object)
+        at, tier, stage, total = at[keep], tier[keep], stage[keep], total[keep]
+        out["previous_tier"][at] = tier
+        out["previous_stage"][at] = stage
         rank = pd.Index(list(tiers))
-        before = rank.get_indexer(frame["tier"].to_numpy(dtype=object)).astype(float)
+        before = rank.get_indexer(tier).astype(float)
         now = rank.get_indexer(table["value_tier"].astype(object).to_numpy()[at]).astype(float)
         before[before < 0] = np.nan  # a tier that no longer exists: no step count
         now[now < 0] = np.nan
         out["tier_change"][at] = before - now  # tiers are listed highest first
-        then = frame["total"].to_numpy(dtype=float)
+        then = total
         current = table["total_value"].to_numpy(dtype=float)[at]
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
         out["total_value_change_pct"][at] = np.round(pct, 6)
-    if last:
-        frame = columns(last, ["customer_id", "day", "n"])
-        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
-        days = (pd.Timestamp(as_of) - pd.to_datetime(frame["day"])).dt.days.to_numpy()
-        out["days_since_last_contact"][at[at >= 0]] = days[at >= 0]
-        out["contacts_last_30_days"][at[at >= 0]] = frame["n"].to_numpy()[at >= 0]
+    if len(run):
+        _contacts(out, lookup(made.column("customer_id"), ids)[0], run, dated, as_of)
     if answers:
         frame = columns(answers, ["customer_id", "outcome"]).drop_duplicates(
             "customer_id", keep="last")
-        at = ids.get_indexer(frame["customer_id"].to_numpy(dtype=object))
+        at = _positions(frame["customer_id"].to_numpy(dtype=object), ids)
         out["last_outcome"][at[at >= 0]] = frame["outcome"].to_numpy(dtype=object)[at >= 0]
+
+
+def _contacts(out: dict[str, np.ndarray], code: np.ndarray, run: np.ndarray,
+              dated: list[tuple[Any, ...]], as_of: dt.date) -> None:
+    """days_since_last_contact and contacts_last_30_days (contact days: runs sharing an as-of
+    date count once) from each contact's customer code (-1: not in this run) and run."""
+    n = len(out["contacts_last_30_days"])
+    day = {int(r): (as_of - dt.date.fromisoformat(str(d)[:10])).days for r, d in dated}
+    ago = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    keys = np.array(sorted(day), dtype=np.int64)
+    days_ago = np.array([day[int(k)] for k in keys], dtype=np.int64)[np.searchsorted(keys, run)]
+    known = code >= 0
+    np.minimum.at(ago, code[known], days_ago[known])
+    for d in sorted({v for v in day.values() if v < CONTACT_WINDOW_DAYS}):
+        on = np.zeros(n, dtype=bool)
+        on[code[known & (days_ago == d)]] = True
+        count += on
+    seen = ago < np.iinfo(np.int64).max
+    out["days_since_last_contact"][seen] = ago[seen]
+    out["contacts_last_30_days"][:] = count
+
+
+def _positions(found: np.ndarray, ids: pa.Array) -> np.ndarray:
+    """Each of ``found`` as a row of the value table (-1: not there), by Arrow's hash join."""
+    if not len(found):
+        return np.zeros(0, dtype=np.int64)
+    at = pc.index_in(pa.array(found, type=pa.string()), value_set=ids)
+    return np.asarray(at.fill_null(-1).to_numpy(), dtype=np.int64)
 
 
 def fetch(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:

@@ -7,8 +7,9 @@ per million rows (a Python tuple per row); the same rows as one Arrow IPC block 
 at record time beside the snapshots, decode in milliseconds. ``cvm_snapshots`` stays the table
 to query with SQL; the blocks are the engine's own copy of its columns below.
 
-The block's columns (actioned = a campaign): customer_id, campaign, channel, status, holdout,
-cost. The format is versioned (``FORMAT``): a reader refuses a block it does not know.
+The block's columns (actioned = a campaign or a status): customer_id, campaign, channel,
+status, holdout, cost. The format is versioned (``FORMAT``): a reader refuses a block it does
+not know.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def table(metadata: MetaData) -> Table:
 
 
 def encode(frame: pd.DataFrame) -> tuple[int, bytes]:
-    """The actioned rows of a snapshot (rows with a campaign) as one Arrow IPC stream."""
-    part = frame[frame["campaign"].notna()]
+    """The actioned rows of a snapshot (rows with a campaign or a status: a contact is a
+    contact even if written without its campaign) as one Arrow IPC stream."""
+    part = frame[frame["campaign"].notna() | frame["status"].notna()]
     arrays = []
     for name, kind in zip(SCHEMA.names, SCHEMA.types, strict=True):
         values = part[name]
@@ -63,8 +65,33 @@ def encode(frame: pd.DataFrame) -> tuple[int, bytes]:
     return batch.num_rows, sink.getvalue()
 
 
-def decode(data: bytes) -> pa.Table:
-    return ipc.open_stream(pa.py_buffer(data)).read_all()
+def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
+                columns: Sequence[str] = ACTION_COLUMNS, *, status: str | None = None
+                ) -> tuple[pa.Table, np.ndarray, list[int]]:
+    """The actioned rows of ``runs`` in run order then as recorded: the ``columns`` (one chunk
+    per run), each row's run, and each run's row count. Only the columns asked for (and
+    status, to filter on it) are decompressed."""
+    found = conn.execute(select(store_table.c.run, store_table.c.format, store_table.c.data)
+                         .where(store_table.c.run.in_(list(runs)))
+                         .order_by(store_table.c.run)).all() if runs else []
+    wanted = list(dict.fromkeys([*columns, *(["status"] if status is not None else [])]))
+    options = ipc.IpcReadOptions(included_fields=[SCHEMA.get_field_index(c) for c in wanted])
+    parts: list[pa.Table] = []
+    sizes: list[int] = []
+    keys: list[int] = []
+    for run, fmt, data in found:
+        if fmt != FORMAT:
+            raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
+                             f"{FORMAT}")
+        block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
+        if status is not None:
+            block = block.filter(pc.equal(block.column("status"), status))
+        parts.append(block.select(list(columns)))
+        sizes.append(block.num_rows)
+        keys.append(int(run))
+    schema = pa.schema([SCHEMA.field(c) for c in columns])
+    whole = pa.concat_tables(parts) if parts else schema.empty_table()
+    return whole, np.repeat(np.asarray(keys, dtype=np.int64), sizes), sizes
 
 
 def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
@@ -76,41 +103,63 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
     absent), found by Arrow's hash join; ``customer_id`` is then filled only where the code is
     -1 (a Python string per row is what costs at a million rows)."""
     names = ["run", *columns]
-    if not runs:
+    whole, run, sizes = read_blocks(conn, store_table, runs, columns, status=status)
+    if not len(sizes):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in names})
-    found = conn.execute(select(store_table.c.run, store_table.c.format, store_table.c.data)
-                         .where(store_table.c.run.in_(list(runs)))
-                         .order_by(store_table.c.run)).all()
-    parts: list[pa.Table] = []
-    for run, fmt, data in found:
-        if fmt != FORMAT:
-            raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
-                             f"{FORMAT}")
-        block = decode(bytes(data))
-        if status is not None:
-            block = block.filter(pc.equal(block.column("status"), status))
-        block = block.select(list(columns))
-        parts.append(block.append_column("run", pa.array([int(run)] * block.num_rows,
-                                                          type=pa.int64())))
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in names})
-    whole = pa.concat_tables(parts).select(names)
     # plain numpy columns (text as objects), whatever pandas' default string type: pandas 3's
     # Arrow-backed strings are iterated in Python by isin and friends
-    out = {}
-    for c in names:
+    out: dict[str, object] = {"run": pd.Series(run)}
+    for c in columns:
         if c == "customer_id" and codes_in is not None:
-            ids = whole.column(c).cast(codes_in.type)
-            code = pc.index_in(ids, value_set=codes_in).fill_null(-1).to_numpy()
-            missing = np.full(len(code), None, dtype=object)
-            lost = np.flatnonzero(code < 0)
-            if len(lost):
-                missing[lost] = ids.take(pa.array(lost)).to_numpy()
-            out[c], out["code"] = pd.Series(missing, dtype=object), code.astype(np.int64)
+            code, missing = lookup(whole.column(c), codes_in)
+            out[c], out["code"] = pd.Series(missing, dtype=object), code
             continue
         out[c] = pd.Series(whole.column(c).to_numpy(), dtype=object) if c == "customer_id" \
             else pd.Series(_numpy(whole.column(c)))
     return pd.DataFrame(out)
+
+
+def lookup(ids: pa.ChunkedArray, value_set: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each id's position in ``value_set`` (-1 if absent), and the ids themselves where absent
+    (None elsewhere: a Python string per row is what costs at a million rows).
+
+    One hash look-up for all the chunks (one per run), and none for a chunk equal to an
+    earlier one: runs often action the same customers in the same order, and comparing two
+    chunks is a memory compare."""
+    chunks = [c.cast(value_set.type) for c in ids.chunks]
+    first: list[int] = []  # per chunk: the earlier chunk it equals (itself if none)
+    for k, chunk in enumerate(chunks):
+        same = next((j for j in set(first) if len(chunks[j]) == len(chunk)
+                     and chunks[j].equals(chunk)), k)
+        first.append(same)
+    distinct = sorted(set(first))
+    found = pc.index_in(pa.chunked_array([chunks[j] for j in distinct], type=value_set.type),
+                        value_set=value_set).fill_null(-1)
+    codes = np.asarray(found.to_numpy(), dtype=np.int64)
+    starts = np.cumsum([0, *(len(chunks[j]) for j in distinct)])
+    at = {j: codes[starts[i]:starts[i + 1]] for i, j in enumerate(distinct)}
+    code = np.concatenate([at[j] for j in first]) if chunks else np.zeros(0, dtype=np.int64)
+    missing = np.full(len(code), None, dtype=object)
+    lost = np.flatnonzero(code < 0)
+    if len(lost):
+        whole = pa.chunked_array(chunks, type=value_set.type)
+        missing[lost] = whole.take(pa.array(lost)).to_numpy()
+    return code, missing
+
+
+def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """A text column of a few distinct values as codes (-1: missing) into its distinct values
+    in text order. Each chunk (a run) is encoded on its own: no copy of the whole column."""
+    coded = [pc.dictionary_encode(chunk) for chunk in column.chunks]
+    words = sorted({w for c in coded for w in c.dictionary.to_pylist()})
+    rank = {w: k for k, w in enumerate(words)}
+    parts = [np.zeros(0, dtype=np.int64)]
+    for c in coded:
+        # the chunk's own codes to the common ones; the spare last slot: missing
+        to = np.array([rank[w] for w in c.dictionary.to_pylist()] + [-1], dtype=np.int64)
+        parts.append(to[np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(),
+                                   dtype=np.int64)])
+    return np.concatenate(parts), words
 
 
 def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:
@@ -120,11 +169,5 @@ def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:
     if column.type != pa.string() or column.num_chunks == 0:
         plain: np.ndarray = column.to_numpy()
         return plain
-    coded = pc.dictionary_encode(column.combine_chunks())
-    words = coded.dictionary.to_pylist()
-    order = sorted(range(len(words)), key=lambda k: words[k])
-    rank = np.empty(len(words) + 1, dtype=np.int64)
-    rank[order] = np.arange(len(words))
-    rank[len(words)] = -1  # missing
-    codes = rank[coded.indices.fill_null(len(words)).to_numpy()]
-    return pd.Categorical.from_codes(codes, categories=[words[k] for k in order])
+    codes, words = categories(column)
+    return pd.Categorical.from_codes(codes, categories=words)

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import func, select
 
 from engine.activation.contact import ContactLog
 from engine.history.changes import columns, fetch
-from engine.history.columnar import read_actions
+from engine.history.columnar import categories, read_blocks
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -39,25 +40,33 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         chosen = fetch(conn, latest.group_by(runs.c.as_of))
         run_days = {int(r): _days(as_of, d) for r, d in chosen}
         # only the runs in the window, from their Arrow blocks (engine.history.columnar)
-        made = read_actions(conn, run_actions, sorted(run_days),
-                            ("customer_id", "channel", "campaign"), status="allocated")
+        made, run, _ = read_blocks(conn, run_actions, sorted(run_days),
+                                   ("customer_id", "channel", "campaign"), status="allocated")
         answered = select(responses.c.customer_id, responses.c.response_date,
                           responses.c.outcome, responses.c.campaign) \
             .where(responses.c.response_date <= as_of)
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
         answers = fetch(conn, answered)
-    made = made.rename(columns={"customer_id": "customer"})
     got = columns(answers, ["customer", "date", "outcome", "campaign"])
-    ago = pd.Series(run_days, dtype=np.int64)
+    keys = np.array(sorted(run_days), dtype=np.int64)
+    ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
     return ContactLog(
-        made["customer"].to_numpy(dtype=object),
-        ago.reindex(made["run"].to_numpy()).to_numpy(dtype=np.int64),
-        made["channel"].to_numpy(dtype=object), made["campaign"].to_numpy(dtype=object),
+        np.asarray(made.column("customer_id").to_numpy(), dtype=object),
+        ago[np.searchsorted(keys, run)], _texts(made.column("channel")),
+        _texts(made.column("campaign")),
         got["customer"].to_numpy(dtype=object),
         (pd.Timestamp(as_of) - pd.to_datetime(got["date"])).dt.days.to_numpy(dtype=np.int64),
         got["outcome"].to_numpy(dtype=object), got["campaign"].to_numpy(dtype=object),
         source=source, runs=len(run_days))
+
+
+def _texts(column: pa.ChunkedArray) -> np.ndarray:
+    """A text column of a few distinct values as Python strings (None: missing), one object
+    per distinct value rather than one per row."""
+    codes, words = categories(column)
+    texts: np.ndarray = np.array([*words, None], dtype=object)[codes]
+    return texts
 
 
 def _days(as_of: dt.date, day: object) -> int:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from engine.activation.learned import Counts, Learned, Tally, figures
 from engine.data.load import EPOCH, Transactions
-from engine.history.measure import Sums, by_campaign, groups, outcomes, read_measured
+from engine.history.measured import Sums, by_campaign, groups, outcomes, read_measured
 from engine.history.store import Store
 from engine.project.channels import ChannelSetup
 
@@ -50,32 +50,32 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int]:
-    meta, snap, got = read_measured(store, tx, before=as_of)
+    m = read_measured(store, tx, before=as_of, channels=True)
     end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     cache: Sums = {}
     parts: list[pd.DataFrame] = []
     counted = set()
-    dates = {run: as_of for run, _, as_of in meta}
-    answers = by_campaign(got)
-    for (run_key, campaign), group in groups(snap):
+    dates = {run: as_of for run, _, as_of in m.runs}
+    answers = by_campaign(m.answers)
+    for run_key, campaign, rows in groups(m):
         if campaign not in wanted:
             continue
         day0 = (pd.Timestamp(str(dates[run_key])).date() - EPOCH).days
         days = setup.campaign(campaign).attribution_days
         if day0 + days > end_day:
             continue  # the window is not over: nothing to learn from it yet
-        converted = outcomes(group, answers.get(campaign, got.iloc[:0]), tx, day0, days,
-                             cache)[0]
-        held = group["holdout"].fillna(False).to_numpy(dtype=bool)
-        contacted = (group["status"] == "allocated").to_numpy() & ~held
+        converted = outcomes(m, rows, answers.get(campaign, m.answers.iloc[:0]), tx, day0,
+                             days, cache)[0]
+        held = m.holdout[rows]
+        slot = m.channel[rows]
+        contacted = m.allocated[rows] & ~held & (slot >= 0)  # a contact without a channel: none
+        names = np.asarray([*m.channels, NOT_CONTACTED], dtype=object)
         # everyone assigned counts (intention to treat); the customer is the unit of "how many"
         parts.append(pd.DataFrame({
-            "campaign": campaign, "code": group["code"].to_numpy(dtype=np.int64),
-            "customer_id": group["customer_id"].to_numpy(dtype=object)
-            if "customer_id" in group else None,
-            "channel": np.where(held, HELD, np.where(contacted, group["channel"].to_numpy(
-                dtype=object), NOT_CONTACTED)),
-            "converted": converted.astype(np.int64)}))
+            "campaign": campaign, "code": m.code[rows],
+            "customer_id": m.customer_id[rows],
+            "channel": np.where(held, HELD, names[np.where(contacted, slot, -1)]),
+            "converted": (converted > 0).astype(np.int64)}))
         counted.add(run_key)
     if not parts:
         return {}, 0
@@ -125,6 +125,7 @@ def _tallies(rows: pd.DataFrame) -> dict[str, Counts]:
                  if name not in (HELD, NOT_CONTACTED) and per_label[i * n_labels + j].windows}
         out[campaign] = Counts(chans, anyone[i], assigned[i], holdout[i])
     return out
+
 
 
 def read_learned(config: Config, tx: Transactions | None, setup: ChannelSetup, *,

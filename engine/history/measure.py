@@ -18,13 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
 from engine.data.load import EPOCH, Transactions
-from engine.history.changes import columns, fetch
-from engine.history.columnar import read_actions
+from engine.history.measured import Measured, Sums, by_campaign, groups, outcomes, read_measured
 from engine.history.store import Store
-from engine.history.tables import responses, run_actions, runs
 from engine.history.uplift import MIN_GROUP, uplift
 from engine.project.channels import ChannelSetup
 
@@ -63,124 +60,30 @@ NAMES = tuple(c[0] for c in COLUMNS)
 
 def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame:
     """One row per run and campaign (columns: NAMES), in run then campaign order."""
-    meta, snap, got = read_measured(store, tx)
+    m = read_measured(store, tx)
     out = []
     cache: Sums = {}
     end_day = tx.as_of_day  # the transactions run to the day before
-    about = {run: (run_id, as_of) for run, run_id, as_of in meta}
-    answers = by_campaign(got)
-    for (run_key, campaign), group in groups(snap):
+    about = {run: (run_id, as_of) for run, run_id, as_of in m.runs}
+    answers = by_campaign(m.answers)
+    for run_key, campaign, rows in groups(m):
         run_id, as_of = about[run_key]
         day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
         days = setup.campaign(campaign).attribution_days
-        out.append(_row(run_key, run_id, str(as_of), campaign, days, group,
-                        answers.get(campaign, got.iloc[:0]), tx, day0, end_day, cache))
+        out.append(_row(run_key, run_id, str(as_of), campaign, days, m, rows,
+                        answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache))
     return pd.DataFrame(out, columns=list(NAMES))
 
 
-def groups(snap: pd.DataFrame) -> list[tuple[tuple[int, str], pd.DataFrame]]:
-    """The actioned customers per (run, campaign), in run then campaign order: one pass."""
-    return [((int(r), str(k)), g) for (r, k), g in snap.groupby(["run", "campaign"],
-                                                                 sort=True, observed=True)]
-
-
-def by_campaign(got: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {str(k): g for k, g in got.groupby("campaign", sort=False)}
-
-
-def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None
-                  ) -> tuple[list[tuple[int, str, object]], pd.DataFrame, pd.DataFrame]:
-    """The runs measured (the latest per as-of date; only those dated before ``before`` if
-    given) as (run, run_id, as_of) in run order; their actioned customers (run, code: the
-    customer's code in ``tx``, -1 if none, customer_id: only where the code is -1, campaign,
-    channel, holdout, status, cost); the imported conversions (customer_id, campaign, date,
-    day, code)."""
-    with store.reading() as conn:
-        latest = select(func.max(runs.c.id), runs.c.as_of)
-        if before is not None:
-            latest = latest.where(runs.c.as_of < before)
-        chosen = fetch(conn, latest.group_by(runs.c.as_of))
-        keys = sorted(int(r) for r, _ in chosen)
-        meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
-                     .where(runs.c.id.in_(keys))) if keys else []
-        snap = read_actions(conn, run_actions, keys, codes_in=tx.id_array)
-        answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
-                                     responses.c.response_date)
-                        .where(responses.c.outcome == "converted"))
-    got = columns(answers, ["customer_id", "campaign", "date"]).astype(
-        {"customer_id": object, "campaign": object})
-    got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
-    got["code"] = pd.Index(tx.customer_ids).get_indexer(got["customer_id"].to_numpy(dtype=object))
-    return sorted((int(r), str(i), a) for r, i, a in meta), snap, got
-
-
-Sums = dict[tuple[int, int], tuple[np.ndarray, ...]]
-
-
-def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int,
-          cache: Sums) -> tuple[np.ndarray, ...]:
-    """Per customer (``codes``; -1: no transaction at all): purchases, revenue, margin on days
-    first .. last - 1 (one pass over the transactions per window, shared by the campaigns)."""
-    if (first, last) not in cache:
-        rows = _window(tx, first, last, cache)
-        n = len(tx.customer_ids)
-        code, amount, margin = tx.code[rows], tx.amount[rows], tx.margin[rows]
-        cache[(first, last)] = (
-            np.bincount(code[amount > 0], minlength=n),
-            np.bincount(code, weights=amount, minlength=n),
-            np.bincount(code, weights=margin, minlength=n))
-    bought, revenue, margin = cache[(first, last)]
-    ok = codes >= 0
-    at = np.maximum(codes, 0)
-    return tuple(np.where(ok, a[at], 0) for a in (bought, revenue, margin))
-
-
-def outcomes(group: pd.DataFrame, answers: pd.DataFrame, tx: Transactions, day0: int,
-             days: int, cache: Sums) -> tuple[np.ndarray, ...]:
-    """Per customer of ``group`` (rows of read_measured's actioned customers): converted
-    (1.0 or 0.0: a purchase in the transactions or an imported conversion of the campaign,
-    ``answers``, on days day0 .. day0 + days - 1), revenue and margin in that window, and the
-    margin over the same number of days before it (the CUPED covariate). The one definition
-    of a conversion: cvm measure and learning (engine.history.learn) both use it."""
-    codes = group["code"].to_numpy(dtype=np.int64)
-    bought, revenue, margin = _sums(tx, codes, day0, day0 + days, cache)
-    _, _, before = _sums(tx, codes, day0 - days, day0, cache)
-    inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
-    # by code (customer_id is kept only for customers absent from the transactions)
-    known = np.zeros(len(tx.customer_ids) + 1, dtype=bool)
-    known[inside["code"].to_numpy(dtype=np.int64)] = True  # -1: the spare last slot
-    responded = known[codes] & (codes >= 0)
-    lost = codes < 0
-    if lost.any():
-        responded[lost] = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))
-                                   ).get_indexer(group["customer_id"].to_numpy(dtype=object)
-                                                 [lost]) >= 0
-    converted = ((bought > 0) | responded).astype(float)
-    return converted, revenue, margin, before
-
-
-def _window(tx: Transactions, first: int, last: int, cache: Sums) -> np.ndarray | slice:
-    """The rows dated first .. last - 1: a slice of the rows in day order (sorted once and
-    kept in ``cache``; a file in date order needs no sort), not a pass over every row per
-    window."""
-    if (-1, -1) not in cache:
-        ordered = bool(np.all(tx.day[1:] >= tx.day[:-1])) if len(tx.day) else True
-        order = np.arange(0) if ordered else np.argsort(tx.day, kind="stable")
-        cache[(-1, -1)] = (np.array([ordered]), order, tx.day if ordered else tx.day[order])
-    ordered_, order, days = cache[(-1, -1)]
-    lo, hi = (int(k) for k in np.searchsorted(days, [first, last], side="left"))
-    return slice(lo, hi) if bool(ordered_[0]) else order[lo:hi]
-
-
-def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, group: pd.DataFrame,
-         answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int, cache: Sums
-         ) -> dict[str, Any]:
-    converted, revenue, margin, before = outcomes(group, answers, tx, day0, days, cache)
-    held = group["holdout"].fillna(False).to_numpy(dtype=bool)
+def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measured,
+         rows: np.ndarray, answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int,
+         cache: Sums) -> dict[str, Any]:
+    converted, revenue, margin, before = outcomes(m, rows, answers, tx, day0, days, cache)
+    held = m.holdout[rows]
     t, h = ~held, held
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
-    cost = float(group["cost"].fillna(0.0).to_numpy(dtype=float)[t].sum())
+    cost = float(m.cost[rows][t].sum())
     incremental = marg.uplift * int(t.sum())
     left = day0 + days - end_day
     if left > 0:
@@ -199,7 +102,7 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, group: pd.
     return {
         "run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
         "window_days": days, "treated": int(t.sum()),
-        "contacted": int((group["status"] == "allocated").sum()), "holdout": int(h.sum()),
+        "contacted": int(m.allocated[rows].sum()), "holdout": int(h.sum()),
         "conversion_treated": r(conv.treated_mean), "conversion_holdout": r(conv.holdout_mean),
         "conversion_uplift": r(conv.uplift), "conversion_low": r(conv.low),
         "conversion_high": r(conv.high),

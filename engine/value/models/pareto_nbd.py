@@ -9,12 +9,15 @@ Hardie & Lee (2005, Marketing Science 24(2)).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import optimize
 from scipy.special import expit
 
 from engine.value.models._beta_geo import _check_t, _steps
 from engine.value.models._common import (
+    ADVICE,
     LOG_BOUND,
     OPTIMIZER_OPTIONS,
     BaseFitter,
@@ -146,6 +149,7 @@ def _lifetime_integral(t: FloatArray, b: FloatArray, s: float) -> FloatArray:
 
 
 S_MAX = 20.0  # upper bound of s in the search: drop-out rates then vary by 1/sqrt(s) < 23%
+R_MAX = 20.0  # the same for r: purchase rates then vary by 1/sqrt(r) < 23%
 
 
 def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatArray:
@@ -155,7 +159,10 @@ def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatAr
     beta grow together (the mean drop-out rate s/beta staying put): there is no finite
     estimate, and each step up that ridge costs more (the hypergeometric series grows with s).
     In these coordinates the ridge is one axis, which the bound cuts short; reaching it is
-    reported. Elsewhere the answer is a good start for ``fit_mle`` in the usual coordinates.
+    reported. The same happens as r and alpha grow together when purchase rates hardly vary
+    (each step dearer still: 2F1 is then evaluated near z = 1): a step of the search that
+    takes r past R_MAX stops it, and that is reported too. Elsewhere the answer is a good
+    start for ``fit_mle`` in the usual coordinates.
     """
     to_log_params = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 1.0, -1.0]])
 
@@ -170,7 +177,7 @@ def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatAr
     bounds[2] = (-LOG_BOUND, top)
     res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
                             jac=True, method="L-BFGS-B", bounds=bounds,
-                            options=OPTIMIZER_OPTIONS, callback=iterations("Pareto/NBD"))
+                            options=OPTIMIZER_OPTIONS, callback=_rate_ridge(model))
     if res.x[2] >= top - 1e-6:
         raise ConvergenceError(
             f"{model}: the likelihood still rises at s = {S_MAX:g} (the upper bound of the "
@@ -181,3 +188,22 @@ def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatAr
     z = np.asarray(to_log_params @ res.x, dtype=np.float64)
     check_range(model, ParetoNBDFitter.param_names, np.exp(z))
     return z
+
+
+def _rate_ridge(model: str) -> Callable[[FloatArray], None]:
+    """The search's callback (each step it takes, not each point it tries): the progress
+    bar, and a ConvergenceError once a step has r > R_MAX."""
+    tick = iterations("Pareto/NBD")
+
+    def step(u: FloatArray) -> None:
+        tick(u)
+        r, alpha = float(np.exp(u[0])), float(np.exp(u[1]))
+        if r > R_MAX:
+            raise ConvergenceError(
+                f"{model}: the likelihood still rises as r and alpha grow together (r = "
+                f"{r:.4g} > {R_MAX:g}, the largest the search allows), with a mean purchase "
+                f"rate r/alpha = {r / alpha:.4g} per time unit: purchase rates hardly vary "
+                "between customers in these data, and the Pareto/NBD has no finite estimate "
+                "(its limit, r -> infinity, gives every customer that one rate).", ADVICE)
+
+    return step
