@@ -1,10 +1,14 @@
 """Text columns to integer codes, exactly and fast: the costly part of loading ten million rows.
 
 Hashing ten million strings is the slowest step of a load, so each column takes the cheapest
-exact route. Ids of up to 8 bytes are packed into integers (``engine.data.packing``): customer ids
-are then hashed as integers on both cores, and order ids coded per run of equal ids with no
-hash table at all. Longer ids are hashed as text, customer ids on both cores with the (much
-smaller) dictionaries merged after, order ids only at the first row of each run.
+exact route. A prefix every id shares (``C`` of ``C0000042``, ``O`` of ``O000001589``) is set
+aside first, so ids of up to 8 bytes past it are packed into integers
+(``engine.data.packing``): customer ids are then hashed as integers on both cores, and order
+ids coded per run of equal ids with no hash table at all. Other customer ids of up to 64 bytes
+(UUIDs) are read into a few 64-bit words each and coded by an integer hash of those, checked
+exactly (``engine.data.wide``); longer ones, or a hash shared by two ids, are hashed as text
+on both cores with the dictionaries merged after. Other order ids are dictionary-encoded at
+the first row of each run, and only their codes kept (never the ids as Python text).
 """
 
 from __future__ import annotations
@@ -19,14 +23,29 @@ import pyarrow.compute as pc
 
 from engine.data.packing import Packed, pack
 from engine.data.tabular import dictionary
+from engine.data.wide import wide_codes
 
 
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
     readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
-    packed = pack(ids)
+    rest, prefix = strip_common_prefix(ids)
+    packed = pack(rest)
     if packed is not None:  # short ids: integer hashing on both cores, no strings
-        return _packed_customer_codes(packed)
+        packed_codes, distinct = _packed_customer_codes(packed)
+        if prefix:
+            distinct = pc.binary_join_element_wise(pa.scalar(prefix, distinct.type), distinct,
+                                                   pa.scalar("", distinct.type))
+        return packed_codes, distinct
+    wide = wide_codes(ids)
+    if wide is not None:  # ids of up to 64 bytes: their words hashed, compared and sorted
+        order = wide.text_order()
+        rank = np.empty(len(order), dtype=np.intp)
+        rank[order] = np.arange(len(order), dtype=np.intp)
+        sorted_ids = ids.take(pa.array(wide.first[order]))
+        if isinstance(sorted_ids, pa.ChunkedArray):
+            sorted_ids = sorted_ids.combine_chunks()
+        return rank[wide.codes], sorted_ids
     halves = _halves(ids)
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
         parts = list(pool.map(lambda part: pc.dictionary_encode(part).combine_chunks(), halves))
@@ -43,6 +62,29 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
                               dtype=np.int64)
         codes.append(rank[in_union][_indices(parts[1])])
     return np.concatenate(codes), union.take(pa.array(order))
+
+
+def strip_common_prefix(text: pa.ChunkedArray) -> tuple[pa.ChunkedArray, str]:
+    """The values without the prefix they all share (``C`` of ``C000042``, ``ORD-`` of
+    ``ORD-2024-001``), and that prefix. Equal values stay equal and the order stays the text's
+    (so ``C0000001`` to ``C9999999`` fit 8 bytes and are packed). Every value keeps at least
+    one character. All values lie between the least and the greatest, so the prefix those
+    two share is everyone's. ``text`` has no nulls."""
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) \
+            or len(text) == 0:
+        return text, ""
+    low, high = (v.as_py() for v in pc.min_max(text).values())
+    if low is None or high is None:
+        return text, ""
+    size = 0
+    for a, b in zip(low, high, strict=False):
+        if a != b:
+            break
+        size += 1
+    size = min(size, len(low) - 1)  # the least value may be the prefix itself: keep a char
+    if size <= 0:
+        return text, ""
+    return pc.utf8_slice_codeunits(text, size), low[:size]  # by characters
 
 
 def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
@@ -67,12 +109,13 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     ids is coded. Short ids (up to 8 bytes, as most order numbers are) are packed into one
     integer each and coded without a hash table: runs that keep increasing are new orders, and
     the others (refund lines listed later, say) are looked up among those by binary search.
-    Other ids are dictionary-encoded. Either way the codes are exact.
+    Longer ids are coded as words (``engine.data.wide``), the rest dictionary-encoded. Either
+    way the codes are exact.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
     blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
-    packed = pack(text) if blank_free else None
+    packed = pack(strip_common_prefix(text)[0]) if blank_free else None
     if packed is not None:
         keys = packed.keys
         starts = np.ones(len(keys), dtype=bool)
@@ -88,7 +131,15 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     starts = np.ones(len(arr), dtype=bool)
     starts[1:] = np.asarray(pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False),
                             dtype=bool)
-    head_codes = labelled_codes(arr.filter(pa.array(starts)))[0].astype(np.int64)
+    heads = arr.filter(pa.array(starts))
+    del arr
+    # the codes alone: the ids as Python text (labelled_codes) would cost seconds at millions
+    head_codes = np.asarray(pc.fill_null(dictionary(heads).indices, -1).to_numpy(),
+                            dtype=np.int64)
+    blank = pc.or_(pc.equal(pc.binary_length(heads), 0), pc.utf8_is_space(heads))
+    if pc.any(blank).as_py():  # an empty or blank id: no order
+        head_codes = np.where(np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool),
+                              -1, head_codes)
     return np.asarray(head_codes[np.cumsum(starts) - 1], dtype=np.int64)
 
 
