@@ -53,7 +53,7 @@ def shuffled_project(project: Path) -> Path:
     target = folder / "transactions.parquet"
     if not target.exists():
         shutil.copytree(project, folder, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("transactions.parquet", "output"))
+                        ignore=shutil.ignore_patterns("transactions.parquet", "output", ".cvm"))
         table = pq.read_table(project / "transactions.parquet")
         order = np.random.default_rng(1).permutation(table.num_rows)
         pq.write_table(table.take(pa.array(order)), target)

@@ -23,6 +23,7 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,8 @@ def main() -> None:
             base = retail_project(size, ids=ids)
             for order in args.order.split(","):
                 project = shuffled_project(base) if order == "shuffled" else base
+                # every case a first run: no history of an earlier one to compare with
+                shutil.rmtree(project / ".cvm", ignore_errors=True)
                 case = fresh("dask" if args.dask else "run", project)
                 cases[size, ids, order] = case
                 if "error" in case:
