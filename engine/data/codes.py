@@ -29,8 +29,7 @@ from engine.data.wide import wide_codes
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
     readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
-    rest, prefix = strip_common_prefix(ids)
-    packed = pack(rest)
+    packed, prefix = _pack_past_prefix(ids)
     if packed is not None:  # short ids: integer hashing on both cores, no strings
         packed_codes, distinct = _packed_customer_codes(packed)
         if prefix:
@@ -64,27 +63,33 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return np.concatenate(codes), union.take(pa.array(order))
 
 
-def strip_common_prefix(text: pa.ChunkedArray) -> tuple[pa.ChunkedArray, str]:
-    """The values without the prefix they all share (``C`` of ``C000042``, ``ORD-`` of
-    ``ORD-2024-001``), and that prefix. Equal values stay equal and the order stays the text's
-    (so ``C0000001`` to ``C9999999`` fit 8 bytes and are packed). Every value keeps at least
-    one character. All values lie between the least and the greatest, so the prefix those
-    two share is everyone's. ``text`` has no nulls."""
+def _pack_past_prefix(text: pa.ChunkedArray) -> tuple[Packed | None, str]:
+    """The values packed, as they are or past the prefix they all share (only when needed:
+    setting it aside copies the text)."""
+    packed = pack(text)
+    if packed is not None:
+        return packed, ""
+    prefix = common_prefix(text)
+    return (pack(text, skip=len(prefix.encode())) if prefix else None), prefix
+
+
+def common_prefix(text: pa.ChunkedArray) -> str:
+    """The prefix all values share (``C`` of ``C000042``, ``ORD-`` of ``ORD-2024-001``), short
+    of the whole of any value: set aside, equal values stay equal and the order stays the
+    text's (so ``C0000001`` to ``C9999999`` fit 8 bytes and are packed). All values lie between
+    the least and the greatest, so the prefix those two share is everyone's. No nulls."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) \
             or len(text) == 0:
-        return text, ""
+        return ""
     low, high = (v.as_py() for v in pc.min_max(text).values())
     if low is None or high is None:
-        return text, ""
+        return ""
     size = 0
     for a, b in zip(low, high, strict=False):
         if a != b:
             break
         size += 1
-    size = min(size, len(low) - 1)  # the least value may be the prefix itself: keep a char
-    if size <= 0:
-        return text, ""
-    return pc.utf8_slice_codeunits(text, size), low[:size]  # by characters
+    return str(low[:min(size, len(low) - 1)])  # the least may be the prefix itself: keep one
 
 
 def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
@@ -115,7 +120,7 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
     blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
-    packed = pack(strip_common_prefix(text)[0]) if blank_free else None
+    packed = _pack_past_prefix(text)[0] if blank_free else None
     if packed is not None:
         keys = packed.keys
         starts = np.ones(len(keys), dtype=bool)
