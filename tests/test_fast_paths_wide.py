@@ -1,12 +1,10 @@
 """The fast paths for long ids, many categories and shuffled rows against plain computations.
 
 Ids longer than 8 bytes are packed once a prefix they all share is set aside (``O`` of
-``O000123456``), else customer ids are coded as words (engine/data/wide.py); category
-breadth and active periods are counted with a table of flags while it is small beside the
-rows. Each must give exactly what the obvious
-computation gives, on random data built for their edge cases: ids sharing their first 8 bytes,
-mixed lengths, a prefix of another id, blank ids, ids longer than 64 bytes, and hash
-collisions forced with a weak hash.
+``O000123456``), else hashed as text; category breadth and active periods are counted with a
+table of flags while it is small beside the rows. Each must give exactly what the obvious
+computation gives, on random data built for their edge cases: ids sharing a prefix, mixed
+lengths, an id that is the prefix of others, non-ASCII prefixes, blank ids, UUIDs.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from engine.data import wide
 from engine.data.codes import customer_codes, order_codes
 from engine.value.features import _category_breadth
 from engine.value.occasions import active_periods
@@ -84,33 +81,6 @@ def test_long_order_ids_partition_rows_like_the_ids(seed: int) -> None:
     pairs = pd.DataFrame({"id": expected[known], "code": codes[known]})
     assert (pairs.groupby("id")["code"].nunique() == 1).all()  # one code per id
     assert (pairs.groupby("code")["id"].nunique() == 1).all()  # one id per code
-
-
-def _weak(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """A hash with four values: every id collides with many others."""
-    return (words[:, 0] & np.uint64(3)) ^ lengths.astype(np.uint64) & np.uint64(3)
-
-
-def test_a_shared_hash_is_found_and_the_text_coded_instead(monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
-    ids = [f"customer-{i:05d}" for i in range(300)][::-1] * 2
-    assert wide.wide_codes(pa.chunked_array([ids]), mix=_weak) is None
-    monkeypatch.setattr(wide, "_mix", _weak)
-    codes, distinct = customer_codes(pa.chunked_array([ids]))
-    expected = sorted(set(ids))
-    assert distinct.to_pylist() == expected
-    assert np.array_equal(codes, pd.Index(expected).get_indexer(ids))
-    orders = order_codes(pa.chunked_array([ids]))
-    assert np.array_equal(pd.factorize(orders)[0], pd.factorize(pd.Series(ids))[0])
-
-
-def test_text_order_sorts_ties_on_the_first_word_by_every_word() -> None:
-    ids = ["ABCDEFGHZ", "ABCDEFGH", "ABCDEFGHA", "ABCDEFGH\x00", "AAAAAAAAAAAAAAAAB", "B",
-           "ABCDEFGHAAAAAAAAB", "ABCDEFGHAAAAAAAA"]
-    coded = wide.wide_codes(pa.chunked_array([ids]))
-    assert coded is not None
-    assert [ids[int(coded.first[i])] for i in coded.text_order()] == sorted(
-        ids, key=lambda s: s.encode())
 
 
 @pytest.mark.parametrize("customers,categories,shuffled", [

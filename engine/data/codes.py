@@ -1,14 +1,12 @@
 """Text columns to integer codes, exactly and fast: the costly part of loading ten million rows.
 
 Hashing ten million strings is the slowest step of a load, so each column takes the cheapest
-exact route. A prefix every id shares (``C`` of ``C0000042``, ``O`` of ``O000001589``) is set
-aside first, so ids of up to 8 bytes past it are packed into integers
-(``engine.data.packing``): customer ids are then hashed as integers on both cores, and order
-ids coded per run of equal ids with no hash table at all. Other customer ids of up to 64 bytes
-(UUIDs) are read into a few 64-bit words each and coded by an integer hash of those, checked
-exactly (``engine.data.wide``); longer ones, or a hash shared by two ids, are hashed as text
-on both cores with the dictionaries merged after. Other order ids are dictionary-encoded at
-the first row of each run, and only their codes kept (never the ids as Python text).
+exact route. Ids of up to 8 bytes, as they are or past a prefix they all share (``C`` of
+``C0000042``, ``O`` of ``O000001589``), are packed into integers (``engine.data.packing``):
+customer ids are then hashed as integers on both cores, and order ids coded per run of equal
+ids with no hash table at all. Other ids (UUIDs, say) are hashed as text: customer ids on both
+cores with the (much smaller) dictionaries merged after, order ids only at the first row of
+each run, keeping their codes alone (never millions of ids as Python text).
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ import pyarrow.compute as pc
 
 from engine.data.packing import Packed, pack
 from engine.data.tabular import dictionary
-from engine.data.wide import wide_codes
 
 
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -36,15 +33,6 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
             distinct = pc.binary_join_element_wise(pa.scalar(prefix, distinct.type), distinct,
                                                    pa.scalar("", distinct.type))
         return packed_codes, distinct
-    wide = wide_codes(ids)
-    if wide is not None:  # ids of up to 64 bytes: their words hashed, compared and sorted
-        order = wide.text_order()
-        rank = np.empty(len(order), dtype=np.intp)
-        rank[order] = np.arange(len(order), dtype=np.intp)
-        sorted_ids = ids.take(pa.array(wide.first[order]))
-        if isinstance(sorted_ids, pa.ChunkedArray):
-            sorted_ids = sorted_ids.combine_chunks()
-        return rank[wide.codes], sorted_ids
     halves = _halves(ids)
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
         parts = list(pool.map(lambda part: pc.dictionary_encode(part).combine_chunks(), halves))
@@ -112,10 +100,10 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
 
     An order's lines are usually listed together, so only the first row of each run of equal
     ids is coded. Short ids (up to 8 bytes, as most order numbers are) are packed into one
-    integer each and coded without a hash table: runs that keep increasing are new orders, and
-    the others (refund lines listed later, say) are looked up among those by binary search.
-    Longer ids are coded as words (``engine.data.wide``), the rest dictionary-encoded. Either
-    way the codes are exact.
+    integer each (past a prefix they all share) and coded without a hash table: runs that keep
+    increasing are new orders, and the others (refund lines listed later, say) are looked up
+    among those by binary search. Other ids are dictionary-encoded. Either way the codes are
+    exact.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
