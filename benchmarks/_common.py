@@ -20,14 +20,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def retail_project(customers: int, *, seed: int = 7) -> Path:
-    """A project folder with ``customers`` synthetic customers as Parquet (made once, cached)."""
+def retail_project(customers: int, *, seed: int = 7, ids: str = "short") -> Path:
+    """A project folder with ``customers`` synthetic customers as Parquet (made once, cached).
+    ``ids="uuid"``: 36-character UUID customer and order ids (synth.py's option)."""
     from synth import generate, write
 
-    folder = BENCH_DATA / f"retail-{customers}"
+    folder = BENCH_DATA / f"retail-{customers}{'' if ids == 'short' else '-' + ids}"
     if not (folder / "transactions.parquet").exists():
         start = time.perf_counter()
-        data = generate(customers, seed=seed)
+        data = generate(customers, seed=seed, ids=ids)  # type: ignore[arg-type]
         write(data, folder, fmt="parquet")
         print(f"generated {len(data.transactions):,} transactions for {customers:,} customers "
               f"in {time.perf_counter() - start:.1f} s -> {folder}", flush=True)
@@ -40,3 +41,33 @@ def retail_project(customers: int, *, seed: int = 7) -> Path:
             shutil.rmtree(folder / sub, ignore_errors=True)
             shutil.copytree(ROOT / sub, folder / sub)
     return folder
+
+
+def shuffled_project(project: Path) -> Path:
+    """A copy of the project with the transaction rows in random order (made once)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = project.with_name(project.name + "-shuffled")
+    target = folder / "transactions.parquet"
+    if not target.exists():
+        shutil.copytree(project, folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("transactions.parquet", "output", ".cvm"))
+        table = pq.read_table(project / "transactions.parquet")
+        order = np.random.default_rng(1).permutation(table.num_rows)
+        pq.write_table(table.take(pa.array(order)), target)
+    return folder
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (the machine is shared: wall time is
+    noisy, CPU time much less so)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> str:
+    import os
+
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())

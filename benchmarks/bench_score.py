@@ -13,13 +13,12 @@ same rows in random order, where the loader's run-based shortcuts do not apply.
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, peak_rss_mb, retail_project
+from _common import ROOT, peak_rss_mb, retail_project, shuffled_project
 
 
 def measure(project: str) -> None:
@@ -37,23 +36,6 @@ def measure(project: str) -> None:
     core = sum(v for k, v in scored.timings.items() if k != "models")
     print(f"load + features + value {core:.2f} s (target 5 s); with the models {total:.2f} s; "
           f"peak memory {peak_rss_mb():,.0f} MB (target 2,048 MB)")
-
-
-def shuffled_project(project: Path) -> Path:
-    """A copy of the project with the transaction rows in random order (made once)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    folder = project.with_name(project.name + "-shuffled")
-    target = folder / "transactions.parquet"
-    if not target.exists():
-        shutil.copytree(project, folder, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("transactions.parquet"))
-        table = pq.read_table(project / "transactions.parquet")
-        order = np.random.default_rng(1).permutation(table.num_rows)
-        pq.write_table(table.take(pa.array(order)), target)
-    return folder
 
 
 def main() -> None:

@@ -1,10 +1,12 @@
 """Text columns to integer codes, exactly and fast: the costly part of loading ten million rows.
 
 Hashing ten million strings is the slowest step of a load, so each column takes the cheapest
-exact route. Ids of up to 8 bytes are packed into integers (``engine.data.packing``): customer ids
-are then hashed as integers on both cores, and order ids coded per run of equal ids with no
-hash table at all. Longer ids are hashed as text, customer ids on both cores with the (much
-smaller) dictionaries merged after, order ids only at the first row of each run.
+exact route. Ids of up to 8 bytes, as they are or past a prefix they all share (``C`` of
+``C0000042``, ``O`` of ``O000001589``), are packed into integers (``engine.data.packing``):
+customer ids are then hashed as integers on both cores, and order ids coded per run of equal
+ids with no hash table at all. Other ids (UUIDs, say) are hashed as text: customer ids on both
+cores with the (much smaller) dictionaries merged after, order ids only at the first row of
+each run, keeping their codes alone (never millions of ids as Python text).
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from engine.data.tabular import dictionary
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
     readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
-    packed = pack(ids)
+    packed, prefix = _pack_past_prefix(ids)
     if packed is not None:  # short ids: integer hashing on both cores, no strings
-        return _packed_customer_codes(packed)
+        packed_codes, distinct = _packed_customer_codes(packed)
+        if prefix:
+            distinct = pc.binary_join_element_wise(pa.scalar(prefix, distinct.type), distinct,
+                                                   pa.scalar("", distinct.type))
+        return packed_codes, distinct
     halves = _halves(ids)
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL
         parts = list(pool.map(lambda part: pc.dictionary_encode(part).combine_chunks(), halves))
@@ -43,6 +49,35 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
                               dtype=np.int64)
         codes.append(rank[in_union][_indices(parts[1])])
     return np.concatenate(codes), union.take(pa.array(order))
+
+
+def _pack_past_prefix(text: pa.ChunkedArray) -> tuple[Packed | None, str]:
+    """The values packed, as they are or past the prefix they all share (only when needed:
+    setting it aside copies the text)."""
+    packed = pack(text)
+    if packed is not None:
+        return packed, ""
+    prefix = common_prefix(text)
+    return (pack(text, skip=len(prefix.encode())) if prefix else None), prefix
+
+
+def common_prefix(text: pa.ChunkedArray) -> str:
+    """The prefix all values share (``C`` of ``C000042``, ``ORD-`` of ``ORD-2024-001``), short
+    of the whole of any value: set aside, equal values stay equal and the order stays the
+    text's (so ``C0000001`` to ``C9999999`` fit 8 bytes and are packed). All values lie between
+    the least and the greatest, so the prefix those two share is everyone's. No nulls."""
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) \
+            or len(text) == 0:
+        return ""
+    low, high = (v.as_py() for v in pc.min_max(text).values())
+    if low is None or high is None:
+        return ""
+    size = 0
+    for a, b in zip(low, high, strict=False):
+        if a != b:
+            break
+        size += 1
+    return str(low[:min(size, len(low) - 1)])  # the least may be the prefix itself: keep one
 
 
 def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
@@ -65,14 +100,15 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
 
     An order's lines are usually listed together, so only the first row of each run of equal
     ids is coded. Short ids (up to 8 bytes, as most order numbers are) are packed into one
-    integer each and coded without a hash table: runs that keep increasing are new orders, and
-    the others (refund lines listed later, say) are looked up among those by binary search.
-    Other ids are dictionary-encoded. Either way the codes are exact.
+    integer each (past a prefix they all share) and coded without a hash table: runs that keep
+    increasing are new orders, and the others (refund lines listed later, say) are looked up
+    among those by binary search. Other ids are dictionary-encoded. Either way the codes are
+    exact.
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
     blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
-    packed = pack(text) if blank_free else None
+    packed = _pack_past_prefix(text)[0] if blank_free else None
     if packed is not None:
         keys = packed.keys
         starts = np.ones(len(keys), dtype=bool)
@@ -88,7 +124,15 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     starts = np.ones(len(arr), dtype=bool)
     starts[1:] = np.asarray(pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False),
                             dtype=bool)
-    head_codes = labelled_codes(arr.filter(pa.array(starts)))[0].astype(np.int64)
+    heads = arr.filter(pa.array(starts))
+    del arr
+    # the codes alone: the ids as Python text (labelled_codes) would cost seconds at millions
+    head_codes = np.asarray(pc.fill_null(dictionary(heads).indices, -1).to_numpy(),
+                            dtype=np.int64)
+    blank = pc.or_(pc.equal(pc.binary_length(heads), 0), pc.utf8_is_space(heads))
+    if pc.any(blank).as_py():  # an empty or blank id: no order
+        head_codes = np.where(np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool),
+                              -1, head_codes)
     return np.asarray(head_codes[np.cumsum(starts) - 1], dtype=np.int64)
 
 

@@ -39,35 +39,42 @@ class Packed:
         ).cast(pa.string())
 
 
-def pack(text: pa.ChunkedArray) -> Packed | None:
+def pack(text: pa.ChunkedArray, skip: int = 0) -> Packed | None:
     """The values as keys, or None when they do not fit (a value longer than 8 bytes, or
-    lengths up to 8 that differ). ``text`` has no nulls."""
+    lengths up to 8 that differ). ``text`` has no nulls. ``skip``: bytes left out at the start
+    of every value (a prefix they all share, set aside by the caller), with no copy of the
+    text."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return None
     low, high = (v.as_py() for v in pc.min_max(pc.binary_length(text)).values())
-    if high is None or high > 8 or (high == 8 and low != 8):
+    if high is None:
+        return None
+    low, high = low - skip, high - skip
+    if high > 8 or (high == 8 and low != 8):
         return None
     width = 8 if high == 8 else 7
-    parts = [_pack_chunk(chunk, width) for chunk in text.chunks if len(chunk)]
+    parts = [_pack_chunk(chunk, width, skip) for chunk in text.chunks if len(chunk)]
     keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
     return Packed(keys, width)
 
 
-def _pack_chunk(chunk: pa.Array, width: int) -> np.ndarray:
+def _pack_chunk(chunk: pa.Array, width: int, skip: int) -> np.ndarray:
     kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     offsets = np.frombuffer(chunk.buffers()[1], dtype=kind, count=len(chunk) + 1,
                             offset=chunk.offset * np.dtype(kind).itemsize).astype(np.int64)
     data = np.frombuffer(chunk.buffers()[2] or b"\0", dtype=np.uint8)
-    if width == 8:  # every value is 8 bytes: the bytes are the key
+    lengths = np.diff(offsets) - skip
+    if width == 8 and not skip:  # every value is 8 bytes: the bytes are the key
         return data[offsets[0]:offsets[-1]].view(">u8").astype(np.uint64)
-    lengths = np.diff(offsets)
     grid = np.zeros((len(chunk), 8), dtype=np.uint8)
     if lengths.min() == lengths.max():  # one width: a reshape, no gather
         w = int(lengths[0])
-        grid[:, :w] = data[offsets[0]:offsets[-1]].reshape(len(chunk), w)
+        grid[:, :w] = data[offsets[0]:offsets[-1]].reshape(len(chunk), w + skip)[:, skip:]
     else:
-        take = offsets[:-1, None] + np.arange(7)[None, :]
+        take = offsets[:-1, None] + skip + np.arange(7)[None, :]
         inside = np.arange(7)[None, :] < lengths[:, None]
         grid[:, :7] = np.where(inside, data[np.minimum(take, len(data) - 1)], 0)
+    if width == 8:
+        return grid.view(">u8").ravel().astype(np.uint64)
     grid[:, 7] = lengths
     return grid.view(">u8").ravel().astype(np.uint64)

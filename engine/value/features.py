@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import EPOCH, Transactions
-from engine.value.occasions import TABLE_SLOTS, active_periods, first_of_day, order_counts
+from engine.value.occasions import (
+    active_periods,
+    distinct_counts,
+    first_of_day,
+    flags_fit,
+    order_counts,
+)
 from engine.value.periods import PeriodTotals, bought_to_date, period_totals, settled
 
 CODE = "_code"  # internal column: the customer's code in Transactions, dropped on output
@@ -38,10 +44,12 @@ def _pairs_count(code: np.ndarray, other: np.ndarray, n: int) -> np.ndarray:
 
 
 def _category_breadth(code: np.ndarray, cat: np.ndarray, n: int, n_cat: int) -> np.ndarray:
+    """Distinct categories per customer: a customers x categories table of flags while it is
+    small beside the rows (any number of customers for a few categories), else the pairs
+    hashed (many categories, few rows each)."""
     ok = cat >= 0
-    if n * max(n_cat, 1) <= TABLE_SLOTS:  # a customers x categories count matrix fits
-        counts = np.bincount(code[ok] * n_cat + cat[ok], minlength=n * n_cat)
-        return np.asarray(np.count_nonzero(counts.reshape(n, n_cat), axis=1), dtype=np.int64)
+    if flags_fit(n, n_cat, len(code)):
+        return distinct_counts(code[ok], cat[ok], n, max(n_cat, 1))
     return _pairs_count(code[ok], cat[ok], n)
 
 

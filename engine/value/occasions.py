@@ -20,6 +20,21 @@ import numpy as np
 import pandas as pd
 
 TABLE_SLOTS = 16_000_000  # largest customers x values table for exact distinct pairs
+FLAGS_PER_ROW = 8  # a table of one-byte flags may hold this many per row given (or TABLE_SLOTS)
+
+
+def flags_fit(n: int, width: int, rows: int) -> bool:
+    """Whether a customers x values table of flags (one byte each) is small beside the data:
+    its size then grows with the rows, not with customers x values, at any scale."""
+    return n * max(width, 1) <= max(TABLE_SLOTS, FLAGS_PER_ROW * rows)
+
+
+def distinct_counts(code: np.ndarray, value: np.ndarray, n: int, width: int) -> np.ndarray:
+    """Distinct values per customer (``value`` in 0..width-1) through a table of flags; give
+    ``flags_fit(n, width, len(code))``. Any row order."""
+    seen = np.zeros(n * width, dtype=bool)
+    seen[code * width + value] = True
+    return np.asarray(np.count_nonzero(seen.reshape(n, width), axis=1), dtype=np.int64)
 
 
 def first_of_pair(code: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
@@ -121,10 +136,8 @@ def active_periods(code: np.ndarray, day: np.ndarray, end: int, period_days: int
         return np.zeros(n, dtype=np.int64)
     period = (int(end) - 1 - day.astype(np.int64)) // period_days
     periods = int(np.max(period)) + 1
-    if n * periods <= TABLE_SLOTS:  # a customers x periods table of flags fits
-        seen = np.zeros(n * periods, dtype=bool)
-        seen[code * periods + period] = True
-        return np.asarray(np.count_nonzero(seen.reshape(n, periods), axis=1), dtype=np.int64)
+    if flags_fit(n, periods, len(code)):  # a customers x periods table of flags
+        return distinct_counts(code, period, n, periods)
     # periods counted forward from the oldest, so rows listed by date stay in window order
     forward = periods - 1 - period
     return np.bincount(code[first_of_pair(code, forward, n)], minlength=n)

@@ -28,6 +28,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
                         help="output folder")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument("--ids", choices=("short", "uuid"), default="short",
+                        help="customer and order ids: numbered (C000042) or 36-character UUIDs")
     return parser.parse_args(argv)
 
 
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     import synth
 
     began = time.perf_counter()
-    data = synth.generate(args.customers, seed=args.seed, start=args.start, end=args.end)
+    data = synth.generate(args.customers, seed=args.seed, start=args.start, end=args.end,
+                          ids=args.ids)
     paths = synth.write(data, args.out, fmt=args.format)
     print(f"{len(data.transactions):,} transaction rows, {len(data.customers):,} customers "
           f"in {time.perf_counter() - began:.1f}s -> {', '.join(str(p) for p in paths)}")

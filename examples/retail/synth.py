@@ -12,6 +12,7 @@ not the engine's, so the project's column mapping has something to map.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -186,6 +187,27 @@ def _ids(prefix: str, numbers: Ints, width: int) -> pa.Array:
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
+def _uuids(seed: int, tag: int, n: int) -> pa.Array:
+    """``n`` distinct version-4 UUIDs as 36-character text, drawn from their own generator (so
+    the short ids' data stays byte-identical) and deterministic from ``seed``."""
+    rng = np.random.default_rng([seed, tag])
+    raw = rng.integers(0, 256, (n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexa = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    digits = np.stack([hexa[raw >> 4], hexa[raw & 0x0F]], axis=2).reshape(n, 32)
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for lo, hi, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        text[:, at:at + hi - lo] = digits[:, lo:hi]
+    offsets = np.arange(0, 36 * n + 1, 36, dtype=np.int32)
+    ids = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets),
+                                                 pa.py_buffer(text.tobytes())])
+    # 122 random bits: a repeat among a few million is about 1e-24 likely, but checked
+    if n and pc.count_distinct(ids).as_py() != n:
+        raise ValueError(f"seed {seed} drew a repeated UUID: choose another seed")
+    return ids
+
+
 def _text(values: tuple[str, ...] | list[str], index: np.ndarray) -> pa.Array:
     """Look up labels by integer code, as a text column."""
     return pa.array(list(values), pa.string()).take(pa.array(index))
@@ -199,7 +221,8 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 
 
 def _transactions(rng: np.random.Generator, lat: _Latent, dates: list[str],
-                  customer_ids: pa.Array) -> pd.DataFrame:
+                  customer_ids: pa.Array, order_ids: Callable[[int], pa.Array]
+                  ) -> pd.DataFrame:
     """The order-line table, sorted by (OrderDate, OrderID, line)."""
     cust, t = _orders(rng, lat)
     rows = _lines(rng, lat, cust, t)
@@ -210,8 +233,7 @@ def _transactions(rng: np.random.Generator, lat: _Latent, dates: list[str],
     ix = np.argsort(key, kind="stable")
     day = key[ix] >> 40
     del key
-    width = max(7, len(str(len(cust))))
-    table = {"OrderID": _ids("O", np.arange(1, len(cust) + 1), width).take(
+    table = {"OrderID": order_ids(len(cust)).take(
                  pa.array(cols.pop("order")[ix])),
              "CustomerID": customer_ids.take(pa.array(cols.pop("cust")[ix])),
              "OrderDate": _text(dates, day),
@@ -258,12 +280,18 @@ def _customer_file(rng: np.random.Generator, lat: _Latent, dates: list[str],
 
 
 def generate(n_customers: int, *, seed: int = 7, start: dt.date = dt.date(2023, 1, 1),
-             end: dt.date = dt.date(2025, 12, 31)) -> SynthData:
+             end: dt.date = dt.date(2025, 12, 31), ids: Literal["short", "uuid"] = "short"
+             ) -> SynthData:
     """Generate ``n_customers`` customers and their order lines between ``start`` and ``end``.
 
-    Deterministic for a given (n_customers, seed, start, end). Roughly 10 transaction rows per
-    customer over three years; 1,000,000 customers give about 10 million rows.
+    Deterministic for a given (n_customers, seed, start, end, ids). Roughly 10 transaction rows
+    per customer over three years; 1,000,000 customers give about 10 million rows. ``ids``:
+    ``short`` numbers customers and orders (``C000042``, ``O0001589``) in the order they
+    appear; ``uuid`` gives both random 36-character UUIDs, as many real exports have (the
+    rest of the data is the same as with short ids).
     """
+    if ids not in ("short", "uuid"):
+        raise ValueError(f"unknown ids {ids!r}: use 'short' or 'uuid'")
     if n_customers < 1:
         raise ValueError("n_customers must be at least 1")
     if end <= start:
@@ -271,8 +299,18 @@ def generate(n_customers: int, *, seed: int = 7, start: dt.date = dt.date(2023, 
     dates = list(pd.date_range(start, end, freq="D").strftime("%Y-%m-%d"))
     rng = np.random.default_rng(seed)
     lat = _customers_latent(rng, n_customers, len(dates))
-    customer_ids = _ids("C", np.arange(1, n_customers + 1), max(6, len(str(n_customers))))
-    transactions = _transactions(rng, lat, dates, customer_ids)
+    if ids == "uuid":
+        customer_ids = _uuids(seed, 1, n_customers)
+
+        def order_ids(n: int) -> pa.Array:
+            return _uuids(seed, 2, n)
+    else:
+        customer_ids = _ids("C", np.arange(1, n_customers + 1),
+                            max(6, len(str(n_customers))))
+
+        def order_ids(n: int) -> pa.Array:
+            return _ids("O", np.arange(1, n + 1), max(7, len(str(n))))
+    transactions = _transactions(rng, lat, dates, customer_ids, order_ids)
     return SynthData(transactions, _customer_file(rng, lat, dates, customer_ids))
 
 
