@@ -13,8 +13,8 @@ peak memory growing at most linearly.
 ``--duckdb`` adds DuckDB (``pip install -e '.[bench]'``) on the same Parquet file, for the
 per-customer aggregation the features stage does (orders, purchase days, first and last
 purchase, revenue, refunds, categories), side by side with the engine's load + features.
-``--dask`` runs ``cvm run --engine dask`` instead of the single process (for 10M customers:
-another branch's work; it says so when this engine has no such option).
+``--dask`` runs ``cvm run --engine dask --no-history`` instead of the single process (a local
+cluster of two workers; the 10M point of the growth benchmark; memory: bench_dask.py).
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ def measure_dask(project: str) -> None:
     processes: their memory is reported by the engine itself)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        done = subprocess.run([sys.executable, "-m", "engine.cli", "run", "--project", project,
-                               "--engine", "dask", "--out", str(Path(out) / "run")],
+        done = subprocess.run([sys.executable, "-m", "engine", "run", "--project", project,
+                               "--engine", "dask", "--no-history", "--out",
+                               str(Path(out) / "run")],
                               capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         print(json.dumps({"error": (done.stderr or done.stdout).strip()[-400:]}))
