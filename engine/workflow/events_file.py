@@ -24,13 +24,29 @@ MAX_PROBLEMS = 20  # shown; the count says how many more
 def read_events(path: Path, types: Mapping[str, Mapping[str, str]]) -> list[Event]:
     """The file's events, in time order (ties: file order)."""
     if not path.is_file():
-        raise InputError(Problem("file not found, expected an events file (CSV or JSON Lines)",
+        raise InputError(Problem(("is a folder" if path.is_dir() else "file not found") +
+                                 ", expected an events file (CSV or JSON Lines)",
                                  file=str(path)))
-    rows = _jsonl(path) if path.suffix.lower() in (".jsonl", ".ndjson") else _csv(path)
+    if path.stat().st_size == 0:
+        raise InputError(Problem("the file is empty, expected a header line "
+                                 "(customer_id,type,at) and one event a row", file=path.name))
     problems: list[Problem] = []
+    rows = _jsonl(path, problems) if path.suffix.lower() in (".jsonl", ".ndjson") else \
+        _csv(path)
     events: list[Event] = []
+    seen: dict[str, int] = {}  # event id -> the row that has it first
     for line, number, raw in rows:
         found = _event(path.name, line, number, raw, types, problems)
+        given = raw.get("event_id")
+        if given not in (None, ""):
+            if str(given) in seen:
+                problems.append(Problem(
+                    f"row {number}, field 'event_id': found {given!r}, expected an id no "
+                    f"other row has (row {seen[str(given)]} has it)", file=path.name,
+                    line=line, hint="an event sent twice is one event: remove the repeated "
+                                    "row"))
+                found = None
+            seen.setdefault(str(given), number)
         if found is not None:
             events.append(found)
     if problems:
@@ -45,6 +61,13 @@ def read_events(path: Path, types: Mapping[str, Mapping[str, str]]) -> list[Even
 def _csv(path: Path) -> list[tuple[int, int, dict[str, Any]]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
+        missing = [k for k in ("customer_id", "type", "at") if k not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(Problem(
+                "the header lacks the column(s) " + ", ".join(repr(k) for k in missing) +
+                " (found: " + ", ".join(repr(k) for k in reader.fieldnames or []) + ")",
+                file=path.name, line=1, hint="an events file is comma-separated with the "
+                "columns customer_id, type and at (event_id and the event fields optional)"))
         out = []
         for number, row in enumerate(reader, start=1):
             extra = row.pop(None, None)  # type: ignore[call-overload]
@@ -59,7 +82,7 @@ def _csv(path: Path) -> list[tuple[int, int, dict[str, Any]]]:
         return out
 
 
-def _jsonl(path: Path) -> list[tuple[int, int, dict[str, Any]]]:
+def _jsonl(path: Path, problems: list[Problem]) -> list[tuple[int, int, dict[str, Any]]]:
     out = []
     number = 0
     for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -69,11 +92,13 @@ def _jsonl(path: Path) -> list[tuple[int, int, dict[str, Any]]]:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(Problem(f"row {number}: not JSON ({exc.msg})", file=path.name,
-                                     line=line, hint="one JSON object per line")) from None
+            problems.append(Problem(f"row {number}: not JSON ({exc.msg})", file=path.name,
+                                    line=line, hint="one JSON object per line"))
+            continue
         if not isinstance(raw, dict):
-            raise InputError(Problem(f"row {number}: found {type(raw).__name__}, expected an "
-                                     "object", file=path.name, line=line))
+            problems.append(Problem(f"row {number}: found {type(raw).__name__}, expected an "
+                                    "object", file=path.name, line=line))
+            continue
         out.append((line, number, {**raw, "text": False}))
     return out
 
