@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_runs import SharedCommands
+
 ROOT = Path(__file__).resolve().parents[1]
 
 BASE_CONFIG = """\
@@ -160,3 +162,9 @@ def golden_run(tmp_path_factory: pytest.TempPathFactory) -> GoldenRun:
         prints = golden.fingerprints(tmp, around=counter.counting)
     return GoldenRun(tmp, prints, counter.found)
 
+
+@pytest.fixture(scope="session")
+def shared_commands(tmp_path_factory: pytest.TempPathFactory) -> SharedCommands:
+    """Commands several test files run identically on a bundled example, run once
+    (tests/shared_runs.py)."""
+    return SharedCommands(tmp_path_factory.mktemp("shared"))
