@@ -5,10 +5,14 @@ import shutil
 import subprocess
 import textwrap
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.shared_runs import SharedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,3 +139,32 @@ def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
     server = request.getfixturevalue("postgres_server")
     return new_database(server, f"cvm_test_{uuid.uuid4().hex[:12]}")
+
+
+@dataclass(frozen=True)
+class GoldenRun:
+    """Every command of tests/golden on every bundled example, run once for the session."""
+    tmp: Path  # where the examples were copied and the outputs written
+    prints: dict[str, str]  # the fingerprints, as golden.fingerprints gives them
+    reads: dict[str, Counter[str]]  # per command (NAME/LABEL): the project files it read
+
+
+@pytest.fixture(scope="session")
+def golden_run(tmp_path_factory: pytest.TempPathFactory) -> GoldenRun:
+    """Shared by tests/test_golden.py (the fingerprints) and tests/test_read_once.py (how often
+    each command read each file): the same commands, which take a minute, run once."""
+    from tests import golden
+    from tests.read_counts import ReadCounter
+
+    tmp = tmp_path_factory.mktemp("golden").resolve()
+    counter = ReadCounter()
+    with counter.installed():
+        prints = golden.fingerprints(tmp, around=counter.counting)
+    return GoldenRun(tmp, prints, counter.found)
+
+
+@pytest.fixture(scope="session")
+def shared_commands(tmp_path_factory: pytest.TempPathFactory) -> SharedCommands:
+    """Commands several test files run identically on a bundled example, run once
+    (tests/shared_runs.py)."""
+    return SharedCommands(tmp_path_factory.mktemp("shared"))

@@ -130,5 +130,10 @@ def _policy(pid: str, rng: random.Random, when: Any) -> dict[str, Any]:
             "priority": rng.randint(1, 2000), "when": when, "then": then}
 
 
+# libyaml's emitter when PyYAML has it: the same text as the pure-Python one (checked on both
+# shapes of 5,000 policies), several times faster (the scale test writes 5,000 files)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def dump(policy: dict[str, Any]) -> str:
-    return yaml.safe_dump(policy, sort_keys=False)
+    return yaml.dump(policy, Dumper=_DUMPER, sort_keys=False)

@@ -14,16 +14,17 @@ from engine.activation.allocate import allocate, build_options
 from engine.cli import app
 from engine.project.channels import Campaign, Channel, ChannelSetup
 from tests.conftest import copy_example_project
+from tests.shared_runs import SharedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-def test_manifest_and_progress_report_the_allocation(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["run", "-p", str(ROOT), "-o", str(tmp_path / "o")])
+def test_manifest_and_progress_report_the_allocation(shared_commands: SharedCommands) -> None:
+    res = shared_commands.run_example(ROOT)  # `cvm run`, once for the session
     assert res.exit_code == 0, res.stderr
-    actions = pd.read_csv(tmp_path / "o" / "actions.csv")
-    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    actions = pd.read_csv(res.out / "actions.csv")
+    manifest = json.loads((res.out / "manifest.json").read_text())
     alloc = manifest["allocation"]
     contacted = actions[~actions["holdout"]]
     blocked = contacted["reason"].fillna("").str.startswith(("capacity", "budget"))

@@ -11,28 +11,27 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 import engine
 from engine import api
-from engine.cli import app
 from engine.project import yamlio
 from tests import golden
+from tests.shared_runs import SharedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner()
 
 
-def test_score_returns_the_value_table_as_written(tmp_path: Path) -> None:
+def test_score_returns_the_value_table_as_written(shared_commands: SharedCommands) -> None:
     result = api.score(ROOT)
     assert isinstance(result, api.ScoreResult)
     assert result.as_of == dt.date(2026, 1, 1)
     assert result.counts["customers"] == len(result.table) == 2000
     assert result.counts["rows_read"] == result.counts["rows_used"] + sum(
         v for k, v in result.counts.items() if k.startswith("rows_skipped"))
-    assert runner.invoke(app, ["score", "-p", str(ROOT), "-o", str(tmp_path), "-q"]).exit_code \
-        == 0
-    written = pd.read_parquet(tmp_path / "customers.parquet")
+    # what `cvm score` wrote: the session's score of the example (tests/shared_runs.py)
+    scored = shared_commands.score_json(ROOT)
+    assert scored.exit_code == 0
+    written = pd.read_parquet(scored.out / "customers.parquet")
     pd.testing.assert_frame_equal(result.table, written, check_dtype=False,
                                   check_categorical=False)
     assert not list(Path.cwd().glob(".cvm-tmp-*"))

@@ -20,6 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from engine.cli import app
+from tests.shared_runs import SharedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 # (project folder, a customer id to explain, a policy file and a change to propose)
@@ -46,24 +47,16 @@ def _fingerprint(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
+def test_every_command_runs_on_every_example(name: str, tmp_path: Path,
+                                             shared_commands: SharedCommands) -> None:
     project, customer, policy, (old, new) = EXAMPLES[name]
     before = _fingerprint(project)
-    proposed = tmp_path / "proposed"
-    (proposed / "policies").mkdir(parents=True)
-    text = (project / policy).read_text()
-    assert old in text, f"{policy} no longer holds {old!r}: update the proposed change here"
-    (proposed / policy).write_text(text.replace(old, new))
     out = tmp_path / "out"
     base = ["--project", str(project)]
     commands = {
         # issue 17: the workflow commands and options (the others: tests/golden)
         "test": ["test", *base],
         "validate --audience --json": ["validate", "--audience", "--json", *base],
-        "explain --json": ["explain", customer, "--json", *base],
-        "score --json": ["score", "--json", *base, "--out", str(out / "score")],
-        "fit --json": ["fit", "--json", *base, "--out", str(out / "fit")],
-        "plan --json": ["plan", "--json", *base, "--overlay", "--proposed", str(proposed)],
         "init --from": ["init", str(tmp_path / "init"), "--from", str(_transactions(project))],
         "validate (the scaffold)": ["validate", "--strict", "--project", str(tmp_path / "init")],
     }
@@ -74,10 +67,18 @@ def test_every_command_runs_on_every_example(name: str, tmp_path: Path) -> None:
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, f"cvm {command} on {name}: {result.stderr}"
         printed[command] = result.stdout
+    # the --json documents: run once for the session, as tests/test_json_output.py runs them
+    shared = {"explain --json": shared_commands.explain_json(project, customer),
+              "score --json": shared_commands.score_json(project),
+              "fit --json": shared_commands.fit_json(project),
+              "plan --json": shared_commands.plan_json(project, policy, old, new)}
+    for command, done in shared.items():
+        assert done.exit_code == 0, f"cvm {command} on {name}: {done.stderr}"
+        assert done.changed == (), f"cvm {command} changed {name}'s files: {done.changed}"
     if name == "cdnow":
         _check_the_readme_on_cdnow_allocation(printed["run"], out / "run")
-    assert (out / "score" / "customers.csv").is_file()
-    assert (out / "fit" / "fit" / "params.json").is_file()
+    assert (shared["score --json"].out / "customers.csv").is_file()
+    assert (shared["fit --json"].out / "fit" / "params.json").is_file()
     assert (tmp_path / "init" / "cvm.yaml").is_file()
     assert _fingerprint(project) == before  # nothing of the example was changed
 

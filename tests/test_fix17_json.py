@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.workflow.json_output import KINDS, SCHEMA_VERSIONS, schema_path
 from tests.conftest import ROOT, copy_example_project
+from tests.shared_runs import SharedCommands
 
 
 def _schema(kind: str) -> dict[str, Any]:
@@ -87,16 +88,12 @@ def test_each_document_has_its_own_version() -> None:
 
 
 @pytest.fixture(scope="module")
-def plan_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    proposed = tmp_path_factory.mktemp("plan") / "policies"
-    proposed.mkdir()
-    text = (ROOT / "policies" / "win_back.yaml").read_text()
-    (proposed / "win_back.yaml").write_text(text.replace("clv_discounted: {gte: 25}",
-                                                         "clv_discounted: {gte: 5}"))
-    result = CliRunner().invoke(app, ["plan", "--json", "-p", str(ROOT), "--overlay",
-                                      "--proposed", str(proposed.parent)])
-    assert result.exit_code == 0, result.output
-    doc: dict[str, Any] = json.loads(result.stdout)
+def plan_doc(shared_commands: SharedCommands) -> dict[str, Any]:
+    """The plan of tests/test_json_output.py, run once for the session (tests/shared_runs.py)."""
+    done = shared_commands.plan_json(ROOT, "policies/win_back.yaml",
+                                     "clv_discounted: {gte: 25}", "clv_discounted: {gte: 5}")
+    assert done.exit_code == 0, done.stdout + done.stderr
+    doc: dict[str, Any] = json.loads(done.stdout)
     assert _valid("plan", doc)
     return doc
 

@@ -4,16 +4,17 @@ recorded (tests/golden): byte for byte, the standard output and error included."
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 
 from tests import golden
+from tests.conftest import GoldenRun
 
 
-def test_every_command_on_every_example_gives_the_recorded_outputs(tmp_path: Path) -> None:
+def test_every_command_on_every_example_gives_the_recorded_outputs(
+        golden_run: GoldenRun) -> None:
     stacks, current = golden.load(), golden.stack()
     want, what = golden.expected(stacks, current)
     assert want, "no golden fingerprints: run python -m tests.golden"
-    found = golden.fingerprints(tmp_path.resolve())
+    found = golden_run.prints  # the session's one run of every command (tests/conftest.py)
     keys = want.keys() | (found.keys() if current in stacks else set())
     problems = []
     for key in sorted(keys):

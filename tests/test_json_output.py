@@ -14,12 +14,23 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.workflow.json_output import KINDS, SCHEMA_VERSIONS, schema_path
 from tests.conftest import ROOT, copy_example_project
+from tests.shared_runs import Done, SharedCommands
 
 
 def _checked(kind: str, args: list[str], code: int = 0) -> dict[str, Any]:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == code, result.output
-    doc = json.loads(result.stdout)
+    return _conforms(kind, result.stdout)
+
+
+def _shared(kind: str, done: Done) -> dict[str, Any]:
+    """The document of a command run once for the session (tests/shared_runs.py)."""
+    assert done.exit_code == 0, done.stdout + done.stderr
+    return _conforms(kind, done.stdout)
+
+
+def _conforms(kind: str, stdout: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(stdout)
     schema = json.loads(schema_path(kind).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
@@ -47,29 +58,24 @@ def test_validate_json_with_problems_and_audience(tmp_path: Path) -> None:
     assert doc["problems"][0]["line"] is not None
 
 
-def test_explain_json() -> None:
-    doc = _checked("explain", ["explain", "C000001", "--json", "-p", str(ROOT)])
+def test_explain_json(shared_commands: SharedCommands) -> None:
+    doc = _shared("explain", shared_commands.explain_json(ROOT, "C000001"))
     assert doc["customer_id"] == "C000001"
     assert doc["decision"]["action"]
 
 
-def test_score_json(tmp_path: Path) -> None:
-    doc = _checked("score", ["score", "--json", "-p", str(ROOT), "--out", str(tmp_path / "o")])
+def test_score_json(shared_commands: SharedCommands) -> None:
+    doc = _shared("score", shared_commands.score_json(ROOT))
     assert doc["customers"] > 0 and len(doc["wrote"]) == 2
 
 
 @pytest.mark.parametrize("project", [ROOT, ROOT / "examples" / "cdnow"], ids=["retail", "cdnow"])
-def test_fit_json(project: Path, tmp_path: Path) -> None:
-    doc = _checked("fit", ["fit", "--json", "-p", str(project), "--out", str(tmp_path / "o")])
+def test_fit_json(project: Path, shared_commands: SharedCommands) -> None:
+    doc = _shared("fit", shared_commands.fit_json(project))
     assert "gamma_gamma" in doc["models"]
 
 
-def test_plan_json(tmp_path: Path) -> None:
-    proposed = tmp_path / "proposed" / "policies"
-    proposed.mkdir(parents=True)
-    text = (ROOT / "policies" / "win_back.yaml").read_text()
-    (proposed / "win_back.yaml").write_text(text.replace("clv_discounted: {gte: 25}",
-                                                         "clv_discounted: {gte: 5}"))
-    doc = _checked("plan", ["plan", "--json", "-p", str(ROOT), "--overlay", "--proposed",
-                            str(proposed.parent)])
+def test_plan_json(shared_commands: SharedCommands) -> None:
+    doc = _shared("plan", shared_commands.plan_json(
+        ROOT, "policies/win_back.yaml", "clv_discounted: {gte: 25}", "clv_discounted: {gte: 5}"))
     assert doc["changed"] and doc["totals"]["changed"] > 0

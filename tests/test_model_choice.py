@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html import unescape
@@ -23,6 +24,7 @@ from engine.value.models.rfm import calibration_holdout
 from engine.value.models.spend_checks import independence
 from engine.value.score import score
 from tests.conftest import copy_example_project
+from tests.shared_runs import SharedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = ROOT / "examples" / "cdnow"
@@ -214,13 +216,15 @@ def test_spend_frequency_independence() -> None:
 
 
 
-def test_the_report_and_manifest_show_model_equity_with_its_interval(tmp_path: Path) -> None:
+def test_the_report_and_manifest_show_model_equity_with_its_interval(
+        tmp_path: Path, shared_commands: SharedCommands) -> None:
     model = score(load_config(ROOT)).model
     assert model.equity is not None
     total, low, high = model.equity
     assert low < total < high
-    result = runner.invoke(app, ["run", "--project", str(ROOT), "--out", str(tmp_path)])
+    result = shared_commands.run_example(ROOT)  # `cvm run`, once for the session
     assert result.exit_code == 0, result.stderr
+    shutil.copytree(result.out, tmp_path, dirs_exist_ok=True)  # the report is written beside
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["value_model"]["equity"] == {"estimate": total, "lower": low,
                                                  "upper": high, "level": 0.9}

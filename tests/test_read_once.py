@@ -1,25 +1,22 @@
 """Every YAML file of the project is read once per command: the one YAML loader
 (engine.project.yamlio.load_file) is instrumented and each command run on the retail example.
 So is the templates' reader (engine.project.templates.read_file): each template is read once,
-with the project (engine.run.build), and compiled from that text."""
+with the project (engine.run.build), and compiled from that text. The commands tests/golden
+runs are counted in the session's one golden run (tests/conftest.py, tests/read_counts.py)."""
 
 from __future__ import annotations
 
 import collections
-import importlib
-import pkgutil
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-import engine
 from engine.cli import app
-from engine.project import templates, yamlio
-from engine.render import sandbox
 from tests import golden
+from tests.conftest import GoldenRun
+from tests.read_counts import ReadCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 # (`cvm plan` reads two projects: each of their files once)
@@ -28,56 +25,41 @@ COMMANDS = ("validate", "validate-strict", "score", "decide", "explain-C000001",
             "validate-audience", "measure", "history")
 
 
-def _commands(project: Path, out: Path) -> list[tuple[str, list[str]]]:
-    """golden's commands on the example, then those it does not run (after `cvm run`, so
-    that there is a history to measure)."""
+def _more_commands(project: Path) -> list[tuple[str, list[str]]]:
+    """The commands golden does not run (after `cvm run`, so that there is a history to
+    measure)."""
     p = ["--project", str(project)]
-    return [*golden.commands("retail", project, out),
-            ("test", ["test", *p]), ("validate-audience", ["validate", "--audience", *p]),
-            ("measure", ["measure", *p, "--out", str(out / "measure")]),
+    return [("test", ["test", *p]), ("validate-audience", ["validate", "--audience", *p]),
+            ("measure", ["measure", *p, "--out", str(project.parent / "measure")]),
             ("history", ["history", *p])]
 
 
 @pytest.fixture(scope="module")
-def reads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, collections.Counter[str]]:
+def reads(golden_run: GoldenRun, tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, collections.Counter[str]]:
+    """golden's commands on the retail example, counted in the session's one golden run
+    (tests/conftest.py), and those it does not run, counted here."""
+    found: dict[str, collections.Counter[str]] = {}
+    for label in COMMANDS:
+        if f"retail/{label}" in golden_run.reads:
+            # --detailed-exitcode: 2 says the plan changes something
+            printed = golden_run.prints[f"retail/{label}/output"]
+            assert printed.startswith(f"exit {2 if label == 'plan-overlay' else 0}\n"), printed
+            found[label] = golden_run.reads[f"retail/{label}"]
     tmp = tmp_path_factory.mktemp("read-once")
     project = golden._copy("retail", tmp / "projects")
-    golden._proposal("retail", project)  # for cvm plan
     shutil.copytree(ROOT / "policy_tests", project / "policy_tests")  # for cvm test
-    counts: collections.Counter[str] = collections.Counter()
-    loader = yamlio.load_file
-
-    def counted(path: Path, **kwargs: Any) -> yamlio.YamlDoc:
-        counts[str(Path(path).resolve())] += 1
-        return loader(path, **kwargs)
-
-    patch = pytest.MonkeyPatch()
-    read_template = templates.read_file
-
-    def counted_template(path: Path) -> bytes:
-        counts[str(Path(path).resolve())] += 1
-        return read_template(path)
-
-    patch.setattr(templates, "read_file", counted_template)
-    # modules bind the loader by name: each binding is replaced
-    # (Alembic's migration scripts are run by Alembic, never imported)
-    for info in pkgutil.walk_packages(engine.__path__, "engine."):
-        if info.name != "engine.__main__" and ".migrations" not in info.name:
-            module = importlib.import_module(info.name)
-            if getattr(module, "load_file", None) is loader:
-                patch.setattr(module, "load_file", counted)
-    found: dict[str, collections.Counter[str]] = {}
-    try:
-        for label, args in _commands(project, tmp / "out"):
-            if label in COMMANDS:
-                counts.clear()
-                sandbox.sandbox.cache_clear()  # as in a new process: no template compiled yet
+    ran = CliRunner().invoke(app, ["run", "--project", str(project), "--out", str(tmp / "out"),
+                                   "-q"])
+    assert ran.exit_code == 0, ran.output
+    counter = ReadCounter()
+    with counter.installed():
+        for label, args in _more_commands(project):
+            with counter.counting(label):
                 result = CliRunner().invoke(app, args)
-                # --detailed-exitcode: 2 says the plan changes something
-                assert result.exit_code == (2 if label == "plan-overlay" else 0), result.output
-                found[label] = collections.Counter(counts)
-    finally:
-        patch.undo()
+            assert result.exit_code == 0, result.output
+    found.update(counter.found)
+    assert set(found) == set(COMMANDS)
     return found
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.project.config import load_config
 from engine.project.schema import markdown_table
+from tests.shared_runs import SharedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -40,13 +41,14 @@ def test_readme_config_example_is_valid(tmp_path: Path) -> None:
     assert config.data.consents == {"email": "EmailOptIn"}
 
 
-def test_main_command_on_bundled_example(tmp_path: Path) -> None:
+def test_main_command_on_bundled_example(shared_commands: SharedCommands) -> None:
     main = next(b.strip() for b in _bash_blocks() if "cvm " in b and "pytest" not in b)
     command = main.split(".venv/bin/cvm ", 1)[1].split()
-    out = tmp_path / "out"
     assert command == ["run"]
-    result = runner.invoke(app, [*command, "--project", str(ROOT), "--out", str(out)])
-    assert result.exit_code == 0, result.output + result.stderr
+    # `cvm run --project ROOT --out OUT`, run once for the session (tests/shared_runs.py)
+    result = shared_commands.run_example(ROOT)
+    out = result.out
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert "2,000 customers as of 2026-01-01" in result.stdout
     for name in ("actions.csv", "decisions.csv", "allocation_summary.csv", "manifest.json",
                  "briefs/retain_high_value.md", "briefs/retain_high_value.html"):
@@ -65,13 +67,15 @@ def test_main_command_on_bundled_example(tmp_path: Path) -> None:
     assert list(parquet.columns) == list(table.columns)
 
 
-def test_score_is_deterministic(tmp_path: Path) -> None:
-    for name in ("a", "b"):
-        result = runner.invoke(app, ["score", "--project", str(ROOT), "--out",
-                                     str(tmp_path / name), "--quiet"])
-        assert result.exit_code == 0
+def test_score_is_deterministic(tmp_path: Path, shared_commands: SharedCommands) -> None:
+    # the first of the two scores: the session's `cvm score --json` (tests/shared_runs.py)
+    first = shared_commands.score_json(ROOT)
+    assert first.exit_code == 0
+    result = runner.invoke(app, ["score", "--project", str(ROOT), "--out", str(tmp_path / "b"),
+                                 "--quiet"])
+    assert result.exit_code == 0
     for file in ("customers.csv", "customers.parquet"):
-        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+        assert (first.out / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
 def test_cdnow_example_scores(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from engine import api
 from engine.activation.actions_schema import dumps
 from engine.cli import app
-from tests.conftest import copy_example_project
+from tests.conftest import GoldenRun, copy_example_project
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -72,16 +72,17 @@ def test_briefs_agree_with_action_list(result) -> None:  # type: ignore[no-untyp
     assert html.startswith("<!doctype html>") and "Holdout design" in html
 
 
-def test_schema_file_is_generated_and_outputs_conform(tmp_path: Path, result) -> None:  # type: ignore[no-untyped-def]
+def test_schema_file_is_generated_and_outputs_conform(golden_run: GoldenRun, result) -> None:  # type: ignore[no-untyped-def]
     assert (ROOT / "engine" / "schemas" / "actions.schema.json").read_text() == dumps()
     schema = json.loads(dumps())
-    api.run(ROOT, out=tmp_path / "j", fmt="jsonl")
-    lines = (tmp_path / "j" / "actions.jsonl").read_text().splitlines()
+    # `cvm run --format jsonl` and `--format parquet` on a copy of this example: run once for
+    # the session by tests/golden (tests/conftest.py)
+    runs = golden_run.tmp / "out" / "retail"
+    lines = (runs / "run-jsonl" / "actions.jsonl").read_text().splitlines()
     assert len(lines) == len(result.actions)
     for line in lines[:300]:
         jsonschema.validate(json.loads(line), schema)
-    api.run(ROOT, out=tmp_path / "p", fmt="parquet")
-    assert list(pd.read_parquet(tmp_path / "p" / "actions.parquet").columns) == \
+    assert list(pd.read_parquet(runs / "run-parquet" / "actions.parquet").columns) == \
         list(schema["required"])
 
 

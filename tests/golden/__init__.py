@@ -32,7 +32,8 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import yaml
@@ -163,8 +164,11 @@ def _text(text: str, tmp: Path) -> str:
     return re.sub(r"\[ *\d+\.\d s\]", "[- s]", _masked(text, tmp))  # progress lines' seconds
 
 
-def fingerprints(tmp: Path) -> dict[str, str]:
-    """Run every command on every example in ``tmp``; the fingerprint of everything written."""
+def fingerprints(tmp: Path, around: Callable[[str], AbstractContextManager[object]] | None = None
+                 ) -> dict[str, str]:
+    """Run every command on every example in ``tmp``; the fingerprint of everything written.
+    ``around``: a context manager entered around each command, given its key (``NAME/LABEL``),
+    for tests that observe the same commands (the session's one golden run, tests/conftest.py)."""
     from typer.testing import CliRunner
 
     from engine.cli import app
@@ -181,7 +185,8 @@ def fingerprints(tmp: Path) -> dict[str, str]:
         for label, args in commands(name, project, out):
             # the history of each example copy's own folder (.cvm/), whatever the caller's
             # environment says (tests point CVM_HISTORY_URL at a temporary file of their own)
-            result = runner.invoke(app, args, env={"CVM_HISTORY_URL": None})
+            with around(f"{name}/{label}") if around else nullcontext():
+                result = runner.invoke(app, args, env={"CVM_HISTORY_URL": None})
             prints[f"{name}/{label}/output"] = _text(
                 f"exit {result.exit_code}\n--- stdout\n{result.stdout}--- stderr\n"
                 f"{result.stderr}", tmp)
