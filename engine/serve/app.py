@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -101,9 +101,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"field": ".".join(str(p) for p in err.get("loc", ())),
-                     "message": err.get("msg", ""),
-                     "found": _shown(err.get("input"))} for err in exc.errors()]
+        problems = _problems(exc.errors())
         return JSONResponse({"error": "invalid request", "problems": problems},
                             status_code=422)
 
@@ -276,6 +274,29 @@ def _fits(kind: str, value: Any) -> bool:
     if kind == "boolean":
         return isinstance(value, bool)
     return isinstance(value, str)
+
+
+# the branches pydantic tries for a context or event value (models.Value): an error in each
+# of them is one problem of the field itself
+_BRANCHES = {"bool", "int", "float", "str", "constrained-str"}
+_KINDS = "expected a number, text (at most 200 characters) or true/false"
+
+
+def _problems(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    merged: set[str] = set()
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[-1] in _BRANCHES:
+            field = ".".join(loc[:-1])
+            if field not in merged:
+                merged.add(field)
+                out.append({"field": field, "message": _KINDS,
+                            "found": _shown(err.get("input"))})
+            continue
+        out.append({"field": ".".join(loc), "message": err.get("msg", ""),
+                    "found": _shown(err.get("input"))})
+    return out
 
 
 def _shown(value: Any) -> Any:

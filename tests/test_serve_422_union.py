@@ -1,0 +1,37 @@
+"""A context or event value of the wrong kind (null, a list, an object) is one problem naming
+the field, not one per branch of the union of allowed kinds (.bool, .int, .float,
+.constrained-str: a new user could not tell what to send)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.serve_util import client, example_copy, serving
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    project = example_copy(tmp_path_factory.mktemp("union"))
+    with serving(project, history=False) as service, client(service) as c:
+        yield c
+
+
+@pytest.mark.parametrize("value", [None, [1, 2], {"a": 1}])
+def test_a_value_of_the_wrong_kind_is_one_problem(http: httpx.Client, value: object) -> None:
+    answer = http.post("/v1/customers/C000001/next-best-action",
+                       json={"context": {"value_tier": value}})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body.context.value_tier",
+        "message": "expected a number, text (at most 200 characters) or true/false",
+        "found": None if value is None else str(value)}]
+
+
+def test_an_event_attribute_of_the_wrong_kind_too(http: httpx.Client) -> None:
+    answer = http.post("/v1/events", json={"customer_id": "C000001", "type": "complaint",
+                                           "attributes": {"topic": None}})
+    assert answer.status_code == 422
+    assert [p["field"] for p in answer.json()["problems"]] == ["body.attributes.topic"]
