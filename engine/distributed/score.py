@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,7 @@ from engine.value.formulas import add_value, rescore
 from engine.value.model_choice import chosen_from, holdout_split
 from engine.value.newcomers import measure_newcomers
 from engine.value.retention import measure, require_sample
-from engine.value.score import Scored
+from engine.value.score import Scored, timed_steps
 
 Progress = Callable[[str], None]
 ROWS_PER_PARTITION = 4_000_000  # about 1 GB of a worker's memory while it is loaded
@@ -55,14 +53,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
     folder every worker can write and read (default: a temporary folder here)."""
     config, tiers = project.config, project.tiers
     timings: dict[str, float] = {}
-
-    @contextmanager
-    def step(name: str) -> Iterator[None]:
-        if progress is not None:
-            progress(name)
-        start = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - start
+    step = timed_steps(progress, timings)
 
     files = input_files(config)
     if scratch is not None:

@@ -10,7 +10,7 @@ import importlib
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -51,13 +51,11 @@ class Scored:
 Progress = Callable[[str], None]
 
 
-def score(config: Config, *, progress: Progress | None = None,
-          tiers: TierSpec | None = None) -> Scored:
-    """Load, check and value the project's transactions: the customer value table.
 
-    ``tiers``: the Project's value tiers (``engine.run.build``); every command and the API
-    pass them. None reads value_tiers.yaml here, for scripts and tests holding a Config only."""
-    timings: dict[str, float] = {}
+def timed_steps(progress: Callable[[str], None] | None, timings: dict[str, float]
+                ) -> Callable[[str], AbstractContextManager[None]]:
+    """``with step(name):`` says the step to ``progress`` as it starts and records its
+    seconds in ``timings`` (the scoring stages, in one process or on a cluster)."""
 
     @contextmanager
     def step(name: str) -> Iterator[None]:
@@ -66,6 +64,17 @@ def score(config: Config, *, progress: Progress | None = None,
         start = time.perf_counter()
         yield
         timings[name] = time.perf_counter() - start
+
+    return step
+
+def score(config: Config, *, progress: Progress | None = None,
+          tiers: TierSpec | None = None) -> Scored:
+    """Load, check and value the project's transactions: the customer value table.
+
+    ``tiers``: the Project's value tiers (``engine.run.build``); every command and the API
+    pass them. None reads value_tiers.yaml here, for scripts and tests holding a Config only."""
+    timings: dict[str, float] = {}
+    step = timed_steps(progress, timings)
 
     with step("load"):
         if tiers is None:  # a broken tier file fails before the heavy work
