@@ -114,16 +114,21 @@ def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
     files = sorted(folder.glob("in-*.parquet")) if folder.is_dir() else []
     if not target.exists() and not files:
         return None
-    if target.exists():
-        pass
-    elif len(files) == 1:
-        files[0].rename(target)
-    else:  # the files in input order: each customer's rows in the order read
-        tables = [pq.read_table(f) for f in files]
-        pq.write_table(pa.concat_tables(tables, promote_options="permissive"),
-                       folder / "rows.tmp")
-        (folder / "rows.tmp").rename(target)
-        for f in files:
-            f.unlink()
+    if not target.exists():  # else a task run again: the rows were merged the first time
+        _merge_inputs(files, target)
     data = replace(config.data, transactions=target, columns={k: k for k in config.data.columns})
     return replace(config, data=data, as_of=as_of)
+
+
+def _merge_inputs(files: list[Path], target: Path) -> None:
+    """A partition's input files as one, in input order (each customer's rows in the order
+    read): renamed if there is one, else concatenated beside the target and renamed."""
+    if len(files) == 1:
+        files[0].rename(target)
+        return
+    tables = [pq.read_table(f) for f in files]
+    staging = target.with_name("rows.tmp")
+    pq.write_table(pa.concat_tables(tables, promote_options="permissive"), staging)
+    staging.rename(target)
+    for f in files:
+        f.unlink()
