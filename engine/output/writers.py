@@ -6,6 +6,7 @@ writes to a path it is given inside a command's private staging folder.
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,7 +18,6 @@ import pandas as pd
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and carriage
 # return, shifts it into a formula cell): =1+2, +cmd|..., -2+3, @SUM(...). Text cells that start
@@ -38,18 +38,18 @@ def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV through Arrow's writer (about ten times pandas' speed at a million rows): dates at
+def write_csv(frame: pd.DataFrame | pa.Table, path: Path, *, hashed: bool = False) -> str:
+    """CSV through Arrow (about ten times pandas' speed at a million rows): dates at
     midnight as YYYY-MM-DD, booleans as true/false, floats in their shortest exact form (zero
     as 0, never -0), quotes only where needed, "\n" line ends; a missing value and an empty
     text are both an empty cell, never ``""``; text that a spreadsheet would run as a formula
     gets a leading ``'`` (numbers never change). Every CSV file the engine writes goes through
-    here."""
+    here. ``hashed``: returns the SHA-256 of the file's bytes, taken as they are written ("")
+    otherwise)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = arrow_table(frame)
     columns = []
     for col in table.columns:
         if pa.types.is_dictionary(col.type):  # the few distinct values, not every row
@@ -66,41 +66,70 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             col = pc.add(col, 0.0)  # -0.0 + 0.0 is 0.0: no cell reads "-0"
         columns.append(col)
     table = pa.table(columns, names=table.column_names)
-    if table.num_rows <= _BLOCK_ROWS:
-        pacsv.write_csv(table, path, write_options=_csv_options(header=True))
-        return
-    # Arrow formats a table on one core (floats at about 100 ns each): a large one is cut into
-    # blocks of rows formatted on both cores and written in order, a few blocks in memory
-    with ThreadPoolExecutor(max_workers=2) as pool, open(path, "wb") as out:
-        pending: deque[Future[pa.Buffer]] = deque()
-        for start in range(0, table.num_rows, _BLOCK_ROWS):
-            pending.append(pool.submit(_csv_block, table.slice(start, _BLOCK_ROWS),
-                                       start == 0))
-            if len(pending) > 3:
+    with _Sink(path, hashed) as out:
+        out.write(_csv_block(table.slice(0, 0), header=True))
+        if table.num_rows <= _BLOCK_ROWS:
+            out.write(_csv_block(table, header=False))
+            return out.hexdigest()
+        # a large table is cut into blocks of rows made on both cores (Arrow's kernels run
+        # without Python's lock) and written in order, a few blocks in memory
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending: deque[Future[pa.Buffer]] = deque()
+            for start in range(0, table.num_rows, _BLOCK_ROWS):
+                pending.append(pool.submit(_csv_block, table.slice(start, _BLOCK_ROWS),
+                                           header=False))
+                if len(pending) > 3:
+                    out.write(pending.popleft().result())
+            while pending:
                 out.write(pending.popleft().result())
-        while pending:
-            out.write(pending.popleft().result())
+    return out.hexdigest()
 
 
 _BLOCK_ROWS = 131_072
 
 
-def _csv_options(*, header: bool) -> pacsv.WriteOptions:
-    import pyarrow.csv as pacsv
+class _Sink:
+    """A file written from buffers, hashed on the way when asked: the bytes are in memory
+    already, where hashing the file would read it back."""
 
-    return pacsv.WriteOptions(include_header=header, quoting_style="needed",
-                              batch_size=1 << 16)
+    def __init__(self, path: Path, hashed: bool) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed by __exit__
+        self._digest = hashlib.sha256() if hashed else None
+
+    def write(self, data: pa.Buffer | bytes) -> None:
+        self._file.write(data)
+        if self._digest is not None:
+            self._digest.update(data)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest() if self._digest is not None else ""
+
+    def __enter__(self) -> _Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
 
 
-def _csv_block(block: pa.Table, header: bool) -> pa.Buffer:
-    """The CSV text of ``block`` (the header only for the first): the same bytes as the rows
+def _csv_block(block: pa.Table, *, header: bool) -> pa.Buffer:
+    """The CSV text of ``block``: its header only, or its rows: the same bytes as the rows
     take in the whole table's CSV, since Arrow quotes and formats each cell on its own."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(block, sink, write_options=_csv_options(header=header))
+    pacsv.write_csv(block, sink, write_options=pacsv.WriteOptions(
+        include_header=header, quoting_style="needed", batch_size=1 << 16))
     return sink.getvalue()
+
+
+def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A table as Arrow holds it (a pandas table converted once, for all the files of it)."""
+    import pyarrow as pa
+
+    if isinstance(frame, pa.Table):
+        return frame
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _as_text(values: pa.Array) -> pa.Array:
@@ -151,14 +180,22 @@ def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     return write
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Parquet (zstd) with the values as they are: programs read them unchanged."""
+def write_parquet(frame: pd.DataFrame | pa.Table, path: Path, *, hashed: bool = False) -> str:
+    """Parquet (zstd) with the values as they are: programs read them unchanged.
+    ``hashed``: returns the SHA-256 of the file's bytes ("" otherwise)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = arrow_table(frame)
     table = table.replace_schema_metadata(None)  # pandas metadata is not needed downstream
-    pq.write_table(table, path, compression="zstd")
+    if not hashed:
+        pq.write_table(table, path, compression="zstd")
+        return ""
+    buffer = pa.BufferOutputStream()  # made in memory, hashed there, then written
+    pq.write_table(table, buffer, compression="zstd")
+    with _Sink(path, hashed) as out:
+        out.write(buffer.getvalue())
+    return out.hexdigest()
 
 
 def write_text(text: str, path: Path) -> None:

@@ -31,7 +31,7 @@ from engine.data.database import digest as rows_digest
 from engine.errors import Problem, UsageError
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.output.writers import write_csv, write_parquet
+from engine.output.writers import arrow_table, write_csv, write_parquet
 from engine.project.config import Config
 from engine.project.project import Project
 from engine.render.briefs import render_briefs
@@ -119,21 +119,23 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     manifest["history"] = recorder.describe() if recorder else None
     if progress is not None:
         progress("write")
-    table = output_frame(computed.table)
+    table = arrow_table(output_frame(computed.table))  # once, for its CSV and Parquet files
+    # the files `cvm serve` reads are hashed as they are written, so it can tell a file later
+    # overwritten (by `cvm score`, by hand) from the run's own
+    served = [f"actions.{fmt}", "decisions.csv", "customers.parquet"]
     with writing(target, guard, "run") as stage, \
             ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes without the GIL
-        jobs = [pool.submit(_write_actions, actions, stage.path(f"actions.{fmt}"), fmt),
-                pool.submit(write_csv, computed.decisions, stage.path("decisions.csv")),
-                pool.submit(write_csv, table, stage.path("customers.csv")),
-                pool.submit(write_parquet, table, stage.path("customers.parquet")),
-                pool.submit(write_csv, summary, stage.path("allocation_summary.csv"))]
-        for job in jobs:
-            job.result()
-        # what `cvm serve` reads, so it can tell a file later overwritten (by `cvm score`,
-        # by hand) from the run's own
-        served = [f"actions.{fmt}", "decisions.csv", "customers.parquet"]
-        manifest["outputs"] = dict(zip(served, pool.map(
-            lambda name: file_sha256(stage.path(name)), served), strict=True))
+        jobs = {"customers.parquet": pool.submit(write_parquet, table,
+                                                 stage.path("customers.parquet"), hashed=True),
+                "customers.csv": pool.submit(write_csv, table, stage.path("customers.csv")),
+                "decisions.csv": pool.submit(write_csv, computed.decisions,
+                                             stage.path("decisions.csv"), hashed=True),
+                f"actions.{fmt}": pool.submit(_write_actions, actions,
+                                              stage.path(f"actions.{fmt}"), fmt),
+                "allocation_summary.csv": pool.submit(write_csv, summary,
+                                                      stage.path("allocation_summary.csv"))}
+        digests = {name: job.result() for name, job in jobs.items()}
+        manifest["outputs"] = {name: digests[name] for name in served}
         for name, text in briefs.items():
             stage.path(f"briefs/{name}").write_text(text, encoding="utf-8")
         stage.path("manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True)
@@ -145,13 +147,15 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     return RunResult(run_id, target.path, computed, actions, summary, manifest)
 
 
-def _write_actions(actions: pd.DataFrame, path: Path, fmt: str) -> None:
+def _write_actions(actions: pd.DataFrame, path: Path, fmt: str) -> str:
+    """The action list's file; returns the SHA-256 of its bytes."""
     if fmt == "csv":
-        write_csv(actions, path)
-    elif fmt == "jsonl":
-        actions.to_json(path, orient="records", lines=True, force_ascii=False)
-    else:
-        write_parquet(actions, path)
+        return write_csv(actions, path, hashed=True)
+    if fmt == "parquet":
+        return write_parquet(actions, path, hashed=True)
+    data = actions.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id: str,
