@@ -32,6 +32,7 @@ from engine.value.models._common import (
     fit_mle,
     iterations,
 )
+from engine.value.models._threads import one_blas_thread
 from engine.value.models.pareto_nbd_ll import Rows, ll_and_grad, parts
 
 
@@ -175,9 +176,10 @@ def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatAr
     top = float(np.log(S_MAX))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * 4
     bounds[2] = (-LOG_BOUND, top)
-    res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
-                            jac=True, method="L-BFGS-B", bounds=bounds,
-                            options=OPTIMIZER_OPTIONS, callback=_rate_ridge(model))
+    with one_blas_thread():
+        res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
+                                jac=True, method="L-BFGS-B", bounds=bounds,
+                                options=OPTIMIZER_OPTIONS, callback=_rate_ridge(model))
     if res.x[2] >= top - 1e-6:
         raise ConvergenceError(
             f"{model}: the likelihood still rises at s = {S_MAX:g} (the upper bound of the "
