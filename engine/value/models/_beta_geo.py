@@ -129,19 +129,21 @@ class BetaGeoFamily(BaseFitter):
     def discounted_expected_purchases(
             self, frequency: object, recency: object, T: object, *, horizon: int,
             discount_rate_per_period: float, periods_per_step: float = 1.0,
-            given_alive: bool = False) -> FloatArray:
+            given_alive: bool = False, pairs: Pairs | None = None) -> FloatArray:
         """sum_k (E[Y(k D)] - E[Y((k-1) D)]) / (1+d)^k for k = 1..horizon, D = periods_per_step.
 
         Purchases expected during step k are discounted by k whole steps (end of step), as
         lifetimes' ``customer_lifetime_value`` does. The hypergeometric part depends on
         (x, T) only, so it is evaluated once per distinct (x, T) pair. ``given_alive``: the
         same given that the customer is alive at T (the factor P(alive) left out, not divided
-        back: for a heavy buyer lapsed long ago P(alive) underflows to 0).
+        back: for a heavy buyer lapsed long ago P(alive) underflows to 0). ``pairs``: those
+        distinct pairs and each row's place among them (``xt_pairs``), when the caller has them
+        (the delta method asks for the same rows at nine parameter values).
         """
         self._check_fitted()
         x, tx, big_t = check_rfm(frequency, recency, T)
         steps, disc = _steps(horizon, discount_rate_per_period, periods_per_step)
-        (ux, ut), inv, _ = unique_rows(x, big_t)
+        (ux, ut), inv = pairs or xt_pairs(x, big_t)
         prev = np.ones_like(ux)
         acc = np.zeros_like(ux)
         for tk, dk in zip(steps, disc, strict=True):
@@ -152,6 +154,15 @@ class BetaGeoFamily(BaseFitter):
         if given_alive:
             return np.asarray(if_alive, dtype=np.float64)
         return np.asarray(if_alive * self.p_alive(x, tx, big_t), dtype=np.float64)
+
+
+Pairs = tuple[tuple[FloatArray, FloatArray], IntArray]
+
+
+def xt_pairs(x: FloatArray, big_t: FloatArray) -> Pairs:
+    """The distinct (x, T) of the rows, and each row's index among them."""
+    (ux, ut), inv, _ = unique_rows(x, big_t)
+    return (ux, ut), inv
 
 
 @dataclass(frozen=True)
