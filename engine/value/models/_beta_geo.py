@@ -105,7 +105,8 @@ class BetaGeoFamily(BaseFitter):
                            T: object) -> FloatArray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next t time units.
 
-        With one horizon t for everybody, the 2F1 term is evaluated once per distinct (x, T).
+        The 2F1 term is evaluated once per distinct (x, T), or (t, x, T) when t is given per
+        customer (a holdout's length, the same for almost everyone).
         """
         self._check_fitted()
         x, tx, big_t = check_rfm(frequency, recency, T)
@@ -113,6 +114,9 @@ class BetaGeoFamily(BaseFitter):
         if len(tt) == 1 and len(x) > 1:
             (ux, ut), inv, _ = unique_rows(x, big_t)
             tail = self._tail(tt, ux, ut)[inv]
+        elif len(x) > 1:
+            (ut_, ux, ut), inv, _ = unique_rows(tt, x, big_t)
+            tail = self._tail(ut_, ux, ut)[inv]
         else:
             tail = self._tail(tt, x, big_t)
         return np.asarray(self._scale(x) * (1 - tail) * self.p_alive(x, tx, big_t),
