@@ -15,6 +15,7 @@ from engine.value.models import (
     gamma_gamma,
     mbgnbd,
 )
+from engine.value.models._common import unique_rows
 from engine.value.models.uncertainty import clv_intervals
 
 
@@ -28,11 +29,10 @@ def test_clv_intervals_find_the_pairs_once(monkeypatch: pytest.MonkeyPatch) -> N
     expected = purchases.discounted_expected_purchases(
         x, tx, t, horizon=12, discount_rate_per_period=0.01, periods_per_step=30 / 7)
     calls: list[int] = []
-    inner = _beta_geo.unique_rows
 
     def counting(*columns: Any) -> Any:
         calls.append(len(columns))
-        return inner(*columns)
+        return unique_rows(*columns)
 
     monkeypatch.setattr(_beta_geo, "unique_rows", counting)
     bounds = clv_intervals(purchases, spend, x, tx, t, m, horizon=12,
