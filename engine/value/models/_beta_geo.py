@@ -105,7 +105,8 @@ class BetaGeoFamily(BaseFitter):
                            T: object) -> FloatArray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next t time units.
 
-        With one horizon t for everybody, the 2F1 term is evaluated once per distinct (x, T).
+        The 2F1 term is evaluated once per distinct (x, T), or (t, x, T) when t is given per
+        customer (a holdout's length, the same for almost everyone).
         """
         self._check_fitted()
         x, tx, big_t = check_rfm(frequency, recency, T)
@@ -113,6 +114,9 @@ class BetaGeoFamily(BaseFitter):
         if len(tt) == 1 and len(x) > 1:
             (ux, ut), inv, _ = unique_rows(x, big_t)
             tail = self._tail(tt, ux, ut)[inv]
+        elif len(x) > 1:
+            (ut_, ux, ut), inv, _ = unique_rows(tt, x, big_t)
+            tail = self._tail(ut_, ux, ut)[inv]
         else:
             tail = self._tail(tt, x, big_t)
         return np.asarray(self._scale(x) * (1 - tail) * self.p_alive(x, tx, big_t),
@@ -129,19 +133,21 @@ class BetaGeoFamily(BaseFitter):
     def discounted_expected_purchases(
             self, frequency: object, recency: object, T: object, *, horizon: int,
             discount_rate_per_period: float, periods_per_step: float = 1.0,
-            given_alive: bool = False) -> FloatArray:
+            given_alive: bool = False, pairs: Pairs | None = None) -> FloatArray:
         """sum_k (E[Y(k D)] - E[Y((k-1) D)]) / (1+d)^k for k = 1..horizon, D = periods_per_step.
 
         Purchases expected during step k are discounted by k whole steps (end of step), as
         lifetimes' ``customer_lifetime_value`` does. The hypergeometric part depends on
         (x, T) only, so it is evaluated once per distinct (x, T) pair. ``given_alive``: the
         same given that the customer is alive at T (the factor P(alive) left out, not divided
-        back: for a heavy buyer lapsed long ago P(alive) underflows to 0).
+        back: for a heavy buyer lapsed long ago P(alive) underflows to 0). ``pairs``: those
+        distinct pairs and each row's place among them (``xt_pairs``), when the caller has them
+        (the delta method asks for the same rows at nine parameter values).
         """
         self._check_fitted()
         x, tx, big_t = check_rfm(frequency, recency, T)
         steps, disc = _steps(horizon, discount_rate_per_period, periods_per_step)
-        (ux, ut), inv, _ = unique_rows(x, big_t)
+        (ux, ut), inv = pairs or xt_pairs(x, big_t)
         prev = np.ones_like(ux)
         acc = np.zeros_like(ux)
         for tk, dk in zip(steps, disc, strict=True):
@@ -152,6 +158,15 @@ class BetaGeoFamily(BaseFitter):
         if given_alive:
             return np.asarray(if_alive, dtype=np.float64)
         return np.asarray(if_alive * self.p_alive(x, tx, big_t), dtype=np.float64)
+
+
+Pairs = tuple[tuple[FloatArray, FloatArray], IntArray]
+
+
+def xt_pairs(x: FloatArray, big_t: FloatArray) -> Pairs:
+    """The distinct (x, T) of the rows, and each row's index among them."""
+    (ux, ut), inv, _ = unique_rows(x, big_t)
+    return (ux, ut), inv
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
+from engine.value.models._threads import one_blas_thread
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 # (log-parameters) -> (mean negative log-likelihood, its gradient w.r.t. the log-parameters)
@@ -230,9 +232,10 @@ def fit_mle(model: str, names: Sequence[str], objective: ObjectiveWithGrad | Obj
         fun = with_numeric_gradient(objective)  # type: ignore[arg-type]
     value0 = fun(x0)[0]
     _check_value(model, float(value0), "at the starting values")
-    res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(x0),
-                            options=OPTIMIZER_OPTIONS, callback=iterations(model))
+    with one_blas_thread():
+        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
+                                bounds=[(-LOG_BOUND, LOG_BOUND)] * len(x0),
+                                options=OPTIMIZER_OPTIONS, callback=iterations(model))
     value, grad = fun(res.x)
     _check_value(model, float(value), "at the optimum")
     params = np.exp(res.x)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from engine.value.models._common import FloatArray, MLEResult, dot, fit_mle
+from engine.value.models._threads import once_per_point
 
 # natural parameters -> (total weighted log-likelihood, its gradient in those parameters)
 LogLikelihood = Callable[[FloatArray], tuple[float, FloatArray]]
@@ -18,6 +19,8 @@ def fit_penalized(model: str, names: Sequence[str], ll_and_grad: LogLikelihood, 
     """``fit_mle`` on the log-parameters of the mean negative log-likelihood plus
     ``penalizer * sum(params**2)`` (the lifetimes convention); the result and the total
     log-likelihood at the estimate."""
+
+    ll_and_grad = once_per_point(ll_and_grad)
 
     def objective(z: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(z)

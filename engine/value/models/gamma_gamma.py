@@ -26,6 +26,7 @@ from engine.value.models._common import (
     fit_mle,
     reject,
 )
+from engine.value.models._threads import once_per_point
 
 
 class TransactionModel(Protocol):
@@ -139,9 +140,11 @@ class GammaGammaFitter(BaseFitter):
         pen = self.penalizer
         to_natural = np.array([1.0, 1.0, unit])
 
+        at = once_per_point(lambda theta: _ll_and_grad(theta, data))
+
         def objective(z: FloatArray) -> tuple[float, FloatArray]:
             theta = np.exp(z)
-            ll, grad = _ll_and_grad(theta, data)
+            ll, grad = at(theta)
             natural = theta * to_natural  # the penalty is on the natural parameters
             value = -ll / total + pen * dot(natural, natural)
             return value, -grad / total * theta + 2 * pen * natural * natural
@@ -149,7 +152,7 @@ class GammaGammaFitter(BaseFitter):
         # method of moments-ish start: q = 2, gamma so that the mean spend p*gamma/(q-1) fits
         result = fit_mle(type(self).__name__, self.param_names, objective,
                          np.log([1.0, 2.0, 1.0]), analytic_gradient=True, total_weight=total)
-        ll = _ll_and_grad(result.params, data)[0] - total * np.log(unit)  # density of m
+        ll = at(result.params)[0] - total * np.log(unit)  # density of m
         result = replace(result, params=result.params * to_natural,
                          standard_errors=result.standard_errors * to_natural,
                          covariance=result.covariance * np.outer(to_natural, to_natural))

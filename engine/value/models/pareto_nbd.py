@@ -32,6 +32,7 @@ from engine.value.models._common import (
     fit_mle,
     iterations,
 )
+from engine.value.models._threads import once_per_point, one_blas_thread
 from engine.value.models.pareto_nbd_ll import Rows, ll_and_grad, parts
 
 
@@ -68,9 +69,11 @@ class ParetoNBDFitter(BaseFitter):
         pen = self.penalizer
         w_x = np.asarray(np.bincount(rows.x_at, w), dtype=np.float64)
 
+        at = once_per_point(lambda theta: ll_and_grad(theta, rows, w, w_x))
+
         def objective(z: FloatArray) -> tuple[float, FloatArray]:
             theta = np.exp(z)
-            ll, grad = ll_and_grad(theta, rows, w, w_x)
+            ll, grad = at(theta)
             return (-ll / total + pen * dot(theta, theta),
                     -grad * theta / total + 2 * pen * theta * theta)
 
@@ -80,7 +83,7 @@ class ParetoNBDFitter(BaseFitter):
                      np.log([start[k] for k in self.param_names]))
         result = fit_mle(type(self).__name__, self.param_names, objective, z0,
                          analytic_gradient=True, total_weight=total)
-        self._store(result, ll_and_grad(result.params, rows, w, w_x)[0], round(total))
+        self._store(result, at(result.params)[0], round(total))
         return self
 
     def log_likelihood(self, frequency: object, recency: object, T: object) -> FloatArray:
@@ -175,9 +178,10 @@ def _search(model: str, objective: ObjectiveWithGrad, z0: FloatArray) -> FloatAr
     top = float(np.log(S_MAX))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * 4
     bounds[2] = (-LOG_BOUND, top)
-    res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
-                            jac=True, method="L-BFGS-B", bounds=bounds,
-                            options=OPTIMIZER_OPTIONS, callback=_rate_ridge(model))
+    with one_blas_thread():
+        res = optimize.minimize(fun, np.minimum(u0, [LOG_BOUND, LOG_BOUND, top, LOG_BOUND]),
+                                jac=True, method="L-BFGS-B", bounds=bounds,
+                                options=OPTIMIZER_OPTIONS, callback=_rate_ridge(model))
     if res.x[2] >= top - 1e-6:
         raise ConvergenceError(
             f"{model}: the likelihood still rises at s = {S_MAX:g} (the upper bound of the "

@@ -84,7 +84,7 @@ STEP = 1e-5  # relative step of the central differences in b and c, beyond the s
 Z_SERIES = 0.9  # the largest z summed as a series here (at most a few hundred terms)
 
 
-def _log_h_and_grad(b: FloatArray, c: FloatArray, z: FloatArray
+def _log_h_and_grad(b: FloatArray | float, c: FloatArray, z: FloatArray
                     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """ln F and its derivatives in b, c and z, F = 2F1(1, b; c; z), 0 < b < c, 0 <= z < 1.
 
@@ -93,15 +93,19 @@ def _log_h_and_grad(b: FloatArray, c: FloatArray, z: FloatArray
     1/(b+j), dt_k/dc = -t_k sum_{j<k} 1/(c+j) and dt_k/dz = k t_k / z. scipy has no
     derivatives of 2F1 in its parameters; beyond Z_SERIES its hyp2f1 gives F and central
     differences the derivatives in b and c (dF/dz = (b/c) 2F1(2, b+1; c+1; z)).
+
+    ``b`` may be one number for every pair (s + 1 when alpha < beta): b + k and the running sum
+    of 1 / (b + j) are then numbers, not arrays, the same values for fewer operations per term.
     """
     if len(z) == 0 or float(np.max(z)) > Z_SERIES:
         n = len(z)
-        lh = np.log(hyp2f1(1.0, b, c, z))
-        hb, hc = STEP * b, STEP * c
-        shifted = np.log(hyp2f1(1.0, np.concatenate([b + hb, b - hb, b, b]),
+        bs = np.broadcast_to(b, z.shape)
+        lh = np.log(hyp2f1(1.0, bs, c, z))
+        hb, hc = STEP * bs, STEP * c
+        shifted = np.log(hyp2f1(1.0, np.concatenate([bs + hb, bs - hb, bs, bs]),
                                 np.concatenate([c, c, c + hc, c - hc]),
                                 np.tile(z, 4))).reshape(4, n)
-        dz = b / c * hyp2f1(2.0, b + 1, c + 1, z) / np.exp(lh)
+        dz = bs / c * hyp2f1(2.0, bs + 1, c + 1, z) / np.exp(lh)
         return (np.asarray(lh, dtype=np.float64), (shifted[0] - shifted[1]) / (2 * hb),
                 (shifted[2] - shifted[3]) / (2 * hc), np.asarray(dz, dtype=np.float64))
     total, d_b, d_c, d_z = np.ones_like(z), np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
@@ -114,9 +118,10 @@ def _log_h_and_grad(b: FloatArray, c: FloatArray, z: FloatArray
         d_b += t * sum_b
         d_c -= t * sum_c
         d_z += k * v
-        v = v * z * (b + k) / (c + k)
-        sum_b += 1 / (b + k)
-        sum_c += 1 / (c + k)
+        bk, ck = b + k, c + k
+        v = t * bk / ck  # (v z (b+k)) / (c+k), v z being t
+        sum_b += 1 / bk
+        sum_c += 1 / ck
         # "not >=": a NaN (the optimiser stepped where the likelihood is not a number) stops
         # the sum at once instead of running every term
         if k % 8 == 0 and not float(np.max(v * ((k + 1) + sum_b + sum_c) * tail
@@ -138,7 +143,7 @@ def _a0_term_and_grad(u: FloatArray, rx: FloatArray, r: float, alpha: float, s: 
                 d_c - lb, -d_z / (alpha + u) - s / (beta + u)]
     else:  # b = s+1: r moves c, s moves b and c
         z = (beta - alpha) / (beta + u)
-        lh, d_b, d_c, d_z = _log_h_and_grad(np.full(len(u), s + 1.0), c, z)
+        lh, d_b, d_c, d_z = _log_h_and_grad(s + 1.0, c, z)
         g = lh + (1 - rx) * la - (s + 1) * lb
         grad = [d_c - la, -d_z / (beta + u) + (1 - rx) / (alpha + u),
                 d_b + d_c - lb, d_z * (alpha + u) / (beta + u) ** 2 - (s + 1) / (beta + u)]

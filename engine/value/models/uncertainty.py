@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from engine.value.models._beta_geo import BetaGeoFamily, xt_pairs
 from engine.value.models._common import (
     BaseFitter,
     FloatArray,
@@ -144,11 +145,14 @@ def clv_intervals(transaction_model: Any, spend_model: GammaGammaFitter, frequen
     if not np.all(np.isfinite(rate)):
         raise ValueError("margin_rate must be finite")
     (ux, utx, ut), inv, _ = unique_rows(x, tx, big_t)
+    # the BG/NBD family's distinct (x, T), found once for the nine predictions
+    given = ({"pairs": xt_pairs(ux, ut)} if isinstance(transaction_model, BetaGeoFamily)
+             else {})
 
     def dep(model: Any) -> FloatArray:
         return np.asarray(model.discounted_expected_purchases(
             ux, utx, ut, horizon=horizon, discount_rate_per_period=discount_rate_per_period,
-            periods_per_step=periods_per_step), dtype=np.float64)
+            periods_per_step=periods_per_step, **given), dtype=np.float64)
 
     purchases_u, d_purchases_u = log_gradient(transaction_model, dep)
     cov_p, cov_s = log_covariance(transaction_model), log_covariance(spend_model)
