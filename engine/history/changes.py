@@ -26,7 +26,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from engine.history.store import Store
-from engine.history.tables import responses, runs, snapshots
+from engine.history.tables import responses, runs
+from engine.history.values import read_values, texts
 
 CONTACT_WINDOW_DAYS = 30
 COLUMNS = ("previous_tier", "previous_stage", "tier_change", "total_value_change_pct",
@@ -60,9 +61,8 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
     with store.reading() as conn:
         previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
                                 .order_by(runs.c.id.desc()).limit(1)).scalar()
-        snap = fetch(conn, select(snapshots.c.customer_id, snapshots.c.value_tier,
-                                  snapshots.c.lifecycle_stage, snapshots.c.total_value)
-                     .where(snapshots.c.run == previous)) if previous else []
+        # the previous run's values, from its Arrow block (engine.history.values)
+        snap = read_values(conn, int(previous)) if previous else None
         # the contacts: each run's allocated customers, from its Arrow block (ids only)
         dated = fetch(conn, select(runs.c.id, runs.c.as_of).where(runs.c.as_of <= as_of)
                       .order_by(runs.c.id))
@@ -71,14 +71,14 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(responses.c.response_date < as_of)
                         .order_by(responses.c.response_date, responses.c.id))
-    if snap:
-        # the columns as numpy straight from the rows: no pandas text column (a million
-        # strings converted there and back)
-        who, tier, stage = (np.array(c, dtype=object) for c in list(zip(*snap, strict=True))[:3])
-        total = np.array([r[3] for r in snap], dtype=float)
-        at = _positions(who, ids)
-        keep = at >= 0
-        at, tier, stage, total = at[keep], tier[keep], stage[keep], total[keep]
+    if snap is not None and snap.num_rows:
+        found = pc.index_in(snap.column("customer_id"), value_set=ids)
+        keep = pc.is_valid(found)
+        snap = snap.filter(keep)
+        at = np.asarray(found.filter(keep).to_numpy(), dtype=np.int64)
+        # text of few distinct values as shared objects: no Python string per customer
+        tier, stage = texts(snap.column("value_tier")), texts(snap.column("lifecycle_stage"))
+        total = np.asarray(snap.column("total_value").to_numpy(), dtype=float)
         out["previous_tier"][at] = tier
         out["previous_stage"][at] = stage
         rank = pd.Index(list(tiers))

@@ -30,7 +30,9 @@ from engine.history.snapshot import (
     snapshot_table,
 )
 from engine.history.store import Store
-from engine.history.tables import SNAPSHOT_COLUMNS, run_actions, runs
+from engine.history.tables import SNAPSHOT_COLUMNS, run_actions, run_values, runs
+from engine.history.values import FORMAT as VALUES_FORMAT
+from engine.history.values import encode_values
 
 # Called between the run row and the snapshot rows: tests kill the process there.
 _between: Callable[[], None] | None = None
@@ -64,6 +66,9 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
         count, block = encode_actions(data)
         conn.execute(insert(run_actions), {"run": key, "format": FORMAT, "rows": count,
                                            "data": block})
+        count, block = encode_values(data)
+        conn.execute(insert(run_values), {"run": key, "format": VALUES_FORMAT, "rows": count,
+                                          "data": block})
     return int(key)
 
 
