@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
+from engine.history.snapshot import column
 from engine.history.store import Store
 from engine.history.tables import responses, runs
 from engine.history.values import read_values, texts
@@ -57,7 +58,7 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
     from engine.history.columnar import lookup, read_blocks
     from engine.history.tables import run_actions
 
-    ids = pa.array(table["customer_id"].to_numpy(dtype=object), type=pa.string())
+    ids = column(table["customer_id"], pa.string())  # pandas' Arrow text as it is
     with store.reading() as conn:
         previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
                                 .order_by(runs.c.id.desc()).limit(1)).scalar()
@@ -72,7 +73,10 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
                         .where(responses.c.response_date < as_of)
                         .order_by(responses.c.response_date, responses.c.id))
     if snap is not None and snap.num_rows:
-        found = pc.index_in(snap.column("customer_id"), value_set=ids)
+        previous_ids = snap.column("customer_id").combine_chunks()
+        # runs usually list the same customers in the same order: then no hash look-up
+        found = pa.array(np.arange(len(ids))) if previous_ids.equals(ids) else \
+            pc.index_in(previous_ids, value_set=ids)
         keep = pc.is_valid(found)
         snap = snap.filter(keep)
         at = np.asarray(found.filter(keep).to_numpy(), dtype=np.int64)
