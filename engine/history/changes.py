@@ -85,11 +85,8 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         total = np.asarray(snap.column("total_value").to_numpy(), dtype=float)
         out["previous_tier"][at] = tier
         out["previous_stage"][at] = stage
-        rank = pd.Index(list(tiers))
-        before = rank.get_indexer(tier).astype(float)
-        now = rank.get_indexer(table["value_tier"].astype(object).to_numpy()[at]).astype(float)
-        before[before < 0] = np.nan  # a tier that no longer exists: no step count
-        now[now < 0] = np.nan
+        before = _ranks(snap.column("value_tier"), tiers)
+        now = _ranks(column(table["value_tier"], pa.string()), tiers)[at]
         out["tier_change"][at] = before - now  # tiers are listed highest first
         then = total
         current = table["total_value"].to_numpy(dtype=float)[at]
@@ -124,6 +121,18 @@ def _contacts(out: dict[str, np.ndarray], code: np.ndarray, run: np.ndarray,
     seen = ago < np.iinfo(np.int64).max
     out["days_since_last_contact"][seen] = ago[seen]
     out["contacts_last_30_days"][:] = count
+
+
+def _ranks(values: pa.Array | pa.ChunkedArray, tiers: Sequence[str]) -> np.ndarray:
+    """Each value's place in ``tiers`` (0: the highest); NaN for a missing value or a tier
+    that no longer exists (no step count). Ranked once per distinct tier, not per customer."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    coded = pc.dictionary_encode(values)
+    place = {t: float(k) for k, t in enumerate(tiers)}
+    rank = np.array([place.get(w, np.nan) for w in coded.dictionary.to_pylist()] + [np.nan])
+    at = coded.indices.fill_null(len(rank) - 1).to_numpy(zero_copy_only=False)
+    return rank[np.asarray(at, dtype=np.int64)]
 
 
 def _positions(found: np.ndarray, ids: pa.Array) -> np.ndarray:
