@@ -131,8 +131,8 @@ def _objects(values: pa.Array) -> np.ndarray:
     kind = values.type
     if kind == pa.float64():
         return np.asarray(values.to_numpy(zero_copy_only=False), dtype=float).astype(object)
-    if kind == pa.bool_() or ((pa.types.is_string(kind) or pa.types.is_large_string(kind))
-                              and _repeats(values)):
+    if kind == pa.bool_() or ((pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                               or pa.types.is_integer(kind)) and _repeats(values)):
         coded = pc.dictionary_encode(values.cast(pa.int64()) if kind == pa.bool_() else values)
         words = np.array([*coded.dictionary.to_pylist(), _NAN], dtype=object)
         at = coded.indices.fill_null(len(words) - 1).to_numpy()
@@ -144,8 +144,8 @@ def _objects(values: pa.Array) -> np.ndarray:
 
 
 def _repeats(values: pa.Array) -> bool:
-    """Whether a text column has few distinct values (tiers, stages, campaigns: not ids), told
-    from its first rows: worth one string object per distinct value."""
+    """Whether a column has few distinct values (tiers, stages, campaigns, the run: not ids),
+    told from its first rows: worth one Python object per distinct value."""
     sample = values.slice(0, 4096)
     return bool(pc.count_distinct(sample, mode="all").as_py() * 4 <= len(sample))
 
