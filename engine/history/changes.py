@@ -25,8 +25,10 @@ import pyarrow.compute as pc
 from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
+from engine.history.snapshot import column
 from engine.history.store import Store
-from engine.history.tables import responses, runs, snapshots
+from engine.history.tables import responses, runs
+from engine.history.values import read_values, texts
 
 CONTACT_WINDOW_DAYS = 30
 COLUMNS = ("previous_tier", "previous_stage", "tier_change", "total_value_change_pct",
@@ -56,13 +58,12 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
     from engine.history.columnar import lookup, read_blocks
     from engine.history.tables import run_actions
 
-    ids = pa.array(table["customer_id"].to_numpy(dtype=object), type=pa.string())
+    ids = column(table["customer_id"], pa.string())  # pandas' Arrow text as it is
     with store.reading() as conn:
         previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
                                 .order_by(runs.c.id.desc()).limit(1)).scalar()
-        snap = fetch(conn, select(snapshots.c.customer_id, snapshots.c.value_tier,
-                                  snapshots.c.lifecycle_stage, snapshots.c.total_value)
-                     .where(snapshots.c.run == previous)) if previous else []
+        # the previous run's values, from its Arrow block (engine.history.values)
+        snap = read_values(conn, int(previous)) if previous else None
         # the contacts: each run's allocated customers, from its Arrow block (ids only)
         dated = fetch(conn, select(runs.c.id, runs.c.as_of).where(runs.c.as_of <= as_of)
                       .order_by(runs.c.id))
@@ -71,21 +72,21 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(responses.c.response_date < as_of)
                         .order_by(responses.c.response_date, responses.c.id))
-    if snap:
-        # the columns as numpy straight from the rows: no pandas text column (a million
-        # strings converted there and back)
-        who, tier, stage = (np.array(c, dtype=object) for c in list(zip(*snap, strict=True))[:3])
-        total = np.array([r[3] for r in snap], dtype=float)
-        at = _positions(who, ids)
-        keep = at >= 0
-        at, tier, stage, total = at[keep], tier[keep], stage[keep], total[keep]
+    if snap is not None and snap.num_rows:
+        previous_ids = snap.column("customer_id").combine_chunks()
+        # runs usually list the same customers in the same order: then no hash look-up
+        found = pa.array(np.arange(len(ids))) if previous_ids.equals(ids) else \
+            pc.index_in(previous_ids, value_set=ids)
+        keep = pc.is_valid(found)
+        snap = snap.filter(keep)
+        at = np.asarray(found.filter(keep).to_numpy(), dtype=np.int64)
+        # text of few distinct values as shared objects: no Python string per customer
+        tier, stage = texts(snap.column("value_tier")), texts(snap.column("lifecycle_stage"))
+        total = np.asarray(snap.column("total_value").to_numpy(), dtype=float)
         out["previous_tier"][at] = tier
         out["previous_stage"][at] = stage
-        rank = pd.Index(list(tiers))
-        before = rank.get_indexer(tier).astype(float)
-        now = rank.get_indexer(table["value_tier"].astype(object).to_numpy()[at]).astype(float)
-        before[before < 0] = np.nan  # a tier that no longer exists: no step count
-        now[now < 0] = np.nan
+        before = _ranks(snap.column("value_tier"), tiers)
+        now = _ranks(column(table["value_tier"], pa.string()), tiers)[at]
         out["tier_change"][at] = before - now  # tiers are listed highest first
         then = total
         current = table["total_value"].to_numpy(dtype=float)[at]
@@ -120,6 +121,18 @@ def _contacts(out: dict[str, np.ndarray], code: np.ndarray, run: np.ndarray,
     seen = ago < np.iinfo(np.int64).max
     out["days_since_last_contact"][seen] = ago[seen]
     out["contacts_last_30_days"][:] = count
+
+
+def _ranks(values: pa.Array | pa.ChunkedArray, tiers: Sequence[str]) -> np.ndarray:
+    """Each value's place in ``tiers`` (0: the highest); NaN for a missing value or a tier
+    that no longer exists (no step count). Ranked once per distinct tier, not per customer."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    coded = pc.dictionary_encode(values)
+    place = {t: float(k) for k, t in enumerate(tiers)}
+    rank = np.array([place.get(w, np.nan) for w in coded.dictionary.to_pylist()] + [np.nan])
+    at = coded.indices.fill_null(len(rank) - 1).to_numpy(zero_copy_only=False)
+    return rank[np.asarray(at, dtype=np.int64)]
 
 
 def _positions(found: np.ndarray, ids: pa.Array) -> np.ndarray:

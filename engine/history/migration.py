@@ -9,7 +9,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from engine.history.store import Store
-from engine.history.tables import runs, snapshots
+from engine.history.tables import runs
+from engine.history.values import read_values
 
 NEW = "not in the earlier run"
 GONE = "not in the later run"
@@ -34,10 +35,9 @@ def tier_migration(store: Store, tiers: Sequence[str]) -> TierMigration | None:
         if len(last) < 2:
             return None
         (after, after_as_of), (before, before_as_of) = last
-        frames = [pd.DataFrame(conn.execute(
-            select(snapshots.c.customer_id, snapshots.c.value_tier)
-            .where(snapshots.c.run == key)).all(), columns=["customer_id", "tier"])
-            for key in (before, after)]
+        # each run's tiers from its values block (engine.history.values), not row by row
+        frames = [read_values(conn, int(key)).select(["customer_id", "value_tier"]).to_pandas()
+                  .set_axis(["customer_id", "tier"], axis=1) for key in (before, after)]
     both = frames[0].merge(frames[1], on="customer_id", how="outer", suffixes=("_0", "_1"))
     known = list(tiers)
     seen = set(both["tier_0"].dropna()) | set(both["tier_1"].dropna())

@@ -9,6 +9,8 @@
     cvm_imports    one row per response import: file, SHA-256, counts
     cvm_responses  one row per response: customer, campaign, date, outcome, revenue
     cvm_run_actions one row per run: its actioned customers as one Arrow block (columnar.py)
+    cvm_run_values one row per run: every customer's tier, stage, total value as one Arrow
+                   block (values.py)
     cvm_events, cvm_interactions, cvm_interaction_responses   what `cvm serve` records: the
                    events posted, the actions shown or fired, the outcomes agents recorded
 
@@ -34,10 +36,12 @@ from sqlalchemy import (
 )
 
 from engine.history.columnar import table as _run_actions_table
+from engine.history.values import table as _run_values_table
 from engine.project.schema import OUTCOMES
 
 __all__ = ["OUTCOMES", "VERSION_TABLE", "events", "imports", "interaction_responses",
-           "interactions", "metadata", "responses", "run_actions", "runs", "snapshots"]
+           "interactions", "metadata", "responses", "run_actions", "run_values", "runs",
+           "snapshots"]
 
 VERSION_TABLE = "cvm_alembic_version"
 
@@ -116,6 +120,7 @@ responses = Table(
 )
 
 run_actions = _run_actions_table(metadata)
+run_values = _run_values_table(metadata)  # migration 0004_w_record
 
 # What `cvm serve` records (migration 0003_serve): ids are the service's own (32 hex digits).
 events = Table(

@@ -1,0 +1,167 @@
+"""A run's snapshot as one Arrow table, and the two bulk writers that send it to the history.
+
+The snapshot (one row per customer: value snapshot and decision, ``SNAPSHOT_COLUMNS`` without
+``run``) is made from the value table, the decisions and the action list without a Python
+object per row: pandas 3 keeps text in Arrow, and a round trip through Python strings (then
+back to pandas' Arrow strings) cost seconds at a million customers. The action list is joined
+by Arrow's hash join.
+
+Writers: PostgreSQL's COPY reads CSV written by Arrow (C++). SQLite has no bulk-load entry, so
+the rows are bound by the sqlite3 module; what costs there is a Python object per value and a
+statement step per row, so: text of few distinct values bound as the same few string objects,
+a missing value bound as NaN (SQLite stores a NaN as NULL; binding None takes the module's slow
+adaptation path), booleans as the integers 0 and 1 (what SQLite stores for them), and
+``ROWS_PER_STATEMENT`` rows per INSERT.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.ipc as ipc
+from sqlalchemy.engine import Connection
+
+from engine.history.columnar import ACTION_COLUMNS
+from engine.history.columnar import SCHEMA as ACTIONS_SCHEMA
+
+SCHEMA = pa.schema([
+    ("customer_id", pa.string()), ("value_tier", pa.string()),
+    ("lifecycle_stage", pa.string()), ("total_value", pa.float64()),
+    ("value_score", pa.float64()), ("action", pa.string()), ("campaign", pa.string()),
+    ("policy_id", pa.string()), ("channel", pa.string()), ("status", pa.string()),
+    ("holdout", pa.bool_()), ("cost", pa.float64()), ("value_at_stake", pa.float64()),
+    ("expected_response", pa.float64())])
+# the action list's columns carried into the snapshot (campaign: the decision's otherwise)
+_FROM_ACTIONS = ("campaign", "channel", "status", "holdout", "cost", "value_at_stake",
+                 "expected_response")
+ROWS_PER_STATEMENT = 1000  # x 15 columns: under SQLite's 32,766 bound parameters
+_NAN = float("nan")
+_CODEC = "zstd" if pa.Codec.is_available("zstd") else None
+
+
+def column(values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray,
+           kind: pa.DataType) -> pa.Array:
+    """One column as an Arrow array of ``kind``; NaN, None and pandas' NA are missing."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        if kind == pa.float64():
+            values = pa.array(np.asarray(values, dtype=float), type=kind, from_pandas=True)
+        else:
+            values = pa.array(values, from_pandas=True)
+    if isinstance(values.type, pa.DictionaryType):
+        values = values.dictionary_decode()
+    return values if values.type == kind else values.cast(kind)
+
+
+def as_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A snapshot given as a data frame (or an Arrow table) in SCHEMA."""
+    if isinstance(frame, pa.Table) and frame.schema.equals(SCHEMA):
+        return frame
+    return pa.Table.from_arrays([column(frame[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+
+
+def snapshot_table(table: pd.DataFrame, decisions: pd.DataFrame,
+                   actions: pd.DataFrame) -> pa.Table:
+    """One row per customer of the value table: its value snapshot and decision; the action
+    list has the actioned customers only, the others get empty channel columns."""
+    ids = column(table["customer_id"], pa.string())
+    at = pc.index_in(ids, value_set=column(actions["customer_id"], pa.string()))
+    acted = pc.is_valid(at)
+    out = {name: column(table[name], SCHEMA.field(name).type)
+           for name in ("customer_id", "value_tier", "lifecycle_stage", "total_value",
+                        "value_score")}
+    for name in ("action", "campaign", "policy_id"):
+        out[name] = column(decisions[name], pa.string())
+    for name in _FROM_ACTIONS:
+        taken = column(actions[name], SCHEMA.field(name).type).take(at)
+        out[name] = pc.if_else(acted, taken, out["campaign"]) if name == "campaign" else taken
+    return pa.Table.from_arrays([out[f.name] for f in SCHEMA], schema=SCHEMA)
+
+
+def copy_csv(conn: Connection, name: str, columns: Sequence[str], data: pa.Table) -> None:
+    """COPY ``data`` (its columns in ``columns`` order) into table ``name`` (PostgreSQL)."""
+    buffer = io.BytesIO()
+    # Arrow writes missing values as empty unquoted fields (NULL to COPY ... csv), quotes
+    # text (an empty text stays an empty text) and floats in their shortest exact form.
+    pacsv.write_csv(data, buffer, write_options=pacsv.WriteOptions(include_header=False))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(
+            f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
+
+
+def insert_rows(conn: Connection, name: str, columns: Sequence[str], data: pa.Table) -> None:
+    """INSERT every row of ``data`` (its columns in ``columns`` order) into table ``name``
+    (SQLite), ``ROWS_PER_STATEMENT`` rows per statement."""
+    n = data.num_rows
+    if not n:
+        return
+    flat = np.empty((n, len(columns)), dtype=object)
+    for k, values in enumerate(data.columns):
+        flat[:, k] = _objects(values.combine_chunks())
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    head = f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        full = n - n % ROWS_PER_STATEMENT
+        if full:
+            statement = head + ", ".join([marks] * ROWS_PER_STATEMENT)
+            for start in range(0, full, ROWS_PER_STATEMENT):
+                cursor.execute(statement, flat[start:start + ROWS_PER_STATEMENT].ravel()
+                               .tolist())
+        if full < n:
+            cursor.execute(head + ", ".join([marks] * (n - full)), flat[full:].ravel().tolist())
+    finally:
+        cursor.close()
+
+
+def _objects(values: pa.Array) -> np.ndarray:
+    """The values as the Python objects sqlite3 binds fastest: NaN for a missing value, 0/1
+    for a boolean, the same string object for every repeat of a text."""
+    kind = values.type
+    if kind == pa.float64():
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=float).astype(object)
+    if kind == pa.bool_() or ((pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                               or pa.types.is_integer(kind)) and _repeats(values)):
+        coded = pc.dictionary_encode(values.cast(pa.int64()) if kind == pa.bool_() else values)
+        words = np.array([*coded.dictionary.to_pylist(), _NAN], dtype=object)
+        at = coded.indices.fill_null(len(words) - 1).to_numpy()
+        return words[np.asarray(at, dtype=np.int64)]
+    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    if values.null_count:
+        out[np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = _NAN
+    return out
+
+
+def _repeats(values: pa.Array) -> bool:
+    """Whether a column has few distinct values (tiers, stages, campaigns, the run: not ids),
+    told from its first rows: worth one Python object per distinct value."""
+    sample = values.slice(0, 4096)
+    return bool(pc.count_distinct(sample, mode="all").as_py() * 4 <= len(sample))
+
+
+def encode_actions(data: pa.Table) -> tuple[int, bytes]:
+    """The block of cvm_run_actions (engine.history.columnar's format): the actioned rows (a
+    campaign or a status) of a snapshot, as one Arrow IPC stream."""
+    keep = pc.or_(pc.is_valid(data.column("campaign")), pc.is_valid(data.column("status")))
+    part = data.filter(keep).select(list(ACTION_COLUMNS)).cast(ACTIONS_SCHEMA)
+    return part.num_rows, ipc_stream(part)
+
+
+def ipc_stream(data: pa.Table) -> bytes:
+    """``data`` as one compressed Arrow IPC stream (a single record batch)."""
+    sink = io.BytesIO()
+    options = ipc.IpcWriteOptions(compression=_CODEC)
+    with ipc.new_stream(sink, data.schema, options=options) as writer:
+        writer.write_table(data.combine_chunks(), max_chunksize=max(data.num_rows, 1))
+    return sink.getvalue()
