@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Select, select
-from sqlalchemy.engine import Connection
 
-from engine.history.store import Store
-from engine.history.tables import responses, runs, snapshots
+if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
+    from sqlalchemy import Select
+    from sqlalchemy.engine import Connection
+
+    from engine.history.store import Store
 
 CONTACT_WINDOW_DAYS = 30
 COLUMNS = ("previous_tier", "previous_stage", "tier_change", "total_value_change_pct",
@@ -53,8 +54,10 @@ def add_changes(table: pd.DataFrame, store: Store | None, *, as_of: dt.date,
 
 def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: dt.date,
           tiers: Sequence[str]) -> None:
+    from sqlalchemy import select
+
     from engine.history.columnar import lookup, read_blocks
-    from engine.history.tables import run_actions
+    from engine.history.tables import responses, run_actions, runs, snapshots
 
     ids = pa.array(table["customer_id"].to_numpy(dtype=object), type=pa.string())
     with store.reading() as conn:
