@@ -30,9 +30,10 @@ from typing import TypeVar
 
 from engine.errors import CvmError, InputError, Problem, errors_only
 from engine.project.channels import Campaign, ChannelSetup, channel_ids, load_channels
-from engine.project.config import Config, find_project, load_config
+from engine.project.config import Config, load_config
 from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
 from engine.project.files import unread_files
+from engine.project.location import project_folder
 from engine.project.policy_tests import NO_TESTS, read_policy_tests, unread_test_folders
 from engine.project.project import Project
 from engine.project.rulebook import Rulebook, check_rulebook
@@ -87,13 +88,6 @@ class Built:
         those; nothing else needs the tests)."""
         own = self.tests
         return [p for p in self.errors if id(p) not in own]
-
-
-def project_folder(project: Path | None, config_file: Path | None) -> Path:
-    """The folder the command line names: --project, the folder of --config, or the nearest
-    folder above the working directory with a cvm.yaml."""
-    return project if project is not None else (
-        config_file.parent if config_file is not None else find_project(Path.cwd()))
 
 
 def load_project(folder: Path | None, config_file: Path | None = None, *,
