@@ -176,6 +176,8 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
 
 def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.DataFrame:
     """Contacts, cost and expected value per channel, per campaign, and per both."""
+    # the columns summed: each selection below copies these, not the whole action list
+    actions = actions[["campaign", "status", "channel", "cost", "expected_value"]]
     done = actions[actions["status"] == "allocated"]
     rows: list[dict[str, object]] = []
     for ch in channels.channels:
