@@ -56,11 +56,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def once(code: str, args: tuple[str, ...], cwd: Path) -> tuple[float, float, int]:
+def once(code: str, args: tuple[str, ...], cwd: Path,
+         env: dict[str, str]) -> tuple[float, float, int]:
     """One run in a fresh process: wall seconds, CPU seconds, exit code."""
     cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd,
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start, children_cpu() - cpu, done.returncode
 
@@ -83,15 +84,20 @@ def main() -> None:
         project = copy_project(Path(tmp) / "project")
         empty = Path(tmp) / "empty"
         empty.mkdir()
-        # a first run of each, not counted: Python's bytecode caches, the page cache
+        # compiled modules cached as a user's are (PYTHONDONTWRITEBYTECODE would compile the
+        # engine at every start), outside the checkout
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        env.pop("CVM_HISTORY_URL", None)
+        # a first run of each, not counted: the bytecode cache, the page cache
         for name, argv, where in COMMANDS:
             if args.only and name not in args.only:
                 continue
             cwd = project if where == "project" else empty
-            once(code, argv, cwd)
+            once(code, argv, cwd, env)
             walls, cpus, codes = [], [], set()
             for _ in range(args.repeat):
-                wall, cpu, rc = once(code, argv, cwd)
+                wall, cpu, rc = once(code, argv, cwd, env)
                 walls.append(wall)
                 cpus.append(cpu)
                 codes.add(rc)
