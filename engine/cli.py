@@ -110,7 +110,7 @@ def score(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = No
           scratch: ScratchOpt = None) -> int:
     """Build the customer value table (CSV and Parquet) and print a summary."""
     from engine.commands import score as cmd
-    from engine.distributed.job import check_engine
+    from engine.distributed.cluster import check_engine
 
     check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
@@ -199,8 +199,8 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             scratch: ScratchOpt = None) -> int:
     """The main job: score, stage, decide, allocate, render briefs; write the run folder."""
     from engine.commands import run as cmd
-    from engine.distributed.job import check_engine
-    from engine.run.job import check_format
+    from engine.distributed.cluster import check_engine
+    from engine.run.formats import check_format
 
     check_format(fmt, key="--format")
     check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
@@ -244,7 +244,7 @@ def plan(
     """Dry-run a change: compare the proposed settings, rules, policies and templates with the
     current ones."""
     from engine.commands import plan as cmd
-    from engine.distributed.job import check_engine
+    from engine.distributed.cluster import check_engine
 
     check_engine(engine, scheduler=scheduler, partitions=partitions, scratch=scratch)
     return cmd.run(project=project, config_file=config, proposed=proposed,

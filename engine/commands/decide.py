@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from engine.commands.common import project_of
-from engine.history import with_changes
-from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.output.writers import write_csv
-from engine.policy.decisions import decide
-from engine.policy.lifecycle import assign_stages
-from engine.value.score import score
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         quiet: bool) -> int:
     setup = project_of(project, config_file)  # every file is checked before the data is read
+    # the scoring's libraries once the project is read (an error in it is said at once)
+    from engine.history import with_changes
+    from engine.output.commit import writing
+    from engine.output.writers import write_csv
+    from engine.policy.decisions import decide
+    from engine.policy.lifecycle import assign_stages
+    from engine.value.score import score
+
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)

@@ -7,20 +7,22 @@ from pathlib import Path
 
 import typer
 
-from engine.activation.learned import explain_lines
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
-from engine.history import with_changes
-from engine.history.contact_explain import contact_verdicts, lines_of
-from engine.history.learn import read_learned
-from engine.policy.explain import explain
-from engine.policy.lifecycle import assign_stages
-from engine.value.score import score
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str,
         json_out: bool = False) -> int:
     setup = project_of(project, config_file)
+    # the scoring's libraries once the project is read (an error in it is said at once)
+    from engine.activation.learned import explain_lines
+    from engine.history import with_changes
+    from engine.history.contact_explain import contact_verdicts, lines_of
+    from engine.history.learn import read_learned
+    from engine.policy.explain import explain
+    from engine.policy.lifecycle import assign_stages
+    from engine.value.score import score
+
     config = setup.config
     scored = score(config, tiers=setup.tiers)
     table = with_changes(config, scored)

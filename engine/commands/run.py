@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import money, project_of
-from engine.run.job import run as run_job
 from engine.terminal import display
 
 RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allocate", "render",
@@ -20,6 +19,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         scheduler: str | None = None, partitions: int | None = None,
         scratch: Path | None = None) -> int:
     setup = project_of(project, config_file)
+    # the pipeline's libraries (pandas, SciPy, ...) once the project is read: an error in it
+    # is said without waiting for them
+    from engine.run.job import run as run_job
+
     job = run_job
     if engine == "dask":  # issue 16: scored on a Dask cluster (engine/distributed/)
         from functools import partial

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from engine.commands.common import money, project_of
-from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.output.writers import write_csv, write_parquet
 from engine.terminal import display
-from engine.value.score import Scored, output_frame, score
+
+if TYPE_CHECKING:
+    from engine.value.score import Scored
 
 FILES = ("customers.csv", "customers.parquet")
 SCORE_STEPS = ("load", "features", "value", "models")
@@ -23,6 +24,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         scheduler: str | None = None, partitions: int | None = None,
         scratch: Path | None = None) -> int:
     setup = project_of(project, config_file, scope="value")
+    # the scoring's libraries once the project is read (an error in it is said at once)
+    from engine.output.commit import writing
+    from engine.output.writers import write_csv, write_parquet
+    from engine.value.score import output_frame, score
+
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from engine.errors import Problem, UsageError
-from engine.run.build import project_folder
+from engine.project.location import project_folder
 from engine.serve.security import load_key
 from engine.serve.server import Options, Running
 

@@ -6,14 +6,12 @@ from pathlib import Path
 
 import typer
 
-from engine.data.database import check_source
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
+from engine.project.database_source import DatabaseSource
 from engine.run.build import Built, build
 from engine.terminal import styled
-from engine.workflow.audience import audience as audience_sizes
-from engine.workflow.json_output import validate_json
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -39,7 +37,10 @@ def check(project: Path | None, config_file: Path | None,
     except CvmError as exc:
         built.problems.extend(exc.problems)
     built.problems.extend(check_history(config))
-    built.problems.extend(check_source(config))  # a database source answers
+    if isinstance(config.data.transactions, DatabaseSource):  # it answers (drivers: now)
+        from engine.data.database import check_source
+
+        built.problems.extend(check_source(config))
     return built
 
 
@@ -73,6 +74,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     errors = [p for p in problems if p.severity == "error"]
     sizes, code = None, 0
     if audience and not errors and built.project is not None:
+        from engine.workflow.audience import audience as audience_sizes  # the scoring's
+
         try:
             sizes = audience_sizes(built.project)
         except CvmError as exc:  # the data's problems, found while scoring
@@ -81,6 +84,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
             problems, errors, code = [*problems, *exc.problems], list(exc.problems), \
                 exc.exit_code
     if json_out:  # issue 17: the same findings for a script, in the document
+        from engine.workflow.json_output import validate_json
+
         typer.echo(validate_json(problems, sizes, strict))
         return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them

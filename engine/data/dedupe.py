@@ -1,7 +1,8 @@
 """Exact duplicate rows: rows equal in every loaded column to an earlier row.
 
 A 64-bit hash of each row is filtered twice through a count table (a row whose bucket holds no
-other row cannot be a duplicate), which leaves a few percent of the rows as candidates; only
+other row cannot be a duplicate; the table has about four buckets per row, at most 2^24), which
+leaves a few percent of the rows as candidates; only
 those are grouped by hash, and rows with equal hashes are then compared value by value, so a
 hash collision can never drop a row. Linear time, no sort of all the rows.
 """
@@ -14,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-_BUCKET_BITS = 24  # a count table of 16.8M entries: few collisions at ten million rows
+_BUCKET_BITS = 24  # at most a count table of 16.8M entries: few collisions at ten million rows
+_MIN_BUCKET_BITS = 8
 _MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93,
         0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3, 0x589965CC75374CC3)
 
@@ -28,11 +30,12 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
         return out
     h = np.empty(n, dtype=np.uint64)
     _on_halves(n, lambda lo, hi: _row_hash([c[lo:hi] for c in columns], out=h[lo:hi]))
-    shared = _in_shared_bucket(h, 0)
+    shared = _in_shared_bucket(h, 0, _bucket_bits(n))
     rows = np.flatnonzero(shared)
     h = h[shared]
-    if len(rows) >= 2:  # a second, independent slice of the hash
-        shared = _in_shared_bucket(h, 64 - _BUCKET_BITS)
+    if len(rows) >= 2:  # a second, independent slice of the hash (its top bits)
+        bits = _bucket_bits(len(rows))
+        shared = _in_shared_bucket(h, 64 - bits, bits)
         rows, h = rows[shared], h[shared]
     suspect = pd.Series(h).duplicated(keep=False).to_numpy()
     idx = rows[suspect]
@@ -43,11 +46,19 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _in_shared_bucket(h: np.ndarray, shift: int) -> np.ndarray:
-    """True where another row falls in the same bucket (``_BUCKET_BITS`` bits of the hash)."""
-    mask = np.uint64((1 << _BUCKET_BITS) - 1)
+def _bucket_bits(rows: int) -> int:
+    """Bits of the hash that name a bucket: about four buckets per row, so that the table is
+    sized to the data (a table of 2^24 counts costs a tenth of a second to fill and read,
+    whatever the rows) and the filter leaves as few candidates at any size."""
+    return min(_BUCKET_BITS, max(_MIN_BUCKET_BITS, (rows - 1).bit_length() + 2))
+
+
+def _in_shared_bucket(h: np.ndarray, shift: int, bits: int) -> np.ndarray:
+    """True where another row falls in the same bucket (``bits`` bits of the hash from
+    ``shift``)."""
+    mask = np.uint64((1 << bits) - 1)
     bucket = ((h >> np.uint64(shift)) & mask).astype(np.intp)
-    counts = np.bincount(bucket, minlength=1 << _BUCKET_BITS)
+    counts = np.bincount(bucket, minlength=1 << bits)
     del bucket
     shared = np.empty(len(h), dtype=bool)
 

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, UsageError
 
 LOCAL_WORKERS = 2
 LOCAL_MEMORY = "8GiB"  # per worker: Dask spills to disk above 60 % and pauses the worker at 80 %
+
+
+ENGINES = ("local", "dask")
+
+
+def check_engine(engine: str, *, scheduler: str | None = None, partitions: int | None = None,
+                 scratch: Path | None = None) -> None:
+    """The options, before the project is read (usage: exit 2)."""
+    if engine not in ENGINES:
+        raise UsageError(Problem(f"found {engine!r}, expected one of " + ", ".join(ENGINES),
+                                 key="--engine"))
+    if engine != "dask" and (scheduler, partitions, scratch) != (None, None, None):
+        raise UsageError(Problem(
+            "--scheduler, --partitions and --scratch are options of the Dask engine",
+            key="--engine",
+            hint="add --engine dask"))
+    if partitions is not None and partitions < 1:
+        raise UsageError(Problem(f"found {partitions}, expected a number of partitions >= 1",
+                                 key="--partitions"))
+    if engine == "dask":
+        require_dask()
 
 
 def require_dask() -> None:

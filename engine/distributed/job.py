@@ -5,35 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.distributed.cluster import client_for, require_dask
+from engine.distributed.cluster import client_for
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
 from engine.history import open_history
 from engine.project.project import Project
-from engine.run.job import RunResult, check_format
+from engine.run.formats import check_format
+from engine.run.job import RunResult
 from engine.run.job import run as run_job
 from engine.run.pipeline import Progress
 from engine.value.score import Scored
-
-ENGINES = ("local", "dask")
-
-
-def check_engine(engine: str, *, scheduler: str | None = None, partitions: int | None = None,
-                 scratch: Path | None = None) -> None:
-    """The options, before the project is read (usage: exit 2)."""
-    if engine not in ENGINES:
-        raise UsageError(Problem(f"found {engine!r}, expected one of " + ", ".join(ENGINES),
-                                 key="--engine"))
-    if engine != "dask" and (scheduler, partitions, scratch) != (None, None, None):
-        raise UsageError(Problem(
-            "--scheduler, --partitions and --scratch are options of the Dask engine",
-            key="--engine",
-            hint="add --engine dask"))
-    if partitions is not None and partitions < 1:
-        raise UsageError(Problem(f"found {partitions}, expected a number of partitions >= 1",
-                                 key="--partitions"))
-    if engine == "dask":
-        require_dask()
 
 
 def check_supported(project: Project, *, history: bool) -> None:

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Select, select
-from sqlalchemy.engine import Connection
 
-from engine.history.snapshot import column
-from engine.history.store import Store
-from engine.history.tables import responses, runs
-from engine.history.values import read_values, texts
+if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
+    from sqlalchemy import Select
+    from sqlalchemy.engine import Connection
+
+    from engine.history.store import Store
 
 CONTACT_WINDOW_DAYS = 30
 COLUMNS = ("previous_tier", "previous_stage", "tier_change", "total_value_change_pct",
@@ -55,8 +54,12 @@ def add_changes(table: pd.DataFrame, store: Store | None, *, as_of: dt.date,
 
 def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: dt.date,
           tiers: Sequence[str]) -> None:
+    from sqlalchemy import select
+
     from engine.history.columnar import lookup, read_blocks
-    from engine.history.tables import run_actions
+    from engine.history.snapshot import column
+    from engine.history.tables import responses, run_actions, runs
+    from engine.history.values import read_values, texts
 
     ids = column(table["customer_id"], pa.string())  # pandas' Arrow text as it is
     with store.reading() as conn:

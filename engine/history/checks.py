@@ -12,7 +12,6 @@ import os
 
 from engine.errors import CvmError, Problem
 from engine.history import settings_for
-from engine.history.store import open_store, problem
 from engine.project.config import Config
 
 
@@ -32,10 +31,14 @@ def check_history(config: Config) -> list[Problem]:
         while not folder.exists():
             folder = folder.parent
         if not os.access(folder, os.W_OK | os.X_OK):
+            from engine.history.store import problem
+
             problems.append(problem(settings, f"cannot be created: {folder} may not be "
                                     "written", "give write permission on that folder, or "
                                     "point history at another file"))
         return problems
+    from engine.history.store import open_store  # SQLAlchemy: only for a database there
+
     try:
         store = open_store(settings, create=False)
     except CvmError as exc:

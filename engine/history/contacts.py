@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, select
 
 from engine.activation.contact import ContactLog
 from engine.history.changes import columns, fetch
-from engine.history.columnar import categories, read_blocks
-from engine.history.store import Store
-from engine.history.tables import responses, run_actions, runs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
+    from engine.history.store import Store
     from engine.project.config import Config
 
 
@@ -32,6 +29,11 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
     """The contacts and responses of the last ``window`` days (None: all) before ``as_of``."""
     if store is None:
         return ContactLog(source=source)
+    from sqlalchemy import func, select
+
+    from engine.history.columnar import read_blocks
+    from engine.history.tables import responses, run_actions, runs
+
     since = as_of - dt.timedelta(days=window) if window is not None else None
     with store.reading() as conn:
         latest = select(func.max(runs.c.id), runs.c.as_of).where(runs.c.as_of < as_of)
@@ -64,6 +66,8 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
 def _texts(column: pa.ChunkedArray) -> np.ndarray:
     """A text column of a few distinct values as Python strings (None: missing), one object
     per distinct value rather than one per row."""
+    from engine.history.columnar import categories
+
     codes, words = categories(column)
     texts: np.ndarray = np.array([*words, None], dtype=object)[codes]
     return texts

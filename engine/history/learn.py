@@ -22,11 +22,11 @@ import pandas as pd
 
 from engine.activation.learned import Counts, Learned, Tally, figures
 from engine.data.load import EPOCH, Transactions
-from engine.history.measured import Sums, by_campaign, groups, outcomes, read_measured
-from engine.history.store import Store
 from engine.project.channels import ChannelSetup
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the history's SQLAlchemy when there is a history to read
+    from engine.history.measured import Sums
+    from engine.history.store import Store
     from engine.project.config import Config
 
 OFF = "off: learning.enabled is false in policies/campaigns.yaml; the declared rates are used"
@@ -50,6 +50,8 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int]:
+    from engine.history.measured import by_campaign, groups, outcomes, read_measured
+
     m = read_measured(store, tx, before=as_of, channels=True)
     end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     cache: Sums = {}

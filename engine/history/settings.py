@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from engine.errors import InputError, Problem
+
+if TYPE_CHECKING:  # SQLAlchemy when the history is opened or a URL parsed, not to name a file
+    from sqlalchemy.engine import URL
 
 ENV_VAR = "CVM_HISTORY_URL"
 DEFAULT_FILE = Path(".cvm") / "history.sqlite"
@@ -30,9 +31,19 @@ HINT = ("write sqlite:///path/to/history.sqlite, a path to a SQLite file, or "
 class HistorySettings:
     """A checked history setting: the URL to connect with and how to name it to a user."""
 
-    url: URL  # with the password: only ever handed to the database driver
+    server: URL | None  # PostgreSQL's, with the password; None for a SQLite file
     source: str  # "CVM_HISTORY_URL", "cvm.yaml" (with its line) or "default"
     file: Path | None  # the SQLite file; None for PostgreSQL
+
+    @property
+    def url(self) -> URL:
+        """The URL to connect with (with the password: only ever handed to the database
+        driver); a SQLite file's is made when asked for."""
+        if self.server is not None:
+            return self.server
+        from sqlalchemy.engine import make_url
+
+        return make_url("sqlite://").set(database=str(self.file))
 
     @property
     def dialect(self) -> str:
@@ -47,7 +58,7 @@ class HistorySettings:
 
     @property
     def has_password(self) -> bool:
-        return self.url.password is not None
+        return self.server is not None and self.server.password is not None
 
 
 def resolve(project: Path, setting: str | None, *, where: str = "cvm.yaml",
@@ -64,6 +75,9 @@ def resolve(project: Path, setting: str | None, *, where: str = "cvm.yaml",
 def parse(text: str, project: Path, *, source: str) -> HistorySettings:
     if "://" not in text:  # a path to a SQLite file
         return _sqlite(project / text, source)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(text)
     except ArgumentError:
@@ -84,7 +98,7 @@ def parse(text: str, project: Path, *, source: str) -> HistorySettings:
 
 def _sqlite(path: Path, source: str) -> HistorySettings:
     path = path.resolve()
-    return HistorySettings(make_url("sqlite://").set(database=str(path)), source, path)
+    return HistorySettings(None, source, path)
 
 
 def _mask_text(text: str) -> str:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from engine.policy.condition_reads import Memo, Reads, merged, reads
 from engine.project.conditions import (
@@ -30,6 +29,9 @@ from engine.project.conditions import (
     normalize,
 )
 
+if TYPE_CHECKING:  # pandas where a table is read: compiling conditions needs none
+    import pandas as pd
+
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
@@ -37,6 +39,8 @@ Bools = npt.NDArray[np.bool_]
 def codes(series: pd.Series | None, kind: str, cuts: tuple[Any, ...],
           n: int) -> tuple[Ints, int]:
     """Per customer the code of one attribute (see the module), and the number of codes."""
+    import pandas as pd
+
     if series is None:
         return np.zeros(n, dtype=np.int64), 1
     if kind == NUMBER:
@@ -173,6 +177,8 @@ def _is_object(dtype: Any) -> bool:
 
 def _uniform(series: pd.Series, kind: str) -> bool:
     """True when every non-null value of the column has the attribute's type."""
+    import pandas as pd
+
     dtype = series.dtype
     if kind == DATE:
         return bool(pd.api.types.is_datetime64_any_dtype(dtype))
@@ -185,6 +191,8 @@ def _uniform(series: pd.Series, kind: str) -> bool:
 
 
 def _numbers(series: pd.Series) -> tuple[npt.NDArray[np.float64], Bools]:
+    import pandas as pd
+
     dtype = series.dtype
     numeric = (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
                and not pd.api.types.is_complex_dtype(dtype))

@@ -14,19 +14,23 @@ them (the rulebook rejects cycles).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from engine.policy.matcher import Matcher, Source, matcher
 from engine.policy.matchers import stage_matcher
 from engine.project.rulebook import Rulebook, StageRule
 from engine.project.segments import Segment, segment_attribute
 
+if TYPE_CHECKING:  # pandas where a table is read: compiling conditions needs none
+    import pandas as pd
+
 
 def assign_stages(table: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     """The table with ``lifecycle_stage``, ``stage_rule`` and the segments added."""
+    import pandas as pd
+
     rules = rulebook.stage_rules
     (first,) = stage_matcher(rulebook).first_match(table, [[True] * len(rules)])
     if len(table) and (first < 0).any():  # pragma: no cover - the last rule is "always"
@@ -95,6 +99,8 @@ def assign_segments(table: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
 
 def _joined(flags: np.ndarray[Any, Any], names: list[str]) -> pd.Categorical:
     """Per customer the names of the true columns joined by ``|`` ("" for none)."""
+    import pandas as pd
+
     if not names or not len(flags):
         return pd.Categorical([""] * len(flags))
     packed = np.packbits(flags, axis=1)

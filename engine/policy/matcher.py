@@ -22,9 +22,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from engine.errors import InputError, Problem
 from engine.policy.cases import (
@@ -65,6 +65,10 @@ from engine.project.conditions import (
     normalize,
     thresholds,
 )
+
+if TYPE_CHECKING:  # pandas where a table is read: compiling conditions needs none
+    import pandas as pd
+
 
 NONE = -1  # index of "no condition"
 

@@ -27,8 +27,6 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 NUMBER, TEXT, BOOLEAN, DATE = "number", "text", "boolean", "date"
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "not_in", "exists", "missing")
 OPERATORS_FOR = {
@@ -98,6 +96,8 @@ ALWAYS = Always()
 
 def normalize(value: Any, kind: str) -> Any:
     """A raw attribute value as conditions see it: float, str, bool, True (a date) or MISSING."""
+    import numpy as np  # here: reading a project's conditions needs no numpy
+
     if kind == NUMBER:
         if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.integer, np.floating)):
@@ -114,6 +114,8 @@ def normalize(value: Any, kind: str) -> Any:
 
 
 def _is_nat(value: Any) -> bool:
+    import numpy as np
+
     return bool(value != value) or (isinstance(value, np.datetime64) and np.isnat(value))
 
 

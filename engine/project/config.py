@@ -16,10 +16,9 @@ from typing import Any
 from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
+from engine.project.location import CONFIG_NAME
 from engine.project.report_settings import REPORT, ReportConfig
 from engine.project.yamlio import format_path, load_file
-
-CONFIG_NAME = "cvm.yaml"
 
 # Our names for the transaction columns; required ones first.
 TX_REQUIRED = ("customer_id", "date", "amount")
@@ -192,18 +191,6 @@ class Config:
             return str(path.relative_to(self.project))
         except ValueError:
             return str(path)
-
-
-def find_project(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding a cvm.yaml."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    raise InputError(Problem(
-        f"no {CONFIG_NAME} found in {start} or any folder above it",
-        hint="run cvm inside a CVM project, or pass --project FOLDER",
-    ))
 
 
 def load_config(project: Path, *, config_file: Path | None = None) -> Config:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING, Any
 
 from engine.project import checks as c
 from engine.project.yamlio import Path_
+
+if TYPE_CHECKING:  # SQLAlchemy only when cvm.yaml names a database
+    from sqlalchemy.engine import URL
 
 SCHEMES = ("postgresql", "postgres", "duckdb")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$ -]*$")
@@ -106,6 +106,9 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
 
 
 def parse_url(text: str) -> URL | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(text)
     except ArgumentError:

@@ -18,13 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from engine.errors import InputError
 from engine.project import checks as c
 from engine.project.yamlio import load_file
+
+if TYPE_CHECKING:  # reading the tiers needs neither; assigning them does
+    import numpy as np
+    import pandas as pd
 
 TIERS_FILE = Path("rules") / "value_tiers.yaml"
 BASES = ("total_value", "historic_value", "potential_value", "clv_discounted", "clv_simple",
@@ -103,6 +105,8 @@ def load_tiers(project: Path) -> TierSpec:
 
 def cut_values(spec: TierSpec, basis: np.ndarray) -> list[float]:
     """The minimum basis value of each tier but the last (highest tier first)."""
+    import numpy as np
+
     if spec.method == "threshold":
         return [float(t.min) for t in spec.tiers[:-1]]  # type: ignore[arg-type]
     cuts, top = [], 0.0
@@ -114,6 +118,9 @@ def cut_values(spec: TierSpec, basis: np.ndarray) -> list[float]:
 
 def assign(spec: TierSpec, basis: np.ndarray) -> tuple[pd.Categorical, list[float]]:
     """Tier of each customer: the first tier (highest first) whose cut value it reaches."""
+    import numpy as np
+    import pandas as pd
+
     cuts = cut_values(spec, basis)
     idx = np.full(len(basis), len(spec.tiers) - 1, dtype=np.int64)
     for i in reversed(range(len(cuts))):

@@ -16,6 +16,10 @@ from engine.project.channels import ChannelSetup
 from engine.project.rulebook import Rulebook
 
 EXAMPLES = 5
+# the action list's columns a brief reads: each selection below copies these only, not the
+# whole list (a fixed cost of a tenth of a second per campaign on a small run)
+USED = ("campaign", "status", "policy_id", "cost", "expected_value", "channel",
+        "value_at_stake", "customer_id", "reason", "lifecycle_stage", "value_tier", "offer")
 DEFAULT_KPIS = ("customer lifetime value", "churn rate", "average order value",
                 "return on spend")  # for a campaign that names none
 
@@ -31,6 +35,7 @@ def _mix(values: pd.Series) -> list[dict[str, Any]]:
 def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: ChannelSetup, *,
                       run: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
+    actions = actions[list(USED)]
     for camp_id in sorted(actions["campaign"].unique()):
         camp = channels.campaign(str(camp_id))
         part = actions[actions["campaign"] == camp_id]

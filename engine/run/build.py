@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.errors import CvmError, InputError, Problem, errors_only
-from engine.policy.validation import compile_rulebook
-from engine.policy.warnings import campaign_warnings, warnings_for
 from engine.project.channels import Campaign, ChannelSetup, channel_ids, load_channels
-from engine.project.config import Config, find_project, load_config
+from engine.project.config import Config, load_config
 from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
 from engine.project.files import unread_files
+from engine.project.location import project_folder
 from engine.project.policy_tests import NO_TESTS, read_policy_tests, unread_test_folders
 from engine.project.project import Project
 from engine.project.rulebook import Rulebook, check_rulebook
@@ -44,7 +43,6 @@ from engine.project.tiers import TierSpec, load_tiers
 from engine.project.trigger_attributes import trigger_types, trigger_values
 from engine.project.triggers import NONE as NO_TRIGGERS
 from engine.project.triggers import Triggers, check_triggers
-from engine.render.briefs import check_templates
 
 T = TypeVar("T")
 
@@ -90,13 +88,6 @@ class Built:
         those; nothing else needs the tests)."""
         own = self.tests
         return [p for p in self.errors if id(p) not in own]
-
-
-def project_folder(project: Path | None, config_file: Path | None) -> Path:
-    """The folder the command line names: --project, the folder of --config, or the nearest
-    folder above the working directory with a cvm.yaml."""
-    return project if project is not None else (
-        config_file.parent if config_file is not None else find_project(Path.cwd()))
 
 
 def load_project(folder: Path | None, config_file: Path | None = None, *,
@@ -168,6 +159,8 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
     if "templates" in parts or "templates?" in parts:
         templates = read_templates(where)
     if "templates" in parts:  # compiled now; the report's own is compiled when rendered
+        from engine.render.briefs import check_templates  # Jinja2: read here, when used
+
         problems.extend(check_templates(templates))
     tests = NO_TESTS
     if "tests" in parts:
@@ -197,6 +190,9 @@ def _rulebook(where: Path, types: dict[str, str], tiers: TierSpec | None,
     if book is None or errors_only(problems):
         return None, problems
     if lint:  # what durable-rules would refuse, at the condition's line; then the warnings
+        from engine.policy.validation import compile_rulebook  # durable-rules, pandas
+        from engine.policy.warnings import campaign_warnings, warnings_for
+
         problems += compile_rulebook(book)
         problems += warnings_for(book)
         if campaigns is not None:

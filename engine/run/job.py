@@ -28,18 +28,16 @@ import pandas as pd
 from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
-from engine.errors import Problem, UsageError
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import arrow_table, write_csv, write_parquet
 from engine.project.config import Config
 from engine.project.project import Project
 from engine.render.briefs import render_briefs
+from engine.run.formats import check_format
 from engine.run.pipeline import Computed, Progress, allocation_summary, compute
 from engine.run.recorder import Recorder
 from engine.value.score import Scored, output_frame, row_counts
-
-FORMATS = ("csv", "jsonl", "parquet")
 
 
 @dataclass(frozen=True)
@@ -82,12 +80,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def check_format(fmt: str, *, key: str = "fmt") -> None:
-    if fmt not in FORMATS:
-        raise UsageError(Problem(f"found {fmt!r}, expected one of " + ", ".join(FORMATS),
-                                 key=key))
 
 
 def run(project: Project, *, out: Path | None = None, fmt: str = "csv",

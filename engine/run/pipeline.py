@@ -20,7 +20,6 @@ from engine.activation.enforce import enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
 from engine.history import with_changes
-from engine.history.contacts import read_contacts
 from engine.history.learn import read_learned, run_campaigns
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
@@ -86,8 +85,12 @@ def compute(setup: Project, *, scored: Scored | None = None,
     decisions = decide(table, setup.rulebook)
     timings["decide"] = time.perf_counter() - start
     start = step("allocate")
-    log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,
-                        use_history=history) if setup.contacts.policies else ContactLog()
+    log = ContactLog()
+    if setup.contacts.policies:  # the history's SQLAlchemy only when it is read
+        from engine.history.contacts import read_contacts
+
+        log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,
+                            use_history=history)
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
                            campaigns=run_campaigns(decisions), use_history=history)
     actions, alloc, contact = _allocated(table, decisions, setup.channels, progress,
@@ -173,6 +176,8 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
 
 def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.DataFrame:
     """Contacts, cost and expected value per channel, per campaign, and per both."""
+    # the columns summed: each selection below copies these, not the whole action list
+    actions = actions[["campaign", "status", "channel", "cost", "expected_value"]]
     done = actions[actions["status"] == "allocated"]
     rows: list[dict[str, object]] = []
     for ch in channels.channels:

@@ -9,7 +9,6 @@ import pandas as pd
 
 from engine.errors import InputError, errors_only
 from engine.history import open_history, settings_for
-from engine.history.record import record_run, snapshot_frame
 
 if TYPE_CHECKING:
     from engine.project.config import Config
@@ -41,6 +40,8 @@ class Recorder:
 
     def record(self, computed: Computed, actions: pd.DataFrame, run_id: str,
                inputs: dict[str, str]) -> int:
+        from engine.history.record import record_run, snapshot_frame  # SQLAlchemy: here
+
         snapshot = snapshot_frame(computed.table, computed.decisions, actions)
         store = open_history(self.config, create=True)
         assert store is not None

@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from engine.value.models.gamma_gamma import GammaGammaFitter
 
@@ -63,6 +62,8 @@ def independence(frequency: object, monetary_value: object) -> Independence:
     x, m = x[keep], m[keep]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(m) == 0:
         return Independence(len(x), math.nan, math.nan, math.nan, math.nan)
+    from scipy import stats  # cvm fit's checks only: its import takes a second
+
     pearson = stats.pearsonr(x, m)
     spearman = stats.spearmanr(x, m)
     return Independence(len(x), float(pearson[0]), float(pearson[1]),
