@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ def _empty(kind: str) -> np.ndarray:
 
 # customer ids: Arrow strings as the history gives them (no Python string per contact), or
 # any sequence of texts
-Ids = pa.Array | pa.ChunkedArray | np.ndarray
+Ids: TypeAlias = "pa.Array | pa.ChunkedArray | np.ndarray"
 
 
 @dataclass(frozen=True)
