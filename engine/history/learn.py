@@ -22,7 +22,7 @@ import pandas as pd
 
 from engine.activation.learned import Counts, Learned, Tally, figures
 from engine.data.load import EPOCH, Transactions
-from engine.history.measured import Measured, Sums, by_campaign, conversions, groups, read_measured
+from engine.history.measured import Measured, Sums, by_campaign, conversions, groups, read_with_days
 from engine.history.store import Store
 from engine.project.channels import ChannelSetup
 
@@ -50,9 +50,9 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int]:
-    m = read_measured(store, tx, before=as_of, channels=True)
-    end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     cache: Sums = {}
+    m = read_with_days(store, tx, cache, ("bought",), before=as_of, channels=True)
+    end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     picked: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     counted = set()
     dates = {run: as_of for run, _, as_of in m.runs}

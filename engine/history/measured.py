@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,18 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         _flag(pc.equal(block.column("status"), "allocated")),
         _flag(block.column("holdout")),
         _zero_missing(block.column("cost").to_numpy()), got)
+
+
+def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str, ...], *,
+                   before: dt.date | None = None, channels: bool = False) -> Measured:
+    """``read_measured``, while the transactions' columns ``names`` are put in day order into
+    ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
+    without Python's lock). The same arrays as one after the other."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(read_measured, store, tx, before=before, channels=channels)
+        for name in names:
+            _in_day_order(tx, name, cache)
+        return found.result()
 
 
 def _zero_missing(values: np.ndarray) -> np.ndarray:
