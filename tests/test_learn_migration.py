@@ -88,8 +88,9 @@ def test_a_history_of_the_previous_version_is_migrated(history_url: str,
             assert got["holdout"].astype(bool).tolist() == want["holdout"].astype(bool).tolist()
             assert np.allclose(got["cost"].fillna(-1.0), want["cost"].fillna(-1.0))
         log = contact_log(store, as_of=dt.date(2025, 1, 20), window=30, source="t")
-        made = sorted(zip(log.contact_customer, log.contact_days_ago, log.contact_channel,
-                          log.contact_campaign, strict=True))
+        # the contacts' ids are Arrow strings (engine.activation.contact.Ids)
+        made = sorted(zip([str(c) for c in log.contact_customer], log.contact_days_ago,
+                          log.contact_channel, log.contact_campaign, strict=True))
         want_made = sorted(
             (c, ago, ch, k)
             for frame, ago in zip(frames, (14, 7), strict=True)

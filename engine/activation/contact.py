@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -25,20 +26,30 @@ def _empty(kind: str) -> np.ndarray:
     return np.zeros(0, dtype=kind)
 
 
+# customer ids: Arrow strings as the history gives them (no Python string per contact), or
+# any sequence of texts
+Ids: TypeAlias = "pa.Array | pa.ChunkedArray | np.ndarray"
+
+
 @dataclass(frozen=True)
 class ContactLog:
     """Past contacts and responses, dated in days before this run's as-of date."""
 
-    contact_customer: np.ndarray = field(default_factory=lambda: _empty("O"))
+    contact_customer: Ids = field(default_factory=lambda: _empty("O"))
     contact_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
     contact_channel: np.ndarray = field(default_factory=lambda: _empty("O"))
     contact_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
-    response_customer: np.ndarray = field(default_factory=lambda: _empty("O"))
+    response_customer: Ids = field(default_factory=lambda: _empty("O"))
     response_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
     response_outcome: np.ndarray = field(default_factory=lambda: _empty("O"))
     response_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
     source: str = "none"  # what the manifest and the messages say about where it came from
     runs: int = 0  # runs whose contacts count
+
+    def contacts_of(self, customer_id: str) -> int:
+        """The contacts counted for one customer."""
+        found = pc.equal(_arrow(self.contact_customer), customer_id)
+        return int(pc.sum(found).as_py() or 0)
 
 
 @dataclass(frozen=True)
@@ -127,13 +138,20 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
     return code >= 0, lambda mask: texts[code[mask]]
 
 
-def _positions(found: np.ndarray, ids: pa.Array) -> np.ndarray:
-    """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up: pandas'
-    on Python strings takes seconds for the millions of contacts of a large history."""
+def _positions(found: Ids, ids: pa.Array) -> np.ndarray:
+    """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up, on the
+    Arrow ids the history gives: pandas' on Python strings takes seconds for the millions of
+    contacts of a large history."""
     if not len(ids) or not len(found):
         return np.full(len(found), -1, dtype=np.int64)
-    at = pc.index_in(pa.array(found, type=pa.string()), value_set=ids)
+    at = pc.index_in(_arrow(found), value_set=ids)
     return np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
+
+
+def _arrow(ids: Ids) -> pa.Array | pa.ChunkedArray:
+    if isinstance(ids, pa.Array | pa.ChunkedArray):
+        return ids if ids.type == pa.string() else ids.cast(pa.string())
+    return pa.array(ids, type=pa.string())
 
 
 def _min_per(at: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:

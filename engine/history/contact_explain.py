@@ -39,7 +39,7 @@ def contact_verdicts(config: Config, policies: ContactPolicies, *, customer_id: 
                          "allows": not hit, "blocks": hit,
                          "reason": str(found.reason[0]) if hit else None})
     return {"file": policies.file, "contacts_from": log.source,
-            "contacts_counted": int((log.contact_customer == customer_id).sum()),
+            "contacts_counted": log.contacts_of(customer_id),
             "channels": chans, "verdicts": verdicts}
 
 

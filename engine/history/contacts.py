@@ -54,7 +54,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
     keys = np.array(sorted(run_days), dtype=np.int64)
     ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
     return ContactLog(
-        np.asarray(made.column("customer_id").to_numpy(), dtype=object),
+        made.column("customer_id"),  # Arrow strings: suppress looks them up as they are
         ago[np.searchsorted(keys, run)], _texts(made.column("channel")),
         _texts(made.column("campaign")),
         got["customer"].to_numpy(dtype=object),

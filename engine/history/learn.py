@@ -25,7 +25,7 @@ from engine.data.load import EPOCH, Transactions
 from engine.project.channels import ChannelSetup
 
 if TYPE_CHECKING:  # the history's SQLAlchemy when there is a history to read
-    from engine.history.measured import Sums
+    from engine.history.measured import Measured, Sums
     from engine.history.store import Store
     from engine.project.config import Config
 
@@ -50,12 +50,12 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int]:
-    from engine.history.measured import by_campaign, groups, outcomes, read_measured
+    from engine.history.measured import by_campaign, conversions, groups, read_with_days
 
-    m = read_measured(store, tx, before=as_of, channels=True)
-    end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     cache: Sums = {}
-    parts: list[pd.DataFrame] = []
+    m = read_with_days(store, tx, cache, ("bought",), before=as_of, channels=True)
+    end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
+    picked: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     counted = set()
     dates = {run: as_of for run, _, as_of in m.runs}
     answers = by_campaign(m.answers)
@@ -66,68 +66,50 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
         days = setup.campaign(campaign).attribution_days
         if day0 + days > end_day:
             continue  # the window is not over: nothing to learn from it yet
-        converted = outcomes(m, rows, answers.get(campaign, m.answers.iloc[:0]), tx, day0,
-                             days, cache)[0]
-        held = m.holdout[rows]
-        slot = m.channel[rows]
-        contacted = m.allocated[rows] & ~held & (slot >= 0)  # a contact without a channel: none
-        names = np.asarray([*m.channels, NOT_CONTACTED], dtype=object)
-        # everyone assigned counts (intention to treat); the customer is the unit of "how many"
-        parts.append(pd.DataFrame({
-            "campaign": campaign, "code": m.code[rows],
-            "customer_id": m.customer_id[rows],
-            "channel": np.where(held, HELD, names[np.where(contacted, slot, -1)]),
-            "converted": (converted > 0).astype(np.int64)}))
+        converted = conversions(m, rows, answers.get(campaign, m.answers.iloc[:0]), tx, day0,
+                                days, cache)
+        picked.setdefault(campaign, []).append((rows, converted > 0))
         counted.add(run_key)
-    if not parts:
-        return {}, 0
-    return _tallies(pd.concat(parts, ignore_index=True)), len(counted)
+    return {k: _tallies(m, *_joined(parts)) for k, parts in sorted(picked.items())}, \
+        len(counted)
 
 
-HELD, NOT_CONTACTED = "(holdout)", "(not contacted)"
+def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([r for r, _ in parts]), np.concatenate([c for _, c in parts])
 
 
-def _tallies(rows: pd.DataFrame) -> dict[str, Counts]:
-    """Per campaign, the Counts of its rows (one per customer and run): windows and
-    conversions summed, customers counted once (by code; by id if not in the transactions).
-    On integer codes (bincount, one sort for the distinct pairs): rows are customers x runs."""
-    key = rows["code"].to_numpy(dtype=np.int64).copy()
+HELD, NOT_CONTACTED = -2, -1  # the labels of a row that is no contact on a channel
+
+
+def _tallies(m: Measured, rows: np.ndarray, converted: np.ndarray) -> Counts:
+    """A campaign's Counts from its rows (one per customer and run counted) and whether each
+    converted: windows and conversions summed, customers counted once (by code; by id if not
+    in the transactions). On integer codes: a label per row (its channel, or HELD or
+    NOT_CONTACTED) and, per label, the distinct customers marked in a table of flags (one
+    per customer: no sort, no hashing)."""
+    held = m.holdout[rows]
+    slot = m.channel[rows]
+    contacted = m.allocated[rows] & ~held & (slot >= 0)  # a contact without a channel: none
+    # everyone assigned counts (intention to treat); the customer is the unit of "how many"
+    label = np.where(held, HELD, np.where(contacted, slot, NOT_CONTACTED))
+    key = m.code[rows].copy()
     lost = key < 0
-    if lost.any():
-        key[lost] = -2 - pd.factorize(rows["customer_id"].to_numpy(dtype=object)[lost])[0]
-    key -= key.min()
-    camp, camps = pd.factorize(rows["campaign"].to_numpy(dtype=object), sort=True)
-    label, labels = pd.factorize(rows["channel"].to_numpy(dtype=object), sort=True)
-    converted = rows["converted"].to_numpy(dtype=np.int64)
-    names = [str(x) for x in labels]
-    held = label == names.index(HELD) if HELD in names else np.zeros(len(rows), dtype=bool)
-    idle = label == names.index(NOT_CONTACTED) if NOT_CONTACTED in names else \
-        np.zeros(len(rows), dtype=bool)
+    if lost.any():  # past every code
+        n = int(key.max()) + 1
+        key[lost] = n + pd.factorize(m.customer_id[rows][lost])[0]
+    seen = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=bool)
 
-    def tally(group: np.ndarray, size: int, mask: np.ndarray) -> list[Tally]:
-        g, k = group[mask], key[mask]
-        windows = np.bincount(g, minlength=size)
-        won = np.bincount(g, weights=converted[mask], minlength=size)
-        span = int(key.max()) + 1
-        pairs = np.sort(g.astype(np.int64) * span + k)  # np.unique's hashing is slower here
-        first = np.ones(len(pairs), dtype=bool)
-        first[1:] = pairs[1:] != pairs[:-1]
-        customers = np.bincount(pairs[first] // span, minlength=size)
-        return [Tally(int(c), int(w), int(x)) for c, w, x in zip(customers, windows, won,
-                                                                   strict=True)]
+    def tally(mask: np.ndarray) -> Tally:
+        who = key[mask]
+        seen[who] = True
+        customers = int(np.count_nonzero(seen))
+        seen[who] = False
+        return Tally(customers, len(who), int(np.count_nonzero(converted[mask])))
 
-    n_camps, n_labels = len(camps), len(names)
-    per_label = tally(camp * n_labels + label, n_camps * n_labels, ~held & ~idle)
-    holdout = tally(camp, n_camps, held)
-    assigned = tally(camp, n_camps, ~held)
-    anyone = tally(camp, n_camps, ~held & ~idle)
-    out: dict[str, Counts] = {}
-    for i, campaign in enumerate(str(c) for c in camps):
-        chans = {name: per_label[i * n_labels + j] for j, name in enumerate(names)
-                 if name not in (HELD, NOT_CONTACTED) and per_label[i * n_labels + j].windows}
-        out[campaign] = Counts(chans, anyone[i], assigned[i], holdout[i])
-    return out
-
+    # channels in text order (m.channels is), only those contacted
+    on = [(name, label == j) for j, name in enumerate(m.channels)]
+    chans = {name: tally(mask) for name, mask in on if mask.any()}
+    return Counts(chans, tally(contacted), tally(~held), tally(held))
 
 
 def read_learned(config: Config, tx: Transactions | None, setup: ChannelSetup, *,

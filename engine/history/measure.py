@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import EPOCH, Transactions
-from engine.history.measured import Measured, Sums, by_campaign, groups, outcomes, read_measured
+from engine.history.measured import Measured, Sums, by_campaign, groups, outcomes, read_with_days
 from engine.history.store import Store
 from engine.history.uplift import MIN_GROUP, uplift
 from engine.project.channels import ChannelSetup
@@ -60,9 +60,9 @@ NAMES = tuple(c[0] for c in COLUMNS)
 
 def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame:
     """One row per run and campaign (columns: NAMES), in run then campaign order."""
-    m = read_measured(store, tx)
-    out = []
     cache: Sums = {}
+    m = read_with_days(store, tx, cache, ("bought", "code", "amount", "margin"))
+    out = []
     end_day = tx.as_of_day  # the transactions run to the day before
     about = {run: (run_id, as_of) for run, run_id, as_of in m.runs}
     answers = by_campaign(m.answers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +82,18 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         _zero_missing(block.column("cost").to_numpy()), got)
 
 
+def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str, ...], *,
+                   before: dt.date | None = None, channels: bool = False) -> Measured:
+    """``read_measured``, while the transactions' columns ``names`` are put in day order into
+    ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
+    without Python's lock). The same arrays as one after the other."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(read_measured, store, tx, before=before, channels=channels)
+        for name in names:
+            _in_day_order(tx, name, cache)
+        return found.result()
+
+
 def _zero_missing(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
@@ -124,8 +137,8 @@ WHAT = ("bought", "revenue", "margin")
 def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int, cache: Sums,
           what: tuple[str, ...] = WHAT) -> tuple[np.ndarray, ...]:
     """Per customer (``codes``; -1: no transaction at all) the figures ``what`` of purchases
-    (count), revenue, margin on days first .. last - 1 (one pass over the transactions per
-    window and figure, shared by the campaigns)."""
+    (count), revenue, margin on days first .. last - 1 (one pass over the window's
+    transactions per window and figure, shared by the campaigns)."""
     ok = codes >= 0
     at = np.maximum(codes, 0)
     out = []
@@ -138,26 +151,39 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int, cache: Sum
 
 def _per_customer(tx: Transactions, first: int, last: int, name: str,
                   cache: Sums) -> np.ndarray:
-    code, amount, margin = _by_day(tx, cache)
-    lo, hi = _bound(first, cache), _bound(last, cache)
+    """One bincount over the window's slice of the rows in day order: each customer's figures
+    summed in that order (ties as they come), as always. Purchases are counted over the
+    positive rows alone, kept apart once, so that no window masks its rows."""
     n = len(tx.customer_ids)
     if name == "bought":
-        part = code[lo:hi]
-        return np.bincount(part[amount[lo:hi] > 0], minlength=n)
-    return np.bincount(code[lo:hi], weights=(amount if name == "revenue" else margin)[lo:hi],
-                       minlength=n)
+        code = _in_day_order(tx, "bought", cache)
+        lo, hi = _bound(first, cache, "bought_starts"), _bound(last, cache, "bought_starts")
+        return np.bincount(code[lo:hi], minlength=n)
+    code = _in_day_order(tx, "code", cache)
+    values = _in_day_order(tx, "amount" if name == "revenue" else "margin", cache)
+    lo, hi = _bound(first, cache), _bound(last, cache)
+    return np.bincount(code[lo:hi], weights=values[lo:hi], minlength=n)
 
 
 def outcomes(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transactions,
              day0: int, days: int, cache: Sums) -> tuple[np.ndarray, ...]:
-    """Per customer of ``rows`` (a group of ``m``): converted (1.0 or 0.0: a purchase in the
-    transactions or an imported conversion of the campaign, ``answers``, on days day0 ..
-    day0 + days - 1), revenue and margin in that window, and the margin over the same number
-    of days before it (the CUPED covariate). The one definition of a conversion: cvm measure
-    and learning (engine.history.learn) both use it."""
+    """Per customer of ``rows`` (a group of ``m``): converted (as ``conversions``), revenue
+    and margin on days day0 .. day0 + days - 1, and the margin over the same number of days
+    before it (the CUPED covariate)."""
     codes = m.code[rows]
-    bought, revenue, margin = _sums(tx, codes, day0, day0 + days, cache)
+    revenue, margin = _sums(tx, codes, day0, day0 + days, cache, ("revenue", "margin"))
     (before,) = _sums(tx, codes, day0 - days, day0, cache, ("margin",))
+    return conversions(m, rows, answers, tx, day0, days, cache), revenue, margin, before
+
+
+def conversions(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transactions,
+                day0: int, days: int, cache: Sums) -> np.ndarray:
+    """Per customer of ``rows``: converted (1.0 or 0.0: a purchase in the transactions or an
+    imported conversion of the campaign, ``answers``, on days day0 .. day0 + days - 1). The
+    one definition of a conversion: cvm measure and learning (engine.history.learn) both use
+    it."""
+    codes = m.code[rows]
+    (bought,) = _sums(tx, codes, day0, day0 + days, cache, ("bought",))
     inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
     # by code (customer_id is kept only for customers absent from the transactions)
     known = np.zeros(len(tx.customer_ids) + 1, dtype=bool)
@@ -167,32 +193,47 @@ def outcomes(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transacti
     if lost.any():
         responded[lost] = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))
                                    ).get_indexer(m.customer_id[rows][lost]) >= 0
-    converted = ((bought > 0) | responded).astype(float)
-    return converted, revenue, margin, before
+    converted: np.ndarray = ((bought > 0) | responded).astype(float)
+    return converted
 
 
-def _by_day(tx: Transactions, cache: Sums) -> tuple[np.ndarray, ...]:
-    """The transactions' customer codes, amounts and margins in day order (ties as they come:
-    the order each customer's figures are summed in), made once and kept in ``cache``, so that
-    a window is a slice, not a pass over every row; and where each day starts in them."""
-    if (1, 0, "code") not in cache:  # (1, 0): never a window (first > last)
+def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
+    """The transactions' customer codes (``code``), amounts, margins, or the codes of the
+    positive rows alone (``bought``: purchases), in day order (ties as they come: the order
+    each customer's figures are summed in), each made once, when first asked for, and kept in
+    ``cache`` (learning asks for the purchases only), so that a window is a slice, not a pass
+    over every row. Also kept: where each day starts in them."""
+    if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
         day = tx.day
         low = int(day.min()) if len(day) else 0
         ordered = bool(np.all(day[1:] >= day[:-1])) if len(day) else True
-        order = slice(None) if ordered else _day_order(day, low)
-        for name, values in (("code", tx.code), ("amount", tx.amount), ("margin", tx.margin)):
-            cache[(1, 0, name)] = values[order]
+        if not ordered:
+            cache[(1, 0, "order")] = _day_order(day, low)
         # starts[d - low]: the first row dated d or later
         counts = np.bincount(day - low) if len(day) else np.zeros(0, dtype=np.int64)
         cache[(1, 0, "starts")] = np.concatenate([[0], np.cumsum(counts)])
         cache[(1, 0, "low")] = np.array([low])
-    return cache[(1, 0, "code")], cache[(1, 0, "amount")], cache[(1, 0, "margin")]
+    if (1, 0, name) not in cache:
+        order = cache.get((1, 0, "order"))
+        if name == "bought":
+            positive = tx.amount > 0
+            rows = np.flatnonzero(positive) if order is None else order[positive[order]]
+            # bought_starts[d - low]: the first positive row dated d or later
+            before = np.concatenate([[0], np.cumsum(positive if order is None
+                                                    else positive[order])])
+            cache[(1, 0, "bought_starts")] = before[cache[(1, 0, "starts")]]
+            cache[(1, 0, name)] = tx.code[rows]
+        else:
+            values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
+            cache[(1, 0, name)] = values if order is None else values[order]
+    return cache[(1, 0, name)]
 
 
-def _bound(day: int, cache: Sums) -> int:
-    """The first row (in day order) dated ``day`` or later."""
-    starts = cache[(1, 0, "starts")]
-    return int(starts[min(max(day - int(cache[(1, 0, "low")][0]), 0), len(starts) - 1)])
+def _bound(day: int, cache: Sums, starts: str = "starts") -> int:
+    """The first row (in day order; of the positive rows with ``bought_starts``) dated
+    ``day`` or later."""
+    at = cache[(1, 0, starts)]
+    return int(at[min(max(day - int(cache[(1, 0, "low")][0]), 0), len(at) - 1)])
 
 
 def _day_order(day: np.ndarray, low: int) -> np.ndarray:
