@@ -9,10 +9,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.shared_runs import SharedCommands
+
+if TYPE_CHECKING:
+    from tests.test_ci_recipe import Reviewed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,3 +172,16 @@ def shared_commands(tmp_path_factory: pytest.TempPathFactory) -> SharedCommands:
     """Commands several test files run identically on a bundled example, run once
     (tests/shared_runs.py)."""
     return SharedCommands(tmp_path_factory.mktemp("shared"))
+
+
+@pytest.fixture(scope="session")
+def reviewed_pull_request(tmp_path_factory: pytest.TempPathFactory) -> Reviewed:
+    """The CI recipe's review step on a pull request lowering win_back's threshold, run once
+    for tests/test_ci_recipe.py and tests/test_fix17_ci.py (each copies its folders before the
+    steps that follow); with an empty history of its own, as a test's."""
+    from tests.test_ci_recipe import LOWER_WIN_BACK, review
+
+    tmp = tmp_path_factory.mktemp("ci-review")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CVM_HISTORY_URL", str(tmp / "history.sqlite"))
+        return review(tmp, LOWER_WIN_BACK)

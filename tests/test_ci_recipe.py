@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -62,17 +63,43 @@ def _run_step(script: str, cwd: Path, runner_temp: Path) -> subprocess.Completed
                           capture_output=True)
 
 
-def test_a_pull_request_gets_its_plan(tmp_path: Path) -> None:
-    clone = _pull_request(tmp_path, ("policies/win_back.yaml", "clv_discounted: {gte: 25}",
-                                     "clv_discounted: {gte: 5}"))
+LOWER_WIN_BACK = ("policies/win_back.yaml", "clv_discounted: {gte: 25}",
+                  "clv_discounted: {gte: 5}")
+REVIEW = "Validate, test and plan against the target branch"
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """The review step run on a pull request (a clone checked out at the change)."""
+    clone: Path
+    runner_temp: Path  # RUNNER_TEMP after the step: the plan in cvm-plan.md
+    review: subprocess.CompletedProcess[str]
+
+    def copy(self, tmp_path: Path) -> tuple[Path, Path]:
+        """The clone and RUNNER_TEMP copied into ``tmp_path``, for the steps that follow."""
+        clone, temp = tmp_path / "clone", tmp_path / "runner"
+        shutil.copytree(self.clone, clone, symlinks=True)
+        shutil.copytree(self.runner_temp, temp)
+        return clone, temp
+
+
+def review(tmp_path: Path, change: tuple[str, str, str]) -> Reviewed:
+    clone = _pull_request(tmp_path, change)
     temp = tmp_path / "runner"
     temp.mkdir()
-    steps = _steps()
-    review = _run_step(steps["Validate, test and plan against the target branch"], clone, temp)
-    assert review.returncode == 0, review.stderr
+    return Reviewed(clone, temp, _run_step(_steps()[REVIEW], clone, temp))
+
+
+def test_a_pull_request_gets_its_plan(tmp_path: Path,
+                                      reviewed_pull_request: Reviewed) -> None:
+    """``reviewed_pull_request`` (tests/conftest.py): review(LOWER_WIN_BACK), run once for
+    this test and tests/test_fix17_ci.py."""
+    done = reviewed_pull_request
+    assert done.review.returncode == 0, done.review.stderr
+    clone, temp = done.copy(tmp_path)
     plan = (temp / "cvm-plan.md").read_text()
     assert "win_back" in plan
-    publish = _run_step(steps["Publish the plan"], clone, temp)
+    publish = _run_step(_steps()["Publish the plan"], clone, temp)
     assert publish.returncode == 0, publish.stderr
     assert (temp / "summary.md").read_text() == plan
     assert (temp / "gh-calls").read_text() == \

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import ROOT
-from tests.test_ci_recipe import CI, GIT_ENV, _pull_request
+from tests.test_ci_recipe import CI, GIT_ENV, Reviewed
 
 
 def _step(name: str) -> dict[str, object]:
@@ -38,15 +38,14 @@ def _run(name: str, cwd: Path, temp: Path, gh: str, **env: str
 
 CALLS = 'gh() { printf "%s\\n" "$*" >> "$RUNNER_TEMP/gh-calls"; }\n'
 REFUSED = 'gh() { echo "HTTP 403: Resource not accessible by integration" >&2; return 1; }\n'
-REVIEW = "Validate, test and plan against the target branch"
 
 
-def test_a_forks_pull_request_gets_the_plan_in_the_summary_and_passes(tmp_path: Path) -> None:
-    clone = _pull_request(tmp_path, ("policies/win_back.yaml", "clv_discounted: {gte: 25}",
-                                     "clv_discounted: {gte: 5}"))
-    temp = tmp_path / "runner"
-    temp.mkdir()
-    assert _run(REVIEW, clone, temp, CALLS).returncode == 0
+def test_a_forks_pull_request_gets_the_plan_in_the_summary_and_passes(
+        tmp_path: Path, reviewed_pull_request: Reviewed) -> None:
+    """The review step (``reviewed_pull_request``, tests/conftest.py, run once for this test and
+    tests/test_ci_recipe.py) passes; then the publish step as on a fork and as refused."""
+    assert reviewed_pull_request.review.returncode == 0, reviewed_pull_request.review.stderr
+    clone, temp = reviewed_pull_request.copy(tmp_path)
     plan = (temp / "cvm-plan.md").read_text()
     fork = _run("Publish the plan", clone, temp, CALLS, FORK="true")
     assert fork.returncode == 0, fork.stderr

@@ -117,6 +117,11 @@ def load_text(text: str, *, file: str = "<string>") -> YamlDoc:
             hint="the file may be binary or damaged; save it as UTF-8 text")) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"YAML error: {exc}", file=file)) from None
+    except RecursionError:  # PyYAML without libyaml recurses once per level of nesting
+        raise InputError(Problem(
+            "YAML syntax error: values nested too deeply for the YAML reader", file=file,
+            line=1, hint="no CVM file needs this much nesting; check the brackets and the "
+            "indentation")) from None
     doc = YamlDoc(file=file, data=None)
     if node is None:
         return doc
@@ -145,6 +150,8 @@ def _explicit_tags(text: str) -> dict[tuple[int, int], str]:
     Composed nodes keep only the resolved tag, so an explicit ``!!str`` or ``!!map`` could
     not be told from a plain value afterwards; the parser's events carry a tag only when the
     file wrote one."""
+    if "!" not in text:  # every tag starts with "!": a file without one has none to find
+        return {}
     lines = text.splitlines()
     out = {}
     for event in yaml.parse(text, Loader=_Loader):
@@ -226,6 +233,8 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: Path_) -> Any:
         self._refuse_tag(node, path)
+        if node.tag == STR:  # what the constructor would return, without its bookkeeping
+            return node.value
         try:
             return self.constructor.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
         except (ValueError, OverflowError, yaml.YAMLError):
@@ -300,6 +309,7 @@ class _Builder:
 
 
 MERGE = "tag:yaml.org,2002:merge"
+STR = "tag:yaml.org,2002:str"
 
 
 def _key_of(node: yaml.Node) -> object:
