@@ -75,7 +75,7 @@ def test_no_other_csv_writer() -> None:
     writers = re.compile(r"\.to_csv\(|csv\.writer\(|pacsv\.write_csv|DictWriter\(")
     found = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "engine").rglob("*.py"))
              if writers.search(p.read_text())]
-    assert found == ["engine/data/duckdb_source.py", "engine/history/record.py",
+    assert found == ["engine/data/duckdb_source.py", "engine/history/snapshot.py",
                      "engine/output/writers.py"]
 
 

@@ -17,7 +17,9 @@ adaptation path), booleans as the integers 0 and 1 (what SQLite stores for them)
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +42,7 @@ SCHEMA = pa.schema([
 # the action list's columns carried into the snapshot (campaign: the decision's otherwise)
 _FROM_ACTIONS = ("campaign", "channel", "status", "holdout", "cost", "value_at_stake",
                  "expected_response")
-ROWS_PER_STATEMENT = 1000  # x 15 columns: under SQLite's 32,766 bound parameters
+ROWS_PER_STATEMENT = 1000  # x 15 columns: under SQLite's 32,766 bound parameters (3.32+)
 _NAN = float("nan")
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
@@ -48,15 +50,15 @@ _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 def column(values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray,
            kind: pa.DataType) -> pa.Array:
     """One column as an Arrow array of ``kind``; NaN, None and pandas' NA are missing."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not isinstance(values, pa.Array):
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object)
         if kind == pa.float64():
             values = pa.array(np.asarray(values, dtype=float), type=kind, from_pandas=True)
-        else:
+        else:  # pandas' Arrow-backed text of several chunks (after a concat) stays chunked
             values = pa.array(values, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     if isinstance(values.type, pa.DictionaryType):
         values = values.dictionary_decode()
     return values if values.type == kind else values.cast(kind)
@@ -111,18 +113,30 @@ def insert_rows(conn: Connection, name: str, columns: Sequence[str], data: pa.Ta
         flat[:, k] = _objects(values.combine_chunks())
     marks = "(" + ", ".join("?" for _ in columns) + ")"
     head = f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.driver_connection
+    per = rows_per_statement(raw, len(columns))
+    cursor = raw.cursor()  # type: ignore[union-attr]
     try:
-        full = n - n % ROWS_PER_STATEMENT
+        full = n - n % per
         if full:
-            statement = head + ", ".join([marks] * ROWS_PER_STATEMENT)
-            for start in range(0, full, ROWS_PER_STATEMENT):
-                cursor.execute(statement, flat[start:start + ROWS_PER_STATEMENT].ravel()
-                               .tolist())
+            statement = head + ", ".join([marks] * per)
+            for start in range(0, full, per):
+                cursor.execute(statement, flat[start:start + per].ravel().tolist())
         if full < n:
             cursor.execute(head + ", ".join([marks] * (n - full)), flat[full:].ravel().tolist())
     finally:
         cursor.close()
+
+
+def rows_per_statement(raw: Any, columns: int) -> int:
+    """Rows per INSERT within the connection's limit of bound parameters: 32,766 since
+    SQLite 3.32, 999 before (still the system SQLite of some distributions), any other a
+    build chose (Python 3.11+ can ask)."""
+    if hasattr(raw, "getlimit"):
+        limit = int(raw.getlimit(getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", 9)))
+    else:
+        limit = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    return max(1, min(ROWS_PER_STATEMENT, limit // columns))
 
 
 def _objects(values: pa.Array) -> np.ndarray:

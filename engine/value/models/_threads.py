@@ -9,9 +9,9 @@ handful of entries, so one thread loses nothing; the limit is lifted when the fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
@@ -19,13 +19,24 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 
-def one_blas_thread() -> AbstractContextManager[Any]:
-    """A context in which every loaded BLAS library (numpy's and scipy's OpenBLAS) uses one
-    thread; imported here so that importing the models does not load threadpoolctl."""
+# BLAS's thread count is the process's, and two fits run at once in `cvm run` (the spend
+# model on a second thread). threadpoolctl saves the count on entry and restores it on exit;
+# nested across threads that could leave it at one, and OpenBLAS does not reliably take a
+# count set from a thread other than the one that lowered it (seen: restored from the second
+# thread, it stayed at one). So only the main thread limits it, and restores it itself; a fit
+# on another thread runs with the count as it finds it.
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """On the main thread, a context in which every loaded BLAS library (numpy's and scipy's
+    OpenBLAS) uses one thread; elsewhere, nothing. threadpoolctl is imported here so that
+    importing the models does not load it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     from threadpoolctl import threadpool_limits
 
-    limit: AbstractContextManager[Any] = threadpool_limits(limits=1, user_api="blas")
-    return limit
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def once_per_point(ll_and_grad: Callable[[FloatArray], tuple[float, FloatArray]]
