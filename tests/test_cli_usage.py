@@ -48,8 +48,9 @@ def test_calibration_end_outside_the_data(make_project: Callable[..., Path]) -> 
     res = runner.invoke(app, ["fit", "--project", str(project), "--calibration-end",
                               "1990-01-01", "--out", str(project / "out")])
     assert res.exit_code == EXIT_USAGE, res.stdout + res.stderr
-    assert res.stderr == ("error: --calibration-end: found 1990-01-01, expected a day inside "
-                          "the data (2024-01-05 .. 2024-06-30)\n"
+    assert res.stderr == ("error: --calibration-end: found 1990-01-01, expected a day after "
+                          "the first purchase (2024-01-05) and before the last day of the "
+                          "data (2024-06-30)\n"
                           "  hint: the calibration period must end after the first purchase "
                           "and before the last day of the data\n")
     assert not (project / "out").exists()

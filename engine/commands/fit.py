@@ -61,7 +61,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     first = purchases["date"].min()
     if not first < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
         # checked before the fits, which take long
-        inside = f"expected a day inside the data ({first.date()} .. {observation_end})"
+        inside = (f"expected a day after the first purchase ({first.date()}) and before the "
+                  f"last day of the data ({observation_end})")
         if calibration_end is not None:
             raise UsageError(Problem(
                 f"found {cal_end}, {inside}", key="--calibration-end",

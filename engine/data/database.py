@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from engine.data import duckdb_source
-from engine.data.tabular import DICTIONARY, Source
+from engine.data.tabular import DICTIONARY, Source, column_setting
 from engine.errors import InputError, Problem, did_you_mean
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
@@ -171,7 +171,7 @@ def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str,
                 f"{where}: " + ", ".join(repr(n) for n in names[:20])
                 + (" ..." if len(names) > 20 else ""), file=source.display, key="columns",
                 hint=did_you_mean(theirs, names) or f"fix the column name under "
-                f"data.columns.{ours} in cvm.yaml"))
+                f"{column_setting(ours)} in cvm.yaml"))
             continue
         if names.count(theirs) > 1:
             problems.append(Problem(

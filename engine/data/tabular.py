@@ -77,6 +77,12 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     return table.select(list(wanted.values())).rename_columns(list(wanted))
 
 
+def column_setting(ours: str) -> str:
+    """The cvm.yaml key that names the user's column for our ``ours`` (a contract's end is
+    named under subscriptions:, every other column under data.columns)."""
+    return "subscriptions.end" if ours == "end" else f"data.columns.{ours}"
+
+
 def _missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, str],
                      line: int | None) -> None:
     missing = [(ours, theirs) for ours, theirs in wanted.items() if theirs not in present]
@@ -94,7 +100,7 @@ def _missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, s
             f"column {theirs!r} (mapped to {ours} in cvm.yaml) not found; columns present: "
             + ", ".join(repr(p) for p in present[:20]) + (" ..." if len(present) > 20 else ""),
             file=src.display, line=line, key="header",
-            hint=hint or f"fix the column name under data.columns.{ours} in cvm.yaml",
+            hint=hint or f"fix the column name under {column_setting(ours)} in cvm.yaml",
         ))
     raise InputError(problems)
 

@@ -238,6 +238,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             hint="the discounted CLV m_a r / (1 + d - r) sums every future period and has no "
             "finite value when d = 0 and a measured retention rate is 1; for almost no "
             "discounting use a small rate such as 0.01"))
+    if raw["subscriptions"]:
+        problems += _unused_with_subscriptions(doc, raw["models"] or {})
     if problems:
         raise InputError(problems)
     ret = raw["retention"] or {}
@@ -278,6 +280,29 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         history=raw["history"],
         positions={format_path(path): where for path, where in doc.positions.items()},
     )
+
+
+# the models: settings a subscriptions: project does not use, and why (README "Subscriptions")
+_NOT_FOR_SUBSCRIPTIONS = {
+    "time_unit_days": "the unit of the sBG model is the billing period",
+    "min_repeat_customers": "the sBG model needs no repeat buyers",
+}
+
+
+def _unused_with_subscriptions(doc: Any, models: Mapping[str, Any]) -> list[Problem]:
+    """A declared setting is used or refused: with subscriptions: the value model is the sBG,
+    so a purchase model named by models.use, and the purchase models' own settings, are not."""
+    hint = "remove it from cvm.yaml"
+    found = []
+    if ("models", "use") in doc.positions and models["use"] not in ("auto", "none"):
+        found.append(doc.problem(("models", "use"), f"found {models['use']!r}, which is not "
+                                 "used with subscriptions: (their value model is the sBG), "
+                                 "expected auto or none", hint=hint))
+    for key, why in _NOT_FOR_SUBSCRIPTIONS.items():
+        if ("models", key) in doc.positions:
+            found.append(doc.problem(("models", key), f"not used with subscriptions: ({why})",
+                                     hint=hint))
+    return found
 
 
 def _delimiter_problem(delimiter: str) -> str | None:

@@ -1,0 +1,67 @@
+"""What the new-user trial of issue 15 found (session 6), each failing before its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+CONTRACTS = """\
+name: contracts
+data:
+  transactions: tx.csv
+  columns:
+    customer_id: cust
+    date: start
+    amount: price
+subscriptions:
+  end: end
+  billing_days: 30
+as_of: 2024-07-01
+"""
+
+
+def test_a_missing_end_column_names_the_setting_that_maps_it(
+        make_project: Callable[..., Path]) -> None:
+    project = make_project(CONTRACTS, tx="cust,start,end_date,price\na,2024-01-01,,10.00\n")
+    result = runner.invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1] == \
+        "  hint: fix the column name under subscriptions.end in cvm.yaml"
+
+
+@pytest.mark.parametrize(("models", "message"), [
+    ("models:\n  use: pareto_nbd\n",
+     "error: cvm.yaml:13:8: models.use: found 'pareto_nbd', which is not used with "
+     "subscriptions: (their value model is the sBG), expected auto or none"),
+    ("models:\n  time_unit_days: 1\n",
+     "error: cvm.yaml:13:19: models.time_unit_days: not used with subscriptions: (the unit "
+     "of the sBG model is the billing period)"),
+    ("models:\n  min_repeat_customers: 50\n",
+     "error: cvm.yaml:13:25: models.min_repeat_customers: not used with subscriptions: (the "
+     "sBG model needs no repeat buyers)"),
+])
+def test_a_models_setting_subscriptions_do_not_use_is_refused(
+        make_project: Callable[..., Path], models: str, message: str) -> None:
+    project = make_project(CONTRACTS + models, tx="cust,start,end,price\na,2024-01-01,,10.00\n")
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == message
+    assert result.stderr.splitlines()[1] == "  hint: remove it from cvm.yaml"
+
+
+def test_a_calibration_end_on_the_last_day_says_what_it_must_be_before(
+        tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fit", "--project", str(ROOT / "examples" / "cdnow"),
+                                 "--calibration-end", "1998-06-30", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: --calibration-end: found 1998-06-30, expected a day after the first purchase "
+        "(1997-01-01) and before the last day of the data (1998-06-30)")
