@@ -65,3 +65,32 @@ def test_a_calibration_end_on_the_last_day_says_what_it_must_be_before(
     assert result.stderr.splitlines()[0] == (
         "error: --calibration-end: found 1998-06-30, expected a day after the first purchase "
         "(1997-01-01) and before the last day of the data (1998-06-30)")
+
+
+def test_fit_on_another_holdout_does_not_call_its_pick_the_value_table_s(
+        tmp_path: Path) -> None:
+    """cvm score chooses on the default holdout (CDNOW: after 1997-09-30); a fit to another
+    calibration end may pick another model, and says that it is this holdout's pick."""
+    result = runner.invoke(app, ["fit", "--project", str(ROOT / "examples" / "cdnow"),
+                                 "--calibration-end", "1998-03-31", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert "value table model:" not in result.stdout
+    line = next(t for t in result.stdout.splitlines() if "models.use: auto takes" in t)
+    assert line.startswith("  on this holdout models.use: auto takes ")
+    assert line.endswith("; the value table's model is chosen on the default holdout, after "
+                         "1997-09-30 (models.holdout_days): cvm fit without --calibration-end "
+                         "shows it")
+
+
+def test_fit_with_models_use_none_says_the_value_table_keeps_the_formulas(
+        tmp_path: Path) -> None:
+    project = tmp_path / "cdnow"
+    project.mkdir()
+    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
+    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
+    (project / "cvm.yaml").write_text(text + "models:\n  use: none\n")
+    result = runner.invoke(app, ["fit", "--project", str(project), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.stderr
+    assert "value table model:" not in result.stdout
+    line = next(t for t in result.stdout.splitlines() if "models.use: auto would take" in t)
+    assert line.endswith("; models.use is none in cvm.yaml: the value table keeps the formulas")

@@ -56,7 +56,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     check_folder(target, guard)
     tx = load_transactions(config)
     observation_end = tx.as_of - dt.timedelta(days=1)
-    cal_end = calibration_end or holdout_split(config, tx).calibration_end
+    default_end = holdout_split(config, tx).calibration_end
+    cal_end = calibration_end or default_end
     purchases = _purchases(tx)
     first = purchases["date"].min()
     if not first < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
@@ -112,7 +113,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                        observation_end=observation_end, unit=unit,
                        full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
     lines.extend(compare_lines(held, cal_end=cal_end, observation_end=observation_end,
-                               customers=len(cal)))
+                               customers=len(cal), use=config.models.use,
+                               default_end=default_end))
     folder = target.path / "fit"
     written = ["comparison.csv", "holdout.csv", "params.json"]
     chart = tracking_chart(held, unit)

@@ -66,9 +66,12 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
                    spend)
 
 
-def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: int
-          ) -> list[str]:
-    """The side-by-side table, the by-frequency table, the choice and the spend checks."""
+def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: int,
+          use: str = "auto", default_end: dt.date | None = None) -> list[str]:
+    """The side-by-side table, the by-frequency table, the choice and the spend checks.
+
+    The choice is the value table's only when it is made as `cvm score` makes it: a model
+    named by ``use``, or ``auto`` on the default holdout (ending ``default_end``)."""
     out = [f"Holdout: each purchase model fitted to {cal_end}, predicting "
            f"{cal_end + dt.timedelta(days=1)} .. {observation_end} ({customers:,} customers)",
            f"  {'model':<12} {'LL':>13} {'AIC':>12} {'BIC':>12} {'predicted':>10} "
@@ -91,7 +94,15 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
                        f"{row['actual_mean']:>8.3f} "
                        + " ".join(f"{row[n]:>10.3f}" for n in names))
     title = h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores else h.chosen
-    out.append(f"  value table model: {title} ({h.choice})")
+    if use == "none":
+        out.append(f"  models.use: auto would take {title} ({h.choice}); models.use is none in "
+                   "cvm.yaml: the value table keeps the formulas")
+    elif use == "auto" and default_end is not None and cal_end != default_end:
+        out.append(f"  on this holdout models.use: auto takes {title} ({h.choice}); the value "
+                   f"table's model is chosen on the default holdout, after {default_end} "
+                   "(models.holdout_days): cvm fit without --calibration-end shows it")
+    else:
+        out.append(f"  value table model: {title} ({h.choice})")
     out.append(f"Gamma-Gamma: {h.independence.describe()}")
     out.append("  " + (h.spend.describe() if isinstance(h.spend, HoldoutSpend) else
                        f"holdout spend not checked: {h.spend}"))
