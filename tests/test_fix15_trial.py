@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,3 +95,32 @@ def test_fit_with_models_use_none_says_the_value_table_keeps_the_formulas(
     assert "value table model:" not in result.stdout
     line = next(t for t in result.stdout.splitlines() if "models.use: auto would take" in t)
     assert line.endswith("; models.use is none in cvm.yaml: the value table keeps the formulas")
+
+
+def test_a_fit_that_fails_with_a_penalty_names_the_penalty(tmp_path: Path) -> None:
+    project = tmp_path / "cdnow"
+    project.mkdir()
+    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
+    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
+    (project / "cvm.yaml").write_text(text + "models:\n  penalizer: 0.1\n")
+    result = runner.invoke(app, ["fit", "--project", str(project), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.stderr
+    assert "Pareto/NBD was not fitted: parameter s = 1e-09" in result.stderr
+    assert ("  hint: models.penalizer is 0.1 in cvm.yaml: the penalty shrinks every parameter "
+            "towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) with cvm fit; "
+            "else the value table needs only") in result.stderr
+
+
+def test_a_value_table_that_falls_back_with_a_penalty_names_the_penalty(
+        tmp_path: Path) -> None:
+    project = tmp_path / "cdnow"
+    shutil.copytree(ROOT / "examples" / "cdnow" / "rules", project / "rules")
+    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
+    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
+    (project / "cvm.yaml").write_text(text + "models:\n  penalizer: 0.5\n")
+    result = runner.invoke(app, ["score", "--project", str(project), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.stderr
+    assert ("  value model: formulas (Gamma-Gamma q <= 1: infinite mean spend (q = 0.1984): spend "
+            "per purchase day is too heavy-tailed for an expected value (with models.penalizer "
+            "0.5: the penalty shrinks every parameter towards 0 and can itself make a fit "
+            "fail))\n") in result.stdout

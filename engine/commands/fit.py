@@ -216,7 +216,16 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     for name, reason in failed.items():
         title = TITLES.get(name, name)
         notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
-                             hint=HINT).format())
+                             hint=penalty_hint(HINT, config.models.penalizer)).format())
+
+
+def penalty_hint(hint: str, penalizer: float) -> str:
+    """A fit's hint, naming the L2 penalty when there is one: it can be the cause."""
+    if penalizer <= 0:
+        return hint
+    return (f"models.penalizer is {penalizer:g} in cvm.yaml: the penalty shrinks every "
+            "parameter towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) "
+            f"with cvm fit; else {hint}")
 
 
 def _purchases(tx: Transactions) -> pd.DataFrame:

@@ -135,14 +135,15 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
             purchases = fitter.fit(x, t_x, big_t)
             gg = gg_job.result()
         except (ConvergenceError, ValueError) as exc:
-            return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}")
+            return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}",
+                                      penalizer=settings.penalizer)
         q = gg.params_["q"]
         if q <= 1:  # a converged fit, but the expected spend it would give is infinite
             return _fail_or_fall_back(
                 settings.use, f"Gamma-Gamma q <= 1: infinite mean spend (q = {q:.4g}): spend "
                 "per purchase day is too heavy-tailed for an expected value",
                 hint="set models.use: auto to fall back to the formulas (or none); the models "
-                "need a spend per purchase with a finite mean")
+                "need a spend per purchase with a finite mean", penalizer=settings.penalizer)
         alive_job = pool.submit(lambda: (
             purchases.p_alive(x, t_x, big_t),
             purchases.expected_purchases(H * L / unit, x, t_x, big_t)))
@@ -202,7 +203,11 @@ def margin_per_gross_spend(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _fail_or_fall_back(use: str, reason: str,
-                      hint: str = "set models.use: auto to fall back to the formulas") -> ModelFit:
+                      hint: str = "set models.use: auto to fall back to the formulas",
+                      penalizer: float = 0.0) -> ModelFit:
+    if penalizer > 0:  # the penalty can be the cause (README "L2 penalty")
+        reason += (f" (with models.penalizer {penalizer:g}: the penalty shrinks every parameter "
+                   "towards 0 and can itself make a fit fail)")
     if use != "auto":  # a model asked for by name: do not quietly use something else
         raise InputError(Problem(f"the probabilistic models cannot be used: {reason}",
                                  file="cvm.yaml", key="models.use", hint=hint))
