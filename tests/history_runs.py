@@ -24,6 +24,8 @@ from engine.history.store import Store, open_store
 ROOT = Path(__file__).resolve().parents[1]
 TIERS = ["platinum", "gold", "silver", "bronze"]
 
+MIGRATIONS = Path(__file__).resolve().parents[1] / "engine" / "history" / "migrations"
+
 
 def cvm(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
@@ -118,3 +120,39 @@ def open_history(url: str, folder: Path, source: str = "test") -> Store:
     store = open_store(parse(url, folder, source=source), create=True)
     assert store is not None
     return store
+
+
+def history_at(url: str, tmp_path: Path, revision: str,
+               frames: Sequence[pd.DataFrame]) -> None:
+    """A history as an earlier version made it: the migrations up to ``revision``, then one
+    run per frame (snapshot rows only, as-of dates a week apart from 2025-01-06)."""
+    import datetime as dt
+    import json
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+
+    from engine.history.record import bulk_insert
+    from engine.history.store import _engine
+    from engine.history.tables import SNAPSHOT_COLUMNS, runs
+
+    settings = parse(url, tmp_path, source="test")
+    if settings.file is not None:
+        settings.file.parent.mkdir(parents=True, exist_ok=True)
+    engine = _engine(settings, writable=True)
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        for k, frame in enumerate(frames, 1):
+            conn.execute(insert(runs), {
+                "run_id": f"r{k}", "as_of": dt.date(2025, 1, 6) + dt.timedelta(weeks=k - 1),
+                "recorded_at": dt.datetime.now(dt.timezone.utc), "engine_version": "old",
+                "project": "t", "inputs": json.dumps({}), "customers": len(frame),
+                "actioned": int(frame["status"].notna().sum()),
+                "allocated": int((frame["status"] == "allocated").sum())})
+            bulk_insert(conn, "cvm_snapshots", SNAPSHOT_COLUMNS,
+                        frame.assign(run=k)[list(SNAPSHOT_COLUMNS)])
+    engine.dispose()

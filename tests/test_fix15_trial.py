@@ -10,23 +10,23 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from tests.test_subscriptions import CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
-CONTRACTS = """\
-name: contracts
-data:
-  transactions: tx.csv
-  columns:
-    customer_id: cust
-    date: start
-    amount: price
-subscriptions:
-  end: end
-  billing_days: 30
-as_of: 2024-07-01
-"""
+
+def cdnow_with(tmp_path: Path, settings: str) -> Path:
+    """The CDNOW example as a project of its own, its data read in place, ``settings``
+    added to its cvm.yaml."""
+    project = tmp_path / "cdnow"
+    shutil.copytree(ROOT / "examples" / "cdnow" / "rules", project / "rules")
+    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
+    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
+    (project / "cvm.yaml").write_text(text + settings)
+    return project
+
+CONTRACTS = CONFIG  # tests/test_subscriptions.py's contracts project
 
 
 def test_a_missing_end_column_names_the_setting_that_maps_it(
@@ -40,13 +40,13 @@ def test_a_missing_end_column_names_the_setting_that_maps_it(
 
 @pytest.mark.parametrize(("models", "message"), [
     ("models:\n  use: pareto_nbd\n",
-     "error: cvm.yaml:13:8: models.use: found 'pareto_nbd', which is not used with "
+     "error: cvm.yaml:15:8: models.use: found 'pareto_nbd', which is not used with "
      "subscriptions: (their value model is the sBG), expected auto or none"),
     ("models:\n  time_unit_days: 1\n",
-     "error: cvm.yaml:13:19: models.time_unit_days: not used with subscriptions: (the unit "
+     "error: cvm.yaml:15:19: models.time_unit_days: not used with subscriptions: (the unit "
      "of the sBG model is the billing period)"),
     ("models:\n  min_repeat_customers: 50\n",
-     "error: cvm.yaml:13:25: models.min_repeat_customers: not used with subscriptions: (the "
+     "error: cvm.yaml:15:25: models.min_repeat_customers: not used with subscriptions: (the "
      "sBG model needs no repeat buyers)"),
 ])
 def test_a_models_setting_subscriptions_do_not_use_is_refused(
@@ -85,11 +85,7 @@ def test_fit_on_another_holdout_does_not_call_its_pick_the_value_table_s(
 
 def test_fit_with_models_use_none_says_the_value_table_keeps_the_formulas(
         tmp_path: Path) -> None:
-    project = tmp_path / "cdnow"
-    project.mkdir()
-    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
-    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
-    (project / "cvm.yaml").write_text(text + "models:\n  use: none\n")
+    project = cdnow_with(tmp_path, "models:\n  use: none\n")
     result = runner.invoke(app, ["fit", "--project", str(project), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.stderr
     assert "value table model:" not in result.stdout
@@ -98,11 +94,7 @@ def test_fit_with_models_use_none_says_the_value_table_keeps_the_formulas(
 
 
 def test_a_fit_that_fails_with_a_penalty_names_the_penalty(tmp_path: Path) -> None:
-    project = tmp_path / "cdnow"
-    project.mkdir()
-    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
-    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
-    (project / "cvm.yaml").write_text(text + "models:\n  penalizer: 0.1\n")
+    project = cdnow_with(tmp_path, "models:\n  penalizer: 0.1\n")
     result = runner.invoke(app, ["fit", "--project", str(project), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.stderr
     assert "Pareto/NBD was not fitted: parameter s = 1e-09" in result.stderr
@@ -113,11 +105,7 @@ def test_a_fit_that_fails_with_a_penalty_names_the_penalty(tmp_path: Path) -> No
 
 def test_a_value_table_that_falls_back_with_a_penalty_names_the_penalty(
         tmp_path: Path) -> None:
-    project = tmp_path / "cdnow"
-    shutil.copytree(ROOT / "examples" / "cdnow" / "rules", project / "rules")
-    text = (ROOT / "examples" / "cdnow" / "cvm.yaml").read_text()
-    text = text.replace("CDNOW_master.txt", str(ROOT / "examples" / "cdnow" / "CDNOW_master.txt"))
-    (project / "cvm.yaml").write_text(text + "models:\n  penalizer: 0.5\n")
+    project = cdnow_with(tmp_path, "models:\n  penalizer: 0.5\n")
     result = runner.invoke(app, ["score", "--project", str(project), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.stderr
     assert ("  value model: formulas (Gamma-Gamma q <= 1: infinite mean spend (q = 0.1984): spend "

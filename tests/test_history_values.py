@@ -6,23 +6,19 @@ from their snapshots. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from engine.history import record
 from engine.history.changes import add_changes
-from engine.history.record import bulk_insert
 from engine.history.settings import parse
-from engine.history.store import HEAD, _engine, open_store
-from engine.history.tables import SNAPSHOT_COLUMNS, VERSION_TABLE, run_values, runs
+from engine.history.store import HEAD, open_store
+from engine.history.tables import VERSION_TABLE, run_values
 from engine.history.values import read_values
-from tests.history_runs import TIERS, open_history, snapshot
+from tests.history_runs import TIERS, history_at, open_history, snapshot
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "engine" / "history" / "migrations"
 
@@ -45,27 +41,8 @@ def test_a_recorded_run_keeps_its_values_as_one_block(history_url: str,
 
 def old_history(url: str, tmp_path: Path) -> list[pd.DataFrame]:
     """A history as the previous version made it: revision 0003_serve, two runs recorded."""
-    settings = parse(url, tmp_path, source="test")
-    if settings.file is not None:
-        settings.file.parent.mkdir(parents=True, exist_ok=True)
-    engine = _engine(settings, writable=True)
     frames = [snapshot(40, 1), snapshot(40, 2).iloc[5:]]
-    with engine.begin() as conn:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003_serve")
-        for k, (frame, day) in enumerate(zip(frames, ("2025-01-06", "2025-01-13"),
-                                             strict=True), 1):
-            conn.execute(insert(runs), {
-                "run_id": f"r{k}", "as_of": dt.date.fromisoformat(day),
-                "recorded_at": dt.datetime.now(dt.timezone.utc), "engine_version": "old",
-                "project": "t", "inputs": json.dumps({}), "customers": len(frame),
-                "actioned": int(frame["status"].notna().sum()),
-                "allocated": int((frame["status"] == "allocated").sum())})
-            bulk_insert(conn, "cvm_snapshots", SNAPSHOT_COLUMNS,
-                        frame.assign(run=k)[list(SNAPSHOT_COLUMNS)])
-    engine.dispose()
+    history_at(url, tmp_path, "0003_serve", frames)
     return frames
 
 
