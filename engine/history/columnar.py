@@ -35,8 +35,14 @@ _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 def table(metadata: MetaData) -> Table:
     """cvm_run_actions: one row per run (declared here and in tables.py's metadata)."""
+    return block_table("cvm_run_actions", metadata)
+
+
+def block_table(name: str, metadata: MetaData) -> Table:
+    """A table of one Arrow block per run: the run's id in cvm_runs, the block's format
+    version, its row count and its bytes."""
     return Table(
-        "cvm_run_actions", metadata,
+        name, metadata,
         Column("run", Integer, primary_key=True, autoincrement=False),  # cvm_runs.id
         Column("format", Integer, nullable=False),
         Column("rows", Integer, nullable=False),

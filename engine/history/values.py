@@ -22,8 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, select
+from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Connection
+
+from engine.history.columnar import block_table
 
 FORMAT = 1
 VALUE_COLUMNS = ("customer_id", "value_tier", "lifecycle_stage", "total_value")
@@ -34,13 +36,7 @@ _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 def table(metadata: MetaData) -> Table:
     """cvm_run_values: one row per run (declared here and in tables.py's metadata)."""
-    return Table(
-        "cvm_run_values", metadata,
-        Column("run", Integer, primary_key=True, autoincrement=False),  # cvm_runs.id
-        Column("format", Integer, nullable=False),
-        Column("rows", Integer, nullable=False),
-        Column("data", LargeBinary, nullable=False),
-    )
+    return block_table("cvm_run_values", metadata)
 
 
 def encode_values(data: pa.Table) -> tuple[int, bytes]:
