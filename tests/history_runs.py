@@ -31,11 +31,12 @@ def cvm(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def retail_copy(tmp_path: Path) -> Path:
-    """A copy of the bundled retail project in ``tmp_path/project`` (its data copied too)."""
+def retail_copy(tmp_path: Path, extra: Sequence[str] = ()) -> Path:
+    """A copy of the bundled retail project in ``tmp_path/project`` (its data copied too;
+    ``extra``: more of its folders, such as policy_tests or triggers)."""
     project = tmp_path / "project"
     project.mkdir()
-    for sub in ("rules", "policies", "templates"):
+    for sub in ("rules", "policies", "templates", *extra):
         shutil.copytree(ROOT / sub, project / sub)
     (project / "examples" / "retail").mkdir(parents=True)
     for name in ("transactions.csv", "customers.csv"):

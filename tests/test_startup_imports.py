@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from tests.history_runs import retail_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,14 +50,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def retail(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    for sub in ("rules", "policies", "templates", "policy_tests", "triggers"):
-        shutil.copytree(ROOT / sub, project / sub)
-    (project / "examples" / "retail").mkdir(parents=True)
-    for name in ("transactions.csv", "customers.csv"):
-        shutil.copy(ROOT / "examples" / "retail" / name, project / "examples" / "retail" / name)
-    shutil.copy(ROOT / "cvm.yaml", project / "cvm.yaml")
-    return project
+    return retail_copy(tmp_path, extra=("policy_tests", "triggers"))
 
 
 def test_commands_import_only_what_they_use(tmp_path: Path) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from engine.value.models import rfm
+from engine.value.models import bgnbd, gamma_gamma, rfm
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "cdnow"
 CALIBRATION_END = "1997-09-30"  # end of week 39 counted from 1997-01-01
@@ -43,3 +44,13 @@ def sample() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def master() -> pd.DataFrame:
     return cal_holdout(read_master())
+
+
+def synthetic_draw(seed: int) -> tuple[np.ndarray, ...]:
+    """1,500 customers drawn from BG/NBD and Gamma-Gamma near CDNOW's estimates (T of 1 to 78
+    weeks): frequency, recency, T and mean spend."""
+    rng = np.random.default_rng(seed)
+    big_t = rng.integers(7, 547, 1_500) / 7.0
+    x, tx, t = bgnbd.simulate({"r": 0.25, "alpha": 4.8, "a": 0.72, "b": 2.2}, big_t, rng=rng)
+    m = gamma_gamma.simulate({"p": 6.3, "q": 3.6, "gamma": 15.0}, x, rng=rng)
+    return x, tx, t, m

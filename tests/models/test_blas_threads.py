@@ -19,11 +19,10 @@ from engine.value.models import (
     GammaGammaFitter,
     ModifiedBetaGeoFitter,
     ParetoNBDFitter,
-    bgnbd,
-    gamma_gamma,
 )
 from engine.value.models.sbg import ShiftedBetaGeoFitter
 from engine.value.models.sbg import simulate as simulate_contracts
+from tests.models.conftest import synthetic_draw
 
 
 def _blas_threads() -> list[int]:
@@ -46,11 +45,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
 
 
 def _draw() -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(3)
-    big_t = rng.integers(7, 547, 1_500) / 7.0
-    x, tx, t = bgnbd.simulate({"r": 0.25, "alpha": 4.8, "a": 0.72, "b": 2.2}, big_t, rng=rng)
-    m = gamma_gamma.simulate({"p": 6.3, "q": 3.6, "gamma": 15.0}, x, rng=rng)
-    return x, tx, t, m
+    return synthetic_draw(3)
 
 
 @pytest.mark.parametrize("fitter", [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter])

@@ -17,11 +17,11 @@ from engine.value.models import (
     ModifiedBetaGeoFitter,
     ParetoNBDFitter,
     _beta_geo,
-    bgnbd,
     gamma_gamma,
     pareto_nbd,
     sbg,
 )
+from tests.models.conftest import synthetic_draw
 
 
 def _recording(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[bytes]:
@@ -37,11 +37,7 @@ def _recording(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[
 
 
 def _draw() -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(5)
-    big_t = rng.integers(7, 547, 1_500) / 7.0
-    x, tx, t = bgnbd.simulate({"r": 0.25, "alpha": 4.8, "a": 0.72, "b": 2.2}, big_t, rng=rng)
-    m = gamma_gamma.simulate({"p": 6.3, "q": 3.6, "gamma": 15.0}, x, rng=rng)
-    return x, tx, t, m
+    return synthetic_draw(5)
 
 
 @pytest.mark.parametrize(("fitter", "module", "name"), [
