@@ -15,6 +15,7 @@ is ``engine.value.subscriptions``; the expansion into payments is
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
     from engine.data.tabular import Source
 
 NO_END = np.iinfo(np.int32).max
+
+
+@dataclass(frozen=True)
+class Contracts:
+    """The contract rows used, as read (before they became payments): what the report needs
+    to say who holds a running contract at a month end (engine/report/equity.py)."""
+
+    code: np.ndarray  # intp customer code per contract
+    start: np.ndarray  # int64 day of the start (days since 1970-01-01)
+    end: np.ndarray  # int64 first day not covered (NO_END while it runs): start <= day < end
 
 
 def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,

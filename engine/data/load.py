@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.codes import customer_codes, labelled_codes, order_codes
-from engine.data.contracts import end_days
+from engine.data.contracts import Contracts, end_days
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
 from engine.data.tabular import Source, read_columns
@@ -76,6 +76,8 @@ class Transactions:
     report: LoadReport
     # subscriptions (engine/data/contracts.py): per customer code, a contract runs at as_of
     active: np.ndarray | None = None
+    # subscriptions: the contracts the payments were made from (None for purchases)
+    contracts: Contracts | None = None
 
     @property
     def as_of_day(self) -> int:
@@ -245,7 +247,8 @@ def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_da
 def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -> Transactions:
     """One row per billed period: start + k x billing_days for k = 0, 1, ... while before the
     end and the as-of date (at least the first period). ``end_day`` per contract row, NO_END
-    when the contract runs. Sets ``active`` (per customer: a contract runs at the as-of date)."""
+    when the contract runs. Sets ``active`` (per customer: a contract runs at the as-of date)
+    and keeps the contracts themselves in ``contracts``."""
     stop = np.minimum(end_day.astype(np.int64), tx.as_of_day)
     start = tx.day.astype(np.int64)
     periods = np.maximum(-((start - stop) // billing_days), 1)  # ceil((stop - start) / B)
@@ -260,4 +263,5 @@ def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -
 
     return replace(tx, code=tx.code[row], day=(start[row] + k * billing_days).astype(np.int32),
                    amount=tx.amount[row], margin=tx.margin[row], order=None,
-                   category=rep(tx.category), active=active)
+                   category=rep(tx.category), active=active,
+                   contracts=Contracts(tx.code, start, end_day.astype(np.int64)))

@@ -5,9 +5,12 @@ before the as-of date. A month runs from its first day S to its end E (the first
 month, or the as-of date for a last, partial month); "at the end of the month" means the state
 on day E, counting purchases before E.
 
-    active at day E     bought (amount > 0) on a day in [E - W, E), W = active_window_days
-    new                 first purchase ever in [S, E)
-    retained            active at S and at E;  churned: active at S, not at E
+    active at day E     bought (amount > 0) on a day in [E - W, E), W = active_window_days;
+                        with subscriptions: a contract runs on day E - 1 (start < E <= end)
+    new                 first purchase (first contract start) ever in [S, E)
+    retained            active at S and at E
+    churned             active at S or new, not active at E (with purchases every new customer
+                        is active at E; a contract can start and end within a month)
     reactivated         not active at S, bought before S, active at E (a lapsed customer back)
     m_i(E)              margin per active period of customer i from purchases before E (0 for
                         a one-time buyer), as the value table's margin_per_active_period
@@ -27,7 +30,7 @@ Everything is a numpy pass over rows sorted by day: the cost grows with months x
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +131,7 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
     """
     n = len(tx.customer_ids)
     L, W, d = settings.period_days, settings.active_window_days, settings.discount_rate_per_period
-    if W < 31:
+    if W < 31 and tx.contracts is None:
         raise ValueError("active_window_days must be at least 31")
     order = np.argsort(tx.day, kind="stable")
     code, day = tx.code[order].astype(np.int64), tx.day[order].astype(np.int64)
@@ -139,18 +142,10 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
     occ_code, occ_day = code_b[occ], day_b[occ]
     orders_b = None if tx.order is None else tx.order[order][buy]
     ord_day = day_b[first_of_order(code_b, day_b, orders_b, n)]  # counted at their first row
-    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, occ_code, occ_day)
-
     months, starts, ends = month_bounds(int(day[0]), tx.as_of_day)
     margin_cum = np.zeros(n)
     days_cum = np.zeros(n, dtype=np.int64)  # purchase occasions so far
-
-    def active(at: int) -> np.ndarray:
-        lo, hi = np.searchsorted(occ_day, [at - W, at], side="left")
-        mask = np.zeros(n, dtype=bool)
-        mask[occ_code[lo:hi]] = True
-        return mask
+    active, first = activity(tx, occ_code, occ_day, W)
 
     def rows(values: np.ndarray, lo: int, hi: int) -> slice:
         a, b = np.searchsorted(values, [lo, hi], side="left")
@@ -181,7 +176,9 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
             "customers_start": int(active_start.sum()), "new_customers": int(new.sum()),
             "reactivated_customers": int(reactivated.sum()),
             "retained_customers": int(retained.sum()),
-            "churned_customers": int((active_start & ~active_end).sum()),
+            # who was a customer in the month (at its start or won in it) and is not at its
+            # end; with purchases every new customer is active at the end (W >= 31 days)
+            "churned_customers": int(((active_start | new) & ~active_end).sum()),
             "customers_end": int(active_end.sum()),
             "buyers": len(buyers), "orders": int(ds.stop - ds.start),
             "revenue": float(amount[rs].sum()), "gross_margin": float(margin[rs].sum()),
@@ -190,6 +187,38 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
         })
         active_start = active_end
     return _derived(pd.DataFrame.from_records(records))
+
+
+def activity(tx: Transactions, occ_code: np.ndarray, occ_day: np.ndarray, window: int
+             ) -> tuple[Callable[[int], np.ndarray], np.ndarray]:
+    """``active(E)``, who is active at the month end E (per customer code), and each
+    customer's first day as a customer.
+
+    Purchases: bought on a day in [E - W, E); first: the first purchase occasion
+    (``occ_*``: occasions sorted by day). Contracts (``tx.contracts``): a contract runs on
+    the month's last day E - 1 (start < E <= end; at the as-of date that is the value
+    model's ``active``); first: the first contract's start."""
+    n = len(tx.customer_ids)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    contracts = tx.contracts
+    if contracts is None:
+        np.minimum.at(first, occ_code, occ_day)
+
+        def active(at: int) -> np.ndarray:
+            lo, hi = np.searchsorted(occ_day, [at - window, at], side="left")
+            mask = np.zeros(n, dtype=bool)
+            mask[occ_code[lo:hi]] = True
+            return mask
+
+        return active, first
+    np.minimum.at(first, contracts.code, contracts.start)
+
+    def running(at: int) -> np.ndarray:
+        mask = np.zeros(n, dtype=bool)
+        mask[contracts.code[(contracts.start < at) & (contracts.end >= at)]] = True
+        return mask
+
+    return running, first
 
 
 def _derived(f: pd.DataFrame) -> pd.DataFrame:
