@@ -100,19 +100,21 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
     migration = report_migration(config, scored.tiers.names)
     notes = _notes(config, scored, figures, spend, active_window_days)
     lapse = EPOCH + dt.timedelta(days=int(tx.day.min()) + active_window_days)
-    if lapse < scored.as_of:
+    if lapse < scored.as_of and tx.contracts is None:  # contracts end when they end
         notes.insert(-1, f"churn is 0 until {lapse} by definition: a customer lapses only "
                      f"{active_window_days} days after their last purchase")
-    charts = _charts(config.currency, figures, tier_rows(scored), stages, run)
+    gone = "left" if tx.contracts is not None else "lapsed"  # contracts end; buyers lapse
+    charts = _charts(config.currency, figures, tier_rows(scored), stages, run, gone)
     records = figures.to_dict("records")
     context = {
         "name": config.name, "as_of": scored.as_of.isoformat(), "currency": config.currency,
         "data_file": scored.report.file, "spend_file": spend.file,
         "first_month": ch.month_label(months[0]), "last_month": ch.month_label(months[-1]),
         "period_days": config.period_days, "window": active_window_days,
+        "subscriptions": config.subscriptions is not None,
         "discount_year": f"{config.discount_rate:.1%}",
         "discount_period": f"{config.discount_rate_per_period:.3%}",
-        "kpis": _kpis(figures, config.currency, config.period_days), "notes": notes,
+        "kpis": _kpis(figures, config.currency, config.period_days, gone), "notes": notes,
         "model_equity": model_equity(scored.model, config.currency),
         "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
                    for k, v in charts.items()},
@@ -177,13 +179,18 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
     if bool(f["partial_month"].iloc[-1]):
         notes.append(f"{ch.month_label(f['month'].iloc[-1])} is a partial month (to "
                      f"{f['month_end'].iloc[-1]}): compare its flows with care")
-    notes.append(f"a customer counts as active at a month end if they bought in the "
-                 f"{window} days before it")
+    if config.subscriptions is not None:
+        notes.append("a customer counts as active at a month end if one of their contracts "
+                     "runs on its last day, and as churned in a month if they held a contract "
+                     "in it and none runs at its end (the active window is not used)")
+    else:
+        notes.append(f"a customer counts as active at a month end if they bought in the "
+                     f"{window} days before it")
     return notes
 
 
-def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run: LatestRun
-            ) -> dict[str, str]:
+def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run: LatestRun,
+            gone: str) -> dict[str, str]:
     months = list(f["month"])
     money_m, money = ch.Unit("money", cur, "per month"), ch.Unit("money", cur)
     half = ch.HALF
@@ -202,7 +209,7 @@ def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run
             "customer_flows", "Customers won and lost each month", months,
             [s("New", "new_customers", ch.GREEN), s("Reactivated", "reactivated_customers",
                                                      ch.SKY),
-             ch.Series("Churned (lapsed)", [-float(v) for v in f["churned_customers"]], ch.RED,
+             ch.Series(f"Churned ({gone})", [-float(v) for v in f["churned_customers"]], ch.RED,
                        negated=True)],
             ch.Unit("count", per="per month"), stacked=True, width=half),
         "acquisition_retention_equity": ch.bar_chart(
@@ -221,7 +228,7 @@ def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run
             [s("Revenue", "revenue", ch.BLUE), s("Gross margin", "gross_margin", ch.GREEN)],
             money_m),
         "churn_rate": ch.line_chart(
-            "churn_rate", "Churn rate: share of active customers who lapsed",
+            "churn_rate", f"Churn rate: share of active customers who {gone}",
             months, [s("Churn rate", "churn_rate", ch.RED)], ch.Unit("percent", per="per month"),
             width=half),
         "average_order_value": ch.line_chart(
@@ -277,7 +284,7 @@ def _cell(value: Any, kind: str, cur: str) -> str:
     return f"{v:,.0f}"
 
 
-def _kpis(f: pd.DataFrame, cur: str, period_days: int) -> list[dict[str, str]]:
+def _kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[str, str]]:
     last = f.iloc[-1]
     prev = f.iloc[-2] if len(f) > 1 else last
     money = ch.Unit("money", cur)
@@ -298,7 +305,7 @@ def _kpis(f: pd.DataFrame, cur: str, period_days: int) -> list[dict[str, str]]:
          "note": change("customer_equity")},
         {"label": "Active customers", "value": f"{int(last['customers_end']):,}",
          "note": f"+{int(last['new_customers']):,} new, +{int(last['reactivated_customers']):,}"
-                 f" back, -{int(last['churned_customers']):,} lapsed"},
+                 f" back, -{int(last['churned_customers']):,} {gone}"},
         {"label": f"Churn rate in {month}", "value": ch.fmt(last["churn_rate"],
                                                           ch.Unit("percent")),
          "note": f"retention r = {ch.fmt(last['retention_rate'], ch.Unit('percent'))} per "
