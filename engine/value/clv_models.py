@@ -51,6 +51,9 @@ class ModelFit:
     # total customer equity by the model (sum of clv_model) with its interval
     equity: tuple[float, float, float] | None = None
     interval_level: float = 0.9
+    # the intervals behind clv_model_lower/upper and equity, in the value table's row order:
+    # the report bounds each tier's and stage's sum with them
+    intervals: ClvIntervals | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         if not self.used:
@@ -173,6 +176,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
         customers=len(frame), time_unit_days=unit, choice=why,
         equity=(float(bounds.total.estimate[0]), float(bounds.total.lower[0]),
                 float(bounds.total.upper[0])), interval_level=settings.interval_level,
+        intervals=bounds,
     )
 
 

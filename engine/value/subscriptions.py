@@ -91,4 +91,5 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
                 f"who left; first-renewal churn {alpha / (alpha + beta):.1%}"
                 if math.isfinite(alpha + beta) else ""),
         equity=(float(bounds.total.estimate[0]), float(bounds.total.lower[0]),
-                float(bounds.total.upper[0])), interval_level=settings.interval_level)
+                float(bounds.total.upper[0])), interval_level=settings.interval_level,
+        intervals=bounds)

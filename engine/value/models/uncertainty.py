@@ -64,15 +64,45 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class GradientBlock:
+    """One independent block of parameters: customer i's CLV moves with its log-parameters by
+    weight[i] x grad[row[i]] (row None: grad has one row per customer); cov is the block's
+    covariance of the log-parameters."""
+
+    weight: FloatArray
+    row: np.ndarray | None
+    grad: FloatArray
+    cov: FloatArray
+
+
+@dataclass(frozen=True)
 class ClvIntervals:
     """Per-customer CLV intervals and the interval for their total (customer equity)."""
 
     customers: Interval
     total: Interval  # arrays of length 1
+    # what the total's interval was made from: any segment's sum is bounded the same way
+    blocks: tuple[GradientBlock, ...] = ()
 
     @property
     def total_estimate(self) -> float:
         return float(self.total.estimate[0])
+
+    def segments(self, group: np.ndarray, count: int) -> Interval:
+        """The interval of each segment's total CLV (``group``: a segment number 0..count-1
+        per customer, in the customers' order), by the delta method like the total: the
+        gradient of the segment's sum is the sum of its customers' gradients, so the
+        customers' shared parameter errors are counted once, not added bound by bound."""
+        group = np.asarray(group, dtype=np.intp)
+        clv = self.customers.estimate
+        estimate = np.bincount(group, weights=clv, minlength=count).astype(np.float64)
+        var = np.zeros(count)
+        for b in self.blocks:
+            g = np.column_stack([np.bincount(group, weights=b.weight * (
+                b.grad[:, j] if b.row is None else b.grad[b.row, j]), minlength=count)
+                for j in range(b.grad.shape[1])])
+            var += np.einsum("ij,jk,ik->i", g, b.cov, g)
+        return interval(estimate, var, self.total.level)
 
 
 def log_covariance(model: BaseFitter) -> FloatArray:
@@ -172,7 +202,9 @@ def clv_intervals(transaction_model: Any, spend_model: GammaGammaFitter, frequen
                           d_purchases_u)
     var_total = _quadratic(d_total_p, cov_p) + _quadratic(d_total_s, cov_s)
     return ClvIntervals(interval(clv, var, level),
-                        interval(np.array([clv.sum()]), np.array([var_total]), level))
+                        interval(np.array([clv.sum()]), np.array([var_total]), level),
+                        (GradientBlock(rate * spend, inv, d_purchases_u, cov_p),
+                         GradientBlock(rate * purchases, None, d_spend, cov_s)))
 
 
 def residual_value_intervals(model: Any, renewals: object, margin: object, *,
@@ -196,7 +228,7 @@ def residual_value_intervals(model: Any, renewals: object, margin: object, *,
     value = m * value_u[inv]
     return ClvIntervals(interval(value, m**2 * quad_u[inv], level),
                         interval(np.array([value.sum()]), np.array([_quadratic(d_total, cov)]),
-                                 level))
+                                 level), (GradientBlock(m, inv, grad_u, cov),))
 
 
 def _quadratic(g: FloatArray, cov: FloatArray) -> float:
