@@ -221,6 +221,18 @@ def activity(tx: Transactions, occ_code: np.ndarray, occ_day: np.ndarray, window
     return running, first
 
 
+def equity_customers(tx: Transactions, window: int) -> np.ndarray:
+    """Per customer code, whether the last month's ``customer_equity`` (at the as-of date)
+    counts them: active then, with more than one purchase occasion (m = 0 otherwise)."""
+    n = len(tx.customer_ids)
+    buy = tx.amount > 0
+    order = np.argsort(tx.day[buy], kind="stable")
+    code_b, day_b = tx.code[buy][order].astype(np.int64), tx.day[buy][order].astype(np.int64)
+    occ = first_of_day(code_b, day_b, n)
+    active, _ = activity(tx, code_b[occ], day_b[occ], window)
+    return np.asarray(active(tx.as_of_day) & (np.bincount(code_b[occ], minlength=n) > 1))
+
+
 def _derived(f: pd.DataFrame) -> pd.DataFrame:
     """The ratios and the N x V x L split, from the counts and sums of each month."""
     def ratio(num: pd.Series, den: pd.Series) -> pd.Series:

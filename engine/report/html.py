@@ -27,6 +27,7 @@ from engine.render.briefs import report_environment
 from engine.render.sandbox import render_template
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, monthly_figures, rounded
+from engine.report.model_sections import model_context
 from engine.report.sections import (
     LatestRun,
     Stages,
@@ -87,7 +88,7 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
     """Score the project, compute the monthly figures and render the page."""
     config = project.config
     scored = score(config, tiers=project.tiers)
-    tx = load_transactions(config)
+    tx = scored.transactions or load_transactions(config)
     settings = EquitySettings(config.period_days, config.discount_rate_per_period,
                               config.retention.lookback_periods, active_window_days)
     figures = monthly_figures(tx, settings, spend.months)
@@ -111,11 +112,12 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "data_file": scored.report.file, "spend_file": spend.file,
         "first_month": ch.month_label(months[0]), "last_month": ch.month_label(months[-1]),
         "period_days": config.period_days, "window": active_window_days,
-        "subscriptions": config.subscriptions is not None,
+        "subscriptions": config.subscriptions is not None, "horizon": config.horizon_periods,
         "discount_year": f"{config.discount_rate:.1%}",
         "discount_period": f"{config.discount_rate_per_period:.3%}",
         "kpis": _kpis(figures, config.currency, config.period_days, gone), "notes": notes,
         "model_equity": model_equity(scored.model, config.currency),
+        **model_context(scored, tx, stages, figures, active_window_days),
         "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
                    for k, v in charts.items()},
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ class Stages:
     count_after: tuple[int, ...] = ()
     flow_rows: tuple[str, ...] = ()
     flows: tuple[tuple[int, ...], ...] = ()
+    # each customer's stage as of ``after``, in the value table's row order
+    stage_now: pd.Series | None = field(default=None, repr=False, compare=False)
 
 
 def _module(name: str) -> Any | None:
@@ -96,7 +98,7 @@ def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None, *,
     names = tuple(book.stage_names)
     now = _stage_of(lifecycle, scored.table, book)
     only_now = Stages(names=names, after=scored.as_of,
-                      count_after=tuple(int((now == s).sum()) for s in names))
+                      count_after=tuple(int((now == s).sum()) for s in names), stage_now=now)
     if before is None:
         return only_now
     try:
@@ -114,6 +116,7 @@ def lifecycle_stages(config: Config, scored: Scored, before: dt.date | None, *,
         count_before=tuple(int((then == s).sum()) for s in names),
         count_after=tuple(int((now == s).sum()) for s in names),
         flow_rows=rows, flows=tuple(tuple(int(x) for x in r) for r in table.to_numpy()),
+        stage_now=now,
     )
 
 

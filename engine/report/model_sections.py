@@ -1,0 +1,126 @@
+"""The report's figures from the probabilistic model: model equity by tier and by lifecycle stage
+with intervals, and the reconciliation of the model's total with the formula's equity KPI.
+
+A segment's interval is that of its sum, from the same delta method as the total's
+(``ClvIntervals.segments``), never the sum of its customers' bounds: the customers share the
+parameters' errors, so their bounds are not independent, and adding them double counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.data.load import Transactions
+from engine.report.equity import equity_customers
+from engine.report.sections import Stages
+from engine.value.clv_models import ModelFit
+from engine.value.score import Scored
+
+
+@dataclass(frozen=True)
+class SegmentEquity:
+    """One segment's model equity (sum of clv_model) and its interval."""
+
+    name: str
+    customers: int
+    equity: float
+    lower: float
+    upper: float
+
+
+def segment_equity(model: ModelFit, labels: Sequence[object] | np.ndarray,
+                   names: Sequence[str]) -> list[SegmentEquity]:
+    """Per name (a tier, a stage), the model equity of the customers labelled so and its
+    interval; ``labels``: one per value-table row, in its order. Empty without a model."""
+    if not model.used or model.intervals is None:
+        return []
+    found = pd.Index(list(names)).get_indexer(np.asarray(labels, dtype=object).astype(str))
+    group = np.where(found < 0, len(names), found).astype(np.intp)  # -1: in no named one
+    bounds = model.intervals.segments(group, len(names) + 1)
+    counts = np.bincount(group, minlength=len(names) + 1)
+    return [SegmentEquity(name, int(counts[k]), float(bounds.estimate[k]),
+                          float(bounds.lower[k]), float(bounds.upper[k]))
+            for k, name in enumerate(names)]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The formula's customer equity at the as-of date beside the model's total."""
+
+    formula: float  # the KPI: the last month's customer_equity (NaN when r is not measured)
+    counted: SegmentEquity  # the model on the customers the formula sums over
+    others: SegmentEquity  # the model on everyone else in the value table
+    total: tuple[float, float, float]  # the model's total and its interval
+
+    @property
+    def difference(self) -> float:
+        return self.total[0] - self.formula
+
+
+def reconcile(model: ModelFit, table: pd.DataFrame, tx: Transactions, counted: np.ndarray,
+              formula: float) -> Reconciliation | None:
+    """Split the model's total over the customers the formula's equity counts (``counted``:
+    per customer code) and the rest, so the two totals can be compared on the same customers.
+    None without a model."""
+    if not model.used or model.intervals is None or model.equity is None:
+        return None
+    codes = pd.Index(tx.customer_ids).get_indexer(table["customer_id"].to_numpy())
+    inside = counted[codes]
+    same, rest = segment_equity(model, np.where(inside, "counted", "other"),
+                                ("counted", "other"))
+    return Reconciliation(formula, same, rest, model.equity)
+
+
+def reconciliation_rows(rec: Reconciliation) -> list[list[str]]:
+    """The table of the page: measure, customers, equity, interval."""
+    def money(v: float) -> str:
+        return "" if v != v else f"{v:,.0f}"
+
+    def between(s: SegmentEquity | tuple[float, float, float]) -> str:
+        lo, hi = (s.lower, s.upper) if isinstance(s, SegmentEquity) else s[1:]
+        return f"{money(lo)} to {money(hi)}"
+
+    n = rec.counted.customers + rec.others.customers
+    same = rec.counted.equity - rec.formula
+    return [
+        ["Formula (the customer equity KPI)", f"{rec.counted.customers:,}", money(rec.formula),
+         ""],
+        ["Model, the same customers", f"{rec.counted.customers:,}", money(rec.counted.equity),
+         between(rec.counted)],
+        ["Model, every other customer", f"{rec.others.customers:,}", money(rec.others.equity),
+         between(rec.others)],
+        ["Model total (sum of clv_model)", f"{n:,}", money(rec.total[0]), between(rec.total)],
+        ["Difference: model total - formula", "",
+         ("" if rec.formula != rec.formula else f"{rec.difference:+,.0f}"),
+         ("" if rec.formula != rec.formula else
+          f"{same:+,.0f} on the same customers, {rec.others.equity:+,.0f} from the others")],
+    ]
+
+
+def segment_rows(rows: list[SegmentEquity]) -> list[list[str]]:
+    return [[s.name, f"{s.customers:,}", f"{s.equity:,.0f}", f"{s.lower:,.0f} to {s.upper:,.0f}"]
+            for s in rows]
+
+
+def model_context(scored: Scored, tx: Transactions, stages: Stages, figures: pd.DataFrame,
+                  window: int) -> dict[str, Any]:
+    """The page's model tables: equity by tier and by stage with intervals, and the
+    reconciliation with the formula's equity (all empty when the formulas were used)."""
+    model, table = scored.model, scored.table
+    rec = None if not model.used or model.intervals is None else reconcile(
+        model, table, tx, equity_customers(tx, window),
+        float(figures["customer_equity"].iloc[-1]))
+    if rec is None:
+        return {"model_tiers": [], "model_stages": [], "reconciliation": [],
+                "interval_level": ""}
+    stage_rows = [] if stages.stage_now is None else segment_rows(
+        segment_equity(model, stages.stage_now.to_numpy(), stages.names))
+    return {"model_tiers": segment_rows(segment_equity(model, table["value_tier"].to_numpy(),
+                                                       scored.tiers.names)),
+            "model_stages": stage_rows, "reconciliation": reconciliation_rows(rec),
+            "interval_level": f"{model.interval_level:.0%}"}
