@@ -14,15 +14,25 @@ covered, so a contract runs on days start <= day < end):
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.data.contracts import NO_END
 from engine.data.load import load_transactions
 from engine.project.config import load_config
 from engine.report.equity import EquitySettings, monthly_figures
+from engine.report.html import Report, build_report
+from engine.report.retention_curve import curve_chart, retention_curve
+from engine.report.spend import Spend
+from engine.run.build import load_project
+from engine.value.score import Scored, score
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CONFIG = """\
 name: contracts by hand
@@ -91,3 +101,80 @@ def test_contracts_are_kept_beside_the_payments(contracts: Path) -> None:
     # days since 1970-01-01: 2024-01-10 is 19732; an open end is NO_END
     assert rows[:3] == [("a", 19732, NO_END), ("b", 19742, 19768), ("b", 19792, NO_END)]
     assert len(rows) == 8
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Scored]:
+    """``cvm report``'s page on the hand-made contracts, and the value table behind it."""
+    folder = tmp_path_factory.mktemp("contracts")
+    (folder / "rules").mkdir()
+    shutil.copy(ROOT / "rules" / "value_tiers.yaml", folder / "rules" / "value_tiers.yaml")
+    (folder / "cvm.yaml").write_text(CONFIG)
+    (folder / "tx.csv").write_text(TX)
+    project = load_project(folder, None, scope="report")
+    built = build_report(project, spend=Spend(None), active_window_days=60,
+                         run_folder=folder / "output")
+    return built, score(project.config, tiers=project.tiers)
+
+
+def test_the_page_says_how_contracts_are_counted_and_not_the_window(
+        report: tuple[Report, Scored]) -> None:
+    html = report[0].html
+    assert "churn is 0 until" not in html and "bought in the 60 days" not in html
+    assert ("a customer counts as active at a month end if one of their contracts runs on its "
+            "last day, and as churned in a month if they held a contract in it and none runs "
+            "at its end (the active window is not used)") in html
+    assert "Churned (left)" in report[0].charts["customer_flows"]
+
+
+def test_the_retention_curve_is_the_kaplan_meier_estimate_against_the_sbg(
+        report: tuple[Report, Scored], contracts: Path) -> None:
+    """Renewals (payments - 1) and left: a 3 no, b 2 no, c 0 yes, d 1 yes, e 1 no, f 0 no.
+    Decision 1: 5 at risk (f has not faced it), c leaves: 4/5; decision 2: a, b and d at
+    risk, d leaves: 4/5 x 2/3; decision 3: a alone, stays."""
+    scored = report[1]
+    tx = load_transactions(load_config(contracts))
+    curve = retention_curve(scored.model, tx, scored.table, projection=4, min_at_risk=1)
+    assert curve is not None and curve.last_observed == 3
+    assert curve.at_risk.tolist() == [6, 5, 3, 1, 0, 0, 0, 0]
+    assert curve.observed[:4].tolist() == pytest.approx([1, 4 / 5, 8 / 15, 8 / 15])
+    assert np.isnan(curve.observed[4:]).all()
+    a, b = scored.model.params["sbg"]["alpha"], scored.model.params["sbg"]["beta"]
+    assert (curve.alpha, curve.beta) == (a, b)
+    # S(t) = B(a, b + t) / B(a, b) = prod_{k < t} (b + k) / (a + b + k)
+    want = np.concatenate([[1.0], np.cumprod([(b + k) / (a + b + k) for k in range(7)])])
+    assert curve.fitted == pytest.approx(want, rel=1e-10)
+    svg = curve_chart(curve, 30)
+    assert f"sBG alpha = {a:.3g}, beta = {b:.3g}" in svg
+    assert "Observed (at least 20 customers at risk), after renewal decision 2: 53.3%" in svg
+    assert f"sBG projection, after renewal decision 7: {want[7]:.1%}" in svg
+    assert "sBG fit, after renewal decision 4" not in svg  # past the observed: projection only
+    assert svg.count('stroke-dasharray="7 5"') == 1
+    # the page draws it with the default 20 customers at risk: decision 0 only is observed
+    page = report[0].charts["retention_curve"]
+    assert "after renewal decision 1: 80.0%" not in page and \
+        "Observed (at least 20 customers at risk), after renewal decision 0: 100.0%" in page
+
+
+def test_the_formula_equity_and_the_model_total_are_reconciled_on_the_same_customers(
+        report: tuple[Report, Scored]) -> None:
+    """The formula counts a, b and e (active at the as-of date, more than one payment day;
+    f has paid once): the model's total splits into those three and everyone else."""
+    built, scored = report
+    table = scored.table.set_index("customer_id")
+    assert scored.model.equity is not None
+    same = table.loc[["a", "b", "e"], "clv_model"].sum()
+    others = table.loc[["c", "d", "f"], "clv_model"].sum()
+    formula = float(built.figures["customer_equity"].iloc[-1])
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>",
+                      built.html[built.html.index('id="two-equities"'):])[:5]
+    total = scored.model.equity[0]
+    assert rows == [
+        ("Formula (the customer equity KPI)", "3", f"{formula:,.0f}", ""),
+        ("Model, the same customers", "3", f"{same:,.0f}", rows[1][3]),
+        ("Model, every other customer", "3", f"{others:,.0f}", rows[2][3]),
+        ("Model total (sum of clv_model)", "6", f"{total:,.0f}",
+         f"{scored.model.equity[1]:,.0f} to {scored.model.equity[2]:,.0f}"),
+        ("Difference: model total - formula", "", f"{total - formula:+,.0f}",
+         f"{same - formula:+,.0f} on the same customers, {others:+,.0f} from the others")]
+    assert same + others == pytest.approx(total)

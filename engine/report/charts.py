@@ -32,6 +32,7 @@ class Series:
     values: Sequence[float]
     color: str
     negated: bool = False  # drawn below zero but counted positive (e.g. customers lost)
+    dashed: bool = False  # a projection rather than an observation (curve_chart)
 
     def shown(self, value: float) -> float:
         return -value if self.negated else value
@@ -295,4 +296,44 @@ def matrix_chart(chart_id: str, title: str, rows: Sequence[str], cols: Sequence[
             ink = "#ffffff" if share > 0.55 else "#1a1a1a"
             svg.text(left + cell_w * (k + 0.5), y + cell_h / 2 + 4, f"{n:,}" if n else "-",
                      anchor="middle", fill=ink)
+    return svg.render()
+
+
+def curve_chart(chart_id: str, title: str, xs: Sequence[int], series: Sequence[Series],
+                unit: Unit, *, x_caption: str, x_name: str, width: int = WIDTH) -> str:
+    """Lines over a whole-number axis (e.g. renewal decisions 0, 1, 2, ...), a dot and tooltip
+    per value; a ``dashed`` series is drawn dashed (a projection). NaN values are gaps."""
+    svg = _Svg(chart_id, title, width)
+    svg.legend([(s.name, s.color) for s in series])
+    axis = _y_axis(svg, [v for s in series for v in s.values], unit)
+    base, span = svg.height - BOTTOM, max(len(xs) - 1, 1)
+
+    def x_of(i: int) -> float:
+        return LEFT + (svg.width - LEFT - RIGHT) * i / span
+
+    step = next((k for k in (1, 2, 5, 10, 20, 50, 100) if len(xs) / k <= 16), len(xs) // 16)
+    for i, x in enumerate(xs):
+        if i % step == 0:
+            svg.add(f'<line x1="{x_of(i):.1f}" y1="{base:.1f}" x2="{x_of(i):.1f}" '
+                    f'y2="{base + 4:.1f}" stroke="#888888"/>')
+            svg.text(x_of(i), base + 17, str(x), size=11, anchor="middle")
+    svg.text((LEFT + svg.width - RIGHT) / 2, base + 34, x_caption, size=12, anchor="middle",
+             fill="#555555")
+    for s in series:
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, v in enumerate(s.values):
+            if not math.isfinite(v):
+                runs.append([])
+                continue
+            px, py = x_of(i), axis.y(v)
+            runs[-1].append((px, py))
+            svg.add(f'<circle class="mark" cx="{px:.1f}" cy="{py:.1f}" r="2.5" '
+                    f'fill="{s.color}"><title>{escape(s.name)}, {escape(x_name)} {xs[i]}: '
+                    f'{escape(fmt(v, unit))}</title></circle>')
+        dash = ' stroke-dasharray="7 5"' if s.dashed else ""
+        for run in runs:
+            if len(run) > 1:
+                points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                svg.add(f'<polyline class="mark" points="{points}" fill="none" '
+                        f'stroke="{s.color}" stroke-width="2.5"{dash}/>')
     return svg.render()

@@ -28,6 +28,7 @@ from engine.render.sandbox import render_template
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, monthly_figures, rounded
 from engine.report.model_sections import model_context
+from engine.report.retention_curve import curve_chart, retention_curve
 from engine.report.sections import (
     LatestRun,
     Stages,
@@ -106,6 +107,11 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
                      f"{active_window_days} days after their last purchase")
     gone = "left" if tx.contracts is not None else "lapsed"  # contracts end; buyers lapse
     charts = _charts(config.currency, figures, tier_rows(scored), stages, run, gone)
+    if config.subscriptions is not None:  # the sBG's curve beside the observed one
+        curve = retention_curve(scored.model, tx, scored.table, projection=max(1, round(
+            config.horizon_periods * config.period_days / config.subscriptions.billing_days)))
+        if curve is not None:
+            charts["retention_curve"] = curve_chart(curve, config.subscriptions.billing_days)
     records = figures.to_dict("records")
     context = {
         "name": config.name, "as_of": scored.as_of.isoformat(), "currency": config.currency,
