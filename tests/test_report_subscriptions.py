@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.commands import report as report_cmd
 from engine.data.contracts import NO_END
 from engine.data.load import load_transactions
+from engine.errors import InputError
 from engine.project.config import load_config
 from engine.report.equity import EquitySettings, monthly_figures
 from engine.report.html import Report, build_report
@@ -178,3 +180,25 @@ def test_the_formula_equity_and_the_model_total_are_reconciled_on_the_same_custo
         ("Difference: model total - formula", "", f"{total - formula:+,.0f}",
          f"{same - formula:+,.0f} on the same customers, {others:+,.0f} from the others")]
     assert same + others == pytest.approx(total)
+
+
+def test_an_active_window_setting_is_refused_with_subscriptions(
+        make_project: Callable[..., Path]) -> None:
+    project = make_project(CONFIG + "report:\n  active_window_days: 90\n", tx=TX)
+    with pytest.raises(InputError) as caught:
+        load_config(project)
+    assert caught.value.format().splitlines() == [
+        "cvm.yaml:13:23: report.active_window_days: not used with subscriptions: (a "
+        "customer is active while a contract of theirs runs)",
+        "  hint: remove it from cvm.yaml"]
+
+
+def test_the_active_window_option_is_refused_with_subscriptions(contracts: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        report_cmd.run(project=contracts, config_file=None, out=contracts / "output",
+                       spend=None, quiet=True, active_window=90)
+    assert caught.value.format().splitlines() == [
+        "--active-window: found 90, which is not used with subscriptions: (a customer "
+        "is active while a contract of theirs runs)",
+        "  hint: leave --active-window out"]
+    assert not (contracts / "output").exists()

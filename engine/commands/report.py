@@ -15,7 +15,12 @@ from engine.errors import InputError, Problem
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
-from engine.project.report_settings import MIN_ACTIVE_WINDOW, default_active_window, report_config
+from engine.project.report_settings import (
+    MIN_ACTIVE_WINDOW,
+    NO_WINDOW_WITH_CONTRACTS,
+    default_active_window,
+    report_config,
+)
 from engine.report.html import build_report
 from engine.report.spend import Spend, find_spend, load_spend
 
@@ -30,6 +35,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     settings = report_config(config)
     window = active_window or settings.active_window_days or \
         default_active_window(config.period_days)
+    if active_window is not None and config.subscriptions is not None:
+        raise InputError(Problem(f"found {active_window}, which is not used with subscriptions: "
+                                 f"({NO_WINDOW_WITH_CONTRACTS})", key="--active-window",
+                                 hint="leave --active-window out"))
     if window < MIN_ACTIVE_WINDOW:
         raise InputError(Problem(f"found {window}, expected a number of days of at least "
                                  f"{MIN_ACTIVE_WINDOW}", key="--active-window",

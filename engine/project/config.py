@@ -17,7 +17,7 @@ from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
 from engine.project.location import CONFIG_NAME
-from engine.project.report_settings import REPORT, ReportConfig
+from engine.project.report_settings import NO_WINDOW_WITH_CONTRACTS, REPORT, ReportConfig
 from engine.project.yamlio import format_path, load_file
 
 # Our names for the transaction columns; required ones first.
@@ -240,6 +240,11 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             "discounting use a small rate such as 0.01"))
     if raw["subscriptions"]:
         problems += _unused_with_subscriptions(doc, raw["models"] or {})
+        if ("report", "active_window_days") in doc.positions:  # the report counts contracts
+            problems.append(doc.problem(
+                ("report", "active_window_days"),
+                f"not used with subscriptions: ({NO_WINDOW_WITH_CONTRACTS})",
+                hint="remove it from cvm.yaml"))
     if problems:
         raise InputError(problems)
     ret = raw["retention"] or {}

@@ -20,6 +20,8 @@ from engine.project import checks as c
 MIN_ACTIVE_WINDOW = 31  # at least a month: whoever buys in a month is active at its end
 MAX_ACTIVE_WINDOW = 3660  # ten years: longer stops meaning "active"
 REPORT_TEMPLATE = "report.html.j2"
+# why a subscriptions: project has no active window (engine/report/equity.py counts contracts)
+NO_WINDOW_WITH_CONTRACTS = "a customer is active while a contract of theirs runs"
 # the built-in report template ships with the report stage (engine/report/templates/)
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[1] / "report" / "templates"
 
@@ -64,5 +66,6 @@ def default_active_window(period_days: int) -> int:
     return max(2 * period_days, MIN_ACTIVE_WINDOW)
 
 
-__all__ = ["BUILTIN_TEMPLATES", "MAX_ACTIVE_WINDOW", "MIN_ACTIVE_WINDOW", "REPORT",
+__all__ = ["BUILTIN_TEMPLATES", "MAX_ACTIVE_WINDOW", "MIN_ACTIVE_WINDOW",
+           "NO_WINDOW_WITH_CONTRACTS", "REPORT",
            "REPORT_TEMPLATE", "ReportConfig", "default_active_window", "report_config"]
