@@ -5,16 +5,22 @@ not from the customers' own bounds added up."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from engine.data.load import load_transactions
+from engine.project.config import load_config
+from engine.report.equity import EquitySettings, equity_customers, monthly_figures
 from engine.value.models import BetaGeoFitter, GammaGammaFitter, ShiftedBetaGeoFitter, sbg
 from engine.value.models.uncertainty import (
     ClvIntervals,
     clv_intervals,
     residual_value_intervals,
 )
+from tests import test_report_equity as equity
 from tests.models.conftest import synthetic_draw
 
 CLV = {"horizon": 12, "discount_rate_per_period": 0.01, "periods_per_step": 30 / 7}
@@ -74,3 +80,19 @@ def test_subscription_segments_are_bounded_the_same_way() -> None:
         part = bounds(group == k)
         assert (segs.estimate[k], segs.lower[k], segs.upper[k]) == pytest.approx(
             (part.total.estimate[0], part.total.lower[0], part.total.upper[0]), rel=1e-9)
+
+
+def test_the_formula_equity_counts_active_customers_who_bought_on_more_than_one_day(
+        make_project: Callable[..., Path]) -> None:
+    """The purchases of tests/test_report_equity.py, as of 2024-05-01 with W = 60 days: a, c,
+    d and e bought since Mar 2; d on one day only (its refund is not a purchase), b lapsed."""
+    project = make_project(equity.CONFIG, tx=equity.TX)
+    tx = load_transactions(load_config(project))
+    assert tx.customer_ids[equity_customers(tx, 60)].tolist() == ["a", "c", "e"]
+    assert tx.customer_ids[equity_customers(tx, 59)].tolist() == ["a", "c", "e"]
+    assert tx.customer_ids[equity_customers(tx, 31)].tolist() == ["a", "e"]
+    # what the last month's equity sums: m x r / (1 + d - r) over exactly those
+    f = monthly_figures(tx, EquitySettings(30, equity.D, 2, 60))
+    r = f["retention_rate"].iloc[-1]
+    m = {"a": 100 / 3, "c": 33 / 2, "e": 55 / 2}  # margin so far / active periods
+    assert f["customer_equity"].iloc[-1] == pytest.approx(sum(m.values()) * r / (1 + equity.D - r))

@@ -223,14 +223,20 @@ def activity(tx: Transactions, occ_code: np.ndarray, occ_day: np.ndarray, window
 
 def equity_customers(tx: Transactions, window: int) -> np.ndarray:
     """Per customer code, whether the last month's ``customer_equity`` (at the as-of date)
-    counts them: active then, with more than one purchase occasion (m = 0 otherwise)."""
+    counts them: active then, with purchases on more than one day (m = 0 otherwise). No sort:
+    the first and last purchase day of each customer say both."""
     n = len(tx.customer_ids)
     buy = tx.amount > 0
-    order = np.argsort(tx.day[buy], kind="stable")
-    code_b, day_b = tx.code[buy][order].astype(np.int64), tx.day[buy][order].astype(np.int64)
-    occ = first_of_day(code_b, day_b, n)
-    active, _ = activity(tx, code_b[occ], day_b[occ], window)
-    return np.asarray(active(tx.as_of_day) & (np.bincount(code_b[occ], minlength=n) > 1))
+    code, day = tx.code[buy], tx.day[buy].astype(np.int64)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, code, day)
+    np.maximum.at(last, code, day)
+    if tx.contracts is None:
+        active = last >= tx.as_of_day - window
+    else:
+        active = activity(tx, code[:0], day[:0], window)[0](tx.as_of_day)
+    return np.asarray(active & (last > first))
 
 
 def _derived(f: pd.DataFrame) -> pd.DataFrame:
