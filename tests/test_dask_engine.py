@@ -9,18 +9,23 @@ The 300k-customer identity check is in benchmarks/bench_dask.py (too slow for CI
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
+from tests.history_runs import retail_copy, set_as_of
+from tests.history_runs import run as history_run
 
 # the [dev] extra installs it: CI (CI=1) fails without it rather than skipping the module
 distributed = importlib.import_module("distributed") if os.environ.get("CI") == "1" \
@@ -29,6 +34,7 @@ distributed = importlib.import_module("distributed") if os.environ.get("CI") == 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARED = ("customers.csv", "customers.parquet", "decisions.csv", "actions.csv",
             "allocation_summary.csv")
+CLOCK = ("recorded_at", "imported_at")  # when a row was written: the runs' clocks differ
 SYNTH_CUSTOMERS = 60_000  # above model_choice.AUTO_SAMPLE: the sample is drawn from all codes
 
 
@@ -121,11 +127,6 @@ def test_a_bad_row_is_reported_with_its_file_and_row(scheduler: str, tmp_path: P
 
 
 def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> None:
-    history = cvm("run", "-o", str(tmp_path / "a"), "--engine", "dask", "--partitions", "2")
-    assert history.exit_code == 2
-    assert "error: --engine dask: the Dask engine neither reads nor records the history yet\n" \
-        "  hint: add --no-history (value-change attributes take their first-run values)" \
-        in history.output
     subs = cvm("run", "-p", str(ROOT / "examples" / "subscription"), "-o", str(tmp_path / "b"),
                "--no-history", "--engine", "dask")
     assert subs.exit_code == 2
@@ -171,3 +172,57 @@ def test_cvm_plan_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:
         assert got.exit_code == 0, got.output
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert len((tmp_path / "local.csv").read_text().splitlines()) > 1
+
+
+def _history_rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a SQLite history, the clock's columns left out."""
+    with sqlite3.connect(database) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        out = {}
+        for table in tables:
+            cursor = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid')
+            names = [d[0] for d in cursor.description]
+            keep = [i for i, n in enumerate(names) if n not in CLOCK]
+            out[table] = [tuple(row[i] for i in keep) for row in cursor]
+    return out
+
+
+def test_a_run_with_the_history_is_identical_on_dask(scheduler: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run, responses imported, and the second run from the same history in one process and
+    on Dask: it learns from the first, its contact policies count the first's contacts and
+    the conversions imported, and its value-change attributes compare with the first."""
+    project = retail_copy(tmp_path)
+    start = tmp_path / "start.sqlite"
+    monkeypatch.setenv("CVM_HISTORY_URL", str(start))
+    config = set_as_of(project, "2025-12-01")
+    first = pd.read_csv(history_run(project, tmp_path / "run1") / "actions.csv",
+                        dtype={"customer_id": str})
+    contacted = first[first["status"] == "allocated"].head(30)
+    outcomes = ["converted"] * 20 + ["complained"] * 10
+    (tmp_path / "responses.csv").write_text("customer_id,campaign,date,outcome\n" + "".join(
+        f"{c},{k},2025-12-24,{o}\n" for c, k, o in zip(
+            contacted["customer_id"], contacted["campaign"], outcomes, strict=True)))
+    imported = cvm("responses", "import", str(tmp_path / "responses.csv"), "-p", str(project))
+    assert imported.exit_code == 0, imported.output
+    set_as_of(project, None, config)  # the day after the last row: 2026-01-01
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler,
+                                                 "--partitions", "3"))):
+        shutil.copy(start, tmp_path / f"{side}.sqlite")
+        monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / f"{side}.sqlite"))
+        history_run(project, tmp_path / side, *extra)
+    for name in COMPARED:
+        assert (tmp_path / "dask" / name).read_bytes() == \
+            (tmp_path / "local" / name).read_bytes(), name
+    local, dask = (json.loads((tmp_path / side / "manifest.json").read_text())
+                   for side in ("local", "dask"))
+    for key in ("learning", "contact_policies", "counts", "inputs", "run_id"):
+        assert dask[key] == local[key], key
+    assert _history_rows(tmp_path / "dask.sqlite") == _history_rows(tmp_path / "local.sqlite")
+    # what the history changed is in the outputs compared
+    assert local["learning"]["runs_counted"] == 1
+    second = pd.read_csv(tmp_path / "local" / "actions.csv", dtype={"customer_id": str})
+    assert (second["status"] == "suppressed").any()
+    table = pd.read_csv(tmp_path / "local" / "customers.csv", dtype={"customer_id": str})
+    assert table["previous_tier"].notna().sum() > 1000

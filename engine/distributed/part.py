@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -28,6 +29,9 @@ class Part:
     totals: PeriodTotals  # per local code and period
     report: LoadReport
     calibration: pd.DataFrame | None  # models.use auto: calibration_frame, local codes
+    # the rows learning reads (engine.history.learn): code (local), day, amount, margin of
+    # the rows dated ``since`` or later, in the order loaded; None when not asked for
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def totals_periods(config: Config) -> int:
@@ -37,9 +41,11 @@ def totals_periods(config: Config) -> int:
 
 
 def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
-               split: tuple[dt.date, dt.date] | None) -> Part | None:
+               split: tuple[dt.date, dt.date] | None, since: int | None = None
+               ) -> Part | None:
     """Load and featurise one partition (a Dask task); ``split``: the calibration and
-    observation ends of ``models.use: auto``, decided over all partitions."""
+    observation ends of ``models.use: auto``, decided over all partitions; ``since``: the
+    first day of the rows learning reads (``engine.distributed.history``), None: none."""
     cfg = partition_config(config, scratch, part, as_of)
     if cfg is None:
         return None
@@ -50,4 +56,8 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
     calibration = None
     if split is not None:
         calibration = calibration_frame(tx, split[0], split[1], config.models.time_unit_days)
-    return Part(tx.id_array, frame, totals, tx.report, calibration)
+    rows = None
+    if since is not None:
+        keep = tx.day >= since
+        rows = (tx.code[keep], tx.day[keep], tx.amount[keep], tx.margin[keep])
+    return Part(tx.id_array, frame, totals, tx.report, calibration, rows)

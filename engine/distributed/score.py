@@ -19,7 +19,12 @@ import numpy as np
 import pyarrow as pa
 
 from engine.data.load import EPOCH, LoadReport, Transactions, require_history
-from engine.distributed.merge import merged_calibration, merged_parts, merged_report
+from engine.distributed.merge import (
+    merged_calibration,
+    merged_parts,
+    merged_report,
+    merged_rows,
+)
 from engine.distributed.part import Part, score_part
 from engine.distributed.route import Routed, input_files, route_file
 from engine.distributed.tasks import guarded, results
@@ -45,12 +50,15 @@ def partitions_for(rows: int, workers: int) -> int:
 
 
 def score_dask(project: Project, client: Any, *, partitions: int | None = None,
-               scratch: Path | None = None, progress: Progress | None = None) -> Scored:
+               scratch: Path | None = None, progress: Progress | None = None,
+               since: int | None = None) -> Scored:
     """Load, check and value the project's transactions on ``client``'s cluster.
 
     ``partitions``: how many parts the customers are hashed into (default: from the rows
     read); ``scratch``: where the partitions' rows are written between the two passes, a
-    folder every worker can write and read (default: a temporary folder here)."""
+    folder every worker can write and read (default: a temporary folder here); ``since``:
+    the rows dated on or after this day are gathered as ``Scored.transactions``, for
+    learning (``engine.distributed.history``; None: none, and no transactions)."""
     config, tiers = project.config, project.tiers
     timings: dict[str, float] = {}
     step = timed_steps(progress, timings)
@@ -78,7 +86,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
         with step("features"):
             parts: list[Part | None] = results(client.gather(client.map(
                 guarded, [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
-                range(n_parts), [as_of] * n_parts, [ends] * n_parts, pure=False)))
+                range(n_parts), [as_of] * n_parts, [ends] * n_parts, [since] * n_parts,
+                pure=False)))
             found = [p for p in parts if p is not None]
             ids, frame, totals, order = merged_parts(found)
             report = merged_report(config, found, sum(r.rows for r in routed))
@@ -86,6 +95,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                                                          dtype=object),
                            id_array=ids, report=report)
             calibration = merged_calibration(found, order, len(ids)) if split else None
+            learnt = merged_rows(found, order, days) if since is not None else None
             del parts, found  # merged: a copy of every customer's figures fewer to hold
             customers = load_customers(config)  # after the rows: their problems come first
     finally:
@@ -114,7 +124,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]
         table = frame[ordered + extra].reset_index(drop=True)
     return Scored(table, report, retention, tiers, tuple(cuts), as_of, consents, model,
-                  newcomers, timings, None)
+                  newcomers, timings, learnt)
 
 
 def _workers(client: Any) -> int:
