@@ -21,11 +21,6 @@ def check_supported(project: Project) -> None:
     """What the Dask engine does not run is refused before any work (usage: exit 2), never
     computed differently."""
     problems = []
-    if project.config.subscriptions is not None:
-        problems.append(Problem(
-            "the Dask engine does not value subscriptions (contracts) yet",
-            file=project.config.display(project.config.file), key="subscriptions",
-            hint="run this project without --engine dask"))
     if not isinstance(project.config.data.transactions, Path):
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",

@@ -75,6 +75,17 @@ def merged_rows(parts: list[Part], rank: np.ndarray, days: Transactions) -> Tran
                    margin=margin)
 
 
+def merged_contracts(parts: list[Part], rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``contract_counts`` of every customer (subscriptions), placed at the global codes."""
+    out = []
+    for k in range(2):
+        values = np.concatenate([p.contracts[k] for p in parts if p.contracts is not None])
+        placed = np.empty_like(values)
+        placed[rank] = values
+        out.append(placed)
+    return out[0], out[1]
+
+
 def merged_report(config: Config, parts: list[Part], rows: int) -> LoadReport:
     """The partitions' counts added up; the notes as one process words them."""
     report = LoadReport(file=config.display(config.data.transactions), rows_read=rows)

@@ -18,6 +18,7 @@ from engine.value.features import build_features
 from engine.value.model_choice import calibration_frame
 from engine.value.newcomers import periods_needed
 from engine.value.periods import PeriodTotals, period_totals
+from engine.value.subscriptions import contract_counts
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Part:
     # the rows learning reads (engine.history.learn): code (local), day, amount, margin of
     # the rows dated ``since`` or later, in the order loaded; None when not asked for
     rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    # subscriptions: per local code, the payments and whether a contract runs at the as-of
+    # date (engine.value.subscriptions.contract_counts), and the distinct days of the
+    # payments (the contracts became payments here, once the as-of date was known)
+    contracts: tuple[np.ndarray, np.ndarray] | None = None
+    buy_days: np.ndarray | None = None
 
 
 def totals_periods(config: Config) -> int:
@@ -60,4 +66,8 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
     if since is not None:
         keep = tx.day >= since
         rows = (tx.code[keep], tx.day[keep], tx.amount[keep], tx.margin[keep])
-    return Part(tx.id_array, frame, totals, tx.report, calibration, rows)
+    contracts = buy_days = None
+    if config.subscriptions is not None:
+        contracts = contract_counts(tx)
+        buy_days = np.unique(tx.day[tx.amount > 0])
+    return Part(tx.id_array, frame, totals, tx.report, calibration, rows, contracts, buy_days)

@@ -21,6 +21,7 @@ import pyarrow as pa
 from engine.data.load import EPOCH, LoadReport, Transactions, require_history
 from engine.distributed.merge import (
     merged_calibration,
+    merged_contracts,
     merged_parts,
     merged_report,
     merged_rows,
@@ -39,6 +40,7 @@ from engine.value.model_choice import chosen_from, holdout_split
 from engine.value.newcomers import measure_newcomers
 from engine.value.retention import measure, require_sample
 from engine.value.score import Scored, timed_steps
+from engine.value.subscriptions import apply_subscription_model
 
 Progress = Callable[[str], None]
 ROWS_PER_PARTITION = 4_000_000  # about 1 GB of a worker's memory while it is loaded
@@ -79,9 +81,14 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             as_of, buy_days = _as_of(project, routed)
             days = _days(buy_days, as_of, LoadReport(file=config.display(
                 config.data.transactions)))
-            require_history(days, config)
-            require_sample(days, config)
-            split = holdout_split(config, days) if config.models.use == "auto" else None
+            # subscriptions: the contracts become payments in their partitions, once the
+            # as-of date is known; the checks read the payments' days, after them
+            contracts = config.subscriptions is not None
+            if not contracts:
+                require_history(days, config)
+                require_sample(days, config)
+            split = holdout_split(config, days) if config.models.use == "auto" and \
+                not contracts else None
             ends = (split.calibration_end, split.observation_end) if split else None
         with step("features"):
             parts: list[Part | None] = results(client.gather(client.map(
@@ -89,6 +96,12 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                 range(n_parts), [as_of] * n_parts, [ends] * n_parts, [since] * n_parts,
                 pure=False)))
             found = [p for p in parts if p is not None]
+            if contracts:
+                days = _days(np.unique(np.concatenate([p.buy_days for p in found
+                                                       if p.buy_days is not None])),
+                             as_of, days.report)
+                require_history(days, config)
+                require_sample(days, config)
             ids, frame, totals, order = merged_parts(found)
             report = merged_report(config, found, sum(r.rows for r in routed))
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
@@ -96,6 +109,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                            id_array=ids, report=report)
             calibration = merged_calibration(found, order, len(ids)) if split else None
             learnt = merged_rows(found, order, days) if since is not None else None
+            counts = merged_contracts(found, order) if contracts else None
             del parts, found  # merged: a copy of every customer's figures fewer to hold
             customers = load_customers(config)  # after the rows: their problems come first
     finally:
@@ -118,7 +132,10 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             def choose() -> tuple[str, str]:
                 chosen = chosen_from(cal, spl, len(ids), config)
                 return chosen.name, chosen.reason
-        model = apply_models(frame, config, choose=choose)
+        if counts is not None:  # contracts: the sBG on every customer's payments
+            model = apply_subscription_model(frame, config, None, counts=counts)
+        else:
+            model = apply_models(frame, config, choose=choose)
         cuts = rescore(frame, tiers)
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]
