@@ -188,11 +188,12 @@ def _history_rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
-def test_a_run_with_the_history_is_identical_on_dask(scheduler: str, tmp_path: Path,
+def test_a_run_and_a_plan_with_the_history_are_identical_on_dask(scheduler: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A run, responses imported, and the second run from the same history in one process and
     on Dask: it learns from the first, its contact policies count the first's contacts and
-    the conversions imported, and its value-change attributes compare with the first."""
+    the conversions imported, and its value-change attributes compare with the first. Then
+    ``cvm plan`` on that history, learning from it, on both engines."""
     project = retail_copy(tmp_path)
     start = tmp_path / "start.sqlite"
     monkeypatch.setenv("CVM_HISTORY_URL", str(start))
@@ -226,3 +227,20 @@ def test_a_run_with_the_history_is_identical_on_dask(scheduler: str, tmp_path: P
     assert (second["status"] == "suppressed").any()
     table = pd.read_csv(tmp_path / "local" / "customers.csv", dtype={"customer_id": str})
     assert table["previous_tier"].notna().sum() > 1000
+    # cvm plan learns from the same history on both engines
+    monkeypatch.setenv("CVM_HISTORY_URL", str(start))
+    proposed = tmp_path / "proposed" / "policies"
+    shutil.copytree(project / "policies", proposed)
+    win_back = proposed / "win_back.yaml"
+    win_back.write_text(win_back.read_text().replace("clv_discounted: {gte: 25}",
+                                                     "clv_discounted: {gte: 5}"))
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler,
+                                                 "--partitions", "3"))):
+        got = cvm("plan", "-p", str(project), "--proposed", str(tmp_path / "proposed"),
+                  "--report", str(tmp_path / f"{side}.md"), "--changes",
+                  str(tmp_path / f"{side}-changes.csv"), "-q", *extra)
+        assert got.exit_code == 0, got.output
+    for name in ("{}.md", "{}-changes.csv"):
+        assert (tmp_path / name.format("dask")).read_bytes() == \
+            (tmp_path / name.format("local")).read_bytes(), name
+    assert "| win_back | incremental from " in (tmp_path / "local.md").read_text()  # learnt
