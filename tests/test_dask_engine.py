@@ -129,6 +129,17 @@ def test_a_bad_row_is_reported_with_its_file_and_row(scheduler: str, tmp_path: P
     assert got.exit_code == 1, got.output
     assert "set/b.parquet: row 2, column 'day'" in got.output, got.output
     assert not (tmp_path / "out").exists()
+    # a contract's end before its start: at the user's row, as one process says it
+    contracts = tmp_path / "subscription"
+    shutil.copytree(ROOT / "examples" / "subscription", contracts,
+                    ignore=shutil.ignore_patterns("output"))
+    rows = (contracts / "contracts.csv").read_text().splitlines()
+    rows[5] = ",".join(v if i != 3 else "2020-01-01" for i, v in enumerate(rows[5].split(",")))
+    (contracts / "contracts.csv").write_text("\n".join(rows) + "\n")
+    said = "contracts.csv:6: row 5, column 'end_date': found the end 2020-01-01 before the start"
+    for extra in ((), ("--engine", "dask", "--scheduler", scheduler)):
+        got = cvm("score", "-p", str(contracts), "-o", str(tmp_path / "out"), *extra)
+        assert got.exit_code == 1 and said in got.output, got.output
 
 
 def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> None:
