@@ -1,7 +1,8 @@
 """``cvm run --engine dask`` (issue 16): on a local Dask cluster of two workers, started once for
 the module, the action list, decisions, value table and allocation summary are byte-identical to
 the single-process run, on the bundled examples and on a synthetic Parquet dataset (a folder of
-files) large enough for the purchase model to be chosen on a random sample of customers. What
+files) large enough for the purchase model to be chosen on a random sample of customers; with
+the history (a second run and a plan learning from the first run, recorded identically). What
 the engine does not run on Dask is refused before any work.
 
 The 300k-customer identity check is in benchmarks/bench_dask.py (too slow for CI's 2 cores)."""
