@@ -1,7 +1,8 @@
 """``cvm run --engine dask`` (issue 16): on a local Dask cluster of two workers, started once for
 the module, the action list, decisions, value table and allocation summary are byte-identical to
 the single-process run, on the bundled examples and on a synthetic Parquet dataset (a folder of
-files) large enough for the purchase model to be chosen on a random sample of customers. What
+files) large enough for the purchase model to be chosen on a random sample of customers; with
+the history (a second run and a plan learning from the first run, recorded identically). What
 the engine does not run on Dask is refused before any work.
 
 The 300k-customer identity check is in benchmarks/bench_dask.py (too slow for CI's 2 cores)."""
@@ -9,18 +10,23 @@ The 300k-customer identity check is in benchmarks/bench_dask.py (too slow for CI
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
+from tests.history_runs import retail_copy, set_as_of
+from tests.history_runs import run as history_run
 
 # the [dev] extra installs it: CI (CI=1) fails without it rather than skipping the module
 distributed = importlib.import_module("distributed") if os.environ.get("CI") == "1" \
@@ -29,6 +35,7 @@ distributed = importlib.import_module("distributed") if os.environ.get("CI") == 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARED = ("customers.csv", "customers.parquet", "decisions.csv", "actions.csv",
             "allocation_summary.csv")
+CLOCK = ("recorded_at", "imported_at")  # when a row was written: the runs' clocks differ
 SYNTH_CUSTOMERS = 60_000  # above model_choice.AUTO_SAMPLE: the sample is drawn from all codes
 
 
@@ -52,10 +59,15 @@ def _same_run(project: Path, out: Path, address: str, *extra: str) -> None:
     for name in COMPARED:
         assert (out / "dask" / name).read_bytes() == (out / "local" / name).read_bytes(), name
     assert len((out / "local" / "actions.csv").read_text().splitlines()) > 1
+    local, dask = (json.loads((out / side / "manifest.json").read_text())
+                   for side in ("local", "dask"))
+    assert dask["value_model"] == local["value_model"]
 
 
-@pytest.mark.parametrize("example", ["retail", "cdnow"])
+@pytest.mark.parametrize("example", ["retail", "cdnow", "subscription"])
 def test_examples_are_identical_on_dask(example: str, scheduler: str, tmp_path: Path) -> None:
+    """subscription: its contracts routed by customer and expanded into payments in their
+    partition, the sBG fitted on every customer's payments gathered from the partitions."""
     project = ROOT if example == "retail" else ROOT / "examples" / example
     _same_run(project, tmp_path, scheduler)
 
@@ -118,19 +130,20 @@ def test_a_bad_row_is_reported_with_its_file_and_row(scheduler: str, tmp_path: P
     assert got.exit_code == 1, got.output
     assert "set/b.parquet: row 2, column 'day'" in got.output, got.output
     assert not (tmp_path / "out").exists()
+    # a contract's end before its start: at the user's row, as one process says it
+    contracts = tmp_path / "subscription"
+    shutil.copytree(ROOT / "examples" / "subscription", contracts,
+                    ignore=shutil.ignore_patterns("output"))
+    rows = (contracts / "contracts.csv").read_text().splitlines()
+    rows[5] = ",".join(v if i != 3 else "2020-01-01" for i, v in enumerate(rows[5].split(",")))
+    (contracts / "contracts.csv").write_text("\n".join(rows) + "\n")
+    said = "contracts.csv:6: row 5, column 'end_date': found the end 2020-01-01 before the start"
+    for extra in ((), ("--engine", "dask", "--scheduler", scheduler)):
+        got = cvm("score", "-p", str(contracts), "-o", str(tmp_path / "out"), *extra)
+        assert got.exit_code == 1 and said in got.output, got.output
 
 
 def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> None:
-    history = cvm("run", "-o", str(tmp_path / "a"), "--engine", "dask", "--partitions", "2")
-    assert history.exit_code == 2
-    assert "error: --engine dask: the Dask engine neither reads nor records the history yet\n" \
-        "  hint: add --no-history (value-change attributes take their first-run values)" \
-        in history.output
-    subs = cvm("run", "-p", str(ROOT / "examples" / "subscription"), "-o", str(tmp_path / "b"),
-               "--no-history", "--engine", "dask")
-    assert subs.exit_code == 2
-    assert "cvm.yaml: subscriptions: the Dask engine does not value subscriptions (contracts) " \
-        "yet\n  hint: run this project without --engine dask" in subs.output
     database = tmp_path / "db"
     database.mkdir()
     (database / "cvm.yaml").write_text((ROOT / "cvm.yaml").read_text().replace(
@@ -171,3 +184,75 @@ def test_cvm_plan_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:
         assert got.exit_code == 0, got.output
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert len((tmp_path / "local.csv").read_text().splitlines()) > 1
+
+
+def _history_rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a SQLite history, the clock's columns left out."""
+    with sqlite3.connect(database) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        out = {}
+        for table in tables:
+            cursor = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid')
+            names = [d[0] for d in cursor.description]
+            keep = [i for i, n in enumerate(names) if n not in CLOCK]
+            out[table] = [tuple(row[i] for i in keep) for row in cursor]
+    return out
+
+
+def test_a_run_and_a_plan_with_the_history_are_identical_on_dask(scheduler: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run, responses imported, and the second run from the same history in one process and
+    on Dask: it learns from the first, its contact policies count the first's contacts and
+    the conversions imported, and its value-change attributes compare with the first. Then
+    ``cvm plan`` on that history, learning from it, on both engines."""
+    project = retail_copy(tmp_path)
+    start = tmp_path / "start.sqlite"
+    monkeypatch.setenv("CVM_HISTORY_URL", str(start))
+    config = set_as_of(project, "2025-12-01")
+    first = pd.read_csv(history_run(project, tmp_path / "run1") / "actions.csv",
+                        dtype={"customer_id": str})
+    contacted = first[first["status"] == "allocated"].head(30)
+    outcomes = ["converted"] * 20 + ["complained"] * 10
+    (tmp_path / "responses.csv").write_text("customer_id,campaign,date,outcome\n" + "".join(
+        f"{c},{k},2025-12-24,{o}\n" for c, k, o in zip(
+            contacted["customer_id"], contacted["campaign"], outcomes, strict=True)))
+    imported = cvm("responses", "import", str(tmp_path / "responses.csv"), "-p", str(project))
+    assert imported.exit_code == 0, imported.output
+    set_as_of(project, None, config)  # the day after the last row: 2026-01-01
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler,
+                                                 "--partitions", "3"))):
+        shutil.copy(start, tmp_path / f"{side}.sqlite")
+        monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / f"{side}.sqlite"))
+        history_run(project, tmp_path / side, *extra)
+    for name in COMPARED:
+        assert (tmp_path / "dask" / name).read_bytes() == \
+            (tmp_path / "local" / name).read_bytes(), name
+    local, dask = (json.loads((tmp_path / side / "manifest.json").read_text())
+                   for side in ("local", "dask"))
+    for key in ("learning", "contact_policies", "counts", "inputs", "run_id"):
+        assert dask[key] == local[key], key
+    assert _history_rows(tmp_path / "dask.sqlite") == _history_rows(tmp_path / "local.sqlite")
+    # what the history changed is in the outputs compared
+    assert local["learning"]["runs_counted"] == 1
+    second = pd.read_csv(tmp_path / "local" / "actions.csv", dtype={"customer_id": str})
+    assert (second["status"] == "suppressed").any()
+    table = pd.read_csv(tmp_path / "local" / "customers.csv", dtype={"customer_id": str})
+    assert table["previous_tier"].notna().sum() > 1000
+    # cvm plan learns from the same history on both engines
+    monkeypatch.setenv("CVM_HISTORY_URL", str(start))
+    proposed = tmp_path / "proposed" / "policies"
+    shutil.copytree(project / "policies", proposed)
+    win_back = proposed / "win_back.yaml"
+    win_back.write_text(win_back.read_text().replace("clv_discounted: {gte: 25}",
+                                                     "clv_discounted: {gte: 5}"))
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler,
+                                                 "--partitions", "3"))):
+        got = cvm("plan", "-p", str(project), "--proposed", str(tmp_path / "proposed"),
+                  "--report", str(tmp_path / f"{side}.md"), "--changes",
+                  str(tmp_path / f"{side}-changes.csv"), "-q", *extra)
+        assert got.exit_code == 0, got.output
+    for name in ("{}.md", "{}-changes.csv"):
+        assert (tmp_path / name.format("dask")).read_bytes() == \
+            (tmp_path / name.format("local")).read_bytes(), name
+    assert "| win_back | incremental from " in (tmp_path / "local.md").read_text()  # learnt

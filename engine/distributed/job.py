@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.distributed.cluster import client_for
+from engine.distributed.history import learning_since
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
-from engine.history import open_history
 from engine.project.project import Project
 from engine.run.formats import check_format
 from engine.run.job import RunResult
@@ -17,19 +17,10 @@ from engine.run.pipeline import Progress
 from engine.value.score import Scored
 
 
-def check_supported(project: Project, *, history: bool) -> None:
-    """What the Dask engine does not run yet is refused before any work (usage: exit 2), never
+def check_supported(project: Project) -> None:
+    """What the Dask engine does not run is refused before any work (usage: exit 2), never
     computed differently."""
     problems = []
-    if history:
-        problems.append(Problem(
-            "the Dask engine neither reads nor records the history yet", key="--engine dask",
-            hint="add --no-history (value-change attributes take their first-run values)"))
-    if project.config.subscriptions is not None:
-        problems.append(Problem(
-            "the Dask engine does not value subscriptions (contracts) yet",
-            file=project.config.display(project.config.file), key="subscriptions",
-            hint="run this project without --engine dask"))
     if not isinstance(project.config.data.transactions, Path):
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",
@@ -41,31 +32,25 @@ def check_supported(project: Project, *, history: bool) -> None:
 
 def scored_on_dask(project: Project, *, scheduler: str | None = None,
                    partitions: int | None = None, scratch: Path | None = None,
-                   progress: Progress | None = None) -> Scored:
-    """``engine.value.score.score`` on a Dask cluster (``cvm score --engine dask``)."""
-    check_supported(project, history=False)
+                   progress: Progress | None = None, history: bool = False) -> Scored:
+    """``engine.value.score.score`` on a Dask cluster (``cvm score --engine dask``);
+    ``history``: the table is for a run that reads the history, so the rows learning reads
+    come with it (``engine.distributed.history``)."""
+    check_supported(project)
+    since = learning_since(project, history=history)
     with client_for(scheduler) as client:
         return score_dask(project, client, partitions=partitions, scratch=scratch,
-                          progress=progress)
+                          progress=progress, since=since)
 
 
 def plan_scoring(*, scheduler: str | None = None, partitions: int | None = None,
                  scratch: Path | None = None
                  ) -> Callable[[Project, Progress | None], Scored]:
-    """``cvm plan --engine dask``: each side's value table scored on a Dask cluster. The plan
-    reads the history as ``cvm run`` does; learning from it reads the rows of earlier runs,
-    so a side that would learn is refused (before its scoring)."""
+    """``cvm plan --engine dask``: each side's value table scored on a Dask cluster (the plan
+    reads the history as ``cvm run`` does, learning included)."""
     def scoring(project: Project, progress: Progress | None) -> Scored:
-        if project.channels.learning.enabled:
-            store = open_history(project.config, create=False)
-            if store is not None:
-                store.close()
-                raise UsageError(Problem(
-                    "the Dask engine does not learn expected responses from the history yet",
-                    key="--engine dask", hint="plan without --engine dask, or set learning: "
-                    "{enabled: false} in policies/campaigns.yaml"))
         return scored_on_dask(project, scheduler=scheduler, partitions=partitions,
-                              scratch=scratch, progress=progress)
+                              scratch=scratch, progress=progress, history=True)
 
     return scoring
 
@@ -76,11 +61,11 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     """``engine.run.job.run`` with the value table scored on a Dask cluster: ``scheduler``
     (its address) or a local cluster of two workers."""
     check_format(fmt)
-    check_supported(project, history=history)
+    check_supported(project)
 
     def scoring(progress: Progress | None) -> Scored:
         return scored_on_dask(project, scheduler=scheduler, partitions=partitions,
-                              scratch=scratch, progress=progress)
+                              scratch=scratch, progress=progress, history=history)
 
     return run_job(project, out=out, fmt=fmt, progress=progress, history=history,
                    scoring=scoring)

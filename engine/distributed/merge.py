@@ -8,12 +8,14 @@ each per-customer figure was computed from that customer's rows, in the order re
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data.load import LoadReport
+from engine.data.load import LoadReport, Transactions
 from engine.distributed.part import Part
 from engine.project.config import Config
 from engine.value.features import CODE
@@ -57,6 +59,31 @@ def merged_calibration(parts: list[Part], rank: np.ndarray, customers: int) -> p
         drawn[np.random.default_rng(SEED).choice(customers, AUTO_SAMPLE, replace=False)] = True
         frame = frame[drawn[frame["code"].to_numpy()]]
     return frame.reset_index(drop=True)
+
+
+def merged_rows(parts: list[Part], rank: np.ndarray, days: Transactions) -> Transactions:
+    """``days`` (the customers of every partition) with the rows the partitions kept for
+    learning, coded globally, partitions one after the other: each customer's rows in the
+    order one process loads them, which is all a per-customer sum or count depends on."""
+    offsets = np.cumsum([0] + [len(p.ids) for p in parts])
+    got = [(rank[offsets[i] + p.rows[0]], *p.rows[1:]) for i, p in enumerate(parts)
+           if p.rows is not None]
+    code, day, amount, margin = (np.concatenate([g[k] for g in got]) if got else
+                                 np.zeros(0, dtype=t) for k, t in
+                                 enumerate((np.intp, np.int32, np.float64, np.float64)))
+    return replace(days, code=code.astype(np.intp, copy=False), day=day, amount=amount,
+                   margin=margin)
+
+
+def merged_contracts(parts: list[Part], rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``contract_counts`` of every customer (subscriptions), placed at the global codes."""
+    out = []
+    for k in range(2):
+        values = np.concatenate([p.contracts[k] for p in parts if p.contracts is not None])
+        placed = np.empty_like(values)
+        placed[rank] = values
+        out.append(placed)
+    return out[0], out[1]
 
 
 def merged_report(config: Config, parts: list[Part], rows: int) -> LoadReport:

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -17,6 +18,7 @@ from engine.value.features import build_features
 from engine.value.model_choice import calibration_frame
 from engine.value.newcomers import periods_needed
 from engine.value.periods import PeriodTotals, period_totals
+from engine.value.subscriptions import contract_counts
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,14 @@ class Part:
     totals: PeriodTotals  # per local code and period
     report: LoadReport
     calibration: pd.DataFrame | None  # models.use auto: calibration_frame, local codes
+    # the rows learning reads (engine.history.learn): code (local), day, amount, margin of
+    # the rows dated ``since`` or later, in the order loaded; None when not asked for
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    # subscriptions: per local code, the payments and whether a contract runs at the as-of
+    # date (engine.value.subscriptions.contract_counts), and the distinct days of the
+    # payments (the contracts became payments here, once the as-of date was known)
+    contracts: tuple[np.ndarray, np.ndarray] | None = None
+    buy_days: np.ndarray | None = None
 
 
 def totals_periods(config: Config) -> int:
@@ -37,9 +47,11 @@ def totals_periods(config: Config) -> int:
 
 
 def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
-               split: tuple[dt.date, dt.date] | None) -> Part | None:
+               split: tuple[dt.date, dt.date] | None, since: int | None = None
+               ) -> Part | None:
     """Load and featurise one partition (a Dask task); ``split``: the calibration and
-    observation ends of ``models.use: auto``, decided over all partitions."""
+    observation ends of ``models.use: auto``, decided over all partitions; ``since``: the
+    first day of the rows learning reads (``engine.distributed.history``), None: none."""
     cfg = partition_config(config, scratch, part, as_of)
     if cfg is None:
         return None
@@ -50,4 +62,12 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
     calibration = None
     if split is not None:
         calibration = calibration_frame(tx, split[0], split[1], config.models.time_unit_days)
-    return Part(tx.id_array, frame, totals, tx.report, calibration)
+    rows = None
+    if since is not None:
+        keep = tx.day >= since
+        rows = (tx.code[keep], tx.day[keep], tx.amount[keep], tx.margin[keep])
+    contracts = buy_days = None
+    if config.subscriptions is not None:
+        contracts = contract_counts(tx)
+        buy_days = np.unique(tx.day[tx.amount > 0])
+    return Part(tx.id_array, frame, totals, tx.report, calibration, rows, contracts, buy_days)

@@ -22,14 +22,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from engine.data.contracts import end_days
 from engine.data.load import DAY
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import as_date_seconds, as_number, as_text
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
-REPETITIVE = ("date", "category", "channel")
+REPETITIVE = ("date", "category", "channel", "end")
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,20 @@ def route_file(config: Config, index: int, path: Path, scratch: Path,
                partitions: int) -> Routed:
     """Check one input file and write its rows to the partitions (a Dask task)."""
     src = source_of(config, path)
-    cols = config.data.columns
-    table = read_columns(src, cols, repetitive=REPETITIVE)
+    cols, subs = config.data.columns, config.subscriptions
+    # subscriptions: a contract's end travels with it (checked here, at the user's row)
+    table = read_columns(src, {**cols, "end": subs.end} if subs else cols,
+                         repetitive=REPETITIVE)
     # the checks of engine/data/load.py, here where the row is the user's row
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
     seconds = as_date_seconds(src, table, "date", cols["date"],
                               date_format=config.data.date_format, required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
     day = (seconds // DAY).astype(np.int32)
+    if subs:
+        end_days(src, subs.end, as_date_seconds(src, table, "end", subs.end,
+                                                date_format=config.data.date_format,
+                                                required=False), day, NO_DATE)
     part = partition_of(ids, partitions)
     order = np.argsort(part, kind="stable")  # rows keep their order within a partition
     bounds = np.searchsorted(part[order], np.arange(partitions + 1))
@@ -117,7 +124,8 @@ def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
     if not target.exists():  # else a task run again: the rows were merged the first time
         _merge_inputs(files, target)
     data = replace(config.data, transactions=target, columns={k: k for k in config.data.columns})
-    return replace(config, data=data, as_of=as_of)
+    subs = config.subscriptions and replace(config.subscriptions, end="end")
+    return replace(config, data=data, as_of=as_of, subscriptions=subs)
 
 
 def _merge_inputs(files: list[Path], target: Path) -> None:

@@ -19,7 +19,13 @@ import numpy as np
 import pyarrow as pa
 
 from engine.data.load import EPOCH, LoadReport, Transactions, require_history
-from engine.distributed.merge import merged_calibration, merged_parts, merged_report
+from engine.distributed.merge import (
+    merged_calibration,
+    merged_contracts,
+    merged_parts,
+    merged_report,
+    merged_rows,
+)
 from engine.distributed.part import Part, score_part
 from engine.distributed.route import Routed, input_files, route_file
 from engine.distributed.tasks import guarded, results
@@ -34,6 +40,7 @@ from engine.value.model_choice import chosen_from, holdout_split
 from engine.value.newcomers import measure_newcomers
 from engine.value.retention import measure, require_sample
 from engine.value.score import Scored, timed_steps
+from engine.value.subscriptions import apply_subscription_model
 
 Progress = Callable[[str], None]
 ROWS_PER_PARTITION = 4_000_000  # about 1 GB of a worker's memory while it is loaded
@@ -45,12 +52,15 @@ def partitions_for(rows: int, workers: int) -> int:
 
 
 def score_dask(project: Project, client: Any, *, partitions: int | None = None,
-               scratch: Path | None = None, progress: Progress | None = None) -> Scored:
+               scratch: Path | None = None, progress: Progress | None = None,
+               since: int | None = None) -> Scored:
     """Load, check and value the project's transactions on ``client``'s cluster.
 
     ``partitions``: how many parts the customers are hashed into (default: from the rows
     read); ``scratch``: where the partitions' rows are written between the two passes, a
-    folder every worker can write and read (default: a temporary folder here)."""
+    folder every worker can write and read (default: a temporary folder here); ``since``:
+    the rows dated on or after this day are gathered as ``Scored.transactions``, for
+    learning (``engine.distributed.history``; None: none, and no transactions)."""
     config, tiers = project.config, project.tiers
     timings: dict[str, float] = {}
     step = timed_steps(progress, timings)
@@ -71,21 +81,35 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             as_of, buy_days = _as_of(project, routed)
             days = _days(buy_days, as_of, LoadReport(file=config.display(
                 config.data.transactions)))
-            require_history(days, config)
-            require_sample(days, config)
-            split = holdout_split(config, days) if config.models.use == "auto" else None
+            # subscriptions: the contracts become payments in their partitions, once the
+            # as-of date is known; the checks read the payments' days, after them
+            contracts = config.subscriptions is not None
+            if not contracts:
+                require_history(days, config)
+                require_sample(days, config)
+            split = holdout_split(config, days) if config.models.use == "auto" and \
+                not contracts else None
             ends = (split.calibration_end, split.observation_end) if split else None
         with step("features"):
             parts: list[Part | None] = results(client.gather(client.map(
                 guarded, [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
-                range(n_parts), [as_of] * n_parts, [ends] * n_parts, pure=False)))
+                range(n_parts), [as_of] * n_parts, [ends] * n_parts, [since] * n_parts,
+                pure=False)))
             found = [p for p in parts if p is not None]
+            if contracts:
+                days = _days(np.unique(np.concatenate([p.buy_days for p in found
+                                                       if p.buy_days is not None])),
+                             as_of, days.report)
+                require_history(days, config)
+                require_sample(days, config)
             ids, frame, totals, order = merged_parts(found)
             report = merged_report(config, found, sum(r.rows for r in routed))
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
                                                          dtype=object),
                            id_array=ids, report=report)
             calibration = merged_calibration(found, order, len(ids)) if split else None
+            learnt = merged_rows(found, order, days) if since is not None else None
+            counts = merged_contracts(found, order) if contracts else None
             del parts, found  # merged: a copy of every customer's figures fewer to hold
             customers = load_customers(config)  # after the rows: their problems come first
     finally:
@@ -108,13 +132,16 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             def choose() -> tuple[str, str]:
                 chosen = chosen_from(cal, spl, len(ids), config)
                 return chosen.name, chosen.reason
-        model = apply_models(frame, config, choose=choose)
+        if counts is not None:  # contracts: the sBG on every customer's payments
+            model = apply_subscription_model(frame, config, None, counts=counts)
+        else:
+            model = apply_models(frame, config, choose=choose)
         cuts = rescore(frame, tiers)
         ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]
         table = frame[ordered + extra].reset_index(drop=True)
     return Scored(table, report, retention, tiers, tuple(cuts), as_of, consents, model,
-                  newcomers, timings, None)
+                  newcomers, timings, learnt)
 
 
 def _workers(client: Any) -> int:

@@ -30,9 +30,13 @@ if TYPE_CHECKING:
     from engine.value.clv_models import ModelFit
 
 
-def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactions | None
+def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactions | None,
+                             *, counts: tuple[np.ndarray, np.ndarray] | None = None
                              ) -> ModelFit:
-    """The sBG model columns for a subscription business (see the module docstring)."""
+    """The sBG model columns for a subscription business (see the module docstring).
+    ``counts``: per customer code, the payments and whether a contract runs at the as-of date
+    (``contract_counts``), when the caller has them instead of ``tx`` (``--engine dask``
+    gathers them from its partitions)."""
     from engine.value.clv_models import ModelFit
     from engine.value.features import CODE
     from engine.value.models._common import ConvergenceError
@@ -43,12 +47,14 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
     assert subs is not None
     if settings.use == "none":
         return ModelFit(False, "models.use is none in cvm.yaml")
-    if tx is None or tx.active is None:
-        return ModelFit(False, "no contracts loaded")
+    if counts is None:
+        if tx is None or tx.active is None:
+            return ModelFit(False, "no contracts loaded")
+        counts = contract_counts(tx)
     code = frame[CODE].to_numpy()
-    payments = np.bincount(tx.code, minlength=len(tx.customer_ids))[code].astype(np.float64)
+    payments = counts[0][code].astype(np.float64)
     renewals = payments - 1
-    active = tx.active[code]
+    active = counts[1][code]
     model = ShiftedBetaGeoFitter(settings.penalizer)
     try:
         with warnings.catch_warnings():
@@ -93,3 +99,10 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
         equity=(float(bounds.total.estimate[0]), float(bounds.total.lower[0]),
                 float(bounds.total.upper[0])), interval_level=settings.interval_level,
         intervals=bounds)
+
+
+def contract_counts(tx: Transactions) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer code: the payments (billing periods) and whether a contract runs at the
+    as-of date, all the sBG reads of the contracts."""
+    assert tx.active is not None
+    return np.bincount(tx.code, minlength=len(tx.customer_ids)), tx.active
