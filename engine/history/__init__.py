@@ -23,7 +23,7 @@ __all__ = ["ENV_VAR", "HistorySettings", "open_history", "settings_for", "with_c
 def settings_for(config: Config) -> HistorySettings:
     """The history a project's commands use (CVM_HISTORY_URL, cvm.yaml ``history:``, or the
     default ``<project>/.cvm/history.sqlite``)."""
-    return resolve(config.project, config.history, where=config.where("history"))
+    return resolve(config.home or config.project, config.history, where=config.where("history"))
 
 
 def open_history(config: Config, *, create: bool) -> Store | None:

@@ -161,6 +161,10 @@ class Config:
     subscriptions: SubscriptionsConfig | None = None
     report: ReportConfig = field(default_factory=ReportConfig)
     history: str | None = None  # a database URL or SQLite path (engine.history.settings)
+    # the user's project folder when ``project`` is another one (a side of `cvm plan` reads its
+    # rules from a folder of its own): the history named relative to the project is still the
+    # project's (engine.history.settings_for). None: ``project``.
+    home: Path | None = field(default=None, compare=False)
     # line and column of each setting in the file, by dotted key ("data.delimiter")
     # (where a setting is written, not what it says: not part of equality, so a comment or a
     # moved key is no change for `cvm plan`)

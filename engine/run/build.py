@@ -205,5 +205,6 @@ def side(built: Built, folder: Path) -> Project:
     paths read from the project folder, as for ``run``; its rules/, policies/ and templates/
     from ``folder``."""
     assert built.project is not None  # no errors
+    config = built.project.config
     return dataclasses.replace(built.project, config=dataclasses.replace(
-        built.project.config, project=folder))
+        config, project=folder, home=config.home or config.project))
