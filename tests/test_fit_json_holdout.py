@@ -45,11 +45,13 @@ def test_fit_json_holds_the_holdout_comparison_the_terminal_shows(tmp_path: Path
     titles = {"mbgnbd": "MBG/NBD", "bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
     assert list(held["models"]) == list(titles)
     for name, m in held["models"].items():
+        # a model auto never takes is marked (BG/NBD*), with the reason in a footnote
+        title = titles[name] + ("" if m["auto_candidate"] else "*")
         if not m["fitted"]:  # the retail example: Pareto/NBD has no finite estimate
-            assert f"  {titles[name]:<12} not fitted: {m['reason']}\n" in text
+            assert f"  {title:<12} not fitted: {m['reason']}\n" in text
             continue
         h = m["holdout"]
-        assert (f"  {titles[name]:<12} {m['log_likelihood']:>13,.2f} {m['aic']:>12,.1f} "
+        assert (f"  {title:<12} {m['log_likelihood']:>13,.2f} {m['aic']:>12,.1f} "
                 f"{m['bic']:>12,.1f} {h['predicted']:>10,.0f} {h['actual']:>9,.0f} "
                 f"{_pct(h['relative_error']):>7}\n") in text
     assert [m["fitted"] for m in held["models"].values()] == [True, True, False]

@@ -156,9 +156,9 @@ def test_fit_marks_bgnbd_as_no_candidate_of_auto(shared_commands: SharedCommands
     assert models["mbgnbd"]["not_candidate_reason"] is None
     with (done.out / "fit" / "comparison.csv").open() as fh:
         rows = {r["name"]: r for r in csv.DictReader(fh)}
-    assert rows["bgnbd"]["auto_candidate"] == "False"
+    assert rows["bgnbd"]["auto_candidate"] == "false"
     assert rows["bgnbd"]["not_candidate_reason"] == NOT_CANDIDATE
-    assert rows["mbgnbd"]["auto_candidate"] == "True"
+    assert rows["mbgnbd"]["auto_candidate"] == "true"
     result = runner.invoke(app, ["fit", "--project", str(ROOT), "-o", str(tmp_path)])
     lines = result.stdout.splitlines()
     assert any(t.startswith("  BG/NBD*  ") for t in lines)
