@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -175,8 +174,7 @@ def test_fit_json_holdout_spend_is_always_an_object(shared_commands: SharedComma
     assert spend["customers"] > 0
 
 
-def test_fit_json_holdout_spend_not_checked_says_why(make_project: Callable[..., Path],
-                                                      tmp_path: Path) -> None:
+def test_fit_json_holdout_spend_not_checked_says_why() -> None:
     from engine.commands.fit_compare import spend_dict
 
     assert spend_dict("no repeat buyer in the calibration period") == {

@@ -146,8 +146,8 @@ def tracking_svg(series: pd.DataFrame, *, title: str = "Cumulative repeat purcha
                 continue
             points.append(f"{px(i):.1f},{py(v):.1f}")
             parts.append(f'<circle class="mark" cx="{px(i):.1f}" cy="{py(v):.1f}" r="2" '
-                         f'fill="{color}"><title>{escape(period_name)} {periods[i]} (to {ends[i]}) - '
-                         f'{escape(name)}: {v:,.1f}</title></circle>')
+                         f'fill="{color}"><title>{escape(period_name)} {periods[i]} '
+                         f'(to {ends[i]}) - {escape(name)}: {v:,.1f}</title></circle>')
         dash = "" if name == "actual" else ' stroke-dasharray="7,3"'
         parts.append(f'<polyline class="mark" points="{" ".join(points)}" fill="none" '
                      f'stroke="{color}" stroke-width="2"{dash}/>')
