@@ -213,3 +213,17 @@ def test_a_fit_message_names_the_model_not_the_class(
     assert ("tx.csv: Gamma-Gamma could not be fitted: no customer has a repeat purchase "
             "(all frequency == 0): the Gamma-Gamma spend model cannot be fitted"
             ) in result.stderr
+
+
+def test_the_fit_progress_bar_names_the_model_not_the_class(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import engine.terminal
+    from engine.value.models import GammaGammaFitter
+
+    labels: set[str] = set()
+    monkeypatch.setattr(engine.terminal, "tick", lambda label, *_: labels.add(label))
+    rng = np.random.default_rng(3)
+    GammaGammaFitter().fit(rng.integers(1, 6, 300), rng.gamma(6.0, 5.0, 300))
+    assert labels == {"fit Gamma-Gamma spend model: iterations"}

@@ -4,6 +4,16 @@ never by the fitter's class (``GammaGammaFitter``), and without the advice for t
 
 from __future__ import annotations
 
+# the fitters by the names users know the models by (README "Probabilistic models")
+TITLES = {"ModifiedBetaGeoFitter": "MBG/NBD", "BetaGeoFitter": "BG/NBD",
+          "ParetoNBDFitter": "Pareto/NBD", "GammaGammaFitter": "Gamma-Gamma spend model",
+          "ShiftedBetaGeoFitter": "sBG"}
+
+
+def title_of(fitter: str) -> str:
+    """A fitter's class name as the model's name (a title is kept as it is)."""
+    return TITLES.get(fitter, fitter)
+
 
 def reason_of(exc: BaseException) -> str:
     """The reason of a fit's ``ConvergenceError`` or ``ValueError``, without the advice and
