@@ -123,8 +123,9 @@ def test_init_recognises_a_contracts_file_and_writes_a_subscriptions_project(
     assert config.subscriptions is not None and config.subscriptions.billing_days == 30
     result = runner.invoke(app, ["validate", "--strict", "--project", str(project)])
     assert result.exit_code == 0, result.stdout + result.stderr
-    result = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
+    result = runner.invoke(app, ["run", "--project", str(project), "--quiet", "--no-history"])
     assert result.exit_code == 0, result.stderr
+    assert (project / "output" / "actions.csv").is_file()
 
 
 def test_init_of_a_transactions_file_writes_no_subscriptions(tmp_path: Path) -> None:
