@@ -55,6 +55,8 @@ def test_fit_json_holds_the_holdout_comparison_the_terminal_shows(tmp_path: Path
                 f"{m['bic']:>12,.1f} {h['predicted']:>10,.0f} {h['actual']:>9,.0f} "
                 f"{_pct(h['relative_error']):>7}\n") in text
     assert [m["fitted"] for m in held["models"].values()] == [True, True, False]
+    assert (f"  * {held['models']['bgnbd']['not_candidate_reason']}\n"
+            "  parameters fitted to ") in text  # the footnote on BG/NBD*, then the fits
     rows = held["by_frequency"]
     assert [r["calibration_repeats"] for r in rows][-2:] == ["7+", "total"]
     for r in rows:
