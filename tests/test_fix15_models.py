@@ -224,3 +224,21 @@ def test_the_fit_progress_bar_names_the_model_not_the_class(
     rng = np.random.default_rng(3)
     GammaGammaFitter().fit(rng.integers(1, 6, 300), rng.gamma(6.0, 5.0, 300))
     assert labels == {"fit Gamma-Gamma spend model: iterations"}
+
+
+def test_a_value_table_fit_failure_names_the_model_not_the_class(
+        make_project: Callable[..., Path]) -> None:
+    """cvm score's error said `BetaGeoFitter: ...` and the Python API's advice
+    (`penalizer=0.001`)."""
+    config = ("name: t\ndata:\n  transactions: tx.csv\n  columns: {customer_id: cust, date: day, "
+              "amount: amount}\nas_of: 2024-01-20\nperiod_days: 5\nmodels:\n  use: bgnbd\n"
+              "  min_repeat_customers: 10\n")
+    project = make_project(config, tx="cust,day,amount\n" + "".join(
+        f"c{i},2024-01-01,10.00\nc{i},2024-01-08,10.00\n" for i in range(12)))
+    result = runner.invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: cvm.yaml: models.use: the probabilistic models cannot be "
+                            "used: the model fit failed: parameter r = ")  # its value: the stack's
+    assert first.endswith(" is outside [1e-08, 1e+06]: the data do not identify the model (too "
+                          "few repeat buyers, or recency/T in the wrong time unit).")
