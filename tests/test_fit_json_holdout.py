@@ -27,7 +27,7 @@ def _document(project: Path, out: Path) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(_fit(project, out, "--json"))
     jsonschema.validate(doc, json.loads(schema_path("fit").read_text()),
                         cls=jsonschema.Draft202012Validator)
-    assert doc["kind"] == "cvm.fit" and doc["schema_version"] == 2
+    assert doc["kind"] == "cvm.fit" and doc["schema_version"] == 3
     return doc
 
 
@@ -45,14 +45,18 @@ def test_fit_json_holds_the_holdout_comparison_the_terminal_shows(tmp_path: Path
     titles = {"mbgnbd": "MBG/NBD", "bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
     assert list(held["models"]) == list(titles)
     for name, m in held["models"].items():
+        # a model auto never takes is marked (BG/NBD*), with the reason in a footnote
+        title = titles[name] + ("" if m["auto_candidate"] else "*")
         if not m["fitted"]:  # the retail example: Pareto/NBD has no finite estimate
-            assert f"  {titles[name]:<12} not fitted: {m['reason']}\n" in text
+            assert f"  {title:<12} not fitted: {m['reason']}\n" in text
             continue
         h = m["holdout"]
-        assert (f"  {titles[name]:<12} {m['log_likelihood']:>13,.2f} {m['aic']:>12,.1f} "
+        assert (f"  {title:<12} {m['log_likelihood']:>13,.2f} {m['aic']:>12,.1f} "
                 f"{m['bic']:>12,.1f} {h['predicted']:>10,.0f} {h['actual']:>9,.0f} "
                 f"{_pct(h['relative_error']):>7}\n") in text
     assert [m["fitted"] for m in held["models"].values()] == [True, True, False]
+    assert (f"  * {held['models']['bgnbd']['not_candidate_reason']}\n"
+            "  parameters fitted to ") in text  # the footnote on BG/NBD*, then the fits
     rows = held["by_frequency"]
     assert [r["calibration_repeats"] for r in rows][-2:] == ["7+", "total"]
     for r in rows:

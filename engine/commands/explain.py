@@ -35,7 +35,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
             hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
             else "customer ids are matched exactly, as text"))
     row = assign_stages(table.loc[found], setup.rulebook).iloc[0]
-    why = explain(row.to_dict(), setup.rulebook)
+    why = explain(row.to_dict(), setup.rulebook, model=scored.model)
     pol = why.action_policy
     contact = pol is not None and bool(pol.channels)
     camp = (pol.campaign or pol.id) if contact and pol else None

@@ -45,6 +45,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         by_frequency_csv,
         comparison_csv,
         holdout,
+        param_text,
         tracking_chart,
     )
     from engine.commands.fit_compare import lines as compare_lines
@@ -94,10 +95,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days)"]
     for name in TITLES:
         if name in fitted:
-            model = fitted[name]
-            params = "  ".join(f"{k} {v:.4g} (se {model.standard_errors_[k]:.2g})"
-                               for k, v in model.params_.items())
-            lines.append(f"  {TITLES[name]:<12} {params}  LL {model.log_likelihood_:,.2f}")
+            lines.append(f"  {TITLES[name]:<12} {param_text(fitted[name])}")
         elif name in failed:
             lines.append(f"  {TITLES[name]:<12} not fitted (see the warning)")
     if "gamma_gamma" in fitted:
@@ -123,7 +121,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         write_csv(by_frequency_csv(held), stage.path("fit/holdout.csv"))
         chosen = held.comparison.scores.get(held.chosen)
         if chosen is not None and chosen.fitted:
-            plot_holdout(holdout_check(chosen.model, cal), stage.path("fit/holdout.svg"))
+            plot_holdout(holdout_check(chosen.model, cal), stage.path("fit/holdout.svg"),
+                         model=chosen.title)
             written.append("holdout.svg")
         if held.tracking is not None and chart is not None:
             write_csv(held.tracking, stage.path("fit/tracking.csv"))
@@ -163,6 +162,7 @@ def _fit_all(frame: pd.DataFrame, unit: float, penalizer: float = 0.0
         ModifiedBetaGeoFitter,
         ParetoNBDFitter,
     )
+    from engine.value.models.messages import reason_of
 
     x, t_x, big_t = rfm(frame, unit)
     spend = frame[REPEAT_SPEND].to_numpy()
@@ -181,7 +181,7 @@ def _fit_all(frame: pd.DataFrame, unit: float, penalizer: float = 0.0
             try:
                 fitted[name] = job()
             except (ConvergenceError, ValueError) as exc:
-                failed[name] = _without_class(exc)
+                failed[name] = reason_of(exc)
     return fitted, failed
 
 
@@ -195,13 +195,6 @@ def _json(value: object) -> object:
     """NaN and numpy scalars as JSON: NaN becomes null."""
     number = float(value)  # type: ignore[arg-type]
     return None if number != number else number
-
-
-def _without_class(exc: Exception) -> str:
-    """The reason, without the fitter's class name that starts it (the model is named)."""
-    reason = str(getattr(exc, "reason", exc))
-    head, sep, rest = reason.partition(": ")
-    return rest if sep and head.endswith("Fitter") else reason
 
 
 def _results(fitted: dict[str, Any]) -> dict[str, dict[str, object]]:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from engine.value.models.compare import Comparison, choose, compare
+from engine.value.models.messages import reason_of
 from engine.value.models.spend_checks import HoldoutSpend, Independence, holdout_spend, independence
 from engine.value.models.tracking import tracking, tracking_svg
 
@@ -30,20 +31,31 @@ class Holdout:
         return {"models": self.comparison.as_dict(),
                 "choice": {"model": self.chosen, "reason": self.choice},
                 "gamma_gamma": {"independence": self.independence.as_dict(),
-                                "holdout_spend": self.spend if isinstance(self.spend, str)
-                                else self.spend.as_dict()}}
+                                "holdout_spend": spend_dict(self.spend)}}
+
+
+SPEND_FIELDS = ("customers", "predicted_mean", "actual_mean", "predicted_total", "actual_total",
+                "relative_error")
+
+
+def spend_dict(spend: HoldoutSpend | str) -> dict[str, object]:
+    """The holdout spend check as one shape: ``status`` checked (the figures, ``reason``
+    null) or not_checked (``reason`` why, the figures null)."""
+    if isinstance(spend, str):
+        return {"status": "not_checked", "reason": spend, **dict.fromkeys(SPEND_FIELDS)}
+    return {"status": "checked", "reason": None, **spend.as_dict()}
 
 
 def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: float,
             cal_end: dt.date, observation_end: dt.date, unit: float,
             full_frequency: Any, full_spend: Any) -> Holdout:
-    from engine.value.model_choice import AUTO_MODELS
+    from engine.value.model_choice import NOT_AUTO
     from engine.value.models import ConvergenceError
 
-    comparison = compare(cal, penalizer=penalizer)
-    if use in ("auto", "none") and any(s.fitted for s in comparison.scores.values()
-                                       if s.name in AUTO_MODELS):
-        picked = choose(comparison, candidates=AUTO_MODELS)
+    comparison = compare(cal, penalizer=penalizer, not_candidates=NOT_AUTO)
+    if use in ("auto", "none") and any(s.fitted and s.candidate
+                                       for s in comparison.scores.values()):
+        picked = choose(comparison)
         chosen, why = picked.name, picked.reason + (
             "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1")
     else:
@@ -61,7 +73,7 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
             warnings.simplefilter("ignore")
             spend = holdout_spend(cal, penalizer=penalizer)[1]
     except (ConvergenceError, ValueError) as exc:
-        spend = str(getattr(exc, "reason", exc))
+        spend = reason_of(exc)
     return Holdout(comparison, chosen, why, series, independence(full_frequency, full_spend),
                    spend)
 
@@ -77,12 +89,17 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
            f"  {'model':<12} {'LL':>13} {'AIC':>12} {'BIC':>12} {'predicted':>10} "
            f"{'actual':>9} {'error':>7}"]
     for s in h.comparison.scores.values():
+        title = s.title + ("*" if not s.candidate else "")  # the footnote below says why
         if not s.fitted:
-            out.append(f"  {s.title:<12} not fitted: {s.reason}")
+            out.append(f"  {title:<12} not fitted: {s.reason}")
             continue
-        out.append(f"  {s.title:<12} {s.log_likelihood:>13,.2f} {s.aic:>12,.1f} "
+        out.append(f"  {title:<12} {s.log_likelihood:>13,.2f} {s.aic:>12,.1f} "
                    f"{s.bic:>12,.1f} {s.predicted:>10,.0f} {s.actual:>9,.0f} "
                    f"{_pct(s.relative_error):>7}")
+    out += [f"  * {s.not_candidate}" for s in h.comparison.scores.values() if not s.candidate]
+    if h.comparison.fitted():  # the calibration fits (FHL 2005 publish CDNOW's: README)
+        out.append(f"  parameters fitted to {cal_end}:")
+        out += [f"  {s.title:<12} {param_text(s.model)}" for s in h.comparison.fitted()]
     table = h.comparison.by_frequency
     if len(table):
         names = [c for c in table.columns if c not in ("n_customers", "actual_mean")]
@@ -140,6 +157,13 @@ def tracking_chart(h: Holdout, unit: float) -> str | None:
         return None
     name = "week" if unit == 7 else f"period of {unit:g} days"
     return tracking_svg(h.tracking, period_name=name)
+
+
+def param_text(model: Any) -> str:
+    """A fitted model's parameters with standard errors and log-likelihood, as cvm fit prints
+    them."""
+    return "  ".join(f"{k} {v:.4g} (se {model.standard_errors_[k]:.2g})"
+                     for k, v in model.params_.items()) + f"  LL {model.log_likelihood_:,.2f}"
 
 
 def _pct(v: float) -> str:

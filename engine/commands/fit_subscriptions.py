@@ -27,6 +27,7 @@ from engine.project.config import Config
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
         cal_end: dt.date, quiet: bool, json_out: bool = False) -> int:
     from engine.value.models._common import ConvergenceError
+    from engine.value.models.messages import reason_of
     from engine.value.models.sbg import ShiftedBetaGeoFitter
 
     assert config.subscriptions is not None and tx.active is not None
@@ -51,7 +52,7 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
             cal = ShiftedBetaGeoFitter(config.models.penalizer).fit(
                 paid_cal[cohort] - 1, (~active_cal[cohort]).astype(np.float64))
     except (ConvergenceError, ValueError) as exc:
-        raise InputError(Problem(f"sBG could not be fitted: {getattr(exc, 'reason', exc)}",
+        raise InputError(Problem(f"sBG could not be fitted: {reason_of(exc)}",
                                  file=source, hint="check subscriptions.billing_days and that "
                                  "some customers renewed and some left")) from exc
     alive = cohort & active_cal
@@ -59,8 +60,9 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
     predicted = float(np.sum(cal.survival(n_alive + periods) / cal.survival(n_alive)))
     actual = int((alive & active_end).sum())
     error = predicted / actual - 1 if actual else float("nan")
-    curve = {str(t): float(v) for t, v in zip(range(1, 13), full.retention(np.arange(1, 13)),
-                                               strict=True)}
+    # a list, in renewal order (keys "1".."12" would sort as text in params.json)
+    curve = [{"renewal": t, "retention": float(v)}
+             for t, v in zip(range(1, 13), full.retention(np.arange(1, 13)), strict=True)]
     a, b = full.params_["alpha"], full.params_["beta"]
     lines = [f"Fitted on {n_customers:,} customers as of {tx.as_of} (billing period "
              f"{billing} days; {int(tx.active.sum()):,} active, "
@@ -69,7 +71,7 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
                                           for k, v in full.params_.items())
              + f"  LL {full.log_likelihood_:,.2f}",
              f"  churn at the first renewal {a / (a + b):.1%}; retention by renewal 1..6: "
-             + ", ".join(f"{curve[str(t)]:.1%}" for t in range(1, 7)),
+             + ", ".join(f"{c['retention']:.1%}" for c in curve[:6]),
              f"Holdout: sBG fitted to {cal_end} ({int(cohort.sum()):,} customers, "
              f"{int(alive.sum()):,} active then), predicting who still pays "
              f"{periods} billing periods later, by {tx.as_of - dt.timedelta(days=1)}",

@@ -9,6 +9,7 @@ import typer
 from engine.errors import InputError, Problem
 from engine.workflow.scaffold import PLACEHOLDER, scaffold
 from engine.workflow.sniff import Sniffed, sniff
+from engine.workflow.sniff_contracts import detect_contracts
 
 
 def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
@@ -19,6 +20,7 @@ def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
                                      "is a folder, expected a transactions file",
                                      file=str(source), key="--from"))
         sniffed = sniff(source)
+        detect_contracts(sniffed)  # one row per contract: a subscriptions: project
     written = scaffold(folder, sniffed)
     if not quiet:
         typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/, "
@@ -36,6 +38,11 @@ def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
                 typer.echo(f"  {name:<12} <- {guess.column!r} ({guess.sure}: {guess.why})")
             for name, why in sniffed.not_mapped.items():
                 typer.echo(f"  {name:<12} not mapped: {why}")
+            deal = sniffed.contracts
+            if deal is not None:
+                typer.echo(f"  contracts: one row per contract (subscriptions:), ended by "
+                           f"{deal.end.column!r}, billed every {deal.billing_days} days "
+                           f"({deal.billing_sure}: {deal.billing_why})")
     if sniffed is not None and sniffed.not_guessed:
         lines = (folder / "cvm.yaml").read_text(encoding="utf-8").splitlines()
         for name, why in sniffed.not_guessed.items():

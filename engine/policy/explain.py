@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.policy.condition_text import describe, first_failure
 from engine.policy.decisions import policy_matcher, reason
+from engine.policy.explain_model import ModelFigures, model_figures
 from engine.policy.lifecycle import segments_of, stage_of
 from engine.project.rulebook import (
     DEFAULT_SERVICE_LEVEL,
@@ -24,6 +25,7 @@ from engine.project.rulebook import (
     arbitration_key,
 )
 from engine.project.segments import segment_attribute
+from engine.value.clv_models import ModelFit
 
 VALUE_FIELDS = ("historic_value", "potential_value", "influence_value", "total_value",
                 "value_score", "value_tier", "clv_simple", "clv_discounted", "retention_rate")
@@ -54,6 +56,7 @@ class Explanation:
     action_policy: Policy | None
     service_level: str
     service_policy: Policy | None
+    model: ModelFigures | None = None  # the model columns and their model (cvm explain)
 
     @property
     def reason(self) -> str:
@@ -63,6 +66,7 @@ class Explanation:
         """Plain text for a terminal."""
         lines = [f"Customer {self.customer_id}", "", "Value"]
         lines += [f"  {name:<16} {_show(value)}" for name, value in self.value]
+        lines += self.model.lines() if self.model is not None else []
         lines += ["", f"Lifecycle stage: {self.stage} (rule {self.stage_rule})"]
         lines += [_check_line(c) for c in self.stage_rules]
         if self.segments:
@@ -105,11 +109,12 @@ def _check_line(check: Check, note: str | None = None) -> str:
 
 
 def explain(customer: Mapping[str, Any], rulebook: Rulebook, *,
-            hits: frozenset[int] | None = None) -> Explanation:
+            hits: frozenset[int] | None = None, model: ModelFit | None = None) -> Explanation:
     """Explain one customer (a row of the customer value table, as a mapping). ``hits``: the
     active policies durable-rules matched for it, when already asked for the whole table
     (``policy_matcher(rulebook).match_table``, as ``cvm serve`` does at load); else asked
-    here for this customer alone."""
+    here for this customer alone. ``model``: what scoring fitted, for the customer's model
+    figures (``engine.policy.explain_model``)."""
     stage, rule_id = customer.get("lifecycle_stage"), customer.get("stage_rule")
     if not (isinstance(stage, str) and isinstance(rule_id, str)):
         rule = stage_of(customer, rulebook)
@@ -161,4 +166,5 @@ def explain(customer: Mapping[str, Any], rulebook: Rulebook, *,
         service_level=(service_policy.service_level or DEFAULT_SERVICE_LEVEL
                        if service_policy else DEFAULT_SERVICE_LEVEL),
         service_policy=service_policy,
+        model=model_figures(customer, model) if model is not None else None,
     )

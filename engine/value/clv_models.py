@@ -101,6 +101,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     (``engine.distributed``)."""
     from engine.value.models._common import ConvergenceError
     from engine.value.models.gamma_gamma import GammaGammaFitter
+    from engine.value.models.messages import reason_of
 
     settings = config.models
     if settings.use == "none":
@@ -138,7 +139,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
             purchases = fitter.fit(x, t_x, big_t)
             gg = gg_job.result()
         except (ConvergenceError, ValueError) as exc:
-            return _fail_or_fall_back(settings.use, f"the model fit failed: {exc}",
+            return _fail_or_fall_back(settings.use, f"the model fit failed: {reason_of(exc)}",
                                       penalizer=settings.penalizer)
         q = gg.params_["q"]
         if q <= 1:  # a converged fit, but the expected spend it would give is infinite

@@ -33,7 +33,9 @@ from engine.project.config import Config
 AUTO_SAMPLE = 50_000
 # the models auto chooses between: those in which a one-time buyer can leave. BG/NBD gives every
 # one-time buyer P(alive) = 1 however long ago they bought, a defect a holdout total cannot see;
-# cvm fit still scores it beside them, and models.use: bgnbd takes it.
+# cvm fit still scores it beside them (marked with this reason), and models.use: bgnbd takes it.
+NOT_AUTO = {"bgnbd": "not a candidate for models.use: auto: BG/NBD gives every one-time buyer "
+                     "P(alive) 1 by construction"}
 AUTO_MODELS = ("mbgnbd", "pareto_nbd")
 SEED = 20260101
 

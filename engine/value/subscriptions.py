@@ -40,6 +40,7 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
     from engine.value.clv_models import ModelFit
     from engine.value.features import CODE
     from engine.value.models._common import ConvergenceError
+    from engine.value.models.messages import reason_of
     from engine.value.models.sbg import ShiftedBetaGeoFitter
     from engine.value.models.uncertainty import residual_value_intervals
 
@@ -62,8 +63,8 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
             model.fit(renewals, (~active).astype(np.float64))
     except (ConvergenceError, ValueError) as exc:
         if settings.use == "auto":
-            return ModelFit(False, f"the sBG fit failed: {exc}")
-        raise InputError(Problem(f"the sBG model cannot be used: {exc}", file="cvm.yaml",
+            return ModelFit(False, f"the sBG fit failed: {reason_of(exc)}")
+        raise InputError(Problem(f"the sBG model cannot be used: {reason_of(exc)}", file="cvm.yaml",
                                  key="models.use", hint="set models.use: auto to fall back to "
                                  "the formulas")) from exc
     steps = max(1, round(config.horizon_periods * config.period_days / subs.billing_days))

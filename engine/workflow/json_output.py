@@ -24,8 +24,9 @@ from engine.errors import Problem
 # validate 2: `strict`, and `valid` false when --strict fails on warnings; explain 2:
 # contact_policies and expected_response (issue 13); fit 2: the mode and the holdout comparison
 # (issue 15); explain 3: expected_response counts distinct customers, windows and the
-# intention-to-treat baseline (review 14)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 3, "plan": 1, "fit": 2, "score": 1, "events": 1}
+# intention-to-treat baseline (review 14); explain 4: the model figures; fit 3: candidates of
+# auto, holdout_spend always an object, retention_by_renewal a list (issue 15)
+SCHEMA_VERSIONS = {"validate": 2, "explain": 4, "plan": 1, "fit": 3, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
@@ -105,7 +106,8 @@ def explain_json(why: Any, contact_policies: dict[str, Any] | None = None,
                      "campaign": pol.campaign if pol is not None else None,
                      "service_level": why.service_level,
                      "service_policy": policy(why.service_policy)},
-        "contact_policies": contact_policies, "expected_response": expected_response})
+        "contact_policies": contact_policies, "expected_response": expected_response,
+        "model": why.model.as_dict() if why.model is not None else None})
 
 
 def plan_json(plan: Any) -> str:

@@ -74,8 +74,9 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                             if sniffed.date_other else ""))
         elif "date" in sniffed.mapping:
             lines.append(f"  # date_format: not needed, dates are YYYY-MM-DD ({sniffed.date_why})")
-        lines += ["  duplicates: drop  # exact duplicate rows are counted and skipped; `keep` "
-                  "when identical rows are real purchases",
+        lines += ["  duplicates: keep  # every row is a contract of its own" if sniffed.contracts
+                  else "  duplicates: drop  # exact duplicate rows are counted and skipped; "
+                  "`keep` when identical rows are real purchases",
                   "  columns:  # our name: the column in your file"]
         for field in TX_FIELDS:
             guess = sniffed.mapping.get(field)
@@ -91,6 +92,7 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                 lines.append(f"    # {field}: not mapped: {sniffed.not_mapped[field]}")
             elif field != "margin" or "cost" not in sniffed.mapping:
                 lines.append(f"    # {field}: not found ({OPTIONAL_NOTES[field]})")
+        lines += _subscriptions(sniffed)
     lines += [
         "as_of: null  # default: the day after the last transaction",
         "currency: EUR  # not guessed: your currency code",
@@ -100,6 +102,19 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
         "margin_rate: 0.30  # only for rows without cost or margin",
         "output: output", ""]
     return "\n".join(lines)
+
+
+def _subscriptions(sniffed: Sniffed) -> list[str]:
+    """A contracts file: the section that turns each contract into its payments."""
+    found = sniffed.contracts
+    if found is None:
+        return []
+    return ["subscriptions:  # guess: a contracts file, one row per contract (README "
+            "\"Subscriptions and contracts\"): date is its start, amount its price per "
+            "billing period",
+            f"  end: {_q(found.end.column)}  # guess ({found.end.sure}): {found.end.why}",
+            f"  billing_days: {found.billing_days}  # guess ({found.billing_sure}): "
+            f"{found.billing_why}"]
 
 
 def _in_the_way(folder: Path, files: dict[str, bytes]) -> list[str]:

@@ -58,6 +58,16 @@ class Guess:
     why: str
 
 
+@dataclass(frozen=True)
+class Contracts:
+    """A contracts file (``subscriptions:`` in cvm.yaml; engine/workflow/sniff_contracts.py)."""
+
+    end: Guess  # the column with each contract's end
+    billing_days: int
+    billing_sure: str
+    billing_why: str
+
+
 @dataclass
 class Sniffed:
     file: Path
@@ -74,6 +84,8 @@ class Sniffed:
     mapping: dict[str, Guess] = field(default_factory=dict)
     not_guessed: dict[str, str] = field(default_factory=dict)  # required field -> why
     not_mapped: dict[str, str] = field(default_factory=dict)  # optional field -> why
+    columns: dict[str, list[str]] = field(default_factory=dict, repr=False)  # the sample
+    contracts: Contracts | None = None  # one row per contract, not per purchase
 
 
 def _encoding(raw: bytes) -> tuple[str, str]:
@@ -199,9 +211,10 @@ def sniff(path: Path) -> Sniffed:
             + ", expected a header line and rows of transactions", file=str(path),
             hint="export the transactions with their rows, then run `cvm init --from` again"))
     _refuse_headerless(path, header, delimiter)
-    found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body))
     columns = {name: [row[i] if i < len(row) else "" for row in body]
                for i, name in enumerate(header)}
+    found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
+                    columns=columns)
     _guess(found, columns)
     return found
 

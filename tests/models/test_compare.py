@@ -95,7 +95,8 @@ def test_one_failing_model_keeps_the_others() -> None:
     assert list(result.by_frequency.columns) == ["n_customers", "actual_mean", "BG/NBD"]
     assert choose(result).name == "bgnbd"
     assert result.as_dict()["mbgnbd"] == {"fitted": False,
-                                         "reason": result.scores["mbgnbd"].reason}
+                                         "reason": result.scores["mbgnbd"].reason,
+                                         "auto_candidate": True, "not_candidate_reason": None}
 
 
 def test_compare_passes_the_penalizer(sample: pd.DataFrame) -> None:
@@ -157,4 +158,5 @@ def test_tracking_svg_draws_every_series() -> None:
     assert root.findtext("s:title", namespaces=ns) == "Tracking <test>"
     texts = [t.text for t in root.findall("s:text", ns)]
     assert "end of calibration" in texts and "A & B" in texts
-    assert root.findall("s:circle/s:title", ns)[4].text == "week 1 - BG/NBD: 1.2"
+    assert (root.findall("s:circle/s:title", ns)[4].text
+            == "week 1 (to 2024-01-07) - BG/NBD: 1.2")

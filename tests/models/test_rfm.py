@@ -87,7 +87,7 @@ def test_holdout_check_and_svg(tmp_path: Path) -> None:
     assert list(check.index) == ["0", "1", "3", "7+", "total"]
     assert check.loc["7+"].tolist() == [2, 6.0, 1.0, 12.0, 2.0]
     assert check.loc["total"].tolist() == [6, 16 / 6, 1.0, 16.0, 6.0]
-    path = rfm.plot_holdout(check, tmp_path / "holdout.svg")
+    path = rfm.plot_holdout(check, tmp_path / "holdout.svg", model="BG/NBD")
     root = ET.parse(path).getroot()  # well-formed XML
     assert root.tag.endswith("svg")
     assert len([e for e in root.iter() if e.tag.endswith("polyline")]) == 2

@@ -59,13 +59,13 @@ def iterations(model: str) -> Callable[[Any], None]:
     """An optimizer callback that reports its iterations to a terminal's progress bar (no
     effect on the fit; nothing happens without a terminal)."""
     from engine.terminal import tick
+    from engine.value.models.messages import title_of  # the bar names the model, not a class
 
-    count = [0]
-    top = int(OPTIMIZER_OPTIONS["maxiter"])
+    count, top, label = [0], int(OPTIMIZER_OPTIONS["maxiter"]), f"fit {title_of(model)}: iterations"
 
     def step(_: Any) -> None:
         count[0] += 1
-        tick(f"fit {model}: iterations", count[0], top)
+        tick(label, count[0], top)
 
     return step
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ import pandas as pd
 from engine.value.models._common import BaseFitter, ConvergenceError
 from engine.value.models.bgnbd import BetaGeoFitter
 from engine.value.models.mbgnbd import ModifiedBetaGeoFitter
+from engine.value.models.messages import reason_of
 from engine.value.models.pareto_nbd import ParetoNBDFitter
 from engine.value.models.rfm import holdout_check
 
@@ -65,6 +66,7 @@ class ModelScore:
     n_customers: int = 0
     predicted: float = math.nan  # expected repeat purchases in the holdout, all customers
     actual: float = math.nan
+    not_candidate: str = ""  # why the choice never takes it ("": a candidate)
 
     @property
     def title(self) -> str:
@@ -73,6 +75,10 @@ class ModelScore:
     @property
     def fitted(self) -> bool:
         return self.model is not None
+
+    @property
+    def candidate(self) -> bool:
+        return not self.not_candidate
 
     @property
     def aic(self) -> float:
@@ -108,17 +114,22 @@ class Comparison:
                          "log_likelihood": s.log_likelihood, "aic": s.aic, "bic": s.bic,
                          "holdout_predicted": s.predicted, "holdout_actual": s.actual,
                          "holdout_error": s.error, "holdout_relative_error": s.relative_error,
-                         "reason": s.reason} for s in self.scores.values()}
+                         "reason": s.reason, "auto_candidate": s.candidate,
+                         "not_candidate_reason": s.not_candidate}
+                for s in self.scores.values()}
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("name")
 
     def as_dict(self) -> dict[str, dict[str, object]]:
-        """JSON-ready: per model its parameters, standard errors and scores (or its reason)."""
+        """JSON-ready: per model its parameters, standard errors and scores (or its reason),
+        and whether the choice may take it (or why not)."""
         out: dict[str, dict[str, object]] = {}
         for s in self.scores.values():
+            candidate = {"auto_candidate": s.candidate,
+                         "not_candidate_reason": s.not_candidate or None}
             if not s.fitted:
-                out[s.name] = {"fitted": False, "reason": s.reason}
+                out[s.name] = {"fitted": False, "reason": s.reason, **candidate}
                 continue
-            out[s.name] = {"fitted": True, "params": dict(s.model.params_),
+            out[s.name] = {"fitted": True, **candidate, "params": dict(s.model.params_),
                            "standard_errors": dict(s.model.standard_errors_),
                            "log_likelihood": s.log_likelihood, "aic": s.aic, "bic": s.bic,
                            "holdout": {"predicted": s.predicted, "actual": s.actual,
@@ -159,7 +170,7 @@ def score(name: str, cal_holdout: pd.DataFrame, *, penalizer: float = 0.0,
             model.fit(x, tx, t)
             predicted = float(np.sum(model.expected_purchases(duration, x, tx, t)))
     except FIT_ERRORS as exc:
-        return ModelScore(name, reason=_reason(exc))
+        return ModelScore(name, reason=reason_of(exc))
     if not math.isfinite(predicted):
         return ModelScore(name, reason="its holdout prediction is not finite")
     return ModelScore(name, model, "", float(model.log_likelihood_), len(model.param_names),
@@ -168,8 +179,11 @@ def score(name: str, cal_holdout: pd.DataFrame, *, penalizer: float = 0.0,
 
 def compare(cal_holdout: pd.DataFrame, *, models: Sequence[str] = PREFERENCE,
             penalizer: float = 0.0, max_frequency: int = 7,
-            fitters: Mapping[str, Callable[[float], BaseFitter]] | None = None) -> Comparison:
+            fitters: Mapping[str, Callable[[float], BaseFitter]] | None = None,
+            not_candidates: Mapping[str, str] | None = None) -> Comparison:
     """Fit and score each model of ``models`` (names of ``FITTERS``, or of ``fitters``).
+    ``not_candidates``: the models ``choose`` never takes, each with why (scored beside the
+    others, for comparison).
 
     ``by_frequency``: rows "0".."7+" and "total" of calibration repeat purchases; columns
     n_customers, actual_mean, then one predicted mean per fitted model (named by title).
@@ -179,7 +193,8 @@ def compare(cal_holdout: pd.DataFrame, *, models: Sequence[str] = PREFERENCE,
     if unknown:
         raise ValueError(f"unknown purchase model {unknown[0]!r}; expected one of "
                          f"{', '.join(makers)}")
-    scores = {m: score(m, cal_holdout, penalizer=penalizer, fitter=makers[m]) for m in models}
+    scores = {m: replace(score(m, cal_holdout, penalizer=penalizer, fitter=makers[m]),
+                         not_candidate=(not_candidates or {}).get(m, "")) for m in models}
     table: pd.DataFrame | None = None
     for s in scores.values():
         if not s.fitted:
@@ -197,12 +212,12 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
            candidates: Sequence[str] | None = None) -> Choice:
     """The fitted model with the smallest absolute holdout error of total repeat purchases
     (ties within ``tie_tolerance`` x actual go to the earlier model in ``PREFERENCE``), among
-    ``candidates`` (default: every model scored).
+    ``candidates`` (default: every model scored that is a candidate).
 
     Raises ``ValueError`` (with every model's reason) when no model was fitted.
     """
     scores = [s for s in comparison.scores.values()
-              if candidates is None or s.name in candidates]
+              if (s.candidate if candidates is None else s.name in candidates)]
     fitted = [s for s in scores if s.fitted]
     failed = [s for s in scores if not s.fitted]
     if not fitted:
@@ -232,10 +247,3 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
 
 def _pct(s: ModelScore) -> str:
     return f"{s.relative_error:+.1%}" if math.isfinite(s.relative_error) else "n/a"
-
-
-def _reason(exc: Exception) -> str:
-    """The reason without the fitter's class name that starts it (the model is named)."""
-    reason = str(getattr(exc, "reason", exc))
-    head, sep, rest = reason.partition(": ")
-    return rest if sep and head.endswith("Fitter") else reason

@@ -130,8 +130,13 @@ class GammaGammaFitter(BaseFitter):
                           "excluded from the fit (no repeat transaction value)",
                           UserWarning, stacklevel=2)
         x, m, w = x[keep], m[keep], w[keep]
-        if len(x) < 2:
-            raise ValueError(f"GammaGammaFitter needs customers with frequency > 0, got {len(x)}")
+        if len(x) < 2:  # the class first, as every fitter's message starts (models.messages)
+            raise ValueError(
+                f"{type(self).__name__}: " + ("no customer has a repeat purchase (all frequency "
+                                               "== 0): the Gamma-Gamma spend model cannot be "
+                                               "fitted" if len(x) == 0 else
+                                               "only 1 customer has a repeat purchase: the "
+                                               "Gamma-Gamma spend model needs 2 or more"))
         # fitted on spend in units of its mean, so that neither the optimiser's steps nor the
         # parameter range check depend on the currency (gamma is in currency units)
         unit = float(np.average(m, weights=w))

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+from markupsafe import escape
 
 from engine.value.models._common import FloatArray
 
@@ -154,13 +155,14 @@ def holdout_check(model: _Predictor, cal_holdout: pd.DataFrame, *,
     return out
 
 
-def plot_holdout(check: pd.DataFrame, path: str | Path, *,
+def plot_holdout(check: pd.DataFrame, path: str | Path, *, model: str,
                  title: str = "Holdout repeat purchases by calibration frequency") -> Path:
-    """Write the holdout check as a hand-made SVG line chart (no plotting dependency)."""
+    """Write the holdout check of ``model`` (its name, e.g. "MBG/NBD", in the legend) as a
+    hand-made SVG line chart (no plotting dependency)."""
     rows = check.drop(index="total", errors="ignore")
     labels = [str(k) for k in rows.index]
     series = {"actual": rows["actual_mean"].to_numpy(float),
-              "predicted": rows["predicted_mean"].to_numpy(float)}
+              f"{model} (predicted)": rows["predicted_mean"].to_numpy(float)}
     width, height, left, right, top, bottom = 640, 400, 60, 20, 40, 50
     ymax = max(1.0, math.ceil(max(float(np.nanmax(v)) for v in series.values())))
     pw, ph = width - left - right, height - top - bottom
@@ -192,7 +194,7 @@ def plot_holdout(check: pd.DataFrame, path: str | Path, *,
         y = top + 15 * (1 + list(series).index(name))
         parts.append(f'<line x1="{left + 10}" y1="{y}" x2="{left + 40}" y2="{y}" '
                      f'stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>')
-        parts.append(f'<text x="{left + 46}" y="{y + 4}">{name}</text>')
+        parts.append(f'<text x="{left + 46}" y="{y + 4}">{escape(name)}</text>')
     parts.append("</svg>")
     out = Path(path)
     out.write_text("\n".join(parts) + "\n", encoding="utf-8")

@@ -91,11 +91,12 @@ def _ticks(hi: float, count: int = 5) -> list[float]:
 def tracking_svg(series: pd.DataFrame, *, title: str = "Cumulative repeat purchases: actual "
                  "and expected by each model", period_name: str = "week") -> str:
     """The tracking series as one SVG document: a line per model (coloured) and the actual
-    (black), a dashed line at the end of the calibration period, a tooltip on every point.
-    Deterministic: coordinates rounded to 0.1 px."""
+    (black), a dashed line at the end of the calibration period, a tooltip on every point, the
+    periods on the x axis by the date they end. Deterministic: coordinates rounded to 0.1 px."""
     names = [c for c in series.columns if c not in ("period", "period_end", "calibration")]
     values = series[names].to_numpy(dtype=np.float64)
     periods = series["period"].to_numpy()
+    ends = [str(d)[:10] for d in pd.to_datetime(series["period_end"])]
     ticks = _ticks(float(np.nanmax(values)) if values.size else 1.0)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -123,8 +124,9 @@ def tracking_svg(series: pd.DataFrame, *, title: str = "Cumulative repeat purcha
                  '(cumulative)</text>')
     step = max(1, math.ceil(len(periods) / 13))
     for i in range(0, len(periods), step):
-        parts.append(text(px(i), HEIGHT - BOTTOM + 17, str(periods[i]), anchor="middle"))
-    parts.append(text(LEFT + plot_w / 2, HEIGHT - 12, period_name, anchor="middle", size=12))
+        parts.append(text(px(i), HEIGHT - BOTTOM + 17, ends[i], anchor="middle"))
+    parts.append(text(LEFT + plot_w / 2, HEIGHT - 12, f"{period_name} ending", anchor="middle",
+                      size=12))
     cal = series["calibration"].to_numpy(dtype=bool)
     if cal.any() and not cal.all():
         x = (px(int(np.flatnonzero(cal)[-1])) + px(int(np.flatnonzero(cal)[-1]) + 1)) / 2
@@ -144,8 +146,8 @@ def tracking_svg(series: pd.DataFrame, *, title: str = "Cumulative repeat purcha
                 continue
             points.append(f"{px(i):.1f},{py(v):.1f}")
             parts.append(f'<circle class="mark" cx="{px(i):.1f}" cy="{py(v):.1f}" r="2" '
-                         f'fill="{color}"><title>{escape(period_name)} {periods[i]} - '
-                         f'{escape(name)}: {v:,.1f}</title></circle>')
+                         f'fill="{color}"><title>{escape(period_name)} {periods[i]} '
+                         f'(to {ends[i]}) - {escape(name)}: {v:,.1f}</title></circle>')
         dash = "" if name == "actual" else ' stroke-dasharray="7,3"'
         parts.append(f'<polyline class="mark" points="{" ".join(points)}" fill="none" '
                      f'stroke="{color}" stroke-width="2"{dash}/>')
