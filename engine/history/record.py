@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -42,9 +43,17 @@ def snapshot_frame(table: pd.DataFrame, decisions: pd.DataFrame,
 
 def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
                inputs: dict[str, str], snapshot: pd.DataFrame | pa.Table) -> int:
-    """Write the run and its snapshot; return the run's number in the history."""
+    """Write the run and its snapshot; return the run's number in the history.
+
+    The blocks are made before the transaction starts (on SQLite it holds the history's write
+    lock), the two look-back blocks on a second thread while the parts are made (Arrow's
+    sorting and compression leave the GIL)."""
     data = as_table(snapshot)
     status = data.column("status")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        looks = pool.submit(lambda: (encode_actions(data), encode_values(data)))
+        parts = encode_parts(data, 0)
+        (actioned, acts), (valued, values) = looks.result()
     with store.transaction() as conn:
         key = conn.execute(insert(runs).returning(runs.c.id), {
             "run_id": run_id, "as_of": as_of,
@@ -56,15 +65,12 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
         }).scalar_one()
         if _between is not None:
             _between()
-        parts = encode_parts(data, key)
         if parts:
-            conn.execute(insert(run_snapshots), parts)
-        count, block = encode_actions(data)
-        conn.execute(insert(run_actions), {"run": key, "format": FORMAT, "rows": count,
-                                           "data": block})
-        count, block = encode_values(data)
-        conn.execute(insert(run_values), {"run": key, "format": VALUES_FORMAT, "rows": count,
-                                          "data": block})
+            conn.execute(insert(run_snapshots), [{**part, "run": key} for part in parts])
+        conn.execute(insert(run_actions), {"run": key, "format": FORMAT, "rows": actioned,
+                                           "data": acts})
+        conn.execute(insert(run_values), {"run": key, "format": VALUES_FORMAT,
+                                          "rows": valued, "data": values})
     return int(key)
 
 
