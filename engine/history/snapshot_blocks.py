@@ -26,7 +26,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, func, select
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.engine import Connection
 
 from engine.history.snapshot import SCHEMA
@@ -48,6 +58,8 @@ def table(metadata: MetaData) -> Table:
         Column("format", Integer, nullable=False),
         Column("rows", Integer, nullable=False),
         Column("data", LargeBinary, nullable=False),
+        # a customer's look-up reads the parts' first ids of every run, never their blocks
+        Index("cvm_run_snapshots_first_id", "first_id", "run", "part"),
     )
 
 

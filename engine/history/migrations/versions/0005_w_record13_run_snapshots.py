@@ -48,6 +48,8 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer, nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
     )
+    op.create_index("cvm_run_snapshots_first_id", "cvm_run_snapshots",
+                    ["first_id", "run", "part"])
     conn = op.get_bind()
     target = blocks_table(sa.MetaData())
     names = ", ".join(SCHEMA.names)
