@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import numpy as np
@@ -21,18 +20,6 @@ def test_ids_of_several_arrow_chunks_are_one_array() -> None:
     got = snapshot.column(ids, pa.string())
     assert isinstance(got, pa.Array)
     assert got.to_pylist() == ["c", "a", "z"]
-
-
-def test_sqlite_statements_stay_under_the_connection_s_parameter_limit() -> None:
-    conn = sqlite3.connect(":memory:")
-    columns = [f"c{k}" for k in range(15)]
-    assert snapshot.rows_per_statement(conn, len(columns)) == 1000
-    if not hasattr(conn, "setlimit"):
-        pytest.skip("Python 3.10 cannot lower the limit (the version check covers it)")
-    # an SQLite built with the limit older releases had (999)
-    conn.setlimit(getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", 9), 999)
-    assert snapshot.rows_per_statement(conn, len(columns)) == 66
-    assert snapshot.rows_per_statement(conn, 2000) == 1
 
 
 def test_fits_on_two_threads_leave_the_blas_threads_as_they_were() -> None:

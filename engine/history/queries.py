@@ -7,15 +7,17 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 
+from engine.history.snapshot_blocks import customer_rows
 from engine.history.store import Store
 from engine.history.tables import (
     events,
     interaction_responses,
     interactions,
     responses,
+    run_snapshots,
     runs,
-    snapshots,
 )
 
 RUN_FIELDS = ("run", "run_id", "as_of", "recorded_at", "engine_version", "customers",
@@ -37,10 +39,9 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
     """Every run's snapshot of the customer (value, tier, stage, decision, contact) and their
     responses, oldest first."""
     with store.reading() as conn:
-        rows = conn.execute(
-            select(runs.c.id, runs.c.as_of, *(snapshots.c[f] for f in SNAPSHOT_FIELDS))
-            .select_from(snapshots.join(runs, runs.c.id == snapshots.c.run))
-            .where(snapshots.c.customer_id == customer_id).order_by(runs.c.id)).all()
+        found = customer_rows(conn, run_snapshots, customer_id, SNAPSHOT_FIELDS)
+        dates = dict(conn.execute(select(runs.c.id, runs.c.as_of).where(
+            runs.c.id.in_([run for run, _ in found]))).all()) if found else {}
         answers = conn.execute(
             select(responses.c.response_date, responses.c.campaign, responses.c.outcome,
                    responses.c.revenue).where(responses.c.customer_id == customer_id)
@@ -50,12 +51,24 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
     return {
         "customer_id": customer_id,
         "runs_recorded": int(known),
-        "snapshots": [_plain(dict(zip(("run", "as_of", *SNAPSHOT_FIELDS), row, strict=True)))
-                      for row in rows],
+        "snapshots": [_plain({"run": run, "as_of": dates[run], **row}) for run, row in found],
         "responses": [_plain(dict(zip(("date", "campaign", "outcome", "revenue"), row,
                                       strict=True))) for row in answers],
         **served,
     }
+
+
+def contacts_of(conn: Connection, customer_id: str, limit: int
+                ) -> list[tuple[dt.date, str | None, str | None, str | None]]:
+    """The customer's contacts (allocated in a run) of the latest runs, newest first: the
+    run's as-of date, campaign, channel and action; at most ``limit``."""
+    found = [(run, row) for run, row in customer_rows(
+        conn, run_snapshots, customer_id, ("campaign", "channel", "action", "status"))
+        if row["status"] == "allocated"][::-1][:limit]
+    dates = dict(conn.execute(select(runs.c.id, runs.c.as_of).where(
+        runs.c.id.in_([run for run, _ in found]))).all()) if found else {}
+    return [(dates[run], row["campaign"], row["channel"], row["action"])
+            for run, row in found]
 
 
 def _served(conn: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:

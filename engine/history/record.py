@@ -1,9 +1,11 @@
-"""Recording a run: one row in cvm_runs and one snapshot row per customer, in one transaction.
+"""Recording a run: one row in cvm_runs and the run's blocks, in one transaction.
 
-Bulk-written from one Arrow table (engine.history.snapshot): COPY on PostgreSQL (psycopg 3,
-the rows sent as CSV made by Arrow), multi-row INSERTs on SQLite. A run killed at any point
-leaves the history as it was: SQLite's journal and PostgreSQL's transaction undo a write that
-was not committed.
+The snapshot (one Arrow table, engine.history.snapshot) is written as blocks, never a SQL row
+per customer: in parts sorted by customer (``cvm_run_snapshots``, engine.history.
+snapshot_blocks: every column, for the readers by customer), the actioned customers
+(``cvm_run_actions``) and every customer's values (``cvm_run_values``) for the look-backs. A
+run killed at any point leaves the history as it was: SQLite's journal and PostgreSQL's
+transaction undo a write that was not committed.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,33 +24,36 @@ from sqlalchemy.engine import Connection
 
 from engine import __version__
 from engine.history.columnar import FORMAT
-from engine.history.snapshot import (
-    as_table,
-    copy_csv,
-    encode_actions,
-    insert_rows,
-    snapshot_table,
-)
+from engine.history.snapshot import as_table, copy_csv, encode_actions, snapshot_table
+from engine.history.snapshot_blocks import encode_parts
 from engine.history.store import Store
-from engine.history.tables import SNAPSHOT_COLUMNS, run_actions, run_values, runs
+from engine.history.tables import run_actions, run_snapshots, run_values, runs
 from engine.history.values import FORMAT as VALUES_FORMAT
 from engine.history.values import encode_values
 
-# Called between the run row and the snapshot rows: tests kill the process there.
+# Called between the run row and the blocks: tests kill the process there.
 _between: Callable[[], None] | None = None
 
 
 def snapshot_frame(table: pd.DataFrame, decisions: pd.DataFrame,
                    actions: pd.DataFrame) -> pa.Table:
-    """One row per customer: value snapshot and decision, in SNAPSHOT_COLUMNS order (no run)."""
+    """One row per customer: value snapshot and decision (snapshot.SCHEMA)."""
     return snapshot_table(table, decisions, actions)
 
 
 def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
                inputs: dict[str, str], snapshot: pd.DataFrame | pa.Table) -> int:
-    """Write the run and its snapshot; return the run's number in the history."""
+    """Write the run and its snapshot; return the run's number in the history.
+
+    The blocks are made before the transaction starts (on SQLite it holds the history's write
+    lock), the two look-back blocks on a second thread while the parts are made (Arrow's
+    sorting and compression leave the GIL)."""
     data = as_table(snapshot)
     status = data.column("status")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        looks = pool.submit(lambda: (encode_actions(data), encode_values(data)))
+        parts = encode_parts(data, 0)
+        (actioned, acts), (valued, values) = looks.result()
     with store.transaction() as conn:
         key = conn.execute(insert(runs).returning(runs.c.id), {
             "run_id": run_id, "as_of": as_of,
@@ -60,15 +65,12 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
         }).scalar_one()
         if _between is not None:
             _between()
-        rows = data.add_column(0, "run", pa.array(np.full(data.num_rows, key, np.int32)))
-        write = copy_csv if conn.dialect.name == "postgresql" else insert_rows
-        write(conn, "cvm_snapshots", SNAPSHOT_COLUMNS, rows.select(list(SNAPSHOT_COLUMNS)))
-        count, block = encode_actions(data)
-        conn.execute(insert(run_actions), {"run": key, "format": FORMAT, "rows": count,
-                                           "data": block})
-        count, block = encode_values(data)
-        conn.execute(insert(run_values), {"run": key, "format": VALUES_FORMAT, "rows": count,
-                                          "data": block})
+        if parts:
+            conn.execute(insert(run_snapshots), [{**part, "run": key} for part in parts])
+        conn.execute(insert(run_actions), {"run": key, "format": FORMAT, "rows": actioned,
+                                           "data": acts})
+        conn.execute(insert(run_values), {"run": key, "format": VALUES_FORMAT,
+                                          "rows": valued, "data": values})
     return int(key)
 
 

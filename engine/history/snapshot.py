@@ -1,25 +1,20 @@
-"""A run's snapshot as one Arrow table, and the two bulk writers that send it to the history.
+"""A run's snapshot as one Arrow table, its actions block, and PostgreSQL's bulk writer.
 
-The snapshot (one row per customer: value snapshot and decision, ``SNAPSHOT_COLUMNS`` without
-``run``) is made from the value table, the decisions and the action list without a Python
-object per row: pandas 3 keeps text in Arrow, and a round trip through Python strings (then
-back to pandas' Arrow strings) cost seconds at a million customers. The action list is joined
-by Arrow's hash join.
+The snapshot (one row per customer: value snapshot and decision, ``SCHEMA``) is made from
+the value table, the decisions and the action list without a Python object per row: pandas 3
+keeps text in Arrow, and a round trip through Python strings (then back to pandas' Arrow
+strings) cost seconds at a million customers. The action list is joined by Arrow's hash
+join.
 
-Writers: PostgreSQL's COPY reads CSV written by Arrow (C++). SQLite has no bulk-load entry, so
-the rows are bound by the sqlite3 module; what costs there is a Python object per value and a
-statement step per row, so: text of few distinct values bound as the same few string objects,
-a missing value bound as NaN (SQLite stores a NaN as NULL; binding None takes the module's slow
-adaptation path), booleans as the integers 0 and 1 (what SQLite stores for them), and
-``ROWS_PER_STATEMENT`` rows per INSERT.
+The snapshot is recorded as blocks (engine.history.snapshot_blocks, columnar, values), not a
+SQL row per customer. ``copy_csv`` is the bulk writer of the tables that keep a row per item
+(responses on PostgreSQL): COPY reads CSV written by Arrow (C++).
 """
 
 from __future__ import annotations
 
 import io
-import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,8 +37,6 @@ SCHEMA = pa.schema([
 # the action list's columns carried into the snapshot (campaign: the decision's otherwise)
 _FROM_ACTIONS = ("campaign", "channel", "status", "holdout", "cost", "value_at_stake",
                  "expected_response")
-ROWS_PER_STATEMENT = 1000  # x 15 columns: under SQLite's 32,766 bound parameters (3.32+)
-_NAN = float("nan")
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -100,68 +93,6 @@ def copy_csv(conn: Connection, name: str, columns: Sequence[str], data: pa.Table
     with raw.cursor() as cur, cur.copy(
             f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
         copy.write(buffer.getbuffer())
-
-
-def insert_rows(conn: Connection, name: str, columns: Sequence[str], data: pa.Table) -> None:
-    """INSERT every row of ``data`` (its columns in ``columns`` order) into table ``name``
-    (SQLite), ``ROWS_PER_STATEMENT`` rows per statement."""
-    n = data.num_rows
-    if not n:
-        return
-    flat = np.empty((n, len(columns)), dtype=object)
-    for k, values in enumerate(data.columns):
-        flat[:, k] = _objects(values.combine_chunks())
-    marks = "(" + ", ".join("?" for _ in columns) + ")"
-    head = f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
-    raw = conn.connection.driver_connection
-    per = rows_per_statement(raw, len(columns))
-    cursor = raw.cursor()  # type: ignore[union-attr]
-    try:
-        full = n - n % per
-        if full:
-            statement = head + ", ".join([marks] * per)
-            for start in range(0, full, per):
-                cursor.execute(statement, flat[start:start + per].ravel().tolist())
-        if full < n:
-            cursor.execute(head + ", ".join([marks] * (n - full)), flat[full:].ravel().tolist())
-    finally:
-        cursor.close()
-
-
-def rows_per_statement(raw: Any, columns: int) -> int:
-    """Rows per INSERT within the connection's limit of bound parameters: 32,766 since
-    SQLite 3.32, 999 before (still the system SQLite of some distributions), any other a
-    build chose (Python 3.11+ can ask)."""
-    if hasattr(raw, "getlimit"):
-        limit = int(raw.getlimit(getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", 9)))
-    else:
-        limit = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-    return max(1, min(ROWS_PER_STATEMENT, limit // columns))
-
-
-def _objects(values: pa.Array) -> np.ndarray:
-    """The values as the Python objects sqlite3 binds fastest: NaN for a missing value, 0/1
-    for a boolean, the same string object for every repeat of a text."""
-    kind = values.type
-    if kind == pa.float64():
-        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=float).astype(object)
-    if kind == pa.bool_() or ((pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                               or pa.types.is_integer(kind)) and _repeats(values)):
-        coded = pc.dictionary_encode(values.cast(pa.int64()) if kind == pa.bool_() else values)
-        words = np.array([*coded.dictionary.to_pylist(), _NAN], dtype=object)
-        at = coded.indices.fill_null(len(words) - 1).to_numpy()
-        return words[np.asarray(at, dtype=np.int64)]
-    out = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-    if values.null_count:
-        out[np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = _NAN
-    return out
-
-
-def _repeats(values: pa.Array) -> bool:
-    """Whether a column has few distinct values (tiers, stages, campaigns, the run: not ids),
-    told from its first rows: worth one Python object per distinct value."""
-    sample = values.slice(0, 4096)
-    return bool(pc.count_distinct(sample, mode="all").as_py() * 4 <= len(sample))
 
 
 def encode_actions(data: pa.Table) -> tuple[int, bytes]:

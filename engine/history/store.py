@@ -27,7 +27,7 @@ from engine.history.tables import VERSION_TABLE, metadata
 
 # The migrations this engine knows, oldest first; the last is the schema it writes.
 # tests/test_history_store.py checks that it is Alembic's head.
-REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record")
+REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record", "0005_w_record13")
 HEAD = REVISIONS[-1]
 BUSY_SECONDS = 120  # how long a run waits for another one to finish recording (SQLite)
 CONNECT_SECONDS = 10

@@ -2,10 +2,10 @@
 
     cvm_runs       one row per recorded run: run_id (the run's input hash), as-of date,
                    engine version, input hashes (JSON), counts, when it was recorded
-    cvm_snapshots  one row per customer and run: the value snapshot (tier, stage, total value,
-                   score) and the decision (action, campaign, policy, channel, status,
-                   holdout, cost, value at stake, expected response)
-    cvm_contacts   a view: the snapshots whose status is allocated, dated by the run's as-of
+    cvm_run_snapshots  a run's snapshot, every customer's value (tier, stage, total value,
+                   score) and decision (action, campaign, policy, channel, status, holdout,
+                   cost, value at stake, expected response), as Arrow blocks sorted by
+                   customer, a row per part (snapshot_blocks.py)
     cvm_imports    one row per response import: file, SHA-256, counts
     cvm_responses  one row per response: customer, campaign, date, outcome, revenue
     cvm_run_actions one row per run: its actioned customers as one Arrow block (columnar.py)
@@ -20,7 +20,6 @@ Every name starts with ``cvm_`` so that the history can share a PostgreSQL datab
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean,
     Column,
     Date,
     DateTime,
@@ -36,12 +35,13 @@ from sqlalchemy import (
 )
 
 from engine.history.columnar import table as _run_actions_table
+from engine.history.snapshot_blocks import table as _run_snapshots_table
 from engine.history.values import table as _run_values_table
 from engine.project.schema import OUTCOMES
 
 __all__ = ["OUTCOMES", "VERSION_TABLE", "events", "imports", "interaction_responses",
-           "interactions", "metadata", "responses", "run_actions", "run_values", "runs",
-           "snapshots"]
+           "interactions", "metadata", "responses", "run_actions", "run_snapshots", "run_values",
+           "runs"]
 
 VERSION_TABLE = "cvm_alembic_version"
 
@@ -64,30 +64,13 @@ runs = Table(
     Index("cvm_runs_as_of", "as_of"),
 )
 
-# The order of these columns is the order the bulk writers send them in.
+# A snapshot row as the history recorded it before 0005_w_record13 (one SQL row per customer
+# and run in cvm_snapshots): what the migrations read.
 SNAPSHOT_COLUMNS = ("run", "customer_id", "value_tier", "lifecycle_stage", "total_value",
                     "value_score", "action", "campaign", "policy_id", "channel", "status",
                     "holdout", "cost", "value_at_stake", "expected_response")
 
-snapshots = Table(
-    "cvm_snapshots", metadata,
-    Column("run", Integer, nullable=False, primary_key=True),  # cvm_runs.id (see migration)
-    Column("customer_id", ID, nullable=False, primary_key=True),
-    Column("value_tier", Text),
-    Column("lifecycle_stage", Text),
-    Column("total_value", Float),
-    Column("value_score", Float),
-    Column("action", Text),
-    Column("campaign", Text),
-    Column("policy_id", Text),
-    Column("channel", Text),
-    Column("status", Text),
-    Column("holdout", Boolean),
-    Column("cost", Float),
-    Column("value_at_stake", Float),
-    Column("expected_response", Float),
-    Index("cvm_snapshots_customer", "customer_id"),
-)
+run_snapshots = _run_snapshots_table(metadata)  # migration 0005_w_record13
 
 imports = Table(
     "cvm_imports", metadata,

@@ -21,8 +21,6 @@ from engine.history.tables import (
     interaction_responses,
     interactions,
     responses,
-    runs,
-    snapshots,
 )
 
 FLUSH_SECONDS = 0.005  # how long rows wait at most before their transaction starts
@@ -157,15 +155,10 @@ def interaction_of(store: Store, interaction_id: str) -> dict[str, Any] | None:
 def recent(store: Store, customer_id: str) -> dict[str, list[dict[str, Any]]]:
     """The customer's latest contacts (runs), responses (imported and recorded here) and
     interactions, newest first."""
-    from engine.history.queries import _plain
+    from engine.history.queries import _plain, contacts_of
 
     with store.reading() as conn:
-        contacts = conn.execute(
-            select(runs.c.as_of, snapshots.c.campaign, snapshots.c.channel,
-                   snapshots.c.action)
-            .select_from(snapshots.join(runs, runs.c.id == snapshots.c.run))
-            .where(snapshots.c.customer_id == customer_id, snapshots.c.status == "allocated")
-            .order_by(runs.c.id.desc()).limit(RECENT)).all()
+        contacts = contacts_of(conn, customer_id, RECENT)
         imported = conn.execute(
             select(responses.c.response_date, responses.c.campaign, responses.c.outcome)
             .where(responses.c.customer_id == customer_id)
