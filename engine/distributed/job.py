@@ -9,6 +9,7 @@ from engine.distributed.cluster import client_for
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
 from engine.history import open_history
+from engine.project.database_source import DatabaseSource
 from engine.project.project import Project
 from engine.run.formats import check_format
 from engine.run.job import RunResult
@@ -30,7 +31,7 @@ def check_supported(project: Project, *, history: bool) -> None:
             "the Dask engine does not value subscriptions (contracts) yet",
             file=project.config.display(project.config.file), key="subscriptions",
             hint="run this project without --engine dask"))
-    if not isinstance(project.config.data.transactions, Path):
+    if isinstance(project.config.data.transactions, DatabaseSource):
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",
             file=project.config.display(project.config.file), key="data.transactions",
