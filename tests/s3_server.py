@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 
-
 def _needed(name: str) -> Any:
     """The [dev] extra installs them: CI (CI=1) fails without them rather than skipping."""
     return importlib.import_module(name) if os.environ.get("CI") == "1" \

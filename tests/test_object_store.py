@@ -15,17 +15,15 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
-from tests.s3_server import _needed
-
-_needed("fsspec")
 from engine.project.config import load_config
 from engine.project.object_store import ObjectPath
 from engine.run.job import input_hashes
 from tests.conftest import BASE_CONFIG, BASE_TX, ROOT
-from tests.s3_server import CREDENTIALS, S3, s3_server
+from tests.s3_server import CREDENTIALS, S3, _needed, s3_server
 from tests.shared_runs import SharedCommands
 
 __all__ = ["s3_server"]  # the fixture, used by name
+_needed("fsspec")  # the [dev] extra installs it (CI fails without it; else the module skips)
 
 RETAIL = ROOT / "examples" / "retail"
 COMPARED = ("customers.csv", "customers.parquet", "decisions.csv", "allocation_summary.csv")
@@ -239,3 +237,26 @@ def test_the_readme_example_loads(tmp_path: Path) -> None:
     section = readme[readme.index("### Data on object storage"):]
     assert "error: s3://no-such-bucket/tx.csv: data.transactions (cvm.yaml:3:17): the bucket " \
         "does not exist" in section
+
+
+def test_one_process_reads_one_object_not_a_prefix(s3_server: S3, make_project: object) -> None:
+    bucket = s3_server.bucket("prefix-one-process")
+    s3_server.upload(bucket, "set/part-0.csv", BASE_TX.encode())
+    project = _project(make_project, s3_server, f"s3://{bucket}/set/")
+    got = cvm("score", "-p", str(project), "-q")
+    assert got.exit_code == 1, got.output
+    assert f"error: s3://{bucket}/set/: is a folder (a prefix), expected a CSV or Parquet " \
+        "file\n  hint: check data.transactions at cvm.yaml:3:17; a folder of files is read " \
+        "by --engine dask" in got.output, got.output
+
+
+def test_an_empty_object_is_said_by_validate_and_run(s3_server: S3, make_project: object
+                                                    ) -> None:
+    bucket = s3_server.bucket("empty-object")
+    url = s3_server.upload(bucket, "tx.csv", b"")
+    project = _project(make_project, s3_server, url)
+    for command in ("validate", "score"):
+        got = cvm(command, "-p", str(project), "-q")
+        assert got.exit_code == 1, got.output
+        assert f"error: {url}" in got.output and "the file is empty, expected a header line " \
+            "and data rows" in got.output, got.output

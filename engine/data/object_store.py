@@ -216,5 +216,5 @@ def check_stores(config: Config) -> list[Problem]:
                 "check the prefix"))
         problems += [Problem("the file is empty, expected a header line and data rows",
                              file=path.url, key=where)
-                     for path, meta in found if not meta.get("size")]
+                     for path, meta in found if meta.get("size") == 0]
     return problems

@@ -92,7 +92,7 @@ def _check_object(src: Source, loc: ObjectPath) -> None:
             "is a folder (a prefix), expected a CSV or Parquet file", file=src.display,
             hint=f"check {src.setting} at {src.setting_at}; a folder of files is read by "
             "--engine dask"))
-    if not found.get("size"):
+    if found.get("size") == 0:  # (an HTTP server may not say the size: None)
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))
 
