@@ -21,6 +21,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
+from tests.s3_server import S3, s3_server
+from tests.shared_runs import SharedCommands
+
+__all__ = ["s3_server"]  # the fixture, used by name
 
 # the [dev] extra installs it: CI (CI=1) fails without it rather than skipping the module
 distributed = importlib.import_module("distributed") if os.environ.get("CI") == "1" \
@@ -57,7 +61,17 @@ def _same_run(project: Path, out: Path, address: str, *extra: str) -> None:
 @pytest.mark.parametrize("example", ["retail", "cdnow"])
 def test_examples_are_identical_on_dask(example: str, scheduler: str, tmp_path: Path) -> None:
     project = ROOT if example == "retail" else ROOT / "examples" / example
-    _same_run(project, tmp_path, scheduler)
+    one = cvm("run", "-o", str(tmp_path / "local"), "--no-history", "-q")
+    assert one.exit_code == 0, one.output
+    dask = cvm("run", "-p", str(project), "-o", str(tmp_path / "dask"), "--no-history", "-q",
+               "--engine", "dask", "--scheduler", scheduler, "--partitions", "3")
+    assert dask.exit_code == 0, dask.output
+    for name in COMPARED:
+        local, other = ((tmp_path / side / name).read_bytes() for side in ("local", "dask"))
+        if name == "actions.csv":  # the run id hashes the inputs by name: URLs, a path
+            local, other = (b"\n".join(line.partition(b",")[2] for line in text.split(b"\n"))
+                            for text in (local, other))
+        assert other == local, name
 
 
 def _synthetic(tmp_path: Path) -> Path:
@@ -171,3 +185,32 @@ def test_cvm_plan_takes_the_engine_too(scheduler: str, tmp_path: Path) -> None:
         assert got.exit_code == 0, got.output
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert len((tmp_path / "local.csv").read_text().splitlines()) > 1
+
+
+def test_a_dataset_on_object_storage_is_read_by_the_workers(
+        scheduler: str, s3_server: S3, tmp_path: Path, shared_commands: SharedCommands) -> None:
+    """The example's rows as two CSV objects under a prefix of a (real, local) S3 server:
+    each worker reads its own files from the store, and the value table is the one of the
+    local file (the run after scoring is the engine's own: the tests above)."""
+    bucket = s3_server.bucket("dask-dataset", acl="public-read")
+    lines = (ROOT / "examples" / "retail" / "transactions.csv").read_bytes().splitlines(True)
+    half = len(lines) // 2
+    for i, rows in enumerate((lines[1:half], lines[half:])):
+        s3_server.upload(bucket, f"exports/part-{i}.csv", b"".join([lines[0], *rows]),
+                         acl="public-read")
+    project = tmp_path / "p"
+    for sub in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / sub, project / sub)
+    # a public bucket (anon): the workers, started before this test, have no credentials
+    (project / "cvm.yaml").write_text((ROOT / "cvm.yaml").read_text().replace(
+        "transactions: examples/retail/transactions.csv",
+        f"transactions: s3://{bucket}/exports/\n  storage_options:\n"
+        f"    endpoint_url: {s3_server.endpoint}\n    anon: true").replace(
+        "examples/", f"{ROOT}/examples/"))
+    local = shared_commands.score_json(ROOT)  # `cvm score` of the example, once a session
+    assert local.exit_code == 0, local.stderr
+    dask = cvm("score", "-p", str(project), "-o", str(tmp_path / "dask"), "-q",
+               "--engine", "dask", "--scheduler", scheduler, "--partitions", "3")
+    assert dask.exit_code == 0, dask.output
+    for name in ("customers.csv", "customers.parquet"):
+        assert (tmp_path / "dask" / name).read_bytes() == (local.out / name).read_bytes(), name
