@@ -35,7 +35,7 @@ DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 _TAGS = ("ETag", "etag", "md5Hash", "content_md5", "crc32c")
 
 
-def _options(loc: ObjectPath, setting: str) -> dict[str, Any]:
+def _options(loc: ObjectPath) -> dict[str, Any]:
     """``data.storage_options`` with ``${NAME}`` read from this process's environment."""
     def value(key: str, v: Any) -> Any:
         if isinstance(v, tuple):
@@ -61,7 +61,7 @@ def filesystem(loc: ObjectPath, setting: str = "data.transactions") -> tuple[Any
         raise InputError(Problem(
             f"reading {loc.protocol}:// needs fsspec, which is not installed", file=loc.url,
             key=f"{setting} ({loc.setting_at})", hint=CLOUD_HINT)) from None
-    options = _options(loc, setting)
+    options = _options(loc)
     try:
         fs, path = url_to_fs(loc.url, **options)
     except ImportError as exc:
