@@ -225,7 +225,7 @@ def test_access_denied_is_said_with_a_hint(s3_server: S3, make_project: object) 
 def test_the_readme_example_loads(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
-                 if "storage_options:" in b)
+                 if "transactions: s3://" in b)
     (tmp_path / "cvm.yaml").write_text(block)
     config = load_config(tmp_path)
     assert config.data.transactions == ObjectPath(
