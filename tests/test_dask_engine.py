@@ -27,6 +27,10 @@ from typer.testing import CliRunner, Result
 from engine.cli import app
 from tests.history_runs import retail_copy, set_as_of
 from tests.history_runs import run as history_run
+from tests.s3_server import S3, s3_server
+from tests.shared_runs import SharedCommands
+
+__all__ = ["s3_server"]  # the fixture, used by name
 
 # the [dev] extra installs it: CI (CI=1) fails without it rather than skipping the module
 distributed = importlib.import_module("distributed") if os.environ.get("CI") == "1" \
@@ -256,3 +260,30 @@ def test_a_run_and_a_plan_with_the_history_are_identical_on_dask(scheduler: str,
         assert (tmp_path / name.format("dask")).read_bytes() == \
             (tmp_path / name.format("local")).read_bytes(), name
     assert "| win_back | incremental from " in (tmp_path / "local.md").read_text()  # learnt
+def test_a_dataset_on_object_storage_is_read_by_the_workers(
+        scheduler: str, s3_server: S3, tmp_path: Path, shared_commands: SharedCommands) -> None:
+    """The example's rows as two CSV objects under a prefix of a (real, local) S3 server:
+    each worker reads its own files from the store, and the value table is the one of the
+    local file (the run after scoring is the engine's own: the tests above)."""
+    bucket = s3_server.bucket("dask-dataset", acl="public-read")
+    lines = (ROOT / "examples" / "retail" / "transactions.csv").read_bytes().splitlines(True)
+    half = len(lines) // 2
+    for i, rows in enumerate((lines[1:half], lines[half:])):
+        s3_server.upload(bucket, f"exports/part-{i}.csv", b"".join([lines[0], *rows]),
+                         acl="public-read")
+    project = tmp_path / "p"
+    for sub in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / sub, project / sub)
+    # a public bucket (anon): the workers, started before this test, have no credentials
+    (project / "cvm.yaml").write_text((ROOT / "cvm.yaml").read_text().replace(
+        "transactions: examples/retail/transactions.csv",
+        f"transactions: s3://{bucket}/exports/\n  storage_options:\n"
+        f"    endpoint_url: {s3_server.endpoint}\n    anon: true").replace(
+        "examples/", f"{ROOT}/examples/"))
+    local = shared_commands.score_json(ROOT)  # `cvm score` of the example, once a session
+    assert local.exit_code == 0, local.stderr
+    dask = cvm("score", "-p", str(project), "-o", str(tmp_path / "dask"), "-q",
+               "--engine", "dask", "--scheduler", scheduler, "--partitions", "3")
+    assert dask.exit_code == 0, dask.output
+    for name in ("customers.csv", "customers.parquet"):
+        assert (tmp_path / "dask" / name).read_bytes() == (local.out / name).read_bytes(), name

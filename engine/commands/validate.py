@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from engine.data.object_store import check_stores
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
@@ -41,6 +42,7 @@ def check(project: Path | None, config_file: Path | None,
         from engine.data.database import check_source
 
         built.problems.extend(check_source(config))
+    built.problems.extend(check_stores(config))
     return built
 
 

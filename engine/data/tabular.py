@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from engine.data import object_store
 from engine.errors import InputError, Problem, did_you_mean
+from engine.project.object_store import ObjectPath
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
@@ -31,7 +36,7 @@ _DELIMS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 class Source:
     """Where a table comes from and how it is shown in messages."""
 
-    path: Path
+    path: Path | ObjectPath  # a local file, or an object read through fsspec
     display: str  # as the user should see it, e.g. examples/retail/transactions.csv
     setting: str  # the cvm.yaml key naming this file, e.g. data.transactions
     delimiter: str = ","
@@ -58,14 +63,16 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     thousand dates cost little to read and to parse.
     """
     repeated = {wanted[k] for k in repetitive if k in wanted}
-    if not src.path.exists():
+    if isinstance(src.path, ObjectPath):
+        _check_object(src, src.path)
+    elif not src.path.exists():
         raise InputError(Problem("file not found", file=src.display,
                                  hint=f"check {src.setting} at {src.setting_at} (paths are "
                                  "relative to the project folder)"))
-    if src.path.is_dir():
+    elif src.path.is_dir():
         raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
                                  hint=f"check {src.setting} at {src.setting_at}"))
-    if src.path.stat().st_size == 0:
+    elif src.path.stat().st_size == 0:
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))
     table = _read_parquet(src, wanted, repeated) if src.is_parquet \
@@ -75,6 +82,41 @@ def read_columns(src: Source, wanted: Mapping[str, str],
                                  "the file has a header but no data rows", file=src.display))
     # select by name: readers may return columns in file order, not in the order asked for
     return table.select(list(wanted.values())).rename_columns(list(wanted))
+
+
+def _check_object(src: Source, loc: ObjectPath) -> None:
+    """A local file's checks, on an object: it exists, is not a prefix, is not empty."""
+    found = object_store.info(loc, src.setting)
+    if found.get("type") == "directory":
+        raise InputError(Problem(
+            "is a folder (a prefix), expected a CSV or Parquet file", file=src.display,
+            hint=f"check {src.setting} at {src.setting_at}; a folder of files is read by "
+            "--engine dask"))
+    if found.get("size") == 0:  # (an HTTP server may not say the size: None)
+        raise InputError(Problem("the file is empty, expected a header line and data rows",
+                                 file=src.display))
+
+
+@contextmanager
+def _binary(src: Source) -> Iterator[IO[bytes]]:
+    """The file, or the object through fsspec, open for reading bytes."""
+    if isinstance(src.path, ObjectPath):
+        with object_store.opened(src.path, src.setting) as fh:
+            yield fh
+    else:
+        with src.path.open("rb") as fh:
+            yield fh
+
+
+@contextmanager
+def _readable(src: Source) -> Iterator[Path | IO[bytes]]:
+    """What pyarrow and pandas read: a local path (their own fast file access), else the
+    object opened."""
+    if isinstance(src.path, ObjectPath):
+        with _binary(src) as fh:
+            yield fh
+    else:
+        yield src.path
 
 
 def column_setting(ours: str) -> str:
@@ -116,22 +158,28 @@ def _delimiter_hint(src: Source, only_column: str) -> str | None:
 
 def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     try:
-        schema = pq.read_schema(src.path)
-        _missing_columns(src, schema.names, wanted, None)
-        for ours, theirs in wanted.items():
-            kind = schema.field(theirs).type
-            if pa.types.is_nested(kind):  # lists, structs, maps: no single value per row
-                raise InputError(Problem(
-                    f"found values of type {kind}, expected plain values (text, numbers or "
-                    "dates)", file=src.display, key=f"column {theirs!r}",
-                    hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"))
-        text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
-        return pq.read_table(src.path, columns=list(dict.fromkeys(wanted.values())),
-                             read_dictionary=text or None)
+        with _readable(src) as where:
+            return _parquet_columns(src, where, wanted, repeated)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
                                  hint="a .parquet file must be written by a Parquet writer")) \
             from None
+
+
+def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, str],
+                     repeated: set[str]) -> pa.Table:
+    schema = pq.read_schema(where)
+    _missing_columns(src, schema.names, wanted, None)
+    for ours, theirs in wanted.items():
+        kind = schema.field(theirs).type
+        if pa.types.is_nested(kind):  # lists, structs, maps: no single value per row
+            raise InputError(Problem(
+                f"found values of type {kind}, expected plain values (text, numbers or "
+                "dates)", file=src.display, key=f"column {theirs!r}",
+                hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"))
+    text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
+    return pq.read_table(where, columns=list(dict.fromkeys(wanted.values())),
+                         read_dictionary=text or None)
 
 
 HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
@@ -142,7 +190,7 @@ UTF16_HINT = "the file looks like UTF-16 text: set data.encoding: utf-16 in cvm.
 def _header(src: Source) -> list[str]:
     """The column names of the first line (any line ending; a UTF-8 byte order mark is
     dropped), checked: not empty, no NUL bytes (a UTF-16 file read as UTF-8)."""
-    with src.path.open("rb") as fh:
+    with _binary(src) as fh:
         head = fh.read(HEAD_BYTES)
     utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
     decoder = codecs.getincrementaldecoder(src.encoding)()
@@ -190,28 +238,35 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.
         return _read_whitespace(src, wanted, len(header))
     theirs = list(dict.fromkeys(wanted.values()))
     try:
-        return pacsv.read_csv(
-            src.path,
-            read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=theirs,
-                column_types={n: DICTIONARY if n in repeated else pa.string() for n in theirs},
-                # only an empty cell is empty: "NA", "null" or "nan" are values (a region, an
-                # id), and a "nan" amount is an error, not a missing amount
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
-            ),
-        )
+        with _readable(src) as where:
+            return _csv_columns(src, where, theirs, repeated)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
+
+
+def _csv_columns(src: Source, where: Path | IO[bytes], theirs: list[str],
+                 repeated: set[str]) -> pa.Table:
+    return pacsv.read_csv(
+        where,
+        read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=theirs,
+            column_types={n: DICTIONARY if n in repeated else pa.string() for n in theirs},
+            # only an empty cell is empty: "NA", "null" or "nan" are values (a region, an
+            # id), and a "nan" amount is an error, not a missing amount
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def _read_whitespace(src: Source, wanted: Mapping[str, str], n_columns: int) -> pa.Table:
     """Columns separated by runs of spaces (CDNOW's layout): read by pandas, every column
     (with ``usecols`` pandas drops extra fields and pads short rows without a word)."""
     try:
-        frame = pd.read_csv(src.path, sep=r"\s+", dtype=str, encoding=src.encoding,
-                            keep_default_na=False, na_values=[""], index_col=False)
+        with _readable(src) as where:
+            frame = pd.read_csv(where, sep=r"\s+", dtype=str, encoding=src.encoding,
+                                keep_default_na=False, na_values=[""], index_col=False)
     except UnicodeDecodeError:
         raise InputError(_locate_bad_bytes(src)) from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -239,7 +294,8 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
     if "UTF8" in message or "decode" in message.lower():
         return _locate_bad_bytes(src)
     csv.field_size_limit(1 << 30)  # a huge field is reported below, not a csv module error
-    with src.path.open(encoding=src.encoding, errors="replace", newline="") as fh:
+    with _binary(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding, errors="replace",
+                                               newline="") as fh:
         reader = csv.reader(fh, delimiter=src.delimiter)
         start = 1
         try:
@@ -266,7 +322,7 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
 def _locate_bad_bytes(src: Source) -> Problem:
     decoder = codecs.getincrementaldecoder(src.encoding)()
     line, offset = 1, 0
-    with src.path.open("rb") as fh:
+    with _binary(src) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             try:
                 decoder.decode(chunk)

@@ -9,6 +9,7 @@ from engine.distributed.cluster import client_for
 from engine.distributed.history import learning_since
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
+from engine.project.database_source import DatabaseSource
 from engine.project.project import Project
 from engine.run.formats import check_format
 from engine.run.job import RunResult
@@ -21,7 +22,7 @@ def check_supported(project: Project) -> None:
     """What the Dask engine does not run is refused before any work (usage: exit 2), never
     computed differently."""
     problems = []
-    if not isinstance(project.config.data.transactions, Path):
+    if isinstance(project.config.data.transactions, DatabaseSource):
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",
             file=project.config.display(project.config.file), key="data.transactions",

@@ -24,10 +24,12 @@ import pyarrow.parquet as pq
 
 from engine.data.contracts import end_days
 from engine.data.load import DAY
+from engine.data.object_store import files_under
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
 from engine.errors import InputError, Problem
 from engine.project.config import Config
+from engine.project.object_store import ObjectPath
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 REPETITIVE = ("date", "category", "channel", "end")
@@ -42,9 +44,26 @@ class Routed:
     buy_days: np.ndarray  # int32 distinct days of the rows with a positive amount
 
 
-def input_files(config: Config) -> list[Path]:
-    """The transactions: one file, or the data files of a folder (sorted by name; a
-    ``name=value`` folder tree of a partitioned dataset is walked)."""
+Input = Path | ObjectPath  # a local file, or an object each worker reads from the store
+
+
+def input_files(config: Config) -> list[tuple[Input, int]]:
+    """The transactions with their sizes: one file, or the data files of a folder (sorted by
+    name; a ``name=value`` folder tree of a partitioned dataset is walked), local or on a
+    store (a prefix: engine.data.object_store)."""
+    path = config.data.transactions
+    if isinstance(path, ObjectPath):
+        found = files_under(path, SUFFIXES)
+        if not found:
+            raise InputError(Problem(
+                "the folder (prefix) holds no data file", file=path.url,
+                key=f"data.transactions ({path.setting_at})", hint="a Parquet dataset is a "
+                "prefix of .parquet files (CSV files work too); check the prefix"))
+        return list(found)
+    return [(f, f.stat().st_size) for f in _local_files(config)]
+
+
+def _local_files(config: Config) -> list[Path]:
     path = config.data.transactions
     if not isinstance(path, Path):  # refused before any work (job.check_supported)
         raise TypeError("the Dask engine reads files, not a database")
@@ -63,7 +82,7 @@ def input_files(config: Config) -> list[Path]:
     return files
 
 
-def source_of(config: Config, path: Path) -> Source:
+def source_of(config: Config, path: Input) -> Source:
     data = config.data
     return Source(path, config.display(path), "data.transactions", data.delimiter,
                   data.encoding, config.where("data.transactions"))
@@ -81,7 +100,7 @@ def partition_of(ids: pa.ChunkedArray | pa.Array, partitions: int) -> np.ndarray
     return np.asarray(hashed % np.uint64(partitions), dtype=np.int64)
 
 
-def route_file(config: Config, index: int, path: Path, scratch: Path,
+def route_file(config: Config, index: int, path: Input, scratch: Path,
                partitions: int) -> Routed:
     """Check one input file and write its rows to the partitions (a Dask task)."""
     src = source_of(config, path)

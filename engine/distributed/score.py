@@ -65,7 +65,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
     timings: dict[str, float] = {}
     step = timed_steps(progress, timings)
 
-    files = input_files(config)
+    inputs = input_files(config)
+    files = [f for f, _ in inputs]
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cvm-dask-", dir=scratch))
@@ -73,7 +74,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
         with step("load"):
             # the first pass routes to a number of partitions fixed before the rows are
             # counted: from the files' sizes (a Parquet row is ~16 bytes, a CSV line ~60)
-            size = sum(f.stat().st_size for f in files)
+            size = sum(n for _, n in inputs)
             n_parts = partitions or partitions_for(size // 16, _workers(client))
             routed: list[Routed] = results(client.gather(client.map(
                 guarded, [route_file] * len(files), [config] * len(files), range(len(files)),

@@ -121,8 +121,9 @@ def import_responses(store: Store, path: Path, display: str) -> ImportResult:
 
 
 def _columns(src: Source) -> list[str]:
-    if not src.path.is_file():
-        raise InputError(Problem("file not found" if not src.path.exists() else
+    path = src.path  # a local file: the command line's
+    if not isinstance(path, Path) or not path.is_file():
+        raise InputError(Problem("file not found" if not Path(str(path)).exists() else
                                  "is not a file", file=src.display,
                                  hint="give a CSV or Parquet file of responses"))
     if src.is_parquet:

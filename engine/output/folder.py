@@ -83,9 +83,10 @@ class Guard:
 def guard_for(config: Config, *, files: Iterable[Path | None] = (),
               folders: Iterable[Path] = ()) -> Guard:
     """The project's inputs, and ``files`` and ``folders`` a command reads besides."""
-    data = config.data.transactions
-    inputs = [config.file, data if isinstance(data, Path) else None, config.data.customers,
-              config.report.spend, *files]
+    data, customers = config.data.transactions, config.data.customers
+    # a database or an object store is no file here to guard
+    inputs = [config.file, data if isinstance(data, Path) else None,
+              customers if isinstance(customers, Path) else None, config.report.spend, *files]
     return Guard(config.project.resolve(),
                  tuple(sorted({p.resolve() for p in inputs if p is not None})),
                  tuple(sorted({p.resolve() for p in (

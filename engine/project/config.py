@@ -17,6 +17,14 @@ from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
 from engine.project.location import CONFIG_NAME
+from engine.project.object_store import (
+    STORAGE_OPTIONS,
+    URL_HINT,
+    ObjectPath,
+    is_object_url,
+    object_path,
+    url_problem,
+)
 from engine.project.report_settings import NO_WINDOW_WITH_CONTRACTS, REPORT, ReportConfig
 from engine.project.yamlio import format_path, load_file
 
@@ -47,8 +55,12 @@ CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",))
 
 DATA = c.Record([
     c.Field("transactions", FileOrDatabase(), doc="path of the transactions file (CSV or "
-            "Parquet), or {url: postgresql://..., table: ...}"),
+            "Parquet), an object-storage URL (s3://bucket/prefix/), or {url: postgresql://..., "
+            "table: ...}"),
     c.Field("customers", c.Optional(c.Text()), None),
+    c.Field("storage_options", STORAGE_OPTIONS, {},
+            about="options of the object store's filesystem when data files are URLs (s3fs: "
+            "endpoint_url, profile, anon...); a credential only as ${ENVIRONMENT_VARIABLE}"),
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
     c.Field("date_format", c.Optional(c.Text(check_fn=_check_format)), None),
@@ -101,8 +113,10 @@ CONFIG = c.Record([
 
 @dataclass(frozen=True)
 class DataConfig:
-    transactions: Path | DatabaseSource  # a file, or a table or query (engine.data.database)
-    customers: Path | None
+    # a file, an object-storage URL (engine.data.object_store), or a table or query
+    # (engine.data.database)
+    transactions: Path | ObjectPath | DatabaseSource
+    customers: Path | ObjectPath | None
     delimiter: str
     encoding: str
     date_format: str | None
@@ -187,10 +201,12 @@ class Config:
         line, column = self.positions.get(key, (None, None))
         return Problem("", file=self.display(self.file), line=line, column=column).location()
 
-    def display(self, path: Path | DatabaseSource) -> str:
+    def display(self, path: Path | ObjectPath | DatabaseSource) -> str:
         """A path as the user should see it: relative to the project when inside it."""
         if isinstance(path, DatabaseSource):
             return path.display
+        if isinstance(path, ObjectPath):
+            return path.url
         try:
             return str(path.relative_to(self.project))
         except ValueError:
@@ -249,6 +265,17 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
                 ("report", "active_window_days"),
                 f"not used with subscriptions: ({NO_WINDOW_WITH_CONTRACTS})",
                 hint="remove it from cvm.yaml"))
+    urls = [data[k] for k in ("transactions", "customers")
+            if isinstance(data[k], str) and is_object_url(data[k])]
+    for key in ("transactions", "customers"):
+        value = data[key]
+        if value in urls and (message := url_problem(value)):
+            problems.append(doc.problem(("data", key), message, hint=URL_HINT))
+    if data["storage_options"] and not urls:
+        problems.append(doc.problem(
+            ("data", "storage_options"), "storage_options is set but neither data.transactions "
+            "nor data.customers is an object-storage URL", hint="remove storage_options, or "
+            "name the files by URL (s3://bucket/...)"))
     if problems:
         raise InputError(problems)
     ret = raw["retention"] or {}
@@ -260,8 +287,11 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             transactions=database_source(data["transactions"], _where(
                 display, doc.positions.get(("data", "transactions"))), project)
             if isinstance(data["transactions"], dict)
-            else (project / data["transactions"]).resolve(),
-            customers=(project / data["customers"]).resolve() if data["customers"] else None,
+            else _file(data["transactions"], data["storage_options"], project,
+                       _where(display, doc.positions.get(("data", "transactions")))),
+            customers=_file(data["customers"], data["storage_options"], project,
+                            _where(display, doc.positions.get(("data", "customers"))))
+            if data["customers"] else None,
             delimiter="\t" if delimiter == "\\t" else delimiter,
             encoding=data["encoding"],
             date_format=data["date_format"],
@@ -289,6 +319,13 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         history=raw["history"],
         positions={format_path(path): where for path, where in doc.positions.items()},
     )
+
+
+def _file(text: str, options: dict[str, Any], project: Path, where: str) -> Path | ObjectPath:
+    """A data file: a path relative to the project, or an object-storage URL."""
+    if is_object_url(text):
+        return object_path(text, options, where)
+    return (project / text).resolve()
 
 
 # the models: settings a subscriptions: project does not use, and why (README "Subscriptions")

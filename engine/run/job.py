@@ -28,10 +28,13 @@ import pandas as pd
 from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
+from engine.data.object_store import object_hashes
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import arrow_table, write_csv, write_parquet
 from engine.project.config import Config
+from engine.project.database_source import DatabaseSource
+from engine.project.object_store import ObjectPath
 from engine.project.project import Project
 from engine.render.briefs import render_briefs
 from engine.run.formats import check_format
@@ -61,10 +64,13 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
     source's is that of the rows read (engine/data/database.py), under its name."""
     folder = folder or config.project
     source = config.data.transactions
-    rows = {} if isinstance(source, Path) else {source.display: rows_digest(source) or ""}
-    files = [config.file, *([source] if isinstance(source, Path) else [])]
-    if config.data.customers is not None:
-        files.append(config.data.customers)
+    rows = {source.display: rows_digest(source) or ""} \
+        if isinstance(source, DatabaseSource) else {}
+    # objects on a store: by URL, from the store's tag of their bytes (engine/data/object_store)
+    rows.update(object_hashes({f"data.{k}": p for k, p in (
+        ("transactions", source), ("customers", config.data.customers))
+        if isinstance(p, ObjectPath)}))
+    files = [config.file, *(p for p in (source, config.data.customers) if isinstance(p, Path))]
     for sub in ("rules", "policies", "templates"):
         files += sorted(p for p in (folder / sub).rglob("*") if p.is_file())
     # a Parquet dataset is a folder: each of its files, in the order they are read

@@ -1,0 +1,220 @@
+"""Reading data files from object storage (``s3://``, ``gs://``, ``abfs://``, ``https://``...)
+through fsspec (the ``cloud`` extra: fsspec and s3fs; other protocols need their own fsspec
+package, named in the error when missing).
+
+The readers of ``engine.data.tabular`` take an opened object where they take a local file, so
+an object is checked exactly as a file is (same messages, the object's URL as the file, the
+same row numbers). The filesystem is opened where the object is read (on a Dask worker, there),
+with that process's credentials: ``${NAME}`` in ``data.storage_options`` is read from its
+environment then, and no credential is ever held in a setting, a message or a manifest.
+Every error of the store (missing bucket or object, access denied, no credentials, an
+unreachable endpoint, the protocol's package not installed) becomes an ``InputError`` with a
+hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from engine.errors import InputError, Problem
+from engine.project.config import Config
+from engine.project.object_store import ENV_REF, ObjectPath
+
+CLOUD_HINT = "install the cloud extra: pip install 'cvm-engine[cloud]'"
+# the fsspec package of each protocol, for the hint when it is missing
+PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs",
+            "abfss": "adlfs", "az": "adlfs", "http": "aiohttp", "https": "aiohttp"}
+# the files of a prefix that hold data (as engine.distributed.route reads a local folder's)
+DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
+# what an object's info may call a fingerprint of its bytes (S3, GCS, Azure, HTTP)
+_TAGS = ("ETag", "etag", "md5Hash", "content_md5", "crc32c")
+
+
+def _options(loc: ObjectPath) -> dict[str, Any]:
+    """``data.storage_options`` with ``${NAME}`` read from this process's environment."""
+    def value(key: str, v: Any) -> Any:
+        if isinstance(v, tuple):
+            return {k: value(f"{key}.{k}", x) for k, x in v}
+        ref = ENV_REF.match(v) if isinstance(v, str) else None
+        if ref is None:
+            return v
+        if ref.group(1) not in os.environ:
+            raise InputError(Problem(
+                f"environment variable {ref.group(1)} is not set", file=loc.setting_at,
+                key=f"data.storage_options.{key}",
+                hint=f"set {ref.group(1)} where cvm (and each Dask worker) runs, or remove "
+                "the option to use the store's usual configuration"))
+        return os.environ[ref.group(1)]
+    return {k: value(k, v) for k, v in loc.options}
+
+
+def filesystem(loc: ObjectPath, setting: str = "data.transactions") -> tuple[Any, str]:
+    """fsspec's filesystem for ``loc`` and the path on it."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise InputError(Problem(
+            f"reading {loc.protocol}:// needs fsspec, which is not installed", file=loc.url,
+            key=f"{setting} ({loc.setting_at})", hint=CLOUD_HINT)) from None
+    options = _options(loc)
+    try:
+        fs, path = url_to_fs(loc.url, **options)
+    except ImportError as exc:
+        package = PACKAGES.get(loc.protocol)
+        raise InputError(Problem(
+            f"reading {loc.protocol}:// needs the package {package or 'of its fsspec protocol'}"
+            f", which is not installed ({exc})", file=loc.url,
+            key=f"{setting} ({loc.setting_at})",
+            hint=CLOUD_HINT if package == "s3fs" else f"pip install {package}" if package
+            else "see fsspec's list of protocols and install the package it names")) from None
+    except ValueError as exc:  # fsspec: "Protocol not known"
+        raise InputError(Problem(
+            f"found the protocol {loc.protocol!r}, which fsspec does not know ({exc})",
+            file=loc.url, key=f"{setting} ({loc.setting_at})",
+            hint="write s3://, gs://, abfs://, https:// ... or a path in the project")) from None
+    except TypeError as exc:  # an option the filesystem does not take
+        raise InputError(Problem(
+            f"the {loc.protocol}:// filesystem refused data.storage_options ({exc})",
+            file=loc.url, key=f"data.storage_options ({loc.setting_at})",
+            hint="use the option names of the protocol's fsspec package (e.g. s3fs: "
+            "endpoint_url, anon, profile, key, secret)")) from None
+    return fs, str(path)
+
+
+def store_problem(loc: ObjectPath, exc: BaseException, setting: str,
+                  what: str = "file") -> Problem:
+    """The error of the store as a problem: file = the URL, a hint by cause."""
+    key = f"{setting} ({loc.setting_at})"
+    name = type(exc).__name__
+    text = str(exc).strip() or name
+    if isinstance(exc, PermissionError) or "AccessDenied" in text or "Forbidden" in text:
+        return Problem(f"access denied ({text})", file=loc.url, key=key, hint=(
+            "the credentials in use may not read it: check the AWS_* variables, the profile "
+            "or the role, or data.storage_options"))
+    if name in ("NoCredentialsError", "PartialCredentialsError") or "credentials" in text:
+        return Problem(f"no credentials to read it ({text})", file=loc.url, key=key, hint=(
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or name "
+            "environment variables in data.storage_options; anon: true for a public bucket"))
+    if isinstance(exc, FileNotFoundError) or "NoSuchBucket" in text:
+        bucket = "bucket" in text.lower()
+        return Problem(
+            ("the bucket does not exist" if bucket else f"{what} not found")
+            + (f" ({text})" if text and text != loc.url.split('://', 1)[1] else ""),
+            file=loc.url, key=key, hint=f"check {setting} at {loc.setting_at}: the bucket "
+            "name, the prefix and the object's name (a folder of files ends with /)")
+    return Problem(f"cannot be read from the store ({name}: {text})", file=loc.url, key=key,
+                   hint="check the URL and that the store can be reached (endpoint_url in "
+                   "data.storage_options for an S3-compatible server)")
+
+
+def info(loc: ObjectPath, setting: str = "data.transactions") -> dict[str, Any]:
+    """The object's (or prefix's) info: ``type`` (file or directory), ``size``, its tag."""
+    fs, path = filesystem(loc, setting)
+    try:
+        fs.invalidate_cache(path)
+        found: dict[str, Any] = fs.info(path)
+    except Exception as exc:  # every store error is the user's input: said with a hint
+        raise InputError(store_problem(loc, exc, setting)) from None
+    return found
+
+
+@contextmanager
+def opened(loc: ObjectPath, setting: str = "data.transactions") -> Iterator[IO[bytes]]:
+    """The object, open for reading (random access: Parquet reads its footer first)."""
+    fs, path = filesystem(loc, setting)
+    try:
+        fh = fs.open(path, "rb")
+    except Exception as exc:
+        raise InputError(store_problem(loc, exc, setting)) from None
+    with fh:
+        yield fh
+
+
+def files_under(loc: ObjectPath, suffixes: tuple[str, ...],
+                setting: str = "data.transactions") -> list[tuple[ObjectPath, int]]:
+    """The data files of a prefix (with their sizes), in the order a local folder's are read
+    (by path, part by part; hidden and ``_`` names left out), or the one object named."""
+    return [(p, int(meta.get("size") or 0)) for p, meta in _listed(loc, suffixes, setting)]
+
+
+def _listed(loc: ObjectPath, suffixes: tuple[str, ...] | None,
+            setting: str) -> list[tuple[ObjectPath, dict[str, Any]]]:
+    """The objects of ``loc`` with their info (every file of a prefix when ``suffixes`` is
+    None), in the order of their paths."""
+    found = info(loc, setting)
+    if found.get("type") != "directory":
+        return [(loc, found)]
+    fs, path = filesystem(loc, setting)
+    try:
+        listed: dict[str, dict[str, Any]] = fs.find(path, detail=True)
+    except Exception as exc:
+        raise InputError(store_problem(loc, exc, setting)) from None
+    root = path.rstrip("/")
+    scheme = loc.url.split("://", 1)[0]
+    out = []
+    for key, meta in listed.items():
+        rel = posixpath.relpath(key, root).split("/")
+        if meta.get("type", "file") == "file" and (
+                suffixes is None or posixpath.splitext(key)[1].lower() in suffixes) and \
+                not any(part.startswith((".", "_")) for part in rel):
+            out.append((rel, loc.child(f"{scheme}://{key}"), meta))
+    return [(p, meta) for _, p, meta in sorted(out, key=lambda t: t[0])]
+
+
+def object_hashes(locations: dict[str, ObjectPath]) -> dict[str, str]:
+    """The manifest's ``inputs`` of objects on a store (``locations``: by the setting naming
+    them): each object (each data file of a prefix) by its URL, hashed by ``fingerprint``."""
+    out = {}
+    for setting, loc in locations.items():
+        for path, meta in _listed(loc, DATA_SUFFIXES, setting):
+            out[path.url] = fingerprint(path, meta)
+    return out
+
+
+def fingerprint(loc: ObjectPath, found: dict[str, Any]) -> str:
+    """The manifest's hash of an object (``found``: its info): SHA-256 of its size and the
+    store's tag of its bytes (S3's ETag, GCS's MD5), read without downloading it; of its bytes
+    when the store keeps no tag. Deterministic: the same object gives the same hash."""
+    tag = next((str(found[k]) for k in _TAGS if found.get(k)), None)
+    digest = hashlib.sha256()
+    if tag is not None:
+        digest.update(f"{found.get('size')}|{tag}".encode())
+        return digest.hexdigest()
+    with opened(loc) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_stores(config: Config) -> list[Problem]:
+    """``cvm validate``: each location on a store can be reached and holds data (an object,
+    or a prefix with data files); its rows are checked by ``cvm run`` as a file's are."""
+    problems: list[Problem] = []
+    for key in ("transactions", "customers"):
+        loc = getattr(config.data, key)
+        if not isinstance(loc, ObjectPath):
+            continue
+        try:
+            found = _listed(loc, DATA_SUFFIXES, f"data.{key}")
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        where = f"data.{key} ({loc.setting_at})"
+        if key == "customers" and found and found[0][0] != loc:
+            problems.append(Problem(
+                "is a folder (a prefix), expected a CSV or Parquet file", file=loc.url,
+                key=where, hint="name the customers file's object"))
+        elif not found:
+            problems.append(Problem(
+                "the folder (prefix) holds no data file", file=loc.url, key=where,
+                hint="a Parquet dataset is a prefix of .parquet files (CSV files work too); "
+                "check the prefix"))
+        problems += [Problem("the file is empty, expected a header line and data rows",
+                             file=path.url, key=where)
+                     for path, meta in found if meta.get("size") == 0]
+    return problems
