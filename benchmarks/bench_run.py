@@ -4,6 +4,7 @@
 
 Each is measured in a fresh process: time per stage and peak memory. Targets: run at most
 20 s and 4 GB (issue 4); plan at most twice the run's time (issue 5).
+The write stage alone, each file's writer apart: benchmarks/bench_write.py (issue 16).
 """
 
 from __future__ import annotations
