@@ -107,9 +107,9 @@ def test_an_id_column_is_never_the_price(tmp_path: Path) -> None:
 
 def test_whole_numbers_counting_up_are_never_the_price(tmp_path: Path) -> None:
     """Named like a price per period ('monthly_billing'), valued like an id (7001, 7002, ...)."""
-    out, yaml = _init(tmp_path, "customer_id,monthly_billing,start_date,end_date,monthly_fee\n"
-                      "c1,7001,2023-01-05,,9.99\nc2,7002,2023-02-03,2023-06-03,9.99\n"
-                      "c3,7003,2023-03-02,,19.99\n")
+    _, yaml = _init(tmp_path, "customer_id,monthly_billing,start_date,end_date,monthly_fee\n"
+                    "c1,7001,2023-01-05,,9.99\nc2,7002,2023-02-03,2023-06-03,9.99\n"
+                    "c3,7003,2023-03-02,,19.99\n")
     assert '    amount: "monthly_fee"' in yaml and "\nsubscriptions:" in yaml
 
 
@@ -183,4 +183,14 @@ def test_contracts_without_an_end_column_is_an_input_error(tmp_path: Path) -> No
         "cancelled, churn_date, until, ...) beside a start, expected one to read the file as "
         "contracts\n  hint: drop --contracts to read it as transactions (one row per "
         "purchase)\n")
+    assert not (tmp_path / "p").exists()
+
+
+def test_contracts_without_from_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--transactions"])
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --transactions: given without --from, expected --from FILE "
+                             "(the file to read)\n"
+                             "  hint: give the file to read with --from, or drop "
+                             "--transactions\n")
     assert not (tmp_path / "p").exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, UsageError
 from engine.workflow.scaffold import PLACEHOLDER, scaffold
 from engine.workflow.sniff import Sniffed, sniff
 from engine.workflow.sniff_contracts import detect_contracts
@@ -17,6 +17,11 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
     """``contracts``: True reads the file as contracts, False as transactions, None guesses."""
     sniffed: Sniffed | None = None
     considered: str | None = None
+    if source is None and contracts is not None:
+        flag = "--contracts" if contracts else "--transactions"
+        raise UsageError(Problem("given without --from, expected --from FILE (the file to read)",
+                                 key=flag,
+                                 hint=f"give the file to read with --from, or drop {flag}"))
     if source is not None:
         if not source.is_file():
             raise InputError(Problem("file not found" if not source.exists() else
