@@ -132,7 +132,7 @@ def detect_contracts(found: Sniffed, force: bool | None = None) -> str | None:
     # an end column empty in every sampled row (no contract ended yet) counts beside a start
     ends = [c for c in cols if _named(c, END) and c not in starts
             and (kinds[c] == "date" or (kinds[c] == "empty" and starts))]
-    reading = _reading(found, kinds, dates, starts, ends)
+    reading = _reading(found, dates, starts, ends)
     if reading is None:
         if force:
             raise InputError(Problem(
@@ -176,7 +176,7 @@ def _purchase_date(found: Sniffed, dates: list[str]) -> None:
     _date_guess(found, [v.strip() for v in found.columns[col] if v.strip()])
 
 
-def _reading(found: Sniffed, kinds: dict[str, str], dates: list[str], starts: list[str],
+def _reading(found: Sniffed, dates: list[str], starts: list[str],
              ends: list[str]) -> tuple[str, str, str, str] | None:
     """The start and end columns of a contracts reading, if the file has one."""
     if not ends:
