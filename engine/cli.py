@@ -144,11 +144,14 @@ def init(folder: Annotated[Path, typer.Argument(
          source: Annotated[Path | None, typer.Option(
              "--from", help="A transactions file: guess its delimiter, encoding, date format "
              "and column mapping for cvm.yaml.")] = None,
+         contracts: Annotated[bool | None, typer.Option(
+             "--contracts/--transactions", help="Read --from as contracts (one row per "
+             "contract) or as transactions. Default: guessed.")] = None,
          quiet: QuietOpt = False) -> int:
     """Scaffold a project: cvm.yaml, starter rules, policies, templates and policy tests."""
     from engine.commands import init as cmd
 
-    return cmd.run(folder=folder, source=source, quiet=quiet)
+    return cmd.run(folder=folder, source=source, quiet=quiet, contracts=contracts)
 
 
 @app.command(name="test")

@@ -6,21 +6,30 @@ from pathlib import Path
 
 import typer
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, UsageError
 from engine.workflow.scaffold import PLACEHOLDER, scaffold
 from engine.workflow.sniff import Sniffed, sniff
 from engine.workflow.sniff_contracts import detect_contracts
 
 
-def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
+def run(*, folder: Path, source: Path | None, quiet: bool,
+        contracts: bool | None = None) -> int:
+    """``contracts``: True reads the file as contracts, False as transactions, None guesses."""
     sniffed: Sniffed | None = None
+    considered: str | None = None
+    if source is None and contracts is not None:
+        flag = "--contracts" if contracts else "--transactions"
+        raise UsageError(Problem("given without --from, expected --from FILE (the file to read)",
+                                 key=flag,
+                                 hint=f"give the file to read with --from, or drop {flag}"))
     if source is not None:
         if not source.is_file():
             raise InputError(Problem("file not found" if not source.exists() else
                                      "is a folder, expected a transactions file",
                                      file=str(source), key="--from"))
         sniffed = sniff(source)
-        detect_contracts(sniffed)  # one row per contract: a subscriptions: project
+        # one row per contract: a subscriptions: project (or the reading, said when unsure)
+        considered = detect_contracts(sniffed, contracts)
     written = scaffold(folder, sniffed)
     if not quiet:
         typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/, "
@@ -43,6 +52,8 @@ def run(*, folder: Path, source: Path | None, quiet: bool) -> int:
                 typer.echo(f"  contracts: one row per contract (subscriptions:), ended by "
                            f"{deal.end.column!r}, billed every {deal.billing_days} days "
                            f"({deal.billing_sure}: {deal.billing_why})")
+            if considered is not None:
+                typer.echo(f"  {'contracts?':<12} {considered}")
     if sniffed is not None and sniffed.not_guessed:
         lines = (folder / "cvm.yaml").read_text(encoding="utf-8").splitlines()
         for name, why in sniffed.not_guessed.items():
