@@ -118,3 +118,48 @@ def test_postgresql_stores_the_blocks_without_compressing_them_again(
             "('cvm_run_snapshots', 'cvm_run_actions', 'cvm_run_values')")).all())
     store.close()
     assert found == {"cvm_run_snapshots": "e", "cvm_run_actions": "e", "cvm_run_values": "e"}
+
+
+@pytest.mark.parametrize("bad", ["a duplicate", "a missing id"])
+def test_a_snapshot_with_a_duplicate_or_missing_id_is_refused_and_nothing_recorded(
+        bad: str, tmp_path: Path) -> None:
+    """The per-customer table's primary key and NOT NULL refused these before the blocks; a
+    part's look-up would show only one of two rows of an id, and a missing id none."""
+    store = open_history(f"sqlite:///{tmp_path / 'h.sqlite'}", tmp_path)
+    frame = frames()[0]
+    frame.loc[3, "customer_id"] = frame.loc[5, "customer_id"] if bad == "a duplicate" else None
+    with pytest.raises(ValueError, match="one row per customer"):
+        record.record_run(store, run_id="r", as_of=dt.date(2025, 1, 1), project="t",
+                          inputs={}, snapshot=frame)
+    with store.reading() as conn:
+        assert conn.execute(text("SELECT count(*) FROM cvm_runs")).scalar_one() == 0
+    store.close()
+
+
+def test_the_readme_recipe_reads_the_contacts_the_engine_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "What is recorded": the Python recipe that replaces the view cvm_contacts."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                if "cvm_run_snapshots" in b)
+    (tmp_path / ".cvm").mkdir()
+    store = open_history(f"sqlite:///{tmp_path / '.cvm' / 'history.sqlite'}", tmp_path)
+    runs = frames()
+    for k, frame in enumerate(runs):
+        record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, k + 1, 1), project="t",
+                          inputs={}, snapshot=frame)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # the README's own recipe
+    contacts = namespace["contacts"]
+    assert len(namespace["snapshots"]) == sum(len(f) for f in runs)
+    for customer_id in runs[0]["customer_id"]:
+        with store.reading() as conn:
+            engine_reads = contacts_of(conn, customer_id, 10)
+        mine = contacts[contacts["customer_id"] == customer_id].sort_values(
+            "run", ascending=False)
+        assert [(str(d), c, ch, a) for d, c, ch, a in engine_reads] == [
+            (str(r.as_of), r.campaign, r.channel, r.action) for r in mine.itertuples()]
+    store.close()

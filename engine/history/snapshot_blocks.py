@@ -70,6 +70,7 @@ def encode_parts(data: pa.Table, run: int) -> list[dict[str, Any]]:
     ordered = data.combine_chunks()
     if not in_order(ordered.column("customer_id")):
         ordered = ordered.take(pc.sort_indices(ordered.column("customer_id")))
+    _one_row_per_customer(ordered.column("customer_id"))
     out: list[dict[str, Any]] = []
     for part, start in enumerate(range(0, ordered.num_rows, PART_ROWS)):
         piece = ordered.slice(start, PART_ROWS)
@@ -80,6 +81,15 @@ def encode_parts(data: pa.Table, run: int) -> list[dict[str, Any]]:
         out.append({"run": run, "part": part, "first_id": piece.column(0)[0].as_py(),
                     "format": FORMAT, "rows": piece.num_rows, "data": sink.getvalue()})
     return out
+
+
+def _one_row_per_customer(ids: pa.ChunkedArray) -> None:
+    """Sorted ids, each once and none missing: what the per-customer table's primary key
+    guarded; a part's look-up would find one of two rows of an id, and none of a missing id."""
+    if ids.null_count or (len(ids) > 1 and not pc.all(pc.less(
+            ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()):
+        raise ValueError("a run's snapshot must have one row per customer, each with an id "
+                         f"({ids.null_count:,} without an id, or an id repeated)")
 
 
 def in_order(ids: pa.ChunkedArray) -> bool:
