@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.activation.ids import Ids, positions
 from engine.project.contact_policies import RESPONDED, ContactPolicies, ContactPolicy
 
 __all__ = ["ContactLog", "Suppression", "suppress"]
@@ -24,11 +24,6 @@ __all__ = ["ContactLog", "Suppression", "suppress"]
 
 def _empty(kind: str) -> np.ndarray:
     return np.zeros(0, dtype=kind)
-
-
-# customer ids: Arrow strings as the history gives them (no Python string per contact), or
-# any sequence of texts
-Ids: TypeAlias = "pa.Array | pa.ChunkedArray | np.ndarray"
 
 
 @dataclass(frozen=True)
@@ -140,12 +135,9 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
 
 def _positions(found: Ids, ids: pa.Array) -> np.ndarray:
     """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up, on the
-    Arrow ids the history gives: pandas' on Python strings takes seconds for the millions of
-    contacts of a large history."""
-    if not len(ids) or not len(found):
-        return np.full(len(found), -1, dtype=np.int64)
-    at = pc.index_in(_arrow(found), value_set=ids)
-    return np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
+    Arrow ids the history gives (each run's ids hashed once: engine.activation.ids): pandas'
+    on Python strings takes seconds for the millions of contacts of a large history."""
+    return positions(found, ids)
 
 
 def _arrow(ids: Ids) -> pa.Array | pa.ChunkedArray:

@@ -25,11 +25,14 @@ import pyarrow.ipc as ipc
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, select
 from sqlalchemy.engine import Connection
 
+from engine.activation.ids import id_texts, positions
+
 FORMAT = 1
 ACTION_COLUMNS = ("customer_id", "campaign", "channel", "status", "holdout", "cost")
 SCHEMA = pa.schema([("customer_id", pa.string()), ("campaign", pa.string()),
                     ("channel", pa.string()), ("status", pa.string()),
                     ("holdout", pa.bool_()), ("cost", pa.float64())])
+CODED_ID = pa.field("customer_id", pa.dictionary(pa.int32(), pa.string()))
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -76,7 +79,9 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
                 ) -> tuple[pa.Table, np.ndarray, list[int]]:
     """The actioned rows of ``runs`` in run order then as recorded: the ``columns`` (one chunk
     per run), each row's run, and each run's row count. Only the columns asked for (and
-    status, to filter on it) are decompressed."""
+    status, to filter on it) are decompressed. With ``status``, customer_id comes
+    dictionary-coded: each chunk's rows are indices into the run's whole id column, whose
+    text is not copied (a look-up hashes each run's ids once: engine.activation.ids)."""
     found = conn.execute(select(store_table.c.run, store_table.c.format, store_table.c.data)
                          .where(store_table.c.run.in_(list(runs)))
                          .order_by(store_table.c.run)).all() if runs else []
@@ -91,11 +96,19 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
                              f"{FORMAT}")
         block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
         if status is not None:
-            block = block.filter(pc.equal(block.column("status"), status))
+            keep = pc.equal(block.column("status"), status).fill_null(False)
+            ids = block.column("customer_id").combine_chunks() \
+                if "customer_id" in columns else None
+            block = block.filter(keep)
+            if ids is not None:
+                rows = pc.indices_nonzero(keep).cast(pa.int32())
+                block = block.set_column(block.schema.get_field_index("customer_id"),
+                                         CODED_ID, pa.DictionaryArray.from_arrays(rows, ids))
         parts.append(block.select(list(columns)))
         sizes.append(block.num_rows)
         keys.append(int(run))
-    schema = pa.schema([SCHEMA.field(c) for c in columns])
+    schema = pa.schema([CODED_ID if c == "customer_id" and status is not None
+                        else SCHEMA.field(c) for c in columns])
     whole = pa.concat_tables(parts) if parts else schema.empty_table()
     return whole, np.repeat(np.asarray(keys, dtype=np.int64), sizes), sizes
 
@@ -120,8 +133,8 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
             code, missing = lookup(whole.column(c), codes_in)
             out[c], out["code"] = pd.Series(missing, dtype=object), code
             continue
-        out[c] = pd.Series(whole.column(c).to_numpy(), dtype=object) if c == "customer_id" \
-            else pd.Series(_numpy(whole.column(c)))
+        out[c] = pd.Series(id_texts(whole.column(c), np.arange(whole.num_rows)), dtype=object) \
+            if c == "customer_id" else pd.Series(_numpy(whole.column(c)))
     return pd.DataFrame(out)
 
 
@@ -129,27 +142,15 @@ def lookup(ids: pa.ChunkedArray, value_set: pa.Array) -> tuple[np.ndarray, np.nd
     """Each id's position in ``value_set`` (-1 if absent), and the ids themselves where absent
     (None elsewhere: a Python string per row is what costs at a million rows).
 
-    One hash look-up for all the chunks (one per run), and none for a chunk equal to an
-    earlier one: runs often action the same customers in the same order, and comparing two
-    chunks is a memory compare."""
-    chunks = [c.cast(value_set.type) for c in ids.chunks]
-    first: list[int] = []  # per chunk: the earlier chunk it equals (itself if none)
-    for k, chunk in enumerate(chunks):
-        same = next((j for j in set(first) if len(chunks[j]) == len(chunk)
-                     and chunks[j].equals(chunk)), k)
-        first.append(same)
-    distinct = sorted(set(first))
-    found = pc.index_in(pa.chunked_array([chunks[j] for j in distinct], type=value_set.type),
-                        value_set=value_set).fill_null(-1)
-    codes = np.asarray(found.to_numpy(), dtype=np.int64)
-    starts = np.cumsum([0, *(len(chunks[j]) for j in distinct)])
-    at = {j: codes[starts[i]:starts[i + 1]] for i, j in enumerate(distinct)}
-    code = np.concatenate([at[j] for j in first]) if chunks else np.zeros(0, dtype=np.int64)
+    One hash look-up for all the chunks (one per run), and none for a chunk (or a chunk's
+    dictionary: read_blocks' coded ids) equal to an earlier one: runs often action the same
+    customers in the same order, and comparing two chunks is a memory compare
+    (engine.activation.ids)."""
+    code = positions(ids, value_set)
     missing = np.full(len(code), None, dtype=object)
     lost = np.flatnonzero(code < 0)
     if len(lost):
-        whole = pa.chunked_array(chunks, type=value_set.type)
-        missing[lost] = whole.take(pa.array(lost)).to_numpy()
+        missing[lost] = id_texts(ids, lost)
     return code, missing
 
 
