@@ -27,11 +27,16 @@ from sqlalchemy.engine import Connection
 
 from engine.activation.ids import id_texts, positions
 
-FORMAT = 1
+FORMAT = 2  # 1: every text column as plain text (still read)
 ACTION_COLUMNS = ("customer_id", "campaign", "channel", "status", "holdout", "cost")
 SCHEMA = pa.schema([("customer_id", pa.string()), ("campaign", pa.string()),
                     ("channel", pa.string()), ("status", pa.string()),
                     ("holdout", pa.bool_()), ("cost", pa.float64())])
+# the columns of a few distinct values, stored dictionary-coded from format 2 (integer
+# indices into their few texts): decoded, filtered and grouped without a text per row
+CODED = ("campaign", "channel", "status")
+BLOCK_SCHEMA = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
+                          if f.name in CODED else f for f in SCHEMA])
 CODED_ID = pa.field("customer_id", pa.dictionary(pa.int32(), pa.string()))
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
@@ -66,12 +71,36 @@ def encode(frame: pd.DataFrame) -> tuple[int, bytes]:
             arrays.append(pa.array(values.to_numpy(dtype=float), type=kind, from_pandas=True))
         else:
             arrays.append(pa.array(values.to_numpy(dtype=object), type=kind, from_pandas=True))
-    batch = pa.record_batch(arrays, schema=SCHEMA)
+    part_table = coded(pa.Table.from_batches([pa.record_batch(arrays, schema=SCHEMA)]))
     sink = io.BytesIO()
     options = ipc.IpcWriteOptions(compression=_CODEC)
-    with ipc.new_stream(sink, SCHEMA, options=options) as writer:
-        writer.write_batch(batch)
-    return batch.num_rows, sink.getvalue()
+    with ipc.new_stream(sink, part_table.schema, options=options) as writer:
+        writer.write_table(part_table, max_chunksize=max(part_table.num_rows, 1))
+    return part_table.num_rows, sink.getvalue()
+
+
+def coded(part: pa.Table) -> pa.Table:
+    """A block's columns (SCHEMA's, or some of them) in the stored form: the CODED columns
+    dictionary-coded (a block of format 1 read back takes this form too)."""
+    for name in CODED:
+        at = part.schema.get_field_index(name)
+        if at >= 0 and not pa.types.is_dictionary(part.schema.field(at).type):
+            column = part.column(at).combine_chunks()
+            part = part.set_column(at, BLOCK_SCHEMA.field(name),
+                                   pc.dictionary_encode(column).cast(
+                                       BLOCK_SCHEMA.field(name).type))
+    return part
+
+
+def equal(column: pa.ChunkedArray, text: str) -> np.ndarray:
+    """Where a CODED column is ``text`` (False where missing), on its integer indices."""
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in column.chunks:
+        words = chunk.dictionary.to_pylist()
+        hits = np.array([w == text for w in words] + [False])  # the spare last: missing
+        parts.append(hits[np.asarray(chunk.indices.fill_null(len(words)).to_numpy(),
+                                     dtype=np.int64)])
+    return np.concatenate(parts)
 
 
 def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
@@ -91,24 +120,24 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
     sizes: list[int] = []
     keys: list[int] = []
     for run, fmt, data in found:
-        if fmt != FORMAT:
+        if fmt not in (1, FORMAT):
             raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
-                             f"{FORMAT}")
-        block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
+                             f"1 to {FORMAT}")
+        block = coded(ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all())
         if status is not None:
-            keep = pc.equal(block.column("status"), status).fill_null(False)
+            keep = equal(block.column("status"), status)
             ids = block.column("customer_id").combine_chunks() \
                 if "customer_id" in columns else None
-            block = block.filter(keep)
+            block = block.filter(pa.array(keep))
             if ids is not None:
-                rows = pc.indices_nonzero(keep).cast(pa.int32())
+                rows = pa.array(np.flatnonzero(keep).astype(np.int32))
                 block = block.set_column(block.schema.get_field_index("customer_id"),
                                          CODED_ID, pa.DictionaryArray.from_arrays(rows, ids))
         parts.append(block.select(list(columns)))
         sizes.append(block.num_rows)
         keys.append(int(run))
     schema = pa.schema([CODED_ID if c == "customer_id" and status is not None
-                        else SCHEMA.field(c) for c in columns])
+                        else BLOCK_SCHEMA.field(c) for c in columns])
     whole = pa.concat_tables(parts) if parts else schema.empty_table()
     return whole, np.repeat(np.asarray(keys, dtype=np.int64), sizes), sizes
 
@@ -157,15 +186,21 @@ def lookup(ids: pa.ChunkedArray, value_set: pa.Array) -> tuple[np.ndarray, np.nd
 def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """A text column of a few distinct values as codes (-1: missing) into its distinct values
     in text order. Each chunk (a run) is encoded on its own: no copy of the whole column."""
-    coded = [pc.dictionary_encode(chunk) for chunk in column.chunks]
-    words = sorted({w for c in coded for w in c.dictionary.to_pylist()})
+    found = []  # per chunk: its indices (missing: the spare last), its texts, those used
+    for chunk in column.chunks:
+        c = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        index = np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(), dtype=np.int64)
+        used = np.bincount(index, minlength=len(c.dictionary) + 1)[:-1] > 0
+        found.append((index, c.dictionary.to_pylist(), used))
+    # the texts in use only: a stored dictionary may hold texts its filtered rows lack
+    words = sorted({w for _, texts, used in found for w, u in zip(texts, used, strict=True)
+                    if u})
     rank = {w: k for k, w in enumerate(words)}
     parts = [np.zeros(0, dtype=np.int64)]
-    for c in coded:
+    for index, texts, _ in found:
         # the chunk's own codes to the common ones; the spare last slot: missing
-        to = np.array([rank[w] for w in c.dictionary.to_pylist()] + [-1], dtype=np.int64)
-        parts.append(to[np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(),
-                                   dtype=np.int64)])
+        to = np.array([rank.get(w, -1) for w in texts] + [-1], dtype=np.int64)
+        parts.append(to[index])
     return np.concatenate(parts), words
 
 
@@ -173,7 +208,8 @@ def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:
     """A column as numpy; a text column (campaign, channel, status: a few distinct values) as
     a categorical with its categories in text order, so that grouping and comparing it never
     hashes a Python string per row."""
-    if column.type != pa.string() or column.num_chunks == 0:
+    if not (column.type == pa.string() or pa.types.is_dictionary(column.type)) \
+            or column.num_chunks == 0:
         plain: np.ndarray = column.to_numpy()
         return plain
     codes, words = categories(column)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import columns, fetch
-from engine.history.columnar import categories, lookup, read_blocks
+from engine.history.columnar import categories, equal, lookup, read_blocks
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -77,7 +77,7 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
     return Measured(
         sorted((int(r), str(i), a) for r, i, a in meta), run, code, missing, campaign,
         campaign_names, channel, channel_names,
-        _flag(pc.equal(block.column("status"), "allocated")),
+        equal(block.column("status"), "allocated"),
         _flag(block.column("holdout")),
         _zero_missing(block.column("cost").to_numpy()), got)
 
