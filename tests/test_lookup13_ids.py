@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from engine.activation.ids import id_texts, positions
+from engine.activation.ids import id_texts, positions, positions_of
 from engine.history.columnar import lookup, read_blocks
 from engine.history.record import record_run
 from engine.history.settings import parse
@@ -65,6 +65,14 @@ def test_positions_are_a_plain_look_up(seed: int) -> None:
     assert missing.tolist() == [i if c < 0 else None for i, c in zip(flat, expected,
                                                                       strict=True)]
     assert id_texts(found, np.arange(len(flat))).tolist() == flat
+    # with a group equal to the value set itself (no look-up for it), in one call
+    whole = pa.array(value_set, type=pa.string())
+    coded = pa.DictionaryArray.from_arrays(pa.array(np.arange(len(value_set))[::-1],
+                                                    type=pa.int32()), whole)
+    got = positions_of([found, whole, coded, np.array(flat[:3], dtype=object)], whole)
+    assert [g.tolist() for g in got] == [expected.tolist(), list(range(len(value_set))),
+                                         list(range(len(value_set)))[::-1],
+                                         expected[:3].tolist()]
 
 
 def test_allocated_ids_are_indices_into_each_runs_ids(tmp_path: Path) -> None:

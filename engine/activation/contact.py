@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.activation.ids import Ids, positions
+from engine.activation.ids import Ids, positions_of
 from engine.project.contact_policies import RESPONDED, ContactPolicies, ContactPolicy
 
 __all__ = ["ContactLog", "Suppression", "suppress"]
@@ -26,14 +27,18 @@ def _empty(kind: str) -> np.ndarray:
     return np.zeros(0, dtype=kind)
 
 
+# a text per contact: numpy objects, or a categorical (the history's: compared on its codes)
+Texts: TypeAlias = "np.ndarray | pd.Categorical"
+
+
 @dataclass(frozen=True)
 class ContactLog:
     """Past contacts and responses, dated in days before this run's as-of date."""
 
     contact_customer: Ids = field(default_factory=lambda: _empty("O"))
     contact_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
-    contact_channel: np.ndarray = field(default_factory=lambda: _empty("O"))
-    contact_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
+    contact_channel: Texts = field(default_factory=lambda: _empty("O"))
+    contact_campaign: Texts = field(default_factory=lambda: _empty("O"))
     response_customer: Ids = field(default_factory=lambda: _empty("O"))
     response_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
     response_outcome: np.ndarray = field(default_factory=lambda: _empty("O"))
@@ -63,8 +68,8 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
     reason = np.full(n, "", dtype=object)
     counts: dict[str, int] = {}
     known = pa.array(ids, type=pa.string())  # made once: a million ids cost
-    c_at = _positions(log.contact_customer, known)
-    r_at = _positions(log.response_customer, known)
+    # one hash table of the ids for both (engine.activation.ids)
+    c_at, r_at = positions_of([log.contact_customer, log.response_customer], known)
     for pol in policies.policies:
         hit, text = _evaluate(pol, log, c_at, r_at, n)
         rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
@@ -131,13 +136,6 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
     texts = np.array([f"{head}{names[int(v) % m]} {_n(int(v) // m, 'day')} ago (quiet for "
                       f"{pol.days} days)" for v in distinct], dtype=object)
     return code >= 0, lambda mask: texts[code[mask]]
-
-
-def _positions(found: Ids, ids: pa.Array) -> np.ndarray:
-    """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up, on the
-    Arrow ids the history gives (each run's ids hashed once: engine.activation.ids): pandas'
-    on Python strings takes seconds for the millions of contacts of a large history."""
-    return positions(found, ids)
 
 
 def _arrow(ids: Ids) -> pa.Array | pa.ChunkedArray:

@@ -128,6 +128,9 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
             keep = equal(block.column("status"), status)
             ids = block.column("customer_id").combine_chunks() \
                 if "customer_id" in columns else None
+            if ids is not None:  # its text is not filtered (copied): it is coded below
+                block = block.set_column(block.schema.get_field_index("customer_id"),
+                                         "customer_id", pa.nulls(block.num_rows, pa.string()))
             block = block.filter(pa.array(keep))
             if ids is not None:
                 rows = pa.array(np.flatnonzero(keep).astype(np.int32))
