@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.activation.contact import ContactLog
-from engine.history.changes import fetch
+from engine.history.changes import arrays, fetch
 
 if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
     from engine.history.store import Store
@@ -50,7 +50,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
         answers = fetch(conn, answered)
-    customer, date, outcome, campaign = _columns(answers, 4)
+    customer, date, outcome, campaign = arrays(answers, 4)
     keys = np.array(sorted(run_days), dtype=np.int64)
     ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
     return ContactLog(
@@ -69,19 +69,6 @@ def _texts(column: pa.ChunkedArray) -> pd.Categorical:
 
     codes, words = categories(column)
     return pd.Categorical.from_codes(codes, categories=words)
-
-
-def _columns(rows: list[tuple[object, ...]], width: int) -> list[np.ndarray]:
-    """The rows' columns as numpy objects (no data frame: pandas would infer a text type and
-    copy every text once more)."""
-    if not rows:
-        return [np.zeros(0, dtype=object) for _ in range(width)]
-    out = []
-    for values in zip(*rows, strict=True):
-        column = np.empty(len(values), dtype=object)
-        column[:] = values
-        out.append(column)
-    return out
 
 
 def _days_before(as_of: dt.date, dates: np.ndarray) -> np.ndarray:

@@ -21,9 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, select
 
+from engine.activation.ids import id_texts, positions_of
 from engine.data.load import EPOCH, Transactions
-from engine.history.changes import columns, fetch
-from engine.history.columnar import categories, equal, lookup, read_blocks
+from engine.history.changes import arrays, fetch
+from engine.history.columnar import categories, equal, read_blocks
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -66,11 +67,19 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
                                      responses.c.response_date)
                         .where(responses.c.outcome == "converted"))
-    got = columns(answers, ["customer_id", "campaign", "date"]).astype(
-        {"customer_id": object, "campaign": object})
-    got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
-    got["code"] = _codes(got["customer_id"].to_numpy(dtype=object), tx.id_array)
-    code, missing = lookup(block.column("customer_id"), tx.id_array)
+    who, campaign_of, date = arrays(answers, 3)
+    # the block's ids and the conversions' with one hash table of the transactions' ids
+    code, answer_code = positions_of([block.column("customer_id"), who], tx.id_array)
+    missing = np.full(len(code), None, dtype=object)
+    lost = np.flatnonzero(code < 0)
+    if len(lost):
+        missing[lost] = id_texts(block.column("customer_id"), lost)
+    # date: a date, or ISO text as SQLite gives it back (numpy parses either, in C)
+    day = date.astype("datetime64[D]").astype(np.int64) - (EPOCH - dt.date(1970, 1, 1)).days
+    got = pd.DataFrame({"customer_id": pd.Series(who, dtype=object),
+                        "campaign": pd.Series(campaign_of, dtype=object),
+                        "date": pd.Series(date, dtype=object), "day": day,
+                        "code": answer_code})
     campaign, campaign_names = categories(block.column("campaign"))
     channel, channel_names = categories(block.column("channel")) if channels else \
         (np.zeros(0, dtype=np.int64), [])
@@ -100,13 +109,6 @@ def _zero_missing(values: np.ndarray) -> np.ndarray:
 
 def _flag(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(column, False).to_numpy(), dtype=bool)
-
-
-def _codes(ids: np.ndarray, value_set: pa.Array) -> np.ndarray:
-    if not len(ids):
-        return np.zeros(0, dtype=np.int64)
-    found = pc.index_in(pa.array(ids, type=value_set.type), value_set=value_set)
-    return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
 
 
 def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
