@@ -93,9 +93,14 @@ def coded(part: pa.Table) -> pa.Table:
 
 
 def equal(column: pa.ChunkedArray, text: str) -> np.ndarray:
-    """Where a CODED column is ``text`` (False where missing), on its integer indices."""
+    """Where a CODED column is ``text`` (False where missing), on its integer indices (on
+    the text itself in a block of format 1)."""
     parts = [np.zeros(0, dtype=bool)]
     for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            parts.append(np.asarray(pc.equal(chunk, text).fill_null(False).to_numpy(
+                zero_copy_only=False), dtype=bool))
+            continue
         words = chunk.dictionary.to_pylist()
         hits = np.array([w == text for w in words] + [False])  # the spare last: missing
         parts.append(hits[np.asarray(chunk.indices.fill_null(len(words)).to_numpy(),
@@ -123,7 +128,7 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
         if fmt not in (1, FORMAT):
             raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
                              f"1 to {FORMAT}")
-        block = coded(ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all())
+        block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
         if status is not None:
             keep = equal(block.column("status"), status)
             ids = block.column("customer_id").combine_chunks() \
@@ -136,7 +141,8 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
                 rows = pa.array(np.flatnonzero(keep).astype(np.int32))
                 block = block.set_column(block.schema.get_field_index("customer_id"),
                                          CODED_ID, pa.DictionaryArray.from_arrays(rows, ids))
-        parts.append(block.select(list(columns)))
+        # a block of format 1 coded here, after the filter: only the rows kept
+        parts.append(coded(block.select(list(columns))))
         sizes.append(block.num_rows)
         keys.append(int(run))
     schema = pa.schema([CODED_ID if c == "customer_id" and status is not None
