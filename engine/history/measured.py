@@ -203,7 +203,7 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     """The transactions' customer codes (``code``), amounts, margins, or the codes of the
     positive rows alone (``bought``: purchases), in day order (ties as they come: the order
     each customer's figures are summed in), each made once, when first asked for, and kept in
-    ``cache`` (learning asks for the purchases only), so that a window is a slice, not a pass
+    ``cache`` (the purchases from the codes and amounts), so that a window is a slice, not a pass
     over every row. Also kept: where each day starts in them."""
     if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
         day = tx.day
@@ -218,13 +218,12 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     if (1, 0, name) not in cache:
         order = cache.get((1, 0, "order"))
         if name == "bought":
-            positive = tx.amount > 0
-            rows = np.flatnonzero(positive) if order is None else order[positive[order]]
+            # from the codes and amounts in day order: sequential passes, no more gathers
+            positive = _in_day_order(tx, "amount", cache) > 0
             # bought_starts[d - low]: the first positive row dated d or later
-            before = np.concatenate([[0], np.cumsum(positive if order is None
-                                                    else positive[order])])
+            before = np.concatenate([[0], np.cumsum(positive)])
             cache[(1, 0, "bought_starts")] = before[cache[(1, 0, "starts")]]
-            cache[(1, 0, name)] = tx.code[rows]
+            cache[(1, 0, name)] = _in_day_order(tx, "code", cache)[positive]
         else:
             values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
             cache[(1, 0, name)] = values if order is None else values[order]
