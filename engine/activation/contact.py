@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.activation.ids import Ids, positions_of
 from engine.project.contact_policies import RESPONDED, ContactPolicies, ContactPolicy
 
 __all__ = ["ContactLog", "Suppression", "suppress"]
@@ -26,9 +27,8 @@ def _empty(kind: str) -> np.ndarray:
     return np.zeros(0, dtype=kind)
 
 
-# customer ids: Arrow strings as the history gives them (no Python string per contact), or
-# any sequence of texts
-Ids: TypeAlias = "pa.Array | pa.ChunkedArray | np.ndarray"
+# a text per contact: numpy objects, or a categorical (the history's: compared on its codes)
+Texts: TypeAlias = "np.ndarray | pd.Categorical"
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class ContactLog:
 
     contact_customer: Ids = field(default_factory=lambda: _empty("O"))
     contact_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
-    contact_channel: np.ndarray = field(default_factory=lambda: _empty("O"))
-    contact_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
+    contact_channel: Texts = field(default_factory=lambda: _empty("O"))
+    contact_campaign: Texts = field(default_factory=lambda: _empty("O"))
     response_customer: Ids = field(default_factory=lambda: _empty("O"))
     response_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
     response_outcome: np.ndarray = field(default_factory=lambda: _empty("O"))
@@ -68,8 +68,8 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
     reason = np.full(n, "", dtype=object)
     counts: dict[str, int] = {}
     known = pa.array(ids, type=pa.string())  # made once: a million ids cost
-    c_at = _positions(log.contact_customer, known)
-    r_at = _positions(log.response_customer, known)
+    # one hash table of the ids for both (engine.activation.ids)
+    c_at, r_at = positions_of([log.contact_customer, log.response_customer], known)
     for pol in policies.policies:
         hit, text = _evaluate(pol, log, c_at, r_at, n)
         rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
@@ -136,16 +136,6 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
     texts = np.array([f"{head}{names[int(v) % m]} {_n(int(v) // m, 'day')} ago (quiet for "
                       f"{pol.days} days)" for v in distinct], dtype=object)
     return code >= 0, lambda mask: texts[code[mask]]
-
-
-def _positions(found: Ids, ids: pa.Array) -> np.ndarray:
-    """Each of ``found`` as a row of ``ids`` (-1: not there). Arrow's hash look-up, on the
-    Arrow ids the history gives: pandas' on Python strings takes seconds for the millions of
-    contacts of a large history."""
-    if not len(ids) or not len(found):
-        return np.full(len(found), -1, dtype=np.int64)
-    at = pc.index_in(_arrow(found), value_set=ids)
-    return np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
 
 
 def _arrow(ids: Ids) -> pa.Array | pa.ChunkedArray:

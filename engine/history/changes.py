@@ -156,5 +156,18 @@ def fetch(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
         result.close()
 
 
+def arrays(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:
+    """The rows' ``width`` columns as numpy objects (no data frame: pandas would infer a text
+    type and copy every text once more)."""
+    if not rows:
+        return [np.zeros(0, dtype=object) for _ in range(width)]
+    out = []
+    for values in zip(*rows, strict=True):
+        column = np.empty(len(values), dtype=object)
+        column[:] = values
+        out.append(column)
+    return out
+
+
 def columns(rows: list[tuple[Any, ...]], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=names)

@@ -2,10 +2,9 @@
 
 The look-backs of a run (contact policies: who was contacted, on which channel, in which
 campaign; ``cvm measure`` and learning: who was treated or held out) read a few columns of the
-actioned rows of a handful of runs. Read row by row from ``cvm_snapshots`` that costs seconds
-per million rows (a Python tuple per row); the same rows as one Arrow IPC block per run, written
-at record time beside the snapshots, decode in milliseconds. ``cvm_snapshots`` stays the table
-to query with SQL; the blocks are the engine's own copy of its columns below.
+actioned rows of a handful of runs. The same rows as one Arrow IPC block per run, written at
+record time beside the run's snapshot parts (``cvm_run_snapshots``, sorted by customer for
+one customer's look-up), decode in milliseconds without reading the whole snapshot.
 
 The block's columns (actioned = a campaign or a status): customer_id, campaign, channel,
 status, holdout, cost. The format is versioned (``FORMAT``): a reader refuses a block it does
@@ -25,11 +24,19 @@ import pyarrow.ipc as ipc
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, select
 from sqlalchemy.engine import Connection
 
-FORMAT = 1
+from engine.activation.ids import id_texts, positions
+
+FORMAT = 2  # 1: every text column as plain text (still read)
 ACTION_COLUMNS = ("customer_id", "campaign", "channel", "status", "holdout", "cost")
 SCHEMA = pa.schema([("customer_id", pa.string()), ("campaign", pa.string()),
                     ("channel", pa.string()), ("status", pa.string()),
                     ("holdout", pa.bool_()), ("cost", pa.float64())])
+# the columns of a few distinct values, stored dictionary-coded from format 2 (integer
+# indices into their few texts): decoded, filtered and grouped without a text per row
+CODED = ("campaign", "channel", "status")
+BLOCK_SCHEMA = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
+                          if f.name in CODED else f for f in SCHEMA])
+CODED_ID = pa.field("customer_id", pa.dictionary(pa.int32(), pa.string()))
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -63,12 +70,41 @@ def encode(frame: pd.DataFrame) -> tuple[int, bytes]:
             arrays.append(pa.array(values.to_numpy(dtype=float), type=kind, from_pandas=True))
         else:
             arrays.append(pa.array(values.to_numpy(dtype=object), type=kind, from_pandas=True))
-    batch = pa.record_batch(arrays, schema=SCHEMA)
+    part_table = coded(pa.Table.from_batches([pa.record_batch(arrays, schema=SCHEMA)]))
     sink = io.BytesIO()
     options = ipc.IpcWriteOptions(compression=_CODEC)
-    with ipc.new_stream(sink, SCHEMA, options=options) as writer:
-        writer.write_batch(batch)
-    return batch.num_rows, sink.getvalue()
+    with ipc.new_stream(sink, part_table.schema, options=options) as writer:
+        writer.write_table(part_table, max_chunksize=max(part_table.num_rows, 1))
+    return part_table.num_rows, sink.getvalue()
+
+
+def coded(part: pa.Table) -> pa.Table:
+    """A block's columns (SCHEMA's, or some of them) in the stored form: the CODED columns
+    dictionary-coded (a block of format 1 read back takes this form too)."""
+    for name in CODED:
+        at = part.schema.get_field_index(name)
+        if at >= 0 and not pa.types.is_dictionary(part.schema.field(at).type):
+            column = part.column(at).combine_chunks()
+            part = part.set_column(at, BLOCK_SCHEMA.field(name),
+                                   pc.dictionary_encode(column).cast(
+                                       BLOCK_SCHEMA.field(name).type))
+    return part
+
+
+def equal(column: pa.ChunkedArray, text: str) -> np.ndarray:
+    """Where a CODED column is ``text`` (False where missing), on its integer indices (on
+    the text itself in a block of format 1)."""
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            parts.append(np.asarray(pc.equal(chunk, text).fill_null(False).to_numpy(
+                zero_copy_only=False), dtype=bool))
+            continue
+        words = chunk.dictionary.to_pylist()
+        hits = np.array([w == text for w in words] + [False])  # the spare last: missing
+        parts.append(hits[np.asarray(chunk.indices.fill_null(len(words)).to_numpy(),
+                                     dtype=np.int64)])
+    return np.concatenate(parts)
 
 
 def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
@@ -76,7 +112,9 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
                 ) -> tuple[pa.Table, np.ndarray, list[int]]:
     """The actioned rows of ``runs`` in run order then as recorded: the ``columns`` (one chunk
     per run), each row's run, and each run's row count. Only the columns asked for (and
-    status, to filter on it) are decompressed."""
+    status, to filter on it) are decompressed. With ``status``, customer_id comes
+    dictionary-coded: each chunk's rows are indices into the run's whole id column, whose
+    text is not copied (a look-up hashes each run's ids once: engine.activation.ids)."""
     found = conn.execute(select(store_table.c.run, store_table.c.format, store_table.c.data)
                          .where(store_table.c.run.in_(list(runs)))
                          .order_by(store_table.c.run)).all() if runs else []
@@ -86,16 +124,28 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
     sizes: list[int] = []
     keys: list[int] = []
     for run, fmt, data in found:
-        if fmt != FORMAT:
+        if fmt not in (1, FORMAT):
             raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
-                             f"{FORMAT}")
+                             f"1 to {FORMAT}")
         block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
         if status is not None:
-            block = block.filter(pc.equal(block.column("status"), status))
-        parts.append(block.select(list(columns)))
+            keep = equal(block.column("status"), status)
+            ids = block.column("customer_id").combine_chunks() \
+                if "customer_id" in columns else None
+            if ids is not None:  # its text is not filtered (copied): it is coded below
+                block = block.set_column(block.schema.get_field_index("customer_id"),
+                                         "customer_id", pa.nulls(block.num_rows, pa.string()))
+            block = block.filter(pa.array(keep))
+            if ids is not None:
+                rows = pa.array(np.flatnonzero(keep).astype(np.int32))
+                block = block.set_column(block.schema.get_field_index("customer_id"),
+                                         CODED_ID, pa.DictionaryArray.from_arrays(rows, ids))
+        # a block of format 1 coded here, after the filter: only the rows kept
+        parts.append(coded(block.select(list(columns))))
         sizes.append(block.num_rows)
         keys.append(int(run))
-    schema = pa.schema([SCHEMA.field(c) for c in columns])
+    schema = pa.schema([CODED_ID if c == "customer_id" and status is not None
+                        else BLOCK_SCHEMA.field(c) for c in columns])
     whole = pa.concat_tables(parts) if parts else schema.empty_table()
     return whole, np.repeat(np.asarray(keys, dtype=np.int64), sizes), sizes
 
@@ -120,8 +170,8 @@ def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
             code, missing = lookup(whole.column(c), codes_in)
             out[c], out["code"] = pd.Series(missing, dtype=object), code
             continue
-        out[c] = pd.Series(whole.column(c).to_numpy(), dtype=object) if c == "customer_id" \
-            else pd.Series(_numpy(whole.column(c)))
+        out[c] = pd.Series(id_texts(whole.column(c), np.arange(whole.num_rows)), dtype=object) \
+            if c == "customer_id" else pd.Series(_numpy(whole.column(c)))
     return pd.DataFrame(out)
 
 
@@ -129,42 +179,36 @@ def lookup(ids: pa.ChunkedArray, value_set: pa.Array) -> tuple[np.ndarray, np.nd
     """Each id's position in ``value_set`` (-1 if absent), and the ids themselves where absent
     (None elsewhere: a Python string per row is what costs at a million rows).
 
-    One hash look-up for all the chunks (one per run), and none for a chunk equal to an
-    earlier one: runs often action the same customers in the same order, and comparing two
-    chunks is a memory compare."""
-    chunks = [c.cast(value_set.type) for c in ids.chunks]
-    first: list[int] = []  # per chunk: the earlier chunk it equals (itself if none)
-    for k, chunk in enumerate(chunks):
-        same = next((j for j in set(first) if len(chunks[j]) == len(chunk)
-                     and chunks[j].equals(chunk)), k)
-        first.append(same)
-    distinct = sorted(set(first))
-    found = pc.index_in(pa.chunked_array([chunks[j] for j in distinct], type=value_set.type),
-                        value_set=value_set).fill_null(-1)
-    codes = np.asarray(found.to_numpy(), dtype=np.int64)
-    starts = np.cumsum([0, *(len(chunks[j]) for j in distinct)])
-    at = {j: codes[starts[i]:starts[i + 1]] for i, j in enumerate(distinct)}
-    code = np.concatenate([at[j] for j in first]) if chunks else np.zeros(0, dtype=np.int64)
+    One hash look-up for all the chunks (one per run), and none for a chunk (or a chunk's
+    dictionary: read_blocks' coded ids) equal to an earlier one: runs often action the same
+    customers in the same order, and comparing two chunks is a memory compare
+    (engine.activation.ids)."""
+    code = positions(ids, value_set)
     missing = np.full(len(code), None, dtype=object)
     lost = np.flatnonzero(code < 0)
     if len(lost):
-        whole = pa.chunked_array(chunks, type=value_set.type)
-        missing[lost] = whole.take(pa.array(lost)).to_numpy()
+        missing[lost] = id_texts(ids, lost)
     return code, missing
 
 
 def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """A text column of a few distinct values as codes (-1: missing) into its distinct values
     in text order. Each chunk (a run) is encoded on its own: no copy of the whole column."""
-    coded = [pc.dictionary_encode(chunk) for chunk in column.chunks]
-    words = sorted({w for c in coded for w in c.dictionary.to_pylist()})
+    found = []  # per chunk: its indices (missing: the spare last), its texts, those used
+    for chunk in column.chunks:
+        c = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        index = np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(), dtype=np.int64)
+        used = np.bincount(index, minlength=len(c.dictionary) + 1)[:-1] > 0
+        found.append((index, c.dictionary.to_pylist(), used))
+    # the texts in use only: a stored dictionary may hold texts its filtered rows lack
+    words = sorted({w for _, texts, used in found for w, u in zip(texts, used, strict=True)
+                    if u})
     rank = {w: k for k, w in enumerate(words)}
     parts = [np.zeros(0, dtype=np.int64)]
-    for c in coded:
+    for index, texts, _ in found:
         # the chunk's own codes to the common ones; the spare last slot: missing
-        to = np.array([rank[w] for w in c.dictionary.to_pylist()] + [-1], dtype=np.int64)
-        parts.append(to[np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(),
-                                   dtype=np.int64)])
+        to = np.array([rank.get(w, -1) for w in texts] + [-1], dtype=np.int64)
+        parts.append(to[index])
     return np.concatenate(parts), words
 
 
@@ -172,7 +216,8 @@ def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:
     """A column as numpy; a text column (campaign, channel, status: a few distinct values) as
     a categorical with its categories in text order, so that grouping and comparing it never
     hashes a Python string per row."""
-    if column.type != pa.string() or column.num_chunks == 0:
+    if not (column.type == pa.string() or pa.types.is_dictionary(column.type)) \
+            or column.num_chunks == 0:
         plain: np.ndarray = column.to_numpy()
         return plain
     codes, words = categories(column)

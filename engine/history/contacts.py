@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.activation.contact import ContactLog
-from engine.history.changes import columns, fetch
+from engine.history.changes import arrays, fetch
 
 if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
     from engine.history.store import Store
@@ -50,27 +50,32 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
         answers = fetch(conn, answered)
-    got = columns(answers, ["customer", "date", "outcome", "campaign"])
+    customer, date, outcome, campaign = arrays(answers, 4)
     keys = np.array(sorted(run_days), dtype=np.int64)
     ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
     return ContactLog(
         made.column("customer_id"),  # Arrow strings: suppress looks them up as they are
         ago[np.searchsorted(keys, run)], _texts(made.column("channel")),
         _texts(made.column("campaign")),
-        got["customer"].to_numpy(dtype=object),
-        (pd.Timestamp(as_of) - pd.to_datetime(got["date"])).dt.days.to_numpy(dtype=np.int64),
-        got["outcome"].to_numpy(dtype=object), got["campaign"].to_numpy(dtype=object),
+        customer, _days_before(as_of, date), outcome, campaign,
         source=source, runs=len(run_days))
 
 
-def _texts(column: pa.ChunkedArray) -> np.ndarray:
-    """A text column of a few distinct values as Python strings (None: missing), one object
-    per distinct value rather than one per row."""
+def _texts(column: pa.ChunkedArray) -> pd.Categorical:
+    """A text column of a few distinct values (stored coded: engine.history.columnar) as a
+    categorical: compared with a policy's channel or campaign on its integer codes, no
+    Python object per row."""
     from engine.history.columnar import categories
 
     codes, words = categories(column)
-    texts: np.ndarray = np.array([*words, None], dtype=object)[codes]
-    return texts
+    return pd.Categorical.from_codes(codes, categories=words)
+
+
+def _days_before(as_of: dt.date, dates: np.ndarray) -> np.ndarray:
+    """Days from each date (a date, or ISO text as SQLite gives it back) to ``as_of``."""
+    days = dates.astype("datetime64[D]")  # numpy parses either, in C
+    ago: np.ndarray = (np.datetime64(as_of, "D") - days).astype(np.int64)
+    return ago
 
 
 def _days(as_of: dt.date, day: object) -> int:

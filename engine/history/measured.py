@@ -21,9 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, select
 
+from engine.activation.ids import id_texts, positions_of
 from engine.data.load import EPOCH, Transactions
-from engine.history.changes import columns, fetch
-from engine.history.columnar import categories, lookup, read_blocks
+from engine.history.changes import arrays, fetch
+from engine.history.columnar import categories, equal, read_blocks
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -66,18 +67,26 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
                                      responses.c.response_date)
                         .where(responses.c.outcome == "converted"))
-    got = columns(answers, ["customer_id", "campaign", "date"]).astype(
-        {"customer_id": object, "campaign": object})
-    got["day"] = (pd.to_datetime(got["date"]) - pd.Timestamp(EPOCH)).dt.days
-    got["code"] = _codes(got["customer_id"].to_numpy(dtype=object), tx.id_array)
-    code, missing = lookup(block.column("customer_id"), tx.id_array)
+    who, campaign_of, date = arrays(answers, 3)
+    # the block's ids and the conversions' with one hash table of the transactions' ids
+    code, answer_code = positions_of([block.column("customer_id"), who], tx.id_array)
+    missing = np.full(len(code), None, dtype=object)
+    lost = np.flatnonzero(code < 0)
+    if len(lost):
+        missing[lost] = id_texts(block.column("customer_id"), lost)
+    # date: a date, or ISO text as SQLite gives it back (numpy parses either, in C)
+    day = date.astype("datetime64[D]").astype(np.int64) - (EPOCH - dt.date(1970, 1, 1)).days
+    got = pd.DataFrame({"customer_id": pd.Series(who, dtype=object),
+                        "campaign": pd.Series(campaign_of, dtype=object),
+                        "date": pd.Series(date, dtype=object), "day": day,
+                        "code": answer_code})
     campaign, campaign_names = categories(block.column("campaign"))
     channel, channel_names = categories(block.column("channel")) if channels else \
         (np.zeros(0, dtype=np.int64), [])
     return Measured(
         sorted((int(r), str(i), a) for r, i, a in meta), run, code, missing, campaign,
         campaign_names, channel, channel_names,
-        _flag(pc.equal(block.column("status"), "allocated")),
+        equal(block.column("status"), "allocated"),
         _flag(block.column("holdout")),
         _zero_missing(block.column("cost").to_numpy()), got)
 
@@ -100,13 +109,6 @@ def _zero_missing(values: np.ndarray) -> np.ndarray:
 
 def _flag(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(column, False).to_numpy(), dtype=bool)
-
-
-def _codes(ids: np.ndarray, value_set: pa.Array) -> np.ndarray:
-    if not len(ids):
-        return np.zeros(0, dtype=np.int64)
-    found = pc.index_in(pa.array(ids, type=value_set.type), value_set=value_set)
-    return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
 
 
 def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
@@ -201,7 +203,7 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     """The transactions' customer codes (``code``), amounts, margins, or the codes of the
     positive rows alone (``bought``: purchases), in day order (ties as they come: the order
     each customer's figures are summed in), each made once, when first asked for, and kept in
-    ``cache`` (learning asks for the purchases only), so that a window is a slice, not a pass
+    ``cache`` (the purchases from the codes and amounts), so that a window is a slice, not a pass
     over every row. Also kept: where each day starts in them."""
     if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
         day = tx.day
@@ -216,13 +218,12 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     if (1, 0, name) not in cache:
         order = cache.get((1, 0, "order"))
         if name == "bought":
-            positive = tx.amount > 0
-            rows = np.flatnonzero(positive) if order is None else order[positive[order]]
+            # from the codes and amounts in day order: sequential passes, no more gathers
+            positive = _in_day_order(tx, "amount", cache) > 0
             # bought_starts[d - low]: the first positive row dated d or later
-            before = np.concatenate([[0], np.cumsum(positive if order is None
-                                                    else positive[order])])
+            before = np.concatenate([[0], np.cumsum(positive)])
             cache[(1, 0, "bought_starts")] = before[cache[(1, 0, "starts")]]
-            cache[(1, 0, name)] = tx.code[rows]
+            cache[(1, 0, name)] = _in_day_order(tx, "code", cache)[positive]
         else:
             values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
             cache[(1, 0, name)] = values if order is None else values[order]

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 from sqlalchemy.engine import Connection
 
-from engine.history.columnar import ACTION_COLUMNS
+from engine.history.columnar import ACTION_COLUMNS, coded
 from engine.history.columnar import SCHEMA as ACTIONS_SCHEMA
 
 SCHEMA = pa.schema([
@@ -100,7 +100,7 @@ def encode_actions(data: pa.Table) -> tuple[int, bytes]:
     campaign or a status) of a snapshot, as one Arrow IPC stream."""
     keep = pc.or_(pc.is_valid(data.column("campaign")), pc.is_valid(data.column("status")))
     part = data.filter(keep).select(list(ACTION_COLUMNS)).cast(ACTIONS_SCHEMA)
-    return part.num_rows, ipc_stream(part)
+    return part.num_rows, ipc_stream(coded(part))  # the stored form (columnar.FORMAT)
 
 
 def ipc_stream(data: pa.Table) -> bytes:

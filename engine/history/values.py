@@ -1,10 +1,9 @@
 """Each run's value snapshot as one compressed Arrow block (table ``cvm_run_values``).
 
 The next run's value-change attributes (engine.history.changes) need the previous run's tier,
-stage and total value of every customer: read through SQL that is a Python tuple per customer
-(seconds at a million); the same columns as one Arrow IPC block per run, written at record
-time beside the snapshot rows, decode in milliseconds. ``cvm_snapshots`` stays the table to
-query with SQL; the block is the engine's own copy of these columns (as cvm_run_actions is of
+stage and total value of every customer: these columns as one Arrow IPC block per run, written
+at record time beside the run's snapshot parts (``cvm_run_snapshots``), decode in milliseconds
+in the customers' own order (the engine's copy of these columns, as cvm_run_actions is of
 the actioned rows, engine.history.columnar).
 
 The block's columns: customer_id, value_tier, lifecycle_stage, total_value, one row per
