@@ -253,8 +253,8 @@ def test_an_active_window_setting_is_refused_with_subscriptions(
     with pytest.raises(InputError) as caught:
         load_config(project)
     assert caught.value.format().splitlines() == [
-        "cvm.yaml:13:23: report.active_window_days: not used with subscriptions: (a "
-        "customer is active while a contract of theirs runs)",
+        "cvm.yaml:13:23: report.active_window_days: not used with subscriptions (a customer "
+        "is active while a contract of theirs runs)",
         "  hint: remove it from cvm.yaml"]
 
 
@@ -263,7 +263,27 @@ def test_the_active_window_option_is_refused_with_subscriptions(contracts: Path)
         report_cmd.run(project=contracts, config_file=None, out=contracts / "output",
                        spend=None, quiet=True, active_window=90)
     assert caught.value.format().splitlines() == [
-        "--active-window: found 90, which is not used with subscriptions: (a customer "
-        "is active while a contract of theirs runs)",
+        "--active-window: found 90, which is not used with subscriptions (a customer is "
+        "active while a contract of theirs runs)",
         "  hint: leave --active-window out"]
     assert not (contracts / "output").exists()
+
+
+def test_the_active_window_option_says_it_is_not_used_with_subscriptions() -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--help"])
+    text = " ".join(result.stdout.split())
+    assert ("--active-window <int range> Days without a purchase after which a customer no "
+            "longer counts as active. Default: 2 x period_days. Not used with subscriptions (a "
+            "customer is active while a contract of theirs runs). [31<=x<=3660]") in text
+
+
+def test_the_page_says_a_contract_s_end_is_the_first_day_it_does_not_cover(
+        report: tuple[Report, Scored]) -> None:
+    html = " ".join(report[0].html.split())
+    assert ("Holds a contract that runs on the last day of the month (started on or before it, "
+            "and its end, the first day it no longer covers, is after it;") in html
+    assert "not ended before it" not in html
