@@ -12,9 +12,9 @@ on day E, counting purchases before E.
     reactivated         arrived, bought before S (a lapsed customer back)
     retained            active at S and at E
     churned             active at S, not active at E (churn rate = churned / active at S)
-    new (reactivated) and left   new (reactivated), not active at E: with purchases nobody
-                        (W >= 31: whoever buys in a month is active at its end); a contract
-                        can start and end within a month
+    new and left        new, not active at E; reactivated and left: reactivated, not active
+                        at E (with purchases both are 0, W >= 31: whoever buys in a month is
+                        active at its end; a contract can start and end within a month)
     end = start + new + reactivated - churned - new and left - reactivated and left
     m_i(E)              margin per active period of customer i from purchases before E (0 for
                         a one-time buyer), as the value table's margin_per_active_period
