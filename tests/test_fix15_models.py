@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -226,19 +227,49 @@ def test_the_fit_progress_bar_names_the_model_not_the_class(
     assert labels == {"fit Gamma-Gamma spend model: iterations"}
 
 
+@pytest.mark.parametrize(("penalizer", "parameter"), [("0", "r"), ("0.01", "b")])
 def test_a_value_table_fit_failure_names_the_model_not_the_class(
-        make_project: Callable[..., Path]) -> None:
+        make_project: Callable[..., Path], penalizer: str, parameter: str) -> None:
     """cvm score's error said `BetaGeoFitter: ...` and the Python API's advice
-    (`penalizer=0.001`)."""
+    (`penalizer=0.001`), then "the model fit failed" (which?), with what to change only when
+    a penalty was set."""
     config = ("name: t\ndata:\n  transactions: tx.csv\n  columns: {customer_id: cust, date: day, "
               "amount: amount}\nas_of: 2024-01-20\nperiod_days: 5\nmodels:\n  use: bgnbd\n"
-              "  min_repeat_customers: 10\n")
+              f"  min_repeat_customers: 10\n  penalizer: {penalizer}\n")
     project = make_project(config, tx="cust,day,amount\n" + "".join(
         f"c{i},2024-01-01,10.00\nc{i},2024-01-08,10.00\n" for i in range(12)))
     result = runner.invoke(app, ["score", "--project", str(project)])
     assert result.exit_code == 1
-    first = result.stderr.splitlines()[0]
-    assert first.startswith("error: cvm.yaml: models.use: the probabilistic models cannot be "
-                            "used: the model fit failed: parameter r = ")  # its value: the stack's
-    assert first.endswith(" is outside [1e-08, 1e+06]: the data do not identify the model (too "
-                          "few repeat buyers, or recency/T in the wrong time unit).")
+    # the parameter's value is the stack's
+    assert re.sub(r"= \S+ is", "= X is", result.stderr.splitlines()[0]) == (
+        "error: cvm.yaml: models.use: the probabilistic models cannot be used: the BG/NBD "
+        f"purchase model fit failed: parameter {parameter} = X is outside [1e-08, 1e+06]: the "
+        "data do not identify the model (too few repeat buyers, or recency/T in the wrong time "
+        "unit)" + ADVICE
+        + ("a small models.penalizer (now 0; try 0.0001)" if penalizer == "0" else
+           "another models.penalizer (now 0.01: the penalty shrinks every parameter towards 0 "
+           "and can itself make a fit fail)"))
+
+
+ADVICE = ("; to fit, the models need more data (a few hundred customers who bought on more than "
+          "one day), a models.time_unit_days that suits how often customers buy (now 7 days), or ")
+
+
+def test_a_spend_model_failure_names_the_gamma_gamma_model(
+        make_project: Callable[..., Path]) -> None:
+    """The purchases of CDNOW's sample, every one of 10 dollars: MBG/NBD fits, Gamma-Gamma
+    cannot (no spread of spend to fit). The message said "the model fit failed" (which?)."""
+    rows = (line.split() for line in (ROOT / "examples" / "cdnow" / "CDNOW_sample.txt")
+            .read_text().splitlines())
+    config = ("name: t\ndata:\n  transactions: tx.csv\n  date_format: '%Y%m%d'\n  duplicates: "
+              "keep\n  columns: {customer_id: cust, date: day, amount: amount}\nas_of: "
+              "1998-07-01\nperiod_days: 91\nmodels:\n  use: mbgnbd\n")
+    project = make_project(config, tx="cust,day,amount\n" + "".join(
+        f"{r[0]},{r[2]},10\n" for r in rows))
+    result = runner.invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1
+    assert re.sub(r"= \S+ is", "= X is", result.stderr.splitlines()[0]) == (
+        "error: cvm.yaml: models.use: the probabilistic models cannot be used: the Gamma-Gamma "
+        "spend model fit failed: parameter p = X is outside [1e-08, 1e+06]: the data do not "
+        "identify the model (too few repeat buyers, or recency/T in the wrong time unit)" + ADVICE
+        + "a small models.penalizer (now 0; try 0.0001)")

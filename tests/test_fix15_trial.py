@@ -41,12 +41,12 @@ def test_a_missing_end_column_names_the_setting_that_maps_it(
 @pytest.mark.parametrize(("models", "message"), [
     ("models:\n  use: pareto_nbd\n",
      "error: cvm.yaml:15:8: models.use: found 'pareto_nbd', which is not used with "
-     "subscriptions: (their value model is the sBG), expected auto or none"),
+     "subscriptions, whose value model is the sBG: expected auto or none"),
     ("models:\n  time_unit_days: 1\n",
-     "error: cvm.yaml:15:19: models.time_unit_days: not used with subscriptions: (the unit "
+     "error: cvm.yaml:15:19: models.time_unit_days: not used with subscriptions (the unit "
      "of the sBG model is the billing period)"),
     ("models:\n  min_repeat_customers: 50\n",
-     "error: cvm.yaml:15:25: models.min_repeat_customers: not used with subscriptions: (the "
+     "error: cvm.yaml:15:25: models.min_repeat_customers: not used with subscriptions (the "
      "sBG model needs no repeat buyers)"),
 ])
 def test_a_models_setting_subscriptions_do_not_use_is_refused(

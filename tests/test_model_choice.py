@@ -235,3 +235,19 @@ def test_the_report_and_manifest_show_model_equity_with_its_interval(
     assert (f"(MBG/NBD + Gamma-Gamma), the customers' expected discounted margin over the "
             f"horizon (the sum of clv_model) is EUR {total:,.0f}, with a 90% interval of EUR "
             f"{low:,.0f} to {high:,.0f} from the uncertainty") in html
+
+
+def test_the_purchase_models_auto_chooses_from_are_declared_once() -> None:
+    """AUTO_MODELS and NOT_AUTO were two lists kept in step by hand: both, and the fit
+    summary's note, now come from one table with a candidate flag and a reason."""
+    from engine.commands.fit_compare import not_candidate_note
+    from engine.value.model_choice import AUTO_MODELS, NOT_AUTO, PURCHASE_MODELS
+    from engine.value.models.compare import PREFERENCE, TITLES
+
+    assert [(m.name, m.title) for m in PURCHASE_MODELS] == [(n, TITLES[n]) for n in PREFERENCE]
+    assert AUTO_MODELS == ("mbgnbd", "pareto_nbd")
+    assert NOT_AUTO == {"bgnbd": "not a candidate for models.use: auto: BG/NBD gives every "
+                                 "one-time buyer P(alive) 1 by construction"}
+    assert not_candidate_note() == \
+        "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1"
+    assert all(bool(m.not_candidate) != m.candidate for m in PURCHASE_MODELS)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.commands import report as report_cmd
@@ -72,21 +73,69 @@ def test_subscription_customers_are_counted_by_their_contracts(contracts: Path) 
     tx = load_transactions(load_config(contracts))
     # a 60-day window is what the purchase mode would use; with contracts it plays no part
     f = monthly_figures(tx, EquitySettings(30, D, 2, 60))
-    columns = ["month", "customers_start", "new_customers", "reactivated_customers",
-               "retained_customers", "churned_customers", "customers_end"]
-    assert f[columns].values.tolist() == [
-        ["2024-01", 0, 3, 0, 0, 0, 3],  # a, b, d start
-        ["2024-02", 3, 1, 0, 2, 2, 2],  # c new; b and c end without renewal; d runs on Feb 29
-        ["2024-03", 2, 1, 1, 1, 1, 3],  # e new, b back, d gone
-        ["2024-04", 3, 1, 0, 3, 0, 4],  # f new; e's first contract ends, its second runs
+    assert f[FLOWS].values.tolist() == [
+        ["2024-01", 0, 3, 0, 0, 0, 0, 0, 3],  # a, b, d start
+        ["2024-02", 3, 1, 0, 2, 1, 1, 0, 2],  # b ends without renewal; c new and gone; d runs
+        ["2024-03", 2, 1, 1, 1, 1, 0, 0, 3],  # e new, b back, d gone
+        ["2024-04", 3, 1, 0, 3, 0, 0, 0, 4],  # f new; e's first contract ends, its second runs
     ]
-    assert f["churn_rate"].tolist()[1:] == [2 / 3, 1 / 2, 0.0]
+    # of those active at the start, the share not active at the end (c was not there at the
+    # start of February: it is counted in new_and_left, not in the rate)
+    assert f["churn_rate"].tolist()[1:] == [1 / 3, 1 / 2, 0.0]
     # at the as-of date the report's active customers are the value model's (no contract ended)
     assert tx.active is not None and int(tx.active.sum()) == 4
-    # the flows add up: end = start + new + reactivated - churned, and L = end / N
+    assert_flows_add_up(f)
+
+
+FLOWS = ["month", "customers_start", "new_customers", "reactivated_customers",
+         "retained_customers", "churned_customers", "new_and_left", "reactivated_and_left",
+         "customers_end"]
+
+
+def assert_flows_add_up(f: pd.DataFrame) -> None:
+    """end = start + new + reactivated - churned - new and left - reactivated and left, the
+    churn rate is churned / start (never above 1), and N counts each customer of the month
+    once (start + new + reactivated)."""
     for row in f.itertuples():
         assert row.customers_end == (row.customers_start + row.new_customers
-                                     + row.reactivated_customers - row.churned_customers)
+                                     + row.reactivated_customers - row.churned_customers
+                                     - row.new_and_left - row.reactivated_and_left)
+        assert row.customers_start == row.retained_customers + row.churned_customers
+        assert row.base_customers == (row.customers_start + row.new_customers
+                                      + row.reactivated_customers)
+        if row.customers_start:
+            assert row.churn_rate == row.churned_customers / row.customers_start <= 1
+
+
+TRIALS = """\
+cust,start,end,price
+A,2024-01-05,,10
+T1,2024-02-03,2024-02-20,10
+T2,2024-02-03,2024-02-20,10
+T3,2024-02-05,2024-02-25,10
+R,2023-12-01,2024-01-10,10
+R,2024-03-03,2024-03-20,10
+"""
+
+
+def test_customers_who_arrive_and_leave_within_a_month_are_not_churn_of_its_start(
+        make_project: Callable[..., Path]) -> None:
+    """The review's case: A from Jan 5; three trials within February (the rate was 3.0, 300%
+    of the one customer active at its start); R leaves on Jan 10 and comes back for a contract
+    within March (it was in no flow at all: neither reactivated nor churned)."""
+    config = CONFIG.replace("as_of: 2024-05-01", "as_of: 2024-04-10")
+    tx = load_transactions(load_config(make_project(config, tx=TRIALS)))
+    f = monthly_figures(tx, EquitySettings(30, D, 2, 60))
+    assert f[FLOWS].values.tolist() == [
+        ["2023-12", 0, 1, 0, 0, 0, 0, 0, 1],  # R starts
+        ["2024-01", 1, 1, 0, 0, 1, 0, 0, 1],  # A new, R gone
+        ["2024-02", 1, 3, 0, 1, 0, 3, 0, 1],  # T1-T3 new and gone within the month
+        ["2024-03", 1, 0, 1, 1, 0, 0, 1, 1],  # R back and gone within the month
+        ["2024-04", 1, 0, 0, 1, 0, 0, 0, 1],
+    ]
+    assert f["churn_rate"].tolist()[1:] == [1.0, 0.0, 0.0, 0.0]
+    assert f["base_customers"].tolist() == [1, 2, 4, 2, 1]  # everyone with a contract in it
+    assert_flows_add_up(f)
 
 
 def test_the_window_minimum_does_not_apply_to_contracts(contracts: Path) -> None:
@@ -124,9 +173,25 @@ def test_the_page_says_how_contracts_are_counted_and_not_the_window(
     html = report[0].html
     assert "churn is 0 until" not in html and "bought in the 60 days" not in html
     assert ("a customer counts as active at a month end if one of their contracts runs on its "
-            "last day, and as churned in a month if they held a contract in it and none runs "
-            "at its end (the active window is not used)") in html
+            "last day, and as churned in a month if one ran at its start and none runs at its "
+            "end; one who starts, or comes back, and leaves within a month is new and left, or "
+            "reactivated and left (the active window is not used)") in html
     assert "Churned (left)" in report[0].charts["customer_flows"]
+
+
+def test_the_page_and_the_file_show_who_arrived_and_left_within_a_month(
+        report: tuple[Report, Scored]) -> None:
+    built = report[0]
+    columns = list(built.figures.columns)
+    at = columns.index("churned_customers")
+    assert columns[at:at + 4] == ["churned_customers", "new_and_left", "reactivated_and_left",
+                                  "customers_end"]
+    flows = built.charts["customer_flows"]
+    assert "New, left within the month" in flows and "Back, left within the month" in flows
+    html = " ".join(built.html.split())
+    assert ("At end = at start + new + reactivated &minus; churned &minus; new and left "
+            "&minus; reactivated and left.") in html
+    assert "<th>New, left</th><th>Back, left</th>" in html
 
 
 def test_the_retention_curve_is_the_kaplan_meier_estimate_against_the_sbg(
@@ -188,8 +253,8 @@ def test_an_active_window_setting_is_refused_with_subscriptions(
     with pytest.raises(InputError) as caught:
         load_config(project)
     assert caught.value.format().splitlines() == [
-        "cvm.yaml:13:23: report.active_window_days: not used with subscriptions: (a "
-        "customer is active while a contract of theirs runs)",
+        "cvm.yaml:13:23: report.active_window_days: not used with subscriptions (a customer "
+        "is active while a contract of theirs runs)",
         "  hint: remove it from cvm.yaml"]
 
 
@@ -198,7 +263,27 @@ def test_the_active_window_option_is_refused_with_subscriptions(contracts: Path)
         report_cmd.run(project=contracts, config_file=None, out=contracts / "output",
                        spend=None, quiet=True, active_window=90)
     assert caught.value.format().splitlines() == [
-        "--active-window: found 90, which is not used with subscriptions: (a customer "
-        "is active while a contract of theirs runs)",
+        "--active-window: found 90, which is not used with subscriptions (a customer is "
+        "active while a contract of theirs runs)",
         "  hint: leave --active-window out"]
     assert not (contracts / "output").exists()
+
+
+def test_the_active_window_option_says_it_is_not_used_with_subscriptions() -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--help"])
+    text = " ".join(result.stdout.split())
+    assert ("--active-window <int range> Days without a purchase after which a customer no "
+            "longer counts as active. Default: 2 x period_days. Not used with subscriptions (a "
+            "customer is active while a contract of theirs runs). [31<=x<=3660]") in text
+
+
+def test_the_page_says_a_contract_s_end_is_the_first_day_it_does_not_cover(
+        report: tuple[Report, Scored]) -> None:
+    html = " ".join(report[0].html.split())
+    assert ("Holds a contract that runs on the last day of the month (started on or before it, "
+            "and its end, the first day it no longer covers, is after it;") in html
+    assert "not ended before it" not in html

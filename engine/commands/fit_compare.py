@@ -46,6 +46,14 @@ def spend_dict(spend: HoldoutSpend | str) -> dict[str, object]:
     return {"status": "checked", "reason": None, **spend.as_dict()}
 
 
+def not_candidate_note() -> str:
+    """What the fit summary adds to auto's choice: the models it does not choose, and why."""
+    from engine.value.model_choice import PURCHASE_MODELS
+
+    return "".join(f"; {m.title} is not a candidate: it {m.not_candidate}"
+                   for m in PURCHASE_MODELS if not m.candidate)
+
+
 def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: float,
             cal_end: dt.date, observation_end: dt.date, unit: float,
             full_frequency: Any, full_spend: Any) -> Holdout:
@@ -56,8 +64,7 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
     if use in ("auto", "none") and any(s.fitted and s.candidate
                                        for s in comparison.scores.values()):
         picked = choose(comparison)
-        chosen, why = picked.name, picked.reason + (
-            "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1")
+        chosen, why = picked.name, picked.reason + not_candidate_note()
     else:
         chosen = use if use not in ("auto", "none") else "mbgnbd"
         why = f"models.use is {use} in cvm.yaml"

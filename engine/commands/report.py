@@ -36,7 +36,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     window = active_window or settings.active_window_days or \
         default_active_window(config.period_days)
     if active_window is not None and config.subscriptions is not None:
-        raise InputError(Problem(f"found {active_window}, which is not used with subscriptions: "
+        raise InputError(Problem(f"found {active_window}, which is not used with subscriptions "
                                  f"({NO_WINDOW_WITH_CONTRACTS})", key="--active-window",
                                  hint="leave --active-window out"))
     if window < MIN_ACTIVE_WINDOW:

@@ -263,7 +263,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         if ("report", "active_window_days") in doc.positions:  # the report counts contracts
             problems.append(doc.problem(
                 ("report", "active_window_days"),
-                f"not used with subscriptions: ({NO_WINDOW_WITH_CONTRACTS})",
+                f"not used with subscriptions ({NO_WINDOW_WITH_CONTRACTS})",
                 hint="remove it from cvm.yaml"))
     urls = [data[k] for k in ("transactions", "customers")
             if isinstance(data[k], str) and is_object_url(data[k])]
@@ -342,11 +342,11 @@ def _unused_with_subscriptions(doc: Any, models: Mapping[str, Any]) -> list[Prob
     found = []
     if ("models", "use") in doc.positions and models["use"] not in ("auto", "none"):
         found.append(doc.problem(("models", "use"), f"found {models['use']!r}, which is not "
-                                 "used with subscriptions: (their value model is the sBG), "
+                                 "used with subscriptions, whose value model is the sBG: "
                                  "expected auto or none", hint=hint))
     for key, why in _NOT_FOR_SUBSCRIPTIONS.items():
         if ("models", key) in doc.positions:
-            found.append(doc.problem(("models", key), f"not used with subscriptions: ({why})",
+            found.append(doc.problem(("models", key), f"not used with subscriptions ({why})",
                                      hint=hint))
     return found
 

@@ -8,10 +8,14 @@ on day E, counting purchases before E.
     active at day E     bought (amount > 0) on a day in [E - W, E), W = active_window_days;
                         with subscriptions: a contract runs on day E - 1 (start < E <= end)
     new                 first purchase (first contract start) ever in [S, E)
+    arrived             not active at S, bought (started a contract) in [S, E)
+    reactivated         arrived, bought before S (a lapsed customer back)
     retained            active at S and at E
-    churned             active at S or new, not active at E (with purchases every new customer
-                        is active at E; a contract can start and end within a month)
-    reactivated         not active at S, bought before S, active at E (a lapsed customer back)
+    churned             active at S, not active at E (churn rate = churned / active at S)
+    new and left        new, not active at E; reactivated and left: reactivated, not active
+                        at E (with purchases both are 0, W >= 31: whoever buys in a month is
+                        active at its end; a contract can start and end within a month)
+    end = start + new + reactivated - churned - new and left - reactivated and left
     m_i(E)              margin per active period of customer i from purchases before E (0 for
                         a one-time buyer), as the value table's margin_per_active_period
     r(E)                overall retention rate measured as of E (as ``cvm score`` measures it)
@@ -51,6 +55,11 @@ FIGURE_COLUMNS = (
     "base_customers", "revenue_per_active_customer", "loyalty",
     "revenue_change", "change_from_customers", "change_from_value", "change_from_loyalty",
 )
+# with contracts only (with purchases both are always 0, and the purchase mode's file keeps its
+# columns): who arrived in the month and holds no contract at its end
+LEFT_WITHIN_MONTH = ("new_and_left", "reactivated_and_left")
+CONTRACT_COLUMNS = (*FIGURE_COLUMNS[:FIGURE_COLUMNS.index("customers_end")], *LEFT_WITHIN_MONTH,
+                    *FIGURE_COLUMNS[FIGURE_COLUMNS.index("customers_end"):])
 MONEY_COLUMNS = ("revenue", "gross_margin", "avg_order_value", "avg_clv", "customer_equity",
                  "acquisition_cost", "retention_cost", "acquisition_equity", "retention_equity",
                  "revenue_per_active_customer", "revenue_change", "change_from_customers",
@@ -124,7 +133,8 @@ def retention_as_of(occ_code: np.ndarray, occ_day: np.ndarray, end: int, n: int,
 
 def monthly_figures(tx: Transactions, settings: EquitySettings,
                     spend: Mapping[str, tuple[float, float]] | None = None) -> pd.DataFrame:
-    """One row per month with the columns of ``FIGURE_COLUMNS``, at full precision.
+    """One row per month with the columns of ``FIGURE_COLUMNS`` (``CONTRACT_COLUMNS`` with
+    contracts), at full precision.
 
     ``spend``: month (YYYY-MM) -> (acquisition cost, retention cost); missing months cost 0.
     Figures that cannot be computed (no retention rate yet, no customers) are NaN.
@@ -145,7 +155,7 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
     months, starts, ends = month_bounds(int(day[0]), tx.as_of_day)
     margin_cum = np.zeros(n)
     days_cum = np.zeros(n, dtype=np.int64)  # purchase occasions so far
-    active, first = activity(tx, occ_code, occ_day, W)
+    active, first, started = activity(tx, occ_code, occ_day, W)
 
     def rows(values: np.ndarray, lo: int, hi: int) -> slice:
         a, b = np.searchsorted(values, [lo, hi], side="left")
@@ -158,9 +168,13 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
         margin_cum += np.bincount(code[rs], weights=margin[rs], minlength=n)
         days_cum += np.bincount(occ_code[os_], minlength=n)
         active_end = active(end)
+        # every customer of the month is in one flow: active at its start (retained or
+        # churned), or arrived in it (new or reactivated, each still active at the end or not)
+        arrived = started(start, end) & ~active_start
         new = (first >= start) & (first < end)
+        reactivated = arrived & (first < start)
         retained = active_start & active_end
-        reactivated = active_end & ~active_start & (first < start)
+        churned = active_start & ~active_end
         r = retention_as_of(occ_code, occ_day, end, n, period_days=L,
                             lookback_periods=settings.lookback_periods)
         ids = np.flatnonzero(active_end & (days_cum > 1))  # one-time buyers have m = 0
@@ -176,9 +190,9 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
             "customers_start": int(active_start.sum()), "new_customers": int(new.sum()),
             "reactivated_customers": int(reactivated.sum()),
             "retained_customers": int(retained.sum()),
-            # who was a customer in the month (at its start or won in it) and is not at its
-            # end; with purchases every new customer is active at the end (W >= 31 days)
-            "churned_customers": int(((active_start | new) & ~active_end).sum()),
+            "churned_customers": int(churned.sum()),
+            "new_and_left": int((new & ~active_end).sum()),
+            "reactivated_and_left": int((reactivated & ~active_end).sum()),
             "customers_end": int(active_end.sum()),
             "buyers": len(buyers), "orders": int(ds.stop - ds.start),
             "revenue": float(amount[rs].sum()), "gross_margin": float(margin[rs].sum()),
@@ -186,13 +200,15 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
             "acquisition_cost": float(acq), "retention_cost": float(ret),
         })
         active_start = active_end
-    return _derived(pd.DataFrame.from_records(records))
+    columns = FIGURE_COLUMNS if tx.contracts is None else CONTRACT_COLUMNS
+    return _derived(pd.DataFrame.from_records(records))[list(columns)]
 
 
 def activity(tx: Transactions, occ_code: np.ndarray, occ_day: np.ndarray, window: int
-             ) -> tuple[Callable[[int], np.ndarray], np.ndarray]:
-    """``active(E)``, who is active at the month end E (per customer code), and each
-    customer's first day as a customer.
+             ) -> tuple[Callable[[int], np.ndarray], np.ndarray,
+                        Callable[[int, int], np.ndarray]]:
+    """``active(E)``, who is active at the month end E (per customer code), each customer's
+    first day as a customer, and ``started(S, E)``, who bought (started a contract) in [S, E).
 
     Purchases: bought on a day in [E - W, E); first: the first purchase occasion
     (``occ_*``: occasions sorted by day). Contracts (``tx.contracts``): a contract runs on
@@ -205,20 +221,22 @@ def activity(tx: Transactions, occ_code: np.ndarray, occ_day: np.ndarray, window
         np.minimum.at(first, occ_code, occ_day)
 
         def active(at: int) -> np.ndarray:
-            lo, hi = np.searchsorted(occ_day, [at - window, at], side="left")
-            mask = np.zeros(n, dtype=bool)
-            mask[occ_code[lo:hi]] = True
-            return mask
+            return _codes(occ_code, occ_day, at - window, at, n)
 
-        return active, first
+        return active, first, lambda lo, hi: _codes(occ_code, occ_day, lo, hi, n)
     np.minimum.at(first, contracts.code, contracts.start)
+
+    def began(lo: int, hi: int) -> np.ndarray:
+        mask = np.zeros(n, dtype=bool)
+        mask[contracts.code[(contracts.start >= lo) & (contracts.start < hi)]] = True
+        return mask
 
     def running(at: int) -> np.ndarray:
         mask = np.zeros(n, dtype=bool)
         mask[contracts.code[(contracts.start < at) & (contracts.end >= at)]] = True
         return mask
 
-    return running, first
+    return running, first, began
 
 
 def equity_customers(tx: Transactions, window: int) -> np.ndarray:
@@ -261,7 +279,16 @@ def _derived(f: pd.DataFrame) -> pd.DataFrame:
     ok = ~np.isnan(dn + dv + dl)
     f["revenue_change"] = np.where(ok, f["revenue"].diff().to_numpy(), np.nan)
     f["change_from_customers"], f["change_from_value"], f["change_from_loyalty"] = dn, dv, dl
-    return f[list(FIGURE_COLUMNS)]
+    return f
+
+
+def _codes(code: np.ndarray, day: np.ndarray, lo: int, hi: int, n: int) -> np.ndarray:
+    """Per customer code, whether a row of ``code`` (sorted by ``day``) is on a day in
+    [lo, hi)."""
+    a, b = np.searchsorted(day, [lo, hi], side="left")
+    mask = np.zeros(n, dtype=bool)
+    mask[code[a:b]] = True
+    return mask
 
 
 def _date(day: int) -> str:

@@ -50,6 +50,7 @@ MONTHLY_TABLES = (
         MONTH, ("customers_start", "At start", "count"), ("new_customers", "New", "count"),
         ("reactivated_customers", "Reactivated", "count"),
         ("retained_customers", "Retained", "count"), ("churned_customers", "Churned", "count"),
+        ("new_and_left", "New, left", "count"), ("reactivated_and_left", "Back, left", "count"),
         ("customers_end", "At end", "count"), ("churn_rate", "Churn rate", "percent"),
         ("buyers", "Buyers", "count"))),
     ("Revenue", (
@@ -70,7 +71,8 @@ MONTHLY_TABLES = (
         ("change_from_customers", "from N", "money"), ("change_from_value", "from V", "money"),
         ("change_from_loyalty", "from L", "money"))),
 )
-# all columns in one list, for project templates written for a single table
+# all columns in one list, for project templates written for a single table; a column the
+# figures do not have (new_and_left and reactivated_and_left without contracts) is left out
 TABLE = (MONTH, *(col for _, cols in MONTHLY_TABLES for col in cols[1:]))
 
 
@@ -113,6 +115,8 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         if curve is not None:
             charts["retention_curve"] = curve_chart(curve, config.subscriptions.billing_days)
     records = figures.to_dict("records")
+    tables = [(title, [c for c in cols if c[0] in figures.columns])
+              for title, cols in (*MONTHLY_TABLES, ("", TABLE))]
     context = {
         "name": config.name, "as_of": scored.as_of.isoformat(), "currency": config.currency,
         "data_file": scored.report.file, "spend_file": spend.file,
@@ -133,9 +137,9 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "monthly_tables": [
             {"title": title, "head": [h for _, h, _ in cols],
              "rows": [[_cell(row[c], kind, config.currency) for c, _, kind in cols]
-                      for row in records]} for title, cols in MONTHLY_TABLES],
-        "table_head": [h for _, h, _ in TABLE],
-        "table_rows": [[_cell(row[c], kind, config.currency) for c, _, kind in TABLE]
+                      for row in records]} for title, cols in tables[:-1]],
+        "table_head": [h for _, h, _ in tables[-1][1]],
+        "table_rows": [[_cell(row[c], kind, config.currency) for c, _, kind in tables[-1][1]]
                        for row in records],
     }
     html = _render(project.templates, context)
@@ -189,8 +193,10 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
                      f"{f['month_end'].iloc[-1]}): compare its flows with care")
     if config.subscriptions is not None:
         notes.append("a customer counts as active at a month end if one of their contracts "
-                     "runs on its last day, and as churned in a month if they held a contract "
-                     "in it and none runs at its end (the active window is not used)")
+                     "runs on its last day, and as churned in a month if one ran at its start "
+                     "and none runs at its end; one who starts, or comes back, and leaves "
+                     "within a month is new and left, or reactivated and left (the active "
+                     "window is not used)")
     else:
         notes.append(f"a customer counts as active at a month end if they bought in the "
                      f"{window} days before it")
@@ -218,7 +224,11 @@ def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run
             [s("New", "new_customers", ch.GREEN), s("Reactivated", "reactivated_customers",
                                                      ch.SKY),
              ch.Series(f"Churned ({gone})", [-float(v) for v in f["churned_customers"]], ch.RED,
-                       negated=True)],
+                       negated=True),
+             *(ch.Series(name, [-float(v) for v in f[col]], color, negated=True)
+               for name, col, color in (("New, left within the month", "new_and_left", ch.ORANGE),
+                                        ("Back, left within the month", "reactivated_and_left",
+                                         ch.PURPLE)) if col in f)],
             ch.Unit("count", per="per month"), stacked=True, width=half),
         "acquisition_retention_equity": ch.bar_chart(
             "acquisition_retention_equity", "Acquisition equity and retention equity",

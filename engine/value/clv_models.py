@@ -135,12 +135,16 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=1) as pool:
         warnings.simplefilter("ignore")
         gg_job = pool.submit(lambda: GammaGammaFitter(settings.penalizer).fit(x[ok], spend[ok]))
+        # each fit's failure names its model (the fitter's class name is not a user's word)
+        model = f"the {TITLES[name]} purchase model"
         try:
             purchases = fitter.fit(x, t_x, big_t)
+            model = "the Gamma-Gamma spend model"
             gg = gg_job.result()
         except (ConvergenceError, ValueError) as exc:
-            return _fail_or_fall_back(settings.use, f"the model fit failed: {reason_of(exc)}",
-                                      penalizer=settings.penalizer)
+            reason = reason_of(exc).rstrip(".")
+            return _fail_or_fall_back(settings.use, f"{model} fit failed: {reason}"
+                                      f"{fit_advice(unit, settings.penalizer)}")
         q = gg.params_["q"]
         if q <= 1:  # a converged fit, but the expected spend it would give is infinite
             return _fail_or_fall_back(
@@ -205,6 +209,16 @@ def margin_per_gross_spend(frame: pd.DataFrame) -> np.ndarray:
     margin = frame["gross_margin"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(gross > 0, margin / gross, 0.0)
+
+
+def fit_advice(unit: float, penalizer: float) -> str:
+    """What can make a failed fit succeed, whatever the penalty (README "L2 penalty")."""
+    penalty = (f"another models.penalizer (now {penalizer:g}: the penalty shrinks every "
+               "parameter towards 0 and can itself make a fit fail)" if penalizer > 0 else
+               "a small models.penalizer (now 0; try 0.0001)")
+    return (f"; to fit, the models need more data (a few hundred customers who bought on more "
+            f"than one day), a models.time_unit_days that suits how often customers buy (now "
+            f"{unit:g} days), or {penalty}")
 
 
 def _fail_or_fall_back(use: str, reason: str,

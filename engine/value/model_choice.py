@@ -6,8 +6,8 @@ The data are split at a calibration end (``holdout_split``): the holdout is the 
 the span the value table predicts), shortened to half the data when the data are shorter than
 twice that, so the calibration period is never shorter than the holdout. The purchase models
 are each fitted on the customers' purchases up to the calibration end and predict
-each customer's repeat purchases in the holdout; of MBG/NBD and Pareto/NBD (``AUTO_MODELS``),
-the model whose total is closest to the actual total is chosen
+each customer's repeat purchases in the holdout; of the candidates in ``PURCHASE_MODELS``
+(MBG/NBD and Pareto/NBD), the model whose total is closest to the actual total is chosen
 (``engine.value.models.compare.choose``: ties within 0.5% go to MBG/NBD). ``cvm fit`` uses the
 same split by default and shows the whole comparison, BG/NBD included.
 
@@ -31,13 +31,31 @@ from engine.data.load import EPOCH, Transactions
 from engine.project.config import Config
 
 AUTO_SAMPLE = 50_000
-# the models auto chooses between: those in which a one-time buyer can leave. BG/NBD gives every
-# one-time buyer P(alive) = 1 however long ago they bought, a defect a holdout total cannot see;
-# cvm fit still scores it beside them (marked with this reason), and models.use: bgnbd takes it.
-NOT_AUTO = {"bgnbd": "not a candidate for models.use: auto: BG/NBD gives every one-time buyer "
-                     "P(alive) 1 by construction"}
-AUTO_MODELS = ("mbgnbd", "pareto_nbd")
 SEED = 20260101
+
+
+@dataclass(frozen=True)
+class PurchaseModel:
+    """A purchase model, and whether ``models.use: auto`` may choose it."""
+
+    name: str
+    title: str
+    candidate: bool
+    not_candidate: str = ""  # why not, said of the model ("it ...")
+
+
+# The models auto chooses between are those in which a one-time buyer can leave. BG/NBD gives
+# every one-time buyer P(alive) = 1 however long ago they bought, a defect a holdout total
+# cannot see; cvm fit still scores it beside them (marked with the reason), and
+# models.use: bgnbd takes it. In the order of engine.value.models.compare.PREFERENCE.
+PURCHASE_MODELS = (
+    PurchaseModel("mbgnbd", "MBG/NBD", True),
+    PurchaseModel("bgnbd", "BG/NBD", False, "gives every one-time buyer P(alive) 1"),
+    PurchaseModel("pareto_nbd", "Pareto/NBD", True),
+)
+AUTO_MODELS = tuple(m.name for m in PURCHASE_MODELS if m.candidate)
+NOT_AUTO = {m.name: f"not a candidate for models.use: auto: {m.title} {m.not_candidate} by "
+                    "construction" for m in PURCHASE_MODELS if not m.candidate}
 
 
 @dataclass(frozen=True)
