@@ -19,11 +19,7 @@ import typer
 
 from engine import __version__, notices
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
-from engine.project.report_settings import (
-    MAX_ACTIVE_WINDOW,
-    MIN_ACTIVE_WINDOW,
-    NO_WINDOW_WITH_CONTRACTS,
-)
+from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import styled
 
 app = typer.Typer(
@@ -274,7 +270,7 @@ def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
                "--active-window", min=MIN_ACTIVE_WINDOW, max=MAX_ACTIVE_WINDOW,
                help="Days without a purchase after which a customer "
                "no longer counts as active. Default: 2 x period_days. Not used with "
-               f"subscriptions ({NO_WINDOW_WITH_CONTRACTS}).")] = None,
+               "subscriptions (a customer is active while a contract of theirs runs).")] = None,
            quiet: QuietOpt = False) -> int:
     """Customer equity and KPI report: one self-contained HTML file, charts, monthly CSV."""
     from engine.commands import report as cmd
