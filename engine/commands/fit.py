@@ -119,7 +119,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     with writing(target, guard, "fit") as stage:
         write_csv(comparison_csv(held), stage.path("fit/comparison.csv"))
         write_csv(by_frequency_csv(held), stage.path("fit/holdout.csv"))
-        chosen = held.comparison.scores.get(held.chosen)
+        chosen = held.comparison.scores.get(held.chosen or "")
         if chosen is not None and chosen.fitted:
             plot_holdout(holdout_check(chosen.model, cal), stage.path("fit/holdout.svg"),
                          model=chosen.title)

@@ -21,8 +21,8 @@ from engine.value.models.tracking import tracking, tracking_svg
 @dataclass(frozen=True)
 class Holdout:
     comparison: Comparison
-    chosen: str  # the purchase model the value table uses
-    choice: str  # why (models.use: auto), or that models.use names it
+    chosen: str | None  # the purchase model the value table uses; None: no candidate fitted
+    choice: str  # why (models.use: auto), or that models.use names it, or why none
     tracking: pd.DataFrame | None
     independence: Independence
     spend: HoldoutSpend | str  # or why Gamma-Gamma could not be fitted on the calibration
@@ -34,6 +34,7 @@ class Holdout:
                                 "holdout_spend": spend_dict(self.spend)}}
 
 
+NO_CANDIDATE = "no candidate could be fitted on this holdout"
 SPEND_FIELDS = ("customers", "predicted_mean", "actual_mean", "predicted_total", "actual_total",
                 "relative_error")
 
@@ -53,14 +54,19 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
     from engine.value.models import ConvergenceError
 
     comparison = compare(cal, penalizer=penalizer, not_candidates=NOT_AUTO)
-    if use in ("auto", "none") and any(s.fitted and s.candidate
-                                       for s in comparison.scores.values()):
-        picked = choose(comparison)
-        chosen, why = picked.name, picked.reason + (
-            "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1")
+    chosen: str | None
+    if use not in ("auto", "none"):
+        chosen, why = use, f"models.use is {use} in cvm.yaml"
     else:
-        chosen = use if use not in ("auto", "none") else "mbgnbd"
-        why = f"models.use is {use} in cvm.yaml"
+        try:
+            picked = choose(comparison)
+        except ValueError:  # no candidate fitted: auto has nothing to take on this holdout
+            chosen, why = None, NO_CANDIDATE + ": " + "; ".join(
+                f"{s.title}: {s.reason}" for s in comparison.scores.values()
+                if s.candidate)
+        else:
+            chosen, why = picked.name, picked.reason + (
+                "; BG/NBD is not a candidate: it gives every one-time buyer P(alive) 1")
     series = None
     models = {s.title: s.model for s in comparison.fitted()}
     if models:
@@ -110,8 +116,14 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
             out.append(f"  {label!s:>12} {int(row['n_customers']):>10,} "
                        f"{row['actual_mean']:>8.3f} "
                        + " ".join(f"{row[n]:>10.3f}" for n in names))
-    title = h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores else h.chosen
-    if use == "none":
+    title = (h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores
+             else str(h.chosen))
+    if h.chosen is None:
+        out.append(f"  {h.choice}" + (
+            "; the value table's model is chosen on the default holdout, after "
+            f"{default_end} (models.holdout_days): cvm fit without --calibration-end shows it"
+            if default_end is not None and cal_end != default_end else ""))
+    elif use == "none":
         out.append(f"  models.use: auto would take {title} ({h.choice}); models.use is none in "
                    "cvm.yaml: the value table keeps the formulas")
     elif use == "auto" and default_end is not None and cal_end != default_end:
