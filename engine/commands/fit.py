@@ -110,9 +110,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                        penalizer=config.models.penalizer, cal_end=cal_end,
                        observation_end=observation_end, unit=unit,
                        full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
+    formulas = _keeps_formulas(config, frame, fitted.get("gamma_gamma"))
     lines.extend(compare_lines(held, cal_end=cal_end, observation_end=observation_end,
                                customers=len(cal), use=config.models.use,
-                               default_end=default_end))
+                               default_end=default_end, formulas=formulas))
     folder = target.path / "fit"
     written = ["comparison.csv", "holdout.csv", "params.json"]
     chart = tracking_chart(held, unit)
@@ -138,6 +139,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
              "calibration": held.as_dict()}, indent=2, sort_keys=True, default=_json) + "\n",
             stage.path("fit/params.json"))
     _warn(config, failed)
+    if formulas is not None and config.models.use != "none":
+        notices.warn(Problem(f"the value table keeps the formulas: {formulas}", file="cvm.yaml",
+                             key="models", hint=penalty_hint(
+                                 "the models need a spend per purchase with a finite mean",
+                                 config.models.penalizer)).format())
     if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json
 
@@ -183,6 +189,16 @@ def _fit_all(frame: pd.DataFrame, unit: float, penalizer: float = 0.0
             except (ConvergenceError, ValueError) as exc:
                 failed[name] = reason_of(exc)
     return fitted, failed
+
+
+def _keeps_formulas(config: Config, frame: pd.DataFrame, spend_model: Any) -> str | None:
+    """Why ``cvm score`` keeps the formulas on these data (its own decision), or None."""
+    from engine.value.models.value_table import keeps_formulas
+
+    x = frame["frequency"].to_numpy()
+    repeaters = int(((x > 0) & (frame[REPEAT_SPEND].to_numpy() > 0)).sum())
+    return keeps_formulas(config.models.use, repeaters, config.models.min_repeat_customers,
+                          spend_model)
 
 
 def _mean_repeat_spend(frame: pd.DataFrame) -> np.ndarray:

@@ -85,11 +85,14 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
 
 
 def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: int,
-          use: str = "auto", default_end: dt.date | None = None) -> list[str]:
+          use: str = "auto", default_end: dt.date | None = None,
+          formulas: str | None = None) -> list[str]:
     """The side-by-side table, the by-frequency table, the choice and the spend checks.
 
     The choice is the value table's only when it is made as `cvm score` makes it: a model
-    named by ``use``, or ``auto`` on the default holdout (ending ``default_end``)."""
+    named by ``use``, or ``auto`` on the default holdout (ending ``default_end``), and only
+    when the value table uses the models at all: ``formulas`` says why it keeps the formulas
+    (``engine.value.models.value_table.keeps_formulas``, the decision ``cvm score`` makes)."""
     out = [f"Holdout: each purchase model fitted to {cal_end}, predicting "
            f"{cal_end + dt.timedelta(days=1)} .. {observation_end} ({customers:,} customers)",
            f"  {'model':<12} {'LL':>13} {'AIC':>12} {'BIC':>12} {'predicted':>10} "
@@ -130,6 +133,9 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
         out.append(f"  on this holdout models.use: auto takes {title} ({h.choice}); the value "
                    f"table's model is chosen on the default holdout, after {default_end} "
                    "(models.holdout_days): cvm fit without --calibration-end shows it")
+    elif formulas is not None:
+        out.append(f"  value table model: formulas ({formulas}), as cvm score decides; on the "
+                   f"holdout the purchase model would be {title} ({h.choice})")
     else:
         out.append(f"  value table model: {title} ({h.choice})")
     out.append(f"Gamma-Gamma: {h.independence.describe()}")
