@@ -92,7 +92,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         raise InputError([Problem(f"{TITLES[name]} could not be fitted: {reason}",
                                   file=source, hint=HINT if i == last else None)
                           for i, (name, reason) in enumerate(failed.items())])
-    lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days)"]
+    lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days"
+             f"{penalty_note(config.models.penalizer, 'LL, AIC and BIC')})"]
     for name in TITLES:
         if name in fitted:
             lines.append(f"  {TITLES[name]:<12} {param_text(fitted[name])}")
@@ -235,6 +236,13 @@ def penalty_hint(hint: str, penalizer: float) -> str:
     return (f"models.penalizer is {penalizer:g} in cvm.yaml: the penalty shrinks every "
             "parameter towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) "
             f"with cvm fit; else {hint}")
+
+
+def penalty_note(penalizer: float, figures: str) -> str:
+    """The header's note that the fits are penalised (every likelihood shown is), or ""."""
+    if penalizer <= 0:
+        return ""
+    return f"; models.penalizer {penalizer:g}: every {figures} below is of the penalised fit"
 
 
 def _purchases(tx: Transactions) -> pd.DataFrame:

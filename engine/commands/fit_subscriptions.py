@@ -28,6 +28,7 @@ from engine.project.config import Config
 
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
         cal_end: dt.date, quiet: bool, json_out: bool = False) -> int:
+    from engine.commands.fit import penalty_note
     from engine.value.models._common import ConvergenceError
     from engine.value.models.messages import reason_of
     from engine.value.models.sbg import ShiftedBetaGeoFitter
@@ -83,7 +84,8 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
     a, b = full.params_["alpha"], full.params_["beta"]
     lines = [f"Fitted on {n_customers:,} customers as of {tx.as_of} (billing period "
              f"{billing} days; {int(tx.active.sum()):,} active, "
-             f"{int((~tx.active).sum()):,} left)",
+             f"{int((~tx.active).sum()):,} left"
+             f"{penalty_note(config.models.penalizer, 'LL')})",
              "  sBG          " + "  ".join(f"{k} {v:.4g} (se {full.standard_errors_[k]:.2g})"
                                           for k, v in full.params_.items())
              + f"  LL {full.log_likelihood_:,.2f}",
