@@ -107,7 +107,7 @@ def test_fit_header_names_the_penalizer(tmp_path: Path) -> None:
 def test_spend_check_labels_its_means(tmp_path: Path) -> None:
     text = _fit(_sample(tmp_path)).stdout
     assert "per purchase day on average), actual" not in text
-    assert "(mean per customer of their average spend per purchase day" in text
+    assert "(mean per customer of their average spend per purchase day " in text
 
 
 def test_subscription_holdout_shorter_than_a_billing_period_is_not_checked(
