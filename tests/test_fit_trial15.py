@@ -158,3 +158,15 @@ def test_tracking_chart_tooltips_show_whole_counts_and_the_caption_says_how() ->
     assert "actual: 23,791</title>" in svg and "actual: 23,791.0" not in svg
     assert "MBG/NBD: 24,001.2</title>" in svg
     assert "from each customer's first purchase" in svg
+
+
+def test_a_gamma_gamma_failure_warns_with_its_own_hint(tmp_path: Path) -> None:
+    # every purchase worth the same: no spread of spend for Gamma-Gamma to estimate
+    project = _sample(tmp_path)
+    rows = (project / "sample.txt").read_text().splitlines()
+    (project / "sample.txt").write_text("\n".join(
+        [rows[0], *(" ".join([*r.split()[:4], "10.00"]) for r in rows[1:])]) + "\n")
+    result = _fit(project)
+    warning = result.stderr.split("Gamma-Gamma was not fitted")[1]
+    assert "recency and T" not in warning.split("warning:")[0]
+    assert "hint: the value table needs Gamma-Gamma beside the purchase model" in warning

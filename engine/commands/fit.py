@@ -36,6 +36,9 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
         "default) and Gamma-Gamma; when a model fails, check that models.time_unit_days (the "
         "unit of recency and T) suits how often customers buy, and that a few hundred "
         "customers bought more than once")
+SPEND_HINT = ("the value table needs Gamma-Gamma beside the purchase model; it needs a few "
+              "hundred repeat buyers (their mean spend per purchase day is its data), whose "
+              "mean spends differ between customers; the time unit plays no part in it")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -226,7 +229,8 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     for name, reason in failed.items():
         title = TITLES.get(name, name)
         notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
-                             hint=penalty_hint(HINT, config.models.penalizer)).format())
+                             hint=penalty_hint(SPEND_HINT if name == "gamma_gamma" else HINT,
+                                               config.models.penalizer)).format())
 
 
 def penalty_hint(hint: str, penalizer: float) -> str:
