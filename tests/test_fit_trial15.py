@@ -157,7 +157,8 @@ def test_tracking_chart_tooltips_show_whole_counts_and_the_caption_says_how() ->
     svg = tracking_svg(series)
     assert "actual: 23,791</title>" in svg and "actual: 23,791.0" not in svg
     assert "MBG/NBD: 24,001.2</title>" in svg
-    assert "from each customer's first purchase" in svg
+    assert "E[X(t)] summed from each first purchase, not the predictions of the holdout " \
+        "table" in svg
 
 
 def test_a_gamma_gamma_failure_warns_with_its_own_hint(tmp_path: Path) -> None:
