@@ -75,8 +75,7 @@ def test_no_candidate_fitted_on_the_holdout_chooses_no_model(tmp_path: Path) -> 
     assert "takes MBG/NBD" not in text
     assert ("  no candidate could be fitted on this holdout: MBG/NBD: ") in text
     doc = _json(project, "--calibration-end", "1997-01-03")
-    choice = doc["holdout"]["calibration"]["choice"] if "calibration" in doc["holdout"] \
-        else doc["holdout"]["choice"]
+    choice = doc["holdout"]["choice"]
     assert choice["model"] is None
     assert choice["reason"].startswith("no candidate could be fitted on this holdout: ")
     params = json.loads((project / "out" / "fit" / "params.json").read_text())
@@ -94,7 +93,39 @@ def test_fit_says_the_value_table_keeps_the_formulas_as_score_does(tmp_path: Pat
     assert "value table model: MBG/NBD" not in result.stdout
     assert ("  value table model: formulas (Gamma-Gamma q <= 1: infinite mean spend "
             "(q = 0.3333)") in result.stdout
-    assert "Gamma-Gamma q <= 1: infinite mean spend" in result.stderr  # and a warning
+    assert ("warning: cvm.yaml: models: the value table keeps the formulas: Gamma-Gamma q <= "
+            "1: infinite mean spend (q = 0.3333)") in result.stderr
+
+
+def test_fit_says_score_refuses_a_named_model_with_an_infinite_mean_spend(
+        tmp_path: Path) -> None:
+    project = _sample(tmp_path, "models: {penalizer: 0.1, use: mbgnbd}\n")
+    result = _fit(project)
+    assert ("  value table model: none: cvm score stops with an error (Gamma-Gamma q <= 1: "
+            "infinite mean spend (q = 0.3333)") in result.stdout
+    assert "warning: cvm.yaml: models: cvm score will refuse models.use: mbgnbd" in result.stderr
+    score = CliRunner().invoke(app, ["score", "-p", str(project), "--out",
+                                     str(project / "scored")])
+    assert score.exit_code == 1
+    assert "Gamma-Gamma q <= 1: infinite mean spend (q = 0.3333)" in score.stderr
+
+
+def test_no_candidate_on_the_default_holdout_says_the_table_keeps_the_formulas(
+        tmp_path: Path) -> None:
+    # no repeat purchase before the default calibration end (1997-09-30), many after it
+    project = _sample(tmp_path)
+    rows = (project / "sample.txt").read_text().splitlines()
+    seen: set[str] = set()
+    kept = [rows[0]]
+    for row in rows[1:]:
+        customer, day = row.split()[1:3]
+        if customer not in seen or day > "19971000":
+            kept.append(row)
+        seen.add(customer)
+    (project / "sample.txt").write_text("\n".join(kept) + "\n")
+    text = _fit(project).stdout
+    assert "; the value table keeps the formulas (as cvm score does: no purchase model could " \
+        "be chosen)\n" in text
 
 
 def test_fit_header_names_the_penalizer(tmp_path: Path) -> None:

@@ -144,7 +144,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             stage.path("fit/params.json"))
     _warn(config, failed)
     if formulas is not None and config.models.use != "none":
-        notices.warn(Problem(f"the value table keeps the formulas: {formulas}", file="cvm.yaml",
+        verdict = ("the value table keeps the formulas" if config.models.use == "auto" else
+                   f"cvm score will refuse models.use: {config.models.use}")
+        notices.warn(Problem(f"{verdict}: {formulas}", file="cvm.yaml",
                              key="models", hint=penalty_hint(
                                  "the models need a spend per purchase with a finite mean",
                                  config.models.penalizer)).format())

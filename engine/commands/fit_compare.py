@@ -122,10 +122,12 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
     title = (h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores
              else str(h.chosen))
     if h.chosen is None:
+        elsewhere = default_end is not None and cal_end != default_end
         out.append(f"  {h.choice}" + (
             "; the value table's model is chosen on the default holdout, after "
             f"{default_end} (models.holdout_days): cvm fit without --calibration-end shows it"
-            if default_end is not None and cal_end != default_end else ""))
+            if elsewhere else "; the value table keeps the formulas (as cvm score does: no "
+            "purchase model could be chosen)" if use == "auto" else ""))
     elif use == "none":
         out.append(f"  models.use: auto would take {title} ({h.choice}); models.use is none in "
                    "cvm.yaml: the value table keeps the formulas")
@@ -133,6 +135,9 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
         out.append(f"  on this holdout models.use: auto takes {title} ({h.choice}); the value "
                    f"table's model is chosen on the default holdout, after {default_end} "
                    "(models.holdout_days): cvm fit without --calibration-end shows it")
+    elif formulas is not None and use != "auto":  # a model asked for by name: score refuses
+        out.append(f"  value table model: none: cvm score stops with an error ({formulas}; "
+                   f"models.use is {use} in cvm.yaml, set it to auto to keep the formulas)")
     elif formulas is not None:
         out.append(f"  value table model: formulas ({formulas}), as cvm score decides; on the "
                    f"holdout the purchase model would be {title} ({h.choice})")
