@@ -115,6 +115,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                        observation_end=observation_end, unit=unit,
                        full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
     formulas = _keeps_formulas(config, frame, fitted.get("gamma_gamma"))
+    # a fit that fails on all the data fails cvm score's too (clv_models: "the model fit failed")
+    needed = ["gamma_gamma"] + ([held.chosen] if held.chosen and cal_end == default_end else [])
+    for name in needed:
+        if formulas is None and name in failed:
+            formulas = f"the model fit failed: {TITLES[name]}: {failed[name]}"
     lines.extend(compare_lines(held, cal_end=cal_end, observation_end=observation_end,
                                customers=len(cal), use=config.models.use,
                                default_end=default_end, formulas=formulas))
@@ -148,7 +153,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                    f"cvm score will refuse models.use: {config.models.use}")
         notices.warn(Problem(f"{verdict}: {formulas}", file="cvm.yaml",
                              key="models", hint=penalty_hint(
-                                 "the models need a spend per purchase with a finite mean",
+                                 "the models need a spend per purchase with a finite mean"
+                                 if formulas.startswith("Gamma-Gamma q") else SPEND_HINT
+                                 if "Gamma-Gamma:" in formulas else HINT,
                                  config.models.penalizer)).format())
     if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json
