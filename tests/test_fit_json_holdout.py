@@ -72,9 +72,11 @@ def test_fit_json_holds_the_holdout_comparison_the_terminal_shows(tmp_path: Path
     assert (f"over {ind['customers']:,} repeat buyers: Pearson r = {ind['pearson_r']:+.3f} "
             f"(p = {ind['pearson_p']:.3g}), Spearman rho = {ind['spearman_rho']:+.3f}") in text
     assert (f"holdout spend of {spend['customers']:,} customers who bought again: predicted "
-            f"{spend['predicted_total']:,.0f} ({spend['predicted_mean']:,.2f} per purchase "
-            f"day on average), actual {spend['actual_total']:,.0f} "
-            f"({spend['actual_mean']:,.2f}), {spend['relative_error']:+.1%}") in text
+            f"total {spend['predicted_total']:,.0f} (mean per customer of their expected "
+            f"spend per purchase day {spend['predicted_mean']:,.2f}), actual total "
+            f"{spend['actual_total']:,.0f} (mean per customer of their average spend per "
+            f"purchase day {spend['actual_mean']:,.2f}), {spend['relative_error']:+.1%} on "
+            "the total") in text
     params = json.loads((tmp_path / "json" / "fit" / "params.json").read_text())
     assert params["calibration"]["models"] == held["models"]  # one source for both
 

@@ -271,5 +271,6 @@ def test_a_spend_model_failure_names_the_gamma_gamma_model(
     assert re.sub(r"= \S+ is", "= X is", result.stderr.splitlines()[0]) == (
         "error: cvm.yaml: models.use: the probabilistic models cannot be used: the Gamma-Gamma "
         "spend model fit failed: parameter p = X is outside [1e-08, 1e+06]: the data do not "
-        "identify the model (too few repeat buyers, or recency/T in the wrong time unit)" + ADVICE
+        "identify the model (too few repeat buyers, or their mean spends per purchase day vary "
+        "too little between customers for the spread of spend to be estimated)" + ADVICE
         + "a small models.penalizer (now 0; try 0.0001)")

@@ -36,6 +36,9 @@ HINT = ("the value table needs only the model named by models.use in cvm.yaml (M
         "default) and Gamma-Gamma; when a model fails, check that models.time_unit_days (the "
         "unit of recency and T) suits how often customers buy, and that a few hundred "
         "customers bought more than once")
+SPEND_HINT = ("the value table needs Gamma-Gamma beside the purchase model; it needs a few "
+              "hundred repeat buyers (their mean spend per purchase day is its data), whose "
+              "mean spends differ between customers; the time unit plays no part in it")
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -92,7 +95,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         raise InputError([Problem(f"{TITLES[name]} could not be fitted: {reason}",
                                   file=source, hint=HINT if i == last else None)
                           for i, (name, reason) in enumerate(failed.items())])
-    lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days)"]
+    lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days"
+             f"{penalty_note(config.models.penalizer, 'LL, AIC and BIC')})"]
     for name in TITLES:
         if name in fitted:
             lines.append(f"  {TITLES[name]:<12} {param_text(fitted[name])}")
@@ -110,16 +114,22 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                        penalizer=config.models.penalizer, cal_end=cal_end,
                        observation_end=observation_end, unit=unit,
                        full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
+    formulas = _keeps_formulas(config, frame, fitted.get("gamma_gamma"))
+    # a fit that fails on all the data fails cvm score's too (clv_models: "the model fit failed")
+    needed = ["gamma_gamma"] + ([held.chosen] if held.chosen and cal_end == default_end else [])
+    for name in needed:
+        if formulas is None and name in failed:
+            formulas = f"the model fit failed: {TITLES[name]}: {failed[name]}"
     lines.extend(compare_lines(held, cal_end=cal_end, observation_end=observation_end,
                                customers=len(cal), use=config.models.use,
-                               default_end=default_end))
+                               default_end=default_end, formulas=formulas))
     folder = target.path / "fit"
     written = ["comparison.csv", "holdout.csv", "params.json"]
     chart = tracking_chart(held, unit)
     with writing(target, guard, "fit") as stage:
         write_csv(comparison_csv(held), stage.path("fit/comparison.csv"))
         write_csv(by_frequency_csv(held), stage.path("fit/holdout.csv"))
-        chosen = held.comparison.scores.get(held.chosen)
+        chosen = held.comparison.scores.get(held.chosen or "")
         if chosen is not None and chosen.fitted:
             plot_holdout(holdout_check(chosen.model, cal), stage.path("fit/holdout.svg"),
                          model=chosen.title)
@@ -138,6 +148,15 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
              "calibration": held.as_dict()}, indent=2, sort_keys=True, default=_json) + "\n",
             stage.path("fit/params.json"))
     _warn(config, failed)
+    if formulas is not None and config.models.use != "none":
+        verdict = ("the value table keeps the formulas" if config.models.use == "auto" else
+                   f"cvm score will refuse models.use: {config.models.use}")
+        notices.warn(Problem(f"{verdict}: {formulas}", file="cvm.yaml",
+                             key="models", hint=penalty_hint(
+                                 "the models need a spend per purchase with a finite mean"
+                                 if formulas.startswith("Gamma-Gamma q") else SPEND_HINT
+                                 if "Gamma-Gamma:" in formulas else HINT,
+                                 config.models.penalizer)).format())
     if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json
 
@@ -185,6 +204,16 @@ def _fit_all(frame: pd.DataFrame, unit: float, penalizer: float = 0.0
     return fitted, failed
 
 
+def _keeps_formulas(config: Config, frame: pd.DataFrame, spend_model: Any) -> str | None:
+    """Why ``cvm score`` keeps the formulas on these data (its own decision), or None."""
+    from engine.value.models.value_table import keeps_formulas
+
+    x = frame["frequency"].to_numpy()
+    repeaters = int(((x > 0) & (frame[REPEAT_SPEND].to_numpy() > 0)).sum())
+    return keeps_formulas(config.models.use, repeaters, config.models.min_repeat_customers,
+                          spend_model)
+
+
 def _mean_repeat_spend(frame: pd.DataFrame) -> np.ndarray:
     """Gamma-Gamma's input: the mean gross spend of the repeat purchase days (0 without)."""
     x = frame["frequency"].to_numpy(dtype=np.float64)
@@ -209,7 +238,8 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     for name, reason in failed.items():
         title = TITLES.get(name, name)
         notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
-                             hint=penalty_hint(HINT, config.models.penalizer)).format())
+                             hint=penalty_hint(SPEND_HINT if name == "gamma_gamma" else HINT,
+                                               config.models.penalizer)).format())
 
 
 def penalty_hint(hint: str, penalizer: float) -> str:
@@ -219,6 +249,13 @@ def penalty_hint(hint: str, penalizer: float) -> str:
     return (f"models.penalizer is {penalizer:g} in cvm.yaml: the penalty shrinks every "
             "parameter towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) "
             f"with cvm fit; else {hint}")
+
+
+def penalty_note(penalizer: float, figures: str) -> str:
+    """The header's note that the fits are penalised (every likelihood shown is), or ""."""
+    if penalizer <= 0:
+        return ""
+    return f"; models.penalizer {penalizer:g}: every {figures} below is of the penalised fit"
 
 
 def _purchases(tx: Transactions) -> pd.DataFrame:

@@ -21,8 +21,8 @@ from engine.value.models.tracking import tracking, tracking_svg
 @dataclass(frozen=True)
 class Holdout:
     comparison: Comparison
-    chosen: str  # the purchase model the value table uses
-    choice: str  # why (models.use: auto), or that models.use names it
+    chosen: str | None  # the purchase model the value table uses; None: no candidate fitted
+    choice: str  # why (models.use: auto), or that models.use names it, or why none
     tracking: pd.DataFrame | None
     independence: Independence
     spend: HoldoutSpend | str  # or why Gamma-Gamma could not be fitted on the calibration
@@ -34,6 +34,7 @@ class Holdout:
                                 "holdout_spend": spend_dict(self.spend)}}
 
 
+NO_CANDIDATE = "no candidate could be fitted on this holdout"
 SPEND_FIELDS = ("customers", "predicted_mean", "actual_mean", "predicted_total", "actual_total",
                 "relative_error")
 
@@ -61,13 +62,18 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
     from engine.value.models import ConvergenceError
 
     comparison = compare(cal, penalizer=penalizer, not_candidates=NOT_AUTO)
-    if use in ("auto", "none") and any(s.fitted and s.candidate
-                                       for s in comparison.scores.values()):
-        picked = choose(comparison)
-        chosen, why = picked.name, picked.reason + not_candidate_note()
+    chosen: str | None
+    if use not in ("auto", "none"):
+        chosen, why = use, f"models.use is {use} in cvm.yaml"
     else:
-        chosen = use if use not in ("auto", "none") else "mbgnbd"
-        why = f"models.use is {use} in cvm.yaml"
+        try:
+            picked = choose(comparison)
+        except ValueError:  # no candidate fitted: auto has nothing to take on this holdout
+            chosen, why = None, NO_CANDIDATE + ": " + "; ".join(
+                f"{s.title}: {s.reason}" for s in comparison.scores.values()
+                if s.candidate)
+        else:
+            chosen, why = picked.name, picked.reason + not_candidate_note()
     series = None
     models = {s.title: s.model for s in comparison.fitted()}
     if models:
@@ -86,11 +92,14 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
 
 
 def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: int,
-          use: str = "auto", default_end: dt.date | None = None) -> list[str]:
+          use: str = "auto", default_end: dt.date | None = None,
+          formulas: str | None = None) -> list[str]:
     """The side-by-side table, the by-frequency table, the choice and the spend checks.
 
     The choice is the value table's only when it is made as `cvm score` makes it: a model
-    named by ``use``, or ``auto`` on the default holdout (ending ``default_end``)."""
+    named by ``use``, or ``auto`` on the default holdout (ending ``default_end``), and only
+    when the value table uses the models at all: ``formulas`` says why it keeps the formulas
+    (``engine.value.models.value_table.keeps_formulas``, the decision ``cvm score`` makes)."""
     out = [f"Holdout: each purchase model fitted to {cal_end}, predicting "
            f"{cal_end + dt.timedelta(days=1)} .. {observation_end} ({customers:,} customers)",
            f"  {'model':<12} {'LL':>13} {'AIC':>12} {'BIC':>12} {'predicted':>10} "
@@ -117,14 +126,28 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
             out.append(f"  {label!s:>12} {int(row['n_customers']):>10,} "
                        f"{row['actual_mean']:>8.3f} "
                        + " ".join(f"{row[n]:>10.3f}" for n in names))
-    title = h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores else h.chosen
-    if use == "none":
+    title = (h.comparison.scores[h.chosen].title if h.chosen in h.comparison.scores
+             else str(h.chosen))
+    if h.chosen is None:
+        elsewhere = default_end is not None and cal_end != default_end
+        out.append(f"  {h.choice}" + (
+            "; the value table's model is chosen on the default holdout, after "
+            f"{default_end} (models.holdout_days): cvm fit without --calibration-end shows it"
+            if elsewhere else "; the value table keeps the formulas (as cvm score does: no "
+            "purchase model could be chosen)" if use == "auto" else ""))
+    elif use == "none":
         out.append(f"  models.use: auto would take {title} ({h.choice}); models.use is none in "
                    "cvm.yaml: the value table keeps the formulas")
     elif use == "auto" and default_end is not None and cal_end != default_end:
         out.append(f"  on this holdout models.use: auto takes {title} ({h.choice}); the value "
                    f"table's model is chosen on the default holdout, after {default_end} "
                    "(models.holdout_days): cvm fit without --calibration-end shows it")
+    elif formulas is not None and use != "auto":  # a model asked for by name: score refuses
+        out.append(f"  value table model: none: cvm score stops with an error ({formulas}; "
+                   f"models.use is {use} in cvm.yaml, set it to auto to keep the formulas)")
+    elif formulas is not None:
+        out.append(f"  value table model: formulas ({formulas}), as cvm score decides; on the "
+                   f"holdout the purchase model would be {title} ({h.choice})")
     else:
         out.append(f"  value table model: {title} ({h.choice})")
     out.append(f"Gamma-Gamma: {h.independence.describe()}")

@@ -5,7 +5,9 @@ Holdout: the customers who paid before the calibration end, with their renewals 
 whether a contract still ran then (a payment in its last billing period), fitted alone; the
 model predicts how many of those then active still pay in the holdout's last billing period,
 sum over them of S(n + h) / S(n) (h the whole billing periods in the holdout), against the
-actual number."""
+actual number. A holdout shorter than one billing period (nothing to renew in it) is not
+checked, nor one on which the calibration fit fails (no customer churned by then, say): the
+full-data fit is shown and the holdout marked "not checked" with the reason."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from engine.project.config import Config
 
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
         cal_end: dt.date, quiet: bool, json_out: bool = False) -> int:
+    from engine.commands.fit import penalty_note
     from engine.value.models._common import ConvergenceError
     from engine.value.models.messages import reason_of
     from engine.value.models.sbg import ShiftedBetaGeoFitter
@@ -49,24 +52,40 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
             warnings.simplefilter("ignore")
             full = ShiftedBetaGeoFitter(config.models.penalizer).fit(
                 payments - 1, (~tx.active).astype(np.float64))
-            cal = ShiftedBetaGeoFitter(config.models.penalizer).fit(
-                paid_cal[cohort] - 1, (~active_cal[cohort]).astype(np.float64))
     except (ConvergenceError, ValueError) as exc:
         raise InputError(Problem(f"sBG could not be fitted: {reason_of(exc)}",
                                  file=source, hint="check subscriptions.billing_days and that "
                                  "some customers renewed and some left")) from exc
     alive = cohort & active_cal
-    n_alive = paid_cal[alive] - 1
-    predicted = float(np.sum(cal.survival(n_alive + periods) / cal.survival(n_alive)))
-    actual = int((alive & active_end).sum())
-    error = predicted / actual - 1 if actual else float("nan")
+    # the holdout checks the model only if it spans a billing period: a renewal to predict
+    not_checked = (f"the holdout ({obs_day - cal_day} days) is shorter than one billing "
+                   f"period ({billing} days); set models.holdout_days or --calibration-end "
+                   "earlier") if periods < 1 else None
+    cal: ShiftedBetaGeoFitter | None = None
+    if not_checked is None:
+        try:  # as in purchase mode, a calibration fit that fails leaves the full fit shown
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cal = ShiftedBetaGeoFitter(config.models.penalizer).fit(
+                    paid_cal[cohort] - 1, (~active_cal[cohort]).astype(np.float64))
+        except (ConvergenceError, ValueError) as exc:
+            not_checked = f"the sBG could not be fitted to {cal_end}: {reason_of(exc)}"
+    predicted: float | None = None
+    actual: int | None = None
+    error: float | None = None
+    if cal is not None:
+        n_alive = paid_cal[alive] - 1
+        predicted = float(np.sum(cal.survival(n_alive + periods) / cal.survival(n_alive)))
+        actual = int((alive & active_end).sum())
+        error = predicted / actual - 1 if actual else float("nan")
     # a list, in renewal order (keys "1".."12" would sort as text in params.json)
     curve = [{"renewal": t, "retention": float(v)}
              for t, v in zip(range(1, 13), full.retention(np.arange(1, 13)), strict=True)]
     a, b = full.params_["alpha"], full.params_["beta"]
     lines = [f"Fitted on {n_customers:,} customers as of {tx.as_of} (billing period "
              f"{billing} days; {int(tx.active.sum()):,} active, "
-             f"{int((~tx.active).sum()):,} left)",
+             f"{int((~tx.active).sum()):,} left"
+             f"{penalty_note(config.models.penalizer, 'LL')})",
              "  sBG          " + "  ".join(f"{k} {v:.4g} (se {full.standard_errors_[k]:.2g})"
                                           for k, v in full.params_.items())
              + f"  LL {full.log_likelihood_:,.2f}",
@@ -74,18 +93,26 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
              + ", ".join(f"{c['retention']:.1%}" for c in curve[:6]),
              f"Holdout: sBG fitted to {cal_end} ({int(cohort.sum()):,} customers, "
              f"{int(alive.sum()):,} active then), predicting who still pays "
-             f"{periods} billing periods later, by {tx.as_of - dt.timedelta(days=1)}",
+             f"{periods} billing periods later, by {tx.as_of - dt.timedelta(days=1)}"
+             if not_checked is None else
+             f"Holdout: {cal_end + dt.timedelta(days=1)} .. "
+             f"{tx.as_of - dt.timedelta(days=1)} ({int(cohort.sum()):,} customers paid before, "
+             f"{int(alive.sum()):,} active then)",
+             f"  not checked: {not_checked}" if not_checked is not None else
              f"  predicted {predicted:,.0f} still active, actual {actual:,} ({error:+.1%})"]
+    checked = {"status": "checked" if not_checked is None else "not_checked",
+               "reason": not_checked}
     params = {"as_of": str(tx.as_of), "billing_days": billing, "calibration_end": str(cal_end),
               "penalizer": config.models.penalizer, "purchase_model": "sbg",
               "models": {"sbg": {"params": dict(full.params_),
                                  "standard_errors": dict(full.standard_errors_),
                                  "log_likelihood": float(full.log_likelihood_)}},
               "retention_by_renewal": curve,
-              "calibration": {"sbg": {"params": dict(cal.params_),
-                                      "standard_errors": dict(cal.standard_errors_),
-                                      "holdout": {"predicted": predicted, "actual": actual,
-                                                  "relative_error": error}}}}
+              "calibration": {"sbg": {
+                  "params": dict(cal.params_) if cal is not None else {},
+                  "standard_errors": dict(cal.standard_errors_) if cal is not None else {},
+                  "holdout": {**checked, "predicted": predicted, "actual": actual,
+                              "relative_error": error}}}}
     with writing(target, guard, "fit") as stage:
         write_text(json.dumps(params, indent=2, sort_keys=True) + "\n",
                    stage.path("fit/params.json"))
@@ -97,7 +124,7 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
             "holdout": {"calibration_end": str(cal_end),
                         "observation_end": str(tx.as_of - dt.timedelta(days=1)),
                         "customers": int(cohort.sum()), "active": int(alive.sum()),
-                        "billing_periods": int(periods), "predicted": predicted,
+                        "billing_periods": int(periods), **checked, "predicted": predicted,
                         "actual": actual, "relative_error": error},
             "wrote": [f"{config.display(target.path / 'fit')}/params.json"]}))
     elif not quiet:

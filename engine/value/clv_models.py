@@ -102,6 +102,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     from engine.value.models._common import ConvergenceError
     from engine.value.models.gamma_gamma import GammaGammaFitter
     from engine.value.models.messages import reason_of
+    from engine.value.models.value_table import keeps_formulas
 
     settings = config.models
     if settings.use == "none":
@@ -110,9 +111,8 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     x, t_x, big_t = rfm(frame, unit)
     spend = frame[REPEAT_SPEND].to_numpy()
     repeaters = int(((x > 0) & (spend > 0)).sum())
-    if repeaters < settings.min_repeat_customers:
-        reason = (f"only {repeaters:,} repeat buyers, models.min_repeat_customers is "
-                  f"{settings.min_repeat_customers:,}")
+    reason = keeps_formulas(settings.use, repeaters, settings.min_repeat_customers)
+    if reason is not None:
         return _fail_or_fall_back(settings.use, reason)
     name, why = PURCHASE_MODEL[settings.use], ""
     if settings.use == "auto" and (tx is not None or choose is not None):
@@ -145,11 +145,10 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
             reason = reason_of(exc).rstrip(".")
             return _fail_or_fall_back(settings.use, f"{model} fit failed: {reason}"
                                       f"{fit_advice(unit, settings.penalizer)}")
-        q = gg.params_["q"]
-        if q <= 1:  # a converged fit, but the expected spend it would give is infinite
+        reason = keeps_formulas(settings.use, repeaters, settings.min_repeat_customers, gg)
+        if reason is not None:  # a converged fit, but its expected spend is infinite
             return _fail_or_fall_back(
-                settings.use, f"Gamma-Gamma q <= 1: infinite mean spend (q = {q:.4g}): spend "
-                "per purchase day is too heavy-tailed for an expected value",
+                settings.use, reason,
                 hint="set models.use: auto to fall back to the formulas (or none); the models "
                 "need a spend per purchase with a finite mean", penalizer=settings.penalizer)
         alive_job = pool.submit(lambda: (

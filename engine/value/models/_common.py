@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import optimize
 
 from engine.value.models._threads import one_blas_thread
+from engine.value.models.unidentified import unidentified
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -270,8 +271,8 @@ def check_range(model: str, names: Sequence[str], params: FloatArray) -> None:
         if not PARAM_MIN <= value_ <= PARAM_MAX:
             raise ConvergenceError(
                 f"{model}: parameter {name} = {value_:.4g} is outside [{PARAM_MIN:g}, "
-                f"{PARAM_MAX:g}]: the data do not identify the model (too few repeat buyers, "
-                f"or recency/T in the wrong time unit).", ADVICE)
+                f"{PARAM_MAX:g}]: the data do not identify the model "
+                f"({unidentified(model)}).", ADVICE)
 
 
 def newton_step_in_se(hess: FloatArray, grad: FloatArray, se: FloatArray) -> float:

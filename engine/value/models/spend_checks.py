@@ -86,10 +86,13 @@ class HoldoutSpend:
         return {**asdict(self), "relative_error": self.error}
 
     def describe(self) -> str:
+        # the totals weigh each customer by their holdout purchase days, the means do not:
+        # each figure says which it is, so that the two never seem to contradict each other
         return (f"holdout spend of {self.customers:,} customers who bought again: predicted "
-                f"{self.predicted_total:,.0f} ({self.predicted_mean:,.2f} per purchase day on "
-                f"average), actual {self.actual_total:,.0f} ({self.actual_mean:,.2f}), "
-                f"{self.error:+.1%}")
+                f"total {self.predicted_total:,.0f} (mean per customer of their expected spend "
+                f"per purchase day {self.predicted_mean:,.2f}), actual total "
+                f"{self.actual_total:,.0f} (mean per customer of their average spend per "
+                f"purchase day {self.actual_mean:,.2f}), {self.error:+.1%} on the total")
 
 
 def holdout_spend(cal_holdout: pd.DataFrame, *, penalizer: float = 0.0

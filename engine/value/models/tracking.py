@@ -80,6 +80,17 @@ COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")  # O
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 1060, 380, 78, 20, 62, 52
 
 
+# the models' lines are not the holdout table's predictions (those start from each customer's
+# calibration summary): a reader comparing the two would otherwise see a contradiction
+CAPTION = ("expected: E[X(t)] summed from each first purchase, not the predictions of the "
+           "holdout table")
+
+
+def _count(v: float) -> str:
+    """A tooltip's figure: a count as a whole number (23,791), an expectation to 0.1."""
+    return f"{v:,.0f}" if v == round(v) else f"{v:,.1f}"
+
+
 def _ticks(hi: float, count: int = 5) -> list[float]:
     """Round tick values from 0 to at least ``hi``."""
     raw = max(hi, 1.0) / count
@@ -112,7 +123,8 @@ def tracking_svg(series: pd.DataFrame, *, title: str = "Cumulative repeat purcha
                 f'font-weight="{weight}" fill="{fill}">{escape(s)}</text>')
 
     parts = [f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-             text(12, 24, title, size=15, weight="bold", fill="#1a1a1a")]
+             text(12, 24, title, size=15, weight="bold", fill="#1a1a1a"),
+             text(WIDTH - RIGHT, 46, CAPTION, anchor="end", size=10, fill="#666666")]  # legend row
     for tick in ticks:
         y = py(tick)
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
@@ -147,7 +159,7 @@ def tracking_svg(series: pd.DataFrame, *, title: str = "Cumulative repeat purcha
             points.append(f"{px(i):.1f},{py(v):.1f}")
             parts.append(f'<circle class="mark" cx="{px(i):.1f}" cy="{py(v):.1f}" r="2" '
                          f'fill="{color}"><title>{escape(period_name)} {periods[i]} '
-                         f'(to {ends[i]}) - {escape(name)}: {v:,.1f}</title></circle>')
+                         f'(to {ends[i]}) - {escape(name)}: {_count(v)}</title></circle>')
         dash = "" if name == "actual" else ' stroke-dasharray="7,3"'
         parts.append(f'<polyline class="mark" points="{" ".join(points)}" fill="none" '
                      f'stroke="{color}" stroke-width="2"{dash}/>')
