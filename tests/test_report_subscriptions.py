@@ -26,7 +26,7 @@ import pytest
 from engine.commands import report as report_cmd
 from engine.data.contracts import NO_END
 from engine.data.load import load_transactions
-from engine.errors import InputError
+from engine.errors import InputError, UsageError
 from engine.project.config import load_config
 from engine.report.equity import EquitySettings, monthly_figures
 from engine.report.html import Report, build_report
@@ -259,7 +259,9 @@ def test_an_active_window_setting_is_refused_with_subscriptions(
 
 
 def test_the_active_window_option_is_refused_with_subscriptions(contracts: Path) -> None:
-    with pytest.raises(InputError) as caught:
+    """An option value the project does not allow is a usage error, exit 2 (README "Exit
+    codes", as --calibration-end outside the data)."""
+    with pytest.raises(UsageError) as caught:
         report_cmd.run(project=contracts, config_file=None, out=contracts / "output",
                        spend=None, quiet=True, active_window=90)
     assert caught.value.format().splitlines() == [

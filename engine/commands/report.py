@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import project_of
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, UsageError
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
@@ -36,7 +36,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     window = active_window or settings.active_window_days or \
         default_active_window(config.period_days)
     if active_window is not None and config.subscriptions is not None:
-        raise InputError(Problem(f"found {active_window}, which is not used with subscriptions "
+        raise UsageError(Problem(f"found {active_window}, which is not used with subscriptions "
                                  f"({NO_WINDOW_WITH_CONTRACTS})", key="--active-window",
                                  hint="leave --active-window out"))
     if window < MIN_ACTIVE_WINDOW:
