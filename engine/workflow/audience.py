@@ -12,8 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from engine.errors import Problem
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
 from engine.project.project import Project
+from engine.project.rulebook import Rulebook
 from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
 from engine.run.pipeline import staged as staged_table
@@ -100,3 +102,21 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     return Audience(len(staged), str(scored.as_of), tuple(rows))
+
+
+def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
+    """A warning, at its file and line, for each lifecycle rule that today's customers match
+    but that gives none of them a stage (the rules above it take them all first): the data's
+    counterpart of ``cvm validate``'s "can never give a stage", which holds for any data."""
+    wins = {r.id: r for r in sizes.rows if r.kind == "stage_rule"}
+    out = []
+    for i, rule in enumerate(rulebook.stage_rules):
+        row = wins.get(rule.id)
+        if row is not None and row.matches and not row.wins:
+            out.append(Problem(
+                f"rule {rule.id!r} matches {row.matches:,} of today's customers but gives none "
+                "of them a stage: the rules above it match them all first", file=rule.file,
+                line=rule.line, column=rule.column, key=f"rules[{i}]",
+                hint="move it up, or change its conditions or those of the rules above it",
+                severity="warning"))
+    return out
