@@ -109,7 +109,8 @@ def _default_as_of(tmp_path: Path) -> Path:
     return project
 
 
-NOTE = ("2 contracts end on or after the as-of date 2025-12-16 (latest end 2026-03-02): they "
+# the two changed above and the seven of the example that end on 2025-12-31, the default as-of
+NOTE = ("9 contracts end on or after the as-of date 2025-12-31 (latest end 2026-03-02): they "
         "are running at it; set as_of to value at a later date (the default is the day after "
         "the last contract start)")
 
@@ -118,8 +119,8 @@ def test_default_as_of_of_contracts_says_which_ends_come_after_it(tmp_path: Path
     project = _default_as_of(tmp_path)
     setup = load_project(project)
     scored = score(setup.config, tiers=setup.tiers)
-    assert str(scored.as_of) == "2025-12-16"
-    assert scored.report.notes == [NOTE]
+    assert str(scored.as_of) == "2025-12-31"
+    assert scored.report.as_of_note == NOTE
     out = CliRunner().invoke(app, ["score", "-p", str(project), "--out", str(tmp_path / "o")])
     assert f"  note: {NOTE}" in out.stdout.splitlines()
     run = CliRunner().invoke(app, ["run", "-p", str(project), "--out", str(tmp_path / "r"),
@@ -132,7 +133,7 @@ def test_default_as_of_of_contracts_says_which_ends_come_after_it(tmp_path: Path
 
 def test_an_explicit_as_of_says_nothing(tmp_path: Path) -> None:
     setup = load_project(EXAMPLE)
-    assert score(setup.config, tiers=setup.tiers).report.notes == []
+    assert score(setup.config, tiers=setup.tiers).report.as_of_note == ""
 
 
 def test_report_says_what_the_sum_of_clv_of_cancelled_subscribers_is(tmp_path: Path) -> None:

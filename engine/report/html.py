@@ -171,6 +171,8 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
     notes = spend.notes(list(f["month"]))
     if scored.report.margin_note:
         notes.append(scored.report.margin_note)
+    if scored.report.as_of_note:
+        notes.append(scored.report.as_of_note)
     measured = f.index[f["retention_rate"].notna()]
     if len(measured) and measured[0] > 0:
         notes.append(f"customer equity starts in {ch.month_label(f['month'].iloc[measured[0]])}"

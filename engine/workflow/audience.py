@@ -37,6 +37,7 @@ class Audience:
     customers: int
     as_of: str
     rows: tuple[Row, ...]
+    notes: tuple[str, ...] = ()  # what scoring said of the data (a default as-of date)
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "as_of": self.as_of,
@@ -46,6 +47,7 @@ class Audience:
     def format(self) -> str:
         lines = [f"Audience sizes: {self.customers:,} customers as of {self.as_of} (matches: "
                  "the condition holds; wins: it decides)"]
+        lines += [f"note: {n}" for n in self.notes]
         titles = {"stage_rule": "Lifecycle rules, in file order",
                   "segment": "Segments", "policy": "Policies, highest priority first"}
         for kind, title in titles.items():
@@ -101,7 +103,8 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         matches.get(pol.id) if on else None,
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
-    return Audience(len(staged), str(scored.as_of), tuple(rows))
+    return Audience(len(staged), str(scored.as_of), tuple(rows),
+                    (scored.report.as_of_note,) if scored.report.as_of_note else ())
 
 
 def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
