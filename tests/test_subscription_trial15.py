@@ -82,8 +82,8 @@ def test_validate_audience_warns_of_a_rule_that_matches_but_never_wins(tmp_path:
     line = next(i + 1 for i, s in enumerate(text.splitlines()) if s == "  - id: at_risk")
     assert problem.severity == "warning"
     assert problem.format() == (
-        f"rules/lifecycle.yaml:{line}:5: rules[2]: rule 'at_risk' matches 2,122 of today's customers "
-        "but gives none of them a stage: the rules above it match them all first\n"
+        f"rules/lifecycle.yaml:{line}:5: rules[2]: rule 'at_risk' matches 2,122 of today's "
+        "customers but gives none of them a stage: the rules above it match them all first\n"
         "  hint: move it up, or change its conditions or those of the rules above it")
     result = CliRunner().invoke(app, ["validate", "-p", str(project), "--audience"])
     assert result.exit_code == 0
