@@ -148,3 +148,17 @@ def test_report_says_what_the_sum_of_clv_of_cancelled_subscribers_is(tmp_path: P
     assert ("which values a customer as if active now: for the 2,009 subscribers without a "
             "running contract (EUR 125,619 of it) it is what winning them back is worth, not "
             "value they will bring unasked") in html.replace("&#39;", "'")
+
+
+def test_the_starter_fallback_is_one_guessed_billing_period(tmp_path: Path) -> None:
+    rows = ["customer_id,start_date,end_date,weekly_fee"] + [
+        f"C{i:03d},2024-0{1 + i % 9}-1{i % 10},{'' if i % 3 else '2024-11-30'},4.50"
+        for i in range(60)]
+    (tmp_path / "weekly.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "p"), "--from",
+                                      str(tmp_path / "weekly.csv")])
+    assert result.exit_code == 0, result.output
+    assert "billing_days: 7" in (tmp_path / "p" / "cvm.yaml").read_text(encoding="utf-8")
+    lifecycle = (tmp_path / "p" / "rules" / "lifecycle.yaml").read_text(encoding="utf-8")
+    assert "        - recency_days: {gt: 7}   # without the model: no payment in the last " \
+        "billing period\n" in lifecycle
