@@ -30,7 +30,7 @@ EXAMPLES = {
     "cdnow": (ROOT / "examples" / "cdnow", "00001", "policies/win_back.yaml",
               ("clv_discounted: {gte: 10}", "clv_discounted: {gte: 2}")),
     "subscription": (ROOT / "examples" / "subscription", "S00664", "policies/save_at_risk.yaml",
-                     ("churn_risk: {gte: 0.12}", "churn_risk: {gte: 0.08}")),
+                     ("churn_risk: {gte: 0.085}", "churn_risk: {gte: 0.07}")),
 }
 
 

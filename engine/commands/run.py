@@ -56,6 +56,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "
         f"{counts['rows_skipped_zero_amount']:,} zero amounts, "
         f"{counts['rows_skipped_duplicates']:,} duplicates",
+        *([f"  note: {result.computed.scored.report.as_of_note}"]
+          if result.computed.scored.report.as_of_note else []),
         f"  value model: {m['value_model']['description']}",
         "  stages: " + _mix(result.computed.table["lifecycle_stage"]),
         "  actions: " + _mix(result.computed.decisions["action"].astype(object).fillna(

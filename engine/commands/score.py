@@ -74,6 +74,8 @@ def summary(scored: Scored, currency: str) -> str:
                      "left (only refund rows, or every purchase row skipped above)")
     if rep.margin_note:
         lines.append(f"  note: {rep.margin_note}")
+    if rep.as_of_note:
+        lines.append(f"  note: {rep.as_of_note}")
     lines += [f"  note: {n}" for n in rep.notes]
     lines.append(f"  revenue {money(revenue, currency)}, gross margin "
                  f"{money(margin, currency)}{rate}")

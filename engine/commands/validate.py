@@ -77,9 +77,11 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     sizes, code = None, 0
     if audience and not errors and built.project is not None:
         from engine.workflow.audience import audience as audience_sizes  # the scoring's
+        from engine.workflow.audience import unreached_rules
 
         try:
             sizes = audience_sizes(built.project)
+            problems = [*problems, *unreached_rules(built.project.rulebook, sizes)]
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise

@@ -53,3 +53,17 @@ def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,
             f"{epoch + dt.timedelta(days=int(day[i]))} ({len(bad):,} such rows), expected an end "
             "on or after the start", "leave the end empty while the contract runs"))
     return end
+
+
+def ends_after_note(end_day: np.ndarray, as_of: dt.date) -> str | None:
+    """The note for a default as-of date (the day after the last contract start): the
+    contracts whose end falls on or after it, which therefore count as running at it."""
+    epoch = dt.date(1970, 1, 1)
+    as_of_day = (as_of - epoch).days
+    later = end_day[(end_day != NO_END) & (end_day >= as_of_day)]  # as expand_contracts
+    if not len(later):
+        return None
+    latest = epoch + dt.timedelta(days=int(later.max()))
+    return (f"{len(later):,} contracts end on or after the as-of date {as_of} (latest end "
+            f"{latest}): they are running at it; set as_of to value at a later date (the "
+            "default is the day after the last contract start)")

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.codes import customer_codes, labelled_codes, order_codes
-from engine.data.contracts import Contracts, end_days
+from engine.data.contracts import Contracts, end_days, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
 from engine.data.tabular import Source, read_columns
@@ -44,6 +44,7 @@ class LoadReport:
     refund_amount: float = 0.0
     margin_assumed_rows: int = 0
     margin_note: str = ""
+    as_of_note: str = ""  # contracts ending after a default as-of date (score, run, validate)
     customers_refund_only: int = 0
     customers_file: str | None = None
     customers_file_rows: int = 0
@@ -162,6 +163,8 @@ def load_transactions(config: Config) -> Transactions:
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
     )
+    if subs and end is not None and config.as_of is None:  # the default: say what it implies
+        report.as_of_note = ends_after_note(end[keep], as_of) or ""
     return expand_contracts(tx, end[keep], subs.billing_days) if subs and end is not None \
         else tx
 

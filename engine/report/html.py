@@ -33,6 +33,7 @@ from engine.report.sections import (
     LatestRun,
     Stages,
     TierRow,
+    cancelled_clv,
     latest_run,
     lifecycle_stages,
     tier_rows,
@@ -131,6 +132,7 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
                    for k, v in charts.items()},
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,
+        "tiers_clv_note": cancelled_clv(scored, config.currency),
         "run": _run_context(run, config.currency, scored.as_of.isoformat()),
         "tier_migration": migration,
         "measured": measured,
@@ -175,6 +177,8 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
     notes = spend.notes(list(f["month"]))
     if scored.report.margin_note:
         notes.append(scored.report.margin_note)
+    if scored.report.as_of_note:
+        notes.append(scored.report.as_of_note)
     measured = f.index[f["retention_rate"].notna()]
     if len(measured) and measured[0] > 0:
         notes.append(f"customer equity starts in {ch.month_label(f['month'].iloc[measured[0]])}"

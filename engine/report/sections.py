@@ -55,6 +55,27 @@ def tier_rows(scored: Scored) -> list[TierRow]:
     return rows
 
 
+def cancelled_clv(scored: Scored, currency: str) -> str:
+    """What the tier table's "Sum of CLV" holds for a subscription project's customers without
+    a running contract: the formula's clv_discounted values a customer as if active now (README
+    "Why two margins"), so theirs is the worth of winning them back. Empty without contracts."""
+    tx = scored.transactions
+    if tx is None or tx.active is None:
+        return ""
+    t = scored.table
+    at = pd.Index(tx.customer_ids).get_indexer(t["customer_id"].astype(object))
+    gone = ~tx.active[at]
+    if not gone.any():
+        return ""
+    worth = float(t["clv_discounted"].to_numpy()[gone].sum())
+    return (f"Sum of CLV is the formula's clv_discounted, which values a customer as if active "
+            f"now: for the {int(gone.sum()):,} subscribers without a running contract "
+            f"({currency} {worth:,.0f} of it) it is what winning them back is worth, not value "
+            "they will bring unasked. The customer equity above counts only the customers "
+            "active at the as-of date, and the model's equity (clv_model) is 0 for those who "
+            "left.")
+
+
 @dataclass(frozen=True)
 class Stages:
     """Stage counts at two dates and the flows between them; ``missing`` says why not."""

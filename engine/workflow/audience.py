@@ -12,8 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from engine.errors import Problem
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
 from engine.project.project import Project
+from engine.project.rulebook import Rulebook
 from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
 from engine.run.pipeline import staged as staged_table
@@ -35,6 +37,7 @@ class Audience:
     customers: int
     as_of: str
     rows: tuple[Row, ...]
+    notes: tuple[str, ...] = ()  # what scoring said of the data (a default as-of date)
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "as_of": self.as_of,
@@ -44,6 +47,7 @@ class Audience:
     def format(self) -> str:
         lines = [f"Audience sizes: {self.customers:,} customers as of {self.as_of} (matches: "
                  "the condition holds; wins: it decides)"]
+        lines += [f"note: {n}" for n in self.notes]
         titles = {"stage_rule": "Lifecycle rules, in file order",
                   "segment": "Segments", "policy": "Policies, highest priority first"}
         for kind, title in titles.items():
@@ -99,4 +103,23 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         matches.get(pol.id) if on else None,
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
-    return Audience(len(staged), str(scored.as_of), tuple(rows))
+    return Audience(len(staged), str(scored.as_of), tuple(rows),
+                    (scored.report.as_of_note,) if scored.report.as_of_note else ())
+
+
+def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
+    """A warning, at its file and line, for each lifecycle rule that today's customers match
+    but that gives none of them a stage (the rules above it take them all first): the data's
+    counterpart of ``cvm validate``'s "can never give a stage", which holds for any data."""
+    wins = {r.id: r for r in sizes.rows if r.kind == "stage_rule"}
+    out = []
+    for i, rule in enumerate(rulebook.stage_rules):
+        row = wins.get(rule.id)
+        if row is not None and row.matches and not row.wins:
+            out.append(Problem(
+                f"rule {rule.id!r} matches {row.matches:,} of today's customers but gives none "
+                "of them a stage: the rules above it match them all first", file=rule.file,
+                line=rule.line, column=rule.column, key=f"rules[{i}]",
+                hint="move it up, or change its conditions or those of the rules above it",
+                severity="warning"))
+    return out

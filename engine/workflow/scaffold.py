@@ -2,6 +2,10 @@
 
 The starter rules, policies, templates and tests are those of ``engine/workflow/starter/`` (the
 repository's starter set; its channels need no consent, since a transactions file has none).
+A contracts file (``subscriptions:``) gets the subscription starter instead: the files of
+``starter_subscriptions/`` replace those of the same name (lifecycle stages by whether a contract
+runs, tenure and churn risk; policies that never welcome or retain a customer who left) and the
+purchase-only ones are left out.
 Nothing is ever overwritten: every file is created exclusively, after checking that none of
 them exists.
 """
@@ -17,6 +21,11 @@ from engine.errors import OutputError, Problem
 from engine.workflow.sniff import REQUIRED, Sniffed
 
 STARTER = Path(__file__).resolve().parent / "starter"
+SUBSCRIPTION_STARTER = STARTER.parent / "starter_subscriptions"
+# a one-time buyer is a purchase idea: a subscriber's frequency 0 is their first billing period
+PURCHASES_ONLY = frozenset({"policies/one_time_big_buyer.yaml"})
+# the starter lifecycle's fallback without the model, one billing period (30 days as written)
+NO_PAYMENT = "recency_days: {gt: 30}   # without the model: no payment in the last billing period"
 TX_FIELDS = ("customer_id", "date", "amount", "cost", "margin", "quantity", "order_id",
              "channel", "category")
 OPTIONAL_NOTES = {
@@ -34,9 +43,24 @@ class Written:
     files: tuple[str, ...]  # relative to the folder
 
 
-def starter_files() -> dict[str, bytes]:
-    return {str(p.relative_to(STARTER).as_posix()): p.read_bytes()
-            for p in sorted(STARTER.rglob("*")) if p.is_file()}
+def starter_files(billing_days: int | None = None) -> dict[str, bytes]:
+    """The starter project's files by relative path; ``billing_days``: a contracts project's
+    billing period, for the subscription starter (None: the purchase starter)."""
+    files = _files(STARTER)
+    if billing_days is None:
+        return files
+    files = {k: v for k, v in files.items() if k not in PURCHASES_ONLY} | _files(
+        SUBSCRIPTION_STARTER)
+    stages = files["rules/lifecycle.yaml"].decode()
+    assert NO_PAYMENT in stages
+    files["rules/lifecycle.yaml"] = stages.replace(NO_PAYMENT, NO_PAYMENT.replace(
+        "30", str(billing_days), 1)).encode()
+    return dict(sorted(files.items()))
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root).as_posix()): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _q(text: str) -> str:
@@ -133,7 +157,9 @@ def _in_the_way(folder: Path, files: dict[str, bytes]) -> list[str]:
 
 def scaffold(folder: Path, sniffed: Sniffed | None) -> Written:
     """Write the project into ``folder``; refuse (before writing anything) if a file exists."""
-    files = {"cvm.yaml": b"", **starter_files()}
+    contracts = sniffed.contracts if sniffed is not None else None
+    files = {"cvm.yaml": b"", **starter_files(
+        contracts.billing_days if contracts is not None else None)}
     existing = _in_the_way(folder, files)
     if existing:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more"

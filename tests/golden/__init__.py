@@ -51,8 +51,8 @@ CHANGE = {"retail": ("policies/win_back.yaml", "clv_discounted: {gte: 25}",
                      "clv_discounted: {gte: 10}"),
           "cdnow": ("policies/win_back.yaml", "clv_discounted: {gte: 10}",
                     "clv_discounted: {gte: 2}"),
-          "subscription": ("policies/save_at_risk.yaml", "churn_risk: {gte: 0.12}",
-                           "churn_risk: {gte: 0.08}")}
+          "subscription": ("policies/save_at_risk.yaml", "churn_risk: {gte: 0.085}",
+                           "churn_risk: {gte: 0.07}")}
 PROJECT_PARTS = ("cvm.yaml", "rules", "policies", "templates")
 SPEND_FILES = ("marketing_spend.csv", "marketing_spend.yaml", "marketing_spend.yml")
 
