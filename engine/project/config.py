@@ -260,6 +260,15 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             "discounting use a small rate such as 0.01"))
     if raw["subscriptions"]:
         problems += _unused_with_subscriptions(doc, raw["models"] or {})
+        billing, period = raw["subscriptions"]["billing_days"], raw["period_days"]
+        if billing > period:  # some periods without a payment: no one retained in formulas
+            problems.append(doc.problem(
+                ("subscriptions", "billing_days"), f"found {billing}, longer than period_days "
+                f"({period}): a subscriber whose contract runs has periods without a payment, "
+                "so the formulas' retention per period (paid in one period and again in the "
+                "next) is understated (0 from twice period_days), and every formula value with "
+                "it",
+                hint=f"set period_days to at least the billing period (period_days: {billing})"))
         if ("report", "active_window_days") in doc.positions:  # the report counts contracts
             problems.append(doc.problem(
                 ("report", "active_window_days"),

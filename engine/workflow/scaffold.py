@@ -120,12 +120,22 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
     lines += [
         "as_of: null  # default: the day after the last transaction",
         "currency: EUR  # not guessed: your currency code",
-        "period_days: 90  # one period for retention, trend and CLV (the starter rules say 90 "
-        "days)",
+        _period_line(sniffed),
         "horizon_periods: 4", "discount_rate: 0.10  # per year",
         "margin_rate: 0.30  # only for rows without cost or margin",
         "output: output", ""]
     return "\n".join(lines)
+
+
+def _period_line(sniffed: Sniffed | None) -> str:
+    """period_days: 90, or one billing period when contracts are billed less often (a period
+    without a payment would make the formulas' retention 0: cvm.yaml refuses it)."""
+    billing = sniffed.contracts.billing_days if sniffed and sniffed.contracts else 0
+    if billing > 90:
+        return (f"period_days: {billing}  # one period for retention, trend and CLV: at least "
+                "one billing period")
+    return ("period_days: 90  # one period for retention, trend and CLV (the starter rules say "
+            "90 days)")
 
 
 def _subscriptions(sniffed: Sniffed) -> list[str]:
