@@ -284,9 +284,10 @@ def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
 def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
         calibration_end: Annotated[str | None, typer.Option(
             "--calibration-end", help="Last day of the calibration period (YYYY-MM-DD). "
-            "Default: the as-of date minus the horizon.")] = None,
+            "Default: models.holdout_days (default the horizon) before the as-of date, at most "
+            "half the data.")] = None,
         quiet: QuietOpt = False, json_out: JsonOpt = False) -> int:
-    """Fit MBG/NBD, BG/NBD, Pareto/NBD and Gamma-Gamma; print parameters and a holdout check."""
+    """Fit MBG/NBD, BG/NBD, Pareto/NBD, Gamma-Gamma (sBG with subscriptions); check a holdout."""
     from engine.commands import fit as cmd
 
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,

@@ -5,6 +5,7 @@ annual-contracts project valued every customer at 0, customer equity EUR 0, with
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,13 @@ from tests.conftest import ROOT
 
 
 def _annual(tmp_path: Path, period_days: int) -> Path:
-    text = (ROOT / "examples" / "subscription" / "cvm.yaml").read_text(encoding="utf-8")
-    text = text.replace("billing_days: 30", "billing_days: 365").replace(
-        "period_days: 90", f"period_days: {period_days}")
-    (tmp_path / "cvm.yaml").write_text(text.replace(
-        "examples/subscription/", str(ROOT / "examples" / "subscription") + "/"),
-        encoding="utf-8")
-    return tmp_path
+    project = tmp_path / "sub"
+    shutil.copytree(ROOT / "examples" / "subscription", project)
+    text = (project / "cvm.yaml").read_text(encoding="utf-8")
+    (project / "cvm.yaml").write_text(text.replace("billing_days: 30", "billing_days: 365")
+                                      .replace("period_days: 90", f"period_days: {period_days}"),
+                                      encoding="utf-8")
+    return project
 
 
 def test_a_billing_period_longer_than_period_days_is_refused_at_its_line(
@@ -57,3 +58,18 @@ def test_init_from_annual_contracts_writes_a_period_of_one_billing_period(
     assert "  billing_days: 365" in text
     assert "period_days: 365  # one period for retention, trend and CLV: at least one " \
         "billing period" in text
+
+
+def test_fit_on_contracts_says_payment_and_one_billing_period(tmp_path: Path) -> None:
+    """Subscriptions have payments, not purchases; "1 billing periods" read wrongly (re-trial)."""
+    project = _annual(tmp_path, 90)
+    text = (project / "cvm.yaml").read_text().replace("billing_days: 365", "billing_days: 30")
+    (project / "cvm.yaml").write_text(text + "models:\n  holdout_days: 30\n")
+    early = CliRunner().invoke(app, ["fit", "-p", str(project), "-o", str(tmp_path / "e"),
+                                     "--calibration-end", "2000-01-01"])
+    assert early.exit_code == 2
+    assert "expected a day after the first payment (" in early.output
+    assert "the calibration period must end after the first payment" in early.output
+    done = CliRunner().invoke(app, ["fit", "-p", str(project), "-o", str(tmp_path / "f")])
+    assert done.exit_code == 0, done.output
+    assert "predicting who still pays 1 billing period later, by " in done.output

@@ -66,12 +66,13 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     first = purchases["date"].min()
     if not first < pd.Timestamp(cal_end) < pd.Timestamp(observation_end):
         # checked before the fits, which take long
-        inside = (f"expected a day after the first purchase ({first.date()}) and before the "
+        bought = "payment" if config.subscriptions is not None else "purchase"
+        inside = (f"expected a day after the first {bought} ({first.date()}) and before the "
                   f"last day of the data ({observation_end})")
         if calibration_end is not None:
             raise UsageError(Problem(
                 f"found {cal_end}, {inside}", key="--calibration-end",
-                hint="the calibration period must end after the first purchase and before "
+                hint=f"the calibration period must end after the first {bought} and before "
                 "the last day of the data"))
         raise InputError(Problem(
             f"the default calibration end {cal_end} (see models.holdout_days) is not "

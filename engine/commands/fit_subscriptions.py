@@ -93,7 +93,8 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
              + ", ".join(f"{c['retention']:.1%}" for c in curve[:6]),
              f"Holdout: sBG fitted to {cal_end} ({int(cohort.sum()):,} customers, "
              f"{int(alive.sum()):,} active then), predicting who still pays "
-             f"{periods} billing periods later, by {tx.as_of - dt.timedelta(days=1)}"
+             f"{periods} billing period{'s' if periods != 1 else ''} later, by "
+             f"{tx.as_of - dt.timedelta(days=1)}"
              if not_checked is None else
              f"Holdout: {cal_end + dt.timedelta(days=1)} .. "
              f"{tx.as_of - dt.timedelta(days=1)} ({int(cohort.sum()):,} customers paid before, "
