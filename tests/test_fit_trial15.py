@@ -50,8 +50,12 @@ def _subscription(tmp_path: Path, billing_days: int | None = None) -> Path:
                     ignore=shutil.ignore_patterns("output"))
     if billing_days is not None:
         yaml = project / "cvm.yaml"
-        yaml.write_text(yaml.read_text().replace("billing_days: 30",
-                                                 f"billing_days: {billing_days}"))
+        # a period of at least one billing period (cvm.yaml refuses less), the default
+        # holdout of 360 days kept
+        yaml.write_text(yaml.read_text().replace(
+            "billing_days: 30", f"billing_days: {billing_days}").replace(
+            "period_days: 90", f"period_days: {max(90, billing_days)}")
+            + "models:\n  holdout_days: 360\n")
     return project
 
 

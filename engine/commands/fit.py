@@ -49,6 +49,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         comparison_csv,
         holdout,
         param_text,
+        penalty_note,
         tracking_chart,
     )
     from engine.commands.fit_compare import lines as compare_lines
@@ -250,13 +251,6 @@ def penalty_hint(hint: str, penalizer: float) -> str:
     return (f"models.penalizer is {penalizer:g} in cvm.yaml: the penalty shrinks every "
             "parameter towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) "
             f"with cvm fit; else {hint}")
-
-
-def penalty_note(penalizer: float, figures: str) -> str:
-    """The header's note that the fits are penalised (every likelihood shown is), or ""."""
-    if penalizer <= 0:
-        return ""
-    return f"; models.penalizer {penalizer:g}: every {figures} below is of the penalised fit"
 
 
 def _purchases(tx: Transactions) -> pd.DataFrame:

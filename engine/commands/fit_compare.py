@@ -47,6 +47,13 @@ def spend_dict(spend: HoldoutSpend | str) -> dict[str, object]:
     return {"status": "checked", "reason": None, **spend.as_dict()}
 
 
+def penalty_note(penalizer: float, figures: str) -> str:
+    """The header's note that the fits are penalised (every likelihood shown is), or ""."""
+    if penalizer <= 0:
+        return ""
+    return f"; models.penalizer {penalizer:g}: every {figures} below is of the penalised fit"
+
+
 def not_candidate_note() -> str:
     """What the fit summary adds to auto's choice: the models it does not choose, and why."""
     from engine.value.model_choice import PURCHASE_MODELS

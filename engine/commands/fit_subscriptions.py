@@ -28,7 +28,7 @@ from engine.project.config import Config
 
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
         cal_end: dt.date, quiet: bool, json_out: bool = False) -> int:
-    from engine.commands.fit import penalty_note
+    from engine.commands.fit_compare import penalty_note
     from engine.value.models._common import ConvergenceError
     from engine.value.models.messages import reason_of
     from engine.value.models.sbg import ShiftedBetaGeoFitter
