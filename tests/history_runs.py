@@ -69,6 +69,16 @@ class TwoRuns:
     imported: Result | None  # `cvm responses import`, when responses were given
 
 
+def learning_proposal(project: Path, tmp_path: Path) -> Path:
+    """A proposal for `cvm plan`: the project's policies with learning's prior weight 0, so the
+    plan shows the expected responses learnt from the history on both sides."""
+    proposal = tmp_path / "proposal"
+    shutil.copytree(project / "policies", proposal / "policies")
+    with (proposal / "policies" / "campaigns.yaml").open("a") as f:
+        f.write("learning:\n  prior_customers: 0\n")
+    return proposal
+
+
 def two_runs(project: Path, tmp_path: Path, first_as_of: str, second_as_of: str | None = None,
              *, responses: str | None = None, names: Sequence[str] = ("run1", "run2")
              ) -> TwoRuns:

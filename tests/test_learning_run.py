@@ -5,7 +5,6 @@ many customers; campaigns.yaml's `learning` settings are used and checked."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +13,7 @@ from typer.testing import CliRunner, Result
 
 from engine.activation.learned import posterior_mean
 from engine.cli import app
-from tests.history_runs import retail_copy
+from tests.history_runs import learning_proposal, retail_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,10 +121,7 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     assert f"{row['channel']} {fig['response']:.4f} (declared {fig['declared']:g}; " \
         f"{fig['contacted']:,} customers, {fig['converted']:,} of {fig['windows']:,} windows " \
         f"converted, measured uplift {fig['measured']:+.4f})" in shown.stdout
-    proposal = tmp_path / "proposal"
-    shutil.copytree(retail / "policies", proposal / "policies")
-    with (proposal / "policies" / "campaigns.yaml").open("a") as f:
-        f.write("learning:\n  prior_customers: 0\n")
+    proposal = learning_proposal(retail, tmp_path)
     plan = cvm("plan", "--project", str(retail), "--proposed", str(proposal))
     assert plan.exit_code == 0, plan.stderr
     assert "Expected responses learnt from the history" in plan.stdout

@@ -5,7 +5,6 @@ or the plan would show no learning, no contact policies and no value changes."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
-from tests.history_runs import retail_copy
+from tests.history_runs import learning_proposal, retail_copy
 
 
 def cvm(*args: str) -> Result:
@@ -37,10 +36,7 @@ def test_plan_learns_from_the_projects_own_history(
     (retail / "cvm.yaml").write_text(config)
     expected = retail / (".cvm/history.sqlite" if where == "default" else "memory/runs.sqlite")
     assert expected.is_file()
-    proposal = tmp_path / "proposal"
-    shutil.copytree(retail / "policies", proposal / "policies")
-    with (proposal / "policies" / "campaigns.yaml").open("a") as f:
-        f.write("learning:\n  prior_customers: 0\n")
+    proposal = learning_proposal(retail, tmp_path)
     plan = cvm("plan", "--project", str(retail), "--proposed", str(proposal))
     assert plan.exit_code == 0, plan.stderr
     assert "Expected responses learnt from the history" in plan.stdout

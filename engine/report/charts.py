@@ -8,7 +8,7 @@ were drawn. Output is deterministic: coordinates are rounded to 0.1 px, nothing 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import escape
@@ -181,22 +181,30 @@ def line_chart(chart_id: str, title: str, months: Sequence[str], series: Sequenc
     axis = _y_axis(svg, [v for s in series for v in s.values], unit)
     x0, band = _month_axis(svg, months)
     for s in series:
-        runs: list[list[tuple[float, float]]] = [[]]
-        for i, v in enumerate(s.values):
-            if not math.isfinite(v):
-                runs.append([])
-                continue
-            x, y = x0 + band * (i + 0.5), axis.y(v)
-            runs[-1].append((x, y))
-            svg.add(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.color}">'
-                    f'<title>{escape(month_label(months[i]))} - {escape(s.name)}: '
-                    f'{escape(fmt(v, unit))}</title></circle>')
-        for run in runs:
-            if len(run) > 1:
-                points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-                svg.add(f'<polyline class="mark" points="{points}" fill="none" '
-                        f'stroke="{s.color}" stroke-width="2.5"/>')
+        def tip(i: int, s: Series = s) -> str:
+            return f"{month_label(months[i])} - {s.name}: {fmt(s.values[i], unit)}"
+
+        _dots_and_lines(svg, s, lambda i: x0 + band * (i + 0.5), axis, radius="3", tip=tip)
     return svg.render()
+
+
+def _dots_and_lines(svg: _Svg, s: Series, x_of: Callable[[int], float], axis: _YAxis, *,
+                    radius: str, tip: Callable[[int], str], dash: str = "") -> None:
+    """A series' dots (with their tooltips) and the lines joining them; NaN values are gaps."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for i, v in enumerate(s.values):
+        if not math.isfinite(v):
+            runs.append([])
+            continue
+        x, y = x_of(i), axis.y(v)
+        runs[-1].append((x, y))
+        svg.add(f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="{radius}" '
+                f'fill="{s.color}"><title>{escape(tip(i))}</title></circle>')
+    for run in runs:
+        if len(run) > 1:
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+            svg.add(f'<polyline class="mark" points="{points}" fill="none" '
+                    f'stroke="{s.color}" stroke-width="2.5"{dash}/>')
 
 
 def bar_chart(chart_id: str, title: str, months: Sequence[str], series: Sequence[Series],
@@ -320,20 +328,9 @@ def curve_chart(chart_id: str, title: str, xs: Sequence[int], series: Sequence[S
     svg.text((LEFT + svg.width - RIGHT) / 2, base + 34, x_caption, size=12, anchor="middle",
              fill="#555555")
     for s in series:
-        runs: list[list[tuple[float, float]]] = [[]]
-        for i, v in enumerate(s.values):
-            if not math.isfinite(v):
-                runs.append([])
-                continue
-            px, py = x_of(i), axis.y(v)
-            runs[-1].append((px, py))
-            svg.add(f'<circle class="mark" cx="{px:.1f}" cy="{py:.1f}" r="2.5" '
-                    f'fill="{s.color}"><title>{escape(s.name)}, {escape(x_name)} {xs[i]}: '
-                    f'{escape(fmt(v, unit))}</title></circle>')
-        dash = ' stroke-dasharray="7 5"' if s.dashed else ""
-        for run in runs:
-            if len(run) > 1:
-                points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-                svg.add(f'<polyline class="mark" points="{points}" fill="none" '
-                        f'stroke="{s.color}" stroke-width="2.5"{dash}/>')
+        def tip(i: int, s: Series = s) -> str:
+            return f"{s.name}, {x_name} {xs[i]}: {fmt(s.values[i], unit)}"
+
+        _dots_and_lines(svg, s, x_of, axis, radius="2.5", tip=tip,
+                        dash=' stroke-dasharray="7 5"' if s.dashed else "")
     return svg.render()
