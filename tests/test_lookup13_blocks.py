@@ -56,6 +56,14 @@ def _as_format_1(store: Store) -> None:
                          .values(format=1, data=sink.getvalue()))
 
 
+def _texts(ids: object) -> list[object]:
+    """The ids as text, whatever form the log holds them in (pyarrow 15 does not take a
+    ChunkedArray in pa.chunked_array)."""
+    if isinstance(ids, pa.Array | pa.ChunkedArray):
+        return ids.cast(pa.string()).to_pylist()
+    return list(ids)  # type: ignore[call-overload]
+
+
 def _read(store: Store) -> dict[str, object]:
     ids = np.array([f"C{i:07d}" for i in range(0, 70, 2)], dtype=object)
     tx = Transactions(ids, pa.array(ids.tolist()), np.arange(len(ids)),
@@ -67,7 +75,7 @@ def _read(store: Store) -> dict[str, object]:
     table = pd.DataFrame({"customer_id": ids, "value_tier": "gold", "total_value": 1.0})
     changes = add_changes(table, store, as_of=dt.date(2025, 1, 27), tiers=TIERS)
     return {
-        "contacts": (pa.chunked_array(log.contact_customer).cast(pa.string()).to_pylist(),
+        "contacts": (_texts(log.contact_customer),
                      log.contact_days_ago.tolist(), log.contact_channel.tolist(),
                      log.contact_campaign.tolist()),
         "measured": (m.run.tolist(), m.code.tolist(), m.customer_id.tolist(),

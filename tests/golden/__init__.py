@@ -187,6 +187,10 @@ def fingerprints(tmp: Path, around: Callable[[str], AbstractContextManager[objec
             # environment says (tests point CVM_HISTORY_URL at a temporary file of their own)
             with around(f"{name}/{label}") if around else nullcontext():
                 result = runner.invoke(app, args, env={"CVM_HISTORY_URL": None})
+            # a crash is never an expected output (a stack's venv without a dependency once
+            # recorded "internal error: ModuleNotFoundError" as golden)
+            assert "internal error" not in result.stderr, \
+                f"{name}/{label}: an internal error, not a golden output:\n{result.stderr}"
             prints[f"{name}/{label}/output"] = _text(
                 f"exit {result.exit_code}\n--- stdout\n{result.stdout}--- stderr\n"
                 f"{result.stderr}", tmp)
