@@ -59,7 +59,7 @@ def retention_curve(model: ModelFit, tx: Transactions, table: pd.DataFrame, *,
     with np.errstate(divide="ignore", invalid="ignore"):
         kept = np.where(at_risk > 0, 1.0 - churned / at_risk, 1.0)
     shown = np.flatnonzero(at_risk >= min_at_risk)  # a prefix: at risk never rises with t
-    last = int(shown.max()) if len(shown) else 0
+    last = int(shown[-1]) if len(shown) else 0  # ascending indices
     decisions = np.arange(last + projection + 1)
     observed = np.full(len(decisions), np.nan)
     observed[:last + 1] = np.cumprod(kept)[:last + 1]
