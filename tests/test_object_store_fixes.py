@@ -16,6 +16,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
+from engine.data.object_store import object_hashes
+from engine.errors import InputError
 from engine.project.object_store import ObjectPath
 from tests.conftest import BASE_CONFIG, BASE_TX
 from tests.s3_server import S3, _needed, s3_server
@@ -71,11 +73,13 @@ class _HeadOnly(http.server.BaseHTTPRequestHandler):
 
     body = BASE_TX.encode()
     status = 503
+    etag = True  # False: the manifest's hash reads the bytes
 
     def do_HEAD(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.body)))
-        self.send_header("ETag", '"abc"')
+        if self.etag:
+            self.send_header("ETag", '"abc"')
         self.end_headers()
 
     def do_GET(self) -> None:
@@ -88,13 +92,13 @@ class _HeadOnly(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def failing_store() -> Iterator[Callable[[int], str]]:
+def failing_store() -> Iterator[Callable[..., str]]:
     """``base(status)``: the URL prefix of a server whose GETs fail with ``status``."""
     _needed("aiohttp")
     servers = []
 
-    def base(status: int) -> str:
-        handler = type("Handler", (_HeadOnly,), {"status": status})
+    def base(status: int, etag: bool = True) -> str:
+        handler = type("Handler", (_HeadOnly,), {"status": status, "etag": etag})
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -117,7 +121,7 @@ def failing_store() -> Iterator[Callable[[int], str]]:
 ])
 @pytest.mark.parametrize("name", ["tx.csv", "tx.parquet"])
 def test_a_store_error_while_reading_is_an_input_error(
-        make_project: MakeProject, failing_store: Callable[[int], str], status: int, said: str,
+        make_project: MakeProject, failing_store: Callable[..., str], status: int, said: str,
         hint: str, name: str) -> None:
     url = f"{failing_store(status)}/{name}"
     project = make_project(config=_with_url(url))
@@ -126,6 +130,18 @@ def test_a_store_error_while_reading_is_an_input_error(
     assert f"error: {url}: data.transactions (cvm.yaml:3:17): {said.format(url=url)}\n" \
         f"  hint: {hint}" in got.output, got.output
     assert not (project / "out").exists()
+
+
+def test_hashing_an_object_names_its_own_setting(failing_store: Callable[..., str]) -> None:
+    url = f"{failing_store(503, etag=False)}/customers.csv"
+    with pytest.raises(InputError) as got:
+        object_hashes({"data.customers": ObjectPath(url, (), "cvm.yaml:4:14")})
+    assert [p.format() for p in got.value.problems] == [
+        f"{url}: data.customers (cvm.yaml:4:14): the store failed while sending it "
+        f"(ClientResponseError: 503, message='Service Unavailable', url='{url}')\n"
+        "  hint: the store found the object but failed to send its bytes: run again (a store "
+        "may refuse for a while: 503 SlowDown); check that the object was not replaced or "
+        "deleted meanwhile"]
 
 
 def test_a_missing_object_in_a_bucket_named_bucket(s3_server: S3,
