@@ -287,3 +287,20 @@ def test_a_dataset_on_object_storage_is_read_by_the_workers(
     assert dask.exit_code == 0, dask.output
     for name in ("customers.csv", "customers.parquet"):
         assert (tmp_path / "dask" / name).read_bytes() == (local.out / name).read_bytes(), name
+
+
+def test_the_as_of_note_of_contracts_is_the_same_on_dask(scheduler: str, tmp_path: Path) -> None:
+    """subscription without as_of: the note on the contracts running at the default as-of
+    date (their count and latest end) is made from every partition's contracts."""
+    project = tmp_path / "subs"
+    shutil.copytree(ROOT / "examples" / "subscription", project,
+                    ignore=shutil.ignore_patterns("output"))
+    config = (project / "cvm.yaml").read_text()
+    assert "as_of: 2026-01-01\n" in config
+    (project / "cvm.yaml").write_text(config.replace("as_of: 2026-01-01\n", ""))
+    notes = []
+    for extra in ((), ("--engine", "dask", "--scheduler", scheduler, "--partitions", "3")):
+        got = cvm("score", "-p", str(project), "-o", str(tmp_path / f"o{len(extra)}"), *extra)
+        assert got.exit_code == 0, got.output
+        notes.append([line for line in got.output.splitlines() if "contracts end on" in line])
+    assert notes[0] == notes[1] and len(notes[0]) == 1, notes
