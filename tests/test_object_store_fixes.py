@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
-from engine.data.object_store import object_hashes
+from engine.data.object_store import object_hashes, skipped_note
 from engine.errors import InputError
 from engine.project.object_store import ObjectPath
 from tests.conftest import BASE_CONFIG, BASE_TX
@@ -180,3 +180,37 @@ def test_a_customers_prefix_is_told_to_name_one_file(s3_server: S3,
                 "cvm.yaml:4:14; the customers are read from one file: name its object" \
                 in got.output, (command, got.output)
             assert "dask" not in got.output and "Parquet dataset" not in got.output
+
+
+SKIPPED = "3 files skipped (suffix not .parquet, .pq, .csv, .txt or .tsv): README.md, " \
+    "part-1.csv.gz, sub/part-2.json"
+
+
+def test_a_folders_files_that_are_not_data_are_counted(make_project: MakeProject) -> None:
+    from engine.distributed.route import input_files
+    from engine.project.config import load_config
+
+    project = make_project(files={
+        "set/part-0.csv": BASE_TX, "set/part-1.csv.gz": b"\x1f\x8b", "set/README.md": "x",
+        "set/sub/part-2.json": "{}", "set/_SUCCESS": "", "set/.part-0.csv.crc": "x"},
+        config=BASE_CONFIG.replace("transactions: tx.csv", "transactions: set"))
+    files, skipped = input_files(load_config(project))
+    assert [f.name for f, _ in files] == ["part-0.csv"]
+    assert skipped_note(skipped) == SKIPPED
+
+
+def test_a_prefixs_objects_that_are_not_data_are_counted(s3_server: S3,
+                                                        make_project: MakeProject) -> None:
+    from engine.distributed.route import input_files
+    from engine.project.config import load_config
+
+    bucket = s3_server.bucket("skipped-objects")
+    for key, body in (("set/part-0.csv", BASE_TX.encode()), ("set/part-1.csv.gz", b"\x1f"),
+                      ("set/README.md", b"x"), ("set/sub/part-2.json", b"{}"),
+                      ("set/_SUCCESS", b"")):
+        s3_server.upload(bucket, key, body)
+    project = make_project(config=_with_url(f"s3://{bucket}/set/",
+                                            s3_server.storage_options()))
+    files, skipped = input_files(load_config(project))
+    assert [str(f) for f, _ in files] == [f"s3://{bucket}/set/part-0.csv"]
+    assert skipped_note(skipped) == SKIPPED

@@ -47,6 +47,7 @@ class LoadReport:
     as_of_note: str = ""  # contracts ending after a default as-of date (score, run, validate)
     # contracts ending on or after the as-of date: how many, the latest end day (-1: none)
     ends_after: tuple[int, int] = (0, -1)
+    files_note: str = ""  # a folder's files not read (--engine dask: object_store.skipped_note)
     customers_refund_only: int = 0
     customers_file: str | None = None
     customers_file_rows: int = 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -29,7 +29,8 @@ CLOUD_HINT = "install the cloud extra: pip install 'cvm-engine[cloud]'"
 # the fsspec package of each protocol, for the hint when it is missing
 PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs",
             "abfss": "adlfs", "az": "adlfs", "http": "aiohttp", "https": "aiohttp"}
-# the files of a prefix that hold data (as engine.distributed.route reads a local folder's)
+# the files of a folder or prefix that hold data (declared once: engine.distributed.route
+# reads a local folder's by them too); other names are counted and said (skipped_note)
 DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 # what an object's info may call a fingerprint of its bytes (S3, GCS, Azure, HTTP)
 _TAGS = ("ETag", "etag", "md5Hash", "content_md5", "crc32c")
@@ -194,20 +195,37 @@ def opened(loc: ObjectPath, setting: str = "data.transactions") -> Iterator[IO[b
             raise
 
 
-def files_under(loc: ObjectPath, suffixes: tuple[str, ...],
-                setting: str = "data.transactions") -> list[tuple[ObjectPath, int]]:
+def files_under(loc: ObjectPath, setting: str = "data.transactions"
+                ) -> tuple[list[tuple[ObjectPath, int]], list[str]]:
     """The data files of a prefix (with their sizes), in the order a local folder's are read
-    (by path, part by part; hidden and ``_`` names left out), or the one object named."""
-    return [(p, int(meta.get("size") or 0)) for p, meta in _listed(loc, suffixes, setting)]
+    (by path, part by part; hidden and ``_`` names left out), or the one object named; and
+    the names (under the prefix) of its other files, skipped."""
+    found, skipped = _listed(loc, setting)
+    return [(p, int(meta.get("size") or 0)) for p, meta in found], skipped
 
 
-def _listed(loc: ObjectPath, suffixes: tuple[str, ...] | None,
-            setting: str) -> list[tuple[ObjectPath, dict[str, Any]]]:
-    """The objects of ``loc`` with their info (every file of a prefix when ``suffixes`` is
-    None), in the order of their paths."""
+def is_left_out(parts: Sequence[str]) -> bool:
+    """A hidden or ``_`` name (``_SUCCESS``, ``.crc``): a dataset's bookkeeping, not data,
+    and not said (``parts``: the path under the folder, name by name)."""
+    return any(part.startswith((".", "_")) for part in parts)
+
+
+def skipped_note(names: Sequence[str]) -> str:
+    """The load report's note on the files of a folder or prefix that are not read."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return f"{len(names):,} file{'s' if len(names) != 1 else ''} skipped (suffix not " \
+        f"{', '.join(DATA_SUFFIXES[:-1])} or {DATA_SUFFIXES[-1]}): {shown}"
+
+
+def _listed(loc: ObjectPath, setting: str
+            ) -> tuple[list[tuple[ObjectPath, dict[str, Any]]], list[str]]:
+    """The data objects of ``loc`` with their info, in the order of their paths, and the
+    names of the other objects of a prefix (not hidden, not ``_``), skipped."""
     found = info(loc, setting)
     if found.get("type") != "directory":
-        return [(loc, found)]
+        return [(loc, found)], []
     fs, path = filesystem(loc, setting)
     try:
         listed: dict[str, dict[str, Any]] = fs.find(path, detail=True)
@@ -215,14 +233,17 @@ def _listed(loc: ObjectPath, suffixes: tuple[str, ...] | None,
         raise InputError(store_problem(loc, exc, setting, fs)) from None
     root = path.rstrip("/")
     scheme = loc.url.split("://", 1)[0]
-    out = []
+    out, skipped = [], []
     for key, meta in listed.items():
         rel = posixpath.relpath(key, root).split("/")
-        if meta.get("type", "file") == "file" and (
-                suffixes is None or posixpath.splitext(key)[1].lower() in suffixes) and \
-                not any(part.startswith((".", "_")) for part in rel):
+        if meta.get("type", "file") != "file" or is_left_out(rel):
+            continue
+        if posixpath.splitext(key)[1].lower() in DATA_SUFFIXES:
             out.append((rel, loc.child(f"{scheme}://{key}"), meta))
-    return [(p, meta) for _, p, meta in sorted(out, key=lambda t: t[0])]
+        else:
+            skipped.append(rel)
+    return [(p, meta) for _, p, meta in sorted(out, key=lambda t: t[0])], \
+        ["/".join(rel) for rel in sorted(skipped)]
 
 
 def object_hashes(locations: dict[str, ObjectPath]) -> dict[str, str]:
@@ -230,7 +251,7 @@ def object_hashes(locations: dict[str, ObjectPath]) -> dict[str, str]:
     them): each object (each data file of a prefix) by its URL, hashed by ``fingerprint``."""
     out = {}
     for setting, loc in locations.items():
-        for path, meta in _listed(loc, DATA_SUFFIXES, setting):
+        for path, meta in _listed(loc, setting)[0]:
             out[path.url] = fingerprint(path, meta, setting)
     return out
 
@@ -270,7 +291,7 @@ def check_stores(config: Config) -> list[Problem]:
         if not isinstance(loc, ObjectPath):
             continue
         try:
-            found = _listed(loc, DATA_SUFFIXES, f"data.{key}")
+            found = _listed(loc, f"data.{key}")[0]
         except InputError as exc:
             problems += exc.problems
             continue

@@ -9,6 +9,7 @@ each per-customer figure was computed from that customer's rows, in the order re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 
 from engine.data.contracts import ends_after_note
 from engine.data.load import LoadReport, Transactions
+from engine.data.object_store import skipped_note
 from engine.distributed.part import Part
 from engine.project.config import Config
 from engine.value.features import CODE
@@ -88,10 +90,12 @@ def merged_contracts(parts: list[Part], rank: np.ndarray) -> tuple[np.ndarray, n
     return out[0], out[1]
 
 
-def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date) -> LoadReport:
+def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date,
+                  skipped: Sequence[str] = ()) -> LoadReport:
     """The partitions' counts added up; the notes as one process words them (``as_of``: the
-    date decided over all partitions)."""
-    report = LoadReport(file=config.display(config.data.transactions), rows_read=rows)
+    date decided over all partitions; ``skipped``: the files of the folder not read)."""
+    report = LoadReport(file=config.display(config.data.transactions), rows_read=rows,
+                        files_note=skipped_note(skipped))
     for name in ("rows_used", "after_as_of", "zero_amount", "duplicates", "refund_rows",
                  "margin_assumed_rows", "customers_refund_only"):
         setattr(report, name, sum(getattr(p.report, name) for p in parts))
