@@ -177,7 +177,7 @@ def test_a_customers_prefix_is_told_to_name_one_file(s3_server: S3,
             assert got.exit_code == 1, got.output
             assert f"error: {url}" in got.output and "is a folder (a prefix), expected a CSV " \
                 "or Parquet file" in got.output and "hint: check data.customers at " \
-                "cvm.yaml:4:14; the customers are read from one file: name its object" \
+                "cvm.yaml:4:14; the customers are read from one file: name it" \
                 in got.output, (command, got.output)
             assert "dask" not in got.output and "Parquet dataset" not in got.output
 
@@ -214,3 +214,18 @@ def test_a_prefixs_objects_that_are_not_data_are_counted(s3_server: S3,
     files, skipped = input_files(load_config(project))
     assert [str(f) for f, _ in files] == [f"s3://{bucket}/set/part-0.csv"]
     assert skipped_note(skipped) == SKIPPED
+
+
+@pytest.mark.parametrize("setting", ["transactions", "customers"])
+def test_a_local_folder_read_by_one_process_gets_the_hint_of_its_setting(
+        make_project: MakeProject, setting: str) -> None:
+    config = BASE_CONFIG if setting == "transactions" else _customers("tx.csv", "")
+    project = make_project(config=config.replace(f"{setting}: tx.csv", f"{setting}: set"),
+                           files={"set/part-0.csv": BASE_TX})
+    got = cvm("score", "-p", str(project), "-q")
+    assert got.exit_code == 1, got.output
+    where, hint = ("cvm.yaml:3:17", "a folder of files is read by --engine dask") \
+        if setting == "transactions" else ("cvm.yaml:4:14", "the customers are read from "
+                                           "one file: name it")
+    assert got.output == "error: set: is a folder, expected a CSV or Parquet file\n" \
+        f"  hint: check data.{setting} at {where}; {hint}\n", got.output

@@ -71,7 +71,7 @@ def read_columns(src: Source, wanted: Mapping[str, str],
                                  "relative to the project folder)"))
     elif src.path.is_dir():
         raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
-                                 hint=f"check {src.setting} at {src.setting_at}"))
+                                 hint=object_store.folder_hint(src.setting, src.setting_at)))
     elif src.path.stat().st_size == 0:
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))
