@@ -287,3 +287,33 @@ def test_a_dataset_on_object_storage_is_read_by_the_workers(
     assert dask.exit_code == 0, dask.output
     for name in ("customers.csv", "customers.parquet"):
         assert (tmp_path / "dask" / name).read_bytes() == (local.out / name).read_bytes(), name
+
+
+def test_the_as_of_note_of_contracts_is_the_same_on_dask(scheduler: str, tmp_path: Path) -> None:
+    """subscription without as_of: the note on the contracts running at the default as-of
+    date (their count and latest end) is made from every partition's contracts."""
+    project = tmp_path / "subs"
+    shutil.copytree(ROOT / "examples" / "subscription", project,
+                    ignore=shutil.ignore_patterns("output"))
+    config = (project / "cvm.yaml").read_text()
+    assert "as_of: 2026-01-01\n" in config
+    (project / "cvm.yaml").write_text(config.replace("as_of: 2026-01-01\n", ""))
+    notes = []
+    for extra in ((), ("--engine", "dask", "--scheduler", scheduler, "--partitions", "3")):
+        got = cvm("score", "-p", str(project), "-o", str(tmp_path / f"o{len(extra)}"), *extra)
+        assert got.exit_code == 0, got.output
+        notes.append([line for line in got.output.splitlines() if "contracts end on" in line])
+    assert notes[0] == notes[1] and len(notes[0]) == 1, notes
+
+
+def test_a_folders_files_that_are_not_data_are_said(scheduler: str, make_project: object,
+                                                    tmp_path: Path) -> None:
+    from tests.conftest import BASE_CONFIG, BASE_TX
+    project = make_project(  # type: ignore[operator]
+        files={"set/part-0.csv": BASE_TX, "set/part-1.csv.gz": b"\x1f\x8b"},
+        config=BASE_CONFIG.replace("transactions: tx.csv", "transactions: set"))
+    got = cvm("score", "-p", str(project), "-o", str(tmp_path / "o"), "--engine", "dask",
+              "--scheduler", scheduler, "--partitions", "2")
+    assert got.exit_code == 0, got.output
+    assert "  note: 1 file skipped (suffix not .parquet, .pq, .csv, .txt or .tsv): " \
+        "part-1.csv.gz\n" in got.output, got.output

@@ -58,6 +58,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"{counts['rows_skipped_duplicates']:,} duplicates",
         *([f"  note: {result.computed.scored.report.as_of_note}"]
           if result.computed.scored.report.as_of_note else []),
+        *([f"  note: {result.computed.scored.report.files_note}"]
+          if result.computed.scored.report.files_note else []),
         f"  value model: {m['value_model']['description']}",
         "  stages: " + _mix(result.computed.table["lifecycle_stage"]),
         "  actions: " + _mix(result.computed.decisions["action"].astype(object).fillna(

@@ -76,6 +76,8 @@ def summary(scored: Scored, currency: str) -> str:
         lines.append(f"  note: {rep.margin_note}")
     if rep.as_of_note:
         lines.append(f"  note: {rep.as_of_note}")
+    if rep.files_note:
+        lines.append(f"  note: {rep.files_note}")
     lines += [f"  note: {n}" for n in rep.notes]
     lines.append(f"  revenue {money(revenue, currency)}, gross margin "
                  f"{money(margin, currency)}{rate}")

@@ -55,15 +55,21 @@ def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,
     return end
 
 
-def ends_after_note(end_day: np.ndarray, as_of: dt.date) -> str | None:
-    """The note for a default as-of date (the day after the last contract start): the
-    contracts whose end falls on or after it, which therefore count as running at it."""
-    epoch = dt.date(1970, 1, 1)
-    as_of_day = (as_of - epoch).days
+def ends_after(end_day: np.ndarray, as_of: dt.date) -> tuple[int, int]:
+    """How many contracts end on or after ``as_of`` (so run at it) and the latest of their
+    end days (-1: none): what ``ends_after_note`` says, and what partitions add up."""
+    as_of_day = (as_of - dt.date(1970, 1, 1)).days
     later = end_day[(end_day != NO_END) & (end_day >= as_of_day)]  # as expand_contracts
-    if not len(later):
+    return len(later), int(later.max()) if len(later) else -1
+
+
+def ends_after_note(count: int, latest_day: int, as_of: dt.date) -> str | None:
+    """The note for a default as-of date (the day after the last contract start): the
+    ``count`` contracts whose end falls on or after it (the latest on ``latest_day``), which
+    therefore count as running at it."""
+    if not count:
         return None
-    latest = epoch + dt.timedelta(days=int(later.max()))
-    return (f"{len(later):,} contracts end on or after the as-of date {as_of} (latest end "
+    latest = dt.date(1970, 1, 1) + dt.timedelta(days=latest_day)
+    return (f"{count:,} contracts end on or after the as-of date {as_of} (latest end "
             f"{latest}): they are running at it; set as_of to value at a later date (the "
             "default is the day after the last contract start)")

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.codes import customer_codes, labelled_codes, order_codes
-from engine.data.contracts import Contracts, end_days, ends_after_note
+from engine.data.contracts import Contracts, end_days, ends_after, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
 from engine.data.tabular import Source, read_columns
@@ -45,6 +45,9 @@ class LoadReport:
     margin_assumed_rows: int = 0
     margin_note: str = ""
     as_of_note: str = ""  # contracts ending after a default as-of date (score, run, validate)
+    # contracts ending on or after the as-of date: how many, the latest end day (-1: none)
+    ends_after: tuple[int, int] = (0, -1)
+    files_note: str = ""  # a folder's files not read (--engine dask: object_store.skipped_note)
     customers_refund_only: int = 0
     customers_file: str | None = None
     customers_file_rows: int = 0
@@ -163,8 +166,10 @@ def load_transactions(config: Config) -> Transactions:
         category=None if cat_codes is None else cat_codes[keep], categories=categories,
         as_of=as_of, report=report,
     )
-    if subs and end is not None and config.as_of is None:  # the default: say what it implies
-        report.as_of_note = ends_after_note(end[keep], as_of) or ""
+    if subs and end is not None:
+        report.ends_after = ends_after(end[keep], as_of)
+        if config.as_of is None:  # the default: say what it implies
+            report.as_of_note = ends_after_note(*report.ends_after, as_of) or ""
     return expand_contracts(tx, end[keep], subs.billing_days) if subs and end is not None \
         else tx
 

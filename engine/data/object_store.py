@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -29,7 +29,8 @@ CLOUD_HINT = "install the cloud extra: pip install 'cvm-engine[cloud]'"
 # the fsspec package of each protocol, for the hint when it is missing
 PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "abfs": "adlfs",
             "abfss": "adlfs", "az": "adlfs", "http": "aiohttp", "https": "aiohttp"}
-# the files of a prefix that hold data (as engine.distributed.route reads a local folder's)
+# the files of a folder or prefix that hold data (declared once: engine.distributed.route
+# reads a local folder's by them too); other names are counted and said (skipped_note)
 DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 # what an object's info may call a fingerprint of its bytes (S3, GCS, Azure, HTTP)
 _TAGS = ("ETag", "etag", "md5Hash", "content_md5", "crc32c")
@@ -87,8 +88,10 @@ def filesystem(loc: ObjectPath, setting: str = "data.transactions") -> tuple[Any
 
 
 def store_problem(loc: ObjectPath, exc: BaseException, setting: str,
-                  what: str = "file") -> Problem:
-    """The error of the store as a problem: file = the URL, a hint by cause."""
+                  fs: Any = None, reading: bool = False) -> Problem:
+    """The error of the store as a problem: file = the URL, a hint by cause; ``fs``: the
+    filesystem, asked whether the bucket exists when the object is not found; ``reading``:
+    the error came while the object's bytes were read (its info had answered)."""
     key = f"{setting} ({loc.setting_at})"
     name = type(exc).__name__
     text = str(exc).strip() or name
@@ -100,16 +103,38 @@ def store_problem(loc: ObjectPath, exc: BaseException, setting: str,
         return Problem(f"no credentials to read it ({text})", file=loc.url, key=key, hint=(
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or name "
             "environment variables in data.storage_options; anon: true for a public bucket"))
-    if isinstance(exc, FileNotFoundError) or "NoSuchBucket" in text:
-        bucket = "bucket" in text.lower()
+    if isinstance(exc, FileNotFoundError):
         return Problem(
-            ("the bucket does not exist" if bucket else f"{what} not found")
+            ("the bucket does not exist" if _no_bucket(loc, fs) else "file not found")
             + (f" ({text})" if text and text != loc.url.split('://', 1)[1] else ""),
             file=loc.url, key=key, hint=f"check {setting} at {loc.setting_at}: the bucket "
-            "name, the prefix and the object's name (a folder of files ends with /)")
+            "name, the prefix and the object's name (a folder of files ends with /)"
+            + ("; it may have been deleted while it was read" if reading else ""))
+    if reading:
+        return Problem(f"the store failed while sending it ({name}: {text})", file=loc.url,
+                       key=key, hint="the store found the object but failed to send its "
+                       "bytes: run again (a store may refuse for a while: 503 SlowDown); "
+                       "check that the object was not replaced or deleted meanwhile")
     return Problem(f"cannot be read from the store ({name}: {text})", file=loc.url, key=key,
                    hint="check the URL and that the store can be reached (endpoint_url in "
                    "data.storage_options for an S3-compatible server)")
+
+
+def _no_bucket(loc: ObjectPath, fs: Any) -> bool:
+    """Whether the bucket of ``loc`` is missing, asked of the store (never read from an
+    error's text: a bucket may be named x-bucket); False when it cannot be told (HTTP has
+    no bucket; a store that refuses the question)."""
+    if fs is None or loc.protocol in ("http", "https"):
+        return False
+    bucket = fs._strip_protocol(loc.url).split("/", 1)[0]
+    try:
+        fs.invalidate_cache(bucket)
+        fs.info(bucket)
+    except FileNotFoundError:
+        return True
+    except Exception:  # no answer (refused): the object is said missing, as found
+        return False
+    return False
 
 
 def info(loc: ObjectPath, setting: str = "data.transactions") -> dict[str, Any]:
@@ -119,51 +144,106 @@ def info(loc: ObjectPath, setting: str = "data.transactions") -> dict[str, Any]:
         fs.invalidate_cache(path)
         found: dict[str, Any] = fs.info(path)
     except Exception as exc:  # every store error is the user's input: said with a hint
-        raise InputError(store_problem(loc, exc, setting)) from None
+        raise InputError(store_problem(loc, exc, setting, fs)) from None
     return found
+
+
+class _Reading:
+    """An opened object whose every error of the store, while it is read, becomes the
+    user's ``InputError`` (a 503, a key the store may not decrypt with, the object deleted
+    since it was opened), kept in ``failed`` too: a reader (pyarrow) may wrap it in its own
+    exception, and ``opened`` says the store's error, not the reader's."""
+
+    def __init__(self, fh: Any, loc: ObjectPath, setting: str) -> None:
+        self._fh, self._loc, self._setting = fh, loc, setting
+        self.failed: Problem | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._fh, name)
+        if not callable(found):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return found(*args, **kwargs)
+            except Exception as exc:
+                if self.failed is None:
+                    self.failed = store_problem(self._loc, exc, self._setting, reading=True)
+                raise InputError(self.failed) from None
+        return call
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._fh)
 
 
 @contextmanager
 def opened(loc: ObjectPath, setting: str = "data.transactions") -> Iterator[IO[bytes]]:
-    """The object, open for reading (random access: Parquet reads its footer first)."""
+    """The object, open for reading (random access: Parquet reads its footer first); an
+    error of the store while it is read is an ``InputError`` naming the URL."""
     fs, path = filesystem(loc, setting)
     try:
         fh = fs.open(path, "rb")
     except Exception as exc:
-        raise InputError(store_problem(loc, exc, setting)) from None
+        raise InputError(store_problem(loc, exc, setting, fs)) from None
+    reading = _Reading(fh, loc, setting)
     with fh:
-        yield fh
+        try:
+            yield reading  # type: ignore[misc]
+        except Exception:
+            if reading.failed is not None:  # whatever the reader made of the store's error
+                raise InputError(reading.failed) from None
+            raise
 
 
-def files_under(loc: ObjectPath, suffixes: tuple[str, ...],
-                setting: str = "data.transactions") -> list[tuple[ObjectPath, int]]:
+def files_under(loc: ObjectPath, setting: str = "data.transactions"
+                ) -> tuple[list[tuple[ObjectPath, int]], list[str]]:
     """The data files of a prefix (with their sizes), in the order a local folder's are read
-    (by path, part by part; hidden and ``_`` names left out), or the one object named."""
-    return [(p, int(meta.get("size") or 0)) for p, meta in _listed(loc, suffixes, setting)]
+    (by path, part by part; hidden and ``_`` names left out), or the one object named; and
+    the names (under the prefix) of its other files, skipped."""
+    found, skipped = _listed(loc, setting)
+    return [(p, int(meta.get("size") or 0)) for p, meta in found], skipped
 
 
-def _listed(loc: ObjectPath, suffixes: tuple[str, ...] | None,
-            setting: str) -> list[tuple[ObjectPath, dict[str, Any]]]:
-    """The objects of ``loc`` with their info (every file of a prefix when ``suffixes`` is
-    None), in the order of their paths."""
+def is_left_out(parts: Sequence[str]) -> bool:
+    """A hidden or ``_`` name (``_SUCCESS``, ``.crc``): a dataset's bookkeeping, not data,
+    and not said (``parts``: the path under the folder, name by name)."""
+    return any(part.startswith((".", "_")) for part in parts)
+
+
+def skipped_note(names: Sequence[str]) -> str:
+    """The load report's note on the files of a folder or prefix that are not read."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return f"{len(names):,} file{'s' if len(names) != 1 else ''} skipped (suffix not " \
+        f"{', '.join(DATA_SUFFIXES[:-1])} or {DATA_SUFFIXES[-1]}): {shown}"
+
+
+def _listed(loc: ObjectPath, setting: str
+            ) -> tuple[list[tuple[ObjectPath, dict[str, Any]]], list[str]]:
+    """The data objects of ``loc`` with their info, in the order of their paths, and the
+    names of the other objects of a prefix (not hidden, not ``_``), skipped."""
     found = info(loc, setting)
     if found.get("type") != "directory":
-        return [(loc, found)]
+        return [(loc, found)], []
     fs, path = filesystem(loc, setting)
     try:
         listed: dict[str, dict[str, Any]] = fs.find(path, detail=True)
     except Exception as exc:
-        raise InputError(store_problem(loc, exc, setting)) from None
+        raise InputError(store_problem(loc, exc, setting, fs)) from None
     root = path.rstrip("/")
     scheme = loc.url.split("://", 1)[0]
-    out = []
+    out, skipped = [], []
     for key, meta in listed.items():
         rel = posixpath.relpath(key, root).split("/")
-        if meta.get("type", "file") == "file" and (
-                suffixes is None or posixpath.splitext(key)[1].lower() in suffixes) and \
-                not any(part.startswith((".", "_")) for part in rel):
+        if meta.get("type", "file") != "file" or is_left_out(rel):
+            continue
+        if posixpath.splitext(key)[1].lower() in DATA_SUFFIXES:
             out.append((rel, loc.child(f"{scheme}://{key}"), meta))
-    return [(p, meta) for _, p, meta in sorted(out, key=lambda t: t[0])]
+        else:
+            skipped.append(rel)
+    return [(p, meta) for _, p, meta in sorted(out, key=lambda t: t[0])], \
+        ["/".join(rel) for rel in sorted(skipped)]
 
 
 def object_hashes(locations: dict[str, ObjectPath]) -> dict[str, str]:
@@ -171,12 +251,13 @@ def object_hashes(locations: dict[str, ObjectPath]) -> dict[str, str]:
     them): each object (each data file of a prefix) by its URL, hashed by ``fingerprint``."""
     out = {}
     for setting, loc in locations.items():
-        for path, meta in _listed(loc, DATA_SUFFIXES, setting):
-            out[path.url] = fingerprint(path, meta)
+        for path, meta in _listed(loc, setting)[0]:
+            out[path.url] = fingerprint(path, meta, setting)
     return out
 
 
-def fingerprint(loc: ObjectPath, found: dict[str, Any]) -> str:
+def fingerprint(loc: ObjectPath, found: dict[str, Any],
+                setting: str = "data.transactions") -> str:
     """The manifest's hash of an object (``found``: its info): SHA-256 of its size and the
     store's tag of its bytes (S3's ETag, GCS's MD5), read without downloading it; of its bytes
     when the store keeps no tag. Deterministic: the same object gives the same hash."""
@@ -185,10 +266,24 @@ def fingerprint(loc: ObjectPath, found: dict[str, Any]) -> str:
     if tag is not None:
         digest.update(f"{found.get('size')}|{tag}".encode())
         return digest.hexdigest()
-    with opened(loc) as fh:
+    with opened(loc, setting) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def prefix_problem(loc: ObjectPath, setting: str, key: str | None = None) -> Problem:
+    """A prefix where one object is read: the customers always (one file on every engine),
+    the transactions by one process (``--engine dask`` reads a prefix)."""
+    return Problem("is a folder (a prefix), expected a CSV or Parquet file", file=loc.url,
+                   key=key, hint=folder_hint(setting, loc.setting_at))
+
+
+def folder_hint(setting: str, at: str) -> str:
+    """The hint for a folder (local, or a prefix) where one process reads one file."""
+    return f"check {setting} at {at}; " + (
+        "the customers are read from one file: name it" if setting == "data.customers"
+        else "a folder of files is read by --engine dask")
 
 
 def check_stores(config: Config) -> list[Problem]:
@@ -200,15 +295,13 @@ def check_stores(config: Config) -> list[Problem]:
         if not isinstance(loc, ObjectPath):
             continue
         try:
-            found = _listed(loc, DATA_SUFFIXES, f"data.{key}")
+            found = _listed(loc, f"data.{key}")[0]
         except InputError as exc:
             problems += exc.problems
             continue
         where = f"data.{key} ({loc.setting_at})"
-        if key == "customers" and found and found[0][0] != loc:
-            problems.append(Problem(
-                "is a folder (a prefix), expected a CSV or Parquet file", file=loc.url,
-                key=where, hint="name the customers file's object"))
+        if key == "customers" and (not found or found[0][0] != loc):  # a prefix, empty or not
+            problems.append(prefix_problem(loc, f"data.{key}", where))
         elif not found:
             problems.append(Problem(
                 "the folder (prefix) holds no data file", file=loc.url, key=where,

@@ -71,7 +71,7 @@ def read_columns(src: Source, wanted: Mapping[str, str],
                                  "relative to the project folder)"))
     elif src.path.is_dir():
         raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
-                                 hint=f"check {src.setting} at {src.setting_at}"))
+                                 hint=object_store.folder_hint(src.setting, src.setting_at)))
     elif src.path.stat().st_size == 0:
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))
@@ -88,10 +88,7 @@ def _check_object(src: Source, loc: ObjectPath) -> None:
     """A local file's checks, on an object: it exists, is not a prefix, is not empty."""
     found = object_store.info(loc, src.setting)
     if found.get("type") == "directory":
-        raise InputError(Problem(
-            "is a folder (a prefix), expected a CSV or Parquet file", file=src.display,
-            hint=f"check {src.setting} at {src.setting_at}; a folder of files is read by "
-            "--engine dask"))
+        raise InputError(object_store.prefix_problem(loc, src.setting))
     if found.get("size") == 0:  # (an HTTP server may not say the size: None)
         raise InputError(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display))

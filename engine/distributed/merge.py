@@ -8,6 +8,8 @@ each per-customer figure was computed from that customer's rows, in the order re
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -15,7 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.contracts import ends_after_note
 from engine.data.load import LoadReport, Transactions
+from engine.data.object_store import skipped_note
 from engine.distributed.part import Part
 from engine.project.config import Config
 from engine.value.features import CODE
@@ -86,13 +90,21 @@ def merged_contracts(parts: list[Part], rank: np.ndarray) -> tuple[np.ndarray, n
     return out[0], out[1]
 
 
-def merged_report(config: Config, parts: list[Part], rows: int) -> LoadReport:
-    """The partitions' counts added up; the notes as one process words them."""
-    report = LoadReport(file=config.display(config.data.transactions), rows_read=rows)
+def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date,
+                  skipped: Sequence[str] = ()) -> LoadReport:
+    """The partitions' counts added up; the notes as one process words them (``as_of``: the
+    date decided over all partitions; ``skipped``: the files of the folder not read)."""
+    report = LoadReport(file=config.display(config.data.transactions), rows_read=rows,
+                        files_note=skipped_note(skipped))
     for name in ("rows_used", "after_as_of", "zero_amount", "duplicates", "refund_rows",
                  "margin_assumed_rows", "customers_refund_only"):
         setattr(report, name, sum(getattr(p.report, name) for p in parts))
     report.refund_amount = float(sum(p.report.refund_amount for p in parts))
+    # the partitions' contracts running at the as-of date, said as one process says them
+    report.ends_after = (sum(p.report.ends_after[0] for p in parts),
+                         max(p.report.ends_after[1] for p in parts))
+    if config.subscriptions is not None and config.as_of is None:
+        report.as_of_note = ends_after_note(*report.ends_after, as_of) or ""
     notes = [p.report.margin_note for p in parts if p.report.margin_note]
     rate = config.margin_rate
     if notes and notes[0].startswith("no cost or margin column"):

@@ -24,14 +24,13 @@ import pyarrow.parquet as pq
 
 from engine.data.contracts import end_days
 from engine.data.load import DAY
-from engine.data.object_store import files_under
+from engine.data.object_store import DATA_SUFFIXES, files_under, is_left_out
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.object_store import ObjectPath
 
-SUFFIXES = (".parquet", ".pq", ".csv", ".txt", ".tsv")
 REPETITIVE = ("date", "category", "channel", "end")
 
 
@@ -47,39 +46,42 @@ class Routed:
 Input = Path | ObjectPath  # a local file, or an object each worker reads from the store
 
 
-def input_files(config: Config) -> list[tuple[Input, int]]:
+def input_files(config: Config) -> tuple[list[tuple[Input, int]], list[str]]:
     """The transactions with their sizes: one file, or the data files of a folder (sorted by
     name; a ``name=value`` folder tree of a partitioned dataset is walked), local or on a
-    store (a prefix: engine.data.object_store)."""
+    store (a prefix: engine.data.object_store); and the folder's other files, skipped."""
     path = config.data.transactions
     if isinstance(path, ObjectPath):
-        found = files_under(path, SUFFIXES)
+        found, skipped = files_under(path)
         if not found:
             raise InputError(Problem(
                 "the folder (prefix) holds no data file", file=path.url,
                 key=f"data.transactions ({path.setting_at})", hint="a Parquet dataset is a "
                 "prefix of .parquet files (CSV files work too); check the prefix"))
-        return list(found)
-    return [(f, f.stat().st_size) for f in _local_files(config)]
+        return list(found), skipped
+    files, skipped = _local_files(config)
+    return [(f, f.stat().st_size) for f in files], skipped
 
 
-def _local_files(config: Config) -> list[Path]:
+def _local_files(config: Config) -> tuple[list[Path], list[str]]:
     path = config.data.transactions
     if not isinstance(path, Path):  # refused before any work (job.check_supported)
         raise TypeError("the Dask engine reads files, not a database")
     if path.is_file():
-        return [path]
+        return [path], []
     if not path.is_dir():
         raise InputError(Problem("file not found", file=config.display(path), hint=(
             f"check data.transactions at {config.where('data.transactions')} (paths are "
             "relative to the project folder)")))
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                   and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
+    found = sorted(p for p in path.rglob("*") if p.is_file()
+                   and not is_left_out(p.relative_to(path).parts))
+    files = [p for p in found if p.suffix.lower() in DATA_SUFFIXES]
     if not files:
         raise InputError(Problem(
             "the folder holds no data file", file=config.display(path),
             hint="a Parquet dataset is a folder of .parquet files (CSV files work too)"))
-    return files
+    return files, [p.relative_to(path).as_posix() for p in found
+                   if p.suffix.lower() not in DATA_SUFFIXES]
 
 
 def source_of(config: Config, path: Input) -> Source:

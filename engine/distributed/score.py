@@ -65,7 +65,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
     timings: dict[str, float] = {}
     step = timed_steps(progress, timings)
 
-    inputs = input_files(config)
+    inputs, skipped = input_files(config)
     files = [f for f, _ in inputs]
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                 require_history(days, config)
                 require_sample(days, config)
             ids, frame, totals, order = merged_parts(found)
-            report = merged_report(config, found, sum(r.rows for r in routed))
+            report = merged_report(config, found, sum(r.rows for r in routed), as_of,
+                                   skipped)
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
                                                          dtype=object),
                            id_array=ids, report=report)

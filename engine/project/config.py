@@ -19,10 +19,10 @@ from engine.project.database_source import DatabaseSource, FileOrDatabase, datab
 from engine.project.location import CONFIG_NAME
 from engine.project.object_store import (
     STORAGE_OPTIONS,
-    URL_HINT,
     ObjectPath,
     is_object_url,
     object_path,
+    url_hint,
     url_problem,
 )
 from engine.project.report_settings import NO_WINDOW_WITH_CONTRACTS, REPORT, ReportConfig
@@ -279,7 +279,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
     for key in ("transactions", "customers"):
         value = data[key]
         if value in urls and (message := url_problem(value)):
-            problems.append(doc.problem(("data", key), message, hint=URL_HINT))
+            problems.append(doc.problem(("data", key), message, hint=url_hint(message)))
     if data["storage_options"] and not urls:
         problems.append(doc.problem(
             ("data", "storage_options"), "storage_options is set but neither data.transactions "

@@ -2,7 +2,8 @@
 and ``data.storage_options``: the setting's shape. The reader is ``engine.data.object_store``
 (fsspec, the ``cloud`` extra).
 
-A URL never holds credentials (it is written into the run manifest and into messages): they come
+A URL never holds credentials (it is written into the run manifest, the history and messages),
+nor a query string (a pre-signed URL's signature, an Azure SAS, is one): they come
 from the environment and fsspec's usual configuration (``AWS_*`` variables, profiles, an
 instance role), or from ``data.storage_options``, whose text values may name environment
 variables as ``${NAME}`` and must for a secret (``secret``, ``key``, ``token``, ``password``...).
@@ -50,7 +51,8 @@ class ObjectPath:
 
     @property
     def name(self) -> str:
-        return posixpath.basename(self.url.rstrip("/"))
+        """The last name of the URL's path (never of a query string or fragment)."""
+        return posixpath.basename(urlsplit(self.url).path.rstrip("/"))
 
     @property
     def suffix(self) -> str:
@@ -70,11 +72,20 @@ def url_problem(text: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "found credentials in the URL, expected none: cvm.yaml is no place for them " \
             "(and the URL is written into the run manifest)"
+    if parts.query or text.rstrip().endswith("?"):  # the query itself is never repeated
+        return QUERY_PROBLEM
     if not parts.netloc:
         return f"found {text!r}, expected a bucket or host after {parts.scheme}://"
     return None
 
 
+# one rule for every store: a query string may hold a credential (S3's X-Amz-Signature, an
+# Azure SAS's sig, GCS's X-Goog-Signature, or a provider's next one), so none is taken
+QUERY_PROBLEM = "found a query string (?...) in the URL, expected none: a pre-signed URL's " \
+    "signature is a credential, and the URL is written into the run manifest and the history"
+QUERY_HINT = "name the object without ?...: credentials come from the environment (AWS_* " \
+    "variables, a profile) or data.storage_options naming environment variables as ${NAME}; " \
+    "download a pre-signed link's file and name it by its path"
 URL_HINT = "write s3://bucket/prefix/ or s3://bucket/file.parquet; credentials come from the " \
     "environment (AWS_* variables, a profile) or data.storage_options naming environment " \
     "variables as ${NAME}"
@@ -115,10 +126,9 @@ class StorageOption(c.Kind):
 STORAGE_OPTIONS = c.MapOf(c.Text(), StorageOption())
 
 
-def check_url(value: Any, ctx: c.Ctx, path: Path_) -> None:
-    """Add the problem of an object URL written at ``path`` (if any)."""
-    if isinstance(value, str) and is_object_url(value) and (problem := url_problem(value)):
-        ctx.add(path, problem, URL_HINT)
+def url_hint(problem: str) -> str:
+    """The hint for ``url_problem``'s ``problem``."""
+    return QUERY_HINT if problem == QUERY_PROBLEM else URL_HINT
 
 
 def object_path(url: str, options: dict[str, Any] | None, where: str) -> ObjectPath:
