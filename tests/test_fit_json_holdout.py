@@ -27,7 +27,7 @@ def _document(project: Path, out: Path) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(_fit(project, out, "--json"))
     jsonschema.validate(doc, json.loads(schema_path("fit").read_text()),
                         cls=jsonschema.Draft202012Validator)
-    assert doc["kind"] == "cvm.fit" and doc["schema_version"] == 3
+    assert doc["kind"] == "cvm.fit" and doc["schema_version"] == 4
     return doc
 
 

@@ -203,7 +203,8 @@ def test_a_gamma_gamma_failure_warns_with_its_own_hint(tmp_path: Path) -> None:
     (project / "sample.txt").write_text("\n".join(
         [rows[0], *(" ".join([*r.split()[:4], "10.00"]) for r in rows[1:])]) + "\n")
     result = _fit(project)
-    assert "  value table model: formulas (the model fit failed: Gamma-Gamma: " in result.stdout
+    assert "  value table model: formulas (the Gamma-Gamma spend model fit failed: " \
+        in result.stdout
     warning = result.stderr.split("Gamma-Gamma was not fitted")[1]
     assert "recency and T" not in warning.split("warning:")[0]
     assert "hint: the value table needs Gamma-Gamma beside the purchase model" in warning

@@ -55,6 +55,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     from engine.commands.fit_compare import lines as compare_lines
     from engine.value.model_choice import calibration_frame, holdout_split
     from engine.value.models.rfm import holdout_check, plot_holdout
+    from engine.value.models.value_table import fit_failed, purchase_model
 
     config = project_of(project, config_file, scope="config").config
     target, guard = output_target(config, out), guard_for(config)
@@ -116,12 +117,17 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                        penalizer=config.models.penalizer, cal_end=cal_end,
                        observation_end=observation_end, unit=unit,
                        full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
-    formulas = _keeps_formulas(config, frame, fitted.get("gamma_gamma"))
-    # a fit that fails on all the data fails cvm score's too (clv_models: "the model fit failed")
-    needed = ["gamma_gamma"] + ([held.chosen] if held.chosen and cal_end == default_end else [])
-    for name in needed:
-        if formulas is None and name in failed:
-            formulas = f"the model fit failed: {TITLES[name]}: {failed[name]}"
+    # the value table's purchase model as cvm score decides it: a model named by models.use is
+    # fitted on all the data whatever --calibration-end (auto's is chosen on the default one)
+    model = purchase_model(config.models.use, held.chosen, cal_end == default_end)
+    formulas = _keeps_formulas(config, frame, None)
+    # a fit that fails on all the data fails cvm score's too, said in its words and order
+    failing = None if formulas is not None else next(
+        (n for n in (model, "gamma_gamma") if n is not None and n in failed), None)
+    if failing is not None:
+        formulas = fit_failed(failing, TITLES[failing], failed[failing])
+    if formulas is None:
+        formulas = _keeps_formulas(config, frame, fitted.get("gamma_gamma"))
     lines.extend(compare_lines(held, cal_end=cal_end, observation_end=observation_end,
                                customers=len(cal), use=config.models.use,
                                default_end=default_end, formulas=formulas))
@@ -143,7 +149,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         error = chosen.relative_error if chosen is not None else float("nan")
         fitted_params: dict[str, Any] = {
             "as_of": str(tx.as_of), "time_unit_days": unit, "calibration_end": str(cal_end),
-            "purchase_model": held.chosen, "models": _results(fitted), "not_fitted": failed,
+            # what the terminal's "value table model" says: null when there is none
+            "purchase_model": model if formulas is None else None,
+            "models": _results(fitted), "not_fitted": failed,
             "holdout_error": error}
         write_text(json.dumps(
             {**fitted_params, "penalizer": config.models.penalizer,
@@ -157,7 +165,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                              key="models", hint=penalty_hint(
                                  "the models need a spend per purchase with a finite mean"
                                  if formulas.startswith("Gamma-Gamma q") else SPEND_HINT
-                                 if "Gamma-Gamma:" in formulas else HINT,
+                                 if failing == "gamma_gamma" else HINT,
                                  config.models.penalizer)).format())
     if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json

@@ -25,6 +25,7 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, select
 from sqlalchemy.engine import Connection
 
 from engine.activation.ids import id_texts, positions
+from engine.history import block_format
 
 FORMAT = 2  # 1: every text column as plain text (still read)
 ACTION_COLUMNS = ("customer_id", "campaign", "channel", "status", "holdout", "cost")
@@ -124,9 +125,7 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
     sizes: list[int] = []
     keys: list[int] = []
     for run, fmt, data in found:
-        if fmt not in (1, FORMAT):
-            raise ValueError(f"run {run}: actions block format {fmt}, this engine reads "
-                             f"1 to {FORMAT}")
+        block_format.check("actions", run, fmt, range(1, FORMAT + 1))
         block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
         if status is not None:
             keep = equal(block.column("status"), status)

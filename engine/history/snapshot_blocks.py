@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from engine.history import block_format
 from engine.history.snapshot import SCHEMA
 
 FORMAT = 1
@@ -111,9 +112,7 @@ def customer_rows(conn: Connection, store: Table, customer_id: str,
         .order_by(store.c.run)).all()
     out: list[tuple[int, dict[str, Any]]] = []
     for run, fmt, data in found:
-        if fmt != FORMAT:
-            raise ValueError(f"run {run}: snapshot block format {fmt}, this engine reads "
-                             f"{FORMAT}")
+        block_format.check("snapshot", run, fmt, (FORMAT,))
         wanted = [SCHEMA.get_field_index(c) for c in ("customer_id", *columns)]
         block = ipc.open_stream(pa.py_buffer(bytes(data)), options=ipc.IpcReadOptions(
             included_fields=wanted)).read_all()

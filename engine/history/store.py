@@ -22,12 +22,15 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from engine.errors import InputError, Problem
+from engine.history.block_format import UnknownBlockFormat
 from engine.history.settings import HistorySettings
 from engine.history.tables import VERSION_TABLE, metadata
 
 # The migrations this engine knows, oldest first; the last is the schema it writes.
 # tests/test_history_store.py checks that it is Alembic's head.
-REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record", "0005_w_record13")
+# A new block format comes with a new revision (engine.history.block_format).
+REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record", "0005_w_record13",
+             "0006_w_fixrev13")
 HEAD = REVISIONS[-1]
 BUSY_SECONDS = 120  # how long a run waits for another one to finish recording (SQLite)
 CONNECT_SECONDS = 10
@@ -157,9 +160,12 @@ def problem(settings: HistorySettings, message: str, hint: str, *,
 
 @contextlib.contextmanager
 def guarded(settings: HistorySettings) -> Iterator[None]:
-    """Database and file errors as one InputError naming the history (password masked)."""
+    """Database and file errors, and blocks of a format this engine does not read, as one
+    InputError naming the history (password masked)."""
     try:
         yield
+    except UnknownBlockFormat as exc:  # named with the history, as every problem of it
+        raise InputError(problem(settings, exc.message, exc.problems[0].hint or "")) from None
     except DBAPIError as exc:
         raise InputError(problem(settings, _driver_message(exc), _hint(settings, exc))) \
             from None

@@ -24,6 +24,7 @@ import pyarrow.ipc as ipc
 from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Connection
 
+from engine.history import block_format
 from engine.history.columnar import block_table
 
 FORMAT = 1
@@ -61,8 +62,7 @@ def read_values(conn: Connection, run: int) -> pa.Table:
     if found is None:
         return SCHEMA.empty_table()
     fmt, data = found
-    if fmt != FORMAT:
-        raise ValueError(f"run {run}: values block format {fmt}, this engine reads {FORMAT}")
+    block_format.check("values", run, fmt, (FORMAT,))
     return ipc.open_stream(pa.py_buffer(bytes(data))).read_all()
 
 

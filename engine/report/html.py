@@ -26,7 +26,7 @@ from engine.project.templates import Templates
 from engine.render.briefs import report_environment
 from engine.render.sandbox import render_template
 from engine.report import charts as ch
-from engine.report.equity import EquitySettings, monthly_figures, rounded
+from engine.report.equity import LEFT_WITHIN_MONTH, EquitySettings, monthly_figures, rounded
 from engine.report.model_sections import model_context
 from engine.report.retention_curve import curve_chart, retention_curve
 from engine.report.sections import (
@@ -318,6 +318,12 @@ def _kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[s
             return ""
         return f"{(a - b) / abs(b):+.1%} vs previous month"
 
+    # start + new + back - gone (- arrived and left, with contracts) = the KPI: every flow
+    # of the month's customers (README "Customer counts of a month")
+    flows = (f"+{int(last['new_customers']):,} new, +{int(last['reactivated_customers']):,} "
+             f"back, -{int(last['churned_customers']):,} {gone}")
+    if all(c in f for c in LEFT_WITHIN_MONTH):
+        flows += f", -{sum(int(last[c]) for c in LEFT_WITHIN_MONTH):,} arrived and left"
     nvl = ", ".join(f"{k} {float(last[c]):+,.0f}" for k, c in (
         ("customers", "change_from_customers"), ("value per customer", "change_from_value"),
         ("loyalty", "change_from_loyalty")) if not math.isnan(float(last[c])))
@@ -326,8 +332,7 @@ def _kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[s
                                                                      money),
          "note": change("customer_equity")},
         {"label": "Active customers", "value": f"{int(last['customers_end']):,}",
-         "note": f"+{int(last['new_customers']):,} new, +{int(last['reactivated_customers']):,}"
-                 f" back, -{int(last['churned_customers']):,} {gone}"},
+         "note": flows},
         {"label": f"Churn rate in {month}", "value": ch.fmt(last["churn_rate"],
                                                           ch.Unit("percent")),
          "note": f"retention r = {ch.fmt(last['retention_rate'], ch.Unit('percent'))} per "

@@ -102,7 +102,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     from engine.value.models._common import ConvergenceError
     from engine.value.models.gamma_gamma import GammaGammaFitter
     from engine.value.models.messages import reason_of
-    from engine.value.models.value_table import keeps_formulas
+    from engine.value.models.value_table import fit_failed, keeps_formulas
 
     settings = config.models
     if settings.use == "none":
@@ -136,15 +136,15 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
         warnings.simplefilter("ignore")
         gg_job = pool.submit(lambda: GammaGammaFitter(settings.penalizer).fit(x[ok], spend[ok]))
         # each fit's failure names its model (the fitter's class name is not a user's word)
-        model = f"the {TITLES[name]} purchase model"
+        failing = name
         try:
             purchases = fitter.fit(x, t_x, big_t)
-            model = "the Gamma-Gamma spend model"
+            failing = "gamma_gamma"
             gg = gg_job.result()
         except (ConvergenceError, ValueError) as exc:
-            reason = reason_of(exc).rstrip(".")
-            return _fail_or_fall_back(settings.use, f"{model} fit failed: {reason}"
-                                      f"{fit_advice(unit, settings.penalizer)}")
+            failed = fit_failed(failing, TITLES[failing], reason_of(exc))
+            return _fail_or_fall_back(settings.use,
+                                      f"{failed}{fit_advice(unit, settings.penalizer)}")
         reason = keeps_formulas(settings.use, repeaters, settings.min_repeat_customers, gg)
         if reason is not None:  # a converged fit, but its expected spend is infinite
             return _fail_or_fall_back(

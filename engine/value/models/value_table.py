@@ -24,3 +24,22 @@ def keeps_formulas(use: str, repeaters: int, min_repeaters: int,
         return (f"Gamma-Gamma q <= 1: infinite mean spend (q = {q:.4g}): spend per purchase "
                 "day is too heavy-tailed for an expected value")
     return None
+
+
+def purchase_model(use: str, holdout_choice: str | None, default_holdout: bool) -> str | None:
+    """The purchase model ``cvm score`` fits on all the data for the value table: the one
+    ``models.use`` names (whatever holdout ``cvm fit`` was given), or ``auto``'s choice, known
+    only on the default holdout (``holdout_choice`` there); None with ``models.use: none``, with
+    ``auto`` on another holdout, or when no candidate could be chosen."""
+    if use == "none":
+        return None
+    if use != "auto":
+        return use
+    return holdout_choice if default_holdout else None
+
+
+def fit_failed(name: str, title: str, reason: str) -> str:
+    """A value-table fit that failed (``name``: gamma_gamma or a purchase model, ``title`` its
+    title), as ``cvm score`` says it and ``cvm fit`` repeats it."""
+    kind = "spend" if name == "gamma_gamma" else "purchase"
+    return f"the {title} {kind} model fit failed: {reason.rstrip('.')}"
