@@ -29,7 +29,7 @@ def test_a_block_larger_than_the_kept_buffers(tmp_path: Path,
     """The buffers are sized from the first block; a later block of long texts does not fit
     them and is made on its own: the file is the file made in one pass."""
     frame = _frame(640, 3)
-    frame.loc[400:, "note"] = "x" * 40_000  # blocks 7 to 10: 2.5 MB each, the first 3 KB
+    frame.loc[512:, "note"] = "x" * 24_000  # blocks 9 and 10: 1.5 MB each, the first 3 KB
     one, blocks = tmp_path / "one.csv", tmp_path / "blocks.csv"
     write_csv(frame, one)
     monkeypatch.setattr(writers, "_BLOCK_ROWS", 64)
