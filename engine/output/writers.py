@@ -55,21 +55,33 @@ def write_csv(frame: pd.DataFrame | pa.Table, path: Path, *, hashed: bool = Fals
         if pa.types.is_dictionary(col.type):  # the few distinct values, not every row
             col = pa.chunked_array(
                 [pa.DictionaryArray.from_arrays(c.indices, _as_text(c.dictionary))
-                 for c in col.chunks], type=col.type)
+                 for c in col.chunks], type=col.type).cast(col.type.value_type)
         elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = pa.chunked_array([_as_text(c) for c in col.chunks], type=col.type)
         if pa.types.is_timestamp(col.type):
             as_date = pc.cast(col, pa.date32())
             if pc.all(pc.equal(pc.cast(as_date, col.type), col)).as_py() is not False:
                 col = as_date
-        columns.append(col)  # dictionaries and floats are converted a block at a time
+        if pa.types.is_floating(col.type):
+            col = pc.add(col, 0.0)  # -0.0 + 0.0 is 0.0: no cell reads "-0"
+        columns.append(col)
     table = pa.table(columns, names=table.column_names)
     with _Sink(path, hashed) as out:
-        out.write(csv_bytes(table.slice(0, 0), header=True))
+        out.write(_csv_block(table.slice(0, 0), header=True))
         if table.num_rows <= _BLOCK_ROWS:
-            out.write(csv_bytes(table, header=False))
-        else:  # in blocks on both cores, into buffers used again (csv_blocks.py)
-            write_blocks(table, out.write, _BLOCK_ROWS)
+            out.write(_csv_block(table, header=False))
+            return out.hexdigest()
+        # a large table is cut into blocks of rows made on both cores (Arrow's kernels run
+        # without Python's lock) and written in order, a few blocks in memory
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending: deque[Future[pa.Buffer]] = deque()
+            for start in range(0, table.num_rows, _BLOCK_ROWS):
+                pending.append(pool.submit(_csv_block, table.slice(start, _BLOCK_ROWS),
+                                           header=False))
+                if len(pending) > 3:
+                    out.write(pending.popleft().result())
+            while pending:
+                out.write(pending.popleft().result())
     return out.hexdigest()
 
 
@@ -78,7 +90,8 @@ _BLOCK_ROWS = 131_072
 
 class _Sink:
     """A file written from buffers, hashed on the way when asked: the bytes are in memory
-    already, where hashing the file would read it back."""
+    already, where hashing the file would read it back. Arrow's Parquet writer writes to it
+    as to any Python file."""
 
     def __init__(self, path: Path, hashed: bool) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed by __exit__
@@ -96,114 +109,29 @@ class _Sink:
     def flush(self) -> None:
         self._file.flush()
 
+    def close(self) -> None:
+        self._file.close()
+
     def hexdigest(self) -> str:
         return self._digest.hexdigest() if self._digest is not None else ""
 
     def __enter__(self) -> _Sink:
         return self
 
-    def close(self) -> None:
-        self._file.close()
-
     def __exit__(self, *exc: object) -> None:
         self._file.close()
 
 
-# Large CSV files: formatted by Arrow in blocks of rows on both cores, written in order. Each
-# block is formatted into one of a few output buffers kept and used again: this machine charges
-# more for memory fresh from the system (the kernel zeroes every new page) than Arrow takes to
-# copy into it, and a stream growing by doubling, made anew for each block, was a large part of
-# the cost of decisions.csv. Cells that need converting (dictionary texts, floats) are converted
-# a block at a time too, never a whole column at once.
-
-
-def csv_options(*, header: bool) -> object:
-    import pyarrow.csv as pacsv
-
-    return pacsv.WriteOptions(include_header=header, quoting_style="needed",
-                              batch_size=1 << 17)  # a block in one piece
-
-
-def as_written(block: pa.Table) -> pa.Table:
-    """``block`` with the cells Arrow's CSV writer takes: dictionary texts decoded, and
-    floats plus 0.0 (-0.0 + 0.0 is 0.0: no cell reads "-0")."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    columns = []
-    for col in block.columns:
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
-        elif pa.types.is_floating(col.type):
-            col = pc.add(col, 0.0)
-        columns.append(col)
-    return pa.table(columns, names=block.column_names)
-
-
-def csv_bytes(block: pa.Table, *, header: bool) -> pa.Buffer:
-    """The CSV text of ``block`` in a new buffer: its header only, or its rows (the same bytes
-    as the rows take in the whole table's CSV, since Arrow quotes and formats each cell on
-    its own)."""
+def _csv_block(block: pa.Table, *, header: bool) -> pa.Buffer:
+    """The CSV text of ``block``: its header only, or its rows: the same bytes as the rows
+    take in the whole table's CSV, since Arrow quotes and formats each cell on its own."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(as_written(block), sink, write_options=csv_options(header=header))
+    pacsv.write_csv(block, sink, write_options=pacsv.WriteOptions(
+        include_header=header, quoting_style="needed", batch_size=1 << 16))
     return sink.getvalue()
-
-
-class _Formatter:
-    """An output buffer kept for block after block (Arrow's writer, made anew for each block,
-    can only append to a stream: it cannot be sought back to the start)."""
-
-    def __init__(self, capacity: int) -> None:
-        import pyarrow as pa
-
-        self.buffer = pa.allocate_buffer(capacity)
-
-    def format(self, block: pa.Table) -> pa.Buffer | None:
-        """The rows of ``block`` (a view of this formatter's buffer, valid until its next
-        block), or None when they do not fit."""
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        stream = pa.FixedSizeBufferWriter(self.buffer)
-        try:
-            pacsv.write_csv(block, stream, write_options=csv_options(header=False))
-        except (pa.ArrowInvalid, pa.ArrowIOError, OSError):
-            return None
-        return self.buffer.slice(0, stream.tell())
-
-
-def write_blocks(table: pa.Table, write: Callable[[pa.Buffer], object], rows: int) -> None:
-    """The rows of ``table``, ``rows`` at a time, in order, through ``write``."""
-    first = csv_bytes(table.slice(0, rows), header=False)
-    write(first)
-    capacity = first.size * 3 // 2 + (1 << 20)  # blocks differ a little in size
-    free: list[_Formatter] = []
-
-    def job(block: pa.Table, formatter: _Formatter) -> tuple[_Formatter | None, pa.Buffer]:
-        text = formatter.format(as_written(block))
-        if text is None:  # a block larger than the buffers: made as the first one was
-            return None, csv_bytes(block, header=False)
-        return formatter, text
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: deque[Future[tuple[_Formatter | None, pa.Buffer]]] = deque()
-
-        def write_next() -> None:
-            formatter, text = pending.popleft().result()
-            write(text)
-            if formatter is not None:
-                free.append(formatter)  # its buffer written: ready for another block
-
-        for start in range(rows, table.num_rows, rows):
-            formatter = free.pop() if free else _Formatter(capacity)
-            pending.append(pool.submit(job, table.slice(start, rows), formatter))
-            if len(pending) > 3:
-                write_next()
-        while pending:
-            write_next()
 
 
 def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
@@ -278,8 +206,8 @@ def write_parquet(frame: pd.DataFrame | pa.Table, path: Path, *, hashed: bool = 
     if not hashed:
         pq.write_table(table, path, compression="zstd", use_dictionary=coded)
         return ""
-    # hashed on its way to the file, a page at a time: a whole file made in memory first grows
-    # its buffer by doubling, each time into fresh memory (a fifth of the time at 1M customers)
+    # hashed on its way to the file, a page at a time: the whole file made in memory first grew
+    # its buffer by doubling, each time into fresh memory (a tenth of its CPU time at 1M)
     with _Sink(path, hashed) as out:
         pq.write_table(table, out, compression="zstd", use_dictionary=coded)
     return out.hexdigest()
