@@ -22,6 +22,19 @@ from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import styled
 
+
+def _usage_name(self: Any) -> str:
+    """An argument on the usage line as Click and the README write it: FILE when required,
+    [FILE] when not (Typer 0.29 writes a required one as {file}: read as a placeholder left
+    unfilled)."""
+    name = str(self.metavar or self.name).upper()
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+if hasattr(typer.core.TyperArgument, "_usage_display_name"):
+    typer.core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
+
 app = typer.Typer(
     name="cvm", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
     help="CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation.",
@@ -304,7 +317,7 @@ app.add_typer(responses_app)
 @handled
 def responses_import(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet: customer_id, campaign, date, "
-                                         "outcome and (optional) revenue.", dir_okay=False)],
+                                         "outcome and (optional) revenue.")],
     project: ProjectOpt = None, config: ConfigOpt = None, quiet: QuietOpt = False) -> int:
     """Import responses into the history (a response already there is not added again)."""
     from engine.commands import responses as cmd
