@@ -52,3 +52,13 @@ def test_run_refuses_it_before_its_work(damaged: Path, tmp_path: Path) -> None:
     assert "is damaged: " in done.stderr.splitlines()[0]
     assert not (tmp_path / "o").exists()
     assert (tmp_path / "h.sqlite").read_bytes() == before
+
+
+def test_responses_import_refuses_it(damaged: Path, tmp_path: Path) -> None:
+    before = (tmp_path / "h.sqlite").read_bytes()
+    (tmp_path / "r.csv").write_text("customer_id,campaign,date,outcome\n"
+                                    "C0000001,retain_high_value,2025-10-03,converted\n")
+    done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(damaged))
+    assert done.exit_code == 1
+    assert "is damaged: " in done.stderr.splitlines()[0]
+    assert (tmp_path / "h.sqlite").read_bytes() == before

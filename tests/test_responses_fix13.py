@@ -161,3 +161,15 @@ def test_one_row_read_is_singular(retail: Path) -> None:
     code, out, err = _import(retail, HEAD + "C0000003,win_back,2025-10-03,converted,10\n")
     assert code == 0, err
     assert out.splitlines()[0].endswith(": 1 row read")
+
+
+def test_the_readme_examples_hold(retail: Path) -> None:
+    from tests.test_history_cli import _plain_blocks, _readme_section
+
+    blocks = _plain_blocks(_readme_section("History: what the engine remembers"))
+    _, _, refused = _import(retail, HEAD + "C0000004,win_bak,2025-10-03,converted,10\n")
+    assert refused in blocks
+    _, _, warned = _import(retail, HEAD + "C0000003,retain_high_value,2025-10-03,converted,10\n"
+                           "ZZZ999,retain_high_value,2025-10-03,converted,10\n"
+                           "YYY1,retain_high_value,2025-10-04,responded,\n")
+    assert warned in blocks

@@ -11,6 +11,7 @@ from engine.errors import InputError
 from engine.history import open_history, settings_for
 from engine.history.response_checks import check_campaigns, recorded, unrecorded_customers
 from engine.history.responses import import_responses, read_responses
+from engine.history.store import check_integrity
 from engine.notices import warn
 
 
@@ -22,6 +23,8 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
     frame = read_responses(path, display)  # a bad file stops before the history is opened
     store = open_history(config, create=False)
     try:
+        if store is not None:  # never written into a damaged file (as cvm run)
+            check_integrity(store)
         keys, campaigns = recorded(store)
         check_campaigns(frame, campaigns | _project_campaigns(project, config_file), path,
                         display)
