@@ -16,20 +16,24 @@ from tests.history_runs import cvm, open_history, retail_copy, snapshot
 HEAD = "customer_id,campaign,date,outcome,revenue\n"
 
 
-@pytest.fixture
-def retail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The bundled retail project (copied), its history in tmp_path/h.sqlite with one
-    recorded run of C0000000..C0000049 (campaign retain_high_value), the cwd tmp_path."""
+def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> Path:
+    """The bundled retail project (copied), its history at ``url`` with one recorded run of
+    C0000000..C0000049 (campaign retain_high_value), the cwd tmp_path."""
     project = retail_copy(tmp_path)
-    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    monkeypatch.setenv("CVM_HISTORY_URL", url)
     monkeypatch.chdir(tmp_path)
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    store = open_history(url, tmp_path)
     try:
         record.record_run(store, run_id="r1", as_of=dt.date(2025, 10, 1), project="t",
                           inputs={}, snapshot=snapshot(50, status_p=[0.5, 0.5, 0, 0]))
     finally:
         store.close()
     return project
+
+
+@pytest.fixture
+def retail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return _project(tmp_path, monkeypatch, str(tmp_path / "h.sqlite"))
 
 
 def _import(project: Path, content: str, *options: str) -> tuple[int, str, str]:
@@ -66,7 +70,9 @@ def test_a_campaign_no_run_or_policy_knows_is_refused(retail: Path, tmp_path: Pa
     assert "response" not in cvm("history", "C0000004", "--project", str(retail)).stdout
 
 
-def test_a_repeat_with_another_revenue_is_said(retail: Path) -> None:
+def test_a_repeat_with_another_revenue_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               history_url: str) -> None:
+    retail = _project(tmp_path, monkeypatch, history_url)
     code, out, err = _import(retail, HEAD + "C0000003,win_back,2025-10-03,converted,10\n"
                              "C0000003,win_back,2025-10-03,converted,12.5\n"
                              "C0000003,win_back,2025-10-03,converted,10\n")

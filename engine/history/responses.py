@@ -196,7 +196,8 @@ def import_responses(store: Store, path: Path, display: str,
             "file": display, "sha256": digest,
             "imported_at": dt.datetime.now(dt.timezone.utc), "rows_read": len(frame),
             "imported": 0, "already_present": 0, "skipped": int(repeats.sum())}).scalar_one()
-        rows = fresh.assign(import_id=key, file_row=np.flatnonzero(~repeats))
+        rows = fresh.assign(import_id=key, file_row=np.flatnonzero(~repeats))[
+            [*STAGE_COLUMNS, "file_row"]]
         # staged (COPY on PostgreSQL cannot skip what is present), then compared with what is
         postgres = conn.dialect.name == "postgresql"
         conn.execute(text(
