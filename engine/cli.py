@@ -18,28 +18,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from engine import __version__, notices
+from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import styled
 
-
-def _usage_name(self: Any) -> str:
-    """An argument on the usage line as Click and the README write it: FILE when required,
-    [FILE] when not (Typer 0.29 writes a required one as {file}: read as a placeholder left
-    unfilled)."""
-    name = str(self.metavar or self.name).upper()
-    name = name if self.required else f"[{name}]"
-    return name + ("..." if self.nargs != 1 else "")
-
-
-if hasattr(typer.core.TyperArgument, "_usage_display_name"):
-    typer.core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
-
-app = typer.Typer(
+app = conventional_usage(typer.Typer(  # FILE on the usage lines, not Typer 0.29's {file}
     name="cvm", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
     help="CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation.",
     pretty_exceptions_enable=False,
-)
+))
 
 F = TypeVar("F", bound=Callable[..., Any])
 
