@@ -70,3 +70,14 @@ def test_a_window_not_over_gives_the_minimum_detectable_effect_too(
         "too early to tell: the window ends 2026-01-18, the transactions 2025-12-31; fewer "
         f"than 30 customers in a group (minimum detectable effect {float(row['mde']):,.2f} "
         "per customer)")
+
+
+def test_a_window_without_a_transaction_has_no_minimum_detectable_effect(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the transactions end 2025-12-31: no margin in the window, so none varies (an effect of
+    # 0.00 "detectable" would be no answer)
+    _, table = _measured(tmp_path, monkeypatch, "2026-01-01", held=5)
+    assert table.iloc[0]["verdict"] == (
+        "too early to tell: the window ends 2026-01-30, the transactions 2025-12-31; fewer "
+        "than 30 customers in a group (no minimum detectable effect: no margin varies in "
+        "either group)")

@@ -2,10 +2,11 @@
 campaigns: `cvm measure`"): shared by measure.csv, the terminal table and the report.
 
 "Too early to tell" says every reason that applies (the window not over: both dates; a group
-under MIN_GROUP customers: the minimum detectable effect, or why there is none), and while it
-is too early ``significant`` is not judged (None: empty in measure.csv). A group of fewer than
-two customers has no sample variance, so there is no interval and no minimum detectable
-effect: that is said in words, never as nan.
+under MIN_GROUP customers: the minimum detectable effect, or why there is none: a group too
+small for a variance, or margins that do not vary, as in a window with no transaction yet),
+and while it is too early ``significant`` is not judged (None: empty in measure.csv). A group
+of fewer than two customers has no sample variance, so there is no interval and no minimum
+detectable effect: that is said in words, never as nan.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ def judge(margin: Uplift, treated: int, holdout: int, day0: int, days: int,
                        f"transactions {EPOCH + dt.timedelta(days=end_day - 1)}")
     if treated < MIN_GROUP or holdout < MIN_GROUP:
         why = no_variance(treated, holdout)
-        effect = f"minimum detectable effect {margin.mde:,.2f} per customer" \
-            if why is None and math.isfinite(margin.mde) else \
-            f"no minimum detectable effect: {why or 'no variance'}"
+        if why is None and not margin.mde > 0:  # zero (or nan): an effect of 0 is no answer
+            why = "no margin varies in either group"
+        effect = f"no minimum detectable effect: {why}" if why else \
+            f"minimum detectable effect {margin.mde:,.2f} per customer"
         reasons.append(f"fewer than {MIN_GROUP} customers in a group ({effect})")
     if reasons:
         return "too early to tell: " + "; ".join(reasons), None
