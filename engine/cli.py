@@ -18,15 +18,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from engine import __version__, notices
+from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import styled
 
-app = typer.Typer(
+app = conventional_usage(typer.Typer(  # FILE on the usage lines, not Typer 0.29's {file}
     name="cvm", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
     help="CVM Engine: customer value, lifecycle stages, policy decisions, channel allocation.",
     pretty_exceptions_enable=False,
-)
+))
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -304,7 +305,7 @@ app.add_typer(responses_app)
 @handled
 def responses_import(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet: customer_id, campaign, date, "
-                                         "outcome and (optional) revenue.", dir_okay=False)],
+                                         "outcome and (optional) revenue.")],
     project: ProjectOpt = None, config: ConfigOpt = None, quiet: QuietOpt = False) -> int:
     """Import responses into the history (a response already there is not added again)."""
     from engine.commands import responses as cmd

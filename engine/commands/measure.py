@@ -14,6 +14,7 @@ from engine.data.load import load_transactions
 from engine.errors import InputError, Problem
 from engine.history import open_history
 from engine.history.measure import measure
+from engine.history.measure_verdict import interval_text
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv
@@ -55,8 +56,8 @@ def format_table(table: pd.DataFrame, currency: str) -> str:
     lines = [head]
     for r in table.itertuples(index=False):
         conv = "-" if pd.isna(r.conversion_uplift) else f"{100 * r.conversion_uplift:+.2f} pt"
-        marg = "-" if pd.isna(r.margin_uplift) else \
-            f"{r.margin_uplift:+,.2f} ({r.margin_low:+,.2f} .. {r.margin_high:+,.2f})"
+        marg = interval_text(_num(r.margin_uplift), _num(r.margin_low), _num(r.margin_high),
+                             r.treated, r.holdout, " .. ")
         incr = "-" if pd.isna(r.incremental_margin) else f"{r.incremental_margin:,.2f}"
         ros = "-" if r.return_on_spend is None or pd.isna(r.return_on_spend) else \
             f"{r.return_on_spend:.2f}"
@@ -66,3 +67,8 @@ def format_table(table: pd.DataFrame, currency: str) -> str:
     lines.append(f"(amounts in {currency}; uplift = treated - holdout, intention to treat; "
                  "margin CUPED-adjusted)")
     return "\n".join(lines)
+
+
+def _num(v: object) -> float | None:
+    """A figure of measure's table (None or NaN where there is none) as a float or None."""
+    return None if v is None or pd.isna(v) else float(v)  # type: ignore[arg-type]

@@ -7,8 +7,12 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import project_of
+from engine.errors import InputError
 from engine.history import open_history, settings_for
-from engine.history.responses import import_responses
+from engine.history.response_checks import check_campaigns, recorded, unrecorded_customers
+from engine.history.responses import import_responses, read_responses
+from engine.history.store import check_integrity
+from engine.notices import warn
 
 
 def run_import(*, project: Path | None, config_file: Path | None, file: Path,
@@ -16,22 +20,51 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
     config = project_of(project, config_file, scope="config").config
     path = file if file.is_absolute() else Path.cwd() / file
     display = str(file)
-    from engine.history.responses import read_responses
-
-    read_responses(path, display)  # a bad file stops before the history is opened (or made)
+    frame = read_responses(path, display)  # a bad file stops before the history is opened
+    store = open_history(config, create=False)
+    try:
+        if store is not None:  # never written into a damaged file (as cvm run)
+            check_integrity(store)
+        keys, campaigns = recorded(store)
+        check_campaigns(frame, campaigns | _project_campaigns(project, config_file), path,
+                        display)
+        unknown = unrecorded_customers(store, keys, frame, path, display) \
+            if store is not None else None
+    finally:
+        if store is not None:
+            store.close()
     store = open_history(config, create=True)
     assert store is not None
     try:
-        result = import_responses(store, path, display)
+        result = import_responses(store, path, display, frame,
+                                  (unknown,) if unknown is not None else ())
     finally:
         store.close()
+    for problem in result.warnings:
+        warn(problem.format())
     if not quiet:
         settings = settings_for(config)
         where = config.display(settings.file) if settings.file is not None else settings.masked
         skipped = sum(result.skipped.values())
         typer.echo(f"Imported {result.file} into the history ({where}): {result.rows_read:,} "
-                   f"rows read\n  imported {result.imported:,}, already present "
-                   f"{result.already_present:,}, skipped {skipped:,}")
+                   f"row{'' if result.rows_read == 1 else 's'} read\n  imported "
+                   f"{result.imported:,}, already present {result.already_present:,}, "
+                   f"skipped {skipped:,}")
         for reason, count in result.skipped.items():
             typer.echo(f"    {count:,} {reason}")
     return 0
+
+
+def _project_campaigns(project: Path | None, config_file: Path | None) -> set[str]:
+    """The campaigns policies/campaigns.yaml declares and the policies name, as far as they
+    can be read (their own problems are cvm validate's to report, not the import's)."""
+    from engine.project.location import project_folder
+    from engine.run.build import build
+
+    built = build(project_folder(project, config_file), config_file, scope="report")
+    if built.config is None:
+        raise InputError(list(built.problems))
+    found = set(built.channels.campaigns) if built.channels is not None else set()
+    if built.rulebook is not None:
+        found.update(p.campaign for p in built.rulebook.policies if p.campaign)
+    return found

@@ -1,7 +1,8 @@
-"""What ``cvm validate`` checks of the history, without writing anything: the setting names a
-database (URL syntax, a known kind), an existing SQLite file is a CVM history this engine can
-read (not damaged, not foreign, not newer), a missing one can be created (its nearest existing
-folder is writable), and a PostgreSQL server answers and holds no foreign or newer history.
+"""What ``cvm validate`` (and ``cvm run``, before its work) checks of the history, without
+writing anything: the setting names a database (URL syntax, a known kind), an existing SQLite
+file is a CVM history this engine can read (not damaged: SQLite's quick_check reads it whole;
+not foreign, not newer), a missing one can be created (its nearest existing folder is
+writable), and a PostgreSQL server answers and holds no foreign or newer history.
 A password written in cvm.yaml is a warning: it belongs in PGPASSWORD, ~/.pgpass or
 CVM_HISTORY_URL."""
 
@@ -37,12 +38,15 @@ def check_history(config: Config) -> list[Problem]:
                                     "written", "give write permission on that folder, or "
                                     "point history at another file"))
         return problems
-    from engine.history.store import open_store  # SQLAlchemy: only for a database there
+    from engine.history.store import check_integrity, open_store  # SQLAlchemy: when needed
 
     try:
         store = open_store(settings, create=False)
+        if store is not None:
+            try:
+                check_integrity(store)
+            finally:
+                store.close()
     except CvmError as exc:
         return problems + list(exc.problems)
-    if store is not None:
-        store.close()
     return problems

@@ -12,7 +12,6 @@ before the run is the CUPED covariate. Figures come from engine.history.uplift.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -20,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import EPOCH, Transactions
+from engine.history.measure_verdict import judge
 from engine.history.measured import Measured, Sums, by_campaign, groups, outcomes, read_with_days
 from engine.history.store import Store
-from engine.history.uplift import MIN_GROUP, uplift
+from engine.history.uplift import uplift
 from engine.project.channels import ChannelSetup
 
 # name, description: the columns of measure.csv, declared once
@@ -52,7 +52,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("incremental_margin", "margin_uplift x treated."),
     ("cost", "Contact cost of the treated."),
     ("return_on_spend", "incremental_margin / cost (empty without a cost)."),
-    ("significant", "True when the margin interval excludes 0."),
+    ("significant", "True when the margin interval excludes 0, False when it holds 0; empty "
+                    "(not judged) while the verdict is too early to tell."),
     ("verdict", "significant, not significant, or too early to tell (and why)."),
 )
 NAMES = tuple(c[0] for c in COLUMNS)
@@ -85,16 +86,7 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
     marg = uplift(margin[t], margin[h], before[t], before[h])
     cost = float(m.cost[rows][t].sum())
     incremental = marg.uplift * int(t.sum())
-    left = day0 + days - end_day
-    if left > 0:
-        verdict = (f"too early to tell: the window ends "
-                   f"{EPOCH + dt.timedelta(days=day0 + days - 1)}, the transactions "
-                   f"{EPOCH + dt.timedelta(days=end_day - 1)}")
-    elif t.sum() < MIN_GROUP or h.sum() < MIN_GROUP:
-        verdict = (f"too early to tell: fewer than {MIN_GROUP} customers in a group "
-                   f"(minimum detectable effect {_money(marg.mde)} per customer)")
-    else:
-        verdict = "significant" if marg.significant else "not significant"
+    verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, end_day)
 
     def r(v: float, k: int = 4) -> float | None:
         return round(v, k) if math.isfinite(v) else None
@@ -115,9 +107,5 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
         "cost": round(cost, 2),
         "return_on_spend": r(incremental / cost) if cost > 0 else None,
-        "significant": bool(verdict == "significant"), "verdict": verdict,
+        "significant": significant, "verdict": verdict,
     }
-
-
-def _money(v: float) -> str:
-    return f"{v:,.2f}" if math.isfinite(v) else "unknown"

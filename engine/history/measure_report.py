@@ -11,6 +11,7 @@ from engine.data.load import load_transactions
 from engine.errors import InputError
 from engine.history import open_history
 from engine.history.measure import measure
+from engine.history.measure_verdict import interval_text
 
 if TYPE_CHECKING:
     from engine.project.project import Project
@@ -44,9 +45,13 @@ def report_measure(project: Project) -> dict[str, Any] | None:
 
     rows = [[f"{r.run} ({r.as_of})", str(r.campaign), f"{r.treated:,} / {r.holdout:,}",
              num(r.conversion_uplift, "{:+.2%}"),
-             "-" if r.margin_uplift is None or math.isnan(r.margin_uplift) else
-             f"{r.margin_uplift:+,.2f} ({r.margin_low:+,.2f} to {r.margin_high:+,.2f})",
+             interval_text(_num(r.margin_uplift), _num(r.margin_low), _num(r.margin_high),
+                           r.treated, r.holdout, " to "),
              num(r.incremental_margin, "{:,.2f}") + f" ({r.cost:,.2f})",
              num(r.return_on_spend, "{:.2f}"), str(r.verdict)]
             for r in table.itertuples(index=False)]
     return {"head": HEAD, "rows": rows}
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)

@@ -10,10 +10,14 @@ import with the file, row, column, what was found and what was expected; nothing
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,16 +25,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import Connection
 
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem, did_you_mean
 from engine.history.record import bulk_insert
+from engine.history.response_checks import row_problem
 from engine.history.store import Store
 from engine.history.tables import OUTCOMES, imports, responses
 
 REQUIRED = ("customer_id", "campaign", "date", "outcome")
 OPTIONAL = ("revenue",)
+T = TypeVar("T")
 KEY = ["customer_id", "campaign", "response_date", "outcome"]
 STAGE_COLUMNS = ("customer_id", "campaign", "response_date", "outcome", "revenue",
                  "import_id")
@@ -43,43 +50,77 @@ class ImportResult:
     imported: int
     already_present: int
     skipped: dict[str, int]  # reason -> rows
+    warnings: tuple[Problem, ...] = ()  # rows kept or skipped that the user should know of
+
+
+# the hint of an empty value, per column (the transactions' standard: what the row needs)
+EMPTY_HINTS = {
+    "customer_id": "every response names its customer, as the transactions do",
+    "campaign": "every response names the campaign it answers",
+    "date": "every response has the day it happened, YYYY-MM-DD",
+    "outcome": "every response has an outcome: " + ", ".join(OUTCOMES[:-1]) + " or "
+               + OUTCOMES[-1],
+}
+SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
+COLUMNS_HINT = "the columns are customer_id, campaign, date, outcome and (optional) revenue"
 
 
 def read_responses(path: Path, display: str) -> pd.DataFrame:
     """The checked responses: customer_id, campaign, response_date (ISO text), outcome,
-    revenue (NaN when not given); raise InputError at the first bad value."""
+    revenue (NaN when not given). Every column is checked and the first problem in file order
+    raised (with the count of the other columns that have one)."""
     src = Source(path, display, "FILE", setting_at="the command line")
     header = _columns(src)
+    line = None if src.is_parquet else 1
+    if len(header) == 1 and header[0] not in REQUIRED + OPTIONAL:
+        for sep, name in SEPARATORS:
+            if sep in header[0]:
+                raise InputError(Problem(
+                    f"found one column {header[0]!r}, expected columns separated by commas",
+                    file=display, line=line, key="header", hint=f"the file is separated by "
+                    f"{name}: save it as CSV with commas ({COLUMNS_HINT})"))
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
     if unknown:
         close = did_you_mean(unknown[0], REQUIRED + OPTIONAL)
         raise InputError(Problem(
-            f"unknown column {unknown[0]!r}", file=display, line=None if src.is_parquet
-            else 1, key="header", hint=close or "the columns are customer_id, campaign, date, "
-            "outcome and (optional) revenue"))
+            f"unknown column {unknown[0]!r}", file=display, line=line, key="header",
+            hint=close or COLUMNS_HINT))
     wanted = {name: name for name in REQUIRED + OPTIONAL if name in header}
     missing = [name for name in REQUIRED if name not in wanted]
     if missing:
-        raise InputError(Problem(
-            f"missing column {missing[0]!r}", file=display, line=None if src.is_parquet
-            else 1, key="header", hint="the columns are customer_id, campaign, date, outcome "
-            "and (optional) revenue"))
+        raise InputError(Problem(f"missing column {missing[0]!r}", file=display, line=line,
+                                 key="header", hint=COLUMNS_HINT))
     table = read_columns(src, wanted)
-    ids = as_text(src, table, "customer_id", "customer_id", required=True)
-    check_ids(src, ids.combine_chunks(), "customer_id")
-    campaign = as_text(src, table, "campaign", "campaign", required=True)
-    seconds = as_date_seconds(src, table, "date", "date", date_format=None, required=True)
-    outcome = pc.utf8_lower(as_text(src, table, "outcome", "outcome", required=True))
-    bad = ~np.asarray(pc.is_in(outcome, value_set=pa.array(OUTCOMES)).to_numpy(
-        zero_copy_only=False), dtype=bool)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise InputError(src.row_problem(
-            row, "outcome", f"found {table.column('outcome')[row].as_py()!r}, expected one "
-            "of " + ", ".join(OUTCOMES), f"{int(bad.sum()):,} rows have this problem"
-            if bad.sum() > 1 else "a response is one of these outcomes"))
-    revenue = as_number(src, table, "revenue", "revenue", required=False) \
-        if "revenue" in wanted else np.full(table.num_rows, np.nan)
+    found: list[Problem] = []
+
+    def checked(column: str, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except InputError as exc:
+            problem = exc.problems[0]
+            if problem.message.startswith("found an empty value") and column in EMPTY_HINTS:
+                problem = dataclasses.replace(problem, hint="; ".join(
+                    h for h in (problem.hint, EMPTY_HINTS[column]) if h))
+            found.append(problem)
+            return None
+
+    def ids_checked() -> pa.ChunkedArray:
+        ids = as_text(src, table, "customer_id", "customer_id", required=True)
+        check_ids(src, ids.combine_chunks(), "customer_id")
+        return ids
+
+    ids = checked("customer_id", ids_checked)
+    campaign = checked("campaign", lambda: as_text(src, table, "campaign", "campaign",
+                                                   required=True))
+    seconds = checked("date", lambda: as_date_seconds(src, table, "date", "date",
+                                                      date_format=None, required=True))
+    outcome = checked("outcome", lambda: _outcomes(src, table))
+    revenue = checked("revenue", lambda: _revenue(src, table)) if "revenue" in wanted \
+        else np.full(table.num_rows, np.nan)
+    if found:
+        raise InputError(_first_in_file_order(found))
+    assert ids is not None and campaign is not None and seconds is not None
+    assert outcome is not None and revenue is not None
     days = (seconds // 86_400).astype("datetime64[D]")
     return pd.DataFrame({
         "customer_id": np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),
@@ -90,9 +131,64 @@ def read_responses(path: Path, display: str) -> pd.DataFrame:
     })
 
 
-def import_responses(store: Store, path: Path, display: str) -> ImportResult:
-    frame = read_responses(path, display)
+def _outcomes(src: Source, table: pa.Table) -> pa.ChunkedArray:
+    outcome = pc.utf8_lower(as_text(src, table, "outcome", "outcome", required=True))
+    bad = ~np.asarray(pc.is_in(outcome, value_set=pa.array(OUTCOMES)).to_numpy(
+        zero_copy_only=False), dtype=bool)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InputError(src.row_problem(
+            row, "outcome", f"found {table.column('outcome')[row].as_py()!r}, expected one "
+            "of " + ", ".join(OUTCOMES), f"{int(bad.sum()):,} rows have this problem"
+            if bad.sum() > 1 else "a response is one of these outcomes"))
+    return outcome
+
+
+def _revenue(src: Source, table: pa.Table) -> np.ndarray:
+    """The revenue; a negative one is refused: a refund is a transaction, not a response."""
+    revenue = as_number(src, table, "revenue", "revenue", required=False)
+    with np.errstate(invalid="ignore"):
+        negative = revenue < 0
+    if negative.any():
+        row = int(np.argmax(negative))
+        more = f"{int(negative.sum()):,} rows have this problem; " if negative.sum() > 1 \
+            else ""
+        raise InputError(src.row_problem(
+            row, "revenue", f"found {str(table.column('revenue')[row].as_py()).strip()!r}, "
+            "expected a revenue of 0 or more", f"{more}a response's revenue is what it earned; "
+            "a refund belongs in the transactions (a negative amount there)"))
+    return revenue
+
+
+def _first_in_file_order(found: list[Problem]) -> Problem:
+    """The problem of the earliest row (a whole-column problem first), its hint counting the
+    other columns' problems."""
+    def row(p: Problem) -> int:
+        match = re.match(r"row (\d+),", p.key or "")
+        return int(match.group(1)) if match else 0
+
+    ordered = sorted(found, key=row)  # stable: columns in file-reading order within a row
+    first, others = ordered[0], ordered[1:]
+    if not others:
+        return first
+    more = (f"{len(others)} more problem{'s' if len(others) > 1 else ''} in other columns: "
+            + "; ".join(p.key or p.message for p in others))
+    return dataclasses.replace(first, hint="; ".join(h for h in (first.hint, more) if h))
+
+
+def import_responses(store: Store, path: Path, display: str,
+                     frame: pd.DataFrame | None = None,
+                     warnings: tuple[Problem, ...] = ()) -> ImportResult:
+    """Add ``frame`` (else the file read) to the history; ``warnings``: the caller's, first.
+    A repeat of an earlier row, or of a response already in the history, with another revenue
+    is said (the first revenue is kept)."""
+    if frame is None:
+        frame = read_responses(path, display)
     repeats = frame.duplicated(KEY).to_numpy()
+    said = list(warnings)
+    changed = _changed_repeats(frame, repeats, path, display)
+    if changed is not None:
+        said.append(changed)
     fresh = frame[~repeats]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with store.transaction() as conn:
@@ -100,32 +196,95 @@ def import_responses(store: Store, path: Path, display: str) -> ImportResult:
             "file": display, "sha256": digest,
             "imported_at": dt.datetime.now(dt.timezone.utc), "rows_read": len(frame),
             "imported": 0, "already_present": 0, "skipped": int(repeats.sum())}).scalar_one()
-        rows = fresh.assign(import_id=key)[list(STAGE_COLUMNS)]
-        if conn.dialect.name == "postgresql":  # COPY cannot skip what is present: stage it
-            conn.execute(text("CREATE TEMPORARY TABLE cvm_stage (customer_id text, campaign "
-                              "text, response_date date, outcome varchar(32), revenue float, "
-                              "import_id integer) ON COMMIT DROP"))
-            bulk_insert(conn, "cvm_stage", STAGE_COLUMNS, rows)
-            names = ", ".join(STAGE_COLUMNS)
-            conn.execute(text(f"INSERT INTO cvm_responses ({names}) SELECT {names} FROM "
-                              "cvm_stage ON CONFLICT DO NOTHING"))
-        else:
-            bulk_insert(conn, "cvm_responses", STAGE_COLUMNS, rows, on_conflict="DO NOTHING")
+        rows = fresh.assign(import_id=key, file_row=np.flatnonzero(~repeats))[
+            [*STAGE_COLUMNS, "file_row"]]
+        # staged (COPY on PostgreSQL cannot skip what is present), then compared with what is
+        postgres = conn.dialect.name == "postgresql"
+        conn.execute(text(
+            "CREATE TEMPORARY TABLE cvm_stage (customer_id text, campaign text, response_date "
+            f"{'date' if postgres else 'text'}, outcome varchar(32), revenue float, import_id "
+            f"integer, file_row integer){' ON COMMIT DROP' if postgres else ''}"))
+        bulk_insert(conn, "cvm_stage", (*STAGE_COLUMNS, "file_row"), rows)
+        names = ", ".join(STAGE_COLUMNS)
+        conn.execute(text(f"INSERT INTO cvm_responses ({names}) SELECT {names} FROM "
+                          "cvm_stage WHERE true ON CONFLICT DO NOTHING"))
         added = int(conn.execute(select(func.count()).select_from(responses)
                                  .where(responses.c.import_id == key)).scalar_one())
+        if added < len(fresh):
+            stored = _stored_revenue_differs(conn, key, path, display)
+            if stored is not None:
+                said.append(stored)
+        if not postgres:
+            conn.execute(text("DROP TABLE temp.cvm_stage"))
         conn.execute(update(imports).where(imports.c.id == key).values(
             imported=added, already_present=len(fresh) - added))
     skipped = {"repeat an earlier row of the file (same customer, campaign, date and "
                "outcome)": int(repeats.sum())} if repeats.any() else {}
-    return ImportResult(display, len(frame), added, len(fresh) - added, skipped)
+    return ImportResult(display, len(frame), added, len(fresh) - added, skipped, tuple(said))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray((a == b) | (np.isnan(a) & np.isnan(b)), dtype=bool)
+
+
+def _money(v: float | None) -> str:
+    return "none" if v is None or v != v else f"{v:,.2f}"
+
+
+def _changed_repeats(frame: pd.DataFrame, repeats: np.ndarray, path: Path,
+                     display: str) -> Problem | None:
+    """A warning for the rows repeating an earlier row's key with another revenue."""
+    if not repeats.any():
+        return None
+    group = frame.groupby(KEY, sort=False, dropna=False).ngroup().to_numpy()
+    _, first_at = np.unique(group, return_index=True)
+    revenue = frame["revenue"].to_numpy(dtype=np.float64)
+    earlier = first_at[group]
+    changed = repeats & ~_same(revenue, revenue[earlier])
+    if not changed.any():
+        return None
+    row = int(np.argmax(changed))
+    count = int(changed.sum())
+    return row_problem(
+        path, display, row, "revenue",
+        f"{count:,} row{'s repeat' if count > 1 else ' repeats'} an earlier row's customer, "
+        f"campaign, date and outcome with another revenue: found {_money(revenue[row])}, row "
+        f"{int(earlier[row]) + 1} has {_money(revenue[earlier[row]])}: skipped",
+        "a response is one per customer, campaign, date and outcome and the first row's "
+        "revenue is kept: give two purchases as one row with their total, and a correction "
+        "in place of the row it corrects", severity="warning")
+
+
+def _stored_revenue_differs(conn: Connection, key: int, path: Path,
+                            display: str) -> Problem | None:
+    """A warning for the staged rows already in the history with another revenue."""
+    found = conn.execute(text(
+        "SELECT s.file_row, s.revenue, r.revenue FROM cvm_stage s JOIN cvm_responses r "
+        "ON r.customer_id = s.customer_id AND r.campaign = s.campaign AND r.response_date = "
+        "s.response_date AND r.outcome = s.outcome WHERE r.import_id <> :key AND NOT "
+        "(s.revenue = r.revenue OR (s.revenue IS NULL AND r.revenue IS NULL)) "
+        "ORDER BY s.file_row"), {"key": key}).all()
+    if not found:
+        return None
+    row, mine, theirs = found[0]
+    count = len(found)
+    return row_problem(
+        path, display, int(row), "revenue",
+        f"{count:,} row{'s are' if count > 1 else ' is'} in the history already with another "
+        f"revenue: found {_money(mine)}, the history has {_money(theirs)}: the history's is "
+        "kept",
+        "a response is imported once (its customer, campaign, date and outcome); cvm history "
+        "CUSTOMER shows the revenue kept (cvm measure takes revenue and margin from the "
+        "transactions, not from responses)", severity="warning")
 
 
 def _columns(src: Source) -> list[str]:
     path = src.path  # a local file: the command line's
     if not isinstance(path, Path) or not path.is_file():
-        raise InputError(Problem("file not found" if not Path(str(path)).exists() else
-                                 "is not a file", file=src.display,
-                                 hint="give a CSV or Parquet file of responses"))
+        raise InputError(Problem(
+            "file not found" if not Path(str(path)).exists() else "is a folder, expected a "
+            "CSV or Parquet file" if Path(str(path)).is_dir() else "is not a file",
+            file=src.display, hint="give a CSV or Parquet file of responses"))
     if src.is_parquet:
         try:
             return list(pq.read_schema(src.path).names)

@@ -34,6 +34,7 @@ REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record", "0005_w_record
 HEAD = REVISIONS[-1]
 BUSY_SECONDS = 120  # how long a run waits for another one to finish recording (SQLite)
 CONNECT_SECONDS = 10
+CHECK_LINES = 3  # of quick_check's findings: the first is said
 _LOCK_KEY = 0x43564D48  # "CVMH": the advisory lock that serialises migrations (PostgreSQL)
 _OURS = {t.name for t in metadata.sorted_tables} | {VERSION_TABLE}
 
@@ -90,6 +91,26 @@ def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
         store.close()
         raise
     return store
+
+
+def check_integrity(store: Store) -> None:
+    """A SQLite history is read whole by SQLite's ``PRAGMA quick_check`` (every page and
+    record well formed, no index compared with its table: a few hundred MB a second), so that
+    a damaged file stops ``cvm validate`` and ``cvm run`` before a run is recorded into it,
+    not later when a damaged part is read. PostgreSQL checks its own pages."""
+    if store.settings.file is None:
+        return
+    with store.reading() as conn:
+        found = [str(v) for v in conn.exec_driver_sql(f"PRAGMA quick_check({CHECK_LINES})")
+                 .scalars()]
+    if found == ["ok"]:
+        return
+    lines = [line for text_ in found for line in text_.splitlines()
+             if line and not line.startswith("***")]
+    raise InputError(problem(
+        store.settings, f"is damaged: {lines[0] if lines else 'quick_check failed'} (SQLite's "
+        "quick_check)", "restore the file from a backup, or move it away: the next run starts "
+        "a new history (without the runs and responses recorded so far)"))
 
 
 def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
