@@ -210,7 +210,8 @@ def many_rows() -> Iterator[None]:
 
 def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """A text column of a few distinct values as codes (-1: missing; the narrowest signed
-    integers that hold them) into its distinct values in text order. Each chunk (a run) is encoded on its own: no copy of the whole column."""
+    integers that hold them) into its distinct values in text order. Each chunk (a run) is
+    encoded on its own: no copy of the whole column."""
     found = []  # per chunk: its indices (missing: the spare last), its texts, those used
     for chunk in column.chunks:
         c = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)

@@ -129,7 +129,7 @@ def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
     runs = np.array([r for r, _, _ in m.runs], dtype=np.int64)
     if len(m.run) and not len(runs):
         runs = m.run[np.r_[0, np.flatnonzero(np.diff(m.run)) + 1]]
-    bounds = np.searchsorted(m.run, runs, side="left").tolist() + [len(m.run)]
+    bounds = [*np.searchsorted(m.run, runs, side="left").tolist(), len(m.run)]
     few = len(m.campaigns) <= FEW
     kind = np.int16 if len(m.campaigns) < np.iinfo(np.int16).max else np.int64
     for k, run in enumerate(runs):
