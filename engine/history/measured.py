@@ -100,10 +100,19 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
     """``read_measured``, while the transactions' columns ``names`` are put in day order into
     ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
     without Python's lock). The same arrays as one after the other."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         found = pool.submit(read_measured, store, tx, before=before, channels=channels)
+        order = _day_order_of(tx, cache)
+        # the amounts and margins gathered on a core of their own while this one gathers the
+        # codes (numpy's take, like the sort, runs without Python's lock)
+        values = {"amount": tx.amount, "margin": tx.margin}
+        later = {name: pool.submit(np.take, values[name], order)
+                 for name in names if name in values and order is not None}
         for name in names:
-            _in_day_order(tx, name, cache)
+            if name not in later:
+                _in_day_order(tx, name, cache)
+        for name, job in later.items():
+            cache[(1, 0, name)] = job.result()
         return found.result()
 
 
@@ -250,17 +259,8 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     counted a block of rows at a time, the purchases are marked in one byte a row (not a
     float gathered to be compared), and when every row is a purchase (no refund, no zero) the
     purchases are the codes themselves, not a copy."""
-    if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
-        day = tx.day
-        low = int(day.min()) if len(day) else 0
-        ordered = bool(np.all(day[1:] >= day[:-1])) if len(day) else True
-        if not ordered:
-            cache[(1, 0, "order")] = _day_order(day, low)
-        # starts[d - low]: the first row dated d or later
-        cache[(1, 0, "starts")] = _starts(day, low, None)
-        cache[(1, 0, "low")] = np.array([low])
     if (1, 0, name) not in cache:
-        order = cache.get((1, 0, "order"))
+        order = _day_order_of(tx, cache)
         if name == "bought":
             positive = tx.amount > 0
             low = int(cache[(1, 0, "low")][0])
@@ -276,6 +276,21 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
             values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
             cache[(1, 0, name)] = values if order is None else values[order]
     return cache[(1, 0, name)]
+
+
+def _day_order_of(tx: Transactions, cache: Sums) -> np.ndarray | None:
+    """The rows in day order (None: they are), made once and kept in ``cache`` with where
+    each day starts."""
+    if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
+        day = tx.day
+        low = int(day.min()) if len(day) else 0
+        ordered = bool(np.all(day[1:] >= day[:-1])) if len(day) else True
+        if not ordered:
+            cache[(1, 0, "order")] = _day_order(day, low)
+        # starts[d - low]: the first row dated d or later
+        cache[(1, 0, "starts")] = _starts(day, low, None)
+        cache[(1, 0, "low")] = np.array([low])
+    return cache.get((1, 0, "order"))
 
 
 BLOCK = 1 << 20  # rows counted at a time: small temporaries, their memory reused
