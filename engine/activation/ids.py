@@ -49,10 +49,8 @@ def positions_of(groups: Sequence[Ids], value_set: pa.Array) -> list[np.ndarray]
     distinct = sorted(set(first) - same)
     codes = np.zeros(0, dtype=np.int64)
     if distinct:
-        codes = np.asarray(pc.index_in(pa.chunked_array([texts[j] for j in distinct],
-                                                        type=value_set.type),
-                                       value_set=value_set).fill_null(-1).to_numpy(),
-                           dtype=np.int64)
+        codes = _index_in(pa.chunked_array([texts[j] for j in distinct], type=value_set.type),
+                          value_set)
     starts = np.cumsum([0, *(len(texts[j]) for j in distinct)])
     # each distinct text's positions, with a spare -1 last (for a missing index)
     at = {j: np.append(codes[starts[i]:starts[i + 1]], -1) for i, j in enumerate(distinct)}
@@ -71,6 +69,24 @@ def positions_of(groups: Sequence[Ids], value_set: pa.Array) -> list[np.ndarray]
                 parts.append(at[j][:-1])
         out.append(np.concatenate(parts))
     return out
+
+
+def _index_in(found: pa.ChunkedArray, value_set: pa.Array) -> np.ndarray:
+    """Each of ``found`` as its first position in ``value_set`` (-1: not there). A few ids
+    looked up in many (the responses in a million customers): their distinct texts hashed and
+    the many probed, rather than a hash table of the many built for a few look-ups (the same
+    positions, in about half the time)."""
+    if len(found) * 4 > len(value_set) or value_set.null_count:
+        return np.asarray(pc.index_in(found, value_set=value_set).fill_null(-1).to_numpy(),
+                          dtype=np.int64)
+    coded = pc.dictionary_encode(found).combine_chunks()
+    texts = coded.dictionary
+    at = np.asarray(pc.index_in(value_set, value_set=texts).fill_null(-1).to_numpy(),
+                    dtype=np.int64)
+    hit = np.flatnonzero(at >= 0)[::-1]  # reversed: the first position is written last
+    first = np.full(len(texts) + 1, -1, dtype=np.int64)  # the spare last: a missing id
+    first[at[hit]] = hit
+    return first[np.asarray(coded.indices.fill_null(len(texts)).to_numpy(), dtype=np.int64)]
 
 
 def id_texts(found: Ids, rows: np.ndarray) -> np.ndarray:

@@ -13,8 +13,10 @@ not know.
 
 from __future__ import annotations
 
+import gc
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -190,25 +192,47 @@ def lookup(ids: pa.ChunkedArray, value_set: pa.Array) -> tuple[np.ndarray, np.nd
     return code, missing
 
 
+@contextmanager
+def many_rows() -> Iterator[None]:
+    """Python's cycle collector paused while a query's rows are fetched and turned into
+    arrays: each of a few hundred thousand rows is a tuple that survives, so the collector
+    would walk them all again and again as they pile up (a third of the time of reading the
+    responses); tuples of texts, numbers and dates hold no cycle to collect."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """A text column of a few distinct values as codes (-1: missing) into its distinct values
-    in text order. Each chunk (a run) is encoded on its own: no copy of the whole column."""
+    """A text column of a few distinct values as codes (-1: missing; the narrowest signed
+    integers that hold them) into its distinct values in text order. Each chunk (a run) is
+    encoded on its own: no copy of the whole column."""
     found = []  # per chunk: its indices (missing: the spare last), its texts, those used
     for chunk in column.chunks:
         c = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
-        index = np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy(), dtype=np.int64)
+        index = np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy())
         used = np.bincount(index, minlength=len(c.dictionary) + 1)[:-1] > 0
         found.append((index, c.dictionary.to_pylist(), used))
     # the texts in use only: a stored dictionary may hold texts its filtered rows lack
     words = sorted({w for _, texts, used in found for w, u in zip(texts, used, strict=True)
                     if u})
     rank = {w: k for k, w in enumerate(words)}
-    parts = [np.zeros(0, dtype=np.int64)]
+    # the narrowest integers that hold the codes: ten million rows of int64 are 80 MB of
+    # fresh pages, of int8 10 MB; written in place, chunk after chunk (no concatenation)
+    kind = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                if len(words) < np.iinfo(t).max)
+    out = np.empty(sum(len(index) for index, _, _ in found), dtype=kind)
+    at = 0
     for index, texts, _ in found:
         # the chunk's own codes to the common ones; the spare last slot: missing
-        to = np.array([rank.get(w, -1) for w in texts] + [-1], dtype=np.int64)
-        parts.append(to[index])
-    return np.concatenate(parts), words
+        to = np.array([rank.get(w, -1) for w in texts] + [-1], dtype=kind)
+        np.take(to, index, out=out[at:at + len(index)])
+        at += len(index)
+    return out, words
 
 
 def _numpy(column: pa.ChunkedArray) -> np.ndarray | pd.Categorical:

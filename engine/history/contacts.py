@@ -31,7 +31,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         return ContactLog(source=source)
     from sqlalchemy import func, select
 
-    from engine.history.columnar import read_blocks
+    from engine.history.columnar import many_rows, read_blocks
     from engine.history.tables import responses, run_actions, runs
 
     since = as_of - dt.timedelta(days=window) if window is not None else None
@@ -49,8 +49,10 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
             .where(responses.c.response_date <= as_of)
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
-        answers = fetch(conn, answered)
-    customer, date, outcome, campaign = arrays(answers, 4)
+        with many_rows():
+            answers = fetch(conn, answered)
+            customer, date, outcome, campaign = arrays(answers, 4)
+            del answers
     keys = np.array(sorted(run_days), dtype=np.int64)
     ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
     return ContactLog(

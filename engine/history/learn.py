@@ -78,38 +78,41 @@ def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.
     return np.concatenate([r for r, _ in parts]), np.concatenate([c for _, c in parts])
 
 
-HELD, NOT_CONTACTED = -2, -1  # the labels of a row that is no contact on a channel
-
-
 def _tallies(m: Measured, rows: np.ndarray, converted: np.ndarray) -> Counts:
     """A campaign's Counts from its rows (one per customer and run counted) and whether each
     converted: windows and conversions summed, customers counted once (by code; by id if not
-    in the transactions). On integer codes: a label per row (its channel, or HELD or
-    NOT_CONTACTED) and, per label, the distinct customers marked in a table of flags (one
-    per customer: no sort, no hashing)."""
+    in the transactions). On integer codes, in one pass: a column per row (its channel, not
+    contacted, or held out) and a table of flags, a row per customer and a column each, in
+    which every row marks its customer's cell (no sort, no hashing); the distinct customers
+    of a group are the table's rows with a flag in one of its columns."""
     held = m.holdout[rows]
-    slot = m.channel[rows]
+    slot = m.channel[rows].astype(np.int64)
     contacted = m.allocated[rows] & ~held & (slot >= 0)  # a contact without a channel: none
     # everyone assigned counts (intention to treat); the customer is the unit of "how many"
-    label = np.where(held, HELD, np.where(contacted, slot, NOT_CONTACTED))
+    c = len(m.channels)
+    not_contacted, holdout = c, c + 1  # the columns past the channels'
+    column = np.where(held, holdout, np.where(contacted, slot, not_contacted))
     key = m.code[rows].copy()
     lost = key < 0
     if lost.any():  # past every code
         n = int(key.max()) + 1
         key[lost] = n + pd.factorize(m.customer_id[rows][lost])[0]
-    seen = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=bool)
+    width = c + 2
+    customers = int(key.max()) + 1 if len(key) else 0
+    seen = np.zeros(customers * width, dtype=bool)
+    seen[key * width + column] = True
+    flags = seen.reshape(customers, width)
+    windows = np.bincount(column, minlength=width)
+    won = np.bincount(column[converted], minlength=width)
 
-    def tally(mask: np.ndarray) -> Tally:
-        who = key[mask]
-        seen[who] = True
-        customers = int(np.count_nonzero(seen))
-        seen[who] = False
-        return Tally(customers, len(who), int(np.count_nonzero(converted[mask])))
+    def tally(columns: slice) -> Tally:
+        who = int(np.count_nonzero(flags[:, columns].any(axis=1))) if customers else 0
+        return Tally(who, int(windows[columns].sum()), int(won[columns].sum()))
 
     # channels in text order (m.channels is), only those contacted
-    on = [(name, label == j) for j, name in enumerate(m.channels)]
-    chans = {name: tally(mask) for name, mask in on if mask.any()}
-    return Counts(chans, tally(contacted), tally(~held), tally(held))
+    chans = {name: tally(slice(j, j + 1)) for j, name in enumerate(m.channels) if windows[j]}
+    return Counts(chans, tally(slice(0, c)), tally(slice(0, c + 1)),
+                  tally(slice(holdout, holdout + 1)))
 
 
 def read_learned(config: Config, tx: Transactions | None, setup: ChannelSetup, *,

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from engine.activation.ids import id_texts, positions_of
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import arrays, fetch
-from engine.history.columnar import categories, equal, read_blocks
+from engine.history.columnar import categories, equal, many_rows, read_blocks
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -37,10 +37,11 @@ class Measured:
     runs: list[tuple[int, str, object]]  # (run, run_id, as_of) in run order
     run: np.ndarray  # int64: the row's run
     code: np.ndarray  # int64: the customer's code in the transactions, -1 if none
-    customer_id: np.ndarray  # object: the id where the code is -1, else None
-    campaign: np.ndarray  # int64 codes into campaigns
+    customer_id: np.ndarray  # object: the id where the code is -1, else None (no row when
+    # every code is found: read only where a code is -1)
+    campaign: np.ndarray  # integer codes into campaigns (-1: none; int8 for a few)
     campaigns: list[str]
-    channel: np.ndarray  # int64 codes into channels, -1: none (empty unless asked for)
+    channel: np.ndarray  # integer codes into channels, -1: none (empty unless asked for)
     channels: list[str]
     allocated: np.ndarray  # bool: status allocated (contacted)
     holdout: np.ndarray  # bool (a missing holdout is False)
@@ -64,15 +65,19 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []
         block, run, _ = read_blocks(conn, run_actions, keys, wanted)
-        answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
-                                     responses.c.response_date)
-                        .where(responses.c.outcome == "converted"))
-    who, campaign_of, date = arrays(answers, 3)
+        with many_rows():
+            answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
+                                         responses.c.response_date)
+                            .where(responses.c.outcome == "converted"))
+            who, campaign_of, date = arrays(answers, 3)
+            del answers
     # the block's ids and the conversions' with one hash table of the transactions' ids
     code, answer_code = positions_of([block.column("customer_id"), who], tx.id_array)
-    missing = np.full(len(code), None, dtype=object)
     lost = np.flatnonzero(code < 0)
+    # a Python object per row costs (ten million of them): only when some id is not found
+    missing = np.zeros(0, dtype=object)
     if len(lost):
+        missing = np.full(len(code), None, dtype=object)
         missing[lost] = id_texts(block.column("customer_id"), lost)
     # date: a date, or ISO text as SQLite gives it back (numpy parses either, in C)
     day = date.astype("datetime64[D]").astype(np.int64) - (EPOCH - dt.date(1970, 1, 1)).days
@@ -87,8 +92,7 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         sorted((int(r), str(i), a) for r, i, a in meta), run, code, missing, campaign,
         campaign_names, channel, channel_names,
         equal(block.column("status"), "allocated"),
-        _flag(block.column("holdout")),
-        _zero_missing(block.column("cost").to_numpy()), got)
+        _flag(block.column("holdout")), _zero_missing(block.column("cost")), got)
 
 
 def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str, ...], *,
@@ -96,15 +100,30 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
     """``read_measured``, while the transactions' columns ``names`` are put in day order into
     ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
     without Python's lock). The same arrays as one after the other."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         found = pool.submit(read_measured, store, tx, before=before, channels=channels)
+        order = _day_order_of(tx, cache)
+        # the amounts and margins gathered on a core of their own while this one gathers the
+        # codes (numpy's take, like the sort, runs without Python's lock)
+        values = {"amount": tx.amount, "margin": tx.margin}
+        later = {name: pool.submit(np.take, values[name], order)
+                 for name in names if name in values and order is not None}
         for name in names:
-            _in_day_order(tx, name, cache)
+            if name not in later:
+                _in_day_order(tx, name, cache)
+        for name, job in later.items():
+            cache[(1, 0, name)] = job.result()
         return found.result()
 
 
-def _zero_missing(values: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(values), 0.0, values)
+def _zero_missing(column: pa.ChunkedArray) -> np.ndarray:
+    """The costs, a missing one (null; NaN in a block written by hand) as 0: one copy of the
+    column, not two."""
+    values = np.asarray(pc.fill_null(column, 0.0).to_numpy())
+    nan = np.isnan(values)
+    if nan.any():
+        values = np.where(nan, 0.0, values)
+    return values
 
 
 def _flag(column: pa.ChunkedArray) -> np.ndarray:
@@ -114,18 +133,34 @@ def _flag(column: pa.ChunkedArray) -> np.ndarray:
 def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
     """(run, campaign, the rows of its actioned customers as recorded), in run then campaign
     order (campaigns in text order)."""
-    bounds = np.flatnonzero(np.diff(m.run)) + 1
+    # the rows come in run order: each run's rows found by binary search, not by a pass over
+    # every row (the runs listed are those read)
+    runs = np.array([r for r, _, _ in m.runs], dtype=np.int64)
+    if len(m.run) and not len(runs):
+        runs = m.run[np.r_[0, np.flatnonzero(np.diff(m.run)) + 1]]
+    bounds = [*np.searchsorted(m.run, runs, side="left").tolist(), len(m.run)]
+    few = len(m.campaigns) <= FEW
     kind = np.int16 if len(m.campaigns) < np.iinfo(np.int16).max else np.int64
-    for lo, hi in zip([0, *bounds], [*bounds, len(m.run)], strict=True):
+    for k, run in enumerate(runs):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
         if lo == hi:
             continue
+        segment = m.campaign[lo:hi]
+        if few:  # a pass per campaign: each group's rows as recorded (as the stable sort)
+            present = np.bincount(segment + 1, minlength=len(m.campaigns) + 1)[1:]
+            for j in np.flatnonzero(present):
+                yield int(run), m.campaigns[int(j)], np.flatnonzero(segment == j) + lo
+            continue
         # a stable sort of small integers (a radix sort): each group keeps the recorded order
-        order = np.argsort(m.campaign[lo:hi].astype(kind), kind="stable") + lo
-        keys = m.campaign[order]
-        cuts = np.flatnonzero(np.diff(keys)) + 1
-        for a, b in zip([0, *cuts], [*cuts, len(keys)], strict=True):
-            if keys[a] >= 0:  # a row without a campaign belongs to none
-                yield int(m.run[lo]), m.campaigns[int(keys[a])], order[a:b]
+        order = np.argsort(segment.astype(kind), kind="stable") + lo
+        codes = m.campaign[order]
+        cuts = np.flatnonzero(np.diff(codes)) + 1
+        for a, b in zip([0, *cuts], [*cuts, len(codes)], strict=True):
+            if codes[a] >= 0:  # a row without a campaign belongs to none
+                yield int(run), m.campaigns[int(codes[a])], order[a:b]
+
+
+FEW = 16  # campaigns up to which a run's groups are found by a pass each, not a sort
 
 
 def by_campaign(got: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -141,14 +176,30 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int, cache: Sum
     """Per customer (``codes``; -1: no transaction at all) the figures ``what`` of purchases
     (count), revenue, margin on days first .. last - 1 (one pass over the window's
     transactions per window and figure, shared by the campaigns)."""
-    ok = codes >= 0
-    at = np.maximum(codes, 0)
+    lost = bool(len(codes)) and int(codes.min()) < 0
+    ok = codes >= 0 if lost else None
+    at = np.maximum(codes, 0) if lost else codes
     out = []
     for name in what:
         if (first, last, name) not in cache:
+            _forget_old_windows(cache)
             cache[(first, last, name)] = _per_customer(tx, first, last, name, cache)
-        out.append(np.where(ok, cache[(first, last, name)][at], 0))
+        found = cache[(first, last, name)][at]
+        # a customer without any transaction: 0 (one pass more only when there is one)
+        out.append(np.where(ok, found, 0) if ok is not None else found)
     return tuple(out)
+
+
+KEEP = 8  # window sums kept: a run's four and the previous run's (a window may recur)
+
+
+def _forget_old_windows(cache: Sums) -> None:
+    """Drop the oldest window sums past KEEP: runs come in order and rarely share a window,
+    and a freed array's memory is reused for the next one instead of fresh pages for each
+    (a million customers: 8 MB a window and figure, 40 windows and figures for 10 runs)."""
+    windows = [k for k in cache if k[0] <= k[1]]  # (1, 0, ...): the rows in day order
+    for k in windows[:max(len(windows) - KEEP + 1, 0)]:
+        del cache[k]
 
 
 def _per_customer(tx: Transactions, first: int, last: int, name: str,
@@ -203,8 +254,33 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     """The transactions' customer codes (``code``), amounts, margins, or the codes of the
     positive rows alone (``bought``: purchases), in day order (ties as they come: the order
     each customer's figures are summed in), each made once, when first asked for, and kept in
-    ``cache`` (the purchases from the codes and amounts), so that a window is a slice, not a pass
-    over every row. Also kept: where each day starts in them."""
+    ``cache``, so that a window is a slice, not a pass over every row. Also kept: where each
+    day starts in them. Every fresh array of ten million rows costs its pages: the days are
+    counted a block of rows at a time, the purchases are marked in one byte a row (not a
+    float gathered to be compared), and when every row is a purchase (no refund, no zero) the
+    purchases are the codes themselves, not a copy."""
+    if (1, 0, name) not in cache:
+        order = _day_order_of(tx, cache)
+        if name == "bought":
+            positive = tx.amount > 0
+            low = int(cache[(1, 0, "low")][0])
+            code = _in_day_order(tx, "code", cache)
+            if positive.all():
+                cache[(1, 0, "bought_starts")] = cache[(1, 0, "starts")]
+                cache[(1, 0, name)] = code
+            else:
+                # bought_starts[d - low]: the first positive row dated d or later
+                cache[(1, 0, "bought_starts")] = _starts(tx.day, low, positive)
+                cache[(1, 0, name)] = code[positive if order is None else positive[order]]
+        else:
+            values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
+            cache[(1, 0, name)] = values if order is None else values[order]
+    return cache[(1, 0, name)]
+
+
+def _day_order_of(tx: Transactions, cache: Sums) -> np.ndarray | None:
+    """The rows in day order (None: they are), made once and kept in ``cache`` with where
+    each day starts."""
     if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
         day = tx.day
         low = int(day.min()) if len(day) else 0
@@ -212,22 +288,23 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
         if not ordered:
             cache[(1, 0, "order")] = _day_order(day, low)
         # starts[d - low]: the first row dated d or later
-        counts = np.bincount(day - low) if len(day) else np.zeros(0, dtype=np.int64)
-        cache[(1, 0, "starts")] = np.concatenate([[0], np.cumsum(counts)])
+        cache[(1, 0, "starts")] = _starts(day, low, None)
         cache[(1, 0, "low")] = np.array([low])
-    if (1, 0, name) not in cache:
-        order = cache.get((1, 0, "order"))
-        if name == "bought":
-            # from the codes and amounts in day order: sequential passes, no more gathers
-            positive = _in_day_order(tx, "amount", cache) > 0
-            # bought_starts[d - low]: the first positive row dated d or later
-            before = np.concatenate([[0], np.cumsum(positive)])
-            cache[(1, 0, "bought_starts")] = before[cache[(1, 0, "starts")]]
-            cache[(1, 0, name)] = _in_day_order(tx, "code", cache)[positive]
-        else:
-            values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
-            cache[(1, 0, name)] = values if order is None else values[order]
-    return cache[(1, 0, name)]
+    return cache.get((1, 0, "order"))
+
+
+BLOCK = 1 << 20  # rows counted at a time: small temporaries, their memory reused
+
+
+def _starts(day: np.ndarray, low: int, keep: np.ndarray | None) -> np.ndarray:
+    """Where each day starts among the rows in day order (of the rows ``keep`` marks, if
+    given): the rows per day, counted a block at a time, summed up."""
+    size = int(day.max()) - low + 1 if len(day) else 0
+    counts = np.zeros(size, dtype=np.int64)
+    for at in range(0, len(day), BLOCK):
+        part = day[at:at + BLOCK] if keep is None else day[at:at + BLOCK][keep[at:at + BLOCK]]
+        counts += np.bincount(part - low, minlength=size)
+    return np.concatenate([[0], np.cumsum(counts)])
 
 
 def _bound(day: int, cache: Sums, starts: str = "starts") -> int:
@@ -241,5 +318,7 @@ def _day_order(day: np.ndarray, low: int) -> np.ndarray:
     """The rows in day order, ties as they come: a radix sort of the days counted from the
     first (16 bits cover 179 years of days), numpy's stable sort beyond."""
     if int(day.max()) - low < 1 << 16:
-        return np.argsort((day - low).astype(np.uint16), kind="stable")
+        days = np.empty(len(day), dtype=np.uint16)  # straight into 16 bits: no wider copy
+        np.subtract(day, low, out=days, casting="unsafe")
+        return np.argsort(days, kind="stable")
     return np.argsort(day, kind="stable")
