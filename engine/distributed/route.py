@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.data.contracts import end_days
+from engine.data.folder import data_files
 from engine.data.load import DAY
 from engine.data.object_store import files_under
 from engine.data.tabular import Source, read_columns
@@ -73,8 +74,7 @@ def _local_files(config: Config) -> list[Path]:
         raise InputError(Problem("file not found", file=config.display(path), hint=(
             f"check data.transactions at {config.where('data.transactions')} (paths are "
             "relative to the project folder)")))
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                   and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts))
+    files = data_files(path)  # the order one process reads them in (engine.data.folder)
     if not files:
         raise InputError(Problem(
             "the folder holds no data file", file=config.display(path),
