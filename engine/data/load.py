@@ -20,7 +20,7 @@ from engine.data.codes import customer_codes, labelled_codes, order_codes
 from engine.data.contracts import Contracts, end_days, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
-from engine.data.folder import as_folder
+from engine.data.folder import FolderRows, as_folder, read_folder
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
@@ -100,7 +100,8 @@ def load_transactions(config: Config) -> Transactions:
         src = as_folder(Source(  # a folder: a bad row is named by its own file
             data.transactions, config.display(data.transactions), "data.transactions",
             data.delimiter, data.encoding, config.where("data.transactions")))
-        table = read_columns(src, wanted, repetitive=repetitive)
+        table = read_folder(src, wanted, repetitive) if isinstance(src, FolderRows) \
+            else read_columns(src, wanted, repetitive=repetitive)
     report = LoadReport(file=src.display, rows_read=table.num_rows)
     cols = data.columns
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,

@@ -69,10 +69,6 @@ def read_columns(src: Source, wanted: Mapping[str, str],
         raise InputError(Problem("file not found", file=src.display,
                                  hint=f"check {src.setting} at {src.setting_at} (paths are "
                                  "relative to the project folder)"))
-    elif src.path.is_dir() and src.setting == "data.transactions":  # a dataset: its files
-        from engine.data.folder import read_folder
-
-        return read_folder(src, wanted, repetitive)
     elif src.path.is_dir():
         raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
                                  hint=f"check {src.setting} at {src.setting_at}"))
