@@ -31,6 +31,18 @@ def test_a_malformed_scheduler_address_is_a_usage_error(address: str, found: str
         "prints)\n  hint: leave --scheduler out for a local cluster of two workers")
 
 
+def test_cvm_run_refuses_a_malformed_scheduler_before_any_work(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--engine", "dask", "--scheduler",
+                                      "tcp://127.0.0.1:notaport", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --scheduler: found 'tcp://127.0.0.1:notaport', ")
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "10.0.0.5:8786",
                                      "tls://sched.example.com:8786", "tcp://[::1]:8786"])
 def test_a_good_scheduler_address_passes(address: str) -> None:
@@ -62,20 +74,20 @@ def test_cvm_run_prefixes_each_problem_as_validate_does(tmp_path: Path) -> None:
     assert result.output == "error: f: first\nerror: postgresql://x: second\n"
 
 
-def test_synth_has_a_command_line(tmp_path: Path) -> None:
+def test_synth_has_a_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import synth  # examples/retail/synth.py (pytest's pythonpath)
+
     script = str(ROOT / "examples/retail/synth.py")
     shown = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True,
-                           check=False)
+                           check=False)  # run as a script: it printed nothing before
     assert shown.returncode == 0
     assert shown.stdout.startswith("usage: synth.py [-h]")
     assert "--ids {short,uuid}" in shown.stdout
-    wrong = subprocess.run([sys.executable, script, "10", str(tmp_path), "--bogus"],
-                           capture_output=True, text=True, check=False)
-    assert wrong.returncode == 2
-    assert "unrecognized arguments: --bogus" in wrong.stderr
-    made = subprocess.run([sys.executable, script, "20", str(tmp_path / "out"), "--format",
-                           "parquet"], capture_output=True, text=True, check=False)
-    assert made.returncode == 0, made.stderr
+    with pytest.raises(SystemExit) as wrong:
+        synth.main(["10", str(tmp_path), "--bogus"])
+    assert wrong.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert synth.main(["20", str(tmp_path / "out"), "--format", "parquet"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "customers.parquet", "transactions.parquet"]
 
