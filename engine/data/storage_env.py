@@ -14,7 +14,7 @@ from engine.project.object_store import ENV_REF
 
 def unset(options: Iterable[tuple[str, Any]], prefix: str = "") -> list[tuple[str, str]]:
     """(the option's key path, the variable) for each ``${NAME}`` whose NAME is not set, in the
-    order written (a nested mapping's keys as ``client_kwargs.region_name``)."""
+    order of their keys (a nested mapping's keys as ``client_kwargs.region_name``)."""
     out = []
     for key, value in options:
         path = f"{prefix}{key}"
@@ -40,4 +40,4 @@ def unset_problems(options: Iterable[tuple[str, Any]], file: str,
             f"environment variable {name} is not set", file=file, line=line, column=column,
             key=key, hint=f"set {name} where cvm (and each Dask worker) runs, or remove the "
             "option to use the store's usual configuration"))
-    return problems
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))  # as written
