@@ -33,6 +33,11 @@ def quiet(on: bool) -> Iterator[None]:
         _QUIET.reset(token)
 
 
+def is_quiet() -> bool:
+    """Whether ``--quiet`` was given (libraries' own logs follow it: Dask's)."""
+    return _QUIET.get()
+
+
 def warn(text: str) -> None:
     """Print ``warning: text`` on standard error, unless ``--quiet`` was given."""
     if not _QUIET.get():

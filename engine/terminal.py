@@ -14,7 +14,10 @@ import os
 import sys
 from collections.abc import Sequence
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.errors import Problem
 
 _ACTIVE: Display | None = None
 
@@ -36,6 +39,14 @@ def styled(text: str, colour: str, *, err: bool = False, bold: bool = False) -> 
     import typer
 
     return typer.style(text, fg=colour, bold=bold)
+
+
+def problem_lines(problems: Sequence[Problem]) -> list[str]:
+    """Each problem as printed on stderr by every command: ``error: ...`` (``warning: ...``),
+    coloured on a colour terminal; a problem's hint stays on its own indented line."""
+    colour = {"error": "red", "warning": "yellow"}
+    return [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=True, bold=True)} "
+            f"{p.format()}" for p in problems]
 
 
 def tick(label: str, done: int, total: int) -> None:

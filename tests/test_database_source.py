@@ -119,7 +119,7 @@ def test_a_query_is_read_in_its_own_order(shop: str, make_project) -> None:
 
 CASES = [
     ("missing_table", "    table: txx\n",
-     "error: {url}: data.transactions.table (cvm.yaml:4:5): table 'txx' not found\n"
+     "error: {url}: data.transactions.table (cvm.yaml:5:5): table 'txx' not found\n"
      "  hint: did you mean 'tx'?"),
     ("not_a_number", "    table: tx_text\n",
      "error: {url} (table tx_text): row 2, column 'amount': found 'abc', expected a number such "
@@ -270,14 +270,14 @@ def test_a_failing_query_is_said(shop: str, make_project) -> None:
     project = make_project(db_config(shop, "    query: select ord, cust, day, amount, cost "
                                      "from tx where nope\n"), tx=None)
     assert score(project) == (1, (
-        f"error: {shop} (query): data.transactions.query (cvm.yaml:4:5): the query failed: "
+        f"error: {shop} (query): data.transactions.query (cvm.yaml:5:5): the query failed: "
         "column \"nope\" does not exist\n  hint: run the query in psql to see the problem\n"))
 
 
 def test_order_by_names_columns_of_the_table(shop: str, make_project) -> None:
     project = make_project(db_config(shop, "    table: tx\n    order_by: [ordr]\n"), tx=None)
     assert score(project) == (1, (
-        f"error: {shop} (table tx): data.transactions.order_by (cvm.yaml:4:5): order_by names "
+        f"error: {shop} (table tx): data.transactions.order_by (cvm.yaml:6:5): order_by names "
         "'ordr', not a column of the table\n  hint: did you mean 'ord'?\n"))
 
 

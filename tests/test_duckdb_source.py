@@ -77,7 +77,7 @@ def test_the_manifest_hashes_the_rows_read(shop: Path, tmp_path: Path) -> None:
 
 CASES = [
     ("missing_table", "    table: txx\n",
-     "error: duckdb:///{path}: data.transactions.table (cvm.yaml:4:5): table 'txx' not found\n"
+     "error: duckdb:///{path}: data.transactions.table (cvm.yaml:5:5): table 'txx' not found\n"
      "  hint: did you mean 'tx'?"),
     ("rows_in_key_order", "    table: tx\n",  # inserted first, third by its key
      "error: duckdb:///{path} (table tx): row 3, column 'cust': found an empty value, expected "

@@ -12,7 +12,7 @@ from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.project.database_source import DatabaseSource
 from engine.run.build import Built, build
-from engine.terminal import styled
+from engine.terminal import problem_lines
 
 
 def collect(project: Path | None, config_file: Path | None,
@@ -48,9 +48,7 @@ def check(project: Path | None, config_file: Path | None,
 
 def report(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
-    colour = {"error": "red", "warning": "yellow"}  # on a colour terminal only (issue 17)
-    lines = [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=True)} "
-             f"{p.format()}" for p in problems]
+    lines = problem_lines(problems)  # as every command prints its errors
     warnings = len(problems) - errors
     files = len({p.file for p in problems})
     if problems:

@@ -65,8 +65,10 @@ def rows_source(source: DatabaseSource) -> DatabaseRows:
 def _connect(source: DatabaseSource) -> Any:
     import psycopg
 
+    # every statement in a read-only transaction: whatever the query says, nothing is written
     extra: dict[str, Any] = {"connect_timeout": CONNECT_SECONDS,
-                             "application_name": "cvm-engine"}
+                             "application_name": "cvm-engine",
+                             "options": "-c default_transaction_read_only=on"}
     if source.password_env is not None:
         if not os.environ.get(source.password_env):
             raise InputError(Problem(
@@ -118,7 +120,7 @@ def probe(source: DatabaseSource, wanted: Mapping[str, str]) -> dict[str, str]:
     if missing:
         raise InputError(Problem(
             f"order_by names {', '.join(map(repr, missing))}, not a column of the table",
-            file=source.display, key=f"data.transactions.order_by ({source.setting_at})",
+            file=source.display, key=source.key("order_by"),
             hint=did_you_mean(missing[0], names) or "columns of the table: "
             + ", ".join(repr(n) for n in names[:20])))
     return types
@@ -137,7 +139,7 @@ def _describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
                 raise InputError(_no_table(conn, source)) from None
             raise InputError(Problem(  # the query's own mistakes, a missing table among them
                 f"the query failed: {_first_line(exc)}", file=source.display,
-                key=f"data.transactions.query ({source.setting_at})",
+                key=source.key("query"),
                 hint="run the query in psql to see the problem")) from None
         types = {d.name: _type_name(conn, d.type_code) for d in cur.description or []}
         return [d.name for d in cur.description or []], types
@@ -157,7 +159,7 @@ def _no_table(conn: Any, source: DatabaseSource) -> Problem:
         "tables present: " + ", ".join(tables[:20]) + (" ..." if len(tables) > 20 else "")
         if tables else "the database has no tables: is it the right database?")
     return Problem(f"table {source.table!r} not found", file=source.url,
-                   key=f"data.transactions.table ({source.setting_at})", hint=hint)
+                   key=source.key("table"), hint=hint)
 
 
 def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str, str],

@@ -49,7 +49,7 @@ def _connect(source: DatabaseSource) -> Any:
     if not source.file.is_file():
         raise InputError(Problem(
             "file not found" if not source.file.exists() else "is not a file",
-            file=str(source.file), key=f"data.transactions.url ({source.setting_at})",
+            file=str(source.file), key=source.key("url"),
             hint="duckdb:///path is relative to the project folder; duckdb:////path is an "
             "absolute path"))
     try:
@@ -58,7 +58,7 @@ def _connect(source: DatabaseSource) -> Any:
     except duckdb.Error as exc:
         raise InputError(Problem(
             f"cannot be opened as a DuckDB database: {_first_line(exc)}", file=source.display,
-            key=f"data.transactions.url ({source.setting_at})")) from None
+            key=source.key("url"))) from None
     return conn
 
 
@@ -99,7 +99,7 @@ def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
         ).fetchall()]
         raise InputError(Problem(
             f"table {source.table!r} not found", file=source.url,
-            key=f"data.transactions.table ({source.setting_at})",
+            key=source.key("table"),
             hint=did_you_mean(str(source.table), tables) or (
                 "tables present: " + ", ".join(tables[:20]) if tables else
                 "the file has no tables"))) from None
@@ -112,7 +112,7 @@ def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
 
 def _query_failed(source: DatabaseSource, exc: BaseException) -> Problem:
     return Problem(f"the query failed: {_first_line(exc)}", file=source.display,
-                   key=f"data.transactions.query ({source.setting_at})",
+                   key=source.key("query"),
                    hint="run the query in the duckdb shell to see the problem")
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
+from engine.data.storage_env import unset_problems
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.object_store import ENV_REF, ObjectPath
@@ -44,13 +45,9 @@ def _options(loc: ObjectPath) -> dict[str, Any]:
         ref = ENV_REF.match(v) if isinstance(v, str) else None
         if ref is None:
             return v
-        if ref.group(1) not in os.environ:
-            raise InputError(Problem(
-                f"environment variable {ref.group(1)} is not set", file=loc.setting_at,
-                key=f"data.storage_options.{key}",
-                hint=f"set {ref.group(1)} where cvm (and each Dask worker) runs, or remove "
-                "the option to use the store's usual configuration"))
         return os.environ[ref.group(1)]
+    if problems := unset_problems(loc.options, loc.setting_at):  # each one, not the first
+        raise InputError(problems)
     return {k: value(k, v) for k, v in loc.options}
 
 
@@ -289,7 +286,12 @@ def folder_hint(setting: str, at: str) -> str:
 def check_stores(config: Config) -> list[Problem]:
     """``cvm validate``: each location on a store can be reached and holds data (an object,
     or a prefix with data files); its rows are checked by ``cvm run`` as a file's are."""
-    problems: list[Problem] = []
+    locs = [loc for loc in (config.data.transactions, config.data.customers)
+            if isinstance(loc, ObjectPath)]
+    if locs and (problems := unset_problems(locs[0].options, config.display(config.file),
+                                            config.positions)):
+        return problems  # said once for both settings, at the options' own lines
+    problems = []
     for key in ("transactions", "customers"):
         loc = getattr(config.data, key)
         if not isinstance(loc, ObjectPath):

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, UsageError
+from engine.notices import is_quiet
 
 LOCAL_WORKERS = 2
 LOCAL_MEMORY = "8GiB"  # per worker: Dask spills to disk above 60 % and pauses the worker at 80 %
 
 
 ENGINES = ("local", "dask")
+# host:port, optionally after tcp:// or tls:// (what a scheduler prints); an IPv6 host in []
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})$")
 
 
 def check_engine(engine: str, *, scheduler: str | None = None, partitions: int | None = None,
@@ -30,8 +35,21 @@ def check_engine(engine: str, *, scheduler: str | None = None, partitions: int |
     if partitions is not None and partitions < 1:
         raise UsageError(Problem(f"found {partitions}, expected a number of partitions >= 1",
                                  key="--partitions"))
+    if scheduler is not None:
+        check_scheduler(scheduler)
     if engine == "dask":
         require_dask()
+
+
+def check_scheduler(address: str) -> str:
+    """A scheduler's address as Dask's client takes it, checked before any work: anything else
+    made the client raise ValueError deep inside (an internal error, exit 4)."""
+    found = _ADDRESS.match(address.strip())
+    if found is None or not 0 < int(found.group(2)) < 65536:
+        raise UsageError(Problem(
+            f"found {address!r}, expected tcp://HOST:PORT (the address the scheduler prints)",
+            key="--scheduler", hint="leave --scheduler out for a local cluster of two workers"))
+    return address
 
 
 def require_dask() -> None:
@@ -46,29 +64,55 @@ def require_dask() -> None:
 
 
 @contextmanager
+def quiet_logs(quiet: bool) -> Iterator[int]:
+    """Dask's loggers in this process (the nannies, the client, the local scheduler) at ERROR
+    under --quiet, else at WARNING (a worker killed or out of memory is worth seeing); yields
+    the level for the workers' processes (LocalCluster's ``silence_logs``)."""
+    level = logging.ERROR if quiet else logging.WARNING
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict
+                              if n.startswith("distributed."))]
+    loggers = [logging.getLogger(n) for n in names]
+    before = [lg.level for lg in loggers]
+    for lg in loggers:
+        if quiet or lg.level < level:  # without --quiet only what is chattier than a warning
+            lg.setLevel(level)
+    try:
+        yield level
+    finally:
+        for lg, old in zip(loggers, before, strict=True):
+            lg.setLevel(old)
+
+
+@contextmanager
 def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
-               memory_limit: str = LOCAL_MEMORY) -> Iterator[Any]:
+               memory_limit: str = LOCAL_MEMORY, quiet: bool | None = None) -> Iterator[Any]:
     """A ``distributed.Client`` on ``scheduler`` (host:port or tcp://host:port), or on a
     ``LocalCluster`` of ``workers`` single-threaded processes, closed on the way out."""
     require_dask()
     import distributed  # untyped: its calls go through Any
 
     dd: Any = distributed
+    if quiet is None:  # the command's --quiet (engine.cli.handled)
+        quiet = is_quiet()
     if scheduler:
-        try:
-            client = dd.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise UsageError(Problem(
-                f"cannot reach the Dask scheduler at {scheduler}: {exc}", key="--scheduler",
-                hint="give the address the scheduler prints (tcp://host:8786), or leave "
-                "--scheduler out for a local cluster")) from None
-        try:
-            yield client
-        finally:
-            client.close()
+        check_scheduler(scheduler)
+        with quiet_logs(quiet):
+            try:
+                client = dd.Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise UsageError(Problem(
+                    f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                    key="--scheduler", hint="give the address the scheduler prints "
+                    "(tcp://host:8786), or leave --scheduler out for a local cluster")) from None
+            try:
+                yield client
+            finally:
+                client.close()
         return
-    with dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      memory_limit=memory_limit, dashboard_address=None) as cluster, \
+    with quiet_logs(quiet) as level, \
+            dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            memory_limit=memory_limit, dashboard_address=None,
+                            silence_logs=level) as cluster, \
             dd.Client(cluster) as client:
         yield client
 

@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.data.contracts import end_days
+from engine.data.folder import listing
 from engine.data.load import DAY
-from engine.data.object_store import DATA_SUFFIXES, files_under, is_left_out
+from engine.data.object_store import files_under
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
 from engine.errors import InputError, Problem
@@ -73,15 +74,12 @@ def _local_files(config: Config) -> tuple[list[Path], list[str]]:
         raise InputError(Problem("file not found", file=config.display(path), hint=(
             f"check data.transactions at {config.where('data.transactions')} (paths are "
             "relative to the project folder)")))
-    found = sorted(p for p in path.rglob("*") if p.is_file()
-                   and not is_left_out(p.relative_to(path).parts))
-    files = [p for p in found if p.suffix.lower() in DATA_SUFFIXES]
+    files, skipped = listing(path)  # the order one process reads them in (engine.data.folder)
     if not files:
         raise InputError(Problem(
             "the folder holds no data file", file=config.display(path),
             hint="a Parquet dataset is a folder of .parquet files (CSV files work too)"))
-    return files, [p.relative_to(path).as_posix() for p in found
-                   if p.suffix.lower() not in DATA_SUFFIXES]
+    return files, skipped
 
 
 def source_of(config: Config, path: Input) -> Source:

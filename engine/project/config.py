@@ -294,7 +294,9 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         name=raw["name"],
         data=DataConfig(
             transactions=database_source(data["transactions"], _where(
-                display, doc.positions.get(("data", "transactions"))), project)
+                display, doc.positions.get(("data", "transactions"))), project, {
+                    str(k): _where(display, doc.where(("data", "transactions", k), key=True))
+                    for k in data["transactions"]})
             if isinstance(data["transactions"], dict)
             else _file(data["transactions"], data["storage_options"], project,
                        _where(display, doc.positions.get(("data", "transactions")))),

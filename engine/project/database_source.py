@@ -12,7 +12,7 @@ A DuckDB file is named ``duckdb:///path/file.duckdb`` (relative to the project;
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # SQLAlchemy only when cvm.yaml names a database
 
 SCHEMES = ("postgresql", "postgres", "duckdb")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$ -]*$")
+# a query is read, never run for its effects: its first word (after comments and parentheses)
+_READ = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*(select|with|values|table)\b",
+                   re.IGNORECASE | re.DOTALL)
 URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
     "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)"
 
@@ -53,6 +56,12 @@ class DatabaseSource:
     password_env: str | None
     setting_at: str = "cvm.yaml"  # where data.transactions is written, e.g. cvm.yaml:5:3
     file: Path | None = None  # a DuckDB file (duckdb:///path, relative to the project)
+    # where each key of the mapping is written (url, table, query, order_by...): cvm.yaml:7:5
+    keys_at: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def key(self, name: str) -> str:
+        """``data.transactions.NAME (cvm.yaml:7:5)``: a message's key, at that key's place."""
+        return f"data.transactions.{name} ({dict(self.keys_at).get(name, self.setting_at)})"
 
     @property
     def display(self) -> str:
@@ -89,6 +98,12 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
                 "table: sales reads a whole table; query: \"select ...\" the rows of a query")
+    if out["query"] is not None and not _READ.match(out["query"]):
+        first = (re.sub(r"--[^\n]*|/\*.*?\*/", " ", out["query"], flags=re.DOTALL).split()
+                 or [""])[0]
+        ctx.add((*path, "query"), f"found a query starting with {first[:30]!r}, expected a "
+                "SELECT query (or WITH ... SELECT)", "the rows are only read: name a table, "
+                "or write the SELECT that returns them")
     if out["query"] is not None and out["order_by"] is not None:
         ctx.add((*path, "order_by"), "order_by goes with table, not with query",
                 "end the query with its own ORDER BY")
@@ -132,12 +147,15 @@ def url_problem(text: str) -> str | None:
     return None
 
 
-def database_source(raw: dict[str, Any], where: str, project: Path) -> DatabaseSource:
-    """The checked mapping as a source (``where``: the setting's place in cvm.yaml)."""
+def database_source(raw: dict[str, Any], where: str, project: Path,
+                    keys_at: dict[str, str] | None = None) -> DatabaseSource:
+    """The checked mapping as a source (``where``: the setting's place in cvm.yaml,
+    ``keys_at``: each key's)."""
     url = parse_url(raw["url"])
     duck = url is not None and url.drivername == "duckdb" and url.database
     return DatabaseSource(
         url=raw["url"], table=raw["table"], query=raw["query"],
         order_by=tuple(raw["order_by"]) if raw["order_by"] else None,
         password_env=raw["password_env"], setting_at=where,
+        keys_at=tuple(sorted((keys_at or {}).items())),
         file=(project / str(url.database)).resolve() if duck and url is not None else None)

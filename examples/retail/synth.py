@@ -328,3 +328,35 @@ def write(data: SynthData, folder: str | Path, *, fmt: Literal["csv", "parquet"]
         else:
             frame.to_parquet(path, index=False)
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python examples/retail/synth.py N FOLDER``: the benchmarks' data sets (README
+    "Performance"); an unknown option is an error (exit 2), as argparse makes it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="synth.py", description="Write seeded synthetic retail transactions and customers "
+        "(about 10 transaction rows per customer) as FOLDER/transactions.<format> and "
+        "FOLDER/customers.<format>.")
+    parser.add_argument("customers", type=int, help="how many customers (1000000 gives about "
+                        "9.5M transaction rows)")
+    parser.add_argument("folder", type=Path, help="where to write the two files (created)")
+    parser.add_argument("--seed", type=int, default=7, help="the random seed (default 7): the "
+                        "same seed writes byte-identical files")
+    parser.add_argument("--ids", choices=("short", "uuid"), default="short",
+                        help="customer and order ids: short numbers or 36-character UUIDs")
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                        help="the files' format (default csv)")
+    args = parser.parse_args(argv)
+    if args.customers < 1:
+        parser.error("customers must be at least 1")
+    paths = write(generate(args.customers, seed=args.seed, ids=args.ids), args.folder,
+                  fmt=args.format)
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

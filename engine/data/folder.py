@@ -1,0 +1,86 @@
+"""``data.transactions`` as a local folder of CSV or Parquet files (a Parquet dataset, as
+``cvm run --engine dask`` reads it): read by one process as the concatenation of its files, in
+the order the Dask engine reads them (sorted by path; a ``name=value`` folder tree is walked;
+hidden and ``_`` names left out), each file with the same reader and checks as a single file.
+A bad row is named by its own file and its row (its CSV line) in that file."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pyarrow as pa
+
+from engine.data.object_store import DATA_SUFFIXES, is_left_out
+from engine.data.tabular import Source, read_columns
+from engine.errors import InputError, Problem
+
+
+def listing(folder: Path) -> tuple[list[Path], list[str]]:
+    """The data files of ``folder``, in the order they are read, and the names (under the
+    folder) of its other files, not read (hidden and ``_`` names are neither)."""
+    found = sorted(p for p in folder.rglob("*")
+                   if p.is_file() and not is_left_out(p.relative_to(folder).parts))
+    files = [p for p in found if p.suffix.lower() in DATA_SUFFIXES]
+    return files, [p.relative_to(folder).as_posix() for p in found
+                   if p.suffix.lower() not in DATA_SUFFIXES]
+
+
+def data_files(folder: Path) -> list[Path]:
+    """The data files of ``folder``, in the order they are read."""
+    return listing(folder)[0]
+
+
+@dataclass(frozen=True)
+class FolderRows(Source):
+    """A folder as the typed checks see it: row ``i`` of the whole is a row of one file
+    (``starts``: each file's first row in the whole, and the file; filled as they are read)."""
+
+    starts: list[tuple[int, Source]] = field(default_factory=list, compare=False)
+
+    def row_problem(self, row: int, column: str, message: str, hint: str | None = None
+                    ) -> Problem:
+        at = bisect.bisect_right([s for s, _ in self.starts], row) - 1
+        if at < 0:
+            return super().row_problem(row, column, message, hint)
+        start, part = self.starts[at]
+        return part.row_problem(row - start, column, message, hint)
+
+
+def as_folder(src: Source) -> Source:
+    """``src`` as a FolderRows when it names a local folder, else unchanged."""
+    if isinstance(src, FolderRows) or not isinstance(src.path, Path) or not src.path.is_dir():
+        return src
+    return FolderRows(**{f: getattr(src, f) for f in ("path", "display", "setting",
+                                                      "delimiter", "encoding", "setting_at")})
+
+
+def read_folder(src: Source, wanted: Mapping[str, str],
+                repetitive: Collection[str] = ()) -> pa.Table:
+    """Every file's ``wanted`` columns, one file after the other (``tabular.read_columns``)."""
+    rows = as_folder(src)
+    assert isinstance(rows, FolderRows) and isinstance(rows.path, Path)
+    files = data_files(rows.path)
+    if not files:
+        raise InputError(Problem(
+            "the folder holds no data file", file=rows.display,
+            hint=f"check {rows.setting} at {rows.setting_at}: a Parquet dataset is a folder of "
+            ".parquet files (CSV files work too)"))
+    rows.starts.clear()
+    tables, start = [], 0
+    for file in files:
+        part = replace(Source(file, str(Path(rows.display) / file.relative_to(rows.path)),
+                              rows.setting), delimiter=rows.delimiter, encoding=rows.encoding,
+                       setting_at=rows.setting_at)
+        table = read_columns(part, wanted, repetitive)
+        rows.starts.append((start, part))
+        start += table.num_rows
+        tables.append(table)
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(Problem(
+            f"the files of the folder have different column types ({exc})", file=rows.display,
+            hint="write every file of the folder with the same columns and types")) from None
