@@ -82,3 +82,28 @@ def test_the_report_counts_the_suppressed(runs: Runs) -> None:
     # without a suppressed customer, the statuses as before
     assert "suppressed" not in dict(latest_run(runs.first, "run1").statuses)
 
+
+def test_the_run_id_covers_the_history_read(runs: Runs, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CVM_HISTORY_URL", str(runs.tmp / "h.sqlite"))
+    second = manifest(runs.second)["run_id"]
+    assert manifest(runs.first)["run_id"] != second
+    # re-made on the same date with the same history before it: the same id, same decisions
+    again = run(runs.project, tmp_path / "again")
+    assert manifest(again)["run_id"] == second
+    assert (again / "decisions.csv").read_bytes() == \
+        (runs.second / "decisions.csv").read_bytes()
+    # a response imported since: the history read differs, and so does the id
+    (tmp_path / "r.csv").write_text("customer_id,campaign,date,outcome\n"
+                                    "C000003,win_back,2025-12-29,converted\n")
+    assert cvm("responses", "import", str(tmp_path / "r.csv"), "--project",
+               str(runs.project)).exit_code == 0
+    changed = run(runs.project, tmp_path / "changed")
+    assert manifest(changed)["run_id"] not in (second, manifest(runs.first)["run_id"])
+    # without the history, the id of the inputs alone: run1's, made on an empty history
+    config = set_as_of(runs.project, "2025-12-28")
+    try:
+        alone = run(runs.project, tmp_path / "alone", "--no-history")
+    finally:
+        set_as_of(runs.project, None, config)
+    assert manifest(alone)["run_id"] == manifest(runs.first)["run_id"]
