@@ -24,7 +24,7 @@ def looked_back(before: dt.date | None, since: dt.date | None = None) -> Select[
 
     from engine.history.tables import runs
 
-    chosen = select(func.max(runs.c.id), runs.c.as_of)
+    chosen = select(func.max(runs.c.id).label("run"), runs.c.as_of)
     if before is not None:
         chosen = chosen.where(runs.c.as_of < before)
     if since is not None:
@@ -42,7 +42,7 @@ def history_state(conn: Connection, as_of: dt.date) -> list[list[str]]:
 
     chosen = looked_back(as_of).subquery()
     rows = conn.execute(select(runs.c.as_of, runs.c.run_id)
-                        .join(chosen, runs.c.id == chosen.c[0]).order_by(runs.c.as_of)).all()
+                        .join(chosen, runs.c.id == chosen.c.run).order_by(runs.c.as_of)).all()
     files = conn.execute(select(imports.c.sha256).where(imports.c.imported > 0)
                          .order_by(imports.c.id)).all()
     return [*([str(d)[:10], str(r)] for d, r in rows), *(["responses", str(s)] for s, in files)]
