@@ -85,7 +85,7 @@ def test_key_error_and_start_line(project: Path, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 2
     assert result.stderr.strip() == _block("", "error: CVM_SERVE_KEY").strip()
     start = _block("console", "cvm serve").strip().splitlines()[-1]
-    pattern = re.escape(start).replace("7e0f9d617af618b9", "[0-9a-f]{16}").replace("8000",
+    pattern = re.escape(start).replace("86d9d5d712e66867", "[0-9a-f]{16}").replace("8000",
                                                                                    r"\d+")
     state = service.holder.state
     line = (f"Serving run {state.run_id} ({len(state.ready):,} customers as of "

@@ -158,7 +158,7 @@ def test_a_run_folder_changed_after_the_run_is_refused(tmp_path: Path) -> None:
                                 env={"CVM_SERVE_KEY": "k" * 20})
     assert result.exit_code == 1
     shown = _readme_block("error: output: changed since run").replace(
-        "7e0f9d617af618b9", run_id)
+        "86d9d5d712e66867", run_id)
     assert result.output.strip() == shown
     policy.write_text(kept)
     load_state(project)

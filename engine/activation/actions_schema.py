@@ -17,7 +17,8 @@ VERSION = "1.2"  # 1.1: expected_value includes the relationship factor; 1.2: st
 
 # name, JSON type(s), description
 COLUMNS: tuple[tuple[str, Any, str], ...] = (
-    ("run_id", "string", "Id of the run (a hash of the inputs: the same inputs give the same id)."),
+    ("run_id", "string", "Id of the run (a hash of the inputs and of the history read: the "
+     "same inputs and history give the same id)."),
     ("customer_id", "string", "The customer's id."),
     ("campaign", "string", "The campaign the action belongs to."),
     ("action", "string", "What to do (the winning policy's action)."),

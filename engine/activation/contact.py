@@ -56,7 +56,7 @@ class ContactLog:
 class Suppression:
     blocked: np.ndarray  # bool (customers, channels): the option may not be chosen
     reason: np.ndarray  # object per customer: the policies that blocked an allowed option
-    counts: dict[str, int]  # customers with an allowed option blocked, per contact policy
+    counts: dict[str, int]  # customers with an allowed option it blocks, per contact policy
 
 
 def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
@@ -75,7 +75,9 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
         rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
         cols = np.array([pol.channel is None or ch == pol.channel for ch in channels])
         block = rows[:, None] & cols[None, :]
-        matters = (block & allowed & ~blocked).any(axis=1)
+        # every policy blocking an allowed option is named and counted, not only the first
+        # in file order: the reason then agrees with `cvm explain` (counts may overlap)
+        matters = (block & allowed).any(axis=1)
         counts[pol.id] = int(matters.sum())
         blocked |= block
         if matters.any():

@@ -65,7 +65,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         "  actions: " + _mix(result.computed.decisions["action"].astype(object).fillna(
             "no_action")),
         f"  actioned {counts['actioned']:,}: {counts['allocated']:,} allocated, "
-        f"{counts['holdout']:,} holdout, {counts['not_served']:,} not served",
+        f"{counts['holdout']:,} holdout, {counts['not_served']:,} not served"
+        + (f", {counts['suppressed']:,} suppressed by a contact policy"
+           if counts["suppressed"] else ""),  # the four add up to the actioned
     ]
     ch = result.summary[result.summary["level"] == "channel"]
     for row in ch.itertuples():

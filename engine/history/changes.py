@@ -4,11 +4,13 @@
     tier_change                     steps between the two tiers: +1 up one tier, -2 down two
     total_value_change_pct          100 x (total value now - then) / |then|
     days_since_last_contact         days from the last run that contacted them to the as-of date
-    contacts_last_30_days           contact days in the 30 days up to the as-of date
+    contacts_last_30_days           contact days in the 30 days before the as-of date
     last_outcome                    the outcome of their latest response dated before as-of
 
-The previous run is the latest recorded run with an as-of date on or before this one's. On a
-first run, or for a customer the previous run did not have, every one of them is missing but
+The runs looked back on are those dated before this run's as-of date, the latest recorded of
+each date (engine.history.lookback: a run on the same date is the one this run re-makes); the
+previous run is the last of them, and contacts count from them only. On a first run, or for a
+customer the previous run did not have, every one of them is missing but
 contacts_last_30_days, which is 0: policies using them validate and run on a fresh project.
 """
 
@@ -57,20 +59,20 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
     from sqlalchemy import select
 
     from engine.history.columnar import lookup, read_blocks
+    from engine.history.lookback import looked_back
     from engine.history.snapshot import column
-    from engine.history.tables import responses, run_actions, runs
+    from engine.history.tables import responses, run_actions
     from engine.history.values import read_values, texts
 
     ids = column(table["customer_id"], pa.string())  # pandas' Arrow text as it is
     with store.reading() as conn:
-        previous = conn.execute(select(runs.c.id).where(runs.c.as_of <= as_of)
-                                .order_by(runs.c.id.desc()).limit(1)).scalar()
+        # the runs looked back on, as every look-back reads them (engine.history.lookback):
+        # before the as-of date, the latest of each date; the previous run is the last of them
+        dated = fetch(conn, looked_back(as_of))
         # the previous run's values, from its Arrow block (engine.history.values)
-        snap = read_values(conn, int(previous)) if previous else None
+        snap = read_values(conn, int(dated[-1][0])) if dated else None
         # the contacts: each run's allocated customers, from its Arrow block (ids only)
-        dated = fetch(conn, select(runs.c.id, runs.c.as_of).where(runs.c.as_of <= as_of)
-                      .order_by(runs.c.id))
-        made, run, _ = read_blocks(conn, run_actions, [int(r) for r, _ in dated],
+        made, run, _ = read_blocks(conn, run_actions, sorted(int(r) for r, _ in dated),
                                    ("customer_id",), status="allocated")
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(responses.c.response_date < as_of)
@@ -107,8 +109,8 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
 
 def _contacts(out: dict[str, np.ndarray], code: np.ndarray, run: np.ndarray,
               dated: list[tuple[Any, ...]], as_of: dt.date) -> None:
-    """days_since_last_contact and contacts_last_30_days (contact days: runs sharing an as-of
-    date count once) from each contact's customer code (-1: not in this run) and run."""
+    """days_since_last_contact and contacts_last_30_days (contact days: one run per as-of
+    date) from each contact's customer code (-1: not in this run) and run."""
     n = len(out["contacts_last_30_days"])
     day = {int(r): (as_of - dt.date.fromisoformat(str(d)[:10])).days for r, d in dated}
     ago = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)

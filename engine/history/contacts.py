@@ -29,17 +29,15 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
     """The contacts and responses of the last ``window`` days (None: all) before ``as_of``."""
     if store is None:
         return ContactLog(source=source)
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from engine.history.columnar import many_rows, read_blocks
-    from engine.history.tables import responses, run_actions, runs
+    from engine.history.lookback import looked_back
+    from engine.history.tables import responses, run_actions
 
     since = as_of - dt.timedelta(days=window) if window is not None else None
     with store.reading() as conn:
-        latest = select(func.max(runs.c.id), runs.c.as_of).where(runs.c.as_of < as_of)
-        if since is not None:
-            latest = latest.where(runs.c.as_of >= since)
-        chosen = fetch(conn, latest.group_by(runs.c.as_of))
+        chosen = fetch(conn, looked_back(as_of, since))
         run_days = {int(r): _days(as_of, d) for r, d in chosen}
         # only the runs in the window, from their Arrow blocks (engine.history.columnar)
         made, run, _ = read_blocks(conn, run_actions, sorted(run_days),

@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.activation.ids import id_texts, positions_of
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import arrays, fetch
 from engine.history.columnar import categories, equal, many_rows, read_blocks
+from engine.history.lookback import looked_back
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -57,10 +58,7 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
     wanted = ["customer_id", "campaign", *(["channel"] if channels else []), "status",
               "holdout", "cost"]
     with store.reading() as conn:
-        latest = select(func.max(runs.c.id), runs.c.as_of)
-        if before is not None:
-            latest = latest.where(runs.c.as_of < before)
-        chosen = fetch(conn, latest.group_by(runs.c.as_of))
+        chosen = fetch(conn, looked_back(before))
         keys = sorted(int(r) for r, _ in chosen)
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []

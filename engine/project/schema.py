@@ -111,9 +111,9 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
        "two.", True),
     _C("total_value_change_pct", NUMBER, "100 x (total_value - previous total_value) / "
        "abs(previous total_value); empty when that is 0.", True),
-    _C("days_since_last_contact", NUMBER, "Days from the last run that contacted the customer "
-       "to the as-of date.", True),
-    _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days up to the as-of "
+    _C("days_since_last_contact", NUMBER, "Days from the last run before the as-of date that "
+       "contacted the customer to the as-of date.", True),
+    _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days before the as-of "
        "date."),
     _C("last_outcome", TEXT, "Outcome of the latest imported response dated before the as-of "
        "date.", True),

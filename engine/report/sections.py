@@ -194,6 +194,8 @@ def latest_run(folder: Path, shown: str) -> LatestRun:
         if "status" in acts:
             counts = acts["status"].astype(str).value_counts()
             statuses = tuple((s, int(counts.get(s, 0))) for s in STATUSES)
+            if counts.get("suppressed", 0):  # by a contact policy: the statuses add up
+                statuses += (("suppressed", int(counts["suppressed"])),)
     manifest = folder / "manifest.json"
     if manifest.is_file():
         try:

@@ -80,6 +80,15 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
     return {**out, **rows}
 
 
+def run_identity(as_of: dt.date, hashes: dict[str, str], history: list[list[str]]) -> str:
+    """The run id: a hash of the engine version, the as-of date, the inputs and what the
+    decisions read from the history (``Recorder.state``: the runs looked back on and the
+    response files imported). Nothing read (an empty history, ``--no-history``): the id of
+    the inputs alone, as before the history was part of it."""
+    key: list[Any] = [__version__, str(as_of), hashes, *([history] if history else [])]
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -101,8 +110,8 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     computed = compute(project, progress=progress, history=history,
                        scored=scoring(progress) if scoring is not None else None)
     hashes = input_hashes(config)
-    run_id = hashlib.sha256(json.dumps([__version__, str(computed.scored.as_of), hashes],
-                                       sort_keys=True).encode()).hexdigest()[:16]
+    state = recorder.state(computed.scored.as_of) if recorder else []
+    run_id = run_identity(computed.scored.as_of, hashes, state)
     actions = computed.actions.assign(run_id=run_id)
     summary = allocation_summary(actions, computed.setup.channels)
     if progress is not None:

@@ -3,6 +3,7 @@ work, record the run at the end."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -37,6 +38,20 @@ class Recorder:
         if self.settings.file is not None:
             where = self.config.display(self.settings.file)
         return {"database": where, "dialect": self.settings.dialect}
+
+    def state(self, as_of: dt.date) -> list[list[str]]:
+        """What a run as of ``as_of`` reads from the history (engine.history.lookback), for
+        its run id; empty without a history yet."""
+        from engine.history.lookback import history_state
+
+        store = open_history(self.config, create=False)
+        if store is None:
+            return []
+        try:
+            with store.reading() as conn:
+                return history_state(conn, as_of)
+        finally:
+            store.close()
 
     def record(self, computed: Computed, actions: pd.DataFrame, run_id: str,
                inputs: dict[str, str]) -> int:

@@ -1,0 +1,48 @@
+"""The runs a run looks back on, declared once (README "History"): every look-back of a run
+(value-change attributes, contact policies, measure and learning) and its run id read the same.
+
+The runs dated before the run's as-of date, the latest recorded of each date. A run dated on
+or after it is not history to this run: a run on the same date is the one this run re-makes
+(comparing with it would give every customer a tier change of 0 and count its contacts), a
+later one is ahead of it. Of the runs sharing a date, the latest recorded replaced the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
+    from sqlalchemy import Select
+    from sqlalchemy.engine import Connection
+
+
+def looked_back(before: dt.date | None, since: dt.date | None = None) -> Select[Any]:
+    """(id, as_of) of the runs looked back on from a run as of ``before`` (None: every date),
+    dated on or after ``since`` if given: the latest recorded run of each as-of date."""
+    from sqlalchemy import func, select
+
+    from engine.history.tables import runs
+
+    chosen = select(func.max(runs.c.id).label("run"), runs.c.as_of)
+    if before is not None:
+        chosen = chosen.where(runs.c.as_of < before)
+    if since is not None:
+        chosen = chosen.where(runs.c.as_of >= since)
+    return chosen.group_by(runs.c.as_of).order_by(runs.c.as_of)
+
+
+def history_state(conn: Connection, as_of: dt.date) -> list[list[str]]:
+    """What a run as of ``as_of`` reads from the history, cheaply: the runs it looks back on
+    (as-of date and run id, itself a hash of that run's inputs and history) and the response
+    files imported that added responses (their SHA-256). Empty for an empty history."""
+    from sqlalchemy import select
+
+    from engine.history.tables import imports, runs
+
+    chosen = looked_back(as_of).subquery()
+    rows = conn.execute(select(runs.c.as_of, runs.c.run_id)
+                        .join(chosen, runs.c.id == chosen.c.run).order_by(runs.c.as_of)).all()
+    files = conn.execute(select(imports.c.sha256).where(imports.c.imported > 0)
+                         .order_by(imports.c.id)).all()
+    return [*([str(d)[:10], str(r)] for d, r in rows), *(["responses", str(s)] for s, in files)]
