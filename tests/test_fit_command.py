@@ -76,9 +76,9 @@ def test_fit_exits_1_when_no_model_can_be_fitted(make_project: Callable[..., Pat
     reason = "no customer has a repeat purchase (all frequency == 0): the model cannot be fitted"
     assert result.stderr.splitlines()[:4] == [
         f"error: tx.csv: MBG/NBD could not be fitted: {reason}",
-        f"tx.csv: BG/NBD could not be fitted: {reason}",
-        f"tx.csv: Pareto/NBD could not be fitted: {reason}",
-        "tx.csv: Gamma-Gamma could not be fitted: no customer has a repeat purchase (all "
+        f"error: tx.csv: BG/NBD could not be fitted: {reason}",
+        f"error: tx.csv: Pareto/NBD could not be fitted: {reason}",
+        "error: tx.csv: Gamma-Gamma could not be fitted: no customer has a repeat purchase (all "
         "frequency == 0): the Gamma-Gamma spend model cannot be fitted"]
     assert result.stderr.splitlines()[4].startswith("  hint: the value table needs only ")
     assert not (project / "output" / "fit").exists()
