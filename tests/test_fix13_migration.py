@@ -7,7 +7,11 @@ contact policies do."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from engine.history import record
 from engine.history.migration import tier_migration
@@ -56,5 +60,35 @@ def test_a_latest_run_with_no_earlier_date_has_nothing_to_compare(
         assert (found.rows, found.columns, found.counts) == ((), (), ())
         with store.reading() as conn:  # r2 replaced r1 on its date: r1's contacts never made
             assert contacts_of(conn, "C0000000", 10) == []
+    finally:
+        store.close()
+
+
+def test_the_readme_recipe_counts_the_contacts_the_engine_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "What is recorded": ``counted``, the recipe's contacts as the engine counts them
+    (a run re-made on the same as-of date replaces the earlier one)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                if "cvm_run_snapshots" in b)
+    (tmp_path / ".cvm").mkdir()
+    store = open_history(f"sqlite:///{tmp_path / '.cvm' / 'history.sqlite'}", tmp_path)
+    try:
+        for run_id, day, seed in (("r1", "2025-01-01", 1), ("r2", "2025-02-01", 2),
+                                  ("r3", "2025-02-01", 3)):
+            record.record_run(store, run_id=run_id, as_of=dt.date.fromisoformat(day),
+                              project="t", inputs={}, snapshot=snapshot(30, seed))
+        monkeypatch.chdir(tmp_path)
+        namespace: dict[str, Any] = {}
+        exec(compile(code, "README.md", "exec"), namespace)  # the README's own recipe
+        counted = namespace["counted"]
+        assert set(counted["run"]) == {1, 3}
+        for customer_id in snapshot(30)["customer_id"]:
+            with store.reading() as conn:
+                engine_reads = contacts_of(conn, customer_id, 10)
+            mine = counted[counted["customer_id"] == customer_id].sort_values(
+                "run", ascending=False)
+            assert [(str(d), c, ch) for d, c, ch, _ in engine_reads] == [
+                (str(r.as_of), r.campaign, r.channel) for r in mine.itertuples()]
     finally:
         store.close()

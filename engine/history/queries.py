@@ -65,7 +65,7 @@ def contacts_of(conn: Connection, customer_id: str, limit: int
     run's as-of date, campaign, channel and action; at most ``limit``. A contact as the
     contact policies count it: of the runs sharing an as-of date only the latest (a run
     re-made on a date replaced the earlier one; engine.history.lookback)."""
-    dates = dict(conn.execute(looked_back(None)).all())
+    dates: dict[int, dt.date] = {int(r): d for r, d in conn.execute(looked_back(None)).all()}
     found = [(run, row) for run, row in customer_rows(
         conn, run_snapshots, customer_id, ("campaign", "channel", "action", "status"))
         if row["status"] == "allocated" and run in dates][::-1][:limit]
