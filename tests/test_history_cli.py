@@ -72,7 +72,7 @@ def test_a_second_run_sees_what_changed_since_the_first(
     report = cvm("report", "--project", str(retail), "--out", str(tmp_path / "run2"), "-q")
     assert report.exit_code == 0, report.stderr
     html = (tmp_path / "run2" / "report" / "report.html").read_text()
-    assert "Tier migration between the last two runs" in html
+    assert "Tier migration from run 1 as of 2025-07-01 to run 2 as of 2026-01-01" in html
     counts = pd.crosstab(both["value_tier_then"].fillna("not in the earlier run"),
                          both["value_tier"])
     for tier in TIERS:

@@ -6,6 +6,7 @@
     days_since_last_contact         days from the last run that contacted them to the as-of date
     contacts_last_30_days           contact days in the 30 days before the as-of date
     last_outcome                    the outcome of their latest response dated before as-of
+                                    (engine.history.lookback.known_responses)
 
 The runs looked back on are those dated before this run's as-of date, the latest recorded of
 each date (engine.history.lookback: a run on the same date is the one this run re-makes); the
@@ -59,7 +60,7 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
     from sqlalchemy import select
 
     from engine.history.columnar import lookup, read_blocks
-    from engine.history.lookback import looked_back
+    from engine.history.lookback import known_responses, looked_back
     from engine.history.snapshot import column
     from engine.history.tables import responses, run_actions
     from engine.history.values import read_values, texts
@@ -75,7 +76,7 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         made, run, _ = read_blocks(conn, run_actions, sorted(int(r) for r, _ in dated),
                                    ("customer_id",), status="allocated")
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
-                        .where(responses.c.response_date < as_of)
+                        .where(known_responses(as_of))
                         .order_by(responses.c.response_date, responses.c.id))
     if snap is not None and snap.num_rows:
         previous_ids = snap.column("customer_id").combine_chunks()

@@ -4,7 +4,8 @@ A contact is an allocated row of a recorded run, dated by the run's as-of date. 
 re-made on the same as-of date replaces the earlier one: of the runs sharing an as-of date,
 only the latest recorded counts (the others were plans never sent twice). Runs on or after
 this run's as-of date do not count: this run is the one re-made, or history ahead of it.
-Responses count from the response file imports, dated on or before the as-of date.
+Responses count from the response file imports, dated before the as-of date, as every reader
+counts them (engine.history.lookback.known_responses: the as-of date is the data's cut-off).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
     from sqlalchemy import select
 
     from engine.history.columnar import many_rows, read_blocks
-    from engine.history.lookback import looked_back
+    from engine.history.lookback import known_responses, looked_back
     from engine.history.tables import responses, run_actions
 
     since = as_of - dt.timedelta(days=window) if window is not None else None
@@ -44,7 +45,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
                                    ("customer_id", "channel", "campaign"), status="allocated")
         answered = select(responses.c.customer_id, responses.c.response_date,
                           responses.c.outcome, responses.c.campaign) \
-            .where(responses.c.response_date <= as_of)
+            .where(known_responses(as_of))
         if since is not None:
             answered = answered.where(responses.c.response_date >= since)
         with many_rows():

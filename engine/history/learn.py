@@ -3,7 +3,10 @@
 
 For a run on ``as_of``, the runs counted are those ``cvm measure`` reports (the latest per
 as-of date) dated before ``as_of`` whose attribution window is over by then (window days
-as_of .. as_of + attribution_days - 1, all before this run's as-of date). A customer converted
+as_of .. as_of + attribution_days - 1, all before this run's as-of date): so only purchases and
+responses dated before this run's as-of date count, what was known at it (engine.history.lookback;
+the conversions are read with its known_responses), even when the history and the transactions
+reach further (a replay with an older as-of date). A customer converted
 as ``cvm measure`` says (engine.history.measure.outcomes: a purchase in the transactions or an
 imported conversion of the campaign in the window). Per campaign (engine.activation.learned.Tally:
 distinct customers, customer windows, windows converted): the customers contacted on each channel

@@ -5,6 +5,13 @@ The runs dated before the run's as-of date, the latest recorded of each date. A 
 or after it is not history to this run: a run on the same date is the one this run re-makes
 (comparing with it would give every customer a tier change of 0 and count its contacts), a
 later one is ahead of it. Of the runs sharing a date, the latest recorded replaced the others.
+
+What a run knows of the responses and purchases is what was known at its as-of date, the data's
+cut-off: the transactions keep the rows dated before it (a row on the as-of date is skipped, the
+default as-of date is the day after the last transaction), and so the responses known are those
+dated before it (``known_responses``), for every reader: last_outcome, the contact policies and
+learning (which counts a window only once it is over before the as-of date). ``cvm measure``
+alone reads every response and transaction, up to now: it measures past campaigns.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
-    from sqlalchemy import Select
+    from sqlalchemy import ColumnElement, Select
     from sqlalchemy.engine import Connection
 
 
@@ -30,6 +37,13 @@ def looked_back(before: dt.date | None, since: dt.date | None = None) -> Select[
     if since is not None:
         chosen = chosen.where(runs.c.as_of >= since)
     return chosen.group_by(runs.c.as_of).order_by(runs.c.as_of)
+
+
+def known_responses(as_of: dt.date) -> ColumnElement[bool]:
+    """The responses a run as of ``as_of`` knows: dated before it, as the transactions' rows."""
+    from engine.history.tables import responses
+
+    return responses.c.response_date < as_of
 
 
 def history_state(conn: Connection, as_of: dt.date) -> list[list[str]]:

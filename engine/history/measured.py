@@ -25,7 +25,7 @@ from engine.activation.ids import id_texts, positions_of
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import arrays, fetch
 from engine.history.columnar import categories, equal, many_rows, read_blocks
-from engine.history.lookback import looked_back
+from engine.history.lookback import known_responses, looked_back
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
 
@@ -54,7 +54,8 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
                   channels: bool = False) -> Measured:
     """The runs measured (the latest per as-of date; only those dated before ``before`` if
     given), their actioned customers (with ``channels``, their channels) and the imported
-    conversions."""
+    conversions (with ``before``, a run's learning: only those known at that date,
+    engine.history.lookback.known_responses; without it, ``cvm measure``: all, up to now)."""
     wanted = ["customer_id", "campaign", *(["channel"] if channels else []), "status",
               "holdout", "cost"]
     with store.reading() as conn:
@@ -63,10 +64,12 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []
         block, run, _ = read_blocks(conn, run_actions, keys, wanted)
+        converted = select(responses.c.customer_id, responses.c.campaign,
+                           responses.c.response_date).where(responses.c.outcome == "converted")
+        if before is not None:  # a run's learning: only the responses known at its as-of date
+            converted = converted.where(known_responses(before))
         with many_rows():
-            answers = fetch(conn, select(responses.c.customer_id, responses.c.campaign,
-                                         responses.c.response_date)
-                            .where(responses.c.outcome == "converted"))
+            answers = fetch(conn, converted)
             who, campaign_of, date = arrays(answers, 3)
             del answers
     # the block's ids and the conversions' with one hash table of the transactions' ids

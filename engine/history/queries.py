@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from engine.history.lookback import looked_back
 from engine.history.snapshot_blocks import customer_rows
 from engine.history.store import Store
 from engine.history.tables import (
@@ -61,12 +62,13 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
 def contacts_of(conn: Connection, customer_id: str, limit: int
                 ) -> list[tuple[dt.date, str | None, str | None, str | None]]:
     """The customer's contacts (allocated in a run) of the latest runs, newest first: the
-    run's as-of date, campaign, channel and action; at most ``limit``."""
+    run's as-of date, campaign, channel and action; at most ``limit``. A contact as the
+    contact policies count it: of the runs sharing an as-of date only the latest (a run
+    re-made on a date replaced the earlier one; engine.history.lookback)."""
+    dates: dict[int, dt.date] = {int(r): d for r, d in conn.execute(looked_back(None)).all()}
     found = [(run, row) for run, row in customer_rows(
         conn, run_snapshots, customer_id, ("campaign", "channel", "action", "status"))
-        if row["status"] == "allocated"][::-1][:limit]
-    dates = dict(conn.execute(select(runs.c.id, runs.c.as_of).where(
-        runs.c.id.in_([run for run, _ in found]))).all()) if found else {}
+        if row["status"] == "allocated" and run in dates][::-1][:limit]
     return [(dates[run], row["campaign"], row["channel"], row["action"])
             for run, row in found]
 

@@ -1,5 +1,6 @@
-"""The report's view of the history: the tier migration matrix, or None (no history, or
-fewer than two runs recorded). Never creates a history."""
+"""The report's view of the history: the tier migration matrix of the latest run against the
+run it looked back on (``before`` None: it looked back on none), or None (no history, or fewer
+than two runs recorded). Never creates a history."""
 
 from __future__ import annotations
 
