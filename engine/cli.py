@@ -21,7 +21,7 @@ from engine import __version__, notices
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
-from engine.terminal import problem_lines
+from engine.terminal import error_text
 
 app = conventional_usage(typer.Typer(  # FILE on the usage lines, not Typer 0.29's {file}
     name="cvm", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
@@ -69,7 +69,7 @@ def handled(fn: F) -> F:
             with notices.quiet(bool(kwargs.get("quiet"))):  # the one switch for warnings
                 code = fn(*args, **kwargs)
         except CvmError as exc:
-            typer.echo("\n".join(problem_lines(exc.problems)), err=True)
+            typer.echo(error_text(exc), err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise

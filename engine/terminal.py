@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.errors import Problem
+    from engine.errors import CvmError, Problem
 
 _ACTIVE: Display | None = None
 
@@ -47,6 +47,17 @@ def problem_lines(problems: Sequence[Problem]) -> list[str]:
     colour = {"error": "red", "warning": "yellow"}
     return [f"{styled(p.severity + ':', colour.get(p.severity, 'red'), err=True, bold=True)} "
             f"{p.format()}" for p in problems]
+
+
+def error_text(exc: CvmError) -> str:
+    """What every command prints on stderr for ``exc``: each problem on its own ``error:``
+    line; an error with a layout of its own (a plan's side: a header naming the version, its
+    problems indented under it) as it lays itself out."""
+    from engine.errors import CvmError
+
+    if type(exc).format is CvmError.format:
+        return "\n".join(problem_lines(exc.problems))
+    return f"{styled('error:', 'red', err=True, bold=True)} {exc.format()}"
 
 
 def tick(label: str, done: int, total: int) -> None:

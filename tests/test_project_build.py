@@ -14,16 +14,7 @@ from engine.errors import InputError
 from engine.run.build import build, load_project
 from tests import golden
 
-PROBLEMS = """\
-rules/value_tiers.yaml:6:8: basis: found 'total_valeu', expected one of total_value, \
-historic_value, potential_value, clv_discounted, clv_simple, value_score
-  hint: did you mean 'total_value'?
-policies/win_back.yaml:6:11: priority: found 'high' (text), expected a whole number
-policies/channels.yaml:13:23: channels[0].cost_per_contact: found -35.0, expected a \
-number of at least 0
-templates/brief.md.j2:1: template syntax error: unexpected end of template, expected \
-'end of print statement'."""
-# `cvm validate` labels each problem and counts them; the other commands stop with them
+# every command labels each problem; `cvm validate` counts them, the other commands stop
 VALIDATE = """\
 error: rules/value_tiers.yaml:6:8: basis: found 'total_valeu', expected one of total_value, \
 historic_value, potential_value, clv_discounted, clv_simple, value_score
@@ -59,7 +50,7 @@ def test_validate_and_run_report_the_errors_of_every_file_together(tmp_path: Pat
     for command in (["run", "--out", str(tmp_path / "out")], ["decide"],
                     ["explain", "C000001"], ["test"]):
         got = runner.invoke(app, [*command, "--project", str(project)])
-        assert (got.exit_code, got.output) == (1, f"error: {PROBLEMS}\n"), command
+        assert (got.exit_code, got.output) == (1, VALIDATE.rsplit("4 error(s)", 1)[0]), command
 
 
 

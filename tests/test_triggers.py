@@ -229,10 +229,10 @@ def test_cvm_events_bad_file(ran: Path, tmp_path: Path) -> None:
         "error: ev.csv:2: row 1, field 'type': found 'complain', expected an event type: "
         "complaint, purchase, visit, call, callback",
         "  hint: did you mean 'complaint'?",
-        "ev.csv:3: row 2, field 'at': found '2025-13-01', expected a date or time such "
+        "error: ev.csv:3: row 2, field 'at': found '2025-13-01', expected a date or time such "
         "as 2024-06-30T14:05:00",
         "  hint: ISO 8601; a time zone offset is converted to UTC, none means UTC",
-        "ev.csv:4: row 3, field 'amount': found 'lots', expected a number (amount is a "
+        "error: ev.csv:4: row 3, field 'amount': found 'lots', expected a number (amount is a "
         "number field)",
         ]
 
