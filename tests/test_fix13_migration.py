@@ -47,6 +47,25 @@ def test_the_matrix_compares_the_latest_run_with_the_run_it_looked_back_on(
         store.close()
 
 
+def test_the_matrix_is_of_the_newest_as_of_date_when_an_older_one_is_re_made(
+        history_url: str, tmp_path: Path) -> None:
+    # issue 13's re-trial: re-making an older date after a newer run made the report compare
+    # the older pair and leave out the newest run
+    store = open_history(history_url, tmp_path)
+    try:
+        _run(store, "r1", "2025-01-01", ["gold"] * 4, None)
+        _run(store, "r2", "2025-02-01", ["gold", "gold", "silver", "silver"], None)
+        _run(store, "r3", "2025-03-01", ["gold", "silver", "silver", "bronze"], None)
+        _run(store, "r4", "2025-02-01", ["platinum", "gold", "silver", "silver"], None)
+        found = tier_migration(store, TIERS)
+        assert found is not None
+        assert (found.before, found.after) == ("run 4 as of 2025-02-01",
+                                               "run 3 as of 2025-03-01")
+        assert found.counts == ((1, 0, 0), (0, 1, 0), (0, 1, 1))
+    finally:
+        store.close()
+
+
 def test_a_latest_run_with_no_earlier_date_has_nothing_to_compare(
         history_url: str, tmp_path: Path) -> None:
     store = open_history(history_url, tmp_path)

@@ -131,3 +131,22 @@ def test_the_downgrade_leaves_actions_blocks_of_format_1_with_the_same_contacts(
     finally:
         store.close()
     assert len(before[0]) > 5 and after == before
+
+
+def test_responses_import_refuses_a_values_block_of_an_unknown_format(
+        history_url: str, tmp_path: Path) -> None:
+    # review 8c: its check of the customers read the values blocks with a bare ValueError
+    # (an internal error, exit 4) where every other reader refuses the block as an input error
+    from engine.history.response_checks import unrecorded_customers
+
+    store = _one_run(history_url, tmp_path)
+    _bump(store, run_values, 7)
+    frame = pd.DataFrame({"customer_id": ["C0000001", "ZZZ"]})
+    try:
+        with pytest.raises(InputError) as info:
+            unrecorded_customers(store, [1], frame, tmp_path / "r.csv", "r.csv")
+    finally:
+        store.close()
+    assert info.value.format() == (
+        f"{store.settings.masked}: history (test): run 1: values block format 7, which this CVM "
+        f"Engine does not read (it reads format 1)\n{HINT}")

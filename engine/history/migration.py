@@ -1,7 +1,8 @@
-"""The tier migration matrix of ``cvm report``: the latest recorded run against the run it
-looked back on (engine.history.lookback: the latest run dated before its as-of date), the
-comparison its own value-change attributes made (previous_tier, tier_change). Not the run
-recorded before it: after a run re-made on the same as-of date that is the run it replaced."""
+"""The tier migration matrix of ``cvm report``: the latest run of the newest as-of date
+against the run it looked back on (engine.history.lookback: the latest run dated before its
+as-of date), the comparison its own value-change attributes made (previous_tier,
+tier_change). Not the run recorded before it: after a run re-made on the same as-of date that
+is the run it replaced; nor the last recorded: an older date re-made after a newer run."""
 
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ def tier_migration(store: Store, tiers: Sequence[str]) -> TierMigration | None:
     with store.reading() as conn:
         if conn.execute(select(func.count()).select_from(runs)).scalar_one() < 2:
             return None
-        after, after_as_of = conn.execute(select(runs.c.id, runs.c.as_of)
-                                          .order_by(runs.c.id.desc()).limit(1)).one()
+        # the newest as-of date's latest run: a date re-made after a newer run is not it
+        after, after_as_of = conn.execute(select(runs.c.id, runs.c.as_of).order_by(
+            runs.c.as_of.desc(), runs.c.id.desc()).limit(1)).one()
         earlier = conn.execute(looked_back(_date(after_as_of))).all()
         label = f"run {after} as of {str(after_as_of)[:10]}"
         if not earlier:

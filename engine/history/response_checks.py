@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, select
 
 from engine.data.tabular import Source
 from engine.errors import InputError, Problem, did_you_mean
+from engine.history import block_format
 from engine.history.columnar import read_blocks
 from engine.history.store import Store
 from engine.history.tables import run_actions, runs
@@ -89,11 +90,9 @@ def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, pat
     blocks = values_table(MetaData())
     options = ipc.IpcReadOptions(included_fields=[0])  # customer_id
     with store.reading() as conn:
-        for fmt, data in conn.execute(select(blocks.c.format, blocks.c.data)
-                                      .where(blocks.c.run.in_(keys))):
-            if fmt != VALUES_FORMAT:
-                raise ValueError(f"values block format {fmt}, this engine reads "
-                                 f"{VALUES_FORMAT}")
+        for run, fmt, data in conn.execute(select(blocks.c.run, blocks.c.format, blocks.c.data)
+                                           .where(blocks.c.run.in_(keys))):
+            block_format.check("values", int(run), int(fmt), (VALUES_FORMAT,))
             run_ids = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
             seen |= np.asarray(pc.is_in(distinct, value_set=run_ids.column(0).combine_chunks())
                                .to_numpy(zero_copy_only=False), dtype=bool)
