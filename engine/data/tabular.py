@@ -42,6 +42,9 @@ class Source:
     delimiter: str = ","
     encoding: str = "utf-8"
     setting_at: str = "cvm.yaml"  # where that key is, e.g. cvm.yaml:5:17
+    # False: a file read with fixed settings (a responses file named on the command line):
+    # no cvm.yaml setting applies to it, so no hint may name one
+    configured: bool = True
 
     @property
     def is_parquet(self) -> bool:
@@ -173,7 +176,8 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
             raise InputError(Problem(
                 f"found values of type {kind}, expected plain values (text, numbers or "
                 "dates)", file=src.display, key=f"column {theirs!r}",
-                hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"))
+                hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"
+                if src.configured else "give a column of plain values"))
     text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
     return pq.read_table(where, columns=list(dict.fromkeys(wanted.values())),
                          read_dictionary=text or None)
@@ -182,6 +186,15 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
 HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
 UTF16_HINT = "the file looks like UTF-16 text: set data.encoding: utf-16 in cvm.yaml, or " \
     "save the file as UTF-8"
+
+
+def encoding_hint(src: Source, configured: str) -> str:
+    """The hint of undecodable bytes: ``configured`` names data.encoding, which only a file
+    cvm.yaml configures can set."""
+    if src.configured:
+        return configured
+    shown = "UTF-8" if src.encoding == "utf-8" else src.encoding
+    return f"the file is read as {shown}: save it as {shown}"
 
 
 def _header(src: Source) -> list[str]:
@@ -199,12 +212,14 @@ def _header(src: Source) -> list[str]:
             raise InputError(Problem(
                 f"byte {head[exc.start]:#04x} at position {exc.start + 1} is not valid "
                 f"{src.encoding}", file=src.display, line=1,
-                hint=UTF16_HINT if utf16_bom else "save the file as UTF-8, or set "
-                "data.encoding in cvm.yaml (e.g. latin-1)")) from None
+                hint=encoding_hint(src, UTF16_HINT if utf16_bom else "save the file as "
+                                   "UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1)")
+                )) from None
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
     if "\x00" in first:
         raise InputError(Problem("found NUL bytes in the header line, expected text",
-                                 file=src.display, line=1, key="header", hint=UTF16_HINT))
+                                 file=src.display, line=1, key="header",
+                                 hint=encoding_hint(src, UTF16_HINT)))
     if not first.strip():
         raise InputError(Problem(
             "the first line is empty, expected the header line with the column names",
@@ -224,7 +239,8 @@ def _duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str
                 f"column {theirs!r} appears {len(where)} times (columns "
                 + ", ".join(map(str, where)) + "), expected once", file=src.display, line=1,
                 key="header", hint=f"cvm.yaml maps {ours} to {theirs!r}, which must name "
-                "one column: rename the others"))
+                "one column: rename the others" if src.configured else "a column is named "
+                "once in the header: rename or remove the others"))
 
 
 def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
@@ -329,8 +345,8 @@ def _locate_bad_bytes(src: Source) -> Problem:
                 return Problem(
                     f"byte {chunk[exc.start]:#04x} at byte offset {offset + exc.start} is not "
                     f"valid {src.encoding}", file=src.display, line=line,
-                    hint="save the file as UTF-8, or set data.encoding in cvm.yaml "
-                    "(e.g. latin-1 or cp1252)",
+                    hint=encoding_hint(src, "save the file as UTF-8, or set data.encoding "
+                                       "in cvm.yaml (e.g. latin-1 or cp1252)"),
                 )
             line += chunk.count(b"\n")
             offset += len(chunk)

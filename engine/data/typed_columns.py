@@ -76,8 +76,8 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
     if huge.any():
         _fail_first(src, pa.chunked_array([pa.array(huge)]), table.column(ours), theirs, None,
                     "a number below 10^15 in size",
-                    hint="no amount, cost or count is that large: check the value and which "
-                    "column cvm.yaml maps here")
+                    hint="no amount, cost or count is that large: check the value"
+                    + (" and which column cvm.yaml maps here" if src.configured else ""))
     if required:
         _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
                     "a value in every row")
@@ -101,6 +101,11 @@ def _isnull(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 ISO_HINT = "write dates as YYYY-MM-DD (time optional), or set data.date_format in cvm.yaml"
+
+
+def iso_hint(src: Source) -> str:
+    """ISO_HINT, naming data.date_format only for a file that cvm.yaml configures."""
+    return ISO_HINT if src.configured else ISO_HINT.split(", or set")[0]
 
 
 NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
@@ -153,7 +158,7 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
         ts = _parse_dates(src, text, col, theirs, date_format)
     else:
         raise InputError(Problem(f"found values of type {col.type}, expected dates",
-                                 file=src.display, key=f"column {theirs!r}", hint=ISO_HINT))
+                                 file=src.display, key=f"column {theirs!r}", hint=iso_hint(src)))
     if required:
         _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row")
     seconds = pc.cast(pc.cast(ts, pa.timestamp("s")), pa.int64())
@@ -196,7 +201,7 @@ def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, their
                     hint="fix the value or data.date_format in cvm.yaml")
     else:
         _fail_first(src, pa.array(bad), raw, theirs, None, "a date such as 2024-01-31",
-                    hint=ISO_HINT)
+                    hint=iso_hint(src))
     return ts
 
 
