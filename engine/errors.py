@@ -93,8 +93,10 @@ def errors_only(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def did_you_mean(found: str, allowed: Iterable[str]) -> str | None:
-    """A hint naming the closest allowed spelling, or None."""
+    """A hint naming the closest allowed spelling, or None. Case is ignored in the
+    comparison (WIN_BACK is close to win_back); the allowed spelling is named."""
     import difflib
 
-    match = difflib.get_close_matches(found, list(allowed), n=1, cutoff=0.6)
-    return f"did you mean {match[0]!r}?" if match else None
+    spelt = {a.casefold(): a for a in reversed(list(allowed))}  # the first of equal folds
+    match = difflib.get_close_matches(found.casefold(), list(spelt), n=1, cutoff=0.6)
+    return f"did you mean {spelt[match[0]]!r}?" if match else None
