@@ -115,9 +115,8 @@ def test_the_first_problem_in_file_order_is_reported(retail: Path) -> None:
     assert err == (
         "error: responses.csv:2: row 1, column 'date': found '2025-13-03', expected a date such "
         "as 2024-01-31\n"
-        "  hint: write dates as YYYY-MM-DD (time optional), or set data.date_format in "
-        "cvm.yaml; 3 more problems in other columns: row 2, column 'outcome'; row 2, column "
-        "'revenue'; row 3, column 'campaign'\n")
+        "  hint: write dates as YYYY-MM-DD (time optional); 3 more problems: row 2, column "
+        "'outcome'; row 2, column 'revenue'; row 3, column 'campaign'\n")
 
 
 @pytest.mark.parametrize(("column", "hint"), [

@@ -9,7 +9,7 @@ import typer
 from engine.commands.common import project_of
 from engine.errors import InputError
 from engine.history import open_history, settings_for
-from engine.history.response_checks import check_campaigns, recorded, unrecorded_customers
+from engine.history.response_checks import recorded, unrecorded_customers
 from engine.history.responses import import_responses, read_responses
 from engine.history.store import check_integrity
 from engine.notices import warn
@@ -20,14 +20,13 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
     config = project_of(project, config_file, scope="config").config
     path = file if file.is_absolute() else Path.cwd() / file
     display = str(file)
-    frame = read_responses(path, display)  # a bad file stops before the history is opened
-    store = open_history(config, create=False)
-    try:
+    store = open_history(config, create=False)  # read only: nothing is created before
+    try:  # the file is checked, the campaigns known among its checks (first in file order)
         if store is not None:  # never written into a damaged file (as cvm run)
             check_integrity(store)
         keys, campaigns = recorded(store)
-        check_campaigns(frame, campaigns | _project_campaigns(project, config_file), path,
-                        display)
+        frame, said = read_responses(
+            path, display, known=campaigns | _project_campaigns(project, config_file))
         unknown = unrecorded_customers(store, keys, frame, path, display) \
             if store is not None else None
     finally:
@@ -37,7 +36,7 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
     assert store is not None
     try:
         result = import_responses(store, path, display, frame,
-                                  (unknown,) if unknown is not None else ())
+                                  (*said, unknown) if unknown is not None else said)
     finally:
         store.close()
     for problem in result.warnings:

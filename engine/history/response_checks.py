@@ -4,12 +4,16 @@ history, so that no row that can never count is kept silently (README "Responses
 A campaign that no recorded run used, that ``policies/campaigns.yaml`` does not declare and
 that no policy names is refused (a misspelling: no run can ever be measured with it). A
 customer in no recorded run is kept (a later run may hold them, and a response counts for
-the contact policies from then on) but said, with the count and the first ids.
+the contact policies from then on) but said, with the count and the first ids. A response
+dated after today is refused; surrounding spaces are dropped (as the transactions reader drops
+them) and said. Revenue is compared in cents, the unit money is shown in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import dataclasses
+import datetime as dt
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +24,7 @@ import pyarrow.ipc as ipc
 from sqlalchemy import MetaData, select
 
 from engine.data.tabular import Source
-from engine.errors import InputError, Problem, did_you_mean
+from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.history import block_format
 from engine.history.columnar import read_blocks
 from engine.history.store import Store
@@ -32,11 +36,16 @@ SHOWN = 20  # campaigns listed in a hint
 SHOWN_IDS = 5  # customer ids named in a warning
 
 
+def source(path: Path, display: str) -> Source:
+    """The responses file as a table source: named on the command line and read with fixed
+    settings (comma-separated UTF-8), so no hint names a cvm.yaml setting."""
+    return Source(path, display, "FILE", setting_at="the command line", configured=False)
+
+
 def row_problem(path: Path, display: str, row: int, column: str, message: str,
                 hint: str | None = None, *, severity: str = "error") -> Problem:
     """A problem at 0-based data row ``row`` of the responses file (its line for a CSV)."""
-    problem = Source(path, display, "FILE", setting_at="the command line").row_problem(
-        row, column, message, hint)
+    problem = source(path, display).row_problem(row, column, message, hint)
     return Problem(problem.message, file=problem.file, line=problem.line, key=problem.key,
                    hint=problem.hint, severity=severity)
 
@@ -55,15 +64,15 @@ def recorded(store: Store | None) -> tuple[list[int], set[str]]:
     return keys, found
 
 
-def check_campaigns(frame: pd.DataFrame, known: Collection[str], path: Path,
-                    display: str) -> None:
+def check_campaigns(src: Source, campaigns: pa.ChunkedArray, known: Collection[str]) -> None:
     """Refuse a campaign no run, campaigns.yaml or policy knows (InputError at its first
-    row)."""
-    unknown = ~frame["campaign"].isin(list(known)).to_numpy()
+    row). ``campaigns``: as read, trimmed, an empty one null (the emptiness check's)."""
+    unknown = _mask(pc.and_(pc.is_valid(campaigns), pc.invert(pc.is_in(
+        campaigns, value_set=pa.array(sorted(known), pa.string())))))
     if not unknown.any():
         return
     row = int(np.argmax(unknown))
-    found = str(frame["campaign"].iloc[row])
+    found = str(campaigns[row].as_py())
     names = sorted(known)
     listed = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more"
                                          if len(names) > SHOWN else "")
@@ -72,9 +81,66 @@ def check_campaigns(frame: pd.DataFrame, known: Collection[str], path: Path,
              "declare it in policies/campaigns.yaml"]
     close = did_you_mean(found, names)
     hint = (f"{close} " if close else "") + "; ".join(h for h in hints if h)
-    raise InputError(row_problem(
-        path, display, row, "campaign", f"found {found!r}, expected a campaign of a recorded "
-        "run, of policies/campaigns.yaml or of a policy", hint))
+    raise InputError(src.row_problem(
+        row, "campaign", f"found {found!r}, expected a campaign of a recorded run, of "
+        "policies/campaigns.yaml or of a policy", hint))
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def check_not_after(src: Source, table: pa.Table, seconds: np.ndarray, today: dt.date) -> None:
+    """Refuse a response dated after ``today`` (a response is something a customer did; a
+    future one is a wrong year, and would count for every run until then)."""
+    limit = (today - dt.date(1970, 1, 1)).days * 86_400 + 86_400  # today's times included
+    after = seconds >= limit
+    if not after.any():
+        return
+    row = int(np.argmax(after))
+    value = table.column("date")[row].as_py()
+    found = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else \
+        value.isoformat() if isinstance(value, dt.date) else clip(value)
+    count = int(after.sum())
+    more = f"{count:,} rows have this problem; " if count > 1 else ""
+    raise InputError(src.row_problem(
+        row, "date", f"found {found}, expected a date on or before today ({today})",
+        f"{more}a response is something a customer did: check the year (and the machine's "
+        f"date, if today is not {today})"))
+
+
+def padded(src: Source, table: pa.Table, columns: Sequence[str]) -> list[Problem]:
+    """A warning per text column whose values have surrounding spaces: they are read without
+    them, as the transactions reader reads ids, so a padded id is the transactions' customer
+    (said, not changed silently)."""
+    said = []
+    for column in columns:
+        raw = table.column(column)
+        if pa.types.is_dictionary(raw.type):
+            raw = pc.cast(raw, raw.type.value_type)
+        if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
+            continue  # numbers or dates as ids: no spaces to drop
+        trimmed = pc.utf8_trim_whitespace(raw)
+        spaced = _mask(pc.not_equal(trimmed, raw))
+        if not spaced.any():
+            continue
+        row, count = int(np.argmax(spaced)), int(spaced.sum())
+        said.append(dataclasses.replace(src.row_problem(
+            row, column, f"{count:,} row{'s have' if count > 1 else ' has'} a value with "
+            f"surrounding spaces ({clip(raw[row].as_py())}): read as "
+            f"{clip(trimmed[row].as_py())}", "values are read without surrounding spaces, as "
+            "the transactions' are (an id ' C1 ' there is the customer 'C1'): remove the "
+            "spaces to silence this"), severity="warning"))
+    return said
+
+
+def cents(revenue: np.ndarray) -> np.ndarray:
+    """Revenue in cents, the unit money is shown in: a float32 10.1 (10.100000381) is 10.10."""
+    return np.round(revenue * 100)
+
+
+# the same comparison in SQL (both databases round a double to the nearest whole number)
+SQL_CENTS = "ROUND({} * 100)"
 
 
 def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, path: Path,

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -31,7 +31,15 @@ from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem, did_you_mean
 from engine.history.record import bulk_insert
-from engine.history.response_checks import row_problem
+from engine.history.response_checks import (
+    SQL_CENTS,
+    cents,
+    check_campaigns,
+    check_not_after,
+    padded,
+    row_problem,
+    source,
+)
 from engine.history.store import Store
 from engine.history.tables import OUTCOMES, imports, responses
 
@@ -65,11 +73,14 @@ SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
 COLUMNS_HINT = "the columns are customer_id, campaign, date, outcome and (optional) revenue"
 
 
-def read_responses(path: Path, display: str) -> pd.DataFrame:
+def read_responses(path: Path, display: str, *, known: Collection[str] | None = None,
+                   today: dt.date | None = None) -> tuple[pd.DataFrame, tuple[Problem, ...]]:
     """The checked responses: customer_id, campaign, response_date (ISO text), outcome,
-    revenue (NaN when not given). Every column is checked and the first problem in file order
-    raised (with the count of the other columns that have one)."""
-    src = Source(path, display, "FILE", setting_at="the command line")
+    revenue (NaN when not given), and the warnings of the rows kept. Every kind of check runs
+    (``known``: the campaigns accepted, None: any; ``today``: the latest date accepted, None:
+    the machine's date) and the first problem in file order is raised, with the others
+    counted."""
+    src = source(path, display)
     header = _columns(src)
     line = None if src.is_parquet else 1
     if len(header) == 1 and header[0] not in REQUIRED + OPTIONAL:
@@ -112,8 +123,13 @@ def read_responses(path: Path, display: str) -> pd.DataFrame:
     ids = checked("customer_id", ids_checked)
     campaign = checked("campaign", lambda: as_text(src, table, "campaign", "campaign",
                                                    required=True))
+    if known is not None:  # the non-empty ones: an empty one is a problem of its own above
+        names = as_text(src, table, "campaign", "campaign", required=False)
+        checked("campaign", lambda: check_campaigns(src, names, known))
     seconds = checked("date", lambda: as_date_seconds(src, table, "date", "date",
                                                       date_format=None, required=True))
+    if seconds is not None:
+        checked("date", lambda: check_not_after(src, table, seconds, today or dt.date.today()))
     outcome = checked("outcome", lambda: _outcomes(src, table))
     revenue = checked("revenue", lambda: _revenue(src, table)) if "revenue" in wanted \
         else np.full(table.num_rows, np.nan)
@@ -128,7 +144,7 @@ def read_responses(path: Path, display: str) -> pd.DataFrame:
         "response_date": np.datetime_as_string(days, unit="D").astype(object),
         "outcome": np.asarray(outcome.to_numpy(zero_copy_only=False), dtype=object),
         "revenue": revenue,
-    })
+    }), tuple(padded(src, table, ("customer_id", "campaign", "outcome")))
 
 
 def _outcomes(src: Source, table: pa.Table) -> pa.ChunkedArray:
@@ -137,10 +153,12 @@ def _outcomes(src: Source, table: pa.Table) -> pa.ChunkedArray:
         zero_copy_only=False), dtype=bool)
     if bad.any():
         row = int(np.argmax(bad))
+        close = did_you_mean(str(outcome[row].as_py()), OUTCOMES)
         raise InputError(src.row_problem(
             row, "outcome", f"found {table.column('outcome')[row].as_py()!r}, expected one "
-            "of " + ", ".join(OUTCOMES), f"{int(bad.sum()):,} rows have this problem"
-            if bad.sum() > 1 else "a response is one of these outcomes"))
+            "of " + ", ".join(OUTCOMES), " ".join(h for h in (close, (
+                f"{int(bad.sum()):,} rows have this problem" if bad.sum() > 1
+                else "a response is one of these outcomes")) if h)))
     return outcome
 
 
@@ -162,7 +180,7 @@ def _revenue(src: Source, table: pa.Table) -> np.ndarray:
 
 def _first_in_file_order(found: list[Problem]) -> Problem:
     """The problem of the earliest row (a whole-column problem first), its hint counting the
-    other columns' problems."""
+    other problems (the first row of each other kind of check)."""
     def row(p: Problem) -> int:
         match = re.match(r"row (\d+),", p.key or "")
         return int(match.group(1)) if match else 0
@@ -171,7 +189,7 @@ def _first_in_file_order(found: list[Problem]) -> Problem:
     first, others = ordered[0], ordered[1:]
     if not others:
         return first
-    more = (f"{len(others)} more problem{'s' if len(others) > 1 else ''} in other columns: "
+    more = (f"{len(others)} more problem{'s' if len(others) > 1 else ''}: "
             + "; ".join(p.key or p.message for p in others))
     return dataclasses.replace(first, hint="; ".join(h for h in (first.hint, more) if h))
 
@@ -183,7 +201,8 @@ def import_responses(store: Store, path: Path, display: str,
     A repeat of an earlier row, or of a response already in the history, with another revenue
     is said (the first revenue is kept)."""
     if frame is None:
-        frame = read_responses(path, display)
+        frame, read_warnings = read_responses(path, display)
+        warnings = (*warnings, *read_warnings)
     repeats = frame.duplicated(KEY).to_numpy()
     said = list(warnings)
     changed = _changed_repeats(frame, repeats, path, display)
@@ -224,7 +243,8 @@ def import_responses(store: Store, path: Path, display: str,
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.asarray((a == b) | (np.isnan(a) & np.isnan(b)), dtype=bool)
+    """The same revenue in cents (both none included)."""
+    return np.asarray((cents(a) == cents(b)) | (np.isnan(a) & np.isnan(b)), dtype=bool)
 
 
 def _money(v: float | None) -> str:
@@ -258,11 +278,12 @@ def _changed_repeats(frame: pd.DataFrame, repeats: np.ndarray, path: Path,
 def _stored_revenue_differs(conn: Connection, key: int, path: Path,
                             display: str) -> Problem | None:
     """A warning for the staged rows already in the history with another revenue."""
+    staged, stored = SQL_CENTS.format("s.revenue"), SQL_CENTS.format("r.revenue")
     found = conn.execute(text(
         "SELECT s.file_row, s.revenue, r.revenue FROM cvm_stage s JOIN cvm_responses r "
         "ON r.customer_id = s.customer_id AND r.campaign = s.campaign AND r.response_date = "
         "s.response_date AND r.outcome = s.outcome WHERE r.import_id <> :key AND NOT "
-        "(s.revenue = r.revenue OR (s.revenue IS NULL AND r.revenue IS NULL)) "
+        f"({staged} = {stored} OR (s.revenue IS NULL AND r.revenue IS NULL)) "
         "ORDER BY s.file_row"), {"key": key}).all()
     if not found:
         return None
