@@ -184,14 +184,15 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("customer_id,campaign,date,outcome\nC1,x,2025-13-01,converted\n",
+    ("customer_id,campaign,date,outcome\nC1,win_back,2025-13-01,converted\n",
      "responses.csv:2: row 1, column 'date': found '2025-13-01', expected a date such as "
      "2024-01-31"),
-    ("customer_id,campaign,date,outcome\nC1,x,2025-12-01,converted\nC2,x,2025-12-01,bought\n",
+    ("customer_id,campaign,date,outcome\nC1,win_back,2025-12-01,converted\n"
+     "C2,win_back,2025-12-01,bought\n",
      "responses.csv:3: row 2, column 'outcome': found 'bought', expected one of converted, "
      "responded, no_response, complained, opted_out\n  hint: a response is one of these "
      "outcomes"),
-    ("customer_id,campaign,date,outcome,revenue\nC1,x,2025-12-01,converted,lots\n",
+    ("customer_id,campaign,date,outcome,revenue\nC1,win_back,2025-12-01,converted,lots\n",
      "responses.csv:2: row 1, column 'revenue': found 'lots', expected a number such as "
      "12.50"),
     ("customer_id,campaign,day,outcome\nC1,x,2025-12-01,converted\n",
@@ -276,7 +277,8 @@ def test_the_readme_history_examples_hold(retail: Path, tmp_path: Path,
     blocks = _plain_blocks(section)
     monkeypatch.chdir(tmp_path)
     Path("responses.csv").write_text("customer_id,campaign,date,outcome\n"
-                                     "C1,x,2025-12-01,converted\nC2,x,2025-12-01,bought\n")
+                                     "C1,win_back,2025-12-01,converted\n"
+                                     "C2,win_back,2025-12-01,bought\n")
     bad = cvm("responses", "import", "responses.csv", "--project", str(retail))
     assert bad.stderr in blocks
     Path("responses.csv").write_text("customer_id,campaign,date,outcome,revenue\n"
