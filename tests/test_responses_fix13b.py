@@ -230,3 +230,21 @@ def test_the_readme_example_of_spaces_holds(retail: Path) -> None:
 
     _, _, said = _import(retail, HEAD + " C0000003 ,win_back,2025-10-03,converted,10\n")
     assert said in _plain_blocks(_readme_section("History: what the engine remembers"))
+
+
+# 2b. a response dated before the first run that assigned its customer to the campaign
+
+def test_a_response_before_the_assigning_run_is_said(retail: Path) -> None:
+    code, out, err = _import(retail, HEAD + "C0000003,retain_high_value,2025-10-01,converted,1\n"
+                             "C0000004,retain_high_value,2024-10-02,converted,1\n"
+                             "C0000005,retain_high_value,2024-10-03,responded,\n"
+                             "C0000006,win_back,2024-10-03,responded,\n")
+    assert code == 0, err
+    assert out.splitlines()[1] == "  imported 4, already present 0, skipped 0"
+    assert err == (
+        "warning: responses.csv:3: row 2, column 'date': 2 rows are dated before the first run "
+        "that assigned their customer to the campaign (C0000004, retain_high_value: a run as "
+        "of 2025-10-01): kept\n"
+        "  hint: cvm measure counts a response from its run's as-of date on, so these count in "
+        "no run's measure (last_outcome and the contact policies of later runs read them); "
+        "check the year\n")

@@ -9,7 +9,11 @@ import typer
 from engine.commands.common import project_of
 from engine.errors import InputError
 from engine.history import open_history, settings_for
-from engine.history.response_checks import recorded, unrecorded_customers
+from engine.history.response_checks import (
+    before_assignment,
+    recorded,
+    unrecorded_customers,
+)
 from engine.history.responses import import_responses, read_responses
 from engine.history.store import check_integrity
 from engine.notices import warn
@@ -27,16 +31,17 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
         keys, campaigns = recorded(store)
         frame, said = read_responses(
             path, display, known=campaigns | _project_campaigns(project, config_file))
-        unknown = unrecorded_customers(store, keys, frame, path, display) \
-            if store is not None else None
+        if store is not None:
+            said = (*said, *(p for p in (
+                unrecorded_customers(store, keys, frame, path, display),
+                before_assignment(store, frame, path, display)) if p is not None))
     finally:
         if store is not None:
             store.close()
     store = open_history(config, create=True)
     assert store is not None
     try:
-        result = import_responses(store, path, display, frame,
-                                  (*said, unknown) if unknown is not None else said)
+        result = import_responses(store, path, display, frame, said)
     finally:
         store.close()
     for problem in result.warnings:

@@ -178,3 +178,48 @@ def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, pat
         "a response counts once a run holds its customer (contact policies, last_outcome), "
         "and in cvm measure only for the runs that assigned the customer to the campaign; "
         "check the ids if they should match the transactions'", severity="warning")
+
+
+def _plain(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pa.chunked_array([c.dictionary_decode() if pa.types.is_dictionary(c.type) else c
+                             for c in col.chunks], pa.string())
+
+
+def before_assignment(store: Store, frame: pd.DataFrame, path: Path,
+                      display: str) -> Problem | None:
+    """A warning naming the rows dated before the first run (the latest of its as-of date)
+    that assigned their customer to their campaign: they count in no run's measure, and a
+    wrong year is the likely cause. Only the actions of the file's customers are kept."""
+    with store.reading() as conn:
+        latest = dict(conn.execute(select(runs.c.as_of, runs.c.id).order_by(runs.c.id)).all())
+        if not latest:
+            return None
+        block, run_of, _ = read_blocks(conn, run_actions, sorted(latest.values()),
+                                       ["customer_id", "campaign"])
+    ids = _plain(block.column("customer_id"))
+    mine = _mask(pc.and_(pc.is_in(ids, value_set=pa.array(
+        frame["customer_id"].unique(), pa.string())), pc.is_valid(block.column("campaign"))))
+    if not mine.any():
+        return None
+    as_of = {key: str(day) for day, key in latest.items()}
+    assigned = pd.DataFrame({
+        "customer_id": ids.filter(pa.array(mine)).to_numpy(zero_copy_only=False),
+        "campaign": _plain(block.column("campaign")).filter(pa.array(mine))
+        .to_numpy(zero_copy_only=False),
+        "first": pd.Series(run_of[mine]).map(as_of).to_numpy(dtype=object),
+    }).groupby(["customer_id", "campaign"], sort=False)["first"].min()
+    # ISO dates compare as text; a pair no run assigned: "" (no date is before it)
+    first = frame.join(assigned, on=["customer_id", "campaign"])["first"].fillna("") \
+        .to_numpy(dtype=object)
+    early = np.asarray(frame["response_date"].to_numpy(dtype=object) < first, dtype=bool)
+    if not early.any():
+        return None
+    row, count = int(np.argmax(early)), int(early.sum())
+    return row_problem(
+        path, display, row, "date",
+        f"{count:,} row{'s are' if count > 1 else ' is'} dated before the first run that "
+        f"assigned their customer to the campaign ({frame['customer_id'].iloc[row]}, "
+        f"{frame['campaign'].iloc[row]}: a run as of {first[row]}): kept",
+        "cvm measure counts a response from its run's as-of date on, so these count in no "
+        "run's measure (last_outcome and the contact policies of later runs read them); check "
+        "the year", severity="warning")
