@@ -245,3 +245,17 @@ def test_a_response_before_the_assigning_run_is_said(retail: Path) -> None:
         "  hint: cvm measure counts a response from its run's as-of date on, so these count in "
         "no run's measure (last_outcome and the contact policies of later runs read them); "
         "check the year\n")
+
+
+def test_a_revenue_where_the_history_has_none_is_said(tmp_path: Path, history_url: str) -> None:
+    (tmp_path / "a.csv").write_text(HEAD + "C1,win_back,2025-06-01,converted,\n")
+    (tmp_path / "b.csv").write_text(HEAD + "C1,win_back,2025-06-01,converted,5\n")
+    store = open_history(history_url, tmp_path)
+    try:
+        import_responses(store, tmp_path / "a.csv", "a.csv")
+        again = import_responses(store, tmp_path / "b.csv", "b.csv")
+    finally:
+        store.close()
+    assert [p.message for p in again.warnings] == [
+        "1 row is in the history already with another revenue: found 5.00, the history has "
+        "none: the history's is kept"]

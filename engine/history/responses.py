@@ -283,7 +283,8 @@ def _stored_revenue_differs(conn: Connection, key: int, path: Path,
         "SELECT s.file_row, s.revenue, r.revenue FROM cvm_stage s JOIN cvm_responses r "
         "ON r.customer_id = s.customer_id AND r.campaign = s.campaign AND r.response_date = "
         "s.response_date AND r.outcome = s.outcome WHERE r.import_id <> :key AND NOT "
-        f"({staged} = {stored} OR (s.revenue IS NULL AND r.revenue IS NULL)) "
+        # a comparison with one NULL is NULL: COALESCE makes "none against 5.00" a difference
+        f"COALESCE({staged} = {stored}, s.revenue IS NULL AND r.revenue IS NULL) "
         "ORDER BY s.file_row"), {"key": key}).all()
     if not found:
         return None
