@@ -259,3 +259,14 @@ def test_a_revenue_where_the_history_has_none_is_said(tmp_path: Path, history_ur
     assert [p.message for p in again.warnings] == [
         "1 row is in the history already with another revenue: found 5.00, the history has "
         "none: the history's is kept"]
+
+
+def test_two_kinds_of_check_in_one_column_are_both_counted(tmp_path: Path) -> None:
+    assert _refused(tmp_path, HEAD + "C1,win_back,2025-10-03,converted,-5\n"
+                    "C2,win_back,2025-10-03,converted,x\n"
+                    ",win_back,2025-10-03,converted,1\n"
+                    "C\x014,win_back,2025-10-03,converted,1\n") == (
+        "r.csv:2: row 1, column 'revenue': found '-5', expected a revenue of 0 or more\n"
+        "  hint: a response's revenue is what it earned; a refund belongs in the transactions "
+        "(a negative amount there); 3 more problems: row 2, column 'revenue'; row 3, column "
+        "'customer_id'; row 4, column 'customer_id'")

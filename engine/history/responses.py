@@ -115,12 +115,13 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
             found.append(problem)
             return None
 
-    def ids_checked() -> pa.ChunkedArray:
-        ids = as_text(src, table, "customer_id", "customer_id", required=True)
-        check_ids(src, ids.combine_chunks(), "customer_id")
-        return ids
-
-    ids = checked("customer_id", ids_checked)
+    # a column's kinds of check run apart (the empty values; the ids' characters; a
+    # revenue's number, then its sign), so that each kind's first row is in the race
+    ids = checked("customer_id", lambda: as_text(src, table, "customer_id", "customer_id",
+                                                 required=True))
+    checked("customer_id", lambda: check_ids(src, as_text(
+        src, table, "customer_id", "customer_id", required=False).combine_chunks(),
+        "customer_id"))
     campaign = checked("campaign", lambda: as_text(src, table, "campaign", "campaign",
                                                    required=True))
     if known is not None:  # the non-empty ones: an empty one is a problem of its own above
@@ -131,8 +132,11 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
     if seconds is not None:
         checked("date", lambda: check_not_after(src, table, seconds, today or dt.date.today()))
     outcome = checked("outcome", lambda: _outcomes(src, table))
-    revenue = checked("revenue", lambda: _revenue(src, table)) if "revenue" in wanted \
-        else np.full(table.num_rows, np.nan)
+    revenue = checked("revenue", lambda: as_number(src, table, "revenue", "revenue",
+                                                   required=False)) \
+        if "revenue" in wanted else np.full(table.num_rows, np.nan)
+    if "revenue" in wanted:
+        checked("revenue", lambda: _not_negative(src, table))
     if found:
         raise InputError(_first_in_file_order(found))
     assert ids is not None and campaign is not None and seconds is not None
@@ -162,9 +166,20 @@ def _outcomes(src: Source, table: pa.Table) -> pa.ChunkedArray:
     return outcome
 
 
-def _revenue(src: Source, table: pa.Table) -> np.ndarray:
-    """The revenue; a negative one is refused: a refund is a transaction, not a response."""
-    revenue = as_number(src, table, "revenue", "revenue", required=False)
+def _not_negative(src: Source, table: pa.Table) -> None:
+    """A negative revenue is refused: a refund is a transaction, not a response. Read apart
+    from the number check (a value that is no number is that check's to report)."""
+    col = table.column("revenue")
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, col.type.value_type)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        revenue = pd.to_numeric(col.to_pandas().str.strip(), errors="coerce").to_numpy(
+            dtype=np.float64)
+    elif pa.types.is_integer(col.type) or pa.types.is_floating(col.type) \
+            or pa.types.is_decimal(col.type):
+        revenue = np.asarray(pc.cast(col, pa.float64()).to_numpy(), dtype=np.float64)
+    else:
+        return  # not numbers at all: the number check says so
     with np.errstate(invalid="ignore"):
         negative = revenue < 0
     if negative.any():
@@ -175,7 +190,6 @@ def _revenue(src: Source, table: pa.Table) -> np.ndarray:
             row, "revenue", f"found {str(table.column('revenue')[row].as_py()).strip()!r}, "
             "expected a revenue of 0 or more", f"{more}a response's revenue is what it earned; "
             "a refund belongs in the transactions (a negative amount there)"))
-    return revenue
 
 
 def _first_in_file_order(found: list[Problem]) -> Problem:
