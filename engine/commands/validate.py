@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from engine.data.object_store import check_stores
+from engine.data.preflight import check_files
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
@@ -43,6 +44,7 @@ def check(project: Path | None, config_file: Path | None,
 
         built.problems.extend(check_source(config))
     built.problems.extend(check_stores(config))
+    built.problems.extend(check_files(config))
     return built
 
 

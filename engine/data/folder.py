@@ -57,6 +57,20 @@ def as_folder(src: Source) -> Source:
                                                       "delimiter", "encoding", "setting_at")})
 
 
+def no_data_file(folder: Source) -> Problem:
+    return Problem("the folder holds no data file", file=folder.display,
+                   hint=f"check {folder.setting} at {folder.setting_at}: a Parquet dataset is a "
+                   "folder of .parquet files (CSV files work too)")
+
+
+def part_source(folder: Source, file: Path) -> Source:
+    """One file of ``folder``, named in messages by its path under the folder's name."""
+    assert isinstance(folder.path, Path)
+    return replace(Source(file, str(Path(folder.display) / file.relative_to(folder.path)),
+                          folder.setting), delimiter=folder.delimiter, encoding=folder.encoding,
+                   setting_at=folder.setting_at)
+
+
 def read_folder(src: Source, wanted: Mapping[str, str],
                 repetitive: Collection[str] = ()) -> pa.Table:
     """Every file's ``wanted`` columns, one file after the other (``tabular.read_columns``)."""
@@ -64,16 +78,11 @@ def read_folder(src: Source, wanted: Mapping[str, str],
     assert isinstance(rows, FolderRows) and isinstance(rows.path, Path)
     files = data_files(rows.path)
     if not files:
-        raise InputError(Problem(
-            "the folder holds no data file", file=rows.display,
-            hint=f"check {rows.setting} at {rows.setting_at}: a Parquet dataset is a folder of "
-            ".parquet files (CSV files work too)"))
+        raise InputError(no_data_file(rows))
     rows.starts.clear()
     tables, start = [], 0
     for file in files:
-        part = replace(Source(file, str(Path(rows.display) / file.relative_to(rows.path)),
-                              rows.setting), delimiter=rows.delimiter, encoding=rows.encoding,
-                       setting_at=rows.setting_at)
+        part = part_source(rows, file)
         table = read_columns(part, wanted, repetitive)
         rows.starts.append((start, part))
         start += table.num_rows

@@ -23,6 +23,7 @@ from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
 from engine.data.folder import FolderRows, as_folder, listing, read_folder
 from engine.data.object_store import skipped_note
+from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
@@ -95,7 +96,7 @@ def load_transactions(config: Config) -> Transactions:
     """Read, check and clean the transactions named in cvm.yaml."""
     data = config.data
     subs = config.subscriptions
-    wanted = {**data.columns, "end": subs.end} if subs else data.columns
+    wanted = transaction_columns(config)  # what cvm validate looks for in the header
     repetitive = ("date", "category", "channel", "end")
     if isinstance(data.transactions, DatabaseSource):  # a table or query (engine/data/database)
         rows = rows_source(data.transactions)

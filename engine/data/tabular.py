@@ -11,9 +11,8 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -24,37 +23,24 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from engine.data import object_store
-from engine.errors import InputError, Problem, did_you_mean
+from engine.data.header import (
+    HEAD_BYTES,
+    UTF16_HINT,
+    Source,
+    check_local,
+    column_setting,
+    duplicated_columns,
+    encoding_hint,
+    header_names,
+    missing_columns,
+    no_rows,
+)
+from engine.errors import InputError, Problem
 from engine.project.object_store import ObjectPath
 
-PARQUET_SUFFIXES = (".parquet", ".pq")
+__all__ = ["HEAD_BYTES", "UTF16_HINT", "Source", "column_setting", "read_columns"]
+
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
-_DELIMS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a table comes from and how it is shown in messages."""
-
-    path: Path | ObjectPath  # a local file, or an object read through fsspec
-    display: str  # as the user should see it, e.g. examples/retail/transactions.csv
-    setting: str  # the cvm.yaml key naming this file, e.g. data.transactions
-    delimiter: str = ","
-    encoding: str = "utf-8"
-    setting_at: str = "cvm.yaml"  # where that key is, e.g. cvm.yaml:5:17
-    # False: a file read with fixed settings (a responses file named on the command line):
-    # no cvm.yaml setting applies to it, so no hint may name one
-    configured: bool = True
-
-    @property
-    def is_parquet(self) -> bool:
-        return self.path.suffix.lower() in PARQUET_SUFFIXES
-
-    def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
-        """A problem at 0-based data row ``row`` (CSV line = row + 2, after the header)."""
-        line = None if self.is_parquet else row + 2
-        return Problem(message, file=self.display, line=line,
-                       key=f"row {row + 1}, column {column!r}", hint=hint)
 
 
 def read_columns(src: Source, wanted: Mapping[str, str],
@@ -68,21 +54,12 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     repeated = {wanted[k] for k in repetitive if k in wanted}
     if isinstance(src.path, ObjectPath):
         _check_object(src, src.path)
-    elif not src.path.exists():
-        raise InputError(Problem("file not found", file=src.display,
-                                 hint=f"check {src.setting} at {src.setting_at} (paths are "
-                                 "relative to the project folder)"))
-    elif src.path.is_dir():
-        raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
-                                 hint=object_store.folder_hint(src.setting, src.setting_at)))
-    elif src.path.stat().st_size == 0:
-        raise InputError(Problem("the file is empty, expected a header line and data rows",
-                                 file=src.display))
+    else:
+        check_local(src)
     table = _read_parquet(src, wanted, repeated) if src.is_parquet \
         else _read_csv(src, wanted, repeated)
     if table.num_rows == 0:
-        raise InputError(Problem("the file has columns but no rows" if src.is_parquet else
-                                 "the file has a header but no data rows", file=src.display))
+        raise InputError(no_rows(src))
     # select by name: readers may return columns in file order, not in the order asked for
     return table.select(list(wanted.values())).rename_columns(list(wanted))
 
@@ -119,43 +96,6 @@ def _readable(src: Source) -> Iterator[Path | IO[bytes]]:
         yield src.path
 
 
-def column_setting(ours: str) -> str:
-    """The cvm.yaml key that names the user's column for our ``ours`` (a contract's end is
-    named under subscriptions:, every other column under data.columns)."""
-    return "subscriptions.end" if ours == "end" else f"data.columns.{ours}"
-
-
-def _missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, str],
-                     line: int | None) -> None:
-    missing = [(ours, theirs) for ours, theirs in wanted.items() if theirs not in present]
-    if not missing:
-        return
-    if len(present) == 1 and (delim_hint := _delimiter_hint(src, present[0])):
-        raise InputError(Problem(
-            f"found one column {present[0]!r}, expected the columns "
-            + ", ".join(repr(t) for t in wanted.values()) + f" separated by {src.delimiter!r}",
-            file=src.display, line=line, key="header", hint=delim_hint))
-    problems = []
-    for ours, theirs in missing:
-        hint = did_you_mean(theirs, present)
-        problems.append(Problem(
-            f"column {theirs!r} (mapped to {ours} in cvm.yaml) not found; columns present: "
-            + ", ".join(repr(p) for p in present[:20]) + (" ..." if len(present) > 20 else ""),
-            file=src.display, line=line, key="header",
-            hint=hint or f"fix the column name under {column_setting(ours)} in cvm.yaml",
-        ))
-    raise InputError(problems)
-
-
-def _delimiter_hint(src: Source, only_column: str) -> str | None:
-    for delim, name in _DELIMS.items():
-        if delim != src.delimiter and delim in only_column:
-            shown = "\\t" if delim == "\t" else delim
-            return (f"the header looks {name}-separated but data.delimiter is "
-                    f"{src.delimiter!r}: set data.delimiter: {shown!r} in cvm.yaml")
-    return None
-
-
 def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     try:
         with _readable(src) as where:
@@ -169,7 +109,7 @@ def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) ->
 def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, str],
                      repeated: set[str]) -> pa.Table:
     schema = pq.read_schema(where)
-    _missing_columns(src, schema.names, wanted, None)
+    missing_columns(src, schema.names, wanted, None)
     for ours, theirs in wanted.items():
         kind = schema.field(theirs).type
         if pa.types.is_nested(kind):  # lists, structs, maps: no single value per row
@@ -183,70 +123,16 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
                          read_dictionary=text or None)
 
 
-HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
-UTF16_HINT = "the file looks like UTF-16 text: set data.encoding: utf-16 in cvm.yaml, or " \
-    "save the file as UTF-8"
-
-
-def encoding_hint(src: Source, configured: str) -> str:
-    """The hint of undecodable bytes: ``configured`` names data.encoding, which only a file
-    cvm.yaml configures can set."""
-    if src.configured:
-        return configured
-    shown = "UTF-8" if src.encoding == "utf-8" else src.encoding
-    return f"the file is read as {shown}: save it as {shown}"
-
-
 def _header(src: Source) -> list[str]:
-    """The column names of the first line (any line ending; a UTF-8 byte order mark is
-    dropped), checked: not empty, no NUL bytes (a UTF-16 file read as UTF-8)."""
+    """The column names of the file's first line (``header.header_names``)."""
     with _binary(src) as fh:
-        head = fh.read(HEAD_BYTES)
-    utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    decoder = codecs.getincrementaldecoder(src.encoding)()
-    try:
-        text = decoder.decode(head, final=False)
-    except UnicodeDecodeError as exc:
-        text = head[: exc.start].decode(src.encoding, errors="replace")
-        if not any(c in text for c in "\r\n"):  # the bad byte is in the header itself
-            raise InputError(Problem(
-                f"byte {head[exc.start]:#04x} at position {exc.start + 1} is not valid "
-                f"{src.encoding}", file=src.display, line=1,
-                hint=encoding_hint(src, UTF16_HINT if utf16_bom else "save the file as "
-                                   "UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1)")
-                )) from None
-    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
-    if "\x00" in first:
-        raise InputError(Problem("found NUL bytes in the header line, expected text",
-                                 file=src.display, line=1, key="header",
-                                 hint=encoding_hint(src, UTF16_HINT)))
-    if not first.strip():
-        raise InputError(Problem(
-            "the first line is empty, expected the header line with the column names",
-            file=src.display, line=1, key="header",
-            hint="the header must be the first line: remove the blank lines above it"))
-    if src.delimiter == "whitespace":
-        return first.split()
-    return next(csv.reader([first], delimiter=src.delimiter))
-
-
-def _duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]) -> None:
-    """A mapped column named twice in the header: which one holds the values is a guess."""
-    for ours, theirs in wanted.items():
-        where = [i + 1 for i, name in enumerate(header) if name == theirs]
-        if len(where) > 1:
-            raise InputError(Problem(
-                f"column {theirs!r} appears {len(where)} times (columns "
-                + ", ".join(map(str, where)) + "), expected once", file=src.display, line=1,
-                key="header", hint=f"cvm.yaml maps {ours} to {theirs!r}, which must name "
-                "one column: rename the others" if src.configured else "a column is named "
-                "once in the header: rename or remove the others"))
+        return header_names(src, fh.read(HEAD_BYTES))
 
 
 def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
     header = _header(src)
-    _missing_columns(src, header, wanted, 1)
-    _duplicated_columns(src, header, wanted)
+    missing_columns(src, header, wanted, 1)
+    duplicated_columns(src, header, wanted)
     if src.delimiter == "whitespace":
         return _read_whitespace(src, wanted, len(header))
     theirs = list(dict.fromkeys(wanted.values()))

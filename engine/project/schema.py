@@ -26,7 +26,8 @@ _C = Column
 VALUE_COLUMNS: tuple[Column, ...] = (
     _C("customer_id", TEXT, "The customer's id, as in the input (text)."),
     _C("first_purchase", DATE, "Date of the first purchase."),
-    _C("last_purchase", DATE, "Date of the last purchase on or before the as-of date."),
+    _C("last_purchase", DATE, "Date of the last purchase before the as-of date (purchases on or "
+       "after it are not read)."),
     _C("recency_days", NUMBER, "Days from the last purchase to the as-of date."),
     _C("tenure_days", NUMBER, "Days from the first purchase to the as-of date."),
     _C("frequency", NUMBER, "Repeat purchases: purchase occasions (distinct purchase days) "

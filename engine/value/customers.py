@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.load import DAY, Transactions
+from engine.data.preflight import customer_columns
 from engine.data.tabular import Source, dictionary, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError
@@ -40,9 +41,7 @@ def load_customers(config: Config) -> CustomersFile | None:
         return None
     src = Source(data.customers, config.display(data.customers), "data.customers",
                  data.delimiter, data.encoding, config.where("data.customers"))
-    wanted = dict(data.customer_columns)
-    wanted.update({f"consent:{k}": v for k, v in data.consents.items()})
-    wanted.update({f"attr:{k}": k for k in data.attributes})
+    wanted = customer_columns(data)  # what cvm validate looks for in the header
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
                   *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]
     table = read_columns(src, wanted, repetitive)

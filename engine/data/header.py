@@ -1,0 +1,193 @@
+"""A user's table before its rows are read: where it is (``Source``), its header line and the
+mapped columns it must hold. Light on purpose (no pandas or pyarrow): ``cvm validate`` checks
+local data files with it (``preflight``) without paying for the readers' imports; the readers
+(``engine.data.tabular``) use the same functions, so both say the same words."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.data import object_store
+from engine.errors import InputError, Problem, did_you_mean
+from engine.project.object_store import ObjectPath
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_DELIMS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a table comes from and how it is shown in messages."""
+
+    path: Path | ObjectPath  # a local file, or an object read through fsspec
+    display: str  # as the user should see it, e.g. examples/retail/transactions.csv
+    setting: str  # the cvm.yaml key naming this file, e.g. data.transactions
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    setting_at: str = "cvm.yaml"  # where that key is, e.g. cvm.yaml:5:17
+    # False: a file read with fixed settings (a responses file named on the command line):
+    # no cvm.yaml setting applies to it, so no hint may name one
+    configured: bool = True
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.path.suffix.lower() in PARQUET_SUFFIXES
+
+    def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
+        """A problem at 0-based data row ``row`` (CSV line = row + 2, after the header)."""
+        line = None if self.is_parquet else row + 2
+        return Problem(message, file=self.display, line=line,
+                       key=f"row {row + 1}, column {column!r}", hint=hint)
+
+
+HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
+UTF16_HINT = "the file looks like UTF-16 text: set data.encoding: utf-16 in cvm.yaml, or " \
+    "save the file as UTF-8"
+
+
+def encoding_hint(src: Source, configured: str) -> str:
+    """The hint of undecodable bytes: ``configured`` names data.encoding, which only a file
+    cvm.yaml configures can set."""
+    if src.configured:
+        return configured
+    shown = "UTF-8" if src.encoding == "utf-8" else src.encoding
+    return f"the file is read as {shown}: save it as {shown}"
+
+
+def column_setting(ours: str) -> str:
+    """The cvm.yaml key that names the user's column for our ``ours`` (a contract's end is
+    named under subscriptions:, every other column under data.columns)."""
+    return "subscriptions.end" if ours == "end" else f"data.columns.{ours}"
+
+
+def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, str],
+                    line: int | None) -> None:
+    missing = [(ours, theirs) for ours, theirs in wanted.items() if theirs not in present]
+    if not missing:
+        return
+    if len(present) == 1 and (delim_hint := _delimiter_hint(src, present[0])):
+        raise InputError(Problem(
+            f"found one column {present[0]!r}, expected the columns "
+            + ", ".join(repr(t) for t in wanted.values()) + f" separated by {src.delimiter!r}",
+            file=src.display, line=line, key="header", hint=delim_hint))
+    problems = []
+    for ours, theirs in missing:
+        hint = did_you_mean(theirs, present)
+        problems.append(Problem(
+            f"column {theirs!r} (mapped to {ours} in cvm.yaml) not found; columns present: "
+            + ", ".join(repr(p) for p in present[:20]) + (" ..." if len(present) > 20 else ""),
+            file=src.display, line=line, key="header",
+            hint=hint or f"fix the column name under {column_setting(ours)} in cvm.yaml",
+        ))
+    raise InputError(problems)
+
+
+def _delimiter_hint(src: Source, only_column: str) -> str | None:
+    for delim, name in _DELIMS.items():
+        if delim != src.delimiter and delim in only_column:
+            shown = "\\t" if delim == "\t" else delim
+            return (f"the header looks {name}-separated but data.delimiter is "
+                    f"{src.delimiter!r}: set data.delimiter: {shown!r} in cvm.yaml")
+    return None
+
+
+def header_names(src: Source, head: bytes) -> list[str]:
+    """The column names of the first line of ``head``, the file's first bytes (any line
+    ending; a UTF-8 byte order mark is dropped), checked: not empty, no NUL bytes (a UTF-16
+    file read as UTF-8)."""
+    utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    decoder = codecs.getincrementaldecoder(src.encoding)()
+    try:
+        text = decoder.decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        text = head[: exc.start].decode(src.encoding, errors="replace")
+        if not any(c in text for c in "\r\n"):  # the bad byte is in the header itself
+            raise InputError(Problem(
+                f"byte {head[exc.start]:#04x} at position {exc.start + 1} is not valid "
+                f"{src.encoding}", file=src.display, line=1,
+                hint=encoding_hint(src, UTF16_HINT if utf16_bom else "save the file as "
+                                   "UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1)")
+                )) from None
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
+    if "\x00" in first:
+        raise InputError(Problem("found NUL bytes in the header line, expected text",
+                                 file=src.display, line=1, key="header",
+                                 hint=encoding_hint(src, UTF16_HINT)))
+    if not first.strip():
+        raise InputError(Problem(
+            "the first line is empty, expected the header line with the column names",
+            file=src.display, line=1, key="header",
+            hint="the header must be the first line: remove the blank lines above it"))
+    if src.delimiter == "whitespace":
+        return first.split()
+    return next(csv.reader([first], delimiter=src.delimiter))
+
+
+def duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]) -> None:
+    """A mapped column named twice in the header: which one holds the values is a guess."""
+    for ours, theirs in wanted.items():
+        where = [i + 1 for i, name in enumerate(header) if name == theirs]
+        if len(where) > 1:
+            raise InputError(Problem(
+                f"column {theirs!r} appears {len(where)} times (columns "
+                + ", ".join(map(str, where)) + "), expected once", file=src.display, line=1,
+                key="header", hint=f"cvm.yaml maps {ours} to {theirs!r}, which must name "
+                "one column: rename the others" if src.configured else "a column is named "
+                "once in the header: rename or remove the others"))
+
+
+
+
+def check_local(src: Source) -> None:
+    """What a local file must be before it is read: there, a file, not empty."""
+    assert isinstance(src.path, Path)
+    if not src.path.exists():
+        raise InputError(Problem("file not found", file=src.display,
+                                 hint=f"check {src.setting} at {src.setting_at} (paths are "
+                                 "relative to the project folder)"))
+    if src.path.is_dir():
+        raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
+                                 hint=object_store.folder_hint(src.setting, src.setting_at)))
+    if src.path.stat().st_size == 0:
+        raise InputError(Problem("the file is empty, expected a header line and data rows",
+                                 file=src.display))
+
+
+def no_rows(src: Source) -> Problem:
+    return Problem("the file has columns but no rows" if src.is_parquet else
+                   "the file has a header but no data rows", file=src.display)
+
+
+def preflight(src: Source, wanted: Mapping[str, str]) -> None:
+    """``cvm validate``'s look at a local file without reading its rows: what the readers
+    refuse before they read (missing, a folder, empty, a mapped column not in the header or
+    schema) and no data row at all. The values are checked when the rows are read."""
+    check_local(src)
+    assert isinstance(src.path, Path)
+    if src.is_parquet:
+        import pyarrow as pa  # only for a Parquet file: validate imports no reader otherwise
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.read_metadata(src.path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
+                                     hint="a .parquet file must be written by a Parquet "
+                                     "writer")) from None
+        missing_columns(src, meta.schema.to_arrow_schema().names, wanted, None)
+        if meta.num_rows == 0:
+            raise InputError(no_rows(src))
+        return
+    with src.path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    header = header_names(src, head)
+    missing_columns(src, header, wanted, 1)
+    duplicated_columns(src, header, wanted)
+    rest = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[1:]
+    if len(head) < HEAD_BYTES and not (rest and rest[0].strip()):
+        raise InputError(no_rows(src))  # blank lines after the header are no rows either

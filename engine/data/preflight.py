@@ -1,0 +1,66 @@
+"""``cvm validate``: the local data files named in cvm.yaml, looked at without reading their
+rows, so that a project validate calls valid does not stop ``cvm run`` at a missing file, an
+empty one, a header without a mapped column or a folder without data. A store's objects are
+checked by ``object_store.check_stores``, a database by ``database.check_source``; every value
+is checked by the commands that read the rows (and ``cvm validate --audience``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.data.header import Source, preflight
+from engine.errors import InputError, Problem
+from engine.project.config import Config, DataConfig
+
+
+def transaction_columns(config: Config) -> dict[str, str]:
+    """The transactions' columns read (our name -> the user's): a contract's end too."""
+    subs = config.subscriptions
+    return {**config.data.columns, "end": subs.end} if subs else dict(config.data.columns)
+
+
+def customer_columns(data: DataConfig) -> dict[str, str]:
+    """The customers file's columns read (our name -> the user's): the mapped columns, the
+    consents (``consent:NAME``) and the attributes (``attr:NAME``)."""
+    wanted = dict(data.customer_columns)
+    wanted.update({f"consent:{k}": v for k, v in data.consents.items()})
+    wanted.update({f"attr:{k}": k for k in data.attributes})
+    return wanted
+
+
+def check_files(config: Config) -> list[Problem]:
+    data = config.data
+    problems: list[Problem] = []
+    for key, wanted in (("transactions", transaction_columns(config)),
+                        ("customers", customer_columns(data))):
+        path = getattr(data, key)
+        if not isinstance(path, Path):  # none, a store's object or a database
+            continue
+        src = Source(path, config.display(path), f"data.{key}", data.delimiter, data.encoding,
+                     config.where(f"data.{key}"))
+        try:
+            if key == "transactions" and path.is_dir():
+                problems += _folder(src, wanted)
+            else:
+                preflight(src, wanted)
+        except InputError as exc:
+            problems += exc.problems
+    return problems
+
+
+def _folder(src: Source, wanted: dict[str, str]) -> list[Problem]:
+    """Each file of a folder read as the transactions (one process and ``--engine dask`` read
+    the same files); an empty folder is refused as the readers refuse it."""
+    from engine.data.folder import data_files, no_data_file, part_source  # (pyarrow)
+
+    assert isinstance(src.path, Path)
+    files = data_files(src.path)
+    if not files:
+        return [no_data_file(src)]
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            preflight(part_source(src, file), wanted)
+        except InputError as exc:
+            problems += exc.problems
+    return problems
