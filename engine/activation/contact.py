@@ -24,6 +24,7 @@ from engine.project.contact_policies import (
     ContactPolicies,
     ContactPolicy,
 )
+from engine.project.schema import OUTCOME_PRECEDENCE
 
 __all__ = ["ContactLog", "Suppression", "opted_out", "suppress"]
 
@@ -163,8 +164,10 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
         & (log.response_days_ago < (pol.days or 0))
     if pol.campaign:
         quiet &= log.response_campaign == pol.campaign
-    # the latest such response per customer: its outcome and age
-    order = np.lexsort((log.response_outcome[quiet].astype(str), log.response_days_ago[quiet]))
+    # the latest such response per customer: its outcome and age; of one day, the outcome
+    # last_outcome reads too (OUTCOME_PRECEDENCE, not the order of import)
+    rank = pd.Categorical(log.response_outcome[quiet], categories=OUTCOME_PRECEDENCE).codes
+    order = np.lexsort((-rank.astype(np.int64), log.response_days_ago[quiet]))
     who, ago, what = r_at[quiet][order], log.response_days_ago[quiet][order], \
         log.response_outcome[quiet][order]
     first = np.unique(who, return_index=True)[1]
