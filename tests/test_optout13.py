@@ -13,11 +13,17 @@ import pandas as pd
 import pytest
 
 from engine.activation.contact import ContactLog, suppress
+from engine.errors import InputError
 from engine.history import record
 from engine.history.contact_explain import lines_of
 from engine.history.contacts import contact_log
 from engine.history.responses import import_responses
-from engine.project.contact_policies import NONE, ContactPolicies, ContactPolicy
+from engine.project.contact_policies import (
+    NONE,
+    ContactPolicies,
+    ContactPolicy,
+    load_contact_policies,
+)
 from engine.serve.state import load_state
 from tests.history_runs import cvm, open_history, retail_copy, run, set_as_of, snapshot
 
@@ -129,3 +135,16 @@ def test_a_run_after_an_opt_out_contacts_the_customer_on_no_channel(
     inbound = json.loads(state.nba_bytes(who, "email")[0])
     assert inbound["decision"]["action"] == "no_action"
     assert inbound["contact_policies"][0]["blocks_this_channel"] is True
+
+
+def test_no_policy_may_take_the_built_in_rule_s_id(tmp_path: Path) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "contact_policies.yaml").write_text(
+        "contact_policies:\n  - {id: opted_out, kind: cap, max_contacts: 1, days: 7}\n")
+    with pytest.raises(InputError) as found:
+        load_contact_policies(tmp_path, None, None)
+    assert [p.format() for p in found.value.problems] == [
+        "policies/contact_policies.yaml:2:10: contact_policies[0].id: found 'opted_out', "
+        "expected an id of your own: it names the built-in opt-out rule\n"
+        "  hint: an opted_out response stops every contact without a policy; choose another "
+        "id"]
