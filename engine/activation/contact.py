@@ -120,11 +120,10 @@ def opted_out(log: ContactLog, o_at: np.ndarray, n: int) -> tuple[np.ndarray, Te
     out = np.zeros(n, dtype=bool)
     out[who] = True
     code = np.full(n, -1, dtype=np.int64)
-    said = [f"opted out on {d} (campaign {c})" for d, c in
-            zip(log.opted_out_date[row], log.opted_out_campaign[row], strict=True)]
-    distinct, code[who] = np.unique(np.array(said, dtype=object).astype(str),
-                                    return_inverse=True)
-    texts = distinct.astype(object)
+    # a text per distinct (date, campaign), not per customer
+    code[who], pairs = pd.MultiIndex.from_arrays(
+        [log.opted_out_date[row], log.opted_out_campaign[row]]).factorize()
+    texts = np.array([f"opted out on {d} (campaign {c})" for d, c in pairs], dtype=object)
     return out, lambda mask: texts[code[mask]]
 
 
