@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from engine.activation.contact import ContactLog, suppress
 from engine.errors import InputError
 from engine.history import record
-from engine.history.contact_explain import lines_of
+from engine.history.contact_explain import contact_verdicts, lines_of
 from engine.history.contacts import contact_log
 from engine.history.responses import import_responses
 from engine.project.contact_policies import (
@@ -24,7 +25,9 @@ from engine.project.contact_policies import (
     ContactPolicy,
     load_contact_policies,
 )
+from engine.run.build import load_project
 from engine.serve.state import load_state
+from engine.workflow.json_output import plain, schema_path
 from tests.history_runs import cvm, open_history, retail_copy, run, set_as_of, snapshot
 
 CHANNELS = ["email", "direct_mail"]
@@ -120,10 +123,14 @@ def test_a_run_after_an_opt_out_contacts_the_customer_on_no_channel(
     assert manifest["counts"]["suppressed"] == 1
     assert manifest["contact_policies"]["customers_suppressed"] == 1
     assert manifest["contact_policies"]["customers_blocked_per_policy"] == {"opted_out": 1}
-    said = cvm("explain", who, "--project", str(project), "--json")
-    assert said.exit_code == 0, said.stderr
-    found = json.loads(said.stdout)["contact_policies"]
-    assert found["opted_out"] == reason
+    # what `cvm explain` prints and gives as contact_policies in --json (no scoring again)
+    found = contact_verdicts(load_project(project).config, NONE, customer_id=who,
+                             campaign=campaign, channels=(), as_of=dt.date(2025, 12, 15))
+    assert found is not None and found["opted_out"] == reason
+    assert found["contacts_counted"] is None  # no policy: no contact counted
+    schema = json.loads(schema_path("explain").read_text())
+    jsonschema.validate(plain(found), schema["properties"]["contact_policies"],
+                        cls=jsonschema.Draft202012Validator)
     assert lines_of(found)[1:] == [  # as `cvm explain` prints them
         "Contact policies: none (no policies/contact_policies.yaml)",
         f"  opted_out                built in (every contact): blocks every channel: {reason}"]
