@@ -140,7 +140,8 @@ def test_a_run_after_an_opt_out_contacts_the_customer_on_no_channel(
     assert [(v.policy, v.reason) for v in ready.verdicts] == [("opted_out", reason)]
     assert json.loads(ready.nba)["decision"]["status"] == "suppressed"
     inbound = json.loads(state.nba_bytes(who, "email")[0])
-    assert inbound["decision"]["action"] == "no_action"
+    assert (inbound["decision"]["action"], inbound["decision"]["reason"]) == (
+        "no_action", f"contact policy opted_out blocks email: {reason}")
     assert inbound["contact_policies"][0]["blocks_this_channel"] is True
 
 
