@@ -18,9 +18,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.activation.ids import Ids, positions_of
-from engine.project.contact_policies import RESPONDED, ContactPolicies, ContactPolicy
+from engine.project.contact_policies import (
+    OPTED_OUT,
+    RESPONDED,
+    ContactPolicies,
+    ContactPolicy,
+)
+from engine.project.schema import OUTCOME_PRECEDENCE
 
-__all__ = ["ContactLog", "Suppression", "suppress"]
+__all__ = ["ContactLog", "Suppression", "opted_out", "suppress"]
 
 
 def _empty(kind: str) -> np.ndarray:
@@ -43,6 +49,11 @@ class ContactLog:
     response_days_ago: np.ndarray = field(default_factory=lambda: _empty("i8"))
     response_outcome: np.ndarray = field(default_factory=lambda: _empty("O"))
     response_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
+    # the opt-outs known (outcome opted_out, of the whole history): customer, date (ISO text),
+    # campaign, earliest first; the built-in rule stops every contact from the next run on
+    opted_out_customer: Ids = field(default_factory=lambda: _empty("O"))
+    opted_out_date: np.ndarray = field(default_factory=lambda: _empty("O"))
+    opted_out_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
     source: str = "none"  # what the manifest and the messages say about where it came from
     runs: int = 0  # runs whose contacts count
 
@@ -60,16 +71,26 @@ class Suppression:
 
 
 def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
-             campaign: np.ndarray, channels: Sequence[str], allowed: np.ndarray) -> Suppression:
-    """Block the options the policies forbid. ``ids``, ``campaign``: per customer (rows of
+             campaign: np.ndarray, channels: Sequence[str], allowed: np.ndarray, *,
+             built_in: bool = True) -> Suppression:
+    """Block the options the policies forbid, and every option of a customer who opted out
+    (the built-in rule, before any policy: no file needed, none can lift it; ``built_in``
+    False: the policies' verdicts alone). ``ids``, ``campaign``: per customer (rows of
     ``allowed``, the options that exist before the policies)."""
     n, k = allowed.shape
     blocked = np.zeros((n, k), dtype=bool)
     reason = np.full(n, "", dtype=object)
     counts: dict[str, int] = {}
     known = pa.array(ids, type=pa.string())  # made once: a million ids cost
-    # one hash table of the ids for both (engine.activation.ids)
-    c_at, r_at = positions_of([log.contact_customer, log.response_customer], known)
+    # one hash table of the ids for all three (engine.activation.ids)
+    c_at, r_at, o_at = positions_of([log.contact_customer, log.response_customer,
+                                     log.opted_out_customer], known)
+    if built_in and len(log.opted_out_customer):
+        out, text = opted_out(log, o_at, n)
+        matters = out & allowed.any(axis=1)
+        counts[OPTED_OUT] = int(matters.sum())
+        blocked[out] = True
+        reason[matters] = text(matters)
     for pol in policies.policies:
         hit, text = _evaluate(pol, log, c_at, r_at, n)
         rows = hit & ((campaign == pol.campaign) if pol.campaign else True)
@@ -88,6 +109,22 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
 
 
 Text = Callable[[np.ndarray], np.ndarray]
+
+
+def opted_out(log: ContactLog, o_at: np.ndarray, n: int) -> tuple[np.ndarray, Text]:
+    """Per customer: whether they opted out (a response ``opted_out`` the run knows), and the
+    reason for a mask, naming their first opt-out (the log lists them earliest first)."""
+    mine = np.flatnonzero(o_at >= 0)
+    who, first = np.unique(o_at[mine], return_index=True)
+    row = mine[first]
+    out = np.zeros(n, dtype=bool)
+    out[who] = True
+    code = np.full(n, -1, dtype=np.int64)
+    # a text per distinct (date, campaign), not per customer
+    code[who], pairs = pd.MultiIndex.from_arrays(
+        [log.opted_out_date[row], log.opted_out_campaign[row]]).factorize()
+    texts = np.array([f"opted out on {d} (campaign {c})" for d, c in pairs], dtype=object)
+    return out, lambda mask: texts[code[mask]]
 
 
 def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.ndarray,
@@ -126,8 +163,10 @@ def _evaluate(pol: ContactPolicy, log: ContactLog, c_at: np.ndarray, r_at: np.nd
         & (log.response_days_ago < (pol.days or 0))
     if pol.campaign:
         quiet &= log.response_campaign == pol.campaign
-    # the latest such response per customer: its outcome and age
-    order = np.lexsort((log.response_outcome[quiet].astype(str), log.response_days_ago[quiet]))
+    # the latest such response per customer: its outcome and age; of one day, the outcome
+    # last_outcome reads too (OUTCOME_PRECEDENCE, not the order of import)
+    rank = pd.Categorical(log.response_outcome[quiet], categories=OUTCOME_PRECEDENCE).codes
+    order = np.lexsort((-rank.astype(np.int64), log.response_days_ago[quiet]))
     who, ago, what = r_at[quiet][order], log.response_days_ago[quiet][order], \
         log.response_outcome[quiet][order]
     first = np.unique(who, return_index=True)[1]

@@ -1,7 +1,8 @@
 """The contact policies applied to the allocation's options, before the prices and the walk:
 a blocked option is never chosen, so the capacity and budget it would have used go to
 someone else; a customer left with no option keeps a row, status ``suppressed``, with the
-policies' reasons (README "Contact policies")."""
+policies' reasons (README "Contact policies"). The built-in opt-out rule is enforced here
+too, with or without a contact policy file (engine.activation.contact.suppress)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from engine.project.contact_policies import ContactPolicies
 def enforce(opts: Options, policies: ContactPolicies, log: ContactLog, setup: ChannelSetup
             ) -> tuple[Options, np.ndarray, dict[str, object]]:
     """The options without the blocked ones, who was suppressed entirely, and the manifest's
-    summary (the file, where the contacts came from, customers suppressed per policy)."""
+    summary (the file, where the contacts came from, customers suppressed per policy and by
+    the built-in opt-out rule, once the history knows an opt-out)."""
     n = len(opts.ev)
-    if not policies.policies:
+    if not policies.policies and not len(log.opted_out_customer):
         return opts, np.zeros(n, dtype=bool), {}
     allowed = np.isfinite(opts.ev)
     campaign = np.asarray(opts.campaigns, dtype=object)[opts.campaign] if n else \

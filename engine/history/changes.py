@@ -4,9 +4,11 @@
     tier_change                     steps between the two tiers: +1 up one tier, -2 down two
     total_value_change_pct          100 x (total value now - then) / |then|
     days_since_last_contact         days from the last run that contacted them to the as-of date
-    contacts_last_30_days           contact days in the 30 days before the as-of date
+    contacts_last_30_days           contact days in the 30 days ending on the as-of date:
+                                    1 to 29 days back (a run on it is this run)
     last_outcome                    the outcome of their latest response dated before as-of
-                                    (engine.history.lookback.known_responses)
+                                    (engine.history.lookback.known_responses); of one day,
+                                    the last in OUTCOME_PRECEDENCE
 
 The runs looked back on are those dated before this run's as-of date, the latest recorded of
 each date (engine.history.lookback: a run on the same date is the one this run re-makes); the
@@ -26,8 +28,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.project.schema import OUTCOME_PRECEDENCE
+
 if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
-    from sqlalchemy import Select
+    from sqlalchemy import ColumnElement, Select
     from sqlalchemy.engine import Connection
 
     from engine.history.store import Store
@@ -75,9 +79,11 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         # the contacts: each run's allocated customers, from its Arrow block (ids only)
         made, run, _ = read_blocks(conn, run_actions, sorted(int(r) for r, _ in dated),
                                    ("customer_id",), status="allocated")
+        # the latest last: by date, then of one day by OUTCOME_PRECEDENCE (not by import)
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(known_responses(as_of))
-                        .order_by(responses.c.response_date, responses.c.id))
+                        .order_by(responses.c.response_date, precedence(responses.c.outcome),
+                                  responses.c.id))
     if snap is not None and snap.num_rows:
         previous_ids = snap.column("customer_id").combine_chunks()
         # runs usually list the same customers in the same order: then no hash look-up
@@ -106,6 +112,14 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
             "customer_id", keep="last")
         at = _positions(frame["customer_id"].to_numpy(dtype=object), ids)
         out["last_outcome"][at[at >= 0]] = frame["outcome"].to_numpy(dtype=object)[at >= 0]
+
+
+def precedence(outcome: ColumnElement[str]) -> ColumnElement[int]:
+    """An outcome's place in OUTCOME_PRECEDENCE, in SQL (of one day, the highest is the
+    latest)."""
+    from sqlalchemy import case
+
+    return case({o: k for k, o in enumerate(OUTCOME_PRECEDENCE)}, value=outcome, else_=-1)
 
 
 def _contacts(out: dict[str, np.ndarray], code: np.ndarray, run: np.ndarray,

@@ -1,6 +1,7 @@
 """What the contact policies say about one customer, for ``cvm explain`` (README "Contact
-policies"): per policy, whether it forbids a contact now and on which channels; as lines for
-the terminal and as the ``contact_policies`` object of ``cvm explain --json``."""
+policies"): their opt-out (the built-in rule), and per policy, whether it forbids a contact now
+and on which channels; as lines for the terminal and as the ``contact_policies`` object of
+``cvm explain --json``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 
-from engine.activation.contact import suppress
+from engine.activation.contact import opted_out, suppress
+from engine.activation.ids import positions_of
 from engine.history.contacts import read_contacts
-from engine.project.contact_policies import ContactPolicies
+from engine.project.contact_policies import OPTED_OUT, ContactPolicies
 
 if TYPE_CHECKING:
     from engine.project.config import Config
@@ -21,26 +24,32 @@ if TYPE_CHECKING:
 def contact_verdicts(config: Config, policies: ContactPolicies, *, customer_id: str,
                      campaign: str | None, channels: Sequence[str], as_of: dt.date,
                      use_history: bool = True) -> dict[str, Any] | None:
-    """The contacts counted for the customer and each policy's verdict on their channels
-    (``channels``: the deciding policy's, in order; empty: no contact decided); None without
-    contact policies."""
-    if not policies.policies:
-        return None
+    """The contacts counted for the customer, their opt-out (the built-in rule: None when
+    they did not opt out) and each policy's verdict on their channels (``channels``: the
+    deciding policy's, in order; empty: no contact decided); None without contact policies
+    and opt-out."""
     log = read_contacts(config, as_of=as_of, window=policies.window, use_history=use_history)
+    out, text = opted_out(log, positions_of([log.opted_out_customer], pa.array(
+        [customer_id], type=pa.string()))[0], 1) if len(log.opted_out_customer) else \
+        (np.zeros(1, dtype=bool), None)
+    gone = str(text(out)[0]) if text is not None and out[0] else None
+    if not policies.policies and gone is None:
+        return None
     chans = list(channels) or sorted({p.channel for p in policies.policies if p.channel})
     verdicts = []
     for pol in policies.policies:
         one = type(policies)((pol,), policies.file)
         found = suppress(one, log, np.array([customer_id], dtype=object),
                          np.array([campaign or ""], dtype=object), chans,
-                         np.ones((1, len(chans)), dtype=bool))
+                         np.ones((1, len(chans)), dtype=bool), built_in=False)
         hit = [ch for ch, b in zip(chans, found.blocked[0], strict=True) if b]
         verdicts.append({"id": pol.id, "kind": pol.kind, "scope": pol.scope,
                          "allows": not hit, "blocks": hit,
                          "reason": str(found.reason[0]) if hit else None})
     return {"file": policies.file, "contacts_from": log.source,
-            "contacts_counted": log.contacts_of(customer_id),
-            "channels": chans, "verdicts": verdicts}
+            # no policy: no contact counted (None), the opt-outs alone were read
+            "contacts_counted": log.contacts_of(customer_id) if policies.policies else None,
+            "channels": chans, "opted_out": gone, "verdicts": verdicts}
 
 
 def contact_lines(config: Config, policies: ContactPolicies, *, customer_id: str,
@@ -56,7 +65,11 @@ def contact_lines(config: Config, policies: ContactPolicies, *, customer_id: str
 
 def lines_of(found: dict[str, Any]) -> list[str]:
     lines = ["", f"Contact policies ({found['file']}; contacts from {found['contacts_from']}: "
-             f"{found['contacts_counted']} counted for this customer)"]
+             f"{found['contacts_counted']} counted for this customer)" if found["file"] else
+             "Contact policies: none (no policies/contact_policies.yaml)"]
+    if found["opted_out"]:  # the built-in rule: blocks every channel, before any policy
+        lines.append(f"  {OPTED_OUT:<24} built in (every contact): blocks every channel: "
+                     f"{found['opted_out']}")
     for v in found["verdicts"]:
         verdict = (f"blocks {', '.join(v['blocks'])}: {v['reason']}" if v["blocks"]
                    else "allows a contact")

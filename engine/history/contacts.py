@@ -6,6 +6,8 @@ only the latest recorded counts (the others were plans never sent twice). Runs o
 this run's as-of date do not count: this run is the one re-made, or history ahead of it.
 Responses count from the response file imports, dated before the as-of date, as every reader
 counts them (engine.history.lookback.known_responses: the as-of date is the data's cut-off).
+The opt-outs (outcome ``opted_out``) are read over the whole history, whatever the window: the
+built-in rule that enforces them (engine.activation.contact) is for good.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pyarrow as pa
 
 from engine.activation.contact import ContactLog
 from engine.history.changes import arrays, fetch
+from engine.project.contact_policies import OPTED_OUT
 
 if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
     from engine.history.store import Store
@@ -52,6 +55,13 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
             answers = fetch(conn, answered)
             customer, date, outcome, campaign = arrays(answers, 4)
             del answers
+            # the opt-outs of the whole history (an opt-out is for good), earliest first
+            gone = arrays(fetch(conn, select(responses.c.customer_id, responses.c.response_date,
+                                             responses.c.campaign)
+                                .where(known_responses(as_of),
+                                       responses.c.outcome == OPTED_OUT)
+                                .order_by(responses.c.response_date, responses.c.campaign,
+                                          responses.c.id)), 3)
     keys = np.array(sorted(run_days), dtype=np.int64)
     ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
     return ContactLog(
@@ -59,6 +69,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         ago[np.searchsorted(keys, run)], _texts(made.column("channel")),
         _texts(made.column("campaign")),
         customer, _days_before(as_of, date), outcome, campaign,
+        gone[0], np.array([str(d)[:10] for d in gone[1]], dtype=object), gone[2],
         source=source, runs=len(run_days))
 
 

@@ -61,14 +61,16 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
 
 def contacts_of(conn: Connection, customer_id: str, limit: int
                 ) -> list[tuple[dt.date, str | None, str | None, str | None]]:
-    """The customer's contacts (allocated in a run) of the latest runs, newest first: the
-    run's as-of date, campaign, channel and action; at most ``limit``. A contact as the
-    contact policies count it: of the runs sharing an as-of date only the latest (a run
-    re-made on a date replaced the earlier one; engine.history.lookback)."""
+    """The customer's contacts (allocated in a run) of the latest runs, newest first by as-of
+    date (then run: a replay of an older date recorded later is not the newest): the run's
+    as-of date, campaign, channel and action; at most ``limit``. A contact as the contact
+    policies count it: of the runs sharing an as-of date only the latest (a run re-made on a
+    date replaced the earlier one; engine.history.lookback)."""
     dates: dict[int, dt.date] = {int(r): d for r, d in conn.execute(looked_back(None)).all()}
-    found = [(run, row) for run, row in customer_rows(
+    found = sorted(((run, row) for run, row in customer_rows(
         conn, run_snapshots, customer_id, ("campaign", "channel", "action", "status"))
-        if row["status"] == "allocated" and run in dates][::-1][:limit]
+        if row["status"] == "allocated" and run in dates),
+        key=lambda found: (str(dates[found[0]])[:10], found[0]), reverse=True)[:limit]
     return [(dates[run], row["campaign"], row["channel"], row["action"])
             for run, row in found]
 

@@ -29,6 +29,9 @@ from engine.project.yamlio import YamlDoc, load_file
 CONTACT_POLICIES_FILE = Path("policies") / "contact_policies.yaml"
 KINDS = ("cap", "cool_down", "no_response", "quiet_after")
 RESPONDED = ("responded", "converted")  # outcomes that reset a no_response count
+# the built-in rule, always on (README "Contact policies"): a customer with a response
+# ``opted_out`` known to a run is contacted on no channel; its id is reserved
+OPTED_OUT = "opted_out"
 MAX_DAYS = 3650
 
 CONTACT_POLICY = c.Record([
@@ -123,6 +126,11 @@ def _check(doc: YamlDoc, i: int, pol: dict[str, Any], seen: dict[str, int],
            ) -> list[Problem]:
     at = ("contact_policies", i)
     out = []
+    if pol["id"] == OPTED_OUT:
+        out.append(doc.problem((*at, "id"), f"found {OPTED_OUT!r}, expected an id of your "
+                               "own: it names the built-in opt-out rule",
+                               hint="an opted_out response stops every contact without a "
+                               "policy; choose another id"))
     if pol["id"] in seen:
         out.append(doc.problem((*at, "id"), f"contact policy {pol['id']!r} is declared twice "
                                f"(first as contact_policies[{seen[pol['id']]}])",

@@ -102,6 +102,10 @@ MODEL_COLUMNS: tuple[Column, ...] = (
 
 # The outcomes of a response (cvm responses import); last_outcome takes these values.
 OUTCOMES = ("converted", "responded", "no_response", "complained", "opted_out")
+# Of a customer's responses on one day, the one last_outcome and the contact policies' quiet
+# days read (the latest): the last in this order, the strongest signal, whatever order the
+# files were imported in (README "Value-change attributes").
+OUTCOME_PRECEDENCE = ("no_response", "responded", "converted", "complained", "opted_out")
 
 # From the history (engine.history.changes): what changed since the previous run. Missing on
 # a first run (contacts_last_30_days is 0 then).
@@ -114,10 +118,13 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
        "abs(previous total_value); empty when that is 0.", True),
     _C("days_since_last_contact", NUMBER, "Days from the last run before the as-of date that "
        "contacted the customer to the as-of date.", True),
-    _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days before the as-of "
-       "date."),
+    _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days ending on the "
+       "as-of date: the as-of date and the 29 days before it. A run on the as-of date is this "
+       "run, so a contact counts 1 to 29 days back: 29 days back counts, 30 does not."),
     _C("last_outcome", TEXT, "Outcome of the latest imported response dated before the as-of "
-       "date.", True),
+       "date; of two or more on that day, the last of no_response, responded, converted, "
+       "complained, opted_out (the strongest), whatever order the files were imported in.",
+       True),
 )
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from engine.policy.condition_text import describe
 from engine.project.channels import ChannelSetup
+from engine.project.contact_policies import OPTED_OUT
 from engine.project.rulebook import Rulebook
 
 EXAMPLES = 5
@@ -20,7 +21,9 @@ EXAMPLES = 5
 # whole list (a fixed cost of a tenth of a second per campaign on a small run)
 USED = ("campaign", "status", "policy_id", "cost", "expected_value", "channel",
         "value_at_stake", "customer_id", "reason", "lifecycle_stage", "value_tier", "offer")
-POLICY_IN_REASON = r"(?:^|; )contact policy ([^:;]+):"  # a suppressed customer's reason
+# a suppressed customer's reason: the contact policies named, or the built-in opt-out rule
+# (an empty name: the opt-out, engine.activation.contact.opted_out)
+POLICY_IN_REASON = r"(?:^|; )(?:contact policy ([^:;]+):|opted out on )"
 DEFAULT_KPIS = ("customer lifetime value", "churn rate", "average order value",
                 "return on spend")  # for a campaign that names none
 
@@ -35,10 +38,12 @@ def _mix(values: pd.Series) -> list[dict[str, Any]]:
 
 def _by_policy(reasons: pd.Series) -> list[dict[str, Any]]:
     """Suppressed customers per contact policy named in their reason (engine.activation.contact:
-    ``contact policy <id>: ...`` joined with ``; ``); a customer blocked by two counts twice."""
+    ``contact policy <id>: ...`` joined with ``; ``), and by the built-in opt-out rule (as
+    ``opted_out``); a customer blocked by two counts twice."""
     if not len(reasons):
         return []
-    named = reasons.astype(str).str.findall(POLICY_IN_REASON).explode().dropna()
+    named = reasons.astype(str).str.findall(POLICY_IN_REASON).explode().dropna() \
+        .replace("", OPTED_OUT)
     total = len(reasons)
     counts = named.value_counts()
     order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))

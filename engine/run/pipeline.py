@@ -86,7 +86,7 @@ def compute(setup: Project, *, scored: Scored | None = None,
     timings["decide"] = time.perf_counter() - start
     start = step("allocate")
     log = ContactLog()
-    if setup.contacts.policies:  # the history's SQLAlchemy only when it is read
+    if history or setup.contacts.policies:  # the opt-outs always, the contacts for policies
         from engine.history.contacts import read_contacts
 
         log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,

@@ -15,13 +15,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from engine.activation.contact import suppress
+from engine.activation.contact import opted_out, suppress
+from engine.activation.ids import positions_of
 from engine.history.contacts import read_contacts
 from engine.policy.explain import Explanation, explain
 from engine.policy.lifecycle import assign_segments
 from engine.policy.matchers import policy_matcher
 from engine.project.channels import channel_ids
+from engine.project.contact_policies import OPTED_OUT
 from engine.project.project import Project
 from engine.project.rulebook import NO_ACTION
 from engine.run.build import load_project
@@ -177,12 +180,17 @@ def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
 def _verdicts(project: Project, data: RunData, ids: np.ndarray,
               channels: tuple[str, ...]) -> list[tuple[ContactVerdict, ...]]:
     """Per customer, each contact policy's verdict on the decided campaign: the contacts the
-    batch run counted (the history before the run's as-of date), every policy at once."""
+    batch run counted (the history before the run's as-of date), every policy at once; first
+    the built-in opt-out rule's, for a customer who opted out (every channel)."""
     policies = project.contacts
-    if not policies.policies or not channels:
+    if not channels:
         return [()] * len(ids)
     as_of = dt.date.fromisoformat(data.as_of)
     log = read_contacts(project.config, as_of=as_of, window=policies.window)
+    if not policies.policies and not len(log.opted_out_customer):
+        return [()] * len(ids)
+    gone, said = opted_out(log, positions_of([log.opted_out_customer],
+                                             pa.array(ids, type=pa.string()))[0], len(ids))
     campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
     campaign = campaign.to_numpy(dtype=object)
     allowed = np.ones((len(ids), len(channels)), dtype=bool)
@@ -190,14 +198,19 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray,
     reasons: dict[str, np.ndarray] = {}
     for pol in policies.policies:
         one = type(policies)((pol,), policies.file)
-        found = suppress(one, log, ids, campaign, channels, allowed)
+        found = suppress(one, log, ids, campaign, channels, allowed, built_in=False)
         blocked[pol.id], reasons[pol.id] = found.blocked, found.reason
     names = np.array(channels, dtype=object)
     out = []
+    why = np.full(len(ids), "", dtype=object)
+    why[gone] = said(gone)
     for i in range(len(ids)):
-        out.append(contact_verdicts(
+        each = contact_verdicts(
             policies, {p: tuple(names[b[i]]) for p, b in blocked.items()},
-            {p: str(r[i]) for p, r in reasons.items()}))
+            {p: str(r[i]) for p, r in reasons.items()})
+        out.append((ContactVerdict(OPTED_OUT, "built_in", "every contact", None,
+                                   "an opted_out response stops every contact, for good",
+                                   tuple(channels), str(why[i])), *each) if gone[i] else each)
     return out
 
 

@@ -26,8 +26,9 @@ from engine.errors import Problem
 # (issue 15); explain 3: expected_response counts distinct customers, windows and the
 # intention-to-treat baseline (review 14); explain 4: the model figures; fit 3: candidates of
 # auto, holdout_spend always an object, retention_by_renewal a list (issue 15); fit 4:
-# purchase_model is the value table's, as the terminal says (null without one; review 8b)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 4, "plan": 1, "fit": 4, "score": 1, "events": 1}
+# purchase_model is the value table's, as the terminal says (null without one; review 8b);
+# explain 5: contact_policies.opted_out, the built-in opt-out rule (issue 13)
+SCHEMA_VERSIONS = {"validate": 2, "explain": 5, "plan": 1, "fit": 4, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
