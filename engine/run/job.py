@@ -84,7 +84,7 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
 def run_identity(as_of: dt.date, hashes: dict[str, str], history: list[list[str]]) -> str:
     """The run id: a hash of the engine version, the as-of date, the inputs and what the
     decisions read from the history (``Recorder.state``: the runs looked back on and the
-    response files imported). Nothing read (an empty history, ``--no-history``): the id of
+    responses known, by content). Nothing read (an empty history, ``--no-history``): the id of
     the inputs alone, as before the history was part of it."""
     key: list[Any] = [__version__, str(as_of), hashes, *([history] if history else [])]
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
