@@ -3,7 +3,7 @@ look-backs (value-change attributes, contact policies, learning) and the state i
 covers (engine.history.lookback.history_state). Read in separate transactions, a response
 import committed between them would be covered by the id but unread by the decisions.
 
-Inside ``one_snapshot(config)``, ``open_history(config, create=False)`` gives every reader the
+Inside ``one_snapshot(settings)``, ``open_history(config, create=False)`` gives every reader the
 same store, and its ``reading()`` the same connection, in one read transaction begun by the
 first read: on SQLite a deferred BEGIN (the first SELECT takes the snapshot and its shared lock
 holds it: a writer's commit waits for the end, within the busy timeout), on PostgreSQL
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.history.settings import HistorySettings
     from engine.history.store import Store
-    from engine.project.config import Config
 
 # the history of the scope open in this context, and its store (None: no history yet)
 _ACTIVE: ContextVar[tuple[HistorySettings, Store | None] | None] = ContextVar(
@@ -29,17 +28,16 @@ _ACTIVE: ContextVar[tuple[HistorySettings, Store | None] | None] = ContextVar(
 
 
 @contextlib.contextmanager
-def one_snapshot(config: Config, *, use_history: bool = True) -> Iterator[None]:
-    """Every read of the project's history within is of one snapshot (none with
-    ``use_history`` false). A history that does not exist when the scope opens is read as
-    none for the whole scope, even if an import creates it meanwhile."""
-    if not use_history:
+def one_snapshot(settings: HistorySettings | None) -> Iterator[None]:
+    """Every read of the history of ``settings`` (a project's: engine.history.settings_for;
+    None: no history read, ``--no-history``) within is of one snapshot. A history that does
+    not exist when the scope opens is read as none for the whole scope, even if an import
+    creates it meanwhile."""
+    if settings is None:
         yield
         return
-    from engine.history import settings_for
     from engine.history.store import open_store
 
-    settings = settings_for(config)
     store = open_store(settings, create=False)
     if store is not None:
         store.hold()

@@ -3,24 +3,20 @@
 Every stored response carries a digest of its content (``cvm_responses.digest``: 32 bits of
 BLAKE2b over customer, campaign, date, outcome and revenue), made once when it is imported
 (and by migration 0007 for the responses stored before). A run as of a date reads the number
-and the sum of the digests of the responses it knows (``lookback.known_responses``: dated
-before the as-of date) in one pass inside the database, never a row in Python: a sum is the
-same whatever order the rows were imported in, whichever file brought them, and whatever
-their import ids, and a response dated on or after the as-of date is not in it.
+and the sum of the digests of the responses it knows (engine.history.lookback:
+``known_responses_digest``, dated before the as-of date) in one pass inside the database,
+never a row in Python: a sum is the same whatever order the rows were imported in, whichever
+file brought them, and whatever their import ids, and a response dated on or after the as-of
+date is not in it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
 
 SEPARATOR = "\x1f"  # the unit separator: never in an id, campaign or outcome read by the engine
 
@@ -39,16 +35,3 @@ def row_digests(rows: Iterable[tuple[object, object, object, object, float | Non
     """The digests of (customer_id, campaign, date, outcome, revenue) rows, made at import:
     hashlib per row, so the same content gives the same digest on every stack."""
     return np.fromiter((row_digest(*row) for row in rows), dtype=np.int64)
-
-
-def known_responses_digest(conn: Connection, as_of: dt.date) -> list[str]:
-    """["responses", "<count>:<sum of digests>"] of the responses a run as of ``as_of``
-    knows; empty when it knows none."""
-    from sqlalchemy import func, select
-
-    from engine.history.lookback import known_responses
-    from engine.history.tables import responses
-
-    count, total = conn.execute(select(func.count(), func.sum(responses.c.digest))
-                                .where(known_responses(as_of))).one()
-    return ["responses", f"{int(count)}:{int(total)}"] if count else []

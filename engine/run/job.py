@@ -110,7 +110,7 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     recorder = Recorder(config) if history else None  # a bad history fails before the work
     scored = scoring(progress) if scoring is not None else None
     # the look-backs and the state the run id covers: one read snapshot of the history
-    with one_snapshot(config, use_history=history):
+    with one_snapshot(recorder.settings if recorder else None):
         computed = compute(project, progress=progress, history=history, scored=scored)
         state = recorder.state(computed.scored.as_of) if recorder else []
     hashes = input_hashes(config)
