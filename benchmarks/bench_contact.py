@@ -113,6 +113,7 @@ def main() -> int:
 
 def _responses(store: Store, frame: pd.DataFrame) -> None:
     """Insert the responses directly (the import's checks are not what is measured)."""
+    from engine.history.response_digest import row_digest
     from engine.history.tables import imports, responses
 
     with store.transaction() as conn:
@@ -123,7 +124,8 @@ def _responses(store: Store, frame: pd.DataFrame) -> None:
         frame = frame.drop_duplicates(["customer_id", "campaign", "date", "outcome"])
         conn.execute(responses.insert(), [
             {"customer_id": c, "campaign": p, "response_date": dt.date.fromisoformat(d),
-             "outcome": o, "revenue": None, "import_id": key}
+             "outcome": o, "revenue": None, "import_id": key,
+             "digest": row_digest(c, p, d, o, None)}
             for c, p, d, o in frame[["customer_id", "campaign", "date", "outcome"]]
             .itertuples(index=False)])
 

@@ -5,12 +5,12 @@ covers."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 from engine.history import record
 from engine.history.changes import fetch
 from engine.history.lookback import history_state, looked_back
+from engine.history.response_digest import row_digest
 from engine.history.responses import import_responses
 from tests.history_runs import open_history, snapshot
 
@@ -34,8 +34,9 @@ def test_the_runs_looked_back_on_and_the_state_read(history_url: str, tmp_path: 
         (tmp_path / "r.csv").write_text(text)
         import_responses(store, tmp_path / "r.csv", "r.csv")
         import_responses(store, tmp_path / "r.csv", "r.csv")  # adds nothing: not counted
-        with store.reading() as conn:
-            assert history_state(conn, dt.date(2025, 1, 2)) == [
-                ["2025-01-01", "r1"], ["responses", hashlib.sha256(text.encode()).hexdigest()]]
+        known = ["responses", f"1:{row_digest('C0000001', 'x', '2025-01-05', 'converted', None)}"]
+        with store.reading() as conn:  # the responses known: dated before the as-of date
+            assert history_state(conn, dt.date(2025, 1, 2)) == [["2025-01-01", "r1"]]
+            assert history_state(conn, dt.date(2025, 1, 6)) == [["2025-01-01", "r1"], known]
     finally:
         store.close()

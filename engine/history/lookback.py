@@ -48,15 +48,29 @@ def known_responses(as_of: dt.date) -> ColumnElement[bool]:
 
 def history_state(conn: Connection, as_of: dt.date) -> list[list[str]]:
     """What a run as of ``as_of`` reads from the history, cheaply: the runs it looks back on
-    (as-of date and run id, itself a hash of that run's inputs and history) and the response
-    files imported that added responses (their SHA-256). Empty for an empty history."""
+    (as-of date and run id, itself a hash of that run's inputs and history) and the responses
+    it knows (``known_responses``), by content (``known_responses_digest``: not by file
+    or import, so neither the order of the imports nor a response dated after ``as_of``
+    changes it). Empty for an empty history."""
     from sqlalchemy import select
 
-    from engine.history.tables import imports, runs
+    from engine.history.tables import runs
 
     chosen = looked_back(as_of).subquery()
     rows = conn.execute(select(runs.c.as_of, runs.c.run_id)
                         .join(chosen, runs.c.id == chosen.c.run).order_by(runs.c.as_of)).all()
-    files = conn.execute(select(imports.c.sha256).where(imports.c.imported > 0)
-                         .order_by(imports.c.id)).all()
-    return [*([str(d)[:10], str(r)] for d, r in rows), *(["responses", str(s)] for s, in files)]
+    known = known_responses_digest(conn, as_of)
+    return [*([str(d)[:10], str(r)] for d, r in rows), *([known] if known else [])]
+
+
+def known_responses_digest(conn: Connection, as_of: dt.date) -> list[str]:
+    """["responses", "<count>:<sum of digests>"] of the responses a run as of ``as_of``
+    knows (engine.history.response_digest), summed in the database in one pass, never a row
+    in Python; empty when it knows none."""
+    from sqlalchemy import func, select
+
+    from engine.history.tables import responses
+
+    count, total = conn.execute(select(func.count(), func.sum(responses.c.digest))
+                                .where(known_responses(as_of))).one()
+    return ["responses", f"{int(count)}:{int(total)}"] if count else []

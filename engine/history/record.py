@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 
 from engine import __version__
@@ -31,6 +31,7 @@ from engine.history.tables import run_actions, run_snapshots, run_values, runs
 from engine.history.values import FORMAT as VALUES_FORMAT
 from engine.history.values import encode_values
 
+RECORD_LOCK = 0x43564D52  # "CVMR": the advisory lock recordings take one at a time (PostgreSQL)
 # Called between the run row and the blocks: tests kill the process there.
 _between: Callable[[], None] | None = None
 
@@ -55,6 +56,11 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
         parts = encode_parts(data, 0)
         (actioned, acts), (valued, values) = looks.result()
     with store.transaction() as conn:
+        if conn.dialect.name == "postgresql":
+            # one recording at a time, as SQLite's write lock makes it: a run's id is then
+            # taken in the order the runs commit, so the latest recorded run of a date (the
+            # highest id: engine.history.lookback) is the one committed last
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RECORD_LOCK})
         key = conn.execute(insert(runs).returning(runs.c.id), {
             "run_id": run_id, "as_of": as_of,
             "recorded_at": dt.datetime.now(dt.timezone.utc),

@@ -40,6 +40,7 @@ from engine.history.response_checks import (
     row_problem,
     source,
 )
+from engine.history.response_digest import row_digests
 from engine.history.store import Store
 from engine.history.tables import OUTCOMES, imports, responses
 
@@ -48,7 +49,7 @@ OPTIONAL = ("revenue",)
 T = TypeVar("T")
 KEY = ["customer_id", "campaign", "response_date", "outcome"]
 STAGE_COLUMNS = ("customer_id", "campaign", "response_date", "outcome", "revenue",
-                 "import_id")
+                 "import_id", "digest")
 
 
 @dataclass(frozen=True)
@@ -223,20 +224,22 @@ def import_responses(store: Store, path: Path, display: str,
     if changed is not None:
         said.append(changed)
     fresh = frame[~repeats]
+    # each response's content digest, for the run ids (before the write lock is taken)
+    digests = row_digests(fresh[[*KEY, "revenue"]].itertuples(index=False, name=None))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with store.transaction() as conn:
         key = conn.execute(insert(imports).returning(imports.c.id), {
             "file": display, "sha256": digest,
             "imported_at": dt.datetime.now(dt.timezone.utc), "rows_read": len(frame),
             "imported": 0, "already_present": 0, "skipped": int(repeats.sum())}).scalar_one()
-        rows = fresh.assign(import_id=key, file_row=np.flatnonzero(~repeats))[
+        rows = fresh.assign(import_id=key, file_row=np.flatnonzero(~repeats), digest=digests)[
             [*STAGE_COLUMNS, "file_row"]]
         # staged (COPY on PostgreSQL cannot skip what is present), then compared with what is
         postgres = conn.dialect.name == "postgresql"
         conn.execute(text(
             "CREATE TEMPORARY TABLE cvm_stage (customer_id text, campaign text, response_date "
             f"{'date' if postgres else 'text'}, outcome varchar(32), revenue float, import_id "
-            f"integer, file_row integer){' ON COMMIT DROP' if postgres else ''}"))
+            f"integer, digest bigint, file_row integer){' ON COMMIT DROP' if postgres else ''}"))
         bulk_insert(conn, "cvm_stage", (*STAGE_COLUMNS, "file_row"), rows)
         names = ", ".join(STAGE_COLUMNS)
         conn.execute(text(f"INSERT INTO cvm_responses ({names}) SELECT {names} FROM "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from engine.history.tables import VERSION_TABLE, metadata
 # tests/test_history_store.py checks that it is Alembic's head.
 # A new block format comes with a new revision (engine.history.block_format).
 REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record", "0005_w_record13",
-             "0006_w_fixrev13")
+             "0006_w_fixrev13", "0007_w_runid13")
 HEAD = REVISIONS[-1]
 BUSY_SECONDS = 120  # how long a run waits for another one to finish recording (SQLite)
 CONNECT_SECONDS = 10
@@ -44,6 +44,10 @@ class Store:
     settings: HistorySettings
     engine: Engine
     writable: bool
+    # held by a read snapshot (engine.history.read_snapshot): every reading() is its one
+    # connection in one read transaction, and close() leaves it to release()
+    held: bool = False
+    _snapshot: Connection | None = field(default=None, repr=False)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -53,11 +57,45 @@ class Store:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
+        if self.held:
+            with guarded(self.settings):
+                if self._snapshot is None:
+                    self._snapshot = _read_transaction(self.engine)
+                yield self._snapshot
+            return
         with guarded(self.settings), self.engine.connect() as conn:
             yield conn
 
+    def hold(self) -> None:
+        self.held = True
+
+    def release(self) -> None:
+        """Ends the read snapshot (if one was begun) and closes the store."""
+        self.held = False
+        try:
+            if self._snapshot is not None:
+                with guarded(self.settings):
+                    self._snapshot.rollback()  # read only: nothing to keep
+                    self._snapshot.close()
+        finally:
+            self._snapshot = None
+            self.close()
+
     def close(self) -> None:
-        self.engine.dispose()
+        if not self.held:
+            self.engine.dispose()
+
+
+def _read_transaction(engine: Engine) -> Connection:
+    """A connection in a read transaction that sees one snapshot of the history."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        conn.begin()
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    else:
+        conn.begin()  # BEGIN (deferred): the first SELECT takes the snapshot, kept to the end
+    return conn
 
 
 def open_store(settings: HistorySettings, *, create: bool) -> Store | None:

@@ -7,7 +7,8 @@
                    cost, value at stake, expected response), as Arrow blocks sorted by
                    customer, a row per part (snapshot_blocks.py)
     cvm_imports    one row per response import: file, SHA-256, counts
-    cvm_responses  one row per response: customer, campaign, date, outcome, revenue
+    cvm_responses  one row per response: customer, campaign, date, outcome, revenue, the
+                   digest of them (response_digest.py)
     cvm_run_actions one row per run: its actioned customers as one Arrow block (columnar.py)
     cvm_run_values one row per run: every customer's tier, stage, total value as one Arrow
                    block (values.py)
@@ -20,6 +21,7 @@ Every name starts with ``cvm_`` so that the history can share a PostgreSQL datab
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -96,6 +98,8 @@ responses = Table(
     Column("outcome", String(32), nullable=False),
     Column("revenue", Float),
     Column("import_id", Integer, ForeignKey("cvm_imports.id"), nullable=False),
+    # its content's digest, for the run ids (engine.history.response_digest; migration 0007)
+    Column("digest", BigInteger, nullable=False),
     # what makes a response the same response: importing a file twice adds nothing
     UniqueConstraint("customer_id", "campaign", "response_date", "outcome",
                      name="cvm_responses_key"),

@@ -29,6 +29,7 @@ from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
 from engine.data.object_store import object_hashes
+from engine.history.read_snapshot import one_snapshot
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import arrow_table, write_csv, write_parquet
@@ -83,7 +84,7 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
 def run_identity(as_of: dt.date, hashes: dict[str, str], history: list[list[str]]) -> str:
     """The run id: a hash of the engine version, the as-of date, the inputs and what the
     decisions read from the history (``Recorder.state``: the runs looked back on and the
-    response files imported). Nothing read (an empty history, ``--no-history``): the id of
+    responses known, by content). Nothing read (an empty history, ``--no-history``): the id of
     the inputs alone, as before the history was part of it."""
     key: list[Any] = [__version__, str(as_of), hashes, *([history] if history else [])]
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -107,10 +108,12 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)  # a refused folder is said before the work, not after
     recorder = Recorder(config) if history else None  # a bad history fails before the work
-    computed = compute(project, progress=progress, history=history,
-                       scored=scoring(progress) if scoring is not None else None)
+    scored = scoring(progress) if scoring is not None else None
+    # the look-backs and the state the run id covers: one read snapshot of the history
+    with one_snapshot(recorder.settings if recorder else None):
+        computed = compute(project, progress=progress, history=history, scored=scored)
+        state = recorder.state(computed.scored.as_of) if recorder else []
     hashes = input_hashes(config)
-    state = recorder.state(computed.scored.as_of) if recorder else []
     run_id = run_identity(computed.scored.as_of, hashes, state)
     actions = computed.actions.assign(run_id=run_id)
     summary = allocation_summary(actions, computed.setup.channels)
