@@ -11,6 +11,7 @@ import typer
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.history import open_history, settings_for
+from engine.history.checks import check_readable
 from engine.history.queries import list_runs, timeline
 
 
@@ -19,6 +20,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
     config = project_of(project, config_file, scope="config").config
     settings = settings_for(config)
     where = config.display(settings.file) if settings.file is not None else settings.masked
+    check_readable(config)  # a history validate refuses is not read (exit 1)
     store = open_history(config, create=False)
     if store is None:
         raw: Any = [] if customer_id is None else {"customer_id": customer_id,
