@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine.activation import money
 from engine.activation.actions_schema import NAMES
 from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
 from engine.activation.contact import ContactLog
@@ -175,7 +176,9 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
 
 
 def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.DataFrame:
-    """Contacts, cost and expected value per channel, per campaign, and per both."""
+    """Contacts, cost and expected value per channel, per campaign, and per both. The amounts
+    are summed exactly and rounded once (engine.activation.money): the channel rows and the
+    campaign rows each add up to the run's total, a campaign's channel rows to the campaign."""
     # the columns summed: each selection below copies these, not the whole action list
     actions = actions[["campaign", "status", "channel", "cost", "expected_value"]]
     done = actions[actions["status"] == "allocated"]
@@ -191,6 +194,8 @@ def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.Data
             sub = part[part["channel"] == ch.id]
             if len(sub):
                 rows.append(_summary_row("campaign_channel", str(camp), ch.id, sub, None, None))
+    for key in ("cost", "expected_value"):
+        _shown(rows, key)
     frame = pd.DataFrame(rows)
     frame["capacity"] = frame["capacity"].astype("Int64")
     return frame
@@ -198,12 +203,33 @@ def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.Data
 
 def _summary_row(level: str, campaign: str, channel: str, part: pd.DataFrame,
                  budget: float | None, capacity: int | None) -> dict[str, object]:
-    cost = float(part["cost"].sum())
+    cost = money.units(part["cost"])
     return {
         "level": level, "campaign": campaign, "channel": channel, "contacts": len(part),
-        "cost": round(cost, 2), "budget": budget,
-        "budget_used_share": round(cost / budget, 4) if budget else None,
+        "cost": cost, "budget": budget,
+        "budget_used_share": round(cost / money.SCALE / budget, 4) if budget else None,
         "capacity": capacity,
         "capacity_used_share": round(len(part) / capacity, 4) if capacity else None,
-        "expected_value": round(float(part["expected_value"].sum()), 2),
+        "expected_value": money.units(part["expected_value"]),
     }
+
+
+def _shown(rows: list[dict[str, object]], key: str) -> None:
+    """``key`` of every row from its exact sum (ten-thousandths, an int) to the amount shown:
+    the channel rows and the campaign rows each add up to the total rounded once, a
+    campaign's channel rows to the campaign's row."""
+    exact = [int(str(r[key])) for r in rows]
+    level = [str(r["level"]) for r in rows]
+    cents: dict[int, int] = {}  # the cents shown, by row
+
+    def share(at: list[int], target: int) -> None:
+        for i, value in zip(at, money.apportion([exact[i] for i in at], target), strict=True):
+            rows[i][key] = value
+            cents[i] = round(value * 100)
+
+    total = money.cents(sum(e for e, lv in zip(exact, level, strict=True) if lv == "channel"))
+    for name in ("channel", "campaign"):
+        share([i for i, lv in enumerate(level) if lv == name], total)
+    for i in [i for i, lv in enumerate(level) if lv == "campaign"]:
+        share([j for j, lv in enumerate(level) if lv == "campaign_channel"
+               and rows[j]["campaign"] == rows[i]["campaign"]], cents[i])
