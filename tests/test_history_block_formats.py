@@ -68,7 +68,7 @@ def _bump(store: Store, table: Table, found: int) -> None:
 def test_a_block_of_an_unknown_format_is_an_input_error_naming_the_history(
         history_url: str, tmp_path: Path, kind: str) -> None:
     store = _one_run(history_url, tmp_path)
-    table, known = {"actions": (run_actions, "1 to 2"), "snapshot": (run_snapshots, "1"),
+    table, known = {"actions": (run_actions, "1 to 2"), "snapshot": (run_snapshots, "1 to 2"),
                     "values": (run_values, "1")}[kind]
     _bump(store, table, 7)
     as_of = dt.date(2025, 2, 1)
@@ -101,7 +101,7 @@ def test_an_engine_without_the_head_revision_refuses_the_history_at_open(
         open_history(history_url, tmp_path)
     assert f"the history is at version {HEAD}, which this CVM Engine does not know" \
         in info.value.format()
-    assert REVISIONS[-2] == "0005_w_record13" and REVISIONS[-2] != HEAD
+    assert REVISIONS[-2] == "0006_w_fixrev13" and REVISIONS[-2] != HEAD
 
 
 def test_the_downgrade_leaves_actions_blocks_of_format_1_with_the_same_contacts(

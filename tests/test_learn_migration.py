@@ -56,7 +56,7 @@ def test_a_history_of_the_previous_version_is_migrated(history_url: str,
             version = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
             blocks = read_actions(conn, run_actions, [1, 2])
             assert conn.execute(select(run_actions.c.run)).scalars().all() == [1, 2]
-        assert version == HEAD == "0006_w_fixrev13"
+        assert version == HEAD == "0007_w_hist13"
         for k, frame in enumerate(frames, 1):
             want = frame[frame["campaign"].notna()].sort_values("customer_id")
             got = blocks[blocks["run"] == k].sort_values("customer_id")

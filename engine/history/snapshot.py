@@ -33,10 +33,13 @@ SCHEMA = pa.schema([
     ("value_score", pa.float64()), ("action", pa.string()), ("campaign", pa.string()),
     ("policy_id", pa.string()), ("channel", pa.string()), ("status", pa.string()),
     ("holdout", pa.bool_()), ("cost", pa.float64()), ("value_at_stake", pa.float64()),
-    ("expected_response", pa.float64())])
+    ("expected_response", pa.float64()), ("reason", pa.string())])
+# the columns of a block of format 1 (engine.history.snapshot_blocks): all but the reason
+SCHEMA_1 = pa.schema(list(SCHEMA)[:-1])
 # the action list's columns carried into the snapshot (campaign: the decision's otherwise)
 _FROM_ACTIONS = ("campaign", "channel", "status", "holdout", "cost", "value_at_stake",
-                 "expected_response")
+                 "expected_response", "reason")
+_OPTIONAL = ("reason",)
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -61,7 +64,12 @@ def as_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
     """A snapshot given as a data frame (or an Arrow table) in SCHEMA."""
     if isinstance(frame, pa.Table) and frame.schema.equals(SCHEMA):
         return frame
-    return pa.Table.from_arrays([column(frame[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+    given = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+    # a snapshot made without a reason (the column came later) records none
+    return pa.Table.from_arrays([column(frame[f.name], f.type)
+                                 if f.name in given or f.name not in _OPTIONAL
+                                 else pa.nulls(len(frame), f.type) for f in SCHEMA],
+                                schema=SCHEMA)
 
 
 def snapshot_table(table: pd.DataFrame, decisions: pd.DataFrame,
