@@ -70,3 +70,24 @@ def test_money_rounds_an_exact_total_once() -> None:
     assert money.amount(-6_042_550) == -604.26
     assert money.apportion([50, 50, 50]) == [0.01, 0.01, 0.0]
     assert money.apportion([6_042_400, 150]) == [604.24, 0.02]
+
+
+def test_a_brief_shows_the_summarys_campaign_and_channel_amounts() -> None:
+    from engine.render.brief_data import campaign_contexts
+
+    actions = _actions(ROWS).assign(policy_id="p", value_at_stake=1.0, reason="p",
+                                    lifecycle_stage="s", value_tier="t", offer=None)
+    actions["customer_id"] = [f"C{k}" for k in range(len(actions))]
+    summary = allocation_summary(actions, SETUP)
+    rulebook: Any = SimpleNamespace(policies=[])
+    briefs = campaign_contexts(actions, rulebook, SETUP, run={})
+    cells = _level(summary, "campaign_channel")
+    for brief in briefs:
+        camp = brief["campaign"]["id"]
+        row = _level(summary, "campaign").set_index("campaign").loc[camp]
+        assert brief["budget"]["used"] == brief["expected"]["cost"] == row["cost"]
+        assert brief["expected"]["value"] == row["expected_value"]
+        mine = cells[cells["campaign"] == camp].set_index("channel")
+        assert {c["id"]: (c["cost"], c["expected_value"]) for c in brief["channels"]} == {
+            ch: (r["cost"], r["expected_value"]) for ch, r in mine.iterrows()}
+    assert [b["budget"]["used"] for b in briefs] == [302.13, 302.13, 0.0]

@@ -13,8 +13,10 @@ total shown, each within a cent of its exact figure.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 SCALE = 10_000  # the action list's cost and expected_value: 4 decimals (engine.run.pipeline)
 _PER_CENT = SCALE // 100
@@ -54,3 +56,38 @@ def apportion(parts: Sequence[int], target: int | None = None) -> list[float]:
     elif short < 0:  # a target below the floors (not from ``cents``): take from the smallest
         shown[order[::-1][:-short]] -= 1
     return [int(c) / 100 for c in shown]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One amount of the allocated contacts as shown at every level: the total, per channel,
+    per campaign and per campaign and channel (the rows of the allocation summary, and of a
+    campaign's brief), each level adding up to the total, a campaign's channels to the
+    campaign."""
+
+    total: float
+    channel: dict[str, float]
+    campaign: dict[str, float]
+    cell: dict[tuple[str, str], float]
+
+
+def breakdown(campaign: pd.Series, channel: pd.Series, amounts: pd.Series,
+              channels: Sequence[str], campaigns: Sequence[str]) -> Breakdown:
+    """The amounts of the allocated contacts (their campaign and channel, one row each) summed
+    exactly per campaign and channel, and shown: rows in ``channels`` and ``campaigns`` order
+    (a remainder's tie goes to the first)."""
+    exact = pd.Series(np.rint(np.asarray(amounts, dtype=np.float64) * SCALE).astype(np.int64),
+                      index=amounts.index)
+    sums = exact.groupby([campaign.astype(str), channel.astype(str)], sort=False).sum()
+    found = {(str(k[0]), str(k[1])): int(v) for k, v in sums.items()}
+    per_channel = [sum(v for (_, ch), v in found.items() if ch == c) for c in channels]
+    per_campaign = [sum(v for (cp, _), v in found.items() if cp == c) for c in campaigns]
+    total = cents(sum(per_channel))
+    shown_channel = dict(zip(channels, apportion(per_channel, total), strict=True))
+    shown_campaign = dict(zip(campaigns, apportion(per_campaign, total), strict=True))
+    cell: dict[tuple[str, str], float] = {}
+    for camp in campaigns:
+        keys = [(camp, ch) for ch in channels if (camp, ch) in found]
+        cell |= dict(zip(keys, apportion([found[k] for k in keys],
+                                         round(shown_campaign[camp] * 100)), strict=True))
+    return Breakdown(total / 100, shown_channel, shown_campaign, cell)

@@ -182,54 +182,39 @@ def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.Data
     # the columns summed: each selection below copies these, not the whole action list
     actions = actions[["campaign", "status", "channel", "cost", "expected_value"]]
     done = actions[actions["status"] == "allocated"]
+    ids = [ch.id for ch in channels.channels]
+    camps = [str(c) for c in sorted(actions["campaign"].unique())]
+    shown = {key: money.breakdown(done["campaign"], done["channel"], done[key], ids, camps)
+             for key in ("cost", "expected_value")}
     rows: list[dict[str, object]] = []
     for ch in channels.channels:
         part = done[done["channel"] == ch.id]
-        rows.append(_summary_row("channel", "(all)", ch.id, part, ch.budget, ch.capacity))
-    for camp in sorted(actions["campaign"].unique()):
-        spec = channels.campaign(str(camp))
+        rows.append(_summary_row("channel", "(all)", ch.id, part, ch.budget, ch.capacity,
+                                 {k: b.channel[ch.id] for k, b in shown.items()}))
+    for camp in camps:
+        spec = channels.campaign(camp)
         part = done[done["campaign"] == camp]
-        rows.append(_summary_row("campaign", str(camp), "(all)", part, spec.budget, None))
+        rows.append(_summary_row("campaign", camp, "(all)", part, spec.budget, None,
+                                 {k: b.campaign[camp] for k, b in shown.items()}))
         for ch in channels.channels:
             sub = part[part["channel"] == ch.id]
             if len(sub):
-                rows.append(_summary_row("campaign_channel", str(camp), ch.id, sub, None, None))
-    for key in ("cost", "expected_value"):
-        _shown(rows, key)
+                rows.append(_summary_row("campaign_channel", camp, ch.id, sub, None, None,
+                                         {k: b.cell[camp, ch.id] for k, b in shown.items()}))
     frame = pd.DataFrame(rows)
     frame["capacity"] = frame["capacity"].astype("Int64")
     return frame
 
 
 def _summary_row(level: str, campaign: str, channel: str, part: pd.DataFrame,
-                 budget: float | None, capacity: int | None) -> dict[str, object]:
-    cost = money.units(part["cost"])
+                 budget: float | None, capacity: int | None,
+                 amounts: dict[str, float]) -> dict[str, object]:
+    exact = money.units(part["cost"]) / money.SCALE  # the budget's share: of the exact cost
     return {
         "level": level, "campaign": campaign, "channel": channel, "contacts": len(part),
-        "cost": cost, "budget": budget,
-        "budget_used_share": round(cost / money.SCALE / budget, 4) if budget else None,
+        "cost": amounts["cost"], "budget": budget,
+        "budget_used_share": round(exact / budget, 4) if budget else None,
         "capacity": capacity,
         "capacity_used_share": round(len(part) / capacity, 4) if capacity else None,
-        "expected_value": money.units(part["expected_value"]),
+        "expected_value": amounts["expected_value"],
     }
-
-
-def _shown(rows: list[dict[str, object]], key: str) -> None:
-    """``key`` of every row from its exact sum (ten-thousandths, an int) to the amount shown:
-    the channel rows and the campaign rows each add up to the total rounded once, a
-    campaign's channel rows to the campaign's row."""
-    exact = [int(str(r[key])) for r in rows]
-    level = [str(r["level"]) for r in rows]
-    cents: dict[int, int] = {}  # the cents shown, by row
-
-    def share(at: list[int], target: int) -> None:
-        for i, value in zip(at, money.apportion([exact[i] for i in at], target), strict=True):
-            rows[i][key] = value
-            cents[i] = round(value * 100)
-
-    total = money.cents(sum(e for e, lv in zip(exact, level, strict=True) if lv == "channel"))
-    for name in ("channel", "campaign"):
-        share([i for i, lv in enumerate(level) if lv == name], total)
-    for i in [i for i, lv in enumerate(level) if lv == "campaign"]:
-        share([j for j, lv in enumerate(level) if lv == "campaign_channel"
-               and rows[j]["campaign"] == rows[i]["campaign"]], cents[i])
