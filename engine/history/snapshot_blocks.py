@@ -14,9 +14,9 @@ one small block per run to decode.
 
 The block's columns: ``snapshot.SCHEMA`` (customer_id, value_tier, lifecycle_stage,
 total_value, value_score, action, campaign, policy_id, channel, status, holdout, cost,
-value_at_stake, expected_response, reason). The format is versioned (``FORMAT``): format 1
-lacks the reason (the action list's: why a customer was held out, not served or suppressed),
-read as missing.
+value_at_stake, expected_response, reason: dictionary-coded, each part with the texts of its
+rows). The format is versioned (``FORMAT``): format 1 lacks the reason (the action list's:
+why a customer was held out, not served or suppressed), read as missing.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def encode_parts(data: pa.Table, run: int, fmt: int = FORMAT) -> list[dict[str, 
     _one_row_per_customer(ordered.column("customer_id"))
     out: list[dict[str, Any]] = []
     for part, start in enumerate(range(0, ordered.num_rows, PART_ROWS)):
-        piece = ordered.slice(start, PART_ROWS)
+        piece = _own_dictionaries(ordered.slice(start, PART_ROWS))
         sink = io.BytesIO()
         with ipc.new_stream(sink, piece.schema,
                             options=ipc.IpcWriteOptions(compression=_CODEC)) as writer:
@@ -85,6 +85,16 @@ def encode_parts(data: pa.Table, run: int, fmt: int = FORMAT) -> list[dict[str, 
         out.append({"run": run, "part": part, "first_id": piece.column(0)[0].as_py(),
                     "format": fmt, "rows": piece.num_rows, "data": sink.getvalue()})
     return out
+
+
+def _own_dictionaries(piece: pa.Table) -> pa.Table:
+    """A part whose dictionary-coded columns (the reason) hold only the texts of its rows: a
+    slice keeps the run's whole dictionary, which each part's stream would repeat."""
+    for at, f in enumerate(piece.schema):
+        if pa.types.is_dictionary(f.type):
+            texts = piece.column(at).combine_chunks().dictionary_decode()
+            piece = piece.set_column(at, f, pc.dictionary_encode(texts).cast(f.type))
+    return piece
 
 
 def _one_row_per_customer(ids: pa.ChunkedArray) -> None:

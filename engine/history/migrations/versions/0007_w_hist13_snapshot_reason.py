@@ -1,5 +1,6 @@
 """Snapshot blocks of format 2: every customer's reason beside their status (the action
-list's: why held out, not served or suppressed), which `cvm history CUSTOMER` shows.
+list's: why held out, not served or suppressed; dictionary-coded), which `cvm history
+CUSTOMER` shows.
 
 Revision ID: 0007_w_hist13
 Revises: 0006_w_fixrev13
