@@ -1,7 +1,8 @@
 """`cvm history` (issue 13's re-trial): the run list counts the actioned by status (holdout, not
 served, suppressed, from the decisions each run recorded) and marks a run replaced by a later
-run of the same as-of date; a customer's timeline gives the reason a customer was suppressed
-or not served, as the action list said. On SQLite and PostgreSQL, text and --json."""
+run of the same as-of date (in the timeline too); a customer's timeline gives the reason a
+customer was suppressed or not served, as the action list said. On SQLite and PostgreSQL, text
+and --json."""
 
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def test_the_timeline_gives_the_reason_of_the_suppressed_and_not_served(
         store.close()
     assert [s["status"] for s in got["snapshots"]] == ["suppressed"] * 3
     assert [s["reason"] for s in got["snapshots"]] == [WHY] * 3
+    assert [s["replaced_by"] for s in got["snapshots"]] == [2, None, None]
     assert other["snapshots"][0]["reason"] == UNSERVED
 
 
@@ -116,7 +118,9 @@ def test_the_command_shows_the_counts_the_replaced_run_and_the_reason(
         (None, _counts(frames[2])["suppressed"])]
     one = cvm("history", "C0000003", "--project", str(project))
     assert one.exit_code == 0, one.output
-    assert one.stdout.splitlines()[1].endswith(f"retain (retain_high_value: suppressed; {WHY})")
+    first, second = one.stdout.splitlines()[1:3]
+    assert first.endswith(f"retain (retain_high_value: suppressed; {WHY})  [replaced by run 2]")
+    assert second.endswith(f"retain (retain_high_value: suppressed; {WHY})")
 
 
 def test_the_downgrade_from_0007_leaves_format_1_snapshots_read_without_a_reason(

@@ -77,10 +77,11 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
             # why not contacted, as the action list said (runs recorded before 0007: none)
             why = s["reason"] if s["status"] in ("suppressed", "not_served") else None
             decision += f"; {why})" if why else ")"
+        replaced = f"  [replaced by run {s['replaced_by']}]" if s["replaced_by"] else ""
         lines.append(f"  run {s['run']:>3}  {s['as_of']}  {s['value_tier'] or '-':<9} "
                      f"{s['lifecycle_stage'] or '-':<12} total value "
                      f"{_num(s['total_value']):>10}  score {_num(s['value_score']):>6}  "
-                     f"{decision}")
+                     f"{decision}{replaced}")
     for r in raw["responses"]:
         revenue = f", revenue {_num(r['revenue'])}" if r["revenue"] is not None else ""
         lines.append(f"  response    {r['date']}  {r['campaign']}: {r['outcome']}{revenue}")

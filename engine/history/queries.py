@@ -46,7 +46,7 @@ def list_runs(store: Store) -> list[dict[str, Any]]:
     for row in rows:
         found = _plain(dict(zip(RUN_FIELDS, row, strict=True)))
         found |= dict(zip(COUNTED, counts[int(row[0])], strict=True))
-        found["replaced_by"] = None if latest[row.as_of] == row[0] else latest[row.as_of]
+        found["replaced_by"] = _replaced(int(row[0]), latest[row.as_of])
         out.append(found)
     return out
 
@@ -71,6 +71,7 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
         found = customer_rows(conn, run_snapshots, customer_id, SNAPSHOT_FIELDS)
         dates = dict(conn.execute(select(runs.c.id, runs.c.as_of).where(
             runs.c.id.in_([run for run, _ in found]))).all()) if found else {}
+        latest = {d: int(r) for r, d in conn.execute(looked_back(None)).all()} if found else {}
         answers = conn.execute(
             select(responses.c.response_date, responses.c.campaign, responses.c.outcome,
                    responses.c.revenue).where(responses.c.customer_id == customer_id)
@@ -80,11 +81,18 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
     return {
         "customer_id": customer_id,
         "runs_recorded": int(known),
-        "snapshots": [_plain({"run": run, "as_of": dates[run], **row}) for run, row in found],
+        "snapshots": [_plain({"run": run, "as_of": dates[run], **row,
+                              "replaced_by": _replaced(run, latest[dates[run]])})
+                      for run, row in found],
         "responses": [_plain(dict(zip(("date", "campaign", "outcome", "revenue"), row,
                                       strict=True))) for row in answers],
         **served,
     }
+
+
+def _replaced(run: int, latest: int) -> int | None:
+    """The later run of the same as-of date that replaced ``run`` (None: it is the latest)."""
+    return None if run == latest else latest
 
 
 def contacts_of(conn: Connection, customer_id: str, limit: int
