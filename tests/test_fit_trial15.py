@@ -17,31 +17,13 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.workflow.json_output import schema_path
+from tests.cdnow_sample import sample_project
 from tests.conftest import ROOT
-
-SAMPLE = """\
-name: CDNOW sample
-data:
-  transactions: sample.txt
-  delimiter: whitespace
-  date_format: "%Y%m%d"
-  duplicates: keep
-  columns: {customer_id: customer_id, date: date, amount: dollars}
-as_of: 1998-07-01
-currency: USD
-margin_rate: 0.3
-"""
 
 
 def _sample(tmp_path: Path, extra: str = "") -> Path:
     """The CDNOW 1/10 sample (2,357 customers) with a header, as its own project."""
-    project = tmp_path / "p"
-    project.mkdir()
-    shutil.copytree(ROOT / "rules", project / "rules")
-    body = (ROOT / "examples" / "cdnow" / "CDNOW_sample.txt").read_text()
-    (project / "sample.txt").write_text("master_id customer_id date cds dollars\n" + body)
-    (project / "cvm.yaml").write_text(SAMPLE + extra)
-    return project
+    return sample_project(tmp_path, extra, rules=True)
 
 
 def _subscription(tmp_path: Path, billing_days: int | None = None) -> Path:

@@ -17,31 +17,13 @@ from typer.testing import CliRunner, Result
 from engine.cli import app
 from engine.value.models import ConvergenceError
 from engine.value.models.pareto_nbd import ParetoNBDFitter
-from tests.conftest import ROOT
+from tests.cdnow_sample import sample_project
 
-CONFIG = """\
-name: CDNOW sample
-data:
-  transactions: sample.txt
-  delimiter: whitespace
-  date_format: "%Y%m%d"
-  duplicates: keep
-  columns: {customer_id: customer_id, date: date, amount: dollars}
-as_of: 1998-07-01
-currency: USD
-margin_rate: 0.3
-models:
-"""
 FAILED = ("the Pareto/NBD purchase model fit failed: simulated failure on all the data")
 
 
 def _project(tmp_path: Path, models: str) -> Path:
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "cvm.yaml").write_text(CONFIG + models)
-    sample = (ROOT / "examples" / "cdnow" / "CDNOW_sample.txt").read_text()
-    (project / "sample.txt").write_text("master_id customer_id date cds dollars\n" + sample)
-    return project
+    return sample_project(tmp_path, "models:\n" + models)
 
 
 def _fit(project: Path, *extra: str) -> Result:

@@ -68,7 +68,7 @@ def _bump(store: Store, table: Table, found: int) -> None:
 def test_a_block_of_an_unknown_format_is_an_input_error_naming_the_history(
         history_url: str, tmp_path: Path, kind: str) -> None:
     store = _one_run(history_url, tmp_path)
-    table, known = {"actions": (run_actions, "1 to 2"), "snapshot": (run_snapshots, "1"),
+    table, known = {"actions": (run_actions, "1 to 2"), "snapshot": (run_snapshots, "1 to 2"),
                     "values": (run_values, "1")}[kind]
     _bump(store, table, 7)
     as_of = dt.date(2025, 2, 1)

@@ -41,7 +41,7 @@ def expected(frame: pd.DataFrame, customer_id: str) -> dict[str, Any] | None:
     row = found.iloc[0]
     out: dict[str, Any] = {}
     for name in SNAPSHOT_FIELDS:
-        value = row[name]
+        value = row.get(name)  # a synthetic run without a reason records none
         if value is None or (isinstance(value, float) and math.isnan(value)):
             value = None
         elif name == "holdout":

@@ -11,6 +11,7 @@ import typer
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.history import open_history, settings_for
+from engine.history.checks import check_readable
 from engine.history.queries import list_runs, timeline
 
 
@@ -19,6 +20,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
     config = project_of(project, config_file, scope="config").config
     settings = settings_for(config)
     where = config.display(settings.file) if settings.file is not None else settings.masked
+    check_readable(config)  # a history validate refuses is not read (exit 1)
     store = open_history(config, create=False)
     if store is None:
         raw: Any = [] if customer_id is None else {"customer_id": customer_id,
@@ -51,9 +53,15 @@ def _runs_text(rows: list[dict[str, Any]], where: str) -> str:
         return f"No run recorded yet in {where}: `cvm run` records each run."
     lines = [f"{len(rows):,} run(s) recorded in {where}:",
              f"  {'run':>4}  {'run id':<16}  {'as of':<10}  {'recorded at':<25}  "
-             f"{'customers':>9}  {'actioned':>8}  {'allocated':>9}"]
-    lines += [f"  {r['run']:>4}  {r['run_id']:<16}  {r['as_of']:<10}  {r['recorded_at']:<25}  "
-              f"{r['customers']:>9,}  {r['actioned']:>8,}  {r['allocated']:>9,}" for r in rows]
+             f"{'customers':>9}  {'actioned':>8}  {'allocated':>9}  {'holdout':>7}  "
+             f"{'not served':>10}  {'suppressed':>10}"]
+    for r in rows:
+        # a run re-made on its as-of date replaces it: only the latest is looked back on
+        replaced = f"  replaced by run {r['replaced_by']}" if r["replaced_by"] else ""
+        lines.append(f"  {r['run']:>4}  {r['run_id']:<16}  {r['as_of']:<10}  "
+                     f"{r['recorded_at']:<25}  {r['customers']:>9,}  {r['actioned']:>8,}  "
+                     f"{r['allocated']:>9,}  {r['holdout']:>7,}  {r['not_served']:>10,}  "
+                     f"{r['suppressed']:>10,}{replaced}")
     return "\n".join(lines)
 
 
@@ -65,11 +73,15 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
         decision = s["action"] or "no_action"
         if s["status"]:
             decision += f" ({s['campaign']}: {s['status']}"
-            decision += f" by {s['channel']})" if s["channel"] else ")"
+            decision += f" by {s['channel']}" if s["channel"] else ""
+            # why not contacted, as the action list said (runs recorded before 0007: none)
+            why = s["reason"] if s["status"] in ("suppressed", "not_served") else None
+            decision += f"; {why})" if why else ")"
+        replaced = f"  [replaced by run {s['replaced_by']}]" if s["replaced_by"] else ""
         lines.append(f"  run {s['run']:>3}  {s['as_of']}  {s['value_tier'] or '-':<9} "
                      f"{s['lifecycle_stage'] or '-':<12} total value "
                      f"{_num(s['total_value']):>10}  score {_num(s['value_score']):>6}  "
-                     f"{decision}")
+                     f"{decision}{replaced}")
     for r in raw["responses"]:
         revenue = f", revenue {_num(r['revenue'])}" if r["revenue"] is not None else ""
         lines.append(f"  response    {r['date']}  {r['campaign']}: {r['outcome']}{revenue}")

@@ -13,6 +13,7 @@ from engine.commands.common import project_of
 from engine.data.load import load_transactions
 from engine.errors import InputError, Problem
 from engine.history import open_history
+from engine.history.checks import check_readable
 from engine.history.measure import measure
 from engine.history.measure_verdict import interval_text
 from engine.output.commit import writing
@@ -26,6 +27,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
+    check_readable(config)  # a history validate refuses is not read (exit 1)
     store = open_history(config, create=False)
     if store is None:
         raise InputError(Problem(

@@ -12,6 +12,7 @@ import typer
 
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem, UsageError
+from engine.history.checks import check_readable
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
@@ -53,6 +54,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target = output_target(config, out)
     guard = guard_for(config, files=[path])
     check_folder(target, guard)
+    check_readable(config)  # a history validate refuses is not read (exit 1)
     report = build_report(setup, spend=spend_data, active_window_days=window,
                           run_folder=target.path)
     with writing(target, guard, "report") as stage:

@@ -72,11 +72,13 @@ def part_source(folder: Source, file: Path) -> Source:
 
 
 def read_folder(src: Source, wanted: Mapping[str, str],
-                repetitive: Collection[str] = ()) -> pa.Table:
-    """Every file's ``wanted`` columns, one file after the other (``tabular.read_columns``)."""
+                repetitive: Collection[str] = ()) -> tuple[pa.Table, list[str]]:
+    """Every file's ``wanted`` columns, one file after the other (``tabular.read_columns``),
+    and the names of the folder's other files, not read (``listing``: the folder is walked
+    once)."""
     rows = as_folder(src)
     assert isinstance(rows, FolderRows) and isinstance(rows.path, Path)
-    files = data_files(rows.path)
+    files, skipped = listing(rows.path)
     if not files:
         raise InputError(no_data_file(rows))
     rows.starts.clear()
@@ -88,7 +90,7 @@ def read_folder(src: Source, wanted: Mapping[str, str],
         start += table.num_rows
         tables.append(table)
     try:
-        return pa.concat_tables(tables, promote_options="permissive")
+        return pa.concat_tables(tables, promote_options="permissive"), skipped
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InputError(Problem(
             f"the files of the folder have different column types ({exc})", file=rows.display,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +20,7 @@ from engine.data.codes import customer_codes, labelled_codes, order_codes
 from engine.data.contracts import Contracts, end_days, ends_after, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
-from engine.data.folder import FolderRows, as_folder, listing, read_folder
+from engine.data.folder import FolderRows, as_folder, read_folder
 from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_columns
@@ -102,15 +101,15 @@ def load_transactions(config: Config) -> Transactions:
         rows = rows_source(data.transactions)
         src: Source = rows
         table = read_rows(rows, wanted, repetitive)
+        skipped: list[str] = []  # a folder's files not read
     else:
         src = as_folder(Source(  # a folder: a bad row is named by its own file
             data.transactions, config.display(data.transactions), "data.transactions",
             data.delimiter, data.encoding, config.where("data.transactions")))
-        table = read_folder(src, wanted, repetitive) if isinstance(src, FolderRows) \
-            else read_columns(src, wanted, repetitive=repetitive)
-    report = LoadReport(file=src.display, rows_read=table.num_rows, files_note=skipped_note(
-        listing(src.path)[1]) if isinstance(src, FolderRows) and isinstance(src.path, Path)
-        else "")
+        table, skipped = read_folder(src, wanted, repetitive) if isinstance(src, FolderRows) \
+            else (read_columns(src, wanted, repetitive=repetitive), [])
+    report = LoadReport(file=src.display, rows_read=table.num_rows,
+                        files_note=skipped_note(skipped))
     cols = data.columns
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
     # so the order ids are coded on the second core meanwhile.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from engine.errors import CvmError, Problem
+from engine.errors import CvmError, InputError, Problem, errors_only
 from engine.history import settings_for
 from engine.project.config import Config
 
@@ -50,3 +50,19 @@ def check_history(config: Config) -> list[Problem]:
     except CvmError as exc:
         return problems + list(exc.problems)
     return problems
+
+
+def check_readable(config: Config) -> None:
+    """Stop a command that reads the history (``cvm history``, ``cvm measure``, ``cvm
+    report``) with the errors ``cvm validate`` gives for it (a damaged, foreign or newer
+    history: the same check, the same error, exit 1), so that no answer is read from a file
+    validate refuses. A history not made yet is not checked: reading never creates one."""
+    try:
+        settings = settings_for(config)
+    except CvmError:
+        settings = None
+    if settings is not None and settings.file is not None and not settings.file.exists():
+        return
+    errors = errors_only(check_history(config))
+    if errors:
+        raise InputError(errors)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from engine.history.columnar import categories, read_blocks
 from engine.history.lookback import looked_back
 from engine.history.snapshot_blocks import customer_rows
 from engine.history.store import Store
@@ -17,23 +19,49 @@ from engine.history.tables import (
     interaction_responses,
     interactions,
     responses,
+    run_actions,
     run_snapshots,
     runs,
 )
 
 RUN_FIELDS = ("run", "run_id", "as_of", "recorded_at", "engine_version", "customers",
               "actioned", "allocated")
+COUNTED = ("holdout", "not_served", "suppressed")  # of the actioned, beside the allocated
 SNAPSHOT_FIELDS = ("value_tier", "lifecycle_stage", "total_value", "value_score", "action",
                    "campaign", "policy_id", "channel", "status", "holdout", "cost",
-                   "value_at_stake", "expected_response")
+                   "value_at_stake", "expected_response", "reason")
 
 
 def list_runs(store: Store) -> list[dict[str, Any]]:
+    """Every run recorded, oldest first: its counts (the actioned by status, counted from the
+    decisions it recorded) and ``replaced_by``, the later run of the same as-of date that
+    replaced it (None: the run looked back on for its date; engine.history.lookback)."""
     with store.reading() as conn:
         rows = conn.execute(select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.recorded_at,
                                    runs.c.engine_version, runs.c.customers, runs.c.actioned,
                                    runs.c.allocated).order_by(runs.c.id)).all()
-    return [_plain(dict(zip(RUN_FIELDS, row, strict=True))) for row in rows]
+        latest = {d: int(r) for r, d in conn.execute(looked_back(None)).all()}
+        counts = _status_counts(conn, [int(row[0]) for row in rows])
+    out = []
+    for row in rows:
+        found = _plain(dict(zip(RUN_FIELDS, row, strict=True)))
+        found |= dict(zip(COUNTED, counts[int(row[0])], strict=True))
+        found["replaced_by"] = _replaced(int(row[0]), latest[row.as_of])
+        out.append(found)
+    return out
+
+
+def _status_counts(conn: Connection, keys: list[int]) -> dict[int, list[int]]:
+    """Each run's actioned customers held out, not served and suppressed, from its actions
+    block (the status column alone is decompressed; no Python object per row)."""
+    block, run, _ = read_blocks(conn, run_actions, keys, ["status"])
+    codes, words = categories(block.column("status"))
+    at = np.searchsorted(np.asarray(keys, dtype=np.int64), run)
+    width = len(words) + 1  # the last: missing
+    table = np.bincount(at * width + np.where(codes < 0, len(words), codes),
+                        minlength=len(keys) * width).reshape(len(keys), width)
+    return {key: [int(table[i, words.index(s)]) if s in words else 0 for s in COUNTED]
+            for i, key in enumerate(keys)}
 
 
 def timeline(store: Store, customer_id: str) -> dict[str, Any]:
@@ -43,6 +71,7 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
         found = customer_rows(conn, run_snapshots, customer_id, SNAPSHOT_FIELDS)
         dates = dict(conn.execute(select(runs.c.id, runs.c.as_of).where(
             runs.c.id.in_([run for run, _ in found]))).all()) if found else {}
+        latest = {d: int(r) for r, d in conn.execute(looked_back(None)).all()} if found else {}
         answers = conn.execute(
             select(responses.c.response_date, responses.c.campaign, responses.c.outcome,
                    responses.c.revenue).where(responses.c.customer_id == customer_id)
@@ -52,11 +81,18 @@ def timeline(store: Store, customer_id: str) -> dict[str, Any]:
     return {
         "customer_id": customer_id,
         "runs_recorded": int(known),
-        "snapshots": [_plain({"run": run, "as_of": dates[run], **row}) for run, row in found],
+        "snapshots": [_plain({"run": run, "as_of": dates[run], **row,
+                              "replaced_by": _replaced(run, latest[dates[run]])})
+                      for run, row in found],
         "responses": [_plain(dict(zip(("date", "campaign", "outcome", "revenue"), row,
                                       strict=True))) for row in answers],
         **served,
     }
+
+
+def _replaced(run: int, latest: int) -> int | None:
+    """The later run of the same as-of date that replaced ``run`` (None: it is the latest)."""
+    return None if run == latest else latest
 
 
 def contacts_of(conn: Connection, customer_id: str, limit: int

@@ -27,16 +27,23 @@ from sqlalchemy.engine import Connection
 from engine.history.columnar import ACTION_COLUMNS, coded
 from engine.history.columnar import SCHEMA as ACTIONS_SCHEMA
 
+# the reason: a few distinct texts (a policy, a contact policy's words, a limit) over a third
+# of a million rows at 1M customers: dictionary-coded, so that taking the rows of the value
+# table's order and compressing each part handle integers, not the texts
+REASON = pa.dictionary(pa.int32(), pa.string())
 SCHEMA = pa.schema([
     ("customer_id", pa.string()), ("value_tier", pa.string()),
     ("lifecycle_stage", pa.string()), ("total_value", pa.float64()),
     ("value_score", pa.float64()), ("action", pa.string()), ("campaign", pa.string()),
     ("policy_id", pa.string()), ("channel", pa.string()), ("status", pa.string()),
     ("holdout", pa.bool_()), ("cost", pa.float64()), ("value_at_stake", pa.float64()),
-    ("expected_response", pa.float64())])
+    ("expected_response", pa.float64()), ("reason", REASON)])
+# the columns of a block of format 1 (engine.history.snapshot_blocks): all but the reason
+SCHEMA_1 = pa.schema(list(SCHEMA)[:-1])
 # the action list's columns carried into the snapshot (campaign: the decision's otherwise)
 _FROM_ACTIONS = ("campaign", "channel", "status", "holdout", "cost", "value_at_stake",
-                 "expected_response")
+                 "expected_response", "reason")
+_OPTIONAL = ("reason",)
 _CODEC = "zstd" if pa.Codec.is_available("zstd") else None
 
 
@@ -52,6 +59,10 @@ def column(values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray,
             values = pa.array(values, from_pandas=True)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
+    if pa.types.is_dictionary(kind) and not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values.cast(kind.value_type))
+    if pa.types.is_dictionary(kind):
+        return values if values.type == kind else values.cast(kind)
     if isinstance(values.type, pa.DictionaryType):
         values = values.dictionary_decode()
     return values if values.type == kind else values.cast(kind)
@@ -61,7 +72,13 @@ def as_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
     """A snapshot given as a data frame (or an Arrow table) in SCHEMA."""
     if isinstance(frame, pa.Table) and frame.schema.equals(SCHEMA):
         return frame
-    return pa.Table.from_arrays([column(frame[f.name], f.type) for f in SCHEMA], schema=SCHEMA)
+    given = set(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+    # a snapshot made without a reason (the column came later) records none
+    return pa.Table.from_arrays([column(frame[f.name], f.type)
+                                 if f.name in given or f.name not in _OPTIONAL
+                                 else column(pa.nulls(len(frame), pa.string()), f.type)
+                                 for f in SCHEMA],
+                                schema=SCHEMA)
 
 
 def snapshot_table(table: pd.DataFrame, decisions: pd.DataFrame,

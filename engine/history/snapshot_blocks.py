@@ -14,7 +14,9 @@ one small block per run to decode.
 
 The block's columns: ``snapshot.SCHEMA`` (customer_id, value_tier, lifecycle_stage,
 total_value, value_score, action, campaign, policy_id, channel, status, holdout, cost,
-value_at_stake, expected_response). The format is versioned (``FORMAT``).
+value_at_stake, expected_response, reason: dictionary-coded, each part with the texts of its
+rows). The format is versioned (``FORMAT``): format 1 lacks the reason (the action list's:
+why a customer was held out, not served or suppressed), read as missing.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from engine.history import block_format
-from engine.history.snapshot import SCHEMA
+from engine.history.snapshot import SCHEMA, SCHEMA_1
 
-FORMAT = 1
+FORMAT = 2  # 1: without the reason (migration 0008_w_hist13)
+FORMATS = {1: SCHEMA_1, 2: SCHEMA}  # the columns of each format read
 PART_ROWS = 8192  # one customer's look-up decodes this many rows per run
 # byte-wise comparison of ids on PostgreSQL, SQLite's default: the order the parts are cut in
 ID = Text().with_variant(Text(collation="C"), "postgresql")
@@ -64,7 +67,7 @@ def table(metadata: MetaData) -> Table:
     )
 
 
-def encode_parts(data: pa.Table, run: int) -> list[dict[str, Any]]:
+def encode_parts(data: pa.Table, run: int, fmt: int = FORMAT) -> list[dict[str, Any]]:
     """The rows of ``cvm_run_snapshots`` for a snapshot (an Arrow table whose first column is
     customer_id): sorted by id, ``PART_ROWS`` rows a part. A value table comes sorted by
     customer (the features are grouped by customer): then nothing is sorted or copied."""
@@ -74,14 +77,24 @@ def encode_parts(data: pa.Table, run: int) -> list[dict[str, Any]]:
     _one_row_per_customer(ordered.column("customer_id"))
     out: list[dict[str, Any]] = []
     for part, start in enumerate(range(0, ordered.num_rows, PART_ROWS)):
-        piece = ordered.slice(start, PART_ROWS)
+        piece = _own_dictionaries(ordered.slice(start, PART_ROWS))
         sink = io.BytesIO()
         with ipc.new_stream(sink, piece.schema,
                             options=ipc.IpcWriteOptions(compression=_CODEC)) as writer:
             writer.write_table(piece, max_chunksize=PART_ROWS)
         out.append({"run": run, "part": part, "first_id": piece.column(0)[0].as_py(),
-                    "format": FORMAT, "rows": piece.num_rows, "data": sink.getvalue()})
+                    "format": fmt, "rows": piece.num_rows, "data": sink.getvalue()})
     return out
+
+
+def _own_dictionaries(piece: pa.Table) -> pa.Table:
+    """A part whose dictionary-coded columns (the reason) hold only the texts of its rows: a
+    slice keeps the run's whole dictionary, which each part's stream would repeat."""
+    for at, f in enumerate(piece.schema):
+        if pa.types.is_dictionary(f.type):
+            texts = piece.column(at).combine_chunks().dictionary_decode()
+            piece = piece.set_column(at, f, pc.dictionary_encode(texts).cast(f.type))
+    return piece
 
 
 def _one_row_per_customer(ids: pa.ChunkedArray) -> None:
@@ -112,12 +125,14 @@ def customer_rows(conn: Connection, store: Table, customer_id: str,
         .order_by(store.c.run)).all()
     out: list[tuple[int, dict[str, Any]]] = []
     for run, fmt, data in found:
-        block_format.check("snapshot", run, fmt, (FORMAT,))
-        wanted = [SCHEMA.get_field_index(c) for c in ("customer_id", *columns)]
+        block_format.check("snapshot", run, fmt, FORMATS)
+        schema = FORMATS[fmt]  # a column its format lacks is missing (None)
+        wanted = [schema.get_field_index(c) for c in ("customer_id", *columns)
+                  if c in schema.names]
         block = ipc.open_stream(pa.py_buffer(bytes(data)), options=ipc.IpcReadOptions(
             included_fields=wanted)).read_all()
         at = pc.index(block.column("customer_id"), customer_id).as_py()
         if at >= 0:
             row = block.slice(at, 1).to_pylist()[0]
-            out.append((int(run), {c: row[c] for c in columns}))
+            out.append((int(run), {c: row.get(c) for c in columns}))
     return out

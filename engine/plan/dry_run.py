@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.activation import money
 from engine.activation.allocate import LABELS
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
@@ -153,8 +154,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     totals |= {f"changed_{f}": float(flags[f].sum()) for f in FIELDS}
     for label, comp in (("before", before), ("after", after)):
         acts = comp.actions
-        totals[f"cost_{label}"] = float(acts["cost"].sum())
-        totals[f"expected_value_{label}"] = float(acts["expected_value"].sum())
+        totals |= {f"{k}_{label}": v for k, v in _spend(acts).items()}
         counts = acts["status"].value_counts()
         totals |= {f"{s}_{label}": float(counts.get(s, 0)) for s in STATUSES}
     matrix = pd.crosstab(per["action_before"].fillna("(not a customer)"),
@@ -169,6 +169,12 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
                 _unserved(before, after), plan_diff.briefs(briefs_b, briefs_p),
                 _cosmetic(baseline, proposed, definitions, briefs_b, briefs_p),
                 _policies(before, after), _channels(before, after), matrix, totals, sample)
+
+
+def _spend(actions: pd.DataFrame) -> dict[str, float]:
+    """The cost and expected value of an action list, summed exactly and rounded once: the
+    totals of the run's allocation summary, and so of the report (engine.activation.money)."""
+    return {k: money.amount(money.units(actions[k])) for k in ("cost", "expected_value")}
 
 
 def _briefs(comp: Computed) -> dict[str, str]:
@@ -348,15 +354,20 @@ def _channels(before: Computed, after: Computed) -> pd.DataFrame:
     specs = {"before": plan_diff.by_id(before.setup.channels.channels),
              "after": plan_diff.by_id(after.setup.channels.channels)}
     rows = []
-    for cid in [*specs["after"], *(c for c in specs["before"] if c not in specs["after"])]:
+    listed = [*specs["after"], *(c for c in specs["before"] if c not in specs["after"])]
+    for cid in listed:
         rec: dict[str, Any] = {"channel": cid}
-        for label, comp in (("before", before), ("after", after)):
+        for label in ("before", "after"):
             spec = specs[label].get(cid)
-            done = comp.actions[(comp.actions["status"] == "allocated") &
-                                (comp.actions["channel"] == cid)]
-            rec[f"contacts_{label}"] = len(done)
-            rec[f"cost_{label}"] = round(float(done["cost"].sum()), 2)
+            rec[f"contacts_{label}"], rec[f"cost_{label}"] = 0, 0.0  # below: their order
             rec[f"capacity_{label}"] = spec.capacity if spec else None
             rec[f"budget_{label}"] = spec.budget if spec else None
         rows.append(rec)
+    for label, comp in (("before", before), ("after", after)):
+        done = comp.actions[comp.actions["status"] == "allocated"]
+        exact = [money.units(done["cost"][done["channel"] == cid]) for cid in listed]
+        # the channels' costs add up to the total cost shown (engine.activation.money)
+        for rec, cost, cid in zip(rows, money.apportion(exact), listed, strict=True):
+            rec[f"contacts_{label}"] = int((done["channel"] == cid).sum())
+            rec[f"cost_{label}"] = cost
     return pd.DataFrame(rows)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.activation import money
 from engine.policy.condition_text import describe
 from engine.project.channels import ChannelSetup
 from engine.project.contact_policies import OPTED_OUT
@@ -54,6 +55,12 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
                       run: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     actions = actions[list(USED)]
+    allocated = actions[actions["status"] == "allocated"]
+    ids = [ch.id for ch in channels.channels]
+    camps = [str(c) for c in sorted(actions["campaign"].unique())]
+    # the amounts the allocation summary shows (summed exactly, rounded once, adding up)
+    shown = {key: money.breakdown(allocated["campaign"], allocated["channel"], allocated[key],
+                                  ids, camps) for key in ("cost", "expected_value")}
     for camp_id in sorted(actions["campaign"].unique()):
         camp = channels.campaign(str(camp_id))
         part = actions[actions["campaign"] == camp_id]
@@ -63,15 +70,16 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
         gone = part[part["status"] == "suppressed"]
         used = {str(x) for x in pd.unique(part["policy_id"])}  # not set(): 10x slower on Arrow
         policies = [p for p in rulebook.policies if p.id in used and p.enabled]
-        cost = float(done["cost"].sum())
-        ev = float(done["expected_value"].sum())
+        cost = shown["cost"].campaign[str(camp_id)]
+        ev = shown["expected_value"].campaign[str(camp_id)]
         chans = []
         for ch in channels.channels:
             sub = done[done["channel"] == ch.id]
             if len(sub):
                 chans.append({"id": ch.id, "name": ch.name, "contacts": len(sub),
-                              "cost": float(sub["cost"].sum()),
-                              "expected_value": float(sub["expected_value"].sum()),
+                              "cost": shown["cost"].cell[str(camp_id), ch.id],
+                              "expected_value": shown["expected_value"].cell[str(camp_id),
+                                                                             ch.id],
                               "cost_per_contact": ch.cost_per_contact})
         examples = done.sort_values(["value_at_stake", "customer_id"],
                                     ascending=[False, True]).head(EXAMPLES)

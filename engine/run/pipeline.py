@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine.activation import money
 from engine.activation.actions_schema import NAMES
 from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
 from engine.activation.contact import ContactLog
@@ -175,35 +176,45 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
 
 
 def allocation_summary(actions: pd.DataFrame, channels: ChannelSetup) -> pd.DataFrame:
-    """Contacts, cost and expected value per channel, per campaign, and per both."""
+    """Contacts, cost and expected value per channel, per campaign, and per both. The amounts
+    are summed exactly and rounded once (engine.activation.money): the channel rows and the
+    campaign rows each add up to the run's total, a campaign's channel rows to the campaign."""
     # the columns summed: each selection below copies these, not the whole action list
     actions = actions[["campaign", "status", "channel", "cost", "expected_value"]]
     done = actions[actions["status"] == "allocated"]
+    ids = [ch.id for ch in channels.channels]
+    camps = [str(c) for c in sorted(actions["campaign"].unique())]
+    shown = {key: money.breakdown(done["campaign"], done["channel"], done[key], ids, camps)
+             for key in ("cost", "expected_value")}
     rows: list[dict[str, object]] = []
     for ch in channels.channels:
         part = done[done["channel"] == ch.id]
-        rows.append(_summary_row("channel", "(all)", ch.id, part, ch.budget, ch.capacity))
-    for camp in sorted(actions["campaign"].unique()):
-        spec = channels.campaign(str(camp))
+        rows.append(_summary_row("channel", "(all)", ch.id, part, ch.budget, ch.capacity,
+                                 {k: b.channel[ch.id] for k, b in shown.items()}))
+    for camp in camps:
+        spec = channels.campaign(camp)
         part = done[done["campaign"] == camp]
-        rows.append(_summary_row("campaign", str(camp), "(all)", part, spec.budget, None))
+        rows.append(_summary_row("campaign", camp, "(all)", part, spec.budget, None,
+                                 {k: b.campaign[camp] for k, b in shown.items()}))
         for ch in channels.channels:
             sub = part[part["channel"] == ch.id]
             if len(sub):
-                rows.append(_summary_row("campaign_channel", str(camp), ch.id, sub, None, None))
+                rows.append(_summary_row("campaign_channel", camp, ch.id, sub, None, None,
+                                         {k: b.cell[camp, ch.id] for k, b in shown.items()}))
     frame = pd.DataFrame(rows)
     frame["capacity"] = frame["capacity"].astype("Int64")
     return frame
 
 
 def _summary_row(level: str, campaign: str, channel: str, part: pd.DataFrame,
-                 budget: float | None, capacity: int | None) -> dict[str, object]:
-    cost = float(part["cost"].sum())
+                 budget: float | None, capacity: int | None,
+                 amounts: dict[str, float]) -> dict[str, object]:
+    exact = money.units(part["cost"]) / money.SCALE  # the budget's share: of the exact cost
     return {
         "level": level, "campaign": campaign, "channel": channel, "contacts": len(part),
-        "cost": round(cost, 2), "budget": budget,
-        "budget_used_share": round(cost / budget, 4) if budget else None,
+        "cost": amounts["cost"], "budget": budget,
+        "budget_used_share": round(exact / budget, 4) if budget else None,
         "capacity": capacity,
         "capacity_used_share": round(len(part) / capacity, 4) if capacity else None,
-        "expected_value": round(float(part["expected_value"].sum()), 2),
+        "expected_value": amounts["expected_value"],
     }

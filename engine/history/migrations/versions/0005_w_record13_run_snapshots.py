@@ -21,14 +21,17 @@ import pyarrow.ipc as ipc
 import sqlalchemy as sa
 from alembic import op
 
-from engine.history.snapshot import SCHEMA, copy_csv
-from engine.history.snapshot_blocks import FORMAT, encode_parts
+from engine.history.snapshot import SCHEMA_1 as SCHEMA  # the snapshot's columns then
+from engine.history.snapshot import copy_csv
+from engine.history.snapshot_blocks import encode_parts
 from engine.history.snapshot_blocks import table as blocks_table
 
 revision = "0005_w_record13"
 down_revision = "0004_w_record"
 branch_labels = None
 depends_on = None
+
+FORMAT = 1  # the snapshot blocks written and read at this revision
 
 ID = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
 _CONTACTS = (
@@ -62,7 +65,7 @@ def upgrade() -> None:
     for (run,) in conn.execute(sa.text("SELECT id FROM cvm_runs ORDER BY id")).all():
         rows = conn.execute(sa.text(f"SELECT {names} FROM cvm_snapshots WHERE run = :run"),
                             {"run": run}).all()
-        parts = encode_parts(_table(rows), run)
+        parts = encode_parts(_table(rows), run, FORMAT)
         if parts:
             conn.execute(target.insert(), parts)
     op.execute("DROP VIEW cvm_contacts")

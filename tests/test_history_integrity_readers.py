@@ -1,0 +1,70 @@
+"""The commands that read the history (cvm history, cvm measure, cvm report) run SQLite's
+quick check as cvm validate and cvm run do: a damaged history stops them with the same error
+and exit code 1, never an answer read from a damaged file (issue 13's re-trial)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from engine.history import record
+from tests.history_runs import cvm, open_history, retail_copy, snapshot
+
+HINT = ("  hint: restore the file from a backup, or move it away: the next run starts a new "
+        "history (without the runs and responses recorded so far)")
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The retail project (copied) and a history of two runs whose middle 4 KB are
+    overwritten (the header and the version table intact), as in
+    tests/test_history_integrity_fix13.py."""
+    tmp_path = tmp_path_factory.mktemp("damaged")
+    project = retail_copy(tmp_path)
+    history = tmp_path / "h.sqlite"
+    store = open_history(str(history), tmp_path)
+    try:
+        for k in (1, 2):
+            record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 10, k), project="t",
+                              inputs={}, snapshot=snapshot(3000, seed=k))
+    finally:
+        store.close()
+    data = bytearray(history.read_bytes())
+    middle = len(data) // 2 // 4096 * 4096
+    data[middle:middle + 4096] = b"A" * 4096
+    history.write_bytes(bytes(data))
+    return project
+
+
+def _refused(done: Result, history: Path) -> None:
+    assert done.exit_code == 1, done.output
+    first, hint = done.stderr.splitlines()[:2]
+    assert first.startswith(f"error: {history}: history (CVM_HISTORY_URL): is damaged: ")
+    assert first.endswith(" (SQLite's quick_check)")
+    assert hint == HINT
+    assert done.stdout == ""
+
+
+@pytest.fixture
+def env(damaged: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    history = damaged.parent / "h.sqlite"
+    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
+    return history
+
+
+def test_history_refuses_a_damaged_history(damaged: Path, env: Path) -> None:
+    _refused(cvm("history", "--project", str(damaged)), env)
+    _refused(cvm("history", "C0000001", "--json", "--project", str(damaged)), env)
+
+
+def test_measure_refuses_it(damaged: Path, env: Path, tmp_path: Path) -> None:
+    _refused(cvm("measure", "--project", str(damaged), "--out", str(tmp_path / "o")), env)
+    assert not (tmp_path / "o").exists()
+
+
+def test_report_refuses_it(damaged: Path, env: Path, tmp_path: Path) -> None:
+    _refused(cvm("report", "--project", str(damaged), "--out", str(tmp_path / "o")), env)
+    assert not (tmp_path / "o").exists()
