@@ -146,3 +146,42 @@ def test_a_history_written_at_every_read_stops_the_run(
         "  hint: run again once the commands writing to this history (`cvm responses import`, "
         "other `cvm run`s) are done"]
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_the_stamp_moves_with_a_recording_or_an_import_only(
+        history_url: str, tmp_path: Path) -> None:
+    from engine.history.record import record_run
+    from engine.history.stamp import history_stamp, what_changed
+    from tests.history_runs import snapshot
+
+    store = open_history(history_url, tmp_path)
+    try:
+        def stamp() -> tuple[int, int, int, int]:
+            with store.reading() as conn:
+                return history_stamp(conn)
+
+        empty = stamp()
+        record_run(store, run_id="r1", as_of=dt.date(2024, 6, 1), project="p", inputs={},
+                   snapshot=snapshot(5))
+        recorded = stamp()
+        (tmp_path / "responses.csv").write_text(
+            "customer_id,campaign,date,outcome\nC0000001,retain_high_value,2024-06-02,"
+            "converted\n")
+        import_responses(store, tmp_path / "responses.csv", "responses.csv")
+        imported = stamp()
+        journal = Journal(store)
+        at = dt.datetime(2024, 6, 3, tzinfo=dt.timezone.utc)
+        journal.add(events, {"id": "e", "customer_id": "C0000001", "type": "visit",
+                             "occurred_at": at, "recorded_at": at, "attributes": "{}",
+                             "fired": 0})
+        assert journal.flush(WAIT)
+        served = stamp()
+        journal.close()  # its writer thread stopped
+    finally:
+        store.close()
+    assert (empty, recorded, imported, served) == ((0, 0, 0, 0), (1, 1, 0, 0), (1, 1, 1, 1),
+                                                   (1, 1, 1, 1))
+    assert what_changed(empty, recorded) == "a run was recorded"
+    assert what_changed(recorded, imported) == "responses were imported"
+    assert what_changed(empty, imported) == "a run was recorded and responses were imported"
+    assert what_changed(None, empty) == "the history was made"
