@@ -16,9 +16,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from engine.history.lookback import history_state
 from engine.history.responses import import_responses
 from engine.history.tables import events, interactions
 from engine.run import pipeline
+from engine.run.job import run_identity
 from engine.serve.journal import Journal
 from tests.history_runs import cvm, open_history, retail_copy, set_as_of
 
@@ -88,11 +90,15 @@ def test_an_import_during_compute_commits_and_the_run_computes_again(
     assert "history: responses were imported while the run read it: computing again " \
            "(attempt 2 of 3)" in lines
     assert outcome == "converted"  # the decisions read the import ...
-    monkeypatch.undo()
-    monkeypatch.setenv("CVM_HISTORY_URL", history_url)
-    after, outcome_after, _ = _run(project, tmp_path / "after")
-    assert outcome_after == "converted"
-    assert during == after  # ... and its id covers it, as a run of the same history after
+    manifest = json.loads((tmp_path / "during" / "manifest.json").read_text())
+    store = open_history(history_url, tmp_path)
+    try:  # ... and its id covers it: the history a run of this date reads now
+        with store.reading() as conn:
+            state = history_state(conn, dt.date(2024, 7, 1))
+    finally:
+        store.close()
+    assert state[-1][0] == "responses"
+    assert during == run_identity(dt.date(2024, 7, 1), manifest["inputs"], state)
 
 
 def test_what_serve_records_during_compute_does_not_compute_again(
