@@ -27,18 +27,10 @@ def settings_for(config: Config) -> HistorySettings:
 
 
 def open_history(config: Config, *, create: bool) -> Store | None:
-    """Open the project's history; None when reading and there is none yet. Reading inside
-    a read snapshot (engine.history.read_snapshot): the snapshot's store."""
+    """Open the project's history; None when reading and there is none yet."""
     from engine.history.store import open_store
 
-    settings = settings_for(config)
-    if not create:
-        from engine.history.read_snapshot import held
-
-        inside, store = held(settings)
-        if inside:
-            return store
-    return open_store(settings, create=create)
+    return open_store(settings_for(config), create=create)
 
 
 def with_changes(config: Config, scored: Scored, *, use_history: bool = True) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,6 @@ class Store:
     settings: HistorySettings
     engine: Engine
     writable: bool
-    # held by a read snapshot (engine.history.read_snapshot): every reading() is its one
-    # connection in one read transaction, and close() leaves it to release()
-    held: bool = False
-    _snapshot: Connection | None = field(default=None, repr=False)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -57,45 +53,24 @@ class Store:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
-        if self.held:
-            with guarded(self.settings):
-                if self._snapshot is None:
-                    self._snapshot = _read_transaction(self.engine)
-                yield self._snapshot
-            return
         with guarded(self.settings), self.engine.connect() as conn:
             yield conn
 
-    def hold(self) -> None:
-        self.held = True
-
-    def release(self) -> None:
-        """Ends the read snapshot (if one was begun) and closes the store."""
-        self.held = False
-        try:
-            if self._snapshot is not None:
-                with guarded(self.settings):
-                    self._snapshot.rollback()  # read only: nothing to keep
-                    self._snapshot.close()
-        finally:
-            self._snapshot = None
-            self.close()
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A few reads of one state of the history, in one read transaction: on SQLite a
+        deferred BEGIN (the first SELECT takes a shared lock, which a writer's commit waits
+        for: keep it short), on PostgreSQL REPEATABLE READ READ ONLY."""
+        with guarded(self.settings), self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield conn
 
     def close(self) -> None:
-        if not self.held:
-            self.engine.dispose()
-
-
-def _read_transaction(engine: Engine) -> Connection:
-    """A connection in a read transaction that sees one snapshot of the history."""
-    conn = engine.connect()
-    if conn.dialect.name == "postgresql":
-        conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        conn.begin()
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-    else:
-        conn.begin()  # BEGIN (deferred): the first SELECT takes the snapshot, kept to the end
-    return conn
+        self.engine.dispose()
 
 
 def open_store(settings: HistorySettings, *, create: bool) -> Store | None:

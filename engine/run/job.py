@@ -29,7 +29,6 @@ from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
 from engine.data.object_store import object_hashes
-from engine.history.read_snapshot import one_snapshot
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import arrow_table, write_csv, write_parquet
@@ -41,6 +40,7 @@ from engine.render.briefs import render_briefs
 from engine.run.formats import check_format
 from engine.run.pipeline import Computed, Progress, allocation_summary, compute
 from engine.run.recorder import Recorder
+from engine.run.settle import settled
 from engine.value.score import Scored, output_frame, row_counts
 
 
@@ -108,11 +108,16 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)  # a refused folder is said before the work, not after
     recorder = Recorder(config) if history else None  # a bad history fails before the work
-    scored = scoring(progress) if scoring is not None else None
-    # the look-backs and the state the run id covers: one read snapshot of the history
-    with one_snapshot(recorder.settings if recorder else None):
-        computed = compute(project, progress=progress, history=history, scored=scored)
-        state = recorder.state(computed.scored.as_of) if recorder else []
+
+    def attempt(previous: Computed | None) -> Computed:
+        # the value table reads no history, so a second attempt keeps it; on Dask its scoring
+        # reads the history (the rows learning reads) and is made again
+        scored = scoring(progress) if scoring is not None else \
+            previous.scored if previous is not None else None
+        return compute(project, progress=progress, history=history, scored=scored)
+
+    # the look-backs and the state the run id covers read the same history (engine.run.settle)
+    computed, state = settled(recorder, attempt, progress)
     hashes = input_hashes(config)
     run_id = run_identity(computed.scored.as_of, hashes, state)
     actions = computed.actions.assign(run_id=run_id)

@@ -12,6 +12,7 @@ from engine.errors import InputError, errors_only
 from engine.history import open_history, settings_for
 
 if TYPE_CHECKING:
+    from engine.history.stamp import Stamp
     from engine.project.config import Config
     from engine.run.pipeline import Computed
 
@@ -39,17 +40,26 @@ class Recorder:
             where = self.config.display(self.settings.file)
         return {"database": where, "dialect": self.settings.dialect}
 
-    def state(self, as_of: dt.date) -> list[list[str]]:
+    def stamp(self) -> Stamp | None:
+        """The history's stamp (engine.history.stamp), taken before a run's first read of it;
+        None without a history yet."""
+        from engine.history.stamp import read_stamp
+
+        return read_stamp(self.settings)
+
+    def state(self, as_of: dt.date) -> tuple[list[list[str]], Stamp | None]:
         """What a run as of ``as_of`` reads from the history (engine.history.lookback), for
-        its run id; empty without a history yet."""
+        its run id (empty without a history yet), and the history's stamp, read together in
+        one short read transaction."""
         from engine.history.lookback import history_state
+        from engine.history.stamp import history_stamp
 
         store = open_history(self.config, create=False)
         if store is None:
-            return []
+            return [], None
         try:
-            with store.reading() as conn:
-                return history_state(conn, as_of)
+            with store.snapshot() as conn:
+                return history_state(conn, as_of), history_stamp(conn)
         finally:
             store.close()
 

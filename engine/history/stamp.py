@@ -1,0 +1,64 @@
+"""A stamp of what a run reads of the history, cheap to take (README "History": a run and the
+history written meanwhile).
+
+A run's look-backs (value-change attributes, contact log and opt-outs, learning) and the state
+its run id covers (engine.history.lookback.history_state) read the recorded runs and the
+imported responses, and nothing else: each run is recorded in one transaction that adds one
+``cvm_runs`` row, each responses file in one that adds one ``cvm_imports`` row (its responses
+come with it), and neither is ever deleted. So the number and the highest id of those two
+small tables change with every commit that could change what a run reads, and with no other:
+what ``cvm serve`` records (events, interactions, their outcomes) does not move it. A count,
+not only the highest id: on PostgreSQL two imports may commit out of their ids' order.
+
+``cvm run`` (engine.run.settle) takes it before its first read and again with its run id's
+state, in one short read transaction: equal, every read in between saw the same history.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from engine.history.settings import HistorySettings
+
+# (runs recorded, highest run id, response imports, highest import id)
+Stamp = tuple[int, int, int, int]
+
+
+def history_stamp(conn: Connection) -> Stamp:
+    """The stamp of the history ``conn`` reads, in one statement."""
+    from sqlalchemy import func, select
+
+    from engine.history.tables import imports, runs
+
+    found = conn.execute(select(
+        select(func.count()).select_from(runs).scalar_subquery(),
+        select(func.coalesce(func.max(runs.c.id), 0)).scalar_subquery(),
+        select(func.count()).select_from(imports).scalar_subquery(),
+        select(func.coalesce(func.max(imports.c.id), 0)).scalar_subquery())).one()
+    return (int(found[0]), int(found[1]), int(found[2]), int(found[3]))
+
+
+def read_stamp(settings: HistorySettings) -> Stamp | None:
+    """The stamp of the history of ``settings``; None when there is none yet."""
+    from engine.history.store import open_store
+
+    store = open_store(settings, create=False)
+    if store is None:
+        return None
+    try:
+        with store.reading() as conn:
+            return history_stamp(conn)
+    finally:
+        store.close()
+
+
+def what_changed(before: Stamp | None, after: Stamp | None) -> str:
+    """What was written between two stamps, in words."""
+    if before is None or after is None:
+        return "the history was made" if after is not None else "the history was removed"
+    said = [*(["a run was recorded"] if before[:2] != after[:2] else []),
+            *(["responses were imported"] if before[2:] != after[2:] else [])]
+    return " and ".join(said)
