@@ -15,7 +15,7 @@ from engine.history.response_checks import (
     unrecorded_customers,
 )
 from engine.history.responses import import_responses, read_responses
-from engine.history.store import check_integrity
+from engine.history.store import check_integrity, upgrade_older
 from engine.notices import warn
 
 
@@ -24,6 +24,7 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
     config = project_of(project, config_file, scope="config").config
     path = file if file.is_absolute() else Path.cwd() / file
     display = str(file)
+    upgrade_older(settings_for(config))  # an earlier version's history: upgraded first
     store = open_history(config, create=False)  # read only: nothing is created before
     try:  # the file is checked, the campaigns known among its checks (first in file order)
         if store is not None:  # never written into a damaged file (as cvm run)

@@ -38,7 +38,11 @@ def check_history(config: Config) -> list[Problem]:
                                     "written", "give write permission on that folder, or "
                                     "point history at another file"))
         return problems
-    from engine.history.store import check_integrity, open_store  # SQLAlchemy: when needed
+    from engine.history.store import (  # SQLAlchemy: when needed
+        OlderHistory,
+        check_integrity,
+        open_store,
+    )
 
     try:
         store = open_store(settings, create=False)
@@ -47,6 +51,8 @@ def check_history(config: Config) -> list[Problem]:
                 check_integrity(store)
             finally:
                 store.close()
+    except OlderHistory as exc:  # the next run upgrades it: validate passing means run works
+        return problems + [dataclasses.replace(p, severity="warning") for p in exc.problems]
     except CvmError as exc:
         return problems + list(exc.problems)
     return problems

@@ -39,6 +39,15 @@ _LOCK_KEY = 0x43564D48  # "CVMH": the advisory lock that serialises migrations (
 _OURS = {t.name for t in metadata.sorted_tables} | {VERSION_TABLE}
 
 
+UPGRADED_BY = "the next `cvm run` or `cvm responses import` upgrades it"
+
+
+class OlderHistory(InputError):
+    """A history of an earlier version (a revision this engine knows, not its head), opened
+    to be read: reading never changes it; the commands that write the history upgrade it first
+    (``upgrade_older``)."""
+
+
 @dataclass
 class Store:
     settings: HistorySettings
@@ -95,15 +104,29 @@ def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
                 return None
             if version != HEAD:
                 if not create:
-                    raise InputError(problem(
+                    raise OlderHistory(problem(
                         settings, f"the history is at version {version}, this engine writes "
-                        f"version {HEAD}", "the next `cvm run` upgrades it (or run an older "
-                        "CVM Engine)", severity="error"))
+                        f"version {HEAD}", UPGRADED_BY, severity="error"))
                 _upgrade(conn)
     except BaseException:
         store.close()
         raise
     return store
+
+
+def upgrade_older(settings: HistorySettings) -> bool:
+    """Upgrade a history of an earlier version before a command writes into it (its
+    migrations in one transaction: all or nothing); True if it was upgraded."""
+    try:
+        store = open_store(settings, create=False)
+    except OlderHistory:
+        store = open_store(settings, create=True)
+        assert store is not None
+        store.close()
+        return True
+    if store is not None:
+        store.close()
+    return False
 
 
 def check_integrity(store: Store) -> None:

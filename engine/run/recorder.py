@@ -25,11 +25,16 @@ class Recorder:
 
     def __init__(self, config: Config) -> None:
         from engine.history.checks import check_history
+        from engine.history.store import upgrade_older
 
         errors = errors_only(check_history(config))
         if errors:
             raise InputError(errors)
         self.settings = settings_for(config)
+        # a history of an earlier version: upgraded before the work (the look-backs read it
+        # as this version writes it), then checked as any other (SQLite's quick check)
+        if upgrade_older(self.settings) and (errors := errors_only(check_history(config))):
+            raise InputError(errors)
         self.config = config
         self.key: int | None = None
 
