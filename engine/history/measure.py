@@ -19,8 +19,18 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import EPOCH, Transactions
+from engine.history.changes import fetch
+from engine.history.lookback import looked_back
 from engine.history.measure_verdict import judge
-from engine.history.measured import Measured, Sums, by_campaign, groups, outcomes, read_with_days
+from engine.history.measured import (
+    WHAT,
+    Measured,
+    Sums,
+    by_campaign,
+    groups,
+    outcomes,
+    read_with_days,
+)
 from engine.history.store import Store
 from engine.history.uplift import uplift
 from engine.project.channels import ChannelSetup
@@ -62,7 +72,8 @@ NAMES = tuple(c[0] for c in COLUMNS)
 def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame:
     """One row per run and campaign (columns: NAMES), in run then campaign order."""
     cache: Sums = {}
-    m = read_with_days(store, tx, cache, ("bought", "code", "amount", "margin"))
+    m = read_with_days(store, tx, cache, ("bought", "code", "amount", "margin"),
+                       ahead=expected_windows(store, setup))
     out = []
     end_day = tx.as_of_day  # the transactions run to the day before
     about = {run: (run_id, as_of) for run, run_id, as_of in m.runs}
@@ -76,32 +87,60 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
     return pd.DataFrame(out, columns=list(NAMES))
 
 
+def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The window sums measure will ask for, made while the history is read (the second core
+    reads, this one sums): per run looked back on and attribution window of the campaigns
+    declared (and the defaults'), the window after the run (purchases, revenue, margin) and
+    the one before it (margin). Read apart from the runs measured, it is a guess: a window
+    it misses is made when asked for, one it adds costs its sums only. Too many distinct
+    windows (memory: 8 bytes a customer each) and none is guessed."""
+    days = sorted({setup.defaults.attribution_days,
+                   *(c.attribution_days for c in setup.campaigns.values())})
+    with store.reading() as conn:
+        dates = [as_of for _, as_of in fetch(conn, looked_back(None))]
+    if len(dates) * len(days) > AHEAD:
+        return []
+    out = []
+    for as_of in dates:
+        day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
+        for d in days:
+            out += [(day0, day0 + d, WHAT), (day0 - d, day0, ("margin",))]
+    return out
+
+
+AHEAD = 64  # (run, window length) pairs up to which the windows are made while reading
+
+
 def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measured,
          rows: np.ndarray, answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int,
          cache: Sums) -> dict[str, Any]:
+    rows, n_t = treated_first(m, rows)
     converted, revenue, margin, before = outcomes(m, rows, answers, tx, day0, days, cache)
-    held = m.holdout[rows]
-    t, h = ~held, held
+    # the group's rows are the treated then the holdout (each as recorded): every figure of
+    # either is a slice (a view), not a subset copied by a mask, as the same values in the same
+    # order (the same sums)
+    t, h = slice(0, n_t), slice(n_t, len(rows))
+    n_h = len(rows) - n_t
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
-    cost = float(m.cost[rows][t].sum())
-    incremental = marg.uplift * int(t.sum())
-    verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, end_day)
+    cost = float(m.cost[rows[t]].sum())
+    incremental = marg.uplift * n_t
+    verdict, significant = judge(marg, n_t, n_h, day0, days, end_day)
 
     def r(v: float, k: int = 4) -> float | None:
         return round(v, k) if math.isfinite(v) else None
 
     return {
         "run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
-        "window_days": days, "treated": int(t.sum()),
-        "contacted": int(m.allocated[rows].sum()), "holdout": int(h.sum()),
+        "window_days": days, "treated": n_t,
+        "contacted": int(np.count_nonzero(m.allocated[rows])), "holdout": n_h,
         "conversion_treated": r(conv.treated_mean), "conversion_holdout": r(conv.holdout_mean),
         "conversion_uplift": r(conv.uplift), "conversion_low": r(conv.low),
         "conversion_high": r(conv.high),
-        "revenue_treated": r(float(revenue[t].mean()) if t.any() else math.nan, 2),
-        "revenue_holdout": r(float(revenue[h].mean()) if h.any() else math.nan, 2),
-        "margin_treated": r(float(margin[t].mean()) if t.any() else math.nan, 2),
-        "margin_holdout": r(float(margin[h].mean()) if h.any() else math.nan, 2),
+        "revenue_treated": r(float(revenue[t].mean()) if n_t else math.nan, 2),
+        "revenue_holdout": r(float(revenue[h].mean()) if n_h else math.nan, 2),
+        "margin_treated": r(float(margin[t].mean()) if n_t else math.nan, 2),
+        "margin_holdout": r(float(margin[h].mean()) if n_h else math.nan, 2),
         "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
         "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
@@ -109,3 +148,14 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "return_on_spend": r(incremental / cost) if cost > 0 else None,
         "significant": significant, "verdict": verdict,
     }
+
+
+def treated_first(m: Measured, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """A group's rows as the treated (outside the holdout) then the holdout, each in the order
+    recorded, and how many are treated: one stable partition of the group."""
+    held = m.holdout[rows]
+    n_held = int(np.count_nonzero(held))
+    if n_held == 0 or n_held == len(rows):
+        return rows, len(rows) - n_held
+    # a stable sort of one byte a row (a radix sort): each side keeps the recorded order
+    return rows[np.argsort(held.view(np.uint8), kind="stable")], len(rows) - n_held

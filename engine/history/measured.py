@@ -11,7 +11,7 @@ channel and status become small integer codes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -97,10 +97,14 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
 
 
 def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str, ...], *,
-                   before: dt.date | None = None, channels: bool = False) -> Measured:
+                   before: dt.date | None = None, channels: bool = False,
+                   ahead: Sequence[tuple[int, int, tuple[str, ...]]] = ()) -> Measured:
     """``read_measured``, while the transactions' columns ``names`` are put in day order into
     ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
-    without Python's lock). The same arrays as one after the other."""
+    without Python's lock), and then the window sums ``ahead`` (first day, last day + 1,
+    figures of WHAT) are made into ``cache`` while the read goes on: the windows the caller
+    expects to need (one it did not expect is made when asked for, as any). The same arrays
+    as one after the other."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = pool.submit(read_measured, store, tx, before=before, channels=channels)
         order = _day_order_of(tx, cache)
@@ -112,6 +116,16 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
         for name in names:
             if name not in later:
                 _in_day_order(tx, name, cache)
+        # the purchases' windows first (on the codes, ready), then those of the amounts and
+        # margins as their gathers end
+        needs = {"bought": "code", "revenue": "amount", "margin": "margin"}
+        for figure in WHAT:
+            job = later.pop(needs[figure], None)
+            if job is not None:
+                cache[(1, 0, needs[figure])] = job.result()
+            for first, last, what in ahead:
+                if figure in what and (first, last, figure) not in cache:
+                    cache[(first, last, figure)] = _per_customer(tx, first, last, figure, cache)
         for name, job in later.items():
             cache[(1, 0, name)] = job.result()
         return found.result()
@@ -238,15 +252,18 @@ def conversions(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transa
     it."""
     codes = m.code[rows]
     (bought,) = _sums(tx, codes, day0, day0 + days, cache, ("bought",))
-    inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
+    # on the columns' arrays (a data frame's filter per group and window costs more than its
+    # sums)
+    day = answers["day"].to_numpy()
+    inside = (day >= day0) & (day < day0 + days)
     # by code (customer_id is kept only for customers absent from the transactions)
     known = np.zeros(len(tx.customer_ids) + 1, dtype=bool)
-    known[inside["code"].to_numpy(dtype=np.int64)] = True  # -1: the spare last slot
-    responded = known[codes] & (codes >= 0)
+    known[answers["code"].to_numpy(dtype=np.int64)[inside]] = True  # -1: the spare last slot
+    responded = known[codes]  # a customer without a code (-1) is answered by id below
     lost = codes < 0
     if lost.any():
-        responded[lost] = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))
-                                   ).get_indexer(m.customer_id[rows][lost]) >= 0
+        ids = answers["customer_id"].to_numpy(dtype=object)[inside]
+        responded[lost] = pd.Index(pd.unique(ids)).get_indexer(m.customer_id[rows][lost]) >= 0
     converted: np.ndarray = ((bought > 0) | responded).astype(float)
     return converted
 
