@@ -241,16 +241,17 @@ def outcomes(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transacti
     codes = m.code[rows]
     revenue, margin = _sums(tx, codes, day0, day0 + days, cache, ("revenue", "margin"))
     (before,) = _sums(tx, codes, day0 - days, day0, cache, ("margin",))
-    return conversions(m, rows, answers, tx, day0, days, cache), revenue, margin, before
+    return conversions(m, rows, answers, tx, day0, days, cache, codes), revenue, margin, before
 
 
 def conversions(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transactions,
-                day0: int, days: int, cache: Sums) -> np.ndarray:
+                day0: int, days: int, cache: Sums, codes: np.ndarray | None = None
+                ) -> np.ndarray:
     """Per customer of ``rows``: converted (1.0 or 0.0: a purchase in the transactions or an
     imported conversion of the campaign, ``answers``, on days day0 .. day0 + days - 1). The
     one definition of a conversion: cvm measure and learning (engine.history.learn) both use
-    it."""
-    codes = m.code[rows]
+    it. ``codes``: the rows' codes, if the caller has them already."""
+    codes = m.code[rows] if codes is None else codes
     (bought,) = _sums(tx, codes, day0, day0 + days, cache, ("bought",))
     # on the columns' arrays (a data frame's filter per group and window costs more than its
     # sums)
