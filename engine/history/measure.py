@@ -89,26 +89,26 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
 
 def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, tuple[str, ...]]]:
     """The window sums measure will ask for, made while the history is read (the second core
-    reads, this one sums): per run looked back on and attribution window of the campaigns
-    declared (and the defaults'), the window after the run (purchases, revenue, margin) and
-    the one before it (margin). Read apart from the runs measured, it is a guess: a window
-    it misses is made when asked for, one it adds costs its sums only. Too many distinct
-    windows (memory: 8 bytes a customer each) and none is guessed."""
+    reads, this one sums): per run looked back on (oldest first) and attribution window of
+    the campaigns declared (and the defaults'), the window after the run (purchases, revenue,
+    margin) and the one before it (margin). Read apart from the runs measured, it is a guess:
+    a window it misses is made when asked for, one it adds costs its sums only. At most
+    AHEAD (run, window) pairs: each window's sums are kept (8 bytes a customer and figure)
+    until measure ends or needs room for one not guessed."""
     days = sorted({setup.defaults.attribution_days,
                    *(c.attribution_days for c in setup.campaigns.values())})
     with store.reading() as conn:
         dates = [as_of for _, as_of in fetch(conn, looked_back(None))]
-    if len(dates) * len(days) > AHEAD:
-        return []
     out = []
     for as_of in dates:
         day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
         for d in days:
-            out += [(day0, day0 + d, WHAT), (day0 - d, day0, ("margin",))]
-    return out
+            out.append((day0, day0 + d, WHAT))
+            out.append((day0 - d, day0, ("margin",)))
+    return out[:2 * AHEAD]
 
 
-AHEAD = 64  # (run, window length) pairs up to which the windows are made while reading
+AHEAD = 16  # (run, window length) pairs whose windows are made while reading: 64 sums at most
 
 
 def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measured,
