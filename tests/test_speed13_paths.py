@@ -240,8 +240,9 @@ def test_a_row_from_slices_is_the_row_from_masks(seed: int) -> None:
 def test_windows_made_while_reading_are_those_made_when_asked(
         seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """measure over a history of three runs (one re-made on its date, one campaign with a
-    window of its own): the window sums made while the history is read give the table the
-    sums made when each group asks for them gives."""
+    window of its own): the window sums made while the history is read (then the groups
+    measured two at a time) give the table the sums made when each group asks for them (one
+    group at a time) gives."""
     from engine.history import measure as measure_module
     from engine.history.record import record_run
     from engine.run.build import load_project
@@ -264,7 +265,10 @@ def test_windows_made_while_reading_are_those_made_when_asked(
             record_run(store, run_id=f"r{k}", as_of=dt.date.fromisoformat(as_of),
                        project="t", inputs={}, snapshot=frame)
         assert measure_module.expected_windows(store, setup)
-        ahead = measure_module.measure(store, tx, setup)
+        ahead = measure_module.measure(store, tx, setup)  # two groups at a time
+        monkeypatch.setattr(measure_module, "THREADS", 1)
+        one = measure_module.measure(store, tx, setup)  # one group at a time
+        monkeypatch.setattr(measure_module, "THREADS", 2)
         monkeypatch.setattr(measure_module, "AHEAD", 0)  # no window guessed: made when asked
         assert not measure_module.expected_windows(store, setup)
         asked = measure_module.measure(store, tx, setup)
@@ -277,3 +281,4 @@ def test_windows_made_while_reading_are_those_made_when_asked(
     assert len(ahead) > 2 and ahead["margin_treated"].abs().sum() > 0  # sums, not zeros
     pd.testing.assert_frame_equal(ahead, asked, check_exact=True)
     pd.testing.assert_frame_equal(partly, asked, check_exact=True)
+    pd.testing.assert_frame_equal(one, asked, check_exact=True)

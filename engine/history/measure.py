@@ -12,7 +12,10 @@ before the run is the CUPED covariate. Figures come from engine.history.uplift.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -74,17 +77,39 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
     cache: Sums = {}
     m = read_with_days(store, tx, cache, ("bought", "code", "amount", "margin"),
                        ahead=expected_windows(store, setup))
-    out = []
     end_day = tx.as_of_day  # the transactions run to the day before
     about = {run: (run_id, as_of) for run, run_id, as_of in m.runs}
     answers = by_campaign(m.answers)
-    for run_key, campaign, rows in groups(m):
-        run_id, as_of = about[run_key]
-        day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
-        days = setup.campaign(campaign).attribution_days
-        out.append(_row(run_key, run_id, str(as_of), campaign, days, m, rows,
-                        answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache))
+
+    def jobs() -> Iterator[tuple[Any, ...]]:
+        for run_key, campaign, rows in groups(m):
+            run_id, as_of = about[run_key]
+            day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
+            days = setup.campaign(campaign).attribution_days
+            yield (run_key, run_id, str(as_of), campaign, days, m, rows,
+                   answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache)
+
+    out: list[dict[str, Any]] = []
+    pending = jobs()
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        while batch := list(itertools.islice(pending, THREADS)):
+            # groups whose window sums are all made (guessed) only read the cache: a group
+            # per core (numpy's gathers and sums run without Python's lock), each row the
+            # same; a group that may make (and forget) a window sum runs alone
+            if len(batch) > 1 and all(_made(cache, job[9], job[4]) for job in batch):
+                out += pool.map(lambda job: _row(*job), batch)
+            else:
+                out += [_row(*job) for job in batch]
     return pd.DataFrame(out, columns=list(NAMES))
+
+
+THREADS = 2  # groups measured at a time once their window sums are made
+
+
+def _made(cache: Sums, day0: int, days: int) -> bool:
+    """Whether every window sum a group of a run as of ``day0`` asks for is in ``cache``."""
+    return all((day0, day0 + days, name) in cache for name in WHAT) \
+        and (day0 - days, day0, "margin") in cache
 
 
 def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, tuple[str, ...]]]:
