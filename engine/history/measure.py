@@ -124,7 +124,7 @@ def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, 
                    *(c.attribution_days for c in setup.campaigns.values())})
     with store.reading() as conn:
         dates = [as_of for _, as_of in fetch(conn, looked_back(None))]
-    out = []
+    out: list[tuple[int, int, tuple[str, ...]]] = []
     for as_of in dates:
         day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
         for d in days:
