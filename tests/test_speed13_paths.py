@@ -4,7 +4,7 @@ window sums; every row a purchase (the codes reused, no copy) or not; window sum
 and made again; a run's groups found by a pass per campaign or by a sort; campaign codes in
 narrow integers; a few ids looked up in many by hashing the few. And measure's (session 9):
 a group's rows put treated first (its figures as slices, not masked copies), conversions on
-arrays, the window sums made while the history is read."""
+arrays, the window sums made while the history is read or the run before measured."""
 
 from __future__ import annotations
 
@@ -240,9 +240,9 @@ def test_a_row_from_slices_is_the_row_from_masks(seed: int) -> None:
 def test_windows_made_while_reading_are_those_made_when_asked(
         seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """measure over a history of three runs (one re-made on its date, one campaign with a
-    window of its own): the window sums made while the history is read (then the groups
-    measured two at a time) give the table the sums made when each group asks for them (one
-    group at a time) gives."""
+    window of its own): the window sums made while the history is read, or on the second core
+    while the run before is measured, give the table the sums made when each group asks for
+    them gives."""
     from engine.history import measure as measure_module
     from engine.history.record import record_run
     from engine.run.build import load_project
@@ -265,20 +265,20 @@ def test_windows_made_while_reading_are_those_made_when_asked(
             record_run(store, run_id=f"r{k}", as_of=dt.date.fromisoformat(as_of),
                        project="t", inputs={}, snapshot=frame)
         assert measure_module.expected_windows(store, setup)
-        ahead = measure_module.measure(store, tx, setup)  # two groups at a time
-        monkeypatch.setattr(measure_module, "THREADS", 1)
-        one = measure_module.measure(store, tx, setup)  # one group at a time
-        monkeypatch.setattr(measure_module, "THREADS", 2)
-        monkeypatch.setattr(measure_module, "AHEAD", 0)  # no window guessed: made when asked
+        # the first run's windows made while reading, each next run's while a run is measured
+        piped = measure_module.measure(store, tx, setup)
+        monkeypatch.setattr(measure_module, "PIPELINE", False)
+        monkeypatch.setattr(measure_module, "AHEAD", 16)  # every run's made while reading
+        ahead = measure_module.measure(store, tx, setup)
+        monkeypatch.setattr(measure_module, "AHEAD", 0)  # none guessed: each made when asked
         assert not measure_module.expected_windows(store, setup)
         asked = measure_module.measure(store, tx, setup)
-        # the first run's windows guessed, the others made when asked, some forgotten
-        monkeypatch.setattr(measure_module, "AHEAD", 1)
+        # the first run's made when asked, the next ones made ahead, some forgotten
+        monkeypatch.setattr(measure_module, "PIPELINE", True)
         monkeypatch.setattr(measured, "KEEP", 2)
         partly = measure_module.measure(store, tx, setup)
     finally:
         store.close()
-    assert len(ahead) > 2 and ahead["margin_treated"].abs().sum() > 0  # sums, not zeros
-    pd.testing.assert_frame_equal(ahead, asked, check_exact=True)
-    pd.testing.assert_frame_equal(partly, asked, check_exact=True)
-    pd.testing.assert_frame_equal(one, asked, check_exact=True)
+    assert len(asked) > 2 and asked["margin_treated"].abs().sum() > 0  # sums, not zeros
+    for other in (piped, ahead, partly):
+        pd.testing.assert_frame_equal(other, asked, check_exact=True)

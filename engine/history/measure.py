@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import EPOCH, Transactions
+from engine.history import measured
 from engine.history.changes import fetch
 from engine.history.lookback import looked_back
 from engine.history.measure_verdict import judge
@@ -90,26 +91,50 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
                    answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache)
 
     out: list[dict[str, Any]] = []
-    pending = jobs()
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        while batch := list(itertools.islice(pending, THREADS)):
-            # groups whose window sums are all made (guessed) only read the cache: a group
-            # per core (numpy's gathers and sums run without Python's lock), each row the
-            # same; a group that may make (and forget) a window sum runs alone
-            if len(batch) > 1 and all(_made(cache, job[9], job[4]) for job in batch):
-                out += pool.map(lambda job: _row(*job), batch)
-            else:
-                out += [_row(*job) for job in batch]
+    per_run = (list(run) for _, run in itertools.groupby(jobs(), key=lambda job: job[0]))
+    current = next(per_run, None)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while current is not None:
+            following = next(per_run, None)
+            # the windows of the runs done forgotten first: their memory is reused for the
+            # next run's, made on the second core while this run's groups are measured (fresh
+            # pages cost more than the sums on this machine)
+            _forget_but(cache, _needs(current))
+            later = pool.submit(_windows, tx, cache, _needs(following)) \
+                if following is not None and PIPELINE else None
+            out += [_row(*job) for job in current]
+            if later is not None:
+                cache.update(later.result())
+            current = following
     return pd.DataFrame(out, columns=list(NAMES))
 
 
-THREADS = 2  # groups measured at a time once their window sums are made
+PIPELINE = True  # the next run's window sums made while a run is measured
 
 
-def _made(cache: Sums, day0: int, days: int) -> bool:
-    """Whether every window sum a group of a run as of ``day0`` asks for is in ``cache``."""
-    return all((day0, day0 + days, name) in cache for name in WHAT) \
-        and (day0 - days, day0, "margin") in cache
+def _needs(jobs: list[tuple[Any, ...]]) -> list[tuple[int, int, str]]:
+    """The window sums a run's groups ask for (``outcomes``: after the run, purchases,
+    revenue and margin; before it, margin), in a fixed order."""
+    keys: set[tuple[int, int, str]] = set()
+    for job in jobs:
+        days, day0 = job[4], job[9]
+        keys.update((day0, day0 + days, name) for name in WHAT)
+        keys.add((day0 - days, day0, "margin"))
+    return sorted(keys)
+
+
+def _windows(tx: Transactions, cache: Sums, keys: list[tuple[int, int, str]]
+             ) -> dict[tuple[int, int, str], np.ndarray]:
+    """The window sums ``keys`` not in ``cache`` yet, made apart (``cache`` only read)."""
+    return {k: measured.per_customer(tx, *k, cache) for k in keys if k not in cache}
+
+
+def _forget_but(cache: Sums, kept: list[tuple[int, int, str]]) -> None:
+    """Forget the oldest window sums past measured.KEEP, those in ``kept`` aside."""
+    keep = set(kept)
+    windows = [k for k in cache if k[0] <= k[1] and k not in keep]
+    for k in windows[:max(len(windows) + len(keep) - measured.KEEP, 0)]:
+        del cache[k]
 
 
 def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, tuple[str, ...]]]:
@@ -117,9 +142,9 @@ def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, 
     reads, this one sums): per run looked back on (oldest first) and attribution window of
     the campaigns declared (and the defaults'), the window after the run (purchases, revenue,
     margin) and the one before it (margin). Read apart from the runs measured, it is a guess:
-    a window it misses is made when asked for, one it adds costs its sums only. At most
-    AHEAD (run, window) pairs: each window's sums are kept (8 bytes a customer and figure)
-    until measure ends or needs room for one not guessed."""
+    a window it misses is made when asked for, one it adds costs its sums only. The first
+    AHEAD (run, window) pairs only: the later runs' windows are made while the run before is
+    measured (``measure``), in the memory of the windows forgotten (fresh pages cost)."""
     days = sorted({setup.defaults.attribution_days,
                    *(c.attribution_days for c in setup.campaigns.values())})
     with store.reading() as conn:
@@ -133,7 +158,7 @@ def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, 
     return out[:2 * AHEAD]
 
 
-AHEAD = 16  # (run, window length) pairs whose windows are made while reading: 64 sums at most
+AHEAD = 1  # (run, window length) pairs whose windows are made while reading: the first run's
 
 
 def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measured,

@@ -125,7 +125,7 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
                 cache[(1, 0, needs[figure])] = job.result()
             for first, last, what in ahead:
                 if figure in what and (first, last, figure) not in cache:
-                    cache[(first, last, figure)] = _per_customer(tx, first, last, figure, cache)
+                    cache[(first, last, figure)] = per_customer(tx, first, last, figure, cache)
         for name, job in later.items():
             cache[(1, 0, name)] = job.result()
         return found.result()
@@ -198,7 +198,7 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int, cache: Sum
     for name in what:
         if (first, last, name) not in cache:
             _forget_old_windows(cache)
-            cache[(first, last, name)] = _per_customer(tx, first, last, name, cache)
+            cache[(first, last, name)] = per_customer(tx, first, last, name, cache)
         found = cache[(first, last, name)][at]
         # a customer without any transaction: 0 (one pass more only when there is one)
         out.append(np.where(ok, found, 0) if ok is not None else found)
@@ -217,8 +217,8 @@ def _forget_old_windows(cache: Sums) -> None:
         del cache[k]
 
 
-def _per_customer(tx: Transactions, first: int, last: int, name: str,
-                  cache: Sums) -> np.ndarray:
+def per_customer(tx: Transactions, first: int, last: int, name: str,
+                 cache: Sums) -> np.ndarray:
     """One bincount over the window's slice of the rows in day order: each customer's figures
     summed in that order (ties as they come), as always. Purchases are counted over the
     positive rows alone, kept apart once, so that no window masks its rows."""
