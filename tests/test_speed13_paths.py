@@ -2,11 +2,15 @@
 plain computations: transactions in day order, shuffled or grouped by customer give the same
 window sums; every row a purchase (the codes reused, no copy) or not; window sums forgotten
 and made again; a run's groups found by a pass per campaign or by a sort; campaign codes in
-narrow integers; a few ids looked up in many by hashing the few."""
+narrow integers; a few ids looked up in many by hashing the few. And measure's (session 9):
+a group's rows put treated first (its figures as slices, not masked copies), conversions on
+arrays, the window sums made while the history is read or the run before measured."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,3 +119,166 @@ def test_a_few_ids_looked_up_in_many(seed: int) -> None:
     found = pa.chunked_array(chunks, type=pa.string())
     want = np.asarray(pc.index_in(found, value_set=value_set).fill_null(-1).to_numpy())
     assert _index_in(found, value_set).tolist() == want.tolist()
+
+
+# measure's groups (session 9): a group's rows put treated first (figures as slices), the
+# conversions on arrays, the window sums made while the history is read
+
+
+def _group(rng: np.random.Generator, tx: Transactions) -> tuple[Measured, np.ndarray]:
+    """A measured run of random rows (a customer absent from the transactions: -1, with its
+    id), and a group of them (its rows in the recorded order)."""
+    n, rows = len(tx.customer_ids), int(rng.integers(0, 40))
+    code = rng.integers(-1, n, rows)
+    ids = np.array([f"X{k}" if c < 0 else tx.customer_ids[c] for k, c in enumerate(code)],
+                   dtype=object)
+    held = rng.random(rows) < rng.choice([0.0, 0.3, 1.0])
+    m = Measured([(1, "r1", "2001-01-01")], np.ones(rows, dtype=np.int64), code, ids,
+                 np.zeros(rows, dtype=np.int8), ["c"], np.zeros(0, dtype=np.int64), [],
+                 rng.random(rows) < 0.5, held, np.round(rng.uniform(0, 2, rows), 2),
+                 pd.DataFrame())
+    return m, np.sort(rng.choice(rows, int(rng.integers(0, rows + 1)), replace=False))
+
+
+def _answers(rng: np.random.Generator, m: Measured, tx: Transactions) -> pd.DataFrame:
+    """Imported conversions: of customers of the run (some absent from the transactions)
+    and of others (-1), on days in and out of the windows."""
+    k = int(rng.integers(0, 12))
+    who = rng.choice(np.array([*m.customer_id, "Y1", "Y2"], dtype=object), k)
+    known = {str(i): c for c, i in enumerate(tx.customer_ids)}
+    code = np.array([known.get(str(w), -1) for w in who], dtype=np.int64)
+    day = rng.integers(195, 250, k)
+    return pd.DataFrame({"customer_id": pd.Series(who, dtype=object), "campaign": "c",
+                         "date": pd.Series([None] * k, dtype=object), "day": day,
+                         "code": code})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_treated_first_keeps_each_side_as_recorded(seed: int) -> None:
+    from engine.history.measure import treated_first
+    rng = np.random.default_rng(seed)
+    m, rows = _group(rng, _tx(rng, "shuffled", False))
+    found, n_t = treated_first(m, rows)
+    plain = [r for r in rows if not m.holdout[r]] + [r for r in rows if m.holdout[r]]
+    assert found.tolist() == plain and n_t == sum(1 for r in rows if not m.holdout[r])
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_conversions_are_the_plain_ones(seed: int) -> None:
+    from engine.history.measured import conversions
+    rng = np.random.default_rng(seed)
+    tx = _tx(rng, ["customer", "shuffled", "day"][seed % 3], bool(seed % 2))
+    m, rows = _group(rng, tx)
+    answers = _answers(rng, m, tx)
+    first, days = int(rng.integers(195, 245)), int(rng.integers(0, 25))
+    found = conversions(m, rows, answers, tx, first, days, {})
+    inside = answers[(answers["day"] >= first) & (answers["day"] < first + days)]
+    plain = []
+    for r in rows:
+        c = int(m.code[r])
+        bought = _plain(tx, [c], first, first + days)[0][0] if c >= 0 else 0
+        answered = (inside["code"] == c).any() if c >= 0 else \
+            (inside["customer_id"] == m.customer_id[r]).any()
+        plain.append(1.0 if bought > 0 or answered else 0.0)
+    assert found.tolist() == plain
+
+
+def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transactions,
+                  day0: int, days: int) -> dict[str, object]:
+    """measure's row as it was computed before the groups were put treated first: the figures
+    of the rows as recorded, subsets taken by masks."""
+    import math
+
+    from engine.history.measure_verdict import judge
+    from engine.history.measured import outcomes
+    from engine.history.uplift import uplift
+    converted, revenue, margin, before = outcomes(m, rows, answers, tx, day0, days, {})
+    held = m.holdout[rows]
+    t, h = ~held, held
+    conv = uplift(converted[t], converted[h])
+    marg = uplift(margin[t], margin[h], before[t], before[h])
+    cost = float(m.cost[rows][t].sum())
+    incremental = marg.uplift * int(t.sum())
+    verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, 230)
+
+    def r(v: float, k: int = 4) -> float | None:
+        return round(v, k) if math.isfinite(v) else None
+
+    return {
+        "run": 1, "run_id": "r1", "as_of": "2001-01-01", "campaign": "c",
+        "window_days": days, "treated": int(t.sum()),
+        "contacted": int(m.allocated[rows].sum()), "holdout": int(h.sum()),
+        "conversion_treated": r(conv.treated_mean), "conversion_holdout": r(conv.holdout_mean),
+        "conversion_uplift": r(conv.uplift), "conversion_low": r(conv.low),
+        "conversion_high": r(conv.high),
+        "revenue_treated": r(float(revenue[t].mean()) if t.any() else math.nan, 2),
+        "revenue_holdout": r(float(revenue[h].mean()) if h.any() else math.nan, 2),
+        "margin_treated": r(float(margin[t].mean()) if t.any() else math.nan, 2),
+        "margin_holdout": r(float(margin[h].mean()) if h.any() else math.nan, 2),
+        "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
+        "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
+        "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
+        "cost": round(cost, 2),
+        "return_on_spend": r(incremental / cost) if cost > 0 else None,
+        "significant": significant, "verdict": verdict,
+    }
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_row_from_slices_is_the_row_from_masks(seed: int) -> None:
+    from engine.history.measure import _row
+    rng = np.random.default_rng(seed)
+    tx = _tx(rng, ["customer", "shuffled", "day"][seed % 3], bool(seed % 2))
+    m, rows = _group(rng, tx)
+    answers = _answers(rng, m, tx)
+    day0, days = int(rng.integers(200, 235)), int(rng.integers(1, 25))
+    found = _row(1, "r1", "2001-01-01", "c", days, m, rows, answers, tx, day0, 230, {})
+    assert found == _row_by_masks(m, rows, answers, tx, day0, days)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_windows_made_while_reading_are_those_made_when_asked(
+        seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """measure over a history of three runs (one re-made on its date, one campaign with a
+    window of its own): the window sums made while the history is read, or on the second core
+    while the run before is measured, give the table the sums made when each group asks for
+    them gives."""
+    from engine.history import measure as measure_module
+    from engine.history.record import record_run
+    from engine.run.build import load_project
+    from tests.history_runs import ROOT, open_history, snapshot
+
+    rng = np.random.default_rng(seed)
+    setup = load_project(ROOT).channels
+    some = next(iter(setup.campaigns.values()))
+    setup = dataclasses.replace(setup, campaigns={
+        **setup.campaigns, some.id: dataclasses.replace(some, attribution_days=9)})
+    tx = _tx(rng, "shuffled", bool(seed % 2))
+    n = len(tx.customer_ids)
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    try:
+        for k, as_of in enumerate(["1970-07-22", "1970-07-29", "1970-07-29"]):
+            frame = snapshot(n, seed + k, id_digits=3)
+            frame["customer_id"] = [f"K{i:03d}" for i in range(n)]
+            frame["campaign"] = np.where(frame["status"].isna(), None,
+                                         rng.choice([some.id, "other"], n))
+            record_run(store, run_id=f"r{k}", as_of=dt.date.fromisoformat(as_of),
+                       project="t", inputs={}, snapshot=frame)
+        assert measure_module.expected_windows(store, setup)
+        # the first run's windows made while reading, each next run's while a run is measured
+        piped = measure_module.measure(store, tx, setup)
+        monkeypatch.setattr(measure_module, "PIPELINE", False)
+        monkeypatch.setattr(measure_module, "AHEAD", 16)  # every run's made while reading
+        ahead = measure_module.measure(store, tx, setup)
+        monkeypatch.setattr(measure_module, "AHEAD", 0)  # none guessed: each made when asked
+        assert not measure_module.expected_windows(store, setup)
+        asked = measure_module.measure(store, tx, setup)
+        # the first run's made when asked, the next ones made ahead, some forgotten
+        monkeypatch.setattr(measure_module, "PIPELINE", True)
+        monkeypatch.setattr(measured, "KEEP", 2)
+        partly = measure_module.measure(store, tx, setup)
+    finally:
+        store.close()
+    assert len(asked) > 2 and asked["margin_treated"].abs().sum() > 0  # sums, not zeros
+    for other in (piped, ahead, partly):
+        pd.testing.assert_frame_equal(other, asked, check_exact=True)

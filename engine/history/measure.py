@@ -12,15 +12,29 @@ before the run is the CUPED covariate. Figures come from engine.history.uplift.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.data.load import EPOCH, Transactions
+from engine.history import measured
+from engine.history.changes import fetch
+from engine.history.lookback import looked_back
 from engine.history.measure_verdict import judge
-from engine.history.measured import Measured, Sums, by_campaign, groups, outcomes, read_with_days
+from engine.history.measured import (
+    WHAT,
+    Measured,
+    Sums,
+    by_campaign,
+    groups,
+    outcomes,
+    read_with_days,
+)
 from engine.history.store import Store
 from engine.history.uplift import uplift
 from engine.project.channels import ChannelSetup
@@ -62,46 +76,121 @@ NAMES = tuple(c[0] for c in COLUMNS)
 def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame:
     """One row per run and campaign (columns: NAMES), in run then campaign order."""
     cache: Sums = {}
-    m = read_with_days(store, tx, cache, ("bought", "code", "amount", "margin"))
-    out = []
+    m = read_with_days(store, tx, cache, ("bought", "code", "amount", "margin"),
+                       ahead=expected_windows(store, setup))
     end_day = tx.as_of_day  # the transactions run to the day before
     about = {run: (run_id, as_of) for run, run_id, as_of in m.runs}
     answers = by_campaign(m.answers)
-    for run_key, campaign, rows in groups(m):
-        run_id, as_of = about[run_key]
-        day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
-        days = setup.campaign(campaign).attribution_days
-        out.append(_row(run_key, run_id, str(as_of), campaign, days, m, rows,
-                        answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache))
+
+    def jobs() -> Iterator[tuple[Any, ...]]:
+        for run_key, campaign, rows in groups(m):
+            run_id, as_of = about[run_key]
+            day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
+            days = setup.campaign(campaign).attribution_days
+            yield (run_key, run_id, str(as_of), campaign, days, m, rows,
+                   answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache)
+
+    out: list[dict[str, Any]] = []
+    per_run = (list(run) for _, run in itertools.groupby(jobs(), key=lambda job: job[0]))
+    current = next(per_run, None)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while current is not None:
+            following = next(per_run, None)
+            # the windows of the runs done forgotten first: their memory is reused for the
+            # next run's, made on the second core while this run's groups are measured (fresh
+            # pages cost more than the sums on this machine)
+            _forget_but(cache, _needs(current))
+            later = pool.submit(_windows, tx, cache, _needs(following)) \
+                if following is not None and PIPELINE else None
+            out += [_row(*job) for job in current]
+            if later is not None:
+                cache.update(later.result())
+            current = following
     return pd.DataFrame(out, columns=list(NAMES))
+
+
+PIPELINE = True  # the next run's window sums made while a run is measured
+
+
+def _needs(jobs: list[tuple[Any, ...]]) -> list[tuple[int, int, str]]:
+    """The window sums a run's groups ask for (``outcomes``: after the run, purchases,
+    revenue and margin; before it, margin), in a fixed order."""
+    keys: set[tuple[int, int, str]] = set()
+    for job in jobs:
+        days, day0 = job[4], job[9]
+        keys.update((day0, day0 + days, name) for name in WHAT)
+        keys.add((day0 - days, day0, "margin"))
+    return sorted(keys)
+
+
+def _windows(tx: Transactions, cache: Sums, keys: list[tuple[int, int, str]]
+             ) -> dict[tuple[int, int, str], np.ndarray]:
+    """The window sums ``keys`` not in ``cache`` yet, made apart (``cache`` only read)."""
+    return {k: measured.per_customer(tx, *k, cache) for k in keys if k not in cache}
+
+
+def _forget_but(cache: Sums, kept: list[tuple[int, int, str]]) -> None:
+    """Forget the oldest window sums past measured.KEEP, those in ``kept`` aside."""
+    keep = set(kept)
+    windows = [k for k in cache if k[0] <= k[1] and k not in keep]
+    for k in windows[:max(len(windows) + len(keep) - measured.KEEP, 0)]:
+        del cache[k]
+
+
+def expected_windows(store: Store, setup: ChannelSetup) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The window sums measure will ask for, made while the history is read (the second core
+    reads, this one sums): per run looked back on (oldest first) and attribution window of
+    the campaigns declared (and the defaults'), the window after the run (purchases, revenue,
+    margin) and the one before it (margin). Read apart from the runs measured, it is a guess:
+    a window it misses is made when asked for, one it adds costs its sums only. The first
+    AHEAD (run, window) pairs only: the later runs' windows are made while the run before is
+    measured (``measure``), in the memory of the windows forgotten (fresh pages cost)."""
+    days = sorted({setup.defaults.attribution_days,
+                   *(c.attribution_days for c in setup.campaigns.values())})
+    with store.reading() as conn:
+        dates = [as_of for _, as_of in fetch(conn, looked_back(None))]
+    out: list[tuple[int, int, tuple[str, ...]]] = []
+    for as_of in dates:
+        day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
+        for d in days:
+            out.append((day0, day0 + d, WHAT))
+            out.append((day0 - d, day0, ("margin",)))
+    return out[:2 * AHEAD]
+
+
+AHEAD = 1  # (run, window length) pairs whose windows are made while reading: the first run's
 
 
 def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measured,
          rows: np.ndarray, answers: pd.DataFrame, tx: Transactions, day0: int, end_day: int,
          cache: Sums) -> dict[str, Any]:
+    rows, n_t = treated_first(m, rows)
     converted, revenue, margin, before = outcomes(m, rows, answers, tx, day0, days, cache)
-    held = m.holdout[rows]
-    t, h = ~held, held
+    # the group's rows are the treated then the holdout (each as recorded): every figure of
+    # either is a slice (a view), not a subset copied by a mask, as the same values in the same
+    # order (the same sums)
+    t, h = slice(0, n_t), slice(n_t, len(rows))
+    n_h = len(rows) - n_t
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
-    cost = float(m.cost[rows][t].sum())
-    incremental = marg.uplift * int(t.sum())
-    verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, end_day)
+    cost = float(m.cost[rows[t]].sum())
+    incremental = marg.uplift * n_t
+    verdict, significant = judge(marg, n_t, n_h, day0, days, end_day)
 
     def r(v: float, k: int = 4) -> float | None:
         return round(v, k) if math.isfinite(v) else None
 
     return {
         "run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
-        "window_days": days, "treated": int(t.sum()),
-        "contacted": int(m.allocated[rows].sum()), "holdout": int(h.sum()),
+        "window_days": days, "treated": n_t,
+        "contacted": int(np.count_nonzero(m.allocated[rows])), "holdout": n_h,
         "conversion_treated": r(conv.treated_mean), "conversion_holdout": r(conv.holdout_mean),
         "conversion_uplift": r(conv.uplift), "conversion_low": r(conv.low),
         "conversion_high": r(conv.high),
-        "revenue_treated": r(float(revenue[t].mean()) if t.any() else math.nan, 2),
-        "revenue_holdout": r(float(revenue[h].mean()) if h.any() else math.nan, 2),
-        "margin_treated": r(float(margin[t].mean()) if t.any() else math.nan, 2),
-        "margin_holdout": r(float(margin[h].mean()) if h.any() else math.nan, 2),
+        "revenue_treated": r(float(revenue[t].mean()) if n_t else math.nan, 2),
+        "revenue_holdout": r(float(revenue[h].mean()) if n_h else math.nan, 2),
+        "margin_treated": r(float(margin[t].mean()) if n_t else math.nan, 2),
+        "margin_holdout": r(float(margin[h].mean()) if n_h else math.nan, 2),
         "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
         "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
@@ -109,3 +198,14 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "return_on_spend": r(incremental / cost) if cost > 0 else None,
         "significant": significant, "verdict": verdict,
     }
+
+
+def treated_first(m: Measured, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """A group's rows as the treated (outside the holdout) then the holdout, each in the order
+    recorded, and how many are treated: one stable partition of the group."""
+    held = m.holdout[rows]
+    n_held = int(np.count_nonzero(held))
+    if n_held == 0 or n_held == len(rows):
+        return rows, len(rows) - n_held
+    # a stable sort of one byte a row (a radix sort): each side keeps the recorded order
+    return rows[np.argsort(held.view(np.uint8), kind="stable")], len(rows) - n_held

@@ -11,7 +11,7 @@ channel and status become small integer codes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -97,10 +97,14 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
 
 
 def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str, ...], *,
-                   before: dt.date | None = None, channels: bool = False) -> Measured:
+                   before: dt.date | None = None, channels: bool = False,
+                   ahead: Sequence[tuple[int, int, tuple[str, ...]]] = ()) -> Measured:
     """``read_measured``, while the transactions' columns ``names`` are put in day order into
     ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
-    without Python's lock). The same arrays as one after the other."""
+    without Python's lock), and then the window sums ``ahead`` (first day, last day + 1,
+    figures of WHAT) are made into ``cache`` while the read goes on: the windows the caller
+    expects to need (one it did not expect is made when asked for, as any). The same arrays
+    as one after the other."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = pool.submit(read_measured, store, tx, before=before, channels=channels)
         order = _day_order_of(tx, cache)
@@ -112,6 +116,16 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
         for name in names:
             if name not in later:
                 _in_day_order(tx, name, cache)
+        # the purchases' windows first (on the codes, ready), then those of the amounts and
+        # margins as their gathers end
+        needs = {"bought": "code", "revenue": "amount", "margin": "margin"}
+        for figure in WHAT:
+            job = later.pop(needs[figure], None)
+            if job is not None:
+                cache[(1, 0, needs[figure])] = job.result()
+            for first, last, what in ahead:
+                if figure in what and (first, last, figure) not in cache:
+                    cache[(first, last, figure)] = per_customer(tx, first, last, figure, cache)
         for name, job in later.items():
             cache[(1, 0, name)] = job.result()
         return found.result()
@@ -184,7 +198,7 @@ def _sums(tx: Transactions, codes: np.ndarray, first: int, last: int, cache: Sum
     for name in what:
         if (first, last, name) not in cache:
             _forget_old_windows(cache)
-            cache[(first, last, name)] = _per_customer(tx, first, last, name, cache)
+            cache[(first, last, name)] = per_customer(tx, first, last, name, cache)
         found = cache[(first, last, name)][at]
         # a customer without any transaction: 0 (one pass more only when there is one)
         out.append(np.where(ok, found, 0) if ok is not None else found)
@@ -203,8 +217,8 @@ def _forget_old_windows(cache: Sums) -> None:
         del cache[k]
 
 
-def _per_customer(tx: Transactions, first: int, last: int, name: str,
-                  cache: Sums) -> np.ndarray:
+def per_customer(tx: Transactions, first: int, last: int, name: str,
+                 cache: Sums) -> np.ndarray:
     """One bincount over the window's slice of the rows in day order: each customer's figures
     summed in that order (ties as they come), as always. Purchases are counted over the
     positive rows alone, kept apart once, so that no window masks its rows."""
@@ -227,26 +241,30 @@ def outcomes(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transacti
     codes = m.code[rows]
     revenue, margin = _sums(tx, codes, day0, day0 + days, cache, ("revenue", "margin"))
     (before,) = _sums(tx, codes, day0 - days, day0, cache, ("margin",))
-    return conversions(m, rows, answers, tx, day0, days, cache), revenue, margin, before
+    return conversions(m, rows, answers, tx, day0, days, cache, codes), revenue, margin, before
 
 
 def conversions(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transactions,
-                day0: int, days: int, cache: Sums) -> np.ndarray:
+                day0: int, days: int, cache: Sums, codes: np.ndarray | None = None
+                ) -> np.ndarray:
     """Per customer of ``rows``: converted (1.0 or 0.0: a purchase in the transactions or an
     imported conversion of the campaign, ``answers``, on days day0 .. day0 + days - 1). The
     one definition of a conversion: cvm measure and learning (engine.history.learn) both use
-    it."""
-    codes = m.code[rows]
+    it. ``codes``: the rows' codes, if the caller has them already."""
+    codes = m.code[rows] if codes is None else codes
     (bought,) = _sums(tx, codes, day0, day0 + days, cache, ("bought",))
-    inside = answers[(answers["day"] >= day0) & (answers["day"] < day0 + days)]
+    # on the columns' arrays (a data frame's filter per group and window costs more than its
+    # sums)
+    day = answers["day"].to_numpy()
+    inside = (day >= day0) & (day < day0 + days)
     # by code (customer_id is kept only for customers absent from the transactions)
     known = np.zeros(len(tx.customer_ids) + 1, dtype=bool)
-    known[inside["code"].to_numpy(dtype=np.int64)] = True  # -1: the spare last slot
-    responded = known[codes] & (codes >= 0)
+    known[answers["code"].to_numpy(dtype=np.int64)[inside]] = True  # -1: the spare last slot
+    responded = known[codes]  # a customer without a code (-1) is answered by id below
     lost = codes < 0
     if lost.any():
-        responded[lost] = pd.Index(pd.unique(inside["customer_id"].to_numpy(dtype=object))
-                                   ).get_indexer(m.customer_id[rows][lost]) >= 0
+        ids = answers["customer_id"].to_numpy(dtype=object)[inside]
+        responded[lost] = pd.Index(pd.unique(ids)).get_indexer(m.customer_id[rows][lost]) >= 0
     converted: np.ndarray = ((bought > 0) | responded).astype(float)
     return converted
 
