@@ -1,4 +1,5 @@
-"""The commands that read the history (cvm history, cvm measure, cvm report) run SQLite's
+"""The commands that read the history (cvm history, cvm measure, cvm report; cvm explain,
+cvm decide and cvm plan: review 13c) run SQLite's
 quick check as cvm validate and cvm run do: a damaged history stops them with the same error
 and exit code 1, never an answer read from a damaged file (issue 13's re-trial)."""
 
@@ -68,3 +69,10 @@ def test_measure_refuses_it(damaged: Path, env: Path, tmp_path: Path) -> None:
 def test_report_refuses_it(damaged: Path, env: Path, tmp_path: Path) -> None:
     _refused(cvm("report", "--project", str(damaged), "--out", str(tmp_path / "o")), env)
     assert not (tmp_path / "o").exists()
+
+
+def test_explain_decide_and_plan_refuse_it(damaged: Path, env: Path, tmp_path: Path) -> None:
+    _refused(cvm("explain", "C000001", "--project", str(damaged)), env)
+    _refused(cvm("decide", "--project", str(damaged), "--out", str(tmp_path / "o")), env)
+    assert not (tmp_path / "o").exists()
+    _refused(cvm("plan", "--proposed", str(damaged), "--project", str(damaged)), env)

@@ -19,6 +19,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     setup = project_of(project, config_file)  # every file is checked before the data is read
     # the scoring's libraries once the project is read (an error in it is said at once)
     from engine.history import with_changes
+    from engine.history.checks import check_readable
     from engine.output.commit import writing
     from engine.output.writers import write_csv
     from engine.policy.decisions import decide
@@ -28,6 +29,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
+    check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
     table = assign_stages(with_changes(config, scored), setup.rulebook)
     decisions = decide(table, setup.rulebook)

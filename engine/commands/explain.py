@@ -17,6 +17,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     # the scoring's libraries once the project is read (an error in it is said at once)
     from engine.activation.learned import explain_lines
     from engine.history import with_changes
+    from engine.history.checks import check_readable
     from engine.history.contact_explain import contact_verdicts, lines_of
     from engine.history.learn import read_learned
     from engine.policy.explain import explain
@@ -24,6 +25,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     from engine.value.score import score
 
     config = setup.config
+    check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
     table = with_changes(config, scored)
     found = table.index[table["customer_id"] == customer_id]

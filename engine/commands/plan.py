@@ -57,6 +57,9 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
                (("--report", report_file), ("--changes", changes_file)) if path is not None}
     for target in targets.values():  # before the two runs, which take long
         check_file(target, guard)
+    from engine.history.checks import check_readable
+
+    check_readable(config)  # both sides read the history: not one validate refuses (exit 1)
     with tempfile.TemporaryDirectory(prefix="cvm-plan-") as tmp:
         base, prop = sides(config, Path(tmp), proposed=proposed, proposed_ref=proposed_ref,
                            baseline=baseline, baseline_ref=baseline_ref, overlay=overlay)
