@@ -134,13 +134,12 @@ def padded(src: Source, table: pa.Table, columns: Sequence[str]) -> list[Problem
     return said
 
 
-def cents(revenue: np.ndarray) -> np.ndarray:
-    """Revenue in cents, the unit money is shown in: a float32 10.1 (10.100000381) is 10.10."""
-    return np.round(revenue * 100)
-
-
-# the same comparison in SQL (both databases round a double to the nearest whole number)
-SQL_CENTS = "ROUND({} * 100)"
+def cents(revenue: np.ndarray | float) -> np.ndarray:
+    """Revenue in whole cents, the unit money is shown in, half a cent away from zero (one
+    rule wherever revenue is compared or shown: numpy, the databases and Python's format each
+    round halves their own way): a float32 10.1 (10.100000381) is 1,010; 0.125 is 13."""
+    scaled = np.asarray(revenue, dtype=np.float64) * 100
+    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
 
 
 def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, path: Path,

@@ -32,7 +32,6 @@ from engine.data.typed_columns import as_date_seconds, as_number, as_text, check
 from engine.errors import InputError, Problem, did_you_mean
 from engine.history.record import bulk_insert
 from engine.history.response_checks import (
-    SQL_CENTS,
     cents,
     check_campaigns,
     check_not_after,
@@ -265,7 +264,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _money(v: float | None) -> str:
-    return "none" if v is None or v != v else f"{v:,.2f}"
+    return "none" if v is None or v != v else f"{float(cents(v)) / 100:,.2f}"
 
 
 def _changed_repeats(frame: pd.DataFrame, repeats: np.ndarray, path: Path,
@@ -295,14 +294,15 @@ def _changed_repeats(frame: pd.DataFrame, repeats: np.ndarray, path: Path,
 def _stored_revenue_differs(conn: Connection, key: int, path: Path,
                             display: str) -> Problem | None:
     """A warning for the staged rows already in the history with another revenue."""
-    staged, stored = SQL_CENTS.format("s.revenue"), SQL_CENTS.format("r.revenue")
-    found = conn.execute(text(
+    # the rows whose revenues differ at all (a re-import's, the same, stay in the database);
+    # whether they differ in cents is decided here, by the rule of the rows of the file
+    found = [(row, mine, theirs) for row, mine, theirs in conn.execute(text(
         "SELECT s.file_row, s.revenue, r.revenue FROM cvm_stage s JOIN cvm_responses r "
         "ON r.customer_id = s.customer_id AND r.campaign = s.campaign AND r.response_date = "
-        "s.response_date AND r.outcome = s.outcome WHERE r.import_id <> :key AND NOT "
-        # a comparison with one NULL is NULL: COALESCE makes "none against 5.00" a difference
-        f"COALESCE({staged} = {stored}, s.revenue IS NULL AND r.revenue IS NULL) "
+        "s.response_date AND r.outcome = s.outcome WHERE r.import_id <> :key AND "
+        "((s.revenue IS NULL) <> (r.revenue IS NULL) OR ABS(s.revenue - r.revenue) > 1e-9) "
         "ORDER BY s.file_row"), {"key": key}).all()
+        if (mine is None) != (theirs is None) or cents(mine) != cents(theirs)]
     if not found:
         return None
     row, mine, theirs = found[0]
