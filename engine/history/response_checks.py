@@ -109,6 +109,23 @@ def check_not_after(src: Source, table: pa.Table, seconds: np.ndarray, today: dt
         f"date, if today is not {today})"))
 
 
+def readable_seconds(table: pa.Table) -> np.ndarray:
+    """The dates that can be read as YYYY-MM-DD (or are dates already), in seconds, the
+    others far in the past: so that a date after today is found when another row's date
+    cannot be read (each is a problem of its own, reported in file order)."""
+    column = table.column("date")
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        stamps = column.cast(kind).cast(pa.timestamp("s")) if not pa.types.is_timestamp(kind) \
+            else column.cast(kind).cast(pa.timestamp("s", tz=kind.tz))
+    else:
+        text = pc.utf8_trim_whitespace(column.cast(kind).cast(pa.string()))
+        stamps = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d",
+                             unit="s", error_is_null=True)
+    seconds = pc.cast(stamps, pa.int64()).fill_null(np.iinfo(np.int64).min)
+    return np.asarray(seconds.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def padded(src: Source, table: pa.Table, columns: Sequence[str]) -> list[Problem]:
     """A warning per text column whose values have surrounding spaces: they are read without
     them, as the transactions reader reads ids, so a padded id is the transactions' customer

@@ -36,6 +36,7 @@ from engine.history.response_checks import (
     check_campaigns,
     check_not_after,
     padded,
+    readable_seconds,
     row_problem,
     source,
 )
@@ -129,8 +130,9 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
         checked("campaign", lambda: check_campaigns(src, names, known))
     seconds = checked("date", lambda: as_date_seconds(src, table, "date", "date",
                                                       date_format=None, required=True))
-    if seconds is not None:
-        checked("date", lambda: check_not_after(src, table, seconds, today or dt.date.today()))
+    checked("date", lambda: check_not_after(  # also when another row's date is unreadable
+        src, table, seconds if seconds is not None else readable_seconds(table),
+        today or dt.date.today()))
     outcome = checked("outcome", lambda: _outcomes(src, table))
     revenue = checked("revenue", lambda: as_number(src, table, "revenue", "revenue",
                                                    required=False)) \

@@ -1,0 +1,38 @@
+"""Issue 13's third trial: a response dated after today is found whatever else is wrong in
+the file (the check ran only when every date could be read, so a bad date on a later row
+hid it), in file order with the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.history.responses import read_responses
+
+HEAD = "customer_id,campaign,date,outcome,revenue\n"
+
+
+def _refused(tmp_path: Path, content: str) -> str:
+    (tmp_path / "r.csv").write_text(content)
+    with pytest.raises(InputError) as exc:
+        read_responses(tmp_path / "r.csv", "r.csv", today=dt.date(2026, 1, 1))
+    return exc.value.format()
+
+
+def test_a_future_date_before_an_impossible_one(tmp_path: Path) -> None:
+    assert _refused(tmp_path, HEAD + "C1,win_back,2026-12-25,converted,1\n"
+                    "C2,win_back,2025-02-30,converted,1\n") == (
+        "r.csv:2: row 1, column 'date': found '2026-12-25', expected a date on or before today "
+        "(2026-01-01)\n"
+        "  hint: a response is something a customer did: check the year (and the machine's "
+        "date, if today is not 2026-01-01); 1 more problem: row 2, column 'date'")
+
+
+def test_a_future_date_before_a_bad_outcome(tmp_path: Path) -> None:
+    assert _refused(tmp_path, HEAD + "C1,win_back,2031-05-01,converted,1\n"
+                    "C2,win_back,2025-01-30,bought,1\n").splitlines()[0] == (
+        "r.csv:2: row 1, column 'date': found '2031-05-01', expected a date on or before today "
+        "(2026-01-01)")
