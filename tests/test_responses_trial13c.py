@@ -36,3 +36,17 @@ def test_a_future_date_before_a_bad_outcome(tmp_path: Path) -> None:
                     "C2,win_back,2025-01-30,bought,1\n").splitlines()[0] == (
         "r.csv:2: row 1, column 'date': found '2031-05-01', expected a date on or before today "
         "(2026-01-01)")
+
+
+def test_history_of_an_unknown_customer_before_any_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.history_runs import cvm, retail_copy
+
+    history = tmp_path / "h.sqlite"
+    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
+    project = retail_copy(tmp_path)
+    done = cvm("history", "NOBODY", "--project", str(project))
+    assert (done.exit_code, done.stderr) == (1, (
+        f"error: {history}: CUSTOMER_ID: customer 'NOBODY' is in no run (none is recorded "
+        "yet) and has no response, event or interaction\n"
+        "  hint: customer ids are matched exactly, as text\n"))

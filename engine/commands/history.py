@@ -32,13 +32,13 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
             raw = list_runs(store) if customer_id is None else timeline(store, customer_id)
         finally:
             store.close()
-    if customer_id is not None and raw["runs_recorded"] and not any(
+    if customer_id is not None and not any(
             raw[k] for k in ("snapshots", "responses", "events", "interactions")):
+        runs = f"none of the {raw['runs_recorded']:,} runs recorded" if raw["runs_recorded"] \
+            else "no run (none is recorded yet)"
         raise InputError(Problem(
-            f"customer {customer_id!r} is in none of the {raw['runs_recorded']:,} runs "
-            f"recorded and has no response, event or interaction", file=where,
-            key="CUSTOMER_ID",
-            hint="customer ids are matched exactly, as text"))
+            f"customer {customer_id!r} is in {runs} and has no response, event or interaction",
+            file=where, key="CUSTOMER_ID", hint="customer ids are matched exactly, as text"))
     if as_json:
         typer.echo(json.dumps(raw, indent=2, sort_keys=True))
     elif customer_id is None:
