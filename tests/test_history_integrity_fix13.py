@@ -42,7 +42,8 @@ def test_validate_refuses_a_history_damaged_in_the_middle(damaged: Path, tmp_pat
                             "damaged: ")
     assert first.endswith(" (SQLite's quick_check)")
     assert hint == ("  hint: restore the file from a backup, or move it away: the next run "
-                    "starts a new history (without the runs and responses recorded so far)")
+                    "starts a new history (without the runs and responses recorded so far, "
+                    "opt-outs included)")
 
 
 def test_run_refuses_it_before_its_work(damaged: Path, tmp_path: Path) -> None:

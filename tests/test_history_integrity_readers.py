@@ -15,7 +15,7 @@ from engine.history import record
 from tests.history_runs import cvm, open_history, retail_copy, snapshot
 
 HINT = ("  hint: restore the file from a backup, or move it away: the next run starts a new "
-        "history (without the runs and responses recorded so far)")
+        "history (without the runs and responses recorded so far, opt-outs included)")
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,31 @@ def test_explain_decide_and_plan_refuse_it(damaged: Path, env: Path, tmp_path: P
     _refused(cvm("decide", "--project", str(damaged), "--out", str(tmp_path / "o")), env)
     assert not (tmp_path / "o").exists()
     _refused(cvm("plan", "--proposed", str(damaged), "--project", str(damaged)), env)
+
+
+def test_a_damaged_block_is_said_to_be_damaged(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block whose bytes were changed (SQLite's pages intact, so its quick check passes)
+    does not decode: the history is damaged, not a folder's permissions (issue 13 trial 3)."""
+    import sqlite3
+
+    project = retail_copy(tmp_path)
+    history = tmp_path / "h.sqlite"
+    store = open_history(str(history), tmp_path)
+    try:
+        record.record_run(store, run_id="r1", as_of=dt.date(2025, 10, 1), project="t",
+                          inputs={}, snapshot=snapshot(3000, seed=1))
+    finally:
+        store.close()
+    with sqlite3.connect(history) as conn:
+        data = bytearray(conn.execute("SELECT data FROM cvm_run_actions").fetchone()[0])
+        middle = len(data) // 2
+        data[middle:middle + 64] = bytes(b ^ 0x55 for b in data[middle:middle + 64])
+        conn.execute("UPDATE cvm_run_actions SET data = ?", (bytes(data),))
+    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
+    done = cvm("measure", "--project", str(project), "--out", str(tmp_path / "o"))
+    assert done.exit_code == 1, done.output
+    first, hint = done.stderr.splitlines()[:2]
+    assert first.startswith(f"error: {history}: history (CVM_HISTORY_URL): is damaged: a "
+                            "stored block cannot be read (")
+    assert hint == HINT

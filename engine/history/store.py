@@ -39,6 +39,8 @@ _LOCK_KEY = 0x43564D48  # "CVMH": the advisory lock that serialises migrations (
 _OURS = {t.name for t in metadata.sorted_tables} | {VERSION_TABLE}
 
 
+DAMAGED_HINT = ("restore the file from a backup, or move it away: the next run starts a new "
+                "history (without the runs and responses recorded so far, opt-outs included)")
 UPGRADED_BY = "the next `cvm run` or `cvm responses import` upgrades it"
 
 
@@ -145,8 +147,7 @@ def check_integrity(store: Store) -> None:
              if line and not line.startswith("***")]
     raise InputError(problem(
         store.settings, f"is damaged: {lines[0] if lines else 'quick_check failed'} (SQLite's "
-        "quick_check)", "restore the file from a backup, or move it away: the next run starts "
-        "a new history (without the runs and responses recorded so far)"))
+        "quick_check)", DAMAGED_HINT))
 
 
 def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
@@ -229,7 +230,16 @@ def guarded(settings: HistorySettings) -> Iterator[None]:
     except SQLAlchemyError as exc:
         raise InputError(problem(settings, str(exc).splitlines()[0], _hint(settings, exc))) \
             from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
+        # a stored block that does not decode: Arrow's errors (its IOError is OSError itself,
+        # without the errno every error of the system has)
+        if type(exc).__module__.startswith("pyarrow") or (
+                isinstance(exc, OSError) and exc.errno is None):
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise InputError(problem(settings, "is damaged: a stored block cannot be read "
+                                     f"({first})", DAMAGED_HINT)) from None
+        if not isinstance(exc, OSError):
+            raise
         raise InputError(problem(settings, exc.strerror or str(exc),
                                  "check the folder of the history file and its permissions")) \
             from None
