@@ -50,3 +50,18 @@ def test_history_of_an_unknown_customer_before_any_run(
         f"error: {history}: CUSTOMER_ID: customer 'NOBODY' is in no run (none is recorded "
         "yet) and has no response, event or interaction\n"
         "  hint: customer ids are matched exactly, as text\n"))
+
+
+def test_no_history_beside_a_history_says_its_opt_outs_are_not_applied(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.history_runs import cvm, open_history, retail_copy
+
+    history = tmp_path / "h.sqlite"
+    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
+    open_history(str(history), tmp_path).close()
+    project = retail_copy(tmp_path)
+    done = cvm("run", "--no-history", "--project", str(project), "--out", str(tmp_path / "o"))
+    assert done.exit_code == 0, done.stderr
+    assert (f"warning: --no-history: the history ({history}) is neither read nor recorded "
+            "into: its contacts, contact policies and opt-outs are not applied to this run\n"
+            ) in done.stderr

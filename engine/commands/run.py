@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import money, project_of
+from engine.project.config import Config
 from engine.terminal import display
 
 RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allocate", "render",
@@ -31,6 +32,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
 
         job = partial(run_dask, scheduler=scheduler, partitions=partitions, scratch=scratch)
     config = setup.config
+    if not history:
+        _unread_history(config)
     started = time.perf_counter()
     last = [started]
 
@@ -92,3 +95,17 @@ def _mix(values: object) -> str:
 
     counts = pd.Series(values).astype(object).value_counts()
     return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _unread_history(config: Config) -> None:
+    """``--no-history`` beside a history: its memory (contacts, contact policies, opt-outs) is
+    not applied to this run, which a marketer must not learn from the customers contacted."""
+    from engine.history import settings_for
+    from engine.notices import warn
+
+    settings = settings_for(config)
+    if settings.file is not None and not settings.file.exists():
+        return
+    where = config.display(settings.file) if settings.file is not None else settings.masked
+    warn(f"--no-history: the history ({where}) is neither read nor recorded into: its "
+         "contacts, contact policies and opt-outs are not applied to this run")
