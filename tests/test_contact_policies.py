@@ -202,5 +202,5 @@ def test_plan_shows_what_a_contact_policy_suppresses(
     assert res.exit_code == 0, res.output
     md = (tmp_path / "plan.md").read_text()
     assert "| contact policy monthly |" in md, md[:3000]
-    assert "suppressed by a contact policy" in md
+    assert "suppressed by a contact policy or an opt-out" in md
     assert "suppressed: contact policy monthly: 1 contact in the last 30 days (at most 1)" in md

@@ -49,7 +49,8 @@ def test_the_run_summary_counts_the_suppressed(runs: Runs) -> None:
     assert isinstance(counts, dict) and counts["suppressed"] > 0
     assert (f"  actioned {counts['actioned']:,}: {counts['allocated']:,} allocated, "
             f"{counts['holdout']:,} holdout, {counts['not_served']:,} not served, "
-            f"{counts['suppressed']:,} suppressed by a contact policy\n") in runs.said.stdout
+            f"{counts['suppressed']:,} suppressed by a contact policy or an opt-out\n"
+            ) in runs.said.stdout
     assert counts["actioned"] == counts["allocated"] + counts["holdout"] + \
         counts["not_served"] + counts["suppressed"]
 
@@ -62,12 +63,12 @@ def test_the_briefs_account_for_every_customer_of_the_segment(runs: Runs) -> Non
     n = len(gone[gone["campaign"] == camp])
     text = (runs.second / "briefs" / f"{camp}.md").read_text()
     assert f"| in the segment | {len(part):,} |" in text
-    assert f"| suppressed by a contact policy | {n:,} |" in text
+    assert f"| suppressed by a contact policy or an opt-out | {n:,} |" in text
     email = (gone["campaign"] == camp) & gone["reason"].str.contains("policy email_weekly:")
     assert f"| &nbsp;&nbsp;email_weekly | {int(email.sum()):,} |" in text
     html = (runs.second / "briefs" / f"{camp}.html").read_text()
-    assert (f'<tr><td>suppressed by a contact policy</td><td class="n">{n:,}</td></tr>'
-            in html)
+    assert ('<tr><td>suppressed by a contact policy or an opt-out</td>'
+            f'<td class="n">{n:,}</td></tr>' in html)
 
 
 def test_the_report_counts_the_suppressed(runs: Runs) -> None:

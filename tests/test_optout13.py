@@ -115,7 +115,10 @@ def test_a_run_after_an_opt_out_contacts_the_customer_on_no_channel(
     done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
     assert done.exit_code == 0, done.stderr
     set_as_of(project, "2025-12-15", config)
-    second = actions(run(project, tmp_path / "run2"))
+    said = cvm("run", "--project", str(project), "--out", str(tmp_path / "run2"))
+    assert said.exit_code == 0, said.stderr
+    assert ", 1 suppressed by a contact policy or an opt-out (1 opted out)\n" in said.stdout
+    second = actions(tmp_path / "run2")
     row = second[second["customer_id"] == who].iloc[0]
     reason = f"opted out on 2025-12-04 (campaign {campaign})"
     assert (row["status"], row["channel"], row["reason"]) == ("suppressed", "", reason)

@@ -37,7 +37,7 @@ COLUMNS: tuple[tuple[str, Any, str], ...] = (
     ("lifecycle_stage", "string", "The customer's lifecycle stage."),
     ("holdout", "boolean", "True: in the campaign's holdout group, not contacted."),
     ("status", {"enum": ["allocated", "holdout", "not_served", "suppressed"]}, "allocated, "
-     "holdout, not_served or suppressed (by a contact policy)."),
+     "holdout, not_served or suppressed (by a contact policy or an opt-out)."),
     ("reason", "string", "Why: the policy for allocated, the cause for holdout, not_served "
      "and suppressed."),
 )

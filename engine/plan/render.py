@@ -56,7 +56,7 @@ def sections(plan: Plan, currency: str) -> list[Table]:
     summary += [_count(f"customers {label}", t[f"{s}_before"], t[f"{s}_after"])
                 for s, label in (("allocated", "allocated"), ("holdout", "in a holdout group"),
                                  ("not_served", "not served"),
-                                 ("suppressed", "suppressed by a contact policy"))]
+                                 ("suppressed", "suppressed by a contact policy or an opt-out"))]
     summary += [["contact cost", _money(t["cost_before"], currency),
                  _money(t["cost_after"], currency),
                  _money(t["cost_after"] - t["cost_before"], currency)],
