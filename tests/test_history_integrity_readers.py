@@ -104,3 +104,25 @@ def test_a_damaged_block_is_said_to_be_damaged(tmp_path: Path,
     assert first.startswith(f"error: {history}: history (CVM_HISTORY_URL): is damaged: a "
                             "stored block cannot be read (")
     assert hint == HINT
+
+
+def test_a_block_that_decodes_to_bad_offsets_is_damaged_not_a_crash() -> None:
+    """A block whose middle bytes changed may still decode, with offsets pointing out of it:
+    read whole it is refused (Arrow's validation, which the store names as damage), where it
+    crashed the process when used (review 13d: `cvm run` exited 139 on such a values block)."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    from engine.history.block_format import read_block
+
+    sink = pa.BufferOutputStream()
+    table = pa.table({"customer_id": [f"C{i:07d}" for i in range(2000)],
+                      "total_value": [float(i) for i in range(2000)]})
+    with ipc.new_stream(sink, table.schema) as writer:  # uncompressed: it still decodes
+        writer.write_table(table)
+    data = bytearray(sink.getvalue().to_pybytes())
+    at = 1024  # among the ids' offsets (after the messages' headers, before the text)
+    data[at:at + 64] = bytes(b ^ 0x55 for b in data[at:at + 64])
+    assert ipc.open_stream(pa.py_buffer(bytes(data))).read_all().num_rows == 2000  # decodes
+    with pytest.raises(pa.ArrowInvalid):
+        read_block(bytes(data))

@@ -14,8 +14,13 @@ upgrading, never an internal error: ``check`` raises an InputError, which the st
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from engine.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
 
 HINT = ("the history was written by a newer CVM Engine: upgrade CVM Engine to read it "
         "(or point history, or CVM_HISTORY_URL, at another history)")
@@ -40,3 +45,15 @@ def check(kind: str, run: int, found: int, known: Collection[int]) -> None:
              else ", ".join(str(f) for f in formats))
     raise UnknownBlockFormat(f"run {run}: {kind} block format {found}, which this CVM Engine "
                              f"does not read (it reads format {reads})")
+
+
+def read_block(data: bytes, options: ipc.IpcReadOptions | None = None) -> pa.Table:
+    """A stored block, decoded and validated whole: a block damaged in the store (its bytes
+    changed, SQLite's pages intact) is Arrow's error, which the store names as damage, and
+    never offsets pointing out of the block (a crash of the process when read)."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    table = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
+    table.validate(full=True)
+    return table

@@ -128,7 +128,7 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
     keys: list[int] = []
     for run, fmt, data in found:
         block_format.check("actions", run, fmt, range(1, FORMAT + 1))
-        block = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
+        block = block_format.read_block(data, options)
         if status is not None:
             keep = equal(block.column("status"), status)
             ids = block.column("customer_id").combine_chunks() \

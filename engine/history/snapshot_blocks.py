@@ -129,8 +129,7 @@ def customer_rows(conn: Connection, store: Table, customer_id: str,
         schema = FORMATS[fmt]  # a column its format lacks is missing (None)
         wanted = [schema.get_field_index(c) for c in ("customer_id", *columns)
                   if c in schema.names]
-        block = ipc.open_stream(pa.py_buffer(bytes(data)), options=ipc.IpcReadOptions(
-            included_fields=wanted)).read_all()
+        block = block_format.read_block(data, ipc.IpcReadOptions(included_fields=wanted))
         at = pc.index(block.column("customer_id"), customer_id).as_py()
         if at >= 0:
             row = block.slice(at, 1).to_pylist()[0]

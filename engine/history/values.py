@@ -63,7 +63,7 @@ def read_values(conn: Connection, run: int) -> pa.Table:
         return SCHEMA.empty_table()
     fmt, data = found
     block_format.check("values", run, fmt, (FORMAT,))
-    return ipc.open_stream(pa.py_buffer(bytes(data))).read_all()
+    return block_format.read_block(data)
 
 
 def texts(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
