@@ -78,3 +78,24 @@ def test_responses_import_upgrades_then_imports(
     done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
     assert done.exit_code == 0, done.stderr
     assert _version(history) == HEAD
+
+
+def test_an_older_damaged_history_is_refused_before_any_upgrade(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, history = _old(tmp_path, monkeypatch)
+    with sqlite3.connect(history) as conn:  # a page of the runs' blocks, not the version's
+        page, size = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = "
+                                  "'cvm_run_snapshots'").fetchone()[0], \
+            conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(history.read_bytes())
+    data[(page - 1) * size:page * size] = b"A" * size
+    history.write_bytes(bytes(data))
+    for args in (("validate",), ("run", "-q", "--out", str(tmp_path / "out"))):
+        done = cvm(*args, "--project", str(project))
+        assert done.exit_code == 1, done.stderr
+        assert "is damaged: " in done.stderr and "(SQLite's quick_check)" in done.stderr
+    (tmp_path / "r.csv").write_text("customer_id,campaign,date,outcome\n"
+                                    "C00001,win_back,2025-01-10,converted\n", encoding="utf-8")
+    done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
+    assert done.exit_code == 1 and "is damaged: " in done.stderr
+    assert _version(history) == "0006_w_fixrev13"  # nothing was written into it

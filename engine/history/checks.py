@@ -41,6 +41,7 @@ def check_history(config: Config) -> list[Problem]:
     from engine.history.store import (  # SQLAlchemy: when needed
         OlderHistory,
         check_integrity,
+        check_older,
         open_store,
     )
 
@@ -52,6 +53,10 @@ def check_history(config: Config) -> list[Problem]:
             finally:
                 store.close()
     except OlderHistory as exc:  # the next run upgrades it: validate passing means run works
+        try:
+            check_older(settings)  # unless it is damaged
+        except CvmError as damaged:
+            return problems + list(damaged.problems)
         return problems + [dataclasses.replace(p, severity="warning") for p in exc.problems]
     except CvmError as exc:
         return problems + list(exc.problems)

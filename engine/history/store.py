@@ -122,6 +122,7 @@ def upgrade_older(settings: HistorySettings) -> bool:
     try:
         store = open_store(settings, create=False)
     except OlderHistory:
+        check_older(settings)  # never written into a damaged file, the upgrade included
         store = open_store(settings, create=True)
         assert store is not None
         store.close()
@@ -129,6 +130,18 @@ def upgrade_older(settings: HistorySettings) -> bool:
     if store is not None:
         store.close()
     return False
+
+
+def check_older(settings: HistorySettings) -> None:
+    """SQLite's quick check of a history of an earlier version, which ``open_store`` does
+    not open to read: before anything upgrades it, and in ``cvm validate``."""
+    if settings.file is None:
+        return
+    store = Store(settings, _engine(settings, writable=False), False)
+    try:
+        check_integrity(store)
+    finally:
+        store.close()
 
 
 def check_integrity(store: Store) -> None:
