@@ -52,3 +52,16 @@ def test_a_half_cent_repeat_within_a_file(tmp_path: Path) -> None:
             "revenue: found 0.12, row 1 has 0.13: skipped"]
     finally:
         store.close()
+
+
+def test_halves_written_in_decimals_are_halves_and_shown_alike() -> None:
+    """1.005 is stored as 1.00499999999999989 and 0.145 as 0.14499999999999999: both are
+    halves as written (review 13d: rounded down, 'found 1.01, the history has 1.00')."""
+    import numpy as np
+
+    from engine.history.response_checks import cents, money_text
+
+    values = np.array([0.145, 1.005, 0.285, 0.025, 2.675, 10.005, -1.005, 0.1449, 10.1])
+    assert cents(values).tolist() == [15, 101, 29, 3, 268, 1001, -101, 14, 1010]
+    assert cents(np.float32(10.1)) == 1010
+    assert [money_text(v) for v in (1.005, 2.675, 1234.565)] == ["1.01", "2.68", "1,234.57"]

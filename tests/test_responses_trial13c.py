@@ -65,3 +65,28 @@ def test_no_history_beside_a_history_says_its_opt_outs_are_not_applied(
     assert (f"warning: --no-history: the history ({history}) is neither read nor recorded "
             "into: its contacts, contact policies and opt-outs are not applied to this run\n"
             ) in done.stderr
+
+
+def test_a_binary_date_column_is_an_input_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"customer_id": ["C1"], "campaign": ["win_back"],
+                             "date": pa.array([b"\xff\xfe"], pa.binary()),
+                             "outcome": ["converted"]}), tmp_path / "r.parquet")
+    with pytest.raises(InputError) as exc:  # review 13d: ArrowInvalid, exit 4
+        read_responses(tmp_path / "r.parquet", "r.parquet", today=dt.date(2026, 1, 1))
+    assert exc.value.format() == (
+        "r.parquet: column 'date': found values of type binary, expected dates\n"
+        "  hint: write dates as YYYY-MM-DD (time optional)")
+
+
+def test_no_history_ignores_a_history_setting_it_cannot_use(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.history_runs import cvm, retail_copy
+
+    monkeypatch.setenv("CVM_HISTORY_URL", "bogus://x")  # review 13d: exit 1 with --no-history
+    project = retail_copy(tmp_path)
+    done = cvm("run", "--no-history", "-q", "--project", str(project), "--out",
+               str(tmp_path / "o"))
+    assert (done.exit_code, done.stderr) == (0, "")

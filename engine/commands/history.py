@@ -13,6 +13,7 @@ from engine.errors import InputError, Problem
 from engine.history import open_history, settings_for
 from engine.history.checks import check_readable
 from engine.history.queries import list_runs, timeline
+from engine.history.response_checks import money_text
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str | None,
@@ -83,7 +84,7 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
                      f"{_num(s['total_value']):>10}  score {_num(s['value_score']):>6}  "
                      f"{decision}{replaced}")
     for r in raw["responses"]:
-        revenue = f", revenue {_num(r['revenue'])}" if r["revenue"] is not None else ""
+        revenue = f", revenue {money_text(r['revenue'])}" if r["revenue"] is not None else ""
         lines.append(f"  response    {r['date']}  {r['campaign']}: {r['outcome']}{revenue}")
     for e in raw["events"]:
         fired = f", fired {e['fired']}" if e["fired"] else ""

@@ -115,6 +115,9 @@ def readable_seconds(table: pa.Table) -> np.ndarray:
     cannot be read (each is a problem of its own, reported in file order)."""
     column = table.column("date")
     kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)):  # bytes, numbers: the date check says so
+        return np.full(table.num_rows, np.iinfo(np.int64).min, dtype=np.int64)
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         stamps = column.cast(kind).cast(pa.timestamp("s")) if not pa.types.is_timestamp(kind) \
             else column.cast(kind).cast(pa.timestamp("s", tz=kind.tz))
@@ -155,8 +158,15 @@ def cents(revenue: np.ndarray | float) -> np.ndarray:
     """Revenue in whole cents, the unit money is shown in, half a cent away from zero (one
     rule wherever revenue is compared or shown: numpy, the databases and Python's format each
     round halves their own way): a float32 10.1 (10.100000381) is 1,010; 0.125 is 13."""
-    scaled = np.asarray(revenue, dtype=np.float64) * 100
-    return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    scaled = np.abs(np.asarray(revenue, dtype=np.float64) * 100)
+    # 1.005 is stored as 1.00499999999999989: a half written in decimals is a half here, as
+    # the customer's text said (the tolerance is far below a cent, far above a double's error)
+    return np.sign(revenue) * np.floor(scaled + 0.5 + 1e-7 + scaled * 1e-13)
+
+
+def money_text(revenue: float) -> str:
+    """A revenue as shown (``1,234.57``): in whole cents by ``cents``' rule."""
+    return f"{float(cents(revenue)) / 100:,.2f}"
 
 
 def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, path: Path,
@@ -175,7 +185,7 @@ def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, pat
         for run, fmt, data in conn.execute(select(blocks.c.run, blocks.c.format, blocks.c.data)
                                            .where(blocks.c.run.in_(keys))):
             block_format.check("values", int(run), int(fmt), (VALUES_FORMAT,))
-            run_ids = ipc.open_stream(pa.py_buffer(bytes(data)), options=options).read_all()
+            run_ids = block_format.read_block(data, options)
             seen |= np.asarray(pc.is_in(distinct, value_set=run_ids.column(0).combine_chunks())
                                .to_numpy(zero_copy_only=False), dtype=bool)
     if seen.all():

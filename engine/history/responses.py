@@ -35,6 +35,7 @@ from engine.history.response_checks import (
     cents,
     check_campaigns,
     check_not_after,
+    money_text,
     padded,
     readable_seconds,
     row_problem,
@@ -266,7 +267,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _money(v: float | None) -> str:
-    return "none" if v is None or v != v else f"{float(cents(v)) / 100:,.2f}"
+    return "none" if v is None or v != v else money_text(v)
 
 
 def _changed_repeats(frame: pd.DataFrame, repeats: np.ndarray, path: Path,
