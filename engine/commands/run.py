@@ -102,10 +102,14 @@ def _mix(values: object) -> str:
 def _unread_history(config: Config) -> None:
     """``--no-history`` beside a history: its memory (contacts, contact policies, opt-outs) is
     not applied to this run, which a marketer must not learn from the customers contacted."""
+    from engine.errors import CvmError
     from engine.history import settings_for
     from engine.notices import warn
 
-    settings = settings_for(config)
+    try:
+        settings = settings_for(config)
+    except CvmError:  # a history setting it cannot use: --no-history does not use it either
+        return
     if settings.file is not None and not settings.file.exists():
         return
     where = config.display(settings.file) if settings.file is not None else settings.masked
