@@ -138,6 +138,14 @@ def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
     return _date_seconds(src, table, ours, theirs, date_format, required=required)
 
 
+def _whole_seconds(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Times finer than a second floored to the second below (a fraction of a second says
+    nothing of a purchase's day, and Arrow's cast refuses to drop it)."""
+    if pa.types.is_timestamp(col.type) and col.type.unit != "s":
+        return pc.floor_temporal(col, unit="second")
+    return col
+
+
 def _repetitive(col: pa.ChunkedArray, sample: int = 100_000) -> bool:
     """Few distinct values (judged on the first rows): worth parsing each value once."""
     head = col.slice(0, sample)
@@ -150,8 +158,8 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, col.type.value_type)
     if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
-        ts = pc.cast(col, pa.timestamp("s", tz=col.type.tz) if pa.types.is_timestamp(col.type)
-                     and col.type.tz else pa.timestamp("s"))
+        ts = pc.cast(_whole_seconds(col), pa.timestamp("s", tz=col.type.tz)
+                     if pa.types.is_timestamp(col.type) and col.type.tz else pa.timestamp("s"))
     elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         text = pc.utf8_trim_whitespace(col)
         text = pc.if_else(pc.equal(text, ""), None, text)
@@ -161,7 +169,7 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
                                  file=src.display, key=f"column {theirs!r}", hint=iso_hint(src)))
     if required:
         _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row")
-    seconds = pc.cast(pc.cast(ts, pa.timestamp("s")), pa.int64())
+    seconds = pc.cast(pc.cast(_whole_seconds(ts), pa.timestamp("s")), pa.int64())
     out = np.asarray(pc.fill_null(seconds, NO_DATE).to_numpy(), dtype=np.int64)
     outside = (out != NO_DATE) & ((out < EARLIEST_S) | (out >= AFTER_LATEST_S))
     if outside.any():

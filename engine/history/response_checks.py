@@ -120,7 +120,8 @@ def readable_seconds(table: pa.Table) -> np.ndarray:
         return np.full(table.num_rows, np.iinfo(np.int64).min, dtype=np.int64)
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         stamps = column.cast(kind).cast(pa.timestamp("s")) if not pa.types.is_timestamp(kind) \
-            else column.cast(kind).cast(pa.timestamp("s", tz=kind.tz))
+            else pc.floor_temporal(column.cast(kind), unit="second").cast(
+                pa.timestamp("s", tz=kind.tz))
     else:
         text = pc.utf8_trim_whitespace(column.cast(kind).cast(pa.string()))
         stamps = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d",
