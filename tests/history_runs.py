@@ -167,3 +167,27 @@ def history_at(url: str, tmp_path: Path, revision: str,
             bulk_insert(conn, "cvm_snapshots", SNAPSHOT_COLUMNS,
                         frame.assign(run=k)[list(SNAPSHOT_COLUMNS)])
     engine.dispose()
+
+
+def damaged_history(tmp_path: Path) -> Path:
+    """The retail project (copied into ``tmp_path``) and its history ``tmp_path/h.sqlite``
+    of two runs, then 4 KB of the file's middle overwritten (the header and the version
+    table intact): SQLite's quick check finds it."""
+    import datetime as dt
+
+    from engine.history import record
+
+    project = retail_copy(tmp_path)
+    history = tmp_path / "h.sqlite"
+    store = open_history(str(history), tmp_path)
+    try:
+        for k in (1, 2):
+            record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 10, k), project="t",
+                              inputs={}, snapshot=snapshot(3000, seed=k))
+    finally:
+        store.close()
+    data = bytearray(history.read_bytes())
+    middle = len(data) // 2 // 4096 * 4096
+    data[middle:middle + 4096] = b"A" * 4096
+    history.write_bytes(bytes(data))
+    return project

@@ -4,34 +4,19 @@ the file, what is wrong and what to do."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from engine.history import record
-from tests.history_runs import cvm, open_history, retail_copy, snapshot
+from tests.history_runs import cvm, damaged_history
 
 
 @pytest.fixture
 def damaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The retail project (copied) whose history holds two runs, then 4 KB of its middle
     overwritten (the header and the version table intact)."""
-    project = retail_copy(tmp_path)
-    history = tmp_path / "h.sqlite"
-    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
-    store = open_history(str(history), tmp_path)
-    try:
-        for k in (1, 2):
-            record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 10, k), project="t",
-                              inputs={}, snapshot=snapshot(3000, seed=k))
-    finally:
-        store.close()
-    data = bytearray(history.read_bytes())
-    middle = len(data) // 2 // 4096 * 4096
-    data[middle:middle + 4096] = b"A" * 4096
-    history.write_bytes(bytes(data))
-    return project
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    return damaged_history(tmp_path)
 
 
 def test_validate_refuses_a_history_damaged_in_the_middle(damaged: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import Result
 
 from engine.history import record
-from tests.history_runs import cvm, open_history, retail_copy, snapshot
+from tests.history_runs import cvm, damaged_history, open_history, retail_copy, snapshot
 
 HINT = ("  hint: restore the file from a backup, or move it away: the next run starts a new "
         "history (without the runs and responses recorded so far, opt-outs included)")
@@ -20,24 +20,8 @@ HINT = ("  hint: restore the file from a backup, or move it away: the next run s
 
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The retail project (copied) and a history of two runs whose middle 4 KB are
-    overwritten (the header and the version table intact), as in
-    tests/test_history_integrity_fix13.py."""
-    tmp_path = tmp_path_factory.mktemp("damaged")
-    project = retail_copy(tmp_path)
-    history = tmp_path / "h.sqlite"
-    store = open_history(str(history), tmp_path)
-    try:
-        for k in (1, 2):
-            record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 10, k), project="t",
-                              inputs={}, snapshot=snapshot(3000, seed=k))
-    finally:
-        store.close()
-    data = bytearray(history.read_bytes())
-    middle = len(data) // 2 // 4096 * 4096
-    data[middle:middle + 4096] = b"A" * 4096
-    history.write_bytes(bytes(data))
-    return project
+    """The retail project and its damaged history (tests.history_runs.damaged_history)."""
+    return damaged_history(tmp_path_factory.mktemp("damaged"))
 
 
 def _refused(done: Result, history: Path) -> None:
