@@ -43,18 +43,24 @@ def _counts(frame: pd.DataFrame) -> dict[str, int]:
     return {s: int(got.get(s, 0)) for s in ("allocated", "holdout", "not_served", "suppressed")}
 
 
-@pytest.fixture
-def recorded(history_url: str, tmp_path: Path) -> tuple[str, list[pd.DataFrame]]:
-    """Three runs: the first re-made on its as-of date by the second, then a later date."""
+def _three_runs(url: str, tmp_path: Path) -> list[pd.DataFrame]:
+    """Three runs recorded: the first re-made on its as-of date by the second, then a later
+    date; their snapshots."""
     frames = [_frame(300, seed) for seed in (1, 2, 3)]
-    store = open_history(history_url, tmp_path)
+    store = open_history(url, tmp_path)
     try:
         for k, (frame, day) in enumerate(zip(frames, (1, 1, 8), strict=True)):
             record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 1, day), project="t",
                               inputs={}, snapshot=frame)
     finally:
         store.close()
-    return history_url, frames
+    return frames
+
+
+@pytest.fixture
+def recorded(history_url: str, tmp_path: Path) -> tuple[str, list[pd.DataFrame]]:
+    """Three runs: the first re-made on its as-of date by the second, then a later date."""
+    return history_url, _three_runs(history_url, tmp_path)
 
 
 def test_the_run_list_counts_each_status_and_marks_a_replaced_run(
@@ -91,14 +97,7 @@ def test_the_timeline_gives_the_reason_of_the_suppressed_and_not_served(
 def test_the_command_shows_the_counts_the_replaced_run_and_the_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     history = tmp_path / "h.sqlite"
-    frames = [_frame(300, seed) for seed in (1, 2, 3)]
-    store = open_history(str(history), tmp_path)
-    try:
-        for k, (frame, day) in enumerate(zip(frames, (1, 1, 8), strict=True)):
-            record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 1, day), project="t",
-                              inputs={}, snapshot=frame)
-    finally:
-        store.close()
+    frames = _three_runs(str(history), tmp_path)
     monkeypatch.setenv("CVM_HISTORY_URL", str(history))
     project = retail_copy(tmp_path)
     done = cvm("history", "--project", str(project))
