@@ -118,6 +118,8 @@ def opted_out(log: ContactLog, o_at: np.ndarray, n: int) -> tuple[np.ndarray, Te
     who, first = np.unique(o_at[mine], return_index=True)
     row = mine[first]
     out = np.zeros(n, dtype=bool)
+    if len(row) == 0:  # (pandas 2.2 cannot factorize an empty MultiIndex)
+        return out, lambda mask: np.full(int(np.count_nonzero(mask)), "", dtype=object)
     out[who] = True
     code = np.full(n, -1, dtype=np.int64)
     # a text per distinct (date, campaign), not per customer
