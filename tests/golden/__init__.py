@@ -207,20 +207,26 @@ def stack() -> str:
     """The numeric libraries that compute the fitted models' figures, as a key of the file.
 
     The probabilistic models are fitted by maximum likelihood (scipy's optimiser over numpy's
-    and scipy's special functions), whose last bits differ between versions of those libraries
-    (numpy 1.26 and 2.4 fit MBG/NBD's r as 2.209179924 and 2.209179852): enough to move a
-    rounded p_alive or potential value by one unit in the last place. Those figures are
-    recorded per numeric stack, never rounded away; pandas, pyarrow and Python give the same
-    bytes whatever their version (checked with pandas 2.2 and 3.1, pyarrow 15 and 26, Python
-    3.10 and 3.11).
+    and scipy's special functions and their BLAS), whose last bits differ between versions of
+    those libraries (numpy 1.26 and 2.4 fit MBG/NBD's r as 2.209179924 and 2.209179852) and
+    between the BLAS kernels OpenBLAS picks for the processor (SkylakeX on an Intel processor
+    with AVX-512, Haswell on an AMD EPYC with the same libraries): enough to move a rounded
+    p_alive or potential value by one unit in the last place. Those figures are recorded per
+    numeric stack, never rounded away; pandas, pyarrow and Python give the same bytes whatever
+    their version (checked with pandas 2.2 and 3.1, pyarrow 15 and 26, Python 3.10 and 3.11).
     """
     import numpy
     import scipy
+    import scipy.linalg  # loads scipy's own BLAS, for threadpool_info
+    from threadpoolctl import threadpool_info
 
     def short(version: str) -> str:
         return ".".join(version.split(".")[:2])
 
-    return f"numpy {short(numpy.__version__)}, scipy {short(scipy.__version__)}"
+    kernels = sorted({f"{i['internal_api']} {i.get('architecture') or '?'}"
+                      for i in threadpool_info() if i["user_api"] == "blas"})
+    return (f"numpy {short(numpy.__version__)}, scipy {short(scipy.__version__)}, "
+            f"{' + '.join(kernels) or 'no BLAS'}")
 
 
 def load() -> dict[str, dict[str, str]]:

@@ -32,12 +32,11 @@ def _spend(seed: int) -> gamma_gamma._Data:
     return gamma_gamma._Data.build(x[keep], m[keep], np.ones(int(keep.sum())))
 
 
-def _objective(data: gamma_gamma._Data, noise: float = 0.0):  # type: ignore[no-untyped-def]
+def _objective(data: gamma_gamma._Data):  # type: ignore[no-untyped-def]
     def objective(z: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(z)
         ll, grad = gamma_gamma._ll_and_grad(theta, data)
-        rough = noise * np.sin(1e4 * float(np.sum(z)))  # not in the gradient
-        return -ll / data.total + rough, -grad / data.total * theta
+        return -ll / data.total, -grad / data.total * theta
     return objective
 
 
@@ -68,16 +67,26 @@ def test_a_line_search_stop_at_the_optimum_is_accepted(monkeypatch: pytest.Monke
                                  NEWTON_TOLERANCE * result.standard_errors)
 
 
-def test_a_stop_far_from_the_optimum_is_still_rejected() -> None:
-    """An objective too rough for its gradient (noise of 0.001 per customer) makes the line
-    search fail away from the optimum: far from it in standard errors, so the fit is
-    refused."""
+def test_a_stop_far_from_the_optimum_is_still_rejected(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optimiser reports failure 0.5 standard errors from the optimum (a rough objective
+    makes the line search fail there on some machines, not on others, so the stop is made
+    here, as above): a Newton step would move the estimate by far more than 1% of a standard
+    error, so the fit is refused."""
     data = _spend(569)
+    objective, z0 = _objective(data), _start(data)
+    nm = optimize.minimize(lambda z: objective(z)[0], z0, method="Nelder-Mead",
+                           options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 5000})
+    se = _log_scale_se(_hessian_from_gradient(objective, nm.x) * data.total)
+    stop = optimize.OptimizeResult(x=nm.x + 0.5 * se, success=False, nit=17,
+                                   message="ABNORMAL_TERMINATION_IN_LNSRCH")
+    monkeypatch.setattr(optimize, "minimize", lambda *a, **k: stop)
     with pytest.raises(ConvergenceError) as info:
-        fit_mle("GammaGammaFitter", NAMES, _objective(data, noise=1e-3), _start(data),
-                analytic_gradient=True, total_weight=data.total)
+        fit_mle("GammaGammaFitter", NAMES, objective, z0, analytic_gradient=True,
+                total_weight=data.total)
     reason = info.value.reason
-    assert reason.startswith("GammaGammaFitter: the optimiser did not converge after ")
+    assert reason.startswith("GammaGammaFitter: the optimiser did not converge after 17 "), \
+        reason
     assert "a Newton step would still move the estimate by " in reason
     assert str(info.value).endswith("recency and T must share one unit, weeks are usual, "
                                     "and recency <= T).")
