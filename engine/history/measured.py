@@ -36,7 +36,7 @@ class Measured:
     recorded)."""
 
     runs: list[tuple[int, str, object]]  # (run, run_id, as_of) in run order
-    run: np.ndarray  # int64: the row's run
+    run: np.ndarray  # the row's run (signed integers, the narrowest that hold the keys)
     code: np.ndarray  # int64: the customer's code in the transactions, -1 if none
     customer_id: np.ndarray  # object: the id where the code is -1, else None (no row when
     # every code is found: read only where a code is -1)
@@ -63,7 +63,7 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         keys = sorted(int(r) for r, _ in chosen)
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []
-        block, run, _ = read_blocks(conn, run_actions, keys, wanted)
+        block, run, _ = read_blocks(conn, run_actions, keys, wanted, narrow=True)
         converted = select(responses.c.customer_id, responses.c.campaign,
                            responses.c.response_date).where(responses.c.outcome == "converted")
         if before is not None:  # a run's learning: only the responses known at its as-of date
@@ -133,16 +133,31 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
 
 def _zero_missing(column: pa.ChunkedArray) -> np.ndarray:
     """The costs, a missing one (null; NaN in a block written by hand) as 0: one copy of the
-    column, not two."""
-    values = np.asarray(pc.fill_null(column, 0.0).to_numpy())
-    nan = np.isnan(values)
-    if nan.any():
-        values = np.where(nan, 0.0, values)
+    column, chunk after chunk into one array (Arrow's fill_null copies even a column without
+    a null)."""
+    values = np.empty(len(column), dtype=np.float64)
+    at = 0
+    for chunk in column.chunks:
+        into = values[at:at + len(chunk)]
+        at += len(chunk)
+        into[:] = np.asarray((pc.fill_null(chunk, 0.0) if chunk.null_count else chunk)
+                             .to_numpy(zero_copy_only=False), dtype=np.float64)
+        nan = np.isnan(into)
+        if nan.any():
+            into[nan] = 0.0
     return values
 
 
 def _flag(column: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(column, False).to_numpy(), dtype=bool)
+    """True/False, a missing one as False: written chunk after chunk into one array."""
+    flags = np.empty(len(column), dtype=bool)
+    at = 0
+    for chunk in column.chunks:
+        flags[at:at + len(chunk)] = np.asarray(
+            (pc.fill_null(chunk, False) if chunk.null_count else chunk)
+            .to_numpy(zero_copy_only=False), dtype=bool)
+        at += len(chunk)
+    return flags
 
 
 def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
@@ -153,6 +168,8 @@ def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
     runs = np.array([r for r, _, _ in m.runs], dtype=np.int64)
     if len(m.run) and not len(runs):
         runs = m.run[np.r_[0, np.flatnonzero(np.diff(m.run)) + 1]]
+    if len(runs) and int(runs.max()) <= np.iinfo(m.run.dtype).max:
+        runs = runs.astype(m.run.dtype)  # as m.run's: searched without a wider copy of it
     bounds = [*np.searchsorted(m.run, runs, side="left").tolist(), len(m.run)]
     few = len(m.campaigns) <= FEW
     kind = np.int16 if len(m.campaigns) < np.iinfo(np.int16).max else np.int64
