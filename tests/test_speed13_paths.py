@@ -20,7 +20,7 @@ import pytest
 
 from engine.activation.ids import _index_in
 from engine.data.load import LoadReport, Transactions
-from engine.history import measured
+from engine.history import day_order, measured
 from engine.history.columnar import categories
 from engine.history.measured import Measured, Sums, _sums, groups
 
@@ -64,7 +64,7 @@ def test_window_sums_whatever_the_row_order(layout: str, refunds: bool, seed: in
     rng = np.random.default_rng(seed)
     tx = _tx(rng, layout, refunds)
     monkeypatch.setattr(measured, "KEEP", 2)  # windows forgotten and made again
-    monkeypatch.setattr(measured, "BLOCK", 7)  # the days counted over several blocks
+    monkeypatch.setattr(day_order, "BLOCK", 7)  # the days counted and placed over several blocks
     cache: Sums = {}
     n = len(tx.customer_ids)
     codes = rng.integers(-1, n, 12)

@@ -58,17 +58,29 @@ def positions_of(groups: Sequence[Ids], value_set: pa.Array) -> list[np.ndarray]
     out = []
     k = 0
     for group in chunked:
-        parts = [np.zeros(0, dtype=np.int64)]
+        # each chunk's positions written in place into the group's one array: no array per
+        # chunk, then a concatenation (ten million rows: 80 MB of fresh pages each)
+        group_out = np.empty(sum(len(c) for c in group), dtype=np.int64)
+        row = 0
         for chunk in group:
             j = first[k]
             k += 1
+            into = group_out[row:row + len(chunk)]
+            row += len(chunk)
             if _coded(chunk):
-                index = chunk.indices.fill_null(len(chunk.dictionary))
-                parts.append(at[j][np.asarray(index.to_numpy(), dtype=np.int64)])
+                np.take(at[j], _indices(chunk), out=into)
             else:
-                parts.append(at[j][:-1])
-        out.append(np.concatenate(parts))
+                into[:] = at[j][:-1]
+        out.append(group_out)
     return out
+
+
+def _indices(chunk: pa.DictionaryArray) -> np.ndarray:
+    """A coded chunk's indices, a missing one as the dictionary's length (the spare last
+    slot); without a missing one, Arrow's own buffer (no copy)."""
+    index = chunk.indices if not chunk.null_count else \
+        chunk.indices.fill_null(len(chunk.dictionary))
+    return np.asarray(index.to_numpy())
 
 
 def _index_in(found: pa.ChunkedArray, value_set: pa.Array) -> np.ndarray:

@@ -97,24 +97,37 @@ def coded(part: pa.Table) -> pa.Table:
 def equal(column: pa.ChunkedArray, text: str) -> np.ndarray:
     """Where a CODED column is ``text`` (False where missing), on its integer indices (on
     the text itself in a block of format 1)."""
-    parts = [np.zeros(0, dtype=bool)]
+    # written in place, chunk after chunk: one array of a byte a row, no copy per chunk
+    out = np.empty(len(column), dtype=bool)
+    at = 0
     for chunk in column.chunks:
+        into = out[at:at + len(chunk)]
+        at += len(chunk)
         if not pa.types.is_dictionary(chunk.type):
-            parts.append(np.asarray(pc.equal(chunk, text).fill_null(False).to_numpy(
-                zero_copy_only=False), dtype=bool))
+            into[:] = np.asarray(pc.equal(chunk, text).fill_null(False).to_numpy(
+                zero_copy_only=False), dtype=bool)
             continue
         words = chunk.dictionary.to_pylist()
-        hits = np.array([w == text for w in words] + [False])  # the spare last: missing
-        parts.append(hits[np.asarray(chunk.indices.fill_null(len(words)).to_numpy(),
-                                     dtype=np.int64)])
-    return np.concatenate(parts)
+        hits = [k for k, w in enumerate(words) if w == text]
+        if not hits:
+            into[:] = False
+            continue
+        if len(hits) == 1 and not chunk.null_count:
+            # one word of the dictionary: a comparison of the stored indices (no wider copy)
+            np.equal(np.asarray(chunk.indices.to_numpy()), hits[0], out=into)
+            continue
+        table = np.array([w == text for w in words] + [False])  # the spare last: missing
+        np.take(table, np.asarray(chunk.indices.fill_null(len(words)).to_numpy()), out=into)
+    return out
 
 
 def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
-                columns: Sequence[str] = ACTION_COLUMNS, *, status: str | None = None
-                ) -> tuple[pa.Table, np.ndarray, list[int]]:
+                columns: Sequence[str] = ACTION_COLUMNS, *, status: str | None = None,
+                narrow: bool = False) -> tuple[pa.Table, np.ndarray, list[int]]:
     """The actioned rows of ``runs`` in run order then as recorded: the ``columns`` (one chunk
-    per run), each row's run, and each run's row count. Only the columns asked for (and
+    per run), each row's run (int64; with ``narrow``, the narrowest signed integers that hold
+    the runs' keys: ten million rows of int64 are 80 MB of fresh pages), and each run's row
+    count. Only the columns asked for (and
     status, to filter on it) are decompressed. With ``status``, customer_id comes
     dictionary-coded: each chunk's rows are indices into the run's whole id column, whose
     text is not copied (a look-up hashes each run's ids once: engine.activation.ids)."""
@@ -148,7 +161,13 @@ def read_blocks(conn: Connection, store_table: Table, runs: Sequence[int],
     schema = pa.schema([CODED_ID if c == "customer_id" and status is not None
                         else BLOCK_SCHEMA.field(c) for c in columns])
     whole = pa.concat_tables(parts) if parts else schema.empty_table()
-    return whole, np.repeat(np.asarray(keys, dtype=np.int64), sizes), sizes
+    kind = _narrowest(max(keys, default=0)) if narrow else np.int64
+    return whole, np.repeat(np.asarray(keys, dtype=kind), sizes), sizes
+
+
+def _narrowest(top: int) -> type[np.signedinteger]:
+    """The narrowest signed integers that hold 0 .. ``top``."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if top < np.iinfo(t).max)
 
 
 def read_actions(conn: Connection, store_table: Table, runs: Sequence[int],
@@ -214,7 +233,8 @@ def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     found = []  # per chunk: its indices (missing: the spare last), its texts, those used
     for chunk in column.chunks:
         c = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
-        index = np.asarray(c.indices.fill_null(len(c.dictionary)).to_numpy())
+        index = np.asarray((c.indices.fill_null(len(c.dictionary)) if c.null_count
+                            else c.indices).to_numpy())  # Arrow's buffer when none is missing
         used = np.bincount(index, minlength=len(c.dictionary) + 1)[:-1] > 0
         found.append((index, c.dictionary.to_pylist(), used))
     # the texts in use only: a stored dictionary may hold texts its filtered rows lack
@@ -223,8 +243,7 @@ def categories(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     rank = {w: k for k, w in enumerate(words)}
     # the narrowest integers that hold the codes: ten million rows of int64 are 80 MB of
     # fresh pages, of int8 10 MB; written in place, chunk after chunk (no concatenation)
-    kind = next(t for t in (np.int8, np.int16, np.int32, np.int64)
-                if len(words) < np.iinfo(t).max)
+    kind = _narrowest(len(words))
     out = np.empty(sum(len(index) for index, _, _ in found), dtype=kind)
     at = 0
     for index, texts, _ in found:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from engine.activation.ids import id_texts, positions_of
 from engine.data.load import EPOCH, Transactions
 from engine.history.changes import arrays, fetch
 from engine.history.columnar import categories, equal, many_rows, read_blocks
+from engine.history.day_order import placed, places, starts
 from engine.history.lookback import known_responses, looked_back
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
@@ -36,7 +38,7 @@ class Measured:
     recorded)."""
 
     runs: list[tuple[int, str, object]]  # (run, run_id, as_of) in run order
-    run: np.ndarray  # int64: the row's run
+    run: np.ndarray  # the row's run (signed integers, the narrowest that hold the keys)
     code: np.ndarray  # int64: the customer's code in the transactions, -1 if none
     customer_id: np.ndarray  # object: the id where the code is -1, else None (no row when
     # every code is found: read only where a code is -1)
@@ -56,6 +58,13 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
     given), their actioned customers (with ``channels``, their channels) and the imported
     conversions (with ``before``, a run's learning: only those known at that date,
     engine.history.lookback.known_responses; without it, ``cvm measure``: all, up to now)."""
+    return Measured(**_read_actioned(store, tx, before=before, channels=channels),
+                    answers=_read_answers(store, tx, before=before))
+
+
+def _read_actioned(store: Store, tx: Transactions, *, before: dt.date | None,
+                   channels: bool) -> dict[str, Any]:
+    """read_measured's runs and actioned customers (Measured's fields but the answers)."""
     wanted = ["customer_id", "campaign", *(["channel"] if channels else []), "status",
               "holdout", "cost"]
     with store.reading() as conn:
@@ -63,61 +72,68 @@ def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = No
         keys = sorted(int(r) for r, _ in chosen)
         meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
                      .where(runs.c.id.in_(keys))) if keys else []
-        block, run, _ = read_blocks(conn, run_actions, keys, wanted)
-        converted = select(responses.c.customer_id, responses.c.campaign,
-                           responses.c.response_date).where(responses.c.outcome == "converted")
-        if before is not None:  # a run's learning: only the responses known at its as-of date
-            converted = converted.where(known_responses(before))
-        with many_rows():
-            answers = fetch(conn, converted)
-            who, campaign_of, date = arrays(answers, 3)
-            del answers
-    # the block's ids and the conversions' with one hash table of the transactions' ids
-    code, answer_code = positions_of([block.column("customer_id"), who], tx.id_array)
+        block, run, _ = read_blocks(conn, run_actions, keys, wanted, narrow=True)
+    (code,) = positions_of([block.column("customer_id")], tx.id_array)
     lost = np.flatnonzero(code < 0)
     # a Python object per row costs (ten million of them): only when some id is not found
     missing = np.zeros(0, dtype=object)
     if len(lost):
         missing = np.full(len(code), None, dtype=object)
         missing[lost] = id_texts(block.column("customer_id"), lost)
-    # date: a date, or ISO text as SQLite gives it back (numpy parses either, in C)
-    day = date.astype("datetime64[D]").astype(np.int64) - (EPOCH - dt.date(1970, 1, 1)).days
-    got = pd.DataFrame({"customer_id": pd.Series(who, dtype=object),
-                        "campaign": pd.Series(campaign_of, dtype=object),
-                        "date": pd.Series(date, dtype=object), "day": day,
-                        "code": answer_code})
     campaign, campaign_names = categories(block.column("campaign"))
     channel, channel_names = categories(block.column("channel")) if channels else \
         (np.zeros(0, dtype=np.int64), [])
-    return Measured(
-        sorted((int(r), str(i), a) for r, i, a in meta), run, code, missing, campaign,
-        campaign_names, channel, channel_names,
-        equal(block.column("status"), "allocated"),
-        _flag(block.column("holdout")), _zero_missing(block.column("cost")), got)
+    return {"runs": sorted((int(r), str(i), a) for r, i, a in meta), "run": run, "code": code,
+            "customer_id": missing, "campaign": campaign, "campaigns": campaign_names,
+            "channel": channel, "channels": channel_names,
+            "allocated": equal(block.column("status"), "allocated"),
+            "holdout": _flag(block.column("holdout")),
+            "cost": _zero_missing(block.column("cost"))}
+
+
+def _read_answers(store: Store, tx: Transactions, *, before: dt.date | None) -> pd.DataFrame:
+    """read_measured's imported conversions: customer_id, campaign, date, day, code."""
+    converted = select(responses.c.customer_id, responses.c.campaign,
+                       responses.c.response_date).where(responses.c.outcome == "converted")
+    if before is not None:  # a run's learning: only the responses known at its as-of date
+        converted = converted.where(known_responses(before))
+    with store.reading() as conn, many_rows():
+        answers = fetch(conn, converted)
+        who, campaign_of, date = arrays(answers, 3)
+        del answers
+    (code,) = positions_of([who], tx.id_array)
+    # date: a date, or ISO text as SQLite gives it back (numpy parses either, in C)
+    day = date.astype("datetime64[D]").astype(np.int64) - (EPOCH - dt.date(1970, 1, 1)).days
+    return pd.DataFrame({"customer_id": pd.Series(who, dtype=object),
+                         "campaign": pd.Series(campaign_of, dtype=object),
+                         "date": pd.Series(date, dtype=object), "day": day, "code": code})
 
 
 def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str, ...], *,
                    before: dt.date | None = None, channels: bool = False,
                    ahead: Sequence[tuple[int, int, tuple[str, ...]]] = ()) -> Measured:
     """``read_measured``, while the transactions' columns ``names`` are put in day order into
-    ``cache`` on the second core (Arrow decodes the blocks, numpy sorts and gathers: both
-    without Python's lock), and then the window sums ``ahead`` (first day, last day + 1,
-    figures of WHAT) are made into ``cache`` while the read goes on: the windows the caller
-    expects to need (one it did not expect is made when asked for, as any). The same arrays
-    as one after the other."""
+    ``cache`` (Arrow decodes the blocks on the second core, numpy sorts and scatters: both
+    without Python's lock), then the imported conversions are read on this core, and then the
+    window sums ``ahead`` (first day, last day + 1, figures of WHAT) are made into ``cache``
+    while the blocks' read goes on: the windows the caller expects to need (one it did not
+    expect is made when asked for, as any). The same arrays as one after the other."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        found = pool.submit(read_measured, store, tx, before=before, channels=channels)
-        order = _day_order_of(tx, cache)
-        # the amounts and margins gathered on a core of their own while this one gathers the
-        # codes (numpy's take, like the sort, runs without Python's lock)
+        found = pool.submit(_read_actioned, store, tx, before=before, channels=channels)
+        place = _day_order_of(tx, cache)
+        # the amounts and margins put in day order on a core of their own while this one does
+        # the codes (numpy's scatter, like the sort, runs without Python's lock)
         values = {"amount": tx.amount, "margin": tx.margin}
-        later = {name: pool.submit(np.take, values[name], order)
-                 for name in names if name in values and order is not None}
+        later = {name: pool.submit(placed, values[name], place)
+                 for name in names if name in values and place is not None}
         for name in names:
             if name not in later:
                 _in_day_order(tx, name, cache)
+        # this core's share of the read, while the other reads the blocks (the conversions'
+        # ids looked up apart from the blocks': the same positions)
+        got = _read_answers(store, tx, before=before)
         # the purchases' windows first (on the codes, ready), then those of the amounts and
-        # margins as their gathers end
+        # margins as they are ready
         needs = {"bought": "code", "revenue": "amount", "margin": "margin"}
         for figure in WHAT:
             job = later.pop(needs[figure], None)
@@ -128,21 +144,36 @@ def read_with_days(store: Store, tx: Transactions, cache: Sums, names: tuple[str
                     cache[(first, last, figure)] = per_customer(tx, first, last, figure, cache)
         for name, job in later.items():
             cache[(1, 0, name)] = job.result()
-        return found.result()
+        return Measured(**found.result(), answers=got)
 
 
 def _zero_missing(column: pa.ChunkedArray) -> np.ndarray:
     """The costs, a missing one (null; NaN in a block written by hand) as 0: one copy of the
-    column, not two."""
-    values = np.asarray(pc.fill_null(column, 0.0).to_numpy())
-    nan = np.isnan(values)
-    if nan.any():
-        values = np.where(nan, 0.0, values)
+    column, chunk after chunk into one array (Arrow's fill_null copies even a column without
+    a null)."""
+    values = np.empty(len(column), dtype=np.float64)
+    at = 0
+    for chunk in column.chunks:
+        into = values[at:at + len(chunk)]
+        at += len(chunk)
+        into[:] = np.asarray((pc.fill_null(chunk, 0.0) if chunk.null_count else chunk)
+                             .to_numpy(zero_copy_only=False), dtype=np.float64)
+        nan = np.isnan(into)
+        if nan.any():
+            into[nan] = 0.0
     return values
 
 
 def _flag(column: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(column, False).to_numpy(), dtype=bool)
+    """True/False, a missing one as False: written chunk after chunk into one array."""
+    flags = np.empty(len(column), dtype=bool)
+    at = 0
+    for chunk in column.chunks:
+        flags[at:at + len(chunk)] = np.asarray(
+            (pc.fill_null(chunk, False) if chunk.null_count else chunk)
+            .to_numpy(zero_copy_only=False), dtype=bool)
+        at += len(chunk)
+    return flags
 
 
 def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
@@ -153,6 +184,8 @@ def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
     runs = np.array([r for r, _, _ in m.runs], dtype=np.int64)
     if len(m.run) and not len(runs):
         runs = m.run[np.r_[0, np.flatnonzero(np.diff(m.run)) + 1]]
+    if len(runs) and int(runs.max()) <= np.iinfo(m.run.dtype).max:
+        runs = runs.astype(m.run.dtype)  # as m.run's: searched without a wider copy of it
     bounds = [*np.searchsorted(m.run, runs, side="left").tolist(), len(m.run)]
     few = len(m.campaigns) <= FEW
     kind = np.int16 if len(m.campaigns) < np.iinfo(np.int16).max else np.int64
@@ -279,7 +312,7 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
     float gathered to be compared), and when every row is a purchase (no refund, no zero) the
     purchases are the codes themselves, not a copy."""
     if (1, 0, name) not in cache:
-        order = _day_order_of(tx, cache)
+        place = _day_order_of(tx, cache)
         if name == "bought":
             positive = tx.amount > 0
             low = int(cache[(1, 0, "low")][0])
@@ -289,41 +322,28 @@ def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
                 cache[(1, 0, name)] = code
             else:
                 # bought_starts[d - low]: the first positive row dated d or later
-                cache[(1, 0, "bought_starts")] = _starts(tx.day, low, positive)
-                cache[(1, 0, name)] = code[positive if order is None else positive[order]]
+                cache[(1, 0, "bought_starts")] = starts(tx.day, low, positive)
+                cache[(1, 0, name)] = code[positive if place is None else
+                                           placed(positive, place)]
         else:
             values = {"code": tx.code, "amount": tx.amount, "margin": tx.margin}[name]
-            cache[(1, 0, name)] = values if order is None else values[order]
+            cache[(1, 0, name)] = values if place is None else placed(values, place)
     return cache[(1, 0, name)]
 
 
 def _day_order_of(tx: Transactions, cache: Sums) -> np.ndarray | None:
-    """The rows in day order (None: they are), made once and kept in ``cache`` with where
-    each day starts."""
+    """Each row's place in day order (None: the rows are in day order), made once and kept
+    in ``cache`` with where each day starts."""
     if (1, 0, "starts") not in cache:  # (1, 0): never a window (first > last)
         day = tx.day
         low = int(day.min()) if len(day) else 0
         ordered = bool(np.all(day[1:] >= day[:-1])) if len(day) else True
-        if not ordered:
-            cache[(1, 0, "order")] = _day_order(day, low)
         # starts[d - low]: the first row dated d or later
-        cache[(1, 0, "starts")] = _starts(day, low, None)
+        cache[(1, 0, "starts")] = starts(day, low, None)
         cache[(1, 0, "low")] = np.array([low])
-    return cache.get((1, 0, "order"))
-
-
-BLOCK = 1 << 20  # rows counted at a time: small temporaries, their memory reused
-
-
-def _starts(day: np.ndarray, low: int, keep: np.ndarray | None) -> np.ndarray:
-    """Where each day starts among the rows in day order (of the rows ``keep`` marks, if
-    given): the rows per day, counted a block at a time, summed up."""
-    size = int(day.max()) - low + 1 if len(day) else 0
-    counts = np.zeros(size, dtype=np.int64)
-    for at in range(0, len(day), BLOCK):
-        part = day[at:at + BLOCK] if keep is None else day[at:at + BLOCK][keep[at:at + BLOCK]]
-        counts += np.bincount(part - low, minlength=size)
-    return np.concatenate([[0], np.cumsum(counts)])
+        if not ordered:
+            cache[(1, 0, "place")] = places(day, low, cache[(1, 0, "starts")])
+    return cache.get((1, 0, "place"))
 
 
 def _bound(day: int, cache: Sums, starts: str = "starts") -> int:
@@ -331,13 +351,3 @@ def _bound(day: int, cache: Sums, starts: str = "starts") -> int:
     ``day`` or later."""
     at = cache[(1, 0, starts)]
     return int(at[min(max(day - int(cache[(1, 0, "low")][0]), 0), len(at) - 1)])
-
-
-def _day_order(day: np.ndarray, low: int) -> np.ndarray:
-    """The rows in day order, ties as they come: a radix sort of the days counted from the
-    first (16 bits cover 179 years of days), numpy's stable sort beyond."""
-    if int(day.max()) - low < 1 << 16:
-        days = np.empty(len(day), dtype=np.uint16)  # straight into 16 bits: no wider copy
-        np.subtract(day, low, out=days, casting="unsafe")
-        return np.argsort(days, kind="stable")
-    return np.argsort(day, kind="stable")
