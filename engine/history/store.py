@@ -11,6 +11,7 @@ import write it.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,7 @@ def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
     if settings.file is not None:
         url = settings.url
         if not writable:  # read-only: never creates or changes the file
+            _roll_back_unfinished(settings.file)
             url = url.set(database=f"file:{settings.file}?mode=ro", query={"uri": "true"})
         engine = create_engine(url, poolclass=NullPool,
                                connect_args={"timeout": BUSY_SECONDS})
@@ -187,6 +189,27 @@ def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
         return engine
     return create_engine(settings.url, poolclass=NullPool,
                          connect_args={"connect_timeout": CONNECT_SECONDS})
+
+
+def _roll_back_unfinished(path: Path) -> None:
+    """A writer killed in the middle of a transaction (kill -9 while ``cvm run`` records)
+    leaves a rollback journal beside the file. SQLite undoes it when the file is next opened
+    for writing; a read-only connection cannot, and refuses to read ("attempt to write a
+    readonly database"). Opened for writing (never created: mode=rw) and read once, the file
+    is as it was before that transaction. A journal of a write still running is not undone
+    (SQLite's own locks tell the two apart). Any failure is left to the read-only open,
+    whose error says what is wrong."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if not path.is_file() or journal.stat().st_size == 0:
+            return
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=BUSY_SECONDS)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return
 
 
 def _version(settings: HistorySettings, conn: Connection) -> str | None:
