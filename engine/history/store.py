@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,13 +117,18 @@ def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
     return store
 
 
-def upgrade_older(settings: HistorySettings) -> bool:
+def upgrade_older(settings: HistorySettings, before: Callable[[], object] | None = None
+                  ) -> bool:
     """Upgrade a history of an earlier version before a command writes into it (its
-    migrations in one transaction: all or nothing); True if it was upgraded."""
+    migrations in one transaction: all or nothing); True if it was upgraded. ``before``: the
+    command's own checks that need no history, run first when there is something to upgrade
+    (a refused input leaves the history as it was)."""
     try:
         store = open_store(settings, create=False)
     except OlderHistory:
         check_older(settings)  # never written into a damaged file, the upgrade included
+        if before is not None:
+            before()
         store = open_store(settings, create=True)
         assert store is not None
         store.close()
