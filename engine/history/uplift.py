@@ -3,8 +3,10 @@ campaigns: `cvm measure`"). Pure numpy on per-customer outcomes; no history, no 
 
     uplift       = mean(y | treated) - mean(y | holdout)
     SE           = sqrt(s_t^2 / n_t + s_h^2 / n_h)      (s^2: sample variances, ddof 1)
-    95% interval = uplift +- 1.96 SE; significant when the interval excludes 0
-    MDE          = (1.96 + 0.84) x SE                   (80% power at the 5% level)
+    95% interval = uplift +- z95 SE; significant when the interval excludes 0
+    MDE          = (z95 + z80) x SE = 2.8016 SE         (80% power at the 5% level)
+
+with z95 = 1.959964 and z80 = 0.841621 the normal quantiles (Z95, Z80: not rounded).
 
 CUPED: with x each customer's figure before the run, theta = cov(y, x) / var(x) over both
 groups, and y' = y - theta (x - mean(x)) replaces y (same expected uplift, a smaller SE when x
