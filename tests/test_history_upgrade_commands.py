@@ -99,3 +99,21 @@ def test_an_older_damaged_history_is_refused_before_any_upgrade(
     done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
     assert done.exit_code == 1 and "is damaged: " in done.stderr
     assert _version(history) == "0006_w_fixrev13"  # nothing was written into it
+
+
+@pytest.mark.parametrize("text", [None, "customer_id,campaign,date,outcome\nC000001,win_back,"
+                                        "2025-11-31,converted\n"])
+def test_a_refused_file_leaves_an_older_history_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str | None) -> None:
+    """A file problem (no file; a date that does not exist) stops the import before the
+    upgrade: "exit 1, and nothing written" (review 13e: the history was upgraded first)."""
+    project, history = _old(tmp_path, monkeypatch)
+    file = tmp_path / "responses.csv"
+    if text is not None:
+        file.write_text(text)
+    before = history.read_bytes()
+    done = cvm("responses", "import", str(file), "--project", str(project))
+    assert done.exit_code == 1
+    assert ("file not found" if text is None else "2025-11-31") in done.stderr
+    assert _version(history) == "0006_w_fixrev13"
+    assert history.read_bytes() == before

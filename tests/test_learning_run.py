@@ -80,7 +80,7 @@ def test_the_second_run_learns_from_the_first(retail: Path, tmp_path: Path) -> N
     kinds = [c["figure"] for c in learning["campaigns"].values()]
     assert (f"  learning: {len(kinds)} campaigns, {kinds.count('incremental')} on incremental "
             f"response, {kinds.count('posterior')} on a posterior, {kinds.count('declared')} "
-            "on the declared rates (1 runs measured)") in shown.stdout
+            "on the declared rates (1 run measured)") in shown.stdout
     # the action list's expected response is the learnt figure (times the preference lift)
     acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
     done = acts[acts["status"] == "allocated"]
@@ -112,7 +112,7 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     assert shown.exit_code == 0, shown.stderr
     got = learnt[row["campaign"]]
     b = f"{got['contacted_baseline']:.4f}"
-    assert f"Expected response, campaign {row['campaign']} (the history; 1 runs measured): " \
+    assert f"Expected response, campaign {row['campaign']} (the history; 1 run measured): " \
         f"incremental from {got['contacted']:,} customers contacted of {got['assigned']:,} " \
         f"assigned, against a holdout of {got['holdout']:,} ({got['holdout_converted']:,} of " \
         f"{got['holdout_windows']:,} windows converted: {got['holdout_rate']:.4f}; the " \

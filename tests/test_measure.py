@@ -48,6 +48,11 @@ def test_measure_reports_each_campaign_with_an_interval(
     first = table.iloc[0]
     assert f"<td>{first['campaign']}</td><td>{first['treated']:,} / {first['holdout']:,}</td>" \
         in section
+    # the conversion uplift in percentage points, as the terminal shows it (the report once
+    # wrote +11.47% where the terminal said +11.47 pt)
+    conv = f"{100 * first['conversion_uplift']:+.2f} pt"
+    assert conv in done.stdout.splitlines()[1]
+    assert f"<td>{conv}</td>" in section
 
 
 def test_a_window_not_over_is_too_early_to_tell(

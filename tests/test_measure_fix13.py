@@ -64,8 +64,11 @@ def test_a_window_not_over_and_a_small_group_give_both_reasons(
 
 def test_a_window_not_over_gives_the_minimum_detectable_effect_too(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, table = _measured(tmp_path, monkeypatch, "2025-12-20", held=5)
+    # 100 and 20 customers: with 40 and 5, one buyer's margin in the window equalled the one
+    # before it, which CUPED then explained whole (no variation left: no effect detectable)
+    _, table = _measured(tmp_path, monkeypatch, "2025-12-20", treated=100, held=20)
     row = table.iloc[0]
+    assert float(row["mde"]) > 1
     assert row["verdict"] == (
         "too early to tell: the window ends 2026-01-18, the transactions 2025-12-31; fewer "
         f"than 30 customers in a group (minimum detectable effect {float(row['mde']):,.2f} "

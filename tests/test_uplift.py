@@ -45,3 +45,16 @@ def test_the_95_interval_covers_a_planted_uplift_about_95_percent_of_the_time(
         got = uplift(y_t, y_h, x_t, x_h) if cuped else uplift(y_t, y_h)
         covered += got.low <= truth <= got.high
     assert 0.92 <= covered / seeds <= 0.98, covered / seeds
+
+
+@pytest.mark.parametrize("value", [0.0, 0.1, 12.34])
+def test_figures_that_vary_in_neither_group_have_no_interval(value: float) -> None:
+    """An interval of width 0 would read as an effect known exactly (the trial saw +0.00
+    (+0.00 .. +0.00) with an MDE of 0): when no figure varies in either group there is no
+    interval and no minimum detectable effect (NaN: empty in measure.csv)."""
+    got = uplift(np.full(40, value), np.full(35, value))
+    assert got.uplift == pytest.approx(0.0)
+    assert np.isnan(got.se) and np.isnan(got.low) and np.isnan(got.high)
+    assert np.isnan(got.mde) and not got.significant
+    varies = uplift(np.full(40, value), np.r_[np.full(34, value), value + 1])
+    assert varies.se > 0 and np.isfinite(varies.low)

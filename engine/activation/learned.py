@@ -181,7 +181,11 @@ class Learned:
         kinds = [c.figure for c in self.campaigns.values()]
         return (f"learning: {len(kinds)} campaigns, {kinds.count(INCREMENTAL)} on incremental "
                 f"response, {kinds.count(POSTERIOR)} on a posterior, {kinds.count(DECLARED)} "
-                f"on the declared rates ({self.runs} runs measured)")
+                f"on the declared rates ({runs_measured(self.runs)})")
+
+
+def runs_measured(runs: int) -> str:
+    return f"{runs} run{'' if runs == 1 else 's'} measured"
 
 
 def basis(found: CampaignFigures) -> str:
@@ -223,7 +227,7 @@ def explain_lines(learned: Learned, campaign: str | None, channels: Sequence[str
     if found is None:
         return []
     return ["", f"Expected response, campaign {campaign} ({learned.source}; "
-                f"{learned.runs} runs measured): {describe(found, channels)}"]
+                f"{runs_measured(learned.runs)}): {describe(found, channels)}"]
 
 
 def compare_rows(before: Learned, after: Learned) -> list[list[str]]:

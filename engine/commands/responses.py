@@ -24,7 +24,9 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
     config = project_of(project, config_file, scope="config").config
     path = file if file.is_absolute() else Path.cwd() / file
     display = str(file)
-    upgrade_older(settings_for(config))  # an earlier version's history: upgraded first
+    # an earlier version's history: upgraded first, once the file's own checks pass (the
+    # campaigns it names are checked after, against the history's too)
+    upgrade_older(settings_for(config), before=lambda: read_responses(path, display))
     store = open_history(config, create=False)  # read only: nothing is created before
     try:  # the file is checked, the campaigns known among its checks (first in file order)
         if store is not None:  # never written into a damaged file (as cvm run)

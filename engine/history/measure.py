@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.activation import money
 from engine.data.load import EPOCH, Transactions
 from engine.history import measured
 from engine.history.changes import fetch
@@ -102,7 +103,7 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
             _forget_but(cache, _needs(current))
             later = pool.submit(_windows, tx, cache, _needs(following)) \
                 if following is not None and PIPELINE else None
-            out += [_row(*job) for job in current]
+            out += _costs_shown([_row(*job) for job in current])
             if later is not None:
                 cache.update(later.result())
             current = following
@@ -173,7 +174,7 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
     n_h = len(rows) - n_t
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
-    cost = float(m.cost[rows[t]].sum())
+    cost = money.units(m.cost[rows[t]])  # exact (ten-thousandths): shown by _costs_shown
     incremental = marg.uplift * n_t
     verdict, significant = judge(marg, n_t, n_h, day0, days, end_day)
 
@@ -194,10 +195,23 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
         "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
-        "cost": round(cost, 2),
-        "return_on_spend": r(incremental / cost) if cost > 0 else None,
+        "cost": cost,
+        "return_on_spend": r(incremental / (cost / money.SCALE)) if cost > 0 else None,
         "significant": significant, "verdict": verdict,
     }
+
+
+def _costs_shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One run's rows with their cost shown as the run's allocation summary shows its
+    campaigns' (engine.run.pipeline.allocation_summary): summed exactly, the run's total
+    rounded once and apportioned to the campaigns in name order, so that measure.csv and the
+    summary agree to the cent (the treated's cost is the allocated contacts' cost: no other
+    row costs anything)."""
+    order = sorted(range(len(rows)), key=lambda i: str(rows[i]["campaign"]))
+    shown = money.apportion([int(rows[i]["cost"]) for i in order])
+    for i, cost in zip(order, shown, strict=True):
+        rows[i]["cost"] = cost
+    return rows
 
 
 def treated_first(m: Measured, rows: np.ndarray) -> tuple[np.ndarray, int]:

@@ -44,7 +44,8 @@ def report_measure(project: Project) -> dict[str, Any] | None:
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
 
     rows = [[f"{r.run} ({r.as_of})", str(r.campaign), f"{r.treated:,} / {r.holdout:,}",
-             num(r.conversion_uplift, "{:+.2%}"),
+             num(None if r.conversion_uplift is None else 100 * r.conversion_uplift,
+                 "{:+.2f} pt"),
              interval_text(_num(r.margin_uplift), _num(r.margin_low), _num(r.margin_high),
                            r.treated, r.holdout, " to "),
              num(r.incremental_margin, "{:,.2f}") + f" ({r.cost:,.2f})",

@@ -61,6 +61,7 @@ def interval_text(uplift: float | None, low: float | None, high: float | None, t
         return "-"
     assert uplift is not None
     if missing(low) or missing(high):
-        return f"{uplift:+,.2f} (no interval: {no_variance(treated, holdout) or 'no variance'})"
+        why = no_variance(treated, holdout) or "no margin varies in either group"
+        return f"{uplift:+,.2f} (no interval: {why})"
     assert low is not None and high is not None
     return f"{uplift:+,.2f} ({low:+,.2f}{joiner}{high:+,.2f})"

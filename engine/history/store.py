@@ -11,7 +11,8 @@ import write it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,18 @@ def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
     return store
 
 
-def upgrade_older(settings: HistorySettings) -> bool:
+def upgrade_older(settings: HistorySettings, before: Callable[[], object] | None = None
+                  ) -> bool:
     """Upgrade a history of an earlier version before a command writes into it (its
-    migrations in one transaction: all or nothing); True if it was upgraded."""
+    migrations in one transaction: all or nothing); True if it was upgraded. ``before``: the
+    command's own checks that need no history, run first when there is something to upgrade
+    (a refused input leaves the history as it was)."""
     try:
         store = open_store(settings, create=False)
     except OlderHistory:
         check_older(settings)  # never written into a damaged file, the upgrade included
+        if before is not None:
+            before()
         store = open_store(settings, create=True)
         assert store is not None
         store.close()
@@ -167,6 +173,7 @@ def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
     if settings.file is not None:
         url = settings.url
         if not writable:  # read-only: never creates or changes the file
+            _roll_back_unfinished(settings.file)
             url = url.set(database=f"file:{settings.file}?mode=ro", query={"uri": "true"})
         engine = create_engine(url, poolclass=NullPool,
                                connect_args={"timeout": BUSY_SECONDS})
@@ -187,6 +194,27 @@ def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
         return engine
     return create_engine(settings.url, poolclass=NullPool,
                          connect_args={"connect_timeout": CONNECT_SECONDS})
+
+
+def _roll_back_unfinished(path: Path) -> None:
+    """A writer killed in the middle of a transaction (kill -9 while ``cvm run`` records)
+    leaves a rollback journal beside the file. SQLite undoes it when the file is next opened
+    for writing; a read-only connection cannot, and refuses to read ("attempt to write a
+    readonly database"). Opened for writing (never created: mode=rw) and read once, the file
+    is as it was before that transaction. A journal of a write still running is not undone
+    (SQLite's own locks tell the two apart). Any failure is left to the read-only open,
+    whose error says what is wrong."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if not path.is_file() or journal.stat().st_size == 0:
+            return
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=BUSY_SECONDS)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return
 
 
 def _version(settings: HistorySettings, conn: Connection) -> str | None:

@@ -3,8 +3,12 @@ campaigns: `cvm measure`"). Pure numpy on per-customer outcomes; no history, no 
 
     uplift       = mean(y | treated) - mean(y | holdout)
     SE           = sqrt(s_t^2 / n_t + s_h^2 / n_h)      (s^2: sample variances, ddof 1)
-    95% interval = uplift +- 1.96 SE; significant when the interval excludes 0
-    MDE          = (1.96 + 0.84) x SE                   (80% power at the 5% level)
+    95% interval = uplift +- z95 SE; significant when the interval excludes 0
+    MDE          = (z95 + z80) x SE = 2.8016 SE         (80% power at the 5% level)
+
+with z95 = 1.959964 and z80 = 0.841621 the normal quantiles (Z95, Z80: not rounded). When
+no figure varies in either group (beyond the rounding of the sums) there is no interval and
+no minimum detectable effect (NaN).
 
 CUPED: with x each customer's figure before the run, theta = cov(y, x) / var(x) over both
 groups, and y' = y - theta (x - mean(x)) replaces y (same expected uplift, a smaller SE when x
@@ -49,6 +53,14 @@ def cuped_theta(y: np.ndarray, x: np.ndarray) -> float:
     return float(np.cov(y, x, ddof=1)[0, 1] / var)
 
 
+NOISE = 1e-9  # relative: differences below it are the rounding of the sums, not variation
+
+
+def _varies(y: np.ndarray) -> bool:
+    """Whether the figures of a group differ by more than rounding."""
+    return len(y) > 1 and float(np.ptp(y)) > NOISE * max(1.0, float(np.max(np.abs(y))))
+
+
 def uplift(y_t: np.ndarray, y_h: np.ndarray, x_t: np.ndarray | None = None,
            x_h: np.ndarray | None = None) -> Uplift:
     """Treated minus holdout, CUPED-adjusted when the pre-run figures are given."""
@@ -65,6 +77,8 @@ def uplift(y_t: np.ndarray, y_h: np.ndarray, x_t: np.ndarray | None = None,
     var_t = float(np.var(y_t, ddof=1)) if n_t > 1 else math.nan
     var_h = float(np.var(y_h, ddof=1)) if n_h > 1 else math.nan
     se = math.sqrt(var_t / n_t + var_h / n_h) if n_t > 1 and n_h > 1 else math.nan
+    if se <= NOISE * (1 + abs(m_t) + abs(m_h)) and not (_varies(y_t) or _varies(y_h)):
+        se = math.nan  # nothing varies: no interval (one of width 0 would read as exact)
     diff = m_t - m_h
     return Uplift(m_t, m_h, diff, se, diff - Z95 * se, diff + Z95 * se, (Z95 + Z80) * se,
                   theta)
