@@ -189,6 +189,7 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
     of the rows as recorded, subsets taken by masks."""
     import math
 
+    from engine.activation import money
     from engine.history.measure_verdict import judge
     from engine.history.measured import outcomes
     from engine.history.uplift import uplift
@@ -197,7 +198,7 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
     t, h = ~held, held
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
-    cost = float(m.cost[rows][t].sum())
+    cost = money.units(m.cost[rows][t])  # exact: measure shows the run's costs apportioned
     incremental = marg.uplift * int(t.sum())
     verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, 230)
 
@@ -218,8 +219,8 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
         "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
         "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
-        "cost": round(cost, 2),
-        "return_on_spend": r(incremental / cost) if cost > 0 else None,
+        "cost": cost,
+        "return_on_spend": r(incremental / (cost / money.SCALE)) if cost > 0 else None,
         "significant": significant, "verdict": verdict,
     }
 
