@@ -184,7 +184,7 @@ def groups(m: Measured) -> Iterator[tuple[int, str, np.ndarray]]:
     runs = np.array([r for r, _, _ in m.runs], dtype=np.int64)
     if len(m.run) and not len(runs):
         runs = m.run[np.r_[0, np.flatnonzero(np.diff(m.run)) + 1]]
-    if len(runs) and int(runs.max()) <= np.iinfo(m.run.dtype).max:
+    if len(runs) and int(np.max(runs)) <= np.iinfo(m.run.dtype).max:
         runs = runs.astype(m.run.dtype)  # as m.run's: searched without a wider copy of it
     bounds = [*np.searchsorted(m.run, runs, side="left").tolist(), len(m.run)]
     few = len(m.campaigns) <= FEW
