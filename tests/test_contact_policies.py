@@ -204,3 +204,13 @@ def test_plan_shows_what_a_contact_policy_suppresses(
     assert "| contact policy monthly |" in md, md[:3000]
     assert "suppressed by a contact policy or an opt-out" in md
     assert "suppressed: contact policy monthly: 1 contact in the last 30 days (at most 1)" in md
+    # the other way round, the policy taken away: the customers it suppressed say so (issue
+    # 13 trial: 'same action; the channel allocation changed (capacity, budget or ...)')
+    res = cvm("plan", "-p", str(proposed), "--proposed", str(retail), "--changes",
+              str(tmp_path / "back.csv"))
+    assert res.exit_code == 0, res.output
+    back = pd.read_csv(tmp_path / "back.csv", dtype=str, keep_default_na=False)
+    freed = back[(back["status_before"] == "suppressed") & (back["status_after"] == "allocated")]
+    assert len(freed) > 0
+    assert set(freed["reason"]) == {"no longer suppressed (before: contact policy monthly: 1 "
+                                 "contact in the last 30 days (at most 1))"}

@@ -26,6 +26,26 @@ def _run(store: object, run_id: str, day: str, tiers: list[str], status: str | N
                       project="t", inputs={}, snapshot=frame)
 
 
+def test_an_older_date_re_made_later_is_not_what_the_latest_run_looked_back_on(
+        history_url: str, tmp_path: Path) -> None:
+    """Review 13e: the latest run looked back on the run of the older date recorded before
+    it; a re-make of that date recorded after it is not the comparison its own previous_tier
+    and tier_change made."""
+    store = open_history(history_url, tmp_path)
+    try:
+        _run(store, "r1", "2025-01-01", ["platinum"] * 4, None)
+        _run(store, "r2", "2025-02-01", ["silver"] * 4, None)
+        _run(store, "r3", "2025-01-01", ["gold"] * 4, None)  # re-made after r2
+        found = tier_migration(store, TIERS)
+        assert found is not None
+        assert (found.before, found.after) == ("run 1 as of 2025-01-01",
+                                               "run 2 as of 2025-02-01")
+        assert (found.rows, found.columns, found.counts) == (("platinum",), ("silver",),
+                                                             ((4,),))
+    finally:
+        store.close()
+
+
 def test_the_matrix_compares_the_latest_run_with_the_run_it_looked_back_on(
         history_url: str, tmp_path: Path) -> None:
     store = open_history(history_url, tmp_path)
@@ -59,9 +79,10 @@ def test_the_matrix_is_of_the_newest_as_of_date_when_an_older_one_is_re_made(
         _run(store, "r4", "2025-02-01", ["platinum", "gold", "silver", "silver"], None)
         found = tier_migration(store, TIERS)
         assert found is not None
-        assert (found.before, found.after) == ("run 4 as of 2025-02-01",
+        # against what run 3 looked back on (run 2: run 4 re-made that date after it)
+        assert (found.before, found.after) == ("run 2 as of 2025-02-01",
                                                "run 3 as of 2025-03-01")
-        assert found.counts == ((1, 0, 0), (0, 1, 0), (0, 1, 1))
+        assert found.counts == ((1, 1, 0), (0, 1, 1))
     finally:
         store.close()
 

@@ -38,7 +38,7 @@ def check(project: Path | None, config_file: Path | None,
         check_folder(output_target(config, None), guard_for(config))
     except CvmError as exc:
         built.problems.extend(exc.problems)
-    built.problems.extend(check_history(config))
+    built.problems.extend(check_history(config, deep=True))
     if isinstance(config.data.transactions, DatabaseSource):  # it answers (drivers: now)
         from engine.data.database import check_source
 

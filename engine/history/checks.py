@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import TYPE_CHECKING
 
 from engine.errors import CvmError, InputError, Problem, errors_only
 from engine.history import settings_for
 from engine.project.config import Config
 
+if TYPE_CHECKING:
+    from engine.history.store import Store
 
-def check_history(config: Config) -> list[Problem]:
+
+def check_history(config: Config, *, deep: bool = False) -> list[Problem]:
+    """The history's problems (errors and warnings); ``deep`` (cvm validate): every stored
+    block decoded too (check_blocks)."""
     try:
         settings = settings_for(config)
     except CvmError as exc:
@@ -50,6 +56,8 @@ def check_history(config: Config) -> list[Problem]:
         if store is not None:
             try:
                 check_integrity(store)
+                if deep:
+                    check_blocks(store)
             finally:
                 store.close()
     except OlderHistory as exc:  # the next run upgrades it: validate passing means run works
@@ -77,3 +85,30 @@ def check_readable(config: Config) -> None:
     errors = errors_only(check_history(config))
     if errors:
         raise InputError(errors)
+
+
+def check_blocks(store: Store) -> None:
+    """``cvm validate``: every block the history stores (each run's actions and values, and
+    its snapshot's parts) decoded and validated whole, one at a time, as the commands read
+    them (engine.history.block_format.read_block). A block whose bytes changed inside intact
+    pages passes SQLite's quick check and PostgreSQL's own, and would stop ``cvm run`` at its
+    first look-back, after its work: it is named here instead (run and kind)."""
+    from sqlalchemy import select
+
+    from engine.history.block_format import read_block
+    from engine.history.store import DAMAGED_HINT, problem
+    from engine.history.tables import run_actions, run_snapshots, run_values
+
+    with store.reading() as conn:
+        for kind, table in (("actions", run_actions), ("values", run_values),
+                            ("snapshot", run_snapshots)):
+            rows = conn.execution_options(yield_per=1).execute(
+                select(table.c.run, table.c.data).order_by(*table.primary_key.columns))
+            for run, data in rows:
+                try:
+                    read_block(data)
+                except (OSError, ValueError) as exc:  # Arrow's errors (as store.guarded)
+                    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+                    raise InputError(problem(
+                        store.settings, f"is damaged: run {run}'s {kind} block cannot be "
+                        f"read ({first})", DAMAGED_HINT)) from None

@@ -24,9 +24,11 @@ if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --
     from sqlalchemy.engine import Connection
 
 
-def looked_back(before: dt.date | None, since: dt.date | None = None) -> Select[Any]:
+def looked_back(before: dt.date | None, since: dt.date | None = None, *,
+                recorded_before: int | None = None) -> Select[Any]:
     """(id, as_of) of the runs looked back on from a run as of ``before`` (None: every date),
-    dated on or after ``since`` if given: the latest recorded run of each as-of date."""
+    dated on or after ``since`` if given: the latest recorded run of each as-of date (among
+    those recorded before run ``recorded_before``, if given: what that run looked back on)."""
     from sqlalchemy import func, select
 
     from engine.history.tables import runs
@@ -34,6 +36,8 @@ def looked_back(before: dt.date | None, since: dt.date | None = None) -> Select[
     chosen = select(func.max(runs.c.id).label("run"), runs.c.as_of)
     if before is not None:
         chosen = chosen.where(runs.c.as_of < before)
+    if recorded_before is not None:
+        chosen = chosen.where(runs.c.id < recorded_before)
     if since is not None:
         chosen = chosen.where(runs.c.as_of >= since)
     return chosen.group_by(runs.c.as_of).order_by(runs.c.as_of)

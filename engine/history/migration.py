@@ -43,7 +43,9 @@ def tier_migration(store: Store, tiers: Sequence[str]) -> TierMigration | None:
         # the newest as-of date's latest run: a date re-made after a newer run is not it
         after, after_as_of = conn.execute(select(runs.c.id, runs.c.as_of).order_by(
             runs.c.as_of.desc(), runs.c.id.desc()).limit(1)).one()
-        earlier = conn.execute(looked_back(_date(after_as_of))).all()
+        # what that run looked back on: a date re-made after it is not its comparison
+        earlier = conn.execute(looked_back(_date(after_as_of),
+                                           recorded_before=after)).all()
         label = f"run {after} as of {str(after_as_of)[:10]}"
         if not earlier:
             return TierMigration(None, label, (), (), ())

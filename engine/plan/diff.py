@@ -202,7 +202,10 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
                   by_id(after.setup.contacts.policies), fixed(base, CONTACT_POLICIES),
                   fixed(prop, CONTACT_POLICIES), ordered=True)
     rows += [("channels", change) for change in fields_changed(
-        cb, ca, skip=frozenset({"channels", "defaults", "campaigns", "salt"}))]
+        cb, ca, skip=frozenset({"channels", "defaults", "campaigns", "salt", "learning"}))]
+    # learning is set in campaigns.yaml, beside the campaigns
+    rows += [("campaigns", f"learning.{change}")
+             for change in fields_changed(cb.learning, ca.learning)]
     rows += keyed("channel", by_id(cb.channels), by_id(ca.channels),
                   fixed(base, CHANNELS), fixed(prop, CHANNELS), ordered=True)
     rows += [("campaign defaults", change) for change in fields_changed(

@@ -319,6 +319,8 @@ def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
     if row["status_after"] == "suppressed" and not _eq(row["not_served_reason_before"],
                                                        row["not_served_reason_after"]):
         return f"suppressed: {row['not_served_reason_after']}"
+    if row["status_before"] == "suppressed" and row["status_after"] != "suppressed":
+        return f"no longer suppressed (before: {row['not_served_reason_before']})"
     if not _eq(row["channel_before"], row["channel_after"]) or \
             not _eq(row["status_before"], row["status_after"]):
         return "same action; the channel allocation changed (capacity, budget or competition)"
