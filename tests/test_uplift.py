@@ -58,3 +58,20 @@ def test_figures_that_vary_in_neither_group_have_no_interval(value: float) -> No
     assert np.isnan(got.mde) and not got.significant
     varies = uplift(np.full(40, value), np.r_[np.full(34, value), value + 1])
     assert varies.se > 0 and np.isfinite(varies.low)
+
+
+def test_the_verdict_says_why_there_is_no_interval_in_large_groups_too() -> None:
+    """Issue 13 re-trial: with 30 customers or more in each group and no margin varying, the
+    verdict said only the window's dates (or 'no interval'), not why."""
+    from engine.history.measure_verdict import judge
+
+    flat = uplift(np.zeros(646), np.zeros(67), np.zeros(646), np.zeros(67))
+    over = 100  # the day after the last transaction: past the window's end
+    assert judge(flat, 646, 67, 0, 30, over) == (
+        "too early to tell: no minimum detectable effect: no margin varies in either group",
+        None)
+    assert judge(flat, 646, 67, 0, 30, 20)[0] == (
+        "too early to tell: the window ends 1970-01-30, the transactions 1970-01-20; no "
+        "minimum detectable effect: no margin varies in either group")
+    varies = uplift(np.r_[np.zeros(645), 1.0], np.zeros(67))
+    assert judge(varies, 646, 67, 0, 30, over)[0] == "not significant"

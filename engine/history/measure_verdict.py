@@ -43,10 +43,11 @@ def judge(margin: Uplift, treated: int, holdout: int, day0: int, days: int,
         effect = f"no minimum detectable effect: {why}" if why else \
             f"minimum detectable effect {margin.mde:,.2f} per customer"
         reasons.append(f"fewer than {MIN_GROUP} customers in a group ({effect})")
+    elif not (math.isfinite(margin.low) and math.isfinite(margin.high)):
+        why = no_variance(treated, holdout) or "no margin varies in either group"
+        reasons.append(f"no minimum detectable effect: {why}")
     if reasons:
         return "too early to tell: " + "; ".join(reasons), None
-    if not (math.isfinite(margin.low) and math.isfinite(margin.high)):
-        return "too early to tell: no interval", None
     return ("significant", True) if margin.significant else ("not significant", False)
 
 
