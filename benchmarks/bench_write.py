@@ -7,7 +7,9 @@ pickle beside the data, so a before/after pair writes the same tables (``--recom
 change of what they hold); then times each file's writer alone (CPU and wall), and the whole
 stage as ``cvm run`` runs it (two threads), each as user and system CPU time, wall time and
 the load average. ``--keep DIR`` leaves the files written there, to compare two versions byte
-for byte.
+for byte. Since session 11 ``cvm run`` writes the value table's and the decisions' files while
+the allocation runs (engine/run/early.py): the stage below is the writing's CPU time, and
+``bench_growth.py``'s "write" stage what is left of it after the allocation.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,17 +30,18 @@ from engine.data.database import digest as rows_digest
 from engine.data.object_store import object_hashes
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.output.writers import arrow_table, write_csv, write_parquet
+from engine.output.writers import write_csv, write_parquet
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.project.object_store import ObjectPath
 from engine.project.project import Project
 from engine.render.briefs import render_briefs
+from engine.run.early import EARLY, EarlyFiles
 from engine.run.formats import check_format
 from engine.run.pipeline import Computed, Progress, allocation_summary, compute
 from engine.run.recorder import Recorder
 from engine.run.settle import settled
-from engine.value.score import Scored, output_frame, row_counts
+from engine.value.score import Scored, row_counts
 
 
 @dataclass(frozen=True)
@@ -109,47 +109,46 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     check_folder(target, guard)  # a refused folder is said before the work, not after
     recorder = Recorder(config) if history else None  # a bad history fails before the work
 
-    def attempt(previous: Computed | None) -> Computed:
-        # the value table reads no history, so a second attempt keeps it; on Dask its scoring
-        # reads the history (the rows learning reads) and is made again
-        scored = scoring(progress) if scoring is not None else \
-            previous.scored if previous is not None else None
-        return compute(project, progress=progress, history=history, scored=scored)
+    # the folder's files are staged from the start: the value table's and the decisions' files
+    # are written on the second core while the allocation runs on the first (engine.run.early)
+    with writing(target, guard, "run") as stage, EarlyFiles(stage) as early:
 
-    # the look-backs and the state the run id covers read the same history (engine.run.settle)
-    computed, state = settled(recorder, attempt, progress)
-    hashes = input_hashes(config)
-    run_id = run_identity(computed.scored.as_of, hashes, state)
-    actions = computed.actions.assign(run_id=run_id)
-    summary = allocation_summary(actions, computed.setup.channels)
-    if progress is not None:
-        progress("render")
-    run_info = {"run_id": run_id, "as_of": str(computed.scored.as_of),
-                "currency": config.currency, "project": config.name}
-    briefs = render_briefs(project.templates, actions, computed.setup.rulebook,
-                           computed.setup.channels, run=run_info)
-    files = sorted([f"actions.{fmt}", "decisions.csv", "customers.csv", "customers.parquet",
-                    "allocation_summary.csv", *(f"briefs/{name}" for name in briefs)])
-    manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs), files)
-    manifest["history"] = recorder.describe() if recorder else None
-    if progress is not None:
-        progress("write")
-    table = arrow_table(output_frame(computed.table))  # once, for its CSV and Parquet files
-    # the files `cvm serve` reads are hashed as they are written, so it can tell a file later
-    # overwritten (by `cvm score`, by hand) from the run's own
-    served = [f"actions.{fmt}", "decisions.csv", "customers.parquet"]
-    with writing(target, guard, "run") as stage, \
-            ThreadPoolExecutor(max_workers=2) as pool:  # Arrow writes without the GIL
-        jobs = {"customers.parquet": pool.submit(write_parquet, table,
-                                                 stage.path("customers.parquet"), hashed=True),
-                "customers.csv": pool.submit(write_csv, table, stage.path("customers.csv")),
-                "decisions.csv": pool.submit(write_csv, computed.decisions,
-                                             stage.path("decisions.csv"), hashed=True),
-                f"actions.{fmt}": pool.submit(_write_actions, actions,
-                                              stage.path(f"actions.{fmt}"), fmt),
-                "allocation_summary.csv": pool.submit(write_csv, summary,
-                                                      stage.path("allocation_summary.csv"))}
-        digests = {name: job.result() for name, job in jobs.items()}
+        def attempt(previous: Computed | None) -> Computed:
+            # the value table reads no history, so a second attempt keeps it; on Dask its
+            # scoring reads the history (the rows learning reads) and is made again
+            scored = scoring(progress) if scoring is not None else \
+                previous.scored if previous is not None else None
+            return compute(project, progress=progress, history=history, scored=scored,
+                           decided=early.start)
+
+        # the look-backs and the state the run id covers read the same history
+        # (engine.run.settle); an attempt made again writes its files again
+        computed, state = settled(recorder, attempt, progress)
+        hashes = input_hashes(config)
+        run_id = run_identity(computed.scored.as_of, hashes, state)
+        actions = computed.actions.assign(run_id=run_id)
+        summary = allocation_summary(actions, computed.setup.channels)
+        if progress is not None:
+            progress("render")
+        run_info = {"run_id": run_id, "as_of": str(computed.scored.as_of),
+                    "currency": config.currency, "project": config.name}
+        briefs = render_briefs(project.templates, actions, computed.setup.rulebook,
+                               computed.setup.channels, run=run_info)
+        files = sorted([f"actions.{fmt}", *EARLY, "allocation_summary.csv",
+                        *(f"briefs/{name}" for name in briefs)])
+        manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs),
+                             files)
+        manifest["history"] = recorder.describe() if recorder else None
+        if progress is not None:
+            progress("write")
+        # the files `cvm serve` reads are hashed as they are written, so it can tell a file
+        # later overwritten (by `cvm score`, by hand) from the run's own
+        served = [f"actions.{fmt}", "decisions.csv", "customers.parquet"]
+        jobs = {f"actions.{fmt}": early.pool.submit(_write_actions, actions,
+                                                    stage.path(f"actions.{fmt}"), fmt),
+                "allocation_summary.csv": early.pool.submit(
+                    write_csv, summary, stage.path("allocation_summary.csv"))}
+        digests = {**early.digests(), **{name: job.result() for name, job in jobs.items()}}
         manifest["outputs"] = {name: digests[name] for name in served}
         for name, text in briefs.items():
             stage.path(f"briefs/{name}").write_text(text, encoding="utf-8")

@@ -65,9 +65,12 @@ def staged(config: Config, setup: Project, scored: Scored, *,
 
 
 def compute(setup: Project, *, scored: Scored | None = None,
-            progress: Progress | None = None, history: bool = True) -> Computed:
+            progress: Progress | None = None, history: bool = True,
+            decided: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Computed:
     """Value, stages, decisions and the action list of ``setup`` (built by
-    ``engine.run.build``); ``scored``: the value table when the caller has it already."""
+    ``engine.run.build``); ``scored``: the value table when the caller has it already;
+    ``decided(table, decisions)``: called with the final value table and decisions before the
+    allocation (``cvm run`` writes their files meanwhile; neither is changed after)."""
     config = setup.config
     timings: dict[str, float] = {}
 
@@ -85,6 +88,8 @@ def compute(setup: Project, *, scored: Scored | None = None,
     start = step("decide")
     decisions = decide(table, setup.rulebook)
     timings["decide"] = time.perf_counter() - start
+    if decided is not None:
+        decided(table, decisions)
     start = step("allocate")
     log = ContactLog()
     if history or setup.contacts.policies:  # the opt-outs always, the contacts for policies

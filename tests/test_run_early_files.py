@@ -1,0 +1,91 @@
+"""``cvm run`` writes the value table's and the decisions' files while the allocation runs
+(engine/run/early.py, issue 16: the write stage halved): they are in the run's staging folder
+before the allocation ends, the same bytes as before, and an error after they were started
+leaves the earlier output as it was, with no staging folder behind."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.errors import EXIT_INPUT, InputError, Problem
+from engine.output.folder import TEMP_PREFIX
+from engine.run import pipeline
+from engine.run.early import EARLY
+from tests.history_runs import cvm, retail_copy, run
+
+WAIT = 30.0  # seconds the early files may take at the bundled example's size (milliseconds)
+
+
+def _staged_early(out: Path) -> list[str]:
+    """The early files complete in ``out``'s staging folder, waited for up to WAIT seconds
+    (their writers run beside the allocation): [] if they never come."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        for stage in out.glob(f"{TEMP_PREFIX}*"):
+            if all((stage / name).is_file() and (stage / name).stat().st_size
+                   for name in EARLY):
+                time.sleep(0.5)  # the last bytes of the last file
+                return sorted(p.name for p in stage.iterdir() if p.name in EARLY)
+        time.sleep(0.05)
+    return []
+
+
+def _watch_allocation(monkeypatch: pytest.MonkeyPatch, out: Path, *,
+                      fail: bool = False) -> list[list[str]]:
+    """What the staging folder holds when the allocation starts (one list per allocation);
+    ``fail``: the allocation then stops the run with an input error."""
+    seen: list[list[str]] = []
+    allocate = pipeline.allocate
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(_staged_early(out))
+        if fail:
+            raise InputError(Problem("the allocation failed (a test)"))
+        return allocate(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "allocate", watched)
+    return seen
+
+
+def test_the_value_tables_files_are_written_while_the_allocation_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = retail_copy(tmp_path)
+    before = run(project, tmp_path / "before", "--no-history")
+    out = tmp_path / "out"
+    seen = _watch_allocation(monkeypatch, out)
+    run(project, out, "--no-history")
+    assert seen == [sorted(EARLY)]
+    for name in EARLY:  # the same bytes as a run whose files were written after it
+        assert (out / name).read_bytes() == (before / name).read_bytes(), name
+    assert not list(out.glob(f"{TEMP_PREFIX}*"))
+
+
+def test_an_error_after_the_early_files_started_leaves_the_earlier_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = retail_copy(tmp_path)
+    out = run(project, tmp_path / "out", "--no-history")
+    files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    seen = _watch_allocation(monkeypatch, out, fail=True)
+    done = cvm("run", "--project", str(project), "--out", str(out), "-q", "--no-history")
+    assert done.exit_code == EXIT_INPUT, done.stderr
+    assert done.stderr == "error: the allocation failed (a test)\n"
+    assert seen == [sorted(EARLY)]  # they had been written, in the staging folder only
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+
+
+def test_an_error_before_the_decisions_leaves_no_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = retail_copy(tmp_path)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise InputError(Problem("the policies failed (a test)"))
+
+    monkeypatch.setattr(pipeline, "decide", failing)
+    out = tmp_path / "new" / "out"
+    done = cvm("run", "--project", str(project), "--out", str(out), "-q", "--no-history")
+    assert done.exit_code == EXIT_INPUT, done.stderr
+    assert not (tmp_path / "new").exists()  # the folders the run made for its output, removed
