@@ -81,3 +81,39 @@ def load_average() -> str:
     import os
 
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# Runs a module (argv[1], then its arguments) as ``python -m`` would, and writes the process's
+# own peak memory (VmHWM, kB) to the file named by BENCH_PEAK_FILE as it exits.
+_PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status", encoding="ascii") as fh, \\
+            open(os.environ["BENCH_PEAK_FILE"], "w", encoding="ascii") as out:
+        out.write(next(ln for ln in fh if ln.startswith("VmHWM:")).split()[1])
+atexit.register(_peak)
+module, sys.argv = sys.argv[1], sys.argv[1:]
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
+def run_module_measured(module: str, args: list[str], *, cwd: Path,
+                        env: dict[str, str] | None = None) -> tuple[int, float, float, float]:
+    """``python -m module args`` in a fresh process: its exit code, wall s, CPU s (user +
+    system) and its own peak memory in MB (reported by the child itself: the ``ru_maxrss`` that
+    ``wait4`` gives is the parent's when the parent's peak was larger, kept across ``exec``)."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, module, *args], cwd=cwd,
+                                 stdout=subprocess.DEVNULL,
+                                 env={**(env or os.environ), "BENCH_PEAK_FILE": str(peak_file)})
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time
+        wall = time.perf_counter() - start
+        text = peak_file.read_text() if peak_file.exists() else ""
+    peak = int(text) / 1024 if text else float("nan")
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, peak

@@ -22,10 +22,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, retail_project
+from _common import ROOT, retail_project, run_module_measured
 
 DATA = ("transactions.parquet", "customers.parquet")
 
@@ -58,18 +57,13 @@ def _once(source: Path, project: Path, out: Path) -> tuple[float, float, float]:
     help_text = subprocess.run([sys.executable, "-m", "engine", "run", "--help"], cwd=source,
                                capture_output=True, text=True, check=True).stdout
     extra = ["--no-history"] if "--no-history" in help_text else []
-    start = time.perf_counter()
     # the revision's own `engine` package: the working folder comes first on sys.path
-    child = subprocess.Popen([sys.executable, "-m", "engine", "run", "--project", str(project),
-                              "--out", str(out), "--quiet", *extra], cwd=source,
-                             stdout=subprocess.DEVNULL, env={**os.environ,
-                                                             "PYTHONPATH": str(source)})
-    _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak memory
-    child.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - start
-    if child.returncode != 0:
-        raise SystemExit(f"cvm run at {source.name} failed (exit {child.returncode})")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KiB on Linux
+    code, wall, cpu, peak = run_module_measured(
+        "engine", ["run", "--project", str(project), "--out", str(out), "--quiet", *extra],
+        cwd=source, env={**os.environ, "PYTHONPATH": str(source)})
+    if code != 0:
+        raise SystemExit(f"cvm run at {source.name} failed (exit {code})")
+    return wall, cpu, peak
 
 
 def main() -> None:

@@ -4,11 +4,14 @@ every 0.2 s), and the scaling from the first size to the others.
 
     python benchmarks/bench_dask.py [--customers 300000 1000000 10000000] [--partitions N]
                                     [--identity-max 300000] [--scheduler ADDRESS]
+                                    [--ids short|uuid]
 
 The data: the retail generator (examples/retail/synth.py), 1M customers (about 9.5M rows) per
 chunk, each chunk written as four Parquet files of the dataset folder (a task per file in the
 first pass); chunks after the first draw with another seed and prefix their ids, so 10M
-customers are about 95M rows. Made once, cached in bench-data/. Up to ``--identity-max``
+customers are about 95M rows. ``--ids uuid``: 36-character UUID customer and order ids, as
+many real exports have (each chunk's seed draws its own, so no prefix). Made once, cached in
+bench-data/. Up to ``--identity-max``
 customers the single-process run on the same rows (as one file) runs too and the action list,
 decisions and value table are compared byte for byte.
 Target (issue 16): 10M customers within 20 GB for the whole process tree on 2 cores.
@@ -44,12 +47,12 @@ def _prefixed(table: pa.Table, columns: tuple[str, ...], prefix: str) -> pa.Tabl
     return table
 
 
-def dataset(customers: int, *, single_file: bool) -> Path:
+def dataset(customers: int, *, single_file: bool, ids: str = "short") -> Path:
     """A project whose transactions are a folder of Parquet files (``dataset.yaml``) and, when
     ``single_file``, the same rows as one file (``cvm.yaml``)."""
     from synth import generate
 
-    folder = BENCH_DATA / f"dask-{customers}"
+    folder = BENCH_DATA / f"dask-{customers}{'' if ids == 'short' else '-' + ids}"
     parts = folder / "transactions"
     chunks = -(-customers // CHUNK)
     if not (folder / "customers.parquet").exists():
@@ -59,10 +62,10 @@ def dataset(customers: int, *, single_file: bool) -> Path:
         people = []
         for k in range(chunks):
             size = min(CHUNK, customers - k * CHUNK)
-            data = generate(size, seed=7 + k)
+            data = generate(size, seed=7 + k, ids=ids)  # type: ignore[arg-type]
             tx = pa.Table.from_pandas(data.transactions, preserve_index=False)
             cust = pa.Table.from_pandas(data.customers, preserve_index=False)
-            if chunks > 1:
+            if chunks > 1 and ids == "short":
                 tx = _prefixed(tx, ("CustomerID", "OrderID"), f"K{k}-")
                 cust = _prefixed(cust, ("CustomerID", "ReferredBy"), f"K{k}-")
             step = -(-tx.num_rows // FILES_PER_CHUNK)  # files of ~2.4M rows: one task each
@@ -136,11 +139,12 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--scheduler", default=None)
     parser.add_argument("--identity-max", type=int, default=300_000)
+    parser.add_argument("--ids", choices=("short", "uuid"), default="short")
     args = parser.parse_args()
     rows = []
     for n in args.customers:
         check = n <= args.identity_max
-        project = dataset(n, single_file=check)
+        project = dataset(n, single_file=check, ids=args.ids)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             cmd = [*CVM, "run", "-p", str(project), "-c", str(project / "dataset.yaml"),

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import peak_rss_mb
 
 from engine.value.model_choice import AUTO_MODELS, AUTO_SAMPLE
 from engine.value.models import (
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     pred_total += show("P(alive)", t_p)
     pred_total += show("CLV, 12 monthly steps, 1%/month", t_c)
 
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"totals: fit {fit_total:.3f} s (target <= 1 s), predictions {pred_total:.3f} s "
           f"(target <= 1 s); peak memory {peak_mb:,.0f} MB; mean CLV {float(np.mean(clv)):.2f}")
     print("parameters (CDNOW estimate -> refit on the draw; the small gap in BG/NBD comes from "

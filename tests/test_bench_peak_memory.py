@@ -21,3 +21,20 @@ def test_a_fresh_process_reports_its_own_peak_not_its_parents() -> None:
         cwd=BENCHMARKS, capture_output=True, text=True, check=True)
     assert held.sum() == 64_000_000
     assert float(done.stdout) < 300, done.stdout  # the child: Python and numpy, not 512 MB
+
+
+def test_a_module_run_by_a_benchmark_reports_its_own_peak_not_its_parents() -> None:
+    # bench_commits.py: `cvm run` at each revision, a child of a process that may hold the
+    # generated data; wait4's ru_maxrss is the parent's peak when that was larger
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _common import run_module_measured
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    held = np.ones(64_000_000)  # 512 MB resident in this process
+    code, wall, cpu, peak = run_module_measured("json.tool", ["--help"], cwd=BENCHMARKS)
+    assert held.sum() == 64_000_000
+    assert code == 0 and wall > 0 and cpu > 0
+    assert 1 < peak < 300, peak  # the child: Python and json.tool, not 512 MB
+    code, *_ = run_module_measured("json.tool", ["/no/such/file"], cwd=BENCHMARKS)
+    assert code == 2  # argparse: the file cannot be opened
