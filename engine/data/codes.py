@@ -6,7 +6,9 @@ exact route. Ids of up to 8 bytes, as they are or past a prefix they all share (
 customer ids are then hashed as integers on both cores, and order ids coded per run of equal
 ids with no hash table at all. Other ids (UUIDs, say) are hashed as text: customer ids on both
 cores with the (much smaller) dictionaries merged after, order ids only at the first row of
-each run, keeping their codes alone (never millions of ids as Python text).
+each run, keeping their codes alone (never millions of ids as Python text). Canonical UUIDs,
+all in one case, are read as the 128-bit numbers they spell (engine.data.uuids) and coded as
+integers too.
 """
 
 from __future__ import annotations
@@ -21,11 +23,17 @@ import pyarrow.compute as pc
 
 from engine.data.packing import Packed, pack
 from engine.data.tabular import dictionary
+from engine.data.uuids import Uuids, keys_of, parse, same_at
 
 
 def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """intp codes 0..n-1 in the sort order of the ids (so output order is stable and
     readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
+    uuids = parse(ids)
+    if uuids is not None:
+        coded = _uuid_customer_codes(uuids, ids.type)
+        if coded is not None:
+            return coded
     packed, prefix = _pack_past_prefix(ids)
     if packed is not None:  # short ids: integer hashing on both cores, no strings
         packed_codes, distinct = _packed_customer_codes(packed)
@@ -81,18 +89,41 @@ def common_prefix(text: pa.ChunkedArray) -> str:
 
 
 def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
-    parts = _halves(packed.keys)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # pandas hashes integers without the GIL
+    codes, union = _factorized(packed.keys)
+    order = np.argsort(union, kind="stable")  # packed keys sort as the text does
+    return _ranked(order)[codes], packed.text(union[order])
+
+
+def _uuid_customer_codes(uuids: Uuids, kind: pa.DataType) -> tuple[np.ndarray, pa.Array] | None:
+    """As for packed ids, hashing one 64-bit key per UUID; None when two UUIDs share a key."""
+    codes, union = _factorized(uuids.keys())
+    found = same_at(codes, len(union), uuids.hi, uuids.lo)
+    if found is None:
+        return None
+    hi, lo = found
+    order = np.lexsort((lo, hi))  # the numbers' order is the text's
+    return _ranked(order)[codes], uuids.text(hi[order], lo[order], kind)
+
+
+def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of integer keys into their distinct values, hashed on both cores (pandas hashes
+    integers without the GIL) and the two halves' distinct values merged after."""
+    parts = _halves(keys)
+    with ThreadPoolExecutor(max_workers=2) as pool:
         coded = list(pool.map(pd.factorize, parts))
     inverse, union = pd.factorize(np.concatenate([u for _, u in coded]))
-    order = np.argsort(union, kind="stable")  # packed keys sort as the text does
-    rank = np.empty(len(order), dtype=np.intp)
-    rank[order] = np.arange(len(order), dtype=np.intp)
     codes, start = [], 0
     for part_codes, part_uniques in coded:
-        codes.append(rank[inverse[start:start + len(part_uniques)]][part_codes])
+        codes.append(inverse[start:start + len(part_uniques)][part_codes])
         start += len(part_uniques)
-    return np.concatenate(codes), packed.text(union[order])
+    return np.concatenate(codes), union
+
+
+def _ranked(order: np.ndarray) -> np.ndarray:
+    """Each value's place in ``order``."""
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    return rank
 
 
 def order_codes(text: pa.ChunkedArray) -> np.ndarray:
@@ -107,6 +138,10 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     """
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
+    uuids = parse(text)
+    coded = _uuid_order_codes(uuids) if uuids is not None else None
+    if coded is not None:
+        return coded
     blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
     packed = _pack_past_prefix(text)[0] if blank_free else None
     if packed is not None:
@@ -134,6 +169,19 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
         head_codes = np.where(np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool),
                               -1, head_codes)
     return np.asarray(head_codes[np.cumsum(starts) - 1], dtype=np.int64)
+
+
+def _uuid_order_codes(uuids: Uuids) -> np.ndarray | None:
+    """Order codes of UUIDs, a code per run of equal ids; None when two share a key."""
+    hi, lo = uuids.hi, uuids.lo
+    starts = np.ones(len(hi), dtype=bool)
+    starts[1:] = (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])
+    head_hi, head_lo = hi[starts], lo[starts]
+    head_codes, union = pd.factorize(keys_of(head_hi, head_lo))
+    if same_at(head_codes, len(union), head_hi, head_lo) is None:
+        return None
+    return np.repeat(head_codes.astype(np.int64),
+                     np.diff(np.append(np.flatnonzero(starts), len(hi))))
 
 
 def _integer_codes(keys: np.ndarray) -> np.ndarray:

@@ -1,0 +1,111 @@
+"""Canonical UUIDs (``0f8fad5b-d9cb-469f-a165-70867728950e``) read as two 64-bit integers each.
+
+Many exports identify customers and orders by UUIDs: 36 bytes of text per value, which Arrow
+hashes several times slower than the short ids engine.data.packing packs into one integer
+(at 1M customers, coding the 9.5M rows' customer and order ids took 10 s of CPU with UUIDs
+against 1.7 s with short ids). When every value of a column is a canonical UUID (hex digits
+with dashes at 8, 13, 18 and 23) and its letters are all in one case, the 128-bit numbers
+they spell stand for them exactly: one number per text and one text per number, ordered as
+the text sorts (digits come before letters in ASCII as in value). Anything else (a null, a
+value of another length or form, both cases in one column) is left to the text route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_DASHES = np.array([8, 13, 18, 23])
+_DIGITS_AT = np.array([i for i in range(36) if i not in _DASHES])
+_BLOCK = 1 << 20  # rows parsed at a time (about 100 MB of work arrays)
+# an odd constant (2^64 / golden ratio): mixes the low word into the high one for hashing
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class Uuids:
+    """A column's UUIDs as numbers: ``hi`` and ``lo`` the first and last 8 bytes."""
+
+    hi: np.ndarray  # uint64, one per value
+    lo: np.ndarray  # uint64
+    upper: bool  # hex letters written in upper case
+
+    def keys(self) -> np.ndarray:
+        """One 64-bit key per value, for hashing: equal UUIDs get equal keys; two different
+        ones may too (rarely), so callers check the codes they make (``same_at``)."""
+        return keys_of(self.hi, self.lo)
+
+    def text(self, hi: np.ndarray, lo: np.ndarray, kind: pa.DataType) -> pa.Array:
+        """The canonical text of the UUIDs ``hi``, ``lo`` in this column's case."""
+        count = len(hi)
+        raw = np.empty((count, 16), dtype=np.uint8)
+        raw[:, :8] = hi.astype(">u8").view(np.uint8).reshape(count, 8)
+        raw[:, 8:] = lo.astype(">u8").view(np.uint8).reshape(count, 8)
+        alphabet = np.frombuffer(b"0123456789ABCDEF" if self.upper else b"0123456789abcdef",
+                                 dtype=np.uint8)
+        chars = np.full((count, 36), ord("-"), dtype=np.uint8)
+        chars[:, _DIGITS_AT[0::2]] = alphabet[raw >> 4]
+        chars[:, _DIGITS_AT[1::2]] = alphabet[raw & 15]
+        offsets = np.arange(count + 1, dtype=np.int64) * 36
+        text = pa.Array.from_buffers(pa.large_string(), count,
+                                     [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
+        return text.cast(kind)
+
+
+def keys_of(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    return np.asarray(np.bitwise_xor(hi, lo * _MIX), dtype=np.uint64)
+
+
+def same_at(codes: np.ndarray, count: int, hi: np.ndarray, lo: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The UUID of each of ``count`` codes, when ``codes`` give every UUID one code of its own
+    (no two UUIDs that share a key); None otherwise."""
+    rep_hi = np.zeros(count, dtype=np.uint64)
+    rep_lo = np.zeros(count, dtype=np.uint64)
+    rep_hi[codes] = hi
+    rep_lo[codes] = lo
+    if not (np.array_equal(rep_hi[codes], hi) and np.array_equal(rep_lo[codes], lo)):
+        return None
+    return rep_hi, rep_lo
+
+
+def parse(text: pa.ChunkedArray) -> Uuids | None:
+    """The values as numbers, or None unless every one is a canonical UUID, all in one case."""
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) \
+            or len(text) == 0 or text.null_count:
+        return None
+    low, high = (v.as_py() for v in pc.min_max(pc.binary_length(text)).values())
+    if low != 36 or high != 36:
+        return None
+    his, los = [], []
+    lower = upper = False
+    wide = pa.types.is_large_string(text.type)
+    for chunk in text.chunks:
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if wide else np.int32)
+        first = int(offsets[chunk.offset])  # every value 36 bytes: they lie side by side
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        grid = data[first:first + 36 * len(chunk)].reshape(len(chunk), 36)
+        for start in range(0, len(chunk), _BLOCK):
+            block = grid[start:start + _BLOCK]
+            if (block[:, _DASHES] != ord("-")).any():
+                return None
+            digits = np.take(block, _DIGITS_AT, axis=1)  # C order: pairs side by side
+            # every step a pass of whole-array arithmetic: far faster than a table look-up
+            is_lower, is_upper = (digits - ord("a")) < 6, (digits - ord("A")) < 6
+            if not (((digits - ord("0")) < 10) | is_lower | is_upper).all():
+                return None  # not a hex digit
+            lower, upper = lower or bool(is_lower.any()), upper or bool(is_upper.any())
+            if lower and upper:  # "A" and "a": one number, two texts
+                return None
+            nibbles = (digits & 15) + 9 * (digits >> 6)  # "0"-"9": 0-9; "a"-"f", "A"-"F": 10-15
+            pairs = nibbles.view("<u2")  # two digits side by side: a byte's high, then low
+            raw = (((pairs & 0xFF) << 4) | (pairs >> 8)).astype(np.uint8)
+            words = raw.view(">u8")
+            his.append(words[:, 0].astype(np.uint64))
+            los.append(words[:, 1].astype(np.uint64))
+    return Uuids(np.concatenate(his), np.concatenate(los), upper)
