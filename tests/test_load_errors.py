@@ -32,9 +32,13 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
      "  hint: 2 rows have this problem; use '.' as the decimal mark, no thousands separators "
      "or currency signs"),
     ("empty_file", BASE_CONFIG, "",
-     "error: tx.csv: the file is empty, expected a header line and data rows"),
+     "error: tx.csv: the file is empty, expected a header line and data rows\n"
+     "  hint: check data.transactions at cvm.yaml:3:17, or whether the export stopped early or "
+     "wrote its rows to another file"),
     ("header_only", BASE_CONFIG, "cust,day,amount,cost\n",
-     "error: tx.csv: the file has a header but no data rows"),
+     "error: tx.csv: the file has a header but no data rows\n"
+     "  hint: check data.transactions at cvm.yaml:3:17, or whether the export stopped early or "
+     "wrote its rows to another file"),
     ("missing_file", BASE_CONFIG, None,
      "error: tx.csv: file not found\n  hint: check data.transactions at cvm.yaml:3:17 (paths are "
      "relative to the project folder)"),

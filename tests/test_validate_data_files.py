@@ -56,6 +56,8 @@ def test_a_header_without_rows(tmp_path: Path) -> None:
     tx.write_text(tx.read_text().splitlines()[0] + "\n\n")
     assert _validate(project) == (1, (
         "error: examples/retail/transactions.csv: the file has a header but no data rows\n"
+        "  hint: check data.transactions at cvm.yaml:5:17, or whether the export stopped early or "
+        "wrote its rows to another file\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n"))
 
 
@@ -73,6 +75,8 @@ def test_an_empty_customers_file_and_a_missing_column(tmp_path: Path) -> None:
         "  hint: did you mean 'Amount'?",
         "error: examples/retail/customers.csv: the file is empty, expected a header line and "
         "data rows",
+        "  hint: check data.customers at cvm.yaml:6:14, or whether the export stopped early or "
+        "wrote its rows to another file",
         "2 error(s), 0 warning(s) in 2 file(s)"]
 
 

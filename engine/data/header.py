@@ -38,6 +38,12 @@ class Source:
     def is_parquet(self) -> bool:
         return self.path.suffix.lower() in PARQUET_SUFFIXES
 
+    def no_rows_hint(self) -> str:
+        """The hint for a file with no data: where its name is set, or what to look for."""
+        where = f"check {self.setting} at {self.setting_at}, or whether " if self.configured \
+            else "check whether "
+        return where + "the export stopped early or wrote its rows to another file"
+
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
         """A problem at 0-based data row ``row`` (CSV line = row + 2, after the header)."""
         line = None if self.is_parquet else row + 2
@@ -155,12 +161,13 @@ def check_local(src: Source) -> None:
                                  hint=object_store.folder_hint(src.setting, src.setting_at)))
     if src.path.stat().st_size == 0:
         raise InputError(Problem("the file is empty, expected a header line and data rows",
-                                 file=src.display))
+                                 file=src.display, hint=src.no_rows_hint()))
 
 
 def no_rows(src: Source) -> Problem:
     return Problem("the file has columns but no rows" if src.is_parquet else
-                   "the file has a header but no data rows", file=src.display)
+                   "the file has a header but no data rows", file=src.display,
+                   hint=src.no_rows_hint())
 
 
 def preflight(src: Source, wanted: Mapping[str, str]) -> None:

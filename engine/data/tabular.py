@@ -211,7 +211,8 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
         except csv.Error as exc:
             return Problem(f"cannot be read as CSV: {exc}", file=src.display, line=start)
     if "Empty CSV file" in message:
-        return Problem("the file has a header but no data rows", file=src.display)
+        return Problem("the file has a header but no data rows", file=src.display,
+                       hint=src.no_rows_hint())
     if "straddling" in message:
         return Problem("a value is longer than 16 MiB, expected shorter values",
                        file=src.display, hint="the file may be damaged, or not a CSV file")
