@@ -120,11 +120,17 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
     action = decisions["action"].astype(object)
     rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
     dec = decisions.iloc[rows].reset_index(drop=True)
-    tab = table.iloc[rows].reset_index(drop=True)
     # object columns: a categorical cannot take new values on pandas 2 (fillna, setitem)
     campaigns = dec["campaign"].astype(object).fillna(dec["policy_id"].astype(object))
     dec = dec.assign(campaign=campaigns)
     camp_ids = campaigns.to_numpy(dtype=object)
+    # the columns the allocation reads, of the actioned customers: not a copy of the whole
+    # value table's rows (at 10M customers, gigabytes beside the options)
+    read = ["customer_id", "value_tier", "lifecycle_stage", "preferred_channel",
+            *(ch.consent for ch in channels.channels if ch.consent is not None),
+            *(channels.campaign(str(camp)).value_at_stake for camp in pd.unique(camp_ids))]
+    tab = table[[c for c in dict.fromkeys(read) if c in table]].iloc[rows] \
+        .reset_index(drop=True)
     stake = np.zeros(len(dec))
     shares = np.zeros(len(dec))
     for camp in pd.unique(camp_ids):
