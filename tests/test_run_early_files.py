@@ -89,3 +89,24 @@ def test_an_error_before_the_decisions_leaves_no_folder(
     done = cvm("run", "--project", str(project), "--out", str(out), "-q", "--no-history")
     assert done.exit_code == EXIT_INPUT, done.stderr
     assert not (tmp_path / "new").exists()  # the folders the run made for its output, removed
+
+
+def test_a_run_scored_elsewhere_writes_them_after_the_allocation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # --engine dask hands its own scoring: the command's memory bounds such a run, so the
+    # value table's Arrow copies are not held beside the allocation's options
+    from engine.run.build import load_project
+    from engine.run.job import run as run_job
+    from engine.value.score import score
+
+    project = retail_copy(tmp_path)
+    before = run(project, tmp_path / "before", "--no-history")
+    out = tmp_path / "out"
+    seen = _watch_allocation(monkeypatch, out)
+    monkeypatch.setattr("tests.test_run_early_files.WAIT", 1.0)
+    loaded = load_project(project)
+    run_job(loaded, out=out, history=False,
+            scoring=lambda progress: score(loaded.config, tiers=loaded.tiers))
+    assert seen == [[]]  # none staged when the allocation started
+    for name in EARLY:
+        assert (out / name).read_bytes() == (before / name).read_bytes(), name

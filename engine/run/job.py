@@ -111,6 +111,9 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
 
     # the folder's files are staged from the start: the value table's and the decisions' files
     # are written on the second core while the allocation runs on the first (engine.run.early)
+    # in one process; on Dask, where the command's memory bounds the run, after it (their
+    # Arrow copies and the allocation's options never held at once)
+    early_writes = scoring is None
     with writing(target, guard, "run") as stage, EarlyFiles(stage) as early:
 
         def attempt(previous: Computed | None) -> Computed:
@@ -119,11 +122,13 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
             scored = scoring(progress) if scoring is not None else \
                 previous.scored if previous is not None else None
             return compute(project, progress=progress, history=history, scored=scored,
-                           decided=early.start)
+                           decided=early.start if early_writes else None)
 
         # the look-backs and the state the run id covers read the same history
         # (engine.run.settle); an attempt made again writes its files again
         computed, state = settled(recorder, attempt, progress)
+        if not early_writes:
+            early.start(computed.table, computed.decisions)
         hashes = input_hashes(config)
         run_id = run_identity(computed.scored.as_of, hashes, state)
         actions = computed.actions.assign(run_id=run_id)
