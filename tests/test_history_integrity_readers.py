@@ -110,3 +110,28 @@ def test_a_block_that_decodes_to_bad_offsets_is_damaged_not_a_crash() -> None:
     assert ipc.open_stream(pa.py_buffer(bytes(data))).read_all().num_rows == 2000  # decodes
     with pytest.raises(pa.ArrowInvalid):
         read_block(bytes(data))
+
+
+def test_serve_refuses_it_before_it_listens(damaged: Path, env: Path, tmp_path: Path) -> None:
+    """``cvm serve`` records interactions into the history: a damaged one stops it at start,
+    with validate's error, rather than serving (and writing) from it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:  # a free port (the service, if it started, would listen)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "run"
+    done = cvm("run", "--project", str(damaged), "--out", str(out), "-q", "--no-history")
+    assert done.exit_code == 0, done.stderr
+    served = subprocess.run(
+        [sys.executable, "-m", "engine", "serve", str(damaged), "--run", str(out),
+         "--port", str(port), "-q"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "CVM_SERVE_KEY": "k" * 32, "CVM_HISTORY_URL": str(env)})
+    assert served.returncode == 1, served.stderr
+    first, hint = served.stderr.splitlines()[:2]
+    assert first.startswith(f"error: {env}: history (CVM_HISTORY_URL): is damaged: ")
+    assert first.endswith(" (SQLite's quick_check)")
+    assert hint == HINT

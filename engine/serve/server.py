@@ -16,6 +16,7 @@ import uvicorn
 
 from engine.errors import CvmError, Problem, UsageError
 from engine.history import open_history
+from engine.history.store import check_integrity
 from engine.project.config import load_config
 from engine.serve.app import Service, create_app
 from engine.serve.events import Triggers
@@ -49,6 +50,12 @@ class Running:
         config = load_config(options.project, config_file=options.config_file)
         self.folder = run_folder(config, options.run)
         store = open_history(config, create=True) if options.history else None
+        if store is not None:  # interactions are written into it: not into a damaged file
+            try:
+                check_integrity(store)
+            except BaseException:
+                store.close()
+                raise
         self.journal = Journal(store, on_error=_say) if store is not None else None
         try:
             self.holder = Holder(self._load())
