@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engine.errors import EXIT_INPUT, InputError, Problem
+from engine.output.commit import StagedWriteFailed
 from engine.output.folder import TEMP_PREFIX
 from engine.run import pipeline
 from engine.run.early import EARLY
@@ -110,3 +111,57 @@ def test_a_run_scored_elsewhere_writes_them_after_the_allocation(
     assert seen == [[]]  # none staged when the allocation started
     for name in EARLY:
         assert (out / name).read_bytes() == (before / name).read_bytes(), name
+
+
+def test_an_input_that_cannot_be_read_is_not_the_output_folders_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the computation runs while the files are staged: an OSError of reading (an input made
+    # unreadable or removed meanwhile, a Dask cluster lost) is not "--out: cannot write here"
+    import errno
+
+    from engine.run import job
+
+    project = retail_copy(tmp_path)
+    hashed = job.file_sha256
+    template = project / "templates" / "brief.html.j2"
+
+    def unreadable(path: Path) -> str:
+        if Path(path) == template:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return hashed(path)
+
+    monkeypatch.setattr(job, "file_sha256", unreadable)
+    out = tmp_path / "new" / "out"
+    done = cvm("run", "--project", str(project), "--out", str(out), "-q", "--no-history")
+    assert (done.exit_code, done.stderr) == (EXIT_INPUT, (
+        f"error: {template}: cannot be read: Permission denied\n"
+        "  hint: check the file's permissions, or whether it was moved or removed while the "
+        "command ran\n"))
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_write_that_failed_on_a_writer_thread_is_the_output_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a second attempt waits for the first one's writes: their failure is the output's
+    import errno
+
+    from engine.run import early
+
+    def full(*args: Any, **kwargs: Any) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    project = retail_copy(tmp_path)
+    monkeypatch.setattr(early, "write_csv", full)
+    files = early.EarlyFiles.__new__(early.EarlyFiles)
+    stage = type("S", (), {"path": lambda self, rel: tmp_path / rel})()
+    early.EarlyFiles.__init__(files, stage)  # type: ignore[arg-type]
+    with files:
+        from engine.run.build import load_project
+        from engine.value.score import score
+
+        loaded = load_project(project)
+        table = score(loaded.config, tiers=loaded.tiers).table
+        files.start(table, table[["customer_id"]])
+        with pytest.raises(StagedWriteFailed) as failed:
+            files.start(table, table[["customer_id"]])
+    assert failed.value.error.errno == errno.ENOSPC

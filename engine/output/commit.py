@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from engine.errors import OutputError
+from engine.errors import InputError, OutputError, Problem
 from engine.output.folder import (
     ABOUT,
     FILE_HINT,
@@ -59,6 +59,43 @@ class Stage:
         path = self.folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
+
+
+class StagedWriteFailed(Exception):
+    """A staged file's write that failed on another thread, raised where the work waits for
+    it (``engine.run.early``): the output folder's error, wherever it comes out."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _NotOutput(Exception):
+    """An OSError of the work done while the files are staged (reading an input, a cluster
+    lost): not the output folder's."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@contextlib.contextmanager
+def not_the_output() -> Iterator[None]:
+    """Work inside ``writing`` that reads or computes: its OSError is not reported as the
+    output folder's "cannot write here" (a file that cannot be read is an input error naming
+    the file; any other OSError is raised as it was)."""
+    try:
+        yield
+    except OSError as exc:
+        raise _NotOutput(exc) from exc
+
+
+def _unreadable(exc: OSError) -> Exception:
+    if not exc.filename:
+        return exc
+    return InputError(Problem(f"cannot be read: {exc.strerror or exc}", file=str(exc.filename),
+                              hint="check the file's permissions, or whether it was moved or "
+                              "removed while the command ran"))
 
 
 @contextlib.contextmanager
@@ -103,6 +140,10 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
         done = True
     except OSError as exc:
         raise _fail(target, exc) from None
+    except StagedWriteFailed as exc:
+        raise _fail(target, exc.error) from None
+    except _NotOutput as exc:
+        raise _unreadable(exc.error) from exc.error
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         release(held)

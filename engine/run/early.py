@@ -19,6 +19,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from engine.output.commit import StagedWriteFailed
 from engine.output.writers import arrow_table, write_csv, write_parquet
 from engine.value.score import output_frame
 
@@ -44,7 +45,10 @@ class EarlyFiles:
         """Write the value table's and the decisions' files (again, if an earlier attempt
         wrote them: its writes are finished first, so no two threads write one file)."""
         for job in self._jobs.values():
-            job.result()
+            try:
+                job.result()
+            except OSError as exc:  # the output folder's, though the work waits for it here
+                raise StagedWriteFailed(exc) from exc
         # converted here, on the calling thread: the writers read Arrow tables only, never a
         # pandas table the allocation reads at the same time
         values, decided = arrow_table(output_frame(table)), arrow_table(decisions)

@@ -28,7 +28,7 @@ from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
 from engine.data.object_store import object_hashes
-from engine.output.commit import writing
+from engine.output.commit import not_the_output, writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_parquet
 from engine.project.config import Config
@@ -126,10 +126,11 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
 
         # the look-backs and the state the run id covers read the same history
         # (engine.run.settle); an attempt made again writes its files again
-        computed, state = settled(recorder, attempt, progress)
-        if not early_writes:
-            early.start(computed.table, computed.decisions)
-        hashes = input_hashes(config)
+        with not_the_output():  # reading the inputs: their errors are not the folder's
+            computed, state = settled(recorder, attempt, progress)
+            if not early_writes:
+                early.start(computed.table, computed.decisions)
+            hashes = input_hashes(config)
         run_id = run_identity(computed.scored.as_of, hashes, state)
         actions = computed.actions.assign(run_id=run_id)
         summary = allocation_summary(actions, computed.setup.channels)
