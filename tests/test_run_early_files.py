@@ -6,6 +6,7 @@ leaves the earlier output as it was, with no staging folder behind."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,75 @@ def test_a_write_that_failed_on_a_writer_thread_is_the_output_folders(
         with pytest.raises(StagedWriteFailed) as failed:
             files.start(table, table[["customer_id"]])
     assert failed.value.error.errno == errno.ENOSPC
+
+
+def _slow_writers(monkeypatch: pytest.MonkeyPatch, seconds: float) -> list[tuple[str, bool]]:
+    """The early writers made slow; each records its file and whether its folder was still
+    there when it had written (False: the staging folder was removed under it)."""
+    from engine.run import early
+
+    done: list[tuple[str, bool]] = []
+
+    def slowed(write: Callable[..., str]) -> Callable[..., str]:
+        def slow(table: Any, path: Path, **kwargs: Any) -> str:
+            time.sleep(seconds)
+            try:
+                return write(table, path, **kwargs)
+            finally:
+                done.append((path.name, path.is_file()))
+        return slow
+
+    monkeypatch.setattr(early, "write_csv", slowed(early.write_csv))
+    monkeypatch.setattr(early, "write_parquet", slowed(early.write_parquet))
+    return done
+
+
+def test_an_error_while_the_early_files_are_written_waits_for_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = retail_copy(tmp_path)
+    done = _slow_writers(monkeypatch, 1.0)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise InputError(Problem("the allocation failed (a test)"))
+
+    monkeypatch.setattr(pipeline, "allocate", failing)
+    out = tmp_path / "out"
+    result = cvm("run", "--project", str(project), "--out", str(out), "-q", "--no-history")
+    assert (result.exit_code, result.stderr) == (
+        EXIT_INPUT, "error: the allocation failed (a test)\n")
+    # the writes under way (two threads) ended in their folder before it was removed; the
+    # one not started was dropped
+    assert len(done) == 2 and all(ok for _, ok in done)
+    assert not out.exists()
+
+
+def test_a_second_computation_waits_for_the_first_ones_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import json
+
+    from engine.run.recorder import Recorder
+
+    project = retail_copy(tmp_path)
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    done = _slow_writers(monkeypatch, 0.5)
+    decide, attempts = pipeline.decide, [0]
+
+    def decided(*args: Any, **kwargs: Any) -> Any:
+        attempts[0] += 1
+        made = decide(*args, **kwargs)
+        return made.assign(reason="FIRST") if attempts[0] == 1 else made
+
+    monkeypatch.setattr(pipeline, "decide", decided)
+    states = iter(["before", "moved", "moved"])  # the history changed during the first one
+    monkeypatch.setattr(Recorder, "stamp", lambda self: next(states))
+    state = Recorder.state
+    monkeypatch.setattr(Recorder, "state",
+                        lambda self, as_of: (state(self, as_of)[0], next(states)))
+    out = run(project, tmp_path / "out")
+    assert attempts[0] == 2
+    assert len(done) == 2 * len(EARLY) and all(ok for _, ok in done)
+    assert "FIRST" not in (out / "decisions.csv").read_text()  # the second computation's
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name, digest in manifest["outputs"].items():
+        assert digest == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
