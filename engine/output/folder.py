@@ -84,14 +84,17 @@ def guard_for(config: Config, *, files: Iterable[Path | None] = (),
               folders: Iterable[Path] = ()) -> Guard:
     """The project's inputs, and ``files`` and ``folders`` a command reads besides."""
     data, customers = config.data.transactions, config.data.customers
-    # a database or an object store is no file here to guard
-    inputs = [config.file, data if isinstance(data, Path) else None,
+    # a database or an object store is no file here to guard; a folder of data files (a
+    # Parquet dataset) is guarded as a folder: an output inside it would be read as data
+    dataset = isinstance(data, Path) and data.is_dir()
+    inputs = [config.file, data if isinstance(data, Path) and not dataset else None,
               customers if isinstance(customers, Path) else None, config.report.spend, *files]
     return Guard(config.project.resolve(),
                  tuple(sorted({p.resolve() for p in inputs if p is not None})),
                  tuple(sorted({p.resolve() for p in (
                      *(config.project / sub for sub in ("rules", "policies", "templates",
                                                           "triggers")),
+                     *([data] if dataset and isinstance(data, Path) else []),
                      *folders)})))
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 from engine import __version__
 from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
+from engine.data.folder import data_files
 from engine.data.object_store import object_hashes
 from engine.output.commit import not_the_output, writing
 from engine.output.folder import check_folder, guard_for, output_target
@@ -71,12 +72,12 @@ def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
     rows.update(object_hashes({f"data.{k}": p for k, p in (
         ("transactions", source), ("customers", config.data.customers))
         if isinstance(p, ObjectPath)}))
-    files = [config.file, *(p for p in (source, config.data.customers) if isinstance(p, Path))]
+    data = [p for p in (source, config.data.customers) if isinstance(p, Path)]
+    # a Parquet dataset is a folder: the files read of it, in the order they are read (not
+    # a note or a hidden file beside them)
+    files = [config.file, *(f for p in data for f in (data_files(p) if p.is_dir() else [p]))]
     for sub in ("rules", "policies", "templates"):
         files += sorted(p for p in (folder / sub).rglob("*") if p.is_file())
-    # a Parquet dataset is a folder: each of its files, in the order they are read
-    files = [f for p in files for f in (sorted(q for q in p.rglob("*") if q.is_file())
-                                        if p.is_dir() else [p])]
     out = {config.display(path): file_sha256(path) for path in files}
     return {**out, **rows}
 
