@@ -264,3 +264,21 @@ def test_a_second_computation_waits_for_the_first_ones_writes(
     manifest = json.loads((out / "manifest.json").read_text())
     for name, digest in manifest["outputs"].items():
         assert digest == hashlib.sha256((out / name).read_bytes()).hexdigest(), name
+
+
+def test_a_staging_path_that_cannot_be_made_is_the_output_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from engine.output.commit import Stage
+
+    def full(self: Stage, rel: str) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.folder / rel))
+
+    project = retail_copy(tmp_path)
+    monkeypatch.setattr(Stage, "path", full)
+    out = tmp_path / "out"
+    done = cvm("run", "--project", str(project), "--out", str(out), "-q", "--no-history")
+    assert done.exit_code == 3, done.stderr
+    assert done.stderr.startswith(f"error: --out: cannot write here: {out}/.cvm-tmp-")
+    assert "No space left on device\n" in done.stderr

@@ -53,11 +53,15 @@ class EarlyFiles:
         # pandas table the allocation reads at the same time
         values, decided = arrow_table(output_frame(table)), arrow_table(decisions)
         stage, pool = self._stage, self.pool
+        try:  # the staging folder's paths (made here): an error is the output folder's
+            paths = {name: stage.path(name) for name in EARLY}
+        except OSError as exc:
+            raise StagedWriteFailed(exc) from exc
         self._jobs = {
-            "customers.parquet": pool.submit(write_parquet, values,
-                                             stage.path("customers.parquet"), hashed=True),
-            "customers.csv": pool.submit(write_csv, values, stage.path("customers.csv")),
-            "decisions.csv": pool.submit(write_csv, decided, stage.path("decisions.csv"),
+            "customers.parquet": pool.submit(write_parquet, values, paths["customers.parquet"],
+                                             hashed=True),
+            "customers.csv": pool.submit(write_csv, values, paths["customers.csv"]),
+            "decisions.csv": pool.submit(write_csv, decided, paths["decisions.csv"],
                                          hashed=True)}
 
     def digests(self) -> dict[str, str]:
