@@ -122,11 +122,11 @@ CASES = [
      "error: {url}: data.transactions.table (cvm.yaml:5:5): table 'txx' not found\n"
      "  hint: did you mean 'tx'?"),
     ("not_a_number", "    table: tx_text\n",
-     "error: {url} (table tx_text): row 2, column 'amount': found 'abc', expected a number such "
-     "as 12.50\n  hint: 2 rows have this problem; use '.' as the decimal mark, no thousands "
-     "separators or currency signs"),
+     "error: {url} (table tx_text): row 2 (n = 2), column 'amount': found 'abc', expected a "
+     "number such as 12.50\n  hint: 2 rows have this problem; use '.' as the decimal mark, "
+     "no thousands separators or currency signs"),
     ("null_customer", "    table: tx_null\n",
-     "error: {url} (table tx_null): row 3, column 'cust': found an empty value, expected a "
+     "error: {url} (table tx_null): row 3 (n = 3), column 'cust': found an empty value, expected a "
      "value in every row"),
     ("wrong_type", "    table: tx_dates\n",
      "error: {url} (table tx_dates): column 'amount': column 'amount' has type date, expected "
@@ -154,8 +154,9 @@ def test_bad_input_from_a_table_gets_a_file_s_errors(shop: str, make_project, na
 def test_an_order_id_names_the_bad_row(shop: str, make_project) -> None:
     project = make_project(db_config(shop, "    table: tx_null\n").replace(
         "    cost: cost\n", "    cost: cost\n    order_id: ord\n"), tx=None)
-    assert score(project) == (1, f"error: {shop} (table tx_null): row 3 (order id O3), column "
-                              "'cust': found an empty value, expected a value in every row\n")
+    assert score(project) == (1, f"error: {shop} (table tx_null): row 3 (n = 3, order id "
+                              "O3), column 'cust': found an empty value, expected a value in "
+                              "every row\n")
 
 
 def retail_from(url: str, tmp_path: Path, source: str = "    table: sales") -> Path:

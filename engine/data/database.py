@@ -50,10 +50,15 @@ class DatabaseRows(Source):
     keys: dict[str, pa.ChunkedArray] = field(default_factory=dict, compare=False)
 
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
-        key = f"row {row + 1}"
+        # a table's rows come in the order of its key (order_by, or the primary key): the
+        # row's key is said, then its order id
+        said = [f"{name.removeprefix('key:')} = {values[row].as_py()!s}"
+                for name, values in self.keys.items()
+                if name.startswith("key:") and values[row].is_valid]
         order = self.keys.get("order_id")
         if order is not None and order[row].is_valid:
-            key += f" (order id {order[row].as_py()!s})"
+            said.append(f"order id {order[row].as_py()!s}")
+        key = f"row {row + 1}" + (f" ({', '.join(said)})" if said else "")
         return Problem(message, file=self.display, key=f"{key}, column {column!r}", hint=hint)
 
 
@@ -209,28 +214,29 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
     if source.file is not None:  # a DuckDB file: its text of each column, in Arrow batches
         table, _digests[source] = duckdb_source.read(source, theirs)
         return _finish(src, table, wanted)
-    if source.table is not None:
-        order = source.order_by
-        select = sql.SQL("SELECT {} FROM {}").format(
-            sql.SQL(", ").join(sql.Identifier(n) for n in theirs), _table_sql(source))
-    else:
-        order, select = None, _select_all(source)
+    order: tuple[str, ...] | None = None
     digest = hashlib.sha256()
     with _connect(source) as conn:
         conn.execute("SET client_encoding = 'UTF8'")  # what the Arrow reader takes
         conn.execute("SET DateStyle = ISO")
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute("SET extra_float_digits = 1")  # shortest text that reads back exactly
-        if source.table is not None and order is None:
-            order = _primary_key(conn, source)
+        if source.table is not None:
+            order = source.order_by or _primary_key(conn, source)
+            # the key's columns are read too, as text: a row's problem names its key
+            read = list(dict.fromkeys([*theirs, *order]))
+            select = sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(sql.Identifier(n) for n in read), _table_sql(source))
+        else:
+            read, select = theirs, _select_all(source)
         if order:
             select = sql.SQL("{} ORDER BY {}").format(
                 select, sql.SQL(", ").join(sql.Identifier(n) for n in order))
         repeated = {wanted[k] for k in repetitive if k in wanted}
         convert = pacsv.ConvertOptions(
-            include_columns=theirs,
+            include_columns=read,
             column_types={n: DICTIONARY if n in repeated and types.get(n) in
-                          (*TEXT_TYPES, *DATE_TYPES) else pa.string() for n in theirs},
+                          (*TEXT_TYPES, *DATE_TYPES) else pa.string() for n in read},
             # COPY writes NULL as an empty field and '' as "": only NULL is empty
             strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False)
         try:
@@ -241,6 +247,8 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
             raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
                                      file=source.display)) from None
     _digests[source] = digest.hexdigest()
+    for name in order or ():
+        src.keys[f"key:{name}"] = table.column(name)
     return _finish(src, table, wanted)
 
 
