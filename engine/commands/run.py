@@ -63,6 +63,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
           if result.computed.scored.report.as_of_note else []),
         *([f"  note: {result.computed.scored.report.files_note}"]
           if result.computed.scored.report.files_note else []),
+        # the customers file's matches (consents), as `cvm score` says them
+        *(f"  note: {note}" for note in result.computed.scored.report.notes),
         f"  value model: {m['value_model']['description']}",
         "  stages: " + _mix(result.computed.table["lifecycle_stage"]),
         "  actions: " + _mix(result.computed.decisions["action"].astype(object).fillna(

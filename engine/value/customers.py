@@ -127,11 +127,28 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
                                     "(not in the customers file, no purchase)")
     if report.purchasers_not_in_customers_file:
         report.notes.append(f"{report.purchasers_not_in_customers_file:,} purchasing customers "
-                            "are not in the customers file: no consents recorded for them")
+                            "are not in the customers file: no consents recorded for them"
+                            + _case_only(tx.id_array, codes, known, customers.ids))
     if report.customers_without_purchases:
         report.notes.append(f"{report.customers_without_purchases:,} customers in the "
                             "customers file have no purchase before the as-of date: not scored")
     return tuple(consent_column(c) for c in customers.consents)
+
+
+def _case_only(purchasers: pa.Array, codes: np.ndarray, known: np.ndarray,
+               listed: pa.Array) -> str:
+    """What to add when the missing purchasers are in the customers file but for the letter
+    case of their ids (ids are matched exactly: a PostgreSQL uuid column is read in lower
+    case, an export may write upper case)."""
+    missing = purchasers.take(pa.array(np.unique(codes[~known])))
+    if not (pa.types.is_string(missing.type) or pa.types.is_large_string(missing.type)):
+        return ""
+    lower = pc.utf8_lower(listed.cast(missing.type))
+    found = int(pc.sum(pc.is_in(pc.utf8_lower(missing), value_set=lower)).as_py() or 0)
+    if not found:
+        return ""
+    return (f" ({found:,} of them are, but for the letter case of their ids: ids are matched "
+            "exactly; write them in one case in both files)")
 
 
 def _text_column(values: pa.Array) -> object:

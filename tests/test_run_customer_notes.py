@@ -1,0 +1,33 @@
+"""``cvm run`` says what ``cvm score`` says of the customers file: purchasers it does not list
+(scored with no consents, so never contacted) and listed customers with no purchase; ids that
+differ only in letter case are pointed out (a new user's trial: upper-case UUIDs in a file, a
+PostgreSQL uuid column read in lower case: every contact lost, and nothing said)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.history_runs import cvm, retail_copy
+
+
+def test_a_customers_file_whose_ids_differ_in_case_is_said(tmp_path: Path) -> None:
+    project = retail_copy(tmp_path)
+    customers = project / "examples" / "retail" / "customers.csv"
+    lines = customers.read_text().splitlines(keepends=True)
+    customers.write_text(lines[0] + "".join(line[0].lower() + line[1:] for line in lines[1:]))
+    done = cvm("run", "--project", str(project), "--out", str(tmp_path / "out"), "--no-history")
+    assert done.exit_code == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+    assert notes == [
+        "  note: 2,000 purchasing customers are not in the customers file: no consents recorded "
+        "for them (2,000 of them are, but for the letter case of their ids: ids are matched "
+        "exactly; write them in one case in both files)",
+        "  note: 2,000 customers in the customers file have no purchase before the as-of date: "
+        "not scored"]
+
+
+def test_a_customers_file_that_matches_adds_no_note(tmp_path: Path) -> None:
+    project = retail_copy(tmp_path)
+    done = cvm("run", "--project", str(project), "--out", str(tmp_path / "out"), "--no-history")
+    assert done.exit_code == 0, done.stderr
+    assert not [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
