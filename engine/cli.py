@@ -20,6 +20,7 @@ import typer
 from engine import __version__, notices
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
+from engine.interrupts import Terminated, on_sigterm
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import error_text
 
@@ -65,17 +66,17 @@ def handled(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            with notices.quiet(bool(kwargs.get("quiet"))):  # the one switch for warnings
+        try:  # quiet: the one switch for warnings
+            with on_sigterm(), notices.quiet(bool(kwargs.get("quiet"))):
                 code = fn(*args, **kwargs)
         except CvmError as exc:
             typer.echo(error_text(exc), err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
+        except (KeyboardInterrupt, Terminated) as stop:  # Ctrl-C, SIGTERM
+            typer.echo("terminated" if isinstance(stop, Terminated) else "interrupted", err=True)
+            raise typer.Exit(143 if isinstance(stop, Terminated) else 130) from None
         except Exception as exc:  # a bug: say so plainly, the traceback only on request
             if os.environ.get("CVM_DEBUG"):
                 traceback.print_exc()
