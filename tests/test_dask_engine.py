@@ -9,6 +9,7 @@ The 300k-customer identity check is in benchmarks/bench_dask.py (too slow for CI
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import json
 import os
@@ -317,3 +318,25 @@ def test_a_folders_files_that_are_not_data_are_said(scheduler: str, make_project
     assert got.exit_code == 0, got.output
     assert "  note: 1 file skipped (suffix not .parquet, .pq, .csv, .txt or .tsv): " \
         "part-1.csv.gz\n" in got.output, got.output
+
+
+def test_a_folder_mixing_csv_and_parquet_files_is_refused_on_both_engines(
+        scheduler: str, tmp_path: Path, make_project: object) -> None:
+    # a new user's trial: on Dask an internal error (exit 4) with the workers' tracebacks
+    project = make_project(files={"set/a.parquet": b"", "set/b.csv": b""})  # type: ignore
+    pq.write_table(pa.table({"cust": ["a", "b"], "day": pa.array(
+        [dt.date(2024, 1, 5), dt.date(2024, 3, 10)]), "amount": [100.0, 50.0],
+        "cost": [60.0, 30.0]}), project / "set" / "a.parquet")
+    (project / "set" / "b.csv").write_text("cust,day,amount,cost\nc,2024-02-01,10,6\n")
+    config = (project / "cvm.yaml").read_text().replace("transactions: tx.csv",
+                                                         "transactions: set")
+    (project / "cvm.yaml").write_text(config)
+    hint = ("  hint: write every file of the folder with the same columns and types (a folder "
+            "of Parquet files, or one of CSV files: CSV files hold text)\n")
+    for extra, where in (((), "as dates in a.parquet and as text in b.csv"),
+                         (("--engine", "dask", "--scheduler", scheduler),
+                          "as dates in one file and as text in another")):
+        got = cvm("score", "-p", str(project), "-o", str(tmp_path / "out"), *extra)
+        assert (got.exit_code, got.stderr) == (
+            1, f"error: set: the files of the folder hold column 'day' {where}\n{hint}")
+        assert not (tmp_path / "out").exists()

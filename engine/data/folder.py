@@ -91,7 +91,39 @@ def read_folder(src: Source, wanted: Mapping[str, str],
         tables.append(table)
     try:
         return pa.concat_tables(tables, promote_options="permissive"), skipped
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(Problem(
-            f"the files of the folder have different column types ({exc})", file=rows.display,
-            hint="write every file of the folder with the same columns and types")) from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        names = [str(file.relative_to(rows.path)) for file in files]
+        raise InputError(mixed_types(rows.display, list(zip(names, tables, strict=True)),
+                                     wanted)) from None
+
+
+def mixed_types(display: str, tables: list[tuple[str | None, pa.Table]],
+                wanted: Mapping[str, str]) -> Problem:
+    """The files of a folder whose columns cannot be put together: the first column whose
+    kind differs, and in which files (``None``: a file not named)."""
+    said = "have different column types"
+    for name in tables[0][1].column_names if tables else ():
+        kinds = [(file, _kind(t.column(name).type)) for file, t in tables if name in t.column_names]
+        if len({kind for _, kind in kinds}) > 1:
+            (a, ka), (b, kb) = kinds[0], next(k for k in kinds if k[1] != kinds[0][1])
+            column = wanted.get(name, name)
+            said = (f"hold column {column!r} as {ka} in {a or 'one file'} and as {kb} in "
+                    f"{b or 'another'}")
+            break
+    return Problem(f"the files of the folder {said}", file=display,
+                   hint="write every file of the folder with the same columns and types (a "
+                   "folder of Parquet files, or one of CSV files: CSV files hold text)")
+
+
+def _kind(kind: pa.DataType) -> str:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    if pa.types.is_date(kind):
+        return "dates"
+    if pa.types.is_timestamp(kind):
+        return "timestamps"
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "numbers"
+    return str(kind)

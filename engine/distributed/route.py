@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.data.contracts import end_days
-from engine.data.folder import listing
+from engine.data.folder import listing, mixed_types
 from engine.data.load import DAY
 from engine.data.object_store import files_under
 from engine.data.tabular import Source, read_columns
@@ -141,7 +141,13 @@ def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
     if not target.exists() and not files:
         return None
     if not target.exists():  # else a task run again: the rows were merged the first time
-        _merge_inputs(files, target)
+        try:
+            _merge_inputs(files, target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # as one process says it
+            tables: list[tuple[str | None, pa.Table]] = [(None, pq.read_table(f)) for f in files]
+            raise InputError(mixed_types(config.display(config.data.transactions), tables,
+                                         {k: v for k, v in config.data.columns.items()})
+                             ) from None
     data = replace(config.data, transactions=target, columns={k: k for k in config.data.columns})
     subs = config.subscriptions and replace(config.subscriptions, end="end")
     return replace(config, data=data, as_of=as_of, subscriptions=subs)
