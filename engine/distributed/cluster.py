@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -114,7 +115,19 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
                             memory_limit=memory_limit, dashboard_address=None,
                             silence_logs=level) as cluster, \
             dd.Client(cluster) as client:
-        yield client
+        try:
+            yield client
+        except BaseException:
+            # the cluster is closed after an error: a worker's heartbeat to the scheduler
+            # closing first is logged with a traceback, which is not the user's problem
+            with contextlib.suppress(Exception):
+                client.run(_hush)
+            raise
+
+
+def _hush() -> None:
+    """In a worker process: Dask's logs off (its cluster is being closed after an error)."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
 
 def worker_count(client: Any) -> int:
