@@ -67,6 +67,31 @@ def timed_steps(progress: Callable[[str], None] | None, timings: dict[str, float
 
     return step
 
+@contextmanager
+def choice_beside(config: Config, tx: Transactions
+                  ) -> Iterator[Callable[[], tuple[str, str]] | None]:
+    """With ``models.use: auto``, a ``choose`` for ``apply_models``: the purchase model's
+    choice (``engine.value.model_choice``: fits on a calibration sample of the transactions
+    alone) made on a second thread while the features and the value are computed on the first,
+    which leave a core idle part of the time. BLAS keeps one thread meanwhile, as on the main
+    thread a fit sets it (a fit on another thread cannot: ``engine.value.models._threads``):
+    the same choice and parameters, bit for bit. None otherwise (no choice to make)."""
+    if config.models.use != "auto" or config.subscriptions is not None:
+        yield None
+        return
+    from engine.value.model_choice import choose_purchase_model
+    from engine.value.models._threads import one_blas_thread
+
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(choose_purchase_model, tx, config)
+
+        def choose() -> tuple[str, str]:
+            chosen = job.result()  # its ValueError (no model fits) is raised here
+            return chosen.name, chosen.reason
+
+        yield choose
+
+
 def score(config: Config, *, progress: Progress | None = None,
           tiers: TierSpec | None = None) -> Scored:
     """Load, check and value the project's transactions: the customer value table.
@@ -92,34 +117,36 @@ def score(config: Config, *, progress: Progress | None = None,
             customers = customers_job.result()
         finally:
             pool.shutdown(wait=True)
-    with step("features"):
-        H, lookback = config.horizon_periods, config.retention.lookback_periods
-        totals = period_totals(tx, config.period_days,
-                               max(H, lookback + 1, periods_needed(H, lookback), 2))
-        frame = build_features(tx, period_days=config.period_days,
-                               horizon_periods=config.horizon_periods, totals=totals)
-    with step("value"):
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the join is Arrow work: GIL free
-            retention_job = pool.submit(measure, tx, config.retention,
-                                        period_days=config.period_days, totals=totals)
-            consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
-            newcomers = measure_newcomers(
-                frame, totals, as_of=tx.as_of, horizon=H,
-                discount_per_period=config.discount_rate_per_period, lookback=lookback,
-                min_customers=config.retention.min_customers)
-            retention = retention_job.result()
-        add_value(frame, config, retention, newcomers)
-    with step("models"):
-        if config.subscriptions is not None:  # contracts: the sBG retention model
-            from engine.value.subscriptions import apply_subscription_model
+    # models.use auto: the purchase model is chosen on the second core meanwhile
+    with choice_beside(config, tx) as choose:
+        with step("features"):
+            H, lookback = config.horizon_periods, config.retention.lookback_periods
+            totals = period_totals(tx, config.period_days,
+                                   max(H, lookback + 1, periods_needed(H, lookback), 2))
+            frame = build_features(tx, period_days=config.period_days,
+                                   horizon_periods=config.horizon_periods, totals=totals)
+        with step("value"):
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the join is Arrow work: GIL free
+                retention_job = pool.submit(measure, tx, config.retention,
+                                            period_days=config.period_days, totals=totals)
+                consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
+                newcomers = measure_newcomers(
+                    frame, totals, as_of=tx.as_of, horizon=H,
+                    discount_per_period=config.discount_rate_per_period, lookback=lookback,
+                    min_customers=config.retention.min_customers)
+                retention = retention_job.result()
+            add_value(frame, config, retention, newcomers)
+        with step("models"):
+            if config.subscriptions is not None:  # contracts: the sBG retention model
+                from engine.value.subscriptions import apply_subscription_model
 
-            model = apply_subscription_model(frame, config, tx)
-        else:  # may replace potential value: score after it
-            model = apply_models(frame, config, tx)
-        cuts = rescore(frame, tiers)
-        ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
-        extra = [c for c in frame if c not in ordered and c not in INTERNAL]
-        table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
+                model = apply_subscription_model(frame, config, tx)
+            else:  # may replace potential value: score after it
+                model = apply_models(frame, config, tx, choose=choose)
+            cuts = rescore(frame, tiers)
+            ordered = [c.name for c in VALUE_COLUMNS if c.name in frame]
+            extra = [c for c in frame if c not in ordered and c not in INTERNAL]
+            table = frame[ordered + extra].reset_index(drop=True)  # one copy, in schema order
     return Scored(table, tx.report, retention, tiers, tuple(cuts), tx.as_of, consents, model,
                   newcomers, timings, tx)
 
