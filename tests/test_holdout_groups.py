@@ -40,3 +40,16 @@ def test_the_formula_is_blake2b_of_salt_campaign_and_id() -> None:
     shares = np.linspace(0.0, 0.9, len(IDS))
     assert list(in_holdout(IDS, campaigns, shares, "2026")) == \
         [u < s for u, s in zip(expected, shares, strict=True)]
+
+
+def test_every_kind_of_campaign_and_id_draws_as_the_formula() -> None:
+    """The draw by campaign prefix (a hash copied per customer) is the formula's, bit for bit,
+    for missing campaigns, ids of other kinds, and pairs left out by ``only``."""
+    ids = np.array(["C1", 7, "0f8fad5b-d9cb-469f-a165-70867728950e", "é", "C1", 2.5],
+                   dtype=object)
+    campaigns = np.array(["a", None, "a", float("nan"), "b|c", None], dtype=object)
+    expected = [_u("s", f"{k}", f"{c}") for c, k in zip(ids, campaigns, strict=True)]
+    assert list(uniform(ids, campaigns, "s")) == expected
+    only = np.array([True, False, True, True, False, True])
+    assert list(uniform(ids, campaigns, "s", only=only)) == \
+        [u if keep else 1.0 for u, keep in zip(expected, only, strict=True)]
