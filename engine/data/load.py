@@ -240,8 +240,12 @@ def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
     if report.margin_assumed_rows:
         report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
                               f"assumed at margin_rate {rate:g} of the amount")
-    margin = np.where(missing, amount * rate, margin)  # Arrow arrays are read-only
-    return np.asarray(margin, dtype=np.float64)
+    margin = np.asarray(margin, dtype=np.float64)
+    if not margin.flags.writeable:  # Arrow's arrays are read-only
+        margin = margin.copy()
+    if report.margin_assumed_rows:
+        margin[missing] = amount[missing] * rate
+    return margin
 
 
 def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,
