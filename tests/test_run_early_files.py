@@ -53,6 +53,11 @@ def _watch_allocation(monkeypatch: pytest.MonkeyPatch, out: Path, *,
     return seen
 
 
+def _same_early_files(out: Path, before: Path) -> None:
+    for name in EARLY:
+        assert (out / name).read_bytes() == (before / name).read_bytes(), name
+
+
 def test_the_value_tables_files_are_written_while_the_allocation_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = retail_copy(tmp_path)
@@ -61,8 +66,7 @@ def test_the_value_tables_files_are_written_while_the_allocation_runs(
     seen = _watch_allocation(monkeypatch, out)
     run(project, out, "--no-history")
     assert seen == [sorted(EARLY)]
-    for name in EARLY:  # the same bytes as a run whose files were written after it
-        assert (out / name).read_bytes() == (before / name).read_bytes(), name
+    _same_early_files(out, before)  # as a run whose files were written after it
     assert not list(out.glob(f"{TEMP_PREFIX}*"))
 
 
@@ -110,8 +114,7 @@ def test_a_run_scored_elsewhere_writes_them_after_the_allocation(
     run_job(loaded, out=out, history=False,
             scoring=lambda progress: score(loaded.config, tiers=loaded.tiers))
     assert seen == [[]]  # none staged when the allocation started
-    for name in EARLY:
-        assert (out / name).read_bytes() == (before / name).read_bytes(), name
+    _same_early_files(out, before)
 
 
 def test_an_input_that_cannot_be_read_is_not_the_output_folders_error(

@@ -146,7 +146,7 @@ def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # as one process says it
             tables: list[tuple[str | None, pa.Table]] = [(None, pq.read_table(f)) for f in files]
             raise InputError(mixed_types(config.display(config.data.transactions), tables,
-                                         {k: v for k, v in config.data.columns.items()})
+                                         config.data.columns)
                              ) from None
     data = replace(config.data, transactions=target, columns={k: k for k in config.data.columns})
     subs = config.subscriptions and replace(config.subscriptions, end="end")

@@ -61,22 +61,22 @@ class Stage:
         return path
 
 
-class StagedWriteFailed(Exception):
+class _WrappedOSError(Exception):
+    """An OSError carried out of the staging, to be told apart from the staging's own."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class StagedWriteFailed(_WrappedOSError):
     """A staged file's write that failed on another thread, raised where the work waits for
     it (``engine.run.early``): the output folder's error, wherever it comes out."""
 
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
-
-class _NotOutput(Exception):
+class _NotOutput(_WrappedOSError):
     """An OSError of the work done while the files are staged (reading an input, a cluster
     lost): not the output folder's."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 @contextlib.contextmanager
