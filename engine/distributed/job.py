@@ -22,10 +22,12 @@ def check_supported(project: Project) -> None:
     """What the Dask engine does not run is refused before any work (usage: exit 2), never
     computed differently."""
     problems = []
-    if isinstance(project.config.data.transactions, DatabaseSource):
+    source = project.config.data.transactions
+    if isinstance(source, DatabaseSource):
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",
-            file=project.config.display(project.config.file), key="data.transactions",
+            file=project.config.display(project.config.file),
+            key=f"data.transactions ({source.setting_at})",
             hint="run this project without --engine dask"))
     if problems:
         raise UsageError(problems)
