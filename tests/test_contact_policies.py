@@ -214,3 +214,35 @@ def test_plan_shows_what_a_contact_policy_suppresses(
     assert len(freed) > 0
     assert set(freed["reason"]) == {"no longer suppressed (before: contact policy monthly: 1 "
                                  "contact in the last 30 days (at most 1))"}
+
+
+def test_plan_says_a_channel_moved_because_a_contact_policy_now_blocks_it(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a new user's trial: it said 'the channel allocation changed (capacity, budget or
+    # competition)' for customers whose email a new contact policy now blocked
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    (retail / "policies" / "contact_policies.yaml").unlink()
+    config = set_as_of(retail, "2025-12-01")
+    run(retail, tmp_path / "run1")
+    set_as_of(retail, "2025-12-15", config)
+    proposed = tmp_path / "proposed"
+    shutil.copytree(retail, proposed)
+    (proposed / "policies" / "contact_policies.yaml").write_text(
+        "contact_policies:\n  - {id: email_monthly, kind: cap, channel: email, "
+        "max_contacts: 1, days: 30}\n  - {id: sms_rest, kind: cool_down, channel: sms, "
+        "days: 30}\n")
+    said = "contact policy email_monthly: 1 contact in the last 30 days (at most 1)"
+    for base, prop, name, reason in (
+            (retail, proposed, "there.csv", f"same action; email is now blocked: {said}"),
+            (proposed, retail, "back.csv", f"same action; email is no longer blocked "
+                                           f"(before: {said})")):
+        res = cvm("plan", "-p", str(base), "--proposed", str(prop), "--changes",
+                  str(tmp_path / name))
+        assert res.exit_code == 0, res.output
+        rows = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+        both = rows[(rows["status_before"] == "allocated") & (rows["status_after"] == "allocated")
+                    & (rows["action_before"] == rows["action_after"])]
+        email = "channel_before" if base == retail else "channel_after"
+        moved = both[both[email] == "email"]
+        assert len(moved) > 0
+        assert set(moved["reason"]) == {reason}, moved[["customer_id", "reason"]].head()

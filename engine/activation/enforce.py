@@ -6,7 +6,7 @@ too, with or without a contact policy file (engine.activation.contact.suppress).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,14 +16,30 @@ from engine.project.channels import ChannelSetup
 from engine.project.contact_policies import ContactPolicies
 
 
+@dataclass(frozen=True)
+class Blocked:
+    """The customers with an allowed option that a contact policy or an opt-out blocks: on
+    which channels, and the policies' reasons (``cvm plan`` says why a channel moved)."""
+
+    customer_id: np.ndarray  # object
+    channels: np.ndarray  # bool (customers, channels of the setup)
+    reason: np.ndarray  # object: the policies that blocked an allowed option, "; "-joined
+
+    @classmethod
+    def none(cls, channels: int) -> Blocked:
+        return cls(np.zeros(0, dtype=object), np.zeros((0, channels), dtype=bool),
+                   np.zeros(0, dtype=object))
+
+
 def enforce(opts: Options, policies: ContactPolicies, log: ContactLog, setup: ChannelSetup
-            ) -> tuple[Options, np.ndarray, dict[str, object]]:
-    """The options without the blocked ones, who was suppressed entirely, and the manifest's
+            ) -> tuple[Options, np.ndarray, dict[str, object], Blocked]:
+    """The options without the blocked ones, who was suppressed entirely, the manifest's
     summary (the file, where the contacts came from, customers suppressed per policy and by
-    the built-in opt-out rule, once the history knows an opt-out)."""
+    the built-in opt-out rule, once the history knows an opt-out), and who had an option
+    blocked."""
     n = len(opts.ev)
     if not policies.policies and not len(log.opted_out_customer):
-        return opts, np.zeros(n, dtype=bool), {}
+        return opts, np.zeros(n, dtype=bool), {}, Blocked.none(len(setup.channels))
     allowed = np.isfinite(opts.ev)
     campaign = np.asarray(opts.campaigns, dtype=object)[opts.campaign] if n else \
         np.zeros(0, dtype=object)
@@ -40,4 +56,8 @@ def enforce(opts: Options, policies: ContactPolicies, log: ContactLog, setup: Ch
         "customers_suppressed": int(suppressed.sum()),
         "customers_blocked_per_policy": found.counts,
     }
-    return replace(opts, ev=ev, why_none=why), suppressed, summary
+    hit = found.blocked & allowed
+    rows = np.flatnonzero(hit.any(axis=1))
+    blocked = Blocked(np.asarray(opts.customer_id, dtype=object)[rows], hit[rows],
+                      found.reason[rows])
+    return replace(opts, ev=ev, why_none=why), suppressed, summary, blocked

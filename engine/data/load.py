@@ -240,12 +240,12 @@ def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
     if report.margin_assumed_rows:
         report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
                               f"assumed at margin_rate {rate:g} of the amount")
-    margin = np.asarray(margin, dtype=np.float64)
-    if not margin.flags.writeable:  # Arrow's arrays are read-only
-        margin = margin.copy()
+    out: np.ndarray = np.asarray(margin, dtype=np.float64)
+    if not out.flags.writeable:  # Arrow's arrays are read-only
+        out = out.copy()
     if report.margin_assumed_rows:
-        margin[missing] = amount[missing] * rate
-    return margin
+        out[missing] = amount[missing] * rate
+    return out
 
 
 def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,

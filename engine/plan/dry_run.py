@@ -25,6 +25,7 @@ from engine.activation import money
 from engine.activation.allocate import LABELS
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
+from engine.plan.blocked import moved_by
 from engine.plan.sources import SideError, Source
 from engine.policy.condition_text import first_failure
 from engine.policy.decisions import policy_matcher
@@ -148,8 +149,9 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     ids = changes["customer_id"].to_numpy()
     books = _Books.of(before, after)
     rec_b, rec_a = _records(before.table, ids, books), _records(after.table, ids, books)
-    changes["reason"] = [_why(r, books, b, a) for r, b, a in
-                         zip(changes.to_dict("records"), rec_b, rec_a, strict=True)]
+    changes["reason"] = [_why(r, books, b, a, m) for r, b, a, m in
+                         zip(changes.to_dict("records"), rec_b, rec_a,
+                             moved_by(changes, before, after), strict=True)]
     totals = {"customers": float(len(per)), "changed": float(len(changes))}
     totals |= {f"changed_{f}": float(flags[f].sum()) for f in FIELDS}
     for label, comp in (("before", before), ("after", after)):
@@ -285,9 +287,11 @@ class _Books:
 
 
 def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
-         record: dict[str, Any]) -> str:
+         record: dict[str, Any], channel_moved: str | None = None) -> str:
     """What made this customer change: the condition that now matches or fails, else the
-    definition or the allocation that changed."""
+    definition, the contact policy that moved the channel (``channel_moved``:
+    engine.plan.blocked)
+    or the allocation that changed."""
     pb, pa = row["policy_id_before"], row["policy_id_after"]
     moved = not _eq(pb, pa)
     gone = books.after.get(pb) if isinstance(pb, str) else None
@@ -323,7 +327,8 @@ def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
         return f"no longer suppressed (before: {row['not_served_reason_before']})"
     if not _eq(row["channel_before"], row["channel_after"]) or \
             not _eq(row["status_before"], row["status_after"]):
-        return "same action; the channel allocation changed (capacity, budget or competition)"
+        return channel_moved or "same action; the channel allocation changed (capacity, " \
+            "budget or competition)"
     changed = [f for f in FIELDS if not _eq(row[f"{f}_before"], row[f"{f}_after"])]
     return "changed: " + ", ".join(changed)
 

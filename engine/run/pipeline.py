@@ -17,7 +17,7 @@ from engine.activation import money
 from engine.activation.actions_schema import NAMES
 from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
 from engine.activation.contact import ContactLog
-from engine.activation.enforce import enforce
+from engine.activation.enforce import Blocked, enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
 from engine.history import with_changes
@@ -50,6 +50,7 @@ class Computed:
     contact: dict[str, object] = field(default_factory=dict)  # contact policies (manifest)
     learned: Learned = field(default_factory=Learned)  # expected responses used (manifest)
     timings: dict[str, float] = field(default_factory=dict)
+    blocked: Blocked | None = None  # who had an option blocked by a contact policy (cvm plan)
 
 
 def types_for(config: Config) -> dict[str, str]:
@@ -99,24 +100,24 @@ def compute(setup: Project, *, scored: Scored | None = None,
                             use_history=history)
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
                            campaigns=run_campaigns(decisions), use_history=history)
-    actions, alloc, contact = _allocated(table, decisions, setup.channels, progress,
-                                         setup.contacts, log, learned.rates())
+    actions, alloc, contact, blocked = _allocated(table, decisions, setup.channels, progress,
+                                                  setup.contacts, log, learned.rates())
     timings["allocate"] = time.perf_counter() - start
     return Computed(config, setup, scored, table, decisions, actions, alloc, contact, learned,
-                    timings)
+                    timings, blocked)
 
 
 def actions_for(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
                 progress: Progress | None = None) -> tuple[pd.DataFrame, Allocation]:
     """The action list of these decisions (no contact policies): ``cvm test``'s channel."""
-    frame, alloc, _ = _allocated(table, decisions, channels, progress)
+    frame, alloc, _, _ = _allocated(table, decisions, channels, progress)
     return frame, alloc
 
 
 def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
                progress: Progress | None = None, contacts: ContactPolicies = NONE,
                log: ContactLog | None = None, rates: dict[str, np.ndarray] | None = None
-               ) -> tuple[pd.DataFrame, Allocation, dict[str, object]]:
+               ) -> tuple[pd.DataFrame, Allocation, dict[str, object], Blocked]:
     action = decisions["action"].astype(object)
     rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
     dec = decisions.iloc[rows].reset_index(drop=True)
@@ -147,7 +148,7 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
     response = np.zeros(len(dec))
     reason = np.full(len(dec), "", dtype=object)
     opts = build_options(dec.iloc[contact], tab.iloc[contact], channels, stake[contact], rates)
-    opts, suppressed, summary = enforce(opts, contacts, log or ContactLog(), channels)
+    opts, suppressed, summary, blocked = enforce(opts, contacts, log or ContactLog(), channels)
     alloc = allocate(opts, channels, progress=progress)
     got = alloc.channel != NO_CHANNEL
     idx = contact[got]
@@ -185,7 +186,7 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
         "status": _text(status.astype(object)),
         "reason": _text(reason.astype(object)),
     })
-    return frame[list(NAMES)], alloc, summary
+    return frame[list(NAMES)], alloc, summary, blocked
 
 
 def _text(values: np.ndarray) -> pd.Series:
