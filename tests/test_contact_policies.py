@@ -246,3 +246,29 @@ def test_plan_says_a_channel_moved_because_a_contact_policy_now_blocks_it(
         moved = both[both[email] == "email"]
         assert len(moved) > 0
         assert set(moved["reason"]) == {reason}, moved[["customer_id", "reason"]].head()
+
+
+def test_validate_reports_every_contact_policy_mistake_at_once(retail: Path) -> None:
+    # a misspelt kind hid the other policies' mistakes until it was fixed (a second pass)
+    (retail / "policies" / "contact_policies.yaml").write_text(
+        "contact_policies:\n  - {id: a, kind: cap, channel: fax, max_contacts: 1, days: 7}\n"
+        "  - {id: b, kind: cap, max_contacts: 1}\n"
+        "  - {id: c, kind: capp, max_contacts: 1, days: 0}\n"
+        "  - {id: a, kind: cool_down, days: x}\n")
+    done = cvm("validate", "--project", str(retail))
+    assert done.exit_code == 1
+    assert done.stderr == (
+        "error: policies/contact_policies.yaml:2:33: contact_policies[0].channel: found 'fax', "
+        "expected a channel declared in policies/channels.yaml (account_manager, app_push, "
+        "call_centre, direct_mail, email, sms)\n"
+        "error: policies/contact_policies.yaml:3:5: contact_policies[1]: a cap contact policy "
+        "needs 'days'\n"
+        "  hint: e.g. kind: cap, max_contacts: 1, days: 7 (at most 1 contact in 7 days)\n"
+        "error: policies/contact_policies.yaml:4:19: contact_policies[2].kind: found 'capp', "
+        "expected one of cap, cool_down, no_response, quiet_after\n"
+        "  hint: did you mean 'cap'?\n"
+        "error: policies/contact_policies.yaml:4:48: contact_policies[2].days: found 0, "
+        "expected a whole number from 1 to 3650\n"
+        "error: policies/contact_policies.yaml:5:36: contact_policies[3].days: found 'x' "
+        "(text), expected a whole number from 1 to 3650\n"
+        "5 error(s), 0 warning(s) in 1 file(s)\n")

@@ -16,6 +16,7 @@ What counts as a contact, and the windows, are the README's; the enforcing is in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ class ContactPolicies:
 
 
 NONE = ContactPolicies((), None)
+ENTRY = re.compile(r"contact_policies\[(\d+)\]")  # a problem's key inside one policy
 
 
 def load_contact_policies(project: Path, channels: Collection[str] | None,
@@ -102,11 +104,16 @@ def load_contact_policies(project: Path, channels: Collection[str] | None,
     doc = load_file(path, display=str(CONTACT_POLICIES_FILE))
     raw, problems = c.check_collect(doc, CONTACT_POLICIES)
     problems = [p for p in problems if p.severity == "error"]
-    if problems:
+    # the policies the schema found no fault in are checked too: every mistake at once
+    entries = [ENTRY.match(p.key or "") for p in problems]
+    if not all(entries):  # a fault of the file's shape, not of one policy
         raise InputError(problems)
+    faulty = {int(m.group(1)) for m in entries if m}
     found: list[ContactPolicy] = []
     seen: dict[str, int] = {}
     for i, pol in enumerate(raw["contact_policies"]):
+        if i in faulty:
+            continue
         problems.extend(_check(doc, i, pol, seen, channels, campaigns))
         seen.setdefault(pol["id"], i)
         kind = pol["kind"]
@@ -116,8 +123,8 @@ def load_contact_policies(project: Path, channels: Collection[str] | None,
             pol["days"],
             tuple(pol["outcomes"] or ("converted", "complained")) if kind == "quiet_after"
             else (), doc.where(("contact_policies", i))[0]))
-    if problems:
-        raise InputError(problems)
+    if problems:  # in the file's order
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
     return ContactPolicies(tuple(found), str(CONTACT_POLICIES_FILE))
 
 
