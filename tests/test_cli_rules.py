@@ -35,6 +35,22 @@ def test_validate_names_only_the_folders_it_checked(tmp_path: Path) -> None:
                                   "problems")
 
 
+def test_validate_names_the_configuration_file_it_checked(tmp_path: Path) -> None:
+    # a new user's trial: `-c other.yaml` said "valid: cvm.yaml, ..."
+    project = _project(tmp_path)
+    for folder in ("triggers", "policy_tests"):
+        shutil.rmtree(project / folder, ignore_errors=True)
+    (project / "staging.yaml").write_text((project / "cvm.yaml").read_text())
+    elsewhere = tmp_path / "other.yaml"
+    elsewhere.write_text((project / "cvm.yaml").read_text())  # paths: from the project
+    for config, said in (("staging.yaml", "staging.yaml"), (str(elsewhere), str(elsewhere))):
+        res = runner.invoke(app, ["validate", "--project", str(project), "-c",
+                                  str(project / config) if config == "staging.yaml" else config])
+        assert res.exit_code == 0, res.output
+        assert res.stdout.strip() == (f"valid: {said}, rules/, policies/ and templates/ have "
+                                      "no problems")
+
+
 def test_validate_reports_every_broken_file(tmp_path: Path) -> None:
     project = _project(tmp_path)
     (project / "policies" / "win_back.yaml").write_text(

@@ -242,7 +242,7 @@ def test_a_value_table_fit_failure_names_the_model_not_the_class(
     assert result.exit_code == 1
     # the parameter's value is the stack's
     assert re.sub(r"= \S+ is", "= X is", result.stderr.splitlines()[0]) == (
-        "error: cvm.yaml: models.use: the probabilistic models cannot be used: the BG/NBD "
+        "error: cvm.yaml:8:8: models.use: the probabilistic models cannot be used: the BG/NBD "
         f"purchase model fit failed: parameter {parameter} = X is outside [1e-08, 1e+06]: the "
         "data do not identify the model (too few repeat buyers, or recency/T in the wrong time "
         "unit)" + ADVICE
@@ -269,7 +269,8 @@ def test_a_spend_model_failure_names_the_gamma_gamma_model(
     result = runner.invoke(app, ["score", "--project", str(project)])
     assert result.exit_code == 1
     assert re.sub(r"= \S+ is", "= X is", result.stderr.splitlines()[0]) == (
-        "error: cvm.yaml: models.use: the probabilistic models cannot be used: the Gamma-Gamma "
+        "error: cvm.yaml:10:8: models.use: the probabilistic models cannot be used: the "
+        "Gamma-Gamma "
         "spend model fit failed: parameter p = X is outside [1e-08, 1e+06]: the data do not "
         "identify the model (too few repeat buyers, or their mean spends per purchase day vary "
         "too little between customers for the spread of spend to be estimated)" + ADVICE

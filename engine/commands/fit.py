@@ -161,7 +161,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     if formulas is not None and config.models.use != "none":
         verdict = ("the value table keeps the formulas" if config.models.use == "auto" else
                    f"cvm score will refuse models.use: {config.models.use}")
-        notices.warn(Problem(f"{verdict}: {formulas}", file="cvm.yaml",
+        notices.warn(Problem(f"{verdict}: {formulas}", file=config.display(config.file),
                              key="models", hint=penalty_hint(
                                  "the models need a spend per purchase with a finite mean"
                                  if formulas.startswith("Gamma-Gamma q") else SPEND_HINT

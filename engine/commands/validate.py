@@ -60,8 +60,11 @@ def report(problems: list[Problem]) -> str:
 
 def _checked(built: Built) -> str:
     """What a clean validation covered: the project's parts, triggers and policy tests when
-    it has them ("cvm.yaml, rules/, policies/, templates/, triggers/ and policy_tests/")."""
-    parts = ["cvm.yaml", "rules/", "policies/", "templates/"]
+    it has them ("cvm.yaml, rules/, policies/, templates/, triggers/ and policy_tests/"); the
+    configuration file as given (``-c``), relative to the project when inside it."""
+    config = built.config
+    parts = [config.display(config.file) if config is not None else "cvm.yaml", "rules/",
+             "policies/", "templates/"]
     if built.project is not None and built.project.triggers.files:
         parts.append("triggers/")
     if built.project is not None and built.project.tests.tests:

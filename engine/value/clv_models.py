@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError
 from engine.project.config import Config
 from engine.value.features import REPEAT_SPEND
 
@@ -113,7 +113,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
     repeaters = int(((x > 0) & (spend > 0)).sum())
     reason = keeps_formulas(settings.use, repeaters, settings.min_repeat_customers)
     if reason is not None:
-        return _fail_or_fall_back(settings.use, reason)
+        return _fail_or_fall_back(config, reason)
     name, why = PURCHASE_MODEL[settings.use], ""
     if settings.use == "auto" and (tx is not None or choose is not None):
         from engine.value.model_choice import choose_purchase_model
@@ -143,12 +143,12 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
             gg = gg_job.result()
         except (ConvergenceError, ValueError) as exc:
             failed = fit_failed(failing, TITLES[failing], reason_of(exc))
-            return _fail_or_fall_back(settings.use,
+            return _fail_or_fall_back(config,
                                       f"{failed}{fit_advice(unit, settings.penalizer)}")
         reason = keeps_formulas(settings.use, repeaters, settings.min_repeat_customers, gg)
         if reason is not None:  # a converged fit, but its expected spend is infinite
             return _fail_or_fall_back(
-                settings.use, reason,
+                config, reason,
                 hint="set models.use: auto to fall back to the formulas (or none); the models "
                 "need a spend per purchase with a finite mean", penalizer=settings.penalizer)
         alive_job = pool.submit(lambda: (
@@ -220,13 +220,14 @@ def fit_advice(unit: float, penalizer: float) -> str:
             f"{unit:g} days), or {penalty}")
 
 
-def _fail_or_fall_back(use: str, reason: str,
+def _fail_or_fall_back(config: Config, reason: str,
                       hint: str = "set models.use: auto to fall back to the formulas",
                       penalizer: float = 0.0) -> ModelFit:
+    use = config.models.use
     if penalizer > 0:  # the penalty can be the cause (README "L2 penalty")
         reason += (f" (with models.penalizer {penalizer:g}: the penalty shrinks every parameter "
                    "towards 0 and can itself make a fit fail)")
     if use != "auto":  # a model asked for by name: do not quietly use something else
-        raise InputError(Problem(f"the probabilistic models cannot be used: {reason}",
-                                 file="cvm.yaml", key="models.use", hint=hint))
+        raise InputError(config.problem(
+            "models.use", f"the probabilistic models cannot be used: {reason}", hint=hint))
     return ModelFit(False, reason)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError
 
 if TYPE_CHECKING:
     from engine.data.load import Transactions
@@ -64,9 +64,9 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
     except (ConvergenceError, ValueError) as exc:
         if settings.use == "auto":
             return ModelFit(False, f"the sBG fit failed: {reason_of(exc)}")
-        raise InputError(Problem(f"the sBG model cannot be used: {reason_of(exc)}", file="cvm.yaml",
-                                 key="models.use", hint="set models.use: auto to fall back to "
-                                 "the formulas")) from exc
+        raise InputError(config.problem(
+            "models.use", f"the sBG model cannot be used: {reason_of(exc)}",
+            hint="set models.use: auto to fall back to the formulas")) from exc
     steps = max(1, round(config.horizon_periods * config.period_days / subs.billing_days))
     rate = (1 + config.discount_rate) ** (subs.billing_days / 365.0) - 1
     margin = np.where(payments > 0, frame["gross_margin"].to_numpy() / payments, 0.0)

@@ -86,7 +86,7 @@ def test_a_named_model_is_an_input_error(make_project: Callable[..., Path],
                                       str(tmp_path / "out")])
     assert result.exit_code == 1, result.stderr
     assert result.stderr == (
-        "error: cvm.yaml: models.use: the probabilistic models cannot be used: Gamma-Gamma "
+        "error: cvm.yaml:12:15: models.use: the probabilistic models cannot be used: Gamma-Gamma "
         "q <= 1: infinite mean spend (q = 0.7078): spend per purchase day is too heavy-tailed "
         "for an expected value\n"
         "  hint: set models.use: auto to fall back to the formulas (or none); the models need "
