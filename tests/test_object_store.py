@@ -239,15 +239,42 @@ def test_the_readme_example_loads(tmp_path: Path) -> None:
         "does not exist" in section
 
 
-def test_one_process_reads_one_object_not_a_prefix(s3_server: S3, make_project: object) -> None:
+def test_one_process_reads_a_prefix_as_a_local_folder(
+        s3_server: S3, tmp_path: Path, shared_commands: SharedCommands) -> None:
+    # `cvm validate` passed a prefix that one process then refused (a new user's trial): one
+    # process now reads it as it reads a local folder, the objects in the order of their paths
     bucket = s3_server.bucket("prefix-one-process")
-    s3_server.upload(bucket, "set/part-0.csv", BASE_TX.encode())
-    project = _project(make_project, s3_server, f"s3://{bucket}/set/")
-    got = cvm("score", "-p", str(project), "-q")
+    header, *rows = (RETAIL / "transactions.csv").read_text().splitlines(keepends=True)
+    half = len(rows) // 2
+    s3_server.upload(bucket, "set/part-0.csv", (header + "".join(rows[:half])).encode())
+    s3_server.upload(bucket, "set/part-1.csv", (header + "".join(rows[half:])).encode())
+    s3_server.upload(bucket, "set/README.md", b"exported nightly\n")
+    s3_server.upload(bucket, "set/_SUCCESS", b"")
+    cu = s3_server.upload(bucket, "customers.csv", RETAIL / "customers.csv")
+    project = _retail(tmp_path, f"s3://{bucket}/set/", cu, s3_server.storage_options())
+    assert cvm("validate", "-p", str(project)).exit_code == 0
+    got = cvm("run", "-p", str(project), "-o", str(tmp_path / "out"))
+    assert got.exit_code == 0, got.output
+    assert "note: 1 file skipped (suffix not .parquet, .pq, .csv, .txt or .tsv): README.md" \
+        in got.output, got.output
+    local = shared_commands.run_example(ROOT)
+    for name in COMPARED:
+        assert (tmp_path / "out" / name).read_bytes() == (local.out / name).read_bytes(), name
+    actions = [(folder / "actions.csv").read_bytes() for folder in (local.out, tmp_path / "out")]
+    assert _without_run_id(actions[1]) == _without_run_id(actions[0])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert sorted(k for k in manifest["inputs"] if k.startswith("s3://")) == \
+        [cu, f"s3://{bucket}/set/part-0.csv", f"s3://{bucket}/set/part-1.csv"]
+    # a bad row is named by its own object and its line in that object
+    bad = rows[half + 2].split(",")
+    date_at = header.rstrip("\n").split(",").index("OrderDate")
+    bad[date_at] = "2024-15-05"
+    s3_server.upload(bucket, "set/part-1.csv", (header + "".join(
+        rows[half:half + 2]) + ",".join(bad) + "".join(rows[half + 3:])).encode())
+    got = cvm("score", "-p", str(project), "-o", str(tmp_path / "score"), "-q")
     assert got.exit_code == 1, got.output
-    assert f"error: s3://{bucket}/set/: is a folder (a prefix), expected a CSV or Parquet " \
-        "file\n  hint: check data.transactions at cvm.yaml:3:17; a folder of files is read " \
-        "by --engine dask" in got.output, got.output
+    assert f"error: s3://{bucket}/set/part-1.csv:4: row 3, column 'OrderDate': found " \
+        "'2024-15-05', expected a date" in got.output, got.output
 
 
 def test_an_empty_object_is_said_by_validate_and_run(s3_server: S3, make_project: object
@@ -260,3 +287,30 @@ def test_an_empty_object_is_said_by_validate_and_run(s3_server: S3, make_project
         assert got.exit_code == 1, got.output
         assert f"error: {url}" in got.output and "the file is empty, expected a header line " \
             "and data rows" in got.output, got.output
+
+
+def test_validate_checks_the_columns_of_objects(s3_server: S3, tmp_path: Path) -> None:
+    # a misnamed column on a store passed validate and stopped the run (a new user's trial)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    bucket = s3_server.bucket("object-columns")
+    text = (RETAIL / "customers.csv").read_text()
+    cu = s3_server.upload(bucket, "customers.csv", text.replace("SmsOptIn", "SMSOptIn", 1)
+                          .encode())
+    tx = (RETAIL / "transactions.csv").read_text()
+    s3_server.upload(bucket, "set/part-0.csv", tx.encode())
+    pq.write_table(pa.table({"CustomerID": ["C1"], "OrderDate": ["2024-01-01"]}),
+                   tmp_path / "part.parquet")
+    s3_server.upload(bucket, "set/part-1.parquet", tmp_path / "part.parquet")
+    project = _retail(tmp_path, f"s3://{bucket}/set/", cu, s3_server.storage_options())
+    got = cvm("validate", "-p", str(project))
+    assert got.exit_code == 1, got.output
+    assert got.stderr.startswith(
+        f"error: s3://{bucket}/set/part-1.parquet: header: column 'NetAmount' (mapped to amount "
+        "in cvm.yaml) not found; columns present: 'CustomerID', 'OrderDate'\n"
+        "  hint: fix the column name under data.columns.amount in cvm.yaml\n"), got.stderr
+    assert f"error: {cu}:1: header: column 'SmsOptIn' (mapped to consent:sms in cvm.yaml) not " \
+        "found; columns present: " in got.stderr
+    assert "  hint: did you mean 'SMSOptIn'?\n" in got.stderr
+    assert "error: s3://object-columns/set/part-0.csv" not in got.stderr

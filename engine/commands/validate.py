@@ -43,8 +43,9 @@ def check(project: Path | None, config_file: Path | None,
         from engine.data.database import check_source
 
         built.problems.extend(check_source(config))
-    built.problems.extend(check_stores(config))
-    built.problems.extend(check_files(config))
+    stores = check_stores(config)  # reached and holding data: then their headers are read
+    built.problems.extend(stores)
+    built.problems.extend(check_files(config, stores=not stores))
     return built
 
 

@@ -1,8 +1,9 @@
-"""``data.transactions`` as a local folder of CSV or Parquet files (a Parquet dataset, as
-``cvm run --engine dask`` reads it): read by one process as the concatenation of its files, in
-the order the Dask engine reads them (sorted by path; a ``name=value`` folder tree is walked;
-hidden and ``_`` names left out), each file with the same reader and checks as a single file.
-A bad row is named by its own file and its row (its CSV line) in that file."""
+"""``data.transactions`` as a folder of CSV or Parquet files (a Parquet dataset, as ``cvm run
+--engine dask`` reads it), local or a prefix on object storage: read by one process as the
+concatenation of its files, in the order the Dask engine reads them (sorted by path; a
+``name=value`` folder tree is walked; hidden and ``_`` names left out), each file with the same
+reader and checks as a single file. A bad row is named by its own file (an object by its URL)
+and its row (its CSV line) in that file."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from engine.data import object_store
 from engine.data.object_store import DATA_SUFFIXES, is_left_out
 from engine.data.tabular import Source, read_columns
 from engine.errors import InputError, Problem
+from engine.project.object_store import ObjectPath
 
 
 def listing(folder: Path) -> tuple[list[Path], list[str]]:
@@ -50,8 +53,14 @@ class FolderRows(Source):
 
 
 def as_folder(src: Source) -> Source:
-    """``src`` as a FolderRows when it names a local folder, else unchanged."""
-    if isinstance(src, FolderRows) or not isinstance(src.path, Path) or not src.path.is_dir():
+    """``src`` as a FolderRows when it names a local folder or a prefix on a store, else
+    unchanged."""
+    if isinstance(src, FolderRows):
+        return src
+    if isinstance(src.path, ObjectPath):
+        if object_store.info(src.path, src.setting).get("type") != "directory":
+            return src
+    elif not src.path.is_dir():
         return src
     return FolderRows(**{f: getattr(src, f) for f in ("path", "display", "setting",
                                                       "delimiter", "encoding", "setting_at")})
@@ -71,20 +80,34 @@ def part_source(folder: Source, file: Path) -> Source:
                    setting_at=folder.setting_at)
 
 
+def parts(folder: Source) -> tuple[list[tuple[str, Source]], list[str]]:
+    """The data files of a folder or prefix as they are read (each by its name under the
+    folder, and as a source of its own), and the names of its other files, not read."""
+    if isinstance(folder.path, ObjectPath):
+        found, skipped = object_store.files_under(folder.path, folder.setting)
+        root = folder.path.url.rstrip("/") + "/"
+        return [(loc.url.removeprefix(root), replace(
+            Source(loc, loc.url, folder.setting), delimiter=folder.delimiter,
+            encoding=folder.encoding, setting_at=folder.setting_at)) for loc, _ in found], \
+            skipped
+    files, skipped = listing(folder.path)
+    return [(file.relative_to(folder.path).as_posix(), part_source(folder, file))
+            for file in files], skipped
+
+
 def read_folder(src: Source, wanted: Mapping[str, str],
                 repetitive: Collection[str] = ()) -> tuple[pa.Table, list[str]]:
     """Every file's ``wanted`` columns, one file after the other (``tabular.read_columns``),
-    and the names of the folder's other files, not read (``listing``: the folder is walked
+    and the names of the folder's other files, not read (``parts``: the folder is walked
     once)."""
     rows = as_folder(src)
-    assert isinstance(rows, FolderRows) and isinstance(rows.path, Path)
-    files, skipped = listing(rows.path)
+    assert isinstance(rows, FolderRows)
+    files, skipped = parts(rows)
     if not files:
         raise InputError(no_data_file(rows))
     rows.starts.clear()
     tables, start = [], 0
-    for file in files:
-        part = part_source(rows, file)
+    for _, part in files:
         table = read_columns(part, wanted, repetitive)
         rows.starts.append((start, part))
         start += table.num_rows
@@ -92,7 +115,7 @@ def read_folder(src: Source, wanted: Mapping[str, str],
     try:
         return pa.concat_tables(tables, promote_options="permissive"), skipped
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        names = [str(file.relative_to(rows.path)) for file in files]
+        names = [name for name, _ in files]
         raise InputError(mixed_types(rows.display, list(zip(names, tables, strict=True)),
                                      wanted)) from None
 

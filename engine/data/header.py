@@ -8,9 +8,11 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from engine.data import object_store
 from engine.errors import InputError, Problem, did_you_mean
@@ -171,17 +173,20 @@ def no_rows(src: Source) -> Problem:
 
 
 def preflight(src: Source, wanted: Mapping[str, str]) -> None:
-    """``cvm validate``'s look at a local file without reading its rows: what the readers
-    refuse before they read (missing, a folder, empty, a mapped column not in the header or
-    schema) and no data row at all. The values are checked when the rows are read."""
-    check_local(src)
-    assert isinstance(src.path, Path)
+    """``cvm validate``'s look at a file without reading its rows: what the readers refuse
+    before they read (missing, a folder, empty, a mapped column not in the header or schema)
+    and no data row at all. The values are checked when the rows are read. An object on a
+    store: its header line or Parquet footer alone (``object_store.check_stores`` has found
+    it, not empty)."""
+    if isinstance(src.path, Path):
+        check_local(src)
     if src.is_parquet:
         import pyarrow as pa  # only for a Parquet file: validate imports no reader otherwise
         import pyarrow.parquet as pq
 
         try:
-            meta = pq.read_metadata(src.path)
+            with opened_bytes(src) as fh:
+                meta = pq.read_metadata(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
                                      hint="a .parquet file must be written by a Parquet "
@@ -190,7 +195,7 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
         if meta.num_rows == 0:
             raise InputError(no_rows(src))
         return
-    with src.path.open("rb") as fh:
+    with opened_bytes(src) as fh:
         head = fh.read(HEAD_BYTES)
     header = header_names(src, head)
     missing_columns(src, header, wanted, 1)
@@ -198,3 +203,14 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
     rest = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[1:]
     if len(head) < HEAD_BYTES and not (rest and rest[0].strip()):
         raise InputError(no_rows(src))  # blank lines after the header are no rows either
+
+
+@contextmanager
+def opened_bytes(src: Source) -> Iterator[IO[bytes]]:
+    """The file, or the object through fsspec, open for reading bytes."""
+    if isinstance(src.path, Path):
+        with src.path.open("rb") as fh:
+            yield fh
+    else:
+        with object_store.opened(src.path, src.setting) as fh:
+            yield fh

@@ -270,8 +270,8 @@ def fingerprint(loc: ObjectPath, found: dict[str, Any],
 
 
 def prefix_problem(loc: ObjectPath, setting: str, key: str | None = None) -> Problem:
-    """A prefix where one object is read: the customers always (one file on every engine),
-    the transactions by one process (``--engine dask`` reads a prefix)."""
+    """A prefix where one object is read: the customers (one file on every engine; the
+    transactions' prefix is read as a folder, engine.data.folder)."""
     return Problem("is a folder (a prefix), expected a CSV or Parquet file", file=loc.url,
                    key=key, hint=folder_hint(setting, loc.setting_at))
 
@@ -280,7 +280,7 @@ def folder_hint(setting: str, at: str) -> str:
     """The hint for a folder (local, or a prefix) where one process reads one file."""
     return f"check {setting} at {at}; " + (
         "the customers are read from one file: name it" if setting == "data.customers"
-        else "a folder of files is read by --engine dask")
+        else "name a CSV or Parquet file (data.transactions may name a folder of them)")
 
 
 def check_stores(config: Config) -> list[Problem]:

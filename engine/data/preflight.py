@@ -1,8 +1,9 @@
-"""``cvm validate``: the local data files named in cvm.yaml, looked at without reading their
-rows, so that a project validate calls valid does not stop ``cvm run`` at a missing file, an
-empty one, a header without a mapped column or a folder without data. A store's objects are
-checked by ``object_store.check_stores``, a database by ``database.check_source``; every value
-is checked by the commands that read the rows (and ``cvm validate --audience``)."""
+"""``cvm validate``: the data files named in cvm.yaml, looked at without reading their rows, so
+that a project validate calls valid does not stop ``cvm run`` at a missing file, an empty one,
+a header without a mapped column or a folder without data. A store's locations are checked by
+``object_store.check_stores`` (reached, not empty), then their objects' headers here as a
+file's; a database by ``database.check_source``; every value is checked by the commands that
+read the rows (and ``cvm validate --audience``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from engine.data.header import Source, preflight
 from engine.errors import InputError, Problem
 from engine.project.config import Config, DataConfig
+from engine.project.object_store import ObjectPath
 
 
 def transaction_columns(config: Config) -> dict[str, str]:
@@ -28,18 +30,21 @@ def customer_columns(data: DataConfig) -> dict[str, str]:
     return wanted
 
 
-def check_files(config: Config) -> list[Problem]:
+def check_files(config: Config, *, stores: bool = False) -> list[Problem]:
+    """The local files; with ``stores``, the objects on a store too (their locations checked
+    by ``object_store.check_stores`` without a problem)."""
     data = config.data
     problems: list[Problem] = []
     for key, wanted in (("transactions", transaction_columns(config)),
                         ("customers", customer_columns(data))):
         path = getattr(data, key)
-        if not isinstance(path, Path):  # none, a store's object or a database
-            continue
+        if not isinstance(path, Path | ObjectPath) or (isinstance(path, ObjectPath)
+                                                       and not stores):
+            continue  # none, a database, or a store not reached
         src = Source(path, config.display(path), f"data.{key}", data.delimiter, data.encoding,
                      config.where(f"data.{key}"))
         try:
-            if key == "transactions" and path.is_dir():
+            if key == "transactions" and _is_folder(src):
                 problems += _folder(src, wanted)
             else:
                 preflight(src, wanted)
@@ -48,19 +53,26 @@ def check_files(config: Config) -> list[Problem]:
     return problems
 
 
-def _folder(src: Source, wanted: dict[str, str]) -> list[Problem]:
-    """Each file of a folder read as the transactions (one process and ``--engine dask`` read
-    the same files); an empty folder is refused as the readers refuse it."""
-    from engine.data.folder import data_files, no_data_file, part_source  # (pyarrow)
+def _is_folder(src: Source) -> bool:
+    if isinstance(src.path, Path):
+        return src.path.is_dir()
+    from engine.data.object_store import info
 
-    assert isinstance(src.path, Path)
-    files = data_files(src.path)
+    return bool(info(src.path, src.setting).get("type") == "directory")
+
+
+def _folder(src: Source, wanted: dict[str, str]) -> list[Problem]:
+    """Each file of a folder or prefix read as the transactions (one process and ``--engine
+    dask`` read the same files); an empty folder is refused as the readers refuse it."""
+    from engine.data.folder import no_data_file, parts  # (pyarrow)
+
+    files = parts(src)[0]
     if not files:
         return [no_data_file(src)]
     problems: list[Problem] = []
-    for file in files:
+    for _, part in files:
         try:
-            preflight(part_source(src, file), wanted)
+            preflight(part, wanted)
         except InputError as exc:
             problems += exc.problems
     return problems

@@ -34,6 +34,7 @@ from engine.data.header import (
     header_names,
     missing_columns,
     no_rows,
+    opened_bytes,
 )
 from engine.errors import InputError, Problem
 from engine.project.object_store import ObjectPath
@@ -75,22 +76,11 @@ def _check_object(src: Source, loc: ObjectPath) -> None:
 
 
 @contextmanager
-def _binary(src: Source) -> Iterator[IO[bytes]]:
-    """The file, or the object through fsspec, open for reading bytes."""
-    if isinstance(src.path, ObjectPath):
-        with object_store.opened(src.path, src.setting) as fh:
-            yield fh
-    else:
-        with src.path.open("rb") as fh:
-            yield fh
-
-
-@contextmanager
 def _readable(src: Source) -> Iterator[Path | IO[bytes]]:
     """What pyarrow and pandas read: a local path (their own fast file access), else the
     object opened."""
     if isinstance(src.path, ObjectPath):
-        with _binary(src) as fh:
+        with opened_bytes(src) as fh:
             yield fh
     else:
         yield src.path
@@ -125,7 +115,7 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
 
 def _header(src: Source) -> list[str]:
     """The column names of the file's first line (``header.header_names``)."""
-    with _binary(src) as fh:
+    with opened_bytes(src) as fh:
         return header_names(src, fh.read(HEAD_BYTES))
 
 
@@ -193,7 +183,7 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
     if "UTF8" in message or "decode" in message.lower():
         return _locate_bad_bytes(src)
     csv.field_size_limit(1 << 30)  # a huge field is reported below, not a csv module error
-    with _binary(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding, errors="replace",
+    with opened_bytes(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding, errors="replace",
                                                newline="") as fh:
         reader = csv.reader(fh, delimiter=src.delimiter)
         start = 1
@@ -222,7 +212,7 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
 def _locate_bad_bytes(src: Source) -> Problem:
     decoder = codecs.getincrementaldecoder(src.encoding)()
     line, offset = 1, 0
-    with _binary(src) as fh:
+    with opened_bytes(src) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             try:
                 decoder.decode(chunk)
