@@ -341,3 +341,18 @@ def test_a_folder_mixing_csv_and_parquet_files_is_refused_on_both_engines(
         assert (got.exit_code, got.stderr) == (
             1, f"error: set: the files of the folder hold column 'day' {where}\n{hint}")
         assert not (tmp_path / "out").exists()
+
+
+def test_a_folders_file_without_any_mapped_column_is_said_once_on_dask(
+        scheduler: str, make_project: object, tmp_path: Path) -> None:
+    from tests.conftest import BASE_CONFIG, BASE_TX
+    project = make_project(  # type: ignore[operator]
+        files={"set/part-0.csv": BASE_TX, "set/notes.txt": "Nightly export.\n"},
+        config=BASE_CONFIG.replace("transactions: tx.csv", "transactions: set"))
+    got = cvm("score", "-p", str(project), "-o", str(tmp_path / "o"), "--engine", "dask",
+              "--scheduler", scheduler, "--partitions", "2")
+    assert (got.exit_code, got.stderr) == (1, (
+        "error: set/notes.txt:1: header: none of the mapped columns is in this file of the "
+        "folder; columns present: 'Nightly export.'\n  hint: a file that is not data (notes, a "
+        "README) is read because its name ends in .txt: move it out of the folder, or rename it "
+        "(.md is not read); else fix the column names under data.columns in cvm.yaml\n"))

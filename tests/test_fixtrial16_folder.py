@@ -108,3 +108,20 @@ def test_one_process_says_the_files_of_a_folder_it_does_not_read(tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "note: 2 files skipped (suffix not .parquet, .pq, .csv, .txt or .tsv): README.md, " \
         "part-2.csv.gz" in result.output
+
+
+def test_a_file_of_the_folder_without_any_mapped_column_is_said_once(tmp_path: Path) -> None:
+    # a new user's trial: notes.txt (a CSV suffix) in a Parquet dataset gave 8 errors, one per
+    # mapped column, each with "fix the column name under data.columns.X in cvm.yaml"
+    folder = _projects(tmp_path)[1]
+    data = tmp_path / "data" / "ds"
+    (data / "notes.txt").write_text("Exported by the nightly job.\nContact the data team.\n")
+    said = (f"error: {data / 'notes.txt'}:1: header: none of the mapped columns is in this file "
+            "of the folder; columns present: 'Exported by the nightly job.'\n"
+            "  hint: a file that is not data (notes, a README) is read because its name ends in "
+            ".txt: move it out of the folder, or rename it (.md is not read); else fix the "
+            "column names under data.columns in cvm.yaml\n")
+    for command in ("validate", "score"):
+        result = runner.invoke(app, [command, "--project", str(folder), "-q"])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(said), result.stderr

@@ -35,6 +35,7 @@ class Source:
     # False: a file read with fixed settings (a responses file named on the command line):
     # no cvm.yaml setting applies to it, so no hint may name one
     configured: bool = True
+    folder: str | None = None  # one file of this folder (as shown), read as part of it
 
     @property
     def is_parquet(self) -> bool:
@@ -83,6 +84,15 @@ def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, st
             f"found one column {present[0]!r}, expected the columns "
             + ", ".join(repr(t) for t in wanted.values()) + f" separated by {src.delimiter!r}",
             file=src.display, line=line, key="header", hint=delim_hint))
+    if src.folder is not None and len(missing) == len(wanted) > 1:  # not a file of the data
+        raise InputError(Problem(
+            "none of the mapped columns is in this file of the folder; columns present: "
+            + ", ".join(repr(p) for p in present[:20]) + (" ..." if len(present) > 20 else ""),
+            file=src.display, line=line, key="header", hint=(
+                "a file of another table? move it out of the folder" if src.is_parquet else
+                "a file that is not data (notes, a README) is read because its name ends in "
+                f"{src.path.suffix}: move it out of the folder, or rename it (.md is not read)")
+            + "; else fix the column names under data.columns in cvm.yaml"))
     problems = []
     for ours, theirs in missing:
         hint = did_you_mean(theirs, present)

@@ -84,8 +84,10 @@ def _local_files(config: Config) -> tuple[list[Path], list[str]]:
 
 def source_of(config: Config, path: Input) -> Source:
     data = config.data
+    folder = None if path == data.transactions or not isinstance(
+        data.transactions, Path | ObjectPath) else config.display(data.transactions)
     return Source(path, config.display(path), "data.transactions", data.delimiter,
-                  data.encoding, config.where("data.transactions"))
+                  data.encoding, config.where("data.transactions"), folder=folder)
 
 
 def part_folder(scratch: Path, part: int) -> Path:
