@@ -127,7 +127,8 @@ CASES = [
      "no thousands separators or currency signs"),
     ("null_customer", "    table: tx_null\n",
      "error: {url} (table tx_null): row 3 (n = 3), column 'cust': found an empty value, expected a "
-     "value in every row"),
+     "value in every row\n  hint: fill it in, or leave such rows out with data.transactions.query "
+     "(... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
     ("wrong_type", "    table: tx_dates\n",
      "error: {url} (table tx_dates): column 'amount': column 'amount' has type date, expected "
      "numbers (numeric, integer, real, double precision) or text\n  hint: cvm.yaml maps amount "
@@ -156,7 +157,9 @@ def test_an_order_id_names_the_bad_row(shop: str, make_project) -> None:
         "    cost: cost\n", "    cost: cost\n    order_id: ord\n"), tx=None)
     assert score(project) == (1, f"error: {shop} (table tx_null): row 3 (n = 3, order id "
                               "O3), column 'cust': found an empty value, expected a value in "
-                              "every row\n")
+                              "every row\n  hint: fill it in, or leave such rows out with "
+                              "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND "
+                              "\"cust\" <> '')\n")
 
 
 def retail_from(url: str, tmp_path: Path, source: str = "    table: sales") -> Path:

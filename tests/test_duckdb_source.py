@@ -81,14 +81,16 @@ CASES = [
      "  hint: did you mean 'tx'?"),
     ("rows_in_key_order", "    table: tx\n",  # inserted first, third by its key
      "error: duckdb:///{path} (table tx): row 3, column 'cust': found an empty value, expected "
-     "a value in every row"),
+     "a value in every row\n  hint: fill it in, or leave such rows out with "
+     "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
     ("not_a_number", "    query: select * from tx where n < 3 order by n\n",
      "error: duckdb:///{path} (query): row 2, column 'amount': found 'abc', expected a "
      "number such as 12.50\n  hint: use '.' as the decimal mark, no thousands separators or "
      "currency signs"),
     ("null_customer", "    query: select * from tx where n <> 2 order by n\n",
      "error: duckdb:///{path} (query): row 2, column 'cust': found an empty value, expected a "
-     "value in every row"),
+     "value in every row\n  hint: fill it in, or leave such rows out with "
+     "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
     ("missing_file", None,
      "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
      "  hint: duckdb:///path is relative to the project folder; duckdb:////path is an "

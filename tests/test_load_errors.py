@@ -66,7 +66,7 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
      "  hint: YAML keeps only one of them; remove or rename one"),
     ("empty_customer_id", BASE_CONFIG, BASE_TX.replace("c,2024-06-02", ",2024-06-02"),
      "error: tx.csv:7: row 6, column 'cust': found an empty value, expected a value in every "
-     "row"),
+     "row\n  hint: fill it in, or leave such rows out of the export"),
     ("short_row", BASE_CONFIG, BASE_TX.replace("b,2024-02-01,200.00,150.00", "b,2024-02-01"),
      "error: tx.csv:5: found 2 fields, expected 4 like the header\n  hint: a value may contain "
      "the delimiter without quotes, or the line is cut"),

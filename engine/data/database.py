@@ -49,6 +49,13 @@ class DatabaseRows(Source):
     source: DatabaseSource | None = None
     keys: dict[str, pa.ChunkedArray] = field(default_factory=dict, compare=False)
 
+    def empty_hint(self, column: str, text: bool = True) -> str | None:
+        # a table's NULL (or empty text): the rows are left out by the query that reads them
+        name = '"' + column.replace('"', '""') + '"'
+        where = f"{name} IS NOT NULL" + (f" AND {name} <> ''" if text else "")
+        return ("fill it in, or leave such rows out with data.transactions.query "
+                f"(... WHERE {where})")
+
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
         # a table's rows come in the order of its key (order_by, or the primary key): the
         # row's key is said, then its order id

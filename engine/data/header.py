@@ -47,6 +47,12 @@ class Source:
             else "check whether "
         return where + "the export stopped early or wrote its rows to another file"
 
+    def empty_hint(self, column: str, text: bool = True) -> str | None:
+        """The hint for rows without a value in a column that needs one (``text``: a text
+        column, where an empty text is missing too); a file read with fixed settings has its
+        command's own."""
+        return "fill it in, or leave such rows out of the export" if self.configured else None
+
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
         """A problem at 0-based data row ``row`` (CSV line = row + 2, after the header)."""
         line = None if self.is_parquet else row + 2

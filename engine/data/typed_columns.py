@@ -32,7 +32,7 @@ def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
     if required:
         empty = pc.or_kleene(pc.is_null(col), pc.equal(col, ""))
         _fail_first(src, empty, table.column(ours), theirs, "an empty value",
-                    "a value in every row")
+                    "a value in every row", hint=src.empty_hint(theirs))
     else:
         col = pc.if_else(pc.equal(col, ""), None, col)
     return col
@@ -80,7 +80,7 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                     + (" and which column cvm.yaml maps here" if src.configured else ""))
     if required:
         _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
-                    "a value in every row")
+                    "a value in every row", hint=src.empty_hint(theirs, text=False))
     return values
 
 
@@ -168,7 +168,8 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
         raise InputError(Problem(f"found values of type {col.type}, expected dates",
                                  file=src.display, key=f"column {theirs!r}", hint=iso_hint(src)))
     if required:
-        _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row")
+        _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row",
+                    hint=src.empty_hint(theirs, text=False))
     seconds = pc.cast(pc.cast(_whole_seconds(ts), pa.timestamp("s")), pa.int64())
     out = np.asarray(pc.fill_null(seconds, NO_DATE).to_numpy(), dtype=np.int64)
     outside = (out != NO_DATE) & ((out < EARLIEST_S) | (out >= AFTER_LATEST_S))
