@@ -91,6 +91,11 @@ CASES = [
      "error: duckdb:///{path} (query): row 2, column 'cust': found an empty value, expected a "
      "value in every row\n  hint: fill it in, or leave such rows out with "
      "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
+    ("control_character", "    query: select n, ord, 'a' || chr(9) || 'b' AS cust, day, "
+     "amount, cost from tx where n = 1\n",
+     "error: duckdb:///{path} (query): row 1, column 'cust': found 'a\\tb', expected an id "
+     "without control characters (line breaks, tabs, NUL, escapes)\n  hint: the table holds "
+     "it: clean the value in the database, or read a cleaned one with data.transactions.query"),
     ("missing_file", None,
      "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
      "  hint: duckdb:///path is relative to the project folder; duckdb:////path is an "

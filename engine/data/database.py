@@ -49,6 +49,10 @@ class DatabaseRows(Source):
     source: DatabaseSource | None = None
     keys: dict[str, pa.ChunkedArray] = field(default_factory=dict, compare=False)
 
+    def damaged_hint(self) -> str:
+        return "the table holds it: clean the value in the database, or read a cleaned one " \
+            "with data.transactions.query"
+
     def empty_hint(self, column: str, text: bool = True) -> str | None:
         # a table's NULL (or empty text): the rows are left out by the query that reads them
         name = '"' + column.replace('"', '""') + '"'

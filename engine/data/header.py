@@ -47,6 +47,10 @@ class Source:
             else "check whether "
         return where + "the export stopped early or wrote its rows to another file"
 
+    def damaged_hint(self) -> str:
+        """The hint for a value no export writes on purpose (a control character in an id)."""
+        return "the file may be damaged" + ("" if self.is_parquet else ", or a quote left open")
+
     def empty_hint(self, column: str, text: bool = True) -> str | None:
         """The hint for rows without a value in a column that needs one (``text``: a text
         column, where an empty text is missing too); a file read with fixed settings has its

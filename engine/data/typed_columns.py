@@ -198,7 +198,7 @@ def check_ids(src: Source, ids: pa.Array, theirs: str,
         row = int(np.min(rows))
         value = str(ids[int(bad[np.argmin(rows)])].as_py())
         raise InputError(src.row_problem(row, theirs, f"found {clip(value)}, expected {expected}",
-                                         "the file may be damaged, or a quote left open"))
+                                         src.damaged_hint()))
 
 
 def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, theirs: str,
