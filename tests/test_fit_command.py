@@ -119,5 +119,5 @@ def test_models_required_but_impossible(make_project: Callable[..., Path]) -> No
     project = make_project(BASE_CONFIG + "models:\n  use: bgnbd\n")
     result = runner.invoke(app, ["score", "--project", str(project)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: cvm.yaml: models.use: the probabilistic models "
+    assert result.stderr.startswith("error: cvm.yaml:16:8: models.use: the probabilistic models "
                                     "cannot be used: only 2 repeat buyers")

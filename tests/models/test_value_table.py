@@ -132,7 +132,7 @@ def test_models_use_mbgnbd_required_but_impossible(make_project: Callable[..., P
     project = make_project(BASE_CONFIG + "models:\n  use: mbgnbd\n")
     result = CliRunner().invoke(app, ["score", "--project", str(project)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: cvm.yaml: models.use: the probabilistic models "
+    assert result.stderr.startswith("error: cvm.yaml:16:8: models.use: the probabilistic models "
                                     "cannot be used: only 2 repeat buyers")
 
 
