@@ -186,8 +186,10 @@ def test_validate_reports_a_contact_policy_mistake(retail: Path) -> None:
         in done.stderr
 
 
-def test_plan_shows_what_a_contact_policy_suppresses(
-        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _proposal(retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              contact_policies: str) -> Path:
+    """The retail project without contact policies, run once two weeks ago (its contacts in
+    the history), and a proposal of it with these contact policies."""
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
     (retail / "policies" / "contact_policies.yaml").unlink()
     config = set_as_of(retail, "2025-12-01")
@@ -195,8 +197,14 @@ def test_plan_shows_what_a_contact_policy_suppresses(
     set_as_of(retail, "2025-12-15", config)
     proposed = tmp_path / "proposed"
     shutil.copytree(retail, proposed)
-    (proposed / "policies" / "contact_policies.yaml").write_text(
-        "contact_policies:\n  - {id: monthly, kind: cap, max_contacts: 1, days: 30}\n")
+    (proposed / "policies" / "contact_policies.yaml").write_text(contact_policies)
+    return proposed
+
+
+def test_plan_shows_what_a_contact_policy_suppresses(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    proposed = _proposal(retail, tmp_path, monkeypatch, "contact_policies:\n  - {id: monthly, "
+                         "kind: cap, max_contacts: 1, days: 30}\n")
     res = cvm("plan", "-p", str(retail), "--proposed", str(proposed), "--report",
               str(tmp_path / "plan.md"))
     assert res.exit_code == 0, res.output
@@ -220,17 +228,9 @@ def test_plan_says_a_channel_moved_because_a_contact_policy_now_blocks_it(
         retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a new user's trial: it said 'the channel allocation changed (capacity, budget or
     # competition)' for customers whose email a new contact policy now blocked
-    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
-    (retail / "policies" / "contact_policies.yaml").unlink()
-    config = set_as_of(retail, "2025-12-01")
-    run(retail, tmp_path / "run1")
-    set_as_of(retail, "2025-12-15", config)
-    proposed = tmp_path / "proposed"
-    shutil.copytree(retail, proposed)
-    (proposed / "policies" / "contact_policies.yaml").write_text(
-        "contact_policies:\n  - {id: email_monthly, kind: cap, channel: email, "
-        "max_contacts: 1, days: 30}\n  - {id: sms_rest, kind: cool_down, channel: sms, "
-        "days: 30}\n")
+    proposed = _proposal(retail, tmp_path, monkeypatch, "contact_policies:\n  - {id: "
+                         "email_monthly, kind: cap, channel: email, max_contacts: 1, days: "
+                         "30}\n  - {id: sms_rest, kind: cool_down, channel: sms, days: 30}\n")
     said = "contact policy email_monthly: 1 contact in the last 30 days (at most 1)"
     for base, prop, name, reason in (
             (retail, proposed, "there.csv", f"same action; email is now blocked: {said}"),
