@@ -128,7 +128,7 @@ CASES = [
     ("null_customer", "    table: tx_null\n",
      "error: {url} (table tx_null): row 3 (n = 3), column 'cust': found an empty value, expected a "
      "value in every row\n  hint: fill it in, or leave such rows out with data.transactions.query "
-     "(... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
+     "(... WHERE \"cust\" IS NOT NULL AND trim(CAST(\"cust\" AS text)) <> '')"),
     ("wrong_type", "    table: tx_dates\n",
      "error: {url} (table tx_dates): column 'amount': column 'amount' has type date, expected "
      "numbers (numeric, integer, real, double precision) or text\n  hint: cvm.yaml maps amount "
@@ -159,7 +159,7 @@ def test_an_order_id_names_the_bad_row(shop: str, make_project) -> None:
                               "O3), column 'cust': found an empty value, expected a value in "
                               "every row\n  hint: fill it in, or leave such rows out with "
                               "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND "
-                              "\"cust\" <> '')\n")
+                              "trim(CAST(\"cust\" AS text)) <> '')\n")
 
 
 def retail_from(url: str, tmp_path: Path, source: str = "    table: sales") -> Path:

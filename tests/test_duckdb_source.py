@@ -82,7 +82,8 @@ CASES = [
     ("rows_in_key_order", "    table: tx\n",  # inserted first, third by its key
      "error: duckdb:///{path} (table tx): row 3, column 'cust': found an empty value, expected "
      "a value in every row\n  hint: fill it in, or leave such rows out with "
-     "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
+     "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND trim(CAST(\"cust\" AS "
+     "text)) <> '')"),
     ("not_a_number", "    query: select * from tx where n < 3 order by n\n",
      "error: duckdb:///{path} (query): row 2, column 'amount': found 'abc', expected a "
      "number such as 12.50\n  hint: use '.' as the decimal mark, no thousands separators or "
@@ -90,11 +91,12 @@ CASES = [
     ("null_customer", "    query: select * from tx where n <> 2 order by n\n",
      "error: duckdb:///{path} (query): row 2, column 'cust': found an empty value, expected a "
      "value in every row\n  hint: fill it in, or leave such rows out with "
-     "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND \"cust\" <> '')"),
+     "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND trim(CAST(\"cust\" AS "
+     "text)) <> '')"),
     ("control_character", "    query: select n, ord, 'a' || chr(9) || 'b' AS cust, day, "
      "amount, cost from tx where n = 1\n",
      "error: duckdb:///{path} (query): row 1, column 'cust': found 'a\\tb', expected an id "
-     "without control characters (line breaks, tabs, NUL, escapes)\n  hint: the table holds "
+     "without control characters (line breaks, tabs, NUL, escapes)\n  hint: the query returns "
      "it: clean the value in the database, or read a cleaned one with data.transactions.query"),
     ("missing_file", None,
      "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
@@ -110,3 +112,26 @@ def test_bad_input_from_duckdb_gets_a_file_s_errors(shop: Path, make_project, na
     config = db_config(shop, source) if source else db_config(missing, "    table: tx\n")
     project = make_project(config, tx=None)
     assert score(project) == (1, expected.format(path=shop, missing=missing) + "\n")
+
+
+def test_the_hint_for_a_null_id_is_a_query_that_runs(tmp_path: Path, make_project) -> None:
+    # a reviewer: the suggested `"cust" <> ''` failed on an integer id column, and kept an id
+    # of spaces (read as empty): the hint's clause, pasted into the query, must work
+    path = tmp_path / "ids.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE tx (n INTEGER PRIMARY KEY, cust BIGINT, day DATE, "
+                     "amount DOUBLE, cost DOUBLE)")
+        conn.execute("INSERT INTO tx VALUES (1, 7, '2024-01-05', 100, 60), "
+                     "(2, NULL, '2024-03-10', 50, 30), (3, 8, '2024-02-01', 200, 150), "
+                     "(4, 7, '2024-05-15', 30, 20)")
+        conn.execute("CREATE TABLE tx_text AS SELECT n, CASE WHEN n = 2 THEN '  ' ELSE "
+                     "CAST(cust AS VARCHAR) END AS cust, day, amount, cost FROM tx")
+    for table in ("tx", "tx_text"):
+        project = make_project(db_config(path, f"    table: {table}\n"), tx=None)
+        code, err = score(project)
+        assert code == 1, err
+        clause = err.split("(... WHERE ", 1)[1].rstrip(")\n")
+        assert clause == "\"cust\" IS NOT NULL AND trim(CAST(\"cust\" AS text)) <> ''", err
+        project = make_project(db_config(path, f"    query: select * from {table} where "
+                                         f"{clause} order by n\n"), tx=None)
+        assert score(project) == (0, ""), table

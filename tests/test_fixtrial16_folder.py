@@ -125,3 +125,31 @@ def test_a_file_of_the_folder_without_any_mapped_column_is_said_once(tmp_path: P
         result = runner.invoke(app, [command, "--project", str(folder), "-q"])
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith(said), result.stderr
+
+
+def test_a_wrong_mapping_in_a_folder_still_gets_each_columns_hint(make_project) -> None:
+    # a reviewer: every file of a folder whose columns cvm.yaml maps wrongly was called "not
+    # data" (move it out of the folder), losing each column's did-you-mean
+    project = make_project(files={"set/part-0.csv": "Cust,Day,Amount,Cost\na,2024-01-05,1,0\n"},
+                           config=BASE_CONFIG.replace("transactions: tx.csv",
+                                                      "transactions: set"))
+    result = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
+    assert result.exit_code == 1
+    assert "set/part-0.csv:1: header: column 'cust' (mapped to customer_id in cvm.yaml) not " \
+        "found; columns present: 'Cust', 'Day', 'Amount', 'Cost'\n  hint: did you mean " \
+        "'Cust'?\n" in result.stderr, result.stderr
+    assert "none of the mapped columns" not in result.stderr
+
+
+def test_a_control_character_in_a_parquet_folder_speaks_of_no_quote(tmp_path: Path) -> None:
+    # a reviewer: the folder's hint said "or a quote left open" for Parquet files
+    folder = _projects(tmp_path)[1]
+    part = tmp_path / "data" / "ds" / "part-1.parquet"
+    table = pq.read_table(part)
+    ids = table.column("CustomerID").to_pylist()
+    table = table.set_column(table.schema.get_field_index("CustomerID"), "CustomerID",
+                             pa.array(["C\tX", *ids[1:]]))
+    pq.write_table(table, part)
+    result = runner.invoke(app, ["score", "--project", str(folder), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.endswith("  hint: the file may be damaged\n"), result.stderr

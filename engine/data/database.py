@@ -50,13 +50,17 @@ class DatabaseRows(Source):
     keys: dict[str, pa.ChunkedArray] = field(default_factory=dict, compare=False)
 
     def damaged_hint(self) -> str:
-        return "the table holds it: clean the value in the database, or read a cleaned one " \
-            "with data.transactions.query"
+        held = "the query returns it" if self.source is not None and self.source.query \
+            else "the table holds it"
+        return f"{held}: clean the value in the database, or read a cleaned one with " \
+            "data.transactions.query"
 
     def empty_hint(self, column: str, text: bool = True) -> str | None:
         # a table's NULL (or empty text): the rows are left out by the query that reads them
         name = '"' + column.replace('"', '""') + '"'
-        where = f"{name} IS NOT NULL" + (f" AND {name} <> ''" if text else "")
+        # an id of spaces is empty too, and an integer id cannot be compared with text
+        where = f"{name} IS NOT NULL" + (f" AND trim(CAST({name} AS text)) <> ''"
+                                          if text else "")
         return ("fill it in, or leave such rows out with data.transactions.query "
                 f"(... WHERE {where})")
 

@@ -43,6 +43,11 @@ class FolderRows(Source):
 
     starts: list[tuple[int, Source]] = field(default_factory=list, compare=False)
 
+    def damaged_hint(self) -> str:
+        files = [part for _, part in self.starts]  # a quote only in a CSV file
+        return files[0].damaged_hint() if files and all(f.is_parquet for f in files) \
+            else super().damaged_hint()
+
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None
                     ) -> Problem:
         at = bisect.bisect_right([s for s, _ in self.starts], row) - 1

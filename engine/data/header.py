@@ -94,7 +94,9 @@ def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, st
             f"found one column {present[0]!r}, expected the columns "
             + ", ".join(repr(t) for t in wanted.values()) + f" separated by {src.delimiter!r}",
             file=src.display, line=line, key="header", hint=delim_hint))
-    if src.folder is not None and len(missing) == len(wanted) > 1:  # not a file of the data
+    # a file of a folder with none of the mapped columns, nor one close to them: not data
+    if src.folder is not None and len(missing) == len(wanted) > 1 and not any(
+            did_you_mean(theirs, present) for _, theirs in missing):
         raise InputError(Problem(
             "none of the mapped columns is in this file of the folder; columns present: "
             + ", ".join(repr(p) for p in present[:20]) + (" ..." if len(present) > 20 else ""),

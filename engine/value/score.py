@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -82,7 +83,12 @@ def choice_beside(config: Config, tx: Transactions
     from engine.value.model_choice import choose_purchase_model
     from engine.value.models._threads import one_blas_thread
 
-    with one_blas_thread(), ThreadPoolExecutor(max_workers=1) as pool:
+    # the fits ignore the optimiser's warnings in a catch_warnings of their own, which swaps
+    # the process's one filter list: were a catch_warnings on this thread to end meanwhile,
+    # their warnings would reach the terminal; they are ignored here from before to after
+    with warnings.catch_warnings(), one_blas_thread(), \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        warnings.simplefilter("ignore")
         job = pool.submit(choose_purchase_model, tx, config)
 
         def choose() -> tuple[str, str]:
