@@ -15,18 +15,47 @@ class Terminated(BaseException):
     """SIGTERM, raised where the main thread is, as Ctrl-C raises KeyboardInterrupt."""
 
 
+# the stops raised in this command: a Python callback may swallow one where it lands
+# (distributed's garbage-collection callback printed "Exception ignored ... KeyboardInterrupt"
+# and the run went on to write its output), so the output's commit asks again
+_stops: list[type[BaseException]] = []
+
+
 def _terminated(signum: int, frame: object) -> None:
+    _stops.append(Terminated)
     raise Terminated
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    _stops.append(KeyboardInterrupt)
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def on_sigterm() -> Iterator[None]:
-    """Within, SIGTERM raises ``Terminated`` (the previous handler restored after)."""
+    """Within, SIGTERM raises ``Terminated`` and Ctrl-C ``KeyboardInterrupt``, each also
+    remembered for ``raise_if_stopped``, which the context's end calls too (the previous
+    handlers restored after; an ignored Ctrl-C, as in a shell's background job, stays
+    ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _stops.clear()
     previous = signal.signal(signal.SIGTERM, _terminated)
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)
     try:
         yield
+        raise_if_stopped()  # swallowed where it landed: still the command's end
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if before is signal.default_int_handler:
+            signal.signal(signal.SIGINT, before)
+
+
+def raise_if_stopped() -> None:
+    """Raise again a stop that was swallowed where it landed: nothing is committed after a
+    Ctrl-C or a SIGTERM."""
+    if _stops:
+        raise _stops[0]()

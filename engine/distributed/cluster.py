@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,19 +112,39 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
             finally:
                 client.close()
         return
-    with quiet_logs(quiet) as level, \
-            dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            memory_limit=memory_limit, dashboard_address=None,
-                            silence_logs=level) as cluster, \
-            dd.Client(cluster) as client:
+    with quiet_logs(quiet) as level, contextlib.ExitStack() as stack:
+        with _interrupts_held():  # closed by the stack, whatever comes after the start
+            cluster = stack.enter_context(dd.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                memory_limit=memory_limit, dashboard_address=None, silence_logs=level))
+        client = stack.enter_context(dd.Client(cluster))
         try:
             yield client
         except BaseException:
             # the cluster is closed after an error: a worker's heartbeat to the scheduler
-            # closing first is logged with a traceback, which is not the user's problem
+            # closing first is logged with a traceback, which is not the user's problem; so
+            # is, in this process, the client's gather stopped by Ctrl-C ("Task exception was
+            # never retrieved")
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
             with contextlib.suppress(Exception):
                 client.run(_hush)
             raise
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C ignored while the local cluster's processes start, so that they ignore it (an
+    ignored signal stays ignored in a child process): a terminal's Ctrl-C reaches the whole
+    process group, and each worker printed a traceback before the command said "interrupted".
+    The command alone takes it, and closes the cluster. A Ctrl-C during the start (a second
+    or two) is not taken: press it again."""
+    held = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if held else None
+    try:
+        yield
+    finally:
+        if held:
+            signal.signal(signal.SIGINT, before)
 
 
 def _hush() -> None:

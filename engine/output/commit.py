@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from engine.errors import InputError, OutputError, Problem
+from engine.interrupts import raise_if_stopped
 from engine.output.folder import (
     ABOUT,
     FILE_HINT,
@@ -135,6 +136,7 @@ def _writing(target: Target, guard: Guard, command: str, *, replace: bool,
     done = False
     try:
         yield Stage(stage)
+        raise_if_stopped()  # a Ctrl-C a callback swallowed: the output is not committed
         with _locked(folder):
             _commit(target, guard, command, stage, replace=replace, whole=whole)
         done = True
