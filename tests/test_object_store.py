@@ -314,3 +314,17 @@ def test_validate_checks_the_columns_of_objects(s3_server: S3, tmp_path: Path) -
         "found; columns present: " in got.stderr
     assert "  hint: did you mean 'SMSOptIn'?\n" in got.stderr
     assert "error: s3://object-columns/set/part-0.csv" not in got.stderr
+
+
+def test_a_missing_object_does_not_hide_the_others_columns(s3_server: S3, tmp_path: Path
+                                                           ) -> None:
+    # a reviewer: one location's problem turned off the header checks of every object
+    bucket = s3_server.bucket("one-missing")
+    tx = s3_server.upload(bucket, "tx.csv", (RETAIL / "transactions.csv").read_text()
+                          .replace("NetAmount", "Net_Amount", 1).encode())
+    project = _retail(tmp_path, tx, f"s3://{bucket}/nope.csv", s3_server.storage_options())
+    got = cvm("validate", "-p", str(project))
+    assert got.exit_code == 1, got.output
+    assert f"error: s3://{bucket}/nope.csv: data.customers (cvm.yaml:8:14): " in got.stderr
+    assert f"error: {tx}:1: header: column 'NetAmount' (mapped to amount in cvm.yaml) not " \
+        "found" in got.stderr, got.stderr

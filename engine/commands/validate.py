@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from engine.data.object_store import check_stores
+from engine.data.object_store import stores_checked
 from engine.data.preflight import check_files
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
@@ -43,9 +43,9 @@ def check(project: Path | None, config_file: Path | None,
         from engine.data.database import check_source
 
         built.problems.extend(check_source(config))
-    stores = check_stores(config)  # reached and holding data: then their headers are read
+    stores, reached = stores_checked(config)  # reached, holding data: their headers read
     built.problems.extend(stores)
-    built.problems.extend(check_files(config, stores=not stores))
+    built.problems.extend(check_files(config, stores=reached))
     return built
 
 

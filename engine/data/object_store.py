@@ -286,16 +286,23 @@ def folder_hint(setting: str, at: str) -> str:
 def check_stores(config: Config) -> list[Problem]:
     """``cvm validate``: each location on a store can be reached and holds data (an object,
     or a prefix with data files); its rows are checked by ``cvm run`` as a file's are."""
+    return stores_checked(config)[0]
+
+
+def stores_checked(config: Config) -> tuple[list[Problem], set[str]]:
+    """``check_stores``'s problems, and the settings on a store found without one
+    (``transactions``, ``customers``: their objects' headers can then be read)."""
     locs = [loc for loc in (config.data.transactions, config.data.customers)
             if isinstance(loc, ObjectPath)]
     if locs and (problems := unset_problems(locs[0].options, config.display(config.file),
                                             config.positions)):
-        return problems  # said once for both settings, at the options' own lines
-    problems = []
+        return problems, set()  # said once for both settings, at the options' own lines
+    problems, ok = [], set()
     for key in ("transactions", "customers"):
         loc = getattr(config.data, key)
         if not isinstance(loc, ObjectPath):
             continue
+        before = len(problems)
         try:
             found = _listed(loc, f"data.{key}")[0]
         except InputError as exc:
@@ -312,4 +319,6 @@ def check_stores(config: Config) -> list[Problem]:
         problems += [Problem("the file is empty, expected a header line and data rows",
                              file=path.url, key=where)
                      for path, meta in found if meta.get("size") == 0]
-    return problems
+        if len(problems) == before:
+            ok.add(key)
+    return problems, ok

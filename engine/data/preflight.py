@@ -7,6 +7,7 @@ read the rows (and ``cvm validate --audience``)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from engine.data.header import Source, preflight
@@ -30,16 +31,17 @@ def customer_columns(data: DataConfig) -> dict[str, str]:
     return wanted
 
 
-def check_files(config: Config, *, stores: bool = False) -> list[Problem]:
-    """The local files; with ``stores``, the objects on a store too (their locations checked
-    by ``object_store.check_stores`` without a problem)."""
+def check_files(config: Config, *, stores: Collection[str] = ()) -> list[Problem]:
+    """The local files, and the objects on a store of the settings in ``stores``
+    (``transactions``, ``customers``: their locations checked by
+    ``object_store.stores_checked`` without a problem)."""
     data = config.data
     problems: list[Problem] = []
     for key, wanted in (("transactions", transaction_columns(config)),
                         ("customers", customer_columns(data))):
         path = getattr(data, key)
         if not isinstance(path, Path | ObjectPath) or (isinstance(path, ObjectPath)
-                                                       and not stores):
+                                                       and key not in stores):
             continue  # none, a database, or a store not reached
         src = Source(path, config.display(path), f"data.{key}", data.delimiter, data.encoding,
                      config.where(f"data.{key}"))
