@@ -356,3 +356,29 @@ def test_a_folders_file_without_any_mapped_column_is_said_once_on_dask(
         "folder; columns present: 'Nightly export.'\n  hint: a file that is not data (notes, a "
         "README) is read because its name ends in .txt: move it out of the folder, or rename it "
         "(.md is not read); else fix the column names under data.columns in cvm.yaml\n"))
+
+
+def test_one_process_reads_a_parquet_prefix_as_dask_does(scheduler: str, s3_server: S3,
+                                                         tmp_path: Path) -> None:
+    """A prefix of Parquet objects (with a note and a writer's marker beside them): one
+    process reads it as the Dask workers do, the same outputs byte for byte (the run id too:
+    the same objects' hashes). The local folder's identity: tests/test_object_store_prefix."""
+    from tests.test_object_store_prefix import retail_parts
+
+    bucket = s3_server.bucket("dask-parquet-prefix", acl="public-read")
+    for i, part in enumerate(retail_parts(3)):
+        pq.write_table(part, tmp_path / f"part-{i}.parquet")
+        s3_server.upload(bucket, f"ds/part-{i}.parquet", tmp_path / f"part-{i}.parquet",
+                         acl="public-read")
+    s3_server.upload(bucket, "ds/README.md", b"what these files are\n", acl="public-read")
+    s3_server.upload(bucket, "ds/_SUCCESS", b"", acl="public-read")
+    project = tmp_path / "p"
+    for sub in ("rules", "policies", "templates"):
+        shutil.copytree(ROOT / sub, project / sub)
+    # a public bucket (anon): the workers, started before this test, have no credentials
+    (project / "cvm.yaml").write_text((ROOT / "cvm.yaml").read_text().replace(
+        "transactions: examples/retail/transactions.csv",
+        f"transactions: s3://{bucket}/ds/\n  storage_options:\n"
+        f"    endpoint_url: {s3_server.endpoint}\n    anon: true").replace(
+        "examples/", f"{ROOT}/examples/"))
+    _same_run(project, tmp_path / "out", scheduler)

@@ -72,6 +72,8 @@ def as_folder(src: Source) -> Source:
 
 
 def no_data_file(folder: Source) -> Problem:
+    if isinstance(folder.path, ObjectPath):  # as cvm validate and --engine dask say it
+        return object_store.empty_prefix(folder.path, folder.setting)
     return Problem("the folder holds no data file", file=folder.display,
                    hint=f"check {folder.setting} at {folder.setting_at}: a Parquet dataset is a "
                    "folder of .parquet files (CSV files work too)")

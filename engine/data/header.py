@@ -207,7 +207,7 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
         import pyarrow.parquet as pq
 
         try:
-            with opened_bytes(src) as fh:
+            with opened_bytes(src, head=True) as fh:
                 meta = pq.read_metadata(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
@@ -217,7 +217,7 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
         if meta.num_rows == 0:
             raise InputError(no_rows(src))
         return
-    with opened_bytes(src) as fh:
+    with opened_bytes(src, head=True) as fh:
         head = fh.read(HEAD_BYTES)
     header = header_names(src, head)
     missing_columns(src, header, wanted, 1)
@@ -228,11 +228,12 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
 
 
 @contextmanager
-def opened_bytes(src: Source) -> Iterator[IO[bytes]]:
-    """The file, or the object through fsspec, open for reading bytes."""
+def opened_bytes(src: Source, *, head: bool = False) -> Iterator[IO[bytes]]:
+    """The file, or the object through fsspec, open for reading bytes (``head``: a header
+    line or a Parquet footer alone, ``object_store.opened``)."""
     if isinstance(src.path, Path):
         with src.path.open("rb") as fh:
             yield fh
     else:
-        with object_store.opened(src.path, src.setting) as fh:
+        with object_store.opened(src.path, src.setting, head=head) as fh:
             yield fh

@@ -174,12 +174,15 @@ class _Reading:
 
 
 @contextmanager
-def opened(loc: ObjectPath, setting: str = "data.transactions") -> Iterator[IO[bytes]]:
+def opened(loc: ObjectPath, setting: str = "data.transactions", *, head: bool = False
+           ) -> Iterator[IO[bytes]]:
     """The object, open for reading (random access: Parquet reads its footer first); an
-    error of the store while it is read is an ``InputError`` naming the URL."""
+    error of the store while it is read is an ``InputError`` naming the URL. ``head``: only
+    a header line or a footer is read, so each read asks the store for its own bytes alone,
+    never for a block of read-ahead (s3fs reads 50 MB ahead: a whole object, often)."""
     fs, path = filesystem(loc, setting)
     try:
-        fh = fs.open(path, "rb")
+        fh = fs.open(path, "rb", **({"cache_type": "none"} if head else {}))
     except Exception as exc:
         raise InputError(store_problem(loc, exc, setting, fs)) from None
     reading = _Reading(fh, loc, setting)
@@ -283,6 +286,14 @@ def folder_hint(setting: str, at: str) -> str:
         else "name a CSV or Parquet file (data.transactions may name a folder of them)")
 
 
+def empty_prefix(loc: ObjectPath, setting: str = "data.transactions") -> Problem:
+    """A prefix without a data file (none, or only other files): said alike by ``cvm
+    validate``, one process and ``--engine dask``."""
+    return Problem("the folder (prefix) holds no data file", file=loc.url,
+                   key=f"{setting} ({loc.setting_at})", hint="a Parquet dataset is a prefix "
+                   "of .parquet files (CSV files work too); check the prefix")
+
+
 def check_stores(config: Config) -> list[Problem]:
     """``cvm validate``: each location on a store can be reached and holds data (an object,
     or a prefix with data files); its rows are checked by ``cvm run`` as a file's are."""
@@ -312,10 +323,7 @@ def stores_checked(config: Config) -> tuple[list[Problem], set[str]]:
         if key == "customers" and (not found or found[0][0] != loc):  # a prefix, empty or not
             problems.append(prefix_problem(loc, f"data.{key}", where))
         elif not found:
-            problems.append(Problem(
-                "the folder (prefix) holds no data file", file=loc.url, key=where,
-                hint="a Parquet dataset is a prefix of .parquet files (CSV files work too); "
-                "check the prefix"))
+            problems.append(empty_prefix(loc, f"data.{key}"))
         problems += [Problem("the file is empty, expected a header line and data rows",
                              file=path.url, key=where)
                      for path, meta in found if meta.get("size") == 0]

@@ -115,7 +115,7 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
 
 def _header(src: Source) -> list[str]:
     """The column names of the file's first line (``header.header_names``)."""
-    with opened_bytes(src) as fh:
+    with opened_bytes(src, head=True) as fh:  # (an object: its first bytes, no read-ahead)
         return header_names(src, fh.read(HEAD_BYTES))
 
 

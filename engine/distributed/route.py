@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from engine.data.contracts import end_days
 from engine.data.folder import listing, mixed_types
 from engine.data.load import DAY
-from engine.data.object_store import files_under
+from engine.data.object_store import empty_prefix, files_under
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
 from engine.errors import InputError, Problem
@@ -55,10 +55,7 @@ def input_files(config: Config) -> tuple[list[tuple[Input, int]], list[str]]:
     if isinstance(path, ObjectPath):
         found, skipped = files_under(path)
         if not found:
-            raise InputError(Problem(
-                "the folder (prefix) holds no data file", file=path.url,
-                key=f"data.transactions ({path.setting_at})", hint="a Parquet dataset is a "
-                "prefix of .parquet files (CSV files work too); check the prefix"))
+            raise InputError(empty_prefix(path))
         return list(found), skipped
     files, skipped = _local_files(config)
     return [(f, f.stat().st_size) for f in files], skipped
