@@ -67,6 +67,10 @@ def _same_run(project: Path, out: Path, address: str, *extra: str) -> None:
     local, dask = (json.loads((out / side / "manifest.json").read_text())
                    for side in ("local", "dask"))
     assert dask["value_model"] == local["value_model"]
+    # which engine made the run: the only difference of the manifests besides the clock
+    assert local.pop("engine") == {"name": "local"}
+    assert dask.pop("engine") == {"name": "dask", "scheduler": address}
+    assert {**dask, "created_at": "-"} == {**local, "created_at": "-"}
 
 
 @pytest.mark.parametrize("example", ["retail", "cdnow", "subscription"])
@@ -75,6 +79,14 @@ def test_examples_are_identical_on_dask(example: str, scheduler: str, tmp_path: 
     partition, the sBG fitted on every customer's payments gathered from the partitions."""
     project = ROOT if example == "retail" else ROOT / "examples" / example
     _same_run(project, tmp_path, scheduler)
+
+
+def test_the_manifest_names_the_local_cluster_without_a_scheduler() -> None:
+    from engine.distributed.job import manifest_engine
+
+    assert manifest_engine(None) == {"name": "dask", "scheduler": "local cluster of 2 workers"}
+    assert manifest_engine(" tcp://10.0.0.5:8786") == {"name": "dask",
+                                                      "scheduler": "tcp://10.0.0.5:8786"}
 
 
 def _synthetic(tmp_path: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.distributed.cluster import client_for
+from engine.distributed.cluster import LOCAL_WORKERS, client_for
 from engine.distributed.history import learning_since
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
@@ -71,4 +71,12 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
                               scratch=scratch, progress=progress, history=history)
 
     return run_job(project, out=out, fmt=fmt, progress=progress, history=history,
-                   scoring=scoring)
+                   scoring=scoring, engine=manifest_engine(scheduler))
+
+
+def manifest_engine(scheduler: str | None) -> dict[str, str]:
+    """The manifest's ``engine`` of a Dask run: the scheduler's address as given (checked by
+    ``check_scheduler``: host and port, never a user or password), else the local cluster."""
+    return {"name": "dask",
+            "scheduler": scheduler.strip() if scheduler else f"local cluster of "
+            f"{LOCAL_WORKERS} workers"}

@@ -8,7 +8,7 @@ into place; only the previous run's files replaced or removed):
     <out>/allocation_summary.csv per channel, per campaign, per campaign and channel
     <out>/briefs/<campaign>.md|.html
     <out>/manifest.json          as-of date, input hashes, counts, the files written, engine
-                                 version, timestamps (renamed into place last)
+                                 and its version, timestamps (renamed into place last)
     <out>/.cvm-files.json        what each command wrote here (engine.output.folder)
 """
 
@@ -101,9 +101,11 @@ def file_sha256(path: Path) -> str:
 
 def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
         progress: Progress | None = None, history: bool = True,
-        scoring: Callable[[Progress | None], Scored] | None = None) -> RunResult:
+        scoring: Callable[[Progress | None], Scored] | None = None,
+        engine: dict[str, str] | None = None) -> RunResult:
     """The main job on ``project`` (read and checked by ``engine.run.build``); ``scoring``:
-    makes the value table instead of ``engine.value.score.score`` (``--engine dask``)."""
+    makes the value table instead of ``engine.value.score.score`` (``--engine dask``);
+    ``engine``: the manifest's ``engine``, which made the run (default ``{"name": "local"}``)."""
     config = project.config
     check_format(fmt)
     target, guard = output_target(config, out), guard_for(config)
@@ -146,6 +148,7 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
         manifest = _manifest(config, computed, actions, run_id, hashes, fmt, sorted(briefs),
                              files)
         manifest["history"] = recorder.describe() if recorder else None
+        manifest["engine"] = dict(engine) if engine is not None else {"name": "local"}
         if progress is not None:
             progress("write")
         # the files `cvm serve` reads are hashed as they are written, so it can tell a file
