@@ -50,8 +50,13 @@ def cvm(*args: str) -> Result:
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
+    from engine.distributed.cluster import LOCAL_HTTP
+
+    # the engine's own cluster's HTTP server (not on 8787, which another cluster may hold)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit="2GiB") as cluster:
+                                  dashboard_address=None, memory_limit="2GiB",
+                                  scheduler_kwargs={"dashboard_address": LOCAL_HTTP}
+                                  ) as cluster:
         yield str(cluster.scheduler_address)
 
 
@@ -87,6 +92,34 @@ def test_the_manifest_names_the_local_cluster_without_a_scheduler() -> None:
     assert manifest_engine(None) == {"name": "dask", "scheduler": "local cluster of 2 workers"}
     assert manifest_engine(" tcp://10.0.0.5:8786") == {"name": "dask",
                                                       "scheduler": "tcp://10.0.0.5:8786"}
+
+
+def test_a_dashboard_on_port_8787_is_no_warning(tmp_path: Path) -> None:
+    """Another Dask dashboard on 8787: the local cluster's scheduler (no dashboard, its HTTP
+    server on a free loopback port) printed distributed's "Port 8787 is already in use"
+    UserWarning on stderr. In a process of its own: pytest would catch the warning."""
+    import re
+    import socket
+    import subprocess
+
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:  # taken already (another cluster's dashboard): the case itself
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", 8787)) != 0:
+                    pytest.skip("port 8787 can neither be bound nor reached here")
+        got = subprocess.run(
+            [sys.executable, "-m", "engine", "run", "-p", str(ROOT), "-o", str(tmp_path / "o"),
+             "--no-history", "--engine", "dask"], capture_output=True, text=True, timeout=600,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert got.returncode == 0, got.stderr
+    # stderr holds the progress lines and nothing else
+    assert [line for line in got.stderr.splitlines()
+            if not re.fullmatch(r"  \[ *\d+\.\d s\] .* \.\.\.", line)] == []
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["engine"] == {"name": "dask", "scheduler": "local cluster of 2 workers"}
 
 
 def _synthetic(tmp_path: Path) -> Path:

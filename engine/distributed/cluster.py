@@ -17,6 +17,7 @@ from engine.notices import is_quiet
 
 LOCAL_WORKERS = 2
 LOCAL_MEMORY = "8GiB"  # per worker: Dask spills to disk above 60 % and pauses the worker at 80 %
+LOCAL_HTTP = "127.0.0.1:0"  # the local scheduler's HTTP server: any free port, loopback only
 
 
 ENGINES = ("local", "dask")
@@ -112,11 +113,15 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
             finally:
                 client.close()
         return
+    # no dashboard; the scheduler's HTTP server (health, metrics) still starts, by default on
+    # port 8787: on a free port of this machine's loopback instead, so that a dashboard already
+    # there (another cluster's) is no "Port 8787 is already in use" warning on stderr
     with quiet_logs(quiet) as level, contextlib.ExitStack() as stack:
         with _interrupts_held():  # closed by the stack, whatever comes after the start
             cluster = stack.enter_context(dd.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                memory_limit=memory_limit, dashboard_address=None, silence_logs=level))
+                memory_limit=memory_limit, dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": LOCAL_HTTP}, silence_logs=level))
         client = stack.enter_context(dd.Client(cluster))
         try:
             yield client
