@@ -82,7 +82,10 @@ def test_a_stop_swallowed_by_a_callback_still_stops_the_run(tmp_path: Path) -> N
             [sys.executable, "-c", SWALLOWING_RUN.format(signum=int(signum)), "run",
              "--project", str(project), "--out", str(out), "-q", "--no-history"], cwd=ROOT,
             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            timeout=120)
+            timeout=120,
+            # as from a terminal: a shell's background job (`bash .ci/run &`) starts with Ctrl-C
+            # ignored, which the engine keeps ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         assert (done.returncode, done.stderr, done.stdout) == (code, said, "")
         assert not (tmp_path / "new").exists()
 
