@@ -310,7 +310,7 @@ def test_validate_checks_the_columns_of_objects(s3_server: S3, tmp_path: Path) -
         f"error: s3://{bucket}/set/part-1.parquet: header: column 'NetAmount' (mapped to amount "
         "in cvm.yaml) not found; columns present: 'CustomerID', 'OrderDate'\n"
         "  hint: fix the column name under data.columns.amount in cvm.yaml\n"), got.stderr
-    assert f"error: {cu}:1: header: column 'SmsOptIn' (mapped to consent:sms in cvm.yaml) not " \
+    assert f"error: {cu}:1: header: column 'SmsOptIn' (data.consents.sms in cvm.yaml) not " \
         "found; columns present: " in got.stderr
     assert "  hint: did you mean 'SMSOptIn'?\n" in got.stderr
     assert "error: s3://object-columns/set/part-0.csv" not in got.stderr

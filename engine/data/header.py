@@ -78,10 +78,32 @@ def encoding_hint(src: Source, configured: str) -> str:
     return f"the file is read as {shown}: save it as {shown}"
 
 
-def column_setting(ours: str) -> str:
-    """The cvm.yaml key that names the user's column for our ``ours`` (a contract's end is
-    named under subscriptions:, every other column under data.columns)."""
-    return "subscriptions.end" if ours == "end" else f"data.columns.{ours}"
+def column_setting(ours: str, *, customers: bool = False) -> str:
+    """The cvm.yaml key that names the user's column for our ``ours``: a contract's end under
+    subscriptions:, a consent under data.consents, an attribute under data.attributes (its
+    name is the column's), a customers file's other columns under data.customer_columns, a
+    transactions file's under data.columns."""
+    if ours == "end":
+        return "subscriptions.end"
+    for prefix, key in (("consent:", "data.consents"), ("attr:", "data.attributes")):
+        if ours.startswith(prefix):
+            return f"{key}.{ours.removeprefix(prefix)}"
+    return f"data.{'customer_columns' if customers else 'columns'}.{ours}"
+
+
+def mapped(ours: str, *, customers: bool = False) -> str:
+    """How a message says where cvm.yaml names the column: "mapped to amount", or the key of
+    a consent or attribute ("data.consents.email")."""
+    if ours.startswith(("consent:", "attr:")):
+        return column_setting(ours, customers=customers)
+    return f"mapped to {ours}"
+
+
+def _fix_hint(ours: str, customers: bool) -> str:
+    if ours.startswith("attr:"):
+        return ("an attribute is read from the column of its name: fix the name under "
+                "data.attributes in cvm.yaml, and in the rules and policies that use it")
+    return f"fix the column name under {column_setting(ours, customers=customers)} in cvm.yaml"
 
 
 def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, str],
@@ -106,13 +128,14 @@ def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, st
                 f"{src.path.suffix}: move it out of the folder, or rename it (.md is not read)")
             + "; else fix the column names under data.columns in cvm.yaml"))
     problems = []
+    customers = src.setting == "data.customers"
     for ours, theirs in missing:
         hint = did_you_mean(theirs, present)
         problems.append(Problem(
-            f"column {theirs!r} (mapped to {ours} in cvm.yaml) not found; columns present: "
-            + ", ".join(repr(p) for p in present[:20]) + (" ..." if len(present) > 20 else ""),
-            file=src.display, line=line, key="header",
-            hint=hint or f"fix the column name under {column_setting(ours)} in cvm.yaml",
+            f"column {theirs!r} ({mapped(ours, customers=customers)} in cvm.yaml) not found; "
+            "columns present: " + ", ".join(repr(p) for p in present[:20])
+            + (" ..." if len(present) > 20 else ""),
+            file=src.display, line=line, key="header", hint=hint or _fix_hint(ours, customers),
         ))
     raise InputError(problems)
 
@@ -158,6 +181,12 @@ def header_names(src: Source, head: bytes) -> list[str]:
     return next(csv.reader([first], delimiter=src.delimiter))
 
 
+def _names(ours: str) -> str:
+    if ours.startswith(("consent:", "attr:")):
+        return f"{column_setting(ours)} in cvm.yaml names"
+    return f"cvm.yaml maps {ours} to"
+
+
 def duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]) -> None:
     """A mapped column named twice in the header: which one holds the values is a guess."""
     for ours, theirs in wanted.items():
@@ -166,7 +195,7 @@ def duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]
             raise InputError(Problem(
                 f"column {theirs!r} appears {len(where)} times (columns "
                 + ", ".join(map(str, where)) + "), expected once", file=src.display, line=1,
-                key="header", hint=f"cvm.yaml maps {ours} to {theirs!r}, which must name "
+                key="header", hint=f"{_names(ours)} {theirs!r}, which must name "
                 "one column: rename the others" if src.configured else "a column is named "
                 "once in the header: rename or remove the others"))
 
