@@ -1,9 +1,9 @@
 """Exact duplicate rows: rows equal in every loaded column to an earlier row.
 
-A 64-bit hash of each row is filtered twice through a count table (a row whose bucket holds no
-other row cannot be a duplicate; the table has about four buckets per row, at most 2^24), which
-leaves a few percent of the rows as candidates; only
-those are grouped by hash, and rows with equal hashes are then compared value by value, so a
+A 64-bit hash of each row is filtered through a count table (a row whose bucket holds no other
+row cannot be a duplicate; the table has about four buckets per row, at most 2^25), again with
+another slice of the hash for the rows left, until a few percent of the rows are candidates;
+only those are grouped by hash, and rows with equal hashes are then compared value by value, so a
 hash collision can never drop a row. Linear time, no sort of all the rows.
 """
 
@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-_BUCKET_BITS = 24  # at most a count table of 16.8M entries: few collisions at ten million rows
+_BUCKET_BITS = 25  # at most a count table of 33.6M entries (256 MB)
 _MIN_BUCKET_BITS = 8
+_PASSES = 6
 _MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93,
         0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3, 0x589965CC75374CC3)
 
@@ -30,13 +31,7 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
         return out
     h = np.empty(n, dtype=np.uint64)
     _on_halves(n, lambda lo, hi: _row_hash([c[lo:hi] for c in columns], out=h[lo:hi]))
-    shared = _in_shared_bucket(h, 0, _bucket_bits(n))
-    rows = np.flatnonzero(shared)
-    h = h[shared]
-    if len(rows) >= 2:  # a second, independent slice of the hash (its top bits)
-        bits = _bucket_bits(len(rows))
-        shared = _in_shared_bucket(h, 64 - bits, bits)
-        rows, h = rows[shared], h[shared]
+    rows, h = _candidates(h)
     suspect = pd.Series(h).duplicated(keep=False).to_numpy()
     idx = rows[suspect]
     if not len(idx):
@@ -46,24 +41,41 @@ def duplicate_rows(columns: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def _candidates(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (and their hashes) that share a bucket with another in every pass of the
+    filter, each pass another slice of the hash (multiplied by its own odd constant), until
+    they are few (a 64th of the rows) or the passes are done: with more rows than buckets
+    (28.5M rows at 3M customers) one or two passes leave most of them."""
+    n = len(h)
+    rows = np.arange(n, dtype=np.intp)
+    for mix in _MIX[:_PASSES]:
+        if len(h) < 2 or len(h) <= n // 64 < n:
+            break
+        shared = _in_shared_bucket(h, np.uint64(mix), _bucket_bits(len(h)))
+        rows, h = rows[shared], h[shared]
+    return rows, h
+
+
 def _bucket_bits(rows: int) -> int:
     """Bits of the hash that name a bucket: about four buckets per row, so that the table is
-    sized to the data (a table of 2^24 counts costs a tenth of a second to fill and read,
+    sized to the data (a table of 2^25 counts costs a fifth of a second to fill and read,
     whatever the rows) and the filter leaves as few candidates at any size."""
     return min(_BUCKET_BITS, max(_MIN_BUCKET_BITS, (rows - 1).bit_length() + 2))
 
 
-def _in_shared_bucket(h: np.ndarray, shift: int, bits: int) -> np.ndarray:
-    """True where another row falls in the same bucket (``bits`` bits of the hash from
-    ``shift``)."""
-    mask = np.uint64((1 << bits) - 1)
-    bucket = ((h >> np.uint64(shift)) & mask).astype(np.intp)
+def _in_shared_bucket(h: np.ndarray, mix: np.uint64, bits: int) -> np.ndarray:
+    """True where another row falls in the same bucket: the top ``bits`` bits of the hash
+    times ``mix``."""
+    shift = np.uint64(64 - bits)
+    with np.errstate(over="ignore"):
+        bucket = ((h * mix) >> shift).astype(np.intp)
     counts = np.bincount(bucket, minlength=1 << bits)
     del bucket
     shared = np.empty(len(h), dtype=bool)
 
     def look_up(lo: int, hi: int) -> None:
-        part = ((h[lo:hi] >> np.uint64(shift)) & mask).astype(np.intp)
+        with np.errstate(over="ignore"):
+            part = ((h[lo:hi] * mix) >> shift).astype(np.intp)
         np.greater(counts[part], 1, out=shared[lo:hi])
 
     _on_halves(len(h), look_up)
