@@ -9,6 +9,7 @@ thresholds where the code switches strategy.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +68,24 @@ def test_customer_codes_follow_the_sorted_ids(seed: int) -> None:
     expected = sorted(set(ids), key=lambda s: s.encode())
     assert distinct.to_pylist() == expected
     assert [expected[c] for c in codes[:500]] == ids[:500]
+    assert np.array_equal(codes, pd.Index(expected).get_indexer(ids))
+
+
+@pytest.mark.parametrize("kind", ["short", "uuid"])
+@pytest.mark.parametrize("layout", ["runs", "runs then scattered", "scattered"])
+def test_customer_codes_of_ids_in_runs(kind: str, layout: str) -> None:
+    # an export sorted by customer: only the first row of each run is looked up
+    rng = np.random.default_rng(3)
+    distinct = [f"C{i:05d}" if kind == "short" else str(uuid.UUID(int=int(rng.integers(1 << 62))
+                                                                  << 66 | i)) for i in range(700)]
+    ids = [v for v in distinct for _ in range(int(rng.integers(1, 6)))]
+    if layout != "runs":
+        many = 500 if layout == "runs then scattered" else 2_000  # runs still most rows
+        scattered = [distinct[i] for i in rng.integers(0, len(distinct), many)]
+        ids = ids + scattered if layout == "runs then scattered" else scattered
+    codes, union = customer_codes(_chunked(ids))
+    expected = sorted(set(ids), key=lambda s: s.encode())
+    assert union.to_pylist() == expected
     assert np.array_equal(codes, pd.Index(expected).get_indexer(ids))
 
 

@@ -106,8 +106,23 @@ def _uuid_customer_codes(uuids: Uuids, kind: pa.DataType) -> tuple[np.ndarray, p
 
 
 def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of integer keys into their distinct values, hashed on both cores (pandas hashes
-    integers without the GIL) and the two halves' distinct values merged after."""
+    """Codes of integer keys into their distinct values (in the order they first appear).
+    When a customer's rows mostly lie together (an export sorted by customer), only the first
+    key of each run of equal keys is looked up: the hash table is visited once per customer,
+    not once per row (at 3M customers its 28.5M look-ups, in a table larger than the caches,
+    took 2.7 s)."""
+    if len(keys) >= _RUNS_FROM:
+        heads = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        if len(heads) < len(keys) // 2:
+            heads = np.concatenate([[0], heads])
+            codes, union = _hashed(keys[heads])
+            return np.repeat(codes, np.diff(heads, append=len(keys))), union
+    return _hashed(keys)
+
+
+def _hashed(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of integer keys, hashed on both cores (pandas hashes integers without the GIL)
+    and the two halves' distinct values merged after."""
     parts = _halves(keys)
     with ThreadPoolExecutor(max_workers=2) as pool:
         coded = list(pool.map(pd.factorize, parts))
@@ -225,6 +240,7 @@ def _indices(encoded: pa.DictionaryArray) -> np.ndarray:
     return np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
 
 
+_RUNS_FROM = 1_000  # fewer keys: no runs looked for
 _T = TypeVar("_T", pa.ChunkedArray, np.ndarray)
 
 
