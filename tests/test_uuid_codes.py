@@ -129,3 +129,18 @@ def test_the_numbers_route_agrees_with_the_text_route(monkeypatch: pytest.Monkey
     assert np.array_equal(fast_codes, slow_codes)
     assert fast_distinct.equals(slow_distinct)
     assert _same_pattern(fast_orders, values) and _same_pattern(order_codes(ids), values)
+
+
+def test_parsed_block_by_block_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the values are parsed a few thousand at a time: every block lands in its place, and a
+    # value that is no UUID, or a letter of the other case, is found in any block
+    from engine.data import uuids as uuids_module
+
+    monkeypatch.setattr(uuids_module, "_BLOCK", 7)
+    values = _uuids(100, seed=9)
+    parsed = parse(_chunked(values))
+    assert parsed is not None
+    assert [str(uuid.UUID(int=int(h) << 64 | int(lo)))
+            for h, lo in zip(parsed.hi, parsed.lo, strict=True)] == values
+    for odd in ("0f8fad5b-d9cb-469f-a165-70867728950g", values[90].upper()):
+        assert parse(_chunked([*values[:90], odd, *values[91:]])) is None
