@@ -162,5 +162,5 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         PURCHASE_MARGIN: pick(purchase_margin),
         SECOND_DAY: pick(second).astype(np.int64),
         CURRENT_PURCHASE_MARGIN: pick(current_bought),
-    })
+    }, copy=False)  # each column its own block: not copied into one 2-D block per dtype
     return frame
