@@ -69,3 +69,21 @@ def test_no_keys_and_a_table_too_large() -> None:
     # two keys 2^40 apart in one byte each: 2 x 2^8 x ... values; a few keys, a huge table
     keys = np.array([0, (1 << 56) - 1], dtype=np.uint64)
     assert dense_ranks(keys) is None
+
+
+def test_keys_spanning_every_byte_are_declined_not_overflowed() -> None:
+    # each of the 8 bytes spans 256 values: 2^64 in all, past int64 in numpy's product
+    keys = np.array([0, (1 << 64) - 1], dtype=np.uint64)
+    assert dense_ranks(keys) is None
+
+
+def test_more_keys_than_a_block_rank_in_order() -> None:
+    # 300,000 keys (4.6 blocks of 65,536), 150,000 distinct even numbers in random order
+    rng = np.random.default_rng(7)
+    distinct_numbers = np.arange(150_000, dtype=np.uint64) * np.uint64(2)
+    keys = rng.permutation(np.concatenate([distinct_numbers, distinct_numbers]))
+    ranked = dense_ranks(keys)
+    assert ranked is not None
+    codes, distinct = ranked
+    assert np.array_equal(distinct, distinct_numbers)
+    assert np.array_equal(codes, keys // np.uint64(2))

@@ -3,8 +3,9 @@
 Hashing ten million strings is the slowest step of a load, so each column takes the cheapest
 exact route. Ids of up to 8 bytes, as they are or past a prefix they all share (``C`` of
 ``C0000042``, ``O`` of ``O000001589``), are packed into integers (``engine.data.packing``):
-customer ids are then hashed as integers on both cores, and order ids coded per run of equal
-ids with no hash table at all. Other ids (UUIDs, say) are hashed as text: customer ids on both
+customer ids are then ranked as numbers where their bytes span few values (engine.data.dense_keys)
+or else hashed as integers on both cores, and order ids coded per run of equal ids with no hash
+table at all. Other ids (UUIDs, say) are hashed as text: customer ids on both
 cores with the (much smaller) dictionaries merged after, order ids only at the first row of
 each run, keeping their codes alone (never millions of ids as Python text). Canonical UUIDs,
 all in one case, are read as the 128-bit numbers they spell (engine.data.uuids) and coded as
@@ -132,7 +133,7 @@ def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_heads(keys: np.ndarray) -> np.ndarray | None:
-    """Where each run of equal keys starts, when there are fewer runs than half the keys."""
+    """Where each run of equal keys starts, when the runs are at most half the keys."""
     if len(keys) < _RUNS_FROM:
         return None
     heads = np.flatnonzero(keys[1:] != keys[:-1]) + 1

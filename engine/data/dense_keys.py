@@ -11,6 +11,8 @@ its running count ranks them, and each key's rank is a look-up: linear time, no 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _BLOCK = 1 << 16  # keys turned into numbers at a time: the work stays in the caches
@@ -25,7 +27,7 @@ def dense_ranks(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     low, high = _byte_ranges(keys)
     radix = high.astype(np.int64) - low + 1
-    values = int(np.prod(radix))  # at most 256^8: a Python int, no overflow
+    values = math.prod(int(r) for r in radix)  # up to 256^8: Python ints, no overflow
     if values > min(max(4 * n, 1 << 16), _MAX_VALUES):
         return None
     weight = np.concatenate([[1], np.cumprod(radix)[:-1]])  # byte 0, the lowest, first

@@ -181,7 +181,8 @@ def header_names(src: Source, head: bytes) -> list[str]:
     return next(csv.reader([first], delimiter=src.delimiter))
 
 
-def _names(ours: str) -> str:
+def names(ours: str) -> str:
+    """How a hint begins to say which cvm.yaml setting names a column."""
     if ours.startswith(("consent:", "attr:")):
         return f"{column_setting(ours)} in cvm.yaml names"
     return f"cvm.yaml maps {ours} to"
@@ -195,7 +196,7 @@ def duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]
             raise InputError(Problem(
                 f"column {theirs!r} appears {len(where)} times (columns "
                 + ", ".join(map(str, where)) + "), expected once", file=src.display, line=1,
-                key="header", hint=f"{_names(ours)} {theirs!r}, which must name "
+                key="header", hint=f"{names(ours)} {theirs!r}, which must name "
                 "one column: rename the others" if src.configured else "a column is named "
                 "once in the header: rename or remove the others"))
 

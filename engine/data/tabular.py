@@ -33,6 +33,7 @@ from engine.data.header import (
     encoding_hint,
     header_names,
     missing_columns,
+    names,
     no_rows,
     opened_bytes,
 )
@@ -106,7 +107,7 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
             raise InputError(Problem(
                 f"found values of type {kind}, expected plain values (text, numbers or "
                 "dates)", file=src.display, key=f"column {theirs!r}",
-                hint=f"cvm.yaml maps {ours} to this column; map a column of plain values"
+                hint=f"{names(ours)} this column; map a column of plain values"
                 if src.configured else "give a column of plain values"))
     text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
     return pq.read_table(where, columns=list(dict.fromkeys(wanted.values())),
