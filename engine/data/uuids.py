@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,6 +33,7 @@ class Uuids:
     hi: np.ndarray  # uint64, one per value
     lo: np.ndarray  # uint64
     upper: bool  # hex letters written in upper case
+    lower: bool = False  # in lower case (neither: no letters at all)
 
     def keys(self) -> np.ndarray:
         """One 64-bit key per value, for hashing: equal UUIDs get equal keys; two different
@@ -112,4 +114,42 @@ def parse(text: pa.ChunkedArray) -> Uuids | None:
             hi[done:end] = words[:, 0]
             lo[done:end] = words[:, 1]
             done = end
-    return Uuids(hi, lo, upper)
+    return Uuids(hi, lo, upper, lower)
+
+
+def index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray | None:
+    """The position of each value in ``value_set`` (-1 where it is not there, and for a
+    null), found by the numbers the UUIDs spell: the text's exact match when both columns are
+    canonical UUIDs with their letters in one case (or none: a UUID of digits alone reads the
+    same in both cases). None where that does not hold, or where the set holds a UUID twice
+    or two of its UUIDs share a 64-bit key: the caller matches the text (a hash of 1M
+    36-byte texts: 0.4-0.6 s; of their numbers: 0.1 s)."""
+    valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    present = values if values.null_count == 0 else values.filter(pa.array(valid))
+    given = parse(pa.chunked_array([present], type=values.type)) if len(present) else None
+    known = parse(pa.chunked_array([value_set], type=value_set.type))
+    if given is None or known is None or (given.upper and known.lower) \
+            or (given.lower and known.upper):
+        return None
+    known_keys = known.keys()
+    index = pd.Index(known_keys)
+    if not index.is_unique:
+        return None
+    position = index.get_indexer(given.keys())
+    hit = position >= 0
+    if not (np.array_equal(known.hi[position[hit]], given.hi[hit])
+            and np.array_equal(known.lo[position[hit]], given.lo[hit])):
+        return None  # a key shared by two different UUIDs: the text decides
+    out = np.full(len(values), -1, dtype=np.int64)
+    out[valid] = position
+    return out
+
+
+def all_distinct(ids: pa.Array) -> bool | None:
+    """Whether no UUID appears twice in ``ids``, read as numbers; None unless every value is a
+    canonical UUID in one case, or when two keys are equal (a repeat, or two UUIDs sharing a
+    key): the caller looks at the text, and names the repeat."""
+    parsed = parse(pa.chunked_array([ids], type=ids.type))
+    if parsed is None:
+        return None
+    return True if pd.Index(parsed.keys()).is_unique else None

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data import uuids
 from engine.data.load import DAY, Transactions
 from engine.data.preflight import customer_columns
 from engine.data.tabular import Source, dictionary, read_columns
@@ -157,11 +158,16 @@ def _text_column(values: pa.Array) -> object:
 
 
 def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    by_number = uuids.index_in(values, value_set)  # UUIDs: their numbers, not their text
+    if by_number is not None:
+        return by_number
     found = pc.index_in(values, value_set=value_set)
     return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _check_unique(src: Source, ids: pa.Array, column: str) -> None:
+    if uuids.all_distinct(ids):  # UUIDs: their numbers hashed, not their text
+        return
     encoded = pc.dictionary_encode(ids)
     codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     if len(encoded.dictionary) == len(ids):
