@@ -1,0 +1,47 @@
+"""Integer keys coded part by part (engine.data.key_codes): every key's code names its own
+value, equal keys share a code, and no table is larger than its part."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.data import key_codes
+from engine.data.key_codes import factorized
+
+RNG = np.random.default_rng(11)
+CASES = {
+    "few keys": RNG.integers(0, 50, 1_000).astype(np.uint64),
+    "random, repeated": RNG.integers(0, 2**64 - 1, 40_000, dtype=np.uint64)[
+        RNG.integers(0, 40_000, 700_000)],
+    "all distinct": RNG.permutation(np.arange(600_000, dtype=np.uint64) * np.uint64(977)),
+    "one key": np.full(300_000, 42, dtype=np.uint64),
+    "two keys": np.tile(np.array([0, 2**64 - 1], dtype=np.uint64), 150_000),
+    "int64 with negatives": RNG.integers(-(2**62), 2**62, 500_000),
+    "the top bits equal": np.arange(400_000, dtype=np.uint64) | np.uint64(0xFF << 56),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_codes_name_their_keys(case: str) -> None:
+    keys = CASES[case]
+    codes, uniques = factorized(keys)
+    assert codes.dtype == np.intp and uniques.dtype == keys.dtype
+    assert np.array_equal(uniques[codes], keys)
+    assert len(uniques) == len(np.unique(keys))  # each distinct key once
+
+
+def test_large_inputs_are_coded_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    real = pd.factorize
+
+    def counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sizes.append(len(values))
+        return real(values)
+
+    monkeypatch.setattr(key_codes.pd, "factorize", counted)
+    keys = RNG.integers(0, 2**64 - 1, 2_000_000, dtype=np.uint64)
+    codes, uniques = factorized(keys)
+    assert np.array_equal(uniques[codes], keys)
+    assert sum(sizes) == len(keys) and max(sizes) < 200_000  # 16 parts of about 125,000
