@@ -93,6 +93,13 @@ def test_anything_but_uuids_in_one_case_takes_the_text_route(odd: str) -> None:
     assert _same_pattern(order_codes(ids), values)
 
 
+def test_lengths_that_only_add_up_to_uuids_take_the_text_route() -> None:
+    # 35 and 37 bytes: together 72, as two UUIDs would be
+    values = [*_uuids(10, seed=6), "0f8fad5b-d9cb-469f-a165-70867728950",
+              "0f8fad5b-d9cb-469f-a165-70867728950ef"]
+    assert parse(pa.chunked_array([pa.array(values)])) is None
+
+
 def test_nulls_take_the_text_route() -> None:
     assert parse(pa.chunked_array([pa.array([_uuids(1, seed=6)[0], None])])) is None
 

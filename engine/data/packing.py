@@ -46,6 +46,9 @@ def pack(text: pa.ChunkedArray, skip: int = 0) -> Packed | None:
     text."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return None
+    wide = pa.types.is_large_string(text.type)
+    if any(text_bytes(chunk, wide) > (8 + skip) * len(chunk) for chunk in text.chunks):
+        return None  # a value longer than 8 bytes: no pass over the lengths (UUIDs, say)
     low, high = (v.as_py() for v in pc.min_max(pc.binary_length(text)).values())
     if high is None:
         return None
@@ -56,6 +59,16 @@ def pack(text: pa.ChunkedArray, skip: int = 0) -> Packed | None:
     parts = [_pack_chunk(chunk, width, skip) for chunk in text.chunks if len(chunk)]
     keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
     return Packed(keys, width)
+
+
+def text_bytes(chunk: pa.Array, wide: bool) -> int:
+    """The bytes of text a chunk's values hold together (its offsets' last less its first)."""
+    if not len(chunk):
+        return 0
+    kind = np.dtype(np.int64 if wide else np.int32)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=kind, count=len(chunk) + 1,
+                            offset=chunk.offset * kind.itemsize)
+    return int(offsets[-1]) - int(offsets[0])
 
 
 def _pack_chunk(chunk: pa.Array, width: int, skip: int) -> np.ndarray:

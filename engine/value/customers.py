@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data import uuids
+from engine.data import id_match
 from engine.data.load import DAY, Transactions
 from engine.data.preflight import customer_columns
 from engine.data.tabular import Source, dictionary, read_columns
@@ -158,7 +158,7 @@ def _text_column(values: pa.Array) -> object:
 
 
 def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
-    by_number = uuids.index_in(values, value_set)  # UUIDs: their numbers, not their text
+    by_number = id_match.index_in(values, value_set)  # packed ids, UUIDs: numbers, not text
     if by_number is not None:
         return by_number
     found = pc.index_in(values, value_set=value_set)
@@ -166,7 +166,7 @@ def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
 
 
 def _check_unique(src: Source, ids: pa.Array, column: str) -> None:
-    if uuids.all_distinct(ids):  # UUIDs: their numbers hashed, not their text
+    if id_match.all_distinct(ids):  # packed ids, UUIDs: numbers hashed, not text
         return
     encoded = pc.dictionary_encode(ids)
     codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
