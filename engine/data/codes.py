@@ -101,7 +101,7 @@ def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
     if ranked is not None:
         codes, distinct = ranked
     else:
-        codes, union = _hashed(firsts)
+        codes, union = factorized(firsts)
         order = np.argsort(union, kind="stable")  # packed keys sort as the text does
         codes, distinct = _ranked(order)[codes], union[order]
     if heads is not None:
@@ -111,7 +111,7 @@ def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
 
 def _uuid_customer_codes(uuids: Uuids, kind: pa.DataType) -> tuple[np.ndarray, pa.Array] | None:
     """As for packed ids, hashing one 64-bit key per UUID; None when two UUIDs share a key."""
-    codes, union = _factorized(uuids.keys())
+    codes, union = _factorized_runs(uuids.keys())
     found = same_at(codes, len(union), uuids.hi, uuids.lo)
     if found is None:
         return None
@@ -120,7 +120,7 @@ def _uuid_customer_codes(uuids: Uuids, kind: pa.DataType) -> tuple[np.ndarray, p
     return _ranked(order)[codes], uuids.text(hi[order], lo[order], kind)
 
 
-def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _factorized_runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of integer keys into their distinct values (in no particular order).
     When a customer's rows mostly lie together (an export sorted by customer), only the first
     key of each run of equal keys is looked up: the hash table is visited once per customer,
@@ -128,8 +128,8 @@ def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     took 2.7 s)."""
     heads = _run_heads(keys)
     if heads is None:
-        return _hashed(keys)
-    codes, union = _hashed(keys[heads])
+        return factorized(keys)
+    codes, union = factorized(keys[heads])
     return np.repeat(codes, np.diff(heads, append=len(keys))), union
 
 
@@ -141,12 +141,6 @@ def _run_heads(keys: np.ndarray) -> np.ndarray | None:
     if len(heads) >= len(keys) // 2:
         return None
     return np.concatenate([[0], heads])
-
-
-def _hashed(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of integer keys into their distinct values (in no particular order), coded on
-    both cores with tables that fit the caches (engine.data.key_codes)."""
-    return factorized(keys)
 
 
 def _ranked(order: np.ndarray) -> np.ndarray:

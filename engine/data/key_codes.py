@@ -6,7 +6,7 @@ caches and pandas' factorize takes 0.9 s. Split first by a few bits of a mixed c
 key, the keys of one part meet only each other, so each part is coded with a small table of
 its own and the parts' codes follow one another: 0.12-0.15 s for the same keys, both cores
 used (pandas hashes integers without Python's lock). The parts are taken by a stable sort on
-an 8 or 16-bit part number (numpy's radix sort: linear time).
+a 16-bit part number (numpy's radix sort: linear time).
 """
 
 from __future__ import annotations

@@ -46,8 +46,7 @@ def pack(text: pa.ChunkedArray, skip: int = 0) -> Packed | None:
     text."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return None
-    wide = pa.types.is_large_string(text.type)
-    if any(text_bytes(chunk, wide) > (8 + skip) * len(chunk) for chunk in text.chunks):
+    if any(text_bytes(chunk) > (8 + skip) * len(chunk) for chunk in text.chunks):
         return None  # a value longer than 8 bytes: no pass over the lengths (UUIDs, say)
     low, high = (v.as_py() for v in pc.min_max(pc.binary_length(text)).values())
     if high is None:
@@ -61,20 +60,24 @@ def pack(text: pa.ChunkedArray, skip: int = 0) -> Packed | None:
     return Packed(keys, width)
 
 
-def text_bytes(chunk: pa.Array, wide: bool) -> int:
+def offsets_of(chunk: pa.Array) -> np.ndarray:
+    """A text chunk's value offsets as they lie in its buffer (its slice's own, no copy):
+    value i is the bytes offsets[i] to offsets[i + 1] of the data buffer."""
+    kind = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+    return np.frombuffer(chunk.buffers()[1], dtype=kind, count=len(chunk) + 1,
+                         offset=chunk.offset * kind.itemsize)
+
+
+def text_bytes(chunk: pa.Array) -> int:
     """The bytes of text a chunk's values hold together (its offsets' last less its first)."""
     if not len(chunk):
         return 0
-    kind = np.dtype(np.int64 if wide else np.int32)
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=kind, count=len(chunk) + 1,
-                            offset=chunk.offset * kind.itemsize)
+    offsets = offsets_of(chunk)
     return int(offsets[-1]) - int(offsets[0])
 
 
 def _pack_chunk(chunk: pa.Array, width: int, skip: int) -> np.ndarray:
-    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=kind, count=len(chunk) + 1,
-                            offset=chunk.offset * np.dtype(kind).itemsize).astype(np.int64)
+    offsets = offsets_of(chunk).astype(np.int64)
     data = np.frombuffer(chunk.buffers()[2] or b"\0", dtype=np.uint8)
     lengths = np.diff(offsets) - skip
     if width == 8 and not skip:  # every value is 8 bytes: the bytes are the key

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data.packing import text_bytes
+from engine.data.packing import offsets_of, text_bytes
 
 _DASHES = np.array([8, 13, 18, 23])
 _DIGITS_AT = np.array([i for i in range(36) if i not in _DASHES])
@@ -80,8 +80,7 @@ def parse(text: pa.ChunkedArray) -> Uuids | None:
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) \
             or len(text) == 0 or text.null_count:
         return None
-    wide = pa.types.is_large_string(text.type)
-    if any(text_bytes(chunk, wide) != 36 * len(chunk) for chunk in text.chunks):
+    if any(text_bytes(chunk) != 36 * len(chunk) for chunk in text.chunks):
         return None  # most columns of other ids: no pass over their lengths
     low, high = (v.as_py() for v in pc.min_max(pc.binary_length(text)).values())
     if low != 36 or high != 36:
@@ -93,8 +92,7 @@ def parse(text: pa.ChunkedArray) -> Uuids | None:
     for chunk in text.chunks:
         if not len(chunk):
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if wide else np.int32)
-        first = int(offsets[chunk.offset])  # every value 36 bytes: they lie side by side
+        first = int(offsets_of(chunk)[0])  # every value 36 bytes: they lie side by side
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
         grid = data[first:first + 36 * len(chunk)].reshape(len(chunk), 36)
         for start in range(0, len(chunk), _BLOCK):
@@ -118,4 +116,3 @@ def parse(text: pa.ChunkedArray) -> Uuids | None:
             lo[done:end] = words[:, 1]
             done = end
     return Uuids(hi, lo, upper, lower)
-
