@@ -122,6 +122,35 @@ def test_a_dashboard_on_port_8787_is_no_warning(tmp_path: Path) -> None:
     assert manifest["engine"] == {"name": "dask", "scheduler": "local cluster of 2 workers"}
 
 
+CLOSING_LOG = '''
+import logging
+from distributed import WorkerPlugin
+from engine.distributed.cluster import client_for
+
+class LogsWhileClosing(WorkerPlugin):
+    def teardown(self, worker):
+        logging.getLogger("distributed.worker").error("a worker's error while closing")
+
+if __name__ == "__main__":
+    with client_for(None, quiet=False) as client:
+        client.register_plugin(LogsWhileClosing())
+    print("closed")
+'''
+
+
+def test_what_a_worker_logs_while_the_cluster_closes_is_not_shown(tmp_path: Path) -> None:
+    """A run that succeeded printed a worker's traceback on stderr, now and then: its heartbeat
+    to a scheduler that had closed first ("Failed to communicate with scheduler during
+    heartbeat"). Here a worker logs an error while it closes, every time: not shown."""
+    import subprocess
+
+    script = tmp_path / "closing.py"
+    script.write_text(CLOSING_LOG)
+    got = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert (got.returncode, got.stdout, got.stderr) == (0, "closed\n", "")
+
+
 def _synthetic(tmp_path: Path) -> Path:
     sys.path.insert(0, str(ROOT / "examples" / "retail"))
     from synth import generate, write

@@ -126,14 +126,15 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
         try:
             yield client
         except BaseException:
-            # the cluster is closed after an error: a worker's heartbeat to the scheduler
-            # closing first is logged with a traceback, which is not the user's problem; so
-            # is, in this process, the client's gather stopped by Ctrl-C ("Task exception was
-            # never retrieved")
+            # in this process, the client's gather stopped by Ctrl-C ("Task exception was
+            # never retrieved") is not the user's problem
             logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+            raise
+        finally:
+            # the workers' logs off while the cluster closes, after a success too: a worker's
+            # heartbeat to a scheduler that closed first is logged with a traceback
             with contextlib.suppress(Exception):
                 client.run(_hush)
-            raise
 
 
 @contextmanager
@@ -153,7 +154,7 @@ def _interrupts_held() -> Iterator[None]:
 
 
 def _hush() -> None:
-    """In a worker process: Dask's logs off (its cluster is being closed after an error)."""
+    """In a worker process: Dask's logs off (its cluster is being closed)."""
     logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
 
