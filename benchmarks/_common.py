@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import sys
@@ -12,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples" / "retail"))  # synth.py, the example generator
 
-BENCH_DATA = ROOT / "bench-data"
+# generated data sets, made once and kept: bench-data/ of the checkout unless CVM_BENCH_DATA
+# names another folder (the tests run each benchmark on small data in a temporary one)
+BENCH_DATA = Path(os.environ.get("CVM_BENCH_DATA") or ROOT / "bench-data")
 
 
 def peak_rss_mb() -> float:
