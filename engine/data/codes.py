@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -222,8 +221,8 @@ def _integer_codes(keys: np.ndarray) -> np.ndarray:
         found = record[pos] == keys[rest]
         codes[rest[found]] = pos[found]
         unseen = rest[~found]
-        if len(unseen):
-            extra, _ = pd.factorize(keys[unseen])
+        if len(unseen):  # in a shuffled file most keys: coded part by part (key_codes)
+            extra, _ = factorized(keys[unseen])
             codes[unseen] = len(record) + extra
     return codes
 
