@@ -57,8 +57,10 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
         return None
     tx = load_transactions(cfg)
     totals = period_totals(tx, config.period_days, totals_periods(config))
+    # copied into one 2-D block per dtype before it is sent to the client: sent as a block per
+    # column (build_features' layout), the client held 1.8 GB more at 10M customers
     frame = build_features(tx, period_days=config.period_days,
-                           horizon_periods=config.horizon_periods, totals=totals)
+                           horizon_periods=config.horizon_periods, totals=totals).copy()
     calibration = None
     if split is not None:
         calibration = calibration_frame(tx, split[0], split[1], config.models.time_unit_days)
