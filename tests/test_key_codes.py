@@ -32,7 +32,9 @@ def test_codes_name_their_keys(case: str) -> None:
     assert len(uniques) == len(np.unique(keys))  # each distinct key once
 
 
-def test_large_inputs_are_coded_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def hashed_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every array key_codes hands to pd.factorize, in order."""
     sizes: list[int] = []
     real = pd.factorize
 
@@ -41,13 +43,18 @@ def test_large_inputs_are_coded_in_parts(monkeypatch: pytest.MonkeyPatch) -> Non
         return real(values)
 
     monkeypatch.setattr(key_codes.pd, "factorize", counted)
+    return sizes
+
+
+def test_large_inputs_are_coded_in_parts(hashed_sizes: list[int]) -> None:
+    sizes = hashed_sizes
     keys = RNG.integers(0, 2**64 - 1, 2_000_000, dtype=np.uint64)
     codes, uniques = factorized(keys)
     assert np.array_equal(uniques[codes], keys)
     assert sum(sizes) == len(keys) and max(sizes) < 200_000  # 16 parts of about 125,000
 
 
-def test_shuffled_short_order_ids_are_coded_in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shuffled_short_order_ids_are_coded_in_parts(hashed_sizes: list[int]) -> None:
     """Packed order ids in random order: few rise above every earlier one, so nearly all are
     coded by hashing; at 3M customers 28.5M keys in one hash table (10.5M distinct) made the
     load of a shuffled file 6 x its 1M time. They are coded part by part too, and each code
@@ -56,17 +63,10 @@ def test_shuffled_short_order_ids_are_coded_in_parts(monkeypatch: pytest.MonkeyP
 
     from engine.data.codes import order_codes
 
-    sizes: list[int] = []
-    real = pd.factorize
-
-    def counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sizes.append(len(values))
-        return real(values)
-
-    monkeypatch.setattr(key_codes.pd, "factorize", counted)
     numbers = RNG.permutation(np.repeat(RNG.choice(10**8, 300_000, replace=False), 3))
     ids = np.char.add("O", np.char.zfill(numbers.astype(str), 8))
     codes = order_codes(pa.chunked_array([pa.array(ids[:500_000]), pa.array(ids[500_000:])]))
-    coded = list(sizes)
-    assert np.array_equal(real(codes)[0], real(ids)[0])  # the same partition of the rows
+    coded = list(hashed_sizes)
+    # the same partition of the rows (pd.factorize still counted: `coded` was copied first)
+    assert np.array_equal(pd.factorize(codes)[0], pd.factorize(ids)[0])
     assert sum(coded) > 800_000 and max(coded) < 200_000
