@@ -27,6 +27,12 @@ from pathlib import Path
 import pandas as pd
 from _common import peak_rss_mb
 
+# the action list's reason: a few texts, one per status, as a run's (engine/activation)
+REASONS = {"allocated": "retain_high_value (priority 90): High-value customers at risk",
+           "holdout": "holdout group: not contacted, to measure the campaign",
+           "not_served": "budget: the allowed channels' budgets are spent",
+           "suppressed": "contact policy: at most 2 contacts in 7 days"}
+
 
 def frames(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """A value table, decisions and actions, as ``cvm run`` hands them to the history."""
@@ -40,15 +46,8 @@ def frames(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
     actions = recorded.loc[recorded["status"].notna(),
                            ["customer_id", "campaign", "channel", "status", "holdout", "cost",
                             "value_at_stake", "expected_response"]].reset_index(drop=True)
-    # the action list's reason: a few texts, one per status, as a run's (engine/activation)
     actions["reason"] = actions["status"].map(REASONS).fillna("")
     return table, decisions, actions
-
-
-REASONS = {"allocated": "retain_high_value (priority 90): High-value customers at risk",
-           "holdout": "holdout group: not contacted, to measure the campaign",
-           "not_served": "budget: the allowed channels' budgets are spent",
-           "suppressed": "contact policy: at most 2 contacts in 7 days"}
 
 
 def server_cpu(pid: int | None) -> float:
