@@ -16,6 +16,9 @@ sys.path.insert(0, str(ROOT / "examples" / "retail"))  # synth.py, the example g
 # generated data sets, made once and kept: bench-data/ of the checkout unless CVM_BENCH_DATA
 # names another folder (the tests run each benchmark on small data in a temporary one)
 BENCH_DATA = Path(os.environ.get("CVM_BENCH_DATA") or ROOT / "bench-data")
+# for each benchmark's --help
+DATA_HELP = ("generated data is made once and kept in bench-data/ of the checkout, or in the "
+             "folder the environment variable CVM_BENCH_DATA names")
 
 
 def peak_rss_mb() -> float:

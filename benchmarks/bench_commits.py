@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import ROOT, retail_project, run_module_measured
+from _common import DATA_HELP, ROOT, retail_project, run_module_measured
 
 DATA = ("transactions.parquet", "customers.parquet")
 
@@ -67,7 +67,7 @@ def _once(source: Path, project: Path, out: Path) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=DATA_HELP)
     parser.add_argument("revs", nargs="+", help="git revisions (commits, branches, tags)")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=2)

@@ -32,7 +32,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from _common import BENCH_DATA, ROOT
+from _common import BENCH_DATA, DATA_HELP, ROOT
 
 CHUNK = 1_000_000
 FILES_PER_CHUNK = 4
@@ -134,7 +134,7 @@ def _body(path: Path) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=DATA_HELP)
     parser.add_argument("--customers", type=int, nargs="+", default=[300_000, 1_000_000])
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--scheduler", default=None)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from _common import ROOT, peak_rss_mb
+from _common import DATA_HELP, ROOT, peak_rss_mb
 
 
 def customers(n: int, seed: int) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def customers(n: int, seed: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--synth", action="store_true",

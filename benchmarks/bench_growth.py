@@ -30,7 +30,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, cpu_seconds, load_average, peak_rss_mb, retail_project, shuffled_project
+from _common import (
+    DATA_HELP,
+    ROOT,
+    cpu_seconds,
+    load_average,
+    peak_rss_mb,
+    retail_project,
+    shuffled_project,
+)
 
 DUCKDB_QUERY = """
 SELECT CustomerID,
@@ -116,7 +124,7 @@ def _ratio(cases: dict[tuple[int, str, str], dict[str, object]], a: tuple[int, s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,300000,1000000,3000000")
     parser.add_argument("--ids", default="short,uuid")

@@ -18,7 +18,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from _common import ROOT, peak_rss_mb, retail_project
+from _common import DATA_HELP, ROOT, peak_rss_mb, retail_project
 
 
 def measure_run(project: str) -> None:
@@ -61,7 +61,7 @@ def measure_plan(project: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--skip-plan", action="store_true")
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)

@@ -1,4 +1,4 @@
-"""Benchmark of the scoring step: 10M transactions of 1M customers from Parquet.
+"""Benchmark of the scoring step: 9.5M transactions of 1M customers from Parquet.
 
     python benchmarks/bench_score.py [--customers 1000000] [--shuffled]
 
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, peak_rss_mb, retail_project, shuffled_project
+from _common import DATA_HELP, ROOT, peak_rss_mb, retail_project, shuffled_project
 
 
 def measure(project: str) -> None:
@@ -39,7 +39,7 @@ def measure(project: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--shuffled", action="store_true",
                         help="the same rows in random order")

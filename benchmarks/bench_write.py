@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from _common import peak_rss_mb, retail_project
+from _common import DATA_HELP, peak_rss_mb, retail_project
 
 
 def inputs(project: Path, *, recompute: bool) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def timed(name: str, work: Callable[[], object], repeat: int) -> object:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2, help="best of N for each writer")
     parser.add_argument("--keep", type=Path, help="leave the files written in this folder")

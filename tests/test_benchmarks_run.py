@@ -56,3 +56,13 @@ def test_the_history_benchmark_runs_on_postgresql(postgres_server: str, tmp_path
                          cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
     assert got.returncode == 0, got.stdout[-2000:] + got.stderr[-4000:]
     assert "PostgreSQL run 2: 3,000 customers" in got.stdout
+
+
+@pytest.mark.parametrize("name", ["bench_commits", "bench_dask", "bench_decide", "bench_growth",
+                                  "bench_run", "bench_score", "bench_write"])
+def test_a_benchmark_that_generates_data_says_where_in_its_help(name: str) -> None:
+    got = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--help"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert " ".join(got.stdout.split()).endswith(
+        "generated data is made once and kept in bench-data/ of the checkout, or in the folder "
+        "the environment variable CVM_BENCH_DATA names")
