@@ -70,9 +70,12 @@ def shuffled_project(project: Path) -> Path:
     if not target.exists():
         shutil.copytree(project, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("transactions.parquet", "output", ".cvm"))
+        start = time.perf_counter()
         table = pq.read_table(project / "transactions.parquet")
         order = np.random.default_rng(1).permutation(table.num_rows)
         pq.write_table(table.take(pa.array(order)), target)
+        print(f"shuffled {table.num_rows:,} transactions in {time.perf_counter() - start:.1f} s "
+              f"-> {folder}", flush=True)
     return folder
 
 

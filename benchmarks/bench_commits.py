@@ -69,8 +69,10 @@ def _once(source: Path, project: Path, out: Path) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=DATA_HELP)
     parser.add_argument("revs", nargs="+", help="git revisions (commits, branches, tags)")
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers in the synthetic data (default 1,000,000)")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs of each revision, interleaved (default 2)")
     args = parser.parse_args()
     data = retail_project(args.customers)
     load = os.getloadavg()[0]

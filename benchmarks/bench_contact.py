@@ -59,8 +59,10 @@ def cpu_times(since: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers in the history (default 1,000,000)")
+    parser.add_argument("--runs", type=int, default=10,
+                        help="weekly runs recorded before the look-ups (default 10)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from engine.activation.contact import suppress

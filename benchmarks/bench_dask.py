@@ -59,7 +59,7 @@ def dataset(customers: int, *, single_file: bool, ids: str = "short") -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         parts.mkdir(parents=True)
         start = time.perf_counter()
-        people = []
+        people, rows = [], 0
         for k in range(chunks):
             size = min(CHUNK, customers - k * CHUNK)
             data = generate(size, seed=7 + k, ids=ids)  # type: ignore[arg-type]
@@ -72,10 +72,12 @@ def dataset(customers: int, *, single_file: bool, ids: str = "short") -> Path:
             for j in range(FILES_PER_CHUNK):
                 pq.write_table(tx.slice(j * step, step), parts / f"part-{k:04d}-{j}.parquet")
             people.append(cust)
+            rows += tx.num_rows
             del data, tx
         pq.write_table(pa.concat_tables(people), folder / "customers.parquet")
-        print(f"generated {customers:,} customers in {time.perf_counter() - start:.0f} s "
-              f"-> {folder}", flush=True)
+        print(f"generated {rows:,} transactions for {customers:,} customers in "
+              f"{chunks * FILES_PER_CHUNK} files in {time.perf_counter() - start:.0f} s -> "
+              f"{folder}", flush=True)
     if single_file and not (folder / "transactions.parquet").exists():
         files = sorted(parts.glob("*.parquet"))
         with pq.ParquetWriter(folder / "transactions.parquet",
@@ -135,11 +137,19 @@ def _body(path: Path) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=DATA_HELP)
-    parser.add_argument("--customers", type=int, nargs="+", default=[300_000, 1_000_000])
-    parser.add_argument("--partitions", type=int, default=None)
-    parser.add_argument("--scheduler", default=None)
-    parser.add_argument("--identity-max", type=int, default=300_000)
-    parser.add_argument("--ids", choices=("short", "uuid"), default="short")
+    parser.add_argument("--customers", type=int, nargs="+", default=[300_000, 1_000_000],
+                        help="sizes to run, the first the base of the scaling "
+                             "(default 300000 1000000)")
+    parser.add_argument("--partitions", type=int, default=None,
+                        help="cvm run's --partitions (default: the engine's choice)")
+    parser.add_argument("--scheduler", default=None,
+                        help="a Dask scheduler address (default: a local cluster of two workers)")
+    parser.add_argument("--identity-max", type=int, default=300_000,
+                        help="up to this size the single-process run too, compared byte "
+                             "for byte (default 300,000)")
+    parser.add_argument("--ids", choices=("short", "uuid"), default="short",
+                        help="short ids, or 36-character UUID customer and order ids "
+                             "(default short)")
     args = parser.parse_args()
     rows = []
     for n in args.customers:
@@ -154,7 +164,9 @@ def main() -> None:
             seconds, peak, output = measured(cmd)
             line = [ln for ln in output.splitlines() if ln.startswith("Run ")]
             print(f"{n:>11,} customers: {seconds:7.1f} s, peak {peak:8,.0f} MB (process "
-                  f"tree)  {line[0] if line else ''}", flush=True)
+                  f"tree)", flush=True)
+            if line:
+                print(f"    the command's summary: {line[0]}", flush=True)
             print("    " + output.splitlines()[-1], flush=True)
             steps = [ln.strip() for ln in output.splitlines() if ln.startswith("  [")]
             print("    steps (elapsed at the start of each): " + "; ".join(

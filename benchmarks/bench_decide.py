@@ -54,8 +54,10 @@ def customers(n: int, seed: int) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers decided (default 1,000,000)")
+    parser.add_argument("--seed", type=int, default=3,
+                        help="seed of the random value table (default 3)")
     parser.add_argument("--synth", action="store_true",
                         help="score the synthetic retail transactions instead")
     args = parser.parse_args()

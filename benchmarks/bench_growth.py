@@ -126,9 +126,12 @@ def _ratio(cases: dict[tuple[int, str, str], dict[str, object]], a: tuple[int, s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="100000,300000,1000000,3000000")
-    parser.add_argument("--ids", default="short,uuid")
-    parser.add_argument("--order", default="sorted,shuffled")
+    parser.add_argument("--sizes", default="100000,300000,1000000,3000000",
+                        help="customers, comma-separated (default 100000,300000,1000000,3000000)")
+    parser.add_argument("--ids", default="short,uuid",
+                        help="short, uuid or both, comma-separated (default short,uuid)")
+    parser.add_argument("--order", default="sorted,shuffled",
+                        help="rows sorted by customer, shuffled, or both (default sorted,shuffled)")
     parser.add_argument("--duckdb", action="store_true",
                         help="DuckDB's per-customer aggregation on the same files")
     parser.add_argument("--dask", action="store_true", help="cvm run --engine dask")

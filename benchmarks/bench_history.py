@@ -107,11 +107,16 @@ def measure(url: str, n: int, label: str, runs: int, server: Callable[[], float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--postgres-url", default=None)
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers per run (default 1,000,000)")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="runs recorded in each database (default 2)")
+    parser.add_argument("--postgres-url", default=None,
+                        help="a PostgreSQL database to use (default: a throwaway server)")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="skip PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true",
+                        help="skip SQLite")
     args = parser.parse_args()
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:

@@ -109,11 +109,17 @@ def show(label: str, times: Times) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--no-lifetimes", action="store_true")
-    parser.add_argument("--lifetimes-pareto", action="store_true")
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers drawn (default 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="best of N for each fit and prediction (default 3)")
+    parser.add_argument("--seed", type=int, default=7,
+                        help="seed of the draw (default 7)")
+    parser.add_argument("--no-lifetimes", action="store_true",
+                        help="skip lifetimes, side by side")
+    parser.add_argument("--lifetimes-pareto", action="store_true",
+                        help="fit Pareto/NBD on every customer in both libraries, not on "
+                             "20,000 (hours in lifetimes)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", UserWarning)  # Gamma-Gamma's count of excluded customers
     print(f"load average at start: {_load()} ({os.cpu_count()} cores)", flush=True)

@@ -41,10 +41,15 @@ def table(n: int, seed: int) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--policies", type=int, default=5000)
-    parser.add_argument("--shape", choices=["mixed", "templated"], default="mixed")
-    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers decided (default 1,000,000)")
+    parser.add_argument("--policies", type=int, default=5000,
+                        help="policies generated (default 5,000)")
+    parser.add_argument("--shape", choices=["mixed", "templated"], default="mixed",
+                        help="mixed: each policy its own; templated: campaign templates "
+                             "filled in (default mixed)")
+    parser.add_argument("--seed", type=int, default=3,
+                        help="seed of the policies and customers (default 3)")
     args = parser.parse_args()
 
     from engine.policy.decisions import decide, policy_matcher, stage_matcher

@@ -62,8 +62,10 @@ def measure_plan(project: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--skip-plan", action="store_true")
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers in the synthetic data (default 1,000,000)")
+    parser.add_argument("--skip-plan", action="store_true",
+                        help="time cvm run only, not cvm plan")
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:

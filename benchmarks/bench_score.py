@@ -40,7 +40,8 @@ def measure(project: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
-    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=1_000_000,
+                        help="customers in the synthetic data (default 1,000,000)")
     parser.add_argument("--shuffled", action="store_true",
                         help="the same rows in random order")
     parser.add_argument("--measure", help=argparse.SUPPRESS)

@@ -107,7 +107,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000, help="per phase, at most")
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase, at most")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8,
+                        help="concurrent connections (default 8)")
     args = parser.parse_args()
     key = secrets.token_urlsafe(32)
     rng = random.Random(7)

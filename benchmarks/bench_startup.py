@@ -69,7 +69,8 @@ def once(code: str, args: tuple[str, ...], cwd: Path,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of each command; the median is printed (default 5)")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="the checkout whose engine/ is run (default: this one)")
     parser.add_argument("--only", nargs="*", help="the commands to run (names as printed)")

@@ -7,6 +7,7 @@ checked here: speed is for the benchmarks to print (README, "Performance")."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,16 @@ CASES = {
     "bench_dask": ["--customers", SMALL, "--identity-max", SMALL],
 }
 
+# what a case prints, line by line (regular expressions), where a user was left guessing
+PRINTS = {
+    "bench_dask": [r"generated [\d,]+ transactions for 3,000 customers in 4 files in \d+ s -> .+",
+                   r" +3,000 customers: +[\d.]+ s, peak +[\d,]+ MB \(process tree\)",
+                   r"    the command's summary: Run \w+: 3,000 customers as of .+"],
+    "bench_growth": [r"shuffled [\d,]+ transactions in [\d.]+ s -> .+-2000-shuffled",
+                     r"shuffled [\d,]+ transactions in [\d.]+ s -> .+-3000-uuid-shuffled"],
+    "bench_score_shuffled": [r"shuffled [\d,]+ transactions in [\d.]+ s -> .+-3000-shuffled"],
+}
+
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_benchmark_runs(case: str, tmp_path: Path) -> None:
@@ -45,6 +56,9 @@ def test_the_benchmark_runs(case: str, tmp_path: Path) -> None:
     assert got.returncode == 0, got.stdout[-2000:] + got.stderr[-4000:]
     assert "Traceback" not in got.stderr
     assert not (ROOT / "bench-data" / f"retail-{SMALL}").exists()
+    lines = got.stdout.splitlines()
+    for pattern in PRINTS.get(case, []):
+        assert any(re.fullmatch(pattern, line) for line in lines), (pattern, got.stdout)
 
 
 def test_the_history_benchmark_runs_on_postgresql(postgres_server: str, tmp_path: Path) -> None:
@@ -66,3 +80,34 @@ def test_a_benchmark_that_generates_data_says_where_in_its_help(name: str) -> No
     assert " ".join(got.stdout.split()).endswith(
         "generated data is made once and kept in bench-data/ of the checkout, or in the folder "
         "the environment variable CVM_BENCH_DATA names")
+
+
+def _options_without_help(help_text: str) -> list[str]:
+    """The options ``--help`` lists with no text of their own: argparse puts an option's text
+    on its line after two spaces or, for a long option, on the next line, indented further."""
+    lines = help_text.splitlines()
+    bare = []
+    for i, line in enumerate(lines):
+        if not line.startswith("  -"):
+            continue
+        has_text = "  " in line.strip()
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        follows = nxt.startswith(" " * 4) and not nxt.strip().startswith("-")
+        if not (has_text or follows):
+            bare.append(line.strip())
+    return bare
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py")))
+def test_every_option_of_a_benchmark_says_what_it_does(script: str) -> None:
+    got = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--help"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert _options_without_help(got.stdout) == []
+
+
+def test_an_option_without_help_is_found() -> None:
+    text = ("options:\n  -h, --help            show this help message and exit\n"
+            "  --customers CUSTOMERS\n  --repeat REPEAT       best of N\n"
+            "  --recompute           compute the tables again (after a change of what they\n"
+            "                        hold)\n  --no-sqlite\n")
+    assert _options_without_help(text) == ["--customers CUSTOMERS", "--no-sqlite"]
