@@ -151,6 +151,54 @@ def test_what_a_worker_logs_while_the_cluster_closes_is_not_shown(tmp_path: Path
     assert (got.returncode, got.stdout, got.stderr) == (0, "closed\n", "")
 
 
+FAILED_RUN_LOGS = '''
+import logging
+from engine.distributed.cluster import client_for
+
+seen = []
+class Kept(logging.Handler):
+    def emit(self, record):
+        seen.append(record.getMessage().splitlines()[0] + " | " + record.getMessage()[-20:])
+
+asyncio_log = logging.getLogger("asyncio")
+asyncio_log.addHandler(Kept())
+level = asyncio_log.level
+if __name__ == "__main__":
+    for attempt in (1, 2):  # the filter added once, however many runs fail
+        try:
+            with client_for(None, quiet=True):
+                raise RuntimeError("the run failed")
+        except RuntimeError:
+            pass
+    asyncio_log.error("Task exception was never retrieved\\nfuture: <Task finished "
+                      "coro=<Client._gather() defined at /x/distributed/client.py:1>>")
+    asyncio_log.error("Task exception was never retrieved\\nfuture: <Task finished "
+                      "coro=<poll() defined at /srv/app/jobs.py:7>>")
+    asyncio_log.warning("Executing <Task pending> took 0.2 seconds")
+    print(asyncio_log.level == level, len(asyncio_log.filters))
+    print("\\n".join(seen))
+'''
+
+
+def test_a_failed_dask_run_hides_only_dask_s_own_never_retrieved_tasks(tmp_path: Path) -> None:
+    """After a failed run, the client's gather stopped by Ctrl-C logs "Task exception was never
+    retrieved" when it is collected: hidden. The asyncio logger was switched off for the rest
+    of the process, a program's own tasks' errors with it; now only Dask's record is held
+    back, and the logger's level is as it was."""
+    import subprocess
+
+    script = tmp_path / "failed.py"
+    script.write_text(FAILED_RUN_LOGS)
+    got = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.splitlines() == [
+        "True 1",
+        "Task exception was never retrieved | /srv/app/jobs.py:7>>",
+        "Executing <Task pending> took 0.2 seconds | ng> took 0.2 seconds",
+    ]
+
+
 def _synthetic(tmp_path: Path) -> Path:
     sys.path.insert(0, str(ROOT / "examples" / "retail"))
     from synth import generate, write

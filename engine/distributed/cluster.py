@@ -126,9 +126,7 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
         try:
             yield client
         except BaseException:
-            # in this process, the client's gather stopped by Ctrl-C ("Task exception was
-            # never retrieved") is not the user's problem
-            logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+            logging.getLogger("asyncio").addFilter(_DASK_TASK_NEVER_RETRIEVED)  # once only
             raise
         finally:
             # the workers' logs off while the cluster closes, after a success too: a worker's
@@ -151,6 +149,21 @@ def _interrupts_held() -> Iterator[None]:
     finally:
         if held:
             signal.signal(signal.SIGINT, before)
+
+
+class _DaskTaskNeverRetrieved(logging.Filter):
+    """asyncio's "Task exception was never retrieved" for a task of Dask's (the client's
+    gather stopped by Ctrl-C), logged whenever the task is collected, after the command said
+    what went wrong: not the user's problem. Every other record of asyncio's passes (a program
+    using the engine as a library keeps its own)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (text.startswith("Task exception was never retrieved")
+                    and "distributed" in text)
+
+
+_DASK_TASK_NEVER_RETRIEVED = _DaskTaskNeverRetrieved()
 
 
 def _hush() -> None:
