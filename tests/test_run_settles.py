@@ -191,3 +191,48 @@ def test_the_stamp_moves_with_a_recording_or_an_import_only(
     assert what_changed(recorded, imported) == "responses were imported"
     assert what_changed(empty, imported) == "a run was recorded and responses were imported"
     assert what_changed(None, empty) == "the history was made"
+
+
+def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
+        history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run holds none of its transaction rows once scored (no run to learn from); a
+    run recorded while it computes is one to learn from: the second computation scores again,
+    so that learning reads the rows it needs (engine.history.learn.rows_learning_reads)."""
+    from engine.history.record import record_run
+    from tests.history_runs import snapshot
+
+    project = _project(tmp_path, history_url, monkeypatch)
+    scores: list[int] = []
+    score = pipeline.score
+
+    def counted_score(*args: Any, **kwargs: Any) -> Any:
+        scores.append(len(scores))
+        return score(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "score", counted_score)
+
+    # a run on 1 April 2023 that put those who bought that April in win_back: converted
+    rows = pd.read_csv(project / "examples" / "retail" / "transactions.csv")
+    buyers = rows.loc[rows["OrderDate"].str.startswith("2023-04"), "CustomerID"].unique()
+    made = snapshot(len(buyers), status_p=[0.5, 0.5, 0, 0]).assign(
+        customer_id=buyers, campaign="win_back", policy_id="win_back")
+
+    def recording(n: int) -> None:
+        if n == 0:
+            store = open_history(history_url, tmp_path)
+            try:
+                record_run(store, run_id="r1", as_of=dt.date(2023, 4, 1), project="p",
+                           inputs={}, snapshot=made)
+            finally:
+                store.close()
+
+    calls = _during_decide(monkeypatch, recording)
+    _, _, lines = _run(project, tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    learnt = manifest["learning"]
+    assert learnt["runs_counted"] == 1
+    win_back = learnt["campaigns"]["win_back"]  # none converted without the rows
+    assert win_back["assigned_converted"] + win_back["holdout_converted"] == len(buyers) > 0
+    assert calls == [0, 1] and scores == [0, 1]
+    assert "history: a run was recorded while the run read it: computing again " \
+           "(attempt 2 of 3)" in lines

@@ -85,6 +85,9 @@ class Transactions:
     active: np.ndarray | None = None
     # subscriptions: the contracts the payments were made from (None for purchases)
     contracts: Contracts | None = None
+    # None: every row used; a day: only the rows dated on or after it, those learning reads
+    # (engine.history.learn.rows_learning_reads), the others dropped after scoring
+    rows_from: int | None = None
 
     @property
     def as_of_day(self) -> int:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.distributed.cluster import LOCAL_WORKERS, client_for
-from engine.distributed.history import learning_since
 from engine.distributed.score import score_dask
 from engine.errors import Problem, UsageError
+from engine.history.learn import learning_since
 from engine.project.database_source import DatabaseSource
 from engine.project.project import Project
 from engine.run.formats import check_format
@@ -38,7 +38,7 @@ def scored_on_dask(project: Project, *, scheduler: str | None = None,
                    progress: Progress | None = None, history: bool = False) -> Scored:
     """``engine.value.score.score`` on a Dask cluster (``cvm score --engine dask``);
     ``history``: the table is for a run that reads the history, so the rows learning reads
-    come with it (``engine.distributed.history``)."""
+    come with it (``engine.history.learn.learning_since``)."""
     check_supported(project)
     since = learning_since(project, history=history)
     with client_for(scheduler) as client:

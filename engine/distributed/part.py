@@ -51,7 +51,7 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
                ) -> Part | None:
     """Load and featurise one partition (a Dask task); ``split``: the calibration and
     observation ends of ``models.use: auto``, decided over all partitions; ``since``: the
-    first day of the rows learning reads (``engine.distributed.history``), None: none."""
+    first day of the rows learning reads (``engine.history.learn``), None: none."""
     cfg = partition_config(config, scratch, part, as_of)
     if cfg is None:
         return None

@@ -60,7 +60,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
     read); ``scratch``: where the partitions' rows are written between the two passes, a
     folder every worker can write and read (default: a temporary folder here); ``since``:
     the rows dated on or after this day are gathered as ``Scored.transactions``, for
-    learning (``engine.distributed.history``; None: none, and no transactions)."""
+    learning (``engine.history.learn.learning_since``; None: none, and no transactions)."""
     config, tiers = project.config, project.tiers
     timings: dict[str, float] = {}
     step = timed_steps(progress, timings)
@@ -110,7 +110,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                                                          dtype=object),
                            id_array=ids, report=report)
             calibration = merged_calibration(found, order, len(ids)) if split else None
-            learnt = merged_rows(found, order, days) if since is not None else None
+            learnt = replace(merged_rows(found, order, days), rows_from=since) \
+                if since is not None else None
             counts = merged_contracts(found, order) if contracts else None
             del parts, found  # merged: a copy of every customer's figures fewer to hold
             customers = load_customers(config)  # after the rows: their problems come first

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,8 +32,57 @@ if TYPE_CHECKING:  # the history's SQLAlchemy when there is a history to read
     from engine.history.measured import Measured, Sums
     from engine.history.store import Store
     from engine.project.config import Config
+    from engine.project.project import Project
 
 OFF = "off: learning.enabled is false in policies/campaigns.yaml; the declared rates are used"
+NO_RUN = int(np.iinfo(np.int32).max)  # a history without a run: no row is read
+
+
+def learning_since(project: Project, *, history: bool) -> int | None:
+    """The first day (since 1970-01-01) of the rows learning reads: a customer converted when
+    they bought in an earlier run's attribution window, which starts on that run's as-of
+    date, so the earliest recorded run's; None when it reads none (``--no-history``, learning
+    off, no history yet)."""
+    from engine.history import open_history
+
+    if not history or not project.channels.learning.enabled:
+        return None
+    store = open_history(project.config, create=False)
+    if store is None:
+        return None
+    from sqlalchemy import func, select
+
+    from engine.history.tables import runs
+
+    try:
+        with store.reading() as conn:
+            first = conn.execute(select(func.min(runs.c.as_of))).scalar()
+    finally:
+        store.close()
+    return NO_RUN if first is None else (first - EPOCH).days
+
+
+def rows_learning_reads(tx: Transactions | None, since: int | None) -> Transactions | None:
+    """``tx`` with only the rows dated ``since`` or later (None: no rows, no transactions):
+    what a run holds of its transactions once the value table is made. At 1M customers the
+    9.5M rows held through the allocation and the writing were 0.65 GB of the run's peak."""
+    if tx is None or since is None:
+        return None
+    if not holds_rows_for(tx, since):
+        raise ValueError(f"the transactions hold the rows from day {tx.rows_from} on, "
+                         f"learning reads them from day {since} on")
+    if tx.rows_from == since:
+        return tx
+    keep = tx.day >= since
+    return replace(tx, code=tx.code[keep], day=tx.day[keep], amount=tx.amount[keep],
+                   margin=tx.margin[keep], order=None, category=None, rows_from=since)
+
+
+def holds_rows_for(tx: Transactions | None, since: int | None) -> bool:
+    """Whether ``tx`` holds every row learning reads from ``since`` on (None: it reads none)."""
+    if since is None:
+        return True
+    return tx is not None and (tx.rows_from is None or tx.rows_from <= since)
 
 
 def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,

@@ -29,6 +29,7 @@ from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
 from engine.data.folder import data_files
 from engine.data.object_store import object_hashes
+from engine.history.learn import holds_rows_for, learning_since
 from engine.output.commit import not_the_output, writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_parquet
@@ -120,10 +121,13 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     with writing(target, guard, "run") as stage, EarlyFiles(stage) as early:
 
         def attempt(previous: Computed | None) -> Computed:
-            # the value table reads no history, so a second attempt keeps it; on Dask its
-            # scoring reads the history (the rows learning reads) and is made again
+            # the value table reads no history, so a second attempt keeps it, unless learning
+            # now reads rows it no longer holds (a run recorded meanwhile, dated earlier); on
+            # Dask its scoring reads the history (the rows learning reads) and is made again
             scored = scoring(progress) if scoring is not None else \
-                previous.scored if previous is not None else None
+                previous.scored if previous is not None and holds_rows_for(
+                    previous.scored.transactions, learning_since(project, history=history)) \
+                else None
             return compute(project, progress=progress, history=history, scored=scored,
                            decided=early.start if early_writes else None)
 

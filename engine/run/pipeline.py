@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,13 @@ from engine.activation.enforce import Blocked, enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
 from engine.history import with_changes
-from engine.history.learn import read_learned, run_campaigns
+from engine.history.learn import (
+    holds_rows_for,
+    learning_since,
+    read_learned,
+    rows_learning_reads,
+    run_campaigns,
+)
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
 from engine.project.channels import ChannelSetup
@@ -65,6 +71,17 @@ def staged(config: Config, setup: Project, scored: Scored, *,
     return assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
 
 
+def kept_for_learning(scored: Scored, *setups: Project, history: bool = True) -> Scored:
+    """``scored`` holding only the transaction rows learning reads for any of ``setups``
+    (none on a first run, or with ``--no-history``): they are held through the allocation and
+    the writing. A table scored on Dask holds those of its own side already: kept as it is."""
+    found = [s for s in (learning_since(p, history=history) for p in setups) if s is not None]
+    since = min(found) if found else None
+    if not holds_rows_for(scored.transactions, since):
+        return scored
+    return replace(scored, transactions=rows_learning_reads(scored.transactions, since))
+
+
 def compute(setup: Project, *, scored: Scored | None = None,
             progress: Progress | None = None, history: bool = True,
             decided: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Computed:
@@ -83,6 +100,7 @@ def compute(setup: Project, *, scored: Scored | None = None,
     if scored is None:
         scored = score(config, progress=progress, tiers=setup.tiers)
         timings.update(scored.timings)
+        scored = kept_for_learning(scored, setup, history=history)
     start = step("lifecycle")
     table = staged(config, setup, scored, history=history)
     timings["lifecycle"] = time.perf_counter() - start
