@@ -58,9 +58,52 @@ def test_without_history_no_row_is_held(retail: Path, tmp_path: Path) -> None:
 def test_rows_are_never_made_up() -> None:
     """Transactions that hold the rows from a day on cannot give those of an earlier day."""
     tx = score(load_project(Path(__file__).resolve().parents[1]).config).transactions
+    assert tx is not None
     later = rows_learning_reads(tx, 20_300)
     assert later is not None and later.rows_from == 20_300
-    assert rows_learning_reads(later, 20_400) is not None
+    assert np.array_equal(later.day, tx.day[tx.day >= 20_300]) and len(later.day) < len(tx.day)
+    latest = rows_learning_reads(later, 20_400)
+    assert latest is not None and latest.rows_from == 20_400
+    assert np.array_equal(latest.code, tx.code[tx.day >= 20_400])
     with pytest.raises(ValueError, match="hold the rows from day 20300 on, learning reads "
                                          "them from day 20200 on"):
         rows_learning_reads(later, 20_200)
+
+
+def test_a_plan_scores_the_proposal_again_when_its_learning_reads_rows_the_baseline_lacks(
+        retail: Path, tmp_path: Path) -> None:
+    """On Dask a side's table holds the rows its own learning reads: none with learning off.
+    A proposal that turns learning on, with the same value settings, reused the baseline's
+    table and learnt from no row (0 runs counted where one process counts 1)."""
+    import shutil
+    from dataclasses import replace
+
+    from engine.history.learn import learning_since
+    from engine.plan.dry_run import make_plan, read_side
+    from engine.plan.sources import sides
+    from engine.project.project import Project
+    from engine.value.score import Scored
+    from tests.history_runs import run as cvm_run
+
+    config = set_as_of(retail, str(FIRST))
+    cvm_run(retail, tmp_path / "run1")
+    set_as_of(retail, None, config)
+    with (retail / "policies" / "campaigns.yaml").open("a") as f:
+        f.write("learning:\n  enabled: false\n")
+    proposal = tmp_path / "proposal"
+    shutil.copytree(retail / "policies", proposal / "policies")
+    campaigns = proposal / "policies" / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text().replace("enabled: false", "enabled: true"))
+    project = load_project(retail)
+    base, prop = sides(project.config, tmp_path / "sides", proposed=proposal)
+    read = (read_side(project.config, base), read_side(project.config, prop))
+
+    def as_dask_scores(setup: Project, shown: object) -> Scored:  # scored_on_dask's rows
+        scored = score(setup.config, tiers=setup.tiers)
+        since = learning_since(setup, history=True)
+        return replace(scored, transactions=rows_learning_reads(scored.transactions, since))
+
+    local = make_plan(project.config, base, prop, read=read)
+    dask = make_plan(project.config, base, prop, read=read, scoring=as_dask_scores)
+    assert local.after.learned.runs == dask.after.learned.runs == 1
+    assert local.after.learned.as_dict() == dask.after.learned.as_dict()

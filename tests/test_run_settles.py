@@ -71,6 +71,19 @@ def _during_decide(monkeypatch: pytest.MonkeyPatch, write: Callable[[int], None]
     return calls
 
 
+def _counted_scores(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The value table's scorings, counted."""
+    scores: list[int] = []
+    score = pipeline.score
+
+    def counted_score(*args: Any, **kwargs: Any) -> Any:
+        scores.append(len(scores))
+        return score(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "score", counted_score)
+    return scores
+
+
 def test_an_import_during_compute_commits_and_the_run_computes_again(
         history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = _project(tmp_path, history_url, monkeypatch)
@@ -85,8 +98,10 @@ def test_an_import_during_compute_commits_and_the_run_computes_again(
                 store.close()
 
     calls = _during_decide(monkeypatch, importing)
+    scores = _counted_scores(monkeypatch)
     during, outcome, lines = _run(project, tmp_path / "during")
     assert calls == [0, 1]  # computed again once: the import did not change the second read
+    assert scores == [0]  # the value table kept: learning reads no row more
     assert "history: responses were imported while the run read it: computing again " \
            "(attempt 2 of 3)" in lines
     assert outcome == "converted"  # the decisions read the import ...
@@ -202,14 +217,7 @@ def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
     from tests.history_runs import snapshot
 
     project = _project(tmp_path, history_url, monkeypatch)
-    scores: list[int] = []
-    score = pipeline.score
-
-    def counted_score(*args: Any, **kwargs: Any) -> Any:
-        scores.append(len(scores))
-        return score(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "score", counted_score)
+    scores = _counted_scores(monkeypatch)
 
     # a run on 1 April 2023 that put those who bought that April in win_back: converted
     rows = pd.read_csv(project / "examples" / "retail" / "transactions.csv")
@@ -236,3 +244,39 @@ def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
     assert calls == [0, 1] and scores == [0, 1]
     assert "history: a run was recorded while the run read it: computing again " \
            "(attempt 2 of 3)" in lines
+
+
+@pytest.mark.parametrize("written", ["history made", "run of the same date"])
+def test_a_write_learning_does_not_read_keeps_the_value_table(
+        written: str, history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history made by an import during a first run, or a run recorded on the run's own
+    as-of date (learning reads the runs dated before it): the run computes again on the value
+    table it has, without scoring again."""
+    from engine.history.record import record_run
+    from tests.history_runs import retail_copy, snapshot
+
+    if written == "history made":
+        project = retail_copy(tmp_path)  # no history until the import makes it
+        set_as_of(project, "2024-07-01")
+        monkeypatch.setenv("CVM_HISTORY_URL", history_url)
+    else:
+        project = _project(tmp_path, history_url, monkeypatch)
+    (tmp_path / "responses.csv").write_text(RESPONSE)
+    scores = _counted_scores(monkeypatch)
+
+    def writing(n: int) -> None:
+        if n == 0:
+            store = open_history(history_url, tmp_path)
+            try:
+                if written == "history made":
+                    import_responses(store, tmp_path / "responses.csv", "responses.csv")
+                else:
+                    record_run(store, run_id="r1", as_of=dt.date(2024, 7, 1), project="p",
+                               inputs={}, snapshot=snapshot(5))
+            finally:
+                store.close()
+
+    calls = _during_decide(monkeypatch, writing)
+    _, _, lines = _run(project, tmp_path / "out")
+    assert calls == [0, 1] and scores == [0]
+    assert "computing again (attempt 2 of 3)" in lines

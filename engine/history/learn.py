@@ -35,14 +35,15 @@ if TYPE_CHECKING:  # the history's SQLAlchemy when there is a history to read
     from engine.project.project import Project
 
 OFF = "off: learning.enabled is false in policies/campaigns.yaml; the declared rates are used"
-NO_RUN = int(np.iinfo(np.int32).max)  # a history without a run: no row is read
 
 
-def learning_since(project: Project, *, history: bool) -> int | None:
+def learning_since(project: Project, *, history: bool, before: dt.date | None = None
+                   ) -> int | None:
     """The first day (since 1970-01-01) of the rows learning reads: a customer converted when
     they bought in an earlier run's attribution window, which starts on that run's as-of
-    date, so the earliest recorded run's; None when it reads none (``--no-history``, learning
-    off, no history yet)."""
+    date, so the earliest recorded run's (of those dated before ``before``, the as-of date of
+    the run that learns, when known: it reads no later run); None when it reads none
+    (``--no-history``, learning off, no such run)."""
     from engine.history import open_history
 
     if not history or not project.channels.learning.enabled:
@@ -54,12 +55,15 @@ def learning_since(project: Project, *, history: bool) -> int | None:
 
     from engine.history.tables import runs
 
+    first = select(func.min(runs.c.as_of))
+    if before is not None:
+        first = first.where(runs.c.as_of < before)
     try:
         with store.reading() as conn:
-            first = conn.execute(select(func.min(runs.c.as_of))).scalar()
+            day = conn.execute(first).scalar()
     finally:
         store.close()
-    return NO_RUN if first is None else (first - EPOCH).days
+    return None if day is None else (day - EPOCH).days
 
 
 def rows_learning_reads(tx: Transactions | None, since: int | None) -> Transactions | None:

@@ -35,7 +35,7 @@ from engine.project.project import Project
 from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
 from engine.run.build import build, side
-from engine.run.pipeline import Computed, compute, kept_for_learning
+from engine.run.pipeline import Computed, compute, holds_what_learning_reads
 from engine.value.score import Scored, score
 
 DECISION_FIELDS = ("lifecycle_stage", "stage_rule", "action", "policy_id", "priority",
@@ -121,8 +121,6 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         shown = step("baseline")
         scored_b = scoring(setup_b, shown) if scoring is not None else \
             score(cfg_b, tiers=tiers_b, progress=shown)
-        # held through both sides: only the rows learning reads, on either side
-        scored_b = kept_for_learning(scored_b, setup_b, setup_p)
         before = compute(setup_b, scored=scored_b, progress=shown)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
@@ -133,9 +131,11 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
             cfg_b, cfg_p) and plan_diff.same(setup_b.rulebook.segments,
                                              setup_p.rulebook.segments)
         shown = step("proposed")
-        scored_p = scored_b if same_value else kept_for_learning(
-            scoring(setup_p, shown) if scoring is not None
-            else score(cfg_p, tiers=tiers_p, progress=shown), setup_p)
+        # the baseline's table, unless this side's learning reads rows it does not hold (on
+        # Dask a side's table holds the rows its own learning reads: none with learning off)
+        scored_p = scored_b if same_value and holds_what_learning_reads(scored_b, setup_p) \
+            else scoring(setup_p, shown) if scoring is not None \
+            else score(cfg_p, tiers=tiers_p, progress=shown)
         after = compute(setup_p, scored=scored_p, progress=shown)
         briefs_p = _briefs(after)
     if progress is not None:

@@ -29,7 +29,6 @@ from engine.activation.actions_schema import VERSION as ACTIONS_VERSION
 from engine.data.database import digest as rows_digest
 from engine.data.folder import data_files
 from engine.data.object_store import object_hashes
-from engine.history.learn import holds_rows_for, learning_since
 from engine.output.commit import not_the_output, writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_parquet
@@ -40,7 +39,13 @@ from engine.project.project import Project
 from engine.render.briefs import render_briefs
 from engine.run.early import EARLY, EarlyFiles
 from engine.run.formats import check_format
-from engine.run.pipeline import Computed, Progress, allocation_summary, compute
+from engine.run.pipeline import (
+    Computed,
+    Progress,
+    allocation_summary,
+    compute,
+    holds_what_learning_reads,
+)
 from engine.run.recorder import Recorder
 from engine.run.settle import settled
 from engine.value.score import Scored, row_counts
@@ -125,9 +130,8 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
             # now reads rows it no longer holds (a run recorded meanwhile, dated earlier); on
             # Dask its scoring reads the history (the rows learning reads) and is made again
             scored = scoring(progress) if scoring is not None else \
-                previous.scored if previous is not None and holds_rows_for(
-                    previous.scored.transactions, learning_since(project, history=history)) \
-                else None
+                previous.scored if previous is not None and holds_what_learning_reads(
+                    previous.scored, project, history=history) else None
             return compute(project, progress=progress, history=history, scored=scored,
                            decided=early.start if early_writes else None)
 

@@ -71,15 +71,18 @@ def staged(config: Config, setup: Project, scored: Scored, *,
     return assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
 
 
-def kept_for_learning(scored: Scored, *setups: Project, history: bool = True) -> Scored:
-    """``scored`` holding only the transaction rows learning reads for any of ``setups``
-    (none on a first run, or with ``--no-history``): they are held through the allocation and
-    the writing. A table scored on Dask holds those of its own side already: kept as it is."""
-    found = [s for s in (learning_since(p, history=history) for p in setups) if s is not None]
-    since = min(found) if found else None
-    if not holds_rows_for(scored.transactions, since):
-        return scored
+def kept_for_learning(scored: Scored, setup: Project, *, history: bool = True) -> Scored:
+    """``scored`` holding only the transaction rows learning reads (none on a first run, or
+    with ``--no-history``): they are held through the allocation and the writing."""
+    since = learning_since(setup, history=history, before=scored.as_of)
     return replace(scored, transactions=rows_learning_reads(scored.transactions, since))
+
+
+def holds_what_learning_reads(scored: Scored, setup: Project, *, history: bool = True) -> bool:
+    """Whether ``scored`` holds every row learning reads for ``setup`` now: a value table
+    kept from an earlier computation, or made for another side of a plan."""
+    return holds_rows_for(scored.transactions,
+                          learning_since(setup, history=history, before=scored.as_of))
 
 
 def compute(setup: Project, *, scored: Scored | None = None,
