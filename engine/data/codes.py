@@ -33,7 +33,7 @@ def customer_codes(ids: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     readable), and the sorted distinct ids. ``ids`` has no nulls (checked before)."""
     uuids = parse(ids)
     if uuids is not None:
-        coded = _uuid_customer_codes(uuids, ids.type)
+        coded = uuid_customer_codes(uuids, ids.type)
         if coded is not None:
             return coded
     packed, prefix = _pack_past_prefix(ids)
@@ -108,7 +108,7 @@ def _packed_customer_codes(packed: Packed) -> tuple[np.ndarray, pa.Array]:
     return codes, packed.text(distinct)
 
 
-def _uuid_customer_codes(uuids: Uuids, kind: pa.DataType) -> tuple[np.ndarray, pa.Array] | None:
+def uuid_customer_codes(uuids: Uuids, kind: pa.DataType) -> tuple[np.ndarray, pa.Array] | None:
     """As for packed ids, hashing one 64-bit key per UUID; None when two UUIDs share a key."""
     codes, union = _factorized_runs(uuids.keys())
     found = same_at(codes, len(union), uuids.hi, uuids.lo)
@@ -162,7 +162,7 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     if len(text) == 0:
         return np.zeros(0, dtype=np.int64)
     uuids = parse(text)
-    coded = _uuid_order_codes(uuids) if uuids is not None else None
+    coded = uuid_order_codes(uuids) if uuids is not None else None
     if coded is not None:
         return coded
     blank_free = text.null_count == 0 and not pc.any(pc.utf8_is_space(text)).as_py()
@@ -194,7 +194,7 @@ def order_codes(text: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(head_codes[np.cumsum(starts) - 1], dtype=np.int64)
 
 
-def _uuid_order_codes(uuids: Uuids) -> np.ndarray | None:
+def uuid_order_codes(uuids: Uuids) -> np.ndarray | None:
     """Order codes of UUIDs, a code per run of equal ids; None when two share a key."""
     hi, lo = uuids.hi, uuids.lo
     starts = np.ones(len(hi), dtype=bool)

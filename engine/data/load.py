@@ -9,6 +9,7 @@ refunds (negative amounts) are kept and netted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -16,7 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data.codes import customer_codes, labelled_codes, order_codes
+from engine.data.codes import (
+    customer_codes,
+    labelled_codes,
+    order_codes,
+    uuid_customer_codes,
+    uuid_order_codes,
+)
 from engine.data.contracts import Contracts, end_days, ends_after, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
@@ -25,6 +32,7 @@ from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
+from engine.data.uuid_ids import ParsedIds, parse_column, uuid_columns
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
@@ -105,23 +113,38 @@ def load_transactions(config: Config) -> Transactions:
         src: Source = rows
         table = read_rows(rows, wanted, repetitive)
         skipped: list[str] = []  # a folder's files not read
+        ids: dict[str, ParsedIds] = {}
     else:
         src = as_folder(Source(  # a folder: a bad row is named by its own file
             data.transactions, config.display(data.transactions), "data.transactions",
             data.delimiter, data.encoding, config.where("data.transactions")))
-        table, skipped = read_folder(src, wanted, repetitive) if isinstance(src, FolderRows) \
-            else (read_columns(src, wanted, repetitive=repetitive), [])
+        if isinstance(src, FolderRows):
+            table, skipped = read_folder(src, wanted, repetitive)
+            ids = {}
+        else:
+            table, ids = _read_file(src, wanted, repetitive)
+            skipped = []
     report = LoadReport(file=src.display, rows_read=table.num_rows,
                         files_note=skipped_note(skipped))
     cols = data.columns
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
     # so the order ids are coded on the second core meanwhile.
     pool = ThreadPoolExecutor(max_workers=1)
-    order_job = pool.submit(order_codes, as_text(src, table, "order_id", cols["order_id"],
-                                            required=False, raw=True)) \
-        if "order_id" in cols else None
-    codes, id_array = _customer_codes(src, table, cols["customer_id"])
-    table = table.drop_columns(["customer_id"])  # ten million ids are worth 150 MB
+    order_job = pool.submit(
+        _order_codes, src, wanted, ids.get("order_id"),
+        as_text(src, table, "order_id", cols["order_id"], required=False, raw=True)
+        if "order_id" in table.column_names else None) if "order_id" in cols else None
+    coded = uuid_customer_codes(ids["customer_id"].uuids, ids["customer_id"].kind) \
+        if "customer_id" in ids else None
+    if coded is not None:
+        codes, id_array = coded
+        check_ids(src, id_array, cols["customer_id"], codes)
+    else:
+        codes, id_array = _customer_codes(src, _with_column(src, table, wanted, "customer_id"),
+                                          cols["customer_id"])
+    del ids
+    if "customer_id" in table.column_names:
+        table = table.drop_columns(["customer_id"])  # ten million ids are worth 150 MB
     seconds = as_date_seconds(src, table, "date", cols["date"], date_format=data.date_format,
                               required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
@@ -209,6 +232,47 @@ def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,
                    file=src.display, key=f"column {column!r}",
                    hint="a purchase is a row with a positive amount before the as-of date; "
                    "check the amount column mapped in data.columns and as_of in cvm.yaml")
+
+
+def _read_file(src: Source, wanted: Mapping[str, str], repetitive: tuple[str, ...]
+               ) -> tuple[pa.Table, dict[str, ParsedIds]]:
+    """The file's columns; UUID id columns of a Parquet file parsed a row group at a time
+    on their own threads meanwhile (engine.data.uuid_ids), left out of the table; an id
+    column that turns out not to be all UUIDs is read later, whole (``_with_column``)."""
+    theirs = list(wanted.values())
+    ours = [k for k in ("customer_id", "order_id") if k in wanted and
+            theirs.count(wanted[k]) == 1]  # a column mapped twice is read with the others
+    candidates = uuid_columns(src, wanted, ours)
+    if not candidates:
+        return read_columns(src, wanted, repetitive=repetitive), {}
+    with ThreadPoolExecutor(max_workers=len(candidates)) as pool:
+        parsing = {k: pool.submit(parse_column, src, wanted[k]) for k in candidates}
+        table = read_columns(src, wanted, repetitive=repetitive, skip=candidates)
+        found = {k: job.result() for k, job in parsing.items()}
+    for name in candidates:  # not all UUIDs: read now, as text, before any value is checked
+        if found[name] is None:
+            table = _with_column(src, table, wanted, name)
+    return table, {k: got for k, got in found.items() if got is not None}
+
+
+def _with_column(src: Source, table: pa.Table, wanted: Mapping[str, str], ours: str) -> pa.Table:
+    """``table`` with the column ``ours``, read now if it was left out for its UUIDs."""
+    if ours in table.column_names:
+        return table
+    return table.append_column(ours, read_columns(src, {ours: wanted[ours]}).column(ours))
+
+
+def _order_codes(src: Source, wanted: Mapping[str, str], parsed: ParsedIds | None,
+                 text: pa.ChunkedArray | None) -> np.ndarray:
+    """Order codes from the parsed UUIDs, else from the text (read now if it was left out
+    for its UUIDs and two of them share a hash key: rare)."""
+    coded = uuid_order_codes(parsed.uuids) if parsed is not None else None
+    if coded is not None:
+        return coded
+    if text is None:
+        table = read_columns(src, {"order_id": wanted["order_id"]})
+        text = as_text(src, table, "order_id", wanted["order_id"], required=False, raw=True)
+    return order_codes(text)
 
 
 def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:

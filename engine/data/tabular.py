@@ -46,24 +46,27 @@ DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
 def read_columns(src: Source, wanted: Mapping[str, str],
-                 repetitive: Collection[str] = ()) -> pa.Table:
+                 repetitive: Collection[str] = (), skip: Collection[str] = ()) -> pa.Table:
     """Read the user's columns named in ``wanted`` (our name -> their name), renamed to ours.
 
     Text columns named in ``repetitive`` (ours; dates, categories, channels) are read
     dictionary-encoded: each distinct value is stored once, so ten million rows of a few
-    thousand dates cost little to read and to parse.
+    thousand dates cost little to read and to parse. ``skip`` (ours): columns of a Parquet
+    file checked as the others are but not read (read already: engine.data.uuid_ids).
     """
     repeated = {wanted[k] for k in repetitive if k in wanted}
     if isinstance(src.path, ObjectPath):
         _check_object(src, src.path)
     else:
         check_local(src)
-    table = _read_parquet(src, wanted, repeated) if src.is_parquet \
+    skipped = {wanted[k] for k in skip if k in wanted} if src.is_parquet else set()
+    table = _read_parquet(src, wanted, repeated, skipped) if src.is_parquet \
         else _read_csv(src, wanted, repeated)
     if table.num_rows == 0:
         raise InputError(no_rows(src))
     # select by name: readers may return columns in file order, not in the order asked for
-    return table.select(list(wanted.values())).rename_columns(list(wanted))
+    kept = [k for k, v in wanted.items() if v not in skipped]
+    return table.select([wanted[k] for k in kept]).rename_columns(kept)
 
 
 def _check_object(src: Source, loc: ObjectPath) -> None:
@@ -87,10 +90,11 @@ def _readable(src: Source) -> Iterator[Path | IO[bytes]]:
         yield src.path
 
 
-def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
+def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str],
+                  skipped: set[str]) -> pa.Table:
     try:
         with _readable(src) as where:
-            return _parquet_columns(src, where, wanted, repeated)
+            return _parquet_columns(src, where, wanted, repeated, skipped)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
                                  hint="a .parquet file must be written by a Parquet writer")) \
@@ -98,7 +102,7 @@ def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str]) ->
 
 
 def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, str],
-                     repeated: set[str]) -> pa.Table:
+                     repeated: set[str], skipped: set[str]) -> pa.Table:
     schema = pq.read_schema(where)
     missing_columns(src, schema.names, wanted, None)
     for ours, theirs in wanted.items():
@@ -110,8 +114,8 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
                 hint=f"{names(ours)} this column; map a column of plain values"
                 if src.configured else "give a column of plain values"))
     text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
-    return pq.read_table(where, columns=list(dict.fromkeys(wanted.values())),
-                         read_dictionary=text or None)
+    return pq.read_table(where, columns=[n for n in dict.fromkeys(wanted.values())
+                                         if n not in skipped], read_dictionary=text or None)
 
 
 def _header(src: Source) -> list[str]:
