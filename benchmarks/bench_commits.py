@@ -67,7 +67,8 @@ def _once(source: Path, project: Path, out: Path) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=DATA_HELP)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("revs", nargs="+", help="git revisions (commits, branches, tags)")
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers in the synthetic data (default 1,000,000)")

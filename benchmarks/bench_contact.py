@@ -58,7 +58,8 @@ def cpu_times(since: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers in the history (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=10,

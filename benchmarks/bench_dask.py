@@ -136,7 +136,8 @@ def _body(path: Path) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=DATA_HELP)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, nargs="+", default=[300_000, 1_000_000],
                         help="sizes to run, the first the base of the scaling "
                              "(default 300000 1000000)")

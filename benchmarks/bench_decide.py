@@ -53,7 +53,8 @@ def customers(n: int, seed: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers decided (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=3,

@@ -1,9 +1,10 @@
-"""Growth benchmark: ``cvm run`` as the data grows, with short or UUID ids, sorted or shuffled.
+"""Growth benchmark: ``cvm run`` as the data grows, short or UUID ids, rows by date or shuffled.
 
     python benchmarks/bench_growth.py [--sizes 100000,300000,1000000,3000000]
         [--ids short,uuid] [--order sorted,shuffled] [--duckdb] [--dask]
 
-Each case runs in a fresh process on a synthetic project (``synth.py``, cached in bench-data/):
+Each case runs in a fresh process on a synthetic project (``synth.py``, its rows in date order,
+as exports usually are, or a shuffled copy; cached in bench-data/):
 time per stage, wall and CPU (user + system: the development machine is shared, so wall time
 moves with the other processes' load, CPU time much less), and peak memory. Then the ratios the
 engine promises (issue 16): 3M customers at most 3.3 times the 1M time, 36-character UUID
@@ -131,7 +132,8 @@ def main() -> None:
     parser.add_argument("--ids", default="short,uuid",
                         help="short, uuid or both, comma-separated (default short,uuid)")
     parser.add_argument("--order", default="sorted,shuffled",
-                        help="rows sorted by customer, shuffled, or both (default sorted,shuffled)")
+                        help="rows in date order as synth.py writes them (sorted), shuffled, "
+                             "or both (default sorted,shuffled)")
     parser.add_argument("--duckdb", action="store_true",
                         help="DuckDB's per-customer aggregation on the same files")
     parser.add_argument("--dask", action="store_true", help="cvm run --engine dask")

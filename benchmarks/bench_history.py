@@ -106,7 +106,8 @@ def measure(url: str, n: int, label: str, runs: int, server: Callable[[], float]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers per run (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=2,

@@ -108,7 +108,8 @@ def show(label: str, times: Times) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers drawn (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=3,

@@ -40,7 +40,8 @@ def table(n: int, seed: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers decided (default 1,000,000)")
     parser.add_argument("--policies", type=int, default=5000,

@@ -61,7 +61,8 @@ def measure_plan(project: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers in the synthetic data (default 1,000,000)")
     parser.add_argument("--skip-plan", action="store_true",

@@ -104,7 +104,8 @@ def _report(name: str, latencies: list[float], elapsed: float, failures: int) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20_000, help="per phase, at most")
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase, at most")
     parser.add_argument("--connections", type=int, default=8,

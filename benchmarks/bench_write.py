@@ -68,7 +68,8 @@ def timed(name: str, work: Callable[[], object], repeat: int) -> object:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP)
+    parser = argparse.ArgumentParser(description=__doc__, epilog=DATA_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000,
                         help="customers in the synthetic data (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=2, help="best of N for each writer")

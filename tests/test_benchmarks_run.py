@@ -111,3 +111,17 @@ def test_an_option_without_help_is_found() -> None:
             "  --recompute           compute the tables again (after a change of what they\n"
             "                        hold)\n  --no-sqlite\n")
     assert _options_without_help(text) == ["--customers CUSTOMERS", "--no-sqlite"]
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py")))
+def test_a_benchmark_s_help_gives_its_description_whole(script: str) -> None:
+    """Its docstring's first paragraph, not cut after a line (bench_history's and bench_serve's
+    stopped mid-sentence; bench_contact's and bench_measure's had none)."""
+    import ast
+
+    path = ROOT / "benchmarks" / script
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    got = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True,
+                         timeout=60, check=True)
+    first = " ".join(doc.split("\n\n")[0].split())
+    assert first and first in " ".join(got.stdout.split())
