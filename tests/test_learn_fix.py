@@ -263,9 +263,10 @@ def test_explain_and_plan_say_which_figure_and_from_how_many() -> None:
     got = figures("k", [("email", 0.05), ("sms", 0.02)], counts, 100)
     text = describe(got, ["email"])
     assert text == ("incremental from 350 customers contacted of 400 assigned, against a "
-                    "holdout of 60 (9 of 120 windows converted: 0.0750; the contacted alone: "
-                    "0.0813): email 0.1229 (declared 0.05; 250 customers, 70 of 300 windows "
-                    "converted, measured uplift +0.1521)")
+                    "holdout of 60 (9 of 120 windows converted: 0.0750; the contacted's "
+                    "baseline, had they not been contacted: 0.0813): email 0.1229 (declared "
+                    "0.05; 250 customers, 70 of 300 windows converted, measured uplift "
+                    "+0.1521)")
     assert f"(`{text}`;" in readme
     before = Learned(True, 100, "the history", 2, {"k": got})
     row = compare_rows(before, before)[0]

@@ -117,7 +117,7 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
         f"incremental from {got['contacted']:,} customers contacted of {got['assigned']:,} " \
         f"assigned, against a holdout of {got['holdout']:,} ({got['holdout_converted']:,} of " \
         f"{got['holdout_windows']:,} windows converted: {got['holdout_rate']:.4f}; the " \
-        f"contacted alone: {b}): " in shown.stdout
+        f"contacted's baseline, had they not been contacted: {b}): " in shown.stdout
     fig = got["channels"][row["channel"]]
     assert f"{row['channel']} {fig['response']:.4f} (declared {fig['declared']:g}; " \
         f"{fig['contacted']:,} customers, {fig['converted']:,} of {fig['windows']:,} windows " \

@@ -201,7 +201,8 @@ def basis(found: CampaignFigures) -> str:
     return (f"incremental from {c.contacted.customers:,} customers contacted of "
             f"{c.assigned.customers:,} assigned, against a holdout of {c.holdout.customers:,} "
             f"({c.holdout.converted:,} of {c.holdout.windows:,} windows converted: "
-            f"{found.baseline or 0:.4f}; the contacted alone: {found.contacted_baseline or 0:.4f})")
+            f"{found.baseline or 0:.4f}; the contacted's baseline, had they not been "
+            f"contacted: {found.contacted_baseline or 0:.4f})")
 
 
 def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
