@@ -31,3 +31,21 @@ def test_a_customers_file_that_matches_adds_no_note(tmp_path: Path) -> None:
     done = cvm("run", "--project", str(project), "--out", str(tmp_path / "out"), "--no-history")
     assert done.exit_code == 0, done.stderr
     assert not [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+
+
+def test_one_customer_is_one_customer(tmp_path: Path) -> None:
+    """A new user's trial: "1 purchasing customers are not in the customers file ... (1 of
+    them are, ...)". One listed customer's id in lower case: one each way."""
+    project = retail_copy(tmp_path)
+    customers = project / "examples" / "retail" / "customers.csv"
+    lines = customers.read_text().splitlines(keepends=True)
+    customers.write_text(lines[0] + lines[1][0].lower() + lines[1][1:] + "".join(lines[2:]))
+    done = cvm("run", "--project", str(project), "--out", str(tmp_path / "out"), "--no-history")
+    assert done.exit_code == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+    assert notes == [
+        "  note: 1 purchasing customer is not in the customers file: no consents recorded "
+        "for them (it is, but for the letter case of its id: ids are matched exactly; write "
+        "them in one case in both files)",
+        "  note: 1 customer in the customers file has no purchase before the as-of date: "
+        "not scored"]

@@ -188,6 +188,10 @@ def runs_measured(runs: int) -> str:
     return f"{runs} run{'' if runs == 1 else 's'} measured"
 
 
+def _customers(n: int) -> str:
+    return f"{n:,} customer{'' if n == 1 else 's'}"
+
+
 def basis(found: CampaignFigures) -> str:
     """Which figure a campaign used and from how many distinct customers."""
     c = found.counts
@@ -195,9 +199,10 @@ def basis(found: CampaignFigures) -> str:
         return "the declared rates (" + ("no contact measured yet" if c.holdout.windows else
                                          "nothing measured yet") + ")"
     if found.figure == POSTERIOR:
-        return (f"posterior of the raw response from {c.contacted.customers:,} customers "
-                f"contacted (the holdout's {c.holdout.customers:,} customers are too few for "
-                f"a baseline: {MIN_HOLDOUT} needed)")
+        held = c.holdout.customers
+        return (f"posterior of the raw response from {_customers(c.contacted.customers)} "
+                f"contacted (the holdout's {_customers(held)} {'is' if held == 1 else 'are'} "
+                f"too few for a baseline: {MIN_HOLDOUT} needed)")
     return (f"incremental from {c.contacted.customers:,} customers contacted of "
             f"{c.assigned.customers:,} assigned, against a holdout of {c.holdout.customers:,} "
             f"({c.holdout.converted:,} of {c.holdout.windows:,} windows converted: "

@@ -127,12 +127,15 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
                 report.notes.append(f"{unknown:,} referred_by values name no known customer "
                                     "(not in the customers file, no purchase)")
     if report.purchasers_not_in_customers_file:
-        report.notes.append(f"{report.purchasers_not_in_customers_file:,} purchasing customers "
-                            "are not in the customers file: no consents recorded for them"
+        n = report.purchasers_not_in_customers_file
+        report.notes.append(f"{n:,} purchasing customer{' is' if n == 1 else 's are'} not in "
+                            "the customers file: no consents recorded for them"
                             + _case_only(tx.id_array, codes, known, customers.ids))
     if report.customers_without_purchases:
-        report.notes.append(f"{report.customers_without_purchases:,} customers in the "
-                            "customers file have no purchase before the as-of date: not scored")
+        n = report.customers_without_purchases
+        report.notes.append(f"{n:,} customer{'' if n == 1 else 's'} in the customers file "
+                            f"ha{'s' if n == 1 else 've'} no purchase before the as-of date: "
+                            "not scored")
     return tuple(consent_column(c) for c in customers.consents)
 
 
@@ -148,8 +151,10 @@ def _case_only(purchasers: pa.Array, codes: np.ndarray, known: np.ndarray,
     found = int(pc.sum(pc.is_in(pc.utf8_lower(missing), value_set=lower)).as_py() or 0)
     if not found:
         return ""
-    return (f" ({found:,} of them are, but for the letter case of their ids: ids are matched "
-            "exactly; write them in one case in both files)")
+    which = "it is, but for the letter case of its id" if len(missing) == 1 else \
+        f"{found:,} of them {'is' if found == 1 else 'are'}, but for the letter case of " \
+        f"{'its id' if found == 1 else 'their ids'}"
+    return f" ({which}: ids are matched exactly; write them in one case in both files)"
 
 
 def _text_column(values: pa.Array) -> object:
