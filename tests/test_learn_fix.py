@@ -284,6 +284,9 @@ def test_explain_and_plan_say_which_figure_and_from_how_many() -> None:
     assert describe(one).startswith(  # not "1 customers are"
         "posterior of the raw response from 1 customer contacted (the holdout's 1 customer is "
         "too few for a baseline: 30 needed)")
+    alone = figures("k", [("email", 0.05)], Counts({"email": Tally(1, 1, 1)}, Tally(1, 1, 1),
+                    Tally(40, 40, 5), Tally(30, 30, 3)), 100)
+    assert describe(alone).startswith("incremental from 1 customer contacted of 40 assigned")
     none = figures("k", [("email", 0.05)], Counts(holdout=Tally(40, 40, 8)), 100)
     assert describe(none) == "the declared rates (no contact measured yet): email 0.0500"
     assert describe(figures("k", [("email", 0.05)], None, 100)) == \

@@ -203,7 +203,7 @@ def basis(found: CampaignFigures) -> str:
         return (f"posterior of the raw response from {_customers(c.contacted.customers)} "
                 f"contacted (the holdout's {_customers(held)} {'is' if held == 1 else 'are'} "
                 f"too few for a baseline: {MIN_HOLDOUT} needed)")
-    return (f"incremental from {c.contacted.customers:,} customers contacted of "
+    return (f"incremental from {_customers(c.contacted.customers)} contacted of "
             f"{c.assigned.customers:,} assigned, against a holdout of {c.holdout.customers:,} "
             f"({c.holdout.converted:,} of {c.holdout.windows:,} windows converted: "
             f"{found.baseline or 0:.4f}; the contacted's baseline, had they not been "
