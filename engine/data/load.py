@@ -108,22 +108,20 @@ def load_transactions(config: Config) -> Transactions:
     subs = config.subscriptions
     wanted = transaction_columns(config)  # what cvm validate looks for in the header
     repetitive = ("date", "category", "channel", "end")
+    skipped: list[str] = []  # a folder's files not read
+    ids: dict[str, ParsedIds] = {}  # a Parquet file's UUID id columns, parsed (_read_file)
     if isinstance(data.transactions, DatabaseSource):  # a table or query (engine/data/database)
         rows = rows_source(data.transactions)
         src: Source = rows
         table = read_rows(rows, wanted, repetitive)
-        skipped: list[str] = []  # a folder's files not read
-        ids: dict[str, ParsedIds] = {}
     else:
         src = as_folder(Source(  # a folder: a bad row is named by its own file
             data.transactions, config.display(data.transactions), "data.transactions",
             data.delimiter, data.encoding, config.where("data.transactions")))
         if isinstance(src, FolderRows):
             table, skipped = read_folder(src, wanted, repetitive)
-            ids = {}
         else:
             table, ids = _read_file(src, wanted, repetitive)
-            skipped = []
     report = LoadReport(file=src.display, rows_read=table.num_rows,
                         files_note=skipped_note(skipped))
     cols = data.columns
@@ -238,7 +236,7 @@ def _read_file(src: Source, wanted: Mapping[str, str], repetitive: tuple[str, ..
                ) -> tuple[pa.Table, dict[str, ParsedIds]]:
     """The file's columns; UUID id columns of a Parquet file parsed a row group at a time
     on their own threads meanwhile (engine.data.uuid_ids), left out of the table; an id
-    column that turns out not to be all UUIDs is read later, whole (``_with_column``)."""
+    column that turns out not to be all UUIDs is read whole right after, as text."""
     theirs = list(wanted.values())
     ours = [k for k in ("customer_id", "order_id") if k in wanted and
             theirs.count(wanted[k]) == 1]  # a column mapped twice is read with the others
