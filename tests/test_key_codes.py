@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from engine.data import key_codes
-from engine.data.key_codes import factorized
+from engine.data.key_codes import factorized, factorized_holding
 
 RNG = np.random.default_rng(11)
 CASES = {
@@ -70,3 +70,22 @@ def test_shuffled_short_order_ids_are_coded_in_parts(hashed_sizes: list[int]) ->
     # the same partition of the rows (pd.factorize still counted: `coded` was copied first)
     assert np.array_equal(pd.factorize(codes)[0], pd.factorize(ids)[0])
     assert sum(coded) > 800_000 and max(coded) < 200_000
+
+
+@pytest.mark.parametrize("count", [1_000, 2_000_000])  # one table, and part by part
+def test_each_code_holds_its_rows_word(count: int) -> None:
+    keys = RNG.integers(0, 50_000, count).astype(np.uint64)
+    words = keys * np.uint64(3) + np.uint64(7)
+    coded = factorized_holding(keys, words)
+    assert coded is not None
+    codes, uniques, held = coded
+    assert np.array_equal(uniques[codes], keys) and np.array_equal(held[codes], words)
+    assert np.array_equal(codes, factorized(keys)[0])
+
+
+@pytest.mark.parametrize("count", [1_000, 2_000_000])
+def test_a_key_whose_rows_hold_two_words_is_refused(count: int) -> None:
+    keys = RNG.integers(0, count // 40, count).astype(np.uint64)  # every key on many rows
+    words = keys.copy()
+    words[count // 3] += np.uint64(1)  # one row of its key holds another word
+    assert factorized_holding(keys, words) is None

@@ -125,6 +125,27 @@ def test_two_uuids_sharing_a_hashing_key_are_still_two_ids() -> None:
     assert _same_pattern(order_codes(ids), values)
 
 
+@pytest.mark.parametrize("arrangement", ["shuffled", "by customer", "pair side by side"])
+def test_a_shared_hashing_key_among_many_ids_is_still_two_ids(arrangement: str) -> None:
+    """Past 262,144 rows the keys are coded part by part, each code checked in its part: two
+    UUIDs with one key, in any order, still get two codes (or the text route decides)."""
+    pair = _colliding_pair()
+    people = [*_uuids(20_000, seed=10), *pair]
+    rng = np.random.default_rng(11)
+    values = [people[i] for i in rng.integers(0, len(people), 300_000)] + pair * 50
+    if arrangement == "by customer":
+        values.sort()
+    elif arrangement == "pair side by side":  # one's run right after the other's
+        values = sorted(v for v in values if v not in pair) + [pair[0]] * 60 + [pair[1]] * 40
+    else:
+        rng.shuffle(values)
+    ids = _chunked(values)
+    codes, distinct = customer_codes(ids)
+    want_codes, want_distinct = _expected_customer_codes(values)
+    assert codes.tolist() == want_codes and distinct.to_pylist() == want_distinct
+    assert _same_pattern(order_codes(ids), values)
+
+
 def test_the_numbers_route_agrees_with_the_text_route(monkeypatch: pytest.MonkeyPatch) -> None:
     people = _uuids(2_000, seed=8)
     values = [people[i] for i in np.random.default_rng(9).integers(0, 2_000, 10_000)]

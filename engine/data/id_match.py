@@ -85,8 +85,7 @@ def _uuids(values: pa.ChunkedArray, value_set: pa.ChunkedArray) -> np.ndarray | 
     if not index.is_unique:
         return None
     position = np.asarray(index.get_indexer(given.keys()), dtype=np.int64)
-    hit = position >= 0
-    if not (np.array_equal(known.hi[position[hit]], given.hi[hit])
-            and np.array_equal(known.lo[position[hit]], given.lo[hit])):
+    hit = position >= 0  # one key and one first half: one UUID (engine.data.uuids.keys_of)
+    if not np.array_equal(known.hi[position[hit]], given.hi[hit]):
         return None  # a key shared by two different UUIDs: the text decides
     return position

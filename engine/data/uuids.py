@@ -25,6 +25,7 @@ _DIGITS_AT = np.array([i for i in range(36) if i not in _DASHES])
 _BLOCK = 1 << 13  # rows parsed at a time: work arrays of 256 KB, which stay in the caches
 # an odd constant (2^64 / golden ratio): mixes the low word into the high one for hashing
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_UNMIX = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))  # _MIX * _UNMIX is 1 (mod 2^64)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Uuids:
 
     def keys(self) -> np.ndarray:
         """One 64-bit key per value, for hashing: equal UUIDs get equal keys; two different
-        ones may too (rarely), so callers check the codes they make (``same_at``)."""
+        ones may too (rarely), so callers check that a key's rows hold one ``hi``."""
         return keys_of(self.hi, self.lo)
 
     def text(self, hi: np.ndarray, lo: np.ndarray, kind: pa.DataType) -> pa.Array:
@@ -59,20 +60,14 @@ class Uuids:
 
 
 def keys_of(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """``hi ^ lo * _MIX``: two UUIDs with one key differ in both halves (equal ``hi`` and equal
+    keys make equal ``lo``, ``_MIX`` being odd), so a key and ``hi`` name one UUID (``lo_of``)."""
     return np.asarray(np.bitwise_xor(hi, lo * _MIX), dtype=np.uint64)
 
 
-def same_at(codes: np.ndarray, count: int, hi: np.ndarray, lo: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The UUID of each of ``count`` codes, when ``codes`` give every UUID one code of its own
-    (no two UUIDs that share a key); None otherwise."""
-    rep_hi = np.zeros(count, dtype=np.uint64)
-    rep_lo = np.zeros(count, dtype=np.uint64)
-    rep_hi[codes] = hi
-    rep_lo[codes] = lo
-    if not (np.array_equal(rep_hi[codes], hi) and np.array_equal(rep_lo[codes], lo)):
-        return None
-    return rep_hi, rep_lo
+def lo_of(keys: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The last 8 bytes of the UUIDs whose keys are ``keys`` and first 8 bytes ``hi``."""
+    return np.asarray(np.bitwise_xor(keys, hi) * _UNMIX, dtype=np.uint64)
 
 
 def parse(text: pa.ChunkedArray) -> Uuids | None:
