@@ -8,12 +8,14 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-from engine.activation.learned import posterior_mean
+from engine.activation.learned import HISTORY, Learned, explain_lines, figures, posterior_mean
 from engine.cli import app
+from engine.workflow.json_output import schema_path
 from tests.history_runs import learning_proposal, retail_copy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +115,8 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     assert shown.exit_code == 0, shown.stderr
     got = learnt[row["campaign"]]
     b = f"{got['contacted_baseline']:.4f}"
-    assert f"Expected response, campaign {row['campaign']} (the history; 1 run measured): " \
+    assert f"Expected response, campaign {row['campaign']} (the history: 1 run of this " \
+        "campaign measured): " \
         f"incremental from {got['contacted']:,} customers contacted of {got['assigned']:,} " \
         f"assigned, against a holdout of {got['holdout']:,} ({got['holdout_converted']:,} of " \
         f"{got['holdout_windows']:,} windows converted: {got['holdout_rate']:.4f}; the " \
@@ -133,6 +136,83 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     k = row["campaign"]
     assert f"incremental from {got['contacted']:,} contacted, holdout {got['holdout']:,}: " \
         in table.split(f"\n  {k} ", 1)[1].splitlines()[0]
+
+
+def _windows(retail: Path, days: int, short: str = "", short_days: int = 30) -> None:
+    """Every campaign's attribution window ``days`` long, but ``short``'s ``short_days``."""
+    path = retail / "policies" / "campaigns.yaml"
+    text = path.read_text().replace("campaigns:\n", f"attribution_days: {days}\ncampaigns:\n", 1)
+    if short:
+        text = text.replace(f"  {short}:\n", f"  {short}:\n    attribution_days: {short_days}\n", 1)
+    path.write_text(text)
+
+
+def test_a_campaign_not_yet_measured_says_when_its_run_counts(retail: Path,
+                                                             tmp_path: Path) -> None:
+    """The first run (2025-09-01) is over for win_back (30 days) by the second (2026-01-01),
+    not for the other campaigns (200 days): the run says 1 run measured, and explain says, per
+    campaign, whether it was measured and from when a run waiting for its window counts
+    (before: "(the history; 0 runs measured)" beside the run's "1 run measured")."""
+    _windows(retail, 200, short="win_back")
+    _, manifest, shown = two_runs(retail, tmp_path)
+    learning = manifest["learning"]
+    assert learning["runs_counted"] == 1 and learning["runs_waiting"] == 0  # type: ignore[index]
+    assert "on the declared rates (1 run measured)" in shown.stdout
+    camps = learning["campaigns"]  # type: ignore[index]
+    assert (camps["win_back"]["runs_counted"], camps["win_back"]["runs_waiting"]) == (1, 0)
+    assert camps["win_back"]["next_counted_from"] is None
+    acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
+    done = acts[acts["status"] == "allocated"]
+    waiting = done[done["campaign"] != "win_back"].iloc[0]
+    k = waiting["campaign"]
+    assert (camps[k]["runs_counted"], camps[k]["runs_waiting"]) == (0, 1)
+    assert camps[k]["next_counted_from"] == "2026-03-20" and camps[k]["figure"] == "declared"
+    shown = cvm("explain", waiting["customer_id"], "--project", str(retail))
+    assert shown.exit_code == 0, shown.stderr
+    assert f"Expected response, campaign {k} (the history: no run of this campaign measured " \
+        "yet; 1 more recorded, counted from 2026-03-20, once its attribution window is over): " \
+        "the declared rates (nothing measured yet): " in shown.stdout
+    back = done[done["campaign"] == "win_back"].iloc[0]
+    shown = cvm("explain", back["customer_id"], "--project", str(retail))
+    assert "Expected response, campaign win_back (the history: 1 run of this campaign " \
+        "measured): " in shown.stdout
+    doc = json.loads(cvm("explain", waiting["customer_id"], "--project", str(retail),
+                         "--json").stdout)
+    jsonschema.validate(doc, json.loads(schema_path("explain").read_text()),
+                        cls=jsonschema.Draft202012Validator)
+    data = doc["expected_response"]
+    assert (data["runs_measured"], data["runs_counted"], data["runs_waiting"],
+            data["next_counted_from"]) == (0, 0, 1, "2026-03-20")
+
+
+def test_a_run_whose_windows_are_not_over_is_said_to_wait(retail: Path, tmp_path: Path) -> None:
+    """Every window 200 days: the first run counts for none yet, and the second run says so
+    (before: "(0 runs measured)", as if there were no run)."""
+    _windows(retail, 200)
+    _, manifest, shown = two_runs(retail, tmp_path)
+    assert (manifest["learning"]["runs_counted"],  # type: ignore[index]
+            manifest["learning"]["runs_waiting"]) == (0, 1)  # type: ignore[index]
+    assert "on the declared rates (0 runs measured; 1 more recorded, its attribution windows " \
+        "not over)" in shown.stdout
+
+
+def test_explain_without_a_history_gives_no_run_count(retail: Path) -> None:
+    """No history: the source says so; "0 runs measured" after it said nothing more."""
+    acts = cvm("run", "--project", str(retail), "--out", str(retail.parent / "o"), "-q",
+               "--no-history")
+    assert acts.exit_code == 0, acts.stderr
+    rows = pd.read_csv(retail.parent / "o" / "actions.csv")
+    row = rows[rows["status"] == "allocated"].iloc[0]
+    shown = cvm("explain", row["customer_id"], "--project", str(retail))
+    assert f"Expected response, campaign {row['campaign']} (none: no history yet, the declared " \
+        "response rates are used): the declared rates (nothing measured yet): " in shown.stdout
+
+
+def test_a_campaign_no_earlier_run_assigned_says_so() -> None:
+    found = figures("k", [("email", 0.05)], None, 100)
+    lines = explain_lines(Learned(True, 100, HISTORY, 2, {"k": found}), "k", ["email"])
+    assert lines[1] == "Expected response, campaign k (the history: no earlier run assigned " \
+        "this campaign): the declared rates (nothing measured yet): email 0.0500"
 
 
 def test_learning_settings_are_checked(retail: Path) -> None:

@@ -22,6 +22,7 @@ counts the tallies.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 
 MIN_HOLDOUT = 30  # distinct holdout customers below which the baseline is not measured
 DECLARED, POSTERIOR, INCREMENTAL = "declared", "posterior", "incremental"
+HISTORY = "the history"  # Learned.source when the figures were read from the history
 
 
 def posterior_mean(declared: float, prior: float, customers: int, measured: float) -> float:
@@ -62,6 +64,9 @@ class Counts:
     contacted: Tally = Tally()
     assigned: Tally = Tally()
     holdout: Tally = Tally()
+    runs: int = 0  # runs of the campaign counted (their attribution windows over)
+    # per recorded run of the campaign whose window is not over: the first as-of date counting it
+    waiting: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,9 @@ class CampaignFigures:
             return None if x is None else round(x, 6)
 
         share = c.contacted.windows / c.assigned.windows if c.assigned.windows else None
-        return {"figure": self.figure, "holdout": c.holdout.customers,
+        return {"runs_counted": c.runs, "runs_waiting": len(c.waiting),
+                "next_counted_from": c.waiting[0].isoformat() if c.waiting else None,
+                "figure": self.figure, "holdout": c.holdout.customers,
                 "holdout_windows": c.holdout.windows, "holdout_converted": c.holdout.converted,
                 "holdout_rate": r6(self.baseline), "assigned": c.assigned.customers,
                 "assigned_windows": c.assigned.windows,
@@ -162,8 +169,9 @@ class Learned:
     enabled: bool = False
     prior_customers: int = 0
     source: str = "none"
-    runs: int = 0
+    runs: int = 0  # runs counted for any of the campaigns
     campaigns: Mapping[str, CampaignFigures] = field(default_factory=dict)
+    waiting: int = 0  # recorded runs counted for none of them yet: their windows not over
 
     def rates(self) -> dict[str, np.ndarray]:
         """Per campaign, the response per channel (channel order) the allocation uses."""
@@ -171,7 +179,7 @@ class Learned:
 
     def as_dict(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "prior_customers": self.prior_customers,
-                "source": self.source, "runs_counted": self.runs,
+                "source": self.source, "runs_counted": self.runs, "runs_waiting": self.waiting,
                 "campaigns": {k: self.campaigns[k].as_dict() for k in sorted(self.campaigns)}}
 
     def summary(self) -> str:
@@ -181,11 +189,34 @@ class Learned:
         kinds = [c.figure for c in self.campaigns.values()]
         return (f"learning: {len(kinds)} campaigns, {kinds.count(INCREMENTAL)} on incremental "
                 f"response, {kinds.count(POSTERIOR)} on a posterior, {kinds.count(DECLARED)} "
-                f"on the declared rates ({runs_measured(self.runs)})")
+                f"on the declared rates ({_runs(self.runs)} measured{self._waiting()})")
+
+    def _waiting(self) -> str:
+        if not self.waiting:
+            return ""
+        return f"; {self.waiting:,} more recorded, " + \
+            ("its attribution windows" if self.waiting == 1 else "their attribution windows") + \
+            " not over"
 
 
-def runs_measured(runs: int) -> str:
-    return f"{runs} run{'' if runs == 1 else 's'} measured"
+def _runs(runs: int) -> str:
+    return f"{runs:,} run{'' if runs == 1 else 's'}"
+
+
+def runs_said(learned: Learned, found: CampaignFigures) -> str:
+    """Where a campaign's figures came from, and from how many runs (``cvm explain``)."""
+    if learned.source != HISTORY:
+        return learned.source
+    c = found.counts
+    if not c.runs and not c.waiting:
+        return f"{learned.source}: no earlier run assigned this campaign"
+    said = f"{learned.source}: " + (f"{_runs(c.runs)} of this campaign measured" if c.runs
+                                    else "no run of this campaign measured yet")
+    if c.waiting:
+        first = "" if len(c.waiting) == 1 else "the first "
+        said += (f"; {len(c.waiting):,} more recorded, {first}counted from "
+                 f"{c.waiting[0].isoformat()}, once its attribution window is over")
+    return said
 
 
 def _customers(n: int) -> str:
@@ -232,8 +263,8 @@ def explain_lines(learned: Learned, campaign: str | None, channels: Sequence[str
     found = learned.campaigns.get(campaign or "")
     if found is None:
         return []
-    return ["", f"Expected response, campaign {campaign} ({learned.source}; "
-                f"{runs_measured(learned.runs)}): {describe(found, channels)}"]
+    return ["", f"Expected response, campaign {campaign} ({runs_said(learned, found)}): "
+                f"{describe(found, channels)}"]
 
 
 def compare_rows(before: Learned, after: Learned) -> list[list[str]]:

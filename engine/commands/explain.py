@@ -52,7 +52,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
         figs = learned.campaigns.get(camp or "")
         typer.echo(explain_json(why, contact_policies=verdicts, expected_response=None if
                                 figs is None else {"campaign": camp, "source": learned.source,
-                                                    "runs_measured": learned.runs,
+                                                    "runs_measured": figs.counts.runs,
                                                     **figs.as_dict()}))
         return 0
     lines = explain_lines(learned, camp, chans)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from engine.activation.learned import Counts, Learned, Tally, figures
+from engine.activation.learned import HISTORY, Counts, Learned, Tally, figures
 from engine.data.load import EPOCH, Transactions
 from engine.project.channels import ChannelSetup
 
@@ -96,39 +96,50 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
     if not setup.learning.enabled:
         source = OFF
     counts: dict[str, Counts] = {}
-    runs = 0
+    runs = waiting = 0
     if setup.learning.enabled and store is not None and tx is not None:
-        counts, runs = _counts(store, tx, setup, as_of, set(campaigns))
+        counts, runs, waiting = _counts(store, tx, setup, as_of, set(campaigns))
     declared = [(ch.id, ch.response_rate) for ch in setup.channels]
     found = {k: figures(k, declared, counts.get(k) if setup.learning.enabled else None, prior)
              for k in sorted(campaigns)}
-    return Learned(setup.learning.enabled, prior, source, runs, found)
+    return Learned(setup.learning.enabled, prior, source, runs, found, waiting)
 
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
-            wanted: set[str]) -> tuple[dict[str, Counts], int]:
+            wanted: set[str]) -> tuple[dict[str, Counts], int, int]:
+    """Per campaign of ``wanted`` its tallies and runs; the runs counted for any, and the
+    recorded runs counted for none (their windows not over)."""
     from engine.history.measured import by_campaign, conversions, groups, read_with_days
 
     cache: Sums = {}
     m = read_with_days(store, tx, cache, ("bought",), before=as_of, channels=True)
     end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
     picked: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    counted = set()
+    counted: dict[str, set[object]] = {}
+    waiting: dict[str, list[dt.date]] = {}
+    recorded: set[object] = set()  # runs with a window not over
     dates = {run: as_of for run, _, as_of in m.runs}
     answers = by_campaign(m.answers)
     for run_key, campaign, rows in groups(m):
         if campaign not in wanted:
             continue
-        day0 = (pd.Timestamp(str(dates[run_key])).date() - EPOCH).days
+        run_date = pd.Timestamp(str(dates[run_key])).date()
+        day0 = (run_date - EPOCH).days
         days = setup.campaign(campaign).attribution_days
-        if day0 + days > end_day:
-            continue  # the window is not over: nothing to learn from it yet
+        if day0 + days > end_day:  # the window is not over: nothing to learn from it yet
+            waiting.setdefault(campaign, []).append(run_date + dt.timedelta(days=days))
+            recorded.add(run_key)
+            continue
         converted = conversions(m, rows, answers.get(campaign, m.answers.iloc[:0]), tx, day0,
                                 days, cache)
         picked.setdefault(campaign, []).append((rows, converted > 0))
-        counted.add(run_key)
-    return {k: _tallies(m, *_joined(parts)) for k, parts in sorted(picked.items())}, \
-        len(counted)
+        counted.setdefault(campaign, set()).add(run_key)
+    tallies = {k: _tallies(m, *_joined(parts)) for k, parts in picked.items()}
+    found = {k: replace(tallies.get(k, Counts()), runs=len(counted.get(k, ())),
+                        waiting=tuple(sorted(waiting.get(k, ()))))
+             for k in sorted(tallies.keys() | waiting.keys())}
+    some = set().union(*counted.values())
+    return found, len(some), len(recorded - some)
 
 
 def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +198,7 @@ def read_learned(config: Config, tx: Transactions | None, setup: ChannelSetup, *
         return learn(None, None, setup, as_of=as_of, campaigns=campaigns,
                      source="none: no history yet, the declared response rates are used")
     try:
-        return learn(store, tx, setup, as_of=as_of, campaigns=campaigns, source="the history")
+        return learn(store, tx, setup, as_of=as_of, campaigns=campaigns, source=HISTORY)
     finally:
         store.close()
 

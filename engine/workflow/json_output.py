@@ -28,7 +28,7 @@ from engine.errors import Problem
 # auto, holdout_spend always an object, retention_by_renewal a list (issue 15); fit 4:
 # purchase_model is the value table's, as the terminal says (null without one; review 8b);
 # explain 5: contact_policies.opted_out, the built-in opt-out rule (issue 13)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 5, "plan": 1, "fit": 4, "score": 1, "events": 1}
+SCHEMA_VERSIONS = {"validate": 2, "explain": 6, "plan": 1, "fit": 4, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
