@@ -196,8 +196,10 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             fmt: Annotated[str, typer.Option(
                 "--format", "-f", help="Action list format: csv, jsonl or parquet.")] = "csv",
             no_history: Annotated[bool, typer.Option(
-                "--no-history", help="Neither read nor record the history (value-change "
-                "attributes take their first-run values).")] = False,
+                "--no-history", help="Neither read nor record the history: value-change "
+                "attributes take their first-run values, every campaign uses its declared "
+                "response rates, and no contact policy or opt-out recorded in it applies.")
+            ] = False,
             quiet: QuietOpt = False, engine: EngineOpt = "local",
             scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
             scratch: ScratchOpt = None) -> int:

@@ -63,8 +63,20 @@ def test_no_history_beside_a_history_says_its_opt_outs_are_not_applied(
     done = cvm("run", "--no-history", "--project", str(project), "--out", str(tmp_path / "o"))
     assert done.exit_code == 0, done.stderr
     assert (f"warning: --no-history: the history ({history}) is neither read nor recorded "
-            "into: its contacts, contact policies and opt-outs are not applied to this run\n"
+            "into: its contacts, contact policies and opt-outs are not applied to this run, "
+            "and every campaign uses its declared response rates (nothing learnt)\n"
             ) in done.stderr
+
+
+def test_no_history_s_help_says_what_a_run_does_without_it() -> None:
+    """A new user read --help's "value-change attributes take their first-run values" alone:
+    the learnt response rates, contact policies and opt-outs go unsaid."""
+    from tests.history_runs import cvm
+
+    shown = " ".join(cvm("run", "--help").stdout.replace("│", " ").split())
+    assert ("Neither read nor record the history: value-change attributes take their "
+            "first-run values, every campaign uses its declared response rates, and no "
+            "contact policy or opt-out recorded in it applies.") in shown
 
 
 def test_a_binary_date_column_is_an_input_error(tmp_path: Path) -> None:

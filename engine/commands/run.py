@@ -102,8 +102,9 @@ def _mix(values: object) -> str:
 
 
 def _unread_history(config: Config) -> None:
-    """``--no-history`` beside a history: its memory (contacts, contact policies, opt-outs) is
-    not applied to this run, which a marketer must not learn from the customers contacted."""
+    """``--no-history`` beside a history: its memory (contacts, contact policies, opt-outs, the
+    learnt response rates) is not applied to this run, which a marketer must not learn from the
+    customers contacted."""
     from engine.errors import CvmError
     from engine.history import settings_for
     from engine.notices import warn
@@ -116,4 +117,5 @@ def _unread_history(config: Config) -> None:
         return
     where = config.display(settings.file) if settings.file is not None else settings.masked
     warn(f"--no-history: the history ({where}) is neither read nor recorded into: its "
-         "contacts, contact policies and opt-outs are not applied to this run")
+         "contacts, contact policies and opt-outs are not applied to this run, and every "
+         "campaign uses its declared response rates (nothing learnt)")
