@@ -246,6 +246,56 @@ def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
            "(attempt 2 of 3)" in lines
 
 
+def test_a_computation_made_again_lets_the_previous_one_go(
+        history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the value table is scored again (a run recorded meanwhile that learning reads),
+    the first computation, its value table included, is no longer held while the second is
+    made: the run's peak is one computation's, not two (a reviewer's finding)."""
+    import gc
+    import weakref
+
+    from engine.history.record import record_run
+    from engine.run import job
+    from tests.history_runs import snapshot
+
+    project = _project(tmp_path, history_url, monkeypatch)
+    made: list[weakref.ref[Any]] = []
+    compute = job.compute
+
+    def computing(*args: Any, **kwargs: Any) -> Any:
+        got = compute(*args, **kwargs)
+        made.extend([weakref.ref(got), weakref.ref(got.scored)])
+        return got
+
+    monkeypatch.setattr(job, "compute", computing)
+    alive: list[list[bool]] = []
+    score = pipeline.score
+
+    def scoring(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        alive.append([ref() is not None for ref in made])
+        return score(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "score", scoring)
+    buyers = pd.read_csv(project / "examples" / "retail" / "transactions.csv")["CustomerID"] \
+        .unique()[:50]
+    done = snapshot(len(buyers), status_p=[0.5, 0.5, 0, 0]).assign(
+        customer_id=buyers, campaign="win_back", policy_id="win_back")
+
+    def recording(n: int) -> None:
+        if n == 0:
+            store = open_history(history_url, tmp_path)
+            try:
+                record_run(store, run_id="r1", as_of=dt.date(2023, 4, 1), project="p",
+                           inputs={}, snapshot=done)
+            finally:
+                store.close()
+
+    calls = _during_decide(monkeypatch, recording)
+    _run(project, tmp_path / "out")
+    assert calls == [0, 1] and alive == [[], [False, False]]
+
+
 @pytest.mark.parametrize("written", ["history made", "run of the same date"])
 def test_a_write_learning_does_not_read_keeps_the_value_table(
         written: str, history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -125,13 +125,18 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     early_writes = scoring is None
     with writing(target, guard, "run") as stage, EarlyFiles(stage) as early:
 
-        def attempt(previous: Computed | None) -> Computed:
+        def attempt(handed: list[Computed]) -> Computed:
             # the value table reads no history, so a second attempt keeps it, unless learning
             # now reads rows it no longer holds (a run recorded meanwhile, dated earlier); on
-            # Dask its scoring reads the history (the rows learning reads) and is made again
-            scored = scoring(progress) if scoring is not None else \
-                previous.scored if previous is not None and holds_what_learning_reads(
-                    previous.scored, project, history=history) else None
+            # Dask its scoring reads the history (the rows learning reads) and is made again.
+            # The previous computation is taken from ``handed``: what is not kept is freed
+            # before computing again (one computation's memory, not two)
+            kept = handed.pop().scored if handed else None
+            if kept is not None and (scoring is not None or not holds_what_learning_reads(
+                    kept, project, history=history)):
+                kept = None
+            scored = scoring(progress) if scoring is not None else kept
+            del kept
             return compute(project, progress=progress, history=history, scored=scored,
                            decided=early.start if early_writes else None)
 

@@ -27,26 +27,29 @@ if TYPE_CHECKING:
 ATTEMPTS = 3
 
 
-def settled(recorder: Recorder | None, attempt: Callable[[Computed | None], Computed],
+def settled(recorder: Recorder | None, attempt: Callable[[list[Computed]], Computed],
             progress: Progress | None = None) -> tuple[Computed, list[list[str]]]:
-    """``attempt(the previous computation or None)`` until the history it read did not change
-    meanwhile; with the history state it read, for the run id (``[]`` without a recorder:
-    ``--no-history``)."""
+    """``attempt(a list holding the previous computation, or empty)`` until the history it
+    read did not change meanwhile; with the history state it read, for the run id (``[]``
+    without a recorder: ``--no-history``). The attempt takes the previous computation out of
+    the list, nothing else holding it: what it does not keep is freed before it computes."""
     if recorder is None:
-        return attempt(None), []
+        return attempt([]), []
     from engine.history.stamp import what_changed
     from engine.history.store import problem
 
     before = recorder.stamp()
-    computed: Computed | None = None
+    handed: list[Computed] = []
     said: list[str] = []
     for number in range(1, ATTEMPTS + 1):
-        computed = attempt(computed)
+        computed = attempt(handed)
         state, after = recorder.state(computed.scored.as_of)
         if after == before:
             return computed, state
         said.append(what_changed(before, after))
         before = after  # read before the next attempt's first read
+        handed = [computed]
+        del computed
         if number < ATTEMPTS and progress is not None:
             progress(f"history: {said[-1]} while the run read it: computing again (attempt "
                      f"{number + 1} of {ATTEMPTS})")
