@@ -198,7 +198,8 @@ def run_cmd(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = 
             no_history: Annotated[bool, typer.Option(
                 "--no-history", help="Neither read nor record the history: value-change "
                 "attributes take their first-run values, every campaign uses its declared "
-                "response rates, and no contact policy or opt-out recorded in it applies.")
+                "response rates, and no contact policy or opt-out applies (they count what the "
+                "history recorded).")
             ] = False,
             quiet: QuietOpt = False, engine: EngineOpt = "local",
             scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,

@@ -76,7 +76,8 @@ def test_no_history_s_help_says_what_a_run_does_without_it() -> None:
     shown = " ".join(cvm("run", "--help").stdout.replace("│", " ").split())
     assert ("Neither read nor record the history: value-change attributes take their "
             "first-run values, every campaign uses its declared response rates, and no "
-            "contact policy or opt-out recorded in it applies.") in shown
+            "contact policy or opt-out applies (they count what the history recorded).") \
+        in shown
 
 
 def test_a_binary_date_column_is_an_input_error(tmp_path: Path) -> None:

@@ -171,7 +171,7 @@ class Learned:
     source: str = "none"
     runs: int = 0  # runs counted for any of the campaigns
     campaigns: Mapping[str, CampaignFigures] = field(default_factory=dict)
-    waiting: int = 0  # recorded runs counted for none of them yet: their windows not over
+    waiting: int = 0  # earlier runs that assigned some of them, counted for none: windows open
 
     def rates(self) -> dict[str, np.ndarray]:
         """Per campaign, the response per channel (channel order) the allocation uses."""
