@@ -182,12 +182,17 @@ def decide(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
 @handled
 def explain(customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
             project: ProjectOpt = None, config: ConfigOpt = None,
-            json_out: JsonOpt = False) -> int:
-    """Explain one customer: value breakdown, stage and rule, every policy, the winner."""
+            json_out: JsonOpt = False,
+            no_history: Annotated[bool, typer.Option(
+                "--no-history", help="Explain as cvm run --no-history decides: the history is "
+                "not read (value-change attributes take their first-run values, the declared "
+                "response rates, no contact policy or opt-out).")] = False) -> int:
+    """Explain one customer as cvm run decides now: value breakdown, stage and rule, every
+    policy, the winner."""
     from engine.commands import explain as cmd
 
     return cmd.run(project=project, config_file=config, customer_id=customer_id,
-                   json_out=json_out)
+                   json_out=json_out, history=not no_history)
 
 
 @app.command(name="run")

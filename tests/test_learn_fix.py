@@ -278,7 +278,7 @@ def test_explain_and_plan_say_which_figure_and_from_how_many() -> None:
     assert describe(few) == (
         "posterior of the raw response from 250 customers contacted (the holdout's 10 "
         "customers are too few for a baseline: 30 needed): email 0.1810 (declared 0.05; 250 "
-        "customers, 70 of 300 windows converted, measured rate +0.2333)")
+        "customers, 70 of 300 windows converted, measured rate 0.2333)")
     one = figures("k", [("email", 0.05)], Counts({"email": Tally(1, 1, 1)}, Tally(1, 1, 1),
                   Tally(1, 1, 1), Tally(1, 1, 0)), 100)
     assert describe(one).startswith(  # not "1 customers are"

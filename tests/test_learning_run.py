@@ -94,6 +94,29 @@ def test_the_second_run_learns_from_the_first(retail: Path, tmp_path: Path) -> N
                                           pytest.approx(base * lift, abs=1e-6))
 
 
+def test_explain_no_history_explains_as_a_run_without_it(retail: Path, tmp_path: Path) -> None:
+    """After `cvm run --no-history`, `cvm explain` read the history and showed learnt figures
+    and counted contacts the run had not used (a new user's trial): --no-history explains as
+    that run decides."""
+    _, manifest, _ = two_runs(retail, tmp_path)
+    learnt = manifest["learning"]["campaigns"]  # type: ignore[index]
+    acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
+    done = acts[acts["status"] == "allocated"]
+    row = done[done["campaign"].map(lambda k: learnt[k]["figure"] == "incremental")].iloc[0]
+    read = cvm("explain", row["customer_id"], "--project", str(retail))
+    assert f"Expected response, campaign {row['campaign']} (the history: 1 run of this " \
+        "campaign measured): incremental" in read.stdout
+    alone = cvm("explain", row["customer_id"], "--project", str(retail), "--no-history")
+    assert alone.exit_code == 0, alone.stderr
+    assert f"Expected response, campaign {row['campaign']} (none: --no-history, the declared " \
+        "response rates are used): the declared rates (nothing measured yet): " in alone.stdout
+    assert "contacts from none: --no-history, contact policies have nothing to count" \
+        in alone.stdout
+    # the value-change attributes take their first-run values: no previous tier
+    assert "previous_tier is missing" in alone.stdout
+    assert "previous_tier is missing" not in read.stdout
+
+
 def test_learning_off_uses_the_declared_rates(retail: Path, tmp_path: Path) -> None:
     with (retail / "policies" / "campaigns.yaml").open("a") as f:
         f.write("learning:\n  enabled: false\n")
@@ -157,7 +180,15 @@ def test_a_campaign_not_yet_measured_says_when_its_run_counts(retail: Path,
     _, manifest, shown = two_runs(retail, tmp_path)
     learning = manifest["learning"]
     assert learning["runs_counted"] == 1 and learning["runs_waiting"] == 0  # type: ignore[index]
-    assert "on the declared rates (1 run measured)" in shown.stdout
+    waiting = sum(1 for c in learning["campaigns"].values()  # type: ignore[union-attr]
+                  if c["runs_waiting"] and not c["runs_counted"])
+    # the campaigns on the declared rates because their window is open, and from when
+    assert waiting >= 1 and ("on the declared rates (1 run measured; "
+                             f"{waiting} campaign{'s' if waiting > 1 else ''} waiting for "
+                             f"{'their' if waiting > 1 else 'its'} attribution window"
+                             f"{'s' if waiting > 1 else ''}, "
+                             f"{'the first ' if waiting > 1 else ''}counted from 2026-03-20)"
+                             ) in shown.stdout
     camps = learning["campaigns"]  # type: ignore[index]
     assert (camps["win_back"]["runs_counted"], camps["win_back"]["runs_waiting"]) == (1, 0)
     assert camps["win_back"]["next_counted_from"] is None
@@ -186,14 +217,15 @@ def test_a_campaign_not_yet_measured_says_when_its_run_counts(retail: Path,
 
 
 def test_a_run_whose_windows_are_not_over_is_said_to_wait(retail: Path, tmp_path: Path) -> None:
-    """Every window 200 days: the first run counts for none yet, and the second run says so
-    (before: "(0 runs measured)", as if there were no run)."""
+    """Every window 200 days: the first run counts for none yet, and the second run says which
+    campaigns wait and from when (before: "(0 runs measured)", as if there were no run)."""
     _windows(retail, 200)
     _, manifest, shown = two_runs(retail, tmp_path)
     assert (manifest["learning"]["runs_counted"],  # type: ignore[index]
             manifest["learning"]["runs_waiting"]) == (0, 1)  # type: ignore[index]
-    assert "on the declared rates (0 runs measured; 1 more recorded, its attribution windows " \
-        "not over)" in shown.stdout
+    assert re.search(r"on the declared rates \(0 runs measured; [2-9] campaigns waiting for "
+                     r"their attribution windows, the first counted from 2026-03-20\)",
+                     shown.stdout), shown.stdout
 
 
 def test_explain_without_a_history_gives_no_run_count(retail: Path) -> None:
@@ -206,6 +238,36 @@ def test_explain_without_a_history_gives_no_run_count(retail: Path) -> None:
     shown = cvm("explain", row["customer_id"], "--project", str(retail))
     assert f"Expected response, campaign {row['campaign']} (none: no history yet, the declared " \
         "response rates are used): the declared rates (nothing measured yet): " in shown.stdout
+
+
+def test_the_run_says_why_nothing_was_learnt(retail: Path, tmp_path: Path) -> None:
+    """--no-history and a first run printed the same "(0 runs measured)" (a new user's trial):
+    the line gives the reason, as the manifest's source does."""
+    first = cvm("run", "--project", str(retail), "--out", str(tmp_path / "a"))
+    assert first.exit_code == 0, first.stderr
+    assert "on the declared rates (none: no history yet, the declared response rates are " \
+        "used)\n" in first.stdout
+    again = cvm("run", "--project", str(retail), "--out", str(tmp_path / "b"), "--no-history")
+    assert again.exit_code == 0, again.stderr
+    assert "on the declared rates (none: --no-history, the declared response rates are " \
+        "used)\n" in again.stdout
+
+
+def test_explain_s_figures_read_as_their_kind() -> None:
+    """One customer, not "1 customers"; a raw rate without a sign (it is no uplift); a negative
+    uplift said to count as 0 (a new user could not see how the figure followed from it)."""
+    from engine.activation.learned import Counts, Tally, describe
+
+    one = figures("k", [("email", 0.05)], Counts({"email": Tally(1, 1, 1)}, Tally(1, 1, 1),
+                  Tally(1, 1, 1), Tally(1, 1, 0)), 100)
+    assert describe(one).endswith("email 0.0594 (declared 0.05; 1 customer, 1 of 1 windows "
+                                  "converted, measured rate 1.0000)")
+    worse = figures("k", [("email", 0.05), ("sms", 0.02)], Counts(
+        {"email": Tally(250, 300, 70), "sms": Tally(100, 100, 5)}, Tally(350, 400, 75),
+        Tally(400, 500, 80), Tally(60, 120, 9)), 100)
+    assert describe(worse, ["sms"]).endswith(
+        "sms 0.0100 (declared 0.02; 100 customers, 5 of 100 windows converted, measured uplift "
+        "-0.0312, counted as 0)")
 
 
 def test_a_campaign_no_earlier_run_assigned_says_so() -> None:

@@ -64,7 +64,8 @@ def test_no_history_beside_a_history_says_its_opt_outs_are_not_applied(
     assert done.exit_code == 0, done.stderr
     assert (f"warning: --no-history: the history ({history}) is neither read nor recorded "
             "into: its contacts, contact policies and opt-outs are not applied to this run, "
-            "and every campaign uses its declared response rates (nothing learnt)\n"
+            "every campaign uses its declared response rates (nothing learnt), and "
+            "value-change attributes take their first-run values\n"
             ) in done.stderr
 
 

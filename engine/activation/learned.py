@@ -187,20 +187,29 @@ class Learned:
         if not self.enabled:
             return f"learning: off ({self.source})"
         kinds = [c.figure for c in self.campaigns.values()]
-        return (f"learning: {len(kinds)} campaigns, {kinds.count(INCREMENTAL)} on incremental "
-                f"response, {kinds.count(POSTERIOR)} on a posterior, {kinds.count(DECLARED)} "
-                f"on the declared rates ({_runs(self.runs)} measured{self._waiting()})")
+        said = f"{_runs(self.runs)} measured" if self.source == HISTORY else self.source
+        return (f"learning: {_plural(len(kinds), 'campaign')}, {kinds.count(INCREMENTAL)} on "
+                f"incremental response, {kinds.count(POSTERIOR)} on a posterior, "
+                f"{kinds.count(DECLARED)} on the declared rates ({said}{self._waiting()})")
 
     def _waiting(self) -> str:
-        if not self.waiting:
+        """The campaigns on the declared rates for now because no run of theirs is over."""
+        dates = sorted(c.counts.waiting[0] for c in self.campaigns.values()
+                       if c.counts.waiting and not c.counts.runs)
+        if not dates:
             return ""
-        return f"; {self.waiting:,} more recorded, " + \
-            ("its attribution windows" if self.waiting == 1 else "their attribution windows") + \
-            " not over"
+        one = len(dates) == 1
+        return (f"; {_plural(len(dates), 'campaign')} waiting for "
+                f"{'its attribution window' if one else 'their attribution windows'}, "
+                f"{'' if one else 'the first '}counted from {dates[0].isoformat()}")
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
 def _runs(runs: int) -> str:
-    return f"{runs:,} run{'' if runs == 1 else 's'}"
+    return _plural(runs, "run")
 
 
 def runs_said(learned: Learned, found: CampaignFigures) -> str:
@@ -220,7 +229,7 @@ def runs_said(learned: Learned, found: CampaignFigures) -> str:
 
 
 def _customers(n: int) -> str:
-    return f"{n:,} customer{'' if n == 1 else 's'}"
+    return _plural(n, "customer")
 
 
 def basis(found: CampaignFigures) -> str:
@@ -250,9 +259,10 @@ def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
     def why(f: Figure) -> str:
         if f.measured is None:
             return " (declared, not contacted)" if found.figure != DECLARED else ""
-        what = "uplift" if found.figure == INCREMENTAL else "rate"
-        return (f" (declared {f.declared:g}; {f.contacted:,} customers, {f.converted:,} of "
-                f"{f.windows:,} windows converted, measured {what} {f.measured:+.4f})")
+        measured = f"uplift {f.measured:+.4f}" + (", counted as 0" if f.measured < 0 else "") \
+            if found.figure == INCREMENTAL else f"rate {f.measured:.4f}"  # a rate has no sign
+        return (f" (declared {f.declared:g}; {_customers(f.contacted)}, {f.converted:,} of "
+                f"{f.windows:,} windows converted, measured {measured})")
 
     return f"{basis(found)}: " + ", ".join(f"{f.channel} {f.response:.4f}{why(f)}"
                                            for f in chosen)

@@ -12,7 +12,8 @@ from engine.errors import InputError, Problem
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str,
-        json_out: bool = False) -> int:
+        json_out: bool = False, history: bool = True) -> int:
+    """As ``cvm run`` decides now (``history=False``: as ``cvm run --no-history`` does)."""
     setup = project_of(project, config_file)
     # the scoring's libraries once the project is read (an error in it is said at once)
     from engine.activation.learned import explain_lines
@@ -25,9 +26,10 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     from engine.value.score import score
 
     config = setup.config
-    check_readable(config)  # a history validate refuses is not read (exit 1)
+    if history:
+        check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
-    table = with_changes(config, scored)
+    table = with_changes(config, scored, use_history=history)
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:
         close = difflib.get_close_matches(customer_id, table["customer_id"].tolist(), n=3)
@@ -43,9 +45,10 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     camp = (pol.campaign or pol.id) if contact and pol else None
     chans = pol.channels if contact and pol else ()
     verdicts = contact_verdicts(config, setup.contacts, customer_id=customer_id,
-                                campaign=camp, channels=chans, as_of=scored.as_of)
+                                campaign=camp, channels=chans, as_of=scored.as_of,
+                                use_history=history)
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
-                           campaigns=[camp] if camp else [])
+                           campaigns=[camp] if camp else [], use_history=history)
     if json_out:  # issue 17; the contact policies and the expected response: issue 13
         from engine.workflow.json_output import explain_json
 

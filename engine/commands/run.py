@@ -117,5 +117,6 @@ def _unread_history(config: Config) -> None:
         return
     where = config.display(settings.file) if settings.file is not None else settings.masked
     warn(f"--no-history: the history ({where}) is neither read nor recorded into: its "
-         "contacts, contact policies and opt-outs are not applied to this run, and every "
-         "campaign uses its declared response rates (nothing learnt)")
+         "contacts, contact policies and opt-outs are not applied to this run, every "
+         "campaign uses its declared response rates (nothing learnt), and value-change "
+         "attributes take their first-run values")
