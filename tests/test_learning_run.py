@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pandas as pd
@@ -94,15 +95,22 @@ def test_the_second_run_learns_from_the_first(retail: Path, tmp_path: Path) -> N
                                           pytest.approx(base * lift, abs=1e-6))
 
 
-def test_explain_no_history_explains_as_a_run_without_it(retail: Path, tmp_path: Path) -> None:
-    """After `cvm run --no-history`, `cvm explain` read the history and showed learnt figures
-    and counted contacts the run had not used (a new user's trial): --no-history explains as
-    that run decides."""
+def _incremental_customer(retail: Path, tmp_path: Path) -> tuple[dict[str, Any], pd.Series]:
+    """After two runs: the second run's learnt figures per campaign, and an action list row
+    of a customer contacted for a campaign on incremental response."""
     _, manifest, _ = two_runs(retail, tmp_path)
     learnt = manifest["learning"]["campaigns"]  # type: ignore[index]
     acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
     done = acts[acts["status"] == "allocated"]
     row = done[done["campaign"].map(lambda k: learnt[k]["figure"] == "incremental")].iloc[0]
+    return learnt, row
+
+
+def test_explain_no_history_explains_as_a_run_without_it(retail: Path, tmp_path: Path) -> None:
+    """After `cvm run --no-history`, `cvm explain` read the history and showed learnt figures
+    and counted contacts the run had not used (a new user's trial): --no-history explains as
+    that run decides."""
+    _, row = _incremental_customer(retail, tmp_path)
     read = cvm("explain", row["customer_id"], "--project", str(retail))
     assert f"Expected response, campaign {row['campaign']} (the history: 1 run of this " \
         "campaign measured): incremental" in read.stdout
@@ -129,11 +137,7 @@ def test_learning_off_uses_the_declared_rates(retail: Path, tmp_path: Path) -> N
 
 
 def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None:
-    _, manifest, _ = two_runs(retail, tmp_path)
-    learnt = manifest["learning"]["campaigns"]  # type: ignore[index]
-    acts = pd.read_csv(tmp_path / "run2" / "actions.csv")
-    done = acts[acts["status"] == "allocated"]
-    row = done[done["campaign"].map(lambda k: learnt[k]["figure"] == "incremental")].iloc[0]
+    learnt, row = _incremental_customer(retail, tmp_path)
     shown = cvm("explain", row["customer_id"], "--project", str(retail))
     assert shown.exit_code == 0, shown.stderr
     got = learnt[row["campaign"]]

@@ -208,20 +208,11 @@ def test_the_stamp_moves_with_a_recording_or_an_import_only(
     assert what_changed(None, empty) == "the history was made"
 
 
-def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
-        history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A first run holds none of its transaction rows once scored (no run to learn from); a
-    run recorded while it computes is one to learn from: the second computation scores again,
-    so that learning reads the rows it needs (engine.history.learn.rows_learning_reads)."""
+def _recording_win_back(history_url: str, tmp_path: Path, buyers: Any) -> Callable[[int], None]:
+    """At the first decide, a run of 1 April 2023 recorded that put ``buyers`` in win_back."""
     from engine.history.record import record_run
     from tests.history_runs import snapshot
 
-    project = _project(tmp_path, history_url, monkeypatch)
-    scores = _counted_scores(monkeypatch)
-
-    # a run on 1 April 2023 that put those who bought that April in win_back: converted
-    rows = pd.read_csv(project / "examples" / "retail" / "transactions.csv")
-    buyers = rows.loc[rows["OrderDate"].str.startswith("2023-04"), "CustomerID"].unique()
     made = snapshot(len(buyers), status_p=[0.5, 0.5, 0, 0]).assign(
         customer_id=buyers, campaign="win_back", policy_id="win_back")
 
@@ -234,7 +225,22 @@ def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
             finally:
                 store.close()
 
-    calls = _during_decide(monkeypatch, recording)
+    return recording
+
+
+def test_a_run_recorded_during_a_first_run_makes_it_score_again_for_learning(
+        history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run holds none of its transaction rows once scored (no run to learn from); a
+    run recorded while it computes is one to learn from: the second computation scores again,
+    so that learning reads the rows it needs (engine.history.learn.rows_learning_reads)."""
+
+    project = _project(tmp_path, history_url, monkeypatch)
+    scores = _counted_scores(monkeypatch)
+
+    # a run on 1 April 2023 that put those who bought that April in win_back: converted
+    rows = pd.read_csv(project / "examples" / "retail" / "transactions.csv")
+    buyers = rows.loc[rows["OrderDate"].str.startswith("2023-04"), "CustomerID"].unique()
+    calls = _during_decide(monkeypatch, _recording_win_back(history_url, tmp_path, buyers))
     _, _, lines = _run(project, tmp_path / "out")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     learnt = manifest["learning"]
@@ -254,9 +260,7 @@ def test_a_computation_made_again_lets_the_previous_one_go(
     import gc
     import weakref
 
-    from engine.history.record import record_run
     from engine.run import job
-    from tests.history_runs import snapshot
 
     project = _project(tmp_path, history_url, monkeypatch)
     made: list[weakref.ref[Any]] = []
@@ -279,19 +283,7 @@ def test_a_computation_made_again_lets_the_previous_one_go(
     monkeypatch.setattr(pipeline, "score", scoring)
     buyers = pd.read_csv(project / "examples" / "retail" / "transactions.csv")["CustomerID"] \
         .unique()[:50]
-    done = snapshot(len(buyers), status_p=[0.5, 0.5, 0, 0]).assign(
-        customer_id=buyers, campaign="win_back", policy_id="win_back")
-
-    def recording(n: int) -> None:
-        if n == 0:
-            store = open_history(history_url, tmp_path)
-            try:
-                record_run(store, run_id="r1", as_of=dt.date(2023, 4, 1), project="p",
-                           inputs={}, snapshot=done)
-            finally:
-                store.close()
-
-    calls = _during_decide(monkeypatch, recording)
+    calls = _during_decide(monkeypatch, _recording_win_back(history_url, tmp_path, buyers))
     _run(project, tmp_path / "out")
     assert calls == [0, 1] and alive == [[], [False, False]]
 
