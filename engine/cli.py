@@ -18,6 +18,17 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from engine import __version__, notices
+from engine.commands.options import (
+    ConfigOpt,
+    EngineOpt,
+    JsonOpt,
+    OutOpt,
+    PartitionsOpt,
+    ProjectOpt,
+    QuietOpt,
+    SchedulerOpt,
+    ScratchOpt,
+)
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.interrupts import Terminated, on_sigterm
@@ -32,33 +43,6 @@ app = conventional_usage(typer.Typer(  # FILE on the usage lines, not Typer 0.29
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ProjectOpt = Annotated[Path | None, typer.Option(
-    "--project", "-p", help="The CVM project folder (holding cvm.yaml). Default: the nearest "
-    "folder at or above the current one with a cvm.yaml.", file_okay=False)]
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="Use this configuration file instead of PROJECT/cvm.yaml.",
-    dir_okay=False)]
-OutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
-    file_okay=False)]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
-# issue 16: the Dask engine (engine/distributed/)
-EngineOpt = Annotated[str, typer.Option(
-    "--engine", help="local (one process) or dask (partitioned by customer on a Dask "
-    "cluster; needs the [dask] extra).")]
-SchedulerOpt = Annotated[str | None, typer.Option(
-    "--scheduler", help="With --engine dask: the address of a running Dask scheduler "
-    "(tcp://host:8786); default a local cluster of two workers.")]
-PartitionsOpt = Annotated[int | None, typer.Option(
-    "--partitions", help="With --engine dask: how many partitions the customers are hashed "
-    "into (default: from the size of the data).")]
-ScratchOpt = Annotated[Path | None, typer.Option(
-    "--scratch", help="With --engine dask: a folder where the rows wait between the two "
-    "passes, which every worker can read and write (default: a temporary folder here).",
-    file_okay=False)]
-JsonOpt = Annotated[bool, typer.Option(
-    "--json", help="Print the result as one JSON document (schema: engine/schemas/"
-    "output-COMMAND.schema.json).")]
 
 
 def handled(fn: F) -> F:

@@ -272,6 +272,11 @@ def test_explain_s_figures_read_as_their_kind() -> None:
     assert describe(worse, ["sms"]).endswith(
         "sms 0.0100 (declared 0.02; 100 customers, 5 of 100 windows converted, measured uplift "
         "-0.0312, counted as 0)")
+    # an uplift below 0 that prints as -0.0000: not said to be counted as 0
+    from dataclasses import replace
+
+    tiny = replace(worse, channels=(replace(worse.channels[1], measured=-0.00001),))
+    assert describe(tiny).endswith("measured uplift -0.0000)")
 
 
 def test_a_campaign_no_earlier_run_assigned_says_so() -> None:

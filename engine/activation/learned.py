@@ -259,7 +259,9 @@ def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
     def why(f: Figure) -> str:
         if f.measured is None:
             return " (declared, not contacted)" if found.figure != DECLARED else ""
-        measured = f"uplift {f.measured:+.4f}" + (", counted as 0" if f.measured < 0 else "") \
+        # rounded as printed: "-0.0000, counted as 0" would read oddly
+        floored = round(f.measured, 4) < 0
+        measured = f"uplift {f.measured:+.4f}" + (", counted as 0" if floored else "") \
             if found.figure == INCREMENTAL else f"rate {f.measured:.4f}"  # a rate has no sign
         return (f" (declared {f.declared:g}; {_customers(f.contacted)}, {f.converted:,} of "
                 f"{f.windows:,} windows converted, measured {measured})")

@@ -1,0 +1,36 @@
+"""The options the ``cvm`` commands share, declared once (used by engine.cli)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ProjectOpt = Annotated[Path | None, typer.Option(
+    "--project", "-p", help="The CVM project folder (holding cvm.yaml). Default: the nearest "
+    "folder at or above the current one with a cvm.yaml.", file_okay=False)]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Use this configuration file instead of PROJECT/cvm.yaml.",
+    dir_okay=False)]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
+    file_okay=False)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+# issue 16: the Dask engine (engine/distributed/)
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="local (one process) or dask (partitioned by customer on a Dask "
+    "cluster; needs the [dask] extra).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="With --engine dask: the address of a running Dask scheduler "
+    "(tcp://host:8786); default a local cluster of two workers.")]
+PartitionsOpt = Annotated[int | None, typer.Option(
+    "--partitions", help="With --engine dask: how many partitions the customers are hashed "
+    "into (default: from the size of the data).")]
+ScratchOpt = Annotated[Path | None, typer.Option(
+    "--scratch", help="With --engine dask: a folder where the rows wait between the two "
+    "passes, which every worker can read and write (default: a temporary folder here).",
+    file_okay=False)]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Print the result as one JSON document (schema: engine/schemas/"
+    "output-COMMAND.schema.json).")]
