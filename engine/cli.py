@@ -44,7 +44,6 @@ app = conventional_usage(typer.Typer(  # FILE on the usage lines, not Typer 0.29
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-
 def handled(fn: F) -> F:
     """Turn CvmError into its message and exit code; anything else is a bug (exit 4)."""
 

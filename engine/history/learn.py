@@ -108,7 +108,7 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             wanted: set[str]) -> tuple[dict[str, Counts], int, int]:
     """Per campaign of ``wanted`` its tallies and runs; the runs counted for any, and the
-    recorded runs counted for none (their windows not over)."""
+    runs that assigned one of them counted for none (their windows not over)."""
     from engine.history.measured import by_campaign, conversions, groups, read_with_days
 
     cache: Sums = {}
@@ -117,7 +117,7 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
     picked: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     counted: dict[str, set[object]] = {}
     waiting: dict[str, list[dt.date]] = {}
-    recorded: set[object] = set()  # runs with a window not over
+    open_runs: set[object] = set()  # runs with a window of a wanted campaign not over
     dates = {run: as_of for run, _, as_of in m.runs}
     answers = by_campaign(m.answers)
     for run_key, campaign, rows in groups(m):
@@ -128,7 +128,7 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
         days = setup.campaign(campaign).attribution_days
         if day0 + days > end_day:  # the window is not over: nothing to learn from it yet
             waiting.setdefault(campaign, []).append(run_date + dt.timedelta(days=days))
-            recorded.add(run_key)
+            open_runs.add(run_key)
             continue
         converted = conversions(m, rows, answers.get(campaign, m.answers.iloc[:0]), tx, day0,
                                 days, cache)
@@ -139,7 +139,7 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
                         waiting=tuple(sorted(waiting.get(k, ()))))
              for k in sorted(tallies.keys() | waiting.keys())}
     some = set().union(*counted.values())
-    return found, len(some), len(recorded - some)
+    return found, len(some), len(open_runs - some)
 
 
 def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
