@@ -149,7 +149,7 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     alone = cvm("explain", row["customer_id"], "--project", str(retail), "--no-history")
     assert alone.exit_code == 0, alone.stderr
     assert f"Expected response, campaign {k} (none: --no-history, the declared response " \
-        "rates are used): the declared rates (nothing measured yet): " in alone.stdout
+        "rates are used): the declared rates: " in alone.stdout
     assert "contacts from none: --no-history, contact policies have nothing to count" \
         in alone.stdout
     # the value-change attributes take their first-run values: no previous tier
@@ -237,7 +237,7 @@ def test_without_a_history_the_reason_is_given_not_a_run_count(retail: Path,
     row = rows[rows["status"] == "allocated"].iloc[0]
     shown = cvm("explain", row["customer_id"], "--project", str(retail))
     assert f"Expected response, campaign {row['campaign']} (none: no history yet, the declared " \
-        "response rates are used): the declared rates (nothing measured yet): " in shown.stdout
+        "response rates are used): the declared rates: " in shown.stdout
     first = cvm("run", "--project", str(retail), "--out", str(tmp_path / "b"))
     assert first.exit_code == 0, first.stderr
     assert "on the declared rates (none: no history yet, the declared response rates are " \

@@ -232,10 +232,13 @@ def _customers(n: int) -> str:
     return _plural(n, "customer")
 
 
-def basis(found: CampaignFigures) -> str:
-    """Which figure a campaign used and from how many distinct customers."""
+def basis(found: CampaignFigures, read: bool = True) -> str:
+    """Which figure a campaign used and from how many distinct customers (``read``: whether
+    the history was read; if not, nothing more is said of what it measured)."""
     c = found.counts
     if found.figure == DECLARED:
+        if not read:
+            return "the declared rates"
         return "the declared rates (" + ("no contact measured yet" if c.holdout.windows else
                                          "nothing measured yet") + ")"
     if found.figure == POSTERIOR:
@@ -250,7 +253,7 @@ def basis(found: CampaignFigures) -> str:
             f"contacted: {found.contacted_baseline or 0:.4f})")
 
 
-def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
+def describe(found: CampaignFigures, channels: Sequence[str] = (), read: bool = True) -> str:
     """One campaign's figures in words (``channels``: only these, in this order)."""
     chosen = [f for f in found.channels if not channels or f.channel in channels]
     if channels:
@@ -266,7 +269,7 @@ def describe(found: CampaignFigures, channels: Sequence[str] = ()) -> str:
         return (f" (declared {f.declared:g}; {_customers(f.contacted)}, {f.converted:,} of "
                 f"{f.windows:,} windows converted, measured {measured})")
 
-    return f"{basis(found)}: " + ", ".join(f"{f.channel} {f.response:.4f}{why(f)}"
+    return f"{basis(found, read)}: " + ", ".join(f"{f.channel} {f.response:.4f}{why(f)}"
                                            for f in chosen)
 
 
@@ -276,7 +279,7 @@ def explain_lines(learned: Learned, campaign: str | None, channels: Sequence[str
     if found is None:
         return []
     return ["", f"Expected response, campaign {campaign} ({runs_said(learned, found)}): "
-                f"{describe(found, channels)}"]
+                f"{describe(found, channels, read=learned.source == HISTORY)}"]
 
 
 def compare_rows(before: Learned, after: Learned) -> list[list[str]]:
