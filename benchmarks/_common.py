@@ -48,6 +48,9 @@ def retail_project(customers: int, *, seed: int = 7, ids: str = "short") -> Path
         write(data, folder, fmt="parquet")
         print(f"generated {len(data.transactions):,} transactions for {customers:,} customers "
               f"in {time.perf_counter() - start:.1f} s -> {folder}", flush=True)
+    else:
+        print(f"data: {folder} (generated earlier; delete the folder to generate it again)",
+              flush=True)
     config = (ROOT / "cvm.yaml").read_text()
     config = config.replace("examples/retail/transactions.csv", "transactions.parquet")
     config = config.replace("examples/retail/customers.csv", "customers.parquet")

@@ -54,6 +54,22 @@ PRINTS = {
 }
 
 
+def test_data_generated_earlier_is_named_too(tmp_path: Path) -> None:
+    """A benchmark names the data it runs on when it was generated earlier (before: only when
+    it generated it, so a second run did not say where its data was)."""
+    code = ("import sys; sys.path.insert(0, 'benchmarks'); from _common import retail_project; "
+            "retail_project(2000)")
+    env = {**os.environ, "CVM_BENCH_DATA": str(tmp_path / "data")}
+    first, second = (subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, check=True, timeout=300)
+                     for _ in range(2))
+    folder = tmp_path / "data" / "retail-2000"
+    assert re.fullmatch(rf"generated [\d,]+ transactions for 2,000 customers in [\d.]+ s -> "
+                        rf"{re.escape(str(folder))}\n", first.stdout), first.stdout
+    assert second.stdout == f"data: {folder} (generated earlier; delete the folder to " \
+        "generate it again)\n"
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_benchmark_runs(case: str, tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / f"{case.removesuffix('_shuffled').removesuffix('_one')}.py"

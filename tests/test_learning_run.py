@@ -148,10 +148,12 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     # showed learnt figures and counted contacts such a run had not used: a new user's trial)
     alone = cvm("explain", row["customer_id"], "--project", str(retail), "--no-history")
     assert alone.exit_code == 0, alone.stderr
-    assert f"Expected response, campaign {k} (none: --no-history, the declared response " \
-        "rates are used): the declared rates: " in alone.stdout
-    assert "contacts from none: --no-history, contact policies have nothing to count" \
+    assert f"Expected response, campaign {k} (--no-history): the declared rates: " \
         in alone.stdout
+    # the reason where the count goes (before: "contacts from none: --no-history, contact
+    # policies have nothing to count: 0 counted for this customer", a new user's trial)
+    assert "Contact policies (policies/contact_policies.yaml; no contacts counted: " \
+        "--no-history)\n" in alone.stdout
     # the value-change attributes take their first-run values: no previous tier
     assert "previous_tier is missing" in alone.stdout
     assert "previous_tier is missing" not in shown.stdout
@@ -231,17 +233,42 @@ def test_without_a_history_the_reason_is_given_not_a_run_count(retail: Path,
     manifest's source does."""
     alone = cvm("run", "--project", str(retail), "--out", str(tmp_path / "a"), "--no-history")
     assert alone.exit_code == 0, alone.stderr
-    assert "on the declared rates (none: --no-history, the declared response rates are " \
-        "used)\n" in alone.stdout
+    # the reason once (before: "on the declared rates (none: --no-history, the declared
+    # response rates are used)", the declared rates said twice)
+    assert "on the declared rates (--no-history)\n" in alone.stdout
     rows = pd.read_csv(tmp_path / "a" / "actions.csv")
     row = rows[rows["status"] == "allocated"].iloc[0]
     shown = cvm("explain", row["customer_id"], "--project", str(retail))
-    assert f"Expected response, campaign {row['campaign']} (none: no history yet, the declared " \
-        "response rates are used): the declared rates: " in shown.stdout
+    assert f"Expected response, campaign {row['campaign']} (no history yet): the declared " \
+        "rates: " in shown.stdout
+    assert "Contact policies (policies/contact_policies.yaml; no contacts counted: " \
+        "no history yet)\n" in shown.stdout
     first = cvm("run", "--project", str(retail), "--out", str(tmp_path / "b"))
     assert first.exit_code == 0, first.stderr
-    assert "on the declared rates (none: no history yet, the declared response rates are " \
-        "used)\n" in first.stdout
+    assert "on the declared rates (no history yet)\n" in first.stdout
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["learning"]["source"] == "none: no history yet"
+    # a history now, but no run dated before this one's as-of date: why none was measured
+    # (before: "(0 runs measured)" and no reason)
+    again = cvm("run", "--project", str(retail), "--out", str(tmp_path / "c"))
+    assert again.exit_code == 0, again.stderr
+    assert "on the declared rates (0 runs measured: no run in the history is dated before " \
+        "this run's as-of date)\n" in again.stdout
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert (manifest["learning"]["runs_earlier"], manifest["learning"]["runs_counted"]) == (0, 0)
+
+
+def test_earlier_runs_that_assigned_none_of_the_campaigns_are_said() -> None:
+    """Runs dated before the as-of date that assigned none of this run's campaigns: said so,
+    not left as a bare "(0 runs measured)"."""
+    from engine.activation.learned import HISTORY, Learned
+
+    learned = Learned(True, 100, HISTORY, 0, {}, 0, 2)
+    assert learned.summary().endswith(
+        "on the declared rates (0 runs measured: none of the 2 runs dated before this run's "
+        "as-of date assigned these campaigns)")
+    one = Learned(True, 100, HISTORY, 1, {}, 0, 3)
+    assert one.summary().endswith("on the declared rates (1 run measured)")
 
 
 def test_explain_s_figures_read_as_their_kind() -> None:

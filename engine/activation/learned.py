@@ -32,6 +32,15 @@ import numpy as np
 MIN_HOLDOUT = 30  # distinct holdout customers below which the baseline is not measured
 DECLARED, POSTERIOR, INCREMENTAL = "declared", "posterior", "incremental"
 HISTORY = "the history"  # Learned.source when the figures were read from the history
+# A source that read nothing: "none: " and why (learning's and the contact policies' alike)
+NO_HISTORY_FLAG = "none: --no-history"
+NO_HISTORY_YET = "none: no history yet"
+
+
+def why_none(source: str) -> str:
+    """A source as printed after a figure: why nothing was read ("no history yet"), or the
+    source itself ("the history")."""
+    return source.removeprefix("none: ")
 
 
 def posterior_mean(declared: float, prior: float, customers: int, measured: float) -> float:
@@ -172,6 +181,7 @@ class Learned:
     runs: int = 0  # runs counted for any of the campaigns
     campaigns: Mapping[str, CampaignFigures] = field(default_factory=dict)
     waiting: int = 0  # earlier runs that assigned some of them, counted for none: windows open
+    earlier: int = 0  # runs in the history dated before the as-of date, whatever they assigned
 
     def rates(self) -> dict[str, np.ndarray]:
         """Per campaign, the response per channel (channel order) the allocation uses."""
@@ -179,7 +189,8 @@ class Learned:
 
     def as_dict(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "prior_customers": self.prior_customers,
-                "source": self.source, "runs_counted": self.runs, "runs_waiting": self.waiting,
+                "source": self.source, "runs_earlier": self.earlier, "runs_counted": self.runs,
+                "runs_waiting": self.waiting,
                 "campaigns": {k: self.campaigns[k].as_dict() for k in sorted(self.campaigns)}}
 
     def summary(self) -> str:
@@ -187,10 +198,21 @@ class Learned:
         if not self.enabled:
             return f"learning: off ({self.source})"
         kinds = [c.figure for c in self.campaigns.values()]
-        said = f"{_runs(self.runs)} measured" if self.source == HISTORY else self.source
         return (f"learning: {_plural(len(kinds), 'campaign')}, {kinds.count(INCREMENTAL)} on "
                 f"incremental response, {kinds.count(POSTERIOR)} on a posterior, "
-                f"{kinds.count(DECLARED)} on the declared rates ({said}{self._waiting()})")
+                f"{kinds.count(DECLARED)} on the declared rates ({self._said()})")
+
+    def _said(self) -> str:
+        """How many runs were measured, or why none was."""
+        if self.source != HISTORY:
+            return why_none(self.source)
+        said = f"{_runs(self.runs)} measured"
+        if self.runs or self.waiting:
+            return said + self._waiting()
+        return said + (": no run in the history is dated before this run's as-of date"
+                       if not self.earlier else
+                       f": none of the {_runs(self.earlier)} dated before this run's as-of "
+                       "date assigned these campaigns")
 
     def _waiting(self) -> str:
         """The campaigns on the declared rates for now because no run of theirs is over."""
@@ -215,7 +237,7 @@ def _runs(runs: int) -> str:
 def runs_said(learned: Learned, found: CampaignFigures) -> str:
     """Where a campaign's figures came from, and from how many runs (``cvm explain``)."""
     if learned.source != HISTORY:
-        return learned.source
+        return why_none(learned.source)
     c = found.counts
     if not c.runs and not c.waiting:
         return f"{learned.source}: no earlier run assigned this campaign"

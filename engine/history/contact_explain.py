@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from engine.activation.contact import opted_out, suppress
 from engine.activation.ids import positions_of
+from engine.activation.learned import HISTORY, why_none
 from engine.history.contacts import read_contacts
 from engine.project.contact_policies import OPTED_OUT, ContactPolicies
 
@@ -64,8 +65,10 @@ def contact_lines(config: Config, policies: ContactPolicies, *, customer_id: str
 
 
 def lines_of(found: dict[str, Any]) -> list[str]:
-    lines = ["", f"Contact policies ({found['file']}; contacts from {found['contacts_from']}: "
-             f"{found['contacts_counted']} counted for this customer)" if found["file"] else
+    source = found["contacts_from"]
+    counted = (f"no contacts counted: {why_none(source)}" if source != HISTORY else
+               f"contacts from {source}: {found['contacts_counted']} counted for this customer")
+    lines = ["", f"Contact policies ({found['file']}; {counted})" if found["file"] else
              "Contact policies: none (no policies/contact_policies.yaml)"]
     if found["opted_out"]:  # the built-in rule: blocks every channel, before any policy
         lines.append(f"  {OPTED_OUT:<24} built in (every contact): blocks every channel: "

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.activation.contact import ContactLog
+from engine.activation.learned import HISTORY, NO_HISTORY_FLAG, NO_HISTORY_YET
 from engine.history.changes import arrays, fetch
 from engine.project.contact_policies import OPTED_OUT
 
@@ -100,12 +101,11 @@ def read_contacts(config: Config, *, as_of: dt.date, window: int | None,
     from engine.history import open_history
 
     if not use_history:
-        return ContactLog(source="none: --no-history, contact policies have nothing to count")
+        return ContactLog(source=NO_HISTORY_FLAG)
     store = open_history(config, create=False)
     if store is None:
-        return ContactLog(source="none: no history yet, contact policies have nothing to "
-                                 "count")
+        return ContactLog(source=NO_HISTORY_YET)
     try:
-        return contact_log(store, as_of=as_of, window=window, source="the history")
+        return contact_log(store, as_of=as_of, window=window, source=HISTORY)
     finally:
         store.close()

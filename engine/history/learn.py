@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from engine.activation.learned import HISTORY, Counts, Learned, Tally, figures
+from engine.activation.learned import (
+    HISTORY,
+    NO_HISTORY_FLAG,
+    NO_HISTORY_YET,
+    Counts,
+    Learned,
+    Tally,
+    figures,
+)
 from engine.data.load import EPOCH, Transactions
 from engine.project.channels import ChannelSetup
 
@@ -96,19 +104,20 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
     if not setup.learning.enabled:
         source = OFF
     counts: dict[str, Counts] = {}
-    runs = waiting = 0
+    runs = waiting = earlier = 0
     if setup.learning.enabled and store is not None and tx is not None:
-        counts, runs, waiting = _counts(store, tx, setup, as_of, set(campaigns))
+        counts, runs, waiting, earlier = _counts(store, tx, setup, as_of, set(campaigns))
     declared = [(ch.id, ch.response_rate) for ch in setup.channels]
     found = {k: figures(k, declared, counts.get(k) if setup.learning.enabled else None, prior)
              for k in sorted(campaigns)}
-    return Learned(setup.learning.enabled, prior, source, runs, found, waiting)
+    return Learned(setup.learning.enabled, prior, source, runs, found, waiting, earlier)
 
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
-            wanted: set[str]) -> tuple[dict[str, Counts], int, int]:
-    """Per campaign of ``wanted`` its tallies and runs; the runs counted for any, and the
-    runs that assigned one of them counted for none (their windows not over)."""
+            wanted: set[str]) -> tuple[dict[str, Counts], int, int, int]:
+    """Per campaign of ``wanted`` its tallies and runs; the runs counted for any, the runs
+    that assigned one of them counted for none (their windows not over), and the runs read
+    (all those dated before ``as_of``)."""
     from engine.history.measured import by_campaign, conversions, groups, read_with_days
 
     cache: Sums = {}
@@ -139,7 +148,7 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
                         waiting=tuple(sorted(waiting.get(k, ()))))
              for k in sorted(tallies.keys() | waiting.keys())}
     some = set().union(*counted.values())
-    return found, len(some), len(open_runs - some)
+    return found, len(some), len(open_runs - some), len(m.runs)
 
 
 def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -192,11 +201,11 @@ def read_learned(config: Config, tx: Transactions | None, setup: ChannelSetup, *
 
     if not use_history:
         return learn(None, None, setup, as_of=as_of, campaigns=campaigns,
-                     source="none: --no-history, the declared response rates are used")
+                     source=NO_HISTORY_FLAG)
     store = open_history(config, create=False)
     if store is None:
         return learn(None, None, setup, as_of=as_of, campaigns=campaigns,
-                     source="none: no history yet, the declared response rates are used")
+                     source=NO_HISTORY_YET)
     try:
         return learn(store, tx, setup, as_of=as_of, campaigns=campaigns, source=HISTORY)
     finally:

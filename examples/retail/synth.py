@@ -345,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="the random seed (default 7): the "
                         "same seed writes byte-identical files")
     parser.add_argument("--ids", choices=("short", "uuid"), default="short",
-                        help="customer and order ids: short numbers or 36-character UUIDs")
+                        help="customer and order ids: short numbers or 36-character UUIDs "
+                        "(default short)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
                         help="the files' format (default csv)")
     args = parser.parse_args(argv)
