@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci_jobs import main_job_only
+
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "3000"
 
@@ -70,6 +72,12 @@ def test_data_generated_earlier_is_named_too(tmp_path: Path) -> None:
         "generate it again)\n"
 
 
+# the scripts drive the engine as its other tests do, on data their own generator makes: once
+# per CI run is enough (80 s locally, two minutes in the oldest job)
+BENCHMARK_RUNS = main_job_only("the benchmarks' scripts run once, with the newest of everything")
+
+
+@BENCHMARK_RUNS
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_benchmark_runs(case: str, tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / f"{case.removesuffix('_shuffled').removesuffix('_one')}.py"
@@ -85,6 +93,7 @@ def test_the_benchmark_runs(case: str, tmp_path: Path) -> None:
     assert not [line for line in lines if "-, -" in line]
 
 
+@BENCHMARK_RUNS
 def test_the_history_benchmark_runs_on_postgresql(postgres_server: str, tmp_path: Path) -> None:
     from tests.pg_server import new_database
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci_jobs import main_job_only
 from tests.conftest import ROOT, copy_example_project
 from tests.test_ci_recipe import GIT_ENV
 
@@ -23,9 +24,8 @@ def _run(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProc
 
 @pytest.mark.skipif(not (ROOT / ".git").exists() or not PRE_COMMIT.exists(),
                     reason="needs a git checkout of the engine and pre-commit (dev extra)")
-@pytest.mark.skipif(os.environ.get("CVM_CI_SECONDARY") == "1",
-                    reason="run by CI's main job only (.ci/run): pre-commit builds the engine's "
-                    "dependencies from source, minutes that the other jobs' Pythons do not need")
+@main_job_only("pre-commit builds the engine's dependencies from source, minutes that the "
+               "other jobs' Pythons do not need")
 def test_hooks_run_through_pre_commit(tmp_path: Path) -> None:
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
     env.pop("VIRTUAL_ENV", None)

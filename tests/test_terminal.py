@@ -114,8 +114,12 @@ def test_shell_completion() -> None:
            "COMP_CWORD": "1"}
     done = subprocess.run([CVM], env=env, capture_output=True, text=True)
     assert done.stdout.split() == ["validate"]
-    shown = subprocess.run([CVM, "--show-completion", "bash"], capture_output=True, text=True,
-                           env={**os.environ, "SHELL": "/bin/bash"})
+    # typer finds the shell among the command's parent processes, as from a user's terminal:
+    # bash runs it as a child ("; true" keeps bash from replacing itself with the command).
+    # Before, the test passed only when pytest itself ran under a shell, and failed when
+    # started by a process that is none (setsid, a container's exec)
+    shown = subprocess.run(["bash", "-c", f"'{CVM}' --show-completion; true"],
+                           capture_output=True, text=True, env={**os.environ, "SHELL": "/bin/bash"})
     assert "_CVM_COMPLETE=complete_bash" in shown.stdout
 
 
