@@ -86,3 +86,20 @@ def test_undeclared_campaign_brief_says_so(tmp_path: Path) -> None:
     assert "<code>spring_promo</code> is not declared in policies/campaigns.yaml" in html
     assert np.all(pd.read_csv(tmp_path / "o" / "actions.csv").query(
         "policy_id == 'win_back'")["campaign"] == "spring_promo")
+
+
+def test_a_mix_counts_missing_values_as_none_and_no_unused_category() -> None:
+    """A brief's stage, tier and reason mix (counted without a filled copy of the column since
+    session 19): a missing value is "(none)", together with a text "(none)"; a category that
+    no row has is not listed; the most frequent first, then by name."""
+    from engine.render.brief_data import _mix
+
+    stages = pd.Series(pd.Categorical(["growth", None, "decline", "growth"],
+                                      categories=["growth", "decline", "exit"]))
+    assert _mix(stages) == [{"name": "growth", "count": 2, "share": 0.5},
+                            {"name": "(none)", "count": 1, "share": 0.25},
+                            {"name": "decline", "count": 1, "share": 0.25}]
+    reasons = pd.Series(["(none)", None, "budget", np.nan], dtype=object)
+    assert _mix(reasons) == [{"name": "(none)", "count": 3, "share": 0.75},
+                             {"name": "budget", "count": 1, "share": 0.25}]
+    assert _mix(pd.Series([], dtype=object)) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engine.activation import money
@@ -30,11 +31,15 @@ DEFAULT_KPIS = ("customer lifetime value", "churn rate", "average order value",
 
 
 def _mix(values: pd.Series) -> list[dict[str, Any]]:
-    counts = values.astype(object).fillna("(none)").value_counts()
-    total = int(counts.sum())
-    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    return [{"name": str(k), "count": int(v), "share": v / total if total else 0.0}
-            for k, v in order]
+    """Each value's count and share, the most frequent first; a missing value as "(none)"."""
+    counts: dict[str, int] = {}
+    for k, v in values.value_counts(dropna=False).items():  # no filled copy of the column
+        if v:  # a category no row has
+            name = "(none)" if pd.isna(k) else str(k)
+            counts[name] = counts.get(name, 0) + int(v)
+    total = sum(counts.values())
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"name": k, "count": v, "share": v / total if total else 0.0} for k, v in order]
 
 
 def _by_policy(reasons: pd.Series) -> list[dict[str, Any]]:
@@ -55,19 +60,30 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
                       run: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     actions = actions[list(USED)]
-    allocated = actions[actions["status"] == "allocated"]
+    # campaigns and statuses coded once: comparing the text columns (Python objects) for each
+    # campaign and status was most of the time at 1M customers (0.3 of 0.8 s)
+    camp_code, camp_ids = pd.factorize(actions["campaign"], sort=True)
+    status_code, statuses = pd.factorize(actions["status"])
+    status_of = {str(name): k for k, name in enumerate(statuses)}
+
+    def having(codes: np.ndarray, status: str) -> np.ndarray:
+        found: np.ndarray = codes == status_of.get(status, -2)  # -2: none has it, -1: missing
+        return found
+
+    allocated = actions[having(status_code, "allocated")]
     ids = [ch.id for ch in channels.channels]
-    camps = [str(c) for c in sorted(actions["campaign"].unique())]
+    camps = [str(c) for c in camp_ids]
     # the amounts the allocation summary shows (summed exactly, rounded once, adding up)
     shown = {key: money.breakdown(allocated["campaign"], allocated["channel"], allocated[key],
                                   ids, camps) for key in ("cost", "expected_value")}
-    for camp_id in sorted(actions["campaign"].unique()):
+    for j, camp_id in enumerate(camp_ids):
         camp = channels.campaign(str(camp_id))
-        part = actions[actions["campaign"] == camp_id]
-        done = part[part["status"] == "allocated"]
-        held = part[part["status"] == "holdout"]
-        unserved = part[part["status"] == "not_served"]
-        gone = part[part["status"] == "suppressed"]
+        rows = np.flatnonzero(camp_code == j)
+        part, part_status = actions.take(rows), status_code[rows]
+        done = part[having(part_status, "allocated")]
+        held = part[having(part_status, "holdout")]
+        unserved = part[having(part_status, "not_served")]
+        gone = part[having(part_status, "suppressed")]
         used = {str(x) for x in pd.unique(part["policy_id"])}  # not set(): 10x slower on Arrow
         policies = [p for p in rulebook.policies if p.id in used and p.enabled]
         cost = shown["cost"].campaign[str(camp_id)]
