@@ -271,3 +271,15 @@ def test_validate_reports_every_contact_policy_mistake_at_once(retail: Path) -> 
         "error: policies/contact_policies.yaml:5:36: contact_policies[3].days: found 'x' "
         "(text), expected a whole number from 1 to 3650\n"
         "5 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_file_without_policies_counts_no_contacts_and_says_so() -> None:
+    """A contact policy file that holds no policy: explain read only the opt-outs, and said
+    "contacts from the history: None counted for this customer" (a review)."""
+    from engine.history.contact_explain import lines_of
+
+    found = {"file": "policies/contact_policies.yaml", "contacts_from": "the history",
+             "contacts_counted": None, "channels": ["email"],
+             "opted_out": "opted out on 2026-03-04 (campaign win_back)", "verdicts": []}
+    assert lines_of(found)[1] == ("Contact policies (policies/contact_policies.yaml; no contacts "
+                                  "counted: the file holds no policy, only the opt-outs are read)")

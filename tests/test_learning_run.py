@@ -248,6 +248,7 @@ def test_without_a_history_the_reason_is_given_not_a_run_count(retail: Path,
     assert "on the declared rates (no history yet)\n" in first.stdout
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert manifest["learning"]["source"] == "none: no history yet"
+    assert manifest["learning"]["runs_earlier"] is None
     # a history now, but no run dated before this one's as-of date: why none was measured
     # (before: "(0 runs measured)" and no reason)
     again = cvm("run", "--project", str(retail), "--out", str(tmp_path / "c"))
@@ -261,12 +262,17 @@ def test_without_a_history_the_reason_is_given_not_a_run_count(retail: Path,
 def test_earlier_runs_that_assigned_none_of_the_campaigns_are_said() -> None:
     """Runs dated before the as-of date that assigned none of this run's campaigns: said so,
     not left as a bare "(0 runs measured)"."""
-    from engine.activation.learned import HISTORY, Learned
+    from engine.activation.learned import HISTORY, NO_HISTORY_FLAG, NO_HISTORY_YET, Learned
+    from engine.history.learn import OFF
 
     learned = Learned(True, 100, HISTORY, 0, {}, 0, 2)
     assert learned.summary().endswith(
-        "on the declared rates (0 runs measured: none of the 2 runs dated before this run's "
-        "as-of date assigned these campaigns)")
+        "on the declared rates (0 runs measured: the 2 runs read (the latest per as-of date "
+        "before this run's) assigned none of these campaigns)")
+    assert learned.as_dict()["runs_earlier"] == 2
+    # not read: null, not 0 (a review: the history may hold runs)
+    for source in (NO_HISTORY_FLAG, NO_HISTORY_YET, OFF):
+        assert Learned(True, 100, source).as_dict()["runs_earlier"] is None
     one = Learned(True, 100, HISTORY, 1, {}, 0, 3)
     assert one.summary().endswith("on the declared rates (1 run measured)")
 

@@ -189,7 +189,10 @@ class Learned:
 
     def as_dict(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "prior_customers": self.prior_customers,
-                "source": self.source, "runs_earlier": self.earlier, "runs_counted": self.runs,
+                "source": self.source,
+                # null when the history was not read (no history, --no-history, learning off)
+                "runs_earlier": self.earlier if self.source == HISTORY else None,
+                "runs_counted": self.runs,
                 "runs_waiting": self.waiting,
                 "campaigns": {k: self.campaigns[k].as_dict() for k in sorted(self.campaigns)}}
 
@@ -209,10 +212,10 @@ class Learned:
         said = f"{_runs(self.runs)} measured"
         if self.runs or self.waiting:
             return said + self._waiting()
-        return said + (": no run in the history is dated before this run's as-of date"
-                       if not self.earlier else
-                       f": none of the {_runs(self.earlier)} dated before this run's as-of "
-                       "date assigned these campaigns")
+        if not self.earlier:
+            return said + ": no run in the history is dated before this run's as-of date"
+        return (said + f": the {_runs(self.earlier)} read (the latest per as-of date before "
+                "this run's) assigned none of these campaigns")
 
     def _waiting(self) -> str:
         """The campaigns on the declared rates for now because no run of theirs is over."""

@@ -67,6 +67,8 @@ def contact_lines(config: Config, policies: ContactPolicies, *, customer_id: str
 def lines_of(found: dict[str, Any]) -> list[str]:
     source = found["contacts_from"]
     counted = (f"no contacts counted: {why_none(source)}" if source != HISTORY else
+               "no contacts counted: the file holds no policy, only the opt-outs are read"
+               if found["contacts_counted"] is None else
                f"contacts from {source}: {found['contacts_counted']} counted for this customer")
     lines = ["", f"Contact policies ({found['file']}; {counted})" if found["file"] else
              "Contact policies: none (no policies/contact_policies.yaml)"]
