@@ -130,7 +130,7 @@ CASES = [
      "value in every row\n  hint: fill it in, or leave such rows out with data.transactions.query "
      "(... WHERE \"cust\" IS NOT NULL AND trim(CAST(\"cust\" AS text)) <> '')"),
     ("wrong_type", "    table: tx_dates\n",
-     "error: {url} (table tx_dates): column 'amount': column 'amount' has type date, expected "
+     "error: {url} (table tx_dates): column 'amount': has type date, expected "
      "numbers (numeric, integer, real, double precision) or text\n  hint: cvm.yaml maps amount "
      "to this column; map another column, or cast it in a query"),
     ("missing_column", "    table: tx\n",

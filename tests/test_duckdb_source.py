@@ -98,6 +98,16 @@ CASES = [
      "error: duckdb:///{path} (query): row 1, column 'cust': found 'a\\tb', expected an id "
      "without control characters (line breaks, tabs, NUL, escapes)\n  hint: the query returns "
      "it: clean the value in the database, or read a cleaned one with data.transactions.query"),
+    # DuckDB's own type name, not PostgreSQL's, and the column named once (a new user's trial:
+    # "column 'day': column 'day' has type int8, expected dates (date, timestamp) or text")
+    ("wrong_type", "    query: select n, ord, cust, n AS day, amount, cost from tx\n",
+     "error: duckdb:///{path} (query): column 'day': has type INTEGER, expected dates (DATE, "
+     "TIMESTAMP, TIMESTAMP WITH TIME ZONE) or text\n  hint: cvm.yaml maps date to this column; "
+     "map another column, or cast it in a query"),
+    ("wrong_number_type", "    query: select n, ord, cust, day, day AS amount, cost from tx\n",
+     "error: duckdb:///{path} (query): column 'amount': has type DATE, expected numbers "
+     "(DECIMAL, INTEGER, BIGINT, FLOAT, DOUBLE) or text\n  hint: cvm.yaml maps amount to this "
+     "column; map another column, or cast it in a query"),
     ("missing_file", None,
      "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
      "  hint: duckdb:///path is relative to the project folder; duckdb:////path is an "
@@ -135,3 +145,31 @@ def test_the_hint_for_a_null_id_is_a_query_that_runs(tmp_path: Path, make_projec
         project = make_project(db_config(path, f"    query: select * from {table} where "
                                          f"{clause} order by n\n"), tx=None)
         assert score(project) == (0, ""), table
+
+
+def test_a_file_that_is_no_duckdb_database_gets_a_hint(tmp_path: Path, make_project) -> None:
+    """A CSV file named by duckdb:/// said only DuckDB's "Cannot launch in-memory database in
+    read-only mode!" (a new user's trial)."""
+    csv = tmp_path / "tx.csv"
+    csv.write_text("cust,day,amount,cost\na,2024-01-05,1,1\n")
+    project = make_project(db_config(csv, "    table: tx\n"), tx=None)
+    code, err = score(project)
+    assert code == 1
+    assert err.startswith(f"error: duckdb:///{csv} (table tx): data.transactions.url "
+                          "(cvm.yaml:4:5): cannot be opened as a DuckDB database: "), err
+    assert err.endswith("\n  hint: duckdb:/// names a database file made by DuckDB; a CSV or "
+                        "Parquet file is named as a path: data.transactions: "
+                        "path/to/file.csv\n"), err
+
+
+def test_a_duckdb_url_without_its_third_slash_gets_a_duckdb_hint(make_project) -> None:
+    """duckdb://shop.duckdb was refused with a hint on PostgreSQL URLs (a new user's trial)."""
+    project = make_project(BASE_CONFIG.replace(
+        "  transactions: tx.csv\n", "  transactions:\n    url: duckdb://shop.duckdb\n"
+        "    table: tx\n"), tx=None)
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert "data.transactions.url: found 'duckdb://shop.duckdb', expected a file: " \
+        "duckdb:///path/file.duckdb\n  hint: write duckdb:///file.duckdb for a file in the " \
+        "project folder (three slashes), duckdb:////abs/path/file.duckdb for an absolute " \
+        "path\n" in result.stdout + result.stderr, result.stdout + result.stderr

@@ -132,3 +132,14 @@ def test_readme_api_example(tmp_path: Path) -> None:
     result = namespace["result"]
     assert result.counts["customers"] == 2000  # type: ignore[attr-defined]
     assert (tmp_path / "o" / "actions.csv").exists()
+
+
+def test_the_readme_gives_each_json_document_s_schema_version() -> None:
+    """The README said "explain 5" while `cvm explain --json` printed version 6 (a new user's
+    trial): its list of versions is SCHEMA_VERSIONS."""
+    from engine.workflow.json_output import SCHEMA_VERSIONS
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    listed = text.split("(each document has its own: ", 1)[1].split(";", 1)[0]
+    assert dict((k, int(v)) for k, v in (part.split() for part in listed.split(", "))) \
+        == SCHEMA_VERSIONS

@@ -38,6 +38,11 @@ TEXT_TYPES = ("text", "varchar", "bpchar", "char", "name", "citext", "uuid")
 ACCEPTED = {"amount": NUMBER_TYPES, "cost": NUMBER_TYPES, "margin": NUMBER_TYPES,
             "quantity": NUMBER_TYPES, "date": DATE_TYPES, "end": DATE_TYPES}
 ID_TYPES = ("int2", "int4", "int8", "numeric")
+# what a column of the wrong type should have been, in each database's words
+EXPECTED = {NUMBER_TYPES: "numbers (numeric, integer, real, double precision) or text",
+            DATE_TYPES: "dates (date, timestamp, timestamptz) or text"}
+DUCKDB_EXPECTED = {NUMBER_TYPES: "numbers (DECIMAL, INTEGER, BIGINT, FLOAT, DOUBLE) or text",
+                   DATE_TYPES: "dates (DATE, TIMESTAMP, TIMESTAMP WITH TIME ZONE) or text"}
 _digests: dict[DatabaseSource, str] = {}
 
 
@@ -133,9 +138,11 @@ def _select_all(source: DatabaseSource) -> Any:
 def probe(source: DatabaseSource, wanted: Mapping[str, str]) -> dict[str, str]:
     """Check that the server answers, the table or query is there and each mapped column
     exists once with a type we can read; return the columns' types (their name: type)."""
-    names, types = duckdb_source.describe(source) if source.file is not None \
-        else _describe(source)
-    _check_columns(source, names, types, wanted)
+    if source.file is not None:
+        names, types, shown = duckdb_source.describe(source)
+    else:
+        (names, types), shown = _describe(source), None
+    _check_columns(source, names, types, wanted, shown)
     missing = [n for n in source.order_by or () if n not in types]
     if missing:
         raise InputError(Problem(
@@ -183,8 +190,11 @@ def _no_table(conn: Any, source: DatabaseSource) -> Problem:
 
 
 def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str, str],
-                   wanted: Mapping[str, str]) -> None:
+                   wanted: Mapping[str, str], shown: Mapping[str, str] | None = None) -> None:
+    """``types``: each column's type as PostgreSQL names it; ``shown``: as the database
+    names it, when that is another (DuckDB), for the messages."""
     problems = []
+    words = DUCKDB_EXPECTED if shown is not None else EXPECTED
     where = "table" if source.table is not None else "query"
     for ours, theirs in wanted.items():
         if theirs not in types:
@@ -204,11 +214,9 @@ def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str,
         kind = types[theirs]
         accepted = ACCEPTED.get(ours, (*TEXT_TYPES, *ID_TYPES))
         if kind not in accepted and kind not in TEXT_TYPES:
-            expected = {NUMBER_TYPES: "numbers (numeric, integer, real, double precision) or "
-                        "text", DATE_TYPES: "dates (date, timestamp) or text"}.get(
-                            accepted, "text or integers")
-            problems.append(Problem(
-                f"column {theirs!r} has type {kind}, expected {expected}",
+            problems.append(Problem(  # the column is the key: named once
+                f"has type {(shown or types)[theirs]}, expected "
+                f"{words.get(accepted, 'text or integers')}",
                 file=source.display, key=f"column {theirs!r}",
                 hint=f"cvm.yaml maps {ours} to this column; map another column, or cast it "
                 "in a query"))

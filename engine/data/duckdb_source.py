@@ -58,7 +58,9 @@ def _connect(source: DatabaseSource) -> Any:
     except duckdb.Error as exc:
         raise InputError(Problem(
             f"cannot be opened as a DuckDB database: {_first_line(exc)}", file=source.display,
-            key=source.key("url"))) from None
+            key=source.key("url"), hint="duckdb:/// names a database file made by DuckDB; a "
+            "CSV or Parquet file is named as a path: data.transactions: path/to/file.csv")
+            ) from None
     return conn
 
 
@@ -82,9 +84,10 @@ def _kind(duck_type: str) -> str:
             "UUID": "uuid"}.get(t, duck_type.lower())
 
 
-def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
-    """The columns of the table or query and their types (``engine.data.database`` checks
-    them against the mapping)."""
+def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The columns of the table or query, their types as PostgreSQL names them
+    (``engine.data.database`` checks them against the mapping) and as DuckDB does (its
+    messages)."""
     import duckdb
 
     conn = _connect(source)
@@ -107,7 +110,8 @@ def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str]]:
         raise InputError(_query_failed(source, exc)) from None
     finally:
         conn.close()
-    return [d[0] for d in description], {d[0]: _kind(str(d[1])) for d in description}
+    return ([d[0] for d in description], {d[0]: _kind(str(d[1])) for d in description},
+            {d[0]: str(d[1]) for d in description})
 
 
 def _query_failed(source: DatabaseSource, exc: BaseException) -> Problem:

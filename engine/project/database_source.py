@@ -27,6 +27,8 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$ -]*$")
 # a query is read, never run for its effects: its first word (after comments and parentheses)
 _READ = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*(select|with|values|table)\b",
                    re.IGNORECASE | re.DOTALL)
+DUCKDB_HINT = "write duckdb:///file.duckdb for a file in the project folder (three slashes), " \
+    "duckdb:////abs/path/file.duckdb for an absolute path"
 URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
     "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)"
 
@@ -93,7 +95,8 @@ class FileOrDatabase(c.Kind):
 def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
-        ctx.add((*path, "url"), problem, URL_HINT)
+        ctx.add((*path, "url"), problem,
+                DUCKDB_HINT if isinstance(url, str) and url.startswith("duckdb:") else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
