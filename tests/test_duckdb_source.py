@@ -79,8 +79,11 @@ CASES = [
     ("missing_table", "    table: txx\n",
      "error: duckdb:///{path}: data.transactions.table (cvm.yaml:5:5): table 'txx' not found\n"
      "  hint: did you mean 'tx'?"),
-    ("rows_in_key_order", "    table: tx\n",  # inserted first, third by its key
-     "error: duckdb:///{path} (table tx): row 3, column 'cust': found an empty value, expected "
+    # inserted first, third by its key; named by its key as PostgreSQL's rows are (a new
+    # user's trial: "row 3" alone, which a user cannot find in the table)
+    ("rows_in_key_order", "    table: tx\n",
+     "error: duckdb:///{path} (table tx): row 3 (n = 3), column 'cust': found an empty value, "
+     "expected "
      "a value in every row\n  hint: fill it in, or leave such rows out with "
      "data.transactions.query (... WHERE \"cust\" IS NOT NULL AND trim(CAST(\"cust\" AS "
      "text)) <> '')"),

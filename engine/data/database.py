@@ -235,7 +235,9 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
     types = probe(source, wanted)
     theirs = list(dict.fromkeys(wanted.values()))
     if source.file is not None:  # a DuckDB file: its text of each column, in Arrow batches
-        table, _digests[source] = duckdb_source.read(source, theirs)
+        table, _digests[source], keys = duckdb_source.read(source, theirs)
+        for name in keys:
+            src.keys[f"key:{name}"] = table.column(name)
         return _finish(src, table, wanted)
     order: tuple[str, ...] | None = None
     digest = hashlib.sha256()

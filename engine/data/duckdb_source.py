@@ -130,14 +130,19 @@ def primary_key(conn: Any, source: DatabaseSource) -> tuple[str, ...]:
     return tuple(rows[0][0]) if rows else ()
 
 
-def read(source: DatabaseSource, theirs: list[str]) -> tuple[pa.Table, str]:
-    """Every row's mapped columns as text (null where NULL), and their SHA-256 as CSV."""
+def read(source: DatabaseSource, theirs: list[str]
+         ) -> tuple[pa.Table, str, tuple[str, ...]]:
+    """Every row's mapped columns as text (null where NULL), and their SHA-256 as CSV; of a
+    table, its key's columns too (order_by, else the primary key: a bad row's messages name
+    it, as engine.data.database's), which the key names last."""
     import duckdb
 
     conn = _connect(source)
-    columns = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS {_q(n)}" for n in theirs)
     order = source.order_by if source.order_by is not None else (
         primary_key(conn, source) if source.table is not None else ())
+    keys = tuple(order) if source.table is not None else ()
+    columns = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS {_q(n)}"
+                        for n in dict.fromkeys([*theirs, *keys]))
     sql = f"SELECT {columns} FROM ({_select_all(source)}) AS cvm_source"
     if order:
         sql += " ORDER BY " + ", ".join(_q(n) for n in order)
@@ -155,6 +160,6 @@ def read(source: DatabaseSource, theirs: list[str]) -> tuple[pa.Table, str]:
         conn.close()
     digest = hashlib.sha256()
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink)
+    pacsv.write_csv(table.select(theirs), sink)  # the mapped columns, as before the keys
     digest.update(sink.getvalue())
-    return table, digest.hexdigest()
+    return table, digest.hexdigest(), keys
