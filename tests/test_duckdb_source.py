@@ -176,3 +176,38 @@ def test_a_duckdb_url_without_its_third_slash_gets_a_duckdb_hint(make_project) -
         "duckdb:///path/file.duckdb\n  hint: write duckdb:///file.duckdb for a file in the " \
         "project folder (three slashes), duckdb:////abs/path/file.duckdb for an absolute " \
         "path\n" in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_a_table_is_read_in_the_order_of_its_typed_key(tmp_path: Path, make_project) -> None:
+    """The key columns read as text for the messages must not sort the rows as text (a review:
+    1, 10, 11, 12, 2, ... made n = 2 "row 5", and changed the input hash)."""
+    path = tmp_path / "keys.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE tx (n INTEGER PRIMARY KEY, cust VARCHAR, day DATE, "
+                     "amount DOUBLE, cost DOUBLE)")
+        for n in range(12, 0, -1):
+            conn.execute("INSERT INTO tx VALUES (?, ?, '2024-01-05', 10, 5)",
+                         [n, None if n == 2 else "a"])
+    project = make_project(db_config(path, "    table: tx\n"), tx=None)
+    code, err = score(project)
+    assert code == 1
+    assert err.startswith(f"error: duckdb:///{path} (table tx): row 2 (n = 2), column 'cust': "
+                          "found an empty value"), err
+
+
+def test_a_duckdb_file_that_cannot_be_opened_gets_no_csv_hint(tmp_path: Path,
+                                                              make_project) -> None:
+    """The CSV hint is for a file that is no DuckDB database, not for every failure (a review:
+    a database locked by another process was told to name a CSV file as a path)."""
+    path = tmp_path / "locked.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE tx (n INTEGER)")
+    writer = duckdb.connect(str(path))  # holds the file's lock
+    try:
+        project = make_project(db_config(path, "    table: tx\n"), tx=None)
+        code, err = score(project)
+    finally:
+        writer.close()
+    assert code == 1
+    assert "cannot be opened as a DuckDB database: " in err, err
+    assert "hint" not in err, err

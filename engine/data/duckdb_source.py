@@ -10,6 +10,7 @@ hash is the SHA-256 of the rows as CSV text. Needs the ``duckdb`` package (``pip
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -58,10 +59,19 @@ def _connect(source: DatabaseSource) -> Any:
     except duckdb.Error as exc:
         raise InputError(Problem(
             f"cannot be opened as a DuckDB database: {_first_line(exc)}", file=source.display,
-            key=source.key("url"), hint="duckdb:/// names a database file made by DuckDB; a "
-            "CSV or Parquet file is named as a path: data.transactions: path/to/file.csv")
-            ) from None
+            key=source.key("url"), hint=None if _is_duckdb_file(source.file) else
+            "duckdb:/// names a database file made by DuckDB; a CSV or Parquet file is named "
+            "as a path: data.transactions: path/to/file.csv")) from None
     return conn
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """Whether the file starts as DuckDB's files do ("DUCK" after an 8-byte checksum)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 def _first_line(exc: BaseException) -> str:
@@ -144,8 +154,8 @@ def read(source: DatabaseSource, theirs: list[str]
     columns = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS {_q(n)}"
                         for n in dict.fromkeys([*theirs, *keys]))
     sql = f"SELECT {columns} FROM ({_select_all(source)}) AS cvm_source"
-    if order:
-        sql += " ORDER BY " + ", ".join(_q(n) for n in order)
+    if order:  # the source's typed columns, not their text selected above (1, 10, 2, ...)
+        sql += " ORDER BY " + ", ".join(f"cvm_source.{_q(n)}" for n in order)
     try:
         # a table is scanned in insertion order; a query keeps its ORDER BY through the
         # projection (DuckDB's preserve_insertion_order, on by default)

@@ -96,7 +96,7 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
         ctx.add((*path, "url"), problem,
-                DUCKDB_HINT if isinstance(url, str) and url.startswith("duckdb:") else URL_HINT)
+                DUCKDB_HINT if "duckdb:///path/file.duckdb" in problem else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
