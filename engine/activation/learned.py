@@ -181,7 +181,7 @@ class Learned:
     runs: int = 0  # runs counted for any of the campaigns
     campaigns: Mapping[str, CampaignFigures] = field(default_factory=dict)
     waiting: int = 0  # earlier runs that assigned some of them, counted for none: windows open
-    earlier: int = 0  # runs in the history dated before the as-of date, whatever they assigned
+    earlier: int = 0  # runs read: the latest per as-of date before it, whatever they assigned
 
     def rates(self) -> dict[str, np.ndarray]:
         """Per campaign, the response per channel (channel order) the allocation uses."""

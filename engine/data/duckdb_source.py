@@ -142,9 +142,9 @@ def primary_key(conn: Any, source: DatabaseSource) -> tuple[str, ...]:
 
 def read(source: DatabaseSource, theirs: list[str]
          ) -> tuple[pa.Table, str, tuple[str, ...]]:
-    """Every row's mapped columns as text (null where NULL), and their SHA-256 as CSV; of a
-    table, its key's columns too (order_by, else the primary key: a bad row's messages name
-    it, as engine.data.database's), which the key names last."""
+    """Every row's mapped columns as text (null where NULL), their SHA-256 as CSV, and the
+    key's column names: of a table, its key's columns (order_by, else the primary key) are
+    read too, so that a bad row's messages name it, as engine.data.database's do."""
     import duckdb
 
     conn = _connect(source)

@@ -27,6 +27,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$ -]*$")
 # a query is read, never run for its effects: its first word (after comments and parentheses)
 _READ = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*(select|with|values|table)\b",
                    re.IGNORECASE | re.DOTALL)
+DUCKDB_FILE = "duckdb:///path/file.duckdb"  # what a DuckDB URL without its file part lacks
 DUCKDB_HINT = "write duckdb:///file.duckdb for a file in the project folder (three slashes), " \
     "duckdb:////abs/path/file.duckdb for an absolute path"
 URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
@@ -96,7 +97,7 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
         ctx.add((*path, "url"), problem,
-                DUCKDB_HINT if "duckdb:///path/file.duckdb" in problem else URL_HINT)
+                DUCKDB_HINT if DUCKDB_FILE in problem else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -144,7 +145,7 @@ def url_problem(text: str) -> str | None:
         return "found a password in the URL, expected none: cvm.yaml is no place for it " \
             "(and the URL is written into the run manifest)"
     if not url.database:
-        return f"found {text!r}, expected " + ("a file: duckdb:///path/file.duckdb"
+        return f"found {text!r}, expected " + (f"a file: {DUCKDB_FILE}"
                                                if url.drivername == "duckdb" else
                                                "the name of a database after the host")
     return None
