@@ -43,6 +43,34 @@ def test_cvm_run_refuses_a_malformed_scheduler_before_any_work(tmp_path: Path) -
     assert not (tmp_path / "o").exists()
 
 
+def test_an_unreachable_scheduler_is_an_input_problem_said_once(tmp_path: Path) -> None:
+    """A well-formed address with no scheduler behind it names something missing: exit 1, as
+    an unreachable history database, after Dask's own connect timeout (set here to 1 s)."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = CliRunner().invoke(app, ["run", "--project", str(ROOT), "--engine", "dask",
+                                          "--scheduler", address, "-o", str(tmp_path / "o"),
+                                          "--no-history"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: --scheduler: found {address!r}, no Dask scheduler answered there within 1s\n"
+        "  hint: start the scheduler or give the address it prints; the wait is Dask's "
+        "distributed.comm.timeouts.connect (DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT); "
+        "or leave --scheduler out for a local cluster\n")
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "10.0.0.5:8786",
                                      "tls://sched.example.com:8786", "tcp://[::1]:8786"])
 def test_a_good_scheduler_address_passes(address: str) -> None:

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Problem, UsageError
+from engine.errors import InputError, Problem, UsageError
 from engine.notices import is_quiet
 
 LOCAL_WORKERS = 2
 LOCAL_MEMORY = "8GiB"  # per worker: Dask spills to disk above 60 % and pauses the worker at 80 %
 LOCAL_HTTP = "127.0.0.1:0"  # the local scheduler's HTTP server: any free port, loopback only
+CONNECT_TIMEOUT = "distributed.comm.timeouts.connect"  # Dask's setting: how long --scheduler waits
 
 
 ENGINES = ("local", "dask")
@@ -93,6 +94,7 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
     """A ``distributed.Client`` on ``scheduler`` (host:port or tcp://host:port), or on a
     ``LocalCluster`` of ``workers`` single-threaded processes, closed on the way out."""
     require_dask()
+    import dask
     import distributed  # untyped: its calls go through Any
 
     dd: Any = distributed
@@ -101,13 +103,15 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
     if scheduler:
         check_scheduler(scheduler)
         with quiet_logs(quiet):
+            wait = dask.config.get(CONNECT_TIMEOUT)
             try:
-                client = dd.Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise UsageError(Problem(
-                    f"cannot reach the Dask scheduler at {scheduler}: {exc}",
-                    key="--scheduler", hint="give the address the scheduler prints "
-                    "(tcp://host:8786), or leave --scheduler out for a local cluster")) from None
+                client = dd.Client(scheduler, timeout=wait)
+            except (OSError, TimeoutError):  # a well-formed address naming nothing: input, 1
+                raise InputError(Problem(
+                    f"found {scheduler!r}, no Dask scheduler answered there within {wait}",
+                    key="--scheduler", hint="start the scheduler or give the address it prints; "
+                    f"the wait is Dask's {CONNECT_TIMEOUT} (DASK_DISTRIBUTED__COMM__TIMEOUTS__"
+                    "CONNECT); or leave --scheduler out for a local cluster")) from None
             try:
                 yield client
             finally:
