@@ -32,6 +32,7 @@ from engine.commands.options import (
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.interrupts import Terminated, on_sigterm
+from engine.project.location import config_named
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import error_text
 
@@ -50,7 +51,8 @@ def handled(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:  # quiet: the one switch for warnings
-            with on_sigterm(), notices.quiet(bool(kwargs.get("quiet"))):
+            with on_sigterm(), notices.quiet(bool(kwargs.get("quiet"))), \
+                    config_named(kwargs.get("config")):
                 code = fn(*args, **kwargs)
         except CvmError as exc:
             typer.echo(error_text(exc), err=True)

@@ -28,14 +28,19 @@ from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
 from engine.project.config import Config
+from engine.project.location import config_shown
 from engine.terminal import display
 from engine.value.clv_models import TITLES, rfm
 from engine.value.features import REPEAT_SPEND, build_features
 
-HINT = ("the value table needs only the model named by models.use in cvm.yaml (MBG/NBD by "
-        "default) and Gamma-Gamma; when a model fails, check that models.time_unit_days (the "
-        "unit of recency and T) suits how often customers buy, and that a few hundred "
-        "customers bought more than once")
+
+def model_hint() -> str:
+    return (f"the value table needs only the model named by models.use in {config_shown()} "
+            "(MBG/NBD by default) and Gamma-Gamma; when a model fails, check that "
+            "models.time_unit_days (the unit of recency and T) suits how often customers buy, "
+            "and that a few hundred customers bought more than once")
+
+
 SPEND_HINT = ("the value table needs Gamma-Gamma beside the purchase model; it needs a few "
               "hundred repeat buyers (their mean spend per purchase day is its data), whose "
               "mean spends differ between customers; the time unit plays no part in it")
@@ -96,7 +101,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     if not fitted:
         last = len(failed) - 1
         raise InputError([Problem(f"{TITLES[name]} could not be fitted: {reason}",
-                                  file=source, hint=HINT if i == last else None)
+                                  file=source, hint=model_hint() if i == last else None)
                           for i, (name, reason) in enumerate(failed.items())])
     lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days"
              f"{penalty_note(config.models.penalizer, 'LL, AIC and BIC')})"]
@@ -165,7 +170,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                              key="models", hint=penalty_hint(
                                  "the models need a spend per purchase with a finite mean"
                                  if formulas.startswith("Gamma-Gamma q") else SPEND_HINT
-                                 if failing == "gamma_gamma" else HINT,
+                                 if failing == "gamma_gamma" else model_hint(),
                                  config.models.penalizer)).format())
     if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json
@@ -248,7 +253,8 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     for name, reason in failed.items():
         title = TITLES.get(name, name)
         notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
-                             hint=penalty_hint(SPEND_HINT if name == "gamma_gamma" else HINT,
+                             hint=penalty_hint(SPEND_HINT if name == "gamma_gamma"
+                                               else model_hint(),
                                                config.models.penalizer)).format())
 
 
@@ -256,7 +262,7 @@ def penalty_hint(hint: str, penalizer: float) -> str:
     """A fit's hint, naming the L2 penalty when there is one: it can be the cause."""
     if penalizer <= 0:
         return hint
-    return (f"models.penalizer is {penalizer:g} in cvm.yaml: the penalty shrinks every "
+    return (f"models.penalizer is {penalizer:g} in {config_shown()}: the penalty shrinks every "
             "parameter towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) "
             f"with cvm fit; else {hint}")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.project.location import config_shown
 from engine.value.models.compare import Comparison, choose, compare
 from engine.value.models.messages import reason_of
 from engine.value.models.spend_checks import HoldoutSpend, Independence, holdout_spend, independence
@@ -71,7 +72,7 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
     comparison = compare(cal, penalizer=penalizer, not_candidates=NOT_AUTO)
     chosen: str | None
     if use not in ("auto", "none"):
-        chosen, why = use, f"models.use is {use} in cvm.yaml"
+        chosen, why = use, f"models.use is {use} in {config_shown()}"
     else:
         try:
             picked = choose(comparison)
@@ -144,14 +145,14 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
             "purchase model could be chosen)" if use == "auto" else ""))
     elif use == "none":
         out.append(f"  models.use: auto would take {title} ({h.choice}); models.use is none in "
-                   "cvm.yaml: the value table keeps the formulas")
+                   f"{config_shown()}: the value table keeps the formulas")
     elif use == "auto" and default_end is not None and cal_end != default_end:
         out.append(f"  on this holdout models.use: auto takes {title} ({h.choice}); the value "
                    f"table's model is chosen on the default holdout, after {default_end} "
                    "(models.holdout_days): cvm fit without --calibration-end shows it")
     elif formulas is not None and use != "auto":  # a model asked for by name: score refuses
         out.append(f"  value table model: none: cvm score stops with an error ({formulas}; "
-                   f"models.use is {use} in cvm.yaml, set it to auto to keep the formulas)")
+                   f"models.use is {use} in {config_shown()}, set it to auto to keep the formulas)")
     elif formulas is not None:
         out.append(f"  value table model: formulas ({formulas}), as cvm score decides; on the "
                    f"holdout the purchase model would be {title} ({h.choice})")

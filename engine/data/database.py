@@ -28,6 +28,7 @@ from engine.data.tabular import DICTIONARY, Source, column_setting
 from engine.errors import InputError, Problem, did_you_mean
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
+from engine.project.location import config_shown
 
 CONNECT_SECONDS = 10
 BLOCK = 1 << 24  # bytes of COPY output gathered before they are hashed and kept
@@ -199,7 +200,8 @@ def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str,
     for ours, theirs in wanted.items():
         if theirs not in types:
             problems.append(Problem(
-                f"column {theirs!r} (mapped to {ours} in cvm.yaml) not found; columns of the "
+                f"column {theirs!r} (mapped to {ours} in {config_shown()}) not found; columns "
+                "of the "
                 f"{where}: " + ", ".join(repr(n) for n in names[:20])
                 + (" ..." if len(names) > 20 else ""), file=source.display, key="columns",
                 hint=did_you_mean(theirs, names) or f"fix the column name under "
@@ -218,7 +220,7 @@ def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str,
                 f"has type {(shown or types)[theirs]}, expected "
                 f"{words.get(accepted, 'text or integers')}",
                 file=source.display, key=f"column {theirs!r}",
-                hint=f"cvm.yaml maps {ours} to this column; map another column, or cast it "
+                hint=f"{config_shown()} maps {ours} to this column; map another column, or cast it "
                 "in a query"))
     if problems:
         raise InputError(problems)

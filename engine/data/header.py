@@ -16,6 +16,7 @@ from typing import IO
 
 from engine.data import object_store
 from engine.errors import InputError, Problem, did_you_mean
+from engine.project.location import config_shown
 from engine.project.object_store import ObjectPath
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -65,8 +66,9 @@ class Source:
 
 
 HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
-UTF16_HINT = "the file looks like UTF-16 text: set data.encoding: utf-16 in cvm.yaml, or " \
-    "save the file as UTF-8"
+def utf16_hint() -> str:
+    return (f"the file looks like UTF-16 text: set data.encoding: utf-16 in {config_shown()}, "
+            "or save the file as UTF-8")
 
 
 def encoding_hint(src: Source, configured: str) -> str:
@@ -102,8 +104,9 @@ def mapped(ours: str, *, customers: bool = False) -> str:
 def _fix_hint(ours: str, customers: bool) -> str:
     if ours.startswith("attr:"):
         return ("an attribute is read from the column of its name: fix the name under "
-                "data.attributes in cvm.yaml, and in the rules and policies that use it")
-    return f"fix the column name under {column_setting(ours, customers=customers)} in cvm.yaml"
+                f"data.attributes in {config_shown()}, and in the rules and policies that use it")
+    return (f"fix the column name under {column_setting(ours, customers=customers)} in "
+            f"{config_shown()}")
 
 
 def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, str],
@@ -126,13 +129,14 @@ def missing_columns(src: Source, present: Sequence[str], wanted: Mapping[str, st
                 "a file of another table? move it out of the folder" if src.is_parquet else
                 "a file that is not data (notes, a README) is read because its name ends in "
                 f"{src.path.suffix}: move it out of the folder, or rename it (.md is not read)")
-            + "; else fix the column names under data.columns in cvm.yaml"))
+            + f"; else fix the column names under data.columns in {config_shown()}"))
     problems = []
     customers = src.setting == "data.customers"
     for ours, theirs in missing:
         hint = did_you_mean(theirs, present)
         problems.append(Problem(
-            f"column {theirs!r} ({mapped(ours, customers=customers)} in cvm.yaml) not found; "
+            f"column {theirs!r} ({mapped(ours, customers=customers)} in {config_shown()}) not "
+            "found; "
             "columns present: " + ", ".join(repr(p) for p in present[:20])
             + (" ..." if len(present) > 20 else ""),
             file=src.display, line=line, key="header", hint=hint or _fix_hint(ours, customers),
@@ -145,7 +149,7 @@ def _delimiter_hint(src: Source, only_column: str) -> str | None:
         if delim != src.delimiter and delim in only_column:
             shown = "\\t" if delim == "\t" else delim
             return (f"the header looks {name}-separated but data.delimiter is "
-                    f"{src.delimiter!r}: set data.delimiter: {shown!r} in cvm.yaml")
+                    f"{src.delimiter!r}: set data.delimiter: {shown!r} in {config_shown()}")
     return None
 
 
@@ -163,14 +167,15 @@ def header_names(src: Source, head: bytes) -> list[str]:
             raise InputError(Problem(
                 f"byte {head[exc.start]:#04x} at position {exc.start + 1} is not valid "
                 f"{src.encoding}", file=src.display, line=1,
-                hint=encoding_hint(src, UTF16_HINT if utf16_bom else "save the file as "
-                                   "UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1)")
+                hint=encoding_hint(src, utf16_hint() if utf16_bom else "save the file as "
+                                   f"UTF-8, or set data.encoding in {config_shown()} (e.g. "
+                                   "latin-1)")
                 )) from None
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
     if "\x00" in first:
         raise InputError(Problem("found NUL bytes in the header line, expected text",
                                  file=src.display, line=1, key="header",
-                                 hint=encoding_hint(src, UTF16_HINT)))
+                                 hint=encoding_hint(src, utf16_hint())))
     if not first.strip():
         raise InputError(Problem(
             "the first line is empty, expected the header line with the column names",
@@ -184,8 +189,8 @@ def header_names(src: Source, head: bytes) -> list[str]:
 def names(ours: str) -> str:
     """How a hint begins to say which cvm.yaml setting names a column."""
     if ours.startswith(("consent:", "attr:")):
-        return f"{column_setting(ours)} in cvm.yaml names"
-    return f"cvm.yaml maps {ours} to"
+        return f"{column_setting(ours)} in {config_shown()} names"
+    return f"{config_shown()} maps {ours} to"
 
 
 def duplicated_columns(src: Source, header: list[str], wanted: Mapping[str, str]) -> None:

@@ -36,6 +36,7 @@ from engine.data.uuid_ids import ParsedIds, parse_column, uuid_columns
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
+from engine.project.location import config_shown
 
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
@@ -229,7 +230,7 @@ def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,
     return Problem(f"no purchase to score: of {report.rows_read:,} rows, " + ", ".join(parts),
                    file=src.display, key=f"column {column!r}",
                    hint="a purchase is a row with a positive amount before the as-of date; "
-                   "check the amount column mapped in data.columns and as_of in cvm.yaml")
+                   f"check the amount column mapped in data.columns and as_of in {config_shown()}")
 
 
 def _read_file(src: Source, wanted: Mapping[str, str], repetitive: tuple[str, ...]

@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 from engine.data import object_store
 from engine.data.header import (
     HEAD_BYTES,
-    UTF16_HINT,
     Source,
     check_local,
     column_setting,
@@ -38,9 +37,10 @@ from engine.data.header import (
     opened_bytes,
 )
 from engine.errors import InputError, Problem
+from engine.project.location import config_shown
 from engine.project.object_store import ObjectPath
 
-__all__ = ["HEAD_BYTES", "UTF16_HINT", "Source", "column_setting", "read_columns"]
+__all__ = ["HEAD_BYTES", "Source", "column_setting", "read_columns"]
 
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
@@ -228,7 +228,7 @@ def _locate_bad_bytes(src: Source) -> Problem:
                     f"byte {chunk[exc.start]:#04x} at byte offset {offset + exc.start} is not "
                     f"valid {src.encoding}", file=src.display, line=line,
                     hint=encoding_hint(src, "save the file as UTF-8, or set data.encoding "
-                                       "in cvm.yaml (e.g. latin-1 or cp1252)"),
+                                       f"in {config_shown()} (e.g. latin-1 or cp1252)"),
                 )
             line += chunk.count(b"\n")
             offset += len(chunk)

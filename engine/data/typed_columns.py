@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from engine.data.tabular import Source, dictionary, is_text
 from engine.errors import InputError, Problem, clip
 from engine.project.checks import DATE_RANGE, EARLIEST, LATEST, MAX_NUMBER
+from engine.project.location import config_shown
 
 
 def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
@@ -77,7 +78,7 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
         _fail_first(src, pa.chunked_array([pa.array(huge)]), table.column(ours), theirs, None,
                     "a number below 10^15 in size",
                     hint="no amount, cost or count is that large: check the value"
-                    + (" and which column cvm.yaml maps here" if src.configured else ""))
+                    + (f" and which column {config_shown()} maps here" if src.configured else ""))
     if required:
         _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
                     "a value in every row", hint=src.empty_hint(theirs, text=False))
@@ -100,12 +101,10 @@ def _isnull(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-ISO_HINT = "write dates as YYYY-MM-DD (time optional), or set data.date_format in cvm.yaml"
-
-
 def iso_hint(src: Source) -> str:
-    """ISO_HINT, naming data.date_format only for a file that cvm.yaml configures."""
-    return ISO_HINT if src.configured else ISO_HINT.split(", or set")[0]
+    """How to write a date, naming data.date_format only for a file that cvm.yaml configures."""
+    iso = "write dates as YYYY-MM-DD (time optional)"
+    return f"{iso}, or set data.date_format in {config_shown()}" if src.configured else iso
 
 
 NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
@@ -207,7 +206,7 @@ def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, their
     if date_format is not None:
         _fail_first(src, pa.array(bad), raw, theirs, None,
                     f"a date in the format {date_format!r}",
-                    hint="fix the value or data.date_format in cvm.yaml")
+                    hint=f"fix the value or data.date_format in {config_shown()}")
     else:
         _fail_first(src, pa.array(bad), raw, theirs, None, "a date such as 2024-01-31",
                     hint=iso_hint(src))

@@ -28,8 +28,9 @@ from engine.distributed.merge import (
 )
 from engine.distributed.part import Part, score_part
 from engine.distributed.route import Routed, input_files, route_file
-from engine.distributed.tasks import guarded, results
+from engine.distributed.tasks import Guarded, results
 from engine.errors import InputError, Problem
+from engine.project.location import config_shown
 from engine.project.project import Project
 from engine.project.schema import VALUE_COLUMNS
 from engine.value.clv_models import apply_models
@@ -77,7 +78,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             size = sum(n for _, n in inputs)
             n_parts = partitions or partitions_for(size // 16, _workers(client))
             routed: list[Routed] = results(client.gather(client.map(
-                guarded, [route_file] * len(files), [config] * len(files), range(len(files)),
+                Guarded(), [route_file] * len(files), [config] * len(files), range(len(files)),
                 files, [work] * len(files), [n_parts] * len(files), pure=False)))
             as_of, buy_days = _as_of(project, routed)
             days = _days(buy_days, as_of, LoadReport(file=config.display(
@@ -93,7 +94,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             ends = (split.calibration_end, split.observation_end) if split else None
         with step("features"):
             parts: list[Part | None] = results(client.gather(client.map(
-                guarded, [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
+                Guarded(), [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
                 range(n_parts), [as_of] * n_parts, [ends] * n_parts, [since] * n_parts,
                 pure=False)))
             found = [p for p in parts if p is not None]
@@ -171,7 +172,7 @@ def _as_of(project: Project, routed: list[Routed]) -> tuple[dt.date, np.ndarray]
             f"{as_of}", file=config.display(config.data.transactions),
             key=f"column {config.data.columns['amount']!r}",
             hint="a purchase is a row with a positive amount before the as-of date; check the "
-            "amount column mapped in data.columns and as_of in cvm.yaml"))
+            f"amount column mapped in data.columns and as_of in {config_shown()}"))
     return as_of, buy
 
 

@@ -6,10 +6,11 @@ its problems as a value and the client raises them again, with the same exit cod
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from engine.errors import CvmError, InputError, OutputError, Problem, UsageError
+from engine.project.location import config_named, config_shown
 
 T = TypeVar("T")
 KINDS: dict[str, type[CvmError]] = {"InputError": InputError, "UsageError": UsageError,
@@ -22,11 +23,20 @@ class Failed:
     problems: tuple[Problem, ...]
 
 
-def guarded(fn: Callable[..., T], *args: Any) -> T | Failed:
-    try:
-        return fn(*args)
-    except CvmError as exc:
-        return Failed(type(exc).__name__, exc.problems)
+@dataclass(frozen=True)
+class Guarded:
+    """A task as a worker runs it: its ``CvmError`` returned as a value, and its messages
+    naming the configuration file as the command's own do (``--config``), which a worker's
+    process does not know."""
+
+    config: str = field(default_factory=config_shown)  # made on the client: its --config
+
+    def __call__(self, fn: Callable[..., T], *args: Any) -> T | Failed:
+        with config_named(self.config):
+            try:
+                return fn(*args)
+            except CvmError as exc:
+                return Failed(type(exc).__name__, exc.problems)
 
 
 def results(values: Sequence[T | Failed]) -> list[T]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from engine.errors import CvmError, InputError, Problem, errors_only
 from engine.history import settings_for
 from engine.project.config import Config
+from engine.project.location import config_shown
 
 if TYPE_CHECKING:
     from engine.history.store import Store
@@ -31,7 +32,7 @@ def check_history(config: Config, *, deep: bool = False) -> list[Problem]:
     if settings.has_password and settings.source != "CVM_HISTORY_URL":
         problems.append(dataclasses.replace(config.problem(
             "history", "the URL holds a password, in a file others may read",
-            hint="remove it from cvm.yaml and give it in PGPASSWORD or ~/.pgpass, or give "
+            hint=f"remove it from {config_shown()} and give it in PGPASSWORD or ~/.pgpass, or give "
             "the whole URL in CVM_HISTORY_URL"), severity="warning"))
     if settings.file is not None and not settings.file.exists():
         folder = settings.file.parent

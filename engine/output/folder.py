@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import OutputError, Problem
+from engine.project.location import config_shown
 
 if TYPE_CHECKING:
     from engine.project.config import Config
@@ -36,10 +37,14 @@ COUNT_LIMIT = 10_000  # stop counting there: a refusal must not walk a whole dis
 ABOUT = ("Files CVM Engine wrote in this folder, by command. A command replaces or removes only "
          "the files listed here, never others. Do not edit; delete the folder to start afresh.")
 
-FOREIGN_HINT = ("CVM Engine never deletes or overwrites a file it did not write: choose an empty "
-                "or new folder (--out, or output: in cvm.yaml), or move those files away")
-INPUT_HINT = ("CVM Engine writes only into a folder of its own, never among its inputs: choose "
-              "an empty or new folder (--out, or output: in cvm.yaml)")
+def foreign_hint() -> str:
+    return ("CVM Engine never deletes or overwrites a file it did not write: choose an empty "
+            f"or new folder (--out, or output: in {config_shown()}), or move those files away")
+
+
+def input_hint() -> str:
+    return ("CVM Engine writes only into a folder of its own, never among its inputs: choose "
+            f"an empty or new folder (--out, or output: in {config_shown()})")
 FILE_HINT = "CVM Engine never deletes or overwrites a file it did not write: name a new file"
 RECORD_HINT = ("the record lists only files inside its folder by relative path; it was edited or "
                "damaged: move what you need out of the folder and delete it to start afresh")
@@ -174,7 +179,7 @@ def _refuse_inputs(target: Target, guard: Guard) -> None:
 
     def refuse(why: str) -> OutputError:
         return OutputError(target.problem(f"refused as the output folder: {shown} {why}",
-                                          INPUT_HINT))
+                                          input_hint()))
 
     if folder == guard.project:
         raise refuse("is the project folder")
@@ -223,7 +228,7 @@ def refuse_foreign(target: Target, scan: Scan, guard: Guard) -> None:
         names += f" and {count - SHOWN:,} more" if count < COUNT_LIMIT else " and more"
     raise OutputError(target.problem(
         f"refused as the output folder: {guard.show(target.path)} holds {total} "
-        f"file{'s' if count != 1 else ''} CVM Engine did not write: {names}", FOREIGN_HINT))
+        f"file{'s' if count != 1 else ''} CVM Engine did not write: {names}", foreign_hint()))
 
 
 # --- what a folder holds ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.project.location import config_shown
 from engine.value.clv_models import TITLES, ModelFit
 
 # the model columns of the value table (README "Probabilistic models"), in the table's order
@@ -72,7 +73,7 @@ def model_figures(customer: Mapping[str, Any], fit: ModelFit) -> ModelFigures:
                             tuple((name, None) for name in MODEL_COLUMNS))
     name = fit.transaction_model
     if name == "sbg":
-        heading = (f"{SBG_TITLE} (renewals, churn; subscriptions: in cvm.yaml), fitted on "
+        heading = (f"{SBG_TITLE} (renewals, churn; subscriptions: in {config_shown()}), fitted on "
                    f"{fit.customers:,} customers (billing period {fit.time_unit_days:g} days)")
     else:
         heading = (f"{TITLES[name]} (purchases, P(alive)) + Gamma-Gamma (spend), fitted on "

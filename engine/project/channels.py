@@ -21,6 +21,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem
 from engine.project import checks as c
+from engine.project.location import config_shown
 from engine.project.yamlio import YamlDoc, load_file
 
 CHANNELS_FILE = Path("policies") / "channels.yaml"
@@ -168,7 +169,8 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
 
             problems.append(doc.problem(
                 ("channels", i, "consent"), f"found {consent!r}, expected a boolean customer "
-                "attribute (" + (", ".join(allowed) or "none: map data.consents in cvm.yaml")
+                "attribute (" + (", ".join(allowed)
+                                 or f"none: map data.consents in {config_shown()}")
                 + ")", hint=did_you_mean(consent, allowed)))
         channels.append(Channel(
             id=ch["id"], name=ch["name"] or ch["id"].replace("_", " "),

@@ -16,7 +16,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
-from engine.project.location import CONFIG_NAME
+from engine.project.location import CONFIG_NAME, config_shown
 from engine.project.object_store import (
     STORAGE_OPTIONS,
     ObjectPath,
@@ -273,7 +273,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             problems.append(doc.problem(
                 ("report", "active_window_days"),
                 f"not used with subscriptions ({NO_WINDOW_WITH_CONTRACTS})",
-                hint="remove it from cvm.yaml"))
+                hint=f"remove it from {config_shown()}"))
     urls = [data[k] for k in ("transactions", "customers")
             if isinstance(data[k], str) and is_object_url(data[k])]
     for key in ("transactions", "customers"):
@@ -349,7 +349,7 @@ _NOT_FOR_SUBSCRIPTIONS = {
 def _unused_with_subscriptions(doc: Any, models: Mapping[str, Any]) -> list[Problem]:
     """A declared setting is used or refused: with subscriptions: the value model is the sBG,
     so a purchase model named by models.use, and the purchase models' own settings, are not."""
-    hint = "remove it from cvm.yaml"
+    hint = f"remove it from {config_shown()}"
     found = []
     if ("models", "use") in doc.positions and models["use"] not in ("auto", "none"):
         found.append(doc.problem(("models", "use"), f"found {models['use']!r}, which is not "

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.project import checks as c
+from engine.project.location import config_shown
 from engine.project.yamlio import Path_
 
 if TYPE_CHECKING:  # SQLAlchemy only when cvm.yaml names a database
@@ -121,7 +122,7 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     if env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", env):
         ctx.add((*path, "password_env"), f"found {env!r}, expected the name of an "
                 "environment variable, such as CVM_SOURCE_PASSWORD",
-                "the password itself never goes into cvm.yaml")
+                f"the password itself never goes into {config_shown()}")
 
 
 def parse_url(text: str) -> URL | None:
@@ -142,7 +143,7 @@ def url_problem(text: str) -> str | None:
     if url.drivername not in SCHEMES:
         return f"found the database kind {url.drivername!r}, expected postgresql or duckdb"
     if url.password is not None or any(k.lower() == "password" for k in url.query):
-        return "found a password in the URL, expected none: cvm.yaml is no place for it " \
+        return f"found a password in the URL, expected none: {config_shown()} is no place for it " \
             "(and the URL is written into the run manifest)"
     if not url.database:
         return f"found {text!r}, expected " + (f"a file: {DUCKDB_FILE}"

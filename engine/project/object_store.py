@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.project import checks as c
+from engine.project.location import config_shown
 from engine.project.yamlio import Path_
 
 # a URL scheme; the database ones are engine.project.database_source's, file paths have none
@@ -70,8 +71,8 @@ def url_problem(text: str) -> str | None:
     """What is wrong with an object URL (said without repeating a credential), or None."""
     parts = urlsplit(text)
     if parts.username is not None or parts.password is not None:
-        return "found credentials in the URL, expected none: cvm.yaml is no place for them " \
-            "(and the URL is written into the run manifest)"
+        return (f"found credentials in the URL, expected none: {config_shown()} is no place for "
+                "them (and the URL is written into the run manifest)")
     if parts.query or text.rstrip().endswith("?"):  # the query itself is never repeated
         return QUERY_PROBLEM
     if not parts.netloc:
@@ -113,7 +114,8 @@ class StorageOption(c.Kind):
             raise c.Invalid(
                 f"found the value of {name!r} written out, expected the name of an environment "
                 "variable that holds it, as ${NAME}",
-                "a credential never goes into cvm.yaml: e.g. secret: ${AWS_SECRET_ACCESS_KEY}")
+                f"a credential never goes into {config_shown()}: e.g. secret: "
+                "${AWS_SECRET_ACCESS_KEY}")
         return value
 
     def json_schema(self) -> dict[str, Any]:

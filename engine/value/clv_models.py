@@ -28,6 +28,7 @@ import pandas as pd
 
 from engine.errors import InputError
 from engine.project.config import Config
+from engine.project.location import config_shown
 from engine.value.features import REPEAT_SPEND
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
 
     settings = config.models
     if settings.use == "none":
-        return ModelFit(False, "models.use is none in cvm.yaml")
+        return ModelFit(False, f"models.use is none in {config_shown()}")
     unit = settings.time_unit_days
     x, t_x, big_t = rfm(frame, unit)
     spend = frame[REPEAT_SPEND].to_numpy()

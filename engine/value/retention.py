@@ -24,6 +24,7 @@ import numpy as np
 from engine.data.load import EPOCH, Transactions
 from engine.errors import InputError, Problem
 from engine.project.config import Config, RetentionConfig
+from engine.project.location import config_shown
 from engine.value.periods import PeriodTotals, bought_to_date, period_totals
 
 
@@ -99,7 +100,7 @@ def measure(tx: Transactions, cfg: RetentionConfig, *, period_days: int,
         raise InputError(Problem(
             f"the data spans less than two periods of period_days={period_days} days, so "
             "retention (active in one period and again in the next) cannot be measured",
-            file="cvm.yaml", key="period_days", hint="lower period_days"))
+            file=config_shown(), key="period_days", hint="lower period_days"))
     if totals is None or totals.periods < pairs + 1 or totals.period_days != period_days:
         totals = period_totals(tx, period_days, pairs + 1)
     bands = cfg.bands if cfg.by == "value_band" else 1

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import InputError
+from engine.project.location import config_shown
 
 if TYPE_CHECKING:
     from engine.data.load import Transactions
@@ -47,7 +48,7 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
     settings, subs = config.models, config.subscriptions
     assert subs is not None
     if settings.use == "none":
-        return ModelFit(False, "models.use is none in cvm.yaml")
+        return ModelFit(False, f"models.use is none in {config_shown()}")
     if counts is None:
         if tx is None or tx.active is None:
             return ModelFit(False, "no contracts loaded")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.project.location import config_shown
+
 
 def keeps_formulas(use: str, repeaters: int, min_repeaters: int,
                    spend_model: Any = None) -> str | None:
@@ -15,7 +17,7 @@ def keeps_formulas(use: str, repeaters: int, min_repeaters: int,
     Gamma-Gamma ``spend_model`` whose mean spend is infinite (q <= 1). A purchase or spend fit
     that fails is the other reason, given by the fit itself."""
     if use == "none":
-        return "models.use is none in cvm.yaml"
+        return f"models.use is none in {config_shown()}"
     if repeaters < min_repeaters:
         return (f"only {repeaters:,} repeat buyers, models.min_repeat_customers is "
                 f"{min_repeaters:,}")

@@ -1,0 +1,81 @@
+"""A project read with ``--config FILE``: every message names FILE, the file the command read,
+not cvm.yaml (a hint "set data.delimiter in cvm.yaml" sent that user to a file the command
+did not read); without --config, and outside a command, messages say cvm.yaml."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.project.location import config_shown
+from tests.history_runs import retail_copy
+
+
+def _other(tmp_path: Path, old: str, new: str) -> Path:
+    """The retail project with its configuration in other.yaml, ``old`` replaced by ``new``."""
+    project = retail_copy(tmp_path)
+    config = project / "cvm.yaml"
+    text = config.read_text()
+    assert old in text
+    (project / "other.yaml").write_text(text.replace(old, new, 1))
+    config.unlink()
+    return project
+
+
+def test_a_missing_column_is_mapped_in_the_file_given(tmp_path: Path) -> None:
+    project = _other(tmp_path, "    customer_id: CustomerID\n    date:",
+                     "    customer_id: CustID\n    date:")
+    result = CliRunner().invoke(app, ["validate", "--config", str(project / "other.yaml")])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"error: examples/retail/transactions.csv:1: header: column 'CustID' (mapped to "
+        f"customer_id in {project / 'other.yaml'}) not found; columns present: 'OrderID', "
+        "'CustomerID', 'OrderDate', 'Category', 'SalesChannel', 'Qty', 'NetAmount', 'Cost'")
+    assert config_shown() == "cvm.yaml"  # the command's name is its own
+
+
+@pytest.mark.parametrize(("old", "new", "said", "command"), [
+    ('delimiter: ","', 'delimiter: ";"', "set data.delimiter: ',' in other.yaml", "validate"),
+    ('delimiter: ","', 'delimiter: ";"', "set data.delimiter: ',' in other.yaml", "run"),
+    ("  # date_format:", '  date_format: "%d/%m/%Y"\n  # was:',  # rows: read by run only
+     "fix the value or data.date_format in other.yaml", "run"),
+    ("    customer_id: CustomerID\n    date:", "    customer_id: CustID\n    date:",
+     "(mapped to customer_id in other.yaml)", "run"),
+    ("name: Retail example\n", "name: Retail example\nhistory: postgresql://u:secret@h/db\n",
+     "remove it from other.yaml", "validate"),
+])
+def test_no_message_names_a_file_the_command_did_not_read(
+        tmp_path: Path, old: str, new: str, said: str, command: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CVM_HISTORY_URL")  # the tests' own history: the file's setting instead
+    project = _other(tmp_path, old, new)
+    extra = ["-o", str(tmp_path / "out"), "--no-history"] if command == "run" else []
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        result = CliRunner().invoke(app, [command, "--config", "other.yaml", *extra])
+    finally:
+        os.chdir(cwd)
+    assert said in result.stderr
+    assert "cvm.yaml" not in result.stderr + result.stdout
+
+
+def test_a_dask_worker_names_the_file_given(tmp_path: Path) -> None:
+    """A message made in a worker's process (the tasks of --engine dask) names it too."""
+    tasks = importlib.import_module("engine.distributed.tasks")
+    from engine.data.header import utf16_hint
+
+    from engine.project.location import config_named
+
+    with config_named(Path("other.yaml")):
+        task = tasks.Guarded()
+    assert config_shown() == "cvm.yaml"
+    assert task(utf16_hint) == ("the file looks like UTF-16 text: set data.encoding: utf-16 "
+                                "in other.yaml, or save the file as UTF-8")
+    assert config_shown() == "cvm.yaml"
+    assert tasks.Guarded()(utf16_hint).endswith("utf-16 in cvm.yaml, or save the file as UTF-8")
