@@ -4,7 +4,6 @@ did not read); without --config, and outside a command, messages say cvm.yaml.""
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -67,9 +66,8 @@ def test_no_message_names_a_file_the_command_did_not_read(
 
 def test_a_dask_worker_names_the_file_given(tmp_path: Path) -> None:
     """A message made in a worker's process (the tasks of --engine dask) names it too."""
-    tasks = importlib.import_module("engine.distributed.tasks")
     from engine.data.header import utf16_hint
-
+    from engine.distributed import tasks
     from engine.project.location import config_named
 
     with config_named(Path("other.yaml")):

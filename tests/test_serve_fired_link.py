@@ -23,7 +23,7 @@ def test_an_absence_fired_by_the_clock_names_the_event_that_opened_it() -> None:
     journal = _Journal()
     service = Service(holder=None, journal=journal, triggers=None,  # type: ignore[arg-type]
                       reload=lambda: None)  # type: ignore[arg-type,return-value]
-    state = SimpleNamespace(run_id="r1")
+    state = SimpleNamespace(run_id="r1", withheld=lambda *_: None)  # may contact: no channel
     overdue = {"trigger_id": "callback_overdue", "customer_id": "C1", "event_ids": ["e1"],
                "action": "callback_overdue_alert"}
     twice = {"trigger_id": "repeat_complaint", "customer_id": "C1", "event_ids": ["e1", "e2"],

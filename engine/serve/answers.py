@@ -37,8 +37,12 @@ class ContactVerdict:
     scope: str
     campaign: str | None  # the campaign it limits; None: every contact
     description: str
-    blocked: tuple[str, ...]  # the channels it forbids now
+    blocked: tuple[str, ...]  # the channels it forbids now, to a contact of the decided campaign
     reason: str
+    # what it forbids to a contact of its own campaign, whatever the run decided (a policy
+    # about every contact: the same): another eligible action's, or a trigger's
+    campaign_blocked: tuple[str, ...]
+    campaign_reason: str
 
 
 def plain(value: Any) -> Any:
@@ -189,26 +193,21 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
                                    f"{base['status_reason']}")
         return {**base, "channel": batch.get("channel") if status == "allocated" and batch
                 else None}
-    if refused is not None:
-        return _withheld({**base, "channel": channel}, refused)
-    for verdict in verdicts:
-        if channel in verdict.blocked and verdict.campaign is None:
-            return _withheld({**base, "channel": channel}, f"contact policy {verdict.policy} "
-                             f"blocks {channel}: {verdict.reason}")
+    if (barred := refusal(verdicts, channel, refused)) is not None:
+        return _withheld({**base, "channel": channel}, barred)
     passed: list[str] = []
     ids = [p.id for p in eligible]
     start = ids.index(pick["policy_id"]) if pick.get("policy_id") in ids else 0
     for pol in eligible[start:]:
         if pol.action == NO_ACTION:
             break  # a policy saying do nothing outranks the rest
-        blocker = next((v for v in verdicts if channel in v.blocked
-                        and v.campaign == pol.campaign), None)
+        blocker = _campaign_blocker(verdicts, channel, pol.campaign)
         if channel not in pol.channels:
             passed.append(f"{pol.action} is not given on {channel} (policy {pol.id}: "
                           f"{', '.join(pol.channels) or 'no channel'})")
         elif blocker is not None:
             passed.append(f"{pol.action}: contact policy {blocker.policy} blocks {channel} "
-                          f"({blocker.reason})")
+                          f"({blocker.campaign_reason})")
         else:
             same = batch is not None and batch.get("campaign") == pol.campaign
             return {"action": pol.action, "policy_id": pol.id, "campaign": pol.campaign,
@@ -223,6 +222,41 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
                      f"{channel}: " + "; ".join(passed))
 
 
+def refusal(verdicts: Sequence[ContactVerdict], channel: str,
+            refused: str | None) -> str | None:
+    """Why no contact at all may be made on ``channel``: the opt-out first (for good, every
+    channel), then the channel's consent (``refused``), then a contact policy about every
+    contact; None when one may."""
+    for kind in ("built_in", None):
+        for v in verdicts:
+            if v.campaign is None and channel in v.blocked and (kind is None or v.kind == kind):
+                return f"contact policy {v.policy} blocks {channel}: {v.reason}"
+        if kind == "built_in" and refused is not None:
+            return refused
+    return None
+
+
+def trigger_refusal(verdicts: Sequence[ContactVerdict], channel: str | None,
+                    campaign: str | None, refused: str | None) -> str | None:
+    """Why a trigger's action may not be given to the customer on ``channel`` for
+    ``campaign``: as an action on a channel in ``settle`` (``refusal``, then a contact policy
+    about the campaign); None when it may, or when it has no channel (an alert to the staff
+    contacts no one)."""
+    if channel is None:
+        return None
+    if (barred := refusal(verdicts, channel, refused)) is not None:
+        return barred
+    blocker = _campaign_blocker(verdicts, channel, campaign)
+    return None if blocker is None else \
+        f"contact policy {blocker.policy} blocks {channel}: {blocker.campaign_reason}"
+
+
+def _campaign_blocker(verdicts: Sequence[ContactVerdict], channel: str,
+                      campaign: str | None) -> ContactVerdict | None:
+    return next((v for v in verdicts if v.campaign is not None and v.campaign == campaign
+                 and channel in v.campaign_blocked), None)
+
+
 def _withheld(base: Mapping[str, Any], why: str) -> dict[str, Any]:
     return {**base, "action": NO_ACTION, "policy_id": None, "offer": None, "reason": why}
 
@@ -232,7 +266,13 @@ def why_value(why: Explanation, name: str) -> Any:
 
 
 def contact_verdicts(policies: ContactPolicies, blocked: Mapping[str, tuple[str, ...]],
-                     reasons: Mapping[str, str]) -> tuple[ContactVerdict, ...]:
+                     reasons: Mapping[str, str], own: Mapping[str, tuple[str, ...]],
+                     own_reasons: Mapping[str, str]) -> tuple[ContactVerdict, ...]:
+    """Each policy's verdict: on the decided campaign (``blocked``, ``reasons``) and on a
+    contact of its own campaign (``own``, ``own_reasons``; a policy about every contact: the
+    same)."""
     return tuple(ContactVerdict(p.id, p.kind, p.scope, p.campaign, p.description,
-                                blocked.get(p.id, ()), reasons.get(p.id, ""))
+                                blocked.get(p.id, ()), reasons.get(p.id, ""),
+                                own.get(p.id, blocked.get(p.id, ())),
+                                own_reasons.get(p.id, reasons.get(p.id, "")))
                  for p in policies.policies)

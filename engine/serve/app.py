@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from engine import __version__
 from engine.history.tables import events, interaction_responses, interactions
+from engine.project.rulebook import NO_ACTION
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest
@@ -71,10 +72,15 @@ class Service:
 
     def fired(self, state: ServeState, event_id: str | None,
               fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Record each fired action as an interaction (an agent may answer it)."""
+        """Record each fired action as an interaction (an agent may answer it): its action
+        (``trigger_action``), or ``no_action`` where the customer may not be contacted on its
+        channel, with why (``withheld``)."""
         out = []
         for item in fired:
             cid = str(item.get("customer_id", ""))
+            why = state.withheld(cid, item.get("channel"), item.get("campaign"))
+            item = {**item, "trigger_action": item.get("action"), "withheld": why,
+                    **({"action": NO_ACTION} if why is not None else {})}
             iid = self.interaction(state, cid, "trigger", {
                 "channel": item.get("channel"), "action": item.get("action"),
                 "campaign": item.get("campaign"),

@@ -35,6 +35,7 @@ from engine.serve.answers import (
     next_best_action,
     plain,
     profile,
+    trigger_refusal,
 )
 from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
 
@@ -117,6 +118,16 @@ class ServeState:
         return (f"no consent on {channel}: {spec.consent} is "
                 f"{'missing' if value is None else plain(value)}")
 
+    def withheld(self, customer_id: str, channel: str | None,
+                 campaign: str | None) -> str | None:
+        """Why a trigger's action may not be given to the customer on ``channel``, as an
+        action on a channel is not (``trigger_refusal``); a customer not in the run has no
+        consent known and no contact counted."""
+        ready = self.ready.get(customer_id)
+        return trigger_refusal(() if ready is None else ready.verdicts, channel, campaign,
+                               None if channel is None else
+                               self.refused({} if ready is None else ready.record, channel))
+
     def with_context(self, customer_id: str, channel: str | None,
                      context: Mapping[str, Any]) -> dict[str, Any]:
         """The answer had the customer's attributes been ``context``: decided again, live, by
@@ -196,10 +207,16 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray,
     allowed = np.ones((len(ids), len(channels)), dtype=bool)
     blocked: dict[str, np.ndarray] = {}
     reasons: dict[str, np.ndarray] = {}
+    own: dict[str, np.ndarray] = {}  # a policy about one campaign, on a contact of it
+    own_reasons: dict[str, np.ndarray] = {}
     for pol in policies.policies:
         one = type(policies)((pol,), policies.file)
         found = suppress(one, log, ids, campaign, channels, allowed, built_in=False)
         blocked[pol.id], reasons[pol.id] = found.blocked, found.reason
+        if pol.campaign:
+            found = suppress(one, log, ids, np.full(len(ids), pol.campaign, dtype=object),
+                             channels, allowed, built_in=False)
+            own[pol.id], own_reasons[pol.id] = found.blocked, found.reason
     names = np.array(channels, dtype=object)
     out = []
     why = np.full(len(ids), "", dtype=object)
@@ -207,10 +224,13 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray,
     for i in range(len(ids)):
         each = contact_verdicts(
             policies, {p: tuple(names[b[i]]) for p, b in blocked.items()},
-            {p: str(r[i]) for p, r in reasons.items()})
+            {p: str(r[i]) for p, r in reasons.items()},
+            {p: tuple(names[b[i]]) for p, b in own.items()},
+            {p: str(r[i]) for p, r in own_reasons.items()})
         out.append((ContactVerdict(OPTED_OUT, "built_in", "every contact", None,
                                    "an opted_out response stops every contact, for good",
-                                   tuple(channels), str(why[i])), *each) if gone[i] else each)
+                                   tuple(channels), str(why[i]), tuple(channels),
+                                   str(why[i])), *each) if gone[i] else each)
     return out
 
 
