@@ -22,6 +22,7 @@ A template past a limit is an input error (exit 1) at its file and line. HTML te
 from __future__ import annotations
 
 import functools
+import math
 import os
 import posixpath
 import sys
@@ -127,9 +128,12 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.run_steps = 0
         self.run_output = 0
         del self.globals["lipsum"]  # generates text without bound; no brief needs it
-        self.filters["money"] = lambda v, cur="": f"{cur} {float(v):,.2f}".strip()
-        self.filters["pct"] = lambda v, digits=1: f"{float(v) * 100:.{int(digits)}f}%"
-        self.filters["num"] = lambda v: f"{float(v):,.0f}"
+        # a figure that has none (a share of a budget of 0, a return on no spend) is "n/a"
+        self.filters["money"] = lambda v, cur="": NO_FIGURE if _none(v) else \
+            f"{cur} {float(v):,.2f}".strip()
+        self.filters["pct"] = lambda v, digits=1: NO_FIGURE if _none(v) else \
+            f"{float(v) * 100:.{int(digits)}f}%"
+        self.filters["num"] = lambda v: NO_FIGURE if _none(v) else f"{float(v):,.0f}"
         for name, fn in list(self.filters.items()):
             self.filters[name] = self._guard_filter(name, fn)
 
@@ -251,6 +255,14 @@ class Sandbox(ImmutableSandboxedEnvironment):
             return self.sized(fn(*args, **kwargs))
 
         return guarded
+
+
+NO_FIGURE = "n/a"
+
+
+def _none(value: Any) -> bool:
+    """No figure: None, or a float that is not a number."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 @jinja2.pass_eval_context
