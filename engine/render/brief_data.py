@@ -16,7 +16,7 @@ from engine.activation import money
 from engine.policy.condition_text import describe
 from engine.project.channels import ChannelSetup
 from engine.project.contact_policies import OPTED_OUT
-from engine.project.rulebook import Rulebook
+from engine.project.rulebook import NO_ACTION, Rulebook
 
 EXAMPLES = 5
 # the action list's columns a brief reads: each selection below copies these only, not the
@@ -135,3 +135,30 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
                          for r in examples.itertuples()],
         })
     return out
+
+
+SAMPLE_REASONS = {"allocated": "sample", "holdout": "holdout",
+                  "not_served": "no consented channel",
+                  "suppressed": "contact policy sample: a sample contact policy"}
+
+
+def sample_actions(rulebook: Rulebook, channels: ChannelSetup) -> pd.DataFrame:
+    """An action list with, for every campaign of the enabled policies, a customer in each
+    status (the allocated on the policy's first channel): what ``cvm validate`` renders the
+    brief templates on, so that a name a template misspells is found before any run."""
+    rows = []
+    for pol in rulebook.policies:
+        if not (pol.enabled and pol.action and pol.action != NO_ACTION and pol.campaign):
+            continue
+        channel = pol.channels[0] if pol.channels else None
+        for k, status in enumerate(SAMPLE_REASONS):
+            sent = status == "allocated" and channel is not None
+            rows.append({
+                "campaign": pol.campaign, "policy_id": pol.id, "offer": pol.offer,
+                "status": status if sent or status != "allocated" else "not_served",
+                "channel": channel if sent else None,
+                "cost": channels.channel(channel).cost_per_contact if sent and channel else 0.0,
+                "expected_value": 1.0 if sent else 0.0, "value_at_stake": 100.0,
+                "customer_id": f"sample-{pol.id}-{k}", "reason": SAMPLE_REASONS[status],
+                "lifecycle_stage": "sample", "value_tier": "sample"})
+    return pd.DataFrame(rows, columns=list(USED))

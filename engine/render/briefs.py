@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import Problem
+from engine.errors import InputError, Problem
 from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_TEMPLATE
 from engine.project.templates import TEMPLATES, Templates
 from engine.render.sandbox import Sandbox, check, render_template, sandbox
@@ -63,6 +63,22 @@ def render(templates: Templates, name: str, context: Mapping[str, Any], *,
     ``env``: one environment for many renders (it compiles each template once)."""
     return render_template(env or environment(templates), name, context, _shown,
                            new_run=env is None)
+
+
+def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelSetup, *,
+                    currency: str, project: str) -> list[Problem]:
+    """Render the brief templates for every campaign on a sample action list
+    (``brief_data.sample_actions``): a misspelt name (``budgt.used``, ``budget.usd``) is
+    found now, at its line, in the run's words; compiling finds only bad syntax."""
+    from engine.render.brief_data import sample_actions
+
+    try:
+        render_briefs(templates, sample_actions(rulebook, channels), rulebook, channels,
+                      run={"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency,
+                           "project": project})
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,

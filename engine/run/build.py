@@ -159,9 +159,13 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
     if "templates" in parts or "templates?" in parts:
         templates = read_templates(where)
     if "templates" in parts:  # compiled now; the report's own is compiled when rendered
-        from engine.render.briefs import check_templates  # Jinja2: read here, when used
+        from engine.render.briefs import check_rendering, check_templates  # Jinja2: here
 
-        problems.extend(check_templates(templates))
+        compiled = check_templates(templates)
+        problems.extend(compiled)
+        if not compiled and book is not None and channels is not None and config is not None:
+            problems.extend(check_rendering(templates, book, channels,
+                                            currency=config.currency, project=config.name))
     tests = NO_TESTS
     if "tests" in parts:
         tests = read_policy_tests(

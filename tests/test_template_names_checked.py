@@ -1,0 +1,43 @@
+"""A misspelt name in a brief template (`budgt.used`, `budget.usd`) is found by `cvm validate`,
+at the template's line, as `cvm run` would find it: validate renders each brief template for
+every campaign of the policies, on a sample action list with a customer in each status, so
+that `validate` passing means `run` renders (the README's rule). A sound template passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.history_runs import cvm, retail_copy
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("{{ budget.used | money(run.currency) }}", "{{ budgt.used | money(run.currency) }}",
+     "'budgt' is undefined"),
+    ("{{ budget.used | money(run.currency) }}", "{{ budget.usd | money(run.currency) }}",
+     "has no attribute 'usd'"),
+])
+def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, new: str,
+                                                    said: str) -> None:
+    project = retail_copy(tmp_path)
+    template = project / "templates" / "brief.md.j2"
+    text = template.read_text()
+    assert text.count(old) == 1
+    template.write_text(text.replace(old, new))
+    line = text[:text.index(old)].count("\n") + 1
+    checked = cvm("validate", "--project", str(project))
+    ran = cvm("run", "--project", str(project), "--out", str(tmp_path / "o"), "--no-history")
+    assert (checked.exit_code, ran.exit_code) == (1, 1)
+    first = checked.stderr.splitlines()[0]
+    assert first.startswith(f"error: templates/brief.md.j2:{line}: ")
+    assert said in first
+    assert first in ran.stderr.splitlines()  # the same words as the run's
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("example", [None, "examples/subscription", "examples/cdnow"])
+def test_the_bundled_templates_pass(example: str | None) -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert cvm("validate", "--project", str(root / example if example else root)
+               ).exit_code == 0
