@@ -142,7 +142,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         progress("compare")
     definitions = plan_diff.definitions(baseline, proposed, before, after, tiers_b, tiers_p)
     per = _per_customer(before, after)
-    flags = {f: _differs(per[f"{f}_before"], per[f"{f}_after"]) for f in FIELDS}
+    flags = {f: _changed(f, per[f"{f}_before"], per[f"{f}_after"]) for f in FIELDS}
     diff = np.stack(list(flags.values())).any(axis=0)
     changes = per[diff].copy()
     names = np.full(len(changes), "", dtype=object)
@@ -198,6 +198,19 @@ def _cosmetic(base: Source, prop: Source, definitions: list[tuple[str, str]],
 
 def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
     return np.asarray(~((a == b) | (a.isna() & b.isna())).to_numpy(dtype=bool))
+
+
+# a customer without an action row costs nothing and has nothing at stake: an amount it
+# gains as a row of 0 (not served, held out) did not change
+AMOUNTS = ("cost", "value_at_stake", "expected_response", "expected_value")
+
+
+def _changed(field: str, before: pd.Series, after: pd.Series) -> np.ndarray:
+    """Which customers' ``field`` differs between the sides; an amount without a row is 0."""
+    if field in AMOUNTS:
+        before, after = (pd.to_numeric(s, errors="coerce").fillna(0.0)
+                         for s in (before, after))
+    return _differs(before, after)
 
 
 def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
