@@ -35,3 +35,22 @@ def test_an_event_attribute_of_the_wrong_kind_too(http: httpx.Client) -> None:
                                            "attributes": {"topic": None}})
     assert answer.status_code == 422
     assert [p["field"] for p in answer.json()["problems"]] == ["body.attributes.topic"]
+
+
+@pytest.mark.parametrize(("body", "where"), [('{"channel":', 11), ("not json", 0)])
+def test_a_body_that_is_not_json_says_where(http: httpx.Client, body: str, where: int) -> None:
+    """The field is the body, the message says where the JSON breaks, and what was sent is
+    shown (pydantic gave "body.11", "JSON decode error" and "{}")."""
+    answer = http.post("/v1/customers/C000001/next-best-action", content=body,
+                       headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body", "message": f"not valid JSON: {'Expecting value'} at character {where}",
+        "found": body}]
+
+
+def test_a_body_sent_as_text_is_shown_as_text(http: httpx.Client) -> None:
+    answer = http.post("/v1/customers/C000001/next-best-action", content=b"hello",
+                       headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 422
+    assert [p["found"] for p in answer.json()["problems"]] == ["hello"]

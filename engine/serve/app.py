@@ -107,7 +107,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = _problems(exc.errors())
+        problems = _problems(exc.errors(), exc.body)
         return JSONResponse({"error": "invalid request", "problems": problems},
                             status_code=422)
 
@@ -288,11 +288,16 @@ _BRANCHES = {"bool", "int", "float", "str", "constrained-str"}
 _KINDS = "expected a number, text (at most 200 characters) or true/false"
 
 
-def _problems(errors: Sequence[Any]) -> list[dict[str, Any]]:
+def _problems(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     merged: set[str] = set()
     for err in errors:
         loc = [str(p) for p in err.get("loc", ())]
+        if err.get("type") == "json_invalid":  # loc: ("body", the character where it breaks)
+            out.append({"field": "body", "message": f"not valid JSON: "
+                        f"{err.get('ctx', {}).get('error', 'JSON decode error')} at character "
+                        f"{loc[-1] if len(loc) > 1 else 0}", "found": _shown(body)})
+            continue
         if loc and loc[-1] in _BRANCHES:
             field = ".".join(loc[:-1])
             if field not in merged:
@@ -309,5 +314,7 @@ def _shown(value: Any) -> Any:
     """The offending input, short (never a whole body; NaN and Infinity as text)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, (bytes, bytearray)):  # a body sent as text, not JSON
+        value = bytes(value[:400]).decode("utf-8", errors="replace")
     text = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
     return text[:100] if isinstance(text, str) else text
