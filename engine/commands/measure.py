@@ -62,7 +62,7 @@ def format_table(table: pd.DataFrame, currency: str) -> str:
                              r.treated, r.holdout, " .. ")
         incr = "-" if pd.isna(r.incremental_margin) else f"{r.incremental_margin:,.2f}"
         ros = "-" if r.return_on_spend is None or pd.isna(r.return_on_spend) else \
-            f"{r.return_on_spend:.2f}"
+            f"{r.return_on_spend:,.2f}"
         lines.append(f"{r.run:>3}  {r.as_of:<10}  {r.campaign:<22} {r.treated:>8,} "
                      f"{r.holdout:>8,} {conv:>13}  {marg:<36} {incr:>13} {r.cost:>10,.2f} "
                      f"{ros:>6}  {r.verdict}")

@@ -14,6 +14,8 @@ from engine.history.measure import measure
 from engine.history.measure_verdict import interval_text
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from engine.project.project import Project
 
 HEAD = ["run (as of)", "campaign", "treated / holdout", "conversion uplift",
@@ -37,6 +39,11 @@ def report_measure(project: Project) -> dict[str, Any] | None:
                         setup)
     finally:
         store.close()
+    return measure_rows(table)
+
+
+def measure_rows(table: pd.DataFrame) -> dict[str, Any] | None:
+    """The section's head and rows, as the report shows them (None: no campaign)."""
     if table.empty:
         return None
 
@@ -49,7 +56,7 @@ def report_measure(project: Project) -> dict[str, Any] | None:
              interval_text(_num(r.margin_uplift), _num(r.margin_low), _num(r.margin_high),
                            r.treated, r.holdout, " to "),
              num(r.incremental_margin, "{:,.2f}") + f" ({r.cost:,.2f})",
-             num(r.return_on_spend, "{:.2f}"), str(r.verdict)]
+             num(r.return_on_spend, "{:,.2f}"), str(r.verdict)]
             for r in table.itertuples(index=False)]
     return {"head": HEAD, "rows": rows}
 
