@@ -85,7 +85,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
 
         try:
             sizes = audience_sizes(built.project)
-            problems = [*problems, *unreached_rules(built.project.rulebook, sizes)]
+            problems = [*problems, *unreached_rules(built.project.rulebook, sizes),
+                        *sizes.warnings]
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from engine.errors import Problem
+from engine.errors import Problem, did_you_mean
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
+from engine.project.conditions import AllOf, AnyOf, Compare, Condition, Not
 from engine.project.project import Project
 from engine.project.rulebook import Rulebook
 from engine.project.segments import segment_attribute
@@ -38,6 +39,7 @@ class Audience:
     as_of: str
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()  # what scoring said of the data (a default as-of date)
+    warnings: tuple[Problem, ...] = ()  # values the conditions ask for that no one has
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "as_of": self.as_of,
@@ -104,7 +106,8 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     return Audience(len(staged), str(scored.as_of), tuple(rows),
-                    (scored.report.as_of_note,) if scored.report.as_of_note else ())
+                    (scored.report.as_of_note,) if scored.report.as_of_note else (),
+                    tuple(unseen_values(setup, staged)))
 
 
 def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
@@ -123,3 +126,46 @@ def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
                 hint="move it up, or change its conditions or those of the rules above it",
                 severity="warning"))
     return out
+
+
+def unseen_values(setup: Project, staged: pd.DataFrame) -> list[Problem]:
+    """A warning for each value of a customers-file text attribute (``data.attributes``) that
+    a condition asks for (``Region: North``, ``in: [...]``) and no customer has today: text is
+    compared exactly, so the rule matches nobody, silently (the data says ``north``)."""
+    texts = {a for a, kind in setup.config.data.attributes.items() if kind == "text"}
+    seen: dict[str, list[str]] = {}
+    out = []
+    book = setup.rulebook
+    for what, items in (("lifecycle rule", book.stage_rules), ("segment", book.segments),
+                        ("policy", book.policies)):
+        for item in items:
+            for leaf in _leaves(item.when):
+                if leaf.attribute not in texts or leaf.op not in ("eq", "in") or \
+                        leaf.attribute not in staged:
+                    continue
+                values = seen.setdefault(leaf.attribute, sorted(
+                    str(v) for v in pd.unique(staged[leaf.attribute].dropna())))
+                asked = leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,)
+                for value in asked:
+                    if str(value) in values:
+                        continue
+                    shown = ", ".join(repr(v) for v in values[:10]) + \
+                        (" ..." if len(values) > 10 else "")
+                    line, column = getattr(item, "spots", {}).get("when", (item.line, None))
+                    out.append(Problem(
+                        f"{what} {item.id!r}: no customer today has {leaf.attribute} "
+                        f"{value!r} (values seen: {shown or 'none'})", file=item.file,
+                        line=line, column=column, key=leaf.where, severity="warning",
+                        hint=did_you_mean(str(value), values) or "text is compared exactly, "
+                        "case included: check the value against the customers file"))
+    return out
+
+
+def _leaves(cond: Condition) -> list[Compare]:
+    if isinstance(cond, Compare):
+        return [cond]
+    if isinstance(cond, (AllOf, AnyOf)):
+        return [leaf for item in cond.items for leaf in _leaves(item)]
+    if isinstance(cond, Not):
+        return _leaves(cond.item)
+    return []

@@ -1,0 +1,34 @@
+"""`cvm validate --audience` warns of a text value a condition asks for that no customer has
+today (`Region: North` where the customers file says `north`): text is compared exactly, so the
+policy silently matched nobody (the new-user trial). A value some customer has is no warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.history_runs import cvm, retail_copy
+
+
+def test_a_value_no_customer_has_is_said_with_the_values_seen(tmp_path: Path) -> None:
+    project = retail_copy(tmp_path)
+    policy = project / "policies" / "welcome_new.yaml"
+    text = policy.read_text()
+    old = "when:\n  lifecycle_stage: acquisition\n"
+    assert old in text
+    policy.write_text(text.replace(old, "when:\n  all:\n    - lifecycle_stage: acquisition\n"
+                                        "    - Region: {in: [North, east]}\n"))
+    line = text[:text.index(old)].count("\n") + 1
+    result = cvm("validate", "--audience", "--project", str(project))
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[:2] == [
+        f"warning: policies/welcome_new.yaml:{line + 1}:3: when.all[1].Region: policy "
+        "'welcome_new': no customer today has Region 'North' (values seen: 'east', 'north', "
+        "'south', 'west')", "  hint: did you mean 'north'?"]
+    assert "'east'" not in result.stderr.split("values seen")[0]  # east is there: no warning
+    assert cvm("validate", "--audience", "--strict", "--project", str(project)).exit_code == 1
+
+
+def test_the_bundled_example_has_no_such_warning() -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = cvm("validate", "--audience", "--project", str(root))
+    assert result.exit_code == 0 and "no customer today has" not in result.stderr
