@@ -160,7 +160,9 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
     for i, ch in enumerate(raw["channels"]):
         if ch["id"] in seen:
             problems.append(doc.problem(("channels", i, "id"), f"channel {ch['id']!r} is "
-                                        f"declared twice (first as channels[{seen[ch['id']]}])"))
+                                        f"declared twice (first as channels[{seen[ch['id']]}])",
+                                        hint="declare each channel once: merge the two, or "
+                                        "give this one its own id"))
         seen.setdefault(ch["id"], i)
         consent = ch["consent"]
         if consent is not None and attribute_types.get(consent) != "boolean":
