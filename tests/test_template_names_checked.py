@@ -41,3 +41,30 @@ def test_the_bundled_templates_pass(example: str | None) -> None:
     root = Path(__file__).resolve().parents[1]
     assert cvm("validate", "--project", str(root / example if example else root)
                ).exit_code == 0
+
+
+def _with_line(tmp_path: Path, line: str) -> Path:
+    project = retail_copy(tmp_path)
+    template = project / "templates" / "brief.md.j2"
+    template.write_text(template.read_text() + line + "\n")
+    return project
+
+
+def test_what_depends_on_the_data_is_left_to_the_run(tmp_path: Path) -> None:
+    """The sample has its own counts: an element it lacks is no finding of validate (the
+    review's case: a template reading an example the sample does not have)."""
+    project = _with_line(tmp_path, '{% if run.as_of == "2000-01-01" %}{{ examples[9].offer }}'
+                                   "{% endif %}{{ tier_mix[0].name }} {{ examples[4].offer }}")
+    assert cvm("validate", "--project", str(project)).exit_code == 0
+    assert cvm("run", "--project", str(project), "--out", str(tmp_path / "o"),
+               "--no-history", "-q").exit_code == 0
+
+
+def test_only_validate_renders_the_sample(tmp_path: Path) -> None:
+    """A misspelt name in a branch the sample takes and the data does not: validate says
+    so, the run (which never renders the sample) works."""
+    project = _with_line(tmp_path, '{% if run.as_of == "2000-01-01" %}{{ budgt }}{% endif %}')
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1 and "'budgt' is undefined" in checked.stderr
+    assert cvm("run", "--project", str(project), "--out", str(tmp_path / "o"),
+               "--no-history", "-q").exit_code == 0

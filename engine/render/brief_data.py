@@ -7,6 +7,7 @@ selected by consent, limits and value, so comparing them with the holdout would 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -142,23 +143,28 @@ SAMPLE_REASONS = {"allocated": "sample", "holdout": "holdout",
                   "suppressed": "contact policy sample: a sample contact policy"}
 
 
-def sample_actions(rulebook: Rulebook, channels: ChannelSetup) -> pd.DataFrame:
-    """An action list with, for every campaign of the enabled policies, a customer in each
-    status (the allocated on the policy's first channel): what ``cvm validate`` renders the
-    brief templates on, so that a name a template misspells is found before any run."""
+def sample_actions(rulebook: Rulebook, channels: ChannelSetup,
+                   tiers: Sequence[str] = ()) -> pd.DataFrame:
+    """An action list with, for every campaign of the enabled policies, customers in each
+    status (as many allocated as a brief shows examples, over the policy's channels, stages
+    and ``tiers``): what ``cvm validate`` renders the brief templates on, so that a name a
+    template misspells is found before any run."""
+    stages = [s.name for s in rulebook.stages] or ["sample"]
+    tiers = list(tiers) or ["sample"]
     rows = []
     for pol in rulebook.policies:
         if not (pol.enabled and pol.action and pol.action != NO_ACTION and pol.campaign):
             continue
-        channel = pol.channels[0] if pol.channels else None
-        for k, status in enumerate(SAMPLE_REASONS):
-            sent = status == "allocated" and channel is not None
+        statuses = [*(["allocated"] * EXAMPLES if pol.channels else []),
+                    *(s for s in SAMPLE_REASONS if s != "allocated")]
+        for k, status in enumerate(statuses):
+            channel = pol.channels[k % len(pol.channels)] if status == "allocated" else None
             rows.append({
                 "campaign": pol.campaign, "policy_id": pol.id, "offer": pol.offer,
-                "status": status if sent or status != "allocated" else "not_served",
-                "channel": channel if sent else None,
-                "cost": channels.channel(channel).cost_per_contact if sent and channel else 0.0,
-                "expected_value": 1.0 if sent else 0.0, "value_at_stake": 100.0,
+                "status": status, "channel": channel,
+                "cost": channels.channel(channel).cost_per_contact if channel else 0.0,
+                "expected_value": 1.0 if channel else 0.0, "value_at_stake": 100.0 + k,
                 "customer_id": f"sample-{pol.id}-{k}", "reason": SAMPLE_REASONS[status],
-                "lifecycle_stage": "sample", "value_tier": "sample"})
+                "lifecycle_stage": stages[k % len(stages)],
+                "value_tier": tiers[k % len(tiers)]})
     return pd.DataFrame(rows, columns=list(USED))

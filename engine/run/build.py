@@ -163,9 +163,11 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
 
         compiled = check_templates(templates)
         problems.extend(compiled)
-        if not compiled and book is not None and channels is not None and config is not None:
-            problems.extend(check_rendering(templates, book, channels,
-                                            currency=config.currency, project=config.name))
+        if lint and not compiled and book is not None and channels is not None and \
+                config is not None:  # cvm validate: what no data can render
+            problems.extend(check_rendering(
+                templates, book, channels, tiers.names if tiers is not None else (),
+                currency=config.currency, project=config.name))
     tests = NO_TESTS
     if "tests" in parts:
         tests = read_policy_tests(
