@@ -5,6 +5,7 @@ did not read); without --config, and outside a command, messages say cvm.yaml.""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,8 @@ def test_a_missing_column_is_mapped_in_the_file_given(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--config", str(project / "other.yaml")])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        f"error: examples/retail/transactions.csv:1: header: column 'CustID' (mapped to "
-        f"customer_id in {project / 'other.yaml'}) not found; columns present: 'OrderID', "
+        "error: examples/retail/transactions.csv:1: header: column 'CustID' (mapped to "
+        "customer_id in other.yaml) not found; columns present: 'OrderID', "
         "'CustomerID', 'OrderDate', 'Category', 'SalesChannel', 'Qty', 'NetAmount', 'Cost'")
     assert config_shown() == "cvm.yaml"  # the command's name is its own
 
@@ -77,3 +78,53 @@ def test_a_dask_worker_names_the_file_given(tmp_path: Path) -> None:
                                 "in other.yaml, or save the file as UTF-8")
     assert config_shown() == "cvm.yaml"
     assert tasks.Guarded()(utf16_hint).endswith("utf-16 in cvm.yaml, or save the file as UTF-8")
+
+
+def test_the_name_alone_however_the_file_is_typed(tmp_path: Path) -> None:
+    """./other.yaml, other.yaml or its absolute path: the same messages (and outputs)."""
+    project = _other(tmp_path, 'delimiter: ","', 'delimiter: ";"')
+    said = set()
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        for typed in ("other.yaml", "./other.yaml", str(project / "other.yaml")):
+            said.add(CliRunner().invoke(app, ["validate", "--config", typed]).stderr)
+    finally:
+        os.chdir(cwd)
+    assert len(said) == 1 and "set data.delimiter: ',' in other.yaml" in said.pop()
+
+
+def test_a_plan_side_with_its_own_file_is_named_by_it(tmp_path: Path) -> None:
+    """`cvm plan --config other.yaml --proposed FOLDER`: a proposal with its own cvm.yaml
+    is read by that file, and its hints name it (the review's case)."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    proposed = tmp_path / "proposed"
+    for part in ("rules", "policies", "templates"):  # a complete version: its own cvm.yaml
+        shutil.copytree(project / part, proposed / part)
+    text = (project / "other.yaml").read_text().replace('delimiter: ","', 'delimiter: ";"')
+    (proposed / "cvm.yaml").write_text(text)
+    result = CliRunner().invoke(app, ["plan", "--config", str(project / "other.yaml"),
+                                      "--proposed", str(proposed)])
+    assert result.exit_code == 1
+    assert "set data.delimiter: ',' in cvm.yaml" in result.stderr
+    assert "other.yaml" not in result.stderr.replace(str(project), "")
+
+
+def test_a_thread_s_own_name_leaves_the_others_alone() -> None:
+    import threading
+
+    from engine.project.location import config_named
+
+    seen: list[str] = []
+
+    def task() -> None:
+        with config_named("a.yaml", thread=True):
+            seen.append(config_shown())
+        seen.append(config_shown())
+
+    with config_named("b.yaml"):
+        worker = threading.Thread(target=task)
+        worker.start()
+        worker.join()
+        seen.append(config_shown())
+    assert seen == ["a.yaml", "b.yaml", "b.yaml"]

@@ -32,7 +32,7 @@ class Guarded:
     config: str = field(default_factory=config_shown)  # made on the client: its --config
 
     def __call__(self, fn: Callable[..., T], *args: Any) -> T | Failed:
-        with config_named(self.config):
+        with config_named(self.config, thread=True):
             try:
                 return fn(*args)
             except CvmError as exc:

@@ -26,11 +26,12 @@ from engine.activation.allocate import LABELS
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
-from engine.plan.sources import SideError, Source
+from engine.plan.sources import CONFIG, SideError, Source
 from engine.policy.condition_text import first_failure
 from engine.policy.decisions import policy_matcher
 from engine.project.conditions import attributes
 from engine.project.config import Config
+from engine.project.location import config_named
 from engine.project.project import Project
 from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
@@ -78,9 +79,11 @@ class Plan:
 
 @contextmanager
 def _on(source: Source, what: str) -> Iterator[None]:
-    """Errors raised while working on one side say which side, and name the real files."""
+    """Errors raised while working on one side say which side, and name the real files;
+    hints name the side's configuration file (its own cvm.yaml, or the project's)."""
     try:
-        yield
+        with config_named(source.real(CONFIG)):
+            yield
     except SideError:
         raise
     except CvmError as exc:

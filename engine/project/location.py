@@ -4,6 +4,7 @@ so before it loads the modules that read one."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,24 +13,31 @@ from engine.errors import InputError, Problem
 
 CONFIG_NAME = "cvm.yaml"
 _shown = [CONFIG_NAME]  # the configuration file as messages name it: config_named() sets it
+_own = threading.local()  # a thread's own name (a Dask worker's task), before the process's
 
 
 def config_shown() -> str:
     """The configuration file as a message names it: cvm.yaml, or during a command given
-    ``--config FILE``, FILE as typed (a hint "set data.encoding in cvm.yaml" would send that
-    user to a file the command did not read)."""
-    return _shown[-1]
+    ``--config FILE``, FILE's name (a hint "set data.encoding in cvm.yaml" would send that
+    user to a file the command did not read; the name alone, so that the same file typed two
+    ways gives the same messages and outputs)."""
+    own: list[str] | None = getattr(_own, "names", None)
+    return own[-1] if own else _shown[-1]
 
 
 @contextmanager
-def config_named(config_file: Path | str | None) -> Iterator[None]:
-    """Messages name ``config_file`` (the command line's --config) for the duration; process
-    wide, as the command's worker threads build messages too."""
-    _shown.append(str(config_file) if config_file is not None else CONFIG_NAME)
+def config_named(config_file: Path | str | None, *, thread: bool = False) -> Iterator[None]:
+    """Messages name ``config_file`` for the duration: process wide (the command line's
+    --config: the command's worker threads build messages too), or with ``thread`` in this
+    thread only (a task among others of other commands, on a Dask worker)."""
+    if thread and getattr(_own, "names", None) is None:
+        _own.names = []
+    names: list[str] = _own.names if thread else _shown
+    names.append(Path(config_file).name if config_file is not None else CONFIG_NAME)
     try:
         yield
     finally:
-        _shown.pop()
+        names.pop()
 
 
 def find_project(start: Path) -> Path:
