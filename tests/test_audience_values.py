@@ -32,3 +32,20 @@ def test_the_bundled_example_has_no_such_warning() -> None:
     root = Path(__file__).resolve().parents[1]
     result = cvm("validate", "--audience", "--project", str(root))
     assert result.exit_code == 0 and "no customer today has" not in result.stderr
+
+
+def test_ne_and_not_in_too_once_per_value_and_no_disabled_policy(tmp_path: Path) -> None:
+    """A value misspelt after `ne` or `not_in` makes the comparison always hold; a value named
+    twice in one policy is said once; a disabled policy is not checked (the review's cases)."""
+    project = retail_copy(tmp_path)
+    policy = project / "policies" / "welcome_new.yaml"
+    text = policy.read_text()
+    old = "when:\n  lifecycle_stage: acquisition\n"
+    policy.write_text(text.replace(old, "when:\n  all:\n    - lifecycle_stage: acquisition\n"
+                                        "    - Region: {ne: South}\n"
+                                        "    - Region: {not_in: [South, west]}\n"))
+    said = cvm("validate", "--audience", "--project", str(project)).stderr
+    assert said.count("no customer today has Region 'South'") == 1
+    policy.write_text(policy.read_text().replace("priority: 40", "priority: 40\nenabled: false"))
+    said = cvm("validate", "--audience", "--project", str(project)).stderr
+    assert "no customer today has" not in said

@@ -45,7 +45,8 @@ def test_a_body_that_is_not_json_says_where(http: httpx.Client, body: str, where
                        headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
     assert answer.json()["problems"] == [{
-        "field": "body", "message": f"not valid JSON: {'Expecting value'} at character {where}",
+        "field": "body",
+        "message": f"not valid JSON: Expecting value at position {where} (counted from 0)",
         "found": body}]
 
 

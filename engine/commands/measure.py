@@ -54,7 +54,7 @@ def format_table(table: pd.DataFrame, currency: str) -> str:
         return "no campaign in the recorded runs"
     head = (f"{'run':>3}  {'as of':<10}  {'campaign':<22} {'treated':>8} {'holdout':>8} "
             f"{'conv. uplift':>13}  {'margin uplift / customer (95% CI)':<36} "
-            f"{'incr. margin':>13} {'cost':>10} {'ROS':>6}  verdict")
+            f"{'incr. margin':>13} {'cost':>10} {'ROS':>9}  verdict")
     lines = [head]
     for r in table.itertuples(index=False):
         conv = "-" if pd.isna(r.conversion_uplift) else f"{100 * r.conversion_uplift:+.2f} pt"
@@ -65,7 +65,7 @@ def format_table(table: pd.DataFrame, currency: str) -> str:
             f"{r.return_on_spend:,.2f}"
         lines.append(f"{r.run:>3}  {r.as_of:<10}  {r.campaign:<22} {r.treated:>8,} "
                      f"{r.holdout:>8,} {conv:>13}  {marg:<36} {incr:>13} {r.cost:>10,.2f} "
-                     f"{ros:>6}  {r.verdict}")
+                     f"{ros:>9}  {r.verdict}")
     lines.append(f"(amounts in {currency}; uplift = treated - holdout, intention to treat; "
                  "margin CUPED-adjusted)")
     return "\n".join(lines)

@@ -295,8 +295,9 @@ def _problems(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
         loc = [str(p) for p in err.get("loc", ())]
         if err.get("type") == "json_invalid":  # loc: ("body", the character where it breaks)
             out.append({"field": "body", "message": f"not valid JSON: "
-                        f"{err.get('ctx', {}).get('error', 'JSON decode error')} at character "
-                        f"{loc[-1] if len(loc) > 1 else 0}", "found": _shown(body)})
+                        f"{err.get('ctx', {}).get('error', 'JSON decode error')} at position "
+                        f"{loc[-1] if len(loc) > 1 else 0} (counted from 0)",
+                        "found": _shown(body)})
             continue
         if loc and loc[-1] in _BRANCHES:
             field = ".".join(loc[:-1])

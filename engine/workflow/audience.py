@@ -137,18 +137,20 @@ def unseen_values(setup: Project, staged: pd.DataFrame) -> list[Problem]:
     out = []
     book = setup.rulebook
     for what, items in (("lifecycle rule", book.stage_rules), ("segment", book.segments),
-                        ("policy", book.policies)):
+                        ("policy", [p for p in book.policies if p.enabled])):
         for item in items:
+            said = set()
             for leaf in _leaves(item.when):
-                if leaf.attribute not in texts or leaf.op not in ("eq", "in") or \
-                        leaf.attribute not in staged:
+                if leaf.attribute not in texts or leaf.op not in ("eq", "ne", "in", "not_in") \
+                        or leaf.attribute not in staged:
                     continue
                 values = seen.setdefault(leaf.attribute, sorted(
                     str(v) for v in pd.unique(staged[leaf.attribute].dropna())))
                 asked = leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,)
                 for value in asked:
-                    if str(value) in values:
+                    if str(value) in values or (leaf.attribute, value) in said:
                         continue
+                    said.add((leaf.attribute, value))
                     shown = ", ".join(repr(v) for v in values[:10]) + \
                         (" ..." if len(values) > 10 else "")
                     line, column = getattr(item, "spots", {}).get("when", (item.line, None))
