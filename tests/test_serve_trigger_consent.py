@@ -32,7 +32,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
                               keep_default_na=False).set_index("customer_id")
         listed = actions.index[actions["channel"] != "call_centre"][:40]
         (tmp / "r.csv").write_text("customer_id,campaign,date,outcome\n" + "".join(
-            f"{c},{actions.loc[c, 'campaign']},2025-12-04,opted_out\n" for c in listed))
+            f"{c},{actions.loc[c, 'campaign']},2025-12-04,opted_out\n" for c in listed)
+            + "NEW-9,win_back,2025-12-04,opted_out\n")  # not a customer of the runs
         done = cvm("responses", "import", str(tmp / "r.csv"), "--project", str(project))
         assert done.exit_code == 0, done.stderr
         set_as_of(project, "2025-12-15", config)
@@ -144,3 +145,14 @@ def test_a_policy_about_a_campaign_is_read_for_that_campaign() -> None:
         "welcome", "welcome (priority 10): welcome; recovery is not given on email (policy "
         "recovery: sms); develop: contact policy develop_rest blocks email (contacted on "
         "2025-12-01)")
+
+
+def test_an_opt_out_of_a_customer_not_in_the_run_is_kept(served: tuple) -> None:
+    """The history's opt-out holds for a customer the run does not know (the review's case):
+    said before their unknown consent."""
+    http, _ = served
+    _complaint(http, "NEW-9")
+    fired = _complaint(http, "NEW-9")["repeat_complaint"]
+    assert (fired["action"], fired["withheld"]) == (
+        "no_action", "contact policy opted_out blocks account_manager: opted out on "
+        "2025-12-04 (campaign win_back)")

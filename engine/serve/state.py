@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from engine.activation.contact import opted_out, suppress
+from engine.activation.contact import ContactLog, opted_out, suppress
 from engine.activation.ids import positions_of
 from engine.history.contacts import read_contacts
 from engine.policy.explain import Explanation, explain
@@ -74,6 +74,8 @@ class ServeState:
     context_types: Mapping[str, str]
     stamp: tuple[int, int] | None
     loaded_at: str
+    # customers not in the run whom the history says opted out: id -> why
+    opted_out_elsewhere: Mapping[str, str] = field(default_factory=dict)
     # the answers on a channel, built on first use (a cache: the same bytes every time)
     _on_channel: dict[tuple[str, str], tuple[bytes, Mapping[str, Any]]] = field(
         default_factory=dict, repr=False)
@@ -124,6 +126,9 @@ class ServeState:
         action on a channel is not (``trigger_refusal``); a customer not in the run has no
         consent known and no contact counted."""
         ready = self.ready.get(customer_id)
+        if ready is None and channel is not None and customer_id in self.opted_out_elsewhere:
+            return (f"contact policy {OPTED_OUT} blocks {channel}: "
+                    f"{self.opted_out_elsewhere[customer_id]}")
         return trigger_refusal(() if ready is None else ready.verdicts, channel, campaign,
                                None if channel is None else
                                self.refused({} if ready is None else ready.record, channel))
@@ -161,7 +166,7 @@ def build_state(project: Project, data: RunData,
     decisions = data.decisions.to_dict("records")
     batch = {str(r["customer_id"]): r for r in data.actions.to_dict("records")}
     channels = tuple(channel_ids(project.folder, project.channels) or ())
-    verdicts = _verdicts(project, data, ids, channels)
+    verdicts, elsewhere = _verdicts(project, data, ids, channels)
     ready: dict[str, Ready] = {}
     for i, record in enumerate(records):
         cid = str(ids[i])
@@ -177,7 +182,7 @@ def build_state(project: Project, data: RunData,
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
-                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), elsewhere)
 
 
 def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
@@ -188,18 +193,20 @@ def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def _verdicts(project: Project, data: RunData, ids: np.ndarray,
-              channels: tuple[str, ...]) -> list[tuple[ContactVerdict, ...]]:
+def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[str, ...]
+              ) -> tuple[list[tuple[ContactVerdict, ...]], dict[str, str]]:
     """Per customer, each contact policy's verdict on the decided campaign: the contacts the
     batch run counted (the history before the run's as-of date), every policy at once; first
-    the built-in opt-out rule's, for a customer who opted out (every channel)."""
+    the built-in opt-out rule's, for a customer who opted out (every channel). And the
+    customers not in the run who opted out, with why (an event may come from them)."""
     policies = project.contacts
     if not channels:
-        return [()] * len(ids)
+        return [()] * len(ids), {}
     as_of = dt.date.fromisoformat(data.as_of)
     log = read_contacts(project.config, as_of=as_of, window=policies.window)
+    elsewhere = _opted_out_elsewhere(log, ids)
     if not policies.policies and not len(log.opted_out_customer):
-        return [()] * len(ids)
+        return [()] * len(ids), elsewhere
     gone, said = opted_out(log, positions_of([log.opted_out_customer],
                                              pa.array(ids, type=pa.string()))[0], len(ids))
     campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
@@ -231,7 +238,18 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray,
                                    "an opted_out response stops every contact, for good",
                                    tuple(channels), str(why[i]), tuple(channels),
                                    str(why[i])), *each) if gone[i] else each)
-    return out
+    return out, elsewhere
+
+
+def _opted_out_elsewhere(log: ContactLog, ids: np.ndarray) -> dict[str, str]:
+    known = set(ids.tolist())
+    others = np.array(sorted({str(c) for c in np.asarray(log.opted_out_customer, dtype=object)}
+                             - known), dtype=object)
+    if not len(others):
+        return {}
+    gone, said = opted_out(log, positions_of([log.opted_out_customer],
+                                             pa.array(others, type=pa.string()))[0], len(others))
+    return dict(zip(others[gone].tolist(), said(gone).tolist(), strict=True))
 
 
 class Holder:
