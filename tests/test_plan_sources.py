@@ -228,9 +228,18 @@ def test_a_failure_while_running_names_the_side(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     bad = full_copy(project, tmp_path / "bad")
     tpl = bad / "templates" / "brief.md.j2"
-    tpl.write_text(tpl.read_text() + "{{ no_such_figure }}\n")  # valid syntax, fails to render
+    text = tpl.read_text()
+    # valid syntax, and a name every brief has: it fails on the data only (validate's sample
+    # of five examples has no hundredth)
+    tpl.write_text(text + "{{ examples[99].offer }}\n")
     code, out, err = _plan(project, "--proposed", str(bad))
     assert code == 1 and out == ""
     assert err.startswith(f"error: the proposed version ({bad}) cannot run:\n"
                           f"  {bad}/templates/brief.md.j2:")
+    assert "has no element 99" in err
+    # a name no brief has is found when the side is validated, before anything runs
+    tpl.write_text(text + "{{ no_such_figure }}\n")
+    code, out, err = _plan(project, "--proposed", str(bad))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: the proposed version ({bad}) does not validate:\n")
     assert "'no_such_figure' is undefined" in err
