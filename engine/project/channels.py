@@ -15,7 +15,7 @@ of the value table) and a salt for the holdout draw.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,8 @@ class ChannelSetup:
     files: tuple[str, ...]
     relationship_weight: float = RELATIONSHIP_WEIGHT
     learning: Learning = Learning()
+    # per declared campaign, the warning `cvm validate` gives when nothing names it (at its key)
+    unnamed: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
 
     def channel(self, channel_id: str) -> Channel:
         return next(ch for ch in self.channels if ch.id == channel_id)
@@ -210,10 +212,15 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
     if problems:
         raise InputError(problems)
     learn = campaigns_raw["learning"] or {}
+    unnamed = {} if campaigns_doc is None else {cid: campaigns_doc.problem(
+        ("campaigns", cid), f"campaign {cid!r} is declared but no policy or trigger names it",
+        key=True, severity="warning", hint="a policy's campaign is its `campaign:`, by default "
+        "its id: check the spelling there and here, or remove this campaign")
+        for cid in campaigns}
     return ChannelSetup(tuple(channels), raw["preference_lift"], campaigns_raw["salt"],
                         defaults, campaigns, tuple(files), raw["relationship_weight"],
                         Learning(learn.get("enabled", True),
-                                 learn.get("prior_customers", PRIOR_CUSTOMERS)))
+                                 learn.get("prior_customers", PRIOR_CUSTOMERS)), unnamed)
 
 
 def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:

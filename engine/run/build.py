@@ -155,6 +155,10 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
             trigger_values(book, tiers.names if tiers is not None else None),
             [ch.id for ch in channels.channels] if channels is not None else None)
         problems.extend(found_in_triggers)
+    if lint and channels is not None and book is not None:  # a campaign nothing names
+        named = {p.campaign for p in book.policies} | (
+            {t.campaign for t in triggers.triggers} if triggers is not None else set())
+        problems.extend(w for cid, w in channels.unnamed.items() if cid not in named)
     templates = NO_TEMPLATES
     if "templates" in parts or "templates?" in parts:
         templates = read_templates(where)
