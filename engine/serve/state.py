@@ -126,10 +126,10 @@ class ServeState:
         action on a channel is not (``trigger_refusal``); a customer not in the run has no
         consent known and no contact counted."""
         ready = self.ready.get(customer_id)
-        if ready is None and channel is not None and customer_id in self.opted_out_elsewhere:
-            return (f"contact policy {OPTED_OUT} blocks {channel}: "
-                    f"{self.opted_out_elsewhere[customer_id]}")
-        return trigger_refusal(() if ready is None else ready.verdicts, channel, campaign,
+        elsewhere = self.opted_out_elsewhere.get(customer_id)
+        verdicts = ready.verdicts if ready is not None else () if elsewhere is None else (
+            _opted_out_verdict(self.channels, elsewhere),)
+        return trigger_refusal(verdicts, channel, campaign,
                                None if channel is None else
                                self.refused({} if ready is None else ready.record, channel))
 
@@ -234,11 +234,15 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[
             {p: str(r[i]) for p, r in reasons.items()},
             {p: tuple(names[b[i]]) for p, b in own.items()},
             {p: str(r[i]) for p, r in own_reasons.items()})
-        out.append((ContactVerdict(OPTED_OUT, "built_in", "every contact", None,
-                                   "an opted_out response stops every contact, for good",
-                                   tuple(channels), str(why[i]), tuple(channels),
-                                   str(why[i])), *each) if gone[i] else each)
+        out.append((_opted_out_verdict(channels, str(why[i])), *each) if gone[i] else each)
     return out, elsewhere
+
+
+def _opted_out_verdict(channels: tuple[str, ...], why: str) -> ContactVerdict:
+    """The built-in opt-out rule's verdict: every channel blocked, for every campaign."""
+    return ContactVerdict(OPTED_OUT, "built_in", "every contact", None,
+                          "an opted_out response stops every contact, for good",
+                          channels, why, channels, why)
 
 
 def _opted_out_elsewhere(log: ContactLog, ids: np.ndarray) -> dict[str, str]:
