@@ -5,6 +5,7 @@ did not read); without --config, and outside a command, messages say cvm.yaml.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -128,3 +129,51 @@ def test_a_thread_s_own_name_leaves_the_others_alone() -> None:
         worker.join()
         seen.append(config_shown())
     assert seen == ["a.yaml", "b.yaml", "b.yaml"]
+
+
+def test_a_full_copy_holding_the_file_given_is_a_complete_project(tmp_path: Path) -> None:
+    """`cvm plan --config other.yaml --proposed COPY`, COPY holding other.yaml (a copy of the
+    whole project folder): its other.yaml is the proposal's configuration (the trial's false
+    "No changes": the edit was ignored, the folder taken to hold no configuration)."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    proposed = tmp_path / "copy"
+    shutil.copytree(project, proposed)
+    config = proposed / "other.yaml"
+    config.write_text(config.read_text().replace("horizon_periods: 4", "horizon_periods: 6"))
+    result = CliRunner().invoke(app, ["plan", "--config", str(project / "other.yaml"),
+                                      "--proposed", str(proposed)])
+    assert result.exit_code == 0, result.stderr
+    assert f"proposed: {proposed}: a complete project (other.yaml, rules/, policies/ and " \
+        "templates/)" in result.stdout
+    assert re.search(r"^  other\.yaml +horizon_periods: 4 -> 6$", result.stdout, re.M)
+    assert "No changes" not in result.stdout
+    assert "cvm.yaml" not in result.stdout
+
+
+def test_a_folder_without_the_file_given_keeps_the_baseline_s(tmp_path: Path) -> None:
+    """A proposal of policies/ alone: the composition names the file the baseline read."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    proposed = tmp_path / "proposed"
+    shutil.copytree(project / "policies", proposed / "policies")
+    result = CliRunner().invoke(app, ["plan", "--config", str(project / "other.yaml"),
+                                      "--proposed", str(proposed)])
+    assert result.exit_code == 0, result.stderr
+    assert f"proposed: {proposed}: policies/ replaces the baseline's; other.yaml, rules/ and " \
+        "templates/ are the baseline's" in result.stdout
+    assert "cvm.yaml" not in result.stdout
+
+
+def test_a_comment_in_the_file_given_is_named_by_it(tmp_path: Path) -> None:
+    """Laid over with --overlay, a comment only: the file differing is other.yaml."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    proposed = tmp_path / "proposed"
+    proposed.mkdir()
+    (proposed / "other.yaml").write_text((project / "other.yaml").read_text() + "# a note\n")
+    result = CliRunner().invoke(app, ["plan", "--config", str(project / "other.yaml"),
+                                      "--proposed", str(proposed), "--overlay"])
+    assert result.exit_code == 0, result.stderr
+    assert f"proposed: {proposed}: laid over the baseline file by file (other.yaml)" \
+        in result.stdout
+    assert result.stdout.rstrip().endswith(
+        "1 file differs in nothing that decides (comments, layout, or files the engine does "
+        "not read): other.yaml")

@@ -126,8 +126,8 @@ def keyed(kind: str, before: Mapping[str, Any], after: Mapping[str, Any],
     return rows
 
 
-def settings(before: Config, after: Config) -> list[Row]:
-    return [(CONFIG, change) for change in fields_changed(before, after, skip=NOT_COMPARED)]
+def settings(before: Config, after: Config, file: str = CONFIG) -> list[Row]:
+    return [(file, change) for change in fields_changed(before, after, skip=NOT_COMPARED)]
 
 
 def tiers(before: TierSpec, after: TierSpec, file: str) -> list[Row]:
@@ -163,7 +163,7 @@ def files_differing(before: Source, after: Source) -> list[str]:
         return out
 
     a, b = listing(before), listing(after)
-    return sorted(rel for rel in a.keys() | b.keys()
+    return sorted(after.config_name if rel == CONFIG else rel for rel in a.keys() | b.keys()
                   if rel not in a or rel not in b or a[rel].read_bytes() != b[rel].read_bytes())
 
 
@@ -183,7 +183,7 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
     def fixed(source: Source, rel: str) -> Callable[[Any], str]:
         return lambda _item: source.real(rel)
 
-    rows = settings(before.config, after.config)
+    rows = settings(before.config, after.config, prop.config_name)
     rows += tiers(tiers_before, tiers_after, TIERS_FILE.as_posix())
     rows += keyed("lifecycle stage", by_id(rb.stages, "name"), by_id(ra.stages, "name"),
                   fixed(base, LIFECYCLE), fixed(prop, LIFECYCLE), ordered=True)

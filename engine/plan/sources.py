@@ -7,8 +7,10 @@ policy change"):
 - the current project: its files as they are;
 - a git revision: those four at that revision, complete (a file not in the revision is not in
   the version);
-- a folder holding ``cvm.yaml``: a complete project (a file it lacks is not in the version);
-- a folder without ``cvm.yaml``: each of ``rules/``, ``policies/`` and ``templates/`` it holds
+- a folder holding the configuration file: a complete project (a file it lacks is not in the
+  version); the file is the one named like the project's (``--config prod.yaml``: its
+  ``prod.yaml``), else its ``cvm.yaml``;
+- a folder without one: each of ``rules/``, ``policies/`` and ``templates/`` it holds
   replaces the baseline's whole folder (a file it lacks is deleted); the others are the
   baseline's;
 - with ``--overlay``, a folder's files are laid over the baseline's one by one, for a folder
@@ -47,6 +49,7 @@ class Source:
     composition: str  # how the version was put together, for the plan's header
     origins: Mapping[str, str]  # an item or file (posix path in ``folder``) -> where it is
     note: str | None = None  # added to this side's validation errors
+    config_name: str = CONFIG  # the configuration file's name where it came from
 
     @property
     def config_file(self) -> Path:
@@ -96,8 +99,12 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _shown(item: str) -> str:
-    return item if item == CONFIG else f"{item}/"
+def _shown(item: str, config_name: str) -> str:
+    return config_name if item == CONFIG else f"{item}/"
+
+
+def _listed(config_name: str) -> str:
+    return f"{config_name}, rules/, policies/ and templates/"
 
 
 def current(config: Config, into: Path) -> Source:
@@ -110,7 +117,7 @@ def current(config: Config, into: Path) -> Source:
             shutil.copytree(config.project / part, into / part)
         origins[part] = str(config.project / part)
     return Source("baseline", "current project", into, f"current project ({config.project})",
-                  origins)
+                  origins, config_name=config.file.name)
 
 
 def from_folder(folder: Path, into: Path, *, base: Source, role: str,
@@ -119,9 +126,13 @@ def from_folder(folder: Path, into: Path, *, base: Source, role: str,
     if not folder.is_dir():
         raise InputError(Problem("not a folder", file=str(folder), hint="give a folder laid "
                                  "out like the project (cvm.yaml, rules/, policies/, templates/)"))
-    held = [i for i in ITEMS if ((folder / i).is_file() if i == CONFIG else (folder / i).is_dir())]
+    # the file named like the baseline's configuration, else a cvm.yaml
+    name = next((n for n in (base.config_name, CONFIG) if (folder / n).is_file()),
+                base.config_name)
+    held = [i for i in ITEMS if ((folder / name).is_file() if i == CONFIG
+                                 else (folder / i).is_dir())]
     if not held:
-        raise InputError(Problem("holds none of cvm.yaml, rules/, policies/ or templates/",
+        raise InputError(Problem(f"holds none of {name}, rules/, policies/ or templates/",
                                  file=str(folder), hint="lay it out like the project"))
     label = str(folder)
     origins = dict(base.origins)
@@ -132,32 +143,35 @@ def from_folder(folder: Path, into: Path, *, base: Source, role: str,
                         for p in (folder / part).rglob("*") if p.is_file())
         for rel in files:
             (into / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / rel, into / rel)
-            origins[rel] = f"{label}/{rel}"
+            shutil.copyfile(folder / (name if rel == CONFIG else rel), into / rel)
+            origins[rel] = f"{label}/{name if rel == CONFIG else rel}"
+        shown = [name if rel == CONFIG else rel for rel in files]
         return Source(role, label, into, f"{label}: laid over the baseline file by file "
-                      f"({', '.join(files) or 'no files'})", origins)
+                      f"({', '.join(shown) or 'no files'})", origins,
+                      config_name=name if CONFIG in held else base.config_name)
     if CONFIG in held:
         into.mkdir(parents=True)
-        shutil.copyfile(folder / CONFIG, into / CONFIG)
+        shutil.copyfile(folder / name, into / CONFIG)
         for part in held[1:]:
             shutil.copytree(folder / part, into / part)
-        origins = {item: f"{label}/{item}" for item in ITEMS}
-        return Source(role, label, into, f"{label}: a complete project (cvm.yaml, rules/, "
-                      "policies/ and templates/)", origins)
+        origins = {item: f"{label}/{name if item == CONFIG else item}" for item in ITEMS}
+        return Source(role, label, into, f"{label}: a complete project ({_listed(name)})",
+                      origins, config_name=name)
     shutil.copytree(base.folder, into)
     for part in held:
         shutil.rmtree(into / part, ignore_errors=True)
         shutil.copytree(folder / part, into / part)
         origins[part] = f"{label}/{part}"
-    kept = [_shown(i) for i in ITEMS if i not in held]
+    kept = [_shown(i, base.config_name) for i in ITEMS if i not in held]
     verb = "replaces" if len(held) == 1 else "replace"
-    mine = _and([_shown(p) for p in held])
+    mine = _and([_shown(p, name) for p in held])
     other = "the baseline's" if role == "proposed" else "the current project's"
     note = (f"{_and([f'{label}/{p}/' for p in held])} {verb} the baseline's {mine} whole (a "
             f"file {'it lacks' if len(held) == 1 else 'they lack'} is deleted); add --overlay "
             "to lay only the files it holds over the baseline's") if role == "proposed" else None
     return Source(role, label, into, f"{label}: {mine} {verb} {other}; {_and(kept)} "
-                  f"{'is' if len(kept) == 1 else 'are'} {other}", origins, note)
+                  f"{'is' if len(kept) == 1 else 'are'} {other}", origins, note,
+                  base.config_name)
 
 
 def from_ref(config: Config, into: Path, ref: str, *, role: str) -> Source:
@@ -185,7 +199,8 @@ def from_ref(config: Config, into: Path, ref: str, *, role: str) -> Source:
     files = [f for f in listed.decode().split("\0") if f]
     if cfg not in files:
         raise InputError(Problem(f"{ref}:{cfg}: not in that revision", key=f"--{role}-ref",
-                                 hint="a revision in which the project has its cvm.yaml"))
+                                 hint="a revision in which the project has its "
+                                 f"{config.file.name}"))
     into.mkdir(parents=True)
     present = [path for path in wanted if any(f == path or f.startswith(path + "/")
                                               for f in files)]
@@ -203,8 +218,8 @@ def from_ref(config: Config, into: Path, ref: str, *, role: str) -> Source:
             if extracted is not None:
                 target.write_bytes(extracted.read())
     origins = {item: f"{ref}:{path}" for path, item in wanted.items()}
-    return Source(role, f"git {ref}", into, f"git {ref}: cvm.yaml, rules/, policies/ and "
-                  "templates/ at that revision", origins)
+    return Source(role, f"git {ref}", into, f"git {ref}: {_listed(config.file.name)} at that "
+                  "revision", origins, config_name=config.file.name)
 
 
 def sides(config: Config, tmp: Path, *, proposed: Path | None = None,
