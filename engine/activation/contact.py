@@ -26,7 +26,7 @@ from engine.project.contact_policies import (
 )
 from engine.project.schema import OUTCOME_PRECEDENCE
 
-__all__ = ["ContactLog", "Suppression", "opted_out", "suppress"]
+__all__ = ["ContactLog", "Suppression", "opt_out_said", "opted_out", "suppress"]
 
 
 def _empty(kind: str) -> np.ndarray:
@@ -111,6 +111,11 @@ def suppress(policies: ContactPolicies, log: ContactLog, ids: np.ndarray,
 Text = Callable[[np.ndarray], np.ndarray]
 
 
+def opt_out_said(date: object, campaign: object) -> str:
+    """How an opt-out is named in a reason: its date and the campaign it answered."""
+    return f"opted out on {date} (campaign {campaign})"
+
+
 def opted_out(log: ContactLog, o_at: np.ndarray, n: int) -> tuple[np.ndarray, Text]:
     """Per customer: whether they opted out (a response ``opted_out`` the run knows), and the
     reason for a mask, naming their first opt-out (the log lists them earliest first)."""
@@ -125,7 +130,7 @@ def opted_out(log: ContactLog, o_at: np.ndarray, n: int) -> tuple[np.ndarray, Te
     # a text per distinct (date, campaign), not per customer
     code[who], pairs = pd.MultiIndex.from_arrays(
         [log.opted_out_date[row], log.opted_out_campaign[row]]).factorize()
-    texts = np.array([f"opted out on {d} (campaign {c})" for d, c in pairs], dtype=object)
+    texts = np.array([opt_out_said(d, c) for d, c in pairs], dtype=object)
     return out, lambda mask: texts[code[mask]]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from engine.activation.contact import ContactLog
+from engine.activation.contact import ContactLog, opt_out_said
 from engine.activation.learned import HISTORY, NO_HISTORY_FLAG, NO_HISTORY_YET
 from engine.history.changes import arrays, fetch
 from engine.project.contact_policies import OPTED_OUT
@@ -93,6 +93,38 @@ def _days_before(as_of: dt.date, dates: np.ndarray) -> np.ndarray:
 
 def _days(as_of: dt.date, day: object) -> int:
     return int((pd.Timestamp(as_of) - pd.Timestamp(str(day))).days)
+
+
+def opt_outs(store: Store) -> tuple[int, dict[str, str]]:
+    """Every opt-out the history holds, whatever its date (a live answer honours them all):
+    customer -> its first opt-out, as a reason names it; and the latest import's id, which
+    changes when responses land (``opt_outs_stamp``: no response is ever removed)."""
+    from sqlalchemy import select
+
+    from engine.history.tables import responses
+
+    stamp = opt_outs_stamp(store)
+    found: dict[str, str] = {}
+    with store.reading() as conn:
+        rows = conn.execute(select(responses.c.customer_id, responses.c.response_date,
+                                   responses.c.campaign)
+                            .where(responses.c.outcome == OPTED_OUT)
+                            .order_by(responses.c.response_date, responses.c.campaign,
+                                      responses.c.id))
+        for customer, date, campaign in rows:
+            if customer not in found:
+                found[customer] = opt_out_said(str(date)[:10], campaign)
+    return stamp, found
+
+
+def opt_outs_stamp(store: Store) -> int:
+    """The latest response import's id (0: none): one primary-key lookup."""
+    from sqlalchemy import func, select
+
+    from engine.history.tables import imports
+
+    with store.reading() as conn:
+        return int(conn.execute(select(func.max(imports.c.id))).scalar() or 0)
 
 
 def read_contacts(config: Config, *, as_of: dt.date, window: int | None,

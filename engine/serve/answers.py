@@ -176,8 +176,9 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
     treated); without a channel, the run's outcome: its channel, or no action when the run did
     not contact; on a channel (the customer is there now), the first eligible action that may
     be given there, to a customer who consented to it, and that no contact policy blocks
-    there; a run's ``not_served`` (capacity, budget, worth: about its outbound contacts) is
-    said, not enforced."""
+    there; an opt-out the run did not know withholds it on no channel too; a run's
+    ``not_served`` (capacity, budget, worth: about its outbound contacts) is said, not
+    enforced."""
     same = batch is not None and batch.get("campaign") == pick.get("campaign")
     status = batch.get("status") if batch is not None and same else None
     base = {**pick, "status": status, "channel": None,
@@ -191,6 +192,10 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
         if status in ("not_served", "suppressed"):
             return _withheld(base, f"not contacted by the run ({status}): "
                                    f"{base['status_reason']}")
+        if (gone := next((v for v in verdicts if v.kind == "built_in"), None)) is not None:
+            # an opt-out the run did not know (dated after its as-of date, or imported since)
+            return _withheld(base, f"contact policy {gone.policy} blocks every channel: "
+                                   f"{gone.reason}")
         return {**base, "channel": batch.get("channel") if status == "allocated" and batch
                 else None}
     if (barred := refusal(verdicts, channel, refused)) is not None:

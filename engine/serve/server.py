@@ -21,6 +21,7 @@ from engine.project.config import load_config
 from engine.serve.app import Service, create_app
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, last_alive, past_events
+from engine.serve.opt_outs import OptOuts
 from engine.serve.rundata import manifest_stamp, run_folder
 from engine.serve.security import MAX_BODY
 from engine.serve.state import Holder, ServeState, load_state
@@ -57,6 +58,8 @@ class Running:
                 store.close()
                 raise
         self.journal = Journal(store, on_error=_say) if store is not None else None
+        # every opt-out of the history, reread as imports land (the tick)
+        self.opt_outs = OptOuts(config, store)
         try:
             self.holder = Holder(self._load())
             self.triggers = Triggers(self.holder.state.project)
@@ -66,6 +69,7 @@ class Running:
         except BaseException:
             if self.journal is not None:
                 self.journal.close()
+            self.opt_outs.close()
             raise
         self.port = self.sock.getsockname()[1]
         self.app = create_app(self.service, key, max_body=options.max_body, docs=options.docs)
@@ -85,7 +89,8 @@ class Running:
 
     def _load(self) -> ServeState:
         o = self.options
-        return load_state(o.project, config_file=o.config_file, run=o.run)
+        return load_state(o.project, config_file=o.config_file, run=o.run,
+                          opt_outs=self.opt_outs)
 
     def reload(self) -> ServeState:
         """Load the run folder again; on any failure keep the run served, and say why (the
@@ -146,6 +151,7 @@ class Running:
 
     def _tick(self) -> None:
         while not self._stop.wait(TICK_SECONDS):
+            self.opt_outs.refresh(on_error=_say)  # an opt-out imported now applies now
             fired = self.triggers.advance(dt.datetime.now(dt.timezone.utc))
             if fired:
                 self.service.fired(self.holder.state, None, fired)
@@ -182,6 +188,7 @@ class Running:
         self.triggers.close()
         if self.journal is not None:
             self.journal.close()
+        self.opt_outs.close()
         self.sock.close()
 
 

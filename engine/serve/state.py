@@ -5,6 +5,7 @@ in one immutable object. A reload builds a new one beside it and swaps a single 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -15,10 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from engine.activation.contact import ContactLog, opted_out, suppress
-from engine.activation.ids import positions_of
+from engine.activation.contact import suppress
 from engine.history.contacts import read_contacts
 from engine.policy.explain import Explanation, explain
 from engine.policy.lifecycle import assign_segments
@@ -37,6 +36,7 @@ from engine.serve.answers import (
     profile,
     trigger_refusal,
 )
+from engine.serve.opt_outs import OptOuts
 from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
 
 # context may name these attribute kinds (dates and the derived stage, never code)
@@ -58,6 +58,7 @@ class Ready:
     decision: dict[str, Any]  # what an interaction records of it
     decided: dict[str, Any]  # the run's decision (decisions.csv)
     batch: dict[str, Any] | None  # the run's action list row
+    opted: str | None = None  # the opt-out its verdicts hold (read at load), None: none
 
 
 def dumps(body: Any) -> bytes:
@@ -74,8 +75,8 @@ class ServeState:
     context_types: Mapping[str, str]
     stamp: tuple[int, int] | None
     loaded_at: str
-    # customers not in the run whom the history says opted out: id -> why
-    opted_out_elsewhere: Mapping[str, str] = field(default_factory=dict)
+    # every opt-out of the history, as known now (reread while serving): id -> why
+    opt_outs: OptOuts = field(default_factory=lambda: OptOuts(None))
     # the answers on a channel, built on first use (a cache: the same bytes every time)
     _on_channel: dict[tuple[str, str], tuple[bytes, Mapping[str, Any]]] = field(
         default_factory=dict, repr=False)
@@ -89,6 +90,10 @@ class ServeState:
         """The answer without context, as JSON, and its decision (what the interaction
         records: on a channel it may differ from the one without)."""
         ready = self.ready[customer_id]
+        if ready.opted != self.opt_outs.get(customer_id):  # opted out since the load
+            body = self.answer(self._now(ready), channel, None, ready.explanation,
+                               ready.decided)
+            return dumps(body), body["decision"]
         if channel is None:
             return ready.nba, ready.decision
         key = (customer_id, channel)
@@ -126,9 +131,9 @@ class ServeState:
         action on a channel is not (``trigger_refusal``); a customer not in the run has no
         consent known and no contact counted."""
         ready = self.ready.get(customer_id)
-        elsewhere = self.opted_out_elsewhere.get(customer_id)
-        verdicts = ready.verdicts if ready is not None else () if elsewhere is None else (
-            _opted_out_verdict(self.channels, elsewhere),)
+        opted = self.opt_outs.get(customer_id)
+        verdicts = self._now(ready).verdicts if ready is not None else () if opted is None \
+            else (_opted_out_verdict(self.channels, opted),)
         return trigger_refusal(verdicts, channel, campaign,
                                None if channel is None else
                                self.refused({} if ready is None else ready.record, channel))
@@ -137,25 +142,45 @@ class ServeState:
                      context: Mapping[str, Any]) -> dict[str, Any]:
         """The answer had the customer's attributes been ``context``: decided again, live, by
         durable-rules (the stage too), as ``cvm explain`` decides."""
-        ready = self.ready[customer_id]
+        ready = self._now(self.ready[customer_id])
         record = {k: v for k, v in ready.record.items()
                   if k not in DERIVED[1:] and not k.startswith("segment_")}
         record.update(context)
         return self.answer(ready, channel, context, explain(record, self.project.rulebook))
 
+    def _now(self, ready: Ready) -> Ready:
+        """The customer's answers with the opt-out known now (one imported since the load
+        blocks every channel, said first)."""
+        opted = self.opt_outs.get(str(ready.record["customer_id"]))
+        if opted == ready.opted:
+            return ready
+        others = tuple(v for v in ready.verdicts if v.kind != "built_in")
+        return dataclasses.replace(ready, opted=opted, verdicts=others if opted is None else
+                                   (_opted_out_verdict(self.channels, opted), *others))
 
-def load_state(folder: Path, *, config_file: Path | None = None,
-               run: Path | None = None) -> ServeState:
-    """Read the project and its latest run and compute every customer's answers."""
+
+def load_state(folder: Path, *, config_file: Path | None = None, run: Path | None = None,
+               opt_outs: OptOuts | None = None) -> ServeState:
+    """Read the project and its latest run and compute every customer's answers, with every
+    opt-out of the history (``opt_outs``, reread now; else read once from the project's)."""
     project = load_project(folder, config_file)
     where = run_folder(project.config, run)
     stamp = manifest_stamp(where)
     data = read_run(where, project.config)
-    return build_state(project, data, stamp)
+    if opt_outs is None:
+        opt_outs = OptOuts(project.config)
+        try:
+            opt_outs.refresh()
+        finally:
+            opt_outs.close()
+    else:
+        opt_outs.refresh()
+    return build_state(project, data, stamp, opt_outs)
 
 
-def build_state(project: Project, data: RunData,
-                stamp: tuple[int, int] | None = None) -> ServeState:
+def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None = None,
+                opt_outs: OptOuts | None = None) -> ServeState:
+    opt_outs = opt_outs if opt_outs is not None else OptOuts(None)
     rulebook = project.rulebook
     table = data.table
     if rulebook.segments and not all(f"segment_{s.id}" in table for s in rulebook.segments):
@@ -166,7 +191,7 @@ def build_state(project: Project, data: RunData,
     decisions = data.decisions.to_dict("records")
     batch = {str(r["customer_id"]): r for r in data.actions.to_dict("records")}
     channels = tuple(channel_ids(project.folder, project.channels) or ())
-    verdicts, elsewhere = _verdicts(project, data, ids, channels)
+    verdicts = _verdicts(project, data, ids, channels, opt_outs.known)
     ready: dict[str, Ready] = {}
     for i, record in enumerate(records):
         cid = str(ids[i])
@@ -178,11 +203,11 @@ def build_state(project: Project, data: RunData,
                                 run_id=data.run_id, as_of=data.as_of, batch=row,
                                 decided=decided)
         ready[cid] = Ready(record, why, verdicts[i], prof, dumps(body), body["decision"],
-                           decided, row)
+                           decided, row, opt_outs.get(cid))
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
-                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), elsewhere)
+                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), opt_outs)
 
 
 def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
@@ -193,22 +218,19 @@ def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[str, ...]
-              ) -> tuple[list[tuple[ContactVerdict, ...]], dict[str, str]]:
+def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[str, ...],
+              opted: Mapping[str, str]) -> list[tuple[ContactVerdict, ...]]:
     """Per customer, each contact policy's verdict on the decided campaign: the contacts the
     batch run counted (the history before the run's as-of date), every policy at once; first
-    the built-in opt-out rule's, for a customer who opted out (every channel). And the
-    customers not in the run who opted out, with why (an event may come from them)."""
+    the built-in opt-out rule's, for a customer who opted out (``opted``: every opt-out the
+    history holds, whatever its date), on every channel."""
     policies = project.contacts
     if not channels:
-        return [()] * len(ids), {}
+        return [()] * len(ids)
+    if not policies.policies and not opted:
+        return [()] * len(ids)
     as_of = dt.date.fromisoformat(data.as_of)
     log = read_contacts(project.config, as_of=as_of, window=policies.window)
-    elsewhere = _opted_out_elsewhere(log, ids)
-    if not policies.policies and not len(log.opted_out_customer):
-        return [()] * len(ids), elsewhere
-    gone, said = opted_out(log, positions_of([log.opted_out_customer],
-                                             pa.array(ids, type=pa.string()))[0], len(ids))
     campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
     campaign = campaign.to_numpy(dtype=object)
     allowed = np.ones((len(ids), len(channels)), dtype=bool)
@@ -226,16 +248,15 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[
             own[pol.id], own_reasons[pol.id] = found.blocked, found.reason
     names = np.array(channels, dtype=object)
     out = []
-    why = np.full(len(ids), "", dtype=object)
-    why[gone] = said(gone)
     for i in range(len(ids)):
         each = contact_verdicts(
             policies, {p: tuple(names[b[i]]) for p, b in blocked.items()},
             {p: str(r[i]) for p, r in reasons.items()},
             {p: tuple(names[b[i]]) for p, b in own.items()},
             {p: str(r[i]) for p, r in own_reasons.items()})
-        out.append((_opted_out_verdict(channels, str(why[i])), *each) if gone[i] else each)
-    return out, elsewhere
+        why = opted.get(str(ids[i]))
+        out.append(each if why is None else (_opted_out_verdict(channels, why), *each))
+    return out
 
 
 def _opted_out_verdict(channels: tuple[str, ...], why: str) -> ContactVerdict:
@@ -243,17 +264,6 @@ def _opted_out_verdict(channels: tuple[str, ...], why: str) -> ContactVerdict:
     return ContactVerdict(OPTED_OUT, "built_in", "every contact", None,
                           "an opted_out response stops every contact, for good",
                           channels, why, channels, why)
-
-
-def _opted_out_elsewhere(log: ContactLog, ids: np.ndarray) -> dict[str, str]:
-    known = set(ids.tolist())
-    others = np.array(sorted({str(c) for c in np.asarray(log.opted_out_customer, dtype=object)}
-                             - known), dtype=object)
-    if not len(others):
-        return {}
-    gone, said = opted_out(log, positions_of([log.opted_out_customer],
-                                             pa.array(others, type=pa.string()))[0], len(others))
-    return dict(zip(others[gone].tolist(), said(gone).tolist(), strict=True))
 
 
 class Holder:
@@ -267,6 +277,7 @@ class Holder:
     def reload(self, folder: Path, *, config_file: Path | None = None,
                run: Path | None = None) -> ServeState:
         with self._lock:
-            new = load_state(folder, config_file=config_file, run=run)
+            new = load_state(folder, config_file=config_file, run=run,
+                             opt_outs=self.state.opt_outs)
             self.state, self.failure = new, None
             return new

@@ -1,0 +1,157 @@
+"""`cvm serve` honours every opt-out the history holds, whenever it is dated and whenever it is
+imported (README "Real time"): one dated after the run's as-of date, imported before the
+service started, and one imported while it serves (within seconds, no reload, no new run),
+for a customer of the run and for one outside it. The batch run knows an opt-out from its
+first as-of date after it; a live call cannot wait for that run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from tests.history_runs import cvm, retail_copy, run, set_as_of
+from tests.serve_util import client, serving
+
+
+def _import(tmp: Path, project: Path, name: str, rows: list[tuple[str, str, str]]) -> None:
+    (tmp / name).write_text("customer_id,campaign,date,outcome\n" + "".join(
+        f"{c},{campaign},{date},opted_out\n" for c, campaign, date in rows))
+    done = cvm("responses", "import", str(tmp / name), "--project", str(project))
+    assert done.exit_code == 0, done.stderr
+
+
+def _soon(check: Callable[[], Any]) -> Any:
+    """``check()`` once it is truthy: the service rereads the opt-outs within seconds."""
+    deadline = time.monotonic() + 15
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, dict]]:
+    tmp = tmp_path_factory.mktemp("late-opt-out")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CVM_HISTORY_URL", str(tmp / "h.sqlite"))
+        project = retail_copy(tmp, ("triggers",))
+        set_as_of(project, "2025-12-01")
+        folder = run(project, tmp / "run")
+        actions = pd.read_csv(folder / "actions.csv", dtype={"customer_id": str},
+                              keep_default_na=False).set_index("customer_id")
+        table = pd.read_parquet(folder / "customers.parquet").set_index("customer_id")
+        gold = table.index[table["value_tier"].isin(["platinum", "gold"])
+                           & table["consent_phone"].astype(bool)]
+        mailed = [c for c in gold if c in actions.index and actions.loc[c, "status"] ==
+                  "allocated" and actions.loc[c, "channel"] not in ("call_centre", "")]
+        who = {"before": mailed[0], "live": mailed[1], "kept": mailed[2],
+               "channel": str(actions.loc[mailed[1], "channel"]),
+               "campaign": str(actions.loc[mailed[1], "campaign"]), "project": project,
+               "tmp": tmp}
+        # dated after the run's as-of date, imported before the service starts
+        _import(tmp, project, "before.csv", [(mailed[0], "win_back", "2025-12-02")])
+        with serving(project, run=folder, watch_seconds=0) as service, \
+                client(service) as http:
+            yield http, who
+
+
+def _answer(http: httpx.Client, customer: str, channel: str | None = None) -> dict:
+    body = {"channel": channel} if channel else None
+    return http.post(f"/v1/customers/{customer}/next-best-action", json=body).json()
+
+
+def _complaint(http: httpx.Client, customer: str) -> dict:
+    body = http.post("/v1/events", json={"customer_id": customer, "type": "complaint"}).json()
+    return {f["trigger_id"]: f for f in body["fired"]}
+
+
+def test_an_opt_out_dated_after_the_run_is_honoured_at_load(served: tuple) -> None:
+    http, who = served
+    decision = _answer(http, who["before"])["decision"]
+    assert (decision["action"], decision["status"], decision["reason"]) == (
+        "no_action", "allocated", "contact policy opted_out blocks every channel: opted out "
+        "on 2025-12-02 (campaign win_back)")
+    fired = _complaint(http, who["before"])["vip_complaint"]
+    assert fired["withheld"] == ("contact policy opted_out blocks call_centre: opted out on "
+                                 "2025-12-02 (campaign win_back)")
+
+
+def test_an_opt_out_imported_while_serving_applies_within_seconds(
+        served: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    http, who = served
+    monkeypatch.setenv("CVM_HISTORY_URL", str(who["tmp"] / "h.sqlite"))  # the one served
+    live, channel = who["live"], who["channel"]
+    assert _answer(http, live)["decision"]["channel"] == channel  # contacted, as the run said
+    assert _answer(http, who["kept"])["decision"]["action"] != "no_action"
+    _import(who["tmp"], who["project"], "live.csv",
+            [(live, who["campaign"], "2025-12-09"), ("NEW-7", "win_back", "2025-12-10")])
+    said = f"opted out on 2025-12-09 (campaign {who['campaign']})"
+    decision = _soon(lambda: (d := _answer(http, live)["decision"])["action"] == "no_action"
+                     and d)
+    assert decision["reason"] == f"contact policy opted_out blocks every channel: {said}"
+    answer = _answer(http, live, channel)
+    assert answer["decision"]["reason"] == f"contact policy opted_out blocks {channel}: {said}"
+    assert answer["contact_policies"][0] == {
+        "policy": "opted_out", "kind": "built_in", "scope": "every contact",
+        "description": "an opted_out response stops every contact, for good",
+        "blocks": answer["contact_policies"][0]["blocks"], "blocks_this_channel": True,
+        "reason": said}
+    assert _complaint(http, live)["vip_complaint"]["withheld"] == \
+        f"contact policy opted_out blocks call_centre: {said}"
+    # a customer outside the run: a second complaint's escalation is withheld
+    _complaint(http, "NEW-7")
+    assert _complaint(http, "NEW-7")["repeat_complaint"]["withheld"] == (
+        "contact policy opted_out blocks account_manager: opted out on 2025-12-10 (campaign "
+        "win_back)")
+    # the others are answered as before
+    assert _answer(http, who["kept"])["decision"]["action"] != "no_action"
+
+
+class _Flaky:
+    """A history store that answers, then fails, then answers again."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.down = real, False
+
+    def reading(self) -> Any:
+        if self.down:
+            raise OSError("connection refused")
+        return self.real.reading()
+
+
+def test_a_history_that_cannot_be_read_keeps_the_opt_outs_read(tmp_path: Path) -> None:
+    from engine.history.settings import parse
+    from engine.history.store import open_store
+    from engine.history.tables import imports, responses
+    from engine.serve.opt_outs import OptOuts
+
+    store = open_store(parse(str(tmp_path / "h.sqlite"), tmp_path, source="test"), create=True)
+    assert store is not None
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(imports.insert().values(
+                id=1, file="r.csv", sha256="0" * 64, imported_at=pd.Timestamp("2026-01-01"),
+                rows_read=1, imported=1, already_present=0, skipped=0))
+            conn.execute(responses.insert().values(
+                customer_id="C1", campaign="win_back", response_date=pd.Timestamp(
+                    "2026-01-02").date(), outcome="opted_out", import_id=1, digest=1))
+        flaky, said = _Flaky(store), []
+        opt_outs = OptOuts(None, flaky)  # type: ignore[arg-type]
+        opt_outs.refresh(said.append)
+        assert opt_outs.known == {"C1": "opted out on 2026-01-02 (campaign win_back)"}
+        flaky.down = True
+        opt_outs.refresh(said.append)
+        opt_outs.refresh(said.append)  # said once
+        assert said == ["could not reread the opt-outs, still honouring the 1 read before: "
+                        "OSError: connection refused"]
+        assert opt_outs.get("C1") is not None
+        flaky.down = False
+        opt_outs.refresh(said.append)
+        assert opt_outs.failure is None and len(said) == 1
+    finally:
+        store.close()
