@@ -17,6 +17,9 @@ from tests.history_runs import cvm, retail_copy
      "'budgt' is undefined"),
     ("{{ budget.used | money(run.currency) }}", "{{ budget.usd | money(run.currency) }}",
      "has no attribute 'usd'"),
+    # a field of a text item (the trial's case: a KPI is a text)
+    ("- {{ k }}\n{% endfor %}", "- {{ k.nme }}\n{% endfor %}",
+     "'str object' has no attribute 'nme'"),
 ])
 def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, new: str,
                                                     said: str) -> None:

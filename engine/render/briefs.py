@@ -67,9 +67,11 @@ def render(templates: Templates, name: str, context: Mapping[str, Any], *,
 
 
 # what a template asks of the context that no context has, whatever the data: a name
-# (``budgt``) or a key of one of its dicts (``budget.usd``), in Jinja2's words
-_NOT_IN_ANY_CONTEXT = re.compile(r"^(?:'[^']+' is undefined|'dict object' has no attribute "
-                                 r"'[^']+')$")
+# (``budgt``), a key of one of its dicts (``budget.usd``) or a field of one of its texts,
+# lists or numbers (``k.nme`` of a KPI, a text), in Jinja2's words; each field of the context
+# has one kind whatever the data, or is None (``'None' has no attribute``: the data's case)
+_NOT_IN_ANY_CONTEXT = re.compile(r"^(?:'[^']+' is undefined|'(?:dict|str|list|int|float|bool) "
+                                 r"object' has no attribute '[^']+')$")
 
 
 def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelSetup,
