@@ -17,11 +17,11 @@ def test_a_value_no_customer_has_is_said_with_the_values_seen(tmp_path: Path) ->
     assert old in text
     policy.write_text(text.replace(old, "when:\n  all:\n    - lifecycle_stage: acquisition\n"
                                         "    - Region: {in: [North, east]}\n"))
-    line = text[:text.index(old)].count("\n") + 1
+    line = text[:text.index(old)].count("\n") + 1  # the condition's own line: 3 below
     result = cvm("validate", "--audience", "--project", str(project))
     assert result.exit_code == 0
     assert result.stderr.splitlines()[:2] == [
-        f"warning: policies/welcome_new.yaml:{line + 1}:3: when.all[1].Region: policy "
+        f"warning: policies/welcome_new.yaml:{line + 3}:7: when.all[1].Region: policy "
         "'welcome_new': no customer today has Region 'North' (values seen: 'east', 'north', "
         "'south', 'west')", "  hint: did you mean 'north'?"]
     assert "'east'" not in result.stderr.split("values seen")[0]  # east is there: no warning

@@ -26,7 +26,8 @@ from engine.project.tiers import TIERS_FILE, TierSpec
 from engine.run.pipeline import Computed
 
 # where a definition is written, not what it says
-LOCATION = frozenset({"file", "files", "line", "column", "spots", "where", "positions"})
+LOCATION = frozenset({"file", "files", "line", "column", "spots", "spot", "where",
+                      "positions"})
 # settings of cvm.yaml that decide nothing a plan compares (where the run and the report go)
 NOT_COMPARED = frozenset({"project", "file", "output", "report"})
 CONDITIONS = (AllOf, AnyOf, Not, Compare, Always)

@@ -145,7 +145,8 @@ class Parser:
                 return None
             if op in ("exists", "missing") and operand is False:  # exists: false = missing
                 op = "missing" if op == "exists" else "exists"
-            return Compare(attribute, op, parsed, kind, where)
+            return Compare(attribute, op, parsed, kind, where,
+                           self.doc.where(path, key=True))
         if isinstance(raw, list):
             self.error(path, "found a list, expected a value or an operator",
                        f"to test for one of several values write `{attribute}: {{in: [...]}}`")
@@ -159,7 +160,8 @@ class Parser:
                        "{missing: true}", "compare recency_days or tenure_days instead")
             return None
         value = self.scalar(attribute, kind, raw, path)
-        return None if value is _BAD else Compare(attribute, "eq", value, kind, where)
+        return None if value is _BAD else Compare(attribute, "eq", value, kind, where,
+                                                  self.doc.where(path, key=True))
 
     def operand(self, attribute: str, kind: str, op: str, raw: Any, path: Path_) -> Any:
         if op in ("exists", "missing"):

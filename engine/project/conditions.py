@@ -67,6 +67,8 @@ class Compare:
     operand: Scalar | tuple[Scalar, ...] | None
     kind: str
     where: str = field(default="", compare=False)
+    # line and column of the attribute's key, for warnings about the data (None: not known)
+    spot: tuple[int | None, int | None] = field(default=(None, None), compare=False)
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,8 @@ def unseen_values(setup: Project, staged: pd.DataFrame) -> list[Problem]:
                     said.add((leaf.attribute, value))
                     shown = ", ".join(repr(v) for v in values[:10]) + \
                         (" ..." if len(values) > 10 else "")
-                    line, column = getattr(item, "spots", {}).get("when", (item.line, None))
+                    line, column = leaf.spot if leaf.spot[0] is not None else \
+                        getattr(item, "spots", {}).get("when", (item.line, None))
                     out.append(Problem(
                         f"{what} {item.id!r}: no customer today has {leaf.attribute} "
                         f"{value!r} (values seen: {shown or 'none'})", file=item.file,
