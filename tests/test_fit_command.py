@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -47,10 +48,11 @@ def test_fit_on_the_example_reports_the_model_that_fails_and_writes_the_others(
         "still rises at s = 20 (the upper bound of the search), with a mean drop-out rate "
         "s/beta = ")
     assert result.stderr.endswith(
-        "\n  hint: the value table needs only the model named by models.use in cvm.yaml "
-        "(MBG/NBD by default) and Gamma-Gamma; when a model fails, check that "
-        "models.time_unit_days (the unit of recency and T) suits how often customers buy, "
-        "and that a few hundred customers bought more than once\n")
+        "\n  hint: under models.use: auto in cvm.yaml a model that cannot be fitted is no "
+        "candidate: the value table takes another with Gamma-Gamma, or keeps the formulas "
+        "when none fits; when a model fails, check that models.time_unit_days (the unit of "
+        "recency and T) suits how often customers buy, and that a few hundred customers "
+        "bought more than once\n")
     out = result.stdout
     for line in ("\n  MBG/NBD      r 2.209 (se 0.15)", "\n  BG/NBD       r 0.4077 (se 0.017)",
                  "\n  Pareto/NBD   not fitted (see the warning)\n",
@@ -80,7 +82,7 @@ def test_fit_exits_1_when_no_model_can_be_fitted(make_project: Callable[..., Pat
         f"error: tx.csv: Pareto/NBD could not be fitted: {reason}",
         "error: tx.csv: Gamma-Gamma could not be fitted: no customer has a repeat purchase (all "
         "frequency == 0): the Gamma-Gamma spend model cannot be fitted"]
-    assert result.stderr.splitlines()[4].startswith("  hint: the value table needs only ")
+    assert result.stderr.splitlines()[4].startswith("  hint: under models.use: auto in cvm.yaml ")
     assert not (project / "output" / "fit").exists()
 
 
@@ -121,3 +123,23 @@ def test_models_required_but_impossible(make_project: Callable[..., Path]) -> No
     assert result.exit_code == 1
     assert result.stderr.startswith("error: cvm.yaml:16:8: models.use: the probabilistic models "
                                     "cannot be used: only 2 repeat buyers")
+
+
+@pytest.mark.parametrize(("use", "said"), [
+    ("none", "the value table uses no model (models.use: none in cvm.yaml): these fits are "
+             "for comparison only"),
+    ("mbgnbd", "the value table needs only MBG/NBD (models.use: mbgnbd in cvm.yaml) and "
+               "Gamma-Gamma; Pareto/NBD is not needed"),
+])
+def test_the_hint_of_a_failed_fit_follows_models_use(tmp_path: Path, use: str,
+                                                      said: str) -> None:
+    """The trial's case: under models.use: none the hint said the value table needed a
+    model."""
+    project = tmp_path / "p"
+    project.mkdir()
+    text = (ROOT / "cvm.yaml").read_text().replace(
+        "examples/retail/", str(ROOT / "examples" / "retail") + "/")
+    (project / "cvm.yaml").write_text(text + f"models:\n  use: {use}\n")
+    result = runner.invoke(app, ["fit", "--project", str(project), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.stderr
+    assert f"\n  hint: {said}; when a model fails, check" in result.stderr

@@ -34,11 +34,22 @@ from engine.value.clv_models import TITLES, rfm
 from engine.value.features import REPEAT_SPEND, build_features
 
 
-def model_hint() -> str:
-    return (f"the value table needs only the model named by models.use in {config_shown()} "
-            "(MBG/NBD by default) and Gamma-Gamma; when a model fails, check that "
-            "models.time_unit_days (the unit of recency and T) suits how often customers buy, "
-            "and that a few hundred customers bought more than once")
+def model_hint(use: str, failing: str | None = None) -> str:
+    """A failed fit's hint: what the value table needs of the models under ``use`` (not
+    ``failing``, when another model is named), then what to check."""
+    where = f"models.use: {use} in {config_shown()}"
+    if use == "none":
+        needs = f"the value table uses no model ({where}): these fits are for comparison only"
+    elif use == "auto":
+        needs = (f"under {where} a model that cannot be fitted is no candidate: the value "
+                 "table takes another with Gamma-Gamma, or keeps the formulas when none fits")
+    else:
+        needs = f"the value table needs only {TITLES.get(use, use)} ({where}) and Gamma-Gamma"
+        if failing is not None and failing != use:
+            needs += f"; {TITLES.get(failing, failing)} is not needed"
+    return (f"{needs}; when a model fails, check that models.time_unit_days (the unit of "
+            "recency and T) suits how often customers buy, and that a few hundred customers "
+            "bought more than once")
 
 
 SPEND_HINT = ("the value table needs Gamma-Gamma beside the purchase model; it needs a few "
@@ -101,7 +112,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     if not fitted:
         last = len(failed) - 1
         raise InputError([Problem(f"{TITLES[name]} could not be fitted: {reason}",
-                                  file=source, hint=model_hint() if i == last else None)
+                                  file=source, hint=model_hint(config.models.use)
+                                  if i == last else None)
                           for i, (name, reason) in enumerate(failed.items())])
     lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days"
              f"{penalty_note(config.models.penalizer, 'LL, AIC and BIC')})"]
@@ -170,7 +182,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                              key="models", hint=penalty_hint(
                                  "the models need a spend per purchase with a finite mean"
                                  if formulas.startswith("Gamma-Gamma q") else SPEND_HINT
-                                 if failing == "gamma_gamma" else model_hint(),
+                                 if failing == "gamma_gamma" else
+                                 model_hint(config.models.use, failing),
                                  config.models.penalizer)).format())
     if json_out:  # issue 17; the holdout comparison as the terminal shows it (issue 15)
         from engine.workflow.json_output import fit_json
@@ -254,7 +267,7 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
         title = TITLES.get(name, name)
         notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
                              hint=penalty_hint(SPEND_HINT if name == "gamma_gamma"
-                                               else model_hint(),
+                                               else model_hint(config.models.use, name),
                                                config.models.penalizer)).format())
 
 
