@@ -3,6 +3,7 @@ compared with the whole treated audience (intention to treat); an undeclared cam
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,12 @@ def test_a_mix_counts_missing_values_as_none_and_no_unused_category() -> None:
     assert _mix(reasons) == [{"name": "(none)", "count": 3, "share": 0.75},
                              {"name": "budget", "count": 1, "share": 0.25}]
     assert _mix(pd.Series([], dtype=object)) == []
+
+
+def test_every_amount_of_the_html_brief_names_its_currency() -> None:
+    """The HTML brief's headline said "EUR 506.34 budget used of 2,000.00" (the trial)."""
+    html = _briefs(_actions("retain_high_value", 300, 30, 38))["retain_high_value.html"]
+    headline = re.search(r'<span class="kpi"><b>([^<]*)</b>budget used([^<]*)</span>', html)
+    assert headline is not None
+    assert headline.group(1).startswith(f"{RUN['currency']} ")
+    assert headline.group(2).startswith(f" of {RUN['currency']} ")
