@@ -5,6 +5,7 @@ did not write)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import tempfile
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 import typer
 
+from engine import notices
 from engine.commands.common import project_config
 from engine.commands.validate import check
 from engine.errors import Problem, UsageError
@@ -21,7 +23,7 @@ from engine.output.folder import Target, check_file, guard_for
 from engine.output.writers import csv_writer, write_text
 from engine.plan.dry_run import make_plan
 from engine.plan.render import changes_csv, html_report, markdown, terminal
-from engine.plan.sources import SideError, sides
+from engine.plan.sources import SideError, Source, sides
 from engine.run.build import side as side_project
 from engine.terminal import display
 
@@ -63,13 +65,16 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
     with tempfile.TemporaryDirectory(prefix="cvm-plan-") as tmp:
         base, prop = sides(config, Path(tmp), proposed=proposed, proposed_ref=proposed_ref,
                            baseline=baseline, baseline_ref=baseline_ref, overlay=overlay)
-        read = []
+        read, warned = [], []
         for side in (base, prop):  # each side's files read once: checked, then run
             checked = check(config.project, side.config_file, rules_from=side.folder)
             errors = [p for p in checked.problems if p.severity == "error"]
             if errors:
                 raise SideError(side, "does not validate", errors)
             read.append(side_project(checked, side.folder))
+            warned.append([p for p in checked.problems if p.severity != "error"])
+        for problem in _added(warned[0], warned[1], base, prop):
+            notices.warn(problem.format())
         shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
         with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
             scoring = None
@@ -99,3 +104,25 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
     if detailed_exitcode and plan.changed:
         return EXIT_CHANGES
     return 0
+
+
+def _added(before: list[Problem], after: list[Problem], base: Source,
+           prop: Source) -> list[Problem]:
+    """The proposed version's warnings that the baseline has not (the same message about the
+    same key of the same file, wherever its line), each naming the proposal's real file."""
+    def ident(problem: Problem, source: Source) -> tuple[str, str | None, str | None]:
+        return problem.message, problem.key, _inside(problem.file, source)
+
+    had = {ident(p, base) for p in before}
+    return [dataclasses.replace(p, file=prop.shown(p.file)) for p in after
+            if ident(p, prop) not in had]
+
+
+def _inside(file: str | None, source: Source) -> str | None:
+    """A file of a version by its path inside it (the data, outside: as it is)."""
+    if file is None:
+        return None
+    try:
+        return Path(file).resolve().relative_to(source.folder.resolve()).as_posix()
+    except ValueError:
+        return file
