@@ -97,7 +97,8 @@ BROKEN: list[tuple[str, dict[str, str | None], list[str]]] = [
     ("unknown key", {"policies/x.yaml": GOOD.replace("priority: 5", "priorty: 5")},
      ["[error] policies/x.yaml:3:1: priorty: unknown key 'priorty'\n"
       "  hint: did you mean 'priority'?",
-      "[error] policies/x.yaml:1:1: missing required key 'priority' (a whole number)"]),
+      "[error] policies/x.yaml:1:1: missing required key 'priority' (a whole number)\n"
+      "  hint: add `priority:` (higher wins; ties: policy id in alphabetical order)"]),
     ("wrong type", {"policies/x.yaml": GOOD.replace("priority: 5", "priority: high")},
      ["[error] policies/x.yaml:3:11: priority: found 'high' (text), expected a whole number"]),
     ("unknown attribute", {"policies/x.yaml": GOOD.replace(
