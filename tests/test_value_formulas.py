@@ -94,3 +94,15 @@ def test_cdnow_random_customers_by_hand() -> None:
         assert row["margin_per_period"] == pytest.approx(per_purchase * rate)
         assert row["clv_simple"] == pytest.approx(m_active * sum(r**t for t in range(1, 5)))
         assert row["clv_discounted"] == pytest.approx(m_active * r / (1 + d - r))
+
+
+def test_purchase_trend_is_capped_when_refunds_make_the_ratio_larger(
+        make_project: Callable[..., Path]) -> None:
+    """Net revenue after a refund can be negative: (R0 - R1) / (R0 + R1) then passes -1 or 1,
+    and is capped there (README: the value table's formulas)."""
+    tx = ("cust,day,amount,cost\nd,2024-05-10,100.00,60.00\nd,2024-06-10,20.00,10.00\n"
+          "d,2024-06-12,-60.00,-36.00\ne,2024-05-10,100.00,60.00\ne,2024-06-10,50.00,30.00\n")
+    t = score(load_config(make_project(tx=tx))).table.set_index("customer_id")
+    assert (t.loc["d", "revenue_recent"], t.loc["d", "revenue_previous"]) == (-40.0, 100.0)
+    assert t.loc["d", "purchase_trend"] == -1.0  # (-40 - 100) / 60 = -2.33, capped
+    assert t.loc["e", "purchase_trend"] == pytest.approx((50 - 100) / 150)
