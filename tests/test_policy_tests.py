@@ -191,3 +191,20 @@ def test_a_file_without_tests(tmp_path: Path) -> None:
         "`tests:` (and optionally `defaults:`)\n"
         "  hint: see README \"Policy tests: cvm test\"\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_an_attribute_beside_customer_is_sent_under_it(tmp_path: Path) -> None:
+    """`customer_id:` written beside `customer:` got "did you mean 'customer'?", a key the
+    test already has (the trial); a misspelt key of the test still gets its suggestion."""
+    text = WRONG.replace("    customer:\n", "    customer_id: C1\n    customer:\n").replace(
+        "    expect:\n", "    expct:\n")
+    project = _project(tmp_path, text)
+    result = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:4] == [
+        "error: policy_tests/mine.yaml:3:5: tests[0].customer_id: unknown key 'customer_id', "
+        "expected one of name, customer, holdout, expect",
+        "  hint: the customer's attributes go under `customer:`",
+        "error: policy_tests/mine.yaml:9:5: tests[0].expct: unknown key 'expct', expected one "
+        "of name, customer, holdout, expect",
+        "  hint: did you mean 'expect'?"]

@@ -149,9 +149,12 @@ def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
         before = len(problems)
         for key in item:
             if key not in TEST_KEYS:
+                # a key the test has is no suggestion: `customer_id:` beside `customer:`
+                missing = [k for k in TEST_KEYS if k not in item]
                 problems.append(doc.problem((*path, key), f"unknown key {key!r}, expected one "
                                             "of " + ", ".join(TEST_KEYS), key=True,
-                                            hint=did_you_mean(str(key), TEST_KEYS)))
+                                            hint=did_you_mean(str(key), missing) or
+                                            "the customer's attributes go under `customer:`"))
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             problems.append(doc.problem((*path, "name") if "name" in item else path,
