@@ -155,3 +155,97 @@ def test_a_history_that_cannot_be_read_keeps_the_opt_outs_read(tmp_path: Path) -
         assert opt_outs.failure is None and len(said) == 1
     finally:
         store.close()
+
+
+def test_an_opt_out_read_while_a_reload_builds_is_not_lost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review's race: the opt-outs swapped between the verdicts and the answers of a
+    load; the customer's answers must still be made with the opt-out."""
+    import engine.serve.state as st
+    from engine.serve.opt_outs import OptOuts
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path)
+    set_as_of(project, "2025-12-01")
+    folder = run(project, tmp_path / "run")
+    actions = pd.read_csv(folder / "actions.csv", dtype={"customer_id": str},
+                          keep_default_na=False)
+    who = actions[actions["status"] == "allocated"]["customer_id"].iloc[0]
+    real, opt_outs = st._verdicts, OptOuts(None)
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        opt_outs.known = {who: "opted out on 2025-12-05 (campaign x)"}  # the tick, now
+        return out
+
+    monkeypatch.setattr(st, "_verdicts", racing)
+    state = st.load_state(project, run=folder, opt_outs=opt_outs)
+    assert state.nba_bytes(who, None)[1]["reason"] == (
+        "contact policy opted_out blocks every channel: opted out on 2025-12-05 (campaign x)")
+
+
+def _history(tmp_path: Path) -> Any:
+    from engine.history.settings import parse
+    from engine.history.store import open_store
+
+    store = open_store(parse(str(tmp_path / "h.sqlite"), tmp_path, source="test"), create=True)
+    assert store is not None
+    return store
+
+
+def _opt_out(store: Any, import_id: int, customer: str) -> None:
+    from engine.history.tables import imports, responses
+
+    with store.engine.begin() as conn:
+        conn.execute(imports.insert().values(
+            id=import_id, file="r.csv", sha256="0" * 64, imported_at=pd.Timestamp("2026-01-01"),
+            rows_read=1, imported=1, already_present=0, skipped=0))
+        conn.execute(responses.insert().values(
+            customer_id=customer, campaign="win_back", response_date=pd.Timestamp(
+                "2026-01-02").date(), outcome="opted_out", import_id=import_id,
+            digest=import_id))
+
+
+def test_an_import_committed_after_a_later_one_is_read(tmp_path: Path) -> None:
+    """On PostgreSQL two imports may commit out of their ids' order (the review): the
+    second one to commit, with the lower id, is read too."""
+    from engine.serve.opt_outs import OptOuts
+
+    store = _history(tmp_path)
+    try:
+        _opt_out(store, 2, "C2")
+        opt_outs = OptOuts(None, store)
+        opt_outs.refresh()
+        _opt_out(store, 1, "C1")
+        opt_outs.refresh()
+        assert sorted(opt_outs.known) == ["C1", "C2"]
+    finally:
+        store.close()
+
+
+def test_the_reread_does_not_wait_for_the_history_s_writer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service rereads through a read-only store of its own: a run or an import writing
+    into the history meanwhile (holding its write lock) does not hold it up (the review: the
+    writer's store waited up to 120 s, every second)."""
+    import sqlite3
+    import threading
+
+    from engine.project.config import load_config
+    from engine.serve.opt_outs import OptOuts
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path)
+    _history(tmp_path).close()
+    writer = sqlite3.connect(tmp_path / "h.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a writer at work
+    try:
+        opt_outs = OptOuts(load_config(project))
+        reread = threading.Thread(target=opt_outs.refresh, daemon=True)
+        reread.start()
+        reread.join(timeout=20)
+        assert not reread.is_alive() and opt_outs.stamp == (0, 0)
+        opt_outs.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

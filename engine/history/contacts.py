@@ -95,10 +95,10 @@ def _days(as_of: dt.date, day: object) -> int:
     return int((pd.Timestamp(as_of) - pd.Timestamp(str(day))).days)
 
 
-def opt_outs(store: Store) -> tuple[int, dict[str, str]]:
+def opt_outs(store: Store) -> tuple[tuple[int, int], dict[str, str]]:
     """Every opt-out the history holds, whatever its date (a live answer honours them all):
-    customer -> its first opt-out, as a reason names it; and the latest import's id, which
-    changes when responses land (``opt_outs_stamp``: no response is ever removed)."""
+    customer -> its first opt-out, as a reason names it (one text per date and campaign);
+    and the imports' stamp, which changes when responses land (``opt_outs_stamp``)."""
     from sqlalchemy import select
 
     from engine.history.tables import responses
@@ -111,20 +111,28 @@ def opt_outs(store: Store) -> tuple[int, dict[str, str]]:
                             .where(responses.c.outcome == OPTED_OUT)
                             .order_by(responses.c.response_date, responses.c.campaign,
                                       responses.c.id))
+        said: dict[tuple[str, str], str] = {}
         for customer, date, campaign in rows:
             if customer not in found:
-                found[customer] = opt_out_said(str(date)[:10], campaign)
+                day = str(date)[:10]
+                text = said.get((day, campaign))
+                if text is None:
+                    text = said[(day, campaign)] = opt_out_said(day, campaign)
+                found[customer] = text
     return stamp, found
 
 
-def opt_outs_stamp(store: Store) -> int:
-    """The latest response import's id (0: none): one primary-key lookup."""
+def opt_outs_stamp(store: Store) -> tuple[int, int]:
+    """The response imports' count and highest id: no import is ever removed, and on
+    PostgreSQL two may commit out of their ids' order (engine.history.stamp), so the count
+    too. Two lookups of a small table."""
     from sqlalchemy import func, select
 
     from engine.history.tables import imports
 
     with store.reading() as conn:
-        return int(conn.execute(select(func.max(imports.c.id))).scalar() or 0)
+        count, top = conn.execute(select(func.count(), func.max(imports.c.id))).one()
+    return int(count or 0), int(top or 0)
 
 
 def read_contacts(config: Config, *, as_of: dt.date, window: int | None,

@@ -2,8 +2,10 @@
 
 A batch run knows an opt-out from its first as-of date after it; a live answer cannot wait for
 that run. The service reads every opt-out at each load, whatever its date, and rereads them
-when a response import lands (``refresh``, each second: one primary-key lookup when nothing
-landed), so an opt-out imported while it serves applies within seconds, without a reload.
+when a response import lands (``refresh``, each second: the imports' count and highest id
+when nothing landed), so an opt-out imported while it serves applies within seconds, without a
+reload. It reads through a read-only store of its own: it never waits on the history's write
+lock, nor holds it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ class OptOuts:
 
     def __init__(self, config: Config | None, store: Store | None = None) -> None:
         self._config = config
-        self._store = store  # the service's own (its history writer's); else opened to read
+        self._store = store  # given (tests); else opened read-only on first use
         self._owned: Store | None = None
         self._lock = threading.Lock()
         self.known: Mapping[str, str] = {}
-        self.stamp: int | None = None
+        self.stamp: tuple[int, int] | None = None
         self.failure: str | None = None  # why the last reread failed (None: it did not)
 
     def get(self, customer_id: str) -> str | None:

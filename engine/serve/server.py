@@ -27,6 +27,7 @@ from engine.serve.security import MAX_BODY
 from engine.serve.state import Holder, ServeState, load_state
 
 TICK_SECONDS = 1.0  # how often waiting triggers (absence) are advanced
+OPT_OUT_SECONDS = 1.0  # how often the history is asked whether responses were imported
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ class Running:
                 store.close()
                 raise
         self.journal = Journal(store, on_error=_say) if store is not None else None
-        # every opt-out of the history, reread as imports land (the tick)
-        self.opt_outs = OptOuts(config, store)
+        # every opt-out of the history, reread as imports land (``_reread``), through a
+        # read-only store of its own: never waiting on the history's write lock
+        self.opt_outs = OptOuts(config)
         try:
             self.holder = Holder(self._load())
             self.triggers = Triggers(self.holder.state.project)
@@ -77,7 +79,9 @@ class Running:
             self.app, log_level="warning" if not options.access_log else "info",
             access_log=options.access_log, lifespan="off", server_header=False))
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._tick, daemon=True, name="cvm-tick")]
+        self._threads = [threading.Thread(target=self._tick, daemon=True, name="cvm-tick"),
+                         threading.Thread(target=self._reread, daemon=True,
+                                          name="cvm-opt-outs")]
         if options.watch_seconds > 0:
             self._threads.append(threading.Thread(target=self._watch, daemon=True,
                                                   name="cvm-watch"))
@@ -151,10 +155,15 @@ class Running:
 
     def _tick(self) -> None:
         while not self._stop.wait(TICK_SECONDS):
-            self.opt_outs.refresh(on_error=_say)  # an opt-out imported now applies now
             fired = self.triggers.advance(dt.datetime.now(dt.timezone.utc))
             if fired:
                 self.service.fired(self.holder.state, None, fired)
+
+    def _reread(self) -> None:
+        """An opt-out imported while the service runs applies within a second or two; in a
+        thread of its own, so a slow history never delays the triggers' clock."""
+        while not self._stop.wait(OPT_OUT_SECONDS):
+            self.opt_outs.refresh(on_error=_say)
 
     def run(self) -> None:
         """Serve until interrupted (Ctrl-C), then record what is queued."""

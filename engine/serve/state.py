@@ -191,7 +191,10 @@ def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None =
     decisions = data.decisions.to_dict("records")
     batch = {str(r["customer_id"]): r for r in data.actions.to_dict("records")}
     channels = tuple(channel_ids(project.folder, project.channels) or ())
-    verdicts = _verdicts(project, data, ids, channels, opt_outs.known)
+    # one reading of the opt-outs for the verdicts and for what they hold (``Ready.opted``):
+    # one swapped meanwhile then differs from it, and the answers are made again with it
+    known = opt_outs.known
+    verdicts = _verdicts(project, data, ids, channels, known)
     ready: dict[str, Ready] = {}
     for i, record in enumerate(records):
         cid = str(ids[i])
@@ -203,7 +206,7 @@ def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None =
                                 run_id=data.run_id, as_of=data.as_of, batch=row,
                                 decided=decided)
         ready[cid] = Ready(record, why, verdicts[i], prof, dumps(body), body["decision"],
-                           decided, row, opt_outs.get(cid))
+                           decided, row, known.get(cid))
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
