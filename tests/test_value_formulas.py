@@ -96,13 +96,17 @@ def test_cdnow_random_customers_by_hand() -> None:
         assert row["clv_discounted"] == pytest.approx(m_active * r / (1 + d - r))
 
 
-def test_purchase_trend_is_capped_when_refunds_make_the_ratio_larger(
+def test_purchase_trend_keeps_its_sign_when_refunds_make_revenue_negative(
         make_project: Callable[..., Path]) -> None:
-    """Net revenue after a refund can be negative: (R0 - R1) / (R0 + R1) then passes -1 or 1,
-    and is capped there (README: the value table's formulas)."""
+    """Net revenue after a refund can be negative: (R0 - R1) / (|R0| + |R1|) then still says
+    whether revenue rose or fell, from -1 to 1 (the review: (R0 - R1) / (R0 + R1) gave a
+    customer whose revenue fell from 10 to -50 a trend of +1, "rising", capped)."""
     tx = ("cust,day,amount,cost\nd,2024-05-10,100.00,60.00\nd,2024-06-10,20.00,10.00\n"
-          "d,2024-06-12,-60.00,-36.00\ne,2024-05-10,100.00,60.00\ne,2024-06-10,50.00,30.00\n")
+          "d,2024-06-12,-60.00,-36.00\ne,2024-05-10,100.00,60.00\ne,2024-06-10,50.00,30.00\n"
+          "f,2024-05-10,10.00,6.00\nf,2024-06-10,-50.00,-30.00\n")
     t = score(load_config(make_project(tx=tx))).table.set_index("customer_id")
     assert (t.loc["d", "revenue_recent"], t.loc["d", "revenue_previous"]) == (-40.0, 100.0)
-    assert t.loc["d", "purchase_trend"] == -1.0  # (-40 - 100) / 60 = -2.33, capped
+    assert t.loc["d", "purchase_trend"] == -1.0  # (-40 - 100) / (40 + 100)
+    assert (t.loc["f", "revenue_recent"], t.loc["f", "revenue_previous"]) == (-50.0, 10.0)
+    assert t.loc["f", "purchase_trend"] == pytest.approx(-1.0)  # (-50 - 10) / (50 + 10)
     assert t.loc["e", "purchase_trend"] == pytest.approx((50 - 100) / 150)

@@ -44,8 +44,8 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("revenue_recent", NUMBER, "Net revenue in the most recent period."),
     _C("revenue_previous", NUMBER, "Net revenue in the period before it."),
     _C("purchase_trend", NUMBER,
-       "(recent - previous) / (recent + previous) revenue, capped to -1 to 1 (refunds can "
-       "take the ratio beyond); 0 when both are 0."),
+       "(recent - previous) / (abs(recent) + abs(previous)) revenue, from -1 (all revenue in the "
+       "previous period) to 1 (all in the recent one); 0 when both are 0."),
     _C("avg_interpurchase_days", NUMBER,
        "Usual gap between purchases: (last - first purchase) / frequency; empty for one-time "
        "buyers.", True),

@@ -123,9 +123,10 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         gap = np.where(gap > 0, gap, np.nan)  # several purchase days always span > 0 days
         ratio = recency / gap
         margin_rate = np.where(revenue > 0, margin / revenue, np.nan)
-        total = rev_recent + rev_previous
-        trend = np.where(np.abs(total) > 1e-12, (rev_recent - rev_previous) / total, 0.0)
-        trend = np.clip(trend, -1.0, 1.0)
+        # over the sizes, so that a net revenue made negative by refunds keeps the sign
+        total = np.abs(rev_recent) + np.abs(rev_previous)
+        trend = np.where(total > 1e-12, (rev_recent - rev_previous) / total, 0.0)
+        trend = np.clip(trend, -1.0, 1.0)  # rounding only
         repeat_spend = np.where(frequency > 0, (bought - first_day) / np.maximum(frequency, 1),
                                 0.0)
         aov = revenue / np.maximum(orders, 1)
