@@ -48,11 +48,11 @@ def test_fit_on_the_example_reports_the_model_that_fails_and_writes_the_others(
         "still rises at s = 20 (the upper bound of the search), with a mean drop-out rate "
         "s/beta = ")
     assert result.stderr.endswith(
-        "\n  hint: under models.use: auto in cvm.yaml a model that cannot be fitted is no "
-        "candidate: the value table takes another with Gamma-Gamma, or keeps the formulas "
-        "when none fits; when a model fails, check that models.time_unit_days (the unit of "
-        "recency and T) suits how often customers buy, and that a few hundred customers "
-        "bought more than once\n")
+        "\n  hint: under models.use: auto in cvm.yaml the value table uses the purchase "
+        "model auto chooses on the holdout, with Gamma-Gamma, and keeps the formulas if that "
+        "model cannot be fitted on all the data; when a model fails, check that "
+        "models.time_unit_days (the unit of recency and T) suits how often customers buy, "
+        "and that a few hundred customers bought more than once\n")
     out = result.stdout
     for line in ("\n  MBG/NBD      r 2.209 (se 0.15)", "\n  BG/NBD       r 0.4077 (se 0.017)",
                  "\n  Pareto/NBD   not fitted (see the warning)\n",

@@ -41,8 +41,9 @@ def model_hint(use: str, failing: str | None = None) -> str:
     if use == "none":
         needs = f"the value table uses no model ({where}): these fits are for comparison only"
     elif use == "auto":
-        needs = (f"under {where} a model that cannot be fitted is no candidate: the value "
-                 "table takes another with Gamma-Gamma, or keeps the formulas when none fits")
+        needs = (f"under {where} the value table uses the purchase model auto chooses on "
+                 "the holdout, with Gamma-Gamma, and keeps the formulas if that model cannot "
+                 "be fitted on all the data")
     else:
         needs = f"the value table needs only {TITLES.get(use, use)} ({where}) and Gamma-Gamma"
         if failing is not None and failing != use:
