@@ -59,3 +59,26 @@ def test_a_warning_of_both_versions_is_not_repeated(tmp_path: Path) -> None:
                                  "--proposed", str(proposed), "--overlay"])
     assert result.exit_code == 0, result.stderr
     assert SAID not in result.stderr
+
+
+def test_a_warning_is_the_same_when_a_rule_above_it_is_added(tmp_path: Path) -> None:
+    """A lifecycle rule's warning is keyed by its place (`rules[2]`): a rule added above it
+    moves it, and it is still the baseline's warning (the review's case)."""
+    project = retail_copy(tmp_path)
+    life = project / "rules" / "lifecycle.yaml"
+    text = life.read_text().replace(
+        "  - id: one_time_lapsed\n", "  - id: shadowed_late\n    stage: growth\n"
+        "    description: x\n    when:\n      tenure_days: {lte: 30}\n\n"
+        "  - id: one_time_lapsed\n")
+    life.write_text(text)
+    assert "shadowed_late" in runner.invoke(app, ["validate", "-p", str(project)]).stderr
+    proposed = tmp_path / "proposal"
+    (proposed / "rules").mkdir(parents=True)
+    (proposed / "rules" / "lifecycle.yaml").write_text(text.replace(
+        "  - id: shadowed_late\n", "  - id: old_timer\n    stage: maturity\n"
+        "    description: y\n    when:\n      tenure_days: {gt: 5000}\n\n"
+        "  - id: shadowed_late\n"))
+    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                                 "--overlay"])
+    assert result.exit_code == 0, result.stderr
+    assert "shadowed_late" not in result.stderr

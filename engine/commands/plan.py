@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -109,9 +110,11 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
 def _added(before: list[Problem], after: list[Problem], base: Source,
            prop: Source) -> list[Problem]:
     """The proposed version's warnings that the baseline has not (the same message about the
-    same key of the same file, wherever its line), each naming the proposal's real file."""
+    same key of the same file, wherever its line and place in a list: a rule added above a
+    rule moves it), each naming the proposal's real file."""
     def ident(problem: Problem, source: Source) -> tuple[str, str | None, str | None]:
-        return problem.message, problem.key, _inside(problem.file, source)
+        key = None if problem.key is None else re.sub(r"\[\d+\]", "[]", problem.key)
+        return problem.message, key, _inside(problem.file, source)
 
     had = {ident(p, base) for p in before}
     return [dataclasses.replace(p, file=prop.shown(p.file)) for p in after
