@@ -177,3 +177,42 @@ def test_a_comment_in_the_file_given_is_named_by_it(tmp_path: Path) -> None:
     assert result.stdout.rstrip().endswith(
         "1 file differs in nothing that decides (comments, layout, or files the engine does "
         "not read): other.yaml")
+
+
+def test_a_baseline_folder_of_cvm_yaml_and_a_proposal_of_the_file_given(tmp_path: Path) -> None:
+    """--baseline FOLDER holding cvm.yaml, --proposed COPY holding other.yaml: the copy's
+    other.yaml is its configuration still (the review's case of the trial's bug)."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    baseline = tmp_path / "baseline"
+    shutil.copytree(project, baseline)
+    (baseline / "other.yaml").rename(baseline / "cvm.yaml")
+    proposed = tmp_path / "copy"
+    shutil.copytree(project, proposed)
+    config = proposed / "other.yaml"
+    config.write_text(config.read_text().replace("horizon_periods: 4", "horizon_periods: 6"))
+    result = CliRunner().invoke(app, ["plan", "--config", str(project / "other.yaml"),
+                                      "--baseline", str(baseline), "--proposed", str(proposed)])
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"^  other\.yaml +horizon_periods: 4 -> 6$", result.stdout, re.M)
+
+
+def test_a_configuration_in_a_subfolder_is_looked_for_there(tmp_path: Path) -> None:
+    """--config conf/prod.yaml: a full copy's conf/prod.yaml is its configuration, not a
+    cvm.yaml it also holds (a developer's)."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    (project / "conf").mkdir()
+    (project / "other.yaml").rename(project / "conf" / "prod.yaml")
+    proposed = tmp_path / "copy"
+    shutil.copytree(project, proposed)
+    config = proposed / "conf" / "prod.yaml"
+    config.write_text(config.read_text().replace("horizon_periods: 4", "horizon_periods: 6"))
+    (proposed / "cvm.yaml").write_text(
+        (project / "conf" / "prod.yaml").read_text().replace("horizon_periods: 4",
+                                                             "horizon_periods: 9"))
+    result = CliRunner().invoke(app, ["plan", "-p", str(project), "--config",
+                                      str(project / "conf" / "prod.yaml"),
+                                      "--proposed", str(proposed)])
+    assert result.exit_code == 0, result.stderr
+    assert f"proposed: {proposed}: a complete project (conf/prod.yaml, rules/, " \
+        "policies/ and templates/)" in result.stdout
+    assert re.search(r"^  conf/prod\.yaml +horizon_periods: 4 -> 6$", result.stdout, re.M)

@@ -8,8 +8,8 @@ policy change"):
 - a git revision: those four at that revision, complete (a file not in the revision is not in
   the version);
 - a folder holding the configuration file: a complete project (a file it lacks is not in the
-  version); the file is the one named like the project's (``--config prod.yaml``: its
-  ``prod.yaml``), else its ``cvm.yaml``;
+  version); the file is where the project's is (``--config conf/prod.yaml``: its
+  ``conf/prod.yaml``), else one of that name at its top, else its ``cvm.yaml``;
 - a folder without one: each of ``rules/``, ``policies/`` and ``templates/`` it holds
   replaces the baseline's whole folder (a file it lacks is deleted); the others are the
   baseline's;
@@ -22,6 +22,7 @@ Every file keeps its origin, so an error names the real file (``FOLDER/policies/
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import shutil
@@ -117,18 +118,27 @@ def current(config: Config, into: Path) -> Source:
             shutil.copytree(config.project / part, into / part)
         origins[part] = str(config.project / part)
     return Source("baseline", "current project", into, f"current project ({config.project})",
-                  origins, config_name=config.file.name)
+                  origins, config_name=config_names(config)[0])
+
+
+def config_names(config: Config) -> tuple[str, ...]:
+    """Where a folder's configuration file may be, first found first: the project's own
+    (its path in the project, ``conf/prod.yaml``; its name), else a cvm.yaml."""
+    names = []
+    with contextlib.suppress(ValueError):  # outside the project: by its name
+        names.append(config.file.resolve().relative_to(config.project.resolve()).as_posix())
+    names += [config.file.name, CONFIG]
+    return tuple(dict.fromkeys(names))
 
 
 def from_folder(folder: Path, into: Path, *, base: Source, role: str,
-                overlay: bool = False) -> Source:
-    """A version given as a folder (see the module's docstring)."""
+                overlay: bool = False, names: Sequence[str] = (CONFIG,)) -> Source:
+    """A version given as a folder (see the module's docstring); ``names``: where its
+    configuration file may be (``config_names``)."""
     if not folder.is_dir():
         raise InputError(Problem("not a folder", file=str(folder), hint="give a folder laid "
                                  "out like the project (cvm.yaml, rules/, policies/, templates/)"))
-    # the file named like the baseline's configuration, else a cvm.yaml
-    name = next((n for n in (base.config_name, CONFIG) if (folder / n).is_file()),
-                base.config_name)
+    name = next((n for n in names if (folder / n).is_file()), base.config_name)
     held = [i for i in ITEMS if ((folder / name).is_file() if i == CONFIG
                                  else (folder / i).is_dir())]
     if not held:
@@ -228,15 +238,16 @@ def sides(config: Config, tmp: Path, *, proposed: Path | None = None,
     """The baseline (the current project unless a folder or revision is given) and the
     proposed version (a folder over the baseline, or a revision)."""
     now = current(config, tmp / "current")
+    names = config_names(config)
     if baseline is not None:
-        base = from_folder(baseline, tmp / "baseline", base=now, role="baseline")
+        base = from_folder(baseline, tmp / "baseline", base=now, role="baseline", names=names)
     elif baseline_ref is not None:
         base = from_ref(config, tmp / "baseline", baseline_ref, role="baseline")
     else:
         base = now
     if proposed is not None:
         prop = from_folder(proposed, tmp / "proposed", base=base, role="proposed",
-                           overlay=overlay)
+                           overlay=overlay, names=names)
     elif proposed_ref is not None:
         prop = from_ref(config, tmp / "proposed", proposed_ref, role="proposed")
     else:
