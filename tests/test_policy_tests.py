@@ -196,15 +196,17 @@ def test_a_file_without_tests(tmp_path: Path) -> None:
 def test_an_attribute_beside_customer_is_sent_under_it(tmp_path: Path) -> None:
     """`customer_id:` written beside `customer:` got "did you mean 'customer'?", a key the
     test already has (the trial); a misspelt key of the test still gets its suggestion."""
-    text = WRONG.replace("    customer:\n", "    customer_id: C1\n    customer:\n").replace(
-        "    expect:\n", "    expct:\n")
+    text = WRONG.replace("    customer:\n", "    customer_id: C1\n    notes: x\n    customer:\n"
+                         ).replace("    expect:\n", "    expct:\n")
     project = _project(tmp_path, text)
     result = CliRunner().invoke(app, ["validate", "--project", str(project)])
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[:4] == [
+    assert result.stderr.splitlines()[:5] == [
         "error: policy_tests/mine.yaml:3:5: tests[0].customer_id: unknown key 'customer_id', "
         "expected one of name, customer, holdout, expect",
-        "  hint: the customer's attributes go under `customer:`",
-        "error: policy_tests/mine.yaml:9:5: tests[0].expct: unknown key 'expct', expected one "
+        "  hint: customer_id is an attribute of the customer: put it under `customer:`",
+        "error: policy_tests/mine.yaml:4:5: tests[0].notes: unknown key 'notes', expected one "
+        "of name, customer, holdout, expect",  # no hint: nothing to say beyond the keys
+        "error: policy_tests/mine.yaml:10:5: tests[0].expct: unknown key 'expct', expected one "
         "of name, customer, holdout, expect",
         "  hint: did you mean 'expect'?"]

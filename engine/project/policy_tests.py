@@ -153,8 +153,10 @@ def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
                 missing = [k for k in TEST_KEYS if k not in item]
                 problems.append(doc.problem((*path, key), f"unknown key {key!r}, expected one "
                                             "of " + ", ".join(TEST_KEYS), key=True,
-                                            hint=did_you_mean(str(key), missing) or
-                                            "the customer's attributes go under `customer:`"))
+                                            hint=did_you_mean(str(key), missing) or (
+                                                f"{key} is an attribute of the customer: put "
+                                                "it under `customer:`" if key in known.types
+                                                else None)))
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             problems.append(doc.problem((*path, "name") if "name" in item else path,
