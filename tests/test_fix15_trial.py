@@ -100,7 +100,8 @@ def test_a_fit_that_fails_with_a_penalty_names_the_penalty(tmp_path: Path) -> No
     assert "Pareto/NBD was not fitted: parameter s = 1e-09" in result.stderr
     assert ("  hint: models.penalizer is 0.1 in cvm.yaml: the penalty shrinks every parameter "
             "towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) with cvm fit; "
-            "else the value table needs only") in result.stderr
+            "else under models.use: auto in cvm.yaml the value table uses the purchase model") \
+        in result.stderr
 
 
 def test_a_value_table_that_falls_back_with_a_penalty_names_the_penalty(
