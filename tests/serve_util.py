@@ -109,3 +109,9 @@ def serving(project: Path, **options: object) -> Iterator[Running]:
 def client(service: Running, **kwargs: object) -> httpx.Client:
     return httpx.Client(base_url=service.url, headers=AUTH, timeout=30,
                         **kwargs)  # type: ignore[arg-type]
+
+
+def complaint(http: httpx.Client, customer: str) -> dict[str, dict[str, object]]:
+    """Post a complaint of the customer; the actions fired, by trigger id."""
+    body = http.post("/v1/events", json={"customer_id": customer, "type": "complaint"}).json()
+    return {f["trigger_id"]: f for f in body["fired"]}

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.history_runs import cvm, retail_copy, run, set_as_of
-from tests.serve_util import client, serving
+from tests.serve_util import client, complaint, serving
 
 
 def _import(tmp: Path, project: Path, name: str, rows: list[tuple[str, str, str]]) -> None:
@@ -65,18 +65,13 @@ def _answer(http: httpx.Client, customer: str, channel: str | None = None) -> di
     return http.post(f"/v1/customers/{customer}/next-best-action", json=body).json()
 
 
-def _complaint(http: httpx.Client, customer: str) -> dict:
-    body = http.post("/v1/events", json={"customer_id": customer, "type": "complaint"}).json()
-    return {f["trigger_id"]: f for f in body["fired"]}
-
-
 def test_an_opt_out_dated_after_the_run_is_honoured_at_load(served: tuple) -> None:
     http, who = served
     decision = _answer(http, who["before"])["decision"]
     assert (decision["action"], decision["status"], decision["reason"]) == (
         "no_action", "allocated", "contact policy opted_out blocks every channel: opted out "
         "on 2025-12-02 (campaign win_back)")
-    fired = _complaint(http, who["before"])["vip_complaint"]
+    fired = complaint(http, who["before"])["vip_complaint"]
     assert fired["withheld"] == ("contact policy opted_out blocks call_centre: opted out on "
                                  "2025-12-02 (campaign win_back)")
 
@@ -101,11 +96,11 @@ def test_an_opt_out_imported_while_serving_applies_within_seconds(
         "description": "an opted_out response stops every contact, for good",
         "blocks": answer["contact_policies"][0]["blocks"], "blocks_this_channel": True,
         "reason": said}
-    assert _complaint(http, live)["vip_complaint"]["withheld"] == \
+    assert complaint(http, live)["vip_complaint"]["withheld"] == \
         f"contact policy opted_out blocks call_centre: {said}"
     # a customer outside the run: a second complaint's escalation is withheld
-    _complaint(http, "NEW-7")
-    assert _complaint(http, "NEW-7")["repeat_complaint"]["withheld"] == (
+    complaint(http, "NEW-7")
+    assert complaint(http, "NEW-7")["repeat_complaint"]["withheld"] == (
         "contact policy opted_out blocks account_manager: opted out on 2025-12-10 (campaign "
         "win_back)")
     # the others are answered as before

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.history_runs import cvm, retail_copy, run, set_as_of
-from tests.serve_util import client, serving
+from tests.serve_util import client, complaint, serving
 
 VIP = {"platinum", "gold"}
 
@@ -54,14 +54,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
             yield http, who
 
 
-def _complaint(http: httpx.Client, customer: str) -> dict:
-    body = http.post("/v1/events", json={"customer_id": customer, "type": "complaint"}).json()
-    return {f["trigger_id"]: f for f in body["fired"]}
-
-
 def test_an_opted_out_customer_gets_no_call_from_a_trigger(served: tuple) -> None:
     http, who = served
-    fired = _complaint(http, who["opted_out"])["vip_complaint"]
+    fired = complaint(http, who["opted_out"])["vip_complaint"]
     assert (fired["action"], fired["trigger_action"], fired["channel"]) == (
         "no_action", "service_recovery_call", "call_centre")
     assert fired["withheld"] == ("contact policy opted_out blocks call_centre: opted out on "
@@ -74,21 +69,21 @@ def test_an_opted_out_customer_gets_no_call_from_a_trigger(served: tuple) -> Non
 
 def test_no_consent_on_the_trigger_s_channel(served: tuple) -> None:
     http, who = served
-    fired = _complaint(http, who["no_consent"])["vip_complaint"]
+    fired = complaint(http, who["no_consent"])["vip_complaint"]
     assert (fired["action"], fired["withheld"]) == (
         "no_action", "no consent on call_centre: consent_phone is False")
 
 
 def test_a_contact_policy_blocks_the_trigger_s_channel(served: tuple) -> None:
     http, who = served
-    fired = _complaint(http, who["called"])["vip_complaint"]
+    fired = complaint(http, who["called"])["vip_complaint"]
     assert fired["action"] == "no_action"
     assert fired["withheld"].startswith("contact policy call_rest blocks call_centre: ")
 
 
 def test_a_customer_who_may_be_called_is_called(served: tuple) -> None:
     http, who = served
-    fired = _complaint(http, who["free"])["vip_complaint"]
+    fired = complaint(http, who["free"])["vip_complaint"]
     assert (fired["action"], fired["trigger_action"], fired["withheld"]) == (
         "service_recovery_call", "service_recovery_call", None)
 
@@ -97,8 +92,8 @@ def test_a_customer_not_in_the_run_has_no_consent_known(served: tuple) -> None:
     """A second complaint in a week escalates to the account manager, whose channel needs
     consent_phone: unknown for a customer the run does not know, so withheld and said."""
     http, _ = served
-    _complaint(http, "NEW-1")
-    fired = _complaint(http, "NEW-1")["repeat_complaint"]
+    complaint(http, "NEW-1")
+    fired = complaint(http, "NEW-1")["repeat_complaint"]
     assert (fired["action"], fired["trigger_action"], fired["withheld"]) == (
         "no_action", "escalate_to_account_manager",
         "no consent on account_manager: consent_phone is missing")
@@ -151,8 +146,8 @@ def test_an_opt_out_of_a_customer_not_in_the_run_is_kept(served: tuple) -> None:
     """The history's opt-out holds for a customer the run does not know (the review's case):
     said before their unknown consent."""
     http, _ = served
-    _complaint(http, "NEW-9")
-    fired = _complaint(http, "NEW-9")["repeat_complaint"]
+    complaint(http, "NEW-9")
+    fired = complaint(http, "NEW-9")["repeat_complaint"]
     assert (fired["action"], fired["withheld"]) == (
         "no_action", "contact policy opted_out blocks account_manager: opted out on "
         "2025-12-04 (campaign win_back)")
