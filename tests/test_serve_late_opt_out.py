@@ -91,6 +91,9 @@ def test_an_opt_out_imported_while_serving_applies_within_seconds(
     assert decision["reason"] == f"contact policy opted_out blocks every channel: {said}"
     answer = _answer(http, live, channel)
     assert answer["decision"]["reason"] == f"contact policy opted_out blocks {channel}: {said}"
+    # listed on the channel, but it cannot be given there now (the trial)
+    top = answer["actions"][0]
+    assert (top["on_channel"], channel in top["channels"]) == (False, True)
     assert answer["contact_policies"][0] == {
         "policy": "opted_out", "kind": "built_in", "scope": "every contact",
         "description": "an opted_out response stops every contact, for good",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +92,7 @@ def profile(record: Mapping[str, Any], decision: Mapping[str, str],
 
 
 def _entry(pol: Policy, rank: int | None, channel: str | None, why: str,
-           service_level: str) -> dict[str, Any]:
+           service_level: str, barred: Callable[[Policy], bool]) -> dict[str, Any]:
     return {
         "rank": rank,
         "policy_id": pol.id,
@@ -102,7 +102,9 @@ def _entry(pol: Policy, rank: int | None, channel: str | None, why: str,
         "priority": pol.priority,
         "service_level": service_level,
         "channels": list(pol.channels),
-        "on_channel": None if channel is None else channel in pol.channels,
+        # listed on the channel, and nothing stops it there now (opt-out, consent, a
+        # contact policy)
+        "on_channel": None if channel is None else channel in pol.channels and not barred(pol),
         "talking_points": pol.description,
         "why": why,
         "location": pol.location,
@@ -126,7 +128,13 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
                        if c.matched and c.enabled and by_id[c.id].action),
                       key=arbitration_key)
     level = why.service_level
-    ranked = [_entry(p, i + 1, channel, f"applies: {describe(p.when)}", level)
+    stopped = None if channel is None else refusal(verdicts, channel, refused)
+
+    def barred(pol: Policy) -> bool:
+        return channel is not None and (stopped is not None or _campaign_blocker(
+            verdicts, channel, pol.campaign) is not None)
+
+    ranked = [_entry(p, i + 1, channel, f"applies: {describe(p.when)}", level, barred)
               for i, p in enumerate(eligible)]
     others = []
     for pol in sorted((p for p in rulebook.policies if p.action and p not in eligible),
@@ -134,7 +142,7 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
         check = checks[pol.id]
         text = ("switched off (enabled: false)" if not pol.enabled
                 else f"does not apply: {check.why_not}")
-        others.append(_entry(pol, None, channel, text, level))
+        others.append(_entry(pol, None, channel, text, level, barred))
     top = why.action_policy
     pick = dict(decided) if decided is not None else {
         "action": why.action,
