@@ -216,3 +216,20 @@ def test_a_configuration_in_a_subfolder_is_looked_for_there(tmp_path: Path) -> N
     assert f"proposed: {proposed}: a complete project (conf/prod.yaml, rules/, " \
         "policies/ and templates/)" in result.stdout
     assert re.search(r"^  conf/prod\.yaml +horizon_periods: 4 -> 6$", result.stdout, re.M)
+
+
+def test_outside_a_project_the_hint_names_config_too(tmp_path: Path) -> None:
+    """A folder holding prod.yaml but no cvm.yaml: the hint says how to name it (the trial)."""
+    (tmp_path / "prod.yaml").write_text("name: x\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(app, ["validate"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        f"error: no cvm.yaml found in {tmp_path.resolve()} or any folder above it",
+        "  hint: run cvm inside a CVM project, or pass --project FOLDER; a configuration file "
+        "of another name is given with --config FILE (--project too when FILE is not in the "
+        "project's folder)"]

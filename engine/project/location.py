@@ -48,7 +48,9 @@ def find_project(start: Path) -> Path:
             return folder
     raise InputError(Problem(
         f"no {CONFIG_NAME} found in {start} or any folder above it",
-        hint="run cvm inside a CVM project, or pass --project FOLDER",
+        hint="run cvm inside a CVM project, or pass --project FOLDER; a configuration file "
+        "of another name is given with --config FILE (--project too when FILE is not in the "
+        "project's folder)",
     ))
 
 
