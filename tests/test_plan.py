@@ -258,3 +258,41 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "proposed: proposal: a complete project" in res.stdout
     assert "win_back now matches; before: none of these held" in res.stdout
     assert (project / "plan.md").read_text().startswith("# Plan: proposal against current")
+
+
+def test_a_setting_that_moves_a_customer_is_not_credited_to_an_edited_condition(
+        baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    """The trial: horizon_periods 4 -> 6 with win_back's threshold 25 -> 10; a customer whose
+    clv_discounted still fails the new threshold matched through potential_value, which the
+    longer horizon raised. The reason says the values that moved, from the value tables."""
+    project, _ = baseline
+    proposed = full_copy(project, tmp_path / "proposed")
+    _threshold(proposed)
+    edit(proposed / "cvm.yaml", "horizon_periods: 4", "horizon_periods: 6")
+    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                              "--changes", str(tmp_path / "changes.csv")])
+    assert res.exit_code == 0, res.stderr
+    changes = pd.read_csv(tmp_path / "changes.csv", dtype={"customer_id": str},
+                          keep_default_na=False).set_index("customer_id")
+    rows = changes[changes["reason"].str.startswith("win_back now matches; before: ")]
+    assert len(rows) > 0
+    values = tmp_path / "values"
+    for side, folder in (("before", project), ("after", proposed)):
+        done = runner.invoke(app, ["score", "-p", str(folder), "-o", str(values / side),
+                                   "-q"])
+        assert done.exit_code == 0, done.stderr
+    before, after = (pd.read_parquet(values / side / "customers.parquet")
+                     .set_index("customer_id") for side in ("before", "after"))
+    numbers = ("clv_discounted", "potential_value", "influence_value")  # win_back reads them
+    for cid, reason in rows["reason"].items():
+        said = re.findall(r"(\w+) is ([^ ]+) \(was ([^ )]+)\)", reason.split("; now ")[-1])
+        stage = rows.loc[cid, ["lifecycle_stage_before", "lifecycle_stage_after"]].tolist()
+        moved = [a for a in numbers if abs(after.loc[cid, a] - before.loc[cid, a]) > 0.005]
+        assert [a for a, _, _ in said] == (["lifecycle_stage"] if stage[0] != stage[1] else [])\
+            + moved, (cid, reason)
+        for a, now, was in said:
+            if a in numbers:  # the table is written to the cent
+                assert float(now.replace(",", "")) == pytest.approx(after.loc[cid, a], abs=0.006)
+                assert float(was.replace(",", "")) == pytest.approx(before.loc[cid, a], abs=0.006)
+            else:
+                assert [was, now] == stage

@@ -27,13 +27,11 @@ from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
 from engine.plan.sources import CONFIG, SideError, Source
-from engine.policy.condition_text import first_failure
+from engine.plan.why import Books, records, why
 from engine.policy.decisions import policy_matcher
-from engine.project.conditions import attributes
 from engine.project.config import Config
 from engine.project.location import config_named
 from engine.project.project import Project
-from engine.project.rulebook import Policy
 from engine.render.briefs import render_briefs
 from engine.run.build import build, side
 from engine.run.pipeline import Computed, compute, holds_what_learning_reads
@@ -153,9 +151,9 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         names = names + np.where(flags[f][diff], f", {f}", "")
     changes["changed"] = [n[2:] for n in names]
     ids = changes["customer_id"].to_numpy()
-    books = _Books.of(before, after)
-    rec_b, rec_a = _records(before.table, ids, books), _records(after.table, ids, books)
-    changes["reason"] = [_why(r, books, b, a, m) for r, b, a, m in
+    books = Books.of(before, after)
+    rec_b, rec_a = records(before.table, ids, books), records(after.table, ids, books)
+    changes["reason"] = [why(r, books, b, a, m, FIELDS) for r, b, a, m in
                          zip(changes.to_dict("records"), rec_b, rec_a,
                              moved_by(changes, before, after), strict=True)]
     totals = {"customers": float(len(per)), "changed": float(len(changes))}
@@ -271,85 +269,6 @@ def _state(row: Any, which: str) -> str:
     parts.append(f"stage {row[f'lifecycle_stage_{which}']}, tier {row[f'value_tier_{which}']}, "
                  f"service {row[f'service_level_{which}']}")
     return " ".join(parts)
-
-
-def _records(table: pd.DataFrame, ids: np.ndarray, books: _Books) -> list[dict[str, Any]]:
-    """The value-table rows of these customers, as mappings (one index lookup, no scans),
-    with the attributes the policies' conditions read."""
-    used = {a for pol in (*books.before.values(), *books.after.values())
-            for a in attributes(pol.when)}
-    pos = pd.Index(table["customer_id"]).get_indexer(ids)
-    rows: list[dict[str, Any]] = table.iloc[np.where(pos >= 0, pos, 0)][
-        [c for c in table.columns if c in used]].to_dict("records")
-    return [r if p >= 0 else {} for r, p in zip(rows, pos, strict=True)]
-
-
-def _eq(a: Any, b: Any) -> bool:
-    return bool((pd.isna(a) and pd.isna(b)) or a == b)
-
-
-@dataclass(frozen=True)
-class _Books:
-    """Both versions' policies by id, and how each policy on both sides changed."""
-
-    before: dict[str, Policy]
-    after: dict[str, Policy]
-    edits: dict[str, str]
-
-    @classmethod
-    def of(cls, before: Computed, after: Computed) -> _Books:
-        b = plan_diff.by_id(before.setup.rulebook.policies)
-        a = plan_diff.by_id(after.setup.rulebook.policies)
-        edits = {k: "; ".join(plan_diff.fields_changed(b[k], a[k])) for k in b.keys() & a.keys()
-                 if not plan_diff.same(b[k], a[k])}
-        return cls(b, a, edits)
-
-
-def _why(row: dict[str, Any], books: _Books, record_before: dict[str, Any],
-         record: dict[str, Any], channel_moved: str | None = None) -> str:
-    """What made this customer change: the condition that now matches or fails, else the
-    definition, the contact policy that moved the channel (``channel_moved``:
-    engine.plan.blocked)
-    or the allocation that changed."""
-    pb, pa = row["policy_id_before"], row["policy_id_after"]
-    moved = not _eq(pb, pa)
-    gone = books.after.get(pb) if isinstance(pb, str) else None
-    if moved and isinstance(pb, str) and (gone is None or not gone.enabled):
-        return f"{pb} is removed or switched off" + (f"; {pa} now decides"
-                                                     if isinstance(pa, str) else "")
-    if moved and isinstance(pa, str):
-        old = books.before.get(pa)
-        if old is None or not old.enabled:
-            return f"{pa} is new or switched on, and matches"
-        failure = first_failure(old.when, record_before)
-        if failure is not None:
-            return f"{pa} now matches; before: {failure.text}"
-    if moved and gone is not None:
-        failure = first_failure(gone.when, record)
-        if failure is not None:
-            return f"{pb} no longer matches: {failure.text}"
-    if moved:  # both matched on both sides: priorities decided
-        return f"{pa} now wins the action" if isinstance(pa, str) else \
-            f"{pb} no longer wins the action"
-    for f, what in (("lifecycle_stage", "stage"), ("value_tier", "value tier")):
-        if not _eq(row[f"{f}_before"], row[f"{f}_after"]):
-            return f"{what} changed: {row[f'{f}_before']} -> {row[f'{f}_after']}"
-    if isinstance(pa, str) and pa in books.edits:
-        return f"{pa} changed: {books.edits[pa]}"
-    if row["status_after"] == "not_served" and not _eq(row["not_served_reason_before"],
-                                                       row["not_served_reason_after"]):
-        return f"not served: {row['not_served_reason_after']}"
-    if row["status_after"] == "suppressed" and not _eq(row["not_served_reason_before"],
-                                                       row["not_served_reason_after"]):
-        return f"suppressed: {row['not_served_reason_after']}"
-    if row["status_before"] == "suppressed" and row["status_after"] != "suppressed":
-        return f"no longer suppressed (before: {row['not_served_reason_before']})"
-    if not _eq(row["channel_before"], row["channel_after"]) or \
-            not _eq(row["status_before"], row["status_after"]):
-        return channel_moved or "same action; the channel allocation changed (capacity, " \
-            "budget or competition)"
-    changed = [f for f in FIELDS if not _eq(row[f"{f}_before"], row[f"{f}_after"])]
-    return "changed: " + ", ".join(changed)
 
 
 def _audience(comp: Computed) -> dict[str, int]:
