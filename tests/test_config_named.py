@@ -233,3 +233,19 @@ def test_outside_a_project_the_hint_names_config_too(tmp_path: Path) -> None:
         "  hint: run cvm inside a CVM project, or pass --project FOLDER; a configuration file "
         "of another name is given with --config FILE (--project too when FILE is not in the "
         "project's folder)"]
+
+
+def test_a_folder_of_the_configuration_alone_is_told_of_overlay(tmp_path: Path) -> None:
+    """A proposal holding only other.yaml is a complete project without rules/, policies/
+    and templates/: the error says so and names --overlay (the trial)."""
+    project = _other(tmp_path, "name: Retail example", "name: Retail example")
+    proposed = tmp_path / "proposal"
+    proposed.mkdir()
+    shutil.copy(project / "other.yaml", proposed / "other.yaml")
+    result = CliRunner().invoke(app, ["plan", "--config", str(project / "other.yaml"),
+                                      "--proposed", str(proposed)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"  note: {proposed} holds other.yaml but no rules/, policies/ or templates/: as a "
+        "complete project, what it lacks is not in the version; add --overlay to lay only the "
+        "files it holds over the baseline's")

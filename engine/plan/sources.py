@@ -100,6 +100,10 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _or(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def _shown(item: str, config_name: str) -> str:
     return config_name if item == CONFIG else f"{item}/"
 
@@ -165,8 +169,13 @@ def from_folder(folder: Path, into: Path, *, base: Source, role: str,
         for part in held[1:]:
             shutil.copytree(folder / part, into / part)
         origins = {item: f"{label}/{name if item == CONFIG else item}" for item in ITEMS}
+        # the configuration alone: most likely meant to be laid over the baseline
+        note = (f"{label} holds {name} but no {_or([f'{p}/' for p in PARTS])}: as a complete "
+                "project, what it lacks is not in the version; add --overlay to lay only the "
+                "files it holds over the baseline's") if held == [CONFIG] and \
+            role == "proposed" else None
         return Source(role, label, into, f"{label}: a complete project ({_listed(name)})",
-                      origins, config_name=name)
+                      origins, note, name)
     shutil.copytree(base.folder, into)
     for part in held:
         shutil.rmtree(into / part, ignore_errors=True)
