@@ -114,18 +114,10 @@ def _added(before: list[Problem], after: list[Problem], base: Source,
     rule moves it), each naming the proposal's real file."""
     def ident(problem: Problem, source: Source) -> tuple[str, str | None, str | None]:
         key = None if problem.key is None else re.sub(r"\[\d+\]", "[]", problem.key)
-        return problem.message, key, _inside(problem.file, source)
+        return problem.message, key, None if problem.file is None else \
+            source.inside(problem.file)
 
     had = {ident(p, base) for p in before}
     return [dataclasses.replace(p, file=prop.shown(p.file)) for p in after
             if ident(p, prop) not in had]
 
-
-def _inside(file: str | None, source: Source) -> str | None:
-    """A file of a version by its path inside it (the data, outside: as it is)."""
-    if file is None:
-        return None
-    try:
-        return Path(file).resolve().relative_to(source.folder.resolve()).as_posix()
-    except ValueError:
-        return file

@@ -65,18 +65,21 @@ class Source:
                 return "/".join([origin, *parts[i:]])
         return rel
 
+    def inside(self, file: str) -> str:
+        """A file by its path inside the version (one outside it, the data: as it is)."""
+        path = Path(file)
+        if not path.is_absolute():
+            return path.as_posix()
+        try:
+            return path.resolve().relative_to(self.folder.resolve()).as_posix()
+        except ValueError:
+            return file  # not part of the version (the data, for instance)
+
     def shown(self, file: str | None) -> str | None:
         """A problem's file as the user knows it (materialised paths become real ones)."""
         if file is None:
             return None
-        path = Path(file)
-        if path.is_absolute():
-            try:
-                rel = path.resolve().relative_to(self.folder.resolve()).as_posix()
-            except ValueError:
-                return file  # not part of the version (the data, for instance)
-        else:
-            rel = path.as_posix()
+        rel = self.inside(file)
         return self.real(rel) if rel.split("/")[0] in ITEMS else file
 
 

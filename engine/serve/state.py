@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.activation.contact import suppress
+from engine.activation.contact import ContactLog, suppress
 from engine.history.contacts import read_contacts
 from engine.policy.explain import Explanation, explain
 from engine.policy.lifecycle import assign_segments
@@ -228,12 +228,8 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[
     the built-in opt-out rule's, for a customer who opted out (``opted``: every opt-out the
     history holds, whatever its date), on every channel."""
     policies = project.contacts
-    if not channels:
+    if not channels or (not policies.policies and not opted):
         return [()] * len(ids)
-    if not policies.policies and not opted:
-        return [()] * len(ids)
-    as_of = dt.date.fromisoformat(data.as_of)
-    log = read_contacts(project.config, as_of=as_of, window=policies.window)
     campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
     campaign = campaign.to_numpy(dtype=object)
     allowed = np.ones((len(ids), len(channels)), dtype=bool)
@@ -241,6 +237,9 @@ def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[
     reasons: dict[str, np.ndarray] = {}
     own: dict[str, np.ndarray] = {}  # a policy about one campaign, on a contact of it
     own_reasons: dict[str, np.ndarray] = {}
+    # the contacts counted, read only for the policies (the opt-outs are ``opted``)
+    log = read_contacts(project.config, as_of=dt.date.fromisoformat(data.as_of),
+                        window=policies.window) if policies.policies else ContactLog()
     for pol in policies.policies:
         one = type(policies)((pol,), policies.file)
         found = suppress(one, log, ids, campaign, channels, allowed, built_in=False)
