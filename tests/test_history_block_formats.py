@@ -106,10 +106,14 @@ def test_an_engine_without_the_head_revision_refuses_the_history_at_open(
 
 
 def test_the_downgrade_leaves_actions_blocks_of_format_1_with_the_same_contacts(
-        history_url: str, tmp_path: Path) -> None:
+        history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from alembic import command
     from alembic.config import Config
 
+    import engine.history.live
+
+    # the runs' contacts alone: a history at 0005 has no cvm_live_contacts (0009) to read
+    monkeypatch.setattr(engine.history.live, "given", lambda *_, **__: [])
     store = _one_run(history_url, tmp_path)
     try:
         def contacts() -> tuple[list[object], ...]:

@@ -56,6 +56,7 @@ class ContactLog:
     opted_out_campaign: np.ndarray = field(default_factory=lambda: _empty("O"))
     source: str = "none"  # what the manifest and the messages say about where it came from
     runs: int = 0  # runs whose contacts count
+    live: int = 0  # contacts `cvm serve` gave that count (engine.history.live), after the runs'
 
     def contacts_of(self, customer_id: str) -> int:
         """The contacts counted for one customer."""

@@ -52,6 +52,7 @@ def enforce(opts: Options, policies: ContactPolicies, log: ContactLog, setup: Ch
     summary: dict[str, object] = {
         "file": policies.file, "contacts_from": log.source, "runs_counted": log.runs,
         "contacts_counted": len(log.contact_customer),
+        "live_contacts_counted": log.live,  # of them, those `cvm serve` gave
         "responses_counted": len(log.response_customer),
         "customers_suppressed": int(suppressed.sum()),
         "customers_blocked_per_policy": found.counts,

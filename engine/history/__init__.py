@@ -33,14 +33,17 @@ def open_history(config: Config, *, create: bool) -> Store | None:
     return open_store(settings_for(config), create=create)
 
 
-def with_changes(config: Config, scored: Scored, *, use_history: bool = True) -> pd.DataFrame:
+def with_changes(config: Config, scored: Scored, *, use_history: bool = True,
+                 until: int | None = None) -> pd.DataFrame:
     """The value table with the value-change attributes (engine.history.changes), read from
-    the project's history if there is one (never created here)."""
+    the project's history if there is one (never created here); the contacts `cvm serve`
+    gave up to id ``until`` (None: all)."""
     from engine.history.changes import add_changes
 
     store = open_history(config, create=False) if use_history else None
     try:
-        return add_changes(scored.table, store, as_of=scored.as_of, tiers=scored.tiers.names)
+        return add_changes(scored.table, store, as_of=scored.as_of, tiers=scored.tiers.names,
+                           until=until)
     finally:
         if store is not None:
             store.close()

@@ -3,7 +3,8 @@
     previous_tier, previous_stage   tier and stage in the previous run (missing: none yet)
     tier_change                     steps between the two tiers: +1 up one tier, -2 down two
     total_value_change_pct          100 x (total value now - then) / |then|
-    days_since_last_contact         days from the last run that contacted them to the as-of date
+    days_since_last_contact         days from their last contact (a run that contacted them,
+                                    or a contact `cvm serve` gave) to the as-of date
     contacts_last_30_days           contact days in the 30 days ending on the as-of date:
                                     1 to 29 days back (a run on it is this run)
     last_outcome                    the outcome of their latest response dated before as-of
@@ -12,7 +13,8 @@
 
 The runs looked back on are those dated before this run's as-of date, the latest recorded of
 each date (engine.history.lookback: a run on the same date is the one this run re-makes); the
-previous run is the last of them, and contacts count from them only. On a first run, or for a
+previous run is the last of them, and contacts count from them and from the contacts the
+service gave dated before the as-of date (engine.history.live). On a first run, or for a
 customer the previous run did not have, every one of them is missing but
 contacts_last_30_days, which is 0: policies using them validate and run on a fresh project.
 """
@@ -42,8 +44,9 @@ COLUMNS = ("previous_tier", "previous_stage", "tier_change", "total_value_change
 
 
 def add_changes(table: pd.DataFrame, store: Store | None, *, as_of: dt.date,
-                tiers: Sequence[str]) -> pd.DataFrame:
-    """The value table with the COLUMNS above (defaults without a history)."""
+                tiers: Sequence[str], until: int | None = None) -> pd.DataFrame:
+    """The value table with the COLUMNS above (defaults without a history); the contacts
+    `cvm serve` gave up to id ``until`` (None: all)."""
     n = len(table)
     out = {
         "previous_tier": np.full(n, None, dtype=object),
@@ -55,15 +58,16 @@ def add_changes(table: pd.DataFrame, store: Store | None, *, as_of: dt.date,
         "last_outcome": np.full(n, None, dtype=object),
     }
     if store is not None:
-        _fill(out, table, store, as_of, tiers)
+        _fill(out, table, store, as_of, tiers, until)
     return table.assign(**out)
 
 
 def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: dt.date,
-          tiers: Sequence[str]) -> None:
+          tiers: Sequence[str], until: int | None) -> None:
     from sqlalchemy import select
 
     from engine.history.columnar import lookup, read_blocks
+    from engine.history.live import day_of, given
     from engine.history.lookback import known_responses, looked_back
     from engine.history.snapshot import column
     from engine.history.tables import responses, run_actions
@@ -79,6 +83,7 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         # the contacts: each run's allocated customers, from its Arrow block (ids only)
         made, run, _ = read_blocks(conn, run_actions, sorted(int(r) for r, _ in dated),
                                    ("customer_id",), status="allocated")
+        live = given(conn, as_of, until=until)
         # the latest last: by date, then of one day by OUTCOME_PRECEDENCE (not by import)
         answers = fetch(conn, select(responses.c.customer_id, responses.c.outcome)
                         .where(known_responses(as_of))
@@ -105,8 +110,16 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
         out["total_value_change_pct"][at] = np.round(pct, 6)
-    if len(run):
-        _contacts(out, lookup(made.column("customer_id"), ids)[0], run, dated, as_of)
+    if len(run) or live:
+        day = {int(r): (as_of - day_of(d)).days for r, d in dated}
+        keys = np.array(sorted(day), dtype=np.int64)
+        ago = np.array([day[int(k)] for k in keys], dtype=np.int64)[np.searchsorted(keys, run)]
+        code = lookup(made.column("customer_id"), ids)[0]
+        if live:  # the contacts `cvm serve` gave, dated by their day
+            who = pa.array([r[0] for r in live], type=pa.string())
+            code = np.concatenate([code, lookup(pa.chunked_array([who]), ids)[0]])
+            ago = np.concatenate([ago, [(as_of - day_of(r[1])).days for r in live]])
+        _contacts(out, code, ago.astype(np.int64))
     if answers:
         frame = columns(answers, ["customer_id", "outcome"]).drop_duplicates(
             "customer_id", keep="last")
@@ -122,19 +135,15 @@ def precedence(outcome: ColumnElement[str]) -> ColumnElement[int]:
     return case({o: k for k, o in enumerate(OUTCOME_PRECEDENCE)}, value=outcome, else_=-1)
 
 
-def _contacts(out: dict[str, np.ndarray], code: np.ndarray, run: np.ndarray,
-              dated: list[tuple[Any, ...]], as_of: dt.date) -> None:
-    """days_since_last_contact and contacts_last_30_days (contact days: one run per as-of
-    date) from each contact's customer code (-1: not in this run) and run."""
+def _contacts(out: dict[str, np.ndarray], code: np.ndarray, days_ago: np.ndarray) -> None:
+    """days_since_last_contact and contacts_last_30_days (contact days: a day with contacts
+    counts once) from each contact's customer code (-1: not in this run) and days ago."""
     n = len(out["contacts_last_30_days"])
-    day = {int(r): (as_of - dt.date.fromisoformat(str(d)[:10])).days for r, d in dated}
     ago = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
-    keys = np.array(sorted(day), dtype=np.int64)
-    days_ago = np.array([day[int(k)] for k in keys], dtype=np.int64)[np.searchsorted(keys, run)]
     known = code >= 0
     np.minimum.at(ago, code[known], days_ago[known])
-    for d in sorted({v for v in day.values() if v < CONTACT_WINDOW_DAYS}):
+    for d in np.unique(days_ago[days_ago < CONTACT_WINDOW_DAYS]).tolist():
         on = np.zeros(n, dtype=bool)
         on[code[known & (days_ago == d)]] = True
         count += on

@@ -1,9 +1,11 @@
 """The past contacts and responses contact policies count (README "Contact policies").
 
-A contact is an allocated row of a recorded run, dated by the run's as-of date. A run
+A contact is an allocated row of a recorded run, dated by the run's as-of date, or a contact
+`cvm serve` gave (a trigger's action on a channel: engine.history.live), dated by its day. A run
 re-made on the same as-of date replaces the earlier one: of the runs sharing an as-of date,
 only the latest recorded counts (the others were plans never sent twice). Runs on or after
-this run's as-of date do not count: this run is the one re-made, or history ahead of it.
+this run's as-of date do not count: this run is the one re-made, or history ahead of it; nor
+do the service's contacts dated on or after it.
 Responses count from the response file imports, dated before the as-of date, as every reader
 counts them (engine.history.lookback.known_responses: the as-of date is the data's cut-off).
 The opt-outs (outcome ``opted_out``) are read over the whole history, whatever the window: the
@@ -30,13 +32,15 @@ if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --
 
 
 def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
-                source: str) -> ContactLog:
-    """The contacts and responses of the last ``window`` days (None: all) before ``as_of``."""
+                source: str, until: int | None = None) -> ContactLog:
+    """The contacts and responses of the last ``window`` days (None: all) before ``as_of``;
+    the contacts `cvm serve` gave up to id ``until`` (None: all)."""
     if store is None:
         return ContactLog(source=source)
     from sqlalchemy import select
 
     from engine.history.columnar import many_rows, read_blocks
+    from engine.history.live import given
     from engine.history.lookback import known_responses, looked_back
     from engine.history.tables import responses, run_actions
 
@@ -47,6 +51,7 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
         # only the runs in the window, from their Arrow blocks (engine.history.columnar)
         made, run, _ = read_blocks(conn, run_actions, sorted(run_days),
                                    ("customer_id", "channel", "campaign"), status="allocated")
+        live = given(conn, as_of, since, until=until)
         answered = select(responses.c.customer_id, responses.c.response_date,
                           responses.c.outcome, responses.c.campaign) \
             .where(known_responses(as_of))
@@ -65,13 +70,19 @@ def contact_log(store: Store | None, *, as_of: dt.date, window: int | None,
                                           responses.c.id)), 3)
     keys = np.array(sorted(run_days), dtype=np.int64)
     ago = np.array([run_days[int(k)] for k in keys], dtype=np.int64)
+    ids, days = made.column("customer_id"), ago[np.searchsorted(keys, run)]
+    channels, campaigns = _texts(made.column("channel")), _texts(made.column("campaign"))
+    if live:  # the service's contacts after the runs' (a policy counts them alike)
+        who, when, what, which = arrays(live, 4)
+        ids = pa.chunked_array([*ids.chunks, pa.array(who, type=ids.type)], type=ids.type)
+        days = np.concatenate([days, _days_before(as_of, when)])
+        channels, campaigns = _joined(channels, what), _joined(campaigns, which)
     return ContactLog(
-        made.column("customer_id"),  # Arrow strings: suppress looks them up as they are
-        ago[np.searchsorted(keys, run)], _texts(made.column("channel")),
-        _texts(made.column("campaign")),
+        ids,  # Arrow strings: suppress looks them up as they are
+        days, channels, campaigns,
         customer, _days_before(as_of, date), outcome, campaign,
         gone[0], np.array([str(d)[:10] for d in gone[1]], dtype=object), gone[2],
-        source=source, runs=len(run_days))
+        source=source, runs=len(run_days), live=len(live))
 
 
 def _texts(column: pa.ChunkedArray) -> pd.Categorical:
@@ -82,6 +93,15 @@ def _texts(column: pa.ChunkedArray) -> pd.Categorical:
 
     codes, words = categories(column)
     return pd.Categorical.from_codes(codes, categories=words)
+
+
+def _joined(coded: pd.Categorical, more: np.ndarray) -> pd.Categorical:
+    """``coded`` followed by the texts ``more`` (None: missing), on the codes of both."""
+    words = pd.Index(coded.categories.astype(object))
+    words = words.append(pd.Index(sorted({str(w) for w in more if w is not None}
+                                         - set(words)), dtype=object))
+    return pd.Categorical.from_codes(np.concatenate([coded.codes, words.get_indexer(more)]),
+                                     categories=words)
 
 
 def _days_before(as_of: dt.date, dates: np.ndarray) -> np.ndarray:
@@ -136,8 +156,9 @@ def opt_outs_stamp(store: Store) -> tuple[int, int]:
 
 
 def read_contacts(config: Config, *, as_of: dt.date, window: int | None,
-                  use_history: bool = True) -> ContactLog:
-    """The project's contact log; empty (saying why) with ``--no-history`` or no history yet."""
+                  use_history: bool = True, until: int | None = None) -> ContactLog:
+    """The project's contact log; empty (saying why) with ``--no-history`` or no history yet;
+    the contacts `cvm serve` gave up to id ``until`` (None: all)."""
     from engine.history import open_history
 
     if not use_history:
@@ -146,6 +167,6 @@ def read_contacts(config: Config, *, as_of: dt.date, window: int | None,
     if store is None:
         return ContactLog(source=NO_HISTORY_YET)
     try:
-        return contact_log(store, as_of=as_of, window=window, source=HISTORY)
+        return contact_log(store, as_of=as_of, window=window, source=HISTORY, until=until)
     finally:
         store.close()

@@ -50,21 +50,26 @@ def known_responses(as_of: dt.date) -> ColumnElement[bool]:
     return responses.c.response_date < as_of
 
 
-def history_state(conn: Connection, as_of: dt.date) -> list[list[str]]:
+def history_state(conn: Connection, as_of: dt.date, *,
+                  until: int | None = None) -> list[list[str]]:
     """What a run as of ``as_of`` reads from the history, cheaply: the runs it looks back on
-    (as-of date and run id, itself a hash of that run's inputs and history) and the responses
+    (as-of date and run id, itself a hash of that run's inputs and history), the responses
     it knows (``known_responses``), by content (``known_responses_digest``: not by file
     or import, so neither the order of the imports nor a response dated after ``as_of``
-    changes it). Empty for an empty history."""
+    changes it), and the contacts `cvm serve` gave that it counts, up to id ``until``
+    (engine.history.live), by content too. Empty for an empty history."""
     from sqlalchemy import select
 
+    from engine.history.live import live_state
     from engine.history.tables import runs
 
     chosen = looked_back(as_of).subquery()
     rows = conn.execute(select(runs.c.as_of, runs.c.run_id)
                         .join(chosen, runs.c.id == chosen.c.run).order_by(runs.c.as_of)).all()
     known = known_responses_digest(conn, as_of)
-    return [*([str(d)[:10], str(r)] for d, r in rows), *([known] if known else [])]
+    live = live_state(conn, as_of, until)
+    return [*([str(d)[:10], str(r)] for d, r in rows), *([known] if known else []),
+            *([live] if live else [])]
 
 
 def known_responses_digest(conn: Connection, as_of: dt.date) -> list[str]:

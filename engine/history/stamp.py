@@ -10,6 +10,10 @@ small tables change with every commit that could change what a run reads, and wi
 what ``cvm serve`` records (events, interactions, their outcomes) does not move it. A count,
 not only the highest id: on PostgreSQL two imports may commit out of their ids' order.
 
+The contacts ``cvm serve`` gives (engine.history.live) are read up to the highest id the first
+stamp saw (``until``), which the later stamps keep: the service recording more meanwhile does
+not make a run read again (they wait for the next run), one committed late below that id does.
+
 ``cvm run`` (engine.run.settle) takes it before its first read and again with its run id's
 state, in one short read transaction: equal, every read in between saw the same history.
 """
@@ -23,22 +27,28 @@ if TYPE_CHECKING:
 
     from engine.history.settings import HistorySettings
 
-# (runs recorded, highest run id, response imports, highest import id)
-Stamp = tuple[int, int, int, int]
+# (runs recorded, highest run id, response imports, highest import id, the live contacts'
+# highest id read (``until``), the live contacts up to it)
+Stamp = tuple[int, int, int, int, int, int]
 
 
-def history_stamp(conn: Connection) -> Stamp:
-    """The stamp of the history ``conn`` reads, in one statement."""
+def history_stamp(conn: Connection, until: int | None = None) -> Stamp:
+    """The stamp of the history ``conn`` reads (two statements: read it in one transaction,
+    ``Store.snapshot``); the live contacts up to ``until`` (None: the highest id now)."""
     from sqlalchemy import func, select
 
-    from engine.history.tables import imports, runs
+    from engine.history.tables import imports, live_contacts, runs
 
     found = conn.execute(select(
         select(func.count()).select_from(runs).scalar_subquery(),
         select(func.coalesce(func.max(runs.c.id), 0)).scalar_subquery(),
         select(func.count()).select_from(imports).scalar_subquery(),
-        select(func.coalesce(func.max(imports.c.id), 0)).scalar_subquery())).one()
-    return (int(found[0]), int(found[1]), int(found[2]), int(found[3]))
+        select(func.coalesce(func.max(imports.c.id), 0)).scalar_subquery(),
+        select(func.coalesce(func.max(live_contacts.c.id), 0)).scalar_subquery())).one()
+    last = int(found[4]) if until is None else until
+    count = conn.execute(select(func.count()).select_from(live_contacts)
+                         .where(live_contacts.c.id <= last)).scalar_one()
+    return (int(found[0]), int(found[1]), int(found[2]), int(found[3]), last, int(count))
 
 
 def read_stamp(settings: HistorySettings) -> Stamp | None:
@@ -49,7 +59,7 @@ def read_stamp(settings: HistorySettings) -> Stamp | None:
     if store is None:
         return None
     try:
-        with store.reading() as conn:
+        with store.snapshot() as conn:
             return history_stamp(conn)
     finally:
         store.close()
@@ -60,5 +70,7 @@ def what_changed(before: Stamp | None, after: Stamp | None) -> str:
     if before is None or after is None:
         return "the history was made" if after is not None else "the history was removed"
     said = [*(["a run was recorded"] if before[:2] != after[:2] else []),
-            *(["responses were imported"] if before[2:] != after[2:] else [])]
+            *(["responses were imported"] if before[2:4] != after[2:4] else []),
+            *(["a contact `cvm serve` gave was recorded late"] if before[4:] != after[4:]
+              else [])]
     return " and ".join(said)

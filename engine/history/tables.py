@@ -14,6 +14,9 @@
                    block (values.py)
     cvm_events, cvm_interactions, cvm_interaction_responses   what `cvm serve` records: the
                    events posted, the actions shown or fired, the outcomes agents recorded
+    cvm_live_contacts  one row per contact `cvm serve` gave (a trigger's action on a channel,
+                   not withheld): what the contact policies and the value-change attributes
+                   count beside the runs' contacts (engine.history.live; migration 0009)
 
 Every name starts with ``cvm_`` so that the history can share a PostgreSQL database.
 """
@@ -42,8 +45,8 @@ from engine.history.values import table as _run_values_table
 from engine.project.schema import OUTCOMES
 
 __all__ = ["OUTCOMES", "VERSION_TABLE", "events", "imports", "interaction_responses",
-           "interactions", "metadata", "responses", "run_actions", "run_snapshots", "run_values",
-           "runs"]
+           "interactions", "live_contacts", "metadata", "responses", "run_actions",
+           "run_snapshots", "run_values", "runs"]
 
 VERSION_TABLE = "cvm_alembic_version"
 
@@ -149,4 +152,23 @@ interaction_responses = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("note", Text),
     Index("cvm_interaction_responses_customer", "customer_id", "recorded_at"),
+)
+
+# The contacts `cvm serve` gave (migration 0009_live): appended, never changed or removed.
+live_contacts = Table(
+    "cvm_live_contacts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, nullable=False),
+    Column("contact_date", Date, nullable=False),  # the UTC day it was given
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("campaign", Text),
+    Column("action", Text),
+    Column("trigger_id", Text),
+    Column("interaction_id", String(32), nullable=False),
+    Column("run_id", String(64), nullable=False),  # the run whose decisions were served
+    # its content's digest, for the run ids (engine.history.live)
+    Column("digest", BigInteger, nullable=False),
+    Index("cvm_live_contacts_date", "contact_date"),
+    Index("cvm_live_contacts_customer", "customer_id", "contact_date"),
 )

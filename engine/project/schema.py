@@ -117,8 +117,9 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
        "two.", True),
     _C("total_value_change_pct", NUMBER, "100 x (total_value - previous total_value) / "
        "abs(previous total_value); empty when that is 0.", True),
-    _C("days_since_last_contact", NUMBER, "Days from the last run before the as-of date that "
-       "contacted the customer to the as-of date.", True),
+    _C("days_since_last_contact", NUMBER, "Days from the customer's last contact before the "
+       "as-of date (a run that contacted them, or a contact cvm serve gave) to the as-of "
+       "date.", True),
     _C("contacts_last_30_days", NUMBER, "Days with a contact in the 30 days ending on the "
        "as-of date: the as-of date and the 29 days before it. A run on the as-of date is this "
        "run, so a contact counts 1 to 29 days back: 29 days back counts, 30 does not."),

@@ -138,7 +138,8 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
             scored = scoring(progress) if scoring is not None else kept
             del kept
             return compute(project, progress=progress, history=history, scored=scored,
-                           decided=early.start if early_writes else None)
+                           decided=early.start if early_writes else None,
+                           until=recorder.until if recorder is not None else None)
 
         # the look-backs and the state the run id covers read the same history
         # (engine.run.settle); an attempt made again writes its files again

@@ -63,12 +63,13 @@ def types_for(config: Config) -> dict[str, str]:
     return attribute_types(consents=config.data.consents, extra=config.data.attributes)
 
 
-def staged(config: Config, setup: Project, scored: Scored, *,
-           history: bool = True) -> pd.DataFrame:
+def staged(config: Config, setup: Project, scored: Scored, *, history: bool = True,
+           until: int | None = None) -> pd.DataFrame:
     """The value table as the policies read it: what changed since the last run
-    (``with_changes``), then the lifecycle stages and segments. ``cvm run`` and ``cvm validate
-    --audience`` both take it from here."""
-    return assign_stages(with_changes(config, scored, use_history=history), setup.rulebook)
+    (``with_changes``; the contacts `cvm serve` gave up to id ``until``), then the lifecycle
+    stages and segments. ``cvm run`` and ``cvm validate --audience`` both take it from here."""
+    return assign_stages(with_changes(config, scored, use_history=history, until=until),
+                         setup.rulebook)
 
 
 def kept_for_learning(scored: Scored, setup: Project, *, history: bool = True) -> Scored:
@@ -87,11 +88,14 @@ def holds_what_learning_reads(scored: Scored, setup: Project, *, history: bool =
 
 def compute(setup: Project, *, scored: Scored | None = None,
             progress: Progress | None = None, history: bool = True,
-            decided: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Computed:
+            decided: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
+            until: int | None = None) -> Computed:
     """Value, stages, decisions and the action list of ``setup`` (built by
     ``engine.run.build``); ``scored``: the value table when the caller has it already;
     ``decided(table, decisions)``: called with the final value table and decisions before the
-    allocation (``cvm run`` writes their files meanwhile; neither is changed after)."""
+    allocation (``cvm run`` writes their files meanwhile; neither is changed after);
+    ``until``: the highest id of the contacts `cvm serve` gave that the look-backs read
+    (engine.history.live; None: all)."""
     config = setup.config
     timings: dict[str, float] = {}
 
@@ -105,7 +109,7 @@ def compute(setup: Project, *, scored: Scored | None = None,
         timings.update(scored.timings)
         scored = kept_for_learning(scored, setup, history=history)
     start = step("lifecycle")
-    table = staged(config, setup, scored, history=history)
+    table = staged(config, setup, scored, history=history, until=until)
     timings["lifecycle"] = time.perf_counter() - start
     start = step("decide")
     decisions = decide(table, setup.rulebook)
@@ -118,7 +122,7 @@ def compute(setup: Project, *, scored: Scored | None = None,
         from engine.history.contacts import read_contacts
 
         log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,
-                            use_history=history)
+                            use_history=history, until=until)
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
                            campaigns=run_campaigns(decisions), use_history=history)
     actions, alloc, contact, blocked = _allocated(table, decisions, setup.channels, progress,

@@ -37,6 +37,8 @@ class Recorder:
             raise InputError(errors)
         self.config = config
         self.key: int | None = None
+        # the live contacts the run reads: up to this id (engine.history.live), set by stamp
+        self.until: int | None = None
 
     def describe(self) -> dict[str, Any]:
         """What the manifest says about the history: the database, its password masked."""
@@ -50,7 +52,9 @@ class Recorder:
         None without a history yet."""
         from engine.history.stamp import read_stamp
 
-        return read_stamp(self.settings)
+        found = read_stamp(self.settings)
+        self.until = found[4] if found is not None else None
+        return found
 
     def state(self, as_of: dt.date) -> tuple[list[list[str]], Stamp | None]:
         """What a run as of ``as_of`` reads from the history (engine.history.lookback), for
@@ -64,7 +68,8 @@ class Recorder:
             return [], None
         try:
             with store.snapshot() as conn:
-                return history_state(conn, as_of), history_stamp(conn)
+                return (history_state(conn, as_of, until=self.until),
+                        history_stamp(conn, self.until))
         finally:
             store.close()
 

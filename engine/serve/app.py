@@ -22,7 +22,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from engine import __version__
-from engine.history.tables import events, interaction_responses, interactions
+from engine.history.live import live_row
+from engine.history.tables import events, interaction_responses, interactions, live_contacts
 from engine.project.rulebook import NO_ACTION
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
@@ -87,8 +88,22 @@ class Service:
                 # an absence decided by the clock answers the event that opened it
                 "event_id": event_id or next(iter(item.get("event_ids") or ()), None),
                 "trigger_id": item.get("trigger_id")})
+            if why is None and item.get("channel"):
+                self.contacted(state, iid, cid, item)
             out.append({"interaction_id": iid, **item})
         return out
+
+    def contacted(self, state: ServeState, iid: str, customer_id: str,
+                  item: dict[str, Any]) -> None:
+        """A trigger's action given on a channel is a contact: counted at once by this
+        service's contact policies, and recorded for the next runs (engine.history.live)."""
+        at = now()
+        row = live_row(customer_id=customer_id, at=at, channel=str(item["channel"]),
+                       campaign=item.get("campaign"), action=item.get("action"),
+                       trigger_id=item.get("trigger_id"), interaction_id=iid,
+                       run_id=state.run_id)
+        state.given.add(iid, customer_id, row["contact_date"], row["channel"], row["campaign"])
+        self.record(live_contacts, row)
 
 
 def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,

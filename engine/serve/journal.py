@@ -20,6 +20,7 @@ from engine.history.tables import (
     events,
     interaction_responses,
     interactions,
+    live_contacts,
     responses,
 )
 
@@ -96,8 +97,9 @@ class Journal:
                 waiter.set()
 
     def _write(self, rows: dict[Table, list[dict[str, Any]]]) -> None:
-        # parents first: events, then the interactions they fired, then the responses
-        order = [events, interactions, interaction_responses]
+        # parents first: events, then the interactions they fired (and the contacts given),
+        # then the responses
+        order = [events, interactions, live_contacts, interaction_responses]
         try:
             with self.store.transaction() as conn:
                 for table in order:

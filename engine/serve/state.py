@@ -36,6 +36,7 @@ from engine.serve.answers import (
     profile,
     trigger_refusal,
 )
+from engine.serve.given import Given, read_given, with_given
 from engine.serve.opt_outs import OptOuts
 from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
 
@@ -59,6 +60,8 @@ class Ready:
     decided: dict[str, Any]  # the run's decision (decisions.csv)
     batch: dict[str, Any] | None  # the run's action list row
     opted: str | None = None  # the opt-out its verdicts hold (read at load), None: none
+    # the contacts given since the run that its verdicts count (engine.serve.given)
+    gave: tuple[tuple[str, str | None], ...] = ()
 
 
 def dumps(body: Any) -> bytes:
@@ -77,6 +80,10 @@ class ServeState:
     loaded_at: str
     # every opt-out of the history, as known now (reread while serving): id -> why
     opt_outs: OptOuts = field(default_factory=lambda: OptOuts(None))
+    # the contacts the service gave since the run (counted at once), and the run's contact log
+    given: Given = field(default_factory=lambda: Given(dt.date.min))
+    log: ContactLog = field(default_factory=ContactLog)
+    _counted: dict[str, Ready] = field(default_factory=dict, repr=False)
     # the answers on a channel, built on first use (a cache: the same bytes every time)
     _on_channel: dict[tuple[str, str], tuple[bytes, Mapping[str, Any]]] = field(
         default_factory=dict, repr=False)
@@ -90,9 +97,9 @@ class ServeState:
         """The answer without context, as JSON, and its decision (what the interaction
         records: on a channel it may differ from the one without)."""
         ready = self.ready[customer_id]
-        if ready.opted != self.opt_outs.get(customer_id):  # opted out since the load
-            body = self.answer(self._now(ready), channel, None, ready.explanation,
-                               ready.decided)
+        now = self._now(ready)
+        if now is not ready:  # opted out, or given a contact, since the load
+            body = self.answer(now, channel, None, ready.explanation, ready.decided)
             return dumps(body), body["decision"]
         if channel is None:
             return ready.nba, ready.decision
@@ -150,19 +157,31 @@ class ServeState:
 
     def _now(self, ready: Ready) -> Ready:
         """The customer's answers with the opt-out known now (one imported since the load
-        blocks every channel, said first)."""
-        opted = self.opt_outs.get(str(ready.record["customer_id"]))
-        if opted == ready.opted:
+        blocks every channel, said first) and the contacts given since the run counted."""
+        cid = str(ready.record["customer_id"])
+        opted, gave = self.opt_outs.get(cid), self.given.of(cid)
+        if opted == ready.opted and gave == ready.gave:
             return ready
-        others = tuple(v for v in ready.verdicts if v.kind != "built_in")
-        return dataclasses.replace(ready, opted=opted, verdicts=others if opted is None else
-                                   (_opted_out_verdict(self.channels, opted), *others))
+        counted = self._counted.get(cid)
+        if counted is not None and counted.opted == opted and counted.gave == gave:
+            return counted
+        verdicts = ready.verdicts if gave == ready.gave else _verdicts(
+            self.project, with_given(self.log, cid, gave), np.array([cid], dtype=object),
+            np.array([ready.decided.get("campaign") or ""], dtype=object), self.channels,
+            {})[0]
+        others = tuple(v for v in verdicts if v.kind != "built_in")
+        counted = dataclasses.replace(
+            ready, opted=opted, gave=gave, verdicts=others if opted is None else
+            (_opted_out_verdict(self.channels, opted), *others))
+        self._counted[cid] = counted
+        return counted
 
 
 def load_state(folder: Path, *, config_file: Path | None = None, run: Path | None = None,
-               opt_outs: OptOuts | None = None) -> ServeState:
+               opt_outs: OptOuts | None = None, given: Given | None = None) -> ServeState:
     """Read the project and its latest run and compute every customer's answers, with every
-    opt-out of the history (``opt_outs``, reread now; else read once from the project's)."""
+    opt-out of the history (``opt_outs``, reread now; else read once from the project's)
+    and the contacts given since the run (the history's, and ``given``'s not yet in it)."""
     project = load_project(folder, config_file)
     where = run_folder(project.config, run)
     stamp = manifest_stamp(where)
@@ -175,12 +194,16 @@ def load_state(folder: Path, *, config_file: Path | None = None, run: Path | Non
             opt_outs.close()
     else:
         opt_outs.refresh()
-    return build_state(project, data, stamp, opt_outs)
+    as_of = dt.date.fromisoformat(data.as_of)
+    read = read_given(project.config, as_of)
+    given = given.since(as_of, read) if given is not None else Given(as_of, read)
+    return build_state(project, data, stamp, opt_outs, given)
 
 
 def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None = None,
-                opt_outs: OptOuts | None = None) -> ServeState:
+                opt_outs: OptOuts | None = None, given: Given | None = None) -> ServeState:
     opt_outs = opt_outs if opt_outs is not None else OptOuts(None)
+    given = given if given is not None else Given(dt.date.fromisoformat(data.as_of))
     rulebook = project.rulebook
     table = data.table
     if rulebook.segments and not all(f"segment_{s.id}" in table for s in rulebook.segments):
@@ -194,7 +217,12 @@ def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None =
     # one reading of the opt-outs for the verdicts and for what they hold (``Ready.opted``):
     # one swapped meanwhile then differs from it, and the answers are made again with it
     known = opt_outs.known
-    verdicts = _verdicts(project, data, ids, channels, known)
+    # the contacts counted, read only for the policies (the opt-outs are ``known``)
+    log = read_contacts(project.config, as_of=dt.date.fromisoformat(data.as_of),
+                        window=project.contacts.window) \
+        if project.contacts.policies and channels else ContactLog()
+    campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
+    verdicts = _verdicts(project, log, ids, campaign.to_numpy(dtype=object), channels, known)
     ready: dict[str, Ready] = {}
     for i, record in enumerate(records):
         cid = str(ids[i])
@@ -210,7 +238,8 @@ def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None =
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
-                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), opt_outs)
+                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), opt_outs,
+                      given, log)
 
 
 def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
@@ -221,25 +250,21 @@ def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def _verdicts(project: Project, data: RunData, ids: np.ndarray, channels: tuple[str, ...],
-              opted: Mapping[str, str]) -> list[tuple[ContactVerdict, ...]]:
-    """Per customer, each contact policy's verdict on the decided campaign: the contacts the
-    batch run counted (the history before the run's as-of date), every policy at once; first
-    the built-in opt-out rule's, for a customer who opted out (``opted``: every opt-out the
-    history holds, whatever its date), on every channel."""
+def _verdicts(project: Project, log: ContactLog, ids: np.ndarray, campaign: np.ndarray,
+              channels: tuple[str, ...], opted: Mapping[str, str]
+              ) -> list[tuple[ContactVerdict, ...]]:
+    """Per customer, each contact policy's verdict on the decided campaign (``campaign``):
+    the contacts ``log`` holds (the batch run's: the history before the run's as-of date),
+    every policy at once; first the built-in opt-out rule's, for a customer who opted out
+    (``opted``: every opt-out the history holds, whatever its date), on every channel."""
     policies = project.contacts
     if not channels or (not policies.policies and not opted):
         return [()] * len(ids)
-    campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
-    campaign = campaign.to_numpy(dtype=object)
     allowed = np.ones((len(ids), len(channels)), dtype=bool)
     blocked: dict[str, np.ndarray] = {}
     reasons: dict[str, np.ndarray] = {}
     own: dict[str, np.ndarray] = {}  # a policy about one campaign, on a contact of it
     own_reasons: dict[str, np.ndarray] = {}
-    # the contacts counted, read only for the policies (the opt-outs are ``opted``)
-    log = read_contacts(project.config, as_of=dt.date.fromisoformat(data.as_of),
-                        window=policies.window) if policies.policies else ContactLog()
     for pol in policies.policies:
         one = type(policies)((pol,), policies.file)
         found = suppress(one, log, ids, campaign, channels, allowed, built_in=False)
@@ -280,6 +305,6 @@ class Holder:
                run: Path | None = None) -> ServeState:
         with self._lock:
             new = load_state(folder, config_file=config_file, run=run,
-                             opt_outs=self.state.opt_outs)
+                             opt_outs=self.state.opt_outs, given=self.state.given)
             self.state, self.failure = new, None
             return new

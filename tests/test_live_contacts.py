@@ -1,0 +1,143 @@
+"""A contact `cvm serve` gives (a trigger's action on a channel) counts as a contact (README
+"Contact policies"): the same service's contact policies count it at once, its next loads
+read it back from the history, and the next runs count it as they count the runs' contacts
+(the policies, days_since_last_contact, contacts_last_30_days) and cover it in their run id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from engine.history.live import live_row
+from engine.history.stamp import history_stamp
+from engine.history.tables import live_contacts
+from engine.serve.journal import Journal
+from tests.history_runs import cvm, open_history, retail_copy, run, set_as_of
+from tests.serve_util import client, complaint, serving
+
+WAIT = 30.0
+CALLED = "C000106"  # allocated a call_centre contact by the bundled retail run of 2025-12-01
+
+
+def _give(url: str, folder: Path, customer: str, at: dt.datetime, channel: str = "call_centre",
+          *, iid: str = "i" * 32) -> None:
+    """A contact as `cvm serve` records it, given at ``at``."""
+    store = open_history(url, folder)
+    journal = Journal(store)
+    journal.add(live_contacts, live_row(
+        customer_id=customer, at=at, channel=channel, campaign="service_recovery",
+        action="service_recovery_call", trigger_id="vip_complaint", interaction_id=iid,
+        run_id="r" * 16))
+    assert journal.flush(WAIT)
+    journal.close()  # closes the store too
+
+
+def _actions(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "actions.csv", dtype=str,
+                       keep_default_na=False).set_index("customer_id")
+
+
+def test_a_run_counts_the_contacts_the_service_gave(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    project = retail_copy(tmp_path)
+    set_as_of(project, "2025-12-01")
+    alone = run(project, tmp_path / "alone", "--no-history")
+    assert _actions(alone).loc[CALLED, "channel"] == "call_centre"
+    url = str(tmp_path / "h.sqlite")
+    monkeypatch.setenv("CVM_HISTORY_URL", url)
+    # given six days before the as-of date; one given on it is the run's own day: not counted
+    _give(url, tmp_path, CALLED, dt.datetime(2025, 11, 25, 15, 30, tzinfo=dt.timezone.utc))
+    _give(url, tmp_path, "C000118", dt.datetime(2025, 12, 1, 9, tzinfo=dt.timezone.utc),
+          iid="j" * 32)
+    folder = run(project, tmp_path / "run")
+    assert _actions(folder).loc[CALLED, ["channel", "status"]].tolist() == ["email",
+                                                                            "allocated"]
+    assert _actions(folder).loc["C000118", "channel"] == "call_centre"
+    counted = json.loads((folder / "manifest.json").read_text())["contact_policies"]
+    assert (counted["runs_counted"], counted["contacts_counted"],
+            counted["live_contacts_counted"]) == (0, 1, 1)
+    table = pd.read_parquet(folder / "customers.parquet").set_index("customer_id")
+    assert (table.loc[CALLED, "days_since_last_contact"],
+            table.loc[CALLED, "contacts_last_30_days"]) == (6, 1)
+    assert pd.isna(table.loc["C000118", "days_since_last_contact"])
+    shown = cvm("explain", CALLED, "--project", str(project), "--json")
+    assert shown.exit_code == 0, shown.stderr
+    policies = json.loads(shown.stdout)["contact_policies"]
+    rest = next(v for v in policies["verdicts"] if v["id"] == "call_rest")
+    assert (policies["contacts_counted"], rest["blocks"], rest["reason"]) == (
+        1, ["call_centre"], "contact policy call_rest: last contact 6 days ago (cool-down 21 "
+        "days)")
+    # the run id covers the contact: the same history gives the same id, none another
+    again = run(project, tmp_path / "again")
+    ids = [json.loads((f / "manifest.json").read_text())["run_id"]
+           for f in (folder, again)]
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "empty.sqlite"))
+    other = run(project, tmp_path / "other")
+    assert ids[0] == ids[1] != json.loads((other / "manifest.json").read_text())["run_id"]
+
+
+def test_a_contact_recorded_while_a_run_reads_waits_for_the_next(history_url: str,
+                                                                 tmp_path: Path) -> None:
+    """The stamp keeps the live contacts' highest id its first reading saw: one recorded
+    later does not move it (the run reads up to that id), one committed late below it does."""
+    at = dt.datetime(2025, 11, 25, tzinfo=dt.timezone.utc)
+    _give(history_url, tmp_path, CALLED, at)
+    store = open_history(history_url, tmp_path)
+    try:
+        with store.snapshot() as conn:
+            first = history_stamp(conn)
+        _give(history_url, tmp_path, "C000118", at, iid="j" * 32)
+        with store.snapshot() as conn:
+            kept, now = history_stamp(conn, first[4]), history_stamp(conn)
+            late = conn.execute(select(func.max(live_contacts.c.id))).scalar_one()
+    finally:
+        store.close()
+    assert first[4:] == (1, 1)
+    assert kept == first
+    assert now[4:] == (late, 2)
+
+
+def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = str(tmp_path / "h.sqlite")
+    monkeypatch.setenv("CVM_HISTORY_URL", url)
+    project = retail_copy(tmp_path, ("triggers",))
+    set_as_of(project, "2025-12-01")
+    folder = run(project, tmp_path / "run")
+    actions = _actions(folder)
+    table = pd.read_parquet(folder / "customers.parquet").set_index("customer_id")
+    who = next(c for c in table.index[table["value_tier"].isin(["platinum", "gold"])
+                                      & table["consent_phone"].astype(bool)]
+               if c in actions.index and actions.loc[c, "status"] == "allocated"
+               and actions.loc[c, "channel"] == "email")
+    with serving(project, run=folder, watch_seconds=0) as service, client(service) as http:
+        first = complaint(http, who)["vip_complaint"]
+        assert (first["action"], first["withheld"]) == ("service_recovery_call", None)
+        second = complaint(http, who)["vip_complaint"]
+        assert (second["action"], second["withheld"]) == (
+            "no_action", "contact policy call_rest blocks call_centre: contact policy "
+            "call_rest: last contact 0 days ago (cool-down 21 days)")
+        answer = http.post(f"/v1/customers/{who}/next-best-action",
+                           json={"channel": "call_centre"}).json()
+        verdicts = {v["policy"]: v for v in answer["contact_policies"]}
+        assert verdicts["call_rest"]["blocks_this_channel"] is True
+        assert service.journal is not None and service.journal.flush(WAIT)
+        assert http.post("/v1/admin/reload").status_code == 200
+        third = complaint(http, who)["vip_complaint"]
+        assert third["withheld"] == second["withheld"]
+    store = open_history(url, tmp_path)
+    try:
+        with store.reading() as conn:
+            given = conn.execute(select(live_contacts.c.customer_id, live_contacts.c.channel,
+                                        live_contacts.c.interaction_id)).all()
+    finally:
+        store.close()
+    # the first call, and the account manager's escalation of the second complaint
+    assert sorted((c, ch) for c, ch, _ in given) == [(who, "account_manager"),
+                                                      (who, "call_centre")]
+    assert first["interaction_id"] in {i for _, _, i in given}
