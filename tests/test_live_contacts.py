@@ -130,6 +130,13 @@ def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
         assert http.post("/v1/admin/reload").status_code == 200
         third = complaint(http, who)["vip_complaint"]
         assert third["withheld"] == second["withheld"]
+        # the profile lists them among the contacts, newest first, beside the run's
+        contacts = http.get(f"/v1/customers/{who}").json()["history"]["contacts"]
+        given = contacts[0]["date"]  # the UTC day the service gave them
+        assert given > "2025-12-01"
+        assert [(c["date"], c["channel"], c["source"]) for c in contacts] == [
+            (given, "account_manager", "serve"), (given, "call_centre", "serve"),
+            ("2025-12-01", "email", "run")]
     store = open_history(url, tmp_path)
     try:
         with store.reading() as conn:

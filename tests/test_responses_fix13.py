@@ -52,7 +52,8 @@ def test_a_customer_in_no_recorded_run_is_counted_and_said(retail: Path) -> None
         "warning: responses.csv:3: row 2, column 'customer_id': 2 rows name a customer in no "
         "recorded run (ZZZ999, YYY1): kept\n"
         "  hint: a response counts once a run holds its customer (contact policies, "
-        "last_outcome), and in cvm measure only for the runs that assigned the customer to "
+        "last_outcome; an opt-out stops cvm serve's contacts at once), and in cvm measure "
+        "only for the runs that assigned the customer to "
         "the campaign; check the ids if they should match the transactions'\n")
 
 

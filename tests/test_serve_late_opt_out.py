@@ -89,6 +89,10 @@ def test_an_opt_out_imported_while_serving_applies_within_seconds(
     decision = _soon(lambda: (d := _answer(http, live)["decision"])["action"] == "no_action"
                      and d)
     assert decision["reason"] == f"contact policy opted_out blocks every channel: {said}"
+    # the profile says it beside the run's decision, which predates it
+    profile = http.get(f"/v1/customers/{live}").json()
+    assert profile["opted_out"] == said and profile["decision"]["action"] != "no_action"
+    assert http.get(f"/v1/customers/{who['kept']}").json()["opted_out"] is None
     answer = _answer(http, live, channel)
     assert answer["decision"]["reason"] == f"contact policy opted_out blocks {channel}: {said}"
     # listed on the channel, but it cannot be given there now (the trial)
@@ -247,3 +251,29 @@ def test_the_reread_does_not_wait_for_the_history_s_writer(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_the_reread_keeps_one_connection_to_postgresql(
+        history_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each second's reread reuses one kept server connection on PostgreSQL (a new one each
+    second filled the server's log); a SQLite file is opened for each read, as before."""
+    from sqlalchemy import event
+
+    from engine.run.build import load_project
+    from engine.serve.opt_outs import OptOuts
+    from tests.history_runs import open_history
+
+    monkeypatch.setenv("CVM_HISTORY_URL", history_url)
+    open_history(history_url, tmp_path).close()  # an empty history
+    opt_outs = OptOuts(load_project(retail_copy(tmp_path)).config)
+    try:
+        opt_outs.refresh()  # opens the reader's store
+        connects: list[object] = []
+        store = opt_outs._reader()
+        assert store is not None
+        event.listen(store.engine, "connect", lambda *_: connects.append(1))
+        for _ in range(5):
+            opt_outs.refresh()
+    finally:
+        opt_outs.close()
+    assert len(connects) == (0 if history_url.startswith("postgresql") else 5)

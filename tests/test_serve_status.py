@@ -157,15 +157,28 @@ def test_a_run_folder_changed_after_the_run_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", str(project), "--port", "1"],
                                 env={"CVM_SERVE_KEY": "k" * 20})
     assert result.exit_code == 1
-    shown = _readme_block("error: output: changed since run").replace(
+    shown = _readme_block("error: policies/win_back.yaml: changed since run").replace(
         "86d9d5d712e66867", run_id)
     assert result.output.strip() == shown
+    # two files changed: the first named, the other with it
+    (project / "rules" / "lifecycle.yaml").write_text(
+        (project / "rules" / "lifecycle.yaml").read_text() + "# a comment\n")
+    with pytest.raises(InputError) as found:
+        load_state(project)
+    assert found.value.format().splitlines()[0].endswith(
+        f"policies/win_back.yaml: changed since run {run_id} was made (with "
+        "rules/lifecycle.yaml): the service decides with the rules and policies the run had")
     policy.write_text(kept)
+    (project / "rules" / "lifecycle.yaml").write_text(
+        (project / "rules" / "lifecycle.yaml").read_text().removesuffix("# a comment\n"))
     load_state(project)
     _score_into_the_run(project)
     with pytest.raises(InputError) as found:
         load_state(project)
-    assert "customers.parquet" in found.value.format()
+    said = found.value.format().splitlines()
+    assert said[0].endswith(f"output: changed since run {run_id} was made: customers.parquet")
+    assert said[1] == ("  hint: run `cvm run` again (a `cvm score` into the run folder, or a "
+                       "file edited by hand)")
 
 
 def test_a_changed_policy_is_refused_at_reload_and_said(tmp_path: Path) -> None:

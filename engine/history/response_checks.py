@@ -202,8 +202,9 @@ def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, pat
         path, display, int(np.argmax(rows)), "customer_id",
         f"{count:,} row{'s' if count > 1 else ''} name{'' if count > 1 else 's'} a customer "
         f"in no recorded run ({shown}): kept",
-        "a response counts once a run holds its customer (contact policies, last_outcome), "
-        "and in cvm measure only for the runs that assigned the customer to the campaign; "
+        "a response counts once a run holds its customer (contact policies, last_outcome; "
+        "an opt-out stops cvm serve's contacts at once), and in cvm measure only for the "
+        "runs that assigned the customer to the campaign; "
         "check the ids if they should match the transactions'", severity="warning")
 
 

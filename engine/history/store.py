@@ -85,9 +85,10 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
+def open_store(settings: HistorySettings, *, create: bool, kept: bool = False) -> Store | None:
     """The history, ready to read (and, with ``create``, to write); None if there is none yet
-    and ``create`` is false."""
+    and ``create`` is false. ``kept``: a server connection kept between reads, for a reader
+    that reads every second (PostgreSQL; a SQLite file is opened for each read)."""
     if settings.file is not None:
         if not settings.file.exists():
             if not create:
@@ -97,7 +98,7 @@ def open_store(settings: HistorySettings, *, create: bool) -> Store | None:
         elif not settings.file.is_file():
             raise InputError(problem(settings, "is not a file", "point the history at a "
                                      "SQLite file (or remove what is in the way)"))
-    engine = _engine(settings, writable=create)
+    engine = _engine(settings, writable=create, kept=kept)
     store = Store(settings, engine, create)
     try:
         with store.transaction() as conn:
@@ -169,7 +170,7 @@ def check_integrity(store: Store) -> None:
         "quick_check)", DAMAGED_HINT))
 
 
-def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
+def _engine(settings: HistorySettings, *, writable: bool, kept: bool = False) -> Engine:
     if settings.file is not None:
         url = settings.url
         if not writable:  # read-only: never creates or changes the file
@@ -192,6 +193,9 @@ def _engine(settings: HistorySettings, *, writable: bool) -> Engine:
             conn.exec_driver_sql(begin)
 
         return engine
+    if kept:  # one connection, checked before each use (a server restarted meanwhile)
+        return create_engine(settings.url, pool_size=1, max_overflow=0, pool_pre_ping=True,
+                             connect_args={"connect_timeout": CONNECT_SECONDS})
     return create_engine(settings.url, poolclass=NullPool,
                          connect_args={"connect_timeout": CONNECT_SECONDS})
 

@@ -153,6 +153,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         if ready_row is None:
             return not_found("customer", customer_id)
         body = dict(ready_row.profile)
+        # every opt-out the history holds, as known now (a run's decision may predate it)
+        body["opted_out"] = state.opt_outs.get(customer_id)
         if service.journal is not None:
             service.journal.flush()
             body["history"] = recent(service.journal.store, customer_id)

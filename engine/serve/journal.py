@@ -155,12 +155,18 @@ def interaction_of(store: Store, interaction_id: str) -> dict[str, Any] | None:
 
 
 def recent(store: Store, customer_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The customer's latest contacts (runs), responses (imported and recorded here) and
-    interactions, newest first."""
+    """The customer's latest contacts (the runs' and those the service gave), responses
+    (imported and recorded here) and interactions, newest first."""
     from engine.history.queries import _plain, contacts_of
 
     with store.reading() as conn:
-        contacts = contacts_of(conn, customer_id, RECENT)
+        contacts = [(*c, "run") for c in contacts_of(conn, customer_id, RECENT)]
+        given = conn.execute(
+            select(live_contacts.c.contact_date, live_contacts.c.campaign,
+                   live_contacts.c.channel, live_contacts.c.action)
+            .where(live_contacts.c.customer_id == customer_id)
+            .order_by(live_contacts.c.contact_date.desc(), live_contacts.c.id.desc())
+            .limit(RECENT)).all()
         imported = conn.execute(
             select(responses.c.response_date, responses.c.campaign, responses.c.outcome)
             .where(responses.c.customer_id == customer_id)
@@ -183,8 +189,11 @@ def recent(store: Store, customer_id: str) -> dict[str, list[dict[str, Any]]]:
     answers += [_plain({"date": d, "about": a, "outcome": o, "interaction_id": i,
                         "source": "serve"}) for d, a, o, i in recorded]
     answers = sorted(answers, key=lambda r: str(r["date"]), reverse=True)[:RECENT]
+    # newest first; of one day, the service's (given after the run of that as-of date)
+    contacts = sorted(contacts + [(*g, "serve") for g in given],
+                      key=lambda c: (str(c[0])[:10], c[4] == "serve"), reverse=True)[:RECENT]
     return {
-        "contacts": [_plain(dict(zip(("date", "campaign", "channel", "action"), r,
+        "contacts": [_plain(dict(zip(("date", "campaign", "channel", "action", "source"), r,
                                      strict=True))) for r in contacts],
         "responses": answers,
         "interactions": [_plain(dict(zip(("interaction_id", "recorded_at", "source",

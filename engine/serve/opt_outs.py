@@ -63,9 +63,11 @@ class OptOuts:
         if self._store is not None:
             return self._store
         if self._owned is None and self._config is not None:
-            from engine.history import open_history
+            from engine.history import settings_for
+            from engine.history.store import open_store
 
-            self._owned = open_history(self._config, create=False)  # None: no history yet
+            # None: no history yet; on PostgreSQL one connection kept, not one a second
+            self._owned = open_store(settings_for(self._config), create=False, kept=True)
         return self._owned
 
     def close(self) -> None:

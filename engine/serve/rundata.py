@@ -112,14 +112,26 @@ def check_hashes(config: Config, folder: Path, manifest: dict[str, Any]) -> None
     recorded: dict[str, Any] = found if isinstance(found, dict) else {}
     now = decision_files(config)
     wanted = {k: v for k, v in recorded.items() if k in now or _decides(config, k)}
-    changed += sorted(k for k in now.keys() | wanted.keys() if now.get(k) != wanted.get(k))
-    if changed:
+    edited = sorted(k for k in now.keys() | wanted.keys() if now.get(k) != wanted.get(k))
+    run = manifest.get("run_id")
+    if changed:  # the run's own files: what the service would answer from
         raise InputError(Problem(
-            f"changed since run {manifest.get('run_id')} was made: {', '.join(changed[:10])}"
-            + (f" and {len(changed) - 10} more" if len(changed) > 10 else ""),
+            f"changed since run {run} was made: {_listed(changed)}",
             file=config.display(folder),
-            hint="run `cvm run` again (a `cvm score` into the run folder, a file edited by "
-                 "hand or a policy changed since the run)"))
+            hint="run `cvm run` again (a `cvm score` into the run folder, or a file edited by "
+                 "hand)" + (f"; the project changed too: {_listed(edited)}" if edited else "")))
+    if edited:  # what decides live (``context``): the project's, as the run had it
+        raise InputError(Problem(
+            f"changed since run {run} was made" + (
+                f" (with {_listed(edited[1:])})" if len(edited) > 1 else "")
+            + ": the service decides with the rules and policies the run had",
+            file=config.display(config.project / edited[0]),
+            hint="run `cvm run` again to serve the change (or undo it); `cvm plan` shows what "
+                 "it changes"))
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
 def decision_files(config: Config) -> dict[str, str]:
