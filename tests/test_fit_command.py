@@ -130,6 +130,9 @@ def test_models_required_but_impossible(make_project: Callable[..., Path]) -> No
              "for comparison only"),
     ("mbgnbd", "the value table needs only MBG/NBD (models.use: mbgnbd in cvm.yaml) and "
                "Gamma-Gamma; Pareto/NBD is not needed"),
+    ("pareto_nbd", "the value table needs only Pareto/NBD (models.use: pareto_nbd in cvm.yaml) "
+                   "and Gamma-Gamma; models.use: auto would use the model that predicts the "
+                   "holdout best, or keep the formulas where none can be fitted"),
 ])
 def test_the_hint_of_a_failed_fit_follows_models_use(tmp_path: Path, use: str,
                                                       said: str) -> None:

@@ -48,6 +48,9 @@ def model_hint(use: str, failing: str | None = None) -> str:
         needs = f"the value table needs only {TITLES.get(use, use)} ({where}) and Gamma-Gamma"
         if failing is not None and failing != use:
             needs += f"; {TITLES.get(failing, failing)} is not needed"
+        else:  # the named model itself: cvm score refuses it where it cannot be fitted
+            needs += ("; models.use: auto would use the model that predicts the holdout best, "
+                      "or keep the formulas where none can be fitted")
     return (f"{needs}; when a model fails, check that models.time_unit_days (the unit of "
             "recency and T) suits how often customers buy, and that a few hundred customers "
             "bought more than once")
