@@ -12,17 +12,18 @@ import pytest
 from tests.history_runs import cvm, retail_copy
 
 
-@pytest.mark.parametrize(("old", "new", "said"), [
+@pytest.mark.parametrize(("old", "new", "said", "hint"), [
     ("{{ budget.used | money(run.currency) }}", "{{ budgt.used | money(run.currency) }}",
-     "'budgt' is undefined"),
+     "'budgt' is undefined", "did you mean 'budget'? (see"),
+    # the closest of budget's own fields, not of any field of the context
     ("{{ budget.used | money(run.currency) }}", "{{ budget.usd | money(run.currency) }}",
-     "has no attribute 'usd'"),
-    # a field of a text item (the trial's case: a KPI is a text)
+     "has no attribute 'usd'", "did you mean 'used'? (see"),
+    # a field of a text item (the trial's case: a KPI is a text): none to suggest
     ("- {{ k }}\n{% endfor %}", "- {{ k.nme }}\n{% endfor %}",
-     "'str object' has no attribute 'nme'"),
+     "'str object' has no attribute 'nme'", "see the README"),
 ])
 def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, new: str,
-                                                    said: str) -> None:
+                                                    said: str, hint: str) -> None:
     project = retail_copy(tmp_path)
     template = project / "templates" / "brief.md.j2"
     text = template.read_text()
@@ -35,6 +36,7 @@ def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, ne
     first = checked.stderr.splitlines()[0]
     assert first.startswith(f"error: templates/brief.md.j2:{line}: ")
     assert said in first
+    assert checked.stderr.splitlines()[1].startswith(f"  hint: {hint}")
     assert first in ran.stderr.splitlines()  # the same words as the run's
     assert not (tmp_path / "o").exists()
 

@@ -45,6 +45,7 @@ from markupsafe import Markup
 from engine.errors import InputError, Problem
 from engine.project.templates import MAX_TEMPLATE_BYTES, Templates
 from engine.render.markdown import escape_markdown
+from engine.render.names import source_line, undefined_hint
 from engine.render.template_limits import (
     COSTLY_FILTERS,
     COSTLY_STEPS,
@@ -325,7 +326,7 @@ def check(env: Sandbox, name: str, shown: Callable[[str], str]) -> Problem | Non
     try:
         env.get_template(name)
     except Exception as exc:  # every failure of a user file becomes its problem
-        return _problem(exc, name, shown)
+        return _problem(exc, name, shown, {})
     return None
 
 
@@ -340,10 +341,11 @@ def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
     try:
         return "".join(env.get_template(name).generate(context))
     except Exception as exc:  # every failure of a user file becomes its problem
-        raise InputError(_problem(exc, name, shown)) from None
+        raise InputError(_problem(exc, name, shown, context, env)) from None
 
 
-def _problem(exc: Exception, name: str, shown: Callable[[str], str]) -> Problem:
+def _problem(exc: Exception, name: str, shown: Callable[[str], str],
+             context: Mapping[str, Any], env: Sandbox | None = None) -> Problem:
     file, line = _where(name)
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
@@ -363,7 +365,8 @@ def _problem(exc: Exception, name: str, shown: Callable[[str], str]) -> Problem:
                        hint="templates may use the documented variables and filters only")
     if isinstance(exc, jinja2.UndefinedError):
         return Problem(str(exc.message), file=shown(file or name), line=line,
-                       hint="see the README for the variables a template gets")
+                       hint=undefined_hint(str(exc.message), context, "" if env is None else
+                                           source_line(env.loader, env, file or name, line)))
     if isinstance(exc, RecursionError):
         return Problem("the template calls or includes itself without end",
                        file=shown(file or name), line=line, hint=LIMITS_HINT)

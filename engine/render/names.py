@@ -1,0 +1,73 @@
+"""The names a template's context offers, for a misspelt one's "did you mean" (a brief's or
+the report's template: ``budgt``, ``k.nme``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from engine.errors import did_you_mean
+
+README_HINT = "see the README for the variables a template gets"
+_UNDEFINED = re.compile(r"^'([^']+)' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"^'([^']+)' has no attribute '([^']+)'$")
+_DEPTH, _ITEMS = 4, 20  # how far the context is looked into: its fields, not its data
+
+
+def undefined_hint(message: str, context: Mapping[str, Any], line: str = "") -> str:
+    """The hint of a name the context does not have: the closest of its names (top-level
+    for a variable; for an attribute, the fields of the object the template ``line`` names,
+    ``budget.usd``, else any field's: a loop variable's), then where they are documented."""
+    if found := _UNDEFINED.match(message):
+        close = did_you_mean(found.group(1), [str(k) for k in context])
+    elif (found := _NO_ATTRIBUTE.match(message)) and found.group(1) == "dict object":
+        name = found.group(2)  # a text, list or number has no fields to suggest
+        owner = _owner(context, line, name)
+        close = did_you_mean(name, sorted(str(k) for k in owner) if owner is not None
+                             else sorted(_fields(context, _DEPTH)))
+    else:
+        close = None
+    return README_HINT if close is None else f"{close} ({README_HINT})"
+
+
+def _owner(context: Mapping[str, Any], line: str, name: str) -> Mapping[str, Any] | None:
+    """The mapping ``a.b`` names in ``a.b.name`` on the template's line, if the context has
+    it (None: not found, or a loop's variable)."""
+    found = re.search(r"([A-Za-z_][\w.]*)\." + re.escape(name) + r"\b", line)
+    if found is None:
+        return None
+    value: Any = context
+    for part in found.group(1).split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value if isinstance(value, Mapping) else None
+
+
+def source_line(loader: Any, env: Any, file: str | None, line: int | None) -> str:
+    """Line ``line`` of the template ``file`` as the loader reads it ("" if it cannot)."""
+    if file is None or line is None:
+        return ""
+    try:
+        lines = str(loader.get_source(env, file)[0]).splitlines()
+    except Exception:  # the hint is a courtesy: the error is said without it
+        return ""
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _fields(value: Any, depth: int) -> set[str]:
+    """The keys of the mappings within ``value`` (in lists too), ``depth`` levels down."""
+    if depth == 0:
+        return set()
+    if isinstance(value, Mapping):
+        out = {str(k) for k in value}
+        for item in list(value.values())[:_ITEMS * 5]:
+            out |= _fields(item, depth - 1)
+        return out
+    if isinstance(value, list | tuple):
+        out = set()
+        for item in value[:_ITEMS]:
+            out |= _fields(item, depth - 1)
+        return out
+    return set()
