@@ -148,3 +148,25 @@ def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
     assert sorted((c, ch) for c, ch, _ in given) == [(who, "account_manager"),
                                                       (who, "call_centre")]
     assert first["interaction_id"] in {i for _, _, i in given}
+
+
+def test_a_trigger_counts_the_run_s_own_contact(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trigger's action is a contact beside the run's: a customer the run allocated a
+    call on its as-of date gets no second call from a trigger under call_rest, while the
+    run's call stays the answer on its channel."""
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path, ("triggers",))
+    set_as_of(project, "2025-12-01")
+    folder = run(project, tmp_path / "run")
+    assert _actions(folder).loc[CALLED, ["channel", "status"]].tolist() == ["call_centre",
+                                                                           "allocated"]
+    with serving(project, run=folder, watch_seconds=0) as service, client(service) as http:
+        fired = complaint(http, CALLED)["vip_complaint"]
+        assert (fired["action"], fired["withheld"]) == (
+            "no_action", "contact policy call_rest blocks call_centre: contact policy "
+            "call_rest: last contact 0 days ago (cool-down 21 days)")
+        answer = http.post(f"/v1/customers/{CALLED}/next-best-action",
+                           json={"channel": "call_centre"}).json()
+        assert (answer["decision"]["action"], answer["decision"]["channel"]) == (
+            "retain", "call_centre")

@@ -83,7 +83,9 @@ class ServeState:
     # the contacts the service gave since the run (counted at once), and the run's contact log
     given: Given = field(default_factory=lambda: Given(dt.date.min))
     log: ContactLog = field(default_factory=ContactLog)
-    _counted: dict[str, Ready] = field(default_factory=dict, repr=False)
+    # verdicts counted again with contacts given since the run (a cache, by customer and those)
+    _recounted: dict[tuple[Any, ...], tuple[ContactVerdict, ...]] = field(
+        default_factory=dict, repr=False)
     # the answers on a channel, built on first use (a cache: the same bytes every time)
     _on_channel: dict[tuple[str, str], tuple[bytes, Mapping[str, Any]]] = field(
         default_factory=dict, repr=False)
@@ -135,15 +137,43 @@ class ServeState:
     def withheld(self, customer_id: str, channel: str | None,
                  campaign: str | None) -> str | None:
         """Why a trigger's action may not be given to the customer on ``channel``, as an
-        action on a channel is not (``trigger_refusal``); a customer not in the run has no
-        consent known and no contact counted."""
+        action on a channel is not (``trigger_refusal``): a trigger's action is a contact
+        beside the run's, so the run's own contact of the customer (allocated, on the as-of
+        date) counts too, with those the service gave; a customer not in the run has no
+        consent known, and only the contacts given here counted."""
         ready = self.ready.get(customer_id)
         opted = self.opt_outs.get(customer_id)
-        verdicts = self._now(ready).verdicts if ready is not None else () if opted is None \
-            else (_opted_out_verdict(self.channels, opted),)
+        gave = self.given.of(customer_id)
+        if ready is not None:
+            ready = self._now(ready)
+            row = ready.batch or {}
+            own = ((str(row["channel"]), str(row.get("campaign") or "") or None),) \
+                if row.get("status") == "allocated" and row.get("channel") else ()
+            verdicts = self._counted(customer_id, gave + own,
+                                     str(ready.decided.get("campaign") or ""), opted) \
+                if own else ready.verdicts
+        else:
+            verdicts = self._counted(customer_id, gave, "", opted) if gave else () \
+                if opted is None else (_opted_out_verdict(self.channels, opted),)
         return trigger_refusal(verdicts, channel, campaign,
                                None if channel is None else
                                self.refused({} if ready is None else ready.record, channel))
+
+    def _counted(self, customer_id: str, gave: tuple[tuple[str, str | None], ...],
+                 campaign: str, opted: str | None) -> tuple[ContactVerdict, ...]:
+        """The customer's verdicts with the contacts ``gave`` counted beside the run's log
+        (0 days before its as-of date), the opt-out said first; made once per contacts."""
+        key = (customer_id, gave, campaign, opted)
+        found = self._recounted.get(key)
+        if found is None:
+            found = tuple(v for v in _verdicts(
+                self.project, with_given(self.log, customer_id, gave),
+                np.array([customer_id], dtype=object), np.array([campaign], dtype=object),
+                self.channels, {})[0] if v.kind != "built_in")
+            if opted is not None:
+                found = (_opted_out_verdict(self.channels, opted), *found)
+            self._recounted[key] = found
+        return found
 
     def with_context(self, customer_id: str, channel: str | None,
                      context: Mapping[str, Any]) -> dict[str, Any]:
@@ -162,19 +192,11 @@ class ServeState:
         opted, gave = self.opt_outs.get(cid), self.given.of(cid)
         if opted == ready.opted and gave == ready.gave:
             return ready
-        counted = self._counted.get(cid)
-        if counted is not None and counted.opted == opted and counted.gave == gave:
-            return counted
-        verdicts = ready.verdicts if gave == ready.gave else _verdicts(
-            self.project, with_given(self.log, cid, gave), np.array([cid], dtype=object),
-            np.array([ready.decided.get("campaign") or ""], dtype=object), self.channels,
-            {})[0]
-        others = tuple(v for v in verdicts if v.kind != "built_in")
-        counted = dataclasses.replace(
-            ready, opted=opted, gave=gave, verdicts=others if opted is None else
-            (_opted_out_verdict(self.channels, opted), *others))
-        self._counted[cid] = counted
-        return counted
+        verdicts = self._counted(cid, gave, str(ready.decided.get("campaign") or ""), opted) \
+            if gave != ready.gave else tuple(v for v in ready.verdicts if v.kind != "built_in")
+        if gave == ready.gave and opted is not None:
+            verdicts = (_opted_out_verdict(self.channels, opted), *verdicts)
+        return dataclasses.replace(ready, opted=opted, gave=gave, verdicts=verdicts)
 
 
 def load_state(folder: Path, *, config_file: Path | None = None, run: Path | None = None,
