@@ -231,7 +231,7 @@ def test_history_shows_runs_and_a_customer_timeline(retail: Path, tmp_path: Path
     text = cvm("history", str(row["customer_id"]), "--project", str(retail)).stdout
     line = text.splitlines()[1]
     assert line.startswith("  run   1  2026-01-01  ")
-    assert line.endswith(f"{row['action']} ({row['campaign']}: allocated by {row['channel']})")
+    assert line.endswith(f"{row['action']} ({row['campaign']}: allocated on {row['channel']})")
     missing = cvm("history", "nobody", "--project", str(retail))
     assert missing.exit_code == 1
     assert ("customer 'nobody' is in none of the 1 runs recorded and has no response, event or "

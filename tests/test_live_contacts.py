@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from engine.history.live import live_row
 from engine.history.stamp import history_stamp
-from engine.history.tables import live_contacts
+from engine.history.tables import interactions, live_contacts
 from engine.serve.journal import Journal
 from tests.history_runs import cvm, open_history, retail_copy, run, set_as_of
 from tests.serve_util import client, complaint, serving
@@ -142,12 +142,101 @@ def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
         with store.reading() as conn:
             given = conn.execute(select(live_contacts.c.customer_id, live_contacts.c.channel,
                                         live_contacts.c.interaction_id)).all()
+            why = dict(conn.execute(select(interactions.c.id, interactions.c.withheld)
+                                    .where(interactions.c.source == "trigger")).all())
     finally:
         store.close()
     # the first call, and the account manager's escalation of the second complaint
     assert sorted((c, ch) for c, ch, _ in given) == [(who, "account_manager"),
                                                       (who, "call_centre")]
     assert first["interaction_id"] in {i for _, _, i in given}
+    # why the second call was withheld is kept, and `cvm history` says it
+    assert (why[first["interaction_id"]], why[second["interaction_id"]]) == (
+        None, second["withheld"])
+    shown = cvm("history", who, "--project", str(project))
+    assert f"vip_complaint: no_action (withheld: {second['withheld']})" in shown.stdout
+    # a new service (a restart) reads them back from the history
+    with serving(project, run=folder, watch_seconds=0) as service, client(service) as http:
+        assert complaint(http, who)["vip_complaint"]["withheld"] == second["withheld"]
+
+
+def test_a_contact_given_while_a_reload_builds_is_carried_to_the_new_load() -> None:
+    """The review's race: a contact given through the old load while the new one is built
+    (its snapshot of the old taken) comes with the new load at the swap."""
+    from engine.serve.given import Given
+
+    day = dt.date(2025, 12, 2)
+    old = Given(dt.date(2025, 12, 1))
+    old.add("a" * 32, "C1", day, "call_centre", "service_recovery")
+    new = old.since(dt.date(2025, 12, 1), {})
+    old.add("b" * 32, "C2", day, "account_manager", None)  # while the new load is built
+    assert new.of("C2") == ()
+    new.absorb()
+    assert (new.of("C1"), new.of("C2")) == ((("call_centre", "service_recovery"),),
+                                            (("account_manager", None),))
+
+
+def test_the_run_s_contact_is_withheld_without_a_channel_once_a_given_contact_blocks_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trial's case: after the service gave a contact that blocks the run's channel, the
+    answer without a channel no longer says to contact the customer there; every policy
+    that blocks it is named, as the batch names them."""
+    from engine.serve.state import load_state
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path)
+    set_as_of(project, "2025-12-01")
+    folder = run(project, tmp_path / "run")
+    actions = _actions(folder)
+    mailed = next(c for c in actions.index if actions.loc[c, "channel"] == "email"
+                  and actions.loc[c, "status"] == "allocated")
+    state = load_state(project, run=folder)
+    before = json.loads(state.nba_bytes(mailed, None)[0])["decision"]
+    assert (before["action"] != "no_action", before["channel"]) == (True, "email")
+    for k in range(4):  # four contacts given today: email_weekly and monthly_total
+        state.given.add(f"{k:032d}", mailed, dt.date(2025, 12, 1), "email", "service_recovery")
+    after = json.loads(state.nba_bytes(mailed, None)[0])["decision"]
+    assert (after["action"], after["status"], after["channel"], after["reason"]) == (
+        "no_action", "allocated", "email",
+        "contact policy email_weekly blocks email: contact policy email_weekly: 4 contacts in "
+        "the last 7 days (at most 1); contact policy monthly_total blocks email: contact "
+        "policy monthly_total: 4 contacts in the last 30 days (at most 4)")
+
+
+def test_a_contact_recorded_while_a_run_reads_is_counted_by_none_of_its_look_backs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded after the run's first stamp: neither the contact policies nor the
+    value-change attributes count it, so decisions and run id agree; the next run does."""
+    import engine.history.changes as changes
+
+    url = str(tmp_path / "h.sqlite")
+    monkeypatch.setenv("CVM_HISTORY_URL", url)
+    project = retail_copy(tmp_path)
+    set_as_of(project, "2025-12-01")
+    at = dt.datetime(2025, 11, 25, 12, tzinfo=dt.timezone.utc)
+    _give(url, tmp_path, "C000999", at, iid="x" * 32)  # the history exists before the run
+    real = changes.add_changes
+
+    def meanwhile(*args: object, **kwargs: object) -> object:
+        if not (tmp_path / "given").exists():  # the service records one as the run reads
+            (tmp_path / "given").touch()
+            _give(url, tmp_path, CALLED, at)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(changes, "add_changes", meanwhile)
+    during = run(project, tmp_path / "during")
+    monkeypatch.setattr(changes, "add_changes", real)
+    after = run(project, tmp_path / "after")
+    seen = []
+    for folder in (during, after):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        table = pd.read_parquet(folder / "customers.parquet").set_index("customer_id")
+        seen.append((manifest["contact_policies"]["live_contacts_counted"],
+                     table.loc[CALLED, "days_since_last_contact"],
+                     _actions(folder).loc[CALLED, "channel"], manifest["run_id"]))
+    assert (seen[0][0], pd.isna(seen[0][1]), seen[0][2]) == (1, True, "call_centre")
+    assert seen[1][:3] == (2, 6, "email")
+    assert seen[0][3] != seen[1][3]
 
 
 def test_a_trigger_counts_the_run_s_own_contact(tmp_path: Path,

@@ -20,10 +20,13 @@ class _Journal:
 
 
 def test_an_absence_fired_by_the_clock_names_the_event_that_opened_it() -> None:
+    import threading
+
     journal = _Journal()
-    service = Service(holder=None, journal=journal, triggers=None,  # type: ignore[arg-type]
-                      reload=lambda: None)  # type: ignore[arg-type,return-value]
     state = SimpleNamespace(run_id="r1", withheld=lambda *_: None)  # may contact: no channel
+    holder = SimpleNamespace(state=state, giving=threading.Lock())  # the state served now
+    service = Service(holder=holder, journal=journal, triggers=None,  # type: ignore[arg-type]
+                      reload=lambda: None)  # type: ignore[arg-type,return-value]
     overdue = {"trigger_id": "callback_overdue", "customer_id": "C1", "event_ids": ["e1"],
                "action": "callback_overdue_alert"}
     twice = {"trigger_id": "repeat_complaint", "customer_id": "C1", "event_ids": ["e1", "e2"],

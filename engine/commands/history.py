@@ -74,7 +74,7 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
         decision = s["action"] or "no_action"
         if s["status"]:
             decision += f" ({s['campaign']}: {s['status']}"
-            decision += f" by {s['channel']}" if s["channel"] else ""
+            decision += f" on {s['channel']}" if s["channel"] else ""
             # why not contacted, as the action list said (runs recorded before 0007: none)
             why = s["reason"] if s["status"] in ("suppressed", "not_served") else None
             decision += f"; {why})" if why else ")"
@@ -95,6 +95,8 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
         what = i["action"] or "no_action"
         if i["trigger_id"]:
             what = f"{i['trigger_id']}: {what}"
+        if i.get("withheld"):  # the trigger's action not given, and why
+            what += f" (withheld: {i['withheld']})"
         lines.append(f"  {kind:<11} {i['interaction_id'][:8]}  {i['channel'] or '-'}: "
                      f"{what}{told}  ({_minute(i['recorded_at'])})")
     return "\n".join(lines)

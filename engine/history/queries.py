@@ -121,7 +121,8 @@ def _served(conn: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:
     shown = conn.execute(
         select(interactions.c.id, interactions.c.recorded_at, interactions.c.source,
                interactions.c.channel, interactions.c.action, interactions.c.campaign,
-               interactions.c.trigger_id, interactions.c.event_id, interactions.c.run_id)
+               interactions.c.trigger_id, interactions.c.event_id, interactions.c.run_id,
+               interactions.c.withheld)
         .where(interactions.c.customer_id == customer_id)
         .order_by(interactions.c.recorded_at, interactions.c.id)).all()
     outcomes: dict[str, list[dict[str, Any]]] = {}
@@ -133,7 +134,7 @@ def _served(conn: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:
         outcomes.setdefault(row.interaction_id, []).append(_plain(
             {"outcome": row.outcome, "recorded_at": row.recorded_at, "note": row.note}))
     keys = ("interaction_id", "recorded_at", "source", "channel", "action", "campaign",
-            "trigger_id", "event_id", "run_id")
+            "trigger_id", "event_id", "run_id", "withheld")
     return {
         "events": [_plain(dict(zip(("event_id", "occurred_at", "type", "fired"), row,
                                    strict=True))) for row in posted],

@@ -140,6 +140,7 @@ interactions = Table(
     Column("service_level", Text),
     Column("event_id", String(32)),  # the event that fired it (source trigger)
     Column("trigger_id", Text),
+    Column("withheld", Text),  # why a trigger's action was not given (migration 0009)
     Index("cvm_interactions_customer", "customer_id", "recorded_at"),
 )
 

@@ -68,10 +68,13 @@ class Recorder:
             return [], None
         try:
             with store.snapshot() as conn:
-                return (history_state(conn, as_of, until=self.until),
-                        history_stamp(conn, self.until))
+                found = (history_state(conn, as_of, until=self.until),
+                         history_stamp(conn, self.until))
         finally:
             store.close()
+        if self.until is None:  # no history at the first stamp: the next attempt reads up to
+            self.until = found[1][4]  # what this one saw (a busy service moves no stamp)
+        return found
 
     def record(self, computed: Computed, actions: pd.DataFrame, run_id: str,
                inputs: dict[str, str]) -> int:

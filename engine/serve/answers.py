@@ -204,8 +204,11 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
             # an opt-out the run did not know (dated after its as-of date, or imported since)
             return _withheld(base, f"contact policy {gone.policy} blocks every channel: "
                                    f"{gone.reason}")
-        return {**base, "channel": batch.get("channel") if status == "allocated" and batch
-                else None}
+        run_channel = batch.get("channel") if status == "allocated" and batch else None
+        # a contact the service gave since the run may now block the run's channel
+        if run_channel and (barred := _blocked_by(verdicts, str(run_channel))) is not None:
+            return _withheld({**base, "channel": run_channel}, barred)
+        return {**base, "channel": run_channel or None}
     if (barred := refusal(verdicts, channel, refused)) is not None:
         return _withheld({**base, "channel": channel}, barred)
     passed: list[str] = []
@@ -238,15 +241,22 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
 def refusal(verdicts: Sequence[ContactVerdict], channel: str,
             refused: str | None) -> str | None:
     """Why no contact at all may be made on ``channel``: the opt-out first (for good, every
-    channel), then the channel's consent (``refused``), then a contact policy about every
-    contact; None when one may."""
-    for kind in ("built_in", None):
-        for v in verdicts:
-            if v.campaign is None and channel in v.blocked and (kind is None or v.kind == kind):
-                return f"contact policy {v.policy} blocks {channel}: {v.reason}"
-        if kind == "built_in" and refused is not None:
-            return refused
-    return None
+    channel), then the channel's consent (``refused``), then the contact policies about
+    every contact (each one that blocks it, in the file's order, as the batch names them);
+    None when one may."""
+    gone = next((v for v in verdicts if v.kind == "built_in" and channel in v.blocked), None)
+    if gone is not None:
+        return f"contact policy {gone.policy} blocks {channel}: {gone.reason}"
+    if refused is not None:
+        return refused
+    return _blocked_by([v for v in verdicts if v.campaign is None], channel)
+
+
+def _blocked_by(verdicts: Sequence[ContactVerdict], channel: str) -> str | None:
+    """Each contact policy of ``verdicts`` that blocks ``channel``, in order; None: none."""
+    said = [f"contact policy {v.policy} blocks {channel}: {v.reason}" for v in verdicts
+            if channel in v.blocked]
+    return "; ".join(said) or None
 
 
 def trigger_refusal(verdicts: Sequence[ContactVerdict], channel: str | None,

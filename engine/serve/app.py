@@ -68,14 +68,20 @@ class Service:
             "action": fields.get("action"), "policy_id": fields.get("policy_id"),
             "campaign": fields.get("campaign"), "offer": fields.get("offer"),
             "service_level": fields.get("service_level"), "event_id": fields.get("event_id"),
-            "trigger_id": fields.get("trigger_id")})
+            "trigger_id": fields.get("trigger_id"), "withheld": fields.get("withheld")})
         return iid
 
     def fired(self, state: ServeState, event_id: str | None,
               fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Record each fired action as an interaction (an agent may answer it): its action
         (``trigger_action``), or ``no_action`` where the customer may not be contacted on its
-        channel, with why (``withheld``)."""
+        channel, with why (``withheld``). Checked against the state served now (``state``,
+        the caller's, may have been swapped by a reload since)."""
+        with self.holder.giving:  # checked and given at once: no two pass one policy
+            return self._fired(self.holder.state, event_id, fired)
+
+    def _fired(self, state: ServeState, event_id: str | None,
+               fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for item in fired:
             cid = str(item.get("customer_id", ""))
@@ -87,7 +93,7 @@ class Service:
                 "campaign": item.get("campaign"),
                 # an absence decided by the clock answers the event that opened it
                 "event_id": event_id or next(iter(item.get("event_ids") or ()), None),
-                "trigger_id": item.get("trigger_id")})
+                "trigger_id": item.get("trigger_id"), "withheld": why})
             if why is None and item.get("channel"):
                 self.contacted(state, iid, cid, item)
             out.append({"interaction_id": iid, **item})

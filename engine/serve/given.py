@@ -37,22 +37,25 @@ class Given:
     def __init__(self, as_of: dt.date, found: Mapping[str, Contact] | None = None) -> None:
         self.as_of = as_of
         self._lock = threading.Lock()
-        self._all: dict[str, Contact] = dict(found or {})
+        self._all: dict[str, Contact] = {}
+        self._order: list[str] = []  # interaction ids, as added
         self._by: dict[str, tuple[tuple[str, str | None], ...]] = {}
-        for contact in self._all.values():
-            self._index(contact)
+        self._from: tuple[Given, int] | None = None  # the load's source and what it had
+        for iid, contact in (found or {}).items():
+            self._put(iid, contact)
 
-    def _index(self, contact: Contact) -> None:
+    def _put(self, interaction_id: str, contact: Contact) -> None:
+        if interaction_id in self._all:
+            return
+        self._all[interaction_id] = contact
+        self._order.append(interaction_id)
         cid, _, channel, campaign = contact
         self._by[cid] = (*self._by.get(cid, ()), (channel, campaign))
 
     def add(self, interaction_id: str, customer_id: str, day: dt.date, channel: str,
             campaign: str | None) -> None:
         with self._lock:
-            if interaction_id not in self._all:
-                contact = (customer_id, day, channel, campaign)
-                self._all[interaction_id] = contact
-                self._index(contact)
+            self._put(interaction_id, (customer_id, day, channel, campaign))
 
     def of(self, customer_id: str) -> tuple[tuple[str, str | None], ...]:
         """(channel, campaign) of each contact given to the customer, in the order given."""
@@ -60,10 +63,27 @@ class Given:
 
     def since(self, as_of: dt.date, read: Mapping[str, Contact]) -> Given:
         """Those of a new load (its run as of ``as_of``): what the history holds (``read``)
-        and those given here dated on or after it that it does not hold yet."""
+        and those given here dated on or after it that it does not hold yet; those given
+        while the load is built come with ``absorb``."""
         with self._lock:
             kept = {i: c for i, c in self._all.items() if c[1] >= as_of}
-        return Given(as_of, {**kept, **read})
+            mark = len(self._order)
+        new = Given(as_of, {**kept, **read})
+        new._from = (self, mark)
+        return new
+
+    def absorb(self) -> None:
+        """Take the contacts given through the previous load while this one was built (the
+        service holds its giving lock: none is given meanwhile)."""
+        if self._from is None:
+            return
+        old, mark = self._from
+        with old._lock:
+            late = [(i, old._all[i]) for i in old._order[mark:]]
+        with self._lock:
+            for iid, contact in late:
+                self._put(iid, contact)
+        self._from = None
 
 
 def read_given(config: Config, as_of: dt.date) -> dict[str, Contact]:
@@ -99,8 +119,9 @@ def with_given(log: ContactLog, customer_id: str,
         np.zeros(0, dtype=bool)
     answered = np.asarray(log.response_customer == customer_id, dtype=bool) \
         if len(log.response_customer) else np.zeros(0, dtype=bool)
-    channels = [*np.asarray(log.contact_channel, dtype=object)[mine], *(c for c, _ in given)]
-    campaigns = [*np.asarray(log.contact_campaign, dtype=object)[mine],
+    # the customer's rows first: never the whole log as Python objects
+    channels = [*np.asarray(log.contact_channel[mine], dtype=object), *(c for c, _ in given)]
+    campaigns = [*np.asarray(log.contact_campaign[mine], dtype=object),
                  *(c for _, c in given)]
     n = int(mine.sum()) + len(given)
     return ContactLog(

@@ -101,6 +101,8 @@ class Running:
         log, /ready's ``reload_error``) until a load succeeds."""
         o = self.options
         try:
+            if self.journal is not None:  # the contacts given so far, in the history it reads
+                self.journal.flush()
             state = self.holder.reload(o.project, config_file=o.config_file, run=o.run)
         except Exception as exc:
             text = exc.format() if isinstance(exc, CvmError) else \

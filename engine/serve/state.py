@@ -322,11 +322,16 @@ class Holder:
         self.state = state
         self.failure: str | None = None  # why the last reload failed (None: it did not)
         self._lock = threading.Lock()  # one reload at a time
+        # held while triggers' actions are checked and given (engine.serve.app), and at the
+        # swap: a contact is counted by the state that gives it, and carried to the next
+        self.giving = threading.Lock()
 
     def reload(self, folder: Path, *, config_file: Path | None = None,
                run: Path | None = None) -> ServeState:
         with self._lock:
             new = load_state(folder, config_file=config_file, run=run,
                              opt_outs=self.state.opt_outs, given=self.state.given)
-            self.state, self.failure = new, None
+            with self.giving:  # those given while it was built come along
+                new.given.absorb()
+                self.state, self.failure = new, None
             return new

@@ -1,13 +1,15 @@
 """The contacts `cvm serve` gives (a trigger's action on a channel): ``cvm_live_contacts``,
-which the contact policies and the value-change attributes count beside the runs' contacts.
+which the contact policies and the value-change attributes count beside the runs' contacts;
+and why a trigger's action was withheld: ``cvm_interactions.withheld`` (null for the
+interactions recorded before).
 
 Revision ID: 0009_live
 Revises: 0008_w_hist13
 Create Date: 2026-12-04
 
 An engine at 0008_w_hist13 refuses the history at open (the revision is unknown to it), so no
-engine that would not count these contacts writes runs into it. Downgrading drops the table:
-the contacts the service gave are then no longer counted.
+engine that would not count these contacts writes runs into it. Downgrading drops the table
+and the column: the contacts the service gave are then no longer counted.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ def upgrade() -> None:
     op.create_index("cvm_live_contacts_date", "cvm_live_contacts", ["contact_date"])
     op.create_index("cvm_live_contacts_customer", "cvm_live_contacts",
                     ["customer_id", "contact_date"])
+    with op.batch_alter_table("cvm_interactions") as table:  # SQLite: ADD COLUMN as it is
+        table.add_column(sa.Column("withheld", sa.Text))
 
 
 def downgrade() -> None:
     op.drop_table("cvm_live_contacts")
+    with op.batch_alter_table("cvm_interactions") as table:  # SQLite: the table remade
+        table.drop_column("withheld")
