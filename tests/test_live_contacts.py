@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +23,8 @@ from tests.serve_util import client, complaint, serving
 
 WAIT = 30.0
 CALLED = "C000106"  # allocated a call_centre contact by the bundled retail run of 2025-12-01
+REST = ("contact policy call_rest blocks call_centre: contact policy call_rest: last contact 0 "
+        "days ago (cool-down 21 days)")  # a call given since the run's as-of date
 
 
 def _give(url: str, folder: Path, customer: str, at: dt.datetime, channel: str = "call_centre",
@@ -35,6 +38,12 @@ def _give(url: str, folder: Path, customer: str, at: dt.datetime, channel: str =
         run_id="r" * 16))
     assert journal.flush(WAIT)
     journal.close()  # closes the store too
+
+
+def _on_call(http: httpx.Client, customer: str) -> dict:
+    """The next best action while the customer is on the phone."""
+    return http.post(f"/v1/customers/{customer}/next-best-action",
+                     json={"channel": "call_centre"}).json()
 
 
 def _actions(folder: Path) -> pd.DataFrame:
@@ -119,12 +128,8 @@ def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
         first = complaint(http, who)["vip_complaint"]
         assert (first["action"], first["withheld"]) == ("service_recovery_call", None)
         second = complaint(http, who)["vip_complaint"]
-        assert (second["action"], second["withheld"]) == (
-            "no_action", "contact policy call_rest blocks call_centre: contact policy "
-            "call_rest: last contact 0 days ago (cool-down 21 days)")
-        answer = http.post(f"/v1/customers/{who}/next-best-action",
-                           json={"channel": "call_centre"}).json()
-        verdicts = {v["policy"]: v for v in answer["contact_policies"]}
+        assert (second["action"], second["withheld"]) == ("no_action", REST)
+        verdicts = {v["policy"]: v for v in _on_call(http, who)["contact_policies"]}
         assert verdicts["call_rest"]["blocks_this_channel"] is True
         assert service.journal is not None and service.journal.flush(WAIT)
         assert http.post("/v1/admin/reload").status_code == 200
@@ -252,10 +257,6 @@ def test_a_trigger_counts_the_run_s_own_contact(tmp_path: Path,
                                                                            "allocated"]
     with serving(project, run=folder, watch_seconds=0) as service, client(service) as http:
         fired = complaint(http, CALLED)["vip_complaint"]
-        assert (fired["action"], fired["withheld"]) == (
-            "no_action", "contact policy call_rest blocks call_centre: contact policy "
-            "call_rest: last contact 0 days ago (cool-down 21 days)")
-        answer = http.post(f"/v1/customers/{CALLED}/next-best-action",
-                           json={"channel": "call_centre"}).json()
-        assert (answer["decision"]["action"], answer["decision"]["channel"]) == (
-            "retain", "call_centre")
+        assert (fired["action"], fired["withheld"]) == ("no_action", REST)
+        decision = _on_call(http, CALLED)["decision"]
+        assert (decision["action"], decision["channel"]) == ("retain", "call_centre")
