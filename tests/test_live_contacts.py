@@ -260,3 +260,29 @@ def test_a_trigger_counts_the_run_s_own_contact(tmp_path: Path,
         assert (fired["action"], fired["withheld"]) == ("no_action", REST)
         decision = _on_call(http, CALLED)["decision"]
         assert (decision["action"], decision["channel"]) == ("retain", "call_centre")
+
+
+def test_the_run_s_contact_stands_at_load_when_the_history_moved_since_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The review's case: a complaint imported after the run makes the service's verdicts
+    block the run's channel at load; no contact was given since, so the answer without a
+    channel is still the run's contact, as the README's status table says."""
+    from engine.serve.state import load_state
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path)
+    set_as_of(project, "2025-12-01")
+    folder = run(project, tmp_path / "run")
+    actions = _actions(folder)
+    mailed = next(c for c in actions.index if actions.loc[c, "channel"] == "email"
+                  and actions.loc[c, "status"] == "allocated")
+    (tmp_path / "r.csv").write_text("customer_id,campaign,date,outcome\n"
+                                    f"{mailed},{actions.loc[mailed, 'campaign']},2025-11-28,"
+                                    "complained\n")
+    done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
+    assert done.exit_code == 0, done.stderr
+    state = load_state(project, run=folder)
+    assert any("email" in v.blocked for v in state.ready[mailed].verdicts)  # quiet_after
+    decision = json.loads(state.nba_bytes(mailed, None)[0])["decision"]
+    assert (decision["action"] == actions.loc[mailed, "action"], decision["channel"]) == (
+        True, "email")

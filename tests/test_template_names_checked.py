@@ -73,3 +73,16 @@ def test_only_validate_renders_the_sample(tmp_path: Path) -> None:
     assert checked.exit_code == 1 and "'budgt' is undefined" in checked.stderr
     assert cvm("run", "--project", str(project), "--out", str(tmp_path / "o"),
                "--no-history", "-q").exit_code == 0
+
+
+def test_the_hint_names_the_fields_of_the_object_that_lacks_the_name() -> None:
+    """The review's case: two expressions on one line ask for the same field; only the one
+    that lacks it is looked into (run has a currency, budget has not)."""
+    from engine.render.names import undefined_hint
+
+    context = {"run": {"currency": "EUR"}, "budget": {"used": 1.0, "available": 2.0}}
+    line = "{{ run.currency }} / {{ budget.currency }} {{ budget.usd }}"
+    assert undefined_hint("'dict object' has no attribute 'currency'", context, line) == \
+        "see the README for the variables a template gets"
+    assert undefined_hint("'dict object' has no attribute 'usd'", context, line) == \
+        "did you mean 'used'? (see the README for the variables a template gets)"

@@ -32,17 +32,16 @@ def undefined_hint(message: str, context: Mapping[str, Any], line: str = "") -> 
 
 
 def _owner(context: Mapping[str, Any], line: str, name: str) -> Mapping[str, Any] | None:
-    """The mapping ``a.b`` names in ``a.b.name`` on the template's line, if the context has
-    it (None: not found, or a loop's variable)."""
-    found = re.search(r"([A-Za-z_][\w.]*)\." + re.escape(name) + r"\b", line)
-    if found is None:
-        return None
-    value: Any = context
-    for part in found.group(1).split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value if isinstance(value, Mapping) else None
+    """The mapping ``a.b`` names in ``a.b.name`` on the template's line that lacks ``name``
+    (the one that failed: ``run.currency`` beside ``budget.currency``), if the context has it
+    (None: not found, or a loop's variable)."""
+    for found in re.finditer(r"([A-Za-z_][\w.]*)\." + re.escape(name) + r"\b", line):
+        value: Any = context
+        for part in found.group(1).split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if isinstance(value, Mapping) and name not in value:
+            return value
+    return None
 
 
 def source_line(loader: Any, env: Any, file: str | None, line: int | None) -> str:

@@ -116,12 +116,15 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
                      context: Mapping[str, Any] | None = None,
                      batch: Mapping[str, Any] | None = None,
                      decided: Mapping[str, Any] | None = None,
-                     refused: str | None = None) -> dict[str, Any]:
+                     refused: str | None = None,
+                     loaded: Sequence[ContactVerdict] | None = None) -> dict[str, Any]:
     """The ranked eligible actions, why each applies, why every other policy with an action
     does not, the contact policies, the policies' pick (``decided``: the run's decision, else
     the explanation's) and the run's allocation of it (``batch``, the action list's row), and
     the ``decision``: what to do now (``settle``). ``refused``: why the customer may not be
-    contacted on ``channel`` (its consent attribute is not true), None when they may."""
+    contacted on ``channel`` (its consent attribute is not true), None when they may;
+    ``loaded``: the verdicts at load, before the contacts the service gave since (None: the
+    same as ``verdicts``)."""
     by_id = {p.id: p for p in rulebook.policies}
     checks = {c.id: c for c in why.policies}
     eligible = sorted((by_id[c.id] for c in why.policies
@@ -163,7 +166,8 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
         "value_tier": why_value(why, "value_tier"),
         "lifecycle_stage": why.stage,
         "total_value": why_value(why, "total_value"),
-        "decision": settle(pick, eligible, channel, verdicts, run_row, refused),
+        "decision": settle(pick, eligible, channel, verdicts, run_row, refused,
+                           verdicts if loaded is None else loaded),
         "policy_decision": pick,
         "batch": run_row,
         "actions": ranked,
@@ -178,7 +182,8 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
 
 def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | None,
            verdicts: Sequence[ContactVerdict],
-           batch: Mapping[str, Any] | None, refused: str | None = None) -> dict[str, Any]:
+           batch: Mapping[str, Any] | None, refused: str | None = None,
+           loaded: Sequence[ContactVerdict] = ()) -> dict[str, Any]:
     """What to do now with the policies' pick, as the run allocated it (README "Real time":
     the table of statuses). A holdout customer gets nothing of the campaign (measured, not
     treated); without a channel, the run's outcome: its channel, or no action when the run did
@@ -205,8 +210,12 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
             return _withheld(base, f"contact policy {gone.policy} blocks every channel: "
                                    f"{gone.reason}")
         run_channel = batch.get("channel") if status == "allocated" and batch else None
-        # a contact the service gave since the run may now block the run's channel
-        if run_channel and (barred := _blocked_by(verdicts, str(run_channel))) is not None:
+        # a contact the service gave since the load may now block the run's channel: the
+        # policies blocking it now that did not at load (``loaded``; the history read at load
+        # may differ from the run's, a response imported since, say: the run's call stands)
+        was = {v.policy for v in loaded if run_channel in v.blocked}
+        if run_channel and (barred := _blocked_by(
+                [v for v in verdicts if v.policy not in was], str(run_channel))) is not None:
             return _withheld({**base, "channel": run_channel}, barred)
         return {**base, "channel": run_channel or None}
     if (barred := refusal(verdicts, channel, refused)) is not None:

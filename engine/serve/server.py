@@ -101,8 +101,10 @@ class Running:
         log, /ready's ``reload_error``) until a load succeeds."""
         o = self.options
         try:
-            if self.journal is not None:  # the contacts given so far, in the history it reads
-                self.journal.flush()
+            # the contacts given so far, in the history it reads (a writer that stopped: its
+            # log says why; the load goes on, those contacts kept by the service)
+            if self.journal is not None and self.journal.alive and not self.journal.flush():
+                _say("the history writer did not catch up before the reload")
             state = self.holder.reload(o.project, config_file=o.config_file, run=o.run)
         except Exception as exc:
             text = exc.format() if isinstance(exc, CvmError) else \

@@ -115,8 +115,10 @@ class ServeState:
 
     def answer(self, ready: Ready, channel: str | None, context: Mapping[str, Any] | None,
                why: Explanation, decided: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        loaded = self.ready.get(str(ready.record["customer_id"]))
         return next_best_action(why, self.project.rulebook, channel=channel,
                                 verdicts=ready.verdicts, run_id=self.run_id,
+                                loaded=None if loaded is None else loaded.verdicts,
                                 as_of=self.run.as_of, context=context, batch=ready.batch,
                                 decided=decided,
                                 refused=self.refused({**ready.record, **(context or {})},
