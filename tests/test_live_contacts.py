@@ -46,6 +46,22 @@ def _on_call(http: httpx.Client, customer: str) -> dict:
                      json={"channel": "call_centre"}).json()
 
 
+def _ran(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...] = ()
+         ) -> tuple[Path, Path]:
+    """The retail project (with ``extra`` folders) run as of 2025-12-01 into its own history:
+    the project and the run folder."""
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path, extra)
+    set_as_of(project, "2025-12-01")
+    return project, run(project, tmp_path / "run")
+
+
+def _mailed(actions: pd.DataFrame) -> str:
+    """A customer the run allocated an email."""
+    return str(next(c for c in actions.index if actions.loc[c, "channel"] == "email"
+                    and actions.loc[c, "status"] == "allocated"))
+
+
 def _actions(folder: Path) -> pd.DataFrame:
     return pd.read_csv(folder / "actions.csv", dtype=str,
                        keep_default_na=False).set_index("customer_id")
@@ -114,10 +130,7 @@ def test_a_contact_recorded_while_a_run_reads_waits_for_the_next(history_url: st
 def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = str(tmp_path / "h.sqlite")
-    monkeypatch.setenv("CVM_HISTORY_URL", url)
-    project = retail_copy(tmp_path, ("triggers",))
-    set_as_of(project, "2025-12-01")
-    folder = run(project, tmp_path / "run")
+    project, folder = _ran(tmp_path, monkeypatch, ("triggers",))
     actions = _actions(folder)
     table = pd.read_parquet(folder / "customers.parquet").set_index("customer_id")
     who = next(c for c in table.index[table["value_tier"].isin(["platinum", "gold"])
@@ -188,13 +201,9 @@ def test_the_run_s_contact_is_withheld_without_a_channel_once_a_given_contact_bl
     that blocks it is named, as the batch names them."""
     from engine.serve.state import load_state
 
-    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
-    project = retail_copy(tmp_path)
-    set_as_of(project, "2025-12-01")
-    folder = run(project, tmp_path / "run")
+    project, folder = _ran(tmp_path, monkeypatch)
     actions = _actions(folder)
-    mailed = next(c for c in actions.index if actions.loc[c, "channel"] == "email"
-                  and actions.loc[c, "status"] == "allocated")
+    mailed = _mailed(actions)
     state = load_state(project, run=folder)
     before = json.loads(state.nba_bytes(mailed, None)[0])["decision"]
     assert (before["action"] != "no_action", before["channel"]) == (True, "email")
@@ -249,10 +258,7 @@ def test_a_trigger_counts_the_run_s_own_contact(tmp_path: Path,
     """A trigger's action is a contact beside the run's: a customer the run allocated a
     call on its as-of date gets no second call from a trigger under call_rest, while the
     run's call stays the answer on its channel."""
-    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
-    project = retail_copy(tmp_path, ("triggers",))
-    set_as_of(project, "2025-12-01")
-    folder = run(project, tmp_path / "run")
+    project, folder = _ran(tmp_path, monkeypatch, ("triggers",))
     assert _actions(folder).loc[CALLED, ["channel", "status"]].tolist() == ["call_centre",
                                                                            "allocated"]
     with serving(project, run=folder, watch_seconds=0) as service, client(service) as http:
@@ -269,13 +275,9 @@ def test_the_run_s_contact_stands_at_load_when_the_history_moved_since_the_run(
     channel is still the run's contact, as the README's status table says."""
     from engine.serve.state import load_state
 
-    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
-    project = retail_copy(tmp_path)
-    set_as_of(project, "2025-12-01")
-    folder = run(project, tmp_path / "run")
+    project, folder = _ran(tmp_path, monkeypatch)
     actions = _actions(folder)
-    mailed = next(c for c in actions.index if actions.loc[c, "channel"] == "email"
-                  and actions.loc[c, "status"] == "allocated")
+    mailed = _mailed(actions)
     (tmp_path / "r.csv").write_text("customer_id,campaign,date,outcome\n"
                                     f"{mailed},{actions.loc[mailed, 'campaign']},2025-11-28,"
                                     "complained\n")

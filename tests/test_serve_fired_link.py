@@ -31,7 +31,7 @@ def test_an_absence_fired_by_the_clock_names_the_event_that_opened_it() -> None:
                "action": "callback_overdue_alert"}
     twice = {"trigger_id": "repeat_complaint", "customer_id": "C1", "event_ids": ["e1", "e2"],
              "action": "escalate"}
-    service.fired(state, None, [overdue])  # type: ignore[arg-type]
-    service.fired(state, "e2", [twice])  # type: ignore[arg-type]
+    service.fired(None, [overdue])
+    service.fired("e2", [twice])
     assert [(r["trigger_id"], r["event_id"]) for r in journal.rows] == [
         ("callback_overdue", "e1"), ("repeat_complaint", "e2")]

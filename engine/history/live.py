@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 # (customer_id, contact_date, channel, campaign) of each contact read
-Given = list[tuple[Any, ...]]
+Rows = list[tuple[Any, ...]]
 
 
 def digest(customer_id: str, day: dt.date, channel: str, campaign: str | None) -> int:
@@ -65,7 +65,7 @@ def counted(before: dt.date | None, since: dt.date | None = None, *,
 
 
 def given(conn: Connection, before: dt.date | None, since: dt.date | None = None, *,
-          until: int | None = None) -> Given:
+          until: int | None = None) -> Rows:
     """(customer_id, contact_date, channel, campaign) of the live contacts counted, oldest
     first (ties: as recorded)."""
     from sqlalchemy import select

@@ -71,12 +71,12 @@ class Service:
             "trigger_id": fields.get("trigger_id"), "withheld": fields.get("withheld")})
         return iid
 
-    def fired(self, state: ServeState, event_id: str | None,
+    def fired(self, event_id: str | None,
               fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Record each fired action as an interaction (an agent may answer it): its action
         (``trigger_action``), or ``no_action`` where the customer may not be contacted on its
-        channel, with why (``withheld``). Checked against the state served now (``state``,
-        the caller's, may have been swapped by a reload since)."""
+        channel, with why (``withheld``). Checked against the state served now (a reload may
+        have swapped the one the caller read)."""
         with self.holder.giving:  # checked and given at once: no two pass one policy
             return self._fired(self.holder.state, event_id, fired)
 
@@ -228,7 +228,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                 event_id, request.customer_id, request.type, occurred, request.attributes,
                 None if ready_row is None else ready_row.record)
         found, late = result
-        fired = service.fired(state, event_id, found)
+        fired = service.fired(event_id, found)
         service.record(events, {
             "id": event_id, "customer_id": request.customer_id, "type": request.type,
             "occurred_at": occurred, "recorded_at": now(),

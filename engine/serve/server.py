@@ -139,7 +139,7 @@ class Running:
         fired = triggers.replay(past_events(store, now - dt.timedelta(seconds=triggers.window)),
                                 attributes, min(alive, now), now)
         if fired:
-            self.service.fired(state, None, fired)
+            self.service.fired(None, fired)
 
     def _watch(self) -> None:
         """Reload when the run folder's manifest.json is replaced (a new run landed). Any
@@ -161,7 +161,7 @@ class Running:
         while not self._stop.wait(TICK_SECONDS):
             fired = self.triggers.advance(dt.datetime.now(dt.timezone.utc))
             if fired:
-                self.service.fired(self.holder.state, None, fired)
+                self.service.fired(None, fired)
 
     def _reread(self) -> None:
         """An opt-out imported while the service runs applies within a second or two; in a
