@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import shutil
@@ -19,6 +20,20 @@ BENCH_DATA = Path(os.environ.get("CVM_BENCH_DATA") or ROOT / "bench-data")
 # for each benchmark's --help
 DATA_HELP = ("generated data is made once and kept in bench-data/ of the checkout, or in the "
              "folder the environment variable CVM_BENCH_DATA names")
+
+
+def freed_memory_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--freed-memory", choices=("kept", "returned"), default="kept",
+        help="kept (the default): the memory settings of the cvm command (engine/memory.py: "
+        "freed memory reused, not faulted in again); returned: the libraries' defaults")
+
+
+def as_the_cvm_command(freed_memory: str) -> None:
+    """Before a measure in this process: the memory settings the ``cvm`` command applies."""
+    if freed_memory == "kept":
+        from engine.memory import keep_freed_memory
+        keep_freed_memory()
 
 
 def peak_rss_mb() -> float:

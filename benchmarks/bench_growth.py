@@ -34,7 +34,9 @@ from pathlib import Path
 from _common import (
     DATA_HELP,
     ROOT,
+    as_the_cvm_command,
     cpu_seconds,
+    freed_memory_option,
     load_average,
     peak_rss_mb,
     retail_project,
@@ -107,9 +109,10 @@ def measure_dask(project: str) -> None:
                       "peak_mb": None, "stages": {}}))
 
 
-def fresh(what: str, target: Path) -> dict[str, object]:
+def fresh(what: str, target: Path, freed_memory: str) -> dict[str, object]:
     """Run ``what`` on ``target`` in a fresh process (its peak memory its own)."""
-    done = subprocess.run([sys.executable, __file__, "--measure", what, str(target)],
+    done = subprocess.run([sys.executable, __file__, "--measure", what, str(target),
+                           "--freed-memory", freed_memory],
                           check=True, capture_output=True, text=True, cwd=ROOT)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -137,9 +140,11 @@ def main() -> None:
     parser.add_argument("--duckdb", action="store_true",
                         help="DuckDB's per-customer aggregation on the same files")
     parser.add_argument("--dask", action="store_true", help="cvm run --engine dask")
+    freed_memory_option(parser)
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
+        as_the_cvm_command(args.freed_memory)
         {"run": measure_run, "duckdb": measure_duckdb, "dask": measure_dask}[
             args.measure[0]](args.measure[1])
         return
@@ -153,7 +158,7 @@ def main() -> None:
                 project = shuffled_project(base) if order == "shuffled" else base
                 # every case a first run: no history of an earlier one to compare with
                 shutil.rmtree(project / ".cvm", ignore_errors=True)
-                case = fresh("dask" if args.dask else "run", project)
+                case = fresh("dask" if args.dask else "run", project, args.freed_memory)
                 cases[size, ids, order] = case
                 if "error" in case:
                     print(f"{size:>10,} {ids:<5} {order:<8} {case['error']}", flush=True)
@@ -164,7 +169,7 @@ def main() -> None:
                       f"cpu {case['cpu'] or 0:6.2f} s, peak {case['peak_mb'] or 0:7,.0f} MB "
                       f"(load {load_average()})\n    stages wall/cpu s: {stages}", flush=True)
                 if args.duckdb:
-                    duck = fresh("duckdb", project / "transactions.parquet")
+                    duck = fresh("duckdb", project / "transactions.parquet", "returned")
                     print(f"{'':>10} DuckDB per-customer aggregation: wall {duck['wall']:.2f} s,"
                           f" cpu {duck['cpu']:.2f} s, peak {duck['peak_mb']:,.0f} MB, "
                           f"{duck['customers']:,} customers", flush=True)

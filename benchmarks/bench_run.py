@@ -18,7 +18,14 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from _common import DATA_HELP, ROOT, peak_rss_mb, retail_project
+from _common import (
+    DATA_HELP,
+    ROOT,
+    as_the_cvm_command,
+    freed_memory_option,
+    peak_rss_mb,
+    retail_project,
+)
 
 
 def measure_run(project: str) -> None:
@@ -67,16 +74,18 @@ def main() -> None:
                         help="customers in the synthetic data (default 1,000,000)")
     parser.add_argument("--skip-plan", action="store_true",
                         help="time cvm run only, not cvm plan")
+    freed_memory_option(parser)
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
+        as_the_cvm_command(args.freed_memory)
         {"run": measure_run, "plan": measure_plan}[args.measure[0]](args.measure[1])
         return
     project = retail_project(args.customers)
     shutil.rmtree(project / "output", ignore_errors=True)
     for what in ("run", *(() if args.skip_plan else ("plan",))):
-        subprocess.run([sys.executable, __file__, "--measure", what, str(project)], check=True,
-                       cwd=ROOT)
+        subprocess.run([sys.executable, __file__, "--measure", what, str(project),
+                        "--freed-memory", args.freed_memory], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-from _common import DATA_HELP, ROOT, peak_rss_mb, retail_project, shuffled_project
+from _common import (
+    DATA_HELP,
+    ROOT,
+    as_the_cvm_command,
+    freed_memory_option,
+    peak_rss_mb,
+    retail_project,
+    shuffled_project,
+)
 
 
 def measure(project: str) -> None:
@@ -45,17 +53,19 @@ def main() -> None:
                         help="customers in the synthetic data (default 1,000,000)")
     parser.add_argument("--shuffled", action="store_true",
                         help="the same rows in random order")
+    freed_memory_option(parser)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
+        as_the_cvm_command(args.freed_memory)
         measure(args.measure)
         return
     project = retail_project(args.customers)
     if args.shuffled:
         project = shuffled_project(project)
     # a fresh process, so the peak memory is the scoring step's own
-    subprocess.run([sys.executable, __file__, "--measure", str(project)], check=True,
-                   cwd=ROOT)
+    subprocess.run([sys.executable, __file__, "--measure", str(project),
+                    "--freed-memory", args.freed_memory], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

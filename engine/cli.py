@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from engine import __version__, notices
+from engine import __version__, memory, notices
 from engine.commands.options import (
     ConfigOpt,
     EngineOpt,
@@ -385,6 +386,8 @@ def _date_option(value: str | None, name: str) -> dt.date | None:
 
 
 def main() -> None:
+    if memory.applies_to(sys.argv[1:]):  # a batch command: freed memory reused, not refaulted
+        memory.keep_freed_memory()
     # Typer prints usage errors itself (exit 2); everything else goes through ``handled``.
     app(prog_name="cvm")
 
