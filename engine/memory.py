@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import itertools
 import os
 import sys
 from collections.abc import Sequence
@@ -74,8 +75,8 @@ def applies_to(args: Sequence[str]) -> bool:
     command = next((a for a in args if not a.startswith("-")), None)
     if command == "serve":
         return False
-    pairs = zip(args, [*args[1:], ""], strict=True)
-    return not any(a == "--engine=dask" or (a == "--engine" and b == "dask") for a, b in pairs)
+    return not any(a == "--engine=dask" or (a == "--engine" and b == "dask")
+                   for a, b in itertools.pairwise([*args, ""]))
 
 
 def _glibc() -> ctypes.CDLL | None:
