@@ -21,7 +21,7 @@ import pandas as pd
 import typer
 
 from engine import notices
-from engine.commands.common import project_of
+from engine.commands.common import project_of, warn_if_ahead
 from engine.data.load import EPOCH, Transactions, load_transactions
 from engine.errors import InputError, Problem, UsageError
 from engine.output.commit import writing
@@ -81,6 +81,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     tx = load_transactions(config)
+    warn_if_ahead(config, tx.as_of)
     observation_end = tx.as_of - dt.timedelta(days=1)
     default_end = holdout_split(config, tx).calibration_end
     cal_end = calibration_end or default_end

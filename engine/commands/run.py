@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import money, project_of
+from engine.commands.common import money, project_of, warn_if_ahead
 from engine.project.config import Config
 from engine.terminal import display
 
@@ -49,6 +49,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
             result = job(setup, out=out, fmt=fmt, progress=shown, history=history)
     else:
         result = job(setup, out=out, fmt=fmt, progress=progress, history=history)
+    warn_if_ahead(config, result.computed.scored.as_of)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from engine.commands.common import ahead_of_today
 from engine.data.object_store import stores_checked
 from engine.data.preflight import check_files
 from engine.errors import CvmError, Problem
@@ -39,6 +40,8 @@ def check(project: Path | None, config_file: Path | None,
     except CvmError as exc:
         built.problems.extend(exc.problems)
     built.problems.extend(check_history(config, deep=True))
+    if config.as_of is not None and (ahead := ahead_of_today(config, config.as_of)):
+        built.problems.append(ahead)  # the transactions' own dates: when a command reads them
     if isinstance(config.data.transactions, DatabaseSource):  # it answers (drivers: now)
         from engine.data.database import check_source
 

@@ -1,0 +1,107 @@
+"""An as-of date after tomorrow is warned about (the trial: as_of 2026-12-10 set on 4 December
+ran without a word, and the holdout comparison read +2017%): by the commands that score, on
+standard error, never in an output; by `cvm validate` for `as_of:` in cvm.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.commands import common
+from tests.conftest import ROOT, copy_example_project
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """The bundled example valued at 2026-01-01, the day after its last transaction."""
+    project = copy_example_project(tmp_path)
+    config = (project / "cvm.yaml").read_text()
+    (project / "cvm.yaml").write_text(config.replace("as_of: null ", "as_of: 2026-01-01"))
+    return project
+
+AHEAD = (
+    "warning: cvm.yaml:32:8: as_of: 2026-01-01 is after today (2025-12-20): recency, tenure, "
+    "P(alive) and the contact look-backs count 12 days that have not happened yet, and a "
+    "campaign measured from this run compares days without purchases yet\n"
+    "  hint: set as_of to today or earlier, or remove it to use the day after the last "
+    "transaction\n")
+DEFAULT_AHEAD = (
+    "warning: cvm.yaml:5:17: data.transactions: the transactions run to 2025-12-31, after "
+    "today (2025-12-20), so the default as-of date is 2026-01-01: recency, tenure, P(alive) and "
+    "the contact look-backs count 12 days that have not happened yet, and a campaign measured "
+    "from this run compares days without purchases yet\n"
+    "  hint: check the dates: data.date_format (a day and a month swapped?) or rows dated ahead "
+    "in the export; as_of: in cvm.yaml sets the date\n")
+
+
+def _on(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
+    monkeypatch.setattr(common, "today", lambda: dt.date.fromisoformat(day))
+
+
+def _cvm(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", ["score", "run", "decide", "fit"])
+def test_an_as_of_date_ahead_is_warned_about(example: Path, monkeypatch: pytest.MonkeyPatch,
+                                              command: str) -> None:
+    project = example
+    _on(monkeypatch, "2025-12-20")
+    code, _, err = _cvm(command, "--project", str(project), "--out", str(project / "out"))
+    assert code == 0, err
+    assert AHEAD in err
+
+
+def test_explain_warns_too(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _on(monkeypatch, "2025-12-20")
+    code, _, err = _cvm("explain", "C000005", "--project", str(example))
+    assert (code, err) == (0, AHEAD)
+
+
+def test_tomorrow_is_no_warning(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """as_of is the first day not read: an export of today's rows has tomorrow's date."""
+    _on(monkeypatch, "2025-12-31")
+    code, _, err = _cvm("score", "--project", str(example), "--out", str(example / "out"))
+    assert (code, err) == (0, "")
+
+
+def test_the_default_date_after_rows_dated_ahead(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example_project(tmp_path)
+    _on(monkeypatch, "2025-12-20")
+    code, _, err = _cvm("score", "--project", str(project), "--out", str(project / "out"))
+    assert (code, err) == (0, DEFAULT_AHEAD)
+
+
+def test_quiet_silences_it_and_the_outputs_do_not_change(
+        example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = example
+    files = []
+    for day in ("2025-12-20", "2026-03-01"):
+        _on(monkeypatch, day)
+        out = project / f"out-{day}"
+        code, _, err = _cvm("score", "--project", str(project), "--out", str(out), "--quiet")
+        assert (code, err) == (0, "")
+        files.append((out / "customers.csv").read_bytes())
+    assert files[0] == files[1]
+
+
+def test_validate_warns_at_the_line_of_as_of(example: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    project = example
+    _on(monkeypatch, "2025-12-20")
+    code, out, err = _cvm("validate", "--project", str(project))
+    assert code == 0, out + err
+    assert AHEAD.removeprefix("warning: ") in out + err
+    _on(monkeypatch, "2025-12-31")
+    code, out, err = _cvm("validate", "--project", str(project))
+    assert (code, "after today" in out + err) == (0, False)
+
+
+def test_the_readme_shows_the_warning() -> None:
+    assert f"```\n{AHEAD}```\n" in (ROOT / "README.md").read_text()
