@@ -194,6 +194,27 @@ def test_a_contact_given_while_a_reload_builds_is_carried_to_the_new_load() -> N
                                             (("account_manager", None),))
 
 
+def test_a_reload_carries_the_contacts_given_while_it_built(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same race through ``Holder.reload``: a contact the old load gives while the new one
+    is built is counted by the new one once it is served."""
+    from engine.serve import state as serve_state
+
+    project, folder = _ran(tmp_path, monkeypatch)
+    holder = serve_state.Holder(serve_state.load_state(project, run=folder))
+    old, built = holder.state, serve_state.load_state
+
+    def building(*args: object, **kwargs: object) -> serve_state.ServeState:
+        new = built(*args, **kwargs)  # type: ignore[arg-type]
+        old.given.add("c" * 32, "C000005", dt.date(2025, 12, 2), "call_centre", None)
+        return new
+
+    monkeypatch.setattr(serve_state, "load_state", building)
+    served = holder.reload(project, run=folder)
+    assert holder.state is served
+    assert served.given.of("C000005") == (("call_centre", None),)
+
+
 def test_the_run_s_contact_is_withheld_without_a_channel_once_a_given_contact_blocks_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The trial's case: after the service gave a contact that blocks the run's channel, the

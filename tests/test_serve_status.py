@@ -225,3 +225,35 @@ def test_an_unreadable_run_never_stops_the_watcher(tmp_path: Path) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert http.get("/ready").json()["reload_error"] is None
+
+
+def test_a_reload_is_said_on_the_log(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The watcher's reloads wrote no log line: an operator could not tell when the service
+    began serving a new run. Each reload that succeeds is said, with what asked for it."""
+    project = example_copy(tmp_path)
+    with serving(project, history=False, watch_seconds=0.1, access_log=True) as service, \
+            client(service) as http:
+        first = http.get("/ready").json()["run_id"]
+        capfd.readouterr()
+        (project / "policies" / "win_back.yaml").write_text(
+            (project / "policies" / "win_back.yaml").read_text().replace(
+                "clv_discounted: {gte: 25}", "clv_discounted: {gte: 10}"))
+        new = api.run(project, out=project / "output").run_id
+        deadline = time.monotonic() + 30
+        while http.get("/ready").json()["run_id"] != new:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert http.post("/v1/admin/reload").status_code == 200
+    said = [line for line in capfd.readouterr().err.splitlines() if "reloaded" in line]
+    assert said == [
+        f"Serving run {new}, was {first} (2,000 customers as of 2026-01-01): reloaded, the run "
+        "folder's manifest.json changed",
+        f"Serving run {new} again (2,000 customers as of 2026-01-01): reloaded, asked by POST "
+        "/v1/admin/reload"]
+
+
+def test_quiet_says_no_reload(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    project = example_copy(tmp_path)
+    with serving(project, history=False, watch_seconds=0) as service, client(service) as http:
+        assert http.post("/v1/admin/reload").status_code == 200
+    assert "reloaded" not in capfd.readouterr().err

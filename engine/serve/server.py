@@ -96,10 +96,12 @@ class Running:
         return load_state(o.project, config_file=o.config_file, run=o.run,
                           opt_outs=self.opt_outs)
 
-    def reload(self) -> ServeState:
+    def reload(self, why: str = "asked by POST /v1/admin/reload") -> ServeState:
         """Load the run folder again; on any failure keep the run served, and say why (the
-        log, /ready's ``reload_error``) until a load succeeds."""
+        log, /ready's ``reload_error``) until a load succeeds. A load that succeeds is said
+        on the log too (``why``: what asked for it), as the start-up is, unless --quiet."""
         o = self.options
+        before = self.holder.state.run_id
         try:
             # the contacts given so far, in the history it reads (a writer that stopped: its
             # log says why; the load goes on, those contacts kept by the service)
@@ -119,6 +121,10 @@ class Running:
             self._replay(new, state, startup=False)
             self.triggers = self.service.triggers = new
             old.close()  # frees its durable-rules rulesets; a request still on it retries
+        if o.access_log:
+            again = " again" if state.run_id == before else f", was {before}"
+            print(f"Serving run {state.run_id}{again} ({len(state.ready):,} customers as of "
+                  f"{state.run.as_of}): reloaded, {why}", file=sys.stderr, flush=True)
         return state
 
     def _replay(self, triggers: Triggers, state: ServeState, *, startup: bool) -> None:
@@ -152,7 +158,7 @@ class Running:
                 if stamp is None or stamp in (self.holder.state.stamp, failed):
                     continue
                 failed = stamp
-                self.reload()
+                self.reload("the run folder's manifest.json changed")
                 failed = None
             except Exception:
                 continue
