@@ -172,6 +172,9 @@ def test_the_service_counts_a_contact_it_gave_at_once_and_after_a_reload(
     assert (why[first["interaction_id"]], why[second["interaction_id"]]) == (
         None, second["withheld"])
     shown = cvm("history", who, "--project", str(project))
+    # a trigger that fired but whose action was withheld is said so at its event
+    assert [ln.split("  ")[-1] for ln in shown.stdout.splitlines() if "  event  " in ln] == [
+        "complaint, fired 1", "complaint, fired 2 (1 withheld)", "complaint, fired 1 (1 withheld)"]
     assert f"vip_complaint: no_action (withheld: {second['withheld']})" in shown.stdout
     # a new service (a restart) reads them back from the history
     with serving(project, run=folder, watch_seconds=0) as service, client(service) as http:
