@@ -92,3 +92,56 @@ def test_the_readme_lists_every_column_of_measure_csv() -> None:
     section = section.split("\n## ", 1)[0]
     listed = section.split("`measure.csv` (written", 1)[1].split("(declared once", 1)[0]
     assert [n for n in NAMES if f"`{n}`" not in listed] == []
+
+
+def test_the_revenue_uplift_is_measured_as_the_margin_s(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """measure.csv gave revenue per group but no revenue uplift: a marketer asking what a
+    campaign added to revenue had to work it out without an interval. Checked here against
+    the formulas of the README written out in the test: each customer's revenue in the window
+    and margin before it (from the transactions as loaded), CUPED, the interval."""
+    import dataclasses
+    import datetime as dt
+
+    import numpy as np
+
+    from engine.data.load import load_transactions
+    from engine.project.config import load_config
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    config = set_as_of(retail, "2025-09-01")
+    run(retail, tmp_path / "run1")
+    set_as_of(retail, None, config)
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert done.exit_code == 0, done.stderr
+    table = pd.read_csv(tmp_path / "m" / "measure.csv").set_index("campaign")
+    acts = pd.read_csv(tmp_path / "run1" / "actions.csv", dtype={"customer_id": str})
+    tx = load_transactions(dataclasses.replace(load_config(retail), as_of=None))
+    rows = pd.DataFrame({"customer_id": tx.customer_ids[tx.code], "day": tx.day,
+                         "amount": tx.amount, "margin": tx.margin})
+    day0 = (dt.date(2025, 9, 1) - dt.date(1970, 1, 1)).days
+    inside = rows[(rows["day"] >= day0) & (rows["day"] < day0 + 30)]
+    earlier = rows[(rows["day"] >= day0 - 30) & (rows["day"] < day0)]
+    revenue = inside.groupby("customer_id")["amount"].sum()
+    before = earlier.groupby("customer_id")["margin"].sum()
+    checked = 0
+    for campaign, group in acts.groupby("campaign"):
+        y = revenue.reindex(group["customer_id"]).fillna(0.0).to_numpy()
+        x = before.reindex(group["customer_id"]).fillna(0.0).to_numpy()
+        held = group["holdout"].to_numpy(dtype=bool)
+        theta = np.cov(y, x, ddof=1)[0, 1] / np.var(x, ddof=1) if np.var(x) > 0 else 0.0
+        adjusted = y - theta * (x - x.mean())
+        t, h = adjusted[~held], adjusted[held]
+        lift = t.mean() - h.mean()
+        row = table.loc[campaign]
+        assert row["revenue_uplift"] == pytest.approx(lift, abs=0.006)
+        if min(len(t), len(h)) > 1:
+            se = np.sqrt(t.var(ddof=1) / len(t) + h.var(ddof=1) / len(h))
+            assert row["revenue_low"] == pytest.approx(lift - 1.959964 * se, abs=0.006)
+            assert row["revenue_high"] == pytest.approx(lift + 1.959964 * se, abs=0.006)
+            checked += 1
+        else:  # one customer has no variance: no interval
+            assert (pd.isna(row["revenue_low"]), pd.isna(row["revenue_high"])) == (True, True)
+        assert row["incremental_revenue"] == pytest.approx(lift * len(t), abs=0.006 * len(t))
+    assert checked >= 3  # campaigns with an interval
+    assert "incr. revenue" in done.stdout.splitlines()[0]

@@ -198,6 +198,7 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
     t, h = ~held, held
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
+    rev = uplift(revenue[t], revenue[h], before[t], before[h])
     cost = money.units(m.cost[rows][t])  # exact: measure shows the run's costs apportioned
     incremental = marg.uplift * int(t.sum())
     verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, 230)
@@ -214,11 +215,14 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
         "conversion_high": r(conv.high),
         "revenue_treated": r(float(revenue[t].mean()) if t.any() else math.nan, 2),
         "revenue_holdout": r(float(revenue[h].mean()) if h.any() else math.nan, 2),
+        "revenue_uplift": r(rev.uplift, 2), "revenue_low": r(rev.low, 2),
+        "revenue_high": r(rev.high, 2),
         "margin_treated": r(float(margin[t].mean()) if t.any() else math.nan, 2),
         "margin_holdout": r(float(margin[h].mean()) if h.any() else math.nan, 2),
         "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
         "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
+        "incremental_revenue": r(rev.uplift * int(t.sum()), 2),
         "cost": cost,
         "return_on_spend": r(incremental / (cost / money.SCALE)) if cost > 0 else None,
         "significant": significant, "verdict": verdict,

@@ -54,18 +54,19 @@ def format_table(table: pd.DataFrame, currency: str) -> str:
         return "no campaign in the recorded runs"
     head = (f"{'run':>3}  {'as of':<10}  {'campaign':<22} {'treated':>8} {'holdout':>8} "
             f"{'conv. uplift':>13}  {'margin uplift / customer (95% CI)':<36} "
-            f"{'incr. margin':>13} {'cost':>10} {'ROS':>9}  verdict")
+            f"{'incr. margin':>13} {'incr. revenue':>13} {'cost':>10} {'ROS':>9}  verdict")
     lines = [head]
     for r in table.itertuples(index=False):
         conv = "-" if pd.isna(r.conversion_uplift) else f"{100 * r.conversion_uplift:+.2f} pt"
         marg = interval_text(_num(r.margin_uplift), _num(r.margin_low), _num(r.margin_high),
                              r.treated, r.holdout, " .. ")
         incr = "-" if pd.isna(r.incremental_margin) else f"{r.incremental_margin:,.2f}"
+        revenue = "-" if pd.isna(r.incremental_revenue) else f"{r.incremental_revenue:,.2f}"
         ros = "-" if r.return_on_spend is None or pd.isna(r.return_on_spend) else \
             f"{r.return_on_spend:,.2f}"
         lines.append(f"{r.run:>3}  {r.as_of:<10}  {r.campaign:<22} {r.treated:>8,} "
-                     f"{r.holdout:>8,} {conv:>13}  {marg:<36} {incr:>13} {r.cost:>10,.2f} "
-                     f"{ros:>9}  {r.verdict}")
+                     f"{r.holdout:>8,} {conv:>13}  {marg:<36} {incr:>13} {revenue:>13} "
+                     f"{r.cost:>10,.2f} {ros:>9}  {r.verdict}")
     lines.append(f"(amounts in {currency}; uplift = treated - holdout, intention to treat; "
                  "margin CUPED-adjusted)")
     return "\n".join(lines)

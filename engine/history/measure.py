@@ -57,14 +57,18 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("conversion_high", "Upper end of its 95% interval."),
     ("revenue_treated", "Revenue per treated customer in the window."),
     ("revenue_holdout", "Revenue per holdout customer in the window."),
+    ("revenue_uplift", "Revenue uplift per customer, CUPED-adjusted with the pre-run margin."),
+    ("revenue_low", "Lower end of its 95% interval."),
+    ("revenue_high", "Upper end of its 95% interval."),
     ("margin_treated", "Margin per treated customer in the window."),
     ("margin_holdout", "Margin per holdout customer in the window."),
     ("margin_uplift", "Margin uplift per customer, CUPED-adjusted with the pre-run margin."),
     ("margin_low", "Lower end of its 95% interval."),
     ("margin_high", "Upper end of its 95% interval."),
-    ("cuped_theta", "The CUPED coefficient (0: no adjustment)."),
+    ("cuped_theta", "The margin's CUPED coefficient (0: no adjustment)."),
     ("mde", "Minimum detectable margin uplift per customer (80% power, 5% level)."),
     ("incremental_margin", "margin_uplift x treated."),
+    ("incremental_revenue", "revenue_uplift x treated."),
     ("cost", "Contact cost of the treated."),
     ("return_on_spend", "incremental_margin / cost (empty without a cost)."),
     ("significant", "True when the margin interval excludes 0, False when it holds 0; empty "
@@ -174,6 +178,9 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
     n_h = len(rows) - n_t
     conv = uplift(converted[t], converted[h])
     marg = uplift(margin[t], margin[h], before[t], before[h])
+    # the revenue's uplift, with the same pre-run covariate (CUPED needs only a figure from
+    # before the run: the margin predicts the revenue as it predicts the margin)
+    rev = uplift(revenue[t], revenue[h], before[t], before[h])
     cost = money.units(m.cost[rows[t]])  # exact (ten-thousandths): shown by _costs_shown
     incremental = marg.uplift * n_t
     verdict, significant = judge(marg, n_t, n_h, day0, days, end_day)
@@ -190,11 +197,14 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "conversion_high": r(conv.high),
         "revenue_treated": r(float(revenue[t].mean()) if n_t else math.nan, 2),
         "revenue_holdout": r(float(revenue[h].mean()) if n_h else math.nan, 2),
+        "revenue_uplift": r(rev.uplift, 2), "revenue_low": r(rev.low, 2),
+        "revenue_high": r(rev.high, 2),
         "margin_treated": r(float(margin[t].mean()) if n_t else math.nan, 2),
         "margin_holdout": r(float(margin[h].mean()) if n_h else math.nan, 2),
         "margin_uplift": r(marg.uplift, 2), "margin_low": r(marg.low, 2),
         "margin_high": r(marg.high, 2), "cuped_theta": r(marg.theta),
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
+        "incremental_revenue": r(rev.uplift * n_t, 2),
         "cost": cost,
         "return_on_spend": r(incremental / (cost / money.SCALE)) if cost > 0 else None,
         "significant": significant, "verdict": verdict,

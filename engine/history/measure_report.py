@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 HEAD = ["run (as of)", "campaign", "treated / holdout", "conversion uplift",
         "margin uplift per customer (95% interval)", "incremental margin (cost)",
+        "incremental revenue",
         "return on spend", "verdict"]
 
 
@@ -56,6 +57,7 @@ def measure_rows(table: pd.DataFrame) -> dict[str, Any] | None:
              interval_text(_num(r.margin_uplift), _num(r.margin_low), _num(r.margin_high),
                            r.treated, r.holdout, " to "),
              num(r.incremental_margin, "{:,.2f}") + f" ({r.cost:,.2f})",
+             num(r.incremental_revenue, "{:,.2f}"),
              num(r.return_on_spend, "{:,.2f}"), str(r.verdict)]
             for r in table.itertuples(index=False)]
     return {"head": HEAD, "rows": rows}
