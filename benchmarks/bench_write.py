@@ -26,7 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from _common import DATA_HELP, peak_rss_mb, retail_project
+from _common import (
+    DATA_HELP,
+    as_the_cvm_command,
+    freed_memory_option,
+    peak_rss_mb,
+    retail_project,
+)
 
 
 def inputs(project: Path, *, recompute: bool) -> dict[str, Any]:
@@ -76,7 +82,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="leave the files written in this folder")
     parser.add_argument("--recompute", action="store_true",
                         help="compute the tables again (after a change of what they hold)")
+    freed_memory_option(parser)
     args = parser.parse_args()
+    as_the_cvm_command(args.freed_memory)
 
     from engine.output.writers import arrow_table, write_csv, write_parquet
     from engine.value.score import output_frame

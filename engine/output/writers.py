@@ -52,10 +52,12 @@ def write_csv(frame: pd.DataFrame | pa.Table, path: Path, *, hashed: bool = Fals
     table = arrow_table(frame)
     columns = []
     for col in table.columns:
-        if pa.types.is_dictionary(col.type):  # the few distinct values, not every row
+        if pa.types.is_dictionary(col.type):  # the few distinct values, not every row; each
+            # block of rows is decoded as it is formatted (_csv_block), on both cores, so the
+            # whole column's text (the policies' reasons, 300 MB at 1M) is never made at once
             col = pa.chunked_array(
                 [pa.DictionaryArray.from_arrays(c.indices, _as_text(c.dictionary))
-                 for c in col.chunks], type=col.type).cast(col.type.value_type)
+                 for c in col.chunks], type=col.type)
         elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = pa.chunked_array([_as_text(c) for c in col.chunks], type=col.type)
         if pa.types.is_timestamp(col.type):
@@ -129,6 +131,9 @@ def _csv_block(block: pa.Table, *, header: bool) -> pa.Buffer:
     import pyarrow.csv as pacsv
 
     sink = pa.BufferOutputStream()
+    if any(pa.types.is_dictionary(t) for t in block.schema.types):
+        block = pa.table([c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
+                          for c in block.columns], names=block.column_names)
     pacsv.write_csv(block, sink, write_options=pacsv.WriteOptions(
         include_header=header, quoting_style="needed", batch_size=1 << 16))
     return sink.getvalue()
