@@ -88,3 +88,20 @@ def test_text_of_a_sliced_arrow_array() -> None:
 
     values = pa.array(["=no", "=a", "", None, "-5", "-x", "é=", "@"])[1:]
     assert _as_text(values).to_pylist() == ["'=a", None, None, "-5", "'-x", "é=", "'@"]
+
+
+def test_a_coded_column_of_many_blocks_is_written_as_its_text(tmp_path: Path) -> None:
+    """A categorical column is decoded a block of rows at a time (engine.output.writers): the
+    file is the one its text gives, over several blocks and with defused and empty cells."""
+    import numpy as np
+
+    rows = 140_001  # a block of rows (131,072) and a part
+    values = np.array(["gold", "=risky", "", "silver, plated"], dtype=object)[
+        np.arange(rows) % 4]
+    coded = pd.DataFrame({"i": np.arange(rows), "tier": pd.Categorical(values)})
+    plain = pd.DataFrame({"i": np.arange(rows), "tier": values})
+    write_csv(coded, tmp_path / "coded.csv")
+    write_csv(plain, tmp_path / "plain.csv")
+    text = (tmp_path / "coded.csv").read_bytes()
+    assert text == (tmp_path / "plain.csv").read_bytes()
+    assert text.splitlines()[1:5] == [b'0,"gold"', b'1,"\'=risky"', b"2,", b'3,"silver, plated"']
