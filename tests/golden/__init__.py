@@ -262,24 +262,66 @@ def _common(stacks: dict[str, dict[str, str]]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Record this environment's fingerprints: alone (a change of behaviour: every other stack
-    must then be recorded again, with --add), or with ``--add`` beside the stacks recorded."""
+    """Record this environment's fingerprints (see the options' help)."""
+    import argparse
     import tempfile
 
-    args = sys.argv[1:] if argv is None else argv
-    add = "--add" in args
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.golden", allow_abbrev=False,
+        description="Run every cvm command on every bundled example and record the "
+                    "fingerprints of what they write, for this numeric stack "
+                    f"({stack()}). With no option, this stack alone is recorded (a change "
+                    "of behaviour: every other stack must then be recorded again, with --add).")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--add", action="store_true",
+                     help="record this stack beside the stacks recorded (replacing its own)")
+    how.add_argument("--shared", action="store_true",
+                     help="a change that reaches only outputs every recorded stack shares: "
+                          "write them in every stack; refused when an output recorded per "
+                          "stack changed, or one is new or no longer written")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory() as tmp:
         prints = fingerprints(Path(tmp).resolve())
-    stacks = load() if add else {}
-    stacks[stack()] = prints
+    stacks = load() if args.add or args.shared else {}
+    if args.shared:
+        refused = _refused_as_shared(stacks, prints)
+        if refused:
+            print(f"not written: {refused}", file=sys.stderr)
+            return 1
+        shared = _common(stacks).keys()
+        stacks = {name: {**found, **{k: prints[k] for k in shared}}
+                  for name, found in stacks.items()}
+    else:
+        stacks[stack()] = prints
     common = _common(stacks)
     own = {name: {k: v for k, v in found.items() if k not in common}
            for name, found in sorted(stacks.items())}
     FINGERPRINTS.write_text(json.dumps({"about": ABOUT, "common": common, "stacks": own},
                                        indent=1, sort_keys=True) + "\n")
-    print(f"wrote {len(prints)} fingerprints for {stack()} to "
-          f"{FINGERPRINTS.relative_to(ROOT)} ({len(stacks)} stack(s) recorded)")
+    print(f"wrote {len(prints)} fingerprints for {stack()} to {FINGERPRINTS} "
+          f"({len(stacks)} stack(s) recorded{', the shared ones in each' * args.shared})")
     return 0
+
+
+def _refused_as_shared(stacks: dict[str, dict[str, str]], prints: dict[str, str]) -> str:
+    """Why ``prints`` cannot be written into every recorded stack as shared outputs ("" when
+    it can): this stack is not recorded, an output is new or gone, or one recorded per stack
+    (one the fitted figures reach) changed."""
+    current = stack()
+    if current not in stacks:
+        return f"{current} is not recorded (--add records it)"
+    again = "record every stack again (python -m tests.golden, then --add on each other)"
+    recorded, common = stacks[current], _common(stacks)
+    moved = [f"{k} is new" for k in sorted(prints.keys() - recorded.keys())] + \
+        [f"{k} is no longer written" for k in sorted(recorded.keys() - prints.keys())]
+    if moved:
+        return f"{', '.join(moved)}: {again}"
+    own = [k for k in sorted(prints) if prints[k] != recorded[k] and k not in common]
+    if own:
+        return (f"{', '.join(own)} {'differs and is' if len(own) == 1 else 'differ and are'} "
+                f"recorded per stack (the fitted figures reach {'it' if len(own) == 1 else 'them'}"
+                f"): {again}")
+    return ""
 
 
 ABOUT = ("Golden outputs of every cvm command on every bundled example (tests/golden): those "
