@@ -25,14 +25,14 @@ def example(tmp_path: Path) -> Path:
 
 AHEAD = (
     "warning: cvm.yaml:32:8: as_of: 2026-01-01 is after today (2025-12-20): recency, tenure, "
-    "P(alive) and the contact look-backs count 12 days that have not happened yet, and a "
+    "P(alive) and the contact look-backs count 11 days that have not happened yet, and a "
     "campaign measured from this run compares days without purchases yet\n"
     "  hint: set as_of to today or earlier, or remove it to use the day after the last "
     "transaction\n")
 DEFAULT_AHEAD = (
     "warning: cvm.yaml:5:17: data.transactions: the transactions run to 2025-12-31, after "
     "today (2025-12-20), so the default as-of date is 2026-01-01: recency, tenure, P(alive) and "
-    "the contact look-backs count 12 days that have not happened yet, and a campaign measured "
+    "the contact look-backs count 11 days that have not happened yet, and a campaign measured "
     "from this run compares days without purchases yet\n"
     "  hint: check the dates: data.date_format (a day and a month swapped?) or rows dated ahead "
     "in the export; as_of: in cvm.yaml sets the date\n")
