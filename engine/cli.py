@@ -2,7 +2,8 @@
 ``engine/commands/`` and returns an exit code; errors become one message, never a traceback.
 
 Exit codes: 0 success; 1 a problem in an input (data, cvm.yaml, rules, policies, templates);
-2 a command-line usage error; 3 the output cannot be written; 4 an internal error (a bug).
+2 a command-line usage error; 3 the output cannot be written; 4 an internal error (a bug);
+141 the reader closed the standard output (``cvm ... | head``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from engine.commands.options import (
 )
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
-from engine.interrupts import Terminated, on_sigterm
+from engine.interrupts import EXIT_BROKEN_PIPE, Terminated, on_sigterm, quiet_stdout
 from engine.project.location import config_named
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import error_text
@@ -60,6 +61,9 @@ def handled(fn: F) -> F:
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # the reader closed the pipe (cvm ... | head): stop quietly
+            quiet_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (KeyboardInterrupt, Terminated) as stop:  # Ctrl-C, SIGTERM
             typer.echo("terminated" if isinstance(stop, Terminated) else "interrupted", err=True)
             raise typer.Exit(143 if isinstance(stop, Terminated) else 130) from None

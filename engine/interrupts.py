@@ -1,12 +1,15 @@
 """Stopping a command from outside: Ctrl-C (SIGINT, Python's KeyboardInterrupt) and SIGTERM,
 which cron, systemd, Kubernetes and batch schedulers send. Both are raised in the main thread,
 so the command's clean-up runs (no staging folder left behind) and ``engine.cli.handled``
-says which it was (exit 130 and 143)."""
+says which it was (exit 130 and 143). A reader that closed the standard output early
+(``cvm ... | head``) stops the command quietly with 141, as SIGPIPE would."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -59,3 +62,20 @@ def raise_if_stopped() -> None:
     Ctrl-C or a SIGTERM."""
     if _stops:
         raise _stops[0]()
+
+
+# what a shell reports for a process stopped by SIGPIPE (128 + 13), as `yes | head` under
+# `set -o pipefail`; Python ignores the signal and raises BrokenPipeError instead
+EXIT_BROKEN_PIPE = 141
+
+
+def quiet_stdout() -> None:
+    """Standard output pointed at /dev/null: the interpreter's last flush at exit would
+    otherwise fail on the closed pipe again and print its own message."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real descriptor (a test's captured output)
+        pass
+    finally:
+        os.close(devnull)

@@ -50,7 +50,7 @@ def ahead_of_today(config: Config, as_of: dt.date) -> Problem | None:
     now = today()
     if as_of <= now + dt.timedelta(days=1):
         return None
-    ahead = (as_of - now).days - 1  # as_of is the first day not read: the days after today before it
+    ahead = (as_of - now).days - 1  # as_of is the first day not read
     counted = (f"recency, tenure, P(alive) and the contact look-backs count {ahead} days that "
                "have not happened yet, and a campaign measured from this run compares days "
                "without purchases yet")
