@@ -103,18 +103,3 @@ def test_a_variable_the_user_set_is_kept() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, env=env).stdout.splitlines()
     assert out == ["('glibc heap',)", "True jemalloc"]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
-@pytest.mark.parametrize("setting", [{"MALLOC_MMAP_MAX_": "65536"},
-                                     {"MALLOC_TRIM_THRESHOLD_": "0"},
-                                     {"MALLOC_TOP_PAD_": "0"},
-                                     {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=65536"}])
-def test_glibc_settings_the_user_made_are_kept(setting: dict[str, str]) -> None:
-    """The user's own tuning of glibc's allocator wins: nothing is changed (numpy's and Arrow's
-    settings are worth making only with the heap kept)."""
-    env = {k: v for k, v in os.environ.items() if k not in (memory.NUMPY_HUGEPAGE,
-                                                             memory.ARROW_POOL)}
-    out = subprocess.run([sys.executable, "-c", PROBE, "imported after"], capture_output=True,
-                         text=True, check=True, env={**env, **setting}).stdout.splitlines()
-    assert out[0] == "applied "
