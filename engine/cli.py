@@ -33,7 +33,7 @@ from engine.commands.options import (
 )
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
-from engine.interrupts import EXIT_BROKEN_PIPE, Terminated, on_sigterm, quiet_stdout
+from engine.interrupts import EXIT_BROKEN_PIPE, Terminated, on_sigterm, quiet_stdout, stdout_closed
 from engine.project.location import config_named
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import error_text
@@ -61,13 +61,13 @@ def handled(fn: F) -> F:
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except BrokenPipeError:  # the reader closed the pipe (cvm ... | head): stop quietly
-            quiet_stdout()
-            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (KeyboardInterrupt, Terminated) as stop:  # Ctrl-C, SIGTERM
             typer.echo("terminated" if isinstance(stop, Terminated) else "interrupted", err=True)
             raise typer.Exit(143 if isinstance(stop, Terminated) else 130) from None
         except Exception as exc:  # a bug: say so plainly, the traceback only on request
+            if isinstance(exc, BrokenPipeError) and stdout_closed():  # cvm ... | head
+                quiet_stdout()
+                raise typer.Exit(EXIT_BROKEN_PIPE) from None
             if os.environ.get("CVM_DEBUG"):
                 traceback.print_exc()
             typer.echo(f"internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in "

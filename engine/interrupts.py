@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
@@ -67,6 +68,18 @@ def raise_if_stopped() -> None:
 # what a shell reports for a process stopped by SIGPIPE (128 + 13), as `yes | head` under
 # `set -o pipefail`; Python ignores the signal and raises BrokenPipeError instead
 EXIT_BROKEN_PIPE = 141
+
+
+def stdout_closed() -> bool:
+    """Whether the reader of the standard output went away (a pipe whose reading end is
+    closed: poll says POLLERR), not some other pipe or socket the command wrote to. Where
+    that cannot be asked (no poll, no real descriptor) the answer is no: a bug is reported."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def quiet_stdout() -> None:
