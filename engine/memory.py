@@ -14,7 +14,9 @@ virtual machine whose memory is backed lazily that took more system CPU than the
 - Arrow allocates from the same heap (its system pool).
 
 numpy's and Arrow's are set by their environment variables when they are not imported yet
-(``cvm --help`` then imports neither), else by their calls; a variable the user set is kept.
+(``cvm --help`` then imports neither), else by their calls; a variable the user set is kept,
+and nothing is changed when the user tuned glibc's allocator (``MALLOC_*_``, or
+``glibc.malloc.*`` in ``GLIBC_TUNABLES``).
 
 The peak memory is higher (the heap cannot always reuse a freed block for a larger one:
 3.2 GB against 2.6 GB at 1M), the memory goes back to the system when the command ends. The
@@ -39,12 +41,16 @@ TRIM_THRESHOLD = 2**31 - 1  # mallopt takes an int: keep up to 2 GB freed at the
 TOP_PAD = 256 * 2**20
 # read when numpy and pyarrow are imported: set before, they cost the command no import
 NUMPY_HUGEPAGE, ARROW_POOL = "NUMPY_MADVISE_HUGEPAGE", "ARROW_DEFAULT_MEMORY_POOL"
+# glibc's own variables for the settings above (and GLIBC_TUNABLES' glibc.malloc.*)
+GLIBC_VARIABLES = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
+                   "MALLOC_MMAP_THRESHOLD_")
 
 
 def keep_freed_memory() -> tuple[str, ...]:
     """Apply the settings above to this process; return those applied (glibc's only where the
-    C library is glibc; a variable the user set for numpy or Arrow is left as it is)."""
-    libc = _glibc()
+    C library is glibc and the user did not tune it; a variable the user set for numpy or
+    Arrow is left as it is)."""
+    libc = None if _user_tuned_glibc() else _glibc()
     if libc is None or not all(libc.mallopt(p, v) == 1 for p, v in (
             (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, TRIM_THRESHOLD), (M_TOP_PAD, TOP_PAD))):
         return ()  # Arrow's system pool is malloc, numpy's huge pages spare faults: both
@@ -68,6 +74,12 @@ def keep_freed_memory() -> tuple[str, ...]:
             os.environ[ARROW_POOL] = "system"
         applied.append("arrow system pool")
     return tuple(applied)
+
+
+def _user_tuned_glibc() -> bool:
+    """Whether the user tuned glibc's allocator by its environment variables: theirs wins."""
+    return any(v in os.environ for v in GLIBC_VARIABLES) or \
+        "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
 
 
 def applies_to(args: Sequence[str]) -> bool:

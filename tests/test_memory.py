@@ -49,13 +49,19 @@ PROBE = textwrap.dedent("""
 """)
 
 
+def probe_env(**settings: str) -> dict[str, str]:
+    """This process's environment without the settings the probes test, plus SETTINGS: a Dask
+    Nanny started earlier in the test session sets MALLOC_TRIM_THRESHOLD_ in this process's
+    os.environ for its workers (distributed.nanny.pre-spawn-environ), which every child inherits."""
+    ours = {memory.NUMPY_HUGEPAGE, memory.ARROW_POOL, "GLIBC_TUNABLES", *memory.GLIBC_VARIABLES}
+    return {**{k: v for k, v in os.environ.items() if k not in ours}, **settings}
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
 @pytest.mark.parametrize("order", ["imported first", "imported after"])
 def test_freed_memory_is_kept_for_the_next_arrays(order: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in (memory.NUMPY_HUGEPAGE,
-                                                             memory.ARROW_POOL)}
     out = subprocess.run([sys.executable, "-c", PROBE, order], capture_output=True, text=True,
-                         check=True, env=env).stdout.splitlines()
+                         check=True, env=probe_env()).stdout.splitlines()
     if order == "imported first":  # the libraries' defaults, which the settings change
         assert out.pop(0) in ("before True jemalloc", "before True mimalloc")
     assert out == [
@@ -95,7 +101,7 @@ def test_the_cvm_command_applies_it(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_variable_the_user_set_is_kept() -> None:
-    env = {**os.environ, memory.NUMPY_HUGEPAGE: "1", memory.ARROW_POOL: "jemalloc"}
+    env = probe_env(**{memory.NUMPY_HUGEPAGE: "1", memory.ARROW_POOL: "jemalloc"})
     probe = ("from engine.memory import keep_freed_memory; print(keep_freed_memory()); "
              "import numpy, pyarrow; print(numpy._core.multiarray._get_madvise_hugepage() "
              "if hasattr(numpy, '_core') else numpy.core.multiarray._get_madvise_hugepage(), "
@@ -103,3 +109,16 @@ def test_a_variable_the_user_set_is_kept() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, env=env).stdout.splitlines()
     assert out == ["('glibc heap',)", "True jemalloc"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+@pytest.mark.parametrize("setting", [{"MALLOC_MMAP_MAX_": "65536"},
+                                     {"MALLOC_TRIM_THRESHOLD_": "0"},
+                                     {"MALLOC_TOP_PAD_": "0"},
+                                     {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=65536"}])
+def test_glibc_settings_the_user_made_are_kept(setting: dict[str, str]) -> None:
+    """The user's own tuning of glibc's allocator wins: nothing is changed (numpy's and Arrow's
+    settings are worth making only with the heap kept)."""
+    out = subprocess.run([sys.executable, "-c", PROBE, "imported after"], capture_output=True,
+                         text=True, check=True, env=probe_env(**setting)).stdout.splitlines()
+    assert out[0] == "applied "
