@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +86,8 @@ def _timeline_text(raw: dict[str, Any], where: str) -> str:
     for r in raw["responses"]:
         revenue = f", revenue {money_text(r['revenue'])}" if r["revenue"] is not None else ""
         lines.append(f"  response    {r['date']}  {r['campaign']}: {r['outcome']}{revenue}")
-    withheld = Counter(i["event_id"] for i in raw["interactions"] if i.get("withheld"))
     for e in raw["events"]:
-        held = withheld[e["event_id"]]  # fired, but not given: listed below with why
+        held = e["withheld"]  # fired, but not given: listed below with why
         fired = (f", fired {e['fired']}" + (f" ({held} withheld)" if held else "")
                  if e["fired"] else "")
         lines.append(f"  event       {_minute(e['occurred_at'])}  {e['type']}{fired}")

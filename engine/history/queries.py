@@ -4,6 +4,7 @@ history``; the contact policies and measurement build on the same tables)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -135,9 +136,15 @@ def _served(conn: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:
             {"outcome": row.outcome, "recorded_at": row.recorded_at, "note": row.note}))
     keys = ("interaction_id", "recorded_at", "source", "channel", "action", "campaign",
             "trigger_id", "event_id", "run_id", "withheld")
+    # the actions fired for each event: at once when posted (its `fired`), and later by the
+    # clock for an absence it opened (recorded under it, its `fired` unchanged)
+    fired = Counter(row.event_id for row in shown if row.source == "trigger")
+    held = Counter(row.event_id for row in shown if row.source == "trigger" and row.withheld)
     return {
-        "events": [_plain(dict(zip(("event_id", "occurred_at", "type", "fired"), row,
-                                   strict=True))) for row in posted],
+        "events": [{**_plain({"event_id": row.id, "occurred_at": row.occurred_at,
+                              "type": row.type}),
+                    "fired": max(row.fired, fired[row.id]), "withheld": held[row.id]}
+                   for row in posted],
         "interactions": [{**_plain(dict(zip(keys, row, strict=True))),
                           "outcomes": outcomes.get(row.id, [])} for row in shown],
     }
