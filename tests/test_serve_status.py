@@ -257,3 +257,41 @@ def test_quiet_says_no_reload(tmp_path: Path, capfd: pytest.CaptureFixture[str])
     with serving(project, history=False, watch_seconds=0) as service, client(service) as http:
         assert http.post("/v1/admin/reload").status_code == 200
     assert "reloaded" not in capfd.readouterr().err
+
+
+def test_two_reloads_at_once_say_what_each_replaced(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The watcher and POST /v1/admin/reload at the same moment: the second reload starts
+    from what the first served, so one says "was A" and the other "again" (both read the
+    run served before either had loaded, and both said "was A")."""
+    import threading
+
+    project = example_copy(tmp_path)
+    with serving(project, history=False, watch_seconds=0, access_log=True) as service:
+        first = service.holder.state.run_id
+        policy = project / "policies" / "win_back.yaml"
+        policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
+                                                     "clv_discounted: {gte: 10}"))
+        new = api.run(project, out=project / "output").run_id
+        load, entered, go = service.holder.reload, threading.Event(), threading.Event()
+
+        def slow(*args: object, **kwargs: object) -> object:
+            if not entered.is_set():  # the first reload waits inside its load
+                entered.set()
+                go.wait(30)
+            return load(*args, **kwargs)  # type: ignore[arg-type]
+
+        service.holder.reload = slow  # type: ignore[method-assign]
+        capfd.readouterr()
+        one = threading.Thread(target=service.reload, args=("one",))
+        one.start()
+        assert entered.wait(30)
+        two = threading.Thread(target=service.reload, args=("two",))
+        two.start()
+        time.sleep(0.5)  # the second is under way (or waits for the first)
+        go.set()
+        one.join(30)
+        two.join(30)
+    said = [line for line in capfd.readouterr().err.splitlines() if "reloaded" in line]
+    assert [line.split(" (")[0] for line in said] == [
+        f"Serving run {new}, was {first}", f"Serving run {new} again"]

@@ -62,6 +62,7 @@ class Running:
         # every opt-out of the history, reread as imports land (``_reread``), through a
         # read-only store of its own: never waiting on the history's write lock
         self.opt_outs = OptOuts(config)
+        self._reloading = threading.Lock()
         try:
             self.holder = Holder(self._load())
             self.triggers = Triggers(self.holder.state.project)
@@ -99,7 +100,13 @@ class Running:
     def reload(self, why: str = "asked by POST /v1/admin/reload") -> ServeState:
         """Load the run folder again; on any failure keep the run served, and say why (the
         log, /ready's ``reload_error``) until a load succeeds. A load that succeeds is said
-        on the log too (``why``: what asked for it), as the start-up is, unless --quiet."""
+        on the log too (``why``: what asked for it), as the start-up is, unless --quiet.
+        One at a time, whole (the watcher's and POST's): each starts from what the one
+        before it served, and swaps the triggers after it."""
+        with self._reloading:
+            return self._reload(why)
+
+    def _reload(self, why: str) -> ServeState:
         o = self.options
         before = self.holder.state.run_id
         try:
