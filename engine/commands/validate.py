@@ -13,6 +13,7 @@ from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.project.database_source import DatabaseSource
+from engine.project.location import project_folder
 from engine.run.build import Built, build
 from engine.terminal import problem_lines
 
@@ -73,7 +74,27 @@ def _checked(built: Built) -> str:
         parts.append("triggers/")
     if built.project is not None and built.project.tests.tests:
         parts.append("policy_tests/")
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return _listed(parts)
+
+
+def not_checked(built: Built, project: Path | None, config_file: Path | None) -> list[str]:
+    """The project's folders left unread because its cvm.yaml (or -c file) has errors: the
+    attributes, consents and channels they may name are declared there."""
+    if built.config is not None:
+        return []
+    try:
+        folder = project_folder(project, config_file)
+    except CvmError:
+        return []
+    if not (config_file or folder / "cvm.yaml").is_file():
+        return []  # no configuration to read: the error says so
+    return [f"{name}/" for name in ("rules", "policies", "templates", "triggers", "policy_tests")
+            if (folder / name).is_dir()]
+
+
+def _listed(parts: list[str]) -> str:
+    """'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: bool,
@@ -98,12 +119,16 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     if json_out:  # issue 17: the same findings for a script, in the document
         from engine.workflow.json_output import validate_json
 
-        typer.echo(validate_json(problems, sizes, strict))
+        typer.echo(validate_json(problems, sizes, strict,
+                                 not_checked(built, project, config_file)))
         return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them
     text = report(problems if strict or not quiet else errors)
     if text:  # on stderr: stdout holds only the result (and the audience table)
         typer.echo(text, err=True)
+        if unread := not_checked(built, project, config_file):
+            typer.echo(f"not checked until {errors[0].file} reads: {_listed(unread)} (what "
+                       "they may name is declared there)", err=True)
     elif not quiet:
         typer.echo(f"valid: {_checked(built)} have no problems")
     if sizes is not None and not quiet:

@@ -298,8 +298,14 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
     for path in files:
         if path.name in NOT_POLICIES:
             continue
-        doc, raw = read(path, project, POLICY, problems)
+        doc, raw = read(path, project, POLICY, problems, keep_doc=True)
         if doc is None:
+            continue
+        if raw is None:  # its keys or values are wrong: its conditions are checked all the same
+            if isinstance(doc.data, dict) and doc.data.get("when") is not None:
+                parser = Parser(doc, types, known)
+                parser.when(doc.data["when"], ("when",))
+                problems.extend(parser.problems)
             continue
         parser = Parser(doc, types, known)
         if raw["id"] in seen:

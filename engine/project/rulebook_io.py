@@ -50,9 +50,11 @@ class Id(c.Text):
 ID = Id(check_fn=_id_check)
 
 
-def read(path: Path, project: Path, kind: c.Kind,
-         problems: list[Problem]) -> tuple[YamlDoc | None, Any]:
-    """The file's document and checked value, or (None, None) after adding its problems."""
+def read(path: Path, project: Path, kind: c.Kind, problems: list[Problem], *,
+         keep_doc: bool = False) -> tuple[YamlDoc | None, Any]:
+    """The file's document and checked value, or (None, None) after adding its problems;
+    ``keep_doc``: the document all the same when only its keys or values are wrong (None as
+    the value), for the parts the check leaves to the caller (a policy's conditions)."""
     display = path.relative_to(project).as_posix()
     try:
         doc = load_file(path, display=display)
@@ -64,4 +66,6 @@ def read(path: Path, project: Path, kind: c.Kind,
         return None, None
     value, found = c.check_collect(doc, kind)
     problems.extend(found)
-    return (None, None) if errors_only(found) else (doc, value)
+    if errors_only(found):
+        return (doc if keep_doc else None), None
+    return doc, value

@@ -71,9 +71,9 @@ def problem_dict(p: Problem) -> dict[str, Any]:
 
 
 def validate_json(problems: Sequence[Problem], audience: Any = None,
-                  strict: bool = False) -> str:
+                  strict: bool = False, not_checked: Sequence[str] = ()) -> str:
     """``valid`` agrees with the exit code: false on an error, or on a warning under
-    ``--strict``."""
+    ``--strict``; ``not_checked``: the folders left unread (cvm.yaml has errors)."""
     errors = sum(p.severity == "error" for p in problems)
     payload: dict[str, Any] = {
         "valid": errors == 0 and not (strict and problems), "strict": strict,
@@ -81,6 +81,8 @@ def validate_json(problems: Sequence[Problem], audience: Any = None,
         "problems": [problem_dict(p) for p in problems]}
     if audience is not None:
         payload["audience"] = audience.as_dict()
+    if not_checked:
+        payload["not_checked"] = list(not_checked)
     return document("validate", payload)
 
 

@@ -1,0 +1,63 @@
+"""``cvm validate`` says every error it can find at once: a policy whose keys are wrong has its
+conditions checked all the same, and an error in cvm.yaml says that the rest of the project was
+not checked (the policies' attributes depend on it)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import ROOT, copy_example_project
+from tests.test_json_output import _conforms
+
+runner = CliRunner()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_policy_with_wrong_keys_has_its_conditions_checked_too(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    policy = project / "policies" / "win_back.yaml"
+    _edit(policy, "priority: 70", "priority: high")
+    _edit(policy, "clv_discounted: {gte: 25}", "clv_discountd: {gte: 25}")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "error: policies/win_back.yaml:6:11: priority: found 'high' (text), expected a whole "
+        "number\n"
+        "error: policies/win_back.yaml:11:11: when.all[1].any[0].clv_discountd: unknown "
+        "attribute 'clv_discountd'\n"
+        "  hint: did you mean 'clv_discounted'?\n"
+        "2 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_an_error_in_cvm_yaml_says_the_rest_was_not_checked(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    for folder in ("triggers", "policy_tests"):
+        shutil.copytree(ROOT / folder, project / folder)
+    _edit(project / "cvm.yaml", "currency: EUR", "currency: [EUR]")
+    _edit(project / "policies" / "win_back.yaml", "priority: 70", "priority: high")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "error: cvm.yaml:33:11: currency: found a list, expected text\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"
+        "not checked until cvm.yaml reads: rules/, policies/, templates/, triggers/ and "
+        "policy_tests/ (what they may name is declared there)\n")
+    res = runner.invoke(app, ["validate", "--project", str(project), "--json"])
+    assert res.exit_code == 1
+    assert _conforms("validate", res.stdout)["not_checked"] == [
+        "rules/", "policies/", "templates/", "triggers/", "policy_tests/"]
+
+
+def test_no_cvm_yaml_names_nothing_unchecked(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["validate", "--project", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "not checked" not in res.stderr
