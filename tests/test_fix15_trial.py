@@ -48,6 +48,9 @@ def test_a_missing_end_column_names_the_setting_that_maps_it(
     ("models:\n  min_repeat_customers: 50\n",
      "error: cvm.yaml:15:25: models.min_repeat_customers: not used with subscriptions (the "
      "sBG model needs no repeat buyers)"),
+    ("models:\n  max_holdout_error: 2\n",
+     "error: cvm.yaml:15:22: models.max_holdout_error: not used with subscriptions (no "
+     "purchase model is chosen: the value model is the sBG)"),
 ])
 def test_a_models_setting_subscriptions_do_not_use_is_refused(
         make_project: Callable[..., Path], models: str, message: str) -> None:

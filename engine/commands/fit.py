@@ -136,7 +136,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         if shown is not None:
             shown("holdout check")
         held = holdout(cal, purchases, use=config.models.use,
-                       penalizer=config.models.penalizer, cal_end=cal_end,
+                       penalizer=config.models.penalizer, max_error=config.models.max_holdout_error,
+                       cal_end=cal_end,
                        observation_end=observation_end, unit=unit,
                        full_frequency=frame["frequency"], full_spend=_mean_repeat_spend(frame))
     # the value table's purchase model as cvm score decides it: a model named by models.use is

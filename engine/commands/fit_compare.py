@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from engine.project.location import config_shown
-from engine.value.models.compare import Comparison, choose, compare
+from engine.value.models.compare import Comparison, OffHoldout, choose, compare
 from engine.value.models.messages import reason_of
 from engine.value.models.spend_checks import HoldoutSpend, Independence, holdout_spend, independence
 from engine.value.models.tracking import tracking, tracking_svg
@@ -65,7 +65,7 @@ def not_candidate_note() -> str:
 
 def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: float,
             cal_end: dt.date, observation_end: dt.date, unit: float,
-            full_frequency: Any, full_spend: Any) -> Holdout:
+            full_frequency: Any, full_spend: Any, max_error: float | None = None) -> Holdout:
     from engine.value.model_choice import NOT_AUTO
     from engine.value.models import ConvergenceError
 
@@ -75,7 +75,9 @@ def holdout(cal: pd.DataFrame, purchases: pd.DataFrame, *, use: str, penalizer: 
         chosen, why = use, f"models.use is {use} in {config_shown()}"
     else:
         try:
-            picked = choose(comparison)
+            picked = choose(comparison, max_error=max_error)
+        except OffHoldout as exc:  # fitted, but too far off: auto keeps the formulas
+            chosen, why = None, str(exc)
         except ValueError:  # no candidate fitted: auto has nothing to take on this holdout
             chosen, why = None, NO_CANDIDATE + ": " + "; ".join(
                 f"{s.title}: {s.reason}" for s in comparison.scores.values()

@@ -85,6 +85,9 @@ MODELS = c.Record([
     c.Field("penalizer", c.Number(min=0, max=100), 0.0),
     c.Field("holdout_days", c.Optional(c.Number(min=1, integer=True)), None),
     c.Field("interval_level", c.Number(min=0.5, max=0.999), 0.9),
+    c.Field("max_holdout_error", c.Number(min=0.01), 0.5,
+            about="auto keeps the formulas when its best model's holdout total is off by more "
+            "(0.5: 50%)"),
 ])
 
 SUBSCRIPTIONS = c.Record([
@@ -146,6 +149,8 @@ class ModelsConfig:
     penalizer: float = 0.0  # L2 penalty on the parameters of every fit (engine/models)
     holdout_days: int | None = None  # auto's holdout; None: the horizon (engine/model_choice)
     interval_level: float = 0.9  # of the clv_model_lower/upper interval
+    # auto: the formulas when the chosen model's holdout total is off by more (engine/model_choice)
+    max_holdout_error: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -343,6 +348,7 @@ def _file(text: str, options: dict[str, Any], project: Path, where: str) -> Path
 _NOT_FOR_SUBSCRIPTIONS = {
     "time_unit_days": "the unit of the sBG model is the billing period",
     "min_repeat_customers": "the sBG model needs no repeat buyers",
+    "max_holdout_error": "no purchase model is chosen: the value model is the sBG",
 }
 
 

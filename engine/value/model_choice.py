@@ -151,13 +151,16 @@ def choose_purchase_model(tx: Transactions, config: Config) -> Chosen:
 def chosen_from(frame: pd.DataFrame, split: Split, customers: int, config: Config) -> Chosen:
     """The choice on a calibration frame of ``customers`` customers (``calibration_frame``;
     ``engine.distributed`` gathers it from its partitions)."""
-    from engine.value.models.compare import choose, compare
+    from engine.value.models.compare import OffHoldout, choose, compare
 
     comparison = compare(frame, models=AUTO_MODELS, penalizer=config.models.penalizer)
-    choice = choose(comparison)
     where = (f"holdout {split.calibration_end + dt.timedelta(days=1)} .. "
              f"{split.observation_end}, {split.holdout_days} days"
              + (", half the data" if split.shortened else "")
              + (f", a random {AUTO_SAMPLE:,} of the {customers:,} customers"
                 if customers > AUTO_SAMPLE else ""))
+    try:
+        choice = choose(comparison, max_error=config.models.max_holdout_error)
+    except OffHoldout as exc:  # the formulas, said with the holdout it missed
+        raise OffHoldout(f"{exc} [{where}]") from None
     return Chosen(choice.name, f"{choice.reason} [{where}]", split)

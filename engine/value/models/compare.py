@@ -208,13 +208,19 @@ def compare(cal_holdout: pd.DataFrame, *, models: Sequence[str] = PREFERENCE,
     return Comparison(scores, table)
 
 
+class OffHoldout(ValueError):
+    """The best model fitted misses the holdout total by more than the bound: none is chosen."""
+
+
 def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
-           candidates: Sequence[str] | None = None) -> Choice:
+           candidates: Sequence[str] | None = None, max_error: float | None = None) -> Choice:
     """The fitted model with the smallest absolute holdout error of total repeat purchases
     (ties within ``tie_tolerance`` x actual go to the earlier model in ``PREFERENCE``), among
     ``candidates`` (default: every model scored that is a candidate).
 
-    Raises ``ValueError`` (with every model's reason) when no model was fitted.
+    Raises ``ValueError`` (with every model's reason) when no model was fitted, and
+    ``OffHoldout`` when the model taken misses the actual total by more than ``max_error``
+    (relative: 0.5 is 50%; no actual repeat purchase at all is missed by any prediction).
     """
     scores = [s for s in comparison.scores.values()
               if (s.candidate if candidates is None else s.name in candidates)]
@@ -228,6 +234,11 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
     tied = [s for s in fitted if abs(s.error) <= best + slack]
     order = {n: i for i, n in enumerate(PREFERENCE)}
     pick = min(tied, key=lambda s: (order.get(s.name, len(order)), abs(s.error)))
+    if max_error is not None and not abs(pick.relative_error) <= max_error:  # NaN: no actual
+        best_of = "the best candidate fitted" if len(fitted) > 1 else "the only candidate fitted"
+        raise OffHoldout(f"{pick.title}, {best_of}, predicts {pick.predicted:,.0f} repeat "
+                         f"purchases in the holdout against {pick.actual:,.0f} actual "
+                         f"({_pct(pick)}), more than models.max_holdout_error {max_error:.0%} off")
     others = ", ".join(f"{s.title} {_pct(s)}" for s in fitted if s is not pick)
     reason = (f"{pick.title} predicts {pick.predicted:,.0f} repeat purchases in the holdout "
               f"against {pick.actual:,.0f} actual ({_pct(pick)}), "

@@ -1,0 +1,56 @@
+"""models.use: auto keeps the formulas when even the best purchase model misses the holdout by
+more than models.max_holdout_error (default 50%): an as-of date 11 months after the data made
+MBG/NBD predict 5,202 repeat purchases against 385 actual (+1251.1%), and the value table
+used it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine import api
+from engine.cli import app
+from tests.conftest import copy_example_project
+
+LATE = "as_of: 2026-11-30"
+
+
+def _project(tmp_path: Path, *lines: str) -> Path:
+    project = copy_example_project(tmp_path)
+    config = project / "cvm.yaml"
+    text = config.read_text()
+    assert "\nas_of: null" in text and "\nmodels:" not in text
+    text = text.replace("\nas_of: null", "\n" + LATE)
+    config.write_text(text + "".join(f"models:\n  {line}\n" for line in lines))
+    return project
+
+
+def test_a_model_far_off_the_holdout_is_not_used(tmp_path: Path) -> None:
+    said = api.score(_project(tmp_path)).value_model
+    assert said.startswith(
+        "formulas (no purchase model could be chosen: MBG/NBD, the only candidate fitted, "
+        "predicts 5,202 repeat purchases in the holdout against 385 actual (+1251.1%), more "
+        "than models.max_holdout_error 50% off [holdout 2025-12-05 .. 2026-11-29, 360 days")
+
+
+def test_the_bound_is_a_setting(tmp_path: Path) -> None:
+    said = api.score(_project(tmp_path, "max_holdout_error: 20")).value_model
+    assert said.startswith("MBG/NBD + Gamma-Gamma fitted on ")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "a lot"])
+def test_a_bound_that_is_not_a_positive_number_is_refused(tmp_path: Path, value: str) -> None:
+    res = CliRunner().invoke(app, ["validate", "--project",
+                                   str(_project(tmp_path, f"max_holdout_error: {value}"))])
+    assert res.exit_code == 1
+    assert "models.max_holdout_error: found" in res.stderr
+
+
+def test_cvm_fit_says_why_the_value_table_keeps_the_formulas(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["fit", "--project", str(_project(tmp_path))])
+    assert res.exit_code == 0, res.output
+    assert ("  MBG/NBD, the only candidate fitted, predicts 5,202 repeat purchases in the "
+            "holdout against 385 actual (+1251.1%), more than models.max_holdout_error 50% off; "
+            "the value table keeps the formulas") in res.stdout
