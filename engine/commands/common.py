@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from engine.project.location import project_folder
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from engine.errors import Problem
     from engine.project.config import Config
     from engine.project.project import Project
@@ -68,8 +70,35 @@ def ahead_of_today(config: Config, as_of: dt.date) -> Problem | None:
     return dataclasses.replace(problem, severity="warning")
 
 
-def warn_if_ahead(config: Config, as_of: dt.date) -> None:
+def long_after_data(config: Config, as_of: dt.date, last: dt.date) -> Problem | None:
+    """A warning when ``as_of:`` is set more than a period (``period_days``) after the data's
+    last purchase ``last``: every customer then looks lapsed by days the export does not
+    cover. The default as-of date (the day after the last transaction) never is."""
+    quiet = (as_of - last).days - 1  # the days between, none of them in the data
+    if config.as_of is None or quiet <= config.period_days:
+        return None
+    return dataclasses.replace(config.problem(
+        "as_of", f"{as_of} is {quiet} days after the last purchase in the data ({last}), more "
+        f"than a period (period_days {config.period_days}): recency, P(alive), the stages and "
+        "the holdout of models.use: auto count those days as days without purchases",
+        hint=f"if the export ends on {last}, set as_of to {last + dt.timedelta(days=1)} or "
+        "remove it (the day after the last transaction)"), severity="warning")
+
+
+def warn_if_ahead(config: Config, as_of: dt.date, last: dt.date | None = None) -> None:
+    """Say what is odd about the as-of date (``ahead_of_today``; ``long_after_data`` given
+    the data's last purchase ``last``) on standard error, never in an output."""
     from engine import notices
 
-    if (problem := ahead_of_today(config, as_of)) is not None:
-        notices.warn(problem.format())
+    for problem in (ahead_of_today(config, as_of),
+                    long_after_data(config, as_of, last) if last is not None else None):
+        if problem is not None:
+            notices.warn(problem.format())
+
+
+def last_purchase(table: pd.DataFrame) -> dt.date | None:
+    """The data's last purchase day, from a value table's ``last_purchase`` column."""
+    import pandas as pd
+
+    last = table["last_purchase"].max() if "last_purchase" in table else None
+    return None if last is None or pd.isna(last) else pd.Timestamp(last).date()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from engine.commands.common import project_of, warn_if_ahead
+from engine.commands.common import last_purchase, project_of, warn_if_ahead
 from engine.output.folder import check_folder, guard_for, output_target
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     check_folder(target, guard)
     check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
-    warn_if_ahead(config, scored.as_of)
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     table = assign_stages(with_changes(config, scored), setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import project_of, warn_if_ahead
+from engine.commands.common import last_purchase, project_of, warn_if_ahead
 from engine.errors import InputError, Problem
 
 
@@ -29,7 +29,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     if history:
         check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
-    warn_if_ahead(config, scored.as_of)
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     table = with_changes(config, scored, use_history=history)
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:

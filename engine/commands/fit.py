@@ -81,7 +81,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     tx = load_transactions(config)
-    warn_if_ahead(config, tx.as_of)
+    warn_if_ahead(config, tx.as_of, EPOCH + dt.timedelta(days=int(tx.day[tx.amount > 0].max())))
     observation_end = tx.as_of - dt.timedelta(days=1)
     default_end = holdout_split(config, tx).calibration_end
     cal_end = calibration_end or default_end

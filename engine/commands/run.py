@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import money, project_of, warn_if_ahead
+from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
 from engine.project.config import Config
 from engine.terminal import display
 
@@ -49,7 +49,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
             result = job(setup, out=out, fmt=fmt, progress=shown, history=history)
     else:
         result = job(setup, out=out, fmt=fmt, progress=progress, history=history)
-    warn_if_ahead(config, result.computed.scored.as_of)
+    scored = result.computed.scored
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     if quiet:
         return 0
     counts, m = result.counts, result.manifest

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from engine.commands.common import money, project_of, warn_if_ahead
+from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import display
 
@@ -41,7 +41,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                                     scratch=scratch, progress=shown)
         else:
             scored = score(config, progress=shown, tiers=setup.tiers)
-    warn_if_ahead(config, scored.as_of)
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     frame = output_frame(scored.table)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))

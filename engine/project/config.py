@@ -85,9 +85,7 @@ MODELS = c.Record([
     c.Field("penalizer", c.Number(min=0, max=100), 0.0),
     c.Field("holdout_days", c.Optional(c.Number(min=1, integer=True)), None),
     c.Field("interval_level", c.Number(min=0.5, max=0.999), 0.9),
-    c.Field("max_holdout_error", c.Number(min=0.01), 0.5,
-            about="auto keeps the formulas when its best model's holdout total is off by more "
-            "(0.5: 50%)"),
+    c.Field("max_holdout_error", c.Number(min=0.01), 0.5),
 ])
 
 SUBSCRIPTIONS = c.Record([
@@ -141,16 +139,14 @@ class RetentionConfig:
 @dataclass(frozen=True)
 class ModelsConfig:
     # auto: the purchase model with the smallest holdout error + Gamma-Gamma where they fit,
-    # else the formulas; mbgnbd, bgnbd or pareto_nbd: that
-    # purchase model, and an error if it cannot be fitted; none: the formulas
+    # else the formulas; mbgnbd, bgnbd, pareto_nbd: that model or an error; none: the formulas
     use: str = "auto"
     time_unit_days: float = 7.0
     min_repeat_customers: int = 100
     penalizer: float = 0.0  # L2 penalty on the parameters of every fit (engine/models)
     holdout_days: int | None = None  # auto's holdout; None: the horizon (engine/model_choice)
     interval_level: float = 0.9  # of the clv_model_lower/upper interval
-    # auto: the formulas when the chosen model's holdout total is off by more (engine/model_choice)
-    max_holdout_error: float = 0.5
+    max_holdout_error: float = 0.5  # auto: the formulas when its model misses the holdout more
 
 
 @dataclass(frozen=True)
@@ -374,13 +370,9 @@ def _delimiter_problem(delimiter: str) -> str | None:
     if len(delimiter) != 1:
         return (f"found {delimiter!r} ({len(delimiter)} characters), expected one character "
                 "or 'whitespace'")
-    if delimiter in ('"', "\n", "\r"):
-        return f"found {delimiter!r}, which cannot separate columns (quotes and line breaks " \
-            "have their own meaning in CSV)"
-    if delimiter.isalnum():
-        return f"found {delimiter!r}, which cannot separate columns (letters and digits are " \
-            "part of the values)"
-    return None
+    why = ("quotes and line breaks have their own meaning in CSV" if delimiter in ('"', "\n", "\r")
+           else "letters and digits are part of the values" if delimiter.isalnum() else None)
+    return None if why is None else f"found {delimiter!r}, which cannot separate columns ({why})"
 
 
 def _encoding_problem(encoding: str) -> str | None:

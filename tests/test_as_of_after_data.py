@@ -1,0 +1,47 @@
+"""An as-of date set long after the data's last purchase is warned about by the commands that
+score: every customer then looks lapsed by the days the export does not cover (the trial:
+as_of 2026-11-30 on data ending 2025-12-31 ran without a word)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import copy_example_project
+
+LATE = (
+    "warning: cvm.yaml:32:8: as_of: 2026-11-30 is 333 days after the last purchase in the data "
+    "(2025-12-31), more than a period (period_days 90): recency, P(alive), the stages and the "
+    "holdout of models.use: auto count those days as days without purchases\n"
+    "  hint: if the export ends on 2025-12-31, set as_of to 2026-01-01 or remove it (the day "
+    "after the last transaction)\n")
+
+
+def _project(tmp_path: Path, as_of: str) -> Path:
+    project = copy_example_project(tmp_path)
+    config = (project / "cvm.yaml").read_text()
+    assert "as_of: null " in config
+    (project / "cvm.yaml").write_text(config.replace("as_of: null ", f"as_of: {as_of}"))
+    return project
+
+
+@pytest.mark.parametrize("command", ["score", "run", "decide", "fit", "explain"])
+def test_an_as_of_date_long_after_the_data_is_warned_about(tmp_path: Path, command: str) -> None:
+    project = _project(tmp_path, "2026-11-30")
+    args = [command, "--project", str(project)]
+    args += ["C000001"] if command == "explain" else ["--out", str(project / "out")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert LATE in result.stderr
+
+
+@pytest.mark.parametrize("as_of", ["2026-01-01", "2026-03-31"])
+def test_within_a_period_of_the_data_nothing_is_said(tmp_path: Path, as_of: str) -> None:
+    """2026-03-31: 89 days without data, within the period of 90 days."""
+    project = _project(tmp_path, as_of)
+    result = CliRunner().invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 0, result.stderr
+    assert "after the last purchase" not in result.stderr
