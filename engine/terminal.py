@@ -22,6 +22,20 @@ if TYPE_CHECKING:
 _ACTIVE: Display | None = None
 
 
+def shell_path(path: object) -> str:
+    """A path a command wrote, as the user can open it from where they ran the command:
+    relative to the working directory when inside it, else absolute (``--project elsewhere``
+    said ``wrote output/``, a folder not where they were); an object-store location as is."""
+    from pathlib import Path
+
+    if not isinstance(path, Path):
+        return str(getattr(path, "url", path))
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):  # outside the working directory (or it is gone)
+        return str(path)
+
+
 def is_terminal(stream: IO[str] | None = None) -> bool:
     stream = stream if stream is not None else sys.stderr
     isatty = getattr(stream, "isatty", None)

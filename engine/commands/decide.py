@@ -9,6 +9,7 @@ import typer
 
 from engine.commands.common import last_purchase, project_of, warn_if_ahead
 from engine.output.folder import check_folder, guard_for, output_target
+from engine.terminal import shell_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +42,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         typer.echo("  stages: " + _mix(table["lifecycle_stage"]))
         typer.echo("  actions: " + _mix(decisions["action"]))
         typer.echo("  service levels: " + _mix(decisions["service_level"]))
-        typer.echo(f"wrote {config.display(target.path / 'decisions.csv')}")
+        typer.echo(f"wrote {shell_path(target.path / 'decisions.csv')}")
     return 0
 
 

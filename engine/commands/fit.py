@@ -29,7 +29,7 @@ from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv, write_text
 from engine.project.config import Config
 from engine.project.location import config_shown
-from engine.terminal import display
+from engine.terminal import display, shell_path
 from engine.value.clv_models import TITLES, rfm
 from engine.value.features import REPEAT_SPEND, build_features
 
@@ -201,7 +201,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             "wrote": [f"{config.display(folder)}/{f}" for f in written]}))
     elif not quiet:
         typer.echo("\n".join(lines))
-        typer.echo(f"wrote {config.display(folder)}/{', '.join(written)}")
+        typer.echo(f"wrote {shell_path(folder)}/{', '.join(written)}")
     return 0
 
 

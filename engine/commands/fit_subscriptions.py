@@ -24,6 +24,7 @@ from engine.output.commit import writing
 from engine.output.folder import Guard, Target
 from engine.output.writers import write_text
 from engine.project.config import Config
+from engine.terminal import shell_path
 
 
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
@@ -130,5 +131,5 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
             "wrote": [f"{config.display(target.path / 'fit')}/params.json"]}))
     elif not quiet:
         typer.echo("\n".join(lines))
-        typer.echo(f"wrote {config.display(target.path / 'fit')}/params.json")
+        typer.echo(f"wrote {shell_path(target.path / 'fit')}/params.json")
     return 0

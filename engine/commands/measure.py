@@ -19,6 +19,7 @@ from engine.history.measure_verdict import interval_text
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv
+from engine.terminal import shell_path
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -44,7 +45,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         write_csv(table, stage.path("measure.csv"))
     if not quiet:
         typer.echo(format_table(table, config.currency))
-        typer.echo(f"wrote {config.display(target.path / 'measure.csv')}")
+        typer.echo(f"wrote {shell_path(target.path / 'measure.csv')}")
     return 0
 
 

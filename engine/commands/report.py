@@ -24,6 +24,7 @@ from engine.project.report_settings import (
 )
 from engine.report.html import build_report
 from engine.report.spend import Spend, find_spend, load_spend
+from engine.terminal import shell_path
 
 REPORT_FOLDER = "report"
 
@@ -64,6 +65,6 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             write_text(svg, stage.path(f"{REPORT_FOLDER}/charts/{name}.svg"))
     if not quiet:
         typer.echo("\n".join(report.summary))
-        typer.echo(f"wrote {config.display(target.path / REPORT_FOLDER / 'report.html')}, "
+        typer.echo(f"wrote {shell_path(target.path / REPORT_FOLDER / 'report.html')}, "
                    f"monthly_figures.csv and {len(report.charts)} charts in charts/")
     return 0

@@ -9,7 +9,7 @@ import typer
 
 from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
 from engine.project.config import Config
-from engine.terminal import display
+from engine.terminal import display, shell_path
 
 RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allocate", "render",
              "write")
@@ -86,7 +86,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
                      f"{budget}")
     lines.append("  " + result.computed.learned.summary())
-    lines.append(f"wrote {config.display(result.folder)}/: actions.{fmt}, decisions.csv, "
+    lines.append(f"wrote {shell_path(result.folder)}/: actions.{fmt}, decisions.csv, "
                  "customers.csv, customers.parquet, allocation_summary.csv, briefs/, "
                  "manifest.json")
     if m.get("history"):

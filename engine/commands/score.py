@@ -10,7 +10,7 @@ import typer
 
 from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
 from engine.output.folder import check_folder, guard_for, output_target
-from engine.terminal import display
+from engine.terminal import display, shell_path
 
 if TYPE_CHECKING:
     from engine.value.score import Scored
@@ -52,7 +52,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         typer.echo(score_json(scored, [config.display(target.path / f) for f in FILES]))
     elif not quiet:
         typer.echo(summary(scored, config.currency))
-        typer.echo("wrote " + " and ".join(config.display(target.path / f) for f in FILES))
+        typer.echo("wrote " + " and ".join(shell_path(target.path / f) for f in FILES))
     return 0
 
 
