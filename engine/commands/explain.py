@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -33,12 +34,7 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     table = with_changes(config, scored, use_history=history)
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:
-        close = difflib.get_close_matches(customer_id, table["customer_id"].tolist(), n=3)
-        raise InputError(Problem(
-            f"customer {customer_id!r} is not in the value table ({len(table):,} customers "
-            f"with a purchase before {scored.as_of})", key="CUSTOMER_ID",
-            hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
-            else "customer ids are matched exactly, as text"))
+        raise InputError(_not_scored(customer_id, table["customer_id"].tolist(), scored, config))
     row = assign_stages(table.loc[found], setup.rulebook).iloc[0]
     why = explain(row.to_dict(), setup.rulebook, model=scored.model)
     pol = why.action_policy
@@ -64,3 +60,32 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
         ["", "Contact policies: none (no policies/contact_policies.yaml)"]
     typer.echo("\n".join([why.format(), *lines]))
     return 0
+
+
+def _not_scored(customer_id: str, scored_ids: list[str], scored: Any, config: Any) -> Problem:
+    """Why the value table does not hold the customer, where the data say it: rows of theirs
+    hold no purchase before the as-of date, or the customers file has them without a
+    transaction; else the ids closest to the one asked for."""
+    import pyarrow.compute as pc
+
+    from engine.value.customers import load_customers
+
+    # every id of the rows read, purchases or not
+    if pc.index(scored.transactions.id_array, customer_id).as_py() >= 0:
+        return Problem(
+            f"customer {customer_id!r} has transactions but no purchase before "
+            f"{scored.as_of} (rows dated on or after it, of amount 0, duplicates or refunds): "
+            "not in the value table", key="CUSTOMER_ID",
+            hint="a customer is valued from their purchases before the as-of date")
+    customers = load_customers(config)
+    if customers is not None and pc.index(customers.ids, customer_id).as_py() >= 0:
+        return Problem(
+            f"customer {customer_id!r} is in the customers file ({customers.file}) but has no "
+            "transaction: not in the value table", key="CUSTOMER_ID",
+            hint="a customer is valued from their purchases; cvm score counts those without one")
+    close = difflib.get_close_matches(customer_id, scored_ids, n=3)
+    return Problem(
+        f"customer {customer_id!r} is not in the value table ({len(scored_ids):,} customers "
+        f"with a purchase before {scored.as_of})", key="CUSTOMER_ID",
+        hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
+        else "customer ids are matched exactly, as text")

@@ -1,0 +1,55 @@
+"""`cvm explain` on a customer the value table does not hold says why, when the data say it:
+a customer of the customers file without a transaction, or one whose rows hold no purchase
+before the as-of date, got only "did you mean" three other ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import ROOT, copy_example_project
+
+
+def _project(tmp_path: Path) -> Path:
+    project = copy_example_project(tmp_path)
+    customers = (ROOT / "examples" / "retail" / "customers.csv").read_text()
+    (project / "customers.csv").write_text(
+        customers + "C009999,2024-01-01,mail,yes,yes,no,yes,no,,east\n")
+    tx = (ROOT / "examples" / "retail" / "transactions.csv").read_text()
+    (project / "transactions.csv").write_text(  # a purchase after the as-of date only
+        tx + "O9999998,C009998,2026-02-01,Garden,app,1,42.70,28.42\n")
+    config = (project / "cvm.yaml").read_text()
+    for name in ("customers", "transactions"):
+        config = config.replace(f"{ROOT}/examples/retail/{name}.csv", f"{name}.csv")
+    (project / "cvm.yaml").write_text(config.replace("as_of: null ", "as_of: 2026-01-01"))
+    return project
+
+
+def test_a_customer_of_the_customers_file_without_a_transaction(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", "C009999", "--project", str(_project(tmp_path))])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: CUSTOMER_ID: customer 'C009999' is in the customers file (customers.csv) but "
+        "has no transaction: not in the value table\n"
+        "  hint: a customer is valued from their purchases; cvm score counts those without "
+        "one\n")
+
+
+def test_a_customer_whose_rows_hold_no_purchase_before_the_as_of_date(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", "C009998", "--project", str(_project(tmp_path))])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: CUSTOMER_ID: customer 'C009998' has transactions but no purchase before "
+        "2026-01-01 (rows dated on or after it, of amount 0, duplicates or refunds): not in "
+        "the value table\n"
+        "  hint: a customer is valued from their purchases before the as-of date\n")
+
+
+def test_an_unknown_id_still_gets_the_close_ones(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", "C00001", "--project", str(_project(tmp_path))])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: CUSTOMER_ID: customer 'C00001' is not in the value table (2,000 customers with "
+        "a purchase before 2026-01-01)\n  hint: did you mean ")
