@@ -28,7 +28,7 @@ def _project(tmp_path: Path, as_of: str) -> Path:
     return project
 
 
-@pytest.mark.parametrize("command", ["score", "run", "decide", "fit", "explain"])
+@pytest.mark.parametrize("command", ["score", "run", "decide", "fit", "explain", "report"])
 def test_an_as_of_date_long_after_the_data_is_warned_about(tmp_path: Path, command: str) -> None:
     project = _project(tmp_path, "2026-11-30")
     args = [command, "--project", str(project)]

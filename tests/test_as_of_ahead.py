@@ -47,7 +47,7 @@ def _cvm(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("command", ["score", "run", "decide", "fit"])
+@pytest.mark.parametrize("command", ["score", "run", "decide", "fit", "report"])
 def test_an_as_of_date_ahead_is_warned_about(example: Path, monkeypatch: pytest.MonkeyPatch,
                                               command: str) -> None:
     project = example

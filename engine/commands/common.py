@@ -97,8 +97,7 @@ def warn_if_ahead(config: Config, as_of: dt.date, last: dt.date | None = None) -
 
 
 def last_purchase(table: pd.DataFrame) -> dt.date | None:
-    """The data's last purchase day, from a value table's ``last_purchase`` column."""
-    import pandas as pd
+    """The data's last purchase day (``engine.value.features.last_purchase_day``)."""
+    from engine.value.features import last_purchase_day
 
-    last = table["last_purchase"].max() if "last_purchase" in table else None
-    return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
+    return last_purchase_day(table)

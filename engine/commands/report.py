@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import project_of
+from engine.commands.common import project_of, warn_if_ahead
 from engine.errors import InputError, Problem, UsageError
 from engine.history.checks import check_readable
 from engine.output.commit import writing
@@ -63,6 +63,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         write_csv(report.figures, stage.path(f"{REPORT_FOLDER}/monthly_figures.csv"))
         for name, svg in sorted(report.charts.items()):
             write_text(svg, stage.path(f"{REPORT_FOLDER}/charts/{name}.svg"))
+    if report.as_of is not None:
+        warn_if_ahead(config, report.as_of, report.last_purchase)
     if not quiet:
         typer.echo("\n".join(report.summary))
         typer.echo(f"wrote {shell_path(target.path / REPORT_FOLDER / 'report.html')}, "

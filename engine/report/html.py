@@ -40,6 +40,7 @@ from engine.report.sections import (
 )
 from engine.report.spend import Spend
 from engine.value.clv_models import TITLES, ModelFit
+from engine.value.features import last_purchase_day
 from engine.value.score import Scored, score
 
 # The monthly figures, as four tables that each fit a 1280-pixel window (one table of all 27
@@ -85,6 +86,8 @@ class Report:
     figures: pd.DataFrame  # rounded, as written to monthly_figures.csv
     charts: dict[str, str]  # file stem -> SVG document
     summary: list[str] = field(default_factory=list)
+    as_of: dt.date | None = None  # the value table's, and the data's last purchase (the
+    last_purchase: dt.date | None = None  # as-of warnings of engine.commands.common)
 
 
 def build_report(project: Project, *, spend: Spend, active_window_days: int,
@@ -145,7 +148,8 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
                        for row in records],
     }
     html = _render(project.templates, context)
-    return Report(html, rounded(figures), charts, _summary(config, figures, spend))
+    return Report(html, rounded(figures), charts, _summary(config, figures, spend), scored.as_of,
+                  last_purchase_day(scored.table))
 
 
 def model_equity(model: ModelFit, currency: str) -> str | None:

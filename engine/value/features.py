@@ -8,6 +8,7 @@ occasions, orders and active periods are defined once, in ``engine.value.occasio
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -165,3 +166,10 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
         CURRENT_PURCHASE_MARGIN: pick(current_bought),
     }, copy=False)  # each column its own block: not copied into one 2-D block per dtype
     return frame
+
+
+def last_purchase_day(table: pd.DataFrame) -> dt.date | None:
+    """The data's last purchase day, from a value table's ``last_purchase`` column (None
+    without a purchase)."""
+    last = table["last_purchase"].max() if "last_purchase" in table else None
+    return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
