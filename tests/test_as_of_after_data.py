@@ -45,3 +45,14 @@ def test_within_a_period_of_the_data_nothing_is_said(tmp_path: Path, as_of: str)
     result = CliRunner().invoke(app, ["score", "--project", str(project)])
     assert result.exit_code == 0, result.stderr
     assert "after the last purchase" not in result.stderr
+
+
+def test_a_month_without_active_customers_shows_no_nan(tmp_path: Path) -> None:
+    """With no active customer at the end of the last month (as_of long after the data), the
+    averages have no figure: 'n/a', as the churn rate beside them says, not 'EUR nan'."""
+    project = _project(tmp_path, "2026-11-30")
+    result = CliRunner().invoke(app, ["report", "--project", str(project)])
+    assert result.exit_code == 0, result.stderr
+    assert "(0 active customers, average CLV n/a)" in result.stdout
+    page = (project / "output" / "report" / "report.html").read_text()
+    assert "nan" not in page.replace("nano", "")

@@ -297,6 +297,10 @@ def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run
     return out
 
 
+def _money2(value: Any, cur: str) -> str:  # a month without customers has no average
+    return "n/a" if math.isnan(float(value)) else f"{cur} {float(value):,.2f}"
+
+
 def _cell(value: Any, kind: str, cur: str) -> str:
     if kind == "text":
         return str(value)
@@ -345,10 +349,10 @@ def _kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[s
           "note": f"{'+' if last['revenue_change'] >= 0 else ''}"
                  f"{ch.fmt(last['revenue_change'], money)} vs previous month: {nvl}"
          if nvl else ""},
-        {"label": "Average order value", "value": f"{cur} {float(last['avg_order_value']):,.2f}",
+        {"label": "Average order value", "value": _money2(last["avg_order_value"], cur),
          "note": change("avg_order_value")},
         {"label": "Average CLV of an active customer",
-         "value": f"{cur} {float(last['avg_clv']):,.2f}", "note": change("avg_clv")},
+         "value": _money2(last["avg_clv"], cur), "note": change("avg_clv")},
     ]
 
 
@@ -386,7 +390,7 @@ def _summary(config: Config, f: pd.DataFrame, spend: Spend) -> list[str]:
              f"{last['month']}",
              f"  customer equity {ch.fmt(last['customer_equity'], money)} at the end of "
              f"{last['month']} ({int(last['customers_end']):,} active customers, average CLV "
-             f"{cur} {float(last['avg_clv']):,.2f})",
+             f"{_money2(last['avg_clv'], cur)})",
              f"  {last['month']}: revenue {ch.fmt(last['revenue'], money)}, churn rate "
              f"{ch.fmt(last['churn_rate'], ch.Unit('percent'))}, "
              f"{int(last['new_customers']):,} new customers"]
