@@ -85,7 +85,7 @@ MODELS = c.Record([
     c.Field("penalizer", c.Number(min=0, max=100), 0.0),
     c.Field("holdout_days", c.Optional(c.Number(min=1, integer=True)), None),
     c.Field("interval_level", c.Number(min=0.5, max=0.999), 0.9),
-    c.Field("max_holdout_error", c.Number(min=0.01), 0.5),
+    c.Field("max_holdout_error", c.Number(min=0.01, max=10), 0.5),
 ])
 
 SUBSCRIPTIONS = c.Record([
