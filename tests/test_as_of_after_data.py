@@ -13,9 +13,10 @@ from engine.cli import app
 from tests.conftest import copy_example_project
 
 LATE = (
-    "warning: cvm.yaml:32:8: as_of: 2026-11-30 is 333 days after the last purchase in the data "
-    "(2025-12-31), more than a period (period_days 90): recency, P(alive), the stages and the "
-    "holdout of models.use: auto count those days as days without purchases\n"
+    "warning: cvm.yaml:32:8: as_of: 2026-11-30 is 334 days after the last purchase in the data "
+    "(2025-12-31): 333 days without data, more than a period (period_days 90): recency, "
+    "P(alive), the stages and the holdout of models.use: auto count them as days without "
+    "purchases\n"
     "  hint: if the export ends on 2025-12-31, set as_of to 2026-01-01 or remove it (the day "
     "after the last transaction)\n")
 
@@ -38,9 +39,10 @@ def test_an_as_of_date_long_after_the_data_is_warned_about(tmp_path: Path, comma
     assert LATE in result.stderr
 
 
-@pytest.mark.parametrize("as_of", ["2026-01-01", "2026-03-31"])
+@pytest.mark.parametrize("as_of", ["2026-01-01", "2026-03-31", "2026-04-01"])
 def test_within_a_period_of_the_data_nothing_is_said(tmp_path: Path, as_of: str) -> None:
-    """2026-03-31: 89 days without data, within the period of 90 days."""
+    """2026-04-01: 90 days without data (2026-01-01 .. 2026-03-31), not more than the period
+    of 90 days."""
     project = _project(tmp_path, as_of)
     result = CliRunner().invoke(app, ["score", "--project", str(project)])
     assert result.exit_code == 0, result.stderr

@@ -62,3 +62,11 @@ def test_cvm_fit_says_why_the_value_table_keeps_the_formulas(tmp_path: Path) -> 
     assert ("  MBG/NBD, the only candidate fitted, predicts 5,202 repeat purchases in the "
             "holdout against 385 actual (+1251.1%), more than models.max_holdout_error 50% off; "
             "the value table keeps the formulas") in res.stdout
+
+
+def test_cvm_fit_under_use_none_says_what_auto_would_do_and_what_the_table_uses(
+        tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["fit", "--project", str(_project(tmp_path, "use: none"))])
+    assert res.exit_code == 0, res.output
+    assert ("more than models.max_holdout_error 50% off; models.use is none in cvm.yaml: the "
+            "value table keeps the formulas") in res.stdout

@@ -78,9 +78,10 @@ def long_after_data(config: Config, as_of: dt.date, last: dt.date) -> Problem | 
     if config.as_of is None or quiet <= config.period_days:
         return None
     return dataclasses.replace(config.problem(
-        "as_of", f"{as_of} is {quiet} days after the last purchase in the data ({last}), more "
-        f"than a period (period_days {config.period_days}): recency, P(alive), the stages and "
-        "the holdout of models.use: auto count those days as days without purchases",
+        "as_of", f"{as_of} is {quiet + 1} days after the last purchase in the data ({last}): "
+        f"{quiet} days without data, more than a period (period_days {config.period_days}): "
+        "recency, P(alive), the stages and the holdout of models.use: auto count them as days "
+        "without purchases",
         hint=f"if the export ends on {last}, set as_of to {last + dt.timedelta(days=1)} or "
         "remove it (the day after the last transaction)"), severity="warning")
 

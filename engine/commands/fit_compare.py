@@ -144,7 +144,9 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
             "; the value table's model is chosen on the default holdout, after "
             f"{default_end} (models.holdout_days): cvm fit without --calibration-end shows it"
             if elsewhere else "; the value table keeps the formulas (as cvm score does: no "
-            "purchase model could be chosen)" if use == "auto" else ""))
+            "purchase model could be chosen)" if use == "auto" else
+            f"; models.use is none in {config_shown()}: the value table keeps the formulas"
+            if use == "none" else ""))
     elif use == "none":
         out.append(f"  models.use: auto would take {title} ({h.choice}); models.use is none in "
                    f"{config_shown()}: the value table keeps the formulas")

@@ -160,3 +160,30 @@ def test_tracking_svg_draws_every_series() -> None:
     assert "end of calibration" in texts and "A & B" in texts
     assert (root.findall("s:circle/s:title", ns)[4].text
             == "week 1 (to 2024-01-07) - BG/NBD: 1.2")
+
+
+def test_the_bound_leaves_out_a_model_beyond_it_before_a_tie_is_settled() -> None:
+    """MBG/NBD +50.2% and Pareto/NBD +49.8% tie (within 0.5%): MBG/NBD would win the tie, but
+    it is beyond a 50% bound and Pareto/NBD within it (the formulas were kept)."""
+    from engine.value.models.compare import OffHoldout
+
+    both = _scores({"mbgnbd": 502.0, "pareto_nbd": 498.0})
+    assert choose(both).name == "mbgnbd"
+    assert choose(both, max_error=0.5).name == "pareto_nbd"
+    with pytest.raises(OffHoldout) as beyond:
+        choose(both, max_error=0.4)
+    assert str(beyond.value) == (
+        "Pareto/NBD, the best candidate fitted, predicts 1,498 repeat purchases in the holdout "
+        "against 1,000 actual (+49.8%), more than models.max_holdout_error 40% off")
+    with pytest.raises(OffHoldout) as finer:
+        choose(both, max_error=0.125)
+    assert str(finer.value).endswith("more than models.max_holdout_error 12.5% off")
+
+
+def test_no_actual_repeat_purchase_says_so() -> None:
+    from engine.value.models.compare import OffHoldout
+
+    with pytest.raises(OffHoldout) as none:
+        choose(_scores({"mbgnbd": 0.2}, actual=0.0), max_error=0.5)
+    assert str(none.value) == ("no repeat purchase in the holdout: nothing to measure the "
+                               "purchase models against (MBG/NBD predicts 0)")

@@ -35,7 +35,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -229,16 +229,16 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
     if not fitted:
         raise ValueError("no purchase model could be fitted: " + "; ".join(
             f"{s.title}: {s.reason}" for s in failed))
-    best = min(abs(s.error) for s in fitted)
-    slack = tie_tolerance * abs(fitted[0].actual)
-    tied = [s for s in fitted if abs(s.error) <= best + slack]
+    # beyond the bound before a tie is settled (NaN: no actual repeat purchase, always beyond)
+    within = fitted if max_error is None else \
+        [s for s in fitted if abs(s.relative_error) <= max_error]
+    if not within:
+        _off(fitted, max_error)
+    best = min(abs(s.error) for s in within)
+    slack = tie_tolerance * abs(within[0].actual)
+    tied = [s for s in within if abs(s.error) <= best + slack]
     order = {n: i for i, n in enumerate(PREFERENCE)}
     pick = min(tied, key=lambda s: (order.get(s.name, len(order)), abs(s.error)))
-    if max_error is not None and not abs(pick.relative_error) <= max_error:  # NaN: no actual
-        best_of = "the best candidate fitted" if len(fitted) > 1 else "the only candidate fitted"
-        raise OffHoldout(f"{pick.title}, {best_of}, predicts {pick.predicted:,.0f} repeat "
-                         f"purchases in the holdout against {pick.actual:,.0f} actual "
-                         f"({_pct(pick)}), more than models.max_holdout_error {max_error:.0%} off")
     others = ", ".join(f"{s.title} {_pct(s)}" for s in fitted if s is not pick)
     reason = (f"{pick.title} predicts {pick.predicted:,.0f} repeat purchases in the holdout "
               f"against {pick.actual:,.0f} actual ({_pct(pick)}), "
@@ -254,6 +254,19 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
     if failed:
         reason += "; not fitted: " + "; ".join(f"{s.title} ({s.reason})" for s in failed)
     return Choice(pick.name, reason)
+
+
+def _off(fitted: list[ModelScore], max_error: float | None) -> NoReturn:
+    closest = min(fitted, key=lambda s: abs(s.error))
+    if not closest.actual:
+        raise OffHoldout("no repeat purchase in the holdout: nothing to measure the purchase "
+                         "models against (" + ", ".join(
+                             f"{s.title} predicts {s.predicted:,.0f}" for s in fitted) + ")")
+    best_of = "the best candidate fitted" if len(fitted) > 1 else "the only candidate fitted"
+    raise OffHoldout(f"{closest.title}, {best_of}, predicts {closest.predicted:,.0f} repeat "
+                     f"purchases in the holdout against {closest.actual:,.0f} actual "
+                     f"({_pct(closest)}), more than models.max_holdout_error "
+                     f"{(max_error or 0) * 100:g}% off")
 
 
 def _pct(s: ModelScore) -> str:
