@@ -15,8 +15,8 @@ virtual machine whose memory is backed lazily that took more system CPU than the
 
 numpy's and Arrow's are set by their environment variables when they are not imported yet
 (``cvm --help`` then imports neither), else by their calls; a variable the user set is kept,
-and nothing is changed when the user tuned glibc's allocator (``MALLOC_*_``, or
-``glibc.malloc.*`` in ``GLIBC_TUNABLES``).
+and nothing is changed when the user set one of glibc's variables for these settings
+(``GLIBC_VARIABLES`` below) or any ``glibc.malloc.*`` tunable in ``GLIBC_TUNABLES``.
 
 The peak memory is higher (the heap cannot always reuse a freed block for a larger one:
 3.2 GB against 2.6 GB at 1M), the memory goes back to the system when the command ends. The

@@ -24,8 +24,9 @@ _ACTIVE: Display | None = None
 
 def shell_path(path: object) -> str:
     """A path a command wrote, as the user can open it from where they ran the command:
-    relative to the working directory when inside it, else absolute (``--project elsewhere``
-    said ``wrote output/``, a folder not where they were); an object-store location as is."""
+    relative to the working directory when inside it, else as given (the commands' output
+    folders are absolute; ``--project elsewhere`` said ``wrote output/``, a folder not where
+    they were); an object-store location as is."""
     from pathlib import Path
 
     if not isinstance(path, Path):
