@@ -70,3 +70,18 @@ def test_cvm_fit_under_use_none_says_what_auto_would_do_and_what_the_table_uses(
     assert res.exit_code == 0, res.output
     assert ("more than models.max_holdout_error 50% off; models.use is none in cvm.yaml: the "
             "value table keeps the formulas") in res.stdout
+
+
+@pytest.mark.parametrize("use", ["mbgnbd", "bgnbd", "pareto_nbd"])
+def test_the_bound_beside_a_model_named_is_refused(tmp_path: Path, use: str) -> None:
+    """A model named by models.use is taken whatever its holdout error: the bound would be
+    declared and never used (a new user's trial)."""
+    project = copy_example_project(tmp_path)
+    with (project / "cvm.yaml").open("a") as config:
+        config.write(f"models:\n  use: {use}\n  max_holdout_error: 0.2\n")
+    res = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr.splitlines()[:2] == [
+        f"error: cvm.yaml:46:22: models.max_holdout_error: not used with models.use: {use} "
+        "(only auto chooses a model on the holdout)",
+        "  hint: remove it, or set models.use: auto"]

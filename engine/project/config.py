@@ -17,6 +17,7 @@ from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
 from engine.project.location import CONFIG_NAME, config_shown
+from engine.project.model_settings import unused_models
 from engine.project.object_store import (
     STORAGE_OPTIONS,
     ObjectPath,
@@ -259,8 +260,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             hint="the discounted CLV m_a r / (1 + d - r) sums every future period and has no "
             "finite value when d = 0 and a measured retention rate is 1; for almost no "
             "discounting use a small rate such as 0.01"))
+    problems += unused_models(doc, raw["models"] or {}, bool(raw["subscriptions"]))
     if raw["subscriptions"]:
-        problems += _unused_with_subscriptions(doc, raw["models"] or {})
         billing, period = raw["subscriptions"]["billing_days"], raw["period_days"]
         if billing > period:  # some periods without a payment: no one retained in formulas
             problems.append(doc.problem(
@@ -338,30 +339,6 @@ def _file(text: str, options: dict[str, Any], project: Path, where: str) -> Path
     if is_object_url(text):
         return object_path(text, options, where)
     return (project / text).resolve()
-
-
-# the models: settings a subscriptions: project does not use, and why (README "Subscriptions")
-_NOT_FOR_SUBSCRIPTIONS = {
-    "time_unit_days": "the unit of the sBG model is the billing period",
-    "min_repeat_customers": "the sBG model needs no repeat buyers",
-    "max_holdout_error": "no purchase model is chosen: the value model is the sBG",
-}
-
-
-def _unused_with_subscriptions(doc: Any, models: Mapping[str, Any]) -> list[Problem]:
-    """A declared setting is used or refused: with subscriptions: the value model is the sBG,
-    so a purchase model named by models.use, and the purchase models' own settings, are not."""
-    hint = f"remove it from {config_shown()}"
-    found = []
-    if ("models", "use") in doc.positions and models["use"] not in ("auto", "none"):
-        found.append(doc.problem(("models", "use"), f"found {models['use']!r}, which is not "
-                                 "used with subscriptions, whose value model is the sBG: "
-                                 "expected auto or none", hint=hint))
-    for key, why in _NOT_FOR_SUBSCRIPTIONS.items():
-        if ("models", key) in doc.positions:
-            found.append(doc.problem(("models", key), f"not used with subscriptions ({why})",
-                                     hint=hint))
-    return found
 
 
 def _delimiter_problem(delimiter: str) -> str | None:
