@@ -102,7 +102,9 @@ class Number(Kind):
         if ok and self.integer and not float(value).is_integer():
             ok = False
         if not ok or not math.isfinite(float(value)):
-            raise Invalid(f"found {describe(value)}, expected {self.expected}")
+            percent = isinstance(value, str) and value.strip().endswith("%")
+            raise Invalid(f"found {describe(value)}, expected {self.expected}",
+                          "write a fraction, without %: 0.1 for 10%" if percent else None)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
