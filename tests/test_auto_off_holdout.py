@@ -85,3 +85,20 @@ def test_the_bound_beside_a_model_named_is_refused(tmp_path: Path, use: str) -> 
         f"error: cvm.yaml:46:22: models.max_holdout_error: not used with models.use: {use} "
         "(only auto chooses a model on the holdout)",
         "  hint: remove it, or set models.use: auto"]
+
+
+def test_params_json_is_strict_json_when_the_formulas_are_kept(tmp_path: Path) -> None:
+    """No model chosen: its holdout error has no figure, written as null (it was NaN, which
+    strict JSON readers refuse)."""
+    import json
+
+    project = _project(tmp_path)
+    res = CliRunner().invoke(app, ["fit", "--project", str(project)])
+    assert res.exit_code == 0, res.output
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    params = json.loads((project / "output" / "fit" / "params.json").read_text(),
+                        parse_constant=refuse)
+    assert params["holdout_error"] is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -176,9 +177,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             "purchase_model": model if formulas is None else None,
             "models": _results(fitted), "not_fitted": failed,
             "holdout_error": error}
-        write_text(json.dumps(
+        write_text(json.dumps(_finite(
             {**fitted_params, "penalizer": config.models.penalizer,
-             "calibration": held.as_dict()}, indent=2, sort_keys=True, default=_json) + "\n",
+             "calibration": held.as_dict()}), indent=2, sort_keys=True, default=_json) + "\n",
             stage.path("fit/params.json"))
     _warn(config, failed)
     if formulas is not None and config.models.use != "none":
@@ -252,6 +253,16 @@ def _mean_repeat_spend(frame: pd.DataFrame) -> np.ndarray:
     """Gamma-Gamma's input: the mean gross spend of the repeat purchase days (0 without)."""
     x = frame["frequency"].to_numpy(dtype=np.float64)
     return np.asarray(np.where(x > 0, frame[REPEAT_SPEND].to_numpy(), 0.0), dtype=np.float64)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite as None (json.dumps writes a NaN float
+    as NaN, which is not JSON: ``default`` sees only what it cannot write)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _json(value: object) -> object:
