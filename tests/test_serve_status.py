@@ -295,3 +295,36 @@ def test_two_reloads_at_once_say_what_each_replaced(
     said = [line for line in capfd.readouterr().err.splitlines() if "reloaded" in line]
     assert [line.split(" (")[0] for line in said] == [
         f"Serving run {new}, was {first}", f"Serving run {new} again"]
+
+
+def test_a_reload_asked_during_another_answers_what_it_replaced(tmp_path: Path) -> None:
+    """POST /v1/admin/reload while the watcher's reload loads: the answer's previous_run_id is
+    the run served when this reload began (it was read before waiting: the run the watcher's
+    reload had replaced)."""
+    import threading
+
+    project = example_copy(tmp_path)
+    with serving(project, history=False, watch_seconds=0) as service, \
+            client(service) as http:
+        first = service.holder.state.run_id
+        policy = project / "policies" / "win_back.yaml"
+        policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
+                                                     "clv_discounted: {gte: 10}"))
+        new = api.run(project, out=project / "output").run_id
+        load, entered, go = service.holder.reload, threading.Event(), threading.Event()
+
+        def slow(*args: object, **kwargs: object) -> object:
+            if not entered.is_set():  # the watcher's reload waits inside its load
+                entered.set()
+                go.wait(30)
+            return load(*args, **kwargs)  # type: ignore[arg-type]
+
+        service.holder.reload = slow  # type: ignore[method-assign]
+        watcher = threading.Thread(target=service.reload, args=("watcher",))
+        watcher.start()
+        assert entered.wait(30)
+        threading.Timer(0.5, go.set).start()  # the POST is waiting for it meanwhile
+        answer = http.post("/v1/admin/reload").json()
+        watcher.join(30)
+    assert first != new
+    assert (answer["run_id"], answer["previous_run_id"]) == (new, new)

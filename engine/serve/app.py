@@ -49,7 +49,7 @@ class Service:
     """What the handlers share: the state holder, the history writer, the triggers."""
 
     def __init__(self, holder: Holder, journal: Journal | None, triggers: Triggers,
-                 reload: Callable[[], ServeState]) -> None:
+                 reload: Callable[[], tuple[str, ServeState]]) -> None:
         self.holder = holder
         self.journal = journal
         self.triggers = triggers
@@ -263,11 +263,11 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
     @app.post("/v1/admin/reload", tags=["service"])
     def reload() -> Response:
         """Load the latest run now (the service also watches the run's manifest.json)."""
-        before = service.holder.state.run_id
-        try:
-            state = service.reload()
+        try:  # the run replaced: the one served once a reload under way has finished
+            before, state = service.reload()
         except Exception:
-            return JSONResponse({"error": "reload failed, still serving run " + before,
+            return JSONResponse({"error": "reload failed, still serving run "
+                                 + service.holder.state.run_id,
                                  "detail": service.holder.failure}, status_code=409)
         return Response(dumps({"run_id": state.run_id, "previous_run_id": before,
                                "customers": len(state.ready),

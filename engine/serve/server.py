@@ -66,7 +66,7 @@ class Running:
         try:
             self.holder = Holder(self._load())
             self.triggers = Triggers(self.holder.state.project)
-            self.service = Service(self.holder, self.journal, self.triggers, self.reload)
+            self.service = Service(self.holder, self.journal, self.triggers, self.replacing)
             self._replay(self.triggers, self.holder.state, startup=True)
             self.sock = _bind(options.host, options.port)
         except BaseException:
@@ -103,12 +103,17 @@ class Running:
         on the log too (``why``: what asked for it), as the start-up is, unless --quiet.
         One at a time, whole (the watcher's and POST's): each starts from what the one
         before it served, and swaps the triggers after it."""
-        with self._reloading:
-            return self._reload(why)
+        return self.replacing(why)[1]
 
-    def _reload(self, why: str) -> ServeState:
+    def replacing(self, why: str = "asked by POST /v1/admin/reload") -> tuple[str, ServeState]:
+        """``reload``, with the run it replaced: the one served when it began (read once the
+        reload before it, if any, is done)."""
+        with self._reloading:
+            before = self.holder.state.run_id
+            return before, self._reload(why, before)
+
+    def _reload(self, why: str, before: str) -> ServeState:
         o = self.options
-        before = self.holder.state.run_id
         try:
             # the contacts given so far, in the history it reads (a writer that stopped: its
             # log says why; the load goes on, those contacts kept by the service)
