@@ -8,8 +8,10 @@ twice that, so the calibration period is never shorter than the holdout. The pur
 are each fitted on the customers' purchases up to the calibration end and predict
 each customer's repeat purchases in the holdout; of the candidates in ``PURCHASE_MODELS``
 (MBG/NBD and Pareto/NBD), the model whose total is closest to the actual total is chosen
-(``engine.value.models.compare.choose``: ties within 0.5% go to MBG/NBD). ``cvm fit`` uses the
-same split by default and shows the whole comparison, BG/NBD included.
+(``engine.value.models.compare.choose``: ties within 0.5% go to MBG/NBD), unless even that
+model misses the actual total by more than ``models.max_holdout_error``: then none is, and the
+value table keeps the formulas. ``cvm fit`` uses the same split by default and shows the whole
+comparison, BG/NBD included.
 
 The calibration summary is built with numpy from the loaded transactions (one sort of the
 purchase days), not per customer. With more than ``AUTO_SAMPLE`` customers, the choice is made
