@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -259,6 +260,29 @@ def test_quiet_says_no_reload(tmp_path: Path, capfd: pytest.CaptureFixture[str])
     assert "reloaded" not in capfd.readouterr().err
 
 
+def _new_run_and_a_held_reload(project: Path, service: Any) -> tuple[str, str, Any, Any]:
+    """A new run of the project (win_back's threshold lowered), and the service's first reload
+    from then on held inside its load until ``go`` is set (``entered`` once it is there):
+    the served run, the new run's id, entered, go."""
+    import threading
+
+    first = service.holder.state.run_id
+    policy = project / "policies" / "win_back.yaml"
+    policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
+                                                 "clv_discounted: {gte: 10}"))
+    new = api.run(project, out=project / "output").run_id
+    load, entered, go = service.holder.reload, threading.Event(), threading.Event()
+
+    def slow(*args: object, **kwargs: object) -> object:
+        if not entered.is_set():  # the first reload waits inside its load
+            entered.set()
+            go.wait(30)
+        return load(*args, **kwargs)
+
+    service.holder.reload = slow
+    return first, new, entered, go
+
+
 def test_two_reloads_at_once_say_what_each_replaced(
         tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """The watcher and POST /v1/admin/reload at the same moment: the second reload starts
@@ -268,20 +292,7 @@ def test_two_reloads_at_once_say_what_each_replaced(
 
     project = example_copy(tmp_path)
     with serving(project, history=False, watch_seconds=0, access_log=True) as service:
-        first = service.holder.state.run_id
-        policy = project / "policies" / "win_back.yaml"
-        policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
-                                                     "clv_discounted: {gte: 10}"))
-        new = api.run(project, out=project / "output").run_id
-        load, entered, go = service.holder.reload, threading.Event(), threading.Event()
-
-        def slow(*args: object, **kwargs: object) -> object:
-            if not entered.is_set():  # the first reload waits inside its load
-                entered.set()
-                go.wait(30)
-            return load(*args, **kwargs)  # type: ignore[arg-type]
-
-        service.holder.reload = slow  # type: ignore[method-assign]
+        first, new, entered, go = _new_run_and_a_held_reload(project, service)
         capfd.readouterr()
         one = threading.Thread(target=service.reload, args=("one",))
         one.start()
@@ -306,20 +317,7 @@ def test_a_reload_asked_during_another_answers_what_it_replaced(tmp_path: Path) 
     project = example_copy(tmp_path)
     with serving(project, history=False, watch_seconds=0) as service, \
             client(service) as http:
-        first = service.holder.state.run_id
-        policy = project / "policies" / "win_back.yaml"
-        policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
-                                                     "clv_discounted: {gte: 10}"))
-        new = api.run(project, out=project / "output").run_id
-        load, entered, go = service.holder.reload, threading.Event(), threading.Event()
-
-        def slow(*args: object, **kwargs: object) -> object:
-            if not entered.is_set():  # the watcher's reload waits inside its load
-                entered.set()
-                go.wait(30)
-            return load(*args, **kwargs)  # type: ignore[arg-type]
-
-        service.holder.reload = slow  # type: ignore[method-assign]
+        first, new, entered, go = _new_run_and_a_held_reload(project, service)
         watcher = threading.Thread(target=service.reload, args=("watcher",))
         watcher.start()
         assert entered.wait(30)
