@@ -3,11 +3,16 @@
 The action list's cost and expected value carry four decimals (``SCALE``); a contact may cost
 half a cent. Summing such floats per group and rounding each group's sum on its own made the
 channel rows of one run add up to 604.25 and its campaign rows to 604.26 (604.255 exactly),
-and ``cvm report`` and ``cvm plan`` disagree by a cent. So a total is summed as an integer of
-ten-thousandths (exact whatever the order) and rounded to the cent once, half up; the rows of
-a breakdown are their exact figures rounded down to the cent, and the cents left over go to
-the rows with the largest remainders (ties: the first row), so that the rows add up to the
-total shown, each within a cent of its exact figure.
+and ``cvm report`` and ``cvm plan`` disagree by a cent. So every sum is an integer of
+ten-thousandths (exact whatever the order), rounded to the cent half up.
+
+A campaign's amount is its own exact sum rounded once: it depends on its own contacts only, so
+a campaign left alone keeps its figures, and its brief, when another campaign changes (the
+run's total once shared out among the campaigns moved them by a cent). The run's total is the
+sum of its campaigns' amounts. The rows of every other breakdown (the channels of the run, the
+channels of one campaign) add up to the total above them: each row its exact figure rounded
+down to the cent, the cents left over given to the rows with the largest remainders (ties: the
+first row).
 """
 
 from __future__ import annotations
@@ -42,28 +47,46 @@ def amount(total: int) -> float:
 def apportion(parts: Sequence[int], target: int | None = None) -> list[float]:
     """The amounts shown for ``parts`` (exact, ten-thousandths) that add up to ``target``
     cents (default: their total rounded once): each part rounded down to the cent, the cents
-    left over given to the parts with the largest remainders."""
+    left over given to the parts with the largest remainders (or, for a target below the
+    floors, taken from the smallest). A part of exactly nothing gets no cent. A target more
+    than a cent per part away (a run's total, the sum of many campaigns each rounded, shared
+    out among a few channels) has the cents beyond those given to, or taken from, the largest
+    part (the least changed by them: never a small part below zero)."""
     exact = np.asarray(parts, dtype=np.int64)
     if target is None:
         target = cents(int(exact.sum()))
     base = exact // _PER_CENT
     left = exact - base * _PER_CENT
     short = int(target - base.sum())
-    order = np.argsort(-left, kind="stable")
+    live = np.flatnonzero(exact) if exact.any() else np.arange(len(exact))
+    by_left = live[np.argsort(-left[live], kind="stable")]
+    step = 1 if short > 0 else -1
+    first = by_left[:short] if short > 0 else by_left[::-1][:-short]
     shown = base.copy()
-    if short > 0:
-        shown[order[:short]] += 1
-    elif short < 0:  # a target below the floors (not from ``cents``): take from the smallest
-        shown[order[::-1][:-short]] -= 1
+    shown[first] += step
+    rest = abs(short) - len(first)
+    if rest and len(live):  # a target other than 0 for no part at all: nothing to show it
+        shown[live[np.argmax(np.abs(exact[live]))]] += step * rest
     return [int(c) / 100 for c in shown]
+
+
+def run_total(campaign: pd.Series, amounts: pd.Series) -> float:
+    """The run's total of ``amounts`` (one row per allocated contact): the sum of its
+    campaigns' amounts, each rounded once (what the allocation summary's rows add up to)."""
+    return sum(cents(v) for v in _exact(amounts).groupby(campaign.astype(str)).sum()) / 100
+
+
+def _exact(amounts: pd.Series) -> pd.Series:
+    return pd.Series(np.rint(np.asarray(amounts, dtype=np.float64) * SCALE).astype(np.int64),
+                     index=amounts.index)
 
 
 @dataclass(frozen=True)
 class Breakdown:
     """One amount of the allocated contacts as shown at every level: the total, per channel,
     per campaign and per campaign and channel (the rows of the allocation summary, and of a
-    campaign's brief), each level adding up to the total, a campaign's channels to the
-    campaign."""
+    campaign's brief). A campaign is its own sum rounded once, the total the sum of the
+    campaigns; the channels add up to the total, a campaign's channels to the campaign."""
 
     total: float
     channel: dict[str, float]
@@ -76,18 +99,15 @@ def breakdown(campaign: pd.Series, channel: pd.Series, amounts: pd.Series,
     """The amounts of the allocated contacts (their campaign and channel, one row each) summed
     exactly per campaign and channel, and shown: rows in ``channels`` and ``campaigns`` order
     (a remainder's tie goes to the first)."""
-    exact = pd.Series(np.rint(np.asarray(amounts, dtype=np.float64) * SCALE).astype(np.int64),
-                      index=amounts.index)
-    sums = exact.groupby([campaign.astype(str), channel.astype(str)], sort=False).sum()
+    sums = _exact(amounts).groupby([campaign.astype(str), channel.astype(str)],
+                                   sort=False).sum()
     found = {(str(k[0]), str(k[1])): int(v) for k, v in sums.items()}
     per_channel = [sum(v for (_, ch), v in found.items() if ch == c) for c in channels]
-    per_campaign = [sum(v for (cp, _), v in found.items() if cp == c) for c in campaigns]
-    total = cents(sum(per_channel))
+    own = {c: cents(sum(v for (cp, _), v in found.items() if cp == c)) for c in campaigns}
+    total = sum(own.values())
     shown_channel = dict(zip(channels, apportion(per_channel, total), strict=True))
-    shown_campaign = dict(zip(campaigns, apportion(per_campaign, total), strict=True))
     cell: dict[tuple[str, str], float] = {}
     for camp in campaigns:
         keys = [(camp, ch) for ch in channels if (camp, ch) in found]
-        cell |= dict(zip(keys, apportion([found[k] for k in keys],
-                                         round(shown_campaign[camp] * 100)), strict=True))
-    return Breakdown(total / 100, shown_channel, shown_campaign, cell)
+        cell |= dict(zip(keys, apportion([found[k] for k in keys], own[camp]), strict=True))
+    return Breakdown(total / 100, shown_channel, {c: v / 100 for c, v in own.items()}, cell)

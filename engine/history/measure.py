@@ -213,14 +213,11 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
 
 def _costs_shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One run's rows with their cost shown as the run's allocation summary shows its
-    campaigns' (engine.run.pipeline.allocation_summary): summed exactly, the run's total
-    rounded once and apportioned to the campaigns in name order, so that measure.csv and the
-    summary agree to the cent (the treated's cost is the allocated contacts' cost: no other
-    row costs anything)."""
-    order = sorted(range(len(rows)), key=lambda i: str(rows[i]["campaign"]))
-    shown = money.apportion([int(rows[i]["cost"]) for i in order])
-    for i, cost in zip(order, shown, strict=True):
-        rows[i]["cost"] = cost
+    campaigns' (engine.run.pipeline.allocation_summary): each campaign's exact sum rounded
+    once, so that measure.csv and the summary agree to the cent (the treated's cost is the
+    allocated contacts' cost: no other row costs anything)."""
+    for row in rows:
+        row["cost"] = money.amount(int(row["cost"]))
     return rows
 
 

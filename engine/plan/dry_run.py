@@ -178,9 +178,11 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
 
 
 def _spend(actions: pd.DataFrame) -> dict[str, float]:
-    """The cost and expected value of an action list, summed exactly and rounded once: the
-    totals of the run's allocation summary, and so of the report (engine.activation.money)."""
-    return {k: money.amount(money.units(actions[k])) for k in ("cost", "expected_value")}
+    """The cost and expected value of an action list's allocated contacts: the totals of the
+    run's allocation summary, and so of the report (its campaigns' amounts, each summed
+    exactly and rounded once: engine.activation.money)."""
+    done = actions[actions["status"] == "allocated"]
+    return {k: money.run_total(done["campaign"], done[k]) for k in ("cost", "expected_value")}
 
 
 def _briefs(comp: Computed) -> dict[str, str]:
@@ -312,7 +314,8 @@ def _channels(before: Computed, after: Computed) -> pd.DataFrame:
         done = comp.actions[comp.actions["status"] == "allocated"]
         exact = [money.units(done["cost"][done["channel"] == cid]) for cid in listed]
         # the channels' costs add up to the total cost shown (engine.activation.money)
-        for rec, cost, cid in zip(rows, money.apportion(exact), listed, strict=True):
+        total = round(money.run_total(done["campaign"], done["cost"]) * 100)
+        for rec, cost, cid in zip(rows, money.apportion(exact, total), listed, strict=True):
             rec[f"contacts_{label}"] = int((done["channel"] == cid).sum())
             rec[f"cost_{label}"] = cost
     return pd.DataFrame(rows)

@@ -1,0 +1,78 @@
+"""A campaign's amounts depend on its own contacts only (session 27, the new user's find):
+the allocation summary apportioned the run's total among the campaigns by largest remainder,
+so a campaign whose contacts did not change could move by a cent when another campaign did
+(the cdnow example: disabling develop_growth moved win_back's direct-mail expected value from
+1,769.85 to 1,769.84, and `cvm plan` reported win_back's brief as changed). Each campaign is
+now its exact sum rounded once, half up; the run's total is the sum of its campaigns; the
+channel rows are apportioned to that total, a campaign's channel rows to the campaign."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.render.brief_data import campaign_contexts
+from engine.run.pipeline import allocation_summary
+from tests.test_money_totals import ROWS, SETUP, _actions, _level
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _brief_amounts(rows: list[tuple[str, str, float]]) -> dict[str, Any]:
+    actions = _actions(rows).assign(policy_id="p", value_at_stake=1.0, reason="p",
+                                    lifecycle_stage="s", value_tier="t", offer=None)
+    actions["customer_id"] = [f"C{k}" for k in range(len(actions))]
+    rulebook: Any = SimpleNamespace(policies=[])
+    return {b["campaign"]["id"]: (b["expected"]["cost"], b["expected"]["value"],
+                                  [(c["id"], c["cost"], c["expected_value"])
+                                   for c in b["channels"]])
+            for b in campaign_contexts(actions, rulebook, SETUP, run={})}
+
+
+def _campaign_rows(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    summary = allocation_summary(_actions(rows), SETUP)
+    return summary[summary["level"].isin(["campaign", "campaign_channel"])].reset_index(
+        drop=True)
+
+
+def test_a_campaigns_amounts_do_not_move_when_another_campaign_changes() -> None:
+    without_c = [r for r in ROWS if r[0] != "c"]
+    both, alone = _brief_amounts(ROWS), _brief_amounts(without_c)
+    assert both["b"] == alone["b"] and both["a"] == alone["a"]
+    assert both["a"][:2] == both["b"][:2] == (302.13, 906.38)  # 302.125, 906.375: half up
+    rows_both, rows_alone = _campaign_rows(ROWS), _campaign_rows(without_c)
+    kept = rows_both[rows_both["campaign"] != "c"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, rows_alone)
+
+
+def test_the_total_is_the_sum_of_the_campaigns_and_the_channels_add_up_to_it() -> None:
+    summary = allocation_summary(_actions(ROWS), SETUP)
+    campaigns = _level(summary, "campaign").set_index("campaign")["cost"]
+    assert campaigns.to_dict() == {"a": 302.13, "b": 302.13, "c": 0.01}  # each half up
+    assert round(_level(summary, "channel")["cost"].sum(), 2) == 604.27 == round(
+        campaigns.sum(), 2)
+
+
+def test_plan_reports_no_brief_change_for_a_campaign_left_alone(tmp_path: Path) -> None:
+    project = tmp_path / "cdnow"
+    shutil.copytree(ROOT / "examples" / "cdnow", project,
+                    ignore=shutil.ignore_patterns("output", "*.sqlite"))
+    proposed = tmp_path / "proposed" / "policies"
+    proposed.mkdir(parents=True)
+    text = (project / "policies" / "develop_growth.yaml").read_text()
+    (proposed / "develop_growth.yaml").write_text(
+        text.replace("\npriority:", "\nenabled: false\npriority:", 1))
+    done = CliRunner().invoke(app, ["plan", "--project", str(project), "--proposed",
+                                    str(proposed.parent), "--overlay", "--json"])
+    assert done.exit_code == 0, done.output
+    briefs = {b["file"]: b["change"] for b in json.loads(done.stdout)["briefs"]}
+    assert briefs == {"develop_growth.html": "no longer written",
+                      "develop_growth.md": "no longer written"}
+
