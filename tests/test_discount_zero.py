@@ -51,7 +51,7 @@ FILES = {
 }
 
 EXPECTED = (
-    "error: cvm.yaml:9:16: discount_rate: found 0, expected a rate above 0 (and at most 1)\n"
+    "error: cvm.yaml:9:16: discount_rate: found 0, expected a number above 0 and at most 1\n"
     "  hint: the discounted CLV m_a r / (1 + d - r) sums every future period and has no finite "
     "value when d = 0 and a measured retention rate is 1; for almost no discounting use a "
     "small rate such as 0.01\n")

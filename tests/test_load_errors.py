@@ -54,10 +54,11 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
      "present: 'cust', 'day', 'amount', 'cost'\n  hint: did you mean 'cost'?"),
     ("bad_config_value", BASE_CONFIG.replace("discount_rate: 0.1", "discount_rate: ten"),
      BASE_TX,
-     "error: cvm.yaml:13:16: discount_rate: found 'ten' (text), expected a number from 0 to 1"),
+     "error: cvm.yaml:13:16: discount_rate: found 'ten' (text), expected a number above 0 "
+     "and at most 1"),
     ("bad_config_range", BASE_CONFIG.replace("discount_rate: 0.1", "discount_rate: 10"),
      BASE_TX,
-     "error: cvm.yaml:13:16: discount_rate: found 10, expected a number from 0 to 1\n"
+     "error: cvm.yaml:13:16: discount_rate: found 10, expected a number above 0 and at most 1\n"
      "  hint: rates are fractions: write 0.1 for 10%"),
     ("unknown_config_key", BASE_CONFIG.replace("currency: EUR", "curency: EUR"), BASE_TX,
      "error: cvm.yaml:10:1: curency: unknown key 'curency'\n  hint: did you mean 'currency'?"),

@@ -16,7 +16,8 @@ from tests.conftest import copy_example_project
 from tests.test_plan import NEW, OLD, edit, full_copy
 
 runner = CliRunner()
-PRIORITY = "priority: found 'high' (text), expected a whole number"
+PRIORITY = ("priority: found 'high' (text), expected a whole number\n"
+            "    hint: the higher number wins: e.g. 90 comes before 70")
 
 
 def _plan(project: Path, *args: str) -> tuple[int, str, str]:

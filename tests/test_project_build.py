@@ -20,6 +20,7 @@ error: rules/value_tiers.yaml:6:8: basis: found 'total_valeu', expected one of t
 historic_value, potential_value, clv_discounted, clv_simple, value_score
   hint: did you mean 'total_value'?
 error: policies/win_back.yaml:6:11: priority: found 'high' (text), expected a whole number
+  hint: the higher number wins: e.g. 90 comes before 70
 error: policies/channels.yaml:13:23: channels[0].cost_per_contact: found -35.0, expected a \
 number of at least 0
 error: templates/brief.md.j2:1: template syntax error: unexpected end of template, expected \

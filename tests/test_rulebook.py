@@ -100,7 +100,8 @@ BROKEN: list[tuple[str, dict[str, str | None], list[str]]] = [
       "[error] policies/x.yaml:1:1: missing required key 'priority' (a whole number)\n"
       "  hint: add `priority:` (higher wins; ties: policy id in alphabetical order)"]),
     ("wrong type", {"policies/x.yaml": GOOD.replace("priority: 5", "priority: high")},
-     ["[error] policies/x.yaml:3:11: priority: found 'high' (text), expected a whole number"]),
+     ["[error] policies/x.yaml:3:11: priority: found 'high' (text), expected a whole number\n"
+      "  hint: the higher number wins: e.g. 90 comes before 70"]),
     ("unknown attribute", {"policies/x.yaml": GOOD.replace(
         "value_tier: gold", "all:\n    - churn_rsk: {gte: 0.5}")},
      ["[error] policies/x.yaml:6:7: when.all[0].churn_rsk: unknown attribute 'churn_rsk'\n"

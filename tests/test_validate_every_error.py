@@ -31,11 +31,30 @@ def test_a_policy_with_wrong_keys_has_its_conditions_checked_too(tmp_path: Path)
     assert res.exit_code == 1
     assert res.stderr == (
         "error: policies/win_back.yaml:6:11: priority: found 'high' (text), expected a whole "
-        "number\n"
+        "number\n  hint: the higher number wins: e.g. 90 comes before 70\n"
         "error: policies/win_back.yaml:11:11: when.all[1].any[0].clv_discountd: unknown "
         "attribute 'clv_discountd'\n"
         "  hint: did you mean 'clv_discounted'?\n"
         "2 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_policy_with_an_unknown_key_in_then_has_its_channels_checked_too(
+        tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    policy = project / "policies" / "win_back.yaml"
+    _edit(policy, "  channels: [direct_mail, email, sms]",
+          "  channels: [fax, email, email]\n  chanel_note: x")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "error: policies/win_back.yaml:18:3: then.chanel_note: unknown key 'chanel_note'\n"
+        "  hint: did you mean 'channels'?\n"
+        "error: policies/win_back.yaml:17:14: then.channels[0]: unknown channel 'fax', "
+        "expected one of account_manager, call_centre, direct_mail, email, sms, app_push\n"
+        "  hint: channels are declared in policies/channels.yaml\n"
+        "error: policies/win_back.yaml:17:26: then.channels[2]: channel 'email' is listed "
+        "twice\n"
+        "3 error(s), 0 warning(s) in 1 file(s)\n")
 
 
 def test_an_error_in_cvm_yaml_says_the_rest_was_not_checked(tmp_path: Path) -> None:
@@ -48,6 +67,7 @@ def test_an_error_in_cvm_yaml_says_the_rest_was_not_checked(tmp_path: Path) -> N
     assert res.exit_code == 1
     assert res.stderr == (
         "error: cvm.yaml:33:11: currency: found a list, expected text\n"
+        "  hint: one currency code, shown beside every amount: e.g. EUR or USD\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n"
         "not checked until cvm.yaml reads: rules/, policies/, templates/, triggers/ and "
         "policy_tests/ (what they may name is declared there)\n")

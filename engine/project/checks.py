@@ -87,11 +87,15 @@ class Number(Kind):
     max: float | None = None
     integer: bool = False
     min_exclusive: bool = False
+    hint_at_min: str | None = None  # why the bound itself is refused (with min_exclusive)
+    hint: str | None = None  # what a good value looks like (else the rates' or % hint)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
         noun = "a whole number" if self.integer else "a number"
         if self.min is not None and self.max is not None:
+            if self.min_exclusive:
+                return f"{noun} above {self.min:g} and at most {self.max:g}"
             return f"{noun} from {self.min:g} to {self.max:g}"
         if self.min is not None:
             return f"{noun} {'above' if self.min_exclusive else 'of at least'} {self.min:g}"
@@ -104,15 +108,16 @@ class Number(Kind):
         if not ok or not math.isfinite(float(value)):
             percent = isinstance(value, str) and value.strip().endswith("%")
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
-                          "write a fraction, without %: 0.1 for 10%" if percent else None)
+                          "write a fraction, without %: 0.1 for 10%" if percent else self.hint)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
             value <= self.min if self.min_exclusive else value < self.min
         )
         if too_low or (self.max is not None and value > self.max):
+            hint = "rates are fractions: write 0.1 for 10%" if self.max == 1 else self.hint
             raise Invalid(f"found {value!r}, expected {self.expected}",
-                          "rates are fractions: write 0.1 for 10%" if self.max == 1 else None)
+                          self.hint_at_min if value == self.min and self.hint_at_min else hint)
         return int(value) if self.integer else float(value)
 
     def json_schema(self) -> dict[str, Any]:
@@ -129,6 +134,7 @@ class Text(Kind):
     choices: Sequence[str] | None = None
     non_empty: bool = True
     check_fn: Callable[[str], str | None] | None = None  # returns an error message or None
+    hint: str | None = None  # what a good value looks like, for a value refused
 
     @property
     def expected(self) -> str:  # type: ignore[override]
@@ -140,9 +146,9 @@ class Text(Kind):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not self.choices:
             value = str(value)  # ids such as 1001 are fine as text
         if not isinstance(value, str):
-            raise Invalid(f"found {describe(value)}, expected {self.expected}")
+            raise Invalid(f"found {describe(value)}, expected {self.expected}", self.hint)
         if self.non_empty and not value.strip():
-            raise Invalid(f"found an empty value, expected {self.expected}")
+            raise Invalid(f"found an empty value, expected {self.expected}", self.hint)
         if self.choices is not None and value not in self.choices:
             raise Invalid(f"found {value!r}, expected {self.expected}",
                           did_you_mean(value, self.choices))

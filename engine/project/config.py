@@ -99,10 +99,18 @@ CONFIG = c.Record([
     c.Field("name", c.Text(), "CVM project"),
     c.Field("data", DATA, doc="where the transactions are and how to read them"),
     c.Field("as_of", c.Optional(c.Date()), None),
-    c.Field("currency", c.Text(), "EUR"),
-    c.Field("period_days", c.Number(min=1, max=366, integer=True), 90),
+    c.Field("currency", c.Text(hint="one currency code, shown beside every amount: e.g. EUR "
+                                    "or USD"), "EUR"),
+    c.Field("period_days", c.Number(min=1, max=366, integer=True, hint=(
+        "the length of one period in days: 30 for a month, 91 for a quarter, 365 for a year")),
+        90),
     c.Field("horizon_periods", c.Number(min=1, max=400, integer=True), 4),
-    c.Field("discount_rate", c.Number(min=0, max=1), 0.10),
+    # d = 0 with a measured r = 1: m_a r / (1 + d - r) is infinite
+    c.Field("discount_rate", c.Number(
+        min=0, max=1, min_exclusive=True, hint_at_min=(
+            "the discounted CLV m_a r / (1 + d - r) sums every future period and has no "
+            "finite value when d = 0 and a measured retention rate is 1; for almost no "
+            "discounting use a small rate such as 0.01")), 0.10),
     c.Field("margin_rate", c.Number(min=0, max=1), 0.30),
     c.Field("retention", RETENTION, None),
     c.Field("models", MODELS, None),
@@ -254,12 +262,6 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
         problems.append(doc.problem(("data", "customers"), "a customers file is set but "
                                     "data.customer_columns is not",
                                     hint="add data.customer_columns with at least customer_id"))
-    if raw["discount_rate"] == 0:  # d = 0 with a measured r = 1: m_a r / (1 + d - r) = inf
-        problems.append(doc.problem(
-            ("discount_rate",), "found 0, expected a rate above 0 (and at most 1)",
-            hint="the discounted CLV m_a r / (1 + d - r) sums every future period and has no "
-            "finite value when d = 0 and a measured retention rate is 1; for almost no "
-            "discounting use a small rate such as 0.01"))
     problems += unused_models(doc, raw["models"] or {}, bool(raw["subscriptions"]))
     if raw["subscriptions"]:
         billing, period = raw["subscriptions"]["billing_days"], raw["period_days"]

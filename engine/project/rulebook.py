@@ -26,7 +26,7 @@ priority wins, independently of which policy gives the action (a policy may set 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ from engine.project.segments import (
     segment_attribute,
 )
 from engine.project.tiers import load_tiers
+from engine.project.yamlio import YamlDoc
 
 LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
 NOT_POLICIES = {"channels.yaml", "campaigns.yaml",  # these belong to the channel stage
@@ -92,7 +93,8 @@ THEN = c.Record([
 POLICY = c.Record([
     c.Field("id", ID, about="unique policy id"),
     c.Field("description", c.Text(), about="why: shown as the decision's reason"),
-    c.Field("priority", c.Number(integer=True),
+    c.Field("priority", c.Number(integer=True, hint="the higher number wins: e.g. 90 comes "
+                                                    "before 70"),
             about="higher wins; ties: policy id in alphabetical order"),
     c.Field("when", Raw()),
     c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None, about="campaign the "
@@ -301,11 +303,8 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
         doc, raw = read(path, project, POLICY, problems, keep_doc=True)
         if doc is None:
             continue
-        if raw is None:  # its keys or values are wrong: its conditions are checked all the same
-            if isinstance(doc.data, dict) and doc.data.get("when") is not None:
-                parser = Parser(doc, types, known)
-                parser.when(doc.data["when"], ("when",))
-                problems.extend(parser.problems)
+        if raw is None:  # its keys or values are wrong: its conditions and channels are
+            problems.extend(_check_the_rest(doc, types, known, channels, problems))  # checked
             continue
         parser = Parser(doc, types, known)
         if raw["id"] in seen:
@@ -352,8 +351,34 @@ def _check_then(parser: Parser, raw: Mapping[str, Any],
         if raw["campaign"] is not None:
             parser.error(("campaign",), "found a campaign but the policy contacts no one",
                          "remove `campaign`")
-    for i, name in enumerate(then["channels"]):
-        if then["channels"].index(name) != i:
+    _check_channels(parser, then["channels"], channels)
+
+
+def _check_the_rest(doc: YamlDoc, types: Mapping[str, str], known: Mapping[str, Any],
+                    channels: Collection[str] | None,
+                    found: list[Problem]) -> list[Problem]:
+    """The conditions and channel names of a policy whose keys or values are wrong, so that
+    one round of validate says all (a channel not text, or refused already, is left out)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    parser = Parser(doc, types, known)
+    if data.get("when") is not None:
+        parser.when(data["when"], ("when",))
+    then = data.get("then")
+    names = then.get("channels") if isinstance(then, dict) else None
+    if isinstance(names, list):
+        told = {p.key for p in found if p.file == doc.file}
+        _check_channels(parser, names, channels, skip={
+            i for i, n in enumerate(names)
+            if not isinstance(n, str) or f"then.channels[{i}]" in told})
+    return parser.problems
+
+
+def _check_channels(parser: Parser, names: Sequence[Any], channels: Collection[str] | None,
+                    skip: Collection[int] = ()) -> None:
+    for i, name in enumerate(names):
+        if i in skip:
+            continue
+        if names.index(name) != i:
             parser.error(("then", "channels", i), f"channel {name!r} is listed twice")
         elif channels is not None and name not in channels:
             parser.error(("then", "channels", i), f"unknown channel {name!r}, expected one of "
