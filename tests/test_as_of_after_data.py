@@ -4,6 +4,7 @@ as_of 2026-11-30 on data ending 2025-12-31 ran without a word)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,32 @@ def test_a_month_without_active_customers_shows_no_nan(tmp_path: Path) -> None:
     assert "(0 active customers, average CLV n/a)" in result.stdout
     page = (project / "output" / "report" / "report.html").read_text()
     assert "nan" not in page.replace("nano", "")
+
+
+def test_plan_warns_about_each_sides_as_of_date_once(tmp_path: Path) -> None:
+    """cvm plan scores both versions: a late as_of on the baseline's side is said once (the
+    proposal shares it), a late as_of only the proposal sets is said at the proposal's file."""
+    project = _project(tmp_path, "2026-11-30")
+    proposed = tmp_path / "proposed" / "policies"
+    proposed.mkdir(parents=True)
+    result = CliRunner().invoke(app, ["plan", "--project", str(project), "--proposed",
+                                      str(proposed.parent), "--overlay", "--json"])
+    assert result.exit_code == 0, result.stderr
+    # each side's cvm.yaml named by its path: the plan compares two
+    assert result.stderr == LATE.replace("cvm.yaml:", f"{project / 'cvm.yaml'}:")
+
+    (tmp_path / "base").mkdir()
+    base = _project(tmp_path / "base", "2026-01-01")
+    late = tmp_path / "late"
+    shutil.copytree(project, late)
+    result = CliRunner().invoke(app, ["plan", "--project", str(base), "--proposed", str(late),
+                                      "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == LATE.replace("cvm.yaml:", f"{late / 'cvm.yaml'}:"), result.stderr
+
+
+def test_validate_audience_warns_about_a_late_as_of(tmp_path: Path) -> None:
+    project = _project(tmp_path, "2026-11-30")
+    result = CliRunner().invoke(app, ["validate", "--project", str(project), "--audience"])
+    assert result.exit_code == 0, result.stderr
+    assert LATE in result.stderr

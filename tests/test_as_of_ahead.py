@@ -105,3 +105,14 @@ def test_validate_warns_at_the_line_of_as_of(example: Path,
 
 def test_the_readme_shows_the_warning() -> None:
     assert f"```\n{AHEAD}```\n" in (ROOT / "README.md").read_text()
+
+
+def test_plan_warns_too(example: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Both versions share the date: said once, at the baseline's cvm.yaml (by its path)."""
+    _on(monkeypatch, "2025-12-20")
+    proposed = tmp_path / "proposed" / "policies"
+    proposed.mkdir(parents=True)
+    code, _, err = _cvm("plan", "--project", str(example), "--proposed", str(proposed.parent),
+                        "--overlay", "--json")
+    assert code == 0, err
+    assert err == AHEAD.replace("cvm.yaml:", f"{example / 'cvm.yaml'}:")

@@ -86,15 +86,21 @@ def long_after_data(config: Config, as_of: dt.date, last: dt.date) -> Problem | 
         "remove it (the day after the last transaction)"), severity="warning")
 
 
+def as_of_warnings(config: Config, as_of: dt.date, last: dt.date | None = None
+                   ) -> list[Problem]:
+    """What is odd about the as-of date: ``ahead_of_today``, and ``long_after_data`` given
+    the data's last purchase ``last``."""
+    return [p for p in (ahead_of_today(config, as_of),
+                        long_after_data(config, as_of, last) if last is not None else None)
+            if p is not None]
+
+
 def warn_if_ahead(config: Config, as_of: dt.date, last: dt.date | None = None) -> None:
-    """Say what is odd about the as-of date (``ahead_of_today``; ``long_after_data`` given
-    the data's last purchase ``last``) on standard error, never in an output."""
+    """Say ``as_of_warnings`` on standard error, never in an output."""
     from engine import notices
 
-    for problem in (ahead_of_today(config, as_of),
-                    long_after_data(config, as_of, last) if last is not None else None):
-        if problem is not None:
-            notices.warn(problem.format())
+    for problem in as_of_warnings(config, as_of, last):
+        notices.warn(problem.format())
 
 
 def last_purchase(table: pd.DataFrame) -> dt.date | None:

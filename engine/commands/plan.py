@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from engine import notices
-from engine.commands.common import project_config
+from engine.commands.common import as_of_warnings, last_purchase, project_config
 from engine.commands.validate import check
 from engine.errors import Problem, UsageError
 from engine.output.commit import write_files
@@ -86,6 +86,11 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
                                        scratch=scratch)
             plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]),
                              scoring=scoring)
+        late = [as_of_warnings(side.config, side.scored.as_of, last_purchase(side.scored.table))
+                for side in (plan.before, plan.after)]  # each side's, the proposal's if new
+        for problem in [*(_shown(p, base) for p in late[0]), *_added(late[0], late[1], base,
+                                                                   prop)]:
+            notices.warn(problem.format())
         writers: dict[str, Callable[[Path], Any]] = {}
         if report_file is not None:
             text = html_report(plan, config.currency) if report_file.suffix.lower() in (
@@ -107,6 +112,10 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
     return 0
 
 
+def _shown(problem: Problem, source: Source) -> Problem:
+    return dataclasses.replace(problem, file=source.shown(problem.file))
+
+
 def _added(before: list[Problem], after: list[Problem], base: Source,
            prop: Source) -> list[Problem]:
     """The proposed version's warnings that the baseline has not (the same message about the
@@ -118,6 +127,5 @@ def _added(before: list[Problem], after: list[Problem], base: Source,
             source.inside(problem.file)
 
     had = {ident(p, base) for p in before}
-    return [dataclasses.replace(p, file=prop.shown(p.file)) for p in after
-            if ident(p, prop) not in had]
+    return [_shown(p, prop) for p in after if ident(p, prop) not in had]
 

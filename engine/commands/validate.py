@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
 
-from engine.commands.common import ahead_of_today
+from engine.commands.common import ahead_of_today, long_after_data
 from engine.data.object_store import stores_checked
 from engine.data.preflight import check_files
 from engine.errors import CvmError, Problem
@@ -109,8 +110,10 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
 
         try:
             sizes = audience_sizes(built.project)
+            late = None if sizes.last_purchase is None else long_after_data(
+                built.project.config, dt.date.fromisoformat(sizes.as_of), sizes.last_purchase)
             problems = [*problems, *unreached_rules(built.project.rulebook, sizes),
-                        *sizes.warnings]
+                        *sizes.warnings, *([late] if late else [])]
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise

@@ -7,6 +7,7 @@ per distinct case and sums one condition at a time: no customers x policies matr
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from engine.project.rulebook import Rulebook
 from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
 from engine.run.pipeline import staged as staged_table
+from engine.value.features import last_purchase_day
 from engine.value.score import score
 
 
@@ -40,6 +42,7 @@ class Audience:
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()  # what scoring said of the data (a default as-of date)
     warnings: tuple[Problem, ...] = ()  # values the conditions ask for that no one has
+    last_purchase: dt.date | None = None  # the data's last purchase day (an as-of warning)
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "as_of": self.as_of,
@@ -107,7 +110,7 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     return Audience(len(staged), str(scored.as_of), tuple(rows),
                     (scored.report.as_of_note,) if scored.report.as_of_note else (),
-                    tuple(unseen_values(setup, staged)))
+                    tuple(unseen_values(setup, staged)), last_purchase_day(scored.table))
 
 
 def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
