@@ -232,6 +232,11 @@ def test_history_shows_runs_and_a_customer_timeline(retail: Path, tmp_path: Path
     line = text.splitlines()[1]
     assert line.startswith("  run   1  2026-01-01  ")
     assert line.endswith(f"{row['action']} ({row['campaign']}: allocated on {row['channel']})")
+    shown = json.loads(cvm("history", str(row["customer_id"]), "--json", "--project",
+                           str(retail)).stdout)
+    table = pd.read_csv(tmp_path / "o" / "customers.csv", dtype={"customer_id": str})
+    total = table.set_index("customer_id").loc[str(row["customer_id"]), "total_value"]
+    assert shown["snapshots"][0]["total_value"] == total  # as customers.csv shows it
     missing = cvm("history", "nobody", "--project", str(retail))
     assert missing.exit_code == 1
     assert ("customer 'nobody' is in none of the 1 runs recorded and has no response, event or "
