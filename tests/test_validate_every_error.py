@@ -81,3 +81,44 @@ def test_no_cvm_yaml_names_nothing_unchecked(tmp_path: Path) -> None:
     res = runner.invoke(app, ["validate", "--project", str(tmp_path)])
     assert res.exit_code == 1
     assert "not checked" not in res.stderr
+
+
+def test_a_segment_file_with_a_wrong_key_has_its_conditions_checked_and_its_ids_known(
+        tmp_path: Path) -> None:
+    """A typo in a segment's key hid the segment's condition errors and made every policy
+    testing the segment an 'unknown segment' error (three rounds of validate)."""
+    project = copy_example_project(tmp_path)
+    (project / "rules" / "segments.yaml").write_text(
+        "segments:\n  - id: 7up\n    when: {revenue: {gte: 1}}\n  - id: big_spenders\n"
+        "    descripton: typo key\n    when:\n      revenu: {gte: 100}\n")
+    (project / "policies" / "seg_policy.yaml").write_text(
+        "id: seg_policy\ndescription: test\npriority: 5\nwhen:\n  segment_big_spenders: true\n"
+        "then:\n  action: develop\n  channels: [email]\n")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "error: rules/segments.yaml:2:9: segments[0].id: found '7up', expected letters, digits, "
+        "_ or -, starting with a letter\n"
+        "error: rules/segments.yaml:5:5: segments[1].descripton: unknown key 'descripton'\n"
+        "  hint: did you mean 'description'?\n"
+        "error: rules/segments.yaml:7:7: segments[1].when.revenu: unknown attribute 'revenu'\n"
+        "  hint: did you mean 'revenue'?\n"
+        "3 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_lifecycle_file_with_a_wrong_key_has_its_conditions_checked_too(
+        tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    lifecycle = project / "rules" / "lifecycle.yaml"
+    _edit(lifecycle, "    stage: acquisition\n    description: First purchase",
+          "    stage: acquisition\n    descripton: First purchase")
+    _edit(lifecycle, "      tenure_days: {lte: 90}", "      tenure_dys: {lte: 90}")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "error: rules/lifecycle.yaml:25:5: rules[0].descripton: unknown key 'descripton'\n"
+        "  hint: did you mean 'description'?\n"
+        "error: rules/lifecycle.yaml:27:7: rules[0].when.tenure_dys: unknown attribute "
+        "'tenure_dys'\n"
+        "  hint: did you mean 'tenure_days'?\n"
+        "2 error(s), 0 warning(s) in 1 file(s)\n")

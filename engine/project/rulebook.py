@@ -26,7 +26,7 @@ priority wins, independently of which policy gives the action (a policy may set 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from engine.project.conditions import (
     Always,
     Condition,
 )
+from engine.project.partial_checks import check_channels, policy_rest, rule_conditions
 from engine.project.rulebook_io import ID, Raw, read
 from engine.project.schema import OUTCOMES
 from engine.project.segments import (
@@ -56,7 +57,6 @@ from engine.project.segments import (
     segment_attribute,
 )
 from engine.project.tiers import load_tiers
-from engine.project.yamlio import YamlDoc
 
 LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
 NOT_POLICIES = {"channels.yaml", "campaigns.yaml",  # these belong to the channel stage
@@ -256,8 +256,11 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
                                 file=str(LIFECYCLE_FILE), hint="every customer needs a stage: "
                                 "copy rules/lifecycle.yaml from the engine's starter project"))
         return [], None
-    doc, raw = read(path, project, LIFECYCLE, problems)
+    doc, raw = read(path, project, LIFECYCLE, problems, keep_doc=True)
     if doc is None:
+        return [], None
+    if raw is None:  # its keys or values are wrong: its rules' conditions are checked all the
+        problems.extend(rule_conditions(doc, types, known, later))  # same
         return [], None
     stages = [Stage(name, desc or "") for name, desc in raw["stages"].items()]
     names = [s.name for s in stages]
@@ -304,7 +307,7 @@ def _load_policies(project: Path, types: Mapping[str, str], known: Mapping[str, 
         if doc is None:
             continue
         if raw is None:  # its keys or values are wrong: its conditions and channels are
-            problems.extend(_check_the_rest(doc, types, known, channels, problems))  # checked
+            problems.extend(policy_rest(doc, types, known, channels, problems))  # checked
             continue
         parser = Parser(doc, types, known)
         if raw["id"] in seen:
@@ -351,36 +354,4 @@ def _check_then(parser: Parser, raw: Mapping[str, Any],
         if raw["campaign"] is not None:
             parser.error(("campaign",), "found a campaign but the policy contacts no one",
                          "remove `campaign`")
-    _check_channels(parser, then["channels"], channels)
-
-
-def _check_the_rest(doc: YamlDoc, types: Mapping[str, str], known: Mapping[str, Any],
-                    channels: Collection[str] | None,
-                    found: list[Problem]) -> list[Problem]:
-    """The conditions and channel names of a policy whose keys or values are wrong, so that
-    one round of validate says all (a channel not text, or refused already, is left out)."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    parser = Parser(doc, types, known)
-    if data.get("when") is not None:
-        parser.when(data["when"], ("when",))
-    then = data.get("then")
-    names = then.get("channels") if isinstance(then, dict) else None
-    if isinstance(names, list):
-        told = {p.key for p in found if p.file == doc.file}
-        _check_channels(parser, names, channels, skip={
-            i for i, n in enumerate(names)
-            if not isinstance(n, str) or f"then.channels[{i}]" in told})
-    return parser.problems
-
-
-def _check_channels(parser: Parser, names: Sequence[Any], channels: Collection[str] | None,
-                    skip: Collection[int] = ()) -> None:
-    for i, name in enumerate(names):
-        if i in skip:
-            continue
-        if names.index(name) != i:
-            parser.error(("then", "channels", i), f"channel {name!r} is listed twice")
-        elif channels is not None and name not in channels:
-            parser.error(("then", "channels", i), f"unknown channel {name!r}, expected one of "
-                         + ", ".join(channels), did_you_mean(name, channels) or
-                         "channels are declared in policies/channels.yaml")
+    check_channels(parser, then["channels"], channels)

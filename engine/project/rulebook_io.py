@@ -22,6 +22,11 @@ def _id_check(value: str) -> str | None:
     return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
 
 
+def is_id(value: str) -> bool:
+    """Whether ``value`` is a good id (letters, digits, _ or -, starting with a letter)."""
+    return _id_check(value) is None
+
+
 class Raw(c.Kind):
     """Any value, checked later (conditions need their own parser)."""
 

@@ -28,7 +28,7 @@ from engine.errors import Problem
 from engine.project import checks as c
 from engine.project.condition_parser import Parser
 from engine.project.conditions import Condition, attributes
-from engine.project.rulebook_io import ID, Raw, read
+from engine.project.rulebook_io import ID, Raw, is_id, read
 from engine.project.yamlio import Path_, YamlDoc
 
 NOT_SEGMENTS = {"lifecycle.yaml", "value_tiers.yaml"}  # value tiers belong to the value stage
@@ -65,10 +65,24 @@ def read_segments(project: Path, problems: list[Problem]
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         if path.name in NOT_SEGMENTS:
             continue
-        doc, raw = read(path, project, SEGMENTS, problems)
+        doc, raw = read(path, project, SEGMENTS, problems, keep_doc=True)
         if doc is not None:
-            out.append((doc, raw["segments"]))
+            out.append((doc, raw["segments"] if raw is not None else _salvaged(doc.data)))
     return out
+
+
+def _salvaged(data: Any) -> list[dict[str, Any]]:
+    """The segments of a file whose keys or values are wrong that have a good id: their ids
+    known to the policies (no 'unknown segment' for a typo elsewhere in the file) and their
+    conditions checked, so that one round of validate says all."""
+    items = data.get("segments") if isinstance(data, dict) else None
+    return [{"id": item["id"], "description": "", "when": item.get("when")}
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+            and is_id(item["id"]) else _NONE  # kept: the others' places
+            for item in (items if isinstance(items, list) else [])]
+
+
+_NONE = {"id": None, "description": "", "when": None}  # a salvaged file's unusable segment
 
 
 def load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
@@ -80,6 +94,8 @@ def load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
     for doc, items in files:
         parser = Parser(doc, with_segments, known)
         for i, item in enumerate(items):
+            if item["id"] is None:
+                continue
             where = ("segments", i)
             if item["id"] in seen:
                 parser.error((*where, "id"), f"duplicate segment id {item['id']!r} (also in "
@@ -90,6 +106,8 @@ def load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
                              "already", "choose another id")
             line, col = doc.where((*where, "id"))
             seen.setdefault(item["id"], f"{doc.file}:{line}:{col}")
+            if item["when"] is None:  # salvaged without one: said by the file's check
+                continue
             when = parser.when(item["when"], (*where, "when"))
             if when is not None:
                 requires = tuple(dict.fromkeys(
