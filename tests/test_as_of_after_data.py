@@ -16,8 +16,7 @@ from tests.conftest import copy_example_project
 LATE = (
     "warning: cvm.yaml:32:8: as_of: 2026-11-30 is 334 days after the last purchase in the data "
     "(2025-12-31): 333 days without data, more than a period (period_days 90): recency, "
-    "P(alive), the stages and the holdout of models.use: auto count them as days without "
-    "purchases\n"
+    "P(alive) and the stages count them as days without purchases\n"
     "  hint: if the export ends on 2025-12-31, set as_of to 2026-01-01 or remove it (the day "
     "after the last transaction)\n")
 

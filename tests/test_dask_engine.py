@@ -504,3 +504,17 @@ def test_one_process_reads_a_parquet_prefix_as_dask_does(scheduler: str, s3_serv
         f"    endpoint_url: {s3_server.endpoint}\n    anon: true").replace(
         "examples/", f"{ROOT}/examples/"))
     _same_run(project, tmp_path / "out", scheduler)
+
+
+def test_an_as_of_after_the_export_gives_the_same_holdout_on_dask(scheduler: str,
+                                                                  tmp_path: Path) -> None:
+    """models.use: auto's holdout ends with the export's last day on both engines (tests/
+    test_holdout_ends_with_data.py), so their choice and their value tables agree."""
+    from tests.conftest import copy_example_project
+
+    project = copy_example_project(tmp_path)
+    config = (project / "cvm.yaml").read_text()
+    (project / "cvm.yaml").write_text(config.replace("as_of: null ", "as_of: 2026-04-01"))
+    _same_run(project, tmp_path / "out", scheduler)
+    said = json.loads((tmp_path / "out" / "local" / "manifest.json").read_text())
+    assert "[holdout 2025-01-06 .. 2025-12-31, 360 days]" in said["value_model"]["description"]

@@ -80,8 +80,7 @@ def long_after_data(config: Config, as_of: dt.date, last: dt.date) -> Problem | 
     return dataclasses.replace(config.problem(
         "as_of", f"{as_of} is {quiet + 1} days after the last purchase in the data ({last}): "
         f"{quiet} days without data, more than a period (period_days {config.period_days}): "
-        "recency, P(alive), the stages and the holdout of models.use: auto count them as days "
-        "without purchases",
+        "recency, P(alive) and the stages count them as days without purchases",
         hint=f"if the export ends on {last}, set as_of to {last + dt.timedelta(days=1)} or "
         "remove it (the day after the last transaction)"), severity="warning")
 

@@ -83,8 +83,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     check_folder(target, guard)
     tx = load_transactions(config)
     warn_if_ahead(config, tx.as_of, EPOCH + dt.timedelta(days=int(tx.day[tx.amount > 0].max())))
-    observation_end = tx.as_of - dt.timedelta(days=1)
-    default_end = holdout_split(config, tx).calibration_end
+    split = holdout_split(config, tx)  # auto's holdout: to the data's end
+    observation_end, default_end = split.observation_end, split.calibration_end
     cal_end = calibration_end or default_end
     purchases = _purchases(tx)
     first = purchases["date"].min()

@@ -50,6 +50,7 @@ class LoadReport:
     rows_read: int = 0
     rows_used: int = 0
     after_as_of: int = 0
+    last_day: int = -1  # the export's last day, any row (days since 1970; -1: not known)
     zero_amount: int = 0
     duplicates: int = 0
     refund_rows: int = 0
@@ -168,7 +169,8 @@ def load_transactions(config: Config) -> Transactions:
     del table
     pa.default_memory_pool().release_unused()  # hand the dropped columns' memory back now
 
-    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(np.max(day)) + 1))
+    report.last_day = int(np.max(day))
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=report.last_day + 1))
     as_of_day = (as_of - EPOCH).days
     if np.min(day) >= as_of_day:
         raise InputError(config.problem(

@@ -80,9 +80,9 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             routed: list[Routed] = results(client.gather(client.map(
                 Guarded(), [route_file] * len(files), [config] * len(files), range(len(files)),
                 files, [work] * len(files), [n_parts] * len(files), pure=False)))
-            as_of, buy_days = _as_of(project, routed)
+            as_of, buy_days, last_day = _as_of(project, routed)
             days = _days(buy_days, as_of, LoadReport(file=config.display(
-                config.data.transactions)))
+                config.data.transactions), last_day=last_day))
             # subscriptions: the contracts become payments in their partitions, once the
             # as-of date is known; the checks read the payments' days, after them
             contracts = config.subscriptions is not None
@@ -152,9 +152,9 @@ def _workers(client: Any) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
-def _as_of(project: Project, routed: list[Routed]) -> tuple[dt.date, np.ndarray]:
-    """The as-of date over every row (as ``load_transactions`` decides it) and the distinct
-    purchase days before it."""
+def _as_of(project: Project, routed: list[Routed]) -> tuple[dt.date, np.ndarray, int]:
+    """The as-of date over every row (as ``load_transactions`` decides it), the distinct
+    purchase days before it and the export's last day (any row)."""
     config = project.config
     all_days = np.unique(np.concatenate([r.days for r in routed]))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=int(all_days[-1]) + 1))
@@ -173,7 +173,7 @@ def _as_of(project: Project, routed: list[Routed]) -> tuple[dt.date, np.ndarray]
             key=f"column {config.data.columns['amount']!r}",
             hint="a purchase is a row with a positive amount before the as-of date; check the "
             f"amount column mapped in data.columns and as_of in {config_shown()}"))
-    return as_of, buy
+    return as_of, buy, int(all_days[-1])
 
 
 def _days(buy_days: np.ndarray, as_of: dt.date, report: LoadReport) -> Transactions:

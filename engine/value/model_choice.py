@@ -70,9 +70,15 @@ class Split:
 
 def holdout_split(config: Config, tx: Transactions) -> Split:
     """The default calibration end: the holdout of ``models.holdout_days`` (default the
-    horizon) before the as-of date, at most half the days from the first purchase."""
-    observation_end = tx.as_of - dt.timedelta(days=1)
+    horizon) before the end of the data, at most half the days from the first purchase. The
+    data end on the day before the as-of date, or on the export's last day (any row) when
+    ``as_of:`` is set later (days the export does not cover are not days without purchases:
+    counted in the holdout, an as-of date 90 days after the bundled data made a +17.4% miss
+    +40.6%). Subscriptions' payments run to the as-of date: theirs end the day before it."""
     buy = tx.amount > 0
+    observation_end = tx.as_of - dt.timedelta(days=1)
+    if tx.report.last_day >= 0 and config.subscriptions is None:
+        observation_end = min(observation_end, EPOCH + dt.timedelta(days=tx.report.last_day))
     first_day = EPOCH + dt.timedelta(days=int(tx.day[buy].min())) if buy.any() \
         else observation_end
     asked = config.models.holdout_days or config.horizon_periods * config.period_days
