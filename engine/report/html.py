@@ -131,6 +131,7 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "discount_period": f"{config.discount_rate_per_period:.3%}",
         "kpis": _kpis(figures, config.currency, config.period_days, gone), "notes": notes,
         "model_equity": model_equity(scored.model, config.currency),
+        "value_model": scored.model.describe(),  # and its holdout miss, when chosen by auto
         **model_context(scored, tx, stages, figures, active_window_days),
         "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
                    for k, v in charts.items()},
@@ -147,9 +148,8 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "table_rows": [[_cell(row[c], kind, config.currency) for c, _, kind in tables[-1][1]]
                        for row in records],
     }
-    html = _render(project.templates, context)
-    return Report(html, rounded(figures), charts, _summary(config, figures, spend), scored.as_of,
-                  last_purchase_day(scored.table))
+    return Report(_render(project.templates, context), rounded(figures), charts,
+                  _summary(config, figures, spend), scored.as_of, last_purchase_day(scored.table))
 
 
 def model_equity(model: ModelFit, currency: str) -> str | None:
