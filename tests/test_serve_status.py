@@ -326,3 +326,38 @@ def test_a_reload_asked_during_another_answers_what_it_replaced(tmp_path: Path) 
         watcher.join(30)
     assert first != new
     assert (answer["run_id"], answer["previous_run_id"]) == (new, new)
+
+
+def test_the_watcher_does_not_load_again_what_a_reload_it_waited_for_loaded(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The watcher saw the new manifest while POST /v1/admin/reload was loading it, waited for
+    that reload, then loaded the same run a second time (a full load, "again" on the log): it
+    now compares the manifest with the run served once it holds the reload lock."""
+    import threading
+
+    project = example_copy(tmp_path)
+    with serving(project, history=False, watch_seconds=0.1, access_log=True) as service:
+        first = service.holder.state.run_id
+        load, entered, go = service.holder.reload, threading.Event(), threading.Event()
+
+        def held(*args: object, **kwargs: object) -> object:
+            if not entered.is_set():  # the asked reload waits inside its load
+                entered.set()
+                go.wait(30)
+            return load(*args, **kwargs)
+
+        service.holder.reload = held
+        capfd.readouterr()
+        asked = threading.Thread(target=service.reload, args=("asked",))
+        asked.start()
+        assert entered.wait(30)
+        policy = project / "policies" / "win_back.yaml"
+        policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
+                                                     "clv_discounted: {gte: 10}"))
+        new = api.run(project, out=project / "output").run_id  # the watcher sees it, waits
+        time.sleep(1.0)
+        go.set()
+        asked.join(30)
+        time.sleep(1.0)  # the watcher's turn, then a few more looks at the manifest
+    said = [line for line in capfd.readouterr().err.splitlines() if "reloaded" in line]
+    assert [line.split(" (")[0] for line in said] == [f"Serving run {new}, was {first}"]

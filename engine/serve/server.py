@@ -112,6 +112,14 @@ class Running:
             before = self.holder.state.run_id
             return before, self._reload(why, before)
 
+    def reload_changed(self, why: str) -> ServeState | None:
+        """The watcher's ``reload``: none when, once the reload before it is done, the run
+        folder's manifest is the one served (a reload it waited for loaded it already)."""
+        with self._reloading:
+            if manifest_stamp(self.folder) == self.holder.state.stamp:
+                return None
+            return self._reload(why, self.holder.state.run_id)
+
     def _reload(self, why: str, before: str) -> ServeState:
         o = self.options
         try:
@@ -170,7 +178,7 @@ class Running:
                 if stamp is None or stamp in (self.holder.state.stamp, failed):
                     continue
                 failed = stamp
-                self.reload("the run folder's manifest.json changed")
+                self.reload_changed("the run folder's manifest.json changed")
                 failed = None
             except Exception:
                 continue
