@@ -53,3 +53,24 @@ def test_an_unknown_id_still_gets_the_close_ones(tmp_path: Path) -> None:
     assert result.stderr.startswith(
         "error: CUSTOMER_ID: customer 'C00001' is not in the value table (2,000 customers with "
         "a purchase before 2026-01-01)\n  hint: did you mean ")
+
+
+def test_a_subscriber_whose_contract_starts_after_the_as_of_date(tmp_path: Path) -> None:
+    """Subscriptions have contracts and payments, not purchases and refunds: said so."""
+    import shutil
+
+    project = tmp_path / "subscription"
+    shutil.copytree(ROOT / "examples" / "subscription", project,
+                    ignore=shutil.ignore_patterns("output", ".cvm"))
+    with (project / "contracts.csv").open("a") as contracts:
+        contracts.write("K999999,S99999,2026-02-01,,standard,web,17.99,6.84\n")
+    result = CliRunner().invoke(app, ["explain", "S99999", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: CUSTOMER_ID: customer 'S99999' has a contract but no payment before "
+        "2026-01-01 (contracts starting on or after it): not in the value table\n"
+        "  hint: a subscriber is valued from their payments before the as-of date\n")
+    result = CliRunner().invoke(app, ["explain", "S0001", "--project", str(project)])
+    assert result.stderr.startswith(
+        "error: CUSTOMER_ID: customer 'S0001' is not in the value table (3,000 customers with "
+        "a payment before 2026-01-01)\n")

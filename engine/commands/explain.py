@@ -70,8 +70,16 @@ def _not_scored(customer_id: str, scored_ids: list[str], scored: Any, config: An
 
     from engine.value.customers import load_customers
 
+    contracts = config.subscriptions is not None  # contracts and payments, not purchases
+    bought = "payment" if contracts else "purchase"
     # every id of the rows read, purchases or not
-    if pc.index(scored.transactions.id_array, customer_id).as_py() >= 0:
+    has_rows = pc.index(scored.transactions.id_array, customer_id).as_py() >= 0
+    if has_rows and contracts:
+        return Problem(
+            f"customer {customer_id!r} has a contract but no payment before {scored.as_of} "
+            "(contracts starting on or after it): not in the value table", key="CUSTOMER_ID",
+            hint="a subscriber is valued from their payments before the as-of date")
+    if has_rows:
         return Problem(
             f"customer {customer_id!r} has transactions but no purchase before "
             f"{scored.as_of} (rows dated on or after it, of amount 0, duplicates or refunds): "
@@ -86,6 +94,6 @@ def _not_scored(customer_id: str, scored_ids: list[str], scored: Any, config: An
     close = difflib.get_close_matches(customer_id, scored_ids, n=3)
     return Problem(
         f"customer {customer_id!r} is not in the value table ({len(scored_ids):,} customers "
-        f"with a purchase before {scored.as_of})", key="CUSTOMER_ID",
+        f"with a {bought} before {scored.as_of})", key="CUSTOMER_ID",
         hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
         else "customer ids are matched exactly, as text")
