@@ -44,7 +44,8 @@ def test_fit_on_the_example_reports_the_model_that_fails_and_writes_the_others(
     result = runner.invoke(app, ["fit", "--project", str(ROOT), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     assert result.stderr.startswith(
-        "warning: examples/retail/transactions.csv: Pareto/NBD was not fitted: the likelihood "
+        "warning: examples/retail/transactions.csv: Pareto/NBD was not fitted on all the data: "
+        "the likelihood "
         "still rises at s = 20 (the upper bound of the search), with a mean drop-out rate "
         "s/beta = ")
     assert result.stderr.endswith(

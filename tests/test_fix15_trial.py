@@ -100,7 +100,7 @@ def test_a_fit_that_fails_with_a_penalty_names_the_penalty(tmp_path: Path) -> No
     project = cdnow_with(tmp_path, "models:\n  penalizer: 0.1\n")
     result = runner.invoke(app, ["fit", "--project", str(project), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.stderr
-    assert "Pareto/NBD was not fitted: parameter s = 1e-09" in result.stderr
+    assert "Pareto/NBD was not fitted on all the data: parameter s = 1e-09" in result.stderr
     assert ("  hint: models.penalizer is 0.1 in cvm.yaml: the penalty shrinks every parameter "
             "towards 0 and can itself make a fit fail; try it at 0 (or 0.0001) with cvm fit; "
             "else under models.use: auto in cvm.yaml the value table uses the purchase model") \

@@ -282,7 +282,8 @@ def _warn(config: Config, failed: dict[str, str]) -> None:
     source = config.display(config.data.transactions)
     for name, reason in failed.items():
         title = TITLES.get(name, name)
-        notices.warn(Problem(f"{title} was not fitted: {reason}", file=source,
+        # on all the data: the holdout's fit, to the calibration end, may say other figures
+        notices.warn(Problem(f"{title} was not fitted on all the data: {reason}", file=source,
                              hint=penalty_hint(SPEND_HINT if name == "gamma_gamma"
                                                else model_hint(config.models.use, name),
                                                config.models.penalizer)).format())
