@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.render.brief_data import campaign_contexts
 from engine.run.pipeline import allocation_summary
+from tests.conftest import copy_example_project
 from tests.test_money_totals import ROWS, SETUP, _actions, _level
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,3 +77,17 @@ def test_plan_reports_no_brief_change_for_a_campaign_left_alone(tmp_path: Path) 
     assert briefs == {"develop_growth.html": "no longer written",
                       "develop_growth.md": "no longer written"}
 
+
+
+def test_one_contact_on_a_channel_is_said_in_the_singular(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    channels = project / "policies" / "channels.yaml"
+    text = channels.read_text()
+    assert "    capacity: 100000\n    budget: 50\n" in text
+    channels.write_text(text.replace("    capacity: 100000\n    budget: 50\n",
+                                     "    capacity: 1\n    budget: 50\n"))
+    done = CliRunner().invoke(app, ["run", "--project", str(project), "--no-history",
+                                    "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.stderr
+    assert "    app_push               1 contact (capacity 1), EUR 0.01 of EUR 50.00\n" \
+        in done.stdout

@@ -54,6 +54,8 @@ def test_explain_json_has_the_contact_verdicts(tmp_path: Path,
         "win_back", "declared", 0)
     assert expected["channels"]["email"]["response"] == 0.03
     text = cvm("explain", who, "--project", str(project)).stdout
-    assert "  email_weekly             cap (channel email): blocks email: contact policy " \
+    # one column for the names, as wide as the longest (it overflowed the 24 of before)
+    assert "  email_weekly                cap (channel email): blocks email: contact policy " \
         "email_weekly: 1 contact in the last 7 days (at most 1)" in text
-    assert "  monthly_total            cap (every contact): allows a contact" in text
+    assert "  monthly_total               cap (every contact): allows a contact" in text
+    assert "  after_complaint_or_purchase quiet_after (every contact): allows a contact" in text

@@ -82,7 +82,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     for row in ch.itertuples():
         budget = f" of {money(float(row.budget), config.currency)}" if row.budget == \
             row.budget and row.budget is not None else ""
-        lines.append(f"    {row.channel:<16} {int(row.contacts):>7,} contacts (capacity "
+        n = int(row.contacts)
+        lines.append(f"    {row.channel:<16} {n:>7,} contact{'s' * (n != 1)} (capacity "
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
                      f"{budget}")
     lines.append("  " + result.computed.learned.summary())

@@ -72,11 +72,13 @@ def lines_of(found: dict[str, Any]) -> list[str]:
                f"contacts from {source}: {found['contacts_counted']} counted for this customer")
     lines = ["", f"Contact policies ({found['file']}; {counted})" if found["file"] else
              "Contact policies: none (no policies/contact_policies.yaml)"]
+    # one column for the names, as wide as the longest (at least the 24 of the other lists)
+    width = max([24, *(len(v["id"]) for v in found["verdicts"])])
     if found["opted_out"]:  # the built-in rule: blocks every channel, before any policy
-        lines.append(f"  {OPTED_OUT:<24} built in (every contact): blocks every channel: "
+        lines.append(f"  {OPTED_OUT:<{width}} built in (every contact): blocks every channel: "
                      f"{found['opted_out']}")
     for v in found["verdicts"]:
         verdict = (f"blocks {', '.join(v['blocks'])}: {v['reason']}" if v["blocks"]
                    else "allows a contact")
-        lines.append(f"  {v['id']:<24} {v['kind']} ({v['scope']}): {verdict}")
+        lines.append(f"  {v['id']:<{width}} {v['kind']} ({v['scope']}): {verdict}")
     return lines
