@@ -41,6 +41,10 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
             f"customer {customer_id!r} is in {runs} and has no response, event or interaction",
             file=where, key="CUSTOMER_ID", hint="customer ids are matched exactly, as text"))
     if as_json:
+        if customer_id is not None:  # total_value to the cent, as customers.csv shows it (the
+            for snap in raw["snapshots"]:  # history keeps it exact: the next run's change %)
+                if snap.get("total_value") is not None:
+                    snap["total_value"] = round(float(snap["total_value"]), 2) + 0.0
         typer.echo(json.dumps(raw, indent=2, sort_keys=True))
     elif customer_id is None:
         typer.echo(_runs_text(raw, where))

@@ -151,7 +151,7 @@ def _served(conn: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:
-    """JSON-ready values: dates as ISO text, booleans as booleans, money as shown."""
+    """JSON-ready values: dates as ISO text, booleans as booleans."""
     out: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, dt.datetime):
@@ -161,7 +161,5 @@ def _plain(record: dict[str, Any]) -> dict[str, Any]:
             value = value.isoformat()
         elif key == "holdout" and value is not None:
             value = bool(value)
-        elif key == "total_value" and value is not None:  # to the cent, as customers.csv
-            value = round(float(value), 2) + 0.0  # (recorded exact: the next run's change %)
         out[key] = value
     return out
