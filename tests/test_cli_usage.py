@@ -50,7 +50,7 @@ def test_calibration_end_outside_the_data(make_project: Callable[..., Path]) -> 
     assert res.exit_code == EXIT_USAGE, res.stdout + res.stderr
     assert res.stderr == ("error: --calibration-end: found 1990-01-01, expected a day after "
                           "the first purchase (2024-01-05) and before the last day of the "
-                          "data (2024-06-30)\n"
+                          "data (2024-06-20)\n"  # the export's last row; as_of 2024-07-01
                           "  hint: the calibration period must end after the first purchase "
                           "and before the last day of the data\n")
     assert not (project / "out").exists()
