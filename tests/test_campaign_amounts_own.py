@@ -91,3 +91,43 @@ def test_one_contact_on_a_channel_is_said_in_the_singular(tmp_path: Path) -> Non
     assert done.exit_code == 0, done.stderr
     assert "    app_push               1 contact (capacity 1), EUR 0.01 of EUR 50.00\n" \
         in done.stdout
+
+
+def test_cents_taken_from_the_channels_never_make_one_negative() -> None:
+    """Campaigns each rounded down can leave the total below the channels' floors: the cents
+    are taken from the largest channel, never from one worth less than a cent (review: 3 push
+    contacts at 0.004 in three campaigns and one in-app contact at 0.001 showed inapp -0.01)."""
+    from engine.activation import money
+
+    rows = [("a", "push", 0.004), ("b", "push", 0.004), ("c", "push", 0.004),
+            ("d", "inapp", 0.001)]
+    shown = money.breakdown(pd.Series([r[0] for r in rows]), pd.Series([r[1] for r in rows]),
+                            pd.Series([r[2] for r in rows]), ["push", "inapp"],
+                            ["a", "b", "c", "d"])
+    assert shown.total == 0.0
+    assert shown.channel == {"push": 0.0, "inapp": 0.0}
+    assert money.apportion([120, 10], 0) == [0.0, 0.0]
+    assert money.apportion([2_500, 120, 10], 24) == [0.24, 0.0, 0.0]  # 0.25 + 0.01 floors
+
+
+def test_apportion_adds_up_never_below_zero_and_gives_nothing_to_nothing() -> None:
+    """Random rows and targets a run's campaigns can make (up to a cent per campaign from the
+    rows' exact sum): the rows add up to the target, none is below zero, an empty row shows
+    0, and with the default target each row is within a cent of its exact figure."""
+    import numpy as np
+
+    from engine.activation import money
+
+    rng = np.random.default_rng(7)
+    for _ in range(2_000):
+        parts = [int(x) for x in rng.integers(0, 3_000, rng.integers(1, 6))]
+        parts = [0 if rng.random() < 0.2 else p for p in parts]
+        base = money.cents(sum(parts))
+        drift = int(rng.integers(-8, 9)) if any(parts) else 0  # nothing: a total of 0
+        for target in {base, max(0, base + drift)}:
+            shown = money.apportion(parts, target)
+            assert round(sum(shown) * 100) == target
+            assert all(s >= 0 for s in shown)
+            assert all(s == 0 for s, p in zip(shown, parts, strict=True) if p == 0)
+        assert all(abs(s * 100 - p / 100) < 1 for s, p in
+                   zip(money.apportion(parts), parts, strict=True))

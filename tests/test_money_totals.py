@@ -99,3 +99,22 @@ def test_a_brief_shows_the_summarys_campaign_and_channel_amounts() -> None:
         assert {c["id"]: (c["cost"], c["expected_value"]) for c in brief["channels"]} == {
             ch: (r["cost"], r["expected_value"]) for ch, r in mine.iterrows()}
     assert [b["budget"]["used"] for b in briefs] == [302.13, 302.13, 0.01]
+
+
+def test_the_plan_shares_each_sides_cents_in_that_sides_channel_order() -> None:
+    """A proposal that only reorders two channels of half a cent each: each side's channel
+    costs are its own summary's (the before side was shared in the proposal's order, so the
+    tie's cent moved from one channel to the other; review of session 27)."""
+    swapped = ChannelSetup(channels=(_channel("push", 0.005), _channel("email", 0.005)),
+                           preference_lift=0.0, salt="", files=(), campaigns={},
+                           defaults=SETUP.defaults)
+    same = ChannelSetup(channels=(_channel("email", 0.005), _channel("push", 0.005)),
+                        preference_lift=0.0, salt="", files=(), campaigns={},
+                        defaults=SETUP.defaults)
+    actions = _actions([("a", "email", 0.005), ("a", "push", 0.005)])
+    before: Any = SimpleNamespace(actions=actions, setup=SimpleNamespace(channels=same))
+    after: Any = SimpleNamespace(actions=actions, setup=SimpleNamespace(channels=swapped))
+    rows = _channels(before, after).set_index("channel")
+    for label, setup in (("before", same), ("after", swapped)):
+        summary = _level(allocation_summary(actions, setup), "channel").set_index("channel")
+        assert rows[f"cost_{label}"].to_dict() == summary["cost"].to_dict(), label

@@ -47,26 +47,31 @@ def amount(total: int) -> float:
 def apportion(parts: Sequence[int], target: int | None = None) -> list[float]:
     """The amounts shown for ``parts`` (exact, ten-thousandths) that add up to ``target``
     cents (default: their total rounded once): each part rounded down to the cent, the cents
-    left over given to the parts with the largest remainders (or, for a target below the
-    floors, taken from the smallest). A part of exactly nothing gets no cent. A target more
-    than a cent per part away (a run's total, the sum of many campaigns each rounded, shared
-    out among a few channels) has the cents beyond those given to, or taken from, the largest
-    part (the least changed by them: never a small part below zero)."""
+    left over given one each to the parts with the largest remainders, or, for a target below
+    the floors, taken one each from those with the smallest (ties: the first). A part of
+    exactly nothing gets no cent, and no cent is taken from a positive part showing none: no
+    row below zero. With the default target every row is within a cent of its exact figure;
+    a run's total, the sum of its campaigns each rounded, can be more cents from the
+    channels' exact sum than there are channels: the cents beyond one each go to, or come
+    from, the largest part (the least changed by them)."""
     exact = np.asarray(parts, dtype=np.int64)
     if target is None:
         target = cents(int(exact.sum()))
-    base = exact // _PER_CENT
-    left = exact - base * _PER_CENT
-    short = int(target - base.sum())
+    shown = exact // _PER_CENT
+    left = exact - shown * _PER_CENT
+    short = int(target - shown.sum())
     live = np.flatnonzero(exact) if exact.any() else np.arange(len(exact))
-    by_left = live[np.argsort(-left[live], kind="stable")]
+    if short < 0:  # only from parts that have a cent to give
+        live = live[(exact[live] <= 0) | (shown[live] > 0)]
     step = 1 if short > 0 else -1
-    first = by_left[:short] if short > 0 else by_left[::-1][:-short]
-    shown = base.copy()
+    by_left = live[np.argsort(-left[live] if short > 0 else left[live], kind="stable")]
+    first = by_left[:abs(short)]
     shown[first] += step
-    rest = abs(short) - len(first)
-    if rest and len(live):  # a target other than 0 for no part at all: nothing to show it
-        shown[live[np.argmax(np.abs(exact[live]))]] += step * rest
+    for _ in range(abs(short) - len(first)):  # beyond a cent each: the largest part
+        pool = live if short > 0 else live[(exact[live] <= 0) | (shown[live] > 0)]
+        if not len(pool):  # a target other than 0 for no part at all: nothing to show it
+            break
+        shown[pool[np.argmax(np.abs(exact[pool]))]] += step
     return [int(c) / 100 for c in shown]
 
 

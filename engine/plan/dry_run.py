@@ -312,10 +312,13 @@ def _channels(before: Computed, after: Computed) -> pd.DataFrame:
         rows.append(rec)
     for label, comp in (("before", before), ("after", after)):
         done = comp.actions[comp.actions["status"] == "allocated"]
-        exact = [money.units(done["cost"][done["channel"] == cid]) for cid in listed]
-        # the channels' costs add up to the total cost shown (engine.activation.money)
+        # the channels' costs add up to the total cost shown, shared in this side's own
+        # channel order, as its allocation summary shares them (engine.activation.money)
+        order = [*specs[label], *(c for c in listed if c not in specs[label])]
+        exact = [money.units(done["cost"][done["channel"] == cid]) for cid in order]
         total = round(money.run_total(done["campaign"], done["cost"]) * 100)
-        for rec, cost, cid in zip(rows, money.apportion(exact, total), listed, strict=True):
-            rec[f"contacts_{label}"] = int((done["channel"] == cid).sum())
-            rec[f"cost_{label}"] = cost
+        cost = dict(zip(order, money.apportion(exact, total), strict=True))
+        for rec in rows:
+            rec[f"contacts_{label}"] = int((done["channel"] == rec["channel"]).sum())
+            rec[f"cost_{label}"] = cost[rec["channel"]]
     return pd.DataFrame(rows)
