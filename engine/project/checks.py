@@ -106,7 +106,7 @@ class Number(Kind):
         if ok and self.integer and not float(value).is_integer():
             ok = False
         if not ok or not math.isfinite(float(value)):
-            percent = isinstance(value, str) and value.strip().endswith("%")
+            percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
                           "write a fraction, without %: 0.1 for 10%" if percent else self.hint)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
@@ -115,7 +115,9 @@ class Number(Kind):
             value <= self.min if self.min_exclusive else value < self.min
         )
         if too_low or (self.max is not None and value > self.max):
-            hint = "rates are fractions: write 0.1 for 10%" if self.max == 1 else self.hint
+            # a rate written as a percentage is too high: 10 for 10%
+            hint = "rates are fractions: write 0.1 for 10%" if self.max == 1 and not too_low \
+                else self.hint
             raise Invalid(f"found {value!r}, expected {self.expected}",
                           self.hint_at_min if value == self.min and self.hint_at_min else hint)
         return int(value) if self.integer else float(value)
