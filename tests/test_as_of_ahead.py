@@ -116,3 +116,15 @@ def test_plan_warns_too(example: Path, monkeypatch: pytest.MonkeyPatch, tmp_path
                         "--overlay", "--json")
     assert code == 0, err
     assert err == AHEAD.replace("cvm.yaml:", f"{example / 'cvm.yaml'}:")
+
+
+def test_validate_audience_warns_about_rows_dated_ahead(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--audience reads the rows as cvm score does: rows dated after today, with no as_of:,
+    are said (validate alone reads no row; with as_of: it says the date once)."""
+    project = copy_example_project(tmp_path)
+    _on(monkeypatch, "2025-12-20")
+    code, out, err = _cvm("validate", "--project", str(project), "--audience")
+    assert code == 0, out + err
+    assert DEFAULT_AHEAD in err
+    assert err.count("after today") == 1

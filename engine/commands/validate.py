@@ -110,10 +110,15 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
 
         try:
             sizes = audience_sizes(built.project)
-            late = None if sizes.last_purchase is None else long_after_data(
-                built.project.config, dt.date.fromisoformat(sizes.as_of), sizes.last_purchase)
+            # the as-of date as the scoring commands say it (after today: said above for
+            # as_of: in cvm.yaml, here for the default date the rows give)
+            config, as_of = built.project.config, dt.date.fromisoformat(sizes.as_of)
+            late = [p for p in (
+                ahead_of_today(config, as_of) if config.as_of is None else None,
+                None if sizes.last_purchase is None else long_after_data(
+                    config, as_of, sizes.last_purchase)) if p is not None]
             problems = [*problems, *unreached_rules(built.project.rulebook, sizes),
-                        *sizes.warnings, *([late] if late else [])]
+                        *sizes.warnings, *late]
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise
