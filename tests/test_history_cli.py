@@ -368,3 +368,13 @@ def module_history() -> str | None:
 def test_module_fixtures_never_record_into_the_checkout(module_history: str | None) -> None:
     assert module_history is not None
     assert not Path(module_history).resolve().is_relative_to(ROOT)
+
+
+@pytest.mark.parametrize("value", [33.055, 2.675, 0.125, -0.001, 395.15129510352733])
+def test_history_json_rounds_money_as_the_output_files_do(value: float) -> None:
+    """Python's round gave 33.05 where customers.csv (pandas) writes 33.06 (review)."""
+    from engine.commands.history import cents_as_written
+    from engine.output.writers import rounded
+
+    written = rounded(pd.DataFrame({"total_value": [value]}), ["total_value"])
+    assert cents_as_written(value) == written["total_value"].iloc[0]

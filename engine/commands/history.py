@@ -44,13 +44,21 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
         if customer_id is not None:  # total_value to the cent, as customers.csv shows it (the
             for snap in raw["snapshots"]:  # history keeps it exact: the next run's change %)
                 if snap.get("total_value") is not None:
-                    snap["total_value"] = round(float(snap["total_value"]), 2) + 0.0
+                    snap["total_value"] = cents_as_written(snap["total_value"])
         typer.echo(json.dumps(raw, indent=2, sort_keys=True))
     elif customer_id is None:
         typer.echo(_runs_text(raw, where))
     else:
         typer.echo(_timeline_text(raw, where))
     return 0
+
+
+def cents_as_written(value: float) -> float:
+    """A money figure rounded as the output files round it (engine.output.writers.rounded:
+    numpy's rounding, whose 33.055 is 33.06 where Python's round gives 33.05)."""
+    import numpy as np
+
+    return float(np.round(float(value), 2)) + 0.0
 
 
 def _runs_text(rows: list[dict[str, Any]], where: str) -> str:
