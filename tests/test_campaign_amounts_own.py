@@ -131,3 +131,23 @@ def test_apportion_adds_up_never_below_zero_and_gives_nothing_to_nothing() -> No
             assert all(s == 0 for s, p in zip(shown, parts, strict=True) if p == 0)
         assert all(abs(s * 100 - p / 100) < 1 for s, p in
                    zip(money.apportion(parts), parts, strict=True))
+
+
+def test_a_channel_row_is_the_sum_of_its_campaign_cells() -> None:
+    """The new user's find: half-cent push contacts in several campaigns, each campaign
+    rounded up, moved the run's total; the leftover cents landed on the largest channel, so
+    26 account-manager contacts at 35.00 showed 910.01. A channel row is now the sum of its
+    campaign_channel cells: a channel whose contacts cost whole cents shows its exact cost, and
+    a channel one campaign uses shows that campaign's brief figure."""
+    from engine.activation import money
+
+    rows = ([(camp, "push", 0.005) for camp in ("a", "b", "c")]
+            + [("a", "account_manager", 35.0)] * 26 + [("d", "sms", 3.3667)] * 3)
+    shown = money.breakdown(pd.Series([r[0] for r in rows]), pd.Series([r[1] for r in rows]),
+                            pd.Series([r[2] for r in rows]), ["account_manager", "sms", "push"],
+                            ["a", "b", "c", "d"])
+    assert shown.channel["account_manager"] == 910.0
+    assert shown.channel["sms"] == shown.cell["d", "sms"] == shown.campaign["d"] == 10.1
+    assert shown.channel["push"] == 0.03  # three campaigns, each 0.005 rounded half up
+    assert round(sum(shown.channel.values()), 2) == round(sum(shown.campaign.values()), 2) \
+        == shown.total == 920.13

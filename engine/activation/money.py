@@ -8,11 +8,11 @@ ten-thousandths (exact whatever the order), rounded to the cent half up.
 
 A campaign's amount is its own exact sum rounded once: it depends on its own contacts only, so
 a campaign left alone keeps its figures, and its brief, when another campaign changes (the
-run's total once shared out among the campaigns moved them by a cent). The run's total is the
-sum of its campaigns' amounts. The rows of every other breakdown (the channels of the run, the
-channels of one campaign) add up to the total above them: each row its exact figure rounded
-down to the cent, the cents left over given to the rows with the largest remainders (ties: the
-first row).
+run's total once shared out among the campaigns moved them by a cent). Its channels share it
+out: each cell its exact figure rounded down to the cent, the cents left over given to the
+cells with the largest remainders (ties: the first channel). A channel of the run is the sum
+of its cells, and the run's total the sum of the campaigns (so of the channels too): a channel
+whose contacts cost whole cents shows its exact cost, whatever the other channels' fractions.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ def apportion(parts: Sequence[int], target: int | None = None) -> list[float]:
     left over given one each to the parts with the largest remainders, or, for a target below
     the floors, taken one each from those with the smallest (ties: the first). A part of
     exactly nothing gets no cent, and no cent is taken from a positive part showing none: no
-    row below zero. With the default target every row is within a cent of its exact figure;
-    a run's total, the sum of its campaigns each rounded, can be more cents from the
-    channels' exact sum than there are channels: the cents beyond one each go to, or come
-    from, the largest part (the least changed by them)."""
+    row below zero. With the default target (what the engine asks: a campaign's channels
+    sharing its amount) every row is within a cent of its exact figure; a target more cents
+    away than there are parts has the cents beyond one each go to, or come from, the largest
+    part (the least changed by them)."""
     exact = np.asarray(parts, dtype=np.int64)
     if target is None:
         target = cents(int(exact.sum()))
@@ -90,8 +90,9 @@ def _exact(amounts: pd.Series) -> pd.Series:
 class Breakdown:
     """One amount of the allocated contacts as shown at every level: the total, per channel,
     per campaign and per campaign and channel (the rows of the allocation summary, and of a
-    campaign's brief). A campaign is its own sum rounded once, the total the sum of the
-    campaigns; the channels add up to the total, a campaign's channels to the campaign."""
+    campaign's brief). A campaign is its own sum rounded once, its channels' cells share it
+    out (each within a cent of its exact sum); a channel is the sum of its cells; the total
+    is the sum of the campaigns, and so of the channels."""
 
     total: float
     channel: dict[str, float]
@@ -107,12 +108,15 @@ def breakdown(campaign: pd.Series, channel: pd.Series, amounts: pd.Series,
     sums = _exact(amounts).groupby([campaign.astype(str), channel.astype(str)],
                                    sort=False).sum()
     found = {(str(k[0]), str(k[1])): int(v) for k, v in sums.items()}
-    per_channel = [sum(v for (_, ch), v in found.items() if ch == c) for c in channels]
     own = {c: cents(sum(v for (cp, _), v in found.items() if cp == c)) for c in campaigns}
-    total = sum(own.values())
-    shown_channel = dict(zip(channels, apportion(per_channel, total), strict=True))
-    cell: dict[tuple[str, str], float] = {}
+    in_cents: dict[tuple[str, str], int] = {}  # each campaign's channels share its amount
     for camp in campaigns:
         keys = [(camp, ch) for ch in channels if (camp, ch) in found]
-        cell |= dict(zip(keys, apportion([found[k] for k in keys], own[camp]), strict=True))
-    return Breakdown(total / 100, shown_channel, {c: v / 100 for c, v in own.items()}, cell)
+        in_cents |= dict(zip(keys, (round(x * 100) for x in apportion(
+            [found[k] for k in keys], own[camp])), strict=True))
+    # a channel is the sum of its campaigns' cells: exact when its contacts cost whole cents,
+    # and what the briefs of the campaigns that use it show
+    per_channel = {c: sum(v for (_, ch), v in in_cents.items() if ch == c) for c in channels}
+    return Breakdown(sum(own.values()) / 100, {c: v / 100 for c, v in per_channel.items()},
+                     {c: v / 100 for c, v in own.items()},
+                     {k: v / 100 for k, v in in_cents.items()})

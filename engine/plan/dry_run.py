@@ -312,12 +312,11 @@ def _channels(before: Computed, after: Computed) -> pd.DataFrame:
         rows.append(rec)
     for label, comp in (("before", before), ("after", after)):
         done = comp.actions[comp.actions["status"] == "allocated"]
-        # the channels' costs add up to the total cost shown, shared in this side's own
-        # channel order, as its allocation summary shares them (engine.activation.money)
+        # each channel's cost as this side's allocation summary shows it: the sum of its
+        # campaigns' cells, shared in this side's channel order (engine.activation.money)
         order = [*specs[label], *(c for c in listed if c not in specs[label])]
-        exact = [money.units(done["cost"][done["channel"] == cid]) for cid in order]
-        total = round(money.run_total(done["campaign"], done["cost"]) * 100)
-        cost = dict(zip(order, money.apportion(exact, total), strict=True))
+        cost = money.breakdown(done["campaign"], done["channel"], done["cost"], order, [
+            str(c) for c in sorted(done["campaign"].astype(str).unique())]).channel
         for rec in rows:
             rec[f"contacts_{label}"] = int((done["channel"] == rec["channel"]).sum())
             rec[f"cost_{label}"] = cost[rec["channel"]]
