@@ -113,3 +113,14 @@ def test_every_amount_of_the_html_brief_names_its_currency() -> None:
     assert headline is not None
     assert headline.group(1).startswith(f"{RUN['currency']} ")
     assert headline.group(2).startswith(f" of {RUN['currency']} ")
+
+
+def test_a_contact_costing_a_fraction_of_a_cent_shows_its_price() -> None:
+    """The new user's find: 13 App push contacts at 0.005 showed '| 0.01 | 0.07 |', which
+    reads as 13 x 0.01 = 0.13. A price per contact shows its fractions of a cent."""
+    actions = _actions("retain_high_value", 13, 0, 0).assign(channel="app_push", cost=0.005)
+    briefs = _briefs(actions)
+    assert "| App push | 13 | 0.005 | 0.07 |" in briefs["retain_high_value.md"]
+    assert '<td class="n">0.005</td>' in briefs["retain_high_value.html"]
+    email = _briefs(_actions("retain_high_value", 3, 0, 0))["retain_high_value.md"]
+    assert "| Email | 3 | 0.02 | 0.06 |" in email  # whole cents: two decimals, as before

@@ -18,6 +18,7 @@ from engine.policy.condition_text import describe
 from engine.project.channels import ChannelSetup
 from engine.project.contact_policies import OPTED_OUT
 from engine.project.rulebook import NO_ACTION, Rulebook
+from engine.render.figures import Price
 
 EXAMPLES = 5
 # the action list's columns a brief reads: each selection below copies these only, not the
@@ -98,7 +99,7 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
                               "cost": shown["cost"].cell[str(camp_id), ch.id],
                               "expected_value": shown["expected_value"].cell[str(camp_id),
                                                                              ch.id],
-                              "cost_per_contact": ch.cost_per_contact})
+                              "cost_per_contact": Price(ch.cost_per_contact)})
         examples = done.sort_values(["value_at_stake", "customer_id"],
                                     ascending=[False, True]).head(EXAMPLES)
         out.append({

@@ -22,7 +22,6 @@ A template past a limit is an input error (exit 1) at its file and line. HTML te
 from __future__ import annotations
 
 import functools
-import math
 import os
 import posixpath
 import sys
@@ -44,6 +43,7 @@ from markupsafe import Markup
 
 from engine.errors import InputError, Problem
 from engine.project.templates import MAX_TEMPLATE_BYTES, Templates
+from engine.render.figures import NO_FIGURE, Price, none, price
 from engine.render.markdown import escape_markdown
 from engine.render.names import source_line, undefined_hint
 from engine.render.template_limits import (
@@ -130,11 +130,12 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.run_output = 0
         del self.globals["lipsum"]  # generates text without bound; no brief needs it
         # a figure that has none (a share of a budget of 0, a return on no spend) is "n/a"
-        self.filters["money"] = lambda v, cur="": NO_FIGURE if _none(v) else \
-            f"{cur} {float(v):,.2f}".strip()
-        self.filters["pct"] = lambda v, digits=1: NO_FIGURE if _none(v) else \
+        # a price per unit (figures.Price): a contact may cost a fraction of a cent, 0.005
+        self.filters["money"] = lambda v, cur="": NO_FIGURE if none(v) else \
+            f"{cur} {price(v) if isinstance(v, Price) else f'{float(v):,.2f}'}".strip()
+        self.filters["pct"] = lambda v, digits=1: NO_FIGURE if none(v) else \
             f"{float(v) * 100:.{int(digits)}f}%"
-        self.filters["num"] = lambda v: NO_FIGURE if _none(v) else f"{float(v):,.0f}"
+        self.filters["num"] = lambda v: NO_FIGURE if none(v) else f"{float(v):,.0f}"
         for name, fn in list(self.filters.items()):
             self.filters[name] = self._guard_filter(name, fn)
 
@@ -256,14 +257,6 @@ class Sandbox(ImmutableSandboxedEnvironment):
             return self.sized(fn(*args, **kwargs))
 
         return guarded
-
-
-NO_FIGURE = "n/a"
-
-
-def _none(value: Any) -> bool:
-    """No figure: None, or a float that is not a number."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 @jinja2.pass_eval_context
