@@ -122,3 +122,46 @@ def test_a_lifecycle_file_with_a_wrong_key_has_its_conditions_checked_too(
         "'tenure_dys'\n"
         "  hint: did you mean 'tenure_days'?\n"
         "2 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_segment_without_a_condition_is_still_an_error(tmp_path: Path) -> None:
+    """940bd70 skipped a segment whose `when` is null in a file that passed its check: the
+    segment then matched no one and cvm run ran (review). Still an error; and a salvaged
+    file's `when: ~` is said too."""
+    project = copy_example_project(tmp_path)
+    (project / "rules" / "segments.yaml").write_text("segments:\n  - id: vip\n    when:\n")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert res.stderr == (
+        "error: rules/segments.yaml:3:10: segments[0].when: found nothing (null), expected a "
+        "condition\n  hint: write a mapping such as `recency_days: {gt: 90}`, or all/any/not\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n")
+    (project / "rules" / "segments.yaml").write_text(
+        "segments:\n  - id: vip\n    when:\n    descripton: x\n")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert "segments[0].when: found nothing (null), expected a condition" in res.stderr
+
+
+def test_an_unusable_segment_makes_no_segment_named_none(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    (project / "rules" / "segments.yaml").write_text(
+        "segments:\n  - id: 9bad\n    when: {revenue: {gte: 1}}\n")
+    (project / "policies" / "seg_policy.yaml").write_text(
+        "id: seg_policy\ndescription: test\npriority: 5\nwhen:\n  segment_None: true\n"
+        "then:\n  action: develop\n  channels: [email]\n")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert "when.segment_None: unknown segment 'None'" in res.stderr
+
+
+def test_a_lifecycle_file_whose_stages_are_a_list_names_no_stage_unknown(
+        tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    lifecycle = project / "rules" / "lifecycle.yaml"
+    text = lifecycle.read_text()
+    start, end = text.index("stages:\n"), text.index("\nrules:")
+    lifecycle.write_text(text[:start] + "stages: [acquisition, growth, maturity, decline, exit]"
+                         + text[end:] + "  - id: grown\n    stage: growth\n    when:\n"
+                         "      lifecycle_stage: {in: [growth]}\n")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 1
+    assert "unknown stage" not in res.stderr, res.stderr

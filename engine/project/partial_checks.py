@@ -18,9 +18,10 @@ def rule_conditions(doc: YamlDoc, types: Mapping[str, str], known: Mapping[str, 
     """The conditions of a lifecycle file whose keys or values are wrong (one round of
     validate says all)."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    stages = data.get("stages")
-    names = [n for n in stages if isinstance(n, str)] if isinstance(stages, dict) else []
-    parser = Parser(doc, types, {**known, "lifecycle_stage": names}, unavailable=later)
+    stages = data.get("stages")  # not a mapping: no stage known, none called unknown
+    names = {"lifecycle_stage": [n for n in stages if isinstance(n, str)]} \
+        if isinstance(stages, dict) else {}
+    parser = Parser(doc, types, {**known, **names}, unavailable=later)
     rules = data.get("rules")
     for i, item in enumerate(rules if isinstance(rules, list) else []):
         if isinstance(item, dict) and item.get("when") is not None:

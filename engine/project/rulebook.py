@@ -204,7 +204,8 @@ def check_rulebook(project: Path, types: Mapping[str, str],
     if channels is None and read_defaults:
         channels = _channel_ids(project, types)
     raw_segments = read_segments(project, problems)
-    ids = [item["id"] for _, items in raw_segments for item in items]
+    ids = [item["id"] for _, items in raw_segments for item in items
+           if item["id"] is not None]  # a salvaged file's unusable segment has none
     later = {segment_attribute(i): "segments are decided after the lifecycle stage, so "
              "lifecycle rules cannot test them" for i in ids}
     stages, stage_rules = _load_lifecycle(project, types, known, problems, later)

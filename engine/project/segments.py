@@ -76,13 +76,14 @@ def _salvaged(data: Any) -> list[dict[str, Any]]:
     known to the policies (no 'unknown segment' for a typo elsewhere in the file) and their
     conditions checked, so that one round of validate says all."""
     items = data.get("segments") if isinstance(data, dict) else None
-    return [{"id": item["id"], "description": "", "when": item.get("when")}
+    return [{"id": item["id"], "description": "", "when": item.get("when", _ABSENT)}
             if isinstance(item, dict) and isinstance(item.get("id"), str)
             and is_id(item["id"]) else _NONE  # kept: the others' places
             for item in (items if isinstance(items, list) else [])]
 
 
-_NONE = {"id": None, "description": "", "when": None}  # a salvaged file's unusable segment
+_ABSENT = object()  # a salvaged segment without `when` (the file's check said so)
+_NONE = {"id": None, "description": "", "when": _ABSENT}  # a salvaged file's unusable segment
 
 
 def load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
@@ -106,7 +107,7 @@ def load_segments(files: list[tuple[YamlDoc, list[dict[str, Any]]]],
                              "already", "choose another id")
             line, col = doc.where((*where, "id"))
             seen.setdefault(item["id"], f"{doc.file}:{line}:{col}")
-            if item["when"] is None:  # salvaged without one: said by the file's check
+            if item["when"] is _ABSENT:  # salvaged without one: said by the file's check
                 continue
             when = parser.when(item["when"], (*where, "when"))
             if when is not None:
