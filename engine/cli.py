@@ -283,8 +283,8 @@ def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
 def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None,
         calibration_end: Annotated[str | None, typer.Option(
             "--calibration-end", help="Last day of the calibration period (YYYY-MM-DD). "
-            "Default: models.holdout_days (default the horizon) before the as-of date, at most "
-            "half the data.")] = None,
+            "Default: models.holdout_days (default the horizon) before the data's end (the "
+            "as-of date, or the export's last day if earlier), at most half the data.")] = None,
         quiet: QuietOpt = False, json_out: JsonOpt = False) -> int:
     """Fit MBG/NBD, BG/NBD, Pareto/NBD, Gamma-Gamma (sBG with subscriptions); check a holdout."""
     from engine.commands import fit as cmd

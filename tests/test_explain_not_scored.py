@@ -68,7 +68,8 @@ def test_a_subscriber_whose_contract_starts_after_the_as_of_date(tmp_path: Path)
     assert result.exit_code == 1
     assert result.stderr == (
         "error: CUSTOMER_ID: customer 'S99999' has a contract but no payment before "
-        "2026-01-01 (contracts starting on or after it): not in the value table\n"
+        "2026-01-01 (contracts starting on or after it, of price 0, duplicates or refunds): "
+        "not in the value table\n"
         "  hint: a subscriber is valued from their payments before the as-of date\n")
     result = CliRunner().invoke(app, ["explain", "S0001", "--project", str(project)])
     assert result.stderr.startswith(

@@ -196,6 +196,7 @@ def test_the_report_says_how_values_were_computed(bundled: Path) -> None:
     """Which value model the CLVs come from and how far it missed its holdout (the report was
     silent about it: a +45% miss, within models.max_holdout_error, read like a +1% one)."""
     html = (bundled / "report.html").read_text()
-    assert ('<p class="read" id="value-model">Customer values computed by MBG/NBD + '
-            "Gamma-Gamma fitted on 2,000 customers") in html
+    assert ('<p class="read" id="value-model">Each customer\'s model figures (P(alive), '
+            "expected purchases, clv_model) come from: MBG/NBD + Gamma-Gamma fitted on 2,000 "
+            "customers") in html
     assert "predicts 4,252 repeat purchases in the holdout against 3,623 actual (+17.4%)" in html

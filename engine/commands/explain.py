@@ -77,7 +77,8 @@ def _not_scored(customer_id: str, scored_ids: list[str], scored: Any, config: An
     if has_rows and contracts:
         return Problem(
             f"customer {customer_id!r} has a contract but no payment before {scored.as_of} "
-            "(contracts starting on or after it): not in the value table", key="CUSTOMER_ID",
+            "(contracts starting on or after it, of price 0, duplicates or refunds): not in "
+            "the value table", key="CUSTOMER_ID",
             hint="a subscriber is valued from their payments before the as-of date")
     if has_rows:
         return Problem(

@@ -107,6 +107,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             ids, frame, totals, order = merged_parts(found)
             report = merged_report(config, found, sum(r.rows for r in routed), as_of,
                                    skipped)
+            report.last_day = last_day  # as one process's report says it
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
                                                          dtype=object),
                            id_array=ids, report=report)

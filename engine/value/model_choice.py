@@ -2,7 +2,8 @@
 held-out period best.
 
 The data are split at a calibration end (``holdout_split``): the holdout is the last
-``models.holdout_days`` days before the as-of date (default: the horizon, H x period_days,
+``models.holdout_days`` days of the data, to the day before the as-of date or the export's
+last day if earlier (default: the horizon, H x period_days,
 the span the value table predicts), shortened to half the data when the data are shorter than
 twice that, so the calibration period is never shorter than the holdout. The purchase models
 are each fitted on the customers' purchases up to the calibration end and predict
