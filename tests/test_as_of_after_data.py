@@ -87,3 +87,21 @@ def test_validate_audience_warns_about_a_late_as_of(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", "--project", str(project), "--audience"])
     assert result.exit_code == 0, result.stderr
     assert LATE in result.stderr
+
+
+def test_the_report_page_says_where_the_data_end(tmp_path: Path) -> None:
+    """The new user's find: with as_of four months after the export, the saved page showed
+    'Revenue in Apr 2026 EUR 0' and a churn of 21% with nothing on the page saying the data
+    stop at 2025-12-31 (the warning is on the terminal only)."""
+    project = _project(tmp_path, "2026-05-01")
+    result = CliRunner().invoke(app, ["report", "--project", str(project)])
+    assert result.exit_code == 0, result.stderr
+    page = (project / "output" / "report" / "report.html").read_text()
+    assert ("the transactions end on 2025-12-31, 121 days before the as-of date 2026-05-01: "
+            "the days after it show no purchases because the export ends there, not because "
+            "customers stopped buying") in page
+    (tmp_path / "plain").mkdir()
+    plain = _project(tmp_path / "plain", "2026-01-01")
+    CliRunner().invoke(app, ["report", "--project", str(plain)])
+    assert "the transactions end on" not in (
+        plain / "output" / "report" / "report.html").read_text()

@@ -34,6 +34,7 @@ from engine.report.sections import (
     Stages,
     TierRow,
     cancelled_clv,
+    data_end_note,
     latest_run,
     lifecycle_stages,
     tier_rows,
@@ -178,11 +179,10 @@ def _render(templates: Templates, context: dict[str, Any]) -> str:
 
 def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window: int
            ) -> list[str]:
-    notes = spend.notes(list(f["month"]))
-    if scored.report.margin_note:
-        notes.append(scored.report.margin_note)
-    if scored.report.as_of_note:
-        notes.append(scored.report.as_of_note)
+    notes = spend.notes(list(f["month"])) + [n for n in (
+        scored.report.margin_note, scored.report.as_of_note,
+        data_end_note(-1 if config.subscriptions else scored.report.last_day, scored.as_of))
+        if n]  # contracts: their payments run to the as-of date
     measured = f.index[f["retention_rate"].notna()]
     if len(measured) and measured[0] > 0:
         notes.append(f"customer equity starts in {ch.month_label(f['month'].iloc[measured[0]])}"

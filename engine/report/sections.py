@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.data.load import EPOCH
 from engine.errors import InputError
 from engine.project.config import Config
 from engine.project.rulebook import Rulebook
@@ -218,3 +219,18 @@ def _actions(folder: Path) -> pd.DataFrame | None:
         frame = pd.read_json(folder / "actions.jsonl", lines=True, dtype=False)
         return frame[[c for c in wanted if c in frame.columns]]
     return None
+
+
+def data_end_note(last_day: int, as_of: dt.date) -> str | None:
+    """A note for the page when the export ends before the day before the as-of date (an
+    as_of: set later): its last months would read as a business that stopped, with nothing
+    on the saved page to say otherwise (the commands' warning is on the terminal only)."""
+    if last_day < 0:
+        return None
+    last = EPOCH + dt.timedelta(days=last_day)
+    gap = (as_of - last).days - 1
+    if gap <= 0:
+        return None
+    return (f"the transactions end on {last}, {gap + 1} days before the as-of date {as_of}: "
+            "the days after it show no purchases because the export ends there, not because "
+            "customers stopped buying")
