@@ -108,7 +108,9 @@ class Number(Kind):
         if not ok or not math.isfinite(float(value)):
             percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
-                          "write a fraction, without %: 0.1 for 10%" if percent else self.hint)
+                          "write a fraction, without %: 0.1 for 10%" if percent else
+                          f"write the number without quotes: {value.strip()}"
+                          if _quoted_number(value) else self.hint)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
@@ -129,6 +131,14 @@ class Number(Kind):
         if self.max is not None:
             out["maximum"] = _json_number(self.max)
         return out
+
+
+def _quoted_number(value: Any) -> bool:
+    """A number written in quotes ('0.10'): YAML reads it as text."""
+    try:
+        return isinstance(value, str) and math.isfinite(float(value.strip()))
+    except ValueError:
+        return False
 
 
 @dataclass
