@@ -224,7 +224,8 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
         "incremental_revenue": r(rev.uplift * int(t.sum()), 2),
         "cost": cost,
-        "return_on_spend": r(incremental / (cost / money.SCALE)) if cost > 0 else None,
+        "return_on_spend": r(incremental / (cost / money.SCALE))
+        if cost > 0 and significant is not None else None,
         "significant": significant, "verdict": verdict,
     }
 

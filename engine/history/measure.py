@@ -70,7 +70,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("incremental_margin", "margin_uplift x treated."),
     ("incremental_revenue", "revenue_uplift x treated."),
     ("cost", "Contact cost of the treated."),
-    ("return_on_spend", "incremental_margin / cost (empty without a cost)."),
+    ("return_on_spend", "incremental_margin / cost (empty without a cost, and while too "
+                        "early to tell)."),
     ("significant", "True when the margin interval excludes 0, False when it holds 0; empty "
                     "(not judged) while the verdict is too early to tell."),
     ("verdict", "significant, not significant, or too early to tell (and why)."),
@@ -206,7 +207,9 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "mde": r(marg.mde, 2), "incremental_margin": r(incremental, 2),
         "incremental_revenue": r(rev.uplift * n_t, 2),
         "cost": cost,
-        "return_on_spend": r(incremental / (cost / money.SCALE)) if cost > 0 else None,
+        # none while too early (as ``significant``): 0.00 read as a campaign that earned nothing
+        "return_on_spend": r(incremental / (cost / money.SCALE))
+        if cost > 0 and significant is not None else None,
         "significant": significant, "verdict": verdict,
     }
 
