@@ -13,19 +13,11 @@ from typer.testing import CliRunner
 
 from engine import api
 from engine.cli import app
-from tests.conftest import copy_example_project
+from tests.test_as_of_after_data import _project
 
 HOLDOUT = ("chosen by models.use auto: MBG/NBD predicts 4,252 repeat purchases in the holdout "
            "against 3,623 actual (+17.4%)")
 WINDOW = "[holdout 2025-01-06 .. 2025-12-31, 360 days]"
-
-
-def _project(tmp_path: Path, as_of: str) -> Path:
-    project = copy_example_project(tmp_path)
-    config = (project / "cvm.yaml").read_text()
-    assert "as_of: null " in config
-    (project / "cvm.yaml").write_text(config.replace("as_of: null ", f"as_of: {as_of}"))
-    return project
 
 
 @pytest.mark.parametrize("as_of", ["2026-01-01", "2026-02-15", "2026-04-01"])

@@ -260,17 +260,19 @@ def test_quiet_says_no_reload(tmp_path: Path, capfd: pytest.CaptureFixture[str])
     assert "reloaded" not in capfd.readouterr().err
 
 
-def _new_run_and_a_held_reload(project: Path, service: Any) -> tuple[str, str, Any, Any]:
-    """A new run of the project (win_back's threshold lowered), and the service's first reload
-    from then on held inside its load until ``go`` is set (``entered`` once it is there):
-    the served run, the new run's id, entered, go."""
-    import threading
-
-    first = service.holder.state.run_id
+def _new_run(project: Path) -> str:
+    """A new run of the project (win_back's threshold lowered): its id."""
     policy = project / "policies" / "win_back.yaml"
     policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
                                                  "clv_discounted: {gte: 10}"))
-    new = api.run(project, out=project / "output").run_id
+    return api.run(project, out=project / "output").run_id
+
+
+def _held_reload(service: Any) -> tuple[Any, Any]:
+    """The service's next reload held inside its load until ``go`` is set (``entered`` once
+    it is there): entered, go."""
+    import threading
+
     load, entered, go = service.holder.reload, threading.Event(), threading.Event()
 
     def slow(*args: object, **kwargs: object) -> object:
@@ -280,7 +282,15 @@ def _new_run_and_a_held_reload(project: Path, service: Any) -> tuple[str, str, A
         return load(*args, **kwargs)
 
     service.holder.reload = slow
-    return first, new, entered, go
+    return entered, go
+
+
+def _new_run_and_a_held_reload(project: Path, service: Any) -> tuple[str, str, Any, Any]:
+    """A new run, and the service's first reload from then on held: the served run, the new
+    run's id, entered, go."""
+    first = service.holder.state.run_id
+    new = _new_run(project)
+    return (first, new, *_held_reload(service))
 
 
 def test_two_reloads_at_once_say_what_each_replaced(
@@ -338,23 +348,12 @@ def test_the_watcher_does_not_load_again_what_a_reload_it_waited_for_loaded(
     project = example_copy(tmp_path)
     with serving(project, history=False, watch_seconds=0.1, access_log=True) as service:
         first = service.holder.state.run_id
-        load, entered, go = service.holder.reload, threading.Event(), threading.Event()
-
-        def held(*args: object, **kwargs: object) -> object:
-            if not entered.is_set():  # the asked reload waits inside its load
-                entered.set()
-                go.wait(30)
-            return load(*args, **kwargs)
-
-        service.holder.reload = held
+        entered, go = _held_reload(service)
         capfd.readouterr()
         asked = threading.Thread(target=service.reload, args=("asked",))
         asked.start()
         assert entered.wait(30)
-        policy = project / "policies" / "win_back.yaml"
-        policy.write_text(policy.read_text().replace("clv_discounted: {gte: 25}",
-                                                     "clv_discounted: {gte: 10}"))
-        new = api.run(project, out=project / "output").run_id  # the watcher sees it, waits
+        new = _new_run(project)  # the watcher sees it, waits
         time.sleep(1.0)
         go.set()
         asked.join(30)
