@@ -189,8 +189,9 @@ def test_lifecycle_rules_must_name_declared_stages_and_end_unconditionally(
         "the rules after it can never match\n  hint: only the last rule may be unconditional",
         "[error] rules/lifecycle.yaml:6:12: rules[1].stage: unknown stage 'd', expected one of "
         "a, b, c\n  hint: declare it under `stages:`",
-        "[error] rules/lifecycle.yaml:13:11: rules[3].when: the last rule must match every "
-        "customer, so that every customer gets a stage\n  hint: add a last rule without "
+        "[error] rules/lifecycle.yaml:13:11: rules[3].when: the last rule must have no "
+        "`when`, so that every customer gets a stage (a condition, even one every customer "
+        "meets today, is not checked to hold for all)\n  hint: add a last rule without "
         "`when`, e.g. `- {id: everyone_else, stage: maturity}`",
     ]
 

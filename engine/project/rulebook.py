@@ -285,9 +285,10 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
                          f"rule {item['id']!r} matches every customer, so the rules after it "
                          "can never match", "only the last rule may be unconditional")
         if i == last and not isinstance(when, Always) and when is not None:
-            parser.error((*where, "when"), "the last rule must match every customer, so that "
-                         "every customer gets a stage", "add a last rule without `when`, e.g. "
-                         "`- {id: everyone_else, stage: maturity}`")
+            parser.error((*where, "when"), "the last rule must have no `when`, so that every "
+                         "customer gets a stage (a condition, even one every customer meets "
+                         "today, is not checked to hold for all)", "add a last rule without "
+                         "`when`, e.g. `- {id: everyone_else, stage: maturity}`")
         if when is not None:
             rules.append(StageRule(item["id"], item["stage"], item["description"], when,
                                    doc.file, *doc.where(where)))
