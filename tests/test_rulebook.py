@@ -203,7 +203,8 @@ def test_warnings_for_rules_that_never_give_a_stage(tmp_path: Path) -> None:
         "[warning] rules/lifecycle.yaml:6:5: rules[1]: rule 'r2' can never give a stage: every "
         "customer it matches is matched first by 'r1'\n"
         "  hint: move it up, or narrow the rules above it",
-        "[warning] rules/lifecycle.yaml: stages.c: stage 'c' is declared but no rule gives it\n"
+        "[warning] rules/lifecycle.yaml:1:31: stages.c: stage 'c' is declared but no rule "
+        "gives it\n"
         "  hint: add a rule for it or remove the stage",
         "[warning] policies: no enabled policies: every customer gets no_action\n"
         "  hint: add one YAML file per policy to policies/ (see README: Rules and policies)",

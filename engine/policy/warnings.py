@@ -184,7 +184,7 @@ def _warnings(book: Rulebook) -> list[Problem]:
     assigned = {r.stage for r in rules}
     for stage in book.stages:
         if stage.name not in assigned:
-            warn(str(LIFECYCLE_FILE), (None, None), f"stages.{stage.name}",
+            warn(str(LIFECYCLE_FILE), (stage.line, stage.column), f"stages.{stage.name}",
                  f"stage {stage.name!r} is declared but no rule gives it",
                  "add a rule for it or remove the stage")
     for seg in book.segments:

@@ -107,6 +107,8 @@ POLICY = c.Record([
 class Stage:
     name: str
     description: str
+    line: int | None = None  # of its key under `stages:` (a warning's place)
+    column: int | None = None
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,8 @@ def _load_lifecycle(project: Path, types: Mapping[str, str], known: dict[str, An
     if raw is None:  # its keys or values are wrong: its rules' conditions are checked all the
         problems.extend(rule_conditions(doc, types, known, later))  # same
         return [], None
-    stages = [Stage(name, desc or "") for name, desc in raw["stages"].items()]
+    stages = [Stage(name, desc or "", *doc.where(("stages", name), key=True))
+              for name, desc in raw["stages"].items()]
     names = [s.name for s in stages]
     parser = Parser(doc, types, {**known, "lifecycle_stage": names}, unavailable=later)
     rules: list[StageRule] = []
