@@ -105,3 +105,14 @@ def test_the_report_page_says_where_the_data_end(tmp_path: Path) -> None:
     CliRunner().invoke(app, ["report", "--project", str(plain)])
     assert "the transactions end on" not in (
         plain / "output" / "report" / "report.html").read_text()
+
+
+def test_validate_audience_says_the_as_of_date_before_what_it_causes(tmp_path: Path) -> None:
+    """A late as_of leaves lifecycle rules giving no stage: the cause (the date) comes first
+    (a new user read the rule's warning first)."""
+    project = _project(tmp_path, "2026-11-30")
+    result = CliRunner().invoke(app, ["validate", "--project", str(project), "--audience"])
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings[0].startswith("warning: cvm.yaml:32:8: as_of: 2026-11-30 is 334 days"), \
+        warnings

@@ -117,8 +117,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
                 ahead_of_today(config, as_of) if config.as_of is None else None,
                 None if sizes.last_purchase is None else long_after_data(
                     config, as_of, sizes.last_purchase)) if p is not None]
-            problems = [*problems, *unreached_rules(built.project.rulebook, sizes),
-                        *sizes.warnings, *late]
+            problems = [*problems, *late, *unreached_rules(built.project.rulebook, sizes),
+                        *sizes.warnings]  # the date first: it may be why rules give none
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise
