@@ -1,7 +1,7 @@
 """`cvm validate` checks the local data files as it checks a store's: each exists, holds data and
 has every mapped column in its header, so a project it calls valid does not stop `cvm run` there
-(the standard: validate passing means run works). The values are read by the commands that use
-them (and by `cvm validate --audience`)."""
+(the standard: validate passing means run works). The values of their first rows:
+tests/test_validate_first_rows.py."""
 
 from __future__ import annotations
 

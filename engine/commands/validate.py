@@ -50,7 +50,11 @@ def check(project: Path | None, config_file: Path | None,
         built.problems.extend(check_source(config))
     stores, reached = stores_checked(config)  # reached, holding data: their headers read
     built.problems.extend(stores)
-    built.problems.extend(check_files(config, stores=reached))
+    files = check_files(config, stores=reached)
+    built.problems.extend(files)
+    from engine.value.first_rows import check_first_rows  # (pyarrow: once the files are there)
+
+    built.problems.extend(check_first_rows(config, skip={p.file for p in files if p.file}))
     return built
 
 

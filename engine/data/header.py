@@ -37,6 +37,7 @@ class Source:
     # no cvm.yaml setting applies to it, so no hint may name one
     configured: bool = True
     folder: str | None = None  # one file of this folder (as shown), read as part of it
+    first_rows: int | None = None  # only this many rows read, the file has more (validate)
 
     @property
     def is_parquet(self) -> bool:

@@ -2,8 +2,9 @@
 that a project validate calls valid does not stop ``cvm run`` at a missing file, an empty one,
 a header without a mapped column or a folder without data. A store's locations are checked by
 ``object_store.check_stores`` (reached, not empty), then their objects' headers here as a
-file's; a database by ``database.check_source``; every value is checked by the commands that
-read the rows (and ``cvm validate --audience``)."""
+file's; a database by ``database.check_source``. The values of a local file's first rows:
+``engine.value.first_rows``; every value is checked by the commands that read the rows (and
+``cvm validate --audience``)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -46,27 +47,39 @@ DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
 def read_columns(src: Source, wanted: Mapping[str, str],
-                 repetitive: Collection[str] = (), skip: Collection[str] = ()) -> pa.Table:
+                 repetitive: Collection[str] = (), skip: Collection[str] = (),
+                 first: int | None = None) -> pa.Table:
     """Read the user's columns named in ``wanted`` (our name -> their name), renamed to ours.
 
     Text columns named in ``repetitive`` (ours; dates, categories, channels) are read
     dictionary-encoded: each distinct value is stored once, so ten million rows of a few
     thousand dates cost little to read and to parse. ``skip`` (ours): columns of a Parquet
     file checked as the others are but not read (read already: engine.data.uuid_ids).
+    ``first``: only the first rows, at most that many (``cvm validate`` checks their values).
     """
-    repeated = {wanted[k] for k in repetitive if k in wanted}
+    repeated = {wanted[k] for k in repetitive if k in wanted} if first is None else set()
     if isinstance(src.path, ObjectPath):
         _check_object(src, src.path)
     else:
         check_local(src)
     skipped = {wanted[k] for k in skip if k in wanted} if src.is_parquet else set()
-    table = _read_parquet(src, wanted, repeated, skipped) if src.is_parquet \
-        else _read_csv(src, wanted, repeated)
+    table = _read_parquet(src, wanted, repeated, skipped, first) if src.is_parquet \
+        else _read_csv(src, wanted, repeated, first)
     if table.num_rows == 0:
         raise InputError(no_rows(src))
     # select by name: readers may return columns in file order, not in the order asked for
     kept = [k for k, v in wanted.items() if v not in skipped]
     return table.select([wanted[k] for k in kept]).rename_columns(kept)
+
+
+def read_first(src: Source, wanted: Mapping[str, str], repetitive: Collection[str], first: int
+               ) -> tuple[Source, pa.Table]:
+    """The first ``first`` rows, and the source saying so when the file has more (its
+    messages then count the rows with a problem among those)."""
+    table = read_columns(src, wanted, repetitive, first=first + 1)
+    if table.num_rows <= first:
+        return src, table
+    return replace(src, first_rows=first), table.slice(0, first)
 
 
 def _check_object(src: Source, loc: ObjectPath) -> None:
@@ -91,10 +104,10 @@ def _readable(src: Source) -> Iterator[Path | IO[bytes]]:
 
 
 def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str],
-                  skipped: set[str]) -> pa.Table:
+                  skipped: set[str], first: int | None = None) -> pa.Table:
     try:
         with _readable(src) as where:
-            return _parquet_columns(src, where, wanted, repeated, skipped)
+            return _parquet_columns(src, where, wanted, repeated, skipped, first)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(Problem(f"not a readable Parquet file ({exc})", file=src.display,
                                  hint="a .parquet file must be written by a Parquet writer")) \
@@ -102,7 +115,7 @@ def _read_parquet(src: Source, wanted: Mapping[str, str], repeated: set[str],
 
 
 def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, str],
-                     repeated: set[str], skipped: set[str]) -> pa.Table:
+                     repeated: set[str], skipped: set[str], first: int | None) -> pa.Table:
     schema = pq.read_schema(where)
     missing_columns(src, schema.names, wanted, None)
     for ours, theirs in wanted.items():
@@ -114,8 +127,13 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
                 hint=f"{names(ours)} this column; map a column of plain values"
                 if src.configured else "give a column of plain values"))
     text = [n for n in sorted(repeated) if is_text(schema.field(n).type)]
-    return pq.read_table(where, columns=[n for n in dict.fromkeys(wanted.values())
-                                         if n not in skipped], read_dictionary=text or None)
+    columns = [n for n in dict.fromkeys(wanted.values()) if n not in skipped]
+    if first is not None:  # the first row group's first rows, not the whole file
+        batch = next(pq.ParquetFile(where).iter_batches(batch_size=first, columns=columns),
+                     None)
+        return pa.Table.from_batches([batch]) if batch is not None else \
+            schema.empty_table().select(columns)
+    return pq.read_table(where, columns=columns, read_dictionary=text or None)
 
 
 def _header(src: Source) -> list[str]:
@@ -124,15 +142,18 @@ def _header(src: Source) -> list[str]:
         return header_names(src, fh.read(HEAD_BYTES))
 
 
-def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str]) -> pa.Table:
+def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
+              first: int | None = None) -> pa.Table:
     header = _header(src)
     missing_columns(src, header, wanted, 1)
     duplicated_columns(src, header, wanted)
     if src.delimiter == "whitespace":
-        return _read_whitespace(src, wanted, len(header))
+        return _read_whitespace(src, wanted, len(header), first)
     theirs = list(dict.fromkeys(wanted.values()))
     try:
         with _readable(src) as where:
+            if first is not None:
+                return _csv_first(src, where, theirs, first)
             return _csv_columns(src, where, theirs, repeated)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
@@ -154,13 +175,35 @@ def _csv_columns(src: Source, where: Path | IO[bytes], theirs: list[str],
     )
 
 
-def _read_whitespace(src: Source, wanted: Mapping[str, str], n_columns: int) -> pa.Table:
+def _csv_first(src: Source, where: Path | IO[bytes], theirs: list[str], first: int
+               ) -> pa.Table:
+    """The first ``first`` rows, as ``_csv_columns`` reads every row (all columns as text),
+    a block of the file at a time until there are enough."""
+    reader = pacsv.open_csv(
+        where, read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 20),
+        parse_options=pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=theirs, column_types={n: pa.string() for n in theirs},
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False))
+    batches, rows = [], 0
+    with reader:
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows >= first:
+                break
+        return pa.Table.from_batches(batches, schema=reader.schema).slice(0, first)
+
+
+def _read_whitespace(src: Source, wanted: Mapping[str, str], n_columns: int,
+                     first: int | None = None) -> pa.Table:
     """Columns separated by runs of spaces (CDNOW's layout): read by pandas, every column
     (with ``usecols`` pandas drops extra fields and pads short rows without a word)."""
     try:
         with _readable(src) as where:
             frame = pd.read_csv(where, sep=r"\s+", dtype=str, encoding=src.encoding,
-                                keep_default_na=False, na_values=[""], index_col=False)
+                                keep_default_na=False, na_values=[""], index_col=False,
+                                nrows=first)
     except UnicodeDecodeError:
         raise InputError(_locate_bad_bytes(src)) from None
     except (pd.errors.ParserError, ValueError) as exc:

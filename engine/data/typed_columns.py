@@ -262,6 +262,9 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
         value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     found = what or clip(value)
     more = f"{count:,} rows have this problem" if count > 1 else None
+    if src.first_rows is not None and count > 1:  # cvm validate read the first rows only
+        more = f"{count:,} of the first {src.first_rows:,} rows have this problem" \
+            if count < src.first_rows else f"all the first {count:,} rows have this problem"
     hint_text = "; ".join(h for h in (more, hint) if h) or None
     raise InputError(src.row_problem(row, theirs, f"found {found}, expected {expected}",
                                      hint_text))

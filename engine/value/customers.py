@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from engine.data import id_match
 from engine.data.load import DAY, Transactions
 from engine.data.preflight import customer_columns
-from engine.data.tabular import Source, dictionary, read_columns
+from engine.data.tabular import Source, dictionary, read_columns, read_first
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError
 from engine.project.config import Config
@@ -36,7 +36,9 @@ class CustomersFile:
     consents: tuple[str, ...]
 
 
-def load_customers(config: Config) -> CustomersFile | None:
+def load_customers(config: Config, first: int | None = None) -> CustomersFile | None:
+    """The customers file of cvm.yaml, every value checked; ``first``: of its first rows
+    only (``cvm validate``: engine.value.first_rows)."""
     data = config.data
     if data.customers is None:
         return None
@@ -45,7 +47,10 @@ def load_customers(config: Config) -> CustomersFile | None:
     wanted = customer_columns(data)  # what cvm validate looks for in the header
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
                   *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]
-    table = read_columns(src, wanted, repetitive)
+    if first is None:
+        table = read_columns(src, wanted, repetitive)
+    else:
+        src, table = read_first(src, wanted, repetitive, first)
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     check_ids(src, ids, wanted["customer_id"])

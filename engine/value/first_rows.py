@@ -1,0 +1,74 @@
+"""``cvm validate``: the values of each local data file's first rows, checked by the functions
+the commands that read every row use (the same words, file, line and column), so that a wrong
+``date_format``, a decimal comma, a consent written 'maybe' or a column mapped to the wrong
+values is said before ``cvm run`` stops at it. The first ``FIRST_ROWS`` rows only, which a
+file of millions reads in milliseconds: ``cvm validate --audience`` reads every row.
+
+What is checked is what the loaders refuse of a single row (engine.data.load,
+engine.value.customers): the customer id (present, no control character, not too long), the
+date, the amount, the cost or margin, the quantity, a contract's end (and not before its
+start), and the customers file as its loader reads it (a customer once, dates, consents,
+attributes). Not what depends on every row: the as-of date, whether any purchase is left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from functools import partial
+from pathlib import Path
+
+from engine.data.contracts import end_days
+from engine.data.folder import parts
+from engine.data.preflight import transaction_columns
+from engine.data.tabular import Source, read_first
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
+from engine.errors import InputError, Problem
+from engine.project.config import Config
+from engine.value.customers import load_customers
+
+FIRST_ROWS = 1_000
+DAY = 86_400
+
+
+def check_first_rows(config: Config, *, skip: Collection[str] = ()) -> list[Problem]:
+    """The problems of the first rows of the local transactions (every file of a folder) and
+    customers files; ``skip``: files (as shown) with a problem already (their header)."""
+    data = config.data
+    problems: list[Problem] = []
+    if isinstance(data.transactions, Path):
+        src = Source(data.transactions, config.display(data.transactions), "data.transactions",
+                     data.delimiter, data.encoding, config.where("data.transactions"))
+        files = [part for _, part in parts(src)[0]] if data.transactions.is_dir() else [src]
+        for part in files:
+            if part.display not in skip:
+                problems += _problems(partial(_transactions, config, part))
+    if isinstance(data.customers, Path) and config.display(data.customers) not in skip:
+        problems += _problems(partial(load_customers, config, first=FIRST_ROWS))
+    return problems
+
+
+def _problems(check: Callable[[], object]) -> list[Problem]:
+    try:
+        check()
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _transactions(config: Config, file: Source) -> None:
+    """What ``load_transactions`` refuses of a row, on the first rows of one file."""
+    cols = config.data.columns
+    src, table = read_first(file, transaction_columns(config), (), FIRST_ROWS)
+    ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
+    check_ids(src, ids.combine_chunks(), cols["customer_id"])
+    date_format = config.data.date_format
+    day = as_date_seconds(src, table, "date", cols["date"], date_format=date_format,
+                          required=True) // DAY
+    as_number(src, table, "amount", cols["amount"], required=True)
+    for key in ("cost", "margin", "quantity"):
+        if key in cols:
+            as_number(src, table, key, cols[key], required=False)
+    subs = config.subscriptions
+    if subs is not None:
+        end = as_date_seconds(src, table, "end", subs.end, date_format=date_format,
+                              required=False)
+        end_days(src, subs.end, end, day, NO_DATE)

@@ -1,0 +1,132 @@
+"""`cvm validate` checks the values of each local data file's first 1,000 rows as the commands
+that read every row check them (engine.value.first_rows.py): a project it calls valid does not
+stop `cvm run` at a wrong date format, a decimal comma or a consent written 'maybe' (found by
+a new user: validate passed, then run stopped at row 1)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import ROOT
+from tests.test_validate_data_files import _project, _validate
+
+DATA = Path("examples") / "retail"
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, count))
+
+
+def _run(project: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["run", "-p", str(project), "--no-history", "-q",
+                                      "--out", str(project / "out")])
+    return result.exit_code, result.output
+
+
+def test_a_wrong_date_format_is_said_by_validate_as_run_says_it(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _edit(project / "cvm.yaml", '  # date_format: "%d/%m/%Y"', '  date_format: "%d/%m/%Y"')
+    assert _validate(project) == (1, (
+        "error: examples/retail/transactions.csv:2: row 1, column 'OrderDate': found "
+        "'2023-01-02', expected a date in the format '%d/%m/%Y'\n"
+        "  hint: all the first 1,000 rows have this problem; fix the value or data.date_format "
+        "in cvm.yaml\n"
+        "error: examples/retail/customers.csv:2: row 1, column 'SignupDate': found '2023-01-01', "
+        "expected a date in the format '%d/%m/%Y'\n"
+        "  hint: all the first 1,000 rows have this problem; fix the value or data.date_format "
+        "in cvm.yaml\n"
+        "2 error(s), 0 warning(s) in 2 file(s)\n"))
+    code, out = _run(project)
+    assert (code, out.splitlines()[:2]) == (1, [
+        "error: examples/retail/transactions.csv:2: row 1, column 'OrderDate': found "
+        "'2023-01-02', expected a date in the format '%d/%m/%Y'",
+        "  hint: 19,473 rows have this problem; fix the value or data.date_format in cvm.yaml"])
+
+
+def test_a_decimal_comma_and_a_consent_written_maybe(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    tx = project / DATA / "transactions.csv"
+    lines = tx.read_text().splitlines()
+    amount = lines[0].split(",").index("NetAmount")
+    cells = lines[4].split(",")
+    cells[amount] = '"12,50"'
+    lines[4] = ",".join(cells)
+    tx.write_text("\n".join(lines) + "\n")
+    customers = project / DATA / "customers.csv"
+    lines = customers.read_text().splitlines()
+    lines[3] = lines[3].replace(",yes,", ",maybe,", 1)
+    assert ",maybe," in lines[3]
+    customers.write_text("\n".join(lines) + "\n")
+    code, out = _validate(project)
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "error: examples/retail/transactions.csv:5: row 4, column 'NetAmount': found '12,50', "
+        "expected a number such as 12.50")
+    assert out.splitlines()[2].startswith(
+        "error: examples/retail/customers.csv:4: row 3, column ")
+    assert "found 'maybe'" in out.splitlines()[2]
+    assert out.splitlines()[-1] == "2 error(s), 0 warning(s) in 2 file(s)"
+
+
+def test_past_the_first_rows_validate_audience_reads_every_row(tmp_path: Path) -> None:
+    """A value beyond the first 1,000 rows is left to the commands that read every row, as
+    the README says: --audience finds it."""
+    project = _project(tmp_path)
+    tx = project / DATA / "transactions.csv"
+    lines = tx.read_text().splitlines()
+    date = lines[0].split(",").index("OrderDate")
+    cells = lines[1500].split(",")
+    cells[date] = "31/12/2023"
+    lines[1500] = ",".join(cells)
+    tx.write_text("\n".join(lines) + "\n")
+    assert _validate(project)[0] == 0
+    result = CliRunner().invoke(app, ["validate", "-p", str(project), "--audience"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "error: examples/retail/transactions.csv:1501: row 1500, column 'OrderDate': found "
+        "'31/12/2023', expected a date such as 2024-01-31")
+
+
+def test_a_parquet_file_and_a_folder_of_files(tmp_path: Path) -> None:
+    """Parquet: its first rows, named by row; a folder: each file's first rows, named by the
+    file."""
+    project = _project(tmp_path)
+    folder = project / DATA / "parts"
+    folder.mkdir()
+    table = pa.csv.read_csv(project / DATA / "transactions.csv",
+                            convert_options=pa.csv.ConvertOptions(
+                                column_types={"NetAmount": pa.string()}))
+    pq.write_table(table.slice(0, 500), folder / "a.parquet")
+    amounts = table.column("NetAmount").to_pylist()[500:]
+    amounts[2] = "n/a"
+    bad = table.slice(500).set_column(table.column_names.index("NetAmount"), "NetAmount",
+                                      pa.array(amounts))
+    pq.write_table(bad, folder / "b.parquet")
+    _edit(project / "cvm.yaml", "transactions: examples/retail/transactions.csv",
+          "transactions: examples/retail/parts")
+    assert _validate(project) == (1, (
+        "error: examples/retail/parts/b.parquet: row 3, column 'NetAmount': found 'n/a', "
+        "expected a number such as 12.50\n"
+        "  hint: use '.' as the decimal mark, no thousands separators or currency signs\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"))
+
+
+def test_a_contract_ending_before_it_starts(tmp_path: Path) -> None:
+    project = tmp_path / "subscription"
+    shutil.copytree(ROOT / "examples" / "subscription", project,
+                    ignore=shutil.ignore_patterns("output", "*.py", "*.md"))
+    _edit(project / "contracts.csv", "K002401,S02289,2023-01-01,,",
+          "K002401,S02289,2023-01-01,2022-12-01,")
+    assert _validate(project) == (1, (
+        "error: contracts.csv:3: row 2, column 'end_date': found the end 2022-12-01 before the "
+        "start 2023-01-01 (1 such rows), expected an end on or after the start\n"
+        "  hint: leave the end empty while the contract runs\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"))
