@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from engine.activation.allocate import NO_CHANNEL, Options, allocate
-from engine.activation.limits import CAMPAIGN_BUDGET, CAPACITY, CHANNEL_BUDGET, Limits, walk
+from engine.activation.limits import (
+    CAMPAIGN_BUDGET,
+    CAMPAIGN_BUDGET_BELOW_ONE,
+    CAPACITY,
+    CHANNEL_BUDGET,
+    CHANNEL_BUDGET_BELOW_ONE,
+    Limits,
+    walk,
+)
 from engine.project.channels import Campaign, Channel, ChannelSetup
 
 
@@ -41,6 +49,24 @@ def test_the_reason_is_what_blocked_the_best_option_at_its_turn() -> None:
     assert int((alloc.channel == 0).sum()) == 4  # c0 is full once the walk is over
 
 
+def test_a_budget_below_the_cost_of_one_contact_is_not_called_spent() -> None:
+    """A new user's channel budget of 10 at 35 a contact, and a campaign budget below its
+    cheapest channel: the reason read 'budgets are spent' when nothing had been spent."""
+    setup = ChannelSetup((_channel("c0", 35.0, 40, 10.0), _channel("c1", 1.0, 40)), 1.5, "s",
+                         _campaign("*", None), {"k0": _campaign("k0", None),
+                                                "k1": _campaign("k1", 0.5)}, ())
+    ev = np.array([[50.0, -np.inf], [50.0, -np.inf], [-np.inf, 5.0], [-np.inf, 5.0]])
+    opts = Options(ev, np.zeros((4, 2), dtype=np.int64), np.zeros((4, 2)),
+                   np.array([0, 0, 1, 0]), ("k0", "k1"), np.full(4, "", dtype=object),
+                   np.array(["a", "b", "c", "d"], dtype=object))
+    alloc = allocate(opts, setup)
+    assert alloc.channel.tolist() == [NO_CHANNEL, NO_CHANNEL, NO_CHANNEL, 1]
+    assert alloc.reason.tolist() == [
+        "budget: the channel's budget is below the cost of one contact",
+        "budget: the channel's budget is below the cost of one contact",
+        "budget: the campaign budget is below the cost of one contact", ""]
+
+
 def _one_by_one(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
                 camp: np.ndarray, limits: Limits) -> tuple[list[int], list[int]]:
     """The README's walk, option by option; the cause is read at the best option's turn (a
@@ -61,8 +87,13 @@ def _one_by_one(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.n
             left[c] -= 1
             money[g] -= limits.cost[c]
         elif cause[i] == 0:  # the customer's first option to be blocked: their best one
-            cause[i] = (CAMPAIGN_BUDGET if left[c] >= 1 else
-                        CHANNEL_BUDGET if limits.budget_binds[c] else CAPACITY)
+            budget = limits.campaign_budget[g]
+            never = limits.cost[c] > budget + 1e-9 * max(1.0, budget if np.isfinite(budget)
+                                                          else 1.0)
+            cause[i] = ((CAMPAIGN_BUDGET_BELOW_ONE if never else CAMPAIGN_BUDGET)
+                        if left[c] >= 1 else
+                        (CHANNEL_BUDGET_BELOW_ONE if limits.contacts[c] < 1 else CHANNEL_BUDGET)
+                        if limits.budget_binds[c] else CAPACITY)
     return chosen, [cause[i] if chosen[i] == NO_CHANNEL else 0 for i in range(n)]
 
 

@@ -36,8 +36,10 @@ import pandas as pd
 
 from engine.activation.limits import (
     CAMPAIGN_BUDGET,
+    CAMPAIGN_BUDGET_BELOW_ONE,
     CAPACITY,
     CHANNEL_BUDGET,
+    CHANNEL_BUDGET_BELOW_ONE,
     NO_CHANNEL,
     Limits,
     lp_prices,
@@ -236,7 +238,11 @@ def _ordinal(k: int) -> str:
 
 LABELS = {CAPACITY: "capacity: the allowed channels are full",
           CHANNEL_BUDGET: "budget: the allowed channels' budgets are spent",
-          CAMPAIGN_BUDGET: "budget: the campaign budget is spent"}
+          CAMPAIGN_BUDGET: "budget: the campaign budget is spent",
+          CHANNEL_BUDGET_BELOW_ONE: "budget: the channel's budget is below the cost of one "
+                                    "contact",
+          CAMPAIGN_BUDGET_BELOW_ONE: "budget: the campaign budget is below the cost of one "
+                                     "contact"}
 
 
 def _reasons(opts: Options, chosen: np.ndarray, cause: np.ndarray) -> np.ndarray:

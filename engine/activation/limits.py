@@ -17,6 +17,8 @@ from engine.terminal import tick
 
 NO_CHANNEL = -1
 CAPACITY, CHANNEL_BUDGET, CAMPAIGN_BUDGET = 1, 2, 3  # why a customer's best option was blocked
+# a budget that never paid for one contact (its channel's, or its campaign's for its channel)
+CHANNEL_BUDGET_BELOW_ONE, CAMPAIGN_BUDGET_BELOW_ONE = 4, 5
 
 
 @dataclass(frozen=True)
@@ -182,24 +184,30 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
                        kind="stable")
     out = np.flatnonzero((chosen == NO_CHANNEL) & (counts > 0))
     cause[out] = _blocked_by(pos[out, 0], np.concatenate([np.zeros(0, np.int64), *taken]),
-                             oc, limits)
+                             oc, ocamp, limits)
     return chosen, cause
 
 
-def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray,
+def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.ndarray,
                 limits: Limits) -> np.ndarray:
     """What blocked each option at ``best`` (positions in the walk's order) when its turn came.
     Its channel was full when fewer than one contact was left after the options ``taken``
     before it on that channel (a channel's limit is named first when the campaign's budget
     blocked it too); else its campaign's budget was short. Counted from the options taken, not
-    read from the limits once the walk is over: a channel may fill after a budget stopped it."""
+    read from the limits once the walk is over: a channel may fill after a budget stopped it.
+    A budget that never paid for one contact is told apart: nothing of it was spent."""
     span = len(oc) + 1  # positions are < len(oc): a (channel, position) key sorts by channel
     keys = np.sort(oc[taken] * span + taken)
     chan = oc[best]
     on_before = np.searchsorted(keys, chan * span + best) - np.searchsorted(keys, chan * span)
     full = limits.contacts[chan] - on_before < 1
-    return np.where(full, np.where(limits.budget_binds[chan], CHANNEL_BUDGET, CAPACITY),
-                    CAMPAIGN_BUDGET)
+    channel_none = limits.budget_binds[chan] & (limits.contacts[chan] < 1)
+    money = limits.campaign_budget[ocamp[best]]
+    campaign_none = limits.cost[chan] > money + 1e-9 * np.maximum(1.0, np.where(
+        np.isfinite(money), money, 1.0))
+    return np.where(full, np.where(limits.budget_binds[chan], np.where(
+        channel_none, CHANNEL_BUDGET_BELOW_ONE, CHANNEL_BUDGET), CAPACITY), np.where(
+        campaign_none, CAMPAIGN_BUDGET_BELOW_ONE, CAMPAIGN_BUDGET))
 
 
 def _first_misfit(chan: np.ndarray, camp: np.ndarray, cost: np.ndarray, left: np.ndarray,

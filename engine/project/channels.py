@@ -126,6 +126,10 @@ class ChannelSetup:
     learning: Learning = Learning()
     # per declared campaign, the warning `cvm validate` gives when nothing names it (at its key)
     unnamed: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
+    # `cvm validate`'s warnings of a budget below the cost of one contact: a channel's, and
+    # per campaign with a budget, where its budget is (its channels are the policies')
+    low_budgets: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    budget_at: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
 
     def channel(self, channel_id: str) -> Channel:
         return next(ch for ch in self.channels if ch.id == channel_id)
@@ -217,10 +221,48 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
         key=True, severity="warning", hint="a policy's campaign is its `campaign:`, by default "
         "its id: check the spelling there and here, or remove this campaign")
         for cid in campaigns}
+    low = tuple(doc.problem(
+        ("channels", i, "budget"), f"budget {ch.budget:g} is below the cost of one contact "
+        f"({ch.cost_per_contact:g}): channel {ch.id!r} can take no contact", severity="warning",
+        hint=f"raise the budget to at least {ch.cost_per_contact:g}, or set capacity: 0 to "
+        "close the channel") for i, ch in enumerate(channels) if below_one(ch))
+    budget_at = {} if campaigns_doc is None else {
+        cid: campaigns_doc.problem(("campaigns", cid, "budget"), "", severity="warning")
+        for cid, camp in campaigns.items() if camp.budget is not None}
     return ChannelSetup(tuple(channels), raw["preference_lift"], campaigns_raw["salt"],
                         defaults, campaigns, tuple(files), raw["relationship_weight"],
                         Learning(learn.get("enabled", True),
-                                 learn.get("prior_customers", PRIOR_CUSTOMERS)), unnamed)
+                                 learn.get("prior_customers", PRIOR_CUSTOMERS)), unnamed,
+                        low, budget_at)
+
+
+def below_one(ch: Channel) -> bool:
+    """Whether the channel's budget pays for no contact (as the allocation counts its
+    contacts: engine.activation.limits) while its capacity would take some."""
+    return ch.budget is not None and ch.cost_per_contact > 0 and ch.capacity > 0 and \
+        ch.budget / ch.cost_per_contact * (1 + 1e-9) < 1
+
+
+def low_campaign_budgets(setup: ChannelSetup, channels_of: Mapping[str, set[str]]
+                         ) -> list[Problem]:
+    """A campaign whose budget is below the cost of one contact on every channel its
+    policies name (``channels_of``: campaign -> channel ids): it can contact no one."""
+    from dataclasses import replace
+
+    problems = []
+    for cid, where in setup.budget_at.items():
+        budget = setup.campaigns[cid].budget
+        costs = sorted((ch.cost_per_contact, ch.id) for ch in setup.channels
+                       if ch.id in channels_of.get(cid, set()))
+        if budget is None or not costs or costs[0][0] <= budget + 1e-9 * max(1.0, budget):
+            continue
+        cost, cheapest = costs[0]
+        problems.append(replace(
+            where, message=f"budget {budget:g} is below the cost of one contact on every "
+            f"channel of campaign {cid!r} (the cheapest: {cheapest}, {cost:g})",
+            hint=f"raise the budget to at least {cost:g}, or give its policies a cheaper "
+            "channel"))
+    return problems
 
 
 def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.errors import CvmError, InputError, Problem, errors_only
-from engine.project.channels import Campaign, ChannelSetup, channel_ids, load_channels
+from engine.project.channels import (
+    Campaign,
+    ChannelSetup,
+    channel_ids,
+    load_channels,
+    low_campaign_budgets,
+)
 from engine.project.config import Config, load_config
 from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
 from engine.project.files import unread_files
@@ -159,6 +165,11 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
         named = {p.campaign for p in book.policies} | (
             {t.campaign for t in triggers.triggers} if triggers is not None else set())
         problems.extend(w for cid, w in channels.unnamed.items() if cid not in named)
+        problems.extend(channels.low_budgets)
+        used: dict[str, set[str]] = {}
+        for pol in book.policies:  # (disabled ones too: validate checks what may run)
+            used.setdefault(pol.campaign or pol.id, set()).update(pol.channels)
+        problems.extend(low_campaign_budgets(channels, used))
     templates = NO_TEMPLATES
     if "templates" in parts or "templates?" in parts:
         templates = read_templates(where)
