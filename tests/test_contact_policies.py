@@ -160,8 +160,11 @@ def test_a_second_run_honours_the_contact_policies(
     assert "Contact policies (policies/contact_policies.yaml; contacts from the history: 1 " \
         "counted for this customer)" in said.stdout
     assert "  monthly                  cap (every contact): blocks " in said.stdout
-    assert said.stdout.rstrip().endswith(
+    contact, allocation = said.stdout.split("\nAllocation, as cvm run allocates now")
+    assert contact.rstrip().endswith(
         ": contact policy monthly: 1 contact in the last 30 days (at most 1)")
+    assert "\n  status         suppressed: contact policy monthly: 1 contact in the last 30 " \
+        "days (at most 1)\n" in allocation  # the action list's status and reason
 
 
 def test_without_history_the_policies_have_nothing_to_count(

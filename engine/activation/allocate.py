@@ -28,7 +28,7 @@ programme's optimum
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -152,6 +152,9 @@ class Allocation:
     reason: np.ndarray  # object: why not served ("" when served)
     prices: dict[str, float]  # shadow prices used (for the manifest)
     method: dict[str, Any]  # how the prices were found, the value and its bound (manifest)
+    # the prices as the walk used them, unrounded: per contact of each channel, per unit of each
+    # campaign's budget (`cvm explain` scores one customer's options as the walk did)
+    walked: dict[str, float] = field(default_factory=dict)
 
 
 def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
@@ -201,7 +204,12 @@ def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
         "prices": how, "expected_value": round(total, 2), "upper_bound": round(bound, 2),
         "gap_to_upper_bound": round(max(0.0, bound - total) / bound, 6) if bound > 0 else 0.0,
     }
-    return Allocation(chosen, _reasons(opts, chosen, cause), limits.report(prices), method)
+    walked = {**{f"channel:{c}": float(p) for c, p in zip(limits.channels, prices.channel,
+                                                            strict=True)},
+              **{f"campaign:{k}": float(p) for k, p in zip(limits.campaigns, prices.campaign,
+                                                           strict=True)}}
+    return Allocation(chosen, _reasons(opts, chosen, cause), limits.report(prices), method,
+                      walked)
 
 
 def _lp_customers(ev: np.ndarray, live: np.ndarray, who: np.ndarray, lp_sample: int

@@ -46,6 +46,11 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
                                 use_history=history)
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
                            campaigns=[camp] if camp else [], use_history=history)
+    # the allocation is decided among every customer: the run's computation, written nowhere
+    from engine.run.explain_allocation import allocation_view
+    from engine.run.pipeline import compute
+
+    placed = allocation_view(compute(setup, scored=scored, history=history), customer_id)
     if json_out:  # issue 17; the contact policies and the expected response: issue 13
         from engine.workflow.json_output import explain_json
 
@@ -53,11 +58,13 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
         typer.echo(explain_json(why, contact_policies=verdicts, expected_response=None if
                                 figs is None else {"campaign": camp, "source": learned.source,
                                                     "runs_measured": figs.counts.runs,
-                                                    **figs.as_dict()}))
+                                                    **figs.as_dict()},
+                                allocation=placed.as_dict()))
         return 0
     lines = explain_lines(learned, camp, chans)
     lines += lines_of(verdicts) if verdicts is not None else \
         ["", "Contact policies: none (no policies/contact_policies.yaml)"]
+    lines += placed.lines(config.currency)
     typer.echo("\n".join([why.format(), *lines]))
     return 0
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from engine.activation import money
 from engine.activation.actions_schema import NAMES
-from engine.activation.allocate import NO_CHANNEL, Allocation, allocate, build_options
+from engine.activation.allocate import NO_CHANNEL, Allocation, Options, allocate, build_options
 from engine.activation.contact import ContactLog
 from engine.activation.enforce import Blocked, enforce
 from engine.activation.holdout import in_holdout
@@ -139,10 +139,20 @@ def actions_for(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelS
     return frame, alloc
 
 
-def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
-               progress: Progress | None = None, contacts: ContactPolicies = NONE,
-               log: ContactLog | None = None, rates: dict[str, np.ndarray] | None = None
-               ) -> tuple[pd.DataFrame, Allocation, dict[str, object], Blocked]:
+@dataclass(frozen=True)
+class _Audience:
+    """The actioned customers as the allocation reads them: their decisions, the value-table
+    columns it needs, campaign ids, value at stake and holdout share."""
+
+    dec: pd.DataFrame
+    tab: pd.DataFrame
+    camp_ids: np.ndarray
+    stake: np.ndarray
+    shares: np.ndarray
+
+
+def _audience(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup
+              ) -> _Audience:
     action = decisions["action"].astype(object)
     rows = np.flatnonzero((action.notna() & (action != NO_ACTION)).to_numpy())
     dec = decisions.iloc[rows].reset_index(drop=True)
@@ -164,6 +174,31 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
         spec = channels.campaign(str(camp))
         stake[where] = np.maximum(tab[spec.value_at_stake].fillna(0.0).to_numpy()[where], 0.0)
         shares[where] = spec.holdout_share
+    return _Audience(dec, tab, camp_ids, stake, shares)
+
+
+def options_of(computed: Computed, customer_id: str) -> tuple[Options, float] | None:
+    """The allocation's options of one customer of ``computed`` (before the contact
+    policies) and their value at stake, as the run built them; None: no action to allocate
+    (``cvm explain``)."""
+    found = np.flatnonzero(computed.table["customer_id"].to_numpy(dtype=object) == customer_id)
+    if not len(found):
+        return None
+    row = found[:1]
+    aud = _audience(computed.table.iloc[row], computed.decisions.iloc[row],
+                    computed.setup.channels)
+    if not len(aud.dec):
+        return None
+    return build_options(aud.dec, aud.tab, computed.setup.channels, aud.stake,
+                         computed.learned.rates()), float(aud.stake[0])
+
+
+def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,
+               progress: Progress | None = None, contacts: ContactPolicies = NONE,
+               log: ContactLog | None = None, rates: dict[str, np.ndarray] | None = None
+               ) -> tuple[pd.DataFrame, Allocation, dict[str, object], Blocked]:
+    aud = _audience(table, decisions, channels)
+    dec, tab, camp_ids, stake, shares = aud.dec, aud.tab, aud.camp_ids, aud.stake, aud.shares
     ids = tab["customer_id"].to_numpy()
     holdout = in_holdout(ids, camp_ids, shares, channels.salt)
     contact = np.flatnonzero(~holdout)

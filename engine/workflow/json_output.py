@@ -28,7 +28,7 @@ from engine.errors import Problem
 # auto, holdout_spend always an object, retention_by_renewal a list (issue 15); fit 4:
 # purchase_model is the value table's, as the terminal says (null without one; review 8b);
 # explain 5: contact_policies.opted_out, the built-in opt-out rule (issue 13)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 6, "plan": 1, "fit": 4, "score": 1, "events": 1}
+SCHEMA_VERSIONS = {"validate": 2, "explain": 7, "plan": 1, "fit": 4, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
@@ -87,7 +87,8 @@ def validate_json(problems: Sequence[Problem], audience: Any = None,
 
 
 def explain_json(why: Any, contact_policies: dict[str, Any] | None = None,
-                 expected_response: dict[str, Any] | None = None) -> str:
+                 expected_response: dict[str, Any] | None = None,
+                 allocation: dict[str, Any] | None = None) -> str:
     def check(c: Any) -> dict[str, Any]:
         return {"id": c.id, "matched": c.matched, "enabled": c.enabled, "why_not": c.why_not,
                 "summary": c.summary, "location": c.location}
@@ -111,7 +112,8 @@ def explain_json(why: Any, contact_policies: dict[str, Any] | None = None,
                      "service_level": why.service_level,
                      "service_policy": policy(why.service_policy)},
         "contact_policies": contact_policies, "expected_response": expected_response,
-        "model": why.model.as_dict() if why.model is not None else None})
+        "model": why.model.as_dict() if why.model is not None else None,
+        "allocation": allocation})
 
 
 def plan_json(plan: Any) -> str:

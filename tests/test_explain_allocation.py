@@ -1,0 +1,100 @@
+"""`cvm explain` ends with what the run does with the customer's action, allocated among every
+customer as `cvm run` allocates (README "Why this channel"): a new user could not tell from it
+whether a customer was contacted, held out or not served, nor why SMS and not direct mail."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import ROOT
+from tests.test_validate_data_files import _project
+from tests.test_validate_first_rows import _edit
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = _project(tmp_path_factory.mktemp("explain"))
+    result = CliRunner().invoke(app, ["run", "-p", str(folder), "--no-history", "-q",
+                                      "--out", str(folder / "out")])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def _explain(project: Path, customer: str, *extra: str) -> str:
+    result = CliRunner().invoke(app, ["explain", customer, "-p", str(project), "--no-history",
+                                      *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _actions(project: Path) -> dict[str, dict[str, str]]:
+    with (project / "out" / "actions.csv").open() as fh:
+        return {r["customer_id"]: r for r in csv.DictReader(fh)}
+
+
+def test_the_readme_example(project: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"#### Why this channel.*?```\n(.*?)```", readme, re.S)
+    assert block is not None
+    shown = block.group(1).splitlines()
+    out = _explain(project, "C000931").splitlines()
+    assert out[-len(shown):] == shown
+
+
+def test_every_status_is_the_action_lists(project: Path) -> None:
+    """One customer of each status: the status, channel and reason are the run's."""
+    rows = _actions(project)
+    seen = set()
+    for cid, row in rows.items():
+        if row["status"] in seen:
+            continue
+        seen.add(row["status"])
+        placed = json.loads(_explain(project, cid, "--json"))["allocation"]
+        assert (placed["status"], placed["channel"] or "", placed["campaign"]) == (
+            row["status"], row["channel"], row["campaign"])
+        if row["status"] == "allocated":
+            assert placed["expected_value"] == float(row["expected_value"])
+            assert [o["note"] for o in placed["options"]].count("<- allocated") == 1
+        else:
+            assert placed["reason"] == row["reason"]
+    assert {"allocated", "holdout", "not_served"} <= seen
+
+
+def test_a_customer_without_an_action(project: Path) -> None:
+    with (project / "out" / "decisions.csv").open() as fh:
+        cid = next(r["customer_id"] for r in csv.DictReader(fh) if r["action"] == "no_action")
+    assert _explain(project, cid).splitlines()[-2:] == [
+        "Allocation, as cvm run allocates now (1,318 customers with an action)",
+        "  none: the decision is no action"]
+
+
+def test_a_full_channel_and_a_tie_at_the_prices(tmp_path: Path) -> None:
+    """direct_mail cut to 3 contacts: a customer left out is told that direct mail was full;
+    one priced off it (the linear programme's price makes direct mail's score equal to SMS's)
+    is told that the tie went to the option using less of the priced limits."""
+    folder = _project(tmp_path)
+    _edit(folder / "policies" / "channels.yaml", "    capacity: 400\n", "    capacity: 3\n")
+    result = CliRunner().invoke(app, ["run", "-p", str(folder), "--no-history", "-q",
+                                      "--out", str(folder / "out")])
+    assert result.exit_code == 0, result.output
+    rows = _actions(folder)
+    full = [c for c, r in rows.items() if r["reason"].startswith("capacity")]
+    assert full
+    placed = json.loads(_explain(folder, full[0], "--json"))["allocation"]
+    mail = next(o for o in placed["options"] if o["channel"] == "direct_mail")
+    assert mail["note"] == "not taken: direct_mail is full (3 contacts)"
+    assert "direct_mail: 3 of 3 contacts, 3.30 of its budget 400.00 spent" in placed["limits"]
+    options = json.loads(_explain(folder, "C000174", "--json"))["allocation"]["options"]
+    assert [(o["channel"], o["note"]) for o in options] == [
+        ("sms", "<- allocated"),
+        ("direct_mail", "the same score as the channel allocated: the option using less of "
+                        "the priced limits comes first"),
+        ("email", "lower score than the channel allocated")]
+    assert options[0]["score"] == options[1]["score"] and options[1]["price"] > 0
