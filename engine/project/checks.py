@@ -338,7 +338,8 @@ class Record(Kind):
                 out[f.name] = f.kind.run(value[f.name], ctx, (*path, f.name))
             elif f.default is MISSING:
                 ctx.add(path, f"missing required key {f.name!r} ({f.kind.expected})",
-                        f.doc or (f"add `{f.name}:` ({f.about})" if f.about else None))
+                        f.doc or (f"add `{f.name}:` ({f.about})" if f.about else
+                                  f"add `{f.name}:` with {f.kind.expected}"))
                 out[f.name] = MISSING
             else:
                 out[f.name] = f.default

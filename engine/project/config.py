@@ -36,10 +36,11 @@ CUSTOMER_FIELDS = ("customer_id", "signup_date", "preferred_channel", "referred_
 ATTRIBUTE_TYPES = ("number", "text", "boolean")
 
 
-def _mapping_kind(names: tuple[str, ...], required: tuple[str, ...]) -> c.Record:
+def _mapping_kind(names: tuple[str, ...], required: tuple[str, ...], file: str) -> c.Record:
     return c.Record(
         [c.Field(n, c.Text() if n in required else c.Optional(c.Text()),
-                 c.MISSING if n in required else None) for n in names],
+                 c.MISSING if n in required else None,
+                 doc=f"add `{n}: <the column of your {file} that holds it>`") for n in names],
         what="a mapping from our column names to the names in your file",
     )
 
@@ -51,8 +52,8 @@ def _check_format(value: str) -> str | None:
     return None
 
 
-TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED)
-CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",))
+TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED, "transactions file")
+CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",), "customers file")
 
 DATA = c.Record([
     c.Field("transactions", FileOrDatabase(), doc="path of the transactions file (CSV or "
