@@ -21,6 +21,7 @@ import typer
 
 from engine import __version__, memory, notices
 from engine.commands.options import (
+    AsNoHistoryOpt,
     ConfigOpt,
     EngineOpt,
     JsonOpt,
@@ -172,11 +173,7 @@ def decide(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
 @handled
 def explain(customer_id: Annotated[str, typer.Argument(help="The customer's id.")],
             project: ProjectOpt = None, config: ConfigOpt = None,
-            json_out: JsonOpt = False,
-            no_history: Annotated[bool, typer.Option(
-                "--no-history", help="Explain as cvm run --no-history decides: the history is "
-                "not read (value-change attributes take their first-run values, the declared "
-                "response rates, no contact policy or opt-out).")] = False) -> int:
+            json_out: JsonOpt = False, no_history: AsNoHistoryOpt = False) -> int:
     """Explain one customer as cvm run decides now: value breakdown, stage and rule, every
     policy, the winner."""
     from engine.commands import explain as cmd
@@ -241,7 +238,7 @@ def plan(
         "1 on errors.")] = False,
     quiet: QuietOpt = False, json_out: JsonOpt = False, engine: EngineOpt = "local",
     scheduler: SchedulerOpt = None, partitions: PartitionsOpt = None,
-    scratch: ScratchOpt = None,
+    scratch: ScratchOpt = None, no_history: AsNoHistoryOpt = False,
 ) -> int:
     """Dry-run a change: compare the proposed settings, rules, policies and templates with the
     current ones."""
@@ -254,7 +251,7 @@ def plan(
                    report_file=report_file, changes_file=changes_file,
                    detailed_exitcode=detailed_exitcode, quiet=quiet, overlay=overlay,
                    json_out=json_out, engine=engine, scheduler=scheduler,
-                   partitions=partitions, scratch=scratch)
+                   partitions=partitions, scratch=scratch, history=not no_history)
 
 
 @app.command()
@@ -294,9 +291,9 @@ def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None
                    json_out=json_out)
 
 
-responses_app = typer.Typer(name="responses", no_args_is_help=True, rich_markup_mode=None,
-                            help="Campaign responses: import them into the history.")
-app.add_typer(responses_app)
+app.add_typer(responses_app := typer.Typer(
+    name="responses", no_args_is_help=True, rich_markup_mode=None,
+    help="Campaign responses: import them into the history."))
 
 
 @responses_app.command(name="import")

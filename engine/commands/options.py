@@ -34,3 +34,8 @@ ScratchOpt = Annotated[Path | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print the result as one JSON document (schema: engine/schemas/"
     "output-COMMAND.schema.json).")]
+# cvm explain and cvm plan: decide without the history, as `cvm run --no-history` does
+AsNoHistoryOpt = Annotated[bool, typer.Option(
+    "--no-history", help="Decide as cvm run --no-history does: the history is not read "
+    "(value-change attributes take their first-run values, the declared response rates, no "
+    "contact policy or opt-out).")]

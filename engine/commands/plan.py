@@ -36,7 +36,8 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
         report_file: Path | None, changes_file: Path | None, detailed_exitcode: bool,
         quiet: bool, overlay: bool = False, json_out: bool = False, engine: str = "local",
         scheduler: str | None = None, partitions: int | None = None,
-        scratch: Path | None = None) -> int:
+        scratch: Path | None = None, history: bool = True) -> int:
+    """``history=False``: both sides decided as ``cvm run --no-history`` decides."""
     if (proposed is None) == (proposed_ref is None):
         raise UsageError(Problem("give exactly one of --proposed DIR or --proposed-ref REV",
                                  key="--proposed"))
@@ -62,7 +63,8 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
         check_file(target, guard)
     from engine.history.checks import check_readable
 
-    check_readable(config)  # both sides read the history: not one validate refuses (exit 1)
+    if history:  # both sides read the history: not one validate refuses (exit 1)
+        check_readable(config)
     with tempfile.TemporaryDirectory(prefix="cvm-plan-") as tmp:
         base, prop = sides(config, Path(tmp), proposed=proposed, proposed_ref=proposed_ref,
                            baseline=baseline, baseline_ref=baseline_ref, overlay=overlay)
@@ -85,7 +87,7 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
                 scoring = plan_scoring(scheduler=scheduler, partitions=partitions,
                                        scratch=scratch)
             plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]),
-                             scoring=scoring)
+                             scoring=scoring, history=history)
         late = [as_of_warnings(side.config, side.scored.as_of, last_purchase(side.scored.table))
                 for side in (plan.before, plan.after)]  # each side's, the proposal's if new
         for problem in [*(_shown(p, base) for p in late[0]), *_added(late[0], late[1], base,

@@ -69,6 +69,7 @@ class Plan:
     actions_matrix: pd.DataFrame  # from (rows) -> to (columns) counts of actions
     totals: dict[str, float]
     sample: list[dict[str, str]]
+    history: bool = True  # False: both sides decided without the history (--no-history)
 
     @property
     def changed(self) -> bool:
@@ -102,11 +103,12 @@ def read_side(config: Config, source: Source) -> Project:
 def make_plan(config: Config, baseline: Source, proposed: Source,
               progress: Callable[[str], None] | None = None,
               read: tuple[Project, Project] | None = None,
-              scoring: Callable[[Project, Callable[[str], None] | None], Scored] | None = None
-              ) -> Plan:
+              scoring: Callable[[Project, Callable[[str], None] | None], Scored] | None = None,
+              history: bool = True) -> Plan:
     """``read``: both sides' projects as the caller read them (``cvm plan`` validates them
     first), so that no file is read twice; else each side is read here. ``scoring``: makes a
-    side's value table instead of ``score`` (``--engine dask``)."""
+    side's value table instead of ``score`` (``--engine dask``). ``history=False``: each side
+    decided as ``cvm run --no-history`` decides."""
     setup_b, setup_p = read or (read_side(config, baseline), read_side(config, proposed))
     cfg_b, cfg_p = setup_b.config, setup_p.config
 
@@ -122,7 +124,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         shown = step("baseline")
         scored_b = scoring(setup_b, shown) if scoring is not None else \
             score(cfg_b, tiers=tiers_b, progress=shown)
-        before = compute(setup_b, scored=scored_b, progress=shown)
+        before = compute(setup_b, scored=scored_b, progress=shown, history=history)
         briefs_b = _briefs(before)
     with _on(proposed, "cannot run"):
         tiers_p = setup_p.tiers
@@ -134,10 +136,11 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
         shown = step("proposed")
         # the baseline's table, unless this side's learning reads rows it does not hold (on
         # Dask a side's table holds the rows its own learning reads: none with learning off)
-        scored_p = scored_b if same_value and holds_what_learning_reads(scored_b, setup_p) \
+        scored_p = scored_b if same_value and holds_what_learning_reads(
+            scored_b, setup_p, history=history) \
             else scoring(setup_p, shown) if scoring is not None \
             else score(cfg_p, tiers=tiers_p, progress=shown)
-        after = compute(setup_p, scored=scored_p, progress=shown)
+        after = compute(setup_p, scored=scored_p, progress=shown, history=history)
         briefs_p = _briefs(after)
     if progress is not None:
         progress("compare")
@@ -174,7 +177,8 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     return Plan(baseline, proposed, before, after, definitions, changes.reset_index(drop=True),
                 _unserved(before, after), plan_diff.briefs(briefs_b, briefs_p),
                 _cosmetic(baseline, proposed, definitions, briefs_b, briefs_p),
-                _policies(before, after), _channels(before, after), matrix, totals, sample)
+                _policies(before, after), _channels(before, after), matrix, totals, sample,
+                history)
 
 
 def _spend(actions: pd.DataFrame) -> dict[str, float]:

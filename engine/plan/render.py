@@ -34,7 +34,9 @@ def header(plan: Plan) -> list[str]:
     return [f"Plan: {plan.proposed.label} against {plan.baseline.label}, "
             f"{plan.totals['customers']:,.0f} customers as of {plan.after.scored.as_of}",
             f"baseline: {plan.baseline.composition}",
-            f"proposed: {plan.proposed.composition}"]
+            f"proposed: {plan.proposed.composition}",
+            *([] if plan.history else ["history: not read (--no-history): both sides decided "
+                                       "as cvm run --no-history decides"])]
 
 
 def no_changes(plan: Plan) -> list[str]:
