@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from engine import notices
 from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import display, shell_path
@@ -43,6 +44,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             scored = score(config, progress=shown, tiers=setup.tiers)
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     frame = output_frame(scored.table)
+    run_id = _runs_table(target.path)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))
         write_parquet(frame, stage.path(FILES[1]))
@@ -53,7 +55,33 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     elif not quiet:
         typer.echo(summary(scored, config.currency))
         typer.echo("wrote " + " and ".join(shell_path(target.path / f) for f in FILES))
+    if run_id is not None:
+        where = config.display(target.path)
+        notices.warn(f"replaced run {run_id}'s {' and '.join(FILES)} in {where}: the run folder "
+                     "now holds this value table, without the run's lifecycle stages and "
+                     "segments, and its manifest no longer matches them (cvm serve refuses the "
+                     "folder until cvm run writes it again)\n  hint: give cvm score a folder of "
+                     f"its own: cvm score --out {where}/score")
     return 0
+
+
+def _runs_table(folder: Path) -> str | None:
+    """The id of the run whose value table ``folder`` holds as the run wrote it (its
+    manifest's SHA-256 of customers.parquet), which this score is about to replace."""
+    import hashlib
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        recorded = manifest["outputs"][FILES[1]]
+        digest = hashlib.sha256()
+        with (folder / FILES[1]).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        found = digest.hexdigest()
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return str(manifest.get("run_id")) if found == recorded else None
 
 
 def summary(scored: Scored, currency: str) -> str:
