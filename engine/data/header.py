@@ -172,6 +172,12 @@ def header_names(src: Source, head: bytes) -> list[str]:
                                    f"UTF-8, or set data.encoding in {config_shown()} (e.g. "
                                    "latin-1)")
                 )) from None
+    except UnicodeError as exc:  # not a byte at fault: UTF-16 or UTF-32 without a byte order mark
+        raise InputError(Problem(
+            f"cannot be read as {src.encoding}: {exc}", file=src.display, line=1,
+            hint=encoding_hint(src, f"name the byte order in data.encoding in {config_shown()}: "
+                               f"{src.encoding}-le or {src.encoding}-be (a file without a "
+                               "byte order mark at its start)"))) from None
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
     if "\x00" in first:
         raise InputError(Problem("found NUL bytes in the header line, expected text",
@@ -184,7 +190,14 @@ def header_names(src: Source, head: bytes) -> list[str]:
             hint="the header must be the first line: remove the blank lines above it"))
     if src.delimiter == "whitespace":
         return first.split()
-    return next(csv.reader([first], delimiter=src.delimiter))
+    try:
+        return next(csv.reader([first], delimiter=src.delimiter))
+    except csv.Error as exc:  # a "header" the size of the file: not the text it is read as
+        raise InputError(Problem(
+            f"cannot read the header line as {src.encoding} text ({exc})", file=src.display,
+            line=1, key="header", hint=encoding_hint(src, "check data.encoding in "
+                                                     f"{config_shown()}: the file may be "
+                                                     "written in another encoding"))) from None
 
 
 def names(ours: str) -> str:
