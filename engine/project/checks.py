@@ -167,7 +167,7 @@ class Text(Kind):
         if self.check_fn is not None:
             message = self.check_fn(value)
             if message:
-                raise Invalid(message)
+                raise Invalid(message, self.hint)
         return value
 
     def json_schema(self) -> dict[str, Any]:

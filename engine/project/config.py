@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +37,20 @@ CUSTOMER_FIELDS = ("customer_id", "signup_date", "preferred_channel", "referred_
 ATTRIBUTE_TYPES = ("number", "text", "boolean")
 
 
-def _mapping_kind(names: tuple[str, ...], required: tuple[str, ...], file: str) -> c.Record:
+def _mapping_kind(names: tuple[str, ...], required: tuple[str, ...], what: str) -> c.Record:
     return c.Record(
         [c.Field(n, c.Text() if n in required else c.Optional(c.Text()),
                  c.MISSING if n in required else None,
-                 doc=f"add `{n}: <the column of your {file} that holds it>`") for n in names],
+                 doc=f"add `{n}: <the column of your {what} that holds it>`") for n in names],
         what="a mapping from our column names to the names in your file",
     )
+
+
+def _check_currency(value: str) -> str | None:
+    """A code or sign, not a number (``currency: 123`` read as text would label every amount)."""
+    if re.fullmatch(r"[\d.,\s+-]*", value):
+        return f"found {value!r}, expected a currency code such as EUR or USD"
+    return None
 
 
 def _check_format(value: str) -> str | None:
@@ -52,7 +60,7 @@ def _check_format(value: str) -> str | None:
     return None
 
 
-TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED, "transactions file")
+TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED, "transactions (file or table)")
 CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",), "customers file")
 
 DATA = c.Record([
@@ -101,7 +109,7 @@ CONFIG = c.Record([
     c.Field("data", DATA, doc="where the transactions are and how to read them"),
     c.Field("as_of", c.Optional(c.Date()), None),
     c.Field("currency", c.Text(hint="one currency code, shown beside every amount: e.g. EUR "
-                                    "or USD"), "EUR"),
+                                    "or USD", check_fn=_check_currency), "EUR"),
     c.Field("period_days", c.Number(min=1, max=366, integer=True, hint=(
         "the length of one period in days: 30 for a month, 91 for a quarter, 365 for a year")),
         90),
