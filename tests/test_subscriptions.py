@@ -61,7 +61,7 @@ def test_an_end_before_the_start_is_an_error_at_its_row(
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: tx.csv:3: row 2, column 'end': found the end 2024-02-01 before the start "
-        "2024-03-01 (1 such rows), expected an end on or after the start",
+        "2024-03-01 (1 such row), expected an end on or after the start",
         "  hint: leave the end empty while the contract runs"]
 
 

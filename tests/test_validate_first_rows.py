@@ -127,6 +127,6 @@ def test_a_contract_ending_before_it_starts(tmp_path: Path) -> None:
           "K002401,S02289,2023-01-01,2022-12-01,")
     assert _validate(project) == (1, (
         "error: contracts.csv:3: row 2, column 'end_date': found the end 2022-12-01 before the "
-        "start 2023-01-01 (1 such rows), expected an end on or after the start\n"
+        "start 2023-01-01 (1 such row in the first 1,000), expected an end on or after the start\n"
         "  hint: leave the end empty while the contract runs\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n"))

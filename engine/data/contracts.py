@@ -50,7 +50,7 @@ def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,
         epoch = dt.date(1970, 1, 1)
         raise InputError(src.row_problem(
             i, column, f"found the end {epoch + dt.timedelta(days=int(end[i]))} before the start "
-            f"{epoch + dt.timedelta(days=int(day[i]))} ({len(bad):,} such rows), expected an end "
+            f"{epoch + dt.timedelta(days=int(day[i]))} ({_such(src, len(bad))}), expected an end "
             "on or after the start", "leave the end empty while the contract runs"))
     return end
 
@@ -73,3 +73,10 @@ def ends_after_note(count: int, latest_day: int, as_of: dt.date) -> str | None:
     return (f"{count:,} contracts end on or after the as-of date {as_of} (latest end "
             f"{latest}): they are running at it; set as_of to value at a later date (the "
             "default is the day after the last contract start)")
+
+
+def _such(src: Source, count: int) -> str:
+    """'3 such rows', or among the first rows `cvm validate` read of a longer file."""
+    rows = "row" if count == 1 else "rows"
+    return f"{count:,} such {rows}" if src.first_rows is None else \
+        f"{count:,} such {rows} in the first {src.first_rows:,}"
