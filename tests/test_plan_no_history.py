@@ -32,7 +32,9 @@ def test_plan_without_the_history_is_the_run_without_it(
         done = cvm("plan", "-p", str(project), "--proposed", str(proposal.parent), "--overlay",
                    "--json", *options)
         assert done.exit_code == 0, done.stderr
-        return dict(json.loads(done.stdout)["totals"])
+        doc = json.loads(done.stdout)
+        assert doc["history"] is ("--no-history" not in options)
+        return dict(doc["totals"])
 
     counts = json.loads((run(project, tmp_path / "free", "--no-history") / "manifest.json")
                         .read_text())["counts"]

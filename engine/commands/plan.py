@@ -85,7 +85,7 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
                 from engine.distributed.job import plan_scoring
 
                 scoring = plan_scoring(scheduler=scheduler, partitions=partitions,
-                                       scratch=scratch)
+                                       scratch=scratch, history=history)
             plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]),
                              scoring=scoring, history=history)
         late = [as_of_warnings(side.config, side.scored.as_of, last_purchase(side.scored.table))

@@ -47,13 +47,14 @@ def scored_on_dask(project: Project, *, scheduler: str | None = None,
 
 
 def plan_scoring(*, scheduler: str | None = None, partitions: int | None = None,
-                 scratch: Path | None = None
+                 scratch: Path | None = None, history: bool = True
                  ) -> Callable[[Project, Progress | None], Scored]:
     """``cvm plan --engine dask``: each side's value table scored on a Dask cluster (the plan
-    reads the history as ``cvm run`` does, learning included)."""
+    reads the history as ``cvm run`` does, learning included; ``history=False``: as ``cvm run
+    --no-history``, the history not opened)."""
     def scoring(project: Project, progress: Progress | None) -> Scored:
         return scored_on_dask(project, scheduler=scheduler, partitions=partitions,
-                              scratch=scratch, progress=progress, history=True)
+                              scratch=scratch, progress=progress, history=history)
 
     return scoring
 

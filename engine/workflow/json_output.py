@@ -28,7 +28,7 @@ from engine.errors import Problem
 # auto, holdout_spend always an object, retention_by_renewal a list (issue 15); fit 4:
 # purchase_model is the value table's, as the terminal says (null without one; review 8b);
 # explain 5: contact_policies.opted_out, the built-in opt-out rule (issue 13)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 7, "plan": 1, "fit": 4, "score": 1, "events": 1}
+SCHEMA_VERSIONS = {"validate": 2, "explain": 7, "plan": 2, "fit": 4, "score": 1, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
@@ -120,7 +120,7 @@ def plan_json(plan: Any) -> str:
     matrix = plan.actions_matrix
     return document("plan", {
         "baseline": plan.baseline.label, "proposed": plan.proposed.label,
-        "changed": plan.changed, "totals": plan.totals,
+        "history": plan.history, "changed": plan.changed, "totals": plan.totals,
         "definitions": [{"what": w, "change": c} for w, c in plan.definitions],
         "policies": records(plan.policies), "channels": records(plan.channels),
         "unserved": records(plan.unserved),
