@@ -76,7 +76,8 @@ def test_a_customer_without_an_action(project: Path) -> None:
 
 
 def test_a_full_channel_and_a_tie_at_the_prices(tmp_path: Path) -> None:
-    """direct_mail cut to 3 contacts: a customer left out is told that direct mail was full;
+    """direct_mail cut to 3 contacts: a customer left out is told what the walk says blocked
+    their best option (direct mail full);
     one priced off it (the linear programme's price makes direct mail's score equal to SMS's)
     is told that the tie went to the option using less of the priced limits."""
     folder = _project(tmp_path)
@@ -89,7 +90,7 @@ def test_a_full_channel_and_a_tie_at_the_prices(tmp_path: Path) -> None:
     assert full
     placed = json.loads(_explain(folder, full[0], "--json"))["allocation"]
     mail = next(o for o in placed["options"] if o["channel"] == "direct_mail")
-    assert mail["note"] == "not taken: direct_mail is full (3 contacts)"
+    assert mail["note"] == "not taken: capacity: the allowed channels are full"  # the walk's
     assert "direct_mail: 3 of 3 contacts, 3.30 of its budget 400.00 spent" in placed["limits"]
     options = json.loads(_explain(folder, "C000174", "--json"))["allocation"]["options"]
     assert [(o["channel"], o["note"]) for o in options] == [

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.activation import money
 from engine.project.channels import Channel
+from engine.render.figures import price
 from engine.run.pipeline import Computed, allocation_summary, options_of
 
 
@@ -61,12 +62,12 @@ class AllocationView:
         status = f"{self.status} on {self.channel}" if self.channel else self.status
         out = [*head, f"  status         {status}: {self.reason}" if self.reason and
                self.status != "allocated" else f"  status         {status}"]
-        if self.status == "allocated":
-            out.append(f"  cost           {currency} {self.cost:,.2f} (per contact)")
+        if self.status == "allocated" and self.cost is not None:
+            out.append(f"  cost           {currency} {price(self.cost)} (per contact)")
             out.append(f"  expected value {currency} {self.expected_value:,.2f}: value at stake "
                        f"{self.value_at_stake:,.2f} ({self.value_column}) x expected response "
                        f"{self.expected_response:.4f} x relationship factor "
-                       f"{self.relationship_factor:g}, less the cost")
+                       f"{self.relationship_factor:g}, less the cost {price(self.cost)}")
         if self.status == "holdout" or not self.options:
             return out
         out.append("  options (the walk takes every customer's options in order of score: "
@@ -98,7 +99,8 @@ def allocation_view(computed: Computed, customer_id: str) -> AllocationView:
     chosen = str(row["channel"]) if allocated else None
     opts = options_of(computed, customer_id) if status != "holdout" else None
     done = acts[acts["status"] == "allocated"]
-    options = _options(computed, customer_id, opts, chosen, done, camp) if opts else ()
+    walked = str(row["reason"]) if status == "not_served" else None
+    options = _options(computed, customer_id, opts, chosen, done, camp, walked) if opts else ()
     limits = _limits(computed, [o.channel for o in options], camp) if options else []
     return AllocationView(
         status, camp, chosen, "" if allocated else str(row["reason"]),
@@ -126,7 +128,9 @@ def _limits(computed: Computed, channels: list[str], camp: str) -> list[str]:
 
 
 def _options(computed: Computed, customer_id: str, found: Any, chosen: str | None,
-             done: Any, camp: str) -> tuple[Option, ...]:
+             done: Any, camp: str, walked: str | None) -> tuple[Option, ...]:
+    """``walked``: a customer left without a channel, the walk's reason (what blocked their
+    best option when its turn came)."""
     opts, _ = found
     setup = computed.setup.channels
     alloc = computed.allocation
@@ -167,15 +171,17 @@ def _options(computed: Computed, customer_id: str, found: Any, chosen: str | Non
                            -score, price, int(opts.pref[0, j])))
     scored.sort(key=lambda x: x[1:])
     taken = next((x[1:] for x in scored if x[0].channel == chosen), None)
-    out = []
+    out: list[Option] = []
     for option, *key in scored:
         ch = setup.channels[index[option.channel]]
         if option.channel == chosen:
             note = "<- allocated"
         elif option.expected_value is not None and option.expected_value <= 0:
             note = "not worth a contact: expected value not above 0"
+        elif taken is None and walked is not None and not out:  # the walk's own words
+            note = f"not taken: {walked}"
         elif taken is None or tuple(key) < taken:  # before the one taken in the walk's order
-            note = "not taken: " + _stopped(ch, done, camp, computed)
+            note = "not taken: no room when its turn came" + _stopped(ch, done, camp, computed)
             if taken is not None and -key[0] == -taken[0]:
                 note = "the same score as the channel allocated, and first in the walk's " \
                     "order; " + note
@@ -204,16 +210,18 @@ def _price(prices: dict[str, float], ch: Channel, camp: str) -> float:
 
 
 def _stopped(ch: Channel, done: Any, camp: str, computed: Computed) -> str:
-    """Which limit had no room for the option (as the walk ended: limits only tighten, so
-    one that stopped it then still has no room)."""
+    """The limits of the option with no room once the walk is over (limits only tighten: one
+    of them stopped it; which one, at its turn, the walk does not keep for a customer it
+    served)."""
     on = done[done["channel"] == ch.id]
     cost = money.units([ch.cost_per_contact])
+    full = []
     if len(on) >= ch.capacity:
-        return f"{ch.id} is full ({ch.capacity:,} contacts)"
+        full.append(f"{ch.id} full, {len(on):,} of {ch.capacity:,} contacts")
     if ch.budget is not None and money.units(on["cost"]) + cost > money.units([ch.budget]):
-        return f"{ch.id}'s budget has no room for a contact at {ch.cost_per_contact:g}"
+        full.append(f"{ch.id}'s budget short of a contact at {ch.cost_per_contact:g}")
     budget = computed.setup.channels.campaign(camp).budget
     spent = money.units(done.loc[done["campaign"] == camp, "cost"])
     if budget is not None and spent + cost > money.units([budget]):
-        return f"campaign {camp}'s budget has no room for a contact at {ch.cost_per_contact:g}"
-    return "no room left when its turn came"
+        full.append(f"campaign {camp}'s budget short of a contact at {ch.cost_per_contact:g}")
+    return f" (after the walk: {'; '.join(full)})" if full else ""
