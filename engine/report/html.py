@@ -133,7 +133,7 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "kpis": _kpis(figures, config.currency, config.period_days, gone), "notes": notes,
         "model_equity": model_equity(scored.model, config.currency),
         "value_model": scored.model.describe(),  # and its holdout miss, when chosen by auto
-        **model_context(scored, tx, stages, figures, active_window_days),
+        **model_context(scored, tx, stages, figures, settings, config),
         "charts": {k: Markup(v.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1))
                    for k, v in charts.items()},
         "tiers": _tier_table(tier_rows(scored), config.currency), "stages": stages,

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import Transactions
-from engine.report.equity import equity_customers
+from engine.project.config import Config
+from engine.report.equity import EquitySettings, equity_customers
 from engine.report.sections import Stages
 from engine.value.clv_models import ModelFit
 from engine.value.score import Scored
@@ -107,20 +108,41 @@ def segment_rows(rows: list[SegmentEquity]) -> list[list[str]]:
             for s in rows]
 
 
+def differ_text(rec: Reconciliation, r: float, d: float, horizon: int, bought: str) -> str:
+    """Why the two measures differ on the same customers, in the formula's own unit: each
+    customer's margin per period m, which the formula multiplies by r / (1 + d - r)."""
+    if rec.formula != rec.formula or rec.formula <= 0 or not 0 < r < 1 + d:
+        return ""
+    times = r / (1.0 + d - r)
+    margin = rec.formula / times  # the sum of m over the customers the formula counts
+    model = rec.counted.equity / margin
+    n = rec.counted.customers
+    return (f"On the same {n:,} customer{'s' if n != 1 else ''} the model gives "
+            f"{rec.counted.equity / rec.formula:.2f} times the formula. The formula values each "
+            f"at r / (1 + d \u2212 r) = {times:.2f} times their margin per period (r = {r:.1%}, "
+            "the share of the customers active a period before who are active again, the same "
+            f"for everyone, and no end); the model expects of them {model:.2f} times that margin "
+            f"within {horizon} periods, each customer's from their own {bought}.")
+
+
 def model_context(scored: Scored, tx: Transactions, stages: Stages, figures: pd.DataFrame,
-                  window: int) -> dict[str, Any]:
+                  settings: EquitySettings, config: Config) -> dict[str, Any]:
     """The page's model tables: equity by tier and by stage with intervals, and the
-    reconciliation with the formula's equity (all empty when the formulas were used)."""
+    reconciliation with the formula's equity and why they differ (all empty when the
+    formulas were used)."""
     model, table = scored.model, scored.table
     rec = None if not model.used or model.intervals is None else reconcile(
-        model, table, tx, equity_customers(tx, window),
+        model, table, tx, equity_customers(tx, settings.active_window_days),
         float(figures["customer_equity"].iloc[-1]))
     if rec is None:
         return {"model_tiers": [], "model_stages": [], "reconciliation": [],
-                "interval_level": ""}
+                "interval_level": "", "equities_differ": ""}
     stage_rows = [] if stages.stage_now is None else segment_rows(
         segment_equity(model, stages.stage_now.to_numpy(), stages.names))
     return {"model_tiers": segment_rows(segment_equity(model, table["value_tier"].to_numpy(),
                                                        scored.tiers.names)),
             "model_stages": stage_rows, "reconciliation": reconciliation_rows(rec),
-            "interval_level": f"{model.interval_level:.0%}"}
+            "interval_level": f"{model.interval_level:.0%}",
+            "equities_differ": differ_text(
+                rec, float(figures["retention_rate"].iloc[-1]), settings.discount_rate_per_period,
+                config.horizon_periods, "payments" if config.subscriptions else "purchases")}
