@@ -25,6 +25,16 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count))
 
 
+def _set_cell(path: Path, line: int, column: str, value: str) -> None:
+    """Write ``value`` into ``column`` of the 0-based ``line`` of a CSV file (no quoted
+    commas in the bundled example)."""
+    lines = path.read_text().splitlines()
+    cells = lines[line].split(",")
+    cells[lines[0].split(",").index(column)] = value
+    lines[line] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+
+
 def _run(project: Path) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["run", "-p", str(project), "--no-history", "-q",
                                       "--out", str(project / "out")])
@@ -53,13 +63,7 @@ def test_a_wrong_date_format_is_said_by_validate_as_run_says_it(tmp_path: Path) 
 
 def test_a_decimal_comma_and_a_consent_written_maybe(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    tx = project / DATA / "transactions.csv"
-    lines = tx.read_text().splitlines()
-    amount = lines[0].split(",").index("NetAmount")
-    cells = lines[4].split(",")
-    cells[amount] = '"12,50"'
-    lines[4] = ",".join(cells)
-    tx.write_text("\n".join(lines) + "\n")
+    _set_cell(project / DATA / "transactions.csv", 4, "NetAmount", '"12,50"')
     customers = project / DATA / "customers.csv"
     lines = customers.read_text().splitlines()
     lines[3] = lines[3].replace(",yes,", ",maybe,", 1)
@@ -80,13 +84,7 @@ def test_past_the_first_rows_validate_audience_reads_every_row(tmp_path: Path) -
     """A value beyond the first 1,000 rows is left to the commands that read every row, as
     the README says: --audience finds it."""
     project = _project(tmp_path)
-    tx = project / DATA / "transactions.csv"
-    lines = tx.read_text().splitlines()
-    date = lines[0].split(",").index("OrderDate")
-    cells = lines[1500].split(",")
-    cells[date] = "31/12/2023"
-    lines[1500] = ",".join(cells)
-    tx.write_text("\n".join(lines) + "\n")
+    _set_cell(project / DATA / "transactions.csv", 1500, "OrderDate", "31/12/2023")
     assert _validate(project)[0] == 0
     result = CliRunner().invoke(app, ["validate", "-p", str(project), "--audience"])
     assert result.exit_code == 1
