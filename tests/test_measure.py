@@ -63,8 +63,16 @@ def test_a_window_not_over_is_too_early_to_tell(
     done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"), "-q")
     assert done.exit_code == 0, done.stderr
     table = pd.read_csv(tmp_path / "m" / "measure.csv", keep_default_na=False)
+    # no day of the window in the data (the run is as of the day after the last transaction):
+    # every outcome empty, not 0 (a new user read 'uplift 0.00' as a campaign that earned
+    # nothing), the groups and the cost as recorded
     assert len(table) and table["verdict"].str.startswith(
-        "too early to tell: the window ends 2026-01-30, the transactions 2025-12-31").all()
+        "too early to tell: the window starts 2026-01-01, after the last transaction "
+        "(2025-12-31): nothing is measured yet").all()
+    for column in ("conversion_treated", "conversion_uplift", "margin_uplift",
+                   "incremental_margin", "incremental_revenue", "return_on_spend"):
+        assert (table[column] == "").all(), column
+    assert (table["treated"] > 0).all() and (table["cost"] != "").all()
 
 
 def test_measure_without_a_history_says_so(retail: Path, tmp_path: Path,
@@ -73,6 +81,24 @@ def test_measure_without_a_history_says_so(retail: Path, tmp_path: Path,
     done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
     assert done.exit_code == 1
     assert "there is no history to measure: no run has been recorded yet" in done.stderr
+
+
+def test_measure_of_a_history_without_a_run_says_so(retail: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A history made by `cvm responses import` alone: exit 1 as without a history (it wrote
+    an empty measure.csv and exited 0)."""
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    responses = tmp_path / "responses.csv"
+    responses.write_text("customer_id,campaign,date,outcome\nC000005,win_back,2025-12-01,"
+                         "converted\n")
+    done = cvm("responses", "import", str(responses), "--project", str(retail), "-q")
+    assert done.exit_code == 0, done.stderr
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert (done.exit_code, done.stderr) == (1, (
+        "error: there is no run to measure: the history holds no recorded run yet\n"
+        "  hint: cvm run records each run (unless --no-history); measure after the campaigns' "
+        "attribution windows\n"))
+    assert not (tmp_path / "m").exists()
 
 
 def test_the_attribution_window_is_checked(retail: Path) -> None:

@@ -77,10 +77,9 @@ def test_a_window_not_over_gives_the_minimum_detectable_effect_too(
 
 def test_a_window_without_a_transaction_has_no_minimum_detectable_effect(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the transactions end 2025-12-31: no margin in the window, so none varies (an effect of
-    # 0.00 "detectable" would be no answer)
+    # the transactions end 2025-12-31: no day of the window, so nothing is measured (an
+    # effect of 0.00 "detectable" would be no answer, and an uplift of 0.00 a wrong one)
     _, table = _measured(tmp_path, monkeypatch, "2026-01-01", held=5)
     assert table.iloc[0]["verdict"] == (
-        "too early to tell: the window ends 2026-01-30, the transactions 2025-12-31; fewer "
-        "than 30 customers in a group (no minimum detectable effect: no margin varies in "
-        "either group)")
+        "too early to tell: the window starts 2026-01-01, after the last transaction "
+        "(2025-12-31): nothing is measured yet; fewer than 30 customers in a group")

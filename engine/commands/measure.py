@@ -35,6 +35,14 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             "there is no history to measure: no run has been recorded yet",
             hint="cvm run records each run (unless --no-history); measure after the "
                  "campaigns' attribution windows"))
+    from engine.history.queries import list_runs
+
+    if not list_runs(store):  # a history made by `cvm responses import` alone
+        store.close()
+        raise InputError(Problem(
+            "there is no run to measure: the history holds no recorded run yet",
+            hint="cvm run records each run (unless --no-history); measure after the "
+                 "campaigns' attribution windows"))
     # every transaction, the ones after the runs' as-of dates included: they are the results
     tx = load_transactions(dataclasses.replace(config, as_of=None))
     try:

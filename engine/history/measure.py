@@ -12,6 +12,7 @@ before the run is the CUPED covariate. Figures come from engine.history.uplift.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ from engine.history.measured import (
     read_with_days,
 )
 from engine.history.store import Store
-from engine.history.uplift import uplift
+from engine.history.uplift import MIN_GROUP, uplift
 from engine.project.channels import ChannelSetup
 
 # name, description: the columns of measure.csv, declared once
@@ -211,7 +212,32 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "return_on_spend": r(incremental / (cost / money.SCALE))
         if cost > 0 and significant is not None else None,
         "significant": significant, "verdict": verdict,
-    }
+    } if day0 < end_day else _unobserved(run, run_id, as_of, campaign, days, n_t, n_h,
+                                         int(np.count_nonzero(m.allocated[rows])), cost,
+                                         day0, end_day)
+
+
+# what no day of the window can say: empty, not 0 (read as a campaign that earned nothing)
+OUTCOMES = ("conversion_treated", "conversion_holdout", "conversion_uplift", "conversion_low",
+            "conversion_high", "revenue_treated", "revenue_holdout", "revenue_uplift",
+            "revenue_low", "revenue_high", "margin_treated", "margin_holdout", "margin_uplift",
+            "margin_low", "margin_high", "cuped_theta", "mde", "incremental_margin",
+            "incremental_revenue", "return_on_spend", "significant")
+
+
+def _unobserved(run: int, run_id: str, as_of: str, campaign: str, days: int, n_t: int,
+                n_h: int, contacted: int, cost: int, day0: int, end_day: int
+                ) -> dict[str, Any]:
+    """A run whose window starts after the last transaction: the groups, the cost, and no
+    outcome at all."""
+    last = EPOCH + dt.timedelta(days=end_day - 1)
+    return {"run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
+            "window_days": days, "treated": n_t, "contacted": contacted, "holdout": n_h,
+            **dict.fromkeys(OUTCOMES), "cost": cost,
+            "verdict": f"too early to tell: the window starts {as_of}, after the last "
+                       f"transaction ({last}): nothing is measured yet" + (
+                           f"; fewer than {MIN_GROUP} customers in a group"
+                           if min(n_t, n_h) < MIN_GROUP else "")}
 
 
 def _costs_shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
