@@ -59,11 +59,10 @@ def test_every_status_is_the_action_lists(project: Path) -> None:
         placed = json.loads(_explain(project, cid, "--json"))["allocation"]
         assert (placed["status"], placed["channel"] or "", placed["campaign"]) == (
             row["status"], row["channel"], row["campaign"])
+        assert (placed["reason"], placed["cost"], placed["expected_value"]) == (
+            row["reason"], float(row["cost"]), float(row["expected_value"]))
         if row["status"] == "allocated":
-            assert placed["expected_value"] == float(row["expected_value"])
             assert [o["note"] for o in placed["options"]].count("<- allocated") == 1
-        else:
-            assert placed["reason"] == row["reason"]
     assert {"allocated", "holdout", "not_served"} <= seen
 
 

@@ -60,8 +60,8 @@ class AllocationView:
         if self.status is None:
             return [*head, "  none: the decision is no action"]
         status = f"{self.status} on {self.channel}" if self.channel else self.status
-        out = [*head, f"  status         {status}: {self.reason}" if self.reason and
-               self.status != "allocated" else f"  status         {status}"]
+        out = [*head, f"  status         {status}" if self.status == "allocated" else
+               f"  status         {status}: {self.reason}"]
         if self.status == "allocated" and self.cost is not None:
             out.append(f"  cost           {currency} {price(self.cost)} (per contact)")
             out.append(f"  expected value {currency} {self.expected_value:,.2f}: value at stake "
@@ -102,11 +102,9 @@ def allocation_view(computed: Computed, customer_id: str) -> AllocationView:
     walked = str(row["reason"]) if status == "not_served" else None
     options = _options(computed, customer_id, opts, chosen, done, camp, walked) if opts else ()
     limits = _limits(computed, [o.channel for o in options], camp) if options else []
-    return AllocationView(
-        status, camp, chosen, "" if allocated else str(row["reason"]),
-        float(row["cost"]) if allocated else None,
-        float(row["expected_value"]) if allocated else None,
-        float(row["expected_response"]) if allocated else None,
+    return AllocationView(  # the action list's row as it is, every status alike
+        status, camp, chosen, str(row["reason"]), float(row["cost"]),
+        float(row["expected_value"]), float(row["expected_response"]),
         float(row["value_at_stake"]), spec.value_at_stake,
         1.0 + setup.relationship_weight * setup.channel(chosen).relationship_strength
         if chosen else None, options, tuple(limits), len(acts))
