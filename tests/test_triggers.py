@@ -237,6 +237,22 @@ def test_cvm_events_bad_file(ran: Path, tmp_path: Path) -> None:
         ]
 
 
+def test_cvm_events_dated_after_today_are_said(ran: Path, tmp_path: Path) -> None:
+    """A new user's events file with the year mistyped (2031) replayed without a word, where
+    `cvm serve` and `cvm responses import` refuse a date after today; and '1 customers'."""
+    future = tmp_path / "ev.csv"
+    future.write_text("customer_id,type,at,topic,severity,channel\n"
+                      "C000020,complaint,2031-01-06T09:00:00,late,high,phone\n"
+                      "C000020,complaint,2031-01-07T09:00:00,late,high,phone\n")
+    result = CliRunner().invoke(app, ["events", str(future), "--project", str(ran)])
+    assert result.exit_code == 0, result.output
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert result.stderr.splitlines() == [
+        f"warning: ev.csv: 2 events dated after today ({today}), the first 2031-01-06T09:00:00 "
+        "(customer C000020): replayed as dated; is a year mistyped?"]
+    assert result.stdout.splitlines()[-1].startswith("2 events of 1 customer: ")
+
+
 README = (ROOT / "README.md").read_text()
 SECTION = README.split("## Triggers: events that set off an action")[1].split("\n## ")[0]
 

@@ -3,6 +3,7 @@ and the latest run's customer value table; print what fired."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,11 @@ from typing import Any
 import pandas as pd
 import typer
 
+from engine import notices
 from engine.commands.common import project_of
 from engine.errors import InputError, Problem
 from engine.output.folder import output_target
-from engine.policy.triggers import Fired, TriggerEngine
+from engine.policy.triggers import Event, Fired, TriggerEngine
 from engine.run.job import file_sha256
 from engine.workflow.events_file import read_events
 from engine.workflow.json_output import document
@@ -27,6 +29,8 @@ def replay(project: Path | None, config_file: Path | None, file: Path,
     """The replay's figures and every trigger fired, oldest first."""
     setup = project_of(project, config_file)
     events = read_events(file, setup.triggers.event_types)
+    if (ahead := _after_today(events)) is not None:  # replayed as dated, but said
+        notices.warn(f"{file.name}: {ahead}")
     table_path = output_target(setup.config, out).path / TABLE
     if not table_path.is_file():
         raise InputError(Problem("no customer value table: the customers' attributes come from "
@@ -55,6 +59,24 @@ def replay(project: Path | None, config_file: Path | None, file: Path,
             "unknown_customers": len(unknown), "unknown_customer_ids": unknown[:SHOWN],
             "triggers": len(setup.triggers.triggers), "pending": pending,
             "fired": [_row(f) for f in fired]}
+
+
+def _after_today(events: list[Event]) -> str | None:
+    """The events dated after today (UTC), which `cvm serve` and `cvm responses import` would
+    refuse: a year mistyped, most often."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    later = [e for e in events if (e.at.astimezone(dt.timezone.utc) if e.at.tzinfo
+                                   else e.at).date() > today]
+    if not later:
+        return None
+    first = later[0]
+    return (f"{_count(len(later), 'event')} dated after today ({today}), the first "
+            f"{first.at.isoformat()} (customer {first.customer_id}): replayed as dated; is a year "
+            "mistyped?")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
 def not_the_run(table_path: Path) -> str | None:
@@ -92,7 +114,8 @@ def run(*, project: Path | None, config_file: Path | None, file: Path, out: Path
     for f in result["fired"]:
         lines.append(f"{f['at']:<19}  {f['customer_id']:<12} {f['trigger']:<24} "
                      f"{f['action']:<28} {f['priority']:>8}  {f['reason']}")
-    lines.append(f"{result['events']} events of {result['customers']} customers: "
+    lines.append(f"{_count(result['events'], 'event')} of "
+                 f"{_count(result['customers'], 'customer')}: "
                  f"{len(result['fired'])} fired, {result['pending']} waiting for an absence "
                  "to be decided")
     if result["unknown_customers"]:
