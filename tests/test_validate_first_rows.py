@@ -128,3 +128,20 @@ def test_a_contract_ending_before_it_starts(tmp_path: Path) -> None:
         "start 2023-01-01 (1 such row in the first 1,000), expected an end on or after the start\n"
         "  hint: leave the end empty while the contract runs\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n"))
+
+
+def test_every_columns_first_problem_in_row_order(tmp_path: Path) -> None:
+    """A new user's file with a bad date at row 500, an amount '1.2.3' at row 800 and an empty
+    customer id at row 999: validate said only the id (checked first), then the date, one
+    round each; now each column's first problem, in the file's order."""
+    project = _project(tmp_path)
+    tx = project / DATA / "transactions.csv"
+    _set_cell(tx, 500, "OrderDate", "2025-02-30")
+    _set_cell(tx, 800, "NetAmount", "1.2.3")
+    _set_cell(tx, 999, "CustomerID", "")
+    code, out = _validate(project)
+    assert code == 1
+    assert [line.split(": found")[0] for line in out.splitlines() if line.startswith("error")] \
+        == ["error: examples/retail/transactions.csv:501: row 500, column 'OrderDate'",
+            "error: examples/retail/transactions.csv:801: row 800, column 'NetAmount'",
+            "error: examples/retail/transactions.csv:1000: row 999, column 'CustomerID'"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from engine.data.contracts import end_days
 from engine.data.folder import parts
@@ -55,20 +56,32 @@ def _problems(check: Callable[[], object]) -> list[Problem]:
 
 
 def _transactions(config: Config, file: Source) -> None:
-    """What ``load_transactions`` refuses of a row, on the first rows of one file."""
+    """What ``load_transactions`` refuses of a row, on the first rows of one file: every
+    column's first problem (the loader stops at the first column with one), in row order."""
     cols = config.data.columns
     src, table = read_first(file, transaction_columns(config), (), FIRST_ROWS)
-    ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
-    check_ids(src, ids.combine_chunks(), cols["customer_id"])
     date_format = config.data.date_format
-    day = as_date_seconds(src, table, "date", cols["date"], date_format=date_format,
-                          required=True) // DAY
-    as_number(src, table, "amount", cols["amount"], required=True)
+    found: list[Problem] = []
+    found += _problems(lambda: check_ids(src, as_text(
+        src, table, "customer_id", cols["customer_id"], required=True).combine_chunks(),
+        cols["customer_id"]))
+    days: list[Any] = []
+    found += _problems(lambda: days.append(as_date_seconds(
+        src, table, "date", cols["date"], date_format=date_format, required=True) // DAY))
+    found += _problems(lambda: as_number(src, table, "amount", cols["amount"], required=True))
     for key in ("cost", "margin", "quantity"):
         if key in cols:
-            as_number(src, table, key, cols[key], required=False)
+            found += _problems(partial(as_number, src, table, key, cols[key], required=False))
     subs = config.subscriptions
-    if subs is not None:
-        end = as_date_seconds(src, table, "end", subs.end, date_format=date_format,
-                              required=False)
-        end_days(src, subs.end, end, day, NO_DATE)
+    if subs is not None and days:  # an end before its start needs the starts
+        found += _problems(lambda: end_days(src, subs.end, as_date_seconds(
+            src, table, "end", subs.end, date_format=date_format, required=False), days[0],
+            NO_DATE))
+    if found:
+        raise InputError(sorted(found, key=lambda p: (p.line or 0, _row(p))))
+
+
+def _row(problem: Problem) -> int:
+    """The data row a problem names ('row 12, column ...'; a Parquet file has no line)."""
+    key = problem.key or ""
+    return int(key.split(",")[0][4:]) if key.startswith("row ") else 0
