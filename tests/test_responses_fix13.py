@@ -179,3 +179,12 @@ def test_the_readme_examples_hold(retail: Path) -> None:
                            "ZZZ999,retain_high_value,2025-10-03,converted,10\n"
                            "YYY1,retain_high_value,2025-10-04,responded,\n")
     assert warned in blocks
+
+
+def test_an_empty_file_is_said_to_be_empty(retail: Path) -> None:
+    """A file of 0 bytes was told 'the first line is empty ... remove the blank lines above
+    it' (a new user): it has no line at all."""
+    code, _, err = _import(retail, "")
+    assert (code, err) == (1, "error: responses.csv: the file is empty, expected a header line "
+                              "and data rows\n  hint: check whether the export stopped early or "
+                              "wrote its rows to another file\n")

@@ -183,6 +183,9 @@ def header_names(src: Source, head: bytes) -> list[str]:
         raise InputError(Problem("found NUL bytes in the header line, expected text",
                                  file=src.display, line=1, key="header",
                                  hint=encoding_hint(src, utf16_hint())))
+    if not head:  # a file of 0 bytes: no line at all (its readers may not look at its size)
+        raise InputError(Problem("the file is empty, expected a header line and data rows",
+                                 file=src.display, hint=src.no_rows_hint()))
     if not first.strip():
         raise InputError(Problem(
             "the first line is empty, expected the header line with the column names",
