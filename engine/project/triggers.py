@@ -162,10 +162,13 @@ def check_triggers(project: Path, types: Mapping[str, str],
     paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     problems: list[Problem] = []
     docs = []
+    broken = []  # files whose keys or values are wrong: their triggers checked all the same
     for path in paths:
-        doc, raw = read(path, project, TRIGGERS, problems)
-        if doc is not None:
+        doc, raw = read(path, project, TRIGGERS, problems, keep_doc=True)
+        if doc is not None and raw is not None:
             docs.append((doc, raw))
+        elif doc is not None:
+            broken.append((doc, salvaged(doc)))
     event_types: dict[str, dict[str, str]] = {k: dict(v) for k, v in BUILT_IN.items()}
     declared: dict[str, str] = {}
     for doc, raw in docs:
@@ -187,6 +190,11 @@ def check_triggers(project: Path, types: Mapping[str, str],
                     problems.append(doc.problem((*at, "fields", field_name), f"field "
                                                 f"{field_name!r} is a column of every event",
                                                 key=True, hint="choose another field name"))
+    for doc, types_found in broken:  # their event types known, as far as they read
+        for name, fields in types_found.items():
+            if name not in BUILT_IN and name not in declared:
+                declared[name] = doc.file
+                event_types[name] = fields
     found: list[Trigger] = []
     seen: dict[str, str] = {}
     for doc, raw in docs:
@@ -195,6 +203,9 @@ def check_triggers(project: Path, types: Mapping[str, str],
                                seen, problems)
             if trigger is not None and item["enabled"]:
                 found.append(trigger)
+    for doc, _ in broken:  # one round of validate says everything wrong in them too
+        for i, item in salvaged_triggers(doc):
+            _trigger(doc, i, item, event_types, types, values or {}, channels, seen, problems)
     if errors_only(problems):
         return None, problems
     return Triggers(event_types, tuple(found), tuple(doc.file for doc, _ in docs)), problems
@@ -255,6 +266,47 @@ def _trigger(doc: YamlDoc, i: int, item: dict[str, Any], event_types: Mapping[st
                    unless["type"] if unless is not None else None, then["action"],
                    then["campaign"], channel, then["priority"], then["talking_point"], doc.file,
                    line)
+
+
+def salvaged(doc: YamlDoc) -> dict[str, dict[str, str]]:
+    """The event types of a file whose keys or values are wrong, those that read whole."""
+    value, _ = c.check_collect(doc, TRIGGERS)  # its problems are said already
+    types = value.get("event_types") if isinstance(value, dict) else None
+    if not isinstance(types, dict):
+        return {}
+    return {name: dict(spec["fields"]) for name, spec in types.items()
+            if isinstance(spec, dict) and isinstance(spec.get("fields"), dict)
+            and c.MISSING not in spec["fields"].values()}
+
+
+def salvaged_triggers(doc: YamlDoc) -> list[tuple[int, dict[str, Any]]]:
+    """The triggers of a file whose keys or values are wrong, as far as they read: each with
+    its id and event type, a part that did not read taken as absent (a wrong part is said
+    already; its description, say, is not needed to check the rest)."""
+    value, _ = c.check_collect(doc, TRIGGERS)
+    items = value.get("triggers") if isinstance(value, dict) else None
+    out = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict) or item.get("id") in (None, c.MISSING):
+            continue
+        event = item.get("event")
+        if not isinstance(event, dict) or event.get("type") in (None, c.MISSING):
+            continue
+        given = item.get("then")
+        then: dict[str, Any] = given if isinstance(given, dict) else {}
+        unless = item.get("unless")
+        out.append((i, {
+            **{k: (None if item.get(k) is c.MISSING else item.get(k))
+               for k in ("customer", "count", "within")},
+            "id": item["id"], "description": "", "enabled": False,
+            "event": {"type": event["type"],
+                      "when": None if event.get("when") is c.MISSING else event.get("when")},
+            "unless": unless if isinstance(unless, dict) and c.MISSING not in unless.values()
+            else None,
+            "then": {"action": "", "campaign": None, "priority": 0, "talking_point": "",
+                     "channel": None if then.get("channel") is c.MISSING
+                     else then.get("channel")}}))
+    return out
 
 
 def _unknown_type(doc: YamlDoc, path: tuple[Any, ...], kind: str,
