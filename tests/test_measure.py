@@ -73,6 +73,25 @@ def test_a_window_not_over_is_too_early_to_tell(
                    "incremental_margin", "incremental_revenue", "return_on_spend"):
         assert (table[column] == "").all(), column
     assert (table["treated"] > 0).all() and (table["cost"] != "").all()
+    # conversions imported for the window are measured all the same (a reviewer: they were
+    # blanked too, where learning counts them)
+    actions = pd.read_csv(tmp_path / "run1" / "actions.csv", keep_default_na=False)
+    treated = actions.loc[(actions["campaign"] == "win_back") & ~actions["holdout"],
+                          "customer_id"].head(40)
+    responses = tmp_path / "responses.csv"
+    responses.write_text("customer_id,campaign,date,outcome\n" + "".join(
+        f"{c},win_back,2026-01-05,converted\n" for c in treated))
+    done = cvm("responses", "import", str(responses), "--project", str(retail), "-q")
+    assert done.exit_code == 0, done.stderr
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"), "-q")
+    assert done.exit_code == 0, done.stderr
+    table = pd.read_csv(tmp_path / "m" / "measure.csv", keep_default_na=False)
+    row = table[table["campaign"] == "win_back"].iloc[0]
+    assert row["verdict"].startswith(
+        "too early to tell: the window starts 2026-01-01, after the last transaction "
+        "(2025-12-31): only the imported conversions are measured")
+    assert float(row["conversion_treated"]) == round(40 / row["treated"], 4)
+    assert (float(row["conversion_holdout"]), row["margin_uplift"]) == (0.0, "")
 
 
 def test_measure_without_a_history_says_so(retail: Path, tmp_path: Path,

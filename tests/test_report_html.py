@@ -214,7 +214,7 @@ def test_the_two_equities_differ_in_the_formulas_own_unit(bundled: Path) -> None
     assert f"{r / (1 + d - r):.2f}" == "1.51"
     assert ('<p class="read" id="equities-differ">On the same 715 customers the model gives '
             "1.89 times the formula. The formula values each at r / (1 + d \u2212 r) = 1.51 "
-            "times their margin per period (r = 61.6%, the share of the customers active a "
-            "period before who are active again, the same for everyone, and no end); the model "
-            "expects of them 2.84 times that margin within 4 periods, each customer&#39;s from "
-            "their own purchases.</p>") in html
+            "times their margin per active period (r = 61.6%, the share of the customers "
+            "active a period before who are active again, the same for everyone, and no end); "
+            "the model expects of them 2.84 times that margin within 4 periods, each "
+            "customer&#39;s from their own purchases.</p>") in html

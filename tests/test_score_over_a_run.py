@@ -20,12 +20,13 @@ def test_score_says_it_replaced_the_runs_value_table(tmp_path: Path) -> None:
     run_id = (project / "output" / "manifest.json").read_text().split('"run_id": "')[1][:16]
     done = runner.invoke(app, ["score", "-p", str(project)])
     assert done.exit_code == 0
+    out = project / "output"  # outside the working directory: as given, whole
     assert done.stderr.splitlines()[-2:] == [
-        f"warning: replaced run {run_id}'s customers.csv and customers.parquet in output: the "
+        f"warning: replaced run {run_id}'s customers.csv and customers.parquet in {out}: the "
         "run folder now holds this value table, without the run's lifecycle stages and "
         "segments, and its manifest no longer matches them (cvm serve refuses the folder until "
         "cvm run writes it again)",
-        "  hint: give cvm score a folder of its own: cvm score --out output/score"]
+        f"  hint: give cvm score a folder of its own: cvm score --out {out / 'score'}"]
     again = runner.invoke(app, ["score", "-p", str(project)])  # the files are score's now
     assert "warning" not in again.stderr
     quiet = runner.invoke(app, ["score", "-p", str(project), "--out", str(tmp_path / "s")])

@@ -145,3 +145,19 @@ def test_every_columns_first_problem_in_row_order(tmp_path: Path) -> None:
         == ["error: examples/retail/transactions.csv:501: row 500, column 'OrderDate'",
             "error: examples/retail/transactions.csv:801: row 800, column 'NetAmount'",
             "error: examples/retail/transactions.csv:1000: row 999, column 'CustomerID'"]
+
+
+def test_a_bad_end_is_said_beside_a_bad_start(tmp_path: Path) -> None:
+    """Reviewer: with a bad start date the end column was not read at all."""
+    project = tmp_path / "subscription"
+    shutil.copytree(ROOT / "examples" / "subscription", project,
+                    ignore=shutil.ignore_patterns("output", "*.py", "*.md"))
+    _edit(project / "contracts.csv", "K000700,S00664,2023-01-01,,",
+          "K000700,S00664,2023-13-01,,")
+    _edit(project / "contracts.csv", "K002401,S02289,2023-01-01,,",
+          "K002401,S02289,2023-01-01,someday,")
+    code, out = _validate(project)
+    assert code == 1
+    assert [line.split(": found")[0] for line in out.splitlines() if line.startswith("error")] \
+        == ["error: contracts.csv:2: row 1, column 'start_date'",
+            "error: contracts.csv:3: row 2, column 'end_date'"]

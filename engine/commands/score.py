@@ -56,12 +56,12 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         typer.echo(summary(scored, config.currency))
         typer.echo("wrote " + " and ".join(shell_path(target.path / f) for f in FILES))
     if run_id is not None:
-        where = config.display(target.path)
+        where = shell_path(target.path)  # as the user can reach it from where they are
         notices.warn(f"replaced run {run_id}'s {' and '.join(FILES)} in {where}: the run folder "
                      "now holds this value table, without the run's lifecycle stages and "
                      "segments, and its manifest no longer matches them (cvm serve refuses the "
                      "folder until cvm run writes it again)\n  hint: give cvm score a folder of "
-                     f"its own: cvm score --out {where}/score")
+                     f"its own: cvm score --out {shell_path(target.path / 'score')}")
     return 0
 
 

@@ -190,7 +190,7 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
     def r(v: float, k: int = 4) -> float | None:
         return round(v, k) if math.isfinite(v) else None
 
-    return {
+    row = {
         "run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
         "window_days": days, "treated": n_t,
         "contacted": int(np.count_nonzero(m.allocated[rows])), "holdout": n_h,
@@ -212,32 +212,35 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         "return_on_spend": r(incremental / (cost / money.SCALE))
         if cost > 0 and significant is not None else None,
         "significant": significant, "verdict": verdict,
-    } if day0 < end_day else _unobserved(run, run_id, as_of, campaign, days, n_t, n_h,
-                                         int(np.count_nonzero(m.allocated[rows])), cost,
-                                         day0, end_day)
+    }
+    return row if day0 < end_day else _unobserved(row, answers, day0, days, end_day)
 
 
-# what no day of the window can say: empty, not 0 (read as a campaign that earned nothing)
-OUTCOMES = ("conversion_treated", "conversion_holdout", "conversion_uplift", "conversion_low",
-            "conversion_high", "revenue_treated", "revenue_holdout", "revenue_uplift",
-            "revenue_low", "revenue_high", "margin_treated", "margin_holdout", "margin_uplift",
-            "margin_low", "margin_high", "cuped_theta", "mde", "incremental_margin",
-            "incremental_revenue", "return_on_spend", "significant")
+# what no day of the window in the transactions can say: empty, not 0 (read as a campaign
+# that earned nothing); the conversions stay when imported responses fall in the window
+SPEND = ("revenue_treated", "revenue_holdout", "revenue_uplift", "revenue_low", "revenue_high",
+         "margin_treated", "margin_holdout", "margin_uplift", "margin_low", "margin_high",
+         "cuped_theta", "mde", "incremental_margin", "incremental_revenue", "return_on_spend",
+         "significant")
+CONVERSION = ("conversion_treated", "conversion_holdout", "conversion_uplift",
+              "conversion_low", "conversion_high")
 
 
-def _unobserved(run: int, run_id: str, as_of: str, campaign: str, days: int, n_t: int,
-                n_h: int, contacted: int, cost: int, day0: int, end_day: int
-                ) -> dict[str, Any]:
-    """A run whose window starts after the last transaction: the groups, the cost, and no
-    outcome at all."""
+def _unobserved(row: dict[str, Any], answers: pd.DataFrame, day0: int, days: int,
+                end_day: int) -> dict[str, Any]:
+    """A run whose window starts after the last transaction: no revenue or margin is
+    measured; the conversions only from the responses imported for the window, if any."""
+    day = answers["day"].to_numpy()
+    imported = bool(((day >= day0) & (day < day0 + days)).any())
+    blank = SPEND if imported else SPEND + CONVERSION
     last = EPOCH + dt.timedelta(days=end_day - 1)
-    return {"run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,
-            "window_days": days, "treated": n_t, "contacted": contacted, "holdout": n_h,
-            **dict.fromkeys(OUTCOMES), "cost": cost,
-            "verdict": f"too early to tell: the window starts {as_of}, after the last "
-                       f"transaction ({last}): nothing is measured yet" + (
-                           f"; fewer than {MIN_GROUP} customers in a group"
-                           if min(n_t, n_h) < MIN_GROUP else "")}
+    what = "only the imported conversions are measured" if imported else \
+        "nothing is measured yet"
+    few = min(int(row["treated"]), int(row["holdout"])) < MIN_GROUP
+    return {**row, **dict.fromkeys(blank),
+            "verdict": f"too early to tell: the window starts {row['as_of']}, after the last "
+                       f"transaction ({last}): {what}"
+                       + (f"; fewer than {MIN_GROUP} customers in a group" if few else "")}
 
 
 def _costs_shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -119,7 +119,8 @@ def differ_text(rec: Reconciliation, r: float, d: float, horizon: int, bought: s
     n = rec.counted.customers
     return (f"On the same {n:,} customer{'s' if n != 1 else ''} the model gives "
             f"{rec.counted.equity / rec.formula:.2f} times the formula. The formula values each "
-            f"at r / (1 + d \u2212 r) = {times:.2f} times their margin per period (r = {r:.1%}, "
+            f"at r / (1 + d \u2212 r) = {times:.2f} times their margin per active period (r = "
+            f"{r:.1%}, "
             "the share of the customers active a period before who are active again, the same "
             f"for everyone, and no end); the model expects of them {model:.2f} times that margin "
             f"within {horizon} periods, each customer's from their own {bought}.")

@@ -73,10 +73,12 @@ def _transactions(config: Config, file: Source) -> None:
         if key in cols:
             found += _problems(partial(as_number, src, table, key, cols[key], required=False))
     subs = config.subscriptions
-    if subs is not None and days:  # an end before its start needs the starts
-        found += _problems(lambda: end_days(src, subs.end, as_date_seconds(
-            src, table, "end", subs.end, date_format=date_format, required=False), days[0],
-            NO_DATE))
+    if subs is not None:
+        ends: list[Any] = []
+        found += _problems(lambda: ends.append(as_date_seconds(
+            src, table, "end", subs.end, date_format=date_format, required=False)))
+        if days and ends:  # an end before its start needs both read
+            found += _problems(lambda: end_days(src, subs.end, ends[0], days[0], NO_DATE))
     if found:
         raise InputError(sorted(found, key=lambda p: (p.line or 0, _row(p))))
 
