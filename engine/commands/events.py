@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from engine import notices
-from engine.commands.common import project_of
+from engine.commands.common import project_of, today
 from engine.errors import InputError, Problem
 from engine.output.folder import output_target
 from engine.policy.triggers import Event, Fired, TriggerEngine
@@ -62,15 +62,15 @@ def replay(project: Path | None, config_file: Path | None, file: Path,
 
 
 def _after_today(events: list[Event]) -> str | None:
-    """The events dated after today (UTC), which `cvm serve` and `cvm responses import` would
-    refuse: a year mistyped, most often."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    """The events dated after today (the machine's day, as ``cvm responses import`` counts
+    it; an event's time is read as UTC): a year mistyped, most often."""
+    day = today()
     later = [e for e in events if (e.at.astimezone(dt.timezone.utc) if e.at.tzinfo
-                                   else e.at).date() > today]
+                                   else e.at).date() > day]
     if not later:
         return None
     first = later[0]
-    return (f"{_count(len(later), 'event')} dated after today ({today}), the first "
+    return (f"{_count(len(later), 'event')} dated after today ({day}), the first "
             f"{first.at.isoformat()} (customer {first.customer_id}): replayed as dated; is a year "
             "mistyped?")
 
