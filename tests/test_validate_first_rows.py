@@ -35,6 +35,14 @@ def _set_cell(path: Path, line: int, column: str, value: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _subscription(tmp_path: Path) -> Path:
+    """A copy of the bundled subscription example (its contracts file is changed)."""
+    project = tmp_path / "subscription"
+    shutil.copytree(ROOT / "examples" / "subscription", project,
+                    ignore=shutil.ignore_patterns("output", "*.py", "*.md"))
+    return project
+
+
 def _run(project: Path) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["run", "-p", str(project), "--no-history", "-q",
                                       "--out", str(project / "out")])
@@ -118,9 +126,7 @@ def test_a_parquet_file_and_a_folder_of_files(tmp_path: Path) -> None:
 
 
 def test_a_contract_ending_before_it_starts(tmp_path: Path) -> None:
-    project = tmp_path / "subscription"
-    shutil.copytree(ROOT / "examples" / "subscription", project,
-                    ignore=shutil.ignore_patterns("output", "*.py", "*.md"))
+    project = _subscription(tmp_path)
     _edit(project / "contracts.csv", "K002401,S02289,2023-01-01,,",
           "K002401,S02289,2023-01-01,2022-12-01,")
     assert _validate(project) == (1, (
@@ -149,9 +155,7 @@ def test_every_columns_first_problem_in_row_order(tmp_path: Path) -> None:
 
 def test_a_bad_end_is_said_beside_a_bad_start(tmp_path: Path) -> None:
     """Reviewer: with a bad start date the end column was not read at all."""
-    project = tmp_path / "subscription"
-    shutil.copytree(ROOT / "examples" / "subscription", project,
-                    ignore=shutil.ignore_patterns("output", "*.py", "*.md"))
+    project = _subscription(tmp_path)
     _edit(project / "contracts.csv", "K000700,S00664,2023-01-01,,",
           "K000700,S00664,2023-13-01,,")
     _edit(project / "contracts.csv", "K002401,S02289,2023-01-01,,",
