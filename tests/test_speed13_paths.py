@@ -190,6 +190,7 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
     import math
 
     from engine.activation import money
+    from engine.history.measure import _unobserved
     from engine.history.measure_verdict import judge
     from engine.history.measured import outcomes
     from engine.history.uplift import uplift
@@ -206,7 +207,7 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
     def r(v: float, k: int = 4) -> float | None:
         return round(v, k) if math.isfinite(v) else None
 
-    return {
+    row = {
         "run": 1, "run_id": "r1", "as_of": "2001-01-01", "campaign": "c",
         "window_days": days, "treated": int(t.sum()),
         "contacted": int(m.allocated[rows].sum()), "holdout": int(h.sum()),
@@ -228,6 +229,9 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
         if cost > 0 and significant is not None else None,
         "significant": significant, "verdict": verdict,
     }
+    # a window after the last transaction (day 230): what measure says of it, the same way
+    # whichever way the row was made (tests/test_measure.py checks what that is)
+    return row if day0 < 230 else _unobserved(row, answers, day0, days, 230)
 
 
 @pytest.mark.parametrize("seed", range(40))
