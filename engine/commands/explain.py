@@ -47,10 +47,13 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
                            campaigns=[camp] if camp else [], use_history=history)
     # the allocation is decided among every customer: the run's computation, written nowhere
-    from engine.run.explain_allocation import allocation_view
+    from engine.project.rulebook import NO_ACTION
+    from engine.run.explain_allocation import NOTHING, allocation_view
     from engine.run.pipeline import compute
 
-    placed = allocation_view(compute(setup, scored=scored, history=history), customer_id)
+    # (no action: nothing to allocate, and no need to decide everyone else: seconds at 1M)
+    placed = allocation_view(compute(setup, scored=scored, history=history), customer_id) \
+        if why.action not in (None, NO_ACTION) else NOTHING
     if json_out:  # issue 17; the contact policies and the expected response: issue 13
         from engine.workflow.json_output import explain_json
 

@@ -43,7 +43,7 @@ class AllocationView:
     relationship_factor: float | None  # 1 + relationship_weight x the channel's strength
     options: tuple[Option, ...]
     limits: tuple[str, ...]  # the state of the channels' and campaign's limits after the walk
-    customers: int  # customers with an action in the run
+    customers: int | None  # customers with an action in the run (None: not decided)
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "campaign": self.campaign, "channel": self.channel,
@@ -55,8 +55,8 @@ class AllocationView:
                 "options": [vars(o) for o in self.options], "limits": list(self.limits)}
 
     def lines(self, currency: str) -> list[str]:
-        head = ["", f"Allocation, as cvm run allocates now ({self.customers:,} customers with "
-                "an action)"]
+        head = ["", "Allocation, as cvm run allocates now" + (
+            "" if self.customers is None else f" ({self.customers:,} customers with an action)")]
         if self.status is None:
             return [*head, "  none: the decision is no action"]
         status = f"{self.status} on {self.channel}" if self.channel else self.status
@@ -81,6 +81,10 @@ class AllocationView:
         out.append("  limits after the walk")
         out += [f"    {line}" for line in self.limits]
         return out
+
+
+# a customer whose decision is no action: nothing to allocate (the others not decided)
+NOTHING = AllocationView(None, None, None, "", None, None, None, None, None, None, (), (), None)
 
 
 def allocation_view(computed: Computed, customer_id: str) -> AllocationView:
