@@ -72,11 +72,11 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     return table.select([wanted[k] for k in kept]).rename_columns(kept)
 
 
-def read_first(src: Source, wanted: Mapping[str, str], repetitive: Collection[str], first: int
-               ) -> tuple[Source, pa.Table]:
-    """The first ``first`` rows, and the source saying so when the file has more (its
-    messages then count the rows with a problem among those)."""
-    table = read_columns(src, wanted, repetitive, first=first + 1)
+def read_first(src: Source, wanted: Mapping[str, str], first: int) -> tuple[Source, pa.Table]:
+    """The first ``first`` rows (every column as text, none dictionary coded), and the source
+    saying so when the file has more (its messages then count the rows with a problem among
+    those)."""
+    table = read_columns(src, wanted, first=first + 1)
     if table.num_rows <= first:
         return src, table
     return replace(src, first_rows=first), table.slice(0, first)
@@ -159,32 +159,35 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
 
 
+def _csv_options(src: Source, theirs: list[str], repeated: set[str]
+                 ) -> tuple[pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """How a CSV file's columns are read: every column as text (``repeated``: dictionary
+    coded), to be checked value by value."""
+    return (pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
+            pacsv.ConvertOptions(
+                include_columns=theirs,
+                column_types={n: DICTIONARY if n in repeated else pa.string() for n in theirs},
+                # only an empty cell is empty: "NA", "null" or "nan" are values (a region, an
+                # id), and a "nan" amount is an error, not a missing amount
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False))
+
+
 def _csv_columns(src: Source, where: Path | IO[bytes], theirs: list[str],
                  repeated: set[str]) -> pa.Table:
+    parse, convert = _csv_options(src, theirs, repeated)
     return pacsv.read_csv(
-        where,
-        read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=theirs,
-            column_types={n: DICTIONARY if n in repeated else pa.string() for n in theirs},
-            # only an empty cell is empty: "NA", "null" or "nan" are values (a region, an
-            # id), and a "nan" amount is an error, not a missing amount
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
-        ),
-    )
+        where, read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 24),
+        parse_options=parse, convert_options=convert)
 
 
 def _csv_first(src: Source, where: Path | IO[bytes], theirs: list[str], first: int
                ) -> pa.Table:
     """The first ``first`` rows, as ``_csv_columns`` reads every row (all columns as text),
     a block of the file at a time until there are enough."""
+    parse, convert = _csv_options(src, theirs, set())
     reader = pacsv.open_csv(
         where, read_options=pacsv.ReadOptions(encoding=src.encoding, block_size=1 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=src.delimiter, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=theirs, column_types={n: pa.string() for n in theirs},
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False))
+        parse_options=parse, convert_options=convert)
     batches, rows = [], 0
     with reader:
         for batch in reader:

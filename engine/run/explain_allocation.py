@@ -8,12 +8,13 @@ state of the limit once the walk is over: limits only tighten)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from engine.activation import money
+from engine.activation.allocate import Options
 from engine.project.channels import Channel
 from engine.render.figures import price
 from engine.run.pipeline import Computed, allocation_summary, options_of
@@ -93,8 +94,7 @@ def allocation_view(computed: Computed, customer_id: str) -> AllocationView:
     setup = computed.setup.channels
     found = np.flatnonzero(acts["customer_id"].to_numpy(dtype=object) == customer_id)
     if not len(found):
-        return AllocationView(None, None, None, "", None, None, None, None, None, None, (),
-                              (), len(acts))
+        return replace(NOTHING, customers=len(acts))
     row = acts.iloc[int(found[0])]
     camp = str(row["campaign"])
     spec = setup.campaign(camp)
@@ -129,11 +129,10 @@ def _limits(computed: Computed, channels: list[str], camp: str) -> list[str]:
     return lines
 
 
-def _options(computed: Computed, customer_id: str, found: Any, chosen: str | None,
+def _options(computed: Computed, customer_id: str, opts: Options, chosen: str | None,
              done: Any, camp: str, walked: str | None) -> tuple[Option, ...]:
     """``walked``: a customer left without a channel, the walk's reason (what blocked their
     best option when its turn came)."""
-    opts, _ = found
     setup = computed.setup.channels
     alloc = computed.allocation
     prices = alloc.walked if alloc is not None else {}

@@ -177,10 +177,9 @@ def _audience(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSet
     return _Audience(dec, tab, camp_ids, stake, shares)
 
 
-def options_of(computed: Computed, customer_id: str) -> tuple[Options, float] | None:
+def options_of(computed: Computed, customer_id: str) -> Options | None:
     """The allocation's options of one customer of ``computed`` (before the contact
-    policies) and their value at stake, as the run built them; None: no action to allocate
-    (``cvm explain``)."""
+    policies), as the run built them; None: no action to allocate (``cvm explain``)."""
     found = np.flatnonzero(computed.table["customer_id"].to_numpy(dtype=object) == customer_id)
     if not len(found):
         return None
@@ -190,7 +189,7 @@ def options_of(computed: Computed, customer_id: str) -> tuple[Options, float] | 
     if not len(aud.dec):
         return None
     return build_options(aud.dec, aud.tab, computed.setup.channels, aud.stake,
-                         computed.learned.rates()), float(aud.stake[0])
+                         computed.learned.rates())
 
 
 def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSetup,

@@ -50,7 +50,7 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
     if first is None:
         table = read_columns(src, wanted, repetitive)
     else:
-        src, table = read_first(src, wanted, repetitive, first)
+        src, table = read_first(src, wanted, first)
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     check_ids(src, ids, wanted["customer_id"])

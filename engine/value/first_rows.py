@@ -59,7 +59,7 @@ def _transactions(config: Config, file: Source) -> None:
     """What ``load_transactions`` refuses of a row, on the first rows of one file: every
     column's first problem (the loader stops at the first column with one), in row order."""
     cols = config.data.columns
-    src, table = read_first(file, transaction_columns(config), (), FIRST_ROWS)
+    src, table = read_first(file, transaction_columns(config), FIRST_ROWS)
     date_format = config.data.date_format
     found: list[Problem] = []
     found += _problems(lambda: check_ids(src, as_text(
