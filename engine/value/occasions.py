@@ -47,9 +47,12 @@ def first_of_pair(code: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     """
     if len(code) == 0:
         return np.zeros(0, dtype=bool)
-    rel = value.astype(np.int64) - int(np.min(value))
-    width = max(1, min(int(np.max(rel)) + 1, TABLE_SLOTS // max(n, 1)))
-    window = rel // width
+    low, high = int(np.min(value)), int(np.max(value))
+    # 32-bit where the values' span fits (days do): half the memory to fault in and divide
+    span = np.int32 if high - low < 2**31 else np.int64
+    rel = (value - value.dtype.type(low)).astype(span, copy=False)
+    width = max(1, min(high - low + 1, TABLE_SLOTS // max(n, 1)))
+    window = rel // span(width)
     ordered = bool(np.all(window[1:] >= window[:-1]))
     perm = None if ordered else np.argsort(
         window.astype(np.uint16) if np.max(window) < 2**16 else window, kind="stable")
