@@ -211,3 +211,25 @@ def test_a_duckdb_file_that_cannot_be_opened_gets_no_csv_hint(tmp_path: Path,
     assert code == 1
     assert "cannot be opened as a DuckDB database: " in err, err
     assert "hint" not in err, err
+
+
+def test_a_plan_of_an_unchanged_copy_sees_no_change_in_the_database_source(
+        shop: Path, tmp_path: Path) -> None:
+    """A new user's CI gate: the proposal (a copy of campaigns.yaml) changed nothing, yet the
+    plan listed data.transactions.setting_at (the temporary copies' cvm.yaml:8:5) as changed
+    and exited 2."""
+    project = copy_example_project(tmp_path)
+    text = (project / "cvm.yaml").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("  transactions:"))
+    (project / "cvm.yaml").write_text(text.replace(
+        line, f"  transactions:\n    url: duckdb:///{shop}\n    table: sales"))
+    proposed = tmp_path / "proposed"
+    (proposed / "policies").mkdir(parents=True)
+    (proposed / "policies" / "campaigns.yaml").write_bytes(
+        (project / "policies" / "campaigns.yaml").read_bytes())
+    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                                 "--overlay", "--detailed-exitcode", "--quiet", "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["changed"] is False
+    assert plan["definitions"] == []

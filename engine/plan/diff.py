@@ -27,7 +27,7 @@ from engine.run.pipeline import Computed
 
 # where a definition is written, not what it says
 LOCATION = frozenset({"file", "files", "line", "column", "spots", "spot", "where",
-                      "positions"})
+                      "positions", "setting_at"})
 # settings of cvm.yaml that decide nothing a plan compares (where the run and the report go)
 NOT_COMPARED = frozenset({"project", "file", "output", "report"})
 CONDITIONS = (AllOf, AnyOf, Not, Compare, Always)
