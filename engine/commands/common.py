@@ -107,3 +107,11 @@ def last_purchase(table: pd.DataFrame) -> dt.date | None:
     from engine.value.features import last_purchase_day
 
     return last_purchase_day(table)
+
+
+def left_out(customers: int) -> list[str]:
+    """The summaries' line on the customers left out of the value table (none: no line)."""
+    if not customers:
+        return []
+    return [f"  left out {customers:,} customer{'s' * (customers != 1)} with no purchase left "
+            "(only refund rows, or every purchase row skipped above)"]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import typer
 
-from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
+from engine.commands.common import (
+    last_purchase,
+    left_out,
+    money,
+    project_of,
+    warn_if_ahead,
+)
 from engine.project.config import Config
 from engine.terminal import display, shell_path
 
@@ -61,6 +67,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "
         f"{counts['rows_skipped_zero_amount']:,} zero amounts, "
         f"{counts['rows_skipped_duplicates']:,} duplicates",
+        *left_out(counts["customers_without_purchase"]),
         *([f"  note: {result.computed.scored.report.as_of_note}"]
           if result.computed.scored.report.as_of_note else []),
         *([f"  note: {result.computed.scored.report.files_note}"]

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from engine import notices
-from engine.commands.common import last_purchase, money, project_of, warn_if_ahead
+from engine.commands.common import (
+    last_purchase,
+    left_out,
+    money,
+    project_of,
+    warn_if_ahead,
+)
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import display, shell_path
 
@@ -98,9 +104,7 @@ def summary(scored: Scored, currency: str) -> str:
     if rep.refund_rows:
         lines.append(f"  netted {rep.refund_rows:,} refund rows "
                      f"({money(rep.refund_amount, currency)})")
-    if rep.customers_refund_only:
-        lines.append(f"  left out {rep.customers_refund_only:,} customers with no purchase "
-                     "left (only refund rows, or every purchase row skipped above)")
+    lines += left_out(rep.customers_refund_only)
     if rep.margin_note:
         lines.append(f"  note: {rep.margin_note}")
     if rep.as_of_note:

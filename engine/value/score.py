@@ -158,13 +158,15 @@ def score(config: Config, *, progress: Progress | None = None,
 
 
 def row_counts(scored: Scored) -> dict[str, int]:
-    """Rows read, used and skipped (by reason) and customers scored: the run manifest's and the
-    API's ``counts``."""
+    """Rows read, used and skipped (by reason), customers scored and customers left out (no
+    purchase left: only refund rows, or every purchase row skipped): the run manifest's and
+    the API's ``counts``."""
     rep = scored.report
     return {"rows_read": rep.rows_read, "rows_used": rep.rows_used,
             "rows_skipped_after_as_of": rep.after_as_of,
             "rows_skipped_zero_amount": rep.zero_amount,
-            "rows_skipped_duplicates": rep.duplicates, "customers": len(scored.table)}
+            "rows_skipped_duplicates": rep.duplicates, "customers": len(scored.table),
+            "customers_without_purchase": rep.customers_refund_only}
 
 
 def output_frame(table: pd.DataFrame) -> pd.DataFrame:
