@@ -14,7 +14,7 @@ of the value table) and a salt for the holdout draw.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,6 +267,29 @@ def low_campaign_budgets(setup: ChannelSetup, channels_of: Mapping[str, set[str]
             f"channel of campaign {cid!r} (the cheapest: {cheapest}, {cost:g})",
             hint=f"raise the budget to at least {cost:g}, or give its policies a cheaper "
             "channel"))
+    return problems
+
+
+def unrequired_consents(consents: Collection[str], setup: ChannelSetup,
+                        tested: Collection[str], at: Callable[[str], Problem]) -> list[Problem]:
+    """A consent of ``data.consents`` that no channel requires and no condition tests
+    (``tested``: the attributes the rules, segments, policies and triggers read) is read and
+    then ignored: the run contacts its customers whatever it says. ``at(key)``: a problem at
+    that setting of cvm.yaml."""
+    from dataclasses import replace
+
+    required = {ch.consent for ch in setup.channels}
+    problems = []
+    for name in consents:
+        attribute = f"consent_{name}"
+        if attribute in required or attribute in tested:
+            continue
+        problems.append(replace(
+            at(f"data.consents.{name}"), severity="warning",
+            message=f"{attribute} is read from the customers file, but no channel requires it "
+            "and no rule, segment, policy or trigger tests it: customers are contacted "
+            "whatever it says",
+            hint=f"add `consent: {attribute}` to the channel it is for in {CHANNELS_FILE}"))
     return problems
 
 

@@ -35,7 +35,9 @@ from engine.project.channels import (
     channel_ids,
     load_channels,
     low_campaign_budgets,
+    unrequired_consents,
 )
+from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
 from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
 from engine.project.files import unread_files
@@ -170,6 +172,10 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
         for pol in book.policies:  # (disabled ones too: validate checks what may run)
             used.setdefault(pol.campaign or pol.id, set()).update(pol.channels)
         problems.extend(low_campaign_budgets(channels, used))
+        if config is not None:
+            problems.extend(unrequired_consents(config.data.consents, channels,
+                                                _tested(book, triggers),
+                                                lambda key: config.problem(key, "")))
     templates = NO_TEMPLATES
     if "templates" in parts or "templates?" in parts:
         templates = read_templates(where)
@@ -200,6 +206,14 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
                           channels or NO_CHANNELS, contacts or NONE, templates, tests, scope,
                           tuple(deferred), triggers or NO_TRIGGERS)
     return Built(problems, project, config, tiers, channels, book, contacts, triggers, own)
+
+
+def _tested(book: Rulebook, triggers: Triggers | None) -> set[str]:
+    """The customer attributes the lifecycle rules, segments, policies and triggers read."""
+    conds = [r.when for r in book.stage_rules] + [s.when for s in book.segments] + [
+        p.when for p in book.policies] + ([t.customer for t in triggers.triggers]
+                                          if triggers is not None else [])
+    return {name for cond in conds for name in attributes(cond)}
 
 
 def _rulebook(where: Path, types: dict[str, str], tiers: TierSpec | None,
