@@ -378,3 +378,17 @@ def test_the_password_comes_from_the_environment_and_a_wrong_one_is_said(
     plain = make_project(db_config(asking, "    table: tx\n"), tx=None)
     monkeypatch.setenv("PGPASSWORD", "s3cret")  # read by libpq itself
     assert score(plain) == (0, "")
+
+
+@pytest.mark.parametrize("source", ["    table: tx_text\n",
+                                    "    query: select * from tx_text order by n limit 3\n"])
+def test_validate_checks_the_first_rows_of_a_table_or_query(shop: str, make_project,
+                                                           source: str) -> None:
+    """A new user's table with bad values in its first rows validated as "valid"; run then
+    stopped. validate gives run's message (the row by its key, for a table)."""
+    project = make_project(db_config(shop, source), tx=None)
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1, result.output
+    row = "row 2 (n = 2)" if "table" in source else "row 2"
+    assert f"error: {shop} ({'table tx_text' if 'table' in source else 'query'}): {row}, " \
+        "column 'amount': found 'abc', expected a number such as 12.50\n" in result.output

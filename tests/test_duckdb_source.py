@@ -233,3 +233,22 @@ def test_a_plan_of_an_unchanged_copy_sees_no_change_in_the_database_source(
     plan = json.loads(result.stdout)
     assert plan["changed"] is False
     assert plan["definitions"] == []
+
+
+def test_validate_checks_the_first_rows_of_a_table_as_run_reads_them(shop: Path,
+                                                                     make_project) -> None:
+    """A new user's table held a NULL id at row 100 and 'abc' at row 200: validate said
+    "valid", run stopped at row 100. Each column's first problem, as run gives it."""
+    project = make_project(db_config(shop, "    table: tx\n    order_by: [n]\n"), tx=None)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace("    amount: amount\n",
+                                                 "    amount: amount\n    order_id: ord\n"))
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1, result.output
+    assert f"error: duckdb:///{shop} (table tx): row 2 (n = 2, order id O2), column 'amount': " \
+        "found 'abc', expected a number such as 12.50\n  hint: use '.' as the decimal mark, no " \
+        "thousands separators or currency signs\n" in result.output
+    assert f"error: duckdb:///{shop} (table tx): row 3 (n = 3, order id O3), column 'cust': " \
+        "found an empty value" in result.output
+    run = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
+    assert run.exit_code == 1 and "row 3 (n = 3, order id O3), column 'cust'" in run.stderr

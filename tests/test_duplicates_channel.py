@@ -5,7 +5,6 @@ channel mapping and saw no change, and asked what it was for)."""
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable
 from pathlib import Path
 

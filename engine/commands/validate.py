@@ -44,17 +44,20 @@ def check(project: Path | None, config_file: Path | None,
     built.problems.extend(check_history(config, deep=True))
     if config.as_of is not None and (ahead := ahead_of_today(config, config.as_of)):
         built.problems.append(ahead)  # the transactions' own dates: when a command reads them
+    source: list[Problem] = []
     if isinstance(config.data.transactions, DatabaseSource):  # it answers (drivers: now)
         from engine.data.database import check_source
 
-        built.problems.extend(check_source(config))
+        source = check_source(config)
+        built.problems.extend(source)
     stores, reached = stores_checked(config)  # reached, holding data: their headers read
     built.problems.extend(stores)
     files = check_files(config, stores=reached)
     built.problems.extend(files)
     from engine.value.first_rows import check_first_rows  # (pyarrow: once the files are there)
 
-    built.problems.extend(check_first_rows(config, skip={p.file for p in files if p.file}))
+    built.problems.extend(check_first_rows(config, skip={p.file for p in files if p.file},
+                                           skip_database=bool(source)))
     return built
 
 

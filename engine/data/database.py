@@ -227,8 +227,10 @@ def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str,
 
 
 def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
-              repetitive: Collection[str] = ()) -> pa.Table:
-    """The mapped columns of every row, as ``tabular.read_columns`` gives a CSV file's."""
+              repetitive: Collection[str] = (), *, first: int | None = None) -> pa.Table:
+    """The mapped columns of every row, as ``tabular.read_columns`` gives a CSV file's;
+    ``first``: of the first rows only, in the same order (``cvm validate``: their digest is
+    not kept, it is not the rows')."""
     import psycopg
     from psycopg import sql
 
@@ -237,7 +239,9 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
     types = probe(source, wanted)
     theirs = list(dict.fromkeys(wanted.values()))
     if source.file is not None:  # a DuckDB file: its text of each column, in Arrow batches
-        table, _digests[source], keys = duckdb_source.read(source, theirs)
+        table, digested, keys = duckdb_source.read(source, theirs, first=first)
+        if first is None:
+            _digests[source] = digested
         for name in keys:
             src.keys[f"key:{name}"] = table.column(name)
         return _finish(src, table, wanted)
@@ -259,6 +263,10 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
         if order:
             select = sql.SQL("{} ORDER BY {}").format(
                 select, sql.SQL(", ").join(sql.Identifier(n) for n in order))
+        if first is not None:  # a table's ordered rows, or the query's own (it may limit)
+            select = sql.SQL("{} LIMIT {}" if source.table is not None else
+                             "SELECT * FROM ({}) AS cvm_source LIMIT {}").format(
+                select, sql.Literal(first))
         repeated = {wanted[k] for k in repetitive if k in wanted}
         convert = pacsv.ConvertOptions(
             include_columns=read,
@@ -273,7 +281,8 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
         except psycopg.Error as exc:
             raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
                                      file=source.display)) from None
-    _digests[source] = digest.hexdigest()
+    if first is None:
+        _digests[source] = digest.hexdigest()
     for name in order or ():
         src.keys[f"key:{name}"] = table.column(name)
     return _finish(src, table, wanted)

@@ -140,11 +140,12 @@ def primary_key(conn: Any, source: DatabaseSource) -> tuple[str, ...]:
     return tuple(rows[0][0]) if rows else ()
 
 
-def read(source: DatabaseSource, theirs: list[str]
+def read(source: DatabaseSource, theirs: list[str], *, first: int | None = None
          ) -> tuple[pa.Table, str, tuple[str, ...]]:
-    """Every row's mapped columns as text (null where NULL), their SHA-256 as CSV, and the
-    key's column names: of a table, its key's columns (order_by, else the primary key) are
-    read too, so that a bad row's messages name it, as engine.data.database's do."""
+    """Every row's (or the ``first`` rows') mapped columns as text (null where NULL), their
+    SHA-256 as CSV, and the key's column names: of a table, its key's columns (order_by, else
+    the primary key) are read too, so that a bad row's messages name it, as
+    engine.data.database's do."""
     import duckdb
 
     conn = _connect(source)
@@ -156,6 +157,8 @@ def read(source: DatabaseSource, theirs: list[str]
     sql = f"SELECT {columns} FROM ({_select_all(source)}) AS cvm_source"
     if order:  # the source's typed columns, not their text selected above (1, 10, 2, ...)
         sql += " ORDER BY " + ", ".join(f"cvm_source.{_q(n)}" for n in order)
+    if first is not None:  # cvm validate: the first rows, in the same order
+        sql += f" LIMIT {int(first)}"
     try:
         # a table is scanned in insertion order; a query keeps its ORDER BY through the
         # projection (DuckDB's preserve_insertion_order, on by default)

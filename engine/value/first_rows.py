@@ -12,6 +12,7 @@ attributes). Not what depends on every row: the as-of date, whether any purchase
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from functools import partial
 from pathlib import Path
@@ -24,17 +25,22 @@ from engine.data.tabular import Source, read_first
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
 from engine.project.config import Config
+from engine.project.database_source import DatabaseSource
 from engine.value.customers import load_customers
 
 FIRST_ROWS = 1_000
 DAY = 86_400
 
 
-def check_first_rows(config: Config, *, skip: Collection[str] = ()) -> list[Problem]:
-    """The problems of the first rows of the local transactions (every file of a folder) and
-    customers files; ``skip``: files (as shown) with a problem already (their header)."""
+def check_first_rows(config: Config, *, skip: Collection[str] = (),
+                     skip_database: bool = False) -> list[Problem]:
+    """The problems of the first rows of the local transactions (every file of a folder), of
+    a database table or query, and of the customers file; ``skip``: files (as shown) with a
+    problem already (their header); ``skip_database``: the source has one (its columns)."""
     data = config.data
     problems: list[Problem] = []
+    if isinstance(data.transactions, DatabaseSource) and not skip_database:
+        problems += _problems(partial(_database_rows, config, data.transactions))
     if isinstance(data.transactions, Path):
         src = Source(data.transactions, config.display(data.transactions), "data.transactions",
                      data.delimiter, data.encoding, config.where("data.transactions"))
@@ -55,11 +61,28 @@ def _problems(check: Callable[[], object]) -> list[Problem]:
     return []
 
 
+def _database_rows(config: Config, source: DatabaseSource) -> None:
+    """The first rows of a table or query, in the order the commands read them (named by
+    their key and order id, as theirs)."""
+    from dataclasses import replace
+
+    from engine.data.database import read_rows, rows_source
+
+    rows = rows_source(source)
+    table = read_rows(rows, transaction_columns(config), first=FIRST_ROWS)
+    # "N of the first 1,000 rows" only when there may be more
+    _checked_rows(config, replace(rows, first_rows=FIRST_ROWS)
+                  if table.num_rows == FIRST_ROWS else rows, table)
+
+
 def _transactions(config: Config, file: Source) -> None:
     """What ``load_transactions`` refuses of a row, on the first rows of one file: every
     column's first problem (the loader stops at the first column with one), in row order."""
+    _checked_rows(config, *read_first(file, transaction_columns(config), FIRST_ROWS))
+
+
+def _checked_rows(config: Config, src: Source, table: Any) -> None:
     cols = config.data.columns
-    src, table = read_first(file, transaction_columns(config), FIRST_ROWS)
     date_format = config.data.date_format
     found: list[Problem] = []
     found += _problems(lambda: check_ids(src, as_text(
@@ -84,6 +107,7 @@ def _transactions(config: Config, file: Source) -> None:
 
 
 def _row(problem: Problem) -> int:
-    """The data row a problem names ('row 12, column ...'; a Parquet file has no line)."""
-    key = problem.key or ""
-    return int(key.split(",")[0][4:]) if key.startswith("row ") else 0
+    """The data row a problem names ('row 12, column ...'; a Parquet file and a table have no
+    line)."""
+    found = re.match(r"row (\d+)", problem.key or "")  # 'row 3 (n = 3, order id O3), ...'
+    return int(found.group(1)) if found else 0
