@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
@@ -165,3 +166,25 @@ def test_a_bad_end_is_said_beside_a_bad_start(tmp_path: Path) -> None:
     assert [line.split(": found")[0] for line in out.splitlines() if line.startswith("error")] \
         == ["error: contracts.csv:2: row 1, column 'start_date'",
             "error: contracts.csv:3: row 2, column 'end_date'"]
+
+
+def test_a_folder_whose_files_hold_a_column_as_different_types(tmp_path: Path) -> None:
+    """A new user's folder of Parquet files and a CSV file validated, and every run refused it
+    (the amount as numbers in the Parquet file, as text in the CSV file): validate says what
+    run says."""
+    project = _project(tmp_path)
+    folder = project / DATA / "parts"
+    folder.mkdir()
+    table = pa.csv.read_csv(project / DATA / "transactions.csv")
+    pq.write_table(table.slice(0, 500), folder / "part-0.parquet")
+    lines = (project / DATA / "transactions.csv").read_text().splitlines(keepends=True)
+    (folder / "part-1.csv").write_text("".join(lines[:1] + lines[501:]))
+    _edit(project / "cvm.yaml", "transactions: examples/retail/transactions.csv",
+          "transactions: examples/retail/parts")
+    said = ("error: examples/retail/parts: the files of the folder hold column 'OrderDate' as "
+            "dates in part-0.parquet and as text in part-1.csv\n"
+            "  hint: write every file of the folder with the same columns and types (a folder "
+            "of Parquet files, or one of CSV files: CSV files hold text)\n")
+    code, out = _run(project)
+    assert (code, out) == (1, said)
+    assert _validate(project) == (1, said + "1 error(s), 0 warning(s) in 1 file(s)\n")

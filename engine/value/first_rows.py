@@ -13,13 +13,13 @@ attributes). Not what depends on every row: the as-of date, whether any purchase
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from engine.data.contracts import end_days
-from engine.data.folder import parts
+from engine.data.folder import mixed_types, parts
 from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_first
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
@@ -44,10 +44,13 @@ def check_first_rows(config: Config, *, skip: Collection[str] = (),
     if isinstance(data.transactions, Path):
         src = Source(data.transactions, config.display(data.transactions), "data.transactions",
                      data.delimiter, data.encoding, config.where("data.transactions"))
-        files = [part for _, part in parts(src)[0]] if data.transactions.is_dir() else [src]
-        for part in files:
+        files = parts(src)[0] if data.transactions.is_dir() else [(None, src)]
+        firsts: list[tuple[str | None, Any]] = []
+        for name, part in files:
             if part.display not in skip:
-                problems += _problems(partial(_transactions, config, part))
+                problems += _problems(partial(_transactions, config, part, firsts, name))
+        if len(firsts) > 1:  # run puts the folder's files together
+            problems += _problems(partial(_together, src, firsts, transaction_columns(config)))
     if isinstance(data.customers, Path) and config.display(data.customers) not in skip:
         problems += _problems(partial(load_customers, config, first=FIRST_ROWS))
     return problems
@@ -75,10 +78,26 @@ def _database_rows(config: Config, source: DatabaseSource) -> None:
                   if table.num_rows == FIRST_ROWS else rows, table)
 
 
-def _transactions(config: Config, file: Source) -> None:
+def _transactions(config: Config, file: Source, firsts: list[tuple[str | None, Any]],
+                  name: str | None) -> None:
     """What ``load_transactions`` refuses of a row, on the first rows of one file: every
-    column's first problem (the loader stops at the first column with one), in row order."""
-    _checked_rows(config, *read_first(file, transaction_columns(config), FIRST_ROWS))
+    column's first problem (the loader stops at the first column with one), in row order.
+    The rows read are added to ``firsts`` under the file's name in its folder."""
+    src, table = read_first(file, transaction_columns(config), FIRST_ROWS)
+    firsts.append((name, table))
+    _checked_rows(config, src, table)
+
+
+def _together(folder: Source, firsts: list[tuple[str | None, Any]],
+              wanted: Mapping[str, str]) -> None:
+    """The folder's files' first rows put together as ``read_folder`` puts every row: a
+    column held as numbers in one file and as text in another is refused there."""
+    import pyarrow as pa
+
+    try:
+        pa.concat_tables([t for _, t in firsts], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        raise InputError(mixed_types(folder.display, firsts, wanted)) from None
 
 
 def _checked_rows(config: Config, src: Source, table: Any) -> None:
