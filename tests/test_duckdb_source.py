@@ -252,3 +252,30 @@ def test_validate_checks_the_first_rows_of_a_table_as_run_reads_them(shop: Path,
         "found an empty value" in result.output
     run = runner.invoke(app, ["score", "--project", str(project), "--quiet"])
     assert run.exit_code == 1 and "row 3 (n = 3, order id O3), column 'cust'" in run.stderr
+
+
+def test_a_file_another_process_writes_gets_a_hint(tmp_path: Path, make_project) -> None:
+    """A new user's pipeline loaded the file while cvm ran: 'cannot be opened as a DuckDB
+    database: IO Error: Could not set lock ...', with no hint, read as a broken file."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE tx (n INTEGER)")
+    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
+                               f"c = duckdb.connect({str(path)!r})\nprint('open', flush=True)\n"
+                               "sys.stdin.read()"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "open\n"
+        project = make_project(db_config(path, "    table: tx\n"), tx=None)
+        code, err = score(project)
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
+    assert (code, err) == (1, (
+        f"error: duckdb:///{path} (table tx): data.transactions.url (cvm.yaml:4:5): cannot be "
+        f"read while another process has it open for writing (PID {writer.pid})\n"
+        "  hint: run when that process has closed the file (DuckDB lets no one read a file "
+        "while it is written), or point data.transactions.url at a copy of it\n"))

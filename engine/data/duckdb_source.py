@@ -10,6 +10,7 @@ hash is the SHA-256 of the rows as CSV text. Needs the ``duckdb`` package (``pip
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,15 @@ def _connect(source: DatabaseSource) -> Any:
         conn = duckdb.connect(str(source.file), read_only=True)
         conn.execute("SET TimeZone = 'UTC'")
     except duckdb.Error as exc:
+        if "Could not set lock" in str(exc):  # DuckDB: one writer, and no reader beside it
+            pid = re.search(r"\(PID (\d+)\)", str(exc))
+            raise InputError(Problem(
+                "cannot be read while another process has it open for writing"
+                + (f" (PID {pid.group(1)})" if pid else ""), file=source.display,
+                key=source.key("url"),
+                hint="run when that process has closed the file (DuckDB lets no one read a "
+                "file while it is written), or point data.transactions.url at a copy of it"
+            )) from None
         raise InputError(Problem(
             f"cannot be opened as a DuckDB database: {_first_line(exc)}", file=source.display,
             key=source.key("url"), hint=None if _is_duckdb_file(source.file) else
