@@ -92,6 +92,12 @@ def test_holdout_on_the_line_gets_no_action(tmp_path: Path) -> None:
                                                   "not treated")
             assert body["batch"]["status"] == "holdout"
             assert body["policy_decision"]["action"] == actions.loc[held, "action"]
+            # a new user: actions[] listed the held-out campaign with on_channel true, which
+            # an agent's screen could offer all the same
+            held_out = [a for a in body["actions"] + body["not_eligible"]
+                        if a["campaign"] == campaign]
+            assert held_out and all(a["on_channel"] is (None if channel is None else False)
+                                    for a in held_out), held_out
 
 
 def test_an_action_not_given_on_the_channel_is_not_offered_there(tmp_path: Path) -> None:

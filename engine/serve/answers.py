@@ -133,9 +133,14 @@ def next_best_action(why: Explanation, rulebook: Rulebook, *, channel: str | Non
     level = why.service_level
     stopped = None if channel is None else refusal(verdicts, channel, refused)
 
+    # the run held the customer out of this campaign: measured, never given (nor offered)
+    held = batch.get("campaign") if batch is not None and batch.get("status") == "holdout" \
+        else None
+
     def barred(pol: Policy) -> bool:
-        return channel is not None and (stopped is not None or _campaign_blocker(
-            verdicts, channel, pol.campaign) is not None)
+        return channel is not None and (stopped is not None or pol.campaign == held or
+                                        _campaign_blocker(verdicts, channel, pol.campaign)
+                                        is not None)
 
     ranked = [_entry(p, i + 1, channel, f"applies: {describe(p.when)}", level, barred)
               for i, p in enumerate(eligible)]
