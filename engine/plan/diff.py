@@ -24,6 +24,7 @@ from engine.project.contact_policies import CONTACT_POLICIES_FILE
 from engine.project.rulebook import LIFECYCLE_FILE
 from engine.project.tiers import TIERS_FILE, TierSpec
 from engine.run.pipeline import Computed
+from engine.value.clv_models import TITLES, ModelFit
 
 # where a definition is written, not what it says
 LOCATION = frozenset({"file", "files", "line", "column", "spots", "spot", "where",
@@ -214,4 +215,20 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
                                      if cb.salt != ca.salt else [])]
     rows += keyed("campaign", dict(cb.campaigns), dict(ca.campaigns),
                   fixed(base, CAMPAIGNS), fixed(prop, CAMPAIGNS))
-    return rows
+    return rows + value_model(before, after)
+
+
+def value_model(before: Computed, after: Computed) -> list[Row]:
+    """The value model each side used, when they differ: models.use auto can choose another
+    purchase model after any change to the data's periods (a horizon, a time unit), and every
+    potential value moves with it."""
+    mb, ma = before.scored.model, after.scored.model
+    if (mb.used, mb.transaction_model) == (ma.used, ma.transaction_model):
+        return []
+
+    def name(model: ModelFit) -> str:
+        return TITLES[model.transaction_model] if model.used else "formulas"
+
+    why = f"chosen by models.use auto: {ma.choice}" if ma.choice else \
+        ma.reason if not ma.used else f"models.use {after.config.models.use}"
+    return [("value model", f"{name(mb)} -> {name(ma)} ({why})")]
