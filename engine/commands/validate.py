@@ -13,6 +13,7 @@ from engine.data.preflight import check_files
 from engine.errors import CvmError, Problem
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
+from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.project.location import project_folder
 from engine.run.build import Built, build
@@ -69,6 +70,21 @@ def report(problems: list[Problem]) -> str:
     if problems:
         lines.append(f"{errors} error(s), {warnings} warning(s) in {files} file(s)")
     return "\n".join(lines)
+
+
+def _data_checked(config: Config) -> str:
+    """How far a clean validation read the data (a new user took "valid" for "run works")."""
+    from engine.value.first_rows import FIRST_ROWS
+
+    source = config.data.transactions
+    if isinstance(source, DatabaseSource):
+        read = f"the columns and the first {FIRST_ROWS:,} rows of the table or query checked"
+    elif isinstance(source, Path):
+        read = f"the columns and the first {FIRST_ROWS:,} rows of each file checked"
+    else:  # on object storage: the headers only
+        read = "the columns of each file checked"
+    return f"  data: {read}; the other rows are checked by cvm run, or now by cvm validate " \
+        "--audience"
 
 
 def _checked(built: Built) -> str:
@@ -146,6 +162,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
                        "they may name is declared there)", err=True)
     elif not quiet:
         typer.echo(f"valid: {_checked(built)} have no problems")
+        if sizes is None and built.config is not None:
+            typer.echo(_data_checked(built.config))
     if sizes is not None and not quiet:
         typer.echo(sizes.format())
     if errors or (strict and problems):
