@@ -18,6 +18,7 @@ from engine.activation.learned import (
     INCREMENTAL,
     POSTERIOR,
     Counts,
+    Learned,
     Tally,
     figures,
     posterior_mean,
@@ -209,3 +210,18 @@ def test_the_readme_worked_example_and_settings(tmp_path: Path) -> None:
         block.group(1).replace("prior_customers: 100", "prior_customers: 40"))
     setup = load_channels(tmp_path, attribute_types(consents=["phone"]))
     assert setup.learning == Learning(True, 40)
+
+
+def test_a_raw_rate_far_above_the_declared_one_is_noted() -> None:
+    """A new user's develop_growth (holdout of 9) learnt sms 0.2486 against 0.04 declared, its
+    raw buying rate, while cvm measure showed no uplift; nothing on screen said so."""
+    sms = Tally(77, 77, 19)
+    few = figures("develop_growth", [("sms", 0.04), ("email", 0.03)],
+                  Counts({"sms": sms}, sms, sms, Tally(9, 9, 5)), 0)
+    measured = figures("win_back", [("email", 0.03)],
+                       Counts({"email": sms}, sms, sms, Tally(40, 40, 2)), 0)
+    learned = Learned(True, 0, "history", 1, {"develop_growth": few, "win_back": measured})
+    assert learned.notes() == [
+        "learning: develop_growth's sms response 0.2468 is 6.2 times its declared 0.04: the "
+        "raw purchase rate of 77 customers contacted, with no baseline measured (the holdout "
+        "has 9, 30 measure one); it counts purchases the campaign did not cause"]

@@ -205,6 +205,27 @@ class Learned:
                 f"incremental response, {kinds.count(POSTERIOR)} on a posterior, "
                 f"{kinds.count(DECLARED)} on the declared rates ({self._said()})")
 
+    def notes(self) -> list[str]:
+        """The run summary's notes: a response learnt without a measured baseline (the raw
+        purchase rate of the contacted) at twice its declared rate or more, which counts
+        purchases the campaign did not cause (README "Learning")."""
+        out = []
+        for name in sorted(self.campaigns):
+            got = self.campaigns[name]
+            if got.figure != POSTERIOR:
+                continue
+            for f in got.channels:
+                if f.measured is None or f.declared <= 0 or f.response < 2 * f.declared:
+                    continue
+                out.append(
+                    f"learning: {name}'s {f.channel} response {f.response:.4g} is "
+                    f"{f.response / f.declared:.1f} times its declared {f.declared:g}: the raw "
+                    f"purchase rate of {_plural(f.contacted, 'customer')} contacted, with no "
+                    f"baseline measured (the holdout has {got.holdout:,}, "
+                    f"{MIN_HOLDOUT} measure one); it counts purchases the campaign did not "
+                    "cause")
+        return out
+
     def _said(self) -> str:
         """How many runs were measured, or why none was."""
         if self.source != HISTORY:

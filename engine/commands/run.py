@@ -94,6 +94,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
                      f"{budget}")
     lines.append("  " + result.computed.learned.summary())
+    lines += [f"  note: {note}" for note in result.computed.learned.notes()]
     lines.append(f"wrote {shell_path(result.folder)}/: actions.{fmt}, decisions.csv, "
                  "customers.csv, customers.parquet, allocation_summary.csv, briefs/, "
                  "manifest.json")
