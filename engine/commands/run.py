@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,6 +16,7 @@ from engine.commands.common import (
     project_of,
     warn_if_ahead,
 )
+from engine.output.folder import output_target
 from engine.project.config import Config
 from engine.terminal import display, shell_path
 
@@ -38,6 +41,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
 
         job = partial(run_dask, scheduler=scheduler, partitions=partitions, scratch=scratch)
     config = setup.config
+    was = _model_of(output_target(config, out).path / "manifest.json")  # before it is replaced
     if not history:
         _unread_history(config)
     started = time.perf_counter()
@@ -75,6 +79,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         # the customers file's matches (consents), as `cvm score` says them
         *(f"  note: {note}" for note in result.computed.scored.report.notes),
         f"  value model: {m['value_model']['description']}",
+        *_model_changed(was, m),
         "  stages: " + _mix(result.computed.table["lifecycle_stage"]),
         "  actions: " + _mix(result.computed.decisions["action"].astype(object).fillna(
             "no_action")),
@@ -131,3 +136,38 @@ def _unread_history(config: Config) -> None:
          "contacts, contact policies and opt-outs are not applied to this run, every "
          "campaign uses its declared response rates (nothing learnt), and value-change "
          "attributes take their first-run values")
+
+
+def _model_of(manifest: Path) -> tuple[str, str, str] | None:
+    """The run id, as-of date and value model of the run a folder holds, from its manifest;
+    None without a readable one."""
+    import json
+
+    try:
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        name = _model_name(m)
+        return None if name is None else (str(m["run_id"]), str(m["as_of"]), name)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _model_name(manifest: Mapping[str, Any]) -> str | None:
+    """The purchase model's name ("formulas" without one) a manifest records."""
+    from engine.value.clv_models import TITLES
+
+    model = manifest.get("value_model")
+    if not isinstance(model, Mapping):
+        return None
+    names = [k for k in model.get("params") or {} if k != "gamma_gamma"]
+    return TITLES.get(names[0], names[0]) if model.get("used") and names else "formulas"
+
+
+def _model_changed(was: tuple[str, str, str] | None, manifest: Mapping[str, Any]) -> list[str]:
+    """A note when the folder's previous run used another value model (models.use auto may
+    choose another one as the data grow: every potential value, tier and decision moves)."""
+    now = _model_name(manifest)
+    if was is None or now is None or was[2] == now:
+        return []
+    return [f"  note: the value model changed since the run this folder held (run {was[0]} as "
+            f"of {was[1]}: {was[2]}; now {now}): potential values, tiers and decisions move "
+            "with it; set models.use in cvm.yaml to keep one model"]
