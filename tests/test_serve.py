@@ -115,9 +115,30 @@ def test_context_decides_again_live(http: httpx.Client) -> None:
     assert body["context"] == {"value_tier": "platinum"}
     # a text that looks like code is a text: compared, never run
     code = http.post("/v1/customers/C000003/next-best-action",
-                     json={"context": {"value_tier": "__import__('os').system('false')"}})
+                     json={"context": {"Region": "__import__('os').system('false')"}})
     assert code.status_code == 200
-    assert code.json()["value_tier"] == "__import__('os').system('false')"
+    assert code.json()["context"] == {"Region": "__import__('os').system('false')"}
+
+
+def test_context_s_value_tier_is_one_of_the_tiers(http: httpx.Client) -> None:
+    """A new user's 'diamond' was taken, and the service level silently fell to basic."""
+    answer = http.post("/v1/customers/C000003/next-best-action",
+                       json={"context": {"value_tier": "diamond"}})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"] == [{
+        "field": "body.context.value_tier", "found": "diamond",
+        "message": "expected one of the value tiers of rules/value_tiers.yaml: platinum, gold, "
+                   "silver, bronze"}]
+
+
+def test_context_s_recency_days_moves_the_recency_ratio(http: httpx.Client) -> None:
+    """A new user's recency_days of 400 left a maturity customer in maturity: recency_ratio,
+    which the lifecycle rules read, kept the run's value."""
+    plain = http.post("/v1/customers/C000003/next-best-action").json()
+    assert plain["lifecycle_stage"] in ("decline", "exit")
+    back = http.post("/v1/customers/C000003/next-best-action",
+                     json={"context": {"recency_days": 0}}).json()
+    assert back["lifecycle_stage"] not in ("decline", "exit"), back["lifecycle_stage"]
 
 
 @pytest.mark.parametrize(("path", "body", "field"), [

@@ -191,6 +191,10 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                    name)
                 if not _fits(kind, value):
                     return problem(f"body.context.{name}", f"expected a {kind}", value)
+                tiers = state.project.tiers.names
+                if name == "value_tier" and value not in tiers:  # else no policy's tier
+                    return problem(f"body.context.{name}", "expected one of the value tiers "
+                                   f"of rules/value_tiers.yaml: {', '.join(tiers)}", value)
             answer = state.with_context(customer_id, channel, context)
             decision = answer["decision"]
             payload = dumps(answer)

@@ -185,6 +185,10 @@ class ServeState:
         record = {k: v for k, v in ready.record.items()
                   if k not in DERIVED[1:] and not k.startswith("segment_")}
         record.update(context)
+        if "recency_days" in context and "recency_ratio" not in context:  # as the run derives
+            gap = record.get("avg_interpurchase_days")  # it (engine.value.features)
+            record["recency_ratio"] = context["recency_days"] / gap \
+                if isinstance(gap, (int, float)) and gap == gap and gap > 0 else None
         return self.answer(ready, channel, context, explain(record, self.project.rulebook))
 
     def _now(self, ready: Ready) -> Ready:
