@@ -130,7 +130,8 @@ def test_auto_takes_the_model_with_the_smallest_holdout_error_and_says_why() -> 
     assert model.transaction_model == "mbgnbd"
     assert model.choice.startswith(
         "MBG/NBD predicts 4,252 repeat purchases in the holdout against 3,623 actual (+17.4%), "
-        "the only candidate fitted; not fitted: Pareto/NBD (the likelihood still rises")
+        "the only candidate fitted; not fitted on the calibration period: Pareto/NBD (the "
+        "likelihood still rises")
     assert model.choice.endswith("[holdout 2025-01-06 .. 2025-12-31, 360 days]")
     assert "; chosen by models.use auto: MBG/NBD predicts" in model.describe()
 

@@ -252,7 +252,8 @@ def choose(comparison: Comparison, *, tie_tolerance: float = 0.005,
                    f"and {pick.title} comes first in the preference order "
                    f"({', '.join(TITLES[n] for n in PREFERENCE)})")
     if failed:
-        reason += "; not fitted: " + "; ".join(f"{s.title} ({s.reason})" for s in failed)
+        reason += "; not fitted on the calibration period: " + "; ".join(
+            f"{s.title} ({s.reason})" for s in failed)
     return Choice(pick.name, reason)
 
 
