@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
@@ -37,7 +38,7 @@ def _validate(project: Path) -> tuple[int, str]:
 
 def test_the_example_is_valid(tmp_path: Path) -> None:
     code, out = _validate(_project(tmp_path))
-    assert (code, out.splitlines()[-1][:6]) == (0, "valid:")
+    assert (code, out.splitlines()[0][:6]) == (0, "valid:")
 
 
 def test_a_missing_transactions_file(tmp_path: Path) -> None:
@@ -117,3 +118,50 @@ def test_a_folder_checks_each_file(tmp_path: Path) -> None:
         "error: examples/retail/tx/b.csv:1: header: column 'SalesChannel' (mapped to channel "
         "in cvm.yaml) not found; columns present: 'OrderID', 'CustomerID', 'OrderDate', "
         "'Category', 'Channel', 'Qty', 'NetAmount', 'Cost'")
+
+
+def test_the_customers_file_may_write_its_dates_its_own_way(tmp_path: Path) -> None:
+    """A new user's shop export wrote dd/mm/yyyy, their CRM file ISO dates: one date_format
+    for both failed one file, and its hint (set data.date_format) broke the other."""
+    project = _project(tmp_path)
+    data = project / "examples" / "retail" / "transactions.csv"
+    lines = data.read_text().splitlines()
+    at = lines[0].split(",").index("OrderDate")
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        y, m, d = cells[at].split("-")
+        cells[at] = f"{d}/{m}/{y}"
+        out.append(",".join(cells))
+    data.write_text("\n".join(out) + "\n")
+    config = project / "cvm.yaml"
+    text = config.read_text()
+    assert "  date_format: null" not in text and "\n  encoding" not in text
+    config.write_text(text.replace("  transactions: examples/retail/transactions.csv\n",
+                                   "  transactions: examples/retail/transactions.csv\n"
+                                   "  date_format: '%d/%m/%Y'\n"))
+    code, said = _validate(project)
+    assert code == 1
+    assert ("fix the value or data.customers_date_format in cvm.yaml (the customers file's own "
+            "format; without it, date_format's)\n") in said, said
+    config.write_text(config.read_text().replace(
+        "  date_format: '%d/%m/%Y'\n",
+        "  date_format: '%d/%m/%Y'\n  customers_date_format: '%Y-%m-%d'\n"))
+    code, said = _validate(project)
+    assert code == 0, said
+    run = CliRunner().invoke(app, ["run", "-p", str(project), "--no-history", "-q"])
+    assert run.exit_code == 0, run.output
+    assert pd.read_csv(project / "output" / "customers.csv")["signup_date"].notna().any()
+
+
+def test_a_date_format_written_as_people_write_it_gets_its_strptime_form(
+        tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        "  transactions: examples/retail/transactions.csv\n",
+        "  transactions: examples/retail/transactions.csv\n  date_format: dd/mm/yyyy\n"))
+    code, said = _validate(project)
+    assert code == 1
+    assert "found 'dd/mm/yyyy', expected a strptime format such as '%Y-%m-%d' or '%d/%m/%Y' " \
+        "(dd/mm/yyyy is written '%d/%m/%Y')" in said, said

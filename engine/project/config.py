@@ -17,6 +17,7 @@ from typing import Any
 from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
+from engine.project.date_formats import check_format
 from engine.project.location import CONFIG_NAME, config_shown
 from engine.project.model_settings import unused_models
 from engine.project.object_store import (
@@ -53,13 +54,6 @@ def _check_currency(value: str) -> str | None:
     return None
 
 
-def _check_format(value: str) -> str | None:
-    if "%" not in value:
-        return (f"found {value!r}, expected a strptime format such as '%Y-%m-%d' or "
-                "'%d/%m/%Y'")
-    return None
-
-
 TX_COLUMNS = _mapping_kind(TX_REQUIRED + TX_OPTIONAL, TX_REQUIRED, "transactions (file or table)")
 CUSTOMER_COLUMNS = _mapping_kind(CUSTOMER_FIELDS, ("customer_id",), "customers file")
 
@@ -73,7 +67,9 @@ DATA = c.Record([
             "endpoint_url, profile, anon...); a credential only as ${ENVIRONMENT_VARIABLE}"),
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
-    c.Field("date_format", c.Optional(c.Text(check_fn=_check_format)), None),
+    c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
+    c.Field("customers_date_format", c.Optional(c.Text(check_fn=check_format)), None,
+            about="the customers file's dates, when they are not written as date_format says"),
     c.Field("duplicates", c.Text(choices=("drop", "keep")), "drop"),
     c.Field("columns", TX_COLUMNS, doc="which of your columns hold customer_id, date, amount"),
     c.Field("customer_columns", c.Optional(CUSTOMER_COLUMNS), None),
@@ -139,6 +135,8 @@ class DataConfig:
     delimiter: str
     encoding: str
     date_format: str | None
+    # the customers file's, when not date_format (a CRM export and a shop's differ)
+    customers_date_format: str | None
     duplicates: str  # drop: exact duplicate rows are counted and skipped; keep: all are used
     columns: Mapping[str, str]  # our name -> the user's column name (only those given)
     customer_columns: Mapping[str, str]
@@ -319,6 +317,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             delimiter="\t" if delimiter == "\\t" else delimiter,
             encoding=data["encoding"],
             date_format=data["date_format"],
+            customers_date_format=data["customers_date_format"] or data["date_format"],
             duplicates=data["duplicates"],
             columns={k: v for k, v in data["columns"].items() if v},
             customer_columns={k: v for k, v in cust_cols.items() if v},
