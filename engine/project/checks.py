@@ -318,6 +318,8 @@ class Record(Kind):
     what: str = "a mapping"
     # JSON Schema words for what the loader checks after this kind (e.g. anyOf required)
     schema_extra: Mapping[str, Any] = field(default_factory=dict)
+    # keys users write here that belong in another file or place: key -> where they go
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
@@ -331,7 +333,8 @@ class Record(Kind):
         out: dict[str, Any] = {}
         for k in value:
             if k not in known:
-                hint = did_you_mean(str(k), known) or "allowed keys: " + ", ".join(known)
+                hint = self.elsewhere.get(str(k)) or did_you_mean(str(k), known) or \
+                    "allowed keys: " + ", ".join(known)
                 ctx.add((*path, k), f"unknown key {k!r}", hint, key=True)
         for f in self.fields:
             if f.name in value:

@@ -89,7 +89,11 @@ THEN = c.Record([
             about="the service level dimension"),
 ], what="what to do",
     # _check_then refuses a policy with neither (and says which example to follow)
-    schema_extra={"anyOf": [{"required": ["action"]}, {"required": ["service_level"]}]})
+    schema_extra={"anyOf": [{"required": ["action"]}, {"required": ["service_level"]}]},
+    elsewhere={key: f"a campaign's {key} is set in policies/campaigns.yaml, under "
+               f"campaigns.<its campaign>.{key} (a policy's campaign is its campaign key, by "
+               "default its id)" for key in ("budget", "holdout_share", "value_at_stake",
+                                            "kpis", "objective")})
 POLICY = c.Record([
     c.Field("id", ID, about="unique policy id"),
     c.Field("description", c.Text(), about="why: shown as the decision's reason"),
