@@ -91,7 +91,7 @@ def test_a_full_channel_and_a_tie_at_the_prices(tmp_path: Path) -> None:
     mail = next(o for o in placed["options"] if o["channel"] == "direct_mail")
     assert mail["note"] == "not taken: capacity: the allowed channels are full"  # the walk's
     assert "direct_mail: 3 of 3 contacts, 3.30 of its budget 400.00 spent" in placed["limits"]
-    options = json.loads(_explain(folder, "C000174", "--json"))["allocation"]["options"]
+    options = json.loads(_explain(folder, "C000436", "--json"))["allocation"]["options"]
     assert [(o["channel"], o["note"]) for o in options] == [
         ("sms", "<- allocated"),
         ("direct_mail", "the same score as the channel allocated: the option using less of "

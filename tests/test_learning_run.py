@@ -132,7 +132,8 @@ def test_explain_and_plan_show_the_figures(retail: Path, tmp_path: Path) -> None
     fig = got["channels"][row["channel"]]
     assert f"{row['channel']} {fig['response']:.4f} (declared {fig['declared']:g}; " \
         f"{fig['contacted']:,} customers, {fig['converted']:,} of {fig['windows']:,} windows " \
-        f"converted, measured uplift {fig['measured']:+.4f})" in shown.stdout
+        f"converted, measured uplift {fig['measured']:+.4f}" \
+        f"{', counted as 0' if fig['measured'] < 0 else ''})" in shown.stdout
     proposal = learning_proposal(retail, tmp_path)
     plan = cvm("plan", "--project", str(retail), "--proposed", str(proposal))
     assert plan.exit_code == 0, plan.stderr
