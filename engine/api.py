@@ -44,7 +44,8 @@ class ScoreResult:
     """The day the values are for: transactions before it are used."""
     counts: dict[str, int]
     """rows_read, rows_used, rows_skipped_after_as_of, rows_skipped_zero_amount,
-    rows_skipped_duplicates and customers: the same keys as ``RunResult.counts``."""
+    rows_skipped_duplicates, customers and customers_without_purchase: the same keys as
+    ``RunResult.counts``."""
     value_model: str
     """Which value model gave potential value (the probabilistic models or the formulas), and
     why."""

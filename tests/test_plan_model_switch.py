@@ -28,3 +28,16 @@ def test_a_plan_names_the_value_model_each_side_used(tmp_path: Path) -> None:
     model = [r["change"] for r in rows if r["what"] == "value model"]
     assert len(model) == 1, rows
     assert model[0].startswith("MBG/NBD -> BG/NBD (models.use bgnbd)"), model
+
+
+def test_a_changed_date_format_is_one_change(make_project) -> None:
+    """A reviewer: customers_date_format stored as date_format's when not set made a plan
+    that changed date_format list customers_date_format as changed too."""
+    from engine.plan.diff import fields_changed
+    from engine.project.config import load_config
+    from tests.conftest import BASE_CONFIG
+
+    a = load_config(make_project(BASE_CONFIG))  # read now: the same folder is written again
+    b = load_config(make_project(BASE_CONFIG.replace(
+        "  transactions: tx.csv\n", "  transactions: tx.csv\n  date_format: '%Y-%m-%d'\n")))
+    assert fields_changed(a.data, b.data) == ["date_format: (none) -> %Y-%m-%d"]

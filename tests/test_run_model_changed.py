@@ -36,3 +36,14 @@ def test_a_run_says_the_value_model_changed_since_the_folder_s_run(tmp_path: Pat
             "tiers and decisions move with it; set models.use in cvm.yaml to keep one "
             "model\n") in second
     assert "the value model changed" not in _run(project, out)  # the same model again
+
+
+def test_a_foreign_manifest_nested_too_deep_is_not_an_internal_error(tmp_path: Path) -> None:
+    """A reviewer: a manifest.json of 200,000 nested lists in the output folder crashed the
+    model note's read (RecursionError) before the folder's own check refused the folder."""
+    project = copy_example_project(tmp_path)
+    out = tmp_path / "foreign"
+    out.mkdir()
+    (out / "manifest.json").write_text("[" * 200_000)
+    result = runner.invoke(app, ["run", "-p", str(project), "--no-history", "--out", str(out)])
+    assert result.exit_code != 4 and "internal error" not in result.output, result.output

@@ -232,3 +232,13 @@ def test_the_key_is_never_logged(project: Path, capfd: pytest.CaptureFixture[str
     logged = out + err + caplog.text
     assert "GET /v1/customers/C000003" in logged  # the access log was on
     assert KEY not in logged
+
+
+def test_context_s_recency_ratio_is_the_run_s_not_from_a_rounded_gap(
+        http: httpx.Client) -> None:
+    """A reviewer: C000026 bought on 4 days over 190 days (gap 63.333333 in the table, 190 / 3
+    in the run); recency_days 95 is a ratio of exactly 1.5, which 'recency_ratio: {gt: 1.5}'
+    does not pass; from the table's rounded gap it passed (1.5000000079): decline, win_back."""
+    body = http.post("/v1/customers/C000026/next-best-action",
+                     json={"context": {"recency_days": 95}}).json()
+    assert body["lifecycle_stage"] == "maturity", body["lifecycle_stage"]

@@ -61,7 +61,7 @@ def test_a_wrong_date_format_is_said_by_validate_as_run_says_it(tmp_path: Path) 
         "error: examples/retail/customers.csv:2: row 1, column 'SignupDate': found '2023-01-01', "
         "expected a date in the format '%d/%m/%Y'\n"
         "  hint: all the first 1,000 rows have this problem; fix the value or data.date_format "
-        "in cvm.yaml\n"
+        "in cvm.yaml (data.customers_date_format: this file's dates alone)\n"
         "2 error(s), 0 warning(s) in 2 file(s)\n"))
     code, out = _run(project)
     assert (code, out.splitlines()[:2]) == (1, [
@@ -188,3 +188,26 @@ def test_a_folder_whose_files_hold_a_column_as_different_types(tmp_path: Path) -
     code, out = _run(project)
     assert (code, out) == (1, said)
     assert _validate(project) == (1, said + "1 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_folder_of_a_csv_file_and_a_parquet_file_with_a_categorical(tmp_path: Path) -> None:
+    """A reviewer: a Parquet file whose channel column is dictionary-coded (a pandas
+    categorical) beside a CSV file: run reads both coded and accepts them; validate must too."""
+    project = _project(tmp_path)
+    folder = project / DATA / "parts"
+    folder.mkdir()
+    header = (project / DATA / "transactions.csv").read_text().split("\n", 1)[0].split(",")
+    table = pa.csv.read_csv(project / DATA / "transactions.csv", convert_options=pa.csv
+                            .ConvertOptions(column_types=dict.fromkeys(header, pa.string())))
+    coded = table.slice(0, 500).set_column(
+        table.column_names.index("SalesChannel"), "SalesChannel",
+        table.column("SalesChannel").slice(0, 500).dictionary_encode())
+    pq.write_table(coded, folder / "a.parquet")
+    lines = (project / DATA / "transactions.csv").read_text().splitlines(keepends=True)
+    (folder / "b.csv").write_text("".join(lines[:1] + lines[501:]))
+    _edit(project / "cvm.yaml", "transactions: examples/retail/transactions.csv",
+          "transactions: examples/retail/parts")
+    ran = _run(project)
+    assert ran[0] == 0, ran[1]
+    code, out = _validate(project)
+    assert code == 0, out

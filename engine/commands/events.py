@@ -86,7 +86,7 @@ def not_the_run(table_path: Path) -> str | None:
     try:
         manifest = json.loads((table_path.parent / "manifest.json").read_text(encoding="utf-8"))
         recorded = manifest["outputs"][TABLE]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     if file_sha256(table_path) == recorded:
         return None

@@ -147,7 +147,7 @@ def _model_of(manifest: Path) -> tuple[str, str, str] | None:
         m = json.loads(manifest.read_text(encoding="utf-8"))
         name = _model_name(m)
         return None if name is None else (str(m["run_id"]), str(m["as_of"]), name)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 

@@ -85,7 +85,7 @@ def _runs_table(folder: Path) -> str | None:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         found = digest.hexdigest()
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
     return str(manifest.get("run_id")) if found == recorded else None
 

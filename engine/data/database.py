@@ -350,7 +350,8 @@ def _parsed(copy: Any, digest: Any, convert: pacsv.ConvertOptions) -> pa.Table:
 
 def check_source(config: Config) -> list[Problem]:
     """``cvm validate``: a database source answers and holds the mapped columns with types the
-    engine reads (its values are checked by ``cvm run`` as a file's are)."""
+    engine reads (the values of its first rows are checked by
+    ``engine.value.first_rows``, every row's by ``cvm run``, as a file's are)."""
     source = config.data.transactions
     if not isinstance(source, DatabaseSource):
         return []

@@ -104,8 +104,8 @@ def _isnull(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def iso_hint(src: Source) -> str:
     """How to write a date, naming data.date_format only for a file that cvm.yaml configures."""
     iso = "write dates as YYYY-MM-DD (time optional)"
-    return f"{iso}, or set data.{_format_key(src)} in {config_shown()}" if src.configured \
-        else iso
+    return f"{iso}, or set data.date_format in {config_shown()}{_own_format(src)}" \
+        if src.configured else iso
 
 
 NO_DATE = np.iinfo(np.int64).min  # the seconds of an empty optional date
@@ -201,9 +201,10 @@ def check_ids(src: Source, ids: pa.Array, theirs: str,
                                          src.damaged_hint()))
 
 
-def _format_key(src: Source) -> str:
-    """The setting that gives the file's date format."""
-    return "customers_date_format" if src.setting == "data.customers" else "date_format"
+def _own_format(src: Source) -> str:
+    """The customers file may write its dates its own way (data.customers_date_format)."""
+    return " (data.customers_date_format: this file's dates alone)" \
+        if src.setting == "data.customers" else ""
 
 
 def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, theirs: str,
@@ -212,9 +213,8 @@ def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, their
     if date_format is not None:
         _fail_first(src, pa.array(bad), raw, theirs, None,
                     f"a date in the format {date_format!r}",
-                    hint=f"fix the value or data.{_format_key(src)} in {config_shown()}"
-                    + (" (the customers file's own format; without it, date_format's)"
-                       if _format_key(src) != "date_format" else ""))
+                    hint=f"fix the value or data.date_format in {config_shown()}"
+                    + _own_format(src))
     else:
         _fail_first(src, pa.array(bad), raw, theirs, None, "a date such as 2024-01-31",
                     hint=iso_hint(src))

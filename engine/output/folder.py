@@ -291,7 +291,8 @@ def read_record(folder: Path) -> dict[str, list[str]]:
         written = {str(k): list(v) for k, v in raw["written"].items()}
     except FileNotFoundError:
         return _legacy_run(folder)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError,
+            RecursionError):
         return {}  # unreadable: every file in the folder counts as not the engine's
     for files in written.values():
         for rel in files:
@@ -312,7 +313,7 @@ def _legacy_run(folder: Path) -> dict[str, list[str]]:
             return {}
         run = [f"actions.{fmt}", "allocation_summary.csv", "customers.csv", "customers.parquet",
                "decisions.csv", LAST, *(f"briefs/{b}" for b in briefs)]
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return {}
     bad = next((rel for rel in run if not is_inside_name(rel)), None)
     if bad is not None:

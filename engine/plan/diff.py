@@ -229,6 +229,7 @@ def value_model(before: Computed, after: Computed) -> list[Row]:
     def name(model: ModelFit) -> str:
         return TITLES[model.transaction_model] if model.used else "formulas"
 
-    why = f"chosen by models.use auto: {ma.choice}" if ma.choice else \
-        ma.reason if not ma.used else f"models.use {after.config.models.use}"
+    why = ma.reason if not ma.used else ma.choice if ma.transaction_model == "sbg" else \
+        f"chosen by models.use auto: {ma.choice}" if ma.choice else \
+        f"models.use {after.config.models.use}"
     return [("value model", f"{name(mb)} -> {name(ma)} ({why})")]

@@ -135,7 +135,8 @@ class DataConfig:
     delimiter: str
     encoding: str
     date_format: str | None
-    # the customers file's, when not date_format (a CRM export and a shop's differ)
+    # the customers file's, when not date_format (a CRM export and a shop's differ; None:
+    # date_format's)
     customers_date_format: str | None
     duplicates: str  # drop: exact duplicate rows are counted and skipped; keep: all are used
     columns: Mapping[str, str]  # our name -> the user's column name (only those given)
@@ -317,7 +318,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             delimiter="\t" if delimiter == "\\t" else delimiter,
             encoding=data["encoding"],
             date_format=data["date_format"],
-            customers_date_format=data["customers_date_format"] or data["date_format"],
+            customers_date_format=data["customers_date_format"],
             duplicates=data["duplicates"],
             columns={k: v for k, v in data["columns"].items() if v},
             customer_columns={k: v for k, v in cust_cols.items() if v},

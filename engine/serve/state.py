@@ -185,10 +185,9 @@ class ServeState:
         record = {k: v for k, v in ready.record.items()
                   if k not in DERIVED[1:] and not k.startswith("segment_")}
         record.update(context)
-        if "recency_days" in context and "recency_ratio" not in context:  # as the run derives
-            gap = record.get("avg_interpurchase_days")  # it (engine.value.features)
-            record["recency_ratio"] = context["recency_days"] / gap \
-                if isinstance(gap, (int, float)) and gap == gap and gap > 0 else None
+        if "recency_ratio" not in context and ({"recency_days", "avg_interpurchase_days"}
+                                               & set(context)):
+            record["recency_ratio"] = _recency_ratio(record, context)
         return self.answer(ready, channel, context, explain(record, self.project.rulebook))
 
     def _now(self, ready: Ready) -> Ready:
@@ -341,3 +340,24 @@ class Holder:
                 new.given.absorb()
                 self.state, self.failure = new, None
             return new
+
+
+def _recency_ratio(record: Mapping[str, Any], context: Mapping[str, Any]) -> float | None:
+    """recency_days / avg_interpurchase_days as the run derives it (engine.value.features):
+    the gap from the purchase days themselves, not the table's rounded figure (a ratio at a
+    rule's limit would pass it), unless the context gives one; None without a gap."""
+    recency = record.get("recency_days")
+    gap = context.get("avg_interpurchase_days")
+    if gap is None:
+        first, last = record.get("first_purchase"), record.get("last_purchase")
+        frequency = record.get("frequency")
+        try:
+            days = (pd.Timestamp(last) - pd.Timestamp(first)).days
+            gap = days / frequency if isinstance(frequency, int) and frequency > 0 else None
+        except (TypeError, ValueError):
+            gap = None
+    if not isinstance(recency, (int, float)) or not isinstance(gap, (int, float)) or \
+            not gap > 0:
+        return None
+    return float(recency) / float(gap)
+

@@ -58,7 +58,8 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
     out: dict[str, Column] = {}
     if "signup_date" in wanted:
         sec = as_date_seconds(src, table, "signup_date", wanted["signup_date"],
-                              date_format=data.customers_date_format, required=False)
+                              date_format=data.customers_date_format or data.date_format,
+                              required=False)
         days = np.where(sec == NO_DATE, np.nan, sec // DAY)
         out["signup_date"] = np.asarray(pd.to_datetime(days, unit="D").astype("datetime64[s]"))
     for key in ("preferred_channel", "referred_by"):

@@ -94,10 +94,15 @@ def _together(folder: Source, firsts: list[tuple[str | None, Any]],
     column held as numbers in one file and as text in another is refused there."""
     import pyarrow as pa
 
+    # run reads the repeated text columns dictionary-coded in every file; read here as they
+    # are written (plain in a CSV file, coded in a Parquet one), they are compared decoded
+    plain = [(name, table.unify_dictionaries().cast(pa.schema([
+        pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+        for f in table.schema]))) for name, table in firsts]
     try:
-        pa.concat_tables([t for _, t in firsts], promote_options="permissive")
+        pa.concat_tables([t for _, t in plain], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise InputError(mixed_types(folder.display, firsts, wanted)) from None
+        raise InputError(mixed_types(folder.display, plain, wanted)) from None
 
 
 def _checked_rows(config: Config, src: Source, table: Any) -> None:

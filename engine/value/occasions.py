@@ -16,6 +16,8 @@ Exact, linear time, no hashing unless order ids are shared between customers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -49,8 +51,11 @@ def first_of_pair(code: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     low, high = int(np.min(value)), int(np.max(value))
     # 32-bit where the values' span fits (days do): half the memory to fault in and divide
-    span = np.int32 if high - low < 2**31 else np.int64
-    rel = (value - value.dtype.type(low)).astype(span, copy=False)
+    if high - low < 2**31:  # in the values' own type: no wrap within a span that fits
+        rel = (value - value.dtype.type(low)).astype(np.int32, copy=False)
+        span: type[np.signedinteger[Any]] = np.int32
+    else:
+        rel, span = value.astype(np.int64) - np.int64(low), np.int64
     width = max(1, min(high - low + 1, TABLE_SLOTS // max(n, 1)))
     window = rel // span(width)
     ordered = bool(np.all(window[1:] >= window[:-1]))
