@@ -182,6 +182,8 @@ class Learned:
     campaigns: Mapping[str, CampaignFigures] = field(default_factory=dict)
     waiting: int = 0  # earlier runs that assigned some of them, counted for none: windows open
     earlier: int = 0  # runs read: the latest per as-of date before it, whatever they assigned
+    data_end: dt.date | None = None  # the transactions' last day: a window is counted once
+    # they cover it
 
     def rates(self) -> dict[str, np.ndarray]:
         """Per campaign, the response per channel (channel order) the allocation uses."""
@@ -247,7 +249,7 @@ class Learned:
         one = len(dates) == 1
         return (f"; {_plural(len(dates), 'campaign')} waiting for "
                 f"{'its attribution window' if one else 'their attribution windows'}, "
-                f"{'' if one else 'the first '}counted from {dates[0].isoformat()}")
+                f"{'' if one else 'the first '}{counted(dates[0], self.data_end)}")
 
 
 def _plural(n: int, what: str) -> str:
@@ -269,9 +271,19 @@ def runs_said(learned: Learned, found: CampaignFigures) -> str:
                                     else "no run of this campaign measured yet")
     if c.waiting:
         first = "" if len(c.waiting) == 1 else "the first "
-        said += (f"; {len(c.waiting):,} more recorded, {first}counted from "
-                 f"{c.waiting[0].isoformat()}, once its attribution window is over")
+        said += (f"; {len(c.waiting):,} more recorded, {first}"
+                 f"{counted(c.waiting[0], learned.data_end)}, once its attribution window is "
+                 "over")
     return said
+
+
+def counted(day: dt.date, data_end: dt.date | None) -> str:
+    """When a window ending on ``day`` is counted: from that day, or once the transactions,
+    which end on ``data_end``, reach it."""
+    if data_end is not None and data_end < day:
+        return f"counted once the transactions reach {day.isoformat()} (they end " \
+            f"{data_end.isoformat()})"
+    return f"counted from {day.isoformat()}"
 
 
 def _customers(n: int) -> str:

@@ -110,7 +110,11 @@ def learn(store: Store | None, tx: Transactions | None, setup: ChannelSetup, *,
     declared = [(ch.id, ch.response_rate) for ch in setup.channels]
     found = {k: figures(k, declared, counts.get(k) if setup.learning.enabled else None, prior)
              for k in sorted(campaigns)}
-    return Learned(setup.learning.enabled, prior, source, runs, found, waiting, earlier)
+    # the transactions end before this run's as-of date: a window waits for them, not for time
+    data_end = None if tx is None or not 0 <= tx.report.last_day < (as_of - EPOCH).days - 1 \
+        else EPOCH + dt.timedelta(days=tx.report.last_day)
+    return Learned(setup.learning.enabled, prior, source, runs, found, waiting, earlier,
+                   data_end)
 
 
 def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
@@ -123,6 +127,8 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
     cache: Sums = {}
     m = read_with_days(store, tx, cache, ("bought",), before=as_of, channels=True)
     end_day = (as_of - EPOCH).days  # this run's transactions stop the day before
+    if tx.report.last_day >= 0:  # and the export may end earlier: what it does not cover is
+        end_day = min(end_day, tx.report.last_day + 1)  # not known, not 0 (cvm measure too)
     picked: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     counted: dict[str, set[object]] = {}
     waiting: dict[str, list[dt.date]] = {}
@@ -135,7 +141,7 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
         run_date = pd.Timestamp(str(dates[run_key])).date()
         day0 = (run_date - EPOCH).days
         days = setup.campaign(campaign).attribution_days
-        if day0 + days > end_day:  # the window is not over: nothing to learn from it yet
+        if day0 + days > end_day:  # the window is not over (or not in the data) yet
             waiting.setdefault(campaign, []).append(run_date + dt.timedelta(days=days))
             open_runs.add(run_key)
             continue
