@@ -41,3 +41,26 @@ def test_a_changed_date_format_is_one_change(make_project) -> None:
     b = load_config(make_project(BASE_CONFIG.replace(
         "  transactions: tx.csv\n", "  transactions: tx.csv\n  date_format: '%Y-%m-%d'\n")))
     assert fields_changed(a.data, b.data) == ["date_format: (none) -> %Y-%m-%d"]
+
+
+def test_a_customer_suppressed_on_both_sides_has_not_changed() -> None:
+    """A new user raised monthly_total from 4 to 8: 'customers changed 281, of which not served
+    reason 281', where 264 stayed suppressed (only the contact policies named changed)."""
+    import pandas as pd
+
+    from engine.plan.dry_run import FIELDS, changed_fields
+
+    same = {f"{f}_{side}": "x" for f in FIELDS for side in ("before", "after")}
+    rows = pd.DataFrame([
+        {**same, "status_before": "suppressed", "status_after": "suppressed",
+         "not_served_reason_before": "email_weekly; monthly_total",
+         "not_served_reason_after": "email_weekly"},
+        {**same, "status_before": "not_served", "status_after": "not_served",
+         "not_served_reason_before": "capacity: the allowed channels are full",
+         "not_served_reason_after": "budget: the allowed channels' budgets are spent"},
+        {**same, "status_before": "not_served", "status_after": "suppressed",
+         "not_served_reason_before": "no consented channel",
+         "not_served_reason_after": "monthly_total"}])
+    flags = changed_fields(rows)
+    assert flags["not_served_reason"].tolist() == [False, True, True]
+    assert flags["status"].tolist() == [False, False, True]
