@@ -57,3 +57,15 @@ def test_hooks_run_through_pre_commit(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "expected policy welcome_new, got none" in bad.stdout
     assert "why: policy welcome_new (policies/welcome_new.yaml:2) is disabled" in bad.stdout
+
+
+def test_the_validate_hook_runs_when_a_trigger_changes() -> None:
+    """A new user's trigger change was committed without the validate hook running: its files
+    pattern left out triggers/, which cvm validate checks."""
+    import re
+
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert re.search(hooks["cvm-validate"]["files"], "project/triggers/service_recovery.yaml")
+    assert not re.search(hooks["cvm-test"]["files"], "triggers/service_recovery.yaml")
