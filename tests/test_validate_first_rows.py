@@ -211,3 +211,20 @@ def test_a_folder_of_a_csv_file_and_a_parquet_file_with_a_categorical(tmp_path: 
     assert ran[0] == 0, ran[1]
     code, out = _validate(project)
     assert code == 0, out
+
+
+def test_the_customers_file_gives_each_column_s_first_problem(tmp_path: Path) -> None:
+    """A new user's CRM file had 'maybe' as a consent on row 3 and '2024-13-45' as a signup
+    date on row 5: validate named the date alone (the transactions file got every column's)."""
+    project = _project(tmp_path)
+    customers = project / DATA / "customers.csv"
+    _set_cell(customers, 3, "EmailOptIn", "maybe")
+    _set_cell(customers, 5, "SignupDate", "2024-13-45")
+    code, out = _validate(project)
+    assert code == 1
+    lines = [x for x in out.splitlines() if x.startswith("error:")]
+    assert [x.split(": ", 2)[1] for x in lines] == [
+        "examples/retail/customers.csv:4", "examples/retail/customers.csv:6"], out
+    assert "column 'EmailOptIn': found 'maybe'" in lines[0]
+    assert "column 'SignupDate': found '2024-13-45'" in lines[1]
+    assert _run(project)[0] == 1  # run stops at the first, as before

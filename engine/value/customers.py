@@ -3,8 +3,10 @@ extra attributes), checked and joined onto the per-customer features."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias
+from functools import partial
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ from engine.data.load import DAY, Transactions
 from engine.data.preflight import customer_columns
 from engine.data.tabular import Source, dictionary, read_columns, read_first
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
-from engine.errors import InputError
+from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.schema import consent_column
 from engine.value.features import REFERRER
@@ -51,30 +53,49 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
         table = read_columns(src, wanted, repetitive)
     else:
         src, table = read_first(src, wanted, first)
+    found: list[Problem] = []  # cvm validate: each column's first problem (run: the first)
+
+    def checked(check: Callable[[], Any]) -> Any:
+        if first is None:
+            return check()
+        try:
+            return check()
+        except InputError as exc:
+            found.extend(exc.problems)
+            return None
+
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    check_ids(src, ids, wanted["customer_id"])
-    _check_unique(src, ids, wanted["customer_id"])
+    checked(lambda: check_ids(src, ids, wanted["customer_id"]))
+    checked(lambda: _check_unique(src, ids, wanted["customer_id"]))
     out: dict[str, Column] = {}
     if "signup_date" in wanted:
-        sec = as_date_seconds(src, table, "signup_date", wanted["signup_date"],
-                              date_format=data.customers_date_format or data.date_format,
-                              required=False)
-        days = np.where(sec == NO_DATE, np.nan, sec // DAY)
-        out["signup_date"] = np.asarray(pd.to_datetime(days, unit="D").astype("datetime64[s]"))
+        sec = checked(lambda: as_date_seconds(
+            src, table, "signup_date", wanted["signup_date"],
+            date_format=data.customers_date_format or data.date_format, required=False))
+        if sec is not None:
+            days = np.where(sec == NO_DATE, np.nan, sec // DAY)
+            out["signup_date"] = np.asarray(pd.to_datetime(days, unit="D").astype(
+                "datetime64[s]"))
     for key in ("preferred_channel", "referred_by"):
         if key in wanted:
             out[key] = _text(as_text(src, table, key, wanted[key], required=False))
     for name, column in data.consents.items():
-        out[consent_column(name)] = _consent(src, table, f"consent:{name}", column)
+        got = checked(partial(_consent, src, table, f"consent:{name}", column))
+        if got is not None:
+            out[consent_column(name)] = got
     for name, kind in data.attributes.items():
         key = f"attr:{name}"
         if kind == "number":
-            out[name] = as_number(src, table, key, name, required=False)
+            got = checked(partial(as_number, src, table, key, name, required=False))
         elif kind == "boolean":
-            out[name] = _consent(src, table, key, name)
+            got = checked(partial(_consent, src, table, key, name))
         else:
-            out[name] = _text(as_text(src, table, key, name, required=False))
+            got = _text(as_text(src, table, key, name, required=False))
+        if got is not None:
+            out[name] = got
+    if found:  # in the file's order
+        raise InputError(sorted(found, key=lambda p: p.line or 0))
     return CustomersFile(file=src.display, ids=ids, columns=out, consents=tuple(data.consents))
 
 
