@@ -71,7 +71,8 @@ def test_choose_smallest_absolute_error_ties_to_the_preference_order() -> None:
         "pareto_nbd"
     failed = choose(_scores({"mbgnbd": None, "bgnbd": 50.0, "pareto_nbd": None}))
     assert failed.name == "bgnbd"
-    assert failed.reason.endswith("; not fitted: MBG/NBD (it failed); Pareto/NBD (it failed)")
+    assert failed.reason.endswith("; not fitted on the calibration period: MBG/NBD (it failed); "
+                                  "Pareto/NBD (it failed)")
     with pytest.raises(ValueError, match=r"^no purchase model could be fitted: MBG/NBD: it "
                                          r"failed; BG/NBD: it failed$"):
         choose(_scores({"mbgnbd": None, "bgnbd": None}))
