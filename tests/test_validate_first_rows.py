@@ -228,3 +228,14 @@ def test_the_customers_file_gives_each_column_s_first_problem(tmp_path: Path) ->
     assert "column 'EmailOptIn': found 'maybe'" in lines[0]
     assert "column 'SignupDate': found '2024-13-45'" in lines[1]
     assert _run(project)[0] == 1  # run stops at the first, as before
+
+
+def test_an_attribute_declared_a_number_that_holds_words(tmp_path: Path) -> None:
+    """A new user declared region: number; its values ('North') got the decimal-mark hint."""
+    project = _project(tmp_path)
+    _edit(project / "cvm.yaml", "    Region: text", "    Region: number")
+    code, out = _validate(project)
+    assert code == 1
+    assert "column 'Region': found 'east', expected a number such as 12.50\n" in out, out
+    assert "have this problem; the column holds words: declare it as text under " \
+        "data.attributes in cvm.yaml (Region: text)\n" in out, out

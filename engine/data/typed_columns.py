@@ -54,6 +54,10 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
             parsed = pd.to_numeric(raw.str.strip(), errors="coerce")
             bad = parsed.isna() & raw.notna() & (raw.str.strip() != "")
             hint = "use '.' as the decimal mark, no thousands separators or currency signs"
+            words = raw[bad].str.contains(r"[0-9]", regex=True).eq(False).any()
+            if ours.startswith("attr:") and words:  # data.attributes declared it a number
+                hint = (f"the column holds words: declare it as text under data.attributes "
+                        f"in {config_shown()} ({ours[5:]}: text)")
             _fail_first(src, pa.chunked_array([pa.array(bad.to_numpy())]), table.column(ours),
                         theirs, None, expected, hint=hint)
             # pandas read every value (1_000, say) but Arrow did not: find the row by halving

@@ -12,7 +12,7 @@ import pandas as pd
 from engine.policy.decisions import decide
 from engine.policy.explain import Explanation, explain
 from engine.policy.lifecycle import assign_segments, assign_stages
-from engine.project.channels import ChannelSetup
+from engine.project.channels import CHANNELS_FILE, ChannelSetup
 from engine.project.policy_tests import STAGE_GIVEN, PolicyTest
 from engine.project.rulebook import NO_ACTION, Rulebook
 from engine.project.schema import BOOLEAN, DATE, NUMBER
@@ -77,7 +77,8 @@ def run_tests(tests: Sequence[PolicyTest], rulebook: Rulebook, channels: Channel
         if "channel" in test.expect:
             got["channel"], got["channel_why"] = _channel(table.iloc[[i]],
                                                           decisions.iloc[[i]],
-                                                          _holdout(channels, test.holdout))
+                                                          _holdout(channels, test.holdout),
+                                                          _text(test.expect["channel"]))
         why = explain(row, rulebook)
         outcomes.append(Outcome(test, got, tuple(_failures(test, got, why, rulebook))))
     return outcomes
@@ -100,15 +101,39 @@ def _holdout(channels: ChannelSetup, inside: bool | None) -> ChannelSetup:
                               for k, v in channels.campaigns.items()})
 
 
-def _channel(row: pd.DataFrame, decision: pd.DataFrame,
-             channels: ChannelSetup) -> tuple[str | None, str]:
-    """The channel ``cvm run`` gives this customer when allocated alone (the same code)."""
+def _channel(row: pd.DataFrame, decision: pd.DataFrame, channels: ChannelSetup,
+             want: str | None) -> tuple[str | None, str]:
+    """The channel ``cvm run`` gives this customer when allocated alone (the same code), and
+    why; with what kept them off ``want``, the channel the test expects."""
     if decision["action"].astype(object).iloc[0] in (None, NO_ACTION):
         return None, "no contact action"
     actions, _ = actions_for(row.reset_index(drop=True), decision.reset_index(drop=True),
                              channels)
     first = actions.iloc[0]
-    return _text(first["channel"]), f"{first['status']}: {first['reason']}"
+    got, said = _text(first["channel"]), f"{first['status']}: {first['reason']}"
+    if want is not None and got != want:
+        said += f"\n    why not {want}: " + _not_on(want, row.iloc[0], decision.iloc[0],
+                                                      channels, got)
+    return got, said
+
+
+def _not_on(want: str, row: pd.Series, decision: pd.Series, channels: ChannelSetup,
+            got: str | None) -> str:
+    """What keeps the customer off channel ``want``, as the allocation rules it out."""
+    ch = next((c for c in channels.channels if c.id == want), None)
+    listed = [x for x in str(decision["channels"]).split("|") if x]
+    level = str(decision["service_level"])
+    if ch is None:
+        return f"not a channel of {CHANNELS_FILE}"
+    if want not in listed:
+        return f"policy {decision['policy_id']} does not list it (its channels: " \
+            f"{', '.join(listed) or 'none'})"
+    if level not in ch.service_levels:
+        return f"it does not serve service level {level}"
+    given = row.get(ch.consent) if ch.consent is not None else True
+    if not (isinstance(given, (bool, np.bool_)) and bool(given)):
+        return f"no consent ({ch.consent} is not true)"
+    return f"a lower expected value than {got}" if got else "not an option"
 
 
 def _failures(test: PolicyTest, got: Mapping[str, Any], why: Explanation,
