@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -60,10 +61,26 @@ class Source:
         return "fill it in, or leave such rows out of the export" if self.configured else None
 
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
-        """A problem at 0-based data row ``row`` (CSV line = row + 2, after the header)."""
-        line = None if self.is_parquet else row + 2
+        """A problem at 0-based data row ``row``, at its line of a CSV file."""
+        line = None if self.is_parquet else data_line(self, row)
         return Problem(message, file=self.display, line=line,
                        key=f"row {row + 1}, column {column!r}", hint=hint)
+
+
+def data_line(src: Source, row: int) -> int:
+    """The line of a CSV file where 0-based data row ``row`` is: the readers skip empty lines
+    (``whitespace``: blank ones), which a user's editor numbers all the same. Read up to that
+    row, only when a problem is reported."""
+    content = str.strip if src.delimiter == "whitespace" else (lambda text: text.rstrip("\n"))
+    rows = -1  # the header line is line 1
+    with opened_bytes(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding,
+                                                    errors="replace") as fh:
+        for line, text in enumerate(fh, start=1):
+            if content(text) or line == 1:
+                rows += 1
+                if rows == row + 1:
+                    return line
+    return row + 2  # not found: the file changed since it was read
 
 
 HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
