@@ -30,7 +30,7 @@ from engine.data.dedupe import duplicate_rows
 from engine.data.folder import FolderRows, as_folder, read_folder
 from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
-from engine.data.tabular import Source, read_columns
+from engine.data.tabular import Source, is_text, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.data.uuid_ids import ParsedIds, parse_column, uuid_columns
 from engine.errors import InputError, Problem
@@ -141,7 +141,7 @@ def load_transactions(config: Config) -> Transactions:
         check_ids(src, id_array, cols["customer_id"], codes)
     else:
         codes, id_array = _customer_codes(src, _with_column(src, table, wanted, "customer_id"),
-                                          cols["customer_id"])
+                                          cols["customer_id"], report)
     del ids
     if "customer_id" in table.column_names:
         table = table.drop_columns(["customer_id"])  # ten million ids are worth 150 MB
@@ -276,9 +276,11 @@ def _order_codes(src: Source, wanted: Mapping[str, str], parsed: ParsedIds | Non
     return order_codes(text)
 
 
-def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarray, pa.Array]:
+def _customer_codes(src: Source, table: pa.Table, column: str, report: LoadReport
+                    ) -> tuple[np.ndarray, pa.Array]:
     """Customer codes from the ids as read; only when some id is empty or has surrounding
-    spaces (rare) are all ids checked and trimmed first, which reports any empty one."""
+    spaces (rare) are all ids checked and trimmed first, which reports any empty one (and
+    ``report`` notes the rows whose id lost its spaces)."""
     raw = as_text(src, table, "customer_id", column, required=False, raw=True)
     if raw.null_count == 0:
         codes, id_array = customer_codes(raw)
@@ -286,9 +288,29 @@ def _customer_codes(src: Source, table: pa.Table, column: str) -> tuple[np.ndarr
         if pc.all(pc.and_(pc.equal(trimmed, id_array), pc.not_equal(trimmed, ""))).as_py():
             check_ids(src, id_array, column, codes)
             return codes, id_array
-    codes, id_array = customer_codes(as_text(src, table, "customer_id", column, required=True))
+    text = as_text(src, table, "customer_id", column, required=True)
+    _note_spaces(report, table.column("customer_id"), text, column)
+    codes, id_array = customer_codes(text)
     check_ids(src, id_array, column, codes)
     return codes, id_array
+
+
+def _note_spaces(report: LoadReport, raw: pa.ChunkedArray, trimmed: pa.ChunkedArray,
+                 column: str) -> None:
+    """Say how many rows' ids had surrounding spaces, read without them (the customer with
+    the same id written without spaces): an id changed, not silently."""
+    if pa.types.is_dictionary(raw.type):
+        raw = raw.cast(raw.type.value_type)
+    elif not is_text(raw.type):
+        return
+    spaced = pc.fill_null(pc.not_equal(raw, trimmed), False)
+    count = pc.sum(spaced).as_py() or 0
+    if count:
+        row = pc.index(spaced, True).as_py()
+        report.notes.append(
+            f"{count:,} row{'s' if count > 1 else ''} with a {column!r} with surrounding "
+            f"spaces ({raw[row].as_py()!r}, row {row + 1}): read without them, as "
+            f"{trimmed[row].as_py()!r}")
 
 
 def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
