@@ -93,7 +93,10 @@ def test_a_mix_counts_missing_values_as_none_and_no_unused_category() -> None:
     """A brief's stage, tier and reason mix (counted without a filled copy of the column since
     session 19): a missing value is "(none)", together with a text "(none)"; a category that
     no row has is not listed; the most frequent first, then by name."""
-    from engine.render.brief_data import _mix
+    from engine.render.brief_data import _Coded
+
+    def _mix(values: pd.Series) -> list[dict[str, object]]:
+        return _Coded(values).mix(np.arange(len(values)))
 
     stages = pd.Series(pd.Categorical(["growth", None, "decline", "growth"],
                                       categories=["growth", "decline", "exit"]))

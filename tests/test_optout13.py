@@ -162,10 +162,11 @@ def test_no_policy_may_take_the_built_in_rule_s_id(tmp_path: Path) -> None:
 
 
 def test_the_briefs_count_the_opted_out_with_the_suppressed() -> None:
-    from engine.render.brief_data import _by_policy
+    from engine.render.brief_data import _by_policy, _Coded
 
-    found = _by_policy(pd.Series([
+    reasons = pd.Series([
         "opted out on 2026-03-04 (campaign x); contact policy weekly: 1 contact in the last 7 "
         "days (at most 1)", "opted out on 2026-01-02 (campaign y)",
-        "contact policy weekly: 1 contact in the last 7 days (at most 1)"]))
+        "contact policy weekly: 1 contact in the last 7 days (at most 1)"])
+    found = _by_policy(_Coded(reasons), np.arange(len(reasons)))
     assert [(r["name"], r["count"]) for r in found] == [("opted_out", 2), ("weekly", 2)]

@@ -108,7 +108,10 @@ def breakdown(campaign: pd.Series, channel: pd.Series, amounts: pd.Series,
     sums = _exact(amounts).groupby([campaign.astype(str), channel.astype(str)],
                                    sort=False).sum()
     found = {(str(k[0]), str(k[1])): int(v) for k, v in sums.items()}
-    own = {c: cents(sum(v for (cp, _), v in found.items() if cp == c)) for c in campaigns}
+    exact = dict.fromkeys(campaigns, 0)  # one pass: a campaign's cells, not every cell
+    for (cp, _), v in found.items():     # looked at once per campaign
+        exact[cp] = exact.get(cp, 0) + v
+    own = {c: cents(exact[c]) for c in campaigns}
     in_cents: dict[tuple[str, str], int] = {}  # each campaign's channels share its amount
     for camp in campaigns:
         keys = [(camp, ch) for ch in channels if (camp, ch) in found]
