@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from engine.output.commit import StagedWriteFailed
 from engine.output.writers import arrow_table, write_csv, write_parquet
-from engine.value.score import output_frame
+from engine.value.score import output_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +51,7 @@ class EarlyFiles:
                 raise StagedWriteFailed(exc) from exc
         # converted here, on the calling thread: the writers read Arrow tables only, never a
         # pandas table the allocation reads at the same time
-        values, decided = arrow_table(output_frame(table)), arrow_table(decisions)
+        values, decided = output_table(table), arrow_table(decisions)
         stage, pool = self._stage, self.pool
         try:  # the staging folder's paths (made here): an error is the output folder's
             paths = {name: stage.path(name) for name in EARLY}

@@ -13,13 +13,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from engine.data.load import LoadReport, Transactions, load_transactions, require_history
 from engine.output.writers import rounded
 from engine.project.config import Config
-from engine.project.schema import VALUE_COLUMNS
+from engine.project.schema import (
+    BOOLEAN,
+    CHANGE_COLUMNS,
+    DATE,
+    MODEL_COLUMNS,
+    NUMBER,
+    STAGE_COLUMNS,
+    TEXT,
+    VALUE_COLUMNS,
+)
 from engine.project.tiers import TierSpec, load_tiers
 from engine.value.clv_models import ModelFit, apply_models
 from engine.value.customers import join_customers, load_customers
@@ -172,3 +185,24 @@ def row_counts(scored: Scored) -> dict[str, int]:
 def output_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The table as written: money rounded to cents, other decimals to 6 places."""
     return rounded(table, MONEY)
+
+
+def output_table(table: pd.DataFrame) -> pa.Table:
+    """``output_frame`` as Arrow holds it, for the files: a declared column with no value at
+    all (``previous_tier`` on a first run) has its declared type, not Arrow's null type, so
+    that the Parquet file's schema is the same on every run (a text column the type of the
+    table's other texts)."""
+    import pyarrow as pa
+
+    from engine.output.writers import arrow_table
+
+    out = arrow_table(output_frame(table))
+    text = next((f.type for f in out.schema if pa.types.is_string(f.type)
+                 or pa.types.is_large_string(f.type)), pa.string())
+    arrow = {TEXT: text, NUMBER: pa.float64(), BOOLEAN: pa.bool_(), DATE: pa.timestamp("ms")}
+    declared = {c.name: arrow[c.type] for c in (*VALUE_COLUMNS, *MODEL_COLUMNS,
+                                                 *CHANGE_COLUMNS, *STAGE_COLUMNS)}
+    for i, f in enumerate(out.schema):
+        if pa.types.is_null(f.type) and f.name in declared:
+            out = out.set_column(i, f.name, out.column(i).cast(declared[f.name]))
+    return out
