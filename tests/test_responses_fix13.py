@@ -64,7 +64,7 @@ def test_a_campaign_no_run_or_policy_knows_is_refused(retail: Path, tmp_path: Pa
     assert code == 1
     assert err.startswith(
         "error: responses.csv:3: row 2, column 'campaign': found 'win_bak', expected a "
-        "campaign of a recorded run, of policies/campaigns.yaml or of a policy\n"
+        "campaign of a recorded run, of policies/campaigns.yaml, of a policy or of a trigger\n"
         "  hint: did you mean 'win_back'? 2 rows have this problem; the campaigns known: "
         "cross_sell_maturity, develop_growth, retain_high_value, ")
     # nothing written: the run's history holds no response

@@ -20,8 +20,8 @@ from tests.test_responses_fix13 import HEAD, _import, _project
 
 KNOWN = ("cross_sell_maturity, develop_growth, retain_high_value, retain_tier_drop, "
          "welcome_new, win_back, win_back_advocates")
-CAMPAIGN_EXPECTED = ("expected a campaign of a recorded run, of policies/campaigns.yaml or of "
-                     "a policy")
+CAMPAIGN_EXPECTED = ("expected a campaign of a recorded run, of policies/campaigns.yaml, of a "
+                     "policy or of a trigger")
 
 
 @pytest.fixture
@@ -270,3 +270,20 @@ def test_two_kinds_of_check_in_one_column_are_both_counted(tmp_path: Path) -> No
         "  hint: a response's revenue is what it earned; a refund belongs in the transactions "
         "(a negative amount there); 3 more problems: row 2, column 'revenue'; row 3, column "
         "'customer_id'; row 4, column 'customer_id'")
+
+
+def test_a_response_to_a_trigger_s_campaign_is_imported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cvm serve` gives a trigger's action under its campaign (service_recovery); the
+    responses to it were refused as of no known campaign (an integrator could not close the
+    loop)."""
+    from tests.history_runs import cvm, retail_copy
+
+    project = retail_copy(tmp_path, ["triggers"])
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    (tmp_path / "r.csv").write_text(
+        "customer_id,campaign,date,outcome,revenue\nC000006,service_recovery,2025-12-02,"
+        "responded,\n")
+    done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
+    assert done.exit_code == 0, done.stderr
+    assert "  imported 1, already present 0, skipped 0" in done.stdout

@@ -63,15 +63,18 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
 
 
 def _project_campaigns(project: Path | None, config_file: Path | None) -> set[str]:
-    """The campaigns policies/campaigns.yaml declares and the policies name, as far as they
-    can be read (their own problems are cvm validate's to report, not the import's)."""
+    """The campaigns policies/campaigns.yaml declares and the policies and triggers name, as
+    far as they can be read (their own problems are cvm validate's to report, not the
+    import's)."""
     from engine.project.location import project_folder
     from engine.run.build import build
 
-    built = build(project_folder(project, config_file), config_file, scope="report")
+    built = build(project_folder(project, config_file), config_file, scope="campaigns")
     if built.config is None:
         raise InputError(list(built.problems))
     found = set(built.channels.campaigns) if built.channels is not None else set()
     if built.rulebook is not None:
         found.update(p.campaign for p in built.rulebook.policies if p.campaign)
+    if built.triggers is not None:
+        found.update(t.campaign for t in built.triggers.triggers if t.campaign)
     return found

@@ -65,7 +65,7 @@ def recorded(store: Store | None) -> tuple[list[int], set[str]]:
 
 
 def check_campaigns(src: Source, campaigns: pa.ChunkedArray, known: Collection[str]) -> None:
-    """Refuse a campaign no run, campaigns.yaml or policy knows (InputError at its first
+    """Refuse a campaign no run, campaigns.yaml, policy or trigger knows (InputError at its first
     row). ``campaigns``: as read, trimmed, an empty one null (the emptiness check's)."""
     unknown = _mask(pc.and_(pc.is_valid(campaigns), pc.invert(pc.is_in(
         campaigns, value_set=pa.array(sorted(known), pa.string())))))
@@ -83,7 +83,7 @@ def check_campaigns(src: Source, campaigns: pa.ChunkedArray, known: Collection[s
     hint = (f"{close} " if close else "") + "; ".join(h for h in hints if h)
     raise InputError(src.row_problem(
         row, "campaign", f"found {found!r}, expected a campaign of a recorded run, of "
-        "policies/campaigns.yaml or of a policy", hint))
+        "policies/campaigns.yaml, of a policy or of a trigger", hint))
 
 
 def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -62,6 +62,9 @@ SCOPES: dict[str, tuple[str, ...]] = {
     # cvm report: the stages when the project has lifecycle rules; the channels when it can
     # (the measured campaigns need them: their problems are ``Project.deferred`` until then)
     "report": ("tiers", "rulebook?", "channels?", "templates?"),
+    # cvm responses import: the campaigns policies, campaigns.yaml and triggers name, as far as
+    # they can be read (their problems are cvm validate's to report)
+    "campaigns": ("tiers", "rulebook?", "channels?", "triggers?"),
     "full": ("tiers", "rulebook", "channels", "contacts", "triggers", "templates", "tests"),
 }
 # the parts a scope does not read: empty
@@ -157,12 +160,12 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
         contacts = attempt(lambda: load_contact_policies(
             where, [ch.id for ch in channels.channels], campaigns))
     triggers: Triggers | None = None
-    if "triggers" in parts:  # triggers/*.yaml (issue 14): customer attributes as policies see
-        triggers, found_in_triggers = check_triggers(
+    if "triggers" in parts or "triggers?" in parts:  # triggers/*.yaml (issue 14): customer
+        triggers, found_in_triggers = check_triggers(  # attributes as policies see them
             where, trigger_types(types, book),
             trigger_values(book, tiers.names if tiers is not None else None),
             [ch.id for ch in channels.channels] if channels is not None else None)
-        problems.extend(found_in_triggers)
+        (problems if "triggers" in parts else deferred).extend(found_in_triggers)
     if lint and channels is not None and book is not None:  # a campaign nothing names
         named = {p.campaign for p in book.policies} | (
             {t.campaign for t in triggers.triggers} if triggers is not None else set())
