@@ -124,6 +124,24 @@ def test_an_action_not_given_on_the_channel_is_not_offered_there(tmp_path: Path)
             "win_back", "allocated", where)
 
 
+def test_a_channel_no_eligible_policy_lists_is_said_before_its_consent(tmp_path: Path) -> None:
+    """An integrator's find: on a channel win_back is never given, a customer without the
+    phone's consent got 'no consent on call_centre', and an agent would ask for a consent
+    that changes nothing."""
+    project = example_copy(tmp_path)
+    table = pd.read_parquet(project / "output" / "customers.parquet").set_index("customer_id")
+    actions = _actions(project)
+    who = next(c for c in actions.index[(actions["status"] == "allocated")
+                                        & (actions["action"] == "win_back")]
+               if not table.loc[c, "consent_phone"])
+    with serving(project, history=False) as service, client(service) as http:
+        got = http.post(f"/v1/customers/{who}/next-best-action",
+                        json={"channel": "call_centre"}).json()["decision"]
+    assert (got["action"], got["reason"]) == (
+        "no_action", "no eligible action may be given on call_centre: win_back is not given "
+        "on call_centre (policy win_back: direct_mail, email, sms)")
+
+
 def test_no_consent_on_the_channel(tmp_path: Path) -> None:
     project = example_copy(tmp_path)
     table = pd.read_parquet(project / "output" / "customers.parquet")

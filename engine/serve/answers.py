@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Any
 
 from engine.policy.condition_text import describe
@@ -223,18 +224,22 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
                 [v for v in verdicts if v.policy not in was], str(run_channel))) is not None:
             return _withheld({**base, "channel": run_channel}, barred)
         return {**base, "channel": run_channel or None}
+    ids = [p.id for p in eligible]
+    start = ids.index(pick["policy_id"]) if pick.get("policy_id") in ids else 0
+    givable = list(takewhile(lambda p: p.action != NO_ACTION,  # a policy saying do nothing
+                             eligible[start:]))                # outranks the rest
+    # no action may be given on the channel whatever the consent: said first (an agent would
+    # otherwise ask for a consent that changes nothing)
+    if givable and all(channel not in pol.channels for pol in givable):
+        return _withheld({**base, "channel": channel}, "no eligible action may be given on "
+                         f"{channel}: " + "; ".join(_not_given(pol, channel) for pol in givable))
     if (barred := refusal(verdicts, channel, refused)) is not None:
         return _withheld({**base, "channel": channel}, barred)
     passed: list[str] = []
-    ids = [p.id for p in eligible]
-    start = ids.index(pick["policy_id"]) if pick.get("policy_id") in ids else 0
-    for pol in eligible[start:]:
-        if pol.action == NO_ACTION:
-            break  # a policy saying do nothing outranks the rest
+    for pol in givable:
         blocker = _campaign_blocker(verdicts, channel, pol.campaign)
         if channel not in pol.channels:
-            passed.append(f"{pol.action} is not given on {channel} (policy {pol.id}: "
-                          f"{', '.join(pol.channels) or 'no channel'})")
+            passed.append(_not_given(pol, channel))
         elif blocker is not None:
             passed.append(f"{pol.action}: contact policy {blocker.policy} blocks {channel} "
                           f"({blocker.campaign_reason})")
@@ -250,6 +255,11 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
                     else None}
     return _withheld({**base, "channel": channel}, "no eligible action may be given on "
                      f"{channel}: " + "; ".join(passed))
+
+
+def _not_given(pol: Policy, channel: str) -> str:
+    return (f"{pol.action} is not given on {channel} (policy {pol.id}: "
+            f"{', '.join(pol.channels) or 'no channel'})")
 
 
 def refusal(verdicts: Sequence[ContactVerdict], channel: str,
