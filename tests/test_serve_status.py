@@ -206,6 +206,24 @@ def test_a_run_folder_changed_after_the_run_is_refused(tmp_path: Path) -> None:
                        "file edited by hand)")
 
 
+def test_a_run_made_with_another_configuration_names_it(tmp_path: Path) -> None:
+    """A run made with --config jan.yaml into the folder a service on cvm.yaml serves: the
+    refusal said 'cvm.yaml: changed since run ...', which it had not (an integrator's find)."""
+    project = example_copy(tmp_path)
+    (project / "jan.yaml").write_text((project / "cvm.yaml").read_text())
+    made = CliRunner().invoke(app, ["run", "--config", str(project / "jan.yaml"),
+                                    "--no-history", "--quiet"])
+    assert made.exit_code == 0, made.output
+    run_id = json.loads((project / "output" / "manifest.json").read_text())["run_id"]
+    with pytest.raises(InputError) as found:
+        load_state(project)
+    assert found.value.format() == (
+        f"output: run {run_id} was made with jan.yaml, the service reads cvm.yaml\n"
+        "  hint: start cvm serve with --config jan.yaml, the configuration the run was made "
+        "with (or make the run with cvm.yaml)")
+    load_state(project, config_file=project / "jan.yaml")  # served as made
+
+
 def test_a_changed_policy_is_refused_at_reload_and_said(tmp_path: Path) -> None:
     project = example_copy(tmp_path)
     with serving(project, history=False, watch_seconds=0) as service, \

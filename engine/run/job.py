@@ -208,6 +208,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "as_of": str(scored.as_of),
         "project": config.name,
+        "config": config.display(config.file),  # what `cvm serve` must read (rundata)
         "inputs": hashes,
         "output_format": fmt,
         "counts": {
