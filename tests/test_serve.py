@@ -131,6 +131,23 @@ def test_context_s_value_tier_is_one_of_the_tiers(http: httpx.Client) -> None:
                    "silver, bronze"}]
 
 
+def test_context_s_numbers_are_within_what_the_value_table_can_hold(
+        http: httpx.Client) -> None:
+    """An integrator's recency_days of -5 was taken (200), and moved the customer to
+    maturity: days and counts are at least 0, probabilities from 0 to 1."""
+    for name, value, expected in (("recency_days", -5, "expected a number of at least 0"),
+                                  ("contacts_last_30_days", -1,
+                                   "expected a number of at least 0"),
+                                  ("churn_risk", 1.5, "expected a number from 0 to 1")):
+        answer = http.post("/v1/customers/C000003/next-best-action",
+                           json={"context": {name: value}})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["problems"] == [{"field": f"body.context.{name}", "found": value,
+                                              "message": expected}]
+    assert http.post("/v1/customers/C000003/next-best-action",
+                     json={"context": {"recency_days": 0, "churn_risk": 1}}).status_code == 200
+
+
 def test_context_s_recency_days_moves_the_recency_ratio(http: httpx.Client) -> None:
     """A new user's recency_days of 400 left a maturity customer in maturity: recency_ratio,
     which the lifecycle rules read, kept the run's value."""

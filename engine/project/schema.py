@@ -130,6 +130,18 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
 )
 
 
+# The value table's numbers that cannot be below 0 (days, counts) or outside a range
+# (probabilities, percentiles): what a value sent in place of the run's (`cvm serve`'s
+# context) must be within, as the run could have computed it. None: no upper end.
+BOUNDS: dict[str, tuple[float, float | None]] = {
+    **dict.fromkeys(("recency_days", "tenure_days", "frequency", "orders", "active_periods",
+                     "avg_interpurchase_days", "category_breadth", "referrals_made",
+                     "days_since_last_contact", "contacts_last_30_days"), (0.0, None)),
+    **dict.fromkeys(("p_alive", "churn_risk", "retention_rate"), (0.0, 1.0)),
+    "value_score": (0.0, 100.0),
+}
+
+
 def consent_column(name: str) -> str:
     """Consents from the customers file become boolean ``consent_<name>`` attributes."""
     return f"consent_{name}"

@@ -25,6 +25,7 @@ from engine import __version__
 from engine.history.live import live_row
 from engine.history.tables import events, interaction_responses, interactions, live_contacts
 from engine.project.rulebook import NO_ACTION
+from engine.project.schema import BOUNDS
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest
@@ -191,6 +192,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                    name)
                 if not _fits(kind, value):
                     return problem(f"body.context.{name}", f"expected a {kind}", value)
+                if (out := _outside(name, value)) is not None:
+                    return problem(f"body.context.{name}", out, value)
                 tiers = state.project.tiers.names
                 if name == "value_tier" and value not in tiers:  # else no policy's tier
                     return problem(f"body.context.{name}", "expected one of the value tiers "
@@ -336,6 +339,18 @@ def _problems(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
         out.append({"field": ".".join(loc), "message": err.get("msg", ""),
                     "found": _shown(err.get("input"))})
     return out
+
+
+def _outside(name: str, value: object) -> str | None:
+    """What a context's number must be (``schema.BOUNDS``), when it is not; else None."""
+    bound = BOUNDS.get(name)
+    if bound is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    low, high = bound
+    if low <= value and (high is None or value <= high):
+        return None
+    return f"expected a number of at least {low:g}" if high is None else \
+        f"expected a number from {low:g} to {high:g}"
 
 
 def _shown(value: Any) -> Any:
