@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, Problem
+from engine.errors import CvmError, InputError, Problem
 from engine.project import checks as c
 from engine.project.location import config_shown
 from engine.project.yamlio import YamlDoc, load_file
@@ -155,10 +155,18 @@ class ChannelSetup:
 def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
     """The channel ids policies may name, given what reading channels.yaml gave (``setup``,
     None when it could not be read): the default channels when the project has no channel
-    file; None (unknown: the channel file reports its own problems) when it has a broken one."""
+    file; when the setup could not be read for another file's problem (campaigns.yaml), those
+    channels.yaml declares, so that the policies' channels are checked all the same; None
+    (unknown: the channel file reports its own problems) when it is broken itself."""
     if not (project / CHANNELS_FILE).exists():
         return list(DEFAULT_CHANNELS)
-    return None if setup is None else [ch.id for ch in setup.channels]
+    if setup is not None:
+        return [ch.id for ch in setup.channels]
+    try:
+        raw = c.check(load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE)), CHANNELS)
+    except CvmError:
+        return None
+    return [ch["id"] for ch in raw["channels"]]
 
 
 def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelSetup:

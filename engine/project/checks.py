@@ -117,12 +117,21 @@ class Number(Kind):
             value <= self.min if self.min_exclusive else value < self.min
         )
         if too_low or (self.max is not None and value > self.max):
-            # a rate written as a percentage is too high: 10 for 10%
-            hint = "rates are fractions: write 0.1 for 10%" if self.max == 1 and not too_low \
-                else self.hint
             raise Invalid(f"found {value!r}, expected {self.expected}",
-                          self.hint_at_min if value == self.min and self.hint_at_min else hint)
+                          self.hint_at_min if value == self.min and self.hint_at_min
+                          else self._out_of_range_hint(value, too_low))
         return int(value) if self.integer else float(value)
+
+    def _out_of_range_hint(self, value: float, too_low: bool) -> str | None:
+        if not too_low and self.max == 1:  # a rate written as a percentage: 10 for 10%
+            return "rates are fractions: write 0.1 for 10%"
+        if self.hint is not None:
+            return self.hint
+        if not too_low and self.max is not None and self.max < 1 < value <= 100:
+            return f"a share is a fraction: write {value / 100:g} for {value:g}%"
+        if too_low and value < 0 == self.min:
+            return "a negative number is never one here: write it without the minus sign"
+        return None
 
     def json_schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "integer" if self.integer else "number"}
