@@ -21,7 +21,8 @@ def test_a_table_written_since_the_run_is_said(tmp_path: Path) -> None:
     assert runner.invoke(app, ["run", "--project", str(folder), "--no-history",
                                "--quiet"]).exit_code == 0
     assert runner.invoke(app, events).output == ""
-    assert runner.invoke(app, ["score", "--project", str(folder), "--quiet"]).exit_code == 0
+    assert runner.invoke(app, ["score", "--project", str(folder), "--out", str(
+        folder / "output"), "--quiet"]).exit_code == 0  # the run's folder, named
     result = runner.invoke(app, events)
     assert result.exit_code == 0
     assert result.output.startswith("warning: customers.parquet is not the one run ")

@@ -1,6 +1,8 @@
-"""`cvm score` into a run's folder replaces the run's customers.csv and customers.parquet (its
-default output is the run's): a new user found the run's table without its lifecycle stages
-and the manifest no longer matching, with nothing said. It now says so, and how to avoid it."""
+"""`cvm score` and a run's folder. Its default output is the run's: a new user found the run's
+table without its lifecycle stages and the manifest no longer matching, with nothing said; a
+warning came next, after the damage (a marketer's `cvm score` to "just look" broke the folder
+cvm serve reads). Into the default folder holding a run, it now refuses before computing
+anything; into the run's folder named with --out, it replaces the run's table and says so."""
 
 from __future__ import annotations
 
@@ -12,15 +14,25 @@ from engine.cli import app
 from tests.test_validate_data_files import _project
 
 
-def test_score_says_it_replaced_the_runs_value_table(tmp_path: Path) -> None:
+def test_score_leaves_the_run_s_folder_unless_named(tmp_path: Path) -> None:
     project = _project(tmp_path)
     runner = CliRunner()
     done = runner.invoke(app, ["run", "-p", str(project), "--no-history", "-q"])
     assert done.exit_code == 0, done.output
-    run_id = (project / "output" / "manifest.json").read_text().split('"run_id": "')[1][:16]
-    done = runner.invoke(app, ["score", "-p", str(project)])
-    assert done.exit_code == 0
     out = project / "output"  # outside the working directory: as given, whole
+    run_id = (out / "manifest.json").read_text().split('"run_id": "')[1][:16]
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    done = runner.invoke(app, ["score", "-p", str(project)])
+    assert done.exit_code == 3
+    assert done.stderr == (
+        f"error: output: holds run {run_id}, whose customers.csv and customers.parquet cvm "
+        "score would replace (the run folder would then no longer match its manifest: cvm "
+        "serve refuses it)\n"
+        f"  hint: give cvm score a folder of its own: cvm score --out {out / 'score'}; to "
+        f"replace the run's value table, name its folder: cvm score --out {out}\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    done = runner.invoke(app, ["score", "-p", str(project), "--out", str(out)])
+    assert done.exit_code == 0
     assert done.stderr.splitlines()[-2:] == [
         f"warning: replaced run {run_id}'s customers.csv and customers.parquet in {out}: the "
         "run folder now holds this value table, without the run's lifecycle stages and "
@@ -28,6 +40,6 @@ def test_score_says_it_replaced_the_runs_value_table(tmp_path: Path) -> None:
         "cvm run writes it again)",
         f"  hint: give cvm score a folder of its own: cvm score --out {out / 'score'}"]
     again = runner.invoke(app, ["score", "-p", str(project)])  # the files are score's now
-    assert "warning" not in again.stderr
+    assert again.exit_code == 0 and "warning" not in again.stderr
     quiet = runner.invoke(app, ["score", "-p", str(project), "--out", str(tmp_path / "s")])
     assert "warning" not in quiet.stderr

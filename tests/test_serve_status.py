@@ -162,8 +162,9 @@ def _readme_block(start: str) -> str:
 
 
 def _score_into_the_run(project: Path) -> None:
-    """`cvm score`, whose default output folder is the run folder."""
-    result = CliRunner().invoke(app, ["score", "--project", str(project), "--quiet"])
+    """`cvm score` into the run folder (its default output, named: else refused)."""
+    result = CliRunner().invoke(app, ["score", "--project", str(project), "--out",
+                                      str(project / "output"), "--quiet"])
     assert result.exit_code == 0, result.output
 
 

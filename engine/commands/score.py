@@ -16,10 +16,12 @@ from engine.commands.common import (
     project_of,
     warn_if_ahead,
 )
+from engine.errors import OutputError, Problem
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import display, shell_path
 
 if TYPE_CHECKING:
+    from engine.project.config import Config
     from engine.value.score import Scored
 
 FILES = ("customers.csv", "customers.parquet")
@@ -39,6 +41,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
+    if out is None and (held := _runs_table(target.path)) is not None:
+        _refuse_the_run_s_folder(config, target.path, held)
     shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
     with shown or contextlib.nullcontext():
         if engine == "dask":  # issue 16: engine/distributed/
@@ -69,6 +73,19 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                      "folder until cvm run writes it again)\n  hint: give cvm score a folder of "
                      f"its own: cvm score --out {shell_path(target.path / 'score')}")
     return 0
+
+
+def _refuse_the_run_s_folder(config: Config, folder: Path, run_id: str) -> None:
+    """The default output holds a run's value table: replaced by a look at the values, the
+    run's folder would be broken for cvm serve. Said before anything is computed; the run's
+    folder named with --out is replaced (and said after)."""
+    where = shell_path(folder)
+    raise OutputError(Problem(
+        f"holds run {run_id}, whose customers.csv and customers.parquet cvm score would "
+        "replace (the run folder would then no longer match its manifest: cvm serve refuses "
+        "it)", file=config.display(folder),
+        hint=f"give cvm score a folder of its own: cvm score --out {shell_path(folder / 'score')}"
+             f"; to replace the run's value table, name its folder: cvm score --out {where}"))
 
 
 def _runs_table(folder: Path) -> str | None:
