@@ -27,6 +27,7 @@ from engine.policy.validation import validate_rulebook
 from engine.project.conditions import evaluate
 from engine.project.rulebook import Rulebook, arbitration_key, load_rulebook
 from tests import policy_sets
+from tests.ci_jobs import main_job_only
 from tests.conftest import copy_example_project
 from tests.test_decide_identity import TYPES, assert_identical, random_table
 
@@ -129,6 +130,8 @@ def test_six_hundred_policies_starting_with_the_same_test(tmp_path: Path) -> Non
     assert [x if isinstance(x, str) else None for x in decided["policy_id"]] == expect
 
 
+@main_job_only("durable-rules and the policy files decide it, whatever the Python or pandas; "
+               "half a minute the oldest job cannot spare")
 def test_five_thousand_generated_policies_validate_and_run_on_the_example(
         tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
