@@ -23,3 +23,17 @@ def test_currency_symbols_are_said_and_the_cost_is_not_taken_for_the_amount(
     assert "amount       <- 'Cost'" not in text
     assert ("column 'NetAmount' holds numbers with a currency symbol ('$10.25'), which CVM "
             "Engine does not read: export them as plain numbers") in text
+
+
+def test_a_few_amounts_with_a_symbol_or_separator_are_named(tmp_path: Path) -> None:
+    """A new user's export: most amounts plain, 11 with '€', 4 with a thousands separator;
+    the reason said only 'holds text values', naming no value."""
+    source = tmp_path / "tx.csv"
+    rows = [f"C{i % 40},2024-01-{1 + i % 28:02d},{10 + i % 13}.25" for i in range(200)]
+    rows[7] = "C7,2024-01-08,€20.16"
+    rows[50] = 'C10,2024-01-23,"3,590.80"'
+    source.write_text("CustomerID,OrderDate,NetAmount\n" + "\n".join(rows) + "\n")
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
+    assert ("column 'NetAmount' holds numbers with a currency symbol ('€20.16') and a "
+            "thousands separator ('3,590.80'), which CVM Engine does not read: export them as "
+            "plain numbers") in result.output

@@ -346,28 +346,37 @@ THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 
 
 def _number_trouble(col: str, values: Sequence[str]) -> str | None:
-    """Why a column of numbers the engine cannot read is not one: a decimal comma or a
-    thousands separator (both read as text)."""
-    filled = [v for v in values if v]
-    symbol = next((v for v in filled if CURRENCY.search(v)), None)
-    if symbol is not None and all(_number(CURRENCY.sub("", v).strip()) is not None
-                                  for v in filled):
-        return (f"column {col!r} holds numbers with a currency symbol ({symbol!r}), which CVM "
-                "Engine does not read: export them as plain numbers")
-    for pattern, what, fix in ((THOUSANDS, "a thousands separator", "without one"),
-                               (DECIMAL_COMMA, "a decimal comma", "with a decimal point")):
-        if any(pattern.match(v) for v in filled) and all(
-                pattern.match(v) or THOUSANDS.match(v) or DECIMAL_COMMA.match(v)
-                or _number(v) is not None for v in filled):
-            sample = next(v for v in filled if pattern.match(v))
-            return (f"column {col!r} holds numbers with {what} ({sample!r}), which CVM "
-                    f"Engine does not read: export them {fix}")
-    return None
+    """Why a column of numbers the engine cannot read is not one: a currency symbol, a
+    thousands separator or a decimal comma (all read as text), in some values or all; None
+    when a value is no number at all, or every one is plain."""
+    found: dict[str, str] = {}  # what -> its first value
+    for v in (v for v in values if v):
+        text = CURRENCY.sub("", v).strip()
+        if text != v:
+            found.setdefault("a currency symbol", v)
+        if _number(text) is not None:
+            continue
+        if THOUSANDS.match(text):
+            found.setdefault("a thousands separator", v)
+        elif DECIMAL_COMMA.match(text):
+            found.setdefault("a decimal comma", v)
+        else:
+            return None
+    if not found:
+        return None
+    fix = {"a currency symbol": "as plain numbers", "a thousands separator": "without one",
+           "a decimal comma": "with a decimal point"}[next(iter(found))] \
+        if len(found) == 1 else "as plain numbers"
+    listed = " and ".join(f"{what} ({sample!r})" for what, sample in found.items())
+    return (f"column {col!r} holds numbers with {listed}, which CVM Engine does not read: "
+            f"export them {fix}")
 
 
 def _unfit_why(col: str, values: Sequence[str], kind: str) -> str:
+    text = next((v for v in values if v and _number(v) is None), None)
     return _number_trouble(col, values) or (
-        f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values")
+        f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values"
+        + (f" (e.g. {text!r})" if text is not None and kind in ("words", "text") else ""))
 
 
 def _why_not(name: str, columns: dict[str, list[str]], taken: set[str]) -> str:
