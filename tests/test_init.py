@@ -129,6 +129,7 @@ def test_starter_files_are_the_repositorys(sub: str) -> None:
     for name in ours:
         if name != "channels.yaml":
             assert ours[name] == theirs[name], f"{sub}/{name} differs from the repository's"
+
     if sub == "policies":
         kept = [line for line in theirs["channels.yaml"].decode().splitlines()
                 if "consent: consent_" not in line and not line.startswith("#")]
@@ -147,3 +148,20 @@ def test_readme_example(tmp_path: Path) -> None:
     actual = out.replace(str(tmp_path / "shop"), "shop").splitlines()
     for line in lines[1:]:
         assert line == "  ..." or line in actual, line
+
+
+def test_a_new_project_s_files_name_schemas_it_holds(tmp_path: Path) -> None:
+    """The starter files' editor line named ../engine/schemas/, which a project made by cvm
+    init has not: completion never worked there (a new user's find). The project gets its own
+    copy, and every file names it."""
+    code, _, err = _init(tmp_path / "p", None)
+    assert code == 0, err
+    named = 0
+    for path in (tmp_path / "p").rglob("*.yaml"):
+        for line in path.read_text().splitlines()[:1]:
+            if "$schema=" in line:
+                target = (path.parent / line.split("$schema=")[1]).resolve()
+                assert target.is_file(), f"{path} names {target}, which is not there"
+                assert target.read_bytes() == (ROOT / "engine/schemas" / target.name).read_bytes()
+                named += 1
+    assert named > 10

@@ -33,8 +33,7 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
     written = scaffold(folder, sniffed)
     if not quiet:
         typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/, "
-                   "triggers/ "
-                   f"({len(written.files)} files)")
+                   f"triggers/, schemas/ ({len(written.files)} files)")
         if sniffed is not None:
             typer.echo(f"  {sniffed.file.name}: {sniffed.encoding}, delimiter "
                        f"{sniffed.delimiter!r}")

@@ -45,17 +45,33 @@ class Written:
 
 def starter_files(billing_days: int | None = None) -> dict[str, bytes]:
     """The starter project's files by relative path; ``billing_days``: a contracts project's
-    billing period, for the subscription starter (None: the purchase starter)."""
-    files = _files(STARTER)
+    billing period, for the subscription starter (None: the purchase starter). With them, the
+    JSON Schemas of the project's files (``schemas/``), which their first lines name for an
+    editor: the repository's files name ``engine/schemas/``, which a project made here lacks."""
+    files = _with_schemas(_files(STARTER))
     if billing_days is None:
         return files
-    files = {k: v for k, v in files.items() if k not in PURCHASES_ONLY} | _files(
-        SUBSCRIPTION_STARTER)
+    files = {k: v for k, v in files.items() if k not in PURCHASES_ONLY} | _with_schemas(
+        _files(SUBSCRIPTION_STARTER))
     stages = files["rules/lifecycle.yaml"].decode()
     assert NO_PAYMENT in stages
     files["rules/lifecycle.yaml"] = stages.replace(NO_PAYMENT, NO_PAYMENT.replace(
         "30", str(billing_days), 1)).encode()
     return dict(sorted(files.items()))
+
+
+SCHEMAS = STARTER.parent.parent / "schemas"
+# the schemas of the files a project holds (not those of the commands' --json output)
+PROJECT_SCHEMAS = ("campaigns", "channels", "contact_policies", "cvm", "policy", "rules",
+                   "triggers", "value_tiers")
+SCHEMA_LINE = b"$schema=../engine/schemas/"
+
+
+def _with_schemas(files: dict[str, bytes]) -> dict[str, bytes]:
+    """``files`` naming the project's own copy of the schemas, and that copy."""
+    out = {k: v.replace(SCHEMA_LINE, b"$schema=../schemas/") for k, v in files.items()}
+    return out | {f"schemas/{n}.schema.json": (SCHEMAS / f"{n}.schema.json").read_bytes()
+                  for n in PROJECT_SCHEMAS}
 
 
 def _files(root: Path) -> dict[str, bytes]:
