@@ -55,6 +55,22 @@ def test_an_unknown_id_still_gets_the_close_ones(tmp_path: Path) -> None:
         "a purchase before 2026-01-01)\n  hint: did you mean ")
 
 
+def test_an_id_without_its_leading_zeros_gets_the_one_with_them(tmp_path: Path) -> None:
+    """A marketer's ids were 000003: `cvm explain 3` got no suggestion at all."""
+    project = copy_example_project(tmp_path)
+    tx = (ROOT / "examples" / "retail" / "transactions.csv").read_text()
+    (project / "transactions.csv").write_text(tx.replace(",C0", ",0"))
+    customers = (ROOT / "examples" / "retail" / "customers.csv").read_text()
+    (project / "customers.csv").write_text(customers.replace("\nC0", "\n0").replace(",C0", ",0"))
+    config = (project / "cvm.yaml").read_text()
+    for name in ("customers", "transactions"):
+        config = config.replace(f"{ROOT}/examples/retail/{name}.csv", f"{name}.csv")
+    (project / "cvm.yaml").write_text(config)
+    result = CliRunner().invoke(app, ["explain", "3", "--project", str(project)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith("  hint: did you mean '000003'?\n"), result.stderr
+
+
 def test_a_subscriber_whose_contract_starts_after_the_as_of_date(tmp_path: Path) -> None:
     """Subscriptions have contracts and payments, not purchases and refunds: said so."""
     import shutil

@@ -102,9 +102,18 @@ def _not_scored(customer_id: str, scored_ids: list[str], scored: Any, config: An
             f"customer {customer_id!r} is in the customers file ({customers.file}) but has no "
             "transaction: not in the value table", key="CUSTOMER_ID",
             hint="a customer is valued from their purchases; cvm score counts those without one")
-    close = difflib.get_close_matches(customer_id, scored_ids, n=3)
+    # an id written another way first (a spreadsheet's 3 for 000003, c1 for C1), then the
+    # ids spelt close to it
+    loose = _loose(customer_id)
+    close = [c for c in scored_ids if _loose(c) == loose][:3] or difflib.get_close_matches(
+        customer_id, scored_ids, n=3)
     return Problem(
         f"customer {customer_id!r} is not in the value table ({len(scored_ids):,} customers "
         f"with a {bought} before {scored.as_of})", key="CUSTOMER_ID",
         hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
         else "customer ids are matched exactly, as text")
+
+
+def _loose(customer_id: str) -> str:
+    """An id without its case, surrounding spaces and leading zeros."""
+    return customer_id.strip().lower().lstrip("0") or "0"
