@@ -176,6 +176,32 @@ def test_malformed_bodies_get_422_naming_the_field(http: httpx.Client, path: str
     assert field in [p["field"] for p in answer.json()["problems"]]
 
 
+def test_a_422_reads_as_the_service_s_own_words(http: httpx.Client) -> None:
+    """An integrator's finds: pydantic's 'Value error, ' before the service's message, a body
+    shown as a Python dict, and a future time whose limit was called the clock."""
+    def problem(body: object) -> dict[str, object]:
+        answer = http.post("/v1/events", json=body)
+        assert answer.status_code == 422, answer.text
+        found: dict[str, object] = answer.json()["problems"][0]
+        return found
+
+    far = problem({"customer_id": "C000003", "type": "complaint",
+                   "occurred_at": "2199-01-01T00:00:00Z"})
+    assert str(far["message"]).startswith(
+        "expected a time at most 5 minutes ahead of the service's clock (now 20")
+    assert problem({"customer_id": "C000003", "type": "complaint",
+                    "occurred_at": "1800-01-01T00:00:00Z"})["message"] == (
+        "expected a time in the years 1900 to 2199")
+    answer = http.post("/v1/events", content=b'{"type": "complaint", "customer_id": "C000003", '
+                       b'"attributes": {"severity": NaN}}',
+                       headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert not any(str(p["message"]).startswith("Value error")
+                   for p in answer.json()["problems"]), answer.text
+    missing = problem({"type": "visit"})
+    assert (missing["field"], missing["found"]) == ("body.customer_id", '{"type": "visit"}')
+
+
 def test_oversized_bodies_get_413(http: httpx.Client) -> None:
     big = {"context": {"Region": "x" * 20_000}}
     assert http.post("/v1/customers/C000003/next-best-action", json=big).status_code == 413

@@ -4,6 +4,7 @@ the field, not one per branch of the union of allowed kinds (.bool, .int, .float
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -27,7 +28,7 @@ def test_a_value_of_the_wrong_kind_is_one_problem(http: httpx.Client, value: obj
     assert answer.json()["problems"] == [{
         "field": "body.context.value_tier",
         "message": "expected a number, text (at most 200 characters) or true/false",
-        "found": None if value is None else str(value)}]
+        "found": None if value is None else json.dumps(value)}]  # as sent: JSON
 
 
 def test_an_event_attribute_of_the_wrong_kind_too(http: httpx.Client) -> None:

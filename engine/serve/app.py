@@ -336,7 +336,9 @@ def _problems(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
                 out.append({"field": field, "message": _KINDS,
                             "found": _shown(err.get("input"))})
             continue
-        out.append({"field": ".".join(loc), "message": err.get("msg", ""),
+        # a validator's own message, without the "Value error, " pydantic puts before it
+        out.append({"field": ".".join(loc),
+                    "message": str(err.get("msg", "")).removeprefix("Value error, "),
                     "found": _shown(err.get("input"))})
     return out
 
@@ -359,5 +361,7 @@ def _shown(value: Any) -> Any:
         return str(value)
     if isinstance(value, (bytes, bytearray)):  # a body sent as text, not JSON
         value = bytes(value[:400]).decode("utf-8", errors="replace")
+    if isinstance(value, (dict, list)):  # as the client sent it: JSON, not Python's repr
+        value = json.dumps(value, ensure_ascii=False, default=str)
     text = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
     return text[:100] if isinstance(text, str) else text

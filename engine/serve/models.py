@@ -71,10 +71,10 @@ class EventRequest(Strict):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
         if not YEARS[0] <= aware.year <= YEARS[1]:
             raise ValueError(f"expected a time in the years {YEARS[0]} to {YEARS[1]}")
-        limit = dt.datetime.now(dt.timezone.utc) + FUTURE_SKEW
-        if aware > limit:
-            raise ValueError("a time in the future: at most 5 minutes ahead of the "
-                             f"service's clock ({limit.isoformat(timespec='seconds')})")
+        now = dt.datetime.now(dt.timezone.utc)
+        if aware > now + FUTURE_SKEW:
+            raise ValueError("expected a time at most 5 minutes ahead of the service's clock "
+                             f"(now {now.isoformat(timespec='seconds')})")
         return aware
 
 
