@@ -202,6 +202,34 @@ def test_a_422_reads_as_the_service_s_own_words(http: httpx.Client) -> None:
     assert (missing["field"], missing["found"]) == ("body.customer_id", '{"type": "visit"}')
 
 
+def test_the_openapi_document_declares_the_errors_as_sent(http: httpx.Client) -> None:
+    """An integrator generating a client: 422 was declared as FastAPI's {"detail": [...]},
+    401, 404 and 413 not at all, and an unknown path answered a third shape."""
+    doc = http.get("/openapi.json").json()
+    nba = doc["paths"]["/v1/customers/{customer_id}/next-best-action"]["post"]["responses"]
+    assert set(nba) == {"200", "401", "404", "413", "422"}
+    assert nba["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"}
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    assert set(doc["components"]["schemas"]["ErrorBody"]["properties"]) == {"error",
+                                                                            "problems"}
+    bad = http.post("/v1/customers/C000003/next-best-action", json={"channel": "pigeon"})
+    assert set(bad.json()) == {"error", "problems"}
+    for answer, code in ((http.get("/v1/nowhere"), 404), (http.get("/v1/events"), 405)):
+        assert answer.status_code == code
+        assert set(answer.json()) == {"error"}, answer.text
+
+
+def test_a_customer_id_with_a_slash_is_looked_up(http: httpx.Client) -> None:
+    """/v1/customers/a%2Fb answered the unknown path's 404: an id with '/' could never be
+    asked for."""
+    answer = http.get("/v1/customers/a%2Fb")
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "customer not found", "customer": "a/b"}
+    answer = http.post("/v1/customers/a%2Fb/next-best-action")
+    assert answer.json() == {"error": "customer not found", "customer": "a/b"}
+
+
 def test_oversized_bodies_get_413(http: httpx.Client) -> None:
     big = {"context": {"Region": "x" * 20_000}}
     assert http.post("/v1/customers/C000003/next-best-action", json=big).status_code == 413

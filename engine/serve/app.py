@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine import __version__
 from engine.history.live import live_row
@@ -28,7 +29,7 @@ from engine.project.rulebook import NO_ACTION
 from engine.project.schema import BOUNDS
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
-from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest
+from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
 from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState, dumps
 
@@ -133,12 +134,18 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return JSONResponse({"error": "invalid request", "problems": problems},
                             status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """No such endpoint, or not with this method: the service's one error shape."""
+        return JSONResponse({"error": str(exc.detail).lower()}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, str]:
         """Alive (no key needed, no data)."""
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["service"])
+    @app.get("/ready", tags=["service"], responses=errors(401))
     async def ready() -> JSONResponse:
         """Ready to answer: a run loaded, the history writer running (when recording)."""
         state = service.holder.state
@@ -151,7 +158,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                 "reload_error": service.holder.failure}
         return JSONResponse(body, status_code=200 if writing else 503)
 
-    @app.get("/v1/customers/{customer_id}", tags=["customers"])
+    @app.get("/v1/customers/{customer_id:path}", tags=["customers"],
+             responses=errors(401, 404, 422))
     def customer(customer_id: str) -> Response:
         """The customer's value, tier, stage, churn risk and decision, with their recent
         contacts, responses and interactions from the history."""
@@ -169,7 +177,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
             body["history"] = None
         return Response(dumps(body), media_type=JSON)
 
-    @app.post("/v1/customers/{customer_id}/next-best-action", tags=["customers"])
+    @app.post("/v1/customers/{customer_id:path}/next-best-action", tags=["customers"],
+              responses=errors(401, 404, 413, 422))
     async def next_best_action(customer_id: str,
                                request: NextBestActionRequest | None = None) -> Response:
         """The ranked eligible actions (the first is the decision), why each applies and why
@@ -208,7 +217,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return Response(b'{"interaction_id":"' + iid.encode() + b'",' + payload[1:],
                         media_type=JSON)
 
-    @app.post("/v1/events", tags=["events"])
+    @app.post("/v1/events", tags=["events"], responses=errors(401, 413, 422))
     def post_event(request: EventRequest) -> Response:
         """An event (complaint, purchase, ...): the triggers decide; the fired actions are
         returned and recorded. A customer not in the run (new since) is evaluated with every
@@ -247,7 +256,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                "late": bool(late), "late_for": list(late), "fired": fired}),
                         media_type=JSON)
 
-    @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"])
+    @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
+              responses=errors(401, 404, 409, 413, 422))
     def respond(interaction_id: str, request: ResponseRequest) -> Response:
         """The customer's answer to an interaction: accepted, declined or converted."""
         if service.journal is None:
@@ -267,7 +277,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                "customer_id": found["customer_id"],
                                "outcome": request.outcome}), media_type=JSON)
 
-    @app.post("/v1/admin/reload", tags=["service"])
+    @app.post("/v1/admin/reload", tags=["service"], responses=errors(401, 409))
     def reload() -> Response:
         """Load the latest run now (the service also watches the run's manifest.json)."""
         try:  # the run replaced: the one served once a reload under way has finished

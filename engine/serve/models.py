@@ -81,3 +81,26 @@ class EventRequest(Strict):
 class ResponseRequest(Strict):
     outcome: Literal["accepted", "declined", "converted"]
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ProblemItem(BaseModel):
+    field: str = Field(description="where in the request: body.context.recency_days")
+    message: str = Field(description="what was expected")
+    found: bool | int | float | str | None = Field(description="what was sent (short)")
+
+
+class ErrorBody(BaseModel):
+    """Every error the service answers (401, 404, 405, 409, 413, 422): what went wrong, and
+    for a request that does not fit, each problem; 404 also names what was not found."""
+
+    error: str = Field(description="what went wrong, e.g. 'customer not found'")
+    problems: list[ProblemItem] | None = Field(None, description="422: each problem")
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, object]]:
+    """The error answers a route declares in the OpenAPI document (their one shape)."""
+    said = {401: "no key, or not the service's", 404: "the customer or interaction is not "
+            "known", 409: "the service cannot do it now (no history; a reload failed)",
+            413: "the body is larger than the limit", 422: "the request does not fit: each "
+            "problem names its field"}
+    return {code: {"model": ErrorBody, "description": said[code]} for code in codes}
