@@ -23,6 +23,7 @@ error: policies/win_back.yaml:6:11: priority: found 'high' (text), expected a wh
   hint: the higher number wins: e.g. 90 comes before 70
 error: policies/channels.yaml:13:23: channels[0].cost_per_contact: found -35.0, expected a \
 number of at least 0
+  hint: a negative number is never one here: write it without the minus sign
 error: templates/brief.md.j2:1: template syntax error: unexpected end of template, expected \
 'end of print statement'.
 4 error(s), 0 warning(s) in 4 file(s)

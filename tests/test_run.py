@@ -113,7 +113,8 @@ _project = copy_example_project
 BAD = [
     ("negative_budget", "policies/channels.yaml", ("    budget: 1500\n", "    budget: -5\n"),
      "error: policies/channels.yaml:15:13: channels[0].budget: found -5, expected a number of "
-     "at least 0"),
+     "at least 0\n  hint: a negative number is never one here: write it without the minus "
+     "sign"),
     ("capacity_not_number", "policies/channels.yaml", ("    capacity: 40\n",
                                                         "    capacity: lots\n"),
      "error: policies/channels.yaml:14:15: channels[0].capacity: found 'lots' (text), expected "

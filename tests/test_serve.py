@@ -211,8 +211,8 @@ def test_the_openapi_document_declares_the_errors_as_sent(http: httpx.Client) ->
     assert nba["422"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorBody"}
     assert "HTTPValidationError" not in doc["components"]["schemas"]
-    assert set(doc["components"]["schemas"]["ErrorBody"]["properties"]) == {"error",
-                                                                            "problems"}
+    assert set(doc["components"]["schemas"]["ErrorBody"]["properties"]) == {
+        "error", "problems", "customer", "interaction", "detail"}
     bad = http.post("/v1/customers/C000003/next-best-action", json={"channel": "pigeon"})
     assert set(bad.json()) == {"error", "problems"}
     for answer, code in ((http.get("/v1/nowhere"), 404), (http.get("/v1/events"), 405)):
@@ -228,6 +228,15 @@ def test_a_customer_id_with_a_slash_is_looked_up(http: httpx.Client) -> None:
     assert answer.json() == {"error": "customer not found", "customer": "a/b"}
     answer = http.post("/v1/customers/a%2Fb/next-best-action")
     assert answer.json() == {"error": "customer not found", "customer": "a/b"}
+    # what the routes answered before they took ids with "/" (the reviewer's finds)
+    wrong = http.get("/v1/customers/C000003/next-best-action")
+    assert (wrong.status_code, wrong.headers["allow"], wrong.json()) == (
+        405, "POST", {"error": "method not allowed"})
+    assert http.get("/v1/customers/").status_code == 404
+    slash = http.get("/v1/customers/C000003/", follow_redirects=True)
+    assert (slash.status_code, slash.json()["customer_id"]) == (200, "C000003")
+    posted = http.post("/v1/customers/C000003/next-best-action/", follow_redirects=True)
+    assert posted.status_code == 200 and posted.json()["customer_id"] == "C000003"
 
 
 def test_oversized_bodies_get_413(http: httpx.Client) -> None:

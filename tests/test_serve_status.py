@@ -220,9 +220,23 @@ def test_a_run_made_with_another_configuration_names_it(tmp_path: Path) -> None:
         load_state(project)
     assert found.value.format() == (
         f"output: run {run_id} was made with jan.yaml, the service reads cvm.yaml\n"
-        "  hint: start cvm serve with --config jan.yaml, the configuration the run was made "
-        "with (or make the run with cvm.yaml)")
+        "  hint: start the service on the configuration the run was made with: cvm serve "
+        f"--project {project} --config {project / 'jan.yaml'} (or make the run with "
+        "cvm.yaml)")
     load_state(project, config_file=project / "jan.yaml")  # served as made
+    # a configuration in a folder of the project: the hint names the project, which
+    # --config alone would take to be the configuration's folder (the reviewer's find)
+    (project / "conf").mkdir()
+    (project / "jan.yaml").rename(project / "conf" / "jan.yaml")
+    made = CliRunner().invoke(app, ["run", "--project", str(project), "--config",
+                                    str(project / "conf" / "jan.yaml"), "--no-history",
+                                    "--quiet"])
+    assert made.exit_code == 0, made.output
+    with pytest.raises(InputError) as found:
+        load_state(project)
+    assert f"cvm serve --project {project} --config {project / 'conf' / 'jan.yaml'}" in \
+        found.value.format()
+    load_state(project, config_file=project / "conf" / "jan.yaml")
 
 
 def test_a_changed_policy_is_refused_at_reload_and_said(tmp_path: Path) -> None:
@@ -403,3 +417,22 @@ def test_the_watcher_does_not_load_again_what_a_reload_it_waited_for_loaded(
         time.sleep(1.0)  # the watcher's turn, then a few more looks at the manifest
     said = [line for line in capfd.readouterr().err.splitlines() if "reloaded" in line]
     assert [line.split(" (")[0] for line in said] == [f"Serving run {new}, was {first}"]
+
+
+def test_an_opt_out_is_said_first_on_a_channel_no_eligible_policy_lists() -> None:
+    """The reviewer's find: 'no eligible action may be given on call_centre' came before the
+    opt-out, and the agent was not told the customer had opted out of every contact."""
+    from engine.run.build import load_project
+    from engine.serve.answers import settle
+    from engine.serve.state import _opted_out_verdict
+
+    book = load_project(ROOT).rulebook
+    win_back = next(p for p in book.policies if p.id == "win_back")
+    pick = {"action": "win_back", "policy_id": "win_back", "campaign": win_back.campaign}
+    channels = ("call_centre", "direct_mail", "email", "sms")
+    gone = _opted_out_verdict(channels, "opted out on 2026-01-03 (campaign win_back)")
+    said = settle(pick, [win_back], "call_centre", [gone], None)
+    assert said["reason"] == ("contact policy opted_out blocks call_centre: opted out on "
+                              "2026-01-03 (campaign win_back)")
+    said = settle(pick, [win_back], "call_centre", [], None)
+    assert said["reason"].startswith("no eligible action may be given on call_centre: ")

@@ -36,7 +36,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     # the scoring's libraries once the project is read (an error in it is said at once)
     from engine.output.commit import writing
     from engine.output.writers import write_csv, write_parquet
-    from engine.value.score import output_frame, score
+    from engine.value.score import output_table, score
 
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
@@ -53,7 +53,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         else:
             scored = score(config, progress=shown, tiers=setup.tiers)
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
-    frame = output_frame(scored.table)
+    frame = output_table(scored.table)  # the run's types: the same schema as its files
     run_id = _runs_table(target.path)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))

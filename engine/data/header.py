@@ -70,16 +70,20 @@ class Source:
 def data_line(src: Source, row: int) -> int:
     """The line of a CSV file where 0-based data row ``row`` is: the readers skip empty lines
     (``whitespace``: blank ones), which a user's editor numbers all the same. Read up to that
-    row, only when a problem is reported."""
-    content = str.strip if src.delimiter == "whitespace" else (lambda text: text.rstrip("\n"))
+    row when a problem or a warning names it."""
+    # (ASCII whitespace only: pandas' runs of spaces keep a line of other spaces as a row)
+    ends = " \t\r\n\f\v" if src.delimiter == "whitespace" else "\n"
     rows = -1  # the header line is line 1
-    with opened_bytes(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding,
-                                                    errors="replace") as fh:
-        for line, text in enumerate(fh, start=1):
-            if content(text) or line == 1:
-                rows += 1
-                if rows == row + 1:
-                    return line
+    try:
+        with opened_bytes(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding,
+                                                        errors="replace") as fh:
+            for line, text in enumerate(fh, start=1):
+                if line == 1 or text.strip(ends):
+                    rows += 1
+                    if rows == row + 1:
+                        return line
+    except OSError:  # gone, or no longer readable: where it was when read
+        pass
     return row + 2  # not found: the file changed since it was read
 
 

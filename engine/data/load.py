@@ -289,14 +289,14 @@ def _customer_codes(src: Source, table: pa.Table, column: str, report: LoadRepor
             check_ids(src, id_array, column, codes)
             return codes, id_array
     text = as_text(src, table, "customer_id", column, required=True)
-    _note_spaces(report, table.column("customer_id"), text, column)
+    _note_spaces(src, report, table.column("customer_id"), text, column)
     codes, id_array = customer_codes(text)
     check_ids(src, id_array, column, codes)
     return codes, id_array
 
 
-def _note_spaces(report: LoadReport, raw: pa.ChunkedArray, trimmed: pa.ChunkedArray,
-                 column: str) -> None:
+def _note_spaces(src: Source, report: LoadReport, raw: pa.ChunkedArray,
+                 trimmed: pa.ChunkedArray, column: str) -> None:
     """Say how many rows' ids had surrounding spaces, read without them (the customer with
     the same id written without spaces): an id changed, not silently."""
     if pa.types.is_dictionary(raw.type):
@@ -307,9 +307,11 @@ def _note_spaces(report: LoadReport, raw: pa.ChunkedArray, trimmed: pa.ChunkedAr
     count = pc.sum(spaced).as_py() or 0
     if count:
         row = pc.index(spaced, True).as_py()
+        at = src.row_problem(row, column, "")  # its file (of a folder) and line, as errors say
+        where = f"{at.file}:{at.line}" if at.line else f"{at.file}, row {row + 1}"
         report.notes.append(
             f"{count:,} row{'s' if count > 1 else ''} with a {column!r} with surrounding "
-            f"spaces ({raw[row].as_py()!r}, row {row + 1}): read without them, as "
+            f"spaces (first {raw[row].as_py()!r} at {where}): read without them, as "
             f"{trimmed[row].as_py()!r}")
 
 

@@ -128,10 +128,10 @@ class Number(Kind):
         if self.hint is not None:
             return self.hint
         if not too_low and self.max is not None and self.max < 1 < value <= 100:
-            return f"a share is a fraction: write {value / 100:g} for {value:g}%"
-        if too_low and value < 0 == self.min:
-            return "a negative number is never one here: write it without the minus sign"
-        return None
+            return f"a share is a fraction: write {value / 100:g} for {value:g}%" \
+                if value / 100 <= self.max else f"a share is a fraction, at most {self.max:g}"
+        return "a negative number is never one here: write it without the minus sign" \
+            if too_low and value < 0 == self.min else None
 
     def json_schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "integer" if self.integer else "number"}

@@ -228,9 +228,10 @@ def settle(pick: Mapping[str, Any], eligible: Sequence[Policy], channel: str | N
     start = ids.index(pick["policy_id"]) if pick.get("policy_id") in ids else 0
     givable = list(takewhile(lambda p: p.action != NO_ACTION,  # a policy saying do nothing
                              eligible[start:]))                # outranks the rest
-    # no action may be given on the channel whatever the consent: said first (an agent would
-    # otherwise ask for a consent that changes nothing)
-    if givable and all(channel not in pol.channels for pol in givable):
+    # no action may be given on the channel whatever the consent: said before the consent
+    # (an agent would otherwise ask for a consent that changes nothing), after an opt-out
+    gone = next((v for v in verdicts if v.kind == "built_in" and channel in v.blocked), None)
+    if givable and gone is None and all(channel not in pol.channels for pol in givable):
         return _withheld({**base, "channel": channel}, "no eligible action may be given on "
                          f"{channel}: " + "; ".join(_not_given(pol, channel) for pol in givable))
     if (barred := refusal(verdicts, channel, refused)) is not None:

@@ -145,7 +145,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         """Alive (no key needed, no data)."""
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["service"], responses=errors(401))
+    @app.get("/ready", tags=["service"], responses=errors(401, 503))
     async def ready() -> JSONResponse:
         """Ready to answer: a run loaded, the history writer running (when recording)."""
         state = service.holder.state
@@ -158,11 +158,26 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                 "reload_error": service.holder.failure}
         return JSONResponse(body, status_code=200 if writing else 503)
 
+    # ids may hold "/" (sent as %2F): the routes take the rest of the path, so what another
+    # route's path with the wrong method or a trailing slash would have met is said here
+    @app.post("/v1/customers/{customer_id:path}/next-best-action/", include_in_schema=False)
+    async def slashed(request: Request) -> RedirectResponse:
+        return RedirectResponse(request.url.replace(path=request.url.path[:-1]),
+                                status_code=307)
+
     @app.get("/v1/customers/{customer_id:path}", tags=["customers"],
-             responses=errors(401, 404, 422))
-    def customer(customer_id: str) -> Response:
+             responses=errors(401, 404, 422))  # (422: in place of FastAPI's own shape)
+    def customer(customer_id: str, request: Request) -> Response:
         """The customer's value, tier, stage, churn risk and decision, with their recent
         contacts, responses and interactions from the history."""
+        if customer_id.endswith("/next-best-action"):
+            return JSONResponse({"error": "method not allowed"}, status_code=405,
+                                headers={"Allow": "POST"})
+        if not customer_id:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        if customer_id.endswith("/"):
+            return RedirectResponse(request.url.replace(path=request.url.path[:-1]),
+                                    status_code=307)
         state = service.holder.state
         ready_row = state.ready.get(customer_id)
         if ready_row is None:

@@ -95,12 +95,16 @@ class ErrorBody(BaseModel):
 
     error: str = Field(description="what went wrong, e.g. 'customer not found'")
     problems: list[ProblemItem] | None = Field(None, description="422: each problem")
+    customer: str | None = Field(None, description="404: the customer id not found")
+    interaction: str | None = Field(None, description="404: the interaction id not found")
+    detail: str | None = Field(None, description="409 of a reload: why it failed")
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, object]]:
     """The error answers a route declares in the OpenAPI document (their one shape)."""
-    said = {401: "no key, or not the service's", 404: "the customer or interaction is not "
-            "known", 409: "the service cannot do it now (no history; a reload failed)",
+    said = {401: "no key, or not the service's", 503: "the history writer stopped",
+            404: "the customer or interaction is not known",
+            409: "the service cannot do it now (no history; a reload failed)",
             413: "the body is larger than the limit", 422: "the request does not fit: each "
             "problem names its field"}
     return {code: {"model": ErrorBody, "description": said[code]} for code in codes}

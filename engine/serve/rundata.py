@@ -115,12 +115,16 @@ def check_hashes(config: Config, folder: Path, manifest: dict[str, Any]) -> None
     edited = sorted(k for k in now.keys() | wanted.keys() if now.get(k) != wanted.get(k))
     run = manifest.get("run_id")
     made_with, reads = manifest.get("config"), config.display(config.file)
-    if isinstance(made_with, str) and made_with != reads:  # not an edit: another file
+    if isinstance(made_with, str) and (config.project / made_with).resolve() != \
+            config.file.resolve():  # not an edit: another file (as the project places it)
+        from engine.terminal import shell_path
+
         raise InputError(Problem(
             f"run {run} was made with {made_with}, the service reads {reads}",
             file=config.display(folder),
-            hint=f"start cvm serve with --config {made_with}, the configuration the run was "
-                 f"made with (or make the run with {reads})"))
+            hint=f"start the service on the configuration the run was made with: cvm serve "
+                 f"--project {shell_path(config.project)} --config "
+                 f"{shell_path(config.project / made_with)} (or make the run with {reads})"))
     if changed:  # the run's own files: what the service would answer from
         raise InputError(Problem(
             f"changed since run {run} was made: {_listed(changed)}",
