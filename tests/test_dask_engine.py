@@ -518,3 +518,37 @@ def test_an_as_of_after_the_export_gives_the_same_holdout_on_dask(scheduler: str
     _same_run(project, tmp_path / "out", scheduler)
     said = json.loads((tmp_path / "out" / "local" / "manifest.json").read_text())
     assert "[holdout 2025-01-06 .. 2025-12-31, 360 days]" in said["value_model"]["description"]
+
+
+def test_ids_read_without_their_spaces_are_said_on_dask_as_in_one_process(
+        scheduler: str, tmp_path: Path) -> None:
+    """The reviewer's find: on Dask each file's ids were trimmed without the note one process
+    gives; the routed files' counts are added up, the first (in file order) named."""
+    from tests.conftest import copy_example_project
+
+    project = copy_example_project(tmp_path)
+    lines = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    folder = tmp_path / "tx"
+    folder.mkdir()
+    first, second = lines[:1000], [lines[0], *lines[1000:]]
+    def spaced(line: str, pad: str) -> str:  # the customer id (second field) padded
+        fields = line.split(",")
+        return ",".join([fields[0], pad.replace("ID", fields[1]), *fields[2:]])
+
+    first[3], second[5] = spaced(first[3], " ID"), spaced(second[5], "ID ")
+    (folder / "a.csv").write_text("".join(first))
+    (folder / "b.csv").write_text("".join(second))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        f"{ROOT}/examples/retail/transactions.csv", str(folder)))
+    said = [cvm("score", "-p", str(project), "-o", str(tmp_path / name), *extra)
+            for name, extra in (("one", ()), ("dask", ("--engine", "dask", "--scheduler",
+                                                      scheduler)))]
+    for result in said:
+        assert result.exit_code == 0, result.output
+    notes = [[line for line in r.stdout.splitlines() if "surrounding spaces" in line]
+             for r in said]
+    assert notes[0] == notes[1] == [
+        f"  note: 2 rows with a 'CustomerID' with surrounding spaces (first "
+        f"{first[3].split(',')[1]!r} at {folder / 'a.csv'}:4): read without them, as "
+        f"{first[3].split(',')[1].strip()!r}"]

@@ -55,8 +55,10 @@ def test_a_purchase_file_still_gets_the_purchase_starter(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["init", str(folder), "--from",
                                       str(ROOT / "examples" / "retail" / "transactions.csv")])
     assert result.exit_code == 0, result.output
+    # (its editor line names the project's own copy of the schemas: cvm init writes it)
     assert (folder / "rules" / "lifecycle.yaml").read_bytes() == \
-        (ROOT / "rules" / "lifecycle.yaml").read_bytes()
+        (ROOT / "rules" / "lifecycle.yaml").read_bytes().replace(b"../engine/schemas/",
+                                                                 b"../schemas/")
 
 
 def test_every_example_lifecycle_rule_gives_a_stage(tmp_path: Path) -> None:

@@ -30,7 +30,8 @@ from engine.data.dedupe import duplicate_rows
 from engine.data.folder import FolderRows, as_folder, read_folder
 from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
-from engine.data.tabular import Source, is_text, read_columns
+from engine.data.spaced_ids import spaced_ids
+from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.data.uuid_ids import ParsedIds, parse_column, uuid_columns
 from engine.errors import InputError, Problem
@@ -289,30 +290,11 @@ def _customer_codes(src: Source, table: pa.Table, column: str, report: LoadRepor
             check_ids(src, id_array, column, codes)
             return codes, id_array
     text = as_text(src, table, "customer_id", column, required=True)
-    _note_spaces(src, report, table.column("customer_id"), text, column)
+    if (spaced := spaced_ids(src, table.column("customer_id"), text, column)) is not None:
+        report.notes.append(spaced.note())
     codes, id_array = customer_codes(text)
     check_ids(src, id_array, column, codes)
     return codes, id_array
-
-
-def _note_spaces(src: Source, report: LoadReport, raw: pa.ChunkedArray,
-                 trimmed: pa.ChunkedArray, column: str) -> None:
-    """Say how many rows' ids had surrounding spaces, read without them (the customer with
-    the same id written without spaces): an id changed, not silently."""
-    if pa.types.is_dictionary(raw.type):
-        raw = raw.cast(raw.type.value_type)
-    elif not is_text(raw.type):
-        return
-    spaced = pc.fill_null(pc.not_equal(raw, trimmed), False)
-    count = pc.sum(spaced).as_py() or 0
-    if count:
-        row = pc.index(spaced, True).as_py()
-        at = src.row_problem(row, column, "")  # its file (of a folder) and line, as errors say
-        where = f"{at.file}:{at.line}" if at.line else f"{at.file}, row {row + 1}"
-        report.notes.append(
-            f"{count:,} row{'s' if count > 1 else ''} with a {column!r} with surrounding "
-            f"spaces (first {raw[row].as_py()!r} at {where}): read without them, as "
-            f"{trimmed[row].as_py()!r}")
 
 
 def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,

@@ -26,6 +26,7 @@ from engine.data.contracts import end_days
 from engine.data.folder import listing, mixed_types
 from engine.data.load import DAY
 from engine.data.object_store import empty_prefix, files_under
+from engine.data.spaced_ids import Spaced, spaced_ids
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
 from engine.errors import InputError, Problem
@@ -42,6 +43,7 @@ class Routed:
     rows: int
     days: np.ndarray  # int32 distinct days of every row
     buy_days: np.ndarray  # int32 distinct days of the rows with a positive amount
+    spaced: Spaced | None = None  # its ids read without their surrounding spaces
 
 
 Input = Path | ObjectPath  # a local file, or an object each worker reads from the store
@@ -109,6 +111,7 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
                          repetitive=REPETITIVE)
     # the checks of engine/data/load.py, here where the row is the user's row
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
+    spaced = spaced_ids(src, table.column("customer_id"), ids, cols["customer_id"])
     seconds = as_date_seconds(src, table, "date", cols["date"],
                               date_format=config.data.date_format, required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
@@ -127,7 +130,7 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(table.take(pa.array(order[lo:hi])),
                            folder / f"in-{index:06d}.parquet")
-    return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]))
+    return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]), spaced)
 
 
 def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.data.load import EPOCH, LoadReport, Transactions, require_history
+from engine.data.spaced_ids import Spaced
 from engine.distributed.merge import (
     merged_calibration,
     merged_contracts,
@@ -108,6 +110,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             report = merged_report(config, found, sum(r.rows for r in routed), as_of,
                                    skipped)
             report.last_day = last_day  # as one process's report says it
+            if spaced := [r.spaced for r in routed if r.spaced is not None]:
+                report.notes.insert(0, reduce(Spaced.plus, spaced).note())
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
                                                          dtype=object),
                            id_array=ids, report=report)
