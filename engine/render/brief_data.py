@@ -47,7 +47,7 @@ class _Coded:
         value as "(none)"."""
         counts: dict[str, int] = {}
         tally = np.bincount(self.codes[rows] + 1, minlength=len(self.names) + 1)
-        for k in np.flatnonzero(tally):
+        for k in np.flatnonzero(tally).tolist():  # (Python ints: list indexes)
             name = "(none)" if k == 0 else self.names[k - 1]
             counts[name] = counts.get(name, 0) + int(tally[k])
         total = sum(counts.values())
@@ -62,7 +62,7 @@ def _by_policy(reason: _Coded, rows: np.ndarray) -> list[dict[str, Any]]:
     distinct reason is read once."""
     counts: dict[str, int] = {}
     tally = np.bincount(reason.codes[rows] + 1, minlength=len(reason.names) + 1)
-    for k in np.flatnonzero(tally[1:]) + 1:
+    for k in (np.flatnonzero(tally[1:]) + 1).tolist():
         for name in re.findall(POLICY_IN_REASON, reason.names[k - 1]):
             counts[name or OPTED_OUT] = counts.get(name or OPTED_OUT, 0) + int(tally[k])
     order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
