@@ -41,8 +41,10 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
-    if out is None and (held := _runs_table(target.path)) is not None:
-        _refuse_the_run_s_folder(config, target.path, held)
+    # the run whose value table the folder holds (its manifest's hash of it): looked at once
+    run_id = _runs_table(target.path)
+    if out is None and run_id is not None:
+        _refuse_the_run_s_folder(config, target.path, run_id)
     shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
     with shown or contextlib.nullcontext():
         if engine == "dask":  # issue 16: engine/distributed/
@@ -54,7 +56,6 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
             scored = score(config, progress=shown, tiers=setup.tiers)
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     frame = output_table(scored.table)  # the run's types: the same schema as its files
-    run_id = _runs_table(target.path)
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))
         write_parquet(frame, stage.path(FILES[1]))
