@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import typer
 
 from tests.shared_runs import SharedCommands
 
@@ -19,6 +20,27 @@ if TYPE_CHECKING:
     from tests.test_ci_recipe import Reviewed
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands_built_once() -> None:
+    """typer's CliRunner builds the Click command from the Typer app at every ``invoke``
+    (reading every command's signature: 50 s of a CI job over the suite); the tests invoke
+    the same app thousands of times, so each app's command is built once, as ``cvm`` builds
+    it once per process."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[object, object]] = {}
+
+    def get_command(app: typer.Typer) -> object:
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept: its id stays its own
+        return built[id(app)][1]
+
+    typer.testing._get_command = get_command  # type: ignore[assignment]
+
+
+_commands_built_once()
 
 BASE_CONFIG = """\
 name: test

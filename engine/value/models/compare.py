@@ -31,8 +31,11 @@ the calibration fits into params.json (``Comparison.as_dict()``), and the tracki
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
@@ -158,11 +161,43 @@ def _calibration(cal_holdout: pd.DataFrame) -> tuple[np.ndarray, ...]:
                            "duration_holdout"))
 
 
+# A model's score is a function of its calibration columns, the penalizer and the fitter
+# alone: the last few are kept for the process (``score``), so that the same data valued again
+# in it (cvm plan's baseline and proposal, a reload of cvm serve, a script scoring twice) fit
+# once. The Pareto/NBD search alone takes 0.4 s on the retail example's 2,000 customers.
+_SCORES: OrderedDict[tuple[object, ...], ModelScore] = OrderedDict()
+_SCORES_KEPT = 8
+_SCORES_LOCK = threading.Lock()
+
+
 def score(name: str, cal_holdout: pd.DataFrame, *, penalizer: float = 0.0,
           fitter: Callable[[float], BaseFitter] | None = None) -> ModelScore:
-    """Fit one model on the calibration columns and score it; failures become the reason."""
-    x, tx, t, actual, duration = _calibration(cal_holdout)
+    """Fit one model on the calibration columns and score it; failures become the reason.
+    The same columns, penalizer and fitter give the score computed before, kept for the
+    process (the last ``_SCORES_KEPT``): the same fit, not another one."""
+    columns = _calibration(cal_holdout)
     make = fitter or FITTERS[name]
+    digest = hashlib.blake2b(digest_size=16)
+    for column in columns:
+        digest.update(len(column).to_bytes(8, "little"))
+        digest.update(np.ascontiguousarray(column).tobytes())
+    key = (name, make, getattr(make, "fit", None), float(penalizer), digest.digest())
+    with _SCORES_LOCK:
+        kept = _SCORES.get(key)
+        if kept is not None:
+            _SCORES.move_to_end(key)
+            return kept
+    scored = _fit_and_score(name, make, penalizer, *columns)
+    with _SCORES_LOCK:
+        _SCORES[key] = scored
+        while len(_SCORES) > _SCORES_KEPT:
+            _SCORES.popitem(last=False)
+    return scored
+
+
+def _fit_and_score(name: str, make: Callable[[float], BaseFitter], penalizer: float,
+                   x: np.ndarray, tx: np.ndarray, t: np.ndarray, actual: np.ndarray,
+                   duration: np.ndarray) -> ModelScore:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
