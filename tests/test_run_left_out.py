@@ -28,7 +28,8 @@ def test_a_run_counts_the_customers_with_only_refunds(tmp_path: Path) -> None:
                                  str(tmp_path / "out"), "--no-history"])
     assert result.exit_code == 0, result.stderr
     assert ("  left out 2 customers with no purchase left (only refund rows, or every "
-            "purchase row skipped above)\n") in result.stdout
+            "purchase row skipped above); their 2 refund rows (EUR 51.11) are in no "
+            "customer's revenue\n") in result.stdout
     counts = json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]
     assert counts["customers_without_purchase"] == 2
     scored = runner.invoke(app, ["score", "--project", str(project), "--out",
@@ -37,3 +38,63 @@ def test_a_run_counts_the_customers_with_only_refunds(tmp_path: Path) -> None:
     as_json = runner.invoke(app, ["score", "--project", str(project), "--out",
                                   str(tmp_path / "score"), "--json"])
     assert json.loads(as_json.stdout)["customers_without_purchase"] == 2
+
+
+def test_the_refunds_of_a_customer_left_out_are_not_said_netted(tmp_path: Path) -> None:
+    """A trial: `cvm score` said "netted 3 refund rows (EUR 105.00)" while the revenue it
+    printed held only two of them: the third was a customer's with no purchase, left out of
+    the value table. The refunds netted are those of the customers scored; the others are
+    said on the line of the customers left out, and `cvm run` says them there too."""
+    import pandas as pd
+
+    project = copy_example_project(tmp_path)
+    data = tmp_path / "transactions.csv"
+    data.write_text((ROOT / "examples/retail/transactions.csv").read_text() + REFUNDS)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        f"{ROOT}/examples/retail/transactions.csv", str(data)))
+    rows = pd.read_csv(ROOT / "examples/retail/transactions.csv")
+    refunds = rows[rows["NetAmount"] < 0]
+    netted = (f"  netted {len(refunds):,} refund rows "
+              f"(EUR {-refunds['NetAmount'].sum():,.2f})\n")
+    left = ("  left out 2 customers with no purchase left (only refund rows, or every purchase "
+            "row skipped above); their 2 refund rows (EUR 51.11) are in no customer's "
+            "revenue\n")
+    scored = runner.invoke(app, ["score", "--project", str(project), "--out",
+                                 str(tmp_path / "score")])
+    assert scored.exit_code == 0, scored.stderr
+    assert netted in scored.stdout
+    assert left in scored.stdout
+    table = pd.read_csv(tmp_path / "score" / "customers.csv")
+    assert round(float(table["refunds"].sum()), 2) == round(-refunds["NetAmount"].sum(), 2)
+    run = runner.invoke(app, ["run", "--project", str(project), "--out",
+                              str(tmp_path / "out"), "--no-history"])
+    assert left in run.stdout
+
+
+def test_the_report_counts_those_refunds_in_their_month(tmp_path: Path) -> None:
+    """README "The customer equity report": its amounts are the rows `cvm score` uses, the
+    refunds of the customers left out included (revenue lost in its month): the months'
+    revenue is the value table's revenue less those refunds."""
+    import pandas as pd
+
+    project = copy_example_project(tmp_path)
+    data = tmp_path / "transactions.csv"
+    data.write_text((ROOT / "examples/retail/transactions.csv").read_text() + REFUNDS)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        f"{ROOT}/examples/retail/transactions.csv", str(data)))
+    scored = runner.invoke(app, ["score", "--project", str(project), "--out",
+                                 str(tmp_path / "score")])
+    assert scored.exit_code == 0, scored.stderr
+    report = runner.invoke(app, ["report", "--project", str(project), "--out",
+                                 str(tmp_path / "report")])
+    assert report.exit_code == 0, report.stderr
+    months = pd.read_csv(next((tmp_path / "report").rglob("monthly_figures.csv")))
+    table = pd.read_csv(tmp_path / "score" / "customers.csv")
+    assert round(months["revenue"].sum() - (table["revenue"].sum() - 51.11), 2) == 0
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert ("Amounts are those of the rows `cvm score` uses (refunds netted, skipped rows not "
+            "counted), the refunds of the customers it leaves out of the value table included "
+            "(revenue lost in their month; `cvm score` says how many such rows, and their "
+            "amount)") in readme

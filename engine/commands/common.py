@@ -12,6 +12,7 @@ from engine.project.location import project_folder
 if TYPE_CHECKING:
     import pandas as pd
 
+    from engine.data.load import LoadReport
     from engine.errors import Problem
     from engine.project.config import Config
     from engine.project.project import Project
@@ -109,9 +110,16 @@ def last_purchase(table: pd.DataFrame) -> dt.date | None:
     return last_purchase_day(table)
 
 
-def left_out(customers: int) -> list[str]:
-    """The summaries' line on the customers left out of the value table (none: no line)."""
+def left_out(customers: int, report: LoadReport | None = None, currency: str = "") -> list[str]:
+    """The summaries' line on the customers left out of the value table (none: no line), with
+    their refund rows (``report``), which no customer's revenue nets."""
     if not customers:
         return []
-    return [f"  left out {customers:,} customer{'s' * (customers != 1)} with no purchase left "
-            "(only refund rows, or every purchase row skipped above)"]
+    line = (f"  left out {customers:,} customer{'s' * (customers != 1)} with no purchase left "
+            "(only refund rows, or every purchase row skipped above)")
+    rows = report.refund_rows_left_out if report is not None else 0
+    if report is not None and rows:
+        line += (f"; their {rows:,} refund row{'s' * (rows != 1)} "
+                 f"({money(report.refund_amount_left_out, currency)}) "
+                 f"{'are' if rows != 1 else 'is'} in no customer's revenue")
+    return [line]

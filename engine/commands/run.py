@@ -71,7 +71,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "
         f"{counts['rows_skipped_zero_amount']:,} zero amounts, "
         f"{counts['rows_skipped_duplicates']:,} duplicates",
-        *left_out(counts["customers_without_purchase"]),
+        *left_out(counts["customers_without_purchase"], result.computed.scored.report,
+                  config.currency),
         *([f"  note: {result.computed.scored.report.as_of_note}"]
           if result.computed.scored.report.as_of_note else []),
         *([f"  note: {result.computed.scored.report.files_note}"]

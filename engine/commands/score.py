@@ -119,10 +119,11 @@ def summary(scored: Scored, currency: str) -> str:
     for reason, count in rep.skipped():
         if count:
             lines.append(f"  skipped {count:,} {reason}")
-    if rep.refund_rows:
-        lines.append(f"  netted {rep.refund_rows:,} refund rows "
-                     f"({money(rep.refund_amount, currency)})")
-    lines += left_out(rep.customers_refund_only)
+    netted = rep.refund_rows - rep.refund_rows_left_out  # the scored customers' refunds
+    if netted:
+        lines.append(f"  netted {netted:,} refund rows "
+                     f"({money(rep.refund_amount - rep.refund_amount_left_out, currency)})")
+    lines += left_out(rep.customers_refund_only, rep, currency)
     if rep.margin_note:
         lines.append(f"  note: {rep.margin_note}")
     if rep.as_of_note:

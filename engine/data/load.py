@@ -63,6 +63,9 @@ class LoadReport:
     ends_after: tuple[int, int] = (0, -1)
     files_note: str = ""  # a folder's files not read (object_store.skipped_note)
     customers_refund_only: int = 0
+    # the refund rows of those customers (in refund_rows, in no customer's revenue)
+    refund_rows_left_out: int = 0
+    refund_amount_left_out: float = 0.0
     customers_file: str | None = None
     customers_file_rows: int = 0
     customers_without_purchases: int = 0

@@ -97,9 +97,10 @@ def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date,
     report = LoadReport(file=config.display(config.data.transactions), rows_read=rows,
                         files_note=skipped_note(skipped))
     for name in ("rows_used", "after_as_of", "zero_amount", "duplicates", "refund_rows",
-                 "margin_assumed_rows", "customers_refund_only"):
+                 "margin_assumed_rows", "customers_refund_only", "refund_rows_left_out"):
         setattr(report, name, sum(getattr(p.report, name) for p in parts))
     report.refund_amount = float(sum(p.report.refund_amount for p in parts))
+    report.refund_amount_left_out = float(sum(p.report.refund_amount_left_out for p in parts))
     # the partitions' contracts running at the as-of date, said as one process says them
     report.ends_after = (sum(p.report.ends_after[0] for p in parts),
                          max(p.report.ends_after[1] for p in parts))
