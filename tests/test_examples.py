@@ -119,16 +119,20 @@ def test_cdnow_example_is_honest_about_consents() -> None:
 
 def test_the_readme_on_the_allocation_summary_s_rounding(golden_run: GoldenRun) -> None:
     """README "Allocation": the allocation summary's total, its campaigns each rounded to the
-    cent, can differ from the manifest's exact expected value by up to half a cent per
-    campaign, with the retail example's own figures (a trial read "by a cent" and found two)."""
+    cent from its contacts' values at four decimals, can differ from the manifest's exact
+    expected value by a few cents: half a cent per campaign, half a cent of the manifest's own
+    rounding and 0.00005 per contact at most; with the retail example's own figures (a trial
+    read "by a cent" and found two)."""
     run = golden_run.tmp / "out" / "retail" / "run"
     exact = json.loads((run / "manifest.json").read_text())["allocation"]["expected_value"]
     campaigns = [row for row in csv.DictReader((run / "allocation_summary.csv").open())
                  if row["level"] == "campaign"]
     total = sum(Decimal(row["expected_value"]) for row in campaigns)
-    assert abs(total - Decimal(str(exact))) <= Decimal("0.005") * len(campaigns)
+    contacts = sum(int(row["contacts"]) for row in campaigns)
+    assert abs(total - Decimal(str(exact))) <= (Decimal("0.005") * (len(campaigns) + 1)
+                                                + Decimal("0.00005") * contacts)
     readme = " ".join((ROOT / "README.md").read_text().split())
-    assert (f"by up to half a cent per campaign: on the retail example {total:,.2f} against "
+    assert (f"can differ from it by a few cents: on the retail example {total:,.2f} against "
             f"{exact:,.2f}, {NUMBERS[len(campaigns)]} campaigns)") in readme
 
 

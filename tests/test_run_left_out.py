@@ -5,6 +5,7 @@ from a run without a figure)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -96,5 +97,28 @@ def test_the_report_counts_those_refunds_in_their_month(tmp_path: Path) -> None:
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert ("Amounts are those of the rows `cvm score` uses (refunds netted, skipped rows not "
             "counted), the refunds of the customers it leaves out of the value table included "
-            "(revenue lost in their month; `cvm score` says how many such rows, and their "
-            "amount)") in readme
+            "(revenue lost in their month; the summaries of `cvm score` and `cvm run` say how "
+            "many such rows, and their amount); margin is gross margin as in the value table, "
+            "those refunds' margin included") in readme
+
+
+def test_contracts_of_a_negative_price_left_out_count_no_negative_refunds(
+        tmp_path: Path) -> None:
+    """The review: with contracts the load counts refund rows as contract rows and the value
+    table sees payments, so the left-out refunds counted on payments (five per contract)
+    made "netted -8 refund rows (EUR -74.93)". With contracts the left-out line names no
+    refund rows, and nothing is netted below zero."""
+    source = ROOT / "examples" / "subscription"
+    project = tmp_path / "p"
+    for name in ("rules", "policies", "templates"):
+        shutil.copytree(source / name, project / name)
+    (project / "contracts.csv").write_text(
+        (source / "contracts.csv").read_text()
+        + "KX1,SX1,2025-06-01,,basic,web,-9.99,0\nKX2,SX2,2025-12-01,,basic,web,-5.00,0\n")
+    (project / "cvm.yaml").write_text((source / "cvm.yaml").read_text())
+    scored = runner.invoke(app, ["score", "--project", str(project), "--out",
+                                 str(tmp_path / "score")])
+    assert scored.exit_code == 0, scored.stderr
+    assert "  left out 2 customers with no purchase left (only refund rows, or every purchase " \
+           "row skipped above)\n" in scored.stdout
+    assert "netted -" not in scored.stdout

@@ -121,7 +121,7 @@ def summary(scored: Scored, currency: str) -> str:
             lines.append(f"  skipped {count:,} {reason}")
     netted = rep.refund_rows - rep.refund_rows_left_out  # the scored customers' refunds
     if netted:
-        lines.append(f"  netted {netted:,} refund rows "
+        lines.append(f"  netted {netted:,} refund row{'s' * (netted != 1)} "
                      f"({money(rep.refund_amount - rep.refund_amount_left_out, currency)})")
     lines += left_out(rep.customers_refund_only, rep, currency)
     if rep.margin_note:
