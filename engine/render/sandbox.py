@@ -44,6 +44,7 @@ from markupsafe import Markup
 from engine.errors import InputError, Problem
 from engine.project.templates import MAX_TEMPLATE_BYTES, Templates
 from engine.render.figures import NO_FIGURE, Price, none, price
+from engine.render.generated import python_of
 from engine.render.markdown import escape_markdown
 from engine.render.names import source_line, undefined_hint
 from engine.render.template_limits import (
@@ -138,6 +139,18 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.filters["num"] = lambda v: NO_FIGURE if none(v) else f"{float(v):,.0f}"
         for name, fn in list(self.filters.items()):
             self.filters[name] = self._guard_filter(name, fn)
+
+    def compile(self, source: Any, name: str | None = None, filename: str | None = None,
+                raw: bool = False, defer_init: bool = False) -> Any:
+        """Jinja2's compile, the generated Python of a text kept (``engine.render.generated``)."""
+        if not isinstance(source, str):  # a parsed template, as Jinja2 compiles it
+            return super().compile(source, name, filename, True, defer_init) if raw else \
+                super().compile(source, name, filename, False, defer_init)
+        try:
+            code = python_of(self, source, name, filename, defer_init)
+        except jinja2.TemplateSyntaxError:
+            self.handle_exception(source=source)
+        return code if raw else self._compile(code, filename or "<template>")
 
     def reset(self) -> None:
         """Before each render: the limits of one render start afresh."""
