@@ -65,3 +65,33 @@ def test_an_error_is_said_at_its_line(tmp_path: Path, generations: list[str | No
             render_template(_env(tmp_path / folder, broken), "brief.md.j2", context, SHOWN)
         assert info.value.problems[0].line == 1
     assert generations == ["brief.md.j2"]
+    assert len(generated._KEPT) == 1
+
+
+def test_each_setting_has_its_own_python(tmp_path: Path,
+                                         generations: list[str | None]) -> None:
+    """The briefs' sandbox (trim) and the report's (no trim) generate the same text apart,
+    and so do two names whose escaping differs (HTML escaped, Markdown not)."""
+    templates = Templates(tmp_path, (("a.md.j2", TEXT), ("a.html.j2", TEXT)))
+    for trim in (True, False):
+        for name in ("a.md.j2", "a.html.j2"):
+            Sandbox(templates, trim=trim).get_template(name)
+    assert len(generations) == 4
+    assert len(generated._KEPT) == 4
+
+
+def test_a_text_whose_generation_does_counted_work_is_never_kept(
+        tmp_path: Path, generations: list[str | None]) -> None:
+    """Jinja2 evaluates a constant expression while it generates, through the sandbox's
+    guarded filters: that work counts toward the limits on every compile, and the folded
+    constant (a million characters from a 40-byte text) is not held for the process."""
+    text = b'{{ "x"|center(999999) }}{{ name }}\n'
+    counts = []
+    for folder in ("a", "b"):
+        env = _env(tmp_path / folder, text)
+        env.reset()
+        env.get_template("brief.md.j2")
+        counts.append((env.steps, env.built))
+    assert counts[0] == counts[1] and counts[0][1] >= 999_999
+    assert generations == ["brief.md.j2", "brief.md.j2"]
+    assert len(generated._KEPT) == 0

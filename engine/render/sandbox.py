@@ -144,10 +144,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 raw: bool = False, defer_init: bool = False) -> Any:
         """Jinja2's compile, the generated Python of a text kept (``engine.render.generated``)."""
         if not isinstance(source, str):  # a parsed template, as Jinja2 compiles it
-            return super().compile(source, name, filename, True, defer_init) if raw else \
-                super().compile(source, name, filename, False, defer_init)
+            return super().compile(  # type: ignore[call-overload]
+                source, name, filename, raw, defer_init)
         try:
-            code = python_of(self, source, name, filename, defer_init)
+            code = python_of(self, source, name, filename, defer_init,
+                             lambda: (self.steps, self.output, self.built))
         except jinja2.TemplateSyntaxError:
             self.handle_exception(source=source)
         return code if raw else self._compile(code, filename or "<template>")
