@@ -18,13 +18,20 @@ REFUNDS = ("R0000001,C999001,2024-03-02,Garden,app,1,-42.70,-28.42\n"
            "R0000002,C999002,2024-05-10,Toys,store,1,-8.41,-2.74\n")
 
 
-def test_a_run_counts_the_customers_with_only_refunds(tmp_path: Path) -> None:
+def _with_refunds(tmp_path: Path) -> Path:
+    """The retail example, its transactions with REFUNDS added (two customers with only a
+    refund)."""
     project = copy_example_project(tmp_path)
     data = tmp_path / "transactions.csv"
     data.write_text((ROOT / "examples/retail/transactions.csv").read_text() + REFUNDS)
     config = project / "cvm.yaml"
     config.write_text(config.read_text().replace(
         f"{ROOT}/examples/retail/transactions.csv", str(data)))
+    return project
+
+
+def test_a_run_counts_the_customers_with_only_refunds(tmp_path: Path) -> None:
+    project = _with_refunds(tmp_path)
     result = runner.invoke(app, ["run", "--project", str(project), "--out",
                                  str(tmp_path / "out"), "--no-history"])
     assert result.exit_code == 0, result.stderr
@@ -48,12 +55,7 @@ def test_the_refunds_of_a_customer_left_out_are_not_said_netted(tmp_path: Path) 
     said on the line of the customers left out, and `cvm run` says them there too."""
     import pandas as pd
 
-    project = copy_example_project(tmp_path)
-    data = tmp_path / "transactions.csv"
-    data.write_text((ROOT / "examples/retail/transactions.csv").read_text() + REFUNDS)
-    config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(
-        f"{ROOT}/examples/retail/transactions.csv", str(data)))
+    project = _with_refunds(tmp_path)
     rows = pd.read_csv(ROOT / "examples/retail/transactions.csv")
     refunds = rows[rows["NetAmount"] < 0]
     netted = (f"  netted {len(refunds):,} refund rows "
@@ -79,12 +81,7 @@ def test_the_report_counts_those_refunds_in_their_month(tmp_path: Path) -> None:
     revenue is the value table's revenue less those refunds."""
     import pandas as pd
 
-    project = copy_example_project(tmp_path)
-    data = tmp_path / "transactions.csv"
-    data.write_text((ROOT / "examples/retail/transactions.csv").read_text() + REFUNDS)
-    config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(
-        f"{ROOT}/examples/retail/transactions.csv", str(data)))
+    project = _with_refunds(tmp_path)
     scored = runner.invoke(app, ["score", "--project", str(project), "--out",
                                  str(tmp_path / "score")])
     assert scored.exit_code == 0, scored.stderr
