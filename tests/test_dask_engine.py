@@ -552,3 +552,35 @@ def test_ids_read_without_their_spaces_are_said_on_dask_as_in_one_process(
         f"  note: 2 rows with a 'CustomerID' with surrounding spaces (first "
         f"{first[3].split(',')[1]!r} at {folder / 'a.csv'}:4): read without them, as "
         f"{first[3].split(',')[1].strip()!r}"]
+
+
+def test_a_partition_without_a_purchase_is_scored_as_one_process_scores_it(
+        scheduler: str, make_project: object, tmp_path: Path) -> None:
+    """A partition whose customers have no purchase before the as-of date (here one with only
+    a refund, one with only a row after the as-of date, each alone in its partition) failed
+    the run with "no purchase to score" (or "every transaction is dated on or after the as-of
+    date"), naming the partition's scratch file; one process leaves them out and says so."""
+    from engine.distributed.route import partition_of
+    from tests.conftest import BASE_TX
+
+    taken = {int(k) for k in partition_of(pa.array(["a", "b", "c"]), 8)}
+    alone = []
+    for name in (f"r{i}" for i in range(100)):
+        k = int(partition_of(pa.array([name]), 8)[0])
+        if k not in taken:
+            alone.append(name)
+            taken.add(k)
+    refund, later = alone[:2]
+    project = make_project(tx=BASE_TX + f"{refund},2024-04-01,-25.00,-10.00\n"  # type: ignore
+                           f"{later},2024-08-01,60.00,30.00\n")
+    said = [cvm("score", "-p", str(project), "-o", str(tmp_path / name), *extra)
+            for name, extra in (("one", ()), ("dask", ("--engine", "dask", "--scheduler",
+                                                      scheduler, "--partitions", "8")))]
+    for result in said:
+        assert result.exit_code == 0, result.output
+    assert said[1].stdout.replace("dask/", "one/") == said[0].stdout
+    assert "  left out 2 customers with no purchase left (only refund rows, or every purchase " \
+        "row skipped above); their 1 refund row (EUR 25.00) is in no customer's revenue\n" \
+        in said[0].stdout
+    for name in ("customers.csv", "customers.parquet"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

@@ -108,8 +108,10 @@ class Transactions:
         return (self.as_of - EPOCH).days
 
 
-def load_transactions(config: Config) -> Transactions:
-    """Read, check and clean the transactions named in cvm.yaml."""
+def load_transactions(config: Config, *, part: bool = False) -> Transactions:
+    """Read, check and clean the transactions named in cvm.yaml. ``part``: the rows are one
+    partition of the export (``engine.distributed``), whose checks over every row are made
+    on all of them: a partition may hold no purchase before the as-of date."""
     data = config.data
     subs = config.subscriptions
     wanted = transaction_columns(config)  # what cvm validate looks for in the header
@@ -176,7 +178,7 @@ def load_transactions(config: Config) -> Transactions:
     report.last_day = int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=report.last_day + 1))
     as_of_day = (as_of - EPOCH).days
-    if np.min(day) >= as_of_day:
+    if np.min(day) >= as_of_day and not part:
         raise InputError(config.problem(
             "as_of", f"every transaction is dated on or after the as-of date {as_of}",
             hint=f"the first transaction is on {EPOCH + dt.timedelta(int(np.min(day)))}; choose "
@@ -190,7 +192,7 @@ def load_transactions(config: Config) -> Transactions:
                       drop_duplicates=data.duplicates == "drop")
     report.rows_used = int(keep.sum())
     purchase = keep & (amount > 0)
-    if not purchase.any():
+    if not purchase.any() and not part:
         raise InputError(_no_purchase(src, cols["amount"], report,
                                       int((amount[keep] < 0).sum()), as_of))
     refunds = amount[keep] < 0

@@ -37,7 +37,10 @@ def merged_parts(parts: list[Part]) -> tuple[pa.Array, pd.DataFrame, PeriodTotal
     offsets = np.cumsum([0] + [len(p.ids) for p in parts])
     for i, p in enumerate(parts):  # in place: the parts are the client's own copies
         p.frame[CODE] = rank[offsets[i] + p.frame[CODE].to_numpy()]
-    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    # a partition whose customers have no purchase (refunds only, rows after the as-of date)
+    # has an empty table, typed apart from the others' (pandas 3: object, not str)
+    frame = pd.concat([p.frame for p in parts if len(p.frame)] or [parts[0].frame],
+                      ignore_index=True)
     frame = frame.take(np.argsort(frame[CODE].to_numpy(), kind="stable")).reset_index(
         drop=True)
     first = parts[0].totals

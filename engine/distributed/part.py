@@ -55,7 +55,7 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
     cfg = partition_config(config, scratch, part, as_of)
     if cfg is None:
         return None
-    tx = load_transactions(cfg)
+    tx = load_transactions(cfg, part=True)
     totals = period_totals(tx, config.period_days, totals_periods(config))
     # copied into one 2-D block per dtype before it is sent to the client: sent as a block per
     # column (build_features' layout), the client held 1.8 GB more at 10M customers
