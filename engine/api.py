@@ -27,7 +27,7 @@ from engine.run.build import load_project as _load_project
 from engine.run.job import RunResult
 from engine.run.job import run as _run
 from engine.run.pipeline import Progress
-from engine.value.score import output_frame, row_counts
+from engine.value.score import output_frame, refund_figures, row_counts
 from engine.value.score import score as _score
 
 __all__ = ["Project", "RunResult", "ScoreResult", "load_project", "run", "score", "validate"]
@@ -49,6 +49,10 @@ class ScoreResult:
     value_model: str
     """Which value model gave potential value (the probabilistic models or the formulas), and
     why."""
+    refunds: dict[str, int | float]
+    """The refund rows used and their amount: ``rows``, ``amount`` of the customers scored
+    (netted in their revenue), ``left_out_rows``, ``left_out_amount`` of the customers left
+    out (in no customer's revenue): the same keys as ``RunResult.refunds``."""
 
 
 def load_project(folder: str | Path = ".", *,
@@ -85,7 +89,7 @@ def score(project: str | Path | Project = ".", *,
     read = _project(project, config_file, scope="value")  # as `cvm score` reads it
     scored = _score(read.config, tiers=read.tiers)
     return ScoreResult(output_frame(scored.table), scored.as_of, row_counts(scored),
-                       scored.model.describe())
+                       scored.model.describe(), refund_figures(scored.report))
 
 
 def validate(project: str | Path = ".", *,

@@ -119,3 +119,29 @@ def test_contracts_of_a_negative_price_left_out_count_no_negative_refunds(
     assert "  left out 2 customers with no purchase left (only refund rows, or every purchase " \
            "row skipped above)\n" in scored.stdout
     assert "netted -" not in scored.stdout
+
+
+def test_the_refund_figures_are_in_the_manifest_the_json_and_the_api(tmp_path: Path) -> None:
+    """The audit: the refunds netted and left out were said only on the terminal; a campaign
+    tool reading the manifest or `cvm score --json` had no figure for the left-out ones (in
+    no customer's revenue, so in no file). The same figures as the summary, everywhere."""
+    import pandas as pd
+
+    from engine import api
+
+    project = _with_refunds(tmp_path)
+    rows = pd.read_csv(ROOT / "examples/retail/transactions.csv")
+    refunds = rows[rows["NetAmount"] < 0]
+    expected = {"rows": len(refunds), "amount": round(-refunds["NetAmount"].sum(), 2),
+                "left_out_rows": 2, "left_out_amount": 51.11}
+    as_json = runner.invoke(app, ["score", "--project", str(project), "--out",
+                                  str(tmp_path / "score"), "--json"])
+    assert as_json.exit_code == 0, as_json.stderr
+    said = json.loads(as_json.stdout)
+    assert (said["schema_version"], said["refunds"]) == (3, expected)
+    run = api.run(project, out=tmp_path / "out", history=False)
+    assert run.refunds == expected
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["refunds"] == expected
+    assert api.score(project).refunds == expected
+    table = pd.read_csv(tmp_path / "score" / "customers.csv")
+    assert round(float(table["refunds"].sum()), 2) == expected["amount"]

@@ -109,6 +109,8 @@ def _runs_table(folder: Path) -> str | None:
 
 
 def summary(scored: Scored, currency: str) -> str:
+    from engine.value.score import refund_figures
+
     t, rep, ret = scored.table, scored.report, scored.retention
     revenue, margin = float(t["revenue"].sum()), float(t["gross_margin"].sum())
     rate = f" ({margin / revenue:.1%})" if revenue else ""
@@ -119,10 +121,10 @@ def summary(scored: Scored, currency: str) -> str:
     for reason, count in rep.skipped():
         if count:
             lines.append(f"  skipped {count:,} {reason}")
-    netted = rep.refund_rows - rep.refund_rows_left_out  # the scored customers' refunds
-    if netted:
+    refunds = refund_figures(rep)  # the scored customers' refunds
+    if netted := int(refunds["rows"]):
         lines.append(f"  netted {netted:,} refund row{'s' * (netted != 1)} "
-                     f"({money(rep.refund_amount - rep.refund_amount_left_out, currency)})")
+                     f"({money(refunds['amount'], currency)})")
     lines += left_out(rep.customers_refund_only, rep, currency)
     if rep.margin_note:
         lines.append(f"  note: {rep.margin_note}")

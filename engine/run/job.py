@@ -48,7 +48,7 @@ from engine.run.pipeline import (
 )
 from engine.run.recorder import Recorder
 from engine.run.settle import settled
-from engine.value.score import Scored, row_counts
+from engine.value.score import Scored, refund_figures, row_counts
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,10 @@ class RunResult:
     @property
     def counts(self) -> dict[str, int]:
         return dict(self.manifest["counts"])
+
+    @property
+    def refunds(self) -> dict[str, int | float]:
+        return dict(self.manifest["refunds"])
 
 
 def input_hashes(config: Config, folder: Path | None = None) -> dict[str, str]:
@@ -218,6 +222,7 @@ def _manifest(config: Config, computed: Computed, actions: pd.DataFrame, run_id:
             "not_served": int(status.get("not_served", 0)),
             "suppressed": int(status.get("suppressed", 0)),
         },
+        "refunds": refund_figures(scored.report),
         "value_model": {"used": scored.model.used, "description": scored.model.describe(),
                         "params": scored.model.params,
                         "log_likelihood": scored.model.log_likelihood,

@@ -182,6 +182,18 @@ def row_counts(scored: Scored) -> dict[str, int]:
             "customers_without_purchase": rep.customers_refund_only}
 
 
+def refund_figures(report: LoadReport) -> dict[str, int | float]:
+    """The refund rows used (negative amounts) and their amount, as a positive sum: those of
+    the customers scored (``rows``, ``amount``: netted in their revenue, the value table's
+    ``refunds``) and those of the customers left out (``left_out_rows``,
+    ``left_out_amount``: in no customer's revenue). The summaries', the run manifest's,
+    ``cvm score --json``'s and the API's ``refunds``."""
+    return {"rows": report.refund_rows - report.refund_rows_left_out,
+            "amount": round(report.refund_amount - report.refund_amount_left_out, 2) + 0.0,
+            "left_out_rows": report.refund_rows_left_out,
+            "left_out_amount": round(report.refund_amount_left_out, 2) + 0.0}  # never -0
+
+
 def output_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The table as written: money rounded to cents, other decimals to 6 places."""
     return rounded(table, MONEY)

@@ -28,8 +28,9 @@ from engine.errors import Problem
 # auto, holdout_spend always an object, retention_by_renewal a list (issue 15); fit 4:
 # purchase_model is the value table's, as the terminal says (null without one; review 8b);
 # explain 5: contact_policies.opted_out, the built-in opt-out rule (issue 13); score 2:
-# customers_without_purchase, the customers left out (session 29's new user)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 7, "plan": 2, "fit": 4, "score": 2, "events": 1}
+# customers_without_purchase, the customers left out (session 29's new user); score 3: refunds,
+# netted and left out (session 31's audit)
+SCHEMA_VERSIONS = {"validate": 2, "explain": 7, "plan": 2, "fit": 4, "score": 3, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
@@ -136,6 +137,8 @@ def fit_json(payload: dict[str, Any]) -> str:
 
 
 def score_json(scored: Any, written: Sequence[str]) -> str:
+    from engine.value.score import refund_figures
+
     t, rep, ret = scored.table, scored.report, scored.retention
     counts = t["value_tier"].astype(object).value_counts()
     return document("score", {
@@ -143,6 +146,7 @@ def score_json(scored: Any, written: Sequence[str]) -> str:
         "rows_read": rep.rows_read, "rows_used": rep.rows_used,
         "skipped": [{"reason": r, "rows": n} for r, n in rep.skipped()],
         "customers_without_purchase": rep.customers_refund_only,
+        "refunds": refund_figures(rep),
         "revenue": float(t["revenue"].sum()), "gross_margin": float(t["gross_margin"].sum()),
         "retention": {"overall": ret.overall, "segments": [
             {"name": s.name, "rate": s.rate, "pooled": s.pooled} for s in ret.segments]},
