@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from engine.errors import Problem
     from engine.project.config import Config
     from engine.project.project import Project
+    from engine.value.score import Scored
 
 
 def project_config(project: Path | None, config_file: Path | None) -> Config:
@@ -100,6 +101,18 @@ def warn_if_ahead(config: Config, as_of: dt.date, last: dt.date | None = None) -
     from engine import notices
 
     for problem in as_of_warnings(config, as_of, last):
+        notices.warn(problem.format())
+
+
+def warn_if_none_retained(config: Config, scored: Scored) -> None:
+    """Say ``none_retained`` on standard error: every formula CLV is 0."""
+    import numpy as np
+
+    from engine import notices
+    from engine.value.retention import none_retained
+
+    gaps = scored.table["avg_interpurchase_days"].to_numpy(dtype=float, na_value=np.nan)
+    if (problem := none_retained(config, scored.retention, gaps)) is not None:
         notices.warn(problem.format())
 
 

@@ -15,6 +15,7 @@ from engine.commands.common import (
     money,
     project_of,
     warn_if_ahead,
+    warn_if_none_retained,
 )
 from engine.output.folder import output_target
 from engine.project.config import Config
@@ -61,6 +62,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         result = job(setup, out=out, fmt=fmt, progress=progress, history=history)
     scored = result.computed.scored
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
+    warn_if_none_retained(config, scored)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest

@@ -15,6 +15,7 @@ from engine.commands.common import (
     money,
     project_of,
     warn_if_ahead,
+    warn_if_none_retained,
 )
 from engine.errors import OutputError, Problem
 from engine.output.folder import check_folder, guard_for, output_target
@@ -55,6 +56,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         else:
             scored = score(config, progress=shown, tiers=setup.tiers)
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
+    warn_if_none_retained(config, scored)
     frame = output_table(scored.table)  # the run's types: the same schema as its files
     with writing(target, guard, "score") as stage:
         write_csv(frame, stage.path(FILES[0]))

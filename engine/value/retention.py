@@ -150,3 +150,23 @@ def require_sample(tx: Transactions, config: Config) -> None:
         f"purchase is on {last}", hint="set as_of closer to the data (the default is the day "
         "after the last purchase), or raise retention.lookback_periods to reach back to the "
         "purchases"))
+
+
+def none_retained(config: Config, retention: Retention, gaps: np.ndarray) -> Problem | None:
+    """A warning when no customer active in a period was active in the next: a measured
+    retention of 0 makes ``clv_simple`` and ``clv_discounted`` 0 for every customer (and with
+    them a campaign's value at stake). ``gaps``: each customer's average days between purchase
+    days (NaN for a one-time buyer), for the hint."""
+    if retention.retained or not retention.active:
+        return None
+    L, n, pairs = config.period_days, retention.active, retention.pairs
+    repeat = gaps[np.isfinite(gaps)]
+    hint = (f"the median of the customers' average days between purchase days is "
+            f"{float(np.median(repeat)):,.0f}: a period_days at least that long measures how "
+            "many come back" if len(repeat) else "no customer bought on more than one day: "
+            "retention needs repeat purchases (more history, or a longer period_days)")
+    return config.problem("period_days", (
+        f"retention measured 0%: none of the {n:,} customer-period{'s' * (n != 1)} active "
+        f"over {pairs} period pair{'s' * (pairs != 1)} was active again in the next period of "
+        f"period_days={L} days, so clv_simple and clv_discounted are 0 for every customer "
+        "(and so is a campaign's value at stake where it is clv_discounted)"), hint=hint)
