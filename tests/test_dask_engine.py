@@ -584,3 +584,31 @@ def test_a_partition_without_a_purchase_is_scored_as_one_process_scores_it(
         in said[0].stdout
     for name in ("customers.csv", "customers.parquet"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_partitions_coding_their_ids_as_text_and_large_text_are_put_together(
+        scheduler: str, make_project: object, tmp_path: Path) -> None:
+    """A new user's Parquet file written by pandas 3 (text columns as large_string), its ids a
+    UUID among short ones: a partition's ids came out as large text, another's as text, and
+    the merge failed with "internal error: ArrowInvalid: arrays to be concatenated must be
+    identically typed"."""
+    rows = [("A1", "2024-01-05", 100.0, 60.0), ("A1", "2024-03-10", 50.0, 30.0),
+            ("B 2", "2024-02-01", 200.0, 150.0),
+            ("0f8fad5b-d9cb-469f-a165-70867728950e", "2024-05-15", 30.0, 20.0),
+            ("0f8fad5b-d9cb-469f-a165-70867728950e", "2024-06-02", 40.0, 25.0),
+            ("C3", "2024-06-20", 80.0, 40.0), ("D4", "2024-04-20", 80.0, 40.0)]
+    from tests.conftest import BASE_CONFIG
+
+    project = make_project(config=BASE_CONFIG.replace("tx.csv", "tx.parquet"),  # type: ignore
+                           tx=None)
+    pq.write_table(pa.table({
+        "cust": pa.array([r[0] for r in rows], pa.large_string()),
+        "day": pa.array([r[1] for r in rows], pa.large_string()),
+        "amount": [r[2] for r in rows], "cost": [r[3] for r in rows]}), project / "tx.parquet")
+    said = [cvm("score", "-p", str(project), "-o", str(tmp_path / name), *extra)
+            for name, extra in (("one", ()), ("dask", ("--engine", "dask", "--scheduler",
+                                                      scheduler, "--partitions", "3")))]
+    for result in said:
+        assert result.exit_code == 0, result.output
+    for name in ("customers.csv", "customers.parquet"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

@@ -30,7 +30,11 @@ from engine.value.periods import PeriodTotals
 def merged_parts(parts: list[Part]) -> tuple[pa.Array, pd.DataFrame, PeriodTotals, np.ndarray]:
     """The sorted ids, the features frame and the totals of every customer, and ``rank``: the
     global code of each partition's customer, partitions one after the other."""
-    ids = pa.concat_arrays([p.ids for p in parts])
+    # a partition's ids are text or large text by how it coded them (UUIDs, packed ids, a
+    # file's own large_string columns): put together as large text when they differ
+    kinds = {p.ids.type for p in parts}
+    ids = pa.concat_arrays([p.ids.cast(pa.large_string()) if len(kinds) > 1 else p.ids
+                            for p in parts])
     order = np.asarray(pc.sort_indices(ids).to_numpy(), dtype=np.int64)
     rank = np.empty(len(order), dtype=np.intp)
     rank[order] = np.arange(len(order), dtype=np.intp)
