@@ -37,6 +37,7 @@ from engine.data.header import (
     no_rows,
     opened_bytes,
 )
+from engine.data.quotes import unclosed_quote
 from engine.errors import InputError, Problem
 from engine.project.location import config_shown
 from engine.project.object_store import ObjectPath
@@ -152,11 +153,16 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
     theirs = list(dict.fromkeys(wanted.values()))
     try:
         with _readable(src) as where:
-            if first is not None:
-                return _csv_first(src, where, theirs, first)
-            return _csv_columns(src, where, theirs, repeated)
+            table = _csv_first(src, where, theirs, first) if first is not None else \
+                _csv_columns(src, where, theirs, repeated)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
+    # read without an error, but perhaps to the end of the file as one value (the first rows,
+    # cvm validate's: a local file's every byte is counted, an object's left to cvm run)
+    if (first is None or isinstance(src.path, Path)) and \
+            (problem := unclosed_quote(src)) is not None:
+        raise InputError(problem)
+    return table
 
 
 def _csv_options(src: Source, theirs: list[str], repeated: set[str]
