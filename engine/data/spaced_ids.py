@@ -43,7 +43,8 @@ def spaced_ids(src: Source, raw: pa.ChunkedArray, trimmed: pa.ChunkedArray,
     if not count:
         return None
     row = pc.index(spaced, True).as_py()
-    at = src.row_problem(row, column, "")  # its file (of a folder) and line, as errors say
+    # its file (of a folder) and its line, or its row in that file, as errors say them
+    at = src.row_problem(row, column, "")
     return Spaced(column, count, raw[row].as_py(),
-                  f"{at.file}:{at.line}" if at.line else f"{at.file}, row {row + 1}",
-                  trimmed[row].as_py())
+                  f"{at.file}:{at.line}" if at.line else f"{at.file}, "
+                  f"{(at.key or f'row {row + 1}').partition(',')[0]}", trimmed[row].as_py())
