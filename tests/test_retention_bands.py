@@ -87,7 +87,10 @@ def test_band_rates_limits_and_fallback_by_hand(make_project: Callable[..., Path
     purchases = {"a": 40, "b": 150, "c": 10, "d": 320, "e": 60, "f": 8, "g": 60}
     for cid, value in purchases.items():
         band = 1 if value >= 50 else 0
-        assert table.loc[cid, "retention_segment"] == f"value band {band + 1} of 2", cid
+        # band 1 is pooled: its customers' group is everyone's
+        assert table.loc[cid, "retention_segment"] == ("value band 2 of 2" if band else
+                                                       "all customers (value band 1 of 2 "
+                                                       "pooled: few customers)"), cid
         assert table.loc[cid, "retention_rate"] == pytest.approx([4 / 9, 0.5][band]), cid
     assert table.loc["d", "historic_value"] == 30  # net of the refund: still band 2
 
@@ -109,5 +112,6 @@ def test_a_customer_at_a_band_limit_is_in_the_band_above(make_project: Callable[
     scored = score(load_config(make_project(CONFIG, tx)))
     assert scored.retention.cut_points == pytest.approx((157151369284.65,), rel=1e-15)
     band = scored.table.set_index("customer_id")["retention_segment"]
-    assert band.to_dict() == {"low": "value band 1 of 2", "mid": "value band 2 of 2",
-                              "high": "value band 2 of 2"}
+    pooled = "all customers (value band {} of 2 pooled: few customers)"  # both bands here
+    assert band.to_dict() == {"low": pooled.format(1), "mid": pooled.format(2),
+                              "high": pooled.format(2)}

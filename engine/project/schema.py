@@ -66,7 +66,10 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("expected_repeat_purchases", NUMBER, "repeat_rate x horizon_periods."),
     _C("margin_per_active_period", NUMBER, "gross_margin / active_periods; 0 for one-time "
        "buyers."),
-    _C("retention_segment", TEXT, "The group whose measured retention rate applies."),
+    _C("retention_segment", TEXT, "The group whose measured retention rate applies: "
+       "'value band k of n', 'all customers' (retention.by: none), or 'all customers "
+       "(value band k of n pooled: few customers)' when the customer's band had too few "
+       "customer-periods for a rate of its own (retention.min_customers)."),
     _C("retention_rate", NUMBER, "r: measured probability that a customer active in a period "
        "is active in the next."),
     _C("clv_simple", NUMBER, "margin_per_active_period x (r + r^2 + ... + r^H): the horizon, "

@@ -71,8 +71,10 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention,
     band = np.minimum(retention.segment_of(frame[PURCHASE_MARGIN].to_numpy()),
                       len(retention.segments) - 1)
     r = np.array([s.rate for s in retention.segments])[band]
-    frame["retention_segment"] = pd.Categorical.from_codes(
-        band, categories=[s.name for s in retention.segments]).astype(object)
+    # the group whose rate applies: a band too small for a rate of its own has the overall one
+    frame["retention_segment"] = pd.Categorical.from_codes(band, categories=[
+        f"all customers ({s.name} pooled: few customers)" if s.pooled and
+        len(retention.segments) > 1 else s.name for s in retention.segments]).astype(object)
     frame["retention_rate"] = r
     frame["clv_simple"] = m_active * sum(r ** t for t in range(1, H + 1))
     frame["clv_discounted"] = m_active * r / (1.0 + d - r)
