@@ -64,3 +64,18 @@ def test_a_retention_above_0_is_no_warning(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", "-p", str(ROOT), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "retention measured" not in result.stderr
+
+
+def test_customers_coming_back_within_a_period_are_not_told_to_lengthen_it(
+        make_project: object, tmp_path: Path) -> None:
+    """A median of 5 days between purchase days with period_days 30: the first version's
+    hint said "a period_days at least that long (5) measures how many come back"."""
+    project = make_project(tx="cust,day,amount,cost\na,2024-05-05,100.00,60.00\n"  # type: ignore
+                           "a,2024-05-10,50.00,30.00\nb,2024-06-01,200.00,150.00\n"
+                           "c,2024-06-25,30.00,20.00\n")
+    result = runner.invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[1] == (
+        "  hint: the median of the customers' average days between purchase days is 5, within "
+        "a period: more history, or a higher retention.lookback_periods, measures more period "
+        "pairs")

@@ -161,10 +161,17 @@ def none_retained(config: Config, retention: Retention, gaps: np.ndarray) -> Pro
         return None
     L, n, pairs = config.period_days, retention.active, retention.pairs
     repeat = gaps[np.isfinite(gaps)]
-    hint = (f"the median of the customers' average days between purchase days is "
-            f"{float(np.median(repeat)):,.0f}: a period_days at least that long measures how "
-            "many come back" if len(repeat) else "no customer bought on more than one day: "
-            "retention needs repeat purchases (more history, or a longer period_days)")
+    median = float(np.median(repeat)) if len(repeat) else 0.0
+    if not len(repeat):
+        hint = ("no customer bought on more than one day: retention needs repeat purchases "
+                "(more history, or a longer period_days)")
+    elif median > L:
+        hint = (f"the median of the customers' average days between purchase days is "
+                f"{median:,.0f}: a period_days at least that long measures how many come back")
+    else:  # they come back within a period, and none in the next: too little history
+        hint = (f"the median of the customers' average days between purchase days is "
+                f"{median:,.0f}, within a period: more history, or a higher "
+                "retention.lookback_periods, measures more period pairs")
     return config.problem("period_days", (
         f"retention measured 0%: none of the {n:,} customer-period{'s' * (n != 1)} active "
         f"over {pairs} period pair{'s' * (pairs != 1)} was active again in the next period of "
