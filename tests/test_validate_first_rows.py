@@ -91,13 +91,20 @@ def test_a_decimal_comma_and_a_consent_written_maybe(tmp_path: Path) -> None:
 
 def test_past_the_first_rows_validate_audience_reads_every_row(tmp_path: Path) -> None:
     """A value beyond the first 1,000 rows is left to the commands that read every row, as
-    the README says: --audience finds it."""
+    the README says: --audience finds it; every row's date and amount validate reads
+    (engine/value/every_row.py)."""
     project = _project(tmp_path)
-    _set_cell(project / DATA / "transactions.csv", 1500, "OrderDate", "31/12/2023")
+    _set_cell(project / DATA / "transactions.csv", 1500, "Qty", "two")
     assert _validate(project)[0] == 0
     result = CliRunner().invoke(app, ["validate", "-p", str(project), "--audience"])
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == (
+        "error: examples/retail/transactions.csv:1501: row 1500, column 'Qty': found "
+        "'two', expected a number such as 12.50")
+    _set_cell(project / DATA / "transactions.csv", 1500, "OrderDate", "31/12/2023")
+    code, out = _validate(project)
+    assert code == 1
+    assert out.splitlines()[0] == (
         "error: examples/retail/transactions.csv:1501: row 1500, column 'OrderDate': found "
         "'31/12/2023', expected a date such as 2024-01-31")
 

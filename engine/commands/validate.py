@@ -57,8 +57,13 @@ def check(project: Path | None, config_file: Path | None,
     built.problems.extend(files)
     from engine.value.first_rows import check_first_rows  # (pyarrow: once the files are there)
 
-    built.problems.extend(check_first_rows(config, skip={p.file for p in files if p.file},
-                                           skip_database=bool(source)))
+    first = check_first_rows(config, skip={p.file for p in files if p.file},
+                             skip_database=bool(source))
+    built.problems.extend(first)
+    if not any(p.severity == "error" for p in (*source, *stores, *files, *first)):
+        from engine.value.every_row import check_every_row  # what run checks over every row
+
+        built.problems.extend(check_every_row(config))
     return built
 
 
@@ -77,13 +82,15 @@ def _data_checked(config: Config) -> str:
     from engine.value.first_rows import FIRST_ROWS
 
     source = config.data.transactions
+    every = f"the columns, the first {FIRST_ROWS:,} rows and every row's date and amount"
     if isinstance(source, DatabaseSource):
-        read = f"the columns and the first {FIRST_ROWS:,} rows of the table or query checked"
+        read = f"{every} of the table or query checked"
     elif isinstance(source, Path):
-        read = f"the columns and the first {FIRST_ROWS:,} rows of each file checked"
+        read = f"{every} of each file checked"
     else:  # on object storage: the headers only
-        read = "the columns of each file checked"
-    return f"  data: {read}; the other rows are checked by cvm run, or now by cvm validate " \
+        return "  data: the columns of each file checked; the other rows are checked by cvm " \
+            "run, or now by cvm validate --audience"
+    return f"  data: {read}; the other values are checked by cvm run, or now by cvm validate " \
         "--audience"
 
 

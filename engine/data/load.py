@@ -179,10 +179,7 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     as_of = config.as_of or (EPOCH + dt.timedelta(days=report.last_day + 1))
     as_of_day = (as_of - EPOCH).days
     if np.min(day) >= as_of_day and not part:
-        raise InputError(config.problem(
-            "as_of", f"every transaction is dated on or after the as-of date {as_of}",
-            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(np.min(day)))}; choose "
-            "a later as_of or remove it to use the day after the last transaction"))
+        raise InputError(all_after_as_of(config, int(np.min(day)), as_of))
 
     order = order_job.result() if order_job is not None else None
     pool.shutdown()
@@ -212,6 +209,15 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
             report.as_of_note = ends_after_note(*report.ends_after, as_of) or ""
     return expand_contracts(tx, end[keep], subs.billing_days) if subs and end is not None \
         else tx
+
+
+def all_after_as_of(config: Config, first_day: int, as_of: dt.date) -> Problem:
+    """Every row is dated on or after the as-of date: nothing to score (``first_day``: the
+    earliest row's)."""
+    return config.problem(
+        "as_of", f"every transaction is dated on or after the as-of date {as_of}",
+        hint=f"the first transaction is on {EPOCH + dt.timedelta(first_day)}; choose a later "
+        "as_of or remove it to use the day after the last transaction")
 
 
 def require_history(tx: Transactions, config: Config) -> None:

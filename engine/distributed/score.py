@@ -7,7 +7,6 @@ read every customer, on the client, with the engine's own functions on the per-c
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
-from engine.data.load import EPOCH, LoadReport, Transactions, require_history
+from engine.data.days import as_of_over, purchase_days
+from engine.data.load import LoadReport, require_history
 from engine.data.spaced_ids import Spaced
 from engine.distributed.merge import (
     merged_calibration,
@@ -31,8 +30,6 @@ from engine.distributed.merge import (
 from engine.distributed.part import Part, score_part
 from engine.distributed.route import Routed, input_files, route_file
 from engine.distributed.tasks import Guarded, results
-from engine.errors import InputError, Problem
-from engine.project.location import config_shown
 from engine.project.project import Project
 from engine.project.schema import VALUE_COLUMNS
 from engine.value.clv_models import apply_models
@@ -82,8 +79,11 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             routed: list[Routed] = results(client.gather(client.map(
                 Guarded(), [route_file] * len(files), [config] * len(files), range(len(files)),
                 files, [work] * len(files), [n_parts] * len(files), pure=False)))
-            as_of, buy_days, last_day = _as_of(project, routed)
-            days = _days(buy_days, as_of, LoadReport(file=config.display(
+            all_days = np.unique(np.concatenate([r.days for r in routed]))
+            as_of, buy_days = as_of_over(config, all_days, np.unique(np.concatenate(
+                [r.buy_days for r in routed])))
+            last_day = int(all_days[-1])
+            days = purchase_days(buy_days, as_of, LoadReport(file=config.display(
                 config.data.transactions), last_day=last_day))
             # subscriptions: the contracts become payments in their partitions, once the
             # as-of date is known; the checks read the payments' days, after them
@@ -101,9 +101,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                 pure=False)))
             found = [p for p in parts if p is not None]
             if contracts:
-                days = _days(np.unique(np.concatenate([p.buy_days for p in found
-                                                       if p.buy_days is not None])),
-                             as_of, days.report)
+                days = purchase_days(np.unique(np.concatenate(
+                    [p.buy_days for p in found if p.buy_days is not None])), as_of, days.report)
                 require_history(days, config)
                 require_sample(days, config)
             ids, frame, totals, order = merged_parts(found)
@@ -155,41 +154,3 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
 
 def _workers(client: Any) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
-
-
-def _as_of(project: Project, routed: list[Routed]) -> tuple[dt.date, np.ndarray, int]:
-    """The as-of date over every row (as ``load_transactions`` decides it), the distinct
-    purchase days before it and the export's last day (any row)."""
-    config = project.config
-    all_days = np.unique(np.concatenate([r.days for r in routed]))
-    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(all_days[-1]) + 1))
-    as_of_day = (as_of - EPOCH).days
-    if all_days[0] >= as_of_day:
-        raise InputError(config.problem(
-            "as_of", f"every transaction is dated on or after the as-of date {as_of}",
-            hint=f"the first transaction is on {EPOCH + dt.timedelta(int(all_days[0]))}; "
-            "choose a later as_of or remove it to use the day after the last transaction"))
-    buy = np.unique(np.concatenate([r.buy_days for r in routed]))
-    buy = buy[buy < as_of_day]
-    if not len(buy):
-        raise InputError(Problem(
-            "no purchase to score: no row has a positive amount before the as-of date "
-            f"{as_of}", file=config.display(config.data.transactions),
-            key=f"column {config.data.columns['amount']!r}",
-            hint="a purchase is a row with a positive amount before the as-of date; check the "
-            f"amount column mapped in data.columns and as_of in {config_shown()}"))
-    return as_of, buy, int(all_days[-1])
-
-
-def _days(buy_days: np.ndarray, as_of: dt.date, report: LoadReport) -> Transactions:
-    """The purchases reduced to their distinct days: all that ``require_history``,
-    ``require_sample``, ``measure`` and ``holdout_split`` read of the rows (the first
-    purchase day, the days in the retention periods); the customers are set after the
-    partitions are scored."""
-    n = len(buy_days)
-    empty = pa.array([], pa.string())
-    return Transactions(
-        customer_ids=np.array([], dtype=object), id_array=empty,
-        code=np.zeros(n, dtype=np.intp), day=buy_days.astype(np.int32), amount=np.ones(n),
-        margin=np.zeros(n), order=None, category=None, categories=(), as_of=as_of,
-        report=report)

@@ -8,7 +8,8 @@ What is checked is what the loaders refuse of a single row (engine.data.load,
 engine.value.customers): the customer id (present, no control character, not too long), the
 date, the amount, the cost or margin, the quantity, a contract's end (and not before its
 start), and the customers file as its loader reads it (a customer once, dates, consents,
-attributes). Not what depends on every row: the as-of date, whether any purchase is left."""
+attributes). What depends on every row (the as-of date, whether any purchase is left) is
+engine.value.every_row's."""
 
 from __future__ import annotations
 

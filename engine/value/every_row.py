@@ -1,0 +1,87 @@
+"""``cvm validate``: the checks ``cvm run`` makes over every row before it values anyone, on
+every row's date and amount (and a contract's end): some row before the as-of date, some
+purchase before it, purchases spanning two periods of ``period_days``, a purchase in the
+periods retention starts from. A new user's project of four rows validated and then stopped
+``cvm run`` at ``period_days``: ``validate`` had read every row, and checked none of this.
+
+The dates and amounts are read and checked as the commands read them (a bad value past the
+first rows is said here too, at its row); a transactions table or query is read whole, a
+folder file by file; files on object storage are left to the commands (their headers are
+checked). Contracts (``subscriptions:``) are checked on their payments, as the commands
+make them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.days import as_of_over, purchase_days
+from engine.data.folder import FolderRows, as_folder, read_folder
+from engine.data.load import DAY, EPOCH, LoadReport, require_history
+from engine.data.tabular import Source, read_columns
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number
+from engine.errors import InputError, Problem
+from engine.project.config import Config
+from engine.project.database_source import DatabaseSource
+from engine.value.retention import require_sample
+
+
+def check_every_row(config: Config) -> list[Problem]:
+    """The problems ``cvm run`` would stop at over every row's date and amount (none: [])."""
+    try:
+        _check(config)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _check(config: Config) -> None:
+    data, subs = config.data, config.subscriptions
+    wanted = {k: data.columns[k] for k in ("date", "amount")}
+    if subs is not None:
+        wanted["end"] = subs.end
+    repetitive = ("date", "end")
+    if isinstance(data.transactions, DatabaseSource):
+        from engine.data.database import read_rows, rows_source
+
+        src: Source = rows_source(data.transactions)
+        table = read_rows(src, wanted, repetitive)  # type: ignore[arg-type]
+    elif isinstance(data.transactions, Path):
+        src = as_folder(Source(data.transactions, config.display(data.transactions),
+                               "data.transactions", data.delimiter, data.encoding,
+                               config.where("data.transactions")))
+        table = read_folder(src, wanted, repetitive)[0] if isinstance(src, FolderRows) \
+            else read_columns(src, wanted, repetitive)
+    else:  # on object storage: read by the commands
+        return
+    seconds = as_date_seconds(src, table, "date", wanted["date"], date_format=data.date_format,
+                              required=True)
+    amount = as_number(src, table, "amount", wanted["amount"], required=True)
+    day = (seconds // DAY).astype(np.int64)
+    as_of, buy = as_of_over(config, np.unique(day), np.unique(day[amount > 0]))
+    if subs is not None:  # the payments: a period's first day from the start, before the end
+        from engine.data.contracts import end_days
+
+        end = end_days(src, subs.end, as_date_seconds(
+            src, table, "end", subs.end, date_format=data.date_format, required=False), day,
+            NO_DATE)
+        buy = _payment_days(day, end, amount, (as_of - EPOCH).days, subs.billing_days)
+    days = purchase_days(buy, as_of, LoadReport(file=src.display))
+    require_history(days, config)
+    require_sample(days, config)
+
+
+def _payment_days(start: np.ndarray, end: np.ndarray, amount: np.ndarray, as_of_day: int,
+                  billing: int) -> np.ndarray:
+    """The distinct days of the payments of the contracts with a price, started before the
+    as-of date (``engine.data.load.expand_contracts``'s days)."""
+    used = (amount > 0) & (start < as_of_day)
+    start, stop = start[used], np.minimum(end[used], as_of_day)
+    periods = np.maximum(-((start - stop) // billing), 1)
+    row = np.repeat(np.arange(len(start)), periods)
+    k = np.arange(len(row)) - np.repeat(np.cumsum(periods) - periods, periods)
+    return np.unique(start[row] + k * billing)
+
+
+

@@ -1,0 +1,71 @@
+"""`cvm validate` makes the checks `cvm run` makes over every row before it values anyone
+(engine/value/every_row.py), on every row's date and amount: a new user's project validated
+and then stopped `cvm run` at period_days (the purchases spanning 51 days) and at as_of (every
+row after it). The corpus (tests/cases/bad_input) holds those messages; here, contracts
+checked on their payments, and a bad value past the first 1,000 rows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import ROOT, copy_example_project
+
+runner = CliRunner()
+SUBSCRIPTION = ROOT / "examples" / "subscription"
+HEADER = "contract_id,customer_id,start_date,end_date,plan,signup_channel,monthly_price," \
+    "monthly_cost\n"
+
+
+def _contracts(tmp_path: Path, rows: str) -> Path:
+    project = tmp_path / "p"
+    for name in ("rules", "policies", "templates"):
+        shutil.copytree(SUBSCRIPTION / name, project / name)
+    (project / "cvm.yaml").write_text((SUBSCRIPTION / "cvm.yaml").read_text())
+    (project / "contracts.csv").write_text(HEADER + rows)
+    return project
+
+
+def test_contracts_are_checked_on_their_payments(tmp_path: Path) -> None:
+    """Two contracts of 2025 with a payment a month to the as-of date (2026-01-01): the
+    payments reach the periods retention starts from; validate passes, as the run does."""
+    project = _contracts(tmp_path, "K1,S1,2025-01-01,,basic,web,9.99,4.50\n"
+                                   "K2,S2,2025-01-21,2025-08-01,basic,web,9.99,4.50\n")
+    validated = runner.invoke(app, ["validate", "-p", str(project), "-q"])
+    assert validated.exit_code == 0, validated.output
+    scored = runner.invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o"), "-q"])
+    assert scored.exit_code == 0, scored.output
+
+
+def test_contracts_whose_payments_span_too_little_are_refused_as_run_refuses_them(
+        tmp_path: Path) -> None:
+    project = _contracts(tmp_path, "K1,S1,2025-11-01,,basic,web,9.99,4.50\n"
+                                   "K2,S2,2025-11-10,2025-12-01,basic,web,9.99,4.50\n")
+    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
+        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    assert [r.exit_code for r in said] == [1, 1]
+    error = ("error: cvm.yaml:22:14: period_days: the purchases span 61 days up to the as-of "
+             "date 2026-01-01, less than two periods of period_days=90 days, so retention "
+             "(active in one period and again in the next) cannot be measured\n"
+             "  hint: lower period_days to 60 or less, or use more history\n")
+    assert said[0].stderr == error + "1 error(s), 0 warning(s) in 1 file(s)\n"
+    assert said[1].stderr == error
+
+
+def test_a_bad_amount_past_the_first_rows_is_said_by_validate(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    lines = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    lines[1499] = "O0001003,C000336,2023-10-17,Books,web,2,58.8x,51.12\n"
+    (tmp_path / "tx.csv").write_text("".join(lines))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(tmp_path / "tx.csv")))
+    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
+        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    assert [r.exit_code for r in said] == [1, 1]
+    assert said[1].stderr.startswith(f"error: {tmp_path / 'tx.csv'}:1500: row 1499, column "
+                                     "'NetAmount': found '58.8x'")
+    assert said[0].stderr == said[1].stderr + "1 error(s), 0 warning(s) in 1 file(s)\n"
