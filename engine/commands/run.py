@@ -75,6 +75,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"{counts['rows_skipped_duplicates']:,} duplicates",
         *left_out(counts["customers_without_purchase"], result.computed.scored.report,
                   config.currency),
+        *([f"  note: {result.computed.scored.report.margin_note}"]  # as `cvm score` says
+          if result.computed.scored.report.margin_note else []),
         *([f"  note: {result.computed.scored.report.as_of_note}"]
           if result.computed.scored.report.as_of_note else []),
         *([f"  note: {result.computed.scored.report.files_note}"]

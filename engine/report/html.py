@@ -384,16 +384,17 @@ def _run_context(run: LatestRun, cur: str, as_of: str) -> dict[str, Any]:
 
 
 def _summary(config: Config, f: pd.DataFrame, spend: Spend) -> list[str]:
-    last, cur = f.iloc[-1], config.currency
-    money = ch.Unit("money", cur)
-    lines = [f"Report for {config.name}: {len(f)} months, {f['month'].iloc[0]} to "
-             f"{last['month']}",
-             f"  customer equity {ch.fmt(last['customer_equity'], money)} at the end of "
-             f"{last['month']} ({int(last['customers_end']):,} active customers, average CLV "
-             f"{_money2(last['avg_clv'], cur)})",
-             f"  {last['month']}: revenue {ch.fmt(last['revenue'], money)}, churn rate "
-             f"{ch.fmt(last['churn_rate'], ch.Unit('percent'))}, "
-             f"{int(last['new_customers']):,} new customers"]
-    lines.append(f"  marketing spend: {spend.file}" if spend.file else
-                 "  note: no marketing-spend file: costs taken as 0")
-    return lines
+    last, cur, money = f.iloc[-1], config.currency, ch.Unit("money", config.currency)
+    as_of = dt.date.fromisoformat(last["month_end"]) + dt.timedelta(days=1)  # a partial month's
+    when = f"on {as_of}, the as-of date" if last["partial_month"] else \
+        f"at the end of {last['month']}"
+    return [f"Report for {config.name}: {len(f)} months, {f['month'].iloc[0]} to "
+            f"{last['month']}",
+            f"  customer equity {ch.fmt(last['customer_equity'], money)} {when} "
+            f"({int(last['customers_end']):,} active customers, average CLV "
+            f"{_money2(last['avg_clv'], cur)})",
+            f"  {last['month']}: revenue {ch.fmt(last['revenue'], money)}, churn rate "
+            f"{ch.fmt(last['churn_rate'], ch.Unit('percent'))}, "
+            f"{int(last['new_customers']):,} new customers",
+            f"  marketing spend: {spend.file}" if spend.file else
+            "  note: no marketing-spend file: costs taken as 0"]

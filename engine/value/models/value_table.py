@@ -19,7 +19,8 @@ def keeps_formulas(use: str, repeaters: int, min_repeaters: int,
     if use == "none":
         return f"models.use is none in {config_shown()}"
     if repeaters < min_repeaters:
-        return (f"only {repeaters:,} repeat buyers, models.min_repeat_customers is "
+        return (f"only {repeaters:,} repeat buyer{'s' * (repeaters != 1)}, "
+                "models.min_repeat_customers is "
                 f"{min_repeaters:,}")
     if spend_model is not None and spend_model.params_["q"] <= 1:
         q = spend_model.params_["q"]
