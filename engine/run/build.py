@@ -202,6 +202,8 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
             problems.extend(unread_test_folders(where))
     if "rulebook" in parts:
         problems.extend(unread_files(where))  # .yml files and sub-folders of rules/, policies/
+    if folder is None and config_file is not None and rules_from is None:
+        problems[:] = _config_elsewhere(problems, config.project, config_file)
     project = None
     own = frozenset(id(p) for p in tests.problems)  # a run does not need the tests
     if not any(p.severity == "error" and id(p) not in own for p in problems):
@@ -209,6 +211,29 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
                           channels or NO_CHANNELS, contacts or NONE, templates, tests, scope,
                           tuple(deferred), triggers or NO_TRIGGERS)
     return Built(problems, project, config, tiers, channels, book, contacts, triggers, own)
+
+
+def _config_elsewhere(problems: list[Problem], project: Path, config_file: Path
+                      ) -> list[Problem]:
+    """``--config conf/prod.yaml`` without ``--project``: the project is conf/, so rules/,
+    policies/ and templates/ are looked for there. When they are missing there and the
+    working directory holds them, the first such problem's hint says so (a new user read
+    "rules/value_tiers.yaml: file not found" beside their own rules/)."""
+    here = Path.cwd()
+    parts = [d for d in ("rules", "policies", "templates")
+             if not (project / d).is_dir() and (here / d).is_dir()]
+    if not parts or project.resolve() == here.resolve():
+        return problems
+    first = next((i for i, p in enumerate(problems) if p.severity == "error" and p.file and
+                  p.file.split("/")[0] in parts), None)
+    if first is None:
+        return problems
+    folders = ", ".join(f"{d}/" for d in parts)
+    hint = (f"without --project the project folder is that of --config {config_file}, "
+            f"{config_file.parent}/, where {folders} are not; those here are read with "
+            "--project .")
+    return [*problems[:first], dataclasses.replace(problems[first], hint=hint),
+            *problems[first + 1:]]
 
 
 def _tested(book: Rulebook, triggers: Triggers | None) -> set[str]:
