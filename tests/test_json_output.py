@@ -79,3 +79,6 @@ def test_plan_json(shared_commands: SharedCommands) -> None:
     doc = _shared("plan", shared_commands.plan_json(
         ROOT, "policies/win_back.yaml", "clv_discounted: {gte: 25}", "clv_discounted: {gte: 5}"))
     assert doc["changed"] and doc["totals"]["changed"] > 0
+    # counts are whole numbers, money amounts (a new user: "customers": 2000.0)
+    counts = [k for k in doc["totals"] if not k.startswith(("cost_", "expected_value_"))]
+    assert counts and all(type(doc["totals"][k]) is int for k in counts), doc["totals"]

@@ -159,13 +159,14 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     changes["reason"] = [why(r, books, b, a, m, FIELDS) for r, b, a, m in
                          zip(changes.to_dict("records"), rec_b, rec_a,
                              moved_by(changes, before, after), strict=True)]
-    totals = {"customers": float(len(per)), "changed": float(len(changes))}
-    totals |= {f"changed_{f}": float(flags[f].sum()) for f in FIELDS}
+    # counts as whole numbers (--json: 2000, not 2000.0), money as amounts
+    totals: dict[str, float] = {"customers": len(per), "changed": len(changes)}
+    totals |= {f"changed_{f}": int(flags[f].sum()) for f in FIELDS}
     for label, comp in (("before", before), ("after", after)):
         acts = comp.actions
         totals |= {f"{k}_{label}": v for k, v in _spend(acts).items()}
         counts = acts["status"].value_counts()
-        totals |= {f"{s}_{label}": float(counts.get(s, 0)) for s in STATUSES}
+        totals |= {f"{s}_{label}": int(counts.get(s, 0)) for s in STATUSES}
     matrix = pd.crosstab(per["action_before"].fillna("(not a customer)"),
                          per["action_after"].fillna("(not a customer)"))
     sample_rows = changes.assign(_d=(changes["expected_value_after"].fillna(0)
