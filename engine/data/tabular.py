@@ -37,7 +37,7 @@ from engine.data.header import (
     no_rows,
     opened_bytes,
 )
-from engine.data.quotes import unclosed_quote
+from engine.data.quotes import quote_problem
 from engine.errors import InputError, Problem
 from engine.project.location import config_shown
 from engine.project.object_store import ObjectPath
@@ -157,12 +157,20 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
                 _csv_columns(src, where, theirs, repeated)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
-    # read without an error, but perhaps to the end of the file as one value (the first rows,
-    # cvm validate's: a local file's every byte is counted, an object's left to cvm run)
-    if (first is None or isinstance(src.path, Path)) and \
-            (problem := unclosed_quote(src)) is not None:
+    # read without an error, but perhaps with lines swallowed into one value: every row read,
+    # its count against the lines; the first rows (cvm validate's), a line break in a value
+    # (a local file's every byte is counted, an object's left to the commands)
+    if (first is None or isinstance(src.path, Path)) and (problem := quote_problem(
+            src, table.num_rows if first is None else None,
+            first is not None and _line_break(table))) is not None:
         raise InputError(problem)
     return table
+
+
+def _line_break(table: pa.Table) -> bool:
+    """Whether a text value holds a line break (``cvm validate``'s first rows)."""
+    return any(is_text(col.type) and pc.any(pc.match_substring(col, "\n")).as_py()
+               for col in table.columns)
 
 
 def _csv_options(src: Source, theirs: list[str], repeated: set[str]
