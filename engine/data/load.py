@@ -190,7 +190,7 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     report.rows_used = int(keep.sum())
     purchase = keep & (amount > 0)
     if not purchase.any() and not part:
-        raise InputError(_no_purchase(src, cols["amount"], report,
+        raise InputError(no_purchase(src, cols["amount"], report,
                                       int((amount[keep] < 0).sum()), as_of))
     refunds = amount[keep] < 0
     report.refund_rows = int(refunds.sum())
@@ -234,7 +234,7 @@ def require_history(tx: Transactions, config: Config) -> None:
             "more history" if days > 1 else "use more history"))
 
 
-def _no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,
+def no_purchase(src: Source, column: str, report: LoadReport, refund_rows: int,
                  as_of: dt.date) -> Problem:
     """Nothing to score: say where every row went, so the user sees which rule took them."""
     parts = [f"{n:,} {what}" for what, n in (

@@ -12,13 +12,21 @@ make them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 
-from engine.data.days import as_of_over, purchase_days
+from engine.data.days import purchase_days
 from engine.data.folder import FolderRows, as_folder, read_folder
-from engine.data.load import DAY, EPOCH, LoadReport, require_history
+from engine.data.load import (
+    DAY,
+    EPOCH,
+    LoadReport,
+    all_after_as_of,
+    no_purchase,
+    require_history,
+)
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number
 from engine.errors import InputError, Problem
@@ -59,14 +67,25 @@ def _check(config: Config) -> None:
                               required=True)
     amount = as_number(src, table, "amount", wanted["amount"], required=True)
     day = (seconds // DAY).astype(np.int64)
-    as_of, buy = as_of_over(config, np.unique(day), np.unique(day[amount > 0]))
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
+    as_of_day = (as_of - EPOCH).days
+    if day.min() >= as_of_day:
+        raise InputError(all_after_as_of(config, int(day.min()), as_of))
+    before = day < as_of_day
+    buy = np.unique(day[before & (amount > 0)])
+    if not len(buy):  # where the rows went, as run says it (its duplicates aside: not read)
+        report = LoadReport(file=src.display, rows_read=len(day),
+                            after_as_of=int(np.count_nonzero(~before)),
+                            zero_amount=int(np.count_nonzero(before & (amount == 0))))
+        raise InputError(no_purchase(src, wanted["amount"], report,
+                                     int(np.count_nonzero(before & (amount < 0))), as_of))
     if subs is not None:  # the payments: a period's first day from the start, before the end
         from engine.data.contracts import end_days
 
         end = end_days(src, subs.end, as_date_seconds(
             src, table, "end", subs.end, date_format=data.date_format, required=False), day,
             NO_DATE)
-        buy = _payment_days(day, end, amount, (as_of - EPOCH).days, subs.billing_days)
+        buy = _payment_days(day, end, amount, as_of_day, subs.billing_days)
     days = purchase_days(buy, as_of, LoadReport(file=src.display))
     require_history(days, config)
     require_sample(days, config)
