@@ -25,3 +25,25 @@ def test_the_note_names_the_row_in_its_own_file(make_project: object, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "  note: 1 row with a 'cust' with surrounding spaces (first 'd ' at " \
         "set/part-1.parquet, row 11): read without them, as 'd'\n" in result.stdout
+
+
+def test_a_tables_row_keeps_its_whole_key() -> None:
+    """The reviewer: a database row's key holds commas ("row 3 (n = 3, order id O3)"), and the
+    note kept what came before the first one: "row 3 (n = 3"."""
+    from engine.data.spaced_ids import spaced_ids
+    from engine.data.tabular import Source
+    from engine.errors import Problem
+
+    class Table(Source):
+        def row_problem(self, row: int, column: str, message: str,
+                        hint: str | None = None) -> Problem:
+            return Problem(message, file=self.display,
+                           key=f"row {row + 1} (n = {row + 1}, order id O{row + 1}), "
+                           f"column {column!r}")
+
+    src = Table(Path(), "duckdb:///shop.duckdb (table tx)", "data.transactions", ",", "utf-8",
+                "cvm.yaml:3:17")
+    raw = pa.chunked_array([["a", "b", "a "]])
+    spaced = spaced_ids(src, raw, pa.chunked_array([["a", "b", "a"]]), "cust")
+    assert spaced is not None
+    assert spaced.where == "duckdb:///shop.duckdb (table tx), row 3 (n = 3, order id O3)"

@@ -47,4 +47,5 @@ def spaced_ids(src: Source, raw: pa.ChunkedArray, trimmed: pa.ChunkedArray,
     at = src.row_problem(row, column, "")
     return Spaced(column, count, raw[row].as_py(),
                   f"{at.file}:{at.line}" if at.line else f"{at.file}, "
-                  f"{(at.key or f'row {row + 1}').partition(',')[0]}", trimmed[row].as_py())
+                  f"{(at.key or f'row {row + 1}').removesuffix(f', column {column!r}')}",
+                  trimmed[row].as_py())
