@@ -35,7 +35,7 @@ def test_the_hint_says_where_the_project_folder_is(tmp_path: Path,
         "error: rules/value_tiers.yaml: file not found",
         "  hint: without --project the project folder is that of --config conf/prod.yaml, "
         "conf/, where rules/, policies/, templates/ are not; those here are read with "
-        "--project ."]
+        "--project . (its data paths then relative to . too)"]
     assert runner.invoke(app, ["validate", "--config", "conf/prod.yaml", "--project", "."]
                          ).exit_code == 0
 

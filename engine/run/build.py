@@ -231,7 +231,7 @@ def _config_elsewhere(problems: list[Problem], project: Path, config_file: Path
     folders = ", ".join(f"{d}/" for d in parts)
     hint = (f"without --project the project folder is that of --config {config_file}, "
             f"{config_file.parent}/, where {folders} are not; those here are read with "
-            "--project .")
+            f"--project . (its data paths then relative to . too)")
     return [*problems[:first], dataclasses.replace(problems[first], hint=hint),
             *problems[first + 1:]]
 
