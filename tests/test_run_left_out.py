@@ -99,26 +99,38 @@ def test_the_report_counts_those_refunds_in_their_month(tmp_path: Path) -> None:
             "those refunds' margin included") in readme
 
 
-def test_contracts_of_a_negative_price_left_out_count_no_negative_refunds(
-        tmp_path: Path) -> None:
-    """The review: with contracts the load counts refund rows as contract rows and the value
-    table sees payments, so the left-out refunds counted on payments (five per contract)
-    made "netted -8 refund rows (EUR -74.93)". With contracts the left-out line names no
-    refund rows, and nothing is netted below zero."""
+def test_contracts_of_a_negative_price_count_their_payments(tmp_path: Path) -> None:
+    """Session 31's review: with contracts the load counted refund rows as contract rows while
+    the value table sees payments ("netted -8 refund rows (EUR -74.93)"); that fix left the
+    contracts' refunds out of the left-out figures, and a reviewer then found the manifest's
+    'netted' amount at one period's price (12.00 where the table's refunds held 20.00). The
+    refunds of contracts are now their payments of a negative price, everywhere: KX1 pays
+    -9.99 eight times to the as-of date (2026-01-01, every 30 days from 2025-06-01), KX2
+    -5.00 twice (from 2025-12-01)."""
+    import pandas as pd
+
     source = ROOT / "examples" / "subscription"
     project = tmp_path / "p"
     for name in ("rules", "policies", "templates"):
         shutil.copytree(source / name, project / name)
     (project / "contracts.csv").write_text(
         (source / "contracts.csv").read_text()
-        + "KX1,SX1,2025-06-01,,basic,web,-9.99,0\nKX2,SX2,2025-12-01,,basic,web,-5.00,0\n")
+        + "KX1,SX1,2025-06-01,,basic,web,-9.99,0\nKX2,SX2,2025-12-01,,basic,web,-5.00,0\n"
+        + "KX3,S00001,2025-10-01,2025-11-15,basic,web,-2.50,0\n")  # a scored customer's
     (project / "cvm.yaml").write_text((source / "cvm.yaml").read_text())
     scored = runner.invoke(app, ["score", "--project", str(project), "--out",
                                  str(tmp_path / "score")])
     assert scored.exit_code == 0, scored.stderr
+    assert "  netted 2 refund rows (EUR 5.00)\n" in scored.stdout
     assert "  left out 2 customers with no purchase left (only refund rows, or every purchase " \
-           "row skipped above)\n" in scored.stdout
-    assert "netted -" not in scored.stdout
+           "row skipped above); their 10 refund rows (EUR 89.92) are in no customer's " \
+           "revenue\n" in scored.stdout
+    as_json = runner.invoke(app, ["score", "--project", str(project), "--out",
+                                  str(tmp_path / "score"), "--json"])
+    assert json.loads(as_json.stdout)["refunds"] == {
+        "rows": 2, "amount": 5.0, "left_out_rows": 10, "left_out_amount": 89.92}
+    table = pd.read_csv(tmp_path / "score" / "customers.csv")
+    assert round(float(table["refunds"].sum()), 2) == 5.0
 
 
 def test_the_refund_figures_are_in_the_manifest_the_json_and_the_api(tmp_path: Path) -> None:

@@ -207,8 +207,12 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
         report.ends_after = ends_after(end[keep], as_of)
         if config.as_of is None:  # the default: say what it implies
             report.as_of_note = ends_after_note(*report.ends_after, as_of) or ""
-    return expand_contracts(tx, end[keep], subs.billing_days) if subs and end is not None \
-        else tx
+        tx = expand_contracts(tx, end[keep], subs.billing_days)
+        # the refunds: the payments of a negative price, as the value table nets them
+        refunds = tx.amount < 0
+        report.refund_rows, report.refund_amount = int(refunds.sum()), float(
+            -tx.amount[refunds].sum())
+    return tx
 
 
 def all_after_as_of(config: Config, first_day: int, as_of: dt.date) -> Problem:

@@ -113,9 +113,9 @@ def build_features(tx: Transactions, *, period_days: int, horizon_periods: int,
 
     has_purchase = purchase_days > 0
     tx.report.customers_refund_only = int((~has_purchase).sum())
-    # their refunds, in no customer's revenue, counted as the load counts refund rows: not for
-    # contracts, whose refund rows the load counts before they become payments
-    left = ~has_purchase if tx.contracts is None else np.zeros(n, dtype=bool)
+    # their refunds, in no customer's revenue, counted as the load counts refund rows (with
+    # contracts: the payments of a negative price)
+    left = ~has_purchase
     tx.report.refund_rows_left_out = int(np.count_nonzero(left[tx.code[tx.amount < 0]]))
     tx.report.refund_amount_left_out = float(refunds[left].sum())
     keep = np.flatnonzero(has_purchase)
