@@ -55,9 +55,11 @@ VALUE_COLUMNS: tuple[Column, ...] = (
     _C("category_breadth", NUMBER, "Distinct product categories bought (0 without categories)."),
     _C("referrals_made", NUMBER, "Customers in the customers file who name this one in "
        "referred_by."),
-    _C("signup_date", DATE, "From the customers file, if given.", True),
-    _C("preferred_channel", TEXT, "From the customers file, if given.", True),
-    _C("referred_by", TEXT, "Who referred this customer, from the customers file.", True),
+    _C("signup_date", DATE, "From the customers file, if it maps one (else empty).", True),
+    _C("preferred_channel", TEXT, "From the customers file, if it maps one (else empty).",
+       True),
+    _C("referred_by", TEXT, "Who referred this customer, from the customers file, if it maps "
+       "one (else empty).", True),
     _C("historic_value", NUMBER, "Gross margin earned to date (= gross_margin)."),
     _C("margin_per_purchase", NUMBER, "gross_margin / purchase occasions (frequency + 1)."),
     _C("repeat_rate", NUMBER, "Repeat purchases per period: frequency / tenure_periods."),

@@ -113,6 +113,7 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
     if customers is None:
         frame["referrals_made"] = 0
         frame[REFERRER] = -1
+        _unmapped(frame)
         return ()
     report.customers_file = customers.file
     report.customers_file_rows = len(customers.ids)
@@ -163,7 +164,19 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
         report.notes.append(f"{n:,} customer{'' if n == 1 else 's'} in the customers file "
                             f"ha{'s' if n == 1 else 've'} no purchase before the as-of date: "
                             "not scored")
+    _unmapped(frame)
     return tuple(consent_column(c) for c in customers.consents)
+
+
+def _unmapped(frame: pd.DataFrame) -> None:
+    """The value table's customers-file columns, empty where no file maps them: every
+    project's table has the same columns (a new user's script read signup_date, documented,
+    from a project without a customers file)."""
+    if "signup_date" not in frame:
+        frame["signup_date"] = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[s]")
+    for key in ("preferred_channel", "referred_by"):
+        if key not in frame:
+            frame[key] = np.full(len(frame), None, dtype=object)
 
 
 def _case_only(purchasers: pa.Array, codes: np.ndarray, known: np.ndarray,
