@@ -100,6 +100,27 @@ def test_the_same_decision_path_as_run(tmp_path: Path) -> None:
     assert "why: policy welcome_new (policies/welcome_new.yaml:2) is disabled" in result.stdout
 
 
+def test_an_expected_action_of_a_disabled_policy_says_it_is_disabled(tmp_path: Path) -> None:
+    """A new user switched cross_sell_maturity off; the test expecting its action said only
+    "got no_action (no_action: no policy matched)": the policies giving an action were looked
+    for among the enabled ones."""
+    text = """\
+tests:
+  - name: a mature customer gets the cross-sell
+    customer: {lifecycle_stage: maturity, value_tier: silver, category_breadth: 1}
+    expect: {action: cross_sell}
+"""
+    project = _project(tmp_path, text)
+    pol = project / "policies" / "cross_sell_maturity.yaml"
+    pol.write_text(pol.read_text() + "enabled: false\n")
+    result = CliRunner().invoke(app, ["test", "--project", str(project),
+                                      str(project / "policy_tests" / "mine.yaml")])
+    assert result.exit_code == 1
+    assert ("expected action cross_sell, got no_action (no_action: no policy matched)\n"
+            "    why: policy cross_sell_maturity (policies/cross_sell_maturity.yaml:2) is "
+            "disabled\n") in result.stdout, result.stdout
+
+
 BAD = """\
 tests:
   - name: x

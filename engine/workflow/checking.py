@@ -160,8 +160,9 @@ def _failures(test: PolicyTest, got: Mapping[str, Any], why: Explanation,
             text += f" (rule {got['stage_rule']})" + _stage_why(key, want, why, rulebook)
         elif key in ("action", "policy", "offer"):
             text += f" ({_decided(got)})"
-            wanted = [want] if key == "policy" else [
-                p.id for p in rulebook.active_policies() if getattr(p, key) == want]
+            # the policies that give it, the disabled ones last (a marketer switched one off)
+            wanted = [want] if key == "policy" else [p.id for p in sorted(
+                rulebook.policies, key=lambda p: not p.enabled) if getattr(p, key) == want]
             # one that matched and lost says it all; else why each of the first few did not
             lost = [p for p in wanted if any(c.id == p and c.enabled and c.matched
                                              for c in why.policies)]
@@ -173,8 +174,8 @@ def _failures(test: PolicyTest, got: Mapping[str, Any], why: Explanation,
             if won is not None:  # what decided first, then why the expected one did not
                 text += (f"\n    why: policy {won.id} ({won.location}, priority "
                          f"{won.priority}) won the service level with {got['service_level']}")
-            wanted = [want] if key == "service_policy" else [
-                p.id for p in rulebook.active_policies() if p.service_level == want]
+            wanted = [want] if key == "service_policy" else [p.id for p in sorted(
+                rulebook.policies, key=lambda p: not p.enabled) if p.service_level == want]
             # every policy that could have given it (a few), each with why it did not
             text += "".join(_policy_why(p, why, "service_level") for p in wanted[:3])
         elif key == "channel":
