@@ -38,3 +38,12 @@ def test_one_repeat_buyer_is_one() -> None:
         "only 1 repeat buyer, models.min_repeat_customers is 100"
     assert keeps_formulas("auto", 2, 100) == \
         "only 2 repeat buyers, models.min_repeat_customers is 100"
+
+
+def test_one_customer_is_one(make_project: object, tmp_path: Path) -> None:
+    """A new user's one-customer file: "Scored 1 customers"."""
+    project = make_project(tx="cust,day,amount,cost\na,2024-01-05,100.00,60.00\n"  # type: ignore
+                           "a,2024-03-10,50.00,30.00\na,2024-06-20,80.00,40.00\n")
+    result = runner.invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Scored 1 customer as of 2024-07-01 from tx.csv\n")

@@ -38,7 +38,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     with writing(target, guard, "decide") as stage:
         write_csv(decisions, stage.path("decisions.csv"))
     if not quiet:
-        typer.echo(f"Decided for {len(decisions):,} customers as of {scored.as_of}")
+        typer.echo(f"Decided for {len(decisions):,} customer{'s' * (len(decisions) != 1)} as "
+                   f"of {scored.as_of}")
         typer.echo("  stages: " + _mix(table["lifecycle_stage"]))
         typer.echo("  actions: " + _mix(decisions["action"]))
         typer.echo("  service levels: " + _mix(decisions["service_level"]))

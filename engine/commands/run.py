@@ -67,7 +67,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         return 0
     counts, m = result.counts, result.manifest
     lines = [
-        f"Run {result.run_id}: {counts['customers']:,} customers as of {m['as_of']} "
+        f"Run {result.run_id}: {counts['customers']:,} customer"
+        f"{'s' * (counts['customers'] != 1)} as of {m['as_of']} "
         f"({config.display(config.data.transactions)})",
         f"  rows: {counts['rows_read']:,} read, {counts['rows_used']:,} used; skipped "
         f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "

@@ -117,7 +117,8 @@ def summary(scored: Scored, currency: str) -> str:
     revenue, margin = float(t["revenue"].sum()), float(t["gross_margin"].sum())
     rate = f" ({margin / revenue:.1%})" if revenue else ""
     lines = [
-        f"Scored {len(t):,} customers as of {scored.as_of} from {rep.file}",
+        f"Scored {len(t):,} customer{'s' * (len(t) != 1)} as of {scored.as_of} from "
+        f"{rep.file}",
         f"  rows: {rep.rows_read:,} read, {rep.rows_used:,} used",
     ]
     for reason, count in rep.skipped():
