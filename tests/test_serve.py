@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def test_health_needs_no_key_and_the_rest_does(service: Running) -> None:
             answer = anonymous.request(method, path)
             assert answer.status_code == 401, (method, path)
             assert answer.headers["www-authenticate"] == "Bearer"
+            # compact JSON, as every other answer (a new user: this one alone had spaces)
+            assert answer.content == json.dumps(answer.json(), separators=(",", ":"),
+                                                ensure_ascii=False).encode()
 
 
 def test_the_same_401_whether_or_not_the_customer_exists(service: Running) -> None:

@@ -5,13 +5,13 @@ everything but ``/health`` and the agent screen's static files (which hold no da
 from __future__ import annotations
 
 import hmac
-import json
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, UsageError
+from engine.serve.state import dumps
 
 KEY_VAR = "CVM_SERVE_KEY"
 MIN_KEY = 16  # characters: shorter keys are guessable
@@ -63,7 +63,7 @@ def _public(path: str, also: tuple[str, ...] = ()) -> bool:
 
 async def _reply(send: Send, status: int, body: dict[str, Any],
                  headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    data = json.dumps(body).encode()
+    data = dumps(body)  # compact, as every other answer of the service
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(data)).encode()), *headers]})
