@@ -48,3 +48,38 @@ def test_a_value_with_a_line_break_on_purpose_is_read(make_project: object,
     result = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "  rows: 6 read, 6 used\n" in result.stdout
+
+
+@pytest.mark.parametrize(("data", "first", "line"), [
+    (b'a,b\r1,27" monitor\r2,"oops\r3,x\r4,y\r', None, 3),  # lone CR line ends
+    (b'a,b\n1,27" monitor\r2,z\n3,"oops\n4,x\n', None, 4),  # mixed line ends
+    (b'a,b\n"Deluxe" box,"oops\n2,x\n3,y\n', None, 2),  # text after a quote, then a swallow
+    (b'a;b\n1;"x\n2;y\n', None, 2),
+    (b'a,b\n1,"x\n2,y\n', 1000, 2),  # cvm validate's first rows
+    (b'a,b\n1,x\n2,"y\n\n\n', None, 3)], ids=[
+    "lone-cr", "mixed-line-ends", "text-after-a-quote-on-the-same-line", "semicolons",
+    "first-rows", "last-line-then-empty-lines"])
+def test_the_second_reviewers_files_are_refused(data: bytes, first: int | None, line: int,
+                                                tmp_path: Path) -> None:
+    from engine.data.tabular import Source, read_columns
+    from engine.errors import InputError
+
+    (tmp_path / "t.csv").write_bytes(data)
+    delimiter = ";" if b";" in data else ","
+    src = Source(tmp_path / "t.csv", "t.csv", "data.transactions", delimiter, "utf-8")
+    with pytest.raises(InputError) as raised:
+        read_columns(src, {"a": "a", "b": "b"}, first=first)
+    assert raised.value.problems[0].line == line
+    assert raised.value.problems[0].message.startswith(f'a quote (") opened on line {line} ')
+
+
+@pytest.mark.parametrize("data", [
+    b'a,b\n1,"two\nlines" \n2,y\n', b'a,b\r1,"x, y"\r2,"z"\r', b'a,b\n1,x\n2,27" tv\n',
+    b'a,b\n1,"two\r\nlines"\r\n\r\n2,y\r\n'],
+    ids=["a-space-after-the-quote", "lone-cr", "a-quote-in-a-value", "crlf-empty-lines"])
+def test_values_with_line_breaks_and_quotes_are_read(data: bytes, tmp_path: Path) -> None:
+    from engine.data.tabular import Source, read_columns
+
+    (tmp_path / "t.csv").write_bytes(data)
+    src = Source(tmp_path / "t.csv", "t.csv", "data.transactions", ",", "utf-8")
+    assert read_columns(src, {"a": "a", "b": "b"}).num_rows == 2

@@ -162,15 +162,18 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
     # (a local file's every byte is counted, an object's left to the commands)
     if (first is None or isinstance(src.path, Path)) and (problem := quote_problem(
             src, table.num_rows if first is None else None,
-            first is not None and _line_break(table))) is not None:
+            lambda: _rows(src, theirs[0], len(header)))) is not None:
         raise InputError(problem)
     return table
 
 
-def _line_break(table: pa.Table) -> bool:
-    """Whether a text value holds a line break (``cvm validate``'s first rows)."""
-    return any(is_text(col.type) and pc.any(pc.match_substring(col, "\n")).as_py()
-               for col in table.columns)
+def _rows(src: Source, column: str, n_columns: int) -> int:
+    """The rows of a local CSV file, as every row is read (one column)."""
+    try:
+        with _readable(src) as where:
+            return int(_csv_columns(src, where, [column], set()).num_rows)
+    except pa.ArrowInvalid as exc:
+        raise InputError(_locate_csv_error(src, str(exc), n_columns)) from None
 
 
 def _csv_options(src: Source, theirs: list[str], repeated: set[str]
