@@ -173,7 +173,7 @@ def _unmapped(frame: pd.DataFrame) -> None:
     project's table has the same columns (a new user's script read signup_date, documented,
     from a project without a customers file)."""
     if "signup_date" not in frame:
-        frame["signup_date"] = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[s]")
+        frame["signup_date"] = np.full(len(frame), np.datetime64("NaT", "s"))
     for key in ("preferred_channel", "referred_by"):
         if key not in frame:
             frame[key] = np.full(len(frame), None, dtype=object)

@@ -67,10 +67,11 @@ def _check(config: Config) -> None:
                               required=True)
     amount = as_number(src, table, "amount", wanted["amount"], required=True)
     day = (seconds // DAY).astype(np.int64)
-    as_of = config.as_of or (EPOCH + dt.timedelta(days=int(day.max()) + 1))
+    first, last = int(np.min(day)), int(np.max(day))
+    as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))
     as_of_day = (as_of - EPOCH).days
-    if day.min() >= as_of_day:
-        raise InputError(all_after_as_of(config, int(day.min()), as_of))
+    if first >= as_of_day:
+        raise InputError(all_after_as_of(config, first, as_of))
     before = day < as_of_day
     buy = np.unique(day[before & (amount > 0)])
     if not len(buy):  # where the rows went, as run says it (its duplicates aside: not read)
