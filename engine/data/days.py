@@ -3,8 +3,9 @@ date (the day after the last row, unless set), some row before it, some purchase
 ``require_history`` and ``require_sample`` (engine.value.retention) then read the distinct
 purchase days alone (``purchase_days``).
 
-Shared by the Dask engine (each file's days gathered from its workers) and ``cvm validate``
-(every row's date and amount read), so that both say what one process's ``cvm run`` says."""
+``as_of_over`` is the Dask engine's (each file's days gathered from its workers);
+``purchase_days`` is shared with ``cvm validate`` (engine.value.every_row, which reads every
+row's amount too and says "no purchase" in run's words, with its counts)."""
 
 from __future__ import annotations
 

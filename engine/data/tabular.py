@@ -157,9 +157,9 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
                 _csv_columns(src, where, theirs, repeated)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
-    # read without an error, but perhaps with lines swallowed into one value: every row read,
-    # its count against the lines; the first rows (cvm validate's), a line break in a value
-    # (a local file's every byte is counted, an object's left to the commands)
+    # read without an error, but perhaps with lines swallowed into one value: the rows read
+    # against the file's lines; for the first rows (cvm validate's), the rows counted when the
+    # file holds quotes (a local file's; an object's left to the commands)
     if (first is None or isinstance(src.path, Path)) and (problem := quote_problem(
             src, table.num_rows if first is None else None,
             lambda: _rows(src, theirs[0], len(header)))) is not None:
