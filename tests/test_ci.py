@@ -42,3 +42,22 @@ def test_ci_tests_the_oldest_pandas_pyproject_allows() -> None:
     assert main and oldest and pythons
     assert (oldest.group(1), main.group(1)) == (pythons.group(1).split()[0],
                                                 pythons.group(1).split()[-1])
+
+
+def test_ci_s_pip_compiles_nothing() -> None:
+    """.ci/run exports PIP_NO_COMPILE so that pip compiles none of the modules it installs; pip
+    reads a ``--no-*`` option's variable as the value of the option's destination (pip issue
+    5735: PIP_NO_COMPILE=1 *compiles*, half a minute of each job), so the value set is checked
+    by pip's own parser, as pip in CI reads it."""
+    import os
+    import subprocess
+    import sys
+
+    exported = re.search(r"export PIP_NO_COMPILE=(\S+)", CI)
+    assert exported is not None
+    parsed = subprocess.run(
+        [sys.executable, "-c", "from pip._internal.commands import create_command; "
+         "print(bool(create_command('install').parse_args([])[0].compile))"],
+        env={**os.environ, "PIP_NO_COMPILE": exported.group(1)},
+        capture_output=True, text=True, check=True)
+    assert parsed.stdout.strip() == "False"
