@@ -29,10 +29,11 @@ def test_column_table_matches_schema() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     """Word for word, with one step between the install and the tests: .ci/run waits there
-    for the packages it installs in the background (Chromium, PostgreSQL)."""
+    for the packages it installs in the background (Chromium, PostgreSQL), after the main
+    job's ruff and mypy."""
     test_command = next(b.strip() for b in _bash_blocks() if "pytest" in b)
     install, tests = test_command.split(" && .venv/bin/python -m pytest")
-    run = f"{install} && packages_ready && .venv/bin/python -m pytest{tests} || exit"
+    run = f"{install} && before_tests && .venv/bin/python -m pytest{tests} || exit"
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert run in ci, run
 
