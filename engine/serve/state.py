@@ -1,6 +1,7 @@
-"""The service's state: the project and the latest run, with every customer's answers ready,
-in one immutable object. A reload builds a new one beside it and swaps a single reference
-(``Holder``), so a request sees the old state or the new one, never a mix, and none fails.
+"""The service's state: the project and the latest run, with every customer's answers (worked
+out when first asked for, then kept), in one immutable object. A reload builds a new one beside
+it and swaps a single reference (``Holder``), so a request sees the old state or the new one,
+never a mix, and none fails.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ DECIDED = ("action", "policy_id", "campaign", "offer", "service_level", "service
 
 @dataclass(frozen=True)
 class Ready:
-    """One customer's answers, computed at load."""
+    """One customer's answers, worked out when first asked for (``Answers``)."""
 
     record: dict[str, Any]
     explanation: Explanation
@@ -67,6 +68,33 @@ class Ready:
 def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode()
+
+
+class Answers(Mapping[str, Ready]):
+    """Every customer's answers by id, each worked out by ``make`` (from what the load
+    prepared for all at once) when first asked for, then kept: the load does no work per
+    customer (1.6 ms each: 27 minutes for a million customers). Two requests working out the
+    same customer at once keep the first (both are the same)."""
+
+    def __init__(self, ids: np.ndarray, make: Callable[[int], Ready]) -> None:
+        self._index = {str(cid): i for i, cid in enumerate(ids)}
+        self._make = make
+        self._made: dict[str, Ready] = {}
+
+    def __getitem__(self, customer_id: str) -> Ready:
+        made = self._made.get(customer_id)
+        if made is None:
+            made = self._made.setdefault(customer_id, self._make(self._index[customer_id]))
+        return made
+
+    def __contains__(self, customer_id: object) -> bool:
+        return customer_id in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 @dataclass(frozen=True)
@@ -171,7 +199,7 @@ class ServeState:
             found = tuple(v for v in _verdicts(
                 self.project, with_given(self.log, customer_id, gave),
                 np.array([customer_id], dtype=object), np.array([campaign], dtype=object),
-                self.channels, {})[0] if v.kind != "built_in")
+                self.channels, {})(0) if v.kind != "built_in")
             if opted is not None:
                 found = (_opted_out_verdict(self.channels, opted), *found)
             self._recounted[key] = found
@@ -250,18 +278,20 @@ def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None =
         if project.contacts.policies and channels else ContactLog()
     campaign = pd.Series(data.decisions["campaign"].to_numpy(dtype=object)).fillna("")
     verdicts = _verdicts(project, log, ids, campaign.to_numpy(dtype=object), channels, known)
-    ready: dict[str, Ready] = {}
-    for i, record in enumerate(records):
-        cid = str(ids[i])
+
+    def make(i: int) -> Ready:
+        record, cid = records[i], str(ids[i])
         why = explain(record, rulebook, hits=frozenset(np.flatnonzero(matched[i]).tolist()))
         row = batch.get(cid)
         prof = profile(record, decisions[i], row, data.run_id, data.as_of)
-        decided = run_decision(decisions[i])
-        body = next_best_action(why, rulebook, channel=None, verdicts=verdicts[i],
+        decided, verdict = run_decision(decisions[i]), verdicts(i)
+        body = next_best_action(why, rulebook, channel=None, verdicts=verdict,
                                 run_id=data.run_id, as_of=data.as_of, batch=row,
                                 decided=decided)
-        ready[cid] = Ready(record, why, verdicts[i], prof, dumps(body), body["decision"],
-                           decided, row, known.get(cid))
+        return Ready(record, why, verdict, prof, dumps(body), body["decision"], decided, row,
+                     known.get(cid))
+
+    ready = Answers(ids, make)
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
@@ -279,14 +309,15 @@ def run_decision(row: Mapping[str, str]) -> dict[str, Any]:
 
 def _verdicts(project: Project, log: ContactLog, ids: np.ndarray, campaign: np.ndarray,
               channels: tuple[str, ...], opted: Mapping[str, str]
-              ) -> list[tuple[ContactVerdict, ...]]:
-    """Per customer, each contact policy's verdict on the decided campaign (``campaign``):
-    the contacts ``log`` holds (the batch run's: the history before the run's as-of date),
-    every policy at once; first the built-in opt-out rule's, for a customer who opted out
+              ) -> Callable[[int], tuple[ContactVerdict, ...]]:
+    """A customer's verdicts (by row): each contact policy's on the decided campaign
+    (``campaign``), on the contacts ``log`` holds (the batch run's: the history before the
+    run's as-of date), every policy at once (the per-customer part when asked for); first
+    the built-in opt-out rule's, for a customer who opted out
     (``opted``: every opt-out the history holds, whatever its date), on every channel."""
     policies = project.contacts
     if not channels or (not policies.policies and not opted):
-        return [()] * len(ids)
+        return lambda i: ()
     allowed = np.ones((len(ids), len(channels)), dtype=bool)
     blocked: dict[str, np.ndarray] = {}
     reasons: dict[str, np.ndarray] = {}
@@ -301,16 +332,17 @@ def _verdicts(project: Project, log: ContactLog, ids: np.ndarray, campaign: np.n
                              channels, allowed, built_in=False)
             own[pol.id], own_reasons[pol.id] = found.blocked, found.reason
     names = np.array(channels, dtype=object)
-    out = []
-    for i in range(len(ids)):
+
+    def of(i: int) -> tuple[ContactVerdict, ...]:
         each = contact_verdicts(
             policies, {p: tuple(names[b[i]]) for p, b in blocked.items()},
             {p: str(r[i]) for p, r in reasons.items()},
             {p: tuple(names[b[i]]) for p, b in own.items()},
             {p: str(r[i]) for p, r in own_reasons.items()})
         why = opted.get(str(ids[i]))
-        out.append(each if why is None else (_opted_out_verdict(channels, why), *each))
-    return out
+        return each if why is None else (_opted_out_verdict(channels, why), *each)
+
+    return of
 
 
 def _opted_out_verdict(channels: tuple[str, ...], why: str) -> ContactVerdict:
