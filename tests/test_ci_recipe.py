@@ -13,9 +13,14 @@ from pathlib import Path
 
 import yaml
 
+from tests.ci_jobs import main_job_only
 from tests.conftest import ROOT, copy_example_project
 
 CI = ROOT / "examples" / "ci"
+# the review script on a repository of two commits (git, bash and three cvm commands, five to
+# ten seconds): the same whatever the pandas; the oldest job runs these commands in other tests
+IN_A_REPOSITORY = main_job_only("the review script (git, bash, cvm) runs the same whatever the "
+                                "pandas; the oldest job runs its commands in the other tests")
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -90,6 +95,7 @@ def review(tmp_path: Path, change: tuple[str, str, str]) -> Reviewed:
     return Reviewed(clone, temp, _run_step(_steps()[REVIEW], clone, temp))
 
 
+@IN_A_REPOSITORY
 def test_a_pull_request_gets_its_plan(tmp_path: Path,
                                       reviewed_pull_request: Reviewed) -> None:
     """``reviewed_pull_request`` (tests/conftest.py): review(LOWER_WIN_BACK), run once for
@@ -106,6 +112,7 @@ def test_a_pull_request_gets_its_plan(tmp_path: Path,
         f"pr comment 7 --body-file {temp / 'cvm-plan.md'}\n"
 
 
+@IN_A_REPOSITORY
 def test_a_failing_policy_test_fails_the_job(tmp_path: Path) -> None:
     clone = _pull_request(tmp_path, ("policies/welcome_new.yaml", "priority: 40",
                                      "priority: 40\nenabled: false"))

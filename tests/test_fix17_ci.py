@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import ROOT
-from tests.test_ci_recipe import CI, GIT_ENV, Reviewed
+from tests.test_ci_recipe import CI, GIT_ENV, IN_A_REPOSITORY, Reviewed
 
 
 def _step(name: str) -> dict[str, object]:
@@ -40,6 +40,7 @@ CALLS = 'gh() { printf "%s\\n" "$*" >> "$RUNNER_TEMP/gh-calls"; }\n'
 REFUSED = 'gh() { echo "HTTP 403: Resource not accessible by integration" >&2; return 1; }\n'
 
 
+@IN_A_REPOSITORY
 def test_a_forks_pull_request_gets_the_plan_in_the_summary_and_passes(
         tmp_path: Path, reviewed_pull_request: Reviewed) -> None:
     """The review step (``reviewed_pull_request``, tests/conftest.py, run once for this test and

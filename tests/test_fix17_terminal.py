@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from tests.conftest import ROOT, copy_example_project
-from tests.test_terminal import COLOUR, PLAIN_LINE, _in_terminal
+from tests.test_terminal import COLOUR, ON_A_TERMINAL, PLAIN_LINE, _in_terminal
 
 WRONG = """\
 tests:
@@ -27,6 +27,7 @@ def _failing(tmp_path: Path) -> Path:
     return project
 
 
+@ON_A_TERMINAL
 def test_fail_is_red_on_a_terminal_only(tmp_path: Path) -> None:
     project = _failing(tmp_path)
     code, text = _in_terminal(["test", "-p", str(project)])

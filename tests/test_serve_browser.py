@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from engine.history.tables import interaction_responses, interactions
+from tests.ci_jobs import main_job_only
 from tests.serve_util import KEY, example_copy, serving
 
 CHROMIUM = "/usr/bin/chromium"
 
 
+@main_job_only("Chromium runs the page's script whatever the Python or pandas; the oldest job "
+               "tests the same service over HTTP")
 def test_agent_screen_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):

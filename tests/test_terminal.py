@@ -16,11 +16,16 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engine.cli import app
+from tests.ci_jobs import main_job_only
 from tests.conftest import copy_example_project
 
 CVM = str(Path(sys.executable).parent / "cvm")
 PLAIN_LINE = re.compile(r"\[ *[0-9]+\.[0-9] s\] ")  # `  [   1.8 s] features ...`
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|38;[0-9;]+|9[0-7])m")  # a foreground colour
+# a cvm process on a pseudo-terminal (two to five seconds each): rich draws the colours and bars
+# whatever the pandas, and the oldest job runs the same commands in the other tests
+ON_A_TERMINAL = main_job_only("rich draws on a pseudo-terminal whatever the pandas; the oldest "
+                              "job runs these commands in the other tests")
 
 
 def _in_terminal(args: list[str], **env: str) -> tuple[int, str]:
@@ -45,6 +50,7 @@ def _in_terminal(args: list[str], **env: str) -> tuple[int, str]:
     return code, b"".join(chunks).decode("utf-8", "replace")
 
 
+@ON_A_TERMINAL
 def test_a_run_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     code, text = _in_terminal(["run", "-p", str(project), "--out", str(tmp_path / "o")])
@@ -57,6 +63,7 @@ def test_a_run_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     assert "wrote output" in text or "wrote " in text
 
 
+@ON_A_TERMINAL
 def test_score_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     code, text = _in_terminal(["score", "-p", str(project), "--out", str(tmp_path / "o")])
@@ -64,6 +71,7 @@ def test_score_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     assert "Scored 2,000 customers" in text
 
 
+@ON_A_TERMINAL
 def test_plan_on_a_terminal_shows_bars(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     proposed = tmp_path / "proposed" / "policies"
@@ -77,6 +85,7 @@ def test_plan_on_a_terminal_shows_bars(tmp_path: Path) -> None:
         assert f" {step} " in text, step
 
 
+@ON_A_TERMINAL
 def test_no_color_keeps_bars_without_colour(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     code, text = _in_terminal(["run", "-p", str(project), "--out", str(tmp_path / "o")],
@@ -86,11 +95,13 @@ def test_no_color_keeps_bars_without_colour(tmp_path: Path) -> None:
     assert code == 1 and text.startswith("error: ")
 
 
+@ON_A_TERMINAL
 def test_errors_are_coloured_on_a_terminal(tmp_path: Path) -> None:
     code, text = _in_terminal(["validate", "-p", str(tmp_path / "none")])
     assert code == 1 and COLOUR.search(text.split("error:")[0] + "error:")
 
 
+@ON_A_TERMINAL
 def test_quiet_stays_silent_on_a_terminal(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     code, text = _in_terminal(["run", "-q", "-p", str(project), "--out", str(tmp_path / "o")])
