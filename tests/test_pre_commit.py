@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci_jobs import main_job_only
+from tests.ci_jobs import oldest_job_only
 from tests.conftest import ROOT, copy_example_project
 from tests.test_ci_recipe import GIT_ENV
 
@@ -24,8 +24,8 @@ def _run(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProc
 
 @pytest.mark.skipif(not (ROOT / ".git").exists() or not PRE_COMMIT.exists(),
                     reason="needs a git checkout of the engine and pre-commit (dev extra)")
-@main_job_only("pre-commit builds the engine's dependencies from source, minutes that the "
-               "other jobs' Pythons do not need")
+@oldest_job_only("pre-commit installs the engine and its dependencies in an environment of its "
+                 "own (45 s), once per CI run: in the job with the fewer other tests")
 def test_hooks_run_through_pre_commit(tmp_path: Path) -> None:
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
     env.pop("VIRTUAL_ENV", None)
