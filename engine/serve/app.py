@@ -2,8 +2,9 @@
 events, responses to interactions, reload; the agent screen under ``/agent/``.
 
 The hot path (next best action without context) serves bytes prepared once (at a customer's
-first request): one dict look-up, an interaction id spliced in, a row queued for the history writer. Every handler reads the state
-once (``holder.state``), so a reload swapping it never mixes two runs in one answer.
+first request): one dict look-up, an interaction id spliced in, a row queued for the history
+writer. Every handler reads the state once (``holder.state``), so a reload swapping it never
+mixes two runs in one answer.
 """
 
 from __future__ import annotations
