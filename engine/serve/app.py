@@ -31,8 +31,9 @@ from engine.project.schema import BOUNDS
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
+from engine.serve.ready import dumps
 from engine.serve.security import DOCS, MAX_BODY, Guard
-from engine.serve.state import Holder, ServeState, dumps
+from engine.serve.state import Holder, ServeState
 
 STATIC = Path(__file__).with_name("static")
 JSON = "application/json"
@@ -239,7 +240,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         returned and recorded. A customer not in the run (new since) is evaluated with every
         attribute missing, as ``cvm events`` does, and said (``customer_in_run``)."""
         state = service.holder.state
-        ready_row = state.ready.get(request.customer_id)
+        record = state.ready.record(request.customer_id)  # the answers are not needed
         types = service.triggers.event_types
         if types and request.type not in types:
             return problem("body.type", "not an event type of the triggers (one of "
@@ -258,7 +259,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         while result is None:  # None: those triggers were replaced by a reload just now
             result = service.triggers.post(
                 event_id, request.customer_id, request.type, occurred, request.attributes,
-                None if ready_row is None else ready_row.record)
+                record)
         found, late = result
         fired = service.fired(event_id, found)
         service.record(events, {
@@ -267,7 +268,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
             "attributes": json.dumps(request.attributes, sort_keys=True),
             "fired": len(fired)})
         return Response(dumps({"event_id": event_id, "customer_id": request.customer_id,
-                               "customer_in_run": ready_row is not None,
+                               "customer_in_run": record is not None,
                                "type": request.type, "occurred_at": occurred.isoformat(),
                                "late": bool(late), "late_for": list(late), "fired": fired}),
                         media_type=JSON)

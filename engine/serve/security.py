@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem, UsageError
-from engine.serve.state import dumps
+from engine.serve.ready import dumps
 
 KEY_VAR = "CVM_SERVE_KEY"
 MIN_KEY = 16  # characters: shorter keys are guessable

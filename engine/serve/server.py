@@ -10,7 +10,6 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 
@@ -156,14 +155,8 @@ class Running:
         self.journal.flush()
         store, now = self.journal.store, dt.datetime.now(dt.timezone.utc)
         alive = (last_alive(store) if startup else None) or now
-        ready = state.ready
-
-        def attributes(customer: str) -> dict[str, Any] | None:
-            found = ready.get(customer)
-            return None if found is None else found.record
-
         fired = triggers.replay(past_events(store, now - dt.timedelta(seconds=triggers.window)),
-                                attributes, min(alive, now), now)
+                                state.ready.record, min(alive, now), now)
         if fired:
             self.service.fired(None, fired)
 

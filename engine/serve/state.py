@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from engine.serve.answers import (
 )
 from engine.serve.given import Given, read_given, with_given
 from engine.serve.opt_outs import OptOuts
+from engine.serve.ready import Answers, Ready, dumps
 from engine.serve.rundata import RunData, manifest_stamp, read_run, run_folder
 
 # context may name these attribute kinds (dates and the derived stage, never code)
@@ -49,59 +49,10 @@ DECIDED = ("action", "policy_id", "campaign", "offer", "service_level", "service
 
 
 @dataclass(frozen=True)
-class Ready:
-    """One customer's answers, worked out when first asked for (``Answers``)."""
-
-    record: dict[str, Any]
-    explanation: Explanation
-    verdicts: tuple[ContactVerdict, ...]
-    profile: dict[str, Any]
-    nba: bytes  # the next best action on no particular channel, as JSON (no interaction id)
-    decision: dict[str, Any]  # what an interaction records of it
-    decided: dict[str, Any]  # the run's decision (decisions.csv)
-    batch: dict[str, Any] | None  # the run's action list row
-    opted: str | None = None  # the opt-out its verdicts hold (read at load), None: none
-    # the contacts given since the run that its verdicts count (engine.serve.given)
-    gave: tuple[tuple[str, str | None], ...] = ()
-
-
-def dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode()
-
-
-class Answers(Mapping[str, Ready]):
-    """Every customer's answers by id, each worked out by ``make`` (from what the load
-    prepared for all at once) when first asked for, then kept: the load does no work per
-    customer (1.6 ms each: 27 minutes for a million customers). Two requests working out the
-    same customer at once keep the first (both are the same)."""
-
-    def __init__(self, ids: np.ndarray, make: Callable[[int], Ready]) -> None:
-        self._index = {str(cid): i for i, cid in enumerate(ids)}
-        self._make = make
-        self._made: dict[str, Ready] = {}
-
-    def __getitem__(self, customer_id: str) -> Ready:
-        made = self._made.get(customer_id)
-        if made is None:
-            made = self._made.setdefault(customer_id, self._make(self._index[customer_id]))
-        return made
-
-    def __contains__(self, customer_id: object) -> bool:
-        return customer_id in self._index
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-
-@dataclass(frozen=True)
 class ServeState:
     project: Project
     run: RunData
-    ready: Mapping[str, Ready]
+    ready: Answers
     channels: tuple[str, ...]
     context_types: Mapping[str, str]
     stamp: tuple[int, int] | None
@@ -234,9 +185,10 @@ class ServeState:
 
 def load_state(folder: Path, *, config_file: Path | None = None, run: Path | None = None,
                opt_outs: OptOuts | None = None, given: Given | None = None) -> ServeState:
-    """Read the project and its latest run and compute every customer's answers, with every
-    opt-out of the history (``opt_outs``, reread now; else read once from the project's)
-    and the contacts given since the run (the history's, and ``given``'s not yet in it)."""
+    """Read the project and its latest run and prepare every customer's answers (worked out
+    when first asked for: ``Answers``), with every opt-out of the history (``opt_outs``,
+    reread now; else read once from the project's) and the contacts given since the run (the
+    history's, and ``given``'s not yet in it)."""
     project = load_project(folder, config_file)
     where = run_folder(project.config, run)
     stamp = manifest_stamp(where)
@@ -291,7 +243,7 @@ def build_state(project: Project, data: RunData, stamp: tuple[int, int] | None =
         return Ready(record, why, verdict, prof, dumps(body), body["decision"], decided, row,
                      known.get(cid))
 
-    ready = Answers(ids, make)
+    ready = Answers(ids, records, make)
     types = {k: v for k, v in types_for(project.config).items()
              if v in CONTEXT_KINDS and k not in DERIVED}
     return ServeState(project, data, ready, channels, types, stamp,
