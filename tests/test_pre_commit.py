@@ -25,7 +25,7 @@ def _run(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProc
 @pytest.mark.skipif(not (ROOT / ".git").exists() or not PRE_COMMIT.exists(),
                     reason="needs a git checkout of the engine and pre-commit (dev extra)")
 @oldest_job_only("pre-commit installs the engine and its dependencies in an environment of its "
-                 "own (45 s), once per CI run: in the job with the fewer other tests")
+                 "own (40 s), once per CI run: here, the two jobs end about together")
 def test_hooks_run_through_pre_commit(tmp_path: Path) -> None:
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
     env.pop("VIRTUAL_ENV", None)
