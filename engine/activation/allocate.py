@@ -47,6 +47,7 @@ from engine.activation.limits import (
     walk,
 )
 from engine.project.channels import ChannelSetup
+from engine.words import counted
 
 LP_SAMPLE = 10_000  # customers the linear programme prices on, at most
 DECIMALS = 6  # expected values and scores are compared in millionths of the currency
@@ -176,7 +177,7 @@ def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
         rows, weight, how = _lp_customers(ev, live, who, lp_sample)
         if progress is not None:
             progress(f"allocate: prices from the linear programme on {len(rows):,} of "
-                     f"{n:,} customers")
+                     f"{counted(n, 'customer')}")
         solved = lp_prices(ev[rows], camp[rows], limits, weight)
         if solved is None:
             how = "none: the linear programme found no solution; options taken by expected " \
@@ -188,7 +189,7 @@ def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
                    * limits.cost[None, :], DECIMALS)
     score = np.round(ev - use, DECIMALS)
     if progress is not None and n_options:
-        progress(f"allocate: {n_options:,} options of {n:,} customers, best score first")
+        progress(f"allocate: {n_options:,} options of {counted(n, 'customer')}, best score first")
     chosen_sorted, cause_sorted = walk(score, use, live, pref, camp, limits)
     chosen = np.empty(len(ids), dtype=np.int64)
     chosen[order] = chosen_sorted

@@ -10,6 +10,7 @@ import typer
 
 from engine.commands.common import last_purchase, project_of, warn_if_ahead
 from engine.errors import InputError, Problem
+from engine.words import counted
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str,
@@ -108,8 +109,9 @@ def _not_scored(customer_id: str, scored_ids: list[str], scored: Any, config: An
     close = [c for c in scored_ids if _loose(c) == loose][:3] or difflib.get_close_matches(
         customer_id, scored_ids, n=3)
     return Problem(
-        f"customer {customer_id!r} is not in the value table ({len(scored_ids):,} customers "
-        f"with a {bought} before {scored.as_of})", key="CUSTOMER_ID",
+        f"customer {customer_id!r} is not in the value table "
+        f"({counted(len(scored_ids), 'customer')} with a {bought} before {scored.as_of})",
+        key="CUSTOMER_ID",
         hint=("did you mean " + ", ".join(repr(c) for c in close) + "?") if close
         else "customer ids are matched exactly, as text")
 

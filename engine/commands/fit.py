@@ -33,6 +33,7 @@ from engine.project.location import config_shown
 from engine.terminal import display, shell_path
 from engine.value.clv_models import TITLES, rfm
 from engine.value.features import REPEAT_SPEND, build_features
+from engine.words import counted
 
 
 def model_hint(use: str, failing: str | None = None) -> str:
@@ -121,7 +122,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                                   file=source, hint=model_hint(config.models.use)
                                   if i == last else None)
                           for i, (name, reason) in enumerate(failed.items())])
-    lines = [f"Fitted on {len(frame):,} customers as of {tx.as_of} (time unit {unit:g} days"
+    lines = [f"Fitted on {counted(len(frame), 'customer')} as of {tx.as_of} "
+             f"(time unit {unit:g} days"
              f"{penalty_note(config.models.penalizer, 'LL, AIC and BIC')})"]
     for name in TITLES:
         if name in fitted:

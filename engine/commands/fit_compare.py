@@ -17,6 +17,7 @@ from engine.value.models.compare import Comparison, OffHoldout, choose, compare
 from engine.value.models.messages import reason_of
 from engine.value.models.spend_checks import HoldoutSpend, Independence, holdout_spend, independence
 from engine.value.models.tracking import tracking, tracking_svg
+from engine.words import counted
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def lines(h: Holdout, *, cal_end: dt.date, observation_end: dt.date, customers: 
     when the value table uses the models at all: ``formulas`` says why it keeps the formulas
     (``engine.value.models.value_table.keeps_formulas``, the decision ``cvm score`` makes)."""
     out = [f"Holdout: each purchase model fitted to {cal_end}, predicting "
-           f"{cal_end + dt.timedelta(days=1)} .. {observation_end} ({customers:,} customers)",
+           f"{cal_end + dt.timedelta(days=1)} .. {observation_end} "
+           f"({counted(customers, 'customer')})",
            f"  {'model':<12} {'LL':>13} {'AIC':>12} {'BIC':>12} {'predicted':>10} "
            f"{'actual':>9} {'error':>7}"]
     for s in h.comparison.scores.values():

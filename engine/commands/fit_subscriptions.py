@@ -25,6 +25,7 @@ from engine.output.folder import Guard, Target
 from engine.output.writers import write_text
 from engine.project.config import Config
 from engine.terminal import shell_path
+from engine.words import counted
 
 
 def run(config: Config, tx: Transactions, target: Target, guard: Guard,
@@ -83,7 +84,7 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
     curve = [{"renewal": t, "retention": float(v)}
              for t, v in zip(range(1, 13), full.retention(np.arange(1, 13)), strict=True)]
     a, b = full.params_["alpha"], full.params_["beta"]
-    lines = [f"Fitted on {n_customers:,} customers as of {tx.as_of} (billing period "
+    lines = [f"Fitted on {counted(n_customers, 'customer')} as of {tx.as_of} (billing period "
              f"{billing} days; {int(tx.active.sum()):,} active, "
              f"{int((~tx.active).sum()):,} left"
              f"{penalty_note(config.models.penalizer, 'LL')})",

@@ -10,6 +10,7 @@ from engine.errors import Problem, UsageError
 from engine.project.location import project_folder
 from engine.serve.security import load_key
 from engine.serve.server import Options, Running
+from engine.words import counted
 
 
 def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
@@ -30,7 +31,7 @@ def run(*, folder: Path | None, project: Path | None, config_file: Path | None,
     if not quiet:
         state = service.holder.state
         shown = f"docs: {service.url}/docs, " if docs else ""
-        typer.echo(f"Serving run {state.run_id} ({len(state.ready):,} customers as of "
+        typer.echo(f"Serving run {state.run_id} ({counted(len(state.ready), 'customer')} as of "
                    f"{state.run.as_of}) on {service.url}  ({shown}agent "
                    f"screen: {service.url}/agent/)", err=True)
     service.run()

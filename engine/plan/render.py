@@ -12,6 +12,7 @@ import pandas as pd
 from engine.activation.learned import compare_rows
 from engine.plan.dry_run import FIELDS, Plan
 from engine.render.markdown import escape_markdown
+from engine.words import counted
 
 NO_CHANGES = ("No changes: the same settings, rules, policies, channels and campaigns, the same "
               "decision for every customer, and the same briefs.")
@@ -32,7 +33,7 @@ def _count(label: str, before: float, after: float) -> list[str]:
 
 def header(plan: Plan) -> list[str]:
     return [f"Plan: {plan.proposed.label} against {plan.baseline.label}, "
-            f"{plan.totals['customers']:,.0f} customers as of {plan.after.scored.as_of}",
+            f"{counted(plan.totals['customers'], 'customer')} as of {plan.after.scored.as_of}",
             f"baseline: {plan.baseline.composition}",
             f"proposed: {plan.proposed.composition}",
             *([] if plan.history else ["history: not read (--no-history): both sides decided "

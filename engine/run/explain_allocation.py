@@ -18,6 +18,7 @@ from engine.activation.allocate import Options
 from engine.project.channels import Channel
 from engine.render.figures import price
 from engine.run.pipeline import Computed, allocation_summary, options_of
+from engine.words import counted
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class AllocationView:
 
     def lines(self, currency: str) -> list[str]:
         head = ["", "Allocation, as cvm run allocates now" + (
-            "" if self.customers is None else f" ({self.customers:,} customers with an action)")]
+            "" if self.customers is None
+            else f" ({counted(self.customers, 'customer')} with an action)")]
         if self.status is None:
             return [*head, "  none: the decision is no action"]
         status = f"{self.status} on {self.channel}" if self.channel else self.status

@@ -24,6 +24,7 @@ from engine.serve.opt_outs import OptOuts
 from engine.serve.rundata import manifest_stamp, run_folder
 from engine.serve.security import MAX_BODY
 from engine.serve.state import Holder, ServeState, load_state
+from engine.words import counted
 
 TICK_SECONDS = 1.0  # how often waiting triggers (absence) are advanced
 OPT_OUT_SECONDS = 1.0  # how often the history is asked whether responses were imported
@@ -142,8 +143,8 @@ class Running:
             old.close()  # frees its durable-rules rulesets; a request still on it retries
         if o.access_log:
             again = " again" if state.run_id == before else f", was {before}"
-            print(f"Serving run {state.run_id}{again} ({len(state.ready):,} customers as of "
-                  f"{state.run.as_of}): reloaded, {why}", file=sys.stderr, flush=True)
+            print(f"Serving run {state.run_id}{again} ({counted(len(state.ready), 'customer')} "
+                  f"as of {state.run.as_of}): reloaded, {why}", file=sys.stderr, flush=True)
         return state
 
     def _replay(self, triggers: Triggers, state: ServeState, *, startup: bool) -> None:

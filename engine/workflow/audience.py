@@ -23,6 +23,7 @@ from engine.run.pipeline import Progress
 from engine.run.pipeline import staged as staged_table
 from engine.value.features import last_purchase_day
 from engine.value.score import score
+from engine.words import counted
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class Audience:
                           "wins": r.wins, "service_wins": r.service_wins} for r in self.rows]}
 
     def format(self) -> str:
-        lines = [f"Audience sizes: {self.customers:,} customers as of {self.as_of} (matches: "
-                 "the condition holds; wins: it decides)"]
+        lines = [f"Audience sizes: {counted(self.customers, 'customer')} as of {self.as_of} "
+                 "(matches: the condition holds; wins: it decides)"]
         lines += [f"note: {n}" for n in self.notes]
         titles = {"stage_rule": "Lifecycle rules, in file order",
                   "segment": "Segments", "policy": "Policies, highest priority first"}

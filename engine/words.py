@@ -1,0 +1,10 @@
+"""Counts in the messages' words: "1 customer", "2,000 customers" (a one-customer file is a
+new user's first try, and "1 customers" reads as a bug)."""
+
+from __future__ import annotations
+
+
+def counted(n: float, noun: str, plural: str | None = None) -> str:
+    """``n`` with thousands separators and ``noun`` in its number: ``counted(1, "customer")``
+    is "1 customer", ``counted(2000, "customer")`` "2,000 customers"."""
+    return f"{n:,.0f} {noun if n == 1 else plural or noun + 's'}"
