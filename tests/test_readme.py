@@ -156,3 +156,19 @@ def test_the_setup_commands_upgrade_pip_first() -> None:
     for setup in setups:
         assert setup.startswith("python3 -m venv .venv && .venv/bin/pip install -q -U pip && "
                                 ".venv/bin/pip install -q -e "), setup
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def test_the_contents_list_every_section_with_its_anchor() -> None:
+    """A 300 KB manual: its contents, near the top, name every section in order and link to
+    it (a section added or renamed without its line here fails)."""
+    text = README
+    sections = re.findall(r"^## (.+)$", text, flags=re.M)
+    listed = re.findall(r"^- \[(.+)\]\(#([^)]+)\)$", text.split("\n## Quick start", 1)[0],
+                        flags=re.M)
+    assert listed == [(s, _slug(s)) for s in sections], listed
+    assert _slug("Your own data: `cvm.yaml`") == "your-own-data-cvmyaml"
