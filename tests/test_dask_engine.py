@@ -612,3 +612,13 @@ def test_partitions_coding_their_ids_as_text_and_large_text_are_put_together(
         assert result.exit_code == 0, result.output
     for name in ("customers.csv", "customers.parquet"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_decimal_commas_are_read_as_one_process_reads_them(scheduler: str,
+                                                           tmp_path: Path) -> None:
+    """data.decimal: ',' reaches the workers' reading of the rows (engine.distributed.route)."""
+    from tests.test_decimal_comma import project, semicolons
+
+    rows = (ROOT / "examples/retail/transactions.csv").read_text()
+    folder = project(tmp_path / "p", semicolons(rows, comma=True), decimal=",")
+    _same_run(folder, tmp_path / "out", scheduler)

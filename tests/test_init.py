@@ -56,13 +56,14 @@ def test_cdnow_raw_file(tmp_path: Path) -> None:
 def test_unusual_headers_say_what_could_not_be_guessed(tmp_path: Path) -> None:
     source = tmp_path / "export.csv"
     source.write_text("Kd;Tag;Summe;Notiz\nK1;03.01.2024;12,50;a\nK2;04.01.2024;8,00;b\n"
-                      "K1;05.02.2024;3,10;c\n")
+                      "K1;05.02.2024;3.10;c\n")  # decimal commas and a point: no guess
     code, out, err = _init(tmp_path / "p", source)
     assert code == 1
     assert err == (
         f"error: {tmp_path / 'p' / 'cvm.yaml'}:16: data.columns.amount: not guessed: column "
         "'Summe' holds numbers with a decimal comma ('12,50'), which CVM Engine does not read: "
-        "export them with a decimal point\n"
+        "export them with a decimal point, or every one with a decimal comma (data.decimal: "
+        "',')\n"
         "  hint: write the name of the column holding amount in cvm.yaml, then run "
         "`cvm validate`\n")
     assert "customer_id  <- 'Kd' (low: its values repeat like customer ids" in out
@@ -70,6 +71,7 @@ def test_unusual_headers_say_what_could_not_be_guessed(tmp_path: Path) -> None:
     assert '    date: "Tag"  # guess (medium): its values are dates' in text
     assert '  date_format: "%d.%m.%Y"' in text
     assert "    amount: null  # NOT GUESSED: column 'Summe'" in text
+    assert "  decimal:" not in text
     result = CliRunner().invoke(app, ["validate", "-p", str(tmp_path / "p")])
     assert result.exit_code == 1  # validate stops it before a run
 

@@ -36,7 +36,8 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
                    f"triggers/, schemas/ ({len(written.files)} files)")
         if sniffed is not None:
             typer.echo(f"  {sniffed.file.name}: {sniffed.encoding}, delimiter "
-                       f"{sniffed.delimiter!r}")
+                       f"{sniffed.delimiter!r}" + (f", decimal mark {sniffed.decimal!r}"
+                                                   if sniffed.decimal != "." else ""))
             if sniffed.date_format:
                 typer.echo(f"  dates {sniffed.date_format} ({sniffed.date_sure}: " + (
                     "day and month cannot be told apart in the sample; if the month comes "

@@ -84,7 +84,7 @@ def part_source(folder: Source, file: Path) -> Source:
     assert isinstance(folder.path, Path)
     return replace(Source(file, str(Path(folder.display) / file.relative_to(folder.path)),
                           folder.setting), delimiter=folder.delimiter, encoding=folder.encoding,
-                   setting_at=folder.setting_at, folder=folder.display)
+                   setting_at=folder.setting_at, folder=folder.display, decimal=folder.decimal)
 
 
 def parts(folder: Source) -> tuple[list[tuple[str, Source]], list[str]]:
@@ -95,7 +95,8 @@ def parts(folder: Source) -> tuple[list[tuple[str, Source]], list[str]]:
         root = folder.path.url.rstrip("/") + "/"
         return [(loc.url.removeprefix(root), replace(
             Source(loc, loc.url, folder.setting), delimiter=folder.delimiter,
-            encoding=folder.encoding, setting_at=folder.setting_at, folder=folder.display))
+            encoding=folder.encoding, setting_at=folder.setting_at, folder=folder.display,
+            decimal=folder.decimal))
             for loc, _ in found], skipped
     files, skipped = listing(folder.path)
     return [(file.relative_to(folder.path).as_posix(), part_source(folder, file))

@@ -125,7 +125,8 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     else:
         src = as_folder(Source(  # a folder: a bad row is named by its own file
             data.transactions, config.display(data.transactions), "data.transactions",
-            data.delimiter, data.encoding, config.where("data.transactions")))
+            data.delimiter, data.encoding, config.where("data.transactions"),
+            decimal=data.decimal))
         if isinstance(src, FolderRows):
             table, skipped = read_folder(src, wanted, repetitive)
         else:

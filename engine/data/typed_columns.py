@@ -43,17 +43,25 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
               required: bool) -> np.ndarray:
     """float64 values; NaN where an optional value is empty."""
     col = table.column(ours)
-    expected = "a number such as 12.50"
+    comma = src.decimal == ","
+    expected = "a number such as 12,50" if comma else "a number such as 12.50"
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         col = pc.utf8_trim_whitespace(col)
         col = pc.if_else(pc.equal(col, ""), None, col)
+        if comma:  # 1.234,56 or 1.5 (a thousands separator, or the other decimal mark)
+            _fail_first(src, pc.match_substring(col, "."), table.column(ours), theirs, None,
+                        expected, hint=f"data.decimal is ',' in {config_shown()}: write no "
+                        "thousands separators (1234,56), and a comma as the decimal mark")
+            col = pc.replace_substring(col, ",", ".")
         try:
             col = pc.cast(col, pa.float64())
         except pa.ArrowInvalid:
-            raw = table.column(ours).to_pandas()
-            parsed = pd.to_numeric(raw.str.strip(), errors="coerce")
-            bad = parsed.isna() & raw.notna() & (raw.str.strip() != "")
-            hint = "use '.' as the decimal mark, no thousands separators or currency signs"
+            raw = col.to_pandas()
+            parsed = pd.to_numeric(raw, errors="coerce")
+            bad = parsed.isna() & raw.notna()
+            hint = ("use ',' as the decimal mark (data.decimal), no thousands separators or "
+                    "currency signs" if comma else "use '.' as the decimal mark, no thousands "
+                    "separators or currency signs")
             words = raw[bad].str.contains(r"[0-9]", regex=True).eq(False).any()
             if ours.startswith("attr:") and words:  # data.attributes declared it a number
                 hint = (f"the column holds words: declare it as text under data.attributes "
@@ -62,8 +70,9 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                         theirs, None, expected, hint=hint)
             # pandas read every value (1_000, say) but Arrow did not: find the row by halving
             row = _first_uncastable(col, 0, len(col))
-            raise InputError(src.row_problem(row, theirs, f"found {col[row].as_py()!r}, "
-                                             f"expected {expected}", hint)) from None
+            raise InputError(src.row_problem(
+                row, theirs, f"found {table.column(ours)[row].as_py()!r}, expected {expected}",
+                hint)) from None
     elif not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
               or pa.types.is_decimal(col.type)):
         raise InputError(Problem(f"found values of type {col.type}, expected numbers",

@@ -86,7 +86,8 @@ def source_of(config: Config, path: Input) -> Source:
     folder = None if path == data.transactions or not isinstance(
         data.transactions, Path | ObjectPath) else config.display(data.transactions)
     return Source(path, config.display(path), "data.transactions", data.delimiter,
-                  data.encoding, config.where("data.transactions"), folder=folder)
+                  data.encoding, config.where("data.transactions"), folder=folder,
+                  decimal=data.decimal)
 
 
 def part_folder(scratch: Path, part: int) -> Path:

@@ -67,6 +67,9 @@ DATA = c.Record([
             "endpoint_url, profile, anon...); a credential only as ${ENVIRONMENT_VARIABLE}"),
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
+    c.Field("decimal", c.Text(choices=(".", ",")), ".",
+            about="the decimal mark of the numbers in CSV files: '.' (12.50) or ',' (12,50, "
+            "as many European exports write them; no thousands separators either way)"),
     c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
     c.Field("customers_date_format", c.Optional(c.Text(check_fn=check_format)), None,
             about="the customers file's dates, when they are not written as date_format says"),
@@ -134,6 +137,7 @@ class DataConfig:
     customers: Path | ObjectPath | None
     delimiter: str
     encoding: str
+    decimal: str  # the decimal mark of numbers in CSV files: "." or ","
     date_format: str | None
     # the customers file's, when not date_format (a CRM export and a shop's differ; None:
     # date_format's)
@@ -317,6 +321,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             if data["customers"] else None,
             delimiter="\t" if delimiter == "\\t" else delimiter,
             encoding=data["encoding"],
+            decimal=data["decimal"],
             date_format=data["date_format"],
             customers_date_format=data["customers_date_format"],
             duplicates=data["duplicates"],

@@ -45,7 +45,8 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
     if data.customers is None:
         return None
     src = Source(data.customers, config.display(data.customers), "data.customers",
-                 data.delimiter, data.encoding, config.where("data.customers"))
+                 data.delimiter, data.encoding, config.where("data.customers"),
+                 decimal=data.decimal)
     wanted = customer_columns(data)  # what cvm validate looks for in the header
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
                   *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]

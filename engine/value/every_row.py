@@ -58,7 +58,7 @@ def _check(config: Config) -> None:
     elif isinstance(data.transactions, Path):
         src = as_folder(Source(data.transactions, config.display(data.transactions),
                                "data.transactions", data.delimiter, data.encoding,
-                               config.where("data.transactions")))
+                               config.where("data.transactions"), decimal=data.decimal))
         table = read_folder(src, wanted, repetitive)[0] if isinstance(src, FolderRows) \
             else read_columns(src, wanted, repetitive)
     else:  # on object storage: read by the commands

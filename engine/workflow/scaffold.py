@@ -107,6 +107,8 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
     else:
         lines += [f"  delimiter: {_q(sniffed.delimiter)}  # guess: {sniffed.delimiter_why}",
                   f"  encoding: {sniffed.encoding}  # guess: {sniffed.encoding_why}"]
+        if sniffed.decimal != ".":
+            lines.append(f"  decimal: {_q(sniffed.decimal)}  # guess: {sniffed.decimal_why}")
         if sniffed.date_format:
             lines.append(f"  date_format: {_q(sniffed.date_format)}  # guess "
                          f"({sniffed.date_sure}): {sniffed.date_why}"

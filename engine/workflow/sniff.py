@@ -16,6 +16,12 @@ import pyarrow as pa
 
 from engine.data.typed_columns import read_dates
 from engine.errors import InputError, Problem
+from engine.workflow.sniff_numbers import (
+    DECIMAL_COMMA,
+    as_number,
+    decimal_mark,
+    number_trouble,
+)
 
 SAMPLE_BYTES = 1 << 20
 SAMPLE_ROWS = 2000
@@ -86,6 +92,8 @@ class Sniffed:
     not_mapped: dict[str, str] = field(default_factory=dict)  # optional field -> why
     columns: dict[str, list[str]] = field(default_factory=dict, repr=False)  # the sample
     contracts: Contracts | None = None  # one row per contract, not per purchase
+    decimal: str = "."  # the numbers' decimal mark, as cvm.yaml's data.decimal
+    decimal_why: str = ""
 
 
 def _encoding(raw: bytes) -> tuple[str, str]:
@@ -120,13 +128,6 @@ def _delimiter(lines: Sequence[str]) -> tuple[str, str]:
     return ",", "no separator splits every line alike: a single column, or a damaged file"
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def _reads(values: Sequence[str], fmt: str) -> bool:
     """Whether the engine reads every value as a date in ``fmt`` (ISO: no date_format)."""
     text = pa.chunked_array([pa.array(list(values), pa.string())])
@@ -142,7 +143,7 @@ def _date_format(values: Sequence[str]) -> str | None:
     values = [v.strip() for v in values if v.strip()]
     if not values:
         return None
-    numbers = all(_number(v) is not None for v in values)
+    numbers = all(as_number(v) is not None for v in values)
     if numbers and not all(len(v) == 8 and v.isdigit() for v in values):
         return None
     for fmt in (() if numbers else (ISO,)) + DATE_FORMATS:
@@ -179,7 +180,7 @@ def _refuse_binary(path: Path, raw: bytes) -> None:
 def _refuse_headerless(path: Path, first: Sequence[str], delimiter: str) -> None:
     """cvm.yaml maps columns by the names of a header line: a first line of data would give
     columns named "00004" and lose the first row, so it is refused with the fix."""
-    if not first or not all(_number(v) is not None or _date_format([v]) for v in first):
+    if not first or not all(as_number(v) is not None or _date_format([v]) for v in first):
         return
     sep = " " if delimiter == "whitespace" else delimiter
     shown = ", ".join(repr(v) for v in first[:6]) + (", ..." if len(first) > 6 else "")
@@ -213,8 +214,13 @@ def sniff(path: Path) -> Sniffed:
     _refuse_headerless(path, header, delimiter)
     columns = {name: [row[i] if i < len(row) else "" for row in body]
                for i, name in enumerate(header)}
+    decimal, decimal_why = decimal_mark(columns, any(
+        _kind(values) == "decimal" for values in columns.values()))
+    if decimal == ",":  # guessed as the engine will read them: 12,50 is 12.50
+        columns = {name: [v.replace(",", ".") if DECIMAL_COMMA.match(v.strip()) else v
+                          for v in values] for name, values in columns.items()}
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
-                    columns=columns)
+                    columns=columns, decimal=decimal, decimal_why=decimal_why)
     _guess(found, columns)
     return found
 
@@ -223,7 +229,7 @@ def _kind(values: Sequence[str]) -> str:
     filled = [v for v in values if v.strip()]
     if not filled:
         return "empty"
-    numbers = [_number(v) for v in filled]
+    numbers = [as_number(v) for v in filled]
     if all(n is not None for n in numbers):
         if all(float(n).is_integer() for n in numbers if n is not None):
             return "date" if _date_format(filled) == "%Y%m%d" else "integer"
@@ -287,7 +293,7 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
             (found.not_guessed if name in REQUIRED else found.not_mapped)[name] = \
                 _unfit_why(col, columns[col], kinds[col])
         if pick is None and name in REQUIRED and not (
-                named and named[0][0] >= 2 and _number_trouble(named[0][2],
+                named and named[0][0] >= 2 and number_trouble(named[0][2],
                                                                columns[named[0][2]])):
             # by its values only when no column is named like it: a column named like it that
             # cannot be read (amounts with a currency symbol) must not hand the field to
@@ -340,41 +346,9 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
                  "nothing)") if hits else None
 
 
-CURRENCY = re.compile(r"[$€£¥]")
-DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]+$")
-THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
-
-
-def _number_trouble(col: str, values: Sequence[str]) -> str | None:
-    """Why a column of numbers the engine cannot read is not one: a currency symbol, a
-    thousands separator or a decimal comma (all read as text), in some values or all; None
-    when a value is no number at all, or every one is plain."""
-    found: dict[str, str] = {}  # what -> its first value
-    for v in (v for v in values if v):
-        text = CURRENCY.sub("", v).strip()
-        if text != v:
-            found.setdefault("a currency symbol", v)
-        if _number(text) is not None:
-            continue
-        if THOUSANDS.match(text):
-            found.setdefault("a thousands separator", v)
-        elif DECIMAL_COMMA.match(text):
-            found.setdefault("a decimal comma", v)
-        else:
-            return None
-    if not found:
-        return None
-    fix = {"a currency symbol": "as plain numbers", "a thousands separator": "without one",
-           "a decimal comma": "with a decimal point"}[next(iter(found))] \
-        if len(found) == 1 else "as plain numbers"
-    listed = " and ".join(f"{what} ({sample!r})" for what, sample in found.items())
-    return (f"column {col!r} holds numbers with {listed}, which CVM Engine does not read: "
-            f"export them {fix}")
-
-
 def _unfit_why(col: str, values: Sequence[str], kind: str) -> str:
-    text = next((v for v in values if v and _number(v) is None), None)
-    return _number_trouble(col, values) or (
+    text = next((v for v in values if v and as_number(v) is None), None)
+    return number_trouble(col, values) or (
         f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values"
         + (f" (e.g. {text!r})" if text is not None and kind in ("words", "text") else ""))
 
@@ -382,7 +356,7 @@ def _unfit_why(col: str, values: Sequence[str], kind: str) -> str:
 def _why_not(name: str, columns: dict[str, list[str]], taken: set[str]) -> str:
     if name in ("amount", "cost", "margin"):
         for col in (c for c in columns if c not in taken):
-            why = _number_trouble(col, columns[col])
+            why = number_trouble(col, columns[col])
             if why is not None:
                 return why
     if name == "amount":
