@@ -109,3 +109,94 @@ def test_init_guesses_a_decimal_comma(tmp_path: Path) -> None:
     english.write_text('Customer,Date,Amount\nK1,2024-01-03,"1,234"\nK2,2024-01-14,8\n')
     result = runner.invoke(app, ["init", str(tmp_path / "q"), "--from", str(english)])
     assert "  decimal:" not in (tmp_path / "q" / "cvm.yaml").read_text()
+
+
+def test_a_folder_of_files_reads_decimal_commas_in_one_process(tmp_path: Path) -> None:
+    rows = semicolons((ROOT / "examples/retail/transactions.csv").read_text(), comma=True)
+    single = project(tmp_path / "single", rows, decimal=",")
+    folder = project(tmp_path / "folder", rows, decimal=",")
+    lines = rows.splitlines(keepends=True)
+    (folder / "tx.csv").unlink()
+    (folder / "tx.csv").mkdir()
+    half = len(lines) // 2
+    (folder / "tx.csv" / "a.csv").write_text("".join(lines[:half]))
+    (folder / "tx.csv" / "b.csv").write_text(lines[0] + "".join(lines[half:]))
+    for side in (single, folder):
+        result = runner.invoke(app, ["validate", "-p", str(side)])
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(app, ["score", "-p", str(side), "-o", str(side / "out")])
+        assert result.exit_code == 0, result.output
+    assert (single / "out" / "customers.csv").read_bytes() == \
+        (folder / "out" / "customers.csv").read_bytes()
+
+
+def test_a_parquet_file_s_text_numbers_keep_their_point(tmp_path: Path) -> None:
+    """data.decimal is a CSV file's mark: a Parquet file's numbers stored as text are read
+    with a point whatever it says (the customers file beside it may be a CSV with commas)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = semicolons((ROOT / "examples/retail/transactions.csv").read_text(), comma=False)
+    points = project(tmp_path / "points", rows, decimal=None)
+    folder = project(tmp_path / "pq", rows, decimal=",")
+    frame = pd.read_csv(points / "tx.csv", sep=";", dtype=str, keep_default_na=False)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / "tx.parquet")
+    config = folder / "cvm.yaml"
+    config.write_text(config.read_text().replace(str(folder / "tx.csv"),
+                                                 str(folder / "tx.parquet")))
+    for side in (points, folder):
+        result = runner.invoke(app, ["score", "-p", str(side), "-o", str(side / "out")])
+        assert result.exit_code == 0, result.output
+    assert (points / "out" / "customers.csv").read_bytes() == \
+        (folder / "out" / "customers.csv").read_bytes()
+
+
+def _init(tmp_path: Path, name: str, text: str) -> tuple[int, str, str]:
+    source = tmp_path / f"{name}.csv"
+    source.write_text(text)
+    result = runner.invoke(app, ["init", str(tmp_path / name), "--from", str(source)])
+    config = tmp_path / name / "cvm.yaml"
+    return result.exit_code, result.output, config.read_text() if config.exists() else ""
+
+
+def test_init_does_not_take_a_thousands_separator_for_a_decimal_comma(tmp_path: Path) -> None:
+    """Whole dollars written "5,273", beside item ids written "328,78": not a decimal comma
+    (that read every amount of 1,000 or more a thousand times too small)."""
+    code, out, config = _init(tmp_path, "en", (
+        "OrderID,CustomerID,OrderDate,Amount,ItemIDs\nO1,C1,2024-04-26,\"28,409\",\"328,78\"\n"
+        "O2,C2,2024-04-27,350,12\nO3,C1,2024-05-27,\"5,273\",\"1,2\"\n"))
+    assert code == 1
+    assert "  decimal:" not in config
+    assert ("column 'Amount' holds numbers with a thousands separator ('28,409'), which CVM "
+            "Engine does not read: export them without one") in out, out
+    code, out, config = _init(tmp_path, "points", (  # a point in a column of text and numbers
+        'Customer,Date,Amount,Sizes\nK1,2024-01-03,"1,234.50","8,10"\n'
+        'K2,2024-01-14,8.00,"9,11"\nK1,2024-02-03,12.5,7\n'))
+    assert "  decimal:" not in config
+
+
+def test_init_with_decimal_commas_and_points_takes_no_column_for_the_amount(
+        tmp_path: Path) -> None:
+    """Umsatz written 42,70 beside Kosten written 28.42: the cost is not the amount."""
+    code, out, config = _init(tmp_path, "de", (
+        "Kundennummer;Datum;Umsatz;Kosten\nK1;02/01/2023;42,70;28.42\n"
+        "K2;03/01/2023;12,70;8.42\nK1;04/02/2023;2,70;1.42\n"))
+    assert code == 1
+    assert '    amount: null  # NOT GUESSED' in config
+    assert ("not guessed: column 'Umsatz' holds numbers with a decimal comma ('42,70'), which "
+            "CVM Engine does not read: export them with a decimal point, or every number of "
+            "the file with a decimal comma (data.decimal: ',')") in out, out
+    code, out, _ = _init(tmp_path, "mixed", (
+        "Kd;Tag;Betrag\nK1;03.01.2024;12,50\nK2;04.01.2024;8.99\nK1;05.02.2024;7,25\n"))
+    assert ("column 'Betrag' holds numbers with a decimal comma ('12,50') and a decimal point "
+            "('8.99'), which CVM Engine does not read: export them with one decimal mark "
+            "(data.decimal: ',' reads commas), no currency symbol or thousands separator") \
+        in out, out
+
+
+def test_init_refuses_a_file_without_a_header_written_with_decimal_commas(
+        tmp_path: Path) -> None:
+    code, out, config = _init(tmp_path, "nohead", (
+        "10001;03.01.2024;12,50\n10002;04.01.2024;8,99\n10001;05.02.2024;7,25\n"))
+    assert code == 1 and config == ""
+    assert "found no header line: every field of the first line is a number or a date" in out

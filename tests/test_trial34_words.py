@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -63,3 +64,13 @@ def test_counted_says_the_noun_in_its_number() -> None:
     assert [counted(n, "customer") for n in (0, 1, 2, 2000, 1.0)] == [
         "0 customers", "1 customer", "2 customers", "2,000 customers", "1 customer"]
     assert counted(3, "option", "options given") == "3 options given"
+
+
+def test_a_recorded_run_and_its_manifest_say_1_customer(tmp_path: Path) -> None:
+    import json
+
+    project = one_customer_project(tmp_path / "p")
+    run = said("run", "-p", str(project), "-o", str(tmp_path / "out"))
+    assert re.search(r"\nrecorded in the history \(.+\): 1 customer\n", run), run
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert "1 customers" not in json.dumps(manifest), manifest

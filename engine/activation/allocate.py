@@ -224,7 +224,7 @@ def _lp_customers(ev: np.ndarray, live: np.ndarray, who: np.ndarray, lp_sample: 
     """
     n = len(who)
     if n <= lp_sample:
-        return who, np.ones(n), (f"linear programme on all {n:,} customers with an option "
+        return who, np.ones(n), (f"linear programme on all {counted(n, 'customer')} with an option "
                                  f"({lp_sample:,} at most)")
     best = np.where(live[who], ev[who], 0.0).max(axis=1)
     by_value = who[np.argsort(-best, kind="stable")]

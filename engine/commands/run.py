@@ -20,6 +20,7 @@ from engine.commands.common import (
 from engine.output.folder import output_target
 from engine.project.config import Config
 from engine.terminal import display, shell_path
+from engine.words import counted
 
 RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allocate", "render",
              "write")
@@ -111,7 +112,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                  "manifest.json")
     if m.get("history"):
         lines.append(f"recorded in the history ({m['history']['database']}): "
-                     f"{counts['customers']:,} customers")
+                     f"{counted(counts['customers'], 'customer')}")
     typer.echo("\n".join(lines))
     return 0
 

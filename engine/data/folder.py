@@ -68,7 +68,8 @@ def as_folder(src: Source) -> Source:
     elif not src.path.is_dir():
         return src
     return FolderRows(**{f: getattr(src, f) for f in ("path", "display", "setting",
-                                                      "delimiter", "encoding", "setting_at")})
+                                                      "delimiter", "encoding", "setting_at",
+                                                      "decimal")})
 
 
 def no_data_file(folder: Source) -> Problem:

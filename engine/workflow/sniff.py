@@ -180,7 +180,8 @@ def _refuse_binary(path: Path, raw: bytes) -> None:
 def _refuse_headerless(path: Path, first: Sequence[str], delimiter: str) -> None:
     """cvm.yaml maps columns by the names of a header line: a first line of data would give
     columns named "00004" and lose the first row, so it is refused with the fix."""
-    if not first or not all(as_number(v) is not None or _date_format([v]) for v in first):
+    if not first or not all(as_number(v) is not None or DECIMAL_COMMA.match(v.strip())
+                            or _date_format([v]) for v in first):
         return
     sep = " " if delimiter == "whitespace" else delimiter
     shown = ", ".join(repr(v) for v in first[:6]) + (", ..." if len(first) > 6 else "")
@@ -214,8 +215,7 @@ def sniff(path: Path) -> Sniffed:
     _refuse_headerless(path, header, delimiter)
     columns = {name: [row[i] if i < len(row) else "" for row in body]
                for i, name in enumerate(header)}
-    decimal, decimal_why = decimal_mark(columns, any(
-        _kind(values) == "decimal" for values in columns.values()))
+    decimal, decimal_why = decimal_mark(columns)
     if decimal == ",":  # guessed as the engine will read them: 12,50 is 12.50
         columns = {name: [v.replace(",", ".") if DECIMAL_COMMA.match(v.strip()) else v
                           for v in values] for name, values in columns.items()}
@@ -294,9 +294,12 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
                 _unfit_why(col, columns[col], kinds[col])
         if pick is None and name in REQUIRED and not (
                 named and named[0][0] >= 2 and number_trouble(named[0][2],
-                                                               columns[named[0][2]])):
+                                                               columns[named[0][2]])) and not (
+                name == "amount" and any(number_trouble(c, columns[c]) for c in columns
+                                         if c not in taken)):
             # by its values only when no column is named like it: a column named like it that
-            # cannot be read (amounts with a currency symbol) must not hand the field to
+            # cannot be read (amounts with a currency symbol), or any column of numbers that
+            # cannot (Umsatz written 42,70 beside Kosten 28.42), must not hand the field to
             # another column of numbers (the cost)
             pick = _by_values(name, columns, kinds, taken)
         if pick is None:
