@@ -43,3 +43,33 @@ def test_score_leaves_the_run_s_folder_unless_named(tmp_path: Path) -> None:
     assert again.exit_code == 0 and "warning" not in again.stderr
     quiet = runner.invoke(app, ["score", "-p", str(project), "--out", str(tmp_path / "s")])
     assert "warning" not in quiet.stderr
+
+
+def test_decide_leaves_the_run_s_folder_unless_named(tmp_path: Path) -> None:
+    """A new user's `cvm decide` after a policy change replaced the run's decisions.csv with
+    nothing said: the manifest no longer matched, and cvm serve refused the folder."""
+    project = _project(tmp_path)
+    runner = CliRunner()
+    done = runner.invoke(app, ["run", "-p", str(project), "--no-history", "-q"])
+    assert done.exit_code == 0, done.output
+    out = project / "output"
+    run_id = (out / "manifest.json").read_text().split('"run_id": "')[1][:16]
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    done = runner.invoke(app, ["decide", "-p", str(project)])
+    assert done.exit_code == 3
+    assert done.stderr == (
+        f"error: output: holds run {run_id}, whose decisions.csv cvm decide would replace (the "
+        "run folder would then no longer match its manifest: cvm serve refuses it)\n"
+        f"  hint: give cvm decide a folder of its own: cvm decide --out {out / 'decide'}; to "
+        f"replace the run's decisions, name its folder: cvm decide --out {out}\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    done = runner.invoke(app, ["decide", "-p", str(project), "--out", str(out)])
+    assert done.exit_code == 0
+    assert done.stderr.splitlines()[-2:] == [
+        f"warning: replaced run {run_id}'s decisions.csv in {out}: the run folder now holds "
+        "these decisions, which the run's actions and briefs were not made from, and its "
+        "manifest no longer matches them (cvm serve refuses the folder until cvm run writes it "
+        "again)",
+        f"  hint: give cvm decide a folder of its own: cvm decide --out {out / 'decide'}"]
+    elsewhere = runner.invoke(app, ["decide", "-p", str(project), "--out", str(tmp_path / "d")])
+    assert elsewhere.exit_code == 0 and "warning" not in elsewhere.stderr

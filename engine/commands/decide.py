@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from engine.commands.common import last_purchase, project_of, warn_if_ahead
+from engine.commands.run_folder import refuse_the_run_s_folder, run_holding, warn_replaced
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import shell_path
 
 if TYPE_CHECKING:
     import pandas as pd
+
+FILES = ("decisions.csv",)
 
 
 def run(*, project: Path | None, config_file: Path | None, out: Path | None,
@@ -30,13 +33,16 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     config = setup.config
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
+    run_id = run_holding(target.path, "decisions.csv")
+    if out is None and run_id is not None:
+        refuse_the_run_s_folder(config, target.path, run_id, "decide", FILES, "decisions")
     check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
     table = assign_stages(with_changes(config, scored), setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:
-        write_csv(decisions, stage.path("decisions.csv"))
+        write_csv(decisions, stage.path(FILES[0]))
     if not quiet:
         typer.echo(f"Decided for {len(decisions):,} customer{'s' * (len(decisions) != 1)} as "
                    f"of {scored.as_of}")
@@ -44,6 +50,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         typer.echo("  actions: " + _mix(decisions["action"]))
         typer.echo("  service levels: " + _mix(decisions["service_level"]))
         typer.echo(f"wrote {shell_path(target.path / 'decisions.csv')}")
+    if run_id is not None:
+        warn_replaced(target.path, run_id, "decide", FILES, "these decisions, which the run's "
+                      "actions and briefs were not made from")
     return 0
 
 

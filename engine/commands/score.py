@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from engine import notices
 from engine.commands.common import (
     last_purchase,
     left_out,
@@ -17,12 +16,11 @@ from engine.commands.common import (
     warn_if_ahead,
     warn_if_none_retained,
 )
-from engine.errors import OutputError, Problem
+from engine.commands.run_folder import refuse_the_run_s_folder, run_holding, warn_replaced
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import display, shell_path
 
 if TYPE_CHECKING:
-    from engine.project.config import Config
     from engine.value.score import Scored
 
 FILES = ("customers.csv", "customers.parquet")
@@ -43,9 +41,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     # the run whose value table the folder holds (its manifest's hash of it): looked at once
-    run_id = _runs_table(target.path)
+    run_id = run_holding(target.path, FILES[1])
     if out is None and run_id is not None:
-        _refuse_the_run_s_folder(config, target.path, run_id)
+        refuse_the_run_s_folder(config, target.path, run_id, "score", FILES, "value table")
     shown = display(SCORE_STEPS, quiet=quiet or json_out)  # issue 17: bars on a terminal
     with shown or contextlib.nullcontext():
         if engine == "dask":  # issue 16: engine/distributed/
@@ -69,45 +67,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         typer.echo(summary(scored, config.currency))
         typer.echo("wrote " + " and ".join(shell_path(target.path / f) for f in FILES))
     if run_id is not None:
-        where = shell_path(target.path)  # as the user can reach it from where they are
-        notices.warn(f"replaced run {run_id}'s {' and '.join(FILES)} in {where}: the run folder "
-                     "now holds this value table, without the run's lifecycle stages and "
-                     "segments, and its manifest no longer matches them (cvm serve refuses the "
-                     "folder until cvm run writes it again)\n  hint: give cvm score a folder of "
-                     f"its own: cvm score --out {shell_path(target.path / 'score')}")
+        warn_replaced(target.path, run_id, "score", FILES, "this value table, without the "
+                      "run's lifecycle stages and segments")
     return 0
-
-
-def _refuse_the_run_s_folder(config: Config, folder: Path, run_id: str) -> None:
-    """The default output holds a run's value table: replaced by a look at the values, the
-    run's folder would be broken for cvm serve. Said before anything is computed; the run's
-    folder named with --out is replaced (and said after)."""
-    where = shell_path(folder)
-    raise OutputError(Problem(
-        f"holds run {run_id}, whose customers.csv and customers.parquet cvm score would "
-        "replace (the run folder would then no longer match its manifest: cvm serve refuses "
-        "it)", file=config.display(folder),
-        hint=f"give cvm score a folder of its own: cvm score --out {shell_path(folder / 'score')}"
-             f"; to replace the run's value table, name its folder: cvm score --out {where}"))
-
-
-def _runs_table(folder: Path) -> str | None:
-    """The id of the run whose value table ``folder`` holds as the run wrote it (its
-    manifest's SHA-256 of customers.parquet), which this score is about to replace."""
-    import hashlib
-    import json
-
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        recorded = manifest["outputs"][FILES[1]]
-        digest = hashlib.sha256()
-        with (folder / FILES[1]).open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        found = digest.hexdigest()
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        return None
-    return str(manifest.get("run_id")) if found == recorded else None
 
 
 def summary(scored: Scored, currency: str) -> str:
