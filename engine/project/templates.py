@@ -17,14 +17,22 @@ MAX_TEMPLATE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
+class Outside:
+    """A file of templates/ that is a link to a file outside it: not read (a change to the
+    project's templates could otherwise put any file of the machine into the briefs)."""
+
+    target: str
+
+
+@dataclass(frozen=True)
 class Templates:
     """The files of one project's templates/: name (relative, with ``/``) -> their bytes, or
     their size when it is over the limit."""
 
     folder: Path  # the project's templates/ (shown in messages; never read again)
-    files: tuple[tuple[str, bytes | int], ...] = ()
-    _index: dict[str, bytes | int] = field(default_factory=dict, compare=False, hash=False,
-                                            repr=False)
+    files: tuple[tuple[str, bytes | int | Outside], ...] = ()
+    _index: dict[str, bytes | int | Outside] = field(default_factory=dict, compare=False,
+                                                     hash=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update(self.files)
@@ -32,7 +40,7 @@ class Templates:
     def has(self, name: str) -> bool:
         return name in self._index
 
-    def get(self, name: str) -> bytes | int | None:
+    def get(self, name: str) -> bytes | int | Outside | None:
         return self._index.get(name)
 
 
@@ -47,8 +55,9 @@ def read_file(path: Path) -> bytes:
 def read_templates(project: Path) -> Templates:
     """Every file under ``project/templates/`` (none when the folder is missing)."""
     folder = project / TEMPLATES
-    found: list[tuple[str, bytes | int]] = []
+    found: list[tuple[str, bytes | int | Outside]] = []
     if folder.is_dir():
+        inside = folder.resolve()
         for root, dirs, names in os.walk(folder):
             dirs.sort()
             for name in sorted(names):
@@ -56,6 +65,10 @@ def read_templates(project: Path) -> Templates:
                 if not path.is_file():
                     continue
                 rel = path.relative_to(folder).as_posix()
+                target = path.resolve()
+                if not target.is_relative_to(inside):
+                    found.append((rel, Outside(str(target))))
+                    continue
                 size = path.stat().st_size
                 found.append((rel, size if size > MAX_TEMPLATE_BYTES else read_file(path)))
     return Templates(folder, tuple(found))

@@ -8,6 +8,7 @@ and for Markdown in the others. Every template error names the template and its 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -88,8 +89,18 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
                       channels, run={"run_id": "0" * 16, "as_of": "2000-01-01",
                                      "currency": currency, "project": project})
     except InputError as exc:
-        return [p for p in exc.problems if _NOT_IN_ANY_CONTEXT.match(p.message)]
+        return [p if _NOT_IN_ANY_CONTEXT.match(p.message) or p.message.startswith(ANY_DATA)
+                else dataclasses.replace(p, severity="warning", hint="; ".join(
+                    h for h in (p.hint, "found rendering a sample action list: cvm run stops "
+                                "here on data like it") if h)) for p in exc.problems]
     return []
+
+
+# what fails whatever the data: errors in validate as in run (a name the context never has is
+# _NOT_IN_ANY_CONTEXT); other failures on the sample (a limit, a value's type) are warnings
+ANY_DATA = ("the template tries to reach Python internals", "template syntax error",
+            "the template calls or includes itself", "the template is larger than", "template '",
+            "templates/")
 
 
 def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.nodes import EvalContext
 from jinja2.runtime import markup_join, str_join
@@ -42,16 +40,14 @@ from jinja2.sandbox import (
 from markupsafe import Markup
 
 from engine.errors import InputError, Problem
-from engine.project.templates import MAX_TEMPLATE_BYTES, Templates
+from engine.project.templates import MAX_TEMPLATE_BYTES, Outside, Templates
 from engine.render.figures import NO_FIGURE, Price, none, price
 from engine.render.generated import python_of
 from engine.render.markdown import escape_markdown
-from engine.render.names import source_line, undefined_hint
 from engine.render.template_limits import (
     COSTLY_FILTERS,
     COSTLY_STEPS,
     FILTER_CHECKS,
-    LIMITS_HINT,
     MAX_BUILT,
     MAX_INT_BITS,
     MAX_OUTPUT,
@@ -65,12 +61,14 @@ from engine.render.template_limits import (
     BoundedFormatter,
     TemplateLimit,
     TemplateNotText,
+    TemplateOutside,
     check_binop,
     check_printed,
     length,
     printed,
     too_large,
 )
+from engine.render.template_problems import problem_of
 
 
 def _is_bounded(node: nodes.Node) -> bool:
@@ -308,6 +306,9 @@ class _Loader(jinja2.FileSystemLoader):
                                       f"{exc.start} is not valid UTF-8") from None
         if isinstance(found, int):
             raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+        if isinstance(found, Outside):
+            raise TemplateOutside(f"templates/{name} is a link to {found.target}, outside the "
+                                  "project's templates/ folder")
         try:
             text = found.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -333,7 +334,7 @@ def check(env: Sandbox, name: str, shown: Callable[[str], str]) -> Problem | Non
     try:
         env.get_template(name)
     except Exception as exc:  # every failure of a user file becomes its problem
-        return _problem(exc, name, shown, {})
+        return problem_of(exc, name, shown, {})
     return None
 
 
@@ -348,53 +349,4 @@ def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
     try:
         return "".join(env.get_template(name).generate(context))
     except Exception as exc:  # every failure of a user file becomes its problem
-        raise InputError(_problem(exc, name, shown, context, env)) from None
-
-
-def _problem(exc: Exception, name: str, shown: Callable[[str], str],
-             context: Mapping[str, Any], env: Sandbox | None = None) -> Problem:
-    file, line = _where(name)
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
-                       line=exc.lineno)
-    if isinstance(exc, jinja2.TemplateNotFound):
-        missing = exc.name or name
-        return Problem(f"template {missing!r} not found", file=shown(file or name), line=line,
-                       hint="templates are looked up in the project's templates/ folder")
-    if isinstance(exc, TemplateLimit):
-        return Problem(f"the template {exc}", file=shown(file or name), line=line,
-                       hint=LIMITS_HINT)
-    if isinstance(exc, TemplateNotText):
-        return Problem(str(exc), file=shown(file or name), hint="save the template as UTF-8")
-    if isinstance(exc, SecurityError):
-        return Problem(f"the template tries to reach Python internals, which the sandbox "
-                       f"forbids: {exc}", file=shown(file or name), line=line,
-                       hint="templates may use the documented variables and filters only")
-    if isinstance(exc, jinja2.UndefinedError):
-        return Problem(str(exc.message), file=shown(file or name), line=line,
-                       hint=undefined_hint(str(exc.message), context, "" if env is None else
-                                           source_line(env.loader, env, file or name, line)))
-    if isinstance(exc, RecursionError):
-        return Problem("the template calls or includes itself without end",
-                       file=shown(file or name), line=line, hint=LIMITS_HINT)
-    if isinstance(exc, MemoryError):
-        return Problem("the template needs more memory than there is",
-                       file=shown(file or name), line=line, hint=LIMITS_HINT)
-    if isinstance(exc, (TypeError, ValueError, ArithmeticError, LookupError, AttributeError,
-                        jinja2.TemplateError)):
-        return Problem(f"could not render: {type(exc).__name__}: {exc}",
-                       file=shown(file or name), line=line)
-    raise exc  # not a problem of the template: a bug, reported as one
-
-
-def _where(name: str) -> tuple[str | None, int | None]:
-    """The template file and line being run when the exception was raised (Jinja2 rewrites
-    tracebacks so that template frames carry the template's file name and line)."""
-    tb = sys.exc_info()[2]
-    file, line = None, None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2") or filename.endswith(name):
-            file, line = Path(filename).name, tb.tb_lineno
-        tb = tb.tb_next
-    return file, line
+        raise InputError(problem_of(exc, name, shown, context, env)) from None

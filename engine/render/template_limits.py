@@ -42,6 +42,10 @@ class TemplateNotText(Exception):
     """A template file that is not UTF-8 text."""
 
 
+class TemplateOutside(Exception):
+    """A template file that is a link to a file outside the project's templates/."""
+
+
 _SPEC = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[a-zA-Z%]?$")
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 

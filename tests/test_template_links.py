@@ -1,0 +1,72 @@
+"""A new user's trial: a link in templates/ to a file outside it put the file (/etc/passwd,
+cvm.yaml) into every brief, where naming it was refused; and cvm validate said "valid" for
+templates that cvm run refuses whatever the data (Python internals, a template including
+itself), because it kept only misspelt names from rendering its sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import copy_example_project
+
+runner = CliRunner()
+
+
+def _with_line(project: Path, line: str) -> None:
+    brief = project / "templates" / "brief.md.j2"
+    brief.write_text(brief.read_text() + line + "\n")
+
+
+def test_a_link_to_a_file_outside_templates_is_refused(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    (project / "templates" / "pw.j2").symlink_to(secret)
+    lines = len((project / "templates" / "brief.md.j2").read_text().splitlines())
+    _with_line(project, "{% include 'pw.j2' %}")
+    said = (f"error: templates/brief.md.j2:{lines + 1}: templates/pw.j2 is a link to {secret}, "
+            "outside the project's templates/ folder\n  hint: a template reads only files "
+            "inside templates/: copy the file there instead of linking to it\n")
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 1
+    assert said in result.output, result.output
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "--no-history"])
+    assert result.exit_code == 1
+    assert said in result.output, result.output
+    assert not out.exists()
+    inside = project / "templates" / "again.j2"  # a link inside templates/ is read
+    inside.symlink_to(project / "templates" / "brief.md.j2")
+    (project / "templates" / "pw.j2").unlink()
+    brief = project / "templates" / "brief.md.j2"
+    brief.write_text(brief.read_text().replace("{% include 'pw.j2' %}\n", ""))
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_refuses_what_run_refuses_whatever_the_data(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    lines = len((project / "templates" / "brief.md.j2").read_text().splitlines())
+    _with_line(project, "{{ run.__class__ }}")
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 1
+    assert (f"error: templates/brief.md.j2:{lines + 1}: the template tries to reach Python "
+            "internals, which the sandbox forbids: access to attribute '__class__' of 'dict' "
+            "object is unsafe.\n") in result.output, result.output
+
+
+def test_a_limit_met_on_the_sample_is_a_warning(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    lines = len((project / "templates" / "brief.md.j2").read_text().splitlines())
+    _with_line(project, "{{ 'x' * 10**9 }}")
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 0, result.output
+    assert (f"warning: templates/brief.md.j2:{lines + 1}: the template builds a value longer "
+            "than 1,000,000 characters or items\n") in result.output, result.output
+    assert "found rendering a sample action list: cvm run stops here on data like it" \
+        in result.output
+    result = runner.invoke(app, ["validate", "--strict", "-p", str(project)])
+    assert result.exit_code == 1
