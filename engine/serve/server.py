@@ -5,6 +5,7 @@ folder's watcher around one uvicorn server, bound to 127.0.0.1 unless told other
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import socket
 import sys
 import threading
@@ -235,6 +236,12 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
+        # a name that does not resolve, or an address that is not this machine's: the host's
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(Problem(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}", key="--host",
+                hint="give an address of this machine: 127.0.0.1 (this machine only) or "
+                "0.0.0.0 (every network interface)")) from None
         raise UsageError(Problem(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                                  key="--port", hint="choose another --port (or stop what "
                                                     "uses it)")) from None
