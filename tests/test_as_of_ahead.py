@@ -128,3 +128,32 @@ def test_validate_audience_warns_about_rows_dated_ahead(tmp_path: Path,
     assert code == 0, out + err
     assert DEFAULT_AHEAD in err
     assert err.count("after today") == 1
+
+
+def test_validate_says_rows_dated_ahead_before_what_they_make_fail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's trial: one row's year mistyped (2027-12-01) made validate blame
+    retention.lookback_periods ("raise retention.lookback_periods"), without a word of the
+    date after today that is the cause. validate reads every row's date: it says it, first."""
+    project = copy_example_project(tmp_path)
+    rows = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    assert ",C001216,2024-12-01," in rows[8999]
+    rows[8999] = rows[8999].replace(rows[8999].split(",")[2], "2027-12-01")
+    (project / "tx.csv").write_text("".join(rows))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(project / "tx.csv")))
+    _on(monkeypatch, "2026-12-06")
+    code, out, err = _cvm("validate", "--project", str(project))
+    assert code == 1
+    said = out + err
+    ahead = said.index("warning: cvm.yaml:5:17: data.transactions: the transactions run to "
+                       "2027-12-01, after today (2026-12-06), so the default as-of date is "
+                       "2027-12-02: ")
+    assert ahead < said.index("error: cvm.yaml:"), said
+    assert "retention.lookback_periods" in said  # what it makes fail, said after
+    _on(monkeypatch, "2025-12-20")  # and without an error: validate alone says it too
+    (tmp_path / "b").mkdir()
+    code, out, err = _cvm("validate", "--project", str(copy_example_project(tmp_path / "b")))
+    assert code == 0
+    assert DEFAULT_AHEAD.removeprefix("warning: ") in out + err

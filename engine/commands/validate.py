@@ -63,7 +63,11 @@ def check(project: Path | None, config_file: Path | None,
     if not any(p.severity == "error" for p in (*source, *stores, *files, *first)):
         from engine.value.every_row import check_every_row  # what run checks over every row
 
-        built.problems.extend(check_every_row(config))
+        every, as_of = check_every_row(config)
+        if config.as_of is None and as_of is not None and (
+                ahead := ahead_of_today(config, as_of)):
+            built.problems.append(ahead)  # said first: it may be why a check below fails
+        built.problems.extend(every)
     return built
 
 
@@ -146,7 +150,7 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
             late = [p for p in (
                 ahead_of_today(config, as_of) if config.as_of is None else None,
                 None if sizes.last_purchase is None else long_after_data(
-                    config, as_of, sizes.last_purchase)) if p is not None]
+                    config, as_of, sizes.last_purchase)) if p is not None and p not in problems]
             problems = [*problems, *late, *unreached_rules(built.project.rulebook, sizes),
                         *sizes.warnings]  # the date first: it may be why rules give none
         except CvmError as exc:  # the data's problems, found while scoring

@@ -35,16 +35,19 @@ from engine.project.database_source import DatabaseSource
 from engine.value.retention import require_sample
 
 
-def check_every_row(config: Config) -> list[Problem]:
-    """The problems ``cvm run`` would stop at over every row's date and amount (none: [])."""
+def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
+    """The problems ``cvm run`` would stop at over every row's date and amount (none: []),
+    and the as-of date the rows give (None when they were not read): a default date after
+    today is why a later check fails (a year mistyped in one row)."""
+    found: list[dt.date] = []
     try:
-        _check(config)
+        _check(config, found)
     except InputError as exc:
-        return list(exc.problems)
-    return []
+        return list(exc.problems), found[0] if found else None
+    return [], found[0] if found else None
 
 
-def _check(config: Config) -> None:
+def _check(config: Config, found: list[dt.date]) -> None:
     data, subs = config.data, config.subscriptions
     wanted = {k: data.columns[k] for k in ("date", "amount")}
     if subs is not None:
@@ -69,6 +72,7 @@ def _check(config: Config) -> None:
     day = (seconds // DAY).astype(np.int64)
     first, last = int(np.min(day)), int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))
+    found.append(as_of)
     as_of_day = (as_of - EPOCH).days
     if first >= as_of_day:
         raise InputError(all_after_as_of(config, first, as_of))
