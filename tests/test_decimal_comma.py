@@ -130,16 +130,17 @@ def test_a_folder_of_files_reads_decimal_commas_in_one_process(tmp_path: Path) -
         (folder / "out" / "customers.csv").read_bytes()
 
 
-def test_a_parquet_file_s_text_numbers_keep_their_point(tmp_path: Path) -> None:
-    """data.decimal is a CSV file's mark: a Parquet file's numbers stored as text are read
-    with a point whatever it says (the customers file beside it may be a CSV with commas)."""
+def test_a_parquet_file_s_text_numbers_follow_the_setting(tmp_path: Path) -> None:
+    """data.decimal is the mark of numbers written as text: a Parquet file's text columns
+    too (as --engine dask's partitions of a CSV file hold them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = semicolons((ROOT / "examples/retail/transactions.csv").read_text(), comma=False)
-    points = project(tmp_path / "points", rows, decimal=None)
-    folder = project(tmp_path / "pq", rows, decimal=",")
-    frame = pd.read_csv(points / "tx.csv", sep=";", dtype=str, keep_default_na=False)
+    rows = (ROOT / "examples/retail/transactions.csv").read_text()
+    points = project(tmp_path / "points", semicolons(rows, comma=False), decimal=None)
+    folder = project(tmp_path / "pq", semicolons(rows, comma=True), decimal=",")
+    frame = pd.read_csv(folder / "tx.csv", sep=";", dtype=str, keep_default_na=False)
+    assert frame["NetAmount"].str.contains(",").any()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / "tx.parquet")
     config = folder / "cvm.yaml"
     config.write_text(config.read_text().replace(str(folder / "tx.csv"),

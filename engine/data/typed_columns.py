@@ -43,7 +43,7 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
               required: bool) -> np.ndarray:
     """float64 values; NaN where an optional value is empty."""
     col = table.column(ours)
-    comma = src.decimal == "," and not src.is_parquet  # data.decimal: a CSV file's mark
+    comma = src.decimal == ","  # data.decimal: numbers written as text (a CSV file's)
     expected = "a number such as 12,50" if comma else "a number such as 12.50"
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         col = pc.utf8_trim_whitespace(col)

@@ -68,8 +68,8 @@ DATA = c.Record([
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
     c.Field("decimal", c.Text(choices=(".", ",")), ".",
-            about="the decimal mark of the numbers in CSV files: '.' (12.50) or ',' (12,50, "
-            "as many European exports write them; no thousands separators either way)"),
+            about="the decimal mark of numbers written as text (CSV files): '.' (12.50) or ',' "
+            "(12,50, as many European exports write them; no thousands separators either way)"),
     c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
     c.Field("customers_date_format", c.Optional(c.Text(check_fn=check_format)), None,
             about="the customers file's dates, when they are not written as date_format says"),

@@ -77,7 +77,8 @@ def number_trouble(col: str, values: Sequence[str]) -> str | None:
            "a decimal comma": "with a decimal point, or every number of the file with a "
            "decimal comma (data.decimal: ',')"}[next(iter(found))] \
         if len(found) == 1 else "with one decimal mark (data.decimal: ',' reads commas), " \
-        "no currency symbol or thousands separator"
+        "no currency symbol or thousands separator" if "a decimal comma" in found \
+        else "as plain numbers"
     listed = " and ".join(f"{what} ({sample!r})" for what, sample in found.items())
     return (f"column {col!r} holds numbers with {listed}, which CVM Engine does not read: "
             f"export them {fix}")
