@@ -70,3 +70,18 @@ def test_a_limit_met_on_the_sample_is_a_warning(tmp_path: Path) -> None:
         in result.output
     result = runner.invoke(app, ["validate", "--strict", "-p", str(project)])
     assert result.exit_code == 1
+
+
+def test_a_range_too_big_is_said_as_a_limit(tmp_path: Path) -> None:
+    """A new user's trial: `range(10**9)` said Python's own words ("could not render:
+    OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
+    and no hint, where every other limit is said plainly with one."""
+    project = copy_example_project(tmp_path)
+    lines = len((project / "templates" / "brief.md.j2").read_text().splitlines())
+    _with_line(project, "{% for i in range(10**9) %}x{% endfor %}")
+    result = runner.invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "out"),
+                                 "--no-history"])
+    assert result.exit_code == 1
+    assert (f"error: templates/brief.md.j2:{lines + 1}: the template asks for a range of more "
+            "than 100,000 numbers\n  hint: templates are limited so that no file can hang a "
+            "run or exhaust memory") in result.output, result.output

@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.sandbox import MAX_RANGE
 
 from engine.errors import Problem
 from engine.render.names import source_line, undefined_hint
@@ -49,6 +50,9 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
         return Problem(str(exc.message), file=shown(file or name), line=line,
                        hint=undefined_hint(str(exc.message), context, "" if env is None else
                                            source_line(env.loader, env, file or name, line)))
+    if isinstance(exc, OverflowError) and str(exc).startswith("Range too big"):
+        return Problem(f"the template asks for a range of more than {MAX_RANGE:,} numbers",
+                       file=shown(file or name), line=line, hint=LIMITS_HINT)
     if isinstance(exc, RecursionError):
         return Problem("the template calls or includes itself without end",
                        file=shown(file or name), line=line, hint=LIMITS_HINT)
