@@ -39,7 +39,7 @@ class Source:
     configured: bool = True
     folder: str | None = None  # one file of this folder (as shown), read as part of it
     first_rows: int | None = None  # only this many rows read, the file has more (validate)
-    decimal: str = "."  # the decimal mark of its numbers (a CSV file's text: data.decimal)
+    decimal: str = "."  # the decimal mark of its numbers written as text (data.decimal)
 
     @property
     def is_parquet(self) -> bool:

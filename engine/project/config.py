@@ -137,7 +137,7 @@ class DataConfig:
     customers: Path | ObjectPath | None
     delimiter: str
     encoding: str
-    decimal: str  # the decimal mark of numbers in CSV files: "." or ","
+    decimal: str  # the decimal mark of numbers written as text (a CSV file's): "." or ","
     date_format: str | None
     # the customers file's, when not date_format (a CRM export and a shop's differ; None:
     # date_format's)

@@ -18,9 +18,9 @@ from engine.data.typed_columns import read_dates
 from engine.errors import InputError, Problem
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
-    as_number,
     decimal_mark,
     number_trouble,
+    plain_number,
 )
 
 SAMPLE_BYTES = 1 << 20
@@ -143,7 +143,7 @@ def _date_format(values: Sequence[str]) -> str | None:
     values = [v.strip() for v in values if v.strip()]
     if not values:
         return None
-    numbers = all(as_number(v) is not None for v in values)
+    numbers = all(plain_number(v) is not None for v in values)
     if numbers and not all(len(v) == 8 and v.isdigit() for v in values):
         return None
     for fmt in (() if numbers else (ISO,)) + DATE_FORMATS:
@@ -180,7 +180,7 @@ def _refuse_binary(path: Path, raw: bytes) -> None:
 def _refuse_headerless(path: Path, first: Sequence[str], delimiter: str) -> None:
     """cvm.yaml maps columns by the names of a header line: a first line of data would give
     columns named "00004" and lose the first row, so it is refused with the fix."""
-    if not first or not all(as_number(v) is not None or DECIMAL_COMMA.match(v.strip())
+    if not first or not all(plain_number(v) is not None or DECIMAL_COMMA.match(v.strip())
                             or _date_format([v]) for v in first):
         return
     sep = " " if delimiter == "whitespace" else delimiter
@@ -229,7 +229,7 @@ def _kind(values: Sequence[str]) -> str:
     filled = [v for v in values if v.strip()]
     if not filled:
         return "empty"
-    numbers = [as_number(v) for v in filled]
+    numbers = [plain_number(v) for v in filled]
     if all(n is not None for n in numbers):
         if all(float(n).is_integer() for n in numbers if n is not None):
             return "date" if _date_format(filled) == "%Y%m%d" else "integer"
@@ -350,7 +350,7 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
 
 
 def _unfit_why(col: str, values: Sequence[str], kind: str) -> str:
-    text = next((v for v in values if v and as_number(v) is None), None)
+    text = next((v for v in values if v and plain_number(v) is None), None)
     return number_trouble(col, values) or (
         f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values"
         + (f" (e.g. {text!r})" if text is not None and kind in ("words", "text") else ""))

@@ -14,7 +14,7 @@ POINTED = re.compile(r"^[-+]?[0-9]*\.[0-9]+$")  # 12.50 (not a date: 03.01.2024)
 EU_THOUSANDS = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")  # 1.234,56
 
 
-def as_number(text: str) -> float | None:
+def plain_number(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
@@ -59,7 +59,7 @@ def number_trouble(col: str, values: Sequence[str]) -> str | None:
         text = CURRENCY.sub("", v).strip()
         if text != v:
             found.setdefault("a currency symbol", v)
-        if as_number(text) is not None:
+        if plain_number(text) is not None:
             if POINTED.match(text):
                 found.setdefault("a decimal point", v)
             continue
