@@ -31,7 +31,8 @@ CASES = [
      "error: --changes: names the same file as --report\n"
      "  hint: give the changed customers (CSV) a file of their own"),
     (["fit", "--calibration-end", "1997-31-01"],
-     "error: --calibration-end: found '1997-31-01', expected a date such as 2024-06-30"),
+     "error: --calibration-end: found '1997-31-01', expected a date such as 2024-06-30\n"
+     "  hint: there is no month 31: write the date as YYYY-MM-DD (year, month, day)"),
 ]
 
 

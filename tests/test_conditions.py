@@ -96,6 +96,20 @@ when:
     ("when:\n  recency_days: {gt: '30'}\n",
      "policies/x.yaml:2:22: when.recency_days.gt: found '30' (text), expected a number "
      "(recency_days is a number)\n  hint: remove the quotes"),
+    ("when:\n  clv_discounted: {gte: 25 EUR}\n",
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '25 EUR' (text), expected a number "
+     "(clv_discounted is a number)\n  hint: write the number alone, without a unit: 25"),
+    ("when:\n  clv_discounted: {gte: '€1,250.50'}\n",
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '€1,250.50' (text), expected a "
+     "number (clv_discounted is a number)\n  hint: write the number alone, without a unit: "
+     "1250.50"),
+    ("when:\n  churn_risk: {gte: 50%}\n",
+     "policies/x.yaml:2:21: when.churn_risk.gte: found '50%' (text), expected a number "
+     "(churn_risk is a number)\n  hint: write the number without %: 0.5 for 50% if churn_risk "
+     "is a share from 0 to 1"),
+    ("when:\n  clv_discounted: {gte: '0,5'}\n",
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '0,5' (text), expected a number "
+     "(clv_discounted is a number)\n  hint: write a decimal point: 0.5"),
     ("when:\n  value_tier: {gt: 3}\n",
      "policies/x.yaml:2:16: when.value_tier.gt: operator 'gt' needs a number attribute, but "
      "value_tier is text\n  hint: use one of eq, ne, in, not_in, exists, missing for a text "

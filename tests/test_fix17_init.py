@@ -191,4 +191,6 @@ def test_a_folder_given_to_cvm_test_is_exit_1(tmp_path: Path) -> None:
     assert _init(tmp_path / "p")[0] == 0
     result = CliRunner().invoke(app, ["test", str(tmp_path), "-p", str(tmp_path / "p")])
     assert result.exit_code == 1
-    assert result.stderr == f"error: {tmp_path}: FILES: is a folder, expected a test file\n"
+    assert result.stderr == (f"error: {tmp_path}: is a folder, expected a test file\n"
+                             "  hint: cvm test takes policy test files (policy_tests/*.yaml); "
+                             "with none, it runs every one of the project's\n")

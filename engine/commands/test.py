@@ -24,7 +24,10 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
     for path in files or []:
         if not path.is_file():  # exit 1 as README "Exit codes" says, not Click's 2
             raise InputError(Problem("is a folder, expected a test file" if path.is_dir()
-                                     else "file not found", file=str(path), key="FILES"))
+                                     else "file not found", file=str(path), hint=(
+                                         f"cvm test takes policy test files ({TESTS_FOLDER}/"
+                                         "*.yaml); with none, it runs every one of the "
+                                         "project's")))
     tests, problems = list(setup.tests.tests), list(setup.tests.problems)
     if problems:
         raise InputError(problems)

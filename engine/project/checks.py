@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError, Problem, clip, did_you_mean
+from engine.project.hints import date_hint, empty_file_hint, quoted_number
 from engine.project.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -110,7 +111,7 @@ class Number(Kind):
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
                           "write a fraction, without %: 0.1 for 10%" if percent else
                           f"write the number without quotes: {value.strip()}"
-                          if _quoted_number(value) else self.hint)
+                          if quoted_number(value) else self.hint)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
@@ -140,14 +141,6 @@ class Number(Kind):
         if self.max is not None:
             out["maximum"] = _json_number(self.max)
         return out
-
-
-def _quoted_number(value: Any) -> bool:
-    """A number written in quotes ('0.10'): YAML reads it as text."""
-    try:
-        return isinstance(value, str) and math.isfinite(float(value.strip()))
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -221,7 +214,7 @@ class Date(Kind):
             with contextlib.suppress(ValueError):
                 date = dt.date.fromisoformat(value)
         if date is None:
-            raise Invalid(f"found {describe(value)}, expected {self.expected}")
+            raise Invalid(f"found {describe(value)}, expected {self.expected}", date_hint(value))
         if not EARLIEST <= date <= LATEST:
             raise Invalid(f"found {date}, expected a date {DATE_RANGE}", "check the year")
         return date
@@ -357,11 +350,14 @@ class Record(Kind):
                 out[f.name] = f.default
         return out
 
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields if f.default is MISSING]
+
     def json_schema(self) -> dict[str, Any]:
-        required = [f.name for f in self.fields if f.default is MISSING]
         out: dict[str, Any] = {"type": "object", "additionalProperties": False}
-        if required:
-            out["required"] = required
+        if self.required:
+            out["required"] = self.required
         out.update(self.schema_extra)
         out["properties"] = {f.name: _field_schema(f) for f in self.fields}
         return out
@@ -380,13 +376,17 @@ def _json_number(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
 
 
+def empty_file(kind: Kind, file: str) -> Problem:  # or a file of comments only
+    return Problem(f"the file is empty, expected {kind.expected}", file=file, hint=empty_file_hint(
+        kind.expected, kind.required if isinstance(kind, Record) else []))
+
+
 def check(doc: YamlDoc, kind: Kind, *, empty_ok: bool = False) -> Any:
     """Check a whole document against ``kind``; raise one InputError listing every problem."""
     if doc.data is None and not empty_ok:
-        raise InputError(Problem(f"the file is empty, expected {kind.expected}", file=doc.file))
-    ctx = Ctx(doc)
-    value = kind.run({} if doc.data is None else doc.data, ctx, ())
-    errors = [p for p in ctx.problems if p.severity == "error"]
+        raise InputError(empty_file(kind, doc.file))
+    value, problems = check_collect(doc, kind)
+    errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(errors)
     return value

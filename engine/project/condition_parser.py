@@ -31,6 +31,7 @@ from engine.project.conditions import (
     Condition,
     Not,
 )
+from engine.project.hints import number_hint
 from engine.project.yamlio import Path_, YamlDoc, format_path
 
 
@@ -197,9 +198,8 @@ class Parser:
     def scalar(self, attribute: str, kind: str, raw: Any, path: Path_) -> Any:
         if kind == NUMBER:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                hint = "remove the quotes" if _looks_numeric(raw) else None
                 self.error(path, f"found {describe_found(raw)}, expected a number "
-                           f"({attribute} is a number)", hint)
+                           f"({attribute} is a number)", number_hint(raw, attribute))
                 return _BAD
             number = float(raw)
             if not math.isfinite(number) or (number != 0 and not
@@ -236,11 +236,5 @@ class Parser:
 _BAD: Any = object()
 
 
-def _looks_numeric(raw: Any) -> bool:
-    try:
-        float(raw)
-    except (TypeError, ValueError):
-        return False
-    return isinstance(raw, str)
 
 

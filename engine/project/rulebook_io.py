@@ -67,7 +67,7 @@ def read(path: Path, project: Path, kind: c.Kind, problems: list[Problem], *,
         problems.extend(exc.problems)
         return None, None
     if doc.data is None:
-        problems.append(Problem(f"the file is empty, expected {kind.expected}", file=display))
+        problems.append(c.empty_file(kind, display))
         return None, None
     value, found = c.check_collect(doc, kind)
     problems.extend(found)

@@ -92,7 +92,10 @@ def load_tiers(project: Path) -> TierSpec:
         total = sum(t.share or 0 for t in tiers)
         if total >= 1:
             problems.append(doc.problem(("tiers",), f"the shares add up to {total:g}, expected "
-                                        "less than 1 (the last tier takes the rest)"))
+                                        "less than 1 (the last tier takes the rest)",
+                                        hint=f"lower the shares: the last tier, {tiers[-1].name}"
+                                        ", takes the customers the others leave (1 minus their "
+                                        "sum)"))
     else:
         mins = [t.min for t in tiers[:-1]]
         if any(a is not None and b is not None and a <= b for a, b in pairwise(mins)):

@@ -1,0 +1,89 @@
+"""Hints for values written the way people write them, not the way the engine reads them: a
+number with its currency ("25 EUR"), a percentage, a decimal comma, a date in another order
+or one the calendar lacks. Each function returns the hint's text, or None when it has none
+better than the message itself."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+from typing import Any
+
+DATE_SHAPE = "write the date as YYYY-MM-DD (year, month, day)"
+_NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_ISO_LIKE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # not the locale's names
+
+
+def number_hint(raw: Any, attribute: str) -> str | None:
+    """The hint for text found where a number belongs (``raw``, in a condition on
+    ``attribute``)."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    if _plain(text) is not None:
+        return "remove the quotes"
+    if text.endswith("%") and _plain(text[:-1].strip()) is not None:
+        return (f"write the number without %: 0.5 for 50% if {attribute} is a share from 0 "
+                "to 1")
+    if _DECIMAL_COMMA.fullmatch(text) and not _THOUSANDS.fullmatch(text):
+        return f"write a decimal point: {text.replace(',', '.')}"
+    if _THOUSANDS.fullmatch(text):
+        return f"write the number without thousands separators: {text.replace(',', '')}"
+    numbers = _NUMBER.findall(text)
+    if len(numbers) == 1 and re.fullmatch(r"[^\d]*", text.replace(numbers[0], "", 1)):
+        number = numbers[0]
+        if _DECIMAL_COMMA.fullmatch(number) and not _THOUSANDS.fullmatch(number):
+            number = number.replace(",", ".")
+        return f"write the number alone, without a unit: {number.replace(',', '')}"
+    return None
+
+
+def quoted_number(value: Any) -> bool:
+    """A number written in quotes ('0.10'): YAML reads it as text."""
+    return isinstance(value, str) and _plain(value.strip()) is not None
+
+
+def _plain(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def date_hint(value: Any) -> str:
+    """The hint for a value that is not a date: what is wrong with it when that can be said
+    (a month 13, a 30 February, 20250630 without its dashes), else the format."""
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 8:
+        text = str(value)
+        try:
+            day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return DATE_SHAPE
+        return f"{DATE_SHAPE}: {day.isoformat()}"
+    match = _ISO_LIKE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return DATE_SHAPE
+    year, month, day_ = (int(g) for g in match.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {month}: {DATE_SHAPE}"
+    if year >= 1:
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day_ <= days:
+            return f"{_MONTHS[month - 1]} {year} has {days} days"
+    return DATE_SHAPE
+
+
+def empty_file_hint(what: str, required: list[str]) -> str | None:
+    """The hint for an empty file expected to hold ``what`` with the ``required`` keys."""
+    if not required:
+        return None
+    keys = required[0] if len(required) == 1 else \
+        ", ".join(required[:-1]) + " and " + required[-1]
+    return f"{what} needs the key{'s' if len(required) > 1 else ''} {keys}"
