@@ -9,10 +9,12 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.workflow.json_output import schema_path
 from tests.conftest import ROOT
 from tests.test_validate_data_files import _project
 from tests.test_validate_first_rows import _edit
@@ -72,6 +74,14 @@ def test_a_customer_without_an_action(project: Path) -> None:
     assert _explain(project, cid).splitlines()[-2:] == [
         "Allocation, as cvm run allocates now",
         "  none: the decision is no action"]  # the others not decided: seconds at 1M
+    doc = json.loads(_explain(project, cid, "--json"))
+    jsonschema.validate(doc, json.loads(schema_path("explain").read_text()),
+                        cls=jsonschema.Draft202012Validator)
+    placed = doc["allocation"]  # no field said as something: "reason" was "" beside nulls
+    assert {k: v for k, v in placed.items() if k not in ("options", "limits")} == dict.fromkeys(
+        ("status", "campaign", "channel", "reason", "cost", "expected_value",
+         "expected_response", "value_at_stake", "value_column", "relationship_factor"))
+    assert (placed["options"], placed["limits"], doc["schema_version"]) == ([], [], 8)
 
 
 def test_a_full_channel_and_a_tie_at_the_prices(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_explain_json_has_the_contact_verdicts(tmp_path: Path,
     doc = json.loads(shown.stdout)
     jsonschema.validate(doc, json.loads(schema_path("explain").read_text()),
                         cls=jsonschema.Draft202012Validator)
-    assert doc["schema_version"] == 7
+    assert doc["schema_version"] == 8
     contact = doc["contact_policies"]
     assert (contact["file"], contact["contacts_from"], contact["contacts_counted"]) == (
         "policies/contact_policies.yaml", "the history", 1)

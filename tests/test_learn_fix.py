@@ -323,8 +323,8 @@ def test_explain_json_carries_the_counts_under_schema_3() -> None:
 
     schema = json.loads(schema_path("explain").read_text())
     # version 4 added the model figures (issue 15), 5 the opt-out (issue 13), 6 the campaign's
-    # runs counted and waiting
-    assert SCHEMA_VERSIONS["explain"] == schema["properties"]["schema_version"]["const"] == 7
+    # runs counted and waiting, 8 allocation.reason null without an action
+    assert SCHEMA_VERSIONS["explain"] == schema["properties"]["schema_version"]["const"] == 8
     counts = Counts({"email": Tally(250, 300, 70), "sms": Tally(100, 100, 10)},
                     Tally(350, 400, 80), Tally(400, 500, 85), Tally(60, 120, 9))
     got = figures("k", [("email", 0.05), ("sms", 0.02), ("call_centre", 0.1)], counts, 100)

@@ -36,7 +36,7 @@ class AllocationView:
     status: str | None  # None: no action to allocate
     campaign: str | None
     channel: str | None
-    reason: str
+    reason: str | None  # the action list's reason ("" when allocated); None: no action
     cost: float | None
     expected_value: float | None
     expected_response: float | None
@@ -87,7 +87,7 @@ class AllocationView:
 
 
 # a customer whose decision is no action: nothing to allocate (the others not decided)
-NOTHING = AllocationView(None, None, None, "", None, None, None, None, None, None, (), (), None)
+NOTHING = AllocationView(None, None, None, None, None, None, None, None, None, None, (), (), None)
 
 
 def allocation_view(computed: Computed, customer_id: str) -> AllocationView:

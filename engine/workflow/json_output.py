@@ -29,8 +29,9 @@ from engine.errors import Problem
 # purchase_model is the value table's, as the terminal says (null without one; review 8b);
 # explain 5: contact_policies.opted_out, the built-in opt-out rule (issue 13); score 2:
 # customers_without_purchase, the customers left out (session 29's new user); score 3: refunds,
-# netted and left out (session 31's audit)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 7, "plan": 2, "fit": 4, "score": 3, "events": 1}
+# netted and left out (session 31's audit); explain 8: allocation.reason null without an
+# action, as the other fields (session 34's new user)
+SCHEMA_VERSIONS = {"validate": 2, "explain": 8, "plan": 2, "fit": 4, "score": 3, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
