@@ -85,3 +85,20 @@ def test_a_range_too_big_is_said_as_a_limit(tmp_path: Path) -> None:
     assert (f"error: templates/brief.md.j2:{lines + 1}: the template asks for a range of more "
             "than 100,000 numbers\n  hint: templates are limited so that no file can hang a "
             "run or exhaust memory") in result.output, result.output
+
+
+def test_an_included_template_not_in_utf8_is_an_error_at_its_own_file(tmp_path: Path) -> None:
+    """validate said a warning ("cvm run stops here on data like it") for an included
+    template that is not UTF-8, which run refuses whatever the data, and named the including
+    file (its errors and warnings were told apart by their first words, not by what failed)."""
+    project = copy_example_project(tmp_path)
+    (project / "templates" / "latin.txt").write_bytes(b"Caf\xe9\n")
+    _with_line(project, "{% include 'latin.txt' %}")
+    said = ("error: templates/latin.txt: byte 0xe9 at offset 3 is not valid UTF-8\n"
+            "  hint: save the template as UTF-8\n")
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert (result.exit_code, said in result.output) == (1, True), result.output
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "--no-history"])
+    assert (result.exit_code, said in result.output) == (1, True), result.output
+    assert not out.exists()

@@ -9,7 +9,6 @@ and for Markdown in the others. Every template error names the template and its 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from engine.errors import InputError, Problem
 from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_TEMPLATE
 from engine.project.templates import TEMPLATES, Templates
 from engine.render.sandbox import Sandbox, check, render_template, sandbox
+from engine.render.template_problems import whatever_the_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,14 +67,6 @@ def render(templates: Templates, name: str, context: Mapping[str, Any], *,
                            new_run=env is None)
 
 
-# what a template asks of the context that no context has, whatever the data: a name
-# (``budgt``), a key of one of its dicts (``budget.usd``) or a field of one of its texts,
-# lists or numbers (``k.nme`` of a KPI, a text), in Jinja2's words; each field of the context
-# has one kind whatever the data, or is None (``'None' has no attribute``: the data's case)
-_NOT_IN_ANY_CONTEXT = re.compile(r"^(?:'[^']+' is undefined|'(?:dict|str|list|int|float|bool) "
-                                 r"object' has no attribute '[^']+')$")
-
-
 def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelSetup,
                     tiers: Sequence[str], *, currency: str, project: str) -> list[Problem]:
     """Render the brief templates for every campaign on a sample action list
@@ -88,19 +80,13 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
         render_briefs(templates, sample_actions(rulebook, channels, tiers), rulebook,
                       channels, run={"run_id": "0" * 16, "as_of": "2000-01-01",
                                      "currency": currency, "project": project})
-    except InputError as exc:
-        return [p if _NOT_IN_ANY_CONTEXT.match(p.message) or p.message.startswith(ANY_DATA)
-                else dataclasses.replace(p, severity="warning", hint="; ".join(
-                    h for h in (p.hint, "found rendering a sample action list: cvm run stops "
-                                "here on data like it") if h)) for p in exc.problems]
+    except InputError as exc:  # chained to the template's failure (render_template)
+        if exc.__cause__ is not None and whatever_the_data(exc.__cause__):
+            return list(exc.problems)
+        return [dataclasses.replace(p, severity="warning", hint="; ".join(
+            h for h in (p.hint, "found rendering a sample action list: cvm run stops here on "
+                        "data like it") if h)) for p in exc.problems]
     return []
-
-
-# what fails whatever the data: errors in validate as in run (a name the context never has is
-# _NOT_IN_ANY_CONTEXT); other failures on the sample (a limit, a value's type) are warnings
-ANY_DATA = ("the template tries to reach Python internals", "template syntax error",
-            "the template calls or includes itself", "the template is larger than", "template '",
-            "templates/")
 
 
 def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,

@@ -62,6 +62,7 @@ from engine.render.template_limits import (
     TemplateLimit,
     TemplateNotText,
     TemplateOutside,
+    TemplateTooLarge,
     check_binop,
     check_printed,
     length,
@@ -298,14 +299,14 @@ class _Loader(jinja2.FileSystemLoader):
             for folder in self.searchpath:
                 path = Path(folder) / template
                 if path.is_file() and path.stat().st_size > MAX_TEMPLATE_BYTES:
-                    raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+                    raise TemplateTooLarge(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
             try:
                 return super().get_source(environment, template)
             except UnicodeDecodeError as exc:
                 raise TemplateNotText(f"byte {exc.object[exc.start]:#04x} at offset "
-                                      f"{exc.start} is not valid UTF-8") from None
+                                      f"{exc.start} is not valid UTF-8", template) from None
         if isinstance(found, int):
-            raise TemplateLimit(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+            raise TemplateTooLarge(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
         if isinstance(found, Outside):
             raise TemplateOutside(f"templates/{name} is a link to {found.target}, outside the "
                                   "project's templates/ folder")
@@ -313,7 +314,7 @@ class _Loader(jinja2.FileSystemLoader):
             text = found.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TemplateNotText(f"byte {exc.object[exc.start]:#04x} at offset {exc.start} "
-                                  "is not valid UTF-8") from None
+                                  "is not valid UTF-8", name) from None
         # as a file opened as text reads it (universal newlines), the way Jinja2 read it
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         filename = os.path.normpath(posixpath.join(str(self.templates.folder), name))
@@ -349,4 +350,5 @@ def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
     try:
         return "".join(env.get_template(name).generate(context))
     except Exception as exc:  # every failure of a user file becomes its problem
-        raise InputError(problem_of(exc, name, shown, context, env)) from None
+        # chained: cvm validate tells from the failure whether any data meets it
+        raise InputError(problem_of(exc, name, shown, context, env)) from exc

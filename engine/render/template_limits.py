@@ -38,8 +38,16 @@ class TemplateLimit(Exception):
     """A template went past one of the limits above."""
 
 
+class TemplateTooLarge(TemplateLimit):
+    """A template file larger than MAX_TEMPLATE_BYTES: refused whatever the data."""
+
+
 class TemplateNotText(Exception):
-    """A template file that is not UTF-8 text."""
+    """A template file that is not UTF-8 text; ``name``: the file under templates/."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 class TemplateOutside(Exception):

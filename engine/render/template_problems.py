@@ -4,6 +4,7 @@ in the sandbox's words, and a hint."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from engine.render.template_limits import (
     TemplateLimit,
     TemplateNotText,
     TemplateOutside,
+    TemplateTooLarge,
 )
 
 
@@ -40,8 +42,8 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
         return Problem(str(exc), file=shown(file or name), line=line,
                        hint="a template reads only files inside templates/: copy the file "
                        "there instead of linking to it")
-    if isinstance(exc, TemplateNotText):
-        return Problem(str(exc), file=shown(file or name), hint="save the template as UTF-8")
+    if isinstance(exc, TemplateNotText):  # its own file, not the one including it
+        return Problem(str(exc), file=shown(exc.name), hint="save the template as UTF-8")
     if isinstance(exc, SecurityError):
         return Problem(f"the template tries to reach Python internals, which the sandbox "
                        f"forbids: {exc}", file=shown(file or name), line=line,
@@ -64,6 +66,26 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
         return Problem(f"could not render: {type(exc).__name__}: {exc}",
                        file=shown(file or name), line=line)
     raise exc  # not a problem of the template: a bug, reported as one
+
+
+# what a template asks of the context that no context has, whatever the data: a name
+# (``budgt``), a key of one of its dicts (``budget.usd``) or a field of one of its texts,
+# lists or numbers (``k.nme`` of a KPI, a text), in Jinja2's words; each field of the context
+# has one kind whatever the data, or is None (``'None' has no attribute``: the data's case)
+_NOT_IN_ANY_CONTEXT = re.compile(r"^(?:'[^']+' is undefined|'(?:dict|str|list|int|float|bool) "
+                                 r"object' has no attribute '[^']+')$")
+# failures of the template's text itself, met by every rendering
+_ANY_DATA = (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound, TemplateTooLarge,
+             TemplateOutside, TemplateNotText, SecurityError, RecursionError)
+
+
+def whatever_the_data(exc: BaseException) -> bool:
+    """Whether a template's failure (the exception ``problem_of`` was given) is met on any
+    data: an error of ``cvm validate``'s sample rendering, as of the run; any other failure
+    on the sample (a limit, a value's type) may be the sample's only."""
+    if isinstance(exc, jinja2.UndefinedError):
+        return bool(_NOT_IN_ANY_CONTEXT.match(str(exc.message)))
+    return isinstance(exc, _ANY_DATA)
 
 
 def _where(name: str) -> tuple[str | None, int | None]:
