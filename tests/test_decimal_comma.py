@@ -82,9 +82,9 @@ def test_decimal_commas_without_the_setting_are_an_error(tmp_path: Path) -> None
     folder = project(tmp_path / "p", tx, decimal=None)
     result = runner.invoke(app, ["validate", "-p", str(folder)])
     assert result.exit_code == 1
-    assert ("column 'NetAmount': found '42,70', expected a number such as 12.50\n  hint: use "
-            "'.' as the decimal mark, no thousands separators or currency signs") \
-        in result.output, result.output
+    assert ("column 'NetAmount': found '42,70', expected a number such as 12.50\n  hint: a "
+            "decimal comma: set data.decimal: \",\" in cvm.yaml if every number of the file is "
+            "written so, or export with a decimal point\n") in result.output, result.output
 
 
 def test_a_decimal_mark_other_than_point_or_comma_is_refused(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ share the problem).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,13 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
             hint = ("use ',' as the decimal mark (data.decimal), no thousands separators or "
                     "currency signs" if comma else "use '.' as the decimal mark, no thousands "
                     "separators or currency signs")
+            first = raw[bad].iloc[0] if bad.any() else ""
+            pointed = raw[~bad & raw.notna()].str.contains(".", regex=False).any()
+            if not comma and not pointed and re.fullmatch(
+                    r"[-+]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4,})", first):  # 12,50 and no 12.50
+                hint = (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if "
+                        "every number of the file is written so, or export with a decimal "
+                        "point")
             words = raw[bad].str.contains(r"[0-9]", regex=True).eq(False).any()
             if ours.startswith("attr:") and words:  # data.attributes declared it a number
                 hint = (f"the column holds words: declare it as text under data.attributes "

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.data.typed_columns import read_dates
 from engine.errors import InputError, Problem
+from engine.project.checks import EARLIEST, LATEST
+from engine.workflow.sniff_names import name_score
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
     decimal_mark,
@@ -31,27 +34,8 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ISO = "ISO 8601"
 DATE_FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y",
                 "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
-                "%d/%m/%y", "%m/%d/%y")
-# words in a column name that point at one of our fields (lower case, after splitting
-# camelCase, spaces, dashes and underscores); the first list is the stronger sign
-NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "customer_id": (("customerid", "customer_id", "custid", "clientid", "memberid",
-                     "customer", "client", "member", "shopper", "buyer"),
-                    ("cust", "user", "account", "kunde", "kundennr")),
-    "date": (("orderdate", "date", "purchasedate", "invoicedate", "transactiondate"),
-             ("day", "time", "timestamp", "datum", "ordered", "created")),
-    "amount": (("netamount", "amount", "revenue", "sales", "dollarvalue", "value", "total",
-                "net", "spend", "turnover", "betrag"),
-               ("price", "sum", "gross", "dollar", "eur", "usd")),
-    "cost": (("cost", "cogs", "costofgoods"), ("purchaseprice",)),
-    "margin": (("margin", "profit", "grossmargin"), ()),
-    "quantity": (("qty", "quantity", "units", "numberofcds", "items"), ("count", "number")),
-    "order_id": (("orderid", "order", "invoice", "invoiceno", "transactionid", "receipt",
-                  "ordernumber", "basket"), ("ticket",)),
-    "channel": (("saleschannel", "channel"), ("source", "store")),
-    "category": (("category", "productcategory", "department", "productgroup"),
-                 ("family", "segment")),
-}
+                "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
+                "%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%m-%y")
 REQUIRED = ("customer_id", "date", "amount")
 PLURAL = {"text": "text", "integer": "whole numbers", "decimal": "decimal numbers",
           "date": "dates", "empty": "empty", "words": "text of several words"}
@@ -129,12 +113,16 @@ def _delimiter(lines: Sequence[str]) -> tuple[str, str]:
 
 
 def _reads(values: Sequence[str], fmt: str) -> bool:
-    """Whether the engine reads every value as a date in ``fmt`` (ISO: no date_format)."""
+    """Whether the engine reads every value as a date in ``fmt`` (ISO: no date_format), each
+    within the years it takes (02.12.24 read with %Y is in year 24: refused)."""
     text = pa.chunked_array([pa.array(list(values), pa.string())])
     try:
-        return not read_dates(text, None if fmt == ISO else fmt)[1].any()
+        dates, bad = read_dates(text, None if fmt == ISO else fmt)
     except (pa.ArrowInvalid, ValueError):
         return False
+    span = pc.min_max(dates).as_py()
+    return not bad.any() and (span["min"] is None or (span["min"].date() >= EARLIEST
+                              and span["max"].date() <= LATEST))
 
 
 def _date_format(values: Sequence[str]) -> str | None:
@@ -240,26 +228,6 @@ def _kind(values: Sequence[str]) -> str:
     return "words" if sum(" " in v.strip() for v in filled) * 2 > len(filled) else "text"
 
 
-def _tokens(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
-
-
-def _name_score(field_name: str, column: str) -> int:
-    """3: the whole name is one of the field's strong words; 2: whole words of it are
-    ("Customer No", "Customer Name"); 1: a weak word, or a strong one inside a word."""
-    strong, weak = NAMES[field_name]
-    tokens = _tokens(column)
-    word = "".join(tokens)
-    if word in strong:
-        return 3
-    runs = {"".join(tokens[i:j]) for i in range(len(tokens))
-            for j in range(i + 1, len(tokens) + 1)}
-    if runs & set(strong):
-        return 2
-    return 1 if any(w in word for w in (*strong, *weak)) else 0
-
-
 FITS = {  # which kinds of values each field can hold
     "customer_id": ("text", "integer"), "date": ("date",),
     "amount": ("decimal", "integer"), "cost": ("decimal", "integer"),
@@ -273,8 +241,8 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
     taken: set[str] = set()
     for name in ("date", "customer_id", "amount", "quantity", "cost", "margin", "order_id",
                  "channel", "category"):
-        named = sorted(((_name_score(name, col), -i, col) for i, col in enumerate(columns)
-                        if col not in taken and _name_score(name, col)), reverse=True)
+        named = sorted(((name_score(name, col), -i, col) for i, col in enumerate(columns)
+                        if col not in taken and name_score(name, col)), reverse=True)
         fitting = [(sc, col) for sc, _, col in named if kinds[col] in FITS[name]]
         pick: Guess | None = None
         if fitting:

@@ -33,8 +33,8 @@ from engine.workflow.sniff import (
     _date_guess,
     _kind,
     _reads,
-    _tokens,
 )
+from engine.workflow.sniff_names import tokens
 
 # words of a date column's name that say a contract's start; the customer's own dates
 # (customer_since, signup_date) are weaker: a purchases file may carry them on every row
@@ -70,13 +70,13 @@ SWITCH = "if each row is a contract, run cvm init into a new folder with --contr
 
 
 def _named(column: str, words: frozenset[str]) -> bool:
-    return any(t in words for t in _tokens(column))
+    return any(t in words for t in tokens(column))
 
 
 def _id_like(column: str, values: list[str], kind: str) -> bool:
     """An id, never a price: a name ending in id (``subscription_id``, ``custId``), no or
     number, or distinct whole numbers (over 10 of them, or counting up by one)."""
-    last = (_tokens(column) or [""])[-1]
+    last = (tokens(column) or [""])[-1]
     if last in ID or (last.endswith("id") and not last.endswith(("aid", "valid", "rapid"))):
         return True
     if kind != "integer":
@@ -87,19 +87,19 @@ def _id_like(column: str, values: list[str], kind: str) -> bool:
 
 
 def _price_named(column: str, values: list[str], kind: str) -> bool:
-    words = set(_tokens(column))
+    words = set(tokens(column))
     return (kind in ("decimal", "integer") and not words & NOT_PRICE
             and not _id_like(column, values, kind)
             and bool(words & PRICE or (words & set(PERIODS) and words & PER_PERIOD)))
 
 
 def _contract_id_named(column: str) -> bool:
-    words = _tokens(column)
+    words = tokens(column)
     return any(w in CONTRACT for w in words) and any(w in ID for w in words)
 
 
 def _purchase_named(column: str) -> bool:
-    words = _tokens(column)
+    words = tokens(column)
     return any(w in PURCHASE for w in words) or "".join(words) in BARE_DATE
 
 
@@ -254,7 +254,7 @@ def _billing(found: Sniffed) -> tuple[int, str, str]:
     names = ([amount.column] if amount else []) + [c for c in found.columns
                                                    if amount is None or c != amount.column]
     for col in names:
-        for token in _tokens(col):
+        for token in tokens(col):
             if token in PERIODS:
                 days, said = PERIODS[token]
                 return days, "medium", f"{col!r} says {said}"

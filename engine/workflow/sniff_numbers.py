@@ -12,6 +12,7 @@ THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 WHOLE = re.compile(r"^-?[0-9]+$")
 POINTED = re.compile(r"^[-+]?[0-9]*\.[0-9]+$")  # 12.50 (not a date: 03.01.2024)
 EU_THOUSANDS = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")  # 1.234,56
+EU_COMMA = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+$")  # 1.234,56, not 1.234
 
 
 def plain_number(text: str) -> float | None:
@@ -31,7 +32,8 @@ def decimal_mark(columns: dict[str, list[str]]) -> tuple[str, str]:
         filled = [v.strip() for v in values if v.strip()]
         if any(POINTED.match(v) for v in filled):
             return ".", ""
-        if filled and all(DECIMAL_COMMA.match(v) or WHOLE.match(v) for v in filled):
+        if filled and all(DECIMAL_COMMA.match(v) or WHOLE.match(v) or EU_COMMA.match(v)
+                          for v in filled):  # 1.299,00 beside 26,59: the export's mark too
             commas = [v for v in filled if DECIMAL_COMMA.match(v)]
             if commas and all(len(v.rpartition(",")[2]) == 3 for v in commas):
                 thousands_like = True

@@ -1,0 +1,93 @@
+"""A new user's trial (session 35) with a German shop's export: `cvm init --from` guessed
+two-digit years as four-digit ones (every row then refused as a date in year 24), did not
+read dates with a time (02.12.2024 14:33), left Bestellnummer, Warengruppe and Menge unmapped
+(orders counted as purchase days, every customer's category count 0), and wrote no decimal
+mark for a file of decimal commas with one 1.299,00 in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+runner = CliRunner()
+HEADER = "Kundennummer;Bestellnummer;Bestelldatum;Warengruppe;Menge;Betrag\n"
+
+
+def _export(dates: list[str], amounts: list[str] | None = None) -> str:
+    amounts = amounts or [f"{10 + i % 7},{i % 10}9" for i in range(len(dates))]
+    return HEADER + "".join(
+        f"K{i % 5};B{i};{d};{('Garten', 'Haus', 'Küche')[i % 3]};{1 + i % 3};{a}\n"
+        for i, (d, a) in enumerate(zip(dates, amounts, strict=True)))
+
+
+DAYS = [f"{d:02d}.{m:02d}.2024" for m in range(1, 13) for d in (3, 17, 28)]
+
+
+def _init(tmp_path: Path, text: str) -> tuple[int, str, str]:
+    source = tmp_path / "umsatz.csv"
+    source.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
+    config = tmp_path / "p" / "cvm.yaml"
+    return result.exit_code, result.output, config.read_text() if config.exists() else ""
+
+
+def _validates(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "-p", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("dates", "fmt"), [
+    ([d[:6] + d[8:] for d in DAYS], "%d.%m.%y"),  # 28.01.24
+    ([f"{d} {9 + i % 9:02d}:{i % 60:02d}" for i, d in enumerate(DAYS)], "%d.%m.%Y %H:%M"),
+    ([f"{d} 09:15:{i % 60:02d}" for i, d in enumerate(DAYS)], "%d.%m.%Y %H:%M:%S"),
+])
+def test_dates_are_guessed_in_a_format_the_engine_reads(tmp_path: Path, dates: list[str],
+                                                        fmt: str) -> None:
+    code, out, config = _init(tmp_path, _export(dates))
+    assert code == 0, out
+    assert f'  date_format: "{fmt}"  # guess (high)' in config, config
+    assert '    date: "Bestelldatum"' in config
+    _validates(tmp_path)
+
+
+def test_german_column_names_are_mapped(tmp_path: Path) -> None:
+    code, out, config = _init(tmp_path, _export(DAYS))
+    assert code == 0, out
+    for field, column in (("customer_id", "Kundennummer"), ("order_id", "Bestellnummer"),
+                          ("date", "Bestelldatum"), ("category", "Warengruppe"),
+                          ("quantity", "Menge"), ("amount", "Betrag")):
+        assert f'    {field}: "{column}"  # guess (high)' in config, (field, config)
+    _validates(tmp_path)
+
+
+def test_a_thousands_separator_in_decimal_commas_keeps_the_decimal_mark(tmp_path: Path) -> None:
+    amounts = [f"{10 + i % 7},{i % 10}9" for i in range(len(DAYS))]
+    amounts[4] = "1.299,00"
+    code, out, config = _init(tmp_path, _export(DAYS, amounts))
+    assert code == 1
+    assert '  decimal: ","  # guess: column \'Betrag\' writes numbers with a decimal comma' \
+        in config, config
+    assert ("not guessed: column 'Betrag' holds numbers with a thousands separator "
+            "('1.299,00'), which CVM Engine does not read: export them without one") in out, out
+    config = config.replace("    amount: null", '    amount: "Betrag"')
+    (tmp_path / "p" / "cvm.yaml").write_text(config)  # the user mends the row and the mapping
+    source = tmp_path / "umsatz.csv"
+    source.write_text(source.read_text().replace("1.299,00", "1299,00"))
+    _validates(tmp_path)
+
+
+def test_decimal_commas_without_the_setting_say_the_setting(tmp_path: Path) -> None:
+    code, out, config = _init(tmp_path, _export(DAYS))
+    assert code == 0, out
+    (tmp_path / "p" / "cvm.yaml").write_text(config.replace('  decimal: ","', '  decimal: "."'))
+    result = runner.invoke(app, ["validate", "-p", str(tmp_path / "p")])
+    assert result.exit_code == 1
+    assert ("umsatz.csv:2: row 1, column 'Betrag': found '10,09', expected a number such as "
+            "12.50\n  hint: 36 rows have this problem; a decimal comma: set data.decimal: \",\" "
+            "in cvm.yaml if every number of the file is written so, or export with a decimal "
+            "point\n"
+            ) in result.output, result.output
