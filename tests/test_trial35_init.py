@@ -91,3 +91,50 @@ def test_decimal_commas_without_the_setting_say_the_setting(tmp_path: Path) -> N
             "in cvm.yaml if every number of the file is written so, or export with a decimal "
             "point\n"
             ) in result.output, result.output
+
+
+def _guessed(tmp_path: Path, name: str, text: str) -> tuple[int, str, str]:
+    source = tmp_path / f"{name}.csv"
+    source.write_text(text)
+    result = runner.invoke(app, ["init", str(tmp_path / name), "--from", str(source)])
+    config = tmp_path / name / "cvm.yaml"
+    return result.exit_code, result.output, config.read_text() if config.exists() else ""
+
+
+def test_points_before_three_digits_are_not_read_as_decimals(tmp_path: Path) -> None:
+    """The review: whole euros written 1.250 (a thousands point) beside a cost of 12,50 were
+    mapped as the amount at high confidence, with no decimal mark: every amount of 1,000 or
+    more read 1000 times too small, validate and score passing."""
+    code, out, config = _guessed(tmp_path, "de", (
+        "customer_id;date;amount;cost\nC1;2024-01-03;1.250;12,50\nC2;2024-01-14;980;8,40\n"
+        "C1;2024-02-03;455;3,10\nC2;2024-03-01;-854;-12,50\n"))  # -854 is no ISO date
+    assert code == 1
+    assert '  decimal: ","' in config and "    amount: null  # NOT GUESSED" in config, config
+    assert ("not guessed: column 'amount' holds numbers with a thousands separator ('1.250'), "
+            "which CVM Engine does not read: export them without one") in out, out
+    code, out, config = _guessed(tmp_path, "alone", (  # no decimal comma anywhere
+        "customer_id;date;amount\nC1;2024-01-03;1.250\nC2;2024-01-14;980\n"
+        "C1;2024-02-03;455\n"))
+    assert code == 1
+    assert "    amount: null  # NOT GUESSED" in config and "decimal:" not in config, config
+    assert ("not guessed: column 'amount' holds numbers with a thousands separator ('1.250'), "
+            "which CVM Engine does not read: export them without one") in out, out
+    code, out, config = _guessed(tmp_path, "prices", (  # three decimals throughout: read
+        "customer_id,date,amount\nC1,2024-01-03,1.459\nC2,2024-01-14,1.389\n"
+        "C1,2024-02-03,12.5\n"))
+    assert code == 0, out
+
+
+def test_the_decimal_mark_is_guessed_from_money_columns_only(tmp_path: Path) -> None:
+    """The review: item ids listed "242,334" and "143,98" in an English export made init guess
+    a decimal comma, and the amounts written "1,065" past the sampled rows were read as 1.065
+    (validate and score passing); sizes written "8,10" were even taken for the amount."""
+    rows = "".join(f'O{i},C{i % 40},2024-01-{1 + i % 28:02d},{100 + i},"{i},{i + 98}"\n'
+                   for i in range(60))
+    code, out, config = _guessed(tmp_path, "en", "OrderID,CustomerID,OrderDate,Amount,ItemIDs\n"
+                                 + rows)
+    assert code == 0, out
+    assert "decimal:" not in config and '    amount: "Amount"' in config, config
+    code, out, config = _guessed(tmp_path, "sizes", 'Customer,Date,Sizes\nK1,2024-01-03,"8,10"\n'
+                                 'K2,2024-01-14,"9,5"\nK1,2024-02-03,"7,25"\n')
+    assert "\n  decimal:" not in config and "    amount: \"Sizes\"" not in config, config

@@ -15,12 +15,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data.typed_columns import read_dates
+from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
 from engine.errors import InputError, Problem
-from engine.project.checks import EARLIEST, LATEST
 from engine.workflow.sniff_names import name_score
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
+    as_read,
     decimal_mark,
     number_trouble,
     plain_number,
@@ -75,6 +75,8 @@ class Sniffed:
     not_guessed: dict[str, str] = field(default_factory=dict)  # required field -> why
     not_mapped: dict[str, str] = field(default_factory=dict)  # optional field -> why
     columns: dict[str, list[str]] = field(default_factory=dict, repr=False)  # the sample
+    # as read under ``decimal``; ``written``: as the file writes it
+    written: dict[str, list[str]] = field(default_factory=dict, repr=False)
     contracts: Contracts | None = None  # one row per contract, not per purchase
     decimal: str = "."  # the numbers' decimal mark, as cvm.yaml's data.decimal
     decimal_why: str = ""
@@ -120,9 +122,11 @@ def _reads(values: Sequence[str], fmt: str) -> bool:
         dates, bad = read_dates(text, None if fmt == ISO else fmt)
     except (pa.ArrowInvalid, ValueError):
         return False
-    span = pc.min_max(dates).as_py()
-    return not bad.any() and (span["min"] is None or (span["min"].date() >= EARLIEST
-                              and span["max"].date() <= LATEST))
+    if bad.any():
+        return False
+    seconds = pc.cast(pc.cast(dates, pa.timestamp("s", tz=dates.type.tz)), pa.int64())
+    span = pc.min_max(seconds).as_py()  # in seconds: a year 20000 is no Python date
+    return span["min"] is None or (span["min"] >= EARLIEST_S and span["max"] < AFTER_LATEST_S)
 
 
 def _date_format(values: Sequence[str]) -> str | None:
@@ -204,11 +208,10 @@ def sniff(path: Path) -> Sniffed:
     columns = {name: [row[i] if i < len(row) else "" for row in body]
                for i, name in enumerate(header)}
     decimal, decimal_why = decimal_mark(columns)
-    if decimal == ",":  # guessed as the engine will read them: 12,50 is 12.50
-        columns = {name: [v.replace(",", ".") if DECIMAL_COMMA.match(v.strip()) else v
-                          for v in values] for name, values in columns.items()}
+    written = columns  # guessed from as the engine will read them: 12,50 is 12.50
+    columns = {name: as_read(values, decimal) for name, values in columns.items()}
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
-                    columns=columns, decimal=decimal, decimal_why=decimal_why)
+                    columns=columns, written=written, decimal=decimal, decimal_why=decimal_why)
     _guess(found, columns)
     return found
 
@@ -259,12 +262,10 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
         elif named and named[0][0] >= 2:
             col = named[0][2]
             (found.not_guessed if name in REQUIRED else found.not_mapped)[name] = \
-                _unfit_why(col, columns[col], kinds[col])
+                _unfit_why(found, col, kinds[col])
         if pick is None and name in REQUIRED and not (
-                named and named[0][0] >= 2 and number_trouble(named[0][2],
-                                                               columns[named[0][2]])) and not (
-                name == "amount" and any(number_trouble(c, columns[c]) for c in columns
-                                         if c not in taken)):
+                named and named[0][0] >= 2 and _trouble(found, named[0][2])) and not (
+                name == "amount" and any(_trouble(found, c) for c in columns if c not in taken)):
             # by its values only when no column is named like it: a column named like it that
             # cannot be read (amounts with a currency symbol), or any column of numbers that
             # cannot (Umsatz written 42,70 beside Kosten 28.42), must not hand the field to
@@ -272,7 +273,7 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
             pick = _by_values(name, columns, kinds, taken)
         if pick is None:
             if name in REQUIRED:
-                found.not_guessed.setdefault(name, _why_not(name, columns, taken))
+                found.not_guessed.setdefault(name, _why_not(found, name, taken))
             continue
         found.not_guessed.pop(name, None)
         found.mapping[name] = pick
@@ -317,17 +318,23 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
                  "nothing)") if hits else None
 
 
-def _unfit_why(col: str, values: Sequence[str], kind: str) -> str:
+def _trouble(found: Sniffed, col: str) -> str | None:
+    return number_trouble(col, found.written.get(col, found.columns[col]), found.decimal)
+
+
+def _unfit_why(found: Sniffed, col: str, kind: str) -> str:
+    values = found.columns[col]
     text = next((v for v in values if v and plain_number(v) is None), None)
-    return number_trouble(col, values) or (
+    return _trouble(found, col) or (
         f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values"
         + (f" (e.g. {text!r})" if text is not None and kind in ("words", "text") else ""))
 
 
-def _why_not(name: str, columns: dict[str, list[str]], taken: set[str]) -> str:
-    if name in ("amount", "cost", "margin"):
-        for col in (c for c in columns if c not in taken):
-            why = number_trouble(col, columns[col])
+def _why_not(found: Sniffed, name: str, taken: set[str]) -> str:
+    if name in ("amount", "cost", "margin"):  # the columns named like it first
+        free = [c for c in found.columns if c not in taken]
+        for col in sorted(free, key=lambda c: -name_score(name, c)):
+            why = _trouble(found, col)
             if why is not None:
                 return why
     if name == "amount":

@@ -23,26 +23,69 @@ def plain_number(text: str) -> float | None:
 
 
 def decimal_mark(columns: dict[str, list[str]]) -> tuple[str, str]:
-    """A decimal comma (and why) when some column's values are all numbers written with one
-    (or whole; quoted where the delimiter is a comma too), at least one with other than three
-    digits after it, no column has a number with a decimal point, and no column's commas all
-    stand before three digits (1,234 alone may be an English thousands separator)."""
-    with_comma, thousands_like = [], False
+    """A decimal comma (and why) when some column named like an amount, a cost or a margin
+    has its values all numbers written with one (or whole; quoted where the delimiter is a
+    comma too), at least one with other than three digits after it; no such column's commas
+    all stand before three digits (1,234 alone may be an English thousands separator); and
+    no column has a number with a decimal point, unless every point stands before three
+    digits (1.250: a thousands separator beside 12,50). Other columns say nothing: item ids
+    listed "143,98" are no decimal numbers."""
+    from engine.workflow.sniff_names import name_score
+
+    with_comma, thousands_like, points = [], False, []
     for name, values in columns.items():
         filled = [v.strip() for v in values if v.strip()]
-        if any(POINTED.match(v) for v in filled):
-            return ".", ""
-        if filled and all(DECIMAL_COMMA.match(v) or WHOLE.match(v) or EU_COMMA.match(v)
-                          for v in filled):  # 1.299,00 beside 26,59: the export's mark too
+        points += [v for v in filled if POINTED.match(v)]
+        money = any(name_score(f, name) for f in ("amount", "cost", "margin"))
+        if money and filled and all(DECIMAL_COMMA.match(v) or WHOLE.match(v) or
+                                    EU_COMMA.match(v) for v in filled):
             commas = [v for v in filled if DECIMAL_COMMA.match(v)]
             if commas and all(len(v.rpartition(",")[2]) == 3 for v in commas):
                 thousands_like = True
             elif commas:
                 with_comma.append(name)
-    if not with_comma or thousands_like:
+    if not with_comma or thousands_like or not all(_thousands_point(v) for v in points):
         return ".", ""
     sample = next(v.strip() for v in columns[with_comma[0]] if _decimals(v.strip()))
     return ",", f"column {with_comma[0]!r} writes numbers with a decimal comma ({sample!r})"
+
+
+def _thousands_point(text: str) -> bool:
+    """1.250: a point that may stand for thousands (three digits after it)."""
+    return bool(EU_THOUSANDS.match(text)) and "," not in text
+
+
+def _thousands(values: Sequence[str]) -> str | None:
+    """The first of a column's numbers written 1.250 when each number with a point has three
+    digits after it and some whole number has three digits (980): whole amounts written with
+    a thousands separator, not three decimals (1.459 beside 12.5 is read as written)."""
+    filled = [v.strip() for v in values if v.strip()]
+    pointed = [v for v in filled if POINTED.match(v)]
+    whole = any(WHOLE.match(v) and len(v.lstrip("-")) == 3 for v in filled)
+    return pointed[0] if whole and pointed and all(_thousands_point(v) for v in pointed) \
+        else None
+
+
+def as_read(values: list[str], decimal: str) -> list[str]:
+    """The sampled values as the engine reads them under ``decimal``, for telling a column's
+    kind: with a decimal comma, 12,50 is 12.50 and a number written with a point (1.250,
+    12.5) is no number (its marks swapped: 1,250)."""
+    if decimal == ".":
+        return values if _thousands(values) is None else \
+            [v.translate(_SWAP) if POINTED.match(v.strip()) else v for v in values]
+    out = []
+    for v in values:
+        text = v.strip()
+        if DECIMAL_COMMA.match(text):
+            out.append(text.replace(",", "."))
+        elif POINTED.match(text) or EU_THOUSANDS.match(text):
+            out.append(text.translate(_SWAP))
+        else:
+            out.append(v)
+    return out
+
+
+_SWAP = str.maketrans(",.", ".,")
 
 
 def _decimals(text: str) -> bool:
@@ -51,13 +94,18 @@ def _decimals(text: str) -> bool:
     return bool(DECIMAL_COMMA.match(text)) and len(text.rpartition(",")[2]) != 3
 
 
-def number_trouble(col: str, values: Sequence[str]) -> str | None:
+def number_trouble(col: str, values: Sequence[str], decimal: str = ".") -> str | None:
     """Why a column of numbers the engine cannot read is not one: a currency symbol, a
     thousands separator, or decimal commas where the file's numbers are not all written with
     them (all read as text), in some values or all; None when a value is no number at all,
     or every one is plain."""
     found: dict[str, str] = {}  # what -> its first value
-    for v in (v for v in values if v):
+    filled = [v for v in values if v]
+    if decimal == ",":
+        return _comma_trouble(col, filled)
+    if (point := _thousands(filled)) is not None:
+        found["a thousands separator"] = point
+    for v in filled:
         text = CURRENCY.sub("", v).strip()
         if text != v:
             found.setdefault("a currency symbol", v)
@@ -73,11 +121,36 @@ def number_trouble(col: str, values: Sequence[str]) -> str | None:
             return None
     if "a decimal comma" not in found:  # points alone are plain numbers
         found.pop("a decimal point", None)
+    return _said(col, found)
+
+
+def _comma_trouble(col: str, filled: list[str]) -> str | None:
+    """``number_trouble`` in a file of decimal commas: a point is a thousands separator or
+    the other decimal mark, neither of which the engine reads there."""
+    found: dict[str, str] = {}
+    for v in filled:
+        text = CURRENCY.sub("", v).strip()
+        if text != v:
+            found.setdefault("a currency symbol", v)
+        if DECIMAL_COMMA.match(text) or WHOLE.match(text):
+            continue
+        if EU_THOUSANDS.match(text):
+            found.setdefault("a thousands separator", v)
+        elif POINTED.match(text):
+            found.setdefault("a decimal point", v)
+        else:
+            return None
+    return _said(col, found)
+
+
+def _said(col: str, found: dict[str, str]) -> str | None:
     if not found:
         return None
     fix = {"a currency symbol": "as plain numbers", "a thousands separator": "without one",
            "a decimal comma": "with a decimal point, or every number of the file with a "
-           "decimal comma (data.decimal: ',')"}[next(iter(found))] \
+           "decimal comma (data.decimal: ',')",
+           "a decimal point": "with a decimal comma, as the file's other numbers (data.decimal: "
+           "',')"}[next(iter(found))] \
         if len(found) == 1 else "with one decimal mark (data.decimal: ',' reads commas), " \
         "no currency symbol or thousands separator" if "a decimal comma" in found \
         else "as plain numbers"
