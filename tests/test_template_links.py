@@ -5,8 +5,10 @@ itself), because it kept only misspelt names from rendering its sample."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -96,6 +98,29 @@ def test_an_included_template_not_in_utf8_is_an_error_at_its_own_file(tmp_path: 
     _with_line(project, "{% include 'latin.txt' %}")
     said = ("error: templates/latin.txt: byte 0xe9 at offset 3 is not valid UTF-8\n"
             "  hint: save the template as UTF-8\n")
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert (result.exit_code, said in result.output) == (1, True), result.output
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "--no-history"])
+    assert (result.exit_code, said in result.output) == (1, True), result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("target", ["shared", "."])
+def test_a_templates_folder_that_is_a_link_is_not_read(tmp_path: Path, target: str) -> None:
+    """The review: `ln -s . templates` made the project folder the templates' folder, and
+    `{% include 'cvm.yaml' %}` put cvm.yaml into every brief (a link to a folder outside the
+    project let any of its files through the same way)."""
+    project = copy_example_project(tmp_path)
+    held = project / target
+    held.mkdir(exist_ok=True)
+    for brief in (project / "templates").iterdir():
+        shutil.move(brief, held / brief.name)
+    (project / "templates").rmdir()
+    (project / "templates").symlink_to(target)
+    said = (f"error: templates/brief.md.j2: templates/ is a link to {held.resolve()}: a "
+            "project's templates are read from its own templates/ folder only\n  hint: move "
+            "the templates into templates/ instead of linking to their folder\n")
     result = runner.invoke(app, ["validate", "-p", str(project)])
     assert (result.exit_code, said in result.output) == (1, True), result.output
     out = tmp_path / "out"

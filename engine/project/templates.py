@@ -22,6 +22,7 @@ class Outside:
     project's templates could otherwise put any file of the machine into the briefs)."""
 
     target: str
+    folder: bool = False  # templates/ itself is the link (to ``target``), not the file
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Templates:
 
     folder: Path  # the project's templates/ (shown in messages; never read again)
     files: tuple[tuple[str, bytes | int | Outside], ...] = ()
+    linked: str | None = None  # templates/ is a link to this folder: none of it is read
     _index: dict[str, bytes | int | Outside] = field(default_factory=dict, compare=False,
                                                      hash=False, repr=False)
 
@@ -38,9 +40,13 @@ class Templates:
         self._index.update(self.files)
 
     def has(self, name: str) -> bool:
+        if self.linked is not None:
+            return (Path(self.linked) / name).is_file()
         return name in self._index
 
     def get(self, name: str) -> bytes | int | Outside | None:
+        if self.linked is not None:
+            return Outside(self.linked, folder=True)
         return self._index.get(name)
 
 
@@ -58,6 +64,8 @@ def read_templates(project: Path) -> Templates:
     found: list[tuple[str, bytes | int | Outside]] = []
     if folder.is_dir():
         inside = folder.resolve()
+        if folder.is_symlink():  # `ln -s . templates`: the whole project, cvm.yaml with it
+            return Templates(folder, linked=str(inside))
         for root, dirs, names in os.walk(folder):
             dirs.sort()
             for name in sorted(names):

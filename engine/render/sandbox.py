@@ -307,6 +307,11 @@ class _Loader(jinja2.FileSystemLoader):
                                       f"{exc.start} is not valid UTF-8", template) from None
         if isinstance(found, int):
             raise TemplateTooLarge(f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+        if isinstance(found, Outside) and found.folder:
+            raise TemplateOutside(f"templates/ is a link to {found.target}: a project's "
+                                  "templates are read from its own templates/ folder only",
+                                  "move the templates into templates/ instead of linking to "
+                                  "their folder")
         if isinstance(found, Outside):
             raise TemplateOutside(f"templates/{name} is a link to {found.target}, outside the "
                                   "project's templates/ folder")

@@ -53,6 +53,11 @@ class TemplateNotText(Exception):
 class TemplateOutside(Exception):
     """A template file that is a link to a file outside the project's templates/."""
 
+    def __init__(self, message: str, hint: str = "a template reads only files inside "
+                 "templates/: copy the file there instead of linking to it") -> None:
+        super().__init__(message)
+        self.hint = hint
+
 
 _SPEC = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[a-zA-Z%]?$")
 _PERCENT = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")

@@ -39,9 +39,7 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
         return Problem(f"the template {exc}", file=shown(file or name), line=line,
                        hint=LIMITS_HINT)
     if isinstance(exc, TemplateOutside):
-        return Problem(str(exc), file=shown(file or name), line=line,
-                       hint="a template reads only files inside templates/: copy the file "
-                       "there instead of linking to it")
+        return Problem(str(exc), file=shown(file or name), line=line, hint=exc.hint)
     if isinstance(exc, TemplateNotText):  # its own file, not the one including it
         return Problem(str(exc), file=shown(exc.name), hint="save the template as UTF-8")
     if isinstance(exc, SecurityError):
