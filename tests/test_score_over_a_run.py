@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.commands.run_folder import run_holding
 from tests.test_validate_data_files import _project
 
 
@@ -63,8 +64,14 @@ def test_decide_leaves_the_run_s_folder_unless_named(tmp_path: Path) -> None:
         f"  hint: give cvm decide a folder of its own: cvm decide --out {out / 'decide'}; to "
         f"replace the run's decisions, name its folder: cvm decide --out {out}\n")
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    same = runner.invoke(app, ["decide", "-p", str(project), "--out", str(out)])
+    assert (same.exit_code, same.stderr) == (0, "")  # the run's decisions again: nothing said
+    assert run_holding(out, "decisions.csv") == run_id  # (it warned that they no longer were)
+    policy = project / "policies" / "win_back.yaml"
+    policy.write_text(policy.read_text() + "enabled: false\n")
     done = runner.invoke(app, ["decide", "-p", str(project), "--out", str(out)])
     assert done.exit_code == 0
+    assert run_holding(out, "decisions.csv") is None
     assert done.stderr.splitlines()[-2:] == [
         f"warning: replaced run {run_id}'s decisions.csv in {out}: the run folder now holds "
         "these decisions, which the run's actions and briefs were not made from, and its "

@@ -48,7 +48,10 @@ def refuse_the_run_s_folder(config: Config, folder: Path, run_id: str, command: 
 
 def warn_replaced(folder: Path, run_id: str, command: str, files: tuple[str, ...],
                   holds: str) -> None:
-    """The run's ``files`` replaced in the folder named with --out: said, with the fix."""
+    """The run's ``files`` replaced in the folder named with --out: said, with the fix;
+    nothing when they are the run's bytes again (the manifest still matches them)."""
+    if all(run_holding(folder, name) == run_id for name in files):
+        return
     notices.warn(f"replaced run {run_id}'s {' and '.join(files)} in {shell_path(folder)}: the "
                  f"run folder now holds {holds}, and its manifest no longer matches them (cvm "
                  "serve refuses the folder until cvm run writes it again)\n  hint: give cvm "
