@@ -7,4 +7,5 @@ from __future__ import annotations
 def counted(n: float, noun: str, plural: str | None = None) -> str:
     """``n`` with thousands separators and ``noun`` in its number: ``counted(1, "customer")``
     is "1 customer", ``counted(2000, "customer")`` "2,000 customers"."""
-    return f"{n:,.0f} {noun if n == 1 else plural or noun + 's'}"
+    shown = f"{n:,.0f}"
+    return f"{shown} {noun if shown == '1' else plural or noun + 's'}"

@@ -74,3 +74,21 @@ def test_a_recorded_run_and_its_manifest_say_1_customer(tmp_path: Path) -> None:
     assert re.search(r"\nrecorded in the history \(.+\): 1 customer\n", run), run
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert "1 customers" not in json.dumps(manifest), manifest
+
+
+def test_one_duplicate_one_option_one_active_customer(tmp_path: Path) -> None:
+    """The review (session 35): "skipped 1 exact duplicate rows", "1 duplicates", "(1 active
+    customers", "1 options of"; and counted(0.6, ...) said "1 customers"."""
+    from engine.words import counted
+
+    project = one_customer_project(tmp_path / "p")
+    tx = project / "tx.csv"
+    tx.write_text(TX + TX.splitlines(keepends=True)[-1])  # one exact duplicate row
+    score = said("score", "-p", str(project), "-o", str(tmp_path / "s"))
+    assert "  skipped 1 exact duplicate row (first kept)\n" in score, score
+    run = said("run", "-p", str(project), "-o", str(tmp_path / "out"), "--no-history")
+    assert ", 0 zero amounts, 1 duplicate\n" in run, run
+    report = said("report", "-p", str(project), "-o", str(tmp_path / "r"))
+    assert "1 active customers" not in report and "(1 active customer," in report, report
+    assert (counted(0.6, "customer"), counted(1.4, "customer")) == ("1 customer", "1 customer")
+    assert re.search(r"\b1 options\b", run) is None, run

@@ -189,7 +189,8 @@ def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
                    * limits.cost[None, :], DECIMALS)
     score = np.round(ev - use, DECIMALS)
     if progress is not None and n_options:
-        progress(f"allocate: {n_options:,} options of {counted(n, 'customer')}, best score first")
+        progress(f"allocate: {counted(n_options, 'option')} of {counted(n, 'customer')}, best "
+                 "score first")
     chosen_sorted, cause_sorted = walk(score, use, live, pref, camp, limits)
     chosen = np.empty(len(ids), dtype=np.int64)
     chosen[order] = chosen_sorted
@@ -224,7 +225,8 @@ def _lp_customers(ev: np.ndarray, live: np.ndarray, who: np.ndarray, lp_sample: 
     """
     n = len(who)
     if n <= lp_sample:
-        return who, np.ones(n), (f"linear programme on all {counted(n, 'customer')} with an option "
+        return who, np.ones(n), (f"linear programme on {'all ' * (n != 1)}"
+                                 f"{counted(n, 'customer')} with an option "
                                  f"({lp_sample:,} at most)")
     best = np.where(live[who], ev[who], 0.0).max(axis=1)
     by_value = who[np.argsort(-best, kind="stable")]

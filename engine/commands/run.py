@@ -73,8 +73,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"({config.display(config.data.transactions)})",
         f"  rows: {counts['rows_read']:,} read, {counts['rows_used']:,} used; skipped "
         f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "
-        f"{counts['rows_skipped_zero_amount']:,} zero amounts, "
-        f"{counts['rows_skipped_duplicates']:,} duplicates",
+        f"{counted(counts['rows_skipped_zero_amount'], 'zero amount')}, "
+        f"{counted(counts['rows_skipped_duplicates'], 'duplicate')}",
         *left_out(counts["customers_without_purchase"], result.computed.scored.report,
                   config.currency),
         *([f"  note: {result.computed.scored.report.margin_note}"]  # as `cvm score` says

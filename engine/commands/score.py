@@ -85,7 +85,8 @@ def summary(scored: Scored, currency: str) -> str:
     ]
     for reason, count in rep.skipped():
         if count:
-            lines.append(f"  skipped {count:,} {reason}")
+            said = reason.replace("rows", "row", 1) if count == 1 else reason
+            lines.append(f"  skipped {count:,} {said}")
     refunds = refund_figures(rep)  # the scored customers' refunds
     if netted := int(refunds["rows"]):
         lines.append(f"  netted {netted:,} refund row{'s' * (netted != 1)} "

@@ -1,8 +1,7 @@
 """Assemble the report: monthly figures, charts and sections, rendered into one HTML file.
 
-The page is self-contained (inline CSS, inline SVG, no external resource) so it opens offline
-and can be mailed. The template is rendered by a sandboxed Jinja2 environment with
-autoescaping: a project may replace it with its own ``templates/report.html.j2``.
+The page is self-contained (inline CSS and SVG) so it opens offline and can be mailed; a sandboxed
+Jinja2 environment with autoescaping renders it (a project may have its own report.html.j2).
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from engine.report.spend import Spend
 from engine.value.clv_models import TITLES, ModelFit
 from engine.value.features import last_purchase_day
 from engine.value.score import Scored, score
+from engine.words import counted
 
 # The monthly figures, as four tables that each fit a 1280-pixel window (one table of all 27
 # columns did not): (title, ((column, header, kind), ...)); kinds: count, money, money2,
@@ -391,7 +391,7 @@ def _summary(config: Config, f: pd.DataFrame, spend: Spend) -> list[str]:
     return [f"Report for {config.name}: {len(f)} months, {f['month'].iloc[0]} to "
             f"{last['month']}",
             f"  customer equity {ch.fmt(last['customer_equity'], money)} {when} "
-            f"({int(last['customers_end']):,} active customers, average CLV "
+            f"({counted(int(last['customers_end']), 'active customer')}, average CLV "
             f"{_money2(last['avg_clv'], cur)})",
             f"  {last['month']}: revenue {ch.fmt(last['revenue'], money)}, churn rate "
             f"{ch.fmt(last['churn_rate'], ch.Unit('percent'))}, "
