@@ -68,8 +68,9 @@ DATA = c.Record([
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
     c.Field("decimal", c.Text(choices=(".", ",")), ".",
-            about="the decimal mark of numbers written as text (CSV files): '.' (12.50) or ',' "
-            "(12,50, as many European exports write them; no thousands separators either way)"),
+            about="the decimal mark of numbers written as text (in a CSV file, or a Parquet "
+            "file's text columns): '.' (12.50) or ',' (12,50, as many European exports write "
+            "them; no thousands separators either way)"),
     c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
     c.Field("customers_date_format", c.Optional(c.Text(check_fn=check_format)), None,
             about="the customers file's dates, when they are not written as date_format says"),
@@ -137,7 +138,7 @@ class DataConfig:
     customers: Path | ObjectPath | None
     delimiter: str
     encoding: str
-    decimal: str  # the decimal mark of numbers written as text (a CSV file's): "." or ","
+    decimal: str  # the decimal mark of numbers written as text (CSV, Parquet text): "." or ","
     date_format: str | None
     # the customers file's, when not date_format (a CRM export and a shop's differ; None:
     # date_format's)
