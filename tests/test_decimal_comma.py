@@ -201,3 +201,25 @@ def test_init_refuses_a_file_without_a_header_written_with_decimal_commas(
         "10001;03.01.2024;12,50\n10002;04.01.2024;8,99\n10001;05.02.2024;7,25\n"))
     assert code == 1 and config == ""
     assert "found no header line: every field of the first line is a number or a date" in out
+
+
+def test_under_a_decimal_comma_the_first_bad_row_is_said_first(tmp_path: Path) -> None:
+    """The review: with `abc` on line 2 and `37.37` on line 6 only line 6 was named (points
+    were checked before anything else), and a word with a point (`k.A.`, no figure given)
+    got the thousands separator's hint."""
+    head = "OrderID;CustomerID;OrderDate;Category;SalesChannel;Qty;NetAmount;Cost\n"
+    row = "O{0};C000001;2023-0{0}-02;Garden;app;1;{1};28,42\n"
+    for case, (amounts, said) in enumerate((
+            (["abc", "42,70", "37.37"], "tx.csv:2: row 1, column 'NetAmount': found 'abc', "
+             "expected a number such as 12,50\n  hint: use ',' as the decimal mark "
+             "(data.decimal), no thousands separators or currency signs\n"),
+            (["42,70", "k.A.", "12,50"], "tx.csv:3: row 2, column 'NetAmount': found 'k.A.', "
+             "expected a number such as 12,50\n  hint: use ',' as the decimal mark "
+             "(data.decimal), no thousands separators or currency signs\n"),
+            (["42,70", "37.37", "abc"], "tx.csv:3: row 2, column 'NetAmount': found '37.37', "
+             "expected a number such as 12,50\n  hint: data.decimal is ',' in cvm.yaml: write "
+             "no thousands separators (1234,56), and a comma as the decimal mark\n"))):
+        tx = head + "".join(row.format(i + 1, a) for i, a in enumerate(amounts))
+        folder = project(tmp_path / f"case{case}", tx, decimal=",")
+        result = runner.invoke(app, ["validate", "-p", str(folder)])
+        assert (result.exit_code, said in result.output) == (1, True), result.output

@@ -49,23 +49,30 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         col = pc.utf8_trim_whitespace(col)
         col = pc.if_else(pc.equal(col, ""), None, col)
+        point = None
         if comma:  # 1.234,56 or 1.5 (a thousands separator, or the other decimal mark)
-            _fail_first(src, pc.match_substring(col, "."), table.column(ours), theirs, None,
-                        expected, hint=f"data.decimal is ',' in {config_shown()}: write no "
-                        "thousands separators (1234,56), and a comma as the decimal mark")
-            col = pc.replace_substring(col, ",", ".")
+            point = pc.fill_null(pc.match_substring_regex(col, r"^[-+]?[0-9][0-9.]*,?[0-9]*$"),
+                                 False)
+            point = pc.and_(point, pc.match_substring(col, "."))  # k.A. is no number at all
+            # said at its row unless a value that is no number comes first
+            col = pc.if_else(point, None, pc.replace_substring(col, ",", "."))
         try:
             col = pc.cast(col, pa.float64())
         except pa.ArrowInvalid:
+            # a point said at its row, unless a value that is no number comes before it
+            if point is not None and pc.any(point).as_py() and _castable(col.slice(
+                    0, int(np.argmax(np.asarray(point.to_numpy(zero_copy_only=False)))))):
+                _fail_first(src, point, table.column(ours), theirs, None, expected,
+                            hint=_POINT_HINT.format(config_shown()))
             raw = col.to_pandas()
             parsed = pd.to_numeric(raw, errors="coerce")
             bad = parsed.isna() & raw.notna()
             hint = ("use ',' as the decimal mark (data.decimal), no thousands separators or "
                     "currency signs" if comma else "use '.' as the decimal mark, no thousands "
                     "separators or currency signs")
-            first = raw[bad].iloc[0] if bad.any() else ""
-            pointed = raw[~bad & raw.notna()].str.contains(".", regex=False).any()
-            if not comma and not pointed and re.fullmatch(
+            first = str(raw[bad].iloc[0]) if bad.any() else ""
+            points = raw[~bad & raw.notna()].str.contains(".", regex=False).any()
+            if not comma and not points and re.fullmatch(
                     r"[-+]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4,})", first):  # 12,50 and no 12.50
                 hint = (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if "
                         "every number of the file is written so, or export with a decimal "
@@ -81,6 +88,9 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
             raise InputError(src.row_problem(
                 row, theirs, f"found {table.column(ours)[row].as_py()!r}, expected {expected}",
                 hint)) from None
+        if point is not None:
+            _fail_first(src, point, table.column(ours), theirs, None, expected,
+                        hint=_POINT_HINT.format(config_shown()))
     elif not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
               or pa.types.is_decimal(col.type)):
         raise InputError(Problem(f"found values of type {col.type}, expected numbers",
@@ -104,6 +114,18 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
         _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
                     "a value in every row", hint=src.empty_hint(theirs, text=False))
     return values
+
+
+_POINT_HINT = ("data.decimal is ',' in {}: write no thousands separators (1234,56), and a "
+               "comma as the decimal mark")
+
+
+def _castable(col: pa.ChunkedArray) -> bool:
+    try:
+        pc.cast(col, pa.float64())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _first_uncastable(col: pa.ChunkedArray, lo: int, hi: int) -> int:
