@@ -110,6 +110,10 @@ when:
     ("when:\n  clv_discounted: {gte: '0,5'}\n",
      "policies/x.yaml:2:25: when.clv_discounted.gte: found '0,5' (text), expected a number "
      "(clv_discounted is a number)\n  hint: write a decimal point: 0.5"),
+    ("when:\n  clv_discounted: {gte: 200,00}\n",
+     "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 0), expected exactly "
+     "one\n  hint: a comma inside { } separates entries, so a decimal comma splits the number "
+     "in two: write it with a decimal point"),
     ("when:\n  value_tier: {gt: 3}\n",
      "policies/x.yaml:2:16: when.value_tier.gt: operator 'gt' needs a number attribute, but "
      "value_tier is text\n  hint: use one of eq, ne, in, not_in, exists, missing for a text "

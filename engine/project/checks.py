@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError, Problem, clip, did_you_mean
-from engine.project.hints import date_hint, empty_file_hint, quoted_number
+from engine.project.hints import date_hint, empty_file_hint, text_number_hint
 from engine.project.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -110,8 +110,7 @@ class Number(Kind):
             percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
                           "write a fraction, without %: 0.1 for 10%" if percent else
-                          f"write the number without quotes: {value.strip()}"
-                          if quoted_number(value) else self.hint)
+                          text_number_hint(value) or self.hint)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (

@@ -44,6 +44,17 @@ def number_hint(raw: Any, attribute: str) -> str | None:
     return None
 
 
+def text_number_hint(value: Any) -> str | None:
+    """The hint for a setting's number written as text: quoted ('0.10'), or with a decimal
+    comma (0,30, which YAML reads as text)."""
+    if quoted_number(value):
+        return f"write the number without quotes: {value.strip()}"
+    if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()) \
+            and not _THOUSANDS.fullmatch(value.strip()):
+        return f"write a decimal point: {value.strip().replace(',', '.')}"
+    return None
+
+
 def quoted_number(value: Any) -> bool:
     """A number written in quotes ('0.10'): YAML reads it as text."""
     return isinstance(value, str) and _plain(value.strip()) is not None

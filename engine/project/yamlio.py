@@ -141,8 +141,20 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
                 f"replace it with spaces; {hint}")
     elif "another document" in said:
         hint = f"a CVM file holds one YAML document: remove the '---' line; {hint}"
+    elif quoted := _unquotable(text, line, column):  # date_format: %d.%m.%Y
+        hint = f"a value starting with {quoted[1]} must be in quotes: {quoted}; {hint}"
     return Problem(f"YAML syntax error: {said}", file=file, line=line, column=column,
                    hint=hint)
+
+
+def _unquotable(text: str, line: int | None, column: int | None) -> str | None:
+    """The value at the error, quoted, when it starts with a character YAML reserves (%, @,
+    `): the value as it must be written."""
+    lines = text.splitlines()
+    if line is None or column is None or not 0 < line <= len(lines):
+        return None
+    value = lines[line - 1][column - 1:].split(" #")[0].strip()
+    return f'"{value}"' if value[:1] in ("%", "@", "`") and '"' not in value else None
 
 
 def _explicit_tags(text: str) -> dict[tuple[int, int], str]:
