@@ -138,3 +138,20 @@ def test_the_decimal_mark_is_guessed_from_money_columns_only(tmp_path: Path) -> 
     code, out, config = _guessed(tmp_path, "sizes", 'Customer,Date,Sizes\nK1,2024-01-03,"8,10"\n'
                                  'K2,2024-01-14,"9,5"\nK1,2024-02-03,"7,25"\n')
     assert "\n  decimal:" not in config and "    amount: \"Sizes\"" not in config, config
+
+
+def test_a_row_of_separators_only_is_said_as_an_empty_row(tmp_path: Path) -> None:
+    """A new user's Excel export ended with rows of semicolons only (;;;;;): validate named an
+    empty Bestelldatum, run an empty Kundennummer, neither said the row is empty."""
+    code, out, _ = _init(tmp_path, _export(DAYS))
+    assert code == 0, out
+    source = tmp_path / "umsatz.csv"
+    lines = source.read_text().splitlines(keepends=True)
+    source.write_text("".join(lines[:30] + [";;;;;\n"] + lines[30:] + [";;;;;\n"] * 2))
+    said = ("umsatz.csv:31: row 30, column 'Bestelldatum': found an empty row (no value in "
+            "any column cvm.yaml maps), expected a transaction\n  hint: 3 rows have this "
+            "problem; delete the empty rows (a spreadsheet's export often ends with rows of "
+            "separators only, such as ;;;;;)\n")
+    for command in (["validate"], ["run", "--no-history", "-o", str(tmp_path / "out")]):
+        result = runner.invoke(app, [*command, "-p", str(tmp_path / "p")])
+        assert (result.exit_code, said in result.output) == (1, True), result.output

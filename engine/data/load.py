@@ -32,7 +32,14 @@ from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
 from engine.data.spaced_ids import spaced_ids
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
+from engine.data.typed_columns import (
+    NO_DATE,
+    as_date_seconds,
+    as_number,
+    as_text,
+    check_ids,
+    refuse_empty_rows,
+)
 from engine.data.uuid_ids import ParsedIds, parse_column, uuid_columns
 from engine.errors import InputError, Problem
 from engine.project.config import Config
@@ -134,6 +141,7 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     report = LoadReport(file=src.display, rows_read=table.num_rows,
                         files_note=skipped_note(skipped))
     cols = data.columns
+    refuse_empty_rows(src, table, "date", cols["date"])
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
     # so the order ids are coded on the second core meanwhile.
     pool = ThreadPoolExecutor(max_workers=1)

@@ -40,6 +40,42 @@ def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
     return col
 
 
+def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> None:
+    """Rows with no value in any column read (``;;;;;``, as a spreadsheet's export often ends
+    with): said as empty rows at ``ours`` (the date, read by every check), not as one of their
+    empty values."""
+    if ours not in table.column_names or not table.num_rows:
+        return
+    blank = _blank(table.column(ours))
+    if not blank.any():
+        return
+    rows = np.flatnonzero(blank)
+    sub = table.take(pa.array(rows))
+    for name in sub.column_names:
+        blank[rows[~_blank(sub.column(name))]] = False
+    _fail_first(src, pa.array(blank), table.column(ours), theirs, "an empty row (no value in "
+                "any column cvm.yaml maps)", "a transaction", hint="delete the empty rows (a "
+                "spreadsheet's export often ends with rows of separators only, such as ;;;;;)")
+
+
+def _blank(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Null, or text of spaces only (a dictionary-coded column: its dictionary is looked at,
+    not every row's text)."""
+    if isinstance(col, pa.ChunkedArray):
+        parts = [_blank(chunk) for chunk in col.chunks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+    if pa.types.is_dictionary(col.type):
+        words = _blank(col.dictionary)
+        index = np.asarray(pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False))
+        missing = np.asarray(col.indices.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        found = words[index] if len(words) else np.ones(len(col), dtype=bool)
+        return np.asarray(found | missing, dtype=bool)
+    empty = pc.is_null(col)
+    if is_text(col.type):
+        empty = pc.or_kleene(empty, pc.equal(pc.utf8_trim_whitespace(col), ""))
+    return np.asarray(pc.fill_null(empty, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
               required: bool) -> np.ndarray:
     """float64 values; NaN where an optional value is empty."""

@@ -23,7 +23,14 @@ from engine.data.contracts import end_days
 from engine.data.folder import mixed_types, parts
 from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_first
-from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
+from engine.data.typed_columns import (
+    NO_DATE,
+    as_date_seconds,
+    as_number,
+    as_text,
+    check_ids,
+    refuse_empty_rows,
+)
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
@@ -110,6 +117,7 @@ def _together(folder: Source, firsts: list[tuple[str | None, Any]],
 def _checked_rows(config: Config, src: Source, table: Any) -> None:
     cols = config.data.columns
     date_format = config.data.date_format
+    empty = _problems(lambda: refuse_empty_rows(src, table, "date", cols["date"]))
     found: list[Problem] = []
     found += _problems(lambda: check_ids(src, as_text(
         src, table, "customer_id", cols["customer_id"], required=True).combine_chunks(),
@@ -128,6 +136,8 @@ def _checked_rows(config: Config, src: Source, table: Any) -> None:
             src, table, "end", subs.end, date_format=date_format, required=False)))
         if days and ends:  # an end before its start needs both read
             found += _problems(lambda: end_days(src, subs.end, ends[0], days[0], NO_DATE))
+    # an empty row's empty values are not said again, column by column
+    found = empty + [p for p in found if not empty or _row(p) != _row(empty[0])]
     if found:
         raise InputError(sorted(found, key=lambda p: (p.line or 0, _row(p))))
 
