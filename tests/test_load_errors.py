@@ -126,3 +126,18 @@ def test_a_bug_exits_4_with_a_hint_and_no_traceback(
                              "is a bug in CVM Engine; rerun with CVM_DEBUG=1 for the traceback "
                              "and report it\n")
     assert not (make_project() / "output").exists()
+
+
+def test_finding_a_bad_line_leaves_the_csv_field_limit_as_it_was(
+        make_project: Callable[..., Path]) -> None:
+    """Finding a short row's line raised the csv module's field limit for the whole process,
+    so a later header the size of the file (a UTF-8 file read as UTF-16) was no longer
+    refused: test_bad_input's utf8_file_read_as_utf16 failed after this module's short_row."""
+    import csv
+
+    before = csv.field_size_limit()
+    project = make_project(BASE_CONFIG,
+                           BASE_TX.replace("b,2024-02-01,200.00,150.00", "b,2024-02-01"))
+    code, err = _score(project)
+    assert code == 1 and "found 2 fields, expected 4" in err
+    assert csv.field_size_limit() == before

@@ -250,7 +250,26 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
     """pyarrow's CSV errors name no line; find it ourselves (only on the error path)."""
     if "UTF8" in message or "decode" in message.lower():
         return _locate_bad_bytes(src)
-    csv.field_size_limit(1 << 30)  # a huge field is reported below, not a csv module error
+    # a huge field is reported below, not a csv module error; the process's limit is put
+    # back after (the header's reader relies on it to refuse a file read as the wrong text)
+    limit = csv.field_size_limit(1 << 30)
+    try:
+        found = _short_row(src, n_columns)
+    finally:
+        csv.field_size_limit(limit)
+    if found is not None:
+        return found
+    if "Empty CSV file" in message:
+        return Problem("the file has a header but no data rows", file=src.display,
+                       hint=src.no_rows_hint())
+    if "straddling" in message:
+        return Problem("a value is longer than 16 MiB, expected shorter values",
+                       file=src.display, hint="the file may be damaged, or not a CSV file")
+    return Problem(f"cannot be read as CSV: {message}", file=src.display)
+
+
+def _short_row(src: Source, n_columns: int) -> Problem | None:
+    """The first row without the header's number of fields, or a csv module error."""
     with opened_bytes(src) as raw, io.TextIOWrapper(raw, encoding=src.encoding, errors="replace",
                                                newline="") as fh:
         reader = csv.reader(fh, delimiter=src.delimiter)
@@ -268,13 +287,7 @@ def _locate_csv_error(src: Source, message: str, n_columns: int) -> Problem:
                 start = reader.line_num + 1
         except csv.Error as exc:
             return Problem(f"cannot be read as CSV: {exc}", file=src.display, line=start)
-    if "Empty CSV file" in message:
-        return Problem("the file has a header but no data rows", file=src.display,
-                       hint=src.no_rows_hint())
-    if "straddling" in message:
-        return Problem("a value is longer than 16 MiB, expected shorter values",
-                       file=src.display, hint="the file may be damaged, or not a CSV file")
-    return Problem(f"cannot be read as CSV: {message}", file=src.display)
+    return None
 
 
 def _locate_bad_bytes(src: Source) -> Problem:
