@@ -113,6 +113,9 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                 hint = (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if "
                         "every number of the file is written so, or export with a decimal "
                         "point")
+            if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
+                hint = (f"the minus sign stands after the number: write it first (-{first[:-1]})"
+                        ", as a plain signed number")
             words = raw[bad].str.contains(r"[0-9]", regex=True).eq(False).any()
             if ours.startswith("attr:") and words:  # data.attributes declared it a number
                 hint = (f"the column holds words: declare it as text under data.attributes "
