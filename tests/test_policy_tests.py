@@ -200,7 +200,9 @@ def test_a_missing_test_file(tmp_path: Path) -> None:
     project = _project(tmp_path)
     result = CliRunner().invoke(app, ["test", "--project", str(project), "nope.yaml"])
     assert result.exit_code == 1
-    assert result.stderr == "error: nope.yaml: FILES: file not found\n"
+    assert result.stderr == ("error: nope.yaml: file not found\n  hint: cvm test takes policy "
+                             "test files (policy_tests/*.yaml); with none, it runs every one "
+                             "of the project's\n")
 
 
 def test_a_file_without_tests(tmp_path: Path) -> None:

@@ -153,7 +153,8 @@ BROKEN: list[tuple[str, dict[str, str | None], list[str]]] = [
       "  hint: YAML reads yes, no, on, off, true and false as true or false: put it in "
       "quotes"]),
     ("empty file", {"policies/x.yaml": "# nothing yet\n"},
-     ["[error] policies/x.yaml: the file is empty, expected a policy"]),
+     ["[error] policies/x.yaml: the file is empty, expected a policy\n  hint: a policy needs "
+      "the keys id, description, priority, when and then"]),
     ("stage not declared", {"rules/lifecycle.yaml": LIFECYCLE_ABC.replace(
         "stage: a", "stage: d")}, []),  # expectations filled in below (needs no policies)
     ("missing lifecycle", {"rules/lifecycle.yaml": None},
