@@ -127,3 +127,25 @@ def test_a_templates_folder_that_is_a_link_is_not_read(tmp_path: Path, target: s
     result = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "--no-history"])
     assert (result.exit_code, said in result.output) == (1, True), result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["policies/leak.yaml", "rules/value_tiers.yaml",
+                                  "policies/channels.yaml", "policy_tests/leak.yaml"])
+def test_a_project_file_that_links_outside_the_project_is_not_read(tmp_path: Path,
+                                                                   name: str) -> None:
+    """A policy (or rule, channel or test) file linked to a file elsewhere was read, and its
+    lines shown in the errors: `policies/leak.yaml -> ~/.aws/credentials` put the keys into
+    cvm validate's output (a CI log) as "the lines around it"."""
+    project = copy_example_project(tmp_path)
+    secret = tmp_path / "credentials"
+    secret.write_text("[default]\naws_secret_access_key = hunter2secret\n")
+    (project / "policy_tests").mkdir(exist_ok=True)
+    link = project / name
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 1
+    assert "hunter2secret" not in result.output
+    assert (f"error: {name}: is a link to {secret}, outside the project folder: not read\n"
+            "  hint: copy the file into the project instead of linking to it\n"
+            ) in result.output, result.output

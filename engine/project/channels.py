@@ -163,7 +163,8 @@ def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
     if setup is not None:
         return [ch.id for ch in setup.channels]
     try:
-        raw = c.check(load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE)), CHANNELS)
+        raw = c.check(load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE),
+                                inside=project), CHANNELS)
     except CvmError:
         return None
     return [ch["id"] for ch in raw["channels"]]
@@ -171,7 +172,7 @@ def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
 
 def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelSetup:
     """Load and check channels.yaml (required) and campaigns.yaml (optional)."""
-    doc = load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE))
+    doc = load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE), inside=project)
     raw = c.check(doc, CHANNELS)
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -306,7 +307,7 @@ def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:
     if not path.exists():
         return {"holdout_share": 0.10, "salt": "cvm", "value_at_stake": "clv_discounted",
                 "attribution_days": ATTRIBUTION_DAYS, "campaigns": {}, "learning": None}, None
-    doc = load_file(path, display=str(CAMPAIGNS_FILE))
+    doc = load_file(path, display=str(CAMPAIGNS_FILE), inside=project)
     result: dict[str, Any] = c.check(doc, CAMPAIGNS, empty_ok=True)
     return result, doc
 

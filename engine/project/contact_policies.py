@@ -101,7 +101,7 @@ def load_contact_policies(project: Path, channels: Collection[str] | None,
     path = project / CONTACT_POLICIES_FILE
     if not path.exists():
         return NONE
-    doc = load_file(path, display=str(CONTACT_POLICIES_FILE))
+    doc = load_file(path, display=str(CONTACT_POLICIES_FILE), inside=project)
     raw, problems = c.check_collect(doc, CONTACT_POLICIES)
     problems = [p for p in problems if p.severity == "error"]
     # the policies the schema found no fault in are checked too: every mistake at once

@@ -103,12 +103,15 @@ def load_tests(project: Path, known: Known,
     tests: list[PolicyTest] = []
     problems: list[Problem] = []
     for path in test_files(project) if files is None else files:
-        try:
-            display = str(path.resolve().relative_to(project.resolve()))
+        try:  # the link's own name, not its target's
+            display = str(path.absolute().relative_to(project.absolute()))
         except ValueError:
-            display = str(path)
+            try:
+                display = str(path.resolve().relative_to(project.resolve()))
+            except ValueError:
+                display = str(path)
         try:
-            doc = load_file(path, display=display)
+            doc = load_file(path, display=display, inside=project if files is None else None)
         except InputError as exc:
             problems.extend(exc.problems)
             continue

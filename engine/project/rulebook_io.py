@@ -62,7 +62,7 @@ def read(path: Path, project: Path, kind: c.Kind, problems: list[Problem], *,
     the value), for the parts the check leaves to the caller (a policy's conditions)."""
     display = path.relative_to(project).as_posix()
     try:
-        doc = load_file(path, display=display)
+        doc = load_file(path, display=display, inside=project)
     except InputError as exc:
         problems.extend(exc.problems)
         return None, None

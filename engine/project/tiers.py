@@ -67,7 +67,7 @@ class TierSpec:
 
 def load_tiers(project: Path) -> TierSpec:
     display = str(TIERS_FILE)
-    doc = load_file(project / TIERS_FILE, display=display)
+    doc = load_file(project / TIERS_FILE, display=display, inside=project)
     raw = c.check(doc, TIERS)
     tiers = [Tier(**t) for t in raw["tiers"]]
     problems = []

@@ -78,9 +78,16 @@ def format_path(path: Path_) -> str:
     return out
 
 
-def load_file(path: Path, *, display: str | None = None) -> YamlDoc:
-    """Read and parse one YAML file; raise InputError with a position on any problem."""
+def load_file(path: Path, *, display: str | None = None, inside: Path | None = None) -> YamlDoc:
+    """Read and parse one YAML file; raise InputError with a position on any problem.
+    ``inside``: the project folder a project file must be in; a link to a file elsewhere is
+    not read (its lines would be shown in the errors: a link to a credentials file)."""
     name = display or str(path)
+    if inside is not None and path.is_symlink() and \
+            not path.resolve().is_relative_to(inside.resolve()):
+        raise InputError(Problem(
+            f"is a link to {path.resolve()}, outside the project folder: not read",
+            file=name, hint="copy the file into the project instead of linking to it"))
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
