@@ -242,8 +242,8 @@ def _consent(src: Source, table: pa.Table, key: str, column: str) -> np.ndarray:
             row = int(np.argmax(bad))
             raise InputError(src.row_problem(
                 row, column, f"found {table.column(key)[row].as_py()!r}, expected yes or no",
-                hint="consents and boolean attributes accept yes/no, true/false, 1/0 "
-                "(empty means no)"))
+                hint="consents and boolean attributes accept yes/no, y/n, true/false, t/f, "
+                "1/0 and opt-in/opt-out, in any case (empty means no)"))
     yes = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES))).to_numpy(
         zero_copy_only=False), dtype=bool)
     return np.append(yes, False)[index]
