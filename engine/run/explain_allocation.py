@@ -194,6 +194,8 @@ def _options(computed: Computed, customer_id: str, opts: Options, chosen: str | 
                 else "the preferred channel comes first")
         else:
             note = "lower score than the channel allocated"
+        if key[2] < len(setup.channels):  # the customer's preferred channel (README "Allocation")
+            note += f" (the preferred channel: response x {setup.preference_lift:g})"
         out.append(Option(option.channel, option.response, option.expected_value,
                           option.price, option.score, note))
     return (*out, *ruled_out)
