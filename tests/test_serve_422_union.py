@@ -56,3 +56,12 @@ def test_a_body_sent_as_text_is_shown_as_text(http: httpx.Client) -> None:
                        headers={"Content-Type": "text/plain"})
     assert answer.status_code == 422
     assert [p["found"] for p in answer.json()["problems"]] == ["hello"]
+
+
+def test_a_missing_field_shows_nothing_found(http: httpx.Client) -> None:
+    """A missing field's problem put the whole body in `found` (pydantic's input of a missing
+    field is its parent): found is null, as nothing was sent for it."""
+    answer = http.post("/v1/events", json={"customer_id": "C000001", "attributes": {"a": 1}})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body.type", "message": "missing: the request needs it", "found": None}]

@@ -363,6 +363,10 @@ def _problems(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
                 out.append({"field": field, "message": _KINDS,
                             "found": _shown(err.get("input"))})
             continue
+        if err.get("type") == "missing":  # its input is the parent: the whole body
+            out.append({"field": ".".join(loc), "message": "missing: the request needs it",
+                        "found": None})
+            continue
         # a validator's own message, without the "Value error, " pydantic puts before it
         out.append({"field": ".".join(loc),
                     "message": str(err.get("msg", "")).removeprefix("Value error, "),
