@@ -149,3 +149,15 @@ def test_a_project_file_that_links_outside_the_project_is_not_read(tmp_path: Pat
     assert (f"error: {name}: is a link to {secret}, outside the project folder: not read\n"
             "  hint: copy the file into the project instead of linking to it\n"
             ) in result.output, result.output
+
+
+def test_a_template_including_itself_is_said_at_its_include(tmp_path: Path) -> None:
+    """The review: a brief including itself was said at line 16, where the recursion ran out,
+    not at the include line that starts it."""
+    project = copy_example_project(tmp_path)
+    lines = len((project / "templates" / "brief.md.j2").read_text().splitlines())
+    _with_line(project, "{% include 'brief.md.j2' %}")
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 1
+    assert (f"error: templates/brief.md.j2:{lines + 1}: the template calls or includes itself "
+            "without end\n") in result.output, result.output

@@ -27,7 +27,8 @@ from engine.render.template_limits import (
 
 def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
              context: Mapping[str, Any], env: jinja2.Environment | None = None) -> Problem:
-    file, line = _where(name)
+    # a recursion is said where it starts (the include), not where it ran out
+    file, line = _where(name, outermost=isinstance(exc, RecursionError))
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
                        line=exc.lineno)
@@ -86,14 +87,17 @@ def whatever_the_data(exc: BaseException) -> bool:
     return isinstance(exc, _ANY_DATA)
 
 
-def _where(name: str) -> tuple[str | None, int | None]:
+def _where(name: str, *, outermost: bool = False) -> tuple[str | None, int | None]:
     """The template file and line being run when the exception was raised (Jinja2 rewrites
-    tracebacks so that template frames carry the template's file name and line)."""
+    tracebacks so that template frames carry the template's file name and line); with
+    ``outermost``, the first template frame of the traceback instead of the last."""
     tb = sys.exc_info()[2]
     file, line = None, None
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith(".j2") or filename.endswith(name):
             file, line = Path(filename).name, tb.tb_lineno
+            if outermost:
+                break
         tb = tb.tb_next
     return file, line
