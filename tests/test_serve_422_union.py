@@ -65,3 +65,14 @@ def test_a_missing_field_shows_nothing_found(http: httpx.Client) -> None:
     assert answer.status_code == 422
     assert answer.json()["problems"] == [{
         "field": "body.type", "message": "missing: the request needs it", "found": None}]
+
+
+@pytest.mark.parametrize("when", [20251201, 1764583200, 1764583200.5])
+def test_a_number_is_no_time(http: httpx.Client, when: float) -> None:
+    """occurred_at 20251201 was read as Unix seconds, a day of August 1970: refused."""
+    answer = http.post("/v1/events", json={"customer_id": "C000001", "type": "complaint",
+                                           "occurred_at": when})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body.occurred_at", "message": "expected a date and time as text, such as "
+        "2026-01-02T10:00:00Z (a number is not read as a Unix time)", "found": when}]

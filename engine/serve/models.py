@@ -60,6 +60,15 @@ class EventRequest(Strict):
                           "clock, years 1900 to 2199")
     attributes: dict[Name, Value] = Field(default_factory=dict, max_length=50)
 
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        """A number is no time here: 20251201 read as Unix seconds is a day of 1970."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError("expected a date and time as text, such as 2026-01-02T10:00:00Z "
+                             "(a number is not read as a Unix time)")
+        return value
+
     @field_validator("occurred_at")
     @classmethod
     def _not_ahead(cls, value: dt.datetime | None) -> dt.datetime | None:
