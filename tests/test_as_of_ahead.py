@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.commands import common
+from engine.project import as_of_today
 from tests.conftest import ROOT, copy_example_project
 
 
@@ -39,7 +39,7 @@ DEFAULT_AHEAD = (
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
-    monkeypatch.setattr(common, "today", lambda: dt.date.fromisoformat(day))
+    monkeypatch.setattr(as_of_today, "today", lambda: dt.date.fromisoformat(day))
 
 
 def _cvm(*args: str) -> tuple[int, str, str]:
@@ -157,3 +157,26 @@ def test_validate_says_rows_dated_ahead_before_what_they_make_fail(
     code, out, err = _cvm("validate", "--project", str(copy_example_project(tmp_path / "b")))
     assert code == 0
     assert DEFAULT_AHEAD.removeprefix("warning: ") in out + err
+
+
+@pytest.mark.parametrize("command", ["run", "score", "decide"])
+def test_the_commands_say_rows_dated_ahead_before_what_they_make_fail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    """validate said the mistyped year (2027-12-01) before the retention error it caused;
+    cvm run, score and decide said only the retention error ("raise
+    retention.lookback_periods"), the warning coming after a scoring that never finished."""
+    project = copy_example_project(tmp_path)
+    rows = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    rows[8999] = rows[8999].replace(rows[8999].split(",")[2], "2027-12-01")
+    (project / "tx.csv").write_text("".join(rows))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(project / "tx.csv")))
+    _on(monkeypatch, "2026-12-06")
+    code, _, err = _cvm(command, "--project", str(project), "--out", str(tmp_path / "out"))
+    assert code == 1
+    ahead = err.index("warning: cvm.yaml:5:17: data.transactions: the transactions run to "
+                      "2027-12-01, after today (2026-12-06), so the default as-of date is "
+                      "2027-12-02: ")
+    assert ahead < err.index("error: cvm.yaml:"), err
+    assert err.count("after today") == 1

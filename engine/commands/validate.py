@@ -156,8 +156,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise
-            problems, errors, code = [*problems, *exc.problems], list(exc.problems), \
-                exc.exit_code
+            problems, errors, code = [*problems, *(p for p in exc.problems if p not in problems)], \
+                [p for p in exc.problems if p.severity == "error"], exc.exit_code
     if json_out:  # issue 17: the same findings for a script, in the document
         from engine.workflow.json_output import validate_json
 

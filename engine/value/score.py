@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from engine.data.load import LoadReport, Transactions, load_transactions, require_history
+from engine.errors import InputError
 from engine.output.writers import rounded
+from engine.project.as_of_today import ahead_of_today
 from engine.project.config import Config
 from engine.project.schema import (
     BOOLEAN,
@@ -111,6 +113,19 @@ def choice_beside(config: Config, tx: Transactions
         yield choose
 
 
+def _required(tx: Transactions, config: Config) -> None:
+    """What every command refuses before valuing anyone; a default as-of date after today
+    (a year mistyped in one row) is said first when it is why."""
+    try:
+        require_history(tx, config)
+        require_sample(tx, config)
+    except InputError as exc:
+        ahead = ahead_of_today(config, tx.as_of) if config.as_of is None else None
+        if ahead is None:
+            raise
+        raise InputError([ahead, *exc.problems]) from None
+
+
 def score(config: Config, *, progress: Progress | None = None,
           tiers: TierSpec | None = None) -> Scored:
     """Load, check and value the project's transactions: the customer value table.
@@ -131,8 +146,7 @@ def score(config: Config, *, progress: Progress | None = None,
             pool.submit(importlib.import_module, "engine.value.models.bgnbd")
         try:
             tx = load_transactions(config)
-            require_history(tx, config)
-            require_sample(tx, config)
+            _required(tx, config)
             customers = customers_job.result()
         finally:
             pool.shutdown(wait=True)
