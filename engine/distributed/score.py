@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.days import as_of_over, purchase_days
-from engine.data.load import LoadReport, require_history
+from engine.data.load import LoadReport
 from engine.data.spaced_ids import Spaced
 from engine.distributed.merge import (
     merged_calibration,
@@ -38,8 +38,8 @@ from engine.value.features import CODE, INTERNAL
 from engine.value.formulas import add_value, rescore
 from engine.value.model_choice import chosen_from, holdout_split
 from engine.value.newcomers import measure_newcomers
-from engine.value.retention import measure, require_sample
-from engine.value.score import Scored, timed_steps
+from engine.value.retention import measure
+from engine.value.score import Scored, required, timed_steps
 from engine.value.subscriptions import apply_subscription_model
 
 Progress = Callable[[str], None]
@@ -89,8 +89,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             # as-of date is known; the checks read the payments' days, after them
             contracts = config.subscriptions is not None
             if not contracts:
-                require_history(days, config)
-                require_sample(days, config)
+                required(days, config, as_of)
             split = holdout_split(config, days) if config.models.use == "auto" and \
                 not contracts else None
             ends = (split.calibration_end, split.observation_end) if split else None
@@ -103,8 +102,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             if contracts:
                 days = purchase_days(np.unique(np.concatenate(
                     [p.buy_days for p in found if p.buy_days is not None])), as_of, days.report)
-                require_history(days, config)
-                require_sample(days, config)
+                required(days, config, as_of)
             ids, frame, totals, order = merged_parts(found)
             report = merged_report(config, found, sum(r.rows for r in routed), as_of,
                                    skipped)

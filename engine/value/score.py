@@ -113,14 +113,15 @@ def choice_beside(config: Config, tx: Transactions
         yield choose
 
 
-def _required(tx: Transactions, config: Config) -> None:
-    """What every command refuses before valuing anyone; a default as-of date after today
-    (a year mistyped in one row) is said first when it is why."""
+def required(tx: Transactions, config: Config, as_of: dt.date) -> None:
+    """What every command refuses before valuing anyone (on the rows, or their purchase
+    days: the Dask engine's); a default as-of date after today (a year mistyped in one row)
+    is said first when it is why."""
     try:
         require_history(tx, config)
         require_sample(tx, config)
     except InputError as exc:
-        ahead = ahead_of_today(config, tx.as_of) if config.as_of is None else None
+        ahead = ahead_of_today(config, as_of) if config.as_of is None else None
         if ahead is None:
             raise
         raise InputError([ahead, *exc.problems]) from None
@@ -146,7 +147,7 @@ def score(config: Config, *, progress: Progress | None = None,
             pool.submit(importlib.import_module, "engine.value.models.bgnbd")
         try:
             tx = load_transactions(config)
-            _required(tx, config)
+            required(tx, config, tx.as_of)
             customers = customers_job.result()
         finally:
             pool.shutdown(wait=True)
