@@ -40,8 +40,11 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
                                                    if sniffed.decimal != "." else ""))
             if sniffed.date_format:
                 typer.echo(f"  dates {sniffed.date_format} ({sniffed.date_sure}: " + (
-                    "day and month cannot be told apart in the sample; if the month comes "
-                    f"first, write date_format: \"{sniffed.date_other}\" in cvm.yaml)"
+                    ("a two-digit year may come first or last in the sample"
+                     if sniffed.date_first == "the year" else
+                     "day and month cannot be told apart in the sample")
+                    + f"; if {sniffed.date_first} comes first, write date_format: "
+                    f"\"{sniffed.date_other}\" in cvm.yaml)"
                     if sniffed.date_other else f"{sniffed.date_why})"))
             for name, guess in sniffed.mapping.items():
                 typer.echo(f"  {name:<12} <- {guess.column!r} ({guess.sure}: {guess.why})")

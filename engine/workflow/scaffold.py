@@ -112,7 +112,7 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
         if sniffed.date_format:
             lines.append(f"  date_format: {_q(sniffed.date_format)}  # guess "
                          f"({sniffed.date_sure}): {sniffed.date_why}"
-                         + (f"; if the month comes first: {_q(sniffed.date_other)}"
+                         + (f"; if {sniffed.date_first} comes first: {_q(sniffed.date_other)}"
                             if sniffed.date_other else ""))
         elif "date" in sniffed.mapping:
             lines.append(f"  # date_format: not needed, dates are YYYY-MM-DD ({sniffed.date_why})")

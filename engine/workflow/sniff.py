@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
 from engine.errors import InputError, Problem
-from engine.workflow.sniff_names import name_score
+from engine.workflow.sniff_names import name_score, not_money
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
     as_read,
@@ -71,6 +71,7 @@ class Sniffed:
     date_why: str = ""
     date_sure: str = "high"  # "low" when day and month cannot be told apart
     date_other: str | None = None  # then the format with day and month swapped
+    date_first: str = "the month"  # what comes first in date_other
     mapping: dict[str, Guess] = field(default_factory=dict)
     not_guessed: dict[str, str] = field(default_factory=dict)  # required field -> why
     not_mapped: dict[str, str] = field(default_factory=dict)  # optional field -> why
@@ -124,9 +125,13 @@ def _reads(values: Sequence[str], fmt: str) -> bool:
         return False
     if bad.any():
         return False
-    seconds = pc.cast(pc.cast(dates, pa.timestamp("s", tz=dates.type.tz)), pa.int64())
-    span = pc.min_max(seconds).as_py()  # in seconds: a year 20000 is no Python date
-    return span["min"] is None or (span["min"] >= EARLIEST_S and span["max"] < AFTER_LATEST_S)
+    # in seconds, a fraction dropped (as the engine reads it): a year 20000 is no Python date
+    ticks = pc.min_max(pc.cast(dates, pa.int64())).as_py()
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[dates.type.unit]
+    if ticks["min"] is None:
+        return True
+    return bool(ticks["min"] // per_second >= EARLIEST_S
+                and ticks["max"] // per_second < AFTER_LATEST_S)
 
 
 def _date_format(values: Sequence[str]) -> str | None:
@@ -244,8 +249,11 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
     taken: set[str] = set()
     for name in ("date", "customer_id", "amount", "quantity", "cost", "margin", "order_id",
                  "channel", "category"):
+        # a cost or a margin changes every margin: by its whole name or words only (not
+        # Versandkosten, shipping)
+        least = 2 if name in ("cost", "margin") else 1
         named = sorted(((name_score(name, col), -i, col) for i, col in enumerate(columns)
-                        if col not in taken and name_score(name, col)), reverse=True)
+                        if col not in taken and name_score(name, col) >= least), reverse=True)
         fitting = [(sc, col) for sc, _, col in named if kinds[col] in FITS[name]]
         pick: Guess | None = None
         if fitting:
@@ -290,6 +298,26 @@ def _date_guess(found: Sniffed, values: list[str]) -> None:
     if swapped and _reads(values, swapped):
         found.date_sure, found.date_other = "low", swapped
         found.date_why += "; day and month cannot be told apart in the sample"
+    first = _year_first(fmt or "")
+    if first and _reads(values, first) and not _ahead(values, first):  # 23.04.17: 2017 or 2023?
+        found.date_sure, found.date_other, found.date_first = "low", first, "the year"
+        found.date_why += "; a two-digit year may come first or last"
+
+
+def _ahead(values: list[str], fmt: str) -> bool:
+    """Whether a reading of the dates puts one after today (28.12.24 read year first is in
+    2028: not a purchase made yet)."""
+    from engine.project.as_of_today import today
+
+    dates = read_dates(pa.chunked_array([pa.array(values, pa.string())]), fmt)[0]
+    latest = pc.max(pc.cast(dates, pa.timestamp("s"))).as_py()
+    return latest is not None and latest.date() > today()
+
+
+def _year_first(fmt: str) -> str | None:
+    """A two-digit year written last (%d.%m.%y), written first instead (%y.%m.%d)."""
+    found = re.fullmatch(r"%[dm]([./-])%[dm]\1%y", fmt)
+    return f"%y{found.group(1)}%m{found.group(1)}%d" if found else None
 
 
 def _swapped(fmt: str) -> str | None:
@@ -308,8 +336,8 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
         hits = [c for c in free if kinds[c] == "date"]
         return Guess(hits[0], "medium", "its values are dates (the name says nothing)") \
             if hits else None
-    if name == "amount":
-        hits = [c for c in free if kinds[c] == "decimal"]
+    if name == "amount":  # never a unit price, a tax or a share (sniff_names.not_money)
+        hits = [c for c in free if kinds[c] == "decimal" and not not_money(c)]
         return Guess(hits[0], "low", "its values have decimals (the name says nothing)") \
             if len(hits) == 1 else None
     hits = [c for c in free if kinds[c] in ("text", "integer")

@@ -7,43 +7,56 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# lower case, accents dropped (Stück: stuck), after splitting camelCase, spaces, dashes and
-# underscores; the first list is the stronger sign. German names are single words
-# (Bestellnummer): each is listed whole.
+# English words, lower case, after splitting camelCase, spaces, dashes and underscores; the
+# first list is the stronger sign. Each is also looked for inside a name (``custno``).
 NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "customer_id": (("customerid", "customer_id", "custid", "clientid", "memberid",
-                     "customer", "client", "member", "shopper", "buyer", "kundennummer",
-                     "kundennr", "kundenid", "kunde", "numeroclient", "idclient", "cliente",
-                     "idcliente", "klant", "klantnummer"),
-                    ("cust", "user", "account", "kunde", "kundennr")),
-    "date": (("orderdate", "date", "purchasedate", "invoicedate", "transactiondate",
-              "bestelldatum", "kaufdatum", "rechnungsdatum", "belegdatum", "datum",
-              "datecommande", "fecha", "fechapedido", "besteldatum"),
-             ("day", "time", "timestamp", "datum", "ordered", "created", "fecha")),
+                     "customer", "client", "member", "shopper", "buyer"),
+                    ("cust", "user", "account")),
+    "date": (("orderdate", "date", "purchasedate", "invoicedate", "transactiondate"),
+             ("day", "time", "timestamp", "ordered", "created")),
     "amount": (("netamount", "amount", "revenue", "sales", "dollarvalue", "value", "total",
-                "net", "spend", "turnover", "betrag", "umsatz", "nettobetrag", "nettoumsatz",
-                "montant", "importe", "bedrag", "omzet"),
-               ("price", "sum", "gross", "dollar", "eur", "usd", "preis", "summe", "gesamt",
-                "prix", "precio")),
-    "cost": (("cost", "cogs", "costofgoods", "kosten", "einstandspreis", "cout", "coste",
-              "costo", "kostprijs"), ("purchaseprice", "einkaufspreis")),
-    "margin": (("margin", "profit", "grossmargin", "marge", "deckungsbeitrag", "rohertrag",
-                "margen"), ()),
-    "quantity": (("qty", "quantity", "units", "numberofcds", "items", "menge", "anzahl",
-                  "stuck", "stuckzahl", "quantite", "cantidad", "aantal"),
-                 ("count", "number")),
+                "net", "spend", "turnover"),
+               ("price", "sum", "gross", "dollar", "eur", "usd")),
+    "cost": (("cost", "cogs", "costofgoods"), ("purchaseprice",)),
+    "margin": (("margin", "profit", "grossmargin"), ()),
+    "quantity": (("qty", "quantity", "units", "numberofcds", "items"), ("count", "number")),
     "order_id": (("orderid", "order", "invoice", "invoiceno", "transactionid", "receipt",
-                  "ordernumber", "basket", "bestellnummer", "bestellnr", "bestellung",
-                  "auftragsnummer", "auftragsnr", "auftrag", "rechnungsnummer", "rechnungsnr",
-                  "belegnummer", "belegnr", "commande", "numerocommande", "pedido",
-                  "numeropedido", "factura", "bestelling", "bestelnummer"), ("ticket",)),
-    "channel": (("saleschannel", "channel", "kanal", "vertriebskanal", "canal",
-                 "verkoopkanaal"), ("source", "store")),
-    "category": (("category", "productcategory", "department", "productgroup",
-                  "warengruppe", "kategorie", "produktgruppe", "produktkategorie",
-                  "categorie", "categoria", "rubrik", "familia"),
+                  "ordernumber", "basket"), ("ticket",)),
+    "channel": (("saleschannel", "channel"), ("source", "store")),
+    "category": (("category", "productcategory", "department", "productgroup"),
                  ("family", "segment")),
 }
+# German, French, Spanish and Dutch words, accents dropped (Stück: stuck): a whole name, a
+# word of it, or the last part of a compound (Rechnungs-betrag, Liefer-datum), which is what
+# a German compound is; never a first part (Umsatz-steuer is a tax, Kosten-stelle a cost
+# centre, Auftrags-art an order type).
+FOREIGN: dict[str, tuple[str, ...]] = {
+    "customer_id": ("kundennummer", "kundennr", "kundenid", "kunde", "kunden", "numeroclient",
+                    "idclient", "cliente", "idcliente", "klant", "klantnummer", "klantnr"),
+    "date": ("bestelldatum", "kaufdatum", "rechnungsdatum", "belegdatum", "auftragsdatum",
+             "datum", "datecommande", "fecha", "fechapedido", "besteldatum"),
+    "amount": ("betrag", "umsatz", "nettoumsatz", "bestellwert", "warenwert", "auftragswert",
+               "wert", "brutto", "netto", "gesamtpreis", "montant", "importe", "bedrag",
+               "omzet", "totaal"),
+    "cost": ("kosten", "einkaufspreis", "einstandspreis", "wareneinsatz", "cout", "coste",
+             "costo", "kostprijs", "inkoopprijs"),
+    "margin": ("marge", "deckungsbeitrag", "rohertrag", "rohgewinn", "margen"),
+    "quantity": ("menge", "anzahl", "stuck", "stuckzahl", "quantite", "cantidad", "aantal"),
+    "order_id": ("bestellnummer", "bestellnr", "bestellung", "auftragsnummer", "auftragsnr",
+                 "auftrag", "rechnungsnummer", "rechnungsnr", "belegnummer", "belegnr",
+                 "commande", "numerocommande", "pedido", "numeropedido", "factura",
+                 "bestelling", "bestelnummer", "ordernummer"),
+    "channel": ("kanal", "vertriebskanal", "canal", "verkoopkanaal"),
+    "category": ("warengruppe", "kategorie", "produktgruppe", "produktkategorie", "categorie",
+                 "categoria", "rubrik", "familia", "artikelgruppe"),
+}
+MONEY = ("amount", "cost", "margin")
+# a first word, or a part of one, that makes a money column something else: a tax, a
+# discount, shipping, a price per unit, a share (Umsatzsteuer, Tax Amount, Versandkosten,
+# Unit Price, Einzelpreis, Stückpreis, Kostenstelle); a % in the name is a share too
+NOT_MONEY = ("steuer", "mwst", "tax", "vat", "rabatt", "discount", "versand", "shipping",
+             "porto", "einzel", "unit", "stuck", "each", "pct", "percent", "stelle")
 
 
 def tokens(name: str) -> list[str]:
@@ -54,16 +67,41 @@ def tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z0-9]+", plain.lower().replace("ß", "ss")) if t]
 
 
+def not_money(column: str) -> bool:
+    """A column named like an amount, a cost or a margin that is something else."""
+    words = tokens(column)
+    return "%" in column or (bool(words) and any(w in words[0] for w in NOT_MONEY))
+
+
 def name_score(field_name: str, column: str) -> int:
     """3: the whole name is one of the field's strong words; 2: whole words of it are
-    ("Customer No", "Customer Name"); 1: a weak word, or a strong one inside a word."""
+    ("Customer No", "Customer Name"); 1: a weak word, a strong one inside a word, or a
+    foreign word ending one (Rechnungsbetrag)."""
+    if field_name in MONEY and not_money(column):
+        return 0
     strong, weak = NAMES[field_name]
+    foreign = FOREIGN.get(field_name, ())
     words = tokens(column)
     word = "".join(words)
-    if word in strong:
+    if word in strong or word in foreign:
         return 3
     runs = {"".join(words[i:j]) for i in range(len(words))
             for j in range(i + 1, len(words) + 1)}
-    if runs & set(strong):
+    if runs & {*strong, *foreign}:
         return 2
-    return 1 if any(w in word for w in (*strong, *weak)) else 0
+    if any(w in word for w in (*strong, *weak)) or compound(column, foreign):
+        return 1
+    return 0
+
+
+def compound(column: str, words: tuple[str, ...]) -> bool:
+    """A word of ``column`` ends with one of ``words`` (Rechnungsbetrag: betrag)."""
+    return any(t.endswith(w) for t in tokens(column) for w in words)
+
+
+def money_named(column: str) -> bool:
+    """Named like an amount, a cost or a margin by its whole name or words, or as the last
+    part of a compound: where a decimal mark may be guessed from (not 'Network IDs', whose
+    'net' is inside a word)."""
+    return not not_money(column) and any(
+        name_score(f, column) >= 2 or compound(column, FOREIGN[f]) for f in MONEY)

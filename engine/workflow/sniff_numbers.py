@@ -12,6 +12,7 @@ THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
 WHOLE = re.compile(r"^-?[0-9]+$")
 POINTED = re.compile(r"^[-+]?[0-9]*\.[0-9]+$")  # 12.50 (not a date: 03.01.2024)
 EU_THOUSANDS = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")  # 1.234,56
+POINT_THOUSANDS = re.compile(r"^-?[1-9][0-9]{0,2}(\.[0-9]{3})+$")  # 1.250, 12.000.000
 EU_COMMA = re.compile(r"^-?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+$")  # 1.234,56, not 1.234
 
 
@@ -30,14 +31,13 @@ def decimal_mark(columns: dict[str, list[str]]) -> tuple[str, str]:
     no column has a number with a decimal point, unless every point stands before three
     digits (1.250: a thousands separator beside 12,50). Other columns say nothing: item ids
     listed "143,98" are no decimal numbers."""
-    from engine.workflow.sniff_names import name_score
+    from engine.workflow.sniff_names import money_named
 
     with_comma, thousands_like, points = [], False, []
     for name, values in columns.items():
         filled = [v.strip() for v in values if v.strip()]
         points += [v for v in filled if POINTED.match(v)]
-        money = any(name_score(f, name) for f in ("amount", "cost", "margin"))
-        if money and filled and all(DECIMAL_COMMA.match(v) or WHOLE.match(v) or
+        if money_named(name) and filled and all(DECIMAL_COMMA.match(v) or WHOLE.match(v) or
                                     EU_COMMA.match(v) for v in filled):
             commas = [v for v in filled if DECIMAL_COMMA.match(v)]
             if commas and all(len(v.rpartition(",")[2]) == 3 for v in commas):
@@ -51,17 +51,18 @@ def decimal_mark(columns: dict[str, list[str]]) -> tuple[str, str]:
 
 
 def _thousands_point(text: str) -> bool:
-    """1.250: a point that may stand for thousands (three digits after it)."""
-    return bool(EU_THOUSANDS.match(text)) and "," not in text
+    """1.250: a point that may stand for thousands (three digits after it; not 0.750)."""
+    return bool(POINT_THOUSANDS.match(text))
 
 
 def _thousands(values: Sequence[str]) -> str | None:
     """The first of a column's numbers written 1.250 when each number with a point has three
-    digits after it and some whole number has three digits (980): whole amounts written with
-    a thousands separator, not three decimals (1.459 beside 12.5 is read as written)."""
+    digits after it, none before them is 0, and some number is whole (980, 45): whole amounts
+    written with a thousands separator, not three decimals (1.459 beside 12.5, or 0.750
+    beside 1.500, are read as written)."""
     filled = [v.strip() for v in values if v.strip()]
     pointed = [v for v in filled if POINTED.match(v)]
-    whole = any(WHOLE.match(v) and len(v.lstrip("-")) == 3 for v in filled)
+    whole = any(WHOLE.match(v) for v in filled)
     return pointed[0] if whole and pointed and all(_thousands_point(v) for v in pointed) \
         else None
 
