@@ -110,6 +110,24 @@ when:
     ("when:\n  clv_discounted: {gte: '0,5'}\n",
      "policies/x.yaml:2:25: when.clv_discounted.gte: found '0,5' (text), expected a number "
      "(clv_discounted is a number)\n  hint: write a decimal point: 0.5"),
+    ("when:\n  clv_discounted: {gte: 4,09}\n",  # YAML reads 09 as text, 00 as 0
+     "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 09), expected exactly "
+     "one\n  hint: a comma inside { } separates entries, so a decimal comma splits the number "
+     "in two: write it with a decimal point"),
+    ("when:\n  churn_risk: {gte: '0,125'}\n",  # not 0125 (the review): a decimal comma
+     "policies/x.yaml:2:21: when.churn_risk.gte: found '0,125' (text), expected a number "
+     "(churn_risk is a number)\n  hint: write a decimal point: 0.125"),
+    ("when:\n  clv_discounted: {gte: '2,5k'}\n",  # 2500, not 2.5
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '2,5k' (text), expected a number "
+     "(clv_discounted is a number)\n  hint: write the number in full, without 'k': 2500"),
+    ("when:\n  churn_risk: {gte: '12,5%'}\n",
+     "policies/x.yaml:2:21: when.churn_risk.gte: found '12,5%' (text), expected a number "
+     "(churn_risk is a number)\n  hint: write the number without %: 0.5 for 50% if churn_risk "
+     "is a share from 0 to 1"),
+    ("when:\n  clv_discounted: {gte: '1,250'}\n",  # thousands, or a decimal comma
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '1,250' (text), expected a number "
+     "(clv_discounted is a number)\n  hint: write the number without a comma: 1250 if the "
+     "comma separates thousands, 1.250 if it is a decimal comma"),
     ("when:\n  clv_discounted: {gte: 200,00}\n",
      "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 0), expected exactly "
      "one\n  hint: a comma inside { } separates entries, so a decimal comma splits the number "

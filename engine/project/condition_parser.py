@@ -125,8 +125,8 @@ class Parser:
                 found = (f"{len(raw)} operators ({', '.join(map(str, raw))})" if raw
                          else "an empty mapping")
                 keys = list(raw)
-                split = len(raw) == 2 and isinstance(keys[1], int) and raw[keys[1]] is None \
-                    and isinstance(raw[keys[0]], (int, float))  # {gte: 200,00}
+                split = len(raw) == 2 and raw[keys[1]] is None and str(keys[1]).isdigit() \
+                    and isinstance(raw[keys[0]], (int, float))  # {gte: 200,00}; 4,09: "09"
                 self.error(path, f"found {found}, expected exactly one",
                            "a comma inside { } separates entries, so a decimal comma splits "
                            "the number in two: write it with a decimal point" if split else

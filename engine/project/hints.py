@@ -13,7 +13,9 @@ from typing import Any
 
 DATE_SHAPE = "write the date as YYYY-MM-DD (year, month, day)"
 _NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")  # not 0,125
+_SCALES = {"k": 1e3, "tsd": 1e3, "thousand": 1e3, "m": 1e6, "mio": 1e6, "mn": 1e6,
+           "million": 1e6, "bn": 1e9, "mrd": 1e9}
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _ISO_LIKE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -28,20 +30,28 @@ def number_hint(raw: Any, attribute: str) -> str | None:
     text = raw.strip()
     if _plain(text) is not None:
         return "remove the quotes"
-    if text.endswith("%") and _plain(text[:-1].strip()) is not None:
+    if text.endswith("%"):  # 50%, 12,5%: a share, whatever its decimal mark
         return (f"write the number without %: 0.5 for 50% if {attribute} is a share from 0 "
                 "to 1")
-    if _DECIMAL_COMMA.fullmatch(text) and not _THOUSANDS.fullmatch(text):
-        return f"write a decimal point: {text.replace(',', '.')}"
-    if _THOUSANDS.fullmatch(text):
-        return f"write the number without thousands separators: {text.replace(',', '')}"
     numbers = _NUMBER.findall(text)
-    if len(numbers) == 1 and re.fullmatch(r"[^\d]*", text.replace(numbers[0], "", 1)):
-        number = numbers[0]
-        if _DECIMAL_COMMA.fullmatch(number) and not _THOUSANDS.fullmatch(number):
-            number = number.replace(",", ".")
-        return f"write the number alone, without a unit: {number.replace(',', '')}"
-    return None
+    if len(numbers) != 1:
+        return None
+    number, unit = numbers[0], text.replace(numbers[0], "", 1).strip()
+    if re.search(r"\d", unit):
+        return None
+    if unit.lower() in _SCALES:  # 2,5k is 2500, not 2.5
+        figure = float(number.replace(",", ".") if _DECIMAL_COMMA.fullmatch(number) else
+                       number.replace(",", "")) * _SCALES[unit.lower()]
+        shown = f"{figure:.0f}" if figure.is_integer() else repr(figure)
+        return f"write the number in full, without {unit!r}: {shown}"
+    if _THOUSANDS.fullmatch(number) and _DECIMAL_COMMA.fullmatch(number):  # 1,250
+        return (f"write the number without a comma: {number.replace(',', '')} if the comma "
+                f"separates thousands, {number.replace(',', '.')} if it is a decimal comma")
+    plain = number.replace(",", ".") if _DECIMAL_COMMA.fullmatch(number) else \
+        number.replace(",", "")
+    return (f"write the number alone, without a unit: {plain}" if unit else
+            f"write a decimal point: {plain}" if "," in number and "." in plain else
+            f"write the number without thousands separators: {plain}")
 
 
 def text_number_hint(value: Any) -> str | None:

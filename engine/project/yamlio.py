@@ -14,6 +14,7 @@ Thin wrapper over PyYAML's safe loader that
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,7 @@ def _unquotable(text: str, line: int | None, column: int | None) -> str | None:
     lines = text.splitlines()
     if line is None or column is None or not 0 < line <= len(lines):
         return None
-    value = lines[line - 1][column - 1:].split(" #")[0].strip()
+    value = re.split(r" #|[,\]}]", lines[line - 1][column - 1:])[0].strip()  # [@a, b]: @a
     return f'"{value}"' if value[:1] in ("%", "@", "`") and '"' not in value else None
 
 
