@@ -230,7 +230,7 @@ for word in ("Bestellwert", "Warenwert", "Brutto"):
 @pytest.mark.parametrize("case", list(CASES))
 def test_column_names_map_what_they_say(tmp_path: Path, case: str) -> None:
     text, expected = CASES[case]
-    code, out, config = _guessed(tmp_path, "p", text)
+    _, out, config = _guessed(tmp_path, "p", text)
     for field, column in expected.items():
         if column is None:
             assert f"    {field}: \"" not in config, (field, config)
