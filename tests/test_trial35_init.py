@@ -260,3 +260,20 @@ def test_the_review_s_other_files(tmp_path: Path) -> None:
         "C48;24.01.12;12.50"))
     assert ('dates %d.%m.%y (low: a two-digit year may come first or last in the sample; if '
             'the year comes first, write date_format: "%y.%m.%d" in cvm.yaml)') in out, out
+
+
+def test_a_row_with_a_customer_id_is_no_empty_row(tmp_path: Path) -> None:
+    """The review: validate's check of every row reads the date and the amount only, and
+    called a row holding a customer id (K9;;;;;) empty; the example of an empty row is written
+    with the file's own delimiter."""
+    code, out, _ = _init(tmp_path, _export(DAYS * 30))
+    assert code == 0, out
+    source = tmp_path / "umsatz.csv"
+    lines = source.read_text().splitlines(keepends=True)
+    source.write_text("".join(lines + ["K9;;;;;\n"] * 3))  # past the first 1,000 rows
+    for command in (["validate"], ["run", "--no-history", "-o", str(tmp_path / "out")]):
+        result = runner.invoke(app, [*command, "-p", str(tmp_path / "p")])
+        assert result.exit_code == 1
+        assert "empty row" not in result.output, result.output
+        assert "found an empty value, expected a date in every row" in result.output, \
+            result.output

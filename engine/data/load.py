@@ -141,7 +141,8 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     report = LoadReport(file=src.display, rows_read=table.num_rows,
                         files_note=skipped_note(skipped))
     cols = data.columns
-    refuse_empty_rows(src, table, "date", cols["date"])
+    if "customer_id" in table.column_names:  # else read apart (a Parquet file's UUIDs)
+        refuse_empty_rows(src, table, "date", cols["date"])
     # Coding text columns is the slowest part of loading; numpy and Arrow release the GIL,
     # so the order ids are coded on the second core meanwhile.
     pool = ThreadPoolExecutor(max_workers=1)

@@ -42,8 +42,8 @@ def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
 
 def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> None:
     """Rows with no value in any column read (``;;;;;``, as a spreadsheet's export often ends
-    with): said as empty rows at ``ours`` (the date, read by every check), not as one of their
-    empty values."""
+    with): said as empty rows at ``ours`` (the date), not as one of their empty values.
+    ``table`` must hold every column cvm.yaml maps, or the row is not known to be empty."""
     if ours not in table.column_names or not table.num_rows:
         return
     blank = _blank(table.column(ours))
@@ -53,9 +53,11 @@ def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> N
     sub = table.take(pa.array(rows))
     for name in sub.column_names:
         blank[rows[~_blank(sub.column(name))]] = False
+    mark = getattr(src, "delimiter", None)
+    example = f", such as {mark * 5}" if mark in (",", ";", "|") else ""
     _fail_first(src, pa.array(blank), table.column(ours), theirs, "an empty row (no value in "
                 "any column cvm.yaml maps)", "a transaction", hint="delete the empty rows (a "
-                "spreadsheet's export often ends with rows of separators only, such as ;;;;;)")
+                f"spreadsheet's export often ends with rows of separators only{example})")
 
 
 def _blank(col: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -28,7 +28,7 @@ from engine.data.load import (
     require_history,
 )
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, refuse_empty_rows
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
@@ -66,7 +66,6 @@ def _check(config: Config, found: list[dt.date]) -> None:
             else read_columns(src, wanted, repetitive)
     else:  # on object storage: read by the commands
         return
-    refuse_empty_rows(src, table, "date", wanted["date"])
     seconds = as_date_seconds(src, table, "date", wanted["date"], date_format=data.date_format,
                               required=True)
     amount = as_number(src, table, "amount", wanted["amount"], required=True)
