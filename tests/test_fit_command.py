@@ -92,7 +92,8 @@ def test_fit_rejects_bad_calibration_date(tmp_path: Path) -> None:
                                  "--calibration-end", "1997-31-01"])
     assert result.exit_code == 2  # a usage error (README "Exit codes")
     assert result.stderr.strip() == ("error: --calibration-end: found '1997-31-01', expected a "
-                                     "date such as 2024-06-30")
+                                     "date such as 2024-06-30\n  hint: there is no month 31: "
+                                     "write the date as YYYY-MM-DD (year, month, day)")
 
 
 def test_models_feed_value_table() -> None:
