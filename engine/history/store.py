@@ -85,6 +85,9 @@ class Store:
         self.engine.dispose()
 
 
+IGNORED = "# written by CVM Engine: the history holds customer data; keep it out of git\n*\n"
+
+
 def open_store(settings: HistorySettings, *, create: bool, kept: bool = False) -> Store | None:
     """The history, ready to read (and, with ``create``, to write); None if there is none yet
     and ``create`` is false. ``kept``: a server connection kept between reads, for a reader
@@ -94,7 +97,11 @@ def open_store(settings: HistorySettings, *, create: bool, kept: bool = False) -
             if not create:
                 return None
             with guarded(settings):
-                settings.file.parent.mkdir(parents=True, exist_ok=True)
+                folder = settings.file.parent
+                made = settings.source == "default" and not folder.exists()
+                folder.mkdir(parents=True, exist_ok=True)
+                if made:  # the engine's own folder: its customer data kept out of git
+                    (folder / ".gitignore").write_text(IGNORED, encoding="utf-8")
         elif not settings.file.is_file():
             raise InputError(problem(settings, "is not a file", "point the history at a "
                                      "SQLite file (or remove what is in the way)"))
