@@ -277,3 +277,20 @@ def test_a_row_with_a_customer_id_is_no_empty_row(tmp_path: Path) -> None:
         assert "empty row" not in result.output, result.output
         assert "found an empty value, expected a date in every row" in result.output, \
             result.output
+
+
+@pytest.mark.parametrize(("header", "amount", "currency"), [
+    ("Customer Ref,Order Date,Amount", "£12.99", "GBP"),
+    ("Customer Ref,Order Date,Amount", "$12.99", "USD"),
+    ("Kundennummer;Bestelldatum;Betrag", "12,99 €", "EUR"),
+    ("customer_id,order_date,amount_kwd", "12.500", "KWD"),
+    ("Customer,Date,Total (CHF)", "12.95", "CHF"),
+])
+def test_the_currency_is_guessed_from_a_symbol_or_a_code(tmp_path: Path, header: str,
+                                                         amount: str, currency: str) -> None:
+    """A new user's export wrote £ before every amount and init wrote currency: EUR."""
+    sep = ";" if ";" in header else ","
+    rows = [f"C{i}{sep}2024-0{i}-02{sep}" + (f'"{amount}"' if sep == "," and "," in amount
+                                            else amount) for i in range(1, 5)]
+    _, out, config = _guessed(tmp_path, "p", _rows(header, *rows))
+    assert f"\ncurrency: {currency}  # guess: " in config, config

@@ -137,7 +137,8 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
         lines += _subscriptions(sniffed)
     lines += [
         "as_of: null  # default: the day after the last transaction",
-        "currency: EUR  # not guessed: your currency code",
+        f"currency: {sniffed.currency[0]}  # guess: {sniffed.currency[1]}" if sniffed is not None
+        and sniffed.currency else "currency: EUR  # not guessed: your currency code",
         _period_line(sniffed),
         "horizon_periods: 4", "discount_rate: 0.10  # per year",
         "margin_rate: 0.30  # only for rows without cost or margin",

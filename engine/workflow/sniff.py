@@ -21,6 +21,7 @@ from engine.workflow.sniff_names import name_score, not_money
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
     as_read,
+    currency_of,
     decimal_mark,
     number_trouble,
     plain_number,
@@ -80,6 +81,7 @@ class Sniffed:
     written: dict[str, list[str]] = field(default_factory=dict, repr=False)
     contracts: Contracts | None = None  # one row per contract, not per purchase
     decimal: str = "."  # the numbers' decimal mark, as cvm.yaml's data.decimal
+    currency: tuple[str, str] | None = None  # the currency code a money column says, and why
     decimal_why: str = ""
 
 
@@ -217,6 +219,7 @@ def sniff(path: Path) -> Sniffed:
     columns = {name: as_read(values, decimal) for name, values in columns.items()}
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
                     columns=columns, written=written, decimal=decimal, decimal_why=decimal_why)
+    found.currency = currency_of(written)
     _guess(found, columns)
     return found
 

@@ -158,3 +158,29 @@ def _said(col: str, found: dict[str, str]) -> str | None:
     listed = " and ".join(f"{what} ({sample!r})" for what, sample in found.items())
     return (f"column {col!r} holds numbers with {listed}, which CVM Engine does not read: "
             f"export them {fix}")
+
+
+SYMBOLS = {"€": "EUR", "£": "GBP", "$": "USD", "¥": "JPY"}
+CODES = frozenset(("eur", "usd", "gbp", "chf", "jpy", "sek", "nok", "dkk", "pln", "czk", "huf",
+                   "aud", "cad", "nzd", "kwd", "bhd", "aed", "sar", "inr", "cny", "brl", "mxn",
+                   "zar", "try", "sgd", "hkd"))
+
+
+def currency_of(columns: dict[str, list[str]]) -> tuple[str, str] | None:
+    """The currency (and why) a money column's name or values say: a code in its name
+    (amount_kwd, Total (CHF)) or a symbol before or after its numbers (£12.99, 12,99 €);
+    None when they say none, or more than one."""
+    from engine.workflow.sniff_names import money_named, tokens
+
+    found: dict[str, str] = {}
+    for name, values in columns.items():
+        if not money_named(name) and not any(t in CODES for t in tokens(name)):
+            continue
+        for token in tokens(name):
+            if token in CODES:
+                found.setdefault(token.upper(), f"column {name!r} is named in {token.upper()}")
+        for v in values:
+            for symbol, code in SYMBOLS.items():
+                if symbol in v:
+                    found.setdefault(code, f"column {name!r} writes {symbol} ({v.strip()!r})")
+    return next(iter(found.items())) if len(found) == 1 else None
