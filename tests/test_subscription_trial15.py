@@ -86,7 +86,9 @@ def test_validate_audience_warns_of_a_rule_that_matches_but_never_wins(tmp_path:
     assert problem.format() == (
         f"rules/lifecycle.yaml:{line}:5: rules[2]: rule 'at_risk' matches 2,122 of today's "
         "customers but gives none of them a stage: the rules above it match them all first\n"
-        "  hint: move it up, or change its conditions or those of the rules above it")
+        "  hint: if it should give them a stage, move it up or change its conditions or those "
+        "of the rules above it; a rule kept last on purpose, for customers the rules above "
+        "may leave, can stay")
     result = CliRunner().invoke(app, ["validate", "-p", str(project), "--audience"])
     assert result.exit_code == 0
     assert "rule 'at_risk' matches 2,122 of today's customers" in result.stderr

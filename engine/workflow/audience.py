@@ -127,7 +127,9 @@ def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
                 f"rule {rule.id!r} matches {row.matches:,} of today's customers but gives none "
                 "of them a stage: the rules above it match them all first", file=rule.file,
                 line=rule.line, column=rule.column, key=f"rules[{i}]",
-                hint="move it up, or change its conditions or those of the rules above it",
+                hint="if it should give them a stage, move it up or change its conditions or "
+                "those of the rules above it; a rule kept last on purpose, for customers the "
+                "rules above may leave, can stay",
                 severity="warning"))
     return out
 
