@@ -42,6 +42,19 @@ def _on(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
     monkeypatch.setattr(as_of_today, "today", lambda: dt.date.fromisoformat(day))
 
 
+def _mistyped_year(tmp_path: Path) -> Path:
+    """The bundled example with one row's year mistyped: 2027-12-01."""
+    project = copy_example_project(tmp_path)
+    rows = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    assert ",C001216,2024-12-01," in rows[8999]
+    rows[8999] = rows[8999].replace(rows[8999].split(",")[2], "2027-12-01")
+    (project / "tx.csv").write_text("".join(rows))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(project / "tx.csv")))
+    return project
+
+
 def _cvm(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr
@@ -135,14 +148,7 @@ def test_validate_says_rows_dated_ahead_before_what_they_make_fail(
     """A new user's trial: one row's year mistyped (2027-12-01) made validate blame
     retention.lookback_periods ("raise retention.lookback_periods"), without a word of the
     date after today that is the cause. validate reads every row's date: it says it, first."""
-    project = copy_example_project(tmp_path)
-    rows = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
-    assert ",C001216,2024-12-01," in rows[8999]
-    rows[8999] = rows[8999].replace(rows[8999].split(",")[2], "2027-12-01")
-    (project / "tx.csv").write_text("".join(rows))
-    config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
-                                                 str(project / "tx.csv")))
+    project = _mistyped_year(tmp_path)
     _on(monkeypatch, "2026-12-06")
     code, out, err = _cvm("validate", "--project", str(project))
     assert code == 1
@@ -165,13 +171,7 @@ def test_the_commands_say_rows_dated_ahead_before_what_they_make_fail(
     """validate said the mistyped year (2027-12-01) before the retention error it caused;
     cvm run, score and decide said only the retention error ("raise
     retention.lookback_periods"), the warning coming after a scoring that never finished."""
-    project = copy_example_project(tmp_path)
-    rows = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
-    rows[8999] = rows[8999].replace(rows[8999].split(",")[2], "2027-12-01")
-    (project / "tx.csv").write_text("".join(rows))
-    config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
-                                                 str(project / "tx.csv")))
+    project = _mistyped_year(tmp_path)
     _on(monkeypatch, "2026-12-06")
     code, _, err = _cvm(command, "--project", str(project), "--out", str(tmp_path / "out"))
     assert code == 1

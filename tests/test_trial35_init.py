@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from tests.test_decimal_comma import _init as _guessed
 
 runner = CliRunner()
 HEADER = "Kundennummer;Bestellnummer;Bestelldatum;Warengruppe;Menge;Betrag\n"
@@ -91,14 +92,6 @@ def test_decimal_commas_without_the_setting_say_the_setting(tmp_path: Path) -> N
             "in cvm.yaml if every number of the file is written so, or export with a decimal "
             "point\n"
             ) in result.output, result.output
-
-
-def _guessed(tmp_path: Path, name: str, text: str) -> tuple[int, str, str]:
-    source = tmp_path / f"{name}.csv"
-    source.write_text(text)
-    result = runner.invoke(app, ["init", str(tmp_path / name), "--from", str(source)])
-    config = tmp_path / name / "cvm.yaml"
-    return result.exit_code, result.output, config.read_text() if config.exists() else ""
 
 
 def test_points_before_three_digits_are_not_read_as_decimals(tmp_path: Path) -> None:
@@ -292,5 +285,5 @@ def test_the_currency_is_guessed_from_a_symbol_or_a_code(tmp_path: Path, header:
     sep = ";" if ";" in header else ","
     rows = [f"C{i}{sep}2024-0{i}-02{sep}" + (f'"{amount}"' if sep == "," and "," in amount
                                             else amount) for i in range(1, 5)]
-    _, out, config = _guessed(tmp_path, "p", _rows(header, *rows))
+    *_, config = _guessed(tmp_path, "p", _rows(header, *rows))
     assert f"\ncurrency: {currency}  # guess: " in config, config
