@@ -247,3 +247,17 @@ def test_a_failure_while_running_names_the_side(tmp_path: Path) -> None:
     assert code == 1 and out == ""
     assert err.startswith(f"error: the proposed version ({bad}) does not validate:\n")
     assert "'no_such_figure' is undefined" in err
+
+
+def test_two_as_of_dates_are_both_said(tmp_path: Path) -> None:
+    """A new user's plan against an older revision read less data on one side: the header
+    gave the proposal's as-of date only, and most changed customers came from the data, not
+    the policies, with nothing to say so."""
+    project = copy_example_project(tmp_path)
+    proposed = full_copy(project, tmp_path / "proposed")
+    edit(proposed / "cvm.yaml", "as_of: null", "as_of: 2025-10-01")
+    code, out, err = _plan(project, "--proposed", str(proposed), "--no-history")
+    assert code == 2, err
+    assert out.splitlines()[0].endswith(
+        "2,000 customers as of 2025-10-01 (the baseline as of 2026-01-01: the two sides read "
+        "the data at different dates, so more than the policies may change)"), out

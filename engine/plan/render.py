@@ -32,8 +32,12 @@ def _count(label: str, before: float, after: float) -> list[str]:
 
 
 def header(plan: Plan) -> list[str]:
+    before, after = plan.before.scored.as_of, plan.after.scored.as_of
+    apart = "" if before == after else (f" (the baseline as of {before}: the two sides read "
+                                        "the data at different dates, so more than the "
+                                        "policies may change)")
     return [f"Plan: {plan.proposed.label} against {plan.baseline.label}, "
-            f"{counted(plan.totals['customers'], 'customer')} as of {plan.after.scored.as_of}",
+            f"{counted(plan.totals['customers'], 'customer')} as of {after}{apart}",
             f"baseline: {plan.baseline.composition}",
             f"proposed: {plan.proposed.composition}",
             *([] if plan.history else ["history: not read (--no-history): both sides decided "
