@@ -128,6 +128,17 @@ when:
      "policies/x.yaml:2:25: when.clv_discounted.gte: found '1,250' (text), expected a number "
      "(clv_discounted is a number)\n  hint: write the number without a comma: 1250 if the "
      "comma separates thousands, 1.250 if it is a decimal comma"),
+    ("when:\n  tenure_days: {lte: 3m}\n",  # 3 months, not 3 million
+     "policies/x.yaml:2:22: when.tenure_days.lte: found '3m' (text), expected a number "
+     "(tenure_days is a number)\n  hint: write it in days: 90 for 3 m"),
+    ("when:\n  clv_discounted: {gte: '1,250.50'}\n",  # it has a decimal point already
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '1,250.50' (text), expected a "
+     "number (clv_discounted is a number)\n  hint: write the number without thousands "
+     "separators: 1250.50"),
+    ("when:\n  clv_discounted: {gte: 1.005k}\n",  # not 1004.9999999999999
+     "policies/x.yaml:2:25: when.clv_discounted.gte: found '1.005k' (text), expected a "
+     "number (clv_discounted is a number)\n  hint: write the number in full, without 'k': "
+     "1005"),
     ("when:\n  clv_discounted: {gte: 200,00}\n",
      "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 0), expected exactly "
      "one\n  hint: a comma inside { } separates entries, so a decimal comma splits the number "

@@ -213,6 +213,41 @@ CASES = {
               "C2,2024-01-03 09:00:00.120,13.40", "C1,2024-02-03T09:00:00.5Z,3.10"),
         {"amount": "amount", "date": "date"}),
 }
+# the third review (session 35): taxes, vouchers and gross amounts named in any word
+INVOICES = ("R1;03.01.2024;K1;", "R2;14.02.2024;K2;", "R3;25.03.2024;K1;", "R4;18.04.2024;K3;")
+for case, header, values, expected in (
+        ("a VAT amount is no amount", "Nettobetrag;USt-Betrag;Bruttobetrag",
+         ("100,00;19,00;119,00", "50,00;9,50;59,50", "10,00;1,90;11,90", "20,00;3,80;23,80"),
+         {"amount": "Nettobetrag"}),
+        ("net before gross", "Bruttobetrag;Nettobetrag",
+         ("119,00;100,00", "59,50;50,00", "11,90;10,00", "23,80;20,00"),
+         {"amount": "Nettobetrag"}),
+        ("a voucher is no amount", "Gutscheinbetrag;Gesamtbetrag",
+         ("10,00;119,00", "0,00;59,50", "5,00;11,90", "0,00;23,80"),
+         {"amount": "Gesamtbetrag"}),
+        ("Spanish VAT", "Base imponible;Importe IVA;Importe total",
+         ("100,00;21,00;121,00", "50,00;10,50;60,50", "10,00;2,10;12,10", "20,00;4,20;24,20"),
+         {"amount": "Importe total"}),
+        ("Dutch VAT, and an amount including it", "BTW-bedrag;Bedrag incl. BTW",
+         ("21,00;121,00", "10,50;60,50", "2,10;12,10", "4,20;24,20"),
+         {"amount": "Bedrag incl. BTW"}),
+        ("a unit cost is no cost", "Coût unitaire;Montant HT",
+         ("4,00;10,00", "5,00;12,50", "1,00;3,30", "2,00;6,70"),
+         {"amount": "Montant HT", "cost": None}),
+        ("a price ends a compound", "Verkaufspreis",
+         ("10,00", "12,50", "3,30", "6,70"), {"amount": "Verkaufspreis"})):
+    CASES[case] = (_rows("Rechnungsnummer;Rechnungsdatum;Kundennummer;" + header,
+                         *(a + b for a, b in zip(INVOICES, values, strict=True))), expected)
+for case, header, expected in (  # English: every word, not the first only
+        ("a total tax is no amount", "Subtotal,Total Tax,Total Shipping,Grand Total",
+         {"amount": "Grand Total"}),
+        ("a sales tax amount is no amount", "Sales Tax Amount,Order Amount",
+         {"amount": "Order Amount"}),
+        ("an opportunity's amount is one", "Opportunity Amount", {"amount": "Opportunity Amount"})):
+    width = header.count(",") + 1
+    CASES[case] = (_rows("Invoice,Invoice Date,Customer ID," + header, *(
+        f"I{i},2024-0{i}-02,C{i % 3}," + ",".join(f"{10 * i + j}.5{j}" for j in range(width))
+        for i in range(1, 5))), expected)
 for word in ("Bestellwert", "Warenwert", "Brutto"):
     CASES[f"{word} in decimal commas"] = (
         _rows(f"Kundennummer;Bestelldatum;{word}",
@@ -229,7 +264,7 @@ def test_column_names_map_what_they_say(tmp_path: Path, case: str) -> None:
             assert f"    {field}: \"" not in config, (field, config)
         else:
             assert f'    {field}: "{column}"  # guess' in config, (field, config)
-    comma = "," in text.splitlines()[1].split(";")[-1] and ";" in text
+    comma = ";" in text and "," in text.splitlines()[1]
     assert ('  decimal: ","' in config) == comma, config
     assert "internal error" not in out, out
 
@@ -287,3 +322,17 @@ def test_the_currency_is_guessed_from_a_symbol_or_a_code(tmp_path: Path, header:
                                             else amount) for i in range(1, 5)]
     *_, config = _guessed(tmp_path, "p", _rows(header, *rows))
     assert f"\ncurrency: {currency}  # guess: " in config, config
+
+
+def test_the_third_review_s_dates_and_thousands(tmp_path: Path) -> None:
+    """US two-digit years keep the month-first alternative (the year-first one had replaced
+    it); in a semicolon file, 1.250 / 4.500 with no whole number beside them are thousands
+    too (read 1000 times too small before)."""
+    code, out, _ = _guessed(tmp_path, "us", _rows(
+        "Customer,Date,Amount", "C1,03/01/24,12.50", "C2,03/02/24,3.10", "C1,04/05/24,7.25"))
+    assert 'if the month comes first, write date_format: "%m/%d/%y"' in out, out
+    code, out, config = _guessed(tmp_path, "eu", _rows(
+        "Kundennummer;Bestelldatum;Betrag", "K1;03.01.2024;1.250", "K2;14.02.2024;4.500",
+        "K1;25.03.2024;2.400", "K3;18.04.2024;12.980"))
+    assert code == 1 and "    amount: null  # NOT GUESSED" in config, config
+    assert "a thousands separator ('1.250')" in out, out

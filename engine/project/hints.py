@@ -9,13 +9,17 @@ import calendar
 import datetime as dt
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 DATE_SHAPE = "write the date as YYYY-MM-DD (year, month, day)"
 _NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?")
 _THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")  # not 0,125
-_SCALES = {"k": 1e3, "tsd": 1e3, "thousand": 1e3, "m": 1e6, "mio": 1e6, "mn": 1e6,
-           "million": 1e6, "bn": 1e9, "mrd": 1e9}
+_SCALES = {"k": Decimal(10**3), "tsd": Decimal(10**3), "thousand": Decimal(10**3),
+           "m": Decimal(10**6), "mio": Decimal(10**6), "mn": Decimal(10**6),
+           "million": Decimal(10**6), "bn": Decimal(10**9), "mrd": Decimal(10**9)}
+_DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "m": 30, "mo": 30,
+         "month": 30, "months": 30, "y": 365, "year": 365, "years": 365}
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _ISO_LIKE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -39,18 +43,19 @@ def number_hint(raw: Any, attribute: str) -> str | None:
     number, unit = numbers[0], text.replace(numbers[0], "", 1).strip()
     if re.search(r"\d", unit):
         return None
+    plain = number.replace(",", ".") if _DECIMAL_COMMA.fullmatch(number) else \
+        number.replace(",", "")
+    if attribute.endswith("days") and unit.lower() in _DAYS:  # tenure_days: 3m is 3 months
+        days = Decimal(plain) * _DAYS[unit.lower()]
+        return f"write it in days: {days.normalize():f} for {number} {unit}"
     if unit.lower() in _SCALES:  # 2,5k is 2500, not 2.5
-        figure = float(number.replace(",", ".") if _DECIMAL_COMMA.fullmatch(number) else
-                       number.replace(",", "")) * _SCALES[unit.lower()]
-        shown = f"{figure:.0f}" if figure.is_integer() else repr(figure)
-        return f"write the number in full, without {unit!r}: {shown}"
+        figure = Decimal(plain) * _SCALES[unit.lower()]
+        return f"write the number in full, without {unit!r}: {figure.normalize():f}"
     if _THOUSANDS.fullmatch(number) and _DECIMAL_COMMA.fullmatch(number):  # 1,250
         return (f"write the number without a comma: {number.replace(',', '')} if the comma "
                 f"separates thousands, {number.replace(',', '.')} if it is a decimal comma")
-    plain = number.replace(",", ".") if _DECIMAL_COMMA.fullmatch(number) else \
-        number.replace(",", "")
     return (f"write the number alone, without a unit: {plain}" if unit else
-            f"write a decimal point: {plain}" if "," in number and "." in plain else
+            f"write a decimal point: {plain}" if _DECIMAL_COMMA.fullmatch(number) else
             f"write the number without thousands separators: {plain}")
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
 from engine.errors import InputError, Problem
-from engine.workflow.sniff_names import name_score, not_money
+from engine.workflow.sniff_names import name_score, net_first, not_money
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
     as_read,
@@ -216,7 +216,8 @@ def sniff(path: Path) -> Sniffed:
                for i, name in enumerate(header)}
     decimal, decimal_why = decimal_mark(columns)
     written = columns  # guessed from as the engine will read them: 12,50 is 12.50
-    columns = {name: as_read(values, decimal) for name, values in columns.items()}
+    columns = {name: as_read(values, decimal, delimiter == ";")
+               for name, values in columns.items()}
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
                     columns=columns, written=written, decimal=decimal, decimal_why=decimal_why)
     found.currency = currency_of(written)
@@ -255,8 +256,10 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
         # a cost or a margin changes every margin: by its whole name or words only (not
         # Versandkosten, shipping)
         least = 2 if name in ("cost", "margin") else 1
-        named = sorted(((name_score(name, col), -i, col) for i, col in enumerate(columns)
-                        if col not in taken and name_score(name, col) >= least), reverse=True)
+        ranked = sorted(((name_score(name, col), -net_first(col) if name == "amount" else 0,
+                          -i, col) for i, col in enumerate(columns)
+                         if col not in taken and name_score(name, col) >= least), reverse=True)
+        named = [(sc, i, col) for sc, _, i, col in ranked]  # net before gross, then leftmost
         fitting = [(sc, col) for sc, _, col in named if kinds[col] in FITS[name]]
         pick: Guess | None = None
         if fitting:
@@ -301,7 +304,7 @@ def _date_guess(found: Sniffed, values: list[str]) -> None:
     if swapped and _reads(values, swapped):
         found.date_sure, found.date_other = "low", swapped
         found.date_why += "; day and month cannot be told apart in the sample"
-    first = _year_first(fmt or "")
+    first = None if found.date_other else _year_first(fmt or "")  # 03/01/24: month first
     if first and _reads(values, first) and not _ahead(values, first):  # 23.04.17: 2017 or 2023?
         found.date_sure, found.date_other, found.date_first = "low", first, "the year"
         found.date_why += "; a two-digit year may come first or last"
@@ -350,7 +353,8 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
 
 
 def _trouble(found: Sniffed, col: str) -> str | None:
-    return number_trouble(col, found.written.get(col, found.columns[col]), found.decimal)
+    return number_trouble(col, found.written.get(col, found.columns[col]), found.decimal,
+                          found.delimiter == ";")
 
 
 def _unfit_why(found: Sniffed, col: str, kind: str) -> str:

@@ -12,7 +12,7 @@ import unicodedata
 NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "customer_id": (("customerid", "customer_id", "custid", "clientid", "memberid",
                      "customer", "client", "member", "shopper", "buyer"),
-                    ("cust", "user", "account")),
+                    ("cust", "user", "account", "email")),
     "date": (("orderdate", "date", "purchasedate", "invoicedate", "transactiondate"),
              ("day", "time", "timestamp", "ordered", "created")),
     "amount": (("netamount", "amount", "revenue", "sales", "dollarvalue", "value", "total",
@@ -36,9 +36,10 @@ FOREIGN: dict[str, tuple[str, ...]] = {
                     "idclient", "cliente", "idcliente", "klant", "klantnummer", "klantnr"),
     "date": ("bestelldatum", "kaufdatum", "rechnungsdatum", "belegdatum", "auftragsdatum",
              "datum", "datecommande", "fecha", "fechapedido", "besteldatum"),
-    "amount": ("betrag", "umsatz", "nettoumsatz", "bestellwert", "warenwert", "auftragswert",
-               "wert", "brutto", "netto", "gesamtpreis", "montant", "importe", "bedrag",
-               "omzet", "totaal"),
+    "amount": ("betrag", "umsatz", "nettoumsatz", "nettobetrag", "bestellwert", "warenwert",
+               "auftragswert", "wert", "brutto", "netto", "gesamtpreis", "gesamt", "summe",
+               "preis", "montant", "importe", "bedrag", "omzet", "totaal", "prix", "precio",
+               "prijs"),
     "cost": ("kosten", "einkaufspreis", "einstandspreis", "wareneinsatz", "cout", "coste",
              "costo", "kostprijs", "inkoopprijs"),
     "margin": ("marge", "deckungsbeitrag", "rohertrag", "rohgewinn", "margen"),
@@ -52,11 +53,20 @@ FOREIGN: dict[str, tuple[str, ...]] = {
                  "categoria", "rubrik", "familia", "artikelgruppe"),
 }
 MONEY = ("amount", "cost", "margin")
-# a first word, or a part of one, that makes a money column something else: a tax, a
-# discount, shipping, a price per unit, a share (Umsatzsteuer, Tax Amount, Versandkosten,
-# Unit Price, Einzelpreis, Stückpreis, Kostenstelle); a % in the name is a share too
-NOT_MONEY = ("steuer", "mwst", "tax", "vat", "rabatt", "discount", "versand", "shipping",
-             "porto", "einzel", "unit", "stuck", "each", "pct", "percent", "stelle")
+# the start of a word that makes a money column something else: a tax, a discount or
+# voucher, shipping, a refund, a price per unit or list price, a share, a cost centre (Tax
+# Amount, Total Tax, USt-Betrag, Importe IVA, Gutscheinbetrag, Versandkosten, Unit Price,
+# Einzelpreis, Coût unitaire, Kostenstelle); not after incl/excl (Bedrag incl. BTW is the
+# amount); a % in the name is a share, a word ending in steuer a tax (Umsatzsteuer)
+NOT_MONEY = ("tax", "vat", "tva", "iva", "btw", "ust", "mwst", "steuer", "discount", "rabatt",
+             "skonto", "gutschein", "voucher", "coupon", "shipping", "versand", "porto",
+             "freight", "fracht", "refund", "erstattung", "storno", "unit", "einzel", "stuck",
+             "each", "listen", "pct", "percent", "kostenstelle")
+QUALIFIERS = frozenset(("incl", "excl", "inkl", "exkl", "including", "excluding", "ohne", "mit",
+                        "plus", "before", "after", "less", "without", "with", "hors", "sans",
+                        "avec", "sin", "con", "zonder", "met", "ex"))
+NOT_AMOUNT = ("einkauf", "einstand", "cost", "kosten", "cout", "coste", "costo", "inkoop")
+TAXABLE = frozenset(("taxable",))  # the net, not a tax
 
 
 def tokens(name: str) -> list[str]:
@@ -70,14 +80,27 @@ def tokens(name: str) -> list[str]:
 def not_money(column: str) -> bool:
     """A column named like an amount, a cost or a margin that is something else."""
     words = tokens(column)
-    return "%" in column or (bool(words) and any(w in words[0] for w in NOT_MONEY))
+    return "%" in column or any(
+        (w.startswith(NOT_MONEY) or w.endswith("steuer")) and w not in TAXABLE
+        and (i == 0 or words[i - 1] not in QUALIFIERS) for i, w in enumerate(words))
+
+
+def net_first(column: str) -> int:
+    """The order among amount columns named alike: net before gross (Nettobetrag before
+    Bruttobetrag, Umsatz netto before Umsatz brutto): 0 net, 1 neither, 2 gross."""
+    words = tokens(column)
+    if any(w.startswith(("net", "netto")) or w in ("ht", "excl", "exkl", "ohne") for w in words):
+        return 0
+    return 2 if any(w.startswith(("brutto", "gross")) or w in ("ttc", "incl", "inkl")
+                    for w in words) else 1
 
 
 def name_score(field_name: str, column: str) -> int:
     """3: the whole name is one of the field's strong words; 2: whole words of it are
     ("Customer No", "Customer Name"); 1: a weak word, a strong one inside a word, or a
     foreign word ending one (Rechnungsbetrag)."""
-    if field_name in MONEY and not_money(column):
+    if (field_name in MONEY and not_money(column)) or (field_name == "amount" and any(
+            w.startswith(NOT_AMOUNT) for w in tokens(column))):  # a purchase price: a cost
         return 0
     strong, weak = NAMES[field_name]
     foreign = FOREIGN.get(field_name, ())

@@ -55,24 +55,25 @@ def _thousands_point(text: str) -> bool:
     return bool(POINT_THOUSANDS.match(text))
 
 
-def _thousands(values: Sequence[str]) -> str | None:
+def _thousands(values: Sequence[str], semicolons: bool = False) -> str | None:
     """The first of a column's numbers written 1.250 when each number with a point has three
     digits after it, none before them is 0, and some number is whole (980, 45): whole amounts
     written with a thousands separator, not three decimals (1.459 beside 12.5, or 0.750
     beside 1.500, are read as written)."""
     filled = [v.strip() for v in values if v.strip()]
     pointed = [v for v in filled if POINTED.match(v)]
-    whole = any(WHOLE.match(v) for v in filled)
+    # a semicolon file is European: 1.250 / 4.500 alone are thousands there too
+    whole = semicolons or any(WHOLE.match(v) for v in filled)
     return pointed[0] if whole and pointed and all(_thousands_point(v) for v in pointed) \
         else None
 
 
-def as_read(values: list[str], decimal: str) -> list[str]:
+def as_read(values: list[str], decimal: str, semicolons: bool = False) -> list[str]:
     """The sampled values as the engine reads them under ``decimal``, for telling a column's
     kind: with a decimal comma, 12,50 is 12.50 and a number written with a point (1.250,
     12.5) is no number (its marks swapped: 1,250)."""
     if decimal == ".":
-        return values if _thousands(values) is None else \
+        return values if _thousands(values, semicolons) is None else \
             [v.translate(_SWAP) if POINTED.match(v.strip()) else v for v in values]
     out = []
     for v in values:
@@ -95,7 +96,8 @@ def _decimals(text: str) -> bool:
     return bool(DECIMAL_COMMA.match(text)) and len(text.rpartition(",")[2]) != 3
 
 
-def number_trouble(col: str, values: Sequence[str], decimal: str = ".") -> str | None:
+def number_trouble(col: str, values: Sequence[str], decimal: str = ".",
+                   semicolons: bool = False) -> str | None:
     """Why a column of numbers the engine cannot read is not one: a currency symbol, a
     thousands separator, or decimal commas where the file's numbers are not all written with
     them (all read as text), in some values or all; None when a value is no number at all,
@@ -104,7 +106,7 @@ def number_trouble(col: str, values: Sequence[str], decimal: str = ".") -> str |
     filled = [v for v in values if v]
     if decimal == ",":
         return _comma_trouble(col, filled)
-    if (point := _thousands(filled)) is not None:
+    if (point := _thousands(filled, semicolons)) is not None:
         found["a thousands separator"] = point
     for v in filled:
         text = CURRENCY.sub("", v).strip()
