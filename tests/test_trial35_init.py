@@ -235,7 +235,10 @@ for case, header, values, expected in (
          ("4,00;10,00", "5,00;12,50", "1,00;3,30", "2,00;6,70"),
          {"amount": "Montant HT", "cost": None}),
         ("a price ends a compound", "Verkaufspreis",
-         ("10,00", "12,50", "3,30", "6,70"), {"amount": "Verkaufspreis"})):
+         ("10,00", "12,50", "3,30", "6,70"), {"amount": "Verkaufspreis"}),
+        ("Erlöse", "Erlöse", ("10,00", "12,50", "3,30", "6,70"), {"amount": "Erlöse"}),
+        ("Chiffre d'affaires", "Chiffre d'affaires", ("10,00", "12,50", "3,30", "6,70"),
+         {"amount": "Chiffre d'affaires"})):
     CASES[case] = (_rows("Rechnungsnummer;Rechnungsdatum;Kundennummer;" + header,
                          *(a + b for a, b in zip(INVOICES, values, strict=True))), expected)
 for case, header, expected in (  # English: every word, not the first only
@@ -243,7 +246,8 @@ for case, header, expected in (  # English: every word, not the first only
          {"amount": "Grand Total"}),
         ("a sales tax amount is no amount", "Sales Tax Amount,Order Amount",
          {"amount": "Order Amount"}),
-        ("an opportunity's amount is one", "Opportunity Amount", {"amount": "Opportunity Amount"})):
+        ("an opportunity's amount is one", "Opportunity Amount", {"amount": "Opportunity Amount"}),
+        ("a list price is no amount", "List Price", {"amount": None})):
     width = header.count(",") + 1
     CASES[case] = (_rows("Invoice,Invoice Date,Customer ID," + header, *(
         f"I{i},2024-0{i}-02,C{i % 3}," + ",".join(f"{10 * i + j}.5{j}" for j in range(width))
@@ -336,3 +340,12 @@ def test_the_third_review_s_dates_and_thousands(tmp_path: Path) -> None:
         "K1;25.03.2024;2.400", "K3;18.04.2024;12.980"))
     assert code == 1 and "    amount: null  # NOT GUESSED" in config, config
     assert "a thousands separator ('1.250')" in out, out
+
+
+def test_a_discount_is_no_quantity(tmp_path: Path) -> None:
+    """Square's and Shopify's whole-number discounts were the quantity ('count' inside
+    'Discounts', 'total_discounts')."""
+    _, _, config = _guessed(tmp_path, "sq", _rows(
+        "Date,Transaction ID,Customer ID,Net Sales,Discounts", "2024-01-03,T1,C1,12.50,2",
+        "2024-01-14,T2,C2,3.10,0", "2024-02-03,T3,C1,7.25,1"))
+    assert '    amount: "Net Sales"' in config and '    quantity: "' not in config, config

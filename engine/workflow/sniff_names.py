@@ -38,8 +38,9 @@ FOREIGN: dict[str, tuple[str, ...]] = {
              "datum", "datecommande", "fecha", "fechapedido", "besteldatum"),
     "amount": ("betrag", "umsatz", "nettoumsatz", "nettobetrag", "bestellwert", "warenwert",
                "auftragswert", "wert", "brutto", "netto", "gesamtpreis", "gesamt", "summe",
-               "preis", "montant", "importe", "bedrag", "omzet", "totaal", "prix", "precio",
-               "prijs"),
+               "preis", "erlos", "erlose", "umsatzerlose", "vk", "montant", "importe", "bedrag",
+               "omzet", "totaal", "prix", "precio", "prijs", "ventas", "venta",
+               "chiffredaffaires"),
     "cost": ("kosten", "einkaufspreis", "einstandspreis", "wareneinsatz", "cout", "coste",
              "costo", "kostprijs", "inkoopprijs"),
     "margin": ("marge", "deckungsbeitrag", "rohertrag", "rohgewinn", "margen"),
@@ -61,7 +62,7 @@ MONEY = ("amount", "cost", "margin")
 NOT_MONEY = ("tax", "vat", "tva", "iva", "btw", "ust", "mwst", "steuer", "discount", "rabatt",
              "skonto", "gutschein", "voucher", "coupon", "shipping", "versand", "porto",
              "freight", "fracht", "refund", "erstattung", "storno", "unit", "einzel", "stuck",
-             "each", "listen", "pct", "percent", "kostenstelle")
+             "each", "list", "pct", "percent", "kostenstelle")
 QUALIFIERS = frozenset(("incl", "excl", "inkl", "exkl", "including", "excluding", "ohne", "mit",
                         "plus", "before", "after", "less", "without", "with", "hors", "sans",
                         "avec", "sin", "con", "zonder", "met", "ex"))
@@ -101,6 +102,9 @@ def name_score(field_name: str, column: str) -> int:
     foreign word ending one (Rechnungsbetrag)."""
     if (field_name in MONEY and not_money(column)) or (field_name == "amount" and any(
             w.startswith(NOT_AMOUNT) for w in tokens(column))):  # a purchase price: a cost
+        return 0
+    if field_name == "quantity" and any(w.startswith(("discount", "rabatt", "tax", "ship"))
+                                        for w in tokens(column)):  # 'count' in total_discounts
         return 0
     strong, weak = NAMES[field_name]
     foreign = FOREIGN.get(field_name, ())
