@@ -237,6 +237,27 @@ for case, header, values, expected in (
         ("a price ends a compound", "Verkaufspreis",
          ("10,00", "12,50", "3,30", "6,70"), {"amount": "Verkaufspreis"}),
         ("Erlöse", "Erlöse", ("10,00", "12,50", "3,30", "6,70"), {"amount": "Erlöse"}),
+        # the fourth review: discounts in other languages, a retail sale starting 'einzel',
+        # a total including its VAT, Italian and Polish names
+        ("a French discount", "Montant remise;Montant TTC",
+         ("1,00;10,00", "0,00;12,50", "0,50;3,30", "0,00;6,70"), {"amount": "Montant TTC"}),
+        ("a Spanish discount and shipping", "Importe descuento;Importe envío;Importe total",
+         ("1,00;2,00;10,00", "0,00;2,00;12,50", "0,50;0,00;3,30", "0,00;2,00;6,70"),
+         {"amount": "Importe total"}),
+        ("a Polish discount", "Rabat brutto;Wartość brutto",
+         ("1,00;10,00", "0,00;12,50", "0,50;3,30", "0,00;6,70"), {"amount": "Wartość brutto"}),
+        ("a Dutch discount", "Kortingsbedrag;Verzendkosten;Totaalbedrag",
+         ("1,00;2,00;10,00", "0,00;2,00;12,50", "0,50;0,00;3,30", "0,00;2,00;6,70"),
+         {"amount": "Totaalbedrag"}),
+        ("retail sales are no unit price", "Einzelhandelsumsatz;Wareneinsatz",
+         ("10,00;4,00", "12,50;5,00", "3,30;1,00", "6,70;2,00"),
+         {"amount": "Einzelhandelsumsatz", "cost": "Wareneinsatz"}),
+        ("a total including its VAT", "Aantal;Stukprijs;Totaal BTW inbegrepen",
+         ("2;5,00;10,00", "1;12,50;12,50", "3;1,10;3,30", "1;6,70;6,70"),
+         {"amount": "Totaal BTW inbegrepen"}),
+        ("Italian", "Quantità;Importo", ("2;10,00", "1;12,50", "3;3,30", "1;6,70"),
+         {"amount": "Importo", "quantity": "Quantità"}),
+        ("Polish", "Kwota", ("10,00", "12,50", "3,30", "6,70"), {"amount": "Kwota"}),
         ("Chiffre d'affaires", "Chiffre d'affaires", ("10,00", "12,50", "3,30", "6,70"),
          {"amount": "Chiffre d'affaires"})):
     CASES[case] = (_rows("Rechnungsnummer;Rechnungsdatum;Kundennummer;" + header,
@@ -247,7 +268,16 @@ for case, header, expected in (  # English: every word, not the first only
         ("a sales tax amount is no amount", "Sales Tax Amount,Order Amount",
          {"amount": "Order Amount"}),
         ("an opportunity's amount is one", "Opportunity Amount", {"amount": "Opportunity Amount"}),
-        ("a list price is no amount", "List Price", {"amount": None})):
+        ("a list price is no amount", "List Price", {"amount": None}),
+        ("a price after a discount is an amount", "List Price,Discounted Price",
+         {"amount": "Discounted Price"}),
+        ("an eBay record number is no amount", "Sales Record Number,Total Price",
+         {"amount": "Total Price"}),
+        ("a total including tax", "Order Total (inc tax)", {"amount": "Order Total (inc tax)"}),
+        ("a margin amount is no amount", "Margin Amount,Sales Amount",
+         {"amount": "Sales Amount"}),
+        ("a sales order is no amount", "Sales Order,Total Price", {"amount": "Total Price"}),
+        ("net sales before gross sales", "Gross Sales,Net Sales", {"amount": "Net Sales"})):
     width = header.count(",") + 1
     CASES[case] = (_rows("Invoice,Invoice Date,Customer ID," + header, *(
         f"I{i},2024-0{i}-02,C{i % 3}," + ",".join(f"{10 * i + j}.5{j}" for j in range(width))
@@ -349,3 +379,13 @@ def test_a_discount_is_no_quantity(tmp_path: Path) -> None:
         "Date,Transaction ID,Customer ID,Net Sales,Discounts", "2024-01-03,T1,C1,12.50,2",
         "2024-01-14,T2,C2,3.10,0", "2024-02-03,T3,C1,7.25,1"))
     assert '    amount: "Net Sales"' in config and '    quantity: "' not in config, config
+
+
+def test_an_order_status_or_quantity_is_no_order_id(tmp_path: Path) -> None:
+    """The fourth review: 'Order Status' and SAP's 'Order Qty' were taken for the order id."""
+    _, _, config = _guessed(tmp_path, "sap", _rows(
+        "Sales Order,Created On,Customer,Order Status,Order Qty,Total Price",
+        "4711,2024-01-03,C1,open,2,12.50", "4712,2024-01-14,C2,done,1,3.10",
+        "4713,2024-02-03,C1,open,3,7.25"))
+    assert '    quantity: "Order Qty"' in config and '    amount: "Total Price"' in config, config
+    assert '    order_id: "Order' not in config, config

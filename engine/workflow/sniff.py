@@ -342,12 +342,13 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
         hits = [c for c in free if kinds[c] == "date"]
         return Guess(hits[0], "medium", "its values are dates (the name says nothing)") \
             if hits else None
-    if name == "amount":  # never a unit price, a tax or a share (sniff_names.not_money)
-        hits = [c for c in free if kinds[c] == "decimal" and not not_money(c)]
+    if name == "amount":  # never a unit price, a tax, a share, a cost or a margin
+        hits = [c for c in free if kinds[c] == "decimal" and not not_money(c)
+                and not name_score("cost", c) and not name_score("margin", c)]
         return Guess(hits[0], "low", "its values have decimals (the name says nothing)") \
             if len(hits) == 1 else None
-    hits = [c for c in free if kinds[c] in ("text", "integer")
-            and len(set(columns[c])) < len(columns[c])]  # ids repeat: customers buy again
+    hits = [c for c in free if kinds[c] in ("text", "integer")  # ids repeat: customers buy
+            and 2 <= len(set(columns[c])) < len(columns[c])]  # again; one value is no id
     return Guess(hits[0], "low", "its values repeat like customer ids (the name says "
                  "nothing)") if hits else None
 

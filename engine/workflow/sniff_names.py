@@ -33,18 +33,21 @@ NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # centre, Auftrags-art an order type).
 FOREIGN: dict[str, tuple[str, ...]] = {
     "customer_id": ("kundennummer", "kundennr", "kundenid", "kunde", "kunden", "numeroclient",
-                    "idclient", "cliente", "idcliente", "klant", "klantnummer", "klantnr"),
+                    "idclient", "cliente", "idcliente", "klant", "klantnummer", "klantnr",
+                    "klient"),
     "date": ("bestelldatum", "kaufdatum", "rechnungsdatum", "belegdatum", "auftragsdatum",
-             "datum", "datecommande", "fecha", "fechapedido", "besteldatum"),
+             "datum", "datecommande", "fecha", "fechapedido", "besteldatum", "data"),
     "amount": ("betrag", "umsatz", "nettoumsatz", "nettobetrag", "bestellwert", "warenwert",
                "auftragswert", "wert", "brutto", "netto", "gesamtpreis", "gesamt", "summe",
                "preis", "erlos", "erlose", "umsatzerlose", "vk", "montant", "importe", "bedrag",
                "omzet", "totaal", "prix", "precio", "prijs", "ventas", "venta",
-               "chiffredaffaires"),
+               "chiffredaffaires", "ca", "importo", "totale", "fatturato", "prezzo", "kwota",
+               "wartosc", "sprzedaz", "cena"),
     "cost": ("kosten", "einkaufspreis", "einstandspreis", "wareneinsatz", "cout", "coste",
              "costo", "kostprijs", "inkoopprijs"),
     "margin": ("marge", "deckungsbeitrag", "rohertrag", "rohgewinn", "margen"),
-    "quantity": ("menge", "anzahl", "stuck", "stuckzahl", "quantite", "cantidad", "aantal"),
+    "quantity": ("menge", "anzahl", "stuck", "stuckzahl", "quantite", "cantidad", "aantal",
+                 "quantita", "ilosc"),
     "order_id": ("bestellnummer", "bestellnr", "bestellung", "auftragsnummer", "auftragsnr",
                  "auftrag", "rechnungsnummer", "rechnungsnr", "belegnummer", "belegnr",
                  "commande", "numerocommande", "pedido", "numeropedido", "factura",
@@ -59,15 +62,33 @@ MONEY = ("amount", "cost", "margin")
 # Amount, Total Tax, USt-Betrag, Importe IVA, Gutscheinbetrag, Versandkosten, Unit Price,
 # Einzelpreis, Coût unitaire, Kostenstelle); not after incl/excl (Bedrag incl. BTW is the
 # amount); a % in the name is a share, a word ending in steuer a tax (Umsatzsteuer)
-NOT_MONEY = ("tax", "vat", "tva", "iva", "btw", "ust", "mwst", "steuer", "discount", "rabatt",
-             "skonto", "gutschein", "voucher", "coupon", "shipping", "versand", "porto",
-             "freight", "fracht", "refund", "erstattung", "storno", "unit", "einzel", "stuck",
-             "each", "list", "pct", "percent", "kostenstelle")
-QUALIFIERS = frozenset(("incl", "excl", "inkl", "exkl", "including", "excluding", "ohne", "mit",
-                        "plus", "before", "after", "less", "without", "with", "hors", "sans",
-                        "avec", "sin", "con", "zonder", "met", "ex"))
-NOT_AMOUNT = ("einkauf", "einstand", "cost", "kosten", "cout", "coste", "costo", "inkoop")
-TAXABLE = frozenset(("taxable",))  # the net, not a tax
+NOT_MONEY = ("tax", "vat", "tva", "iva", "btw", "ust", "mwst", "steuer", "impuesto", "imposta",
+             "podatek", "discount", "rabat", "skonto", "gutschein", "voucher", "coupon",
+             "remise", "descuento", "sconto", "korting", "shipping", "versand", "porto",
+             "freight", "fracht", "envio", "livraison", "verzend", "spedizione", "refund",
+             "erstattung", "storno", "unit", "einzelpreis", "einzelbetrag", "stuck", "stuk",
+             "each", "pct", "percent", "kostenstelle")
+# words that start like one of those and are amounts: the price paid after a discount, the
+# net before tax, a taxi fare
+ALLOWED = frozenset(("taxable", "vatable", "taxi", "discounted", "rabattiert", "rabattierter"))
+LIST_PRICE = frozenset(("list", "listen", "lista", "listprice", "listenpreis"))
+# a word before a tax word that makes the amount include or exclude it (Total incl. VAT,
+# Net of VAT, Pre-tax Total, Amount w/o tax), or after it (Total IVA incluido)
+QUALIFIERS = frozenset(("incl", "excl", "inkl", "exkl", "inc", "exc", "including", "excluding",
+                        "ohne", "mit", "nach", "plus", "before", "after", "less", "without",
+                        "with", "of", "pre", "o", "hors", "sans", "avec", "sin", "con", "zonder",
+                        "met", "ex", "z", "bez"))
+AFTER = frozenset(("incl", "inkl", "inc", "included", "inclusive", "incluido", "incluida",
+                   "inclusa", "incluso", "compris", "comprise", "inclus", "incluse",
+                   "inbegrepen", "inclusief"))
+NOT_AMOUNT = ("einkauf", "einstand", "cost", "kosten", "cout", "coste", "costo", "inkoop",
+              "margin", "marge", "profit", "gewinn")
+IDS = frozenset(("id", "number", "no", "nr", "num", "nummer", "record", "ref", "reference",
+                 "document", "dokument", "beleg"))
+# words of an order's other columns: never its id (Order Status, Order Qty, Order Date)
+NOT_ORDER = frozenset(("status", "type", "art", "stage", "state", "qty", "quantity", "amount",
+                       "total", "value", "date", "datum"))
+SUMS = frozenset(("total", "amount", "value", "sum", "betrag", "wert", "summe", "net", "gross"))
 
 
 def tokens(name: str) -> list[str]:
@@ -79,20 +100,25 @@ def tokens(name: str) -> list[str]:
 
 
 def not_money(column: str) -> bool:
-    """A column named like an amount, a cost or a margin that is something else."""
+    """A column named like an amount, a cost or a margin that is something else: a tax, a
+    discount, shipping, a refund, a unit or list price, a share, an id."""
     words = tokens(column)
-    return "%" in column or any(
-        (w.startswith(NOT_MONEY) or w.endswith("steuer")) and w not in TAXABLE
-        and (i == 0 or words[i - 1] not in QUALIFIERS) for i, w in enumerate(words))
+    return "%" in column or bool(IDS & set(words)) or any(
+        (w.startswith(NOT_MONEY) or w.endswith("steuer") or w in LIST_PRICE)
+        and w not in ALLOWED and (i == 0 or words[i - 1] not in QUALIFIERS)
+        and (i + 1 == len(words) or words[i + 1] not in AFTER) for i, w in enumerate(words))
 
 
 def net_first(column: str) -> int:
     """The order among amount columns named alike: net before gross (Nettobetrag before
     Bruttobetrag, Umsatz netto before Umsatz brutto): 0 net, 1 neither, 2 gross."""
+    # English "net" is no sign (net of fees at Etsy, PayPal), but "gross" is: Net Sales
+    # before Gross Sales, Order Value before Order Net as written
     words = tokens(column)
-    if any(w.startswith(("net", "netto")) or w in ("ht", "excl", "exkl", "ohne") for w in words):
+    if any(w.startswith(("netto", "neto")) or w in ("ht", "excl", "exkl", "ohne")
+           for w in words):
         return 0
-    return 2 if any(w.startswith(("brutto", "gross")) or w in ("ttc", "incl", "inkl")
+    return 2 if any(w.startswith(("brutto", "bruto", "gross")) or w in ("ttc", "incl", "inkl")
                     for w in words) else 1
 
 
@@ -103,8 +129,14 @@ def name_score(field_name: str, column: str) -> int:
     if (field_name in MONEY and not_money(column)) or (field_name == "amount" and any(
             w.startswith(NOT_AMOUNT) for w in tokens(column))):  # a purchase price: a cost
         return 0
-    if field_name == "quantity" and any(w.startswith(("discount", "rabatt", "tax", "ship"))
-                                        for w in tokens(column)):  # 'count' in total_discounts
+    words = tokens(column)
+    if field_name == "quantity" and (any(w.startswith(("discount", "rabat", "tax", "ship"))
+                                         for w in words) or (IDS & set(words) and name_score(
+                                             "order_id", column) >= 2)):  # Order Number
+        return 0
+    if field_name == "order_id" and NOT_ORDER & set(words):
+        return 0
+    if field_name == "amount" and "order" in words and not SUMS & set(words):  # Sales Order
         return 0
     strong, weak = NAMES[field_name]
     foreign = FOREIGN.get(field_name, ())
@@ -122,8 +154,9 @@ def name_score(field_name: str, column: str) -> int:
 
 
 def compound(column: str, words: tuple[str, ...]) -> bool:
-    """A word of ``column`` ends with one of ``words`` (Rechnungsbetrag: betrag)."""
-    return any(t.endswith(w) for t in tokens(column) for w in words)
+    """A word of ``column`` ends with one of ``words`` of four letters or more (Rechnungsbetrag:
+    betrag; not the 'ca' of Musica)."""
+    return any(t.endswith(w) for t in tokens(column) for w in words if len(w) >= 4)
 
 
 def money_named(column: str) -> bool:
