@@ -1,6 +1,7 @@
 """The words of a column's name that point at one of our fields, for ``cvm init --from``:
-English, and the German, French, Spanish and Dutch names exports of those countries use
-(Kundennummer, Bestellnummer, Warengruppe, Menge; numéro de commande; cantidad)."""
+English, and the German, French, Spanish, Dutch, Italian and Polish names exports of those
+countries use (Kundennummer, Bestellnummer, Warengruppe, Menge; numéro de commande; cantidad;
+importo; kwota), and the words that make a money column something else (a tax, a discount)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "category": (("category", "productcategory", "department", "productgroup"),
                  ("family", "segment")),
 }
-# German, French, Spanish and Dutch words, accents dropped (Stück: stuck): a whole name, a
-# word of it, or the last part of a compound (Rechnungs-betrag, Liefer-datum), which is what
-# a German compound is; never a first part (Umsatz-steuer is a tax, Kosten-stelle a cost
-# centre, Auftrags-art an order type).
+# German, French, Spanish, Dutch, Italian and Polish words, accents dropped (Stück: stuck):
+# a whole name, a word of it, or the last part of a compound (Rechnungs-betrag, Liefer-datum),
+# which is what a German compound is; never a first part (Umsatz-steuer is a tax,
+# Kosten-stelle a cost centre, Auftrags-art an order type).
 FOREIGN: dict[str, tuple[str, ...]] = {
     "customer_id": ("kundennummer", "kundennr", "kundenid", "kunde", "kunden", "numeroclient",
                     "idclient", "cliente", "idcliente", "klant", "klantnummer", "klantnr",
