@@ -22,6 +22,14 @@ def _with_line(project: Path, line: str) -> None:
     brief.write_text(brief.read_text() + line + "\n")
 
 
+def _refused_by_validate_and_run(project: Path, said: str, out: Path) -> None:
+    """validate and run both stop with ``said`` (exit 1); run writes nothing."""
+    for command in (["validate"], ["run", "-o", str(out), "--no-history"]):
+        result = runner.invoke(app, [*command, "-p", str(project)])
+        assert (result.exit_code, said in result.output) == (1, True), result.output
+    assert not out.exists()
+
+
 def test_a_link_to_a_file_outside_templates_is_refused(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     secret = tmp_path / "secret.txt"
@@ -98,12 +106,7 @@ def test_an_included_template_not_in_utf8_is_an_error_at_its_own_file(tmp_path: 
     _with_line(project, "{% include 'latin.txt' %}")
     said = ("error: templates/latin.txt: byte 0xe9 at offset 3 is not valid UTF-8\n"
             "  hint: save the template as UTF-8\n")
-    result = runner.invoke(app, ["validate", "-p", str(project)])
-    assert (result.exit_code, said in result.output) == (1, True), result.output
-    out = tmp_path / "out"
-    result = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "--no-history"])
-    assert (result.exit_code, said in result.output) == (1, True), result.output
-    assert not out.exists()
+    _refused_by_validate_and_run(project, said, tmp_path / "out")
 
 
 @pytest.mark.parametrize("target", ["shared", "."])
@@ -121,12 +124,7 @@ def test_a_templates_folder_that_is_a_link_is_not_read(tmp_path: Path, target: s
     said = (f"error: templates/brief.md.j2: templates/ is a link to {held.resolve()}: a "
             "project's templates are read from its own templates/ folder only\n  hint: move "
             "the templates into templates/ instead of linking to their folder\n")
-    result = runner.invoke(app, ["validate", "-p", str(project)])
-    assert (result.exit_code, said in result.output) == (1, True), result.output
-    out = tmp_path / "out"
-    result = runner.invoke(app, ["run", "-p", str(project), "-o", str(out), "--no-history"])
-    assert (result.exit_code, said in result.output) == (1, True), result.output
-    assert not out.exists()
+    _refused_by_validate_and_run(project, said, tmp_path / "out")
 
 
 @pytest.mark.parametrize("name", ["policies/leak.yaml", "rules/value_tiers.yaml",
