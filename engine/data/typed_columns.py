@@ -68,10 +68,14 @@ def _blank(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
     if pa.types.is_dictionary(col.type):
         words = _blank(col.dictionary)
+        if not words.any() and not col.indices.null_count:  # the clean run's case: no pass
+            return np.zeros(len(col), dtype=bool)
         index = np.asarray(pc.fill_null(col.indices, 0).to_numpy(zero_copy_only=False))
         missing = np.asarray(col.indices.is_null().to_numpy(zero_copy_only=False), dtype=bool)
         found = words[index] if len(words) else np.ones(len(col), dtype=bool)
         return np.asarray(found | missing, dtype=bool)
+    if not is_text(col.type) and not col.null_count:
+        return np.zeros(len(col), dtype=bool)
     empty = pc.is_null(col)
     if is_text(col.type):
         empty = pc.or_kleene(empty, pc.equal(pc.utf8_trim_whitespace(col), ""))
