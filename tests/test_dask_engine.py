@@ -614,11 +614,12 @@ def test_partitions_coding_their_ids_as_text_and_large_text_are_put_together(
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
 
 
-def test_decimal_commas_are_read_as_one_process_reads_them(scheduler: str,
-                                                           tmp_path: Path) -> None:
-    """data.decimal: ',' reaches the workers' reading of the rows (engine.distributed.route)."""
-    from tests.test_decimal_comma import project, semicolons
+def test_written_numbers_are_read_as_one_process_reads_them(scheduler: str,
+                                                            tmp_path: Path) -> None:
+    """data.decimal: ',', data.thousands and data.currency_sign (1.234,50 €) reach the
+    workers' reading of the rows (engine.distributed.route)."""
+    from tests.test_written_numbers import project
 
-    rows = (ROOT / "examples/retail/transactions.csv").read_text()
-    folder = project(tmp_path / "p", semicolons(rows, comma=True), decimal=",")
+    folder = project(tmp_path / "p", "de")
+    assert ',' in (folder / "cvm.yaml").read_text().partition("decimal: ")[2][:3]
     _same_run(folder, tmp_path / "out", scheduler)

@@ -71,8 +71,8 @@ def test_a_point_under_a_decimal_comma_is_an_error_at_its_line(tmp_path: Path) -
         assert result.exit_code == 1, result.output
         assert ("tx.csv:3: row 2, column 'NetAmount': found '1.234,56', "
                 "expected a number such as 12,50\n  hint: data.decimal is ',' in cvm.yaml: "
-                "write no thousands separators (1234,56), and a comma as the decimal mark\n"
-                ) in result.output, result.output
+                "write a comma as the decimal mark (12,50); if the points separate thousands "
+                "(1.250,00), set data.thousands: \".\"\n") in result.output, result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -217,8 +217,9 @@ def test_under_a_decimal_comma_the_first_bad_row_is_said_first(tmp_path: Path) -
              "expected a number such as 12,50\n  hint: use ',' as the decimal mark "
              "(data.decimal), no thousands separators or currency signs\n"),
             (["42,70", "37.37", "abc"], "tx.csv:3: row 2, column 'NetAmount': found '37.37', "
-             "expected a number such as 12,50\n  hint: data.decimal is ',' in cvm.yaml: write "
-             "no thousands separators (1234,56), and a comma as the decimal mark\n"))):
+             "expected a number such as 12,50\n  hint: data.decimal is ',' in cvm.yaml: write a "
+             "comma as the decimal mark (12,50); if the points separate thousands (1.250,00), "
+             "set data.thousands: \".\"\n"))):
         tx = head + "".join(row.format(i + 1, a) for i, a in enumerate(amounts))
         folder = project(tmp_path / f"case{case}", tx, decimal=",")
         result = runner.invoke(app, ["validate", "-p", str(folder)])

@@ -112,12 +112,10 @@ def test_optional_column_of_other_values_is_not_mapped_exit_0(tmp_path: Path) ->
 def test_amount_named_column_with_decimal_comma_says_so(tmp_path: Path) -> None:
     """Finding 8: the thousands separator reason, not just 'text' (a decimal comma alone is
     read since data.decimal: tests/test_decimal_comma.py)."""
-    for n, (value, what) in enumerate((
-            ('"1,212.50"', "numbers with a thousands separator ('1,212.50'), which CVM "
-             "Engine does not read: export them without one"),
+    for n, (value, what) in enumerate((  # 1,212.50 alone: data.thousands (test_written_numbers)
             ("12,50|1.5", "numbers with a decimal comma ('12,50') and a decimal point "
              "('1.5'), which CVM Engine does not read: export them with one decimal mark "
-             "(data.decimal: ',' reads commas), no currency symbol or thousands separator"))):
+             "(data.decimal: ',' reads commas), no currency symbol or thousands separator"),)):
         source = tmp_path / f"tx{n}.csv"
         parts = value.split("|")  # the values, in turn
         rows = [f"C{i % 9};2024-01-{1 + i % 28:02d};{parts[i % len(parts)]}" for i in range(30)]

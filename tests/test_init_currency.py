@@ -18,11 +18,13 @@ def test_currency_symbols_are_said_and_the_cost_is_not_taken_for_the_amount(
             for i in range(200)]
     source.write_text("CustomerID,OrderDate,NetAmount,Cost\n" + "\n".join(rows) + "\n")
     result = CliRunner().invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # before data.currency_sign: refused, 1
     text = result.output
-    assert "amount       <- 'Cost'" not in text
-    assert ("column 'NetAmount' holds numbers with a currency symbol ('$10.25'), which CVM "
-            "Engine does not read: export them as plain numbers") in text
+    assert "amount       <- 'Cost'" not in text and "amount       <- 'NetAmount'" in text
+    config = (tmp_path / "p" / "cvm.yaml").read_text()
+    assert ('  currency_sign: "$"  # guess: column \'NetAmount\' writes numbers like '
+            "'$10.25'\n") in config
+    assert "\ncurrency: USD  # guess: column 'NetAmount' writes $ ('$10.25')\n" in config
 
 
 def test_a_few_amounts_with_a_symbol_or_separator_are_named(tmp_path: Path) -> None:
@@ -34,6 +36,9 @@ def test_a_few_amounts_with_a_symbol_or_separator_are_named(tmp_path: Path) -> N
     rows[50] = 'C10,2024-01-23,"3,590.80"'
     source.write_text("CustomerID,OrderDate,NetAmount\n" + "\n".join(rows) + "\n")
     result = CliRunner().invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
-    assert ("column 'NetAmount' holds numbers with a currency symbol ('€20.16') and a "
-            "thousands separator ('3,590.80'), which CVM Engine does not read: export them as "
-            "plain numbers") in result.output
+    assert result.exit_code == 0, result.output  # before data.thousands: refused, 1
+    config = (tmp_path / "p" / "cvm.yaml").read_text()
+    assert "  thousands: \",\"  # guess: column 'NetAmount' writes numbers like '3,590.80'\n" \
+        in config
+    assert "  currency_sign: \"€\"  # guess: column 'NetAmount' writes numbers like " \
+        "'3,590.80'\n" in config

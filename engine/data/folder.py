@@ -69,7 +69,7 @@ def as_folder(src: Source) -> Source:
         return src
     return FolderRows(**{f: getattr(src, f) for f in ("path", "display", "setting",
                                                       "delimiter", "encoding", "setting_at",
-                                                      "decimal")})
+                                                      "numbers")})
 
 
 def no_data_file(folder: Source) -> Problem:
@@ -85,7 +85,7 @@ def part_source(folder: Source, file: Path) -> Source:
     assert isinstance(folder.path, Path)
     return replace(Source(file, str(Path(folder.display) / file.relative_to(folder.path)),
                           folder.setting), delimiter=folder.delimiter, encoding=folder.encoding,
-                   setting_at=folder.setting_at, folder=folder.display, decimal=folder.decimal)
+                   setting_at=folder.setting_at, folder=folder.display, numbers=folder.numbers)
 
 
 def parts(folder: Source) -> tuple[list[tuple[str, Source]], list[str]]:
@@ -97,7 +97,7 @@ def parts(folder: Source) -> tuple[list[tuple[str, Source]], list[str]]:
         return [(loc.url.removeprefix(root), replace(
             Source(loc, loc.url, folder.setting), delimiter=folder.delimiter,
             encoding=folder.encoding, setting_at=folder.setting_at, folder=folder.display,
-            decimal=folder.decimal))
+            numbers=folder.numbers))
             for loc, _ in found], skipped
     files, skipped = listing(folder.path)
     return [(file.relative_to(folder.path).as_posix(), part_source(folder, file))

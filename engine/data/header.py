@@ -18,6 +18,7 @@ from typing import IO
 from engine.data import object_store
 from engine.errors import InputError, Problem, did_you_mean
 from engine.project.location import config_shown
+from engine.project.number_format import PLAIN, Numbers
 from engine.project.object_store import ObjectPath
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -39,7 +40,7 @@ class Source:
     configured: bool = True
     folder: str | None = None  # one file of this folder (as shown), read as part of it
     first_rows: int | None = None  # only this many rows read, the file has more (validate)
-    decimal: str = "."  # the decimal mark of its numbers written as text (data.decimal)
+    numbers: Numbers = PLAIN  # how its numbers written as text are written (data.decimal)
 
     @property
     def is_parquet(self) -> bool:

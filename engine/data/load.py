@@ -133,7 +133,7 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
         src = as_folder(Source(  # a folder: a bad row is named by its own file
             data.transactions, config.display(data.transactions), "data.transactions",
             data.delimiter, data.encoding, config.where("data.transactions"),
-            decimal=data.decimal))
+            numbers=data.numbers))
         if isinstance(src, FolderRows):
             table, skipped = read_folder(src, wanted, repetitive)
         else:

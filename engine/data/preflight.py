@@ -45,7 +45,7 @@ def check_files(config: Config, *, stores: Collection[str] = ()) -> list[Problem
                                                        and key not in stores):
             continue  # none, a database, or a store not reached
         src = Source(path, config.display(path), f"data.{key}", data.delimiter, data.encoding,
-                     config.where(f"data.{key}"), decimal=data.decimal)
+                     config.where(f"data.{key}"), numbers=data.numbers)
         try:
             if key == "transactions" and _is_folder(src):
                 problems += _folder(src, wanted)

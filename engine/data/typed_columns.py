@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.tabular import Source, dictionary, is_text
+from engine.data.written_numbers import misplaced_hint, point_hint, read_past, unread_hint
 from engine.errors import InputError, Problem, clip
 from engine.project.checks import DATE_RANGE, EARLIEST, LATEST, MAX_NUMBER
 from engine.project.location import config_shown
@@ -86,11 +87,17 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
               required: bool) -> np.ndarray:
     """float64 values; NaN where an optional value is empty."""
     col = table.column(ours)
-    comma = src.decimal == ","  # data.decimal: numbers written as text (a CSV file's)
-    expected = "a number such as 12,50" if comma else "a number such as 12.50"
+    numbers = src.numbers  # data.decimal, thousands, currency_sign: numbers written as text
+    comma = numbers.decimal == ","
+    expected = f"a number such as {numbers.example()}"
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         col = pc.utf8_trim_whitespace(col)
         col = pc.if_else(pc.equal(col, ""), None, col)
+        if numbers.sign or numbers.thousands:
+            col, misplaced = read_past(col, numbers)
+            if misplaced is not None:
+                _fail_first(src, misplaced, table.column(ours), theirs, None, expected,
+                            hint=misplaced_hint(numbers))
         point = None
         if comma:  # 1.234,56 or 1.5 (a thousands separator, or the other decimal mark)
             point = pc.fill_null(pc.match_substring_regex(col, r"^[-+]?[0-9][0-9.]*,?[0-9]*$"),
@@ -105,13 +112,16 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
             if point is not None and pc.any(point).as_py() and _castable(col.slice(
                     0, int(np.argmax(np.asarray(point.to_numpy(zero_copy_only=False)))))):
                 _fail_first(src, point, table.column(ours), theirs, None, expected,
-                            hint=_POINT_HINT.format(config_shown()))
+                            hint=point_hint(numbers))
             raw = col.to_pandas()
             parsed = pd.to_numeric(raw, errors="coerce")
             bad = parsed.isna() & raw.notna()
             hint = ("use ',' as the decimal mark (data.decimal), no thousands separators or "
                     "currency signs" if comma else "use '.' as the decimal mark, no thousands "
                     "separators or currency signs")
+            if numbers.thousands or numbers.sign:  # not: no thousands separators or signs
+                hint = f"write the numbers as {config_shown()}'s data settings say: " \
+                    + numbers.example()
             first = str(raw[bad].iloc[0]) if bad.any() else ""
             points = raw[~bad & raw.notna()].str.contains(".", regex=False).any()
             if not comma and not points and re.fullmatch(
@@ -119,6 +129,10 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                 hint = (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if "
                         "every number of the file is written so, or export with a decimal "
                         "point")
+            written = str(table.column(ours)[int(np.argmax(bad.to_numpy()))].as_py()) \
+                if bad.any() else ""
+            if src.configured and (setting := unread_hint(written, numbers)) is not None:
+                hint = setting
             if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
                 hint = (f"the minus sign stands after the number: write it first (-{first[:-1]})"
                         ", as a plain signed number")
@@ -135,7 +149,7 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                 hint)) from None
         if point is not None:
             _fail_first(src, point, table.column(ours), theirs, None, expected,
-                        hint=_POINT_HINT.format(config_shown()))
+                        hint=point_hint(numbers))
     elif not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
               or pa.types.is_decimal(col.type)):
         raise InputError(Problem(f"found values of type {col.type}, expected numbers",
@@ -159,10 +173,6 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
         _fail_first(src, pc.is_null(col), table.column(ours), theirs, "an empty value",
                     "a value in every row", hint=src.empty_hint(theirs, text=False))
     return values
-
-
-_POINT_HINT = ("data.decimal is ',' in {}: write no thousands separators (1234,56), and a "
-               "comma as the decimal mark")
 
 
 def _castable(col: pa.ChunkedArray) -> bool:

@@ -87,7 +87,7 @@ def source_of(config: Config, path: Input) -> Source:
         data.transactions, Path | ObjectPath) else config.display(data.transactions)
     return Source(path, config.display(path), "data.transactions", data.delimiter,
                   data.encoding, config.where("data.transactions"), folder=folder,
-                  decimal=data.decimal)
+                  numbers=data.numbers)
 
 
 def part_folder(scratch: Path, part: int) -> Path:

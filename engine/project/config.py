@@ -20,6 +20,7 @@ from engine.project.database_source import DatabaseSource, FileOrDatabase, datab
 from engine.project.date_formats import check_format
 from engine.project.location import CONFIG_NAME, config_shown
 from engine.project.model_settings import unused_models
+from engine.project.number_format import NUMBER_FIELDS, Numbers, marks_clash
 from engine.project.object_store import (
     STORAGE_OPTIONS,
     ObjectPath,
@@ -67,10 +68,7 @@ DATA = c.Record([
             "endpoint_url, profile, anon...); a credential only as ${ENVIRONMENT_VARIABLE}"),
     c.Field("delimiter", c.Text(non_empty=False), ","),
     c.Field("encoding", c.Text(), "utf-8"),
-    c.Field("decimal", c.Text(choices=(".", ",")), ".",
-            about="the decimal mark of numbers written as text (in a CSV file, or a Parquet "
-            "file's text columns): '.' (12.50) or ',' (12,50, as many European exports write "
-            "them; no thousands separators either way)"),
+    *NUMBER_FIELDS,
     c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
     c.Field("customers_date_format", c.Optional(c.Text(check_fn=check_format)), None,
             about="the customers file's dates, when they are not written as date_format says"),
@@ -139,6 +137,8 @@ class DataConfig:
     delimiter: str
     encoding: str
     decimal: str  # the decimal mark of numbers written as text (CSV, Parquet text): "." or ","
+    thousands: str | None  # their thousands separator, if they have one
+    currency_sign: str | None  # a currency sign or code written beside the amounts
     date_format: str | None
     # the customers file's, when not date_format (a CRM export and a shop's differ; None:
     # date_format's)
@@ -148,6 +148,11 @@ class DataConfig:
     customer_columns: Mapping[str, str]
     consents: Mapping[str, str]  # consent name -> the user's column name
     attributes: Mapping[str, str]  # extra customer attribute -> type
+
+    @property
+    def numbers(self) -> Numbers:
+        """How the data files write numbers as text."""
+        return Numbers(self.decimal, self.thousands, self.currency_sign)
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
     if data["encoding"] is not c.MISSING and (message := _encoding_problem(data["encoding"])):
         problems.append(doc.problem(("data", "encoding"), message,
                                     hint="e.g. utf-8, utf-8-sig, latin-1, cp1252, utf-16"))
+    if (clash := marks_clash(data["decimal"], data["thousands"])) is not None:
+        problems.append(doc.problem(("data", "thousands"), clash[0], hint=clash[1]))
     if data["columns"].get("cost") and data["columns"].get("margin"):
         problems.append(doc.problem(("data", "columns", "margin"),
                                     "both cost and margin are mapped, expected one of them",
@@ -323,6 +330,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             delimiter="\t" if delimiter == "\\t" else delimiter,
             encoding=data["encoding"],
             decimal=data["decimal"],
+            thousands=data["thousands"],
+            currency_sign=data["currency_sign"],
             date_format=data["date_format"],
             customers_date_format=data["customers_date_format"],
             duplicates=data["duplicates"],

@@ -46,7 +46,7 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
         return None
     src = Source(data.customers, config.display(data.customers), "data.customers",
                  data.delimiter, data.encoding, config.where("data.customers"),
-                 decimal=data.decimal)
+                 numbers=data.numbers)
     wanted = customer_columns(data)  # what cvm validate looks for in the header
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
                   *(f"attr:{k}" for k, kind in data.attributes.items() if kind != "number")]

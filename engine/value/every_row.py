@@ -61,7 +61,7 @@ def _check(config: Config, found: list[dt.date]) -> None:
     elif isinstance(data.transactions, Path):
         src = as_folder(Source(data.transactions, config.display(data.transactions),
                                "data.transactions", data.delimiter, data.encoding,
-                               config.where("data.transactions"), decimal=data.decimal))
+                               config.where("data.transactions"), numbers=data.numbers))
         table = read_folder(src, wanted, repetitive)[0] if isinstance(src, FolderRows) \
             else read_columns(src, wanted, repetitive)
     else:  # on object storage: read by the commands

@@ -52,7 +52,7 @@ def check_first_rows(config: Config, *, skip: Collection[str] = (),
     if isinstance(data.transactions, Path):
         src = Source(data.transactions, config.display(data.transactions), "data.transactions",
                      data.delimiter, data.encoding, config.where("data.transactions"),
-                     decimal=data.decimal)
+                     numbers=data.numbers)
         files = parts(src)[0] if data.transactions.is_dir() else [(None, src)]
         firsts: list[tuple[str | None, Any]] = []
         for name, part in files:

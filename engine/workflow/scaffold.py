@@ -109,6 +109,10 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                   f"  encoding: {sniffed.encoding}  # guess: {sniffed.encoding_why}"]
         if sniffed.decimal != ".":
             lines.append(f"  decimal: {_q(sniffed.decimal)}  # guess: {sniffed.decimal_why}")
+        if (fmt := sniffed.written_as) is not None:
+            lines += [f"  {key}: {_q(value)}  # guess: {fmt.why}" for key, value in (
+                ("thousands", fmt.numbers.thousands), ("currency_sign", fmt.numbers.sign))
+                if value]
         if sniffed.date_format:
             lines.append(f"  date_format: {_q(sniffed.date_format)}  # guess "
                          f"({sniffed.date_sure}): {sniffed.date_why}"

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
 from engine.errors import InputError, Problem
+from engine.workflow import sniff_format
 from engine.workflow.sniff_names import name_score, net_first, not_money
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
@@ -83,6 +84,8 @@ class Sniffed:
     decimal: str = "."  # the numbers' decimal mark, as cvm.yaml's data.decimal
     currency: tuple[str, str] | None = None  # the currency code a money column says, and why
     decimal_why: str = ""
+    # the currency sign and thousands separator the amounts are written with, if any
+    written_as: sniff_format.Format | None = None
 
 
 def _encoding(raw: bytes) -> tuple[str, str]:
@@ -214,13 +217,19 @@ def sniff(path: Path) -> Sniffed:
     _refuse_headerless(path, header, delimiter)
     columns = {name: [row[i] if i < len(row) else "" for row in body]
                for i, name in enumerate(header)}
-    decimal, decimal_why = decimal_mark(columns)
     written = columns  # guessed from as the engine will read them: 12,50 is 12.50
-    columns = {name: as_read(values, decimal, delimiter == ";")
-               for name, values in columns.items()}
+    if (fmt := sniff_format.guess(columns)) is not None:  # £1,250.00: data.thousands...
+        decimal, decimal_why = fmt.numbers.decimal, fmt.why
+        columns = {name: sniff_format.as_read(values, fmt.numbers)
+                   for name, values in columns.items()}
+    else:
+        decimal, decimal_why = decimal_mark(columns)
+        columns = {name: as_read(values, decimal, delimiter == ";")
+                   for name, values in columns.items()}
     found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
-                    columns=columns, written=written, decimal=decimal, decimal_why=decimal_why)
-    found.currency = currency_of(written)
+                    columns=columns, written=written, decimal=decimal, decimal_why=decimal_why,
+                    written_as=fmt)
+    found.currency = currency_of(written, fmt.numbers.sign if fmt else None)
     _guess(found, columns)
     return found
 
@@ -354,6 +363,8 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
 
 
 def _trouble(found: Sniffed, col: str) -> str | None:
+    if found.written_as is not None:  # every money column reads under its settings
+        return None
     return number_trouble(col, found.written.get(col, found.columns[col]), found.decimal,
                           found.delimiter == ";")
 

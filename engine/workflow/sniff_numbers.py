@@ -162,20 +162,29 @@ def _said(col: str, found: dict[str, str]) -> str | None:
             f"export them {fix}")
 
 
+CURRENCY_WORDS = frozenset(("currency", "wahrung", "devise", "moneda", "valuta", "waluta"))
 SYMBOLS = {"€": "EUR", "£": "GBP", "$": "USD", "¥": "JPY"}
 CODES = frozenset(("eur", "usd", "gbp", "chf", "jpy", "sek", "nok", "dkk", "pln", "czk", "huf",
                    "aud", "cad", "nzd", "kwd", "bhd", "aed", "sar", "inr", "cny", "brl", "mxn",
                    "zar", "try", "sgd", "hkd"))
 
 
-def currency_of(columns: dict[str, list[str]]) -> tuple[str, str] | None:
+def currency_of(columns: dict[str, list[str]], sign: str | None = None
+                ) -> tuple[str, str] | None:
     """The currency (and why) a money column's name or values say: a code in its name
-    (amount_kwd, Total (CHF)) or a symbol before or after its numbers (£12.99, 12,99 €);
+    (amount_kwd, Total (CHF)) or a symbol before or after its numbers (£12.99, 12,99 €), or
+    after them (``sign``: 12.50 EUR), or a column named currency holding one code (GBP);
     None when they say none, or more than one."""
     from engine.workflow.sniff_names import money_named, tokens
 
     found: dict[str, str] = {}
+    if sign is not None and sign.lower() in CODES:
+        found[sign.upper()] = f"the amounts are written with {sign}"
     for name, values in columns.items():
+        codes = {v.strip().upper() for v in values if v.strip()}
+        if set(tokens(name)) & CURRENCY_WORDS and len(codes) == 1 \
+                and codes <= {c.upper() for c in CODES}:
+            found.setdefault(next(iter(codes)), f"column {name!r} holds {next(iter(codes))}")
         if not money_named(name) and not any(t in CODES for t in tokens(name)):
             continue
         for token in tokens(name):

@@ -1,0 +1,104 @@
+"""Numbers written as text the way cvm.yaml says the file writes them: a currency sign or code
+beside them (``data.currency_sign``: £12.50, 12,50 €) and thousands separators
+(``data.thousands``: 1,250.00) read past, each separator checked to stand between groups of
+three digits (1,25 in a file of 1,250.00 is a decimal comma or a typing slip, never 125).
+And the hint for a number that cannot be read, when a setting would read it."""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.project.location import config_shown
+from engine.project.number_format import APOSTROPHES, SPACES, THOUSANDS, Numbers
+
+_BLANK = r"[\s\x{00a0}\x{202f}]*"  # RE2: the no-break spaces too
+_SYMBOLS = "£€$¥₹₩₽₺"
+# a sign or code beside a plain or grouped number: $1,250.00, 12,50 €, 12.50 EUR, -£3
+_SIGNED = re.compile(rf"^[-+]?[{SPACES}]*(?P<a>[{_SYMBOLS}]|[A-Z]{{3}})?[{SPACES}]*[-+]?"
+                     rf"[0-9][0-9.,'’{SPACES}]*[{SPACES}]*(?P<b>[{_SYMBOLS}]|[A-Z]{{3}})?$")
+
+
+def _re2_class(chars: str) -> str:
+    return "[" + "".join(c if c.isascii() else f"\\x{{{ord(c):04x}}}" for c in chars) + "]"
+
+
+def read_past(col: pa.ChunkedArray, numbers: Numbers
+              ) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
+    """``col`` (text, trimmed, empty as null) without the currency sign and the thousands
+    separators, and where a separator does not stand between groups of three digits (None
+    when the file has no thousands separator)."""
+    if numbers.sign:
+        sign = re.escape(numbers.sign)
+        col = pc.replace_substring_regex(col, rf"^([-+]?){_BLANK}{sign}{_BLANK}", r"\1")
+        col = pc.replace_substring_regex(col, rf"{_BLANK}{sign}$", "")
+    if not numbers.thousands:
+        return col, None
+    sep = _re2_class(numbers.separators)
+    grouped = (rf"^[-+]?[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+(?:{re.escape(numbers.decimal)}"
+               r"[0-9]*)?$")
+    digits = rf"^[-+]?[0-9](?:[0-9]|{sep}|{re.escape(numbers.decimal)})*$"  # no other sign
+    misplaced = pc.and_kleene(pc.and_kleene(pc.match_substring_regex(col, sep),
+                                            pc.match_substring_regex(col, digits)),
+                              pc.invert(pc.match_substring_regex(col, grouped)))
+    return pc.replace_substring_regex(col, sep, ""), misplaced
+
+
+def misplaced_hint(numbers: Numbers) -> str:
+    """The hint for a thousands separator not between groups of three digits."""
+    sep = numbers.thousands or ""
+    mark = ("a comma" if sep == "," else "a point" if sep == "." else
+            "a space" if sep == " " else "an apostrophe")
+    other = (f"; if {mark} is the decimal mark, set data.decimal: {sep!r} and data.thousands "
+             f"to the other mark" if sep in (",", ".") else "")
+    return (f"data.thousands is {sep!r} in {config_shown()}: {mark} stands only before groups "
+            f"of three digits ({numbers.example()}){other}")
+
+
+def point_hint(numbers: Numbers) -> str:
+    """The hint for a number written with a point where the decimal mark is a comma."""
+    if numbers.thousands:
+        return (f"data.decimal is ',' and data.thousands {numbers.thousands!r} in "
+                f"{config_shown()}: a point is neither; write {numbers.example()}")
+    return (f"data.decimal is ',' in {config_shown()}: write a comma as the decimal mark "
+            "(12,50); if the points separate thousands (1.250,00), set data.thousands: \".\"")
+
+
+def unread_hint(first: str, numbers: Numbers) -> str | None:
+    """The hint for ``first``, a number that cannot be read, when it is written with a
+    currency sign or thousands separators the settings do not name; None otherwise."""
+    found = _SIGNED.match(first.strip())
+    if found is None:
+        return None
+    sign = found.group("a") or found.group("b")
+    if sign and numbers.sign and sign != numbers.sign:
+        return (f"data.currency_sign is {numbers.sign!r} in {config_shown()}: this amount is "
+                f"written with {sign!r}; amounts in another currency need converting first")
+    settings = [f"data.currency_sign: {_quoted(sign)}"] if sign and not numbers.sign else []
+    digits = re.sub(r"[A-Z]{3}", "", first).strip(_SYMBOLS + SPACES + "-+ ")
+    other = "," if numbers.decimal == "." else "."
+    for mark, sep in [(m, t) for m in (numbers.decimal, other) for t in THOUSANDS if t != m]:
+        chars = re.escape({" ": SPACES, "'": APOSTROPHES}.get(sep, sep))
+        if re.fullmatch(rf"[0-9]{{1,3}}(?:[{chars}][0-9]{{3}})+(?:{re.escape(mark)}[0-9]*)?",
+                        digits) and (mark, sep) != (numbers.decimal, numbers.thousands):
+            settings += [f"data.decimal: {_quoted(mark)}"] if mark != numbers.decimal else []
+            settings += [f"data.thousands: {_quoted(sep)}"] if sep != numbers.thousands else []
+            break
+    if not settings:
+        return None
+    what = _listed([{"data.currency_sign": "a currency sign", "data.decimal":
+                         "a decimal comma" if other == "," else "a decimal point",
+                         "data.thousands": "a thousands separator"}[s.partition(":")[0]]
+                    for s in settings])
+    return (f"{what}: set {_listed(settings)} in {config_shown()} if the numbers are all "
+            "written so, or export plain numbers")
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text + '"' if text != '"' else "'\"'"
