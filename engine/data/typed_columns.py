@@ -256,8 +256,11 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, col.type.value_type)
     if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
-        ts = pc.cast(_whole_seconds(col), pa.timestamp("s", tz=col.type.tz)
-                     if pa.types.is_timestamp(col.type) and col.type.tz else pa.timestamp("s"))
+        zoned = pa.types.is_timestamp(col.type) and col.type.tz
+        ts = pc.cast(_whole_seconds(col), pa.timestamp("s", tz=col.type.tz) if zoned
+                     else pa.timestamp("s"))
+        if zoned:  # the time in the column's own zone (its date there), not UTC's
+            ts = pc.local_timestamp(ts)
     elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         text = pc.utf8_trim_whitespace(col)
         text = pc.if_else(pc.equal(text, ""), None, text)
@@ -328,12 +331,25 @@ def _unpadded(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.replace_substring_regex(text, pattern=LEADING_ZERO, replacement=r"\1\2")
 
 
+# a time followed by a zone: UTC, Z or an offset (+0100, -05:00, +01)
+_ZONED = (r"^(.*[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)\s*"
+          r"(?:Z|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$")
+
+
+def wall_clock(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Times as written, their zone dropped: a purchase at 00:09 +0100 was made on the day
+    the shop wrote, not on UTC's day before."""
+    return pc.replace_substring_regex(text, pattern=_ZONED, replacement=r"\1")
+
+
 def read_dates(text: pa.ChunkedArray, date_format: str | None
                ) -> tuple[pa.ChunkedArray, np.ndarray]:
     """The dates of ``text`` (trimmed strings, null when empty) as timestamps, and a mask of the
     values that are not dates (in ``date_format``, or ISO 8601 when None). ``cvm init`` tests
     its guesses with this same reader."""
     valid = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
+    if date_format is not None and "%z" in date_format:  # the time as written, not UTC's
+        text, date_format = wall_clock(text), re.sub(r"\s*%z", "", date_format)
     if date_format is not None:
         ts = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
         # strptime rolls 2024-02-30 over to March: read back to catch impossible dates,
@@ -344,11 +360,13 @@ def read_dates(text: pa.ChunkedArray, date_format: str | None
                            pc.and_kleene(pc.is_valid(ts), pc.invert(same)))
         return ts, np.asarray(pc.fill_null(bad, False).to_numpy(zero_copy_only=False),
                               dtype=bool)
-    for unit in (pa.timestamp("s"), pa.timestamp("s", tz="UTC")):
+    for clock in (False, True):  # 2025-05-25 00:09:00 +0100: 25 May, as the shop wrote it
         try:
-            return pc.cast(text, unit), np.zeros(len(text), dtype=bool)
+            return pc.cast(wall_clock(text) if clock else text, pa.timestamp("s")), \
+                np.zeros(len(text), dtype=bool)
         except pa.ArrowInvalid:
             continue
+    text = wall_clock(text)
     parsed = pd.to_datetime(text.to_pandas(), errors="coerce", format="ISO8601", utc=True)
     bad = parsed.isna().to_numpy() & valid
     # mixed naive and zoned values: pandas can read them all
