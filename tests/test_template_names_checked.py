@@ -21,6 +21,11 @@ from tests.history_runs import cvm, retail_copy
     # a field of a text item (the trial's case: a KPI is a text): none to suggest
     ("- {{ k }}\n{% endfor %}", "- {{ k.nme }}\n{% endfor %}",
      "'str object' has no attribute 'nme'", "see the README"),
+    # through a filter that does arithmetic: round() raised TypeError (validate only warned,
+    # run failed, budgett named nowhere), float and int rendered 0 (a marketer's trial)
+    *[("{{ budget.used | money(run.currency) }}", "{{ budget.usd | " + f + " }}",
+       "has no attribute 'usd'", "did you mean 'used'? (see")
+      for f in ("round(2)", "float", "int", "abs", "format('%d')")],
 ])
 def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, new: str,
                                                     said: str, hint: str) -> None:

@@ -77,6 +77,14 @@ def _is_bounded(node: nodes.Node) -> bool:
         and node.node.name == "bounded_iter"
 
 
+class _Undefined(jinja2.StrictUndefined):
+    """A misspelt name or field: an error wherever it is used. Jinja2's own leaves round() and
+    abs() to raise TypeError (``{{ budget.usd | round(2) }}``: 'could not render', the name
+    said nowhere, and cvm validate only warned)."""
+
+    __round__ = __abs__ = __index__ = jinja2.StrictUndefined._fail_with_undefined_error
+
+
 class _Codegen(CodeGenerator):
     """Jinja2's code generator, with every loop, concatenation and output counted."""
 
@@ -117,7 +125,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                  trim: bool) -> None:
         super().__init__(
             loader=_Loader(templates, [str(f) for f in folders]),
-            undefined=jinja2.StrictUndefined,
+            undefined=_Undefined,
             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                                 default_for_string=False),
             keep_trailing_newline=True, trim_blocks=trim, lstrip_blocks=trim,
