@@ -67,6 +67,8 @@ def text_number_hint(value: Any) -> str | None:
     if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()) \
             and not _THOUSANDS.fullmatch(value.strip()):
         return f"write a decimal point: {value.strip().replace(',', '.')}"
+    if isinstance(value, str) and not value.strip().endswith("%"):  # €35, 1,500, 2k
+        return number_hint(value, "")
     return None
 
 

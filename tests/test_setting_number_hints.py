@@ -1,0 +1,32 @@
+"""A setting's number written as people write money (`budget: 1,500`, `cost_per_contact: €35`,
+`capacity: 2k`) gets the hint a policy threshold gets (`£500`: "write the number alone"), not
+the bare message (a marketer's trial)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.history_runs import cvm, retail_copy
+
+
+@pytest.mark.parametrize(("line", "written", "hint"), [
+    ("    budget: 1500\n", "    budget: 1,500\n", "write the number without a comma: 1500 if "
+     "the comma separates thousands, 1.500 if it is a decimal comma"),
+    ("    cost_per_contact: 35.00\n", "    cost_per_contact: €35\n",
+     "write the number alone, without a unit: 35"),
+    ("    budget: 1500\n", "    budget: 1.5k\n", "write the number in full, without 'k': 1500"),
+])
+def test_a_channel_s_money_written_so_is_told_how_to_write_it(tmp_path: Path, line: str,
+                                                                 written: str, hint: str) -> None:
+    project = retail_copy(tmp_path)
+    channels = project / "policies" / "channels.yaml"
+    text = channels.read_text()
+    assert line in text
+    channels.write_text(text.replace(line, written, 1))
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1
+    said = checked.stderr.splitlines()
+    assert said[0].startswith("error: policies/channels.yaml:"), checked.stderr
+    assert said[1] == f"  hint: {hint}", checked.stderr
