@@ -623,3 +623,20 @@ def test_written_numbers_are_read_as_one_process_reads_them(scheduler: str,
     folder = project(tmp_path / "p", "de")
     assert ',' in (folder / "cvm.yaml").read_text().partition("decimal: ")[2][:3]
     _same_run(folder, tmp_path / "out", scheduler)
+
+
+def test_rows_of_separators_at_the_end_are_skipped_as_one_process_skips_them(
+        scheduler: str, tmp_path: Path) -> None:
+    """The workers read each file without its rows of separators only at the end, and the
+    summary counts them in the same words (engine/data/empty_tail.py)."""
+    from tests.test_empty_tail import TAIL, project
+
+    folder = project(tmp_path / "p")
+    with (folder / "tx.csv").open("a") as fh:
+        fh.write(TAIL)
+    _same_run(folder, tmp_path / "out", scheduler)
+    said = cvm("score", "-p", str(folder), "-o", str(tmp_path / "s"), "--engine", "dask",
+               "--scheduler", scheduler)
+    assert said.exit_code == 0, said.output
+    assert ("  note: 3 empty rows at the end of tx.csv (separators only, as a spreadsheet's "
+            "export adds them) not read\n") in said.output, said.output

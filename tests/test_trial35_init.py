@@ -130,16 +130,17 @@ def test_the_decimal_mark_is_guessed_from_money_columns_only(tmp_path: Path) -> 
 
 def test_a_row_of_separators_only_is_said_as_an_empty_row(tmp_path: Path) -> None:
     """A new user's Excel export ended with rows of semicolons only (;;;;;): validate named an
-    empty Bestelldatum, run an empty Kundennummer, neither said the row is empty."""
+    empty Bestelldatum, run an empty Kundennummer, neither said the row is empty. Those at
+    the end are skipped now (tests/test_empty_tail.py); one between transactions is said."""
     code, out, _ = _init(tmp_path, _export(DAYS))
     assert code == 0, out
     source = tmp_path / "umsatz.csv"
     lines = source.read_text().splitlines(keepends=True)
     source.write_text("".join(lines[:30] + [";;;;;\n"] + lines[30:] + [";;;;;\n"] * 2))
     said = ("umsatz.csv:31: row 30, column 'Bestelldatum': found an empty row (no value in "
-            "any column cvm.yaml maps), expected a transaction\n  hint: 3 rows have this "
-            "problem; delete the empty rows (a spreadsheet's export often ends with rows of "
-            "separators only, such as ;;;;;)\n")
+            "any column cvm.yaml maps), expected a transaction\n  hint: delete the empty rows "
+            "between transactions: one may mark a cut or a pasted block (rows of separators "
+            "only at the end of the file, such as ;;;;;, are skipped and counted)\n")
     for command in (["validate"], ["run", "--no-history", "-o", str(tmp_path / "out")]):
         result = runner.invoke(app, [*command, "-p", str(tmp_path / "p")])
         assert (result.exit_code, said in result.output) == (1, True), result.output

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from engine.data import object_store
+from engine.data.empty_tail import counted, dropped
 from engine.data.object_store import DATA_SUFFIXES, is_left_out
 from engine.data.tabular import Source, read_columns
 from engine.errors import InputError, Problem
@@ -122,7 +123,8 @@ def read_folder(src: Source, wanted: Mapping[str, str],
         start += table.num_rows
         tables.append(table)
     try:
-        return pa.concat_tables(tables, promote_options="permissive"), skipped
+        return counted(pa.concat_tables(tables, promote_options="permissive"),
+                       sum(dropped(t) for t in tables)), skipped
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         names = [name for name, _ in files]
         raise InputError(mixed_types(rows.display, list(zip(names, tables, strict=True)),

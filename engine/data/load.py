@@ -27,6 +27,7 @@ from engine.data.codes import (
 from engine.data.contracts import Contracts, end_days, ends_after, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
+from engine.data.empty_tail import dropped, empty_tail_note
 from engine.data.folder import FolderRows, as_folder, read_folder
 from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
@@ -140,6 +141,8 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
             table, ids = _read_file(src, wanted, repetitive)
     report = LoadReport(file=src.display, rows_read=table.num_rows,
                         files_note=skipped_note(skipped))
+    if tail := dropped(table):  # ;;;;; at the end of the file (engine/data/empty_tail.py)
+        report.notes.append(empty_tail_note(tail, src.display, isinstance(src, FolderRows)))
     cols = data.columns
     if "customer_id" in table.column_names:  # else read apart (a Parquet file's UUIDs)
         refuse_empty_rows(src, table, "date", cols["date"])

@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from engine.data import object_store
+from engine.data.empty_tail import counted, without_empty_tail
 from engine.data.header import (
     HEAD_BYTES,
     Source,
@@ -64,13 +65,13 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     else:
         check_local(src)
     skipped = {wanted[k] for k in skip if k in wanted} if src.is_parquet else set()
-    table = _read_parquet(src, wanted, repeated, skipped, first) if src.is_parquet \
-        else _read_csv(src, wanted, repeated, first)
+    table, tail = (_read_parquet(src, wanted, repeated, skipped, first), 0) if src.is_parquet \
+        else without_empty_tail(src, _read_csv(src, wanted, repeated, first), first)
     if table.num_rows == 0:
         raise InputError(no_rows(src))
     # select by name: readers may return columns in file order, not in the order asked for
     kept = [k for k, v in wanted.items() if v not in skipped]
-    return table.select([wanted[k] for k in kept]).rename_columns(kept)
+    return counted(table.select([wanted[k] for k in kept]).rename_columns(kept), tail)
 
 
 def read_first(src: Source, wanted: Mapping[str, str], first: int) -> tuple[Source, pa.Table]:

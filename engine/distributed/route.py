@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.data.contracts import end_days
+from engine.data.empty_tail import dropped
 from engine.data.folder import listing, mixed_types
 from engine.data.load import DAY
 from engine.data.object_store import empty_prefix, files_under
@@ -44,6 +45,7 @@ class Routed:
     days: np.ndarray  # int32 distinct days of every row
     buy_days: np.ndarray  # int32 distinct days of the rows with a positive amount
     spaced: Spaced | None = None  # its ids read without their surrounding spaces
+    empty_tail: int = 0  # rows of separators only at its end, not read
 
 
 Input = Path | ObjectPath  # a local file, or an object each worker reads from the store
@@ -110,6 +112,7 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
     # subscriptions: a contract's end travels with it (checked here, at the user's row)
     table = read_columns(src, {**cols, "end": subs.end} if subs else cols,
                          repetitive=REPETITIVE)
+    empty_tail = dropped(table)
     # the checks of engine/data/load.py, here where the row is the user's row
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
     spaced = spaced_ids(src, table.column("customer_id"), ids, cols["customer_id"])
@@ -131,7 +134,8 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(table.take(pa.array(order[lo:hi])),
                            folder / f"in-{index:06d}.parquet")
-    return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]), spaced)
+    return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]), spaced,
+                  empty_tail)
 
 
 def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.days import as_of_over, purchase_days
+from engine.data.empty_tail import empty_tail_note
 from engine.data.load import LoadReport
 from engine.data.spaced_ids import Spaced
 from engine.distributed.merge import (
@@ -109,6 +110,9 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             report.last_day = last_day  # as one process's report says it
             if spaced := [r.spaced for r in routed if r.spaced is not None]:
                 report.notes.insert(0, reduce(Spaced.plus, spaced).note())
+            if tail := sum(r.empty_tail for r in routed):  # as engine/data/load.py says it
+                report.notes.insert(0, empty_tail_note(tail, report.file, folder=not (
+                    len(inputs) == 1 and inputs[0][0] == config.data.transactions)))
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
                                                          dtype=object),
                            id_array=ids, report=report)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data import id_match
+from engine.data.empty_tail import dropped, empty_tail_note
 from engine.data.load import DAY, Transactions
 from engine.data.preflight import customer_columns
 from engine.data.tabular import Source, dictionary, read_columns, read_first
@@ -36,6 +37,7 @@ class CustomersFile:
     ids: pa.Array  # customer ids, one per row of the file
     columns: dict[str, Column]  # one value per row of the file, in file order
     consents: tuple[str, ...]
+    empty_tail: int = 0  # rows of separators only at its end, not read (engine/data/empty_tail)
 
 
 def load_customers(config: Config, first: int | None = None) -> CustomersFile | None:
@@ -97,7 +99,8 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
             out[name] = got
     if found:  # in the file's order
         raise InputError(sorted(found, key=lambda p: p.line or 0))
-    return CustomersFile(file=src.display, ids=ids, columns=out, consents=tuple(data.consents))
+    return CustomersFile(file=src.display, ids=ids, columns=out, consents=tuple(data.consents),
+                         empty_tail=dropped(table))
 
 
 def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -155,6 +158,8 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
             if unknown:
                 report.notes.append(f"{unknown:,} referred_by values name no known customer "
                                     "(not in the customers file, no purchase)")
+    if customers.empty_tail:
+        report.notes.append(empty_tail_note(customers.empty_tail, customers.file))
     if report.purchasers_not_in_customers_file:
         n = report.purchasers_not_in_customers_file
         report.notes.append(f"{n:,} purchasing customer{' is' if n == 1 else 's are'} not in "
