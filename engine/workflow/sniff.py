@@ -294,6 +294,8 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
             # cannot (Umsatz written 42,70 beside Kosten 28.42), must not hand the field to
             # another column of numbers (the cost)
             pick = _by_values(name, columns, kinds, taken)
+        if pick is None and name == "order_id" and not named:
+            pick = _order_numbers(columns, taken)
         if pick is None:
             if name in REQUIRED:
                 found.not_guessed.setdefault(name, _why_not(found, name, taken))
@@ -360,6 +362,15 @@ def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
             and 2 <= len(set(columns[c])) < len(columns[c])]  # again; one value is no id
     return Guess(hits[0], "low", "its values repeat like customer ids (the name says "
                  "nothing)") if hits else None
+
+
+def _order_numbers(columns: dict[str, list[str]], taken: set[str]) -> Guess | None:
+    """A column of values all written #1001: Shopify's order numbers (its column Name)."""
+    for col, values in columns.items():
+        filled = [v.strip() for v in values if v.strip()]
+        if col not in taken and filled and all(re.fullmatch(r"#[0-9]+", v) for v in filled):
+            return Guess(col, "medium", f"its values are order numbers ({filled[0]!r})")
+    return None
 
 
 def _trouble(found: Sniffed, col: str) -> str | None:
