@@ -30,3 +30,17 @@ def test_a_channel_s_money_written_so_is_told_how_to_write_it(tmp_path: Path, li
     said = checked.stderr.splitlines()
     assert said[0].startswith("error: policies/channels.yaml:"), checked.stderr
     assert said[1] == f"  hint: {hint}", checked.stderr
+
+
+def test_a_required_column_left_null_says_what_to_write(tmp_path: Path) -> None:
+    """A new user's trial: cvm init leaves `amount: null` when it cannot guess it; validate
+    then said only "found nothing (null), expected text"."""
+    project = retail_copy(tmp_path)
+    config = project / "cvm.yaml"
+    text = config.read_text()
+    assert "    amount: NetAmount" in text
+    config.write_text(text.replace("    amount: NetAmount", "    amount: null", 1))
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1
+    assert checked.stderr.splitlines()[1] == ("  hint: write the name of the column of your "
+                                              "transactions (file or table) that holds amount")

@@ -40,12 +40,12 @@ ATTRIBUTE_TYPES = ("number", "text", "boolean")
 
 
 def _mapping_kind(names: tuple[str, ...], required: tuple[str, ...], what: str) -> c.Record:
-    return c.Record(
-        [c.Field(n, c.Text() if n in required else c.Optional(c.Text()),
-                 c.MISSING if n in required else None,
-                 doc=f"add `{n}: <the column of your {what} that holds it>`") for n in names],
-        what="a mapping from our column names to the names in your file",
-    )
+    holds = "write the name of the column of your {} that holds {}"
+    return c.Record([c.Field(n, c.Text(hint=holds.format(what, n)) if n in required else
+                             c.Optional(c.Text()), c.MISSING if n in required else None,
+                             doc=f"add `{n}: <the column of your {what} that holds it>`")
+                     for n in names], what="a mapping from our column names to the names in "
+                    "your file")
 
 
 def _check_currency(value: str) -> str | None:
