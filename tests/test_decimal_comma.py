@@ -168,8 +168,9 @@ def test_init_does_not_take_a_thousands_separator_for_a_decimal_comma(tmp_path: 
         "O2,C2,2024-04-27,350,12\nO3,C1,2024-05-27,\"5,273\",\"1,2\"\n"))
     assert code == 1
     assert "  decimal:" not in config
-    assert ("column 'Amount' holds numbers with a thousands separator ('28,409'), which CVM "
-            "Engine does not read: export them without one") in out, out
+    assert ("column 'Amount' holds numbers with a thousands separator ('28,409'), which cvm "
+            "init cannot read as they are: export them without one, or set data.thousands in "
+            "cvm.yaml if it separates thousands") in out, out
     code, out, config = _init(tmp_path, "points", (  # a point in a column of text and numbers
         'Customer,Date,Amount,Sizes\nK1,2024-01-03,"1,234.50","8,10"\n'
         'K2,2024-01-14,8.00,"9,11"\nK1,2024-02-03,12.5,7\n'))
@@ -185,12 +186,12 @@ def test_init_with_decimal_commas_and_points_takes_no_column_for_the_amount(
     assert code == 1
     assert '    amount: null  # NOT GUESSED' in config
     assert ("not guessed: column 'Umsatz' holds numbers with a decimal comma ('42,70'), which "
-            "CVM Engine does not read: export them with a decimal point, or every number of "
-            "the file with a decimal comma (data.decimal: ',')") in out, out
+            "cvm init cannot read as they are: export them with a decimal point, or every "
+            "number of the file with a decimal comma (data.decimal: ',')") in out, out
     code, out, _ = _init(tmp_path, "mixed", (
         "Kd;Tag;Betrag\nK1;03.01.2024;12,50\nK2;04.01.2024;8.99\nK1;05.02.2024;7,25\n"))
     assert ("column 'Betrag' holds numbers with a decimal comma ('12,50') and a decimal point "
-            "('8.99'), which CVM Engine does not read: export them with one decimal mark "
+            "('8.99'), which cvm init cannot read as they are: export them with one decimal mark "
             "(data.decimal: ',' reads commas), no currency symbol or thousands separator") \
         in out, out
 

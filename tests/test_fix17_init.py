@@ -114,7 +114,7 @@ def test_amount_named_column_with_decimal_comma_says_so(tmp_path: Path) -> None:
     read since data.decimal: tests/test_decimal_comma.py)."""
     for n, (value, what) in enumerate((  # 1,212.50 alone: data.thousands (test_written_numbers)
             ("12,50|1.5", "numbers with a decimal comma ('12,50') and a decimal point "
-             "('1.5'), which CVM Engine does not read: export them with one decimal mark "
+             "('1.5'), which cvm init cannot read as they are: export them with one decimal mark "
              "(data.decimal: ',' reads commas), no currency symbol or thousands separator"),)):
         source = tmp_path / f"tx{n}.csv"
         parts = value.split("|")  # the values, in turn

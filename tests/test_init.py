@@ -62,8 +62,8 @@ def test_unusual_headers_say_what_could_not_be_guessed(tmp_path: Path) -> None:
     assert err == (
         f"error: {tmp_path / 'p' / 'cvm.yaml'}:16: data.columns.amount: not guessed: column "
         "'Summe' holds numbers with a decimal comma ('12,50') and a decimal point ('3.10'), "
-        "which CVM Engine does not read: export them with one decimal mark (data.decimal: ',' "
-        "reads commas), no currency symbol or thousands separator\n"
+        "which cvm init cannot read as they are: export them with one decimal mark "
+        "(data.decimal: ',' reads commas), no currency symbol or thousands separator\n"
         "  hint: write the name of the column holding amount in cvm.yaml, then run "
         "`cvm validate`\n")
     assert "customer_id  <- 'Kd' (low: its values repeat like customer ids" in out

@@ -44,3 +44,16 @@ def test_a_required_column_left_null_says_what_to_write(tmp_path: Path) -> None:
     assert checked.exit_code == 1
     assert checked.stderr.splitlines()[1] == ("  hint: write the name of the column of your "
                                               "transactions (file or table) that holds amount")
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    # the review: "write the number alone: 2", "3" (the minus lost), "1.500" (YAML's 1.5)
+    ("€2k", "write the number in full, without 'k': 2000"),
+    ("-€3", "write the number alone, without a unit: -3"),
+    ("1.500 €", "write the number alone: 1500 if the point separates thousands, 1.5 if it is a "
+     "decimal point"),
+])
+def test_the_hint_gives_the_number_meant(written: str, hint: str) -> None:
+    from engine.project.hints import text_number_hint
+
+    assert text_number_hint(written) == hint

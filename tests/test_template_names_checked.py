@@ -25,7 +25,8 @@ from tests.history_runs import cvm, retail_copy
     # run failed, budgett named nowhere), float and int rendered 0 (a marketer's trial)
     *[("{{ budget.used | money(run.currency) }}", "{{ budget.usd | " + f + " }}",
        "has no attribute 'usd'", "did you mean 'used'? (see")
-      for f in ("round(2)", "float", "int", "abs", "format('%d')")],
+      for f in ("round(2)", "float", "int", "abs", "format('%d')", "pprint", "tojson",
+                "string", "length", "list")],
 ])
 def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, new: str,
                                                     said: str, hint: str) -> None:
@@ -91,3 +92,9 @@ def test_the_hint_names_the_fields_of_the_object_that_lacks_the_name() -> None:
         "see the README for the variables a template gets"
     assert undefined_hint("'dict object' has no attribute 'usd'", context, line) == \
         "did you mean 'used'? (see the README for the variables a template gets)"
+
+
+def test_default_still_takes_what_is_not_there(tmp_path: Path) -> None:
+    """`default` is the one filter made for a missing value: not refused with the others."""
+    project = _with_line(tmp_path, "{{ budget.usd | default('n/a') }} {{ nothing | d(0) }}")
+    assert cvm("validate", "--project", str(project)).exit_code == 0

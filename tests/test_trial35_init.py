@@ -96,17 +96,18 @@ def test_points_before_three_digits_are_not_read_as_decimals(tmp_path: Path) -> 
     code, out, config = _guessed(tmp_path, "de", (
         "customer_id;date;amount;cost\nC1;2024-01-03;1.250;12,50\nC2;2024-01-14;980;8,40\n"
         "C1;2024-02-03;455;3,10\nC2;2024-03-01;-854;-12,50\n"))  # -854 is no ISO date
-    assert code == 1
-    assert '  decimal: ","' in config and "    amount: null  # NOT GUESSED" in config, config
-    assert ("not guessed: column 'amount' holds numbers with a thousands separator ('1.250'), "
-            "which CVM Engine does not read: export them without one") in out, out
+    # since data.thousands (session 36): the cost's 12,50 tells the point is no decimal mark
+    assert code == 0, out
+    assert ('  decimal: ","  # guess: column \'amount\' writes numbers like \'1.250\'\n'
+            '  thousands: "."  # guess: column \'amount\' writes numbers like \'1.250\'\n'
+            ) in config and '    amount: "amount"' in config, config
     code, out, config = _guessed(tmp_path, "alone", (  # no decimal comma anywhere
         "customer_id;date;amount\nC1;2024-01-03;1.250\nC2;2024-01-14;980\n"
         "C1;2024-02-03;455\n"))
     assert code == 1
     assert "    amount: null  # NOT GUESSED" in config and "decimal:" not in config, config
     assert ("not guessed: column 'amount' holds numbers with a thousands separator ('1.250'), "
-            "which CVM Engine does not read: export them without one") in out, out
+            "which cvm init cannot read as they are: export them without one") in out, out
     code, out, config = _guessed(tmp_path, "prices", (  # three decimals throughout: read
         "customer_id,date,amount\nC1,2024-01-03,1.459\nC2,2024-01-14,1.389\n"
         "C1,2024-02-03,12.5\n"))

@@ -215,3 +215,101 @@ def test_a_responses_file_s_hint_names_no_cvm_yaml_setting(tmp_path: Path) -> No
     assert exc.value.format().endswith(
         "found '£12.50', expected a number such as 12.50\n  hint: use '.' as the decimal mark, "
         "no thousands separators or currency signs"), exc.value.format()
+
+
+def read(values: list[str], decimal: str = ".", thousands: str | None = None,
+         sign: str | None = None) -> list[float] | str:
+    """``values`` through the engine's reading of a number column under the settings."""
+    import pyarrow as pa
+
+    from engine.data.header import Source
+    from engine.data.typed_columns import as_number
+    from engine.errors import InputError
+    from engine.project.number_format import Numbers
+
+    src = Source(Path("tx.csv"), "tx.csv", "data.transactions",
+                 numbers=Numbers(decimal, thousands, sign))
+    try:
+        return list(as_number(src, pa.table({"a": pa.array(values, pa.string())}), "a", "Amount",
+                              required=False))
+    except InputError as exc:
+        return exc.problems[0].message
+
+
+@pytest.mark.parametrize(("value", "decimal", "thousands", "sign"), [
+    # the review: each read as a number (250, 12000, -125, 3) before
+    ("0,250", ".", ",", None), ("0.500", ",", ".", "€"), ("00,250", ".", ",", None),
+    ("0 250", ",", " ", None), ("0'250", ".", "'", None), ("1,2e3", ".", ",", None),
+    ("1,25E0", ".", ",", None), ("- 1 25", ",", " ", None), ("-\u00a01\u00a025", ",", " ", None),
+    ("£3£", ".", None, "£"), ("12£50", ".", None, "£"), ("1,250.", ".", ",", None),
+])
+def test_a_number_the_settings_do_not_read_is_refused(value: str, decimal: str,
+                                                      thousands: str | None,
+                                                      sign: str | None) -> None:
+    said = read([value], decimal, thousands, sign)
+    assert isinstance(said, str) and said.startswith(f"found {value!r}, expected"), said
+
+
+@pytest.mark.parametrize(("value", "decimal", "thousands", "sign", "number"), [
+    ("-£3", ".", None, "£", -3.0), ("£-3", ".", None, "£", -3.0), ("£ 1,250.00", ".", ",", "£",
+                                                                  1250.0),
+    ("1\u00a0250,00\u00a0€", ",", " ", "€", 1250.0), ("1\u2009250,50", ",", " ", None, 1250.5),
+    ("-1.250,00 €", ",", ".", "€", -1250.0), ("€-1.250,00", ",", ".", "€", -1250.0),
+    ("1’250.50", ".", "'", None, 1250.5), ("12.50EUR", ".", None, "EUR", 12.5),
+    ("1,250", ".", ",", None, 1250.0), ("1.25", ".", ",", None, 1.25), ("+1,250", ".", ",", None,
+                                                                       1250.0),
+])
+def test_a_number_the_settings_read(value: str, decimal: str, thousands: str | None,
+                                    sign: str | None, number: float) -> None:
+    assert read([value], decimal, thousands, sign) == [number]
+
+
+def test_the_first_bad_row_is_said_whatever_its_problem(tmp_path: Path) -> None:
+    """The review: a separator out of place was said before a word on an earlier row."""
+    rows = ROW.format('"£1,250.00"') + ROW.format("n/a") + ROW.format('"£1,25"')
+    out = errors(tmp_path, rows, '\n  thousands: ","\n  currency_sign: "£"')
+    assert out.startswith("error: tx.csv:3: row 2, column 'NetAmount': found 'n/a', expected a "
+                          "number such as £1,250.00\n  hint: 2 rows have this problem"), out
+
+
+def test_a_thousands_point_or_three_decimals_is_said_as_either(tmp_path: Path) -> None:
+    """The review: 1,250 alone got the thousands hint, which read 1,250 meant as 1.25 (a
+    decimal comma before three decimals) 1000 times too large."""
+    out = errors(tmp_path, ROW.format('"1,250"'))
+    assert ("  hint: 1,250 is 1250 with a thousands separator, or 1.250 with a decimal comma: "
+            'set data.thousands: "," in cvm.yaml for the first, data.decimal: "," for the '
+            "second (as the file's other numbers are written), or export plain numbers\n"
+            ) in out, out
+
+
+@pytest.mark.parametrize(("rows", "code", "settings"), [
+    # whole pounds with a sign: 1,250 may be three decimals; refused (before: read 1.25)
+    (['"£1,250"', "£980", "£45", '"£2,300"'], 1, {}),
+    (['"1,250 EUR"', "980 EUR", "45 EUR"], 1, {}),
+    # three decimals beside one that can only be decimals (0.500): the point is decimal
+    (["KWD 1.250", "KWD 0.500", "KWD 12.125"], 0, {"currency_sign": '"KWD"'}),
+])
+def test_init_guesses_no_setting_the_values_cannot_tell(tmp_path: Path, rows: list[str],
+                                                        code: int,
+                                                        settings: dict[str, str]) -> None:
+    source = tmp_path / "tx.csv"
+    source.write_text("Email,Created at,Total\n" + "".join(
+        f"c{i % 3}@x.com,2024-0{1 + i % 9}-1{i % 9},{v}\n" for i, v in enumerate(rows * 4)))
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
+    assert result.exit_code == code, result.output
+    config = (tmp_path / "p" / "cvm.yaml").read_text()
+    found = {k: v for k in ("thousands", "currency_sign", "decimal")
+             if (v := (re.search(rf"^  {k}: (\S+)", config, re.M) or [None, None])[1])}
+    assert found == settings, config
+
+
+def test_init_takes_the_thousands_from_another_money_column_s_decimals(tmp_path: Path) -> None:
+    """Whole amounts 1,250 beside costs 12.50: the comma is no decimal mark."""
+    source = tmp_path / "tx.csv"
+    source.write_text("Customer,Date,Amount,Cost\n" + "".join(
+        f'c{i % 3},2024-0{1 + i % 9}-1{i % 9},"{a}",{c}\n'
+        for i, (a, c) in enumerate([("1,250", "12.50"), ("980", "8.40"), ("45", "3.10")] * 4)))
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "  thousands: \",\"  # guess: column 'Amount' writes numbers like '1,250'\n" in \
+        (tmp_path / "p" / "cvm.yaml").read_text()

@@ -74,3 +74,28 @@ def test_a_parquet_column_with_a_zone_keeps_its_own_day(tmp_path: Path, zone: st
         config.write_text(config.read_text().replace("tx.csv", "tx.parquet"))
         sides.append(scored(folder))
     assert sides[0] == sides[1]
+
+
+@pytest.mark.parametrize(("values", "fmt", "read"), [
+    # ISO 8601's basic format: the day as written
+    (["20240105T003000+0100", "20240105T2330-0500"], None,
+     ["2024-01-05 00:30:00", "2024-01-05 23:30:00"]),
+    # a date_format with %z after a 12-hour time, or a time without colons
+    (["05/01/2024 10:00 PM +0100"], "%d/%m/%Y %I:%M %p %z", ["2024-01-05 22:00:00"]),
+    (["20240105 223000 -0500"], "%Y%m%d %H%M%S %z", ["2024-01-05 22:30:00"]),
+])
+def test_every_way_of_writing_a_zone_keeps_the_day(values: list[str], fmt: str | None,
+                                                   read: list[str]) -> None:
+    """The review of the change: these were converted to UTC, or refused."""
+    from engine.data.typed_columns import read_dates
+
+    ts, bad = read_dates(pa.chunked_array([pa.array(values, pa.string())]), fmt)
+    assert not bad.any()
+    assert [str(t) for t in ts.to_pylist()] == read
+
+
+def test_an_offset_no_zone_has_is_no_date() -> None:
+    from engine.data.typed_columns import read_dates
+
+    _, bad = read_dates(pa.chunked_array([pa.array(["2024-01-05 10:00 +99:99"])]), None)
+    assert bad.tolist() == [True]

@@ -40,7 +40,7 @@ class Source:
     configured: bool = True
     folder: str | None = None  # one file of this folder (as shown), read as part of it
     first_rows: int | None = None  # only this many rows read, the file has more (validate)
-    numbers: Numbers = PLAIN  # how its numbers written as text are written (data.decimal)
+    numbers: Numbers = PLAIN  # data.decimal, data.thousands, data.currency_sign
 
     @property
     def is_parquet(self) -> bool:

@@ -94,11 +94,9 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         col = pc.utf8_trim_whitespace(col)
         col = pc.if_else(pc.equal(col, ""), None, col)
+        misplaced = None  # a thousands separator out of place: left as written, refused
         if numbers.sign or numbers.thousands:
             col, misplaced = read_past(col, numbers)
-            if misplaced is not None:
-                _fail_first(src, misplaced, table.column(ours), theirs, None, expected,
-                            hint=misplaced_hint(numbers))
         point = None
         if comma:  # 1.234,56 or 1.5 (a thousands separator, or the other decimal mark)
             point = pc.fill_null(pc.match_substring_regex(col, r"^[-+]?[0-9][0-9.]*,?[0-9]*$"),
@@ -132,7 +130,9 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
                         "point")
             written = str(table.column(ours)[int(np.argmax(bad.to_numpy()))].as_py()) \
                 if bad.any() else ""
-            if src.configured and (setting := unread_hint(written, numbers)) is not None:
+            if misplaced is not None and bad.any() and misplaced[int(np.argmax(bad))].as_py():
+                hint = misplaced_hint(numbers)  # 1,25 in a file of 1,250.00
+            elif src.configured and (setting := unread_hint(written, numbers)) is not None:
                 hint = setting
             if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
                 hint = (f"the minus sign stands after the number: write it first (-{first[:-1]})"
@@ -332,9 +332,13 @@ def _unpadded(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.replace_substring_regex(text, pattern=LEADING_ZERO, replacement=r"\1\2")
 
 
-# a time followed by a zone: UTC, Z or an offset (+0100, -05:00, +01)
-_ZONED = (r"^(.*[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)\s*"
-          r"(?:Z|UTC|GMT|[+-][0-9]{2}(?::?[0-9]{2})?)$")
+# a time followed by a zone: UTC, Z or an offset of at most 14 hours (+0100, -05:00, +01);
+# the time written 10:00[:00[.5]] or, in ISO 8601's basic format, T1000[00]
+_OFFSET = r"(?:Z|UTC|GMT|[+-](?:0[0-9]|1[0-4])(?::?[0-5][0-9])?)"
+_ZONED = (r"^(.*(?:[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?|T[0-9]{4}(?:[0-9]{2})?"
+          rf"(?:[.,][0-9]+)?))\s*{_OFFSET}$")
+# a date_format's %z: the offset at the end, whatever the time before it (10:00 PM +0100)
+_FORMAT_ZONE = r"^(.*?)\s*(?:Z|[+-](?:0[0-9]|1[0-4]):?[0-5][0-9])$"
 
 
 def wall_clock(text: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -350,7 +354,8 @@ def read_dates(text: pa.ChunkedArray, date_format: str | None
     its guesses with this same reader."""
     valid = np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
     if date_format is not None and "%z" in date_format:  # the time as written, not UTC's
-        text, date_format = wall_clock(text), re.sub(r"\s*%z", "", date_format)
+        text = pc.replace_substring_regex(text, pattern=_FORMAT_ZONE, replacement=r"\1")
+        date_format = re.sub(r"\s*%z", "", date_format)
     if date_format is not None:
         ts = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
         # strptime rolls 2024-02-30 over to March: read back to catch impossible dates,

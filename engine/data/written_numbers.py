@@ -12,38 +12,43 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.project.location import config_shown
-from engine.project.number_format import APOSTROPHES, SPACES, THOUSANDS, Numbers
+from engine.project.number_format import (
+    SPACES,
+    THOUSANDS,
+    Numbers,
+    grouped_pattern,
+    separator_class,
+)
 
-_BLANK = r"[\s\x{00a0}\x{202f}]*"  # RE2: the no-break spaces too
+_BLANK = rf"[\s{SPACES}]*"
 _SYMBOLS = "£€$¥₹₩₽₺"
 # a sign or code beside a plain or grouped number: $1,250.00, 12,50 €, 12.50 EUR, -£3
-_SIGNED = re.compile(rf"^[-+]?[{SPACES}]*(?P<a>[{_SYMBOLS}]|[A-Z]{{3}})?[{SPACES}]*[-+]?"
-                     rf"[0-9][0-9.,'’{SPACES}]*[{SPACES}]*(?P<b>[{_SYMBOLS}]|[A-Z]{{3}})?$")
-
-
-def _re2_class(chars: str) -> str:
-    return "[" + "".join(c if c.isascii() else f"\\x{{{ord(c):04x}}}" for c in chars) + "]"
+_SIGNED = re.compile(rf"^[-+]?[{SPACES}]*(?P<a>[{_SYMBOLS}]|zł|[A-Z]{{3}})?[{SPACES}]*[-+]?"
+                     rf"[0-9][0-9.,'’{SPACES}]*[{SPACES}]*(?P<b>[{_SYMBOLS}]|zł|[A-Z]{{3}})?$")
 
 
 def read_past(col: pa.ChunkedArray, numbers: Numbers
               ) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
-    """``col`` (text, trimmed, empty as null) without the currency sign and the thousands
-    separators, and where a separator does not stand between groups of three digits (None
-    when the file has no thousands separator)."""
+    """``col`` (text, trimmed, empty as null) without the currency sign (one, before or after
+    the number: £3£ and 12£50 keep theirs) and the thousands separators of the numbers
+    written with them in groups of three digits, and where a separator stands otherwise
+    (None when the file has no thousands separator): those values are left as written, so
+    the number is refused at its row whatever else it holds (1,25, 0,250, 1,2e3)."""
     if numbers.sign:
         sign = re.escape(numbers.sign)
-        col = pc.replace_substring_regex(col, rf"^([-+]?){_BLANK}{sign}{_BLANK}", r"\1")
-        col = pc.replace_substring_regex(col, rf"{_BLANK}{sign}$", "")
+        before = rf"^([-+]?){_BLANK}{sign}{_BLANK}([-+]?[0-9](?:[^{_SYMBOLS}]*[0-9])?)$"
+        after = rf"^([-+]?[0-9][^{_SYMBOLS}]*?){_BLANK}{sign}$"
+        col = pc.if_else(pc.match_substring_regex(col, before),
+                         pc.replace_substring_regex(col, before, r"\1\2"),
+                         pc.replace_substring_regex(col, after, r"\1"))
     if not numbers.thousands:
         return col, None
-    sep = _re2_class(numbers.separators)
-    grouped = (rf"^[-+]?[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+(?:{re.escape(numbers.decimal)}"
-               r"[0-9]*)?$")
-    digits = rf"^[-+]?[0-9](?:[0-9]|{sep}|{re.escape(numbers.decimal)})*$"  # no other sign
-    misplaced = pc.and_kleene(pc.and_kleene(pc.match_substring_regex(col, sep),
-                                            pc.match_substring_regex(col, digits)),
-                              pc.invert(pc.match_substring_regex(col, grouped)))
-    return pc.replace_substring_regex(col, sep, ""), misplaced
+    sep = separator_class(numbers.thousands)
+    written = pc.match_substring_regex(col, sep)
+    grouped = pc.match_substring_regex(col, numbers.grouped())
+    col = pc.if_else(pc.and_kleene(written, grouped), pc.replace_substring_regex(col, sep, ""),
+                     col)
+    return col, pc.and_kleene(written, pc.invert(grouped))
 
 
 def misplaced_hint(numbers: Numbers) -> str:
@@ -59,6 +64,8 @@ def misplaced_hint(numbers: Numbers) -> str:
 
 def point_hint(numbers: Numbers) -> str:
     """The hint for a number written with a point where the decimal mark is a comma."""
+    if numbers.thousands == ".":  # the points left are those out of place (1.25)
+        return misplaced_hint(numbers)
     if numbers.thousands:
         return (f"data.decimal is ',' and data.thousands {numbers.thousands!r} in "
                 f"{config_shown()}: a point is neither; write {numbers.example()}")
@@ -77,12 +84,14 @@ def unread_hint(first: str, numbers: Numbers) -> str | None:
         return (f"data.currency_sign is {numbers.sign!r} in {config_shown()}: this amount is "
                 f"written with {sign!r}; amounts in another currency need converting first")
     settings = [f"data.currency_sign: {_quoted(sign)}"] if sign and not numbers.sign else []
-    digits = re.sub(r"[A-Z]{3}", "", first).strip(_SYMBOLS + SPACES + "-+ ")
+    digits = re.sub(r"[A-Z]{3}|zł", "", first).strip(_SYMBOLS + SPACES + "-+ ")
     other = "," if numbers.decimal == "." else "."
     for mark, sep in [(m, t) for m in (numbers.decimal, other) for t in THOUSANDS if t != m]:
-        chars = re.escape({" ": SPACES, "'": APOSTROPHES}.get(sep, sep))
-        if re.fullmatch(rf"[0-9]{{1,3}}(?:[{chars}][0-9]{{3}})+(?:{re.escape(mark)}[0-9]*)?",
-                        digits) and (mark, sep) != (numbers.decimal, numbers.thousands):
+        if re.match(grouped_pattern(mark, sep), digits) \
+                and (mark, sep) != (numbers.decimal, numbers.thousands):
+            if mark not in digits and sep in (",", ".") and not numbers.thousands \
+                    and re.fullmatch(r"[1-9][0-9]{0,2}[,.][0-9]{3}", digits):
+                return _either(digits, sep, settings)  # 1,250: thousands, or three decimals
             settings += [f"data.decimal: {_quoted(mark)}"] if mark != numbers.decimal else []
             settings += [f"data.thousands: {_quoted(sep)}"] if sep != numbers.thousands else []
             break
@@ -94,6 +103,17 @@ def unread_hint(first: str, numbers: Numbers) -> str | None:
                     for s in settings])
     return (f"{what}: set {_listed(settings)} in {config_shown()} if the numbers are all "
             "written so, or export plain numbers")
+
+
+def _either(digits: str, sep: str, settings: list[str]) -> str:
+    """The hint for 1,250 or 1.250 alone: a thousands separator, or a decimal mark before
+    three decimals; the file's other numbers tell, not this one."""
+    whole, mark = digits.replace(sep, ""), "comma" if sep == "," else "point"
+    sign = f"set {settings[0]} and " if settings else "set "
+    return (f"{digits} is {whole} with a thousands separator, or {digits.replace(sep, '.')} "
+            f"with a decimal {mark}: {sign}data.thousands: {_quoted(sep)} in {config_shown()} "
+            f"for the first, data.decimal: {_quoted(sep)} for the second (as the file's "
+            "other numbers are written), or export plain numbers")
 
 
 def _listed(items: list[str]) -> str:

@@ -21,6 +21,7 @@ _SCALES = {"k": Decimal(10**3), "tsd": Decimal(10**3), "thousand": Decimal(10**3
 _DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "m": 30, "mo": 30,
          "month": 30, "months": 30, "y": 365, "year": 365, "years": 365}
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_POINT_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
 _ISO_LIKE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # not the locale's names
@@ -43,14 +44,20 @@ def number_hint(raw: Any, attribute: str) -> str | None:
     number, unit = numbers[0], text.replace(numbers[0], "", 1).strip()
     if re.search(r"\d", unit):
         return None
+    if unit.startswith("-") and number[0] not in "+-":  # -€3: the minus before the sign
+        number, unit = "-" + number, unit[1:].strip()
     plain = number.replace(",", ".") if _DECIMAL_COMMA.fullmatch(number) else \
         number.replace(",", "")
+    unit = unit.strip("€£$¥ ") or unit  # €2k: the scale, whatever the currency
     if attribute.endswith("days") and unit.lower() in _DAYS:  # tenure_days: 3m is 3 months
         days = Decimal(plain) * _DAYS[unit.lower()]
         return f"write it in days: {days.normalize():f} for {number} {unit}"
     if unit.lower() in _SCALES:  # 2,5k is 2500, not 2.5
         figure = Decimal(plain) * _SCALES[unit.lower()]
         return f"write the number in full, without {unit!r}: {figure.normalize():f}"
+    if _POINT_THOUSANDS.fullmatch(number):  # 1.500 €: YAML reads 1.500 as 1.5
+        return (f"write the number alone: {number.replace('.', '')} if the point separates "
+                f"thousands, {float(number):g} if it is a decimal point")
     if _THOUSANDS.fullmatch(number) and _DECIMAL_COMMA.fullmatch(number):  # 1,250
         return (f"write the number without a comma: {number.replace(',', '')} if the comma "
                 f"separates thousands, {number.replace(',', '.')} if it is a decimal comma")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from engine.project import checks as c
 
 THOUSANDS = (",", ".", " ", "'")  # ' ' stands for the no-break spaces too, "'" for ’
-SPACES = " \u00a0\u202f"  # a space, a no-break space, a narrow no-break space (French)
+# a space, a no-break space, a narrow no-break space (French), a thin space
+SPACES = " \u00a0\u202f\u2009"
 APOSTROPHES = "'\u2019"
 
 
@@ -21,10 +22,11 @@ class Numbers:
     thousands: str | None = None  # None: no thousands separator (1,250.00 is an error)
     sign: str | None = None  # a currency sign or code beside the amounts, read past
 
-    @property
-    def separators(self) -> str:
-        """Every character that stands for the thousands separator."""
-        return {" ": SPACES, "'": APOSTROPHES}.get(self.thousands or "", self.thousands or "")
+    def grouped(self) -> str:
+        """A number written with this file's thousands separator, as a pattern (Python's re
+        and Arrow's RE2 alike): groups of three digits after a first of one to three that
+        does not start with 0 (0,250 is no thousands), then the decimals if any."""
+        return grouped_pattern(self.decimal, self.thousands or ",")
 
     def example(self, whole: bool = False) -> str:
         """A number as this file should write it: 1,250.00 or 12,50."""
@@ -36,6 +38,18 @@ class Numbers:
             text = f"{self.sign}{text}" if len(self.sign) == 1 and self.sign in "£$¥" \
                 else f"{text} {self.sign}"
         return text
+
+
+def separator_class(thousands: str) -> str:
+    """The characters that stand for ``thousands`` (' ': the no-break spaces too), as a
+    pattern's class."""
+    return "[" + {" ": SPACES, "'": APOSTROPHES}.get(thousands, thousands) + "]"
+
+
+def grouped_pattern(decimal: str, thousands: str) -> str:
+    """See ``Numbers.grouped``."""
+    return (rf"^[-+]?[1-9][0-9]{{0,2}}(?:{separator_class(thousands)}[0-9]{{3}})+"
+            rf"(?:{re.escape(decimal)}[0-9]+)?$")
 
 
 def check_sign(value: str) -> str | None:

@@ -267,6 +267,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         @functools.wraps(fn)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.step()
+            if len(args) > skip and isinstance(args[skip], jinja2.Undefined) and \
+                    name not in ("default", "d"):  # budget.usd | pprint: not "Undefined"
+                args[skip]._fail_with_undefined_error()
             if name == "join" and len(args) > skip and not isinstance(args[skip], Sized):
                 args = (*args[:skip], list(self.bounded_iter(args[skip])), *args[skip + 1:])
             if len(args) > skip:

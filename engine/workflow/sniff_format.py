@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.project.number_format import APOSTROPHES, SPACES, Numbers
+from engine.project.number_format import APOSTROPHES, SPACES, Numbers, grouped_pattern
 from engine.workflow.sniff_numbers import CODES, SYMBOLS
 
 _SIGN = "|".join([re.escape(s) for s in SYMBOLS] + [c.upper() for c in sorted(CODES)])
@@ -18,6 +18,7 @@ _BLANKS = f"[{SPACES}]*"
 _BEFORE = re.compile(rf"^([-+]?){_BLANKS}({_SIGN}){_BLANKS}([-+]?[0-9].*)$")
 _AFTER = re.compile(rf"^([-+]?[0-9].*?){_BLANKS}({_SIGN})$")
 _NUMBERLIKE = re.compile(rf"^[-+]?[0-9][0-9.,'’{SPACES}]*$")
+_AMBIGUOUS = re.compile(r"^[-+]?[0-9]{1,3}[.,][0-9]{3}$")  # 1,250 / 1.250 alone
 _MARKS = {",": ",", ".": r"\.", " ": f"[{SPACES}]", "'": f"[{APOSTROPHES}]"}
 
 
@@ -37,23 +38,30 @@ def _unsigned(text: str) -> tuple[str, str | None]:
 
 
 def _grouped(decimal: str, thousands: str) -> re.Pattern[str]:
-    return re.compile(rf"^[-+]?[0-9]{{1,3}}(?:{_MARKS[thousands]}[0-9]{{3}})+"
-                      rf"(?:{re.escape(decimal)}[0-9]+)?$")
+    return re.compile(grouped_pattern(decimal, thousands))  # as the engine reads them
+
+
+def _decimal(text: str, mark: str) -> bool:
+    """A number whose mark can only be a decimal mark: 0.500, 1250.500, 12.5, 1.2500."""
+    m = re.escape(mark)
+    return bool(re.fullmatch(rf"[-+]?(?:0|[0-9]{{4,}}){m}[0-9]+|[-+]?[0-9]+{m}(?:[0-9]{{1,2}}|"
+                             rf"[0-9]{{4,}})", text))
 
 
 def _plain(decimal: str) -> re.Pattern[str]:
     return re.compile(rf"^[-+]?[0-9]+(?:{re.escape(decimal)}[0-9]+)?$")
 
 
-def _evident(values: list[str], decimal: str, thousands: str) -> str | None:
-    """A value that can only be read with this pair: both marks (1,250.00), a space or an
-    apostrophe between groups (1 250), or the separator beside a decimal of other than three
-    digits elsewhere (1,250 beside 12.50)."""
+def _evident(values: list[str], every: list[str], decimal: str, thousands: str) -> str | None:
+    """A value of ``values`` (a column's) that can only be read with this pair: both marks
+    (1,250.00), a space or an apostrophe between groups (1 250), or the separator where some
+    money column (``every``: all their values) writes a decimal of one or two digits with
+    the other mark (1,250 beside 12.50)."""
     grouped = _grouped(decimal, thousands)
     for v in values:
         if grouped.match(v) and (decimal in v or thousands in (" ", "'")):
             return v
-    other = [v for v in values if re.fullmatch(rf"[-+]?[0-9]+{re.escape(decimal)}[0-9]{{1,2}}", v)]
+    other = [v for v in every if re.fullmatch(rf"[-+]?[0-9]+{re.escape(decimal)}[0-9]{{1,2}}", v)]
     return next((v for v in values if grouped.match(v)), None) if other else None
 
 
@@ -74,20 +82,21 @@ def guess(columns: dict[str, list[str]]) -> Format | None:
         return None
     sign = next(iter(signs), None)
     bare = {n: [_unsigned(v)[0] for v in vs] for n, vs in money.items()}
+    values = [v for vs in bare.values() for v in vs]
     for decimal, thousands in ((".", ","), (",", "."), (",", " "), (".", " "), (".", "'")):
         grouped, plain = _grouped(decimal, thousands), _plain(decimal)
-        readable = all(grouped.match(v) or plain.match(v) for vs in bare.values() for v in vs)
-        seen = next((s for vs in bare.values() if (s := _evident(vs, decimal, thousands))),
-                    None)
+        readable = all(grouped.match(v) or plain.match(v) for v in values)
+        seen = next((s for vs in bare.values()
+                     if (s := _evident(vs, values, decimal, thousands))), None)
         if readable and seen is not None:
             name, shown = next((n, v) for n, vs in money.items() for v in vs
                                if _unsigned(v)[0] == seen)
             return Format(Numbers(decimal, thousands, sign),
                           f"column {name!r} writes numbers like {shown!r}")
-    values = [v for vs in bare.values() for v in vs]
     mark = next((d for d in (".", ",") if all(_plain(d).match(v) for v in values)), None)
-    if sign is None or mark is None:
-        return None
+    if sign is None or mark is None or (any(_AMBIGUOUS.match(v) for v in values) and not any(
+            _decimal(v, mark) for v in values)):
+        return None  # £1,250 beside £980: thousands or three decimals, not to be guessed
     name, shown = next((n, v) for n, vs in money.items() for v in vs if _unsigned(v)[1])
     return Format(Numbers(mark, None, sign), f"column {name!r} writes numbers like {shown!r}")
 

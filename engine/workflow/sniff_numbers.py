@@ -149,7 +149,10 @@ def _comma_trouble(col: str, filled: list[str]) -> str | None:
 def _said(col: str, found: dict[str, str]) -> str | None:
     if not found:
         return None
-    fix = {"a currency symbol": "as plain numbers", "a thousands separator": "without one",
+    fix = {"a currency symbol": "as plain numbers, or with one currency sign (data."
+           "currency_sign)", "a thousands separator": "without one, or set data.thousands "
+           "in cvm.yaml if it separates thousands (cvm init cannot tell 1.250 from three "
+           "decimals)",
            "a decimal comma": "with a decimal point, or every number of the file with a "
            "decimal comma (data.decimal: ',')",
            "a decimal point": "with a decimal comma, as the file's other numbers (data.decimal: "
@@ -158,7 +161,7 @@ def _said(col: str, found: dict[str, str]) -> str | None:
         "no currency symbol or thousands separator" if "a decimal comma" in found \
         else "as plain numbers"
     listed = " and ".join(f"{what} ({sample!r})" for what, sample in found.items())
-    return (f"column {col!r} holds numbers with {listed}, which CVM Engine does not read: "
+    return (f"column {col!r} holds numbers with {listed}, which cvm init cannot read as they are: "
             f"export them {fix}")
 
 
