@@ -70,7 +70,8 @@ def test_a_budget_below_the_cost_of_one_contact_is_not_called_spent() -> None:
 def _one_by_one(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
                 camp: np.ndarray, limits: Limits) -> tuple[list[int], list[int]]:
     """The README's walk, option by option; the cause is read at the best option's turn (a
-    channel's limit before the campaign's budget when both block it)."""
+    campaign budget that never pays one contact first, then a channel's limit before the
+    campaign's budget when both block it)."""
     n, k = score.shape
     options = sorted((-score[i, c], use[i, c], i, pref[i, c], c) for i in range(n)
                      for c in range(k) if live[i, c])
@@ -90,10 +91,10 @@ def _one_by_one(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.n
             budget = limits.campaign_budget[g]
             never = limits.cost[c] > budget + 1e-9 * max(1.0, budget if np.isfinite(budget)
                                                           else 1.0)
-            cause[i] = ((CAMPAIGN_BUDGET_BELOW_ONE if never else CAMPAIGN_BUDGET)
-                        if left[c] >= 1 else
-                        (CHANNEL_BUDGET_BELOW_ONE if limits.contacts[c] < 1 else CHANNEL_BUDGET)
-                        if limits.budget_binds[c] else CAPACITY)
+            cause[i] = CAMPAIGN_BUDGET_BELOW_ONE if never else (
+                CAMPAIGN_BUDGET if left[c] >= 1 else
+                (CHANNEL_BUDGET_BELOW_ONE if limits.contacts[c] < 1 else CHANNEL_BUDGET)
+                if limits.budget_binds[c] else CAPACITY)
     return chosen, [cause[i] if chosen[i] == NO_CHANNEL else 0 for i in range(n)]
 
 
@@ -119,3 +120,18 @@ def test_the_walk_and_its_causes_match_the_walk_one_by_one(seed: int) -> None:
     expected_chosen, expected_cause = _one_by_one(score, use, live, pref, camp, limits)
     assert chosen.tolist() == expected_chosen
     assert np.where(chosen == NO_CHANNEL, cause, 0).tolist() == expected_cause
+
+
+def test_a_campaign_budget_below_one_contact_is_named_before_a_full_channel() -> None:
+    """A marketer's trial: a campaign budget of 0.001 whose channel another campaign filled
+    was said "the allowed channels are full" (or their budgets spent), pointing at the
+    channel, when raising its capacity would still send nothing."""
+    setup = ChannelSetup((_channel("c1", 1.0, 1),), 1.5, "s", _campaign("*", None),
+                         {"k0": _campaign("k0", None), "k1": _campaign("k1", 0.001)}, ())
+    ev = np.array([[50.0], [5.0]])
+    opts = Options(ev, np.zeros((2, 1), dtype=np.int64), np.zeros((2, 1)), np.array([0, 1]),
+                   ("k0", "k1"), np.full(2, "", dtype=object), np.array(["a", "b"], dtype=object))
+    alloc = allocate(opts, setup)
+    assert alloc.channel.tolist() == [0, NO_CHANNEL]
+    assert alloc.reason.tolist() == [
+        "", "budget: the campaign budget is below the cost of one contact"]

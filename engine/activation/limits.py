@@ -193,7 +193,8 @@ def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.n
     """What blocked each option at ``best`` (positions in the walk's order) when its turn came.
     Its channel was full when fewer than one contact was left after the options ``taken``
     before it on that channel (a channel's limit is named first when the campaign's budget
-    blocked it too); else its campaign's budget was short. Counted from the options taken, not
+    blocked it too, unless that budget could never pay one contact on it); else its
+    campaign's budget was short. Counted from the options taken, not
     read from the limits once the walk is over: a channel may fill after a budget stopped it.
     A budget that never paid for one contact is told apart: nothing of it was spent."""
     span = len(oc) + 1  # positions are < len(oc): a (channel, position) key sorts by channel
@@ -205,9 +206,11 @@ def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.n
     money = limits.campaign_budget[ocamp[best]]
     campaign_none = limits.cost[chan] > money + 1e-9 * np.maximum(1.0, np.where(
         np.isfinite(money), money, 1.0))
-    return np.where(full, np.where(limits.budget_binds[chan], np.where(
-        channel_none, CHANNEL_BUDGET_BELOW_ONE, CHANNEL_BUDGET), CAPACITY), np.where(
-        campaign_none, CAMPAIGN_BUDGET_BELOW_ONE, CAMPAIGN_BUDGET))
+    # a campaign budget that can never pay one contact on this channel is named first: no
+    # room on the channel would have served the customer
+    return np.where(campaign_none, CAMPAIGN_BUDGET_BELOW_ONE, np.where(full, np.where(
+        limits.budget_binds[chan], np.where(channel_none, CHANNEL_BUDGET_BELOW_ONE,
+                                            CHANNEL_BUDGET), CAPACITY), CAMPAIGN_BUDGET))
 
 
 def _first_misfit(chan: np.ndarray, camp: np.ndarray, cost: np.ndarray, left: np.ndarray,
