@@ -233,7 +233,7 @@ def read(values: list[str], decimal: str = ".", thousands: str | None = None,
         return list(as_number(src, pa.table({"a": pa.array(values, pa.string())}), "a", "Amount",
                               required=False))
     except InputError as exc:
-        return exc.problems[0].message
+        return f"{exc.problems[0].message} | hint: {exc.problems[0].hint}"
 
 
 @pytest.mark.parametrize(("value", "decimal", "thousands", "sign"), [
@@ -313,3 +313,17 @@ def test_init_takes_the_thousands_from_another_money_column_s_decimals(tmp_path:
     assert result.exit_code == 0, result.output
     assert "  thousands: \",\"  # guess: column 'Amount' writes numbers like '1,250'\n" in \
         (tmp_path / "p" / "cvm.yaml").read_text()
+
+
+@pytest.mark.parametrize(("value", "thousands", "sign", "shown"), [
+    ("(£3.00)", None, "£", "-£3.00"), ("(1,250.00)", ",", None, "-1,250.00"),
+    ("(3.00)", None, None, "-3.00"),
+])
+def test_an_accounting_negative_is_told_to_take_a_minus(value: str, thousands: str | None,
+                                                        sign: str | None, shown: str) -> None:
+    """QuickBooks and Xero write a refund (£3.00): the review found the hint said nothing of
+    the parentheses (or named the thousands separator)."""
+    said = read([value], ".", thousands, sign)
+    assert isinstance(said, str) and said.endswith(
+        "hint: a negative amount in parentheses, as accounting exports write it: write it "
+        f"with a minus sign ({shown})"), said

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.tabular import Source, dictionary, is_text
-from engine.data.written_numbers import misplaced_hint, point_hint, read_past, unread_hint
+from engine.data.written_numbers import point_hint, read_past, unreadable_hint
 from engine.errors import InputError, Problem, clip
 from engine.project.checks import DATE_RANGE, EARLIEST, LATEST, MAX_NUMBER
 from engine.project.location import config_shown
@@ -115,28 +115,13 @@ def as_number(src: Source, table: pa.Table, ours: str, theirs: str, *,
             raw = col.to_pandas()
             parsed = pd.to_numeric(raw, errors="coerce")
             bad = parsed.isna() & raw.notna()
-            hint = ("use ',' as the decimal mark (data.decimal), no thousands separators or "
-                    "currency signs" if comma else "use '.' as the decimal mark, no thousands "
-                    "separators or currency signs")
-            if numbers.thousands or numbers.sign:  # not: no thousands separators or signs
-                hint = f"write the numbers as {config_shown()}'s data settings say: " \
-                    + numbers.example()
-            first = str(raw[bad].iloc[0]) if bad.any() else ""
-            points = raw[~bad & raw.notna()].str.contains(".", regex=False).any()
-            if not comma and not points and re.fullmatch(
-                    r"[-+]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4,})", first):  # 12,50 and no 12.50
-                hint = (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if "
-                        "every number of the file is written so, or export with a decimal "
-                        "point")
-            written = str(table.column(ours)[int(np.argmax(bad.to_numpy()))].as_py()) \
-                if bad.any() else ""
-            if misplaced is not None and bad.any() and misplaced[int(np.argmax(bad))].as_py():
-                hint = misplaced_hint(numbers)  # 1,25 in a file of 1,250.00
-            elif src.configured and (setting := unread_hint(written, numbers)) is not None:
-                hint = setting
-            if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
-                hint = (f"the minus sign stands after the number: write it first (-{first[:-1]})"
-                        ", as a plain signed number")
+            at = int(np.argmax(bad.to_numpy())) if bad.any() else 0
+            hint = unreadable_hint(
+                numbers, str(raw[bad].iloc[0]) if bad.any() else "",
+                str(table.column(ours)[at].as_py()) if bad.any() else "",
+                points=bool(raw[~bad & raw.notna()].str.contains(".", regex=False).any()),
+                misplaced=misplaced is not None and bool(bad.any()) and bool(
+                    misplaced[at].as_py()), configured=src.configured)
             words = raw[bad].str.contains(r"[0-9]", regex=True).eq(False).any()
             if ours.startswith("attr:") and words:  # data.attributes declared it a number
                 hint = (f"the column holds words: declare it as text under data.attributes "

@@ -73,6 +73,43 @@ def point_hint(numbers: Numbers) -> str:
             "(12,50); if the points separate thousands (1.250,00), set data.thousands: \".\"")
 
 
+def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
+                    misplaced: bool, configured: bool) -> str:
+    """The hint for the first number no setting reads: ``first`` as read (its sign and
+    separators read past), ``written`` as the file writes it; ``points``: the file's other
+    numbers have decimal points; ``misplaced``: a thousands separator out of place;
+    ``configured``: cvm.yaml's settings apply (not a responses file). The most telling hint
+    first: a minus after the number, parentheses, a misplaced separator, a setting that reads
+    it, a decimal comma, then what the settings say."""
+    comma = numbers.decimal == ","
+    if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
+        return (f"the minus sign stands after the number: write it first (-{first[:-1]}), as "
+                "a plain signed number")
+    if (negative := parentheses_hint(written)) is not None:  # (3.00): QuickBooks, Xero
+        return negative
+    if misplaced:  # 1,25 in a file of 1,250.00
+        return misplaced_hint(numbers)
+    if configured and (setting := unread_hint(written, numbers)) is not None:
+        return setting
+    if not comma and not points and re.fullmatch(r"[-+]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4,})",
+                                                 first):  # 12,50 and no 12.50
+        return (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if every number "
+                "of the file is written so, or export with a decimal point")
+    if numbers.thousands or numbers.sign:  # not: no thousands separators or signs
+        return f"write the numbers as {config_shown()}'s data settings say: {numbers.example()}"
+    return ("use ',' as the decimal mark (data.decimal), no thousands separators or currency "
+            "signs" if comma else "use '.' as the decimal mark, no thousands separators or "
+            "currency signs")
+
+
+def parentheses_hint(first: str) -> str | None:
+    """The hint for (3.00), an accounting export's negative amount."""
+    inside = re.fullmatch(r"\(\s*([^()]*[0-9][^()]*?)\s*\)", first.strip())
+    return None if inside is None else ("a negative amount in parentheses, as accounting "
+                                        "exports write it: write it with a minus sign "
+                                        f"(-{inside.group(1)})")
+
+
 def unread_hint(first: str, numbers: Numbers) -> str | None:
     """The hint for ``first``, a number that cannot be read, when it is written with a
     currency sign or thousands separators the settings do not name; None otherwise."""
