@@ -70,8 +70,8 @@ def test_a_budget_below_the_cost_of_one_contact_is_not_called_spent() -> None:
 def _one_by_one(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
                 camp: np.ndarray, limits: Limits) -> tuple[list[int], list[int]]:
     """The README's walk, option by option; the cause is read at the best option's turn (a
-    campaign budget that never pays one contact first, then a channel's limit before the
-    campaign's budget when both block it)."""
+    campaign budget that pays none of the customer's options first, then a channel's limit
+    before the campaign's budget when both block it)."""
     n, k = score.shape
     options = sorted((-score[i, c], use[i, c], i, pref[i, c], c) for i in range(n)
                      for c in range(k) if live[i, c])
@@ -89,10 +89,11 @@ def _one_by_one(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.n
             money[g] -= limits.cost[c]
         elif cause[i] == 0:  # the customer's first option to be blocked: their best one
             budget = limits.campaign_budget[g]
-            never = limits.cost[c] > budget + 1e-9 * max(1.0, budget if np.isfinite(budget)
-                                                          else 1.0)
-            cause[i] = CAMPAIGN_BUDGET_BELOW_ONE if never else (
-                CAMPAIGN_BUDGET if left[c] >= 1 else
+            tol = 1e-9 * max(1.0, budget if np.isfinite(budget) else 1.0)
+            never = limits.cost[c] > budget + tol
+            cheapest = min(limits.cost[d] for d in range(k) if live[i, d])
+            cause[i] = CAMPAIGN_BUDGET_BELOW_ONE if cheapest > budget + tol else (
+                (CAMPAIGN_BUDGET_BELOW_ONE if never else CAMPAIGN_BUDGET) if left[c] >= 1 else
                 (CHANNEL_BUDGET_BELOW_ONE if limits.contacts[c] < 1 else CHANNEL_BUDGET)
                 if limits.budget_binds[c] else CAPACITY)
     return chosen, [cause[i] if chosen[i] == NO_CHANNEL else 0 for i in range(n)]
@@ -135,3 +136,18 @@ def test_a_campaign_budget_below_one_contact_is_named_before_a_full_channel() ->
     assert alloc.channel.tolist() == [0, NO_CHANNEL]
     assert alloc.reason.tolist() == [
         "", "budget: the campaign budget is below the cost of one contact"]
+
+
+def test_a_campaign_budget_that_pays_another_option_names_the_full_channel() -> None:
+    """The review of the change above: b's campaign budget (0.6) pays sms (0.5), not email
+    (1.0); both channels full, b's reason is the channels', not its budget's."""
+    setup = ChannelSetup((_channel("email", 1.0, 1), _channel("sms", 0.5, 1)), 1.5, "s",
+                         _campaign("*", None), {"k0": _campaign("k0", None),
+                                                "k1": _campaign("k1", 0.6)}, ())
+    ev = np.array([[50.0, -np.inf], [8.0, 4.0], [-np.inf, 50.0]])
+    opts = Options(ev, np.zeros((3, 2), dtype=np.int64), np.zeros((3, 2)), np.array([0, 1, 0]),
+                   ("k0", "k1"), np.full(3, "", dtype=object),
+                   np.array(["a", "b", "c"], dtype=object))
+    alloc = allocate(opts, setup)
+    assert alloc.channel.tolist() == [0, NO_CHANNEL, 1]
+    assert alloc.reason.tolist() == ["", "capacity: the allowed channels are full", ""]

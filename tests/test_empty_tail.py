@@ -89,6 +89,13 @@ def test_only_rows_of_separators_are_counted(tmp_path: Path) -> None:
                         ("a,b\n1,2\n,", 1), ('a,b\n1,2\n",",\n', 0)):
         file.write_text(text)
         assert trailing_empty_rows(Source(file, "t.csv", "data.transactions")) == found, text
+    for text, found in (('a,b\n1,2\n"",""\n"",""\n', 2), ("a,b\r1,2\r,\r,\r", 2),
+                        ("a,b\r\n1,2\r\n,\r\n", 1)):  # quoted empty fields; Excel for Mac
+        file.write_bytes(text.encode())
+        assert trailing_empty_rows(Source(file, "t.csv", "data.transactions")) == found, text
+    file.write_bytes("\ufeffa,b\n1,2\n,\n".encode())
+    assert trailing_empty_rows(Source(file, "t.csv", "data.transactions",
+                                      encoding="utf-8-sig")) == 1
     file.write_text("a;b\n1;2\n;\n")
     assert trailing_empty_rows(Source(file, "t.csv", "data.transactions", ";")) == 1
     assert trailing_empty_rows(Source(file, "t.csv", "data.transactions", ",")) == 0

@@ -141,7 +141,7 @@ def test_a_row_of_separators_only_is_said_as_an_empty_row(tmp_path: Path) -> Non
     said = ("umsatz.csv:31: row 30, column 'Bestelldatum': found an empty row (no value in "
             "any column cvm.yaml maps), expected a transaction\n  hint: delete the empty rows "
             "between transactions: one may mark a cut or a pasted block (rows of separators "
-            "only at the end of the file, such as ;;;;;, are skipped and counted)\n")
+            "only, such as ';;;;;', at the end of the file are skipped and counted)\n")
     for command in (["validate"], ["run", "--no-history", "-o", str(tmp_path / "out")]):
         result = runner.invoke(app, [*command, "-p", str(tmp_path / "p")])
         assert (result.exit_code, said in result.output) == (1, True), result.output
@@ -405,3 +405,18 @@ def test_an_order_number_named_so_or_written_so_is_the_order_id(
     result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
     assert result.exit_code == 0, result.output
     assert f'\n    order_id: "{order}"  # guess' in (tmp_path / "p" / "cvm.yaml").read_text()
+
+
+def test_a_type_column_is_no_customer_id(tmp_path: Path) -> None:
+    """A new user's QuickBooks export: Customer holds names (Acme54 Ltd, never taken for
+    ids), so init took Transaction Type (Invoice, Credit Note) for the customer: one customer
+    'Invoice', validate and run passing. Now not guessed, the reason naming the names."""
+    source = tmp_path / "qb.csv"
+    source.write_text(_rows("Date,Transaction Type,Num,Customer,Amount", *(
+        f"0{1 + i % 9}/01/2024,{'Credit Note' if i % 7 == 0 else 'Invoice'},{1000 + i},"
+        f"Acme{i % 23} Ltd,{10 + i}.50" for i in range(60))))
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from", str(source)])
+    assert result.exit_code == 1, result.output
+    assert ("data.columns.customer_id: not guessed: 'Customer' holds names of several words "
+            "(e.g. 'Acme0 Ltd'), not ids: write it here if they identify your customers"
+            ) in result.output, result.output

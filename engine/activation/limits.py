@@ -183,18 +183,23 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
         cand = np.sort(np.concatenate([rest[~blocked], candidates(oi[rest[blocked]])]),
                        kind="stable")
     out = np.flatnonzero((chosen == NO_CHANNEL) & (counts > 0))
+    cheapest = np.full(n, np.inf)  # each customer's cheapest option: its campaign's budget
+    np.minimum.at(cheapest, cust, limits.cost[chan])  # may never pay even that one
+    budget = limits.campaign_budget[camp[out]]
+    never = cheapest[out] > budget + 1e-9 * np.maximum(1.0, np.where(np.isfinite(budget),
+                                                                     budget, 1.0))
     cause[out] = _blocked_by(pos[out, 0], np.concatenate([np.zeros(0, np.int64), *taken]),
-                             oc, ocamp, limits)
+                             oc, ocamp, limits, never)
     return chosen, cause
 
 
 def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.ndarray,
-                limits: Limits) -> np.ndarray:
+                limits: Limits, never: np.ndarray) -> np.ndarray:
     """What blocked each option at ``best`` (positions in the walk's order) when its turn came.
     Its channel was full when fewer than one contact was left after the options ``taken``
     before it on that channel (a channel's limit is named first when the campaign's budget
-    blocked it too, unless that budget could never pay one contact on it); else its
-    campaign's budget was short. Counted from the options taken, not
+    blocked it too, unless that budget can pay none of the customer's options: ``never``);
+    else its campaign's budget was short. Counted from the options taken, not
     read from the limits once the walk is over: a channel may fill after a budget stopped it.
     A budget that never paid for one contact is told apart: nothing of it was spent."""
     span = len(oc) + 1  # positions are < len(oc): a (channel, position) key sorts by channel
@@ -206,11 +211,12 @@ def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.n
     money = limits.campaign_budget[ocamp[best]]
     campaign_none = limits.cost[chan] > money + 1e-9 * np.maximum(1.0, np.where(
         np.isfinite(money), money, 1.0))
-    # a campaign budget that can never pay one contact on this channel is named first: no
-    # room on the channel would have served the customer
-    return np.where(campaign_none, CAMPAIGN_BUDGET_BELOW_ONE, np.where(full, np.where(
+    # a campaign budget that can pay none of the customer's options (``never``) is named
+    # first: no room on any channel would have served them
+    return np.where(never, CAMPAIGN_BUDGET_BELOW_ONE, np.where(full, np.where(
         limits.budget_binds[chan], np.where(channel_none, CHANNEL_BUDGET_BELOW_ONE,
-                                            CHANNEL_BUDGET), CAPACITY), CAMPAIGN_BUDGET))
+                                            CHANNEL_BUDGET), CAPACITY), np.where(
+        campaign_none, CAMPAIGN_BUDGET_BELOW_ONE, CAMPAIGN_BUDGET)))
 
 
 def _first_misfit(chan: np.ndarray, camp: np.ndarray, cost: np.ndarray, left: np.ndarray,

@@ -7,7 +7,9 @@ a cut or a pasted block."""
 
 from __future__ import annotations
 
+import codecs
 import functools
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,9 +26,10 @@ def trailing_empty_rows(src: Source) -> int:
     lines are not counted: the reader skips them."""
     if not isinstance(src.path, Path) or src.is_parquet or len(src.delimiter) != 1:
         return 0
-    try:
-        ascii_like = all(c.encode(src.encoding) == c.encode("ascii")
-                         for c in (src.delimiter, "\n", " "))
+    try:  # utf-8-sig writes its mark once, before the first line: ASCII-like after it
+        name = codecs.lookup(src.encoding).name
+        ascii_like = all(c.encode("utf-8" if name == "utf-8-sig" else name) ==
+                         c.encode("ascii") for c in (src.delimiter, "\n", "\r", " ", '"'))
     except (LookupError, UnicodeError):
         return 0
     if not ascii_like or src.delimiter in "\n\r":
@@ -41,7 +44,9 @@ def trailing_empty_rows(src: Source) -> int:
 @functools.lru_cache(maxsize=64)
 def _count(path: Path, size: int, mtime: int, delimiter: str) -> int:
     """The count for the file as it is (its size and time are part of the key)."""
-    mark, blank = delimiter.encode("ascii"), b" \t\r"
+    mark = re.escape(delimiter.encode("ascii"))
+    # delimiters, spaces and empty quoted fields ("") only: an empty row as any writer writes it
+    empty = re.compile(rb'^(?:[ \t]*(?:"")?[ \t]*' + mark + rb')+[ \t]*(?:"")?[ \t]*$')
     found, tail, end = 0, b"", size
     with path.open("rb") as fh:
         while end > 0:
@@ -49,14 +54,13 @@ def _count(path: Path, size: int, mtime: int, delimiter: str) -> int:
             fh.seek(start)
             tail = fh.read(end - start) + tail
             end = start
-            lines = tail.split(b"\n")
+            lines = re.split(rb"\r\n|\r|\n", tail)  # Excel for Mac ends lines with \r alone
             # the first piece may be cut: judged once the chunk before it is read
             done, tail = (lines, b"") if start == 0 else (lines[1:], lines[0])
             for line in reversed(done):
-                text = line.strip(blank)
-                if not text:
+                if not line:
                     continue  # an empty line: the reader skips it, it is no row
-                if text.strip(mark + blank):
+                if not empty.match(line):
                     return found  # a line with a value: the rows before it are the file's
                 found += 1
             if start == 0:

@@ -55,11 +55,11 @@ def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> N
     for name in sub.column_names:
         blank[rows[~_blank(sub.column(name))]] = False
     mark = getattr(src, "delimiter", None)
-    example = f", such as {mark * 5}" if mark in (",", ";", "|") else ""
+    example = f", such as '{mark * 5}'," if mark in (",", ";", "|") else ""
     _fail_first(src, pa.array(blank), table.column(ours), theirs, "an empty row (no value in "
                 "any column cvm.yaml maps)", "a transaction", hint="delete the empty rows "
                 "between transactions: one may mark a cut or a pasted block (rows of "
-                f"separators only at the end of the file{example}, are skipped and counted)")
+                f"separators only{example} at the end of the file are skipped and counted)")
 
 
 def _blank(col: pa.ChunkedArray | pa.Array) -> np.ndarray:

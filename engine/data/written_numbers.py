@@ -85,7 +85,7 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
     if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
         return (f"the minus sign stands after the number: write it first (-{first[:-1]}), as "
                 "a plain signed number")
-    if (negative := parentheses_hint(written)) is not None:  # (3.00): QuickBooks, Xero
+    if (negative := parentheses_hint(written, numbers, configured)) is not None:  # (3.00)
         return negative
     if misplaced:  # 1,25 in a file of 1,250.00
         return misplaced_hint(numbers)
@@ -102,12 +102,20 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
             "currency signs")
 
 
-def parentheses_hint(first: str) -> str | None:
-    """The hint for (3.00), an accounting export's negative amount."""
-    inside = re.fullmatch(r"\(\s*([^()]*[0-9][^()]*?)\s*\)", first.strip())
-    return None if inside is None else ("a negative amount in parentheses, as accounting "
-                                        "exports write it: write it with a minus sign "
-                                        f"(-{inside.group(1)})")
+def parentheses_hint(written: str, numbers: Numbers, configured: bool) -> str | None:
+    """The hint for (3.00), an accounting export's negative amount: the number inside with a
+    minus sign, and the settings that number needs too (-£3.00: data.currency_sign)."""
+    inside = _PARENTHESES.fullmatch(written.strip())
+    if inside is None:
+        return None
+    minus = "-" + inside.group(1)
+    then = unread_hint(minus, numbers) if configured else None
+    return (f"a negative amount in parentheses, as accounting exports write it: write it with "
+            f"a minus sign ({minus})" + (f"; then {then}" if then else ""))
+
+
+_PARENTHESES = re.compile(rf"\(\s*((?:[{_SYMBOLS}]|[A-Z]{{3}})?[{SPACES}]*[0-9][0-9.,'’{SPACES}]*"
+                          rf"(?:[{SPACES}]*(?:[{_SYMBOLS}]|[A-Z]{{3}}))?)\s*\)")
 
 
 def unread_hint(first: str, numbers: Numbers) -> str | None:

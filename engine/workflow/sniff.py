@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
 from engine.errors import InputError, Problem
 from engine.workflow import sniff_format
-from engine.workflow.sniff_names import name_score, net_first, not_money
+from engine.workflow.sniff_names import name_score, net_first
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
     as_read,
@@ -27,6 +27,7 @@ from engine.workflow.sniff_numbers import (
     number_trouble,
     plain_number,
 )
+from engine.workflow.sniff_values import by_values, order_numbers
 
 SAMPLE_BYTES = 1 << 20
 SAMPLE_ROWS = 2000
@@ -285,7 +286,7 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
         elif named and named[0][0] >= 2:
             col = named[0][2]
             (found.not_guessed if name in REQUIRED else found.not_mapped)[name] = \
-                _unfit_why(found, col, kinds[col])
+                _unfit_why(found, col, kinds[col], name)
         if pick is None and name in REQUIRED and not (
                 named and named[0][0] >= 2 and _trouble(found, named[0][2])) and not (
                 name == "amount" and any(_trouble(found, c) for c in columns if c not in taken)):
@@ -293,9 +294,9 @@ def _guess(found: Sniffed, columns: dict[str, list[str]]) -> None:
             # cannot be read (amounts with a currency symbol), or any column of numbers that
             # cannot (Umsatz written 42,70 beside Kosten 28.42), must not hand the field to
             # another column of numbers (the cost)
-            pick = _by_values(name, columns, kinds, taken)
+            pick = Guess(*hit) if (hit := by_values(name, columns, kinds, taken)) else None
         if pick is None and name == "order_id" and not named:
-            pick = _order_numbers(columns, taken)
+            pick = Guess(*hit) if (hit := order_numbers(columns, taken)) else None
         if pick is None:
             if name in REQUIRED:
                 found.not_guessed.setdefault(name, _why_not(found, name, taken))
@@ -345,34 +346,6 @@ def _swapped(fmt: str) -> str | None:
     return None
 
 
-def _by_values(name: str, columns: dict[str, list[str]], kinds: dict[str, str],
-               taken: set[str]) -> Guess | None:
-    """A required field no column is named like: the first column whose values fit."""
-    free = [c for c in columns if c not in taken]
-    if name == "date":
-        hits = [c for c in free if kinds[c] == "date"]
-        return Guess(hits[0], "medium", "its values are dates (the name says nothing)") \
-            if hits else None
-    if name == "amount":  # never a unit price, a tax, a share, a cost or a margin
-        hits = [c for c in free if kinds[c] == "decimal" and not not_money(c)
-                and not name_score("cost", c) and not name_score("margin", c)]
-        return Guess(hits[0], "low", "its values have decimals (the name says nothing)") \
-            if len(hits) == 1 else None
-    hits = [c for c in free if kinds[c] in ("text", "integer")  # ids repeat: customers buy
-            and 2 <= len(set(columns[c])) < len(columns[c])]  # again; one value is no id
-    return Guess(hits[0], "low", "its values repeat like customer ids (the name says "
-                 "nothing)") if hits else None
-
-
-def _order_numbers(columns: dict[str, list[str]], taken: set[str]) -> Guess | None:
-    """A column of values all written #1001: Shopify's order numbers (its column Name)."""
-    for col, values in columns.items():
-        filled = [v.strip() for v in values if v.strip()]
-        if col not in taken and filled and all(re.fullmatch(r"#[0-9]+", v) for v in filled):
-            return Guess(col, "medium", f"its values are order numbers ({filled[0]!r})")
-    return None
-
-
 def _trouble(found: Sniffed, col: str) -> str | None:
     if found.written_as is not None:  # every money column reads under its settings
         return None
@@ -380,9 +353,13 @@ def _trouble(found: Sniffed, col: str) -> str | None:
                           found.delimiter == ";")
 
 
-def _unfit_why(found: Sniffed, col: str, kind: str) -> str:
-    values = found.columns[col]
-    text = next((v for v in values if v and plain_number(v) is None), None)
+def _unfit_why(found: Sniffed, col: str, kind: str, field: str = "") -> str:
+    odd = [v for v in found.columns[col] if v and plain_number(v) is None]
+    # the value that tells: a negative in parentheses or with its minus after, if any
+    text = next((v for v in odd if re.search(r"^\(.*\)$|-$", v.strip())), odd[0] if odd else None)
+    if field == "customer_id" and kind == "words":  # QuickBooks' Customer: Acme54 Ltd
+        return (f"{col!r} holds names of several words (e.g. {text!r}), not ids: write it here "
+                "if they identify your customers")
     return _trouble(found, col) or (
         f"{col!r} is named like it but holds {'text' if kind == 'words' else kind} values"
         + (f" (e.g. {text!r})" if text is not None and kind in ("words", "text") else ""))
