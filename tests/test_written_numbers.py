@@ -327,3 +327,18 @@ def test_an_accounting_negative_is_told_to_take_a_minus(value: str, thousands: s
     assert isinstance(said, str) and said.endswith(
         "hint: a negative amount in parentheses, as accounting exports write it: write it "
         f"with a minus sign ({shown})"), said
+
+
+@pytest.mark.parametrize(("value", "decimal", "thousands", "sign", "hint"), [
+    # a new user's trial: another currency after the number was said a misplaced separator
+    ("10.745,28 €", ",", ".", "£", "data.currency_sign is '£' in cvm.yaml: this amount is "
+     "written with '€'; amounts in another currency need converting first"),
+    # and the minus after a decimal-comma number was shown with a point (-12.00)
+    ("12,00-", ",", None, None, "the minus sign stands after the number: write it first "
+     "(-12,00), as a plain signed number"),
+])
+def test_the_hint_names_what_is_wrong_with_the_value(value: str, decimal: str,
+                                                     thousands: str | None, sign: str | None,
+                                                     hint: str) -> None:
+    said = read([value], decimal, thousands, sign)
+    assert isinstance(said, str) and said.endswith(f"hint: {hint}"), said

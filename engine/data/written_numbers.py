@@ -48,7 +48,11 @@ def read_past(col: pa.ChunkedArray, numbers: Numbers
     grouped = pc.match_substring_regex(col, numbers.grouped())
     col = pc.if_else(pc.and_kleene(written, grouped), pc.replace_substring_regex(col, sep, ""),
                      col)
-    return col, pc.and_kleene(written, pc.invert(grouped))
+    # said as misplaced when the value is digits and marks only (1,25); 10.745,28 € in a file
+    # of £ is refused for its sign (unreadable_hint), not for its separator
+    digits = rf"^[-+]?[0-9](?:[0-9]|{sep}|{re.escape(numbers.decimal)})*$"
+    return col, pc.and_kleene(pc.and_kleene(written, pc.invert(grouped)),
+                              pc.match_substring_regex(col, digits))
 
 
 def misplaced_hint(numbers: Numbers) -> str:
@@ -83,8 +87,8 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
     it, a decimal comma, then what the settings say."""
     comma = numbers.decimal == ","
     if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
-        return (f"the minus sign stands after the number: write it first (-{first[:-1]}), as "
-                "a plain signed number")
+        return (f"the minus sign stands after the number: write it first "
+                f"(-{written.strip()[:-1]}), as a plain signed number")
     if (negative := parentheses_hint(written, numbers, configured)) is not None:  # (3.00)
         return negative
     if misplaced:  # 1,25 in a file of 1,250.00
