@@ -26,6 +26,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
+from tests.ci_jobs import main_job_only
 from tests.history_runs import retail_copy, set_as_of
 from tests.history_runs import run as history_run
 from tests.s3_server import S3, s3_server
@@ -94,6 +95,8 @@ def test_the_manifest_names_the_local_cluster_without_a_scheduler() -> None:
                                                       "scheduler": "tcp://10.0.0.5:8786"}
 
 
+@main_job_only("what dask and distributed print or hide, the same whatever pandas; the "
+               "identity tests run in both jobs")
 def test_a_dashboard_on_port_8787_is_no_warning(tmp_path: Path) -> None:
     """Another Dask dashboard on 8787: the local cluster's scheduler (no dashboard, its HTTP
     server on a free loopback port) printed distributed's "Port 8787 is already in use"
@@ -138,6 +141,8 @@ if __name__ == "__main__":
 '''
 
 
+@main_job_only("what dask and distributed print or hide, the same whatever pandas; the "
+               "identity tests run in both jobs")
 def test_what_a_worker_logs_while_the_cluster_closes_is_not_shown(tmp_path: Path) -> None:
     """A run that succeeded printed a worker's traceback on stderr, now and then: its heartbeat
     to a scheduler that had closed first ("Failed to communicate with scheduler during
@@ -180,6 +185,8 @@ if __name__ == "__main__":
 '''
 
 
+@main_job_only("what dask and distributed print or hide, the same whatever pandas; the "
+               "identity tests run in both jobs")
 def test_a_failed_dask_run_hides_only_dask_s_own_never_retrieved_tasks(tmp_path: Path) -> None:
     """After a failed run, the client's gather stopped by Ctrl-C logs "Task exception was never
     retrieved" when it is collected: hidden. The asyncio logger was switched off for the rest

@@ -8,11 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.ci_jobs import main_job_only
 from tests.serve_util import client, example_copy, serving
 
 FIELDS = ("action", "policy_id", "campaign", "offer", "service_level", "reason")
 
 
+@main_job_only("every customer over HTTP, a minute of the oldest job; the "
+               "service's other tests run in both")
 @pytest.mark.parametrize("example", [None, "subscription"])
 def test_every_customer_gets_the_batch_decision(tmp_path: Path, example: str | None) -> None:
     project = example_copy(tmp_path, example)

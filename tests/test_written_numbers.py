@@ -66,17 +66,28 @@ def scored(folder: Path) -> bytes:
     return (folder / "out" / "customers.csv").read_bytes()
 
 
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The retail example's figures with its amounts written as plain numbers (once)."""
+    return scored(project(tmp_path_factory.mktemp("plain") / "p", None))
+
+
+@pytest.fixture(scope="module")
+def plain_initialised(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The same, of a project cvm init made from the plain export (once)."""
+    return initialised(tmp_path_factory.mktemp("init") / "p", RETAIL)
+
+
 @pytest.mark.parametrize("style", ["uk", "de", "fr", "ch"])
-def test_written_amounts_give_the_figures_of_plain_ones(tmp_path: Path, style: str) -> None:
-    plain = scored(project(tmp_path / "plain", None))
+def test_written_amounts_give_the_figures_of_plain_ones(tmp_path: Path, style: str,
+                                                        plain: bytes) -> None:
     shown = project(tmp_path / style, style)
     sample = (shown / "tx.csv").read_text().splitlines()
     assert any(("1,0" in x or "1.0" in x or "1\u202f0" in x or "1\u20190" in x) for x in sample)
     assert scored(shown) == plain
 
 
-def test_a_folder_and_a_parquet_file_read_them_too(tmp_path: Path) -> None:
-    plain = scored(project(tmp_path / "plain", None))
+def test_a_folder_and_a_parquet_file_read_them_too(tmp_path: Path, plain: bytes) -> None:
     folder = project(tmp_path / "folder", "de")
     lines = (folder / "tx.csv").read_text().splitlines(keepends=True)
     (folder / "tx.csv").unlink()
@@ -166,12 +177,12 @@ def initialised(folder: Path, source: Path) -> bytes:
 
 
 @pytest.mark.parametrize("style", ["uk", "de", "fr", "ch"])
-def test_init_guesses_the_settings_that_read_them(tmp_path: Path, style: str) -> None:
+def test_init_guesses_the_settings_that_read_them(tmp_path: Path, style: str,
+                                                  plain_initialised: bytes) -> None:
     """`cvm init --from` an export written so: the settings guessed, the figures of the same
     rows written as plain numbers (before: 'which CVM Engine does not read', exit 1)."""
     shown = project(tmp_path / "shown", style)
-    plain = initialised(tmp_path / "plain", RETAIL)
-    assert initialised(tmp_path / "p", shown / "tx.csv") == plain
+    assert initialised(tmp_path / "p", shown / "tx.csv") == plain_initialised
     thousands, sign, decimal = SETTINGS[style]
     config = (tmp_path / "p" / "cvm.yaml").read_text()
     for key, value in (("thousands", thousands), ("currency_sign", sign), ("decimal", decimal)):
