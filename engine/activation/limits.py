@@ -150,7 +150,7 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
     pos[oi[by_customer], rank] = by_customer
     left = limits.contacts.astype(np.float64)
     money = limits.campaign_budget.astype(np.float64)
-    slack = 1e-9 * np.maximum(1.0, np.where(np.isfinite(money), money, 1.0))
+    slack = _slack(money)
 
     def candidates(customers: np.ndarray) -> np.ndarray:
         """Sorted positions of the first option that fits, for customers that have one (most
@@ -186,11 +186,15 @@ def walk(score: np.ndarray, use: np.ndarray, live: np.ndarray, pref: np.ndarray,
     cheapest = np.full(n, np.inf)  # each customer's cheapest option: its campaign's budget
     np.minimum.at(cheapest, cust, limits.cost[chan])  # may never pay even that one
     budget = limits.campaign_budget[camp[out]]
-    never = cheapest[out] > budget + 1e-9 * np.maximum(1.0, np.where(np.isfinite(budget),
-                                                                     budget, 1.0))
+    never = cheapest[out] > budget + _slack(budget)
     cause[out] = _blocked_by(pos[out, 0], np.concatenate([np.zeros(0, np.int64), *taken]),
                              oc, ocamp, limits, never)
     return chosen, cause
+
+
+def _slack(budget: np.ndarray) -> np.ndarray:
+    """What a budget may be short of a cost and still pay it: float sums' rounding."""
+    return 1e-9 * np.maximum(1.0, np.where(np.isfinite(budget), budget, 1.0))
 
 
 def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.ndarray,
@@ -209,8 +213,7 @@ def _blocked_by(best: np.ndarray, taken: np.ndarray, oc: np.ndarray, ocamp: np.n
     full = limits.contacts[chan] - on_before < 1
     channel_none = limits.budget_binds[chan] & (limits.contacts[chan] < 1)
     money = limits.campaign_budget[ocamp[best]]
-    campaign_none = limits.cost[chan] > money + 1e-9 * np.maximum(1.0, np.where(
-        np.isfinite(money), money, 1.0))
+    campaign_none = limits.cost[chan] > money + _slack(money)
     # a campaign budget that can pay none of the customer's options (``never``) is named
     # first: no room on any channel would have served them
     return np.where(never, CAMPAIGN_BUDGET_BELOW_ONE, np.where(full, np.where(

@@ -29,7 +29,7 @@ from engine.distributed.merge import (
     merged_rows,
 )
 from engine.distributed.part import Part, score_part
-from engine.distributed.route import Routed, input_files, route_file
+from engine.distributed.route import Routed, input_files, route_file, source_of
 from engine.distributed.tasks import Guarded, results
 from engine.project.project import Project
 from engine.project.schema import VALUE_COLUMNS
@@ -111,8 +111,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             if spaced := [r.spaced for r in routed if r.spaced is not None]:
                 report.notes.insert(0, reduce(Spaced.plus, spaced).note())
             if tail := sum(r.empty_tail for r in routed):  # as engine/data/load.py says it
-                report.notes.insert(0, empty_tail_note(tail, report.file, folder=not (
-                    len(inputs) == 1 and inputs[0][0] == config.data.transactions)))
+                report.notes.insert(0, empty_tail_note(  # a folder: its files' (route.py)
+                    tail, report.file, source_of(config, inputs[0][0]).folder is not None))
             days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
                                                          dtype=object),
                            id_array=ids, report=report)

@@ -28,12 +28,10 @@ class Numbers:
         does not start with 0 (0,250 is no thousands), then the decimals if any."""
         return grouped_pattern(self.decimal, self.thousands or ",")
 
-    def example(self, whole: bool = False) -> str:
+    def example(self) -> str:
         """A number as this file should write it: 1,250.00 or 12,50."""
         sep, mark = self.thousands or "", self.decimal
-        text = f"1{sep}250" if sep else "12"
-        if not whole:
-            text += f"{mark}{'00' if sep else '50'}"
+        text = f"1{sep}250{mark}00" if sep else f"12{mark}50"
         if self.sign:
             text = f"{self.sign}{text}" if len(self.sign) == 1 and self.sign in "£$¥" \
                 else f"{text} {self.sign}"

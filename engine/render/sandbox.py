@@ -77,14 +77,6 @@ def _is_bounded(node: nodes.Node) -> bool:
         and node.node.name == "bounded_iter"
 
 
-class _Undefined(jinja2.StrictUndefined):
-    """A misspelt name or field: an error wherever it is used. Jinja2's own leaves round() and
-    abs() to raise TypeError (``{{ budget.usd | round(2) }}``: 'could not render', the name
-    said nowhere, and cvm validate only warned)."""
-
-    __round__ = __abs__ = __index__ = jinja2.StrictUndefined._fail_with_undefined_error
-
-
 class _Codegen(CodeGenerator):
     """Jinja2's code generator, with every loop, concatenation and output counted."""
 
@@ -125,7 +117,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                  trim: bool) -> None:
         super().__init__(
             loader=_Loader(templates, [str(f) for f in folders]),
-            undefined=_Undefined,
+            undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"),
                                                 default_for_string=False),
             keep_trailing_newline=True, trim_blocks=trim, lstrip_blocks=trim,
@@ -268,7 +260,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.step()
             if len(args) > skip and isinstance(args[skip], jinja2.Undefined) and \
-                    name not in ("default", "d"):  # budget.usd | pprint: not "Undefined"
+                    name not in ("default", "d"):  # budget.usd | round, pprint: not a TypeError
+                # or "Undefined" printed, but the misspelt name's error (Jinja2's own fails on
+                # arithmetic and int(), not in round(), abs(), pprint or tojson)
                 args[skip]._fail_with_undefined_error()
             if name == "join" and len(args) > skip and not isinstance(args[skip], Sized):
                 args = (*args[:skip], list(self.bounded_iter(args[skip])), *args[skip + 1:])

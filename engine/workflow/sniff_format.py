@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engine.project.number_format import APOSTROPHES, SPACES, Numbers, grouped_pattern
+from engine.project.number_format import SPACES, Numbers, grouped_pattern, separator_class
 from engine.workflow.sniff_numbers import CODES, SYMBOLS
 
 _SIGN = "|".join([re.escape(s) for s in SYMBOLS] + [c.upper() for c in sorted(CODES)])
@@ -19,7 +19,6 @@ _BEFORE = re.compile(rf"^([-+]?){_BLANKS}({_SIGN}){_BLANKS}([-+]?[0-9].*)$")
 _AFTER = re.compile(rf"^([-+]?[0-9].*?){_BLANKS}({_SIGN})$")
 _NUMBERLIKE = re.compile(rf"^[-+]?[0-9][0-9.,'’{SPACES}]*$")
 _AMBIGUOUS = re.compile(r"^[-+]?[0-9]{1,3}[.,][0-9]{3}$")  # 1,250 / 1.250 alone
-_MARKS = {",": ",", ".": r"\.", " ": f"[{SPACES}]", "'": f"[{APOSTROPHES}]"}
 
 
 @dataclass(frozen=True)
@@ -105,14 +104,16 @@ def as_read(values: list[str], numbers: Numbers) -> list[str]:
     """The sampled values as the engine reads them under ``numbers``: 1250.00 for £1,250.00;
     other values as written (03.01.2024 is a date, not a number with thousands points)."""
     out = []
+    grouped = _grouped(numbers.decimal, numbers.thousands) if numbers.thousands else None
+    plain = _plain(numbers.decimal)
     for v in values:
         text, sign = _unsigned(v.strip())
         if sign is not None and sign != numbers.sign:
             out.append(v)
             continue
-        if numbers.thousands and _grouped(numbers.decimal, numbers.thousands).match(text):
-            text = re.sub(_MARKS[numbers.thousands], "", text)
-        if not _plain(numbers.decimal).match(text):
+        if grouped is not None and numbers.thousands and grouped.match(text):
+            text = re.sub(separator_class(numbers.thousands), "", text)
+        if not plain.match(text):
             out.append(v if sign is None else text)
             continue
         out.append(text.replace(",", "."))
