@@ -15,7 +15,7 @@ from engine.data.load import load_transactions
 from engine.project.config import load_config
 from engine.project.report_settings import default_active_window
 from engine.report.equity import EquitySettings, monthly_figures
-from engine.report.html import _kpis
+from engine.report.headline import kpis as _kpis
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -136,7 +136,8 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
     """One row per month with the columns of ``FIGURE_COLUMNS`` (``CONTRACT_COLUMNS`` with
     contracts), at full precision.
 
-    ``spend``: month (YYYY-MM) -> (acquisition cost, retention cost); missing months cost 0.
+    ``spend``: month (YYYY-MM) -> (acquisition cost, retention cost); missing months cost 0,
+    a partial last month the share of its month's costs its days are.
     Figures that cannot be computed (no retention rate yet, no customers) are NaN.
     """
     n = len(tx.customer_ids)
@@ -182,11 +183,13 @@ def monthly_figures(tx: Transactions, settings: EquitySettings,
         m = margin_cum[ids] / periods[ids]
         equity = float(m.sum() * r / (1.0 + d - r))
         buyers = np.unique(code[rs][buy[rs]])
-        acq, ret = (spend or {}).get(label, (0.0, 0.0))
+        # a partial last month is charged the share of its month's spend its days are
+        share = (end - start) / _month_days(start)
+        acq, ret = (x * share for x in (spend or {}).get(label, (0.0, 0.0)))
         records.append({
             "month": label,
             "month_start": _date(start), "month_end": _date(end - 1),
-            "partial_month": end - start < _month_days(start),
+            "partial_month": share < 1,
             "customers_start": int(active_start.sum()), "new_customers": int(new.sum()),
             "reactivated_customers": int(reactivated.sum()),
             "retained_customers": int(retained.sum()),

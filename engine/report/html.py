@@ -25,7 +25,8 @@ from engine.project.templates import Templates
 from engine.render.briefs import report_environment
 from engine.render.sandbox import render_template
 from engine.report import charts as ch
-from engine.report.equity import LEFT_WITHIN_MONTH, EquitySettings, monthly_figures, rounded
+from engine.report.equity import EquitySettings, monthly_figures, rounded
+from engine.report.headline import covered, kpis, money2
 from engine.report.model_sections import model_context
 from engine.report.retention_curve import curve_chart, retention_curve
 from engine.report.sections import (
@@ -130,7 +131,7 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
         "subscriptions": config.subscriptions is not None, "horizon": config.horizon_periods,
         "discount_year": f"{config.discount_rate:.1%}",
         "discount_period": f"{config.discount_rate_per_period:.3%}",
-        "kpis": _kpis(figures, config.currency, config.period_days, gone), "notes": notes,
+        "kpis": kpis(figures, config.currency, config.period_days, gone), "notes": notes,
         "model_equity": model_equity(scored.model, config.currency),
         "value_model": scored.model.describe(),  # and its holdout miss, when chosen by auto
         **model_context(scored, tx, stages, figures, settings, config),
@@ -198,7 +199,9 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
                      f"changes every CLV, and customer equity, by {k1 / k0 - 1:+.1%}")
     if bool(f["partial_month"].iloc[-1]):
         notes.append(f"{ch.month_label(f['month'].iloc[-1])} is a partial month (to "
-                     f"{f['month_end'].iloc[-1]}): compare its flows with care")
+                     f"{f['month_end'].iloc[-1]}): its flows are of those days only (the revenue "
+                     "growth chart sets them against the whole month before), and it is "
+                     "charged their share of its spend")
     if config.subscriptions is not None:
         notes.append("a customer counts as active at a month end if one of their contracts "
                      "runs on its last day, and as churned in a month if one ran at its start "
@@ -297,10 +300,6 @@ def _charts(cur: str, f: pd.DataFrame, tiers: list[TierRow], stages: Stages, run
     return out
 
 
-def _money2(value: Any, cur: str) -> str:  # a month without customers has no average
-    return "n/a" if math.isnan(float(value)) else f"{cur} {float(value):,.2f}"
-
-
 def _cell(value: Any, kind: str, cur: str) -> str:
     if kind == "text":
         return str(value)
@@ -312,48 +311,6 @@ def _cell(value: Any, kind: str, cur: str) -> str:
     if kind == "money2":
         return f"{v:,.2f}"
     return f"{v:,.0f}"
-
-
-def _kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[str, str]]:
-    last = f.iloc[-1]
-    prev = f.iloc[-2] if len(f) > 1 else last
-    money = ch.Unit("money", cur)
-    month = ch.month_label(str(last["month"]))
-
-    def change(col: str) -> str:
-        a, b = float(last[col]), float(prev[col])
-        if len(f) < 2 or math.isnan(a) or math.isnan(b) or b == 0:
-            return ""
-        return f"{(a - b) / abs(b):+.1%} vs previous month"
-
-    # start + new + back - gone (- arrived and left, with contracts) = the KPI: every flow
-    # of the month's customers (README "Customer counts of a month")
-    flows = (f"+{int(last['new_customers']):,} new, +{int(last['reactivated_customers']):,} "
-             f"back, -{int(last['churned_customers']):,} {gone}")
-    if all(c in f for c in LEFT_WITHIN_MONTH):
-        flows += f", -{sum(int(last[c]) for c in LEFT_WITHIN_MONTH):,} arrived and left"
-    nvl = ", ".join(f"{k} {float(last[c]):+,.0f}" for k, c in (
-        ("customers", "change_from_customers"), ("value per customer", "change_from_value"),
-        ("loyalty", "change_from_loyalty")) if not math.isnan(float(last[c])))
-    return [
-        {"label": f"Customer equity, end of {month}", "value": ch.fmt(last["customer_equity"],
-                                                                     money),
-         "note": change("customer_equity")},
-        {"label": "Active customers", "value": f"{int(last['customers_end']):,}",
-         "note": flows},
-        {"label": f"Churn rate in {month}", "value": ch.fmt(last["churn_rate"],
-                                                          ch.Unit("percent")),
-         "note": f"retention r = {ch.fmt(last['retention_rate'], ch.Unit('percent'))} per "
-                 f"{period_days} days"},
-        {"label": f"Revenue in {month}", "value": ch.fmt(last["revenue"], money),
-          "note": f"{'+' if last['revenue_change'] >= 0 else ''}"
-                 f"{ch.fmt(last['revenue_change'], money)} vs previous month: {nvl}"
-         if nvl else ""},
-        {"label": "Average order value", "value": _money2(last["avg_order_value"], cur),
-         "note": change("avg_order_value")},
-        {"label": "Average CLV of an active customer",
-         "value": _money2(last["avg_clv"], cur), "note": change("avg_clv")},
-    ]
 
 
 def _tier_table(tiers: list[TierRow], cur: str) -> list[list[str]]:
@@ -392,8 +349,9 @@ def _summary(config: Config, f: pd.DataFrame, spend: Spend) -> list[str]:
             f"{last['month']}",
             f"  customer equity {ch.fmt(last['customer_equity'], money)} {when} "
             f"({counted(int(last['customers_end']), 'active customer')}, average CLV "
-            f"{_money2(last['avg_clv'], cur)})",
-            f"  {last['month']}: revenue {ch.fmt(last['revenue'], money)}, churn rate "
+            f"{money2(last['avg_clv'], cur)})",
+            f"  {last['month']}{f' ({covered(last)})' if last['partial_month'] else ''}: revenue "
+            f"{ch.fmt(last['revenue'], money)}, churn rate "
             f"{ch.fmt(last['churn_rate'], ch.Unit('percent'))}, "
             f"{int(last['new_customers']):,} new customers",
             f"  marketing spend: {spend.file}" if spend.file else
