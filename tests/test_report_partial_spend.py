@@ -56,7 +56,10 @@ def test_a_partial_month_is_charged_the_share_of_its_spend_its_days_are(
 
 def _tiles(folder: Path) -> list[tuple[str, str, str]]:
     page = (folder / "report.html").read_text()
-    return [tuple(html.unescape(" ".join(x.split())) for x in t) for t in TILE.findall(page)]
+    def text(x: str) -> str:
+        return html.unescape(" ".join(x.split()))
+
+    return [(text(a), text(b), text(c)) for a, b, c in TILE.findall(page)]
 
 
 def test_the_headline_says_a_month_is_partial_and_does_not_set_it_against_a_whole_one(
