@@ -277,6 +277,37 @@ def test_a_bad_row_is_reported_with_its_file_and_row(scheduler: str, tmp_path: P
         assert got.exit_code == 1 and said in got.output, got.output
 
 
+@pytest.mark.parametrize(("column", "value"), [
+    ("cost", float("inf")), ("qty", "abc"), ("cust", "d\tx"), ("cust", "d" * 1001)],
+    ids=["cost-inf", "quantity-text", "id-tab", "id-long"])
+def test_a_bad_optional_number_or_id_is_said_at_the_user_s_row_as_one_process_says_it(
+        scheduler: str, tmp_path: Path, make_project: object, column: str,
+        value: object) -> None:
+    """A new user's find: a quantity or cost that is not a number, under --engine dask, was
+    said at a scratch file the run had deleted ('/tmp/cvm-dask-.../part-00002/rows.parquet:
+    row 2332, column 'quantity''), where one process says the user's file, row and column."""
+    project = make_project(files={"set/a.parquet": b"", "set/b.parquet": b""})  # type: ignore
+    good = {"cust": ["a", "b"], "day": ["2024-01-05", "2024-03-10"], "amount": [100.0, 50.0],
+            "cost": [60.0, 30.0], "qty": ["1", "2"]}
+    bad = {"cust": ["c", "d"], "day": ["2024-02-01", "2024-03-01"], "amount": [10.0, 20.0],
+           "cost": [6.0, 3.0], "qty": ["1", "1"]}
+    bad[column] = [bad[column][0], value]  # type: ignore[list-item]
+    pq.write_table(pa.table(good), project / "set" / "a.parquet")
+    pq.write_table(pa.table(bad), project / "set" / "b.parquet")
+    config = (project / "cvm.yaml").read_text().replace("transactions: tx.csv",
+                                                         "transactions: set")
+    (project / "cvm.yaml").write_text(config.replace("    cost: cost\n",
+                                                     "    cost: cost\n    quantity: qty\n"))
+    said = []
+    for extra in ((), ("--engine", "dask", "--scheduler", scheduler)):
+        got = cvm("score", "-p", str(project), "-o", str(tmp_path / "out"), *extra)
+        assert got.exit_code == 1, got.output
+        said.append(got.output)
+    assert f"set/b.parquet: row 2, column '{column}'" in said[0], said[0]
+    assert said[1] == said[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> None:
     database = tmp_path / "db"
     database.mkdir()

@@ -1,9 +1,10 @@
 """The first pass: every input file's rows routed to the partition of their customer.
 
 One task per input file reads it with the engine's reader (``engine.data.tabular``), checks
-the customer ids, dates and amounts there (so a bad row is reported with the user's file and
-row), and writes its rows to ``<scratch>/part-<k>/in-<file index>.parquet``, ``k`` the hash of
-the trimmed customer id modulo the number of partitions. Every row of a customer lands in one
+the customer ids, dates, amounts, costs, margins and quantities there (so a bad row is
+reported with the user's file and row, not the partition's), and writes its rows to
+``<scratch>/part-<k>/in-<file index>.parquet``, ``k`` the hash of the trimmed customer id
+modulo the number of partitions. Every row of a customer lands in one
 partition, in the order the files and rows were read: per customer, the same rows in the same
 order as one process reading the files one after the other. It returns the distinct days of
 its purchases (positive amounts): the as-of date and the checks that read only the days are
@@ -29,7 +30,7 @@ from engine.data.load import DAY
 from engine.data.object_store import empty_prefix, files_under
 from engine.data.spaced_ids import Spaced, spaced_ids
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.object_store import ObjectPath
@@ -119,6 +120,10 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
     seconds = as_date_seconds(src, table, "date", cols["date"],
                               date_format=config.data.date_format, required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
+    check_ids(src, ids, cols["customer_id"])  # where the partition's file is the engine's
+    for optional in ("cost", "margin", "quantity"):
+        if optional in cols:
+            as_number(src, table, optional, cols[optional], required=False)
     day = (seconds // DAY).astype(np.int32)
     if subs:
         end_days(src, subs.end, as_date_seconds(src, table, "end", subs.end,
