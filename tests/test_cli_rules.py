@@ -18,8 +18,8 @@ runner = CliRunner()
 _project = copy_example_project
 # a new user read "valid" as "run will work": the data's other rows are checked by the commands
 # that read them
-DATA_CHECKED = ("  data: the columns, the first 1,000 rows and every row's date and amount of "
-                "each file checked; the other values are checked by cvm run, or now by cvm "
+DATA_CHECKED = ("  data: the columns, the first 1,000 rows and every row's customer id, date "
+                "and numbers of each file checked; the other values are checked by cvm run, or now by cvm "
                 "validate --audience\n")
 
 

@@ -89,18 +89,19 @@ def test_a_decimal_comma_and_a_consent_written_maybe(tmp_path: Path) -> None:
     assert out.splitlines()[-1] == "2 error(s), 0 warning(s) in 2 file(s)"
 
 
-def test_past_the_first_rows_validate_audience_reads_every_row(tmp_path: Path) -> None:
-    """A value beyond the first 1,000 rows is left to the commands that read every row, as
-    the README says: --audience finds it; every row's date and amount validate reads
-    (engine/value/every_row.py)."""
+def test_past_the_first_rows_validate_reads_every_row_s_id_date_and_numbers(
+        tmp_path: Path) -> None:
+    """A value beyond the first 1,000 rows: every row's customer id, date and numbers validate
+    reads (engine/value/every_row.py), as --audience does."""
     project = _project(tmp_path)
     _set_cell(project / DATA / "transactions.csv", 1500, "Qty", "two")
-    assert _validate(project)[0] == 0
+    said = ("error: examples/retail/transactions.csv:1501: row 1500, column 'Qty': found "
+            "'two', expected a number such as 12.50")
+    code, out = _validate(project)
+    assert (code, out.splitlines()[0]) == (1, said)
     result = CliRunner().invoke(app, ["validate", "-p", str(project), "--audience"])
     assert result.exit_code == 1
-    assert result.output.splitlines()[0] == (
-        "error: examples/retail/transactions.csv:1501: row 1500, column 'Qty': found "
-        "'two', expected a number such as 12.50")
+    assert result.output.splitlines()[0] == said
     _set_cell(project / DATA / "transactions.csv", 1500, "OrderDate", "31/12/2023")
     code, out = _validate(project)
     assert code == 1

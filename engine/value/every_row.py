@@ -1,10 +1,10 @@
 """``cvm validate``: the checks ``cvm run`` makes over every row before it values anyone, on
-every row's date and amount (and a contract's end): some row before the as-of date, some
-purchase before it, purchases spanning two periods of ``period_days``, a purchase in the
-periods retention starts from. A new user's project of four rows validated and then stopped
+every row's customer id, date, amount, cost or margin and quantity (and a contract's end):
+some row before the as-of date, some purchase before it, purchases spanning two periods of
+``period_days``, a purchase in the periods retention starts from. A new user's project of four rows validated and then stopped
 ``cvm run`` at ``period_days``: ``validate`` had read every row, and checked none of this.
 
-The dates and amounts are read and checked as the commands read them (a bad value past the
+Those columns are read and checked as the commands read them (a bad value past the
 first rows is said here too, at its row); a transactions table or query is read whole, a
 folder file by file; files on object storage are left to the commands (their headers are
 checked). Contracts (``subscriptions:``) are checked on their payments, as the commands
@@ -28,15 +28,18 @@ from engine.data.load import (
     require_history,
 )
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number
+from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.value.retention import require_sample
 
 
+OPTIONAL = ("cost", "margin", "quantity")  # numbers run refuses a bad one of, after the amount
+
+
 def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
-    """The problems ``cvm run`` would stop at over every row's date and amount (none: []),
+    """The problems ``cvm run`` would stop at over every row's values (none: []),
     and the as-of date the rows give (None when they were not read): a default date after
     today is why a later check fails (a year mistyped in one row)."""
     found: list[dt.date] = []
@@ -49,7 +52,10 @@ def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
 
 def _check(config: Config, found: list[dt.date]) -> None:
     data, subs = config.data, config.subscriptions
-    wanted = {k: data.columns[k] for k in ("date", "amount")}
+    wanted = {k: data.columns[k] for k in ("customer_id", "date", "amount", *OPTIONAL)
+              if k in data.columns}
+    if isinstance(data.transactions, DatabaseSource) and "order_id" in data.columns:
+        wanted["order_id"] = data.columns["order_id"]  # a row named by it, as run names it
     if subs is not None:
         wanted["end"] = subs.end
     repetitive = ("date", "end")
@@ -66,9 +72,16 @@ def _check(config: Config, found: list[dt.date]) -> None:
             else read_columns(src, wanted, repetitive)
     else:  # on object storage: read by the commands
         return
+    # in run's order: the ids, then the dates and amounts
+    check_ids(src, as_text(src, table, "customer_id", wanted["customer_id"], required=True),
+              wanted["customer_id"])
+    table = table.drop_columns(["customer_id"])
     seconds = as_date_seconds(src, table, "date", wanted["date"], date_format=data.date_format,
                               required=True)
     amount = as_number(src, table, "amount", wanted["amount"], required=True)
+    for optional in OPTIONAL:
+        if optional in wanted:
+            as_number(src, table, optional, wanted[optional], required=False)
     day = (seconds // DAY).astype(np.int64)
     first, last = int(np.min(day)), int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))
