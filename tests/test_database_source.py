@@ -301,7 +301,23 @@ def test_a_missing_database_or_user_is_said(shop: str, make_project) -> None:
 def test_a_query_without_rows_is_said(shop: str, make_project) -> None:
     project = make_project(db_config(shop, "    query: select ord, cust, day, amount, cost "
                                      "from tx where false\n"), tx=None)
-    assert score(project) == (1, f"error: {shop} (query): the query has no rows\n")
+    assert score(project) == (1, f"error: {shop} (query): data.transactions.query "
+                                 "(cvm.yaml:5:5): the query has no rows\n  hint: the "
+                                 "transactions are the rows it returns: check its WHERE clause, "
+                                 "in psql\n")
+
+
+def test_a_query_failing_on_a_row_is_said_with_where_to_see_which(shop: str,
+                                                                  make_project) -> None:
+    """A new user's trial: a division by zero at a row of the query, said without a hint."""
+    project = make_project(db_config(shop, "    query: select ord, cust, day, amount / 0 AS "
+                                     "amount, cost from tx\n"), tx=None)
+    code, err = score(project)
+    assert code == 1
+    assert err.startswith(f"error: {shop} (query): data.transactions.query (cvm.yaml:5:5): "
+                          "reading the rows failed: division by zero\n"), err
+    assert err.endswith("  hint: the query fails on a row it reads: run it in psql to see "
+                        "which\n"), err
 
 
 class PasswordServer:

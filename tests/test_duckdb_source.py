@@ -29,6 +29,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
         conn.execute("INSERT INTO tx VALUES (3, 'O3', NULL, '2024-02-01', '200', 150), "
                      "(1, 'O1', 'a', '2024-01-05', '100', 60), "
                      "(2, 'O2', 'a', '2024-03-10', 'abc', 30)")
+        conn.execute("CREATE TABLE none_yet AS SELECT * FROM tx WHERE n < 0")
     return path
 
 
@@ -111,6 +112,21 @@ CASES = [
      "error: duckdb:///{path} (query): column 'amount': has type DATE, expected numbers "
      "(DECIMAL, INTEGER, BIGINT, FLOAT, DOUBLE) or text\n  hint: cvm.yaml maps amount to this "
      "column; map another column, or cast it in a query"),
+    # a new user's trial: no hint for a query without rows, nor for one failing on a row
+    ("query_without_rows", "    query: select * from tx where n < 0\n",
+     "error: duckdb:///{path} (query): data.transactions.query (cvm.yaml:5:5): the query has "
+     "no rows\n  hint: the transactions are the rows it returns: check its WHERE clause, in "
+     "the duckdb shell"),
+    ("table_without_rows", "    table: none_yet\n",
+     "error: duckdb:///{path} (table none_yet): data.transactions.table (cvm.yaml:5:5): the "
+     "table has no rows\n  hint: the transactions are its rows: name the table that holds "
+     "them"),
+    ("query_failing_on_a_row", "    query: select n, ord, cust, day, CAST(amount AS INTEGER) "
+     "AS amount, cost from tx\n",
+     "error: duckdb:///{path} (query): data.transactions.query (cvm.yaml:5:5): reading the "
+     "rows failed: Conversion Error: Could not convert string 'abc' to INT32 when casting "
+     "from source column amount\n  hint: the query fails on a row it reads: run it in the "
+     "duckdb shell to see which"),
     ("missing_file", None,
      "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
      "  hint: duckdb:///path is relative to the project folder; duckdb:////path is an "

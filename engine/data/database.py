@@ -279,8 +279,7 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
                                     .format(select)) as copy:
                 table = _parsed(copy, digest, convert)
         except psycopg.Error as exc:
-            raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
-                                     file=source.display)) from None
+            raise InputError(source.reading_failed(_first_line(exc))) from None
     if first is None:
         _digests[source] = digest.hexdigest()
     for name in order or ():
@@ -290,8 +289,9 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
 
 def _finish(src: DatabaseRows, table: pa.Table, wanted: Mapping[str, str]) -> pa.Table:
     if table.num_rows == 0:
-        what = "table" if src.source is not None and src.source.table else "query"
-        raise InputError(Problem(f"the {what} has no rows", file=src.display))
+        if src.source is not None:
+            raise InputError(src.source.no_rows())
+        raise InputError(Problem("the query has no rows", file=src.display))
     table = table.select(list(wanted.values())).rename_columns(list(wanted))
     if "order_id" in wanted:
         src.keys["order_id"] = table.column("order_id")

@@ -177,8 +177,7 @@ def read(source: DatabaseSource, theirs: list[str], *, first: int | None = None
             else relation.fetch_arrow_reader(BATCH_ROWS)  # older duckdb
         table = pa.Table.from_batches(list(reader), reader.schema)
     except duckdb.Error as exc:
-        raise InputError(Problem(f"reading the rows failed: {_first_line(exc)}",
-                                 file=source.display)) from None
+        raise InputError(source.reading_failed(_first_line(exc))) from None
     finally:
         conn.close()
     digest = hashlib.sha256()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import Problem
 from engine.project import checks as c
 from engine.project.location import config_shown
 from engine.project.yamlio import Path_
@@ -62,6 +63,31 @@ class DatabaseSource:
     file: Path | None = None  # a DuckDB file (duckdb:///path, relative to the project)
     # where each key of the mapping is written (url, table, query, order_by...): cvm.yaml:7:5
     keys_at: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def shell(self) -> str:
+        """Where a user runs the source's SQL to see what it returns."""
+        return "the duckdb shell" if self.url.startswith("duckdb:") else "psql"
+
+    def no_rows(self) -> Problem:
+        """The table or query answered no row: the transactions are its rows."""
+        if self.table is not None:
+            return Problem("the table has no rows", file=self.display, key=self.key("table"),
+                           hint="the transactions are its rows: name the table that holds "
+                                "them")
+        return Problem("the query has no rows", file=self.display, key=self.key("query"),
+                       hint="the transactions are the rows it returns: check its WHERE "
+                            f"clause, in {self.shell}")
+
+    def reading_failed(self, why: str) -> Problem:
+        """The rows stopped coming: the database failed on a row the query reads."""
+        if self.table is not None:
+            return Problem(f"reading the rows failed: {why}", file=self.display,
+                           key=self.key("table"), hint=f"the database failed on a row of the "
+                           f"table: select its rows in {self.shell} to see which")
+        return Problem(f"reading the rows failed: {why}", file=self.display,
+                       key=self.key("query"), hint="the query fails on a row it reads: run it "
+                       f"in {self.shell} to see which")
 
     def key(self, name: str) -> str:
         """``data.transactions.NAME (cvm.yaml:7:5)``: a message's key, at that key's place."""
