@@ -19,8 +19,8 @@ _project = copy_example_project
 # a new user read "valid" as "run will work": the data's other rows are checked by the commands
 # that read them
 DATA_CHECKED = ("  data: the columns, the first 1,000 rows and every row's customer id, date "
-                "and numbers of each file checked; the other values are checked by cvm run, or now by cvm "
-                "validate --audience\n")
+                "and numbers of each file checked; the other values are checked by cvm run, "
+                "or now by cvm validate --audience\n")
 
 
 def test_validate_clean_project() -> None:

@@ -86,7 +86,8 @@ def _data_checked(config: Config) -> str:
     from engine.value.first_rows import FIRST_ROWS
 
     source = config.data.transactions
-    every = f"the columns, the first {FIRST_ROWS:,} rows and every row's customer id, date and numbers"
+    every = (f"the columns, the first {FIRST_ROWS:,} rows and every row's customer id, date "
+             "and numbers")
     if isinstance(source, DatabaseSource):
         read = f"{every} of the table or query checked"
     elif isinstance(source, Path):

@@ -1,8 +1,9 @@
 """``cvm validate``: the checks ``cvm run`` makes over every row before it values anyone, on
 every row's customer id, date, amount, cost or margin and quantity (and a contract's end):
 some row before the as-of date, some purchase before it, purchases spanning two periods of
-``period_days``, a purchase in the periods retention starts from. A new user's project of four rows validated and then stopped
-``cvm run`` at ``period_days``: ``validate`` had read every row, and checked none of this.
+``period_days``, a purchase in the periods retention starts from. A new user's project of
+four rows validated and then stopped ``cvm run`` at ``period_days``: ``validate`` had read
+every row, and checked none of this.
 
 Those columns are read and checked as the commands read them (a bad value past the
 first rows is said here too, at its row); a transactions table or query is read whole, a
@@ -33,7 +34,6 @@ from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.value.retention import require_sample
-
 
 OPTIONAL = ("cost", "margin", "quantity")  # numbers run refuses a bad one of, after the amount
 
