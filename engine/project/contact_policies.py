@@ -81,6 +81,7 @@ class ContactPolicy:
 class ContactPolicies:
     policies: tuple[ContactPolicy, ...]
     file: str | None  # None: the project has no contact policy file
+    warnings: tuple[Problem, ...] = ()  # what `cvm validate` says of policies that parse
 
     @property
     def window(self) -> int | None:
@@ -125,7 +126,19 @@ def load_contact_policies(project: Path, channels: Collection[str] | None,
             else (), doc.where(("contact_policies", i))[0]))
     if problems:  # in the file's order
         raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
-    return ContactPolicies(tuple(found), str(CONTACT_POLICIES_FILE))
+    return ContactPolicies(tuple(found), str(CONTACT_POLICIES_FILE), tuple(
+        _one_day(doc, i, pol) for i, pol in enumerate(raw["contact_policies"])
+        if pol["days"] == 1))
+
+
+def _one_day(doc: YamlDoc, i: int, pol: dict[str, Any]) -> Problem:
+    """A window of one day: a run counts contacts 1 to ``days`` - 1 days back, so none."""
+    return doc.problem(
+        ("contact_policies", i, "days"), "found 1: a run counts the contacts of the days "
+        "before its as-of date (1 day back and more), so a window of one day holds none of "
+        f"them and {pol['id']} never blocks a run's contact; only cvm serve's contacts of the "
+        "same day fall in it", hint='days: 2 counts the day before too, days: 7 the week '
+        'before (README "Contact policies")', severity="warning")
 
 
 def _check(doc: YamlDoc, i: int, pol: dict[str, Any], seen: dict[str, int],

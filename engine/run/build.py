@@ -159,6 +159,8 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
     if "contacts" in parts and channels is not None:  # names declared channels only
         contacts = attempt(lambda: load_contact_policies(
             where, [ch.id for ch in channels.channels], campaigns))
+        if lint and contacts is not None:
+            problems.extend(contacts.warnings)
     triggers: Triggers | None = None
     if "triggers" in parts or "triggers?" in parts:  # triggers/*.yaml (issue 14): customer
         triggers, found_in_triggers = check_triggers(  # attributes as policies see them
