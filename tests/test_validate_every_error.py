@@ -46,14 +46,14 @@ def test_a_policy_with_an_unknown_key_in_then_has_its_channels_checked_too(
           "  channels: [fax, email, email]\n  chanel_note: x")
     res = runner.invoke(app, ["validate", "--project", str(project)])
     assert res.exit_code == 1
-    assert res.stderr == (
-        "error: policies/win_back.yaml:18:3: then.chanel_note: unknown key 'chanel_note'\n"
-        "  hint: did you mean 'channels'?\n"
+    assert res.stderr == (  # in the file's order
         "error: policies/win_back.yaml:17:14: then.channels[0]: unknown channel 'fax', "
         "expected one of account_manager, call_centre, direct_mail, email, sms, app_push\n"
         "  hint: channels are declared in policies/channels.yaml\n"
         "error: policies/win_back.yaml:17:26: then.channels[2]: channel 'email' is listed "
         "twice\n"
+        "error: policies/win_back.yaml:18:3: then.chanel_note: unknown key 'chanel_note'\n"
+        "  hint: did you mean 'channels'?\n"
         "3 error(s), 0 warning(s) in 1 file(s)\n")
 
 

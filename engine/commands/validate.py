@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import groupby
 from pathlib import Path
 
 import typer
@@ -71,7 +72,18 @@ def check(project: Path | None, config_file: Path | None,
     return built
 
 
+def in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Each file's problems in the file's order (by line, then column; a problem of the whole
+    file first), the files in the order they were found: a check of one key may come after a
+    check of a later one."""
+    out: list[Problem] = []
+    for _, run in groupby(problems, key=lambda p: p.file):
+        out += sorted(run, key=lambda p: (p.line or 0, p.column or 0))
+    return out
+
+
 def report(problems: list[Problem]) -> str:
+    problems = in_file_order(problems)
     errors = sum(p.severity == "error" for p in problems)
     lines = problem_lines(problems)  # as every command prints its errors
     warnings = len(problems) - errors

@@ -59,6 +59,9 @@ CHANNELS = c.Record([
     c.Field("channels", c.ListOf(CHANNEL, min_items=1)),
 ], what="the channel declarations")
 
+ATTRIBUTION = c.Number(min=1, max=365, integer=True, hint=(
+    "the days after a run in which a purchase or a response counts for its campaign, 30 for "
+    'a month (README "Channels and campaigns")'))
 CAMPAIGN = c.Record([
     c.Field("name", c.Text(), None),
     c.Field("budget", c.Optional(c.Number(min=0)), None),
@@ -66,7 +69,7 @@ CAMPAIGN = c.Record([
     c.Field("value_at_stake", c.Optional(c.Text()), None),
     c.Field("objective", c.Text(), ""),
     c.Field("kpis", c.ListOf(c.Text()), []),
-    c.Field("attribution_days", c.Optional(c.Number(min=1, max=365, integer=True)), None),
+    c.Field("attribution_days", c.Optional(ATTRIBUTION), None),
 ], what="a campaign")
 LEARNING = c.Record([
     c.Field("enabled", c.Bool(), True,
@@ -79,7 +82,7 @@ CAMPAIGNS = c.Record([
     c.Field("salt", c.Text(), "cvm"),
     c.Field("value_at_stake", c.Text(), "clv_discounted"),
     # days after a run in which a purchase or a response counts for its campaign (cvm measure)
-    c.Field("attribution_days", c.Number(min=1, max=365, integer=True), ATTRIBUTION_DAYS),
+    c.Field("attribution_days", ATTRIBUTION, ATTRIBUTION_DAYS),
     c.Field("campaigns", c.MapOf(c.Text(), CAMPAIGN), {}),
     # expected responses learnt from the history (engine/history/learn.py)
     c.Field("learning", LEARNING, None),

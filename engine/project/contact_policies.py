@@ -41,7 +41,9 @@ CONTACT_POLICY = c.Record([
     c.Field("description", c.Text(), ""),
     c.Field("channel", c.Optional(c.Text()), None),
     c.Field("campaign", c.Optional(c.Text()), None),
-    c.Field("max_contacts", c.Optional(c.Number(min=1, integer=True)), None),
+    c.Field("max_contacts", c.Optional(c.Number(min=1, integer=True, hint=(
+        "the contacts in the window a customer may have had: 1 or more (a channel no one may "
+        "be contacted on is left out of the policies' channels)"))), None),
     c.Field("days", c.Optional(c.Number(min=1, max=MAX_DAYS, integer=True)), None),
     c.Field("outcomes", c.Optional(c.ListOf(c.Text(choices=OUTCOMES), min_items=1)), None),
 ], what="a contact policy")

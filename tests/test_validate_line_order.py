@@ -1,0 +1,47 @@
+"""`cvm validate` says a file's problems in the file's order, each with a hint (a new user's
+trial: campaigns.yaml's line 7 said before its line 6, and `attribution_days: 0` and a contact
+policy's `max_contacts: 0` without a hint, where the README promises one for every problem)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import copy_example_project
+
+
+def _validate(project: Path) -> str:
+    result = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    return result.stderr
+
+
+def test_a_file_s_problems_come_in_its_order_each_with_a_hint(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    campaigns = project / "policies" / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text().replace(
+        'salt: "2026"', 'salt: "2026"\nlearning:\n  prior_customers: -5\nattribution_days: 0'))
+    assert _validate(project) == (
+        "error: policies/campaigns.yaml:6:20: learning.prior_customers: found -5, expected a "
+        "whole number of at least 0\n"
+        "  hint: a negative number is never one here: write it without the minus sign\n"
+        "error: policies/campaigns.yaml:7:19: attribution_days: found 0, expected a whole "
+        "number from 1 to 365\n"
+        "  hint: the days after a run in which a purchase or a response counts for its "
+        "campaign, 30 for a month (README \"Channels and campaigns\")\n"
+        "2 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_contact_policy_of_no_contact_gets_a_hint(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    contacts = project / "policies" / "contact_policies.yaml"
+    contacts.write_text(contacts.read_text().replace("    max_contacts: 1\n",
+                                                     "    max_contacts: 0\n"))
+    assert _validate(project) == (
+        "error: policies/contact_policies.yaml:8:19: contact_policies[0].max_contacts: found 0, "
+        "expected a whole number of at least 1\n"
+        "  hint: the contacts in the window a customer may have had: 1 or more (a channel no "
+        "one may be contacted on is left out of the policies' channels)\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n")
