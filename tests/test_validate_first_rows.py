@@ -247,3 +247,36 @@ def test_an_attribute_declared_a_number_that_holds_words(tmp_path: Path) -> None
     assert "column 'Region': found 'east', expected a number such as 12.50\n" in out, out
     assert "have this problem; the column holds words: declare it as text under " \
         "data.attributes in cvm.yaml (Region: text)\n" in out, out
+
+
+def test_the_customers_file_past_the_first_rows_fails_validate_as_it_fails_run(
+        tmp_path: Path) -> None:
+    """A marketer's `EmailOptIn=maybe` at row 1,500 of the customers file passed validate and
+    stopped run: validate reads the customers file whole, as run does, once its first rows and
+    the transactions are clean."""
+    project = _project(tmp_path)
+    _set_cell(project / DATA / "customers.csv", 1500, "EmailOptIn", "maybe")
+    code, out = _run(project)
+    said = [x for x in out.splitlines() if x.startswith("error:")]
+    assert code == 1 and said[0].startswith(
+        "error: examples/retail/customers.csv:1501: row 1500, column 'EmailOptIn': found "
+        "'maybe'"), out
+    code, out = _validate(project)
+    assert code == 1
+    assert [x for x in out.splitlines() if x.startswith("error:")] == said[:1]
+
+
+def test_a_contract_s_end_before_a_bad_cost_past_the_first_rows_as_run_says_them(
+        tmp_path: Path) -> None:
+    """The review: past the first rows, validate checked a cost before a contract's end, where
+    run checks the end first: with both bad, the two said different problems."""
+    project = _subscription(tmp_path)
+    _set_cell(project / "contracts.csv", 1500, "end_date", "someday")
+    _set_cell(project / "contracts.csv", 1200, "monthly_cost", "n/a")
+    code, out = _run(project)
+    said = [x for x in out.splitlines() if x.startswith("error:")]
+    assert code == 1 and said[0].startswith(
+        "error: contracts.csv:1501: row 1500, column 'end_date': found 'someday'"), out
+    code, out = _validate(project)
+    assert code == 1
+    assert [x for x in out.splitlines() if x.startswith("error:")] == said[:1]

@@ -9,7 +9,7 @@ Those columns are read and checked as the commands read them (a bad value past t
 first rows is said here too, at its row); a transactions table or query is read whole, a
 folder file by file; files on object storage are left to the commands (their headers are
 checked). Contracts (``subscriptions:``) are checked on their payments, as the commands
-make them."""
+make them. Then the customers file, every row as the commands read it."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
     found: list[dt.date] = []
     try:
         _check(config, found)
+        if isinstance(config.data.customers, Path):  # every row, as the commands read it
+            from engine.value.customers import load_customers
+
+            load_customers(config)
     except InputError as exc:
         return list(exc.problems), found[0] if found else None
     return [], found[0] if found else None
@@ -79,10 +83,17 @@ def _check(config: Config, found: list[dt.date]) -> None:
     seconds = as_date_seconds(src, table, "date", wanted["date"], date_format=data.date_format,
                               required=True)
     amount = as_number(src, table, "amount", wanted["amount"], required=True)
+    day = (seconds // DAY).astype(np.int64)
+    end = None
+    if subs is not None:  # a contract's end, then the other numbers: in run's order
+        from engine.data.contracts import end_days
+
+        end = end_days(src, subs.end, as_date_seconds(
+            src, table, "end", subs.end, date_format=data.date_format, required=False), day,
+            NO_DATE)
     for optional in OPTIONAL:
         if optional in wanted:
             as_number(src, table, optional, wanted[optional], required=False)
-    day = (seconds // DAY).astype(np.int64)
     first, last = int(np.min(day)), int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))
     found.append(as_of)
@@ -97,13 +108,8 @@ def _check(config: Config, found: list[dt.date]) -> None:
                             zero_amount=int(np.count_nonzero(before & (amount == 0))))
         raise InputError(no_purchase(src, wanted["amount"], report,
                                      int(np.count_nonzero(before & (amount < 0))), as_of))
-    if subs is not None:  # the payments: a period's first day from the start, before the end
-        from engine.data.contracts import end_days
-
-        end = end_days(src, subs.end, as_date_seconds(
-            src, table, "end", subs.end, date_format=data.date_format, required=False), day,
-            NO_DATE)
-        buy = _payment_days(day, end, amount, as_of_day, subs.billing_days)
+    if subs is not None and end is not None:  # the payments: a period's first day from the
+        buy = _payment_days(day, end, amount, as_of_day, subs.billing_days)  # start, to the end
     days = purchase_days(buy, as_of, LoadReport(file=src.display))
     require_history(days, config)
     require_sample(days, config)
