@@ -45,3 +45,19 @@ def test_a_contact_policy_of_no_contact_gets_a_hint(tmp_path: Path) -> None:
         "  hint: the contacts in the window a customer may have had: 1 or more (a channel no "
         "one may be contacted on is left out of the policies' channels)\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n")
+
+
+def test_a_file_s_problems_stay_together_when_another_file_s_come_between(
+        tmp_path: Path) -> None:
+    """The review: cvm.yaml's unrequired consent (found with the policies), another file's
+    warning, then cvm.yaml's output folder (found after them) came out in that order."""
+    project = copy_example_project(tmp_path)
+    config = project / "cvm.yaml"
+    text = config.read_text().replace("output: output\n", "")
+    config.write_text(text.replace("name: Retail example\n",
+                                   "name: Retail example\noutput: cvm.yaml\n").replace(
+        "    push: PushOptIn\n", "    push: PushOptIn\n    fax: MailOptIn\n"))
+    (project / "policies" / "notes.yml").write_text("a: 1\n")
+    said = [x.split(": ")[1] for x in _validate(project).splitlines()
+            if x.startswith(("error:", "warning:"))]
+    assert said == ["cvm.yaml:4:9", "cvm.yaml:31:10", "policies/notes.yml"], said

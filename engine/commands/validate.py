@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from itertools import groupby
 from pathlib import Path
 
 import typer
@@ -73,13 +72,14 @@ def check(project: Path | None, config_file: Path | None,
 
 
 def in_file_order(problems: list[Problem]) -> list[Problem]:
-    """Each file's problems in the file's order (by line, then column; a problem of the whole
-    file first), the files in the order they were found: a check of one key may come after a
-    check of a later one."""
-    out: list[Problem] = []
-    for _, run in groupby(problems, key=lambda p: p.file):
-        out += sorted(run, key=lambda p: (p.line or 0, p.column or 0))
-    return out
+    """Each file's problems together, in the file's order (by line, then column; a problem of
+    the whole file first), the files in the order their first problem was found: a check of
+    one key may come after a check of a later one, or of another file."""
+    files: dict[str | None, list[Problem]] = {}
+    for p in problems:
+        files.setdefault(p.file, []).append(p)
+    return [p for found in files.values()
+            for p in sorted(found, key=lambda p: (p.line or 0, p.column or 0))]
 
 
 def report(problems: list[Problem]) -> str:
