@@ -117,18 +117,18 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
     # the checks of engine/data/load.py, here where the row is the user's row
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)
     spaced = spaced_ids(src, table.column("customer_id"), ids, cols["customer_id"])
+    check_ids(src, ids, cols["customer_id"])  # where the partition's file is the engine's
     seconds = as_date_seconds(src, table, "date", cols["date"],
                               date_format=config.data.date_format, required=True)
     amount = as_number(src, table, "amount", cols["amount"], required=True)
-    check_ids(src, ids, cols["customer_id"])  # where the partition's file is the engine's
-    for optional in ("cost", "margin", "quantity"):
-        if optional in cols:
-            as_number(src, table, optional, cols[optional], required=False)
     day = (seconds // DAY).astype(np.int32)
     if subs:
         end_days(src, subs.end, as_date_seconds(src, table, "end", subs.end,
                                                 date_format=config.data.date_format,
                                                 required=False), day, NO_DATE)
+    for optional in ("cost", "margin", "quantity"):  # in load.py's order, after the end
+        if optional in cols:
+            as_number(src, table, optional, cols[optional], required=False)
     part = partition_of(ids, partitions)
     order = np.argsort(part, kind="stable")  # rows keep their order within a partition
     bounds = np.searchsorted(part[order], np.arange(partitions + 1))
