@@ -316,8 +316,8 @@ def test_a_query_failing_on_a_row_is_said_with_where_to_see_which(shop: str,
     assert code == 1
     assert err.startswith(f"error: {shop} (query): data.transactions.query (cvm.yaml:5:5): "
                           "reading the rows failed: division by zero\n"), err
-    assert err.endswith("  hint: the query fails on a row it reads: run it in psql to see "
-                        "which\n"), err
+    assert err.endswith("  hint: the query may fail on a row it reads, or the database "
+                        "stopped it: run it in psql to see which\n"), err
 
 
 class PasswordServer:

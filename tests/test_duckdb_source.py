@@ -125,8 +125,8 @@ CASES = [
      "AS amount, cost from tx\n",
      "error: duckdb:///{path} (query): data.transactions.query (cvm.yaml:5:5): reading the "
      "rows failed: Conversion Error: Could not convert string 'abc' to INT32 when casting "
-     "from source column amount\n  hint: the query fails on a row it reads: run it in the "
-     "duckdb shell to see which"),
+     "from source column amount\n  hint: the query may fail on a row it reads, or the "
+     "database stopped it: run it in the duckdb shell to see which"),
     ("missing_file", None,
      "error: {missing}: data.transactions.url (cvm.yaml:4:5): file not found\n"
      "  hint: duckdb:///path is relative to the project folder; duckdb:////path is an "

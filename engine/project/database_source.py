@@ -83,11 +83,11 @@ class DatabaseSource:
         """The rows stopped coming: the database failed on a row the query reads."""
         if self.table is not None:
             return Problem(f"reading the rows failed: {why}", file=self.display,
-                           key=self.key("table"), hint=f"the database failed on a row of the "
-                           f"table: select its rows in {self.shell} to see which")
+                           key=self.key("table"), hint="the database stopped while sending "
+                           f"the table's rows: select them in {self.shell} to see why")
         return Problem(f"reading the rows failed: {why}", file=self.display,
-                       key=self.key("query"), hint="the query fails on a row it reads: run it "
-                       f"in {self.shell} to see which")
+                       key=self.key("query"), hint="the query may fail on a row it reads, or "
+                       f"the database stopped it: run it in {self.shell} to see which")
 
     def key(self, name: str) -> str:
         """``data.transactions.NAME (cvm.yaml:7:5)``: a message's key, at that key's place."""
