@@ -39,6 +39,7 @@ from engine.data.header import (
     opened_bytes,
 )
 from engine.data.quotes import quote_problem
+from engine.data.uuids import is_uuid_bytes, uuid_text
 from engine.errors import InputError, Problem
 from engine.project.location import config_shown
 from engine.project.object_store import ObjectPath
@@ -133,9 +134,14 @@ def _parquet_columns(src: Source, where: Path | IO[bytes], wanted: Mapping[str, 
     if first is not None:  # the first row group's first rows, not the whole file
         batch = next(pq.ParquetFile(where).iter_batches(batch_size=first, columns=columns),
                      None)
-        return pa.Table.from_batches([batch]) if batch is not None else \
+        table = pa.Table.from_batches([batch]) if batch is not None else \
             schema.empty_table().select(columns)
-    return pq.read_table(where, columns=columns, read_dictionary=text or None)
+    else:
+        table = pq.read_table(where, columns=columns, read_dictionary=text or None)
+    for i, field in enumerate(table.schema):  # Parquet's UUID type: its canonical text
+        if is_uuid_bytes(field.type):
+            table = table.set_column(i, field.name, uuid_text(table.column(i)))
+    return table
 
 
 def _header(src: Source) -> list[str]:

@@ -111,3 +111,35 @@ def parse(text: pa.ChunkedArray) -> Uuids | None:
             lo[done:end] = words[:, 1]
             done = end
     return Uuids(hi, lo, upper, lower)
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def is_uuid_bytes(kind: pa.DataType) -> bool:
+    """Parquet's UUID type as Arrow reads it: ``arrow.uuid`` (pyarrow 18 and later), or the
+    16 bytes it stores (older pyarrow)."""
+    storage = kind.storage_type if isinstance(kind, pa.BaseExtensionType) else kind
+    return bool(pa.types.is_fixed_size_binary(storage) and storage.byte_width == 16)
+
+
+def uuid_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """16-byte UUIDs as their canonical text, lower case (as Python's ``str(uuid)``); nulls
+    stay null."""
+    return pa.chunked_array([_uuid_text(c) for c in col.chunks], pa.string())
+
+
+def _uuid_text(chunk: pa.Array) -> pa.Array:
+    if isinstance(chunk, pa.ExtensionArray):
+        chunk = chunk.storage
+    n = len(chunk)
+    raw = np.frombuffer(chunk.buffers()[1], dtype=np.uint8)[chunk.offset * 16:][: n * 16]
+    raw = raw.reshape(n, 16)
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    out[:, _DIGITS_AT[0::2]] = _HEX[raw >> 4]
+    out[:, _DIGITS_AT[1::2]] = _HEX[raw & 15]
+    text = pa.StringArray.from_buffers(n, pa.py_buffer(np.arange(0, 36 * n + 1, 36,
+                                                                 dtype=np.int32)),
+                                       pa.py_buffer(out.tobytes()))
+    return pc.if_else(chunk.is_valid(), text, pa.scalar(None, pa.string())) \
+        if chunk.null_count else text
