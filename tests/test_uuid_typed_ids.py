@@ -51,3 +51,21 @@ def test_uuid_typed_ids_read_as_the_same_ids_written_as_text(tmp_path: Path, mak
         outputs.append((folder / "out" / "customers.csv").read_bytes())
     assert outputs[1] == outputs[0]
     assert b"00000000-0000-0000-0000-00000000000a" in outputs[0]
+
+
+def test_bytes_that_are_not_text_are_said_at_their_row(tmp_path: Path, make_project) -> None:
+    """A Parquet column of bytes (BYTE_ARRAY without the text annotation, as some writers
+    store text) is read as text where it is UTF-8; a value that is not is said at its row, not
+    an internal error."""
+    project = make_project(BASE_CONFIG.replace("tx.csv", "tx.parquet"), tx=None)
+    pq.write_table(pa.table({
+        "cust": pa.array([b"a", b"b", b"\xff\xfeab"], pa.binary()),
+        "day": [dt.date(2024, 1, 5), dt.date(2024, 3, 10), dt.date(2024, 5, 1)],
+        "amount": [100.0, 50.0, 80.0], "cost": [60.0, 30.0, 40.0]}), project / "tx.parquet")
+    result = runner.invoke(app, ["score", "--project", str(project), "-q", "--out",
+                                 str(tmp_path / "out")])
+    assert (result.exit_code, result.stderr) == (1, (
+        "error: tx.parquet: row 3, column 'cust': found bytes that are not UTF-8 text "
+        "(b'\\xff\\xfeab'), expected text\n"
+        "  hint: the column holds binary values: map a column of text (a column of the UUID "
+        "type is read as the UUIDs' text)\n"))

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.data.bytes_text import as_string
 from engine.data.tabular import Source, dictionary, is_text
 from engine.data.written_numbers import point_hint, read_past, unreadable_hint
 from engine.errors import InputError, Problem, clip
@@ -28,7 +29,7 @@ def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
     if raw and pa.types.is_dictionary(col.type):
         return col
     if not is_text(col.type):
-        col = pc.cast(col, pa.string())
+        col = as_string(src, col, theirs)
     if raw:
         return col
     col = pc.utf8_trim_whitespace(col)
