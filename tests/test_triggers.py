@@ -103,16 +103,16 @@ def test_a_trigger_file_with_a_missing_key_has_its_triggers_checked_all_the_same
     result = CliRunner().invoke(app, ["validate", "--project", str(folder)])
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("error")]
-    assert errors == [
+    assert errors == [  # in the file's order
         "error: triggers/t.yaml:2:5: triggers[0]: missing required key 'description' (text)",
-        "error: triggers/t.yaml:6:5: triggers[1]: missing required key 'description' (text)",
         "error: triggers/t.yaml:3:19: triggers[0].event.type: unknown event type 'complain', "
         "expected one of complaint, purchase, visit, call, callback",
+        "error: triggers/t.yaml:4:16: triggers[0].customer.value_teir: unknown attribute "
+        "'value_teir'",
         "error: triggers/t.yaml:5:35: triggers[0].then.channel: found 'call_center', expected a "
         "channel declared in policies/channels.yaml (account_manager, app_push, call_centre, "
         "direct_mail, email, sms)",
-        "error: triggers/t.yaml:4:16: triggers[0].customer.value_teir: unknown attribute "
-        "'value_teir'",
+        "error: triggers/t.yaml:6:5: triggers[1]: missing required key 'description' (text)",
         "error: triggers/t.yaml:6:9: triggers[1].id: duplicate trigger id 'vip' (also in "
         "triggers/t.yaml:2:9)",
         "error: triggers/t.yaml:8:12: triggers[1].count: count needs within: the window the "
