@@ -14,6 +14,7 @@ make them. Then the customers file, every row as the commands read it."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,15 +44,23 @@ def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
     and the as-of date the rows give (None when they were not read): a default date after
     today is why a later check fails (a year mistyped in one row)."""
     found: list[dt.date] = []
-    try:
-        _check(config, found)
-        if isinstance(config.data.customers, Path):  # every row, as the commands read it
-            from engine.value.customers import load_customers
-
-            load_customers(config)
-    except InputError as exc:
-        return list(exc.problems), found[0] if found else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the customers file, every row as the commands read it, on the second core meanwhile
+        # (Arrow's readers and kernels release the GIL); said after the transactions' problems
+        customers = pool.submit(_customers, config)
+        try:
+            _check(config, found)
+            customers.result()
+        except InputError as exc:
+            return list(exc.problems), found[0] if found else None
     return [], found[0] if found else None
+
+
+def _customers(config: Config) -> None:
+    if isinstance(config.data.customers, Path):
+        from engine.value.customers import load_customers
+
+        load_customers(config)
 
 
 def _check(config: Config, found: list[dt.date]) -> None:
