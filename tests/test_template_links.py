@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.errors import InputError
 from tests.conftest import copy_example_project
 
 runner = CliRunner()
@@ -159,3 +160,25 @@ def test_a_template_including_itself_is_said_at_its_include(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert (f"error: templates/brief.md.j2:{lines + 1}: the template calls or includes itself "
             "without end\n") in result.output, result.output
+
+
+def test_a_macro_may_nest_fifty_deep_and_not_much_more(tmp_path: Path) -> None:
+    """Templates may stack up 400 Python frames (engine.render.sandbox.TEMPLATE_FRAMES), about
+    60 levels of macro calls (README "Campaign briefs"): a recursion without end stops there."""
+    from engine.project.templates import read_templates
+    from engine.render.sandbox import render_template, sandbox
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    results = {}
+    for depth in (50, 150):
+        (folder / "t.md.j2").write_text(
+            "{% macro down(k) %}{% if k > 0 %}{{ down(k - 1) }}{% else %}bottom{% endif %}"
+            "{% endmacro %}{{ down(" + str(depth) + ") }}")
+        try:
+            results[depth] = render_template(sandbox(read_templates(tmp_path), trim=True),
+                                             "t.md.j2", {}, str).strip()
+        except InputError as exc:
+            results[depth] = exc.problems[0].message
+    assert results == {50: "bottom",
+                       150: "the template calls or includes itself without end"}
