@@ -182,3 +182,20 @@ def test_a_macro_may_nest_fifty_deep_and_not_much_more(tmp_path: Path) -> None:
             results[depth] = exc.problems[0].message
     assert results == {50: "bottom",
                        150: "the template calls or includes itself without end"}
+
+
+def test_renders_ending_out_of_order_give_back_python_s_own_limit() -> None:
+    """A review of the lowering: two renders in two threads, the first ending before the
+    second, left the process at the lowered limit (the second restored the first's)."""
+    import sys
+
+    from engine.render.sandbox import _shallow_recursion
+
+    before = sys.getrecursionlimit()
+    first, second = _shallow_recursion(), _shallow_recursion()
+    first.__enter__()
+    second.__enter__()
+    assert sys.getrecursionlimit() < before
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert sys.getrecursionlimit() == before

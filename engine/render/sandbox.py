@@ -25,6 +25,7 @@ import functools
 import os
 import posixpath
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from pathlib import Path
@@ -375,15 +376,28 @@ def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
 TEMPLATE_FRAMES = 400
 
 
+_FRAMES_LOCK = threading.Lock()
+_rendering = [0, 0]  # renders under way, and the limit before the first of them
+
+
 @contextmanager
 def _shallow_recursion() -> Iterator[None]:
+    """Python's recursion limit lowered to ``TEMPLATE_FRAMES`` above the caller while a
+    template renders (the limit is the process's: renders in several threads share one
+    lowering, and the first limit comes back when the last ends)."""
     depth = 0
     frame: FrameType | None = sys._getframe()
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
-    before = sys.getrecursionlimit()
-    sys.setrecursionlimit(min(before, depth + TEMPLATE_FRAMES))
+    with _FRAMES_LOCK:
+        if _rendering[0] == 0:
+            _rendering[1] = sys.getrecursionlimit()
+        _rendering[0] += 1
+        sys.setrecursionlimit(min(_rendering[1], depth + TEMPLATE_FRAMES))
     try:
         yield
     finally:
-        sys.setrecursionlimit(before)
+        with _FRAMES_LOCK:
+            _rendering[0] -= 1
+            if _rendering[0] == 0:
+                sys.setrecursionlimit(_rendering[1])
