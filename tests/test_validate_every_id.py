@@ -73,3 +73,55 @@ def test_a_database_row_past_the_first_rows_is_named_by_its_order_id_as_run_name
     assert f"(table sales): row {BAD + 1} (n = {BAD + 1}, order id {order[0]}), column " \
            "'OrderDate'" in ran, ran
     assert validated == ran
+
+
+def test_validate_says_every_column_s_first_problem_past_the_first_rows_too(
+        tmp_path: Path) -> None:
+    """A new user's trial: a bad date at line 50, an empty id at line 5,000 and a cost 'zz' at
+    line 7,000: validate said the date alone (a problem in the first rows stopped the every-row
+    pass), run stopped at the id; after fixing the date, the id alone; then the cost."""
+    project = copy_example_project(tmp_path)
+    rows = (ROOT / TX).read_text().splitlines()
+    header = rows[0].split(",")
+    for line, column, value in ((50, "OrderDate", "2023-13-45"), (5000, "CustomerID", ""),
+                                (7000, "Cost", "zz")):
+        cells = rows[line - 1].split(",")
+        cells[header.index(column)] = value
+        rows[line - 1] = ",".join(cells)
+    (project / "tx.csv").write_text("\n".join(rows) + "\n")
+    _data(project, "tx.csv")
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    said = [x.split(": found")[0] for x in result.stderr.splitlines() if x.startswith("error")]
+    assert said == ["error: tx.csv:50: row 49, column 'OrderDate'",
+                    "error: tx.csv:5000: row 4999, column 'CustomerID'",
+                    "error: tx.csv:7000: row 6999, column 'Cost'"], result.stderr
+    ran = runner.invoke(app, ["run", "--project", str(project), "--no-history", "--out",
+                              str(tmp_path / "out")])
+    assert ran.exit_code == 1
+    assert next(x for x in ran.stderr.splitlines() if x.startswith("error")).startswith(
+        "error: tx.csv:5000: row 4999, column 'CustomerID': "), ran.stderr
+
+
+def test_a_folder_s_files_each_say_their_problems(tmp_path: Path) -> None:
+    """The trial: part-0.csv's Qty 'x1' at line 5,001 and part-1.csv's empty id at line 12:
+    validate, as run, said the id alone; the Qty only once it was fixed."""
+    project = copy_example_project(tmp_path)
+    rows = (ROOT / TX).read_text().splitlines()
+    header = rows[0].split(",")
+    first, second = rows[1:10_001], rows[10_001:]
+    cells = first[4999].split(",")
+    cells[header.index("Qty")] = "x1"
+    first[4999] = ",".join(cells)
+    cells = second[10].split(",")
+    cells[header.index("CustomerID")] = ""
+    second[10] = ",".join(cells)
+    (project / "tx").mkdir()
+    (project / "tx" / "part-0.csv").write_text("\n".join([rows[0], *first]) + "\n")
+    (project / "tx" / "part-1.csv").write_text("\n".join([rows[0], *second]) + "\n")
+    _data(project, "tx")
+    result = runner.invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    said = [x.split(": found")[0] for x in result.stderr.splitlines() if x.startswith("error")]
+    assert said == ["error: tx/part-1.csv:12: row 11, column 'CustomerID'",
+                    "error: tx/part-0.csv:5001: row 5000, column 'Qty'"], result.stderr

@@ -269,14 +269,18 @@ def test_the_customers_file_past_the_first_rows_fails_validate_as_it_fails_run(
 def test_a_contract_s_end_before_a_bad_cost_past_the_first_rows_as_run_says_them(
         tmp_path: Path) -> None:
     """The review: past the first rows, validate checked a cost before a contract's end, where
-    run checks the end first: with both bad, the two said different problems."""
+    run checks the end first: with both bad, the two said different problems. validate says
+    both, each at its line; run stops at the end."""
     project = _subscription(tmp_path)
     _set_cell(project / "contracts.csv", 1500, "end_date", "someday")
     _set_cell(project / "contracts.csv", 1200, "monthly_cost", "n/a")
     code, out = _run(project)
     said = [x for x in out.splitlines() if x.startswith("error:")]
-    assert code == 1 and said[0].startswith(
-        "error: contracts.csv:1501: row 1500, column 'end_date': found 'someday'"), out
+    assert code == 1 and said == [
+        "error: contracts.csv:1501: row 1500, column 'end_date': found 'someday', expected a "
+        "date such as 2024-01-31"], out
     code, out = _validate(project)
     assert code == 1
-    assert [x for x in out.splitlines() if x.startswith("error:")] == said[:1]
+    assert [x for x in out.splitlines() if x.startswith("error:")] == [
+        "error: contracts.csv:1201: row 1200, column 'monthly_cost': found 'n/a', expected a "
+        "number such as 12.50", said[0]]

@@ -60,14 +60,16 @@ def check(project: Path | None, config_file: Path | None,
     first = check_first_rows(config, skip={p.file for p in files if p.file},
                              skip_database=bool(source))
     built.problems.extend(first)
-    if not any(p.severity == "error" for p in (*source, *stores, *files, *first)):
+    if not any(p.severity == "error" for p in (*source, *stores, *files)):
         from engine.value.every_row import check_every_row  # what run checks over every row
 
         every, as_of = check_every_row(config)
         if config.as_of is None and as_of is not None and (
                 ahead := ahead_of_today(config, as_of)):
             built.problems.append(ahead)  # said first: it may be why a check below fails
-        built.problems.extend(every)
+        # a column's first problem in the first rows is its first over every row too
+        said = {(p.file, p.line, p.key) for p in first}
+        built.problems.extend(p for p in every if (p.file, p.line, p.key) not in said)
     return built
 
 

@@ -14,8 +14,11 @@ make them. Then the customers file, every row as the commands read it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -36,6 +39,7 @@ from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.value.retention import require_sample
 
+T = TypeVar("T")
 OPTIONAL = ("cost", "margin", "quantity")  # numbers run refuses a bad one of, after the amount
 
 
@@ -44,16 +48,20 @@ def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
     and the as-of date the rows give (None when they were not read): a default date after
     today is why a later check fails (a year mistyped in one row)."""
     found: list[dt.date] = []
+    problems: list[Problem] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         # the customers file, every row as the commands read it, on the second core meanwhile
         # (Arrow's readers and kernels release the GIL); said after the transactions' problems
         customers = pool.submit(_customers, config)
         try:
             _check(config, found)
+        except InputError as exc:
+            problems += exc.problems
+        try:
             customers.result()
         except InputError as exc:
-            return list(exc.problems), found[0] if found else None
-    return [], found[0] if found else None
+            problems += exc.problems
+    return problems, found[0] if found else None
 
 
 def _customers(config: Config) -> None:
@@ -85,24 +93,37 @@ def _check(config: Config, found: list[dt.date]) -> None:
             else read_columns(src, wanted, repetitive)
     else:  # on object storage: read by the commands
         return
-    # in run's order: the ids, then the dates and amounts
-    check_ids(src, as_text(src, table, "customer_id", wanted["customer_id"], required=True),
-              wanted["customer_id"])
+    # each column's first problem, in run's order: the ids, the dates and amounts, a
+    # contract's end, the other numbers (run stops at the first of them)
+    problems: list[Problem] = []
+
+    def each(check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    each(lambda: check_ids(src, as_text(src, table, "customer_id", wanted["customer_id"],
+                                        required=True), wanted["customer_id"]))
     table = table.drop_columns(["customer_id"])
-    seconds = as_date_seconds(src, table, "date", wanted["date"], date_format=data.date_format,
-                              required=True)
-    amount = as_number(src, table, "amount", wanted["amount"], required=True)
-    day = (seconds // DAY).astype(np.int64)
+    seconds = each(lambda: as_date_seconds(src, table, "date", wanted["date"],
+                                           date_format=data.date_format, required=True))
+    amount = each(lambda: as_number(src, table, "amount", wanted["amount"], required=True))
+    day = None if seconds is None else (seconds // DAY).astype(np.int64)
     end = None
-    if subs is not None:  # a contract's end, then the other numbers: in run's order
+    if subs is not None and day is not None:  # a contract's end, on its start
         from engine.data.contracts import end_days
 
-        end = end_days(src, subs.end, as_date_seconds(
+        end = each(lambda: end_days(src, subs.end, as_date_seconds(
             src, table, "end", subs.end, date_format=data.date_format, required=False), day,
-            NO_DATE)
+            NO_DATE))
     for optional in OPTIONAL:
         if optional in wanted:
-            as_number(src, table, optional, wanted[optional], required=False)
+            each(partial(as_number, src, table, optional, wanted[optional], required=False))
+    if problems:
+        raise InputError(problems)
+    assert day is not None and amount is not None
     first, last = int(np.min(day)), int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))
     found.append(as_of)
