@@ -263,6 +263,7 @@ def test_validate_reports_every_contact_policy_mistake_at_once(retail: Path) -> 
         "error: policies/contact_policies.yaml:2:33: contact_policies[0].channel: found 'fax', "
         "expected a channel declared in policies/channels.yaml (account_manager, app_push, "
         "call_centre, direct_mail, email, sms)\n"
+        "  hint: declare it in policies/channels.yaml, or name one declared there\n"
         "error: policies/contact_policies.yaml:3:5: contact_policies[1]: a cap contact policy "
         "needs 'days'\n"
         "  hint: e.g. kind: cap, max_contacts: 1, days: 7 (at most 1 contact in 7 days)\n"
@@ -271,8 +272,12 @@ def test_validate_reports_every_contact_policy_mistake_at_once(retail: Path) -> 
         "  hint: did you mean 'cap'?\n"
         "error: policies/contact_policies.yaml:4:48: contact_policies[2].days: found 0, "
         "expected a whole number from 1 to 3650\n"
+        "  hint: the window in days, ending on the run's as-of date: 7 for a week, 30 for a "
+        "month\n"
         "error: policies/contact_policies.yaml:5:36: contact_policies[3].days: found 'x' "
         "(text), expected a whole number from 1 to 3650\n"
+        "  hint: the window in days, ending on the run's as-of date: 7 for a week, 30 for a "
+        "month\n"
         "5 error(s), 0 warning(s) in 1 file(s)\n")
 
 

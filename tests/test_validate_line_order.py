@@ -4,12 +4,13 @@ policy's `max_contacts: 0` without a hint, where the README promises one for eve
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from engine.cli import app
-from tests.conftest import copy_example_project
+from tests.conftest import ROOT, copy_example_project
 
 
 def _validate(project: Path) -> str:
@@ -61,3 +62,17 @@ def test_a_file_s_problems_stay_together_when_another_file_s_come_between(
     said = [x.split(": ")[1] for x in _validate(project).splitlines()
             if x.startswith(("error:", "warning:"))]
     assert said == ["cvm.yaml:4:9", "cvm.yaml:31:10", "policies/notes.yml"], said
+
+
+def test_a_channel_no_declared_one_resembles_gets_a_hint(tmp_path: Path) -> None:
+    """A new user's trial: a trigger's `channel: fax` and a contact policy's said without a
+    hint (no declared channel is near enough to suggest)."""
+    project = copy_example_project(tmp_path)
+    shutil.copytree(ROOT / "triggers", project / "triggers")
+    trigger = project / "triggers" / "service_recovery.yaml"
+    trigger.write_text(trigger.read_text().replace("channel: call_centre", "channel: fax", 1))
+    contacts = project / "policies" / "contact_policies.yaml"
+    contacts.write_text(contacts.read_text().replace("channel: email", "channel: fax", 1))
+    hints = [x for x in _validate(project).splitlines() if x.startswith("  hint:")]
+    assert hints == ["  hint: declare it in policies/channels.yaml, or name one declared "
+                     "there"] * 2

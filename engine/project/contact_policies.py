@@ -44,7 +44,9 @@ CONTACT_POLICY = c.Record([
     c.Field("max_contacts", c.Optional(c.Number(min=1, integer=True, hint=(
         "the contacts in the window a customer may have had: 1 or more (a channel no one may "
         "be contacted on is left out of the policies' channels)"))), None),
-    c.Field("days", c.Optional(c.Number(min=1, max=MAX_DAYS, integer=True)), None),
+    c.Field("days", c.Optional(c.Number(min=1, max=MAX_DAYS, integer=True, hint=(
+        "the window in days, ending on the run's as-of date: 7 for a week, 30 for a month"))),
+        None),
     c.Field("outcomes", c.Optional(c.ListOf(c.Text(choices=OUTCOMES), min_items=1)), None),
 ], what="a contact policy")
 CONTACT_POLICIES = c.Record([
@@ -172,7 +174,9 @@ def _check(doc: YamlDoc, i: int, pol: dict[str, Any], seen: dict[str, int],
         if value is not None and known is not None and value not in known:
             out.append(doc.problem((*at, key), f"found {value!r}, expected a {what} ("
                                    + ", ".join(sorted(known)) + ")",
-                                   hint=did_you_mean(value, list(known))))
+                                   hint=did_you_mean(value, list(known))
+                                   or f"declare it in {what.split(' in ')[1]}, or name one "
+                                   "declared there"))
     return out
 
 

@@ -247,7 +247,9 @@ def _trigger(doc: YamlDoc, i: int, item: dict[str, Any], event_types: Mapping[st
         problems.append(doc.problem((*at, "then", "channel"), f"found {channel!r}, expected a "
                                     "channel declared in policies/channels.yaml ("
                                     + ", ".join(sorted(channels)) + ")",
-                                    hint=did_you_mean(channel, list(channels))))
+                                    hint=did_you_mean(channel, list(channels))
+                                    or "declare it in policies/channels.yaml, or name one "
+                                    "declared there"))
     event_when: Condition | None = ALWAYS
     if item["event"]["when"] is not None and fields is not None:
         event_when = _event_condition(doc, (*at, "event", "when"), kind, fields,
