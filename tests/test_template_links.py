@@ -199,3 +199,25 @@ def test_renders_ending_out_of_order_give_back_python_s_own_limit() -> None:
     first.__exit__(None, None, None)
     second.__exit__(None, None, None)
     assert sys.getrecursionlimit() == before
+
+
+def test_templates_including_each_other_are_named_and_each_brief_template_is_checked(
+        tmp_path: Path) -> None:
+    """A new user's trial: brief.md.j2 misspelt a name and brief.html.j2 included c.j2, which
+    included a.j2, which included b.j2, which included a.j2: validate said the first alone,
+    and once it was fixed, blamed brief.html.j2:1 for 'including itself'."""
+    project = copy_example_project(tmp_path)
+    folder = project / "templates"
+    (folder / "brief.md.j2").write_text("{{ nosuch.x }}\n")
+    html = folder / "brief.html.j2"
+    html.write_text('{% include "c.j2" %}\n' + html.read_text())
+    (folder / "c.j2").write_text('{% include "a.j2" %}\n')
+    (folder / "a.j2").write_text('A\n{% include "b.j2" %}\n')
+    (folder / "b.j2").write_text('{% include "a.j2" %}\n')
+    result = runner.invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 1
+    said = [x for x in result.stderr.splitlines() if x.startswith("error")]
+    assert said == [
+        "error: templates/brief.md.j2:1: 'nosuch' is undefined",
+        "error: templates/a.j2:2: the templates include or call each other without end: "
+        "a.j2:2 -> b.j2:1 -> a.j2"], result.stderr

@@ -76,29 +76,35 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     real run has and the sample may not) is the run's to find."""
     from engine.render.brief_data import sample_actions
 
-    try:
-        render_briefs(templates, sample_actions(rulebook, channels, tiers), rulebook,
-                      channels, run={"run_id": "0" * 16, "as_of": "2000-01-01",
-                                     "currency": currency, "project": project})
-    except InputError as exc:  # chained to the template's failure (render_template)
-        if exc.__cause__ is not None and whatever_the_data(exc.__cause__):
-            return list(exc.problems)
-        return [dataclasses.replace(p, severity="warning", hint="; ".join(
-            h for h in (p.hint, "found rendering a sample action list: cvm run stops here on "
-                        "data like it") if h)) for p in exc.problems]
-    return []
+    actions = sample_actions(rulebook, channels, tiers)
+    problems: list[Problem] = []
+    for ext, name in BRIEF_TEMPLATES.items():  # each template's first problem
+        try:
+            render_briefs(templates, actions, rulebook, channels,
+                          run={"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency,
+                               "project": project}, only={ext: name})
+        except InputError as exc:  # chained to the template's failure (render_template)
+            if exc.__cause__ is not None and whatever_the_data(exc.__cause__):
+                problems += exc.problems
+                continue
+            problems += [dataclasses.replace(p, severity="warning", hint="; ".join(
+                h for h in (p.hint, "found rendering a sample action list: cvm run stops here "
+                            "on data like it") if h)) for p in exc.problems]
+    return problems
 
 
 def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,
-                  channels: ChannelSetup, *, run: dict[str, Any]) -> dict[str, str]:
+                  channels: ChannelSetup, *, run: dict[str, Any],
+                  only: Mapping[str, str] = BRIEF_TEMPLATES) -> dict[str, str]:
     """Every campaign's briefs by file name (``<campaign>.md``, ``<campaign>.html``): what
-    ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares."""
+    ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares; ``only``: these templates
+    (``cvm validate`` checks each apart)."""
     from engine.render.brief_data import campaign_contexts
 
     env = environment(templates)
     env.start_run()  # every brief of the run within one bound
     out = {}
     for ctx in campaign_contexts(actions, rulebook, channels, run=run):
-        for ext, template in BRIEF_TEMPLATES.items():
+        for ext, template in only.items():
             out[f"{ctx['campaign']['id']}.{ext}"] = render(templates, template, ctx, env=env)
     return out

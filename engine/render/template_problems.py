@@ -55,6 +55,12 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
         return Problem(f"the template asks for a range of more than {MAX_RANGE:,} numbers",
                        file=shown(file or name), line=line, hint=LIMITS_HINT)
     if isinstance(exc, RecursionError):
+        cycle = _cycle()
+        if cycle is not None and len(cycle) > 2:  # a -> b -> a: said where it turns back
+            (file, line), names = cycle[0], [f"{f}:{n}" for f, n in cycle[:-1]]
+            return Problem("the templates include or call each other without end: "
+                           + " -> ".join([*names, cycle[-1][0]]), file=shown(file), line=line,
+                           hint=LIMITS_HINT)
         return Problem("the template calls or includes itself without end",
                        file=shown(file or name), line=line, hint=LIMITS_HINT)
     if isinstance(exc, MemoryError):
@@ -85,6 +91,25 @@ def whatever_the_data(exc: BaseException) -> bool:
     if isinstance(exc, jinja2.UndefinedError):
         return bool(_NOT_IN_ANY_CONTEXT.match(str(exc.message)))
     return isinstance(exc, _ANY_DATA)
+
+
+def _cycle() -> list[tuple[str, int]] | None:
+    """The templates a recursion went round, from the first that comes back to its return
+    (``[(a.j2, 2), (b.j2, 1), (a.j2, 2)]``): the template frames of the traceback, one per
+    template in a row (a macro's calls within one file are one step)."""
+    steps: list[tuple[str, int]] = []
+    tb = sys.exc_info()[2]
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") and (not steps or steps[-1][0] != Path(filename).name):
+            steps.append((Path(filename).name, tb.tb_lineno))
+        tb = tb.tb_next
+    seen: dict[str, int] = {}
+    for i, (file, _) in enumerate(steps):
+        if file in seen:
+            return steps[seen[file]: i + 1]
+        seen[file] = i
+    return None
 
 
 def _where(name: str, *, outermost: bool = False) -> tuple[str | None, int | None]:
