@@ -74,37 +74,41 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     ``budget.usd``) is found now, at its line, in the run's words; compiling finds only bad
     syntax. Only such a name is said: what depends on the data (a second example that a
     real run has and the sample may not) is the run's to find."""
-    from engine.render.brief_data import sample_actions
+    from engine.render.brief_data import campaign_contexts, sample_actions
 
-    actions = sample_actions(rulebook, channels, tiers)
+    run = {"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency, "project": project}
+    env = environment(templates)
+    env.start_run()  # every brief within one bound, as the run renders them
+    failed: dict[str, InputError] = {}  # each template's first problem; the others go on
+    for ctx in campaign_contexts(sample_actions(rulebook, channels, tiers), rulebook,
+                                 channels, run=run):
+        for template in BRIEF_TEMPLATES.values():
+            if template not in failed:
+                try:
+                    render(templates, template, ctx, env=env)
+                except InputError as exc:  # chained to the failure (render_template)
+                    failed[template] = exc
     problems: list[Problem] = []
-    for ext, name in BRIEF_TEMPLATES.items():  # each template's first problem
-        try:
-            render_briefs(templates, actions, rulebook, channels,
-                          run={"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency,
-                               "project": project}, only={ext: name})
-        except InputError as exc:  # chained to the template's failure (render_template)
-            if exc.__cause__ is not None and whatever_the_data(exc.__cause__):
-                problems += exc.problems
-                continue
+    for error in failed.values():
+        if error.__cause__ is not None and whatever_the_data(error.__cause__):
+            problems += error.problems
+        else:
             problems += [dataclasses.replace(p, severity="warning", hint="; ".join(
                 h for h in (p.hint, "found rendering a sample action list: cvm run stops here "
-                            "on data like it") if h)) for p in exc.problems]
+                            "on data like it") if h)) for p in error.problems]
     return problems
 
 
 def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,
-                  channels: ChannelSetup, *, run: dict[str, Any],
-                  only: Mapping[str, str] = BRIEF_TEMPLATES) -> dict[str, str]:
+                  channels: ChannelSetup, *, run: dict[str, Any]) -> dict[str, str]:
     """Every campaign's briefs by file name (``<campaign>.md``, ``<campaign>.html``): what
-    ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares; ``only``: these templates
-    (``cvm validate`` checks each apart)."""
+    ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares."""
     from engine.render.brief_data import campaign_contexts
 
     env = environment(templates)
     env.start_run()  # every brief of the run within one bound
     out = {}
     for ctx in campaign_contexts(actions, rulebook, channels, run=run):
-        for ext, template in only.items():
+        for ext, template in BRIEF_TEMPLATES.items():
             out[f"{ctx['campaign']['id']}.{ext}"] = render(templates, template, ctx, env=env)
     return out
