@@ -23,11 +23,12 @@ CASES_DIR = Path(__file__).resolve().parent / "cases" / "bad_input"
 PROJECT = CASES_DIR / "project"
 
 
-# the corpora of YAML, rules and templates: what they refuse is read by PyYAML, durable-rules
-# and Jinja2, the same in every CI job (only pandas, numpy and pyarrow differ in the oldest)
-NO_DATA = main_job_only("YAML, rules and templates are read alike whatever the pandas; the "
-                        "oldest job runs the data's cases")
-MAIN_JOB = {"templates", "rules", "yaml"}
+# the corpora of YAML, cvm.yaml, the command line, rules and templates: what they refuse is
+# read by PyYAML, typer, durable-rules and Jinja2, the same in every CI job (only pandas, numpy
+# and pyarrow differ in the oldest)
+NO_DATA = main_job_only("YAML, the command line, rules and templates are read alike whatever "
+                        "the pandas; the oldest job runs the data's cases")
+MAIN_JOB = {"templates", "rules", "yaml", "config", "cli"}
 
 
 def _cases() -> list[Any]:

@@ -163,8 +163,8 @@ def test_a_template_including_itself_is_said_at_its_include(tmp_path: Path) -> N
 
 
 def test_a_macro_may_nest_fifty_deep_and_not_much_more(tmp_path: Path) -> None:
-    """Templates may stack up 400 Python frames (engine.render.sandbox.TEMPLATE_FRAMES), about
-    60 levels of macro calls (README "Campaign briefs"): a recursion without end stops there."""
+    """Templates may stack up 400 Python frames (template_limits.TEMPLATE_FRAMES), about 60
+    levels of macro calls (README "Campaign briefs"): a recursion without end stops there."""
     from engine.project.templates import read_templates
     from engine.render.sandbox import render_template, sandbox
 
@@ -189,10 +189,10 @@ def test_renders_ending_out_of_order_give_back_python_s_own_limit() -> None:
     second, left the process at the lowered limit (the second restored the first's)."""
     import sys
 
-    from engine.render.sandbox import _shallow_recursion
+    from engine.render.template_limits import shallow_recursion
 
     before = sys.getrecursionlimit()
-    first, second = _shallow_recursion(), _shallow_recursion()
+    first, second = shallow_recursion(), shallow_recursion()
     first.__enter__()
     second.__enter__()
     assert sys.getrecursionlimit() < before

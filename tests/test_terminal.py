@@ -16,7 +16,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engine.cli import app
-from tests.ci_jobs import oldest_job_only
+from tests.ci_jobs import main_job_only
 from tests.conftest import copy_example_project
 
 CVM = str(Path(sys.executable).parent / "cvm")
@@ -24,8 +24,8 @@ PLAIN_LINE = re.compile(r"\[ *[0-9]+\.[0-9] s\] ")  # `  [   1.8 s] features ...
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|38;[0-9;]+|9[0-7])m")  # a foreground colour
 # a cvm process on a pseudo-terminal (two to five seconds each): rich draws the colours and bars
 # whatever the pandas, and the oldest job runs the same commands in the other tests
-ON_A_TERMINAL = oldest_job_only("rich draws on a pseudo-terminal whatever the pandas; the "
-                                "main job runs these commands in the other tests")
+ON_A_TERMINAL = main_job_only("rich draws on a pseudo-terminal whatever the pandas; the oldest "
+                              "job runs these commands in the other tests")
 
 
 def _in_terminal(args: list[str], **env: str) -> tuple[int, str]:

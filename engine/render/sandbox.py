@@ -24,12 +24,8 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
-import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import jinja2
@@ -71,6 +67,7 @@ from engine.render.template_limits import (
     check_printed,
     length,
     printed,
+    shallow_recursion,
     too_large,
 )
 from engine.render.template_problems import problem_of
@@ -362,42 +359,9 @@ def render_template(env: Sandbox, name: str, context: Mapping[str, Any],
     if new_run:
         env.start_run()
     try:
-        with _shallow_recursion():
+        with shallow_recursion():
             return "".join(env.get_template(name).generate(context))
     except Exception as exc:  # every failure of a user file becomes its problem
         # chained: cvm validate tells from the failure whether any data meets it
         raise InputError(problem_of(exc, name, shown, context, env)) from exc
 
-
-# Python frames a template may stack up (about 60 levels of includes or macro calls): a template
-# including itself without end stops there, where Python's own limit of 1,000 frames took
-# seconds (each output string passes up through every level: the work grows as the square of
-# the depth; 7.9 s for the bundled brief including itself)
-TEMPLATE_FRAMES = 400
-
-
-_FRAMES_LOCK = threading.Lock()
-_rendering = [0, 0]  # renders under way, and the limit before the first of them
-
-
-@contextmanager
-def _shallow_recursion() -> Iterator[None]:
-    """Python's recursion limit lowered to ``TEMPLATE_FRAMES`` above the caller while a
-    template renders (the limit is the process's: renders in several threads share one
-    lowering, and the first limit comes back when the last ends)."""
-    depth = 0
-    frame: FrameType | None = sys._getframe()
-    while frame is not None:
-        depth, frame = depth + 1, frame.f_back
-    with _FRAMES_LOCK:
-        if _rendering[0] == 0:
-            _rendering[1] = sys.getrecursionlimit()
-        _rendering[0] += 1
-        sys.setrecursionlimit(min(_rendering[1], depth + TEMPLATE_FRAMES))
-    try:
-        yield
-    finally:
-        with _FRAMES_LOCK:
-            _rendering[0] -= 1
-            if _rendering[0] == 0:
-                sys.setrecursionlimit(_rendering[1])

@@ -6,8 +6,12 @@ billion characters to find out that it is too long.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sized
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sized
+from contextlib import contextmanager
 from string import Formatter
+from types import FrameType
 from typing import Any
 
 import jinja2
@@ -212,3 +216,37 @@ METHOD_CHECKS: dict[str, Callable[..., None]] = {
     "format": lambda text, *a, **k: None,  # bounded by the formatter, field by field
     "expandtabs": _expanded,
 }
+
+
+# Python frames a template may stack up (about 60 levels of includes or macro calls): a template
+# including itself without end stops there, where Python's own limit of 1,000 frames took
+# seconds (each output string passes up through every level: the work grows as the square of
+# the depth; 7.9 s for the bundled brief including itself)
+TEMPLATE_FRAMES = 400
+
+
+_FRAMES_LOCK = threading.Lock()
+_rendering = [0, 0]  # renders under way, and the limit before the first of them
+
+
+@contextmanager
+def shallow_recursion() -> Iterator[None]:
+    """Python's recursion limit lowered to ``TEMPLATE_FRAMES`` above the caller while a
+    template renders (the limit is the process's: renders in several threads share one
+    lowering, and the first limit comes back when the last ends)."""
+    depth = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    with _FRAMES_LOCK:
+        if _rendering[0] == 0:
+            _rendering[1] = sys.getrecursionlimit()
+        _rendering[0] += 1
+        sys.setrecursionlimit(min(_rendering[1], depth + TEMPLATE_FRAMES))
+    try:
+        yield
+    finally:
+        with _FRAMES_LOCK:
+            _rendering[0] -= 1
+            if _rendering[0] == 0:
+                sys.setrecursionlimit(_rendering[1])
