@@ -680,3 +680,29 @@ def test_rows_of_separators_at_the_end_are_skipped_as_one_process_skips_them(
     assert said.exit_code == 0, said.output
     assert ("  note: 3 empty rows at the end of tx.csv (separators only, as a spreadsheet's "
             "export adds them) not read\n") in said.output, said.output
+
+
+def test_a_folder_s_files_without_rows_are_skipped_as_one_process_skips_them(
+        scheduler: str, make_project: object, tmp_path: Path) -> None:
+    from tests.conftest import BASE_CONFIG, BASE_TX
+    lines = BASE_TX.splitlines(keepends=True)
+    project = make_project(  # type: ignore[operator]
+        files={"set/a.csv": "".join(lines[:3]), "set/b.csv": lines[0], "set/c.csv": "",
+               "set/d.csv": lines[0] + "".join(lines[3:])},
+        config=BASE_CONFIG.replace("transactions: tx.csv", "transactions: set"))
+    note = "  note: 2 files without rows skipped (empty, or a header alone): b.csv, c.csv\n"
+    outs = []
+    for side, extra in (("local", ()), ("dask", ("--engine", "dask", "--scheduler", scheduler,
+                                                 "--partitions", "2"))):
+        got = cvm("score", "-p", str(project), "-o", str(tmp_path / side), *extra)
+        assert got.exit_code == 0 and note in got.output, got.output
+        outs.append((tmp_path / side / "customers.csv").read_bytes())
+    assert outs[0] == outs[1] and outs[0].count(b"\n") == 4
+    for name in ("a.csv", "d.csv"):
+        (project / "set" / name).write_text(lines[0])
+    got = cvm("score", "-p", str(project), "-o", str(tmp_path / "none"), "-q", "--engine",
+              "dask", "--scheduler", scheduler)
+    assert (got.exit_code, got.stderr) == (1, (
+        "error: set: every data file of the folder is without rows: a.csv, b.csv, c.csv, ...\n"
+        "  hint: check data.transactions at cvm.yaml:3:17, or whether the export stopped "
+        "early or wrote its rows to another file\n"))

@@ -328,3 +328,22 @@ def test_a_missing_object_does_not_hide_the_others_columns(s3_server: S3, tmp_pa
     assert f"error: s3://{bucket}/nope.csv: data.customers (cvm.yaml:8:14): " in got.stderr
     assert f"error: {tx}:1: header: column 'NetAmount' (mapped to amount in cvm.yaml) not " \
         "found" in got.stderr, got.stderr
+
+
+def test_a_prefix_s_objects_without_rows_are_skipped(s3_server: S3, make_project: object
+                                                    ) -> None:
+    """As a local folder's files (tests/test_empty_part_files.py): an empty object of a prefix
+    stopped validate (`the file is empty`), one of a header alone every command."""
+    bucket = s3_server.bucket("empty-parts")
+    header = BASE_TX.splitlines(keepends=True)[0]
+    for name, body in (("part-0.csv", BASE_TX), ("part-1.csv", ""), ("part-2.csv", header),
+                       ("part-3.parquet", "")):
+        url = s3_server.upload(bucket, f"set/{name}", body.encode())
+    prefix = url.rsplit("/", 1)[0]
+    project = _project(make_project, s3_server, prefix + "/")
+    got = cvm("validate", "-p", str(project))  # (a project of data alone: other errors)
+    assert f"error: {prefix}" not in got.output and "rules/lifecycle.yaml" in got.output
+    got = cvm("score", "-p", str(project), "-o", str(project / "out"))
+    assert got.exit_code == 0, got.output
+    assert "  note: 3 files without rows skipped (empty, or a header alone): part-1.csv, " \
+        "part-2.csv, part-3.parquet\n" in got.output, got.output

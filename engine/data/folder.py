@@ -8,7 +8,7 @@ and its row (its CSV line) in that file."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,7 +16,8 @@ import pyarrow as pa
 
 from engine.data import object_store
 from engine.data.empty_tail import counted, dropped
-from engine.data.object_store import DATA_SUFFIXES, is_left_out
+from engine.data.header import NoRows
+from engine.data.object_store import DATA_SUFFIXES, is_left_out, shown_names
 from engine.data.tabular import Source, read_columns
 from engine.errors import InputError, Problem
 from engine.project.object_store import ObjectPath
@@ -105,30 +106,43 @@ def parts(folder: Source) -> tuple[list[tuple[str, Source]], list[str]]:
             for file in files], skipped
 
 
-def read_folder(src: Source, wanted: Mapping[str, str],
-                repetitive: Collection[str] = ()) -> tuple[pa.Table, list[str]]:
+def read_folder(src: Source, wanted: Mapping[str, str], repetitive: Collection[str] = ()
+                ) -> tuple[pa.Table, list[str], list[str]]:
     """Every file's ``wanted`` columns, one file after the other (``tabular.read_columns``),
-    and the names of the folder's other files, not read (``parts``: the folder is walked
-    once)."""
+    the names of the folder's other files, not read (``parts``: the folder is walked once),
+    and of its files without a row (empty, or a header or schema alone: as a job writing one
+    file per partition leaves for an empty one), skipped."""
     rows = as_folder(src)
     assert isinstance(rows, FolderRows)
     files, skipped = parts(rows)
     if not files:
         raise InputError(no_data_file(rows))
     rows.starts.clear()
-    tables, start = [], 0
-    for _, part in files:
-        table = read_columns(part, wanted, repetitive)
+    tables: list[tuple[str, pa.Table]] = []
+    empty: list[str] = []
+    start = 0
+    for name, part in files:
+        try:
+            table = read_columns(part, wanted, repetitive)
+        except NoRows:
+            empty.append(name)
+            continue
         rows.starts.append((start, part))
         start += table.num_rows
-        tables.append(table)
+        tables.append((name, table))
+    if not tables:
+        raise InputError(no_rows_at_all(rows, empty))
     try:
-        return counted(pa.concat_tables(tables, promote_options="permissive"),
-                       sum(dropped(t) for t in tables)), skipped
+        return counted(pa.concat_tables([t for _, t in tables], promote_options="permissive"),
+                       sum(dropped(t) for _, t in tables)), skipped, empty
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        names = [name for name, _ in files]
-        raise InputError(mixed_types(rows.display, list(zip(names, tables, strict=True)),
-                                     wanted)) from None
+        raise InputError(mixed_types(rows.display, list(tables), wanted)) from None
+
+
+def no_rows_at_all(folder: Source, empty: Sequence[str]) -> Problem:
+    """A folder whose every data file is without a row (``empty``: their names in it)."""
+    return Problem(f"every data file of the folder is without rows: {shown_names(empty)}",
+                   file=folder.display, hint=folder.no_rows_hint())
 
 
 def mixed_types(display: str, tables: list[tuple[str | None, pa.Table]],

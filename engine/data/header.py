@@ -25,6 +25,11 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 _DELIMS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
+class NoRows(InputError):
+    """A file without a data row (empty, or a header or a schema alone): in a folder, a file
+    skipped and counted (``engine.data.folder``); anywhere else an error like any other."""
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a table comes from and how it is shown in messages."""
@@ -207,7 +212,7 @@ def header_names(src: Source, head: bytes) -> list[str]:
                                  file=src.display, line=1, key="header",
                                  hint=encoding_hint(src, utf16_hint())))
     if not head:  # a file of 0 bytes: no line at all (its readers may not look at its size)
-        raise InputError(Problem("the file is empty, expected a header line and data rows",
+        raise NoRows(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display, hint=src.no_rows_hint()))
     if not first.strip():
         raise InputError(Problem(
@@ -259,7 +264,7 @@ def check_local(src: Source) -> None:
         raise InputError(Problem("is a folder, expected a CSV or Parquet file", file=src.display,
                                  hint=object_store.folder_hint(src.setting, src.setting_at)))
     if src.path.stat().st_size == 0:
-        raise InputError(Problem("the file is empty, expected a header line and data rows",
+        raise NoRows(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display, hint=src.no_rows_hint()))
 
 
@@ -290,7 +295,7 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
                                      "writer")) from None
         missing_columns(src, meta.schema.to_arrow_schema().names, wanted, None)
         if meta.num_rows == 0:
-            raise InputError(no_rows(src))
+            raise NoRows(no_rows(src))
         return
     with opened_bytes(src, head=True) as fh:
         head = fh.read(HEAD_BYTES)
@@ -299,7 +304,7 @@ def preflight(src: Source, wanted: Mapping[str, str]) -> None:
     duplicated_columns(src, header, wanted)
     rest = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[1:]
     if len(head) < HEAD_BYTES and not (rest and rest[0].strip()):
-        raise InputError(no_rows(src))  # blank lines after the header are no rows either
+        raise NoRows(no_rows(src))  # blank lines after the header are no rows either
 
 
 @contextmanager

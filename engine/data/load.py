@@ -125,6 +125,7 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     wanted = transaction_columns(config)  # what cvm validate looks for in the header
     repetitive = ("date", "category", "channel", "end")
     skipped: list[str] = []  # a folder's files not read
+    empty: list[str] = []  # and its files without rows
     ids: dict[str, ParsedIds] = {}  # a Parquet file's UUID id columns, parsed (_read_file)
     if isinstance(data.transactions, DatabaseSource):  # a table or query (engine/data/database)
         rows = rows_source(data.transactions)
@@ -136,11 +137,11 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
             data.delimiter, data.encoding, config.where("data.transactions"),
             numbers=data.numbers))
         if isinstance(src, FolderRows):
-            table, skipped = read_folder(src, wanted, repetitive)
+            table, skipped, empty = read_folder(src, wanted, repetitive)
         else:
             table, ids = _read_file(src, wanted, repetitive)
     report = LoadReport(file=src.display, rows_read=table.num_rows,
-                        files_note=skipped_note(skipped))
+                        files_note=skipped_note(skipped, empty))
     if tail := dropped(table):  # ;;;;; at the end of the file (engine/data/empty_tail.py)
         report.notes.append(empty_tail_note(tail, src.display, isinstance(src, FolderRows)))
     cols = data.columns

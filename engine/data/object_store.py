@@ -210,13 +210,26 @@ def is_left_out(parts: Sequence[str]) -> bool:
     return any(part.startswith((".", "_")) for part in parts)
 
 
-def skipped_note(names: Sequence[str]) -> str:
-    """The load report's note on the files of a folder or prefix that are not read."""
-    if not names:
-        return ""
-    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-    return f"{len(names):,} file{'s' if len(names) != 1 else ''} skipped (suffix not " \
-        f"{', '.join(DATA_SUFFIXES[:-1])} or {DATA_SUFFIXES[-1]}): {shown}"
+def skipped_note(names: Sequence[str], empty: Sequence[str] = ()) -> str:
+    """The load report's note on the files of a folder or prefix that are not read: ``names``
+    for their suffix, ``empty`` for holding no row (a header or schema alone, or nothing)."""
+    said = []
+    if names:
+        said.append(f"{_files(names)} skipped (suffix not {', '.join(DATA_SUFFIXES[:-1])} or "
+                    f"{DATA_SUFFIXES[-1]}): {shown_names(names)}")
+    if empty:
+        said.append(f"{_files(empty)} without rows skipped (empty, or a header alone): "
+                    f"{shown_names(empty)}")
+    return "; ".join(said)
+
+
+def _files(names: Sequence[str]) -> str:
+    return f"{len(names):,} file{'s' if len(names) != 1 else ''}"
+
+
+def shown_names(names: Sequence[str]) -> str:
+    """The first three of ``names``, then ``...`` when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def _listed(loc: ObjectPath, setting: str
@@ -324,9 +337,11 @@ def stores_checked(config: Config) -> tuple[list[Problem], set[str]]:
             problems.append(prefix_problem(loc, f"data.{key}", where))
         elif not found:
             problems.append(empty_prefix(loc, f"data.{key}"))
+        empty = [path for path, meta in found if meta.get("size") == 0]
+        if found and found[0][0] != loc:  # a prefix: its empty objects are skipped, or
+            empty = []  # said when every one is (engine.data.preflight)
         problems += [Problem("the file is empty, expected a header line and data rows",
-                             file=path.url, key=where)
-                     for path, meta in found if meta.get("size") == 0]
+                             file=path.url, key=where) for path in empty]
         if len(problems) == before:
             ok.add(key)
     return problems, ok

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from engine.data.header import Source, preflight
+from engine.data.header import NoRows, Source, preflight
 from engine.errors import InputError, Problem
 from engine.project.config import Config, DataConfig
 from engine.project.object_store import ObjectPath
@@ -67,15 +67,28 @@ def _is_folder(src: Source) -> bool:
 def _folder(src: Source, wanted: dict[str, str]) -> list[Problem]:
     """Each file of a folder or prefix read as the transactions (one process and ``--engine
     dask`` read the same files); an empty folder is refused as the readers refuse it."""
-    from engine.data.folder import no_data_file, parts  # (pyarrow)
+    from engine.data.folder import no_data_file, no_rows_at_all, parts  # (pyarrow)
 
     files = parts(src)[0]
     if not files:
         return [no_data_file(src)]
     problems: list[Problem] = []
-    for _, part in files:
+    empty = []  # files without rows: skipped by the readers, unless every file is
+    for name, part in files:
         try:
             preflight(part, wanted)
+        except NoRows:
+            empty.append(name)
         except InputError as exc:
-            problems += exc.problems
-    return problems
+            if isinstance(part.path, ObjectPath) and _empty_object(part):
+                empty.append(name)  # (a Parquet object of 0 bytes: no footer to read)
+            else:
+                problems += exc.problems
+    return [no_rows_at_all(src, empty)] if len(empty) == len(files) else problems
+
+
+def _empty_object(part: Source) -> bool:
+    from engine.data.object_store import info
+
+    assert isinstance(part.path, ObjectPath)
+    return info(part.path, part.setting).get("size") == 0

@@ -27,6 +27,7 @@ from engine.data import object_store
 from engine.data.empty_tail import counted, without_empty_tail
 from engine.data.header import (
     HEAD_BYTES,
+    NoRows,
     Source,
     check_local,
     column_setting,
@@ -69,7 +70,7 @@ def read_columns(src: Source, wanted: Mapping[str, str],
     table, tail = (_read_parquet(src, wanted, repeated, skipped, first), 0) if src.is_parquet \
         else without_empty_tail(src, _read_csv(src, wanted, repeated, first), first)
     if table.num_rows == 0:
-        raise InputError(no_rows(src))
+        raise NoRows(no_rows(src))
     # select by name: readers may return columns in file order, not in the order asked for
     kept = [k for k, v in wanted.items() if v not in skipped]
     return counted(table.select([wanted[k] for k in kept]).rename_columns(kept), tail)
@@ -91,8 +92,8 @@ def _check_object(src: Source, loc: ObjectPath) -> None:
     if found.get("type") == "directory":
         raise InputError(object_store.prefix_problem(loc, src.setting))
     if found.get("size") == 0:  # (an HTTP server may not say the size: None)
-        raise InputError(Problem("the file is empty, expected a header line and data rows",
-                                 file=src.display))
+        raise NoRows(Problem("the file is empty, expected a header line and data rows",
+                             file=src.display))
 
 
 @contextmanager

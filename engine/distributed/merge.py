@@ -98,11 +98,12 @@ def merged_contracts(parts: list[Part], rank: np.ndarray) -> tuple[np.ndarray, n
 
 
 def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date,
-                  skipped: Sequence[str] = ()) -> LoadReport:
+                  skipped: Sequence[str] = (), empty: Sequence[str] = ()) -> LoadReport:
     """The partitions' counts added up; the notes as one process words them (``as_of``: the
-    date decided over all partitions; ``skipped``: the files of the folder not read)."""
+    date decided over all partitions; ``skipped``, ``empty``: the files of the folder not
+    read, and those without rows)."""
     report = LoadReport(file=config.display(config.data.transactions), rows_read=rows,
-                        files_note=skipped_note(skipped))
+                        files_note=skipped_note(skipped, empty))
     for name in ("rows_used", "after_as_of", "zero_amount", "duplicates", "refund_rows",
                  "margin_assumed_rows", "customers_refund_only", "refund_rows_left_out"):
         setattr(report, name, sum(getattr(p.report, name) for p in parts))

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from engine.data.contracts import end_days
 from engine.data.empty_tail import dropped
 from engine.data.folder import listing, mixed_types
+from engine.data.header import NoRows
 from engine.data.load import DAY
 from engine.data.object_store import empty_prefix, files_under
 from engine.data.spaced_ids import Spaced, spaced_ids
@@ -47,6 +48,7 @@ class Routed:
     buy_days: np.ndarray  # int32 distinct days of the rows with a positive amount
     spaced: Spaced | None = None  # its ids read without their surrounding spaces
     empty_tail: int = 0  # rows of separators only at its end, not read
+    without_rows: str | None = None  # a folder's file without rows: its name there, skipped
 
 
 Input = Path | ObjectPath  # a local file, or an object each worker reads from the store
@@ -84,6 +86,15 @@ def _local_files(config: Config) -> tuple[list[Path], list[str]]:
     return files, skipped
 
 
+def name_in_folder(config: Config, path: Input) -> str:
+    """A file's name in the folder or prefix of the transactions, as one process names it."""
+    folder = config.data.transactions
+    if isinstance(path, ObjectPath) and isinstance(folder, ObjectPath):
+        return path.url.removeprefix(folder.url.rstrip("/") + "/")
+    assert isinstance(path, Path) and isinstance(folder, Path)
+    return path.relative_to(folder).as_posix()
+
+
 def source_of(config: Config, path: Input) -> Source:
     data = config.data
     folder = None if path == data.transactions or not isinstance(
@@ -111,8 +122,14 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
     src = source_of(config, path)
     cols, subs = config.data.columns, config.subscriptions
     # subscriptions: a contract's end travels with it (checked here, at the user's row)
-    table = read_columns(src, {**cols, "end": subs.end} if subs else cols,
-                         repetitive=REPETITIVE)
+    try:
+        table = read_columns(src, {**cols, "end": subs.end} if subs else cols,
+                             repetitive=REPETITIVE)
+    except NoRows:
+        if src.folder is None:
+            raise
+        none = np.empty(0, dtype=np.int32)  # skipped, as one process skips it
+        return Routed(0, none, none, without_rows=name_in_folder(config, path))
     empty_tail = dropped(table)
     # the checks of engine/data/load.py, here where the row is the user's row
     ids = as_text(src, table, "customer_id", cols["customer_id"], required=True)

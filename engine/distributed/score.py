@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.data.days import as_of_over, purchase_days
 from engine.data.empty_tail import empty_tail_note
+from engine.data.folder import no_rows_at_all
 from engine.data.load import LoadReport
 from engine.data.spaced_ids import Spaced
 from engine.distributed.merge import (
@@ -31,6 +32,8 @@ from engine.distributed.merge import (
 from engine.distributed.part import Part, score_part
 from engine.distributed.route import Routed, input_files, route_file, source_of
 from engine.distributed.tasks import Guarded, results
+from engine.errors import InputError
+from engine.project.object_store import ObjectPath
 from engine.project.project import Project
 from engine.project.schema import VALUE_COLUMNS
 from engine.value.clv_models import apply_models
@@ -80,6 +83,11 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             routed: list[Routed] = results(client.gather(client.map(
                 Guarded(), [route_file] * len(files), [config] * len(files), range(len(files)),
                 files, [work] * len(files), [n_parts] * len(files), pure=False)))
+            empty = [r.without_rows for r in routed if r.without_rows is not None]
+            if empty and len(empty) == len(routed):  # a folder's every file
+                folder = config.data.transactions
+                assert isinstance(folder, Path | ObjectPath)  # files (job.check_supported)
+                raise InputError(no_rows_at_all(source_of(config, folder), empty))
             all_days = np.unique(np.concatenate([r.days for r in routed]))
             as_of, buy_days = as_of_over(config, all_days, np.unique(np.concatenate(
                 [r.buy_days for r in routed])))
@@ -106,7 +114,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
                 required(days, config, as_of)
             ids, frame, totals, order = merged_parts(found)
             report = merged_report(config, found, sum(r.rows for r in routed), as_of,
-                                   skipped)
+                                   skipped, empty)
             report.last_day = last_day  # as one process's report says it
             if spaced := [r.spaced for r in routed if r.spaced is not None]:
                 report.notes.insert(0, reduce(Spaced.plus, spaced).note())

@@ -21,6 +21,7 @@ from typing import Any
 
 from engine.data.contracts import end_days
 from engine.data.folder import mixed_types, parts
+from engine.data.header import NoRows
 from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_first
 from engine.data.typed_columns import (
@@ -92,7 +93,12 @@ def _transactions(config: Config, file: Source, firsts: list[tuple[str | None, A
     """What ``load_transactions`` refuses of a row, on the first rows of one file: every
     column's first problem (the loader stops at the first column with one), in row order.
     The rows read are added to ``firsts`` under the file's name in its folder."""
-    src, table = read_first(file, transaction_columns(config), FIRST_ROWS)
+    try:
+        src, table = read_first(file, transaction_columns(config), FIRST_ROWS)
+    except NoRows:
+        if file.folder is None:
+            raise
+        return  # a folder's file without rows: skipped, as the commands skip it
     firsts.append((name, table))
     _checked_rows(config, src, table)
 
