@@ -76,3 +76,22 @@ def test_a_channel_no_declared_one_resembles_gets_a_hint(tmp_path: Path) -> None
     hints = [x for x in _validate(project).splitlines() if x.startswith("  hint:")]
     assert hints == ["  hint: declare it in policies/channels.yaml, or name one declared "
                      "there"] * 2
+
+
+def test_json_lists_the_problems_in_the_terminal_s_order(tmp_path: Path) -> None:
+    """`cvm validate --json` listed them in the order the checks found them (session 37's
+    closing note): a script and a person reading one project should see one order."""
+    import json
+
+    project = copy_example_project(tmp_path)
+    config = project / "cvm.yaml"
+    text = config.read_text().replace("output: output\n", "")
+    config.write_text(text.replace("name: Retail example\n",
+                                   "name: Retail example\noutput: cvm.yaml\n").replace(
+        "    push: PushOptIn\n", "    push: PushOptIn\n    fax: MailOptIn\n"))
+    (project / "policies" / "notes.yml").write_text("a: 1\n")
+    result = CliRunner().invoke(app, ["validate", "--project", str(project), "--json"])
+    assert result.exit_code == 1
+    found = json.loads(result.stdout)["problems"]
+    assert [(p["file"], p["line"]) for p in found] == [
+        ("cvm.yaml", 4), ("cvm.yaml", 31), ("policies/notes.yml", None)], found

@@ -176,7 +176,7 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     if json_out:  # issue 17: the same findings for a script, in the document
         from engine.workflow.json_output import validate_json
 
-        typer.echo(validate_json(problems, sizes, strict,
+        typer.echo(validate_json(in_file_order(problems), sizes, strict,
                                  not_checked(built, project, config_file)))
         return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them
