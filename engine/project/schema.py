@@ -54,7 +54,7 @@ VALUE_COLUMNS: tuple[Column, ...] = (
        "one-time buyers.", True),
     _C("category_breadth", NUMBER, "Distinct product categories bought (0 without categories)."),
     _C("referrals_made", NUMBER, "Customers in the customers file who name this one in "
-       "referred_by."),
+       "referred_by (not counting this one itself)."),
     _C("signup_date", DATE, "From the customers file, if it maps one (else empty).", True),
     _C("preferred_channel", TEXT, "From the customers file, if it maps one (else empty).",
        True),

@@ -146,12 +146,16 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
     ref = customers.columns.get("referred_by")
     if isinstance(ref, pa.Array):
         ref_code = _index_in(ref, tx.id_array)  # referrer's tx code, or -1
+        own = (ref_code >= 0) & (ref_code == file_code)  # names themselves: no referral
+        if own.any():
+            ref_code[own] = -1
+            report.notes.append(_self_referrals(customers.ids, own))
         has_ref = ref_code >= 0
         made = np.bincount(ref_code[has_ref], minlength=n)
         frame["referrals_made"] = made[codes].astype(np.int64)
         frame[REFERRER] = np.where(known, ref_code[safe], -1)
         # a referrer that bought is known; one that did not must be in the customers file
-        maybe = np.flatnonzero(~has_ref & np.asarray(ref.is_valid().to_numpy(
+        maybe = np.flatnonzero(~has_ref & ~own & np.asarray(ref.is_valid().to_numpy(
             zero_copy_only=False), dtype=bool))
         if len(maybe):
             unknown = int((_index_in(ref.take(pa.array(maybe)), customers.ids) < 0).sum())
@@ -172,6 +176,17 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
                             "not scored")
     _unmapped(frame)
     return tuple(consent_column(c) for c in customers.consents)
+
+
+def _self_referrals(ids: pa.Array, own: np.ndarray) -> str:
+    """The note on the customers whose ``referred_by`` names themselves (``own``: per file
+    row), the first three named."""
+    rows = np.flatnonzero(own)
+    named = ", ".join(str(v) for v in ids.take(pa.array(rows[:3])).to_pylist()) + \
+        (", ..." if len(rows) > 3 else "")
+    n = len(rows)
+    return (f"{n:,} customer{' names themselves' if n == 1 else 's name themselves'} in "
+            f"referred_by ({named}): not counted as a referral")
 
 
 def _unmapped(frame: pd.DataFrame) -> None:

@@ -1,0 +1,35 @@
+"""A customer whose `referred_by` names themselves is no referral (a new user's trial: the
+customer's own historic value was counted again as influence value, 635.94 on 1,254.23, which
+moved them from gold to platinum, without a word). Counted and said in a note instead."""
+
+from __future__ import annotations
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import BASE_CONFIG
+
+CONFIG = BASE_CONFIG.replace("    cost: cost\n", "    cost: cost\n  customers: customers.csv\n"
+                             "  customer_columns:\n    customer_id: id\n"
+                             "    referred_by: ref\n")
+
+
+def _score(make_project, refs: dict[str, str]) -> tuple[pd.DataFrame, str]:  # type: ignore[no-untyped-def]
+    rows = "".join(f"{c},{refs.get(c, '')}\n" for c in "abc")
+    project = make_project(CONFIG, files={"customers.csv": "id,ref\n" + rows})
+    got = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(project / "out")])
+    assert got.exit_code == 0, got.output
+    table = pd.read_csv(project / "out" / "customers.csv", dtype={"customer_id": str})
+    return table.set_index("customer_id"), got.output
+
+
+def test_a_customer_referring_themselves_is_no_referral(make_project) -> None:  # type: ignore[no-untyped-def]
+    plain, _ = _score(make_project, {})
+    table, printed = _score(make_project, {"a": "a", "c": "b"})
+    assert table.loc["a", "referrals_made"] == 0
+    assert table.loc["a", "influence_value"] == 0
+    assert table.loc["a", "total_value"] == plain.loc["a", "total_value"]
+    assert table.loc["b", "referrals_made"] == 1  # a referral of another is still one
+    assert "  note: 1 customer names themselves in referred_by (a): not counted as a " \
+        "referral\n" in printed, printed
