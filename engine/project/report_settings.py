@@ -20,6 +20,14 @@ from engine.project import checks as c
 MIN_ACTIVE_WINDOW = 31  # at least a month: whoever buys in a month is active at its end
 MAX_ACTIVE_WINDOW = 3660  # ten years: longer stops meaning "active"
 REPORT_TEMPLATE = "report.html.j2"
+# the names the report's template gets (engine/report/html.py; README "The report")
+REPORT_NAMES = (
+    "name", "as_of", "currency", "data_file", "spend_file", "first_month", "last_month",
+    "period_days", "window", "subscriptions", "horizon", "discount_year", "discount_period",
+    "kpis", "notes", "model_equity", "value_model", "model_tiers", "model_stages",
+    "reconciliation", "interval_level", "equities_differ", "charts", "tiers", "stages",
+    "tiers_clv_note", "run", "tier_migration", "measured", "monthly_tables", "table_head",
+    "table_rows")
 # why a subscriptions: project has no active window (engine/report/equity.py counts contracts)
 NO_WINDOW_WITH_CONTRACTS = "a customer is active while a contract of theirs runs"
 # the built-in report template ships with the report stage (engine/report/templates/)
@@ -67,5 +75,5 @@ def default_active_window(period_days: int) -> int:
 
 
 __all__ = ["BUILTIN_TEMPLATES", "MAX_ACTIVE_WINDOW", "MIN_ACTIVE_WINDOW",
-           "NO_WINDOW_WITH_CONTRACTS", "REPORT",
-           "REPORT_TEMPLATE", "ReportConfig", "default_active_window", "report_config"]
+           "NO_WINDOW_WITH_CONTRACTS", "REPORT", "REPORT_NAMES", "REPORT_TEMPLATE",
+           "ReportConfig", "default_active_window", "report_config"]

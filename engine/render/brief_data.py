@@ -22,6 +22,9 @@ from engine.project.rulebook import NO_ACTION, Rulebook
 from engine.render.figures import Price
 
 EXAMPLES = 5
+# the names a brief template gets (README "Campaign briefs"): one context per campaign
+CONTEXT_NAMES = ("run", "campaign", "policies", "audience", "value_at_stake", "stage_mix",
+                 "tier_mix", "channels", "budget", "expected", "holdout", "examples")
 # the action list's columns a brief reads: each selection below copies these only, not the
 # whole list (a fixed cost of a tenth of a second per campaign on a small run)
 USED = ("campaign", "status", "policy_id", "cost", "expected_value", "channel",

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError, Problem
-from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_TEMPLATE
+from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_NAMES, REPORT_TEMPLATE
 from engine.project.templates import TEMPLATES, Templates
 from engine.render.sandbox import Sandbox, check, render_template, sandbox
+from engine.render.template_names import unknown_names
 from engine.render.template_problems import whatever_the_data
 
 if TYPE_CHECKING:
@@ -53,9 +54,11 @@ def check_templates(templates: Templates) -> list[Problem]:
                                     "from the CVM Engine repository"))
         elif problem := check(env, name, _shown):
             problems.append(problem)
-    if templates.has(REPORT_TEMPLATE) and (
-            problem := check(report_environment(templates), REPORT_TEMPLATE, _shown)):
-        problems.append(problem)
+    if templates.has(REPORT_TEMPLATE):
+        report = report_environment(templates)
+        problem = check(report, REPORT_TEMPLATE, _shown)
+        problems += [problem] if problem else unknown_names(report, REPORT_TEMPLATE,
+                                                            REPORT_NAMES, _shown)
     return problems
 
 
@@ -74,7 +77,7 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     ``budget.usd``) is found now, at its line, in the run's words; compiling finds only bad
     syntax. Only such a name is said: what depends on the data (a second example that a
     real run has and the sample may not) is the run's to find."""
-    from engine.render.brief_data import campaign_contexts, sample_actions
+    from engine.render.brief_data import CONTEXT_NAMES, campaign_contexts, sample_actions
 
     run = {"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency, "project": project}
     env = environment(templates)
@@ -96,6 +99,12 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
             problems += [dataclasses.replace(p, severity="warning", hint="; ".join(
                 h for h in (p.hint, "found rendering a sample action list: cvm run stops here "
                             "on data like it") if h)) for p in error.problems]
+    said = {(p.file, p.line, p.message) for p in problems}
+    for template in BRIEF_TEMPLATES.values():  # in branches the sample did not take, too
+        for p in unknown_names(env, template, CONTEXT_NAMES, _shown):
+            if (p.file, p.line, p.message) not in said:  # (a file both templates include)
+                said.add((p.file, p.line, p.message))
+                problems.append(p)
     return problems
 
 

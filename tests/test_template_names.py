@@ -1,0 +1,121 @@
+"""`cvm validate` reads every variable a template names, in branches the sample action list
+does not take and in a project's own report template (a new user's trial: `{% if audience.size >
+50 %}{{ audeince.size }}{% endif %}` and the report's `{{ curency }}` passed validate; the run,
+then the report, stopped at them)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_NAMES, REPORT_TEMPLATE
+from tests.conftest import copy_example_project
+
+runner = CliRunner()
+HINT = "(see the README for the variables a template gets)"
+
+
+def _validate(project: Path) -> tuple[int, str]:
+    got = runner.invoke(app, ["validate", "-p", str(project)])
+    return got.exit_code, got.stderr
+
+
+def _add(path: Path, text: str) -> int:
+    """Append ``text`` to a template; the line it starts at."""
+    lines = path.read_text().count("\n")
+    path.write_text(path.read_text() + text)
+    return lines + 1
+
+
+def test_a_misspelt_name_in_a_branch_the_sample_skips_is_an_error(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    line = _add(project / "templates" / "brief.md.j2",
+                "{% if audience.size > 50000000 %}Big: {{ audeince.size }}{% endif %}\n")
+    assert _validate(project) == (1, (
+        f"error: templates/brief.md.j2:{line}: 'audeince' is undefined\n"
+        f"  hint: did you mean 'audience'? {HINT}\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"))
+
+
+def test_a_misspelt_name_in_the_project_s_report_template_is_an_error(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    own = project / "templates" / REPORT_TEMPLATE
+    shutil.copy(BUILTIN_TEMPLATES / REPORT_TEMPLATE, own)
+    lines = own.read_text().splitlines(keepends=True)
+    at = next(i for i, x in enumerate(lines) if "{{ currency }}" in x)
+    lines[at] = lines[at].replace("{{ currency }}", "{{ curency }}", 1)
+    own.write_text("".join(lines))
+    assert _validate(project) == (1, (
+        f"error: templates/{REPORT_TEMPLATE}:{at + 1}: 'curency' is undefined\n"
+        f"  hint: did you mean 'currency'? {HINT}\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"))
+    got = runner.invoke(app, ["report", "-p", str(project), "-o", str(tmp_path / "r"), "-q"])
+    assert got.exit_code == 1 and f"{REPORT_TEMPLATE}:{at + 1}: 'curency' is undefined" \
+        in got.stderr, got.stderr  # what validate now says first
+
+
+def test_names_a_template_gives_itself_or_guards_are_known(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    (project / "templates" / "part.j2").write_text(
+        "{{ mine }} {{ shared_macro(1) }}{% for k in keys %}{{ k }}{% endfor %}\n")
+    _add(project / "templates" / "brief.md.j2", (
+        "{% set mine = 1 %}{% set keys = [1] %}{% macro shared_macro(arg) %}{{ arg }}"
+        "{{ caller is defined }}{% endmacro %}{% include 'part.j2' %}"
+        "{% if optional is defined %}{{ optional }}{% endif %}{{ maybe | default('-') }}"
+        "{% with w = 2 %}{{ w }}{% endwith %}{{ range(2) | list }}{{ loop_free }}\n"))
+    code, said = _validate(project)
+    assert code == 1 and said.count("is undefined") == 1, said
+    assert "'loop_free' is undefined" in said, said
+
+
+def test_every_name_the_report_and_the_briefs_get_is_declared(tmp_path: Path,
+                                                            monkeypatch: Any) -> None:
+    """REPORT_NAMES and brief_data.CONTEXT_NAMES are what the templates are checked against:
+    a name the context has that they lack would be refused in a project's template."""
+    import engine.report.html as html
+    from engine.commands.common import project_config
+    from engine.render.brief_data import CONTEXT_NAMES, campaign_contexts, sample_actions
+    from engine.render.briefs import report_environment
+    from engine.render.template_names import unknown_names
+    from engine.run.build import load_setup
+
+    seen: list[dict[str, Any]] = []
+    real = html.render_template
+
+    def capture(env: Any, name: str, context: dict[str, Any], *args: Any, **kw: Any) -> str:
+        seen.append(context)
+        return real(env, name, context, *args, **kw)
+
+    monkeypatch.setattr(html, "render_template", capture)
+    project = copy_example_project(tmp_path)
+    got = runner.invoke(app, ["report", "-p", str(project), "-o", str(tmp_path / "r"), "-q"])
+    assert got.exit_code == 0, got.output
+    assert set(seen[0]) == set(REPORT_NAMES)
+    setup = load_setup(project_config(project, None))
+    contexts = campaign_contexts(sample_actions(setup.rulebook, setup.channels),
+                                 setup.rulebook, setup.channels, run={})
+    assert contexts and all(tuple(c) == CONTEXT_NAMES for c in contexts)
+    # the built-in report template reads no other name
+    env = report_environment(setup.templates)
+    assert unknown_names(env, REPORT_TEMPLATE, REPORT_NAMES, str) == []
+
+
+@pytest.mark.parametrize("example", ["retail", "cdnow", "subscription"])
+def test_the_bundled_templates_read_only_names_they_get(example: str) -> None:
+    from engine.commands.common import project_config
+    from engine.render.brief_data import CONTEXT_NAMES
+    from engine.render.briefs import BRIEF_TEMPLATES, environment
+    from engine.render.template_names import unknown_names
+    from engine.run.build import load_setup
+    from tests.conftest import ROOT
+
+    project = ROOT if example == "retail" else ROOT / "examples" / example
+    setup = load_setup(project_config(project, None))
+    env = environment(setup.templates)
+    for name in BRIEF_TEMPLATES.values():
+        assert unknown_names(env, name, CONTEXT_NAMES, str) == [], (example, name)
