@@ -177,6 +177,11 @@ def _delimiter_hint(src: Source, only_column: str) -> str | None:
     for delim, name in _DELIMS.items():
         if delim != src.delimiter and delim in only_column:
             shown = "\\t" if delim == "\t" else delim
+            if src.setting == "data.customers":  # its own, or the transactions' too
+                return (f"the header looks {name}-separated but the customers file is read "
+                        f"with {src.delimiter!r}: set data.customers_delimiter: {shown!r} in "
+                        f"{config_shown()} (data.delimiter, when the transactions file is "
+                        f"{name}-separated too)")
             return (f"the header looks {name}-separated but data.delimiter is "
                     f"{src.delimiter!r}: set data.delimiter: {shown!r} in {config_shown()}")
     return None

@@ -44,7 +44,8 @@ def check_files(config: Config, *, stores: Collection[str] = ()) -> list[Problem
         if not isinstance(path, Path | ObjectPath) or (isinstance(path, ObjectPath)
                                                        and key not in stores):
             continue  # none, a database, or a store not reached
-        src = Source(path, config.display(path), f"data.{key}", data.delimiter, data.encoding,
+        src = Source(path, config.display(path), f"data.{key}", data.customers_delimiter
+                     if key == "customers" else data.delimiter, data.encoding,
                      config.where(f"data.{key}"), numbers=data.numbers)
         try:
             if key == "transactions" and _is_folder(src):

@@ -241,7 +241,8 @@ def _read_whitespace(src: Source, wanted: Mapping[str, str], n_columns: int,
         raise InputError(Problem(
             f"found {found.group(3)} fields, expected {n_columns} like the header",
             file=src.display, line=int(found.group(2)),
-            hint="with data.delimiter: whitespace, a value cannot contain spaces")) from None
+            hint=f"with {_delimiter_key(src)}: whitespace, a value cannot contain spaces")
+        ) from None
     # runs of spaces never make an empty field: an empty cell is a row cut short
     short = frame.isna().any(axis=1).to_numpy()
     if short.any():
@@ -331,3 +332,8 @@ def dictionary(col: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
 
 def is_text(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _delimiter_key(src: Source) -> str:
+    """The setting that gave the file its delimiter."""
+    return "data.customers_delimiter" if src.setting == "data.customers" else "data.delimiter"

@@ -18,6 +18,8 @@ from engine.errors import InputError, Problem
 from engine.project import checks as c
 from engine.project.database_source import DatabaseSource, FileOrDatabase, database_source
 from engine.project.date_formats import check_format
+from engine.project.delimiter import HINT as DELIMITER_HINT
+from engine.project.delimiter import as_delimiter, delimiter_problem
 from engine.project.location import CONFIG_NAME, config_shown
 from engine.project.model_settings import unused_models
 from engine.project.number_format import NUMBER_FIELDS, Numbers, marks_clash
@@ -67,6 +69,8 @@ DATA = c.Record([
             about="options of the object store's filesystem when data files are URLs (s3fs: "
             "endpoint_url, profile, anon...); a credential only as ${ENVIRONMENT_VARIABLE}"),
     c.Field("delimiter", c.Text(non_empty=False), ","),
+    c.Field("customers_delimiter", c.Optional(c.Text(non_empty=False)), None,
+            about="the customers file's delimiter, when it is not the transactions'"),
     c.Field("encoding", c.Text(), "utf-8"),
     *NUMBER_FIELDS,
     c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
@@ -135,6 +139,7 @@ class DataConfig:
     transactions: Path | ObjectPath | DatabaseSource
     customers: Path | ObjectPath | None
     delimiter: str
+    customers_delimiter: str  # the customers file's: data.delimiter unless set apart
     encoding: str
     decimal: str  # the decimal mark of numbers written as text (CSV, Parquet text): "." or ","
     thousands: str | None  # their thousands separator, if they have one
@@ -260,10 +265,9 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
     raw: dict[str, Any] = c.check(doc, CONFIG)
     problems: list[Problem] = []
     data = raw["data"]
-    delimiter = data["delimiter"]
-    if delimiter is not c.MISSING and (message := _delimiter_problem(delimiter)):
-        problems.append(doc.problem(("data", "delimiter"), message,
-                                    hint="e.g. ',' or ';' or '\\t' (a tab), or 'whitespace'"))
+    for key in ("delimiter", "customers_delimiter"):
+        if isinstance(data[key], str) and (message := delimiter_problem(data[key])):
+            problems.append(doc.problem(("data", key), message, hint=DELIMITER_HINT))
     if data["encoding"] is not c.MISSING and (message := _encoding_problem(data["encoding"])):
         problems.append(doc.problem(("data", "encoding"), message,
                                     hint="e.g. utf-8, utf-8-sig, latin-1, cp1252, utf-16"))
@@ -327,7 +331,8 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             customers=_file(data["customers"], data["storage_options"], project,
                             _where(display, doc.positions.get(("data", "customers"))))
             if data["customers"] else None,
-            delimiter="\t" if delimiter == "\\t" else delimiter,
+            delimiter=as_delimiter(data["delimiter"]),
+            customers_delimiter=as_delimiter(data["customers_delimiter"] or data["delimiter"]),
             encoding=data["encoding"],
             decimal=data["decimal"],
             thousands=data["thousands"],
@@ -367,15 +372,6 @@ def _file(text: str, options: dict[str, Any], project: Path, where: str) -> Path
     return (project / text).resolve()
 
 
-def _delimiter_problem(delimiter: str) -> str | None:
-    if delimiter in ("whitespace", "\\t"):
-        return None
-    if len(delimiter) != 1:
-        return (f"found {delimiter!r} ({len(delimiter)} characters), expected one character "
-                "or 'whitespace'")
-    why = ("quotes and line breaks have their own meaning in CSV" if delimiter in ('"', "\n", "\r")
-           else "letters and digits are part of the values" if delimiter.isalnum() else None)
-    return None if why is None else f"found {delimiter!r}, which cannot separate columns ({why})"
 
 
 def _encoding_problem(encoding: str) -> str | None:
