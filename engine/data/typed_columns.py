@@ -377,6 +377,9 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
     if isinstance(value, dt.date):  # a date column of a Parquet file: shown as written
         value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     found = what or clip(value)
+    if value == theirs:  # the column's own name: a header line among the rows
+        hint = ("the row repeats the header line (files put together with their header "
+                "lines?): delete it")
     more = f"{count:,} rows have this problem" if count > 1 else None
     if src.first_rows is not None and count > 1:  # cvm validate read the first rows only
         more = f"{count:,} of the first {src.first_rows:,} rows have this problem" \
