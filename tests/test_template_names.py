@@ -119,3 +119,13 @@ def test_the_bundled_templates_read_only_names_they_get(example: str) -> None:
     env = environment(setup.templates)
     for name in BRIEF_TEMPLATES.values():
         assert unknown_names(env, name, CONTEXT_NAMES, str) == [], (example, name)
+
+
+def test_an_unknown_filter_gets_the_closest_one(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    line = _add(project / "templates" / "brief.md.j2", "{{ audience.size | nmu }}\n")
+    assert _validate(project) == (1, (
+        f"error: templates/brief.md.j2:{line}: template syntax error: No filter named 'nmu'.\n"
+        "  hint: did you mean 'num'? (a template has Jinja2's built-in filters and the "
+        "engine's money, pct and num)\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"))

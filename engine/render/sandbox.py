@@ -346,7 +346,7 @@ def check(env: Sandbox, name: str, shown: Callable[[str], str]) -> Problem | Non
     try:
         env.get_template(name)
     except Exception as exc:  # every failure of a user file becomes its problem
-        return problem_of(exc, name, shown, {})
+        return problem_of(exc, name, shown, {}, env)
     return None
 
 

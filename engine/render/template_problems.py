@@ -14,7 +14,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import MAX_RANGE
 
-from engine.errors import Problem
+from engine.errors import Problem, did_you_mean
 from engine.render.names import source_line, undefined_hint
 from engine.render.template_limits import (
     LIMITS_HINT,
@@ -31,7 +31,7 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
     file, line = _where(name, outermost=isinstance(exc, RecursionError))
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
-                       line=exc.lineno)
+                       line=exc.lineno, hint=_unknown_filter_hint(str(exc.message), env))
     if isinstance(exc, jinja2.TemplateNotFound):
         missing = exc.name or name
         return Problem(f"template {missing!r} not found", file=shown(file or name), line=line,
@@ -71,6 +71,23 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
         return Problem(f"could not render: {type(exc).__name__}: {exc}",
                        file=shown(file or name), line=line)
     raise exc  # not a problem of the template: a bug, reported as one
+
+
+_NO_SUCH = re.compile(r"^No (filter|test) named '([^']+)'")
+
+
+def _unknown_filter_hint(message: str, env: jinja2.Environment | None) -> str | None:
+    """A filter or test the sandbox does not have: the closest it has, and where they are
+    listed (the engine's own are ``money``, ``pct`` and ``num``)."""
+    found = _NO_SUCH.match(message)
+    if found is None or env is None:
+        return None
+    kind, name = found.groups()
+    known = sorted(env.filters if kind == "filter" else env.tests)
+    close = did_you_mean(name, known)
+    listed = f"a template has Jinja2's built-in {kind}s" + (
+        " and the engine's money, pct and num" if kind == "filter" else "")
+    return listed if close is None else f"{close} ({listed})"
 
 
 # what a template asks of the context that no context has, whatever the data: a name
