@@ -1,6 +1,7 @@
-"""A customer whose `referred_by` names themselves is no referral (a new user's trial: the
+"""What the customers file holds that the engine reads otherwise than written is said. A
+customer whose `referred_by` names themselves is no referral (a new user's trial: the
 customer's own historic value was counted again as influence value, 635.94 on 1,254.23, which
-moved them from gold to platinum, without a word). Counted and said in a note instead."""
+moved them from gold to platinum, without a word): counted and said in a note instead."""
 
 from __future__ import annotations
 
@@ -33,3 +34,14 @@ def test_a_customer_referring_themselves_is_no_referral(make_project) -> None:  
     assert table.loc["b", "referrals_made"] == 1  # a referral of another is still one
     assert "  note: 1 customer names themselves in referred_by (a): not counted as a " \
         "referral\n" in printed, printed
+
+
+def test_a_customers_file_s_id_with_spaces_is_said_as_the_transactions_are(
+        make_project) -> None:  # type: ignore[no-untyped-def]
+    """A new user's trial: ` b` in the customers file was read as `b` without a word, where
+    the transactions file's gets a note."""
+    project = make_project(CONFIG, files={"customers.csv": "id,ref\na,\n b ,\nc,\n"})
+    got = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(project / "out")])
+    assert got.exit_code == 0, got.output
+    assert "  note: 1 row with a 'id' with surrounding spaces (first ' b ' at customers.csv:3): " \
+        "read without them, as 'b'\n" in got.output, got.output

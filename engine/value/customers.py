@@ -17,6 +17,7 @@ from engine.data import id_match
 from engine.data.empty_tail import dropped, empty_tail_note
 from engine.data.load import DAY, Transactions
 from engine.data.preflight import customer_columns
+from engine.data.spaced_ids import spaced_ids
 from engine.data.tabular import Source, dictionary, read_columns, read_first
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
@@ -38,6 +39,7 @@ class CustomersFile:
     columns: dict[str, Column]  # one value per row of the file, in file order
     consents: tuple[str, ...]
     empty_tail: int = 0  # rows of separators only at its end, not read (engine/data/empty_tail)
+    spaced: str = ""  # the note on ids read without their surrounding spaces, if any
 
 
 def load_customers(config: Config, first: int | None = None) -> CustomersFile | None:
@@ -47,7 +49,7 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
     if data.customers is None:
         return None
     src = Source(data.customers, config.display(data.customers), "data.customers",
-                 data.delimiter, data.encoding, config.where("data.customers"),
+                 data.customers_delimiter, data.encoding, config.where("data.customers"),
                  numbers=data.numbers)
     wanted = customer_columns(data)  # what cvm validate looks for in the header
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
@@ -68,6 +70,8 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
             return None
 
     ids = as_text(src, table, "customer_id", wanted["customer_id"], required=True)
+    spaced = spaced_ids(src, table.column("customer_id"), ids, wanted["customer_id"]) \
+        if first is None and isinstance(ids, pa.ChunkedArray) else None
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     checked(lambda: check_ids(src, ids, wanted["customer_id"]))
     checked(lambda: _check_unique(src, ids, wanted["customer_id"]))
@@ -100,7 +104,7 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
     if found:  # in the file's order
         raise InputError(sorted(found, key=lambda p: p.line or 0))
     return CustomersFile(file=src.display, ids=ids, columns=out, consents=tuple(data.consents),
-                         empty_tail=dropped(table))
+                         empty_tail=dropped(table), spaced=spaced.note() if spaced else "")
 
 
 def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -164,6 +168,8 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
                                     "(not in the customers file, no purchase)")
     if customers.empty_tail:
         report.notes.append(empty_tail_note(customers.empty_tail, customers.file))
+    if customers.spaced:
+        report.notes.append(customers.spaced)
     if report.purchasers_not_in_customers_file:
         n = report.purchasers_not_in_customers_file
         report.notes.append(f"{n:,} purchasing customer{' is' if n == 1 else 's are'} not in "
