@@ -33,10 +33,18 @@ from engine.data.load import (
     require_history,
 )
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
+from engine.data.typed_columns import (
+    NO_DATE,
+    as_date_seconds,
+    as_number,
+    as_text,
+    check_ids,
+    refuse_empty_rows,
+)
 from engine.errors import InputError, Problem
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
+from engine.value.first_rows import row_of
 from engine.value.retention import require_sample
 
 T = TypeVar("T")
@@ -104,6 +112,8 @@ def _check(config: Config, found: list[dt.date]) -> None:
             problems.extend(exc.problems)
             return None
 
+    each(lambda: refuse_empty_rows(src, table, "date", wanted["date"]))  # run's first check
+    empty = list(problems)
     each(lambda: check_ids(src, as_text(src, table, "customer_id", wanted["customer_id"],
                                         required=True), wanted["customer_id"]))
     table = table.drop_columns(["customer_id"])
@@ -121,8 +131,9 @@ def _check(config: Config, found: list[dt.date]) -> None:
     for optional in OPTIONAL:
         if optional in wanted:
             each(partial(as_number, src, table, optional, wanted[optional], required=False))
-    if problems:
-        raise InputError(problems)
+    if problems:  # an empty row's empty values are not said again, column by column
+        raise InputError(empty + [p for p in problems[len(empty):] if not empty or (
+            p.file, row_of(p)) != (empty[0].file, row_of(empty[0]))])
     assert day is not None and amount is not None
     first, last = int(np.min(day)), int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))

@@ -143,12 +143,12 @@ def _checked_rows(config: Config, src: Source, table: Any) -> None:
         if days and ends:  # an end before its start needs both read
             found += _problems(lambda: end_days(src, subs.end, ends[0], days[0], NO_DATE))
     # an empty row's empty values are not said again, column by column
-    found = empty + [p for p in found if not empty or _row(p) != _row(empty[0])]
+    found = empty + [p for p in found if not empty or row_of(p) != row_of(empty[0])]
     if found:
-        raise InputError(sorted(found, key=lambda p: (p.line or 0, _row(p))))
+        raise InputError(sorted(found, key=lambda p: (p.line or 0, row_of(p))))
 
 
-def _row(problem: Problem) -> int:
+def row_of(problem: Problem) -> int:
     """The data row a problem names ('row 12, column ...'; a Parquet file and a table have no
     line)."""
     found = re.match(r"row (\d+)", problem.key or "")  # 'row 3 (n = 3, order id O3), ...'
