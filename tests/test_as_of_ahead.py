@@ -34,8 +34,9 @@ DEFAULT_AHEAD = (
     "today (2025-12-20), so the default as-of date is 2026-01-01: recency, tenure, P(alive) and "
     "the contact look-backs count 11 days that have not happened yet, and a campaign measured "
     "from this run compares days without purchases yet\n"
-    "  hint: check the dates: data.date_format (a day and a month swapped?) or rows dated ahead "
-    "in the export; as_of: in cvm.yaml sets the date\n")
+    f"  hint: check the 312 rows dated after today, the latest at {ROOT}/examples/retail/"
+    "transactions.csv:19446 (a year mistyped?) and data.date_format (a day and a month "
+    "swapped?); as_of: in cvm.yaml sets the date\n")
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, day: str) -> None:
@@ -140,7 +141,7 @@ def test_validate_audience_warns_about_rows_dated_ahead(tmp_path: Path,
     code, out, err = _cvm("validate", "--project", str(project), "--audience")
     assert code == 0, out + err
     assert DEFAULT_AHEAD in err
-    assert err.count("after today") == 1
+    assert err.count("the transactions run to") == 1
 
 
 def test_validate_says_rows_dated_ahead_before_what_they_make_fail(
@@ -179,4 +180,6 @@ def test_the_commands_say_rows_dated_ahead_before_what_they_make_fail(
                       "2027-12-01, after today (2026-12-06), so the default as-of date is "
                       "2027-12-02: ")
     assert ahead < err.index("error: cvm.yaml:"), err
-    assert err.count("after today") == 1
+    assert err.count("after today") == 2, err  # the warning and its hint
+    assert "  hint: check the row dated after today, at tx.csv:9000 (a year mistyped?) and " \
+        "data.date_format" in err, err  # a new user's trial: it named cvm.yaml only

@@ -706,3 +706,26 @@ def test_a_folder_s_files_without_rows_are_skipped_as_one_process_skips_them(
         "error: set: every data file of the folder is without rows: a.csv, b.csv, c.csv, ...\n"
         "  hint: check data.transactions at cvm.yaml:3:17, or whether the export stopped "
         "early or wrote its rows to another file\n"))
+
+
+def test_a_row_dated_after_today_is_named_as_one_process_names_it(
+        scheduler: str, tmp_path: Path) -> None:
+    """The warning that the default as-of date is after today names the row (a new user's
+    trial: it named cvm.yaml alone); on Dask each worker finds its file's, as one process."""
+    from tests.conftest import copy_example_project
+
+    project = copy_example_project(tmp_path)
+    rows = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    rows[8999] = rows[8999].replace(rows[8999].split(",")[2], "2099-12-01")
+    (project / "tx.csv").write_text("".join(rows))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(project / "tx.csv")))
+    hints = []
+    for extra in ((), ("--engine", "dask", "--scheduler", scheduler)):
+        got = cvm("score", "-p", str(project), "-o", str(tmp_path / "out"), *extra)
+        assert got.exit_code == 1
+        hints.append([x for x in got.stderr.splitlines() if "dated after today" in x])
+    assert hints[0] == hints[1] == [
+        "  hint: check the row dated after today, at tx.csv:9000 (a year mistyped?) and "
+        "data.date_format (a day and a month swapped?); as_of: in cvm.yaml sets the date"]

@@ -62,20 +62,22 @@ def long_after_data(config: Config, as_of: dt.date, last: dt.date) -> Problem | 
         "remove it (the day after the last transaction)"), severity="warning")
 
 
-def as_of_warnings(config: Config, as_of: dt.date, last: dt.date | None = None
-                   ) -> list[Problem]:
-    """What is odd about the as-of date: ``ahead_of_today``, and ``long_after_data`` given
-    the data's last purchase ``last``."""
-    return [p for p in (ahead_of_today(config, as_of),
+def as_of_warnings(config: Config, as_of: dt.date, last: dt.date | None = None,
+                   dated: str = "") -> list[Problem]:
+    """What is odd about the as-of date: ``ahead_of_today`` (``dated``: the rows dated after
+    today, LoadReport.dated_ahead), and ``long_after_data`` given the data's last purchase
+    ``last``."""
+    return [p for p in (ahead_of_today(config, as_of, dated),
                         long_after_data(config, as_of, last) if last is not None else None)
             if p is not None]
 
 
-def warn_if_ahead(config: Config, as_of: dt.date, last: dt.date | None = None) -> None:
+def warn_if_ahead(config: Config, as_of: dt.date, last: dt.date | None = None,
+                  dated: str = "") -> None:
     """Say ``as_of_warnings`` on standard error, never in an output."""
     from engine import notices
 
-    for problem in as_of_warnings(config, as_of, last):
+    for problem in as_of_warnings(config, as_of, last, dated):
         notices.warn(problem.format())
 
 

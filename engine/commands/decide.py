@@ -38,7 +38,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         refuse_the_run_s_folder(config, target.path, run_id, "decide", FILES, "decisions")
     check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
-    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table),
+                  scored.report.dated_ahead)
     table = assign_stages(with_changes(config, scored), setup.rulebook)
     decisions = decide(table, setup.rulebook)
     with writing(target, guard, "decide") as stage:

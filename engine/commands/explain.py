@@ -31,7 +31,8 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str,
     if history:
         check_readable(config)  # a history validate refuses is not read (exit 1)
     scored = score(config, tiers=setup.tiers)
-    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table),
+                  scored.report.dated_ahead)
     table = with_changes(config, scored, use_history=history)
     found = table.index[table["customer_id"] == customer_id]
     if len(found) == 0:

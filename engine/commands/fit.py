@@ -83,7 +83,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
     target, guard = output_target(config, out), guard_for(config)
     check_folder(target, guard)
     tx = load_transactions(config)
-    warn_if_ahead(config, tx.as_of, EPOCH + dt.timedelta(days=int(tx.day[tx.amount > 0].max())))
+    warn_if_ahead(config, tx.as_of, EPOCH + dt.timedelta(days=int(tx.day[tx.amount > 0].max())),
+                  tx.report.dated_ahead)
     split = holdout_split(config, tx)  # auto's holdout: to the data's end
     observation_end, default_end = split.observation_end, split.calibration_end
     cal_end = calibration_end or default_end

@@ -88,7 +88,8 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
                                        scratch=scratch, history=history)
             plan = make_plan(config, base, prop, progress=shown, read=(read[0], read[1]),
                              scoring=scoring, history=history)
-        late = [as_of_warnings(side.config, side.scored.as_of, last_purchase(side.scored.table))
+        late = [as_of_warnings(side.config, side.scored.as_of, last_purchase(side.scored.table),
+                               side.scored.report.dated_ahead)
                 for side in (plan.before, plan.after)]  # each side's, the proposal's if new
         for problem in [*(_shown(p, base) for p in late[0]), *_added(late[0], late[1], base,
                                                                    prop)]:

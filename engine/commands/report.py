@@ -64,7 +64,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         for name, svg in sorted(report.charts.items()):
             write_text(svg, stage.path(f"{REPORT_FOLDER}/charts/{name}.svg"))
     if report.as_of is not None:
-        warn_if_ahead(config, report.as_of, report.last_purchase)
+        warn_if_ahead(config, report.as_of, report.last_purchase, report.dated_ahead)
     if not quiet:
         typer.echo("\n".join(report.summary))
         typer.echo(f"wrote {shell_path(target.path / REPORT_FOLDER / 'report.html')}, "

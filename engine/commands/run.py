@@ -62,7 +62,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     else:
         result = job(setup, out=out, fmt=fmt, progress=progress, history=history)
     scored = result.computed.scored
-    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table),
+                  scored.report.dated_ahead)
     warn_if_none_retained(config, scored)
     if quiet:
         return 0

@@ -53,7 +53,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
                                     scratch=scratch, progress=shown)
         else:
             scored = score(config, progress=shown, tiers=setup.tiers)
-    warn_if_ahead(config, scored.as_of, last_purchase(scored.table))
+    warn_if_ahead(config, scored.as_of, last_purchase(scored.table),
+                  scored.report.dated_ahead)
     warn_if_none_retained(config, scored)
     frame = output_table(scored.table)  # the run's types: the same schema as its files
     with writing(target, guard, "score") as stage:

@@ -63,9 +63,9 @@ def check(project: Path | None, config_file: Path | None,
     if not any(p.severity == "error" for p in (*source, *stores, *files)):
         from engine.value.every_row import check_every_row  # what run checks over every row
 
-        every, as_of = check_every_row(config)
+        every, as_of, dated = check_every_row(config)
         if config.as_of is None and as_of is not None and (
-                ahead := ahead_of_today(config, as_of)):
+                ahead := ahead_of_today(config, as_of, dated)):
             built.problems.append(ahead)  # said first: it may be why a check below fails
         # a column's first problem in the first rows is its first over every row too
         said = {(p.file, p.line, p.key) for p in first}
@@ -163,7 +163,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
             # as_of: in cvm.yaml, here for the default date the rows give)
             config, as_of = built.project.config, dt.date.fromisoformat(sizes.as_of)
             late = [p for p in (
-                ahead_of_today(config, as_of) if config.as_of is None else None,
+                ahead_of_today(config, as_of, sizes.dated_ahead) if config.as_of is None
+                else None,
                 None if sizes.last_purchase is None else long_after_data(
                     config, as_of, sizes.last_purchase)) if p is not None and p not in problems]
             problems = [*problems, *late, *unreached_rules(built.project.rulebook, sizes),

@@ -67,6 +67,13 @@ class Source:
         command's own."""
         return "fill it in, or leave such rows out of the export" if self.configured else None
 
+    def place(self, row: int, column: str) -> str:
+        """Where 0-based data row ``row`` is, as a note names it: ``file:line``, or ``file,
+        row N`` (a Parquet file, a table)."""
+        at = self.row_problem(row, column, "")
+        return f"{at.file}:{at.line}" if at.line else f"{at.file}, " + \
+            (at.key or f"row {row + 1}").removesuffix(f", column {column!r}")
+
     def row_problem(self, row: int, column: str, message: str, hint: str | None = None) -> Problem:
         """A problem at 0-based data row ``row``, at its line of a CSV file."""
         line = None if self.is_parquet else data_line(self, row)

@@ -43,6 +43,7 @@ from engine.data.typed_columns import (
 )
 from engine.data.uuid_ids import ParsedIds, parse_column, uuid_columns
 from engine.errors import InputError, Problem
+from engine.project.as_of_today import rows_ahead
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.project.location import config_shown
@@ -60,6 +61,7 @@ class LoadReport:
     rows_used: int = 0
     after_as_of: int = 0
     last_day: int = -1  # the export's last day, any row (days since 1970; -1: not known)
+    dated_ahead: str = ""  # the rows dated after today, where a default as-of date counts
     zero_amount: int = 0
     duplicates: int = 0
     refund_rows: int = 0
@@ -190,6 +192,8 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     pa.default_memory_pool().release_unused()  # hand the dropped columns' memory back now
 
     report.last_day = int(np.max(day))
+    if config.as_of is None:  # a year mistyped in a row moves the default date (as_of_today)
+        report.dated_ahead = rows_ahead(day, EPOCH, lambda row: src.place(row, cols["date"]))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=report.last_day + 1))
     as_of_day = (as_of - EPOCH).days
     if np.min(day) >= as_of_day and not part:

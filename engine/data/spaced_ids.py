@@ -44,8 +44,4 @@ def spaced_ids(src: Source, raw: pa.ChunkedArray, trimmed: pa.ChunkedArray,
         return None
     row = pc.index(spaced, True).as_py()
     # its file (of a folder) and its line, or its row in that file, as errors say them
-    at = src.row_problem(row, column, "")
-    return Spaced(column, count, raw[row].as_py(),
-                  f"{at.file}:{at.line}" if at.line else f"{at.file}, "
-                  f"{(at.key or f'row {row + 1}').removesuffix(f', column {column!r}')}",
-                  trimmed[row].as_py())
+    return Spaced(column, count, raw[row].as_py(), src.place(row, column), trimmed[row].as_py())

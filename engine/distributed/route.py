@@ -27,12 +27,13 @@ from engine.data.contracts import end_days
 from engine.data.empty_tail import dropped
 from engine.data.folder import listing, mixed_types
 from engine.data.header import NoRows
-from engine.data.load import DAY
+from engine.data.load import DAY, EPOCH
 from engine.data.object_store import empty_prefix, files_under
 from engine.data.spaced_ids import Spaced, spaced_ids
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import NO_DATE, as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem
+from engine.project.as_of_today import dated_after_today
 from engine.project.config import Config
 from engine.project.object_store import ObjectPath
 
@@ -49,6 +50,7 @@ class Routed:
     spaced: Spaced | None = None  # its ids read without their surrounding spaces
     empty_tail: int = 0  # rows of separators only at its end, not read
     without_rows: str | None = None  # a folder's file without rows: its name there, skipped
+    ahead: tuple[int, int, str] | None = None  # its rows dated after today (as_of_today)
 
 
 Input = Path | ObjectPath  # a local file, or an object each worker reads from the store
@@ -156,8 +158,10 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(table.take(pa.array(order[lo:hi])),
                            folder / f"in-{index:06d}.parquet")
+    ahead = dated_after_today(day, EPOCH, lambda row: src.place(row, cols["date"])) \
+        if config.as_of is None else None
     return Routed(table.num_rows, np.unique(day), np.unique(day[amount > 0]), spaced,
-                  empty_tail)
+                  empty_tail, ahead=ahead)
 
 
 def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date

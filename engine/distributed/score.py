@@ -33,6 +33,7 @@ from engine.distributed.part import Part, score_part
 from engine.distributed.route import Routed, input_files, route_file, source_of
 from engine.distributed.tasks import Guarded, results
 from engine.errors import InputError
+from engine.project.as_of_today import ahead_text
 from engine.project.object_store import ObjectPath
 from engine.project.project import Project
 from engine.project.schema import VALUE_COLUMNS
@@ -92,8 +93,11 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             as_of, buy_days = as_of_over(config, all_days, np.unique(np.concatenate(
                 [r.buy_days for r in routed])))
             last_day = int(all_days[-1])
+            ahead = [r.ahead for r in routed if r.ahead is not None]  # the latest, first met
+            dated = ahead_text(sum(a[0] for a in ahead), max(ahead, key=lambda a: a[1])[2]) \
+                if ahead else ""
             days = purchase_days(buy_days, as_of, LoadReport(file=config.display(
-                config.data.transactions), last_day=last_day))
+                config.data.transactions), last_day=last_day, dated_ahead=dated))
             # subscriptions: the contracts become payments in their partitions, once the
             # as-of date is known; the checks read the payments' days, after them
             contracts = config.subscriptions is not None
@@ -116,6 +120,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             report = merged_report(config, found, sum(r.rows for r in routed), as_of,
                                    skipped, empty)
             report.last_day = last_day  # as one process's report says it
+            report.dated_ahead = dated
             if spaced := [r.spaced for r in routed if r.spaced is not None]:
                 report.notes.insert(0, reduce(Spaced.plus, spaced).note())
             if tail := sum(r.empty_tail for r in routed):  # as engine/data/load.py says it

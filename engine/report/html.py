@@ -90,6 +90,7 @@ class Report:
     summary: list[str] = field(default_factory=list)
     as_of: dt.date | None = None  # the value table's, and the data's last purchase (the
     last_purchase: dt.date | None = None  # as-of warnings of engine.commands.common)
+    dated_ahead: str = ""  # (LoadReport.dated_ahead)
 
 
 def build_report(project: Project, *, spend: Spend, active_window_days: int,
@@ -151,7 +152,8 @@ def build_report(project: Project, *, spend: Spend, active_window_days: int,
                        for row in records],
     }
     return Report(_render(project.templates, context), rounded(figures), charts,
-                  _summary(config, figures, spend), scored.as_of, last_purchase_day(scored.table))
+                  _summary(config, figures, spend), scored.as_of, last_purchase_day(scored.table),
+                  scored.report.dated_ahead)
 
 
 def model_equity(model: ModelFit, currency: str) -> str | None:

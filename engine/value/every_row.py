@@ -42,6 +42,7 @@ from engine.data.typed_columns import (
     refuse_empty_rows,
 )
 from engine.errors import InputError, Problem
+from engine.project.as_of_today import rows_ahead
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.value.first_rows import row_of
@@ -51,11 +52,12 @@ T = TypeVar("T")
 OPTIONAL = ("cost", "margin", "quantity")  # numbers run refuses a bad one of, after the amount
 
 
-def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
+def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None, str]:
     """The problems ``cvm run`` would stop at over every row's values (none: []),
-    and the as-of date the rows give (None when they were not read): a default date after
-    today is why a later check fails (a year mistyped in one row)."""
-    found: list[dt.date] = []
+    the as-of date the rows give (None when they were not read) and the rows dated after
+    today (LoadReport.dated_ahead): a default date after today is why a later check fails
+    (a year mistyped in one row)."""
+    found: list[tuple[dt.date, str]] = []
     problems: list[Problem] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         # the customers file, every row as the commands read it, on the second core meanwhile
@@ -69,7 +71,7 @@ def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None]:
             customers.result()
         except InputError as exc:
             problems += exc.problems
-    return problems, found[0] if found else None
+    return (problems, *found[0]) if found else (problems, None, "")
 
 
 def _customers(config: Config) -> None:
@@ -79,7 +81,7 @@ def _customers(config: Config) -> None:
         load_customers(config)
 
 
-def _check(config: Config, found: list[dt.date]) -> None:
+def _check(config: Config, found: list[tuple[dt.date, str]]) -> None:
     data, subs = config.data, config.subscriptions
     wanted = {k: data.columns[k] for k in ("customer_id", "date", "amount", *OPTIONAL)
               if k in data.columns}
@@ -137,7 +139,8 @@ def _check(config: Config, found: list[dt.date]) -> None:
     assert day is not None and amount is not None
     first, last = int(np.min(day)), int(np.max(day))
     as_of = config.as_of or (EPOCH + dt.timedelta(days=last + 1))
-    found.append(as_of)
+    found.append((as_of, rows_ahead(day, EPOCH, lambda row: src.place(row, wanted["date"]))
+                  if config.as_of is None else ""))
     as_of_day = (as_of - EPOCH).days
     if first >= as_of_day:
         raise InputError(all_after_as_of(config, first, as_of))

@@ -121,7 +121,8 @@ def required(tx: Transactions, config: Config, as_of: dt.date) -> None:
         require_history(tx, config)
         require_sample(tx, config)
     except InputError as exc:
-        ahead = ahead_of_today(config, as_of) if config.as_of is None else None
+        ahead = ahead_of_today(config, as_of, tx.report.dated_ahead) \
+            if config.as_of is None else None
         if ahead is None:
             raise
         raise InputError([ahead, *exc.problems]) from None

@@ -44,6 +44,7 @@ class Audience:
     notes: tuple[str, ...] = ()  # what scoring said of the data (a default as-of date)
     warnings: tuple[Problem, ...] = ()  # values the conditions ask for that no one has
     last_purchase: dt.date | None = None  # the data's last purchase day (an as-of warning)
+    dated_ahead: str = ""  # the rows dated after today (LoadReport.dated_ahead)
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "as_of": self.as_of,
@@ -111,7 +112,8 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     return Audience(len(staged), str(scored.as_of), tuple(rows),
                     (scored.report.as_of_note,) if scored.report.as_of_note else (),
-                    tuple(unseen_values(setup, staged)), last_purchase_day(scored.table))
+                    tuple(unseen_values(setup, staged)), last_purchase_day(scored.table),
+                    scored.report.dated_ahead)
 
 
 def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
