@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from engine.activation.money import rounded_over
 from engine.commands.common import (
     last_purchase,
     left_out,
@@ -105,7 +106,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         n = int(row.contacts)
         lines.append(f"    {row.channel:<16} {n:>7,} contact{'s' * (n != 1)} (capacity "
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
-                     f"{budget}")
+                     f"{budget}{rounded_over(row.cost, row.budget, row.budget_used_share)}")
     lines.append("  " + result.computed.learned.summary())
     lines += [f"  note: {note}" for note in result.computed.learned.notes()]
     lines.append(f"wrote {shell_path(result.folder)}/: actions.{fmt}, decisions.csv, "

@@ -36,7 +36,7 @@ class AllocationView:
     status: str | None  # None: no action to allocate
     campaign: str | None
     channel: str | None
-    reason: str | None  # the action list's reason ("" when allocated); None: no action
+    reason: str | None  # the action list's reason (allocated: the policy); None: no action
     cost: float | None
     expected_value: float | None
     expected_response: float | None
@@ -124,10 +124,12 @@ def _limits(computed: Computed, channels: list[str], camp: str) -> list[str]:
         if r.level == "channel" and r.channel in channels:
             text = f"{r.channel}: {r.contacts:,} of {r.capacity:,} contacts"
             lines.append(text + (f", {r.cost:,.2f} of its budget {r.budget:,.2f} spent"
+                                 + money.rounded_over(r.cost, r.budget, r.budget_used_share)
                                  if r.budget == r.budget and r.budget is not None else ""))
         elif r.level == "campaign" and r.campaign == camp and r.budget == r.budget and \
                 r.budget is not None:
-            lines.append(f"campaign {camp}: {r.cost:,.2f} of its budget {r.budget:,.2f} spent")
+            lines.append(f"campaign {camp}: {r.cost:,.2f} of its budget {r.budget:,.2f} spent"
+                         + money.rounded_over(r.cost, r.budget, r.budget_used_share))
     return lines
 
 
