@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import CvmError, InputError, Problem
+from engine.errors import CvmError, InputError, Problem, did_you_mean
 from engine.project import checks as c
 from engine.project.location import config_shown
 from engine.project.yamlio import YamlDoc, load_file
@@ -190,8 +190,6 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
         consent = ch["consent"]
         if consent is not None and attribute_types.get(consent) != "boolean":
             allowed = sorted(k for k, v in attribute_types.items() if v == "boolean")
-            from engine.errors import did_you_mean
-
             problems.append(doc.problem(
                 ("channels", i, "consent"), f"found {consent!r}, expected a boolean customer "
                 "attribute (" + (", ".join(allowed)
@@ -224,7 +222,9 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
                 continue  # the default's problem, reported once at the default
             message = f"value_at_stake {camp.value_at_stake!r} is not a numeric customer " \
                 "attribute"
-            hint = "e.g. clv_discounted, potential_value, total_value, growth_headroom"
+            hint = did_you_mean(camp.value_at_stake, sorted(
+                a for a, kind in attribute_types.items() if kind == "number")) or \
+                "e.g. clv_discounted, potential_value, total_value, growth_headroom"
             problems.append(campaigns_doc.problem(where, message, hint=hint)
                             if campaigns_doc is not None else
                             Problem(message, file=str(CAMPAIGNS_FILE), hint=hint))
@@ -322,8 +322,6 @@ def check_policy_channels(setup: ChannelSetup, policy_channels: Mapping[str, tup
     ``policy_channels`` maps a policy id to its channel list and a Problem locating it.
     """
     from dataclasses import replace
-
-    from engine.errors import did_you_mean
 
     declared = [ch.id for ch in setup.channels]
     problems = []

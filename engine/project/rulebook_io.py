@@ -16,10 +16,16 @@ from engine.project.yamlio import Path_, YamlDoc, load_file
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
+MAX_ID = 100  # characters: a campaign's id names its briefs' files (255 bytes at most)
+
+
 def _id_check(value: str) -> str | None:
-    if _ID.match(value):
-        return None
-    return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
+    if not _ID.match(value):
+        return f"found {value!r}, expected letters, digits, _ or -, starting with a letter"
+    if len(value) > MAX_ID:  # a new user's trial: `File name too long` at run, blaming output:
+        return (f"found an id of {len(value):,} characters, expected at most {MAX_ID} (a "
+                "campaign's id names its briefs' files)")
+    return None
 
 
 def is_id(value: str) -> bool:
@@ -49,7 +55,7 @@ class Id(c.Text):
         return super().convert(value, ctx, path)
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": _ID.pattern}
+        return {"type": "string", "pattern": _ID.pattern, "maxLength": MAX_ID}
 
 
 ID = Id(check_fn=_id_check)
