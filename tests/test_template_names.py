@@ -129,3 +129,28 @@ def test_an_unknown_filter_gets_the_closest_one(tmp_path: Path) -> None:
         "  hint: did you mean 'num'? (a template has Jinja2's built-in filters and the "
         "engine's money, pct and num)\n"
         "1 error(s), 0 warning(s) in 1 file(s)\n"))
+
+
+def test_a_campaign_without_a_holdout_is_sampled_without_one(tmp_path: Path) -> None:
+    """A new user's trial: `{{ audience.allocated / holdout.size }}` with welcome_new's
+    holdout_share 0 passed validate (its sample held one customer out) and stopped the run
+    with a ZeroDivisionError naming no campaign, without a hint."""
+    project = copy_example_project(tmp_path)
+    campaigns = project / "policies" / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text().replace(
+        "  welcome_new:\n", "  welcome_new:\n    holdout_share: 0\n", 1))
+    line = _add(project / "templates" / "brief.md.j2",
+                "{{ (audience.allocated / holdout.size) | num }}\n")
+    said = runner.invoke(app, ["validate", "-p", str(project)])
+    assert said.exit_code == 0  # a warning: whether run meets it depends on the data
+    assert f"warning: templates/brief.md.j2:{line}: could not render: ZeroDivisionError: " \
+        "division by zero\n  hint: a figure the template divides by is 0 here (an empty " \
+        "holdout, no contact, no budget): divide only within {% if ... %}; found rendering a " \
+        "sample action list: cvm run stops here on data like it\n" in said.stderr, said.stderr
+    ran = runner.invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "o"), "-q",
+                              "--no-history"])
+    assert (ran.exit_code, ran.stderr) == (1, (
+        f"error: templates/brief.md.j2:{line}: could not render: ZeroDivisionError: division "
+        "by zero\n  hint: a figure the template divides by is 0 here (an empty holdout, no "
+        "contact, no budget): divide only within {% if ... %}; found rendering the brief of "
+        "campaign welcome_new\n"))

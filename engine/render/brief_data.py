@@ -195,8 +195,9 @@ def sample_actions(rulebook: Rulebook, channels: ChannelSetup,
     for pol in rulebook.policies:
         if not (pol.enabled and pol.action and pol.action != NO_ACTION and pol.campaign):
             continue
+        held = channels.campaign(pol.campaign).holdout_share > 0  # else never one held out
         statuses = [*(["allocated"] * EXAMPLES if pol.channels else []),
-                    *(s for s in SAMPLE_REASONS if s != "allocated")]
+                    *(s for s in SAMPLE_REASONS if s != "allocated" and (held or s != "holdout"))]
         for k, status in enumerate(statuses):
             channel = pol.channels[k % len(pol.channels)] if status == "allocated" else None
             rows.append({

@@ -119,5 +119,13 @@ def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Ruleboo
     out = {}
     for ctx in campaign_contexts(actions, rulebook, channels, run=run):
         for ext, template in BRIEF_TEMPLATES.items():
-            out[f"{ctx['campaign']['id']}.{ext}"] = render(templates, template, ctx, env=env)
+            try:
+                out[f"{ctx['campaign']['id']}.{ext}"] = render(templates, template, ctx, env=env)
+            except InputError as exc:  # a figure 0, empty or missing: whose campaign's
+                if not isinstance(exc.__cause__, (ZeroDivisionError, TypeError, LookupError)) \
+                        or whatever_the_data(exc.__cause__):
+                    raise
+                raise InputError([dataclasses.replace(p, hint="; ".join(h for h in (
+                    p.hint, f"found rendering the brief of campaign {ctx['campaign']['id']}")
+                    if h)) for p in exc.problems]) from exc.__cause__
     return out

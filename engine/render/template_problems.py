@@ -66,6 +66,11 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
     if isinstance(exc, MemoryError):
         return Problem("the template needs more memory than there is",
                        file=shown(file or name), line=line, hint=LIMITS_HINT)
+    if isinstance(exc, ZeroDivisionError):
+        return Problem(f"could not render: {type(exc).__name__}: {exc}",
+                       file=shown(file or name), line=line, hint="a figure the template divides "
+                       "by is 0 here (an empty holdout, no contact, no budget): divide only "
+                       "within {% if ... %}")
     if isinstance(exc, (TypeError, ValueError, ArithmeticError, LookupError, AttributeError,
                         jinja2.TemplateError)):
         return Problem(f"could not render: {type(exc).__name__}: {exc}",
