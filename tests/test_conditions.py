@@ -112,8 +112,9 @@ when:
      "(clv_discounted is a number)\n  hint: write a decimal point: 0.5"),
     ("when:\n  clv_discounted: {gte: 4,09}\n",  # YAML reads 09 as text, 00 as 0
      "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 09), expected exactly "
-     "one\n  hint: a comma inside { } separates entries, so a decimal comma splits the number "
-     "in two: write it with a decimal point"),
+     "one\n  hint: a comma inside { } separates entries, so a comma splits the number in two: "
+     "write it without the comma if it separates thousands (1000 for 1,000), with a decimal "
+     "point if it is a decimal comma (4.09 for 4,09)"),
     ("when:\n  churn_risk: {gte: '0,125'}\n",  # not 0125 (the review): a decimal comma
      "policies/x.yaml:2:21: when.churn_risk.gte: found '0,125' (text), expected a number "
      "(churn_risk is a number)\n  hint: write a decimal point: 0.125"),
@@ -141,8 +142,14 @@ when:
      "1005"),
     ("when:\n  clv_discounted: {gte: 200,00}\n",
      "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 0), expected exactly "
-     "one\n  hint: a comma inside { } separates entries, so a decimal comma splits the number "
-     "in two: write it with a decimal point"),
+     "one\n  hint: a comma inside { } separates entries, so a comma splits the number in two: "
+     "write it without the comma if it separates thousands (1000 for 1,000), with a decimal "
+     "point if it is a decimal comma (4.09 for 4,09)"),
+    ("when:\n  clv_discounted: {gte: 1,000}\n",  # a thousands comma (a new user's trial)
+     "policies/x.yaml:2:19: when.clv_discounted: found 2 operators (gte, 0), expected exactly "
+     "one\n  hint: a comma inside { } separates entries, so a comma splits the number in two: "
+     "write it without the comma if it separates thousands (1000 for 1,000), with a decimal "
+     "point if it is a decimal comma (4.09 for 4,09)"),
     ("when:\n  value_tier: {gt: 3}\n",
      "policies/x.yaml:2:16: when.value_tier.gt: operator 'gt' needs a number attribute, but "
      "value_tier is text\n  hint: use one of eq, ne, in, not_in, exists, missing for a text "

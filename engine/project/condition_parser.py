@@ -128,8 +128,10 @@ class Parser:
                 split = len(raw) == 2 and raw[keys[1]] is None and str(keys[1]).isdigit() \
                     and isinstance(raw[keys[0]], (int, float))  # {gte: 200,00}; 4,09: "09"
                 self.error(path, f"found {found}, expected exactly one",
-                           "a comma inside { } separates entries, so a decimal comma splits "
-                           "the number in two: write it with a decimal point" if split else
+                           "a comma inside { } separates entries, so a comma splits the number "
+                           "in two: write it without the comma if it separates thousands (1000 "
+                           "for 1,000), with a decimal point if it is a decimal comma (4.09 for "
+                           "4,09)" if split else
                            "to combine tests on one attribute use `between: [low, high]` or "
                            "list them under `all:`")
                 return None
