@@ -42,6 +42,12 @@ def as_text(src: Source, table: pa.Table, ours: str, theirs: str, *,
     return col
 
 
+def has_blank(table: pa.Table, ours: str) -> bool:
+    """Whether a row of ``table`` has no value in column ``ours`` (``refuse_empty_rows``'s
+    first look)."""
+    return ours in table.column_names and bool(_blank(table.column(ours)).any())
+
+
 def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> None:
     """Rows with no value in any column read (``;;;;;``, as a spreadsheet's export often ends
     with): said as empty rows at ``ours`` (the date), not as one of their empty values.

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+import pyarrow as pa
 
+from engine.data.database import DatabaseRows, read_rows, rows_source
 from engine.data.days import purchase_days
 from engine.data.folder import FolderRows, as_folder, read_folder
 from engine.data.load import (
@@ -32,6 +34,7 @@ from engine.data.load import (
     no_purchase,
     require_history,
 )
+from engine.data.preflight import transaction_columns
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import (
     NO_DATE,
@@ -39,6 +42,7 @@ from engine.data.typed_columns import (
     as_number,
     as_text,
     check_ids,
+    has_blank,
     refuse_empty_rows,
 )
 from engine.errors import InputError, Problem
@@ -91,18 +95,19 @@ def _check(config: Config, found: list[tuple[dt.date, str]]) -> None:
         wanted["end"] = subs.end
     repetitive = ("date", "end")
     if isinstance(data.transactions, DatabaseSource):
-        from engine.data.database import read_rows, rows_source
-
         src: Source = rows_source(data.transactions)
-        table = read_rows(src, wanted, repetitive)  # type: ignore[arg-type]
     elif isinstance(data.transactions, Path):
         src = as_folder(Source(data.transactions, config.display(data.transactions),
                                "data.transactions", data.delimiter, data.encoding,
                                config.where("data.transactions"), numbers=data.numbers))
-        table = read_folder(src, wanted, repetitive)[0] if isinstance(src, FolderRows) \
-            else read_columns(src, wanted, repetitive)
     else:  # on object storage: read by the commands
         return
+    table = _read(src, wanted, repetitive)
+    rest = {k: v for k, v in transaction_columns(config).items() if k not in wanted}
+    if rest and has_blank(table, "date"):  # an empty row is empty in every mapped column:
+        more = _read(src, rest, ("category", "channel"))  # the others, read on this path only
+        for name in more.column_names:
+            table = table.append_column(name, more.column(name))
     # each column's first problem, in run's order: the ids, the dates and amounts, a
     # contract's end, the other numbers (run stops at the first of them)
     problems: list[Problem] = []
@@ -157,6 +162,15 @@ def _check(config: Config, found: list[tuple[dt.date, str]]) -> None:
     days = purchase_days(buy, as_of, LoadReport(file=src.display))
     require_history(days, config)
     require_sample(days, config)
+
+
+def _read(src: Source, columns: dict[str, str], repetitive: tuple[str, ...]) -> pa.Table:
+    """The ``columns`` of the transactions, every row, as the commands read them."""
+    if isinstance(src, FolderRows):
+        return read_folder(src, columns, repetitive)[0]
+    if isinstance(src, DatabaseRows):  # a table or query
+        return read_rows(src, columns, repetitive)
+    return read_columns(src, columns, repetitive)
 
 
 def _payment_days(start: np.ndarray, end: np.ndarray, amount: np.ndarray, as_of_day: int,
