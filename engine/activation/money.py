@@ -75,17 +75,6 @@ def apportion(parts: Sequence[int], target: int | None = None) -> list[float]:
     return [int(c) / 100 for c in shown]
 
 
-# a channel's cost shown above its budget, spent within it (its share of the exact cost at most
-# 1): each campaign's amount rounded up by half a cent or less (a new user read an overspend)
-ROUNDED_OVER = " (spent within it: each campaign's amount is rounded to the cent)"
-
-
-def rounded_over(shown: float, budget: float | None, used_share: float | None) -> str:
-    """``ROUNDED_OVER`` when a budget's shown spending is over it but its exact one is not."""
-    return ROUNDED_OVER if budget is not None and budget == budget and used_share is not None \
-        and shown > budget and used_share <= 1 else ""
-
-
 def run_total(campaign: pd.Series, amounts: pd.Series) -> float:
     """The run's total of ``amounts`` (one row per allocated contact): the sum of its
     campaigns' amounts, each rounded once (what the allocation summary's rows add up to)."""
@@ -128,7 +117,6 @@ def breakdown(campaign: pd.Series, channel: pd.Series, amounts: pd.Series,
         keys = [(camp, ch) for ch in channels if (camp, ch) in found]
         in_cents |= dict(zip(keys, (round(x * 100) for x in apportion(
             [found[k] for k in keys], own[camp])), strict=True))
-    _channels_within_a_cent(in_cents, found, campaigns, channels)
     # a channel is the sum of its campaigns' cells: exact when its contacts cost whole cents,
     # and what the briefs of the campaigns that use it show
     per_channel = {c: sum(v for (_, ch), v in in_cents.items() if ch == c) for c in channels}
@@ -136,55 +124,3 @@ def breakdown(campaign: pd.Series, channel: pd.Series, amounts: pd.Series,
                      {c: v / 100 for c, v in own.items()},
                      {k: v / 100 for k, v in in_cents.items()})
 
-
-def _channels_within_a_cent(shown: dict[tuple[str, str], int], exact: dict[tuple[str, str], int],
-                            campaigns: Sequence[str], channels: Sequence[str]) -> None:
-    """Move cents between the cells of one campaign (its amount kept, each cell its exact
-    figure rounded down or up) until every channel's cells add up to its own exact sum rounded
-    down or up, where such moves can: a new user's trial read `EUR 0.14 of EUR 0.13` for a
-    push budget spent to the cent (26 contacts at 0.005 in two campaigns, 0.025 and 0.105
-    each rounded up). A cent goes along a path of cells, each step within one campaign, from a
-    channel over its bound to one with room; the first such path in the campaigns' and
-    channels' order (deterministic). Where none is (a campaign of one channel), the cells
-    stay as apportioned."""
-    floor = {k: v // _PER_CENT for k, v in exact.items()}
-    movable = {k for k, v in exact.items() if v % _PER_CENT}  # between floor and floor + 1
-    total = {c: sum(v for (_, ch), v in exact.items() if ch == c) for c in channels}
-    low = {c: t // _PER_CENT for c, t in total.items()}
-    high = {c: -(-t // _PER_CENT) for c, t in total.items()}
-    sums = {c: sum(v for (_, ch), v in shown.items() if ch == c) for c in channels}
-
-    def can(key: tuple[str, str], step: int) -> bool:  # the cell may take ``step`` cents
-        return key in movable and shown[key] + step in (floor[key], floor[key] + 1)
-
-    for _ in range(sum(1 for k in movable) + 1):  # each move mends a cent of one channel
-        over = next((c for c in channels if sums[c] > high[c] or sums[c] < low[c]), None)
-        if over is None:
-            return
-        step = -1 if sums[over] > high[over] else 1  # what ``over`` gives (-1) or takes
-        came: dict[str, tuple[str, str] | None] = {over: None}  # channel: (campaign, from)
-        queue, end = [over], None
-        while queue and end is None:
-            a = queue.pop(0)
-            for camp in campaigns:
-                if not can((camp, a), step):
-                    continue
-                for b in channels:
-                    if b not in came and (camp, b) in shown and can((camp, b), -step):
-                        came[b] = (camp, a)
-                        if (sums[b] < high[b]) if step < 0 else (sums[b] > low[b]):
-                            end = b
-                            break
-                        queue.append(b)
-                if end is not None:
-                    break
-        if end is None:
-            return  # no path: as apportioned
-        b = end
-        while (link := came[b]) is not None:
-            camp, a = link
-            shown[camp, a] += step
-            shown[camp, b] -= step
-            b = a
-        sums[over] += step
-        sums[end] -= step

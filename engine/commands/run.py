@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from engine.activation.money import rounded_over
+from engine.activation.budget_words import rounded_over
 from engine.commands.common import (
     last_purchase,
     left_out,

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.activation import money
 from engine.activation.allocate import Options
+from engine.activation.budget_words import rounded_over
 from engine.project.channels import Channel
 from engine.render.figures import price
 from engine.run.pipeline import Computed, allocation_summary, options_of
@@ -124,12 +125,12 @@ def _limits(computed: Computed, channels: list[str], camp: str) -> list[str]:
         if r.level == "channel" and r.channel in channels:
             text = f"{r.channel}: {r.contacts:,} of {r.capacity:,} contacts"
             lines.append(text + (f", {r.cost:,.2f} of its budget {r.budget:,.2f} spent"
-                                 + money.rounded_over(r.cost, r.budget, r.budget_used_share)
+                                 + rounded_over(r.cost, r.budget, r.budget_used_share)
                                  if r.budget == r.budget and r.budget is not None else ""))
         elif r.level == "campaign" and r.campaign == camp and r.budget == r.budget and \
                 r.budget is not None:
             lines.append(f"campaign {camp}: {r.cost:,.2f} of its budget {r.budget:,.2f} spent"
-                         + money.rounded_over(r.cost, r.budget, r.budget_used_share))
+                         + rounded_over(r.cost, r.budget, r.budget_used_share))
     return lines
 
 
