@@ -67,7 +67,8 @@ def test_names_a_template_gives_itself_or_guards_are_known(tmp_path: Path) -> No
         "{% set mine = 1 %}{% set keys = [1] %}{% macro shared_macro(arg) %}{{ arg }}"
         "{{ caller is defined }}{% endmacro %}{% include 'part.j2' %}"
         "{% if optional is defined %}{{ optional }}{% endif %}{{ maybe | default('-') }}"
-        "{% with w = 2 %}{{ w }}{% endwith %}{{ range(2) | list }}{{ loop_free }}\n"))
+        "{% with w = 2 %}{{ w }}{% endwith %}{{ range(2) | list }}{{ loop_free }}"
+        "{% if unset is none %}-{% endif %}\n"))
     code, said = _validate(project)
     assert code == 1 and said.count("is undefined") == 1, said
     assert "'loop_free' is undefined" in said, said
@@ -144,13 +145,14 @@ def test_a_campaign_without_a_holdout_is_sampled_without_one(tmp_path: Path) -> 
     said = runner.invoke(app, ["validate", "-p", str(project)])
     assert said.exit_code == 0  # a warning: whether run meets it depends on the data
     assert f"warning: templates/brief.md.j2:{line}: could not render: ZeroDivisionError: " \
-        "division by zero\n  hint: a figure the template divides by is 0 here (an empty " \
-        "holdout, no contact, no budget): divide only within {% if ... %}; found rendering a " \
-        "sample action list: cvm run stops here on data like it\n" in said.stderr, said.stderr
+        "division by zero\n  hint: a figure the template divides by is 0 on this data (an " \
+        "empty holdout, a campaign without a budget, a month without sales): divide only " \
+        "within {% if ... %}; found rendering a sample action list: cvm run stops here on " \
+        "data like it\n" in said.stderr, said.stderr
     ran = runner.invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "o"), "-q",
                               "--no-history"])
     assert (ran.exit_code, ran.stderr) == (1, (
         f"error: templates/brief.md.j2:{line}: could not render: ZeroDivisionError: division "
-        "by zero\n  hint: a figure the template divides by is 0 here (an empty holdout, no "
-        "contact, no budget): divide only within {% if ... %}; found rendering the brief of "
-        "campaign welcome_new\n"))
+        "by zero\n  hint: a figure the template divides by is 0 on this data (an empty "
+        "holdout, a campaign without a budget, a month without sales): divide only within "
+        "{% if ... %}; found rendering the brief of campaign welcome_new\n"))

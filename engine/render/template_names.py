@@ -6,8 +6,10 @@ the report's template, which it does not render, stopped the run or the report i
 Every template the one named includes, imports or extends by a constant name is read too. A
 name is known when the context has it, Jinja gives it (``range``, ``loop``, ``caller``), or any
 of these templates sets, loops over, imports or takes it as a macro's argument (an included
-template sees its includer's names); a name a template tests with ``is defined`` or gives a
-``default`` is left to that test. Only top-level names: a misspelt field
+template sees its includer's names); a name a template tests (``is defined``, ``is none``: a
+test of an undefined name fails nothing) or gives a ``default`` is left to that test. The
+names are pooled over the templates and their scopes: a name set in one place and read where
+it is not set is not found here (the run says it). Only top-level names: a misspelt field
 (``audience.sizee``) depends on the value and is the sample rendering's to find.
 """
 
@@ -22,7 +24,6 @@ from engine.errors import Problem
 from engine.render.names import undefined_hint
 
 JINJA_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
-_GUARDS = frozenset({"defined", "undefined"})  # tests that make an unknown name harmless
 _DEFAULTS = frozenset({"default", "d"})  # filters that do too
 
 
@@ -74,8 +75,8 @@ def _declared(tree: nodes.Template) -> set[str]:
     found |= {i.target for i in tree.find_all(nodes.Import)}
     for imported in tree.find_all(nodes.FromImport):
         found |= {n if isinstance(n, str) else n[1] for n in imported.names}
-    for guard in tree.find_all((nodes.Test, nodes.Filter)):
-        if guard.name in (_GUARDS if isinstance(guard, nodes.Test) else _DEFAULTS) and \
-                isinstance(guard.node, nodes.Name):
+    for guard in tree.find_all((nodes.Test, nodes.Filter)):  # a test reads no value of an
+        if (isinstance(guard, nodes.Test) or guard.name in _DEFAULTS) and \
+                isinstance(guard.node, nodes.Name):  # undefined name (`is none`): no failure
             found.add(guard.node.name)
     return found

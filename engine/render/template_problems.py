@@ -69,8 +69,8 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
     if isinstance(exc, ZeroDivisionError):
         return Problem(f"could not render: {type(exc).__name__}: {exc}",
                        file=shown(file or name), line=line, hint="a figure the template divides "
-                       "by is 0 here (an empty holdout, no contact, no budget): divide only "
-                       "within {% if ... %}")
+                       "by is 0 on this data (an empty holdout, a campaign without a budget, a "
+                       "month without sales): divide only within {% if ... %}")
     if isinstance(exc, (TypeError, ValueError, ArithmeticError, LookupError, AttributeError,
                         jinja2.TemplateError)):
         return Problem(f"could not render: {type(exc).__name__}: {exc}",
