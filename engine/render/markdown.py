@@ -18,8 +18,15 @@ _UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 _BLOCK = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))(?=[.)]?(\s|$))")
 
 
+# a character the passes below but the last would change: without one, and without a block
+# marker at its start, the text is its own escape (most of a brief's values: names, figures)
+_ANY = re.compile(r"[\\`*\[\]<>|&~_\n\r]")
+
+
 def escape_markdown(text: str) -> str:
     """``text`` so that Markdown shows it literally, on one line."""
+    if _ANY.search(text) is None and _BLOCK.match(text) is None:
+        return text
     text = " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
     text = _INLINE.sub(r"\\\1", text)
     text = _UNDERSCORE.sub(r"\\_", text)
