@@ -2,7 +2,8 @@
 main one (the newest Python with the newest of everything), 0 in the main one. Only tests whose
 outcome does not depend on the Python or the pandas they run with, and whose minutes the jobs
 cannot all spare within CI's 20, run in one job: most in the main one (the oldest job is the
-slowest: Python 3.10), one in the oldest, to even the two."""
+slowest: Python 3.10), one in the oldest, to even the two. The history tests on both
+databases share them out too (tests/conftest.py, ``history_url``)."""
 
 from __future__ import annotations
 
