@@ -19,7 +19,7 @@ from engine import api
 from engine.cli import app
 from engine.errors import InputError
 from engine.serve.state import load_state
-from tests.ci_jobs import main_job_only
+from tests.ci_jobs import main_job_only, oldest_job_only
 from tests.serve_util import ROOT, client, example_copy, serving
 
 FIELDS = ("action", "policy_id", "campaign", "offer", "service_level", "reason")
@@ -30,9 +30,12 @@ def _actions(project: Path) -> pd.DataFrame:
                        keep_default_na=False).set_index("customer_id")
 
 
-@main_job_only("every customer over HTTP, a minute of the oldest job; the "
-               "service's other tests run in both")
-@pytest.mark.parametrize("example", [None, "subscription"])
+# every customer over HTTP, a minute of a job: the retail example in the main job, the
+# subscription one in the oldest (the service's other tests run in both)
+@pytest.mark.parametrize("example", [
+    pytest.param(None, marks=main_job_only("every customer of the retail example over HTTP")),
+    pytest.param("subscription", marks=oldest_job_only(
+        "every customer of the subscription example over HTTP"))])
 def test_every_customer_gets_the_run_s_status(tmp_path: Path, example: str | None) -> None:
     project = example_copy(tmp_path, example)
     decisions = pd.read_csv(project / "output" / "decisions.csv", dtype=str,

@@ -14,7 +14,11 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.project.report_settings import BUILTIN_TEMPLATES, REPORT_NAMES, REPORT_TEMPLATE
+from tests.ci_jobs import main_job_only
 from tests.conftest import copy_example_project
+
+pytestmark = main_job_only("Jinja2's sandbox and the engine's names decide it, the same "
+                           "whatever the Python or pandas")
 
 runner = CliRunner()
 HINT = "(see the README for the variables a template gets)"

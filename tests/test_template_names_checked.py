@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci_jobs import main_job_only
 from tests.history_runs import cvm, retail_copy
+
+pytestmark = main_job_only("Jinja2's sandbox and the engine's names decide it, the same "
+                           "whatever the Python or pandas")
 
 
 @pytest.mark.parametrize(("old", "new", "said", "hint"), [

@@ -10,6 +10,10 @@ from pathlib import Path
 from engine.policy.trigger_sessions import IDS, SESSIONS
 from engine.policy.triggers import Event, Fired, TriggerEngine
 from engine.project.triggers import load_triggers
+from tests.ci_jobs import main_job_only
+
+pytestmark = main_job_only("durable-rules' sessions decide it, the same whatever the "
+                           "Python or pandas")
 
 T0 = dt.datetime(2024, 1, 1)
 TEXT = """triggers:
