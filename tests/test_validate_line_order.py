@@ -48,10 +48,10 @@ def test_a_contact_policy_of_no_contact_gets_a_hint(tmp_path: Path) -> None:
         "1 error(s), 0 warning(s) in 1 file(s)\n")
 
 
-def test_a_file_s_problems_stay_together_when_another_file_s_come_between(
-        tmp_path: Path) -> None:
-    """The review: cvm.yaml's unrequired consent (found with the policies), another file's
-    warning, then cvm.yaml's output folder (found after them) came out in that order."""
+def _two_files_problems(tmp_path: Path) -> Path:
+    """The example with cvm.yaml's problems found before and after another file's: an
+    unrequired consent (found with the policies), an output folder that is a file (found
+    last), and policies/notes.yml's warning between them."""
     project = copy_example_project(tmp_path)
     config = project / "cvm.yaml"
     text = config.read_text().replace("output: output\n", "")
@@ -59,6 +59,14 @@ def test_a_file_s_problems_stay_together_when_another_file_s_come_between(
                                    "name: Retail example\noutput: cvm.yaml\n").replace(
         "    push: PushOptIn\n", "    push: PushOptIn\n    fax: MailOptIn\n"))
     (project / "policies" / "notes.yml").write_text("a: 1\n")
+    return project
+
+
+def test_a_file_s_problems_stay_together_when_another_file_s_come_between(
+        tmp_path: Path) -> None:
+    """The review: cvm.yaml's unrequired consent (found with the policies), another file's
+    warning, then cvm.yaml's output folder (found after them) came out in that order."""
+    project = _two_files_problems(tmp_path)
     said = [x.split(": ")[1] for x in _validate(project).splitlines()
             if x.startswith(("error:", "warning:"))]
     assert said == ["cvm.yaml:4:9", "cvm.yaml:31:10", "policies/notes.yml"], said
@@ -83,13 +91,7 @@ def test_json_lists_the_problems_in_the_terminal_s_order(tmp_path: Path) -> None
     closing note): a script and a person reading one project should see one order."""
     import json
 
-    project = copy_example_project(tmp_path)
-    config = project / "cvm.yaml"
-    text = config.read_text().replace("output: output\n", "")
-    config.write_text(text.replace("name: Retail example\n",
-                                   "name: Retail example\noutput: cvm.yaml\n").replace(
-        "    push: PushOptIn\n", "    push: PushOptIn\n    fax: MailOptIn\n"))
-    (project / "policies" / "notes.yml").write_text("a: 1\n")
+    project = _two_files_problems(tmp_path)
     result = CliRunner().invoke(app, ["validate", "--project", str(project), "--json"])
     assert result.exit_code == 1
     found = json.loads(result.stdout)["problems"]

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from engine.data import id_match
 from engine.data.empty_tail import dropped, empty_tail_note
 from engine.data.load import DAY, Transactions
+from engine.data.object_store import shown_names
 from engine.data.preflight import customer_columns
 from engine.data.spaced_ids import spaced_ids
 from engine.data.tabular import Source, dictionary, read_columns, read_first
@@ -188,8 +189,7 @@ def _self_referrals(ids: pa.Array, own: np.ndarray) -> str:
     """The note on the customers whose ``referred_by`` names themselves (``own``: per file
     row), the first three named."""
     rows = np.flatnonzero(own)
-    named = ", ".join(str(v) for v in ids.take(pa.array(rows[:3])).to_pylist()) + \
-        (", ..." if len(rows) > 3 else "")
+    named = shown_names([str(v) for v in ids.take(pa.array(rows[:4])).to_pylist()])
     n = len(rows)
     return (f"{n:,} customer{' names themselves' if n == 1 else 's name themselves'} in "
             f"referred_by ({named}): not counted as a referral")
