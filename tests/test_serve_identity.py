@@ -8,15 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.ci_jobs import main_job_only
+from tests.ci_jobs import main_job_only, oldest_job_only
 from tests.serve_util import client, example_copy, serving
 
 FIELDS = ("action", "policy_id", "campaign", "offer", "service_level", "reason")
 
 
-@main_job_only("every customer over HTTP, a minute of the oldest job; the "
-               "service's other tests run in both")
-@pytest.mark.parametrize("example", [None, "subscription"])
+# every customer over HTTP, half a minute of a job: the retail example in the main job, the
+# subscription one in the oldest (the service's other tests run in both)
+@pytest.mark.parametrize("example", [
+    pytest.param(None, marks=main_job_only("every customer of the retail example over HTTP")),
+    pytest.param("subscription", marks=oldest_job_only(
+        "every customer of the subscription example over HTTP"))])
 def test_every_customer_gets_the_batch_decision(tmp_path: Path, example: str | None) -> None:
     project = example_copy(tmp_path, example)
     batch = pd.read_csv(project / "output" / "decisions.csv", dtype=str,
