@@ -45,3 +45,29 @@ def test_a_customers_file_s_id_with_spaces_is_said_as_the_transactions_are(
     assert got.exit_code == 0, got.output
     assert "  note: 1 row with a 'id' with surrounding spaces (first ' b ' at customers.csv:3): " \
         "read without them, as 'b'\n" in got.output, got.output
+
+
+ZEROS_TX = "cust,day,amount,cost\n" + "".join(
+    f"{c},2024-0{m}-05,100.00,60.00\n" for c in ("004711", "004712", "a") for m in (1, 3))
+
+
+def test_ids_that_lost_their_leading_zeros_are_said_with_the_fix(make_project) -> None:  # type: ignore[no-untyped-def]
+    """A new user's trial: a CRM export opened in a spreadsheet wrote 4711 for 004711; the
+    notes counted the customers missing from the file and the referrers unknown, and left the
+    user to find why (their influence value fell to 0)."""
+    project = make_project(CONFIG, tx=ZEROS_TX, files={
+        "customers.csv": "id,ref\n4711,\n4712,4711\na,4712\n"})
+    got = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(project / "out")])
+    assert got.exit_code == 0, got.output
+    assert "  note: 2 purchasing customers are not in the customers file: no consents recorded " \
+        "for them (2 of them are, but for the leading zeros of their ids: ids are matched " \
+        "exactly; write them the same way in both files ('004711' is '4711' there; a " \
+        "spreadsheet drops leading zeros))\n" in got.output, got.output
+    # the ids written alike, the referrers without their zeros
+    (project / "customers.csv").write_text("id,ref\n004711,\n004712,4711\na,4712\n")
+    got = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(project / "out")])
+    assert got.exit_code == 0, got.output
+    assert "  note: 2 referred_by values name no known customer (not in the customers file, no " \
+        "purchase) (2 of them are, but for the leading zeros of their ids: ids are matched " \
+        "exactly; write them the same way in both files ('4711' is '004711' there; a " \
+        "spreadsheet drops leading zeros))\n" in got.output, got.output

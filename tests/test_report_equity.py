@@ -180,7 +180,9 @@ def test_last_month_matches_the_value_table(make_project: Callable[..., Path]) -
     last = frame.iloc[-1]
     assert last["retention_rate"] == pytest.approx(scored.retention.overall) == 0.25
     active = scored.table[scored.table["recency_days"] <= 60]
-    assert last["customer_equity"] == pytest.approx(active["clv_discounted"].sum())
+    # (the table's each to the cent)
+    assert last["customer_equity"] == pytest.approx(active["clv_discounted"].sum(),
+                                                    abs=0.005 * len(active))
 
 
 def test_shapley_split_is_the_average_of_the_six_orders() -> None:

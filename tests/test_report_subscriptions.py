@@ -244,7 +244,7 @@ def test_the_formula_equity_and_the_model_total_are_reconciled_on_the_same_custo
          f"{scored.model.equity[1]:,.0f} to {scored.model.equity[2]:,.0f}"),
         ("Difference: model total - formula", "", f"{total - formula:+,.0f}",
          f"{same - formula:+,.0f} on the same customers, {others:+,.0f} from the others")]
-    assert same + others == pytest.approx(total)
+    assert same + others == pytest.approx(total, abs=0.005 * 6)  # the table's each to the cent
 
 
 def test_an_active_window_setting_is_refused_with_subscriptions(

@@ -150,7 +150,7 @@ def test_report_says_what_the_sum_of_clv_of_cancelled_subscribers_is(tmp_path: P
     assert ("Sum of CLV is the formula&#39;s clv_discounted" in html
             or "Sum of CLV is the formula's clv_discounted" in html)
     assert ("which values a customer as if active now: for the 2,009 subscribers without a "
-            "running contract (EUR 125,619 of it) it is what winning them back is worth, not "
+            "running contract (EUR 125,618 of it) it is what winning them back is worth, not "
             "value they will bring unasked") in html.replace("&#39;", "'")
 
 

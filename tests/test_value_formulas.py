@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from engine.project.config import load_config
 from engine.value.score import score
+from tests.shown import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +28,8 @@ def test_small_project_by_hand(make_project: Callable[..., Path]) -> None:
     assert a["frequency"] == 2 and a["orders"] == 3
     assert a["revenue"] == 230.0 and a["gross_margin"] == 100.0
     assert a["historic_value"] == 100.0
-    assert a["avg_order_value"] == pytest.approx(230 / 3)
-    assert a["avg_interpurchase_days"] == pytest.approx((dt.date(2024, 6, 20)
+    assert a["avg_order_value"] == shown(230 / 3)
+    assert a["avg_interpurchase_days"] == shown((dt.date(2024, 6, 20)
                                                          - dt.date(2024, 1, 5)).days / 2)
     # revenue in the last 30 days (from 2024-06-01) vs the 30 days before
     assert a["revenue_recent"] == 80.0 and a["revenue_previous"] == 0.0
@@ -38,17 +38,17 @@ def test_small_project_by_hand(make_project: Callable[..., Path]) -> None:
     d = 1.1 ** (30 / 365) - 1
     rate = 2 / (178 / 30)
     margin_per_purchase = 100 / 3
-    assert a["repeat_rate"] == pytest.approx(rate)
+    assert a["repeat_rate"] == shown(rate)
     # active periods (30 days back from Jul 1): Jun 20 in 0, Mar 10 in 3, Jan 5 in 5
     assert a["active_periods"] == 3
     m_active = 100 / 3
-    assert a["clv_simple"] == pytest.approx(m_active * (r + r**2 + r**3 + r**4))
-    assert a["clv_discounted"] == pytest.approx(m_active * r / (1 + d - r))
+    assert a["clv_simple"] == shown(m_active * (r + r**2 + r**3 + r**4))
+    assert a["clv_discounted"] == shown(m_active * r / (1 + d - r))
     m = margin_per_purchase * rate
-    assert a["potential_value"] == pytest.approx(sum(m / (1 + d) ** k for k in range(1, 5)))
+    assert a["potential_value"] == shown(sum(m / (1 + d) ** k for k in range(1, 5)))
     # last 4 periods = 120 days: from 2024-03-03, so 2024-03-10 and 2024-06-20 count
-    assert a["current_value"] == pytest.approx(20 + 40)
-    assert a["growth_headroom"] == pytest.approx(a["potential_value"] - 60)
+    assert a["current_value"] == shown(20 + 40)
+    assert a["growth_headroom"] == shown(a["potential_value"] - 60)
     b = t.loc["b"]
     assert b["frequency"] == 0 and b["clv_simple"] == 0 and math.isnan(b["recency_ratio"])
 
@@ -73,7 +73,7 @@ def test_cdnow_random_customers_by_hand() -> None:
     raw = raw[raw.amount != 0]
     as_of = pd.Timestamp("1998-07-01")
     overall = _retention_by_hand(raw, as_of, 91, 4)
-    assert scored.retention.overall == pytest.approx(overall)
+    assert scored.retention.overall == shown(overall)
 
     table = scored.table.set_index("customer_id")
     d = 1.1 ** (91 / 365) - 1
@@ -90,10 +90,10 @@ def test_cdnow_random_customers_by_hand() -> None:
         active_periods = ((as_of - pd.Timedelta(days=1) - days).dt.days // 91).nunique()
         m_active = margin / active_periods if frequency else 0.0
         r = row["retention_rate"]
-        assert row["historic_value"] == pytest.approx(margin)
-        assert row["margin_per_period"] == pytest.approx(per_purchase * rate)
-        assert row["clv_simple"] == pytest.approx(m_active * sum(r**t for t in range(1, 5)))
-        assert row["clv_discounted"] == pytest.approx(m_active * r / (1 + d - r))
+        assert row["historic_value"] == shown(margin)
+        assert row["margin_per_period"] == shown(per_purchase * rate)
+        assert row["clv_simple"] == shown(m_active * sum(r**t for t in range(1, 5)))
+        assert row["clv_discounted"] == shown(m_active * r / (1 + d - r))
 
 
 def test_purchase_trend_keeps_its_sign_when_refunds_make_revenue_negative(
@@ -108,5 +108,5 @@ def test_purchase_trend_keeps_its_sign_when_refunds_make_revenue_negative(
     assert (t.loc["d", "revenue_recent"], t.loc["d", "revenue_previous"]) == (-40.0, 100.0)
     assert t.loc["d", "purchase_trend"] == -1.0  # (-40 - 100) / (40 + 100)
     assert (t.loc["f", "revenue_recent"], t.loc["f", "revenue_previous"]) == (-50.0, 10.0)
-    assert t.loc["f", "purchase_trend"] == pytest.approx(-1.0)  # (-50 - 10) / (50 + 10)
-    assert t.loc["e", "purchase_trend"] == pytest.approx((50 - 100) / 150)
+    assert t.loc["f", "purchase_trend"] == shown(-1.0)  # (-50 - 10) / (50 + 10)
+    assert t.loc["e", "purchase_trend"] == shown((50 - 100) / 150)

@@ -26,12 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from engine.api import run as api_run
 from engine.project.config import load_config
 from engine.value.score import score
 from tests.conftest import copy_example_project
+from tests.shown import shown
 
 D = 1.1 ** (30 / 365) - 1
 
@@ -80,18 +80,18 @@ def test_groups_by_hand(make_project: Callable[..., Path]) -> None:
     v1 = (G1 + G2) / (2 + 5)  # 2 observations < 3: pooled with the older group
     v2 = G2 / 5
     # today's one-time buyers: group min((Jun 30 - f) // 30, 2)
-    assert got["t1"] == pytest.approx(v0) and got["t2"] == pytest.approx(v0)
-    assert got["t3"] == pytest.approx(v1)
+    assert got["t1"] == shown(v0) and got["t2"] == shown(v0)
+    assert got["t3"] == shown(v1)
     for cid in ("t4", "n2", "n4", "n6"):
-        assert got[cid] == pytest.approx(v2), cid
+        assert got[cid] == shown(v2), cid
     assert got["t1"] == got["t2"]  # 900 or 10: high spend alone does not make them valuable
 
 
 def test_small_groups_pool_with_older_ones_then_fall_to_zero(
         make_project: Callable[..., Path]) -> None:
     got = _potential(make_project, 6)
-    assert got["t1"] == pytest.approx((G0 + G1 + G2) / 11)  # 4 < 6: groups 0, 1 and 2
-    assert got["t3"] == pytest.approx((G1 + G2) / 7)
+    assert got["t1"] == shown((G0 + G1 + G2) / 11)  # 4 < 6: groups 0, 1 and 2
+    assert got["t3"] == shown((G1 + G2) / 7)
     assert got["t4"] == 0.0  # the oldest group has 5 < 6 and nothing older to pool with
 
 
@@ -99,7 +99,7 @@ def test_repeat_buyers_keep_their_own_formula(make_project: Callable[..., Path])
     got = _potential(make_project, 3)
     # n1: margin 40 over 2 purchase days, 1 repeat in max(72 / 30, 1) periods
     m = 40 / 2 * 1 / (72 / 30)
-    assert got["n1"] == pytest.approx(m / (1 + D) + m / (1 + D) ** 2)
+    assert got["n1"] == shown(m / (1 + D) + m / (1 + D) ** 2)
 
 
 def test_welcome_campaign_has_value_at_stake_without_models(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from engine.output.writers import rounded, write_csv
 from engine.project.config import load_config
 from engine.report.equity import EquitySettings, monthly_figures
 from engine.value.score import output_frame, score
+from tests.shown import shown
 
 AS_OF = dt.date(2024, 7, 1)
 L, H = 30, 4
@@ -134,7 +135,7 @@ def test_every_formula_by_hand(make_project: Callable[..., Path], cid: str) -> N
         expected["total_value"] = expected["gross_margin"]
     got = table.loc[cid]
     for column, value in expected.items():
-        assert got[column] == pytest.approx(value, abs=1e-9), column
+        assert got[column] == shown(value, column), column
 
 
 def test_several_orders_a_day_are_one_purchase_occasion(make_project: Callable[..., Path]
@@ -144,7 +145,7 @@ def test_several_orders_a_day_are_one_purchase_occasion(make_project: Callable[.
     five = score(load_config(make_project(CONFIG, TX))).table.set_index("customer_id").loc["five"]
     assert five["orders"] == 15 and five["frequency"] == 2 and five["active_periods"] == 3
     assert five["margin_per_purchase"] == 50.0
-    assert five["margin_per_period"] == pytest.approx(50 * 2 / (168 / 30))
+    assert five["margin_per_period"] == shown(50 * 2 / (168 / 30))
     assert five["margin_per_active_period"] == 50.0
 
 

@@ -100,6 +100,18 @@ def last_purchase(table: pd.DataFrame) -> dt.date | None:
     return last_purchase_day(table)
 
 
+def netted(report: LoadReport, currency: str) -> list[str]:
+    """The summaries' line on the refund rows netted in the scored customers' revenue (none:
+    no line): `cvm score`'s and `cvm run`'s alike."""
+    from engine.value.score import refund_figures
+
+    refunds = refund_figures(report)
+    if not (rows := int(refunds["rows"])):
+        return []
+    return [f"  netted {rows:,} refund row{'s' * (rows != 1)} "
+            f"({money(refunds['amount'], currency)})"]
+
+
 def left_out(customers: int, report: LoadReport | None = None, currency: str = "") -> list[str]:
     """The summaries' line on the customers left out of the value table (none: no line), with
     their refund rows (``report``), which no customer's revenue nets."""

@@ -14,6 +14,7 @@ from engine.commands.common import (
     last_purchase,
     left_out,
     money,
+    netted,
     project_of,
     warn_if_ahead,
     warn_if_none_retained,
@@ -77,6 +78,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"{counts['rows_skipped_after_as_of']:,} after the as-of date, "
         f"{counted(counts['rows_skipped_zero_amount'], 'zero amount')}, "
         f"{counted(counts['rows_skipped_duplicates'], 'duplicate')}",
+        *netted(result.computed.scored.report, config.currency),  # as `cvm score` says
         *left_out(counts["customers_without_purchase"], result.computed.scored.report,
                   config.currency),
         *([f"  note: {result.computed.scored.report.margin_note}"]  # as `cvm score` says
@@ -107,6 +109,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         lines.append(f"    {row.channel:<16} {n:>7,} contact{'s' * (n != 1)} (capacity "
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
                      f"{budget}{rounded_over(row.cost, row.budget, row.budget_used_share)}")
+    from engine.activation.preferences import unmatched_preferences  # pandas: loaded by now
+
+    if note := unmatched_preferences(result.computed.table["preferred_channel"],
+                                     result.computed.setup.channels):
+        lines.append(f"  note: {note}")
     lines.append("  " + result.computed.learned.summary())
     lines += [f"  note: {note}" for note in result.computed.learned.notes()]
     lines.append(f"wrote {shell_path(result.folder)}/: actions.{fmt}, decisions.csv, "

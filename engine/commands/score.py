@@ -12,6 +12,7 @@ from engine.commands.common import (
     last_purchase,
     left_out,
     money,
+    netted,
     project_of,
     warn_if_ahead,
     warn_if_none_retained,
@@ -74,8 +75,6 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
 
 
 def summary(scored: Scored, currency: str) -> str:
-    from engine.value.score import refund_figures
-
     t, rep, ret = scored.table, scored.report, scored.retention
     revenue, margin = float(t["revenue"].sum()), float(t["gross_margin"].sum())
     rate = f" ({margin / revenue:.1%})" if revenue else ""
@@ -88,10 +87,7 @@ def summary(scored: Scored, currency: str) -> str:
         if count:
             said = reason.replace("rows", "row", 1) if count == 1 else reason
             lines.append(f"  skipped {count:,} {said}")
-    refunds = refund_figures(rep)  # the scored customers' refunds
-    if netted := int(refunds["rows"]):
-        lines.append(f"  netted {netted:,} refund row{'s' * (netted != 1)} "
-                     f"({money(refunds['amount'], currency)})")
+    lines += netted(rep, currency)  # the scored customers' refunds
     lines += left_out(rep.customers_refund_only, rep, currency)
     if rep.margin_note:
         lines.append(f"  note: {rep.margin_note}")

@@ -102,9 +102,14 @@ def data_line(src: Source, row: int) -> int:
 
 
 HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
-def utf16_hint() -> str:
-    return (f"the file looks like UTF-16 text: set data.encoding: utf-16 in {config_shown()}, "
+def utf16_hint(setting: str = "data.encoding") -> str:
+    return (f"the file looks like UTF-16 text: set {setting}: utf-16 in {config_shown()}, "
             "or save the file as UTF-8")
+
+
+def encoding_setting(src: Source) -> str:
+    """The cvm.yaml key of ``src``'s encoding: the customers file's own, or data.encoding."""
+    return "data.customers_encoding" if src.setting == "data.customers" else "data.encoding"
 
 
 def encoding_hint(src: Source, configured: str) -> str:
@@ -194,11 +199,43 @@ def _delimiter_hint(src: Source, only_column: str) -> str | None:
     return None
 
 
+def utf8_read_otherwise(src: Source, head: bytes) -> Problem | None:
+    """The problem of a UTF-8 file read in a one-byte encoding (cp1252, latin-1), as its
+    first bytes ``head`` show it: a UTF-8 byte order mark, or letters beyond ASCII written in
+    UTF-8's bytes, which such an encoding reads as two or three others without an error
+    (``Süd`` as ``SÃ¼d``): every text of the file would be changed, unsaid. None: not so."""
+    if head.isascii() or len(b"\xc3\xbc".decode(src.encoding, errors="replace")) != 2:
+        return None  # ASCII, or an encoding of more than one byte a letter (UTF-*, gbk, ...)
+    bom = head.startswith(b"\xef\xbb\xbf")
+    try:  # (the last bytes may be part of a letter cut by the size of head)
+        text = codecs.getincrementaldecoder("utf-8")().decode(head[3:] if bom else head)
+    except UnicodeDecodeError:
+        return None  # not UTF-8: the encoding it is read in may well be right
+    at = next((i for i, ch in enumerate(text) if not ch.isascii()), None)
+    if bom:
+        found = "a UTF-8 byte order mark at its start"
+    elif at is None:  # only the first byte of a letter, cut at the end: too little to say
+        return None
+    else:
+        letter = text[at]
+        found = (f"{letter!r} on line {text.count(chr(10), 0, at) + 1} in UTF-8's bytes, "
+                 f"which {src.encoding} reads as "
+                 f"{letter.encode('utf-8').decode(src.encoding, errors='replace')!r}")
+    setting = encoding_setting(src)
+    return Problem(f"the file is UTF-8 text ({found}), read as {src.encoding}: every letter "
+                   "beyond ASCII would be changed", file=src.display, line=1,
+                   hint=encoding_hint(src, f"set {setting}: utf-8 in {config_shown()}" + (
+                       " (the customers file's own encoding; data.encoding stays the "
+                       "transactions file's)" if setting != "data.encoding" else "")))
+
+
 def header_names(src: Source, head: bytes) -> list[str]:
     """The column names of the first line of ``head``, the file's first bytes (any line
     ending; a UTF-8 byte order mark is dropped), checked: not empty, no NUL bytes (a UTF-16
     file read as UTF-8)."""
     utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if (problem := utf8_read_otherwise(src, head)) is not None:
+        raise InputError(problem)
     decoder = codecs.getincrementaldecoder(src.encoding)()
     try:
         text = decoder.decode(head, final=False)
@@ -208,21 +245,23 @@ def header_names(src: Source, head: bytes) -> list[str]:
             raise InputError(Problem(
                 f"byte {head[exc.start]:#04x} at position {exc.start + 1} is not valid "
                 f"{src.encoding}", file=src.display, line=1,
-                hint=encoding_hint(src, utf16_hint() if utf16_bom else "save the file as "
-                                   f"UTF-8, or set data.encoding in {config_shown()} (e.g. "
-                                   "latin-1)")
+                hint=encoding_hint(src, utf16_hint(encoding_setting(src)) if utf16_bom else
+                                   "save the file as "
+                                   f"UTF-8, or set {encoding_setting(src)} in "
+                                   f"{config_shown()} (e.g. latin-1)")
                 )) from None
     except UnicodeError as exc:  # not a byte at fault: UTF-16 or UTF-32 without a byte order mark
         raise InputError(Problem(
             f"cannot be read as {src.encoding}: {exc}", file=src.display, line=1,
-            hint=encoding_hint(src, f"name the byte order in data.encoding in {config_shown()}: "
+            hint=encoding_hint(src, f"name the byte order in {encoding_setting(src)} in "
+                               f"{config_shown()}: "
                                f"{src.encoding}-le or {src.encoding}-be (a file without a "
                                "byte order mark at its start)"))) from None
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
     if "\x00" in first:
         raise InputError(Problem("found NUL bytes in the header line, expected text",
                                  file=src.display, line=1, key="header",
-                                 hint=encoding_hint(src, utf16_hint())))
+                                 hint=encoding_hint(src, utf16_hint(encoding_setting(src)))))
     if not head:  # a file of 0 bytes: no line at all (its readers may not look at its size)
         raise NoRows(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display, hint=src.no_rows_hint()))
@@ -238,7 +277,7 @@ def header_names(src: Source, head: bytes) -> list[str]:
     except csv.Error as exc:  # a "header" the size of the file: not the text it is read as
         raise InputError(Problem(
             f"cannot read the header line as {src.encoding} text ({exc})", file=src.display,
-            line=1, key="header", hint=encoding_hint(src, "check data.encoding in "
+            line=1, key="header", hint=encoding_hint(src, f"check {encoding_setting(src)} in "
                                                      f"{config_shown()}: the file may be "
                                                      "written in another encoding"))) from None
 

@@ -45,7 +45,8 @@ def check_files(config: Config, *, stores: Collection[str] = ()) -> list[Problem
                                                        and key not in stores):
             continue  # none, a database, or a store not reached
         src = Source(path, config.display(path), f"data.{key}", data.customers_delimiter
-                     if key == "customers" else data.delimiter, data.encoding,
+                     if key == "customers" else data.delimiter,
+                     data.customers_encoding if key == "customers" else data.encoding,
                      config.where(f"data.{key}"), numbers=data.numbers)
         try:
             if key == "transactions" and _is_folder(src):

@@ -33,6 +33,7 @@ from engine.data.header import (
     column_setting,
     duplicated_columns,
     encoding_hint,
+    encoding_setting,
     header_names,
     missing_columns,
     names,
@@ -312,8 +313,9 @@ def _locate_bad_bytes(src: Source) -> Problem:
                 return Problem(
                     f"byte {chunk[exc.start]:#04x} at byte offset {offset + exc.start} is not "
                     f"valid {src.encoding}", file=src.display, line=line,
-                    hint=encoding_hint(src, "save the file as UTF-8, or set data.encoding "
-                                       f"in {config_shown()} (e.g. latin-1 or cp1252)"),
+                    hint=encoding_hint(src, "save the file as UTF-8, or set "
+                                       f"{encoding_setting(src)} in {config_shown()} (e.g. "
+                                       "latin-1 or cp1252)"),
                 )
             line += chunk.count(b"\n")
             offset += len(chunk)

@@ -49,7 +49,12 @@ def measure_rows(table: pd.DataFrame) -> dict[str, Any] | None:
         return None
 
     def num(v: Any, fmt: str) -> str:
-        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "-"
+        text = fmt.format(v)  # a value shown as zero reads 0 or +0, never -0
+        if text.startswith("-") and not any(c in "123456789" for c in text):
+            text = ("+" if "{:+" in fmt else "") + text[1:]
+        return text
 
     rows = [[f"{r.run} ({r.as_of})", str(r.campaign), f"{r.treated:,} / {r.holdout:,}",
              num(None if r.conversion_uplift is None else 100 * r.conversion_uplift,

@@ -6,7 +6,6 @@ The repository root is itself a project (the bundled retail example).
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -20,6 +19,8 @@ from engine.project.database_source import DatabaseSource, FileOrDatabase, datab
 from engine.project.date_formats import check_format
 from engine.project.delimiter import HINT as DELIMITER_HINT
 from engine.project.delimiter import as_delimiter, delimiter_problem
+from engine.project.encoding import HINT as ENCODING_HINT
+from engine.project.encoding import encoding_problem
 from engine.project.location import CONFIG_NAME, config_shown
 from engine.project.model_settings import unused_models
 from engine.project.number_format import NUMBER_FIELDS, Numbers, marks_clash
@@ -72,6 +73,8 @@ DATA = c.Record([
     c.Field("customers_delimiter", c.Optional(c.Text(non_empty=False)), None,
             about="the customers file's delimiter, when it is not the transactions'"),
     c.Field("encoding", c.Text(), "utf-8"),
+    c.Field("customers_encoding", c.Optional(c.Text()), None,
+            about="the customers file's encoding, when it is not the transactions'"),
     *NUMBER_FIELDS,
     c.Field("date_format", c.Optional(c.Text(check_fn=check_format)), None),
     c.Field("customers_date_format", c.Optional(c.Text(check_fn=check_format)), None,
@@ -141,6 +144,7 @@ class DataConfig:
     delimiter: str
     customers_delimiter: str  # the customers file's: data.delimiter unless set apart
     encoding: str
+    customers_encoding: str  # the customers file's: data.encoding unless set apart
     decimal: str  # the decimal mark of numbers written as text (CSV, Parquet text): "." or ","
     thousands: str | None  # their thousands separator, if they have one
     currency_sign: str | None  # a currency sign or code written beside the amounts
@@ -268,9 +272,9 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
     for key in ("delimiter", "customers_delimiter"):
         if isinstance(data[key], str) and (message := delimiter_problem(data[key])):
             problems.append(doc.problem(("data", key), message, hint=DELIMITER_HINT))
-    if data["encoding"] is not c.MISSING and (message := _encoding_problem(data["encoding"])):
-        problems.append(doc.problem(("data", "encoding"), message,
-                                    hint="e.g. utf-8, utf-8-sig, latin-1, cp1252, utf-16"))
+    for key in ("encoding", "customers_encoding"):
+        if isinstance(data[key], str) and (message := encoding_problem(data[key])):
+            problems.append(doc.problem(("data", key), message, hint=ENCODING_HINT))
     if (clash := marks_clash(data["decimal"], data["thousands"])) is not None:
         problems.append(doc.problem(("data", "thousands"), clash[0], hint=clash[1]))
     if data["columns"].get("cost") and data["columns"].get("margin"):
@@ -334,6 +338,7 @@ def load_config(project: Path, *, config_file: Path | None = None) -> Config:
             delimiter=as_delimiter(data["delimiter"]),
             customers_delimiter=as_delimiter(data["customers_delimiter"] or data["delimiter"]),
             encoding=data["encoding"],
+            customers_encoding=data["customers_encoding"] or data["encoding"],
             decimal=data["decimal"],
             thousands=data["thousands"],
             currency_sign=data["currency_sign"],
@@ -370,18 +375,6 @@ def _file(text: str, options: dict[str, Any], project: Path, where: str) -> Path
     if is_object_url(text):
         return object_path(text, options, where)
     return (project / text).resolve()
-
-
-
-
-def _encoding_problem(encoding: str) -> str | None:
-    try:
-        info = codecs.lookup(encoding)
-    except LookupError:
-        return f"found {encoding!r}, expected the name of a text encoding"
-    if not getattr(info, "_is_text_encoding", True):  # rot13, base64: not for files of text
-        return f"found {encoding!r}, which is not a text encoding"
-    return None
 
 
 def _where(file: str, spot: tuple[int | None, int | None] | None) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
+from engine.words import counted
+
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
 WIDTH, HEIGHT = 1060, 340  # full page width; pairs of charts use HALF
 HALF = 520
@@ -51,8 +53,25 @@ class Unit:
         return f"{base} {self.per}".strip()
 
 
+def signed(value: float, spec: str) -> str:
+    """``value`` formatted by ``spec`` (one with ``+``): a value shown as zero reads +0,
+    never -0 (a change of -0.3 shown to the unit)."""
+    text = format(value, spec)
+    return "+" + text[1:] if text.startswith("-") and not _nonzero(text) else text
+
+
+def _nonzero(text: str) -> bool:
+    return any(c in "123456789" for c in text)
+
+
 def fmt(value: float, unit: Unit, *, short: bool = False) -> str:
-    """A value as a reader wants it: 'EUR 12,345', '7.5%', '1,204'; short for axis ticks."""
+    """A value as a reader wants it: 'EUR 12,345', '7.5%', '1,204'; short for axis ticks. A
+    value shown as zero has no sign ('0', 'EUR 0.00', '0.0%', never '-0')."""
+    text = _fmt(value, unit, short=short)
+    return text[1:] if text.startswith("-") and not _nonzero(text) else text
+
+
+def _fmt(value: float, unit: Unit, *, short: bool) -> str:
     if value != value:  # NaN
         return "n/a"
     if unit.kind == "percent":
@@ -299,7 +318,7 @@ def matrix_chart(chart_id: str, title: str, rows: Sequence[str], cols: Sequence[
             n = counts[j][k]
             share = n / total if total else 0.0
             shade = f"rgba(0,114,178,{0.08 + 0.85 * share:.3f})" if n else "#f6f6f6"
-            tip = f"{name} \u2192 {col}: {n:,} customers ({share:.0%} of {name})"
+            tip = f"{name} \u2192 {col}: {counted(n, 'customer')} ({share:.0%} of {name})"
             svg.rect(left + cell_w * k + 1, y + 1, cell_w - 2, cell_h - 2, shade, tip)
             ink = "#ffffff" if share > 0.55 else "#1a1a1a"
             svg.text(left + cell_w * (k + 0.5), y + cell_h / 2 + 4, f"{n:,}" if n else "-",

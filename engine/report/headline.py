@@ -39,7 +39,7 @@ def kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[st
         a, b = float(last[col]), float(prev[col])
         if len(f) < 2 or math.isnan(a) or math.isnan(b) or b == 0:
             return ""
-        return f"{(a - b) / abs(b):+.1%} vs previous month"
+        return f"{ch.signed((a - b) / abs(b), '+.1%')} vs previous month"
 
     # start + new + back - gone (- arrived and left, with contracts) = the KPI: every flow
     # of the month's customers (README "Customer counts of a month")
@@ -55,7 +55,7 @@ def kpis(f: pd.DataFrame, cur: str, period_days: int, gone: str) -> list[dict[st
             f"; {ch.month_label(str(prev['month']))}: {ch.fmt(prev['revenue'], money)}"
             if len(f) > 1 else "")
     else:
-        nvl = ", ".join(f"{k} {float(last[c]):+,.0f}" for k, c in (
+        nvl = ", ".join(f"{k} {ch.signed(float(last[c]), '+,.0f')}" for k, c in (
             ("customers", "change_from_customers"), ("value per customer", "change_from_value"),
             ("loyalty", "change_from_loyalty")) if not math.isnan(float(last[c])))
         revenue = (f"{'+' if last['revenue_change'] >= 0 else ''}"

@@ -198,7 +198,7 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
         notes.append(f"the retention rate r moved from {r[-2]:.1%} to {r[-1]:.1%} in "
                      f"{ch.month_label(f['month'].iloc[-1])} (it is measured again each month "
                      f"over the last {config.retention.lookback_periods} periods): that alone "
-                     f"changes every CLV, and customer equity, by {k1 / k0 - 1:+.1%}")
+                     f"changes every CLV, and customer equity, by {ch.signed(k1 / k0 - 1, '+.1%')}")
     if bool(f["partial_month"].iloc[-1]):
         notes.append(f"{ch.month_label(f['month'].iloc[-1])} is a partial month (to "
                      f"{f['month_end'].iloc[-1]}): its flows are of those days only (the revenue "

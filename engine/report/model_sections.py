@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.data.load import Transactions
 from engine.project.config import Config
+from engine.report import charts as ch
 from engine.report.equity import EquitySettings, equity_customers
 from engine.report.sections import Stages
 from engine.value.clv_models import ModelFit
@@ -97,9 +98,10 @@ def reconciliation_rows(rec: Reconciliation) -> list[list[str]]:
          between(rec.others)],
         ["Model total (sum of clv_model)", f"{n:,}", money(rec.total[0]), between(rec.total)],
         ["Difference: model total - formula", "",
-         ("" if rec.formula != rec.formula else f"{rec.difference:+,.0f}"),
+         ("" if rec.formula != rec.formula else ch.signed(rec.difference, "+,.0f")),
          ("" if rec.formula != rec.formula else
-          f"{same:+,.0f} on the same customers, {rec.others.equity:+,.0f} from the others")],
+          f"{ch.signed(same, '+,.0f')} on the same customers, "
+          f"{ch.signed(rec.others.equity, '+,.0f')} from the others")],
     ]
 
 

@@ -34,7 +34,8 @@ from engine.project.channels import ChannelSetup
 from engine.project.config import Config
 from engine.project.contact_policies import NONE, ContactPolicies
 from engine.project.project import Project
-from engine.project.schema import attribute_types
+from engine.project.schema import CHANGE_COLUMNS, attribute_types
+from engine.value.formulas import as_shown
 from engine.value.score import Scored, score
 
 Progress = Callable[[str], None]
@@ -68,8 +69,9 @@ def staged(config: Config, setup: Project, scored: Scored, *, history: bool = Tr
     """The value table as the policies read it: what changed since the last run
     (``with_changes``; the contacts `cvm serve` gave up to id ``until``), then the lifecycle
     stages and segments. ``cvm run`` and ``cvm validate --audience`` both take it from here."""
-    return assign_stages(with_changes(config, scored, use_history=history, until=until),
-                         setup.rulebook)
+    table = with_changes(config, scored, use_history=history, until=until)
+    as_shown(table, [c.name for c in CHANGE_COLUMNS])  # as the value figures (rescore)
+    return assign_stages(table, setup.rulebook)
 
 
 def kept_for_learning(scored: Scored, setup: Project, *, history: bool = True) -> Scored:

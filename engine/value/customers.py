@@ -26,8 +26,14 @@ from engine.project.config import Config
 from engine.project.schema import consent_column
 from engine.value.features import REFERRER
 
-YES = frozenset({"yes", "y", "true", "t", "1", "opt-in", "optin"})
-NO = frozenset({"no", "n", "false", "f", "0", "opt-out", "optout"})
+# English, then the words of the CRM exports `cvm init` reads the headers of (German, French,
+# Spanish, Italian, Portuguese, Dutch, Polish, the Nordic languages): compared in lower case
+YES = frozenset({"yes", "y", "true", "t", "1", "opt-in", "optin",
+                 "ja", "j", "wahr", "oui", "vrai", "si", "sí", "sì", "sim", "verdadero",
+                 "vero", "verdadeiro", "tak", "waar"})
+NO = frozenset({"no", "n", "false", "f", "0", "opt-out", "optout",
+                "nein", "falsch", "non", "faux", "não", "nao", "falso", "nee", "onwaar", "nie",
+                "nej", "nei"})
 
 
 Column: TypeAlias = "np.ndarray | pa.Array"  # text stays in Arrow, the rest is numpy
@@ -50,7 +56,7 @@ def load_customers(config: Config, first: int | None = None) -> CustomersFile | 
     if data.customers is None:
         return None
     src = Source(data.customers, config.display(data.customers), "data.customers",
-                 data.customers_delimiter, data.encoding, config.where("data.customers"),
+                 data.customers_delimiter, data.customers_encoding, config.where("data.customers"),
                  numbers=data.numbers)
     wanted = customer_columns(data)  # what cvm validate looks for in the header
     repetitive = ["signup_date", "preferred_channel", *(f"consent:{k}" for k in data.consents),
@@ -165,8 +171,14 @@ def join_customers(frame: pd.DataFrame, customers: CustomersFile | None, tx: Tra
         if len(maybe):
             unknown = int((_index_in(ref.take(pa.array(maybe)), customers.ids) < 0).sum())
             if unknown:
-                report.notes.append(f"{unknown:,} referred_by values name no known customer "
-                                    "(not in the customers file, no purchase)")
+                named = ref.take(pa.array(maybe))
+                named = named.filter(pc.invert(pc.is_in(named, value_set=customers.ids)))
+                report.notes.append(
+                    f"{unknown:,} referred_by values name no known customer (not in the "
+                    "customers file, no purchase)" + written_otherwise(named, pa.chunked_array(
+                        [c.cast(pa.large_string()) for ids in (customers.ids, tx.id_array)
+                         for c in (ids.chunks if isinstance(ids, pa.ChunkedArray)
+                                   else [ids])])))
     if customers.empty_tail:
         report.notes.append(empty_tail_note(customers.empty_tail, customers.file))
     if customers.spaced:
@@ -208,20 +220,41 @@ def _unmapped(frame: pd.DataFrame) -> None:
 
 def _case_only(purchasers: pa.Array, codes: np.ndarray, known: np.ndarray,
                listed: pa.Array) -> str:
-    """What to add when the missing purchasers are in the customers file but for the letter
-    case of their ids (ids are matched exactly: a PostgreSQL uuid column is read in lower
-    case, an export may write upper case)."""
-    missing = purchasers.take(pa.array(np.unique(codes[~known])))
+    """What to add when the missing purchasers are in the customers file but for how their
+    ids are written (``written_otherwise``)."""
+    return written_otherwise(purchasers.take(pa.array(np.unique(codes[~known]))), listed)
+
+
+def written_otherwise(missing: pa.Array, listed: pa.Array | pa.ChunkedArray) -> str:
+    """What to add when ids ``missing`` from a file are in ``listed`` but for the letter case
+    of their ids (a PostgreSQL uuid column is read in lower case, an export may write upper
+    case) or for their leading zeros (a spreadsheet drops them: ``4711`` for ``004711``):
+    ids are matched exactly. "" when none is."""
     if not (pa.types.is_string(missing.type) or pa.types.is_large_string(missing.type)):
         return ""
-    lower = pc.utf8_lower(listed.cast(missing.type))
-    found = int(pc.sum(pc.is_in(pc.utf8_lower(missing), value_set=lower)).as_py() or 0)
-    if not found:
-        return ""
-    which = "it is, but for the letter case of its id" if len(missing) == 1 else \
-        f"{found:,} of them {'is' if found == 1 else 'are'}, but for the letter case of " \
+    listed = (listed.combine_chunks() if isinstance(listed, pa.ChunkedArray) else listed) \
+        .cast(missing.type)
+    case = pc.is_in(pc.utf8_lower(missing), value_set=pc.utf8_lower(listed))
+    found = int(pc.sum(case).as_py() or 0)
+    if found:
+        what = "the letter case of"
+        fix = "write them in one case in both files"
+    else:
+        bare = pc.utf8_ltrim(listed, characters="0")
+        zeros = pc.is_in(pc.utf8_ltrim(missing, characters="0"), value_set=bare)
+        found = int(pc.sum(zeros).as_py() or 0)
+        if not found:
+            return ""
+        first = missing.filter(zeros)[0]
+        there = listed[pc.index(bare, pc.utf8_ltrim(pa.array([first.as_py()], missing.type),
+                                                    characters="0")[0]).as_py()]
+        what = "the leading zeros of"
+        fix = (f"write them the same way in both files ({first.as_py()!r} is "
+               f"{there.as_py()!r} there; a spreadsheet drops leading zeros)")
+    which = f"it is, but for {what} its id" if len(missing) == 1 else \
+        f"{found:,} of them {'is' if found == 1 else 'are'}, but for {what} " \
         f"{'its id' if found == 1 else 'their ids'}"
-    return f" ({which}: ids are matched exactly; write them in one case in both files)"
+    return f" ({which}: ids are matched exactly; {fix})"
 
 
 def _text_column(values: pa.Array) -> object:
@@ -269,7 +302,8 @@ def _consent(src: Source, table: pa.Table, key: str, column: str) -> np.ndarray:
             raise InputError(src.row_problem(
                 row, column, f"found {table.column(key)[row].as_py()!r}, expected yes or no",
                 hint="consents and boolean attributes accept yes/no, y/n, true/false, t/f, "
-                "1/0 and opt-in/opt-out, in any case (empty means no)"))
+                "1/0, opt-in/opt-out and ja/nein, oui/non, sí/no, sim/não, ja/nee, tak/nie, "
+                "ja/nej, in any case (empty means no)"))
     yes = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES))).to_numpy(
         zero_copy_only=False), dtype=bool)
     return np.append(yes, False)[index]

@@ -31,6 +31,8 @@ averages over the customer's inactive periods too).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -84,10 +86,31 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention,
     frame["influence_value"] = _influence(frame)
 
 
+def as_shown(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> None:
+    """Round ``columns`` of ``frame`` (every one: None) in place as the value table shows
+    them: money (``MONEY``) to cents, other decimals to 6 places, never -0. The tiers, stages
+    and policies read the figures so rounded, computed at full precision before: a customer
+    shown with clv_discounted 26.18 matches ``gte: 26.18``, and `cvm serve`, reading the
+    written table, decides as the run did."""
+    for col in list(frame.columns) if columns is None else columns:
+        if col not in frame or frame[col].dtype.kind != "f":
+            continue
+        places = 2 if col in MONEY else 6
+        if frame[col].dtype == np.float64:  # one new array a column (millions of customers)
+            values = np.round(frame[col].to_numpy(), places)
+            values += 0.0
+            frame[col] = values
+        else:  # a nullable float
+            frame[col] = frame[col].round(places) + 0.0
+
+
 def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
-    """Total value, score, tier and headroom from the value parts (again after the models)."""
-    frame["total_value"] = frame["historic_value"] + frame["potential_value"] + \
-        frame["influence_value"]
+    """Total value, score, tier and headroom from the value parts (again after the models),
+    on every figure as the value table shows it (``as_shown``): a total is the sum of its
+    three parts as written."""
+    as_shown(frame)
+    frame["total_value"] = (frame["historic_value"] + frame["potential_value"]
+                            + frame["influence_value"]).round(2) + 0.0
     total = frame["total_value"].to_numpy()
     n = len(total)
     rank_min = pd.Series(total).rank(method="min").to_numpy()
@@ -95,7 +118,8 @@ def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
     basis = frame[tiers.basis].to_numpy()
     tier, cuts = assign(tiers, basis)
     frame["value_tier"] = np.asarray(tier.astype(object))
-    frame["growth_headroom"] = frame["potential_value"] - frame[CURRENT_PURCHASE_MARGIN]
+    frame["growth_headroom"] = (frame["potential_value"]
+                                - frame[CURRENT_PURCHASE_MARGIN]).round(2) + 0.0
     return cuts
 
 

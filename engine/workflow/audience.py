@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from engine.activation.preferences import unmatched_preferences
 from engine.errors import Problem, did_you_mean
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
 from engine.project.conditions import AllOf, AnyOf, Compare, Condition, Not
@@ -110,8 +111,10 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         matches.get(pol.id) if on else None,
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
-    return Audience(len(staged), str(scored.as_of), tuple(rows),
-                    (scored.report.as_of_note,) if scored.report.as_of_note else (),
+    # what `cvm run` notes of the data too (the customers file's ids, duplicates, ...)
+    notes = (scored.report.as_of_note, *scored.report.notes,
+             unmatched_preferences(staged["preferred_channel"], setup.channels))
+    return Audience(len(staged), str(scored.as_of), tuple(rows), tuple(n for n in notes if n),
                     tuple(unseen_values(setup, staged)), last_purchase_day(scored.table),
                     scored.report.dated_ahead)
 

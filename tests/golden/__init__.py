@@ -90,6 +90,7 @@ def commands(name: str, project: Path, out: Path) -> Iterator[tuple[str, list[st
     for cid in EXAMPLES[name][1]:
         yield f"explain-{cid}", ["explain", *p, cid]
     yield "run", ["run", *p, "--out", str(out / "run")]
+    # (on CDNOW too: its ids are digits with leading zeros, text in every format)
     yield "run-jsonl", ["run", *p, "--out", str(out / "run-jsonl"), "--format", "jsonl"]
     yield "run-parquet", ["run", *p, "--out", str(out / "run-parquet"), "--format",
                           "parquet"]
@@ -99,8 +100,10 @@ def commands(name: str, project: Path, out: Path) -> Iterator[tuple[str, list[st
     yield "plan", ["plan", *p, "--proposed", str(proposed),
                    "--report", str(out / "plan" / "plan.md"),
                    "--changes", str(out / "plan" / "changes.csv")]
-    yield "plan-html", ["plan", *p, "--proposed", str(proposed),
-                        "--report", str(out / "plan" / "plan.html")]
+    if name != "cdnow":  # the page's writer is one for every example: on the two smaller
+        # ones (each is a whole plan again, both sides: CDNOW's took seconds of CI)
+        yield "plan-html", ["plan", *p, "--proposed", str(proposed),
+                            "--report", str(out / "plan" / "plan.html")]
     yield "plan-overlay", ["plan", *p, "--overlay", "--proposed",
                            str(project.parent / f"{name}-overlay"), "--detailed-exitcode"]
 
