@@ -103,3 +103,12 @@ def test_not_and_any_say_what_held() -> None:
     assert failure is not None and failure.text == (
         "none of these held: recency_days is missing, needed a value other than 5 days; "
         "value_tier is 'gold', needed it to be missing")
+
+
+def test_a_figure_is_said_to_the_six_decimals_the_value_table_holds() -> None:
+    """A re-trial: "retention_rate is 0.7923, needed more than 0.7923" for a policy asking
+    more than 0.792271 of a customer whose table figure is 0.792271."""
+    assert why("retention_rate: {gt: 0.792271}", 0.792271) == \
+        "retention_rate is 0.792271, needed more than 0.792271"
+    assert why("p_alive: {gte: 0.5}", 0.000004) == \
+        "p_alive is 0.000004, needed at least 0.5"

@@ -129,7 +129,8 @@ _KNOWN = {"recency_ratio": "the customer has bought more than once",
 
 
 def format_value(value: Any) -> str:
-    """A value as people read it: 1,200 not 1200.0, 1.5 not 1.50."""
+    """A value as people read it: 1,200 not 1200.0, 1.5 not 1.50; to 6 decimals, as the value
+    table holds its figures (0.792271, not 0.7923 beside a threshold of 0.792271)."""
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, np.datetime64):
@@ -141,7 +142,7 @@ def format_value(value: Any) -> str:
         number = float(value)
         if number.is_integer() and abs(number) < 1e15:
             return f"{int(number):,}"
-        return f"{number:,.4f}".rstrip("0") if abs(number) >= 1e-4 else repr(number)
+        return f"{number:,.6f}".rstrip("0") if abs(number) >= 1e-6 else repr(number)
     return str(value)
 
 
