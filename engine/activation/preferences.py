@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engine.data.object_store import shown_names
 from engine.project.channels import CHANNELS_FILE, ChannelSetup
 from engine.words import counted
 
@@ -26,8 +27,7 @@ def unmatched_preferences(values: object, channels: ChannelSetup) -> str | None:
         return None
     # the most frequent first, then in text order: the same words for the same data
     ordered = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))
-    named = ", ".join(f"{value!r} ({int(n):,})" for value, n in ordered[:3]) + \
-        (", ..." if len(ordered) > 3 else "")
+    named = shown_names([f"{value!r} ({int(n):,})" for value, n in ordered[:4]])
     lower = {v.lower(): v for v in sorted(listed)}
     cased = [f"{value!r} is not {lower[str(value).lower()]!r}" for value, _ in ordered
              if str(value).lower() in lower][:2]
