@@ -142,14 +142,14 @@ def test_responses_import_refuses_a_values_block_of_an_unknown_format(
         history_url: str, tmp_path: Path) -> None:
     # review 8c: its check of the customers read the values blocks with a bare ValueError
     # (an internal error, exit 4) where every other reader refuses the block as an input error
-    from engine.history.response_checks import unrecorded_customers
+    from engine.history.response_checks import unrecorded_rows
 
     store = _one_run(history_url, tmp_path)
     _bump(store, run_values, 7)
     frame = pd.DataFrame({"customer_id": ["C0000001", "ZZZ"]})
     try:
         with pytest.raises(InputError) as info:
-            unrecorded_customers(store, [1], frame, tmp_path / "r.csv", "r.csv")
+            unrecorded_rows(store, [1], frame)
     finally:
         store.close()
     assert info.value.format() == (

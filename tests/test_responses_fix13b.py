@@ -247,6 +247,47 @@ def test_a_response_before_the_assigning_run_is_said(retail: Path) -> None:
         "check the year\n")
 
 
+def test_a_campaign_never_assigned_to_its_customer_is_said(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial imported a response to a campaign its customer was never given, dated before
+    the latest run, without a word: no run's measure can ever count it."""
+    from engine.history import record
+    from tests.history_runs import cvm, retail_copy, snapshot
+
+    project = retail_copy(tmp_path)
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    monkeypatch.chdir(tmp_path)
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    try:  # C0000004, C0000005, C0000007 are in the run with no action
+        record.record_run(store, run_id="r1", as_of=dt.date(2025, 10, 1), project="t",
+                          inputs={}, snapshot=snapshot(50, status_p=[0.4, 0.3, 0, 0.3]))
+    finally:
+        store.close()
+    Path("responses.csv").write_text(
+        HEAD + "C0000001,retain_high_value,2025-10-02,converted,1\n"  # assigned: fine
+        "C0000004,retain_high_value,2025-09-20,responded,\n"  # before the latest run: said
+        "C0000005,retain_high_value,2025-10-01,responded,\n"  # on its as-of date: said
+        "C0000007,retain_high_value,2025-10-02,responded,\n"  # after: the next run may
+        "C0000004,win_back,2025-09-20,responded,\n"  # no run assigned win_back: not said
+        "ZZZ1,retain_high_value,2025-09-20,responded,\n")  # said as in no run only
+    done = cvm("responses", "import", "responses.csv", "--project", str(project))
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.splitlines()[1] == "  imported 6, already present 0, skipped 0"
+    assert done.stderr.splitlines()[2:] == [
+        "warning: responses.csv:3: row 2, column 'campaign': 2 rows answer a campaign that no "
+        "recorded run assigned their customer to, dated on or before the latest run's as-of "
+        "date 2025-10-01 (C0000004, retain_high_value): kept",
+        "  hint: cvm measure counts a response only in the runs that assigned its customer to "
+        "its campaign (a holdout included), from the run's as-of date on, so these count in "
+        "no run's measure (last_outcome and the contact policies of later runs read them); "
+        "check the customer id and the campaign"]
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "\n".join(done.stderr.splitlines()[2:]) in readme  # its example there
+    assert done.stderr.splitlines()[0].startswith(
+        "warning: responses.csv:7: row 6, column 'customer_id': 1 row names a customer in no "
+        "recorded run (ZZZ1): kept")
+
+
 def test_a_revenue_where_the_history_has_none_is_said(tmp_path: Path, history_url: str) -> None:
     (tmp_path / "a.csv").write_text(HEAD + "C1,win_back,2025-06-01,converted,\n")
     (tmp_path / "b.csv").write_text(HEAD + "C1,win_back,2025-06-01,converted,5\n")

@@ -87,7 +87,7 @@ def test_one_duplicate_one_option_one_active_customer(tmp_path: Path) -> None:
     score = said("score", "-p", str(project), "-o", str(tmp_path / "s"))
     assert "  skipped 1 exact duplicate row (first kept)\n" in score, score
     run = said("run", "-p", str(project), "-o", str(tmp_path / "out"), "--no-history")
-    assert ", 0 zero amounts, 1 duplicate\n" in run, run
+    assert ", 0 zero amounts, 1 exact duplicate (first kept)\n" in run, run
     report = said("report", "-p", str(project), "-o", str(tmp_path / "r"))
     assert "1 active customers" not in report and "(1 active customer," in report, report
     assert (counted(0.6, "customer"), counted(1.4, "customer")) == ("1 customer", "1 customer")

@@ -9,11 +9,7 @@ import typer
 from engine.commands.common import project_of
 from engine.errors import InputError
 from engine.history import open_history, settings_for
-from engine.history.response_checks import (
-    before_assignment,
-    recorded,
-    unrecorded_customers,
-)
+from engine.history.response_checks import assignment_warnings, recorded
 from engine.history.responses import import_responses, read_responses
 from engine.history.store import check_integrity, upgrade_older
 from engine.notices import warn
@@ -35,9 +31,8 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
         frame, said = read_responses(
             path, display, known=campaigns | _project_campaigns(project, config_file))
         if store is not None:
-            said = (*said, *(p for p in (
-                unrecorded_customers(store, keys, frame, path, display),
-                before_assignment(store, frame, path, display)) if p is not None))
+            said = (*said, *assignment_warnings(store, keys, campaigns, frame, path,
+                                                display))
     finally:
         if store is not None:
             store.close()

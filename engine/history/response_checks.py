@@ -4,7 +4,10 @@ history, so that no row that can never count is kept silently (README "Responses
 A campaign that no recorded run used, that ``policies/campaigns.yaml`` does not declare and
 that no policy names is refused (a misspelling: no run can ever be measured with it). A
 customer in no recorded run is kept (a later run may hold them, and a response counts for
-the contact policies from then on) but said, with the count and the first ids. A response
+the contact policies from then on) but said, with the count and the first ids; so is a
+response no run's measure can count (dated before the run that assigned its customer to its
+campaign, or to a campaign no run assigned its customer to, dated on or before the latest
+run). A response
 dated after today is refused; surrounding spaces are dropped (as the transactions reader drops
 them) and said. Revenue is compared in cents, the unit money is shown in.
 """
@@ -170,14 +173,12 @@ def money_text(revenue: float) -> str:
     return f"{float(cents(revenue)) / 100:,.2f}"
 
 
-def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, path: Path,
-                         display: str) -> Problem | None:
-    """A warning naming the rows whose customer is in none of the runs ``keys`` (None: every
-    customer is in one, or no run is recorded). Each run's ids are read from its values block,
-    the id column alone."""
-    if not keys:
-        return None
+def unrecorded_rows(store: Store, keys: list[int], frame: pd.DataFrame) -> np.ndarray:
+    """The rows whose customer is in none of the runs ``keys`` (a mask). Each run's ids are
+    read from its values block, the id column alone."""
     ids = pa.array(frame["customer_id"].to_numpy(), type=pa.string())
+    if not keys:
+        return np.zeros(len(ids), dtype=bool)
     distinct = pc.unique(ids)
     seen = np.zeros(len(distinct), dtype=bool)
     blocks = values_table(MetaData())
@@ -189,12 +190,19 @@ def unrecorded_customers(store: Store, keys: list[int], frame: pd.DataFrame, pat
             run_ids = block_format.read_block(data, options)
             seen |= np.asarray(pc.is_in(distinct, value_set=run_ids.column(0).combine_chunks())
                                .to_numpy(zero_copy_only=False), dtype=bool)
-    if seen.all():
-        return None
     missing = pc.filter(distinct, pa.array(~seen))
-    rows = np.asarray(pc.is_in(ids, value_set=missing).to_numpy(zero_copy_only=False),
+    return np.asarray(pc.is_in(ids, value_set=missing).to_numpy(zero_copy_only=False),
                       dtype=bool)
-    names = [str(v) for v in missing.slice(0, SHOWN_IDS).to_pylist()]
+
+
+def unrecorded_customers(frame: pd.DataFrame, rows: np.ndarray, path: Path,
+                         display: str) -> Problem | None:
+    """A warning naming the rows ``rows`` (``unrecorded_rows``: their customer is in no
+    recorded run); None when there is none."""
+    if not rows.any():
+        return None
+    missing = pd.unique(frame["customer_id"].to_numpy(dtype=object)[rows])
+    names = [str(v) for v in missing[:SHOWN_IDS]]
     shown = ", ".join(names) + (f" and {len(missing) - SHOWN_IDS:,} more"
                                 if len(missing) > SHOWN_IDS else "")
     count = int(rows.sum())
@@ -213,22 +221,24 @@ def _plain(col: pa.ChunkedArray) -> pa.ChunkedArray:
                              for c in col.chunks], pa.string())
 
 
-def before_assignment(store: Store, frame: pd.DataFrame, path: Path,
-                      display: str) -> Problem | None:
-    """A warning naming the rows dated before the first run (the latest of its as-of date)
-    that assigned their customer to their campaign: they count in no run's measure, and a
-    wrong year is the likely cause. Only the actions of the file's customers are kept."""
+def first_assigned(store: Store, frame: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Per row, the as-of date (ISO text) of the first run that assigned its customer to its
+    campaign (the latest run of that as-of date), "" where no recorded run did; and the
+    latest as-of date of a recorded run ("": none). Only the actions of the file's customers
+    are kept."""
+    never = np.full(len(frame), "", dtype=object)
     with store.reading() as conn:
         latest = dict(conn.execute(select(runs.c.as_of, runs.c.id).order_by(runs.c.id)).all())
         if not latest:
-            return None
+            return never, ""
         block, run_of, _ = read_blocks(conn, run_actions, sorted(latest.values()),
                                        ["customer_id", "campaign"])
     ids = _plain(block.column("customer_id"))
     mine = _mask(pc.and_(pc.is_in(ids, value_set=pa.array(
         frame["customer_id"].unique(), pa.string())), pc.is_valid(block.column("campaign"))))
+    last = str(max(latest))
     if not mine.any():
-        return None
+        return never, last
     as_of = {key: str(day) for day, key in latest.items()}
     assigned = pd.DataFrame({
         "customer_id": ids.filter(pa.array(mine)).to_numpy(zero_copy_only=False),
@@ -236,9 +246,16 @@ def before_assignment(store: Store, frame: pd.DataFrame, path: Path,
         .to_numpy(zero_copy_only=False),
         "first": pd.Series(run_of[mine]).map(as_of).to_numpy(dtype=object),
     }).groupby(["customer_id", "campaign"], sort=False)["first"].min()
-    # ISO dates compare as text; a pair no run assigned: "" (no date is before it)
-    first = frame.join(assigned, on=["customer_id", "campaign"])["first"].fillna("") \
-        .to_numpy(dtype=object)
+    # ISO dates compare as text
+    return frame.join(assigned, on=["customer_id", "campaign"])["first"].fillna("") \
+        .to_numpy(dtype=object), last
+
+
+def before_assignment(frame: pd.DataFrame, first: np.ndarray, path: Path,
+                      display: str) -> Problem | None:
+    """A warning naming the rows dated before the first run that assigned their customer to
+    their campaign (``first``: ``first_assigned``'s): they count in no run's measure, and a
+    wrong year is the likely cause."""
     early = np.asarray(frame["response_date"].to_numpy(dtype=object) < first, dtype=bool)
     if not early.any():
         return None
@@ -251,3 +268,43 @@ def before_assignment(store: Store, frame: pd.DataFrame, path: Path,
         "cvm measure counts a response from its run's as-of date on, so these count in no "
         "run's measure (last_outcome and the contact policies of later runs read them); check "
         "the year", severity="warning")
+
+
+def never_assigned(frame: pd.DataFrame, first: np.ndarray, last: str, unrecorded: np.ndarray,
+                   campaigns: Collection[str], path: Path, display: str) -> Problem | None:
+    """A warning naming the rows dated on or before the latest run's as-of date ``last``
+    whose customer is in a recorded run and whose campaign a recorded run assigned
+    (``campaigns``), but no run to that customer: no run counts them in its measure, nor can
+    a later one (it counts from its own, later, as-of date). A later response is not said (the
+    next run may assign it), nor is a campaign no run assigned (a trigger's, one not run
+    yet)."""
+    rows = ((first == "") & ~unrecorded
+            & (frame["response_date"].to_numpy(dtype=object) <= last)
+            & frame["campaign"].isin(list(campaigns)).to_numpy())
+    if not rows.any():
+        return None
+    row, count = int(np.argmax(rows)), int(rows.sum())
+    return row_problem(
+        path, display, row, "campaign",
+        f"{count:,} row{'s answer' if count > 1 else ' answers'} a campaign that no recorded "
+        f"run assigned {'their' if count > 1 else 'its'} customer to, dated on or before the "
+        f"latest run's as-of date {last} ({frame['customer_id'].iloc[row]}, "
+        f"{frame['campaign'].iloc[row]}): kept",
+        "cvm measure counts a response only in the runs that assigned its customer to its "
+        "campaign (a holdout included), from the run's as-of date on, so these count in no "
+        "run's measure (last_outcome and the contact policies of later runs read them); check "
+        "the customer id and the campaign", severity="warning")
+
+
+def assignment_warnings(store: Store, keys: list[int], campaigns: Collection[str],
+                        frame: pd.DataFrame, path: Path, display: str) -> tuple[Problem, ...]:
+    """What ``cvm responses import`` says of the rows the recorded runs ``keys`` (assigning
+    ``campaigns``) cannot measure: a customer in no run, a response dated before its
+    assignment, a campaign never assigned to its customer."""
+    unrecorded = unrecorded_rows(store, keys, frame)
+    first, last = first_assigned(store, frame)
+    return tuple(p for p in (unrecorded_customers(frame, unrecorded, path, display),
+                             before_assignment(frame, first, path, display),
+                             never_assigned(frame, first, last, unrecorded, campaigns, path,
+                                            display))
+                 if p is not None)
