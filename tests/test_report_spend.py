@@ -47,6 +47,20 @@ def test_a_month_that_is_not_a_month(tmp_path: Path) -> None:
     ]
 
 
+def test_a_month_written_the_other_way_round_gets_its_form(tmp_path: Path) -> None:
+    """A trial's spend file had 01/2025 (a spreadsheet's month format): refused, no hint."""
+    text = ("month,acquisition_cost,retention_cost\n01/2025,1,1\n2/2025,1,1\n2025/03,1,1\n"
+            "04.2025,1,1\n13/2025,1,1\n")
+    expected = "expected a month written YYYY-MM, such as 2024-01"
+    assert errors(tmp_path, "spend.csv", text) == [
+        f"spend.csv:2: month: found '01/2025', {expected}\n  hint: write it as 2025-01",
+        f"spend.csv:3: month: found '2/2025', {expected}\n  hint: write it as 2025-02",
+        f"spend.csv:4: month: found '2025/03', {expected}\n  hint: write it as 2025-03",
+        f"spend.csv:5: month: found '04.2025', {expected}\n  hint: write it as 2025-04",
+        f"spend.csv:6: month: found '13/2025', {expected}",
+    ]
+
+
 def test_negative_empty_and_non_numeric_costs(tmp_path: Path) -> None:
     text = ('month,acquisition_cost,retention_cost\n2024-01,-100,5\n2024-02,abc,\n'
             '2024-03,"1,500",2\n')

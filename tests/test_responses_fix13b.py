@@ -158,7 +158,13 @@ def test_a_misspelt_outcome_gets_did_you_mean(tmp_path: Path) -> None:
     ("customer_id,campaign,date,outcome,campaign\nC1,win_back,2025-10-03,converted,x\n",
      "r.csv:1: header: column 'campaign' appears 2 times (columns 2, 5), expected once\n"
      "  hint: a column is named once in the header: rename or remove the others"),
-], ids=["date", "huge", "encoding", "twice"])
+    (HEAD.encode("utf-16"),  # a trial's file, saved as "Unicode text": "byte 0xff at position 1"
+     "r.csv:1: the file starts with a UTF-16 byte order mark, read as UTF-8\n"
+     "  hint: the file is UTF-16 text: save it as UTF-8"),
+    (HEAD.encode("utf-16-le"),
+     "r.csv:1: header: found NUL bytes in the header line, expected text\n"
+     "  hint: the file looks like UTF-16 text: save it as UTF-8"),
+], ids=["date", "huge", "encoding", "twice", "utf16", "utf16-no-bom"])
 def test_hints_name_no_cvm_yaml_setting(tmp_path: Path, content: str, expected: str) -> None:
     assert _refused(tmp_path, content) == expected
 

@@ -112,13 +112,20 @@ def encoding_setting(src: Source) -> str:
     return "data.customers_encoding" if src.setting == "data.customers" else "data.encoding"
 
 
-def encoding_hint(src: Source, configured: str) -> str:
+def encoding_hint(src: Source, configured: str, *, utf16: str = "") -> str:
     """The hint of undecodable bytes: ``configured`` names data.encoding, which only a file
-    cvm.yaml configures can set."""
+    cvm.yaml configures can set. ``utf16``: "is" or "looks like" when the bytes are UTF-16's
+    (said to a file read with fixed settings, whose hint names no setting)."""
     if src.configured:
         return configured
-    shown = "UTF-8" if src.encoding == "utf-8" else src.encoding
+    shown = _shown(src.encoding)
+    if utf16:
+        return f"the file {utf16} UTF-16 text: save it as {shown}"
     return f"the file is read as {shown}: save it as {shown}"
+
+
+def _shown(encoding: str) -> str:
+    return "UTF-8" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
 
 
 def column_setting(ours: str, *, customers: bool = False) -> str:
@@ -236,6 +243,12 @@ def header_names(src: Source, head: bytes) -> list[str]:
     utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
     if (problem := utf8_read_otherwise(src, head)) is not None:
         raise InputError(problem)
+    if utf16_bom and not src.encoding.replace("_", "-").lower().startswith(
+            ("utf-16", "utf16", "utf-32", "utf32")):
+        raise InputError(Problem(  # said as what it is, not as its first byte
+            f"the file starts with a UTF-16 byte order mark, read as {_shown(src.encoding)}",
+            file=src.display, line=1,
+            hint=encoding_hint(src, utf16_hint(encoding_setting(src)), utf16="is")))
     decoder = codecs.getincrementaldecoder(src.encoding)()
     try:
         text = decoder.decode(head, final=False)
@@ -261,7 +274,8 @@ def header_names(src: Source, head: bytes) -> list[str]:
     if "\x00" in first:
         raise InputError(Problem("found NUL bytes in the header line, expected text",
                                  file=src.display, line=1, key="header",
-                                 hint=encoding_hint(src, utf16_hint(encoding_setting(src)))))
+                                 hint=encoding_hint(src, utf16_hint(encoding_setting(src)),
+                                                    utf16="looks like")))
     if not head:  # a file of 0 bytes: no line at all (its readers may not look at its size)
         raise NoRows(Problem("the file is empty, expected a header line and data rows",
                                  file=src.display, hint=src.no_rows_hint()))

@@ -122,6 +122,12 @@ def _month_hint(value: Any) -> str | None:
         return f"write the month with two digits: {m.group(1)}-0{m.group(2)}"
     if re.match(r"^\d{4}-\d{2}$", text):
         return "months run from 01 to 12"
+    # a spreadsheet's month: 01/2025, 1.2025, 2025/01
+    m = re.match(r"^(\d{1,2})[/.](\d{4})$", text) or re.match(r"^(\d{4})[/.](\d{1,2})$", text)
+    if m:
+        year, month = (m.group(2), m.group(1)) if len(m.group(2)) == 4 else m.groups()
+        if 1 <= int(month) <= 12:
+            return f"write it as {year}-{int(month):02d}"
     return None
 
 
