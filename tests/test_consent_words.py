@@ -1,6 +1,7 @@
 """Consents written in the CRM's own language (a German export's ja/nein, a French one's
 oui/non) are read as yes and no: they were refused (`found 'ja', expected yes or no`), and a
-new user rewrote the export."""
+new user rewrote the export. An accent written apart from its letter (Unicode's
+decomposed form: sí as s, i, U+0301) is the same word."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from engine.cli import app
 from tests.conftest import ROOT, copy_example_project
 
 WORDS = itertools.cycle([("ja", "Nein"), ("OUI", "non"), ("sí", "no"), ("Sim", "não"),
-                         ("ja", "nee"), ("tak", "nie"), ("Ja", "nej"), ("si", "NO")])
+                         ("ja", "nee"), ("tak", "nie"), ("Ja", "nej"), ("si", "NO"),
+                         # the accents decomposed (a letter, then its accent: a Mac's export)
+                         ("si\u0301", "na\u0303o")])
 
 
 def _consents(project: Path, out: Path) -> pd.DataFrame:

@@ -3,6 +3,7 @@ extra attributes), checked and joined onto the per-customer features."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -291,7 +292,11 @@ def _check_unique(src: Source, ids: pa.Array, column: str) -> None:
 def _consent(src: Source, table: pa.Table, key: str, column: str) -> np.ndarray:
     """yes/no values as booleans (empty means no). Each distinct spelling is read once."""
     encoded = dictionary(as_text(src, table, key, column, required=False, raw=True))
-    labels = pc.utf8_lower(pc.utf8_trim_whitespace(encoded.dictionary.cast(pa.string())))
+    # an accent apart from its letter (decomposed, as some exports write it) is the same word;
+    # in Python (pyarrow 15's utf8_normalize decomposes sí); one per distinct spelling
+    labels = pa.array([None if v is None else unicodedata.normalize("NFC", v) for v in
+                       pc.utf8_lower(pc.utf8_trim_whitespace(
+                           encoded.dictionary.cast(pa.string()))).to_pylist()], pa.string())
     known = np.asarray(pc.is_in(labels, value_set=pa.array(sorted(YES | NO | {""}))).to_numpy(
         zero_copy_only=False), dtype=bool)
     index = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
