@@ -52,3 +52,31 @@ def test_validate_audience_prints_the_table_and_writes_nothing(tmp_path: Path) -
     assert "Policies, highest priority first" in lines
     assert any(line.split()[:1] == ["welcome_new"] for line in lines)
     assert sorted(p.name for p in project.rglob("*")) == before
+
+
+def test_the_audience_says_the_notes_the_run_says(tmp_path: Path) -> None:
+    """`cvm validate --audience` left out two notes `cvm run` says of the data: the margin
+    assumed (CDNOW has no cost column) and a folder's files not read."""
+    from tests.conftest import ROOT
+
+    cdnow = ROOT / "examples" / "cdnow"
+    said = {}
+    for command in (["run", "--no-history", "-o", str(tmp_path / "out")],
+                    ["validate", "--audience"]):
+        got = CliRunner().invoke(app, [*command, "-p", str(cdnow)])
+        assert got.exit_code == 0, got.output
+        said[command[0]] = got.stdout
+    note = "note: no cost or margin column: margin assumed at margin_rate 0.3 of the amount"
+    assert f"  {note}\n" in said["run"] and f"\n{note}\n" in said["validate"], said
+
+    (tmp_path / "folder").mkdir()
+    project = copy_example_project(tmp_path / "folder")
+    (project / "tx").mkdir()
+    (project / "tx" / "a.csv").write_text((ROOT / "examples/retail/transactions.csv").read_text())
+    (project / "tx" / "notes.md").write_text("exported by hand\n")
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        f"{ROOT}/examples/retail/transactions.csv", "tx"))
+    got = CliRunner().invoke(app, ["validate", "--audience", "-p", str(project)])
+    assert got.exit_code == 0, got.output
+    assert "\nnote: 1 file skipped (suffix not " in got.stdout and ": notes.md\n" in got.stdout

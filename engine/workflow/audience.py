@@ -112,7 +112,8 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
                         action_wins.get(pol.id, 0) if on and pol.action else None,
                         service_wins.get(pol.id, 0) if on and pol.service_level else None))
     # what `cvm run` notes of the data too (the customers file's ids, duplicates, ...)
-    notes = (scored.report.as_of_note, *scored.report.notes,
+    report = scored.report
+    notes = (report.margin_note, report.as_of_note, report.files_note, *report.notes,
              unmatched_preferences(staged["preferred_channel"], setup.channels))
     return Audience(len(staged), str(scored.as_of), tuple(rows), tuple(n for n in notes if n),
                     tuple(unseen_values(setup, staged)), last_purchase_day(scored.table),
