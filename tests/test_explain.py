@@ -101,3 +101,15 @@ def test_no_policy_matched_and_disabled_policies(tmp_path: Path) -> None:
     assert "  off switched_off             priority 2: action b" in text
     assert "  service level  standard: no service policy matched: the default" in text
     assert why.customer_id == "7" and why.stage == "acquisition"
+
+
+def test_the_value_block_shows_a_rate_as_the_value_table_holds_it(book: Rulebook) -> None:
+    """A re-trial read retention_rate 0.79 in explain's Value block beside the table's
+    0.792271 (its reasons, already, 0.792271): a rate or a score to 6 decimals, money in
+    cents."""
+    text = explain({**GOLD_DECLINING, "retention_rate": 0.792271, "value_score": 88.5,
+                    "clv_discounted": 280.504}, book).format()
+    assert "\n  retention_rate   0.792271\n" in text
+    assert "\n  value_score      88.5\n" in text
+    assert "\n  clv_discounted   280.50\n" in text
+    assert "\n  total_value      1,360.25\n" in text

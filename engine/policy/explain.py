@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.policy.condition_text import describe, first_failure
+from engine.policy.condition_text import describe, first_failure, format_value
 from engine.policy.decisions import policy_matcher, reason
 from engine.policy.explain_model import ModelFigures, model_figures
 from engine.policy.lifecycle import segments_of, stage_of
@@ -26,6 +26,7 @@ from engine.project.rulebook import (
 )
 from engine.project.segments import segment_attribute
 from engine.value.clv_models import ModelFit
+from engine.value.formulas import MONEY
 
 VALUE_FIELDS = ("historic_value", "potential_value", "influence_value", "total_value",
                 "value_score", "value_tier", "clv_simple", "clv_discounted", "retention_rate")
@@ -65,7 +66,7 @@ class Explanation:
     def format(self) -> str:
         """Plain text for a terminal."""
         lines = [f"Customer {self.customer_id}", "", "Value"]
-        lines += [f"  {name:<16} {_show(value)}" for name, value in self.value]
+        lines += [f"  {name:<16} {_show(name, value)}" for name, value in self.value]
         lines += self.model.lines() if self.model is not None else []
         lines += ["", f"Lifecycle stage: {self.stage} (rule {self.stage_rule})"]
         lines += [_check_line(c) for c in self.stage_rules]
@@ -92,11 +93,13 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _show(value: Any) -> str:
+def _show(name: str, value: Any) -> str:
+    """A value as the value table holds it: money in cents, a rate or a score to 6 decimals
+    (as the reasons quote it: 0.792271, not 0.79)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:,.2f}" if name in MONEY else format_value(value)
     return str(value)
 
 
