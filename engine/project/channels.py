@@ -134,8 +134,9 @@ class ChannelSetup:
     learning: Learning = Learning()
     # per declared campaign, the warning `cvm validate` gives when nothing names it (at its key)
     unnamed: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
-    # `cvm validate`'s warnings of a budget below the cost of one contact: a channel's, and
-    # per campaign with a budget, where its budget is (its channels are the policies')
+    # `cvm validate`'s warnings of a channel that can take no contact (a budget below the cost
+    # of one, no response expected), and per campaign with a budget, where its budget is (its
+    # channels are the policies')
     low_budgets: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
     budget_at: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
 
@@ -242,7 +243,16 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
         ("channels", i, "budget"), f"budget {ch.budget:g} is below the cost of one contact "
         f"({ch.cost_per_contact:g}): channel {ch.id!r} can take no contact", severity="warning",
         hint=f"raise the budget to at least {ch.cost_per_contact:g}, or set capacity: 0 to "
-        "close the channel") for i, ch in enumerate(channels) if below_one(ch))
+        "close the channel") for i, ch in enumerate(channels) if below_one(ch)) + tuple(
+        doc.problem(("channels", i, "response_rate"), f"response_rate 0: no contact on channel "
+                    f"{ch.id!r} is expected to answer, so cvm run gives it no contact",
+                    severity="warning", hint="a contact's expected value is value_at_stake x "
+                    "response_rate x (1 + relationship_weight x relationship_strength) less "
+                    "its cost, and only a value above 0 is taken (learning measures the "
+                    "contacts made, so it never lifts a channel that has none): set the rate "
+                    "you expect, or capacity: 0 to close the channel")
+        for i, ch in enumerate(channels)
+        if ch.response_rate == 0 and ch.capacity > 0 and not below_one(ch))
     budget_at = {} if campaigns_doc is None else {
         cid: campaigns_doc.problem(("campaigns", cid, "budget"), "", severity="warning")
         for cid, camp in campaigns.items() if camp.budget is not None}
