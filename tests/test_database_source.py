@@ -408,3 +408,44 @@ def test_validate_checks_the_first_rows_of_a_table_or_query(shop: str, make_proj
     row = "row 2 (n = 2)" if "table" in source else "row 2"
     assert f"error: {shop} ({'table tx_text' if 'table' in source else 'query'}): {row}, " \
         "column 'amount': found 'abc', expected a number such as 12.50\n" in result.output
+
+
+@pytest.mark.parametrize("port", ["5432x", ""])
+def test_a_port_that_is_not_a_number_is_said_at_its_line(make_project, port: str) -> None:
+    """A trial: `127.0.0.1:5432x` stopped validate and run with an internal error (SQLAlchemy's
+    int() of the port), in data.transactions.url and in the history's URL alike."""
+    project = make_project(db_config(f"postgresql://cvm:pw@127.0.0.1:{port}/shop",
+                                     "    table: tx\n"), tx=None)
+    code, err = score(project)
+    assert "pw" not in err.replace("password", "")
+    assert (code, err) == (1, (
+        f"error: cvm.yaml:4:10: data.transactions.url: found the port {port!r}, expected a "
+        "number\n"
+        "  hint: write postgresql://user@host:5432/database (the port after the host's colon; "
+        "without it, 5432)\n"))
+
+
+def test_a_history_port_that_is_not_a_number_is_said(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copy_example_project(tmp_path)
+    monkeypatch.setenv("CVM_HISTORY_URL", "postgresql://cvm:pw@127.0.0.1:5432x/hist")
+    result = CliRunner().invoke(app, ["run", "-p", str(project), "-q", "-o",
+                                      str(tmp_path / "out")])
+    assert (result.exit_code, result.stderr) == (1, (
+        "error: CVM_HISTORY_URL: found the port '5432x', expected a number\n"
+        "  hint: write postgresql://user@host:5432/database (the port after the host's colon; "
+        "without it, 5432)\n"))
+
+
+def test_date_format_is_for_text_dates_not_a_date_column(shop: str, make_project) -> None:
+    """A trial kept `date_format: "%d/%m/%Y"` (its customers file's) with a table whose
+    OrderDate is a `date`: every row was refused, "found '2024-01-05', expected a date in the
+    format '%d/%m/%Y'", about a text the reader itself wrote. A date column's values are
+    dates, whatever the format of text ones."""
+    config = db_config(shop, "    table: tx\n").replace(
+        "data:\n", "data:\n  date_format: \"%d/%m/%Y\"\n")
+    project = make_project(config, tx=None)
+    assert score(project) == (0, "")
+    validated = runner.invoke(app, ["validate", "--project", str(project)])  # its first rows
+    assert "OrderDate" not in validated.output and "'day'" not in validated.output
+    assert "tx.csv" not in validated.output and "the format" not in validated.output

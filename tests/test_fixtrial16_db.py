@@ -38,6 +38,18 @@ def test_a_query_that_is_not_a_select_is_refused_before_the_database(make_projec
         "read: name a table, or write the SELECT that returns them\n"))
 
 
+def test_a_query_a_comment_swallowed_is_said_so(make_project) -> None:
+    """A trial wrote `-- latest export` above the SELECT in a folded YAML scalar, which joins
+    the lines: the comment took the whole query, said as "starting with ''"."""
+    project = make_project(db_config("postgresql://cvm@127.0.0.1:1/shop", (
+        "    query: >\n      -- latest export\n      SELECT * FROM tx\n")), tx=None)
+    assert score(project) == (1, (
+        "error: cvm.yaml:5:12: data.transactions.query: found a query of comments only, "
+        "expected a SELECT query (or WITH ... SELECT)\n  hint: a -- comment runs to the end of "
+        "its line: write the query as a literal block (query: |) so its lines stay lines, or "
+        "the comment as /* ... */\n"))
+
+
 def test_the_source_is_read_in_read_only_transactions(shop: str, make_project) -> None:
     import psycopg
 

@@ -380,3 +380,28 @@ def test_history_json_rounds_money_as_the_output_files_do(value: float) -> None:
 
     written = rounded(pd.DataFrame({"total_value": [value]}), ["total_value"])
     assert cents_as_written(value) == written["total_value"].iloc[0]
+
+
+def test_a_postgresql_history_reads_whatever_the_server_s_date_style(
+        retail: Path, tmp_path: Path, postgres_server: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial's DBA had set DateStyle 'SQL, DMY' (and a Tokyo time zone) on the database:
+    `cvm history` and `cvm measure` stopped with an internal error (psycopg cannot parse a
+    timestamptz in that style); the history's connections now set ISO and UTC, as the
+    transactions reader's do."""
+    import psycopg
+
+    from tests.pg_server import new_database
+
+    url = new_database(postgres_server, "cvm_datestyle_test")
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute("ALTER DATABASE cvm_datestyle_test SET datestyle = 'SQL, DMY'")
+        conn.execute("ALTER DATABASE cvm_datestyle_test SET timezone = 'Asia/Tokyo'")
+    monkeypatch.setenv("CVM_HISTORY_URL", url)
+    assert cvm("run", "--project", str(retail), "--out", str(tmp_path / "o")).exit_code == 0
+    listed = cvm("history", "--project", str(retail))
+    assert listed.exit_code == 0, listed.stderr
+    runs = json.loads(cvm("history", "--json", "--project", str(retail)).stdout)
+    assert runs[0]["recorded_at"].endswith("+00:00"), runs
+    measured = cvm("measure", "--project", str(retail))
+    assert measured.exit_code == 0, measured.stderr

@@ -54,6 +54,12 @@ class DatabaseRows(Source):
 
     source: DatabaseSource | None = None
     keys: dict[str, pa.ChunkedArray] = field(default_factory=dict, compare=False)
+    # our columns the database holds as dates (date, timestamp): their text is the reader's
+    # own ISO form, never data.date_format's
+    dated: set[str] = field(default_factory=set, compare=False)
+
+    def date_format_of(self, ours: str, date_format: str | None) -> str | None:
+        return None if ours in self.dated else date_format
 
     def damaged_hint(self) -> str:
         held = "the query returns it" if self.source is not None and self.source.query \
@@ -237,6 +243,7 @@ def read_rows(src: DatabaseRows, wanted: Mapping[str, str],
     source = src.source
     assert source is not None
     types = probe(source, wanted)
+    src.dated.update(k for k, name in wanted.items() if types.get(name) in DATE_TYPES)
     theirs = list(dict.fromkeys(wanted.values()))
     if source.file is not None:  # a DuckDB file: its text of each column, in Arrow batches
         table, digested, keys = duckdb_source.read(source, theirs, first=first)

@@ -57,6 +57,11 @@ class Source:
             else "check whether "
         return where + "the export stopped early or wrote its rows to another file"
 
+    def date_format_of(self, ours: str, date_format: str | None) -> str | None:
+        """The format text dates of our column ``ours`` are read with: data.date_format (a
+        database's date column, written by the reader itself, has its own)."""
+        return date_format
+
     def damaged_hint(self) -> str:
         """The hint for a value no export writes on purpose (a control character in an id)."""
         return "the file may be damaged" + ("" if self.is_parquet else ", or a quote left open")

@@ -213,6 +213,7 @@ def as_date_seconds(src: Source, table: pa.Table, ours: str, theirs: str, *,
     Dates repeat (ten million rows hold a few thousand days), so text dates are parsed once
     per distinct value. Any problem is reported from the rows, with the first bad row.
     """
+    date_format = src.date_format_of(ours, date_format)
     col = table.column(ours)
     if pa.types.is_dictionary(col.type) or (is_text(col.type) and _repetitive(col)):
         encoded = dictionary(col)

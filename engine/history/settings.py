@@ -78,9 +78,13 @@ def parse(text: str, project: Path, *, source: str) -> HistorySettings:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from engine.project.database_source import PORT_HINT, port_problem
+
+    if port := port_problem(text):
+        raise _problem(source, port, hint=PORT_HINT)
     try:
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise _problem(source, f"found {_mask_text(text)!r}, expected a database URL") from None
     if url.drivername in _SQLITE_SCHEMES:
         if not url.database or url.database == ":memory:":
@@ -111,11 +115,11 @@ def _mask_text(text: str) -> str:
     return f"{head}{sep}{user}{':***' if ':' in cred else ''}@{host}"
 
 
-def _problem(source: str, message: str) -> InputError:
+def _problem(source: str, message: str, *, hint: str = HINT) -> InputError:
     if source == ENV_VAR:
-        return InputError(Problem(message, key=ENV_VAR, hint=HINT))
+        return InputError(Problem(message, key=ENV_VAR, hint=hint))
     file, *where = source.split(":")
     numbers = [int(part) for part in where if part.isdigit()]
     return InputError(Problem(message, file=file, line=numbers[0] if numbers else None,
                               column=numbers[1] if len(numbers) > 1 else None, key="history",
-                              hint=HINT))
+                              hint=hint))

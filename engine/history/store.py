@@ -201,10 +201,23 @@ def _engine(settings: HistorySettings, *, writable: bool, kept: bool = False) ->
 
         return engine
     if kept:  # one connection, checked before each use (a server restarted meanwhile)
-        return create_engine(settings.url, pool_size=1, max_overflow=0, pool_pre_ping=True,
-                             connect_args={"connect_timeout": CONNECT_SECONDS})
-    return create_engine(settings.url, poolclass=NullPool,
-                         connect_args={"connect_timeout": CONNECT_SECONDS})
+        engine = create_engine(settings.url, pool_size=1, max_overflow=0, pool_pre_ping=True,
+                               connect_args={"connect_timeout": CONNECT_SECONDS})
+    else:
+        engine = create_engine(settings.url, poolclass=NullPool,
+                               connect_args={"connect_timeout": CONNECT_SECONDS})
+
+    # dates and times in the forms psycopg reads, whatever the server, the database or the
+    # role sets (a DateStyle 'SQL, DMY' stopped every read of a timestamp), as the
+    # transactions reader sets them (engine.data.database)
+    @event.listens_for(engine, "connect")
+    def _iso(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET DateStyle = ISO")
+            cursor.execute("SET TimeZone = 'UTC'")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def _roll_back_unfinished(path: Path) -> None:

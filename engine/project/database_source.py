@@ -123,8 +123,8 @@ class FileOrDatabase(c.Kind):
 def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
-        ctx.add((*path, "url"), problem,
-                DUCKDB_HINT if DUCKDB_FILE in problem else URL_HINT)
+        ctx.add((*path, "url"), problem, DUCKDB_HINT if DUCKDB_FILE in problem else
+                PORT_HINT if problem.startswith("found the port") else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -132,9 +132,15 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     if out["query"] is not None and not _READ.match(out["query"]):
         first = (re.sub(r"--[^\n]*|/\*.*?\*/", " ", out["query"], flags=re.DOTALL).split()
                  or [""])[0]
-        ctx.add((*path, "query"), f"found a query starting with {first[:30]!r}, expected a "
-                "SELECT query (or WITH ... SELECT)", "the rows are only read: name a table, "
-                "or write the SELECT that returns them")
+        if first:
+            ctx.add((*path, "query"), f"found a query starting with {first[:30]!r}, expected "
+                    "a SELECT query (or WITH ... SELECT)", "the rows are only read: name a "
+                    "table, or write the SELECT that returns them")
+        else:  # a -- comment that swallowed the query: a folded YAML scalar joins the lines
+            ctx.add((*path, "query"), "found a query of comments only, expected a SELECT "
+                    "query (or WITH ... SELECT)", "a -- comment runs to the end of its line: "
+                    "write the query as a literal block (query: |) so its lines stay lines, "
+                    "or the comment as /* ... */")
     if out["query"] is not None and out["order_by"] is not None:
         ctx.add((*path, "order_by"), "order_by goes with table, not with query",
                 "end the query with its own ORDER BY")
@@ -157,12 +163,30 @@ def parse_url(text: str) -> URL | None:
 
     try:
         return make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return None
+
+
+PORT_HINT = "write postgresql://user@host:5432/database (the port after the host's colon; " \
+    "without it, 5432)"
+# the port of a URL: after the user (and password) and the host, up to the database's slash
+_PORT = re.compile(
+    r"^[A-Za-z0-9+.-]+://(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):([^/?#@]*)(?=[/?#]|$)")
+
+
+def port_problem(text: str) -> str | None:
+    """A URL's port that is not a number, said (SQLAlchemy's parse stops at it with a bare
+    ValueError), or None. The password, before the host, is never part of it."""
+    port = _PORT.match(text)
+    if port is None or port.group(1).isdigit() or "@" in text[port.end():].split("?")[0]:
+        return None  # (an @ after it: what looked like a port was a password's part)
+    return f"found the port {port.group(1)!r}, expected a number"
 
 
 def url_problem(text: str) -> str | None:
     """What is wrong with a source URL (said without repeating a password), or None."""
+    if "://" in text and (port := port_problem(text)):
+        return port
     url = parse_url(text) if "://" in text else None
     if url is None:
         return "found a value that is not a database URL, expected postgresql://..."
