@@ -256,8 +256,22 @@ def test_two_as_of_dates_are_both_said(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     proposed = full_copy(project, tmp_path / "proposed")
     edit(proposed / "cvm.yaml", "as_of: null", "as_of: 2025-10-01")
-    code, out, err = _plan(project, "--proposed", str(proposed), "--no-history")
+    code, out, err = _plan(project, "--proposed", str(proposed), "--no-history",
+                           "--changes", str(tmp_path / "changes.csv"))
     assert code == 2, err
+    # a trial: the header gave both sides' 2,000 customers as the proposal's (1,821 as of
+    # 2025-10-01, as cvm run says), and the 179 customers the proposal does not hold
+    # "welcome_new no longer matches: lifecycle_stage is missing"
+    ran = runner.invoke(app, ["run", "-p", str(proposed), "--no-history", "-o",
+                              str(tmp_path / "run")])
+    assert ": 1,821 customers as of 2025-10-01 " in ran.stdout.splitlines()[0], ran.stdout
     assert out.splitlines()[0].endswith(
-        "2,000 customers as of 2025-10-01 (the baseline as of 2026-01-01: the two sides read "
-        "the data at different dates, so more than the policies may change)"), out
+        "1,821 customers as of 2025-10-01 (the baseline: 2,000 customers as of 2026-01-01: the "
+        "two sides read the data at different dates, so more than the policies may change)"), out
+    import pandas as pd
+
+    changes = pd.read_csv(tmp_path / "changes.csv", keep_default_na=False)
+    gone = changes[changes["action_after"] == ""]
+    assert len(gone) == 2000 - 1821
+    assert set(gone["reason"]) == {"not a customer in the proposed version (its data or its "
+                                   "as-of date leave them out)"}

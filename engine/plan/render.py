@@ -33,11 +33,13 @@ def _count(label: str, before: float, after: float) -> list[str]:
 
 def header(plan: Plan) -> list[str]:
     before, after = plan.before.scored.as_of, plan.after.scored.as_of
-    apart = "" if before == after else (f" (the baseline as of {before}: the two sides read "
-                                        "the data at different dates, so more than the "
-                                        "policies may change)")
+    n_before, n_after = len(plan.before.table), len(plan.after.table)
+    apart = "" if before == after and n_before == n_after else (
+        f" (the baseline: {counted(n_before, 'customer')} as of {before}" + (
+            ": the two sides read the data at different dates, so more than the policies "
+            "may change" if before != after else "") + ")")
     return [f"Plan: {plan.proposed.label} against {plan.baseline.label}, "
-            f"{counted(plan.totals['customers'], 'customer')} as of {after}{apart}",
+            f"{counted(n_after, 'customer')} as of {after}{apart}",
             f"baseline: {plan.baseline.composition}",
             f"proposed: {plan.proposed.composition}",
             *([] if plan.history else ["history: not read (--no-history): both sides decided "

@@ -19,15 +19,16 @@ from engine.project.rulebook import Policy
 from engine.run.pipeline import Computed
 
 
-def records(table: pd.DataFrame, ids: np.ndarray, books: Books) -> list[dict[str, Any]]:
+def records(table: pd.DataFrame, ids: np.ndarray, books: Books
+            ) -> list[dict[str, Any] | None]:
     """The value-table rows of these customers, as mappings (one index lookup, no scans),
-    with the attributes the policies' conditions read."""
+    with the attributes the policies' conditions read; None for a customer not in it."""
     used = {a for pol in (*books.before.values(), *books.after.values())
             for a in attributes(pol.when)}
     pos = pd.Index(table["customer_id"]).get_indexer(ids)
     rows: list[dict[str, Any]] = table.iloc[np.where(pos >= 0, pos, 0)][
         [c for c in table.columns if c in used]].to_dict("records")
-    return [r if p >= 0 else {} for r, p in zip(rows, pos, strict=True)]
+    return [r if p >= 0 else None for r, p in zip(rows, pos, strict=True)]
 
 
 def same(a: Any, b: Any) -> bool:
@@ -51,13 +52,17 @@ class Books:
         return cls(b, a, edits)
 
 
-def why(row: dict[str, Any], books: Books, record_before: dict[str, Any],
-        record: dict[str, Any], channel_moved: str | None = None,
+def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
+        record: dict[str, Any] | None, channel_moved: str | None = None,
         fields: Sequence[str] = ()) -> str:
-    """What made this customer change: the condition that now matches or fails, else the
-    definition, the contact policy that moved the channel (``channel_moved``:
-    engine.plan.blocked)
-    or the allocation that changed."""
+    """What made this customer change: a customer on one side only, the condition that now
+    matches or fails, else the definition, the contact policy that moved the channel
+    (``channel_moved``: engine.plan.blocked) or the allocation that changed."""
+    if record is None:  # (not a policy that stopped matching: they are not decided at all)
+        return "not a customer in the proposed version (its data or its as-of date leave " \
+            "them out)"
+    if record_before is None:
+        return "a customer in the proposed version only (its data or its as-of date add them)"
     pb, pa = row["policy_id_before"], row["policy_id_after"]
     moved = not same(pb, pa)
     gone = books.after.get(pb) if isinstance(pb, str) else None
