@@ -49,3 +49,21 @@ def test_ne_and_not_in_too_once_per_value_and_no_disabled_policy(tmp_path: Path)
     policy.write_text(policy.read_text().replace("priority: 40", "priority: 40\nenabled: false"))
     said = cvm("validate", "--audience", "--project", str(project)).stderr
     assert "no customer today has" not in said
+
+
+def test_a_preferred_channel_no_customer_has_is_said(tmp_path: Path) -> None:
+    """A marketer's trial: `preferred_channel: Email` (the customers file says `email`)
+    matched no one, with no warning even with --audience, as Region's got."""
+    project = retail_copy(tmp_path)
+    policy = project / "policies" / "welcome_new.yaml"
+    text = policy.read_text()
+    old = "when:\n  lifecycle_stage: acquisition\n"
+    policy.write_text(text.replace(old, "when:\n  all:\n    - lifecycle_stage: acquisition\n"
+                                        "    - preferred_channel: Email\n"))
+    line = text[:text.index(old)].count("\n") + 1 + 3
+    result = cvm("validate", "--audience", "--project", str(project))
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[:2] == [
+        f"warning: policies/welcome_new.yaml:{line}:7: when.all[1].preferred_channel: policy "
+        "'welcome_new': no customer today has preferred_channel 'Email' (values seen: "
+        "'app', 'email', 'mail', 'phone', 'sms')", "  hint: did you mean 'email'?"]

@@ -123,7 +123,11 @@ when:
      "(clv_discounted is a number)\n  hint: write the number in full, without 'k': 2500"),
     ("when:\n  churn_risk: {gte: '12,5%'}\n",
      "policies/x.yaml:2:21: when.churn_risk.gte: found '12,5%' (text), expected a number "
-     "(churn_risk is a number)\n  hint: write the number without %: 0.5 for 50% if churn_risk "
+     "(churn_risk is a number)\n  hint: write the number without %: 0.125 for 12,5% if "
+     "churn_risk is a share from 0 to 1"),
+    ("when:\n  churn_risk: {gte: 5%}\n",  # a trial: "0.5 for 50%" for 5%
+     "policies/x.yaml:2:21: when.churn_risk.gte: found '5%' (text), expected a number "
+     "(churn_risk is a number)\n  hint: write the number without %: 0.05 for 5% if churn_risk "
      "is a share from 0 to 1"),
     ("when:\n  clv_discounted: {gte: '1,250'}\n",  # thousands, or a decimal comma
      "policies/x.yaml:2:25: when.clv_discounted.gte: found '1,250' (text), expected a number "
@@ -191,6 +195,9 @@ when:
     ("when:\n  all:\n    - gt: 5\n",
      "policies/x.yaml:3:7: when.all[0].gt: operator 'gt' needs an attribute\n"
      "  hint: write it under the attribute it tests, e.g. `recency_days: {gt: ...}`"),
+    ("when:\n  signup_date: {in: [2024-01-01]}\n",  # a trial: "needs a number attribute"
+     "policies/x.yaml:2:17: when.signup_date.in: operator 'in' needs a number or text "
+     "attribute, but signup_date is date\n  hint: compare recency_days or tenure_days instead"),
     ("when:\n  first_purchase: {gt: 3}\n",
      "policies/x.yaml:2:20: when.first_purchase.gt: operator 'gt' needs a number attribute, "
      "but first_purchase is date\n  hint: compare recency_days or tenure_days instead"),

@@ -60,6 +60,16 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
      BASE_TX,
      "error: cvm.yaml:13:16: discount_rate: found 10, expected a number above 0 and at most 1\n"
      "  hint: rates are fractions: write 0.1 for 10%"),
+    # a marketer's trial: 6% got the hint "0.1 for 10%", 5 "write 0.1 for 10%" (their own
+    # figure is the example)
+    ("percent_config_value", BASE_CONFIG.replace("discount_rate: 0.1", "discount_rate: 6%"),
+     BASE_TX,
+     "error: cvm.yaml:13:16: discount_rate: found '6%' (text), expected a number above 0 and "
+     "at most 1\n  hint: write a fraction, without %: 0.06 for 6%"),
+    ("percent_config_range", BASE_CONFIG.replace("discount_rate: 0.1", "discount_rate: 5"),
+     BASE_TX,
+     "error: cvm.yaml:13:16: discount_rate: found 5, expected a number above 0 and at most 1\n"
+     "  hint: rates are fractions: write 0.05 for 5%"),
     ("unknown_config_key", BASE_CONFIG.replace("currency: EUR", "curency: EUR"), BASE_TX,
      "error: cvm.yaml:10:1: curency: unknown key 'curency'\n  hint: did you mean 'currency'?"),
     ("duplicate_config_key", BASE_CONFIG + "currency: USD\n", BASE_TX,

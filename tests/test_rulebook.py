@@ -118,6 +118,13 @@ BROKEN: list[tuple[str, dict[str, str | None], list[str]]] = [
      ["[error] policies/x.yaml:5:26: when.lifecycle_stage.in[0]: unknown stage 'declin', "
       "expected one of acquisition, growth, maturity, decline, exit\n"
       "  hint: did you mean 'decline'?"]),
+    # a trial: a misspelt rule id passed validate and win_back matched no one
+    ("unknown stage rule", {"policies/x.yaml": GOOD.replace(
+        "value_tier: gold", "stage_rule: long_overdu")},
+     ["[error] policies/x.yaml:5:15: when.stage_rule: unknown stage_rule 'long_overdu', "
+      "expected one of new_customer, one_time_lapsed, one_time_fading, one_time_recent, "
+      "long_overdue, overdue_or_falling, young_or_rising, established\n"
+      "  hint: did you mean 'long_overdue'?"]),
     ("empty condition", {"policies/x.yaml": GOOD.replace("value_tier: gold", "all: []")},
      ["[error] policies/x.yaml:5:8: when.all: found an empty list, expected a list of at least "
       "one condition\n  hint: an empty condition would match everyone or no one: remove it, or "

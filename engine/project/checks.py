@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError, Problem, clip, did_you_mean
-from engine.project.hints import date_hint, empty_file_hint, text_number_hint
+from engine.project.hints import as_fraction, date_hint, empty_file_hint, text_number_hint
 from engine.project.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -109,7 +109,7 @@ class Number(Kind):
         if not ok or not math.isfinite(float(value)):
             percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
-                          "write a fraction, without %: 0.1 for 10%" if percent else
+                          f"write a fraction, without %: {as_fraction(value)}" if percent else
                           text_number_hint(value) or self.hint)
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
@@ -124,7 +124,7 @@ class Number(Kind):
 
     def _out_of_range_hint(self, value: float, too_low: bool) -> str | None:
         if not too_low and self.max == 1:  # a rate written as a percentage: 10 for 10%
-            return "rates are fractions: write 0.1 for 10%"
+            return f"rates are fractions: write {as_fraction(value)}"
         if self.hint is not None:
             return self.hint
         if not too_low and self.max is not None and self.max < 1 < value <= 100:

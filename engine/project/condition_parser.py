@@ -145,7 +145,11 @@ class Parser:
             if op not in allowed:
                 hint = ("compare recency_days or tenure_days instead" if kind == DATE
                         else f"use one of {', '.join(allowed)} for a {kind} attribute")
-                self.error((*path, op), f"operator {op!r} needs a number attribute, but "
+                # the kinds it is for (in: text or number, not "a number" alone)
+                kinds = [k for k, ops in OPERATORS_FOR.items() if op in ops]
+                needs = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 \
+                    else kinds[0]
+                self.error((*path, op), f"operator {op!r} needs a {needs} attribute, but "
                            f"{attribute} is {kind}", hint, key=True)
                 return None
             parsed = self.operand(attribute, kind, op, operand, (*path, op))
@@ -233,6 +237,7 @@ class Parser:
             what = "stage" if attribute == "lifecycle_stage" else attribute
             hint = did_you_mean(raw, allowed) or (
                 "stages are defined in rules/lifecycle.yaml" if attribute == "lifecycle_stage"
+                else "the rules' ids are in rules/lifecycle.yaml" if attribute == "stage_rule"
                 else None)
             self.error(path, f"unknown {what} {raw!r}, expected one of {', '.join(allowed)}",
                        hint)

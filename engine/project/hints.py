@@ -27,6 +27,20 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "September", "October", "November", "December")  # not the locale's names
 
 
+def as_fraction(percent: Any) -> str:
+    """The example of a rate written as a percentage, with the user's own figure: "0.05 for
+    5%" (``percent``: 5, or the text '5%', '12,5 %'); "0.1 for 10%" when it is no number."""
+    text = str(percent).strip().removesuffix("%").strip().replace(",", ".")
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return "0.1 for 10%"
+    if not number.is_finite() or number <= 0:
+        return "0.1 for 10%"
+    fraction = format((number / 100).normalize(), "f")
+    return f"{fraction} for {str(percent).strip().removesuffix('%').strip()}%"
+
+
 def number_hint(raw: Any, attribute: str) -> str | None:
     """The hint for text found where a number belongs (``raw``, in a condition on
     ``attribute``)."""
@@ -36,8 +50,8 @@ def number_hint(raw: Any, attribute: str) -> str | None:
     if _plain(text) is not None:
         return "remove the quotes"
     if text.endswith("%"):  # 50%, 12,5%: a share, whatever its decimal mark
-        return (f"write the number without %: 0.5 for 50% if {attribute} is a share from 0 "
-                "to 1")
+        return (f"write the number without %: {as_fraction(text)} if {attribute} is a share "
+                "from 0 to 1")
     numbers = _NUMBER.findall(text)
     if len(numbers) != 1:
         return None

@@ -218,6 +218,8 @@ def check_rulebook(project: Path, types: Mapping[str, str],
     if stages:  # without readable stages, don't report every stage name as unknown
         known["lifecycle_stage"] = [s.name for s in stages]
         known.setdefault("previous_stage", known["lifecycle_stage"])
+    if stage_rules:  # a misspelt rule id would match no customer, unsaid
+        known.setdefault("stage_rule", [r.id for r in stage_rules])
     with_segments = {**types, **{segment_attribute(i): BOOLEAN for i in ids
                                  if segment_attribute(i) not in types}}
     segments = load_segments(raw_segments, types, with_segments, known, problems)

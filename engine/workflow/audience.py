@@ -141,10 +141,13 @@ def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
 
 
 def unseen_values(setup: Project, staged: pd.DataFrame) -> list[Problem]:
-    """A warning for each value of a customers-file text attribute (``data.attributes``) that
-    a condition asks for (``Region: North``, ``in: [...]``) and no customer has today: text is
-    compared exactly, so the rule matches nobody, silently (the data says ``north``)."""
+    """A warning for each value of a customers-file text attribute (``data.attributes``, and
+    ``preferred_channel``) that a condition asks for (``Region: North``, ``in: [...]``) and no
+    customer has today: text is compared exactly, so the rule matches nobody, silently (the
+    data says ``north``)."""
     texts = {a for a, kind in setup.config.data.attributes.items() if kind == "text"}
+    if "preferred_channel" in setup.config.data.customer_columns:  # the customers file's too
+        texts.add("preferred_channel")
     seen: dict[str, list[str]] = {}
     out = []
     book = setup.rulebook
