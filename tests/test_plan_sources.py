@@ -275,3 +275,17 @@ def test_two_as_of_dates_are_both_said(tmp_path: Path) -> None:
     assert len(gone) == 2000 - 1821
     assert set(gone["reason"]) == {"not a customer in the proposed version (its data or its "
                                    "as-of date leave them out)"}
+
+
+def test_a_channel_whose_budget_is_spent_is_marked_as_one_at_capacity(tmp_path: Path) -> None:
+    """A marketer's trial: account_manager with budget 70 (two contacts at 35) showed
+    `70.00 / 70.00` and no mark, where a channel at its capacity says `at capacity`."""
+    project = copy_example_project(tmp_path)
+    proposed = full_copy(project, tmp_path / "proposed")
+    edit(proposed / "policies" / "channels.yaml", "    budget: 1500\n", "    budget: 70\n")
+    code, out, err = _plan(project, "--proposed", str(proposed), "--no-history")
+    assert code == 2, err
+    assert _row(out, "account_manager", "12 / 40", "2 / 40", "420.00 / 1,500.00",
+                "70.00 / 70.00", "budget spent"), out
+    assert _row(out, "email", "625 / 100,000", "625 / 100,000", "12.50 / 200.00",
+                "12.50 / 200.00"), out

@@ -109,8 +109,13 @@ def _channel(r: Any) -> list[str]:
     def spend(c: Any, b: Any) -> str:
         return f"{c:,.2f}" + (f" / {float(b):,.2f}" if b is not None and b == b else "")
 
-    cap = r.capacity_after
-    limit = "at capacity" if cap is not None and cap == cap and r.contacts_after >= cap else ""
+    cap, budget = r.capacity_after, r.budget_after
+    full = cap is not None and cap == cap and r.contacts_after >= cap
+    # the budget holds no further contact: what is left is below one contact's cost (the
+    # channel's cost per contact: its cost over its contacts)
+    spent = budget is not None and budget == budget and r.contacts_after > 0 and \
+        float(budget) - r.cost_after < r.cost_after / r.contacts_after - 1e-9
+    limit = ", ".join(w for w, on in (("at capacity", full), ("budget spent", spent)) if on)
     return [r.channel, use(r.contacts_before, r.capacity_before),
             use(r.contacts_after, r.capacity_after), spend(r.cost_before, r.budget_before),
             spend(r.cost_after, r.budget_after), limit]
