@@ -176,8 +176,11 @@ def partition_config(config: Config, scratch: Path, part: int, as_of: dt.date
     if not target.exists():  # else a task run again: the rows were merged the first time
         try:
             _merge_inputs(files, target)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # as one process says it
-            tables: list[tuple[str | None, pa.Table]] = [(None, pq.read_table(f)) for f in files]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # as one process says it, by name
+            inputs = [path for path, _ in input_files(config)[0]]  # in-NNNNNN: its index
+            tables: list[tuple[str | None, pa.Table]] = [
+                (name_in_folder(config, inputs[int(f.stem.removeprefix("in-"))]),
+                 pq.read_table(f)) for f in files]
             raise InputError(mixed_types(config.display(config.data.transactions), tables,
                                          config.data.columns)
                              ) from None
