@@ -259,7 +259,10 @@ class ListOf(Kind):
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         if not isinstance(value, list):
-            raise Invalid(f"found {describe(value)}, expected {self.expected}")
+            one = isinstance(value, (str, int, float)) and not isinstance(value, bool) and \
+                str(value).strip() != ""  # one item, written without its list
+            raise Invalid(f"found {describe(value)}, expected {self.expected}",
+                          f"write it as a list, in brackets: [{value}]" if one else None)
         if len(value) < self.min_items:
             raise Invalid(f"found {len(value)} items, expected at least {self.min_items}")
         return [self.item.run(v, ctx, (*path, i)) for i, v in enumerate(value)]
