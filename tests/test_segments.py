@@ -89,6 +89,12 @@ def test_explain_shows_the_segments_and_why_not(tmp_path: Path) -> None:
                                                       "segment_vip_at_rsk")},
      "policies/save_vips.yaml:5:3: when.segment_vip_at_rsk: unknown segment 'vip_at_rsk'\n"
      "  hint: did you mean 'vip_at_risk'?"),
+    # a marketer's trial wrote the run's column: "attributes are the customer table's columns"
+    ({"policies/save_vips.yaml": USES_SEGMENT.replace("segment_vip_at_risk: true",
+                                                      "segments: vip_at_risk")},
+     "policies/save_vips.yaml:5:3: when.segments: unknown attribute 'segments'\n"
+     "  hint: a condition tests one segment at a time, as true or false: segment_vip_at_risk: "
+     "true (customers.csv's segments column lists them for reading, not for conditions)"),
     ({"rules/more.yaml": "segments:\n  - id: a\n    when: {segment_b: true}\n"
                          "  - id: b\n    when: {not: {segment_c: false}}\n"
                          "  - id: c\n    when: {segment_a: true}\n"},

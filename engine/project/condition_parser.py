@@ -110,6 +110,13 @@ class Parser:
                        "segments are declared in rules/<name>.yaml (README: Segments)",
                        key=True)
             return None
+        if kind is None and key in ("segments", "segment"):  # the run's column of ids
+            names = value if isinstance(value, list) else [value]
+            first = str(names[0]) if names and isinstance(names[0], (str, int)) else "ID"
+            self.error(sub, f"unknown attribute {key!r}", "a condition tests one segment at "
+                       f"a time, as true or false: segment_{first}: true (customers.csv's "
+                       "segments column lists them for reading, not for conditions)", key=True)
+            return None
         if kind is None:
             hint = did_you_mean(key, [*self.types, *KEYWORDS]) or (
                 "attributes are the customer table's columns, e.g. recency_days, value_tier, "
