@@ -100,3 +100,15 @@ def did_you_mean(found: str, allowed: Iterable[str]) -> str | None:
     spelt = {a.casefold(): a for a in reversed(list(allowed))}  # the first of equal folds
     match = difflib.get_close_matches(found.casefold(), list(spelt), n=1, cutoff=0.6)
     return f"did you mean {spelt[match[0]]!r}?" if match else None
+
+
+def in_file_order(problems: Sequence[Problem]) -> list[Problem]:
+    """Each file's problems together, in the file's order (by line, then column; a problem of
+    the whole file first), the files in the order their first problem was found: a check of
+    one key may come after a check of a later one, or of another file. Every command prints
+    its problems so (cvm validate and cvm run list the same errors alike)."""
+    files: dict[str | None, list[Problem]] = {}
+    for p in problems:
+        files.setdefault(p.file, []).append(p)
+    return [p for found in files.values()
+            for p in sorted(found, key=lambda p: (p.line or 0, p.column or 0))]

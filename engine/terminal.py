@@ -68,10 +68,10 @@ def error_text(exc: CvmError) -> str:
     """What every command prints on stderr for ``exc``: each problem on its own ``error:``
     line; an error with a layout of its own (a plan's side: a header naming the version, its
     problems indented under it) as it lays itself out."""
-    from engine.errors import CvmError
+    from engine.errors import CvmError, in_file_order
 
     if type(exc).format is CvmError.format:
-        return "\n".join(problem_lines(exc.problems))
+        return "\n".join(problem_lines(in_file_order(exc.problems)))
     return f"{styled('error:', 'red', err=True, bold=True)} {exc.format()}"
 
 

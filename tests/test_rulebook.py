@@ -357,3 +357,24 @@ def test_the_documented_examples_validate_and_load(tmp_path: Path) -> None:
     assert {"every_form", "documented"} <= {p.id for p in book.policies}
     assert [s.id for s in book.segments] == ["vip", "vip_at_risk"]
     assert not [p for p in validate_rulebook(folder, TYPES) if p.severity == "error"]
+
+
+def test_run_lists_a_policy_s_errors_as_validate_does(tmp_path: Path) -> None:
+    """A marketer's trial: a no_action policy with an offer and channels; validate listed the
+    offer's error first (file order), run the channels' (the order they were checked in)."""
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+    from tests.conftest import copy_example_project
+
+    project = copy_example_project(tmp_path)
+    (project / "policies" / "zz.yaml").write_text(
+        "id: zz_none\ndescription: nothing\npriority: 3\nwhen:\n  value_tier: gold\nthen:\n"
+        "  action: no_action\n  offer: ten_off\n  channels: [email]\n")
+    said = [CliRunner().invoke(app, [*command, "-p", str(project)]).stderr.splitlines()[:4]
+            for command in (["validate"], ["run", "--no-history", "-o", str(tmp_path / "o")])]
+    assert said[0] == said[1] == [
+        "error: policies/zz.yaml:8:10: then.offer: found offer but no_action contacts no one",
+        "  hint: remove `offer`",
+        "error: policies/zz.yaml:9:13: then.channels: found channels but no_action contacts no "
+        "one", "  hint: remove `channels`"]

@@ -10,7 +10,7 @@ import typer
 from engine.commands.common import ahead_of_today, long_after_data
 from engine.data.object_store import stores_checked
 from engine.data.preflight import check_files
-from engine.errors import CvmError, Problem
+from engine.errors import CvmError, Problem, in_file_order
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.project.config import Config
@@ -71,17 +71,6 @@ def check(project: Path | None, config_file: Path | None,
         said = {(p.file, p.line, p.key) for p in first}
         built.problems.extend(p for p in every if (p.file, p.line, p.key) not in said)
     return built
-
-
-def in_file_order(problems: list[Problem]) -> list[Problem]:
-    """Each file's problems together, in the file's order (by line, then column; a problem of
-    the whole file first), the files in the order their first problem was found: a check of
-    one key may come after a check of a later one, or of another file."""
-    files: dict[str | None, list[Problem]] = {}
-    for p in problems:
-        files.setdefault(p.file, []).append(p)
-    return [p for found in files.values()
-            for p in sorted(found, key=lambda p: (p.line or 0, p.column or 0))]
 
 
 def report(problems: list[Problem]) -> str:
