@@ -222,8 +222,9 @@ def test_a_password_variable_that_is_not_set_is_said(shop: str, make_project,
     project = make_project(db_config(shop, "    table: tx\n    password_env: "
                                      "CVM_SOURCE_PASSWORD\n"), tx=None)
     assert score(project) == (1, (
-        f"error: {shop} (table tx): data.transactions.password_env: the environment variable "
-        "CVM_SOURCE_PASSWORD is not set, expected the database password in it\n"
+        f"error: {shop} (table tx): data.transactions.password_env (cvm.yaml:6:5): the "
+        "environment variable CVM_SOURCE_PASSWORD is not set, expected the database password "
+        "in it\n"
         "  hint: export CVM_SOURCE_PASSWORD=... before running cvm, or remove password_env to "
         "use PGPASSWORD or ~/.pgpass\n"))
     monkeypatch.setenv("CVM_SOURCE_PASSWORD", "anything")  # the test server trusts its users

@@ -106,7 +106,7 @@ def _connect(source: DatabaseSource) -> Any:
             raise InputError(Problem(
                 f"the environment variable {source.password_env} is not set, expected the "
                 "database password in it", file=source.display,
-                key="data.transactions.password_env",
+                key=source.key("password_env"),
                 hint=f"export {source.password_env}=... before running cvm, or remove "
                 "password_env to use PGPASSWORD or ~/.pgpass"))
         extra["password"] = os.environ[source.password_env]
