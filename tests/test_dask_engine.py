@@ -321,7 +321,8 @@ def test_what_dask_does_not_run_is_refused_before_any_work(tmp_path: Path) -> No
         shutil.copytree(ROOT / sub, database / sub)
     db = cvm("score", "-p", str(database), "-o", str(tmp_path / "d"), "--engine", "dask")
     assert db.exit_code == 2, db.output
-    assert "cvm.yaml: data.transactions (cvm.yaml:5:17): the Dask engine reads files (a file or " \
+    # (a trial: "cvm.yaml: data.transactions (cvm.yaml:5:17): ...", the file said twice)
+    assert "error: cvm.yaml:5:17: data.transactions: the Dask engine reads files (a file or " \
         "a folder of files), not a database\n  hint: run this project without --engine dask" \
         in db.output
     local = cvm("run", "-o", str(tmp_path / "c"), "--scheduler", "tcp://localhost:1")

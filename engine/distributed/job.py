@@ -24,10 +24,12 @@ def check_supported(project: Project) -> None:
     problems = []
     source = project.config.data.transactions
     if isinstance(source, DatabaseSource):
+        file, _, at = source.setting_at.partition(":")  # cvm.yaml:5:17
+        line, _, column = at.partition(":")
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",
-            file=project.config.display(project.config.file),
-            key=f"data.transactions ({source.setting_at})",
+            file=file, line=int(line) if line.isdigit() else None,
+            column=int(column) if column.isdigit() else None, key="data.transactions",
             hint="run this project without --engine dask"))
     if problems:
         raise UsageError(problems)
