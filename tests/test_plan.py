@@ -211,6 +211,9 @@ def test_plan_matches_a_pair_of_runs(case: str, baseline: tuple[Path, Path],
         assert changed
     if case == "offer":
         assert changed and set(plan["changed"]) == {"offer"}
+    if case == "tiers":  # said once, at its file (a trial: again as "setup  tiers.tiers: ...")
+        said = [line for line in md.splitlines() if "share" in line and "0.08" in line]
+        assert len(said) == 1 and "value_tiers.yaml" in said[0], said
 
 
 def test_plan_explains_a_threshold_change(baseline: tuple[Path, Path], tmp_path: Path) -> None:

@@ -196,10 +196,10 @@ def definitions(base: Source, prop: Source, before: Computed, after: Computed,
     known = frozenset({"stages", "stage_rules", "segments", "policies"})
     rows += [("rules", change) for change in fields_changed(rb, ra, skip=known)]
     # the templates show in the briefs compared; the policy tests decide nothing
-    rows += [("setup", change) for change in fields_changed(
+    rows += [("setup", change) for change in fields_changed(  # tiers: their file's row above
         before.setup, after.setup, skip=frozenset({"rulebook", "channels", "contacts",
                                                    "config", "templates", "tests", "scope",
-                                                   "deferred"}))]
+                                                   "deferred", "tiers"}))]
     rows += keyed("contact policy", by_id(before.setup.contacts.policies),
                   by_id(after.setup.contacts.policies), fixed(base, CONTACT_POLICIES),
                   fixed(prop, CONTACT_POLICIES), ordered=True)
