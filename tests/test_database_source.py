@@ -450,3 +450,14 @@ def test_date_format_is_for_text_dates_not_a_date_column(shop: str, make_project
     validated = runner.invoke(app, ["validate", "--project", str(project)])  # its first rows
     assert "OrderDate" not in validated.output and "'day'" not in validated.output
     assert "tx.csv" not in validated.output and "the format" not in validated.output
+
+
+def test_a_keyword_connection_string_is_told_the_url_forms(make_project) -> None:
+    """A trial's 'host=... dbname=...' (libpq's keyword form) was told 'expected
+    postgresql://...' only; DuckDB files are read too."""
+    project = make_project(db_config("host=db dbname=shop", "    table: tx\n"), tx=None)
+    assert score(project) == (1, (
+        "error: cvm.yaml:4:10: data.transactions.url: found a value that is not a database "
+        "URL, expected postgresql://... (or duckdb:///file.duckdb)\n"
+        "  hint: write postgresql://user@host:5432/database, without the password (give it in "
+        "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)\n"))

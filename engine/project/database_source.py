@@ -189,7 +189,8 @@ def url_problem(text: str) -> str | None:
         return port
     url = parse_url(text) if "://" in text else None
     if url is None:
-        return "found a value that is not a database URL, expected postgresql://..."
+        return "found a value that is not a database URL, expected postgresql://... (or " \
+            "duckdb:///file.duckdb)"
     if url.drivername not in SCHEMES:
         return f"found the database kind {url.drivername!r}, expected postgresql or duckdb"
     if url.password is not None or any(k.lower() == "password" for k in url.query):
