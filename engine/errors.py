@@ -107,8 +107,12 @@ def in_file_order(problems: Sequence[Problem]) -> list[Problem]:
     the whole file first), the files in the order their first problem was found: a check of
     one key may come after a check of a later one, or of another file. Every command prints
     its problems so (cvm validate and cvm run list the same errors alike)."""
-    files: dict[str | None, list[Problem]] = {}
+    files: dict[str | None, list[tuple[float, int, Problem]]] = {}
     for p in problems:
-        files.setdefault(p.file, []).append(p)
+        found = files.setdefault(p.file, [])
+        # a problem without a line found after one with a line (a summary: "and 5 more")
+        # stays after them
+        after = p.line is None and any(q.line is not None for _, _, q in found)
+        found.append((float("inf") if after else p.line or 0, p.column or 0, p))
     return [p for found in files.values()
-            for p in sorted(found, key=lambda p: (p.line or 0, p.column or 0))]
+            for _, _, p in sorted(found, key=lambda t: (t[0], t[1]))]

@@ -420,8 +420,8 @@ def test_a_port_that_is_not_a_number_is_said_at_its_line(make_project, port: str
     code, err = score(project)
     assert "pw" not in err.replace("password", "")
     assert (code, err) == (1, (
-        f"error: cvm.yaml:4:10: data.transactions.url: found the port {port!r}, expected a "
-        "number\n"
+        "error: cvm.yaml:4:10: data.transactions.url: found a port that is not a number, "
+        "expected a number\n"
         "  hint: write postgresql://user@host:5432/database (the port after the host's colon; "
         "without it, 5432)\n"))
 
@@ -433,7 +433,7 @@ def test_a_history_port_that_is_not_a_number_is_said(tmp_path: Path,
     result = CliRunner().invoke(app, ["run", "-p", str(project), "-q", "-o",
                                       str(tmp_path / "out")])
     assert (result.exit_code, result.stderr) == (1, (
-        "error: CVM_HISTORY_URL: found the port '5432x', expected a number\n"
+        "error: CVM_HISTORY_URL: found a port that is not a number, expected a number\n"
         "  hint: write postgresql://user@host:5432/database (the port after the host's colon; "
         "without it, 5432)\n"))
 
@@ -461,3 +461,14 @@ def test_a_keyword_connection_string_is_told_the_url_forms(make_project) -> None
         "URL, expected postgresql://... (or duckdb:///file.duckdb)\n"
         "  hint: write postgresql://user@host:5432/database, without the password (give it in "
         "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)\n"))
+
+
+@pytest.mark.parametrize("password", ["s3cr?t", "ab/c?d", "p:w"])
+def test_a_password_with_url_characters_is_no_port(password: str, tmp_path: Path) -> None:
+    """The review: a first port check, by pattern, took 's3cr' of a password 's3cr?t' for the
+    port, refused a valid history URL and showed the password's start."""
+    from engine.history.settings import parse
+
+    url = f"postgresql://cvm:{password}@db.example.com:5432/marketing"
+    settings = parse(url, tmp_path, source="CVM_HISTORY_URL")
+    assert settings.url.port == 5432 and settings.url.password == password

@@ -151,3 +151,32 @@ def test_finding_a_bad_line_leaves_the_csv_field_limit_as_it_was(
     code, err = _score(project)
     assert code == 1 and "found 2 fields, expected 4" in err
     assert csv.field_size_limit() == before
+
+
+def test_the_bracket_hint_is_for_lists_of_values_only() -> None:
+    """The review: `tiers: platinum` (a list of mappings) got "write it as a list, in brackets:
+    [platinum]", which is no valid value either; a list of values keeps the hint."""
+    from engine.project import checks as c
+
+    def hint(kind: c.Kind, value: object) -> str | None:
+        try:
+            kind.convert(value, None, ())  # type: ignore[arg-type]
+        except c.Invalid as exc:
+            return exc.hint
+        return "accepted"
+
+    assert hint(c.ListOf(c.Record([c.Field("name", c.Text())])), "platinum") is None
+    assert hint(c.ListOf(c.Text(), min_items=2), "a") is None
+    assert hint(c.ListOf(c.Text()), "line") == "write it as a list, in brackets: [line]"
+    assert hint(c.ListOf(c.Text()), True) is None
+
+
+def test_a_percentage_s_fraction_is_given_only_for_a_share() -> None:
+    """The review: 150 got "write 1.5 for 150%" (still above 1), '1,000%' "0.01"."""
+    from engine.project.hints import as_fraction
+
+    assert as_fraction("5%") == "0.05 for 5%"
+    assert as_fraction("12,5%") == "0.125 for 12,5%"
+    assert as_fraction(150) == "0.1 for 10%"
+    assert as_fraction("1,000%") == "0.1 for 10%"
+    assert as_fraction(100) == "1 for 100%"

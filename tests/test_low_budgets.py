@@ -46,7 +46,8 @@ def test_validate_warns_and_the_run_says_why(tmp_path: Path) -> None:
 def test_a_channel_no_one_is_expected_to_answer_is_warned_of(tmp_path: Path) -> None:
     """A channel with response_rate 0 was taken silently, and no run ever gave it a contact:
     a contact's expected value is then at most 0 (the walk takes only those above), and
-    learning, which measures the contacts made, never lifts it."""
+    learning, which measures the contacts made, cannot lift a channel that has none (the
+    review: one with contacts in the history can be lifted, and the warning says so)."""
     project = _project(tmp_path)
     channels = project / "policies" / "channels.yaml"
     text = channels.read_text()
@@ -58,11 +59,12 @@ def test_a_channel_no_one_is_expected_to_answer_is_warned_of(tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["validate", "-p", str(project)])
     assert (result.exit_code, result.output) == (0, (
         f"warning: policies/channels.yaml:{line}:20: channels[4].response_rate: response_rate "
-        "0: no contact on channel 'sms' is expected to answer, so cvm run gives it no contact\n"
+        "0: no contact on channel 'sms' is expected to answer, so cvm run gives it no contact "
+        "(unless learning measures answers to its contacts in the history)\n"
         "  hint: a contact's expected value is value_at_stake x response_rate x (1 + "
         "relationship_weight x relationship_strength) less its cost, and only a value above 0 "
-        "is taken (learning measures the contacts made, so it never lifts a channel that has "
-        "none): set the rate you expect, or capacity: 0 to close the channel\n"
+        "is taken; learning measures the contacts made, so a channel with none stays at 0: "
+        "set the rate you expect, or capacity: 0 to close the channel\n"
         "0 error(s), 1 warning(s) in 1 file(s)\n"))
     result = CliRunner().invoke(app, ["run", "-p", str(project), "--no-history", "-q",
                                       "--out", str(project / "out")])

@@ -59,6 +59,12 @@ def test_a_month_written_the_other_way_round_gets_its_form(tmp_path: Path) -> No
         f"spend.csv:5: month: found '04.2025', {expected}\n  hint: write it as 2025-04",
         f"spend.csv:6: month: found '13/2025', {expected}",
     ]
+    # the re-trial: a month by its name got no hint
+    assert errors(tmp_path, "spend.csv", "month,acquisition_cost,retention_cost\n"
+                  "Jan 2025,1,1\nSeptember 2025,1,1\n") == [
+        f"spend.csv:2: month: found 'Jan 2025', {expected}\n  hint: write it as 2025-01",
+        f"spend.csv:3: month: found 'September 2025', {expected}\n  hint: write it as 2025-09",
+    ]
 
 
 def test_negative_empty_and_non_numeric_costs(tmp_path: Path) -> None:
@@ -175,3 +181,12 @@ def test_report_settings_from_cvm_yaml(tmp_path: Path) -> None:
                                                                    "active_window_days": 90}))
     assert got == ReportConfig(spend=(tmp_path / "s.csv").resolve(), active_window_days=90)
     assert default_active_window(90) == 180 and default_active_window(10) == 31
+
+
+def test_a_yaml_month_read_as_a_number_gets_no_wrong_month(tmp_path: Path) -> None:
+    """The review: YAML reads `2025.10:` as the number 2025.1, and the hint said 2025-01."""
+    got = errors(tmp_path, "spend.yaml", "months:\n  2025.10: {acquisition_cost: 1, "
+                 "retention_cost: 1}\n")
+    assert len(got) == 1 and got[0].endswith(
+        "  hint: YAML reads a month written with a point as a number (2025.10 as 2025.1): "
+        "write it as YYYY-MM, e.g. 2025-10"), got

@@ -272,7 +272,7 @@ def test_a_campaign_never_assigned_to_its_customer_is_said(
     Path("responses.csv").write_text(
         HEAD + "C0000001,retain_high_value,2025-10-02,converted,1\n"  # assigned: fine
         "C0000004,retain_high_value,2025-09-20,responded,\n"  # before the latest run: said
-        "C0000005,retain_high_value,2025-10-01,responded,\n"  # on its as-of date: said
+        "C0000005,retain_high_value,2025-10-01,responded,\n"  # on it: a run again may
         "C0000007,retain_high_value,2025-10-02,responded,\n"  # after: the next run may
         "C0000004,win_back,2025-09-20,responded,\n"  # no run assigned win_back: not said
         "ZZZ1,retain_high_value,2025-09-20,responded,\n")  # said as in no run only
@@ -280,9 +280,9 @@ def test_a_campaign_never_assigned_to_its_customer_is_said(
     assert done.exit_code == 0, done.stderr
     assert done.stdout.splitlines()[1] == "  imported 6, already present 0, skipped 0"
     assert done.stderr.splitlines()[2:] == [
-        "warning: responses.csv:3: row 2, column 'campaign': 2 rows answer a campaign that no "
-        "recorded run assigned their customer to, dated on or before the latest run's as-of "
-        "date 2025-10-01 (C0000004, retain_high_value): kept",
+        "warning: responses.csv:3: row 2, column 'campaign': 1 row answers a campaign that no "
+        "recorded run assigned its customer to, dated before the latest run's as-of date "
+        "2025-10-01 (C0000004, retain_high_value): kept",
         "  hint: cvm measure counts a response only in the runs that assigned its customer to "
         "its campaign (a holdout included), from the run's as-of date on, so these count in "
         "no run's measure (last_outcome and the contact policies of later runs read them); "
@@ -334,3 +334,16 @@ def test_a_response_to_a_trigger_s_campaign_is_imported(
     done = cvm("responses", "import", str(tmp_path / "r.csv"), "--project", str(project))
     assert done.exit_code == 0, done.stderr
     assert "  imported 1, already present 0, skipped 0" in done.stdout
+
+
+def test_a_utf16_file_read_as_utf16_by_another_name_is_read() -> None:
+    """The review: `data.encoding: u16` (Python's name for utf-16 too) was refused as "starts
+    with a UTF-16 byte order mark, read as u16"; a UTF-32 mark was called UTF-16."""
+    from engine.data.header import Source, header_names
+
+    head = "customer_id,campaign\n".encode("utf-16")
+    assert header_names(Source(Path("r.csv"), "r.csv", "FILE", encoding="u16"),
+                        head) == ["customer_id", "campaign"]
+    with pytest.raises(InputError) as exc:
+        header_names(Source(Path("r.csv"), "r.csv", "FILE"), "a,b\n".encode("utf-32"))
+    assert "starts with a UTF-32 byte order mark" in exc.value.format()

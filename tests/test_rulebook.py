@@ -378,3 +378,36 @@ def test_run_lists_a_policy_s_errors_as_validate_does(tmp_path: Path) -> None:
         "  hint: remove `offer`",
         "error: policies/zz.yaml:9:13: then.channels: found channels but no_action contacts no "
         "one", "  hint: remove `channels`"]
+
+
+def test_plan_lists_a_side_s_errors_as_validate_does(tmp_path: Path) -> None:
+    """The re-trial: cvm plan listed the proposal's errors of one file in reverse (channels,
+    offer, then campaign), validate and run in file order."""
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+    from tests.conftest import copy_example_project
+    from tests.test_plan import full_copy
+
+    project = copy_example_project(tmp_path)
+    proposed = full_copy(project, tmp_path / "proposed")
+    (proposed / "policies" / "zz.yaml").write_text(
+        "id: zz_none\ndescription: nothing\npriority: 3\nwhen:\n  value_tier: gold\nthen:\n"
+        "  action: no_action\n  offer: ten_off\n  channels: [email]\n")
+    said = CliRunner().invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed)])
+    assert said.exit_code == 1
+    lines = [line.strip() for line in said.stderr.splitlines()]
+    assert lines.index(next(x for x in lines if "then.offer" in x)) < \
+        lines.index(next(x for x in lines if "then.channels" in x)), said.stderr
+
+
+def test_a_summary_without_a_line_stays_after_the_problems_it_sums_up() -> None:
+    """The review: in_file_order put an events file's "and 5 more problem(s)" (no line) before
+    the problems it follows."""
+    from engine.errors import Problem, in_file_order
+
+    found = [Problem("b", file="f", line=3), Problem("a", file="f", line=2),
+             Problem("and 5 more problem(s)", file="f"), Problem("whole", file="g"),
+             Problem("c", file="g", line=1)]
+    assert [p.message for p in in_file_order(found)] == [
+        "a", "b", "and 5 more problem(s)", "whole", "c"]

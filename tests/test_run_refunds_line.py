@@ -48,3 +48,15 @@ def test_the_run_says_rows_on_the_as_of_date_are_skipped_with_those_after(
     assert "  skipped 36 exact duplicate rows (first kept)\n" in said["score"]
     assert ("; skipped 44 on or after the as-of date, 42 zero amounts, 36 exact duplicates "
             "(first kept)\n") in said["run"], said["run"]
+
+
+def test_no_duplicate_skipped_is_said_without_first_kept(tmp_path: Path) -> None:
+    """The re-trial: with `duplicates: keep` the 36 duplicates are all used, and the run said
+    "0 exact duplicates (first kept)"."""
+    project = copy_example_project(tmp_path)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace("duplicates: drop", "duplicates: keep"))
+    got = CliRunner().invoke(app, ["run", "-p", str(project), "--out", str(tmp_path / "o"),
+                                   "--no-history"])
+    assert got.exit_code == 0, got.output
+    assert ", 42 zero amounts, 0 exact duplicates\n" in got.stdout, got.stdout

@@ -95,6 +95,17 @@ def test_explain_shows_the_segments_and_why_not(tmp_path: Path) -> None:
      "policies/save_vips.yaml:5:3: when.segments: unknown attribute 'segments'\n"
      "  hint: a condition tests one segment at a time, as true or false: segment_vip_at_risk: "
      "true (customers.csv's segments column lists them for reading, not for conditions)"),
+    # the review and the re-trial: a name no segment has, or true, is not made an attribute
+    ({"policies/save_vips.yaml": USES_SEGMENT.replace("segment_vip_at_risk: true",
+                                                      "segments: vip_at_rsk")},
+     "policies/save_vips.yaml:5:3: when.segments: unknown attribute 'segments'\n"
+     "  hint: a condition tests one segment at a time, as true or false: segment_ID: true "
+     "(customers.csv's segments column lists them for reading, not for conditions)"),
+    ({"policies/save_vips.yaml": USES_SEGMENT.replace("segment_vip_at_risk: true",
+                                                      "segment: true")},
+     "policies/save_vips.yaml:5:3: when.segment: unknown attribute 'segment'\n"
+     "  hint: a condition tests one segment at a time, as true or false: segment_ID: true "
+     "(customers.csv's segments column lists them for reading, not for conditions)"),
     ({"rules/more.yaml": "segments:\n  - id: a\n    when: {segment_b: true}\n"
                          "  - id: b\n    when: {not: {segment_c: false}}\n"
                          "  - id: c\n    when: {segment_a: true}\n"},

@@ -377,3 +377,15 @@ def test_events_file_jsonl(tmp_path: Path) -> None:
         "or fields\n  hint: put the event's fields under fields",
         "ev.jsonl:1: row 1, field 'amount': found True, expected a number (amount is a number "
         "field)"]
+
+
+def test_a_trigger_s_stage_rule_is_one_of_the_lifecycle_rules() -> None:
+    """The review: a trigger's `customer: {stage_rule: long_overdu}` matched no one without a
+    word, where a policy's is now an error."""
+    from engine import api
+    from engine.project.trigger_attributes import trigger_values
+
+    rulebook = api.load_project(ROOT).rulebook
+    values = trigger_values(rulebook, None)
+    assert values["stage_rule"] == [r.id for r in rulebook.stage_rules]
+    assert "long_overdue" in values["stage_rule"]

@@ -77,7 +77,8 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"  rows: {counts['rows_read']:,} read, {counts['rows_used']:,} used; skipped "
         f"{counts['rows_skipped_after_as_of']:,} on or after the as-of date, "
         f"{counted(counts['rows_skipped_zero_amount'], 'zero amount')}, "
-        f"{counted(counts['rows_skipped_duplicates'], 'exact duplicate')} (first kept)",
+        f"{counted(counts['rows_skipped_duplicates'], 'exact duplicate')}"
+        + (" (first kept)" if counts["rows_skipped_duplicates"] else ""),
         *netted(result.computed.scored.report, config.currency),  # as `cvm score` says
         *left_out(counts["customers_without_purchase"], result.computed.scored.report,
                   config.currency),

@@ -107,8 +107,10 @@ def data_line(src: Source, row: int) -> int:
 
 
 HEAD_BYTES = 1 << 20  # enough for any header line; the data is read by pyarrow
-def utf16_hint(setting: str = "data.encoding") -> str:
-    return (f"the file looks like UTF-16 text: set {setting}: utf-16 in {config_shown()}, "
+def utf16_hint(setting: str = "data.encoding", name: str = "utf-16") -> str:
+    """``name``: utf-16 (a file with its byte order mark), utf-16-le or utf-16-be (without
+    one: Python's utf-16 then refuses it)."""
+    return (f"the file looks like UTF-16 text: set {setting}: {name} in {config_shown()}, "
             "or save the file as UTF-8")
 
 
@@ -248,10 +250,11 @@ def header_names(src: Source, head: bytes) -> list[str]:
     utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
     if (problem := utf8_read_otherwise(src, head)) is not None:
         raise InputError(problem)
-    if utf16_bom and not src.encoding.replace("_", "-").lower().startswith(
-            ("utf-16", "utf16", "utf-32", "utf32")):
+    if utf16_bom and not codecs.lookup(src.encoding).name.startswith(("utf-16", "utf-32")):
+        width = "32" if head.startswith(b"\xff\xfe\x00\x00") else "16"
         raise InputError(Problem(  # said as what it is, not as its first byte
-            f"the file starts with a UTF-16 byte order mark, read as {_shown(src.encoding)}",
+            f"the file starts with a UTF-{width} byte order mark, read as "
+            f"{_shown(src.encoding)}",
             file=src.display, line=1,
             hint=encoding_hint(src, utf16_hint(encoding_setting(src)), utf16="is")))
     decoder = codecs.getincrementaldecoder(src.encoding)()
@@ -277,9 +280,12 @@ def header_names(src: Source, head: bytes) -> list[str]:
                                "byte order mark at its start)"))) from None
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0].lstrip("\ufeff")
     if "\x00" in first:
+        # no byte order mark: the order is the NUL's side of the first letter
+        order = "utf-16-be" if head[:1] == b"\x00" else "utf-16-le"
         raise InputError(Problem("found NUL bytes in the header line, expected text",
                                  file=src.display, line=1, key="header",
-                                 hint=encoding_hint(src, utf16_hint(encoding_setting(src)),
+                                 hint=encoding_hint(src, utf16_hint(encoding_setting(src),
+                                                                    order),
                                                     utf16="looks like")))
     if not head:  # a file of 0 bytes: no line at all (its readers may not look at its size)
         raise NoRows(Problem("the file is empty, expected a header line and data rows",

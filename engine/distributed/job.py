@@ -24,8 +24,11 @@ def check_supported(project: Project) -> None:
     problems = []
     source = project.config.data.transactions
     if isinstance(source, DatabaseSource):
-        file, _, at = source.setting_at.partition(":")  # cvm.yaml:5:17
-        line, _, column = at.partition(":")
+        # cvm.yaml:5:17 (the file name itself may hold a colon: C:\project\cvm.yaml)
+        rest, _, column = source.setting_at.rpartition(":")
+        file, _, line = rest.rpartition(":")
+        if not (line.isdigit() and column.isdigit()):
+            file, line, column = source.setting_at, "", ""
         problems.append(Problem(
             "the Dask engine reads files (a file or a folder of files), not a database",
             file=file, line=int(line) if line.isdigit() else None,

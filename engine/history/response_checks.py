@@ -6,8 +6,8 @@ that no policy names is refused (a misspelling: no run can ever be measured with
 customer in no recorded run is kept (a later run may hold them, and a response counts for
 the contact policies from then on) but said, with the count and the first ids; so is a
 response no run's measure can count (dated before the run that assigned its customer to its
-campaign, or to a campaign no run assigned its customer to, dated on or before the latest
-run). A response
+campaign, or to a campaign no run assigned its customer to, dated before the latest run). A
+response
 dated after today is refused; surrounding spaces are dropped (as the transactions reader drops
 them) and said. Revenue is compared in cents, the unit money is shown in.
 """
@@ -272,14 +272,14 @@ def before_assignment(frame: pd.DataFrame, first: np.ndarray, path: Path,
 
 def never_assigned(frame: pd.DataFrame, first: np.ndarray, last: str, unrecorded: np.ndarray,
                    campaigns: Collection[str], path: Path, display: str) -> Problem | None:
-    """A warning naming the rows dated on or before the latest run's as-of date ``last``
-    whose customer is in a recorded run and whose campaign a recorded run assigned
-    (``campaigns``), but no run to that customer: no run counts them in its measure, nor can
-    a later one (it counts from its own, later, as-of date). A later response is not said (the
-    next run may assign it), nor is a campaign no run assigned (a trigger's, one not run
-    yet)."""
+    """A warning naming the rows dated before the latest run's as-of date ``last`` whose
+    customer is in a recorded run and whose campaign a recorded run assigned (``campaigns``),
+    but no run to that customer: no run counts them in its measure, nor can a later one (it
+    counts from its own as-of date, that one or later). A response on or after it is not said
+    (the next run, or a run again of that date, may assign it), nor is a campaign no run
+    assigned (a trigger's, one not run yet)."""
     rows = ((first == "") & ~unrecorded
-            & (frame["response_date"].to_numpy(dtype=object) <= last)
+            & (frame["response_date"].to_numpy(dtype=object) < last)
             & frame["campaign"].isin(list(campaigns)).to_numpy())
     if not rows.any():
         return None
@@ -287,7 +287,7 @@ def never_assigned(frame: pd.DataFrame, first: np.ndarray, last: str, unrecorded
     return row_problem(
         path, display, row, "campaign",
         f"{count:,} row{'s answer' if count > 1 else ' answers'} a campaign that no recorded "
-        f"run assigned {'their' if count > 1 else 'its'} customer to, dated on or before the "
+        f"run assigned {'their' if count > 1 else 'its'} customer to, dated before the "
         f"latest run's as-of date {last} ({frame['customer_id'].iloc[row]}, "
         f"{frame['campaign'].iloc[row]}): kept",
         "cvm measure counts a response only in the runs that assigned its customer to its "

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, in_file_order
 from engine.project.config import Config
 
 CONFIG = "cvm.yaml"  # the name of the configuration file inside a materialised version
@@ -89,7 +89,8 @@ class SideError(InputError):
     def __init__(self, source: Source, what: str, problems: Sequence[Problem]) -> None:
         self.header = f"the {source.role} version ({source.label}) {what}:"
         self.note = source.note
-        super().__init__([dataclasses.replace(p, file=source.shown(p.file)) for p in problems])
+        super().__init__([dataclasses.replace(p, file=source.shown(p.file))
+                          for p in in_file_order(problems)])  # as cvm validate lists them
 
     def format(self) -> str:
         lines = [self.header]

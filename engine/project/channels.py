@@ -245,12 +245,13 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
         hint=f"raise the budget to at least {ch.cost_per_contact:g}, or set capacity: 0 to "
         "close the channel") for i, ch in enumerate(channels) if below_one(ch)) + tuple(
         doc.problem(("channels", i, "response_rate"), f"response_rate 0: no contact on channel "
-                    f"{ch.id!r} is expected to answer, so cvm run gives it no contact",
+                    f"{ch.id!r} is expected to answer, so cvm run gives it no contact (unless "
+                    "learning measures answers to its contacts in the history)",
                     severity="warning", hint="a contact's expected value is value_at_stake x "
                     "response_rate x (1 + relationship_weight x relationship_strength) less "
-                    "its cost, and only a value above 0 is taken (learning measures the "
-                    "contacts made, so it never lifts a channel that has none): set the rate "
-                    "you expect, or capacity: 0 to close the channel")
+                    "its cost, and only a value above 0 is taken; learning measures the "
+                    "contacts made, so a channel with none stays at 0: set the rate you "
+                    "expect, or capacity: 0 to close the channel")
         for i, ch in enumerate(channels)
         if ch.response_rate == 0 and ch.capacity > 0 and not below_one(ch))
     budget_at = {} if campaigns_doc is None else {

@@ -2,11 +2,9 @@
 
 A schema is a tree of ``Kind`` objects. ``check(doc, kind)`` walks the parsed document,
 collects every problem (with file, line, column and key path) and returns the value with
-defaults filled in. Unknown keys are errors with a "did you mean" hint: a misspelt key that
-were silently ignored would change a decision without anyone noticing.
-``kind.json_schema()`` says the same shape as a JSON Schema, for editors
-(``engine.project.json_schemas`` writes ``engine/schemas/*.schema.json`` from it).
-"""
+defaults filled in. Unknown keys are errors with a "did you mean" hint (a misspelt key ignored
+would change a decision unseen). ``kind.json_schema()`` says the same shape as a JSON Schema,
+for editors (``engine.project.json_schemas`` writes ``engine/schemas/*.schema.json``)."""
 
 from __future__ import annotations
 
@@ -18,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError, Problem, clip, did_you_mean
-from engine.project.hints import as_fraction, date_hint, empty_file_hint, text_number_hint
+from engine.project import hints
+from engine.project.hints import date_hint, empty_file_hint, text_number_hint
 from engine.project.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -108,9 +107,9 @@ class Number(Kind):
             ok = False
         if not ok or not math.isfinite(float(value)):
             percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
-            raise Invalid(f"found {describe(value)}, expected {self.expected}",
-                          f"write a fraction, without %: {as_fraction(value)}" if percent else
-                          text_number_hint(value) or self.hint)
+            raise Invalid(f"found {describe(value)}, expected {self.expected}", (
+                f"write a fraction, without %: {hints.as_fraction(value)}" if percent else
+                text_number_hint(value) or self.hint))
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (
@@ -124,7 +123,7 @@ class Number(Kind):
 
     def _out_of_range_hint(self, value: float, too_low: bool) -> str | None:
         if not too_low and self.max == 1:  # a rate written as a percentage: 10 for 10%
-            return f"rates are fractions: write {as_fraction(value)}"
+            return f"rates are fractions: write {hints.as_fraction(value)}"
         if self.hint is not None:
             return self.hint
         if not too_low and self.max is not None and self.max < 1 < value <= 100:
@@ -259,10 +258,9 @@ class ListOf(Kind):
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         if not isinstance(value, list):
-            one = isinstance(value, (str, int, float)) and not isinstance(value, bool) and \
-                str(value).strip() != ""  # one item, written without its list
+            values = isinstance(self.item, (Text, Number)) and self.min_items <= 1
             raise Invalid(f"found {describe(value)}, expected {self.expected}",
-                          f"write it as a list, in brackets: [{value}]" if one else None)
+                          hints.one_item_hint(value) if values else None)
         if len(value) < self.min_items:
             raise Invalid(f"found {len(value)} items, expected at least {self.min_items}")
         return [self.item.run(v, ctx, (*path, i)) for i, v in enumerate(value)]

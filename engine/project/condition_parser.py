@@ -112,10 +112,18 @@ class Parser:
             return None
         if kind is None and key in ("segments", "segment"):  # the run's column of ids
             names = value if isinstance(value, list) else [value]
-            first = str(names[0]) if names and isinstance(names[0], (str, int)) else "ID"
-            self.error(sub, f"unknown attribute {key!r}", "a condition tests one segment at "
-                       f"a time, as true or false: segment_{first}: true (customers.csv's "
-                       "segments column lists them for reading, not for conditions)", key=True)
+            first = names[0] if names else None
+            declared = [n.removeprefix("segment_") for n in [*self.types, *self.unavailable]
+                        if n.startswith("segment_")]
+            shown = first if isinstance(first, str) and first in declared else "ID"
+            hint = ("lifecycle rules cannot test segments (they are decided after the stage)"
+                    if f"segment_{shown}" in self.unavailable or (
+                        shown == "ID" and any(n.startswith("segment_")
+                                              for n in self.unavailable))
+                    else "a condition tests one segment at a time, as true or false: "
+                    f"segment_{shown}: true (customers.csv's segments column lists them for "
+                    "reading, not for conditions)")
+            self.error(sub, f"unknown attribute {key!r}", hint, key=True)
             return None
         if kind is None:
             hint = did_you_mean(key, [*self.types, *KEYWORDS]) or (

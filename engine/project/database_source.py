@@ -124,7 +124,7 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
         ctx.add((*path, "url"), problem, DUCKDB_HINT if DUCKDB_FILE in problem else
-                PORT_HINT if problem.startswith("found the port") else URL_HINT)
+                PORT_HINT if problem == PORT_PROBLEM else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -169,18 +169,23 @@ def parse_url(text: str) -> URL | None:
 
 PORT_HINT = "write postgresql://user@host:5432/database (the port after the host's colon; " \
     "without it, 5432)"
-# the port of a URL: after the user (and password) and the host, up to the database's slash
-_PORT = re.compile(
-    r"^[A-Za-z0-9+.-]+://(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#@]*):([^/?#@]*)(?=[/?#]|$)")
+PORT_PROBLEM = "found a port that is not a number, expected a number"
 
 
 def port_problem(text: str) -> str | None:
-    """A URL's port that is not a number, said (SQLAlchemy's parse stops at it with a bare
-    ValueError), or None. The password, before the host, is never part of it."""
-    port = _PORT.match(text)
-    if port is None or port.group(1).isdigit() or "@" in text[port.end():].split("?")[0]:
-        return None  # (an @ after it: what looked like a port was a password's part)
-    return f"found the port {port.group(1)!r}, expected a number"
+    """A URL whose port is not a number (SQLAlchemy's parse stops at it with a bare
+    ValueError), said without quoting the URL (the text around the port may be a password's),
+    or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(text)
+    except ValueError:  # int() of the port: the one number the parse reads
+        return PORT_PROBLEM
+    except ArgumentError:
+        return None
+    return None
 
 
 def url_problem(text: str) -> str | None:

@@ -27,15 +27,25 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "September", "October", "November", "December")  # not the locale's names
 
 
+def one_item_hint(value: Any) -> str | None:
+    """The hint for one value written where a list of values belongs (``order_by: line``)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and \
+            str(value).strip():
+        return f"write it as a list, in brackets: [{value}]"
+    return None
+
+
 def as_fraction(percent: Any) -> str:
     """The example of a rate written as a percentage, with the user's own figure: "0.05 for
     5%" (``percent``: 5, or the text '5%', '12,5 %'); "0.1 for 10%" when it is no number."""
-    text = str(percent).strip().removesuffix("%").strip().replace(",", ".")
+    text = str(percent).strip().removesuffix("%").strip()
+    # a comma before one or two digits at the end is a decimal comma (12,5); else thousands
+    text = re.sub(r",(\d{1,2})$", r".\1", text).replace(",", "")
     try:
         number = Decimal(text)
     except ArithmeticError:
         return "0.1 for 10%"
-    if not number.is_finite() or number <= 0:
+    if not number.is_finite() or number <= 0 or number > 100:  # no share: the plain example
         return "0.1 for 10%"
     fraction = format((number / 100).normalize(), "f")
     return f"{fraction} for {str(percent).strip().removesuffix('%').strip()}%"

@@ -25,4 +25,6 @@ def trigger_values(rulebook: Rulebook | None,
         out["value_tier"] = out["previous_tier"] = list(tiers)
     if rulebook is not None:
         out["lifecycle_stage"] = out["previous_stage"] = [s.name for s in rulebook.stages]
+        if rulebook.stage_rules:  # a misspelt rule id matches no one
+            out["stage_rule"] = [r.id for r in rulebook.stage_rules]
     return out

@@ -122,13 +122,25 @@ def _month_hint(value: Any) -> str | None:
         return f"write the month with two digits: {m.group(1)}-0{m.group(2)}"
     if re.match(r"^\d{4}-\d{2}$", text):
         return "months run from 01 to 12"
+    if isinstance(value, float):  # YAML's 2025.10: the number 2025.1, its month unknown
+        return "YAML reads a month written with a point as a number (2025.10 as 2025.1): " \
+            "write it as YYYY-MM, e.g. 2025-10"
     # a spreadsheet's month: 01/2025, 1.2025, 2025/01
     m = re.match(r"^(\d{1,2})[/.](\d{4})$", text) or re.match(r"^(\d{4})[/.](\d{1,2})$", text)
     if m:
         year, month = (m.group(2), m.group(1)) if len(m.group(2)) == 4 else m.groups()
         if 1 <= int(month) <= 12:
             return f"write it as {year}-{int(month):02d}"
+    # a month by its English name: Jan 2025, January 2025, Jan-2025
+    if (m := re.match(r"^([A-Za-z]{3,9})\.?[\s/-]+(\d{4})$", text)) and \
+            (month_no := _MONTH_NAMES.get(m.group(1).lower()[:3])) is not None:
+        return f"write it as {m.group(2)}-{month_no:02d}"
     return None
+
+
+_MONTH_NAMES = {name: i for i, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    start=1)}
 
 
 def check_cost(value: Any) -> tuple[float | None, str | None, str | None]:
