@@ -73,13 +73,14 @@ def check(project: Path | None, config_file: Path | None,
     return built
 
 
-def report(problems: list[Problem]) -> str:
+def report(problems: list[Problem], *, summary: bool = True) -> str:
+    """The problems as every command prints them, then (``summary``) their count."""
     problems = in_file_order(problems)
     errors = sum(p.severity == "error" for p in problems)
     lines = problem_lines(problems)  # as every command prints its errors
     warnings = len(problems) - errors
     files = len({p.file for p in problems})
-    if problems:
+    if problems and summary:
         lines.append(f"{errors} error(s), {warnings} warning(s) in {files} file(s)")
     return "\n".join(lines)
 
@@ -170,10 +171,11 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
                                  not_checked(built, project, config_file)))
         return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them
-    text = report(problems if strict or not quiet else errors)
+    # (--quiet: the problems only, as README says, no count and no "not checked" line)
+    text = report(problems if strict or not quiet else errors, summary=not quiet)
     if text:  # on stderr: stdout holds only the result (and the audience table)
         typer.echo(text, err=True)
-        if unread := not_checked(built, project, config_file):
+        if not quiet and (unread := not_checked(built, project, config_file)):
             typer.echo(f"not checked until {errors[0].file} reads: {_listed(unread)} (what "
                        "they may name is declared there)", err=True)
     elif not quiet:
