@@ -472,3 +472,25 @@ def test_a_password_with_url_characters_is_no_port(password: str, tmp_path: Path
     url = f"postgresql://cvm:{password}@db.example.com:5432/marketing"
     settings = parse(url, tmp_path, source="CVM_HISTORY_URL")
     assert settings.url.port == 5432 and settings.url.password == password
+
+
+def test_a_port_out_of_range_is_said_at_the_url(make_project, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-trial: port 99999 was 'connection is bad: invalid port number', with the hint
+    to check the server, at the transactions key."""
+    project = make_project(db_config("postgresql://cvm@127.0.0.1:99999/shop",
+                                     "    table: tx\n"), tx=None)
+    assert score(project) == (1, (
+        "error: cvm.yaml:4:10: data.transactions.url: found the port 99999, expected a number "
+        "from 1 to 65535\n"
+        "  hint: write postgresql://user@host:5432/database (the port after the host's colon; "
+        "without it, 5432)\n"))
+    (tmp_path / "h").mkdir()
+    example = copy_example_project(tmp_path / "h")
+    monkeypatch.setenv("CVM_HISTORY_URL", "postgresql://cvm:pw@127.0.0.1:99999/hist")
+    result = CliRunner().invoke(app, ["run", "-p", str(example), "-q", "-o",
+                                      str(tmp_path / "out")])
+    assert (result.exit_code, result.stderr) == (1, (
+        "error: CVM_HISTORY_URL: found the port 99999, expected a number from 1 to 65535\n"
+        "  hint: write postgresql://user@host:5432/database (the port after the host's colon; "
+        "without it, 5432)\n"))

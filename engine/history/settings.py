@@ -92,6 +92,9 @@ def parse(text: str, project: Path, *, source: str) -> HistorySettings:
                            "(sqlite:///path): an in-memory database forgets every run")
         return _sqlite(project / url.database, source)
     if url.drivername in _POSTGRES_SCHEMES:
+        if url.port is not None and not 0 < url.port < 65536:
+            raise _problem(source, f"found the port {url.port}, expected a number from 1 to "
+                           "65535", hint=PORT_HINT)
         if not url.database:
             raise _problem(source, f"found {url.render_as_string(hide_password=True)!r}, "
                            "expected the name of a database after the host")

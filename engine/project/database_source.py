@@ -124,7 +124,7 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
         ctx.add((*path, "url"), problem, DUCKDB_HINT if DUCKDB_FILE in problem else
-                PORT_HINT if problem == PORT_PROBLEM else URL_HINT)
+                PORT_HINT if problem == PORT_PROBLEM or "the port" in problem else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -201,6 +201,8 @@ def url_problem(text: str) -> str | None:
     if url.password is not None or any(k.lower() == "password" for k in url.query):
         return f"found a password in the URL, expected none: {config_shown()} is no place for it " \
             "(and the URL is written into the run manifest)"
+    if url.port is not None and not 0 < url.port < 65536:
+        return f"found the port {url.port}, expected a number from 1 to 65535"
     if not url.database:
         return f"found {text!r}, expected " + (f"a file: {DUCKDB_FILE}"
                                                if url.drivername == "duckdb" else
