@@ -11,8 +11,8 @@ from engine.cli import app
 from tests.conftest import ROOT, copy_example_project
 
 
-def test_the_run_says_the_refunds_it_netted(tmp_path: Path) -> None:
-    project = copy_example_project(tmp_path)
+def _said(project: Path, tmp_path: Path) -> dict[str, str]:
+    """What `cvm score` and `cvm run` print of the project."""
     said = {}
     for command in ("score", "run"):
         got = CliRunner().invoke(app, [command, "-p", str(project), "--out",
@@ -20,6 +20,12 @@ def test_the_run_says_the_refunds_it_netted(tmp_path: Path) -> None:
             : None if command == "run" else -1])
         assert got.exit_code == 0, got.output
         said[command] = got.stdout
+    return said
+
+
+def test_the_run_says_the_refunds_it_netted(tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    said = _said(project, tmp_path)
     line = "  netted 395 refund rows (EUR 25,904.81)\n"
     assert line in said["score"] and line in said["run"], said
 
@@ -37,13 +43,7 @@ def test_the_run_says_rows_on_the_as_of_date_are_skipped_with_those_after(
     dates = pd.read_csv(ROOT / "examples/retail/transactions.csv",
                         usecols=["OrderDate"])["OrderDate"]
     assert (dates >= "2025-12-30").sum() == 44 and (dates == "2025-12-30").sum() == 15
-    said = {}
-    for command in ("score", "run"):
-        got = CliRunner().invoke(app, [command, "-p", str(project), "--out",
-                                       str(tmp_path / command), "--no-history"][
-            : None if command == "run" else -1])
-        assert got.exit_code == 0, got.output
-        said[command] = got.stdout
+    said = _said(project, tmp_path)
     assert "  skipped 44 rows dated on or after the as-of date\n" in said["score"]
     assert "  skipped 36 exact duplicate rows (first kept)\n" in said["score"]
     assert ("; skipped 44 on or after the as-of date, 42 zero amounts, 36 exact duplicates "
