@@ -71,3 +71,25 @@ def test_ids_that_lost_their_leading_zeros_are_said_with_the_fix(make_project) -
         "purchase) (2 of them are, but for the leading zeros of their ids: ids are matched " \
         "exactly; write them the same way in both files ('4711' is '004711' there; a " \
         "spreadsheet drops leading zeros))\n" in got.output, got.output
+
+
+def test_validate_warns_when_no_customer_of_the_file_is_in_the_transactions(
+        make_project) -> None:  # type: ignore[no-untyped-def]
+    """Sessions 39 and 40 left it: a customers file whose every id lost its leading zeros
+    passed `cvm validate --strict`, while run and score lost every consent, preferred channel
+    and referral in it (said only as notes)."""
+    tx = "cust,day,amount,cost\n" + "".join(
+        f"{c},2024-0{m}-05,100.00,60.00\n" for c in ("004711", "004712") for m in (1, 3))
+    project = make_project(CONFIG, tx=tx, files={"customers.csv": "id,ref\n4711,\n4712,4711\n"})
+    got = CliRunner().invoke(app, ["validate", "-p", str(project), "--strict"])
+    assert got.exit_code == 1
+    assert ("warning: customers.csv: customer_id: none of the 2 customers of the file is a "
+            "customer of the transactions (2 of them are, but for the leading zeros of their "
+            "ids: ids are matched exactly; write them the same way in both files ('4711' is "
+            "'004711' there; a spreadsheet drops leading zeros))\n"
+            "  hint: their consents, preferred channels, referrals and attributes reach no one: "
+            "the two files' customer_id columns must hold the same ids\n") in got.stderr, \
+        got.stderr
+    # one id of the file matches: no warning (the run's notes count the others)
+    (project / "customers.csv").write_text("id,ref\n004711,\n4712,\n")
+    assert "none of the" not in CliRunner().invoke(app, ["validate", "-p", str(project)]).stderr

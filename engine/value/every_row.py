@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.data.database import DatabaseRows, read_rows, rows_source
 from engine.data.days import purchase_days
@@ -49,6 +50,7 @@ from engine.errors import InputError, Problem
 from engine.project.as_of_today import rows_ahead
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
+from engine.value.customers import CustomersFile, load_customers, written_otherwise
 from engine.value.first_rows import row_of
 from engine.value.retention import require_sample
 
@@ -63,29 +65,51 @@ def check_every_row(config: Config) -> tuple[list[Problem], dt.date | None, str]
     (a year mistyped in one row)."""
     found: list[tuple[dt.date, str]] = []
     problems: list[Problem] = []
+    ids: list[pa.ChunkedArray] = []  # the transactions' customer ids, once read
+    file = None
     with ThreadPoolExecutor(max_workers=1) as pool:
         # the customers file, every row as the commands read it, on the second core meanwhile
         # (Arrow's readers and kernels release the GIL); said after the transactions' problems
         customers = pool.submit(_customers, config)
         try:
-            _check(config, found)
+            _check(config, found, ids)
         except InputError as exc:
             problems += exc.problems
         try:
-            customers.result()
+            file = customers.result()
         except InputError as exc:
             problems += exc.problems
+    if file is not None and ids and not problems:
+        problems += [p for p in (none_matched(file, ids[0]),) if p is not None]
     return (problems, *found[0]) if found else (problems, None, "")
 
 
-def _customers(config: Config) -> None:
+def _customers(config: Config) -> CustomersFile | None:
     if isinstance(config.data.customers, Path):
-        from engine.value.customers import load_customers
+        return load_customers(config)
+    return None
 
-        load_customers(config)
+
+def none_matched(file: CustomersFile, purchasers: pa.ChunkedArray) -> Problem | None:
+    """A warning when no customer of the customers file is in the transactions (``run``
+    says it as notes; validate --strict fails on it): every consent, preferred channel,
+    referral and attribute of the file would reach no one, ids written otherwise (their
+    leading zeros lost, another letter case) the likely cause."""
+    if not len(file.ids):
+        return None
+    mine = pc.utf8_trim_whitespace(file.ids.cast(pa.string()))
+    theirs = pc.unique(pc.utf8_trim_whitespace(purchasers.cast(pa.string())))
+    if pc.any(pc.is_in(mine, value_set=theirs)).as_py():
+        return None
+    return Problem(
+        f"none of the {len(mine):,} customers of the file is a customer of the transactions"
+        + written_otherwise(mine, theirs), file=file.file, key="customer_id",
+        severity="warning", hint="their consents, preferred channels, referrals and "
+        "attributes reach no one: the two files' customer_id columns must hold the same ids")
 
 
-def _check(config: Config, found: list[tuple[dt.date, str]]) -> None:
+def _check(config: Config, found: list[tuple[dt.date, str]],
+           ids: list[pa.ChunkedArray]) -> None:
     data, subs = config.data, config.subscriptions
     wanted = {k: data.columns[k] for k in ("customer_id", "date", "amount", *OPTIONAL)
               if k in data.columns}
@@ -121,8 +145,11 @@ def _check(config: Config, found: list[tuple[dt.date, str]]) -> None:
 
     each(lambda: refuse_empty_rows(src, table, "date", wanted["date"]))  # run's first check
     empty = list(problems)
-    each(lambda: check_ids(src, as_text(src, table, "customer_id", wanted["customer_id"],
-                                        required=True), wanted["customer_id"]))
+    purchasers = each(lambda: as_text(src, table, "customer_id", wanted["customer_id"],
+                                      required=True))
+    if purchasers is not None:
+        each(lambda: check_ids(src, purchasers, wanted["customer_id"]))
+        ids.append(purchasers)
     table = table.drop_columns(["customer_id"])
     seconds = each(lambda: as_date_seconds(src, table, "date", wanted["date"],
                                            date_format=data.date_format, required=True))
