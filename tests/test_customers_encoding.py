@@ -28,7 +28,8 @@ def test_a_utf8_customers_file_read_as_cp1252_is_refused_with_its_setting(make_p
                            files={"customers.csv": CUSTOMERS.encode("utf-8")})
     code, said = _validate(project)
     assert code == 1
-    assert ("error: customers.csv:1: the file is UTF-8 text ('ü' on line 3 in UTF-8's bytes, "
+    # (at the letter's line: it was line 1, the letter "on line 3")
+    assert ("error: customers.csv:3: the file is UTF-8 text ('ü' in UTF-8's bytes, "
             "which cp1252 reads as 'Ã¼'), read as cp1252: every letter beyond ASCII would be "
             "changed\n  hint: set data.customers_encoding: utf-8 in cvm.yaml (the customers "
             "file's own encoding; data.encoding stays the transactions file's)\n") in said, said
@@ -58,7 +59,7 @@ def test_a_utf8_transactions_file_read_as_latin1_names_data_encoding(make_projec
     project = make_project(config, tx="cust,day,amount,cost\nJosé,2024-01-05,100.00,60.00\n")
     code, said = _validate(project)
     assert code == 1
-    assert "error: tx.csv:1: the file is UTF-8 text ('é' on line 2 in UTF-8's bytes, which " \
+    assert "error: tx.csv:2: the file is UTF-8 text ('é' in UTF-8's bytes, which " \
         "latin-1 reads as 'Ã©'), read as latin-1: every letter beyond ASCII would be changed\n" \
         "  hint: set data.encoding: utf-8 in cvm.yaml\n" in said, said
 

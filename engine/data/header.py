@@ -226,18 +226,19 @@ def utf8_read_otherwise(src: Source, head: bytes) -> Problem | None:
     except UnicodeDecodeError:
         return None  # not UTF-8: the encoding it is read in may well be right
     at = next((i for i, ch in enumerate(text) if not ch.isascii()), None)
+    line = 1  # where the letter is (a byte order mark: the first line)
     if bom:
         found = "a UTF-8 byte order mark at its start"
     elif at is None:  # only the first byte of a letter, cut at the end: too little to say
         return None
     else:
         letter = text[at]
-        found = (f"{letter!r} on line {text.count(chr(10), 0, at) + 1} in UTF-8's bytes, "
-                 f"which {src.encoding} reads as "
+        line = text.count(chr(10), 0, at) + 1
+        found = (f"{letter!r} in UTF-8's bytes, which {src.encoding} reads as "
                  f"{letter.encode('utf-8').decode(src.encoding, errors='replace')!r}")
     setting = encoding_setting(src)
     return Problem(f"the file is UTF-8 text ({found}), read as {src.encoding}: every letter "
-                   "beyond ASCII would be changed", file=src.display, line=1,
+                   "beyond ASCII would be changed", file=src.display, line=line,
                    hint=encoding_hint(src, f"set {setting}: utf-8 in {config_shown()}" + (
                        " (the customers file's own encoding; data.encoding stays the "
                        "transactions file's)" if setting != "data.encoding" else "")))
