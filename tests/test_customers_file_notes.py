@@ -93,3 +93,16 @@ def test_validate_warns_when_no_customer_of_the_file_is_in_the_transactions(
     # one id of the file matches: no warning (the run's notes count the others)
     (project / "customers.csv").write_text("id,ref\n004711,\n4712,\n")
     assert "none of the" not in CliRunner().invoke(app, ["validate", "-p", str(project)]).stderr
+
+
+def test_ids_that_differ_in_both_case_and_leading_zeros_get_the_cause(
+        make_project) -> None:  # type: ignore[no-untyped-def]
+    """Session 39 left it: an id that differs in both letter case and leading zeros got no
+    hint."""
+    tx = "cust,day,amount,cost\n" + "".join(
+        f"{c},2024-0{m}-05,100.00,60.00\n" for c in ("00AB1", "00AB2") for m in (1, 3))
+    project = make_project(CONFIG, tx=tx, files={"customers.csv": "id,ref\nab1,\nab2,\n"})
+    got = CliRunner().invoke(app, ["validate", "-p", str(project)])
+    assert ("(2 of them are, but for the letter case and the leading zeros of their ids: ids "
+            "are matched exactly; write them the same way in both files ('ab1' is '00AB1' "
+            "there; a spreadsheet drops leading zeros))") in got.stderr, got.stderr

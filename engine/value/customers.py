@@ -244,12 +244,19 @@ def written_otherwise(missing: pa.Array, listed: pa.Array | pa.ChunkedArray) -> 
         bare = pc.utf8_ltrim(listed, characters="0")
         zeros = pc.is_in(pc.utf8_ltrim(missing, characters="0"), value_set=bare)
         found = int(pc.sum(zeros).as_py() or 0)
+        what = "the leading zeros of"
+        if not found:  # both: ab12 for 00AB12
+            bare = pc.utf8_lower(bare)
+            zeros = pc.is_in(pc.utf8_lower(pc.utf8_ltrim(missing, characters="0")),
+                             value_set=bare)
+            found = int(pc.sum(zeros).as_py() or 0)
+            what = "the letter case and the leading zeros of"
         if not found:
             return ""
         first = missing.filter(zeros)[0]
-        there = listed[pc.index(bare, pc.utf8_ltrim(pa.array([first.as_py()], missing.type),
-                                                    characters="0")[0]).as_py()]
-        what = "the leading zeros of"
+        key = pc.utf8_ltrim(pa.array([first.as_py()], missing.type), characters="0")
+        key = key if what.startswith("the leading") else pc.utf8_lower(key)
+        there = listed[pc.index(bare, key[0]).as_py()]
         fix = (f"write them the same way in both files ({first.as_py()!r} is "
                f"{there.as_py()!r} there; a spreadsheet drops leading zeros)")
     which = f"it is, but for {what} its id" if len(missing) == 1 else \
