@@ -43,6 +43,7 @@ def test_every_customer_gets_the_run_s_status(tmp_path: Path, example: str | Non
                             keep_default_na=False)
     actions = _actions(project)
     policies = {p.id: p for p in api.load_project(project).rulebook.policies}
+    levels = {c.id: c.service_levels for c in api.load_project(project).channels.channels}
     differ = []
     with serving(project, history=False) as service, client(service) as http:
         declared = http.get("/ready").json()["channels"]
@@ -86,7 +87,8 @@ def test_every_customer_gets_the_run_s_status(tmp_path: Path, example: str | Non
                                json={"channel": channel}).json()["decision"]
                 if on["action"] == "no_action":
                     continue
-                ok = channel in policies[on["policy_id"]].channels and on["channel"] == channel
+                ok = channel in policies[on["policy_id"]].channels and on["channel"] == channel \
+                    and on["service_level"] in levels[channel]  # as the run allocates
                 if batch["status"] == "holdout" and on["campaign"] == batch["campaign"]:
                     ok = False
                 if not ok:
@@ -454,3 +456,24 @@ def test_an_opt_out_is_said_first_on_a_channel_no_eligible_policy_lists() -> Non
                               "2026-01-03 (campaign win_back)")
     said = settle(pick, [win_back], "call_centre", [], None)
     assert said["reason"].startswith("no eligible action may be given on call_centre: ")
+
+
+def test_a_channel_that_does_not_serve_the_customer_s_service_level_gives_nothing(
+        tmp_path: Path) -> None:
+    """A call-centre trial: C000118 (service level priority) was offered retain on
+    account_manager, which serves premium only; the run never allocates it there, and cvm
+    explain says 'account_manager does not serve service level priority'."""
+    project = example_copy(tmp_path)
+    decisions = pd.read_csv(project / "output" / "decisions.csv", dtype=str,
+                            keep_default_na=False).set_index("customer_id")
+    assert decisions.loc["C000118", "service_level"] == "priority"
+    with serving(project, history=False) as service, client(service) as http:
+        got = http.post("/v1/customers/C000118/next-best-action",
+                        json={"channel": "account_manager"}).json()
+        on_call_centre = http.post("/v1/customers/C000118/next-best-action",
+                                   json={"channel": "call_centre"}).json()["decision"]
+    assert got["decision"]["action"] == "no_action"
+    assert got["decision"]["reason"] == ("account_manager does not serve service level "
+                                         "priority (it serves premium)")
+    assert not any(a["on_channel"] for a in got["actions"])
+    assert on_call_centre["action"] == "retain"  # call_centre serves priority

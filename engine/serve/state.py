@@ -101,7 +101,18 @@ class ServeState:
                                 as_of=self.run.as_of, context=context, batch=ready.batch,
                                 decided=decided,
                                 refused=self.refused({**ready.record, **(context or {})},
-                                                     channel))
+                                                     channel) or self.unserved(
+                                    channel, why.service_level))
+
+    def unserved(self, channel: str | None, level: str) -> str | None:
+        """Why no action is given to the customer on ``channel``: it does not serve their
+        service level (policies/channels.yaml), as the batch allocation never gives it them
+        (cvm explain says the same). Not a trigger's action: a trigger names its channel."""
+        spec = next((c for c in self.project.channels.channels if c.id == channel), None)
+        if spec is None or level in spec.service_levels:
+            return None
+        return (f"{channel} does not serve service level {level} (it serves "
+                f"{', '.join(spec.service_levels)})")
 
     def refused(self, record: Mapping[str, Any], channel: str | None) -> str | None:
         """Why the customer may not be contacted on ``channel``: the channel's consent
