@@ -126,3 +126,19 @@ def test_event_types_and_fields_are_checked(http: httpx.Client, body: dict[str, 
     answer = http.post("/v1/events", json={"customer_id": "C000003", **body})
     assert answer.status_code == 422
     assert [p["field"] for p in answer.json()["problems"]] == [field]
+
+
+def test_an_event_s_customer_id_is_read_without_surrounding_spaces(http: httpx.Client,
+                                                                   project: Path) -> None:
+    """A call-centre trial: ' C000020 ' (a gold customer) was filed as another customer, not
+    in the run, and the VIP complaint fired nothing; ids are read without surrounding spaces
+    everywhere else (the transactions, the responses file)."""
+    table = pd.read_csv(project / "output" / "customers.csv", dtype={"customer_id": str})
+    who = table.loc[table["value_tier"].isin({"gold", "platinum"}) & table["consent_phone"],
+                    "customer_id"].iloc[3]
+    body = http.post("/v1/events", json={"customer_id": f" {who} ", "type": "complaint"})
+    assert body.status_code == 200, body.text
+    assert body.json()["customer_in_run"] is True
+    assert "vip_complaint" in [f["trigger_id"] for f in body.json()["fired"]]
+    empty = http.post("/v1/events", json={"customer_id": "   ", "type": "complaint"})
+    assert empty.status_code == 422, empty.text

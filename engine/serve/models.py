@@ -52,7 +52,9 @@ class NextBestActionRequest(Strict):
 
 
 class EventRequest(Strict):
-    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    # read without surrounding spaces, as the transactions and the responses read ids
+    customer_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                  max_length=100)]
     type: Name = Field(description="complaint, purchase, visit, call, or a type the triggers "
                                    "declare")
     occurred_at: dt.datetime | None = Field(
