@@ -76,3 +76,18 @@ def test_a_number_is_no_time(http: httpx.Client, when: float) -> None:
     assert answer.json()["problems"] == [{
         "field": "body.occurred_at", "message": "expected a date and time as text, such as "
         "2026-01-02T10:00:00Z (a number is not read as a Unix time)", "found": when}]
+
+
+@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_sent_as_another_content_type_says_so(http: httpx.Client,
+                                                     kind: str | None) -> None:
+    """A call-centre trial's curl without -H: 'Input should be a valid dictionary or object
+    to extract fields from', found the (valid) JSON it had sent."""
+    headers = {"Content-Type": kind} if kind else {}
+    answer = http.post("/v1/events", content=b'{"customer_id":"C000226","type":"visit"}',
+                       headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body", "message": "expected a JSON body, sent with Content-Type: "
+        f"application/json (this request's: {kind or 'none'})",
+        "found": '{"customer_id":"C000226","type":"visit"}'}]

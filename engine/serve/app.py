@@ -3,9 +3,7 @@ events, responses to interactions, reload; the agent screen under ``/agent/``.
 
 The hot path (next best action without context) serves bytes prepared once (at a customer's
 first request): one dict look-up, an interaction id spliced in, a row queued for the history
-writer. Every handler reads the state once (``holder.state``), so a reload swapping it never
-mixes two runs in one answer.
-"""
+writer. Every handler reads the state once (``holder.state``): a reload never mixes two runs."""
 
 from __future__ import annotations
 
@@ -131,7 +129,11 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
     _bearer_in_docs(app)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        kind = (request.headers.get("content-type") or "none").lower()  # not read as JSON:
+        if "json" not in kind and any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
+            return problem("body", "expected a JSON body, sent with Content-Type: "
+                           f"application/json (this request's: {kind})", exc.body)
         problems = _problems(exc.errors(), exc.body)
         return JSONResponse({"error": "invalid request", "problems": problems},
                             status_code=422)
