@@ -142,3 +142,14 @@ def test_an_event_s_customer_id_is_read_without_surrounding_spaces(http: httpx.C
     assert "vip_complaint" in [f["trigger_id"] for f in body.json()["fired"]]
     empty = http.post("/v1/events", json={"customer_id": "   ", "type": "complaint"})
     assert empty.status_code == 422, empty.text
+
+
+def test_a_misspelt_event_type_or_field_gets_did_you_mean(http: httpx.Client) -> None:
+    """A call-centre trial: `complain` got the list of types, where `cvm events` says "did you
+    mean 'complaint'?"."""
+    answer = http.post("/v1/events", json={"customer_id": "C000003", "type": "complain"})
+    assert answer.status_code == 422
+    assert answer.json()["problems"][0]["message"].endswith("; did you mean 'complaint'?")
+    answer = http.post("/v1/events", json={"customer_id": "C000003", "type": "complaint",
+                                           "attributes": {"topc": "delivery"}})
+    assert answer.json()["problems"][0]["message"].endswith("; did you mean 'topic'?")

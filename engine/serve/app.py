@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -25,26 +24,16 @@ from engine import __version__
 from engine.history.live import live_row
 from engine.history.tables import events, interaction_responses, interactions, live_contacts
 from engine.project.rulebook import NO_ACTION
-from engine.project.schema import BOUNDS
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
+from engine.serve.problems import close, fits, not_found, outside, problem, problems_of
 from engine.serve.ready import dumps
 from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState
 
 STATIC = Path(__file__).with_name("static")
 JSON = "application/json"
-
-
-def problem(field: str, message: str, found: Any = None) -> JSONResponse:
-    return JSONResponse({"error": "invalid request", "problems": [
-        {"field": field, "message": message, "found": _shown(found)}]}, status_code=422)
-
-
-def not_found(what: str, value: str) -> JSONResponse:
-    return JSONResponse({"error": f"{what} not found", what.replace(" ", "_"): value},
-                        status_code=404)
 
 
 class Service:
@@ -134,7 +123,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         if "json" not in kind and any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors()):
             return problem("body", "expected a JSON body, sent with Content-Type: "
                            f"application/json (this request's: {kind})", exc.body)
-        problems = _problems(exc.errors(), exc.body)
+        problems = problems_of(exc.errors(), exc.body)
         return JSONResponse({"error": "invalid request", "problems": problems},
                             status_code=422)
 
@@ -218,9 +207,9 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                     return problem(f"body.context.{name}", "not an attribute a policy may "
                                    "read here (the value table's numbers, texts and flags)",
                                    name)
-                if not _fits(kind, value):
+                if not fits(kind, value):
                     return problem(f"body.context.{name}", f"expected a {kind}", value)
-                if (out := _outside(name, value)) is not None:
+                if (out := outside(name, value)) is not None:
                     return problem(f"body.context.{name}", out, value)
                 tiers = state.project.tiers.names
                 if name == "value_tier" and value not in tiers:  # else no policy's tier
@@ -246,14 +235,16 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         types = service.triggers.event_types
         if types and request.type not in types:
             return problem("body.type", "not an event type of the triggers (one of "
-                           f"{', '.join(sorted(types))})", request.type)
+                           f"{', '.join(sorted(types))})" + close(request.type, types),
+                           request.type)
         for name, value in request.attributes.items():
             kind = types.get(request.type, {}).get(name) if types else None
             if types and kind is None:
+                fields = ", ".join(sorted(types[request.type])) or "none"
                 return problem(f"body.attributes.{name}", f"not a field of {request.type} "
-                               "events (its fields: "
-                               f"{', '.join(sorted(types[request.type])) or 'none'})", name)
-            if kind is not None and not _fits(kind, value):
+                               f"events (its fields: {fields})"
+                               + close(name, types[request.type]), name)
+            if kind is not None and not fits(kind, value):
                 return problem(f"body.attributes.{name}", f"expected a {kind}", value)
         event_id = new_id()
         occurred = (request.occurred_at or now()).astimezone(dt.timezone.utc)
@@ -331,70 +322,3 @@ def _bearer_in_docs(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _fits(kind: str, value: Any) -> bool:
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    return isinstance(value, str)
-
-
-# the branches pydantic tries for a context or event value (models.Value): an error in each
-# of them is one problem of the field itself
-_BRANCHES = {"bool", "int", "float", "str", "constrained-str"}
-_KINDS = "expected a number, text (at most 200 characters) or true/false"
-
-
-def _problems(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    merged: set[str] = set()
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
-        if err.get("type") == "json_invalid":  # loc: ("body", the character where it breaks)
-            out.append({"field": "body", "message": f"not valid JSON: "
-                        f"{err.get('ctx', {}).get('error', 'JSON decode error')} at position "
-                        f"{loc[-1] if len(loc) > 1 else 0} (counted from 0)",
-                        "found": _shown(body)})
-            continue
-        if loc and loc[-1] in _BRANCHES:
-            field = ".".join(loc[:-1])
-            if field not in merged:
-                merged.add(field)
-                out.append({"field": field, "message": _KINDS,
-                            "found": _shown(err.get("input"))})
-            continue
-        if err.get("type") == "missing":  # its input is the parent: the whole body
-            out.append({"field": ".".join(loc), "message": "missing: the request needs it",
-                        "found": None})
-            continue
-        # a validator's own message, without the "Value error, " pydantic puts before it
-        out.append({"field": ".".join(loc),
-                    "message": str(err.get("msg", "")).removeprefix("Value error, "),
-                    "found": _shown(err.get("input"))})
-    return out
-
-
-def _outside(name: str, value: object) -> str | None:
-    """What a context's number must be (``schema.BOUNDS``), when it is not; else None."""
-    bound = BOUNDS.get(name)
-    if bound is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    low, high = bound
-    if low <= value and (high is None or value <= high):
-        return None
-    return f"expected a number of at least {low:g}" if high is None else \
-        f"expected a number from {low:g} to {high:g}"
-
-
-def _shown(value: Any) -> Any:
-    """The offending input, short (never a whole body; NaN and Infinity as text)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, (bytes, bytearray)):  # a body sent as text, not JSON
-        value = bytes(value[:400]).decode("utf-8", errors="replace")
-    if isinstance(value, (dict, list)):  # as the client sent it: JSON, not Python's repr
-        value = json.dumps(value, ensure_ascii=False, default=str)
-    text = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
-    return text[:100] if isinstance(text, str) else text
