@@ -35,3 +35,28 @@ def test_an_absence_fired_by_the_clock_names_the_event_that_opened_it() -> None:
     service.fired("e2", [twice])
     assert [(r["trigger_id"], r["event_id"]) for r in journal.rows] == [
         ("callback_overdue", "e1"), ("repeat_complaint", "e2")]
+
+
+def test_an_event_id_recorded_before_a_restart_is_seen(tmp_path: Any) -> None:
+    """A client's event id is the same event after a restart too: the history is asked when
+    the service has not posted it since it started."""
+    import datetime as dt
+
+    from engine.history.tables import events
+    from tests.history_runs import open_history
+
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    try:
+        with store.transaction() as conn:
+            conn.execute(events.insert(), {
+                "id": "crm-1", "customer_id": "C1", "type": "complaint",
+                "occurred_at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
+                "recorded_at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
+                "attributes": "{}", "fired": 1})
+        service = Service(holder=None, journal=SimpleNamespace(store=store),  # type: ignore[arg-type]
+                          triggers=None, reload=lambda: None)  # type: ignore[arg-type,return-value]
+        assert service.seen("crm-1") and not service.seen("crm-2")
+        service.posting_done("crm-2")
+        assert service.seen("crm-2")
+    finally:
+        store.close()

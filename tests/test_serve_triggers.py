@@ -153,3 +153,23 @@ def test_a_misspelt_event_type_or_field_gets_did_you_mean(http: httpx.Client) ->
     answer = http.post("/v1/events", json={"customer_id": "C000003", "type": "complaint",
                                            "attributes": {"topc": "delivery"}})
     assert answer.json()["problems"][0]["message"].endswith("; did you mean 'topic'?")
+
+
+def test_an_event_sent_again_with_its_id_is_one_event(http: httpx.Client,
+                                                      project: Path) -> None:
+    """A call-centre trial: a complaint posted twice (a client retrying after a timeout)
+    fired the escalation meant for a second complaint. An event_id the client gives makes a
+    request sent again the same event: answered as a duplicate, nothing fired or recorded."""
+    table = pd.read_csv(project / "output" / "customers.csv", dtype={"customer_id": str})
+    who = table.loc[table["value_tier"].isin({"gold", "platinum"}) & table["consent_phone"],
+                    "customer_id"].iloc[5]
+    body = {"customer_id": who, "type": "complaint", "event_id": "crm-4711"}
+    first = http.post("/v1/events", json=body).json()
+    assert first["event_id"] == "crm-4711" and first["duplicate"] is False
+    assert [f["trigger_id"] for f in first["fired"]] == ["vip_complaint"]
+    again = http.post("/v1/events", json=body).json()
+    assert (again["event_id"], again["duplicate"], again["fired"]) == ("crm-4711", True, [])
+    other = http.post("/v1/events", json={**body, "event_id": "crm-4712"}).json()
+    assert "repeat_complaint" in [f["trigger_id"] for f in other["fired"]]  # a second one
+    bad = http.post("/v1/events", json={**body, "event_id": "x" * 33})
+    assert bad.status_code == 422

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine import __version__
@@ -33,6 +35,7 @@ from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState
 
 STATIC = Path(__file__).with_name("static")
+POSTED_KEPT = 100_000  # client event ids kept in memory (the older: in the history)
 JSON = "application/json"
 
 
@@ -45,6 +48,25 @@ class Service:
         self.journal = journal
         self.triggers = triggers
         self.reload = reload
+        # the event ids clients gave (newest last): a request sent again is the same event
+        self.posted: dict[str, None] = {}
+        self.posting = threading.Lock()
+
+    def seen(self, event_id: str) -> bool:
+        """Whether an event of this id was posted: here since the start, or recorded in the
+        history before (a restart between a request and its retry)."""
+        if event_id in self.posted:
+            return True
+        if self.journal is None:
+            return False
+        with self.journal.store.reading() as conn:
+            return conn.execute(select(events.c.id).where(events.c.id == event_id)).first() \
+                is not None
+
+    def posting_done(self, event_id: str) -> None:
+        self.posted[event_id] = None
+        if len(self.posted) > POSTED_KEPT:  # the oldest are in the history by now
+            del self.posted[next(iter(self.posted))]
 
     def record(self, table: Any, row: dict[str, Any]) -> None:
         if self.journal is not None:
@@ -246,25 +268,32 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                + close(name, types[request.type]), name)
             if kind is not None and not fits(kind, value):
                 return problem(f"body.attributes.{name}", f"expected a {kind}", value)
-        event_id = new_id()
+        event_id = request.event_id or new_id()
         occurred = (request.occurred_at or now()).astimezone(dt.timezone.utc)
-        result = None
-        while result is None:  # None: those triggers were replaced by a reload just now
-            result = service.triggers.post(
-                event_id, request.customer_id, request.type, occurred, request.attributes,
-                record)
-        found, late = result
-        fired = service.fired(event_id, found)
-        service.record(events, {
-            "id": event_id, "customer_id": request.customer_id, "type": request.type,
-            "occurred_at": occurred, "recorded_at": now(),
-            "attributes": json.dumps(request.attributes, sort_keys=True),
-            "fired": len(fired)})
-        return Response(dumps({"event_id": event_id, "customer_id": request.customer_id,
-                               "customer_in_run": record is not None,
-                               "type": request.type, "occurred_at": occurred.isoformat(),
-                               "late": bool(late), "late_for": list(late), "fired": fired}),
-                        media_type=JSON)
+        answer = {"event_id": event_id, "customer_id": request.customer_id,
+                  "customer_in_run": record is not None, "type": request.type,
+                  "occurred_at": occurred.isoformat()}
+        # a client's id: one request at a time, so that two sent at once are one event
+        with service.posting if request.event_id else nullcontext():
+            if request.event_id is not None and service.seen(event_id):
+                return Response(dumps({**answer, "late": False, "late_for": [], "fired": [],
+                                       "duplicate": True}), media_type=JSON)
+            result = None
+            while result is None:  # None: those triggers were replaced by a reload just now
+                result = service.triggers.post(
+                    event_id, request.customer_id, request.type, occurred,
+                    request.attributes, record)
+            found, late = result
+            fired = service.fired(event_id, found)
+            service.record(events, {
+                "id": event_id, "customer_id": request.customer_id, "type": request.type,
+                "occurred_at": occurred, "recorded_at": now(),
+                "attributes": json.dumps(request.attributes, sort_keys=True),
+                "fired": len(fired)})
+            if request.event_id is not None:
+                service.posting_done(event_id)
+        return Response(dumps({**answer, "late": bool(late), "late_for": list(late),
+                               "fired": fired, "duplicate": False}), media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
               responses=errors(401, 404, 409, 413, 422))

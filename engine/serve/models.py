@@ -57,6 +57,11 @@ class EventRequest(Strict):
                                                   max_length=100)]
     type: Name = Field(description="complaint, purchase, visit, call, or a type the triggers "
                                    "declare")
+    event_id: Annotated[str, StringConstraints(strip_whitespace=True,
+                                               pattern=r"^[A-Za-z0-9_.:-]{1,32}$")] | None = Field(
+        None, description="the client's id of the event (at most 32 letters, digits, _ . : -): "
+                          "a request sent again with it is the same event, answered as a "
+                          "duplicate; default: a new id")
     occurred_at: dt.datetime | None = Field(
         None, description="default: now (UTC); at most 5 minutes ahead of the service's "
                           "clock, years 1900 to 2199")
