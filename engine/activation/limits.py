@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.project.channels import ChannelSetup
+from engine.project.channels import ChannelSetup, budget_contacts
 from engine.terminal import tick
 
 NO_CHANNEL = -1
@@ -40,10 +40,7 @@ class Limits:
     def of(cls, setup: ChannelSetup, campaigns: tuple[str, ...]) -> Limits:
         cost = np.array([ch.cost_per_contact for ch in setup.channels], dtype=np.float64)
         cap = np.array([float(ch.capacity) for ch in setup.channels])
-        by_budget = np.array([
-            np.inf if ch.budget is None or ch.cost_per_contact <= 0
-            else np.floor(ch.budget / ch.cost_per_contact * (1 + 1e-9))
-            for ch in setup.channels])
+        by_budget = np.array([budget_contacts(ch) for ch in setup.channels])
         budgets = [setup.campaign(k).budget for k in campaigns]
         return cls(tuple(ch.id for ch in setup.channels), cost, np.minimum(cap, by_budget),
                    by_budget < cap, campaigns,

@@ -14,6 +14,7 @@ of the value table) and a salt for the holdout draw.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,11 +265,19 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
                         low, budget_at)
 
 
+def budget_contacts(ch: Channel) -> float:
+    """How many contacts the channel's budget pays for (inf: no budget, or free contacts),
+    as the allocation counts them (a budget of exactly n contacts, written in decimals, pays
+    for n)."""
+    if ch.budget is None or ch.cost_per_contact <= 0:
+        return math.inf
+    return float(math.floor(ch.budget / ch.cost_per_contact * (1 + 1e-9)))
+
+
 def below_one(ch: Channel) -> bool:
-    """Whether the channel's budget pays for no contact (as the allocation counts its
-    contacts: engine.activation.limits) while its capacity would take some."""
-    return ch.budget is not None and ch.cost_per_contact > 0 and ch.capacity > 0 and \
-        ch.budget / ch.cost_per_contact * (1 + 1e-9) < 1
+    """Whether the channel's budget pays for no contact while its capacity would take
+    some."""
+    return ch.capacity > 0 and budget_contacts(ch) < 1
 
 
 def low_campaign_budgets(setup: ChannelSetup, channels_of: Mapping[str, set[str]]
