@@ -173,3 +173,5 @@ def test_an_event_sent_again_with_its_id_is_one_event(http: httpx.Client,
     assert "repeat_complaint" in [f["trigger_id"] for f in other["fired"]]  # a second one
     bad = http.post("/v1/events", json={**body, "event_id": "x" * 33})
     assert bad.status_code == 422
+    assert bad.json()["problems"][0]["message"] == (  # (was pydantic's pattern, unread)
+        "expected at most 32 letters, digits, _ . : or - (a UUID without its dashes fits)")
