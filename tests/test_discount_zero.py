@@ -106,5 +106,22 @@ def test_a_value_at_stake_that_is_not_finite_is_explained_not_dropped() -> None:
         "not valued: the value at stake is not a finite number",
         "",
         "not valued: the value at stake is not a finite number",
-        "not worth a contact: expected value below the cost on every allowed channel",
+        "not worth a contact: expected value not above the cost on every allowed channel",
     ]
+
+
+def test_an_expected_value_equal_to_a_free_channels_cost_is_not_said_below_it() -> None:
+    """A value at stake of 0 on a channel that costs nothing: the expected value (0) equals the
+    cost (0), so the customer is not worth a contact, but their value is not *below* the cost,
+    as the reason said (a new user's trial of `cvm serve`, session 40)."""
+    free = Channel("email", "email", 0.0, 100, None, 0.2, 0.1, ("basic",), None, (), "")
+    default = _setup().defaults
+    setup = ChannelSetup((free,), 1.5, "s", default, {"retain": default}, ())
+    actions = pd.DataFrame({"channels": ["email"], "service_level": ["basic"],
+                            "campaign": ["retain"]})
+    opts = build_options(actions, pd.DataFrame({"customer_id": ["zero"]}), setup,
+                         np.array([0.0]))
+    alloc = allocate(opts, setup)
+    assert alloc.channel.tolist() == [NO_CHANNEL]
+    assert alloc.reason.tolist() == [
+        "not worth a contact: expected value not above the cost on every allowed channel"]

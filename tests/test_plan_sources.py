@@ -287,10 +287,10 @@ def test_a_channel_whose_budget_is_spent_is_marked_as_one_at_capacity(tmp_path: 
     assert code == 2, err
     assert _row(out, "account_manager", "12 / 40", "2 / 40", "420.00 / 1,500.00",
                 "70.00 / 70.00", "budget spent"), out
-    assert _row(out, "email", "625 / 100,000", "625 / 100,000", "12.50 / 200.00",
-                "12.50 / 200.00"), out
+    assert _row(out, "email", "624 / 100,000", "624 / 100,000", "12.48 / 200.00",
+                "12.48 / 200.00"), out
     # the review: a channel whose budget pays for no contact at all, none made, too
     edit(proposed / "policies" / "channels.yaml", "    budget: 800\n", "    budget: 5\n")
     code, out, err = _plan(project, "--proposed", str(proposed), "--no-history")
-    assert _row(out, "call_centre", "23 / 150", "0 / 150", "138.00 / 800.00", "0.00 / 5.00",
+    assert _row(out, "call_centre", "24 / 150", "0 / 150", "144.00 / 800.00", "0.00 / 5.00",
                 "budget spent"), out

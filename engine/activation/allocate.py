@@ -247,6 +247,8 @@ def _ordinal(k: int) -> str:
     return f"{k}{suffix}"
 
 
+# an expected value equal to the cost (0 for 0 on a free channel) is no more worth a contact
+NOT_WORTH = "not worth a contact: expected value not above the cost on every allowed channel"
 LABELS = {CAPACITY: "capacity: the allowed channels are full",
           CHANNEL_BUDGET: "budget: the allowed channels' budgets are spent",
           CAMPAIGN_BUDGET: "budget: the campaign budget is spent",
@@ -263,8 +265,7 @@ def _reasons(opts: Options, chosen: np.ndarray, cause: np.ndarray) -> np.ndarray
     worth = (np.isfinite(opts.ev) & (opts.ev > 0)).any(axis=1)
     unserved = chosen == NO_CHANNEL
     reason[unserved & ~has_option] = opts.why_none[unserved & ~has_option]
-    reason[unserved & has_option & ~worth] = "not worth a contact: expected value below " \
-        "the cost on every allowed channel"
+    reason[unserved & has_option & ~worth] = NOT_WORTH
     for code, text in LABELS.items():
         reason[unserved & worth & (cause == code)] = text
     return reason

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.activation import money
-from engine.activation.allocate import LABELS
+from engine.activation.allocate import LABELS, NOT_WORTH
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
@@ -255,7 +255,7 @@ def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
 REASONS = ("no consented channel",
            "no channel: the policy allows none of the declared channels",
            "no channel: no allowed channel serves this service level",
-           "not worth a contact: expected value below the cost on every allowed channel",
+           NOT_WORTH,
            *LABELS.values())
 
 

@@ -22,6 +22,18 @@ pyarrow and in any folder:
   text in the second) read as one;
 - the standard output and error, with the temporary folder's path and the seconds of the
   progress lines masked.
+
+One machine can record every stack (checked on an Intel processor with AVX-512, 7 December
+2026: each emulated stack reproduced the fingerprints recorded on the real one, on the code
+before the change): numpy's own SIMD loops are limited to what the processor recorded had, and
+OpenBLAS is told its kernel, before each of ``python -m tests.golden`` (numpy 2.4, SkylakeX),
+then ``--add`` with each of:
+
+- numpy 1.26 (Python 3.10, the oldest pins): ``OPENBLAS_CORETYPE=SkylakeX``;
+- numpy 2.4, Haswell: ``NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
+  OPENBLAS_CORETYPE=Haswell``;
+- numpy 1.26, Haswell + Zen: ``NPY_DISABLE_CPU_FEATURES="AVX512F AVX512CD AVX512_SKX AVX512_CLX
+  AVX512_CNL AVX512_ICL AVX512_SPR" OPENBLAS_CORETYPE=Zen``.
 """
 
 from __future__ import annotations
