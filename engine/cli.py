@@ -353,8 +353,7 @@ def serve(
         show_default=False)] = None,
     project: ProjectOpt = None, config: ConfigOpt = None,
     run: Annotated[Path | None, typer.Option(
-        "--run", help="The run folder to serve. Default: `output` in cvm.yaml.",
-        file_okay=False)] = None,
+        "--run", help="The run folder to serve. Default: `output` in cvm.yaml.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     key_file: Annotated[Path | None, typer.Option(

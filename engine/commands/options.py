@@ -14,8 +14,8 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", "-c", help="Use this configuration file instead of PROJECT/cvm.yaml.",
     dir_okay=False)]
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).",
-    file_okay=False)]
+    "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).")]
+# (a file named is refused by the engine, exit 3 with a hint, as `output:` naming one is)
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 # issue 16: the Dask engine (engine/distributed/)
 EngineOpt = Annotated[str, typer.Option(

@@ -7,12 +7,13 @@ commit under a lock,
 1. the folder is checked again (a file may have appeared since the check before the work);
 2. the record is written listing both the previous and the new files (so that a crash halfway
    leaves no file the engine cannot account for);
-3. the new files are renamed into place (``manifest.json`` last);
+3. the new files are renamed into place (``manifest.json`` last), each earlier file kept under
+   a second name until all are placed: a rename refused halfway puts them all back;
 4. the files this command wrote last time and no longer writes are removed (no other
-   command's);
+   command's; one that cannot be removed stays in the record);
 5. the final record is written.
 
-An error before step 3 leaves the earlier output untouched. Files are created like any
+An error before step 4 leaves the earlier output untouched. Files are created like any
 program's (mode 0666 less the umask): ``tempfile.mkstemp`` would make them private.
 """
 
@@ -185,21 +186,55 @@ def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace:
     others = owned({k: v for k, v in scan.written.items() if k != command})
     stale = sorted(set(previous) - set(new) - others) if replace else []
     _write_record(folder, {**scan.written, command: sorted({*previous, *new})})
-    for rel in new:
-        dest = folder / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage / rel, dest)
-    for rel in stale:
-        _remove(folder, rel, scan.nested, guard)
-    final = {**scan.written, command: sorted(new if replace else {*previous, *new})}
+    _place(folder, stage, new, scan.written)
+    kept = [rel for rel in stale if not _remove(folder, rel, scan.nested, guard)]
+    final = {**scan.written, command: sorted({*new, *kept} if replace else {*previous, *new})}
     _write_record(folder, {k: [f for f in v if (folder / f).is_file()]
                            for k, v in sorted(final.items())})
 
 
-def _remove(folder: Path, rel: str, nested: set[str], guard: Guard) -> None:
+def _place(folder: Path, stage: Path, new: list[str], written: dict[str, list[str]]) -> None:
+    """Rename the staged files into place, each over its earlier file at once; a rename
+    refused halfway (a file made immutable, or held locked by another program) puts every
+    earlier file back, removes the new ones placed, and restores the record, then is raised
+    naming the file in the way: the folder is as it was, never half new."""
+    aside = stage / ".earlier"  # a second name of each file replaced, on the same disk
+    placed: list[tuple[Path, Path | None]] = []
+    try:
+        for rel in new:
+            dest, kept = folder / rel, None
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.is_file() and not dest.is_symlink():
+                kept = aside / rel
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(dest, kept)
+                except OSError:  # a disk without hard links (or a file refusing one)
+                    shutil.copy2(dest, kept)
+            try:
+                os.replace(stage / rel, dest)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(dest)) from None
+            placed.append((dest, kept))
+    except OSError as exc:
+        for dest, kept in reversed(placed):
+            with contextlib.suppress(OSError):
+                if kept is None:
+                    dest.unlink()
+                else:
+                    os.replace(kept, dest)
+        with contextlib.suppress(OSError):
+            _write_record(folder, written)
+        raise OSError(exc.errno, f"{exc.strerror or exc} (the earlier output is left as it "
+                                 "was)", exc.filename) from None
+
+
+def _remove(folder: Path, rel: str, nested: set[str], guard: Guard) -> bool:
+    """Remove an earlier file of the command's that it no longer writes; False when it stays
+    (one that cannot be removed stays in the record, for the next command to remove)."""
     parts = rel.split("/")
     if any("/".join(parts[:i]) in nested for i in range(1, len(parts))):
-        return
+        return True
     path = folder / rel
     # defence in depth below the check of the record: never remove what resolves outside the
     # folder (a link in the way) or onto an input of the project
@@ -207,8 +242,11 @@ def _remove(folder: Path, rel: str, nested: set[str], guard: Guard) -> None:
     if home not in real.parents or real in guard.files or real == guard.project \
             or any(f == real or f in real.parents for f in guard.folders) \
             or (path.is_dir() and not path.is_symlink()):
-        return
-    path.unlink(missing_ok=True)
+        return True
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        return False
     parent = path.parent
     while parent != folder:  # folders this removal emptied (briefs/ of a run without campaigns)
         try:
@@ -216,6 +254,7 @@ def _remove(folder: Path, rel: str, nested: set[str], guard: Guard) -> None:
         except OSError:
             break
         parent = parent.parent
+    return True
 
 
 def _write_record(folder: Path, written: dict[str, list[str]]) -> None:

@@ -58,8 +58,10 @@ def read_run(folder: Path, config: Config | None = None) -> RunData:
     project as it is on disk (``check_hashes``)."""
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
+        said = "is a file, expected a run folder" if folder.is_file() else \
+            f"{manifest_path} does not exist"
         raise InputError(Problem(
-            f"no run here: {manifest_path} does not exist", file=str(folder), key="--run",
+            f"no run here: {said}", file=str(folder), key="--run",
             hint="run `cvm run` first, or point --run at a run folder"))
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -1,0 +1,90 @@
+"""A commit that fails halfway through its renames puts the earlier output back (README "Exit
+codes": 3, "the earlier output is left untouched"). A new user's trial made one file of the
+earlier run immutable (a file another program holds locked does the same on Windows): the run
+exited 3 with the folder half new, half old (the action list of the new run, the manifest of
+the old), and the error named the engine's temporary file, not the one in the way."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.output import commit
+
+runner = CliRunner()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def scored(make_project: Callable[..., Path], tmp_path: Path) -> tuple[Path, Path]:
+    project = make_project()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    config = project / "cvm.yaml"  # the next score differs: another as-of date
+    config.write_text(config.read_text().replace("as_of: 2024-07-01", "as_of: 2024-08-01"))
+    return project, out
+
+
+def test_a_rename_refused_halfway_puts_the_earlier_files_back(
+        scored: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    project, out = scored
+    before = _files(out)
+    blocked = out / "customers.parquet"  # renamed after customers.csv
+    replace = os.replace
+
+    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == blocked and ".cvm-tmp" in str(src):
+            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(commit.os, "replace", refuse)
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 3
+    assert res.stderr == (
+        f"error: --out: cannot write here: {blocked}: Operation not permitted (the earlier "
+        "output is left as it was)\n"
+        "  hint: choose another output folder with --out, or fix its permissions\n")
+    # fails before the fix: customers.csv was the new one, customers.parquet the old one
+    assert _files(out) == before
+    assert json.loads((out / ".cvm-files.json").read_text())["written"] == {
+        "score": ["customers.csv", "customers.parquet"]}
+
+
+def test_a_stale_file_that_cannot_be_removed_stays_recorded(
+        scored: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new files are in place when an earlier file the command no longer writes cannot be
+    removed: the command succeeds, and the file stays in the record (so the next command may
+    remove it, and no later command refuses it as a file the engine did not write)."""
+    project, out = scored
+    (out / "extra.csv").write_text("old\n")
+    record = json.loads((out / ".cvm-files.json").read_text())
+    record["written"]["score"].append("extra.csv")
+    (out / ".cvm-files.json").write_text(json.dumps(record))
+    unlink = Path.unlink
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "extra.csv":
+            raise PermissionError(1, "Operation not permitted", str(self))
+        unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert (out / "extra.csv").read_text() == "old\n"
+    assert json.loads((out / ".cvm-files.json").read_text())["written"] == {
+        "score": ["customers.csv", "customers.parquet", "extra.csv"]}
+    monkeypatch.setattr(Path, "unlink", unlink)
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert not (out / "extra.csv").exists()
