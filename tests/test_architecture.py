@@ -11,9 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engine"
 # the stages, lowest first: a module may import its own stage and those before it, never after
-LAYERS = ("words", "errors", "terminal", "notices", "interrupts", "memory", "project", "output",
-          "data", "value", "policy", "activation", "render", "history", "run", "distributed",
-          "plan", "report", "workflow", "serve", "commands", "cli", "api")
+LAYERS = ("words", "decimals", "errors", "terminal", "notices", "interrupts", "memory",
+          "project", "output", "data", "value", "policy", "activation", "render", "history",
+          "run", "distributed", "plan", "report", "workflow", "serve", "commands", "cli", "api")
 MAX_LINES = 400
 
 

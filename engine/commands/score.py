@@ -76,7 +76,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
 
 def summary(scored: Scored, currency: str) -> str:
     t, rep, ret = scored.table, scored.report, scored.retention
-    revenue, margin = float(t["revenue"].sum()), float(t["gross_margin"].sum())
+    from engine.value.score import shown_totals
+
+    revenue, margin = shown_totals(scored)
     rate = f" ({margin / revenue:.1%})" if revenue else ""
     lines = [
         f"Scored {len(t):,} customer{'s' * (len(t) != 1)} as of {scored.as_of} from "
@@ -109,8 +111,15 @@ def summary(scored: Scored, currency: str) -> str:
     counts = t["value_tier"].value_counts()
     tiers = []
     for i, name in enumerate(scored.tiers.names):
-        cut = (f" ({scored.tiers.basis} >= {scored.tier_cuts[i]:,.2f})"
+        cut = (f" ({scored.tiers.basis} >= {_cut(scored.tier_cuts[i])})"
                if i < len(scored.tier_cuts) else "")
         tiers.append(f"{name} {int(counts.get(name, 0)):,}{cut}")
     lines.append("  tiers: " + ", ".join(tiers))
     return "\n".join(lines)
+
+
+def _cut(value: float) -> str:
+    """A tier's cut as exact as it is, up to 6 decimals, at least 2 (1,574.6905; 524.13): at
+    two decimals 1,574.69 read as in the tier, which it is not."""
+    text = f"{value:,.6f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.partition(".")[2]))

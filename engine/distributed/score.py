@@ -44,7 +44,7 @@ from engine.value.formulas import add_value, rescore
 from engine.value.model_choice import chosen_from, holdout_split
 from engine.value.newcomers import measure_newcomers
 from engine.value.retention import measure
-from engine.value.score import Scored, required, timed_steps
+from engine.value.score import Scored, exact_totals, required, timed_steps
 from engine.value.subscriptions import apply_subscription_model
 
 Progress = Callable[[str], None]
@@ -147,6 +147,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
             discount_per_period=config.discount_rate_per_period, lookback=lookback,
             min_customers=config.retention.min_customers)
         add_value(frame, config, retention, newcomers)
+        sums = exact_totals(frame)
     with step("models"):
         choose = None
         if split is not None and calibration is not None:
@@ -164,7 +165,7 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
         extra = [c for c in frame if c not in ordered and c not in INTERNAL]
         table = frame[ordered + extra].reset_index(drop=True)
     return Scored(table, report, retention, tiers, tuple(cuts), as_of, consents, model,
-                  newcomers, timings, learnt)
+                  newcomers, timings, learnt, sums)
 
 
 def _workers(client: Any) -> int:

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.decimals import round_half_up
 from engine.project.schema import OUTCOME_PRECEDENCE
 
 if TYPE_CHECKING:  # SQLAlchemy only when there is a history to read (not for --no-history)
@@ -109,7 +110,7 @@ def _fill(out: dict[str, np.ndarray], table: pd.DataFrame, store: Store, as_of: 
         current = table["total_value"].to_numpy(dtype=float)[at]
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(then != 0, 100.0 * (current - then) / np.abs(then), np.nan)
-        out["total_value_change_pct"][at] = np.round(pct, 6)
+        out["total_value_change_pct"][at] = round_half_up(pct, 6)
     if len(run) or live:
         day = {int(r): (as_of - day_of(d)).days for r, d in dated}
         keys = np.array(sorted(day), dtype=np.int64)

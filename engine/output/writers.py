@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from engine.decimals import round_series
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -27,12 +29,12 @@ _PLAIN_NUMBER = r"^[+-][0-9]+(\.[0-9]+)?$"  # "-5", "+4.5": a number to a spread
 
 
 def rounded(frame: pd.DataFrame, money: Collection[str]) -> pd.DataFrame:
-    """A table as written: ``money`` columns to cents, other decimals to 6 places. Adding 0.0
-    turns -0.0 (a tiny negative rounded, or a negated 0) into 0, so no cell reads "-0"."""
+    """A table as written: ``money`` columns to cents, other decimals to 6 places, half up on
+    the decimal value (engine.decimals), never -0."""
     out = frame.copy(deep=False)  # the columns replaced below are new; the rest are shared
     for col in out.columns:
         if out[col].dtype.kind == "f":
-            out[col] = out[col].round(2 if col in money else 6) + 0.0
+            out[col] = round_series(out[col], 2 if col in money else 6)
         elif col in money:
             out[col] = out[col].round(2)
     return out

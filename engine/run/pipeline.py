@@ -20,6 +20,7 @@ from engine.activation.contact import ContactLog
 from engine.activation.enforce import Blocked, enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
+from engine.decimals import round_half_up
 from engine.history import with_changes
 from engine.history.learn import (
     holds_rows_for,
@@ -235,10 +236,10 @@ def _allocated(table: pd.DataFrame, decisions: pd.DataFrame, channels: ChannelSe
         "policy_id": _text(dec["policy_id"].astype(object).to_numpy()),
         "priority": dec["priority"].to_numpy(dtype=np.int64),
         "channel": _text(channel),
-        "cost": np.round(cost, 4),
-        "expected_value": np.round(ev, 4),
-        "expected_response": np.round(response, 6),
-        "value_at_stake": np.round(stake, 2),
+        "cost": round_half_up(cost, 4),
+        "expected_value": round_half_up(ev, 4),
+        "expected_response": round_half_up(response, 6),
+        "value_at_stake": round_half_up(stake, 2),
         "service_level": _text(dec["service_level"].astype(object).to_numpy()),
         "offer": _text(dec["offer"].astype(object).to_numpy()),
         "value_tier": _text(tab["value_tier"].astype(object).to_numpy()),

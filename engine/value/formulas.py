@@ -36,6 +36,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from engine.decimals import round_half_up, round_series
 from engine.project.config import Config
 from engine.project.tiers import TierSpec, assign
 from engine.value.features import CODE, CURRENT_PURCHASE_MARGIN, PURCHASE_MARGIN, REFERRER
@@ -88,7 +89,8 @@ def add_value(frame: pd.DataFrame, config: Config, retention: Retention,
 
 def as_shown(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> None:
     """Round ``columns`` of ``frame`` (every one: None) in place as the value table shows
-    them: money (``MONEY``) to cents, other decimals to 6 places, never -0. The tiers, stages
+    them: money (``MONEY``) to cents, other decimals to 6 places, half up on the decimal value
+    (engine.decimals), never -0. The tiers, stages
     and policies read the figures so rounded, computed at full precision before: a customer
     shown with clv_discounted 26.18 matches ``gte: 26.18``, and `cvm serve`, reading the
     written table, decides as the run did."""
@@ -97,11 +99,9 @@ def as_shown(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> None:
             continue
         places = 2 if col in MONEY else 6
         if frame[col].dtype == np.float64:  # one new array a column (millions of customers)
-            values = np.round(frame[col].to_numpy(), places)
-            values += 0.0
-            frame[col] = values
+            frame[col] = round_half_up(frame[col].to_numpy(), places)
         else:  # a nullable float
-            frame[col] = frame[col].round(places) + 0.0
+            frame[col] = round_series(frame[col], places)
 
 
 def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
@@ -109,17 +109,20 @@ def rescore(frame: pd.DataFrame, tiers: TierSpec) -> list[float]:
     on every figure as the value table shows it (``as_shown``): a total is the sum of its
     three parts as written."""
     as_shown(frame)
-    frame["total_value"] = (frame["historic_value"] + frame["potential_value"]
-                            + frame["influence_value"]).round(2) + 0.0
+    frame["total_value"] = round_half_up(frame["historic_value"] + frame["potential_value"]
+                                         + frame["influence_value"], 2)
     total = frame["total_value"].to_numpy()
     n = len(total)
     rank_min = pd.Series(total).rank(method="min").to_numpy()
-    frame["value_score"] = np.round(100.0 * (rank_min - 1) / (n - 1), 2) if n > 1 else 100.0
+    frame["value_score"] = round_half_up(100.0 * (rank_min - 1) / (n - 1), 2) if n > 1 \
+        else 100.0
     basis = frame[tiers.basis].to_numpy()
     tier, cuts = assign(tiers, basis)
     frame["value_tier"] = np.asarray(tier.astype(object))
-    frame["growth_headroom"] = (frame["potential_value"]
-                                - frame[CURRENT_PURCHASE_MARGIN]).round(2) + 0.0
+    # from the figures as written, as the total value is: potential 10.25 less a recent
+    # margin written 3.68 is 6.57 (from unrounded parts it came out 6.58)
+    frame["growth_headroom"] = round_half_up(
+        frame["potential_value"] - round_half_up(frame[CURRENT_PURCHASE_MARGIN], 2), 2)
     return cuts
 
 

@@ -138,9 +138,10 @@ def fit_json(payload: dict[str, Any]) -> str:
 
 
 def score_json(scored: Any, written: Sequence[str]) -> str:
-    from engine.value.score import refund_figures
+    from engine.value.score import refund_figures, shown_totals
 
     t, rep, ret = scored.table, scored.report, scored.retention
+    revenue, margin = shown_totals(scored)
     counts = t["value_tier"].astype(object).value_counts()
     return document("score", {
         "customers": len(t), "as_of": scored.as_of, "transactions": rep.file,
@@ -148,7 +149,7 @@ def score_json(scored: Any, written: Sequence[str]) -> str:
         "skipped": [{"reason": r, "rows": n} for r, n in rep.skipped()],
         "customers_without_purchase": rep.customers_refund_only,
         "refunds": refund_figures(rep),
-        "revenue": float(t["revenue"].sum()), "gross_margin": float(t["gross_margin"].sum()),
+        "revenue": revenue, "gross_margin": margin,
         "retention": {"overall": ret.overall, "segments": [
             {"name": s.name, "rate": s.rate, "pooled": s.pooled} for s in ret.segments]},
         "value_model": scored.model.describe(),

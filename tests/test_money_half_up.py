@@ -1,0 +1,96 @@
+"""Money is rounded to the cent half up on its decimal value, as a spreadsheet's ROUND does and
+as README "Value" says ("computed at full precision, then rounded as the value table shows it:
+money to cents, half up"). A finance analyst's trial recomputed every figure by hand: an
+exact half cent came out up, down or to even as its binary form fell (0.3 x 57.05 = 17.115
+written 17.11; an average order of 63.295 written 63.29), the summary's gross margin was the
+sum of those rounded figures (30 cents off the data's on CDNOW), the growth headroom was
+computed from unrounded parts (6.58 where potential 10.25 less current 3.68 is 6.57), and
+``--json`` printed 456968.82999999996."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.decimals import round_half_up
+
+runner = CliRunner()
+
+CONFIG = """\
+name: test
+data:
+  transactions: tx.csv
+  columns:
+    customer_id: cust
+    date: day
+    amount: amount
+as_of: 2024-07-01
+currency: EUR
+period_days: 30
+horizon_periods: 4
+discount_rate: 0.1
+margin_rate: 0.3
+models:
+  use: none
+"""
+# margins at 30%: 57.05 -> 17.115 (a and b, once each), c's two orders average 63.295
+TX = """\
+cust,day,amount
+a,2024-06-01,57.05
+b,2024-06-02,57.05
+c,2024-05-01,63.29
+c,2024-06-03,63.30
+"""
+
+
+def test_half_cents_and_halves_of_the_last_place_go_up() -> None:
+    values = np.array([17.115, 63.295, 75.975, 0.125, -17.115, 2.675, 1.005, 0.0, np.nan,
+                       1e12 + 0.125, 17.114999])
+    assert round_half_up(values, 2).tolist()[:8] == [17.12, 63.30, 75.98, 0.13, -17.12, 2.68,
+                                                      1.01, 0.0]
+    assert np.isnan(round_half_up(values, 2)[8])
+    assert round_half_up(values, 2)[10] == 17.11
+    assert round_half_up(np.array([0.0000005, 14.9074545]), 6).tolist() == [0.000001, 14.907455]
+    assert str(round_half_up(np.array([-0.001]), 2)[0]) == "0.0"  # never -0
+
+
+@pytest.fixture
+def project(make_project: Callable[..., Path]) -> Path:
+    return make_project(CONFIG, TX)
+
+
+def test_the_value_table_rounds_money_half_up(project: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.stderr
+    t = pd.read_csv(tmp_path / "o" / "customers.csv").set_index("customer_id")
+    assert t.loc["a", "gross_margin"] == 17.12  # 17.11 before
+    assert t.loc["a", "historic_value"] == 17.12
+    assert t.loc["c", "avg_order_value"] == 63.30  # 63.29 before
+    # the headroom from the figures as written, as the total value is
+    assert (t["growth_headroom"] == (t["potential_value"] - t["current_value"]).round(2)).all()
+    # the summary's totals are the data's, rounded once: 0.3 x 177.69 = 53.307 -> 53.31
+    assert "  revenue EUR 240.69, gross margin EUR 72.21 (30.0%)\n" in res.stdout
+
+
+def test_the_json_summary_carries_the_totals_as_shown(project: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o"),
+                              "--json"])
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert (doc["revenue"], doc["gross_margin"]) == (240.69, 72.21)
+
+
+def test_a_tier_cut_is_printed_as_exact_as_it_is() -> None:
+    """A trial: the platinum cut 1,574.6905 printed 1,574.69, where a customer at 1,574.69 is
+    gold."""
+    from engine.commands.score import _cut
+
+    assert [_cut(v) for v in (1574.6905, 524.13, 1500.0, 0.1234567)] == [
+        "1,574.6905", "524.13", "1,500.00", "0.123457"]
