@@ -102,7 +102,8 @@ def test_the_default_history_is_a_file_in_the_project(retail: Path, tmp_path: Pa
     result = cvm("run", "--project", str(retail), "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.stderr
     assert (retail / ".cvm" / "history.sqlite").is_file()
-    assert "recorded in the history (.cvm/history.sqlite): 2,000 customers" in result.stdout
+    assert "recorded in the history (.cvm/history.sqlite) as run 1: 2,000 customers" in \
+        result.stdout
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["history"] == {"database": ".cvm/history.sqlite", "dialect": "sqlite"}
     listed = cvm("history", "--project", str(retail))
@@ -326,7 +327,7 @@ def test_postgresql_history_from_the_command_line(retail: Path, tmp_path: Path,
     result = cvm("run", "--project", str(retail), "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.stderr
     masked = url.replace("postgresql://cvm@", "postgresql://cvm:***@")
-    assert f"recorded in the history ({masked}): 2,000 customers" in result.stdout
+    assert f"recorded in the history ({masked}) as run 1: 2,000 customers" in result.stdout
     manifest = (tmp_path / "o" / "manifest.json").read_text()
     assert "pa55word" not in manifest + result.stdout + result.stderr
     assert json.loads(manifest)["history"] == {"database": masked, "dialect": "postgresql"}

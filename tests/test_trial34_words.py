@@ -71,7 +71,7 @@ def test_a_recorded_run_and_its_manifest_say_1_customer(tmp_path: Path) -> None:
 
     project = one_customer_project(tmp_path / "p")
     run = said("run", "-p", str(project), "-o", str(tmp_path / "out"))
-    assert re.search(r"\nrecorded in the history \(.+\): 1 customer\n", run), run
+    assert re.search(r"\nrecorded in the history \(.+\) as run \d+: 1 customer\n", run), run
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert "1 customers" not in json.dumps(manifest), manifest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -23,6 +23,9 @@ from engine.output.folder import output_target
 from engine.project.config import Config
 from engine.terminal import display, shell_path
 from engine.words import counted
+
+if TYPE_CHECKING:
+    from engine.run.job import RunResult
 
 RUN_STEPS = ("load", "features", "value", "models", "lifecycle", "decide", "allocate", "render",
              "write")
@@ -67,6 +70,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table),
                   scored.report.dated_ahead)
     warn_if_none_retained(config, scored)
+    _warn_if_earlier(result)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest
@@ -121,10 +125,38 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
                  "customers.csv, customers.parquet, allocation_summary.csv, briefs/, "
                  "manifest.json")
     if m.get("history"):
-        lines.append(f"recorded in the history ({m['history']['database']}): "
-                     f"{counted(counts['customers'], 'customer')}")
+        lines += _recorded(result, m["history"]["database"], counts["customers"])
     typer.echo("\n".join(lines))
     return 0
+
+
+def _recorded(result: RunResult, database: str, customers: int) -> list[str]:
+    """Where the run was recorded: its number, and the run of its as-of date it replaces."""
+    rec, as_of = result.recorded, result.computed.scored.as_of
+    number = f" as run {rec.key}" if rec is not None and rec.key is not None else ""
+    lines = [f"recorded in the history ({database}){number}: "
+             f"{counted(customers, 'customer')}"]
+    if rec is not None and rec.replaces is not None:
+        lines.append(f"  replaces run {rec.replaces}, of the same as-of date ({as_of}): later "
+                     "runs read this one")
+    return lines
+
+
+def _warn_if_earlier(result: RunResult) -> None:
+    """A run recorded with an as-of date before a recorded run's: a mistyped date's contacts
+    count for every later run (a replay of an old date is allowed, and said)."""
+    from engine.errors import Problem
+    from engine.notices import warn
+
+    rec, as_of = result.recorded, result.computed.scored.as_of
+    if rec is None or rec.later is None:
+        return
+    run, day = rec.later
+    warn(Problem(f"as of {as_of}, before the latest run recorded (run {run}, as of {day}): "
+                 "this run's contacts count for the contact policies, learning and "
+                 f"measurement of every later run, as made on {as_of}",
+                 hint="a date mistyped? `cvm run --no-history` tries a date without recording "
+                      "it").format())
 
 
 def _mix(values: object) -> str:

@@ -52,6 +52,22 @@ def list_runs(store: Store) -> list[dict[str, Any]]:
     return out
 
 
+def runs_around(store: Store, as_of: dt.date) -> tuple[int | None, tuple[int, dt.date] | None]:
+    """Where a run as of ``as_of`` falls among the runs recorded: the run it replaces (the
+    latest recorded of the same as-of date, None if none), and the latest run of the newest
+    as-of date after it (None if no run is dated after it)."""
+    with store.reading() as conn:
+        same = conn.execute(select(func.max(runs.c.id)).where(runs.c.as_of == as_of)).scalar()
+        later = conn.execute(select(runs.c.id, runs.c.as_of).where(runs.c.as_of > as_of)
+                             .order_by(runs.c.as_of.desc(), runs.c.id.desc()).limit(1)).first()
+    return (None if same is None else int(same),
+            None if later is None else (int(later[0]), _day(later[1])))
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def _status_counts(conn: Connection, keys: list[int]) -> dict[int, list[int]]:
     """Each run's actioned customers held out, not served and suppressed, from its actions
     block (the status column alone is decompressed; no Python object per row)."""

@@ -61,6 +61,9 @@ class RunResult:
     actions: pd.DataFrame
     summary: pd.DataFrame
     manifest: dict[str, Any]
+    # where the run was recorded (None with --no-history): its number in the history, the run
+    # of its as-of date it replaces, the latest run of a later as-of date
+    recorded: Recorder | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -186,7 +189,7 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
             if progress is not None:
                 progress("record history")
             recorder.record(computed, actions, run_id, hashes)
-    return RunResult(run_id, target.path, computed, actions, summary, manifest)
+    return RunResult(run_id, target.path, computed, actions, summary, manifest, recorder)
 
 
 def _write_actions(actions: pd.DataFrame, path: Path, fmt: str) -> str:

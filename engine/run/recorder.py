@@ -37,6 +37,10 @@ class Recorder:
             raise InputError(errors)
         self.config = config
         self.key: int | None = None
+        # where the run recorded falls (engine.history.queries.runs_around): the run of its
+        # as-of date it replaces, and the latest run of a later date
+        self.replaces: int | None = None
+        self.later: tuple[int, dt.date] | None = None
         # the live contacts the run reads: up to this id (engine.history.live), set by stamp
         self.until: int | None = None
 
@@ -78,12 +82,14 @@ class Recorder:
 
     def record(self, computed: Computed, actions: pd.DataFrame, run_id: str,
                inputs: dict[str, str]) -> int:
+        from engine.history.queries import runs_around
         from engine.history.record import record_run, snapshot_frame  # SQLAlchemy: here
 
         snapshot = snapshot_frame(computed.table, computed.decisions, actions)
         store = open_history(self.config, create=True)
         assert store is not None
         try:
+            self.replaces, self.later = runs_around(store, computed.scored.as_of)
             self.key = record_run(store, run_id=run_id, as_of=computed.scored.as_of,
                                   project=self.config.name, inputs=inputs, snapshot=snapshot)
         finally:
