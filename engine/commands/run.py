@@ -102,8 +102,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         f"  actioned {counts['actioned']:,}: {counts['allocated']:,} allocated, "
         f"{counts['holdout']:,} holdout, {counts['not_served']:,} not served"
         + (f", {counts['suppressed']:,} suppressed by a contact policy or an opt-out"
-           + (f" ({opted:,} opted out)" if (opted := (m.get("contact_policies") or {}).get(
-               "customers_blocked_per_policy", {}).get("opted_out", 0)) else "")
+           + (f" ({opted:,} of them for an opt-out)" if (opted := (
+               m.get("contact_policies") or {}).get("customers_blocked_per_policy", {}).get(
+               "opted_out", 0)) else "")
            if counts["suppressed"] else ""),  # the four add up to the actioned
     ]
     ch = result.summary[result.summary["level"] == "channel"]

@@ -19,13 +19,12 @@ from engine.history.uplift import MIN_GROUP, Uplift
 
 
 def no_variance(treated: int, holdout: int) -> str | None:
-    """Why a group has no variance (so no interval), or None when both groups have one."""
-    for name, n in (("the holdout", holdout), ("the treated group", treated)):
-        if n == 0:
-            return f"{name} is empty"
-        if n == 1:
-            return f"{name} has 1 customer, too few for a variance"
-    return None
+    """Why a group has no variance (so no interval), or None when both groups have one:
+    each group that has none (a trial read only the holdout's 1 customer where the treated
+    group was empty too)."""
+    said = [f"{name} is empty" if n == 0 else f"{name} has 1 customer, too few for a variance"
+            for name, n in (("the treated group", treated), ("the holdout", holdout)) if n < 2]
+    return " and ".join(said) or None
 
 
 def judge(margin: Uplift, treated: int, holdout: int, day0: int, days: int,
