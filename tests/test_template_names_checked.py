@@ -21,14 +21,14 @@ pytestmark = main_job_only("Jinja2's sandbox and the engine's names decide it, t
      "'budgt' is undefined", "did you mean 'budget'? (see"),
     # the closest of budget's own fields, not of any field of the context
     ("{{ budget.used | money(run.currency) }}", "{{ budget.usd | money(run.currency) }}",
-     "has no attribute 'usd'", "did you mean 'used'? (see"),
+     "budget.usd: budget has no field 'usd'", "did you mean 'used'? (see"),
     # a field of a text item (the trial's case: a KPI is a text): none to suggest
     ("- {{ k }}\n{% endfor %}", "- {{ k.nme }}\n{% endfor %}",
-     "'str object' has no attribute 'nme'", "see the README"),
+     "k.nme: k is a text, with no field 'nme'", "see the README"),
     # through a filter that does arithmetic: round() raised TypeError (validate only warned,
     # run failed, budgett named nowhere), float and int rendered 0 (a marketer's trial)
     *[("{{ budget.used | money(run.currency) }}", "{{ budget.usd | " + f + " }}",
-       "has no attribute 'usd'", "did you mean 'used'? (see")
+       "budget.usd: budget has no field 'usd'", "did you mean 'used'? (see")
       for f in ("round(2)", "abs", "pprint", "tojson", "float")],
 ])
 def test_validate_finds_a_misspelt_name_as_run_does(tmp_path: Path, old: str, new: str,

@@ -70,3 +70,30 @@ def _fields(value: Any, depth: int) -> set[str]:
             out |= _fields(item, depth - 1)
         return out
     return set()
+
+
+_KINDS = {"dict": "", "str": "a text", "list": "a list", "int": "a number", "float": "a number",
+          "bool": "a flag", "None": "missing (None) here"}
+_PYTHON_WORDS = re.compile(r"^'(dict|str|list|int|float|bool) object' has no attribute '([^']+)'$"
+                           r"|^'(None)' has no attribute '([^']+)'$")
+
+
+def plain_message(message: str, line: str = "") -> str:
+    """Jinja2's Python words for a missing field (``'dict object' has no attribute 'nmae'``)
+    in the template's: the expression on the template's ``line`` that asked for it and what
+    it is (``campaign.nmae: campaign has no field 'nmae'``; ``k.nme: k is a text, with no field
+    'nme'``); any other message as it is."""
+    found = _PYTHON_WORDS.match(message)
+    if found is None:
+        return message
+    kind, name = (found.group(1), found.group(2)) if found.group(1) else \
+        (found.group(3), found.group(4))
+    owner = re.search(r"([A-Za-z_][\w.]*)\." + re.escape(name) + r"\b", line)
+    what = _KINDS[kind]
+    if owner is None:
+        return f"no field {name!r} here" + (f": the value is {what}" if what else "")
+    expr, of = f"{owner.group(1)}.{name}", owner.group(1)
+    if kind == "None":
+        return f"{expr}: {of} is missing (None) here, with no field {name!r}"
+    return f"{expr}: {of} " + (f"is {what}, with no field {name!r}" if what
+                               else f"has no field {name!r}")

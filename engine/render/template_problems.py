@@ -15,7 +15,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import MAX_RANGE
 
 from engine.errors import Problem, did_you_mean
-from engine.render.names import source_line, undefined_hint
+from engine.render.names import plain_message, source_line, undefined_hint
 from engine.render.template_limits import (
     LIMITS_HINT,
     TemplateLimit,
@@ -31,7 +31,8 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
     file, line = _where(name, outermost=isinstance(exc, RecursionError))
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
-                       line=exc.lineno, hint=_unknown_filter_hint(str(exc.message), env))
+                       line=exc.lineno, hint=_unknown_filter_hint(str(exc.message), env)
+                       or SYNTAX_HINT)
     if isinstance(exc, jinja2.TemplateNotFound):
         missing = exc.name or name
         return Problem(f"template {missing!r} not found", file=shown(file or name), line=line,
@@ -48,9 +49,9 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
                        f"forbids: {exc}", file=shown(file or name), line=line,
                        hint="templates may use the documented variables and filters only")
     if isinstance(exc, jinja2.UndefinedError):
-        return Problem(str(exc.message), file=shown(file or name), line=line,
-                       hint=undefined_hint(str(exc.message), context, "" if env is None else
-                                           source_line(env.loader, env, file or name, line)))
+        text = "" if env is None else source_line(env.loader, env, file or name, line)
+        return Problem(plain_message(str(exc.message), text), file=shown(file or name),
+                       line=line, hint=undefined_hint(str(exc.message), context, text))
     if isinstance(exc, OverflowError) and str(exc).startswith("Range too big"):
         return Problem(f"the template asks for a range of more than {MAX_RANGE:,} numbers",
                        file=shown(file or name), line=line, hint=LIMITS_HINT)
@@ -74,10 +75,15 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
     if isinstance(exc, (TypeError, ValueError, ArithmeticError, LookupError, AttributeError,
                         jinja2.TemplateError)):
         return Problem(f"could not render: {type(exc).__name__}: {exc}",
-                       file=shown(file or name), line=line)
+                       file=shown(file or name), line=line,
+                       hint=NONE_HINT if "NoneType" in str(exc) else None)
     raise exc  # not a problem of the template: a bug, reported as one
 
 
+SYNTAX_HINT = ("Jinja2's syntax: {{ expression }}, {% tag %}, and each {% if %}, {% for %}, "
+               "{% macro %} closed by its {% endif %}, {% endfor %}, {% endmacro %}")
+NONE_HINT = ("a figure the template computes with has no value here (null: a campaign without "
+             "a budget, a share of nothing); compute only within {% if x is not none %}")
 _NO_SUCH = re.compile(r"^No (filter|test) named '([^']+)'")
 
 
