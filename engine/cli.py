@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from engine import __version__, memory, notices
+from engine import __version__, interrupts, memory, notices
 from engine.commands.options import (
     AsNoHistoryOpt,
     ConfigOpt,
@@ -387,6 +387,7 @@ def _date_option(value: str | None, name: str) -> dt.date | None:
 
 
 def main() -> None:
+    interrupts.as_program()  # a stop once the command has ended is not a failed command
     if memory.applies_to(sys.argv[1:]):  # a batch command: freed memory reused, not refaulted
         memory.keep_freed_memory()
     # Typer prints usage errors itself (exit 2); everything else goes through ``handled``.

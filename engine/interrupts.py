@@ -25,6 +25,18 @@ class Terminated(BaseException):
 _stops: list[type[BaseException]] = []
 
 
+# set by the ``cvm`` program (engine.cli.main), not by a library caller nor a test: once a
+# command has ended well, a Ctrl-C or SIGTERM while the process winds down (the interpreter's
+# teardown, with Arrow's and numpy's threads, takes a moment) is ignored instead of killing a
+# process whose work is complete (a trial's timed kills: exit 143, no word, the run whole)
+_PROGRAM: list[bool] = []
+
+
+def as_program() -> None:
+    """The ``cvm`` program's own process: see ``_PROGRAM``."""
+    _PROGRAM.append(True)
+
+
 def _terminated(signum: int, frame: object) -> None:
     _stops.append(Terminated)
     raise Terminated
@@ -49,13 +61,19 @@ def on_sigterm() -> Iterator[None]:
     before = signal.getsignal(signal.SIGINT)
     if before is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupted)
+    ended = False
     try:
         yield
         raise_if_stopped()  # swallowed where it landed: still the command's end
+        ended = True
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        if before is signal.default_int_handler:
-            signal.signal(signal.SIGINT, before)
+        if ended and _PROGRAM:  # the command's work is done: the process only exits now
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGTERM, previous)
+            if before is signal.default_int_handler:
+                signal.signal(signal.SIGINT, before)
 
 
 def raise_if_stopped() -> None:
