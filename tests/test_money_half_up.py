@@ -94,3 +94,21 @@ def test_a_tier_cut_is_printed_as_exact_as_it_is() -> None:
 
     assert [_cut(v) for v in (1574.6905, 524.13, 1500.0, 0.1234567)] == [
         "1,574.6905", "524.13", "1,500.00", "0.123457"]
+
+
+@pytest.mark.parametrize(("template", "value", "shown"), [
+    ("{{ x | money('EUR') }}", 63.295, "EUR 63.30"),
+    ("{{ x | money('EUR') }}", 17.115, "EUR 17.12"),
+    ("{{ x | pct }}", 0.1725, "17.3%"),  # a trial: the report showed 17.2%
+    ("{{ x | pct }}", 0.0045, "0.5%"),   # and 0.4%
+    ("{{ x | pct(2) }}", 0.123456, "12.35%"),
+    ("{{ x | num }}", 2.5, "3"),
+    ("{{ x | num }}", 1234.5, "1,235"),
+])
+def test_the_templates_filters_round_half_up(tmp_path: Path, template: str, value: float,
+                                              shown: str) -> None:
+    from engine.project.templates import Templates
+    from engine.render.sandbox import sandbox
+
+    env = sandbox(Templates(tmp_path), trim=True)
+    assert env.from_string(template).render(x=value) == shown

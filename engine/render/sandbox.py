@@ -132,11 +132,12 @@ class Sandbox(ImmutableSandboxedEnvironment):
         del self.globals["lipsum"]  # generates text without bound; no brief needs it
         # a figure that has none (a share of a budget of 0, a return on no spend) is "n/a"
         # a price per unit (figures.Price): a contact may cost a fraction of a cent, 0.005
+        # each rounded half up on its decimal value, as the files are (engine.decimals)
         self.filters["money"] = lambda v, cur="": NO_FIGURE if none(v) else \
-            f"{cur} {price(v) if isinstance(v, Price) else f'{float(v):,.2f}'}".strip()
+            f"{cur} {price(v) if isinstance(v, Price) else f'{_half_up(v, 2):,.2f}'}".strip()
         self.filters["pct"] = lambda v, digits=1: NO_FIGURE if none(v) else \
-            f"{float(v) * 100:.{int(digits)}f}%"
-        self.filters["num"] = lambda v: NO_FIGURE if none(v) else f"{float(v):,.0f}"
+            f"{_half_up(float(v) * 100, int(digits)):.{int(digits)}f}%"
+        self.filters["num"] = lambda v: NO_FIGURE if none(v) else f"{_half_up(v, 0):,.0f}"
         for name, fn in list(self.filters.items()):
             self.filters[name] = self._guard_filter(name, fn)
 
@@ -276,6 +277,12 @@ class Sandbox(ImmutableSandboxedEnvironment):
             return self.sized(fn(*args, **kwargs))
 
         return guarded
+
+
+def _half_up(value: Any, places: int) -> float:
+    from engine.decimals import round_half_up
+
+    return float(round_half_up(float(value), places))
 
 
 @jinja2.pass_eval_context
