@@ -88,3 +88,39 @@ def test_a_stale_file_that_cannot_be_removed_stays_recorded(
     res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
     assert res.exit_code == 0, res.stderr
     assert not (out / "extra.csv").exists()
+
+
+def test_a_run_whose_files_are_put_back_is_not_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run is recorded once its files are staged, before the renames: a re-trial made the
+    earlier manifest immutable and found the refused run recorded all the same ('replaced by
+    run 2' in `cvm history`, its contacts read by every later run). README "History": an
+    error at any moment leaves the history exactly as it was."""
+    from tests.history_runs import cvm, retail_copy
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path)
+    out = tmp_path / "out"
+    assert cvm("run", "-p", str(project), "-o", str(out), "-q").exit_code == 0
+    tiers = project / "rules" / "value_tiers.yaml"
+    tiers.write_text(tiers.read_text().replace("share: 0.05", "share: 0.06"))
+    before = _files(out)
+    replace = os.replace
+
+    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == out / "manifest.json" and ".cvm-tmp" in str(src):
+            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(commit.os, "replace", refuse)
+    res = cvm("run", "-p", str(project), "-o", str(out))
+    assert res.exit_code == 3, res.stderr
+    assert "warning" not in res.stderr, res.stderr
+    assert _files(out) == before
+    monkeypatch.setattr(commit.os, "replace", replace)
+    listed = json.loads(cvm("history", "-p", str(project), "--json").stdout)
+    # fails before: a second run, 'replacing' the first, whose files were never written
+    assert [(r["run"], r["replaced_by"]) for r in listed] == [(1, None)]
+    again = cvm("run", "-p", str(project), "-o", str(out))
+    assert again.exit_code == 0, again.stderr
+    assert "replaces run 1, of the same as-of date" in again.stdout

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import insert, text
+from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import Connection
 
 from engine import __version__
@@ -78,6 +78,15 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
         conn.execute(insert(run_values), {"run": key, "format": VALUES_FORMAT,
                                           "rows": valued, "data": values})
     return int(key)
+
+
+def forget_run(store: Store, key: int) -> None:
+    """Remove a run recorded by ``record_run`` whose files were then not committed (a rename
+    refused, a stop between the record and the renames): the history as it was before."""
+    with store.transaction() as conn:
+        for table in (run_snapshots, run_actions, run_values):
+            conn.execute(delete(table).where(table.c.run == key))
+        conn.execute(delete(runs).where(runs.c.id == key))
 
 
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str],

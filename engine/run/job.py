@@ -46,7 +46,7 @@ from engine.run.pipeline import (
     compute,
     holds_what_learning_reads,
 )
-from engine.run.recorder import Recorder
+from engine.run.recorder import Recorder, recorded_only_if_written
 from engine.run.settle import settled
 from engine.value.score import Scored, refund_figures, row_counts
 
@@ -130,7 +130,10 @@ def run(project: Project, *, out: Path | None = None, fmt: str = "csv",
     # in one process; on Dask, where the command's memory bounds the run, after it (their
     # Arrow copies and the allocation's options never held at once)
     early_writes = scoring is None
-    with writing(target, guard, "run") as stage, EarlyFiles(stage) as early:
+    # the run is recorded once every file is staged, before the renames: if the renames are
+    # refused (or a stop lands before them) the record is taken back
+    with recorded_only_if_written(recorder), writing(target, guard, "run") as stage, \
+            EarlyFiles(stage) as early:
 
         def attempt(handed: list[Computed]) -> Computed:
             # the value table reads no history, so a second attempt keeps it, unless learning

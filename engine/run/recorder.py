@@ -3,7 +3,9 @@ work, record the run at the end."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,6 +17,27 @@ if TYPE_CHECKING:
     from engine.history.stamp import Stamp
     from engine.project.config import Config
     from engine.run.pipeline import Computed
+
+
+@contextlib.contextmanager
+def recorded_only_if_written(recorder: Recorder | None) -> Iterator[None]:
+    """Around a run's writing: a failure after its record (a rename refused, a stop before
+    the renames) takes the record back, so the history never holds a run whose files were
+    not committed (a trial's immutable file: exit 3, the folder put back, the run recorded)."""
+    try:
+        yield
+    except BaseException:
+        if recorder is not None and recorder.key is not None:
+            key = recorder.key
+            try:
+                recorder.forget()
+            except Exception as exc:  # the history went away meanwhile: said, not hidden
+                from engine.notices import warn
+
+                warn(f"the run was recorded in the history as run {key}, but its files were "
+                     f"not written, and the record could not be taken back ({exc}): later "
+                     "runs read it as if its contacts were made")
+        raise
 
 
 class Recorder:
@@ -95,3 +118,18 @@ class Recorder:
         finally:
             store.close()
         return self.key
+
+    def forget(self) -> None:
+        """Take back the run ``record`` wrote: its files were not committed (README "History":
+        an error at any moment leaves the history as it was)."""
+        from engine.history.record import forget_run
+
+        if self.key is None:
+            return
+        store = open_history(self.config, create=True)  # to write (it exists: recorded in)
+        assert store is not None
+        try:
+            forget_run(store, self.key)
+        finally:
+            store.close()
+        self.key = None
