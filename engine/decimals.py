@@ -3,11 +3,11 @@
 A float holds 17.115 as 17.11499999999999843...: numpy's ``round`` (to even, on the binary
 value) wrote it 17.11, 63.295 as 63.29, 0.125 as 0.12, where a spreadsheet's ROUND and the
 README's "money to cents, half up" give 17.12, 63.30 and 0.13 (a finance analyst's trial found
-hundreds of such cents in the value table). Here a figure is scaled to its last place and
-snapped to six decimals of that place, so that a binary error far below the place (1e-8 of a
-cent) does not decide the rounding, then rounded half away from zero. Beyond 2^31 units of the
-last place (21 million at cents) a float's own spacing is too coarse to snap: such a figure
-is rounded as it is.
+hundreds of such cents in the value table). Here a figure is scaled to its last place, and a
+fraction of that place within a tolerance below one half counts as one half: the larger of
+5e-7 of the place (the binary error of a sum of many rows) and 2^-47 of the figure (a few
+units in the last bit of a large one), far below any figure's real precision. Then it is
+rounded half away from zero.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-_SNAP = 6  # decimals of the last place a figure is snapped to before rounding
-_LIMIT = float(2 ** 31)  # units of the last place beyond which no snap is meaningful
+_ABSOLUTE = 5e-7  # of the last place: the binary error of a figure summed from many rows
+_RELATIVE = 2.0 ** -47  # of the figure: a few units in the last bit of a large one
 
 
 def round_half_up(values: ArrayLike, places: int) -> np.ndarray:
@@ -26,15 +26,22 @@ def round_half_up(values: ArrayLike, places: int) -> np.ndarray:
     given = np.asarray(values, dtype=np.float64)
     x = given.reshape(-1)  # a single figure too (numpy returns scalars for 0-d arrays)
     scale = 10.0 ** places
-    size = np.abs(x * scale)  # the figure in units of its last place, its sign aside
-    with np.errstate(invalid="ignore"):
-        out = np.round(size, _SNAP)
-        if not (np.nanmax(size, initial=0.0) < _LIMIT):  # a huge figure (or an infinity)
-            np.copyto(out, size, where=~(size < _LIMIT))
-        out += 0.5
-        np.floor(out, out=out)
+    with np.errstate(invalid="ignore", over="ignore"):
+        size = x * scale  # the figure in units of its last place, its sign aside
+        np.abs(size, out=size)
+        # beyond 2^52 units a float has no fraction left to round (and NaN, infinities, a
+        # figure whose scaling overflows stay as they are)
+        whole = None if np.max(size, initial=0.0) < 2.0 ** 52 else ~(size < 2.0 ** 52)
+        out = np.floor(size)
+        tolerance = size * _RELATIVE
+        np.maximum(tolerance, _ABSOLUTE, out=tolerance)
+        size -= out  # the fraction of the last place (exact below 2^52 units)
+        size += tolerance
+        out += size >= 0.5
         np.copysign(out, x, out=out)
-    out /= scale
+        out /= scale
+    if whole is not None:
+        out[whole] = x[whole]
     out += 0.0  # -0.0 (a small negative rounded to nothing) is written 0
     return out.reshape(given.shape)
 
@@ -46,3 +53,13 @@ def round_series(series: pd.Series, places: int) -> pd.Series:
     if series.dtype == np.float64:
         return pd.Series(values, index=series.index, name=series.name)
     return pd.Series(values, index=series.index, name=series.name).astype(series.dtype)
+
+
+def figure(value: float, places: int) -> float:
+    """One figure rounded as ``round_half_up`` rounds."""
+    return float(round_half_up(value, places))
+
+
+def fixed(value: float, places: int) -> str:
+    """One figure as text, rounded half up, with thousands separators (1,234.57)."""
+    return f"{figure(value, places):,.{places}f}"

@@ -124,3 +124,79 @@ def test_a_run_whose_files_are_put_back_is_not_recorded(
     again = cvm("run", "-p", str(project), "-o", str(out))
     assert again.exit_code == 0, again.stderr
     assert "replaces run 1, of the same as-of date" in again.stdout
+
+
+def test_a_link_an_unrestorable_file_a_new_folder_and_a_stop(
+        scored: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The review of the rollback: an earlier file that is a symbolic link was unlinked, not
+    put back; an earlier file that could not be put back was deleted with the staging folder
+    while the error said 'left as it was'; a folder made for the new files stayed; a Ctrl-C
+    during the renames was not rolled back."""
+    project, out = scored
+    target = tmp_path / "mine.csv"
+    target.write_text("mine\n")
+    (out / "customers.csv").unlink()
+    (out / "customers.csv").symlink_to(target)  # a user's link where the engine's file was
+    replace = os.replace
+    blocked = out / "customers.parquet"
+
+    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == blocked and ".cvm-tmp" in str(src):
+            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(commit.os, "replace", refuse)
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 3
+    assert (out / "customers.csv").is_symlink() and (out / "customers.csv").read_text() == \
+        "mine\n"
+    # a restore refused too: the earlier file is kept, and said where
+    (out / "customers.csv").unlink()
+    monkeypatch.setattr(commit.os, "replace", replace)
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.stderr  # (the link replaced by a new file: restore it)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace("as_of: 2024-08-01", "as_of: 2024-09-01"))
+    earlier = (out / "customers.csv").read_bytes()
+
+    def refuse_both(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if (Path(dst) == blocked and ".cvm-tmp" in str(src)) or (
+                Path(dst) == out / "customers.csv" and ".earlier" in str(src)):
+            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(commit.os, "replace", refuse_both)
+    res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
+    assert res.exit_code == 3
+    kept = [p for p in out.iterdir() if p.name.startswith(".cvm-earlier-")]
+    assert len(kept) == 1 and (kept[0] / "customers.csv").read_bytes() == earlier
+    assert (f"Operation not permitted (1 earlier file could not be put back (customers.csv), "
+            f"kept in {kept[0]})") in res.stderr
+
+
+def test_a_stop_during_the_renames_is_rolled_back_with_the_folders_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.interrupts import Terminated
+    from tests.history_runs import cvm, retail_copy
+
+    project = retail_copy(tmp_path)
+    out = tmp_path / "out"
+    assert cvm("run", "-p", str(project), "-o", str(out), "-q", "--no-history").exit_code == 0
+    import shutil
+
+    shutil.rmtree(out / "briefs")  # the next run makes the folder again
+    tiers = project / "rules" / "value_tiers.yaml"
+    tiers.write_text(tiers.read_text().replace("share: 0.05", "share: 0.06"))
+    before = _files(out)
+    replace = os.replace
+
+    def stop(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == out / "manifest.json" and ".cvm-tmp" in str(src):
+            raise Terminated
+        replace(src, dst)
+
+    monkeypatch.setattr(commit.os, "replace", stop)
+    res = cvm("run", "-p", str(project), "-o", str(out), "-q", "--no-history")
+    assert res.exit_code == 143
+    assert _files(out) == before
+    assert not (out / "briefs").exists()

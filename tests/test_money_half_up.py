@@ -59,6 +59,10 @@ def test_half_cents_and_halves_of_the_last_place_go_up() -> None:
     assert round_half_up(values, 2)[10] == 17.11
     assert round_half_up(np.array([0.0000005, 14.9074545]), 6).tolist() == [0.000001, 14.907455]
     assert str(round_half_up(np.array([-0.001]), 2)[0]) == "0.0"  # never -0
+    # a review: beyond 2^31 units of the last place nothing was snapped (66543.4318825 at six
+    # places went down), and a figure too large to scale became inf
+    assert round_half_up(np.array([66543.4318825, 1e17 + 8, 1e303]), 6).tolist() == [
+        66543.431883, 1e17 + 8, 1e303]
 
 
 @pytest.fixture
@@ -112,3 +116,20 @@ def test_the_templates_filters_round_half_up(tmp_path: Path, template: str, valu
 
     env = sandbox(Templates(tmp_path), trim=True)
     assert env.from_string(template).render(x=value) == shown
+
+
+def test_the_other_outputs_round_half_up_too() -> None:
+    """A review of the change: the allocation summary's shares (Python's round: 45 of 100,000
+    written 0.0004), the report's cells (2.675 shown 2.67, 0.1725 as 17.2%) and explain's
+    figures (113.145 printed 113.14) rounded the binary value to even."""
+    from engine.report.html import _cell
+    from engine.run.explain_allocation import _two
+    from engine.run.pipeline import _summary_row
+
+    part = pd.DataFrame({"cost": [0.01] * 45})
+    row = _summary_row("channel", "(all)", "app_push", part, 100.0, 100_000,
+                       {"cost": 0.45, "expected_value": 1.0})
+    assert (row["capacity_used_share"], row["budget_used_share"]) == (0.0005, 0.0045)
+    assert [_cell(2.675, "money2", "EUR"), _cell(0.1725, "percent", "EUR"),
+            _cell(2.5, "money0", "EUR")] == ["2.68", "17.3%", "3"]
+    assert (_two(113.145), _two(None)) == ("113.15", "")

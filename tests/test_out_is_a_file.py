@@ -37,3 +37,17 @@ def test_serve_run_naming_a_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_run(mine)
     assert caught.value.problems[0].message == "no run here: is a file, expected a run folder"
+
+
+def test_events_out_naming_a_file_says_so(tmp_path: Path) -> None:
+    """A review: `cvm events FILE --out NOTES` read NOTES/customers.parquet and said the run
+    has no value table."""
+    project = copy_example_project(tmp_path)
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine\n")
+    events = tmp_path / "ev.csv"
+    events.write_text("customer_id,type,at\nC000001,complaint,2026-01-01T10:00:00\n")
+    res = runner.invoke(app, ["events", str(events), "-p", str(project), "--out", str(mine)])
+    assert res.exit_code == 1
+    assert res.stderr == (f"error: {mine}: --out: is a file, expected the folder of a run\n"
+                          "  hint: point it at the run's output folder\n")

@@ -50,3 +50,29 @@ def test_the_run_says_its_number_what_it_replaces_and_an_earlier_date(
     # the history lists it as recorded
     listed = cvm("history", "-p", str(project))
     assert listed.exit_code == 0, listed.stderr
+
+
+def test_what_a_run_replaces_is_read_among_the_runs_before_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: read before the record, two runs of one date recorded at once could both say
+    'replaces run 1'. Read by id after the record, each names the run recorded before it."""
+    import datetime as dt
+
+    from engine.history import open_history
+    from engine.history.queries import runs_around
+    from engine.project.config import load_config
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    project = retail_copy(tmp_path)
+    for day in ("2026-01-01", "2026-01-01", "2025-12-01"):
+        _as_of(project, day)
+        assert cvm("run", "-p", str(project), "-o", str(tmp_path / "out"), "-q").exit_code == 0
+    store = open_history(load_config(project), create=False)
+    assert store is not None
+    try:
+        day = dt.date(2026, 1, 1)
+        assert runs_around(store, day, 1) == (None, None)
+        assert runs_around(store, day, 2) == (1, None)  # not itself, nor a run after it
+        assert runs_around(store, dt.date(2025, 12, 1), 3) == (None, (2, day))
+    finally:
+        store.close()

@@ -46,6 +46,7 @@ from engine.activation.limits import (
     upper_bound,
     walk,
 )
+from engine.decimals import figure
 from engine.project.channels import ChannelSetup
 from engine.words import counted
 
@@ -203,7 +204,7 @@ def allocate(opts: Options, setup: ChannelSetup, *, lp_sample: int = LP_SAMPLE,
         "procedure": "options in order of score: expected value minus the priced use of the "
                      "limits (README \"Allocation\")",
         "customers": len(ids), "customers_with_options": n, "options": n_options,
-        "prices": how, "expected_value": round(total, 2), "upper_bound": round(bound, 2),
+        "prices": how, "expected_value": figure(total, 2), "upper_bound": figure(bound, 2),
         "gap_to_upper_bound": round(max(0.0, bound - total) / bound, 6) if bound > 0 else 0.0,
     }
     walked = {**{f"channel:{c}": float(p) for c, p in zip(limits.channels, prices.channel,

@@ -31,7 +31,12 @@ def replay(project: Path | None, config_file: Path | None, file: Path,
     events = read_events(file, setup.triggers.event_types)
     if (ahead := _after_today(events)) is not None:  # replayed as dated, but said
         notices.warn(f"{file.name}: {ahead}")
-    table_path = output_target(setup.config, out).path / TABLE
+    folder = output_target(setup.config, out)
+    if folder.path.is_file():  # as cvm serve --run says it
+        raise InputError(Problem("is a file, expected the folder of a run",
+                                 file=str(folder.path), key=folder.option,
+                                 hint="point it at the run's output folder"))
+    table_path = folder.path / TABLE
     if not table_path.is_file():
         raise InputError(Problem("no customer value table: the customers' attributes come from "
                                  "the latest run", file=str(table_path),

@@ -15,7 +15,8 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     dir_okay=False)]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).")]
-# (a file named is refused by the engine, exit 3 with a hint, as `output:` naming one is)
+# (a file named is refused by each command: exit 3 where it writes, as `output:` naming one is;
+# exit 1 where it reads a run, cvm events)
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 # issue 16: the Dask engine (engine/distributed/)
 EngineOpt = Annotated[str, typer.Option(

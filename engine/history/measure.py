@@ -24,6 +24,7 @@ import pandas as pd
 
 from engine.activation import money
 from engine.data.load import EPOCH, Transactions
+from engine.decimals import figure
 from engine.history import measured
 from engine.history.changes import fetch
 from engine.history.lookback import looked_back
@@ -188,7 +189,7 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
     verdict, significant = judge(marg, n_t, n_h, day0, days, end_day)
 
     def r(v: float, k: int = 4) -> float | None:
-        return round(v, k) if math.isfinite(v) else None
+        return figure(v, k) if math.isfinite(v) else None
 
     row = {
         "run": run, "run_id": run_id, "as_of": as_of, "campaign": campaign,

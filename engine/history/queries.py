@@ -52,13 +52,17 @@ def list_runs(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def runs_around(store: Store, as_of: dt.date) -> tuple[int | None, tuple[int, dt.date] | None]:
-    """Where a run as of ``as_of`` falls among the runs recorded: the run it replaces (the
-    latest recorded of the same as-of date, None if none), and the latest run of the newest
-    as-of date after it (None if no run is dated after it)."""
+def runs_around(store: Store, as_of: dt.date, key: int
+                ) -> tuple[int | None, tuple[int, dt.date] | None]:
+    """Where run ``key``, as of ``as_of``, falls among the runs recorded before it (by id: the
+    order runs commit in, whatever else is recorded meanwhile): the run it replaces (the
+    latest of the same as-of date, None if none), and the latest run of the newest as-of date
+    after it (None if none is dated after it)."""
+    earlier = runs.c.id < key
     with store.reading() as conn:
-        same = conn.execute(select(func.max(runs.c.id)).where(runs.c.as_of == as_of)).scalar()
-        later = conn.execute(select(runs.c.id, runs.c.as_of).where(runs.c.as_of > as_of)
+        same = conn.execute(select(func.max(runs.c.id))
+                            .where(runs.c.as_of == as_of, earlier)).scalar()
+        later = conn.execute(select(runs.c.id, runs.c.as_of).where(runs.c.as_of > as_of, earlier)
                              .order_by(runs.c.as_of.desc(), runs.c.id.desc()).limit(1)).first()
     return (None if same is None else int(same),
             None if later is None else (int(later[0]), _day(later[1])))

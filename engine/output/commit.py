@@ -195,38 +195,76 @@ def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace:
 
 def _place(folder: Path, stage: Path, new: list[str], written: dict[str, list[str]]) -> None:
     """Rename the staged files into place, each over its earlier file at once; a rename
-    refused halfway (a file made immutable, or held locked by another program) puts every
-    earlier file back, removes the new ones placed, and restores the record, then is raised
-    naming the file in the way: the folder is as it was, never half new."""
+    refused halfway (a file made immutable, or held locked by another program), or a stop,
+    puts every earlier file back (a link to itself: a symbolic link stays one), removes the
+    new ones placed and the folders made for them, and restores the record, then is raised
+    naming the file in the way: the folder is as it was, never half new. An earlier file that
+    cannot be put back is kept, and said where."""
     aside = stage / ".earlier"  # a second name of each file replaced, on the same disk
     placed: list[tuple[Path, Path | None]] = []
+    made: list[Path] = []
     try:
         for rel in new:
             dest, kept = folder / rel, None
+            made += [p for p in reversed(dest.relative_to(folder).parents)
+                     if p != Path(".") and not (folder / p).exists()]
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if dest.is_file() and not dest.is_symlink():
-                kept = aside / rel
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(dest, kept)
-                except OSError:  # a disk without hard links (or a file refusing one)
-                    shutil.copy2(dest, kept)
             try:
+                if dest.is_symlink() or dest.is_file():
+                    kept = aside / rel
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    _second_name(dest, kept)
                 os.replace(stage / rel, dest)
-            except OSError as exc:
+            except OSError as exc:  # said at the output file, not the engine's own copy
                 raise OSError(exc.errno, exc.strerror, str(dest)) from None
             placed.append((dest, kept))
-    except OSError as exc:
-        for dest, kept in reversed(placed):
+    except BaseException as exc:
+        lost = _put_back(folder, placed, [folder / p for p in made])
+        if lost:  # kept out of the staging folder, which is removed next
+            keep = folder / f".cvm-earlier-{secrets.token_hex(4)}"
+            try:
+                os.replace(aside, keep)
+                where = f"kept in {keep}"
+            except OSError:
+                where = "and could not be kept"
+            said = (f"{len(lost)} earlier file{'s' * (len(lost) != 1)} could not be put "
+                    f"back ({', '.join(lost)}), {where}")
+        else:
             with contextlib.suppress(OSError):
-                if kept is None:
-                    dest.unlink()
-                else:
-                    os.replace(kept, dest)
+                _write_record(folder, written)
+            said = "the earlier output is left as it was"
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, f"{exc.strerror or exc} ({said})", exc.filename) from None
+        raise
+
+
+def _second_name(path: Path, kept: Path) -> None:
+    """Keep ``path`` (a file or a symbolic link) under ``kept`` too: a hard link, else a copy."""
+    try:
+        os.link(path, kept, follow_symlinks=False)
+    except OSError:  # a disk without hard links (or a file refusing one)
+        if path.is_symlink():
+            os.symlink(os.readlink(path), kept)
+        else:
+            shutil.copy2(path, kept)
+
+
+def _put_back(folder: Path, placed: list[tuple[Path, Path | None]], made: list[Path]
+              ) -> list[str]:
+    """Undo ``_place``'s renames, last first; the files that could not be put back."""
+    lost = []
+    for dest, kept in reversed(placed):
+        try:
+            if kept is None:
+                dest.unlink()
+            else:
+                os.replace(kept, dest)
+        except OSError:
+            lost.append(dest.relative_to(folder).as_posix())
+    for path in reversed(made):  # the folders made for the new files, emptied again
         with contextlib.suppress(OSError):
-            _write_record(folder, written)
-        raise OSError(exc.errno, f"{exc.strerror or exc} (the earlier output is left as it "
-                                 "was)", exc.filename) from None
+            path.rmdir()
+    return lost
 
 
 def _remove(folder: Path, rel: str, nested: set[str], guard: Guard) -> bool:

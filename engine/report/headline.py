@@ -12,12 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from engine.decimals import fixed
 from engine.report import charts as ch
 from engine.report.equity import LEFT_WITHIN_MONTH
 
 
 def money2(value: Any, cur: str) -> str:  # a month without customers has no average
-    return "n/a" if math.isnan(float(value)) else f"{cur} {float(value):,.2f}"
+    return "n/a" if math.isnan(float(value)) else f"{cur} {fixed(float(value), 2)}"
 
 
 def covered(last: pd.Series) -> str:

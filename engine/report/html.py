@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from engine.data.load import EPOCH, load_transactions
+from engine.decimals import fixed
 from engine.history.measure_report import report_measure
 from engine.history.report import report_migration
 from engine.project.config import Config
@@ -309,10 +310,10 @@ def _cell(value: Any, kind: str, cur: str) -> str:
     if math.isnan(v):
         return ""
     if kind == "percent":
-        return f"{v:.1%}"
+        return f"{fixed(v * 100, 1)}%"
     if kind == "money2":
-        return f"{v:,.2f}"
-    return f"{v:,.0f}"
+        return fixed(v, 2)
+    return fixed(v, 0)
 
 
 def _tier_table(tiers: list[TierRow], cur: str) -> list[list[str]]:

@@ -16,6 +16,7 @@ import numpy as np
 from engine.activation import money
 from engine.activation.allocate import Options
 from engine.activation.budget_words import rounded_over
+from engine.decimals import fixed
 from engine.project.channels import Channel
 from engine.render.figures import price
 from engine.run.pipeline import Computed, allocation_summary, options_of
@@ -30,6 +31,11 @@ class Option:
     price: float | None  # priced use of the limits: the shadow prices' cost of the contact
     score: float | None
     note: str  # allocated, or why not
+
+
+def _two(value: float | None) -> str:
+    """A figure to two decimals, half up as the files are (none: empty)."""
+    return "" if value is None else fixed(value, 2)
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,9 @@ class AllocationView:
                f"  status         {status}: {self.reason}"]
         if self.status == "allocated" and self.cost is not None:
             out.append(f"  cost           {currency} {price(self.cost)} (per contact)")
-            out.append(f"  expected value {currency} {self.expected_value:,.2f}: value at stake "
-                       f"{self.value_at_stake:,.2f} ({self.value_column}) x expected response "
+            out.append(f"  expected value {currency} {_two(self.expected_value)}: value at "
+                       f"stake {_two(self.value_at_stake)} ({self.value_column}) x expected "
+                       "response "
                        f"{self.expected_response:.4f} x relationship factor "
                        f"{self.relationship_factor:g}, less the cost {price(self.cost)}")
         if self.status == "holdout" or not self.options:
@@ -78,8 +85,8 @@ class AllocationView:
                    "expected value less the priced use of the limits)")
         width = max(len(o.channel) for o in self.options)
         for o in self.options:
-            figures = (f"response {o.response:.4f}  value {o.expected_value:,.2f}  "
-                       f"price {o.price:,.2f}  score {o.score:,.2f}"
+            figures = (f"response {o.response:.4f}  value {_two(o.expected_value)}  "
+                       f"price {_two(o.price)}  score {_two(o.score)}"
                        if o.score is not None else "")
             out.append(f"    {o.channel:<{width}}  {figures}{'  ' if figures else ''}{o.note}")
         out.append("  limits after the walk")

@@ -20,7 +20,7 @@ from engine.activation.contact import ContactLog
 from engine.activation.enforce import Blocked, enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
-from engine.decimals import round_half_up
+from engine.decimals import figure, round_half_up
 from engine.history import with_changes
 from engine.history.learn import (
     holds_rows_for,
@@ -294,8 +294,8 @@ def _summary_row(level: str, campaign: str, channel: str, part: pd.DataFrame,
     return {
         "level": level, "campaign": campaign, "channel": channel, "contacts": len(part),
         "cost": amounts["cost"], "budget": budget,
-        "budget_used_share": round(exact / budget, 4) if budget else None,
+        "budget_used_share": figure(exact / budget, 4) if budget else None,
         "capacity": capacity,
-        "capacity_used_share": round(len(part) / capacity, 4) if capacity else None,
+        "capacity_used_share": figure(len(part) / capacity, 4) if capacity else None,
         "expected_value": amounts["expected_value"],
     }

@@ -112,9 +112,9 @@ class Recorder:
         store = open_history(self.config, create=True)
         assert store is not None
         try:
-            self.replaces, self.later = runs_around(store, computed.scored.as_of)
             self.key = record_run(store, run_id=run_id, as_of=computed.scored.as_of,
                                   project=self.config.name, inputs=inputs, snapshot=snapshot)
+            self.replaces, self.later = runs_around(store, computed.scored.as_of, self.key)
         finally:
             store.close()
         return self.key
