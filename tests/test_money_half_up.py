@@ -91,13 +91,14 @@ def test_the_json_summary_carries_the_totals_as_shown(project: Path, tmp_path: P
     assert (doc["revenue"], doc["gross_margin"]) == (240.69, 72.21)
 
 
-def test_a_tier_cut_is_printed_as_exact_as_it_is() -> None:
+def test_a_tier_cut_is_printed_as_the_lowest_figure_in_the_tier() -> None:
     """A trial: the platinum cut 1,574.6905 printed 1,574.69, where a customer at 1,574.69 is
-    gold."""
+    gold; a re-trial: a cut of 1,532.27000017 printed 1,532.27 at six decimals."""
     from engine.commands.score import _cut
 
-    assert [_cut(v) for v in (1574.6905, 524.13, 1500.0, 0.1234567)] == [
-        "1,574.6905", "524.13", "1,500.00", "0.123457"]
+    assert [_cut(v, 2) for v in (1574.6905, 524.13, 1500.0, 1532.27000017, 153227 / 100)] == [
+        "1,574.70", "524.13", "1,500.00", "1,532.28", "1,532.27"]
+    assert _cut(0.1234567, 6) == "0.123457"
 
 
 @pytest.mark.parametrize(("template", "value", "shown"), [

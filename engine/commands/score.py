@@ -108,18 +108,26 @@ def summary(scored: Scored, currency: str) -> str:
     if not scored.model.used:
         lines.append("  one-time buyers' potential value (what earlier one-time buyers went on "
                      "to earn): " + scored.newcomers.describe(lambda v: money(v, currency)))
+    from engine.value.formulas import MONEY
+
     counts = t["value_tier"].value_counts()
+    places = 2 if scored.tiers.basis in MONEY or scored.tiers.basis == "value_score" else 6
     tiers = []
     for i, name in enumerate(scored.tiers.names):
-        cut = (f" ({scored.tiers.basis} >= {_cut(scored.tier_cuts[i])})"
+        cut = (f" ({scored.tiers.basis} >= {_cut(scored.tier_cuts[i], places)})"
                if i < len(scored.tier_cuts) else "")
         tiers.append(f"{name} {int(counts.get(name, 0)):,}{cut}")
     lines.append("  tiers: " + ", ".join(tiers))
     return "\n".join(lines)
 
 
-def _cut(value: float) -> str:
-    """A tier's cut as exact as it is, up to 6 decimals, at least 2 (1,574.6905; 524.13): at
-    two decimals 1,574.69 read as in the tier, which it is not."""
-    text = f"{value:,.6f}".rstrip("0")
-    return text + "0" * max(0, 2 - len(text.partition(".")[2]))
+def _cut(value: float, places: int) -> str:
+    """A tier's cut as the lowest figure written (to ``places`` decimals) that is in the tier:
+    the quantile 1,574.6905 of a money basis is 1,574.70 (at two decimals a customer at
+    1,574.69 read as in the tier, which they are not; a re-trial found a cut of 1,532.27000017
+    shown 1,532.27 even at six)."""
+    import math
+
+    units = value * 10 ** places
+    lowest = math.ceil(units - max(5e-7, abs(units) * 2.0 ** -47))  # 1532.27 itself: 1532.27
+    return f"{lowest / 10 ** places:,.{places}f}"

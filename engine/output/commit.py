@@ -188,6 +188,12 @@ def _commit(target: Target, guard: Guard, command: str, stage: Path, *, replace:
     _write_record(folder, {**scan.written, command: sorted({*previous, *new})})
     _place(folder, stage, new, scan.written)
     kept = [rel for rel in stale if not _remove(folder, rel, scan.nested, guard)]
+    if kept:  # a re-trial: a disabled campaign's brief stayed, and nothing said so
+        from engine.notices import warn
+
+        warn(f"{guard.show(folder)}: could not remove {', '.join(kept)}, written by an earlier "
+             f"{command} and no longer by this one: left in place, listed in the folder's "
+             "record for the next command to remove")
     final = {**scan.written, command: sorted({*new, *kept} if replace else {*previous, *new})}
     _write_record(folder, {k: [f for f in v if (folder / f).is_file()]
                            for k, v in sorted(final.items())})
