@@ -26,6 +26,8 @@ number of at least 0
   hint: a negative number is never one here: write it without the minus sign
 error: templates/brief.md.j2:1: template syntax error: unexpected end of template, expected \
 'end of print statement'.
+  hint: Jinja2's syntax: {{ expression }}, {% tag %}, and each {% if %}, {% for %}, \
+{% macro %} closed by its {% endif %}, {% endfor %}, {% endmacro %}
 4 error(s), 0 warning(s) in 4 file(s)
 """
 

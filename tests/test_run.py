@@ -121,7 +121,9 @@ BAD = [
      "a whole number of at least 0"),
     ("template_syntax", "templates/brief.md.j2", ("## Objective\n", "## Objective {% if %}\n"),
      "error: templates/brief.md.j2:6: template syntax error: Expected an expression, got "
-     "'end of statement block'"),
+     "'end of statement block'\n  hint: Jinja2's syntax: {{ expression }}, {% tag %}, and "
+     "each {% if %}, {% for %}, {% macro %} closed by its {% endif %}, {% endfor %}, "
+     "{% endmacro %}"),
 ]
 
 
