@@ -205,7 +205,9 @@ def _row_by_masks(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Tran
     verdict, significant = judge(marg, int(t.sum()), int(h.sum()), day0, days, 230)
 
     def r(v: float, k: int = 4) -> float | None:
-        return round(v, k) if math.isfinite(v) else None
+        from engine.decimals import figure  # half up, as measure.csv is written
+
+        return figure(v, k) if math.isfinite(v) else None
 
     row = {
         "run": 1, "run_id": "r1", "as_of": "2001-01-01", "campaign": "c",
