@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.data.case_ids import case_note
 from engine.data.days import as_of_over, purchase_days
 from engine.data.empty_tail import empty_tail_note
 from engine.data.folder import no_rows_at_all
@@ -142,6 +143,8 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
         retention = measure(days, config.retention, period_days=config.period_days,
                             totals=totals)
         consents = join_customers(frame, customers, days, frame[CODE].to_numpy())
+        if (note := case_note(days.id_array, config.data.columns["customer_id"])) is not None:
+            days.report.notes.append(note)  # after the customers file's, as in one process
         newcomers = measure_newcomers(
             frame, totals, as_of=as_of, horizon=H,
             discount_per_period=config.discount_rate_per_period, lookback=lookback,

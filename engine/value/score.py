@@ -20,6 +20,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from engine.data.case_ids import case_note
 from engine.data.load import LoadReport, Transactions, load_transactions, require_history
 from engine.errors import InputError
 from engine.output.writers import rounded
@@ -168,12 +169,16 @@ def score(config: Config, *, progress: Progress | None = None,
             with ThreadPoolExecutor(max_workers=1) as pool:  # the join is Arrow work: GIL free
                 retention_job = pool.submit(measure, tx, config.retention,
                                             period_days=config.period_days, totals=totals)
+                case_job = pool.submit(case_note, tx.id_array,
+                                       config.data.columns["customer_id"])
                 consents = join_customers(frame, customers, tx, frame[CODE].to_numpy())
                 newcomers = measure_newcomers(
                     frame, totals, as_of=tx.as_of, horizon=H,
                     discount_per_period=config.discount_rate_per_period, lookback=lookback,
                     min_customers=config.retention.min_customers)
                 retention = retention_job.result()
+                if (note := case_job.result()) is not None:
+                    tx.report.notes.append(note)
             add_value(frame, config, retention, newcomers)
         sums = exact_totals(frame)
         with step("models"):
