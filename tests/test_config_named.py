@@ -44,7 +44,7 @@ def test_a_missing_column_is_mapped_in_the_file_given(tmp_path: Path) -> None:
     ('delimiter: ","', 'delimiter: ";"', "set data.delimiter: ',' in other.yaml", "validate"),
     ('delimiter: ","', 'delimiter: ";"', "set data.delimiter: ',' in other.yaml", "run"),
     ("  # date_format:", '  date_format: "%d/%m/%Y"\n  # was:',  # rows: read by run only
-     "fix the value or data.date_format in other.yaml", "run"),
+     "remove data.date_format from other.yaml", "run"),
     ("    customer_id: CustomerID\n    date:", "    customer_id: CustID\n    date:",
      "(mapped to customer_id in other.yaml)", "run"),
     ("name: Retail example\n", "name: Retail example\nhistory: postgresql://u:secret@h/db\n",

@@ -87,7 +87,7 @@ CASES: list[tuple[str, str, str | bytes | None, str]] = [
      .replace("2024-06-20", "20/06/2024").replace("2024-02-01", "01/02/2024")
      .replace("2024-05-15", "15/05/2024").replace("2024-06-02", "02/06/2024"),
      "error: tx.csv:3: row 2, column 'day': found '30/02/2024', expected a date in the format "
-     "'%d/%m/%Y'\n  hint: fix the value or data.date_format in cvm.yaml"),
+     "'%d/%m/%Y'\n  hint: no such day: February 2024 has 29 days: fix the value"),
     ("infinite_amount", BASE_CONFIG, BASE_TX.replace("30.00,20.00", "inf,20.00"),
      "error: tx.csv:6: row 5, column 'amount': found 'inf', expected a number such as 12.50\n"
      "  hint: NaN and infinity are not numbers here; leave an optional value empty instead"),

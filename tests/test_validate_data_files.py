@@ -142,8 +142,8 @@ def test_the_customers_file_may_write_its_dates_its_own_way(tmp_path: Path) -> N
                                    "  date_format: '%d/%m/%Y'\n"))
     code, said = _validate(project)
     assert code == 1
-    assert ("fix the value or data.date_format in cvm.yaml (data.customers_date_format: this "
-            "file's dates alone)\n") in said, said
+    assert ("remove data.date_format from cvm.yaml (data.customers_date_format: this file's "
+            "dates alone)\n") in said, said
     config.write_text(config.read_text().replace(
         "  date_format: '%d/%m/%Y'\n",
         "  date_format: '%d/%m/%Y'\n  customers_date_format: '%Y-%m-%d'\n"))

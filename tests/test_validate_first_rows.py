@@ -56,18 +56,22 @@ def test_a_wrong_date_format_is_said_by_validate_as_run_says_it(tmp_path: Path) 
     assert _validate(project) == (1, (
         "error: examples/retail/transactions.csv:2: row 1, column 'OrderDate': found "
         "'2023-01-02', expected a date in the format '%d/%m/%Y'\n"
-        "  hint: all the first 1,000 rows have this problem; fix the value or data.date_format "
-        "in cvm.yaml\n"
+        "  hint: all the first 1,000 rows have this problem; '2023-01-02' is written YYYY-MM-DD, "
+        "which is read without a date_format: if the file writes its dates so, remove "
+        "data.date_format from cvm.yaml\n"
         "error: examples/retail/customers.csv:2: row 1, column 'SignupDate': found '2023-01-01', "
         "expected a date in the format '%d/%m/%Y'\n"
-        "  hint: all the first 1,000 rows have this problem; fix the value or data.date_format "
-        "in cvm.yaml (data.customers_date_format: this file's dates alone)\n"
+        "  hint: all the first 1,000 rows have this problem; '2023-01-01' is written YYYY-MM-DD, "
+        "which is read without a date_format: if the file writes its dates so, remove "
+        "data.date_format from cvm.yaml (data.customers_date_format: this file's dates alone)\n"
         "2 error(s), 0 warning(s) in 2 file(s)\n"))
     code, out = _run(project)
     assert (code, out.splitlines()[:2]) == (1, [
         "error: examples/retail/transactions.csv:2: row 1, column 'OrderDate': found "
         "'2023-01-02', expected a date in the format '%d/%m/%Y'",
-        "  hint: 19,473 rows have this problem; fix the value or data.date_format in cvm.yaml"])
+        "  hint: 19,473 rows have this problem; '2023-01-02' is written YYYY-MM-DD, which is "
+        "read without a date_format: if the file writes its dates so, remove data.date_format "
+        "from cvm.yaml"])
 
 
 def test_a_decimal_comma_and_a_consent_written_maybe(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.bytes_text import as_string
+from engine.data.date_hints import date_format_hint
 from engine.data.tabular import Source, dictionary, is_text
 from engine.data.written_numbers import point_hint, read_past, unreadable_hint
 from engine.errors import InputError, Problem, clip
@@ -308,8 +310,8 @@ def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, their
     if date_format is not None:
         _fail_first(src, pa.array(bad), raw, theirs, None,
                     f"a date in the format {date_format!r}",
-                    hint=f"fix the value or data.date_format in {config_shown()}"
-                    + _own_format(src))
+                    hint=lambda v: date_format_hint(v, date_format,
+                                                    f"{config_shown()}{_own_format(src)}"))
     else:
         _fail_first(src, pa.array(bad), raw, theirs, None, "a date such as 2024-01-31",
                     hint=iso_hint(src))
@@ -373,7 +375,8 @@ def read_dates(text: pa.ChunkedArray, date_format: str | None
 
 
 def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedArray,
-                theirs: str, what: str | None, expected: str, hint: str | None = None) -> None:
+                theirs: str, what: str | None, expected: str,
+                hint: str | Callable[[object], str] | None = None) -> None:
     """Raise for the first True in ``mask``, saying how many rows share the problem."""
     arr = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
     count = int(arr.sum())
@@ -383,7 +386,7 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
     value = raw[row].as_py()
     if isinstance(value, dt.date):  # a date column of a Parquet file: shown as written
         value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    found = what or clip(value)
+    found, hint = what or clip(value), hint(value) if callable(hint) else hint
     if value == theirs:  # the column's own name: a header line among the rows
         hint = ("the row repeats the header line (files put together with their header "
                 "lines?): delete it")
