@@ -20,6 +20,21 @@ from engine.output import commit
 runner = CliRunner()
 
 
+REPLACE = os.replace
+
+
+def refusing(*blocked: tuple[Path, str]) -> Callable[..., None]:
+    """os.replace, refusing (as an immutable file does) each rename onto a ``blocked`` path
+    from a source whose path holds the given text (".cvm-tmp": the staged file; ".earlier":
+    the earlier file put back)."""
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if any(Path(dst) == path and text in str(src) for path, text in blocked):
+            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
+        REPLACE(src, dst)
+
+    return replace
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -41,14 +56,7 @@ def test_a_rename_refused_halfway_puts_the_earlier_files_back(
     project, out = scored
     before = _files(out)
     blocked = out / "customers.parquet"  # renamed after customers.csv
-    replace = os.replace
-
-    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if Path(dst) == blocked and ".cvm-tmp" in str(src):
-            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
-        replace(src, dst)
-
-    monkeypatch.setattr(commit.os, "replace", refuse)
+    monkeypatch.setattr(commit.os, "replace", refusing((blocked, ".cvm-tmp")))
     res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
     assert res.exit_code == 3
     assert res.stderr == (
@@ -109,19 +117,12 @@ def test_a_run_whose_files_are_put_back_is_not_recorded(
     tiers = project / "rules" / "value_tiers.yaml"
     tiers.write_text(tiers.read_text().replace("share: 0.05", "share: 0.06"))
     before = _files(out)
-    replace = os.replace
-
-    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if Path(dst) == out / "manifest.json" and ".cvm-tmp" in str(src):
-            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
-        replace(src, dst)
-
-    monkeypatch.setattr(commit.os, "replace", refuse)
+    monkeypatch.setattr(commit.os, "replace", refusing((out / "manifest.json", ".cvm-tmp")))
     res = cvm("run", "-p", str(project), "-o", str(out))
     assert res.exit_code == 3, res.stderr
     assert "warning" not in res.stderr, res.stderr
     assert _files(out) == before
-    monkeypatch.setattr(commit.os, "replace", replace)
+    monkeypatch.setattr(commit.os, "replace", REPLACE)
     listed = json.loads(cvm("history", "-p", str(project), "--json").stdout)
     # fails before: a second run, 'replacing' the first, whose files were never written
     assert [(r["run"], r["replaced_by"]) for r in listed] == [(1, None)]
@@ -141,35 +142,23 @@ def test_a_link_an_unrestorable_file_a_new_folder_and_a_stop(
     target.write_text("mine\n")
     (out / "customers.csv").unlink()
     (out / "customers.csv").symlink_to(target)  # a user's link where the engine's file was
-    replace = os.replace
     blocked = out / "customers.parquet"
-
-    def refuse(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if Path(dst) == blocked and ".cvm-tmp" in str(src):
-            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
-        replace(src, dst)
-
-    monkeypatch.setattr(commit.os, "replace", refuse)
+    monkeypatch.setattr(commit.os, "replace", refusing((blocked, ".cvm-tmp")))
     res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
     assert res.exit_code == 3
     assert (out / "customers.csv").is_symlink() and (out / "customers.csv").read_text() == \
         "mine\n"
     # a restore refused too: the earlier file is kept, and said where
     (out / "customers.csv").unlink()
-    monkeypatch.setattr(commit.os, "replace", replace)
+    monkeypatch.setattr(commit.os, "replace", REPLACE)
     res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
     assert res.exit_code == 0, res.stderr  # (the link replaced by a new file: restore it)
     config = project / "cvm.yaml"
     config.write_text(config.read_text().replace("as_of: 2024-08-01", "as_of: 2024-09-01"))
     earlier = (out / "customers.csv").read_bytes()
 
-    def refuse_both(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if (Path(dst) == blocked and ".cvm-tmp" in str(src)) or (
-                Path(dst) == out / "customers.csv" and ".earlier" in str(src)):
-            raise PermissionError(1, "Operation not permitted", str(src), None, str(dst))
-        replace(src, dst)
-
-    monkeypatch.setattr(commit.os, "replace", refuse_both)
+    monkeypatch.setattr(commit.os, "replace", refusing(
+        (blocked, ".cvm-tmp"), (out / "customers.csv", ".earlier")))
     res = runner.invoke(app, ["score", "-p", str(project), "-o", str(out), "-q"])
     assert res.exit_code == 3
     kept = [p for p in out.iterdir() if p.name.startswith(".cvm-earlier-")]
@@ -192,12 +181,11 @@ def test_a_stop_during_the_renames_is_rolled_back_with_the_folders_made(
     tiers = project / "rules" / "value_tiers.yaml"
     tiers.write_text(tiers.read_text().replace("share: 0.05", "share: 0.06"))
     before = _files(out)
-    replace = os.replace
 
     def stop(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         if Path(dst) == out / "manifest.json" and ".cvm-tmp" in str(src):
             raise Terminated
-        replace(src, dst)
+        REPLACE(src, dst)
 
     monkeypatch.setattr(commit.os, "replace", stop)
     res = cvm("run", "-p", str(project), "-o", str(out), "-q", "--no-history")
