@@ -26,7 +26,9 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
         if not source.is_file():
             raise InputError(Problem("file not found" if not source.exists() else
                                      "is a folder, expected a transactions file",
-                                     file=str(source), key="--from"))
+                                     file=str(source), key="--from",
+                                     hint="give the path of your transactions export (CSV), "
+                                     "relative to the current folder or absolute"))
         sniffed = sniff(source)
         # one row per contract: a subscriptions: project (or the reading, said when unsure)
         considered = detect_contracts(sniffed, contracts)

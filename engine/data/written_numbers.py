@@ -122,6 +122,12 @@ _PARENTHESES = re.compile(rf"\(\s*((?:[{_SYMBOLS}]|[A-Z]{{3}})?[{SPACES}]*[0-9][
                           rf"(?:[{SPACES}]*(?:[{_SYMBOLS}]|[A-Z]{{3}}))?)\s*\)")
 
 
+# a sign and the code of the one currency it stands for (a first-day trial's EUR 12,50 beside
+# currency_sign: "€" was told to convert its currency)
+_SAME_CURRENCY = {"€": "EUR", "£": "GBP", "₹": "INR", "zł": "PLN", "₽": "RUB", "₺": "TRY",
+                  "₩": "KRW", "₪": "ILS", "₴": "UAH", "฿": "THB", "₫": "VND", "₦": "NGN"}
+
+
 def unread_hint(first: str, numbers: Numbers) -> str | None:
     """The hint for ``first``, a number that cannot be read, when it is written with a
     currency sign or thousands separators the settings do not name; None otherwise."""
@@ -130,6 +136,10 @@ def unread_hint(first: str, numbers: Numbers) -> str | None:
         return None
     sign = found.group("a") or found.group("b")
     if sign and numbers.sign and sign != numbers.sign:
+        if _SAME_CURRENCY.get(sign, sign) == _SAME_CURRENCY.get(numbers.sign, numbers.sign):
+            return (f"data.currency_sign is {numbers.sign!r} in {config_shown()}: this amount "
+                    f"is written with {sign!r}, the same currency written another way; one "
+                    "sign is read past: export the amounts written one way")
         return (f"data.currency_sign is {numbers.sign!r} in {config_shown()}: this amount is "
                 f"written with {sign!r}; amounts in another currency need converting first")
     settings = [f"data.currency_sign: {_quoted(sign)}"] if sign and not numbers.sign else []
