@@ -170,3 +170,18 @@ def test_a_new_project_s_files_name_schemas_it_holds(tmp_path: Path) -> None:
                 assert target.read_bytes() == (ROOT / "engine/schemas" / target.name).read_bytes()
                 named += 1
     assert named > 10
+
+
+def test_a_column_named_like_it_whose_values_were_not_read_is_offered(tmp_path: Path) -> None:
+    """A first-day trial's US Excel times ('1/2/2023 6:57 PM'): 'not guessed', and the hint sent
+    the user to look for another column, where this one needs its date_format."""
+    source = tmp_path / "export.csv"
+    source.write_text("Customer,OrderDate,Amount\nC1,1/2/2023 6:57 PM,12.50\n"
+                      "C2,1/3/2023 7:00 AM,3.00\n")
+    code, _, err = _init(tmp_path / "p", source)
+    assert code == 1
+    assert err.endswith(
+        "  hint: if 'OrderDate' is the column, write date: OrderDate and data.date_format as "
+        "its dates are written (strftime codes: \"%m/%d/%Y %I:%M %p\" reads 1/2/2023 6:57 PM) "
+        "in cvm.yaml, then run `cvm validate`, which says what each value needs; else write "
+        "the name of the column holding date\n")

@@ -66,8 +66,7 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
             at = next((i + 1 for i, line in enumerate(lines)
                        if line.startswith(f"    {name}: null")), None)
             problem = Problem(f"not guessed: {why}", file=str(folder / "cvm.yaml"), line=at,
-                              key=f"data.columns.{name}", hint="write the name of the column "
-                              f"holding {name} in cvm.yaml, then run `cvm validate`")
+                              key=f"data.columns.{name}", hint=_not_guessed_hint(name, why))
             typer.echo(f"error: {problem.format()}", err=True)
         return 1
     if not quiet:
@@ -75,3 +74,20 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
                    f"next: put your transactions at {PLACEHOLDER} (or change data.transactions"
                    "), map its columns in cvm.yaml, then cvm validate")
     return 0
+
+
+def _not_guessed_hint(name: str, why: str) -> str:
+    """What to write for a column init could not map: where a column is named like it but its
+    values were not read (a first-day trial's '1/2/2023 6:57 PM', '42,70-'), that it may be
+    the one, with the setting its values need; else to name the column."""
+    import re
+
+    named = re.match(r"'([^']+)' is named like it", why)
+    if named is None:
+        return f"write the name of the column holding {name} in cvm.yaml, then run `cvm validate`"
+    col = named.group(1)
+    need = (" and data.date_format as its dates are written (strftime codes: \"%m/%d/%Y "
+            "%I:%M %p\" reads 1/2/2023 6:57 PM)" if name == "date" else "")
+    return (f"if {col!r} is the column, write {name}: {col}{need} in cvm.yaml, then run `cvm "
+            "validate`, which says what each value needs; else write the name of the column "
+            f"holding {name}")
