@@ -60,6 +60,17 @@ def figure(value: float, places: int) -> float:
     return float(round_half_up(value, places))
 
 
+def lowest_at(value: float, places: int) -> float:
+    """The lowest figure of ``places`` decimals that is at least ``value`` (a tier's cut as
+    the lowest written figure in the tier): ``value`` itself when it has no more decimals, up
+    to the binary error ``round_half_up`` allows (1532.27 stays 1532.27; 1532.27000017 is
+    1532.28)."""
+    import math
+
+    units = value * 10.0 ** places
+    return math.ceil(units - max(_ABSOLUTE, abs(units) * _RELATIVE)) / 10.0 ** places
+
+
 def fixed(value: float, places: int) -> str:
     """One figure as text, rounded half up, with thousands separators (1,234.57)."""
     return f"{figure(value, places):,.{places}f}"

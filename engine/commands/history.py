@@ -56,9 +56,9 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
 def cents_as_written(value: float) -> float:
     """A money figure rounded as the output files round it (engine.decimals: half up on the
     decimal value, whose 33.055 is 33.06 where Python's round gives 33.05)."""
-    from engine.decimals import round_half_up
+    from engine.decimals import figure
 
-    return float(round_half_up(float(value), 2))
+    return figure(float(value), 2)
 
 
 def _runs_text(rows: list[dict[str, Any]], where: str) -> str:

@@ -126,8 +126,6 @@ def _cut(value: float, places: int) -> str:
     the quantile 1,574.6905 of a money basis is 1,574.70 (at two decimals a customer at
     1,574.69 read as in the tier, which they are not; a re-trial found a cut of 1,532.27000017
     shown 1,532.27 even at six)."""
-    import math
+    from engine.decimals import lowest_at
 
-    units = value * 10 ** places
-    lowest = math.ceil(units - max(5e-7, abs(units) * 2.0 ** -47))  # 1532.27 itself: 1532.27
-    return f"{lowest / 10 ** places:,.{places}f}"
+    return f"{lowest_at(value, places):,.{places}f}"

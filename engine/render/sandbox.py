@@ -280,9 +280,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
 
 def _half_up(value: Any, places: int) -> float:
-    from engine.decimals import round_half_up
+    from engine.decimals import figure  # numpy: loaded when a figure is first shown
 
-    return float(round_half_up(float(value), places))
+    return figure(float(value), places)
 
 
 @jinja2.pass_eval_context

@@ -203,10 +203,10 @@ def exact_totals(frame: pd.DataFrame) -> tuple[float, float]:
 
 def shown_totals(scored: Scored) -> tuple[float, float]:
     """The revenue and gross margin a summary prints: the exact sums rounded to cents once."""
-    from engine.decimals import round_half_up
+    from engine.decimals import figure
 
     revenue, margin = scored.totals or exact_totals(scored.table)
-    return float(round_half_up(revenue, 2)), float(round_half_up(margin, 2))
+    return figure(revenue, 2), figure(margin, 2)
 
 
 def row_counts(scored: Scored) -> dict[str, int]:
