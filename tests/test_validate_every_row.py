@@ -68,3 +68,33 @@ def test_a_bad_amount_past_the_first_rows_is_said_by_validate(tmp_path: Path) ->
     assert said[1].stderr.startswith(f"error: {tmp_path / 'tx.csv'}:1500: row 1499, column "
                                      "'NetAmount': found '58.8x'")
     assert said[0].stderr == said[1].stderr  # -q: the errors only, as run prints them
+
+
+def test_a_byte_not_in_the_encoding_past_the_first_rows_is_said_by_validate(
+        tmp_path: Path) -> None:
+    """A Latin-1 'é' in a channel near the end of the file (past the first MB): validate read
+    every row's id, date and numbers, passed, and `cvm run` then stopped at the byte (the
+    channel is read by run alone). A byte in a column cvm.yaml does not map stops neither."""
+    project = copy_example_project(tmp_path)
+    data = (ROOT / "examples/retail/transactions.csv").read_bytes().split(b"\n")
+    data[-3] = data[-3].replace(b",web,", b",w\xe9b,").replace(b",app,", b",\xe9pp,") \
+        .replace(b",store,", b",st\xe9re,")
+    (tmp_path / "tx.csv").write_bytes(b"\n".join(data))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(tmp_path / "tx.csv")))
+    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
+        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    assert [r.exit_code for r in said] == [1, 1]
+    offset = sum(len(line) + 1 for line in data[:-3]) + data[-3].index(0xE9)
+    assert said[1].stderr == (
+        f"error: {tmp_path / 'tx.csv'}:{len(data) - 2}: byte 0xe9 at byte offset "
+        f"{offset} is not valid utf-8\n"
+        "  hint: save the file as UTF-8, or set data.encoding in cvm.yaml (e.g. latin-1 or "
+        "cp1252)\n")
+    assert said[0].stderr == said[1].stderr
+    # the same byte in a column the project does not map: every command passes
+    config.write_text(config.read_text().replace("    channel: SalesChannel\n", ""))
+    for command in (["validate"], ["score", "-o", str(tmp_path / "o")]):
+        done = runner.invoke(app, [*command, "-p", str(project), "-q"])
+        assert done.exit_code == 0, done.output

@@ -13,6 +13,7 @@ make them. Then the customers file, every row as the commands read it."""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -128,10 +129,12 @@ def _check(config: Config, found: list[tuple[dt.date, str]],
         return
     table = _read(src, wanted, repetitive)
     rest = {k: v for k, v in transaction_columns(config).items() if k not in wanted}
-    if rest and has_blank(table, "date"):  # an empty row is empty in every mapped column:
-        more = _read(src, rest, ("category", "channel"))  # the others, read on this path only
-        for name in more.column_names:
-            table = table.append_column(name, more.column(name))
+    blank = has_blank(table, "date")
+    if rest and (blank or _may_not_decode(src)):  # read as run reads them: a byte not in
+        more = _read(src, rest, ("category", "channel"))  # the encoding stops it (said here)
+        if blank:  # an empty row is empty in every mapped column
+            for name in more.column_names:
+                table = table.append_column(name, more.column(name))
     # each column's first problem, in run's order: the ids, the dates and amounts, a
     # contract's end, the other numbers (run stops at the first of them)
     problems: list[Problem] = []
@@ -189,6 +192,20 @@ def _check(config: Config, found: list[tuple[dt.date, str]],
     days = purchase_days(buy, as_of, LoadReport(file=src.display))
     require_history(days, config)
     require_sample(days, config)
+
+
+def _may_not_decode(src: Source) -> bool:
+    """Whether the columns run reads beside these may hold a byte the file's encoding refuses
+    (their text is then read here, as run reads it): not in a Parquet file or a database's
+    rows, nor in a UTF-8 file of ASCII bytes alone (most exports), looked at a MB at a time."""
+    if isinstance(src, FolderRows):
+        return True
+    if isinstance(src, DatabaseRows) or src.is_parquet or not isinstance(src.path, Path):
+        return False
+    if codecs.lookup(src.encoding).name not in ("utf-8", "utf-8-sig"):
+        return True
+    with src.path.open("rb") as fh:
+        return not all(chunk.isascii() for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
 def _read(src: Source, columns: dict[str, str], repetitive: tuple[str, ...]) -> pa.Table:
