@@ -3,6 +3,7 @@ an absence decided later by the clock (no event posted then), the event that ope
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,26 +38,43 @@ def test_an_absence_fired_by_the_clock_names_the_event_that_opened_it() -> None:
         ("callback_overdue", "e1"), ("repeat_complaint", "e2")]
 
 
-def test_an_event_id_recorded_before_a_restart_is_seen(tmp_path: Any) -> None:
+def test_an_event_id_recorded_before_a_restart_is_seen(history_url: str,
+                                                      tmp_path: Any) -> None:
     """A client's event id is the same event after a restart too: the history is asked when
-    the service has not posted it since it started."""
+    the service has not posted it since it started, and the first answer is given again (a
+    UUID with its dashes as the id, on both databases). An event recorded before the history
+    kept answers is answered with what the history holds of it: when it occurred."""
     import datetime as dt
 
     from engine.history.tables import events
     from tests.history_runs import open_history
 
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    store = open_history(history_url, tmp_path)
+    first = {"event_id": "6f1c2b7e-2a41-4c55-9a51-0d6a4c1f1e2d", "customer_id": "C1",
+             "customer_in_run": True, "type": "complaint",
+             "occurred_at": "2026-01-02T00:00:00+00:00", "late": False, "late_for": [],
+             "fired": [{"interaction_id": "i1", "trigger_id": "vip_complaint"}],
+             "duplicate": False}
+    row = {"customer_id": "C1", "type": "complaint",
+           "occurred_at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
+           "recorded_at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
+           "attributes": "{}", "fired": 1}
     try:
         with store.transaction() as conn:
-            conn.execute(events.insert(), {
-                "id": "crm-1", "customer_id": "C1", "type": "complaint",
-                "occurred_at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
-                "recorded_at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc),
-                "attributes": "{}", "fired": 1})
-        service = Service(holder=None, journal=SimpleNamespace(store=store),  # type: ignore[arg-type]
+            conn.execute(events.insert(), [
+                {**row, "id": first["event_id"], "answer": json.dumps(first)},
+                {**row, "id": "crm-1", "answer": None}])
+        holder = SimpleNamespace(state=SimpleNamespace(
+            ready=SimpleNamespace(record=lambda cid: None)))
+        service = Service(holder=holder, journal=SimpleNamespace(store=store),  # type: ignore[arg-type]
                           triggers=None, reload=lambda: None)  # type: ignore[arg-type,return-value]
-        assert service.seen("crm-1") and not service.seen("crm-2")
-        service.posting_done("crm-2")
-        assert service.seen("crm-2")
+        assert service.earlier(str(first["event_id"])) == first
+        assert service.earlier("crm-1") == {
+            "event_id": "crm-1", "customer_id": "C1", "customer_in_run": False,
+            "type": "complaint", "occurred_at": "2026-01-02T00:00:00+00:00", "late": False,
+            "late_for": [], "fired": [], "duplicate": False}
+        assert service.earlier("crm-2") is None
+        service.posting_done("crm-2", {"event_id": "crm-2"})
+        assert service.earlier("crm-2") == {"event_id": "crm-2"}
     finally:
         store.close()

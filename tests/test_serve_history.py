@@ -96,3 +96,52 @@ def test_a_history_of_the_previous_version_is_upgraded(history_url: str,
             assert conn.exec_driver_sql("SELECT file FROM cvm_imports").scalar_one() == "r.csv"
     finally:
         store.close()
+
+
+def test_0010_keeps_the_events_and_widens_their_ids(history_url: str, tmp_path: Path) -> None:
+    """A history at 0009_live: its events kept, without an answer; then an id of 36
+    characters recorded (PostgreSQL held it to 32 before); downgraded, PostgreSQL refuses to
+    narrow the ids back while it is there, SQLite drops the answers and keeps the rows."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import select
+
+    from engine.errors import InputError
+    from engine.history.settings import parse
+    from engine.history.store import open_store
+    from engine.history.tables import events
+
+    store = open_store(parse(history_url, tmp_path, source="test"), create=True)
+    assert store is not None
+    cfg = Config()
+    cfg.set_main_option("script_location",
+                        str(Path(__file__).resolve().parents[1] / "engine" / "history"
+                            / "migrations"))
+    event = ("INSERT INTO cvm_events (id, customer_id, type, occurred_at, recorded_at, "
+             "attributes, fired) VALUES ('{}', 'C1', 'complaint', '2026-01-02 00:00:00', "
+             "'2026-01-02 00:00:00', '{{}}', 0)")
+    with store.transaction() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009_live")
+        conn.exec_driver_sql(event.format("e" * 32))
+    store.close()
+    store = open_store(parse(history_url, tmp_path, source="test"), create=True)
+    assert store is not None
+    uuid_id = "6f1c2b7e-2a41-4c55-9a51-0d6a4c1f1e2d"
+    try:
+        with store.transaction() as conn:
+            conn.exec_driver_sql(event.format(uuid_id))
+        with store.reading() as conn:
+            assert conn.execute(select(events.c.id, events.c.answer).order_by(events.c.id)
+                                ).all() == [(uuid_id, None), ("e" * 32, None)]
+        postgres = history_url.startswith("postgresql")
+        try:
+            with store.transaction() as conn:
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0009_live")
+            assert not postgres
+        except InputError as refused:  # (the store says the database's error)
+            assert postgres and "value too long for type character varying(32)" in \
+                refused.format()
+    finally:
+        store.close()

@@ -112,16 +112,18 @@ responses = Table(
 run_actions = _run_actions_table(metadata)
 run_values = _run_values_table(metadata)  # migration 0004_w_record
 
-# What `cvm serve` records (migration 0003_serve): ids are the service's own (32 hex digits).
+# What `cvm serve` records (migration 0003_serve): ids are the service's own (32 hex digits),
+# or an event's the client gave (up to 64 characters: migration 0010_answers).
 events = Table(
     "cvm_events", metadata,
-    Column("id", String(32), primary_key=True),
+    Column("id", String(64), primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("type", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("attributes", Text, nullable=False),  # the event's attributes, JSON
     Column("fired", Integer, nullable=False),  # how many actions its triggers fired
+    Column("answer", Text),  # the answer given, JSON: a request sent again gets it (0010)
     Index("cvm_events_customer", "customer_id", "occurred_at"),
 )
 
@@ -138,7 +140,7 @@ interactions = Table(
     Column("campaign", Text),
     Column("offer", Text),
     Column("service_level", Text),
-    Column("event_id", String(32)),  # the event that fired it (source trigger)
+    Column("event_id", String(64)),  # the event that fired it (source trigger)
     Column("trigger_id", Text),
     Column("withheld", Text),  # why a trigger's action was not given (migration 0009)
     Index("cvm_interactions_customer", "customer_id", "recorded_at"),

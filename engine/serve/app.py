@@ -27,7 +27,7 @@ from engine.history.live import live_row
 from engine.history.tables import events, interaction_responses, interactions, live_contacts
 from engine.project.rulebook import NO_ACTION
 from engine.serve.events import Triggers
-from engine.serve.journal import Journal, interaction_of, new_id, now, recent
+from engine.serve.journal import Journal, as_utc, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
 from engine.serve.problems import close, fits, not_found, outside, problem, problems_of
 from engine.serve.ready import dumps
@@ -48,23 +48,33 @@ class Service:
         self.journal = journal
         self.triggers = triggers
         self.reload = reload
-        # the event ids clients gave (newest last): a request sent again is the same event
-        self.posted: dict[str, None] = {}
+        # the event ids clients gave and the answers given (newest last): a request sent
+        # again is the same event, and gets the same answer
+        self.posted: dict[str, dict[str, Any]] = {}
         self.posting = threading.Lock()
 
-    def seen(self, event_id: str) -> bool:
-        """Whether an event of this id was posted: here since the start, or recorded in the
-        history before (a restart between a request and its retry)."""
+    def earlier(self, event_id: str) -> dict[str, Any] | None:
+        """The answer given to the event of this id, if one was posted: here since the start,
+        or recorded in the history before (a restart between a request and its retry; an
+        event recorded before the history kept answers: what it holds of it)."""
         if event_id in self.posted:
-            return True
+            return self.posted[event_id]
         if self.journal is None:
-            return False
+            return None
         with self.journal.store.reading() as conn:
-            return conn.execute(select(events.c.id).where(events.c.id == event_id)).first() \
-                is not None
+            row = conn.execute(select(events).where(events.c.id == event_id)).first()
+        if row is None:
+            return None
+        if row.answer is not None:
+            given: dict[str, Any] = json.loads(row.answer)
+            return given
+        return {"event_id": event_id, "customer_id": row.customer_id,
+                "customer_in_run": self.holder.state.ready.record(row.customer_id) is not None,
+                "type": row.type, "occurred_at": as_utc(row.occurred_at).isoformat(),
+                "late": False, "late_for": [], "fired": [], "duplicate": False}
 
-    def posting_done(self, event_id: str) -> None:
-        self.posted[event_id] = None
+    def posting_done(self, event_id: str, answer: dict[str, Any]) -> None:
+        self.posted[event_id] = answer
         if len(self.posted) > POSTED_KEPT:  # the oldest are in the history by now
             del self.posted[next(iter(self.posted))]
 
@@ -270,14 +280,15 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                 return problem(f"body.attributes.{name}", f"expected a {kind}", value)
         event_id = request.event_id or new_id()
         occurred = (request.occurred_at or now()).astimezone(dt.timezone.utc)
-        answer = {"event_id": event_id, "customer_id": request.customer_id,
-                  "customer_in_run": record is not None, "type": request.type,
-                  "occurred_at": occurred.isoformat()}
+        answer: dict[str, Any] = {
+            "event_id": event_id, "customer_id": request.customer_id,
+            "customer_in_run": record is not None, "type": request.type,
+            "occurred_at": occurred.isoformat()}
         # a client's id: one request at a time, so that two sent at once are one event
         with service.posting if request.event_id else nullcontext():
-            if request.event_id is not None and service.seen(event_id):
-                return Response(dumps({**answer, "late": False, "late_for": [], "fired": [],
-                                       "duplicate": True}), media_type=JSON)
+            if request.event_id is not None and \
+                    (first := service.earlier(event_id)) is not None:  # the first answer
+                return Response(dumps({**first, "duplicate": True}), media_type=JSON)
             result = None
             while result is None:  # None: those triggers were replaced by a reload just now
                 result = service.triggers.post(
@@ -285,15 +296,15 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                     request.attributes, record)
             found, late = result
             fired = service.fired(event_id, found)
+            answer.update(late=bool(late), late_for=list(late), fired=fired, duplicate=False)
             service.record(events, {
                 "id": event_id, "customer_id": request.customer_id, "type": request.type,
                 "occurred_at": occurred, "recorded_at": now(),
                 "attributes": json.dumps(request.attributes, sort_keys=True),
-                "fired": len(fired)})
+                "fired": len(fired), "answer": dumps(answer).decode()})
             if request.event_id is not None:
-                service.posting_done(event_id)
-        return Response(dumps({**answer, "late": bool(late), "late_for": list(late),
-                               "fired": fired, "duplicate": False}), media_type=JSON)
+                service.posting_done(event_id, answer)
+        return Response(dumps(answer), media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
               responses=errors(401, 404, 409, 413, 422))

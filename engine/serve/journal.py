@@ -128,7 +128,7 @@ def past_events(store: Store, since: dt.datetime) -> list[tuple[str, str, str, d
             found = json.loads(fields)
         except ValueError:
             found = {}
-        out.append((event_id, customer, kind, _utc(at),
+        out.append((event_id, customer, kind, as_utc(at),
                     found if isinstance(found, dict) else {}))
     return out
 
@@ -138,11 +138,11 @@ def last_alive(store: Store) -> dt.datetime | None:
     with store.reading() as conn:
         found = [conn.execute(select(func.max(t.c.recorded_at))).scalar()
                  for t in (events, interactions, interaction_responses)]
-    times = [_utc(t) for t in found if t is not None]
+    times = [as_utc(t) for t in found if t is not None]
     return max(times) if times else None
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
+def as_utc(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else \
         at.astimezone(dt.timezone.utc)
 

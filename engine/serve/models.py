@@ -59,9 +59,9 @@ class EventRequest(Strict):
     type: Name = Field(description="complaint, purchase, visit, call, or a type the triggers "
                                    "declare")
     event_id: Annotated[str, StringConstraints(strip_whitespace=True)] | None = Field(
-        None, description="the client's id of the event (at most 32 letters, digits, _ . : -): "
-                          "a request sent again with it is the same event, answered as a "
-                          "duplicate; default: a new id")
+        None, description="the client's id of the event (at most 64 letters, digits, _ . : -, "
+                          "a UUID fits): a request sent again with it is the same event, "
+                          "answered with the first answer as a duplicate; default: a new id")
     occurred_at: dt.datetime | None = Field(
         None, description="default: now (UTC); at most 5 minutes ahead of the service's "
                           "clock, years 1900 to 2199")
@@ -70,10 +70,9 @@ class EventRequest(Strict):
     @field_validator("event_id")
     @classmethod
     def _event_id(cls, value: str | None) -> str | None:
-        """The history keeps an event's id in 32 characters: said in words, not a pattern."""
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,32}", value):
-            raise ValueError("expected at most 32 letters, digits, _ . : or - (a UUID "
-                             "without its dashes fits)")
+        """The history keeps an event's id in 64 characters: said in words, not a pattern."""
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+            raise ValueError("expected at most 64 letters, digits, _ . : or - (a UUID fits)")
         return value
 
     @field_validator("occurred_at", mode="before")
