@@ -98,3 +98,28 @@ def test_a_byte_not_in_the_encoding_past_the_first_rows_is_said_by_validate(
     for command in (["validate"], ["score", "-o", str(tmp_path / "o")]):
         done = runner.invoke(app, [*command, "-p", str(project), "-q"])
         assert done.exit_code == 0, done.output
+
+
+def test_a_bad_value_in_the_first_rows_is_counted_over_every_row(tmp_path: Path) -> None:
+    """Bad amounts at rows 5 and 50 and three more past the first 1,000 rows: validate said
+    "2 of the first 1,000 rows have this problem" where it had read every row, and run says
+    all 5."""
+    project = copy_example_project(tmp_path)
+    lines = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    for row in (5, 50, 3000, 9000, 15000):
+        fields = lines[row].split(",")
+        fields[6] += "x"
+        lines[row] = ",".join(fields)
+    (tmp_path / "tx.csv").write_text("".join(lines))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
+                                                 str(tmp_path / "tx.csv")))
+    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
+        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    assert [r.exit_code for r in said] == [1, 1]
+    assert said[1].stderr == (
+        f"error: {tmp_path / 'tx.csv'}:6: row 5, column 'NetAmount': found '37.37x', expected "
+        "a number such as 12.50\n"
+        "  hint: 5 rows have this problem; use '.' as the decimal mark, no thousands "
+        "separators or currency signs\n")
+    assert said[0].stderr == said[1].stderr

@@ -67,9 +67,12 @@ def check(project: Path | None, config_file: Path | None,
         if config.as_of is None and as_of is not None and (
                 ahead := ahead_of_today(config, as_of, dated)):
             built.problems.append(ahead)  # said first: it may be why a check below fails
-        # a column's first problem in the first rows is its first over every row too
-        said = {(p.file, p.line, p.key) for p in first}
-        built.problems.extend(p for p in every if (p.file, p.line, p.key) not in said)
+        # a column's first problem in the first rows is its first over every row too: said
+        # once, as run says it (how many rows have it counted over every row)
+        over_all = {(p.file, p.line, p.key): p for p in every}
+        built.problems[:] = [over_all.pop((p.file, p.line, p.key), p) if p in first else p
+                             for p in built.problems]
+        built.problems.extend(over_all.values())
     return built
 
 
