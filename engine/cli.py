@@ -135,8 +135,8 @@ def init(folder: Annotated[Path, typer.Argument(
              help="The new project's folder (created if missing). Default: the current one.",
              file_okay=False)] = Path("."),
          source: Annotated[Path | None, typer.Option(
-             "--from", help="A transactions file: guess its delimiter, encoding, date format "
-             "and column mapping for cvm.yaml.")] = None,
+             "--from", help="A transactions file (CSV or Parquet): guess its delimiter, "
+             "encoding, date format and column mapping for cvm.yaml.")] = None,
          contracts: Annotated[bool | None, typer.Option(
              "--contracts/--transactions", help="Read --from as contracts (one row per "
              "contract) or as transactions. Default: guessed.")] = None,

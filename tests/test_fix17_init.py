@@ -183,8 +183,8 @@ def test_a_folder_as_from_is_exit_1(tmp_path: Path) -> None:
     code, _, err = _init(tmp_path / "p", tmp_path)
     assert code == 1
     assert err == (f"error: {tmp_path}: --from: is a folder, expected a transactions file\n"
-                   "  hint: give the path of your transactions export (CSV), relative to the "
-                   "current folder or absolute\n")
+                   "  hint: give the path of your transactions export (CSV or Parquet), "
+                   "relative to the current folder or absolute\n")
 
 
 def test_a_folder_given_to_cvm_test_is_exit_1(tmp_path: Path) -> None:

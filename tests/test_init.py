@@ -120,8 +120,8 @@ def test_missing_source_is_an_input_problem(tmp_path: Path) -> None:
     code, _, err = _init(tmp_path / "p", tmp_path / "nope.csv")
     # a first-day trial: each error's hint on the next line, as README says, this one none
     assert code == 1 and err == (f"error: {tmp_path / 'nope.csv'}: --from: file not found\n"
-                                 "  hint: give the path of your transactions export (CSV), "
-                                 "relative to the current folder or absolute\n")
+                                 "  hint: give the path of your transactions export (CSV or "
+                                 "Parquet), relative to the current folder or absolute\n")
     assert not (tmp_path / "p").exists()
 
 

@@ -27,7 +27,8 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
             raise InputError(Problem("file not found" if not source.exists() else
                                      "is a folder, expected a transactions file",
                                      file=str(source), key="--from",
-                                     hint="give the path of your transactions export (CSV), "
+                                     hint="give the path of your transactions export (CSV or "
+                                     "Parquet), "
                                      "relative to the current folder or absolute"))
         sniffed = sniff(source)
         # one row per contract: a subscriptions: project (or the reading, said when unsure)
@@ -37,9 +38,10 @@ def run(*, folder: Path, source: Path | None, quiet: bool,
         typer.echo(f"wrote {folder}/: cvm.yaml, rules/, policies/, templates/, policy_tests/, "
                    f"triggers/, schemas/ ({len(written.files)} files)")
         if sniffed is not None:
-            typer.echo(f"  {sniffed.file.name}: {sniffed.encoding}, delimiter "
-                       f"{sniffed.delimiter!r}" + (f", decimal mark {sniffed.decimal!r}"
-                                                   if sniffed.decimal != "." else ""))
+            typer.echo(f"  {sniffed.file.name}: " + (
+                "a Parquet file (its column types read as they are)" if sniffed.parquet else
+                f"{sniffed.encoding}, delimiter {sniffed.delimiter!r}")
+                + (f", decimal mark {sniffed.decimal!r}" if sniffed.decimal != "." else ""))
             if sniffed.date_format:
                 typer.echo(f"  dates {sniffed.date_format} ({sniffed.date_sure}: " + (
                     ("a two-digit year may come first or last in the sample"

@@ -105,8 +105,10 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                   "    amount: NetAmount", "    # cost: Cost                # or margin: "
                   "<column>; without either, margin_rate is used"]
     else:
-        lines += [f"  delimiter: {_q(sniffed.delimiter)}  # guess: {sniffed.delimiter_why}",
-                  f"  encoding: {sniffed.encoding}  # guess: {sniffed.encoding_why}"]
+        lines += ["  # a Parquet file: read by its column types (no delimiter or encoding)"] \
+            if sniffed.parquet else [
+                f"  delimiter: {_q(sniffed.delimiter)}  # guess: {sniffed.delimiter_why}",
+                f"  encoding: {sniffed.encoding}  # guess: {sniffed.encoding_why}"]
         if sniffed.decimal != ".":
             lines.append(f"  decimal: {_q(sniffed.decimal)}  # guess: {sniffed.decimal_why}")
         if (fmt := sniffed.written_as) is not None:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
 from engine.errors import InputError, Problem
-from engine.workflow import sniff_format
+from engine.workflow import sniff_format, sniff_parquet
 from engine.workflow.sniff_names import name_score, net_first
 from engine.workflow.sniff_numbers import (
     DECIMAL_COMMA,
@@ -87,6 +87,7 @@ class Sniffed:
     decimal_why: str = ""
     # the currency sign and thousands separator the amounts are written with, if any
     written_as: sniff_format.Format | None = None
+    parquet: bool = False  # a Parquet file: no delimiter or encoding in cvm.yaml
 
 
 def _encoding(raw: bytes) -> tuple[str, str]:
@@ -157,7 +158,7 @@ def _date_format(values: Sequence[str]) -> str | None:
     return None
 
 
-ZIP, PARQUET = b"PK\x03\x04", b"PAR1"
+ZIP = b"PK\x03\x04"
 
 
 def _refuse_binary(path: Path, raw: bytes) -> None:
@@ -168,8 +169,6 @@ def _refuse_binary(path: Path, raw: bytes) -> None:
     head = raw[:4096]
     if raw.startswith(ZIP):
         like = "; it starts like a zip archive (an Excel .xlsx or .ods workbook)"
-    elif raw.startswith(PARQUET):
-        like = "; it is a Parquet file (map its columns by hand: README \"Your own data\")"
     elif head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
         like = "; it looks like UTF-16 text without a byte order mark"
     else:
@@ -199,6 +198,9 @@ def _refuse_headerless(path: Path, first: Sequence[str], delimiter: str) -> None
 def sniff(path: Path) -> Sniffed:
     with path.open("rb") as fh:
         raw = fh.read(SAMPLE_BYTES)
+    if raw.startswith(sniff_parquet.MAGIC):  # read by its column types
+        return _sniffed(path, ("utf-8", "a Parquet file"), (",", "a Parquet file"),
+                        *sniff_parquet.sample(path, SAMPLE_ROWS), parquet=True)
     _refuse_binary(path, raw)
     encoding, enc_why = _encoding(raw)
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")
@@ -216,8 +218,15 @@ def sniff(path: Path) -> Sniffed:
             + ", expected a header line and rows of transactions", file=str(path),
             hint="export the transactions with their rows, then run `cvm init --from` again"))
     _refuse_headerless(path, header, delimiter)
-    columns = {name: [row[i] if i < len(row) else "" for row in body]
-               for i, name in enumerate(header)}
+    return _sniffed(path, (encoding, enc_why), (delimiter, delim_why), header,
+                    {name: [row[i] if i < len(row) else "" for row in body]
+                     for i, name in enumerate(header)})
+
+
+def _sniffed(path: Path, encoding: tuple[str, str], delimiter: tuple[str, str],
+             header: list[str], columns: dict[str, list[str]], *, parquet: bool = False
+             ) -> Sniffed:
+    """The guesses from the sampled ``columns`` (each column's values as text)."""
     written = columns  # guessed from as the engine will read them: 12,50 is 12.50
     if (fmt := sniff_format.guess(columns)) is not None:  # £1,250.00: data.thousands...
         decimal, decimal_why = fmt.numbers.decimal, fmt.why
@@ -225,11 +234,12 @@ def sniff(path: Path) -> Sniffed:
                    for name, values in columns.items()}
     else:
         decimal, decimal_why = decimal_mark(columns)
-        columns = {name: as_read(values, decimal, delimiter == ";")
+        columns = {name: as_read(values, decimal, delimiter[0] == ";")
                    for name, values in columns.items()}
-    found = Sniffed(path, encoding, enc_why, delimiter, delim_why, header, len(body),
+    found = Sniffed(path, *encoding, *delimiter, header,
+                    max((len(v) for v in written.values()), default=0),
                     columns=columns, written=written, decimal=decimal, decimal_why=decimal_why,
-                    written_as=fmt)
+                    written_as=fmt, parquet=parquet)
     found.currency = currency_of(written, fmt.numbers.sign if fmt else None)
     _guess(found, columns)
     return found
