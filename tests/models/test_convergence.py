@@ -115,3 +115,50 @@ def test_gamma_gamma_does_not_depend_on_the_currency_unit(sample: pd.DataFrame) 
         small.log_likelihood_ - keep.sum() * np.log(1e6), rel=1e-9)
     np.testing.assert_allclose(large.expected_average_spend(x[:20], m[:20] * 1e6),
                                small.expected_average_spend(x[:20], m[:20]) * 1e6, rtol=1e-6)
+
+
+def test_a_drop_out_probability_every_customer_shares_is_said_so() -> None:
+    """A data scientist's trial: 5,000 simulated customers, every one with the drop-out
+    probability 0.15: MBG/NBD's a and b grow together without end, and the error said "too
+    few repeat buyers, or recency/T in the wrong time unit" of data with thousands of them."""
+    import re
+
+    from engine.value.models._beta_geo import simulate
+    from engine.value.models._common import check_range
+    from engine.value.models.mbgnbd import ModifiedBetaGeoFitter
+
+    names = ModifiedBetaGeoFitter.param_names
+    with pytest.raises(ConvergenceError) as info:
+        check_range("ModifiedBetaGeoFitter", names, np.array([0.8, 4.0, 1.5e8, 8.5e8]))
+    assert info.value.reason == (
+        "ModifiedBetaGeoFitter: the likelihood still rises as a and b grow together (a = "
+        "1.5e+08, b = 8.5e+08), with a drop-out probability a/(a+b) = 0.15 after each "
+        "purchase: drop-out probabilities hardly vary between customers in these data, and "
+        "ModifiedBetaGeoFitter has no finite estimate (its limit gives every customer that one "
+        "value).")
+    assert str(info.value).endswith(" Another purchase model may describe such data (cvm fit "
+                                    "compares them); a penalizer keeps the parameters finite "
+                                    "but pulls every one towards 0.")
+    with pytest.raises(ConvergenceError) as info:  # one past the range, the other small
+        check_range("ModifiedBetaGeoFitter", names, np.array([0.8, 4.0, 1.5e8, 20.0]))
+    assert "is outside [1e-08, 1e+06]: the data do not identify" in info.value.reason
+    # and from a fit (the sample's draw: a and b run off on this one)
+    x, t_x, big_t = simulate({"r": 0.8, "alpha": 4.0, "a": 1.5e4, "b": 8.5e4},
+                             np.full(5000, 52.0), rng=np.random.default_rng(4),
+                             drop_at_first=True)
+    with pytest.raises(ConvergenceError) as info:
+        ModifiedBetaGeoFitter().fit(x, t_x, big_t)
+    assert re.match(r"ModifiedBetaGeoFitter: the likelihood still rises as a and b grow "
+                    r"together \(a = \S+, b = \S+\), with a drop-out probability a/\(a\+b\) "
+                    r"= 0\.1\d* after each purchase", info.value.reason), info.value.reason
+
+
+def test_a_ridge_s_advice_is_another_model() -> None:
+    from engine.value.clv_models import fit_advice
+
+    assert fit_advice(7.0, 0.0, "the MBG/NBD purchase model fit failed: the likelihood still "
+                      "rises as a and b grow together (...)") == (
+        "; the model has no finite estimate on these data: models.use: auto chooses the model "
+        "that fits them, or a small models.penalizer (now 0; try 0.0001) keeps its parameters "
+        "finite")
+    assert fit_advice(7.0, 0.0).startswith("; to fit, the models need more data")

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import optimize
 
 from engine.value.models._threads import one_blas_thread
-from engine.value.models.unidentified import unidentified
+from engine.value.models.unidentified import ridge, unidentified
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -269,10 +269,11 @@ def check_range(model: str, names: Sequence[str], params: FloatArray) -> None:
     """Parameters outside [PARAM_MIN, PARAM_MAX] mean the data do not identify the model."""
     for name, value_ in zip(names, params, strict=True):
         if not PARAM_MIN <= value_ <= PARAM_MAX:
-            raise ConvergenceError(
+            raise ConvergenceError(*ridge(model, dict(zip(names, params, strict=True)),
+                                          PARAM_MAX) or (
                 f"{model}: parameter {name} = {value_:.4g} is outside [{PARAM_MIN:g}, "
                 f"{PARAM_MAX:g}]: the data do not identify the model "
-                f"({unidentified(model)}).", ADVICE)
+                f"({unidentified(model)}).", ADVICE))
 
 
 def newton_step_in_se(hess: FloatArray, grad: FloatArray, se: FloatArray) -> float:
