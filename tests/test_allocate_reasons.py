@@ -151,3 +151,29 @@ def test_a_campaign_budget_that_pays_another_option_names_the_full_channel() -> 
     alloc = allocate(opts, setup)
     assert alloc.channel.tolist() == [0, NO_CHANNEL, 1]
     assert alloc.reason.tolist() == ["", "capacity: the allowed channels are full", ""]
+
+
+def test_a_consented_channel_refused_for_the_service_level_is_not_called_unconsented() -> None:
+    """A marketer's case: phone (consented) serves gold only, email serves standard but the
+    customer gave no email consent: the reason read "no consented channel", and the marketer
+    went looking for a consent that was there."""
+    import pandas as pd
+
+    from engine.activation.allocate import build_options
+
+    phone = Channel("phone", "phone", 5.0, 10, None, 0.5, 0.1, ("gold",), "consent_phone", (),
+                    "")
+    email = Channel("email", "email", 0.1, 10, None, 0.5, 0.1, ("standard", "gold"),
+                    "consent_email", (), "")
+    setup = ChannelSetup((phone, email), 1.5, "s", _campaign("*", None),
+                         {"k": _campaign("k", None)}, ())
+    actions = pd.DataFrame({"customer_id": ["a", "b", "c"], "channels": ["phone|email"] * 3,
+                            "service_level": ["standard", "standard", "gold"],
+                            "campaign": ["k"] * 3})
+    table = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                          "consent_phone": [True, False, False],
+                          "consent_email": [False, False, False]})
+    opts = build_options(actions, table, setup, np.array([100.0, 100.0, 100.0]))
+    assert opts.why_none.tolist() == [
+        "no channel: the consented channels do not serve this service level",
+        "no consented channel", "no consented channel"]

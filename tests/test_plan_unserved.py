@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVERY_REASON = ["no consented channel",
                 "no channel: the policy allows none of the declared channels",
                 "no channel: no allowed channel serves this service level",
+                "no channel: the consented channels do not serve this service level",
                 "not worth a contact: expected value not above the cost on every allowed channel",
                 "capacity: the allowed channels are full",
                 "budget: the allowed channels' budgets are spent",

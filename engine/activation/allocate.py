@@ -120,9 +120,11 @@ def build_options(actions: pd.DataFrame, table: pd.DataFrame, setup: ChannelSetu
     none_allowed = ~allowed.any(axis=1)
     no_service = allowed.any(axis=1) & ~(allowed & serves).any(axis=1)
     no_consent = (allowed & serves).any(axis=1) & ~ok.any(axis=1)
+    consented = (allowed & consent).any(axis=1)  # but not on a channel serving the level
     why[none_allowed] = "no channel: the policy allows none of the declared channels"
     why[no_service] = "no channel: no allowed channel serves this service level"
-    why[no_consent] = "no consented channel"
+    why[no_consent & ~consented] = NO_CONSENT
+    why[no_consent & consented] = CONSENTED_NOT_SERVING
     # an expected value needs a finite value at stake: say so rather than drop the customer
     unvalued = ~np.isfinite(np.asarray(stake, dtype=np.float64))
     ev[unvalued] = -np.inf
@@ -249,6 +251,8 @@ def _ordinal(k: int) -> str:
 
 
 # an expected value equal to the cost (0 for 0 on a free channel) is no more worth a contact
+NO_CONSENT = "no consented channel"
+CONSENTED_NOT_SERVING = "no channel: the consented channels do not serve this service level"
 NOT_WORTH = "not worth a contact: expected value not above the cost on every allowed channel"
 LABELS = {CAPACITY: "capacity: the allowed channels are full",
           CHANNEL_BUDGET: "budget: the allowed channels' budgets are spent",

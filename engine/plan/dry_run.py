@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.activation import money
-from engine.activation.allocate import LABELS, NOT_WORTH
+from engine.activation.allocate import CONSENTED_NOT_SERVING, LABELS, NO_CONSENT, NOT_WORTH
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
@@ -252,9 +252,10 @@ def _per_customer(before: Computed, after: Computed) -> pd.DataFrame:
 
 # Why a customer is not served (engine.allocate): consent, allowed channel, worth, capacity,
 # budget. The plan lists each, zeros included, so a reason that appears or vanishes shows.
-REASONS = ("no consented channel",
+REASONS = (NO_CONSENT,
            "no channel: the policy allows none of the declared channels",
            "no channel: no allowed channel serves this service level",
+           CONSENTED_NOT_SERVING,
            NOT_WORTH,
            *LABELS.values())
 
