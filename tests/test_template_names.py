@@ -160,3 +160,48 @@ def test_a_campaign_without_a_holdout_is_sampled_without_one(tmp_path: Path) -> 
         "by zero\n  hint: a figure the template divides by is 0 on this data (an empty "
         "holdout, a campaign without a budget, a month without sales): divide only within "
         "{% if ... %}; found rendering the brief of campaign welcome_new\n"))
+
+
+def test_a_list_a_campaign_can_leave_short_or_empty_is_said_by_validate(
+        tmp_path: Path) -> None:
+    """A marketer's trial: `{{ audience.not_served_reasons[0].name }}` passed validate (the
+    sample had every status in every campaign) and stopped the run at win_back_advocates,
+    which had no customer not served, as 'list object has no element 0', naming no campaign
+    and hinting at the README's variables."""
+    project = copy_example_project(tmp_path)
+    line = _add(project / "templates" / "brief.md.j2",
+                "Mostly: {{ audience.not_served_reasons[0].name }}\n")
+    said = runner.invoke(app, ["validate", "-p", str(project)])
+    assert said.exit_code == 0  # a warning: whether run meets it depends on the data
+    advice = ("audience.not_served_reasons can be shorter, or empty, for some campaign: loop "
+              "over it ({% for item in audience.not_served_reasons %}) or test its length "
+              "first ({% if audience.not_served_reasons|length > 0 %})")
+    message = (f"templates/brief.md.j2:{line}: audience.not_served_reasons[0]: "
+               "audience.not_served_reasons has no element 0 here\n  hint: " + advice)
+    assert said.stderr == (
+        f"warning: {message}; found rendering a campaign contacting one customer (one "
+        "example, none held out or not served): cvm run stops here on data like it\n"
+        "0 error(s), 1 warning(s) in 1 file(s)\n")
+    ran = runner.invoke(app, ["run", "-p", str(project), "-o", str(tmp_path / "o"), "-q",
+                              "--no-history"])
+    assert (ran.exit_code, ran.stderr) == (
+        1, f"error: {message}; found rendering the brief of campaign win_back_advocates\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_example_a_campaign_without_contacts_lacks_is_said_by_validate(
+        tmp_path: Path) -> None:
+    """`{{ examples[0].customer_id }}` renders on every campaign that contacts someone; a
+    campaign whose customers are all not served (a budget spent) has no example."""
+    project = copy_example_project(tmp_path)
+    line = _add(project / "templates" / "brief.html.j2",
+                "{% if audience.allocated %}{{ examples[0].customer_id }}{% endif %}"
+                "{{ examples[0].value_tier }}\n")
+    said = runner.invoke(app, ["validate", "-p", str(project), "--strict"])
+    assert said.exit_code == 1
+    assert said.stderr == (
+        f"warning: templates/brief.html.j2:{line}: examples[0]: examples has no element 0 "
+        "here\n  hint: examples can be shorter, or empty, for some campaign: loop over it ({% "
+        "for item in examples %}) or test its length first ({% if examples|length > 0 %}); "
+        "found rendering a campaign whose customers are all not served (no example): cvm run "
+        "stops here on data like it\n0 error(s), 1 warning(s) in 1 file(s)\n")

@@ -209,3 +209,18 @@ def sample_actions(rulebook: Rulebook, channels: ChannelSetup,
                 "lifecycle_stage": stages[k % len(stages)],
                 "value_tier": tiers[k % len(tiers)]})
     return pd.DataFrame(rows, columns=list(USED))
+
+
+# The campaigns a run can give besides the sample's: a campaign contacting one customer and no
+# other status, and one whose customers are all not served (no example, no contact): a
+# template reading ``examples[4]`` or ``audience.not_served_reasons[0]`` stops such a run.
+THIN = {"allocated": "a campaign contacting one customer (one example, none held out or "
+                     "not served)",
+        "not_served": "a campaign whose customers are all not served (no example)"}
+
+
+def thin_samples(sample: pd.DataFrame) -> list[tuple[pd.DataFrame, str]]:
+    """Per kind of THIN, the sample's first row of that status in each campaign, alone: what
+    ``cvm validate`` also renders the brief templates on."""
+    return [(sample[sample["status"] == status].drop_duplicates("campaign"), said)
+            for status, said in THIN.items()]

@@ -77,28 +77,35 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     ``budget.usd``) is found now, at its line, in the run's words; compiling finds only bad
     syntax. Only such a name is said: what depends on the data (a second example that a
     real run has and the sample may not) is the run's to find."""
-    from engine.render.brief_data import CONTEXT_NAMES, campaign_contexts, sample_actions
+    from engine.render.brief_data import (
+        CONTEXT_NAMES,
+        campaign_contexts,
+        sample_actions,
+        thin_samples,
+    )
 
     run = {"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency, "project": project}
     env = environment(templates)
-    env.start_run()  # every brief within one bound, as the run renders them
-    failed: dict[str, InputError] = {}  # each template's first problem; the others go on
-    for ctx in campaign_contexts(sample_actions(rulebook, channels, tiers), rulebook,
-                                 channels, run=run):
-        for template in BRIEF_TEMPLATES.values():
-            if template not in failed:
-                try:
-                    render(templates, template, ctx, env=env)
-                except InputError as exc:  # chained to the failure (render_template)
-                    failed[template] = exc
+    failed: dict[str, tuple[InputError, str]] = {}  # each template's first problem
+    sample = sample_actions(rulebook, channels, tiers)
+    # the sample, then campaigns as thin as a run can give them (each list empty or short)
+    for data, case in [(sample, "a sample action list"), *thin_samples(sample)]:
+        env.start_run()  # every brief within one bound, as the run renders them
+        for ctx in campaign_contexts(data, rulebook, channels, run=run):
+            for template in BRIEF_TEMPLATES.values():
+                if template not in failed:
+                    try:
+                        render(templates, template, ctx, env=env)
+                    except InputError as exc:  # chained to the failure (render_template)
+                        failed[template] = (exc, case)
     problems: list[Problem] = []
-    for error in failed.values():
+    for error, case in failed.values():
         if error.__cause__ is not None and whatever_the_data(error.__cause__):
             problems += error.problems
         else:
             problems += [dataclasses.replace(p, severity="warning", hint="; ".join(
-                h for h in (p.hint, "found rendering a sample action list: cvm run stops here "
-                            "on data like it") if h)) for p in error.problems]
+                h for h in (p.hint, f"found rendering {case}: cvm run stops here on data like "
+                            "it") if h)) for p in error.problems]
     said = {(p.file, p.line, p.message) for p in problems}
     for template in BRIEF_TEMPLATES.values():  # in branches the sample did not take, too
         for p in unknown_names(env, template, CONTEXT_NAMES, _shown):
@@ -112,6 +119,8 @@ def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Ruleboo
                   channels: ChannelSetup, *, run: dict[str, Any]) -> dict[str, str]:
     """Every campaign's briefs by file name (``<campaign>.md``, ``<campaign>.html``): what
     ``cvm run`` writes to ``briefs/`` and ``cvm plan`` compares."""
+    from jinja2 import UndefinedError
+
     from engine.render.brief_data import campaign_contexts
 
     env = environment(templates)
@@ -122,7 +131,8 @@ def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Ruleboo
             try:
                 out[f"{ctx['campaign']['id']}.{ext}"] = render(templates, template, ctx, env=env)
             except InputError as exc:  # a figure 0, empty or missing: whose campaign's
-                if not isinstance(exc.__cause__, (ZeroDivisionError, TypeError, LookupError)) \
+                if not isinstance(exc.__cause__, (ZeroDivisionError, TypeError, LookupError,
+                                                  UndefinedError)) \
                         or whatever_the_data(exc.__cause__):
                     raise
                 raise InputError([dataclasses.replace(p, hint="; ".join(h for h in (

@@ -11,6 +11,7 @@ from engine.errors import did_you_mean
 
 README_HINT = "see the README for the variables a template gets"
 _UNDEFINED = re.compile(r"^'([^']+)' is undefined$")
+_NO_ELEMENT = re.compile(r"^list object has no element (\d+)$")
 _NO_ATTRIBUTE = re.compile(r"^'([^']+)' has no attribute '([^']+)'$")
 _DEPTH, _ITEMS = 4, 20  # how far the context is looked into: its fields, not its data
 
@@ -19,6 +20,11 @@ def undefined_hint(message: str, context: Mapping[str, Any], line: str = "") -> 
     """The hint of a name the context does not have: the closest of its names (top-level
     for a variable; for an attribute, the fields of the object the template ``line`` names,
     ``budget.usd``, else any field's: a loop variable's), then where they are documented."""
+    if found := _NO_ELEMENT.match(message):  # an index past a list's end: the data's length
+        expr = _indexed(line, found.group(1)) or "the list"
+        return (f"{expr} can be shorter, or empty, for some campaign: loop over it ({{% for "
+                f"item in {expr} %}}) or test its length first ({{% if {expr}|length > "
+                f"{found.group(1)} %}})")
     if found := _UNDEFINED.match(message):
         close = did_you_mean(found.group(1), [str(k) for k in context])
     elif (found := _NO_ATTRIBUTE.match(message)) and found.group(1) == "dict object":
@@ -83,6 +89,8 @@ def plain_message(message: str, line: str = "") -> str:
     in the template's: the expression on the template's ``line`` that asked for it and what
     it is (``campaign.nmae: campaign has no field 'nmae'``; ``k.nme: k is a text, with no field
     'nme'``); any other message as it is."""
+    if (index := _NO_ELEMENT.match(message)) and (expr := _indexed(line, index.group(1))):
+        return f"{expr}[{index.group(1)}]: {expr} has no element {index.group(1)} here"
     found = _PYTHON_WORDS.match(message)
     if found is None:
         return message
@@ -97,3 +105,10 @@ def plain_message(message: str, line: str = "") -> str:
         return f"{expr}: {of} is missing (None) here, with no field {name!r}"
     return f"{expr}: {of} " + (f"is {what}, with no field {name!r}" if what
                                else f"has no field {name!r}")
+
+
+def _indexed(line: str, index: str) -> str | None:
+    """The expression the template's ``line`` indexes with ``index`` (``examples`` in
+    ``examples[4].customer_id``), if it is there once."""
+    found = re.findall(r"([A-Za-z_][\w.]*)\[\s*" + index + r"\s*\]", line)
+    return found[0] if len(set(found)) == 1 else None
