@@ -78,6 +78,32 @@ def test_a_number_is_no_time(http: httpx.Client, when: float) -> None:
         "2026-01-02T10:00:00Z (a number is not read as a Unix time)", "found": when}]
 
 
+@pytest.mark.parametrize("when", ["20251201", "1764583200", " 1765000000000 ", "2026"])
+def test_digits_in_quotes_are_no_time_either(http: httpx.Client, when: str) -> None:
+    """A call-centre trial: "20261207" was read as Unix seconds (1970-08-23), fired the VIP
+    call and came too late for the escalation and the overdue alert."""
+    answer = http.post("/v1/events", json={"customer_id": "C000001", "type": "complaint",
+                                           "occurred_at": when})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body.occurred_at", "message": "expected a date and time such as "
+        "2026-01-02T10:00:00Z, found digits alone (not read as a Unix time: 20251201 is "
+        "written 2025-12-01)", "found": when}]
+
+
+@pytest.mark.parametrize("when", ["yesterday", "07/12/2026", "2026-12-07T25:00:00Z"])
+def test_a_time_not_in_iso_8601_says_the_form_expected(http: httpx.Client, when: str) -> None:
+    """The trial's 'yesterday' got pydantic's 'Input should be a valid datetime or date, input
+    is too short', naming no form."""
+    answer = http.post("/v1/events", json={"customer_id": "C000001", "type": "complaint",
+                                           "occurred_at": when})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{
+        "field": "body.occurred_at", "message": "expected a date and time in ISO 8601, such "
+        "as 2026-01-02T10:00:00Z or 2026-01-02 (a time without a zone is read as UTC)",
+        "found": when}]
+
+
 @pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_a_body_sent_as_another_content_type_says_so(http: httpx.Client,
                                                      kind: str | None) -> None:

@@ -82,6 +82,10 @@ class EventRequest(Strict):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError("expected a date and time as text, such as 2026-01-02T10:00:00Z "
                              "(a number is not read as a Unix time)")
+        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value):
+            raise ValueError("expected a date and time such as 2026-01-02T10:00:00Z, found "
+                             "digits alone (not read as a Unix time: 20251201 is written "
+                             "2025-12-01)")
         return value
 
     @field_validator("occurred_at")

@@ -44,6 +44,9 @@ _BRANCHES = {"bool", "int", "float", "str", "constrained-str"}
 _KINDS = "expected a number, text (at most 200 characters) or true/false"
 
 
+_NOT_A_TIME = ("datetime_parsing", "datetime_from_date_parsing", "datetime_type")
+
+
 def problems_of(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     merged: set[str] = set()
@@ -61,6 +64,11 @@ def problems_of(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]
                 merged.add(field)
                 out.append({"field": field, "message": _KINDS,
                             "found": shown(err.get("input"))})
+            continue
+        if err.get("type") in _NOT_A_TIME:  # pydantic's words name no form
+            out.append({"field": ".".join(loc), "message": "expected a date and time in ISO "
+                        "8601, such as 2026-01-02T10:00:00Z or 2026-01-02 (a time without a "
+                        "zone is read as UTC)", "found": shown(err.get("input"))})
             continue
         if err.get("type") == "missing":  # its input is the parent: the whole body
             out.append({"field": ".".join(loc), "message": "missing: the request needs it",
