@@ -37,6 +37,16 @@ def test_an_absence_due_while_down_fires_once_at_start_up() -> None:
                    alive=dt.timedelta(hours=47), now=dt.timedelta(hours=50)) == []
 
 
+def test_an_event_stamped_ahead_does_not_decide_an_absence_before_start_up() -> None:
+    """A call-centre trial: a visit stamped 4 minutes ahead (allowed), posted just before the
+    service stopped, moved the replay's clock past the last moment the service ran, so an
+    overdue alert due while it was down was decided inside the replay, and never fired."""
+    complaint = ("E1", "C1", "complaint", T0)
+    ahead = ("E2", "C2", "visit", T0 + dt.timedelta(hours=48, minutes=3))
+    assert _replay(complaint, ahead, alive=dt.timedelta(hours=47, minutes=59, seconds=59),
+                   now=dt.timedelta(hours=50)) == [("callback_overdue", "C1")]
+
+
 def test_what_fired_before_is_not_fired_again() -> None:
     two = [("E1", "C1", "complaint", T0), ("E2", "C1", "complaint", T0 + dt.timedelta(hours=1)),
            ("E3", "C1", "callback", T0 + dt.timedelta(hours=2))]

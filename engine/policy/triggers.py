@@ -25,7 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +178,18 @@ class TriggerEngine:
                 for rules in self._rules:
                     rules.close()
             self.closed = True
+
+    @contextmanager
+    def held_at(self, until: dt.datetime) -> Iterator[None]:
+        """Time held at ``until`` at most, meanwhile (a replay of the history up to the last
+        moment the service ran: an event stamped ahead of it keeps its time in its windows,
+        but decides no absence that came due after it)."""
+        clock = self._clock
+        self._clock = (lambda: min(until, clock())) if clock is not None else (lambda: until)
+        try:
+            yield
+        finally:
+            self._clock = clock
 
     def _capped(self, at: int) -> int:
         return at if self._clock is None else min(at, seconds_of(self._clock()))
