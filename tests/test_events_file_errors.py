@@ -64,3 +64,30 @@ def test_every_bad_json_line_is_said(tmp_path: Path) -> None:
         "e.jsonl:3: row 3: found list, expected an object",
         "e.jsonl:4: row 4, field 'type': found 'complain', expected an event type: complaint, "
         "callback"]
+
+
+def test_an_event_id_is_what_cvm_serve_takes(tmp_path: Path) -> None:
+    """A call-centre trial: ids of 65 characters, with a space or an accent were replayed by
+    cvm events and refused by cvm serve, and ' A' and 'A' were two events here and one there:
+    the same CRM feed judged two ways."""
+    ids = tmp_path / "ids.csv"
+    ids.write_text("customer_id,type,at,event_id\n"
+                   f"C1,complaint,2026-01-01,{'x' * 65}\n"
+                   "C1,complaint,2026-01-02,a b\n"
+                   "C1,complaint,2026-01-03,é\n"
+                   f"C1,complaint,2026-01-04,{'y' * 64}\n"
+                   "C1,callback,2026-01-05,6f1c2b7e-2a41-4c55-9a51-0d6a4c1f1e2d\n"
+                   "C1,callback,2026-01-06,A\n"
+                   "C1,callback,2026-01-07, A \n")
+    expected = "expected at most 64 letters, digits, _ . : or - (a UUID fits)"
+    assert problems(ids) == [
+        f"ids.csv:2: row 1, field 'event_id': found {'x' * 65!r}, {expected}",
+        f"ids.csv:3: row 2, field 'event_id': found 'a b', {expected}",
+        f"ids.csv:4: row 3, field 'event_id': found 'é', {expected}",
+        "ids.csv:8: row 7, field 'event_id': found ' A ', expected an id no other row has "
+        "(row 6 has it)\n  hint: an event sent twice is one event: remove the repeated row"]
+    ids.write_text("customer_id,type,at,event_id\n"
+                   "C1,callback,2026-01-05,6f1c2b7e-2a41-4c55-9a51-0d6a4c1f1e2d\n"
+                   "C1,callback,2026-01-06, A\n")
+    assert [e.id for e in read_events(ids, TYPES)] == [
+        "6f1c2b7e-2a41-4c55-9a51-0d6a4c1f1e2d", "A"]

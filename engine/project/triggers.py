@@ -39,6 +39,10 @@ BUILT_IN: dict[str, dict[str, str]] = {
     "callback": {"agent": TEXT, "outcome": TEXT},
 }
 RESERVED = ("customer_id", "type", "at", "event_id")  # columns of an events file
+# a client's event id, as `cvm serve` and `cvm events` take it (read without surrounding
+# spaces): what the history keeps (cvm_events.id, 64 characters)
+EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+EVENT_ID_EXPECTED = "expected at most 64 letters, digits, _ . : or - (a UUID fits)"
 MAX_COUNT = 3  # durable-rules crashed on chains of four correlated events (trigger_sessions)
 UNITS = {"m": 60, "h": 3600, "d": 86400}
 MAX_WINDOW = 3650 * 86400

@@ -17,6 +17,8 @@ from pydantic import (
     field_validator,
 )
 
+from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
+
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
 
@@ -71,8 +73,8 @@ class EventRequest(Strict):
     @classmethod
     def _event_id(cls, value: str | None) -> str | None:
         """The history keeps an event's id in 64 characters: said in words, not a pattern."""
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
-            raise ValueError("expected at most 64 letters, digits, _ . : or - (a UUID fits)")
+        if value is not None and not EVENT_ID.fullmatch(value):
+            raise ValueError(EVENT_ID_EXPECTED)
         return value
 
     @field_validator("occurred_at", mode="before")

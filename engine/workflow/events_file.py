@@ -17,6 +17,7 @@ from typing import Any
 from engine.errors import InputError, Problem, did_you_mean
 from engine.policy.triggers import Event
 from engine.project.conditions import BOOLEAN, NUMBER
+from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
 
 MAX_PROBLEMS = 20  # shown; the count says how many more
 
@@ -38,15 +39,15 @@ def read_events(path: Path, types: Mapping[str, Mapping[str, str]]) -> list[Even
     for line, number, raw in rows:
         found = _event(path.name, line, number, raw, types, problems)
         given = raw.get("event_id")
-        if given not in (None, ""):
-            if str(given) in seen:
+        if given not in (None, "") and str(given).strip():  # (as the service reads it)
+            if str(given).strip() in seen:
                 problems.append(Problem(
                     f"row {number}, field 'event_id': found {given!r}, expected an id no "
-                    f"other row has (row {seen[str(given)]} has it)", file=path.name,
+                    f"other row has (row {seen[str(given).strip()]} has it)", file=path.name,
                     line=line, hint="an event sent twice is one event: remove the repeated "
                                     "row"))
                 found = None
-            seen.setdefault(str(given), number)
+            seen.setdefault(str(given).strip(), number)
         if found is not None:
             events.append(found)
     if problems:
@@ -147,6 +148,10 @@ def _event(file: str, line: int, number: int, raw: dict[str, Any],
     event_id = raw.get("event_id")
     if event_id in (None, ""):
         event_id = f"row{number}"
+    elif not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id.strip()):
+        bad("event_id", event_id, EVENT_ID_EXPECTED.removeprefix("expected "))
+    else:
+        event_id = event_id.strip()
     if len(problems) or at is None or kind not in types or not isinstance(customer, str):
         return None
     return Event(str(event_id), customer, str(kind), at, values)
