@@ -117,3 +117,18 @@ def test_a_body_sent_as_another_content_type_says_so(http: httpx.Client,
         "field": "body", "message": "expected a JSON body, sent with Content-Type: "
         f"application/json (this request's: {kind or 'none'})",
         "found": '{"customer_id":"C000226","type":"visit"}'}]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b'{"customer_id":"C\xff\xfe","type":"visit"}',
+     "not valid JSON: byte 0xff at position 17 (counted from 0) is not UTF-8"),
+    (b"[" * 5000 + b"]" * 5000, "not valid JSON: nested more deeply than a request can be")])
+def test_a_body_that_cannot_be_read_as_json_is_said_as_such(http: httpx.Client, body: bytes,
+                                                            message: str) -> None:
+    """A call-centre trial: a body not in UTF-8, or nested 5,000 deep, got 400 'there was an
+    error parsing the body', which the README and the API's schema do not list."""
+    answer = http.post("/v1/events", content=body,
+                       headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{"field": "body", "message": message,
+                                          "found": body[:100].decode("utf-8", "replace")}]

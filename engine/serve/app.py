@@ -29,7 +29,15 @@ from engine.project.rulebook import NO_ACTION
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, as_utc, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
-from engine.serve.problems import close, fits, not_found, outside, problem, problems_of
+from engine.serve.problems import (
+    close,
+    fits,
+    not_found,
+    outside,
+    problem,
+    problems_of,
+    unreadable_json,
+)
 from engine.serve.ready import dumps
 from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState
@@ -160,8 +168,12 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def no_route(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """No such endpoint, or not with this method: the service's one error shape."""
+    async def no_route(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """No such endpoint, or not with this method: the service's one error shape. A body
+        FastAPI could not parse (not UTF-8, nested too deeply: its 400) is a body problem."""
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            body = await request.body()
+            return problem("body", unreadable_json(body), body)
         return JSONResponse({"error": str(exc.detail).lower()}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

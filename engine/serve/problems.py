@@ -19,6 +19,16 @@ def problem(field: str, message: str, found: Any = None) -> JSONResponse:
         {"field": field, "message": message, "found": shown(found)}]}, status_code=422)
 
 
+def unreadable_json(body: bytes) -> str:
+    """Why a body the JSON parser gave up on (not with a syntax error) is not JSON."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"not valid JSON: byte {body[exc.start]:#04x} at position {exc.start} (counted "
+                "from 0) is not UTF-8")
+    return "not valid JSON: nested more deeply than a request can be"
+
+
 def not_found(what: str, value: str) -> JSONResponse:
     return JSONResponse({"error": f"{what} not found", what.replace(" ", "_"): value},
                         status_code=404)
