@@ -299,3 +299,31 @@ def test_a_setting_that_moves_a_customer_is_not_credited_to_an_edited_condition(
                 assert float(was.replace(",", "")) == pytest.approx(before.loc[cid, a], abs=0.006)
             else:
                 assert [was, now] == stage
+
+
+def test_a_condition_edit_is_not_credited_with_a_move_the_allocation_made(
+        baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    """A marketer's trial: retain_high_value's recency threshold raised and the account
+    manager's capacity cut to 5; a customer retain_high_value decides on both sides, moved from
+    the account manager to the call centre by the capacity, was told 'retain_high_value
+    changed: when: ...', an edit that changed nothing for them."""
+    project, _ = baseline
+    proposed = full_copy(project, tmp_path / "proposed")
+    edit(proposed / "policies" / "retain_high_value.yaml", "recency_ratio: {gt: 1.25}",
+         "recency_ratio: {gt: 2}")
+    edit(proposed / "policies" / "channels.yaml", "    capacity: 40\n", "    capacity: 5\n")
+    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                              "--changes", str(tmp_path / "changes.csv")])
+    assert res.exit_code == 0, res.stderr
+    changes = pd.read_csv(tmp_path / "changes.csv", dtype={"customer_id": str},
+                          keep_default_na=False)
+    same_policy = changes[(changes["policy_id_before"] == "retain_high_value")
+                          & (changes["policy_id_after"] == "retain_high_value")]
+    assert len(same_policy) > 0
+    assert not same_policy["reason"].str.startswith("retain_high_value changed").any(), \
+        same_policy["reason"].unique()
+    moved = same_policy[(same_policy["channel_before"] == "account_manager")
+                        & (same_policy["channel_after"] != "account_manager")]
+    assert len(moved) > 0
+    assert set(moved["reason"]) == {
+        "same action; the channel allocation changed (capacity, budget or competition)"}

@@ -236,8 +236,8 @@ def test_a_failure_while_running_names_the_side(tmp_path: Path) -> None:
     code, out, err = _plan(project, "--proposed", str(bad))
     assert code == 1 and out == ""
     # validate's sample met it first: a warning (the sample's examples are not the data's)
-    assert err.startswith(f"warning: {bad}/templates/brief.md.j2:75: list object has no "
-                          "element 99\n"), err
+    assert err.startswith(f"warning: {bad}/templates/brief.md.j2:75: examples[99]: examples "
+                          "has no element 99 here\n"), err
     assert (f"error: the proposed version ({bad}) cannot run:\n"
             f"  {bad}/templates/brief.md.j2:") in err
     assert "has no element 99" in err

@@ -35,6 +35,9 @@ def same(a: Any, b: Any) -> bool:
     return bool((pd.isna(a) and pd.isna(b)) or a == b)
 
 
+DECIDING = frozenset({"when", "priority", "description"})
+
+
 @dataclass(frozen=True)
 class Books:
     """Both versions' policies by id, and how each policy on both sides changed."""
@@ -47,8 +50,10 @@ class Books:
     def of(cls, before: Computed, after: Computed) -> Books:
         b = plan_diff.by_id(before.setup.rulebook.policies)
         a = plan_diff.by_id(after.setup.rulebook.policies)
-        edits = {k: "; ".join(plan_diff.fields_changed(b[k], a[k])) for k in b.keys() & a.keys()
-                 if not plan_diff.same(b[k], a[k])}
+        # what a policy gives its customers (not what decides who they are: a customer it
+        # decides on both sides moved for another reason when only its conditions changed)
+        edits = {k: "; ".join(given) for k in b.keys() & a.keys()
+                 if (given := plan_diff.fields_changed(b[k], a[k], skip=DECIDING))}
         return cls(b, a, edits)
 
 
@@ -85,7 +90,8 @@ def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
     if moved:  # both matched on both sides: priorities decided
         return f"{pa} now wins the action" if isinstance(pa, str) else \
             f"{pb} no longer wins the action"
-    for f, what in (("lifecycle_stage", "stage"), ("value_tier", "value tier")):
+    for f, what in (("lifecycle_stage", "stage"), ("value_tier", "value tier"),
+                    ("service_level", "service level")):
         if not same(row[f"{f}_before"], row[f"{f}_after"]):
             return f"{what} changed: {row[f'{f}_before']} -> {row[f'{f}_after']}"
     if isinstance(pa, str) and pa in books.edits:
