@@ -178,7 +178,14 @@ def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
 def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelSetup:
     """Load and check channels.yaml (required) and campaigns.yaml (optional)."""
     doc = load_file(project / CHANNELS_FILE, display=str(CHANNELS_FILE), inside=project)
-    raw = c.check(doc, CHANNELS)
+    try:
+        raw = c.check(doc, CHANNELS)
+    except InputError as exc:  # campaigns.yaml's own shape is said beside it
+        try:
+            _load_campaigns(project)
+        except InputError as more:
+            raise InputError([*exc.problems, *more.problems]) from None
+        raise
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     channels = []

@@ -156,9 +156,10 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
         book, problems[found:found] = _rulebook(where, types, tiers, channels, campaigns,
                                                 lint=lint)
     contacts: ContactPolicies | None = None
-    if "contacts" in parts and channels is not None:  # names declared channels only
+    if "contacts" in parts:  # names declared channels only (unchecked when they failed)
         contacts = attempt(lambda: load_contact_policies(
-            where, [ch.id for ch in channels.channels], campaigns))
+            where, None if channels is None else [ch.id for ch in channels.channels],
+            campaigns))
         if lint and contacts is not None:
             problems.extend(contacts.warnings)
     triggers: Triggers | None = None

@@ -1,0 +1,41 @@
+"""`cvm validate` says every file's errors at once: an error in policies/channels.yaml
+stopped campaigns.yaml and contact_policies.yaml from being checked (a marketer's trial: the
+user fixed one file, validated, and met the next file's error, three rounds for three
+typos)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import copy_example_project
+
+runner = CliRunner()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_channels_error_leaves_the_campaigns_and_contact_policies_checked(
+        tmp_path: Path) -> None:
+    project = copy_example_project(tmp_path)
+    policies = project / "policies"
+    _edit(policies / "channels.yaml", "budget: 1500", "budget: 1,500")
+    _edit(policies / "campaigns.yaml", "budget: 2000", "budget: 2.000,00")
+    _edit(policies / "contact_policies.yaml", "kind: cap", "kind: capp")
+    said = runner.invoke(app, ["validate", "-p", str(project)])
+    assert said.exit_code == 1
+    lines = [line for line in said.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ")[1] for line in lines] == [
+        "policies/channels.yaml:15:13", "policies/campaigns.yaml:10:13",
+        "policies/contact_policies.yaml:6:11"], said.stderr
+    assert said.stderr.endswith("3 error(s), 0 warning(s) in 3 file(s)\n")
+    ran = runner.invoke(app, ["run", "-p", str(project), "-q", "--no-history",
+                              "-o", str(tmp_path / "o")])
+    assert (ran.exit_code, ran.stderr) == (1, said.stderr.removesuffix(
+        "3 error(s), 0 warning(s) in 3 file(s)\n"))
