@@ -57,3 +57,52 @@ def test_the_hint_gives_the_number_meant(written: str, hint: str) -> None:
     from engine.project.hints import text_number_hint
 
     assert text_number_hint(written) == hint
+
+
+@pytest.mark.parametrize(("line", "written", "hint"), [
+    # a marketer's trial: YAML 1.1 reads 1e3 as text, and the hint said to remove quotes the
+    # user never wrote
+    ("    budget: 1500\n", "    budget: 1e3\n", "write 1000: YAML reads 1e3 as text (a number "
+     "in e-notation needs a point and a signed exponent: 1.0e+3)"),
+    ("    cost_per_contact: 35.00\n", "    cost_per_contact: yes\n", "YAML reads yes, no, on, "
+     "off, true and false as true or false: write a number"),
+])
+def test_e_notation_and_yes_get_yaml_s_reading(tmp_path: Path, line: str, written: str,
+                                               hint: str) -> None:
+    project = retail_copy(tmp_path)
+    channels = project / "policies" / "channels.yaml"
+    text = channels.read_text()
+    assert line in text
+    channels.write_text(text.replace(line, written, 1))
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1
+    assert checked.stderr.splitlines()[1] == f"  hint: {hint}", checked.stderr
+
+
+def test_a_flag_written_in_quotes_is_told_to_drop_them(tmp_path: Path) -> None:
+    project = retail_copy(tmp_path)
+    policy = project / "policies" / "win_back.yaml"
+    policy.write_text(policy.read_text().replace("id: win_back\n", "id: win_back\nenabled: "
+                                                 "\"no\"\n", 1))
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1
+    assert checked.stderr.splitlines()[:2] == [
+        "error: policies/win_back.yaml:3:10: enabled: found 'no' (text), expected true or "
+        "false", "  hint: write false (or no without quotes)"], checked.stderr
+
+
+@pytest.mark.parametrize(("condition", "hint"), [
+    ("{gte: 1e3}", "write 1000: YAML reads 1e3 as text (a number in e-notation needs a point "
+     "and a signed exponent: 1.0e+3)"),
+    ("{gte: yes}", "YAML reads yes, no, on, off, true and false as true or false: write a "
+     "number")])
+def test_a_threshold_in_e_notation_or_yes_is_told_yaml_s_reading(
+        tmp_path: Path, condition: str, hint: str) -> None:
+    project = retail_copy(tmp_path)
+    policy = project / "policies" / "win_back.yaml"
+    text = policy.read_text()
+    assert "clv_discounted: {gte: 25}" in text
+    policy.write_text(text.replace("clv_discounted: {gte: 25}", f"clv_discounted: {condition}"))
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1
+    assert checked.stderr.splitlines()[1] == f"  hint: {hint}", checked.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.project import hints
-from engine.project.hints import date_hint, empty_file_hint, text_number_hint
+from engine.project.hints import bool_hint, date_hint, empty_file_hint, text_number_hint
 from engine.project.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -185,7 +185,7 @@ class Bool(Kind):
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         if not isinstance(value, bool):
-            raise Invalid(f"found {describe(value)}, expected true or false")
+            raise Invalid(f"found {describe(value)}, expected true or false", bool_hint(value))
         return value
 
     def json_schema(self) -> dict[str, Any]:

@@ -51,12 +51,20 @@ def as_fraction(percent: Any) -> str:
     return f"{fraction} for {str(percent).strip().removesuffix('%').strip()}%"
 
 
+YAML_FLAGS = "YAML reads yes, no, on, off, true and false as true or false: write a number"
+_E_NOTATION = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def number_hint(raw: Any, attribute: str) -> str | None:
     """The hint for text found where a number belongs (``raw``, in a condition on
     ``attribute``)."""
+    if isinstance(raw, bool):
+        return YAML_FLAGS
     if not isinstance(raw, str):
         return None
     text = raw.strip()
+    if (read := _yaml_text_number(text)) is not None:
+        return read
     if _plain(text) is not None:
         return "remove the quotes"
     if text.endswith("%"):  # 50%, 12,5%: a share, whatever its decimal mark
@@ -93,6 +101,10 @@ def number_hint(raw: Any, attribute: str) -> str | None:
 def text_number_hint(value: Any) -> str | None:
     """The hint for a setting's number written as text: quoted ('0.10'), or with a decimal
     comma (0,30, which YAML reads as text)."""
+    if isinstance(value, bool):
+        return YAML_FLAGS
+    if isinstance(value, str) and (read := _yaml_text_number(value.strip())) is not None:
+        return read
     if quoted_number(value):
         return f"write the number without quotes: {value.strip()}"
     if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()) \
@@ -101,6 +113,25 @@ def text_number_hint(value: Any) -> str | None:
     if isinstance(value, str) and not value.strip().endswith("%"):  # €35, 1,500, 2k
         return number_hint(value, "")
     return None
+
+
+def _yaml_text_number(text: str) -> str | None:
+    """The hint for a number in e-notation that YAML reads as text (``1e3``: YAML 1.1 wants
+    a point and a signed exponent), None for any other text."""
+    if not _E_NOTATION.fullmatch(text) or ("." in text and re.search(r"[eE][-+]", text)):
+        return None
+    return (f"write {Decimal(text).normalize():f}: YAML reads {text} as text (a number in "
+            "e-notation needs a point and a signed exponent: 1.0e+3)")
+
+
+def bool_hint(value: Any) -> str | None:
+    """The hint for text where true or false belongs: a flag in quotes ('no')."""
+    word = value.strip().lower() if isinstance(value, str) else ""
+    flags = {"yes": True, "on": True, "true": True, "no": False, "off": False, "false": False}
+    if word not in flags:
+        return None
+    return f"write {str(flags[word]).lower()}" + ("" if word in ("true", "false") else
+                                                   f" (or {word} without quotes)")
 
 
 def quoted_number(value: Any) -> bool:
