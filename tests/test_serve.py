@@ -135,6 +135,21 @@ def test_context_s_value_tier_is_one_of_the_tiers(http: httpx.Client) -> None:
                    "silver, bronze"}]
 
 
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("previous_tier", "x", "expected one of the value tiers of rules/value_tiers.yaml: "
+     "platinum, gold, silver, bronze"),
+    ("previous_stage", "loyal", "expected one of the lifecycle stages of rules/lifecycle.yaml: "
+     "acquisition, growth, maturity, decline, exit")])
+def test_context_s_other_tiers_and_stages_are_declared_ones(http: httpx.Client, name: str,
+                                                            value: str, expected: str) -> None:
+    """A call-centre trial: previous_tier 'x' was taken (200), where value_tier is checked."""
+    answer = http.post("/v1/customers/C000003/next-best-action",
+                       json={"context": {name: value}})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"] == [{"field": f"body.context.{name}", "found": value,
+                                          "message": expected}]
+
+
 def test_context_s_numbers_are_within_what_the_value_table_can_hold(
         http: httpx.Client) -> None:
     """An integrator's recency_days of -5 was taken (200), and moved the customer to

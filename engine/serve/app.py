@@ -26,6 +26,7 @@ from engine import __version__
 from engine.history.live import live_row
 from engine.history.tables import events, interaction_responses, interactions, live_contacts
 from engine.project.rulebook import NO_ACTION
+from engine.serve.context_names import declared_names
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, as_utc, interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
@@ -255,10 +256,10 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                     return problem(f"body.context.{name}", f"expected a {kind}", value)
                 if (out := outside(name, value)) is not None:
                     return problem(f"body.context.{name}", out, value)
-                tiers = state.project.tiers.names
-                if name == "value_tier" and value not in tiers:  # else no policy's tier
-                    return problem(f"body.context.{name}", "expected one of the value tiers "
-                                   f"of rules/value_tiers.yaml: {', '.join(tiers)}", value)
+                if (declared := declared_names(state.project, name)) is not None and \
+                        value not in declared[1]:  # else no policy's tier or stage
+                    return problem(f"body.context.{name}", f"expected one of {declared[0]}: "
+                                   f"{', '.join(declared[1])}", value)
             answer = state.with_context(customer_id, channel, context)
             decision = answer["decision"]
             payload = dumps(answer)
