@@ -115,6 +115,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         lines.append(f"    {row.channel:<16} {n:>7,} contact{'s' * (n != 1)} (capacity "
                      f"{int(row.capacity):,}), {money(float(row.cost), config.currency)}"
                      f"{budget}{rounded_over(row.cost, row.budget, row.budget_used_share)}")
+    lines += _unserved(result.computed.actions)
     from engine.activation.preferences import unmatched_preferences  # pandas: loaded by now
 
     if note := unmatched_preferences(result.computed.table["preferred_channel"],
@@ -129,6 +130,15 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
         lines += _recorded(result, m["history"]["database"], counts["customers"])
     typer.echo("\n".join(lines))
     return 0
+
+
+def _unserved(actions: Any) -> list[str]:
+    """The customers not served, by reason, most first (a budget of 0 that blocks a whole
+    campaign is said where the run is read, not only in the action list)."""
+    reasons = actions.loc[actions["status"] == "not_served", "reason"].astype(object)
+    counts = sorted(reasons.value_counts().items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+    return ["  not served, by reason:", *(f"    {int(n):>7,}  {reason}" for reason, n in counts)
+            ] if counts else []
 
 
 def _recorded(result: RunResult, database: str, customers: int) -> list[str]:
