@@ -123,3 +123,27 @@ def test_a_bad_value_in_the_first_rows_is_counted_over_every_row(tmp_path: Path)
         "  hint: 5 rows have this problem; use '.' as the decimal mark, no thousands "
         "separators or currency signs\n")
     assert said[0].stderr == said[1].stderr
+
+
+def test_a_byte_cp1252_lacks_is_said_at_its_line(tmp_path: Path) -> None:
+    """A review: with data.encoding cp1252, a byte it maps to nothing (0x81) ended validate
+    and run in 'internal error: UnicodeDecodeError' (Arrow's transcoder raises Python's
+    error)."""
+    project = copy_example_project(tmp_path)
+    data = (ROOT / "examples/retail/transactions.csv").read_bytes().split(b"\n")
+    data[100] = data[100].replace(b",web,", b",w\x81b,").replace(b",app,", b",\x81pp,") \
+        .replace(b",store,", b",st\x81re,")
+    (tmp_path / "tx.csv").write_bytes(b"\n".join(data))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        f"{ROOT}/examples/retail/transactions.csv", str(tmp_path / "tx.csv")).replace(
+        '  delimiter: ","\n', '  delimiter: ","\n  encoding: cp1252\n', 1))
+    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
+        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    assert [r.exit_code for r in said] == [1, 1], said[0].output
+    offset = sum(len(line) + 1 for line in data[:100]) + data[100].index(0x81)
+    assert said[1].stderr == (
+        f"error: {tmp_path / 'tx.csv'}:101: byte 0x81 at byte offset {offset} is not valid "
+        "cp1252\n  hint: save the file as UTF-8, or set data.encoding in cvm.yaml to the "
+        "file's (latin-1 reads every byte)\n")
+    assert said[0].stderr == said[1].stderr

@@ -166,6 +166,8 @@ def _read_csv(src: Source, wanted: Mapping[str, str], repeated: set[str],
                 _csv_columns(src, where, theirs, repeated)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), len(header))) from None
+    except UnicodeDecodeError:  # Arrow's transcoder (an encoding other than UTF-8) raises it
+        raise InputError(_locate_bad_bytes(src)) from None
     # read without an error, but perhaps with lines swallowed into one value: the rows read
     # against the file's lines; for the first rows (cvm validate's), the rows counted when the
     # file holds quotes (a local file's; an object's left to the commands)
@@ -183,6 +185,8 @@ def _rows(src: Source, column: str, n_columns: int) -> int:
             return int(_csv_columns(src, where, [column], set()).num_rows)
     except pa.ArrowInvalid as exc:
         raise InputError(_locate_csv_error(src, str(exc), n_columns)) from None
+    except UnicodeDecodeError:
+        raise InputError(_locate_bad_bytes(src)) from None
 
 
 def _csv_options(src: Source, theirs: list[str], repeated: set[str]
@@ -314,8 +318,10 @@ def _locate_bad_bytes(src: Source) -> Problem:
                     f"byte {chunk[exc.start]:#04x} at byte offset {offset + exc.start} is not "
                     f"valid {src.encoding}", file=src.display, line=line,
                     hint=encoding_hint(src, "save the file as UTF-8, or set "
-                                       f"{encoding_setting(src)} in {config_shown()} (e.g. "
-                                       "latin-1 or cp1252)"),
+                                       f"{encoding_setting(src)} in {config_shown()} " + (
+                                           "(e.g. latin-1 or cp1252)" if codecs.lookup(
+                                               src.encoding).name.startswith("utf") else
+                                           "to the file's (latin-1 reads every byte)")),
                 )
             line += chunk.count(b"\n")
             offset += len(chunk)

@@ -196,14 +196,17 @@ def _check(config: Config, found: list[tuple[dt.date, str]],
 
 def _may_not_decode(src: Source) -> bool:
     """Whether the columns run reads beside these may hold a byte the file's encoding refuses
-    (their text is then read here, as run reads it): not in a Parquet file or a database's
-    rows, nor in a UTF-8 file of ASCII bytes alone (most exports), looked at a MB at a time."""
+    (their text is then read here, as run reads it): only in UTF-8, which Arrow checks in
+    the columns it reads (any other encoding, UTF-8 with a byte order mark too, is decoded
+    whole as the first columns are read: a bad byte stopped that read), and not in a Parquet
+    file or a database's rows, nor in a file of ASCII bytes alone (most exports), looked at a
+    MB at a time."""
+    if isinstance(src, DatabaseRows) or codecs.lookup(src.encoding).name != "utf-8":
+        return False
     if isinstance(src, FolderRows):
         return True
-    if isinstance(src, DatabaseRows) or src.is_parquet or not isinstance(src.path, Path):
+    if src.is_parquet or not isinstance(src.path, Path):
         return False
-    if codecs.lookup(src.encoding).name not in ("utf-8", "utf-8-sig"):
-        return True
     with src.path.open("rb") as fh:
         return not all(chunk.isascii() for chunk in iter(lambda: fh.read(1 << 20), b""))
 
