@@ -205,3 +205,16 @@ def test_an_example_a_campaign_without_contacts_lacks_is_said_by_validate(
         "for item in examples %}) or test its length first ({% if examples|length > 0 %}); "
         "found rendering a campaign whose customers are all not served (no example): cvm run "
         "stops here on data like it\n0 error(s), 1 warning(s) in 1 file(s)\n")
+
+
+def test_two_lists_indexed_alike_get_a_hint_without_code() -> None:
+    """The review: `{{ examples[0].x }} {{ audience.not_served_reasons[0].name }}` gave a hint
+    with '{% for item in the list %}', template code that does not run."""
+    from engine.render.names import plain_message, undefined_hint
+
+    line = "{{ examples[0].customer_id }} {{ audience.not_served_reasons[0].name }}"
+    message = "list object has no element 0"
+    assert plain_message(message, line) == message
+    assert undefined_hint(message, {}, line) == (
+        "a list can be shorter, or empty, for some campaign: loop over it or test its length "
+        "first")

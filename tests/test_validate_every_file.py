@@ -39,3 +39,17 @@ def test_a_channels_error_leaves_the_campaigns_and_contact_policies_checked(
                               "-o", str(tmp_path / "o")])
     assert (ran.exit_code, ran.stderr) == (1, said.stderr.removesuffix(
         "3 error(s), 0 warning(s) in 3 file(s)\n"))
+
+
+def test_a_channel_s_own_error_is_said_beside_the_campaigns_file_s(tmp_path: Path) -> None:
+    """The review: a consent misspelt in channels.yaml (found after the file's shape) was
+    hidden by a shape error in campaigns.yaml."""
+    project = copy_example_project(tmp_path)
+    policies = project / "policies"
+    _edit(policies / "channels.yaml", "consent: consent_phone", "consent: consent_phnoe")
+    _edit(policies / "campaigns.yaml", "budget: 2000", "budget: 2.000,00")
+    said = runner.invoke(app, ["validate", "-p", str(project)])
+    assert said.exit_code == 1
+    lines = [line for line in said.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ")[1] for line in lines] == [
+        "policies/channels.yaml:19:14", "policies/campaigns.yaml:10:13"], said.stderr

@@ -212,7 +212,10 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
             consent=consent, preferred_as=tuple(ch["preferred_as"]),
             description=ch["description"],
         ))
-    campaigns_raw, campaigns_doc = _load_campaigns(project)
+    try:
+        campaigns_raw, campaigns_doc = _load_campaigns(project)
+    except InputError as exc:  # the channels' own problems said beside it
+        raise InputError([*problems, *exc.problems]) from None
     files = [str(CHANNELS_FILE)]
     defaults = Campaign("*", "", None, campaigns_raw["holdout_share"],
                         campaigns_raw["value_at_stake"], "", (), campaigns_raw["attribution_days"])

@@ -21,7 +21,9 @@ def undefined_hint(message: str, context: Mapping[str, Any], line: str = "") -> 
     for a variable; for an attribute, the fields of the object the template ``line`` names,
     ``budget.usd``, else any field's: a loop variable's), then where they are documented."""
     if found := _NO_ELEMENT.match(message):  # an index past a list's end: the data's length
-        expr = _indexed(line, found.group(1)) or "the list"
+        if (expr := _indexed(line, found.group(1))) is None:  # two lists, or an index in a
+            return ("a list can be shorter, or empty, for some campaign: loop over it or "  # name
+                    "test its length first")
         return (f"{expr} can be shorter, or empty, for some campaign: loop over it ({{% for "
                 f"item in {expr} %}}) or test its length first ({{% if {expr}|length > "
                 f"{found.group(1)} %}})")
