@@ -145,7 +145,8 @@ def apply_models(frame: pd.DataFrame, config: Config, tx: Transactions | None = 
         except (ConvergenceError, ValueError) as exc:
             failed = fit_failed(failing, TITLES[failing], reason_of(exc))
             return _fail_or_fall_back(config,
-                                      failed + fit_advice(unit, settings.penalizer, failed))
+                                      failed + fit_advice(unit, settings.penalizer, failed,
+                                                          settings.use))
         reason = keeps_formulas(settings.use, repeaters, settings.min_repeat_customers, gg)
         if reason is not None:  # a converged fit, but its expected spend is infinite
             return _fail_or_fall_back(
@@ -211,7 +212,7 @@ def margin_per_gross_spend(frame: pd.DataFrame) -> np.ndarray:
         return np.where(gross > 0, margin / gross, 0.0)
 
 
-def fit_advice(unit: float, penalizer: float, reason: str = "") -> str:
+def fit_advice(unit: float, penalizer: float, reason: str = "", use: str = "") -> str:
     """What can make a failed fit succeed, whatever the penalty (README "L2 penalty"); where
     two parameters ran off together (``reason``), the data are no small sample: another
     model."""
@@ -220,9 +221,11 @@ def fit_advice(unit: float, penalizer: float, reason: str = "") -> str:
                "a small models.penalizer (now 0; try 0.0001)")
     from engine.value.models.unidentified import GROW_TOGETHER
 
-    if GROW_TOGETHER in reason:
-        return ("; the model has no finite estimate on these data: models.use: auto chooses "
-                f"the model that fits them, or {penalty} keeps its parameters finite")
+    if GROW_TOGETHER in reason:  # (auto chose it on the holdout: another, named)
+        other = "name another in models.use (cvm fit compares them)" if use == "auto" else \
+            "models.use: auto chooses the model that fits them"
+        return (f"; the model has no finite estimate on these data: {other}, or {penalty} "
+                "keeps its parameters finite")
     return (f"; to fit, the models need more data (a few hundred customers who bought on more "
             f"than one day), a models.time_unit_days that suits how often customers buy (now "
             f"{unit:g} days), or {penalty}")

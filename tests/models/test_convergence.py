@@ -162,3 +162,10 @@ def test_a_ridge_s_advice_is_another_model() -> None:
         "that fits them, or a small models.penalizer (now 0; try 0.0001) keeps its parameters "
         "finite")
     assert fit_advice(7.0, 0.0).startswith("; to fit, the models need more data")
+    # the review: under auto, the model auto chose on the holdout may meet the ridge on the
+    # whole data, and the advice told the user to set what they had set
+    assert fit_advice(7.0, 0.0, "the MBG/NBD purchase model fit failed: the likelihood still "
+                      "rises as a and b grow together (...)", use="auto") == (
+        "; the model has no finite estimate on these data: name another in models.use (cvm "
+        "fit compares them), or a small models.penalizer (now 0; try 0.0001) keeps its "
+        "parameters finite")
