@@ -74,7 +74,7 @@ def test_an_event_id_recorded_before_a_restart_is_seen(history_url: str,
             "type": "complaint", "occurred_at": "2026-01-02T00:00:00+00:00", "late": False,
             "late_for": [], "fired": [], "duplicate": False}
         assert service.earlier("crm-2") is None
-        service.posting_done("crm-2", {"event_id": "crm-2"})
+        service.posting_done("crm-2", b'{"event_id": "crm-2"}')
         assert service.earlier("crm-2") == {"event_id": "crm-2"}
     finally:
         store.close()

@@ -44,7 +44,9 @@ from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState
 
 STATIC = Path(__file__).with_name("static")
-POSTED_KEPT = 100_000  # client event ids kept in memory (the older: in the history)
+# the answers to client event ids kept in memory, as JSON (about a KB each; the older are in
+# the history, which a retry of one reads)
+POSTED_KEPT = 20_000
 JSON = "application/json"
 
 
@@ -59,7 +61,7 @@ class Service:
         self.reload = reload
         # the event ids clients gave and the answers given (newest last): a request sent
         # again is the same event, and gets the same answer
-        self.posted: dict[str, dict[str, Any]] = {}
+        self.posted: dict[str, bytes] = {}
         self.posting = threading.Lock()
 
     def earlier(self, event_id: str) -> dict[str, Any] | None:
@@ -67,7 +69,8 @@ class Service:
         or recorded in the history before (a restart between a request and its retry; an
         event recorded before the history kept answers: what it holds of it)."""
         if event_id in self.posted:
-            return self.posted[event_id]
+            kept: dict[str, Any] = json.loads(self.posted[event_id])
+            return kept
         if self.journal is None:
             return None
         with self.journal.store.reading() as conn:
@@ -82,7 +85,7 @@ class Service:
                 "type": row.type, "occurred_at": as_utc(row.occurred_at).isoformat(),
                 "late": False, "late_for": [], "fired": [], "duplicate": False}
 
-    def posting_done(self, event_id: str, answer: dict[str, Any]) -> None:
+    def posting_done(self, event_id: str, answer: bytes) -> None:
         self.posted[event_id] = answer
         if len(self.posted) > POSTED_KEPT:  # the oldest are in the history by now
             del self.posted[next(iter(self.posted))]
@@ -310,14 +313,15 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
             found, late = result
             fired = service.fired(event_id, found)
             answer.update(late=bool(late), late_for=list(late), fired=fired, duplicate=False)
+            body = dumps(answer)
             service.record(events, {
                 "id": event_id, "customer_id": request.customer_id, "type": request.type,
                 "occurred_at": occurred, "recorded_at": now(),
                 "attributes": json.dumps(request.attributes, sort_keys=True),
-                "fired": len(fired), "answer": dumps(answer).decode()})
+                "fired": len(fired), "answer": body.decode()})
             if request.event_id is not None:
-                service.posting_done(event_id, answer)
-        return Response(dumps(answer), media_type=JSON)
+                service.posting_done(event_id, body)
+        return Response(body, media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
               responses=errors(401, 404, 409, 413, 422))
