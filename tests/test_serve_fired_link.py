@@ -78,3 +78,31 @@ def test_an_event_id_recorded_before_a_restart_is_seen(history_url: str,
         assert service.earlier("crm-2") == {"event_id": "crm-2"}
     finally:
         store.close()
+
+
+def test_an_answer_no_longer_kept_in_memory_is_read_from_the_history(
+        tmp_path: Any, monkeypatch: Any) -> None:
+    import datetime as dt
+
+    from engine.history.tables import events
+    from engine.serve import app as app_module
+    from tests.history_runs import open_history
+
+    monkeypatch.setattr(app_module, "POSTED_KEPT", 2)
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    at = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    try:
+        service = Service(holder=None, journal=SimpleNamespace(store=store),  # type: ignore[arg-type]
+                          triggers=None, reload=lambda: None)  # type: ignore[arg-type,return-value]
+        for k in (1, 2, 3):
+            body = json.dumps({"event_id": f"e{k}", "fired": [k]}).encode()
+            with store.transaction() as conn:
+                conn.execute(events.insert(), {
+                    "id": f"e{k}", "customer_id": "C1", "type": "complaint", "occurred_at": at,
+                    "recorded_at": at, "attributes": "{}", "fired": 1,
+                    "answer": body.decode()})
+            service.posting_done(f"e{k}", body)
+        assert list(service.posted) == ["e2", "e3"]
+        assert service.earlier("e1") == {"event_id": "e1", "fired": [1]}
+    finally:
+        store.close()
