@@ -82,3 +82,32 @@ def test_a_damaged_or_empty_parquet_file_is_refused(tmp_path: Path) -> None:
                    "transactions\n  hint: export the transactions with their rows, then run "
                    "`cvm init --from` again\n")
     assert not (tmp_path / "p1").exists() and not (tmp_path / "p2").exists()
+
+
+def test_a_parquet_file_named_otherwise_is_told_to_be_renamed(tmp_path: Path) -> None:
+    """The review: orders.export, a Parquet file, got a project without delimiter or encoding
+    that every command then read as CSV ('byte 0xb4 ... is not valid utf-8')."""
+    source = tmp_path / "orders.export"
+    pq.write_table(pacsv.read_csv(RETAIL), source)
+    code, out, err = _init(tmp_path / "p", source)
+    assert (code, out) == (1, "")
+    assert err == (f"error: {source}: found a Parquet file named .export, expected a name "
+                   "ending in .parquet or .pq\n  hint: rename it (the engine reads a file "
+                   "as Parquet by its name), then run `cvm init --from` again\n")
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_date_stored_as_a_whole_number_is_not_taken_for_the_date(tmp_path: Path) -> None:
+    """The review: OrderDate as int64 20230101 was mapped with date_format %Y%m%d, which the
+    engine refuses for a number column ('found values of type int64, expected dates')."""
+    source = tmp_path / "tx.parquet"
+    pq.write_table(pa.table({
+        "CustomerID": [f"C{i % 7}" for i in range(40)],
+        "OrderDate": [20240101 + i % 28 for i in range(40)],
+        "NetAmount": [10.5 + i for i in range(40)]}), source)
+    code, _, err = _init(tmp_path / "p", source)
+    assert code == 1
+    assert err.startswith(
+        f"error: {tmp_path / 'p' / 'cvm.yaml'}:13: data.columns.date: not guessed: "
+        "'OrderDate' holds whole numbers (20240101) in the Parquet file, which the engine reads "
+        "as numbers, not dates: export it as a date column, or as text\n"), err

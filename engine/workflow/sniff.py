@@ -199,8 +199,10 @@ def sniff(path: Path) -> Sniffed:
     with path.open("rb") as fh:
         raw = fh.read(SAMPLE_BYTES)
     if raw.startswith(sniff_parquet.MAGIC):  # read by its column types
-        return _sniffed(path, ("utf-8", "a Parquet file"), (",", "a Parquet file"),
-                        *sniff_parquet.sample(path, SAMPLE_ROWS), parquet=True)
+        header, columns, numeric = sniff_parquet.sample(path, SAMPLE_ROWS)
+        return sniff_parquet.no_number_dates(_sniffed(
+            path, ("utf-8", "a Parquet file"), (",", "a Parquet file"), header, columns,
+            parquet=True), numeric)
     _refuse_binary(path, raw)
     encoding, enc_why = _encoding(raw)
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")

@@ -8,17 +8,30 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.data.header import PARQUET_SUFFIXES
 from engine.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from engine.workflow.sniff import Sniffed
 
 MAGIC = b"PAR1"  # a Parquet file's first four bytes
 
 
-def sample(path: Path, rows: int) -> tuple[list[str], dict[str, list[str]]]:
-    """The column names and the first ``rows`` values of each column, as text."""
+def sample(path: Path, rows: int) -> tuple[list[str], dict[str, list[str]], set[str]]:
+    """The column names, the first ``rows`` values of each column as text, and the columns of
+    numbers (whose values the engine never reads as dates)."""
+    if path.suffix.lower() not in PARQUET_SUFFIXES:  # every command would read it as CSV
+        named = f"named {path.suffix}" if path.suffix else "without an extension"
+        raise InputError(Problem(
+            f"found a Parquet file {named}, expected a name ending in .parquet or .pq",
+            file=str(path),
+            hint="rename it (the engine reads a file as Parquet by its name), then run `cvm "
+            "init --from` again"))
     try:
         batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
     except (pa.ArrowException, OSError) as exc:
@@ -30,8 +43,25 @@ def sample(path: Path, rows: int) -> tuple[list[str], dict[str, list[str]]]:
             "found columns and no rows, expected rows of transactions", file=str(path),
             hint="export the transactions with their rows, then run `cvm init --from` again"))
     header = list(batch.schema.names)
+    numeric = {f.name for f in batch.schema if pa.types.is_integer(f.type)
+               or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)}
     return header, {name: [_text(v) for v in batch.column(i).to_pylist()]
-                    for i, name in enumerate(header)}
+                    for i, name in enumerate(header)}, numeric
+
+
+def no_number_dates(found: Sniffed, numeric: set[str]) -> Sniffed:
+    """``found`` without a date column of numbers (20230101 as a whole number: the engine
+    reads a Parquet file's numbers as numbers), said as not guessed."""
+    guess = found.mapping.get("date")
+    if guess is None or guess.column not in numeric:
+        return found
+    del found.mapping["date"]
+    seen = next((v for v in found.columns[guess.column] if v), "")
+    found.not_guessed["date"] = (
+        f"{guess.column!r} holds whole numbers ({seen}) in the Parquet file, which the engine "
+        "reads as numbers, not dates: export it as a date column, or as text")
+    found.date_format = found.date_other = None
+    return found
 
 
 def _text(value: object) -> str:
