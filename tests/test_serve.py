@@ -342,3 +342,14 @@ def test_context_s_recency_ratio_is_the_run_s_not_from_a_rounded_gap(
     body = http.post("/v1/customers/C000026/next-best-action",
                      json={"context": {"recency_days": 95}}).json()
     assert body["lifecycle_stage"] == "maturity", body["lifecycle_stage"]
+
+
+def test_a_path_s_customer_id_is_read_without_surrounding_spaces(http: httpx.Client) -> None:
+    """A call-centre trial: ' C000005 ' was not found by the profile or the next best action,
+    where an event's customer_id is read without its spaces (as the transactions' ids are)."""
+    profile = http.get("/v1/customers/%20C000005%20")
+    assert profile.status_code == 200, profile.text
+    assert profile.json()["customer_id"] == "C000005"
+    nba = http.post("/v1/customers/%20C000005%09/next-best-action", json={})
+    assert nba.status_code == 200, nba.text
+    assert http.get("/v1/customers/%20%20").status_code == 404

@@ -214,6 +214,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         if customer_id.endswith("/next-best-action"):
             return JSONResponse({"error": "method not allowed"}, status_code=405,
                                 headers={"Allow": "POST"})
+        customer_id = customer_id.strip()  # as an event's, and the transactions' ids
         if not customer_id:
             return JSONResponse({"error": "not found"}, status_code=404)
         if customer_id.endswith("/"):
@@ -239,6 +240,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                request: NextBestActionRequest | None = None) -> Response:
         """The ranked eligible actions (the first is the decision), why each applies and why
         the others do not, the contact policies; recorded as an interaction."""
+        customer_id = customer_id.strip()
         state = service.holder.state
         ready_row = state.ready.get(customer_id)
         if ready_row is None:
