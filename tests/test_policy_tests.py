@@ -233,3 +233,35 @@ def test_an_attribute_beside_customer_is_sent_under_it(tmp_path: Path) -> None:
         "error: policy_tests/mine.yaml:10:5: tests[0].expct: unknown key 'expct', expected one "
         "of name, customer, holdout, expect",
         "  hint: did you mean 'expect'?"]
+
+
+def test_the_policies_listed_are_those_the_expectation_can_name(tmp_path: Path) -> None:
+    """A marketer's trial: `expect.policy` listed service_gold among the policies it could
+    name, then refused it as setting only a service level; and two tests of one name passed
+    unsaid."""
+    project = _project(tmp_path, """\
+tests:
+  - name: twice
+    customer: {value_tier: silver}
+    expect: {policy: no_such_policy}
+  - name: twice
+    customer: {value_tier: gold}
+    expect: {service_policy: no_such_policy}
+""")
+    result = CliRunner().invoke(app, ["validate", "--project", str(project)])
+    assert result.exit_code == 1
+    said = result.stderr.splitlines()
+    policy = next(line for line in said if "tests[0].expect.policy" in line)
+    service = next(line for line in said if "tests[1].expect.service_policy" in line)
+    assert "service_gold" not in policy and "win_back" in policy, policy
+    assert "win_back" not in service and "service_gold" in service, service
+    assert "warning: policy_tests/mine.yaml:5:11: tests[1].name: the name 'twice' is the name " \
+        "of tests[0] too\n  hint: give each test its own name: a failure is said by it" \
+        in result.stderr, result.stderr
+    names = project / "policy_tests" / "mine.yaml"
+    names.write_text(names.read_text().replace("{policy: no_such_policy}", "{stage: exit}")
+                     .replace("{service_policy: no_such_policy}", "{stage: exit}"))
+    tested = CliRunner().invoke(app, ["test", "--project", str(project)])
+    assert tested.stderr.startswith("warning: policy_tests/mine.yaml:5:11: tests[1].name: "), \
+        tested.stderr
+    assert "policy test(s): " in tested.stdout  # the tests ran

@@ -29,8 +29,10 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
                                          "*.yaml); with none, it runs every one of the "
                                          "project's")))
     tests, problems = list(setup.tests.tests), list(setup.tests.problems)
-    if problems:
+    if any(p.severity == "error" for p in problems):
         raise InputError(problems)
+    for problem in problems:  # a warning (two tests of one name): said, the tests run
+        warn(problem.format())
     if not files:
         for skipped in unread_test_folders(config.project):  # said, never silently dropped
             warn(skipped.format())

@@ -143,6 +143,7 @@ def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
         problems.append(doc.problem(("tests",), "expected a list of at least one test"))
         return [], problems
     tests = []
+    named: dict[str, int] = {}  # a test's name -> the first test of it
     for i, item in enumerate(items):
         path: tuple[str | int, ...] = ("tests", i)
         if not isinstance(item, dict):
@@ -188,6 +189,13 @@ def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
                 {k: doc.where((*path, "expect", k))[0] for k in expect},
                 holdout if holdout is not None else (
                     None if given.get("customer_id") is not None else False)))
+        if isinstance(name, str) and name.strip() in named:
+            problems.append(doc.problem(
+                (*path, "name"), f"the name {name!r} is the name of tests[{named[name.strip()]}] "
+                "too", severity="warning", hint="give each test its own name: a failure is "
+                "said by it"))
+        elif isinstance(name, str):
+            named[name.strip()] = i
     return tests, problems
 
 
@@ -269,9 +277,13 @@ def _check_expect(doc: YamlDoc, path: tuple[str | int, ...], expect: Mapping[Any
         if names and value not in names:
             what = {"suppressed_by": "a policy whose action is no_action"}.get(
                 key, key.replace("_", " "))
+            # the policies of the other kind are refused below: not offered here
+            other = {"policy": known.service_only, "service_policy": known.action_only}.get(
+                key, ())
+            shown = [n for n in names if n not in other]
             problems.append(doc.problem(where, f"found {value!r}, expected {what}: "
-                                        + (", ".join(sorted(names)) or "(none)"),
-                                        hint=did_you_mean(value, names)))
+                                        + (", ".join(sorted(shown)) or "(none)"),
+                                        hint=did_you_mean(value, shown)))
         elif key == "policy" and value in known.service_only:
             problems.append(doc.problem(where, f"found {value!r}, expected a policy that gives "
                                         f"an action: {value} sets only a service level",
