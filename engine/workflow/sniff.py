@@ -200,9 +200,14 @@ def sniff(path: Path) -> Sniffed:
         raw = fh.read(SAMPLE_BYTES)
     if raw.startswith(sniff_parquet.MAGIC):  # read by its column types
         header, columns, numeric = sniff_parquet.sample(path, SAMPLE_ROWS)
-        return sniff_parquet.no_number_dates(_sniffed(
-            path, ("utf-8", "a Parquet file"), (",", "a Parquet file"), header, columns,
-            parquet=True), numeric)
+        found = _sniffed(path, ("utf-8", "a Parquet file"), (",", "a Parquet file"), header,
+                         columns, parquet=True)
+        guess = found.mapping.get("date")
+        if (why := sniff_parquet.number_date(guess.column if guess else None, columns,
+                                             numeric)):
+            del found.mapping["date"]  # a date of numbers: the engine refuses it
+            found.not_guessed["date"], found.date_format, found.date_other = why, None, None
+        return found
     _refuse_binary(path, raw)
     encoding, enc_why = _encoding(raw)
     text = raw.decode(encoding, errors="replace").lstrip("\ufeff")

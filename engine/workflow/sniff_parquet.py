@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.data.header import PARQUET_SUFFIXES
 from engine.errors import InputError, Problem
-
-if TYPE_CHECKING:
-    from engine.workflow.sniff import Sniffed
 
 MAGIC = b"PAR1"  # a Parquet file's first four bytes
 
@@ -49,19 +46,15 @@ def sample(path: Path, rows: int) -> tuple[list[str], dict[str, list[str]], set[
                     for i, name in enumerate(header)}, numeric
 
 
-def no_number_dates(found: Sniffed, numeric: set[str]) -> Sniffed:
-    """``found`` without a date column of numbers (20230101 as a whole number: the engine
-    reads a Parquet file's numbers as numbers), said as not guessed."""
-    guess = found.mapping.get("date")
-    if guess is None or guess.column not in numeric:
-        return found
-    del found.mapping["date"]
-    seen = next((v for v in found.columns[guess.column] if v), "")
-    found.not_guessed["date"] = (
-        f"{guess.column!r} holds whole numbers ({seen}) in the Parquet file, which the engine "
-        "reads as numbers, not dates: export it as a date column, or as text")
-    found.date_format = found.date_other = None
-    return found
+def number_date(column: str | None, columns: Mapping[str, list[str]],
+                numeric: set[str]) -> str | None:
+    """Why the column guessed for the date is no date: its values are numbers (20230101 as a
+    whole number), which the engine reads as numbers in a Parquet file; None otherwise."""
+    if column is None or column not in numeric:
+        return None
+    seen = next((v for v in columns[column] if v), "")
+    return (f"{column!r} holds whole numbers ({seen}) in the Parquet file, which the engine "
+            "reads as numbers, not dates: export it as a date column, or as text")
 
 
 def _text(value: object) -> str:
