@@ -78,6 +78,10 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
             warned.append([p for p in checked.problems if p.severity != "error"])
         for problem in _added(warned[0], warned[1], base, prop):
             notices.warn(problem.format())
+        from engine.workflow.plan_tests import broken_tests
+
+        for problem in broken_tests(read[0], read[1], config.project, proposed):
+            notices.warn(problem.format())
         shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
         with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
             scoring = None
