@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from engine.cli import app
 from tests.conftest import ROOT, copy_example_project
@@ -54,16 +54,32 @@ def test_contracts_whose_payments_span_too_little_are_refused_as_run_refuses_the
     assert said[0].stderr == said[1].stderr == error  # -q: the errors only
 
 
-def test_a_bad_amount_past_the_first_rows_is_said_by_validate(tmp_path: Path) -> None:
+TX = ROOT / "examples/retail/transactions.csv"
+
+
+def _with_transactions(tmp_path: Path, data: bytes, encoding: str | None = None) -> Path:
+    """The retail project reading ``data`` as its transactions (tx.csv), in ``encoding``."""
     project = copy_example_project(tmp_path)
-    lines = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
-    lines[1499] = "O0001003,C000336,2023-10-17,Books,web,2,58.8x,51.12\n"
-    (tmp_path / "tx.csv").write_text("".join(lines))
+    (tmp_path / "tx.csv").write_bytes(data)
     config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
-                                                 str(tmp_path / "tx.csv")))
-    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
+    text = config.read_text().replace(str(TX), str(tmp_path / "tx.csv"))
+    if encoding is not None:
+        text = text.replace('  delimiter: ","\n', f'  delimiter: ","\n  encoding: {encoding}\n', 1)
+    config.write_text(text)
+    return project
+
+
+def _validate_and_score(project: Path, tmp_path: Path) -> list[Result]:
+    """`cvm validate -q` and `cvm score -q` of the project (each one's errors only)."""
+    return [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
         ["validate"], ["score", "-o", str(tmp_path / "o")])]
+
+
+def test_a_bad_amount_past_the_first_rows_is_said_by_validate(tmp_path: Path) -> None:
+    lines = TX.read_text().splitlines(keepends=True)
+    lines[1499] = "O0001003,C000336,2023-10-17,Books,web,2,58.8x,51.12\n"
+    said = _validate_and_score(_with_transactions(tmp_path, "".join(lines).encode()),
+                               tmp_path)
     assert [r.exit_code for r in said] == [1, 1]
     assert said[1].stderr.startswith(f"error: {tmp_path / 'tx.csv'}:1500: row 1499, column "
                                      "'NetAmount': found '58.8x'")
@@ -75,16 +91,12 @@ def test_a_byte_not_in_the_encoding_past_the_first_rows_is_said_by_validate(
     """A Latin-1 'é' in a channel near the end of the file (past the first MB): validate read
     every row's id, date and numbers, passed, and `cvm run` then stopped at the byte (the
     channel is read by run alone). A byte in a column cvm.yaml does not map stops neither."""
-    project = copy_example_project(tmp_path)
-    data = (ROOT / "examples/retail/transactions.csv").read_bytes().split(b"\n")
+    data = TX.read_bytes().split(b"\n")
     data[-3] = data[-3].replace(b",web,", b",w\xe9b,").replace(b",app,", b",\xe9pp,") \
         .replace(b",store,", b",st\xe9re,")
-    (tmp_path / "tx.csv").write_bytes(b"\n".join(data))
+    project = _with_transactions(tmp_path, b"\n".join(data))
     config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
-                                                 str(tmp_path / "tx.csv")))
-    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
-        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    said = _validate_and_score(project, tmp_path)
     assert [r.exit_code for r in said] == [1, 1]
     offset = sum(len(line) + 1 for line in data[:-3]) + data[-3].index(0xE9)
     assert said[1].stderr == (
@@ -95,27 +107,20 @@ def test_a_byte_not_in_the_encoding_past_the_first_rows_is_said_by_validate(
     assert said[0].stderr == said[1].stderr
     # the same byte in a column the project does not map: every command passes
     config.write_text(config.read_text().replace("    channel: SalesChannel\n", ""))
-    for command in (["validate"], ["score", "-o", str(tmp_path / "o")]):
-        done = runner.invoke(app, [*command, "-p", str(project), "-q"])
-        assert done.exit_code == 0, done.output
+    assert [r.exit_code for r in _validate_and_score(project, tmp_path)] == [0, 0]
 
 
 def test_a_bad_value_in_the_first_rows_is_counted_over_every_row(tmp_path: Path) -> None:
     """Bad amounts at rows 5 and 50 and three more past the first 1,000 rows: validate said
     "2 of the first 1,000 rows have this problem" where it had read every row, and run says
     all 5."""
-    project = copy_example_project(tmp_path)
-    lines = (ROOT / "examples/retail/transactions.csv").read_text().splitlines(keepends=True)
+    lines = TX.read_text().splitlines(keepends=True)
     for row in (5, 50, 3000, 9000, 15000):
         fields = lines[row].split(",")
         fields[6] += "x"
         lines[row] = ",".join(fields)
-    (tmp_path / "tx.csv").write_text("".join(lines))
-    config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(f"{ROOT}/examples/retail/transactions.csv",
-                                                 str(tmp_path / "tx.csv")))
-    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
-        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    said = _validate_and_score(_with_transactions(tmp_path, "".join(lines).encode()),
+                               tmp_path)
     assert [r.exit_code for r in said] == [1, 1]
     assert said[1].stderr == (
         f"error: {tmp_path / 'tx.csv'}:6: row 5, column 'NetAmount': found '37.37x', expected "
@@ -129,17 +134,11 @@ def test_a_byte_cp1252_lacks_is_said_at_its_line(tmp_path: Path) -> None:
     """A review: with data.encoding cp1252, a byte it maps to nothing (0x81) ended validate
     and run in 'internal error: UnicodeDecodeError' (Arrow's transcoder raises Python's
     error)."""
-    project = copy_example_project(tmp_path)
-    data = (ROOT / "examples/retail/transactions.csv").read_bytes().split(b"\n")
+    data = TX.read_bytes().split(b"\n")
     data[100] = data[100].replace(b",web,", b",w\x81b,").replace(b",app,", b",\x81pp,") \
         .replace(b",store,", b",st\x81re,")
-    (tmp_path / "tx.csv").write_bytes(b"\n".join(data))
-    config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace(
-        f"{ROOT}/examples/retail/transactions.csv", str(tmp_path / "tx.csv")).replace(
-        '  delimiter: ","\n', '  delimiter: ","\n  encoding: cp1252\n', 1))
-    said = [runner.invoke(app, [*command, "-p", str(project), "-q"]) for command in (
-        ["validate"], ["score", "-o", str(tmp_path / "o")])]
+    said = _validate_and_score(_with_transactions(tmp_path, b"\n".join(data), "cp1252"),
+                               tmp_path)
     assert [r.exit_code for r in said] == [1, 1], said[0].output
     offset = sum(len(line) + 1 for line in data[:100]) + data[100].index(0x81)
     assert said[1].stderr == (
