@@ -74,3 +74,10 @@ def lowest_at(value: float, places: int) -> float:
 def fixed(value: float, places: int) -> str:
     """One figure as text, rounded half up, with thousands separators (1,234.57)."""
     return f"{figure(value, places):,.{places}f}"
+
+
+def percent(share: float, places: int = 1) -> str:
+    """A share as a percentage, rounded half up on its decimal value as the files and the
+    briefs' ``pct`` are (0.1725 is 17.3%; Python's format wrote 17.2% from its binary
+    value)."""
+    return f"{figure(share * 100, places):.{places}f}%"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -134,3 +135,24 @@ def test_the_other_outputs_round_half_up_too() -> None:
     assert [_cell(2.675, "money2", "EUR"), _cell(0.1725, "percent", "EUR"),
             _cell(2.5, "money0", "EUR")] == ["2.68", "17.3%", "3"]
     assert (_two(113.145), _two(None)) == ("113.15", "")
+
+
+def test_a_percentage_in_a_summary_rounds_half_up_as_the_files_do() -> None:
+    """Session 41 left the summaries' percentages to Python's format: 0.1725 was 17.2% in
+    `cvm score`'s retention line and 17.3% in the report's cells and the briefs' pct."""
+    from engine.decimals import percent
+
+    assert f"{0.1725:.1%}" == "17.2%"  # Python's: half even on the binary value
+    assert [percent(0.1725), percent(0.125, 0), percent(1 / 3), percent(0.0)] == [
+        "17.3%", "13%", "33.3%", "0.0%"]
+
+
+def test_score_s_retention_line_says_the_percentages_half_up(tmp_path: Path) -> None:
+    from engine.commands import score as score_command
+
+    segments = [SimpleNamespace(name="band 1", rate=0.1725, pooled=False)]
+    retention = SimpleNamespace(overall=0.6165, retained=6165, active=10000, pairs=3,
+                                segments=segments)
+    line = score_command.retention_line(retention)
+    assert line == ("  retention per period: 61.7% overall (6,165 of 10,000 over 3 period "
+                    "pairs); band 1 17.3%")

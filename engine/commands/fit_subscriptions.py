@@ -19,6 +19,7 @@ import numpy as np
 import typer
 
 from engine.data.load import EPOCH, Transactions
+from engine.decimals import percent
 from engine.errors import InputError, Problem
 from engine.output.commit import writing
 from engine.output.folder import Guard, Target
@@ -91,8 +92,8 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
              "  sBG          " + "  ".join(f"{k} {v:.4g} (se {full.standard_errors_[k]:.2g})"
                                           for k, v in full.params_.items())
              + f"  LL {full.log_likelihood_:,.2f}",
-             f"  churn at the first renewal {a / (a + b):.1%}; retention by renewal 1..6: "
-             + ", ".join(f"{c['retention']:.1%}" for c in curve[:6]),
+             f"  churn at the first renewal {percent(a / (a + b))}; retention by renewal 1..6: "
+             + ", ".join(percent(c["retention"]) for c in curve[:6]),
              f"Holdout: sBG fitted to {cal_end} ({int(cohort.sum()):,} customers, "
              f"{int(alive.sum()):,} active then), predicting who still pays "
              f"{periods} billing period{'s' if periods != 1 else ''} later, by "

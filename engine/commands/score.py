@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,6 +18,7 @@ from engine.commands.common import (
     warn_if_none_retained,
 )
 from engine.commands.run_folder import refuse_the_run_s_folder, run_holding, warn_replaced
+from engine.decimals import percent
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.terminal import display, shell_path
 
@@ -79,7 +80,7 @@ def summary(scored: Scored, currency: str) -> str:
     from engine.value.score import shown_totals
 
     revenue, margin = shown_totals(scored)
-    rate = f" ({margin / revenue:.1%})" if revenue else ""
+    rate = f" ({percent(margin / revenue)})" if revenue else ""
     lines = [
         f"Scored {len(t):,} customer{'s' * (len(t) != 1)} as of {scored.as_of} from "
         f"{rep.file}",
@@ -100,10 +101,7 @@ def summary(scored: Scored, currency: str) -> str:
     lines += [f"  note: {n}" for n in rep.notes]
     lines.append(f"  revenue {money(revenue, currency)}, gross margin "
                  f"{money(margin, currency)}{rate}")
-    seg = ", ".join(f"{s.name} {s.rate:.1%}" + (" (pooled: few customers)" if s.pooled else "")
-                    for s in ret.segments)
-    lines.append(f"  retention per period: {ret.overall:.1%} overall "
-                 f"({ret.retained:,} of {ret.active:,} over {ret.pairs} period pairs); {seg}")
+    lines.append(retention_line(ret))
     lines.append(f"  value model: {scored.model.describe()}")
     if not scored.model.used:
         lines.append("  one-time buyers' potential value (what earlier one-time buyers went on "
@@ -129,3 +127,11 @@ def _cut(value: float, places: int) -> str:
     from engine.decimals import lowest_at
 
     return f"{lowest_at(value, places):,.{places}f}"
+
+
+def retention_line(ret: Any) -> str:
+    """The summary's retention: overall and per segment, each rounded half up."""
+    seg = ", ".join(f"{s.name} {percent(s.rate)}" + (" (pooled: few customers)" if s.pooled
+                                                      else "") for s in ret.segments)
+    return (f"  retention per period: {percent(ret.overall)} overall ({ret.retained:,} of "
+            f"{ret.active:,} over {ret.pairs} period pairs); {seg}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
+from engine.decimals import percent
 from engine.words import counted
 
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
@@ -318,7 +319,7 @@ def matrix_chart(chart_id: str, title: str, rows: Sequence[str], cols: Sequence[
             n = counts[j][k]
             share = n / total if total else 0.0
             shade = f"rgba(0,114,178,{0.08 + 0.85 * share:.3f})" if n else "#f6f6f6"
-            tip = f"{name} \u2192 {col}: {counted(n, 'customer')} ({share:.0%} of {name})"
+            tip = f"{name} \u2192 {col}: {counted(n, 'customer')} ({percent(share, 0)} of {name})"
             svg.rect(left + cell_w * k + 1, y + 1, cell_w - 2, cell_h - 2, shade, tip)
             ink = "#ffffff" if share > 0.55 else "#1a1a1a"
             svg.text(left + cell_w * (k + 0.5), y + cell_h / 2 + 4, f"{n:,}" if n else "-",

@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from engine.data.load import EPOCH, load_transactions
-from engine.decimals import fixed
+from engine.decimals import fixed, percent
 from engine.history.measure_report import report_measure
 from engine.history.report import report_migration
 from engine.project.config import Config
@@ -196,7 +196,7 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
     if len(r) > 1 and r[-2] > 0 and not math.isnan(r[-1]) and abs(r[-1] - r[-2]) >= 0.02:
         d = config.discount_rate_per_period
         k0, k1 = r[-2] / (1 + d - r[-2]), r[-1] / (1 + d - r[-1])
-        notes.append(f"the retention rate r moved from {r[-2]:.1%} to {r[-1]:.1%} in "
+        notes.append(f"the retention rate r moved from {percent(r[-2])} to {percent(r[-1])} in "
                      f"{ch.month_label(f['month'].iloc[-1])} (it is measured again each month "
                      f"over the last {config.retention.lookback_periods} periods): that alone "
                      f"changes every CLV, and customer equity, by {ch.signed(k1 / k0 - 1, '+.1%')}")
@@ -317,8 +317,8 @@ def _cell(value: Any, kind: str, cur: str) -> str:
 
 
 def _tier_table(tiers: list[TierRow], cur: str) -> list[list[str]]:
-    return [[t.name, f"{t.customers:,}", f"{t.customer_share:.1%}", f"{t.total_value:,.0f}",
-             f"{t.value_share:.1%}", f"{t.avg_total_value:,.2f}", f"{t.clv_discounted:,.0f}"]
+    return [[t.name, f"{t.customers:,}", percent(t.customer_share), f"{t.total_value:,.0f}",
+             percent(t.value_share), f"{t.avg_total_value:,.2f}", f"{t.clv_discounted:,.0f}"]
             for t in tiers]
 
 

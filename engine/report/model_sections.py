@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import Transactions
+from engine.decimals import percent
 from engine.project.config import Config
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, equity_customers
@@ -122,7 +123,7 @@ def differ_text(rec: Reconciliation, r: float, d: float, horizon: int, bought: s
     return (f"On the same {n:,} customer{'s' if n != 1 else ''} the model gives "
             f"{rec.counted.equity / rec.formula:.2f} times the formula. The formula values each "
             f"at r / (1 + d \u2212 r) = {times:.2f} times their margin per active period (r = "
-            f"{r:.1%}, "
+            f"{percent(r)}, "
             "the share of the customers active a period before who are active again, the same "
             f"for everyone, and no end); the model expects of them {model:.2f} times that margin "
             f"within {horizon} periods, each customer's from their own {bought}.")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from engine.decimals import percent
 from engine.errors import InputError
 from engine.project.location import config_shown
 
@@ -96,7 +97,7 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
         log_likelihood={"sbg": float(model.log_likelihood_)}, customers=len(frame),
         time_unit_days=float(subs.billing_days),
         choice=(f"subscriptions: {int(active.sum()):,} active and {int((~active).sum()):,} "
-                f"who left; first-renewal churn {alpha / (alpha + beta):.1%}"
+                f"who left; first-renewal churn {percent(alpha / (alpha + beta))}"
                 if math.isfinite(alpha + beta) else ""),
         equity=(float(bounds.total.estimate[0]), float(bounds.total.lower[0]),
                 float(bounds.total.upper[0])), interval_level=settings.interval_level,
