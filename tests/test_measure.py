@@ -83,8 +83,17 @@ def test_a_window_not_over_is_too_early_to_tell(
         f"{c},win_back,2026-01-05,converted\n" for c in treated))
     done = cvm("responses", "import", str(responses), "--project", str(retail), "-q")
     assert done.exit_code == 0, done.stderr
-    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"), "-q")
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
     assert done.exit_code == 0, done.stderr
+    # those conversions name treated customers only: said (the holdout's were not imported)
+    assert done.stderr == (
+        "warning: run 1 (2026-01-01), campaign win_back: 40 of the treated converted by an "
+        "imported response alone (no purchase in the window), and no response of the holdout "
+        "is imported: if the responses come from a tool that knows only the customers it "
+        "contacted, conversion_uplift counts them against nothing (margin_uplift and "
+        "revenue_uplift are measured from the transactions alike for both groups)\n"
+        "  hint: import the holdout's conversions too (the tool's whole audience), or read "
+        "the margin and revenue uplifts\n"), done.stderr
     table = pd.read_csv(tmp_path / "m" / "measure.csv", keep_default_na=False)
     row = table[table["campaign"] == "win_back"].iloc[0]
     assert row["verdict"].startswith(
@@ -92,6 +101,15 @@ def test_a_window_not_over_is_too_early_to_tell(
         "(2025-12-31): only the imported conversions are measured")
     assert float(row["conversion_treated"]) == round(40 / row["treated"], 4)
     assert (float(row["conversion_holdout"]), row["margin_uplift"]) == (0.0, "")
+    # a holdout customer's conversion imported too: the tool knows both groups, nothing said
+    held = actions.loc[(actions["campaign"] == "win_back") & actions["holdout"],
+                       "customer_id"].iloc[0]
+    responses.write_text(f"customer_id,campaign,date,outcome\n{held},win_back,2026-01-06,"
+                         "converted\n")
+    assert cvm("responses", "import", str(responses), "--project", str(retail),
+               "-q").exit_code == 0
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert (done.exit_code, done.stderr) == (0, "")
 
 
 def test_measure_without_a_history_says_so(retail: Path, tmp_path: Path,

@@ -16,6 +16,7 @@ from engine.history import open_history
 from engine.history.checks import check_readable
 from engine.history.measure import measure
 from engine.history.measure_verdict import interval_text
+from engine.notices import warn
 from engine.output.commit import writing
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.output.writers import write_csv
@@ -49,6 +50,9 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         table = measure(store, tx, setup.channels)
     finally:
         store.close()
+    for said in table.attrs.get("warnings", []):  # conversions imported for one side only
+        warn(f"{said}\n  hint: import the holdout's conversions too (the tool's "
+             "whole audience), or read the margin and revenue uplifts")
     with writing(target, guard, "measure") as stage:
         write_csv(table, stage.path("measure.csv"))
     if not quiet:

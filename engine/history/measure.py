@@ -114,7 +114,9 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
             if later is not None:
                 cache.update(later.result())
             current = following
-    return pd.DataFrame(out, columns=list(NAMES))
+    table = pd.DataFrame(out, columns=list(NAMES))
+    table.attrs["warnings"] = [row[WARNING] for row in out if WARNING in row]
+    return table
 
 
 PIPELINE = True  # the next run's window sums made while a run is measured
@@ -214,7 +216,25 @@ def _row(run: int, run_id: str, as_of: str, campaign: str, days: int, m: Measure
         if cost > 0 and significant is not None else None,
         "significant": significant, "verdict": verdict,
     }
+    if len(answers) and n_h:  # imported conversions of the treated only
+        alone = measured.by_response_alone(m, rows, answers, tx, day0, days, cache)
+        if alone[t].any() and not measured.responded(m, rows[h], answers, tx, day0,
+                                                    days).any():
+            row[WARNING] = one_sided(run, as_of, campaign, int(alone[t].sum()))
     return row if day0 < end_day else _unobserved(row, answers, day0, days, end_day)
+
+
+WARNING = "_warning"  # a row's warning (engine.commands.measure says it), not a column
+
+
+def one_sided(run: int, as_of: str, campaign: str, alone: int) -> str:
+    """The warning of a campaign whose imported conversions name treated customers only."""
+    return (f"run {run} ({as_of}), campaign {campaign}: {alone:,} of the treated converted by "
+            "an imported response alone (no purchase in the window), and no response of the "
+            "holdout is imported: if the responses come from a tool that knows "
+            "only the customers it contacted, conversion_uplift counts them against nothing "
+            "(margin_uplift and revenue_uplift are measured from the transactions alike for "
+            "both groups)")
 
 
 # what no day of the window in the transactions can say: empty, not 0 (read as a campaign

@@ -286,6 +286,16 @@ def conversions(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transa
     it. ``codes``: the rows' codes, if the caller has them already."""
     codes = m.code[rows] if codes is None else codes
     (bought,) = _sums(tx, codes, day0, day0 + days, cache, ("bought",))
+    converted: np.ndarray = ((bought > 0) | responded(m, rows, answers, tx, day0, days, codes)
+                             ).astype(float)
+    return converted
+
+
+def responded(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transactions,
+              day0: int, days: int, codes: np.ndarray | None = None) -> np.ndarray:
+    """Per customer of ``rows``: an imported conversion of the campaign (``answers``) on days
+    day0 .. day0 + days - 1."""
+    codes = m.code[rows] if codes is None else codes
     # on the columns' arrays (a data frame's filter per group and window costs more than its
     # sums)
     day = answers["day"].to_numpy()
@@ -293,13 +303,21 @@ def conversions(m: Measured, rows: np.ndarray, answers: pd.DataFrame, tx: Transa
     # by code (customer_id is kept only for customers absent from the transactions)
     known = np.zeros(len(tx.customer_ids) + 1, dtype=bool)
     known[answers["code"].to_numpy(dtype=np.int64)[inside]] = True  # -1: the spare last slot
-    responded = known[codes]  # a customer without a code (-1) is answered by id below
+    found: np.ndarray = known[codes]  # a customer without a code (-1): by id below
     lost = codes < 0
     if lost.any():
         ids = answers["customer_id"].to_numpy(dtype=object)[inside]
-        responded[lost] = pd.Index(pd.unique(ids)).get_indexer(m.customer_id[rows][lost]) >= 0
-    converted: np.ndarray = ((bought > 0) | responded).astype(float)
-    return converted
+        found[lost] = pd.Index(pd.unique(ids)).get_indexer(m.customer_id[rows][lost]) >= 0
+    return found
+
+
+def by_response_alone(m: Measured, rows: np.ndarray, answers: pd.DataFrame,
+                      tx: Transactions, day0: int, days: int, cache: Sums) -> np.ndarray:
+    """Per customer of ``rows``: converted by an imported response alone (no purchase in the
+    window): what a tool that knows only the contacted customers adds to the treated."""
+    codes = m.code[rows]
+    (bought,) = _sums(tx, codes, day0, day0 + days, cache, ("bought",))
+    return responded(m, rows, answers, tx, day0, days, codes) & ~(bought > 0)
 
 
 def _in_day_order(tx: Transactions, name: str, cache: Sums) -> np.ndarray:
