@@ -26,6 +26,16 @@ from engine import __version__
 from engine.history.live import live_row
 from engine.history.tables import events, interaction_responses, interactions, live_contacts
 from engine.project.rulebook import NO_ACTION
+from engine.serve.answer_models import (
+    EventAnswer,
+    Health,
+    NextBestAction,
+    Profile,
+    Ready,
+    Reloaded,
+    ResponseAnswer,
+    ok,
+)
 from engine.serve.context_names import declared_names
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, as_utc, interaction_of, new_id, now, recent
@@ -181,12 +191,13 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return JSONResponse({"error": str(exc.detail).lower()}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], responses=ok(Health, "alive"))
     async def health() -> dict[str, str]:
         """Alive (no key needed, no data)."""
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["service"], responses=errors(401, 503))
+    @app.get("/ready", tags=["service"],
+             responses={**ok(Ready, "the run served"), **errors(401, 503)})
     async def ready() -> JSONResponse:
         """Ready to answer: a run loaded, the history writer running (when recording)."""
         state = service.holder.state
@@ -206,8 +217,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return RedirectResponse(request.url.replace(path=request.url.path[:-1]),
                                 status_code=307)
 
-    @app.get("/v1/customers/{customer_id:path}", tags=["customers"],
-             responses=errors(401, 404, 422))  # (422: in place of FastAPI's own shape)
+    @app.get("/v1/customers/{customer_id:path}", tags=["customers"],  # (422: for FastAPI's)
+             responses={**ok(Profile, "the customer"), **errors(401, 404, 422)})
     def customer(customer_id: str, request: Request) -> Response:
         """The customer's value, tier, stage, churn risk and decision, with their recent
         contacts, responses and interactions from the history."""
@@ -235,7 +246,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return Response(dumps(body), media_type=JSON)
 
     @app.post("/v1/customers/{customer_id:path}/next-best-action", tags=["customers"],
-              responses=errors(401, 404, 413, 422))
+              responses={**ok(NextBestAction, "the next best action"),
+                         **errors(401, 404, 413, 422)})
     async def next_best_action(customer_id: str,
                                request: NextBestActionRequest | None = None) -> Response:
         """The ranked eligible actions (the first is the decision), why each applies and why
@@ -275,7 +287,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return Response(b'{"interaction_id":"' + iid.encode() + b'",' + payload[1:],
                         media_type=JSON)
 
-    @app.post("/v1/events", tags=["events"], responses=errors(401, 413, 422))
+    @app.post("/v1/events", tags=["events"],
+              responses={**ok(EventAnswer, "what the event fired"), **errors(401, 413, 422)})
     def post_event(request: EventRequest) -> Response:
         """An event (complaint, purchase, ...): the triggers decide; the fired actions are
         returned and recorded. A customer not in the run (new since) is evaluated with every
@@ -326,7 +339,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return Response(body, media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
-              responses=errors(401, 404, 409, 413, 422))
+              responses={**ok(ResponseAnswer, "the outcome recorded"),
+                         **errors(401, 404, 409, 413, 422)})
     def respond(interaction_id: str, request: ResponseRequest) -> Response:
         """The customer's answer to an interaction: accepted, declined or converted."""
         if service.journal is None:
@@ -346,7 +360,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                "customer_id": found["customer_id"],
                                "outcome": request.outcome}), media_type=JSON)
 
-    @app.post("/v1/admin/reload", tags=["service"], responses=errors(401, 409))
+    @app.post("/v1/admin/reload", tags=["service"],
+              responses={**ok(Reloaded, "the run now served"), **errors(401, 409)})
     def reload() -> Response:
         """Load the latest run now (the service also watches the run's manifest.json)."""
         try:  # the run replaced: the one served once a reload under way has finished
