@@ -132,3 +132,12 @@ def test_a_body_that_cannot_be_read_as_json_is_said_as_such(http: httpx.Client, 
     assert answer.status_code == 422
     assert answer.json()["problems"] == [{"field": "body", "message": message,
                                           "found": body[:100].decode("utf-8", "replace")}]
+
+
+def test_without_the_history_an_id_the_service_gave_is_remembered(http: httpx.Client) -> None:
+    """--no-history: the README says a request with an id already posted is the same event;
+    only the ids clients gave were kept."""
+    first = http.post("/v1/events", json={"customer_id": "C000005", "type": "complaint"})
+    again = http.post("/v1/events", json={"customer_id": "C000005", "type": "complaint",
+                                          "event_id": first.json()["event_id"]})
+    assert again.json() == {**first.json(), "duplicate": True}

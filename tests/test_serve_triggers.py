@@ -188,3 +188,15 @@ def test_an_event_id_may_be_a_uuid_with_its_dashes(http: httpx.Client, project: 
     assert first.status_code == 200, first.text
     assert first.json()["event_id"] == "00000000-0000-0000-0000-000000001267"
     assert http.post("/v1/events", json=body).json()["duplicate"] is True
+
+
+def test_an_event_sent_again_with_the_id_the_service_gave_is_one_event(
+        http: httpx.Client, project: Path) -> None:
+    """A call-centre trial: a complaint posted without an id, then again at once with the id
+    the answer gave: the service looked for it in the history only, which its writer had not
+    reached yet, took it for a second complaint and fired the escalation."""
+    who = _customers(project, {"gold", "platinum"})[7]
+    first = http.post("/v1/events", json={"customer_id": who, "type": "complaint"}).json()
+    again = http.post("/v1/events", json={"customer_id": who, "type": "complaint",
+                                          "event_id": first["event_id"]}).json()
+    assert again == {**first, "duplicate": True}

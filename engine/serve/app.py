@@ -334,8 +334,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                 "occurred_at": occurred, "recorded_at": now(),
                 "attributes": json.dumps(request.attributes, sort_keys=True),
                 "fired": len(fired), "answer": body.decode()})
-            if request.event_id is not None:
-                service.posting_done(event_id, body)
+            with nullcontext() if request.event_id else service.posting:  # (held, or taken)
+                service.posting_done(event_id, body)  # the service's ids too: a retry may send
         return Response(body, media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],

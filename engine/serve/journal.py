@@ -106,10 +106,24 @@ class Journal:
                     if rows.get(table):
                         conn.execute(insert(table), rows[table])
             self.written += sum(len(v) for v in rows.values())
-        except Exception as exc:  # never kill the writer: count, say it, go on
-            self.failed += sum(len(v) for v in rows.values())
-            if self._on_error is not None:
-                self._on_error(f"could not record {self.failed} rows in the history: {exc}")
+        except Exception:  # never kill the writer: the batch row by row, what fails said
+            self._one_by_one([(t, row) for t in order for row in rows.get(t, [])])
+
+    def _one_by_one(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
+        """Each row in a transaction of its own: a row the history refuses (an event's id
+        recorded already) costs that row, not the batch's other clients' rows."""
+        lost, why = 0, None
+        for table, row in rows:
+            try:
+                with self.store.transaction() as conn:
+                    conn.execute(insert(table), [row])
+                self.written += 1
+            except Exception as exc:
+                lost, why = lost + 1, exc
+        self.failed += lost
+        if lost and self._on_error is not None:
+            self._on_error(f"could not record {lost} row{'s' * (lost != 1)} in the history "
+                           f"({self.failed} since the service started): {why}")
 
 
 def past_events(store: Store, since: dt.datetime) -> list[tuple[str, str, str, dt.datetime,

@@ -1,0 +1,51 @@
+"""A row the history refuses costs that row only: the service's writer committed each batch in
+one transaction and dropped all of it on any error (a call-centre trial: an event re-sent with
+the id the service gave it hit the events' unique key, and ten next-best-action answers of
+another client, queued in the same batch, never reached the history, their interaction ids
+then answered 404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.history.tables import events, interactions
+from engine.serve.journal import Journal
+from tests.history_runs import open_history
+
+AT = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+
+
+def _event(event_id: str) -> dict[str, object]:
+    return {"id": event_id, "customer_id": "C1", "type": "complaint", "occurred_at": AT,
+            "recorded_at": AT, "attributes": "{}", "fired": 0, "answer": None}
+
+
+def _interaction(iid: str) -> dict[str, object]:
+    return {"id": iid, "customer_id": "C2", "recorded_at": AT, "run_id": "r1",
+            "source": "next_best_action", "channel": None, "action": "retain",
+            "policy_id": None, "campaign": None, "offer": None, "service_level": None,
+            "event_id": None, "trigger_id": None, "withheld": None}
+
+
+def test_a_refused_row_costs_that_row_only(tmp_path: Path) -> None:
+    said: list[str] = []
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    journal = Journal(store, on_error=said.append)
+    try:
+        journal.add(events, _event("e1"))
+        assert journal.flush()
+        journal.add(events, _event("e1"))  # the same event again: the unique key refuses it
+        for k in range(10):
+            journal.add(interactions, _interaction(f"i{k}"))
+        assert journal.flush()
+        with store.reading() as conn:
+            assert len(conn.execute(select(interactions.c.id)).all()) == 10
+            assert len(conn.execute(select(events.c.id)).all()) == 1
+        assert (journal.written, journal.failed) == (11, 1)
+        assert len(said) == 1 and said[0].startswith(
+            "could not record 1 row in the history (1 since the service started): "), said
+    finally:
+        journal.close()
