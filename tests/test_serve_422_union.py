@@ -141,3 +141,15 @@ def test_without_the_history_an_id_the_service_gave_is_remembered(http: httpx.Cl
     again = http.post("/v1/events", json={"customer_id": "C000005", "type": "complaint",
                                           "event_id": first.json()["event_id"]})
     assert again.json() == {**first.json(), "duplicate": True}
+
+
+@pytest.mark.parametrize("body", [
+    b'{"customer_id":"C\\ud800","type":"visit"}',
+    b'{"customer_id":"C000005","type":"complaint","attributes":{"t\\ud800":"x"}}',
+    b'{"customer_id":"C\xed\xa0\x80","type":"visit"}'])
+def test_a_lone_surrogate_is_a_422_not_a_500(http: httpx.Client, body: bytes) -> None:
+    """A trial: a lone UTF-16 surrogate in any text was refused, and the refusal, writing it
+    back as `found`, failed: a plain-text 500."""
+    answer = http.post("/v1/events", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "invalid request"

@@ -61,7 +61,7 @@ def problems_of(errors: Sequence[Any], body: Any = None) -> list[dict[str, Any]]
     out: list[dict[str, Any]] = []
     merged: set[str] = set()
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ())]
+        loc = [writable(str(p)) for p in err.get("loc", ())]
         if err.get("type") == "json_invalid":  # loc: ("body", the character where it breaks)
             out.append({"field": "body", "message": f"not valid JSON: "
                         f"{err.get('ctx', {}).get('error', 'JSON decode error')} at position "
@@ -112,4 +112,10 @@ def shown(value: Any) -> Any:
     if isinstance(value, (dict, list)):  # as the client sent it: JSON, not Python's repr
         value = json.dumps(value, ensure_ascii=False, default=str)
     text = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
-    return text[:100] if isinstance(text, str) else text
+    return writable(text[:100]) if isinstance(text, str) else text
+
+
+def writable(text: str) -> str:
+    """``text`` as UTF-8 can write it: a lone surrogate (a JSON "\\ud800", which the request
+    was refused for) shown escaped, not left to fail the answer's encoding (a 500)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
