@@ -52,3 +52,41 @@ def test_a_change_that_breaks_a_policy_test_is_said(tmp_path: Path) -> None:
     said = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(same),
                                "--no-history"])
     assert (said.exit_code, said.stderr) == (0, "")
+
+
+def test_tests_that_cannot_be_read_are_said_and_an_overlay_keeps_the_project_s(
+        tmp_path: Path) -> None:
+    """The re-trial: a test file with a YAML error made the plan check nothing, silently; a
+    proposal's own test file was named as the project's; and with --overlay a proposal's
+    policy_tests/ replaced the project's whole folder (its breaks then unsaid)."""
+    project = copy_example_project(tmp_path)
+    shutil.copytree(ROOT / "policy_tests", project / "policy_tests")
+    narrower = _proposal(project, tmp_path / "narrower")
+    policy = narrower / "policies" / "retain_high_value.yaml"
+    policy.write_text(policy.read_text().replace("value_tier: {in: [platinum, gold]}",
+                                                 "value_tier: {in: [platinum]}"))
+    # an overlay: the policy narrowed and a test file of its own, beside the project's
+    overlay = tmp_path / "overlay"
+    (overlay / "policies").mkdir(parents=True)
+    shutil.copy(policy, overlay / "policies" / "retain_high_value.yaml")
+    (overlay / "policy_tests").mkdir()
+    (overlay / "policy_tests" / "extra.yaml").write_text(
+        "tests:\n  - name: a typo\n    customer: {value_tier: gold}\n"
+        "    expect: {policy: retain_hihg_value}\n")
+    said = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(overlay),
+                               "--overlay", "--no-history"])
+    assert said.exit_code == 0, said.output
+    lines = [line for line in said.stderr.splitlines() if line.startswith("warning: ")]
+    assert lines[0].startswith(
+        f"warning: {overlay / 'policy_tests' / 'extra.yaml'}:4:22: tests[0].expect.policy: "
+        "the policy tests have 1 error(s) with the current version too, this the first "
+        "(found 'retain_hihg_value'"), said.stderr
+    (overlay / "policy_tests" / "extra.yaml").write_text(
+        "tests:\n  - name: gold retained\n    customer: {value_tier: gold, tenure_days: 700, "
+        "recency_days: 200, recency_ratio: 2.0}\n    expect: {policy: retain_high_value}\n")
+    said = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(overlay),
+                               "--overlay", "--no-history"])
+    failing = [line for line in said.stderr.splitlines() if "fails the policy test" in line]
+    assert [line.split(": the proposed")[0] for line in failing] == [
+        "warning: policy_tests/starter.yaml:7", "warning: policy_tests/starter.yaml:21",
+        f"warning: {overlay / 'policy_tests' / 'extra.yaml'}:2"], said.stderr  # its own

@@ -80,7 +80,8 @@ def run(*, project: Path | None, config_file: Path | None, proposed: Path | None
             notices.warn(problem.format())
         from engine.workflow.plan_tests import broken_tests
 
-        for problem in broken_tests(read[0], read[1], config.project, proposed):
+        for problem in broken_tests(read[0], read[1], config.project, proposed,
+                                    overlay=overlay):
             notices.warn(problem.format())
         shown = display(("baseline", "proposed", "compare"), quiet=quiet or json_out)
         with shown or contextlib.nullcontext():  # issue 17: bars on a terminal
