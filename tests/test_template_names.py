@@ -218,3 +218,19 @@ def test_two_lists_indexed_alike_get_a_hint_without_code() -> None:
     assert undefined_hint(message, {}, line) == (
         "a list can be shorter, or empty, for some campaign: loop over it or test its length "
         "first")
+
+
+def test_a_campaign_all_held_out_is_a_thin_case_too(tmp_path: Path) -> None:
+    """The re-trial: `{% if audience.not_served == 0 %}{{ examples[0].customer_id }}{% endif %}`
+    passed validate (neither thin case took that branch without an example) and stopped the run
+    at a campaign whose one customer was held out."""
+    project = copy_example_project(tmp_path)
+    line = _add(project / "templates" / "brief.md.j2", "{% if audience.not_served == 0 %}"
+                "{{ examples[0].customer_id }}{% endif %}\n")
+    said = runner.invoke(app, ["validate", "-p", str(project)])
+    assert said.exit_code == 0
+    assert said.stderr.startswith(
+        f"warning: templates/brief.md.j2:{line}: examples[0]: examples has no element 0 "
+        "here\n"), said.stderr
+    assert "found rendering a campaign whose customers are all held out (no example, none " \
+        "contacted or not served): cvm run stops here on data like it" in said.stderr

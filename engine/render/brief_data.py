@@ -212,11 +212,15 @@ def sample_actions(rulebook: Rulebook, channels: ChannelSetup,
 
 
 # The campaigns a run can give besides the sample's: a campaign contacting one customer and no
-# other status, and one whose customers are all not served (no example, no contact): a
+# other status, and one whose customers all have one other status (no example, no contact): a
 # template reading ``examples[4]`` or ``audience.not_served_reasons[0]`` stops such a run.
 THIN = {"allocated": "a campaign contacting one customer (one example, none held out or "
                      "not served)",
-        "not_served": "a campaign whose customers are all not served (no example)"}
+        "not_served": "a campaign whose customers are all not served (no example)",
+        "holdout": "a campaign whose customers are all held out (no example, none contacted "
+                   "or not served)",
+        "suppressed": "a campaign whose customers are all suppressed by a contact policy (no "
+                      "example, none contacted or not served)"}
 
 
 def thin_samples(sample: pd.DataFrame) -> list[tuple[pd.DataFrame, str]]:
