@@ -265,3 +265,22 @@ tests:
     assert tested.stderr.startswith("warning: policy_tests/mine.yaml:5:11: tests[1].name: "), \
         tested.stderr
     assert "policy test(s): " in tested.stdout  # the tests ran
+
+
+def test_yaml_s_readings_are_hinted_in_a_test_too(tmp_path: Path) -> None:
+    """The re-trial: `clv_discounted: 1e3`, `consent_email: "no"`, `recency_days: "200"` and
+    `holdout: "no"` in a policy test got no hint, where the same in a policy does."""
+    project = _project(tmp_path, """\
+tests:
+  - name: yaml readings
+    customer: {clv_discounted: 1e3, consent_email: "no", recency_days: "200"}
+    holdout: "no"
+    expect: {stage: exit}
+""")
+    said = CliRunner().invoke(app, ["validate", "--project", str(project)]).stderr
+    hints = [line.strip() for line in said.splitlines() if line.startswith("  hint: ")]
+    assert hints == [
+        "hint: write 1000: YAML reads 1e3 as text (a number in e-notation needs a point and a "
+        "signed exponent: 1.0e+3)", "hint: write false (or no without quotes)",
+        "hint: write the number without quotes: 200", "hint: write false (or no without "
+        "quotes)"], said

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.project.channels import SERVICE_LEVELS
+from engine.project.hints import bool_hint, text_number_hint
 from engine.project.rulebook import NO_ACTION, Rulebook
 from engine.project.schema import BOOLEAN, DATE, NUMBER, TEXT
 from engine.project.yamlio import YamlDoc, load_file
@@ -181,7 +182,7 @@ def _read(doc: YamlDoc, known: Known) -> tuple[list[PolicyTest], list[Problem]]:
         holdout = item.get("holdout")
         if holdout is not None and not isinstance(holdout, bool):
             problems.append(doc.problem((*path, "holdout"), f"found {clip(holdout)}, expected "
-                                        "true or false"))
+                                        "true or false", hint=bool_hint(holdout)))
         if len(problems) == before:
             given = {**defaults, **customer}
             tests.append(PolicyTest(
@@ -224,9 +225,11 @@ def _check_customer(doc: YamlDoc, path: tuple[str | int, ...], customer: Mapping
             continue
         if value is None:
             continue  # missing, on purpose
-        if not _of_type(value, kind):
+        if not _of_type(value, kind):  # with YAML's reading where it is the cause
             problems.append(doc.problem(where, f"found {clip(value)}, expected "
-                                        f"{TYPE_WORDS[kind]} for {attr}"))
+                                        f"{TYPE_WORDS[kind]} for {attr}", hint=(
+                                            text_number_hint(value) if kind == NUMBER else
+                                            bool_hint(value) if kind == BOOLEAN else None)))
         elif attr == "lifecycle_stage" and known.stages and value not in known.stages:
             problems.append(doc.problem(where, f"unknown stage {value!r}, expected one of "
                                         + ", ".join(known.stages),
