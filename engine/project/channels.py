@@ -172,7 +172,7 @@ def channel_ids(project: Path, setup: ChannelSetup | None) -> list[str] | None:
                                 inside=project), CHANNELS)
     except CvmError:
         return None
-    return [ch["id"] for ch in raw["channels"]]
+    return list(dict.fromkeys(ch["id"] for ch in raw["channels"]))  # (one declared twice: once)
 
 
 def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelSetup:
