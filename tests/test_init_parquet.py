@@ -111,3 +111,24 @@ def test_a_date_stored_as_a_whole_number_is_not_taken_for_the_date(tmp_path: Pat
         f"error: {tmp_path / 'p' / 'cvm.yaml'}:13: data.columns.date: not guessed: "
         "'OrderDate' holds whole numbers (20240101) in the Parquet file, which the engine reads "
         "as numbers, not dates: export it as a date column, or as text\n"), err
+
+
+def test_a_date_column_of_numbers_is_told_how_to_export_it(tmp_path: Path) -> None:
+    """The re-trial: mapping the number column by hand got 'or set data.date_format', and with
+    date_format set, the same error and hint."""
+    source = tmp_path / "tx.parquet"
+    pq.write_table(pa.table({
+        "CustomerID": [f"C{i % 7}" for i in range(40)],
+        "OrderDate": [20240101 + i % 28 for i in range(40)],
+        "NetAmount": [10.5 + i for i in range(40)]}), source)
+    project = tmp_path / "p"
+    _init(project, source)
+    config = project / "cvm.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("    date: null", '    date: "OrderDate"', 1).replace(
+        "  columns:", '  date_format: "%Y%m%d"\n  columns:', 1))
+    said = CliRunner().invoke(app, ["validate", "-p", str(project), "-q"])
+    assert said.exit_code == 1
+    assert said.stderr.splitlines()[1] == (
+        "  hint: the column holds numbers (20230101 is one): export the dates as a date "
+        "column, or as text (data.date_format reads text only)"), said.stderr

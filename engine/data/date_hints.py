@@ -9,6 +9,9 @@ import calendar
 import datetime as dt
 import re
 
+NUMBER_DATES = ("the column holds numbers (20230101 is one): export the dates as a date "
+                "column, or as text (data.date_format reads text only)")
+
 _SWAPS = (("%d/%m", "%m/%d"), ("%m/%d", "%d/%m"), ("%d.%m", "%m.%d"), ("%m.%d", "%d.%m"),
           ("%d-%m", "%m-%d"), ("%m-%d", "%d-%m"))
 
