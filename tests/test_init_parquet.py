@@ -130,5 +130,6 @@ def test_a_date_column_of_numbers_is_told_how_to_export_it(tmp_path: Path) -> No
     said = CliRunner().invoke(app, ["validate", "-p", str(project), "-q"])
     assert said.exit_code == 1
     assert said.stderr.splitlines()[1] == (
-        "  hint: the column holds numbers (20230101 is one): export the dates as a date "
-        "column, or as text (data.date_format reads text only)"), said.stderr
+        "  hint: the column holds numbers: if it holds the dates (20230101), export them as "
+        "dates or as text (data.date_format reads text only); else map date to the column of "
+        "dates"), said.stderr

@@ -9,8 +9,9 @@ import calendar
 import datetime as dt
 import re
 
-NUMBER_DATES = ("the column holds numbers (20230101 is one): export the dates as a date "
-                "column, or as text (data.date_format reads text only)")
+NUMBER_DATES = ("the column holds numbers: if it holds the dates (20230101), export them as "
+                "dates or as text (data.date_format reads text only); else map date to the "
+                "column of dates")
 
 _SWAPS = (("%d/%m", "%m/%d"), ("%m/%d", "%d/%m"), ("%d.%m", "%m.%d"), ("%m.%d", "%d.%m"),
           ("%d-%m", "%m-%d"), ("%m-%d", "%d-%m"))
