@@ -234,3 +234,18 @@ def test_a_campaign_all_held_out_is_a_thin_case_too(tmp_path: Path) -> None:
         "here\n"), said.stderr
     assert "found rendering a campaign whose customers are all held out (no example, none " \
         "contacted or not served): cvm run stops here on data like it" in said.stderr
+
+
+def test_an_index_from_the_end_and_an_empty_first_get_the_hint() -> None:
+    """The re-trial: `examples[-1]` and `(examples|first).customer_id` got the README hint."""
+    from engine.render.names import plain_message, undefined_hint
+
+    line = "{{ examples[-1].customer_id }}"
+    assert plain_message("list object has no element -1", line) == \
+        "examples[-1]: examples has no element -1 here"
+    assert undefined_hint("list object has no element -1", {}, line).startswith(
+        "examples can be shorter, or empty, for some campaign: ")
+    assert undefined_hint("No first item, sequence was empty.", {},
+                          "{{ (examples|first).customer_id }}") == (
+        "a list can be empty for some campaign: test it first ({% if ... %}), or give a "
+        "default (|first|default({}))")

@@ -11,7 +11,8 @@ from engine.errors import did_you_mean
 
 README_HINT = "see the README for the variables a template gets"
 _UNDEFINED = re.compile(r"^'([^']+)' is undefined$")
-_NO_ELEMENT = re.compile(r"^list object has no element (\d+)$")
+_NO_ELEMENT = re.compile(r"^list object has no element (-?\d+)$")
+_EMPTY = re.compile(r"^No (first|last) item, sequence was empty\.$")  # |first, |last
 _NO_ATTRIBUTE = re.compile(r"^'([^']+)' has no attribute '([^']+)'$")
 _DEPTH, _ITEMS = 4, 20  # how far the context is looked into: its fields, not its data
 
@@ -27,6 +28,9 @@ def undefined_hint(message: str, context: Mapping[str, Any], line: str = "") -> 
         return (f"{expr} can be shorter, or empty, for some campaign: loop over it ({{% for "
                 f"item in {expr} %}}) or test its length first ({{% if {expr}|length > "
                 f"{found.group(1)} %}})")
+    if _EMPTY.match(message):
+        return ("a list can be empty for some campaign: test it first ({% if ... %}), or give "
+                "a default (|first|default({}))")
     if found := _UNDEFINED.match(message):
         close = did_you_mean(found.group(1), [str(k) for k in context])
     elif (found := _NO_ATTRIBUTE.match(message)) and found.group(1) == "dict object":
@@ -112,5 +116,5 @@ def plain_message(message: str, line: str = "") -> str:
 def _indexed(line: str, index: str) -> str | None:
     """The expression the template's ``line`` indexes with ``index`` (``examples`` in
     ``examples[4].customer_id``), if it is there once."""
-    found = re.findall(r"([A-Za-z_][\w.]*)\[\s*" + index + r"\s*\]", line)
+    found = re.findall(r"([A-Za-z_][\w.]*)\[\s*" + re.escape(index) + r"\s*\]", line)
     return found[0] if len(set(found)) == 1 else None
