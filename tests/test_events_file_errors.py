@@ -91,3 +91,14 @@ def test_an_event_id_is_what_cvm_serve_takes(tmp_path: Path) -> None:
                    "C1,callback,2026-01-06, A\n")
     assert [e.id for e in read_events(ids, TYPES)] == [
         "6f1c2b7e-2a41-4c55-9a51-0d6a4c1f1e2d", "A"]
+
+
+def test_a_row_s_default_name_taken_by_another_row_s_id_is_said(tmp_path: Path) -> None:
+    """The re-trial: row 1's event_id 'row2' and row 2 without one replayed as two events of
+    one id ('row2, row2')."""
+    clash = tmp_path / "clash.csv"
+    clash.write_text("customer_id,type,at,event_id\nC1,complaint,2026-01-01,row2\n"
+                     "C1,complaint,2026-01-02,\n")
+    assert problems(clash) == [
+        "clash.csv:3: row 2 has no event_id, and row2, the name cvm events gives it, is row "
+        "1's event_id\n  hint: give this row an event_id of its own"]

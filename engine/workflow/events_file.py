@@ -50,6 +50,12 @@ def read_events(path: Path, types: Mapping[str, Mapping[str, str]]) -> list[Even
             seen.setdefault(str(given).strip(), number)
         if found is not None:
             events.append(found)
+    for line, number, raw in rows:  # a row without an id is named row<N>: unless another's
+        if raw.get("event_id") in (None, "") and f"row{number}" in seen:  # id is that name
+            problems.append(Problem(
+                f"row {number} has no event_id, and row{number}, the name cvm events gives it, "
+                f"is row {seen[f'row{number}']}'s event_id", file=path.name, line=line,
+                hint="give this row an event_id of its own"))
     if problems:
         more = len(problems) - MAX_PROBLEMS
         shown = problems[:MAX_PROBLEMS]
