@@ -71,7 +71,9 @@ def test_validate_reports_every_broken_file(tmp_path: Path) -> None:
     assert "error: policies/win_back.yaml:" in err and "did you mean 'clv_discounted'?" in err
     assert "error: policies/channels.yaml:14:15: channels[0].capacity: found -1" in err
     assert "error: templates/brief.html.j2:1: template syntax error:" in err
-    assert err.strip().endswith("3 error(s), 0 warning(s) in 3 file(s)")
+    assert err.strip().endswith("3 error(s), 0 warning(s) in 3 file(s)\nnot checked until "
+                                "policies/channels.yaml reads: the channels the policies and "
+                                "the contact policies name")
 
 
 def test_decide_writes_one_decision_per_customer(tmp_path: Path) -> None:

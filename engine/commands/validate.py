@@ -135,6 +135,24 @@ def not_checked(built: Built, project: Path | None, config_file: Path | None) ->
             if (folder / name).is_dir()]
 
 
+def channels_unchecked(built: Built) -> str | None:
+    """What is not checked while the channels cannot be read (a marketer fixed one file's
+    errors, validated, and met the next's): the channels the policies name, when
+    channels.yaml itself is broken, and those the contact policies name."""
+    from engine.project.channels import CAMPAIGNS_FILE, CHANNELS_FILE, channel_ids
+    from engine.project.contact_policies import CONTACT_POLICIES_FILE
+
+    if built.config is None or built.channels is not None or not any(
+            p.severity == "error" and p.file in (str(CHANNELS_FILE), str(CAMPAIGNS_FILE))
+            for p in built.problems):
+        return None
+    own = channel_ids(built.config.project, None) is None
+    names = [*(["the policies"] if own else []), *(["the contact policies"] if (
+        built.config.project / CONTACT_POLICIES_FILE).is_file() else [])]
+    return (f"not checked until {CHANNELS_FILE if own else CAMPAIGNS_FILE} reads: the channels "
+            f"{' and '.join(names)} name") if names else None
+
+
 def _listed(parts: list[str]) -> str:
     """'a, b and c'."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -181,6 +199,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
         if not quiet and (unread := not_checked(built, project, config_file)):
             typer.echo(f"not checked until {errors[0].file} reads: {_listed(unread)} (what "
                        "they may name is declared there)", err=True)
+        elif not quiet and (line := channels_unchecked(built)):
+            typer.echo(line, err=True)
     elif not quiet:
         typer.echo(f"valid: {_checked(built)} have no problems")
         if sizes is None and built.config is not None:
