@@ -29,6 +29,8 @@ error: templates/brief.md.j2:1: template syntax error: unexpected end of templat
   hint: Jinja2's syntax: {{ expression }}, {% tag %}, and each {% if %}, {% for %}, \
 {% macro %} closed by its {% endif %}, {% endfor %}, {% endmacro %}
 4 error(s), 0 warning(s) in 4 file(s)
+not checked until policies/channels.yaml reads: the channels the policies and the contact \
+policies name
 """
 
 

@@ -263,7 +263,7 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
         ts = _parse_dates(src, text, col, theirs, date_format)
     else:
         raise InputError(Problem(f"found values of type {col.type}, expected dates", hint=(
-            NUMBER_DATES if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) else
+            NUMBER_DATES if src.configured and pa.types.is_integer(col.type) else
             iso_hint(src)), file=src.display, key=f"column {theirs!r}"))
     if required:
         _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row",
