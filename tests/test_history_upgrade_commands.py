@@ -50,7 +50,8 @@ def test_validate_warns_and_run_upgrades_then_records(
     assert found.exit_code == 0, found.stderr
     assert (f"warning: {history}: history (CVM_HISTORY_URL): the history is at version "
             f"0006_w_fixrev13, this engine writes version {HEAD}\n"
-            "  hint: the next `cvm run` or `cvm responses import` upgrades it") in found.stderr
+            "  hint: the next `cvm run`, `cvm responses import` or `cvm serve` upgrades "
+            "it") in found.stderr
     done = cvm("run", "-q", "--project", str(project), "--out", str(tmp_path / "out"))
     assert done.exit_code == 0, done.stderr
     assert _version(history) == HEAD
@@ -66,7 +67,7 @@ def test_a_reading_command_names_the_commands_that_upgrade(
     assert found.stderr == (
         f"error: {history}: history (CVM_HISTORY_URL): the history is at version "
         f"0006_w_fixrev13, this engine writes version {HEAD}\n"
-        "  hint: the next `cvm run` or `cvm responses import` upgrades it\n")
+        "  hint: the next `cvm run`, `cvm responses import` or `cvm serve` upgrades it\n")
     assert _version(history) == "0006_w_fixrev13"  # a reader changes nothing
 
 

@@ -43,7 +43,7 @@ _OURS = {t.name for t in metadata.sorted_tables} | {VERSION_TABLE}
 
 DAMAGED_HINT = ("restore the file from a backup, or move it away: the next run starts a new "
                 "history (without the runs and responses recorded so far, opt-outs included)")
-UPGRADED_BY = "the next `cvm run` or `cvm responses import` upgrades it"
+UPGRADED_BY = "the next `cvm run`, `cvm responses import` or `cvm serve` upgrades it"
 
 
 class OlderHistory(InputError):
