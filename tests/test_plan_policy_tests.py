@@ -71,16 +71,28 @@ def test_tests_that_cannot_be_read_are_said_and_an_overlay_keeps_the_project_s(
     shutil.copy(policy, overlay / "policies" / "retain_high_value.yaml")
     (overlay / "policy_tests").mkdir()
     (overlay / "policy_tests" / "extra.yaml").write_text(
-        "tests:\n  - name: a typo\n    customer: {value_tier: gold}\n"
-        "    expect: {policy: retain_hihg_value}\n")
+        "tests:\n  - name: broken\n    customer: {value_tier: gold\n")
     said = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(overlay),
                                "--overlay", "--no-history"])
     assert said.exit_code == 0, said.output
     lines = [line for line in said.stderr.splitlines() if line.startswith("warning: ")]
     assert lines[0].startswith(
-        f"warning: {overlay / 'policy_tests' / 'extra.yaml'}:4:22: tests[0].expect.policy: "
-        "the policy tests have 1 error(s) with the current version too, this the first "
-        "(found 'retain_hihg_value'"), said.stderr
+        f"warning: {overlay / 'policy_tests' / 'extra.yaml'}:4:1: the policy tests cannot be "
+        "read (YAML syntax error"), said.stderr
+    assert lines[0].endswith("): the proposed version is not checked against them"), lines
+    # a test of a policy the proposal adds: the current version cannot run it (it did not
+    # pass there), the others are checked all the same (a review: it turned the check off)
+    (overlay / "policies" / "welcome_vip.yaml").write_text(
+        (project / "policies" / "welcome_new.yaml").read_text().replace(
+            "id: welcome_new", "id: welcome_vip"))
+    (overlay / "policy_tests" / "extra.yaml").write_text(
+        "tests:\n  - name: vip\n    customer: {value_tier: gold}\n"
+        "    expect: {policy: welcome_vip}\n")
+    said = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(overlay),
+                               "--overlay", "--no-history"])
+    assert "fails the policy test 'a gold customer overdue against their own pace is " \
+        "retained'" in said.stderr, said.stderr
+    assert "cannot be read" not in said.stderr and "cannot run" not in said.stderr
     (overlay / "policy_tests" / "extra.yaml").write_text(
         "tests:\n  - name: gold retained\n    customer: {value_tier: gold, tenure_days: 700, "
         "recency_days: 200, recency_ratio: 2.0}\n    expect: {policy: retain_high_value}\n")

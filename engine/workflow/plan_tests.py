@@ -8,6 +8,7 @@ only once the change was applied."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from engine.errors import Problem
@@ -29,22 +30,23 @@ def broken_tests(base: Project, prop: Project, project: Path, proposed: Path | N
     files = list(({**mine, **theirs} if overlay else (theirs or mine)).values())
     if not files:
         return []
-    types = types_for(base.config)
-    on = [_read(project, files, side, types) for side in (base, prop)]
-    unread = [p for p in on[0].problems if p.severity == "error"]
-    if unread:  # said, never skipped in silence
-        first = unread[0]
+    on = [_read(project, files, side, types_for(side.config)) for side in (base, prop)]
+    errors = [[p for p in side.problems if p.severity == "error"] for side in on]
+    whole = [p for p in errors[0] if _test_of(p) is None]
+    if whole:  # a file that cannot be read (a YAML error): said, never skipped in silence
         return [dataclasses.replace(
-            first, severity="warning", hint="cvm validate says each; mend them, then plan "
-            "again", message=f"the policy tests have {len(unread)} error(s) with the current "
-            f"version too, this the first ({first.message}): the proposed version is not "
-            "checked against them")]
+            whole[0], severity="warning", hint="cvm validate says each; mend them, then plan "
+            "again", message=f"the policy tests cannot be read ({whole[0].message}): the "
+            "proposed version is not checked against them")]
+    # a test the current version cannot run either (one of a policy the proposal adds) did
+    # not pass there: no change breaks it
+    unread = {_test_of(p) for p in errors[0]}
     out = [dataclasses.replace(p, severity="warning", message=f"the proposed version's "
                                f"policies cannot run this test: {p.message}", hint=HINT)
-           for p in on[1].problems if p.severity == "error"]
-    passed = {(o.test.file, o.test.line) for o in run_tests(on[0].tests, base.rulebook,
-                                                             base.channels, types) if o.passed}
-    for o in run_tests(on[1].tests, prop.rulebook, prop.channels, types):
+           for p in errors[1] if _test_of(p) not in unread]
+    passed = {(o.test.file, o.test.line) for o in run_tests(
+        on[0].tests, base.rulebook, base.channels, types_for(base.config)) if o.passed}
+    for o in run_tests(on[1].tests, prop.rulebook, prop.channels, types_for(prop.config)):
         if not o.passed and (o.test.file, o.test.line) in passed:
             out.append(Problem(f"the proposed version fails the policy test {o.test.name!r}, "
                                f"which the current one passes: {o.failures[0].strip()}",
@@ -57,3 +59,10 @@ def _read(project: Path, files: list[Path], side: Project, types: dict[str, str]
           ) -> PolicyTests:
     return read_policy_tests(project, types, side.rulebook,
                              [ch.id for ch in side.channels.channels], side.tiers.names, files)
+
+
+def _test_of(problem: Problem) -> tuple[str | None, int] | None:
+    """The test a problem is of (its file and place in the file's list), None for a problem
+    of the whole file."""
+    found = re.match(r"tests\[(\d+)\]", problem.key or "")
+    return None if found is None else (problem.file, int(found.group(1)))
