@@ -49,3 +49,34 @@ def test_a_refused_row_costs_that_row_only(tmp_path: Path) -> None:
             "could not record 1 row in the history (1 since the service started): "), said
     finally:
         journal.close()
+
+
+def test_a_database_out_of_reach_fails_the_batch_once(tmp_path: Path) -> None:
+    """A review: any failure sent the batch row by row, each row waiting its own timeout
+    against a database out of reach (up to 5,000 rows of 10 s, or SQLite's 120 s)."""
+    import contextlib
+
+    from engine.errors import InputError, Problem
+
+    said: list[str] = []
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    tried = []
+
+    @contextlib.contextmanager
+    def unreachable():  # type: ignore[no-untyped-def]
+        tried.append(1)
+        raise InputError(Problem("connection refused"))
+        yield
+
+    journal = Journal(store, on_error=said.append)
+    try:
+        store.transaction = unreachable  # type: ignore[method-assign]
+        for k in range(30):
+            journal.add(interactions, _interaction(f"i{k}"))
+        assert journal.flush()
+        # one attempt a batch (the writer may cut the 30 rows into two), never one a row
+        assert (journal.failed, journal.written) == (30, 0) and len(tried) == len(said) <= 2
+        assert said[-1].endswith("rows in the history (30 since the service started): "
+                                 "connection refused"), said
+    finally:
+        journal.close()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from engine.history.store import Store
 from engine.history.tables import (
@@ -106,8 +107,16 @@ class Journal:
                     if rows.get(table):
                         conn.execute(insert(table), rows[table])
             self.written += sum(len(v) for v in rows.values())
-        except Exception:  # never kill the writer: the batch row by row, what fails said
-            self._one_by_one([(t, row) for t in order for row in rows.get(t, [])])
+        except Exception as exc:  # (the store says the database's error, the driver's behind)
+            if isinstance(exc.__context__, IntegrityError):  # a row refused (an event's id
+                self._one_by_one([(t, r) for t in order for r in rows.get(t, [])])  # again)
+                return
+            # the database unreachable: the batch, once (never kill
+            self.failed += sum(len(v) for v in rows.values())  # the writer: count, say, go on)
+            if self._on_error is not None:
+                self._on_error(f"could not record {sum(len(v) for v in rows.values())} rows "
+                               f"in the history ({self.failed} since the service started): "
+                               f"{exc}")
 
     def _one_by_one(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
         """Each row in a transaction of its own: a row the history refuses (an event's id
