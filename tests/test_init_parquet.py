@@ -109,7 +109,7 @@ def test_a_date_stored_as_a_whole_number_is_not_taken_for_the_date(tmp_path: Pat
     assert code == 1
     assert err.startswith(
         f"error: {tmp_path / 'p' / 'cvm.yaml'}:13: data.columns.date: not guessed: "
-        "'OrderDate' holds whole numbers (20240101) in the Parquet file, which the engine reads "
+        "'OrderDate' holds numbers (20240101) in the Parquet file, which the engine reads "
         "as numbers, not dates: export it as a date column, or as text\n"), err
 
 

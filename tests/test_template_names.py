@@ -247,5 +247,4 @@ def test_an_index_from_the_end_and_an_empty_first_get_the_hint() -> None:
         "examples can be shorter, or empty, for some campaign: ")
     assert undefined_hint("No first item, sequence was empty.", {},
                           "{{ (examples|first).customer_id }}") == (
-        "a list can be empty for some campaign: test it first ({% if ... %}), or give a "
-        "default (|first|default({}))")
+        "a list can be empty for some campaign: test it first ({% if ... %})")

@@ -9,6 +9,15 @@ import calendar
 import datetime as dt
 import re
 
+
+def is_number(kind: object) -> bool:
+    """An Arrow type of numbers (integers, floats, decimals): never dates, to the engine."""
+    import pyarrow as pa
+
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                or pa.types.is_decimal(kind))
+
+
 NUMBER_DATES = ("the column holds numbers: if it holds the dates (20230101), export them as "
                 "dates or as text (data.date_format reads text only); else map date to the "
                 "column of dates")

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.bytes_text import as_string
-from engine.data.date_hints import NUMBER_DATES, date_format_hint
+from engine.data.date_hints import NUMBER_DATES, date_format_hint, is_number
 from engine.data.tabular import Source, dictionary, is_text
 from engine.data.written_numbers import point_hint, read_past, unreadable_hint
 from engine.errors import InputError, Problem, clip
@@ -263,7 +263,7 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
         ts = _parse_dates(src, text, col, theirs, date_format)
     else:
         raise InputError(Problem(f"found values of type {col.type}, expected dates", hint=(
-            NUMBER_DATES if src.configured and pa.types.is_integer(col.type) else
+            NUMBER_DATES if src.configured and is_number(col.type) else
             iso_hint(src)), file=src.display, key=f"column {theirs!r}"))
     if required:
         _fail_first(src, pc.is_null(ts), col, theirs, "an empty value", "a date in every row",

@@ -29,8 +29,7 @@ def undefined_hint(message: str, context: Mapping[str, Any], line: str = "") -> 
                 f"item in {expr} %}}) or test its length first ({{% if {expr}|length > "
                 f"{found.group(1)} %}})")
     if _EMPTY.match(message):
-        return ("a list can be empty for some campaign: test it first ({% if ... %}), or give "
-                "a default (|first|default({}))")
+        return "a list can be empty for some campaign: test it first ({% if ... %})"
     if found := _UNDEFINED.match(message):
         close = did_you_mean(found.group(1), [str(k) for k in context])
     elif (found := _NO_ATTRIBUTE.match(message)) and found.group(1) == "dict object":

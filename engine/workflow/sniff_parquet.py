@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.data.date_hints import is_number
 from engine.data.header import PARQUET_SUFFIXES
 from engine.errors import InputError, Problem
 
@@ -40,8 +41,7 @@ def sample(path: Path, rows: int) -> tuple[list[str], dict[str, list[str]], set[
             "found columns and no rows, expected rows of transactions", file=str(path),
             hint="export the transactions with their rows, then run `cvm init --from` again"))
     header = list(batch.schema.names)
-    numeric = {f.name for f in batch.schema if pa.types.is_integer(f.type)
-               or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)}
+    numeric = {f.name for f in batch.schema if is_number(f.type)}
     return header, {name: [_text(v) for v in batch.column(i).to_pylist()]
                     for i, name in enumerate(header)}, numeric
 
@@ -53,7 +53,7 @@ def number_date(column: str | None, columns: Mapping[str, list[str]],
     if column is None or column not in numeric:
         return None
     seen = next((v for v in columns[column] if v), "")
-    return (f"{column!r} holds whole numbers ({seen}) in the Parquet file, which the engine "
+    return (f"{column!r} holds numbers ({seen}) in the Parquet file, which the engine "
             "reads as numbers, not dates: export it as a date column, or as text")
 
 
