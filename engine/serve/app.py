@@ -54,7 +54,7 @@ from engine.serve.security import DOCS, MAX_BODY, Guard
 from engine.serve.state import Holder, ServeState
 
 STATIC = Path(__file__).with_name("static")
-# the answers to client event ids kept in memory, as JSON (about a KB each; the older are in
+# the answers to the last events kept in memory, as JSON (about a KB each; the older are in
 # the history, which a retry of one reads)
 POSTED_KEPT = 20_000
 JSON = "application/json"
@@ -69,8 +69,8 @@ class Service:
         self.journal = journal
         self.triggers = triggers
         self.reload = reload
-        # the event ids clients gave and the answers given (newest last): a request sent
-        # again is the same event, and gets the same answer
+        # each event's id (the client's or the service's) and its answer (newest last): a
+        # request sent again with it is the same event, and gets the same answer
         self.posted: dict[str, bytes] = {}
         self.posting = threading.Lock()
 

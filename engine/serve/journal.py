@@ -111,12 +111,12 @@ class Journal:
             if isinstance(exc.__context__, IntegrityError):  # a row refused (an event's id
                 self._one_by_one([(t, r) for t in order for r in rows.get(t, [])])  # again)
                 return
-            # the database unreachable: the batch, once (never kill
-            self.failed += sum(len(v) for v in rows.values())  # the writer: count, say, go on)
+            # the database unreachable: the batch, once (never kill the writer: count, say it)
+            lost = sum(len(v) for v in rows.values())
+            self.failed += lost
             if self._on_error is not None:
-                self._on_error(f"could not record {sum(len(v) for v in rows.values())} rows "
-                               f"in the history ({self.failed} since the service started): "
-                               f"{exc}")
+                self._on_error(f"could not record {lost} rows in the history ({self.failed} "
+                               f"since the service started): {exc}")
 
     def _one_by_one(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
         """Each row in a transaction of its own: a row the history refuses (an event's id

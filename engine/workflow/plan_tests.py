@@ -23,8 +23,8 @@ HINT = "run `cvm test` on the proposed version for the whole of it; update the t
 
 def broken_tests(base: Project, prop: Project, project: Path, proposed: Path | None = None,
                  *, overlay: bool = False) -> list[Problem]:
-    """Warnings for the tests the proposed version breaks (none: []); one warning when the
-    tests cannot be read with the current version either (nothing is then checked)."""
+    """Warnings for the tests the proposed version breaks (none: []); one warning when a test
+    file cannot be read at all (a YAML error: nothing is then checked)."""
     mine = {p.name: p for p in test_files(project)}
     theirs = {p.name: p for p in test_files(proposed)} if proposed is not None else {}
     files = list(({**mine, **theirs} if overlay else (theirs or mine)).values())
