@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.history.tables import interactions
-from engine.serve.app import Service
+from engine.serve.service import Posted, Service
 
 
 class _Journal:
@@ -63,19 +63,20 @@ def test_an_event_id_recorded_before_a_restart_is_seen(history_url: str,
         with store.transaction() as conn:
             conn.execute(events.insert(), [
                 {**row, "id": first["event_id"], "answer": json.dumps(first)},
-                {**row, "id": "crm-1", "answer": None}])
+                {**row, "id": "crm-1", "answer": None,
+                 "attributes": '{"topic": "delivery"}'}])
         holder = SimpleNamespace(state=SimpleNamespace(
             ready=SimpleNamespace(record=lambda cid: None)))
         service = Service(holder=holder, journal=SimpleNamespace(store=store),  # type: ignore[arg-type]
                           triggers=None, reload=lambda: None)  # type: ignore[arg-type,return-value]
-        assert service.earlier(str(first["event_id"])) == first
-        assert service.earlier("crm-1") == {
+        assert service.earlier(str(first["event_id"])) == Posted(first, {})
+        assert service.earlier("crm-1") == Posted({
             "event_id": "crm-1", "customer_id": "C1", "customer_in_run": False,
             "type": "complaint", "occurred_at": "2026-01-02T00:00:00+00:00", "late": False,
-            "late_for": [], "fired": [], "duplicate": False}
+            "late_for": [], "fired": [], "duplicate": False}, {"topic": "delivery"})
         assert service.earlier("crm-2") is None
-        service.posting_done("crm-2", b'{"event_id": "crm-2"}')
-        assert service.earlier("crm-2") == {"event_id": "crm-2"}
+        service.posting_done("crm-2", b'{"event_id": "crm-2"}', '{"topic": "x"}')
+        assert service.earlier("crm-2") == Posted({"event_id": "crm-2"}, {"topic": "x"})
     finally:
         store.close()
 
@@ -85,10 +86,10 @@ def test_an_answer_no_longer_kept_in_memory_is_read_from_the_history(
     import datetime as dt
 
     from engine.history.tables import events
-    from engine.serve import app as app_module
+    from engine.serve import service as service_module
     from tests.history_runs import open_history
 
-    monkeypatch.setattr(app_module, "POSTED_KEPT", 2)
+    monkeypatch.setattr(service_module, "POSTED_KEPT", 2)
     store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
     at = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
     try:
@@ -101,8 +102,8 @@ def test_an_answer_no_longer_kept_in_memory_is_read_from_the_history(
                     "id": f"e{k}", "customer_id": "C1", "type": "complaint", "occurred_at": at,
                     "recorded_at": at, "attributes": "{}", "fired": 1,
                     "answer": body.decode()})
-            service.posting_done(f"e{k}", body)
+            service.posting_done(f"e{k}", body, "{}")
         assert list(service.posted) == ["e2", "e3"]
-        assert service.earlier("e1") == {"event_id": "e1", "fired": [1]}
+        assert service.earlier("e1") == Posted({"event_id": "e1", "fired": [1]}, {})
     finally:
         store.close()

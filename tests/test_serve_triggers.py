@@ -174,6 +174,20 @@ def test_an_event_sent_again_with_its_id_is_one_event(http: httpx.Client,
     assert again == {**first, "duplicate": True}
     other = http.post("/v1/events", json={**body, "event_id": "crm-4712"}).json()
     assert "repeat_complaint" in [f["trigger_id"] for f in other["fired"]]  # a second one
+    # the same id with another event's body is not a retry: refused, nothing fired or kept
+    theirs = _customers(project, {"bronze"})[3]
+    for change, field, found in (
+            ({"customer_id": theirs}, "body.customer_id", theirs),
+            ({"type": "callback"}, "body.type", "callback"),
+            ({"attributes": {"topic": "billing"}}, "body.attributes", '{"topic": "billing"}')):
+        clash = http.post("/v1/events", json={**body, **change})
+        assert clash.status_code == 409, clash.text
+        assert clash.json() == {"error": "event_id already used", "problems": [{
+            "field": field, "found": found, "message": (
+                f"event_id crm-4711 names an event posted already (customer {who}, type "
+                "complaint, attributes {}): a request sent again sends the same customer_id, "
+                "type and attributes; another event needs another event_id")}]}
+    assert http.post("/v1/events", json=body).json() == {**first, "duplicate": True}
     bad = http.post("/v1/events", json={**body, "event_id": "x" * 65})
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["message"] == (  # (was pydantic's pattern, unread)

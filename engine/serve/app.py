@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine import __version__
-from engine.history.live import live_row
-from engine.history.tables import events, interaction_responses, interactions, live_contacts
-from engine.project.rulebook import NO_ACTION
+from engine.history.tables import events, interaction_responses
 from engine.serve.answer_models import (
     EventAnswer,
     Health,
@@ -37,8 +33,7 @@ from engine.serve.answer_models import (
     ok,
 )
 from engine.serve.context_names import declared_names
-from engine.serve.events import Triggers
-from engine.serve.journal import Journal, as_utc, interaction_of, new_id, now, recent
+from engine.serve.journal import interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
 from engine.serve.problems import (
     close,
@@ -51,110 +46,10 @@ from engine.serve.problems import (
 )
 from engine.serve.ready import dumps
 from engine.serve.security import DOCS, MAX_BODY, Guard
-from engine.serve.state import Holder, ServeState
+from engine.serve.service import Service
 
 STATIC = Path(__file__).with_name("static")
-# the answers to the last events kept in memory, as JSON (about a KB each; the older are in
-# the history, which a retry of one reads)
-POSTED_KEPT = 20_000
 JSON = "application/json"
-
-
-class Service:
-    """What the handlers share: the state holder, the history writer, the triggers."""
-
-    def __init__(self, holder: Holder, journal: Journal | None, triggers: Triggers,
-                 reload: Callable[[], tuple[str, ServeState]]) -> None:
-        self.holder = holder
-        self.journal = journal
-        self.triggers = triggers
-        self.reload = reload
-        # each event's id (the client's or the service's) and its answer (newest last): a
-        # request sent again with it is the same event, and gets the same answer
-        self.posted: dict[str, bytes] = {}
-        self.posting = threading.Lock()
-
-    def earlier(self, event_id: str) -> dict[str, Any] | None:
-        """The answer given to the event of this id, if one was posted: here since the start,
-        or recorded in the history before (a restart between a request and its retry; an
-        event recorded before the history kept answers: what it holds of it)."""
-        if event_id in self.posted:
-            kept: dict[str, Any] = json.loads(self.posted[event_id])
-            return kept
-        if self.journal is None:
-            return None
-        with self.journal.store.reading() as conn:
-            row = conn.execute(select(events).where(events.c.id == event_id)).first()
-        if row is None:
-            return None
-        if row.answer is not None:
-            given: dict[str, Any] = json.loads(row.answer)
-            return given
-        return {"event_id": event_id, "customer_id": row.customer_id,
-                "customer_in_run": self.holder.state.ready.record(row.customer_id) is not None,
-                "type": row.type, "occurred_at": as_utc(row.occurred_at).isoformat(),
-                "late": False, "late_for": [], "fired": [], "duplicate": False}
-
-    def posting_done(self, event_id: str, answer: bytes) -> None:
-        self.posted[event_id] = answer
-        if len(self.posted) > POSTED_KEPT:  # the oldest are in the history by now
-            del self.posted[next(iter(self.posted))]
-
-    def record(self, table: Any, row: dict[str, Any]) -> None:
-        if self.journal is not None:
-            self.journal.add(table, row)
-
-    def interaction(self, state: ServeState, customer_id: str, source: str,
-                    fields: dict[str, Any]) -> str:
-        iid = new_id()
-        self.record(interactions, {
-            "id": iid, "customer_id": customer_id, "recorded_at": now(),
-            "run_id": state.run_id, "source": source, "channel": fields.get("channel"),
-            "action": fields.get("action"), "policy_id": fields.get("policy_id"),
-            "campaign": fields.get("campaign"), "offer": fields.get("offer"),
-            "service_level": fields.get("service_level"), "event_id": fields.get("event_id"),
-            "trigger_id": fields.get("trigger_id"), "withheld": fields.get("withheld")})
-        return iid
-
-    def fired(self, event_id: str | None,
-              fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Record each fired action as an interaction (an agent may answer it): its action
-        (``trigger_action``), or ``no_action`` where the customer may not be contacted on its
-        channel, with why (``withheld``). Checked against the state served now (a reload may
-        have swapped the one the caller read)."""
-        with self.holder.giving:  # checked and given at once: no two pass one policy
-            return self._fired(self.holder.state, event_id, fired)
-
-    def _fired(self, state: ServeState, event_id: str | None,
-               fired: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = []
-        for item in fired:
-            cid = str(item.get("customer_id", ""))
-            why = state.withheld(cid, item.get("channel"), item.get("campaign"))
-            item = {**item, "trigger_action": item.get("action"), "withheld": why,
-                    **({"action": NO_ACTION} if why is not None else {})}
-            iid = self.interaction(state, cid, "trigger", {
-                "channel": item.get("channel"), "action": item.get("action"),
-                "campaign": item.get("campaign"),
-                # an absence decided by the clock answers the event that opened it
-                "event_id": event_id or next(iter(item.get("event_ids") or ()), None),
-                "trigger_id": item.get("trigger_id"), "withheld": why})
-            if why is None and item.get("channel"):
-                self.contacted(state, iid, cid, item)
-            out.append({"interaction_id": iid, **item})
-        return out
-
-    def contacted(self, state: ServeState, iid: str, customer_id: str,
-                  item: dict[str, Any]) -> None:
-        """A trigger's action given on a channel is a contact: counted at once by this
-        service's contact policies, and recorded for the next runs (engine.history.live)."""
-        at = now()
-        row = live_row(customer_id=customer_id, at=at, channel=str(item["channel"]),
-                       campaign=item.get("campaign"), action=item.get("action"),
-                       trigger_id=item.get("trigger_id"), interaction_id=iid,
-                       run_id=state.run_id)
-        state.given.add(iid, customer_id, row["contact_date"], row["channel"], row["campaign"])
-        self.record(live_contacts, row)
 
 
 def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
@@ -288,7 +183,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                         media_type=JSON)
 
     @app.post("/v1/events", tags=["events"],
-              responses={**ok(EventAnswer, "what the event fired"), **errors(401, 413, 422)})
+              responses={**ok(EventAnswer, "what the event fired"),
+                         **errors(401, 409, 413, 422)})
     def post_event(request: EventRequest) -> Response:
         """An event (complaint, purchase, ...): the triggers decide; the fired actions are
         returned and recorded. A customer not in the run (new since) is evaluated with every
@@ -319,7 +215,11 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         with service.posting if request.event_id else nullcontext():
             if request.event_id is not None and \
                     (first := service.earlier(event_id)) is not None:  # the first answer
-                return Response(dumps({**first, "duplicate": True}), media_type=JSON)
+                clash = first.clash(request.customer_id, request.type, request.attributes)
+                if clash is not None:  # not a retry: another event with this one's id
+                    return problem(clash[0], first.said(), clash[1], status=409,
+                                   error="event_id already used")
+                return Response(dumps({**first.answer, "duplicate": True}), media_type=JSON)
             result = None
             while result is None:  # None: those triggers were replaced by a reload just now
                 result = service.triggers.post(
@@ -329,13 +229,13 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
             fired = service.fired(event_id, found)
             answer.update(late=bool(late), late_for=list(late), fired=fired, duplicate=False)
             body = dumps(answer)
+            attributes = json.dumps(request.attributes, sort_keys=True)
             service.record(events, {
                 "id": event_id, "customer_id": request.customer_id, "type": request.type,
-                "occurred_at": occurred, "recorded_at": now(),
-                "attributes": json.dumps(request.attributes, sort_keys=True),
+                "occurred_at": occurred, "recorded_at": now(), "attributes": attributes,
                 "fired": len(fired), "answer": body.decode()})
             with nullcontext() if request.event_id else service.posting:  # (held, or taken)
-                service.posting_done(event_id, body)  # the service's ids too: a retry may send
+                service.posting_done(event_id, body, attributes)  # the service's ids too
         return Response(body, media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],

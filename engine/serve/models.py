@@ -134,7 +134,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, object]]:
     """The error answers a route declares in the OpenAPI document (their one shape)."""
     said = {401: "no key, or not the service's", 503: "the history writer stopped",
             404: "the customer or interaction is not known",
-            409: "the service cannot do it now (no history; a reload failed)",
+            409: "the service cannot do it now (no history; a reload failed), or an "
+            "event_id names another event",
             413: "the body is larger than the limit", 422: "the request does not fit: each "
             "problem names its field"}
     return {code: {"model": ErrorBody, "description": said[code]} for code in codes}

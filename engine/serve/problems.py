@@ -14,9 +14,10 @@ from engine.errors import did_you_mean
 from engine.project.schema import BOUNDS
 
 
-def problem(field: str, message: str, found: Any = None) -> JSONResponse:
-    return JSONResponse({"error": "invalid request", "problems": [
-        {"field": field, "message": message, "found": shown(found)}]}, status_code=422)
+def problem(field: str, message: str, found: Any = None, *, status: int = 422,
+            error: str = "invalid request") -> JSONResponse:
+    return JSONResponse({"error": error, "problems": [
+        {"field": field, "message": message, "found": shown(found)}]}, status_code=status)
 
 
 def unreadable_json(body: bytes) -> str:

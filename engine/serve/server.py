@@ -18,12 +18,13 @@ from engine.errors import CvmError, Problem, UsageError
 from engine.history import open_history
 from engine.history.store import check_integrity
 from engine.project.config import load_config
-from engine.serve.app import Service, create_app
+from engine.serve.app import create_app
 from engine.serve.events import Triggers
 from engine.serve.journal import Journal, last_alive, past_events
 from engine.serve.opt_outs import OptOuts
 from engine.serve.rundata import manifest_stamp, run_folder
 from engine.serve.security import MAX_BODY
+from engine.serve.service import Service
 from engine.serve.state import Holder, ServeState, load_state
 from engine.words import counted
 
