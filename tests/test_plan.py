@@ -325,5 +325,38 @@ def test_a_condition_edit_is_not_credited_with_a_move_the_allocation_made(
     moved = same_policy[(same_policy["channel_before"] == "account_manager")
                         & (same_policy["channel_after"] != "account_manager")]
     assert len(moved) > 0
-    assert set(moved["reason"]) == {
-        "same action; the channel allocation changed (capacity, budget or competition)"}
+    assert set(moved["reason"]) == {  # (was: 'the channel allocation changed (capacity,
+        # budget or competition)', the change that made it left unnamed)
+        "same action; account_manager is full after its capacity changed 40 -> 5"}
+
+
+def test_a_move_the_allocation_made_names_the_limit_and_its_change(
+        baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    """A marketer's trial: a channel's budget cut, a capacity raised, a policy sending more
+    customers to a channel: each customer moved between channels was told 'the channel
+    allocation changed (capacity, budget or competition)', whichever it was."""
+    project, _ = baseline
+
+    def reasons(base: Path, proposed: Path, name: str) -> set[str]:
+        res = runner.invoke(app, ["plan", "-p", str(base), "--proposed", str(proposed),
+                                  "--no-history", "--changes", str(tmp_path / name)])
+        assert res.exit_code == 0, res.stderr
+        changes = pd.read_csv(tmp_path / name, dtype={"customer_id": str},
+                              keep_default_na=False)
+        same = changes[changes["action_before"] == changes["action_after"]]
+        return set(same.loc[same["channel_before"] != same["channel_after"], "reason"])
+
+    cut = full_copy(project, tmp_path / "cut")  # 35.00 a contact: 100.00 pays for 2
+    edit(cut / "policies" / "channels.yaml", "    budget: 1500\n", "    budget: 100\n")
+    assert reasons(project, cut, "cut.csv") == {
+        "same action; account_manager's budget is spent after its budget changed 1,500.00 "
+        "-> 100.00"}
+    small = full_copy(project, tmp_path / "small")
+    edit(small / "policies" / "channels.yaml", "    capacity: 40\n", "    capacity: 5\n")
+    assert reasons(small, project, "raised.csv") == {
+        "same action; account_manager has room now after its capacity changed 5 -> 40"}
+    crowded = full_copy(small, tmp_path / "crowded")  # more customers want the 5 places
+    edit(crowded / "policies" / "retain_high_value.yaml", "recency_ratio: {gt: 1.25}",
+         "recency_ratio: {gt: 0.5}")
+    assert "same action; account_manager is full (5 contacts): options scored higher took " \
+        "its places" in reasons(small, crowded, "crowded.csv")

@@ -26,6 +26,7 @@ from engine.activation.allocate import CONSENTED_NOT_SERVING, LABELS, NO_CONSENT
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
+from engine.plan.room import moved_by_room, rooms
 from engine.plan.sources import CONFIG, SideError, Source
 from engine.plan.why import Books, records, why
 from engine.policy.decisions import policy_matcher
@@ -156,9 +157,14 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     ids = changes["customer_id"].to_numpy()
     books = Books.of(before, after)
     rec_b, rec_a = records(before.table, ids, books), records(after.table, ids, books)
+    channels = _channels(before, after)
+    room = rooms(plan_diff.by_id(before.setup.channels.channels),
+                 plan_diff.by_id(after.setup.channels.channels), channels)
+    moved = [m or moved_by_room(cb, ca, room) for m, cb, ca in zip(
+        moved_by(changes, before, after), changes["channel_before"], changes["channel_after"],
+        strict=True)]
     changes["reason"] = [why(r, books, b, a, m, FIELDS) for r, b, a, m in
-                         zip(changes.to_dict("records"), rec_b, rec_a,
-                             moved_by(changes, before, after), strict=True)]
+                         zip(changes.to_dict("records"), rec_b, rec_a, moved, strict=True)]
     # counts as whole numbers (--json: 2000, not 2000.0), money as amounts
     totals: dict[str, float] = {"customers": len(per), "changed": len(changes)}
     totals |= {f"changed_{f}": int(flags[f].sum()) for f in FIELDS}
@@ -178,7 +184,7 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     return Plan(baseline, proposed, before, after, definitions, changes.reset_index(drop=True),
                 _unserved(before, after), plan_diff.briefs(briefs_b, briefs_p),
                 _cosmetic(baseline, proposed, definitions, briefs_b, briefs_p),
-                _policies(before, after), _channels(before, after), matrix, totals, sample,
+                _policies(before, after), channels, matrix, totals, sample,
                 history)
 
 
