@@ -352,4 +352,8 @@ def test_a_path_s_customer_id_is_read_without_surrounding_spaces(http: httpx.Cli
     assert profile.json()["customer_id"] == "C000005"
     nba = http.post("/v1/customers/%20C000005%09/next-best-action", json={})
     assert nba.status_code == 200, nba.text
-    assert http.get("/v1/customers/%20%20").status_code == 404
+    for blank in ("/v1/customers/%20%20", "/v1/customers/%20%20/next-best-action"):
+        method = http.post if blank.endswith("action") else http.get
+        answer = method(blank)  # one 404 shape (the profile's was {"error": "not found"})
+        assert (answer.status_code, answer.json()) == (
+            404, {"error": "customer not found", "customer": ""})

@@ -188,6 +188,10 @@ def test_an_event_sent_again_with_its_id_is_one_event(http: httpx.Client,
                 "complaint, attributes {}): a request sent again sends the same customer_id, "
                 "type and attributes; another event needs another event_id")}]}
     assert http.post("/v1/events", json=body).json() == {**first, "duplicate": True}
+    blank = http.post("/v1/events", json={**body, "event_id": "  "})
+    assert (blank.status_code, blank.json()["problems"][0]["message"]) == (422, (
+        "expected an event id, found none: at most 64 letters, digits, _ . : or - (a UUID "
+        "fits); leave event_id out for an event the service names"))
     bad = http.post("/v1/events", json={**body, "event_id": "x" * 65})
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["message"] == (  # (was pydantic's pattern, unread)

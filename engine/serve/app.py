@@ -122,7 +122,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                 headers={"Allow": "POST"})
         customer_id = customer_id.strip()  # as an event's, and the transactions' ids
         if not customer_id:
-            return JSONResponse({"error": "not found"}, status_code=404)
+            return not_found("customer", customer_id)
         if customer_id.endswith("/"):
             return RedirectResponse(request.url.replace(path=request.url.path[:-1]),
                                     status_code=307)

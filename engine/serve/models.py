@@ -73,6 +73,9 @@ class EventRequest(Strict):
     @classmethod
     def _event_id(cls, value: str | None) -> str | None:
         """The history keeps an event's id in 64 characters: said in words, not a pattern."""
+        if value == "":
+            raise ValueError("expected an event id, found none: " + EVENT_ID_EXPECTED[
+                len("expected "):] + "; leave event_id out for an event the service names")
         if value is not None and not EVENT_ID.fullmatch(value):
             raise ValueError(EVENT_ID_EXPECTED)
         return value
