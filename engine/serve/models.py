@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from engine.project.event_time import TIME_EXPECTED, YEARS_EXPECTED, event_time, in_years
 from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
@@ -36,7 +37,6 @@ OUTCOMES = ("accepted", "declined", "converted")
 
 
 FUTURE_SKEW = dt.timedelta(minutes=5)  # how far ahead of our clock a sender's clock may run
-YEARS = (1900, 2199)  # as ``cvm events`` reads times
 
 
 class Strict(BaseModel):
@@ -91,6 +91,11 @@ class EventRequest(Strict):
             raise ValueError("expected a date and time such as 2026-01-02T10:00:00Z, found "
                              "digits alone (not read as a Unix time: 20251201 is written "
                              "2025-12-01)")
+        if isinstance(value, str):  # as cvm events reads an event's time (pydantic's differs)
+            at = event_time(value)
+            if at is None:
+                raise ValueError(TIME_EXPECTED)
+            return at
         return value
 
     @field_validator("occurred_at")
@@ -102,8 +107,8 @@ class EventRequest(Strict):
         if value is None:
             return None
         aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
-        if not YEARS[0] <= aware.year <= YEARS[1]:
-            raise ValueError(f"expected a time in the years {YEARS[0]} to {YEARS[1]}")
+        if not in_years(aware):
+            raise ValueError(YEARS_EXPECTED)
         now = dt.datetime.now(dt.timezone.utc)
         if aware > now + FUTURE_SKEW:
             raise ValueError("expected a time at most 5 minutes ahead of the service's clock "

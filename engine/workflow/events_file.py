@@ -17,6 +17,7 @@ from typing import Any
 from engine.errors import InputError, Problem, did_you_mean
 from engine.policy.triggers import Event
 from engine.project.conditions import BOOLEAN, NUMBER
+from engine.project.event_time import event_time, in_years
 from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
 
 MAX_PROBLEMS = 20  # shown; the count says how many more
@@ -185,14 +186,9 @@ def _value(value: Any, kind: str, text: bool) -> Any:
 
 
 def _time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
+    """The event's time in UTC, naive, read as ``cvm serve`` reads an event's (the same on
+    every Python), or None."""
+    found = event_time(value) if isinstance(value, str) else None
+    if found is None or not in_years(found):
         return None
-    try:
-        found = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if found.tzinfo is not None:
-        found = found.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    if not 1900 <= found.year <= 2199:
-        return None
-    return found
+    return found.replace(tzinfo=None)

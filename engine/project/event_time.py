@@ -1,0 +1,51 @@
+"""An event's time, read one way by ``cvm events`` (its ``at``) and ``cvm serve`` (an event's
+``occurred_at``): the same file or request is the same time on every Python (``fromisoformat``
+took ``+0100``, nanoseconds and week dates on 3.11 and refused them on 3.10, and pydantic
+differed from both).
+
+ISO 8601 in its extended form: a date (``2026-01-02``), optionally a time after ``T``, ``t`` or
+a space (``10:00``, ``10:00:00``, ``10:00:00.5``; digits past the microsecond are dropped) and
+a zone (``Z``, ``+01``, ``+0100``, ``+01:00``); surrounding spaces ignored. A time without a
+zone is UTC. Years 1900 to 2199, counted in UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+YEARS = (1900, 2199)
+TIME_EXPECTED = ("expected a date and time in ISO 8601, such as 2026-01-02T10:00:00Z or "
+                 "2026-01-02 (a time without a zone is read as UTC)")
+YEARS_EXPECTED = f"expected a time in the years {YEARS[0]} to {YEARS[1]} (in UTC)"
+
+_FORM = re.compile(r"(\d{4})-(\d{2})-(\d{2})"
+                   r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+                   r"(Z|z|[+-]\d{2}(?::?\d{2})?)?)?")
+
+
+def event_time(text: str) -> dt.datetime | None:
+    """The time ``text`` names, in UTC (an aware datetime), or None when it is not one in the
+    form above (any year: ``in_years`` says whether it may be used)."""
+    m = _FORM.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        local = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                            int(second or 0), int((fraction or "")[:6].ljust(6, "0")))
+        offset = dt.timedelta()
+        if zone and zone not in ("Z", "z"):
+            digits = zone[1:].replace(":", "")
+            hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+            if hours > 23 or minutes > 59:
+                return None
+            offset = dt.timedelta(hours=hours, minutes=minutes) * (-1 if zone[0] == "-" else 1)
+        return (local - offset).replace(tzinfo=dt.timezone.utc)
+    except (ValueError, OverflowError):  # no such day or time; beyond year 1 or 9999
+        return None
+
+
+def in_years(at: dt.datetime) -> bool:
+    """Whether a time (aware, or naive in UTC) lies in the years an event may have."""
+    utc = at.astimezone(dt.timezone.utc) if at.tzinfo is not None else at
+    return YEARS[0] <= utc.year <= YEARS[1]
