@@ -36,6 +36,7 @@ from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.interrupts import EXIT_BROKEN_PIPE, Terminated, on_sigterm, quiet_stdout, stdout_closed
 from engine.project.hints import date_hint
+from engine.project.iso_time import iso_date
 from engine.project.location import config_named
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import error_text
@@ -380,7 +381,7 @@ def _date_option(value: str | None, name: str) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return iso_date(value)  # YYYY-MM-DD on every Python (3.11 took 20240630 too)
     except ValueError:
         raise UsageError(Problem(f"found {value!r}, expected a date such as 2024-06-30",
                                  key=name, hint=date_hint(value))) from None

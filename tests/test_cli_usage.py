@@ -33,6 +33,11 @@ CASES = [
     (["fit", "--calibration-end", "1997-31-01"],
      "error: --calibration-end: found '1997-31-01', expected a date such as 2024-06-30\n"
      "  hint: there is no month 31: write the date as YYYY-MM-DD (year, month, day)"),
+    # Python 3.11's fromisoformat took these, 3.10's refused them: refused on every Python
+    *((["fit", "--calibration-end", given], f"error: --calibration-end: found '{given}', "
+       "expected a date such as 2024-06-30" + hint) for given, hint in (
+        ("19970601", "\n  hint: write the date as YYYY-MM-DD (year, month, day): 1997-06-01"),
+        ("1997-W22-7", "\n  hint: write the date as YYYY-MM-DD (year, month, day)"))),
 ]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.project import hints
 from engine.project.hints import bool_hint, date_hint, empty_file_hint, text_number_hint
+from engine.project.iso_time import iso_date
 from engine.project.yamlio import Path_, YamlDoc
 
 MISSING: Any = object()
@@ -203,14 +204,11 @@ class Date(Kind):
     expected = "a date such as 2024-06-30"
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
-        date = None
-        if isinstance(value, dt.datetime):
-            date = value.date()
-        elif isinstance(value, dt.date):
-            date = value
-        elif isinstance(value, str):
+        date = value.date() if isinstance(value, dt.datetime) else value if isinstance(
+            value, dt.date) else None
+        if isinstance(value, str):
             with contextlib.suppress(ValueError):
-                date = dt.date.fromisoformat(value)
+                date = iso_date(value)  # YYYY-MM-DD on every Python
         if date is None:
             raise Invalid(f"found {describe(value)}, expected {self.expected}", date_hint(value))
         if not EARLIEST <= date <= LATEST:

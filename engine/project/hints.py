@@ -150,7 +150,8 @@ def _plain(text: str) -> float | None:
 def date_hint(value: Any) -> str:
     """The hint for a value that is not a date: what is wrong with it when that can be said
     (a month 13, a 30 February, 20250630 without its dashes), else the format."""
-    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 8:
+    if (isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 8) or (
+            isinstance(value, str) and len(value) == 8 and value.isascii() and value.isdigit()):
         text = str(value)
         try:
             day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))

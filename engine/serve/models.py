@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from engine.project.event_time import TIME_EXPECTED, YEARS_EXPECTED, event_time, in_years
+from engine.project.iso_time import TIME_EXPECTED, YEARS_EXPECTED, event_time, in_years
 from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]

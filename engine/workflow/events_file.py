@@ -17,7 +17,7 @@ from typing import Any
 from engine.errors import InputError, Problem, did_you_mean
 from engine.policy.triggers import Event
 from engine.project.conditions import BOOLEAN, NUMBER
-from engine.project.event_time import event_time, in_years
+from engine.project.iso_time import event_time, in_years
 from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
 
 MAX_PROBLEMS = 20  # shown; the count says how many more

@@ -1,7 +1,10 @@
-"""An event's time, read one way by ``cvm events`` (its ``at``) and ``cvm serve`` (an event's
-``occurred_at``): the same file or request is the same time on every Python (``fromisoformat``
-took ``+0100``, nanoseconds and week dates on 3.11 and refused them on 3.10, and pydantic
-differed from both).
+"""Dates and times given as text, read the same on every Python: ``fromisoformat`` took
+``20240630``, ``+0100``, nanoseconds and week dates on 3.11 and refused them on 3.10 (and
+pydantic differed from both).
+
+``iso_date``: a date as ``YYYY-MM-DD`` (options such as ``--as-of``, dates in cvm.yaml).
+``event_time``: an event's time, as ``cvm events`` (its ``at``) and ``cvm serve`` (an event's
+``occurred_at``) both read it.
 
 ISO 8601 in its extended form: a date (``2026-01-02``), optionally a time after ``T``, ``t`` or
 a space (``10:00``, ``10:00:00``, ``10:00:00.5``; digits past the microsecond are dropped) and
@@ -18,9 +21,20 @@ TIME_EXPECTED = ("expected a date and time in ISO 8601, such as 2026-01-02T10:00
                  "2026-01-02 (a time without a zone is read as UTC)")
 YEARS_EXPECTED = f"expected a time in the years {YEARS[0]} to {YEARS[1]} (in UTC)"
 
-_FORM = re.compile(r"(\d{4})-(\d{2})-(\d{2})"
+_FORM = re.compile(r"(\d{4})-(\d{2})-(\d{2})"  # ASCII digits alone (re.ASCII)
                    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-                   r"(Z|z|[+-]\d{2}(?::?\d{2})?)?)?")
+                   r"(Z|z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def iso_date(text: str) -> dt.date:
+    """The date ``text`` names as ``YYYY-MM-DD``; ValueError for any other text (as
+    ``dt.date.fromisoformat`` on Python 3.10, which 3.11 widened)."""
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"not a date as YYYY-MM-DD: {text!r}")
+    return dt.date.fromisoformat(text)
 
 
 def event_time(text: str) -> dt.datetime | None:
