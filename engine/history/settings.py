@@ -9,6 +9,7 @@ The password of a URL is never shown: every message and the manifest use ``maske
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,11 +55,31 @@ class HistorySettings:
         """The URL as it may be printed or written: the password replaced by ***."""
         if self.file is not None:
             return str(self.file)
-        return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return shown_url(self.url.set(drivername="postgresql"))
 
     @property
     def has_password(self) -> bool:
-        return self.server is not None and self.server.password is not None
+        return self.server is not None and (self.server.password is not None or any(
+            _secret(key) for key in self.server.query))
+
+
+def _secret(key: str) -> bool:
+    """A query parameter libpq reads a password from (password, sslpassword)."""
+    return "password" in key.lower()
+
+
+def shown_url(url: URL) -> str:
+    """A URL as it may be printed: its password replaced by ***, in ``user:***@`` and in the
+    query (libpq takes ``?password=`` too, which SQLAlchemy's own masking leaves)."""
+    text = url.set(query={}).render_as_string(hide_password=True)
+    if not url.query:
+        return text
+    from urllib.parse import quote_plus
+
+    pairs = [(k, v) for k, given in url.query.items()
+             for v in (given if isinstance(given, tuple) else (given,))]
+    return text + "?" + "&".join(f"{quote_plus(k)}={'***' if _secret(k) else quote_plus(v)}"
+                                 for k, v in pairs)
 
 
 def resolve(project: Path, setting: str | None, *, where: str = "cvm.yaml",
@@ -96,7 +117,7 @@ def parse(text: str, project: Path, *, source: str) -> HistorySettings:
             raise _problem(source, f"found the port {url.port}, expected a number from 1 to "
                            "65535", hint=PORT_HINT)
         if not url.database:
-            raise _problem(source, f"found {url.render_as_string(hide_password=True)!r}, "
+            raise _problem(source, f"found {shown_url(url)!r}, "
                            "expected the name of a database after the host")
         return HistorySettings(url.set(drivername="postgresql+psycopg"), source, None)
     raise _problem(source, f"found the database kind {url.drivername!r}, expected sqlite or "
@@ -109,7 +130,9 @@ def _sqlite(path: Path, source: str) -> HistorySettings:
 
 
 def _mask_text(text: str) -> str:
-    """A URL that did not parse, with whatever stands between ``user:`` and ``@`` hidden."""
+    """A URL that did not parse, with whatever stands between ``user:`` and ``@`` hidden, and
+    the value of a query parameter naming a password."""
+    text = re.sub(r"([?&][^=&#]*password[^=&#]*=)[^&#]*", r"\1***", text, flags=re.IGNORECASE)
     head, sep, rest = text.partition("://")
     if "@" not in rest:
         return text
