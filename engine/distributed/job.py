@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.distributed.cluster import LOCAL_WORKERS, client_for
 from engine.distributed.score import score_dask
-from engine.errors import Problem, UsageError
+from engine.errors import OutputError, Problem, UsageError
 from engine.history.learn import learning_since
+from engine.output.folder import guard_for
+from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.project.project import Project
 from engine.run.formats import check_format
@@ -45,10 +49,34 @@ def scored_on_dask(project: Project, *, scheduler: str | None = None,
     ``history``: the table is for a run that reads the history, so the rows learning reads
     come with it (``engine.history.learn.learning_since``)."""
     check_supported(project)
-    since = learning_since(project, history=history)
-    with client_for(scheduler) as client:
-        return score_dask(project, client, partitions=partitions, scratch=scratch,
-                          progress=progress, since=since)
+    work = scratch_folder(project.config, scratch)
+    try:
+        since = learning_since(project, history=history)
+        with client_for(scheduler) as client:
+            return score_dask(project, client, work, partitions=partitions,
+                              progress=progress, since=since)
+    finally:  # once the client is closed (a local cluster's workers stopped): a task stopped
+        # half-way writes no row after this, and none is left for a later run to find
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def scratch_folder(config: Config, scratch: Path | None) -> Path:
+    """The folder of this command's rows between the two passes, made in ``scratch`` (else
+    in the system's temporary folder): never inside a folder the project reads whole (the
+    transactions folder, rules/, policies/...), where a later run would read them as input."""
+    if scratch is not None:
+        guard = guard_for(config)
+        where = scratch.resolve()
+        for folder in guard.folders:
+            if folder == where or folder in where.parents:
+                raise OutputError(Problem(
+                    f"refused as the scratch folder: {guard.show(where)} is inside "
+                    f"{guard.show(folder)}, which is read whole: the rows the Dask engine "
+                    "writes there would be read as input", key="--scratch",
+                    hint="give --scratch a folder outside the project's inputs, or leave it "
+                    "out for a temporary folder"))
+        scratch.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="cvm-dask-", dir=scratch))
 
 
 def plan_scoring(*, scheduler: str | None = None, partitions: int | None = None,

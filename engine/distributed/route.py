@@ -155,7 +155,7 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
         lo, hi = int(bounds[k]), int(bounds[k + 1])
         if hi > lo:
             folder = part_folder(scratch, k)
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(exist_ok=True)  # in the command's folder: never made again once removed
             pq.write_table(table.take(pa.array(order[lo:hi])),
                            folder / f"in-{index:06d}.parquet")
     ahead = dated_after_today(day, EPOCH, lambda row: src.place(row, cols["date"])) \

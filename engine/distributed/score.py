@@ -7,8 +7,6 @@ read every customer, on the client, with the engine's own functions on the per-c
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from functools import reduce
@@ -57,14 +55,14 @@ def partitions_for(rows: int, workers: int) -> int:
     return max(2 * workers, -(-rows // ROWS_PER_PARTITION))
 
 
-def score_dask(project: Project, client: Any, *, partitions: int | None = None,
-               scratch: Path | None = None, progress: Progress | None = None,
-               since: int | None = None) -> Scored:
+def score_dask(project: Project, client: Any, work: Path, *, partitions: int | None = None,
+               progress: Progress | None = None, since: int | None = None) -> Scored:
     """Load, check and value the project's transactions on ``client``'s cluster.
 
     ``partitions``: how many parts the customers are hashed into (default: from the rows
-    read); ``scratch``: where the partitions' rows are written between the two passes, a
-    folder every worker can write and read (default: a temporary folder here); ``since``:
+    read); ``work``: where the partitions' rows are written between the two passes, a
+    folder every worker can write and read (the caller removes it, once the workers are
+    stopped: ``engine.distributed.job.scratch_folder``); ``since``:
     the rows dated on or after this day are gathered as ``Scored.transactions``, for
     learning (``engine.history.learn.learning_since``; None: none, and no transactions)."""
     config, tiers = project.config, project.tiers
@@ -73,71 +71,65 @@ def score_dask(project: Project, client: Any, *, partitions: int | None = None,
 
     inputs, skipped = input_files(config)
     files = [f for f, _ in inputs]
-    if scratch is not None:
-        scratch.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="cvm-dask-", dir=scratch))
-    try:
-        with step("load"):
-            # the first pass routes to a number of partitions fixed before the rows are
-            # counted: from the files' sizes (a Parquet row is ~16 bytes, a CSV line ~60)
-            size = sum(n for _, n in inputs)
-            n_parts = partitions or partitions_for(size // 16, _workers(client))
-            routed: list[Routed] = results(client.gather(client.map(
-                Guarded(), [route_file] * len(files), [config] * len(files), range(len(files)),
-                files, [work] * len(files), [n_parts] * len(files), pure=False)))
-            empty = [r.without_rows for r in routed if r.without_rows is not None]
-            if empty and len(empty) == len(routed):  # a folder's every file
-                folder = config.data.transactions
-                assert isinstance(folder, Path | ObjectPath)  # files (job.check_supported)
-                raise InputError(no_rows_at_all(source_of(config, folder), empty))
-            all_days = np.unique(np.concatenate([r.days for r in routed]))
-            as_of, buy_days = as_of_over(config, all_days, np.unique(np.concatenate(
-                [r.buy_days for r in routed])))
-            last_day = int(all_days[-1])
-            ahead = [r.ahead for r in routed if r.ahead is not None]  # the latest, first met
-            dated = ahead_text(sum(a[0] for a in ahead), max(ahead, key=lambda a: a[1])[2]) \
-                if ahead else ""
-            days = purchase_days(buy_days, as_of, LoadReport(file=config.display(
-                config.data.transactions), last_day=last_day, dated_ahead=dated))
-            # subscriptions: the contracts become payments in their partitions, once the
-            # as-of date is known; the checks read the payments' days, after them
-            contracts = config.subscriptions is not None
-            if not contracts:
-                required(days, config, as_of)
-            split = holdout_split(config, days) if config.models.use == "auto" and \
-                not contracts else None
-            ends = (split.calibration_end, split.observation_end) if split else None
-        with step("features"):
-            parts: list[Part | None] = results(client.gather(client.map(
-                Guarded(), [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
-                range(n_parts), [as_of] * n_parts, [ends] * n_parts, [since] * n_parts,
-                pure=False)))
-            found = [p for p in parts if p is not None]
-            if contracts:
-                days = purchase_days(np.unique(np.concatenate(
-                    [p.buy_days for p in found if p.buy_days is not None])), as_of, days.report)
-                required(days, config, as_of)
-            ids, frame, totals, order = merged_parts(found)
-            report = merged_report(config, found, sum(r.rows for r in routed), as_of,
-                                   skipped, empty)
-            report.last_day = last_day  # as one process's report says it
-            report.dated_ahead = dated
-            if spaced := [r.spaced for r in routed if r.spaced is not None]:
-                report.notes.insert(0, reduce(Spaced.plus, spaced).note())
-            if tail := sum(r.empty_tail for r in routed):  # as engine/data/load.py says it
-                report.notes.insert(0, empty_tail_note(  # a folder: its files' (route.py)
-                    tail, report.file, source_of(config, inputs[0][0]).folder is not None))
-            days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
-                                                         dtype=object),
-                           id_array=ids, report=report)
-            calibration = merged_calibration(found, order, len(ids)) if split else None
-            learnt = replace(merged_rows(found, order, days), rows_from=since) \
-                if since is not None else None
-            counts = merged_contracts(found, order) if contracts else None
-            del parts, found  # merged: a copy of every customer's figures fewer to hold
-            customers = load_customers(config)  # after the rows: their problems come first
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with step("load"):
+        # the first pass routes to a number of partitions fixed before the rows are
+        # counted: from the files' sizes (a Parquet row is ~16 bytes, a CSV line ~60)
+        size = sum(n for _, n in inputs)
+        n_parts = partitions or partitions_for(size // 16, _workers(client))
+        routed: list[Routed] = results(client.gather(client.map(
+            Guarded(), [route_file] * len(files), [config] * len(files), range(len(files)),
+            files, [work] * len(files), [n_parts] * len(files), pure=False)))
+        empty = [r.without_rows for r in routed if r.without_rows is not None]
+        if empty and len(empty) == len(routed):  # a folder's every file
+            folder = config.data.transactions
+            assert isinstance(folder, Path | ObjectPath)  # files (job.check_supported)
+            raise InputError(no_rows_at_all(source_of(config, folder), empty))
+        all_days = np.unique(np.concatenate([r.days for r in routed]))
+        as_of, buy_days = as_of_over(config, all_days, np.unique(np.concatenate(
+            [r.buy_days for r in routed])))
+        last_day = int(all_days[-1])
+        ahead = [r.ahead for r in routed if r.ahead is not None]  # the latest, first met
+        dated = ahead_text(sum(a[0] for a in ahead), max(ahead, key=lambda a: a[1])[2]) \
+            if ahead else ""
+        days = purchase_days(buy_days, as_of, LoadReport(file=config.display(
+            config.data.transactions), last_day=last_day, dated_ahead=dated))
+        # subscriptions: the contracts become payments in their partitions, once the
+        # as-of date is known; the checks read the payments' days, after them
+        contracts = config.subscriptions is not None
+        if not contracts:
+            required(days, config, as_of)
+        split = holdout_split(config, days) if config.models.use == "auto" and \
+            not contracts else None
+        ends = (split.calibration_end, split.observation_end) if split else None
+    with step("features"):
+        parts: list[Part | None] = results(client.gather(client.map(
+            Guarded(), [score_part] * n_parts, [config] * n_parts, [work] * n_parts,
+            range(n_parts), [as_of] * n_parts, [ends] * n_parts, [since] * n_parts,
+            pure=False)))
+        found = [p for p in parts if p is not None]
+        if contracts:
+            days = purchase_days(np.unique(np.concatenate(
+                [p.buy_days for p in found if p.buy_days is not None])), as_of, days.report)
+            required(days, config, as_of)
+        ids, frame, totals, order = merged_parts(found)
+        report = merged_report(config, found, sum(r.rows for r in routed), as_of,
+                               skipped, empty)
+        report.last_day = last_day  # as one process's report says it
+        report.dated_ahead = dated
+        if spaced := [r.spaced for r in routed if r.spaced is not None]:
+            report.notes.insert(0, reduce(Spaced.plus, spaced).note())
+        if tail := sum(r.empty_tail for r in routed):  # as engine/data/load.py says it
+            report.notes.insert(0, empty_tail_note(  # a folder: its files' (route.py)
+                tail, report.file, source_of(config, inputs[0][0]).folder is not None))
+        days = replace(days, customer_ids=np.asarray(ids.to_numpy(zero_copy_only=False),
+                                                     dtype=object),
+                       id_array=ids, report=report)
+        calibration = merged_calibration(found, order, len(ids)) if split else None
+        learnt = replace(merged_rows(found, order, days), rows_from=since) \
+            if since is not None else None
+        counts = merged_contracts(found, order) if contracts else None
+        del parts, found  # merged: a copy of every customer's figures fewer to hold
+        customers = load_customers(config)  # after the rows: their problems come first
     with step("value"):
         H, lookback = config.horizon_periods, config.retention.lookback_periods
         retention = measure(days, config.retention, period_days=config.period_days,
