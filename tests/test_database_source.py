@@ -216,6 +216,18 @@ def test_a_password_in_the_url_is_refused_and_never_shown(make_project) -> None:
         "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)\n"))
 
 
+def test_another_kind_of_database_gets_a_hint_for_it(make_project) -> None:
+    """A data engineer's trial: sqlite:/// was answered with a hint about PostgreSQL's
+    password."""
+    project = make_project(db_config("sqlite:///shop.sqlite", "    table: tx\n"), tx=None)
+    assert score(project) == (1, (
+        "error: cvm.yaml:4:10: data.transactions.url: found the database kind 'sqlite', "
+        "expected postgresql or duckdb\n"
+        "  hint: write postgresql://user@host:5432/database or duckdb:///file.duckdb; the rows "
+        "of another database (SQLite, MySQL...): export them to a CSV or Parquet file and name "
+        "it, or read them through DuckDB in a query (its sqlite and mysql extensions)\n"))
+
+
 def test_a_password_variable_that_is_not_set_is_said(shop: str, make_project,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CVM_SOURCE_PASSWORD", raising=False)
@@ -224,6 +236,13 @@ def test_a_password_variable_that_is_not_set_is_said(shop: str, make_project,
     assert score(project) == (1, (
         f"error: {shop} (table tx): data.transactions.password_env (cvm.yaml:6:5): the "
         "environment variable CVM_SOURCE_PASSWORD is not set, expected the database password "
+        "in it\n"
+        "  hint: export CVM_SOURCE_PASSWORD=... before running cvm, or remove password_env to "
+        "use PGPASSWORD or ~/.pgpass\n"))
+    monkeypatch.setenv("CVM_SOURCE_PASSWORD", "")  # set, but to nothing (was: "is not set")
+    assert score(project) == (1, (
+        f"error: {shop} (table tx): data.transactions.password_env (cvm.yaml:6:5): the "
+        "environment variable CVM_SOURCE_PASSWORD is empty, expected the database password "
         "in it\n"
         "  hint: export CVM_SOURCE_PASSWORD=... before running cvm, or remove password_env to "
         "use PGPASSWORD or ~/.pgpass\n"))

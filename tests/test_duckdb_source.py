@@ -295,3 +295,18 @@ def test_a_file_another_process_writes_gets_a_hint(tmp_path: Path, make_project)
         f"read while another process has it open for writing (PID {writer.pid})\n"
         "  hint: run when that process has closed the file (DuckDB lets no one read a file "
         "while it is written), or point data.transactions.url at a copy of it\n"))
+
+
+def test_a_missing_column_s_hint_names_the_configuration_file_given(shop: Path,
+                                                                   make_project) -> None:
+    """A data engineer's trial: with --config q.yaml, the hint sent them to cvm.yaml (a file
+    the command had not read), where a file's same error names q.yaml."""
+    project = make_project(db_config(shop, "    table: tx\n").replace("cost: cost",
+                                                                      "cost: Spend"), tx=None)
+    (project / "cvm.yaml").rename(project / "q.yaml")
+    result = runner.invoke(app, ["score", "--project", str(project), "--config",
+                                 str(project / "q.yaml"), "--quiet"])
+    assert (result.exit_code, result.stderr) == (1, (
+        f"error: duckdb:///{shop} (table tx): columns: column 'Spend' (mapped to cost in "
+        "q.yaml) not found; columns of the table: 'n', 'ord', 'cust', 'day', 'amount', 'cost'\n"
+        "  hint: fix the column name under data.columns.cost in q.yaml\n"))

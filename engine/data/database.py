@@ -104,7 +104,8 @@ def _connect(source: DatabaseSource) -> Any:
     if source.password_env is not None:
         if not os.environ.get(source.password_env):
             raise InputError(Problem(
-                f"the environment variable {source.password_env} is not set, expected the "
+                f"the environment variable {source.password_env} is "
+                f"{'empty' if source.password_env in os.environ else 'not set'}, expected the "
                 "database password in it", file=source.display,
                 key=source.key("password_env"),
                 hint=f"export {source.password_env}=... before running cvm, or remove "
@@ -211,7 +212,7 @@ def _check_columns(source: DatabaseSource, names: list[str], types: Mapping[str,
                 f"{where}: " + ", ".join(repr(n) for n in names[:20])
                 + (" ..." if len(names) > 20 else ""), file=source.display, key="columns",
                 hint=did_you_mean(theirs, names) or f"fix the column name under "
-                f"{column_setting(ours)} in cvm.yaml"))
+                f"{column_setting(ours)} in {config_shown()}"))
             continue
         if names.count(theirs) > 1:
             problems.append(Problem(

@@ -47,6 +47,7 @@ from engine.project.as_of_today import rows_ahead
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.project.location import config_shown
+from engine.words import counted
 
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
@@ -345,8 +346,7 @@ def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
     missing = np.isnan(margin)
     report.margin_assumed_rows = int(missing.sum())
     if report.margin_assumed_rows:
-        report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
-                              f"assumed at margin_rate {rate:g} of the amount")
+        report.margin_note = assumed_margin_note(report.margin_assumed_rows, rate)
     out: np.ndarray = np.asarray(margin, dtype=np.float64)
     if not out.flags.writeable:  # Arrow's arrays are read-only
         out = out.copy()
@@ -391,3 +391,9 @@ def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -
                    amount=tx.amount[row], margin=tx.margin[row], order=None,
                    category=rep(tx.category), active=active,
                    contracts=Contracts(tx.code, start, end_day.astype(np.int64)))
+
+
+def assumed_margin_note(rows: int, rate: float) -> str:
+    """The note of the rows whose margin is assumed (one process's, or the partitions')."""
+    return (f"{counted(rows, 'row')} without cost/margin: margin assumed at margin_rate "
+            f"{rate:g} of the amount")

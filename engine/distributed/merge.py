@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.contracts import ends_after_note
-from engine.data.load import LoadReport, Transactions
+from engine.data.load import LoadReport, Transactions, assumed_margin_note
 from engine.data.object_store import skipped_note
 from engine.distributed.part import Part
 from engine.project.config import Config
@@ -119,6 +119,5 @@ def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date,
     if notes and notes[0].startswith("no cost or margin column"):
         report.margin_note = notes[0]
     elif report.margin_assumed_rows:
-        report.margin_note = (f"{report.margin_assumed_rows:,} rows without cost/margin: margin "
-                              f"assumed at margin_rate {rate:g} of the amount")
+        report.margin_note = assumed_margin_note(report.margin_assumed_rows, rate)
     return report

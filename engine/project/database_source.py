@@ -32,6 +32,11 @@ _READ = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*(select|with|values|
 DUCKDB_FILE = "duckdb:///path/file.duckdb"  # what a DuckDB URL without its file part lacks
 DUCKDB_HINT = "write duckdb:///file.duckdb for a file in the project folder (three slashes), " \
     "duckdb:////abs/path/file.duckdb for an absolute path"
+KIND_PROBLEM = "found the database kind"
+KIND_HINT = ("write postgresql://user@host:5432/database or duckdb:///file.duckdb; the rows of "
+             "another database (SQLite, MySQL...): export them to a CSV or Parquet file and "
+             "name it, or read them through DuckDB in a query (its sqlite and mysql "
+             "extensions)")
 URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
     "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)"
 
@@ -124,7 +129,8 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     url = out["url"]
     if url is not c.MISSING and (problem := url_problem(url)):
         ctx.add((*path, "url"), problem, DUCKDB_HINT if DUCKDB_FILE in problem else
-                PORT_HINT if problem == PORT_PROBLEM or "the port" in problem else URL_HINT)
+                PORT_HINT if problem == PORT_PROBLEM or "the port" in problem else
+                KIND_HINT if problem.startswith(KIND_PROBLEM) else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -197,7 +203,7 @@ def url_problem(text: str) -> str | None:
         return "found a value that is not a database URL, expected postgresql://... (or " \
             "duckdb:///file.duckdb)"
     if url.drivername not in SCHEMES:
-        return f"found the database kind {url.drivername!r}, expected postgresql or duckdb"
+        return f"{KIND_PROBLEM} {url.drivername!r}, expected postgresql or duckdb"
     if url.password is not None or any(k.lower() == "password" for k in url.query):
         return f"found a password in the URL, expected none: {config_shown()} is no place for it " \
             "(and the URL is written into the run manifest)"
