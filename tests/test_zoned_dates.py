@@ -87,7 +87,7 @@ def test_a_parquet_column_with_a_zone_keeps_its_own_day(tmp_path: Path, zone: st
 def test_every_way_of_writing_a_zone_keeps_the_day(values: list[str], fmt: str | None,
                                                    read: list[str]) -> None:
     """The review of the change: these were converted to UTC, or refused."""
-    from engine.data.typed_columns import read_dates
+    from engine.data.date_text import read_dates
 
     ts, bad = read_dates(pa.chunked_array([pa.array(values, pa.string())]), fmt)
     assert not bad.any()
@@ -95,7 +95,7 @@ def test_every_way_of_writing_a_zone_keeps_the_day(values: list[str], fmt: str |
 
 
 def test_an_offset_no_zone_has_is_no_date() -> None:
-    from engine.data.typed_columns import read_dates
+    from engine.data.date_text import read_dates
 
     _, bad = read_dates(pa.chunked_array([pa.array(["2024-01-05 10:00 +99:99"])]), None)
     assert bad.tolist() == [True]

@@ -15,7 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S, read_dates
+from engine.data.date_text import read_dates
+from engine.data.typed_columns import AFTER_LATEST_S, EARLIEST_S
 from engine.errors import InputError, Problem
 from engine.workflow import sniff_format, sniff_parquet
 from engine.workflow.sniff_names import name_score, net_first

@@ -1,0 +1,52 @@
+"""A column's first problem in row order is the one said: an analyst's trial appended two
+rows, the first with an empty amount and the second with 'abc', and validate and run named
+the 'abc' row; the empty value came up only once it was fixed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import BASE_TX
+from tests.history_runs import retail_copy
+
+ROWS = BASE_TX.splitlines()
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    # an empty amount, then one that is no number: the empty one is said, both counted
+    (["a,2024-03-01,,1.00", "b,2024-03-02,abc,1.00"],
+     "tx.csv:8: row 7, column 'amount': found an empty value, expected a value in every row"),
+    (["a,2024-03-01,abc,1.00", "b,2024-03-02,,1.00"],
+     "tx.csv:8: row 7, column 'amount': found 'abc', expected a number such as 12.50"),
+    (["a,,10.00,1.00", "b,2024-13-02,10.00,1.00"],
+     "tx.csv:8: row 7, column 'day': found an empty value, expected a date in every row"),
+    (["a,2024-13-02,10.00,1.00", "b,,10.00,1.00"],
+     "tx.csv:8: row 7, column 'day': found '2024-13-02', expected a date such as 2024-01-31"),
+])
+def test_the_first_bad_value_in_row_order_is_said(make_project: Callable[..., Path],
+                                                  rows: list[str], expected: str) -> None:
+    project = make_project(tx="\n".join([*ROWS, *rows]) + "\n")
+    result = CliRunner().invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {expected}\n"), result.stderr
+    assert "2 rows have this problem" not in result.stderr  # (one of each kind)
+
+
+def test_validate_says_the_same_row(tmp_path: Path) -> None:
+    project = retail_copy(tmp_path)
+    data = project / "examples" / "retail" / "transactions.csv"
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join([*lines, "O9999997,C000001,2025-07-01,Garden,web,1,,20.00",
+                               "O9999996,C000001,2025-07-01,Garden,web,1,abc,20.00"]) + "\n")
+    row = len(lines)
+    for command in ("validate", "run"):
+        result = CliRunner().invoke(app, [command, "--project", str(project), "-q"])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(
+            f"error: examples/retail/transactions.csv:{row + 1}: row {row}, column 'NetAmount': "
+            "found an empty value, expected a value in every row\n"), result.stderr
