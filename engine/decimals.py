@@ -60,6 +60,19 @@ def figure(value: float, places: int) -> float:
     return float(round_half_up(value, places))
 
 
+def from_cents(value: float, places: int = 0) -> float:
+    """A money figure shown to fewer places than the cent, rounded as its cents read: the
+    files write money to the cent (52904.4999 is 52904.50), and a reader rounding that gets
+    52,905 (rounding the figure itself gave 52,904)."""
+    return figure(figure(value, 2), places)
+
+
+def units(value: float) -> str:
+    """A money figure to the unit, as text with thousands separators, rounded as its cents
+    read (``from_cents``): 52904.4999 is 52,905."""
+    return f"{from_cents(value):,.0f}"
+
+
 def lowest_at(value: float, places: int) -> float:
     """The lowest figure of ``places`` decimals that is at least ``value`` (a tier's cut as
     the lowest written figure in the tier): ``value`` itself when it has no more decimals, up

@@ -127,3 +127,16 @@ def test_a_contact_costing_a_fraction_of_a_cent_shows_its_price() -> None:
     assert '<td class="n">0.005</td>' in briefs["retain_high_value.html"]
     email = _briefs(_actions("retain_high_value", 3, 0, 0))["retain_high_value.md"]
     assert "| Email | 3 | 0.02 | 0.06 |" in email  # whole cents: two decimals, as before
+
+
+def test_the_brief_s_return_on_spend_is_counted_as_cvm_measure_counts_it() -> None:
+    """An analyst's trial: a brief's 'return on spend of 8.1' was (expected value + cost) /
+    cost, where cvm measure's return on spend of the same campaign is incremental margin /
+    cost: a planned 7.1 was set against a measured 2.31 as 8.1. Both are net of the cost."""
+    setup = load_setup(load_config(ROOT))
+    actions = _actions("retain_high_value", 10, 1, 0)  # 10 contacts at 0.02, 1.0 each
+    (ctx,) = campaign_contexts(actions, setup.rulebook, setup.channels, run=RUN)
+    assert ctx["expected"]["return_on_spend"] == 10.0 / 0.2  # the value after the cost, / cost
+    md = _briefs(actions)["retain_high_value.md"]
+    assert "a return on spend of 50.0 (expected value after contact costs, per unit of cost, " \
+        "as cvm measure counts the margin it measures)" in md

@@ -162,8 +162,9 @@ def campaign_contexts(actions: pd.DataFrame, rulebook: Rulebook, channels: Chann
             "channels": chans,
             "budget": {"used": cost, "available": camp.budget,
                        "share": cost / camp.budget if camp.budget else None},
+            # net of the cost, as cvm measure's return on spend (incremental margin / cost)
             "expected": {"value": ev, "cost": cost, "return_on_spend":
-                         (ev + cost) / cost if cost else None},
+                         ev / cost if cost else None},
             "holdout": {"share": camp.holdout_share, "size": len(held), "salt": channels.salt,
                         "actual_share": len(held) / len(rows),
                         "comparison_size": len(rows) - len(held)},

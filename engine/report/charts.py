@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from engine.decimals import percent
+from engine.decimals import figure, from_cents, percent, units
 from engine.words import counted
 
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
@@ -57,7 +57,13 @@ class Unit:
 def signed(value: float, spec: str) -> str:
     """``value`` formatted by ``spec`` (one with ``+``): a value shown as zero reads +0,
     never -0 (a change of -0.3 shown to the unit)."""
-    text = format(value, spec)
+    if spec.endswith("%"):  # a share: half up on its decimal value, as percent() rounds
+        places = int(spec.rsplit(".", 1)[1][:-1])
+        text = f"{figure(value * 100, places):+.{places}f}%"
+    elif spec.endswith(".0f"):  # money to the unit: as the files' cents read
+        text = format(from_cents(value), spec)
+    else:
+        text = format(value, spec)
     return "+" + text[1:] if text.startswith("-") and not _nonzero(text) else text
 
 
@@ -76,7 +82,7 @@ def _fmt(value: float, unit: Unit, *, short: bool) -> str:
     if value != value:  # NaN
         return "n/a"
     if unit.kind == "percent":
-        return f"{value * 100:.0f}%" if short else f"{value * 100:.1f}%"
+        return percent(value, 0 if short else 1)
     if short and (unit.kind != "count" or abs(value) >= 100_000):
         size = abs(value)
         for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
@@ -86,8 +92,8 @@ def _fmt(value: float, unit: Unit, *, short: bool) -> str:
     if unit.kind == "money":
         sign = "-" if value < 0 else ""
         cents = 2 if abs(value) < 100 and not float(value).is_integer() else 0  # EUR 0.38
-        return f"{sign}{unit.currency} {abs(value):,.{cents}f}".strip()
-    return f"{value:,.0f}"
+        return f"{sign}{unit.currency} {from_cents(abs(value), cents):,.{cents}f}".strip()
+    return units(value)
 
 
 def month_label(month: str) -> str:
@@ -319,7 +325,9 @@ def matrix_chart(chart_id: str, title: str, rows: Sequence[str], cols: Sequence[
             n = counts[j][k]
             share = n / total if total else 0.0
             shade = f"rgba(0,114,178,{0.08 + 0.85 * share:.3f})" if n else "#f6f6f6"
-            tip = f"{name} \u2192 {col}: {counted(n, 'customer')} ({percent(share, 0)} of {name})"
+            shown = percent(share, 0)  # a customer or more is never 0%
+            shown = "under 1%" if n and shown == "0%" else shown
+            tip = f"{name} \u2192 {col}: {counted(n, 'customer')} ({shown} of {name})"
             svg.rect(left + cell_w * k + 1, y + 1, cell_w - 2, cell_h - 2, shade, tip)
             ink = "#ffffff" if share > 0.55 else "#1a1a1a"
             svg.text(left + cell_w * (k + 0.5), y + cell_h / 2 + 4, f"{n:,}" if n else "-",

@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from engine.data.load import EPOCH, load_transactions
-from engine.decimals import fixed, percent
+from engine.decimals import fixed, percent, units
 from engine.history.measure_report import report_measure
 from engine.history.report import report_migration
 from engine.project.config import Config
@@ -167,8 +167,8 @@ def model_equity(model: ModelFit, currency: str) -> str | None:
         "" if model.transaction_model == "sbg" else " + Gamma-Gamma")
     return (f"By the probabilistic model ({name}), the "
             f"customers' expected discounted margin over the horizon (the sum of clv_model) is "
-            f"{currency} {total:,.0f}, with a {model.interval_level:.0%} interval of {currency} "
-            f"{low:,.0f} to {high:,.0f} from the uncertainty of the fitted parameters.")
+            f"{currency} {units(total)}, with a {model.interval_level:.0%} interval of {currency} "
+            f"{units(low)} to {units(high)} from the uncertainty of the fitted parameters.")
 
 
 def _render(templates: Templates, context: dict[str, Any]) -> str:
@@ -317,8 +317,8 @@ def _cell(value: Any, kind: str, cur: str) -> str:
 
 
 def _tier_table(tiers: list[TierRow], cur: str) -> list[list[str]]:
-    return [[t.name, f"{t.customers:,}", percent(t.customer_share), f"{t.total_value:,.0f}",
-             percent(t.value_share), f"{t.avg_total_value:,.2f}", f"{t.clv_discounted:,.0f}"]
+    return [[t.name, f"{t.customers:,}", percent(t.customer_share), units(t.total_value),
+             percent(t.value_share), f"{t.avg_total_value:,.2f}", units(t.clv_discounted)]
             for t in tiers]
 
 
@@ -340,7 +340,7 @@ def _run_context(run: LatestRun, cur: str, as_of: str) -> dict[str, Any]:
                                                                          "campaign"),
             "statuses": [f"{n:,} {s.replace('_', ' ')}" for s, n in run.statuses],
             "cost": f"{float(run.channels['cost'].sum()):,.2f}",
-            "value": f"{float(run.channels['expected_value'].sum()):,.0f}"}
+            "value": units(float(run.channels['expected_value'].sum()))}
 
 
 def _summary(config: Config, f: pd.DataFrame, spend: Spend) -> list[str]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import Transactions
-from engine.decimals import percent
+from engine.decimals import percent, units
 from engine.project.config import Config
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, equity_customers
@@ -82,7 +82,7 @@ def reconcile(model: ModelFit, table: pd.DataFrame, tx: Transactions, counted: n
 def reconciliation_rows(rec: Reconciliation) -> list[list[str]]:
     """The table of the page: measure, customers, equity, interval."""
     def money(v: float) -> str:
-        return "" if v != v else f"{v:,.0f}"
+        return "" if v != v else units(v)
 
     def between(s: SegmentEquity | tuple[float, float, float]) -> str:
         lo, hi = (s.lower, s.upper) if isinstance(s, SegmentEquity) else s[1:]
@@ -107,7 +107,7 @@ def reconciliation_rows(rec: Reconciliation) -> list[list[str]]:
 
 
 def segment_rows(rows: list[SegmentEquity]) -> list[list[str]]:
-    return [[s.name, f"{s.customers:,}", f"{s.equity:,.0f}", f"{s.lower:,.0f} to {s.upper:,.0f}"]
+    return [[s.name, f"{s.customers:,}", units(s.equity), f"{units(s.lower)} to {units(s.upper)}"]
             for s in rows]
 
 

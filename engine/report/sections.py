@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engine.data.load import EPOCH
+from engine.decimals import units
 from engine.errors import InputError
 from engine.project.config import Config
 from engine.project.rulebook import Rulebook
@@ -71,7 +72,7 @@ def cancelled_clv(scored: Scored, currency: str) -> str:
     worth = float(t["clv_discounted"].to_numpy()[gone].sum())
     return (f"Sum of CLV is the formula's clv_discounted, which values a customer as if active "
             f"now: for the {int(gone.sum()):,} subscribers without a running contract "
-            f"({currency} {worth:,.0f} of it) it is what winning them back is worth, not value "
+            f"({currency} {units(worth)} of it) it is what winning them back is worth, not value "
             "they will bring unasked. The customer equity above counts only the customers "
             "active at the as-of date, and the model's equity (clv_model) is 0 for those who "
             "left.")
