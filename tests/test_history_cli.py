@@ -228,6 +228,12 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
     ("customer_id,campaign,date,outcome\n,x,2025-12-01,converted\n",
      "responses.csv:2: row 1, column 'customer_id': found an empty value, expected a value in "
      "every row"),
+    # an analyst's trial: the hint named data.decimal, which no responses file reads
+    ("customer_id,campaign,date,outcome,revenue\nC000003,win_back,2025-12-01,converted,"
+     '"1,50"\n',
+     "responses.csv:2: row 1, column 'revenue': found '1,50', expected a number such as 12.50\n"
+     "  hint: a decimal comma: this file is read with a decimal point whatever cvm.yaml's data "
+     "settings say: write 1.50\n"),
 ])
 def test_a_bad_response_file_writes_nothing(retail: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch, content: str,
@@ -427,3 +433,25 @@ def test_a_postgresql_history_reads_whatever_the_server_s_date_style(
     assert runs[0]["recorded_at"].endswith("+00:00"), runs
     measured = cvm("measure", "--project", str(retail))
     assert measured.exit_code == 0, measured.stderr
+
+
+def test_what_a_response_file_s_reader_drops_is_said(retail: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analyst's trial: rows of separators at the end were dropped uncounted (the
+    transactions' reader says them), and spaces around a date or a revenue were dropped
+    without the warning the ids and outcomes get."""
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    file = tmp_path / "r.csv"
+    file.write_text("customer_id,campaign,date,outcome,revenue\n"
+                    "C000003,win_back, 2025-12-20 ,converted, 40.5 \n"
+                    "C000004,win_back,2025-12-21,responded,\n,,,,\n,,,,\n")
+    result = cvm("responses", "import", str(file), "--project", str(retail))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "  imported 2, already present 0, skipped 0",
+        f"note: 2 empty rows at the end of {file} (separators only, as a spreadsheet's export "
+        "adds them) not read"]
+    assert result.stderr.splitlines()[::2] == [
+        f"warning: {file}:2: row 1, column '{column}': 1 row has a value with surrounding "
+        f"spaces ('{shown}'): read as {read}" for column, shown, read in (
+            ("date", " 2025-12-20 ", "'2025-12-20'"), ("revenue", " 40.5 ", "'40.5'"))]

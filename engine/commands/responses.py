@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import project_of
+from engine.data.empty_tail import empty_tail_note
 from engine.errors import InputError
 from engine.history import open_history, settings_for
 from engine.history.response_checks import assignment_warnings, recorded
@@ -54,6 +55,8 @@ def run_import(*, project: Path | None, config_file: Path | None, file: Path,
                    f"skipped {skipped:,}")
         for reason, count in result.skipped.items():
             typer.echo(f"    {count:,} {reason}")
+        if tail := frame.attrs.get("empty_tail", 0):  # as the transactions' reader says them
+            typer.echo(f"note: {empty_tail_note(tail, display)}")
     return 0
 
 

@@ -97,6 +97,9 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
         return setting
     if not comma and not points and re.fullmatch(r"[-+]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4,})",
                                                  first):  # 12,50 and no 12.50
+        if not configured:  # a responses file: read with fixed settings, none applies
+            return ("a decimal comma: this file is read with a decimal point whatever "
+                    f"{config_shown()}'s data settings say: write {first.replace(',', '.')}")
         return (f"a decimal comma: set data.decimal: \",\" in {config_shown()} if every number "
                 "of the file is written so, or export with a decimal point")
     if numbers.thousands or numbers.sign:  # not: no thousands separators or signs

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from engine.data.empty_tail import dropped
 from engine.data.tabular import Source, read_columns
 from engine.data.typed_columns import as_date_seconds, as_number, as_text, check_ids
 from engine.errors import InputError, Problem, did_you_mean
@@ -145,13 +146,16 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
     assert ids is not None and campaign is not None and seconds is not None
     assert outcome is not None and revenue is not None
     days = (seconds // 86_400).astype("datetime64[D]")
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "customer_id": np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object),
         "campaign": np.asarray(campaign.to_numpy(zero_copy_only=False), dtype=object),
         "response_date": np.datetime_as_string(days, unit="D").astype(object),
         "outcome": np.asarray(outcome.to_numpy(zero_copy_only=False), dtype=object),
         "revenue": revenue,
-    }), tuple(padded(src, table, ("customer_id", "campaign", "outcome")))
+    })
+    frame.attrs["empty_tail"] = dropped(table)  # rows of separators at the end, not read
+    return frame, tuple(padded(src, table, ("customer_id", "campaign", "date", "outcome",
+                                            *(["revenue"] if "revenue" in wanted else []))))
 
 
 def _outcomes(src: Source, table: pa.Table) -> pa.ChunkedArray:
