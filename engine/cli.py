@@ -32,6 +32,7 @@ from engine.commands.options import (
     SchedulerOpt,
     ScratchOpt,
 )
+from engine.commands.paths import check_kinds
 from engine.commands.usage import conventional_usage
 from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
 from engine.interrupts import EXIT_BROKEN_PIPE, Terminated, on_sigterm, quiet_stdout, stdout_closed
@@ -58,6 +59,7 @@ def handled(fn: F) -> F:
         try:  # quiet: the one switch for warnings
             with on_sigterm(), notices.quiet(bool(kwargs.get("quiet"))), \
                     config_named(kwargs.get("config")):
+                check_kinds(kwargs)  # a folder for a file, or a file for a folder
                 code = fn(*args, **kwargs)
         except CvmError as exc:
             typer.echo(error_text(exc), err=True)
@@ -225,16 +227,15 @@ def plan(
         "--proposed-ref", help="A git revision of the project (main~1, a branch, a tag).")
     ] = None,
     baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="Compare against this folder instead of the current project.",
-        file_okay=False)] = None,
+        "--baseline", help="Compare against this folder instead of the current project.")
+    ] = None,
     baseline_ref: Annotated[str | None, typer.Option(
         "--baseline-ref", help="Compare against this git revision of the project.")] = None,
     report_file: Annotated[Path | None, typer.Option(
-        "--report", help="Also write the plan as a Markdown (.md) or HTML (.html) file.",
-        dir_okay=False)] = None,
-    changes_file: Annotated[Path | None, typer.Option(
-        "--changes", help="Also write one row per changed customer (CSV).", dir_okay=False)
+        "--report", help="Also write the plan as a Markdown (.md) or HTML (.html) file.")
     ] = None,
+    changes_file: Annotated[Path | None, typer.Option(
+        "--changes", help="Also write one row per changed customer (CSV).")] = None,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something does, "
         "1 on errors.")] = False,
@@ -262,8 +263,8 @@ def report(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = N
            spend: Annotated[Path | None, typer.Option(
                "--spend", help="Marketing-spend file (CSV month,acquisition_cost,retention_cost "
                "or YAML). Default: report.spend in cvm.yaml, else marketing_spend.csv/.yaml in "
-               "the project folder or beside the transactions; none means zero cost.",
-               dir_okay=False)] = None,
+               "the project folder or beside the transactions; none means zero cost.")
+           ] = None,
            active_window: Annotated[int | None, typer.Option(
                "--active-window", min=MIN_ACTIVE_WINDOW, max=MAX_ACTIVE_WINDOW,
                help="Days without a purchase after which a customer "
@@ -358,8 +359,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     key_file: Annotated[Path | None, typer.Option(
-        "--key-file", help="A file holding the clients' key (default: CVM_SERVE_KEY).",
-        dir_okay=False)] = None,
+        "--key-file", help="A file holding the clients' key (default: CVM_SERVE_KEY).")
+    ] = None,
     no_history: Annotated[bool, typer.Option(
         "--no-history", help="Record nothing in the history.")] = False,
     watch: Annotated[float, typer.Option(

@@ -9,10 +9,9 @@ import typer
 
 ProjectOpt = Annotated[Path | None, typer.Option(
     "--project", "-p", help="The CVM project folder (holding cvm.yaml). Default: the nearest "
-    "folder at or above the current one with a cvm.yaml.", file_okay=False)]
+    "folder at or above the current one with a cvm.yaml.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="Use this configuration file instead of PROJECT/cvm.yaml.",
-    dir_okay=False)]
+    "--config", "-c", help="Use this configuration file instead of PROJECT/cvm.yaml.")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output folder. Default: `output` in cvm.yaml (relative to the project).")]
 # (a file named is refused by each command: exit 3 where it writes, as `output:` naming one is;
