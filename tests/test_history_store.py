@@ -176,7 +176,7 @@ def test_a_history_made_by_a_newer_engine_is_refused(history_url: str,
     message = info.value.format()
     assert "the history is at version 9999, which this CVM Engine does not know (it knows " \
         "0001, 0002_learn, 0003_serve, 0004_w_record, 0005_w_record13, 0006_w_fixrev13, " \
-        "0007_w_runid13, 0008_w_hist13, 0009_live, 0010_answers)" in message
+        "0007_w_runid13, 0008_w_hist13, 0009_live, 0010_answers, 0011_windows)" in message
     assert "hint: it was made by a newer CVM Engine: upgrade CVM Engine to read it" in message
 
 

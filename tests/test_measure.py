@@ -208,3 +208,40 @@ def test_the_revenue_uplift_is_measured_as_the_margin_s(
         assert row["incremental_revenue"] == pytest.approx(lift * len(t), abs=0.006 * len(t))
     assert checked >= 3  # campaigns with an interval
     assert "incr. revenue" in done.stdout.splitlines()[0]
+
+
+def test_a_run_is_measured_over_the_window_it_was_made_with(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analyst's trial: attribution_days changed to 60 today, and the runs made with 30
+    were measured over 60 days: every past uplift rewritten, said nowhere. A run keeps the
+    windows it was made with (recorded with it); the new one applies to the runs after it."""
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    config = set_as_of(retail, "2025-09-01")
+    run(retail, tmp_path / "run1")
+    campaigns = retail / "policies" / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text().replace(
+        "holdout_share: 0.10 ", "attribution_days: 60\nholdout_share: 0.10 ", 1))
+    set_as_of(retail, "2025-10-01", config)
+    run(retail, tmp_path / "run2")
+    set_as_of(retail, None, config)
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert done.exit_code == 0, done.stderr
+    table = pd.read_csv(tmp_path / "m" / "measure.csv")
+    assert set(table.loc[table["as_of"] == "2025-09-01", "window_days"]) == {30}
+    assert set(table.loc[table["as_of"] == "2025-10-01", "window_days"]) == {60}
+
+
+def test_a_run_recorded_before_the_history_kept_windows_is_measured_over_today_s() -> None:
+    import numpy as np
+
+    from engine.history.measured import Measured
+    from engine.project.config import load_config
+    from engine.run.build import load_setup
+
+    setup = load_setup(load_config(ROOT)).channels
+    empty = np.zeros(0, dtype=np.int64)
+    m = Measured([], empty, empty, np.zeros(0, dtype=object), empty, [], empty, [],
+                 np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), np.zeros(0),
+                 pd.DataFrame(), windows={2: {"win_back": 60}})
+    assert m.window(2, "win_back", setup) == 60  # as recorded with run 2
+    assert m.window(1, "win_back", setup) == setup.campaign("win_back").attribution_days == 30

@@ -140,7 +140,7 @@ def _counts(store: Store, tx: Transactions, setup: ChannelSetup, as_of: dt.date,
             continue
         run_date = pd.Timestamp(str(dates[run_key])).date()
         day0 = (run_date - EPOCH).days
-        days = setup.campaign(campaign).attribution_days
+        days = m.window(run_key, campaign, setup)  # the run's own
         if day0 + days > end_day:  # the window is not over (or not in the data) yet
             waiting.setdefault(campaign, []).append(run_date + dt.timedelta(days=days))
             open_runs.add(run_key)

@@ -94,7 +94,7 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
         for run_key, campaign, rows in groups(m):
             run_id, as_of = about[run_key]
             day0 = (pd.Timestamp(str(as_of)).date() - EPOCH).days
-            days = setup.campaign(campaign).attribution_days
+            days = m.window(run_key, campaign, setup)  # the run's own
             yield (run_key, run_id, str(as_of), campaign, days, m, rows,
                    answers.get(campaign, m.answers.iloc[:0]), tx, day0, end_day, cache)
 

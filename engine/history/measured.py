@@ -11,9 +11,10 @@ channel and status become small integer codes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from engine.history.day_order import placed, places, starts
 from engine.history.lookback import known_responses, looked_back
 from engine.history.store import Store
 from engine.history.tables import responses, run_actions, runs
+from engine.project.channels import ChannelSetup
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,15 @@ class Measured:
     holdout: np.ndarray  # bool (a missing holdout is False)
     cost: np.ndarray  # float (a missing cost is 0)
     answers: pd.DataFrame  # imported conversions: customer_id, campaign, date, day, code
+    # each run's campaigns' attribution windows as recorded with it (0011_windows; none for
+    # a run recorded before)
+    windows: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def window(self, run: int, campaign: str, setup: ChannelSetup) -> int:
+        """The attribution window (days) a run's campaign is measured over: the one the run
+        was made with, else (a run recorded before the history kept them) today's."""
+        kept = self.windows.get(run, {}).get(campaign)
+        return int(kept) if kept is not None else setup.campaign(campaign).attribution_days
 
 
 def read_measured(store: Store, tx: Transactions, *, before: dt.date | None = None,
@@ -70,7 +81,7 @@ def _read_actioned(store: Store, tx: Transactions, *, before: dt.date | None,
     with store.reading() as conn:
         chosen = fetch(conn, looked_back(before))
         keys = sorted(int(r) for r, _ in chosen)
-        meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of)
+        meta = fetch(conn, select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.windows)
                      .where(runs.c.id.in_(keys))) if keys else []
         block, run, _ = read_blocks(conn, run_actions, keys, wanted, narrow=True)
     (code,) = positions_of([block.column("customer_id")], tx.id_array)
@@ -83,7 +94,9 @@ def _read_actioned(store: Store, tx: Transactions, *, before: dt.date | None,
     campaign, campaign_names = categories(block.column("campaign"))
     channel, channel_names = categories(block.column("channel")) if channels else \
         (np.zeros(0, dtype=np.int64), [])
-    return {"runs": sorted((int(r), str(i), a) for r, i, a in meta), "run": run, "code": code,
+    return {"runs": sorted((int(r), str(i), a) for r, i, a, _ in meta),
+            "windows": {int(r): json.loads(w) for r, _, _, w in meta if w is not None},
+            "run": run, "code": code,
             "customer_id": missing, "campaign": campaign, "campaigns": campaign_names,
             "channel": channel, "channels": channel_names,
             "allocated": equal(block.column("status"), "allocated"),

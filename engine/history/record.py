@@ -43,8 +43,10 @@ def snapshot_frame(table: pd.DataFrame, decisions: pd.DataFrame,
 
 
 def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
-               inputs: dict[str, str], snapshot: pd.DataFrame | pa.Table) -> int:
-    """Write the run and its snapshot; return the run's number in the history.
+               inputs: dict[str, str], snapshot: pd.DataFrame | pa.Table,
+               windows: dict[str, int] | None = None) -> int:
+    """Write the run and its snapshot; return the run's number in the history. ``windows``:
+    the attribution window of each campaign of the run, in days (measured over them).
 
     The blocks are made before the transaction starts (on SQLite it holds the history's write
     lock), the two look-back blocks on a second thread while the parts are made (Arrow's
@@ -66,6 +68,7 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
             "recorded_at": dt.datetime.now(dt.timezone.utc),
             "engine_version": __version__, "project": project,
             "inputs": json.dumps(inputs, sort_keys=True),
+            "windows": json.dumps(windows, sort_keys=True) if windows is not None else None,
             "customers": data.num_rows, "actioned": len(status) - status.null_count,
             "allocated": int(pc.sum(pc.equal(status, "allocated")).as_py() or 0),
         }).scalar_one()

@@ -32,7 +32,7 @@ from engine.history.tables import VERSION_TABLE, metadata
 # A new block format comes with a new revision (engine.history.block_format).
 REVISIONS = ("0001", "0002_learn", "0003_serve", "0004_w_record", "0005_w_record13",
              "0006_w_fixrev13", "0007_w_runid13", "0008_w_hist13", "0009_live",
-             "0010_answers")
+             "0010_answers", "0011_windows")
 HEAD = REVISIONS[-1]
 BUSY_SECONDS = 120  # how long a run waits for another one to finish recording (SQLite)
 CONNECT_SECONDS = 10

@@ -66,6 +66,9 @@ runs = Table(
     Column("customers", Integer, nullable=False),
     Column("actioned", Integer, nullable=False),
     Column("allocated", Integer, nullable=False),
+    # each campaign's attribution window in days, JSON (0011_windows; null before): a run is
+    # measured over the windows it was made with
+    Column("windows", Text),
     Index("cvm_runs_as_of", "as_of"),
 )
 

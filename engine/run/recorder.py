@@ -112,8 +112,12 @@ class Recorder:
         store = open_history(self.config, create=True)
         assert store is not None
         try:
+            channels = computed.setup.channels  # each campaign's window, kept with the run
+            windows = {str(c): channels.campaign(str(c)).attribution_days
+                       for c in actions["campaign"].dropna().unique()}
             self.key = record_run(store, run_id=run_id, as_of=computed.scored.as_of,
-                                  project=self.config.name, inputs=inputs, snapshot=snapshot)
+                                  project=self.config.name, inputs=inputs, snapshot=snapshot,
+                                  windows=windows)
             self.replaces, self.later = runs_around(store, computed.scored.as_of, self.key)
         finally:
             store.close()
