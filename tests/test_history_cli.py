@@ -220,8 +220,12 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
      "responses.csv:2: row 1, column 'revenue': found 'lots', expected a number such as "
      "12.50"),
     ("customer_id,campaign,day,outcome\nC1,x,2025-12-01,converted\n",
-     "responses.csv:1: header: unknown column 'day'\n  hint: the columns are customer_id, "
-     "campaign, date, outcome and (optional) revenue"),
+     "responses.csv:1: header: missing column 'date'\n  hint: the columns are customer_id, "
+     "campaign, date, outcome and (optional) revenue; its other columns, not read: 'day'"),
+    ("customer_id,campaign,date,outcome,revenu\nC1,x,2025-12-01,converted,3\n",
+     "responses.csv:1: header: unknown column 'revenu'\n  hint: did you mean 'revenue'?"),
+    ("customer_id,campaign,date,outcome,Date\nC1,x,2025-12-01,converted,2025-12-01\n",
+     "responses.csv:1: header: column 'Date' repeats 'date'\n  hint: keep one of them"),
     ("customer_id,campaign,outcome\nC1,x,converted\n",
      "responses.csv:1: header: missing column 'date'\n  hint: the columns are customer_id, "
      "campaign, date, outcome and (optional) revenue"),
@@ -455,3 +459,23 @@ def test_what_a_response_file_s_reader_drops_is_said(retail: Path, tmp_path: Pat
         f"warning: {file}:2: row 1, column '{column}': 1 row has a value with surrounding "
         f"spaces ('{shown}'): read as {read}" for column, shown, read in (
             ("date", " 2025-12-20 ", "'2025-12-20'"), ("revenue", " 40.5 ", "'40.5'"))]
+
+
+def test_a_campaign_tool_s_export_is_read_whatever_its_names_case_and_other_columns(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analyst's trial: 'Outcome,Date,Customer_ID,Campaign' was refused (and only its
+    first name said), and a 'note' column beside the five refused the whole file."""
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    file = tmp_path / "r.csv"
+    file.write_text("Outcome,Date,Customer_ID,Campaign,note,channel\n"
+                    "converted,2025-12-20,C000003,win_back,called twice,phone\n")
+    result = cvm("responses", "import", str(file), "--project", str(retail))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "  imported 1, already present 0, skipped 0"
+    assert result.stderr == (
+        f"warning: {file}:1: header: columns not read: 'note', 'channel'\n  hint: the columns "
+        "are customer_id, campaign, date, outcome and (optional) revenue: remove the others to "
+        "silence this\n")
+    shown = json.loads(cvm("history", "C000003", "--json", "--project", str(retail)).stdout)
+    assert shown["responses"] == [{"campaign": "win_back", "date": "2025-12-20",
+                                   "outcome": "converted", "revenue": None}]

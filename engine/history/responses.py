@@ -86,24 +86,36 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
     src = source(path, display)
     header = _columns(src)
     line = None if src.is_parquet else 1
-    if len(header) == 1 and header[0] not in REQUIRED + OPTIONAL:
+    names = REQUIRED + OPTIONAL
+    if len(header) == 1 and header[0].casefold() not in names:
         for sep, name in SEPARATORS:
             if sep in header[0]:
                 raise InputError(Problem(
                     f"found one column {header[0]!r}, expected columns separated by commas",
                     file=display, line=line, key="header", hint=f"the file is separated by "
                     f"{name}: save it as CSV with commas ({COLUMNS_HINT})"))
-    unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
-    if unknown:
-        close = did_you_mean(unknown[0], REQUIRED + OPTIONAL)
-        raise InputError(Problem(
-            f"unknown column {unknown[0]!r}", file=display, line=line, key="header",
-            hint=close or COLUMNS_HINT))
-    wanted = {name: name for name in REQUIRED + OPTIONAL if name in header}
+    # the names in any letter case (a campaign tool's Customer_ID); other columns are not read
+    wanted: dict[str, str] = {}
+    for h in header:
+        # (a name twice as written: the reader's own error says where)
+        if h.casefold() in names and wanted.get(h.casefold(), h) != h:
+            raise InputError(Problem(f"column {h!r} repeats {wanted[h.casefold()]!r}",
+                                     file=display, line=line, key="header",
+                                     hint="keep one of them"))
+        if h.casefold() in names:
+            wanted[h.casefold()] = h
+    unknown = [h for h in header if h.casefold() not in names]
+    absent = [n for n in names if n not in wanted]
+    for h in unknown:  # a column misspelt is no column to leave out unread
+        if close := did_you_mean(h, absent):
+            raise InputError(Problem(f"unknown column {h!r}", file=display, line=line,
+                                     key="header", hint=close))
+    others = f"; its other columns, not read: {', '.join(map(repr, unknown))}" \
+        if unknown else ""
     missing = [name for name in REQUIRED if name not in wanted]
     if missing:
         raise InputError(Problem(f"missing column {missing[0]!r}", file=display, line=line,
-                                 key="header", hint=COLUMNS_HINT))
+                                 key="header", hint=COLUMNS_HINT + others))
     table = read_columns(src, wanted)
     found: list[Problem] = []
 
@@ -154,8 +166,12 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
         "revenue": revenue,
     })
     frame.attrs["empty_tail"] = dropped(table)  # rows of separators at the end, not read
-    return frame, tuple(padded(src, table, ("customer_id", "campaign", "date", "outcome",
-                                            *(["revenue"] if "revenue" in wanted else []))))
+    unread = [Problem(f"{'a column' if len(unknown) == 1 else 'columns'} not read: "
+                      f"{', '.join(map(repr, unknown))}", file=display, line=line, key="header",
+                      hint=COLUMNS_HINT + ": remove the others to silence this",
+                      severity="warning")] if unknown else []
+    return frame, (*unread, *padded(src, table, ("customer_id", "campaign", "date", "outcome",
+                                                 *(["revenue"] if "revenue" in wanted else []))))
 
 
 def _outcomes(src: Source, table: pa.Table) -> pa.ChunkedArray:
