@@ -50,3 +50,21 @@ def test_validate_says_the_same_row(tmp_path: Path) -> None:
         assert result.stderr.startswith(
             f"error: examples/retail/transactions.csv:{row + 1}: row {row}, column 'NetAmount': "
             "found an empty value, expected a value in every row\n"), result.stderr
+
+
+def test_a_totals_line_at_the_end_is_said_as_one(tmp_path: Path) -> None:
+    """A trial's export ended with a totals line (no customer, no date, the amounts summed):
+    it was said as any empty customer id, 'fill it in'."""
+    project = retail_copy(tmp_path)
+    data = project / "examples" / "retail" / "transactions.csv"
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join([*lines, "Total,,,,,19473,1234567.89,999.00"]) + "\n")
+    row = len(lines)
+    for command in ("validate", "run"):
+        result = CliRunner().invoke(app, [command, "--project", str(project), "-q"])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(
+            f"error: examples/retail/transactions.csv:{row + 1}: row {row}, column 'CustomerID': "
+            "found an empty value, expected a value in every row\n  hint: it is the file's last "
+            "row: a totals line, as some exports end with? delete it, or leave it out of the "
+            "export\n"), result.stderr

@@ -366,6 +366,10 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
     if value == theirs:  # the column's own name: a header line among the rows
         hint = ("the row repeats the header line (files put together with their header "
                 "lines?): delete it")
+    elif what == "an empty value" and count == 1 and row == len(raw) - 1 and row and \
+            src.first_rows is None:  # the last row alone: a totals line an export adds
+        hint = ("it is the file's last row: a totals line, as some exports end with? delete "
+                "it, or leave it out of the export")
     more = f"{count:,} rows have this problem" if count > 1 else None
     if src.first_rows is not None and count > 1:  # cvm validate read the first rows only
         more = f"{count:,} of the first {src.first_rows:,} rows have this problem" \
