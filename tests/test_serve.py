@@ -139,7 +139,14 @@ def test_context_s_value_tier_is_one_of_the_tiers(http: httpx.Client) -> None:
     ("previous_tier", "x", "expected one of the value tiers of rules/value_tiers.yaml: "
      "platinum, gold, silver, bronze"),
     ("previous_stage", "loyal", "expected one of the lifecycle stages of rules/lifecycle.yaml: "
-     "acquisition, growth, maturity, decline, exit")])
+     "acquisition, growth, maturity, decline, exit"),
+    # session 42's list: an outcome misspelt, and a tier change no tiers allow, were taken
+    ("last_outcome", "convertd", "expected one of the outcomes of a response (cvm responses "
+     "import): converted, responded, no_response, complained, opted_out"),
+    ("tier_change", 5, "expected a whole number from -3 to 3 (the tiers moved since the "
+     "previous run, of the 4 tiers of rules/value_tiers.yaml)"),
+    ("tier_change", 0.5, "expected a whole number from -3 to 3 (the tiers moved since the "
+     "previous run, of the 4 tiers of rules/value_tiers.yaml)")])
 def test_context_s_other_tiers_and_stages_are_declared_ones(http: httpx.Client, name: str,
                                                             value: str, expected: str) -> None:
     """A call-centre trial: previous_tier 'x' was taken (200), where value_tier is checked."""
@@ -210,7 +217,7 @@ def test_a_422_reads_as_the_service_s_own_words(http: httpx.Client) -> None:
         "expected a time at most 5 minutes ahead of the service's clock (now 20")
     assert problem({"customer_id": "C000003", "type": "complaint",
                     "occurred_at": "1800-01-01T00:00:00Z"})["message"] == (
-        "expected a time in the years 1900 to 2199")
+        "expected a time in the years 1900 to 2199 (in UTC)")
     answer = http.post("/v1/events", content=b'{"type": "complaint", "customer_id": "C000003", '
                        b'"attributes": {"severity": NaN}}',
                        headers={"Content-Type": "application/json"})

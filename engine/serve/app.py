@@ -32,7 +32,7 @@ from engine.serve.answer_models import (
     ResponseAnswer,
     ok,
 )
-from engine.serve.context_names import declared_names
+from engine.serve.context_names import declared_names, tier_change_problem
 from engine.serve.journal import interaction_of, new_id, now, recent
 from engine.serve.models import EventRequest, NextBestActionRequest, ResponseRequest, errors
 from engine.serve.problems import (
@@ -166,7 +166,8 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                    name)
                 if not fits(kind, value):
                     return problem(f"body.context.{name}", f"expected a {kind}", value)
-                if (out := outside(name, value)) is not None:
+                if (out := outside(name, value) or tier_change_problem(
+                        state.project, name, value)) is not None:
                     return problem(f"body.context.{name}", out, value)
                 if (declared := declared_names(state.project, name)) is not None and \
                         value not in declared[1]:  # else no policy's tier or stage
@@ -235,7 +236,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                 "occurred_at": occurred, "recorded_at": now(), "attributes": attributes,
                 "fired": len(fired), "answer": body.decode()})
             with nullcontext() if request.event_id else service.posting:  # (held, or taken)
-                service.posting_done(event_id, body, attributes)  # the service's ids too
+                service.posting_done(event_id, body, request.attributes)  # service ids too
         return Response(body, media_type=JSON)
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
