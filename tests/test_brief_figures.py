@@ -140,3 +140,23 @@ def test_the_brief_s_return_on_spend_is_counted_as_cvm_measure_counts_it() -> No
     md = _briefs(actions)["retain_high_value.md"]
     assert "a return on spend of 50.0 (expected value after contact costs, per unit of cost, " \
         "as cvm measure counts the margin it measures)" in md
+
+
+def test_a_brief_copied_before_the_change_is_told_its_words_are_old(tmp_path: Path) -> None:
+    """A review: a project's own copy of the briefs (cvm init copies them) still says
+    '(expected value plus cost, per unit of cost)' over a figure now one less."""
+    project = copy_example_project(tmp_path)
+    brief = project / "templates" / "brief.md.j2"
+    brief.write_text(brief.read_text().replace(
+        "expected value after contact costs, per unit of cost, as cvm measure counts the "
+        "margin it measures", "expected value plus cost, per unit of cost"))
+    line = brief.read_text().splitlines().index(next(
+        x for x in brief.read_text().splitlines() if "plus cost" in x)) + 1
+    result = CliRunner().invoke(app, ["validate", "-p", str(project)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"warning: templates/brief.md.j2:{line}: says return_on_spend is \"expected value plus "
+        "cost, per unit of cost\": it is the expected value after contact costs per unit of "
+        "cost since 7 December 2026, as cvm measure's return on spend (one less than the "
+        "figure these words describe)",
+        "  hint: write \"expected value after contact costs, per unit of cost\""]

@@ -101,3 +101,27 @@ def test_the_scratch_rows_are_removed_once_the_workers_are_stopped(
         job.scored_on_dask(load_project(project), scratch=scratch)
     assert seen and seen[0].parent == scratch
     assert list(scratch.iterdir()) == []
+
+
+def test_a_worker_that_cannot_reach_the_scratch_folder_says_so(tmp_path: Path) -> None:
+    """A review: on a cluster of other machines the default scratch folder (the command's
+    machine's temporary folder) is not there for a worker: an internal error
+    (FileNotFoundError), where it once made the folder on the worker's own disk and the
+    partitions read elsewhere lost their customers."""
+    import socket
+
+    from engine.distributed.route import input_files, route_file
+    from engine.errors import InputError
+    from engine.project.config import load_config
+
+    config = load_config(retail_copy(tmp_path))
+    (file, _), *_ = input_files(config)[0]
+    gone = tmp_path / "elsewhere" / "cvm-dask-x"
+    with pytest.raises(InputError) as caught:
+        route_file(config, 0, file, gone, 2)
+    assert caught.value.problems[0].format() == (
+        f"--scratch: the scratch folder {gone} is not there for this worker (on "
+        f"{socket.gethostname()})\n  hint: give --scratch a folder every worker can read and "
+        "write, mounted at the same path (the default, a temporary folder of the command's "
+        "machine, is its own)")
+    assert not gone.exists()

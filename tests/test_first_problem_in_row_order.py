@@ -68,3 +68,18 @@ def test_a_totals_line_at_the_end_is_said_as_one(tmp_path: Path) -> None:
             "found an empty value, expected a value in every row\n  hint: it is the file's last "
             "row: a totals line, as some exports end with? delete it, or leave it out of the "
             "export\n"), result.stderr
+
+
+def test_a_problem_above_the_empty_value_keeps_its_count(make_project: Callable[..., Path]
+                                                        ) -> None:
+    """A review: with 'abc', 'abc', an empty amount, 'xyz', 'xyz', the error said '2 rows have
+    this problem' (the rows above the empty one), where the column has 4."""
+    rows = ["a,2024-03-01,abc,1.00", "a,2024-03-02,abc,1.00", "a,2024-03-03,,1.00",
+            "b,2024-03-04,xyz,1.00", "b,2024-03-05,xyz,1.00"]
+    project = make_project(tx="\n".join([*ROWS, *rows]) + "\n")
+    result = CliRunner().invoke(app, ["score", "--project", str(project)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "error: tx.csv:8: row 7, column 'amount': found 'abc', expected a number such as "
+        "12.50\n  hint: 4 rows have this problem; use '.' as the decimal mark, no thousands "
+        "separators or currency signs\n")

@@ -360,3 +360,47 @@ def test_a_move_the_allocation_made_names_the_limit_and_its_change(
          "recency_ratio: {gt: 0.5}")
     assert "same action; account_manager is full (5 contacts): options scored higher took " \
         "its places" in reasons(small, crowded, "crowded.csv")
+
+
+def test_a_move_to_a_channel_given_room_is_told_so_whatever_channel_it_left(
+        baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    """A review: with the call centre full on both sides (capacity 10) and the account
+    manager's capacity raised 5 -> 40, the customers moving from the call centre to the
+    account manager were told the call centre 'is full: options scored higher took its
+    places', and those from email the generic reason (the account manager full again)."""
+    project, _ = baseline
+    tight = full_copy(project, tmp_path / "tight")
+    edit(tight / "policies" / "channels.yaml", "    capacity: 150\n", "    capacity: 10\n")
+    small = full_copy(tight, tmp_path / "small")
+    edit(small / "policies" / "channels.yaml", "    capacity: 40\n", "    capacity: 5\n")
+    res = runner.invoke(app, ["plan", "-p", str(small), "--proposed", str(tight),
+                              "--no-history", "--changes", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.stderr
+    c = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str}, keep_default_na=False)
+    onto = c[(c["action_before"] == c["action_after"]) & (c["channel_before"] != "")
+             & (c["channel_after"] == "account_manager")]
+    assert len(onto) > 0 and set(onto["channel_before"]) >= {"call_centre"}
+    assert set(onto["reason"]) == {
+        "same action; account_manager has room now after its capacity changed 5 -> 40"}
+
+
+def test_a_limit_raised_is_never_said_as_what_filled_a_channel() -> None:
+    """A review: a capacity raised 5 -> 10 (or a budget 700 -> 1,050) and the channel still
+    full was said 'full after its capacity changed 5 -> 10': a raise pushes no one out."""
+    from engine.plan.room import _Side, moved_by_room
+
+    def side(capacity: int, budget: float | None, holds: float, contacts: int) -> _Side:
+        return _Side(capacity, budget, holds, contacts)
+
+    raised = {"am": (side(5, None, float("inf"), 5), side(10, None, float("inf"), 10)),
+              "cc": (side(100, None, float("inf"), 3), side(100, None, float("inf"), 4))}
+    assert moved_by_room("am", "cc", raised) == (
+        "same action; am is full (10 contacts): options scored higher took its places")
+    spent = {"am": (side(99, 700.0, 20, 20), side(99, 1050.0, 30, 30)),
+             "cc": (side(100, None, float("inf"), 3), side(100, None, float("inf"), 4))}
+    assert moved_by_room("am", "cc", spent) == (
+        "same action; am's budget is spent (30 contacts): options scored higher took its places")
+    cut = {"am": (side(40, None, float("inf"), 12), side(5, None, float("inf"), 5)),
+           "cc": (side(100, None, float("inf"), 3), side(100, None, float("inf"), 10))}
+    assert moved_by_room("am", "cc", cut) == (
+        "same action; am is full after its capacity changed 40 -> 5")

@@ -110,11 +110,15 @@ def _empty_first(src: Source, table: pa.Table, ours: str, theirs: str, expected:
                  read: Callable[[pa.Table], object]) -> None:
     """After reading a required column failed: raise for its first empty value when no
     other problem comes before it (``read`` the rows above it), the problem said at its row
-    (the reader checks each kind of problem in turn, each at its first row)."""
+    (the reader checks each kind of problem in turn, each at its first row). With a problem
+    above it, the caller's error stands: its count and hint are of the whole column."""
     blank = _blank(table.column(ours))
     if blank.any():
         first = int(np.argmax(blank))
-        read(table.slice(0, first))  # raises for a problem above the empty value
+        try:
+            read(table.slice(0, first))
+        except InputError:
+            return
         _fail_first(src, pa.array(blank), table.column(ours), theirs, "an empty value",
                     expected, hint=src.empty_hint(theirs, text=False))
 
@@ -350,6 +354,9 @@ def _parse_dates(src: Source, text: pa.ChunkedArray, raw: pa.ChunkedArray, their
     return ts
 
 
+TOTALS_AFTER = 10  # rows: an empty value in the last row of a file this long alone, a totals line?
+
+
 def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedArray,
                 theirs: str, what: str | None, expected: str,
                 hint: str | Callable[[object], str] | None = None) -> None:
@@ -366,8 +373,9 @@ def _fail_first(src: Source, mask: pa.ChunkedArray | pa.Array, raw: pa.ChunkedAr
     if value == theirs:  # the column's own name: a header line among the rows
         hint = ("the row repeats the header line (files put together with their header "
                 "lines?): delete it")
-    elif what == "an empty value" and count == 1 and row == len(raw) - 1 and row and \
-            src.first_rows is None:  # the last row alone: a totals line an export adds
+    elif what == "an empty value" and count == 1 and row == len(raw) - 1 >= TOTALS_AFTER and \
+            src.first_rows is None and type(src) is Source and not src.is_parquet:
+        # the last row of a CSV export alone: a totals line a spreadsheet's export adds
         hint = ("it is the file's last row: a totals line, as some exports end with? delete "
                 "it, or leave it out of the export")
     more = f"{count:,} rows have this problem" if count > 1 else None

@@ -14,6 +14,7 @@ decided from them once, over all partitions.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -155,7 +156,15 @@ def route_file(config: Config, index: int, path: Input, scratch: Path,
         lo, hi = int(bounds[k]), int(bounds[k + 1])
         if hi > lo:
             folder = part_folder(scratch, k)
-            folder.mkdir(exist_ok=True)  # in the command's folder: never made again once removed
+            try:  # in the command's folder: never made again once removed
+                folder.mkdir(exist_ok=True)
+            except FileNotFoundError:
+                raise InputError(Problem(
+                    f"the scratch folder {scratch} is not there for this worker (on "
+                    f"{socket.gethostname()})", key="--scratch", hint="give --scratch a "
+                    "folder every worker can read and write, mounted at the same path (the "
+                    "default, a temporary folder of the command's machine, is its own)"
+                )) from None
             pq.write_table(table.take(pa.array(order[lo:hi])),
                            folder / f"in-{index:06d}.parquet")
     ahead = dated_after_today(day, EPOCH, lambda row: src.place(row, cols["date"])) \

@@ -5,7 +5,7 @@ no room before and has now. Said with the limit and, when the change made it, it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,37 +59,51 @@ def rooms(before: Mapping[str, Channel], after: Mapping[str, Channel],
 
 def moved_by_room(channel_before: object, channel_after: object,
                   room: Mapping[str, tuple[_Side | None, _Side | None]]) -> str | None:
-    """What moved a customer from ``channel_before`` (or to ``channel_after``), or None."""
-    if isinstance(channel_before, str) and channel_before != channel_after:
-        was, now = room.get(channel_before, (None, None))
-        if was is not None and now is not None:
-            if now.full:
-                return f"same action; {channel_before} is full " + _why(
-                    "capacity", was.capacity, now.capacity, _number, now.contacts)
-            if now.spent:
-                return f"same action; {channel_before}'s budget is spent " + _why(
-                    "budget", was.budget, now.budget, _money, now.contacts)
-    if isinstance(channel_after, str) and channel_after != channel_before:
-        was, now = room.get(channel_after, (None, None))
-        if was is not None and now is not None:
-            if was.full and not now.full:
-                return f"same action; {channel_after} has room now " + _eased(
-                    "capacity", was.capacity, now.capacity, _number)
-            if was.spent and not now.spent:
-                return f"same action; {channel_after}'s budget has room now " + _eased(
-                    "budget", was.budget, now.budget, _money)
+    """What moved a customer from ``channel_before`` to ``channel_after``, or None: first a
+    change of the limits (the channel left full after its limit was lowered, the channel
+    taken with room after its limit was raised), then the competition for unchanged limits
+    (the channel left full, the channel taken no longer full)."""
+    left = _sides(room, channel_before, channel_after)
+    taken = _sides(room, channel_after, channel_before)
+    if left is not None:  # the channel left binds after its limit was lowered
+        was, now = left
+        if now.full and now.capacity < was.capacity:
+            return f"same action; {channel_before} is full after its capacity changed " \
+                f"{_number(was.capacity)} -> {_number(now.capacity)}"
+        if now.spent and now.budget_holds < was.budget_holds:
+            return f"same action; {channel_before}'s budget is spent after its budget " \
+                f"changed {_money(was.budget)} -> {_money(now.budget)}"
+    if taken is not None:  # the channel taken had its limit raised
+        was, now = taken
+        # (full before or not: the allocation prices a scarce channel's last places too)
+        if now.capacity > was.capacity:
+            return f"same action; {channel_after} has room now after its capacity changed " \
+                f"{_number(was.capacity)} -> {_number(now.capacity)}"
+        if now.budget_holds > was.budget_holds:
+            return f"same action; {channel_after}'s budget has room now after its budget " \
+                f"changed {_money(was.budget)} -> {_money(now.budget)}"
+    if left is not None:  # the same limits, or raised: others took the places
+        was, now = left
+        if now.full:
+            return f"same action; {channel_before} is full ({now.contacts:,} contacts): " \
+                f"{_HIGHER}"
+        if now.spent:
+            return f"same action; {channel_before}'s budget is spent ({now.contacts:,} " \
+                f"contacts): {_HIGHER}"
+    if taken is not None:
+        was, now = taken
+        if was.full and not now.full:
+            return f"same action; {channel_after} has room now ({_FEWER})"
+        if was.spent and not now.spent:
+            return f"same action; {channel_after}'s budget has room now ({_FEWER})"
     return None
 
 
-def _why(what: str, was: float | None, now: float | None, show: Callable[[float | None], str],
-         contacts: int) -> str:
-    if was != now:
-        return f"after its {what} changed {show(was)} -> {show(now)}"
-    return f"({contacts:,} contacts): {_HIGHER}"
-
-
-def _eased(what: str, was: float | None, now: float | None,
-           show: Callable[[float | None], str]) -> str:
-    if was != now:
-        return f"after its {what} changed {show(was)} -> {show(now)}"
-    return f"({_FEWER})"
+def _sides(room: Mapping[str, tuple[_Side | None, _Side | None]], channel: object,
+           other: object) -> tuple[_Side, _Side] | None:
+    """Both sides of ``channel`` when the customer moved off or onto it (``other`` the channel
+    at the other end) and it exists on both sides; else None."""
+    if not isinstance(channel, str) or channel == other:
+        return None
+    was, now = room.get(channel, (None, None))
+    return (was, now) if was is not None and now is not None else None

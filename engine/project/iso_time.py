@@ -8,7 +8,8 @@ pydantic differed from both).
 
 ISO 8601 in its extended form: a date (``2026-01-02``), optionally a time after ``T``, ``t`` or
 a space (``10:00``, ``10:00:00``, ``10:00:00.5``; digits past the microsecond are dropped) and
-a zone (``Z``, ``+01``, ``+0100``, ``+01:00``); surrounding spaces ignored. A time without a
+a zone (``Z``, ``+01``, ``+0100``, ``+01:00``, after a space or not, as Rails writes
+``2026-01-02 10:00:00 +0100``); surrounding spaces ignored. A time without a
 zone is UTC. Years 1900 to 2199, counted in UTC."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ YEARS_EXPECTED = f"expected a time in the years {YEARS[0]} to {YEARS[1]} (in UTC
 
 _FORM = re.compile(r"(\d{4})-(\d{2})-(\d{2})"  # ASCII digits alone (re.ASCII)
                    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-                   r"(Z|z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
+                   r" ?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)

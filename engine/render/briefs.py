@@ -54,12 +54,33 @@ def check_templates(templates: Templates) -> list[Problem]:
                                     "from the CVM Engine repository"))
         elif problem := check(env, name, _shown):
             problems.append(problem)
+        else:
+            problems += _old_return_words(templates, name)
     if templates.has(REPORT_TEMPLATE):
         report = report_environment(templates)
         problem = check(report, REPORT_TEMPLATE, _shown)
         problems += [problem] if problem else unknown_names(report, REPORT_TEMPLATE,
                                                             REPORT_NAMES, _shown)
     return problems
+
+
+# the words the bundled briefs said of expected.return_on_spend until it became net of the
+# cost (7 December 2026: expected value / cost, as cvm measure's return on spend)
+OLD_RETURN_WORDS = "expected value plus cost, per unit of cost"
+
+
+def _old_return_words(templates: Templates, name: str) -> list[Problem]:
+    """A warning at the line of a brief template (one copied before) that still describes
+    return_on_spend as the figure it was."""
+    text = templates.get(name)
+    if not isinstance(text, bytes) or OLD_RETURN_WORDS.encode() not in text:
+        return []
+    line = text[:text.index(OLD_RETURN_WORDS.encode())].count(b"\n") + 1
+    return [Problem(f"says return_on_spend is \"{OLD_RETURN_WORDS}\": it is the expected value "
+                    "after contact costs per unit of cost since 7 December 2026, as cvm "
+                    "measure's return on spend (one less than the figure these words describe)",
+                    file=_shown(name), line=line, severity="warning",
+                    hint="write \"expected value after contact costs, per unit of cost\"")]
 
 
 def render(templates: Templates, name: str, context: Mapping[str, Any], *,

@@ -4,6 +4,7 @@ event, answered as it was the first time."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -24,31 +25,43 @@ from engine.serve.state import Holder, ServeState
 POSTED_KEPT = 20_000
 
 
+KEPT_TEXT = 200  # characters of an event's attributes kept as written; longer, a digest
+
+
+def attributes_key(attributes: dict[str, Any]) -> str:
+    """An event's attributes as compared with a request sent again: their JSON (keys in
+    order; true is not 1), or its SHA-256 when long (a KB of memory an event at most)."""
+    text = json.dumps(attributes, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= KEPT_TEXT else \
+        "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Posted:
-    """An event posted already: the answer it was given, and its attributes (a request sent
-    again repeats them, with its customer and type)."""
+    """An event posted already: the answer it was given, and its attributes (``attributes_
+    key``: a request sent again repeats them, with its customer and type)."""
 
     answer: dict[str, Any]
-    attributes: dict[str, Any]
+    attributes: str
 
     def clash(self, customer_id: str, kind: str,
               attributes: dict[str, Any]) -> tuple[str, Any] | None:
         """The field (and what it holds) where a request with this event's id is another
         event, or None: a retry (its ``occurred_at`` may be the time it was sent again)."""
-        for field, first, given in (("customer_id", self.answer.get("customer_id"), customer_id),
-                                    ("type", self.answer.get("type"), kind),
-                                    ("attributes", self.attributes, attributes)):
+        for field, first, given, sent in (
+                ("customer_id", self.answer.get("customer_id"), customer_id, customer_id),
+                ("type", self.answer.get("type"), kind, kind),
+                ("attributes", self.attributes, attributes_key(attributes), attributes)):
             if first != given:
-                return f"body.{field}", given
+                return f"body.{field}", sent
         return None
 
     def said(self) -> str:
+        shown = "as first sent" if self.attributes.startswith("sha256:") else self.attributes
         return (f"event_id {self.answer.get('event_id')} names an event posted already "
                 f"(customer {self.answer.get('customer_id')}, type {self.answer.get('type')}, "
-                f"attributes {json.dumps(self.attributes, sort_keys=True)}): a request sent "
-                "again sends the same customer_id, type and attributes; another event needs "
-                "another event_id")
+                f"attributes {shown}): a request sent again sends the same customer_id, type "
+                "and attributes; another event needs another event_id")
 
 
 class Service:
@@ -60,9 +73,9 @@ class Service:
         self.journal = journal
         self.triggers = triggers
         self.reload = reload
-        # each event's id (the client's or the service's), its answer and its attributes (as
-        # JSON, newest last): a request sent again with it is the same event, given the same
-        # answer
+        # each event's id (the client's or the service's), its answer and its attributes
+        # (attributes_key; newest last): a request sent again with it is the same event,
+        # given the same answer
         self.posted: dict[str, tuple[bytes, str]] = {}
         self.posting = threading.Lock()
 
@@ -72,14 +85,14 @@ class Service:
         the history kept answers: what it holds of it)."""
         if event_id in self.posted:
             answer, attributes = self.posted[event_id]
-            return Posted(json.loads(answer), json.loads(attributes))
+            return Posted(json.loads(answer), attributes)
         if self.journal is None:
             return None
         with self.journal.store.reading() as conn:
             row = conn.execute(select(events).where(events.c.id == event_id)).first()
         if row is None:
             return None
-        given = json.loads(row.attributes or "{}")
+        given = attributes_key(json.loads(row.attributes or "{}"))
         if row.answer is not None:
             return Posted(json.loads(row.answer), given)
         return Posted({
@@ -88,8 +101,8 @@ class Service:
             "type": row.type, "occurred_at": as_utc(row.occurred_at).isoformat(),
             "late": False, "late_for": [], "fired": [], "duplicate": False}, given)
 
-    def posting_done(self, event_id: str, answer: bytes, attributes: str) -> None:
-        self.posted[event_id] = (answer, attributes)
+    def posting_done(self, event_id: str, answer: bytes, attributes: dict[str, Any]) -> None:
+        self.posted[event_id] = (answer, attributes_key(attributes))
         if len(self.posted) > POSTED_KEPT:  # the oldest are in the history by now
             del self.posted[next(iter(self.posted))]
 
