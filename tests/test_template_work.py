@@ -84,3 +84,26 @@ def test_cvm_run_stops_at_the_template_with_exit_1(tmp_path: Path) -> None:
         "iterations, calls and operations)\n"
         f"  hint: {HINT}\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("text", [
+    "{% for i in range(10**7) %}x{% endfor %}\n",  # a limit whatever the data
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"])
+def test_a_template_over_its_limits_on_every_sample_fails_validate(tmp_path: Path,
+                                                                   text: str) -> None:
+    """Session 41's list: a brief template asking for range(10**7) passed cvm validate with a
+    warning ('cvm run stops here on data like it') and failed every run: one that fails on
+    every sample, the thinnest too, fails whatever the data."""
+    project = copy_example_project(tmp_path)
+    brief = project / "templates" / "brief.md.j2"
+    brief.write_text(brief.read_text() + text)
+    line = len(brief.read_text().splitlines())
+    res = runner.invoke(app, ["validate", "-p", str(project)])
+    assert res.exit_code == 1, res.output
+    first = res.stderr.splitlines()[0]
+    assert first.startswith(f"error: templates/brief.md.j2:{line}: the template "), first
+    assert res.stderr.splitlines()[1] == (
+        f"  hint: {HINT}; found rendering every sample action list, the thinnest too: cvm run "
+        "stops here whatever the data")
+    run = runner.invoke(app, ["run", "-p", str(project), "-q", "--no-history"])
+    assert run.exit_code == 1 and run.stderr.startswith(first)

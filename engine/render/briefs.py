@@ -108,21 +108,28 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     run = {"run_id": "0" * 16, "as_of": "2000-01-01", "currency": currency, "project": project}
     env = environment(templates)
     failed: dict[str, tuple[InputError, str]] = {}  # each template's first problem
+    cases: dict[str, set[str]] = {}  # the samples each template failed on
     sample = sample_actions(rulebook, channels, tiers)
     # the sample, then campaigns as thin as a run can give them (each list empty or short)
-    for data, case in [(sample, "a sample action list"), *thin_samples(sample)]:
+    samples = [(sample, "a sample action list"), *thin_samples(sample)]
+    for data, case in samples:
         env.start_run()  # every brief within one bound, as the run renders them
         for ctx in campaign_contexts(data, rulebook, channels, run=run):
             for template in BRIEF_TEMPLATES.values():
-                if template not in failed:
+                if case not in cases.get(template, set()):
                     try:
                         render(templates, template, ctx, env=env)
                     except InputError as exc:  # chained to the failure (render_template)
-                        failed[template] = (exc, case)
+                        failed.setdefault(template, (exc, case))
+                        cases.setdefault(template, set()).add(case)
     problems: list[Problem] = []
-    for error, case in failed.values():
+    for template, (error, case) in failed.items():
         if error.__cause__ is not None and whatever_the_data(error.__cause__):
             problems += error.problems
+        elif len(cases[template]) == len(samples):  # the thinnest too: any data
+            problems += [dataclasses.replace(p, hint="; ".join(h for h in (
+                p.hint, "found rendering every sample action list, the thinnest too: cvm run "
+                "stops here whatever the data") if h)) for p in error.problems]
         else:
             problems += [dataclasses.replace(p, severity="warning", hint="; ".join(
                 h for h in (p.hint, f"found rendering {case}: cvm run stops here on data like "
