@@ -226,6 +226,13 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
      "responses.csv:1: header: unknown column 'revenu'\n  hint: did you mean 'revenue'?"),
     ("customer_id,campaign,date,outcome,Date\nC1,x,2025-12-01,converted,2025-12-01\n",
      "responses.csv:1: header: column 'Date' repeats 'date'\n  hint: keep one of them"),
+    # an analyst's trial: a row of separators among the rows was four empty values
+    ("customer_id,campaign,date,outcome\nC000003,win_back,2025-12-01,converted\n,,,\n"
+     "C000004,win_back,2025-12-01,converted\n",
+     "responses.csv:3: row 2, column 'customer_id': found an empty row (no value in any "
+     "column), expected a response\n  hint: delete the empty rows between responses: one may "
+     "mark a cut or a pasted block (rows of separators only, such as ',,,,,', at the end of "
+     "the file are skipped and counted)\n"),
     ("customer_id,campaign,outcome\nC1,x,converted\n",
      "responses.csv:1: header: missing column 'date'\n  hint: the columns are customer_id, "
      "campaign, date, outcome and (optional) revenue"),

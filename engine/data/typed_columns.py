@@ -50,7 +50,8 @@ def has_blank(table: pa.Table, ours: str) -> bool:
     return ours in table.column_names and bool(_blank(table.column(ours)).any())
 
 
-def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> None:
+def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str, *,
+                      what: str = "transaction") -> None:
     """Rows with no value in any column read (``;;;;;``, as a spreadsheet's export often ends
     with): said as empty rows at ``ours`` (the date), not as one of their empty values.
     ``table`` must hold every column cvm.yaml maps, or the row is not known to be empty."""
@@ -65,10 +66,11 @@ def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str) -> N
         blank[rows[~_blank(sub.column(name))]] = False
     mark = getattr(src, "delimiter", None)
     example = f", such as '{mark * 5}'," if mark in (",", ";", "|") else ""
-    _fail_first(src, pa.array(blank), table.column(ours), theirs, "an empty row (no value in "
-                "any column cvm.yaml maps)", "a transaction", hint="delete the empty rows "
-                "between transactions: one may mark a cut or a pasted block (rows of "
-                f"separators only{example} at the end of the file are skipped and counted)")
+    mapped = "any column cvm.yaml maps" if what == "transaction" else "any column"
+    _fail_first(src, pa.array(blank), table.column(ours), theirs, f"an empty row (no value in "
+                f"{mapped})", f"a {what}", hint=f"delete the empty rows between {what}s: one "
+                "may mark a cut or a pasted block (rows of separators only"
+                f"{example} at the end of the file are skipped and counted)")
 
 
 def _blank(col: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -29,7 +29,13 @@ from sqlalchemy.engine import Connection
 
 from engine.data.empty_tail import dropped
 from engine.data.tabular import Source, read_columns
-from engine.data.typed_columns import as_date_seconds, as_number, as_text, check_ids
+from engine.data.typed_columns import (
+    as_date_seconds,
+    as_number,
+    as_text,
+    check_ids,
+    refuse_empty_rows,
+)
 from engine.errors import InputError, Problem, did_you_mean
 from engine.history.record import bulk_insert
 from engine.history.response_checks import (
@@ -130,6 +136,9 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
             found.append(problem)
             return None
 
+    # a row of separators alone among the rows: said once, not as each column's empty value
+    checked("customer_id", lambda: refuse_empty_rows(src, table, "customer_id", "customer_id",
+                                                     what="response"))
     # a column's kinds of check run apart (the empty values; the ids' characters; a
     # revenue's number, then its sign), so that each kind's first row is in the race
     ids = checked("customer_id", lambda: as_text(src, table, "customer_id", "customer_id",
@@ -224,6 +233,8 @@ def _first_in_file_order(found: list[Problem]) -> Problem:
 
     ordered = sorted(found, key=row)  # stable: columns in file-reading order within a row
     first, others = ordered[0], ordered[1:]
+    if first.message.startswith("found an empty row"):  # not again as its empty values
+        others = [p for p in others if row(p) != row(first)]
     if not others:
         return first
     more = (f"{len(others)} more problem{'s' if len(others) > 1 else ''}: "
