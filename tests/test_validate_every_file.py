@@ -5,6 +5,7 @@ typos)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -72,3 +73,7 @@ def test_what_a_broken_channels_file_leaves_unchecked_is_said(tmp_path: Path) ->
     assert said.stderr.splitlines()[-1] == (
         "not checked until policies/campaigns.yaml reads: the channels the contact policies "
         "name")
+    # and in --json (session 42's list: the document said nothing of it)
+    doc = json.loads(runner.invoke(app, ["validate", "-p", str(project), "--json"]).stdout)
+    assert (doc["schema_version"], doc["not_checked_until"], doc["not_checked"]) == (
+        3, "policies/campaigns.yaml", ["the channels the contact policies name"])

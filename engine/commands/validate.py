@@ -135,10 +135,11 @@ def not_checked(built: Built, project: Path | None, config_file: Path | None) ->
             if (folder / name).is_dir()]
 
 
-def channels_unchecked(built: Built) -> str | None:
+def channels_unchecked(built: Built) -> tuple[str, list[str]] | None:
     """What is not checked while the channels cannot be read (a marketer fixed one file's
-    errors, validated, and met the next's): the channels the policies name, when
-    channels.yaml itself is broken, and those the contact policies name."""
+    errors, validated, and met the next's), and the file that must read first: the channels
+    the policies name, when channels.yaml itself is broken, and those the contact policies
+    name."""
     from engine.project.channels import CAMPAIGNS_FILE, CHANNELS_FILE, channel_ids
     from engine.project.contact_policies import CONTACT_POLICIES_FILE
 
@@ -149,8 +150,8 @@ def channels_unchecked(built: Built) -> str | None:
     own = channel_ids(built.config.project, None) is None
     names = [*(["the policies"] if own else []), *(["the contact policies"] if (
         built.config.project / CONTACT_POLICIES_FILE).is_file() else [])]
-    return (f"not checked until {CHANNELS_FILE if own else CAMPAIGNS_FILE} reads: the channels "
-            f"{' and '.join(names)} name") if names else None
+    return (str(CHANNELS_FILE if own else CAMPAIGNS_FILE),
+            [f"the channels {' and '.join(names)} name"]) if names else None
 
 
 def _listed(parts: list[str]) -> str:
@@ -188,8 +189,10 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     if json_out:  # issue 17: the same findings for a script, in the document
         from engine.workflow.json_output import validate_json
 
-        typer.echo(validate_json(in_file_order(problems), sizes, strict,
-                                 not_checked(built, project, config_file)))
+        unread = not_checked(built, project, config_file)
+        until, unread = (errors[0].file, unread) if unread else channels_unchecked(built) \
+            or (None, [])
+        typer.echo(validate_json(in_file_order(problems), sizes, strict, unread, until))
         return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them
     # (--quiet: the problems only, as README says, no count and no "not checked" line)
@@ -199,8 +202,9 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
         if not quiet and (unread := not_checked(built, project, config_file)):
             typer.echo(f"not checked until {errors[0].file} reads: {_listed(unread)} (what "
                        "they may name is declared there)", err=True)
-        elif not quiet and (line := channels_unchecked(built)):
-            typer.echo(line, err=True)
+        elif not quiet and (channels := channels_unchecked(built)):
+            typer.echo(f"not checked until {channels[0]} reads: {_listed(channels[1])}",
+                       err=True)
     elif not quiet:
         typer.echo(f"valid: {_checked(built)} have no problems")
         if sizes is None and built.config is not None:

@@ -31,7 +31,7 @@ from engine.errors import Problem
 # customers_without_purchase, the customers left out (session 29's new user); score 3: refunds,
 # netted and left out (session 31's audit); explain 8: allocation.reason null without an
 # action, as the other fields (session 34's new user)
-SCHEMA_VERSIONS = {"validate": 2, "explain": 8, "plan": 2, "fit": 4, "score": 3, "events": 1}
+SCHEMA_VERSIONS = {"validate": 3, "explain": 8, "plan": 2, "fit": 4, "score": 3, "events": 1}
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ("validate", "explain", "plan", "fit", "score", "events")
 
@@ -74,9 +74,12 @@ def problem_dict(p: Problem) -> dict[str, Any]:
 
 
 def validate_json(problems: Sequence[Problem], audience: Any = None,
-                  strict: bool = False, not_checked: Sequence[str] = ()) -> str:
+                  strict: bool = False, not_checked: Sequence[str] = (),
+                  until: str | None = None) -> str:
     """``valid`` agrees with the exit code: false on an error, or on a warning under
-    ``--strict``; ``not_checked``: the folders left unread (cvm.yaml has errors)."""
+    ``--strict``; ``not_checked``: what was left unchecked until the file ``until`` reads
+    (the folders, while cvm.yaml has errors; the channels named, while the channels or
+    campaigns file has)."""
     errors = sum(p.severity == "error" for p in problems)
     payload: dict[str, Any] = {
         "valid": errors == 0 and not (strict and problems), "strict": strict,
@@ -86,6 +89,7 @@ def validate_json(problems: Sequence[Problem], audience: Any = None,
         payload["audience"] = audience.as_dict()
     if not_checked:
         payload["not_checked"] = list(not_checked)
+        payload["not_checked_until"] = until
     return document("validate", payload)
 
 
