@@ -37,37 +37,35 @@ def test_the_first_bad_value_in_row_order_is_said(make_project: Callable[..., Pa
     assert "2 rows have this problem" not in result.stderr  # (one of each kind)
 
 
-def test_validate_says_the_same_row(tmp_path: Path) -> None:
+def _validate_and_run_say(tmp_path: Path, rows: list[str], said: str) -> None:
+    """The retail copy's transactions with ``rows`` appended: validate and run both stop with
+    ``said`` (its ``{line}`` and ``{row}`` the first appended row's)."""
     project = retail_copy(tmp_path)
     data = project / "examples" / "retail" / "transactions.csv"
     lines = data.read_text().splitlines()
-    data.write_text("\n".join([*lines, "O9999997,C000001,2025-07-01,Garden,web,1,,20.00",
-                               "O9999996,C000001,2025-07-01,Garden,web,1,abc,20.00"]) + "\n")
-    row = len(lines)
+    data.write_text("\n".join([*lines, *rows]) + "\n")
+    expected = said.format(line=len(lines) + 1, row=len(lines))
     for command in ("validate", "run"):
         result = CliRunner().invoke(app, [command, "--project", str(project), "-q"])
         assert result.exit_code == 1, result.output
-        assert result.stderr.startswith(
-            f"error: examples/retail/transactions.csv:{row + 1}: row {row}, column 'NetAmount': "
-            "found an empty value, expected a value in every row\n"), result.stderr
+        assert result.stderr.startswith(expected), result.stderr
+
+
+def test_validate_says_the_same_row(tmp_path: Path) -> None:
+    _validate_and_run_say(tmp_path, ["O9999997,C000001,2025-07-01,Garden,web,1,,20.00",
+                                     "O9999996,C000001,2025-07-01,Garden,web,1,abc,20.00"],
+                          "error: examples/retail/transactions.csv:{line}: row {row}, column "
+                          "'NetAmount': found an empty value, expected a value in every row\n")
 
 
 def test_a_totals_line_at_the_end_is_said_as_one(tmp_path: Path) -> None:
     """A trial's export ended with a totals line (no customer, no date, the amounts summed):
     it was said as any empty customer id, 'fill it in'."""
-    project = retail_copy(tmp_path)
-    data = project / "examples" / "retail" / "transactions.csv"
-    lines = data.read_text().splitlines()
-    data.write_text("\n".join([*lines, "Total,,,,,19473,1234567.89,999.00"]) + "\n")
-    row = len(lines)
-    for command in ("validate", "run"):
-        result = CliRunner().invoke(app, [command, "--project", str(project), "-q"])
-        assert result.exit_code == 1, result.output
-        assert result.stderr.startswith(
-            f"error: examples/retail/transactions.csv:{row + 1}: row {row}, column 'CustomerID': "
-            "found an empty value, expected a value in every row\n  hint: it is the file's last "
-            "row: a totals line, as some exports end with? delete it, or leave it out of the "
-            "export\n"), result.stderr
+    _validate_and_run_say(tmp_path, ["Total,,,,,19473,1234567.89,999.00"],
+                          "error: examples/retail/transactions.csv:{line}: row {row}, column "
+                          "'CustomerID': found an empty value, expected a value in every row\n"
+                          "  hint: it is the file's last row: a totals line, as some exports end "
+                          "with? delete it, or leave it out of the export\n")
 
 
 def test_a_problem_above_the_empty_value_keeps_its_count(make_project: Callable[..., Path]
