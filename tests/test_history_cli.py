@@ -226,6 +226,11 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
      "responses.csv:1: header: unknown column 'revenu'\n  hint: did you mean 'revenue'?"),
     ("customer_id,campaign,date,outcome,Date\nC1,x,2025-12-01,converted,2025-12-01\n",
      "responses.csv:1: header: column 'Date' repeats 'date'\n  hint: keep one of them"),
+    # an analyst's trial: a byte order mark alone was 'the first line is empty'
+    ("\ufeff", "responses.csv: the file is empty (a byte order mark or blank lines alone), "
+     "expected a header line and data rows"),
+    ("\ufeff\r\n\r\n", "responses.csv: the file is empty (a byte order mark or blank lines "
+     "alone), expected a header line and data rows"),
     # an analyst's trial: a row of separators among the rows was four empty values
     ("customer_id,campaign,date,outcome\nC000003,win_back,2025-12-01,converted\n,,,\n"
      "C000004,win_back,2025-12-01,converted\n",

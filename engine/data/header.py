@@ -288,9 +288,12 @@ def header_names(src: Source, head: bytes) -> list[str]:
                                  hint=encoding_hint(src, utf16_hint(encoding_setting(src),
                                                                     order),
                                                     utf16="looks like")))
-    if not head:  # a file of 0 bytes: no line at all (its readers may not look at its size)
-        raise NoRows(Problem("the file is empty, expected a header line and data rows",
-                                 file=src.display, hint=src.no_rows_hint()))
+    if not head or (len(head) < HEAD_BYTES and not text.lstrip("\ufeff").strip()):
+        # 0 bytes (its readers may not look at its size), or a byte order mark or blank
+        # lines alone: no line of text at all
+        raise NoRows(Problem("the file is empty" + ("" if not head else " (a byte order mark "
+                             "or blank lines alone)") + ", expected a header line and data "
+                             "rows", file=src.display, hint=src.no_rows_hint()))
     if not first.strip():
         raise InputError(Problem(
             "the first line is empty, expected the header line with the column names",
