@@ -476,10 +476,11 @@ def test_what_a_response_file_s_reader_drops_is_said(retail: Path, tmp_path: Pat
 def test_a_campaign_tool_s_export_is_read_whatever_its_names_case_and_other_columns(
         retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An analyst's trial: 'Outcome,Date,Customer_ID,Campaign' was refused (and only its
-    first name said), and a 'note' column beside the five refused the whole file."""
+    first name said), and a 'note' column beside the five refused the whole file; a name with
+    spaces around it ('revenue ') was 'mapped to revenue in cvm.yaml' and not found."""
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
     file = tmp_path / "r.csv"
-    file.write_text("Outcome,Date,Customer_ID,Campaign,note,channel\n"
+    file.write_text("Outcome,Date, Customer_ID ,Campaign,note,channel\n"
                     "converted,2025-12-20,C000003,win_back,called twice,phone\n")
     result = cvm("responses", "import", str(file), "--project", str(retail))
     assert result.exit_code == 0, result.stderr

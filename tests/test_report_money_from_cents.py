@@ -34,3 +34,14 @@ def test_a_cell_of_a_customer_or_more_is_never_said_zero_percent() -> None:
                        [[999, 1]], row_caption="from", col_caption="to")
     assert "acquisition \u2192 maturity: 1 customer (under 1% of acquisition)" in svg
     assert "acquisition \u2192 growth: 999 customers (100% of acquisition)" in svg
+
+
+def test_the_monthly_tables_show_money_as_the_file_s_cents_read() -> None:
+    """The re-trial: the monthly tables' cells (not the tier table's and the tooltips') still
+    showed customer_equity 52904.50 as 52,904."""
+    from engine.report.html import _cell
+
+    assert _cell(52904.49999999999, "money", "EUR") == "52,905"
+    assert _cell(6556.5, "money", "EUR") == "6,557"
+    assert _cell(1234.565, "money2", "EUR") == "1,234.57"
+    assert _cell(2000, "count", "EUR") == "2,000"

@@ -93,7 +93,11 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
     header = _columns(src)
     line = None if src.is_parquet else 1
     names = REQUIRED + OPTIONAL
-    if len(header) == 1 and header[0].casefold() not in names:
+
+    def named(h: str) -> str:  # a name in any letter case, with spaces around it or not
+        return h.strip().casefold()
+
+    if len(header) == 1 and named(header[0]) not in names:
         for sep, name in SEPARATORS:
             if sep in header[0]:
                 raise InputError(Problem(
@@ -104,13 +108,13 @@ def read_responses(path: Path, display: str, *, known: Collection[str] | None = 
     wanted: dict[str, str] = {}
     for h in header:
         # (a name twice as written: the reader's own error says where)
-        if h.casefold() in names and wanted.get(h.casefold(), h) != h:
-            raise InputError(Problem(f"column {h!r} repeats {wanted[h.casefold()]!r}",
+        if named(h) in names and wanted.get(named(h), h) != h:
+            raise InputError(Problem(f"column {h!r} repeats {wanted[named(h)]!r}",
                                      file=display, line=line, key="header",
                                      hint="keep one of them"))
-        if h.casefold() in names:
-            wanted[h.casefold()] = h
-    unknown = [h for h in header if h.casefold() not in names]
+        if named(h) in names:
+            wanted[named(h)] = h
+    unknown = [h for h in header if named(h) not in names]
     absent = [n for n in names if n not in wanted]
     for h in unknown:  # a column misspelt is no column to leave out unread
         if close := did_you_mean(h, absent):
@@ -366,4 +370,4 @@ def _columns(src: Source) -> list[str]:
                                      hint="give a CSV or Parquet file of responses")) from None
     from engine.data.tabular import _header
 
-    return [h.strip() for h in _header(src)]
+    return list(_header(src))  # as written: read_columns finds them by these names

@@ -313,7 +313,7 @@ def _cell(value: Any, kind: str, cur: str) -> str:
         return f"{fixed(v * 100, 1)}%"
     if kind == "money2":
         return fixed(v, 2)
-    return fixed(v, 0)
+    return units(v)  # money to the unit as the file's cents read (a count is whole)
 
 
 def _tier_table(tiers: list[TierRow], cur: str) -> list[list[str]]:
