@@ -480,8 +480,8 @@ def test_a_campaign_tool_s_export_is_read_whatever_its_names_case_and_other_colu
     spaces around it ('revenue ') was 'mapped to revenue in cvm.yaml' and not found."""
     monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
     file = tmp_path / "r.csv"
-    file.write_text("Outcome,Date, Customer_ID ,Campaign,note,channel\n"
-                    "converted,2025-12-20,C000003,win_back,called twice,phone\n")
+    file.write_text("Outcome,Date, Customer_ID ,Campaign,note,channel,revenue \n"
+                    "converted,2025-12-20,C000003,win_back,called twice,phone,99.00\n")
     result = cvm("responses", "import", str(file), "--project", str(retail))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1] == "  imported 1, already present 0, skipped 0"
@@ -491,4 +491,4 @@ def test_a_campaign_tool_s_export_is_read_whatever_its_names_case_and_other_colu
         "silence this\n")
     shown = json.loads(cvm("history", "C000003", "--json", "--project", str(retail)).stdout)
     assert shown["responses"] == [{"campaign": "win_back", "date": "2025-12-20",
-                                   "outcome": "converted", "revenue": None}]
+                                   "outcome": "converted", "revenue": 99.0}]
