@@ -141,3 +141,50 @@ def test_readme_subscription_settings_and_policy(make_project: Callable[..., Pat
     policy = (EXAMPLE / "policies" / "save_at_risk.yaml").read_text()
     shown = readme.split("A marketer's policy on the churn risk", 1)[1].split("```yaml\n", 1)[1]
     assert shown.split("```", 1)[0] in policy
+
+
+CONTRACTS = ("cust,start,end,price\n"
+             "a,2024-01-01,,10.00\n"
+             "b,2024-01-01,,10.00\nb,2024-01-01,,-2.00\n"  # a discount line beside it
+             "c,2024-01-01,,10.00\nc,2024-01-01,,10.00\n"  # the contract's row twice
+             "d,2024-01-01,,10.00\nd,2024-02-15,,5.00\n"  # an add-on running beside it
+             # the others, who churn at various renewals or stay (the sBG needs both)
+             + "".join(f"p{k},2024-01-01,{end},10.00\n" for k, end in enumerate(
+                 ["2024-01-20"] * 6 + ["2024-03-20"] * 4 + ["2024-05-20"] * 3 + [""] * 6))
+             + "".join(f"q{k},2023-09-01,{end},10.00\n" for k, end in enumerate(
+                 ["2023-09-20"] * 5 + ["2023-12-20"] * 3 + ["2024-04-20"] * 2 + [""] * 4)))
+
+
+def test_renewals_are_billing_periods_paid_not_payment_rows(
+        make_project: Callable[..., Path]) -> None:
+    """A retention lead's trial: the sBG counted payment rows, so a discount line (a negative
+    payment), a contract's row twice and an add-on running beside the main contract each
+    counted as renewals (M009's n was 45 for 22 renewals, its clv_model half the formula's).
+    Each customer here has the main contract of a: the same renewals, the same churn risk."""
+    project = make_project(CONFIG.replace("    amount: price\n", "    amount: price\n"
+                                          "  duplicates: keep\n"), tx=CONTRACTS)
+    result = runner.invoke(app, ["score", "--project", str(project), "-o", str(project / "o")])
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(project / "o" / "customers.csv").set_index("customer_id")
+    risk = table["churn_risk"]
+    assert risk["b"] == risk["c"] == risk["d"] == risk["a"], risk.to_dict()
+    assert table.loc["c", "frequency"] == table.loc["a", "frequency"]
+
+
+def test_fit_fits_the_customers_the_value_table_values(
+        make_project: Callable[..., Path], tmp_path: Path) -> None:
+    """A retention lead's trial: a contract starting after the as-of date (no payment yet) made
+    cvm fit fail ('renewals is negative in 2 rows (first at index 9)'), where validate and
+    run passed; a customer with a negative contract alone was fitted by fit, not by run."""
+    import json
+    import re
+
+    project = make_project(CONFIG, tx=CONTRACTS + "m,2024-08-01,,10.00\nn,2024-01-01,,-5.00\n")
+    scored = runner.invoke(app, ["score", "--project", str(project), "-o", str(tmp_path / "s")])
+    assert scored.exit_code == 0, scored.stderr
+    fitted = runner.invoke(app, ["fit", "--project", str(project), "-o", str(tmp_path / "fit")])
+    assert fitted.exit_code == 0, fitted.stderr
+    params = json.loads((tmp_path / "fit" / "fit" / "params.json").read_text())
+    fit = params["models"]["sbg"]["params"]
+    said = dict(re.findall(r"(alpha|beta)=([0-9.]+)", scored.stdout))
+    assert said == {k: f"{fit[k]:.4g}" for k in ("alpha", "beta")}, scored.stdout

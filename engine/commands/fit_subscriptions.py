@@ -26,6 +26,7 @@ from engine.output.folder import Guard, Target
 from engine.output.writers import write_text
 from engine.project.config import Config
 from engine.terminal import shell_path
+from engine.value.subscriptions import billing_periods
 from engine.words import counted
 
 
@@ -38,15 +39,15 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
 
     assert config.subscriptions is not None and tx.active is not None
     billing = config.subscriptions.billing_days
-    n_customers = len(tx.customer_ids)
-    payments = np.bincount(tx.code, minlength=n_customers).astype(np.float64)
+    # the customers the value table values: a billing period paid (a contract starting after
+    # the as-of date, or a refund alone, pays none), each period once (billing_periods)
+    payments = billing_periods(tx, billing).astype(np.float64)
+    valued = payments > 0
+    n_customers = int(valued.sum())
     cal_day, obs_day = (cal_end - EPOCH).days, tx.as_of_day - 1
-    before = tx.day <= cal_day
-    paid_cal = np.bincount(tx.code[before], minlength=n_customers).astype(np.float64)
-    recent = before & (tx.day > cal_day - billing)
-    active_cal = np.bincount(tx.code[recent], minlength=n_customers) > 0
-    last = (tx.day > obs_day - billing) & (tx.day <= obs_day)
-    active_end = np.bincount(tx.code[last], minlength=n_customers) > 0
+    paid_cal = billing_periods(tx, billing, through=cal_day).astype(np.float64)
+    active_cal = billing_periods(tx, billing, through=cal_day, since=cal_day - billing) > 0
+    active_end = billing_periods(tx, billing, through=obs_day, since=obs_day - billing) > 0
     cohort = paid_cal > 0
     periods = ((obs_day - cal_day) // billing)
     source = config.display(config.data.transactions)
@@ -54,7 +55,7 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             full = ShiftedBetaGeoFitter(config.models.penalizer).fit(
-                payments - 1, (~tx.active).astype(np.float64))
+                payments[valued] - 1, (~tx.active[valued]).astype(np.float64))
     except (ConvergenceError, ValueError) as exc:
         raise InputError(Problem(f"sBG could not be fitted: {reason_of(exc)}",
                                  file=source, hint="check subscriptions.billing_days and that "
@@ -86,8 +87,8 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
              for t, v in zip(range(1, 13), full.retention(np.arange(1, 13)), strict=True)]
     a, b = full.params_["alpha"], full.params_["beta"]
     lines = [f"Fitted on {counted(n_customers, 'customer')} as of {tx.as_of} (billing period "
-             f"{billing} days; {int(tx.active.sum()):,} active, "
-             f"{int((~tx.active).sum()):,} left"
+             f"{billing} days; {int(tx.active[valued].sum()):,} active, "
+             f"{int((~tx.active[valued]).sum()):,} left"
              f"{penalty_note(config.models.penalizer, 'LL')})",
              "  sBG          " + "  ".join(f"{k} {v:.4g} (se {full.standard_errors_[k]:.2g})"
                                           for k, v in full.params_.items())

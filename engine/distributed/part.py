@@ -70,6 +70,6 @@ def score_part(config: Config, scratch: Path, part: int, as_of: dt.date,
         rows = (tx.code[keep], tx.day[keep], tx.amount[keep], tx.margin[keep])
     contracts = buy_days = None
     if config.subscriptions is not None:
-        contracts = contract_counts(tx)
+        contracts = contract_counts(tx, config.subscriptions.billing_days)
         buy_days = np.unique(tx.day[tx.amount > 0])
     return Part(tx.id_array, frame, totals, tx.report, calibration, rows, contracts, buy_days)

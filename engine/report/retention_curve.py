@@ -48,9 +48,11 @@ def retention_curve(model: ModelFit, tx: Transactions, table: pd.DataFrame, *,
     if not model.used or model.transaction_model != "sbg" or tx.active is None:
         return None
     from engine.value.models.sbg import ShiftedBetaGeoFitter
+    from engine.value.subscriptions import billing_periods
 
     codes = pd.Index(tx.customer_ids).get_indexer(table["customer_id"].to_numpy())
-    renewals = np.bincount(tx.code, minlength=len(tx.customer_ids))[codes] - 1
+    # each billing period paid once (the fit's count: a discount line or an add-on is none)
+    renewals = billing_periods(tx, int(model.time_unit_days))[codes] - 1
     left = ~tx.active[codes]
     top = int(renewals.max()) + 1
     passed = np.bincount(renewals, minlength=top + 1)[::-1].cumsum()[::-1]  # n >= t

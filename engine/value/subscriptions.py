@@ -53,7 +53,7 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
     if counts is None:
         if tx is None or tx.active is None:
             return ModelFit(False, "no contracts loaded")
-        counts = contract_counts(tx)
+        counts = contract_counts(tx, subs.billing_days)
     code = frame[CODE].to_numpy()
     payments = counts[0][code].astype(np.float64)
     renewals = payments - 1
@@ -104,8 +104,40 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
         intervals=bounds)
 
 
-def contract_counts(tx: Transactions) -> tuple[np.ndarray, np.ndarray]:
-    """Per customer code: the payments (billing periods) and whether a contract runs at the
-    as-of date, all the sBG reads of the contracts."""
+def contract_counts(tx: Transactions, billing_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer code: the billing periods paid and whether a contract runs at the as-of
+    date, all the sBG reads of the contracts."""
     assert tx.active is not None
-    return np.bincount(tx.code, minlength=len(tx.customer_ids)), tx.active
+    return billing_periods(tx, billing_days), tx.active
+
+
+def billing_periods(tx: Transactions, billing_days: int, *, through: int | None = None,
+                    since: int | None = None) -> np.ndarray:
+    """Per customer code: the billing periods paid (renewals + 1). Each positive payment
+    covers ``billing_days`` from its day; the days covered, joined where payments overlap,
+    are counted in whole billing periods (a part one counting as one), so a period is paid
+    once whatever the rows paying it: two contracts running together, a contract's row
+    twice, a plan changed mid-period (its new contract starting before the old one's period
+    ends). A negative payment (a refund, a discount line) covers nothing. ``through`` /
+    ``since``: the payments on or before / after those days only."""
+    n = len(tx.customer_ids)
+    keep = tx.amount > 0
+    if through is not None:
+        keep &= tx.day <= through
+    if since is not None:
+        keep &= tx.day > since
+    code, day = tx.code[keep].astype(np.int64), tx.day[keep].astype(np.int64)
+    if not len(code):
+        return np.zeros(n, dtype=np.int64)
+    order = np.lexsort((day, code))
+    code, day = code[order], day[order]
+    # the end of the days covered so far, per customer (an offset per customer keeps the
+    # running maximum within the customer's rows)
+    shift = code * (int(day.max()) + billing_days + 1)
+    reach = np.maximum.accumulate(day + billing_days + shift) - shift
+    starts = np.ones(len(day), dtype=bool)  # a row that begins a stretch of days covered
+    starts[1:] = (code[1:] != code[:-1]) | (day[1:] >= reach[:-1])
+    first = np.flatnonzero(starts)
+    last = np.append(first[1:], len(day)) - 1
+    periods = -(-(reach[last] - day[first]) // billing_days)  # each stretch, rounded up
+    return np.bincount(code[first], weights=periods, minlength=n).astype(np.int64)
