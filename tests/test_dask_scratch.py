@@ -125,3 +125,28 @@ def test_a_worker_that_cannot_reach_the_scratch_folder_says_so(tmp_path: Path) -
         "write, mounted at the same path (the default, a temporary folder of the command's "
         "machine, is its own)")
     assert not gone.exists()
+
+
+def test_a_scratch_folder_reaching_the_data_by_another_path_is_refused(
+        tmp_path: Path) -> None:
+    """A data engineer's re-trial: the transactions folder bind-mounted at another path was
+    taken as --scratch (the paths differ; the folder is the same)."""
+    import subprocess
+
+    project = _dataset(tmp_path)
+    alias = tmp_path / "alias"
+    alias.mkdir()
+    data = project / "examples" / "retail" / "tx"
+    if subprocess.run(["mount", "--bind", str(data), str(alias)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mount --bind is not permitted here")
+    try:
+        res = CliRunner().invoke(app, ["score", "-p", str(project), "--engine", "dask",
+                                       "--scratch", str(alias / "s"), "-o",
+                                       str(tmp_path / "out")])
+        assert res.exit_code == 3, res.output
+        assert res.stderr.startswith(f"error: --scratch: refused as the scratch folder: "
+                                     f"{alias / 's'} is inside examples/retail/tx, which is "
+                                     "read whole"), res.stderr
+    finally:
+        subprocess.run(["umount", str(alias)], check=True)

@@ -492,3 +492,17 @@ def test_a_campaign_tool_s_export_is_read_whatever_its_names_case_and_other_colu
     shown = json.loads(cvm("history", "C000003", "--json", "--project", str(retail)).stdout)
     assert shown["responses"] == [{"campaign": "win_back", "date": "2025-12-20",
                                    "outcome": "converted", "revenue": 99.0}]
+
+
+def test_a_host_name_no_lookup_can_take_is_a_connection_error(
+        retail: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data engineer's re-trial: a host name with two dots in a row was an internal error
+    (UnicodeError from the idna codec, exit 4)."""
+    monkeypatch.setenv("CVM_HISTORY_URL", "postgresql://cvm@db..example.com:5432/cvm")
+    result = cvm("history", "--project", str(retail))
+    first, hint = result.stderr.splitlines()  # (the codec's words vary by Python version)
+    assert result.exit_code == 1 and first.startswith(
+        "error: postgresql://cvm@db..example.com:5432/cvm: history (CVM_HISTORY_URL): "
+        "connection failed: the host name cannot be looked up (")
+    assert hint == ("  hint: check the host name in the URL: a typo such as two dots in a row, "
+                    "or a part longer than 63 characters")

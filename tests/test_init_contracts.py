@@ -87,6 +87,9 @@ def test_contracts_files_become_subscription_projects_with_the_right_columns(
     assert config.subscriptions is not None and config.subscriptions.end == end
     assert f"ended by {end!r}, billed every 30 days" in out
     assert "contracts?" not in out
+    # a retention lead's trial: a contract's row twice (its id too) was billed twice, kept by
+    # init's 'duplicates: keep'; with a contract id, exact duplicates are a row exported twice
+    assert config.data.duplicates == ("drop" if order_id else "keep")
 
 
 def test_the_start_replaces_an_earlier_date_guess(tmp_path: Path) -> None:

@@ -77,3 +77,16 @@ def test_what_a_broken_channels_file_leaves_unchecked_is_said(tmp_path: Path) ->
     doc = json.loads(runner.invoke(app, ["validate", "-p", str(project), "--json"]).stdout)
     assert (doc["schema_version"], doc["not_checked_until"], doc["not_checked"]) == (
         3, "policies/campaigns.yaml", ["the channels the contact policies name"])
+
+
+def test_the_file_said_unread_is_the_one_with_the_errors(tmp_path: Path) -> None:
+    """A data engineer's re-trial: channels.yaml naming a consent cvm.yaml does not declare
+    (its ids readable) was said as 'not checked until policies/campaigns.yaml reads'."""
+    project = copy_example_project(tmp_path)
+    _edit(project / "policies" / "channels.yaml", "consent: consent_phone",
+          "consent: consent_fone")
+    said = runner.invoke(app, ["validate", "-p", str(project)])
+    assert said.exit_code == 1
+    assert said.stderr.splitlines()[-1] == (
+        "not checked until policies/channels.yaml reads: the channels the contact policies "
+        "name"), said.stderr

@@ -150,8 +150,9 @@ def channels_unchecked(built: Built) -> tuple[str, list[str]] | None:
     own = channel_ids(built.config.project, None) is None
     names = [*(["the policies"] if own else []), *(["the contact policies"] if (
         built.config.project / CONTACT_POLICIES_FILE).is_file() else [])]
-    return (str(CHANNELS_FILE if own else CAMPAIGNS_FILE),
-            [f"the channels {' and '.join(names)} name"]) if names else None
+    broken = CHANNELS_FILE if own or any(p.severity == "error" and p.file == str(CHANNELS_FILE)
+                                         for p in built.problems) else CAMPAIGNS_FILE
+    return (str(broken), [f"the channels {' and '.join(names)} name"]) if names else None
 
 
 def _listed(parts: list[str]) -> str:

@@ -27,7 +27,7 @@ from engine.data import duckdb_source
 from engine.data.tabular import DICTIONARY, Source, column_setting
 from engine.errors import InputError, Problem, did_you_mean
 from engine.project.config import Config
-from engine.project.database_source import DatabaseSource
+from engine.project.database_source import HOST_HINT, DatabaseSource
 from engine.project.location import config_shown
 
 CONNECT_SECONDS = 10
@@ -113,6 +113,11 @@ def _connect(source: DatabaseSource) -> Any:
         extra["password"] = os.environ[source.password_env]
     try:
         return psycopg.connect(source.url, autocommit=True, **extra)
+    except UnicodeError as exc:  # the host name: the idna codec refuses it before any lookup
+        raise InputError(Problem(
+            f"connection failed: the host name cannot be looked up ({exc})",
+            file=source.display, key=f"data.transactions ({source.setting_at})",
+            hint=HOST_HINT)) from None
     except psycopg.Error as exc:
         raise InputError(Problem(
             f"connection failed: {_first_line(exc)}", file=source.display,

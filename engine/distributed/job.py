@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -67,8 +68,11 @@ def scratch_folder(config: Config, scratch: Path | None) -> Path:
     if scratch is not None:
         guard = guard_for(config)
         where = scratch.resolve()
+        # the same folder by another path too (a bind mount, a share mounted twice)
+        there = [os.stat(p) for p in (where, *where.parents) if p.exists()]
         for folder in guard.folders:
-            if folder == where or folder in where.parents:
+            if folder == where or folder in where.parents or (folder.exists() and any(
+                    os.path.samestat(os.stat(folder), st) for st in there)):
                 raise OutputError(Problem(
                     f"refused as the scratch folder: {guard.show(where)} is inside "
                     f"{guard.show(folder)}, which is read whole: the rows the Dask engine "

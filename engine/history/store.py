@@ -26,6 +26,7 @@ from engine.errors import InputError, Problem
 from engine.history.block_format import UnknownBlockFormat
 from engine.history.settings import HistorySettings
 from engine.history.tables import VERSION_TABLE, metadata
+from engine.project.database_source import HOST_HINT
 
 # The migrations this engine knows, oldest first; the last is the schema it writes.
 # tests/test_history_store.py checks that it is Alembic's head.
@@ -296,6 +297,9 @@ def guarded(settings: HistorySettings) -> Iterator[None]:
     except SQLAlchemyError as exc:
         raise InputError(problem(settings, str(exc).splitlines()[0], _hint(settings, exc))) \
             from None
+    except UnicodeError as exc:  # the host name: the idna codec refuses it before any lookup
+        raise InputError(problem(settings, f"connection failed: the host name cannot be looked "
+                                 f"up ({exc})", HOST_HINT)) from None
     except (OSError, ValueError) as exc:
         # a stored block that does not decode: Arrow's errors (its IOError is OSError itself,
         # without the errno every error of the system has)

@@ -32,6 +32,8 @@ _READ = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/|\()*(select|with|values|
 DUCKDB_FILE = "duckdb:///path/file.duckdb"  # what a DuckDB URL without its file part lacks
 DUCKDB_HINT = "write duckdb:///file.duckdb for a file in the project folder (three slashes), " \
     "duckdb:////abs/path/file.duckdb for an absolute path"
+HOST_HINT = ("check the host name in the URL: a typo such as two dots in a row, or a part "
+             "longer than 63 characters")
 KIND_PROBLEM = "found the database kind"
 KIND_HINT = ("write postgresql://user@host:5432/database or duckdb:///file.duckdb; the rows of "
              "another database (SQLite, MySQL...): export them to a CSV or Parquet file and "
@@ -204,7 +206,7 @@ def url_problem(text: str) -> str | None:
             "duckdb:///file.duckdb)"
     if url.drivername not in SCHEMES:
         return f"{KIND_PROBLEM} {url.drivername!r}, expected postgresql or duckdb"
-    if url.password is not None or any(k.lower() == "password" for k in url.query):
+    if url.password is not None or any("password" in k.lower() for k in url.query):
         return f"found a password in the URL, expected none: {config_shown()} is no place for it " \
             "(and the URL is written into the run manifest)"
     if url.port is not None and not 0 < url.port < 65536:

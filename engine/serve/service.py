@@ -30,8 +30,11 @@ KEPT_TEXT = 200  # characters of an event's attributes kept as written; longer, 
 
 def attributes_key(attributes: dict[str, Any]) -> str:
     """An event's attributes as compared with a request sent again: their JSON (keys in
-    order; true is not 1), or its SHA-256 when long (a KB of memory an event at most)."""
-    text = json.dumps(attributes, sort_keys=True, ensure_ascii=False)
+    order; true is not 1, 10.0 is 10 as JSON's numbers are), or its SHA-256 when long (a KB
+    of memory an event at most)."""
+    same = {k: int(v) if isinstance(v, float) and v.is_integer() else v  # 10.0 is 10
+            for k, v in attributes.items()}
+    text = json.dumps(same, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= KEPT_TEXT else \
         "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

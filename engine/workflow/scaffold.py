@@ -122,7 +122,10 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                             if sniffed.date_other else ""))
         elif "date" in sniffed.mapping:
             lines.append(f"  # date_format: not needed, dates are YYYY-MM-DD ({sniffed.date_why})")
-        lines += ["  duplicates: keep  # every row is a contract of its own" if sniffed.contracts
+        lines += ["  duplicates: drop  # a contract's row twice (its contract id too) is "
+                  "counted and skipped" if sniffed.contracts and "order_id" in sniffed.mapping
+                  else "  duplicates: keep  # every row is a contract of its own (no contract "
+                  "id tells a row exported twice from two alike)" if sniffed.contracts
                   else "  duplicates: drop  # exact duplicate rows are counted and skipped; "
                   "`keep` when identical rows are real purchases",
                   "  columns:  # our name: the column in your file"]
