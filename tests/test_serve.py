@@ -364,3 +364,34 @@ def test_a_path_s_customer_id_is_read_without_surrounding_spaces(http: httpx.Cli
         answer = method(blank)  # one 404 shape (the profile's was {"error": "not found"})
         assert (answer.status_code, answer.json()) == (
             404, {"error": "customer not found", "customer": ""})
+
+
+def test_a_history_out_of_reach_is_said_on_ready_and_in_the_one_error_shape(
+        service: Running, http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data engineer's re-trial: with PostgreSQL stopped, /ready said ready, a profile or
+    an event whose id the history was asked for answered 500 in plain text (a traceback in
+    the log)."""
+    import contextlib
+
+    from engine.errors import InputError, Problem
+
+    journal = service.journal
+    assert journal is not None
+    monkeypatch.setattr(journal, "unreachable", "connection refused")
+    ready = http.get("/ready")
+    assert (ready.status_code, ready.json()["ready"], ready.json()["history_error"]) == (
+        503, False, "connection refused")
+
+    @contextlib.contextmanager
+    def down():  # type: ignore[no-untyped-def]
+        raise InputError(Problem("connection failed: connection refused",
+                                 hint="check that the PostgreSQL server is running"))
+        yield
+
+    monkeypatch.setattr(journal.store, "reading", down)
+    for answer in (http.get("/v1/customers/C000003"),
+                   http.post("/v1/events", json={"customer_id": "C000003", "type": "visit",
+                                                 "event_id": "never-seen-7"})):
+        assert (answer.status_code, answer.json()) == (503, {
+            "error": "the history cannot be read now: connection failed: connection refused",
+            "detail": "check that the PostgreSQL server is running"}), answer.text

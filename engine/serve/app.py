@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine import __version__
+from engine.errors import InputError
 from engine.history.tables import events, interaction_responses
 from engine.serve.answer_models import (
     EventAnswer,
@@ -76,6 +77,14 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
         return JSONResponse({"error": "invalid request", "problems": problems},
                             status_code=422)
 
+    @app.exception_handler(InputError)
+    async def history_out_of_reach(request: Request, exc: InputError) -> JSONResponse:
+        """The history read for an answer (a customer's recent contacts, an event's id asked
+        for again) and out of reach: said in the service's one error shape, not a 500."""
+        return JSONResponse({"error": "the history cannot be read now: "
+                             + exc.problems[0].message, "detail": exc.problems[0].hint},
+                            status_code=503)
+
     @app.exception_handler(StarletteHTTPException)
     async def no_route(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """No such endpoint, or not with this method: the service's one error shape. A body
@@ -96,13 +105,15 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
     async def ready() -> JSONResponse:
         """Ready to answer: a run loaded, the history writer running (when recording)."""
         state = service.holder.state
-        writing = service.journal is None or service.journal.alive
+        journal = service.journal
+        out_of_reach = journal.unreachable if journal is not None else None
+        writing = journal is None or (journal.alive and out_of_reach is None)
         body = {"ready": writing, "run_id": state.run_id, "as_of": state.run.as_of,
                 "customers": len(state.ready), "loaded_at": state.loaded_at,
                 "history": ("off" if service.journal is None else
                             service.journal.store.settings.masked),
                 "triggers": service.triggers.count, "channels": list(state.channels),
-                "reload_error": service.holder.failure}
+                "reload_error": service.holder.failure, "history_error": out_of_reach}
         return JSONResponse(body, status_code=200 if writing else 503)
 
     # ids may hold "/" (sent as %2F): the routes take the rest of the path, so what another
@@ -113,7 +124,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
                                 status_code=307)
 
     @app.get("/v1/customers/{customer_id:path}", tags=["customers"],  # (422: for FastAPI's)
-             responses={**ok(Profile, "the customer"), **errors(401, 404, 422)})
+             responses={**ok(Profile, "the customer"), **errors(401, 404, 422, 503)})
     def customer(customer_id: str, request: Request) -> Response:
         """The customer's value, tier, stage, churn risk and decision, with their recent
         contacts, responses and interactions from the history."""
@@ -185,7 +196,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
 
     @app.post("/v1/events", tags=["events"],
               responses={**ok(EventAnswer, "what the event fired"),
-                         **errors(401, 409, 413, 422)})
+                         **errors(401, 409, 413, 422, 503)})
     def post_event(request: EventRequest) -> Response:
         """An event (complaint, purchase, ...): the triggers decide; the fired actions are
         returned and recorded. A customer not in the run (new since) is evaluated with every
@@ -241,7 +252,7 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
 
     @app.post("/v1/interactions/{interaction_id}/response", tags=["interactions"],
               responses={**ok(ResponseAnswer, "the outcome recorded"),
-                         **errors(401, 404, 409, 413, 422)})
+                         **errors(401, 404, 409, 413, 422, 503)})
     def respond(interaction_id: str, request: ResponseRequest) -> Response:
         """The customer's answer to an interaction: accepted, declined or converted."""
         if service.journal is None:

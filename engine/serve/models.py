@@ -135,12 +135,14 @@ class ErrorBody(BaseModel):
     problems: list[ProblemItem] | None = Field(None, description="422: each problem")
     customer: str | None = Field(None, description="404: the customer id not found")
     interaction: str | None = Field(None, description="404: the interaction id not found")
-    detail: str | None = Field(None, description="409 of a reload: why it failed")
+    detail: str | None = Field(None, description="409 of a reload: why it failed; 503: the hint")
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, object]]:
     """The error answers a route declares in the OpenAPI document (their one shape)."""
-    said = {401: "no key, or not the service's", 503: "the history writer stopped",
+    said = {401: "no key, or not the service's",
+            503: "the history writer stopped, or the history is out of reach (its rows wait "
+            "and are tried again)",
             404: "the customer or interaction is not known",
             409: "the service cannot do it now (no history; a reload failed), or an "
             "event_id names another event",
