@@ -59,7 +59,7 @@ def handled(fn: F) -> F:
         try:  # quiet: the one switch for warnings
             with on_sigterm(), notices.quiet(bool(kwargs.get("quiet"))), \
                     config_named(kwargs.get("config")):
-                check_kinds(kwargs)  # a folder for a file, or a file for a folder
+                check_kinds(kwargs, fn.__name__)  # a folder for a file, a file for a folder
                 code = fn(*args, **kwargs)
         except CvmError as exc:
             typer.echo(error_text(exc), err=True)
@@ -136,7 +136,7 @@ def validate(project: ProjectOpt = None, config: ConfigOpt = None,
 @handled
 def init(folder: Annotated[Path, typer.Argument(
              help="The new project's folder (created if missing). Default: the current one.",
-             file_okay=False)] = Path("."),
+)] = Path("."),
          source: Annotated[Path | None, typer.Option(
              "--from", help="A transactions file (CSV or Parquet): guess its delimiter, "
              "encoding, date format and column mapping for cvm.yaml.")] = None,
@@ -219,7 +219,7 @@ def plan(
     proposed: Annotated[Path | None, typer.Option(
         "--proposed", help="A folder laid out like the project: with cvm.yaml, the complete "
         "project; else each of rules/, policies/, templates/ it holds replaces the baseline's "
-        "whole (a file it lacks is deleted).", file_okay=False)] = None,
+        "whole (a file it lacks is deleted).")] = None,
     overlay: Annotated[bool, typer.Option(
         "--overlay", help="Lay the --proposed folder's files over the baseline's one by one "
         "(for a folder holding only the files that change).")] = False,
@@ -351,7 +351,7 @@ def history(
 @handled
 def serve(
     folder: Annotated[Path | None, typer.Argument(
-        help="The project folder (default: as --project).", file_okay=False,
+        help="The project folder (default: as --project).",
         show_default=False)] = None,
     project: ProjectOpt = None, config: ConfigOpt = None,
     run: Annotated[Path | None, typer.Option(

@@ -56,3 +56,30 @@ def test_a_folder_to_write_a_plan_file_into_is_refused(tmp_path: Path, option: s
     assert res.exit_code == 3, res.output
     assert res.stderr.startswith(f"error: {option}: refused: {folder} is a folder, expected a "
                                  "file\n"), res.stderr
+
+
+@pytest.mark.parametrize(("args", "code", "expected"), [
+    (["plan", "--proposed", "{file}"], 1, "error: {file}: --proposed: is a file, expected a "
+     "project folder\n  hint: name the folder holding cvm.yaml (a configuration file of "
+     "another name: --config FILE)\n"),
+    (["serve", "{file}"], 1, "error: {file}: FOLDER: is a file, expected a project folder\n"
+     "  hint: name the folder holding cvm.yaml (a configuration file of another name: "
+     "--config FILE)\n"),
+    (["init", "{file}"], 3, "error: {file}: refused: is a file, expected a folder for the "
+     "project\n  hint: name a new or empty folder\n"),
+    (["score", "--engine", "dask", "--scratch", "{file}"], 3, "error: {file}: --scratch: is a "
+     "file, expected a folder\n  hint: give --scratch a folder, or leave it out for a "
+     "temporary folder\n"),
+])
+def test_a_file_where_a_command_s_folder_goes(tmp_path: Path, args: list[str], code: int,
+                                               expected: str) -> None:
+    """A data engineer's re-trial: these still got the option parser's 'Error: Invalid value
+    for ...: dir ... is a file.', exit 2."""
+    project = copy_example_project(tmp_path)
+    file = tmp_path / "notes.txt"
+    file.write_text("mine\n")
+    given = [a.format(file=file) for a in args]
+    res = runner.invoke(app, given if given[0] in ("init", "serve") else
+                        [*given, "-p", str(project)])
+    assert (res.exit_code, res.stderr) == (code, expected.format(file=file))
+    assert file.read_text() == "mine\n"

@@ -31,8 +31,7 @@ ScratchOpt = Annotated[Path | None, typer.Option(
     "--scratch", help="With --engine dask: a folder where the rows wait between the two "
     "passes, which every worker can read and write, never inside a folder the project "
     "reads whole (default: the system's temporary folder, which a remote cluster's workers "
-    "do not share).",
-    file_okay=False)]
+    "do not share).")]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="Print the result as one JSON document (schema: engine/schemas/"
     "output-COMMAND.schema.json).")]

@@ -198,6 +198,9 @@ def scaffold(folder: Path, sniffed: Sniffed | None) -> Written:
     contracts = sniffed.contracts if sniffed is not None else None
     files = {"cvm.yaml": b"", **starter_files(
         contracts.billing_days if contracts is not None else None)}
+    if folder.exists() and not folder.is_dir():  # (its files would go inside it)
+        raise OutputError(Problem("refused: is a file, expected a folder for the project",
+                                  file=str(folder), hint="name a new or empty folder"))
     existing = _in_the_way(folder, files)
     if existing:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more"
