@@ -204,8 +204,10 @@ class Date(Kind):
     expected = "a date such as 2024-06-30"
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
-        date = value.date() if isinstance(value, dt.datetime) else value if isinstance(
-            value, dt.date) else None
+        if isinstance(value, dt.datetime):  # YAML's unquoted 2025-06-30 12:30 (quoted: refused)
+            raise Invalid(f"found {describe(value)}, expected {self.expected}",
+                          f"write the date alone: {value.date().isoformat()}")
+        date = value if isinstance(value, dt.date) else None
         if isinstance(value, str):
             with contextlib.suppress(ValueError):
                 date = iso_date(value)  # YYYY-MM-DD on every Python
