@@ -197,3 +197,19 @@ def test_contracts_without_from_is_a_usage_error(tmp_path: Path) -> None:
                              "  hint: give the file to read with --from, or drop "
                              "--transactions\n")
     assert not (tmp_path / "p").exists()
+
+
+def test_a_file_of_monthly_and_annual_contracts_is_said_billed_at_one_period(
+        tmp_path: Path) -> None:
+    """A retention lead's trial: a 'billing' column of monthly and annual contracts, and init
+    said 'no column name says the billing period: 30 days (monthly) assumed': the annual
+    fees were billed every 30 days, twelve times the revenue, said nowhere."""
+    out, yaml = _init(tmp_path, "contract_ref,member_id,billing,start,end,fee\n"
+                      "C1,M1,monthly,2023-01-15,2023-07-15,29.00\n"
+                      "C2,M2,annual,2024-03-01,2025-03-01,399.00\n"
+                      "C3,M3,monthly,2024-02-01,,29.00\n", "--contracts")
+    assert ("billed every 30 days (low: 'billing' holds annual, monthly contracts, and every "
+            "contract is billed every 30 days (no column name says the billing period: 30 "
+            "days (monthly) assumed): split the file by billing period into projects of their "
+            "own)") in out
+    assert "  billing_days: 30  # guess (low): 'billing' holds annual, monthly" in yaml

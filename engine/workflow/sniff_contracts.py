@@ -249,6 +249,20 @@ def _contract_id(found: Sniffed, kinds: dict[str, str]) -> None:
 
 
 def _billing(found: Sniffed) -> tuple[int, str, str]:
+    """The billing period from the words of the column names, the amount's first; said low
+    when a column's values name more than one period (one billing_days bills them all)."""
+    days, sure, why = _billing_named(found)
+    for col, values in found.columns.items():
+        named = {PERIODS[t][1]: PERIODS[t][0] for v in set(values) for t in tokens(v)
+                 if t in PERIODS}
+        if len(set(named.values())) > 1:
+            return days, "low", (f"{col!r} holds {', '.join(sorted(named))} contracts, and "
+                                 f"every contract is billed every {days} days ({why}): split "
+                                 "the file by billing period into projects of their own")
+    return days, sure, why
+
+
+def _billing_named(found: Sniffed) -> tuple[int, str, str]:
     """The billing period from the words of the column names, the amount's first."""
     amount = found.mapping.get("amount")
     names = ([amount.column] if amount else []) + [c for c in found.columns
