@@ -102,3 +102,17 @@ def test_a_row_s_default_name_taken_by_another_row_s_id_is_said(tmp_path: Path) 
     assert problems(clash) == [
         "clash.csv:3: row 2 has no event_id, and row2, the name cvm events gives it, is row "
         "1's event_id\n  hint: give this row an event_id of its own"]
+
+
+def test_a_time_outside_the_years_is_said_as_cvm_serve_says_it(tmp_path: Path) -> None:
+    """A data engineer's re-trial: 1899-12-31T23:00:00Z was 'expected a date or time such as
+    2024-06-30T14:05:00' here, 'a time in the years 1900 to 2199 (in UTC)' from cvm serve."""
+    ev = tmp_path / "ev.csv"
+    ev.write_text("customer_id,type,at\nC1,callback,1899-12-31T23:00:00Z\n"
+                  "C1,callback,not a time\n")
+    assert problems(ev) == [
+        "ev.csv:2: row 1, field 'at': found '1899-12-31T23:00:00Z', expected a time in the "
+        "years 1900 to 2199 (in UTC)\n  hint: check the year",
+        "ev.csv:3: row 2, field 'at': found 'not a time', expected a date or time such as "
+        "2024-06-30T14:05:00\n  hint: ISO 8601; a time zone offset is converted to UTC, none "
+        "means UTC"]

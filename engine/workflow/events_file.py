@@ -17,7 +17,7 @@ from typing import Any
 from engine.errors import InputError, Problem, did_you_mean
 from engine.policy.triggers import Event
 from engine.project.conditions import BOOLEAN, NUMBER
-from engine.project.iso_time import event_time, in_years
+from engine.project.iso_time import YEARS_EXPECTED, event_time, in_years
 from engine.project.triggers import EVENT_ID, EVENT_ID_EXPECTED
 
 MAX_PROBLEMS = 20  # shown; the count says how many more
@@ -132,7 +132,10 @@ def _event(file: str, line: int, number: int, raw: dict[str, Any],
             did_you_mean(str(kind), list(types)) or "declare it under event_types: in "
             "triggers/*.yaml")
     at = _time(raw.get("at"))
-    if at is None:
+    read = event_time(raw["at"]) if at is None and isinstance(raw.get("at"), str) else None
+    if read is not None:  # a time, in no year an event may have (as cvm serve says it)
+        bad("at", raw.get("at"), YEARS_EXPECTED.removeprefix("expected "), "check the year")
+    elif at is None:
         bad("at", raw.get("at"), "a date or time such as 2024-06-30T14:05:00",
             "ISO 8601; a time zone offset is converted to UTC, none means UTC")
     fields = raw.get("fields") or {}
