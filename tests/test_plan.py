@@ -404,3 +404,22 @@ def test_a_limit_raised_is_never_said_as_what_filled_a_channel() -> None:
            "cc": (side(100, None, float("inf"), 3), side(100, None, float("inf"), 10))}
     assert moved_by_room("am", "cc", cut) == (
         "same action; am is full after its capacity changed 40 -> 5")
+
+
+def test_a_move_a_campaign_budget_made_names_it(baseline: tuple[Path, Path],
+                                                tmp_path: Path) -> None:
+    """The analyst's re-trial: retain_high_value's budget cut 2000 -> 300 moved customers
+    from the account manager to the call centre and to email, each told 'the channel
+    allocation changed (capacity, budget or competition)'."""
+    project, _ = baseline
+    cut = full_copy(project, tmp_path / "cut")
+    edit(cut / "policies" / "campaigns.yaml", "    budget: 2000\n", "    budget: 300\n")
+    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(cut),
+                              "--no-history", "--changes", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.stderr
+    c = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str}, keep_default_na=False)
+    moved = c[(c["action_before"] == c["action_after"]) & (c["channel_before"] != "")
+              & (c["channel_after"] != "") & (c["channel_before"] != c["channel_after"])]
+    assert len(moved) > 0
+    assert set(moved["reason"]) == {
+        "same action; campaign retain_high_value's budget lowered: 2,000.00 -> 300.00"}

@@ -26,7 +26,7 @@ from engine.activation.allocate import CONSENTED_NOT_SERVING, LABELS, NO_CONSENT
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
-from engine.plan.room import moved_by_room, rooms
+from engine.plan.room import moved_by_campaign, moved_by_room, rooms
 from engine.plan.sources import CONFIG, SideError, Source
 from engine.plan.why import Books, records, why
 from engine.policy.decisions import policy_matcher
@@ -160,9 +160,12 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     channels = _channels(before, after)
     room = rooms(plan_diff.by_id(before.setup.channels.channels),
                  plan_diff.by_id(after.setup.channels.channels), channels)
-    moved = [m or moved_by_room(cb, ca, room) for m, cb, ca in zip(
-        moved_by(changes, before, after), changes["channel_before"], changes["channel_after"],
-        strict=True)]
+    budgets = [{c: k.budget for c, k in side.setup.channels.campaigns.items()}
+               for side in (before, after)]
+    moved = [m or moved_by_room(cb, ca, room) or moved_by_campaign(c, *budgets)
+             for m, cb, ca, c in zip(moved_by(changes, before, after), changes["channel_before"],
+                                     changes["channel_after"], changes["campaign_after"],
+                                     strict=True)]
     changes["reason"] = [why(r, books, b, a, m, FIELDS) for r, b, a, m in
                          zip(changes.to_dict("records"), rec_b, rec_a, moved, strict=True)]
     # counts as whole numbers (--json: 2000, not 2000.0), money as amounts

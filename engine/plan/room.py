@@ -107,3 +107,17 @@ def _sides(room: Mapping[str, tuple[_Side | None, _Side | None]], channel: objec
         return None
     was, now = room.get(channel, (None, None))
     return (was, now) if was is not None and now is not None else None
+
+
+def moved_by_campaign(campaign: object, before: Mapping[str, float | None],
+                      after: Mapping[str, float | None]) -> str | None:
+    """A customer the allocation moved between channels whose campaign's budget changed (and
+    no channel limit says why): the campaign's budget, lowered or raised, or None."""
+    if not isinstance(campaign, str) or campaign not in before or campaign not in after:
+        return None
+    was, now = before[campaign], after[campaign]
+    if was == now:
+        return None
+    moved = "lowered" if now is not None and (was is None or now < was) else "raised"
+    return (f"same action; campaign {campaign}'s budget {moved}: {_money(was)} -> "
+            f"{_money(now)}")
