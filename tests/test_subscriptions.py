@@ -188,3 +188,22 @@ def test_fit_fits_the_customers_the_value_table_values(
     fit = params["models"]["sbg"]["params"]
     said = dict(re.findall(r"(alpha|beta)=([0-9.]+)", scored.stdout))
     assert said == {k: f"{fit[k]:.4g}" for k in ("alpha", "beta")}, scored.stdout
+
+
+def test_billing_periods_before_1970_and_out_of_order_are_counted_per_customer() -> None:
+    """A review: the running maximum that joins a customer's covered days was kept apart per
+    customer by an offset too narrow for days before 1970 (negative), so one customer's days
+    ran into the next's: 100 periods for a customer of one."""
+    from types import SimpleNamespace
+
+    from engine.value.subscriptions import billing_periods
+
+    def periods(codes: list[int], days: list[int]) -> list[int]:
+        tx = SimpleNamespace(customer_ids=np.array(["a", "b"], dtype=object),
+                             code=np.array(codes), day=np.array(days, dtype=np.int32),
+                             amount=np.full(len(codes), 10.0))
+        return billing_periods(tx, 30).tolist()  # type: ignore[arg-type]
+
+    assert periods([0, 0, 0, 1], [-3000, -2970, -2940, -2990]) == [3, 1]
+    assert periods([0, 1, 1], [100, -400, -370]) == [1, 2]
+    assert periods([1, 0, 1, 0], [-370, 100, -400, 115]) == [2, 2]  # overlap: 100..145

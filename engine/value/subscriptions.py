@@ -131,10 +131,12 @@ def billing_periods(tx: Transactions, billing_days: int, *, through: int | None 
         return np.zeros(n, dtype=np.int64)
     order = np.lexsort((day, code))
     code, day = code[order], day[order]
-    # the end of the days covered so far, per customer (an offset per customer keeps the
-    # running maximum within the customer's rows)
-    shift = code * (int(day.max()) + billing_days + 1)
-    reach = np.maximum.accumulate(day + billing_days + shift) - shift
+    # the end of the days covered so far, per customer (an offset per customer, wider than
+    # every customer's span of days, keeps the running maximum within the customer's rows;
+    # days counted from the earliest: before 1970 they are negative)
+    low = int(day.min())
+    shift = code * (int(day.max()) - low + billing_days + 1)
+    reach = np.maximum.accumulate(day - low + billing_days + shift) - shift + low
     starts = np.ones(len(day), dtype=bool)  # a row that begins a stretch of days covered
     starts[1:] = (code[1:] != code[:-1]) | (day[1:] >= reach[:-1])
     first = np.flatnonzero(starts)
