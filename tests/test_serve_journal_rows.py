@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from engine.history.tables import events, interactions
@@ -52,56 +51,41 @@ def test_a_refused_row_costs_that_row_only(tmp_path: Path) -> None:
         journal.close()
 
 
-def test_a_database_out_of_reach_is_waited_for_then_the_batch_is_counted_lost(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_database_out_of_reach_fails_the_batch_once_and_says_so_until_back(
+        tmp_path: Path) -> None:
     """A review: any failure sent the batch row by row, each row waiting its own timeout
-    against a database out of reach. A data engineer's re-trial: PostgreSQL stopped for a
-    moment, and the events answered then were never recorded (said once in the log, /ready
-    still ready). The batch is tried again (not row by row) while the history is out of
-    reach (said, and on /ready), and its rows counted lost only after HOLD_SECONDS."""
+    against a database out of reach. A data engineer's re-trial: the rows lost then were said
+    in one log line only; /ready now shows the last failure (history_error) until a batch is
+    written again."""
     import contextlib
 
     from engine.errors import InputError, Problem
-    from engine.serve import journal as journal_module
 
-    monkeypatch.setattr(journal_module, "RETRY_SECONDS", (0.01,))
     said: list[str] = []
     store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
     real, tried = store.transaction, []
 
     @contextlib.contextmanager
-    def flaky():  # type: ignore[no-untyped-def]
+    def unreachable():  # type: ignore[no-untyped-def]
         tried.append(1)
-        if len(tried) <= 3:  # down for three tries, then back
-            raise InputError(Problem("connection refused"))
-        with real() as conn:
-            yield conn
+        raise InputError(Problem("connection refused"))
+        yield
 
     journal = Journal(store, on_error=said.append)
     try:
-        store.transaction = flaky  # type: ignore[method-assign]
+        store.transaction = unreachable  # type: ignore[method-assign]
         for k in range(30):
             journal.add(interactions, _interaction(f"i{k}"))
         assert journal.flush()
-        assert (journal.failed, journal.written, journal.unreachable) == (0, 30, None)
-        assert said[0].startswith("the history is out of reach, ") and said[0].endswith(
-            "rows waiting (tried again for 120 s): connection refused")
-        assert said[-1].startswith("the history is written again (")
-        monkeypatch.setattr(journal_module, "HOLD_SECONDS", 0.05)  # and now for good
-        tried.clear()
-        store.transaction = lambda: flaky_forever()  # type: ignore[method-assign]
-
-        @contextlib.contextmanager
-        def flaky_forever():  # type: ignore[no-untyped-def]
-            tried.append(1)
-            raise InputError(Problem("connection refused"))
-            yield
-
-        for k in range(30, 40):
-            journal.add(interactions, _interaction(f"i{k}"))
-        assert journal.flush()
-        assert (journal.failed, journal.written) == (10, 30) and 1 < len(tried) < 20
-        assert said[-1].endswith("rows in the history (10 since the service started): "
+        # one attempt a batch (the writer may cut the 30 rows into two), never one a row
+        assert (journal.failed, journal.written) == (30, 0) and len(tried) == len(said) <= 2
+        assert said[-1].endswith("rows in the history (30 since the service started): "
                                  "connection refused"), said
+        assert journal.unreachable is not None and journal.unreachable.endswith(
+            "rows not recorded (30 since the service started): connection refused")
+        store.transaction = real  # type: ignore[method-assign]
+        journal.add(interactions, _interaction("i30"))
+        assert journal.flush()
+        assert (journal.written, journal.unreachable) == (1, None)
     finally:
         journal.close()

@@ -30,8 +30,8 @@ class Ready(_Answer):
     triggers: int = Field(description="how many triggers the project declares")
     channels: list[str]
     reload_error: str | None = Field(description="why the last reload failed, if it did")
-    history_error: str | None = Field(description="why the history cannot be written now (its "
-                                      "rows wait, tried again; ready is then false)")
+    history_error: str | None = Field(description="the last batch of rows the history did "
+                                      "not take, and why (null once a batch is written again)")
 
 
 class Profile(_Answer):

@@ -105,9 +105,10 @@ def create_app(service: Service, key: str, *, max_body: int = MAX_BODY,
     async def ready() -> JSONResponse:
         """Ready to answer: a run loaded, the history writer running (when recording)."""
         state = service.holder.state
-        journal = service.journal
+        journal = service.journal  # (a failed batch is said, not a reason to be taken out of
+        # rotation: nothing would then write again to say the history is back)
         out_of_reach = journal.unreachable if journal is not None else None
-        writing = journal is None or (journal.alive and out_of_reach is None)
+        writing = journal is None or journal.alive
         body = {"ready": writing, "run_id": state.run_id, "as_of": state.run.as_of,
                 "customers": len(state.ready), "loaded_at": state.loaded_at,
                 "history": ("off" if service.journal is None else

@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import queue
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -27,10 +26,6 @@ from engine.history.tables import (
 )
 
 FLUSH_SECONDS = 0.005  # how long rows wait at most before their transaction starts
-# a database out of reach: a batch is tried again after these pauses (the last repeated),
-# for HOLD_SECONDS, before its rows are counted lost (said); meanwhile /ready answers 503
-RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-HOLD_SECONDS = 120.0
 MAX_BATCH = 5000
 RECENT = 10  # contacts, interactions and responses shown per customer
 
@@ -53,8 +48,8 @@ class Journal:
         self._on_error = on_error
         self.written = 0
         self.failed = 0
-        self.unreachable: str | None = None  # why the history cannot be written now
-        self._closing = threading.Event()
+        # the last batch's failure, until a batch is written again (shown on /ready)
+        self.unreachable: str | None = None
         self._thread = threading.Thread(target=self._run, name="cvm-serve-journal",
                                         daemon=True)
         self._thread.start()
@@ -73,7 +68,6 @@ class Journal:
         return done.wait(timeout)
 
     def close(self) -> None:
-        self._closing.set()  # a batch waiting for the database is given up (counted, said)
         self._queue.put(None)
         self._thread.join(timeout=60)
         self.store.close()
@@ -109,37 +103,27 @@ class Journal:
         # parents first: events, then the interactions they fired (and the contacts given),
         # then the responses
         order = [events, interactions, live_contacts, interaction_responses]
-        count = sum(len(v) for v in rows.values())
-        started, attempt = time.monotonic(), 0
-        while True:
-            try:
-                with self.store.transaction() as conn:
-                    for table in order:
-                        if rows.get(table):
-                            conn.execute(insert(table), rows[table])
-                self.written += count
-                if self.unreachable is not None and self._on_error is not None:
-                    self._on_error(f"the history is written again ({count} rows waited)")
-                self.unreachable = None
+        try:
+            with self.store.transaction() as conn:
+                for table in order:
+                    if rows.get(table):
+                        conn.execute(insert(table), rows[table])
+            self.written += sum(len(v) for v in rows.values())
+            self.unreachable = None
+        except Exception as exc:  # (the store says the database's error, the driver's behind)
+            if isinstance(exc.__context__, IntegrityError):  # a row refused (an event's id
+                self.unreachable = None  # again): the database answers
+                self._one_by_one([(t, r) for t in order for r in rows.get(t, [])])
                 return
-            except Exception as exc:  # (the store says the database's error, the driver's)
-                if isinstance(exc.__context__, IntegrityError):  # a row refused (an event's
-                    self.unreachable = None  # id again): the database answers
-                    self._one_by_one([(t, r) for t in order for r in rows.get(t, [])])
-                    return
-                if self.unreachable is None and self._on_error is not None:
-                    self._on_error(f"the history is out of reach, {count} rows waiting (tried "
-                                   f"again for {HOLD_SECONDS:g} s): {exc}")
-                self.unreachable = str(exc)
-                pause = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-                attempt += 1
-                if time.monotonic() - started + pause > HOLD_SECONDS or \
-                        self._closing.wait(pause):  # given up: counted and said
-                    self.failed += count
-                    if self._on_error is not None:
-                        self._on_error(f"could not record {count} rows in the history "
-                                       f"({self.failed} since the service started): {exc}")
-                    return
+            # the database unreachable: the batch, once (never kill the writer: count, say it,
+            # and show it on /ready until a batch is written again)
+            lost = sum(len(v) for v in rows.values())
+            self.failed += lost
+            self.unreachable = f"{lost} rows not recorded ({self.failed} since the service " \
+                f"started): {exc}"
+            if self._on_error is not None:
+                self._on_error(f"could not record {lost} rows in the history ({self.failed} "
+                               f"since the service started): {exc}")
 
     def _one_by_one(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
         """Each row in a transaction of its own: a row the history refuses (an event's id

@@ -141,8 +141,7 @@ class ErrorBody(BaseModel):
 def errors(*codes: int) -> dict[int | str, dict[str, object]]:
     """The error answers a route declares in the OpenAPI document (their one shape)."""
     said = {401: "no key, or not the service's",
-            503: "the history writer stopped, or the history is out of reach (its rows wait "
-            "and are tried again)",
+            503: "the history writer stopped, or the history cannot be read now",
             404: "the customer or interaction is not known",
             409: "the service cannot do it now (no history; a reload failed), or an "
             "event_id names another event",
