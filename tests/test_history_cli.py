@@ -231,6 +231,9 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
      "expected a header line and data rows"),
     ("\ufeff\r\n\r\n", "responses.csv: the file is empty (a byte order mark or blank lines "
      "alone), expected a header line and data rows"),
+    # a review: a byte no encoding reads after blank lines is no empty file
+    ("\n\n\udcc9tat;x\n", "responses.csv:1: header: the first line is empty, expected the "
+     "header line with the column names"),
     # an analyst's trial: a row of separators among the rows was four empty values
     ("customer_id,campaign,date,outcome\nC000003,win_back,2025-12-01,converted\n,,,\n"
      "C000004,win_back,2025-12-01,converted\n",
@@ -257,7 +260,7 @@ def test_a_bad_response_file_writes_nothing(retail: Path, tmp_path: Path,
     history = tmp_path / "h.sqlite"
     monkeypatch.setenv("CVM_HISTORY_URL", str(history))
     monkeypatch.chdir(tmp_path)
-    Path("responses.csv").write_text(content)
+    Path("responses.csv").write_bytes(content.encode("utf-8", "surrogateescape"))
     result = cvm("responses", "import", "responses.csv", "--project", str(retail))
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {message}")

@@ -259,9 +259,11 @@ def header_names(src: Source, head: bytes) -> list[str]:
             file=src.display, line=1,
             hint=encoding_hint(src, utf16_hint(encoding_setting(src)), utf16="is")))
     decoder = codecs.getincrementaldecoder(src.encoding)()
+    whole = True  # the head decoded to its end (else ``text`` stops at a bad byte)
     try:
         text = decoder.decode(head, final=False)
     except UnicodeDecodeError as exc:
+        whole = False
         text = head[: exc.start].decode(src.encoding, errors="replace")
         if not any(c in text for c in "\r\n"):  # the bad byte is in the header itself
             raise InputError(Problem(
@@ -288,9 +290,8 @@ def header_names(src: Source, head: bytes) -> list[str]:
                                  hint=encoding_hint(src, utf16_hint(encoding_setting(src),
                                                                     order),
                                                     utf16="looks like")))
-    if not head or (len(head) < HEAD_BYTES and not text.lstrip("\ufeff").strip()):
-        # 0 bytes (its readers may not look at its size), or a byte order mark or blank
-        # lines alone: no line of text at all
+    if not head or (whole and len(head) < HEAD_BYTES and not text.lstrip("\ufeff").strip()):
+        # 0 bytes (its readers may not look at its size), or a BOM or blank lines alone
         raise NoRows(Problem("the file is empty" + ("" if not head else " (a byte order mark "
                              "or blank lines alone)") + ", expected a header line and data "
                              "rows", file=src.display, hint=src.no_rows_hint()))
