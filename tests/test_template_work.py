@@ -107,3 +107,15 @@ def test_a_template_over_its_limits_on_every_sample_fails_validate(tmp_path: Pat
         "stops here whatever the data")
     run = runner.invoke(app, ["run", "-p", str(project), "-q", "--no-history"])
     assert run.exit_code == 1 and run.stderr.startswith(first)
+
+
+def test_a_template_failing_for_one_campaign_only_stays_a_warning(tmp_path: Path) -> None:
+    """A review: a template failing for welcome_new alone failed validate 'whatever the
+    data', where a run in which welcome_new has no customer renders every brief."""
+    project = copy_example_project(tmp_path)
+    brief = project / "templates" / "brief.md.j2"
+    brief.write_text(brief.read_text() + '{% if campaign.id == "welcome_new" %}'
+                     "{{ range(10**7) | list | length }}{% endif %}\n")
+    res = runner.invoke(app, ["validate", "-p", str(project)])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.startswith("warning: templates/brief.md.j2:"), res.stderr

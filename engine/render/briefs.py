@@ -109,6 +109,7 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     env = environment(templates)
     failed: dict[str, tuple[InputError, str]] = {}  # each template's first problem
     cases: dict[str, set[str]] = {}  # the samples each template failed on
+    rendered: set[str] = set()  # the templates a campaign of the whole sample rendered
     sample = sample_actions(rulebook, channels, tiers)
     # the sample, then campaigns as thin as a run can give them (each list empty or short)
     samples = [(sample, "a sample action list"), *thin_samples(sample)]
@@ -116,9 +117,12 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
         env.start_run()  # every brief within one bound, as the run renders them
         for ctx in campaign_contexts(data, rulebook, channels, run=run):
             for template in BRIEF_TEMPLATES.values():
-                if case not in cases.get(template, set()):
+                # every campaign of the whole sample (a failure may be one campaign's), the
+                # thin ones until one fails
+                if case == samples[0][1] or case not in cases.get(template, set()):
                     try:
                         render(templates, template, ctx, env=env)
+                        rendered.update([template] if case == samples[0][1] else [])
                     except InputError as exc:  # chained to the failure (render_template)
                         failed.setdefault(template, (exc, case))
                         cases.setdefault(template, set()).add(case)
@@ -126,7 +130,8 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     for template, (error, case) in failed.items():
         if error.__cause__ is not None and whatever_the_data(error.__cause__):
             problems += error.problems
-        elif len(cases[template]) == len(samples):  # the thinnest too: any data
+        elif len(cases[template]) == len(samples) and template not in rendered:  # any data:
+            # every campaign of the sample and every thin sample
             problems += [dataclasses.replace(p, hint="; ".join(h for h in (
                 p.hint, "found rendering every sample action list, the thinnest too: cvm run "
                 "stops here whatever the data") if h)) for p in error.problems]
