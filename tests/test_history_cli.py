@@ -238,7 +238,7 @@ def test_responses_import_is_idempotent_and_counts(retail: Path, tmp_path: Path)
     ("customer_id,campaign,date,outcome\nC000003,win_back,2025-12-01,converted\n,,,\n"
      "C000004,win_back,2025-12-01,converted\n",
      "responses.csv:3: row 2, column 'customer_id': found an empty row (no value in any "
-     "column), expected a response\n  hint: delete the empty rows between responses: one may "
+     "column read), expected a response\n  hint: delete the empty rows between responses: one may "
      "mark a cut or a pasted block (rows of separators only, such as ',,,,,', at the end of "
      "the file are skipped and counted)\n"),
     ("customer_id,campaign,outcome\nC1,x,converted\n",

@@ -66,7 +66,7 @@ def refuse_empty_rows(src: Source, table: pa.Table, ours: str, theirs: str, *,
         blank[rows[~_blank(sub.column(name))]] = False
     mark = getattr(src, "delimiter", None)
     example = f", such as '{mark * 5}'," if mark in (",", ";", "|") else ""
-    mapped = "any column cvm.yaml maps" if what == "transaction" else "any column"
+    mapped = "any column cvm.yaml maps" if what == "transaction" else "any column read"
     _fail_first(src, pa.array(blank), table.column(ours), theirs, f"an empty row (no value in "
                 f"{mapped})", f"a {what}", hint=f"delete the empty rows between {what}s: one "
                 "may mark a cut or a pasted block (rows of separators only"
