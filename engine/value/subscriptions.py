@@ -129,13 +129,15 @@ def billing_periods(tx: Transactions, billing_days: int, *, through: int | None 
     code, day = tx.code[keep].astype(np.int64), tx.day[keep].astype(np.int64)
     if not len(code):
         return np.zeros(n, dtype=np.int64)
-    order = np.lexsort((day, code))
-    code, day = code[order], day[order]
-    # the end of the days covered so far, per customer (an offset per customer, wider than
-    # every customer's span of days, keeps the running maximum within the customer's rows;
-    # days counted from the earliest: before 1970 they are negative)
+    # days counted from the earliest (before 1970 they are negative); one sort of one key,
+    # customer then day (a lexsort of the two took twice as long)
     low = int(day.min())
-    shift = code * (int(day.max()) - low + billing_days + 1)
+    width = int(day.max()) - low + billing_days + 1  # wider than any customer's days
+    order = np.argsort(code * width + (day - low), kind="stable")
+    code, day = code[order], day[order]
+    # the end of the days covered so far, per customer (the offset per customer keeps the
+    # running maximum within the customer's rows)
+    shift = code * width
     reach = np.maximum.accumulate(day - low + billing_days + shift) - shift + low
     starts = np.ones(len(day), dtype=bool)  # a row that begins a stretch of days covered
     starts[1:] = (code[1:] != code[:-1]) | (day[1:] >= reach[:-1])
