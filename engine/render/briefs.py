@@ -130,8 +130,9 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
     for template, (error, case) in failed.items():
         if error.__cause__ is not None and whatever_the_data(error.__cause__):
             problems += error.problems
-        elif len(cases[template]) == len(samples) and template not in rendered:  # any data:
-            # every campaign of the sample and every thin sample
+        elif len(cases[template]) == len(samples) and template not in rendered and \
+                _a_limit(error.__cause__):  # a limit met by every campaign of every sample
+            # (an element the sample lacks may be the sample's own: its run is no real run)
             problems += [dataclasses.replace(p, hint="; ".join(h for h in (
                 p.hint, "found rendering every sample action list, the thinnest too: cvm run "
                 "stops here whatever the data") if h)) for p in error.problems]
@@ -146,6 +147,15 @@ def check_rendering(templates: Templates, rulebook: Rulebook, channels: ChannelS
                 said.add((p.file, p.line, p.message))
                 problems.append(p)
     return problems
+
+
+def _a_limit(exc: BaseException | None) -> bool:
+    """Whether a template's failure is one of the sandbox's limits (steps, output, a value's
+    length, a range's size)."""
+    from engine.render.template_limits import TemplateLimit
+
+    return isinstance(exc, TemplateLimit) or (isinstance(exc, OverflowError) and str(
+        exc).startswith("Range too big"))
 
 
 def render_briefs(templates: Templates, actions: pd.DataFrame, rulebook: Rulebook,
