@@ -362,6 +362,17 @@ def test_a_move_the_allocation_made_names_the_limit_and_its_change(
         "its places" in reasons(small, crowded, "crowded.csv")
 
 
+def _channel_moves(base: Path, proposed: Path, tmp_path: Path) -> pd.DataFrame:
+    """The changed customers of a plan (--no-history) whose action is the same and whose
+    channel moved from one channel to another."""
+    res = runner.invoke(app, ["plan", "-p", str(base), "--proposed", str(proposed),
+                              "--no-history", "--changes", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.stderr
+    c = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str}, keep_default_na=False)
+    return c[(c["action_before"] == c["action_after"]) & (c["channel_before"] != "")
+             & (c["channel_after"] != "") & (c["channel_before"] != c["channel_after"])]
+
+
 def test_a_move_to_a_channel_given_room_is_told_so_whatever_channel_it_left(
         baseline: tuple[Path, Path], tmp_path: Path) -> None:
     """A review: with the call centre full on both sides (capacity 10) and the account
@@ -373,12 +384,8 @@ def test_a_move_to_a_channel_given_room_is_told_so_whatever_channel_it_left(
     edit(tight / "policies" / "channels.yaml", "    capacity: 150\n", "    capacity: 10\n")
     small = full_copy(tight, tmp_path / "small")
     edit(small / "policies" / "channels.yaml", "    capacity: 40\n", "    capacity: 5\n")
-    res = runner.invoke(app, ["plan", "-p", str(small), "--proposed", str(tight),
-                              "--no-history", "--changes", str(tmp_path / "c.csv")])
-    assert res.exit_code == 0, res.stderr
-    c = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str}, keep_default_na=False)
-    onto = c[(c["action_before"] == c["action_after"]) & (c["channel_before"] != "")
-             & (c["channel_after"] == "account_manager")]
+    c = _channel_moves(small, tight, tmp_path)
+    onto = c[c["channel_after"] == "account_manager"]
     assert len(onto) > 0 and set(onto["channel_before"]) >= {"call_centre"}
     assert set(onto["reason"]) == {
         "same action; account_manager has room now after its capacity changed 5 -> 40"}
@@ -414,12 +421,7 @@ def test_a_move_a_campaign_budget_made_names_it(baseline: tuple[Path, Path],
     project, _ = baseline
     cut = full_copy(project, tmp_path / "cut")
     edit(cut / "policies" / "campaigns.yaml", "    budget: 2000\n", "    budget: 300\n")
-    res = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(cut),
-                              "--no-history", "--changes", str(tmp_path / "c.csv")])
-    assert res.exit_code == 0, res.stderr
-    c = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str}, keep_default_na=False)
-    moved = c[(c["action_before"] == c["action_after"]) & (c["channel_before"] != "")
-              & (c["channel_after"] != "") & (c["channel_before"] != c["channel_after"])]
+    moved = _channel_moves(project, cut, tmp_path)
     assert len(moved) > 0
     assert set(moved["reason"]) == {
         "same action; campaign retain_high_value's budget lowered: 2,000.00 -> 300.00"}
