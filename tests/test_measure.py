@@ -245,3 +245,23 @@ def test_a_run_recorded_before_the_history_kept_windows_is_measured_over_today_s
                  pd.DataFrame(), windows={2: {"win_back": 60}})
     assert m.window(2, "win_back", setup) == 60  # as recorded with run 2
     assert m.window(1, "win_back", setup) == setup.campaign("win_back").attribution_days == 30
+
+
+def test_measure_says_which_runs_it_measured_over_today_s_windows(
+        retail: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The analyst's re-trial: runs recorded before the history kept their windows were
+    measured over today's campaigns.yaml, which README says and cvm measure did not."""
+    import sqlite3
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "h.sqlite"))
+    config = set_as_of(retail, "2025-09-01")
+    run(retail, tmp_path / "run1")
+    set_as_of(retail, "2025-10-01", config)
+    run(retail, tmp_path / "run2")
+    set_as_of(retail, None, config)
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:  # run 1 as an older engine made it
+        conn.execute("UPDATE cvm_runs SET windows = NULL WHERE id = 1")
+    done = cvm("measure", "--project", str(retail), "--out", str(tmp_path / "m"))
+    assert done.exit_code == 0, done.stderr
+    assert ("note: run 1 was recorded before the history kept each run's attribution windows: "
+            "measured over today's policies/campaigns.yaml") in done.stdout.splitlines()

@@ -57,6 +57,11 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None,
         write_csv(table, stage.path("measure.csv"))
     if not quiet:
         typer.echo(format_table(table, config.currency))
+        if older := table.attrs.get("today_s_windows"):
+            typer.echo(f"note: run{'s' if len(older) > 1 else ''} "
+                       f"{', '.join(map(str, older))} {'were' if len(older) > 1 else 'was'} "
+                       "recorded before the history kept each run's attribution windows: "
+                       "measured over today's policies/campaigns.yaml")
         typer.echo(f"wrote {shell_path(target.path / 'measure.csv')}")
     return 0
 

@@ -116,6 +116,8 @@ def measure(store: Store, tx: Transactions, setup: ChannelSetup) -> pd.DataFrame
             current = following
     table = pd.DataFrame(out, columns=list(NAMES))
     table.attrs["warnings"] = [row[WARNING] for row in out if WARNING in row]
+    # the runs recorded before the history kept their windows (0011_windows): today's
+    table.attrs["today_s_windows"] = sorted({int(r) for r in table["run"]} - set(m.windows))
     return table
 
 
