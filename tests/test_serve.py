@@ -321,6 +321,12 @@ def test_refuses_to_start_without_a_key(project: Path, tmp_path: Path,
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
         "error: --key-file: the key is too short: 5 characters, at least 16 needed")
+    # a data engineer's re-trial: a key file that is not there was a usage error (exit 2),
+    # where README says a path naming something missing is an input problem
+    result = runner.invoke(app, ["serve", str(project), "--key-file", str(tmp_path / "none")])
+    assert (result.exit_code, result.stderr.splitlines()[0]) == (
+        1, f"error: {tmp_path / 'none'}: --key-file: cannot read the key file: No such file or "
+        "directory")
     short.write_text(KEY + "\n")
     assert load_key(short, environ={}) == KEY
     assert load_key(None, environ={KEY_VAR: KEY}) == KEY

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Problem, UsageError
+from engine.errors import InputError, Problem, UsageError
 from engine.serve.ready import dumps
 
 KEY_VAR = "CVM_SERVE_KEY"
@@ -36,8 +36,8 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> st
         try:
             text = key_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            why = getattr(exc, "strerror", None) or str(exc)
-            raise UsageError(Problem(f"cannot read the key file: {why}", file=str(key_file),
+            why = getattr(exc, "strerror", None) or str(exc)  # a path to nothing: an input
+            raise InputError(Problem(f"cannot read the key file: {why}", file=str(key_file),
                                      key="--key-file",
                                      hint="give a readable file holding the key on its first "
                                           "line")) from None
