@@ -131,8 +131,8 @@ def billing_periods(tx: Transactions, billing_days: int, *, through: int | None 
         return np.zeros(n, dtype=np.int64)
     # days counted from the earliest (before 1970 they are negative); one sort of one key,
     # customer then day (a lexsort of the two took twice as long)
-    low = int(day.min())
-    width = int(day.max()) - low + billing_days + 1  # wider than any customer's days
+    low = int(np.min(day))
+    width = int(np.max(day)) - low + billing_days + 1  # wider than any customer's days
     order = np.argsort(code * width + (day - low), kind="stable")
     code, day = code[order], day[order]
     # the end of the days covered so far, per customer (the offset per customer keeps the
