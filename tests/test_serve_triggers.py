@@ -188,7 +188,8 @@ def test_an_event_sent_again_with_its_id_is_one_event(http: httpx.Client,
                 "complaint, attributes {}): a request sent again sends the same customer_id, "
                 "type and attributes; another event needs another event_id")}]}
     assert http.post("/v1/events", json=body).json() == {**first, "duplicate": True}
-    # a review: true and 1 are not one value (Python's == said they were)
+    # an event with attributes sent again with the same ones is the same event (they are
+    # kept as a key, serve.service.attributes_key: true and 1 told apart, there)
     flagged = {**body, "event_id": "crm-4713", "attributes": {"topic": "x"}}
     assert http.post("/v1/events", json=flagged).status_code == 200
     assert http.post("/v1/events", json={**flagged, "attributes": {"topic": "x"}}).json()[
