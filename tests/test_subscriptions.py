@@ -207,3 +207,40 @@ def test_billing_periods_before_1970_and_out_of_order_are_counted_per_customer()
     assert periods([0, 0, 0, 1], [-3000, -2970, -2940, -2990]) == [3, 1]
     assert periods([0, 1, 1], [100, -400, -370]) == [1, 2]
     assert periods([1, 0, 1, 0], [-370, 100, -400, 115]) == [2, 2]  # overlap: 100..145
+
+
+def test_periods_through_a_day_and_paid_in_a_window_match_counting_day_by_day() -> None:
+    """`cvm fit` sorts the payments once and counts the periods through the calibration end
+    and the as-of date from that one order: each count is, customer by customer, the spans
+    of their payments joined where they overlap, in plain Python (random payments, refunds,
+    overlaps, days before 1970)."""
+    from types import SimpleNamespace
+
+    from engine.value.subscriptions import Payments, paid_between
+
+    rng = np.random.default_rng(7)
+    n, rows, billing = 40, 400, 30
+    code = rng.integers(0, n - 3, rows)  # the last three customers pay nothing
+    day = rng.integers(-400, 400, rows).astype(np.int32)
+    amount = rng.choice([-5.0, 10.0, 10.0, 10.0, 0.0], rows)
+    tx = SimpleNamespace(customer_ids=np.arange(n).astype(str), code=code, day=day,
+                         amount=amount)
+    paid = Payments.of(tx, billing)  # type: ignore[arg-type]
+    for through in (None, -100, 0, 150, 399):
+        expected = []
+        for c in range(n):
+            spans = sorted((int(d), int(d) + billing) for d, a in
+                           zip(day[code == c], amount[code == c], strict=True)
+                           if a > 0 and (through is None or d <= through))
+            joined: list[list[int]] = []  # spans that overlap joined, one after another
+            for start, end in spans:
+                if joined and start < joined[-1][1]:
+                    joined[-1][1] = max(joined[-1][1], end)
+                else:
+                    joined.append([start, end])
+            expected.append(sum(-(-(b - a) // billing) for a, b in joined))
+        assert paid.periods(through).tolist() == expected, through
+    for since, through in ((-200, -170), (0, 30), (370, 400)):
+        window = [bool(((code == c) & (amount > 0) & (day > since) & (day <= through)).any())
+                  for c in range(n)]
+        assert paid_between(tx, since, through).tolist() == window  # type: ignore[arg-type]

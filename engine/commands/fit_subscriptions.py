@@ -26,7 +26,7 @@ from engine.output.folder import Guard, Target
 from engine.output.writers import write_text
 from engine.project.config import Config
 from engine.terminal import shell_path
-from engine.value.subscriptions import billing_periods
+from engine.value.subscriptions import Payments, paid_between
 from engine.words import counted
 
 
@@ -41,13 +41,14 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
     billing = config.subscriptions.billing_days
     # the customers the value table values: a billing period paid (a contract starting after
     # the as-of date, or a refund alone, pays none), each period once (billing_periods)
-    payments = billing_periods(tx, billing).astype(np.float64)
+    paid = Payments.of(tx, billing)  # sorted once, counted through two days
+    payments = paid.periods().astype(np.float64)
     valued = payments > 0
     n_customers = int(valued.sum())
     cal_day, obs_day = (cal_end - EPOCH).days, tx.as_of_day - 1
-    paid_cal = billing_periods(tx, billing, through=cal_day).astype(np.float64)
-    active_cal = billing_periods(tx, billing, through=cal_day, since=cal_day - billing) > 0
-    active_end = billing_periods(tx, billing, through=obs_day, since=obs_day - billing) > 0
+    paid_cal = paid.periods(through=cal_day).astype(np.float64)
+    active_cal = paid_between(tx, cal_day - billing, cal_day)
+    active_end = paid_between(tx, obs_day - billing, obs_day)
     cohort = paid_cal > 0
     periods = ((obs_day - cal_day) // billing)
     source = config.display(config.data.transactions)

@@ -111,37 +111,62 @@ def contract_counts(tx: Transactions, billing_days: int) -> tuple[np.ndarray, np
     return billing_periods(tx, billing_days), tx.active
 
 
-def billing_periods(tx: Transactions, billing_days: int, *, through: int | None = None,
-                    since: int | None = None) -> np.ndarray:
+def billing_periods(tx: Transactions, billing_days: int) -> np.ndarray:
     """Per customer code: the billing periods paid (renewals + 1). Each positive payment
     covers ``billing_days`` from its day; the days covered, joined where payments overlap,
     are counted in whole billing periods (a part one counting as one), so a period is paid
     once whatever the rows paying it: two contracts running together, a contract's row
     twice, a plan changed mid-period (its new contract starting before the old one's period
-    ends). A negative payment (a refund, a discount line) covers nothing. ``through`` /
-    ``since``: the payments on or before / after those days only."""
-    n = len(tx.customer_ids)
-    keep = tx.amount > 0
-    if through is not None:
-        keep &= tx.day <= through
-    if since is not None:
-        keep &= tx.day > since
-    code, day = tx.code[keep].astype(np.int64), tx.day[keep].astype(np.int64)
-    if not len(code):
-        return np.zeros(n, dtype=np.int64)
-    # days counted from the earliest (before 1970 they are negative); one sort of one key,
-    # customer then day (a lexsort of the two took twice as long)
-    low = int(np.min(day))
-    width = int(np.max(day)) - low + billing_days + 1  # wider than any customer's days
-    order = np.argsort(code * width + (day - low), kind="stable")
-    code, day = code[order], day[order]
-    # the end of the days covered so far, per customer (the offset per customer keeps the
-    # running maximum within the customer's rows)
-    shift = code * width
-    reach = np.maximum.accumulate(day - low + billing_days + shift) - shift + low
-    starts = np.ones(len(day), dtype=bool)  # a row that begins a stretch of days covered
-    starts[1:] = (code[1:] != code[:-1]) | (day[1:] >= reach[:-1])
-    first = np.flatnonzero(starts)
-    last = np.append(first[1:], len(day)) - 1
-    periods = -(-(reach[last] - day[first]) // billing_days)  # each stretch, rounded up
-    return np.bincount(code[first], weights=periods, minlength=n).astype(np.int64)
+    ends). A negative payment (a refund, a discount line) covers nothing."""
+    return Payments.of(tx, billing_days).periods()
+
+
+def paid_between(tx: Transactions, since: int, through: int) -> np.ndarray:
+    """Per customer code: whether a positive payment falls after ``since`` and on or before
+    ``through`` (a billing period paid in that window: a contract running)."""
+    keep = (tx.amount > 0) & (tx.day > since) & (tx.day <= through)
+    return np.bincount(tx.code[keep], minlength=len(tx.customer_ids)) > 0
+
+
+class Payments:
+    """The positive payments sorted by customer, then day, once, for the billing periods
+    paid counted through any day (``cvm fit`` counts them through two)."""
+
+    def __init__(self, code: np.ndarray, day: np.ndarray, customers: int, billing_days: int,
+                 width: int, low: int) -> None:
+        self.code, self.day, self.customers = code, day, customers
+        self.billing_days, self.width, self.low = billing_days, width, low
+
+    @classmethod
+    def of(cls, tx: Transactions, billing_days: int) -> Payments:
+        keep = tx.amount > 0
+        code, day = tx.code[keep].astype(np.int64), tx.day[keep].astype(np.int64)
+        if not len(code):
+            return cls(code, day, len(tx.customer_ids), billing_days, 1, 0)
+        # days counted from the earliest (before 1970 they are negative); one sort of one
+        # key, customer then day (a lexsort of the two took twice as long)
+        low = int(np.min(day))
+        width = int(np.max(day)) - low + billing_days + 1  # wider than any customer's days
+        order = np.argsort(code * width + (day - low), kind="stable")
+        return cls(code[order], day[order], len(tx.customer_ids), billing_days, width, low)
+
+    def periods(self, through: int | None = None) -> np.ndarray:
+        """Per customer code: the billing periods paid by the payments on or before
+        ``through`` (all without it); a subset of sorted rows stays sorted."""
+        code, day, billing_days = self.code, self.day, self.billing_days
+        if through is not None:
+            keep = day <= through
+            code, day = code[keep], day[keep]
+        if not len(code):
+            return np.zeros(self.customers, dtype=np.int64)
+        # the end of the days covered so far, per customer (the offset per customer keeps
+        # the running maximum within the customer's rows)
+        shift = code * self.width
+        reach = np.maximum.accumulate(day - self.low + billing_days + shift) - shift + self.low
+        starts = np.ones(len(day), dtype=bool)  # a row that begins a stretch of days covered
+        starts[1:] = (code[1:] != code[:-1]) | (day[1:] >= reach[:-1])
+        first = np.flatnonzero(starts)
+        last = np.append(first[1:], len(day)) - 1
+        periods = -(-(reach[last] - day[first]) // billing_days)  # each stretch, rounded up
+        return np.bincount(code[first], weights=periods,
+                           minlength=self.customers).astype(np.int64)
