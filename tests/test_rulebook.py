@@ -18,6 +18,7 @@ from engine.project.schema import (
     CHANGE_COLUMNS,
     MODEL_COLUMNS,
     STAGE_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
     VALUE_COLUMNS,
     attribute_types,
 )
@@ -335,7 +336,7 @@ def test_the_json_schemas_know_every_attribute_with_its_type() -> None:
         declared = {k: v["$ref"].split("/")[-1].removesuffix("_test") for k, v in props.items()
                     if k not in ("all", "any", "not")}
         expected = {c.name: c.type for c in (*VALUE_COLUMNS, *STAGE_COLUMNS, *MODEL_COLUMNS,
-                                             *CHANGE_COLUMNS)}
+                                             *SUBSCRIPTION_COLUMNS, *CHANGE_COLUMNS)}
         assert declared == expected, name
     policy = json.loads((ROOT / "engine" / "schemas" / "policy.schema.json").read_text())
     rules = json.loads((ROOT / "engine" / "schemas" / "rules.schema.json").read_text())

@@ -73,3 +73,44 @@ def test_agent_screen_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     finally:
         engine.dispose()
     assert [tuple(r) for r in found] == [("C000005", "direct_mail", "accepted")]
+
+
+@main_job_only("Chromium runs the page's script whatever the Python or pandas")
+def test_agent_screen_shows_a_booked_contract_end(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """With subscriptions, the screen says when a contract whose end is booked ends, and
+    shows nothing of it for a contract running without an end."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install it (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    monkeypatch.setenv("CVM_HISTORY_URL", str(tmp_path / "history.sqlite"))
+    project = example_copy(tmp_path, "subscription")
+    table = pd.read_csv(project / "output" / "customers.csv", dtype={"customer_id": str})
+    days = table.set_index("customer_id")["days_to_contract_end"]
+    booked = {1.0: "in 1 day", 0.0: "today", 9.0: "in 9 days"}
+    shown = {str(days[days == d].index[0]): text for d, text in booked.items()}
+    running = str(days[days.isna() & (table.set_index("customer_id")["p_alive"] > 0)].index[0])
+    with serving(project) as service, sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(service.url + "/")
+            page.fill("#key", KEY)
+            page.click("#key-form button")
+            expect(page.locator("#key-state")).to_have_text("key set")
+            for customer, text in [*shown.items(), (running, None)]:
+                page.fill("#customer", customer)
+                page.click("#lookup")
+                expect(page.locator("#who")).to_have_text(customer)
+                if text is None:
+                    expect(page.locator("#contract-end")).to_be_hidden()
+                    expect(page.locator("#contract-end-label")).to_be_hidden()
+                else:
+                    expect(page.locator("#contract-end")).to_have_text(text)
+                    expect(page.locator("#contract-end-label")).to_have_text("Contract ends")
+        finally:
+            browser.close()

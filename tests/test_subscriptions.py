@@ -112,9 +112,11 @@ def test_a_policy_on_churn_risk_works(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     decisions = pd.read_csv(out / "decisions.csv", dtype={"customer_id": str})
     t = score(load_config(EXAMPLE)).table
-    # past the first three months (not acquisition) and not cancelled (exit)
+    # past the first three months or cancelling (not acquisition) and not cancelled (exit),
+    # nor taken by save_cancelling (priority 95: a cancellation booked, two renewals or more)
+    booked = t["days_to_contract_end"].notna()
     at_risk = t[(t["churn_risk"] >= 0.085) & (t["clv_model"] >= 20) & (t["p_alive"] > 0)
-                & (t["tenure_days"] > 90)]
+                & ((t["tenure_days"] > 90) | booked) & ~(booked & (t["frequency"] >= 2))]
     assert 50 < len(at_risk) < 500
     chosen = decisions.loc[decisions["policy_id"] == "save_at_risk", "customer_id"]
     assert set(chosen) == set(at_risk["customer_id"])

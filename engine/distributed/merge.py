@@ -25,6 +25,7 @@ from engine.project.config import Config
 from engine.value.features import CODE
 from engine.value.model_choice import AUTO_SAMPLE, SEED
 from engine.value.periods import PeriodTotals
+from engine.value.subscriptions import ContractCounts
 
 
 def merged_parts(parts: list[Part]) -> tuple[pa.Array, pd.DataFrame, PeriodTotals, np.ndarray]:
@@ -86,15 +87,15 @@ def merged_rows(parts: list[Part], rank: np.ndarray, days: Transactions) -> Tran
                    margin=margin)
 
 
-def merged_contracts(parts: list[Part], rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def merged_contracts(parts: list[Part], rank: np.ndarray) -> ContractCounts:
     """``contract_counts`` of every customer (subscriptions), placed at the global codes."""
     out = []
-    for k in range(2):
+    for k in range(len(ContractCounts._fields)):
         values = np.concatenate([p.contracts[k] for p in parts if p.contracts is not None])
         placed = np.empty_like(values)
         placed[rank] = values
         out.append(placed)
-    return out[0], out[1]
+    return ContractCounts(*out)
 
 
 def merged_report(config: Config, parts: list[Part], rows: int, as_of: dt.date,

@@ -18,7 +18,7 @@ from engine.value.features import build_features
 from engine.value.model_choice import calibration_frame
 from engine.value.newcomers import periods_needed
 from engine.value.periods import PeriodTotals, period_totals
-from engine.value.subscriptions import contract_counts
+from engine.value.subscriptions import ContractCounts, contract_counts
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,10 @@ class Part:
     # the rows learning reads (engine.history.learn): code (local), day, amount, margin of
     # the rows dated ``since`` or later, in the order loaded; None when not asked for
     rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
-    # subscriptions: per local code, the payments and whether a contract runs at the as-of
-    # date (engine.value.subscriptions.contract_counts), and the distinct days of the
-    # payments (the contracts became payments here, once the as-of date was known)
-    contracts: tuple[np.ndarray, np.ndarray] | None = None
+    # subscriptions: per local code, the payments, whether a contract runs at the as-of
+    # date and its end (engine.value.subscriptions.contract_counts), and the distinct days
+    # of the payments (the contracts became payments here, once the as-of date was known)
+    contracts: ContractCounts | None = None
     buy_days: np.ndarray | None = None
 
 

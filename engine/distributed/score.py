@@ -44,7 +44,7 @@ from engine.value.model_choice import chosen_from, holdout_split
 from engine.value.newcomers import measure_newcomers
 from engine.value.retention import measure
 from engine.value.score import Scored, exact_totals, required, timed_steps
-from engine.value.subscriptions import apply_subscription_model
+from engine.value.subscriptions import add_contract_end, apply_subscription_model
 
 Progress = Callable[[str], None]
 ROWS_PER_PARTITION = 4_000_000  # about 1 GB of a worker's memory while it is loaded
@@ -152,6 +152,7 @@ def score_dask(project: Project, client: Any, work: Path, *, partitions: int | N
                 chosen = chosen_from(cal, spl, len(ids), config)
                 return chosen.name, chosen.reason
         if counts is not None:  # contracts: the sBG on every customer's payments
+            add_contract_end(frame, counts, days.as_of_day)
             model = apply_subscription_model(frame, config, None, counts=counts)
         else:
             model = apply_models(frame, config, choose=choose)

@@ -119,13 +119,17 @@ _NOUNS: dict[str, tuple[str, str]] = {
     "purchase_trend": ("the purchase trend", ""),
     "churn_risk": ("the churn risk", ""),
     "p_alive": ("the probability of being active", ""),
+    "days_to_contract_end": ("the days to the contract's end", " days"),
 }
 _UNKNOWN = {"recency_ratio": "the customer has bought only once (no usual gap)",
-            "avg_interpurchase_days": "the customer has bought only once (no usual gap)"}
+            "avg_interpurchase_days": "the customer has bought only once (no usual gap)",
+            "days_to_contract_end": "no end is booked for a running contract of the customer"}
 _WHY_MISSING = {"recency_ratio": "a one-time buyer has no usual gap",
-                "avg_interpurchase_days": "a one-time buyer has no usual gap"}
+                "avg_interpurchase_days": "a one-time buyer has no usual gap",
+                "days_to_contract_end": "no running contract has an end booked"}
 _KNOWN = {"recency_ratio": "the customer has bought more than once",
-          "avg_interpurchase_days": "the customer has bought more than once"}
+          "avg_interpurchase_days": "the customer has bought more than once",
+          "days_to_contract_end": "a running contract of the customer has its end booked"}
 
 
 def format_value(value: Any) -> str:

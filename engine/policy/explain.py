@@ -29,7 +29,8 @@ from engine.value.clv_models import ModelFit
 from engine.value.formulas import MONEY
 
 VALUE_FIELDS = ("historic_value", "potential_value", "influence_value", "total_value",
-                "value_score", "value_tier", "clv_simple", "clv_discounted", "retention_rate")
+                "value_score", "value_tier", "clv_simple", "clv_discounted", "retention_rate",
+                "days_to_contract_end")  # the last with subscriptions only
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class Explanation:
     def format(self) -> str:
         """Plain text for a terminal."""
         lines = [f"Customer {self.customer_id}", "", "Value"]
-        lines += [f"  {name:<16} {_show(name, value)}" for name, value in self.value]
+        width = max([16, *(len(name) for name, _ in self.value)])
+        lines += [f"  {name:<{width}} {_show(name, value)}" for name, value in self.value]
         lines += self.model.lines() if self.model is not None else []
         lines += ["", f"Lifecycle stage: {self.stage} (rule {self.stage_rule})"]
         lines += [_check_line(c) for c in self.stage_rules]

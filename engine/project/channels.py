@@ -27,6 +27,9 @@ from engine.project.yamlio import YamlDoc, load_file
 
 CHANNELS_FILE = Path("policies") / "channels.yaml"
 CAMPAIGNS_FILE = Path("policies") / "campaigns.yaml"
+# what to do when a campaign's value_at_stake names a model column the run has not
+STAKE_HINT = ("name a column of the formulas (clv_discounted, potential_value, total_value), "
+              "or set models.use: auto")
 # declared here, not in the rulebook, so that policies (engine.project.rulebook) can read the
 # channel file without the channel file reading the policies
 SERVICE_LEVELS = ("premium", "priority", "standard", "basic")
@@ -140,6 +143,8 @@ class ChannelSetup:
     # channels are the policies')
     low_budgets: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
     budget_at: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
+    # per campaign ("*": the default), where its value_at_stake is said (campaigns.yaml)
+    stake_at: Mapping[str, Problem] = field(default_factory=dict, compare=False, repr=False)
 
     def channel(self, channel_id: str) -> Channel:
         return next(ch for ch in self.channels if ch.id == channel_id)
@@ -268,11 +273,16 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
     budget_at = {} if campaigns_doc is None else {
         cid: campaigns_doc.problem(("campaigns", cid, "budget"), "", severity="warning")
         for cid, camp in campaigns.items() if camp.budget is not None}
+    stake_at = {} if campaigns_doc is None else {
+        cid: campaigns_doc.problem(("campaigns", cid, "value_at_stake") if cid != "*" and
+                                   campaigns_raw["campaigns"][cid]["value_at_stake"]
+                                   else ("value_at_stake",), "")
+        for cid in ("*", *campaigns)}
     return ChannelSetup(tuple(channels), raw["preference_lift"], campaigns_raw["salt"],
                         defaults, campaigns, tuple(files), raw["relationship_weight"],
                         Learning(learn.get("enabled", True),
                                  learn.get("prior_customers", PRIOR_CUSTOMERS)), unnamed,
-                        low, budget_at)
+                        low, budget_at, stake_at)
 
 
 def budget_contacts(ch: Channel) -> float:
@@ -363,3 +373,26 @@ def check_policy_channels(setup: ChannelSetup, policy_channels: Mapping[str, tup
                     "declared: " + ", ".join(declared),
                     hint=did_you_mean(name, declared) or f"declare it in {CHANNELS_FILE}"))
     return problems
+
+
+def stakes_without_model(setup: ChannelSetup, why: str, hint: str,
+                         campaigns: Collection[str] | None = None) -> list[Problem]:
+    """An error at the value_at_stake of each campaign (of ``campaigns``; None: every one
+    declared and the default) that names a model column when the value table has none
+    (``why``: models.use is none, or the fit failed); each place said once."""
+    from engine.project.schema import MODEL_COLUMNS
+
+    model = {col.name for col in MODEL_COLUMNS}
+    found: dict[str, Problem] = {}
+    for cid in (("*", *setup.campaigns) if campaigns is None else campaigns):
+        camp = setup.defaults if cid == "*" else setup.campaign(cid)
+        if camp.value_at_stake not in model:
+            continue
+        own = cid if cid in setup.campaigns and setup.stake_at.get(cid) is not None and \
+            setup.stake_at[cid].key != "value_at_stake" else "*"
+        at = setup.stake_at.get(own) or Problem("", file=str(CAMPAIGNS_FILE))
+        found.setdefault(own, Problem(
+            f"{camp.value_at_stake!r} is a model column, and {why}: the value table has no "
+            f"{camp.value_at_stake}", file=at.file, line=at.line,
+            column=at.column, key=at.key, hint=hint))
+    return list(found.values())

@@ -32,6 +32,7 @@ from engine.project.conditions import (
     Not,
 )
 from engine.project.hints import number_hint
+from engine.project.schema import contracts_only_hint
 from engine.project.yamlio import Path_, YamlDoc, format_path
 
 
@@ -126,7 +127,7 @@ class Parser:
             self.error(sub, f"unknown attribute {key!r}", hint, key=True)
             return None
         if kind is None:
-            hint = did_you_mean(key, [*self.types, *KEYWORDS]) or (
+            hint = contracts_only_hint(key) or did_you_mean(key, [*self.types, *KEYWORDS]) or (
                 "attributes are the customer table's columns, e.g. recency_days, value_tier, "
                 "lifecycle_stage; see the README section Rules and policies")
             self.error(sub, f"unknown attribute {key!r}", hint, key=True)

@@ -31,6 +31,7 @@ from engine.project.schema import (
     CHANGE_COLUMNS,
     MODEL_COLUMNS,
     STAGE_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
     VALUE_COLUMNS,
     consent_column,
 )
@@ -99,7 +100,8 @@ def condition_defs() -> dict[str, Any]:
         k: ({**_ref("condition"), "description": KEYWORD_ABOUT[k]} if k == "not" else
             {"type": "array", "minItems": 1, "items": _ref("condition"),
              "description": KEYWORD_ABOUT[k]}) for k in KEYWORDS}
-    columns = (*VALUE_COLUMNS, *STAGE_COLUMNS, *MODEL_COLUMNS, *CHANGE_COLUMNS)
+    columns = (*VALUE_COLUMNS, *STAGE_COLUMNS, *MODEL_COLUMNS, *SUBSCRIPTION_COLUMNS,
+               *CHANGE_COLUMNS)
     attributes = {col.name: {**_ref(f"{col.type}_test"), "description": col.description}
                   for col in columns}
     defs["condition"] = {

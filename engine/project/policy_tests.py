@@ -21,7 +21,7 @@ from engine.errors import InputError, Problem, clip, did_you_mean
 from engine.project.channels import SERVICE_LEVELS
 from engine.project.hints import bool_hint, text_number_hint
 from engine.project.rulebook import NO_ACTION, Rulebook
-from engine.project.schema import BOOLEAN, DATE, NUMBER, TEXT
+from engine.project.schema import BOOLEAN, DATE, NUMBER, TEXT, contracts_only_hint
 from engine.project.yamlio import YamlDoc, load_file
 
 TESTS_FOLDER = "policy_tests"
@@ -219,7 +219,8 @@ def _check_customer(doc: YamlDoc, path: tuple[str | int, ...], customer: Mapping
             continue
         if kind is None:
             problems.append(doc.problem(where, f"unknown attribute {attr!r}", key=True,
-                                        hint=did_you_mean(str(attr), known.types)
+                                        hint=contracts_only_hint(str(attr))
+                                        or did_you_mean(str(attr), known.types)
                                         or "attributes are the columns of the customer value "
                                         "table (README \"Attributes\")"))
             continue

@@ -106,6 +106,24 @@ MODEL_COLUMNS: tuple[Column, ...] = (
     _C("clv_model_upper", NUMBER, "Upper end of clv_model's interval.", True),
 )
 
+# With subscriptions: in cvm.yaml (engine.value.subscriptions), beside the model columns.
+SUBSCRIPTION_COLUMNS: tuple[Column, ...] = (
+    _C("days_to_contract_end", NUMBER, "Days from the as-of date to the end of the customer's "
+       "running contract, its first day not covered (of several running, the latest), where "
+       "every contract of theirs running has an end: a cancellation booked or a fixed term "
+       "ending; empty when one runs without an end, or none runs.", True),
+)
+
+
+
+def contracts_only_hint(name: str) -> str | None:
+    """The hint for an attribute of contracts named where ``subscriptions:`` is not set."""
+    if name not in {c.name for c in SUBSCRIPTION_COLUMNS}:
+        return None
+    return (f"{name} is read from the contracts' ends: only with a subscriptions: section in "
+            "cvm.yaml (README \"Subscriptions and contracts\")")
+
+
 # The outcomes of a response (cvm responses import); last_outcome takes these values.
 OUTCOMES = ("converted", "responded", "no_response", "complained", "opted_out")
 # Of a customer's responses on one day, the one last_outcome and the contact policies' quiet
@@ -141,7 +159,8 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
 BOUNDS: dict[str, tuple[float, float | None]] = {
     **dict.fromkeys(("recency_days", "tenure_days", "frequency", "orders", "active_periods",
                      "avg_interpurchase_days", "category_breadth", "referrals_made",
-                     "days_since_last_contact", "contacts_last_30_days"), (0.0, None)),
+                     "days_since_last_contact", "contacts_last_30_days",
+                     "days_to_contract_end"), (0.0, None)),
     **dict.fromkeys(("p_alive", "churn_risk", "retention_rate"), (0.0, 1.0)),
     "value_score": (0.0, 100.0),
 }
@@ -154,14 +173,17 @@ def consent_column(name: str) -> str:
 
 def attribute_types(
     *, consents: Iterable[str] = (), extra: Mapping[str, str] | None = None,
-    include_stage: bool = True, include_model: bool = True,
+    include_stage: bool = True, include_model: bool = True, subscriptions: bool = False,
 ) -> dict[str, str]:
-    """Every attribute a rule or policy may name, with its type."""
+    """Every attribute a rule or policy may name, with its type (``subscriptions``: the
+    contracts' too)."""
     cols = list(VALUE_COLUMNS)
     if include_stage:
         cols += STAGE_COLUMNS
     if include_model:
         cols += MODEL_COLUMNS
+    if subscriptions:
+        cols += SUBSCRIPTION_COLUMNS
     cols += CHANGE_COLUMNS
     types = {c.name: c.type for c in cols}
     types.update({consent_column(c): BOOLEAN for c in consents})

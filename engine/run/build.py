@@ -30,18 +30,20 @@ from typing import TypeVar
 
 from engine.errors import CvmError, InputError, Problem, errors_only
 from engine.project.channels import (
+    STAKE_HINT,
     Campaign,
     ChannelSetup,
     channel_ids,
     load_channels,
     low_campaign_budgets,
+    stakes_without_model,
     unrequired_consents,
 )
 from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
 from engine.project.contact_policies import NONE, ContactPolicies, load_contact_policies
 from engine.project.files import unread_files
-from engine.project.location import project_folder
+from engine.project.location import config_shown, project_folder
 from engine.project.policy_tests import NO_TESTS, read_policy_tests, unread_test_folders
 from engine.project.project import Project
 from engine.project.rulebook import Rulebook, check_rulebook
@@ -140,7 +142,8 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
     if config is None:
         return Built(problems)
     where = rules_from or config.project
-    types = attribute_types(consents=config.data.consents, extra=config.data.attributes)
+    types = attribute_types(consents=config.data.consents, extra=config.data.attributes,
+                            subscriptions=config.subscriptions is not None)
     tiers = attempt(lambda: load_tiers(where)) if "tiers" in parts else None
     found = len(problems)  # the rulebook's problems go here, before the channels'
     deferred: list[Problem] = []
@@ -149,6 +152,9 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
         channels = attempt(lambda: load_channels(where, types))
     elif "channels?" in parts:
         channels = attempt(lambda: load_channels(where, types), deferred)
+    if channels is not None and config.models.use == "none":  # no model column to value
+        problems.extend(stakes_without_model(channels, f"models.use is none in "
+                                             f"{config_shown()}", STAKE_HINT))
     campaigns = list(channels.campaigns) if channels is not None else None
     book: Rulebook | None = None
     if "rulebook" in parts or ("rulebook?" in parts and (where / LIFECYCLE_RULES).is_file()):

@@ -21,6 +21,7 @@ from engine.activation.enforce import Blocked, enforce
 from engine.activation.holdout import in_holdout
 from engine.activation.learned import Learned
 from engine.decimals import figure, round_half_up
+from engine.errors import InputError
 from engine.history import with_changes
 from engine.history.learn import (
     holds_rows_for,
@@ -31,7 +32,7 @@ from engine.history.learn import (
 )
 from engine.policy.decisions import decide
 from engine.policy.lifecycle import assign_stages
-from engine.project.channels import ChannelSetup
+from engine.project.channels import ChannelSetup, stakes_without_model
 from engine.project.config import Config
 from engine.project.contact_policies import NONE, ContactPolicies
 from engine.project.project import Project
@@ -62,7 +63,8 @@ class Computed:
 
 
 def types_for(config: Config) -> dict[str, str]:
-    return attribute_types(consents=config.data.consents, extra=config.data.attributes)
+    return attribute_types(consents=config.data.consents, extra=config.data.attributes,
+                           subscriptions=config.subscriptions is not None)
 
 
 def staged(config: Config, setup: Project, scored: Scored, *, history: bool = True,
@@ -126,8 +128,15 @@ def compute(setup: Project, *, scored: Scored | None = None,
 
         log = read_contacts(config, as_of=scored.as_of, window=setup.contacts.window,
                             use_history=history, until=until)
+    used = run_campaigns(decisions)
+    if unvalued := stakes_without_model(  # models.use auto, the fit failed: no model column
+            setup.channels, scored.model.reason.rstrip("."),
+            "name a column of the formulas (clv_discounted, potential_value, total_value), "
+            "or see why the model cannot be fitted with cvm fit",
+            [c for c in used if setup.channels.campaign(c).value_at_stake not in table]):
+        raise InputError(unvalued)
     learned = read_learned(config, scored.transactions, setup.channels, as_of=scored.as_of,
-                           campaigns=run_campaigns(decisions), use_history=history)
+                           campaigns=used, use_history=history)
     actions, alloc, contact, blocked = _allocated(table, decisions, setup.channels, progress,
                                                   setup.contacts, log, learned.rates())
     timings["allocate"] = time.perf_counter() - start

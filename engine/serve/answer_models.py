@@ -48,6 +48,9 @@ class Profile(_Answer):
     segments: list[str]
     churn_risk: float | None
     p_alive: float | None
+    days_to_contract_end: float | None = Field(
+        description="subscriptions: days from the as-of date to the end of the running "
+                    "contract, where its end is booked; else null")
     preferred_channel: str | None
     decision: dict[str, Any] = Field(description="the run's decision (decisions.csv)")
     batch: dict[str, Any] | None = Field(description="the run's allocation (actions.csv)")

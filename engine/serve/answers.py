@@ -85,6 +85,7 @@ def profile(record: Mapping[str, Any], decision: Mapping[str, str],
         "segments": segments,
         "churn_risk": plain(record.get("churn_risk")),
         "p_alive": plain(record.get("p_alive")),
+        "days_to_contract_end": plain(record.get("days_to_contract_end")),
         "preferred_channel": plain(record.get("preferred_channel")),
         "decision": {k: decision.get(k) or None for k in
                      ("action", "policy_id", "campaign", "offer", "service_level", "reason")},

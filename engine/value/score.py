@@ -33,6 +33,7 @@ from engine.project.schema import (
     MODEL_COLUMNS,
     NUMBER,
     STAGE_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
     TEXT,
     VALUE_COLUMNS,
 )
@@ -183,9 +184,15 @@ def score(config: Config, *, progress: Progress | None = None,
         sums = exact_totals(frame)
         with step("models"):
             if config.subscriptions is not None:  # contracts: the sBG retention model
-                from engine.value.subscriptions import apply_subscription_model
+                from engine.value.subscriptions import (
+                    add_contract_end,
+                    apply_subscription_model,
+                    contract_counts,
+                )
 
-                model = apply_subscription_model(frame, config, tx)
+                counts = contract_counts(tx, config.subscriptions.billing_days)
+                add_contract_end(frame, counts, tx.as_of_day)
+                model = apply_subscription_model(frame, config, tx, counts=counts)
             else:  # may replace potential value: score after it
                 model = apply_models(frame, config, tx, choose=choose)
             cuts = rescore(frame, tiers)
@@ -252,7 +259,8 @@ def output_table(table: pd.DataFrame) -> pa.Table:
                  or pa.types.is_large_string(f.type)), pa.string())
     arrow = {TEXT: text, NUMBER: pa.float64(), BOOLEAN: pa.bool_(), DATE: pa.timestamp("ms")}
     declared = {c.name: arrow[c.type] for c in (*VALUE_COLUMNS, *MODEL_COLUMNS,
-                                                 *CHANGE_COLUMNS, *STAGE_COLUMNS)}
+                                                 *SUBSCRIPTION_COLUMNS, *CHANGE_COLUMNS,
+                                                 *STAGE_COLUMNS)}
     for i, f in enumerate(out.schema):
         if pa.types.is_null(f.type) and f.name in declared:
             out = out.set_column(i, f.name, out.column(i).cast(declared[f.name]))

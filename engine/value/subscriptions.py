@@ -17,24 +17,25 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from engine.data.contracts import NO_END
 from engine.decimals import percent
 from engine.errors import InputError
 from engine.project.location import config_shown
 
 if TYPE_CHECKING:
+    from engine.data.contracts import Contracts
     from engine.data.load import Transactions
     from engine.project.config import Config
     from engine.value.clv_models import ModelFit
 
 
 def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactions | None,
-                             *, counts: tuple[np.ndarray, np.ndarray] | None = None
-                             ) -> ModelFit:
+                             *, counts: ContractCounts | None = None) -> ModelFit:
     """The sBG model columns for a subscription business (see the module docstring).
     ``counts``: per customer code, the payments and whether a contract runs at the as-of date
     (``contract_counts``), when the caller has them instead of ``tx`` (``--engine dask``
@@ -55,9 +56,9 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
             return ModelFit(False, "no contracts loaded")
         counts = contract_counts(tx, subs.billing_days)
     code = frame[CODE].to_numpy()
-    payments = counts[0][code].astype(np.float64)
+    payments = counts.periods[code].astype(np.float64)
     renewals = payments - 1
-    active = counts[1][code]
+    active = counts.active[code]
     model = ShiftedBetaGeoFitter(settings.penalizer)
     try:
         with warnings.catch_warnings():
@@ -104,11 +105,47 @@ def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactio
         intervals=bounds)
 
 
-def contract_counts(tx: Transactions, billing_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per customer code: the billing periods paid and whether a contract runs at the as-of
-    date, all the sBG reads of the contracts."""
-    assert tx.active is not None
-    return billing_periods(tx, billing_days), tx.active
+class ContractCounts(NamedTuple):
+    """Per customer code, what the value reads of the contracts: the billing periods paid,
+    whether a contract runs at the as-of date, and the day its end falls on (``ENDS_OPEN``:
+    one runs without an end; ``NOT_RUNNING``: none runs)."""
+
+    periods: np.ndarray
+    active: np.ndarray
+    ends: np.ndarray
+
+
+ENDS_OPEN = np.iinfo(np.int64).max
+NOT_RUNNING = -1
+
+
+def contract_counts(tx: Transactions, billing_days: int) -> ContractCounts:
+    """``ContractCounts`` of the contracts loaded (``--engine dask``: of a partition's)."""
+    assert tx.active is not None and tx.contracts is not None
+    return ContractCounts(billing_periods(tx, billing_days), tx.active,
+                          running_ends(tx.contracts, tx.as_of_day, len(tx.customer_ids)))
+
+
+def running_ends(contracts: Contracts, as_of_day: int, customers: int) -> np.ndarray:
+    """Per customer code: the last end of the contracts running at the as-of date (their end
+    on or after it), ``ENDS_OPEN`` when one of them has no end, ``NOT_RUNNING`` when none
+    runs (every contract row used started before the as-of date)."""
+    ends = np.full(customers, NOT_RUNNING, dtype=np.int64)
+    running = contracts.end >= as_of_day
+    end = np.where(contracts.end[running] == NO_END, ENDS_OPEN, contracts.end[running])
+    np.maximum.at(ends, contracts.code[running], end)
+    return ends
+
+
+def add_contract_end(frame: pd.DataFrame, counts: ContractCounts, as_of_day: int) -> None:
+    """``days_to_contract_end``: from the as-of date to the end of the customer's running
+    contract (its first day not covered; the latest, of several), where every contract of
+    theirs running has an end (a cancellation booked, a fixed term); empty otherwise."""
+    from engine.value.features import CODE
+
+    ends = counts.ends[frame[CODE].to_numpy()]
+    booked = (ends != ENDS_OPEN) & (ends != NOT_RUNNING)
+    frame["days_to_contract_end"] = np.where(booked, ends - as_of_day, np.nan)
 
 
 def billing_periods(tx: Transactions, billing_days: int) -> np.ndarray:

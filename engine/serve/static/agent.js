@@ -81,6 +81,11 @@
     $("stage").textContent = profile.lifecycle_stage || "-";
     $("churn-risk").textContent = profile.churn_risk === null ? "-" :
       (100 * profile.churn_risk).toFixed(0) + "%";
+    // a booked cancellation (subscriptions): shown only when the contract's end is known
+    const ends = profile.days_to_contract_end;
+    $("contract-end-label").hidden = $("contract-end").hidden = ends === null;
+    $("contract-end").textContent = ends === null ? "" :
+      (ends === 0 ? "today" : "in " + ends + (ends === 1 ? " day" : " days"));
     // the script of the action to give, never of one withheld (holdout, not on this channel,
     // blocked by a contact policy, no consent)
     const d = nba.decision;
