@@ -8,6 +8,7 @@ it the test is skipped locally and fails under CI.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -218,3 +219,21 @@ def test_the_two_equities_differ_in_the_formulas_own_unit(bundled: Path) -> None
             "active a period before who are active again, the same for everyone, and no end); "
             "the model expects of them 2.84 times that margin within 4 periods, each "
             "customer&#39;s from their own purchases.</p>") in html
+
+
+@pytest.mark.parametrize("months", [157, 400])
+def test_a_long_history_is_charted_a_year_or_more_per_label(
+        make_project: Callable[..., Path], months: int) -> None:
+    """A trial: more than 156 months of data (13 labels of a year each) stopped `cvm report`
+    with an internal error (StopIteration) when choosing the months labelled."""
+    start = dt.date(2024, 6, 1)
+    rows = ["cust,day,amount,cost"]
+    for k in range(months):
+        day = dt.date(start.year - (months - 1 - k + 12 - start.month) // 12,
+                      (start.month - 1 - (months - 1 - k)) % 12 + 1, 5)
+        rows.append(f"{'abc'[k % 3]},{day},{10 + k % 7}.00,5.00")
+    project = make_project(tx="\n".join(rows) + "\n")
+    folder = render(project / "out", project)
+    chart = (folder / "charts" / "revenue_decomposition.svg").read_text()
+    years = re.findall(r'font-weight="bold"[^>]*>(\d{4})<', chart)
+    assert years == sorted(years) and 2 <= len(years) <= 14, years

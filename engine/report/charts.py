@@ -184,11 +184,14 @@ def _y_axis(svg: _Svg, values: Sequence[float], unit: Unit) -> _YAxis:
 def _month_axis(svg: _Svg, months: Sequence[str]) -> tuple[float, float]:
     """Month labels under the plot; returns (x of the first band, band width)."""
     band = (svg.width - LEFT - RIGHT) / max(len(months), 1)
-    step = next(s for s in (1, 2, 3, 6, 12) if len(months) / s <= 13)
+    # at most 13 labels: every 1, 2, 3 or 6 months, else every January of every year or
+    # every few years (a long history: 1965 to today)
+    step = next((s for s in (1, 2, 3, 6) if len(months) / s <= 13), 0) or \
+        12 * math.ceil(len(months) / 12 / 13)
     base = svg.height - BOTTOM
     for i, month in enumerate(months):
         year, mon = month.split("-")
-        if (int(mon) - 1) % step and i:
+        if (int(year) * 12 + int(mon) - 1) % step and i:
             continue
         x = LEFT + band * (i + 0.5)
         svg.add(f'<line x1="{x:.1f}" y1="{base:.1f}" x2="{x:.1f}" y2="{base + 4:.1f}" '
