@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -192,19 +193,29 @@ def test_fit_fits_the_customers_the_value_table_values(
     assert said == {k: f"{fit[k]:.4g}" for k in ("alpha", "beta")}, scored.stdout
 
 
+def _contracts(code: np.ndarray, start: np.ndarray, end: np.ndarray, amount: np.ndarray,
+               customers: int, as_of_day: int) -> Any:
+    """What billing_periods reads of the loaded contracts."""
+    from types import SimpleNamespace
+
+    from engine.data.contracts import Contracts
+
+    return SimpleNamespace(customer_ids=np.arange(customers).astype(str), as_of_day=as_of_day,
+                           contracts=Contracts(np.asarray(code), np.asarray(start, np.int64),
+                                               np.asarray(end, np.int64),
+                                               np.asarray(amount, np.float64)))
+
+
 def test_billing_periods_before_1970_and_out_of_order_are_counted_per_customer() -> None:
     """A review: the running maximum that joins a customer's covered days was kept apart per
     customer by an offset too narrow for days before 1970 (negative), so one customer's days
     ran into the next's: 100 periods for a customer of one."""
-    from types import SimpleNamespace
-
     from engine.value.subscriptions import billing_periods
 
-    def periods(codes: list[int], days: list[int]) -> list[int]:
-        tx = SimpleNamespace(customer_ids=np.array(["a", "b"], dtype=object),
-                             code=np.array(codes), day=np.array(days, dtype=np.int32),
-                             amount=np.full(len(codes), 10.0))
-        return billing_periods(tx, 30).tolist()  # type: ignore[arg-type]
+    def periods(codes: list[int], days: list[int]) -> list[int]:  # one period each
+        start = np.array(days)
+        return billing_periods(_contracts(np.array(codes), start, start + 30,
+                                          np.full(len(codes), 10.0), 2, 1000), 30).tolist()
 
     assert periods([0, 0, 0, 1], [-3000, -2970, -2940, -2990]) == [3, 1]
     assert periods([0, 1, 1], [100, -400, -370]) == [1, 2]
@@ -212,37 +223,73 @@ def test_billing_periods_before_1970_and_out_of_order_are_counted_per_customer()
 
 
 def test_periods_through_a_day_and_paid_in_a_window_match_counting_day_by_day() -> None:
-    """`cvm fit` sorts the payments once and counts the periods through the calibration end
+    """`cvm fit` sorts the contracts once and counts the periods through the calibration end
     and the as-of date from that one order: each count is, customer by customer, the spans
-    of their payments joined where they overlap, in plain Python (random payments, refunds,
-    overlaps, days before 1970)."""
-    from types import SimpleNamespace
-
-    from engine.value.subscriptions import Payments, paid_between
+    of their contracts (start to end, the as-of date or the day after ``through``, at least
+    a day) joined where they overlap, in plain Python (random contracts, refunds, overlaps,
+    days before 1970, contracts running)."""
+    from engine.data.contracts import NO_END
+    from engine.value.subscriptions import Coverage
 
     rng = np.random.default_rng(7)
-    n, rows, billing = 40, 400, 30
+    n, rows, billing, as_of = 40, 400, 30, 300
     code = rng.integers(0, n - 3, rows)  # the last three customers pay nothing
+    start = rng.integers(-400, as_of, rows)
+    end = np.where(rng.random(rows) < 0.3, NO_END, start + rng.integers(0, 200, rows))
+    amount = rng.choice([-5.0, 10.0, 10.0, 10.0], rows)
+    paid = Coverage.of(_contracts(code, start, end, amount, n, as_of), billing)
+    for through in (None, -100, 0, 150, 299):
+        expected = []
+        for c in range(n):
+            last = as_of if through is None else min(as_of, through + 1)
+            spans = sorted((int(s), max(min(int(e), last), int(s) + 1)) for s, e, a in
+                           zip(start[code == c], end[code == c], amount[code == c],
+                               strict=True)
+                           if a > 0 and (through is None or s <= through))
+            joined: list[list[int]] = []  # spans that overlap joined, one after another
+            for first, stop in spans:
+                if joined and first < joined[-1][1]:
+                    joined[-1][1] = max(joined[-1][1], stop)
+                else:
+                    joined.append([first, stop])
+            expected.append(sum(-(-(b - a) // billing) for a, b in joined))
+        assert paid.periods(through).tolist() == expected, through
+
+
+def test_paid_in_a_window_is_a_positive_payment_in_it() -> None:
+    from types import SimpleNamespace
+
+    from engine.value.subscriptions import paid_between
+
+    rng = np.random.default_rng(7)
+    n, rows = 40, 400
+    code = rng.integers(0, n - 3, rows)
     day = rng.integers(-400, 400, rows).astype(np.int32)
     amount = rng.choice([-5.0, 10.0, 10.0, 10.0, 0.0], rows)
     tx = SimpleNamespace(customer_ids=np.arange(n).astype(str), code=code, day=day,
                          amount=amount)
-    paid = Payments.of(tx, billing)  # type: ignore[arg-type]
-    for through in (None, -100, 0, 150, 399):
-        expected = []
-        for c in range(n):
-            spans = sorted((int(d), int(d) + billing) for d, a in
-                           zip(day[code == c], amount[code == c], strict=True)
-                           if a > 0 and (through is None or d <= through))
-            joined: list[list[int]] = []  # spans that overlap joined, one after another
-            for start, end in spans:
-                if joined and start < joined[-1][1]:
-                    joined[-1][1] = max(joined[-1][1], end)
-                else:
-                    joined.append([start, end])
-            expected.append(sum(-(-(b - a) // billing) for a, b in joined))
-        assert paid.periods(through).tolist() == expected, through
     for since, through in ((-200, -170), (0, 30), (370, 400)):
         window = [bool(((code == c) & (amount > 0) & (day > since) & (day <= through)).any())
                   for c in range(n)]
         assert paid_between(tx, since, through).tolist() == window  # type: ignore[arg-type]
+
+
+def test_a_contract_beside_another_pays_no_period_past_the_as_of_date_or_its_end(
+        make_project: Callable[..., Path]) -> None:
+    """A trial: each payment was taken to cover a whole billing period, so an add-on (or a new
+    plan starting before the old one ends) whose last payment fell later in the period than
+    the main contract's stretched the days covered past the as-of date (or past the old
+    contract's end): one renewal more, and every fitted figure moved. The days covered end at
+    the contract's end and the as-of date (2024-07-01): 182 days, 7 periods, for each."""
+    from engine.value.subscriptions import billing_periods
+
+    project = make_project(CONFIG, tx="cust,start,end,price\n"
+                           "addon,2024-01-01,,30.00\n"  # Jan 1 .. Jun 29: 7 payments
+                           "addon,2024-02-01,,20.00\n"  # its last on Jun 30, to Jul 30
+                           "plan,2024-01-01,2024-04-20,30.00\n"  # to Apr 30 as paid
+                           "plan,2024-04-01,,35.00\n"  # Apr 1 .. Jun 30
+                           "one,2024-01-01,,30.00\n"  # alone: 7
+                           "same_day,2024-03-01,2024-03-01,30.00\n")  # billed its first
+    tx = load_transactions(load_config(project))
+    periods = dict(zip(tx.customer_ids, billing_periods(tx, 30).tolist(), strict=True))
+    assert periods == {"addon": 7, "plan": 7, "one": 7, "same_day": 1}

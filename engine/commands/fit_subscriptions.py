@@ -26,7 +26,7 @@ from engine.output.folder import Guard, Target
 from engine.output.writers import write_text
 from engine.project.config import Config
 from engine.terminal import shell_path
-from engine.value.subscriptions import Payments, paid_between
+from engine.value.subscriptions import Coverage, paid_between
 from engine.words import counted
 
 
@@ -41,7 +41,7 @@ def run(config: Config, tx: Transactions, target: Target, guard: Guard,
     billing = config.subscriptions.billing_days
     # the customers the value table values: a billing period paid (a contract starting after
     # the as-of date, or a refund alone, pays none), each period once (billing_periods)
-    paid = Payments.of(tx, billing)  # sorted once, counted through two days
+    paid = Coverage.of(tx, billing)  # sorted once, counted through two days
     payments = paid.periods().astype(np.float64)
     valued = payments > 0
     n_customers = int(valued.sum())

@@ -36,6 +36,7 @@ class Contracts:
     code: np.ndarray  # intp customer code per contract
     start: np.ndarray  # int64 day of the start (days since 1970-01-01)
     end: np.ndarray  # int64 first day not covered (NO_END while it runs): start <= day < end
+    amount: np.ndarray  # float64 price per billing period (negative: a refund, a discount)
 
 
 def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,

@@ -390,7 +390,7 @@ def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -
     return replace(tx, code=tx.code[row], day=(start[row] + k * billing_days).astype(np.int32),
                    amount=tx.amount[row], margin=tx.margin[row], order=None,
                    category=rep(tx.category), active=active,
-                   contracts=Contracts(tx.code, start, end_day.astype(np.int64)))
+                   contracts=Contracts(tx.code, start, end_day.astype(np.int64), tx.amount))
 
 
 def assumed_margin_note(rows: int, rate: float) -> str:

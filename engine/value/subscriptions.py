@@ -149,13 +149,15 @@ def add_contract_end(frame: pd.DataFrame, counts: ContractCounts, as_of_day: int
 
 
 def billing_periods(tx: Transactions, billing_days: int) -> np.ndarray:
-    """Per customer code: the billing periods paid (renewals + 1). Each positive payment
-    covers ``billing_days`` from its day; the days covered, joined where payments overlap,
-    are counted in whole billing periods (a part one counting as one), so a period is paid
-    once whatever the rows paying it: two contracts running together, a contract's row
-    twice, a plan changed mid-period (its new contract starting before the old one's period
-    ends). A negative payment (a refund, a discount line) covers nothing."""
-    return Payments.of(tx, billing_days).periods()
+    """Per customer code: the billing periods paid (renewals + 1). Each contract of a
+    positive price covers the days from its start to its end or the as-of date (at least
+    its first day: it is billed its first period); the days covered, joined where contracts
+    overlap, are counted in whole billing periods (a part one counting as one), so a period
+    is paid once whatever the contracts paying it: two contracts running together (an
+    add-on), a contract's row twice, a plan changed mid-period (its new contract starting
+    before the old one ends). A contract of a negative price (a refund, a discount line)
+    covers nothing. One contract alone pays as many periods as it has payments."""
+    return Coverage.of(tx, billing_days).periods()
 
 
 def paid_between(tx: Transactions, since: int, through: int) -> np.ndarray:
@@ -165,45 +167,53 @@ def paid_between(tx: Transactions, since: int, through: int) -> np.ndarray:
     return np.bincount(tx.code[keep], minlength=len(tx.customer_ids)) > 0
 
 
-class Payments:
-    """The positive payments sorted by customer, then day, once, for the billing periods
-    paid counted through any day (``cvm fit`` counts them through two)."""
+class Coverage:
+    """The contracts of a positive price sorted by customer, then start, once, for the
+    billing periods paid counted through any day (``cvm fit`` counts them through two)."""
 
-    def __init__(self, code: np.ndarray, day: np.ndarray, customers: int, billing_days: int,
-                 width: int, low: int) -> None:
-        self.code, self.day, self.customers = code, day, customers
+    def __init__(self, code: np.ndarray, start: np.ndarray, stop: np.ndarray, customers: int,
+                 billing_days: int, width: int, low: int) -> None:
+        self.code, self.start, self.stop, self.customers = code, start, stop, customers
         self.billing_days, self.width, self.low = billing_days, width, low
 
     @classmethod
-    def of(cls, tx: Transactions, billing_days: int) -> Payments:
-        keep = tx.amount > 0
-        code, day = tx.code[keep].astype(np.int64), tx.day[keep].astype(np.int64)
+    def of(cls, tx: Transactions, billing_days: int) -> Coverage:
+        contracts = tx.contracts
+        assert contracts is not None
+        keep = contracts.amount > 0
+        code, start = contracts.code[keep].astype(np.int64), contracts.start[keep]
+        # the first day not covered: the end or the as-of date, after the first day
+        stop = np.maximum(np.minimum(contracts.end[keep], tx.as_of_day), start + 1)
+        customers = len(tx.customer_ids)
         if not len(code):
-            return cls(code, day, len(tx.customer_ids), billing_days, 1, 0)
+            return cls(code, start, stop, customers, billing_days, 1, 0)
         # days counted from the earliest (before 1970 they are negative); one sort of one
-        # key, customer then day (a lexsort of the two took twice as long)
-        low = int(np.min(day))
-        width = int(np.max(day)) - low + billing_days + 1  # wider than any customer's days
-        order = np.argsort(code * width + (day - low), kind="stable")
-        return cls(code[order], day[order], len(tx.customer_ids), billing_days, width, low)
+        # key, customer then start (a lexsort of the two took twice as long)
+        low = int(np.min(start))
+        width = int(np.max(stop)) - low + 1  # wider than any customer's days
+        order = np.argsort(code * width + (start - low), kind="stable")
+        return cls(code[order], start[order], stop[order], customers, billing_days, width,
+                   low)
 
     def periods(self, through: int | None = None) -> np.ndarray:
-        """Per customer code: the billing periods paid by the payments on or before
-        ``through`` (all without it); a subset of sorted rows stays sorted."""
-        code, day, billing_days = self.code, self.day, self.billing_days
+        """Per customer code: the billing periods paid on or before ``through`` (all
+        without it): the contracts started by then, each covering to the day after it at
+        most (its payments on or before it); a subset of sorted rows stays sorted."""
+        code, start, stop, billing_days = self.code, self.start, self.stop, self.billing_days
         if through is not None:
-            keep = day <= through
-            code, day = code[keep], day[keep]
+            keep = start <= through
+            code, start = code[keep], start[keep]
+            stop = np.minimum(stop[keep], through + 1)
         if not len(code):
             return np.zeros(self.customers, dtype=np.int64)
         # the end of the days covered so far, per customer (the offset per customer keeps
         # the running maximum within the customer's rows)
         shift = code * self.width
-        reach = np.maximum.accumulate(day - self.low + billing_days + shift) - shift + self.low
-        starts = np.ones(len(day), dtype=bool)  # a row that begins a stretch of days covered
-        starts[1:] = (code[1:] != code[:-1]) | (day[1:] >= reach[:-1])
+        reach = np.maximum.accumulate(stop - self.low + shift) - shift + self.low
+        starts = np.ones(len(start), dtype=bool)  # a row that begins a stretch covered
+        starts[1:] = (code[1:] != code[:-1]) | (start[1:] >= reach[:-1])
         first = np.flatnonzero(starts)
-        last = np.append(first[1:], len(day)) - 1
-        periods = -(-(reach[last] - day[first]) // billing_days)  # each stretch, rounded up
+        last = np.append(first[1:], len(start)) - 1
+        periods = -(-(reach[last] - start[first]) // billing_days)  # each, rounded up
         return np.bincount(code[first], weights=periods,
                            minlength=self.customers).astype(np.int64)
