@@ -26,6 +26,7 @@ from engine.activation.allocate import CONSENTED_NOT_SERVING, LABELS, NO_CONSENT
 from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
+from engine.plan.holdout_moves import moved_by_holdout
 from engine.plan.room import moved_by_campaign, moved_by_room, rooms
 from engine.plan.sources import CONFIG, SideError, Source
 from engine.plan.why import Books, records, why
@@ -166,8 +167,10 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
              for m, cb, ca, c in zip(moved_by(changes, before, after), changes["channel_before"],
                                      changes["channel_after"], changes["campaign_after"],
                                      strict=True)]
-    changes["reason"] = [why(r, books, b, a, m, FIELDS) for r, b, a, m in
-                         zip(changes.to_dict("records"), rec_b, rec_a, moved, strict=True)]
+    rows = changes.to_dict("records")
+    held = [moved_by_holdout(r, before.setup.channels, after.setup.channels) for r in rows]
+    changes["reason"] = [why(r, books, b, a, m, FIELDS, h) for r, b, a, m, h in
+                         zip(rows, rec_b, rec_a, moved, held, strict=True)]
     # counts as whole numbers (--json: 2000, not 2000.0), money as amounts
     totals: dict[str, float] = {"customers": len(per), "changed": len(changes)}
     totals |= {f"changed_{f}": int(flags[f].sum()) for f in FIELDS}

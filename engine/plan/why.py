@@ -59,10 +59,11 @@ class Books:
 
 def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
         record: dict[str, Any] | None, channel_moved: str | None = None,
-        fields: Sequence[str] = ()) -> str:
+        fields: Sequence[str] = (), holdout_moved: str | None = None) -> str:
     """What made this customer change: a customer on one side only, the condition that now
-    matches or fails, else the definition, the contact policy that moved the channel
-    (``channel_moved``: engine.plan.blocked) or the allocation that changed."""
+    matches or fails, else the definition, the holdout draw (``holdout_moved``:
+    engine.plan.holdout_moves), the contact policy that moved the channel (``channel_moved``:
+    engine.plan.blocked) or the allocation that changed."""
     if record is None:  # (not a policy that stopped matching: they are not decided at all)
         return "not a customer in the proposed version (its data or its as-of date leave " \
             "them out)"
@@ -96,6 +97,8 @@ def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
             return f"{what} changed: {row[f'{f}_before']} -> {row[f'{f}_after']}"
     if isinstance(pa, str) and pa in books.edits:
         return f"{pa} changed: {books.edits[pa]}"
+    if holdout_moved is not None:
+        return holdout_moved
     if row["status_after"] == "not_served" and not same(row["not_served_reason_before"],
                                                        row["not_served_reason_after"]):
         return f"not served: {row['not_served_reason_after']}"
