@@ -111,3 +111,15 @@ def test_a_full_channel_and_a_tie_at_the_prices(tmp_path: Path) -> None:
     # the preferred channel's response is its rate x preference_lift: said, where a user saw
     # 0.09 against the 0.06 of channels.yaml with nothing to tell why
     assert options[1]["response"] == pytest.approx(0.06 * 1.5)
+
+
+def test_the_expected_value_is_rounded_once(project: Path) -> None:
+    """A marketer's trial: the headline rounded the action list's 4-decimal figure again (7.475
+    to 7.48) where the options line rounds the exact one (7.47499 to 7.47): two figures for one
+    contact, on 4 of the bundled example's allocated customers."""
+    out = _explain(project, "C001510")
+    head = re.search(r"  expected value EUR ([0-9.]+):", out)
+    option = re.search(r"    app_push  response [0-9.]+  value ([0-9.]+) ", out)
+    assert head is not None and option is not None, out
+    assert _actions(project)["C001510"]["expected_value"] == "7.475"
+    assert (head.group(1), option.group(1)) == ("7.47", "7.47")

@@ -73,8 +73,12 @@ class AllocationView:
         out = [*head, f"  status         {status}" if self.status == "allocated" else
                f"  status         {status}: {self.reason}"]
         if self.status == "allocated" and self.cost is not None:
+            # the option's exact figure rounded once, as the options below show it (the
+            # action list's is written to 4 decimals: 7.47499 is 7.475 there, 7.47 here)
+            value = next((o.expected_value for o in self.options if o.channel == self.channel
+                          and o.expected_value is not None), self.expected_value)
             out.append(f"  cost           {currency} {price(self.cost)} (per contact)")
-            out.append(f"  expected value {currency} {_two(self.expected_value)}: value at "
+            out.append(f"  expected value {currency} {_two(value)}: value at "
                        f"stake {_two(self.value_at_stake)} ({self.value_column}) x expected "
                        "response "
                        f"{self.expected_response:.4f} x relationship factor "
