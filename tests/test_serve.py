@@ -404,3 +404,24 @@ def test_a_history_out_of_reach_is_said_on_ready_and_in_the_one_error_shape(
         assert (answer.status_code, answer.json()) == (503, {
             "error": "the history cannot be read now: connection failed: connection refused",
             "detail": "check that the PostgreSQL server is running"}), answer.text
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("", "the file is empty: no key"),
+    ("\n" + KEY + "\n", "its first line is empty: the key is read from the first line"),
+])
+def test_a_key_file_without_a_key_names_the_file(project: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 text: str, said: str) -> None:
+    """A retention lead's trial: an empty key file (or its key on the second line) was told
+    'no key' and to set CVM_SERVE_KEY or pass --key-file, which they had passed; a key in
+    CVM_SERVE_KEY is not read when --key-file is given."""
+    monkeypatch.setenv(KEY_VAR, KEY)
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(text)
+    result = runner.invoke(app, ["serve", str(project), "--key-file", str(key_file)])
+    assert (result.exit_code, result.stderr.splitlines()) == (2, [
+        f"error: {key_file}: --key-file: {said}",
+        "  hint: write the key on the file's first line (e.g. python3 -c 'import secrets; "
+        f"print(secrets.token_urlsafe(32))' > {key_file}); --key-file is read instead of "
+        "CVM_SERVE_KEY"])

@@ -293,3 +293,17 @@ def test_a_contract_beside_another_pays_no_period_past_the_as_of_date_or_its_end
     tx = load_transactions(load_config(project))
     periods = dict(zip(tx.customer_ids, billing_periods(tx, 30).tolist(), strict=True))
     assert periods == {"addon": 7, "plan": 7, "one": 7, "same_day": 1}
+
+
+def test_the_note_of_contracts_running_past_a_default_as_of_date_counts_in_words() -> None:
+    """A trial: 'note: 1 contracts end on or after the as-of date'."""
+    from engine.data.contracts import ends_after_note
+
+    day = (dt.date(2024, 3, 2) - EPOCH).days
+    assert ends_after_note(1, day, dt.date(2024, 1, 1)) == (
+        "1 contract ends on or after the as-of date 2024-01-01 (latest end 2024-03-02): it is "
+        "running at it; set as_of to value at a later date (the default is the day after the "
+        "last contract start)")
+    assert ends_after_note(2, day, dt.date(2024, 1, 1)).startswith(  # type: ignore[union-attr]
+        "2 contracts end on or after the as-of date 2024-01-01 (latest end 2024-03-02): they "
+        "are running")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import InputError
+from engine.words import counted
 
 if TYPE_CHECKING:
     from engine.data.tabular import Source
@@ -71,8 +72,9 @@ def ends_after_note(count: int, latest_day: int, as_of: dt.date) -> str | None:
     if not count:
         return None
     latest = dt.date(1970, 1, 1) + dt.timedelta(days=latest_day)
-    return (f"{count:,} contracts end on or after the as-of date {as_of} (latest end "
-            f"{latest}): they are running at it; set as_of to value at a later date (the "
+    return (f"{counted(count, 'contract')} end{'s' * (count == 1)} on or after the as-of "
+            f"date {as_of} (latest end {latest}): {'it is' if count == 1 else 'they are'} "
+            "running at it; set as_of to value at a later date (the "
             "default is the day after the last contract start)")
 
 

@@ -42,6 +42,13 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> st
                                      hint="give a readable file holding the key on its first "
                                           "line")) from None
         key, where = (text.splitlines() or [""])[0].strip(), "--key-file"
+        if not key:
+            raise UsageError(Problem(
+                "its first line is empty: the key is read from the first line" if text.strip()
+                else "the file is empty: no key", file=str(key_file), key=where,
+                hint="write the key on the file's first line (e.g. python3 -c 'import "
+                     f"secrets; print(secrets.token_urlsafe(32))' > {key_file}); --key-file "
+                     f"is read instead of {KEY_VAR}"))
     else:
         key, where = environ.get(KEY_VAR, "").strip(), KEY_VAR
     if not key:
