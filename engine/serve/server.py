@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import signal
 import socket
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -78,7 +80,7 @@ class Running:
             raise
         self.port = self.sock.getsockname()[1]
         self.app = create_app(self.service, key, max_body=options.max_body, docs=options.docs)
-        self.server = uvicorn.Server(uvicorn.Config(
+        self.server = _Server(uvicorn.Config(
             self.app, log_level="warning" if not options.access_log else "info",
             access_log=options.access_log, lifespan="off", server_header=False))
         self._stop = threading.Event()
@@ -225,6 +227,22 @@ class Running:
             self.journal.close()
         self.opt_outs.close()
         self.sock.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a Ctrl-C ignored when the service started (a shell script's
+    background job, nohup) stays ignored, as in every other command (engine.interrupts):
+    uvicorn took it as a stop, then raised it again under the ignoring handler it restored,
+    and the process ended with 0 and no word."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._ctrl_c_ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGINT and self._ctrl_c_ignored:
+            return
+        super().handle_exit(sig, frame)
 
 
 def _bind(host: str, port: int) -> socket.socket:
