@@ -237,7 +237,7 @@ def test_a_failure_while_running_names_the_side(tmp_path: Path) -> None:
     code, out, err = _plan(project, "--proposed", str(bad))
     assert code == 1 and out == ""
     assert err.startswith(f"error: the proposed version ({bad}) cannot run:\n"
-                          f"  {bad}/templates/brief.md.j2:75:"), err
+                          f"  {bad}/templates/brief.md.j2:{len(text.splitlines()) + 1}:"), err
     assert "has no element 99" in err
     # a name no brief has is found when the side is validated, before anything runs
     tpl.write_text(text + "{{ no_such_figure }}\n")

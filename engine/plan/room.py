@@ -1,7 +1,9 @@
 """Why the allocation moved a customer between channels in a dry-run when no contact policy
 did: the channel they had is full or its budget spent in the proposed version (its capacity
-or budget changed, or options scored higher took its places), or the channel they get now had
-no room before and has now. Said with the limit and, when the change made it, its change."""
+or budget changed, or options scored higher took its places), or its limit was lowered and the
+allocation prices its places higher though they are not all taken, or the channel they get now
+had no room before and has now. Said with the limit and, when the change made it, its
+change."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from engine.project.channels import Channel, budget_contacts
 
 _HIGHER = "options scored higher took its places"
 _FEWER = "fewer options scored higher took its places"
+# a limit lowered but not used up: the walk's price of a scarce channel's places rose
+_PRICED = "its places are priced higher"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,16 @@ def moved_by_room(channel_before: object, channel_after: object,
         if now.budget_holds > was.budget_holds:
             return f"same action; {channel_after}'s budget has room now after its budget " \
                 f"changed {_money(was.budget)} -> {_money(now.budget)}"
+    if left is not None:  # lowered, not used up: the allocation prices its places higher
+        was, now = left
+        if now.capacity < was.capacity:
+            return f"same action; {channel_before}'s capacity changed " \
+                f"{_number(was.capacity)} -> {_number(now.capacity)}: {_PRICED} " \
+                f"({now.contacts:,} of {now.capacity:,} places taken)"
+        if now.budget_holds < was.budget_holds:
+            return f"same action; {channel_before}'s budget changed {_money(was.budget)} -> " \
+                f"{_money(now.budget)}: {_PRICED} ({now.contacts:,} contacts of the " \
+                f"{_number(now.budget_holds)} it pays for)"
     if left is not None:  # the same limits, or raised: others took the places
         was, now = left
         if now.full:

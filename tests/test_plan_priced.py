@@ -1,0 +1,52 @@
+"""`cvm plan`: a customer moved off a channel whose limit was lowered, though the channel is
+not used up in the proposal, is told the lowered limit: the allocation prices a scarce
+channel's places (README "Allocation"), so a cut moves customers before it binds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from engine.cli import app
+from tests.conftest import copy_example_project
+
+runner = CliRunner()
+
+
+def _channels(project: Path, old: str, new: str) -> None:
+    path = project / "policies" / "channels.yaml"
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+
+
+def test_a_lowered_limit_that_prices_a_channel_higher_is_named(tmp_path: Path) -> None:
+    """A retention lead's trial: the call centre at 28 places, the account manager cut from
+    40 to 5 places: 8 customers moved from the account manager to the call centre were told
+    'the channel allocation changed (capacity, budget or competition)'; the account manager
+    ended at 4 of 5, and its price did it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    project, proposed = copy_example_project(tmp_path / "a"), copy_example_project(tmp_path / "b")
+    for side in (project, proposed):
+        _channels(side, "    capacity: 150\n    budget: 800\n",
+                  "    capacity: 28\n    budget: 800\n")
+    _channels(proposed, "    capacity: 40\n    budget: 1500\n",
+              "    capacity: 5\n    budget: 1500\n")
+    out = tmp_path / "changes.csv"
+    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                                 "--no-history", "--quiet", "--changes", str(out)])
+    assert result.exit_code == 0, result.stderr
+    changes = pd.read_csv(out, dtype={"customer_id": str}, keep_default_na=False)
+    moved = changes[(changes["channel_before"] == "account_manager")
+                    & (changes["channel_after"] != "account_manager")
+                    & (changes["channel_after"] != "")]
+    assert len(moved) > 0
+    reasons = set(moved["reason"])
+    assert not any("the channel allocation changed" in r for r in reasons), reasons
+    priced = {r for r in reasons if "priced higher" in r}
+    assert priced, reasons
+    assert all(r.startswith("same action; account_manager's capacity changed 40 -> 5: its "
+                            "places are priced higher (") for r in priced), priced
