@@ -65,7 +65,9 @@ class Parser:
         where = format_path(path)
         if not isinstance(raw, dict):
             hint = ("`always` can only be the whole `when`" if raw == "always" else
-                    "write a mapping such as `recency_days: {gt: 90}`, or all/any/not")
+                    "did you mean `always`? (the whole `when`, to match every customer)"
+                    if len(path) == 1 and isinstance(raw, str) and did_you_mean(raw, ["always"])
+                    else "write a mapping such as `recency_days: {gt: 90}`, or all/any/not")
             self.error(path, f"found {describe_found(raw)}, expected a condition", hint)
             return None
         if len(raw) != 1:
@@ -214,7 +216,11 @@ class Parser:
         if op in ("in", "not_in"):
             if not isinstance(raw, list) or not raw:
                 found = "an empty list" if raw == [] else describe_found(raw)
-                self.error(path, f"found {found}, expected a list of at least one value")
+                self.error(path, f"found {found}, expected a list of at least one value",
+                           f"{{{op}: []}} holds for {'no' if op == 'in' else 'every'} "
+                           "customer: list the values, or remove the test" if raw == [] else
+                           f"write the values as a list, even one: {{{op}: [{raw}]}}"
+                           if isinstance(raw, (str, int, float)) else None)
                 return _BAD
             values = [self.scalar(attribute, kind, v, (*path, i)) for i, v in enumerate(raw)]
             if any(v is _BAD for v in values):
