@@ -5,6 +5,7 @@ service read; refused at its line without ``subscriptions:``."""
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -112,20 +113,21 @@ def test_a_campaign_valued_by_a_model_column_whose_fit_failed_is_an_error_not_a_
     sBG cannot be fitted to, models.use auto fell back to the formulas and the allocation
     failed with an internal error (KeyError 'clv_model'); explain too."""
     project = contracts_project(tmp_path, formulas=False)
-    expected = [
-        "error: policies/campaigns.yaml:11:21: campaigns.save_at_risk.value_at_stake: "
-        "'clv_model' is a model column, and the sBG fit failed: parameter "
-        "beta = 3.516e+07 is outside [1e-08, 1e+06]: the data do not identify the model (too "
-        "few customers churned, or too few renewed, or subscriptions.billing_days is not the "
-        "billing period): the value table has no clv_model",
-        "  hint: name a column of the formulas (clv_discounted, potential_value, total_value), "
-        "or see why the model cannot be fitted with cvm fit"]
+    # (which parameter runs away depends on numpy's and scipy's versions)
+    expected = re.compile(
+        r"error: policies/campaigns\.yaml:11:21: campaigns\.save_at_risk\.value_at_stake: "
+        r"'clv_model' is a model column, and the sBG fit failed: parameter (alpha|beta) = "
+        r"\S+ is outside \[1e-08, 1e\+06\]: the data do not identify the model \(too few "
+        r"customers churned, or too few renewed, or subscriptions\.billing_days is not the "
+        r"billing period\): the value table has no clv_model\n"
+        r"  hint: name a column of the formulas \(clv_discounted, potential_value, "
+        r"total_value\), or see why the model cannot be fitted with cvm fit\n")
     ran = runner.invoke(app, ["run", "--project", str(project), "--no-history", "--quiet"])
-    assert (ran.exit_code, ran.stderr.splitlines()) == (1, expected)
+    assert ran.exit_code == 1 and expected.fullmatch(ran.stderr), ran.stderr
     assert not (project / "output").exists()
     shown = runner.invoke(app, ["explain", "booked", "--project", str(project),
                                 "--no-history"])
-    assert (shown.exit_code, shown.stderr.splitlines()) == (1, expected)
+    assert shown.exit_code == 1 and expected.fullmatch(shown.stderr), shown.stderr
 
 
 def test_a_model_column_as_value_at_stake_with_models_use_none_is_refused_by_validate(
@@ -139,9 +141,56 @@ def test_a_model_column_as_value_at_stake_with_models_use_none_is_refused_by_val
             "total_value), or set models.use: auto")
     said = ("'clv_model' is a model column, and models.use is none in cvm.yaml: the value "
             "table has no clv_model")
-    assert result.stderr.splitlines() == [
-        f"error: policies/campaigns.yaml:5:17: value_at_stake: {said}", hint,
+    assert result.stderr.splitlines() == [  # the default's clv_model: no campaign takes it
         f"error: policies/campaigns.yaml:11:21: campaigns.save_at_risk.value_at_stake: {said}",
         hint,
         f"error: policies/campaigns.yaml:23:21: campaigns.welcome_new.value_at_stake: {said}",
-        hint, "3 error(s), 0 warning(s) in 1 file(s)"]
+        hint, "2 error(s), 0 warning(s) in 1 file(s)"]
+    # a review: the report and the responses' import allocate nothing, and said the same
+    reported = runner.invoke(app, ["report", "--project", str(project), "--quiet"])
+    assert (reported.exit_code, reported.stderr) == (0, "")
+
+
+def test_ends_before_1970_and_a_discount_line_beside_a_booked_end(tmp_path: Path) -> None:
+    """A review: the end of a contract before 1970 (a negative day) lost to the 'not running'
+    mark and read as none; a discount line without an end running beside a contract whose
+    end is booked hid it."""
+    project = contracts_project(tmp_path)
+    (project / "cvm.yaml").write_text(CONFIG.replace("as_of: 2024-07-01", "as_of: 1969-10-01"))
+    (project / "tx.csv").write_text(
+        "cust,start,end,price\n"
+        "old,1969-01-01,1969-10-11,10.00\n"  # ends in 10 days, before 1970
+        "disc,1969-01-01,1969-10-06,10.00\n"  # ends in 5 days
+        "disc,1969-01-01,,-2.00\n"  # its discount, without an end
+        "open,1969-02-01,,10.00\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["score", "--project", str(project), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(out / "customers.csv")
+    days = dict(zip(table["customer_id"], table["days_to_contract_end"], strict=True))
+    assert {k: None if math.isnan(v) else v for k, v in days.items()} == {
+        "disc": 5.0, "old": 10.0, "open": None}
+
+
+def test_a_renewal_booked_to_start_by_the_end_carries_the_contract_on(tmp_path: Path) -> None:
+    """A review: a contract starting after the as-of date is left out of the value, so a
+    renewal already booked made its customer look as if they cancelled (and the example's
+    save_cancelling called them)."""
+    project = contracts_project(tmp_path)
+    (project / "tx.csv").write_text(
+        "cust,start,end,price\n"
+        "renewed,2024-01-01,2024-07-11,10.00\n"
+        "renewed,2024-07-11,,10.00\n"  # booked, from the end on: no end
+        "term,2024-01-01,2024-07-11,10.00\n"
+        "term,2024-07-11,2025-07-11,12.00\n"  # a new term booked: its end
+        "gap,2024-01-01,2024-07-11,10.00\n"
+        "gap,2024-09-01,,10.00\n"  # back after a gap: the running one still ends
+        "refund,2024-01-01,2024-07-11,10.00\n"
+        "refund,2024-07-11,,-10.00\n")  # not a contract that pays
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["score", "--project", str(project), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(out / "customers.csv")
+    days = dict(zip(table["customer_id"], table["days_to_contract_end"], strict=True))
+    assert {k: None if math.isnan(v) else v for k, v in days.items()} == {
+        "gap": 10.0, "refund": 10.0, "renewed": None, "term": 375.0}

@@ -417,11 +417,11 @@ def test_a_key_file_without_a_key_names_the_file(project: Path, tmp_path: Path,
     'no key' and to set CVM_SERVE_KEY or pass --key-file, which they had passed; a key in
     CVM_SERVE_KEY is not read when --key-file is given."""
     monkeypatch.setenv(KEY_VAR, KEY)
-    key_file = tmp_path / "key.txt"
+    key_file = tmp_path / "my key.txt"  # the hint's command quotes the path
     key_file.write_text(text)
     result = runner.invoke(app, ["serve", str(project), "--key-file", str(key_file)])
     assert (result.exit_code, result.stderr.splitlines()) == (2, [
         f"error: {key_file}: --key-file: {said}",
         "  hint: write the key on the file's first line (e.g. python3 -c 'import secrets; "
-        f"print(secrets.token_urlsafe(32))' > {key_file}); --key-file is read instead of "
+        f"print(secrets.token_urlsafe(32))' > '{key_file}'); --key-file is read instead of "
         "CVM_SERVE_KEY"])

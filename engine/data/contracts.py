@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from engine.data.tabular import Source
 
 NO_END = np.iinfo(np.int32).max
+NOT_BOOKED = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Contracts:
     start: np.ndarray  # int64 day of the start (days since 1970-01-01)
     end: np.ndarray  # int64 first day not covered (NO_END while it runs): start <= day < end
     amount: np.ndarray  # float64 price per billing period (negative: a refund, a discount)
+    # per customer code, the contracts of a positive price starting on or after the as-of
+    # date (left out of the value): their first start and last end (NO_END: one runs on)
+    # (NOT_BOOKED: none), what tells a renewal booked from a cancellation (booked_after)
+    booked_start: np.ndarray | None = None
+    booked_end: np.ndarray | None = None
 
 
 def end_days(src: Source, column: str, end_seconds: np.ndarray, day: np.ndarray,
@@ -83,3 +89,17 @@ def _such(src: Source, count: int) -> str:
     rows = "row" if count == 1 else "rows"
     return f"{count:,} such {rows}" if src.first_rows is None else \
         f"{count:,} such {rows} in the first {src.first_rows:,}"
+
+
+def booked_after(code: np.ndarray, day: np.ndarray, amount: np.ndarray, end: np.ndarray,
+                 as_of_day: int, customers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer code: the first start and the last end (NO_END when one has none) of the
+    contracts of a positive price starting on or after the as-of date (NOT_BOOKED, -1: none):
+    a renewal or a plan change already booked, which the value leaves out."""
+    later = (day >= as_of_day) & (amount > 0)
+    first = np.full(customers, NOT_BOOKED, dtype=np.int64)
+    last = np.full(customers, -1, dtype=np.int64)
+    np.minimum.at(first, code[later], day[later].astype(np.int64))
+    np.maximum.at(last, code[later], end[later].astype(np.int64))
+    return first, last
+

@@ -24,11 +24,12 @@ from engine.data.codes import (
     uuid_customer_codes,
     uuid_order_codes,
 )
-from engine.data.contracts import Contracts, end_days, ends_after, ends_after_note
+from engine.data.contracts import Contracts, booked_after, end_days, ends_after, ends_after_note
 from engine.data.database import read_rows, rows_source
 from engine.data.dedupe import duplicate_rows
 from engine.data.empty_tail import dropped, empty_tail_note
 from engine.data.folder import FolderRows, as_folder, read_folder
+from engine.data.margins import margin_of
 from engine.data.object_store import skipped_note
 from engine.data.preflight import transaction_columns
 from engine.data.spaced_ids import spaced_ids
@@ -47,7 +48,6 @@ from engine.project.as_of_today import rows_ahead
 from engine.project.config import Config
 from engine.project.database_source import DatabaseSource
 from engine.project.location import config_shown
-from engine.words import counted
 
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
@@ -175,7 +175,8 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
     end = end_days(src, subs.end, as_date_seconds(
         src, table, "end", subs.end, date_format=data.date_format, required=False), day,
         NO_DATE) if subs else None
-    margin = _margin(src, table, config, amount, report)
+    margin, report.margin_assumed_rows, report.margin_note = margin_of(src, table, config,
+                                                                        amount)
     # free each Arrow column once converted: ten million strings are worth a gigabyte
     table = table.drop_columns([k for k in ("date", "amount", "cost", "margin", "order_id",
                                             "end")
@@ -226,7 +227,8 @@ def load_transactions(config: Config, *, part: bool = False) -> Transactions:
         report.ends_after = ends_after(end[keep], as_of)
         if config.as_of is None:  # the default: say what it implies
             report.as_of_note = ends_after_note(*report.ends_after, as_of) or ""
-        tx = expand_contracts(tx, end[keep], subs.billing_days)
+        tx = expand_contracts(tx, end[keep], subs.billing_days, booked_after(
+            codes, day, amount, end, as_of_day, len(customer_ids)))
         # the refunds: the payments of a negative price, as the value table nets them
         refunds = tx.amount < 0
         report.refund_rows, report.refund_amount = int(refunds.sum()), float(
@@ -331,30 +333,6 @@ def _customer_codes(src: Source, table: pa.Table, column: str, report: LoadRepor
     return codes, id_array
 
 
-def _margin(src: Source, table: pa.Table, config: Config, amount: np.ndarray,
-            report: LoadReport) -> np.ndarray:
-    cols, rate = config.data.columns, config.margin_rate
-    if "cost" in cols:
-        margin = amount - as_number(src, table, "cost", cols["cost"], required=False)
-    elif "margin" in cols:
-        margin = as_number(src, table, "margin", cols["margin"], required=False)
-    else:
-        report.margin_note = (f"no cost or margin column: margin assumed at margin_rate "
-                              f"{rate:g} of the amount")
-        report.margin_assumed_rows = len(amount)
-        return amount * rate
-    missing = np.isnan(margin)
-    report.margin_assumed_rows = int(missing.sum())
-    if report.margin_assumed_rows:
-        report.margin_note = assumed_margin_note(report.margin_assumed_rows, rate)
-    out: np.ndarray = np.asarray(margin, dtype=np.float64)
-    if not out.flags.writeable:  # Arrow's arrays are read-only
-        out = out.copy()
-    if report.margin_assumed_rows:
-        out[missing] = amount[missing] * rate
-    return out
-
-
 def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_day: int,
                row_values: list[np.ndarray | None], *, drop_duplicates: bool) -> np.ndarray:
     """Rows to use; each skipped row is counted under exactly one reason."""
@@ -370,11 +348,12 @@ def _keep_mask(report: LoadReport, day: np.ndarray, amount: np.ndarray, as_of_da
     return np.asarray(candidates & ~dup, dtype=bool)
 
 
-def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -> Transactions:
+def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int,
+                     booked: tuple[np.ndarray, np.ndarray] | None = None) -> Transactions:
     """One row per billed period: start + k x billing_days for k = 0, 1, ... while before the
     end and the as-of date (at least the first period). ``end_day`` per contract row, NO_END
     when the contract runs. Sets ``active`` (per customer: a contract runs at the as-of date)
-    and keeps the contracts themselves in ``contracts``."""
+    and keeps the contracts themselves in ``contracts`` (with ``booked``: booked_after's)."""
     stop = np.minimum(end_day.astype(np.int64), tx.as_of_day)
     start = tx.day.astype(np.int64)
     periods = np.maximum(-((start - stop) // billing_days), 1)  # ceil((stop - start) / B)
@@ -390,10 +369,5 @@ def expand_contracts(tx: Transactions, end_day: np.ndarray, billing_days: int) -
     return replace(tx, code=tx.code[row], day=(start[row] + k * billing_days).astype(np.int32),
                    amount=tx.amount[row], margin=tx.margin[row], order=None,
                    category=rep(tx.category), active=active,
-                   contracts=Contracts(tx.code, start, end_day.astype(np.int64), tx.amount))
-
-
-def assumed_margin_note(rows: int, rate: float) -> str:
-    """The note of the rows whose margin is assumed (one process's, or the partitions')."""
-    return (f"{counted(rows, 'row')} without cost/margin: margin assumed at margin_rate "
-            f"{rate:g} of the amount")
+                   contracts=Contracts(tx.code, start, end_day.astype(np.int64), tx.amount,
+                                       *(booked or (None, None))))

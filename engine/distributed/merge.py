@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.contracts import ends_after_note
-from engine.data.load import LoadReport, Transactions, assumed_margin_note
+from engine.data.load import LoadReport, Transactions
+from engine.data.margins import assumed_margin_note
 from engine.data.object_store import skipped_note
 from engine.distributed.part import Part
 from engine.project.config import Config

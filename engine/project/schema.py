@@ -109,9 +109,11 @@ MODEL_COLUMNS: tuple[Column, ...] = (
 # With subscriptions: in cvm.yaml (engine.value.subscriptions), beside the model columns.
 SUBSCRIPTION_COLUMNS: tuple[Column, ...] = (
     _C("days_to_contract_end", NUMBER, "Days from the as-of date to the end of the customer's "
-       "running contract, its first day not covered (of several running, the latest), where "
-       "every contract of theirs running has an end: a cancellation booked or a fixed term "
-       "ending; empty when one runs without an end, or none runs.", True),
+       "running contract, its first day not covered (of several running, the latest; a "
+       "contract booked to start by then carries it on to its own end), where every contract "
+       "of theirs running has an end: a cancellation booked or a fixed term ending; empty "
+       "when one runs without an end, or none runs. Contracts of a negative price (discount "
+       "lines) end nothing.", True),
 )
 
 

@@ -152,9 +152,6 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
         channels = attempt(lambda: load_channels(where, types))
     elif "channels?" in parts:
         channels = attempt(lambda: load_channels(where, types), deferred)
-    if channels is not None and config.models.use == "none":  # no model column to value
-        problems.extend(stakes_without_model(channels, f"models.use is none in "
-                                             f"{config_shown()}", STAKE_HINT))
     campaigns = list(channels.campaigns) if channels is not None else None
     book: Rulebook | None = None
     if "rulebook" in parts or ("rulebook?" in parts and (where / LIFECYCLE_RULES).is_file()):
@@ -175,6 +172,13 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
             trigger_values(book, tiers.names if tiers is not None else None),
             [ch.id for ch in channels.channels] if channels is not None else None)
         (problems if "triggers" in parts else deferred).extend(found_in_triggers)
+    if channels is not None and book is not None and config.models.use == "none":
+        # the campaigns a policy or trigger names, valued by a model column the run has not
+        (problems if "channels" in parts else deferred).extend(stakes_without_model(
+            channels, f"models.use is none in {config_shown()}", STAKE_HINT,
+            sorted({p.campaign for p in book.policies if p.campaign} | (
+                {t.campaign for t in triggers.triggers if t.campaign}
+                if triggers is not None else set()))))
     if lint and channels is not None and book is not None:  # a campaign nothing names
         named = {p.campaign for p in book.policies} | (
             {t.campaign for t in triggers.triggers} if triggers is not None else set())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import shlex
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,8 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> st
                 "its first line is empty: the key is read from the first line" if text.strip()
                 else "the file is empty: no key", file=str(key_file), key=where,
                 hint="write the key on the file's first line (e.g. python3 -c 'import "
-                     f"secrets; print(secrets.token_urlsafe(32))' > {key_file}); --key-file "
-                     f"is read instead of {KEY_VAR}"))
+                     "secrets; print(secrets.token_urlsafe(32))' > "
+                     f"{shlex.quote(str(key_file))}); --key-file is read instead of {KEY_VAR}"))
     else:
         key, where = environ.get(KEY_VAR, "").strip(), KEY_VAR
     if not key:

@@ -116,7 +116,7 @@ class ContractCounts(NamedTuple):
 
 
 ENDS_OPEN = np.iinfo(np.int64).max
-NOT_RUNNING = -1
+NOT_RUNNING = np.iinfo(np.int64).min  # (an end before 1970 is a negative day)
 
 
 def contract_counts(tx: Transactions, billing_days: int) -> ContractCounts:
@@ -127,13 +127,20 @@ def contract_counts(tx: Transactions, billing_days: int) -> ContractCounts:
 
 
 def running_ends(contracts: Contracts, as_of_day: int, customers: int) -> np.ndarray:
-    """Per customer code: the last end of the contracts running at the as-of date (their end
-    on or after it), ``ENDS_OPEN`` when one of them has no end, ``NOT_RUNNING`` when none
-    runs (every contract row used started before the as-of date)."""
+    """Per customer code: the last end of the contracts of a positive price running at the
+    as-of date (their end on or after it; a discount line running beside them ends nothing),
+    carried on by a contract booked to start on or before it (the booked one's end),
+    ``ENDS_OPEN`` when one of them has no end, ``NOT_RUNNING`` when none runs (every contract
+    row used started before the as-of date)."""
     ends = np.full(customers, NOT_RUNNING, dtype=np.int64)
-    running = contracts.end >= as_of_day
+    running = (contracts.end >= as_of_day) & (contracts.amount > 0)
     end = np.where(contracts.end[running] == NO_END, ENDS_OPEN, contracts.end[running])
     np.maximum.at(ends, contracts.code[running], end)
+    if contracts.booked_start is not None and contracts.booked_end is not None:
+        # a contract booked to start by the end (a renewal, a plan change) carries it on
+        on = (ends != NOT_RUNNING) & (ends != ENDS_OPEN) & (contracts.booked_start <= ends)
+        ends[on] = np.where(contracts.booked_end[on] == NO_END, ENDS_OPEN,
+                            contracts.booked_end[on])
     return ends
 
 
