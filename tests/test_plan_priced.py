@@ -50,3 +50,23 @@ def test_a_lowered_limit_that_prices_a_channel_higher_is_named(tmp_path: Path) -
     assert priced, reasons
     assert all(r.startswith("same action; account_manager's capacity changed 40 -> 5: its "
                             "places are priced higher (") for r in priced), priced
+
+
+def test_a_customer_kept_on_a_channel_whose_cost_changed_is_told_the_cost(
+        tmp_path: Path) -> None:
+    """A marketer's trial: direct mail's cost raised, its customers who stayed on it were
+    told 'changed: cost, expected_value' without the setting that did it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    project, proposed = copy_example_project(tmp_path / "a"), copy_example_project(tmp_path / "b")
+    _channels(proposed, "    cost_per_contact: 1.10\n", "    cost_per_contact: 1.50\n")
+    out = tmp_path / "changes.csv"
+    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                                 "--no-history", "--quiet", "--changes", str(out)])
+    assert result.exit_code == 0, result.stderr
+    changes = pd.read_csv(out, dtype={"customer_id": str}, keep_default_na=False)
+    kept = changes[(changes["channel_before"] == "direct_mail")
+                   & (changes["channel_after"] == "direct_mail")]
+    assert len(kept) > 0
+    assert set(kept["reason"]) == {
+        "changed: cost, expected_value (direct_mail's cost_per_contact 1.1 -> 1.5)"}

@@ -133,7 +133,19 @@ def settings(before: Config, after: Config, file: str = CONFIG) -> list[Row]:
 
 
 def tiers(before: TierSpec, after: TierSpec, file: str) -> list[Row]:
-    return [(file, change) for change in fields_changed(before, after)]
+    """The tiers' settings, then each tier changed, added or removed (by name), then their
+    order when the names differ (the first tier is the top one)."""
+    rows = [(file, change) for change in fields_changed(before, after, skip=frozenset({"tiers"}))]
+    was, now = by_id(before.tiers, "name"), by_id(after.tiers, "name")
+    for name in sorted(was.keys() | now.keys()):
+        a, b = was.get(name), now.get(name)
+        change = "added" if a is None else "removed" if b is None else \
+            "; ".join(fields_changed(a, b)) if not same(a, b) else ""
+        if change:
+            rows.append((file, f"tier {name}: {change}"))
+    if list(was) != list(now):
+        rows.append((file, f"tier order: {', '.join(was)} -> {', '.join(now)}"))
+    return rows
 
 
 def briefs(before: Mapping[str, str], after: Mapping[str, str]) -> list[Row]:

@@ -27,7 +27,7 @@ from engine.errors import CvmError, InputError
 from engine.plan import diff as plan_diff
 from engine.plan.blocked import moved_by
 from engine.plan.holdout_moves import moved_by_holdout
-from engine.plan.room import moved_by_campaign, moved_by_room, rooms
+from engine.plan.room import moved_by_campaign, moved_by_room, rooms, terms_changed
 from engine.plan.sources import CONFIG, SideError, Source
 from engine.plan.why import Books, records, why
 from engine.policy.decisions import policy_matcher
@@ -168,9 +168,11 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
                                      changes["channel_after"], changes["campaign_after"],
                                      strict=True)]
     rows = changes.to_dict("records")
-    held = [moved_by_holdout(r, before.setup.channels, after.setup.channels) for r in rows]
-    changes["reason"] = [why(r, books, b, a, m, FIELDS, h) for r, b, a, m, h in
-                         zip(rows, rec_b, rec_a, moved, held, strict=True)]
+    sides = before.setup.channels, after.setup.channels
+    held = [moved_by_holdout(r, *sides) for r in rows]
+    priced = [terms_changed(r, *sides) for r in rows]
+    changes["reason"] = [why(r, books, b, a, m, FIELDS, h, p) for r, b, a, m, h, p in
+                         zip(rows, rec_b, rec_a, moved, held, priced, strict=True)]
     # counts as whole numbers (--json: 2000, not 2000.0), money as amounts
     totals: dict[str, float] = {"customers": len(per), "changed": len(changes)}
     totals |= {f"changed_{f}": int(flags[f].sum()) for f in FIELDS}

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from engine.project.channels import Channel, budget_contacts
+from engine.plan.diff import by_id
+from engine.project.channels import Channel, ChannelSetup, budget_contacts
 
 _HIGHER = "options scored higher took its places"
 _FEWER = "fewer options scored higher took its places"
@@ -135,3 +136,29 @@ def moved_by_campaign(campaign: object, before: Mapping[str, float | None],
     moved = "lowered" if now is not None and (was is None or now < was) else "raised"
     return (f"same action; campaign {campaign}'s budget {moved}: {_money(was)} -> "
             f"{_money(now)}")
+
+
+def terms_changed(row: Mapping[str, object], before: ChannelSetup,
+                  after: ChannelSetup) -> str | None:
+    """For a customer kept on the same channel whose cost or expected figures changed: the
+    settings that price the contact that changed (the channel's cost, response rate and
+    relationship strength, the relationship weight, the campaign's value at stake), or
+    None."""
+    channel, campaign = row["channel_after"], row["campaign_after"]
+    if not isinstance(channel, str) or channel != row["channel_before"]:
+        return None
+    was, now = by_id(before.channels).get(channel), by_id(after.channels).get(channel)
+    said = []
+    if was is not None and now is not None:
+        said += [f"{channel}'s {f} {getattr(was, f):g} -> {getattr(now, f):g}"
+                 for f in ("cost_per_contact", "response_rate", "relationship_strength")
+                 if getattr(was, f) != getattr(now, f)]
+    if before.relationship_weight != after.relationship_weight:
+        said.append(f"relationship_weight {before.relationship_weight:g} -> "
+                    f"{after.relationship_weight:g}")
+    if isinstance(campaign, str) and campaign == row["campaign_before"]:
+        stake_b = before.campaign(campaign).value_at_stake
+        stake_a = after.campaign(campaign).value_at_stake
+        if stake_b != stake_a:
+            said.append(f"campaign {campaign}'s value_at_stake {stake_b} -> {stake_a}")
+    return "; ".join(said) or None

@@ -59,11 +59,13 @@ class Books:
 
 def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
         record: dict[str, Any] | None, channel_moved: str | None = None,
-        fields: Sequence[str] = (), holdout_moved: str | None = None) -> str:
+        fields: Sequence[str] = (), holdout_moved: str | None = None,
+        repriced: str | None = None) -> str:
     """What made this customer change: a customer on one side only, the condition that now
     matches or fails, else the definition, the holdout draw (``holdout_moved``:
     engine.plan.holdout_moves), the contact policy that moved the channel (``channel_moved``:
-    engine.plan.blocked) or the allocation that changed."""
+    engine.plan.blocked) or the allocation that changed; on the same channel, the settings
+    that price the contact (``repriced``: engine.plan.room.terms_changed)."""
     if record is None:  # (not a policy that stopped matching: they are not decided at all)
         return "not a customer in the proposed version (its data or its as-of date leave " \
             "them out)"
@@ -112,7 +114,7 @@ def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
         return channel_moved or "same action; the channel allocation changed (capacity, " \
             "budget or competition)"
     changed = [f for f in fields if not same(row[f"{f}_before"], row[f"{f}_after"])]
-    return "changed: " + ", ".join(changed)
+    return "changed: " + ", ".join(changed) + (f" ({repriced})" if repriced else "")
 
 
 def _values_moved(policy: Policy, before: dict[str, Any], after: dict[str, Any]) -> str:
