@@ -202,6 +202,8 @@ class Running:
             self.server.run(sockets=[self.sock])
         finally:
             self._close()
+        if self.server.ctrl_c and self.server.ctrl_c_ignored:
+            raise KeyboardInterrupt
 
     def start(self) -> Running:
         """Serve in a thread; return once it answers."""
@@ -230,18 +232,18 @@ class Running:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, but a Ctrl-C ignored when the service started (a shell script's
-    background job, nohup) stays ignored, as in every other command (engine.interrupts):
-    uvicorn took it as a stop, then raised it again under the ignoring handler it restored,
-    and the process ended with 0 and no word."""
+    """uvicorn's server, and a Ctrl-C that stopped it: one the service started ignoring (a
+    shell script's background job, nohup) is raised as an interruption once the queue is
+    recorded (exit 130, ``interrupted``), where uvicorn raised it again under the ignoring
+    handler it restored and the process ended with 0 and no word."""
 
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
-        self._ctrl_c_ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        self.ctrl_c_ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        self.ctrl_c = False
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if sig == signal.SIGINT and self._ctrl_c_ignored:
-            return
+        self.ctrl_c = self.ctrl_c or sig == signal.SIGINT
         super().handle_exit(sig, frame)
 
 
