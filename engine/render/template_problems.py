@@ -30,6 +30,14 @@ def problem_of(exc: Exception, name: str, shown: Callable[[str], str],
     # a recursion is said where it starts (the include), not where it ran out
     file, line = _where(name, outermost=isinstance(exc, RecursionError))
     if isinstance(exc, jinja2.TemplateSyntaxError):
+        opened = _unclosed(exc.source, env) if str(exc.message).startswith(
+            "Unexpected end of template") else None
+        if opened is not None:  # said where it opens: Jinja2 says the end of the file
+            tag, at = opened
+            return Problem(f"template syntax error: the {{% {tag} %}} of this line is not "
+                           f"closed by the end of the template (line {exc.lineno})",
+                           file=shown(exc.name or name), line=at,
+                           hint=f"add {{% end{tag} %}} where it should end")
         return Problem(f"template syntax error: {exc.message}", file=shown(exc.name or name),
                        line=exc.lineno, hint=_unknown_filter_hint(str(exc.message), env)
                        or SYNTAX_HINT)
@@ -154,3 +162,35 @@ def _where(name: str, *, outermost: bool = False) -> tuple[str | None, int | Non
                 break
         tb = tb.tb_next
     return file, line
+
+
+_BLOCKS = frozenset({"for", "if", "macro", "call", "filter", "block", "with", "autoescape",
+                     "set"})
+
+
+def _unclosed(source: str | None, env: jinja2.Environment | None) -> tuple[str, int] | None:
+    """The innermost block tag a template leaves open, and its line (None: none found, or
+    the template cannot be read into tokens)."""
+    if source is None:
+        return None
+    opened: list[tuple[str, int]] = []
+    words: list[tuple[int, str, str]] = []  # the current tag's tokens
+    try:
+        for line, kind, value in (env or jinja2.Environment()).lex(source):
+            if kind == "block_begin":
+                words = []
+            elif kind == "block_end" and words:
+                first = words[0]
+                tag = first[2] if first[1] == "name" else ""
+                # {% set x %} ... {% endset %} is a block, {% set x = 1 %} is not
+                block_set = tag == "set" and not any(v == "=" for _, _, v in words)
+                if tag in _BLOCKS and (tag != "set" or block_set):
+                    opened.append((tag, first[0]))
+                elif tag.startswith("end") and opened and opened[-1][0] == tag[3:]:
+                    opened.pop()
+                words = []
+            elif kind != "whitespace":
+                words.append((line, kind, value))
+    except jinja2.TemplateSyntaxError:
+        return None
+    return opened[-1] if opened else None
