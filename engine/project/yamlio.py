@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from engine.errors import InputError, Problem
+from engine.words import counted
 
 try:
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,assignment]
@@ -151,8 +152,31 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
         hint = f"a CVM file holds one YAML document: remove the '---' line; {hint}"
     elif quoted := _unquotable(text, line, column):  # date_format: %d.%m.%Y
         hint = f"a value starting with {quoted[1]} must be in quotes: {quoted}; {hint}"
+    elif (shifted := _misaligned(text, line)) and ("mapping" in said or "key" in said):
+        hint = f"{shifted}; {hint}"
     return Problem(f"YAML syntax error: {said}", file=file, line=line, column=column,
                    hint=hint)
+
+
+def _misaligned(text: str, line: int | None) -> str | None:
+    """The error's line and the key line before it at different indents, where that one
+    opens no block of its own (the keys of one mapping line up): what they are."""
+    lines = text.splitlines()
+    if line is None or not 1 < line <= len(lines):
+        return None
+    here = lines[line - 1]
+    before = next((n for n in range(line - 1, 0, -1)
+                   if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), None)
+    if before is None:
+        return None
+    above = lines[before - 1]
+    opens = above.split(" #")[0].rstrip().endswith(":")  # its keys go deeper
+    indent = len(here) - len(here.lstrip(" "))
+    other = len(above) - len(above.lstrip(" "))
+    if opens or indent == other or not re.match(r"\s*[\w-]+:", above):
+        return None
+    return (f"line {line} is indented {counted(indent, 'space')}, line {before} "
+            f"{counted(other, 'space')}: the keys of one mapping line up")
 
 
 def _unquotable(text: str, line: int | None, column: int | None) -> str | None:
