@@ -93,6 +93,10 @@ def test_tests_that_cannot_be_read_are_said_and_an_overlay_keeps_the_project_s(
     assert "fails the policy test 'a gold customer overdue against their own pace is " \
         "retained'" in said.stderr, said.stderr
     assert "cannot be read" not in said.stderr and "cannot run" not in said.stderr
+    # (a marketer's trial: the hint said to run cvm test on the overlay, which holds only
+    # the files it changes)
+    assert "\n  hint: apply the change (its files over the project's), then run `cvm test` on " \
+        "the whole; update the test if the change is meant\n" in said.stderr, said.stderr
     (overlay / "policy_tests" / "extra.yaml").write_text(
         "tests:\n  - name: gold retained\n    customer: {value_tier: gold, tenure_days: 700, "
         "recency_days: 200, recency_ratio: 2.0}\n    expect: {policy: retain_high_value}\n")

@@ -19,6 +19,9 @@ from engine.workflow.checking import run_tests
 
 HINT = "run `cvm test` on the proposed version for the whole of it; update the test if the " \
     "change is meant"
+# an overlay holds only the files it changes: `cvm test` runs on the change applied
+OVERLAY_HINT = "apply the change (its files over the project's), then run `cvm test` on the " \
+    "whole; update the test if the change is meant"
 
 
 def broken_tests(base: Project, prop: Project, project: Path, proposed: Path | None = None,
@@ -28,6 +31,7 @@ def broken_tests(base: Project, prop: Project, project: Path, proposed: Path | N
     mine = {p.name: p for p in test_files(project)}
     theirs = {p.name: p for p in test_files(proposed)} if proposed is not None else {}
     files = list(({**mine, **theirs} if overlay else (theirs or mine)).values())
+    hint = OVERLAY_HINT if overlay else HINT
     if not files:
         return []
     on = [_read(project, files, side, types_for(side.config)) for side in (base, prop)]
@@ -42,7 +46,7 @@ def broken_tests(base: Project, prop: Project, project: Path, proposed: Path | N
     # not pass there: no change breaks it
     unread = {_test_of(p) for p in errors[0]}
     out = [dataclasses.replace(p, severity="warning", message=f"the proposed version's "
-                               f"policies cannot run this test: {p.message}", hint=HINT)
+                               f"policies cannot run this test: {p.message}", hint=hint)
            for p in errors[1] if _test_of(p) not in unread]
     passed = {(o.test.file, o.test.line) for o in run_tests(
         on[0].tests, base.rulebook, base.channels, types_for(base.config)) if o.passed}
@@ -51,7 +55,7 @@ def broken_tests(base: Project, prop: Project, project: Path, proposed: Path | N
             out.append(Problem(f"the proposed version fails the policy test {o.test.name!r}, "
                                f"which the current one passes: {o.failures[0].strip()}",
                                file=o.test.file, line=o.test.line, severity="warning",
-                               hint=HINT))
+                               hint=hint))
     return out
 
 
