@@ -163,12 +163,7 @@ def test_ends_before_1970_and_a_discount_line_beside_a_booked_end(tmp_path: Path
         "disc,1969-01-01,1969-10-06,10.00\n"  # ends in 5 days
         "disc,1969-01-01,,-2.00\n"  # its discount, without an end
         "open,1969-02-01,,10.00\n")
-    out = tmp_path / "out"
-    result = runner.invoke(app, ["score", "--project", str(project), "--out", str(out)])
-    assert result.exit_code == 0, result.stderr
-    table = pd.read_csv(out / "customers.csv")
-    days = dict(zip(table["customer_id"], table["days_to_contract_end"], strict=True))
-    assert {k: None if math.isnan(v) else v for k, v in days.items()} == {
+    assert _days(project, tmp_path / "out") == {
         "disc": 5.0, "old": 10.0, "open": None}
 
 
@@ -187,10 +182,14 @@ def test_a_renewal_booked_to_start_by_the_end_carries_the_contract_on(tmp_path: 
         "gap,2024-09-01,,10.00\n"  # back after a gap: the running one still ends
         "refund,2024-01-01,2024-07-11,10.00\n"
         "refund,2024-07-11,,-10.00\n")  # not a contract that pays
-    out = tmp_path / "out"
+    assert _days(project, tmp_path / "out") == {
+        "gap": 10.0, "refund": 10.0, "renewed": None, "term": 375.0}
+
+
+def _days(project: Path, out: Path) -> dict[str, float | None]:
+    """`cvm score`'s days_to_contract_end per customer (None: empty)."""
     result = runner.invoke(app, ["score", "--project", str(project), "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     table = pd.read_csv(out / "customers.csv")
     days = dict(zip(table["customer_id"], table["days_to_contract_end"], strict=True))
-    assert {k: None if math.isnan(v) else v for k, v in days.items()} == {
-        "gap": 10.0, "refund": 10.0, "renewed": None, "term": 375.0}
+    return {k: None if math.isnan(v) else v for k, v in days.items()}

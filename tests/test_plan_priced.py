@@ -22,24 +22,31 @@ def _channels(project: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def _sides(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    return copy_example_project(tmp_path / "a"), copy_example_project(tmp_path / "b")
+
+
+def _changes(project: Path, proposed: Path, out: Path) -> pd.DataFrame:
+    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                                 "--no-history", "--quiet", "--changes", str(out)])
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(out, dtype={"customer_id": str}, keep_default_na=False)
+
+
 def test_a_lowered_limit_that_prices_a_channel_higher_is_named(tmp_path: Path) -> None:
     """A retention lead's trial: the call centre at 28 places, the account manager cut from
     40 to 5 places: 8 customers moved from the account manager to the call centre were told
     'the channel allocation changed (capacity, budget or competition)'; the account manager
     ended at 4 of 5, and its price did it."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    project, proposed = copy_example_project(tmp_path / "a"), copy_example_project(tmp_path / "b")
+    project, proposed = _sides(tmp_path)
     for side in (project, proposed):
         _channels(side, "    capacity: 150\n    budget: 800\n",
                   "    capacity: 28\n    budget: 800\n")
     _channels(proposed, "    capacity: 40\n    budget: 1500\n",
               "    capacity: 5\n    budget: 1500\n")
-    out = tmp_path / "changes.csv"
-    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
-                                 "--no-history", "--quiet", "--changes", str(out)])
-    assert result.exit_code == 0, result.stderr
-    changes = pd.read_csv(out, dtype={"customer_id": str}, keep_default_na=False)
+    changes = _changes(project, proposed, tmp_path / "changes.csv")
     moved = changes[(changes["channel_before"] == "account_manager")
                     & (changes["channel_after"] != "account_manager")
                     & (changes["channel_after"] != "")]
@@ -56,15 +63,9 @@ def test_a_customer_kept_on_a_channel_whose_cost_changed_is_told_the_cost(
         tmp_path: Path) -> None:
     """A marketer's trial: direct mail's cost raised, its customers who stayed on it were
     told 'changed: cost, expected_value' without the setting that did it."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    project, proposed = copy_example_project(tmp_path / "a"), copy_example_project(tmp_path / "b")
+    project, proposed = _sides(tmp_path)
     _channels(proposed, "    cost_per_contact: 1.10\n", "    cost_per_contact: 1.50\n")
-    out = tmp_path / "changes.csv"
-    result = runner.invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
-                                 "--no-history", "--quiet", "--changes", str(out)])
-    assert result.exit_code == 0, result.stderr
-    changes = pd.read_csv(out, dtype={"customer_id": str}, keep_default_na=False)
+    changes = _changes(project, proposed, tmp_path / "changes.csv")
     kept = changes[(changes["channel_before"] == "direct_mail")
                    & (changes["channel_after"] == "direct_mail")]
     assert len(kept) > 0
