@@ -181,7 +181,8 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
                 None if sizes.last_purchase is None else long_after_data(
                     config, as_of, sizes.last_purchase)) if p is not None and p not in problems]
             problems = [*problems, *late, *unreached_rules(built.project.rulebook, sizes),
-                        *sizes.warnings]  # the date first: it may be why rules give none
+                        *sizes.warnings, *sizes.errors]  # the date first: it may be why
+            errors = [*errors, *sizes.errors]  # rules give none; then what run stops at
         except CvmError as exc:  # the data's problems, found while scoring
             if not json_out:
                 raise

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from engine.activation.preferences import unmatched_preferences
-from engine.errors import Problem, did_you_mean
+from engine.errors import InputError, Problem, did_you_mean
 from engine.policy.decisions import decide, policy_matcher, stage_matcher
 from engine.project.conditions import AllOf, AnyOf, Compare, Condition, Not
 from engine.project.project import Project
@@ -23,7 +23,7 @@ from engine.project.segments import segment_attribute
 from engine.run.pipeline import Progress
 from engine.run.pipeline import staged as staged_table
 from engine.value.features import last_purchase_day
-from engine.value.score import score
+from engine.value.score import Scored, score
 from engine.words import counted
 
 
@@ -46,6 +46,8 @@ class Audience:
     warnings: tuple[Problem, ...] = ()  # values the conditions ask for that no one has
     last_purchase: dt.date | None = None  # the data's last purchase day (an as-of warning)
     dated_ahead: str = ""  # the rows dated after today (LoadReport.dated_ahead)
+    # what `cvm run` would stop at after the decisions: the allocation, a brief's rendering
+    errors: tuple[Problem, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "as_of": self.as_of,
@@ -117,7 +119,25 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
              unmatched_preferences(staged["preferred_channel"], setup.channels))
     return Audience(len(staged), str(scored.as_of), tuple(rows), tuple(n for n in notes if n),
                     tuple(unseen_values(setup, staged)), last_purchase_day(scored.table),
-                    scored.report.dated_ahead)
+                    scored.report.dated_ahead, tuple(_run_stops(setup, scored)))
+
+
+def _run_stops(setup: Project, scored: Scored) -> list[Problem]:
+    """The problems `cvm run` meets after deciding, on this data: its allocation (a value at
+    stake the model could not give) and every brief rendered on today's figures (a template
+    dividing by a count that is 0 for one campaign); [] when it would write them all."""
+    from engine.render.briefs import render_briefs
+    from engine.run.pipeline import compute
+
+    try:
+        comp = compute(setup, scored=scored)
+        run = {"run_id": "(validate)", "as_of": str(scored.as_of),
+               "currency": setup.config.currency, "project": setup.config.name}
+        render_briefs(setup.templates, comp.actions.assign(run_id=run["run_id"]),
+                      setup.rulebook, setup.channels, run=run)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
