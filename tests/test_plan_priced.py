@@ -71,3 +71,19 @@ def test_a_customer_kept_on_a_channel_whose_cost_changed_is_told_the_cost(
     assert len(kept) > 0
     assert set(kept["reason"]) == {
         "changed: cost, expected_value (direct_mail's cost_per_contact 1.1 -> 1.5)"}
+
+
+def test_a_budget_spent_by_a_dearer_contact_names_the_cost(tmp_path: Path) -> None:
+    """A re-trial: SMS at 0.60 a contact instead of 0.06, its budget of 60 the same: the
+    customers moved off SMS were told 'sms's budget is spent after its budget changed
+    60.00 -> 60.00'."""
+    project, proposed = _sides(tmp_path)
+    _channels(proposed, "    cost_per_contact: 0.06\n", "    cost_per_contact: 0.60\n")
+    changes = _changes(project, proposed, tmp_path / "changes.csv")
+    moved = changes[(changes["channel_before"] == "sms")
+                    & ~changes["channel_after"].isin(["sms", ""])]
+    assert len(moved) > 0
+    reasons = set(moved["reason"])
+    assert not any("60.00 -> 60.00" in r for r in reasons), reasons
+    assert "same action; sms's budget is spent after its cost_per_contact changed 0.06 -> 0.6" \
+        in reasons, reasons

@@ -3,8 +3,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from engine.cli import app
 from engine.plan.diff import tiers
 from engine.project.tiers import Tier, TierSpec
+from tests.conftest import copy_example_project
 
 
 def _spec(*tiers_: Tier, basis: str = "total_value") -> TierSpec:
@@ -35,3 +42,24 @@ def test_a_tier_change_is_said_tier_by_tier() -> None:
         ("rules/value_tiers.yaml", "tier top: added"),
         ("rules/value_tiers.yaml", "tier order: platinum, gold, bronze -> top, gold, bronze"),
     ]
+
+
+def test_a_customer_moved_by_a_tier_share_is_told_the_share(tmp_path: Path) -> None:
+    """A re-trial: gold's share raised, 181 customers were told 'value tier changed: bronze ->
+    silver' without the edit that did it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    project, proposed = copy_example_project(tmp_path / "a"), copy_example_project(tmp_path / "b")
+    tiers_file = proposed / "rules" / "value_tiers.yaml"
+    text = tiers_file.read_text()
+    assert text.count("share: 0.15") == 1
+    tiers_file.write_text(text.replace("share: 0.15", "share: 0.20"))
+    out = tmp_path / "changes.csv"
+    result = CliRunner().invoke(app, ["plan", "-p", str(project), "--proposed", str(proposed),
+                                      "--no-history", "--quiet", "--changes", str(out)])
+    assert result.exit_code == 0, result.stderr
+    changes = pd.read_csv(out, dtype={"customer_id": str}, keep_default_na=False)
+    tiered = changes[changes["reason"].str.startswith("value tier changed")]
+    assert len(tiered) > 0
+    assert all(r.endswith(" (rules/value_tiers.yaml tier gold: share: 0.15 -> 0.2)")
+               for r in tiered["reason"]), set(tiered["reason"])

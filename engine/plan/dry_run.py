@@ -34,6 +34,7 @@ from engine.policy.decisions import policy_matcher
 from engine.project.config import Config
 from engine.project.location import config_named
 from engine.project.project import Project
+from engine.project.tiers import TIERS_FILE
 from engine.render.briefs import render_briefs
 from engine.run.build import build, side
 from engine.run.pipeline import Computed, compute, holds_what_learning_reads
@@ -171,8 +172,10 @@ def make_plan(config: Config, baseline: Source, proposed: Source,
     sides = before.setup.channels, after.setup.channels
     held = [moved_by_holdout(r, *sides) for r in rows]
     priced = [terms_changed(r, *sides) for r in rows]
-    changes["reason"] = [why(r, books, b, a, m, FIELDS, h, p) for r, b, a, m, h, p in
-                         zip(rows, rec_b, rec_a, moved, held, priced, strict=True)]
+    tiers_said = "; ".join(f"{file} {change}" for file, change in plan_diff.tiers(
+        tiers_b, tiers_p, TIERS_FILE.as_posix())) or None
+    changes["reason"] = [why(r, books, b, a, m, FIELDS, h, p, tiers_said) for r, b, a, m, h, p
+                         in zip(rows, rec_b, rec_a, moved, held, priced, strict=True)]
     # counts as whole numbers (--json: 2000, not 2000.0), money as amounts
     totals: dict[str, float] = {"customers": len(per), "changed": len(changes)}
     totals |= {f"changed_{f}": int(flags[f].sum()) for f in FIELDS}

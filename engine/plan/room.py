@@ -29,6 +29,7 @@ class _Side:
     budget: float | None
     budget_holds: float  # the contacts its budget pays for (inf: no budget)
     contacts: int
+    cost: float = 0.0  # per contact: with the budget, what it pays for
 
     @property
     def full(self) -> bool:
@@ -42,7 +43,19 @@ class _Side:
 def _side(spec: Channel | None, contacts: int) -> _Side | None:
     if spec is None:
         return None
-    return _Side(spec.capacity, spec.budget, budget_contacts(spec), contacts)
+    return _Side(spec.capacity, spec.budget, budget_contacts(spec), contacts,
+                 spec.cost_per_contact)
+
+
+def _budget_change(was: _Side, now: _Side) -> str:
+    """What changed the contacts a channel's budget pays for: the budget, the cost of a
+    contact, or both."""
+    said = []
+    if was.budget != now.budget:
+        said.append(f"budget changed {_money(was.budget)} -> {_money(now.budget)}")
+    if was.cost != now.cost:
+        said.append(f"cost_per_contact changed {was.cost:g} -> {now.cost:g}")
+    return " and ".join(said) or "budget changed"
 
 
 def _number(v: float | None) -> str:
@@ -76,8 +89,8 @@ def moved_by_room(channel_before: object, channel_after: object,
             return f"same action; {channel_before} is full after its capacity changed " \
                 f"{_number(was.capacity)} -> {_number(now.capacity)}"
         if now.spent and now.budget_holds < was.budget_holds:
-            return f"same action; {channel_before}'s budget is spent after its budget " \
-                f"changed {_money(was.budget)} -> {_money(now.budget)}"
+            return f"same action; {channel_before}'s budget is spent after its " \
+                f"{_budget_change(was, now)}"
     if taken is not None:  # the channel taken had its limit raised
         was, now = taken
         # (full before or not: the allocation prices a scarce channel's last places too)
@@ -85,8 +98,8 @@ def moved_by_room(channel_before: object, channel_after: object,
             return f"same action; {channel_after} has room now after its capacity changed " \
                 f"{_number(was.capacity)} -> {_number(now.capacity)}"
         if now.budget_holds > was.budget_holds:
-            return f"same action; {channel_after}'s budget has room now after its budget " \
-                f"changed {_money(was.budget)} -> {_money(now.budget)}"
+            return f"same action; {channel_after}'s budget has room now after its " \
+                f"{_budget_change(was, now)}"
     if left is not None:  # lowered, not used up: the allocation prices its places higher
         was, now = left
         if now.capacity < was.capacity:
@@ -94,9 +107,9 @@ def moved_by_room(channel_before: object, channel_after: object,
                 f"{_number(was.capacity)} -> {_number(now.capacity)}: {_PRICED} " \
                 f"({now.contacts:,} of {now.capacity:,} places taken)"
         if now.budget_holds < was.budget_holds:
-            return f"same action; {channel_before}'s budget changed {_money(was.budget)} -> " \
-                f"{_money(now.budget)}: {_PRICED} ({now.contacts:,} contacts of the " \
-                f"{_number(now.budget_holds)} it pays for)"
+            return f"same action; {channel_before}'s {_budget_change(was, now)}: {_PRICED} " \
+                f"({now.contacts:,} contacts of the {_number(now.budget_holds)} its budget " \
+                "pays for)"
     if left is not None:  # the same limits, or raised: others took the places
         was, now = left
         if now.full:

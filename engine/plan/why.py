@@ -60,12 +60,13 @@ class Books:
 def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
         record: dict[str, Any] | None, channel_moved: str | None = None,
         fields: Sequence[str] = (), holdout_moved: str | None = None,
-        repriced: str | None = None) -> str:
+        repriced: str | None = None, tiers_changed: str | None = None) -> str:
     """What made this customer change: a customer on one side only, the condition that now
     matches or fails, else the definition, the holdout draw (``holdout_moved``:
     engine.plan.holdout_moves), the contact policy that moved the channel (``channel_moved``:
     engine.plan.blocked) or the allocation that changed; on the same channel, the settings
-    that price the contact (``repriced``: engine.plan.room.terms_changed)."""
+    that price the contact (``repriced``: engine.plan.room.terms_changed); a value tier
+    changed with the tiers' definitions said (``tiers_changed``)."""
     if record is None:  # (not a policy that stopped matching: they are not decided at all)
         return "not a customer in the proposed version (its data or its as-of date leave " \
             "them out)"
@@ -96,7 +97,8 @@ def why(row: dict[str, Any], books: Books, record_before: dict[str, Any] | None,
     for f, what in (("lifecycle_stage", "stage"), ("value_tier", "value tier"),
                     ("service_level", "service level")):
         if not same(row[f"{f}_before"], row[f"{f}_after"]):
-            return f"{what} changed: {row[f'{f}_before']} -> {row[f'{f}_after']}"
+            return f"{what} changed: {row[f'{f}_before']} -> {row[f'{f}_after']}" + (
+                f" ({tiers_changed})" if f == "value_tier" and tiers_changed else "")
     if isinstance(pa, str) and pa in books.edits:
         return f"{pa} changed: {books.edits[pa]}"
     if holdout_moved is not None:

@@ -165,15 +165,16 @@ def _misaligned(text: str, line: int | None) -> str | None:
     if line is None or not 1 < line <= len(lines):
         return None
     here = lines[line - 1]
+    # the key line before it (a folded text's lines, a comment or a list item are not keys)
     before = next((n for n in range(line - 1, 0, -1)
-                   if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), None)
-    if before is None:
+                   if re.match(r"\s*[\w-]+:", lines[n - 1])), None)
+    if before is None or not re.match(r"\s*[\w-]+:", here):
         return None
     above = lines[before - 1]
     opens = above.split(" #")[0].rstrip().endswith(":")  # its keys go deeper
     indent = len(here) - len(here.lstrip(" "))
     other = len(above) - len(above.lstrip(" "))
-    if opens or indent == other or not re.match(r"\s*[\w-]+:", above):
+    if opens or indent == other:
         return None
     return (f"line {line} is indented {counted(indent, 'space')}, line {before} "
             f"{counted(other, 'space')}: the keys of one mapping line up")
