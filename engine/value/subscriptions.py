@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 def apply_subscription_model(frame: pd.DataFrame, config: Config, tx: Transactions | None,
                              *, counts: ContractCounts | None = None) -> ModelFit:
     """The sBG model columns for a subscription business (see the module docstring).
-    ``counts``: per customer code, the payments and whether a contract runs at the as-of date
-    (``contract_counts``), when the caller has them instead of ``tx`` (``--engine dask``
-    gathers them from its partitions)."""
+    ``counts``: per customer code, the billing periods paid and whether a contract runs at
+    the as-of date (``contract_counts``), when the caller has them instead of ``tx``
+    (``--engine dask`` gathers them from its partitions)."""
     from engine.value.clv_models import ModelFit
     from engine.value.features import CODE
     from engine.value.models._common import ConvergenceError
