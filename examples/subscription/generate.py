@@ -6,7 +6,8 @@ renewal decision drawn from Beta(0.9, 4.5) (heterogeneity: a mean of 17% with ma
 customers), the shifted-beta-geometric process of Fader & Hardie (2007); a customer who leaves
 cancels during their last paid period, giving 14 days' notice: as of 2026-01-01, contracts
 still running have no end, but those ending in the next 14 days hold it (a cancellation
-booked: the value table's `days_to_contract_end`). One in ten customers who left comes back later on a new contract (a second row).
+booked: the value table's `days_to_contract_end`). One in ten customers who left comes back
+later on a new contract (a second row).
 
     python examples/subscription/generate.py    # rewrites contracts.csv next to this file
 """
