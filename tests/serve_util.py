@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -115,3 +116,12 @@ def complaint(http: httpx.Client, customer: str) -> dict[str, dict[str, object]]
     """Post a complaint of the customer; the actions fired, by trigger id."""
     body = http.post("/v1/events", json={"customer_id": customer, "type": "complaint"}).json()
     return {f["trigger_id"]: f for f in body["fired"]}
+
+
+def agent_page(browser: Any, service: Running) -> Any:
+    """The agent screen opened in a new page of ``browser`` (Playwright's), the key set."""
+    page = browser.new_page()
+    page.goto(service.url + "/")
+    page.fill("#key", KEY)
+    page.click("#key-form button")
+    return page

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select
 
 from engine.history.tables import interaction_responses, interactions
 from tests.ci_jobs import main_job_only
-from tests.serve_util import KEY, example_copy, serving
+from tests.serve_util import KEY, agent_page, example_copy, serving
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -97,10 +97,7 @@ def test_agent_screen_shows_a_booked_contract_end(tmp_path: Path,
         browser = driver.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = browser.new_page()
-            page.goto(service.url + "/")
-            page.fill("#key", KEY)
-            page.click("#key-form button")
+            page = agent_page(browser, service)
             expect(page.locator("#key-state")).to_have_text("key set")
             for customer, text in [*shown.items(), (running, None)]:
                 page.fill("#customer", customer)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.serve_util import KEY, example_copy, serving
+from tests.serve_util import agent_page, example_copy, serving
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -28,10 +28,7 @@ def test_a_holdout_customer_gets_no_script(tmp_path: Path) -> None:
         browser = driver.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = browser.new_page()
-            page.goto(service.url + "/")
-            page.fill("#key", KEY)
-            page.click("#key-form button")
+            page = agent_page(browser, service)
             expect(page.locator("#channel option[value=call_centre]")).to_have_count(1)
             page.fill("#customer", held["customer_id"])
             page.select_option("#channel", "call_centre")

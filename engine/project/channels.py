@@ -376,16 +376,16 @@ def check_policy_channels(setup: ChannelSetup, policy_channels: Mapping[str, tup
 
 
 def stakes_without_model(setup: ChannelSetup, why: str, hint: str,
-                         campaigns: Collection[str] | None = None) -> list[Problem]:
-    """An error at the value_at_stake of each campaign (of ``campaigns``; None: every one
-    declared and the default) that names a model column when the value table has none
-    (``why``: models.use is none, or the fit failed); each place said once."""
+                         campaigns: Collection[str]) -> list[Problem]:
+    """An error at the value_at_stake of each of these campaigns (one not declared takes the
+    default's) that names a model column when the value table has none (``why``: models.use
+    is none, or the fit failed); each place said once."""
     from engine.project.schema import MODEL_COLUMNS
 
     model = {col.name for col in MODEL_COLUMNS}
     found: dict[str, Problem] = {}
-    for cid in (("*", *setup.campaigns) if campaigns is None else campaigns):
-        camp = setup.defaults if cid == "*" else setup.campaign(cid)
+    for cid in campaigns:
+        camp = setup.campaign(cid)
         if camp.value_at_stake not in model:
             continue
         own = cid if cid in setup.campaigns and setup.stake_at.get(cid) is not None and \

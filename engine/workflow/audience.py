@@ -89,8 +89,9 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
     (``cvm validate --audience``)."""
     rulebook = setup.rulebook
     scored = score(setup.config, progress=progress, tiers=setup.tiers)
-    # the table `cvm run` decides on (with what changed since the last run), from its code
-    staged = staged_table(setup.config, setup, scored)
+    # the table `cvm run` decides on (with what changed since the last run) and its decisions,
+    # from its code, staged and decided once; and what the run stops at after deciding
+    staged, decisions, stops = _as_run(setup, scored)
     rule_matches = stage_matcher(rulebook).counts(staged)
     given = _counts(staged["stage_rule"])
     rows = [Row("stage_rule", r.id, f"-> {r.stage}", int(rule_matches[i]), given.get(r.id, 0))
@@ -101,7 +102,6 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
     active = rulebook.active_policies()
     matches = dict(zip([p.id for p in active],
                        policy_matcher(rulebook).counts(staged).tolist(), strict=True))
-    decisions = decide(staged, rulebook)
     action_wins, service_wins = _counts(decisions["policy_id"]), _counts(
         decisions["service_policy"])
     for pol in rulebook.policies:
@@ -119,25 +119,31 @@ def audience(setup: Project, progress: Progress | None = None) -> Audience:
              unmatched_preferences(staged["preferred_channel"], setup.channels))
     return Audience(len(staged), str(scored.as_of), tuple(rows), tuple(n for n in notes if n),
                     tuple(unseen_values(setup, staged)), last_purchase_day(scored.table),
-                    scored.report.dated_ahead, tuple(_run_stops(setup, scored)))
+                    scored.report.dated_ahead, tuple(stops))
 
 
-def _run_stops(setup: Project, scored: Scored) -> list[Problem]:
-    """The problems `cvm run` meets after deciding, on this data: its allocation (a value at
-    stake the model could not give) and every brief rendered on today's figures (a template
-    dividing by a count that is 0 for one campaign); [] when it would write them all."""
+def _as_run(setup: Project, scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                    list[Problem]]:
+    """The staged table and decisions `cvm run` computes, and the problems it meets after
+    deciding, on this data: its allocation (a value at stake the model could not give) and
+    every brief rendered on today's figures (a template dividing by a count that is 0 for one
+    campaign); none when it would write them all."""
     from engine.render.briefs import render_briefs
     from engine.run.pipeline import compute
 
     try:
         comp = compute(setup, scored=scored)
-        run = {"run_id": "(validate)", "as_of": str(scored.as_of),
-               "currency": setup.config.currency, "project": setup.config.name}
+    except InputError as exc:  # stopped after deciding: staged and decided again, for counts
+        staged = staged_table(setup.config, setup, scored)
+        return staged, decide(staged, setup.rulebook), list(exc.problems)
+    run = {"run_id": "(validate)", "as_of": str(scored.as_of),
+           "currency": setup.config.currency, "project": setup.config.name}
+    try:
         render_briefs(setup.templates, comp.actions.assign(run_id=run["run_id"]),
                       setup.rulebook, setup.channels, run=run)
     except InputError as exc:
-        return list(exc.problems)
-    return []
+        return comp.table, comp.decisions, list(exc.problems)
+    return comp.table, comp.decisions, []
 
 
 def unreached_rules(rulebook: Rulebook, sizes: Audience) -> list[Problem]:
