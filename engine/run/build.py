@@ -47,7 +47,7 @@ from engine.project.location import config_shown, project_folder
 from engine.project.policy_tests import NO_TESTS, read_policy_tests, unread_test_folders
 from engine.project.project import Project
 from engine.project.rulebook import Rulebook, check_rulebook
-from engine.project.schema import attribute_types
+from engine.project.schema import MODEL_COLUMNS, attribute_types
 from engine.project.templates import NO_TEMPLATES, read_templates
 from engine.project.tiers import TierSpec, load_tiers
 from engine.project.trigger_attributes import trigger_types, trigger_values
@@ -179,6 +179,12 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
             sorted({p.campaign for p in book.policies if p.campaign} | (
                 {t.campaign for t in triggers.triggers if t.campaign}
                 if triggers is not None else set()))))
+    if lint and book is not None and config.models.use == "none":  # tests never holding
+        from engine.policy.warnings import unfitted_model_reads
+
+        problems.extend(unfitted_model_reads(
+            book, [(t, t.customer) for t in triggers.triggers] if triggers else [],
+            [col.name for col in MODEL_COLUMNS], f"models.use is none in {config_shown()}"))
     if lint and channels is not None and book is not None:  # a campaign nothing names
         named = {p.campaign for p in book.policies} | (
             {t.campaign for t in triggers.triggers} if triggers is not None else set())
