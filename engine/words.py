@@ -9,3 +9,8 @@ def counted(n: float, noun: str, plural: str | None = None) -> str:
     is "1 customer", ``counted(2000, "customer")`` "2,000 customers"."""
     shown = f"{n:,.0f}"
     return f"{shown} {noun if shown == '1' else plural or noun + 's'}"
+
+
+def listed(items: list[str] | tuple[str, ...], last: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``last``: the word before the last item)."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {last} " + items[-1]

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from engine.errors import InputError, Problem, in_file_order
 from engine.project.config import Config
+from engine.words import listed
 
 CONFIG = "cvm.yaml"  # the name of the configuration file inside a materialised version
 PARTS = ("rules", "policies", "templates")
@@ -101,11 +102,11 @@ class SideError(InputError):
 
 
 def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return listed(tuple(items))
 
 
 def _or(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    return listed(tuple(items), "or")
 
 
 def _shown(item: str, config_name: str) -> str:

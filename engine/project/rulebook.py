@@ -57,6 +57,7 @@ from engine.project.segments import (
     segment_attribute,
 )
 from engine.project.tiers import load_tiers
+from engine.words import listed
 
 LIFECYCLE_FILE = Path("rules") / "lifecycle.yaml"
 NOT_POLICIES = {"channels.yaml", "campaigns.yaml",  # these belong to the channel stage
@@ -90,10 +91,12 @@ THEN = c.Record([
 ], what="what to do",
     # _check_then refuses a policy with neither (and says which example to follow)
     schema_extra={"anyOf": [{"required": ["action"]}, {"required": ["service_level"]}]},
-    elsewhere={key: f"a campaign's {key} is set in policies/campaigns.yaml, under "
-               f"campaigns.<its campaign>.{key} (a policy's campaign is its campaign key, by "
-               "default its id)" for key in ("budget", "holdout_share", "value_at_stake",
-                                            "kpis", "objective")})
+    elsewhere={**{key: f"a campaign's {key} is set in policies/campaigns.yaml, under "
+                  f"campaigns.<its campaign>.{key} (a policy's campaign is its campaign key, "
+                  "by default its id)" for key in ("budget", "holdout_share",
+                                                   "value_at_stake", "kpis", "objective")},
+               "priority": "a policy's priority is set at its top level, beside id and "
+               "description"})
 POLICY = c.Record([
     c.Field("id", ID, about="unique policy id"),
     c.Field("description", c.Text(), about="why: shown as the decision's reason"),
@@ -104,7 +107,12 @@ POLICY = c.Record([
     c.Field("then", THEN), c.Field("campaign", c.Optional(ID), None, about="campaign the "
             "channel stage groups the customers in (default: the policy id)"),
     c.Field("enabled", c.Bool(), True),
-], what="a policy")
+], what="a policy", elsewhere={
+    **{key: f"{key} belongs under `then:` (what the policy does): indent it beneath `then:`, "
+       f"beside {listed(tuple(k for k in ('action', 'offer', 'channels') if k != key))}"
+       for key in ("action", "offer", "channels", "service_level")},
+    **{key: "a policy's conditions go under `when:` (see README: Rules and policies)"
+       for key in ("if", "condition", "conditions", "where", "match")}})
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from engine.project.condition_parser import Parser
 from engine.project.conditions import ALWAYS, BOOLEAN, NUMBER, TEXT, Condition
 from engine.project.rulebook_io import ID, Raw, read
 from engine.project.yamlio import YamlDoc
+from engine.words import listed
 
 FOLDER = "triggers"
 FIELD_TYPES = (NUMBER, TEXT, BOOLEAN)
@@ -98,7 +99,10 @@ TRIGGER = c.Record([
     c.Field("unless", c.Optional(UNLESS), None),
     c.Field("then", THEN),
     c.Field("enabled", c.Bool(), True),
-], what="a trigger")
+], what="a trigger", elsewhere={
+    key: f"{key} belongs under `then:` (what the trigger does): indent it beneath `then:`, "
+    f"beside {listed(tuple(k for k in ('action', 'channel', 'talking_point') if k != key))}"
+    for key in ("action", "campaign", "channel", "priority", "talking_point")})
 TRIGGERS = c.Record([
     c.Field("event_types", c.MapOf(ID, EVENT_TYPE), {},
             about="event types beyond the built-in ones, with their fields"),
