@@ -30,8 +30,10 @@ class Ready(_Answer):
     triggers: int = Field(description="how many triggers the project declares")
     channels: list[str]
     reload_error: str | None = Field(description="why the last reload failed, if it did")
-    history_error: str | None = Field(description="the last batch of rows the history did "
-                                      "not take, and why (null once a batch is written again)")
+    history_error: str | None = Field(description="while the history is out of reach: how "
+                                      "many rows wait to be recorded (tried again until it "
+                                      "answers), how many were lost, and why; null once "
+                                      "they are written")
 
 
 class Profile(_Answer):

@@ -1,7 +1,8 @@
 """What the service records in the history (interactions, events, responses), written in
 batches by one thread off the request path: a request puts its rows on a queue and returns;
 the writer commits whatever has queued every few milliseconds in one transaction, and
-everything still queued when the service stops (``close``)."""
+everything still queued when the service stops (``close``); while the database is out of
+reach, the rows are held and tried again."""
 
 from __future__ import annotations
 
@@ -24,10 +25,17 @@ from engine.history.tables import (
     live_contacts,
     responses,
 )
+from engine.words import counted
 
 FLUSH_SECONDS = 0.005  # how long rows wait at most before their transaction starts
 MAX_BATCH = 5000
+# the database out of reach: rows held for it, tried again after these seconds (doubling)
+MAX_HELD = 50_000
+RETRY_FIRST, RETRY_MAX = 0.5, 30.0
 RECENT = 10  # contacts, interactions and responses shown per customer
+# parents first: events, then the interactions they fired (and the contacts given), then the
+# responses
+ORDER = (events, interactions, live_contacts, interaction_responses)
 
 
 def new_id() -> str:
@@ -39,7 +47,11 @@ def now() -> dt.datetime:
 
 
 class Journal:
-    """The history writer: ``add`` queues a row, a thread commits the queue in batches."""
+    """The history writer: ``add`` queues a row, a thread commits the queue in batches. Rows
+    the database does not take while it is out of reach are held (at most ``MAX_HELD``, the
+    oldest lost beyond) and tried again every ``RETRY_FIRST`` seconds, doubling up to
+    ``RETRY_MAX``, by themselves or with the next batch; a row held that a lost
+    acknowledgement had committed is not written twice."""
 
     def __init__(self, store: Store, on_error: Callable[[str], None] | None = None) -> None:
         self.store = store
@@ -47,8 +59,11 @@ class Journal:
         self._queue = queue.SimpleQueue()
         self._on_error = on_error
         self.written = 0
-        self.failed = 0
-        # the last batch's failure, until a batch is written again (shown on /ready)
+        self.failed = 0  # rows lost: refused by the history, or dropped while held
+        self._held: list[tuple[Table, dict[str, Any]]] = []
+        self._retry_in = RETRY_FIRST
+        self._why = ""
+        # while rows are held: how many and why (shown on /ready)
         self.unreachable: str | None = None
         self._thread = threading.Thread(target=self._run, name="cvm-serve-journal",
                                         daemon=True)
@@ -58,11 +73,16 @@ class Journal:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def held(self) -> int:
+        """Rows waiting for the history to answer again."""
+        return len(self._held)
+
     def add(self, table: Table, row: dict[str, Any]) -> None:
         self._queue.put((table, row))
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every row queued before this call is committed."""
+        """Wait until every row queued before this call is committed (or held)."""
         done = threading.Event()
         self._queue.put(done)
         return done.wait(timeout)
@@ -75,7 +95,12 @@ class Journal:
     def _run(self) -> None:
         stop = False
         while not stop:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=self._retry_in) if self._held \
+                    else self._queue.get()
+            except queue.Empty:  # the held rows, tried again by themselves
+                self._write({})
+                continue
             items = [first]
             deadline = dt.datetime.now().timestamp() + FLUSH_SECONDS
             while len(items) < MAX_BATCH:
@@ -94,36 +119,72 @@ class Journal:
                     waiters.append(item)
                 else:
                     rows.setdefault(item[0], []).append(item[1])
-            if rows:
+            if rows or (stop and self._held):  # (at the stop: one last try)
                 self._write(rows)
             for waiter in waiters:
                 waiter.set()
+        if self._held:
+            self._lost(len(self._held), "the history still out of reach when the service "
+                       f"stopped: {self._why}")
+            self._held = []
 
-    def _write(self, rows: dict[Table, list[dict[str, Any]]]) -> None:
-        # parents first: events, then the interactions they fired (and the contacts given),
-        # then the responses
-        order = [events, interactions, live_contacts, interaction_responses]
+    def _write(self, new: dict[Table, list[dict[str, Any]]]) -> None:
+        held = self._held  # (kept until the rows are written: ``held`` counts them)
+        rows: dict[Table, list[dict[str, Any]]] = {}
+        for table, row in held:
+            rows.setdefault(table, []).append(row)
+        for table, more in new.items():
+            rows.setdefault(table, []).extend(more)
+        retried = {id(row) for _, row in held}
+        count = sum(len(v) for v in rows.values())  # (those committed before included)
         try:
             with self.store.transaction() as conn:
-                for table in order:
+                if retried:  # a lost acknowledgement may have committed some of them
+                    rows = _unrecorded(conn, rows, retried)
+                for table in ORDER:
                     if rows.get(table):
                         conn.execute(insert(table), rows[table])
-            self.written += sum(len(v) for v in rows.values())
-            self.unreachable = None
         except Exception as exc:  # (the store says the database's error, the driver's behind)
             if isinstance(exc.__context__, IntegrityError):  # a row refused (an event's id
-                self.unreachable = None  # again): the database answers
-                self._one_by_one([(t, r) for t in order for r in rows.get(t, [])])
+                self._held = []  # again): the database answers
+                self._back(len(held))
+                self.written += count - sum(len(v) for v in rows.values())
+                self._one_by_one([(t, r) for t in ORDER for r in rows.get(t, [])])
                 return
-            # the database unreachable: the batch, once (never kill the writer: count, say it,
-            # and show it on /ready until a batch is written again)
-            lost = sum(len(v) for v in rows.values())
-            self.failed += lost
-            self.unreachable = f"{lost} rows not recorded ({self.failed} since the service " \
-                f"started): {exc}"
-            if self._on_error is not None:
-                self._on_error(f"could not record {lost} rows in the history ({self.failed} "
-                               f"since the service started): {exc}")
+            self._hold([(t, r) for t in ORDER for r in rows.get(t, [])], exc)
+            return
+        self._held = []
+        self.written += count
+        self._back(len(held))
+
+    def _hold(self, rows: list[tuple[Table, dict[str, Any]]], exc: Exception) -> None:
+        """The database out of reach: keep the rows (the newest ``MAX_HELD``) for the next
+        try; said when the holding starts and when rows are dropped, and on /ready."""
+        first = self.unreachable is None
+        self._why = str(exc)
+        self._held = rows[-MAX_HELD:]
+        if len(rows) > MAX_HELD:
+            self._lost(len(rows) - MAX_HELD, f"more than {MAX_HELD:,} rows held while it is "
+                       f"out of reach, the oldest dropped: {exc}")
+        elif first and self._on_error is not None:
+            self._on_error(f"the history is out of reach: {counted(len(rows), 'row')} held, "
+                           f"tried again until it answers (at most {MAX_HELD:,} are held): "
+                           f"{exc}")
+        self.unreachable = f"{counted(len(self._held), 'row')} waiting to be recorded, tried " \
+            f"again until the history answers ({self.failed:,} lost since the service " \
+            f"started): {exc}"
+        self._retry_in = RETRY_FIRST if first else min(self._retry_in * 2, RETRY_MAX)
+
+    def _back(self, held: int) -> None:
+        if self.unreachable is not None and self._on_error is not None:
+            self._on_error(f"the history answers again: {counted(held, 'held row')} recorded")
+        self.unreachable, self._retry_in = None, RETRY_FIRST
+
+    def _lost(self, count: int, why: str) -> None:
+        self.failed += count
+        if self._on_error is not None:
+            self._on_error(f"could not record {counted(count, 'row')} in the history "
+                           f"({self.failed} since the service started): {why}")
 
     def _one_by_one(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
         """Each row in a transaction of its own: a row the history refuses (an event's id
@@ -136,10 +197,32 @@ class Journal:
                 self.written += 1
             except Exception as exc:
                 lost, why = lost + 1, exc
-        self.failed += lost
-        if lost and self._on_error is not None:
-            self._on_error(f"could not record {lost} row{'s' * (lost != 1)} in the history "
-                           f"({self.failed} since the service started): {why}")
+        if lost:
+            self._lost(lost, str(why))
+
+
+def _unrecorded(conn: Any, rows: dict[Table, list[dict[str, Any]]], retried: set[int]
+                ) -> dict[Table, list[dict[str, Any]]]:
+    """``rows`` without those of ``retried`` (ids of the row objects held) that the history
+    holds already: a row with an id by it, a contact given by its interaction and channel."""
+    out = {}
+    for table, found in rows.items():
+        if not any(id(row) in retried for row in found):
+            out[table] = found
+            continue
+        contacts = table is live_contacts
+        cols = (table.c.interaction_id, table.c.channel) if contacts else (table.c.id,)
+        keys = [(row["interaction_id"], row["channel"]) if contacts else (row["id"],)
+                for row in found]
+        wanted = sorted({key[0] for key, row in zip(keys, found, strict=True)
+                         if id(row) in retried})
+        there: set[tuple[Any, ...]] = set()
+        for start in range(0, len(wanted), 500):
+            there.update(tuple(r) for r in conn.execute(
+                select(*cols).where(cols[0].in_(wanted[start:start + 500]))).all())
+        out[table] = [row for key, row in zip(keys, found, strict=True)
+                      if id(row) not in retried or key not in there]
+    return out
 
 
 def past_events(store: Store, since: dt.datetime) -> list[tuple[str, str, str, dt.datetime,
