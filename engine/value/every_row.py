@@ -92,16 +92,24 @@ def _customers(config: Config) -> CustomersFile | None:
 
 
 def none_matched(file: CustomersFile, purchasers: pa.ChunkedArray) -> Problem | None:
-    """A warning when no customer of the customers file is in the transactions (``run``
-    says it as notes; validate --strict fails on it): every consent, preferred channel,
-    referral and attribute of the file would reach no one, ids written otherwise (their
-    leading zeros lost, another letter case) the likely cause."""
+    """A warning when no customer of the customers file is in the transactions, or when
+    some are not but for how their ids are written (their leading zeros lost, another letter
+    case): ``run`` says it as notes; validate --strict fails on it. Their consents,
+    preferred channels, referrals and attributes would reach no one."""
     if not len(file.ids):
         return None
     mine = pc.utf8_trim_whitespace(file.ids.cast(pa.string()))
     theirs = pc.unique(pc.utf8_trim_whitespace(purchasers.cast(pa.string())))
-    if pc.any(pc.is_in(mine, value_set=theirs)).as_py():
-        return None
+    matched = pc.is_in(mine, value_set=theirs)
+    if pc.any(matched).as_py():  # some match: the others may be prospects, unless they are
+        apart = mine.filter(pc.invert(matched))  # purchasers written otherwise
+        said = written_otherwise(apart, theirs) if len(apart) else ""
+        return Problem(
+            f"{len(apart):,} of the {len(mine):,} customers of the file "
+            f"{'is not a customer' if len(apart) == 1 else 'are not customers'} of the "
+            "transactions" + said, file=file.file, key="customer_id", severity="warning",
+            hint="their consents, preferred channels, referrals and attributes reach no one: "
+            "the two files' customer_id columns must hold the same ids") if said else None
     return Problem(
         f"none of the {len(mine):,} customers of the file is a customer of the transactions"
         + written_otherwise(mine, theirs), file=file.file, key="customer_id",
