@@ -19,6 +19,7 @@ from pathlib import Path
 
 from engine.errors import OutputError, Problem
 from engine.workflow.sniff import REQUIRED, Sniffed
+from engine.workflow.sniff_alike import alike_rows
 
 STARTER = Path(__file__).resolve().parent / "starter"
 SUBSCRIPTION_STARTER = STARTER.parent / "starter_subscriptions"
@@ -126,8 +127,8 @@ def config_text(name: str, sniffed: Sniffed | None, data_path: str) -> str:
                   "counted and skipped" if sniffed.contracts and "order_id" in sniffed.mapping
                   else "  duplicates: keep  # every row is a contract of its own (no contract "
                   "id tells a row exported twice from two alike)" if sniffed.contracts
-                  else "  duplicates: drop  # exact duplicate rows are counted and skipped; "
-                  "`keep` when identical rows are real purchases",
+                  else _line_items(sniffed) or "  duplicates: drop  # exact duplicate rows "
+                  "are counted and skipped; `keep` when identical rows are real purchases",
                   "  columns:  # our name: the column in your file"]
         for field in TX_FIELDS:
             guess = sniffed.mapping.get(field)
@@ -227,3 +228,15 @@ def scaffold(folder: Path, sniffed: Sniffed | None) -> Written:
         raise OutputError(Problem(f"cannot be written: {exc.strerror}",
                                   file=str(exc.filename or folder))) from None
     return Written(folder, tuple(files))
+
+
+def _line_items(sniffed: Sniffed) -> str | None:
+    """``duplicates: keep`` when two sampled rows alike in every mapped column differ in
+    another (line items), said where they are."""
+    found = alike_rows(sniffed.written, {g.column for g in sniffed.mapping.values()})
+    if found is None:
+        return None
+    one, two, column = found
+    return (f"  duplicates: keep  # rows {one} and {two} are alike in every mapped column and "
+            f"differ in {column!r} (line items?): each is a purchase; `drop` would count the "
+            "second and skip it")

@@ -1,0 +1,28 @@
+"""Line items in a sampled export: two rows alike in every column ``cvm init`` maps that
+differ in a column the engine does not read (two articles of one order at the same price).
+``duplicates: drop`` would skip the second as an exact duplicate, so init keeps them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+
+def alike_rows(columns: Mapping[str, Sequence[str]], mapped: Collection[str]
+               ) -> tuple[int, int, str] | None:
+    """The first two sampled rows (numbered from 1, the header aside) alike in every column
+    of ``mapped`` and differing in another, with that column; None when there are none."""
+    keys = [name for name in columns if name in mapped]
+    others = [name for name in columns if name not in mapped]
+    if not keys or not others:
+        return None
+    rows = min(len(values) for values in columns.values())
+    first: dict[tuple[str, ...], int] = {}
+    for i in range(rows):
+        key = tuple(columns[name][i] for name in keys)
+        j = first.setdefault(key, i)
+        if j == i:
+            continue
+        for name in others:
+            if columns[name][i] != columns[name][j]:
+                return j + 1, i + 1, name
+    return None
