@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.errors import Problem, did_you_mean
 from engine.policy.rule_grid import GRID_LIMIT, WORK_DONE, Bools, Grid, reads, spent
-from engine.project.conditions import Condition, leaves
+from engine.project.conditions import Condition
 from engine.project.rulebook import LIFECYCLE_FILE, Rulebook
 
 SHARED_GRID_LIMIT = 200_000  # cells of a grid shared by a group of policies
@@ -290,30 +290,3 @@ def campaign_warnings(book: Rulebook, declared: Collection[str]) -> list[Problem
                   "policies/campaigns.yaml (name, objective, budget, kpis)")))
     return out
 
-
-def unfitted_model_reads(book: Rulebook, customer_conditions: Sequence[tuple[Any, Condition]],
-                         model_columns: Collection[str], why: str) -> list[Problem]:
-    """A warning at each condition reading a model column (``churn_risk``) when no model runs
-    (``why``: ``models.use is none in cvm.yaml``): no customer has it, so every comparison on
-    it is false, silently (once per attribute of each rule, segment, policy or trigger).
-    ``customer_conditions``: the triggers with their conditions on the customer."""
-    items: list[tuple[str, Any, Condition]] = [
-        *(("lifecycle rule", r, r.when) for r in book.stage_rules),
-        *(("segment", s, s.when) for s in book.segments),
-        *(("policy", p, p.when) for p in book.policies if p.enabled),
-        *(("trigger", t, cond) for t, cond in customer_conditions)]
-    out = []
-    for what, item, cond in items:
-        said: set[str] = set()
-        for leaf in leaves(cond):
-            if leaf.attribute not in model_columns or leaf.attribute in said:
-                continue
-            said.add(leaf.attribute)
-            line, column = leaf.spot if leaf.spot[0] is not None else (item.line, None)
-            out.append(Problem(
-                f"{what} {item.id!r} reads {leaf.attribute}, a model column, and {why}: no "
-                "customer has it, so every comparison on it is false", file=item.file,
-                line=line, column=column, key=leaf.where, severity="warning",
-                hint="set models.use: auto in cvm.yaml for the model's figures, or test a "
-                "column of the formulas (recency_ratio, clv_discounted, potential_value)"))
-    return out

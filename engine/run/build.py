@@ -179,12 +179,15 @@ def build(folder: Path | None, config_file: Path | None, *, scope: str = "full",
             sorted({p.campaign for p in book.policies if p.campaign} | (
                 {t.campaign for t in triggers.triggers if t.campaign}
                 if triggers is not None else set()))))
-    if lint and book is not None and config.models.use == "none":  # tests never holding
-        from engine.policy.warnings import unfitted_model_reads
+    if lint and book is not None:  # conditions that hold for no one or for everyone
+        from engine.policy.attribute_warnings import out_of_range, unfitted_model_reads
 
-        problems.extend(unfitted_model_reads(
-            book, [(t, t.customer) for t in triggers.triggers] if triggers else [],
-            [col.name for col in MODEL_COLUMNS], f"models.use is none in {config_shown()}"))
+        tested = [(t, t.customer) for t in triggers.triggers] if triggers else []
+        if config.models.use == "none":
+            problems.extend(unfitted_model_reads(
+                book, tested, [col.name for col in MODEL_COLUMNS],
+                f"models.use is none in {config_shown()}"))
+        problems.extend(out_of_range(book, tested))
     if lint and channels is not None and book is not None:  # a campaign nothing names
         named = {p.campaign for p in book.policies} | (
             {t.campaign for t in triggers.triggers} if triggers is not None else set())
