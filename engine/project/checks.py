@@ -110,7 +110,7 @@ class Number(Kind):
             percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
             raise Invalid(f"found {describe(value)}, expected {self.expected}", (
                 f"write a fraction, without %: {hints.as_fraction(value)}" if percent else
-                text_number_hint(value) or self.hint))
+                text_number_hint(value, str(path[-1]) if path else "") or self.hint))
         if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
             raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
         too_low = self.min is not None and (

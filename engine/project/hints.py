@@ -98,9 +98,10 @@ def number_hint(raw: Any, attribute: str) -> str | None:
             f"write the number without thousands separators: {plain}")
 
 
-def text_number_hint(value: Any) -> str | None:
+def text_number_hint(value: Any, key: str = "") -> str | None:
     """The hint for a setting's number written as text: quoted ('0.10'), or with a decimal
-    comma (0,30, which YAML reads as text)."""
+    comma (0,30, which YAML reads as text); ``key``: the setting's name (``period_days``: 3
+    months is written 90)."""
     if isinstance(value, bool):
         return YAML_FLAGS
     if isinstance(value, str) and (read := _yaml_text_number(value.strip())) is not None:
@@ -111,7 +112,7 @@ def text_number_hint(value: Any) -> str | None:
             and not _THOUSANDS.fullmatch(value.strip()):
         return f"write a decimal point: {value.strip().replace(',', '.')}"
     if isinstance(value, str) and not value.strip().endswith("%"):  # €35, 1,500, 2k
-        return number_hint(value, "")
+        return number_hint(value, key)
     return None
 
 
