@@ -181,6 +181,19 @@ def _render(templates: Templates, context: dict[str, Any]) -> str:
                            lambda name: shown if name == REPORT_TEMPLATE else f"templates/{name}")
 
 
+def r_moved(f: pd.DataFrame, d: float, lookback: int) -> str | None:
+    """When the retention rate moved by 2 points or more in the last month (less is its
+    noise): by how much that alone changed every CLV, and customer equity."""
+    r = f["retention_rate"].to_numpy()
+    if len(r) < 2 or not r[-2] > 0 or math.isnan(r[-1]) or abs(r[-1] - r[-2]) < 0.02:
+        return None
+    k0, k1 = r[-2] / (1 + d - r[-2]), r[-1] / (1 + d - r[-1])
+    return (f"the retention rate r moved from {percent(r[-2])} to {percent(r[-1])} in "
+            f"{ch.month_label(f['month'].iloc[-1])} (it is measured again each month over the "
+            f"last {lookback} periods): that alone changes every CLV, and customer equity, by "
+            f"{ch.signed(k1 / k0 - 1, '+.1%')}")
+
+
 def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window: int
            ) -> list[str]:
     notes = spend.notes(list(f["month"])) + [n for n in (
@@ -192,14 +205,9 @@ def _notes(config: Config, scored: Scored, f: pd.DataFrame, spend: Spend, window
         notes.append(f"customer equity starts in {ch.month_label(f['month'].iloc[measured[0]])}"
                      f": the retention rate needs purchases in two periods of "
                      f"{config.period_days} days first")
-    r = f["retention_rate"].to_numpy()
-    if len(r) > 1 and r[-2] > 0 and not math.isnan(r[-1]) and abs(r[-1] - r[-2]) >= 0.02:
-        d = config.discount_rate_per_period
-        k0, k1 = r[-2] / (1 + d - r[-2]), r[-1] / (1 + d - r[-1])
-        notes.append(f"the retention rate r moved from {percent(r[-2])} to {percent(r[-1])} in "
-                     f"{ch.month_label(f['month'].iloc[-1])} (it is measured again each month "
-                     f"over the last {config.retention.lookback_periods} periods): that alone "
-                     f"changes every CLV, and customer equity, by {ch.signed(k1 / k0 - 1, '+.1%')}")
+    if moved := r_moved(f, config.discount_rate_per_period,
+                        config.retention.lookback_periods):
+        notes.append(moved)
     if bool(f["partial_month"].iloc[-1]):
         notes.append(f"{ch.month_label(f['month'].iloc[-1])} is a partial month (to "
                      f"{f['month_end'].iloc[-1]}): its flows are of those days only (the revenue "

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.load import Transactions
-from engine.decimals import percent, units
+from engine.decimals import from_cents, percent, units
 from engine.project.config import Config
 from engine.report import charts as ch
 from engine.report.equity import EquitySettings, equity_customers
@@ -88,21 +88,24 @@ def reconciliation_rows(rec: Reconciliation) -> list[list[str]]:
         lo, hi = (s.lower, s.upper) if isinstance(s, SegmentEquity) else s[1:]
         return f"{money(lo)} to {money(hi)}"
 
+    # each figure as shown (to the unit, as its cents read), the others' the total's less the
+    # same customers', so that the rows and the difference's parts add up as shown
     n = rec.counted.customers + rec.others.customers
-    same = rec.counted.equity - rec.formula
+    formula, same, total = (from_cents(v) for v in (rec.formula, rec.counted.equity,
+                                                     rec.total[0]))
+    others = total - same
     return [
-        ["Formula (the customer equity KPI)", f"{rec.counted.customers:,}", money(rec.formula),
-         ""],
-        ["Model, the same customers", f"{rec.counted.customers:,}", money(rec.counted.equity),
+        ["Formula (the customer equity KPI)", f"{rec.counted.customers:,}", money(formula), ""],
+        ["Model, the same customers", f"{rec.counted.customers:,}", money(same),
          between(rec.counted)],
-        ["Model, every other customer", f"{rec.others.customers:,}", money(rec.others.equity),
+        ["Model, every other customer", f"{rec.others.customers:,}", money(others),
          between(rec.others)],
-        ["Model total (sum of clv_model)", f"{n:,}", money(rec.total[0]), between(rec.total)],
+        ["Model total (sum of clv_model)", f"{n:,}", money(total), between(rec.total)],
         ["Difference: model total - formula", "",
-         ("" if rec.formula != rec.formula else ch.signed(rec.difference, "+,.0f")),
-         ("" if rec.formula != rec.formula else
-          f"{ch.signed(same, '+,.0f')} on the same customers, "
-          f"{ch.signed(rec.others.equity, '+,.0f')} from the others")],
+         ("" if formula != formula else ch.signed(total - formula, "+,.0f")),
+         ("" if formula != formula else
+          f"{ch.signed(same - formula, '+,.0f')} on the same customers, "
+          f"{ch.signed(others, '+,.0f')} from the others")],
     ]
 
 
