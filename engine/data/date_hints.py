@@ -34,6 +34,16 @@ def _reads(value: str, fmt: str) -> bool:
     return True
 
 
+def year_hint(value: object, fmt: str | None, where: str) -> str:
+    """The hint for a date read outside the years the engine takes: 05/03/24 under %d/%m/%Y
+    is the year 24, a two-digit year the format's %Y read."""
+    text = str(value).strip()
+    if fmt and "%Y" in fmt and _reads(text, fmt.replace("%Y", "%y")):
+        return (f"{text!r} has a two-digit year: if the file writes its years so, set "
+                f"data.date_format: \"{fmt.replace('%Y', '%y')}\" in {where}")
+    return "check the year"
+
+
 def date_format_hint(value: object, fmt: str, where: str) -> str:
     """The setting ``value`` reads with, or why it reads with none, else the plain hint;
     ``where``: the configuration file that holds the setting, as shown."""

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.data.bytes_text import as_string
-from engine.data.date_hints import NUMBER_DATES, date_format_hint, is_number
+from engine.data.date_hints import NUMBER_DATES, date_format_hint, is_number, year_hint
 from engine.data.date_text import read_dates
 from engine.data.tabular import Source, dictionary, is_text
 from engine.data.written_numbers import point_hint, read_past, unreadable_hint
@@ -310,7 +310,8 @@ def _date_seconds(src: Source, table: pa.Table, ours: str, theirs: str,
     outside = (out != NO_DATE) & ((out < EARLIEST_S) | (out >= AFTER_LATEST_S))
     if outside.any():
         _fail_first(src, pa.array(outside), col, theirs, None, f"a date {DATE_RANGE}",
-                    hint="check the year")
+                    hint=lambda value: year_hint(value, date_format,
+                                                      f"{config_shown()}{_own_format(src)}"))
     return out
 
 

@@ -26,6 +26,9 @@ _SYMBOLS = "£€$¥₹₩₽₺"
 _SIGNED = re.compile(rf"^[-+]?[{SPACES}]*(?P<a>[{_SYMBOLS}]|zł|[A-Z]{{3}})?[{SPACES}]*[-+]?"
                      rf"[0-9][0-9.,'’{SPACES}]*[{SPACES}]*(?P<b>[{_SYMBOLS}]|zł|[A-Z]{{3}})?$")
 
+# minus signs of typesetting (U+2212 minus, U+2013 en dash, U+2012 figure dash, U+FE63,
+# U+FF0D), which the number reader does not take for '-'
+_DASHES = "\u2212\u2013\u2012\ufe63\uff0d"
 
 def read_past(col: pa.ChunkedArray, numbers: Numbers
               ) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
@@ -86,6 +89,10 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
     first: a minus after the number, parentheses, a misplaced separator, a setting that reads
     it, a decimal comma, then what the settings say."""
     comma = numbers.decimal == ","
+    if (dash := next((c for c in written.strip()[:2] if c in _DASHES), None)) is not None:
+        plain = written.strip().replace(dash, "-", 1)  # −12,50: a word processor's minus
+        return (f"{dash!r} (U+{ord(dash):04X}) is a typographic minus, not the minus sign '-' "
+                f"numbers are read with: write {plain} (replace it in the export)")
     if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)
         return (f"the minus sign stands after the number: write it first "
                 f"(-{written.strip()[:-1]}), as a plain signed number")

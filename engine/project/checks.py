@@ -164,7 +164,7 @@ class Text(Kind):
             raise Invalid(f"found an empty value, expected {self.expected}", self.hint)
         if self.choices is not None and value not in self.choices:
             raise Invalid(f"found {value!r}, expected {self.expected}",
-                          did_you_mean(value, self.choices))
+                          did_you_mean(value, self.choices) or self.hint)
         if self.check_fn is not None:
             message = self.check_fn(value)
             if message:

@@ -83,7 +83,9 @@ DATA = c.Record([
     c.Field("columns", TX_COLUMNS, doc="which of your columns hold customer_id, date, amount"),
     c.Field("customer_columns", c.Optional(CUSTOMER_COLUMNS), None),
     c.Field("consents", c.MapOf(c.Text(), c.Text()), {}),
-    c.Field("attributes", c.MapOf(c.Text(), c.Text(choices=ATTRIBUTE_TYPES)), {}),
+    c.Field("attributes", c.MapOf(c.Text(), c.Text(choices=ATTRIBUTE_TYPES, hint=(
+        "text for words and codes (a string), number for amounts and counts, boolean for "
+        "yes/no and true/false"))), {}),
 ])
 
 RETENTION = c.Record([

@@ -69,7 +69,8 @@ PLAIN = Numbers()  # 1234.50: a decimal point, no thousands separator or currenc
 
 
 NUMBER_FIELDS = [
-    c.Field("decimal", c.Text(choices=(".", ",")), ".",
+    c.Field("decimal", c.Text(choices=(".", ","), hint="write the mark itself, in quotes: "
+                              "decimal: \",\" for a comma, \".\" for a point"), ".",
             about="the decimal mark of numbers written as text (in a CSV file, or a Parquet "
             "file's text columns): '.' (12.50) or ',' (12,50, as many European exports write "
             "them)"),
