@@ -42,6 +42,7 @@ class NewcomerGroup:
     measured: float  # their mean discounted margin over the next H periods (0 without any)
     value: float  # the value applied to today's one-time buyers of the group
     pooled: bool  # too few observations: groups g and older together (or 0)
+    too_few: bool = False  # pooled, and too few even with the older groups: 0
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,18 @@ class Newcomers:
 
     def describe(self, money: Callable[[float], str]) -> str:
         """Each group's value and how many earlier one-time buyers measured it."""
-        return "; ".join(
-            f"{g.name} {money(g.value)} ({g.observations:,} earlier"
-            + (", pooled with older ones)" if g.pooled else ")") for g in self.groups)
+        last = len(self.groups) - 1
+
+        def how(k: int, g: NewcomerGroup) -> str:
+            if not g.pooled:
+                return ""
+            if not g.too_few:
+                return ", pooled with older ones"
+            return (", fewer than retention.min_customers" if k == last else  # none older
+                    ", fewer than retention.min_customers even with older ones")
+
+        return "; ".join(f"{g.name} {money(g.value)} ({g.observations:,} earlier{how(k, g)})"
+                         for k, g in enumerate(self.groups))
 
 
 def periods_needed(horizon: int, lookback: int) -> int:
@@ -105,10 +115,9 @@ def measure_newcomers(frame: pd.DataFrame, totals: PeriodTotals, *, as_of: dt.da
     for g in range(H + 1):
         measured = total[g] / obs[g] if obs[g] else 0.0
         pooled = bool(obs[g] < min_customers)
-        value = measured
+        value, older = measured, int(obs[g:].sum())
         if pooled:
-            older = int(obs[g:].sum())
             value = float(total[g:].sum() / older) if older >= min_customers else 0.0
         groups.append(NewcomerGroup(group_name(g, H), int(obs[g]), float(measured),
-                                    float(value), pooled))
+                                    float(value), pooled, pooled and older < min_customers))
     return Newcomers(tuple(groups), tuple(dates))
