@@ -152,7 +152,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
         hint = f"a CVM file holds one YAML document: remove the '---' line; {hint}"
     elif quoted := _unquotable(text, line, column):  # date_format: %d.%m.%Y
         hint = f"a value starting with {quoted[1]} must be in quotes: {quoted}; {hint}"
-    elif (shifted := _misaligned(text, line)) and ("mapping" in said or "key" in said):
+    elif (shifted := (_misaligned(text, line) if "mapping" in said or "key" in said
+                      else None) or _misaligned_item(text, line)):
         hint = f"{shifted}; {hint}"
     return Problem(f"YAML syntax error: {said}", file=file, line=line, column=column,
                    hint=hint)
@@ -178,6 +179,32 @@ def _misaligned(text: str, line: int | None) -> str | None:
         return None
     return (f"line {line} is indented {counted(indent, 'space')}, line {before} "
             f"{counted(other, 'space')}: the keys of one mapping line up")
+
+
+def _misaligned_item(text: str, line: int | None) -> str | None:
+    """The error's line a list item ("- ...") a space or two off the list item above it
+    (lines deeper than both, an item's own block, skipped): what they are."""
+    lines = text.splitlines()
+    if line is None or not 1 < line <= len(lines):
+        return None
+    here = lines[line - 1]
+    if not re.match(r"\s*- ", here):
+        return None
+    indent = len(here) - len(here.lstrip(" "))
+    for n in range(line - 1, 0, -1):
+        above = lines[n - 1]
+        if not above.strip() or above.lstrip().startswith("#"):
+            continue
+        other = len(above) - len(above.lstrip(" "))
+        if other > indent + 2 or (other > indent and not above.lstrip().startswith("- ")):
+            continue  # deeper: the block of an item above
+        opens = above.split(" #")[0].rstrip().endswith(":")  # "- any:": its block deeper
+        if not above.lstrip().startswith("- ") or other == indent or abs(other - indent) > 2 \
+                or (opens and indent > other):
+            return None
+        return (f"line {line} is indented {counted(indent, 'space')}, line {n} "
+                f"{counted(other, 'space')}: the items of one list line up")
+    return None
 
 
 def _unquotable(text: str, line: int | None, column: int | None) -> str | None:
