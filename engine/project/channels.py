@@ -15,7 +15,7 @@ of the value table) and a salt for the holdout draw.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,6 +270,7 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
                     "expect, or capacity: 0 to close the channel")
         for i, ch in enumerate(channels)
         if ch.response_rate == 0 and ch.capacity > 0 and not below_one(ch))
+    low += _holdout_kpis(campaigns, campaigns_doc)
     budget_at = {} if campaigns_doc is None else {
         cid: campaigns_doc.problem(("campaigns", cid, "budget"), "", severity="warning")
         for cid, camp in campaigns.items() if camp.budget is not None}
@@ -285,6 +286,20 @@ def load_channels(project: Path, attribute_types: Mapping[str, str]) -> ChannelS
                         low, budget_at, stake_at)
 
 
+def _holdout_kpis(campaigns: Mapping[str, Campaign], doc: YamlDoc | None
+                  ) -> tuple[Problem, ...]:
+    """A KPI against a holdout ("retention rate vs holdout") of a campaign without one
+    (holdout_share 0): its brief says there is no holdout, cvm measure compares nothing."""
+    if doc is None:
+        return ()
+    return tuple(doc.problem(
+        ("campaigns", cid, "kpis", i), f"campaign {cid!r} has no holdout (holdout_share 0), "
+        f"but its KPI {kpi!r} compares with one: cvm measure has nothing to compare with",
+        severity="warning", hint="set holdout_share for the campaign (e.g. 0.1), or measure "
+        "the KPI another way") for cid, camp in campaigns.items() if camp.holdout_share == 0
+        for i, kpi in enumerate(camp.kpis) if "holdout" in kpi.lower())
+
+
 def budget_contacts(ch: Channel) -> float:
     """How many contacts the channel's budget pays for (inf: no budget, or free contacts),
     as the allocation counts them (a budget of exactly n contacts, written in decimals, pays
@@ -298,51 +313,6 @@ def below_one(ch: Channel) -> bool:
     """Whether the channel's budget pays for no contact while its capacity would take
     some."""
     return ch.capacity > 0 and budget_contacts(ch) < 1
-
-
-def low_campaign_budgets(setup: ChannelSetup, channels_of: Mapping[str, set[str]]
-                         ) -> list[Problem]:
-    """A campaign whose budget is below the cost of one contact on every channel its
-    policies name (``channels_of``: campaign -> channel ids): it can contact no one."""
-    from dataclasses import replace
-
-    problems = []
-    for cid, where in setup.budget_at.items():
-        budget = setup.campaigns[cid].budget
-        costs = sorted((ch.cost_per_contact, ch.id) for ch in setup.channels
-                       if ch.id in channels_of.get(cid, set()))
-        if budget is None or not costs or costs[0][0] <= budget + 1e-9 * max(1.0, budget):
-            continue
-        cost, cheapest = costs[0]
-        problems.append(replace(
-            where, message=f"budget {budget:g} is below the cost of one contact on every "
-            f"channel of campaign {cid!r} (the cheapest: {cheapest}, {cost:g})",
-            hint=f"raise the budget to at least {cost:g}, or give its policies a cheaper "
-            "channel"))
-    return problems
-
-
-def unrequired_consents(consents: Collection[str], setup: ChannelSetup,
-                        tested: Collection[str], at: Callable[[str], Problem]) -> list[Problem]:
-    """A consent of ``data.consents`` that no channel requires and no condition tests
-    (``tested``: the attributes the rules, segments, policies and triggers read) is read and
-    then ignored: the run contacts its customers whatever it says. ``at(key)``: a problem at
-    that setting of cvm.yaml."""
-    from dataclasses import replace
-
-    required = {ch.consent for ch in setup.channels}
-    problems = []
-    for name in consents:
-        attribute = f"consent_{name}"
-        if attribute in required or attribute in tested:
-            continue
-        problems.append(replace(
-            at(f"data.consents.{name}"), severity="warning",
-            message=f"{attribute} is read from the customers file, but no channel requires it "
-            "and no rule, segment, policy or trigger tests it: customers are contacted "
-            "whatever it says",
-            hint=f"add `consent: {attribute}` to the channel it is for in {CHANNELS_FILE}"))
-    return problems
 
 
 def _load_campaigns(project: Path) -> tuple[dict[str, Any], YamlDoc | None]:

@@ -29,15 +29,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from engine.errors import CvmError, InputError, Problem, errors_only
+from engine.project.channel_warnings import low_campaign_budgets, unrequired_consents
 from engine.project.channels import (
     STAKE_HINT,
     Campaign,
     ChannelSetup,
     channel_ids,
     load_channels,
-    low_campaign_budgets,
     stakes_without_model,
-    unrequired_consents,
 )
 from engine.project.conditions import attributes
 from engine.project.config import Config, load_config
