@@ -38,7 +38,8 @@ def test_a_policy_on_a_model_column_is_warned_at_its_line(tmp_path: Path) -> Non
     assert _warned(project) == [
         "warning: policies/retain_high_value.yaml:14:11: when.all[2].any[2].churn_risk: policy "
         "'retain_high_value' reads churn_risk, a model column, and models.use is none in "
-        "cvm.yaml: no customer has it, so every comparison on it is false", HINT]
+        "cvm.yaml: no customer of the value table has it, so every comparison on it is false "
+        "(unless cvm serve's request context sends one)", HINT]
 
 
 def test_rules_and_triggers_too_and_each_attribute_once_per_condition(tmp_path: Path) -> None:
@@ -76,3 +77,17 @@ def test_rules_and_triggers_too_and_each_attribute_once_per_condition(tmp_path: 
 def test_no_warning_when_a_model_runs(tmp_path: Path) -> None:
     project = copy_example_project(tmp_path)
     assert _warned(project) == []
+
+
+def test_a_test_for_the_column_missing_is_no_warning(tmp_path: Path) -> None:
+    """A review: `churn_risk: {missing: true}` holds for every customer without a model, as
+    meant: no warning."""
+    project = _without_models(tmp_path)
+    policy = project / "policies" / "retain_high_value.yaml"
+    text = policy.read_text()
+    old = "        - churn_risk: {gte: 0.5}     # only once a churn model ran; missing is simply " \
+        "false\n"
+    assert old in text
+    policy.write_text(text.replace(old, "        - churn_risk: {missing: true}\n"))
+    assert _warned(project) == []
+

@@ -28,6 +28,7 @@ def test_a_move_of_the_retention_rate_is_said_from_two_points() -> None:
 
     assert r_moved(frame(0.616846, 0.615573), 0.025, 4) is None
     assert r_moved(frame(0.60, 0.581), 0.025, 4) is None  # 1.9 points
+    assert r_moved(frame(0.15, 0.13), 0.025, 4) is not None  # 2 points, 0.0199999... in floats
     said = r_moved(frame(0.60, 0.63), 0.025, 4)
     k0, k1 = 0.60 / (1.025 - 0.60), 0.63 / (1.025 - 0.63)
     assert said == ("the retention rate r moved from 60.0% to 63.0% in Feb 2025 (it is "

@@ -21,7 +21,7 @@ from engine.errors import InputError, Problem
 from engine.history.store import Store
 from engine.history.tables import events, interactions, live_contacts
 from engine.serve import journal as journal_module
-from engine.serve.journal import Journal
+from engine.serve.journal import Journal, interaction_of
 from tests.history_runs import open_history
 
 AT = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
@@ -178,14 +178,75 @@ def test_held_rows_are_bounded_and_the_oldest_lost_are_counted(
         assert journal.unreachable is not None and journal.unreachable.startswith(
             "10 rows waiting to be recorded, tried again until the history answers (15 lost "
             "since the service started): "), journal.unreachable
-        assert said[-1].startswith("could not record 1 row in the history (15 since the "
-                                   "service started): more than 10 rows held while it is out "
-                                   "of reach, the oldest dropped: "), said
+        dropped = [line for line in said if line.startswith("could not record")]
+        assert dropped == [  # said once a holding (a log line a request would flood it)
+            "could not record 1 row in the history (1 since the service started): more than "
+            "10 rows held while it is out of reach, the oldest dropped: connection refused"]
         outage.down = False
         _until(lambda: journal.held == 0)
         with store.reading() as conn:  # the newest ten kept
             assert sorted(conn.execute(select(interactions.c.id)).scalars()) == [
                 f"i{k:02d}" for k in range(15, 25)]
+    finally:
+        journal.close()
+
+
+def test_the_oldest_rows_are_dropped_whatever_their_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: the rows held were kept in table order, so the cap dropped every event,
+    the newest too, before an older interaction."""
+    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.05)
+    monkeypatch.setattr(journal_module, "RETRY_MAX", 0.2)
+    monkeypatch.setattr(journal_module, "MAX_HELD", 10)
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    outage = _Outage(store)
+    journal = Journal(store)
+    try:
+        outage.down = True
+        for k in range(8):
+            journal.add(interactions, _interaction(f"i{k}"))
+        for k in range(6):
+            journal.add(events, _event(f"e{k}"))
+        assert journal.flush()
+        assert (journal.held, journal.failed) == (10, 4)
+        outage.down = False
+        _until(lambda: journal.held == 0)
+        with store.reading() as conn:
+            assert sorted(conn.execute(select(interactions.c.id)).scalars()) == [
+                f"i{k}" for k in range(4, 8)]
+            assert len(conn.execute(select(events.c.id)).all()) == 6
+    finally:
+        journal.close()
+
+
+def test_a_reader_waiting_has_the_held_rows_tried_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: a read (flush) restarted the retry's wait, up to 30 s, and never tried the
+    held rows: with the database back, a response to an interaction the service had just
+    given answered 404. A reader now has them tried, at most every RETRY_FIRST seconds."""
+    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.1)
+    monkeypatch.setattr(journal_module, "RETRY_MAX", 60.0)
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    outage = _Outage(store)
+    journal = Journal(store)
+    try:
+        outage.down = True
+        journal.add(interactions, _interaction("given"))
+        assert journal.flush() and journal.held == 1
+        _until(lambda: outage.tried >= 4)  # 0.1, 0.2, 0.4 s: the next in 0.8 s, then 1.6
+        outage.down = False
+        time.sleep(0.1)
+        assert journal.flush()  # before the timer's next try: the reader's
+        assert journal.held == 0 and interaction_of(store, "given") is not None
+        # while it is down, readers do not try more than every RETRY_FIRST seconds
+        outage.down = True
+        journal.add(interactions, _interaction("later"))
+        assert journal.flush() and journal.held == 1
+        tried, start = outage.tried, time.monotonic()
+        for _ in range(20):
+            assert journal.flush()
+        # a reader's try at most every 0.1 s, and the timer's (0.1, 0.2, 0.4, 0.8 s apart)
+        assert outage.tried - tried <= (time.monotonic() - start) / 0.1 + 1 + 4 < 20
     finally:
         journal.close()
 

@@ -26,7 +26,8 @@ def _validate(tmp_path: Path, when: str) -> list[str]:
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
     return [line for i, line in enumerate(lines) if "from 0 to" in line or "from -1 to" in line
-            or (i and ("from 0 to" in lines[i - 1] or "from -1 to" in lines[i - 1]))]
+            or (i and line.startswith("  hint:") and (
+                "from 0 to" in lines[i - 1] or "from -1 to" in lines[i - 1]))]
 
 
 def test_a_percentage_for_a_probability_is_warned_at_its_line(tmp_path: Path) -> None:
@@ -56,3 +57,12 @@ def test_thresholds_within_the_range_and_at_its_ends_are_no_warning(tmp_path: Pa
     assert _validate(tmp_path, "        - churn_risk: {gte: 0}\n        - p_alive: {lte: 1}\n"
                      "        - purchase_trend: {between: [-1, -0.5]}\n"
                      "        - recency_days: {gte: 0}\n") == []
+
+
+def test_no_percentage_guess_for_a_small_trend_below_its_range(tmp_path: Path) -> None:
+    """A review: purchase_trend gt -2 was hinted "write -0.02 for -2%"."""
+    assert _validate(tmp_path, "        - purchase_trend: {gt: -2}\n") == [
+        "warning: policies/retain_high_value.yaml:14:11: when.all[2].any[2].purchase_trend: "
+        "policy 'retain_high_value': purchase_trend gt -2 holds for every customer who has one: "
+        "purchase_trend is from -1 to 1"]
+

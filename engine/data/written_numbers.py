@@ -89,7 +89,9 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
     first: a minus after the number, parentheses, a misplaced separator, a setting that reads
     it, a decimal comma, then what the settings say."""
     comma = numbers.decimal == ","
-    if (dash := next((c for c in written.strip()[:2] if c in _DASHES), None)) is not None:
+    text = written.strip()  # −12,50 or €−12,50, not 1–2
+    if (dash := next((c for i, c in enumerate(text[:2]) if c in _DASHES and (
+            i == 0 or not text[0].isdigit())), None)) is not None:
         plain = written.strip().replace(dash, "-", 1)  # −12,50: a word processor's minus
         return (f"{dash!r} (U+{ord(dash):04X}) is a typographic minus, not the minus sign '-' "
                 f"numbers are read with: write {plain} (replace it in the export)")

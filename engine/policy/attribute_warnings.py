@@ -43,11 +43,13 @@ def unfitted_model_reads(book: Rulebook, triggers: Sequence[tuple[Any, Condition
     for what, item, cond in _items(book, triggers):
         said: set[str] = set()
         for leaf in leaves(cond):
-            if leaf.attribute in model_columns and leaf.attribute not in said:
+            if leaf.attribute in model_columns and leaf.attribute not in said and \
+                    leaf.op not in ("exists", "missing"):  # (missing: true holds: meant so)
                 said.add(leaf.attribute)
                 out.append(_at(what, item, leaf, f"{what} {item.id!r} reads {leaf.attribute}, "
-                               f"a model column, and {why}: no customer has it, so every "
-                               "comparison on it is false", MODEL_HINT))
+                               f"a model column, and {why}: no customer of the value table "
+                               "has it, so every comparison on it is false (unless cvm "
+                               "serve's request context sends one)", MODEL_HINT))
     return out
 
 
@@ -109,7 +111,7 @@ def _hint(leaf: Compare, lo: float, hi: float | None) -> str | None:
     values = _numbers(leaf)
     outside = [v for v in values if v < lo or (hi is not None and v > hi)]
     first = (outside or values)[0]
-    if hi == 1.0 and 1 < abs(first) <= 100:
+    if hi == 1.0 and 1 < abs(first) <= 100 and (lo == 0 or abs(first) >= 5):  # (trend: -2?)
         return f"{leaf.attribute} is a fraction: write {first / 100:g} for {first:g}%"
     if leaf.attribute == "value_score":
         return "value_score is a percentile: " + ("at least 0" if first <= lo else "at most 100")

@@ -14,14 +14,14 @@ Thin wrapper over PyYAML's safe loader that
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, clip
+from engine.project.yaml_hints import misaligned, misaligned_item, unquotable
 from engine.words import counted
 
 try:
@@ -134,7 +134,7 @@ def load_text(text: str, *, file: str = "<string>") -> YamlDoc:
     doc = YamlDoc(file=file, data=None)
     if node is None:
         return doc
-    builder = _Builder(doc, tags)
+    builder = _Builder(doc, tags, text)
     doc.data = builder.build(node, ())
     return doc
 
@@ -150,71 +150,13 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
                 f"replace it with spaces; {hint}")
     elif "another document" in said:
         hint = f"a CVM file holds one YAML document: remove the '---' line; {hint}"
-    elif quoted := _unquotable(text, line, column):  # date_format: %d.%m.%Y
+    elif quoted := unquotable(text, line, column):  # date_format: %d.%m.%Y
         hint = f"a value starting with {quoted[1]} must be in quotes: {quoted}; {hint}"
-    elif (shifted := (_misaligned(text, line) if "mapping" in said or "key" in said
-                      else None) or _misaligned_item(text, line)):
+    elif (shifted := (misaligned(text, line) if "mapping" in said or "key" in said
+                      else None) or misaligned_item(text, line)):
         hint = f"{shifted}; {hint}"
     return Problem(f"YAML syntax error: {said}", file=file, line=line, column=column,
                    hint=hint)
-
-
-def _misaligned(text: str, line: int | None) -> str | None:
-    """The error's line and the key line before it at different indents, where that one
-    opens no block of its own (the keys of one mapping line up): what they are."""
-    lines = text.splitlines()
-    if line is None or not 1 < line <= len(lines):
-        return None
-    here = lines[line - 1]
-    # the key line before it (a folded text's lines, a comment or a list item are not keys)
-    before = next((n for n in range(line - 1, 0, -1)
-                   if re.match(r"\s*[\w-]+:", lines[n - 1])), None)
-    if before is None or not re.match(r"\s*[\w-]+:", here):
-        return None
-    above = lines[before - 1]
-    opens = above.split(" #")[0].rstrip().endswith(":")  # its keys go deeper
-    indent = len(here) - len(here.lstrip(" "))
-    other = len(above) - len(above.lstrip(" "))
-    if opens or indent == other:
-        return None
-    return (f"line {line} is indented {counted(indent, 'space')}, line {before} "
-            f"{counted(other, 'space')}: the keys of one mapping line up")
-
-
-def _misaligned_item(text: str, line: int | None) -> str | None:
-    """The error's line a list item ("- ...") a space or two off the list item above it
-    (lines deeper than both, an item's own block, skipped): what they are."""
-    lines = text.splitlines()
-    if line is None or not 1 < line <= len(lines):
-        return None
-    here = lines[line - 1]
-    if not re.match(r"\s*- ", here):
-        return None
-    indent = len(here) - len(here.lstrip(" "))
-    for n in range(line - 1, 0, -1):
-        above = lines[n - 1]
-        if not above.strip() or above.lstrip().startswith("#"):
-            continue
-        other = len(above) - len(above.lstrip(" "))
-        if other > indent + 2 or (other > indent and not above.lstrip().startswith("- ")):
-            continue  # deeper: the block of an item above
-        opens = above.split(" #")[0].rstrip().endswith(":")  # "- any:": its block deeper
-        if not above.lstrip().startswith("- ") or other == indent or abs(other - indent) > 2 \
-                or (opens and indent > other):
-            return None
-        return (f"line {line} is indented {counted(indent, 'space')}, line {n} "
-                f"{counted(other, 'space')}: the items of one list line up")
-    return None
-
-
-def _unquotable(text: str, line: int | None, column: int | None) -> str | None:
-    """The value at the error, quoted, when it starts with a character YAML reserves (%, @,
-    `): the value as it must be written."""
-    lines = text.splitlines()
-    if line is None or column is None or not 0 < line <= len(lines):
-        return None
-    value = re.split(r" #|[,\]}]", lines[line - 1][column - 1:])[0].strip()  # [@a, b]: @a
-    return f'"{value}"' if value[:1] in ("%", "@", "`") and '"' not in value else None
 
 
 def _explicit_tags(text: str) -> dict[tuple[int, int], str]:
@@ -260,9 +202,10 @@ def _shorten(text: str, width: int = 100) -> str:
 
 
 class _Builder:
-    def __init__(self, doc: YamlDoc, tags: dict[tuple[int, int], str]) -> None:
+    def __init__(self, doc: YamlDoc, tags: dict[tuple[int, int], str], text: str) -> None:
         self.doc = doc
         self.tags = tags
+        self.lines = text.splitlines()
         self.nodes = 0
         self.constructor = _Loader("")
         # each mapping flattened once (an alias repeats a node, it does not copy it): merges
@@ -305,6 +248,8 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: Path_) -> Any:
         self._refuse_tag(node, path)
+        if path and isinstance(path[-1], int) and node.end_mark.line > node.start_mark.line:
+            self._joined_item(node, path)
         if node.tag == STR:  # what the constructor would return, without its bookkeeping
             return node.value
         try:
@@ -317,6 +262,22 @@ class _Builder:
                 path, f"found {node.value!r}, which YAML reads as a {what} but is not a valid "
                 f"one", hint="check the day and the month (e.g. April has 30 days); "
                 "quote the value if it is meant as text")) from None
+
+    def _joined_item(self, node: yaml.Node, path: Path_) -> None:
+        """A list item indented further than the one above is joined to it: YAML reads
+        ``- email`` then `` - sms`` as the one value 'email - sms'."""
+        import dataclasses
+
+        lines = self.lines
+        first = node.start_mark.line
+        for n in range(first + 1, min(node.end_mark.line + 1, len(lines))):
+            if lines[n].lstrip(" ").startswith("- "):
+                here, above = (len(x) - len(x.lstrip(" ")) for x in (lines[n], lines[first]))
+                raise InputError(dataclasses.replace(self.doc.problem(
+                    path, f"line {n + 1} is indented {counted(here, 'space')} and joins the "
+                    f"list item above it (line {first + 1}, {counted(above, 'space')}): YAML "
+                    f"reads them as the one value {clip(node.value)}", hint="the items of one "
+                    "list line up: indent their '-' alike"), line=n + 1, column=here + 1))
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

@@ -185,7 +185,7 @@ def r_moved(f: pd.DataFrame, d: float, lookback: int) -> str | None:
     """When the retention rate moved by 2 points or more in the last month (less is its
     noise): by how much that alone changed every CLV, and customer equity."""
     r = f["retention_rate"].to_numpy()
-    if len(r) < 2 or not r[-2] > 0 or math.isnan(r[-1]) or abs(r[-1] - r[-2]) < 0.02:
+    if len(r) < 2 or not r[-2] > 0 or math.isnan(r[-1]) or abs(r[-1] - r[-2]) < 0.02 - 1e-9:
         return None
     k0, k1 = r[-2] / (1 + d - r[-2]), r[-1] / (1 + d - r[-1])
     return (f"the retention rate r moved from {percent(r[-2])} to {percent(r[-1])} in "

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -48,10 +49,11 @@ def now() -> dt.datetime:
 
 class Journal:
     """The history writer: ``add`` queues a row, a thread commits the queue in batches. Rows
-    the database does not take while it is out of reach are held (at most ``MAX_HELD``, the
-    oldest lost beyond) and tried again every ``RETRY_FIRST`` seconds, doubling up to
-    ``RETRY_MAX``, by themselves or with the next batch; a row held that a lost
-    acknowledgement had committed is not written twice."""
+    the database does not take while it is out of reach are held in the order they came (at
+    most ``MAX_HELD``, the oldest lost beyond) and tried again after ``RETRY_FIRST`` seconds,
+    then twice as long each time up to ``RETRY_MAX``, with the rows come meanwhile; a reader
+    waiting for them (``flush``) has them tried at once, at most every ``RETRY_FIRST``
+    seconds. A row held that a lost acknowledgement had committed is not written twice."""
 
     def __init__(self, store: Store, on_error: Callable[[str], None] | None = None) -> None:
         self.store = store
@@ -60,9 +62,11 @@ class Journal:
         self._on_error = on_error
         self.written = 0
         self.failed = 0  # rows lost: refused by the history, or dropped while held
-        self._held: list[tuple[Table, dict[str, Any]]] = []
+        self._held: list[tuple[Table, dict[str, Any]]] = []  # in the order they came
         self._retry_in = RETRY_FIRST
+        self._next_try = self._last_try = 0.0  # (time.monotonic)
         self._why = ""
+        self._overflow_said = False
         # while rows are held: how many and why (shown on /ready)
         self.unreachable: str | None = None
         self._thread = threading.Thread(target=self._run, name="cvm-serve-journal",
@@ -82,7 +86,8 @@ class Journal:
         self._queue.put((table, row))
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every row queued before this call is committed (or held)."""
+        """Wait until every row queued before this call is committed (or held, after a try
+        of the held rows when the last was ``RETRY_FIRST`` seconds ago or more)."""
         done = threading.Event()
         self._queue.put(done)
         return done.wait(timeout)
@@ -96,21 +101,21 @@ class Journal:
         stop = False
         while not stop:
             try:
-                first = self._queue.get(timeout=self._retry_in) if self._held \
-                    else self._queue.get()
+                first = self._queue.get(timeout=max(0.0, self._next_try - time.monotonic())) \
+                    if self._held else self._queue.get()
             except queue.Empty:  # the held rows, tried again by themselves
-                self._write({})
+                self._write([])
                 continue
             items = [first]
-            deadline = dt.datetime.now().timestamp() + FLUSH_SECONDS
+            deadline = time.monotonic() + FLUSH_SECONDS
             while len(items) < MAX_BATCH:
-                wait = deadline - dt.datetime.now().timestamp()
+                wait = deadline - time.monotonic()
                 try:
                     items.append(self._queue.get(timeout=max(wait, 0.0)) if wait > 0
                                  else self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows: dict[Table, list[dict[str, Any]]] = {}
+            rows: list[tuple[Table, dict[str, Any]]] = []
             waiters = []
             for item in items:
                 if item is None:
@@ -118,9 +123,15 @@ class Journal:
                 elif isinstance(item, threading.Event):
                     waiters.append(item)
                 else:
-                    rows.setdefault(item[0], []).append(item[1])
-            if rows or (stop and self._held):  # (at the stop: one last try)
-                self._write(rows)
+                    rows.append(item)
+            at = time.monotonic()
+            if not self._held:
+                if rows:
+                    self._write(rows)
+            elif stop or at >= self._next_try or (waiters and at - self._last_try >= RETRY_FIRST):
+                self._write(rows)  # due, the last try at the stop, or a reader waiting
+            else:
+                self._keep(rows)
             for waiter in waiters:
                 waiter.set()
         if self._held:
@@ -128,57 +139,70 @@ class Journal:
                        f"stopped: {self._why}")
             self._held = []
 
-    def _write(self, new: dict[Table, list[dict[str, Any]]]) -> None:
+    def _write(self, new: list[tuple[Table, dict[str, Any]]]) -> None:
         held = self._held  # (kept until the rows are written: ``held`` counts them)
+        batch = held + new
         rows: dict[Table, list[dict[str, Any]]] = {}
-        for table, row in held:
+        for table, row in batch:
             rows.setdefault(table, []).append(row)
-        for table, more in new.items():
-            rows.setdefault(table, []).extend(more)
         retried = {id(row) for _, row in held}
-        count = sum(len(v) for v in rows.values())  # (those committed before included)
+        self._last_try, already = time.monotonic(), 0
         try:
             with self.store.transaction() as conn:
                 if retried:  # a lost acknowledgement may have committed some of them
-                    rows = _unrecorded(conn, rows, retried)
+                    kept = _unrecorded(conn, rows, retried)
+                    already = len(batch) - sum(len(v) for v in kept.values())
+                    rows = kept
                 for table in ORDER:
                     if rows.get(table):
                         conn.execute(insert(table), rows[table])
         except Exception as exc:  # (the store says the database's error, the driver's behind)
+            self.written += already  # committed before, whatever becomes of the rest
+            left = {id(row) for more in rows.values() for row in more}
             if isinstance(exc.__context__, IntegrityError):  # a row refused (an event's id
                 self._held = []  # again): the database answers
-                self._back(len(held))
-                self.written += count - sum(len(v) for v in rows.values())
                 self._one_by_one([(t, r) for t in ORDER for r in rows.get(t, [])])
+                self._back(len(held))
                 return
-            self._hold([(t, r) for t in ORDER for r in rows.get(t, [])], exc)
+            self._hold([(t, r) for t, r in batch if id(r) in left], exc)
             return
         self._held = []
-        self.written += count
+        self.written += len(batch)
         self._back(len(held))
 
     def _hold(self, rows: list[tuple[Table, dict[str, Any]]], exc: Exception) -> None:
-        """The database out of reach: keep the rows (the newest ``MAX_HELD``) for the next
-        try; said when the holding starts and when rows are dropped, and on /ready."""
+        """The database out of reach: keep the rows for the next try; said when the holding
+        starts, and on /ready."""
         first = self.unreachable is None
-        self._why = str(exc)
-        self._held = rows[-MAX_HELD:]
-        if len(rows) > MAX_HELD:
-            self._lost(len(rows) - MAX_HELD, f"more than {MAX_HELD:,} rows held while it is "
-                       f"out of reach, the oldest dropped: {exc}")
-        elif first and self._on_error is not None:
+        self._why, self._held = str(exc), []
+        if first and rows and self._on_error is not None:
             self._on_error(f"the history is out of reach: {counted(len(rows), 'row')} held, "
                            f"tried again until it answers (at most {MAX_HELD:,} are held): "
                            f"{exc}")
-        self.unreachable = f"{counted(len(self._held), 'row')} waiting to be recorded, tried " \
-            f"again until the history answers ({self.failed:,} lost since the service " \
-            f"started): {exc}"
+        self._keep(rows)
         self._retry_in = RETRY_FIRST if first else min(self._retry_in * 2, RETRY_MAX)
+        self._next_try = time.monotonic() + self._retry_in
+
+    def _keep(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
+        """Add rows to those held, the newest ``MAX_HELD`` kept (the first rows dropped said
+        once a holding, then counted on /ready)."""
+        self._held.extend(rows)
+        if (dropped := len(self._held) - MAX_HELD) > 0:
+            self._held = self._held[dropped:]
+            if self._overflow_said:
+                self.failed += dropped
+            else:
+                self._overflow_said = True
+                self._lost(dropped, f"more than {MAX_HELD:,} rows held while it is out of "
+                           f"reach, the oldest dropped: {self._why}")
+        self.unreachable = None if not self._held else (
+            f"{counted(len(self._held), 'row')} waiting to be recorded, tried again until the "
+            f"history answers ({self.failed:,} lost since the service started): {self._why}")
 
     def _back(self, held: int) -> None:
         if self.unreachable is not None and self._on_error is not None:
             self._on_error(f"the history answers again: {counted(held, 'held row')} recorded")
-        self.unreachable, self._retry_in = None, RETRY_FIRST
+        self.unreachable, self._retry_in, self._overflow_said = None, RETRY_FIRST, False
 
     def _lost(self, count: int, why: str) -> None:
         self.failed += count
