@@ -47,3 +47,15 @@ def test_rows_exported_twice_are_still_dropped(tmp_path: Path) -> None:
     _, config = _init(tmp_path, HEADER + ROWS + "O1,c1,2024-01-03,ART-A,9.99\n")
     assert "  duplicates: drop  # exact duplicate rows are counted and skipped; `keep` when " \
         "identical rows are real purchases\n" in config, config
+
+
+def test_line_items_beside_rows_exported_twice_say_both(tmp_path: Path) -> None:
+    """A re-trial: line items and rows repeated whole in one export got `keep` with the line
+    items' reason alone, and the repeated rows then counted as purchases without a word."""
+    _, config = _init(tmp_path, HEADER + ROWS + "O1,c1,2024-01-03,ART-B,9.99\n"
+                      "O2,c2,2024-01-05,ART-C,40.00\n")
+    assert ("  duplicates: keep  # rows 1 and 14 are alike in every mapped column and differ "
+            "in 'article' (line items?): each is a purchase; `drop` would count the second and "
+            "skip it; but rows 2 and 15 are alike in every column (exported twice?): with keep "
+            "both count, so remove such rows from the export\n") in config, config
+

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from engine.errors import OutputError, Problem
 from engine.workflow.sniff import REQUIRED, Sniffed
-from engine.workflow.sniff_alike import alike_rows
+from engine.workflow.sniff_alike import alike_rows, same_rows
 
 STARTER = Path(__file__).resolve().parent / "starter"
 SUBSCRIPTION_STARTER = STARTER.parent / "starter_subscriptions"
@@ -237,6 +237,9 @@ def _line_items(sniffed: Sniffed) -> str | None:
     if found is None:
         return None
     one, two, column = found
+    twice = same_rows(sniffed.written)
     return (f"  duplicates: keep  # rows {one} and {two} are alike in every mapped column and "
             f"differ in {column!r} (line items?): each is a purchase; `drop` would count the "
-            "second and skip it")
+            "second and skip it" + ("" if twice is None else f"; but rows {twice[0]} and "
+                                    f"{twice[1]} are alike in every column (exported twice?): "
+                                    "with keep both count, so remove such rows from the export"))

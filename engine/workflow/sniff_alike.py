@@ -26,3 +26,16 @@ def alike_rows(columns: Mapping[str, Sequence[str]], mapped: Collection[str]
             if columns[name][i] != columns[name][j]:
                 return j + 1, i + 1, name
     return None
+
+
+def same_rows(columns: Mapping[str, Sequence[str]]) -> tuple[int, int] | None:
+    """The first two sampled rows identical in every column (numbered from 1), or None."""
+    names = list(columns)
+    rows = min((len(values) for values in columns.values()), default=0)
+    first: dict[tuple[str, ...], int] = {}
+    for i in range(rows):
+        j = first.setdefault(tuple(columns[name][i] for name in names), i)
+        if j != i:
+            return j + 1, i + 1
+    return None
+
