@@ -28,7 +28,7 @@ def test_a_customers_file_whose_ids_differ_in_case_is_said(tmp_path: Path) -> No
     assert _notes_with_lower_case_ids(tmp_path, None) == [
         "  note: 2,000 purchasing customers are not in the customers file: no consents recorded "
         "for them (2,000 of them are, but for the letter case of their ids: ids are matched "
-        "exactly; write them in one case in both files)",
+        "exactly; write them in one case in both files ('C000001' is 'c000001' there))",
         "  note: 2,000 customers in the customers file have no purchase before the as-of date: "
         "not scored"]
 
@@ -46,6 +46,6 @@ def test_one_customer_is_one_customer(tmp_path: Path) -> None:
     assert _notes_with_lower_case_ids(tmp_path, 1) == [
         "  note: 1 purchasing customer is not in the customers file: no consents recorded "
         "for them (it is, but for the letter case of its id: ids are matched exactly; write "
-        "them in one case in both files)",
+        "them in one case in both files ('C000001' is 'c000001' there))",
         "  note: 1 customer in the customers file has no purchase before the as-of date: "
         "not scored"]

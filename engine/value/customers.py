@@ -248,11 +248,15 @@ def written_otherwise(missing: pa.Array, listed: pa.Array | pa.ChunkedArray) -> 
         found = int(pc.sum(mask).as_py() or 0)
         if not found:
             continue
+        # an example: the first such id, and how the other file writes it
+        first = missing.filter(mask)[0]
+        key = pa.array([first.as_py()], missing.type)
         if mask is case:
-            fix = "write them in one case in both files"
-        else:  # an example: the first such id, and how the other file writes it
-            first = missing.filter(mask)[0]
-            key = pc.utf8_ltrim(pa.array([first.as_py()], missing.type), characters="0")
+            at = pc.index(pc.utf8_lower(listed), pc.utf8_lower(key)[0]).as_py()
+            fix = (f"write them in one case in both files ({first.as_py()!r} is "
+                   f"{listed[at].as_py()!r} there)")
+        else:
+            key = pc.utf8_ltrim(key, characters="0")
             at = pc.index(bare, key[0]).as_py() if mask is zeros else \
                 pc.index(pc.utf8_lower(bare), pc.utf8_lower(key)[0]).as_py()
             fix = (f"write them the same way in both files ({first.as_py()!r} is "
