@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from tests.conftest import ROOT, copy_example_project
+from tests.test_thresholds_out_of_range import with_condition
 
 runner = CliRunner()
 
@@ -83,11 +84,6 @@ def test_a_test_for_the_column_missing_is_no_warning(tmp_path: Path) -> None:
     """A review: `churn_risk: {missing: true}` holds for every customer without a model, as
     meant: no warning."""
     project = _without_models(tmp_path)
-    policy = project / "policies" / "retain_high_value.yaml"
-    text = policy.read_text()
-    old = "        - churn_risk: {gte: 0.5}     # only once a churn model ran; missing is simply " \
-        "false\n"
-    assert old in text
-    policy.write_text(text.replace(old, "        - churn_risk: {missing: true}\n"))
+    with_condition(project, "        - churn_risk: {missing: true}\n")
     assert _warned(project) == []
 

@@ -81,6 +81,21 @@ class _Outage:
             raise InputError(Problem("connection reset after the commit"))
 
 
+def _down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, first: float,
+          most: float = 30.0, held: int | None = None
+          ) -> tuple[Store, _Outage, Journal, list[str]]:
+    """A journal on a history whose transactions ``_Outage`` can refuse, retrying after
+    ``first`` s up to ``most``, holding at most ``held`` rows; with what it says."""
+    monkeypatch.setattr(journal_module, "RETRY_FIRST", first)
+    monkeypatch.setattr(journal_module, "RETRY_MAX", most)
+    if held is not None:
+        monkeypatch.setattr(journal_module, "MAX_HELD", held)
+    said: list[str] = []
+    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
+    outage = _Outage(store)
+    return store, outage, Journal(store, on_error=said.append), said
+
+
 def _live(iid: str) -> dict[str, object]:
     return {"customer_id": "C2", "contact_date": AT.date(), "recorded_at": AT,
             "channel": "call_centre", "campaign": None, "action": "retain", "trigger_id": None,
@@ -105,12 +120,7 @@ def test_rows_are_held_while_the_database_is_out_of_reach_and_written_when_it_is
     so the contacts the service gave then were not counted by the next run's contact
     policies. Held and tried again (every RETRY_FIRST s, doubling), they are written once
     it answers, by themselves (no new request needed), and said once meanwhile."""
-    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.05)
-    monkeypatch.setattr(journal_module, "RETRY_MAX", 0.2)
-    said: list[str] = []
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
-    outage = _Outage(store)
-    journal = Journal(store, on_error=said.append)
+    store, outage, journal, said = _down(tmp_path, monkeypatch, first=0.05, most=0.2)
     try:
         outage.down = True
         for k in range(30):
@@ -140,11 +150,7 @@ def test_rows_held_whose_commit_was_not_acknowledged_are_not_written_twice(
     already in the history (the interactions by id, the contacts given by interaction and
     channel) are not recorded twice: a contact given counted twice blocks a customer for the
     next run's contact policies."""
-    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.05)
-    monkeypatch.setattr(journal_module, "RETRY_MAX", 0.2)
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
-    outage = _Outage(store)
-    journal = Journal(store)
+    store, outage, journal, _ = _down(tmp_path, monkeypatch, first=0.05, most=0.2)
     try:
         outage.lost_ack = True
         journal.add(interactions, _interaction("i1"))
@@ -162,13 +168,7 @@ def test_rows_held_whose_commit_was_not_acknowledged_are_not_written_twice(
 
 def test_held_rows_are_bounded_and_the_oldest_lost_are_counted(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.05)
-    monkeypatch.setattr(journal_module, "RETRY_MAX", 0.2)
-    monkeypatch.setattr(journal_module, "MAX_HELD", 10)
-    said: list[str] = []
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
-    outage = _Outage(store)
-    journal = Journal(store, on_error=said.append)
+    store, outage, journal, said = _down(tmp_path, monkeypatch, first=0.05, most=0.2, held=10)
     try:
         outage.down = True
         for k in range(25):
@@ -195,12 +195,7 @@ def test_the_oldest_rows_are_dropped_whatever_their_table(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A review: the rows held were kept in table order, so the cap dropped every event,
     the newest too, before an older interaction."""
-    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.05)
-    monkeypatch.setattr(journal_module, "RETRY_MAX", 0.2)
-    monkeypatch.setattr(journal_module, "MAX_HELD", 10)
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
-    outage = _Outage(store)
-    journal = Journal(store)
+    store, outage, journal, _ = _down(tmp_path, monkeypatch, first=0.05, most=0.2, held=10)
     try:
         outage.down = True
         for k in range(8):
@@ -224,11 +219,7 @@ def test_a_reader_waiting_has_the_held_rows_tried_at_once(
     """A review: a read (flush) restarted the retry's wait, up to 30 s, and never tried the
     held rows: with the database back, a response to an interaction the service had just
     given answered 404. A reader now has them tried, at most every RETRY_FIRST seconds."""
-    monkeypatch.setattr(journal_module, "RETRY_FIRST", 0.1)
-    monkeypatch.setattr(journal_module, "RETRY_MAX", 60.0)
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
-    outage = _Outage(store)
-    journal = Journal(store)
+    store, outage, journal, _ = _down(tmp_path, monkeypatch, first=0.1, most=60.0)
     try:
         outage.down = True
         journal.add(interactions, _interaction("given"))
@@ -253,11 +244,7 @@ def test_a_reader_waiting_has_the_held_rows_tried_at_once(
 
 def test_rows_still_held_when_the_service_stops_are_lost_and_said(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(journal_module, "RETRY_FIRST", 60.0)
-    said: list[str] = []
-    store = open_history(str(tmp_path / "h.sqlite"), tmp_path)
-    outage = _Outage(store)
-    journal = Journal(store, on_error=said.append)
+    _, outage, journal, said = _down(tmp_path, monkeypatch, first=60.0)
     outage.down = True
     for k in range(3):
         journal.add(interactions, _interaction(f"i{k}"))

@@ -14,14 +14,19 @@ from tests.conftest import copy_example_project
 runner = CliRunner()
 
 
-def _validate(tmp_path: Path, when: str) -> list[str]:
-    project = copy_example_project(tmp_path)
+def with_condition(project: Path, when: str) -> None:
+    """The bundled retain_high_value's churn_risk condition replaced by ``when`` (lines)."""
     policy = project / "policies" / "retain_high_value.yaml"
     text = policy.read_text()
     old = "        - churn_risk: {gte: 0.5}     # only once a churn model ran; missing is simply " \
         "false\n"
     assert old in text
     policy.write_text(text.replace(old, when))
+
+
+def _validate(tmp_path: Path, when: str) -> list[str]:
+    project = copy_example_project(tmp_path)
+    with_condition(project, when)
     result = runner.invoke(app, ["validate", "--project", str(project)])
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
