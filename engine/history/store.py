@@ -124,6 +124,9 @@ def open_store(settings: HistorySettings, *, create: bool, kept: bool = False) -
     except BaseException:
         store.close()
         raise
+    if create and settings.file is not None and "mode=rw" not in str(store.engine.url):
+        store.close()  # made now: written from here on without creating it again
+        store = Store(settings, _engine(settings, writable=True, kept=kept), True)
     return store
 
 
@@ -179,12 +182,23 @@ def check_integrity(store: Store) -> None:
         "quick_check)", DAMAGED_HINT))
 
 
+def _uri_path(path: Path) -> str:
+    """A file's path in a SQLite URI: %, ?, # and spaces escaped as the URI reads them."""
+    from urllib.parse import quote
+
+    return quote(str(path), safe="/")
+
+
 def _engine(settings: HistorySettings, *, writable: bool, kept: bool = False) -> Engine:
     if settings.file is not None:
         url = settings.url
         if not writable:  # read-only: never creates or changes the file
             _roll_back_unfinished(settings.file)
-            url = url.set(database=f"file:{settings.file}?mode=ro", query={"uri": "true"})
+            url = url.set(database=f"file:{_uri_path(settings.file)}?mode=ro",
+                          query={"uri": "true"})
+        elif settings.file.exists():  # never creates it again: a folder moved away while
+            url = url.set(database=f"file:{_uri_path(settings.file)}?mode=rw",  # cvm serve
+                          query={"uri": "true"})  # writes is an error, not a stray new file
         engine = create_engine(url, poolclass=NullPool,
                                connect_args={"timeout": BUSY_SECONDS})
         begin = "BEGIN IMMEDIATE" if writable else "BEGIN"
@@ -234,7 +248,7 @@ def _roll_back_unfinished(path: Path) -> None:
     try:
         if not path.is_file() or journal.stat().st_size == 0:
             return
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=BUSY_SECONDS)
+        conn = sqlite3.connect(f"file:{_uri_path(path)}?mode=rw", uri=True, timeout=BUSY_SECONDS)
         try:
             conn.execute("PRAGMA schema_version").fetchone()
         finally:
