@@ -92,7 +92,7 @@ def unreadable_hint(numbers: Numbers, first: str, written: str, *, points: bool,
     text = written.strip()  # −12,50 or €−12,50, not 1–2
     if (dash := next((c for i, c in enumerate(text[:2]) if c in _DASHES and (
             i == 0 or not text[0].isdigit())), None)) is not None:
-        plain = written.strip().replace(dash, "-", 1)  # −12,50: a word processor's minus
+        plain = text.replace(dash, "-", 1)  # −12,50: a word processor's minus
         return (f"{dash!r} (U+{ord(dash):04X}) is a typographic minus, not the minus sign '-' "
                 f"numbers are read with: write {plain} (replace it in the export)")
     if re.fullmatch(r"[0-9][0-9.,]*-", first):  # 121- (an accounting export's)

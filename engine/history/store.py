@@ -94,8 +94,9 @@ def open_store(settings: HistorySettings, *, create: bool, kept: bool = False) -
     """The history, ready to read (and, with ``create``, to write); None if there is none yet
     and ``create`` is false. ``kept``: a server connection kept between reads, for a reader
     that reads every second (PostgreSQL; a SQLite file is opened for each read)."""
+    new = settings.file is not None and not settings.file.exists()
     if settings.file is not None:
-        if not settings.file.exists():
+        if new:
             if not create:
                 return None
             with guarded(settings):
@@ -124,8 +125,8 @@ def open_store(settings: HistorySettings, *, create: bool, kept: bool = False) -
     except BaseException:
         store.close()
         raise
-    if create and settings.file is not None and "mode=rw" not in str(store.engine.url):
-        store.close()  # made now: written from here on without creating it again
+    if new:  # (create) made now: written from here on without creating it again
+        store.close()
         store = Store(settings, _engine(settings, writable=True, kept=kept), True)
     return store
 

@@ -28,7 +28,7 @@ def _items(book: Rulebook, triggers: Sequence[tuple[Any, Condition]]
     yield from (("trigger", t, cond) for t, cond in triggers)
 
 
-def _at(what: str, item: Any, leaf: Compare, message: str, hint: str | None) -> Problem:
+def _at(item: Any, leaf: Compare, message: str, hint: str | None) -> Problem:
     line, column = leaf.spot if leaf.spot[0] is not None else (item.line, None)
     return Problem(message, file=item.file, line=line, column=column, key=leaf.where,
                    severity="warning", hint=hint)
@@ -46,7 +46,7 @@ def unfitted_model_reads(book: Rulebook, triggers: Sequence[tuple[Any, Condition
             if leaf.attribute in model_columns and leaf.attribute not in said and \
                     leaf.op not in ("exists", "missing"):  # (missing: true holds: meant so)
                 said.add(leaf.attribute)
-                out.append(_at(what, item, leaf, f"{what} {item.id!r} reads {leaf.attribute}, "
+                out.append(_at(item, leaf, f"{what} {item.id!r} reads {leaf.attribute}, "
                                f"a model column, and {why}: no customer of the value table "
                                "has it, so every comparison on it is false (unless cvm "
                                "serve's request context sends one)", MODEL_HINT))
@@ -73,7 +73,7 @@ def out_of_range(book: Rulebook, triggers: Sequence[tuple[Any, Condition]]) -> l
             shown = (" and " if leaf.op == "between" else ", ").join(
                 f"{v:g}" for v in _numbers(leaf))
             span = f"from {lo:g} to {hi:g}" if hi is not None else f"never below {lo:g}"
-            out.append(_at(what, item, leaf, f"{what} {item.id!r}: {leaf.attribute} {leaf.op} "
+            out.append(_at(item, leaf, f"{what} {item.id!r}: {leaf.attribute} {leaf.op} "
                            f"{shown} holds for {verdict}: {leaf.attribute} is {span}",
                            _hint(leaf, lo, hi)))
     return out

@@ -289,4 +289,3 @@ def campaign_warnings(book: Rulebook, declared: Collection[str]) -> list[Problem
             hint=(did_you_mean(pol.campaign, declared) or "declare it under `campaigns:` in "
                   "policies/campaigns.yaml (name, objective, budget, kpis)")))
     return out
-

@@ -236,11 +236,12 @@ def written_otherwise(missing: pa.Array, listed: pa.Array | pa.ChunkedArray) -> 
         return ""
     listed = (listed.combine_chunks() if isinstance(listed, pa.ChunkedArray) else listed) \
         .cast(missing.type)
-    case = pc.is_in(pc.utf8_lower(missing), value_set=pc.utf8_lower(listed))
-    bare = pc.utf8_ltrim(listed, characters="0")
+    lower, bare = pc.utf8_lower(listed), pc.utf8_ltrim(listed, characters="0")
+    lower_bare = pc.utf8_lower(bare)
+    case = pc.is_in(pc.utf8_lower(missing), value_set=lower)
     trimmed = pc.utf8_ltrim(missing, characters="0")
     zeros = pc.and_(pc.is_in(trimmed, value_set=bare), pc.invert(case))
-    both = pc.and_(pc.is_in(pc.utf8_lower(trimmed), value_set=pc.utf8_lower(bare)),
+    both = pc.and_(pc.is_in(pc.utf8_lower(trimmed), value_set=lower_bare),
                    pc.invert(pc.or_(case, zeros)))
     causes = []  # (count, what, fix)
     for mask, what in ((case, "the letter case of"), (zeros, "the leading zeros of"),
@@ -252,13 +253,13 @@ def written_otherwise(missing: pa.Array, listed: pa.Array | pa.ChunkedArray) -> 
         first = missing.filter(mask)[0]
         key = pa.array([first.as_py()], missing.type)
         if mask is case:
-            at = pc.index(pc.utf8_lower(listed), pc.utf8_lower(key)[0]).as_py()
+            at = pc.index(lower, pc.utf8_lower(key)[0]).as_py()
             fix = (f"write them in one case in both files ({first.as_py()!r} is "
                    f"{listed[at].as_py()!r} there)")
         else:
             key = pc.utf8_ltrim(key, characters="0")
             at = pc.index(bare, key[0]).as_py() if mask is zeros else \
-                pc.index(pc.utf8_lower(bare), pc.utf8_lower(key)[0]).as_py()
+                pc.index(lower_bare, pc.utf8_lower(key)[0]).as_py()
             fix = (f"write them the same way in both files ({first.as_py()!r} is "
                    f"{listed[at].as_py()!r} there; a spreadsheet drops leading zeros)")
         causes.append((found, what, fix))

@@ -4,7 +4,7 @@ differ in a column the engine does not read (two articles of one order at the sa
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 
 def alike_rows(columns: Mapping[str, Sequence[str]], mapped: Collection[str]
@@ -15,13 +15,7 @@ def alike_rows(columns: Mapping[str, Sequence[str]], mapped: Collection[str]
     others = [name for name in columns if name not in mapped]
     if not keys or not others:
         return None
-    rows = min(len(values) for values in columns.values())
-    first: dict[tuple[str, ...], int] = {}
-    for i in range(rows):
-        key = tuple(columns[name][i] for name in keys)
-        j = first.setdefault(key, i)
-        if j == i:
-            continue
+    for j, i in _repeats(columns, keys):
         for name in others:
             if columns[name][i] != columns[name][j]:
                 return j + 1, i + 1, name
@@ -30,12 +24,16 @@ def alike_rows(columns: Mapping[str, Sequence[str]], mapped: Collection[str]
 
 def same_rows(columns: Mapping[str, Sequence[str]]) -> tuple[int, int] | None:
     """The first two sampled rows identical in every column (numbered from 1), or None."""
-    names = list(columns)
+    found = next(_repeats(columns, list(columns)), None)
+    return None if found is None else (found[0] + 1, found[1] + 1)
+
+
+def _repeats(columns: Mapping[str, Sequence[str]], names: Sequence[str]
+             ) -> Iterator[tuple[int, int]]:
+    """(j, i) for each sampled row i whose values in ``names`` row j < i had first."""
     rows = min((len(values) for values in columns.values()), default=0)
     first: dict[tuple[str, ...], int] = {}
     for i in range(rows):
         j = first.setdefault(tuple(columns[name][i] for name in names), i)
         if j != i:
-            return j + 1, i + 1
-    return None
-
+            yield j, i
