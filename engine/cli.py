@@ -8,7 +8,6 @@ Exit codes: 0 success; 1 a problem in an input (data, cvm.yaml, rules, policies,
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
 import sys
@@ -31,13 +30,12 @@ from engine.commands.options import (
     QuietOpt,
     SchedulerOpt,
     ScratchOpt,
+    date_option,
 )
 from engine.commands.paths import check_kinds
 from engine.commands.usage import conventional_usage
-from engine.errors import EXIT_INTERNAL, CvmError, Problem, UsageError
+from engine.errors import EXIT_INTERNAL, CvmError
 from engine.interrupts import EXIT_BROKEN_PIPE, Terminated, on_sigterm, quiet_stdout, stdout_closed
-from engine.project.hints import date_hint
-from engine.project.iso_time import iso_date
 from engine.project.location import config_named
 from engine.project.report_settings import MAX_ACTIVE_WINDOW, MIN_ACTIVE_WINDOW
 from engine.terminal import error_text
@@ -290,7 +288,7 @@ def fit(project: ProjectOpt = None, config: ConfigOpt = None, out: OutOpt = None
     from engine.commands import fit as cmd
 
     return cmd.run(project=project, config_file=config, out=out, quiet=quiet,
-                   calibration_end=_date_option(calibration_end, "--calibration-end"),
+                   calibration_end=date_option(calibration_end, "--calibration-end"),
                    json_out=json_out)
 
 
@@ -339,12 +337,19 @@ def history(
     customer_id: Annotated[str | None, typer.Argument(
         help="One customer's timeline; without it, the runs recorded.")] = None,
     project: ProjectOpt = None, config: ConfigOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> int:
-    """The runs recorded in the history, or one customer's timeline."""
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    forget: Annotated[int | None, typer.Option(
+        "--forget", metavar="RUN", help="Take run RUN (its number in the run list) out of "
+        "the history, as if it had been made with --no-history.")] = None,
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="With --forget: do not ask (needed without a terminal).")] = False,
+) -> int:
+    """The runs recorded in the history, or one customer's timeline; --forget RUN takes a
+    run out of it."""
     from engine.commands import history as cmd
 
     return cmd.run(project=project, config_file=config, customer_id=customer_id,
-                   as_json=as_json)
+                   as_json=as_json, forget=forget, yes=yes)
 
 
 @app.command()
@@ -376,16 +381,6 @@ def serve(
     return cmd.run(folder=folder, project=project, config_file=config, run_folder=run,
                    host=host, port=port, key_file=key_file, history=not no_history,
                    watch_seconds=watch, quiet=quiet, docs=not no_docs)
-
-
-def _date_option(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return iso_date(value)  # YYYY-MM-DD on every Python (3.11 took 20240630 too)
-    except ValueError:
-        raise UsageError(Problem(f"found {value!r}, expected a date such as 2024-06-30",
-                                 key=name, hint=date_hint(value))) from None
 
 
 def main() -> None:

@@ -6,11 +6,12 @@ contacts then counted by every later run's contact policies, learning and measur
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.history_runs import cvm, retail_copy
+from tests.history_runs import ROOT, cvm, retail_copy
 
 
 def _as_of(project: Path, day: str) -> None:
@@ -45,11 +46,21 @@ def test_the_run_says_its_number_what_it_replaces_and_an_earlier_date(
         "warning: as of 2025-12-01, before the latest run recorded (run 2, as of 2026-01-01): "
         "this run's contacts count for the contact policies, learning and measurement of "
         "every later run, as made on 2025-12-01\n"
-        "  hint: a date mistyped? `cvm run --no-history` tries a date without recording it\n")
+        "  hint: a date mistyped? `cvm history --forget 3` takes this run out of the history; "
+        "`cvm run --no-history` tries a date without recording it\n")
     assert "as run 3: 1,924 customers\n" in earlier.stdout
     # the history lists it as recorded
     listed = cvm("history", "-p", str(project))
     assert listed.exit_code == 0, listed.stderr
+    # and the hint's command takes it out, as README "History" shows
+    forgot = cvm("history", "-p", str(project), "--forget", "3", "--yes")
+    assert forgot.exit_code == 0, forgot.stderr
+    shown = re.sub(r"recorded at \S+:", "recorded at 2026-01-02T09:14:03+00:00:",
+                   forgot.stdout.replace(str(tmp_path / "h.sqlite"), ".cvm/history.sqlite"))
+    readme = (ROOT / "README.md").read_text()
+    assert f"```\n$ cvm history --forget 3 --yes\n{shown}```\n" in readme
+    assert "3" not in [line.split()[0] for line in
+                       cvm("history", "-p", str(project)).stdout.splitlines()[2:]]
 
 
 def test_what_a_run_replaces_is_read_among_the_runs_before_it(

@@ -1,15 +1,17 @@
-"""``cvm history [CUSTOMER_ID] [--json]``: the runs recorded, or one customer's timeline."""
+"""``cvm history [CUSTOMER_ID] [--json]``: the runs recorded, or one customer's timeline;
+``cvm history --forget RUN [--yes]``: a run taken out of the history."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from engine.commands.common import project_of
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, UsageError
 from engine.history import open_history, settings_for
 from engine.history.checks import check_readable
 from engine.history.queries import list_runs, timeline
@@ -17,7 +19,10 @@ from engine.history.response_checks import money_text
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str | None,
-        as_json: bool) -> int:
+        as_json: bool, forget: int | None = None, yes: bool = False) -> int:
+    if forget is not None or yes:
+        return _forget(project, config_file, forget, yes=yes,
+                       beside=customer_id is not None or as_json)
     config = project_of(project, config_file, scope="config").config
     settings = settings_for(config)
     where = config.display(settings.file) if settings.file is not None else settings.masked
@@ -51,6 +56,89 @@ def run(*, project: Path | None, config_file: Path | None, customer_id: str | No
     else:
         typer.echo(_timeline_text(raw, where))
     return 0
+
+
+def _forget(project: Path | None, config_file: Path | None, number: int | None, *,
+             yes: bool, beside: bool) -> int:
+    """Take run ``number`` out of the history (engine.history.record.forget_run), after
+    saying what it was and what forgetting it changes; asked on a terminal, else --yes."""
+    from engine.history.record import forget_run
+
+    if number is None or beside:
+        raise UsageError(Problem(
+            "--yes goes with --forget RUN" if number is None else
+            "--forget RUN takes a run out of the history: no CUSTOMER_ID or --json beside it",
+            key="--forget", hint="cvm history --forget RUN --yes (RUN: a number of the run "
+                                 "list that `cvm history` prints)"))
+    config = project_of(project, config_file, scope="config").config
+    settings = settings_for(config)
+    where = config.display(settings.file) if settings.file is not None else settings.masked
+    check_readable(config)
+    store = open_history(config, create=False)  # read-only: a missing history not made
+    try:
+        rows = [] if store is None else list_runs(store)
+    finally:
+        if store is not None:
+            store.close()
+    found = next((r for r in rows if r["run"] == number), None)
+    if found is None:
+        raise InputError(Problem(
+            f"found run {number}, expected " + (
+                f"one of the runs recorded ({_numbers([r['run'] for r in rows])})" if rows
+                else "a run: none is recorded yet"),
+            file=where, key="--forget",
+            hint="the run's number is the first column of `cvm history`"))
+    said = forgetting(found, rows)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(Problem(
+                f"forgetting run {number} cannot be undone, and there is no terminal to ask "
+                "on", key="--forget", hint=f"cvm history --forget {number} --yes"))
+        typer.echo("\n".join(said), err=True)
+        if not typer.confirm(f"Forget run {number}?", default=False, err=True):
+            typer.echo("Nothing forgotten.")
+            return 0
+    store = open_history(config, create=True)  # it exists, at this version (checked above)
+    assert store is not None
+    try:
+        forget_run(store, number)
+    finally:
+        store.close()
+    typer.echo("\n".join([f"Forgot {said[0]} in {where}.", *said[1:]]))
+    return 0
+
+
+def forgetting(run: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """What run ``run`` is and what forgetting it changes, from the run list (list_runs)."""
+    number, day = run["run"], run["as_of"]
+    lines = [f"run {number} (as of {day}, recorded at {run['recorded_at']}: "
+             f"{run['customers']:,} customers, {run['allocated']:,} contacts allocated)"]
+    if run["replaced_by"] is None:
+        earlier = [r["run"] for r in rows if r["as_of"] == day and r["run"] < number]
+        if earlier:  # the latest of the others of its date is looked back on again
+            lines.append(f"  run {earlier[-1]}, of the same as-of date, is looked back on "
+                         f"again for {day}")
+        later = [r["run"] for r in rows if r["as_of"] > day and r["run"] > number]
+        if later:
+            lines.append(f"  {len(later):,} later run(s) ({_numbers(later)}) read it when they "
+                         "were made (contacts, changes, learning): what they recorded stays "
+                         "as made; the next runs no longer count its contacts")
+    else:
+        lines.append(f"  replaced by run {run['replaced_by']} of the same as-of date: the "
+                     "next runs do not read it either way")
+    lines.append("  its output folder and the responses imported are not touched")
+    return lines
+
+
+def _numbers(numbers: list[int]) -> str:
+    """'1-3, 5' for [1, 2, 3, 5]."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def cents_as_written(value: float) -> float:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from engine.errors import Problem, UsageError
+from engine.project.hints import date_hint
+from engine.project.iso_time import iso_date
 
 ProjectOpt = Annotated[Path | None, typer.Option(
     "--project", "-p", help="The CVM project folder (holding cvm.yaml). Default: the nearest "
@@ -40,3 +45,14 @@ AsNoHistoryOpt = Annotated[bool, typer.Option(
     "--no-history", help="Decide as cvm run --no-history does: the history is not read "
     "(value-change attributes take their first-run values, the declared response rates, no "
     "contact policy or opt-out).")]
+
+
+def date_option(value: str | None, name: str) -> dt.date | None:
+    """A date given on the command line (``--calibration-end``); None when not given."""
+    if value is None:
+        return None
+    try:
+        return iso_date(value)  # YYYY-MM-DD on every Python (3.11 took 20240630 too)
+    except ValueError:
+        raise UsageError(Problem(f"found {value!r}, expected a date such as 2024-06-30",
+                                 key=name, hint=date_hint(value))) from None

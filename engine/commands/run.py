@@ -166,7 +166,8 @@ def _warn_if_earlier(result: RunResult) -> None:
     warn(Problem(f"as of {as_of}, before the latest run recorded (run {run}, as of {day}): "
                  "this run's contacts count for the contact policies, learning and "
                  f"measurement of every later run, as made on {as_of}",
-                 hint="a date mistyped? `cvm run --no-history` tries a date without recording "
+                 hint=f"a date mistyped? `cvm history --forget {rec.key}` takes this run out "
+                      "of the history; `cvm run --no-history` tries a date without recording "
                       "it").format())
 
 

@@ -8,7 +8,10 @@ imported responses, and nothing else: each run is recorded in one transaction th
 come with it), and neither is ever deleted. So the number and the highest id of those two
 small tables change with every commit that could change what a run reads, and with no other:
 what ``cvm serve`` records (events, interactions, their outcomes) does not move it. A count,
-not only the highest id: on PostgreSQL two imports may commit out of their ids' order.
+not only the highest id: on PostgreSQL two imports may commit out of their ids' order. A run
+taken out by ``cvm history --forget`` lowers the count; on SQLite the next run recorded may take
+its id again, so the latest time a run was recorded is part of the stamp too (a forget and a
+recording during one run's reads would otherwise leave the count and highest id as they were).
 
 The contacts ``cvm serve`` gives (engine.history.live) are read up to the highest id the first
 stamp saw (``until``), which the later stamps keep: the service recording more meanwhile does
@@ -28,8 +31,8 @@ if TYPE_CHECKING:
     from engine.history.settings import HistorySettings
 
 # (runs recorded, highest run id, response imports, highest import id, the live contacts'
-# highest id read (``until``), the live contacts up to it)
-Stamp = tuple[int, int, int, int, int, int]
+# highest id read (``until``), the live contacts up to it, when the latest run was recorded)
+Stamp = tuple[int, int, int, int, int, int, str]
 
 
 def history_stamp(conn: Connection, until: int | None = None) -> Stamp:
@@ -44,11 +47,13 @@ def history_stamp(conn: Connection, until: int | None = None) -> Stamp:
         select(func.coalesce(func.max(runs.c.id), 0)).scalar_subquery(),
         select(func.count()).select_from(imports).scalar_subquery(),
         select(func.coalesce(func.max(imports.c.id), 0)).scalar_subquery(),
-        select(func.coalesce(func.max(live_contacts.c.id), 0)).scalar_subquery())).one()
+        select(func.coalesce(func.max(live_contacts.c.id), 0)).scalar_subquery(),
+        select(func.max(runs.c.recorded_at)).scalar_subquery())).one()
     last = int(found[4]) if until is None else until
     count = conn.execute(select(func.count()).select_from(live_contacts)
                          .where(live_contacts.c.id <= last)).scalar_one()
-    return (int(found[0]), int(found[1]), int(found[2]), int(found[3]), last, int(count))
+    return (int(found[0]), int(found[1]), int(found[2]), int(found[3]), last, int(count),
+            str(found[5] or ""))
 
 
 def read_stamp(settings: HistorySettings) -> Stamp | None:
@@ -69,8 +74,10 @@ def what_changed(before: Stamp | None, after: Stamp | None) -> str:
     """What was written between two stamps, in words."""
     if before is None or after is None:
         return "the history was made" if after is not None else "the history was removed"
-    said = [*(["a run was recorded"] if before[:2] != after[:2] else []),
+    runs = ("a run was recorded" if after[0] > before[0] else "a run was forgotten"
+            if after[0] < before[0] else "a run was forgotten and another recorded")
+    said = [*([runs] if before[:2] != after[:2] or before[6] != after[6] else []),
             *(["responses were imported"] if before[2:4] != after[2:4] else []),
-            *(["a contact `cvm serve` gave was recorded late"] if before[4:] != after[4:]
+            *(["a contact `cvm serve` gave was recorded late"] if before[4:6] != after[4:6]
               else [])]
     return " and ".join(said)
