@@ -73,7 +73,10 @@ def test_validate_reports_every_broken_file(tmp_path: Path) -> None:
     assert "error: templates/brief.html.j2:1: template syntax error:" in err
     assert err.strip().endswith("3 error(s), 0 warning(s) in 3 file(s)\nnot checked until "
                                 "policies/channels.yaml reads: the channels the policies and "
-                                "the contact policies name")
+                                "the contact policies name\nnot checked until "
+                                "policies/win_back.yaml reads: the rules' and policies' "
+                                "conditions (compiled, never matching, shadowed, out of "
+                                "range), the campaigns they name and the templates rendered")
 
 
 def test_decide_writes_one_decision_per_customer(tmp_path: Path) -> None:

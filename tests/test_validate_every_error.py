@@ -16,6 +16,10 @@ from tests.test_json_output import _conforms
 runner = CliRunner()
 
 
+RULEBOOK = (" reads: the rules' and policies' conditions (compiled, never matching, "
+            "shadowed, out of range), the campaigns they name and the templates rendered")
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -35,7 +39,8 @@ def test_a_policy_with_wrong_keys_has_its_conditions_checked_too(tmp_path: Path)
         "error: policies/win_back.yaml:11:11: when.all[1].any[0].clv_discountd: unknown "
         "attribute 'clv_discountd'\n"
         "  hint: did you mean 'clv_discounted'?\n"
-        "2 error(s), 0 warning(s) in 1 file(s)\n")
+        "2 error(s), 0 warning(s) in 1 file(s)\n"
+        f"not checked until policies/win_back.yaml{RULEBOOK}\n")
 
 
 def test_a_policy_with_an_unknown_key_in_then_has_its_channels_checked_too(
@@ -54,7 +59,8 @@ def test_a_policy_with_an_unknown_key_in_then_has_its_channels_checked_too(
         "twice\n"
         "error: policies/win_back.yaml:18:3: then.chanel_note: unknown key 'chanel_note'\n"
         "  hint: did you mean 'channels'?\n"
-        "3 error(s), 0 warning(s) in 1 file(s)\n")
+        "3 error(s), 0 warning(s) in 1 file(s)\n"
+        f"not checked until policies/win_back.yaml{RULEBOOK}\n")
 
 
 def test_an_error_in_cvm_yaml_says_the_rest_was_not_checked(tmp_path: Path) -> None:
@@ -104,7 +110,8 @@ def test_a_segment_file_with_a_wrong_key_has_its_conditions_checked_and_its_ids_
         "  hint: did you mean 'description'?\n"
         "error: rules/segments.yaml:7:7: segments[1].when.revenu: unknown attribute 'revenu'\n"
         "  hint: did you mean 'revenue'?\n"
-        "3 error(s), 0 warning(s) in 1 file(s)\n")
+        "3 error(s), 0 warning(s) in 1 file(s)\n"
+        f"not checked until rules/segments.yaml{RULEBOOK}\n")
 
 
 def test_a_lifecycle_file_with_a_wrong_key_has_its_conditions_checked_too(
@@ -122,7 +129,8 @@ def test_a_lifecycle_file_with_a_wrong_key_has_its_conditions_checked_too(
         "error: rules/lifecycle.yaml:27:7: rules[0].when.tenure_dys: unknown attribute "
         "'tenure_dys'\n"
         "  hint: did you mean 'tenure_days'?\n"
-        "2 error(s), 0 warning(s) in 1 file(s)\n")
+        "2 error(s), 0 warning(s) in 1 file(s)\n"
+        f"not checked until rules/lifecycle.yaml{RULEBOOK}\n")
 
 
 def test_a_segment_without_a_condition_is_still_an_error(tmp_path: Path) -> None:
@@ -136,7 +144,8 @@ def test_a_segment_without_a_condition_is_still_an_error(tmp_path: Path) -> None
     assert res.stderr == (
         "error: rules/segments.yaml:3:10: segments[0].when: found nothing (null), expected a "
         "condition\n  hint: write a mapping such as `recency_days: {gt: 90}`, or all/any/not\n"
-        "1 error(s), 0 warning(s) in 1 file(s)\n")
+        "1 error(s), 0 warning(s) in 1 file(s)\n"
+        f"not checked until rules/segments.yaml{RULEBOOK}\n")
     (project / "rules" / "segments.yaml").write_text(
         "segments:\n  - id: vip\n    when:\n    descripton: x\n")
     res = runner.invoke(app, ["validate", "--project", str(project)])
@@ -166,3 +175,29 @@ def test_a_lifecycle_file_whose_stages_are_a_list_names_no_stage_unknown(
     res = runner.invoke(app, ["validate", "--project", str(project)])
     assert res.exit_code == 1
     assert "unknown stage" not in res.stderr, res.stderr
+
+
+def test_an_error_in_a_policy_says_what_waits_for_it(tmp_path: Path) -> None:
+    """A marketer's trial (session 45): one policy's error hid another policy's threshold that
+    holds for no customer; validate said "0 warning(s)", then, the error fixed, the warning.
+    Now the last line says what is not checked until the file reads (text and --json)."""
+    project = copy_example_project(tmp_path)
+    _edit(project / "policies" / "retain_high_value.yaml", "churn_risk: {gte: 0.5}",
+          "churn_risk: {gte: 50}")
+    _edit(project / "policies" / "win_back.yaml", "  action: win_back", "  acton: win_back")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert (res.exit_code, res.stderr) == (1, (
+        "error: policies/win_back.yaml:15:3: then.acton: unknown key 'acton'\n"
+        "  hint: did you mean 'action'?\n"
+        "1 error(s), 0 warning(s) in 1 file(s)\n"
+        f"not checked until policies/win_back.yaml{RULEBOOK}\n"))
+    res = runner.invoke(app, ["validate", "--project", str(project), "--json"])
+    found = _conforms("validate", res.stdout)
+    assert (found["not_checked_until"], found["not_checked"]) == ("policies/win_back.yaml", [
+        "the rules' and policies' conditions (compiled, never matching, shadowed, out of "
+        "range)", "the campaigns they name", "the templates rendered"])
+    _edit(project / "policies" / "win_back.yaml", "  acton: win_back", "  action: win_back")
+    res = runner.invoke(app, ["validate", "--project", str(project)])
+    assert res.exit_code == 0
+    assert "churn_risk gte 50 holds for no customer" in res.stderr
+    assert "not checked" not in res.stderr

@@ -155,6 +155,29 @@ def channels_unchecked(built: Built) -> tuple[str, list[str]] | None:
     return (str(broken), [f"the channels {' and '.join(names)} name"]) if names else None
 
 
+# what the rulebook's warnings and the checks built on it cover (engine.run.build, lint)
+RULEBOOK_CHECKS = ["the rules' and policies' conditions (compiled, never matching, shadowed, "
+                   "out of range)", "the campaigns they name", "the templates rendered"]
+
+
+def rulebook_unchecked(built: Built) -> tuple[str, list[str]] | None:
+    """What is not checked while the rules and policies have errors (the rulebook does not
+    load: a marketer fixed one error, validated, and met warnings and errors unsaid before),
+    and the file that must read first: the first with an error."""
+    from engine.project.channels import CAMPAIGNS_FILE, CHANNELS_FILE
+    from engine.project.contact_policies import CONTACT_POLICIES_FILE
+    from engine.project.tiers import TIERS_FILE
+
+    if built.config is None or built.rulebook is not None:
+        return None
+    others = {str(f) for f in (CAMPAIGNS_FILE, CHANNELS_FILE, CONTACT_POLICIES_FILE,
+                               TIERS_FILE)}
+    broken = next((p.file for p in built.problems if p.severity == "error" and p.file
+                   and p.file.startswith(("rules/", "policies/")) and p.file not in others),
+                  None)
+    return (broken, RULEBOOK_CHECKS) if broken is not None else None
+
+
 def _listed(parts: list[str]) -> str:
     """'a, b and c'."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -192,8 +215,11 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
         from engine.workflow.json_output import validate_json
 
         unread = not_checked(built, project, config_file)
-        until, unread = (errors[0].file, unread) if unread else channels_unchecked(built) \
-            or (None, [])
+        parts = [part for part in (channels_unchecked(built), rulebook_unchecked(built))
+                 if part is not None]
+        until, unread = (errors[0].file, unread) if unread else (
+            parts[0][0], [item for part in parts for item in part[1]]) if parts \
+            else (None, [])
         typer.echo(validate_json(in_file_order(problems), sizes, strict, unread, until))
         return code or (1 if errors or (strict and problems) else 0)
     # warnings fail a --strict run, so they are then its errors; else --quiet silences them
@@ -204,9 +230,11 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
         if not quiet and (unread := not_checked(built, project, config_file)):
             typer.echo(f"not checked until {errors[0].file} reads: {_listed(unread)} (what "
                        "they may name is declared there)", err=True)
-        elif not quiet and (channels := channels_unchecked(built)):
-            typer.echo(f"not checked until {channels[0]} reads: {_listed(channels[1])}",
-                       err=True)
+        elif not quiet:
+            for part in (channels_unchecked(built), rulebook_unchecked(built)):
+                if part is not None:
+                    typer.echo(f"not checked until {part[0]} reads: {_listed(part[1])}",
+                               err=True)
     elif not quiet:
         typer.echo(f"valid: {_checked(built)} have no problems")
         if sizes is None and built.config is not None:
