@@ -402,9 +402,9 @@ def test_the_password_comes_from_the_environment_and_a_wrong_one_is_said(
         asking: str, make_project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", "/nonexistent")  # not the tester's ~/.pgpass
-    project = make_project(db_config(asking, "    table: tx\n    password_env: SHOP_PW\n"),
+    project = make_project(db_config(asking, "    table: tx\n    password_env: CVM_SHOP_PW\n"),
                            tx=None)
-    monkeypatch.setenv("SHOP_PW", "wrong-pw")
+    monkeypatch.setenv("CVM_SHOP_PW", "wrong-pw")
     code, err = score(project)
     assert "wrong-pw" not in err
     port = asking.split(":")[2].split("/")[0]
@@ -414,7 +414,7 @@ def test_the_password_comes_from_the_environment_and_a_wrong_one_is_said(
         "authentication failed for user \"cvm\"\n  hint: check that the PostgreSQL server is "
         "running and reachable, the database exists and the user may read it (password: "
         "PGPASSWORD, ~/.pgpass or the variable named by password_env)\n"))
-    monkeypatch.setenv("SHOP_PW", "s3cret")
+    monkeypatch.setenv("CVM_SHOP_PW", "s3cret")
     assert score(project) == (0, "")
     plain = make_project(db_config(asking, "    table: tx\n"), tx=None)
     monkeypatch.setenv("PGPASSWORD", "s3cret")  # read by libpq itself

@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from engine.cli import app
@@ -55,15 +56,18 @@ def _without_run_id(actions: bytes) -> bytes:
 
 
 def test_the_same_rows_on_s3_give_the_same_outputs(s3_server: S3, tmp_path: Path,
-                                                   shared_commands: SharedCommands) -> None:
+                                                   shared_commands: SharedCommands,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     bucket = s3_server.bucket("same-rows")
     tx = s3_server.upload(bucket, "exports/transactions.csv", RETAIL / "transactions.csv")
     cu = s3_server.upload(bucket, "exports/customers.csv", RETAIL / "customers.csv")
     local = shared_commands.run_example(ROOT)  # `cvm run` of the example, once a session
     assert local.exit_code == 0, local.stderr
     # the secret by name only: its value must appear in no file written
+    monkeypatch.setenv("CVM_S3_SECRET", CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    monkeypatch.setenv("CVM_S3_KEY", CREDENTIALS["AWS_ACCESS_KEY_ID"])
     options = f"  storage_options:\n    endpoint_url: {s3_server.endpoint}\n" \
-        "    secret: ${AWS_SECRET_ACCESS_KEY}\n    key: ${AWS_ACCESS_KEY_ID}\n"
+        "    secret: ${CVM_S3_SECRET}\n    key: ${CVM_S3_KEY}\n"
     remote = _retail(tmp_path, tx, cu, options)
     got = cvm("run", "-p", str(remote), "-o", str(tmp_path / "out"), "-q")
     assert got.exit_code == 0, got.output

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import Problem
 from engine.project import checks as c
 from engine.project.location import config_shown
+from engine.project.object_store import variable_problem
 from engine.project.yamlio import Path_
 
 if TYPE_CHECKING:  # SQLAlchemy only when cvm.yaml names a database
@@ -163,6 +164,8 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
         ctx.add((*path, "password_env"), f"found {env!r}, expected the name of an "
                 "environment variable, such as CVM_SOURCE_PASSWORD",
                 f"the password itself never goes into {config_shown()}")
+    elif env is not None and (refused := variable_problem(env)):
+        ctx.add((*path, "password_env"), *refused)
 
 
 def parse_url(text: str) -> URL | None:

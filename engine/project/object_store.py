@@ -26,6 +26,30 @@ from engine.project.yamlio import Path_
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 DATABASE_SCHEMES = ("postgresql", "postgres", "duckdb")
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+# The environment variables cvm.yaml may name (``${NAME}`` in storage_options, a database
+# source's password_env): those made for it, whose names start with CVM_, but the engine's own
+# settings. A project from someone else then cannot send any other variable of the user's (a
+# GitHub token, the AWS keys, PGPASSWORD) to the hosts its URLs name.
+ENGINE_VARIABLES = ("CVM_HISTORY_URL", "CVM_SERVE_KEY", "CVM_DEBUG")
+
+
+def variable_problem(name: str) -> tuple[str, str] | None:
+    """(what is wrong, the hint) when cvm.yaml may not name the environment variable
+    ``name``; None when it may."""
+    if name.startswith("CVM_") and name not in ENGINE_VARIABLES:
+        return None
+    why = ("so that a project from someone else cannot send your other variables to the "
+           "hosts its URLs name")
+    if name in ENGINE_VARIABLES:
+        return (f"found the environment variable {name}, expected one made for this "
+                f"setting: {name} is the engine's own",
+                f"name another variable: {config_shown()} reads only the CVM_ variables "
+                f"made for it, {why}")
+    return (f"found the environment variable {name}, expected one whose name starts with CVM_",
+            f"copy it into one made for it (export CVM_{name.lstrip('_')}=\"${name}\"): "
+            f"{config_shown()} reads only CVM_ variables, {why}")
+
+
 # option names whose value is a credential: only ever ${NAME} in cvm.yaml
 _SECRET = re.compile(r"secret|password|passwd|token|credential|sas|connection_string|"
                      r"(^|_)key$", re.IGNORECASE)
@@ -110,12 +134,15 @@ class StorageOption(c.Kind):
             return value
         if not isinstance(value, str):
             raise c.Invalid(f"found {c.describe(value)}, expected {self.expected}")
-        if _SECRET.search(name) and not ENV_REF.match(value):
+        ref = ENV_REF.match(value)
+        if _SECRET.search(name) and not ref:
             raise c.Invalid(
                 f"found the value of {name!r} written out, expected the name of an environment "
                 "variable that holds it, as ${NAME}",
                 f"a credential never goes into {config_shown()}: e.g. secret: "
-                "${AWS_SECRET_ACCESS_KEY}")
+                "${CVM_S3_SECRET}")
+        if ref and (problem := variable_problem(ref.group(1))):
+            raise c.Invalid(*problem)
         return value
 
     def json_schema(self) -> dict[str, Any]:
