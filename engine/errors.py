@@ -6,6 +6,7 @@ the key path or column, what was found, what was expected, and a hint.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -38,10 +39,13 @@ class Problem:
         return ":".join(parts)
 
     def format(self) -> str:
-        head = [p for p in (self.location(), self.key) if p]
-        text = ": ".join([*head, self.message])
+        """The problem as printed: its control characters escaped (a file named with a
+        terminal escape must not clear the screen or retitle the window); a line break in a
+        file name or key escaped too, so the message and ``hint:`` lines stay as they are."""
+        head = [printable(p, lines=False) for p in (self.location(), self.key) if p]
+        text = ": ".join([*head, printable(self.message)])
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint)}"
         return text
 
 
@@ -76,6 +80,17 @@ class OutputError(CvmError):
     """The output cannot be written (permissions, missing disk, a file where a folder should be)."""
 
     exit_code = EXIT_OUTPUT
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and line break, DEL, C1
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, lines: bool = True) -> str:
+    """``text`` with its control characters escaped as repr() writes them (``\\x1b``,
+    ``\\r``): shown, never run by the terminal. ``lines``: keep tabs and line breaks."""
+    return (_CONTROL if lines else _CONTROL_OR_BREAK).sub(
+        lambda m: repr(m.group())[1:-1], text)
 
 
 def clip(value: object, limit: int = 60) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from engine.commands.common import project_of
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, printable
 from engine.notices import warn
 from engine.project.policy_tests import TESTS_FOLDER, unread_test_folders
 from engine.run.pipeline import types_for
@@ -44,8 +44,8 @@ def run(*, project: Path | None, config_file: Path | None, files: list[Path] | N
     outcomes = run_tests(tests, setup.rulebook, setup.channels, types)
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
-        typer.echo(f"{styled('FAIL', 'red', bold=True)} {o.test.file}:{o.test.line}: "
-                   f"{o.test.name}")
+        typer.echo(f"{styled('FAIL', 'red', bold=True)} {printable(o.test.file, lines=False)}"
+                   f":{o.test.line}: {o.test.name}")
         for text in o.failures:
             typer.echo("  " + text)
     if not quiet or failed:

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import InputError, Problem, in_file_order
+from engine.errors import InputError, Problem, in_file_order, printable
 from engine.project.config import Config
 from engine.words import listed
 
@@ -94,10 +94,10 @@ class SideError(InputError):
                           for p in in_file_order(problems)])  # as cvm validate lists them
 
     def format(self) -> str:
-        lines = [self.header]
+        lines = [printable(self.header, lines=False)]  # a folder's name as given
         lines += ["  " + line for p in self.problems for line in p.format().splitlines()]
         if self.note:
-            lines.append(f"  note: {self.note}")
+            lines.append(f"  note: {printable(self.note)}")
         return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,12 @@ def plain(value: Any) -> Any:
 
 def document(kind: str, payload: dict[str, Any]) -> str:
     body = {"kind": f"cvm.{kind}", "schema_version": SCHEMA_VERSIONS[kind], **plain(payload)}
-    return json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
+    # JSON escapes C0 itself; DEL and C1 (\x9b starts a terminal escape) are escaped alike
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -1,0 +1,58 @@
+"""Control characters in what the engine prints are shown escaped, never run by the terminal
+(a security trial: a policy file named ``\\x1b[2J\\x1b]0;PWNED\\x07evil.yaml`` cleared the
+screen and retitled the window through ``cvm validate``'s error line). Every problem is
+printed through ``Problem.format``; ``--json`` escapes C0 itself, and DEL and C1 as well."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.errors import Problem
+
+PROJECT = Path(__file__).resolve().parent / "cases" / "bad_input" / "project"
+
+
+def test_a_problem_shows_its_control_characters_escaped() -> None:
+    problem = Problem("found 'x', expected y \x9b31m\r", file="policies/\x1b[2J\x07a.yaml",
+                      line=3, column=1, key="then.\x1b]0;t\x07\nx",
+                      hint="write it\nagain\twith\x7f care", severity="warning")
+    assert problem.format() == (
+        "policies/\\x1b[2J\\x07a.yaml:3:1: then.\\x1b]0;t\\x07\\nx: found 'x', expected y "
+        "\\x9b31m\\r\n  hint: write it\nagain\twith\\x7f care")
+
+
+def test_the_json_document_escapes_del_and_c1(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    name = "policies/\x9b2J\x1b[31m\x7fevil.yaml"
+    (project / name).write_text("- id: evil\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", "--json", "--project", str(project)])
+    assert result.exit_code == 1
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", result.stdout)
+    assert "policies/\\u009b2J\\u001b[31m\\u007fevil.yaml" in result.stdout
+    problems = json.loads(result.stdout)["problems"]
+    assert [p["file"] for p in problems] == [name]  # the same text, read back
+
+
+def test_a_failing_policy_tests_file_name_is_escaped(tmp_path: Path) -> None:
+    """``cvm test`` names a failing test by its file, outside the problems' lines."""
+    checkout = Path(__file__).resolve().parents[1]
+    project = tmp_path / "project"
+    project.mkdir()
+    for part in ("rules", "policies", "templates", "examples/retail"):
+        shutil.copytree(checkout / part, project / part)
+    shutil.copy(checkout / "cvm.yaml", project / "cvm.yaml")
+    (project / "policy_tests").mkdir()
+    (project / "policy_tests" / "\x1b[2Jbad.yaml").write_text(
+        "tests:\n  - name: a gold customer is retained\n    customer: {value_tier: gold}\n"
+        "    expect: {action: win_back}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", "--project", str(project)])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith(
+        "FAIL policy_tests/\\x1b[2Jbad.yaml:2: a gold customer is retained\n"), result.stdout
