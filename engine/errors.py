@@ -82,14 +82,14 @@ class OutputError(CvmError):
     exit_code = EXIT_OUTPUT
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and line break, DEL, C1
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and line break, DEL, C1
 _CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def printable(text: str, *, lines: bool = True) -> str:
     """``text`` with its control characters escaped as repr() writes them (``\\x1b``,
     ``\\r``): shown, never run by the terminal. ``lines``: keep tabs and line breaks."""
-    return (_CONTROL if lines else _CONTROL_OR_BREAK).sub(
+    return (CONTROL if lines else _CONTROL_OR_BREAK).sub(
         lambda m: repr(m.group())[1:-1], text)
 
 

@@ -4,6 +4,8 @@ Thin wrapper over PyYAML's safe loader that
 - rejects duplicate keys (plain ``yaml.safe_load`` silently keeps the last one),
 - bounds alias expansion (a "billion laughs" file is refused, not expanded),
 - keeps the line and column of every value, so later checks can point at it,
+- refuses control characters, raw or written as escapes in double quotes (``"\\e[2J"``),
+  but tabs and line breaks: they would reach the terminal from a brief or a message,
 - refuses tags (``!!python/object``, ``!!binary``, ``!custom``...): a tag asks the reader to
   build something other than plain text, numbers, lists and mappings, and a file a marketer
   edits never needs one,
@@ -20,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import InputError, Problem, clip
+from engine.errors import CONTROL, InputError, Problem, clip
 from engine.project.yaml_hints import misaligned, misaligned_item, unquotable
 from engine.words import counted
 
@@ -248,6 +250,13 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: Path_) -> Any:
         self._refuse_tag(node, path)
+        if CONTROL.search(node.value):  # written as an escape in quotes: "\e[2J", "\x07"
+            raise InputError(Problem(
+                f"found {clip(node.value)}, expected text without control characters",
+                file=self.doc.file, line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1, key=format_path(path) or None,
+                hint="write the text without control characters: in double quotes, an escape "
+                "such as \\e, \\a, \\x1b or \\u009b writes one (\\n and \\t are allowed)"))
         if path and isinstance(path[-1], int) and node.end_mark.line > node.start_mark.line:
             self._joined_item(node, path)
         if node.tag == STR:  # what the constructor would return, without its bookkeeping
