@@ -56,3 +56,20 @@ def test_a_failing_policy_tests_file_name_is_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith(
         "FAIL policy_tests/\\x1b[2Jbad.yaml:2: a gold customer is retained\n"), result.stdout
+
+
+def test_a_control_character_delimiter_is_still_read(tmp_path: Path) -> None:
+    """A review of the loader's refusal: Hive's exports are delimited by \\x01 (^A), written
+    delimiter: "\\x01" in cvm.yaml; that one character stays a delimiter, at that key only."""
+    from tests.history_runs import retail_copy
+
+    project = retail_copy(tmp_path)
+    for name in ("transactions.csv", "customers.csv"):
+        data = project / "examples" / "retail" / name
+        data.write_text(data.read_text().replace(",", "\x01"))
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace('delimiter: ","', 'delimiter: "\\x01"'))
+    done = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o"),
+                                        "-q"])
+    assert done.exit_code == 0, done.stderr
+    assert (tmp_path / "o" / "customers.csv").is_file()

@@ -10,7 +10,7 @@ import typer
 from engine.commands.common import ahead_of_today, long_after_data
 from engine.data.object_store import stores_checked
 from engine.data.preflight import check_files
-from engine.errors import CvmError, Problem, in_file_order
+from engine.errors import CvmError, Problem, in_file_order, printable
 from engine.history.checks import check_history
 from engine.output.folder import check_folder, guard_for, output_target
 from engine.project.config import Config
@@ -228,13 +228,14 @@ def run(*, project: Path | None, config_file: Path | None, strict: bool, quiet: 
     if text:  # on stderr: stdout holds only the result (and the audience table)
         typer.echo(text, err=True)
         if not quiet and (unread := not_checked(built, project, config_file)):
-            typer.echo(f"not checked until {errors[0].file} reads: {_listed(unread)} (what "
+            typer.echo(f"not checked until {printable(str(errors[0].file), lines=False)} reads: "
+                       f"{_listed(unread)} (what "
                        "they may name is declared there)", err=True)
         elif not quiet:
             for part in (channels_unchecked(built), rulebook_unchecked(built)):
-                if part is not None:
-                    typer.echo(f"not checked until {part[0]} reads: {_listed(part[1])}",
-                               err=True)
+                if part is not None:  # a file's name as the problems show it (escaped)
+                    typer.echo(f"not checked until {printable(part[0], lines=False)} reads: "
+                               f"{_listed(part[1])}", err=True)
     elif not quiet:
         typer.echo(f"valid: {_checked(built)} have no problems")
         if sizes is None and built.config is not None:
