@@ -106,3 +106,32 @@ def test_a_threshold_in_e_notation_or_yes_is_told_yaml_s_reading(
     checked = cvm("validate", "--project", str(project))
     assert checked.exit_code == 1
     assert checked.stderr.splitlines()[1] == f"  hint: {hint}", checked.stderr
+
+
+
+
+@pytest.mark.parametrize(("file", "line", "written", "said"), [
+    # beyond the range: the range alone (it was "... at most 1 below 10^15 in size")
+    ("cvm.yaml", "discount_rate: 0.10 ", "discount_rate: 99999999999999999999999 ",
+     "error: cvm.yaml:36:16: discount_rate: found 99999999999999999999999, expected a number "
+     "above 0 and at most 1\n1 error(s)"),
+    # within a lower bound only: both said, joined
+    ("policies/channels.yaml", "    budget: 1500\n", "    budget: 99999999999999999999999\n",
+     "error: policies/channels.yaml:15:13: channels[0].budget: found 99999999999999999999999, "
+     "expected a number of at least 0 and below 10^15 in size\n1 error(s)"),
+    # below the lower bound: the range, with its hint
+    ("policies/channels.yaml", "    budget: 1500\n", "    budget: -99999999999999999999999\n",
+     "error: policies/channels.yaml:15:13: channels[0].budget: found -99999999999999999999999, "
+     "expected a number of at least 0\n  hint: a negative number is never one here: write it "
+     "without the minus sign\n1 error(s)"),
+])
+def test_a_number_beyond_10_15_reads_well(tmp_path: Path, file: str, line: str, written: str,
+                                          said: str) -> None:
+    project = retail_copy(tmp_path)
+    config = project / file
+    text = config.read_text()
+    assert line in text
+    config.write_text(text.replace(line, written, 1))
+    checked = cvm("validate", "--project", str(project))
+    assert checked.exit_code == 1
+    assert checked.stderr.startswith(said), checked.stderr

@@ -104,26 +104,26 @@ class Number(Kind):
 
     def convert(self, value: Any, ctx: Ctx, path: Path_) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if ok and self.integer and not float(value).is_integer():
-            ok = False
+        ok = ok and not (self.integer and not float(value).is_integer())
         if not ok or not math.isfinite(float(value)):
             percent = isinstance(value, str) and value.strip().endswith("%") and not self.hint
             raise Invalid(f"found {describe(value)}, expected {self.expected}", (
                 f"write a fraction, without %: {hints.as_fraction(value)}" if percent else
                 text_number_hint(value, str(path[-1]) if path else "") or self.hint))
-        if abs(value) >= MAX_NUMBER:  # beyond what the engine's arrays and rules can hold
-            raise Invalid(f"found {value!r}, expected {self.expected} below 10^15 in size")
-        too_low = self.min is not None and (
-            value <= self.min if self.min_exclusive else value < self.min
-        )
-        if too_low or (self.max is not None and value > self.max):
+        too_low = self.min is not None and (value <= self.min if self.min_exclusive
+                                            else value < self.min)
+        outside = too_low or (self.max is not None and value > self.max)  # said alone if so
+        if abs(value) >= MAX_NUMBER and not outside:  # beyond the engine's arrays and rules
+            raise Invalid(f"found {value!r}, expected {self.expected}"
+                          f"{' below' if self.min is None else ' and below'} 10^15 in size")
+        if outside:
             raise Invalid(f"found {value!r}, expected {self.expected}",
                           self.hint_at_min if value == self.min and self.hint_at_min
                           else self._out_of_range_hint(value, too_low))
         return int(value) if self.integer else float(value)
 
     def _out_of_range_hint(self, value: float, too_low: bool) -> str | None:
-        if not too_low and self.max == 1:  # a rate written as a percentage: 10 for 10%
+        if not too_low and self.max == 1 and value < MAX_NUMBER:  # a rate as a percentage
             return f"rates are fractions: write {hints.as_fraction(value)}"
         if self.hint is not None:
             return self.hint
