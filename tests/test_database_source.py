@@ -230,7 +230,8 @@ def test_another_kind_of_database_gets_a_hint_for_it(make_project) -> None:
         "expected postgresql or duckdb\n"
         "  hint: write postgresql://user@host:5432/database or duckdb:///file.duckdb; the rows "
         "of another database (SQLite, MySQL...): export them to a CSV or Parquet file and name "
-        "it, or read them through DuckDB in a query (its sqlite and mysql extensions)\n"))
+        "it, or copy them into a DuckDB file (in the duckdb shell, with its sqlite and mysql "
+        "extensions)\n"))
 
 
 def test_a_password_variable_that_is_not_set_is_said(shop: str, make_project,

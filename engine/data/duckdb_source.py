@@ -1,6 +1,9 @@
 """Reading ``data.transactions`` from a table or query of a DuckDB file (``duckdb:///path``).
 
-The file is opened read-only. Each mapped column is read as DuckDB's text of it (``CAST(... AS
+The file is opened read-only and with DuckDB's ``enable_external_access`` off (the setting then
+locked): a query reads the file's own tables only, never another file, a URL or an extension
+(``read_text``, ``read_csv``, ``ATTACH``, ``COPY``, httpfs are refused, said as ``outside``).
+Each mapped column is read as DuckDB's text of it (``CAST(... AS
 VARCHAR)``: ISO dates, exact decimals), in Arrow batches, and then goes through the same typed
 checks as a CSV file's text, as a PostgreSQL source does (``engine.data.database``). The input
 hash is the SHA-256 of the rows as CSV text. Needs the ``duckdb`` package (``pip install
@@ -55,8 +58,12 @@ def _connect(source: DatabaseSource) -> Any:
             hint="duckdb:///path is relative to the project folder; duckdb:////path is an "
             "absolute path"))
     try:
-        conn = duckdb.connect(str(source.file), read_only=True)
+        # nothing outside the file: no other file, URL, database or extension, and the query
+        # cannot turn that back on (lock_configuration)
+        conn = duckdb.connect(str(source.file), read_only=True,
+                              config={"enable_external_access": False})
         conn.execute("SET TimeZone = 'UTC'")
+        conn.execute("SET lock_configuration = true")
     except duckdb.Error as exc:
         if "Could not set lock" in str(exc):  # DuckDB: one writer, and no reader beside it
             pid = re.search(r"\(PID (\d+)\)", str(exc))
@@ -126,12 +133,26 @@ def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str], dict[st
             hint=did_you_mean(str(source.table), tables) or (
                 "tables present: " + ", ".join(tables[:20]) if tables else
                 "the file has no tables"))) from None
+    except duckdb.PermissionException as exc:  # a file, URL or extension beyond the file
+        raise InputError(outside(source, exc)) from None
     except duckdb.Error as exc:
         raise InputError(_query_failed(source, exc)) from None
     finally:
         conn.close()
     return ([d[0] for d in description], {d[0]: _kind(str(d[1])) for d in description},
             {d[0]: str(d[1]) for d in description})
+
+
+def outside(source: DatabaseSource, exc: BaseException) -> Problem:
+    """The table or query reached beyond the file: DuckDB refused it (what it names is a path
+    or URL, never the content)."""
+    what = "query" if source.table is None else "table"
+    return Problem(
+        f"found a {what} that reads outside the DuckDB file ({_first_line(exc)}), expected "
+        "one that reads the file's own tables", file=source.display, key=source.key(what),
+        hint="a query reads the tables of the DuckDB file only: load other data into the file "
+        "first (in the duckdb shell: CREATE TABLE ... AS SELECT ...), or name a CSV or Parquet "
+        "file as data.transactions")
 
 
 def _query_failed(source: DatabaseSource, exc: BaseException) -> Problem:
@@ -176,6 +197,8 @@ def read(source: DatabaseSource, theirs: list[str], *, first: int | None = None
         reader = relation.to_arrow_reader(BATCH_ROWS) if hasattr(relation, "to_arrow_reader") \
             else relation.fetch_arrow_reader(BATCH_ROWS)  # older duckdb
         table = pa.Table.from_batches(list(reader), reader.schema)
+    except duckdb.PermissionException as exc:
+        raise InputError(outside(source, exc)) from None
     except duckdb.Error as exc:
         raise InputError(source.reading_failed(_first_line(exc))) from None
     finally:

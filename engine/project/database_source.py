@@ -38,8 +38,8 @@ HOST_HINT = ("check the host name in the URL: a typo such as two dots in a row, 
 KIND_PROBLEM = "found the database kind"
 KIND_HINT = ("write postgresql://user@host:5432/database or duckdb:///file.duckdb; the rows of "
              "another database (SQLite, MySQL...): export them to a CSV or Parquet file and "
-             "name it, or read them through DuckDB in a query (its sqlite and mysql "
-             "extensions)")
+             "name it, or copy them into a DuckDB file (in the duckdb shell, with its sqlite "
+             "and mysql extensions)")
 URL_HINT = "write postgresql://user@host:5432/database, without the password (give it in " \
     "PGPASSWORD or ~/.pgpass, or name an environment variable in password_env)"
 
