@@ -9,7 +9,6 @@ The password of a URL is never shown: every message and the manifest use ``maske
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +70,10 @@ def _secret(key: str) -> bool:
 def shown_url(url: URL) -> str:
     """A URL as it may be printed: its password replaced by ***, in ``user:***@`` and in the
     query (libpq takes ``?password=`` too, which SQLAlchemy's own masking leaves)."""
+    if "@" in (url.host or ""):  # a password's '@' not written %40 (refused by ``parse``)
+        from engine.project.database_source import masked_url
+
+        return masked_url(url.render_as_string(hide_password=False))
     text = url.set(query={}).render_as_string(hide_password=True)
     if not url.query:
         return text
@@ -99,8 +102,10 @@ def parse(text: str, project: Path, *, source: str) -> HistorySettings:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from engine.project.database_source import PORT_HINT, port_problem
+    from engine.project.database_source import AT_HINT, PORT_HINT, at_problem, port_problem
 
+    if at := at_problem(text):  # before any parse: the password's end would be taken for a host
+        raise _problem(source, at, hint=AT_HINT.format(example="user:pa%40ss", part="password"))
     if port := port_problem(text):
         raise _problem(source, port, hint=PORT_HINT)
     try:
@@ -130,15 +135,10 @@ def _sqlite(path: Path, source: str) -> HistorySettings:
 
 
 def _mask_text(text: str) -> str:
-    """A URL that did not parse, with whatever stands between ``user:`` and ``@`` hidden, and
-    the value of a query parameter naming a password."""
-    text = re.sub(r"([?&][^=&#]*password[^=&#]*=)[^&#]*", r"\1***", text, flags=re.IGNORECASE)
-    head, sep, rest = text.partition("://")
-    if "@" not in rest:
-        return text
-    cred, _, host = rest.rpartition("@")
-    user = cred.split(":", 1)[0]
-    return f"{head}{sep}{user}{':***' if ':' in cred else ''}@{host}"
+    """A URL that did not parse, masked up to its last '@' (``masked_url``)."""
+    from engine.project.database_source import masked_url
+
+    return masked_url(text)
 
 
 def _problem(source: str, message: str, *, hint: str = HINT) -> InputError:

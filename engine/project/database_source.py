@@ -133,7 +133,9 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
     if url is not c.MISSING and (problem := url_problem(url)):
         ctx.add((*path, "url"), problem, DUCKDB_HINT if DUCKDB_FILE in problem else
                 PORT_HINT if problem == PORT_PROBLEM or "the port" in problem else
-                KIND_HINT if problem.startswith(KIND_PROBLEM) else URL_HINT)
+                KIND_HINT if problem.startswith(KIND_PROBLEM) else AT_HINT.format(
+                    example="ana%40example.com", part="user name")
+                if problem.startswith(AT_PROBLEM) else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -199,6 +201,39 @@ def port_problem(text: str) -> str | None:
     return None
 
 
+AT_PROBLEM = "found a user name or password holding an '@' in"
+AT_HINT = "only the '@' before the host is written as is: postgresql://{example}@host:5432/" \
+    "database (else the {part} ends at its first '@' and the rest is taken for the host)"
+
+
+def masked_url(text: str) -> str:
+    """A URL as it may be shown whatever it holds: everything between the scheme's ``//`` and
+    its last '@' hidden (a password may hold '@', ':' or '/'), but a user name without '@'
+    (before a ':'), and the value of a query parameter naming a password."""
+    text = re.sub(r"([?&][^=&#]*password[^=&#]*=)[^&#]*", r"\1***", text, flags=re.IGNORECASE)
+    head, sep, rest = text.partition("://")
+    if "@" not in rest:
+        return text
+    cred, _, host = rest.rpartition("@")
+    user, colon, _ = cred.partition(":")
+    return f"{head}{sep}{'***' if '@' in user else user + colon + '***' * bool(colon)}@{host}"
+
+
+def at_problem(text: str) -> str | None:
+    """A URL with an '@' of its user name or password not written %40, or None. SQLAlchemy
+    ends a password at its first '@' and takes the rest for the host, which messages and the
+    driver's own errors ("failed to resolve host ...") then show: refused before connecting,
+    the URL masked up to its last '@'."""
+    rest = text.partition("://")[2]
+    if not rest or rest.startswith("/"):  # no host, no user: a file (sqlite:///, duckdb:///)
+        return None
+    if rest.partition("?")[0].count("@") < 2:
+        url = parse_url(text)
+        if url is None or "@" not in (url.host or ""):
+            return None
+    return f"{AT_PROBLEM} {masked_url(text)!r}, expected each '@' inside them written as %40"
+
+
 def url_problem(text: str) -> str | None:
     """What is wrong with a source URL (said without repeating a password), or None."""
     if "://" in text and (port := port_problem(text)):
@@ -212,6 +247,8 @@ def url_problem(text: str) -> str | None:
     if url.password is not None or any("password" in k.lower() for k in url.query):
         return f"found a password in the URL, expected none: {config_shown()} is no place for it " \
             "(and the URL is written into the run manifest)"
+    if at := at_problem(text):  # a user name such as ana@example.com: its '@' as %40
+        return at
     if url.port is not None and not 0 < url.port < 65536:
         return f"found the port {url.port}, expected a number from 1 to 65535"
     if not url.database:
