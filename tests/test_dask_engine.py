@@ -247,6 +247,22 @@ def test_a_parquet_dataset_is_identical_to_one_file(scheduler: str, tmp_path: Pa
         assert other == local, name
 
 
+def test_an_empty_folder_is_said_as_one_process_says_it(scheduler: str, tmp_path: Path,
+                                                        make_project: object) -> None:
+    """A data engineer's trial: the Dask run's hint left out where the setting is."""
+    project = make_project(files={"set/notes.md": "x"})  # type: ignore[operator]
+    config = (project / "cvm.yaml").read_text().replace("transactions: tx.csv",
+                                                         "transactions: set")
+    (project / "cvm.yaml").write_text(config)
+    one = cvm("score", "-p", str(project), "-o", str(tmp_path / "one"), "-q")
+    dask = cvm("score", "-p", str(project), "-o", str(tmp_path / "dask"), "-q", "--engine",
+               "dask", "--scheduler", scheduler)
+    assert (dask.exit_code, dask.stderr) == (one.exit_code, one.stderr) == (1, (
+        "error: set: the folder holds no data file\n  hint: check data.transactions at "
+        "cvm.yaml:3:17: a Parquet dataset is a folder of .parquet files (CSV files work "
+        "too)\n"))
+
+
 def test_a_bad_row_is_reported_with_its_file_and_row(scheduler: str, tmp_path: Path,
                                                       make_project: object) -> None:
     project = make_project(files={"set/a.parquet": b"", "set/b.parquet": b""})  # type: ignore

@@ -43,7 +43,9 @@ def test_cvm_run_refuses_a_malformed_scheduler_before_any_work(tmp_path: Path) -
     assert not (tmp_path / "o").exists()
 
 
-def test_an_unreachable_scheduler_is_an_input_problem_said_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spaces", ["", " "])
+def test_an_unreachable_scheduler_is_an_input_problem_said_once(spaces: str,
+                                                                tmp_path: Path) -> None:
     """A well-formed address with no scheduler behind it names something missing: exit 1, as
     an unreachable history database, after Dask's own connect timeout (set here to 1 s)."""
     import socket
@@ -59,8 +61,11 @@ def test_an_unreachable_scheduler_is_an_input_problem_said_once(tmp_path: Path) 
         port = free.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        # a data engineer's trial: ' tcp://...' (spaces pasted with it) passed the check,
+        # then Dask's client refused the scheme ' tcp' (an internal error, exit 4)
         result = CliRunner().invoke(app, ["run", "--project", str(ROOT), "--engine", "dask",
-                                          "--scheduler", address, "-o", str(tmp_path / "o"),
+                                          "--scheduler", f"{spaces}{address}{spaces}",
+                                          "-o", str(tmp_path / "o"),
                                           "--no-history"])
     assert result.exit_code == 1
     assert result.stderr == (
@@ -75,6 +80,15 @@ def test_an_unreachable_scheduler_is_an_input_problem_said_once(tmp_path: Path) 
                                      "tls://sched.example.com:8786", "tcp://[::1]:8786"])
 def test_a_good_scheduler_address_passes(address: str) -> None:
     assert check_scheduler(address) == address
+    assert check_scheduler(f" {address}\t") == address  # as Dask's client takes it
+
+
+def test_no_partitions_is_a_usage_error_with_a_hint() -> None:
+    with pytest.raises(UsageError) as refused:
+        check_engine("dask", partitions=0)
+    assert refused.value.problems[0].format() == (
+        "--partitions: found 0, expected a number of partitions >= 1\n"
+        "  hint: leave --partitions out to have it made from the size of the data")
 
 
 def test_every_line_of_a_report_has_its_prefix() -> None:

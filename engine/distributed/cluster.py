@@ -39,7 +39,8 @@ def check_engine(engine: str, *, scheduler: str | None = None, partitions: int |
             hint="add --engine dask"))
     if partitions is not None and partitions < 1:
         raise UsageError(Problem(f"found {partitions}, expected a number of partitions >= 1",
-                                 key="--partitions"))
+                                 key="--partitions", hint="leave --partitions out to have it "
+                                 "made from the size of the data"))
     if scheduler is not None:
         check_scheduler(scheduler)
     if engine == "dask":
@@ -54,7 +55,7 @@ def check_scheduler(address: str) -> str:
         raise UsageError(Problem(
             f"found {address!r}, expected tcp://HOST:PORT (the address the scheduler prints)",
             key="--scheduler", hint="leave --scheduler out for a local cluster of two workers"))
-    return address
+    return address.strip()  # as checked: ' tcp://...' was Dask's "unknown address scheme"
 
 
 def require_dask() -> None:
@@ -101,7 +102,7 @@ def client_for(scheduler: str | None, *, workers: int = LOCAL_WORKERS,
     if quiet is None:  # the command's --quiet (engine.cli.handled)
         quiet = is_quiet()
     if scheduler:
-        check_scheduler(scheduler)
+        scheduler = check_scheduler(scheduler)
         with quiet_logs(quiet):
             wait = dask.config.get(CONNECT_TIMEOUT)
             try:

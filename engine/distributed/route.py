@@ -85,7 +85,8 @@ def _local_files(config: Config) -> tuple[list[Path], list[str]]:
     if not files:
         raise InputError(Problem(
             "the folder holds no data file", file=config.display(path),
-            hint="a Parquet dataset is a folder of .parquet files (CSV files work too)"))
+            hint=f"check data.transactions at {config.where('data.transactions')}: a Parquet "
+            "dataset is a folder of .parquet files (CSV files work too)"))
     return files, skipped
 
 
