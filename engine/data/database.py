@@ -27,7 +27,13 @@ from engine.data import duckdb_source
 from engine.data.tabular import DICTIONARY, Source, column_setting
 from engine.errors import InputError, Problem, did_you_mean
 from engine.project.config import Config
-from engine.project.database_source import HOST_HINT, DatabaseSource
+from engine.project.database_source import (
+    CLEARTEXT_HINT,
+    HOST_HINT,
+    DatabaseSource,
+    auth_options,
+    refused_cleartext,
+)
 from engine.project.location import config_shown
 
 CONNECT_SECONDS = 10
@@ -100,7 +106,8 @@ def _connect(source: DatabaseSource) -> Any:
     # every statement in a read-only transaction: whatever the query says, nothing is written
     extra: dict[str, Any] = {"connect_timeout": CONNECT_SECONDS,
                              "application_name": "cvm-engine",
-                             "options": "-c default_transaction_read_only=on"}
+                             "options": "-c default_transaction_read_only=on",
+                             **auth_options()}
     if source.password_env is not None:
         if not os.environ.get(source.password_env):
             raise InputError(Problem(
@@ -122,9 +129,10 @@ def _connect(source: DatabaseSource) -> Any:
         raise InputError(Problem(
             f"connection failed: {_first_line(exc)}", file=source.display,
             key=f"data.transactions ({source.setting_at})",
-            hint="check that the PostgreSQL server is running and reachable, the database "
-            "exists and the user may read it (password: PGPASSWORD, ~/.pgpass or the "
-            "variable named by password_env)")) from None
+            hint=CLEARTEXT_HINT if refused_cleartext(str(exc)) else "check that the "
+            "PostgreSQL server is running and reachable, the database exists and the user may "
+            "read it (password: PGPASSWORD, ~/.pgpass or the variable named by password_env)")
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -26,7 +26,12 @@ from engine.errors import InputError, Problem
 from engine.history.block_format import UnknownBlockFormat
 from engine.history.settings import HistorySettings
 from engine.history.tables import VERSION_TABLE, metadata
-from engine.project.database_source import HOST_HINT
+from engine.project.database_source import (
+    CLEARTEXT_HINT,
+    HOST_HINT,
+    auth_options,
+    refused_cleartext,
+)
 
 # The migrations this engine knows, oldest first; the last is the schema it writes.
 # tests/test_history_store.py checks that it is Alembic's head.
@@ -219,10 +224,12 @@ def _engine(settings: HistorySettings, *, writable: bool, kept: bool = False) ->
         return engine
     if kept:  # one connection, checked before each use (a server restarted meanwhile)
         engine = create_engine(settings.url, pool_size=1, max_overflow=0, pool_pre_ping=True,
-                               connect_args={"connect_timeout": CONNECT_SECONDS})
+                               connect_args={"connect_timeout": CONNECT_SECONDS,
+                                             **auth_options()})
     else:
         engine = create_engine(settings.url, poolclass=NullPool,
-                               connect_args={"connect_timeout": CONNECT_SECONDS})
+                               connect_args={"connect_timeout": CONNECT_SECONDS,
+                                             **auth_options()})
 
     # dates and times in the forms psycopg reads, whatever the server, the database or the
     # role sets (a DateStyle 'SQL, DMY' stopped every read of a timestamp), as the
@@ -350,6 +357,8 @@ def _hint(settings: HistorySettings, exc: Exception) -> str:
         if "readonly" in text_ or "read-only" in text_ or "unable to open" in text_:
             return "check that the history file and its folder may be read and written"
         return "check the history file, or pass --no-history to run without it"
+    if refused_cleartext(str(getattr(exc, "orig", exc))):
+        return CLEARTEXT_HINT
     return ("check that the PostgreSQL server is running and reachable, the database exists "
             "and the user may use it (password: PGPASSWORD or ~/.pgpass, or the URL of "
             "CVM_HISTORY_URL)")

@@ -201,6 +201,28 @@ def port_problem(text: str) -> str | None:
     return None
 
 
+# libpq answers a server that asks for the password in clear text (pg_hba's `password`) with
+# the password itself: a project from someone else naming its own server in data.transactions
+# or history: would collect the user's PGPASSWORD (a security review). Refused (libpq 16 and
+# later: require_auth); SCRAM and md5 never send it.
+CLEARTEXT = "!password"
+CLEARTEXT_HINT = "the server asks for the password in clear text, which cvm never sends: a " \
+    "server of yours should ask for scram-sha-256 (pg_hba.conf); a project from someone else " \
+    "may name a server that collects passwords"
+
+
+def auth_options() -> dict[str, str]:
+    """The libpq settings of every connection to PostgreSQL: no password sent in clear."""
+    import psycopg
+
+    return {"require_auth": CLEARTEXT} if psycopg.pq.version() >= 160000 else {}
+
+
+def refused_cleartext(message: str) -> bool:
+    """Whether libpq's ``message`` says it refused a clear-text password request."""
+    return f'"{CLEARTEXT}"' in message or "cleartext password" in message
+
+
 AT_PROBLEM = "found a user name or password holding an '@' in"
 AT_HINT = "only the '@' before the host is written as is: postgresql://{example}@host:5432/" \
     "database (else the {part} ends at its first '@' and the rest is taken for the host)"

@@ -29,7 +29,7 @@ ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 # The environment variables cvm.yaml may name (``${NAME}`` in storage_options, a database
 # source's password_env): those made for it, whose names start with CVM_, but the engine's own
 # settings. A project from someone else then cannot send any other variable of the user's (a
-# GitHub token, the AWS keys, PGPASSWORD) to the hosts its URLs name.
+# GitHub token, the AWS keys) to the hosts its URLs name.
 ENGINE_VARIABLES = ("CVM_HISTORY_URL", "CVM_SERVE_KEY", "CVM_DEBUG")
 
 
