@@ -98,10 +98,17 @@ def _forget(project: Path | None, config_file: Path | None, number: int | None, 
         if not typer.confirm(f"Forget run {number}?", default=False, err=True):
             typer.echo("Nothing forgotten.")
             return 0
+    gone = InputError(Problem(
+        f"run {number} is no longer the run described: the history changed meanwhile "
+        "(nothing forgotten)", file=where, key="--forget",
+        hint="look at `cvm history` again and name the run to forget"))
+    if settings.file is not None and not settings.file.is_file():
+        raise gone  # removed meanwhile: not made again (create=True would make it)
     store = open_history(config, create=True)  # it exists, at this version (checked above)
     assert store is not None
     try:
-        forget_run(store, number)
+        if not forget_run(store, number, found["run_id"]):
+            raise gone
     finally:
         store.close()
     typer.echo("\n".join([f"Forgot {said[0]} in {where}.", *said[1:]]))
@@ -118,16 +125,37 @@ def forgetting(run: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
         if earlier:  # the latest of the others of its date is looked back on again
             lines.append(f"  run {earlier[-1]}, of the same as-of date, is looked back on "
                          f"again for {day}")
-        later = [r["run"] for r in rows if r["as_of"] > day and r["run"] > number]
-        if later:
-            lines.append(f"  {len(later):,} later run(s) ({_numbers(later)}) read it when they "
+        read, maybe = _readers(number, day, rows)
+        if read:
+            lines.append(f"  {len(read):,} later run(s) ({_numbers(read)}) read it when they "
                          "were made (contacts, changes, learning): what they recorded stays "
                          "as made; the next runs no longer count its contacts")
+        if maybe:
+            lines.append(f"  {len(maybe):,} later run(s) ({_numbers(maybe)}) may have read it: "
+                         "a run forgotten before them, its date not known now, may have been "
+                         "the one of its date they read")
     else:
         lines.append(f"  replaced by run {run['replaced_by']} of the same as-of date: the "
                      "next runs do not read it either way")
     lines.append("  its output folder and the responses imported are not touched")
     return lines
+
+
+def _readers(number: int, day: str, rows: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    """The runs that read run ``number`` (as of ``day``) when they were made: recorded after it,
+    dated after it, and no run of its date recorded between them (they read that one,
+    engine.history.lookback); those past a forgotten run (a gap in the numbers) only may
+    have."""
+    present = {r["run"] for r in rows}
+    read: list[int] = []
+    maybe: list[int] = []
+    for r in rows:
+        if r["as_of"] <= day or r["run"] <= number or any(
+                s["as_of"] == day and number < s["run"] < r["run"] for s in rows):
+            continue
+        gap = any(k not in present for k in range(number + 1, r["run"]))
+        (maybe if gap else read).append(r["run"])
+    return read, maybe
 
 
 def _numbers(numbers: list[int]) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection
 
 from engine import __version__
@@ -83,13 +83,19 @@ def record_run(store: Store, *, run_id: str, as_of: dt.date, project: str,
     return int(key)
 
 
-def forget_run(store: Store, key: int) -> None:
-    """Remove a run recorded by ``record_run`` whose files were then not committed (a rename
-    refused, a stop between the record and the renames): the history as it was before."""
+def forget_run(store: Store, key: int, run_id: str | None = None) -> bool:
+    """Remove a run recorded by ``record_run`` (whose files were then not committed: a rename
+    refused, a stop between the record and the renames; or named by ``cvm history --forget``):
+    the history as it was before. ``run_id``: only if run ``key`` is still that run (on SQLite
+    a run recorded after the latest was forgotten takes its number). Whether it was removed."""
     with store.transaction() as conn:
+        held = conn.execute(select(runs.c.run_id).where(runs.c.id == key)).scalar_one_or_none()
+        if held is None or (run_id is not None and held != run_id):
+            return False
         for table in (run_snapshots, run_actions, run_values):
             conn.execute(delete(table).where(table.c.run == key))
         conn.execute(delete(runs).where(runs.c.id == key))
+    return True
 
 
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str],

@@ -5,13 +5,14 @@ A run's look-backs (value-change attributes, contact log and opt-outs, learning)
 its run id covers (engine.history.lookback.history_state) read the recorded runs and the
 imported responses, and nothing else: each run is recorded in one transaction that adds one
 ``cvm_runs`` row, each responses file in one that adds one ``cvm_imports`` row (its responses
-come with it), and neither is ever deleted. So the number and the highest id of those two
-small tables change with every commit that could change what a run reads, and with no other:
-what ``cvm serve`` records (events, interactions, their outcomes) does not move it. A count,
-not only the highest id: on PostgreSQL two imports may commit out of their ids' order. A run
-taken out by ``cvm history --forget`` lowers the count; on SQLite the next run recorded may take
-its id again, so the latest time a run was recorded is part of the stamp too (a forget and a
-recording during one run's reads would otherwise leave the count and highest id as they were).
+come with it), and only ``cvm history --forget`` deletes one (a run). So the number and the
+highest id of those two small tables change with every commit that could change what a run
+reads, and with no other: what ``cvm serve`` records (events, interactions, their outcomes)
+does not move it. A count, not only the highest id: on PostgreSQL two imports may commit out of
+their ids' order. A run taken out by ``cvm history --forget`` lowers the count; on SQLite the
+next run recorded may take its id again, so the latest time a run was recorded is part of the
+stamp too (a forget and a recording during one run's reads would otherwise leave the count and
+highest id as they were).
 
 The contacts ``cvm serve`` gives (engine.history.live) are read up to the highest id the first
 stamp saw (``until``), which the later stamps keep: the service recording more meanwhile does
