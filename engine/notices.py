@@ -15,6 +15,7 @@ from contextvars import ContextVar
 
 import typer
 
+from engine.errors import printable
 from engine.terminal import styled
 
 _QUIET: ContextVar[bool] = ContextVar("cvm_quiet", default=False)
@@ -41,4 +42,5 @@ def is_quiet() -> bool:
 def warn(text: str) -> None:
     """Print ``warning: text`` on standard error, unless ``--quiet`` was given."""
     if not _QUIET.get():
-        typer.echo(f"{styled('warning:', 'yellow', err=True)} {text}", err=True)
+        # escaped: a warning may quote a file name or an id (engine.errors.printable)
+        typer.echo(f"{styled('warning:', 'yellow', err=True)} {printable(text)}", err=True)

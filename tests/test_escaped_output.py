@@ -68,8 +68,27 @@ def test_a_control_character_delimiter_is_still_read(tmp_path: Path) -> None:
         data = project / "examples" / "retail" / name
         data.write_text(data.read_text().replace(",", "\x01"))
     config = project / "cvm.yaml"
-    config.write_text(config.read_text().replace('delimiter: ","', 'delimiter: "\\x01"'))
+    config.write_text(config.read_text().replace(  # customers_delimiter too (a review)
+        'delimiter: ","', 'delimiter: "\\x01"\n  customers_delimiter: "\\x01"'))
     done = CliRunner().invoke(app, ["score", "-p", str(project), "-o", str(tmp_path / "o"),
                                         "-q"])
     assert done.exit_code == 0, done.stderr
     assert (tmp_path / "o" / "customers.csv").is_file()
+
+
+def test_warnings_and_the_events_table_show_control_characters_escaped(
+        tmp_path: Path, capsys: object) -> None:
+    """A review: an events file's customer id reached the terminal raw in `cvm events`' list of
+    customers not in the run, and a warning written from an f-string (a file's name) too."""
+    from engine import notices
+    from tests.history_runs import retail_copy
+
+    notices.warn("a file named x\x1b]0;PWNED\x07.csv")
+    assert capsys.readouterr().err == "warning: a file named x\\x1b]0;PWNED\\x07.csv\n"  # type: ignore[attr-defined]
+    project = retail_copy(tmp_path, ("triggers",))
+    assert CliRunner().invoke(app, ["run", "-p", str(project), "-q"]).exit_code == 0
+    events = tmp_path / "events.csv"
+    events.write_text("customer_id,type,at\nX\x1b]0;PWNED\x07,complaint,2026-01-01T10:00:00\n")
+    done = CliRunner().invoke(app, ["events", str(events), "-p", str(project)])
+    assert done.exit_code == 0, done.output
+    assert "\x1b" not in done.stdout and "X\\x1b]0;PWNED\\x07" in done.stdout

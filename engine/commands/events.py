@@ -13,7 +13,7 @@ import typer
 
 from engine import notices
 from engine.commands.common import project_of, today
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, printable
 from engine.output.folder import output_target
 from engine.policy.triggers import Event, Fired, TriggerEngine
 from engine.run.job import file_sha256
@@ -127,5 +127,5 @@ def run(*, project: Path | None, config_file: Path | None, file: Path, out: Path
         lines.append(f"  {result['unknown_customers']} customer(s) not in the latest run's "
                      "value table, evaluated with every attribute missing: "
                      + ", ".join(result["unknown_customer_ids"]))
-    typer.echo("\n".join(lines))
+    typer.echo(printable("\n".join(lines)))  # an id from the events file: shown escaped
     return 0

@@ -203,6 +203,10 @@ def _shorten(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+# cvm.yaml's delimiters: one character, a control character too (Hive's exports: "\x01")
+DELIMITERS = {("data", "delimiter"), ("data", "customers_delimiter")}
+
+
 class _Builder:
     def __init__(self, doc: YamlDoc, tags: dict[tuple[int, int], str], text: str) -> None:
         self.doc = doc
@@ -251,7 +255,7 @@ class _Builder:
     def _scalar(self, node: yaml.Node, path: Path_) -> Any:
         self._refuse_tag(node, path)
         if CONTROL.search(node.value) and not (  # written as an escape: "\e[2J", "\x07"
-                path and path[-1] == "delimiter" and len(node.value) == 1):  # Hive's "\x01"
+                tuple(path) in DELIMITERS and len(node.value) == 1):  # Hive's "\x01"
             raise InputError(Problem(
                 f"found {clip(node.value)}, expected text without control characters",
                 file=self.doc.file, line=node.start_mark.line + 1,
