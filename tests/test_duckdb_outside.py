@@ -65,8 +65,10 @@ def test_a_query_cannot_attach_another_database_nor_turn_access_back_on(
     """The query is placed inside the engine's own SELECT: one closing its parenthesis can add
     statements; DuckDB refuses them (ATTACH reads a file; the setting is locked)."""
     for statements, said in [
-        ("ATTACH '/tmp/other.duckdb' AS other", 'Cannot access file "/tmp/other.duckdb"'),
-        ("SET enable_external_access = true", 'Cannot change configuration option '
+        ("ATTACH '/tmp/other.duckdb' AS other", 'found a query that reads outside the DuckDB '
+         'file (Permission Error: Cannot access file "/tmp/other.duckdb"'),
+        ("SET enable_external_access = true", "found a query that changes DuckDB's locked "
+         'settings (Invalid Input Error: Cannot change configuration option '
          '"enable_external_access" - the configuration has been locked'),
     ]:
         query = f"select * from sales) AS a; {statements}; select * from (select * from sales"

@@ -136,20 +136,26 @@ def describe(source: DatabaseSource) -> tuple[list[str], dict[str, str], dict[st
     except duckdb.PermissionException as exc:  # a file, URL or extension beyond the file
         raise InputError(outside(source, exc)) from None
     except duckdb.Error as exc:
-        raise InputError(_query_failed(source, exc)) from None
+        raise InputError(outside(source, exc) if LOCKED in str(exc) else
+                         _query_failed(source, exc)) from None
     finally:
         conn.close()
     return ([d[0] for d in description], {d[0]: _kind(str(d[1])) for d in description},
             {d[0]: str(d[1]) for d in description})
 
 
+LOCKED = "the configuration has been locked"  # DuckDB's words for a SET refused
+
+
 def outside(source: DatabaseSource, exc: BaseException) -> Problem:
     """The table or query reached beyond the file: DuckDB refused it (what it names is a path
     or URL, never the content)."""
     what = "query" if source.table is None else "table"
+    does = "changes DuckDB's locked settings" if LOCKED in str(exc) else \
+        "reads outside the DuckDB file"  # (a review: SET enable_external_access was 'reads')
     return Problem(
-        f"found a {what} that reads outside the DuckDB file ({_first_line(exc)}), expected "
-        "one that reads the file's own tables", file=source.display, key=source.key(what),
+        f"found a {what} that {does} ({_first_line(exc)}), expected one that reads the file's "
+        "own tables", file=source.display, key=source.key(what),
         hint="a query reads the tables of the DuckDB file only: load other data into the file "
         "first (in the duckdb shell: CREATE TABLE ... AS SELECT ...), or name a CSV or Parquet "
         "file as data.transactions")
@@ -200,7 +206,8 @@ def read(source: DatabaseSource, theirs: list[str], *, first: int | None = None
     except duckdb.PermissionException as exc:
         raise InputError(outside(source, exc)) from None
     except duckdb.Error as exc:
-        raise InputError(source.reading_failed(_first_line(exc))) from None
+        raise InputError(outside(source, exc) if LOCKED in str(exc) else
+                         source.reading_failed(_first_line(exc))) from None
     finally:
         conn.close()
     digest = hashlib.sha256()

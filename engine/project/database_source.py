@@ -234,11 +234,13 @@ def masked_url(text: str) -> str:
     (before a ':'), and the value of a query parameter naming a password."""
     text = re.sub(r"([?&][^=&#]*password[^=&#]*=)[^&#]*", r"\1***", text, flags=re.IGNORECASE)
     head, sep, rest = text.partition("://")
+    rest, mark, query = rest.partition("?")  # an '@' of the query is no user's (a review)
     if "@" not in rest:
         return text
     cred, _, host = rest.rpartition("@")
     user, colon, _ = cred.partition(":")
-    return f"{head}{sep}{'***' if '@' in user else user + colon + '***' * bool(colon)}@{host}"
+    return f"{head}{sep}{'***' if '@' in user else user + colon + '***' * bool(colon)}@{host}" \
+        f"{mark}{query}"
 
 
 def at_problem(text: str) -> str | None:
