@@ -405,7 +405,10 @@ def test_validate_knows_the_value_change_attributes(retail: Path) -> None:
         "error: policies/x_test.yaml:8:25: when.all[2].tier_change.gt: found '1' (text), "
         "expected a number (tier_change is a number)",
         "  hint: remove the quotes",
-        "3 error(s), 0 warning(s) in 1 file(s)"]
+        "3 error(s), 0 warning(s) in 1 file(s)",
+        "not checked until policies/x_test.yaml reads: the rules' and policies' conditions "
+        "(compiled, never matching, shadowed, out of range), the campaigns they name and the "
+        "templates rendered"]
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,8 @@ error: templates/brief.md.j2:1: template syntax error: unexpected end of templat
 4 error(s), 0 warning(s) in 4 file(s)
 not checked until policies/channels.yaml reads: the channels the policies and the contact \
 policies name
+not checked until policies/win_back.yaml reads: the rules' and policies' conditions (compiled, \
+never matching, shadowed, out of range), the campaigns they name and the templates rendered
 """
 
 
