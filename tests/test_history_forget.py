@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import pty
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,8 +16,8 @@ from engine.history import record
 from engine.history.stamp import history_stamp, what_changed
 from tests.history_runs import cvm, open_history, retail_copy, snapshot
 from tests.test_run_recorded_as import _as_of
+from tests.test_terminal import _in_terminal
 
-CVM = str(Path(sys.executable).parent / "cvm")
 OUTPUTS = ("actions.csv", "decisions.csv", "customers.csv")
 
 
@@ -168,29 +164,6 @@ def test_no_run_to_forget_without_a_history(tmp_path: Path,
     assert not (tmp_path / "h.sqlite").exists()
 
 
-def _on_a_terminal(args: list[str], answer: bytes) -> tuple[int, str]:
-    """cvm on a pseudo-terminal, ``answer`` typed at its question."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([CVM, *args], stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks: list[bytes] = []
-    asked = False
-    while True:
-        try:
-            data = os.read(master, 1 << 16)
-        except OSError:  # the other end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-        if not asked and b"[y/N]: " in b"".join(chunks):  # asked, once its space is written
-            os.write(master, answer)
-            asked = True
-    code = proc.wait()
-    os.close(master)
-    return code, b"".join(chunks).decode().replace("\r\n", "\n")
-
-
 @pytest.mark.parametrize("answer", [b"n\n", b"y\n"])
 def test_on_a_terminal_forgetting_is_asked(answer: bytes, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,7 +176,10 @@ def test_on_a_terminal_forgetting_is_asked(answer: bytes, tmp_path: Path,
         store.close()
     monkeypatch.setenv("CVM_HISTORY_URL", str(history))
     project = retail_copy(tmp_path)
-    code, text = _on_a_terminal(["history", "-p", str(project), "--forget", "1"], answer)
+    # answered once the question's space is written (before it, its echo came first)
+    code, text = _in_terminal(["history", "-p", str(project), "--forget", "1"],
+                              (b"[y/N]: ", answer))
+    text = text.replace("\r\n", "\n")
     assert code == 0, text
     assert text.startswith("run 1 (as of 2025-01-01, recorded at ")
     assert "  its output folder and the responses imported are not touched\n" \

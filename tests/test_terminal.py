@@ -28,8 +28,10 @@ ON_A_TERMINAL = main_job_only("rich draws on a pseudo-terminal whatever the pand
                               "job runs these commands in the other tests")
 
 
-def _in_terminal(args: list[str], **env: str) -> tuple[int, str]:
-    """Run cvm with stdout and stderr on a pseudo-terminal, as a person sees it."""
+def _in_terminal(args: list[str], answer: tuple[bytes, bytes] | None = None,
+                 **env: str) -> tuple[int, str]:
+    """Run cvm with stdout and stderr on a pseudo-terminal, as a person sees it; ``answer``:
+    (a question, what is typed once it is written)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     environ = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
@@ -45,6 +47,9 @@ def _in_terminal(args: list[str], **env: str) -> tuple[int, str]:
         if not data:
             break
         chunks.append(data)
+        if answer is not None and answer[0] in b"".join(chunks):
+            os.write(master, answer[1])
+            answer = None
     code = proc.wait()
     os.close(master)
     return code, b"".join(chunks).decode("utf-8", "replace")
