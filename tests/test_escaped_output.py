@@ -92,3 +92,14 @@ def test_warnings_and_the_events_table_show_control_characters_escaped(
     done = CliRunner().invoke(app, ["events", str(events), "-p", str(project)])
     assert done.exit_code == 0, done.output
     assert "\x1b" not in done.stdout and "X\\x1b]0;PWNED\\x07" in done.stdout
+
+
+def test_the_files_a_folder_skips_are_named_escaped() -> None:
+    """A re-trial: a folder's file named with a terminal escape reached the terminal raw in the
+    load report's note of the files not read."""
+    from engine.data.object_store import skipped_note
+
+    assert skipped_note(["x\x1b[2J\x1b]0;pwn\x07.json"], ["e\x1b[32m.csv"]) == (
+        "1 file skipped (suffix not .parquet, .pq, .csv, .txt or .tsv): "
+        "x\\x1b[2J\\x1b]0;pwn\\x07.json; 1 file without rows skipped (empty, or a header "
+        "alone): e\\x1b[32m.csv")

@@ -106,3 +106,42 @@ def test_a_parsed_url_whose_host_took_the_password_s_end_is_masked() -> None:
 
     settings = HistorySettings(make_url(URL).set(drivername="postgresql+psycopg"), "test", None)
     assert settings.masked == "postgresql://u:***@127.0.0.1:9912/db"
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u@127.0.0.1:9912/db?password=S3c@ret",
+    "postgresql://u@127.0.0.1:9912/db?sslpassword=S3c@ret&sslmode=disable",
+])
+def test_an_at_sign_in_the_parameters_is_refused_and_no_part_of_a_password_said(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """A re-trial: the parse takes the URL's last '@' for the user's, so a password given as a
+    parameter holding one was cut there, its end shown as the host ('u%40127.0.0.1:***@ret')."""
+    project = retail_copy(tmp_path)
+    monkeypatch.setenv("CVM_HISTORY_URL", url)
+    masked = url.replace("S3c@ret", "***")
+    result = cvm("validate", "--project", str(project))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"error: CVM_HISTORY_URL: found an '@' in the parameters (after ?) of {masked!r}, "
+        "expected it written as %40",
+        "  hint: only the '@' before the host is written as is: postgresql://user:pa%40ss@host:"
+        "5432/database (else the password ends at its first '@' and the rest is taken for the "
+        "host)"], result.stderr
+    _said(result.output)
+
+
+def test_a_data_source_url_with_an_at_sign_in_a_parameter_is_no_password(
+        tmp_path: Path) -> None:
+    """A re-trial: application_name=me@laptop was refused as 'a password in the URL'."""
+    project = retail_copy(tmp_path)
+    config = project / "cvm.yaml"
+    config.write_text(config.read_text().replace(
+        "  transactions: examples/retail/transactions.csv\n",
+        "  transactions:\n    url: postgresql://u@127.0.0.1:9912/db?application_name=me@laptop"
+        "\n    table: sales\n"))
+    result = cvm("validate", "--project", str(project))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0] == (
+        "error: cvm.yaml:6:10: data.transactions.url: found an '@' in the parameters (after ?) "
+        "of 'postgresql://u@127.0.0.1:9912/db?application_name=me@laptop', expected it written "
+        "as %40"), result.stderr

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from engine.data.storage_env import unset_problems
-from engine.errors import InputError, Problem
+from engine.errors import InputError, Problem, printable
 from engine.project.config import Config
 from engine.project.object_store import ENV_REF, ObjectPath
 
@@ -228,8 +228,10 @@ def _files(names: Sequence[str]) -> str:
 
 
 def shown_names(names: Sequence[str]) -> str:
-    """The first three of ``names``, then ``...`` when there are more."""
-    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    """The first three of ``names``, then ``...`` when there are more; control characters
+    escaped (a file's name in a folder: a re-trial found `\x1b[2J` printed raw)."""
+    return ", ".join(printable(n, lines=False) for n in names[:3]) + (
+        ", ..." if len(names) > 3 else "")
 
 
 def _listed(loc: ObjectPath, setting: str

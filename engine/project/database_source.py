@@ -135,7 +135,7 @@ def _check(out: dict[str, Any], ctx: c.Ctx, path: Path_) -> None:
                 PORT_HINT if problem == PORT_PROBLEM or "the port" in problem else
                 KIND_HINT if problem.startswith(KIND_PROBLEM) else AT_HINT.format(
                     example="ana%40example.com", part="user name")
-                if problem.startswith(AT_PROBLEM) else URL_HINT)
+                if problem.startswith((AT_PROBLEM, QUERY_AT)) else URL_HINT)
     if (out["table"] is None) == (out["query"] is None):
         ctx.add(path, "found " + ("both table and query" if out["table"] else
                                   "neither table nor query") + ", expected one of them",
@@ -224,6 +224,7 @@ def refused_cleartext(message: str) -> bool:
 
 
 AT_PROBLEM = "found a user name or password holding an '@' in"
+QUERY_AT = "found an '@' in the parameters (after ?) of"  # a re-trial: ?password=ZQa@ZQb
 AT_HINT = "only the '@' before the host is written as is: postgresql://{example}@host:5432/" \
     "database (else the {part} ends at its first '@' and the rest is taken for the host)"
 
@@ -251,7 +252,10 @@ def at_problem(text: str) -> str | None:
     rest = text.partition("://")[2]
     if not rest or rest.startswith("/"):  # no host, no user: a file (sqlite:///, duckdb:///)
         return None
-    if rest.partition("?")[0].count("@") < 2:
+    before, _, query = rest.partition("?")
+    if "@" in query:  # the parse takes the last '@' for the user's: a password= value's end
+        return f"{QUERY_AT} {masked_url(text)!r}, expected it written as %40"  # for the host
+    if before.count("@") < 2:
         url = parse_url(text)
         if url is None or "@" not in (url.host or ""):
             return None
@@ -268,10 +272,13 @@ def url_problem(text: str) -> str | None:
             "duckdb:///file.duckdb)"
     if url.drivername not in SCHEMES:
         return f"{KIND_PROBLEM} {url.drivername!r}, expected postgresql or duckdb"
+    at = at_problem(text)
+    if at and at.startswith(QUERY_AT):  # first: the parse took a parameter's '@' for the user's
+        return at
     if url.password is not None or any("password" in k.lower() for k in url.query):
         return f"found a password in the URL, expected none: {config_shown()} is no place for it " \
             "(and the URL is written into the run manifest)"
-    if at := at_problem(text):  # a user name such as ana@example.com: its '@' as %40
+    if at:  # a user name such as ana@example.com: its '@' as %40
         return at
     if url.port is not None and not 0 < url.port < 65536:
         return f"found the port {url.port}, expected a number from 1 to 65535"
