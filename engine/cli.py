@@ -338,7 +338,7 @@ def history(
         help="One customer's timeline; without it, the runs recorded.")] = None,
     project: ProjectOpt = None, config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    forget: Annotated[int | None, typer.Option(
+    forget: Annotated[list[int] | None, typer.Option(
         "--forget", metavar="RUN", help="Take run RUN (its number in the run list) out of "
         "the history, as if it had been made with --no-history.")] = None,
     yes: Annotated[bool, typer.Option(

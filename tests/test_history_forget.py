@@ -128,6 +128,9 @@ def test_only_the_run_described_is_forgotten(history_url: str, tmp_path: Path) -
      "error: --forget: --yes goes with --forget RUN\n"
      "  hint: cvm history --forget RUN --yes (RUN: a number of the run list that `cvm "
      "history` prints)\n"),
+    (["--forget", "1", "--forget", "2", "--yes"], 2,  # a re-trial: Typer kept the last
+     "error: --forget: found --forget 2 times, expected one run at a time\n"
+     "  hint: forget each run with its own command, reading what it says of the others\n"),
     (["C0000001", "--forget", "2", "--yes"], 2,
      "error: --forget: --forget RUN takes a run out of the history: no CUSTOMER_ID or --json "
      "beside it\n"
@@ -220,3 +223,25 @@ def test_a_forget_and_a_recording_during_a_run_s_reads_move_the_stamp(
     assert what_changed(before, forgotten) == "a run was forgotten"
     assert what_changed(forgotten, after) == "a run was recorded"
     assert what_changed(before, after) == "a run was forgotten and another recorded"
+
+
+def test_a_replaced_run_names_the_runs_that_read_it_before_its_replacement(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-trial: run 2 (8 January) read run 1 (1 January), then run 3 made 1 January again;
+    forgetting run 1 named no reader."""
+    history = tmp_path / "h.sqlite"
+    store = open_history(str(history), tmp_path)
+    try:
+        for k, day in enumerate((1, 8, 1)):
+            record.record_run(store, run_id=f"r{k}", as_of=dt.date(2025, 1, day), project="t",
+                              inputs={}, snapshot=snapshot(20, seed=k))
+    finally:
+        store.close()
+    monkeypatch.setenv("CVM_HISTORY_URL", str(history))
+    done = cvm("history", "-p", str(retail_copy(tmp_path)), "--forget", "1", "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        "  replaced by run 3 of the same as-of date: the next runs do not read it either way",
+        "  1 later run(s) (2) read it when they were made (contacts, changes, learning): what "
+        "they recorded stays as made",
+        "  its output folder and the responses imported are not touched"]

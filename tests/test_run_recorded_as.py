@@ -46,8 +46,8 @@ def test_the_run_says_its_number_what_it_replaces_and_an_earlier_date(
         "warning: as of 2025-12-01, before the latest run recorded (run 2, as of 2026-01-01): "
         "this run's contacts count for the contact policies, learning and measurement of "
         "every later run, as made on 2025-12-01\n"
-        "  hint: a date mistyped? `cvm history --forget 3` takes this run out of the history; "
-        "`cvm run --no-history` tries a date without recording it\n")
+        f"  hint: a date mistyped? `cvm history -p {project} --forget 3` takes this run out of "
+        "the history; `cvm run --no-history` tries a date without recording it\n")
     assert "as run 3: 1,924 customers\n" in earlier.stdout
     # the history lists it as recorded
     listed = cvm("history", "-p", str(project))

@@ -19,9 +19,14 @@ from engine.history.response_checks import money_text
 
 
 def run(*, project: Path | None, config_file: Path | None, customer_id: str | None,
-        as_json: bool, forget: int | None = None, yes: bool = False) -> int:
-    if forget is not None or yes:
-        return _forget(project, config_file, forget, yes=yes,
+        as_json: bool, forget: list[int] | None = None, yes: bool = False) -> int:
+    if len(forget or []) > 1:  # a re-trial: Typer kept the last, --forget 2 said nothing
+        raise UsageError(Problem(
+            f"found --forget {len(forget or []):,} times, expected one run at a time",
+            key="--forget", hint="forget each run with its own command, reading what it "
+                                 "says of the others"))
+    if forget or yes:
+        return _forget(project, config_file, forget[0] if forget else None, yes=yes,
                        beside=customer_id is not None or as_json)
     config = project_of(project, config_file, scope="config").config
     settings = settings_for(config)
@@ -125,18 +130,19 @@ def forgetting(run: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
         if earlier:  # the latest of the others of its date is looked back on again
             lines.append(f"  run {earlier[-1]}, of the same as-of date, is looked back on "
                          f"again for {day}")
-        read, maybe = _readers(number, day, rows)
-        if read:
-            lines.append(f"  {len(read):,} later run(s) ({_numbers(read)}) read it when they "
-                         "were made (contacts, changes, learning): what they recorded stays "
-                         "as made; the next runs no longer count its contacts")
-        if maybe:
-            lines.append(f"  {len(maybe):,} later run(s) ({_numbers(maybe)}) may have read it: "
-                         "a run forgotten before them, its date not known now, may have been "
-                         "the one of its date they read")
     else:
         lines.append(f"  replaced by run {run['replaced_by']} of the same as-of date: the "
                      "next runs do not read it either way")
+    read, maybe = _readers(number, day, rows)  # a replaced run too, before its replacement
+    if read:
+        lines.append(f"  {len(read):,} later run(s) ({_numbers(read)}) read it when they were "
+                     "made (contacts, changes, learning): what they recorded stays as made" + (
+                         "; the next runs no longer count its contacts"
+                         if run["replaced_by"] is None else ""))
+    if maybe:
+        lines.append(f"  {len(maybe):,} later run(s) ({_numbers(maybe)}) may have read it: "
+                     "a run forgotten before them, its date not known now, may have been the "
+                     "one of its date they read")
     lines.append("  its output folder and the responses imported are not touched")
     return lines
 

@@ -70,7 +70,7 @@ def run(*, project: Path | None, config_file: Path | None, out: Path | None, fmt
     warn_if_ahead(config, scored.as_of, last_purchase(scored.table),
                   scored.report.dated_ahead)
     warn_if_none_retained(config, scored)
-    _warn_if_earlier(result)
+    _warn_if_earlier(result, project, config_file)
     if quiet:
         return 0
     counts, m = result.counts, result.manifest
@@ -153,20 +153,29 @@ def _recorded(result: RunResult, database: str, customers: int) -> list[str]:
     return lines
 
 
-def _warn_if_earlier(result: RunResult) -> None:
+def _warn_if_earlier(result: RunResult, project: Path | None, config_file: Path | None
+                     ) -> None:
     """A run recorded with an as-of date before a recorded run's: a mistyped date's contacts
-    count for every later run (a replay of an old date is allowed, and said)."""
+    count for every later run (a replay of an old date is allowed, and said). The hint's
+    command names the project and configuration as the run was given them: without, it named
+    the run's number in another history (a re-trial: -c other.yaml's history: of its own)."""
+    import shlex
+
     from engine.errors import Problem
     from engine.notices import warn
+    from engine.terminal import shell_path
 
     rec, as_of = result.recorded, result.computed.scored.as_of
     if rec is None or rec.later is None:
         return
     run, day = rec.later
+    named = "".join(f" {flag} {shlex.quote(shell_path(path))}" for flag, path in (
+        ("-p", project), ("-c", config_file)) if path is not None)
     warn(Problem(f"as of {as_of}, before the latest run recorded (run {run}, as of {day}): "
                  "this run's contacts count for the contact policies, learning and "
                  f"measurement of every later run, as made on {as_of}",
-                 hint=f"a date mistyped? `cvm history --forget {rec.key}` takes this run out "
+                 hint=f"a date mistyped? `cvm history{named} --forget {rec.key}` takes this "
+                      "run out "
                       "of the history; `cvm run --no-history` tries a date without recording "
                       "it").format())
 
