@@ -143,6 +143,11 @@ class StorageOption(c.Kind):
                 "${CVM_S3_SECRET}")
         if ref and (problem := variable_problem(ref.group(1))):
             raise c.Invalid(*problem)
+        if not ref and "${" in value:  # a re-trial: 'Bearer ${CVM_TOKEN}' was sent as written
+            raise c.Invalid(
+                f"found {value!r}, expected ${{NAME}} as the whole value or no ${{ at all",
+                "a variable is read only when it is the whole value (key: ${CVM_S3_KEY}); "
+                "put the whole text in the variable (export CVM_AUTH=\"Bearer ...\")")
         return value
 
     def json_schema(self) -> dict[str, Any]:
