@@ -145,3 +145,16 @@ def test_a_data_source_url_with_an_at_sign_in_a_parameter_is_no_password(
         "error: cvm.yaml:6:10: data.transactions.url: found an '@' in the parameters (after ?) "
         "of 'postgresql://u@127.0.0.1:9912/db?application_name=me@laptop', expected it written "
         "as %40"), result.stderr
+
+
+@pytest.mark.parametrize(("url", "masked"), [
+    # CI: a password holding '?' is no query ('=' is not before its '@')
+    ("postgresql://cvm:s3cr?t@db.example.com:5432/m", "postgresql://cvm:***@db.example.com:5432/m"),
+    ("postgresql://cvm:ab/c?d@h/m?sslmode=require", "postgresql://cvm:***@h/m?sslmode=require"),
+    ("postgresql://u@h/db?password=a@b", "postgresql://u@h/db?password=***"),
+])
+def test_a_question_mark_of_a_password_is_no_query(url: str, masked: str) -> None:
+    from engine.project.database_source import at_problem, masked_url
+
+    assert masked_url(url) == masked
+    assert (at_problem(url) is None) == ("password=" not in url)

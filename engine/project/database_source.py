@@ -229,13 +229,26 @@ AT_HINT = "only the '@' before the host is written as is: postgresql://{example}
     "database (else the {part} ends at its first '@' and the rest is taken for the host)"
 
 
+def split_query(rest: str) -> tuple[str, str, str]:
+    """A URL's text after ``//`` as (before its query, '?', the query). A '?' whose text up to
+    the next '@' holds no '=' is a password's ('cvm:s3cr?t@host'): the query then starts at
+    the first '?' after the last '@'."""
+    before, mark, query = rest.partition("?")
+    if "@" in query and "=" not in query.partition("@")[0]:
+        at = rest.rfind("@")
+        before, mark, query = rest[:at], "", ""
+        tail, mark, query = rest[at:].partition("?")
+        before += tail
+    return before, mark, query
+
+
 def masked_url(text: str) -> str:
     """A URL as it may be shown whatever it holds: everything between the scheme's ``//`` and
     its last '@' hidden (a password may hold '@', ':' or '/'), but a user name without '@'
     (before a ':'), and the value of a query parameter naming a password."""
     text = re.sub(r"([?&][^=&#]*password[^=&#]*=)[^&#]*", r"\1***", text, flags=re.IGNORECASE)
     head, sep, rest = text.partition("://")
-    rest, mark, query = rest.partition("?")  # an '@' of the query is no user's (a review)
+    rest, mark, query = split_query(rest)  # an '@' of the query is no user's (a review)
     if "@" not in rest:
         return text
     cred, _, host = rest.rpartition("@")
@@ -252,7 +265,7 @@ def at_problem(text: str) -> str | None:
     rest = text.partition("://")[2]
     if not rest or rest.startswith("/"):  # no host, no user: a file (sqlite:///, duckdb:///)
         return None
-    before, _, query = rest.partition("?")
+    before, _, query = split_query(rest)
     if "@" in query:  # the parse takes the last '@' for the user's: a password= value's end
         return f"{QUERY_AT} {masked_url(text)!r}, expected it written as %40"  # for the host
     if before.count("@") < 2:
