@@ -236,9 +236,8 @@ def split_query(rest: str) -> tuple[str, str, str]:
     before, mark, query = rest.partition("?")
     if "@" in query and "=" not in query.partition("@")[0]:
         at = rest.rfind("@")
-        before, mark, query = rest[:at], "", ""
         tail, mark, query = rest[at:].partition("?")
-        before += tail
+        before = rest[:at] + tail
     return before, mark, query
 
 
